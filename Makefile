@@ -35,8 +35,8 @@ demo: $(STAMP)
 	$(BIN)/govml demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
-	$(BIN)/python -m pytest -q --nbmake --nbmake-timeout=600 notebooks
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15 \
+		--nbmake --nbmake-timeout=600 tests $(wildcard notebooks/*.ipynb)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
