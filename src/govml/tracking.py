@@ -19,6 +19,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from govml.errors import TrackingError
+
 log = logging.getLogger(__name__)
 
 EXPERIMENT_PREFIX = "govml"
@@ -45,9 +47,25 @@ def configure() -> str:
     import mlflow
 
     uri = tracking_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    # mlflow.set_tracking_uri also writes MLFLOW_TRACKING_URI (and the registry one) into the
+    # environment; put the user's environment back so "is a server configured?" stays answerable
+    # and a later GOVML_HOME change in the same process is honoured.
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    try:
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return uri
+
+
+def is_embedded() -> bool:
+    """True when govml writes to its embedded local store (no ``MLFLOW_TRACKING_URI`` set)."""
+    return not os.environ.get("MLFLOW_TRACKING_URI")
 
 
 def experiment_name(capability: str) -> str:
@@ -64,7 +82,7 @@ def ensure_experiment(capability: str) -> str:
     if exp is not None:
         return exp.experiment_id
     artifact_location = None
-    if not os.environ.get("MLFLOW_TRACKING_URI"):
+    if is_embedded():
         artifact_location = local_store()[1].as_uri()
     return mlflow.create_experiment(name, artifact_location=artifact_location)
 
@@ -145,3 +163,201 @@ def data_fingerprint(
             counts = df[col].astype("string").fillna("<NA>").value_counts()
             fp[f"categories.{col}"] = {str(k): int(v) for k, v in counts.head(200).items()}
     return fp
+
+
+# --------------------------------------------------------------------------------------------
+# Models: logging, registry, aliases
+# --------------------------------------------------------------------------------------------
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+#: Registered-model names per capability (the registry's vocabulary, shared with the CLI).
+REGISTERED_NAMES = {
+    "demand-classifier": "govml-demand-classifier",
+    "hotspot-forecaster": "govml-hotspot-forecaster",
+}
+
+# Module roots whose types a skops-saved model may contain and still be loaded back.
+_TRUSTED_ROOTS = ("govml", "sklearn", "numpy", "scipy", "lightgbm", "jieba", "rjieba", "pandas",
+                  "builtins", "collections", "re", "functools", "operator")
+
+
+def client() -> Any:
+    """An :class:`mlflow.MlflowClient` on govml's store."""
+    from mlflow import MlflowClient
+
+    uri = configure()
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def pip_requirements(extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Pinned requirements of a govml model, given explicitly (inference would cost ~7 s a model)."""
+    from importlib import metadata
+
+    reqs = []
+    for dist in ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "skops", "cloudpickle", *extra):
+        try:
+            reqs.append(f"{dist}=={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return reqs
+
+
+def mask_example(example: Any, text_cols: list[str] | tuple[str, ...] | None = None) -> Any:
+    """A copy of an input example with personal data masked in its text (``govml.privacy.mask``).
+
+    Works on a DataFrame (``text_cols``, default: every object/string column), a Series or list
+    of strings, or a single string. Other inputs are returned unchanged.
+    """
+    if example is None:
+        return None
+    import pandas as pd
+
+    def _m(v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        from govml.privacy import mask
+
+        return mask(v)
+
+    if isinstance(example, pd.DataFrame):
+        out = example.copy()
+        cols = text_cols if text_cols is not None else [
+            c for c in out.columns if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])]
+        for c in cols:
+            out[c] = [_m(v) for v in out[c].tolist()]
+        return out
+    if isinstance(example, pd.Series):
+        return pd.Series([_m(v) for v in example.tolist()], name=example.name, index=example.index)
+    if isinstance(example, (list, tuple)):
+        return [_m(v) for v in example]
+    if isinstance(example, str):
+        return _m(example)
+    return example
+
+
+def _skops_trust(model: Any) -> list[str] | None:
+    """Types to trust when a skops-saved model is loaded back; None when skops cannot save it."""
+    try:
+        import skops.io as sio
+
+        untrusted = sio.get_untrusted_types(data=sio.dumps(model))
+    except Exception as exc:  # skops cannot serialise some objects: fall back to cloudpickle
+        log.info("skops cannot save %s (%s); using cloudpickle", type(model).__name__, exc)
+        return None
+    foreign = [t for t in untrusted if t.split(".", 1)[0] not in _TRUSTED_ROOTS]
+    if foreign:
+        log.info("model holds types outside govml's trusted set %s; using cloudpickle", foreign)
+        return None
+    return list(untrusted)
+
+
+def log_sklearn_model(
+    model: Any,
+    name: str = "model",
+    input_example: Any = None,
+    registered_name: str | None = None,
+    signature: Any = None,
+    text_cols: list[str] | tuple[str, ...] | None = None,
+    extra_pip: list[str] | tuple[str, ...] = (),
+) -> str:
+    """Log a fitted scikit-learn estimator/pipeline to the active run; returns its model URI.
+
+    The input example is masked first (:func:`mask_example`); the signature is inferred from it
+    when not given. Saved with skops when every type in the model is trusted (govml, sklearn,
+    numpy, scipy...), else with cloudpickle. ``registered_name`` also registers a version (no alias:
+    use :func:`register` + :func:`set_alias` for gated promotion).
+    """
+    import mlflow
+    import mlflow.sklearn
+
+    configure()
+    example = mask_example(input_example, text_cols)
+    trusted = _skops_trust(model)
+    fmt = {"serialization_format": "skops", "skops_trusted_types": trusted} if trusted is not None else {
+        "serialization_format": "cloudpickle"}
+    try:
+        info = mlflow.sklearn.log_model(
+            model, name=name, input_example=example, signature=signature,
+            pip_requirements=pip_requirements(extra_pip), **fmt)
+    except Exception as exc:
+        raise TrackingError(f"could not log model {name!r} to MLflow at {tracking_uri()}: {exc}") from exc
+    if registered_name:
+        register(info.model_uri, registered_name)
+    return info.model_uri
+
+
+def log_pyfunc_model(
+    python_model: Any,
+    name: str = "model",
+    input_example: Any = None,
+    registered_name: str | None = None,
+    signature: Any = None,
+    artifacts: Mapping[str, str] | None = None,
+    text_cols: list[str] | tuple[str, ...] | None = None,
+    extra_pip: list[str] | tuple[str, ...] = (),
+) -> str:
+    """Log an :class:`mlflow.pyfunc.PythonModel` (e.g. a wrapper that needs govml code); returns its URI.
+
+    The wrapper is cloudpickled; govml must be importable where it is loaded back (same venv, or
+    ``pip install`` govml there). The input example is masked; the signature inferred from it.
+    """
+    import mlflow
+    import mlflow.pyfunc
+
+    configure()
+    example = mask_example(input_example, text_cols)
+    try:
+        info = mlflow.pyfunc.log_model(
+            name=name, python_model=python_model, input_example=example, signature=signature,
+            artifacts=dict(artifacts) if artifacts else None,
+            pip_requirements=pip_requirements(("lightgbm", *extra_pip)))
+    except Exception as exc:
+        raise TrackingError(f"could not log model {name!r} to MLflow at {tracking_uri()}: {exc}") from exc
+    if registered_name:
+        register(info.model_uri, registered_name)
+    return info.model_uri
+
+
+def register(model_uri: str, name: str, tags: Mapping[str, Any] | None = None) -> str:
+    """Register a logged model as a new version of ``name`` (created if needed); returns the version.
+
+    The new version carries no alias: promotion is a separate, explicit step (:func:`set_alias`).
+    """
+    import mlflow
+
+    configure()
+    try:
+        mv = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in (tags or {}).items()})
+    except Exception as exc:
+        raise TrackingError(f"could not register {model_uri} as {name!r}: {exc}") from exc
+    return str(mv.version)
+
+
+def set_alias(name: str, alias: str, version: str | int) -> None:
+    """Point ``name@alias`` at ``version`` (one atomic registry call; moves it if already set)."""
+    try:
+        client().set_registered_model_alias(name, alias, str(version))
+    except Exception as exc:
+        raise TrackingError(f"could not set alias {name}@{alias} -> version {version}: {exc}") from exc
+
+
+def delete_alias(name: str, alias: str) -> None:
+    """Remove ``name@alias`` if it exists."""
+    if get_alias(name, alias) is not None:
+        client().delete_registered_model_alias(name, alias)
+
+
+def get_alias(name: str, alias: str) -> Any | None:
+    """The :class:`ModelVersion` behind ``name@alias``, or None when the model or alias does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client().get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        code = getattr(exc, "error_code", "")
+        if code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND") or "not found" in str(
+                exc).lower() or "does not exist" in str(exc).lower():
+            return None
+        raise TrackingError(f"could not read alias {name}@{alias}: {exc}") from exc
