@@ -1,0 +1,464 @@
+"""Hot issues (热点问题挖掘): group messages about the same problem at the same place, rank the groups.
+
+How messages are grouped
+------------------------
+1. **Places.** Each message gets a set of place names found by patterns — estate, road, building,
+   school, site names ending in 小区/花园/苑/园/城/府/湾/路/街/工地/学校/医院/市场/村/镇… — after
+   the anonymised administrative codes (``A市``, ``A5区``, ``K8县``, ``西地省``) and leading verbs
+   (投诉, 反映, 关于, 坚决反对…) are stripped. Places come from the first text column (the title)
+   when it names one, else from the start of the whole text.
+2. **Similarity.** TF-IDF over character 2–3-grams of the masked text (or over the tokens of a
+   tokenizer you pass, e.g. :class:`govml.text.tokenize.GovTokenizer`), sublinear tf; with several
+   text columns each column is vectorised on its own and the first (the title) weighs
+   ``title_weight`` in the combined cosine similarity.
+3. **Candidate links.** Two messages are linked when their similarity is at least
+   ``min_similarity``, they were written at most ``window_days`` apart, and their places are
+   compatible (some pair of names shares at least ``place_overlap`` of the shorter name's character
+   bigrams). When either message names no place the bar is ``min_similarity_no_place`` instead.
+4. **Clusters.** Connected components of that graph, each split by average-linkage agglomerative
+   clustering (distance ``1 - similarity``, unlinked pairs at distance 1) cut at
+   ``1 - min_average_similarity`` so that one chain of pairwise links cannot glue unrelated
+   problems together. Groups of at least ``min_messages`` messages are issues.
+
+Heat index
+----------
+For an issue with ``n`` messages from ``u`` distinct users, ``L`` likes in total, first and last
+message ``s`` days apart, and last message ``a`` days before the reference time (the newest message
+in the input unless given)::
+
+    heat = w_messages * ln(1 + n) + w_users * ln(1 + u) + w_likes * ln(1 + L)
+           + w_span * ln(1 + s) + w_recency * 2 ** (-a / half_life_days)
+
+Defaults: ``w_messages = 1.0, w_users = 1.0, w_likes = 0.3, w_span = 0.2, w_recency = 1.0,
+half_life_days = 90``. Logarithms keep one viral message (thousands of likes) from outranking a
+problem many residents wrote about; the recency term is worth at most one "doubling" of messages.
+Weights are configurable (``weights=`` a dict with any of those keys).
+
+Summary: the place followed by the first clause of the issue's most central message (the member
+with the highest mean similarity to the others), taken from the first text column, masked with
+:func:`govml.privacy.mask`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from govml.errors import DataError, Problem
+
+log = logging.getLogger(__name__)
+
+OUTPUT_COLUMNS = ["rank", "issue_id", "heat", "n_messages", "first_seen", "last_seen", "place",
+                  "summary", "message_ids"]
+
+DEFAULT_WEIGHTS = {"messages": 1.0, "users": 1.0, "likes": 0.3, "span": 0.2, "recency": 1.0}
+
+_ADMIN = r"(?:[A-Z]\d{0,2}[省市区县]|[\u4e00-\u9fa5]{1,2}省)"
+_ADMIN_RE = re.compile(_ADMIN)
+# Longer suffixes first so that 小区 wins over 区, 幼儿园 over 园.
+_SUFFIXES = [
+    "小区", "花园", "家园", "新村", "新城", "公寓", "大厦", "广场", "山庄", "公馆", "华府", "名苑",
+    "雅苑", "国际", "社区", "街道", "大道", "工地", "项目", "学校", "小学", "中学", "大学", "学院",
+    "幼儿园", "医院", "市场", "公园", "车站", "搅拌站", "搅拌厂", "商城", "公司", "集团", "银行", "平台",
+    "驾校", "物业", "车贷", "案", "村", "镇", "乡", "苑",
+    "园", "府", "湾", "城", "庭", "邸", "路", "街", "巷", "桥", "厂", "站",
+]
+_PLACE_RE = re.compile(
+    r"([\u4e00-\u9fa5A-Za-z0-9]{2,10}?(?:" + "|".join(_SUFFIXES) + r"))"
+    r"(?![管市区])"
+)
+_LEAD = re.compile(
+    r"^(?:关于|对于|投诉|反映|举报|实名举报|建议|请问|咨询|请求|恳请|要求|希望|坚决反对|反对|强烈要求|"
+    r"严惩|请|问|为|给|在|到|从|把|我是|我们|我|本|该|此|这个|那个|整个|所在|居住的|位于|的)+"
+)
+_GENERIC = {
+    "小区", "社区", "花园", "广场", "学校", "医院", "市场", "公园", "道路", "马路", "公路", "铁路",
+    "街道", "城市", "农村", "村", "镇", "乡", "路", "街", "城", "园", "苑", "府", "湾", "厂", "站",
+    "工地", "项目", "学院", "大学", "中学", "小学", "幼儿园", "新城", "省城", "县城", "全城", "进城",
+    "出路", "线路", "网站", "车站", "加油站", "出租车站", "公交站", "电站", "城区", "城乡", "老城",
+    "公司", "集团", "银行", "平台", "驾校", "物业", "物业公司", "开发商", "案", "小区物业", "旧城", "新区",
+}
+# Place names by how precisely they locate a problem: an estate or a site pins it down; a road or a
+# village less so; a street office (街道), town or community covers many unrelated problems.
+_BROAD_SUFFIXES = ("街道", "镇", "乡", "社区", "县城", "新区")
+_MEDIUM_SUFFIXES = ("路", "街", "大道", "巷", "桥", "村")
+
+
+def place_level(name: str) -> int:
+    """2 for a specific place (estate, building, site, school, company), 1 for a road or village,
+    0 for a broad area (街道, 镇, 乡, 社区)."""
+    if name.endswith(_BROAD_SUFFIXES):
+        return 0
+    if name.endswith(_MEDIUM_SUFFIXES):
+        return 1
+    return 2
+
+
+_CLAUSE_RE = re.compile(r"[。！？!?；;，,\n\r\t]+")
+
+
+def _strip_place(name: str) -> str:
+    name = _ADMIN_RE.sub("", name)
+    prev = None
+    while prev != name:
+        prev = name
+        name = _LEAD.sub("", name)
+    return name
+
+
+def extract_places(text: str) -> list[str]:
+    """Place names in ``text`` (estates, roads, sites, schools...), administrative codes stripped.
+
+    >>> extract_places("投诉A2区丽发新城附近建搅拌站噪音扰民")
+    ['丽发新城', '附近建搅拌站']
+    """
+    if not isinstance(text, str) or not text:
+        return []
+    out: list[str] = []
+    # Administrative codes are separators: split on them so a match never spans 'A市A5区'.
+    for chunk in _ADMIN_RE.split(text):
+        for m in _PLACE_RE.finditer(chunk):
+            name = _strip_place(m.group(1))
+            if len(name) < 2 or name in _GENERIC:
+                continue
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def admin_codes(text: str) -> list[str]:
+    """Anonymised administrative codes (``A5区``, ``K8县``...) in order of appearance, deduplicated."""
+    if not isinstance(text, str):
+        return []
+    seen: list[str] = []
+    for m in re.finditer(r"[A-Z]\d{0,2}[区县]|[A-Z]\d{0,2}市(?![\u4e00-\u9fa5]{0,1}区)", text):
+        code = m.group(0)
+        if code not in seen:
+            seen.append(code)
+    return seen
+
+
+def _bigrams(s: str) -> frozenset[str]:
+    return frozenset(s[i:i + 2] for i in range(len(s) - 1)) if len(s) > 1 else frozenset([s])
+
+
+def _places_compatible(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], overlap: float) -> bool:
+    for x in a:
+        for y in b:
+            inter = len(x & y)
+            if inter and inter / min(len(x), len(y)) >= overlap:
+                return True
+    return False
+
+
+def heat_index(
+    n_messages: float,
+    n_users: float,
+    likes: float,
+    span_days: float,
+    age_days: float,
+    *,
+    weights: dict[str, float] | None = None,
+    half_life_days: float = 90.0,
+) -> float:
+    """The heat of one issue (see the module docstring for the formula)."""
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    return (w["messages"] * math.log1p(n_messages) + w["users"] * math.log1p(n_users)
+            + w["likes"] * math.log1p(max(likes, 0.0)) + w["span"] * math.log1p(max(span_days, 0.0))
+            + w["recency"] * 2.0 ** (-max(age_days, 0.0) / half_life_days))
+
+
+def _first_clause(text: str, max_len: int = 40) -> str:
+    text = (text or "").strip()
+    for part in _CLAUSE_RE.split(text):
+        part = part.strip()
+        if len(part) >= 4:
+            return part[:max_len]
+    return text[:max_len]
+
+
+class HotIssueFinder(BaseEstimator):
+    """Group messages about the same problem at the same place and rank the groups by heat.
+
+    Parameters are described in the module docstring. ``fit(df)`` expects the columns named by
+    ``text_cols`` (one or more; the first is the title used for places and summaries), ``id_col``
+    and ``time_col``; ``likes_col`` and ``user_col`` are used when present (likes count as 0,
+    each message as its own user otherwise).
+
+    Learned attributes: ``labels_`` (issue number per input row, -1 for messages in no issue),
+    ``issues_`` (one row per issue, ranked, columns :data:`OUTPUT_COLUMNS` plus ``n_users``,
+    ``likes``, ``span_days``), ``places_`` (extracted place names per row).
+    """
+
+    def __init__(
+        self,
+        *,
+        text_cols: Sequence[str] = ("text",),
+        id_col: str = "id",
+        time_col: str = "created_at",
+        likes_col: str | None = "likes",
+        user_col: str | None = "user_id",
+        tokenizer: Callable[[str], list[str]] | None = None,
+        min_similarity: float = 0.12,
+        min_similarity_no_place: float = 0.30,
+        min_average_similarity: float = 0.05,
+        place_overlap: float = 0.6,
+        window_days: float = 90.0,
+        title_weight: float = 0.6,
+        min_messages: int = 2,
+        weights: dict[str, float] | None = None,
+        half_life_days: float = 90.0,
+        reference_time: str | pd.Timestamp | None = None,
+        block_size: int = 2000,
+    ) -> None:
+        self.text_cols = text_cols
+        self.id_col = id_col
+        self.time_col = time_col
+        self.likes_col = likes_col
+        self.user_col = user_col
+        self.tokenizer = tokenizer
+        self.min_similarity = min_similarity
+        self.min_similarity_no_place = min_similarity_no_place
+        self.min_average_similarity = min_average_similarity
+        self.place_overlap = place_overlap
+        self.window_days = window_days
+        self.title_weight = title_weight
+        self.min_messages = min_messages
+        self.weights = weights
+        self.half_life_days = half_life_days
+        self.reference_time = reference_time
+        self.block_size = block_size
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _check(self, df: pd.DataFrame) -> list[str]:
+        cols = [self.text_cols] if isinstance(self.text_cols, str) else list(self.text_cols)
+        problems = [Problem("<input>", None, c, "a column of this name")
+                    for c in [*cols, self.id_col, self.time_col] if c not in df.columns]
+        if problems:
+            problems[0:0] = []
+            raise DataError(problems, message="hot issues: missing column(s): "
+                            + ", ".join(p.column for p in problems if p.column)
+                            + f" (have: {', '.join(map(str, df.columns))})")
+        if not cols:
+            raise DataError(message="hot issues: at least one text column is needed")
+        return cols
+
+    def _vectorize(self, texts: list[str]):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if self.tokenizer is None:
+            vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, min_df=2,
+                                  max_df=0.3, dtype=np.float32)
+        else:
+            vec = TfidfVectorizer(tokenizer=self.tokenizer, lowercase=False, token_pattern=None,
+                                  sublinear_tf=True, min_df=1, max_df=0.3, dtype=np.float32)
+        try:
+            return vec.fit_transform(texts)
+        except ValueError:  # empty vocabulary (tiny or empty corpus)
+            from scipy import sparse
+
+            return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+
+    def _similarity_matrix(self, blocks: list) -> object:
+        """Sparse matrix of combined cosine similarities at or above the lower link threshold."""
+        from scipy import sparse
+        from sklearn.preprocessing import normalize
+
+        if len(blocks) == 1:
+            weights = [1.0]
+        else:
+            rest = (1.0 - self.title_weight) / (len(blocks) - 1)
+            weights = [self.title_weight] + [rest] * (len(blocks) - 1)
+        # sqrt-weighted blocks: the dot product of the stacked rows is the weighted mean of cosines
+        stacked = sparse.hstack([normalize(b) * math.sqrt(w) for b, w in zip(blocks, weights, strict=True)]).tocsr()
+        n = stacked.shape[0]
+        thr = min(self.min_similarity, self.min_similarity_no_place)
+        parts = []
+        for start in range(0, n, self.block_size):
+            s = (stacked[start:start + self.block_size] @ stacked.T).tocsr()
+            s.data[s.data < thr] = 0
+            s.eliminate_zeros()
+            parts.append(s)
+        return sparse.vstack(parts).tocsr() if parts else sparse.csr_matrix((0, 0))
+
+    # -- fit ---------------------------------------------------------------------------------
+    def fit(self, df: pd.DataFrame, y: object = None) -> HotIssueFinder:
+        from scipy import sparse
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.sparse.csgraph import connected_components
+        from scipy.spatial.distance import squareform
+
+        from govml.privacy import mask
+
+        cols = self._check(df)
+        n = len(df)
+        times = pd.to_datetime(df[self.time_col], errors="coerce", format="mixed")
+        bad = times.isna().to_numpy()
+        if bad.any():
+            rows = np.flatnonzero(bad)[:20]
+            raise DataError([Problem("<input>", int(r) + 2, self.time_col, "a date/time",
+                                     str(df[self.time_col].iloc[r])) for r in rows],
+                            truncated=bad.sum() > 20)
+        texts_by_col = [df[c].astype("string").fillna("").str.strip().tolist() for c in cols]
+        titles = texts_by_col[0]
+        full = ["\n".join(t[i] for t in texts_by_col) for i in range(n)]
+        masked_cols = [[mask(t) for t in col] for col in texts_by_col]
+
+        places: list[list[str]] = []
+        for i in range(n):
+            p = extract_places(masked_cols[0][i])
+            if not p and len(cols) > 1:
+                p = extract_places("\n".join(c[i] for c in masked_cols[1:])[:80])
+            if not p and len(cols) == 1:
+                p = extract_places(masked_cols[0][i][:80])
+            places.append(p)
+        # Compare messages by their most specific places; broad areas alone do not make a link.
+        place_grams = []
+        for ps in places:
+            best = max((place_level(p) for p in ps), default=0)
+            place_grams.append([_bigrams(p) for p in ps if place_level(p) == best] if best > 0 else [])
+        self.places_ = places
+
+        blocks = [self._vectorize(c) for c in masked_cols]
+        sim = self._similarity_matrix(blocks).tocoo()
+        tday = (times - times.min()).dt.total_seconds().to_numpy() / 86400.0 if n else np.zeros(0)
+        rows, cols_, vals = sim.row, sim.col, sim.data
+        keep = rows < cols_
+        rows, cols_, vals = rows[keep], cols_[keep], vals[keep]
+        keep = np.abs(tday[rows] - tday[cols_]) <= self.window_days
+        rows, cols_, vals = rows[keep], cols_[keep], vals[keep]
+        ok = np.zeros(len(rows), dtype=bool)
+        for k, (a, b, v) in enumerate(zip(rows, cols_, vals, strict=True)):
+            if place_grams[a] and place_grams[b]:
+                ok[k] = v >= self.min_similarity and _places_compatible(
+                    place_grams[a], place_grams[b], self.place_overlap)
+            else:
+                ok[k] = v >= self.min_similarity_no_place
+        rows, cols_, vals = rows[ok], cols_[ok], vals[ok]
+        graph = sparse.coo_matrix((vals, (rows, cols_)), shape=(n, n)).tocsr()
+        graph = graph.maximum(graph.T)
+        n_comp, comp = connected_components(graph, directed=False) if n else (0, np.zeros(0, int))
+
+        labels = np.full(n, -1, dtype=int)
+        next_label = 0
+        members_of = pd.Series(np.arange(n)).groupby(comp).agg(list) if n else []
+        for members in members_of:
+            if len(members) < self.min_messages:
+                continue
+            idx = np.asarray(members)
+            if len(idx) == 2:
+                labels[idx] = next_label
+                next_label += 1
+                continue
+            sub = graph[idx][:, idx].toarray()
+            dist = 1.0 - sub
+            np.fill_diagonal(dist, 0.0)
+            dist = np.clip(dist, 0.0, 1.0)
+            z = linkage(squareform(dist, checks=False), method="average")
+            cut = fcluster(z, t=1.0 - self.min_average_similarity, criterion="distance")
+            for c in np.unique(cut):
+                m = idx[cut == c]
+                if len(m) >= self.min_messages:
+                    labels[m] = next_label
+                    next_label += 1
+        self.labels_ = labels
+        self.n_components_ = int(n_comp)
+
+        # -- describe and rank the issues ----------------------------------------------------
+        ref = pd.Timestamp(self.reference_time) if self.reference_time is not None else (
+            times.max() if n else pd.Timestamp.now())
+        likes = (pd.to_numeric(df[self.likes_col], errors="coerce").fillna(0).clip(lower=0).to_numpy()
+                 if self.likes_col and self.likes_col in df.columns else np.zeros(n))
+        users = (df[self.user_col].astype("string").fillna("").to_numpy(dtype=object)
+                 if self.user_col and self.user_col in df.columns else np.arange(n).astype(str))
+        ids = df[self.id_col].astype("string").fillna("").to_numpy(dtype=object)
+        records = []
+        for lab in range(next_label):
+            idx = np.flatnonzero(labels == lab)
+            t = times.iloc[idx]
+            first, last = t.min(), t.max()
+            span = (last - first).total_seconds() / 86400.0
+            age = (ref - last).total_seconds() / 86400.0
+            n_users = len({u for u in users[idx] if u}) or len(idx)
+            total_likes = float(likes[idx].sum())
+            heat = heat_index(len(idx), n_users, total_likes, span, age, weights=self.weights,
+                              half_life_days=self.half_life_days)
+            sub = graph[idx][:, idx]
+            centrality = np.asarray(sub.sum(axis=1)).ravel()
+            central = idx[int(np.argmax(centrality))]
+            place = self._issue_place(idx, masked_cols[0])
+            clause = _first_clause(masked_cols[0][central])
+            summary = clause if (not place or place in clause) else f"{place}：{clause}"
+            order = idx[np.argsort(t.to_numpy(), kind="stable")]
+            records.append({
+                "issue_id": lab, "heat": round(heat, 4), "n_messages": len(idx), "n_users": n_users,
+                "likes": total_likes, "span_days": round(span, 2), "first_seen": first, "last_seen": last,
+                "place": place, "summary": summary,
+                "message_ids": ";".join(str(ids[i]) for i in order),
+            })
+        issues = pd.DataFrame.from_records(records, columns=[
+            "issue_id", "heat", "n_messages", "n_users", "likes", "span_days", "first_seen", "last_seen",
+            "place", "summary", "message_ids"])
+        issues = issues.sort_values(["heat", "n_messages", "first_seen"], ascending=[False, False, True],
+                                    kind="stable").reset_index(drop=True)
+        # issue ids follow the ranking: H0001 is the hottest
+        relabel = {old: i for i, old in enumerate(issues["issue_id"])}
+        self.labels_ = np.array([relabel.get(x, -1) for x in labels], dtype=int)
+        issues.insert(0, "rank", np.arange(1, len(issues) + 1))
+        issues["issue_id"] = [f"H{i + 1:04d}" for i in range(len(issues))]
+        self.issues_ = issues[OUTPUT_COLUMNS + ["n_users", "likes", "span_days"]]
+        del full, titles
+        return self
+
+    def _issue_place(self, idx: np.ndarray, titles: list[str]) -> str:
+        """The issue's place: its most frequent administrative code plus most frequent place name."""
+        names: Counter[str] = Counter()
+        codes: Counter[str] = Counter()
+        for i in idx:
+            for p in self.places_[i]:
+                names[p] += 1
+            for c in admin_codes(titles[i]):
+                codes[c] += 1
+        if not names:
+            return codes.most_common(1)[0][0] if codes else ""
+        # prefer the shortest name among those nearly as frequent as the top one (drops verb debris)
+        top_count = names.most_common(1)[0][1]
+        cands = [p for p, c in names.items() if c >= max(1, 0.6 * top_count)]
+        contained = [p for p in cands if sum(p in q for q in cands) >= 2]
+        best = max(contained or cands, key=lambda p: (names[p], -len(p)))
+        district = [c for c, _ in codes.most_common() if c.endswith(("区", "县"))]
+        return f"{district[0]}{best}" if district else best
+
+    def fit_predict(self, df: pd.DataFrame, y: object = None) -> np.ndarray:
+        return self.fit(df).labels_
+
+
+def hot_issues(
+    df: pd.DataFrame,
+    *,
+    text_cols: Sequence[str] | str = ("text",),
+    id_col: str = "id",
+    time_col: str = "created_at",
+    likes_col: str | None = "likes",
+    user_col: str | None = "user_id",
+    top: int | None = None,
+    **params: object,
+) -> pd.DataFrame:
+    """Ranked hot issues of a message table: columns :data:`OUTPUT_COLUMNS`.
+
+    ``first_seen``/``last_seen`` are timestamps, ``message_ids`` the member ids joined by ``;``
+    in time order. ``params`` go to :class:`HotIssueFinder`.
+    """
+    if isinstance(text_cols, str):
+        text_cols = (text_cols,)
+    finder = HotIssueFinder(text_cols=tuple(text_cols), id_col=id_col, time_col=time_col,
+                            likes_col=likes_col, user_col=user_col, **params).fit(df)
+    out = finder.issues_[OUTPUT_COLUMNS]
+    return out.head(top).reset_index(drop=True) if top else out
