@@ -1,0 +1,297 @@
+"""Find and mask personal data in Chinese text.
+
+Everything govml logs, stores in MLflow, writes as an example or sends over the wire goes through
+:func:`mask` first. Each kind of personal data becomes a typed placeholder, so downstream counts
+("how many messages leave a phone number") still work::
+
+    >>> mask("您好，我是3栋2单元501室业主，电话138-1234-5678，车牌湘A·12345")
+    '您好，我是<DOOR>业主，电话<PHONE>，车牌<PLATE>'
+
+Kinds and placeholders (:data:`PLACEHOLDERS`):
+
+========== ============== ==============================================================
+kind       placeholder    what is found
+========== ============== ==============================================================
+EMAIL      ``<EMAIL>``    ``name@example.com``
+IDCARD     ``<IDCARD>``   18-digit resident ID with a valid ISO 7064 MOD 11-2 check digit,
+                          a known province code and a real birth date; 15-digit old IDs
+                          only right after 身份证/证件号
+BANKCARD   ``<BANKCARD>`` 16–19 digits (spaces/dashes every 4 allowed) passing Luhn, not
+                          right after an order/case-number word (工单号, 编号, 订单号 …)
+PHONE      ``<PHONE>``    mobile 1[3-9]x xxxx xxxx, optional +86/0086/86, spaces or dashes
+TEL        ``<TEL>``      landline with area code: 010-12345678, (0731)88886666,
+                          0731 8888 6666, extension 转123 / -123
+PLATE      ``<PLATE>``    province abbreviation + letter + 5 (new-energy: 6) characters,
+                          with or without ``·`` or a space
+DOOR       ``<DOOR>``     the door part of an address: 3栋2单元501室, 12号楼3单元402,
+                          5幢301室, 2单元501, 1102室 (the estate or road name is kept)
+========== ============== ==============================================================
+
+Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3,500.00), order and
+case numbers (they fail the validity checks or follow an order-number word), years, area sizes,
+times, postcodes. Full-width characters (１３８…) are normalised for detection; the original span
+is masked. The scan is fast: text without a digit, ``@`` or a plate prefix is returned at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from govml.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["KINDS", "PLACEHOLDERS", "PIIMatch", "contains_pii", "find", "mask", "mask_series"]
+
+#: Kinds in priority order (an earlier kind wins where two candidates overlap).
+KINDS: tuple[str, ...] = ("EMAIL", "IDCARD", "BANKCARD", "PHONE", "TEL", "PLATE", "DOOR")
+#: The placeholders :func:`mask` writes, one per kind, in the order of :data:`KINDS`.
+PLACEHOLDERS: tuple[str, ...] = tuple(f"<{k}>" for k in KINDS)
+_PLACEHOLDER = dict(zip(KINDS, PLACEHOLDERS, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class PIIMatch:
+    """One piece of personal data: its kind, its span in the original text and the text itself."""
+
+    kind: str
+    start: int
+    end: int
+    value: str
+
+
+# --- normalisation ---------------------------------------------------------------------------
+# Full-width ASCII (U+FF01..U+FF5E) -> ASCII and the ideographic space -> space: one character for
+# one character, so spans found in the normalised text are spans of the original.
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+_PROV = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# The cheap gate: every kind needs three ASCII digits in a row, an '@' or a plate prefix.
+_GATE = re.compile(rf"[0-9]{{3}}|@|[{_PROV}][\s·•.]?[A-Za-z]")
+
+# --- patterns (run on normalised text) --------------------------------------------------------
+_ORDER_WORDS = re.compile(
+    r"(?:工单|单号|编号|订单|案号|案件号|流水号|批次|发票|快递|运单|合同号|文号|序号|批号|票号|条码|登记号|受理号)"
+    r"(?:号码|号)?\s*(?:[:：是为]\s*)?$"
+)
+_ID_WORDS = re.compile(r"(?:身份证|证件|身份号|公民号)")
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_ID18 = re.compile(
+    r"(?<![0-9A-Za-z])[1-9][0-9]{5}\s?(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:[0-2][0-9]|3[01])"
+    r"\s?[0-9]{3}[0-9Xx](?![0-9A-Za-z])"
+)
+_ID15 = re.compile(
+    r"(?<![0-9A-Za-z])[1-9][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:[0-2][0-9]|3[01])[0-9]{3}(?![0-9A-Za-z])"
+)
+_BANK = re.compile(
+    r"(?<![0-9])[3-69][0-9]{3}(?:[ \-]?[0-9]{4}){2}[ \-]?[0-9]{4,7}(?:[ \-][0-9]{1,3})?(?![0-9])"
+)
+_PHONE = re.compile(
+    r"(?<![0-9])(?:(?:\+|00)\s?86[\s\-]?|86[\s\-]?|\(\+?86\)\s?)?"
+    r"1[3-9](?:[\s\-]?[0-9]){9}(?![0-9])"
+)
+_AREA = r"0(?:10|2[0-9]|[3-9][0-9]{2})"
+_TEL = re.compile(
+    rf"(?<![0-9])(?:\(\s?{_AREA}\s?\)|{_AREA})\s?[\-]?\s?[1-9][0-9]{{2,3}}[\s\-]?[0-9]{{4}}"
+    r"(?:\s?(?:转|-|分机|ext\.?|EXT\.?)\s?[0-9]{1,5})?(?![0-9])"
+)
+_PLATE = re.compile(
+    rf"[{_PROV}]\s?[·•.\-]?\s?[A-Za-z]\s?[·•.\-]?\s?"
+    r"(?:[A-Za-z0-9]{5,6}|[A-Za-z0-9]{4}[挂学警港澳])(?![A-Za-z0-9])"
+)
+# After a bare room number (no 室/房/号): what would make it a quantity, not a door.
+_NOT_UNIT = (
+    r"(?![0-9.]|\s?(?:平|㎡|m|M|米|元|万|块|人|户|个|辆|年|月|日|次|号线|路|公里|千|余|多|家|台|名|位"
+    r"|栋|幢|号楼|单元|%|分|度|小时|元))"
+)
+_ROOM = rf"[0-9]{{3,4}}(?:\s?(?:室|房|号(?![线楼院]))|{_NOT_UNIT})"
+_DOOR = re.compile(
+    r"(?<![0-9A-Za-z.])(?:"
+    # building [+ unit] [+ floor] + room: 3栋2单元501室, 12号楼3单元402, 5幢301室, 8号楼1102, A3栋…
+    rf"(?:[A-Za-z]?[0-9]{{1,3}}|[A-Za-z])\s?(?:号楼|栋|幢|座|号栋)\s?(?:[0-9]{{1,2}}\s?单元\s?)?"
+    rf"(?:[0-9]{{1,2}}\s?(?:楼|层)\s?)?-?{_ROOM}"
+    # unit + room: 2单元501室, 2单元501
+    rf"|[0-9]{{1,2}}\s?单元\s?(?:[0-9]{{1,2}}\s?(?:楼|层)\s?)?-?{_ROOM}"
+    # a bare room: 1102室
+    r"|[0-9]{3,4}\s?室(?![内外])"
+    ")"
+)
+
+_PROVINCE_CODES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 "
+    "71 81 82 91".split()
+)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_DIGITS_ONLY = re.compile(r"[^0-9Xx]")
+
+
+def id_check_digit(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character of an 18-digit resident ID's first 17 digits."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def _valid_birth(y: int, m: int, d: int) -> bool:
+    try:
+        born = date(y, m, d)
+    except ValueError:
+        return False
+    return date(1900, 1, 1) <= born <= date.today()
+
+
+def _valid_id18(digits: str) -> bool:
+    if len(digits) != 18 or digits[:2] not in _PROVINCE_CODES:
+        return False
+    if not _valid_birth(int(digits[6:10]), int(digits[10:12]), int(digits[12:14])):
+        return False
+    return id_check_digit(digits[:17]) == digits[17].upper()
+
+
+def _valid_id15(digits: str) -> bool:
+    return (
+        len(digits) == 15
+        and digits[:2] in _PROVINCE_CODES
+        and _valid_birth(1900 + int(digits[6:8]), int(digits[8:10]), int(digits[10:12]))
+    )
+
+
+def luhn_ok(digits: str) -> bool:
+    """Whether a digit string passes the Luhn check (bank card numbers do)."""
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        n = ord(c) - 48
+        if i % 2:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def _after_order_word(norm: str, start: int) -> bool:
+    return _ORDER_WORDS.search(norm, max(0, start - 10), start) is not None
+
+
+def _candidates(norm: str) -> list[tuple[str, int, int]]:
+    """Validated (kind, start, end) spans on the normalised text, in priority order (may overlap)."""
+    out: list[tuple[str, int, int]] = []
+    if "@" in norm:
+        out += [("EMAIL", m.start(), m.end()) for m in _EMAIL.finditer(norm)]
+    for m in _ID18.finditer(norm):
+        if _valid_id18(_DIGITS_ONLY.sub("", m.group())) and not _after_order_word(norm, m.start()):
+            out.append(("IDCARD", m.start(), m.end()))
+    for m in _ID15.finditer(norm):
+        s = m.start()
+        if _valid_id15(m.group()) and _ID_WORDS.search(norm, max(0, s - 12), s):
+            out.append(("IDCARD", s, m.end()))
+    for m in _BANK.finditer(norm):
+        s, e = m.start(), m.end()
+        if _after_order_word(norm, s):
+            continue
+        text = m.group()
+        spans = [e]
+        cut = max(text.rfind(" "), text.rfind("-"))
+        if cut > 0 and len(text) - cut <= 4:  # a trailing 1-3 digit group may not belong to the card
+            spans.append(s + cut)
+        for end in spans:
+            digits = _DIGITS_ONLY.sub("", norm[s:end])
+            if 16 <= len(digits) <= 19 and luhn_ok(digits):
+                out.append(("BANKCARD", s, end))
+                break
+    out += [("PHONE", m.start(), m.end()) for m in _PHONE.finditer(norm)]
+    out += [("TEL", m.start(), m.end()) for m in _TEL.finditer(norm)]
+    for m in _PLATE.finditer(norm):
+        if any(c.isdigit() for c in m.group()):
+            out.append(("PLATE", m.start(), m.end()))
+    out += [("DOOR", m.start(), m.end()) for m in _DOOR.finditer(norm)]
+    return out
+
+
+def _resolve(text: str) -> list[tuple[str, int, int]]:
+    if not text:
+        return []
+    norm = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
+    if _GATE.search(norm) is None:
+        return []
+    chosen: list[tuple[str, int, int]] = []
+    for kind, s, e in _candidates(norm):
+        # strip separators a pattern may have taken at its edges
+        while s < e and norm[s] in " \t\r\n":
+            s += 1
+        while e > s and norm[e - 1] in " \t\r\n":
+            e -= 1
+        if all(e <= cs or s >= ce for _, cs, ce in chosen):
+            chosen.append((kind, s, e))
+    chosen.sort(key=lambda t: t[1])
+    return chosen
+
+
+def _check_kinds(kinds: Iterable[str] | None) -> frozenset[str] | None:
+    if kinds is None:
+        return None
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    wanted = frozenset(k.strip("<>").upper() for k in kinds)
+    unknown = sorted(wanted - set(KINDS))
+    if unknown:
+        raise ConfigError(f"unknown personal-data kind(s) {unknown}; known kinds: {', '.join(KINDS)}")
+    return wanted
+
+
+def find(text: str, kinds: Iterable[str] | None = None) -> list[PIIMatch]:
+    """All personal data in ``text``, left to right, as :class:`PIIMatch` (non-overlapping)."""
+    if not isinstance(text, str):
+        raise TypeError(f"find() takes a str, not {type(text).__name__}")
+    wanted = _check_kinds(kinds)
+    return [
+        PIIMatch(kind, s, e, text[s:e]) for kind, s, e in _resolve(text) if wanted is None or kind in wanted
+    ]
+
+
+def mask(text: str, kinds: Iterable[str] | None = None) -> str:
+    """``text`` with each piece of personal data replaced by its placeholder (e.g. ``<PHONE>``).
+
+    ``kinds`` limits masking to some kinds (names as in :data:`KINDS`). Masking is idempotent.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"mask() takes a str, not {type(text).__name__}")
+    spans = _resolve(text)
+    if not spans:
+        return text
+    wanted = _check_kinds(kinds)
+    parts: list[str] = []
+    pos = 0
+    for kind, s, e in spans:
+        if wanted is not None and kind not in wanted:
+            continue
+        parts.append(text[pos:s])
+        parts.append(_PLACEHOLDER[kind])
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def contains_pii(text: str) -> bool:
+    """Whether ``text`` holds any personal data :func:`find` would report."""
+    if not isinstance(text, str):
+        raise TypeError(f"contains_pii() takes a str, not {type(text).__name__}")
+    return bool(_resolve(text))
+
+
+def mask_series(series: pd.Series, kinds: Iterable[str] | None = None) -> pd.Series:
+    """:func:`mask` over a pandas Series of text; missing values stay missing, dtype is kept."""
+    import pandas as pd
+
+    _check_kinds(kinds)
+    values = series.to_numpy(dtype=object)
+    out = [mask(v, kinds) if isinstance(v, str) else v for v in values]
+    return pd.Series(out, index=series.index, name=series.name, dtype=series.dtype)
