@@ -1,0 +1,162 @@
+"""Configuration files: YAML read into pydantic models, with one clear error per mistake.
+
+:func:`load_yaml_model` is the one way every ``configs/*.yaml`` is read: a YAML syntax error, a
+missing key, an unknown key or a wrong value raises :class:`~govml.errors.ConfigError` naming the
+file, the key path (``profiles.teddycup.columns``) and what was expected.
+
+The column-mapping profiles (``configs/columns.yaml``) map the column names of known exports to
+govml's canonical names; :func:`resolve_mapping` combines a profile with ``--map canonical=theirs``
+options from the command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from govml.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = [
+    "load_yaml_model",
+    "config_path",
+    "ColumnProfile",
+    "ColumnsConfig",
+    "load_column_profiles",
+    "resolve_mapping",
+    "parse_map_pairs",
+]
+
+_PROJECT_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def config_path(name: str) -> Path:
+    """Where the default config ``name`` (e.g. ``columns.yaml``) lives: ``$GOVML_CONFIG_DIR/name``
+    if that variable is set, else ``./configs/name`` if it exists, else the project's ``configs/``."""
+    env = os.environ.get("GOVML_CONFIG_DIR")
+    if env:
+        return Path(env) / name
+    local = Path("configs") / name
+    if local.exists():
+        return local
+    return _PROJECT_CONFIGS / name
+
+
+def _loc(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def load_yaml_model(path: str | os.PathLike[str], model: type[M]) -> M:
+    """Read the YAML file ``path`` into ``model`` (a pydantic model). Raises :class:`ConfigError`
+    naming the file, the key path and what was expected (all validation errors, one per line)."""
+    import yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: configuration file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text (invalid byte at position {exc.start}); save it as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{p}: not valid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping of keys at the top level, found {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = _loc(err["loc"])
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check its spelling)"
+            found = err.get("input")
+            shown = "" if err["type"] in ("missing", "extra_forbidden") else f" (found {found!r})"
+            lines.append(f"key '{key}': {msg}{shown}")
+        if len(lines) == 1:
+            raise ConfigError(f"{p}: {lines[0]}") from None
+        raise ConfigError(f"{p}: {len(lines)} problems\n" + "\n".join(f"  - {line}" for line in lines)) from None
+
+
+# --------------------------------------------------------------------------------------------------
+# column-mapping profiles
+
+Kind = Literal["messages", "events", "assessments", "courses"]
+
+
+class ColumnProfile(BaseModel):
+    """One export format: which of its columns is which canonical column."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    kinds: list[Kind] = Field(default_factory=list, description="kinds of table this profile is for")
+    columns: dict[str, str] = Field(description="canonical column name → the export's column name")
+
+
+class ColumnsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profiles: dict[str, ColumnProfile] = Field(default_factory=dict)
+
+
+def load_column_profiles(path: str | os.PathLike[str] | None = None) -> ColumnsConfig:
+    """The column-mapping profiles in ``path`` (default: :func:`config_path` ``("columns.yaml")``)."""
+    return load_yaml_model(Path(path) if path is not None else config_path("columns.yaml"), ColumnsConfig)
+
+
+def parse_map_pairs(pairs: Iterable[str] | None) -> dict[str, str]:
+    """``["created_at=留言时间", ...]`` → ``{"created_at": "留言时间"}``; a malformed pair raises
+    :class:`ConfigError`."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        canon, sep, theirs = pair.partition("=")
+        canon, theirs = canon.strip(), theirs.strip()
+        if not sep or not canon or not theirs:
+            raise ConfigError(f"--map {pair!r}: expected canonical=their_column, e.g. --map created_at=留言时间")
+        if canon in out and out[canon] != theirs:
+            raise ConfigError(f"--map: '{canon}' is mapped twice ({out[canon]!r} and {theirs!r})")
+        out[canon] = theirs
+    return out
+
+
+def resolve_mapping(
+    cli_pairs: Iterable[str] | Mapping[str, str] | None = None,
+    profile: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> dict[str, str]:
+    """The column mapping {canonical: their column}: the ``profile``'s columns (from ``path``,
+    default ``configs/columns.yaml``), overridden by ``cli_pairs`` (``"canonical=theirs"`` strings or
+    a mapping). An unknown profile raises :class:`ConfigError` listing the known ones."""
+    mapping: dict[str, str] = {}
+    if profile:
+        cfg = load_column_profiles(path)
+        if profile not in cfg.profiles:
+            where = path if path is not None else config_path("columns.yaml")
+            known = ", ".join(sorted(cfg.profiles)) or "none"
+            raise ConfigError(f"{where}: no column profile named {profile!r} (known profiles: {known})")
+        mapping.update(cfg.profiles[profile].columns)
+    if isinstance(cli_pairs, Mapping):
+        mapping.update({str(k): str(v) for k, v in cli_pairs.items()})
+    else:
+        mapping.update(parse_map_pairs(cli_pairs))
+    return mapping

@@ -1,0 +1,795 @@
+"""Reading and writing tables: the messy exports people actually have, read correctly or refused clearly.
+
+* :func:`read_table` reads CSV / TSV / TXT (optionally ``.gz``), XLSX, Parquet and JSON Lines into a
+  DataFrame with the file's own column names. Text encodings (UTF-8, UTF-8 with BOM, UTF-16 with BOM,
+  GBK, GB18030) are detected; ``encoding=`` forces one. Text cells are cleaned (runs of tabs, newlines,
+  full-width and non-breaking spaces become one space; ends stripped; empty → missing).
+  XLSX: the sheet is chosen by name or index and the header row is found automatically (title rows
+  above it are skipped).
+* :func:`load` reads, maps the user's column names to the canonical ones, converts types, validates
+  (see :mod:`govml.schemas`) and raises :class:`~govml.errors.DataError` listing every problem with
+  its file, row and column.
+* :func:`parse_datetime` understands ``2019/2/28 11:25:05``, ``2019-02-28``, ``2019-02-28 11:25``,
+  ``20190228``, ``2019年2月28日``, ``2019.02.28``, ISO 8601, Excel serial numbers and real datetimes.
+* :func:`write_table` and :func:`atomic_path` write atomically: a temp file in the same folder, renamed
+  onto the target only when everything was written.
+
+Row numbers are the ones a user sees in a spreadsheet: for CSV the header is row 1 and the first data
+record row 2 (a record whose quoted cell spans several lines still counts as one row); for XLSX the
+sheet's own row number; for JSON Lines the line number. ``read_table`` stores them in
+``df.attrs["govml"]["rows"]`` together with the detected encoding, sheet and header row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import gzip
+import io as _io
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from govml.errors import DataError, Problem
+
+if TYPE_CHECKING:  # pandas is imported lazily so `govml --help` stays fast
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "read_table",
+    "load",
+    "parse_datetime",
+    "write_table",
+    "atomic_path",
+    "clean_text",
+    "detect_encoding",
+    "source_rows",
+    "TEXT_SUFFIXES",
+    "SUPPORTED_SUFFIXES",
+]
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson")
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq", ".jsonl", ".ndjson")
+
+_WS_RUN = re.compile(r"[\s\u00a0\u3000\u2028\u2029\u200b\ufeff]+")
+_HEADER_SCAN_ROWS = 30
+
+
+# --------------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _name(path: Path | str) -> str:
+    return str(path)
+
+
+def clean_text(value: Any) -> Any:
+    """Collapse whitespace runs (tabs, newlines, ``\\r``, full-width and non-breaking spaces, zero-width
+    spaces) to one space and strip the ends. Non-strings are returned unchanged; an empty result
+    becomes ``None``."""
+    if not isinstance(value, str):
+        return value
+    out = _WS_RUN.sub(" ", value).strip()
+    return out or None
+
+
+def _clean_series(s: pd.Series) -> pd.Series:
+    """Vectorised :func:`clean_text` for a column of strings (returns an Arrow-backed ``str`` column)."""
+    import pandas as pd
+
+    s = s.astype("str") if not pd.api.types.is_string_dtype(s) else s
+    out = s.str.replace(_WS_RUN.pattern, " ", regex=True).str.strip()
+    return out.mask(out == "")
+
+
+def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Clean the column names and every text cell; columns of only strings become ``str`` dtype."""
+    import pandas as pd
+
+    df.columns = [_clean_header(c, i) for i, c in enumerate(df.columns)]
+    _dedupe_columns(df)
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_string_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            non_null = s.dropna()
+            if s.dtype == object and not all(isinstance(v, str) for v in non_null):
+                df[col] = s.map(clean_text)  # mixed cells (xlsx): clean the strings only
+            else:
+                df[col] = _clean_series(s)
+    return df
+
+
+def _clean_header(c: Any, i: int) -> str:
+    if c is None or (isinstance(c, float) and c != c):
+        return f"column_{i + 1}"
+    if isinstance(c, float) and c.is_integer():
+        c = int(c)
+    text = clean_text(str(c))
+    return text if text else f"column_{i + 1}"
+
+
+def _dedupe_columns(df: pd.DataFrame) -> None:
+    seen: dict[str, int] = {}
+    names = []
+    for c in df.columns:
+        if c in seen:
+            seen[c] += 1
+            new = f"{c}.{seen[c]}"
+            log.warning("duplicate column name %r: the copy is named %r", c, new)
+            names.append(new)
+        else:
+            seen[c] = 0
+            names.append(c)
+    df.columns = names
+
+
+def source_rows(df: pd.DataFrame) -> list[int]:
+    """Row numbers (as the user sees them) of ``df``'s rows, from :func:`read_table`'s metadata;
+    ``index + 2`` (header on row 1) when the frame did not come from ``read_table``."""
+    meta = df.attrs.get("govml", {})
+    rows = meta.get("rows")
+    if rows is not None and len(rows) == len(df):
+        return list(rows)
+    return [i + 2 for i in range(len(df))]
+
+
+def _suffixes(path: Path) -> tuple[str, bool]:
+    """(format suffix, gzipped?) — ``data.csv.gz`` → (".csv", True)."""
+    sfx = [s.lower() for s in path.suffixes]
+    gz = bool(sfx) and sfx[-1] == ".gz"
+    if gz:
+        sfx = sfx[:-1]
+    return (sfx[-1] if sfx else ""), gz
+
+
+# --------------------------------------------------------------------------------------------------
+# encodings
+
+_CJK_RANGES = (
+    (0x3000, 0x303F),  # CJK punctuation
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFF00, 0xFFEF),  # full-width forms
+    (0x2000, 0x206F),  # general punctuation (“ ” … —)
+    (0x20000, 0x2FA1F),
+)
+
+
+def _looks_chinese(text: str) -> bool:
+    non_ascii = [ch for ch in text if ord(ch) > 127]
+    if not non_ascii:
+        return True
+    ok = sum(1 for ch in non_ascii if any(lo <= ord(ch) <= hi for lo, hi in _CJK_RANGES) or ch in "·×÷°±")
+    return ok / len(non_ascii) >= 0.9
+
+
+def _looks_binary(raw: bytes) -> bool:
+    head = raw[:8192]
+    if not head:
+        return False
+    if b"\x00" in head:
+        return True
+    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 13, 12, 27))
+    return ctrl / len(head) > 0.05
+
+
+def detect_encoding(raw: bytes, file: str = "<data>") -> str:
+    """Name of the encoding of ``raw``: a BOM decides (``utf-8-sig``, ``utf-16``); else strict UTF-8;
+    else GBK, else GB18030 (each verified by decoding everything and checking the non-ASCII text is
+    Chinese). Raises :class:`DataError` naming the file when none fits."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if _looks_binary(raw):
+        raise DataError(message=f"{file}: this is not a text table (binary content in its first bytes); "
+                        "expected CSV/TSV text, XLSX, Parquet or JSON Lines")
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    for enc in ("gbk", "gb18030"):
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _looks_chinese(text):
+            return enc
+    line = raw[: utf8_error.start].count(b"\n") + 1
+    raise DataError(
+        message=f"{file}: cannot tell the text encoding (not UTF-8: invalid byte at position "
+        f"{utf8_error.start}, line {line}; not GBK/GB18030 Chinese either); "
+        "pass --encoding (e.g. --encoding big5)"
+    )
+
+
+def _decode(raw: bytes, file: str, encoding: str | None) -> tuple[str, str]:
+    """(text, encoding used)."""
+    if encoding is None:
+        enc = detect_encoding(raw, file)
+        return raw.decode(enc), enc
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(message=f"{file}: unknown encoding {encoding!r} "
+                        "(try utf-8, utf-8-sig, gbk or gb18030, or leave --encoding out to detect it)") from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        bad = raw[exc.start : exc.start + 4]
+        hint = ""
+        try:
+            hint = f" (it looks like {detect_encoding(raw, file)})"
+        except DataError:
+            pass
+        raise DataError(
+            message=f"{file}: cannot be decoded as {encoding}: invalid bytes {bad!r} at byte "
+            f"{exc.start} (line {line}){hint}; leave --encoding out to detect the encoding automatically"
+        ) from None
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and text.startswith("\ufeff"):
+        text = text[1:]
+    return text, encoding
+
+
+def _read_bytes(path: Path, gz: bool) -> bytes:
+    raw = path.read_bytes()
+    if gz:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(message=f"{path}: not a valid gzip file ({exc})") from None
+    return raw
+
+
+# --------------------------------------------------------------------------------------------------
+# header detection (XLSX and CSV)
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and v != v)
+
+
+def _find_header(rows: Sequence[Sequence[Any]], known: set[str]) -> int:
+    """Index (0-based, into ``rows``) of the header row among the first rows: the row naming the most
+    known column names; else the first row whose cells are mostly non-empty strings (title rows
+    above it — one long cell, or a couple of notes — are skipped)."""
+    scan = rows[:_HEADER_SCAN_ROWS]
+    if not scan:
+        return 0
+    width = max((sum(not _is_blank(v) for v in r) for r in scan), default=0)
+    if width == 0:
+        return 0
+    known_clean = {clean_text(k) for k in known if k}
+    best, best_hits = None, 0
+    for i, r in enumerate(scan):
+        hits = sum(1 for v in r if isinstance(v, str) and clean_text(v) in known_clean)
+        if hits > best_hits:
+            best, best_hits = i, hits
+    if best is not None and best_hits >= 2:
+        return best
+    for i, r in enumerate(scan):
+        cells = [v for v in r if not _is_blank(v)]
+        if not cells:
+            continue
+        strings = sum(1 for v in cells if isinstance(v, str))
+        if len(cells) >= max(1, 0.6 * width) and strings >= 0.8 * len(cells):
+            return i
+    return best if best is not None else 0
+
+
+# --------------------------------------------------------------------------------------------------
+# readers
+
+
+def _frame_from_rows(
+    header: Sequence[Any], records: list[Sequence[Any]], rows: list[int], file: str, meta: dict
+) -> pd.DataFrame:
+    import pandas as pd
+
+    header = list(header)
+    # trailing empty header cells with no data under them are dropped; others get a name
+    width = len(header)
+    while width and _is_blank(header[width - 1]) and all(
+        len(r) < width or _is_blank(r[width - 1]) for r in records
+    ):
+        width -= 1
+    problems = []
+    for r, rownum in zip(records, rows, strict=True):
+        extra = [v for v in r[width:] if not _is_blank(v)]
+        if extra:
+            problems.append(Problem(file, rownum, None, f"at most {width} cells (the header has {width})",
+                                    f"{len(r)} cells"))
+    if problems:
+        raise DataError(problems=problems[:50], message=f"{file}: rows with more cells than the header",
+                        truncated=len(problems) > 50)
+    cols: dict[int, list[Any]] = {j: [] for j in range(width)}
+    for r in records:
+        n = len(r)
+        for j in range(width):
+            cols[j].append(r[j] if j < n else None)
+    names = [header[j] if j < len(header) else None for j in range(width)]
+    data = {}
+    for j in range(width):
+        data[j] = pd.Series(cols[j], dtype=object) if cols[j] else pd.Series([], dtype=object)
+    df = pd.DataFrame(data)
+    df.columns = names
+    # wholly blank records (blank lines / empty sheet rows) are dropped, keeping row numbers right
+    keep = [i for i, r in enumerate(records) if any(not _is_blank(v) for v in r)]
+    if len(keep) != len(records):
+        df = df.iloc[keep].reset_index(drop=True)
+        rows = [rows[i] for i in keep]
+    df = _clean_frame(df)
+    for c in df.columns:  # xlsx numbers/datetimes in object columns: let pandas infer a proper dtype
+        if df[c].dtype == object:
+            inferred = df[c].infer_objects()
+            if inferred.dtype != object:
+                df[c] = inferred
+            elif df[c].isna().all():
+                df[c] = df[c].astype("str")
+    meta["rows"] = rows
+    df.attrs["govml"] = meta
+    return df
+
+
+def _sniff_delimiter(text: str, suffix: str) -> str:
+    first = ""
+    for line in text.splitlines():
+        if line.strip():
+            first = line
+            break
+    if suffix == ".tsv":
+        return "\t"
+    counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0 or (counts[","] and counts[","] >= counts[best]):
+        return ","
+    return best
+
+
+def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, header_row: int | None,
+                    known: set[str]) -> pd.DataFrame:
+    file = _name(path)
+    raw = _read_bytes(path, gz)
+    if not raw.strip():
+        raise DataError(message=f"{file}: the file is empty ({len(raw)} bytes); expected a header row and data")
+    text, enc = _decode(raw, file, encoding)
+    delim = _sniff_delimiter(text, suffix)
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    try:
+        reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim)
+        records: list[list[str]] = []
+        try:
+            for rec in reader:
+                records.append(rec)
+        except csv.Error as exc:
+            raise DataError(message=f"{file}: not readable as {'TSV' if delim == chr(9) else 'CSV'} "
+                            f"near line {reader.line_num}: {exc}") from None
+    finally:
+        csv.field_size_limit(old_limit)
+    if header_row is not None:
+        if not 1 <= header_row <= len(records):
+            raise DataError(message=f"{file}: --header-row {header_row} is outside the file "
+                            f"(it has {len(records)} rows)")
+        h = header_row - 1
+    else:
+        h = _find_header(records, known)
+    data = records[h + 1 :]
+    rows = list(range(h + 2, h + 2 + len(data)))
+    meta = {"file": file, "format": "tsv" if delim == "\t" else "csv", "encoding": enc, "delimiter": delim,
+            "sheet": None, "header_row": h + 1}
+    df = _frame_from_rows(records[h], data, rows, file, meta)
+    return df
+
+
+def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, known: set[str]) -> pd.DataFrame:
+    import zipfile
+
+    import openpyxl
+
+    file = _name(path)
+    if path.stat().st_size == 0:
+        raise DataError(message=f"{file}: the file is empty (0 bytes); expected an Excel workbook")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise DataError(message=f"{file}: not a readable .xlsx workbook ({exc.__class__.__name__}: {exc}); "
+                        "if it is an old .xls or a CSV renamed, save it as .xlsx or .csv") from None
+    try:
+        names = wb.sheetnames
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet not in names and sheet.isdigit()):
+            idx = int(sheet)
+            if not 0 <= idx < len(names):
+                raise DataError(message=f"{file}: there is no sheet number {idx} (sheets, counted from 0: "
+                                + ", ".join(f"{i}={n!r}" for i, n in enumerate(names)) + ")")
+            ws = wb.worksheets[idx]
+        elif sheet in names:
+            ws = wb[sheet]
+        else:
+            raise DataError(message=f"{file}: no sheet named {sheet!r}; the sheets are "
+                            + ", ".join(repr(n) for n in names))
+        with contextlib.suppress(Exception):
+            ws.reset_dimensions()
+        all_rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+        title = ws.title
+    finally:
+        wb.close()
+    if not any(any(not _is_blank(v) for v in r) for r in all_rows):
+        raise DataError(message=f"{file}: sheet {title!r} is empty; expected a header row and data")
+    if header_row is not None:
+        if not 1 <= header_row <= len(all_rows):
+            raise DataError(message=f"{file}: --header-row {header_row} is outside sheet {title!r} "
+                            f"(it has {len(all_rows)} rows)")
+        h = header_row - 1
+    else:
+        h = _find_header(all_rows, known)
+    data = all_rows[h + 1 :]
+    rows = list(range(h + 2, h + 2 + len(data)))
+    meta = {"file": file, "format": "xlsx", "encoding": None, "sheet": title, "sheets": names,
+            "header_row": h + 1}
+    return _frame_from_rows(all_rows[h], data, rows, file, meta)
+
+
+def _read_jsonl(path: Path, gz: bool, encoding: str | None) -> pd.DataFrame:
+    import pandas as pd
+
+    file = _name(path)
+    raw = _read_bytes(path, gz)
+    if not raw.strip():
+        raise DataError(message=f"{file}: the file is empty ({len(raw)} bytes); expected one JSON object per line")
+    text, enc = _decode(raw, file, encoding)
+    records, rows, problems = [], [], []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(file, n, None, "one JSON object per line", f"{line[:40]} ({exc.msg})"))
+            continue
+        if not isinstance(obj, dict):
+            problems.append(Problem(file, n, None, "a JSON object", type(obj).__name__))
+            continue
+        records.append(obj)
+        rows.append(n)
+    if problems:
+        raise DataError(problems=problems[:50], message=f"{file}: lines that are not JSON objects",
+                        truncated=len(problems) > 50)
+    df = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    df = _clean_frame(df)
+    df.attrs["govml"] = {"file": file, "format": "jsonl", "encoding": enc, "sheet": None,
+                         "header_row": None, "rows": rows}
+    return df
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pandas as pd
+    import pyarrow
+
+    file = _name(path)
+    if path.stat().st_size == 0:
+        raise DataError(message=f"{file}: the file is empty (0 bytes); expected a Parquet file")
+    try:
+        df = pd.read_parquet(path)
+    except (pyarrow.ArrowException, OSError, ValueError) as exc:
+        raise DataError(message=f"{file}: not a readable Parquet file ({exc})") from None
+    df = df.reset_index(drop=not any(n is not None for n in df.index.names))
+    df = _clean_frame(df)
+    df.attrs["govml"] = {"file": file, "format": "parquet", "encoding": None, "sheet": None,
+                         "header_row": 1, "rows": list(range(2, len(df) + 2))}
+    return df
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    known_columns: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Read a table with its own column names, text cleaned.
+
+    ``encoding`` forces a text encoding (CSV/TSV/JSONL); ``sheet`` picks an XLSX sheet (name or
+    0-based index; default the first); ``header_row`` (1-based, as in the spreadsheet) overrides
+    header detection; ``known_columns`` (column names expected in the file) helps find the header row.
+    CSV/TSV cells are returned as strings (types are converted by :func:`load`); XLSX, Parquet and
+    JSON keep their own types. Metadata (encoding, sheet, header row, row numbers) is in
+    ``df.attrs["govml"]``.
+    """
+    p = Path(path)
+    file = _name(p)
+    if not p.exists():
+        raise DataError(message=f"{file}: file not found")
+    if p.is_dir():
+        raise DataError(message=f"{file}: is a folder, expected a table file")
+    if header_row is not None and header_row < 1:
+        raise DataError(message=f"{file}: --header-row must be 1 or more (rows count from 1), got {header_row}")
+    suffix, gz = _suffixes(p)
+    known = set(known_columns)
+    if suffix in (".csv", ".tsv", ".txt", ""):
+        df = _read_delimited(p, suffix, gz, encoding, header_row, known)
+    elif suffix in (".jsonl", ".ndjson"):
+        df = _read_jsonl(p, gz, encoding)
+    elif suffix in (".xlsx", ".xlsm") and not gz:
+        df = _read_xlsx(p, sheet, header_row, known)
+    elif suffix in (".parquet", ".pq") and not gz:
+        df = _read_parquet(p)
+    elif suffix == ".xls":
+        raise DataError(message=f"{file}: old Excel 97-2003 (.xls) files are not supported; "
+                        "open it in Excel/WPS and save it as .xlsx or .csv")
+    elif suffix == ".json":
+        raise DataError(message=f"{file}: plain .json is not supported; expected JSON Lines "
+                        "(.jsonl: one object per line)")
+    else:
+        raise DataError(message=f"{file}: unsupported file type {suffix!r}; expected one of "
+                        + ", ".join(SUPPORTED_SUFFIXES) + " (CSV/TSV/JSONL may be .gz)")
+    if sheet is not None and df.attrs["govml"].get("format") != "xlsx":
+        log.warning("%s: --sheet is only used for Excel files; ignored", file)
+    log.info("%s: read %d rows × %d columns (%s)", file, len(df), df.shape[1],
+             ", ".join(f"{k}={v}" for k, v in df.attrs["govml"].items() if k in ("encoding", "sheet", "header_row")))
+    return df
+
+
+# --------------------------------------------------------------------------------------------------
+# dates
+
+_SEP_DATE = re.compile(
+    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{1,2})(?::(?P<S>\d{1,2})(?:\.(?P<f>\d{1,9}))?)?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+_COMPACT_DATE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[ T]?(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$")
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+SERIAL_MIN, SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-10
+_EXCEL_EPOCH = "1899-12-30"
+
+
+def _normalise_date_text(s: pd.Series) -> pd.Series:
+    s = s.str.strip()
+    s = s.str.replace(r"\s+", " ", regex=True)
+    # 2019年2月28日 11时25分05秒 → 2019-2-28 11:25:05 ; 2019/2/28, 2019.02.28 → 2019-2-28
+    s = s.str.replace(r"(\d)\s*年\s*(\d)", r"\1-\2", regex=True)
+    s = s.str.replace(r"(\d)\s*月\s*(\d)", r"\1-\2", regex=True)
+    s = s.str.replace(r"(\d)\s*[日号]\s*", r"\1 ", regex=True)
+    s = s.str.replace(r"(\d)\s*[时點点:：]\s*(\d)", r"\1:\2", regex=True)
+    s = s.str.replace(r"(\d)\s*分\s*(\d)", r"\1:\2", regex=True)
+    s = s.str.replace(r"[分秒]$", "", regex=True)
+    s = s.str.replace(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})", r"\1-\2-\3", regex=True)
+    return s.str.strip()
+
+
+def _from_parts(parts: pd.DataFrame) -> pd.Series:
+    import pandas as pd
+
+    cols = {"year": "y", "month": "m", "day": "d", "hour": "H", "minute": "M", "second": "S"}
+    frame = pd.DataFrame({k: pd.to_numeric(parts[v], errors="coerce").fillna(0 if k in ("hour", "minute", "second") else -1)
+                          for k, v in cols.items() if v in parts})
+    for k in ("hour", "minute", "second"):
+        if k not in frame:
+            frame[k] = 0
+    ok = (frame["year"] > 0) & frame["month"].between(1, 12) & frame["day"].between(1, 31) & \
+        frame["hour"].between(0, 23) & frame["minute"].between(0, 59) & frame["second"].between(0, 59)
+    out = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
+    if ok.any():
+        good = frame[ok].astype("int64")
+        out.loc[ok] = pd.to_datetime(good, errors="coerce")
+    if "f" in parts:
+        frac = parts["f"].where(ok)
+        has = frac.notna()
+        if has.any():
+            ns = frac[has].astype("str").str.ljust(9, "0").str[:9].astype("int64")
+            out.loc[has] = out[has] + pd.to_timedelta(ns.to_numpy(), unit="ns")
+    return out
+
+
+def _serial_to_datetime(values: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    ms = (values.astype("float64") * 86_400_000).round()
+    return pd.Timestamp(_EXCEL_EPOCH) + pd.to_timedelta(ms, unit="ms")
+
+
+def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(parsed datetime64[ns] series, mask of non-missing values that could not be parsed)."""
+    import datetime as _dt
+
+    import numpy as np
+    import pandas as pd
+
+    s = series
+    index = s.index
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        out = s.dt.tz_convert(None).astype("datetime64[ns]")
+        return out, pd.Series(False, index=index)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.astype("datetime64[ns]"), pd.Series(False, index=index)
+    out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    missing = s.isna()
+    if pd.api.types.is_bool_dtype(s):
+        return out, ~missing
+    if pd.api.types.is_numeric_dtype(s):
+        num = s.astype("float64")
+        serial = num.between(SERIAL_MIN, SERIAL_MAX)
+        compact = num.between(19000101, 21001231) & (num % 1 == 0)
+        if serial.any():
+            out.loc[serial] = _serial_to_datetime(num[serial])
+        if compact.any():
+            out.loc[compact] = pd.to_datetime(num[compact].astype("int64").astype("str"), format="%Y%m%d",
+                                              errors="coerce")
+        return out, ~missing & out.isna()
+    # object / string: real datetimes (xlsx), numbers (xlsx) and text
+    is_obj = s.dtype == object
+    text_mask = ~missing
+    if is_obj:
+        vals = s.to_numpy(dtype=object)
+        is_dt = np.array([isinstance(v, (_dt.datetime, _dt.date, pd.Timestamp)) for v in vals], dtype=bool)
+        is_num = np.array([isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                           for v in vals], dtype=bool)
+        if is_dt.any():
+            dts = pd.to_datetime(pd.Series(vals[is_dt], index=index[is_dt], dtype=object), errors="coerce",
+                                 utc=False)
+            out.loc[is_dt] = dts.astype("datetime64[ns]")
+        if is_num.any():
+            sub, _ = _parse_datetime_mask(pd.Series(vals[is_num], index=index[is_num]).astype("float64"))
+            out.loc[is_num] = sub
+        text_mask = text_mask & ~pd.Series(is_dt | is_num, index=index)
+    if text_mask.any():
+        txt = s[text_mask].astype("str")
+        norm = _normalise_date_text(txt.map(lambda v: unicodedata.normalize("NFKC", v)))
+        parsed = pd.Series(pd.NaT, index=txt.index, dtype="datetime64[ns]")
+        m1 = norm.str.extract(_SEP_DATE)
+        hit1 = m1["y"].notna()
+        if hit1.any():
+            parsed.loc[hit1] = _from_parts(m1[hit1])
+        rest = ~hit1
+        if rest.any():
+            m2 = norm[rest].str.extract(_COMPACT_DATE)
+            hit2 = m2["y"].notna()
+            if hit2.any():
+                parsed.loc[hit2[hit2].index] = _from_parts(m2[hit2])
+            rest = rest & ~pd.Series(hit2.reindex(txt.index, fill_value=False), index=txt.index)
+        if rest.any():
+            ser = norm[rest]
+            ser_hit = ser.str.fullmatch(_SERIAL.pattern).fillna(False).astype(bool)
+            if ser_hit.any():
+                num = ser[ser_hit].astype("float64")
+                inr = num.between(SERIAL_MIN, SERIAL_MAX)
+                if inr.any():
+                    parsed.loc[num[inr].index] = _serial_to_datetime(num[inr])
+        out.loc[text_mask] = parsed
+    return out, ~missing & out.isna()
+
+
+def parse_datetime(
+    series: pd.Series,
+    *,
+    file: str = "<data>",
+    column: str | None = None,
+    rows: Sequence[int] | None = None,
+    errors: str = "raise",
+    max_problems: int = 50,
+) -> pd.Series:
+    """Parse dates/times in any of the supported forms into ``datetime64[ns]`` (time-zone-naive).
+
+    Values that cannot be parsed raise a :class:`DataError` listing each one with its row
+    (``rows``: the user's row numbers for ``series``' positions; default position + 2, as in a CSV
+    with a header on row 1) — or, with ``errors="coerce"``, become ``NaT``.
+    """
+    if errors not in ("raise", "coerce"):
+        raise ValueError("errors must be 'raise' or 'coerce'")
+    out, bad = _parse_datetime_mask(series)
+    if errors == "raise" and bad.any():
+        rownums = list(rows) if rows is not None else [i + 2 for i in range(len(series))]
+        positions = [i for i, b in enumerate(bad.to_numpy()) if b]
+        problems = [
+            Problem(file, rownums[i], column, "a date/time such as 2019-02-28 or 2019/2/28 11:25:05",
+                    str(series.iloc[i]))
+            for i in positions[:max_problems]
+        ]
+        raise DataError(problems=problems, message=f"{file}: {len(positions)} value(s) are not dates"
+                        + (f" in column '{column}'" if column else ""), truncated=len(positions) > max_problems)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# writing
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; on success it is renamed onto ``path`` (atomic on
+    one file system), on any exception it is removed and ``path`` is left as it was."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise FileNotFoundError(f"{tmp}: nothing was written to the temporary file for {target}")
+        with contextlib.suppress(OSError):  # keep the permissions a normal write would give
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """Write ``df`` atomically; the format follows the suffix: ``.csv`` (UTF-8 without BOM; add
+    ``.gz`` to compress), ``.tsv``, ``.parquet``, ``.jsonl`` (UTF-8, one object per line, dates
+    ISO 8601), ``.xlsx``. Extra keyword arguments go to the pandas writer. Returns the path."""
+    target = Path(path)
+    suffix, gz = _suffixes(target)
+    if suffix not in (".csv", ".tsv", ".parquet", ".jsonl", ".xlsx") or (gz and suffix not in (".csv", ".tsv", ".jsonl")):
+        raise DataError(message=f"{target}: cannot write {''.join(target.suffixes) or 'a file without suffix'}; "
+                        "expected .csv, .tsv, .parquet, .jsonl or .xlsx (.csv/.tsv/.jsonl may end in .gz)")
+    with atomic_path(target) as tmp:
+        if suffix in (".csv", ".tsv"):
+            df.to_csv(tmp, index=False, encoding="utf-8", sep="," if suffix == ".csv" else "\t",
+                      compression="gzip" if gz else None, **kwargs)
+        elif suffix == ".jsonl":
+            df.to_json(tmp, orient="records", lines=True, force_ascii=False, date_format="iso",
+                       compression="gzip" if gz else None, **kwargs)
+        elif suffix == ".parquet":
+            df.to_parquet(tmp, index=False, **kwargs)
+        else:
+            out = df.copy()
+            for c in out.columns:  # Excel has no time zones
+                if hasattr(out[c], "dt") and getattr(out[c].dt, "tz", None) is not None:
+                    out[c] = out[c].dt.tz_localize(None)
+            out.to_excel(tmp, index=False, engine="openpyxl", **kwargs)
+    return target
+
+
+# --------------------------------------------------------------------------------------------------
+# load = read + map + validate
+
+
+def load(
+    path: str | os.PathLike[str],
+    kind: str,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    max_problems: int = 50,
+) -> pd.DataFrame:
+    """Read ``path`` as a canonical table of ``kind`` (``messages``, ``events``, ``assessments``,
+    ``courses``): rename the user's columns with ``mapping`` ({canonical: their column}), convert
+    types (dates → ``datetime64``), validate. Raises :class:`DataError` listing every problem
+    (file, row, column, expected, found; at most ``max_problems``); warnings are logged and kept in
+    ``df.attrs["govml"]["warnings"]``."""
+    from govml import schemas
+
+    report = schemas.check_file(path, kind, mapping=mapping, encoding=encoding, sheet=sheet,
+                                header_row=header_row, max_problems=max_problems)
+    for w in report.warnings:
+        log.warning("%s", w)
+    if report.errors:
+        raise DataError(problems=report.errors, truncated=report.truncated,
+                        message=f"{report.file}: cannot be used as {kind} ({len(report.errors)}"
+                        f"{'+' if report.truncated else ''} problem(s))")
+    assert report.frame is not None
+    return report.frame

@@ -1,0 +1,584 @@
+"""The canonical tables govml works on, and the checks that decide whether a user's table can be used.
+
+Four kinds: ``messages`` (resident messages / hotline records), ``events`` (complaints, for hotspot
+forecasting), ``assessments`` (worker assessment scores, wide or long form) and ``courses`` (a
+training-course catalog). :func:`check_file` reads a file, applies the column mapping, converts types
+and runs every check, collecting *all* problems (up to a limit) into a :class:`Report`: ``errors``
+make the table unusable, ``warnings`` do not. :func:`govml.io.load` raises a
+:class:`~govml.errors.DataError` from the errors.
+
+A capability adds checks of its own with :func:`register_check`::
+
+    def scores_in_range(df, report):
+        for pos in np.flatnonzero(df["score"] > 100):
+            report.error("score", "a score between 0 and 100", df["score"].iat[pos], pos=pos)
+
+    register_check("assessments", scores_in_range)
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from govml.errors import DataError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Text cells longer than this are truncated (with a warning naming the row): a cell this long is a
+#: paste accident, and keeping it would slow every tokenizer and model downstream.
+MAX_TEXT_CHARS = 100_000
+
+TYPES = ("string", "text", "datetime", "number", "int", "category")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column. ``type``: string (ids, names), text (free text, cleaned, length-checked),
+    datetime, number (float), int (whole number), category (a short label). ``min``/``max`` bound
+    numbers (``gt`` makes ``min`` exclusive); ``choices`` restricts categories (after ``aliases``
+    maps the user's words to ours); ``unique`` forbids repeated values."""
+
+    name: str
+    type: str
+    required: bool = False
+    description: str = ""
+    min: float | None = None
+    max: float | None = None
+    gt: bool = False
+    unique: bool = False
+    choices: tuple[str, ...] | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"unknown column type {self.type!r}; expected one of {TYPES}")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+_AREA_TYPES = {"城市": "urban", "城镇": "urban", "城区": "urban", "社区": "urban", "Urban": "urban",
+               "URBAN": "urban", "农村": "rural", "乡村": "rural", "村": "rural", "Rural": "rural",
+               "RURAL": "rural"}
+
+KINDS: dict[str, Kind] = {
+    "messages": Kind("messages", "resident messages or 12345-hotline records", (
+        Column("id", "string", True, "the message's id", unique=True),
+        Column("created_at", "datetime", True, "when the message was left"),
+        Column("district", "string", True, "the district (区/县)"),
+        Column("community", "string", True, "the community (社区/村)"),
+        Column("text", "text", True, "the message text"),
+        Column("title", "text", description="the message's subject line"),
+        Column("category", "category", description="its demand category"),
+        Column("channel", "category", description="how it arrived (hotline, web, app…)"),
+        Column("likes", "int", description="number of likes (≥ 0)", min=0),
+        Column("status", "category", description="handling status"),
+        Column("closed_at", "datetime", description="when it was closed"),
+        Column("user_id", "string", description="who left it (pseudonymous id)"),
+    )),
+    "events": Kind("events", "complaint or service-request events (one row each)", (
+        Column("created_at", "datetime", True, "when the complaint was made"),
+        Column("community", "string", True, "the area it concerns (community, neighbourhood…)"),
+        Column("category", "category", True, "its category"),
+        Column("id", "string", description="the event's id", unique=True),
+        Column("district", "string", description="the district"),
+        Column("closed_at", "datetime", description="when it was closed"),
+        Column("status", "category", description="handling status"),
+    )),
+    "assessments": Kind("assessments", "community workers' assessment scores (one column per indicator, "
+                        "or long form indicator + score)", (
+        Column("worker_id", "string", True, "the worker's id"),
+        Column("community", "string", True, "the worker's community"),
+        Column("district", "string", True, "the district"),
+        Column("period", "string", True, "the assessment period (e.g. 2024Q1)"),
+        Column("area_type", "category", description="urban or rural", choices=("urban", "rural"),
+               aliases=_AREA_TYPES),
+        Column("resident_rating", "number", description="residents' rating (≥ 0)", min=0),
+        Column("source", "category", description="who scored (self, supervisor, residents…)"),
+        Column("indicator", "string", description="long form: the indicator's name"),
+        Column("score", "number", description="long form: the score"),
+    )),
+    "courses": Kind("courses", "a training-course catalog", (
+        Column("course_id", "string", True, "the course's id", unique=True),
+        Column("title", "text", True, "the course's title"),
+        Column("hours", "number", True, "its length in hours (> 0)", min=0, gt=True),
+        Column("cost", "number", description="its cost (≥ 0)", min=0),
+        Column("indicators", "string", description="what it trains: name:strength;name:strength"),
+        Column("prerequisites", "string", description="course ids needed first: id;id"),
+        Column("capacity", "int", description="places (> 0)", min=0, gt=True),
+        Column("mode", "category", description="online / offline / mixed…"),
+    )),
+}
+
+Check = Callable[["pd.DataFrame", "Report"], None]
+_CHECKS: dict[str, list[Check]] = {k: [] for k in KINDS}
+
+
+def register_check(kind: str, func: Check) -> Check:
+    """Add ``func(df, report)`` to the checks run for ``kind`` (after the built-in ones, on the
+    converted frame). It reports with ``report.error(column, expected, found, pos=...)`` /
+    ``report.warn(...)`` (``pos``: 0-based position in ``df``). Returns ``func`` (usable as a
+    decorator with :func:`functools.partial`). Registering the same function twice is a no-op."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
+    if func not in _CHECKS[kind]:
+        _CHECKS[kind].append(func)
+    return func
+
+
+@dataclass
+class Report:
+    """What :func:`check_file` found. ``errors`` make the table unusable; ``warnings`` do not."""
+
+    file: str
+    kind: str
+    max_problems: int = 50
+    meta: dict[str, Any] = field(default_factory=dict)
+    columns_found: list[str] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    rows: list[int] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    truncated: bool = False
+    warnings_truncated: bool = False
+    frame: pd.DataFrame | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def n_rows(self) -> int:
+        return 0 if self.frame is None else len(self.frame)
+
+    def _row(self, pos: int | None) -> int | None:
+        if pos is None:
+            return None
+        return self.rows[pos] if 0 <= pos < len(self.rows) else pos + 2
+
+    def error(self, column: str | None, expected: str, found: Any = None, *, pos: int | None = None) -> None:
+        if len(self.errors) >= self.max_problems:
+            self.truncated = True
+            return
+        self.errors.append(Problem(self.file, self._row(pos), column, expected, _show(found)))
+
+    def warn(self, column: str | None, expected: str, found: Any = None, *, pos: int | None = None) -> None:
+        if len(self.warnings) >= self.max_problems:
+            self.warnings_truncated = True
+            return
+        self.warnings.append(Problem(self.file, self._row(pos), column, expected, _show(found)))
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise DataError(problems=list(self.errors), truncated=self.truncated,
+                            message=f"{self.file}: cannot be used as {self.kind} ({len(self.errors)}"
+                            f"{'+' if self.truncated else ''} problem(s))")
+
+
+def _show(v: Any) -> str | None:
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return "(empty)"
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+# --------------------------------------------------------------------------------------------------
+# mapping
+
+
+def _profile_hints() -> dict[str, dict[str, str]]:
+    """{profile: {canonical: their column}} from the default configs/columns.yaml (empty if absent)."""
+    try:
+        from govml.config import load_column_profiles
+
+        return {name: dict(p.columns) for name, p in load_column_profiles().profiles.items()}
+    except Exception:  # suggestions are a courtesy: a broken or missing file must not hide the real problem
+        log.debug("column profiles unavailable for suggestions", exc_info=True)
+        return {}
+
+
+def apply_mapping(df: pd.DataFrame, kind: Kind, mapping: Mapping[str, str], report: Report) -> pd.DataFrame:
+    """Rename the user's columns to canonical names ({canonical: theirs}); unknown target names are
+    allowed (they rename extra columns, e.g. indicators)."""
+    cols = list(df.columns)
+    new: dict[str, Any] = {}
+    used: set[str] = set()
+    for canon, theirs in mapping.items():
+        if theirs not in df.columns:
+            report.warn(canon, f"a column '{theirs}' for the mapping {canon}={theirs}",
+                        "no such column; mapping not used")
+            continue
+        if canon in df.columns and canon != theirs and canon not in mapping.values():
+            report.error(canon, f"one column for '{canon}'", f"both '{canon}' and '{theirs}' (mapped to it); "
+                         "rename or drop one")
+            continue
+        new[canon] = df[theirs]
+        used.add(theirs)
+        report.mapping[canon] = theirs
+    if not new:
+        return df
+    out = {}
+    placed: set[str] = set()
+    for c in cols:
+        targets = [k for k, v in report.mapping.items() if v == c]
+        if targets:
+            for t in targets:
+                out[t] = new[t]
+                placed.add(t)
+        elif c not in new:
+            out[c] = df[c]
+    import pandas as pd
+
+    result = pd.DataFrame(out, index=df.index)
+    result.attrs = df.attrs
+    return result
+
+
+def _missing_column(kind: Kind, col: Column, df: pd.DataFrame, mapping: Mapping[str, str],
+                    report: Report, hints: dict[str, dict[str, str]]) -> None:
+    found = list(df.columns)
+    original = report.columns_found or found
+    expected = f"a column '{col.name}' ({col.description})"
+    if col.name in mapping and mapping[col.name] not in found:
+        expected += f"; the mapping {col.name}={mapping[col.name]} names a column that is not in the file"
+    else:
+        canonical = {c.name for c in kind.columns}
+        unmapped = [c for c in found if c not in canonical]
+        close = difflib.get_close_matches(col.name, unmapped, n=1, cutoff=0.6)
+        profiles = sorted(name for name, cols in hints.items() if cols.get(col.name) in found)
+        if close:
+            expected += f"; did you mean '{close[0]}'? map it with --map {col.name}={close[0]}"
+        elif profiles:
+            theirs = hints[profiles[0]][col.name]
+            expected += (f"; '{theirs}' looks like it: use --profile {profiles[0]} or --map {col.name}={theirs}")
+        else:
+            expected += f"; map one of your columns to it with --map {col.name}=YOUR_COLUMN"
+    report.error(col.name, expected, "columns: " + ", ".join(original) if original else "no columns")
+
+
+# --------------------------------------------------------------------------------------------------
+# conversions
+
+
+def _as_string(s: pd.Series) -> pd.Series:
+    """Any column → cleaned ``str`` (integral floats lose their ``.0``: Excel ids come back as floats)."""
+    import pandas as pd
+
+    from govml.io import _clean_series, clean_text
+
+    if pd.api.types.is_string_dtype(s) and s.dtype != object:
+        return s
+    if pd.api.types.is_float_dtype(s):
+        vals = [None if v != v else (str(int(v)) if float(v).is_integer() else repr(float(v))) for v in s]
+        return pd.Series(vals, index=s.index, dtype="str")
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return s.astype("str").mask(s.isna())
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.strftime("%Y-%m-%d %H:%M:%S").astype("str")
+
+    def one(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and v != v):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return clean_text(str(v)) if not isinstance(v, str) else v
+
+    out = pd.Series([one(v) for v in s], index=s.index, dtype="str")
+    return _clean_series(out)
+
+
+def _to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(float series, mask of non-empty values that are not numbers)."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(s):
+        return pd.Series(float("nan"), index=s.index), s.notna()
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype("float64"), pd.Series(False, index=s.index)
+    txt = _as_string(s)
+    norm = txt.map(lambda v: None if v is None or v != v else unicodedata.normalize("NFKC", v)
+                   .replace(",", "").replace(" ", "").replace("%", ""), na_action="ignore")
+    num = pd.to_numeric(norm, errors="coerce").astype("float64")
+    return num, txt.notna() & num.isna()
+
+
+def _convert(df: pd.DataFrame, col: Column, report: Report) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from govml.io import _parse_datetime_mask
+
+    name = col.name
+    s = df[name]
+    if col.type in ("string", "text", "category"):
+        out = _as_string(s)
+        if col.type == "text":
+            lengths = out.str.len()
+            for pos in np.flatnonzero((lengths > MAX_TEXT_CHARS).fillna(False).to_numpy()):
+                report.warn(name, f"a text of at most {MAX_TEXT_CHARS:,} characters (kept the first "
+                            f"{MAX_TEXT_CHARS:,})", f"{int(lengths.iat[pos]):,} characters", pos=pos)
+            if (lengths > MAX_TEXT_CHARS).any():
+                out = out.str.slice(0, MAX_TEXT_CHARS)
+        if col.type == "category" and col.aliases:
+            out = out.replace(dict(col.aliases))
+        if col.choices:
+            bad = out.notna() & ~out.isin(col.choices)
+            for pos in np.flatnonzero(bad.to_numpy()):
+                report.error(name, "one of " + ", ".join(col.choices), out.iat[pos], pos=pos)
+        df[name] = out
+    elif col.type == "datetime":
+        out, bad = _parse_datetime_mask(s)
+        for pos in np.flatnonzero(bad.to_numpy()):
+            report.error(name, "a date/time such as 2019-02-28 or 2019/2/28 11:25:05", s.iat[pos], pos=pos)
+        future = out > pd.Timestamp.now() + pd.Timedelta(days=1)
+        for pos in np.flatnonzero(future.fillna(False).to_numpy()):
+            report.warn(name, "a date that is not in the future", s.iat[pos], pos=pos)
+        df[name] = out
+    else:  # number / int
+        num, bad = _to_number(s)
+        for pos in np.flatnonzero(bad.to_numpy()):
+            report.error(name, "a whole number" if col.type == "int" else "a number", s.iat[pos], pos=pos)
+        if col.type == "int":
+            frac = num.notna() & (num % 1 != 0)
+            for pos in np.flatnonzero(frac.to_numpy()):
+                report.error(name, "a whole number", num.iat[pos], pos=pos)
+        if col.min is not None:
+            low = (num <= col.min) if col.gt else (num < col.min)
+            for pos in np.flatnonzero(low.fillna(False).to_numpy()):
+                report.error(name, f"a number {'>' if col.gt else '≥'} {col.min:g}", num.iat[pos], pos=pos)
+        if col.max is not None:
+            for pos in np.flatnonzero((num > col.max).fillna(False).to_numpy()):
+                report.error(name, f"a number ≤ {col.max:g}", num.iat[pos], pos=pos)
+        if col.type == "int" and not (bad.any() or (num.notna() & (num % 1 != 0)).any()):
+            df[name] = num.astype("Int64")
+        else:
+            df[name] = num
+
+
+def _check_unique(df: pd.DataFrame, cols: Sequence[str], report: Report, label: str) -> None:
+    import numpy as np
+
+    key = df[list(cols)]
+    complete = key.notna().all(axis=1)
+    dup = key.duplicated(keep=False) & complete
+    if not dup.any():
+        return
+    first: dict[tuple, int] = {}
+    for pos in np.flatnonzero(dup.to_numpy()):
+        k = tuple(key.iloc[pos])
+        if k in first:
+            value = k[0] if len(k) == 1 else ", ".join(map(str, k))
+            report.error(cols[0] if len(cols) == 1 else label,
+                         f"a unique {label} (the same is on row {report._row(first[k])})", value, pos=pos)
+        else:
+            first[k] = pos
+
+
+# --------------------------------------------------------------------------------------------------
+# kind-specific checks
+
+
+def _check_messages(df: pd.DataFrame, report: Report) -> None:
+    _check_closed_after_created(df, report)
+
+
+def _check_events(df: pd.DataFrame, report: Report) -> None:
+    _check_closed_after_created(df, report)
+
+
+def _check_closed_after_created(df: pd.DataFrame, report: Report) -> None:
+    import numpy as np
+
+    if "closed_at" in df and "created_at" in df:
+        bad = (df["closed_at"] < df["created_at"]).fillna(False)
+        for pos in np.flatnonzero(bad.to_numpy()):
+            report.warn("closed_at", f"a time after created_at ({df['created_at'].iat[pos]})",
+                        df["closed_at"].iat[pos], pos=pos)
+
+
+def _check_assessments(df: pd.DataFrame, report: Report) -> None:
+    import numpy as np
+
+    kind = KINDS["assessments"]
+    canon = {c.name for c in kind.columns}
+    meta = report.meta
+    if "indicator" in df.columns or "score" in df.columns:
+        meta["assessment_form"] = "long"
+        for need in ("indicator", "score"):
+            if need not in df.columns:
+                report.error(need, f"a column '{need}' (long form needs both indicator and score)",
+                             "columns: " + ", ".join(df.columns))
+        for need in ("indicator", "score"):
+            if need in df.columns:
+                for pos in np.flatnonzero(df[need].isna().to_numpy()):
+                    report.error(need, "a value", "(empty)", pos=pos)
+        key = ["worker_id", "period", "indicator"] + (["source"] if "source" in df.columns else [])
+        if all(k in df.columns for k in key):
+            _check_unique(df, key, report, "worker × period × indicator" + (" × source" if len(key) == 4 else ""))
+        meta["indicators"] = sorted(df["indicator"].dropna().unique().tolist()) if "indicator" in df else []
+        return
+    meta["assessment_form"] = "wide"
+    indicators = []
+    for c in df.columns:
+        if c in canon:
+            continue
+        num, bad = _to_number(df[c])
+        present = df[c].notna().sum()
+        if present == 0 or bad.sum() > 0.1 * present:
+            continue  # not an indicator (a name, a note…): kept as it is
+        indicators.append(c)
+        for pos in np.flatnonzero(bad.to_numpy()):
+            report.error(c, "a number (indicator score)", df[c].iat[pos], pos=pos)
+        df[c] = num
+    meta["indicators"] = indicators
+    if not indicators:
+        report.error(None, "at least one indicator column of numeric scores (wide form), or the columns "
+                     "indicator + score (long form)", "columns: " + ", ".join(df.columns))
+    key = ["worker_id", "period"] + (["source"] if "source" in df.columns else [])
+    if all(k in df.columns for k in key):
+        _check_unique(df, key, report, "worker × period" + (" × source" if len(key) == 3 else ""))
+
+
+def _split_list(v: str) -> list[str]:
+    return [p.strip() for p in v.replace("；", ";").replace("，", ";").replace(",", ";").split(";") if p.strip()]
+
+
+def _check_courses(df: pd.DataFrame, report: Report) -> None:
+    if "indicators" in df.columns:
+        for pos, v in enumerate(df["indicators"]):
+            if v is None or v != v:
+                continue
+            for part in _split_list(v):
+                name, sep, strength = part.replace("：", ":").partition(":")
+                try:
+                    ok = bool(sep) and bool(name.strip()) and float(strength) > 0
+                except ValueError:
+                    ok = False
+                if not ok:
+                    report.error("indicators", "name:strength pairs separated by ';' (strength a number > 0)",
+                                 part, pos=pos)
+    if "prerequisites" in df.columns and "course_id" in df.columns:
+        ids = set(df["course_id"].dropna())
+        for pos, v in enumerate(df["prerequisites"]):
+            if v is None or v != v:
+                continue
+            for pid in _split_list(v):
+                if pid not in ids:
+                    report.error("prerequisites", "ids of courses in this catalog, separated by ';'", pid, pos=pos)
+                elif pid == df["course_id"].iat[pos]:
+                    report.error("prerequisites", "other courses (a course cannot require itself)", pid, pos=pos)
+
+
+_BUILTIN: dict[str, Check] = {
+    "messages": _check_messages,
+    "events": _check_events,
+    "assessments": _check_assessments,
+    "courses": _check_courses,
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# entry points
+
+
+def known_column_names(kind: str, mapping: Mapping[str, str] | None = None) -> list[str]:
+    """Names that may appear in the header of a ``kind`` file (canonical names, mapped names and the
+    names in the column profiles) — used to find the header row."""
+    names = [c.name for c in KINDS[kind].columns]
+    names += list((mapping or {}).values())
+    for cols in _profile_hints().values():
+        names += list(cols.values())
+    return names
+
+
+def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None = None,
+             file: str | None = None, max_problems: int = 50) -> Report:
+    """Map, convert and check ``df`` (as returned by :func:`govml.io.read_table`); returns a
+    :class:`Report` whose ``frame`` is the canonical table (``None`` if required columns are missing)."""
+    from govml.io import source_rows
+
+    if kind not in KINDS:
+        raise DataError(message=f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if max_problems < 1:
+        raise DataError(message=f"max_problems must be 1 or more, got {max_problems}")
+    spec = KINDS[kind]
+    meta = dict(df.attrs.get("govml", {}))
+    report = Report(file=file or meta.get("file", "<data>"), kind=kind, max_problems=max_problems, meta=meta,
+                    columns_found=[str(c) for c in df.columns], rows=source_rows(df))
+    mapping = dict(mapping or {})
+    df = apply_mapping(df, spec, mapping, report)
+    if len(df) == 0:
+        report.error(None, "at least one data row", "only a header" if len(df.columns) else "nothing")
+        return report
+    missing = [c for c in spec.columns if c.required and c.name not in df.columns]
+    if missing:
+        hints = _profile_hints()
+        for col in missing:
+            _missing_column(spec, col, df, mapping, report, hints)
+        return report
+    df = df.copy()
+    for col in spec.columns:
+        if col.name in df.columns:
+            _convert(df, col, report)
+    for col in spec.columns:
+        if col.required and col.name in df.columns:
+            import numpy as np
+
+            for pos in np.flatnonzero(df[col.name].isna().to_numpy()):
+                if not any(p.row == report._row(pos) and p.column == col.name for p in report.errors):
+                    report.error(col.name, f"a value ({col.description})", "(empty)", pos=pos)
+        if col.unique and col.name in df.columns:
+            _check_unique(df, [col.name], report, col.name)
+    _BUILTIN[kind](df, report)
+    for check in _CHECKS[kind]:
+        check(df, report)
+    order = [c.name for c in spec.columns if c.name in df.columns]
+    df = df[order + [c for c in df.columns if c not in order]]
+    meta["warnings"] = list(report.warnings)
+    meta["kind"] = kind
+    meta["mapping"] = dict(report.mapping)
+    df.attrs["govml"] = meta
+    report.frame = df
+    return report
+
+
+def check_file(path: str | Path, kind: str, *, mapping: Mapping[str, str] | None = None,
+               encoding: str | None = None, sheet: str | int | None = None, header_row: int | None = None,
+               max_problems: int = 50) -> Report:
+    """Read ``path`` (:func:`govml.io.read_table`) and :func:`validate` it as ``kind``. Unreadable files
+    raise :class:`DataError`; everything else ends up in the report."""
+    from govml.io import read_table
+
+    if kind not in KINDS:
+        raise DataError(message=f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    df = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row,
+                    known_columns=known_column_names(kind, mapping))
+    return validate(df, kind, mapping=mapping, file=str(path), max_problems=max_problems)
