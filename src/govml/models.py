@@ -1,0 +1,99 @@
+"""Registered models for notebooks and scripts: ``load(name, alias="champion")``, ``list_models()``.
+
+Names are the registry's (``govml-demand-classifier``, ``govml-hotspot-forecaster``, ...); the short
+task names (``demand-classifier``) are accepted too. Aliases: ``champion`` (in service) and
+``challenger`` (the last validated candidate that was not promoted).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from govml import tracking
+from govml.errors import TrackingError
+
+log = logging.getLogger(__name__)
+
+
+def _resolve(name: str) -> str:
+    return tracking.REGISTERED_NAMES.get(name, name)
+
+
+def list_models() -> list[dict[str, Any]]:
+    """One dict per registered version, newest first within each model.
+
+    Keys: ``name``, ``version``, ``aliases`` (list), ``status`` (pending/validated/invalid),
+    ``metric`` (the gate's metric name), ``metrics`` (dict from the version's tags), ``run_id``,
+    ``created`` (UTC datetime), ``source``.
+    """
+    import datetime as dt
+
+    c = tracking.client()
+    rows: list[dict[str, Any]] = []
+    try:
+        registered = list(c.search_registered_models(max_results=1000))
+    except Exception as exc:
+        raise TrackingError(f"could not read the model registry at {tracking.tracking_uri()}: {exc}") from exc
+    for rm in sorted(registered, key=lambda r: r.name):
+        aliases: dict[str, list[str]] = {}
+        for alias, version in (rm.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
+        versions = c.search_model_versions(f"name = '{rm.name}'")
+        for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
+            tags = dict(mv.tags or {})
+            metrics = {k.removeprefix("govml.metric."): float(v) for k, v in tags.items()
+                       if k.startswith("govml.metric.")}
+            rows.append({
+                "name": rm.name, "version": str(mv.version),
+                "aliases": sorted(aliases.get(str(mv.version), [])),
+                "status": tags.get("govml.status", ""), "metric": tags.get("govml.metric", ""),
+                "metrics": metrics, "run_id": mv.run_id or tags.get("govml.run_id", ""),
+                "created": dt.datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=dt.UTC),
+                "source": mv.source,
+            })
+    return rows
+
+
+def model_uri(name: str, alias: str = tracking.CHAMPION) -> str:
+    """``models:/NAME@alias`` after checking it exists; :class:`TrackingError` lists what does."""
+    full = _resolve(name)
+    if tracking.get_alias(full, alias) is None:
+        existing = list_models()
+        mine = [r for r in existing if r["name"] == full]
+        if not mine:
+            names = sorted({r["name"] for r in existing})
+            raise TrackingError(f"no registered model {full!r} in {tracking.tracking_uri()}; "
+                                f"registered: {', '.join(names) if names else 'none (run `govml retrain` first)'}")
+        have = sorted({a for r in mine for a in r["aliases"]})
+        raise TrackingError(f"model {full!r} has no alias {alias!r}; its aliases: "
+                            f"{', '.join(have) if have else 'none'} (versions {', '.join(r['version'] for r in mine)})")
+    return f"models:/{full}@{alias}"
+
+
+def load(name: str, alias: str = tracking.CHAMPION, flavor: str = "native") -> Any:
+    """Load ``name@alias`` from the registry.
+
+    ``flavor="native"`` gives the original object back (a scikit-learn estimator for sklearn
+    models, the wrapped python model for pyfunc ones); ``flavor="pyfunc"`` gives MLflow's generic
+    ``PyFuncModel`` (``.predict(DataFrame)``).
+    """
+    import mlflow
+    import mlflow.pyfunc
+
+    uri = model_uri(name, alias)
+    pyfunc = mlflow.pyfunc.load_model(uri)
+    if flavor == "pyfunc":
+        return pyfunc
+    if flavor != "native":
+        raise TrackingError(f"flavor must be 'native' or 'pyfunc', not {flavor!r}")
+    flavors = pyfunc.metadata.flavors
+    if "sklearn" in flavors:
+        import mlflow.sklearn
+
+        return mlflow.sklearn.load_model(uri)
+    if "lightgbm" in flavors:
+        import mlflow.lightgbm
+
+        return mlflow.lightgbm.load_model(uri)
+    return pyfunc.unwrap_python_model()

@@ -1,0 +1,614 @@
+"""Scheduled retraining with a champion gate.
+
+``govml retrain --config configs/retrain.yaml`` (what cron, a systemd timer or ``govml schedule``
+calls) runs :func:`retrain`: for each enabled model it
+
+1. finds the newest data file (paths or globs, newest by modification time) and loads it;
+2. checks the data against the fingerprint of the last run whose data passed (schema errors, far
+   fewer rows, a category that vanished) and stops *before training* when something is wrong;
+3. trains a challenger on everything but the recent holdout and evaluates it there;
+4. logs the model, registers a new version (no alias yet), loads that version back from the
+   registry and re-evaluates it (the numbers must agree), then points ``challenger`` at it;
+5. evaluates the current ``champion`` on the *same* holdout and promotes the challenger (moves
+   ``champion``) only when it is better by the configured margin on the configured metric — or,
+   when there is no champion yet, when it clears the sanity floor.
+
+The champion alias is moved by one registry call, and only as the last step: a crash or a kill at
+any earlier point leaves the champion untouched, and a version that was not loaded back and
+validated never carries an alias. A file lock (see :func:`retrain_lock`) keeps two retrains
+from running at once.
+
+The capability-specific work lives in *task adapters* (:class:`TaskAdapter`); the gate, lock,
+registry and safety logic here are generic. Built-in adapters: ``demand-classifier`` and
+``hotspot-forecaster``; ``adapter: "module:Class"`` in the config plugs in another one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import glob
+import importlib
+import json
+import logging
+import math
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from govml import tracking
+from govml.errors import ConfigError, DataError, GovmlError, TrackingError
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT = "retrain"  # -> MLflow experiment "govml-retrain"
+
+# Exit codes of `govml retrain` (2 is a usage/configuration error, from the CLI).
+EXIT_PROMOTED = 0  # at least one model promoted, no failure
+EXIT_FAILED = 1  # a model failed, or its new data was refused
+EXIT_KEPT = 3  # nothing promoted, nothing failed: every champion kept
+EXIT_LOCKED = 4  # another retrain holds the lock
+
+Decision = Literal["promoted", "kept", "refused", "failed", "would-promote", "would-keep"]
+
+
+class RetrainLocked(TrackingError):
+    """Another retrain is running (it holds the lock)."""
+
+    exit_code = EXIT_LOCKED
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------
+
+
+class DataChecks(BaseModel):
+    """Checks on new data, run before training. Compared with the last run whose data passed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_rows: int = Field(50, ge=1, description="refuse data with fewer rows than this")
+    min_rows_ratio: float = Field(0.5, ge=0, le=1, description="refuse when rows < ratio × last rows")
+    allow_vanished_categories: bool = Field(False, description="accept a category that disappeared")
+
+
+class ModelSpec(BaseModel):
+    """One model to retrain (a key under ``models:`` in retrain.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    task: str | None = Field(None, description="built-in adapter name; default: the key itself")
+    adapter: str | None = Field(None, description='"module:Class" of a custom TaskAdapter')
+    registered_name: str | None = None
+    data: list[str] = Field(default_factory=list, description="paths or globs; the newest file is used")
+    mapping: dict[str, str] = Field(default_factory=dict, description="column mapping for govml.io.load")
+    metric: str | None = None
+    greater_is_better: bool | None = None
+    min_improvement: float = Field(0.0, ge=0, description="challenger must beat champion by this much")
+    sanity_floor: float | None = Field(None, description="a first model (no champion) must reach this")
+    checks: DataChecks = Field(default_factory=DataChecks)
+    params: dict[str, Any] = Field(default_factory=dict, description="passed to the adapter")
+
+
+class RetrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lock_timeout_s: float = Field(0.0, ge=0, description="wait this long for a running retrain")
+    models: dict[str, ModelSpec]
+
+
+def load_config(path: str | Path) -> RetrainConfig:
+    """Read and validate a retrain YAML file; :class:`ConfigError` names the file and the key."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: retrain config not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return RetrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Task adapters
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class TaskAdapter(Protocol):
+    """What the retrain pipeline needs from a capability. Construct with ``Adapter(**spec.params)``."""
+
+    registered_name: str
+    metric: str  # key of evaluate()'s dict that the gate compares
+    greater_is_better: bool
+    time_col: str | None  # for the data fingerprint
+    category_cols: tuple[str, ...]  # categories that must not vanish
+
+    def load_data(self, path: Path, mapping: Mapping[str, str]) -> Any:
+        """Read one data file into a frame; raise DataError on schema problems."""
+
+    def check_data(self, frame: Any) -> list[str]:
+        """Task-specific problems with the frame (e.g. too few labels); empty when fine."""
+
+    def split(self, frame: Any) -> tuple[Any, Any]:
+        """(training frame, recent holdout frame)."""
+
+    def train(self, frame: Any) -> Any:
+        """A fitted model."""
+
+    def evaluate(self, model: Any, holdout: Any) -> dict[str, float]:
+        """Metrics of ``model`` on ``holdout`` (must include ``metric``)."""
+
+    def log_model(self, model: Any, frame: Any) -> str:
+        """Log the model to the active MLflow run (masked input example, signature); its URI."""
+
+    def load_model(self, model_uri: str) -> Any:
+        """Load a model logged by :meth:`log_model` back, in a form :meth:`evaluate` takes."""
+
+
+#: built-in adapters: task name -> "module:Class"
+ADAPTERS: dict[str, str] = {
+    "demand-classifier": "govml.retrain:DemandClassifierAdapter",
+    "hotspot-forecaster": "govml.retrain:HotspotForecasterAdapter",
+}
+
+
+def _import(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    if not attr:
+        raise ConfigError(f"adapter {target!r}: expected 'module:Class'")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"adapter {target!r} cannot be imported: {exc}") from exc
+
+
+def make_adapter(key: str, spec: ModelSpec) -> TaskAdapter:
+    target = spec.adapter or ADAPTERS.get(spec.task or key)
+    if target is None:
+        raise ConfigError(f"models.{key}: unknown task {spec.task or key!r}; "
+                          f"built-in: {', '.join(ADAPTERS)} (or set adapter: 'module:Class')")
+    factory = _import(target) if isinstance(target, str) else target
+    try:
+        return factory(**spec.params)
+    except TypeError as exc:
+        raise ConfigError(f"models.{key}.params: {exc}") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Lock
+# --------------------------------------------------------------------------------------------
+
+
+def lock_path() -> Path:
+    """The retrain lock: next to the embedded store (``GOVML_HOME/mlruns/retrain.lock``)."""
+    p = tracking.home() / "mlruns"
+    p.mkdir(parents=True, exist_ok=True)
+    return p / "retrain.lock"
+
+
+def lock_holder() -> dict[str, Any] | None:
+    """Who holds (or last held) the lock: pid, host, started, command — or None."""
+    info = lock_path().with_suffix(".holder.json")
+    try:
+        return json.loads(info.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def retrain_lock(timeout_s: float = 0.0) -> Iterator[Path]:
+    """Hold the retrain lock, or raise :class:`RetrainLocked` naming the holder.
+
+    The lock is an OS file lock (``fcntl``/``msvcrt`` via filelock): the kernel releases it when
+    the holding process dies, even by ``kill -9``, so a crashed retrain never leaves a stale lock
+    behind. The holder record (pid, host, start time) beside it is informational and is replaced
+    by the next holder. It guards one machine / one ``GOVML_HOME``; machines sharing one MLflow
+    server need their schedules not to overlap.
+    """
+    import filelock
+
+    path = lock_path()
+    lock = filelock.FileLock(str(path), timeout=timeout_s)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        holder = lock_holder() or {}
+        who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+               f"started {holder.get('started', '?')}") if holder else "unknown holder"
+        raise RetrainLocked(f"another retrain is running ({who}); lock {path}. "
+                            "Wait for it to finish (or raise lock_timeout_s).") from None
+    try:
+        record = {"pid": os.getpid(), "host": socket.gethostname(),
+                  "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        tmp = path.with_suffix(".holder.tmp")
+        tmp.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(tmp, path.with_suffix(".holder.json"))
+        yield path
+    finally:
+        lock.release()
+
+
+# --------------------------------------------------------------------------------------------
+# Data: newest file, checks against the last fingerprint
+# --------------------------------------------------------------------------------------------
+
+
+def newest_file(patterns: list[str], base: Path | None = None) -> Path:
+    """The most recently modified file matching any of the paths/globs (relative to ``base``)."""
+    base = Path(base) if base is not None else Path.cwd()
+    found: list[Path] = []
+    for pat in patterns:
+        full = pat if os.path.isabs(pat) else str(base / pat)
+        found += [Path(p) for p in glob.glob(full, recursive=True) if os.path.isfile(p)]
+    if not found:
+        raise DataError(message=f"no data file matches {patterns} (relative to {base})")
+    return max(found, key=lambda p: (p.stat().st_mtime, str(p)))
+
+
+def check_against_last(fp: Mapping[str, Any], last: Mapping[str, Any] | None, checks: DataChecks) -> list[str]:
+    """Problems of new data (fingerprint ``fp``) compared with the last accepted one."""
+    problems = []
+    if fp["rows"] < checks.min_rows:
+        problems.append(f"only {fp['rows']} rows (min_rows {checks.min_rows})")
+    if not last:
+        return problems
+    if last.get("column_hash") and fp.get("column_hash") != last["column_hash"]:
+        problems.append("the columns changed since the last accepted data")
+    last_rows = int(last.get("rows", 0))
+    if last_rows and fp["rows"] < checks.min_rows_ratio * last_rows:
+        problems.append(f"{fp['rows']} rows, far fewer than the {last_rows} of the last accepted data "
+                        f"(min_rows_ratio {checks.min_rows_ratio})")
+    if not checks.allow_vanished_categories:
+        for key, counts in last.items():
+            if key.startswith("categories.") and isinstance(counts, dict):
+                now = fp.get(key, {})
+                gone = sorted(c for c in counts if c not in now and c != "<NA>")
+                if gone:
+                    problems.append(f"{key.split('.', 1)[1]} value(s) vanished: {', '.join(gone[:10])}")
+    return problems
+
+
+def last_fingerprint(model_key: str) -> dict[str, Any] | None:
+    """The data fingerprint of the last retrain of ``model_key`` whose data passed the checks."""
+    import mlflow
+
+    exp_id = tracking.ensure_experiment(EXPERIMENT)
+    runs = mlflow.search_runs(
+        experiment_ids=[exp_id], output_format="list", max_results=1, order_by=["start_time DESC"],
+        filter_string=f"tags.`govml.model` = '{model_key}' AND tags.`govml.data_check` = 'passed'")
+    if not runs:
+        return None
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{runs[0].info.run_id}/data_fingerprint.json")
+    except Exception as exc:  # an unreadable artifact must not block retraining forever
+        log.warning("could not read the last data fingerprint of %s: %s", model_key, exc)
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# The gate
+# --------------------------------------------------------------------------------------------
+
+
+def gate(
+    challenger: float,
+    champion: float | None,
+    greater_is_better: bool,
+    min_improvement: float = 0.0,
+    sanity_floor: float | None = None,
+    metric: str = "metric",
+) -> tuple[bool, str]:
+    """(promote?, reason). Direction-aware; a first model must clear ``sanity_floor``."""
+    if challenger is None or not math.isfinite(challenger):
+        return False, f"challenger {metric} is not a finite number ({challenger})"
+    if sanity_floor is not None:
+        ok = challenger >= sanity_floor if greater_is_better else challenger <= sanity_floor
+        if not ok:
+            return False, (f"challenger {metric} {challenger:.4f} misses the sanity floor {sanity_floor} "
+                           f"({'≥' if greater_is_better else '≤'} required)")
+    if champion is None or not math.isfinite(champion):
+        return True, f"no champion yet; challenger {metric} {challenger:.4f} passes the sanity floor"
+    gain = (challenger - champion) if greater_is_better else (champion - challenger)
+    if gain >= min_improvement and gain > 0:
+        return True, (f"challenger {metric} {challenger:.4f} beats champion {champion:.4f} "
+                      f"by {gain:.4f} (≥ margin {min_improvement})")
+    return False, (f"challenger {metric} {challenger:.4f} vs champion {champion:.4f}: "
+                   f"{'gain' if gain > 0 else 'change'} {gain:+.4f} is below the margin {min_improvement}")
+
+
+# --------------------------------------------------------------------------------------------
+# The pipeline
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Outcome:
+    model: str
+    registered_name: str
+    decision: Decision
+    reason: str
+    metric: str = ""
+    greater_is_better: bool = True
+    data_file: str | None = None
+    rows: int | None = None
+    challenger: dict[str, float] = dataclasses.field(default_factory=dict)
+    champion: dict[str, float] = dataclasses.field(default_factory=dict)
+    challenger_version: str | None = None
+    champion_version: str | None = None  # the champion before this retrain
+    run_id: str | None = None
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class RetrainReport:
+    outcomes: list[Outcome]
+    run_id: str | None
+    dry_run: bool = False
+    scheduled: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        decisions = [o.decision for o in self.outcomes]
+        if any(d in ("failed", "refused") for d in decisions):
+            return EXIT_FAILED
+        if any(d in ("promoted", "would-promote") for d in decisions):
+            return EXIT_PROMOTED
+        return EXIT_KEPT
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "dry_run": self.dry_run, "scheduled": self.scheduled,
+                "exit_code": self.exit_code, "models": [dataclasses.asdict(o) for o in self.outcomes]}
+
+    def markdown(self) -> str:
+        lines = ["# govml retrain summary", "",
+                 f"exit code {self.exit_code}{' (dry run)' if self.dry_run else ''}"
+                 f"{' (scheduled)' if self.scheduled else ''}", "",
+                 "| model | data | rows | metric | challenger | champion | decision | reason |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for o in self.outcomes:
+            lines.append(
+                f"| {o.registered_name} | {Path(o.data_file).name if o.data_file else '-'} | {o.rows or '-'} | "
+                f"{o.metric} | {_fmt(o.challenger.get(o.metric))} (v{o.challenger_version or '-'}) | "
+                f"{_fmt(o.champion.get(o.metric))} (v{o.champion_version or '-'}) | {o.decision} | "
+                f"{o.reason.replace('|', '/')} |")
+        return "\n".join(lines) + "\n"
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4f}"
+
+
+class _Stop(Exception):
+    """Internal: end one model's retrain with a decision (refused/failed) and a reason."""
+
+    def __init__(self, decision: Decision, reason: str) -> None:
+        super().__init__(reason)
+        self.decision = decision
+        self.reason = reason
+
+
+def _close_dead_runs() -> None:
+    """Mark runs left RUNNING by a killed retrain as KILLED (we hold the lock: none is alive)."""
+    import mlflow
+
+    exp_id = tracking.ensure_experiment(EXPERIMENT)
+    stale = mlflow.search_runs(experiment_ids=[exp_id], output_format="list",
+                               filter_string="attributes.status = 'RUNNING'")
+    c = tracking.client()
+    for r in stale:
+        c.set_tag(r.info.run_id, "govml.reason", "the retrain process died (found still RUNNING)")
+        c.set_terminated(r.info.run_id, status="KILLED")
+        log.warning("marked run %s of a dead retrain as KILLED", r.info.run_id)
+
+
+def retrain(
+    config: RetrainConfig | str | Path,
+    only: list[str] | None = None,
+    dry_run: bool = False,
+    scheduled: bool | None = None,
+    base_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RetrainReport:
+    """Retrain every enabled model of ``config`` behind the champion gate; see the module doc.
+
+    ``only`` restricts to these model keys; ``dry_run`` trains and evaluates challenger and
+    champion but registers and promotes nothing. Relative data paths resolve against
+    ``base_dir`` (default: the current folder). Raises :class:`RetrainLocked` when another
+    retrain holds the lock, :class:`ConfigError` for a bad config; everything that goes wrong
+    with one model is reported in its :class:`Outcome` instead.
+    """
+    cfg = config if isinstance(config, RetrainConfig) else load_config(config)
+    keys = [k for k, s in cfg.models.items() if s.enabled and (not only or k in only)]
+    if only:
+        unknown = sorted(set(only) - set(cfg.models))
+        if unknown:
+            raise ConfigError(f"unknown model(s) {unknown}; the config has {sorted(cfg.models)}")
+    if not keys:
+        raise ConfigError("no enabled model to retrain")
+    if scheduled is None:
+        scheduled = bool(os.environ.get("GOVML_SCHEDULED"))
+    say = progress or (lambda msg: log.info("%s", msg))
+
+    with retrain_lock(cfg.lock_timeout_s):
+        tracking.configure()
+        _close_dead_runs()
+        tags = {"govml.kind": "retrain", "govml.dry_run": str(dry_run).lower()}
+        if scheduled:
+            tags["govml.scheduled"] = "true"
+        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        with tracking.run(EXPERIMENT, run_name=f"retrain {stamp}", tags=tags,
+                          params={"models": ",".join(keys), "dry_run": dry_run}) as parent:
+            outcomes = []
+            for key in keys:
+                say(f"{key}: start")
+                outcomes.append(_retrain_one(key, cfg.models[key], dry_run, scheduled, base_dir, say))
+                say(f"{key}: {outcomes[-1].decision} — {outcomes[-1].reason}")
+            report = RetrainReport(outcomes, parent.info.run_id, dry_run=dry_run, scheduled=scheduled)
+            tracking.log_dict(report.to_dict(), "summary.json")
+            import mlflow
+
+            mlflow.log_text(report.markdown(), "summary.md")
+            mlflow.set_tags({"govml.exit_code": str(report.exit_code),
+                             "govml.decisions": ",".join(f"{o.model}={o.decision}" for o in outcomes)})
+            tracking.log_metrics({"promoted": sum(o.decision == "promoted" for o in outcomes)})
+    return report
+
+
+def _retrain_one(key: str, spec: ModelSpec, dry_run: bool, scheduled: bool, base_dir: Path | None,
+                 say: Callable[[str], None]) -> Outcome:
+    import mlflow
+
+    t0 = time.perf_counter()
+    try:
+        adapter = make_adapter(key, spec)
+    except ConfigError as exc:
+        return Outcome(key, spec.registered_name or key, "failed", str(exc))
+    name = spec.registered_name or adapter.registered_name
+    metric = spec.metric or adapter.metric
+    gib = adapter.greater_is_better if spec.greater_is_better is None else spec.greater_is_better
+    out = Outcome(key, name, "failed", "", metric=metric, greater_is_better=gib)
+    tags = {"govml.model": key, "govml.registered_name": name}
+    if scheduled:
+        tags["govml.scheduled"] = "true"
+    with tracking.run(EXPERIMENT, run_name=key, tags=tags, nested=True,
+                      params={"metric": metric, "greater_is_better": gib,
+                              "min_improvement": spec.min_improvement, "sanity_floor": spec.sanity_floor,
+                              **{f"adapter.{k}": v for k, v in spec.params.items()}}) as child:
+        out.run_id = child.info.run_id
+        try:
+            _pipeline(key, spec, adapter, name, metric, gib, dry_run, base_dir, out, say)
+        except _Stop as stop:
+            out.decision, out.reason = stop.decision, stop.reason
+        except GovmlError as exc:
+            out.decision, out.reason = "failed", str(exc)
+        except Exception as exc:  # a bug or an infrastructure failure: report it, champion untouched
+            log.exception("retrain of %s failed", key)
+            out.decision, out.reason = "failed", f"{type(exc).__name__}: {exc}"
+        out.seconds = round(time.perf_counter() - t0, 2)
+        mlflow.set_tags({"govml.decision": out.decision, "govml.reason": out.reason[:4000]})
+    if out.decision in ("failed", "refused"):
+        tracking.client().set_terminated(out.run_id, status="FAILED")
+    return out
+
+
+def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric: str, gib: bool,
+              dry_run: bool, base_dir: Path | None, out: Outcome, say: Callable[[str], None]) -> None:
+    import mlflow
+
+    # 1. newest data, loaded and validated
+    try:
+        path = newest_file(spec.data, base_dir)
+    except DataError as exc:
+        raise _Stop("refused", str(exc)) from exc
+    out.data_file = str(path)
+    mlflow.set_tag("govml.data_file", path.name)
+    try:
+        frame = adapter.load_data(path, spec.mapping)
+    except DataError as exc:
+        mlflow.set_tag("govml.data_check", "failed")
+        raise _Stop("refused", f"{path.name}: data refused before training: {exc}") from exc
+    out.rows = len(frame)
+
+    # 2. checks against the last accepted data
+    fp = tracking.data_fingerprint(frame, time_col=adapter.time_col, category_cols=list(adapter.category_cols))
+    fp["file"] = path.name
+    tracking.log_dict(fp, "data_fingerprint.json")
+    tracking.log_metrics({"data.rows": fp["rows"]})
+    problems = check_against_last(fp, last_fingerprint(key), spec.checks) + list(adapter.check_data(frame))
+    if problems:
+        mlflow.set_tag("govml.data_check", "failed")
+        tracking.log_dict({"problems": problems}, "data_problems.json")
+        raise _Stop("refused", f"{path.name}: data refused before training: " + "; ".join(problems))
+    mlflow.set_tag("govml.data_check", "passed")
+
+    # 3. challenger: train without the recent holdout, evaluate on it
+    train, holdout = adapter.split(frame)
+    tracking.log_metrics({"data.train_rows": len(train), "data.holdout_rows": len(holdout)})
+    say(f"{key}: training on {len(train)} rows, holdout {len(holdout)} rows")
+    model = adapter.train(train)
+    ch = _checked_metrics(adapter.evaluate(model, holdout), metric, "challenger")
+    out.challenger = ch
+    tracking.log_metrics({f"challenger.{k}": v for k, v in ch.items()})
+
+    # 4. champion on the same holdout
+    champ_mv = tracking.get_alias(name, tracking.CHAMPION)
+    champ_value = None
+    if champ_mv is not None:
+        out.champion_version = str(champ_mv.version)
+        mlflow.set_tag("govml.champion_version", out.champion_version)
+        try:
+            champ_model = adapter.load_model(f"models:/{name}/{champ_mv.version}")
+            cm = _checked_metrics(adapter.evaluate(champ_model, holdout), metric, "champion")
+        except _Stop:
+            raise
+        except Exception as exc:
+            raise _Stop("failed", f"the champion (version {champ_mv.version}) could not be loaded or "
+                                  f"evaluated on the new holdout: {type(exc).__name__}: {exc}") from exc
+        out.champion = cm
+        champ_value = cm[metric]
+        tracking.log_metrics({f"champion.{k}": v for k, v in cm.items()})
+
+    promote, reason = gate(ch[metric], champ_value, gib, spec.min_improvement, spec.sanity_floor, metric)
+    mlflow.set_tag("govml.gate", "pass" if promote else "fail")
+    if dry_run:
+        out.decision, out.reason = ("would-promote" if promote else "would-keep"), f"dry run: {reason}"
+        return
+
+    # 5. log → register (no alias) → load back and validate → challenger alias
+    model_uri = adapter.log_model(model, train)
+    version = tracking.register(model_uri, name, tags={
+        "govml.status": "pending", "govml.run_id": out.run_id, "govml.metric": metric,
+        **{f"govml.metric.{k}": f"{v:.6g}" for k, v in ch.items()}})
+    out.challenger_version = version
+    mlflow.set_tag("govml.challenger_version", version)
+    c = tracking.client()
+    try:
+        reloaded = adapter.load_model(f"models:/{name}/{version}")
+        again = _checked_metrics(adapter.evaluate(reloaded, holdout), metric, "reloaded challenger")
+    except _Stop:
+        raise
+    except Exception as exc:
+        c.set_model_version_tag(name, version, "govml.status", "invalid")
+        raise _Stop("failed", f"version {version} could not be loaded back from the registry: "
+                              f"{type(exc).__name__}: {exc}") from exc
+    if abs(again[metric] - ch[metric]) > 1e-6 * max(1.0, abs(ch[metric])):
+        c.set_model_version_tag(name, version, "govml.status", "invalid")
+        raise _Stop("failed", f"version {version} loaded back from the registry scores {metric} "
+                              f"{again[metric]:.6f}, not the {ch[metric]:.6f} measured before logging")
+    c.set_model_version_tag(name, version, "govml.status", "validated")
+    tracking.set_alias(name, tracking.CHALLENGER, version)
+
+    # 6. the gate moves the champion alias — one registry call, the last step
+    if promote:
+        tracking.set_alias(name, tracking.CHAMPION, version)
+        c.set_model_version_tag(name, version, "govml.decision", "promoted")
+        with contextlib.suppress(Exception):  # cosmetic: the champion is no longer a challenger
+            tracking.delete_alias(name, tracking.CHALLENGER)
+        out.decision, out.reason = "promoted", reason
+    else:
+        c.set_model_version_tag(name, version, "govml.decision", "kept champion")
+        out.decision, out.reason = "kept", reason
+    c.set_model_version_tag(name, version, "govml.reason", reason[:4000])
+
+
+def _checked_metrics(metrics: Mapping[str, float], metric: str, who: str) -> dict[str, float]:
+    clean = {k: float(v) for k, v in metrics.items()}
+    if metric not in clean:
+        raise _Stop("failed", f"the {who}'s evaluation has no metric {metric!r} (has {sorted(clean)})")
+    return clean
