@@ -18,7 +18,7 @@ Pipeline for one text (identical on every backend and in every process):
    dictionary (``resources/text/governance_dict.txt``, plus ``extra_words``). ``backend="rjieba"`` uses
    the Rust port (≈30× faster, identical output for the same dictionary and input — the benchmark
    checks every message), ``"jieba"`` the reference implementation, ``"auto"`` rjieba when installed.
-   Whitespace runs become one space, and the ASCII characters ``. _ -`` spaces (the two implementations treat them
+   Whitespace runs become one space, and the ASCII characters ``. _ -`` become spaces (the two implementations treat them
    differently inside Latin/digit runs).
 6. Each raw token is mapped once (memoised per process): lower-cased; dropped when shorter than
    ``min_len`` characters (single characters), punctuation/emoji/symbols only, a number, date,
