@@ -1,0 +1,508 @@
+"""Early warning (民情预警): surges of a category, and emerging terms, per group and period.
+
+For every group (community, district, any column) × category × period we compare the observed
+number of messages with what the **past alone** leads us to expect, test the excess, control the
+false discovery rate over the many cells, and grade what survives.
+
+Expected count of a cell (group ``g``, category ``c``, period ``t``)
+---------------------------------------------------------------------
+Only periods before ``t`` are used (the test suite corrupts period ``t`` and everything after it
+and checks that the expectation does not move).
+
+* **Recent level with pooled shrinkage.** ``S`` = messages of ``(g, c)`` in the ``lookback``
+  periods before ``t`` (8 weeks or 6 months by default), ``n`` = the number of those periods the
+  group existed. The prior rate is the group's recent volume ``V`` (messages per period, all
+  categories) times the category's share ``π`` among all groups' past messages. The level is the
+  empirical-Bayes mean ``λ = (S + k·π·V) / (n + k)`` (``k = prior_strength``, 4 periods): sparse
+  cells lean on the pooled picture, busy cells on their own history. The recent window follows
+  a trend.
+* **Seasonality** (when a full season of history exists: 52 weeks or 12 months before the
+  window): a factor pooled over all groups per category, ``s = (A + m) / (B + m)``, where ``A`` is
+  the category's mean count over periods ``t-P-1 … t-P+1`` last season and ``B`` its recent level
+  at that time; ``m = season_shrink`` counts keep thin categories near 1.
+* ``expected = λ · s``.
+
+Test
+----
+Counts are negative binomial with mean ``expected`` and overdispersion ``α`` (variance
+``μ + αμ²``). ``α`` is estimated by moments from the one-step-ahead residuals of all earlier
+periods, ``α = Σ((y−μ)² − y) / Σμ²`` (``y`` winsorised at ``μ + 5√μ + 3`` so past surges do not
+inflate it), floored at ``alpha_floor``. ``p_value = P(Y ≥ observed)``. Benjamini–Hochberg
+q-values are computed within each period and kind over every cell tested in that period.
+``score = −log10(q)``.
+
+Levels (all thresholds configurable)
+------------------------------------
+* **告警** (alarm): ``q ≤ 0.01``, ``observed / expected ≥ 3``, ``observed ≥ 6``.
+* **预警** (warning): ``q ≤ 0.05``, ``observed / expected ≥ 2``, ``observed ≥ 4``.
+* **关注** (watch): raw ``p ≤ 0.01``, ``observed / expected ≥ 1.5``, ``observed ≥ 3`` — a watch
+  level for analysts, not an alert; it is not counted as a false alert in evaluations.
+
+Emerging terms (``kind = 'term'``)
+----------------------------------
+The same machinery on "messages of the group that contain the term" (tokens from
+:class:`govml.text.tokenize.GovTokenizer` unless another tokenizer is given), for terms that were
+rare before — at most ``term_rare_max`` messages per period on average in the lookback window —
+and appear in at least ``term_min_count`` messages now. The prior rate is the term's share of all
+past messages times the group's volume; ``α`` is at least ``term_alpha_floor`` (terms come in
+bursts). The BH family of a period is every (group, term) seen in it.
+
+Evaluation (``score_alerts``)
+-----------------------------
+A planted surge (group, category and/or term, start, end) is **hit** when some alert at level
+预警 or 告警 names its group and its category (kind ``category``) or its term (kind ``term``) in a
+period overlapping ``[start, end]``. A **false alert** is an alert at level 预警 or 告警 in a
+group-period outside every planted window of that group, or a category alert inside one whose
+category is not a planted category there. Recall = hit surges / planted surges; the false-alert
+rate is per 100 tested group-periods.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from govml.errors import ConfigError, DataError, Problem
+
+log = logging.getLogger(__name__)
+
+OUTPUT_COLUMNS = ["group", "period_start", "kind", "key", "observed", "expected", "score", "p_value", "level"]
+LEVELS = ("关注", "预警", "告警")
+ALERT_LEVELS = ("预警", "告警")
+_SEASON = {"W": 52, "M": 12}
+_LOOKBACK = {"W": 8, "M": 6}
+
+
+def period_start(times: pd.Series, period: str) -> pd.Series:
+    """Start of the period each timestamp falls in: Monday 00:00 for ``W``, the 1st for ``M``."""
+    t = pd.to_datetime(times)
+    if period == "W":
+        return (t - pd.to_timedelta(t.dt.dayofweek, unit="D")).dt.normalize()
+    if period == "M":
+        return t.dt.to_period("M").dt.start_time
+    raise ConfigError(f"period must be 'W' or 'M', got {period!r}")
+
+
+def _period_index(starts: pd.Series, period: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    freq = "W-MON" if period == "W" else "MS"
+    rng = pd.date_range(starts.min(), starts.max(), freq=freq)
+    pos = rng.get_indexer(pd.DatetimeIndex(starts))
+    return pos, rng
+
+
+def _nb_sf(y: np.ndarray, mu: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+    """P(Y >= y) for a negative binomial with mean mu and variance mu + alpha·mu²."""
+    from scipy import stats
+
+    y = np.asarray(y, dtype=float)
+    mu = np.maximum(np.asarray(mu, dtype=float), 1e-9)
+    alpha = np.broadcast_to(np.asarray(alpha, dtype=float), mu.shape)
+    size = 1.0 / np.maximum(alpha, 1e-9)
+    p = size / (size + mu)
+    out = stats.nbinom.sf(y - 1, size, p)
+    return np.where(y <= 0, 1.0, out)
+
+
+def bh_qvalues(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values) of one family."""
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    if m == 0:
+        return p
+    order = np.argsort(p)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+class SurgeDetector(BaseEstimator):
+    """Category surges and emerging terms per group and period (see the module docstring).
+
+    ``fit(df)`` takes a message table with ``time_col``, ``by`` (the group) and, when present,
+    ``label_col`` (categories) and ``text_col`` (for terms). Learned: ``cells_`` (every tested
+    cell with observed, expected, alpha, p_value, q_value, score, level), ``alerts_`` (the cells
+    at a level, columns :data:`OUTPUT_COLUMNS`), ``n_group_periods_`` (tested group-periods),
+    ``periods_`` (the period starts), ``alpha_`` (overdispersion per period).
+    """
+
+    def __init__(
+        self,
+        *,
+        by: str = "community",
+        label_col: str | None = "category",
+        time_col: str = "created_at",
+        text_col: str | None = "text",
+        period: str = "W",
+        terms: bool = True,
+        tokenizer: Callable[[str], list[str]] | None = None,
+        lookback: int | None = None,
+        min_history: int = 4,
+        prior_strength: float = 4.0,
+        seasonal: bool = True,
+        season_shrink: float = 10.0,
+        alpha_floor: float = 0.05,
+        term_alpha_floor: float = 0.3,
+        term_min_count: int = 5,
+        term_rare_max: float = 1.0,
+        thresholds: dict[str, dict[str, float]] | None = None,
+    ) -> None:
+        self.by = by
+        self.label_col = label_col
+        self.time_col = time_col
+        self.text_col = text_col
+        self.period = period
+        self.terms = terms
+        self.tokenizer = tokenizer
+        self.lookback = lookback
+        self.min_history = min_history
+        self.prior_strength = prior_strength
+        self.seasonal = seasonal
+        self.season_shrink = season_shrink
+        self.alpha_floor = alpha_floor
+        self.term_alpha_floor = term_alpha_floor
+        self.term_min_count = term_min_count
+        self.term_rare_max = term_rare_max
+        self.thresholds = thresholds
+
+    DEFAULT_THRESHOLDS = {
+        "告警": {"q": 0.01, "ratio": 3.0, "min_count": 6},
+        "预警": {"q": 0.05, "ratio": 2.0, "min_count": 4},
+        "关注": {"p": 0.01, "ratio": 1.5, "min_count": 3},
+    }
+
+    # -----------------------------------------------------------------------------------------
+    def _validate(self, df: pd.DataFrame) -> pd.Series:
+        if self.period not in ("W", "M"):
+            raise ConfigError(f"period must be 'W' or 'M', got {self.period!r}")
+        missing = [c for c in (self.time_col, self.by) if c not in df.columns]
+        if missing:
+            raise DataError([Problem("<input>", None, c, "a column of this name") for c in missing],
+                            message=f"alerts: missing column(s) {', '.join(missing)} "
+                                    f"(have: {', '.join(map(str, df.columns))})")
+        times = pd.to_datetime(df[self.time_col], errors="coerce", format="mixed")
+        bad = np.flatnonzero(times.isna().to_numpy())
+        if len(bad):
+            raise DataError([Problem("<input>", int(r) + 2, self.time_col, "a date/time",
+                                     str(df[self.time_col].iloc[r])) for r in bad[:20]],
+                            truncated=len(bad) > 20)
+        return times
+
+    def _levels(self, obs: np.ndarray, exp: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        th = {k: {**v, **((self.thresholds or {}).get(k, {}))} for k, v in self.DEFAULT_THRESHOLDS.items()}
+        ratio = obs / np.maximum(exp, 1e-9)
+        level = np.full(len(obs), "", dtype=object)
+        w = th["关注"]
+        level[(p <= w["p"]) & (ratio >= w["ratio"]) & (obs >= w["min_count"])] = "关注"
+        for name in ("预警", "告警"):
+            t = th[name]
+            level[(q <= t["q"]) & (ratio >= t["ratio"]) & (obs >= t["min_count"])] = name
+        return level
+
+    def fit(self, df: pd.DataFrame, y: object = None) -> SurgeDetector:
+        times = self._validate(df)
+        P = self.period
+        L = int(self.lookback or _LOOKBACK[P])
+        starts = period_start(times, P)
+        tpos, periods = _period_index(starts, P)
+        T = len(periods)
+        groups_ser = df[self.by].astype("string").fillna("<NA>")
+        gcodes, groups = pd.factorize(groups_ser, sort=True)
+        G = len(groups)
+        self.periods_ = periods
+        self.groups_ = list(groups)
+
+        # group totals and tested group-periods ---------------------------------------------
+        tot = np.zeros((G, T))
+        np.add.at(tot, (gcodes, tpos), 1)
+        first = np.argmax(tot > 0, axis=1) if G else np.zeros(0, int)
+        hist = np.arange(T)[None, :] - first[:, None]          # periods of history before t
+        tested = hist >= self.min_history                        # G x T
+        self.n_group_periods_ = int(tested.sum())
+        win_n = np.clip(np.minimum(hist, L), 0, None).astype(float)  # periods in the lookback window
+        ctot = np.concatenate([np.zeros((G, 1)), np.cumsum(tot, axis=1)], axis=1)  # ctot[:, t] = sum < t
+        lo = np.clip(np.arange(T) - L, 0, None)
+        vol_sum = ctot[:, np.arange(T)] - ctot[:, lo]            # group messages in window
+        V = np.divide(vol_sum, win_n, out=np.zeros_like(vol_sum), where=win_n > 0)
+
+        frames = []
+        alpha_by_t = np.full(T, self.alpha_floor)
+        has_labels = bool(self.label_col) and self.label_col in df.columns
+        self.has_categories_ = has_labels
+        if has_labels:
+            cat_ser = df[self.label_col].astype("string").fillna("<NA>")
+            ccodes, cats = pd.factorize(cat_ser, sort=True)
+            frames.append(self._category_cells(gcodes, ccodes, tpos, list(cats), G, T, L, tested, win_n,
+                                               V, lo, alpha_by_t))
+        if self.terms and self.text_col and self.text_col in df.columns:
+            frames.append(self._term_cells(df[self.text_col], gcodes, tpos, G, T, L, tested, win_n, V,
+                                           alpha_by_t))
+        self.alpha_ = pd.Series(alpha_by_t, index=periods, name="alpha")
+        cols = ["group", "period_start", "kind", "key", "observed", "expected", "alpha", "p_value",
+                "q_value", "score", "level"]
+        cells = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
+            else pd.DataFrame(columns=cols)
+        if len(cells):
+            cells["group"] = np.asarray(groups, dtype=object)[cells["g"].to_numpy()]
+            cells["period_start"] = periods[cells["t"].to_numpy()]
+            q = np.ones(len(cells))
+            for _, idx in cells.groupby(["t", "kind"]).indices.items():
+                q[idx] = bh_qvalues(cells["p_value"].to_numpy()[idx])
+            cells["q_value"] = q
+            cells["score"] = -np.log10(np.maximum(q, 1e-300))
+            cells["level"] = self._levels(cells["observed"].to_numpy(float), cells["expected"].to_numpy(float),
+                                          cells["p_value"].to_numpy(float), q)
+        self.cells_ = cells.reindex(columns=cols)
+        al = self.cells_[self.cells_["level"].fillna("") != ""].copy()
+        sev = al["level"].map({"告警": 0, "预警": 1, "关注": 2})
+        al = al.assign(_sev=sev).sort_values(["period_start", "_sev", "score", "group", "key"],
+                                             ascending=[True, True, False, True, True], kind="stable")
+        al["expected"] = al["expected"].astype(float).round(3)
+        al["score"] = al["score"].astype(float).round(3)
+        self.alerts_ = al[OUTPUT_COLUMNS].reset_index(drop=True)
+        return self
+
+    # -- categories ------------------------------------------------------------------------------
+    def _category_cells(self, gcodes, ccodes, tpos, cats, G, T, L, tested, win_n, V, lo, alpha_by_t):
+        C = len(cats)
+        Y = np.zeros((G, C, T))
+        np.add.at(Y, (gcodes, ccodes, tpos), 1)
+        cY = np.concatenate([np.zeros((G, C, 1)), np.cumsum(Y, axis=2)], axis=2)
+        S = cY[:, :, np.arange(T)] - cY[:, :, lo]                               # G x C x T, window < t
+        # category share among all groups' past messages (all history before t), Laplace-smoothed
+        cat_past = cY[:, :, :T].sum(axis=0)                                       # C x T
+        share = (cat_past + 1.0) / (cat_past.sum(axis=0, keepdims=True) + C)
+        k = self.prior_strength
+        lam = (S + k * share[None, :, :] * V[:, None, :]) / (win_n[:, None, :] + k)
+        # pooled seasonal factor per category
+        season = np.ones((C, T))
+        Pn = _SEASON[self.period]
+        if self.seasonal:
+            tot_c = Y.sum(axis=0)                                                 # C x T
+            ctc = np.concatenate([np.zeros((C, 1)), np.cumsum(tot_c, axis=1)], axis=1)
+            for t in range(T):
+                a0, a1 = t - Pn - 1, t - Pn + 1
+                b0, b1 = t - Pn - L, t - Pn - 1                                  # window before t-P
+                if b0 < 0:
+                    continue
+                A = (ctc[:, a1 + 1] - ctc[:, a0]) / 3.0
+                B = (ctc[:, b1 + 1] - ctc[:, b0]) / L
+                season[:, t] = (A + self.season_shrink) / (B + self.season_shrink)
+        mu = lam * season[None, :, :]
+        # overdispersion from one-step-ahead residuals of earlier periods
+        obs_w = np.minimum(Y, mu + 5 * np.sqrt(mu) + 3)
+        mask = np.broadcast_to(tested[:, None, :], Y.shape)
+        num = np.where(mask, (obs_w - mu) ** 2 - obs_w, 0.0).sum(axis=(0, 1))
+        den = np.where(mask, mu ** 2, 0.0).sum(axis=(0, 1))
+        cnum, cden = np.cumsum(num), np.cumsum(den)
+        for t in range(T):
+            if t > 0 and cden[t - 1] > 0:
+                alpha_by_t[t] = max(self.alpha_floor, min(cnum[t - 1] / cden[t - 1], 5.0))
+        g_idx, c_idx, t_idx = np.nonzero(mask)
+        obs = Y[g_idx, c_idx, t_idx]
+        exp = mu[g_idx, c_idx, t_idx]
+        alpha = alpha_by_t[t_idx]
+        p = _nb_sf(obs, exp, alpha)
+        self.expected_ = (mu, season)
+        return pd.DataFrame({"g": g_idx, "t": t_idx, "kind": "category",
+                             "key": np.asarray(cats, dtype=object)[c_idx], "observed": obs.astype(int),
+                             "expected": exp, "alpha": alpha, "p_value": p})
+
+    # -- emerging terms --------------------------------------------------------------------------
+    def _tokenize(self, texts: pd.Series) -> list[list[str]]:
+        values = texts.astype("string").fillna("").tolist()
+        tok = self.tokenizer
+        if tok is None:
+            from govml.text.tokenize import GovTokenizer
+
+            tok = GovTokenizer()
+        many = getattr(tok, "tokenize_many", None)
+        return list(many(values)) if many else [tok(v) for v in values]
+
+    def _term_cells(self, texts, gcodes, tpos, G, T, L, tested, win_n, V, alpha_by_t):
+        tokens = self._tokenize(texts)
+        rows_g, rows_t, rows_term = [], [], []
+        for g, t, toks in zip(gcodes, tpos, tokens, strict=True):
+            for term in set(toks):
+                if len(term) >= 2 and not term.isdigit():
+                    rows_g.append(g)
+                    rows_t.append(t)
+                    rows_term.append(term)
+        empty = pd.DataFrame(columns=["g", "t", "kind", "key", "observed", "expected", "alpha", "p_value"])
+        if not rows_term:
+            return empty
+        occ = pd.DataFrame({"g": rows_g, "t": rows_t, "term": rows_term})
+        cnt = occ.groupby(["g", "term", "t"], sort=True).size().rename("y")
+        cells = cnt.reset_index()
+        cells = cells[tested[cells["g"].to_numpy(), cells["t"].to_numpy()]].reset_index(drop=True)
+        if cells.empty:
+            return empty
+        # past window sums via lagged lookups
+        S = np.zeros(len(cells))
+        for lag in range(1, L + 1):
+            key = pd.MultiIndex.from_arrays([cells["g"], cells["term"], cells["t"] - lag])
+            S += cnt.reindex(key).fillna(0).to_numpy()
+        # term share among all past messages (all groups, all history before t)
+        term_t = occ.groupby(["term", "t"]).size()
+        all_t = np.bincount(tpos, minlength=T).astype(float)
+        call = np.concatenate([[0.0], np.cumsum(all_t)])
+        upto = term_t.groupby(level=0).cumsum().reset_index(name="upto").rename(columns={"t": "tt"})
+        # messages containing the term in all groups strictly before t: cumulative count at the last
+        # period with the term before t
+        q = cells[["term", "t"]].assign(_i=np.arange(len(cells))).sort_values("t")
+        merged = pd.merge_asof(q, upto.sort_values("tt"), left_on="t", right_on="tt", by="term",
+                               direction="backward", allow_exact_matches=False)
+        past_term = np.zeros(len(cells))
+        past_term[merged["_i"].to_numpy()] = merged["upto"].fillna(0).to_numpy(float)
+        t_arr = cells["t"].to_numpy()
+        g_arr = cells["g"].to_numpy()
+        share = (past_term + 0.5) / (call[t_arr] + 1.0)
+        n_w = win_n[g_arr, t_arr]
+        k = self.prior_strength
+        exp = (S + k * share * V[g_arr, t_arr]) / (n_w + k)
+        obs = cells["y"].to_numpy(float)
+        alpha = np.maximum(alpha_by_t[t_arr], self.term_alpha_floor)
+        rare = S / np.maximum(n_w, 1.0) <= self.term_rare_max
+        cand = rare & (obs >= self.term_min_count)
+        p = np.ones(len(cells))
+        if cand.any():
+            p[cand] = _nb_sf(obs[cand], exp[cand], alpha[cand])
+        return pd.DataFrame({"g": g_arr, "t": t_arr, "kind": "term", "key": cells["term"].to_numpy(dtype=object),
+                             "observed": obs.astype(int), "expected": exp, "alpha": alpha, "p_value": p})
+
+
+def detect_alerts(
+    df: pd.DataFrame,
+    *,
+    by: str = "community",
+    period: str = "W",
+    label_col: str | None = "category",
+    time_col: str = "created_at",
+    text_col: str | None = "text",
+    **params: object,
+) -> pd.DataFrame:
+    """Alerts of a message table: columns :data:`OUTPUT_COLUMNS` (see the module docstring)."""
+    det = SurgeDetector(by=by, period=period, label_col=label_col, time_col=time_col, text_col=text_col,
+                        **params).fit(df)
+    return det.alerts_
+
+
+def score_alerts(
+    alerts: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    by: str,
+    period: str,
+    n_group_periods: int,
+) -> dict[str, float]:
+    """Recall of planted surges and false alerts per 100 group-periods (definitions: module docstring).
+
+    ``truth`` has the group column ``by``, ``category`` and/or ``term`` (either may be empty),
+    ``start`` and ``end``.
+    """
+    al = alerts[alerts["level"].isin(ALERT_LEVELS)].copy()
+    al["period_start"] = pd.to_datetime(al["period_start"])
+    al["group"] = al["group"].astype(str)
+    tr = truth.copy()
+    tr["_g"] = tr[by].astype(str)
+    periods: list[list[pd.Timestamp]] = []
+    for s, e in zip(pd.to_datetime(tr["start"]), pd.to_datetime(tr["end"]), strict=True):
+        ps = pd.date_range(period_start(pd.Series([s]), period).iloc[0], e,
+                           freq="W-MON" if period == "W" else "MS")
+        periods.append(list(ps))
+    hits = 0
+    for (_, row), ps in zip(tr.iterrows(), periods, strict=True):
+        sel = al[(al["group"] == row["_g"]) & al["period_start"].isin(ps)]
+        cat = row.get("category")
+        term = row.get("term")
+        ok = False
+        if isinstance(cat, str) and cat:
+            ok |= bool(((sel["kind"] == "category") & (sel["key"] == cat)).any())
+        if isinstance(term, str) and term:
+            ok |= bool(((sel["kind"] == "term") & (sel["key"] == term)).any())
+        hits += ok
+    planted_gp: dict[tuple[str, pd.Timestamp], set[str]] = {}
+    for (_, row), ps in zip(tr.iterrows(), periods, strict=True):
+        for p in ps:
+            s = planted_gp.setdefault((row["_g"], p), set())
+            if isinstance(row.get("category"), str):
+                s.add(row["category"])
+    false = 0
+    for _, a in al.iterrows():
+        key = (a["group"], a["period_start"])
+        if key not in planted_gp:
+            false += 1
+        elif a["kind"] == "category" and a["key"] not in planted_gp[key]:
+            false += 1
+    n = len(tr)
+    return {"n_surges": n, "hits": hits, "recall": hits / n if n else float("nan"), "false_alerts": false,
+            "false_per_100": 100.0 * false / max(n_group_periods, 1), "group_periods": n_group_periods}
+
+
+def plant_surges(
+    df: pd.DataFrame,
+    *,
+    by: str,
+    label_col: str,
+    time_col: str,
+    text_col: str | None = None,
+    n_surges: int = 10,
+    factor: float = 3.0,
+    min_extra: int = 6,
+    period: str = "W",
+    seed: int = 0,
+    term: str | None = None,
+    skip_first: int = 8,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Copy of ``df`` with surges planted, and the truth table (for benchmarks and tests).
+
+    Each surge picks a random (group, category) cell with history and a period after the first
+    ``skip_first``, and adds ``max(min_extra, (factor − 1) × the cell's mean per period)`` messages
+    to it, cloned from that group's messages of the category (or of any category) with their
+    time moved into the period. With ``term`` the clones' text gets that term appended.
+    """
+    rng = np.random.default_rng(seed)
+    times = pd.to_datetime(df[time_col], format="mixed")
+    starts = period_start(times, period)
+    tpos, periods = _period_index(starts, period)
+    work = df.copy()
+    work["_t"] = tpos
+    counts = work.groupby([by, label_col]).size()
+    counts = counts[counts >= 3]
+    cand_cells = list(counts.index)
+    span = len(periods)
+    added, truth = [], []
+    used: set[tuple[str, int]] = set()
+    tries = 0
+    while len(truth) < n_surges and tries < 1000 and cand_cells:
+        tries += 1
+        g, c = cand_cells[int(rng.integers(len(cand_cells)))]
+        t = int(rng.integers(skip_first, span))
+        if any((g == ug and abs(t - ut) <= 2) for ug, ut in used):
+            continue
+        used.add((g, t))
+        src = work[(work[by] == g) & (work[label_col] == c)]
+        rate = len(src) / max(span, 1)
+        extra = int(max(min_extra, round((factor - 1.0) * rate)))
+        pick = src.sample(n=extra, replace=True, random_state=int(rng.integers(2**31)))
+        ps = periods[t]
+        length = 7 if period == "W" else periods[t].days_in_month
+        offs = rng.uniform(0, length, size=extra)
+        clone = pick.drop(columns="_t").copy()
+        clone[time_col] = (ps + pd.to_timedelta(offs, unit="D")).strftime("%Y-%m-%d %H:%M:%S")
+        if term and text_col:
+            clone[text_col] = clone[text_col].astype(str) + "，" + term
+        added.append(clone)
+        end = ps + pd.Timedelta(days=length) - pd.Timedelta(seconds=1)
+        truth.append({by: g, "category": c, "term": term or "", "start": ps, "end": end, "extra": extra})
+    out = pd.concat([df, *added], ignore_index=True) if added else df.copy()
+    return out, pd.DataFrame(truth)
+
+
+__all__: Sequence[str] = ["SurgeDetector", "detect_alerts", "score_alerts", "plant_surges", "bh_qvalues",
+                          "period_start", "OUTPUT_COLUMNS", "LEVELS", "ALERT_LEVELS"]
