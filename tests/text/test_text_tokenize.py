@@ -1,0 +1,170 @@
+"""GovTokenizer: governance terms, stop words, synonyms, personal data, pickling, sklearn, backends."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from govml.text.tokenize import GovTokenizer, governance_dictionary, places, stop_words, synonyms
+
+TOPICS = ["加装电梯", "飞线充电", "老旧小区改造", "消防通道", "车位捆绑", "噪声扰民", "适老化改造", "物业费",
+          "垃圾分类", "占道经营", "停车位", "电梯加装", "广场舞", "油烟扰民", "学位", "医保报销", "拖欠工资"]
+OPEN = ["您好，", "尊敬的领导：", "请问", "", "领导好！", "我要反映一个问题，"]
+BODY = ["我是A市A{d}区{c}小区的居民，", "{c}社区", "K{d}县{c}镇", "本人住在A市{c}花园，"]
+MID = ["小区{t}问题一直没有解决，", "{t}的事情拖了很久，", "关于{t}，大家意见很大，", "{t}太严重了！！", "咨询{t}政策。"]
+CLOSE = ["希望尽快处理，谢谢！", "麻烦领导重视。", "请尽快解决😀", "联系电话13912345678。", "2019年3月5日反映。", ""]
+COMMUNITIES = ["幸福", "和平", "阳光", "金色", "东湖", "白沙", "梅溪湖", "望城"]
+
+
+def make_messages(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        t = rng.choice(TOPICS)
+        c = rng.choice(COMMUNITIES)
+        d = rng.randint(1, 9)
+        out.append(rng.choice(OPEN) + rng.choice(BODY).format(d=d, c=c) + rng.choice(MID).format(t=t)
+                   + rng.choice(MID).format(t=rng.choice(TOPICS)) + rng.choice(CLOSE))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tok() -> GovTokenizer:
+    return GovTokenizer()
+
+
+def test_dictionary_has_300_real_terms():
+    words = governance_dictionary()
+    assert len(words) >= 300
+    assert len({w for w, _, _ in words}) == len(words)
+    assert all(f >= 500 and pos in {"n", "vn"} for _, f, pos in words)
+
+
+@pytest.mark.parametrize("backend", ["rjieba", "jieba"])
+def test_governance_terms_kept_whole(backend):
+    tok = GovTokenizer(backend=backend)
+    syn = synonyms()
+    missing = []
+    for w, _, _ in governance_dictionary():
+        expected = syn.get(w, w)
+        for sentence in (f"我们小区的{w}问题", f"关于{w}的建议"):
+            if expected not in tok(sentence):
+                missing.append((sentence, tok(sentence)))
+    assert missing == []
+
+
+def test_stop_words_and_synonyms(tok):
+    toks = tok("您好，请问领导，希望尽快处理停车位和电梯加装的问题，谢谢，麻烦了")
+    for filler in ["您好", "请问", "领导", "希望", "尽快", "谢谢", "麻烦"]:
+        assert filler in stop_words()
+        assert filler not in toks
+    assert toks.count("车位") == 1 and "停车位" not in toks
+    assert "加装电梯" in toks and "电梯加装" not in toks
+
+
+def test_personal_data_never_a_token(tok):
+    text = ("我的手机13812345678，座机0731-84567890，身份证11010519491231002X，邮箱zhang.san@example.com，"
+            "车牌湘A12345，住幸福小区3栋502室，垃圾分类没人管")
+    toks = tok(text)
+    assert "垃圾分类" in toks
+    joined = "".join(toks)
+    for piece in ["138", "1234", "0731", "002x", "zhang", "example", "com", "a12345", "502", "phone", "idcard"]:
+        assert piece not in joined, (piece, toks)
+    assert tok("13812345678") == []
+
+
+def test_numbers_dates_punctuation_single_chars_emoji_dropped(tok):
+    toks = tok("2019年3月5日，3.5万元、200元，第3次反映！！！😀🙏 ～ 水 电 物业费")
+    assert toks == ["物业费"]
+
+
+def test_full_width_and_traditional_folded(tok):
+    assert tok("ＡＢＣ小區的電梯加裝問題，請儘快處理") == tok("ABC小区的电梯加装问题，请尽快处理")
+    assert "加装电梯" in tok("電梯加裝")
+    assert "显著" in tok("显著提高")  # ordinary simplified characters are not touched
+
+
+def test_places_dropped_or_kept():
+    text = "A市A3区幸福小区和K8县白沙镇的加装电梯"
+    assert places(text) == ["A市", "A3区", "K8县"]
+    dropped = GovTokenizer()(text)
+    assert not any(t in dropped for t in ["A市", "A3区", "a3区", "K8县", "a3", "k8"])
+    kept = GovTokenizer(keep_places=True)(text)
+    assert kept[:2] == ["A市", "A3区"] and "K8县" in kept and "加装电梯" in kept
+
+
+def test_empty_na_and_arrow_strings(tok):
+    s = pd.Series(["加装电梯", None, "", "   ", "飞线充电问题"], dtype="str")
+    assert tok.tokenize_many(s) == [["加装电梯"], [], [], [], ["飞线充电"]]
+    assert tok(pd.NA) == [] and tok(np.nan) == [] and tok(None) == []
+
+
+def test_one_megabyte_message(tok):
+    text = "小区加装电梯问题，" * 40_000
+    toks = tok(text)
+    assert len(text.encode("utf-8")) > 1_000_000 and toks.count("加装电梯") == 40_000
+
+
+def test_picklable_deepcopy_clone(tok):
+    from sklearn.base import clone
+
+    msgs = make_messages(50)
+    for other in (pickle.loads(pickle.dumps(tok)), copy.deepcopy(tok), clone(tok)):
+        assert other == tok and other is not tok
+        assert [other(m) for m in msgs] == [tok(m) for m in msgs]
+    t2 = clone(GovTokenizer(extra_words={"楼顶违建": 3000}, extra_stop_words=["小区"]))
+    assert t2.get_params()["extra_words"] == {"楼顶违建": 3000}
+    assert t2("小区楼顶违建") == ["楼顶违建"]
+
+
+def test_extra_synonyms_change_output():
+    assert "车位" in GovTokenizer()("车位")
+    assert GovTokenizer(extra_synonyms={"车位": "停车"})("车位") == ["停车"]
+
+
+def test_in_pipeline_with_cross_val_predict():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.pipeline import make_pipeline
+
+    rng = random.Random(1)
+    texts, labels = [], []
+    for _ in range(120):
+        lab = rng.randrange(2)
+        t = rng.choice(["加装电梯", "老旧小区改造", "适老化改造"] if lab else ["噪声扰民", "油烟扰民", "广场舞"])
+        texts.append(f"您好，小区的{t}问题，希望尽快处理")
+        labels.append(lab)
+    pipe = make_pipeline(TfidfVectorizer(tokenizer=GovTokenizer(), token_pattern=None, lowercase=False),
+                         LogisticRegression())
+    pred = cross_val_predict(pipe, pd.Series(texts, dtype="str").to_numpy(dtype=object), labels, cv=3, n_jobs=2)
+    assert (pred == np.array(labels)).mean() > 0.95
+
+
+def test_parallel_equals_serial(tok):
+    msgs = make_messages(3000, seed=3) + [None, "", "加装电梯"]
+    serial = tok.tokenize_many(msgs)
+    done = []
+    parallel = tok.tokenize_many(msgs, n_jobs=2, chunk_size=500, progress=done.append)
+    assert parallel == serial
+    assert done[-1] == len(msgs)
+
+
+def test_rjieba_segments_like_jieba():
+    msgs = make_messages(2000, seed=5)
+    fast, ref = GovTokenizer(backend="rjieba"), GovTokenizer(backend="jieba")
+    assert fast.resolved_backend == "rjieba" and ref.resolved_backend == "jieba"
+    assert [fast.segment(m) for m in msgs] == [ref.segment(m) for m in msgs]
+    assert [fast(m) for m in msgs] == [ref(m) for m in msgs]
+
+
+def test_bad_backend_is_config_error():
+    from govml.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="backend"):
+        GovTokenizer(backend="spacy")("加装电梯")
