@@ -1,0 +1,142 @@
+"""The federated demand classifier: multinomial logistic regression over hashed token features.
+
+Features are :class:`sklearn.feature_extraction.text.HashingVectorizer` over govml's tokens (and
+token bigrams): there is no vocabulary to agree on, and nothing textual ever leaves a district —
+only the ``(K, n_features)`` weight matrix and ``K`` intercepts. The label set and ``n_features``
+are fixed by the server's run config, so every district's arrays have the same shape.
+
+Local training is mini-batch SGD on the softmax loss with L2 and, for FedProx, the proximal term
+``mu/2 ‖w − w_global‖²``. The centralized baseline is the same optimiser on the pooled training
+rows, for as many epochs as a district runs in total, so the comparison is the federation's price.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+log = logging.getLogger(__name__)
+
+
+class JiebaTokens:
+    """Picklable tokenizer: jieba words without whitespace or punctuation-only pieces."""
+
+    def __call__(self, text: str) -> list[str]:
+        import jieba
+
+        return [t for t in jieba.lcut(str(text)) if t.strip() and any(ch.isalnum() for ch in t)]
+
+
+def default_tokenizer() -> Callable[[str], list[str]]:
+    """govml's own tokenizer (masked, stop words removed, governance terms whole) when present."""
+    try:
+        from govml.text.tokenize import GovTokenizer
+    except ImportError:
+        return JiebaTokens()
+    return GovTokenizer()
+
+
+class TokenAnalyzer:
+    """Tokens plus adjacent-token bigrams (picklable: HashingVectorizer's ``analyzer``)."""
+
+    def __init__(self, tokenizer: Callable[[str], list[str]], bigrams: bool = True) -> None:
+        self.tokenizer = tokenizer
+        self.bigrams = bigrams
+
+    def __call__(self, text: str) -> list[str]:
+        toks = list(self.tokenizer(text))
+        if self.bigrams:
+            toks += [a + " " + b for a, b in zip(toks, toks[1:], strict=False)]
+        return toks
+
+
+def featurize(texts: Sequence[str], n_features: int, tokenizer: Callable[[str], list[str]] | None = None
+              ) -> sp.csr_matrix:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    vec = HashingVectorizer(n_features=n_features, analyzer=TokenAnalyzer(tokenizer or default_tokenizer()),
+                            alternate_sign=False, norm="l2")
+    return vec.transform(list(texts)).tocsr()
+
+
+@dataclass
+class TrainSettings:
+    epochs: int = 2
+    lr: float = 2.0
+    l2: float = 1e-5
+    batch_size: int = 32
+    proximal_mu: float = 0.0
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def local_train(X: sp.csr_matrix, y: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+                settings: TrainSettings, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """SGD epochs from the given weights; returns new ``coef`` (K, F), ``intercept`` (K,), mean loss."""
+    rng = np.random.default_rng(seed)
+    W = coef.astype(np.float64).copy()
+    b = intercept.astype(np.float64).copy()
+    W0, b0 = W.copy(), b.copy()
+    n = X.shape[0]
+    losses = []
+    for _ in range(settings.epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, settings.batch_size):
+            idx = order[start:start + settings.batch_size]
+            Xb = X[idx]
+            P = _softmax(np.asarray(Xb @ W.T) + b)
+            Y = np.zeros_like(P)
+            Y[np.arange(idx.size), y[idx]] = 1.0
+            losses.append(float(-np.log(np.clip(P[np.arange(idx.size), y[idx]], 1e-12, None)).mean()))
+            G = (P - Y) / idx.size
+            gW = np.asarray((Xb.T @ G).T) + settings.l2 * W
+            gb = G.sum(axis=0)
+            if settings.proximal_mu > 0:
+                gW += settings.proximal_mu * (W - W0)
+                gb = gb + settings.proximal_mu * (b - b0)
+            W -= settings.lr * gW
+            b -= settings.lr * gb
+    return W.astype(np.float32), b.astype(np.float32), float(np.mean(losses)) if losses else float("nan")
+
+
+def predict(X: sp.csr_matrix, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    return np.asarray(X @ coef.T.astype(np.float64) + intercept).argmax(axis=1)
+
+
+def eval_counts(X: sp.csr_matrix, y: np.ndarray, coef: np.ndarray, intercept: np.ndarray, n_classes: int
+                ) -> dict[str, Any]:
+    """Per-class tp / fp / fn and the number right: sums of these over districts give the exact
+    pooled accuracy and macro-F1."""
+    pred = predict(X, coef, intercept)
+    tp = np.bincount(y[pred == y], minlength=n_classes)
+    fp = np.bincount(pred[pred != y], minlength=n_classes)
+    fn = np.bincount(y[pred != y], minlength=n_classes)
+    return {"tp": tp.astype(np.int64), "fp": fp.astype(np.int64), "fn": fn.astype(np.int64),
+            "n": int(y.size), "correct": int((pred == y).sum())}
+
+
+def scores_from_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, n: int, correct: int) -> dict[str, float]:
+    """Accuracy and macro-F1 (over classes present in truth or predictions, as scikit-learn does)."""
+    tp, fp, fn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn))
+    present = (tp + fn + fp) > 0
+    denom = 2 * tp + fp + fn
+    f1 = np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), 0.0)
+    return {"accuracy": float(correct / n) if n else float("nan"),
+            "macro_f1": float(f1[present].mean()) if present.any() else float("nan")}
+
+
+def label_index(labels: Sequence[str], values: Sequence[Any]) -> np.ndarray:
+    """Map category names to indices in the agreed label set; unknown → -1."""
+    pos = {lab: i for i, lab in enumerate(labels)}
+    return np.array([pos.get(str(v), -1) for v in values], dtype=np.int64)

@@ -1,0 +1,177 @@
+"""What a district loads, checks and keeps local — shared by the ClientApp, the simulator and tests.
+
+A district's settings come from its Flower ``node_config`` (deployment: ``flower-supernode
+--node-config 'data-path="..." district="..." mapping="{...}"'``; simulation: written by
+:func:`govml.federated.simulation.simulate`):
+
+``data-path``  its own table (CSV / Excel / Parquet / JSONL; read with :func:`govml.io.read_table`)
+``district``   its public name (the only text a district ever sends: in its hello reply)
+``mapping``    JSON ``{canonical column: the district's column}`` (optional)
+``output-dir`` where the district writes what it learns (its communities' standings; optional)
+
+Under Flower's own simulation engine the node config holds only ``partition-id``; the run config
+key ``sim-manifest`` then names a JSON list of node configs, one per partition.
+
+The server's settings come from ``run_config`` (see ``[tool.flwr.app.config]`` in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from govml.errors import DataError, FederatedError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+TASKS = ("demand-classifier", "benchmark")
+
+# Error codes a district's reply carries when it cannot take part (Flower's own codes are < 1000).
+DATA_ERROR = 4100
+CONFIG_ERROR = 4101
+TASK_ERROR = 4102
+
+COMPLAINT_RATE = "complaints_per_week"
+
+
+def node_settings(node_config: Mapping[str, Any], run_config: Mapping[str, Any]) -> dict[str, Any]:
+    """This district's settings, also under Flower's simulation engine (``partition-id`` only)."""
+    cfg = dict(node_config)
+    if "data-path" not in cfg and "partition-id" in cfg and run_config.get("sim-manifest"):
+        manifest = json.loads(Path(str(run_config["sim-manifest"])).read_text(encoding="utf-8"))
+        pid = int(cfg["partition-id"])
+        if not 0 <= pid < len(manifest):
+            raise FederatedError(f"partition-id {pid} is not in the simulation manifest ({len(manifest)} districts)")
+        cfg.update(manifest[pid])
+    if "data-path" not in cfg:
+        raise FederatedError("this SuperNode has no 'data-path' in its node config "
+                             "(start it with --node-config 'data-path=\"/path/to/table.csv\" district=\"...\"')")
+    cfg.setdefault("district", Path(str(cfg["data-path"])).stem)
+    return cfg
+
+
+def read_district_table(settings: Mapping[str, Any]) -> pd.DataFrame:
+    """Read the district's table and rename its columns to the canonical names."""
+    from govml.io import read_table
+
+    df = read_table(settings["data-path"])
+    mapping = settings.get("mapping") or {}
+    if isinstance(mapping, str):
+        try:
+            mapping = json.loads(mapping) if mapping.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise DataError(message=f"node config 'mapping' is not JSON: {exc}") from exc
+    rename = {user: canonical for canonical, user in mapping.items() if user in df.columns and user != canonical}
+    return df.rename(columns=rename)
+
+
+def _numeric(df: pd.DataFrame, col: str, file: str, problems: list[Problem]) -> pd.Series:
+    import pandas as pd
+
+    from govml.io import source_rows
+
+    raw = df[col]
+    vals = pd.to_numeric(raw, errors="coerce")
+    bad = vals.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+    rows = source_rows(df)
+    for i in list(bad.to_numpy().nonzero()[0][:5]):
+        problems.append(Problem(file, rows[i], col, "a number", str(raw.iloc[i])))
+    return vals.astype("float64")
+
+
+def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: str) -> pd.DataFrame:
+    """The columns ``task`` needs, checked and typed; raises :class:`DataError` naming every problem."""
+    import pandas as pd
+
+    problems: list[Problem] = []
+
+    def need(cols: list[str]) -> bool:
+        missing = [c for c in cols if c not in df.columns]
+        for c in missing:
+            problems.append(Problem(file, None, c, "a column named " + repr(c) + " (or a mapping to it)",
+                                    None))
+        return not missing
+
+    if task == "demand-classifier":
+        if not need(["text", "category"]):
+            raise DataError(problems=problems, message=f"{file}: cannot be used for the demand classifier")
+        out = df[["text", "category"] + (["id"] if "id" in df.columns else [])].copy()
+        out["text"] = out["text"].astype("string")
+        out["category"] = out["category"].astype("string")
+        out = out[out["text"].notna() & (out["text"].str.len() > 0) & out["category"].notna()]
+        if out.empty:
+            problems.append(Problem(file, None, "text", "at least one row with text and a category", "none"))
+    elif task == "benchmark":
+        indicators = indicator_list(run_config)
+        if indicators == [COMPLAINT_RATE]:
+            if not need(["community", "created_at"]):
+                raise DataError(problems=problems, message=f"{file}: cannot be used for benchmarking")
+            from govml.io import parse_datetime, source_rows
+
+            out = df[["community", "created_at"]].copy()
+            out["created_at"] = parse_datetime(out["created_at"], file=file, column="created_at",
+                                               rows=source_rows(df))
+        else:
+            if not need(["community", *indicators]):
+                raise DataError(problems=problems, message=f"{file}: cannot be used for benchmarking")
+            out = df[["community"]].copy()
+            for col in indicators:
+                out[col] = _numeric(df, col, file, problems)
+        out["community"] = out["community"].astype("string")
+        out = out[out["community"].notna()]
+        if out.empty:
+            problems.append(Problem(file, None, "community", "at least one row with a community", "none"))
+    else:
+        raise FederatedError(f"unknown federated task {task!r} (one of {', '.join(TASKS)})")
+    if problems:
+        raise DataError(problems=problems, message=f"{file}: {len(problems)} problem(s) for task {task}")
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def indicator_list(run_config: Mapping[str, Any]) -> list[str]:
+    raw = str(run_config.get("indicators", "") or "")
+    cols = [c.strip() for c in raw.split(",") if c.strip()]
+    return cols or [COMPLAINT_RATE]
+
+
+def wire_reason(err: Exception, district: str) -> str:
+    """An error description safe to send to the server: file name, rows, columns, expectations —
+    never the offending cell values (they may be personal data)."""
+    if isinstance(err, DataError) and err.problems:
+        parts = []
+        for p in err.problems[:10]:
+            where = [Path(p.file).name]
+            if p.row is not None:
+                where.append(f"row {p.row}")
+            if p.column is not None:
+                where.append(f"column '{p.column}'")
+            parts.append(f"{', '.join(where)}: expected {p.expected}")
+        more = f" (+{len(err.problems) - 10} more)" if len(err.problems) > 10 else ""
+        return f"district {district}: data problem: " + "; ".join(parts) + more
+    return f"district {district}: {type(err).__name__}: {str(err).splitlines()[0][:300] if str(err) else ''}"
+
+
+def eval_mask(df: pd.DataFrame, fraction: float, seed: int) -> Any:
+    """Deterministic held-out rows: a hash of the row's ``id`` (or its text and position) with ``seed``.
+
+    The simulator's centralized baseline uses the same function, so federated and centralized models
+    are scored on exactly the same rows.
+    """
+    import numpy as np
+
+    if "id" in df.columns:
+        keys = df["id"].astype("string").fillna("").to_numpy(dtype=object)
+    else:
+        keys = (df["text"].astype("string").fillna("") if "text" in df.columns
+                else df.index.astype("string")).to_numpy(dtype=object)
+    salt = str(seed).encode()
+    u = np.array([int.from_bytes(hashlib.blake2b(salt + str(k).encode(), digest_size=8).digest(), "little")
+                  for k in keys], dtype=np.uint64)
+    return (u % np.uint64(10_000)).astype(np.int64) < int(round(fraction * 10_000))

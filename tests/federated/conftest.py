@@ -1,0 +1,58 @@
+"""Synthetic district data for the federated tests (the sample data is not needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TOPICS = {
+    "城乡建设": ["小区", "物业", "电梯", "违建", "楼道", "加装", "维修", "房屋"],
+    "环境保护": ["噪音", "油烟", "垃圾", "污水", "异味", "排放", "工地", "扬尘"],
+    "交通运输": ["公交", "停车", "道路", "拥堵", "红绿灯", "站台", "占道", "车辆"],
+    "教育文体": ["学校", "学位", "幼儿园", "学生", "教师", "图书馆", "体育", "招生"],
+    "卫生计生": ["医院", "医保", "疫苗", "诊所", "挂号", "药店", "卫生", "防疫"],
+}
+COMMON = ["反映", "希望", "尽快", "处理", "问题", "居民", "社区", "解决", "情况", "最近", "附近", "严重"]
+
+
+def make_messages(n: int = 900, districts: int = 3, seed: int = 0) -> pd.DataFrame:
+    """Messages whose category mix differs by district (non-IID), with a little label noise."""
+    rng = np.random.default_rng(seed)
+    cats = list(TOPICS)
+    rows = []
+    for i in range(n):
+        d = i % districts
+        mix = np.roll(np.array([0.4, 0.25, 0.15, 0.12, 0.08]), d)
+        cat = cats[rng.choice(len(cats), p=mix)]
+        words = list(rng.choice(TOPICS[cat], size=3)) + list(rng.choice(COMMON, size=4))
+        if rng.random() < 0.3:  # a distracting word from another topic
+            other = cats[rng.integers(len(cats))]
+            words.append(rng.choice(TOPICS[other]))
+        rng.shuffle(words)
+        rows.append({"id": f"m{i:05d}", "district": f"区{d + 1}", "community": f"区{d + 1}社区{rng.integers(8)}",
+                     "text": "".join(words), "category": cat})
+    return pd.DataFrame(rows)
+
+
+def make_assessments(districts: int = 3, communities: int = 12, workers: int = 6, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(districts):
+        for c in range(communities):
+            level = rng.normal(70 + 4 * d, 8)
+            for w in range(workers):
+                rows.append({"worker_id": f"w{d}{c}{w}", "district": f"区{d + 1}", "community": f"区{d + 1}社区{c}",
+                             "period": "2026Q1", "service": float(np.clip(level + rng.normal(0, 5), 0, 100)),
+                             "response": float(np.clip(level * 0.9 + rng.normal(0, 7), 0, 100))})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def messages() -> pd.DataFrame:
+    return make_messages()
+
+
+@pytest.fixture(scope="session")
+def assessments() -> pd.DataFrame:
+    return make_assessments()
