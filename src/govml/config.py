@@ -29,6 +29,7 @@ __all__ = [
     "ColumnsConfig",
     "load_column_profiles",
     "resolve_mapping",
+    "ColumnMapping",
     "parse_map_pairs",
 ]
 
@@ -139,15 +140,24 @@ def parse_map_pairs(pairs: Iterable[str] | None) -> dict[str, str]:
     return out
 
 
+class ColumnMapping(dict):
+    """A column mapping {canonical: their column} that remembers which entries came from a profile
+    (``from_profile``): a profile column missing from a file is normal, a ``--map`` typo is not."""
+
+    def __init__(self, *args: Any, from_profile: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.from_profile: set[str] = set(from_profile)
+
+
 def resolve_mapping(
     cli_pairs: Iterable[str] | Mapping[str, str] | None = None,
     profile: str | None = None,
     path: str | os.PathLike[str] | None = None,
-) -> dict[str, str]:
+) -> ColumnMapping:
     """The column mapping {canonical: their column}: the ``profile``'s columns (from ``path``,
     default ``configs/columns.yaml``), overridden by ``cli_pairs`` (``"canonical=theirs"`` strings or
     a mapping). An unknown profile raises :class:`ConfigError` listing the known ones."""
-    mapping: dict[str, str] = {}
+    mapping = ColumnMapping()
     if profile:
         cfg = load_column_profiles(path)
         if profile not in cfg.profiles:
@@ -156,7 +166,9 @@ def resolve_mapping(
             raise ConfigError(f"{where}: no column profile named {profile!r} (known profiles: {known})")
         mapping.update(cfg.profiles[profile].columns)
     if isinstance(cli_pairs, Mapping):
-        mapping.update({str(k): str(v) for k, v in cli_pairs.items()})
+        given = {str(k): str(v) for k, v in cli_pairs.items()}
     else:
-        mapping.update(parse_map_pairs(cli_pairs))
+        given = parse_map_pairs(cli_pairs)
+    mapping.from_profile = set(mapping) - set(given)
+    mapping.update(given)
     return mapping

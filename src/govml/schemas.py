@@ -231,7 +231,11 @@ def apply_mapping(df: pd.DataFrame, kind: Kind, mapping: Mapping[str, str], repo
     cols = list(df.columns)
     new: dict[str, Any] = {}
     used: set[str] = set()
+    from_profile = getattr(mapping, "from_profile", set())
     for canon, theirs in mapping.items():
+        if theirs not in df.columns and canon in from_profile:
+            report.meta.setdefault("profile_unused", []).append(f"{canon}={theirs}")
+            continue
         if theirs not in df.columns:
             report.warn(canon, f"a column '{theirs}' for the mapping {canon}={theirs}",
                         "no such column; mapping not used")
@@ -533,7 +537,7 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
     meta = dict(df.attrs.get("govml", {}))
     report = Report(file=file or meta.get("file", "<data>"), kind=kind, max_problems=max_problems, meta=meta,
                     columns_found=[str(c) for c in df.columns], rows=source_rows(df))
-    mapping = dict(mapping or {})
+    mapping = mapping if mapping is not None else {}
     df = apply_mapping(df, spec, mapping, report)
     if len(df) == 0:
         report.error(None, "at least one data row", "only a header" if len(df.columns) else "nothing")
