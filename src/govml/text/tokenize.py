@@ -64,8 +64,6 @@ _UNIT = (r"(?:年|月|日|号|时|点|分|秒|元|块|角|万|万元|亿|亿元|
          r"平|平米|平方|平方米|米|公里|千米|吨|度|斤|公斤|辆|人|名|位|家|条|份|期|届|路|号线|号楼|小时|分钟|"
          r"余|多|余元|多元|多万|余万|多年|余年|年度|月份|季度|倍|成|%|号院|排|组)?")
 _NUMBER_RE = re.compile(rf"^(?:第?{_NUM}{_UNIT})+$")
-# Characters the two jieba implementations segment differently inside Latin/digit runs.
-_ASCII_SPLIT = {ord("."): " ", ord("_"): " ", ord("-"): " "}
 # Characters of hanziconv's traditional table that are also ordinary simplified characters.
 _KEEP_CHARS = set("著乾於藉瞭餘夥")
 
@@ -157,6 +155,22 @@ def _trad_table() -> dict[int, str]:
                     table[ord(t)] = s
         _TRAD_TABLE = table
     return _TRAD_TABLE
+
+
+_FOLD_TABLES: dict[bool, dict[int, str]] = {}
+
+
+def _fold_table(traditional: bool) -> dict[int, str]:
+    """Full-width ASCII forms and the ideographic space → their NFKC forms, plus (optionally)
+    traditional → simplified characters, as one ``str.translate`` table."""
+    table = _FOLD_TABLES.get(traditional)
+    if table is None:
+        table = {cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
+        table[0x3000] = " "
+        if traditional:
+            table.update(_trad_table())
+        _FOLD_TABLES[traditional] = table
+    return table
 
 
 def _resolve_backend(backend: str) -> str:
@@ -319,8 +333,27 @@ class GovTokenizer:
         )
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._PARAMS:
+            self.__dict__.pop("_engine_cache", None)
+        object.__setattr__(self, name, value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self._PARAMS}  # plain parameters only
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+
     def _engine(self) -> _Engine:
-        # fast path: key cached on the instance's plain-value signature
+        eng = self.__dict__.get("_engine_cache")
+        if eng is None:
+            eng = self._lookup_engine()
+            object.__setattr__(self, "_engine_cache", eng)
+        return eng
+
+    def _lookup_engine(self) -> _Engine:
+        # key: the instance's plain-value signature, then the hash of the resources it resolves to
         sig = self._signature()
         eng = _ENGINES.get(sig)
         if eng is not None:
@@ -351,9 +384,13 @@ class GovTokenizer:
         """The text as handed to the segmenter (NFKC, folded, masked; places kept as found)."""
         if not isinstance(text, str):
             return ""
-        t = " ".join(unicodedata.normalize("NFKC", text).split())  # whitespace runs -> one space
-        if self.fold_traditional:
-            t = t.translate(_trad_table())
+        # one translate pass does what NFKC does to full-width forms (and folds traditional
+        # characters); full NFKC runs only when other compatibility characters remain (①, ㎡, ﹝…)
+        table = _fold_table(self.fold_traditional)
+        t = text.translate(table)
+        if not unicodedata.is_normalized("NFKC", t):
+            t = unicodedata.normalize("NFKC", t).translate(table)
+        t = " ".join(t.split())  # whitespace runs -> one space
         if self.mask_pii:
             from govml.privacy import mask
 
@@ -368,7 +405,7 @@ class GovTokenizer:
         for piece in _split_pieces(t):
             if piece[0] == "\x00":
                 continue
-            out.extend(cut(piece.translate(_ASCII_SPLIT)))
+            out.extend(cut(_ascii_split(piece)))
         return out
 
     def __call__(self, text: Any) -> list[str]:
@@ -385,7 +422,7 @@ class GovTokenizer:
                 if self.keep_places:
                     append(piece[1:])
                 continue
-            for tok in cut(piece.translate(_ASCII_SPLIT)):
+            for tok in cut(_ascii_split(piece)):
                 m = memo.get(tok)
                 if m is None:
                     m = eng.map_token(tok)
@@ -422,6 +459,10 @@ class GovTokenizer:
                 if progress is not None:
                     progress(len(out))
         return out
+
+
+def _ascii_split(piece: str) -> str:
+    return piece.replace(".", " ").replace("_", " ").replace("-", " ")
 
 
 def _tokenize_chunk(tok: GovTokenizer, chunk: list[Any]) -> list[list[str]]:

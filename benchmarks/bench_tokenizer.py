@@ -1,0 +1,160 @@
+"""Tokenizer throughput and segmentation identity (issue 3, item 1).
+
+    .venv/bin/python benchmarks/bench_tokenizer.py [--n 200000] [--baseline-n 20000] [--jobs 2]
+
+Messages: the ``messages`` generator of ``govml.samples`` at ``--scale`` when it is registered (about
+8,000 messages per scale unit), else this script's own generator (message-board sentences with
+phone numbers, place codes, dates and governance topics; 40–400 characters).
+
+Measures, in characters per second:
+  * baseline — a plain ``jieba.lcut`` loop over the raw texts (default dictionary), on the first
+    ``--baseline-n`` messages (it is slow; characters/s does not depend on the count);
+  * govml — ``GovTokenizer().tokenize_many(texts, n_jobs=--jobs)`` on all messages: NFKC,
+    traditional folding, personal-data masking, segmentation (rjieba), stop words, synonyms, in
+    worker processes (start-up included);
+  * the same single-process, and masking alone (``govml.privacy.mask``) single-process.
+Identity: ``GovTokenizer(backend="rjieba").segment(t) == GovTokenizer(backend="jieba").segment(t)``
+for every message (the jieba side runs in ``--jobs`` processes), and parallel == serial tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+TOPICS = ["加装电梯", "飞线充电", "老旧小区改造", "消防通道被占用", "车位捆绑销售", "夜间施工噪声扰民", "适老化改造",
+          "物业费上涨", "垃圾分类", "占道经营", "停车位不够", "电梯加装补贴", "广场舞噪音", "油烟直排", "学位不足",
+          "医保报销", "拖欠农民工工资", "公交线路调整", "道路积水", "路灯不亮", "违章建筑", "群租房", "养老服务",
+          "不动产证办不下来", "拆迁补偿", "供暖不热", "自来水停水", "渣土车扬尘", "幼儿园收费", "社保断缴"]
+PLACES = ["A市A{d}区", "A{d}区", "K{d}县", "B市", "A市"]
+ESTATES = ["幸福家园", "和平里小区", "阳光花园", "金色华庭", "东湖社区", "白沙新村", "梅溪湖壹号", "望城春天"]
+FILLER = ["您好！", "尊敬的领导：", "请问", "领导好，", "我要反映一个问题：", "本人是业主，"]
+DETAIL = ["{p}{e}的{t}问题已经持续{n}个月了，", "{e}{n}栋楼下{t}，严重影响居民生活。", "从{y}年{m}月开始，{t}一直没人管，",
+          "多次拨打12345和物业电话{ph}都没有结果，", "邻居们都很有意见，{t}怎么处理？", "物业说要等街道审批，已经等了{n}天，",
+          "交了{n}00元押金还是没有解决{t}，", "聯繫電話{ph}，請儘快處理{t}。", "这个问题涉及{n}户居民😀，", "身份证号{idc}，"]
+CLOSE = ["希望尽快处理，谢谢！", "麻烦领导重视。", "盼复。", "请尽快解决！！", "联系电话{ph}。", ""]
+
+
+def _id18(rng: random.Random) -> str:
+    first = f"{rng.choice(['110105', '430104', '310101'])}19{rng.randint(50, 99)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(100, 999)}"
+    w = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return first + "10X98765432"[sum(int(a) * b for a, b in zip(first, w, strict=True)) % 11]
+
+
+def synthetic_messages(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        t = rng.choice(TOPICS)
+        parts = [rng.choice(FILLER)]
+        for _ in range(rng.randint(1, 8)):
+            parts.append(rng.choice(DETAIL).format(
+                p=rng.choice(PLACES).format(d=rng.randint(1, 9)), e=rng.choice(ESTATES), t=rng.choice([t, rng.choice(TOPICS)]),
+                n=rng.randint(2, 30), y=rng.randint(2015, 2020), m=rng.randint(1, 12),
+                ph=f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}", idc=_id18(rng)))
+        parts.append(rng.choice(CLOSE).format(ph=f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}"))
+        out.append("".join(parts))
+    return out
+
+
+def load_messages(n: int, seed: int) -> tuple[list[str], str]:
+    try:
+        from govml.samples import GENERATORS, get
+
+        if "messages" in GENERATORS:
+            import pandas as pd
+
+            with tempfile.TemporaryDirectory() as d:
+                scale = 25
+                paths = get("messages")(Path(d), scale=scale, seed=seed)
+                csv = next(p for p in paths if Path(p).name.startswith("messages"))
+                texts = pd.read_csv(csv)["text"].dropna().astype(str).tolist()
+            if len(texts) >= n:
+                return texts[:n], f"govml.samples messages --scale {scale}"
+            return texts + synthetic_messages(n - len(texts), seed), f"govml.samples messages --scale {scale} + synthetic"
+    except Exception as exc:  # noqa: BLE001 - fall back to the script's own generator
+        print(f"(govml.samples messages unavailable: {exc}; using synthetic messages)", file=sys.stderr)
+    return synthetic_messages(n, seed), "synthetic (bench_tokenizer.synthetic_messages)"
+
+
+def _ref_segment(chunk: list[str]) -> list[list[str]]:
+    from govml.text.tokenize import GovTokenizer
+
+    tok = GovTokenizer(backend="jieba")
+    return [tok.segment(t) for t in chunk]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--baseline-n", type=int, default=20_000)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-identity", action="store_true")
+    args = ap.parse_args()
+
+    from govml.privacy import mask
+    from govml.text.tokenize import GovTokenizer
+
+    texts, source = load_messages(args.n, args.seed)
+    nchars = sum(map(len, texts))
+    res: dict[str, object] = {"messages": len(texts), "characters": nchars, "source": source,
+                              "cores": os.cpu_count(), "jobs": args.jobs}
+
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    base = texts[: args.baseline_n]
+    t0 = time.perf_counter()
+    for t in base:
+        jieba.lcut(t)
+    dt = time.perf_counter() - t0
+    res["baseline_jieba_lcut_chars_per_s"] = round(sum(map(len, base)) / dt)
+
+    t0 = time.perf_counter()
+    for t in texts[: args.baseline_n * 5]:
+        mask(t)
+    res["mask_only_chars_per_s"] = round(sum(map(len, texts[: args.baseline_n * 5])) / (time.perf_counter() - t0))
+
+    tok = GovTokenizer()
+    tok("预热")  # dictionary load is a one-off (≈0.3 s), not throughput
+    t0 = time.perf_counter()
+    serial = tok.tokenize_many(texts)
+    dt = time.perf_counter() - t0
+    res["govml_1proc_chars_per_s"] = round(nchars / dt)
+
+    t0 = time.perf_counter()
+    parallel = tok.tokenize_many(texts, n_jobs=args.jobs)
+    dt = time.perf_counter() - t0
+    res["govml_parallel_chars_per_s"] = round(nchars / dt)
+    res["govml_parallel_seconds"] = round(dt, 2)
+    res["parallel_equals_serial"] = parallel == serial
+    res["speedup_vs_jieba_lcut"] = round(res["govml_parallel_chars_per_s"] / res["baseline_jieba_lcut_chars_per_s"], 1)
+    res["speedup_1proc_vs_jieba_lcut"] = round(res["govml_1proc_chars_per_s"] / res["baseline_jieba_lcut_chars_per_s"], 1)
+
+    if not args.no_identity:
+        fast = GovTokenizer(backend="rjieba")
+        t0 = time.perf_counter()
+        fast_seg = [fast.segment(t) for t in texts]
+        chunks = [texts[i:i + 5000] for i in range(0, len(texts), 5000)]
+        ref_seg: list[list[str]] = []
+        with ProcessPoolExecutor(max_workers=args.jobs) as ex:
+            for r in ex.map(_ref_segment, chunks):
+                ref_seg.extend(r)
+        same = sum(a == b for a, b in zip(fast_seg, ref_seg, strict=True))
+        res["identical_segmentation"] = f"{same}/{len(texts)}"
+        res["identity_check_seconds"] = round(time.perf_counter() - t0, 1)
+
+    print(json.dumps(res, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
