@@ -18,6 +18,7 @@ import typer
 # (name, "module:function") in run order. A capability adds its line when it lands.
 STEPS: list[tuple[str, str]] = [
     ("data", "govml.cli.data:demo_step"),
+    ("skills", "govml.cli.skills:demo_step"),
 ]
 
 

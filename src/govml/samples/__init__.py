@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 # name -> "module:function". Each capability adds its own line.
-GENERATORS: dict[str, str] = {}
+GENERATORS: dict[str, str] = {
+    "workforce": "govml.samples.workforce:generate",
+}
 
 
 def get(name: str) -> Callable[..., list[Path]]:

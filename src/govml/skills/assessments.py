@@ -1,0 +1,234 @@
+"""Bring an assessment table into the canonical wide form, checking it against the indicator system.
+
+Accepted layouts (column names are ours; map yours with ``govml.io``):
+
+* **wide** — ``worker_id, community, district, period`` + one column per indicator id; optional
+  ``area_type`` (urban/rural…), ``resident_rating`` (0–100), ``source`` (one row per source).
+* **long** — the same base columns + ``indicator``, ``score`` (one row per indicator).
+
+With a ``source`` column the indicator value of a worker and period is the source-weighted mean
+(``sources:`` in the configuration) over the sources that rated it.
+
+Problems that concern single cells or rows (an unknown indicator, a value out of its range, an
+unknown area type or source, a worker-period with every value missing, a duplicated row) do not
+stop the run: the cell or row is left out and the problem is recorded in
+:attr:`Prepared.skipped` with file, row, column, expectation and the value found. Problems that
+make the whole table unusable (a missing required column, no indicator column) raise
+:class:`govml.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from govml.errors import DataError, Problem
+from govml.skills.indicators import IndicatorSystem
+
+log = logging.getLogger(__name__)
+
+BASE_COLUMNS = ["worker_id", "community", "district", "period"]
+OPTIONAL_COLUMNS = ["area_type", "resident_rating", "source"]
+LONG_COLUMNS = ["indicator", "score"]
+# Row numbers in messages: header is row 1, the first data row is row 2 (as a spreadsheet shows it).
+_ROW_OFFSET = 2
+
+
+@dataclass
+class Prepared:
+    """The canonical wide table (one row per worker and period) and what was left out."""
+
+    data: pd.DataFrame
+    indicators: list[str]
+    skipped: list[Problem] = field(default_factory=list)
+    missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["worker_id", "period", "indicator"]))
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "rows": int(len(self.data)),
+            "workers": int(self.data["worker_id"].nunique()) if len(self.data) else 0,
+            "periods": int(self.data["period"].nunique()) if len(self.data) else 0,
+            "skipped_problems": len(self.skipped),
+            "missing_values": int(len(self.missing)),
+            "workers_with_missing": int(self.missing["worker_id"].nunique()) if len(self.missing) else 0,
+        }
+
+
+def _row_numbers(df: pd.DataFrame, header_row: int) -> list[int]:
+    """File row of each frame row: from ``govml.io`` metadata when the frame was read by it."""
+    rows = df.attrs.get("govml", {}).get("rows")
+    if rows is not None and len(rows) == len(df):
+        return [int(r) for r in rows]
+    return [int(i) + header_row + 1 for i in range(len(df))]
+
+
+def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<assessments>",
+                        header_row: int = 1) -> Prepared:
+    """Validate ``df`` against ``system`` and return the canonical wide table.
+
+    Row numbers in problems come from ``govml.io``'s metadata when ``df`` was read by it, else row
+    ``i`` of the frame is taken to be line ``i + header_row + 1`` of the file.
+    """
+    rownums = _row_numbers(df, header_row)
+    df = df.reset_index(drop=True)
+    missing_cols = [c for c in BASE_COLUMNS if c not in df.columns]
+    if missing_cols:
+        raise DataError([Problem(file, None, c, "a required column of the assessment table") for c in missing_cols],
+                        message=f"{file}: required column(s) missing: {', '.join(missing_cols)} "
+                                f"(found: {', '.join(map(str, df.columns))})")
+    problems: list[Problem] = []
+    known = set(system.indicator_ids)
+    is_long = all(c in df.columns for c in LONG_COLUMNS)
+
+    if is_long:
+        df = _long_to_wide(df, system, file, problems, rownums)
+    else:
+        extra = [c for c in df.columns if c not in BASE_COLUMNS + OPTIONAL_COLUMNS and c not in known]
+        for c in extra:
+            if pd.api.types.is_numeric_dtype(df[c]) or _mostly_numeric(df[c]):
+                problems.append(Problem(file, None, str(c), "an indicator id from the configuration "
+                                        f"({', '.join(system.indicator_ids[:6])}, ...)", found=str(c)))
+        df = df.copy()
+        df["_row"] = rownums
+    present = [i for i in system.indicator_ids if i in df.columns]
+    if not present:
+        raise DataError(message=f"{file}: no indicator columns found; expected some of "
+                                f"{', '.join(system.indicator_ids)} (or long form with 'indicator' and 'score')")
+
+    out = df[[c for c in BASE_COLUMNS + OPTIONAL_COLUMNS if c in df.columns] + present + ["_row"]].copy()
+    for c in BASE_COLUMNS:
+        out[c] = out[c].astype("string").str.strip()
+        blank = out[c].isna() | (out[c] == "")
+        for r in out.loc[blank, "_row"]:
+            problems.append(Problem(file, int(r), c, "a non-empty value (row skipped)", found=""))
+        out = out.loc[~blank]
+
+    # area type
+    if "area_type" in out.columns:
+        at = out["area_type"].astype("string").str.strip().str.lower()
+        at = at.fillna(system.default_area_type)
+        bad = ~at.isin(system.area_types)
+        for r, v in zip(out.loc[bad, "_row"], at[bad], strict=True):
+            problems.append(Problem(file, int(r), "area_type", f"one of {system.area_types} (row skipped)", found=str(v)))
+        out["area_type"] = at
+        out = out.loc[~bad]
+    else:
+        out["area_type"] = system.default_area_type
+
+    # numeric values and ranges
+    for ind_id in present:
+        ind = system.indicator(ind_id)
+        raw = out[ind_id]
+        vals = pd.to_numeric(raw, errors="coerce")
+        notnum = vals.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+        for r, v in zip(out.loc[notnum, "_row"], raw[notnum], strict=True):
+            problems.append(Problem(file, int(r), ind_id, "a number (value left out)", found=str(v)))
+        lo, hi = ind.range
+        oor = vals.notna() & ((vals < lo) | (vals > hi))
+        for r, v in zip(out.loc[oor, "_row"], vals[oor], strict=True):
+            problems.append(Problem(file, int(r), ind_id, f"a value in [{lo:g}, {hi:g}] {ind.unit} (value left out)",
+                                    found=f"{v:g}"))
+        out[ind_id] = vals.where(~oor).astype(float)
+    if "resident_rating" in out.columns:
+        vals = pd.to_numeric(out["resident_rating"], errors="coerce")
+        lo, hi = system.resident_rating.range
+        oor = vals.notna() & ((vals < lo) | (vals > hi))
+        for r, v in zip(out.loc[oor, "_row"], vals[oor], strict=True):
+            problems.append(Problem(file, int(r), "resident_rating", f"a value in [{lo:g}, {hi:g}] (value left out)",
+                                    found=f"{v:g}"))
+        out["resident_rating"] = vals.where(~oor).astype(float)
+
+    if "source" in out.columns:
+        out = _combine_sources(out, system, present, file, problems)
+    else:
+        dup = out.duplicated(["worker_id", "period"], keep="first")
+        for r in out.loc[dup, "_row"]:
+            problems.append(Problem(file, int(r), "worker_id", "one row per worker and period (duplicate skipped)"))
+        out = out.loc[~dup]
+
+    all_missing = out[present].isna().all(axis=1)
+    for r, w, p in zip(out.loc[all_missing, "_row"], out.loc[all_missing, "worker_id"],
+                       out.loc[all_missing, "period"], strict=True):
+        problems.append(Problem(file, int(r), None, "at least one indicator value (worker-period skipped)",
+                                found=f"worker {w}, {p}: all {len(present)} indicator values missing"))
+    out = out.loc[~all_missing]
+    if out.empty:
+        raise DataError(problems[:20], message=f"{file}: no usable assessment rows left", truncated=len(problems) > 20)
+
+    # indicators configured but absent from the file are missing for everyone (reported, never zero)
+    for ind_id in system.indicator_ids:
+        if ind_id not in out.columns:
+            out[ind_id] = np.nan
+            problems.append(Problem(file, None, ind_id, "a column for this configured indicator "
+                                    "(treated as missing for every worker)"))
+    out = out.sort_values(["worker_id", "period"]).reset_index(drop=True)
+    m = out[["worker_id", "period", *system.indicator_ids]].melt(
+        id_vars=["worker_id", "period"], var_name="indicator", value_name="v")
+    missing = m.loc[m["v"].isna(), ["worker_id", "period", "indicator"]].reset_index(drop=True)
+    cols = [c for c in BASE_COLUMNS + ["area_type", "resident_rating"] if c in out.columns]
+    data = out[cols + system.indicator_ids].copy()
+    for p in problems:
+        log.info("skipped: %s", p)
+    return Prepared(data=data, indicators=list(system.indicator_ids), skipped=problems, missing=missing)
+
+
+def _mostly_numeric(s: pd.Series) -> bool:
+    v = pd.to_numeric(s, errors="coerce")
+    return bool(v.notna().mean() > 0.8) if len(s) else False
+
+
+def _long_to_wide(df: pd.DataFrame, system: IndicatorSystem, file: str, problems: list[Problem],
+                  rownums: list[int]) -> pd.DataFrame:
+    df = df.copy()
+    df["_row"] = rownums
+    ind = df["indicator"].astype("string").str.strip()
+    unknown = ~ind.isin(system.indicator_ids)
+    for r, v in zip(df.loc[unknown, "_row"], ind[unknown], strict=True):
+        problems.append(Problem(file, int(r), "indicator", "an indicator id from the configuration (row skipped)",
+                                found=str(v)))
+    df = df.loc[~unknown].assign(indicator=ind[~unknown])
+    keys = ["worker_id", "period"] + (["source"] if "source" in df.columns else [])
+    dup = df.duplicated(keys + ["indicator"], keep="first")
+    for r in df.loc[dup, "_row"]:
+        problems.append(Problem(file, int(r), "indicator", "one score per worker, period and indicator "
+                                "(duplicate skipped)"))
+    df = df.loc[~dup]
+    extra = [c for c in ("community", "district", "area_type", "resident_rating") if c in df.columns]
+    first = df.groupby(keys, sort=False, dropna=False).agg({**{c: "first" for c in extra}, "_row": "min"})
+    wide = df.pivot_table(index=keys, columns="indicator", values="score", aggfunc="first", dropna=False)
+    wide.columns = [str(c) for c in wide.columns]
+    return first.join(wide, how="left").reset_index()
+
+
+def _combine_sources(out: pd.DataFrame, system: IndicatorSystem, present: list[str], file: str,
+                     problems: list[Problem]) -> pd.DataFrame:
+    weights = system.source_weights()
+    src = out["source"].astype("string").str.strip()
+    bad = ~src.isin(list(weights))
+    for r, v in zip(out.loc[bad, "_row"], src[bad], strict=True):
+        problems.append(Problem(file, int(r), "source", f"one of {sorted(weights)} (row skipped)", found=str(v)))
+    out = out.loc[~bad].assign(source=src[~bad])
+    dup = out.duplicated(["worker_id", "period", "source"], keep="first")
+    for r in out.loc[dup, "_row"]:
+        problems.append(Problem(file, int(r), "source", "one row per worker, period and source (duplicate skipped)"))
+    out = out.loc[~dup]
+    w = out["source"].map(weights).astype(float)
+    keys = ["worker_id", "period"]
+    agg = out[keys].copy()
+    for c in present:
+        agg[c + "__wx"] = out[c] * w
+        agg[c + "__w"] = w.where(out[c].notna(), 0.0)
+    sums = agg.groupby(keys, sort=False).sum()
+    res = pd.DataFrame(index=sums.index)
+    for c in present:
+        den = sums[c + "__w"]
+        res[c] = (sums[c + "__wx"] / den).where(den > 0)
+    firsts = {c: "first" for c in ("community", "district", "area_type") if c in out.columns}
+    firsts["_row"] = "min"
+    if "resident_rating" in out.columns:
+        firsts["resident_rating"] = "mean"
+    meta = out.groupby(keys, sort=False).agg(firsts)
+    return meta.join(res).reset_index()
