@@ -96,4 +96,54 @@ def load(name: str, alias: str = tracking.CHAMPION, flavor: str = "native") -> A
         import mlflow.lightgbm
 
         return mlflow.lightgbm.load_model(uri)
-    return pyfunc.unwrap_python_model()
+    inner = pyfunc.unwrap_python_model()
+    return getattr(inner, "model", inner)
+
+
+def pyfunc_wrapper(model: Any, kind: str) -> Any:
+    """An :class:`mlflow.pyfunc.PythonModel` around a govml object whose ``predict`` does not take a
+    DataFrame. ``kind``: ``"forecaster"`` (input: a DataFrame with a ``horizon`` column; returns the
+    forecast frame), ``"text"`` (input: a ``text`` column; returns labels) or anything else (the
+    DataFrame is passed on). Log it with :func:`govml.tracking.log_pyfunc_model`; :func:`load` with
+    ``flavor="native"`` returns the wrapped object again. (The class is defined on first use so that
+    importing govml.models does not import MLflow.)
+    """
+    return _pyfunc_class()(model, kind)
+
+
+_PYFUNC_CLASS: Any = None
+
+
+def _pyfunc_class() -> Any:
+    global _PYFUNC_CLASS
+    if _PYFUNC_CLASS is None:
+        import mlflow.pyfunc
+
+        class GovmlPyfunc(mlflow.pyfunc.PythonModel):
+            """Pyfunc face of a govml model; ``kind`` picks how the input DataFrame is read."""
+
+            def __init__(self, model: Any, kind: str) -> None:
+                self.model = model
+                self.kind = kind
+
+            def predict(self, context, model_input, params=None):  # noqa: ANN001 (MLflow's API)
+                if self.kind == "forecaster":
+                    horizon = None
+                    if model_input is not None and "horizon" in getattr(model_input, "columns", ()):
+                        horizon = int(model_input["horizon"].iloc[0])
+                    return self.model.predict(horizon)
+                if self.kind == "text":
+                    return self.model.predict(model_input["text"].astype(str).tolist())
+                return self.model.predict(model_input)
+
+        GovmlPyfunc.__module__ = __name__
+        GovmlPyfunc.__qualname__ = "GovmlPyfunc"
+        globals()["GovmlPyfunc"] = GovmlPyfunc
+        _PYFUNC_CLASS = GovmlPyfunc
+    return _PYFUNC_CLASS
+
+
+def __getattr__(name: str) -> Any:  # unpickling looks up govml.models.GovmlPyfunc
+    if name == "GovmlPyfunc":
+        return _pyfunc_class()
+    raise AttributeError(name)

@@ -94,6 +94,9 @@ class ModelSpec(BaseModel):
     greater_is_better: bool | None = None
     min_improvement: float = Field(0.0, ge=0, description="challenger must beat champion by this much")
     sanity_floor: float | None = Field(None, description="a first model (no champion) must reach this")
+    refresh_if_no_worse: bool = Field(
+        False, description="also promote a challenger that is no worse than the champion when its data "
+        "reaches later than the champion's (forecasters must forecast from the newest history)")
     checks: DataChecks = Field(default_factory=DataChecks)
     params: dict[str, Any] = Field(default_factory=dict, description="passed to the adapter")
 
@@ -323,13 +326,17 @@ def gate(
             return False, (f"challenger {metric} {challenger:.4f} misses the sanity floor {sanity_floor} "
                            f"({'≥' if greater_is_better else '≤'} required)")
     if champion is None or not math.isfinite(champion):
-        return True, f"no champion yet; challenger {metric} {challenger:.4f} passes the sanity floor"
+        floor = f"passes the sanity floor {sanity_floor}" if sanity_floor is not None else "(no sanity floor set)"
+        return True, f"no champion yet; challenger {metric} {challenger:.4f} {floor}"
     gain = (challenger - champion) if greater_is_better else (champion - challenger)
     if gain >= min_improvement and gain > 0:
         return True, (f"challenger {metric} {challenger:.4f} beats champion {champion:.4f} "
                       f"by {gain:.4f} (≥ margin {min_improvement})")
-    return False, (f"challenger {metric} {challenger:.4f} vs champion {champion:.4f}: "
-                   f"{'gain' if gain > 0 else 'change'} {gain:+.4f} is below the margin {min_improvement}")
+    if gain <= 0:
+        return False, (f"challenger {metric} {challenger:.4f} is not better than champion {champion:.4f} "
+                       f"(gain {gain:+.4f}; margin {min_improvement})")
+    return False, (f"challenger {metric} {challenger:.4f} beats champion {champion:.4f} by only {gain:.4f}, "
+                   f"below the margin {min_improvement}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -565,6 +572,15 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
         tracking.log_metrics({f"champion.{k}": v for k, v in cm.items()})
 
     promote, reason = gate(ch[metric], champ_value, gib, spec.min_improvement, spec.sanity_floor, metric)
+    if not promote and spec.refresh_if_no_worse and champ_value is not None and champ_mv is not None:
+        gain = (ch[metric] - champ_value) if gib else (champ_value - ch[metric])
+        floor_ok, _ = gate(ch[metric], None, gib, 0.0, spec.sanity_floor, metric)
+        champ_max = (champ_mv.tags or {}).get("govml.data_max", "")
+        if floor_ok and gain >= -1e-12 and fp.get("date_max", "") > champ_max:
+            promote = True
+            reason = (f"challenger {metric} {ch[metric]:.4f} is no worse than champion {champ_value:.4f} and "
+                      f"its data reaches {fp.get('date_max')} (champion's: {champ_max or 'unknown'}): "
+                      "promoted to refresh the model on newer data")
     mlflow.set_tag("govml.gate", "pass" if promote else "fail")
     if dry_run:
         out.decision, out.reason = ("would-promote" if promote else "would-keep"), f"dry run: {reason}"
@@ -574,6 +590,7 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
     model_uri = adapter.log_model(model, train)
     version = tracking.register(model_uri, name, tags={
         "govml.status": "pending", "govml.run_id": out.run_id, "govml.metric": metric,
+        "govml.data_max": fp.get("date_max", ""), "govml.data_rows": fp["rows"],
         **{f"govml.metric.{k}": f"{v:.6g}" for k, v in ch.items()}})
     out.challenger_version = version
     mlflow.set_tag("govml.challenger_version", version)
@@ -612,3 +629,298 @@ def _checked_metrics(metrics: Mapping[str, float], metric: str, who: str) -> dic
     if metric not in clean:
         raise _Stop("failed", f"the {who}'s evaluation has no metric {metric!r} (has {sorted(clean)})")
     return clean
+
+
+# --------------------------------------------------------------------------------------------
+# Scheduling (for places without cron / systemd timers)
+# --------------------------------------------------------------------------------------------
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def make_trigger(every: str, at: str = "03:00", day: str = "mon", timezone: str | None = None) -> Any:
+    """An APScheduler CronTrigger: ``hourly`` (at minute MM of ``at``), ``daily`` at HH:MM,
+    ``weekly`` on ``day`` at HH:MM. :class:`ConfigError` for anything else."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        hh, mm = (int(x) for x in at.split(":"))
+        if not (0 <= hh < 24 and 0 <= mm < 60):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"--at {at!r}: expected HH:MM (24-hour clock)") from None
+    tz = timezone or _local_tz()
+    if every == "hourly":
+        return CronTrigger(minute=mm, timezone=tz)
+    if every == "daily":
+        return CronTrigger(hour=hh, minute=mm, timezone=tz)
+    if every == "weekly":
+        d = day.lower()[:3]
+        if d not in _DAYS:
+            raise ConfigError(f"--day {day!r}: expected one of {', '.join(_DAYS)}")
+        return CronTrigger(day_of_week=d, hour=hh, minute=mm, timezone=tz)
+    raise ConfigError(f"--every {every!r}: expected hourly, daily or weekly")
+
+
+def _local_tz() -> Any:
+    return dt.datetime.now().astimezone().tzinfo
+
+
+def next_fire_times(trigger: Any, n: int = 3, now: dt.datetime | None = None) -> list[dt.datetime]:
+    """The next ``n`` times ``trigger`` fires after ``now``."""
+    now = now or dt.datetime.now(dt.UTC)
+    out: list[dt.datetime] = []
+    prev = None
+    for _ in range(n):
+        nxt = trigger.get_next_fire_time(prev, now)
+        if nxt is None:
+            break
+        out.append(nxt)
+        prev, now = nxt, nxt + dt.timedelta(seconds=1)
+    return out
+
+
+def retrain_command(config: str | Path, models: list[str] | None = None, dry_run: bool = False) -> list[str]:
+    """The command one scheduled tick runs: this Python's ``govml retrain ... --scheduled``."""
+    import sys
+
+    cmd = [sys.executable, "-c", "import sys; sys.argv[0] = 'govml'; from govml.cli import main; main()",
+           "retrain", "--config", str(config), "--scheduled"]
+    for m in models or []:
+        cmd += ["--model", m]
+    if dry_run:
+        cmd.append("--dry-run")
+    return cmd
+
+
+def scheduled_tick(config: str | Path, models: list[str] | None = None, dry_run: bool = False,
+                   cwd: str | Path | None = None) -> int:
+    """One tick of ``govml schedule``: run the retrain in a subprocess (GOVML_SCHEDULED=1); its exit code.
+
+    A subprocess keeps the scheduler alive whatever the retrain does (a crash, a memory blow-up),
+    and gives each retrain a fresh interpreter.
+    """
+    import subprocess
+
+    env = {**os.environ, "GOVML_SCHEDULED": "1"}
+    started = time.perf_counter()
+    rc = subprocess.call(retrain_command(config, models, dry_run), env=env, cwd=cwd)
+    log.info("scheduled retrain finished with exit code %s after %.0f s", rc, time.perf_counter() - started)
+    return rc
+
+
+def serve_schedule(trigger: Any, config: str | Path, models: list[str] | None = None,
+                   on_tick: Callable[[int], None] | None = None) -> None:
+    """Run :func:`scheduled_tick` on ``trigger`` until interrupted (APScheduler BlockingScheduler).
+
+    Ticks never overlap (``max_instances=1``; a tick missed while the previous one runs is
+    coalesced into one), and the retrain lock guards against a cron job running at the same time.
+    """
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    config = Path(config).resolve()
+    cwd = Path.cwd()
+
+    def job() -> None:
+        rc = scheduled_tick(config, models, cwd=cwd)
+        if on_tick:
+            on_tick(rc)
+
+    sched = BlockingScheduler(timezone=trigger.timezone)
+    sched.add_job(job, trigger, id="govml-retrain", max_instances=1, coalesce=True,
+                  misfire_grace_time=3600)
+    sched.start()
+
+
+# --------------------------------------------------------------------------------------------
+# Built-in adapters
+# --------------------------------------------------------------------------------------------
+
+
+def _weeks_split(frame: Any, time_col: str, weeks: int) -> tuple[Any, Any]:
+    import pandas as pd
+
+    cut = frame[time_col].max() - pd.Timedelta(weeks=weeks)
+    return frame[frame[time_col] <= cut], frame[frame[time_col] > cut]
+
+
+class DemandClassifierAdapter:
+    """The demand classifier (``govml.text.classify.DemandClassifier``) on labelled messages.
+
+    Holdout: the last ``holdout_weeks`` weeks of labelled messages (by ``created_at``); metric:
+    macro-F1 over the categories present in the holdout (a category the model never predicts
+    scores 0). Logged with ``mlflow.sklearn`` (a masked ``text`` input example and a signature);
+    other keyword arguments go to ``DemandClassifier``.
+    """
+
+    registered_name = tracking.REGISTERED_NAMES["demand-classifier"]
+    metric = "macro_f1"
+    greater_is_better = True
+    time_col = "created_at"
+    category_cols = ("category",)
+
+    def __init__(self, holdout_weeks: int = 4, min_holdout: int = 30, min_per_class: int = 5,
+                 **classifier_params: Any) -> None:
+        self.holdout_weeks = holdout_weeks
+        self.min_holdout = min_holdout
+        self.min_per_class = min_per_class
+        self.classifier_params = classifier_params
+
+    def load_data(self, path: Path, mapping: Mapping[str, str]) -> Any:
+        from govml import io
+
+        frame = io.load(path, "messages", mapping=dict(mapping) or None)
+        if "category" not in frame.columns:
+            raise DataError(message=f"{path.name}: no 'category' column — the classifier needs labelled "
+                                    "messages (map yours with mapping: {category: YOUR_COLUMN})")
+        labelled = frame[frame["category"].notna() & frame["text"].notna()].reset_index(drop=True)
+        labelled["category"] = labelled["category"].astype(str)
+        return labelled
+
+    def check_data(self, frame: Any) -> list[str]:
+        problems = []
+        counts = frame["category"].value_counts()
+        if len(counts) < 2:
+            problems.append(f"{len(counts)} labelled categor{'y' if len(counts) == 1 else 'ies'}; need at least 2")
+        rare = counts[counts < self.min_per_class]
+        if len(rare):
+            problems.append(f"categories with fewer than {self.min_per_class} labelled messages: "
+                            + ", ".join(f"{k} ({v})" for k, v in rare.items()))
+        _, holdout = _weeks_split(frame, self.time_col, self.holdout_weeks)
+        if len(holdout) < self.min_holdout:
+            problems.append(f"only {len(holdout)} labelled messages in the last {self.holdout_weeks} weeks "
+                            f"(min_holdout {self.min_holdout})")
+        return problems
+
+    def split(self, frame: Any) -> tuple[Any, Any]:
+        return _weeks_split(frame, self.time_col, self.holdout_weeks)
+
+    def train(self, frame: Any) -> Any:
+        from govml.text.classify import DemandClassifier
+
+        return DemandClassifier(**self.classifier_params).fit(
+            frame["text"].to_numpy(dtype=object).tolist(), frame["category"].to_numpy(dtype=object).tolist())
+
+    def evaluate(self, model: Any, holdout: Any) -> dict[str, float]:
+        import numpy as np
+        from sklearn.metrics import accuracy_score, f1_score
+
+        y = holdout["category"].astype(str).to_numpy(dtype=object)
+        pred = np.asarray(model.predict(holdout["text"].to_numpy(dtype=object).tolist()), dtype=object).astype(str)
+        labels = sorted(set(y))
+        return {"macro_f1": float(f1_score(y, pred, labels=labels, average="macro", zero_division=0)),
+                "accuracy": float(accuracy_score(y, pred)), "holdout_rows": float(len(y))}
+
+    def log_model(self, model: Any, frame: Any) -> str:
+        import pandas as pd
+        from mlflow.models import infer_signature
+
+        example = tracking.mask_example(pd.DataFrame({"text": frame["text"].head(3).astype(str).tolist()}))
+        preds = model.predict(example["text"].tolist())
+        signature = infer_signature(example, pd.Series(list(preds), name="category").astype(str))
+        return tracking.log_sklearn_model(model, input_example=example, signature=signature,
+                                          extra_pip=("jieba", "rjieba"))
+
+    def load_model(self, model_uri: str) -> Any:
+        import mlflow.sklearn
+
+        return mlflow.sklearn.load_model(model_uri)
+
+
+class HotspotForecasterAdapter:
+    """The hotspot forecaster (``govml.hotspot.forecast.HotspotForecaster``) on complaint events.
+
+    Evaluation: a rolling-origin backtest over the last ``n_origins`` origins of the panel built
+    from the new events (``govml.hotspot.backtest.run_backtest``): the model is *refitted* at each
+    origin with its own parameters, so challenger and champion are compared as recipes on the
+    same data and origins (a fitted forecaster carries its own history and cannot be scored on
+    someone else's). Metric: RMSE (lower is better); MAE, WAPE and Poisson deviance logged too.
+    The registered version is the challenger fitted on the whole new panel, logged as a pyfunc
+    (input: a DataFrame with ``horizon``; output: the forecast frame). Other keyword arguments go
+    to ``HotspotForecaster`` (e.g. ``n_estimators``, ``horizon``).
+    """
+
+    registered_name = tracking.REGISTERED_NAMES["hotspot-forecaster"]
+    metric = "rmse"
+    greater_is_better = False
+    time_col = "created_at"
+    category_cols = ("category",)
+
+    def __init__(self, n_origins: int = 3, freq: str = "W", min_events: int = 200,
+                 **forecaster_params: Any) -> None:
+        self.n_origins = n_origins
+        self.freq = freq
+        self.min_events = min_events
+        self.forecaster_params = forecaster_params
+        self._panels: dict[int, Any] = {}
+        self._scores: dict[tuple[int, str], dict[str, float]] = {}
+
+    def load_data(self, path: Path, mapping: Mapping[str, str]) -> Any:
+        from govml import io
+        from govml.hotspot.panel import clean_events
+
+        raw = io.load(path, "events", mapping=dict(mapping) or None)
+        events, excl = clean_events(raw, file=path.name)
+        if excl.total:
+            log.info("%s: %d event(s) set aside: %s", path.name, excl.total, "; ".join(excl.lines()))
+        return events
+
+    def check_data(self, frame: Any) -> list[str]:
+        if len(frame) < self.min_events:
+            return [f"only {len(frame)} usable events (min_events {self.min_events})"]
+        return []
+
+    def split(self, frame: Any) -> tuple[Any, Any]:
+        # the backtest holds the last origins out by itself; the registered model sees everything
+        return frame, frame
+
+    def _panel(self, events: Any) -> Any:
+        key = id(events)
+        if key not in self._panels:
+            from govml.hotspot.panel import build_panel
+
+            self._panels[key] = build_panel(events, freq=self.freq)
+        return self._panels[key]
+
+    def train(self, frame: Any) -> Any:
+        from govml.hotspot.forecast import HotspotForecaster
+
+        return HotspotForecaster(**self.forecaster_params).fit(self._panel(frame))
+
+    def evaluate(self, model: Any, holdout: Any) -> dict[str, float]:
+        from sklearn.base import clone
+
+        from govml.hotspot.backtest import run_backtest
+
+        recipe = clone(model)
+        key = (id(holdout), repr(sorted(recipe.get_params(deep=False).items())))
+        if key not in self._scores:  # the same recipe on the same data scores the same: fit once
+            first = not self._scores
+            result = run_backtest(self._panel(holdout), {"model": recipe}, origins=self.n_origins,
+                                  horizon=recipe.horizon)
+            overall = result.overall().loc["model"]
+            self._scores[key] = {k: float(overall[k]) for k in ("rmse", "mae", "wape", "poisson_deviance")
+                                 if k in overall.index}
+            if first:  # the challenger's per-origin metrics, one step per origin
+                for step, row in enumerate(result.per_origin.sort_values("origin").to_dict("records")):
+                    tracking.log_metrics({f"backtest.{k}": row[k] for k in ("rmse", "mae") if k in row},
+                                         step=step)
+        return dict(self._scores[key])
+
+    def log_model(self, model: Any, frame: Any) -> str:
+        import pandas as pd
+        from mlflow.models import infer_signature
+
+        from govml.models import pyfunc_wrapper
+
+        example = pd.DataFrame({"horizon": [int(model.horizon)]})
+        out = model.predict(int(model.horizon)).head(5)
+        signature = infer_signature(example, out)
+        return tracking.log_pyfunc_model(pyfunc_wrapper(model, "forecaster"), input_example=example,
+                                         signature=signature, extra_pip=("chinesecalendar",))
+
+    def load_model(self, model_uri: str) -> Any:
+        import mlflow.pyfunc
+
+        inner = mlflow.pyfunc.load_model(model_uri).unwrap_python_model()
+        return getattr(inner, "model", inner)

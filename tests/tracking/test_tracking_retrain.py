@@ -119,7 +119,7 @@ def test_first_run_promotes_second_keeps_and_both_are_tracked(tmp_path):
     # champion and challenger were scored on the same holdout: same data, same model → same score
     assert o2.champion["accuracy"] == pytest.approx(o2.challenger["accuracy"])
     assert o2.champion["n"] == o2.challenger["n"]
-    assert "below the margin" in o2.reason
+    assert "not better than champion" in o2.reason
     assert _aliases(name) == {"champion": "1", "challenger": "2"}
 
     exp = mlflow.get_experiment_by_name("govml-retrain")

@@ -7,3 +7,43 @@ import typer
 HELP = "Registered models in MLflow: versions, aliases (champion/challenger) and key metrics."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
+
+
+def models_table(name: str | None = None, limit: int = 5) -> object:
+    """A rich table of the registry: name, version, aliases, key metrics, status, run id, created."""
+    from rich.table import Table
+
+    from govml import models, tracking
+
+    rows = models.list_models()
+    if name:
+        full = tracking.REGISTERED_NAMES.get(name, name)
+        rows = [r for r in rows if r["name"] == full]
+    t = Table(title=f"registered models — {tracking.tracking_uri()}")
+    for col in ("name", "version", "aliases", "metrics", "status", "run id", "created (UTC)"):
+        t.add_column(col, overflow="fold")
+    shown: dict[str, int] = {}
+    for r in rows:
+        shown[r["name"]] = shown.get(r["name"], 0) + 1
+        if limit and shown[r["name"]] > limit and not r["aliases"]:
+            continue
+        metrics = ", ".join(f"{'*' if k == r['metric'] else ''}{k} {v:.4g}" for k, v in sorted(r["metrics"].items()))
+        aliases = ", ".join(f"[green]{a}[/]" if a == "champion" else a for a in r["aliases"])
+        t.add_row(r["name"], r["version"], aliases or "-", metrics or "-", r["status"] or "-",
+                  (r["run_id"] or "")[:12], r["created"].strftime("%Y-%m-%d %H:%M"))
+    if not rows:
+        t.caption = "no registered model yet — run `govml retrain --config configs/retrain.yaml`"
+    else:
+        t.caption = "* the metric the champion gate compares"
+    return t
+
+
+@app.command("list")
+def list_cmd(
+    name: str = typer.Argument(None, help="Only this model (registry name or task name)."),
+    limit: int = typer.Option(5, help="Versions shown per model besides aliased ones (0 = all)."),
+) -> None:
+    """Registered models: versions, aliases (champion/challenger), key metrics, run id, creation time."""
+    from rich.console import Console
+
+    Console().print(models_table(name, limit))
