@@ -16,7 +16,7 @@ TOPICS = {
 COMMON = ["反映", "希望", "尽快", "处理", "问题", "居民", "社区", "解决", "情况", "最近", "附近", "严重"]
 
 
-def make_messages(n: int = 900, districts: int = 3, seed: int = 0) -> pd.DataFrame:
+def make_messages(n: int = 900, districts: int = 3, seed: int = 0, label_noise: float = 0.1) -> pd.DataFrame:
     """Messages whose category mix differs by district (non-IID), with a little label noise."""
     rng = np.random.default_rng(seed)
     cats = list(TOPICS)
@@ -30,8 +30,9 @@ def make_messages(n: int = 900, districts: int = 3, seed: int = 0) -> pd.DataFra
             other = cats[rng.integers(len(cats))]
             words.append(rng.choice(TOPICS[other]))
         rng.shuffle(words)
+        label = cats[rng.integers(len(cats))] if rng.random() < label_noise else cat
         rows.append({"id": f"m{i:05d}", "district": f"区{d + 1}", "community": f"区{d + 1}社区{rng.integers(8)}",
-                     "text": "".join(words), "category": cat})
+                     "text": "".join(words), "category": label})
     return pd.DataFrame(rows)
 
 

@@ -2,8 +2,204 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 
 HELP = "Federated learning across districts with Flower (simulation and deployment)."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
+
+TASK_CHOICES = ("demand-classifier", "benchmark")
+
+
+def _parse_range(text: str | None) -> tuple[float, float] | None:
+    from govml.errors import ConfigError
+
+    if not text:
+        return None
+    try:
+        lo, hi = (float(x) for x in text.split(":"))
+    except ValueError as exc:
+        raise ConfigError(f"--value-range must look like LO:HI (e.g. 0:100), got {text!r}") from exc
+    if not lo < hi:
+        raise ConfigError(f"--value-range needs LO < HI, got {text!r}")
+    return lo, hi
+
+
+def _parse_faults(items: list[str] | None) -> dict[str, str]:
+    from govml.errors import ConfigError
+
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"--fault must look like DISTRICT=broken|dropout|poison:FACTOR, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | None, *, show: bool = True,
+                   run_name: str | None = None, **kw: Any) -> dict[str, Any]:
+    """Read ``input_path``, simulate, log to MLflow (rounds as steps), write ``out``; returns the metrics."""
+    import json
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from govml import tracking
+    from govml.federated.simulation import simulate
+    from govml.io import atomic_path, read_table
+
+    console = Console(stderr=True, quiet=not show)
+    df = read_table(input_path)
+    rounds = int(kw.get("rounds", 5)) if task == "demand-classifier" else 2
+    params = {"task": task, "partition_col": partition_col, "input": input_path.name,
+              **{k: v for k, v in kw.items() if k not in ("mods", "progress") and v is not None}}
+    with tracking.run("federated", run_name=run_name or f"{task}-by-{partition_col}", params=params,
+                      tags={"govml.task": task}):
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                      TimeElapsedColumn(), console=console, transient=False) as bar:
+            tid = bar.add_task(f"federated {task}", total=rounds, info="")
+
+            def progress(r: int, metrics: dict[str, float]) -> None:
+                tracking.log_metrics({k.replace(".", "_"): v for k, v in metrics.items() if k != "round"}, step=r)
+                shown = ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()
+                                  if isinstance(v, float) and k not in ("seconds",))[:120]
+                bar.update(tid, completed=r, info=f"round {r}: {shown}")
+
+            result = simulate(df, task, partition_col, progress=progress, **kw)
+        result.pop("model", None)
+        final = {}
+        for side in ("federated", "centralized"):
+            block = result.get(side, {})
+            if task == "demand-classifier":
+                final.update({f"{side}_{k}": v for k, v in block.items()})
+        if task == "benchmark":
+            final.update({k: result[k] for k in ("max_abs_diff", "max_abs_diff_moments",
+                                                  "max_abs_diff_percentiles", "max_abs_diff_percentile_rank")})
+            if result.get("dp"):
+                final["dp_epsilon_spent"] = result["dp"]["epsilon"]
+        final["bytes_sent_per_client_max"] = max(result["bytes_sent_per_client"].values())
+        final["seconds_per_round"] = result["seconds_per_round"]
+        tracking.log_metrics(final)
+        tracking.log_dict(result, "federated_metrics.json")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out) as tmp:
+            tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return result
+
+
+def _print_summary(result: dict[str, Any], out: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    t = Table(title=f"federated {result['task']}: {result['clients']} districts, {result['rounds']} rounds, "
+                    f"secure={'on' if result['secure'] else 'off'}")
+    t.add_column("metric")
+    t.add_column("federated", justify="right")
+    t.add_column("centralized", justify="right")
+    if result["task"] == "demand-classifier":
+        for k in ("macro_f1", "accuracy"):
+            t.add_row(k, f"{result['federated'][k]:.4f}", f"{result['centralized'][k]:.4f}")
+    else:
+        for ind, row in result["federated"].items():
+            for k in ("mean", "std", "p50"):
+                t.add_row(f"{ind} {k}", f"{row[k]:.4f}", f"{result['centralized'][ind][k]:.4f}")
+        t.add_row("max abs diff", f"{result['max_abs_diff']:.3g}", "-")
+    console.print(t)
+    for name, reason in result.get("excluded", {}).items():
+        console.print(f"[yellow]left out[/] {name}: {reason}")
+    for name, rounds in result.get("missing", {}).items():
+        console.print(f"[yellow]missing[/] {name} in round(s) {', '.join(map(str, rounds))}")
+    sent = result["bytes_sent_per_client"]
+    console.print(f"bytes sent per district: max {max(sent.values()):,}, total {sum(sent.values()):,}")
+    if out is not None:
+        console.print(f"metrics written to [bold]{out}[/]")
+
+
+@app.command("simulate")
+def simulate_cmd(
+    input_path: Path = typer.Argument(..., exists=False, metavar="INPUT", help="One table holding every district's rows."),
+    task: str = typer.Option(..., "--task", help="demand-classifier | benchmark"),
+    partition_col: str = typer.Option(..., "--partition-col", help="Column whose values are the districts."),
+    rounds: int = typer.Option(5, "--rounds", min=1, help="Training rounds (demand classifier)."),
+    secure: bool = typer.Option(True, "--secure/--no-secure", help="Secure aggregation (masked sums)."),
+    dp_epsilon: float = typer.Option(None, "--dp-epsilon", min=0.0, help="Differential privacy ε (benchmark)."),
+    dp_mechanism: str = typer.Option("laplace", "--dp-mechanism", help="laplace | gaussian"),
+    text_col: str = typer.Option("text", "--text-col", help="Message text column (classifier)."),
+    label_col: str = typer.Option("category", "--label-col", help="Category column (classifier)."),
+    id_col: str = typer.Option("id", "--id-col", help="Row id column, used for the held-out split."),
+    community_col: str = typer.Option("community", "--community-col", help="Community column (benchmark)."),
+    time_col: str = typer.Option("created_at", "--time-col", help="Event time column (benchmark on complaints)."),
+    indicators: str = typer.Option(None, "--indicators",
+                                   help="Comma-separated indicator columns (benchmark); default complaints per week."),
+    value_range: str = typer.Option(None, "--value-range", help="Public range LO:HI of indicator values (needed for DP)."),
+    strategy: str = typer.Option("fedavg", "--strategy", help="fedavg | fedprox | fedmedian | fedtrimmedavg | krum"),
+    bins: int = typer.Option(None, "--bins", min=2,
+                             help="Histogram bins for percentiles (benchmark; default 200, or 20 with DP)."),
+    n_features: int = typer.Option(2**16, "--n-features", min=16, help="Hashed feature dimension (classifier)."),
+    fault: list[str] = typer.Option(None, "--fault", help="Drill: DISTRICT=broken|dropout|poison:FACTOR (repeatable)."),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(Path("federated_metrics.json"), "--out", help="Where to write metrics.json."),
+) -> None:
+    """Partition INPUT by a column into districts, run a federated task, compare with centralized."""
+    from govml.errors import ConfigError
+
+    if task not in TASK_CHOICES:
+        raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)} (got {task!r}); the federated "
+                          "hotspot forecaster is not available yet")
+    mapping = ({"text": text_col, "category": label_col, "id": id_col} if task == "demand-classifier"
+               else {"community": community_col, "created_at": time_col})
+    kw: dict[str, Any] = {"mapping": mapping, "rounds": rounds, "secure": secure, "strategy": strategy,
+                          "seed": seed, "faults": _parse_faults(fault)}
+    if task == "demand-classifier":
+        kw["n_features"] = n_features
+        if dp_epsilon:
+            raise ConfigError("--dp-epsilon is available for --task benchmark only so far")
+    else:
+        kw.update({"indicators": [c.strip() for c in indicators.split(",") if c.strip()] if indicators else None,
+                   "value_range": _parse_range(value_range), "bins": bins, "dp_epsilon": dp_epsilon,
+                   "dp_mechanism": dp_mechanism})
+    result = run_simulation(input_path, task, partition_col, out, **kw)
+    _print_summary(result, out)
+
+
+def demo_step(ctx: Any) -> list[Path]:
+    """3-district simulation on the sample data: the classifier on messages, benchmarking on assessments."""
+    from govml.errors import GovmlError
+
+    written: list[Path] = []
+    messages = ctx.samples_dir / "messages.csv"
+    if messages.exists():
+        out = ctx.report_path("federated", "classifier_metrics.json")
+        res = run_simulation(messages, "demand-classifier", "district", out, show=False,
+                             mapping={"text": "text", "category": "category", "id": "id"},
+                             rounds=3 if ctx.quick else 5, secure=True, seed=ctx.seed, n_features=2**15)
+        _print_summary(res, out)
+        written.append(out)
+    assessments = ctx.samples_dir / "assessments.csv"
+    complaints = ctx.samples_dir / "complaints.csv"
+    if assessments.exists():
+        from govml.io import read_table
+
+        cols = [c for c in read_table(assessments).select_dtypes("number").columns]
+        out = ctx.report_path("federated", "benchmark_metrics.json")
+        res = run_simulation(assessments, "benchmark", "district", out, show=False,
+                             mapping={"community": "community"}, indicators=cols, secure=True, seed=ctx.seed)
+        _print_summary(res, out)
+        written.append(out)
+    elif complaints.exists():
+        out = ctx.report_path("federated", "benchmark_metrics.json")
+        res = run_simulation(complaints, "benchmark", "district", out, show=False,
+                             mapping={"community": "community", "created_at": "created_at"}, secure=True,
+                             seed=ctx.seed)
+        _print_summary(res, out)
+        written.append(out)
+    if not written:
+        raise GovmlError(f"{ctx.samples_dir}: no messages.csv, assessments.csv or complaints.csv for the "
+                         "federated demo")
+    return written

@@ -66,6 +66,16 @@ def ranges_from_moments(moments: np.ndarray, n_ind: int, width_sd: float = 4.0) 
     return out
 
 
+def moments_from_histogram(hist: np.ndarray, ranges: Sequence[tuple[float, float]], bins: int) -> np.ndarray:
+    """``[n, Σv, Σv²]`` per indicator read from (noisy) bin counts at the bin midpoints."""
+    out = []
+    for k, (lo, hi) in enumerate(ranges):
+        c = np.clip(hist[k * bins:(k + 1) * bins], 0, None)
+        mid = lo + (np.arange(bins) + 0.5) * (hi - lo) / bins
+        out += [float(c.sum()), float((c * mid).sum()), float((c * mid * mid).sum())]
+    return np.asarray(out, dtype=np.float64)
+
+
 def bin_index(v: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     w = (hi - lo) / bins
     return np.clip(np.floor((v - lo) / w), 0, bins - 1).astype(np.int64)

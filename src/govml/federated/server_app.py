@@ -107,8 +107,8 @@ class Session:
                   tag: str, dp_scale: np.ndarray | None = None) -> tuple[np.ndarray, list[int]]:
         """Sum of the districts' vectors (securely when the run is secure); returns (sum, contributors)."""
         secure = bool(self.cfg.get("secure", True))
-        cfg = dict(records.get("config", {}))
-        cfg.update(_wire_cfg(self.cfg))
+        cfg = _wire_cfg(self.cfg)
+        cfg.update(dict(records.get("config", {})))
         cfg.update({"secure": secure, "scale": float(scale), "context": f"{tag}|round={self.round}",
                     "dp-shares": len(node_ids)})
         content = {**records, "config": ConfigRecord(cfg)}
@@ -170,32 +170,24 @@ def _benchmark(s: Session, nodes: list[int]) -> dict[str, Any]:
     eps = float(s.cfg.get("dp-epsilon", 0.0) or 0.0)
     mech_kind = str(s.cfg.get("dp-mechanism", "laplace"))
     delta = float(s.cfg.get("dp-delta", 1e-5))
-    acct = Accountant(delta=delta / (4 * k) if eps > 0 else delta)
-    moments_dp = hist_dp = None
+    acct = Accountant(delta=delta / k if eps > 0 else delta)
+    hist_dp = None
     if eps > 0:
+        # With DP only the histogram is released (L1 sensitivity 1 when one community is added or
+        # removed); mean and spread are read from it, so the whole ε goes to one release per indicator.
         if not vrange:
             raise ConfigError("differential privacy needs a public value range (value-range = [lo, hi], or "
-                              "--value-range LO:HI) to bound each community's influence")
-        bound = max(abs(float(vrange[0])), abs(float(vrange[1])))
-        eps_r = eps / (4 * k)
-        sens = np.tile([1.0, bound, bound * bound], k)
-        if mech_kind == "gaussian":
-            moments_dp = np.array([gaussian_sigma(eps_r, acct.delta, x) for x in sens])
-            hist_dp = np.full(k * bins, gaussian_sigma(eps_r, acct.delta, 1.0))
-        else:
-            moments_dp = np.array([laplace_scale(eps_r, x) for x in sens])
-            hist_dp = np.full(k * bins, laplace_scale(eps_r, 1.0))
-
-    s.round = 1
-    moments, got = s.aggregate(nodes, "query.moments", {}, 3 * k, scale, "moments", moments_dp)
-    if moments_dp is not None:
-        for j in range(3 * k):
-            acct.record(f"moments[{j}]", Mechanism(mech_kind, float(moments_dp[j]), _sens(j, vrange)),
-                        len(got) / len(nodes))
-    if vrange:
+                              "--value-range LO:HI) to fix the bins before any data is seen")
+        eps_r = eps / k
+        sigma = (gaussian_sigma(eps_r, acct.delta, 1.0) if mech_kind == "gaussian" else laplace_scale(eps_r, 1.0))
+        hist_dp = np.full(k * bins, sigma)
+    got = nodes
+    if eps > 0:
         ranges = [(float(vrange[0]), float(vrange[1]))] * k
     else:
-        ranges = B.ranges_from_moments(moments, k)
+        s.round = 1
+        moments, got = s.aggregate(nodes, "query.moments", {}, 3 * k, scale, "moments")
+        ranges = ([(float(vrange[0]), float(vrange[1]))] * k if vrange else B.ranges_from_moments(moments, k))
     s.round = 2
     hist_scale = 1.0 if hist_dp is None else scale
     hcfg = {"config": ConfigRecord({"lo": [r[0] for r in ranges], "hi": [r[1] for r in ranges], "bins": bins})}
@@ -203,6 +195,7 @@ def _benchmark(s: Session, nodes: list[int]) -> dict[str, Any]:
     if hist_dp is not None:
         for j in range(k):
             acct.record(f"hist[{inds[j]}]", Mechanism(mech_kind, float(hist_dp[0]), 1.0), len(got2) / len(got))
+        moments = B.moments_from_histogram(hist, ranges, bins)
     summary = B.summarize(moments, hist, inds, ranges, bins)
     if s.progress:
         s.progress(2, {f"{c}.mean": v["mean"] for c, v in summary.items()})
@@ -219,13 +212,10 @@ def _benchmark(s: Session, nodes: list[int]) -> dict[str, Any]:
 
     return {"summary": summary, "indicators": inds, "bins": bins,
             "rounds": 2, "contributors": [s.name(n) for n in got2],
-            "quantization_bound_moments": quantization_bound(len(got), scale),
-            "dp": acct.report() if eps > 0 else None}
-
-
-def _sens(j: int, vrange: Any) -> float:
-    bound = max(abs(float(vrange[0])), abs(float(vrange[1])))
-    return [1.0, bound, bound * bound][j % 3]
+            "quantization_bound_moments": (quantization_bound(len(got), scale) if hist_dp is None
+                                           else max((hi - lo) / bins for lo, hi in ranges)),
+            "dp": ({**acct.report(), "mechanism": mech_kind, "noise_scale_per_bin": float(hist_dp[0]),
+                    "shares": len(got2)} if hist_dp is not None else None)}
 
 
 def make_strategy(name: str, n_districts: int):

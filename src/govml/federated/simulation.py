@@ -90,7 +90,7 @@ def simulate(
     lr: float = 2.0,
     proximal_mu: float = 0.01,
     eval_fraction: float = 0.2,
-    bins: int = 200,
+    bins: int | None = None,
     min_rows: int = 10,
     seed: int = 0,
     faults: Mapping[str, str] | None = None,
@@ -115,7 +115,8 @@ def simulate(
     run_cfg: dict[str, Any] = {"task": task, "num-rounds": int(rounds), "secure": bool(secure), "seed": int(seed),
                                "eval-fraction": float(eval_fraction), "strategy": strategy,
                                "local-epochs": int(local_epochs), "lr": float(lr), "proximal-mu": float(proximal_mu),
-                               "n-features": int(n_features), "bins": int(bins), "min-districts": 2}
+                               "n-features": int(n_features), "bins": int(bins or (20 if dp_epsilon else 200)),
+                               "min-districts": 2}
     user_cols = {c: mapping.get(c, c) for c in CANONICAL[task]}
     if task == "demand-classifier":
         if labels is None:
@@ -148,8 +149,10 @@ def simulate(
             frame = part
             if fault == "broken":
                 frame = part.drop(columns=[user_cols["category" if task == "demand-classifier" else "community"]])
-            path = root / f"district_{len(grid._nodes):03d}.parquet"
-            frame.reset_index(drop=True).to_parquet(path)
+            path = root / f"district_{len(grid._nodes):03d}.csv"
+            frame = frame.reset_index(drop=True)
+            frame.attrs = {}  # read_table's metadata (row numbers of the whole file) is not the partition's
+            frame.to_csv(path, index=False, encoding="utf-8")
             node_cfg = {"data-path": str(path), "district": name, "mapping": json.dumps(mapping, ensure_ascii=False),
                         "output-dir": str(root / f"out_{len(grid._nodes):03d}")}
             extra = list(mods or [])

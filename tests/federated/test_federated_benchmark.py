@@ -1,0 +1,76 @@
+"""Cross-community benchmarking from secure sums, against the plain pooled computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from govml.errors import ConfigError
+from govml.federated.simulation import simulate
+
+pytestmark = pytest.mark.xdist_group("flower")
+
+INDS = ["service", "response"]
+
+
+@pytest.fixture(scope="module")
+def secure(assessments):
+    return simulate(assessments, "benchmark", "district", indicators=INDS, secure=True)
+
+
+def test_statistics_equal_the_plain_computation_up_to_the_stated_error(secure):
+    err = secure["stated_error"]
+    assert secure["max_abs_diff_moments"] <= err["moments"]
+    assert secure["max_abs_diff_percentiles"] <= err["percentiles"]
+    assert secure["max_abs_diff_percentile_rank"] <= err["percentile_rank"]
+    for ind in INDS:
+        assert secure["federated"][ind]["n"] == 36
+
+
+def test_each_district_writes_its_communities_standings(secure):
+    assert secure["standings_written"] == 3
+    assert secure["missing"] == {} and secure["excluded"] == {}
+
+
+def test_plain_and_secure_agree(assessments, secure):
+    plain = simulate(assessments, "benchmark", "district", indicators=INDS, secure=False)
+    for ind in INDS:
+        for k in ("mean", "std", "p50"):
+            assert plain["federated"][ind][k] == pytest.approx(secure["federated"][ind][k], abs=1e-5)
+
+
+def test_complaint_rates_per_community(messages):
+    events = messages.assign(created_at=pd.date_range("2026-01-01", periods=len(messages), freq="3h"))
+    res = simulate(events, "benchmark", "district", secure=True)
+    assert res["indicators"] == ["complaints_per_week"]
+    assert res["max_abs_diff_moments"] <= res["stated_error"]["moments"]
+    assert res["federated"]["complaints_per_week"]["n"] == events["community"].nunique()
+
+
+def test_drop_out_between_the_two_secure_sums(assessments):
+    res = simulate(assessments, "benchmark", "district", indicators=INDS, secure=True, faults={"区1": "dropout"})
+    assert res["missing"] == {"区1": [2]}
+    # the histogram holds the two remaining districts only, unmasked correctly
+    assert sum(res["summary"]["service"]["counts"]) == 24
+
+
+def test_differential_privacy_spends_the_stated_epsilon(assessments):
+    res = simulate(assessments, "benchmark", "district", indicators=INDS, secure=True, dp_epsilon=2.0,
+                   value_range=(0.0, 100.0))
+    assert res["dp"]["epsilon"] == pytest.approx(2.0)
+    assert res["dp"]["mechanism"] == "laplace"
+    assert np.isfinite(res["federated"]["service"]["mean"])
+    with pytest.raises(ConfigError, match="value range"):
+        simulate(assessments, "benchmark", "district", indicators=INDS, dp_epsilon=1.0)
+
+
+def test_non_numeric_indicator_is_reported_with_row_and_district(assessments):
+    bad = assessments.copy()
+    bad["service"] = bad["service"].astype(object)
+    bad.loc[bad.index[bad["district"] == "区3"][2], "service"] = "优秀"
+    res = simulate(bad, "benchmark", "district", indicators=INDS, secure=True)
+    assert set(res["districts"]) == {"区1", "区2"}
+    reason = res["excluded"]["区3"]
+    assert "row 4" in reason and "service" in reason and "a number" in reason
+    assert "优秀" not in reason  # cell values never go on the wire
