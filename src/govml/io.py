@@ -156,13 +156,12 @@ def _suffixes(path: Path) -> tuple[str, bool]:
 # encodings
 
 _CJK_RANGES = (
-    (0x3000, 0x303F),  # CJK punctuation
-    (0x3400, 0x4DBF),
-    (0x4E00, 0x9FFF),
+    (0x2000, 0x2BFF),  # punctuation “ ” … —, currency €, letter-like ℃ №, numbers ①, arrows, shapes
+    (0x2E80, 0x9FFF),  # CJK radicals, punctuation 。、, kana, bopomofo, compatibility ㎡, ideographs
     (0xF900, 0xFAFF),
+    (0xFE30, 0xFE4F),
     (0xFF00, 0xFFEF),  # full-width forms
-    (0x2000, 0x206F),  # general punctuation (“ ” … —)
-    (0x20000, 0x2FA1F),
+    (0x20000, 0x3134F),
 )
 
 
@@ -302,7 +301,12 @@ def _frame_from_rows(
     import pandas as pd
 
     header = list(header)
-    raw = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=range(len(header)))
+    if records:
+        longest = max(len(header), max(len(r) for r in records))
+        records = [r if len(r) == longest else list(r) + [None] * (longest - len(r)) for r in records]
+        raw = pd.DataFrame.from_records(records)
+    else:
+        raw = pd.DataFrame(columns=range(len(header)))
     if raw.shape[1] < len(header):
         for j in range(raw.shape[1], len(header)):
             raw[j] = None
@@ -606,7 +610,7 @@ def _from_parts(parts: pd.DataFrame) -> pd.Series:
     out = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
     if ok.any():
         good = frame[ok].astype("int64")
-        out.loc[ok] = pd.to_datetime(good, errors="coerce")
+        out.loc[ok] = _ns(pd.to_datetime(good, errors="coerce"))
     if "f" in parts:
         frac = parts["f"].where(ok)
         has = frac.notna()
@@ -614,6 +618,20 @@ def _from_parts(parts: pd.DataFrame) -> pd.Series:
             ns = frac[has].astype("str").str.ljust(9, "0").str[:9].astype("int64")
             out.loc[has] = out[has] + pd.to_timedelta(ns.to_numpy(), unit="ns")
     return out
+
+
+DATE_MIN, DATE_MAX = "1900-01-01", "2200-12-31 23:59:59.999999"
+
+
+def _ns(values: pd.Series) -> pd.Series:
+    """``datetime64[ns]``; dates outside 1900–2200 (typos such as 0201 or 1500) become NaT (then
+    reported as not dates) instead of overflowing nanoseconds."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
+    inside = (values >= pd.Timestamp(DATE_MIN)) & (values <= pd.Timestamp(DATE_MAX))
+    return values.where(inside).astype("datetime64[ns]")
 
 
 def _serial_to_datetime(values: pd.Series) -> pd.Series:
@@ -633,10 +651,11 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     s = series
     index = s.index
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        out = s.dt.tz_convert(None).astype("datetime64[ns]")
-        return out, pd.Series(False, index=index)
+        out = _ns(s.dt.tz_localize(None))  # keep the local wall-clock time
+        return out, s.notna() & out.isna()
     if pd.api.types.is_datetime64_any_dtype(s):
-        return s.astype("datetime64[ns]"), pd.Series(False, index=index)
+        out = _ns(s)
+        return out, s.notna() & out.isna()
     out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
     missing = s.isna()
     if pd.api.types.is_bool_dtype(s):
@@ -648,8 +667,8 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         if serial.any():
             out.loc[serial] = _serial_to_datetime(num[serial])
         if compact.any():
-            out.loc[compact] = pd.to_datetime(num[compact].astype("int64").astype("str"), format="%Y%m%d",
-                                              errors="coerce")
+            out.loc[compact] = _ns(pd.to_datetime(num[compact].astype("int64").astype("str"), format="%Y%m%d",
+                                                  errors="coerce"))
         return out, ~missing & out.isna()
     # object / string: real datetimes (xlsx), numbers (xlsx) and text
     is_obj = s.dtype == object
@@ -662,7 +681,7 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         if is_dt.any():
             dts = pd.to_datetime(pd.Series(vals[is_dt], index=index[is_dt], dtype=object), errors="coerce",
                                  utc=False)
-            out.loc[is_dt] = dts.astype("datetime64[ns]")
+            out.loc[is_dt] = _ns(dts)
         if is_num.any():
             sub, _ = _parse_datetime_mask(pd.Series(vals[is_num], index=index[is_num]).astype("float64"))
             out.loc[is_num] = sub
@@ -678,8 +697,7 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
                 continue
             idx = hit[hit].index
             got = pd.to_datetime(txt[idx], format=fmt, errors="coerce")
-            got = got.dt.tz_convert(None) if getattr(got.dt, "tz", None) is not None else got
-            parsed.loc[idx] = got.astype("datetime64[ns]")
+            parsed.loc[idx] = _ns(got)
             todo.loc[idx[got.notna().to_numpy()]] = False
         if todo.any():
             parsed.loc[todo] = _parse_date_text_slow(txt[todo])

@@ -1,0 +1,207 @@
+"""Readers: every format, every encoding, text cleaning, header detection, row numbers."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from govml.errors import DataError
+from govml.io import clean_text, detect_encoding, read_table, source_rows
+
+ROWS = [
+    ["M001", "2024-03-01 08:15:00", "芙蓉区", "定王台社区", "路灯坏了\t\t一个多月\n\n晚上　　看不见"],
+    ["M002", "2024/3/2 19:40:12", "天心区", "坡子街社区", "噪音\u3000\t太大"],
+]
+HEADER = ["id", "created_at", "district", "community", "text"]
+
+
+def _csv_text(sep: str = ",") -> str:
+    lines = [sep.join(HEADER)]
+    for r in ROWS:
+        lines.append(sep.join(f'"{v}"' if ("\n" in v or sep in v) else v for v in r))
+    return "\n".join(lines) + "\n"
+
+
+def _check_frame(df: pd.DataFrame) -> None:
+    assert list(df.columns) == HEADER
+    assert len(df) == 2
+    assert df["text"].tolist() == ["路灯坏了 一个多月 晚上 看不见", "噪音 太大"]
+    assert df["district"].tolist() == ["芙蓉区", "天心区"]
+
+
+@pytest.mark.parametrize("encoding,expected", [
+    ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gbk"), ("utf-16", "utf-16"),
+])
+def test_csv_encodings_are_detected(tmp_path: Path, encoding: str, expected: str) -> None:
+    p = tmp_path / "m.csv"
+    p.write_bytes(_csv_text().encode(encoding))
+    df = read_table(p)
+    _check_frame(df)
+    assert df.attrs["govml"]["encoding"] == expected
+    assert "\ufeff" not in df.columns[0]
+
+
+def test_gb18030_only_characters_are_detected(tmp_path: Path) -> None:
+    # 𠀀 (U+20000) and € are not in GBK but are in GB18030
+    text = "id,text\nA1,\U00020000字€\n"
+    p = tmp_path / "g.csv"
+    p.write_bytes(text.encode("gb18030"))
+    with pytest.raises(UnicodeEncodeError):
+        text.encode("gbk")
+    df = read_table(p)
+    assert df.attrs["govml"]["encoding"] == "gb18030"
+    assert df["text"].tolist() == ["\U00020000字€"]
+
+
+def test_forced_encoding_is_used_and_a_wrong_one_is_refused_clearly(tmp_path: Path) -> None:
+    p = tmp_path / "gbk.csv"
+    p.write_bytes(_csv_text().encode("gbk"))
+    _check_frame(read_table(p, encoding="gbk"))
+    with pytest.raises(DataError) as exc:
+        read_table(p, encoding="utf-8")
+    msg = str(exc.value)
+    assert str(p) in msg and "cannot be decoded as utf-8" in msg
+    assert "(line 2)" in msg and "it looks like gbk" in msg and "leave --encoding out" in msg
+    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
+        read_table(p, encoding="klingon")
+
+
+def test_undetectable_encoding_is_a_clear_error(tmp_path: Path) -> None:
+    p = tmp_path / "latin.csv"
+    p.write_bytes("id,text\n1,café crème brûlée à la française\n".encode("cp1252"))
+    with pytest.raises(DataError, match=r"cannot tell the text encoding .* pass --encoding"):
+        read_table(p)
+    assert read_table(p, encoding="cp1252")["text"].iloc[0] == "café crème brûlée à la française"
+
+
+def test_detect_encoding_bytes() -> None:
+    assert detect_encoding("纯文本".encode()) == "utf-8"
+    assert detect_encoding(b"plain ascii") == "utf-8"
+    assert detect_encoding("中文".encode("gbk")) == "gbk"
+
+
+def test_tsv_gz_and_sniffed_tab_csv(tmp_path: Path) -> None:
+    tsv = tmp_path / "m.tsv"
+    tsv.write_text(_csv_text("\t"), encoding="utf-8")
+    _check_frame(read_table(tsv))
+    gz = tmp_path / "m.csv.gz"
+    gz.write_bytes(gzip.compress(_csv_text().encode("gbk")))
+    df = read_table(gz)
+    _check_frame(df)
+    assert df.attrs["govml"]["encoding"] == "gbk"
+    tab_named_csv = tmp_path / "tab.csv"  # Excel "Unicode text" saved as .csv
+    tab_named_csv.write_bytes(_csv_text("\t").encode("utf-16"))
+    _check_frame(read_table(tab_named_csv))
+
+
+def test_jsonl_and_parquet(tmp_path: Path) -> None:
+    jl = tmp_path / "m.jsonl"
+    jl.write_text("\n".join(json.dumps(dict(zip(HEADER, r, strict=True)), ensure_ascii=False) for r in ROWS)
+                  + "\n\n", encoding="utf-8")
+    df = read_table(jl)
+    _check_frame(df)
+    assert source_rows(df) == [1, 2]
+    pq = tmp_path / "m.parquet"
+    pd.DataFrame(ROWS, columns=HEADER).to_parquet(pq)
+    _check_frame(read_table(pq))
+
+
+def test_bad_jsonl_line_is_reported_with_its_line(tmp_path: Path) -> None:
+    jl = tmp_path / "bad.jsonl"
+    jl.write_text('{"id": 1}\n{"id": 2\n[3]\n', encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        read_table(jl)
+    rows = [(p.row, p.expected) for p in exc.value.problems]
+    assert rows == [(2, "one JSON object per line"), (3, "a JSON object")]
+
+
+def test_embedded_newlines_keep_record_row_numbers(tmp_path: Path) -> None:
+    p = tmp_path / "nl.csv"
+    p.write_text('id,text\nA,"one\ntwo\r\nthree"\n\nB,plain\nC,"x\ny"\n', encoding="utf-8")
+    df = read_table(p)
+    assert df["id"].tolist() == ["A", "B", "C"]
+    assert df["text"].tolist() == ["one two three", "plain", "x y"]
+    # header row 1, A row 2, a blank record row 3 (dropped), B row 4, C row 5
+    assert source_rows(df) == [2, 4, 5]
+
+
+def test_clean_text() -> None:
+    assert clean_text("\n\t\t\u3000\u3000书记您好，\r\n我是\u00a0学生\u200b。\n\t") == "书记您好， 我是 学生 。"
+    assert clean_text(" \t\n") is None
+    assert clean_text(42) == 42
+
+
+def _xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_xlsx_header_detection_sheet_choice_and_types(tmp_path: Path) -> None:
+    import datetime as dt
+
+    rows = [["某街道2024年一季度留言汇总"], [], ["制表：某某", None, None, "日期：2024-04-01"], HEADER,
+            ["M001", dt.datetime(2024, 3, 1, 8, 15), "芙蓉区", "定王台社区", ROWS[0][4]],
+            [None, None, None, None, None],
+            [1002, 45353.5, "天心区", "坡子街社区", ROWS[1][4]]]
+    p = _xlsx(tmp_path / "w.xlsx", {"说明": [["这个表是说明"]], "数据": rows})
+    df = read_table(p, sheet="数据")
+    assert df.attrs["govml"]["header_row"] == 4 and df.attrs["govml"]["sheet"] == "数据"
+    assert list(df.columns) == HEADER
+    assert df["text"].tolist() == ["路灯坏了 一个多月 晚上 看不见", "噪音 太大"]
+    assert source_rows(df) == [5, 7]  # the sheet's own row numbers; the empty row 6 is dropped
+    assert df["id"].tolist() == ["M001", 1002]  # xlsx keeps its own cell types; load() converts
+    assert read_table(p, sheet=1).attrs["govml"]["sheet"] == "数据"
+    assert read_table(p, sheet="1").attrs["govml"]["sheet"] == "数据"
+    first = read_table(p)
+    assert first.attrs["govml"]["sheet"] == "说明"
+    with pytest.raises(DataError) as exc:
+        read_table(p, sheet="Sheet1")
+    assert "no sheet named 'Sheet1'; the sheets are '说明', '数据'" in str(exc.value)
+    with pytest.raises(DataError, match="no sheet number 5"):
+        read_table(p, sheet=5)
+
+
+def test_header_row_override_and_known_columns(tmp_path: Path) -> None:
+    rows = [["标题", "说明", "备注"], ["a", "b", "c"], ["工单编号", "受理时间", "诉求内容"], ["1", "2024-01-01", "x"]]
+    p = _xlsx(tmp_path / "h.xlsx", {"S": rows})
+    assert read_table(p).attrs["govml"]["header_row"] == 1  # no hint: the first full text row
+    df = read_table(p, known_columns=["工单编号", "受理时间", "诉求内容"])
+    assert df.attrs["govml"]["header_row"] == 3 and list(df.columns) == ["工单编号", "受理时间", "诉求内容"]
+    df = read_table(p, header_row=3)
+    assert df["诉求内容"].tolist() == ["x"] and source_rows(df) == [4]
+    with pytest.raises(DataError, match="--header-row 9 is outside sheet 'S'"):
+        read_table(p, header_row=9)
+    csv = tmp_path / "h.csv"
+    csv.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    assert list(read_table(csv, header_row=3).columns) == ["工单编号", "受理时间", "诉求内容"]
+
+
+def test_unsupported_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="file not found"):
+        read_table(tmp_path / "nope.csv")
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(DataError, match=r"\.xls\) files are not supported"):
+        read_table(tmp_path / "old.xls")
+    (tmp_path / "x.docx").write_bytes(b"PK")
+    with pytest.raises(DataError, match="unsupported file type '.docx'"):
+        read_table(tmp_path / "x.docx")
+    with pytest.raises(DataError, match="is a folder"):
+        read_table(tmp_path)
+
+
+def test_duplicate_and_blank_header_names(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_text("id,text,text,,\n1,a,b,c,\n", encoding="utf-8")
+    df = read_table(p)
+    assert list(df.columns) == ["id", "text", "text.1", "column_4"]

@@ -1,0 +1,84 @@
+"""Writers: every suffix round-trips, and a failed write leaves the old file and no temp file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from govml.errors import DataError
+from govml.io import atomic_path, read_table, write_table
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": ["M001", "M002"],
+        "created_at": pd.to_datetime(["2024-03-01 08:15:00", "2024-03-02 19:40:12"]),
+        "text": ["路灯坏了", "噪音, \"太大\""],
+        "likes": [3, 0],
+    })
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.csv.gz", "out.tsv", "out.parquet", "out.jsonl", "out.xlsx"])
+def test_write_table_round_trips(tmp_path: Path, name: str) -> None:
+    df = _frame()
+    path = write_table(df, tmp_path / "sub" / name)
+    assert path.exists()
+    back = read_table(path)
+    assert back["id"].tolist() == ["M001", "M002"]
+    assert back["text"].tolist() == ["路灯坏了", "噪音, \"太大\""]
+    assert [str(v) for v in back["likes"]] == ["3", "0"]
+    assert [name for name in path.parent.iterdir() if name.name.startswith(".")] == []
+
+
+def test_csv_is_utf8_without_bom(tmp_path: Path) -> None:
+    raw = write_table(_frame(), tmp_path / "x.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    assert "路灯坏了".encode() in raw
+
+
+def test_unknown_suffix_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="cannot write .doc"):
+        write_table(_frame(), tmp_path / "x.doc")
+
+
+class _Boom(Exception):
+    pass
+
+
+def test_failing_writer_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "result.csv"
+    target.write_text("old,content\n1,2\n", encoding="utf-8")
+    with pytest.raises(_Boom):
+        with atomic_path(target) as tmp:
+            assert tmp.parent == target.parent and tmp != target
+            tmp.write_text("new,half", encoding="utf-8")  # half written...
+            raise _Boom("disk full")
+    assert target.read_text(encoding="utf-8") == "old,content\n1,2\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.csv"]
+
+
+def test_write_table_failing_midway_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "result.parquet"
+    write_table(_frame(), target)
+    before = target.read_bytes()
+
+    def broken(self, path, *a, **k):  # noqa: ANN001, ANN002, ANN003
+        Path(path).write_bytes(b"PAR1 partial")
+        raise OSError("simulated crash while writing")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError, match="simulated crash"):
+        write_table(_frame(), target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.parquet"]
+
+
+def test_atomic_path_success_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b.txt"
+    with atomic_path(target) as tmp:
+        tmp.write_text("hello", encoding="utf-8")
+        assert not target.exists()
+    assert target.read_text(encoding="utf-8") == "hello"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["b.txt"]
