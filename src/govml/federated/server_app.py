@@ -308,6 +308,12 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
     task = str(cfg.get("task", ""))
     if task not in T.TASKS:
         raise ConfigError(f"run config 'task' must be one of {', '.join(T.TASKS)}, got {task!r}")
+    vr = cfg.get("value-range")
+    if isinstance(vr, str):
+        vr = [float(x) for x in vr.split(":")] if vr.strip() else None
+    if vr is not None and (len(vr) != 2 or not float(vr[0]) < float(vr[1])):
+        raise ConfigError(f"value-range must be LO:HI with LO < HI, got {cfg.get('value-range')!r}")
+    cfg["value-range"] = [float(vr[0]), float(vr[1])] if vr else None
     timeout = cfg.get("round-timeout")
     s = Session(grid=grid, cfg=cfg, progress=progress, timeout=float(timeout) if timeout else None)
     min_nodes = int(cfg.get("min-districts", 2))
