@@ -162,6 +162,7 @@ class Report:
     truncated: bool = False
     warnings_truncated: bool = False
     frame: pd.DataFrame | None = None
+    _flagged: set[tuple[int | None, str | None]] = field(default_factory=set, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -176,7 +177,12 @@ class Report:
             return None
         return self.rows[pos] if 0 <= pos < len(self.rows) else pos + 2
 
+    def has_error(self, column: str | None, pos: int | None) -> bool:
+        """Whether an error is already recorded for this cell (to report each cell once)."""
+        return (self._row(pos), column) in self._flagged
+
     def error(self, column: str | None, expected: str, found: Any = None, *, pos: int | None = None) -> None:
+        self._flagged.add((self._row(pos), column))
         if len(self.errors) >= self.max_problems:
             self.truncated = True
             return
@@ -443,7 +449,8 @@ def _check_assessments(df: pd.DataFrame, report: Report) -> None:
         for need in ("indicator", "score"):
             if need in df.columns:
                 for pos in np.flatnonzero(df[need].isna().to_numpy()):
-                    report.error(need, "a value", "(empty)", pos=pos)
+                    if not report.has_error(need, pos):
+                        report.error(need, "a value", "(empty)", pos=pos)
         key = ["worker_id", "period", "indicator"] + (["source"] if "source" in df.columns else [])
         if all(k in df.columns for k in key):
             _check_unique(df, key, report, "worker × period × indicator" + (" × source" if len(key) == 4 else ""))
@@ -539,6 +546,8 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
                     columns_found=[str(c) for c in df.columns], rows=source_rows(df))
     mapping = mapping if mapping is not None else {}
     df = apply_mapping(df, spec, mapping, report)
+    if report.errors:  # the columns themselves are wrong: checking cells would only add noise
+        return report
     if len(df) == 0:
         report.error(None, "at least one data row", "only a header" if len(df.columns) else "nothing")
         return report
@@ -557,7 +566,7 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
             import numpy as np
 
             for pos in np.flatnonzero(df[col.name].isna().to_numpy()):
-                if not any(p.row == report._row(pos) and p.column == col.name for p in report.errors):
+                if not report.has_error(col.name, pos):
                     report.error(col.name, f"a value ({col.description})", "(empty)", pos=pos)
         if col.unique and col.name in df.columns:
             _check_unique(df, [col.name], report, col.name)
