@@ -322,8 +322,8 @@ def _frame_from_rows(
             problems = [Problem(file, rows[i], None, f"at most {width} cells (the header has {width})",
                                 f"{int((~blank.iloc[i]).to_numpy().nonzero()[0].max()) + 1} cells")
                         for i in np.flatnonzero(extra)[:50]]
-            raise DataError(problems=problems, message=f"{file}: rows with more cells than the header",
-                            truncated=int(extra.sum()) > 50)
+            raise DataError(problems=problems, truncated=int(extra.sum()) > 50,
+                            message=None if len(problems) == 1 else f"{file}: rows with more cells than the header")
     df = raw.iloc[:, :width].copy()
     df.columns = header[:width]
     # wholly blank records (blank lines / empty sheet rows) are dropped, keeping row numbers right
@@ -481,8 +481,8 @@ def _read_jsonl(path: Path, gz: bool, encoding: str | None) -> pd.DataFrame:
         records.append(obj)
         rows.append(n)
     if problems:
-        raise DataError(problems=problems[:50], message=f"{file}: lines that are not JSON objects",
-                        truncated=len(problems) > 50)
+        raise DataError(problems=problems[:50], truncated=len(problems) > 50,
+                        message=None if len(problems) == 1 else f"{file}: lines that are not JSON objects")
     df = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     df = _clean_frame(df)
     df.attrs["govml"] = {"file": file, "format": "jsonl", "encoding": enc, "sheet": None,
