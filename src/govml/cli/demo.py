@@ -19,6 +19,7 @@ import typer
 STEPS: list[tuple[str, str]] = [
     ("data", "govml.cli.data:demo_step"),
     ("skills", "govml.cli.skills:demo_step"),
+    ("tracking", "govml.cli.retrain:demo_step"),
 ]
 
 
