@@ -274,9 +274,10 @@ class SurgeDetector(BaseEstimator):
         np.add.at(Y, (gcodes, ccodes, tpos), 1)
         cY = np.concatenate([np.zeros((G, C, 1)), np.cumsum(Y, axis=2)], axis=2)
         S = cY[:, :, np.arange(T)] - cY[:, :, lo]                               # G x C x T, window < t
-        # category share among all groups' past messages (all history before t), Laplace-smoothed
+        # category share among all groups' past messages (all history before t), smoothed
         cat_past = cY[:, :, :T].sum(axis=0)                                       # C x T
-        share = (cat_past + 1.0) / (cat_past.sum(axis=0, keepdims=True) + C)
+        # (smoothing does not depend on how many categories exist: later ones must not leak in)
+        share = (cat_past + 0.5) / (cat_past.sum(axis=0, keepdims=True) + 1.0)
         k = self.prior_strength
         lam = (S + k * share[None, :, :] * V[:, None, :]) / (win_n[:, None, :] + k)
         # pooled seasonal factor per category

@@ -76,7 +76,9 @@ _PLACE_RE = re.compile(
 )
 _LEAD = re.compile(
     r"^(?:关于|对于|投诉|反映|举报|实名举报|建议|请问|咨询|请求|恳请|要求|希望|坚决反对|反对|强烈要求|"
-    r"严惩|请|问|为|给|在|到|从|把|我是|我们|我|本|该|此|这个|那个|整个|所在|居住的|位于|的)+"
+    r"严惩|请|问|为|给|在|到|从|把|我是|我们|我家|我|本|该|此|这个|那个|整个|所在|居住的|位于|的|"
+    r"配套|普惠性|普惠|公办|民办|私立|公立|附近|周边|旁边|对面|楼下|门口|小区|社区|建|修建|新建|违建|"
+    r"违规|非法|无证)+"
 )
 _GENERIC = {
     "小区", "社区", "花园", "广场", "学校", "医院", "市场", "公园", "道路", "马路", "公路", "铁路",
@@ -84,6 +86,7 @@ _GENERIC = {
     "工地", "项目", "学院", "大学", "中学", "小学", "幼儿园", "新城", "省城", "县城", "全城", "进城",
     "出路", "线路", "网站", "车站", "加油站", "出租车站", "公交站", "电站", "城区", "城乡", "老城",
     "公司", "集团", "银行", "平台", "驾校", "物业", "物业公司", "开发商", "案", "小区物业", "旧城", "新区",
+    "搅拌站", "搅拌厂", "垃圾站", "安置小区", "安置房", "还建小区", "地铁站", "商城", "商品房", "定向商品房", "门面", "商铺",
 }
 # Place names by how precisely they locate a problem: an estate or a site pins it down; a road or a
 # village less so; a street office (街道), town or community covers many unrelated problems.
@@ -117,19 +120,28 @@ def extract_places(text: str) -> list[str]:
     """Place names in ``text`` (estates, roads, sites, schools...), administrative codes stripped.
 
     >>> extract_places("投诉A2区丽发新城附近建搅拌站噪音扰民")
-    ['丽发新城', '附近建搅拌站']
+    ['丽发新城']
+    >>> extract_places("坚决反对伊景园滨河苑强制捆绑销售车位")
+    ['伊景园滨河苑']
     """
     if not isinstance(text, str) or not text:
         return []
     out: list[str] = []
     # Administrative codes are separators: split on them so a match never spans 'A市A5区'.
     for chunk in _ADMIN_RE.split(text):
+        names: list[tuple[str, int, int]] = []
         for m in _PLACE_RE.finditer(chunk):
             name = _strip_place(m.group(1))
-            if len(name) < 2 or name in _GENERIC:
+            start = m.end(1) - len(name)
+            # a short name glued to the next one is one name cut at an inner suffix: 伊景园|滨河苑
+            if names and names[-1][2] == start and len(names[-1][0]) <= 3 and names[-1][0] not in _GENERIC:
+                prev = names.pop()
+                name, start = prev[0] + name, prev[1]
+            names.append((name, start, m.end(1)))
+        for name, _, _ in names:
+            if len(name) < 2 or name in _GENERIC or name in out:
                 continue
-            if name not in out:
-                out.append(name)
+            out.append(name)
     return out
 
 
@@ -206,9 +218,9 @@ class HotIssueFinder(BaseEstimator):
         likes_col: str | None = "likes",
         user_col: str | None = "user_id",
         tokenizer: Callable[[str], list[str]] | None = None,
-        min_similarity: float = 0.12,
-        min_similarity_no_place: float = 0.30,
-        min_average_similarity: float = 0.05,
+        min_similarity: float = 0.08,
+        min_similarity_no_place: float = 0.25,
+        min_average_similarity: float = 0.03,
         place_overlap: float = 0.6,
         window_days: float = 90.0,
         title_weight: float = 0.6,
@@ -251,20 +263,26 @@ class HotIssueFinder(BaseEstimator):
         return cols
 
     def _vectorize(self, texts: list[str]):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        """TF-IDF rows (sublinear tf, smooth idf); features in more than 30% of messages dropped."""
+        from scipy import sparse
+        from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
         if self.tokenizer is None:
-            vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, min_df=2,
-                                  max_df=0.3, dtype=np.float32)
+            # hashing: no vocabulary to build and sort (char n-grams of long texts are many)
+            hv = HashingVectorizer(analyzer="char", ngram_range=(2, 3), n_features=2**21, alternate_sign=False,
+                                   norm=None, lowercase=True, dtype=np.float32)
         else:
-            vec = TfidfVectorizer(tokenizer=self.tokenizer, lowercase=False, token_pattern=None,
-                                  sublinear_tf=True, min_df=1, max_df=0.3, dtype=np.float32)
-        try:
-            return vec.fit_transform(texts)
-        except ValueError:  # empty vocabulary (tiny or empty corpus)
-            from scipy import sparse
-
+            hv = HashingVectorizer(tokenizer=self.tokenizer, token_pattern=None, lowercase=False,
+                                   n_features=2**21, alternate_sign=False, norm=None, dtype=np.float32)
+        counts = hv.transform(texts).tocsc()
+        if counts.nnz == 0:
             return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+        df = np.diff(counts.indptr)
+        if len(texts) >= 10:
+            counts = counts[:, np.flatnonzero((df > 0) & (df <= 0.3 * len(texts)))]
+        else:
+            counts = counts[:, np.flatnonzero(df > 0)]
+        return TfidfTransformer(sublinear_tf=True, norm=None).fit_transform(counts.tocsr())
 
     def _similarity_matrix(self, blocks: list) -> object:
         """Sparse matrix of combined cosine similarities at or above the lower link threshold."""
@@ -319,13 +337,18 @@ class HotIssueFinder(BaseEstimator):
             if not p and len(cols) == 1:
                 p = extract_places(masked_cols[0][i][:80])
             places.append(p)
-        # Compare messages by their most specific places; broad areas alone do not make a link.
-        place_grams = []
-        for ps in places:
-            best = max((place_level(p) for p in ps), default=0)
-            place_grams.append([_bigrams(p) for p in ps if place_level(p) == best] if best > 0 else [])
+        # Compare messages by their places: two messages that both name a specific place (estate,
+        # site, school...) must share it; otherwise roads and villages count too. Broad areas (街道,
+        # 镇, 社区) alone never make a link.
+        spec_grams = [[_bigrams(p) for p in ps if place_level(p) == 2] for ps in places]
+        place_grams = [[_bigrams(p) for p in ps if place_level(p) >= 1] for ps in places]
         self.places_ = places
 
+        if n == 0:
+            self.labels_ = np.zeros(0, dtype=int)
+            self.n_components_ = 0
+            self.issues_ = pd.DataFrame(columns=OUTPUT_COLUMNS + ["n_users", "likes", "span_days"])
+            return self
         blocks = [self._vectorize(c) for c in masked_cols]
         sim = self._similarity_matrix(blocks).tocoo()
         tday = (times - times.min()).dt.total_seconds().to_numpy() / 86400.0 if n else np.zeros(0)
@@ -337,8 +360,9 @@ class HotIssueFinder(BaseEstimator):
         ok = np.zeros(len(rows), dtype=bool)
         for k, (a, b, v) in enumerate(zip(rows, cols_, vals, strict=True)):
             if place_grams[a] and place_grams[b]:
-                ok[k] = v >= self.min_similarity and _places_compatible(
-                    place_grams[a], place_grams[b], self.place_overlap)
+                pa, pb = (spec_grams[a], spec_grams[b]) if spec_grams[a] and spec_grams[b] else (
+                    place_grams[a], place_grams[b])
+                ok[k] = v >= self.min_similarity and _places_compatible(pa, pb, self.place_overlap)
             else:
                 ok[k] = v >= self.min_similarity_no_place
         rows, cols_, vals = rows[ok], cols_[ok], vals[ok]

@@ -1,0 +1,216 @@
+"""Hot issues: heat index, place extraction, grouping, ranking, the command line."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from govml.errors import DataError
+from govml.text.hot_issues import OUTPUT_COLUMNS, HotIssueFinder, extract_places, heat_index, hot_issues
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data_samples"
+
+
+def test_heat_index_by_hand():
+    # 3 messages, 2 users, 10 likes, 4 days, last message one half-life ago
+    expected = math.log(4) + math.log(3) + 0.3 * math.log(11) + 0.2 * math.log(5) + 0.5
+    assert heat_index(3, 2, 10, 4, 90) == pytest.approx(expected, abs=1e-12)
+    assert expected == pytest.approx(4.026163, abs=1e-6)
+    # weights and half-life are configurable; a fresh issue gets the whole recency term
+    w = {"messages": 2.0, "users": 0.0, "likes": 0.0, "span": 0.0, "recency": 3.0}
+    assert heat_index(7, 5, 100, 10, 0, weights=w, half_life_days=30) == pytest.approx(2 * math.log(8) + 3.0)
+    assert heat_index(7, 5, 100, 10, 60, weights=w, half_life_days=30) == pytest.approx(2 * math.log(8) + 0.75)
+
+
+def test_heat_prefers_many_residents_over_one_viral_message():
+    many = heat_index(20, 18, 0, 30, 10)
+    viral_pair = heat_index(2, 2, 2000, 1, 10)
+    assert many > viral_pair
+
+
+@pytest.mark.parametrize("text, place", [
+    ("投诉A2区丽发新城附近建搅拌站噪音扰民", "丽发新城"),
+    ("坚决反对伊景园滨河苑强制捆绑销售车位", "伊景园"),
+    ("A5区劳动东路魅力之城小区油烟扰民", "魅力之城小区"),
+    ("请问A市经开区力都大厦内的农贸市场有关问题", "力都大厦"),
+])
+def test_extract_places(text, place):
+    found = extract_places(text)
+    assert any(place in p or p in place for p in found), found
+    assert not any(p.startswith(("A市", "A2区", "A5区", "投诉", "坚决", "请问")) for p in found)
+
+
+def test_extract_places_ignores_generic_words():
+    assert extract_places("小区物业不作为") == []
+    assert extract_places("") == []
+    assert extract_places(None) == []  # type: ignore[arg-type]
+
+
+def _corpus() -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    t0 = pd.Timestamp("2024-03-01 09:00")
+    rows: list[tuple[str, str]] = []
+    truth: dict[str, list[int]] = {}
+
+    def add(key: str, texts: list[str], days: list[float]) -> None:
+        for text, d in zip(texts, days, strict=True):
+            truth.setdefault(key, []).append(len(rows))
+            rows.append((text, str(t0 + pd.Timedelta(days=d))))
+
+    add("parking", [
+        "翠湖花园开发商捆绑销售车位，不买车位不给交房",
+        "投诉翠湖花园车位捆绑销售，强制业主购买车位",
+        "翠湖花园小区强制捆绑销售车位合法吗",
+        "A3区翠湖花园开发商要求买房必须同时购买车位",
+        "坚决反对翠湖花园捆绑销售车位",
+    ], [0, 2, 3, 7, 12])
+    add("noise", [
+        "星河路地铁工地夜间施工噪音扰民，凌晨还在打桩",
+        "星河路地铁工地晚上施工噪音太大无法睡觉",
+        "投诉星河路工地夜间施工扰民",
+        "A3区星河路工地深夜施工噪音严重影响休息",
+    ], [1, 4, 9, 15])
+    add("fees", [
+        "育才小学乱收费，要求家长交资料费",
+        "育才小学违规向学生收取资料费",
+        "举报育才小学乱收资料费",
+    ], [5, 6, 20])
+    # the same problem at another estate must not join the parking issue
+    add("parking_other", ["金桂苑物业乱收停车费，车位费一年涨三次", "金桂苑车位收费不合理，物业乱涨停车费"],
+        [3, 10])
+    singles = [
+        "建议在人民公园增设健身器材", "A市公积金贷款额度如何计算", "社保卡丢失怎么补办",
+        "希望开通从火车站到机场的夜班公交", "幸福里小区电梯经常故障困人", "楼道里堆放杂物存在消防隐患",
+        "孩子上小学的学位如何申请", "申请低保需要哪些材料", "老旧小区改造什么时候开始",
+        "市场里的菜价太高了",
+    ]
+    add("single", singles, list(range(len(singles))))
+    df = pd.DataFrame(rows, columns=["text", "created_at"])
+    df.insert(0, "id", [f"m{i:03d}" for i in range(len(df))])
+    df["likes"] = 0
+    df.loc[truth["fees"][0], "likes"] = 5
+    df["user_id"] = [f"u{i}" for i in range(len(df))]
+    return df, truth
+
+
+def test_grouping_on_a_constructed_corpus():
+    df, truth = _corpus()
+    f = HotIssueFinder().fit(df)
+    labels = f.labels_
+    issue_labels = {}
+    for key in ("parking", "noise", "fees", "parking_other"):
+        lab = labels[truth[key]]
+        assert (lab >= 0).all() and len(set(lab)) == 1, (key, lab)
+        issue_labels[key] = lab[0]
+    assert len(set(issue_labels.values())) == 4, issue_labels
+    assert (labels[truth["single"]] == -1).all()
+    issues = f.issues_
+    assert list(issues.columns[: len(OUTPUT_COLUMNS)]) == OUTPUT_COLUMNS
+    assert list(issues["rank"]) == list(range(1, 5))
+    assert issues["heat"].is_monotonic_decreasing
+    # fees (3 messages, 5 likes, newest) outranks noise (4 messages, no likes) by likes and recency
+    ranks = {key: int(np.flatnonzero(issues["issue_id"] == f"H{lab + 1:04d}")[0]) + 1
+             for key, lab in issue_labels.items()}
+    assert ranks["parking"] == 1 and ranks["fees"] == 2 and ranks["noise"] == 3, ranks
+    top = issues.iloc[0]
+    assert top["n_messages"] == 5 and "翠湖花园" in top["place"]
+    assert top["message_ids"].split(";") == [f"m{i:03d}" for i in truth["parking"]]
+    assert "翠湖花园" in top["summary"]
+    assert top["first_seen"] == pd.Timestamp("2024-03-01 09:00")
+    assert top["last_seen"] == pd.Timestamp("2024-03-13 09:00")
+
+
+def test_time_window_splits_the_same_words_far_apart():
+    df, truth = _corpus()
+    far = df.copy()
+    far.loc[truth["noise"][2:], "created_at"] = str(pd.Timestamp("2025-06-01"))
+    f = HotIssueFinder(window_days=30).fit(far)
+    lab = f.labels_[truth["noise"]]
+    assert lab[0] == lab[1] and lab[2] == lab[3] and lab[0] != lab[2]
+
+
+def test_hot_issues_function_top_and_messages_masked():
+    df, truth = _corpus()
+    df.loc[truth["parking"][0], "text"] = "翠湖花园开发商捆绑销售车位，我的电话13812345678，不买车位不给交房"
+    out = hot_issues(df, top=2)
+    assert list(out.columns) == OUTPUT_COLUMNS and len(out) == 2
+    assert not out["summary"].str.contains("13812345678").any()
+
+
+def test_missing_column_and_bad_time_are_user_errors():
+    df, _ = _corpus()
+    with pytest.raises(DataError, match="标题"):
+        HotIssueFinder(text_cols=("标题",)).fit(df)
+    bad = df.copy()
+    bad.loc[3, "created_at"] = "not a date"
+    with pytest.raises(DataError) as err:
+        HotIssueFinder().fit(bad)
+    assert err.value.problems[0].row == 5 and err.value.problems[0].column == "created_at"
+
+
+def test_empty_and_tiny_inputs():
+    df, _ = _corpus()
+    f = HotIssueFinder().fit(df.head(0))
+    assert f.issues_.empty and list(f.issues_.columns[:9]) == OUTPUT_COLUMNS
+    f = HotIssueFinder().fit(df.head(1))
+    assert f.issues_.empty and (f.labels_ == -1).all()
+
+
+def test_cli_hot_issues_end_to_end(tmp_path):
+    from govml.cli import main
+
+    df, truth = _corpus()
+    raw = pd.DataFrame({
+        "编号": df["id"], "标题": df["text"].str.slice(0, 12), "内容": df["text"], "时间": df["created_at"],
+        "点赞": df["likes"], "用户": df["user_id"],
+    })
+    src = tmp_path / "msgs.csv"
+    raw.to_csv(src, index=False, encoding="gbk")
+    out = tmp_path / "hot.csv"
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "hot-issues", str(src), "--text-col", "标题", "--text-col", "内容", "--id-col", "编号",
+              "--time-col", "时间", "--likes-col", "点赞", "--user-col", "用户", "--top", "3", "--out", str(out)])
+    assert ex.value.code == 0
+    res = pd.read_csv(out)
+    assert list(res.columns) == OUTPUT_COLUMNS
+    assert len(res) == 3 and list(res["rank"]) == [1, 2, 3]
+    assert set(res.iloc[0]["message_ids"].split(";")) == {f"m{i:03d}" for i in truth["parking"]}
+
+
+def test_cli_hot_issues_names_the_missing_column(tmp_path, capsys):
+    from govml.cli import main
+
+    df, _ = _corpus()
+    src = tmp_path / "msgs.csv"
+    df.to_csv(src, index=False)
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "hot-issues", str(src), "--text-col", "留言主题", "--out", str(tmp_path / "o.csv")])
+    assert ex.value.code == 2
+    err = capsys.readouterr().err
+    assert "留言主题" in err and "msgs.csv" in err
+
+
+@pytest.mark.skipif(not (SAMPLES / "truth_hot_issues.csv").exists(), reason="data_samples not generated")
+def test_planted_hot_issues_in_data_samples_rank_at_top():
+    from govml.io import load
+
+    df = load(SAMPLES / "messages.csv", "messages")
+    truth = pd.read_csv(SAMPLES / "truth_hot_issues.csv", dtype=str)
+    f = HotIssueFinder().fit(df)
+    ids = df["id"].astype(str).to_numpy()
+    label_of = dict(zip(ids, f.labels_, strict=True))
+    n_top = len(truth) + 3
+    for _, row in truth.iterrows():
+        members = row["message_ids"].split(";")
+        labs = pd.Series([label_of[m] for m in members])
+        labs = labs[labs >= 0]
+        assert len(labs), row["issue_key"]
+        best = labs.value_counts().index[0]
+        share = (labs == best).sum() / len(members)
+        assert share >= 0.8, (row["issue_key"], share)
+        assert best < n_top, (row["issue_key"], int(best) + 1)  # labels follow the ranking
+    assert np.isfinite(f.issues_["heat"]).all()
