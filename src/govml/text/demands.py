@@ -1,0 +1,379 @@
+"""High-frequency and distinctive demands per group and period.
+
+:func:`top_demands` turns messages into a table ``group, period_start, term, count, share,
+distinctiveness, example``:
+
+* **term** — a token of :class:`~govml.text.tokenize.GovTokenizer` (stop words, numbers, places and
+  personal data already gone) or, with ``phrases=True``, a multi-word phrase: 2 or 3 tokens adjacent
+  in the token stream, joined **without a separator** (``加装电梯`` + ``补贴`` → ``加装电梯补贴``), kept
+  when at least ``min_phrase_count`` messages of the whole input contain it.
+* **count** — document frequency: the number of messages of the group-period that contain the term
+  (a message repeating a word ten times counts once).
+* **share** — ``count`` / number of messages in the group-period.
+* **distinctiveness** — the z-score of the weighted log-odds ratio with an informative Dirichlet prior
+  (Monroe, Colaresi & Quinn 2008, "Fightin' Words", eq. 16–22) of the term in this group against the
+  *rest*: the other groups in the same period. When a period has a single group (no ``by``), the rest
+  is the same group in all other periods, so the score says what is new in this period. Counts are
+  the document frequencies above; the prior is ``α_w = prior_size · f_w / Σf`` with ``f_w`` the term's
+  document frequency in the whole input and ``prior_size`` (default: the mean number of term
+  occurrences per group-period) its total weight. |z| > 1.96 is the usual "clearly distinctive" line.
+* **example** — one message of the group-period containing the term, masked with
+  :func:`govml.privacy.mask` and cut to ``example_chars`` characters: the shortest one with at least
+  ``example_min_chars`` characters (short, to the point, not a one-word title), else the longest.
+
+Without ``by`` the group is :data:`ALL_GROUP` (``"全部"``). ``rank_by`` chooses which terms are the
+``top`` per group-period: ``"count"`` (high-frequency demands, ties broken by distinctiveness) or
+``"distinctiveness"``. ``with_trend=True`` adds ``prev_share`` (the term's mean share in the same group
+over the ``trend_periods`` previous periods that have messages; 0 when absent) and ``trend``
+(``share - prev_share``).
+
+Everything is counted with vectorised code (numpy + scipy.sparse); tokenizing is the slow part and
+can be done beforehand (``tokens=``) or in worker processes (``n_jobs``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from govml.errors import DataError, Problem
+
+log = logging.getLogger(__name__)
+
+ALL_GROUP = "全部"
+COLUMNS = ["group", "period_start", "term", "count", "share", "distinctiveness", "example"]
+PERIODS = {"W": "W", "M": "M", "Q": "Q", "D": "D", "Y": "Y"}
+
+
+def period_starts(times: pd.Series, period: str = "M") -> pd.Series:
+    """Start timestamp of the period (``W``: weeks starting Monday, ``M``, ``Q``, ``D``, ``Y``)."""
+    if period not in PERIODS:
+        raise DataError(message=f"period: expected one of {sorted(PERIODS)}, found {period!r}")
+    t = pd.to_datetime(times)
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_localize(None)
+    return t.dt.to_period(PERIODS[period]).dt.start_time
+
+
+def log_odds_z(y_i: np.ndarray, n_i: np.ndarray, y_j: np.ndarray, n_j: np.ndarray,
+               alpha_w: np.ndarray, alpha_0: float | np.ndarray) -> np.ndarray:
+    """Weighted log-odds z-scores with an informative Dirichlet prior (Monroe et al. 2008).
+
+    ``y_i``/``y_j``: counts of word w in corpus i and j; ``n_i``/``n_j``: all word counts of each
+    corpus; ``alpha_w``: prior pseudo-count of w; ``alpha_0``: the prior's total. Element-wise::
+
+        δ = log((y_i+α_w)/(n_i+α_0−y_i−α_w)) − log((y_j+α_w)/(n_j+α_0−y_j−α_w))
+        σ² = 1/(y_i+α_w) + 1/(y_j+α_w);   z = δ/σ
+    """
+    y_i = np.asarray(y_i, dtype=float)
+    y_j = np.asarray(y_j, dtype=float)
+    a = np.asarray(alpha_w, dtype=float)
+    delta = (np.log(y_i + a) - np.log(n_i + alpha_0 - y_i - a)
+             - np.log(y_j + a) + np.log(n_j + alpha_0 - y_j - a))
+    var = 1.0 / (y_i + a) + 1.0 / (y_j + a)
+    return delta / np.sqrt(var)
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataError([Problem(file="<table>", row=None, column=c,
+                                 expected=f"a column named {c!r} (columns: {', '.join(map(str, df.columns))})")
+                         for c in missing])
+
+
+def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_count: int,
+                    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Unique (doc, term) pairs and the term strings: unigrams, plus adjacent 2- and 3-grams that at
+    least ``min_phrase_count`` documents contain (sort-based counting; a 3-gram is only considered
+    where both of its 2-grams are frequent)."""
+    n_docs = len(tokens)
+    lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=n_docs)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+    flat = np.fromiter(chain.from_iterable(tokens), dtype=object, count=total)
+    codes, vocab = pd.factorize(flat)
+    codes = codes.astype(np.int64)
+    vocab_list: list[str] = list(vocab)
+    V = len(vocab_list)
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    uni = _unique_int(doc * V + codes)
+    docs, terms = [uni // V], [uni % V]
+    if phrases and total > 1:
+        pos2 = np.flatnonzero(doc[:-1] == doc[1:])
+        key2 = codes[pos2] * V + codes[pos2 + 1]
+        freq2, d2, i2 = _frequent_keys(key2, doc[pos2], n_docs, min_phrase_count)
+        base = len(vocab_list)
+        docs.append(d2)
+        terms.append(base + i2)
+        vocab_arr = np.asarray(vocab_list, dtype=object)
+        vocab_list.extend((vocab_arr[freq2 // V] + vocab_arr[freq2 % V]).tolist())
+        if len(freq2):
+            # 3-grams where the 2-grams at p and p+1 are both frequent
+            idx2 = np.searchsorted(freq2, key2)
+            is_f = np.zeros(total, dtype=bool)
+            where = np.full(total, -1, dtype=np.int64)
+            hit = _member(freq2, key2, idx2)
+            is_f[pos2[hit]] = True
+            where[pos2[hit]] = idx2[hit]
+            p3 = np.flatnonzero(is_f[:-2] & is_f[1:-1]) if total > 2 else np.zeros(0, np.int64)
+            key3 = where[p3] * V + codes[p3 + 2]
+            freq3, d3, i3 = _frequent_keys(key3, doc[p3], n_docs, min_phrase_count)
+            docs.append(d3)
+            terms.append(len(vocab_list) + i3)
+            big = np.asarray(vocab_list[base:], dtype=object)
+            vocab_list.extend((big[freq3 // V] + vocab_arr[freq3 % V]).tolist())
+    return np.concatenate(docs), np.concatenate(terms), vocab_list
+
+
+def _member(sorted_keys: np.ndarray, x: np.ndarray, pos: np.ndarray | None = None) -> np.ndarray:
+    if len(sorted_keys) == 0:
+        return np.zeros(len(x), dtype=bool)
+    if pos is None:
+        pos = np.searchsorted(sorted_keys, x)
+    return sorted_keys[np.minimum(pos, len(sorted_keys) - 1)] == x
+
+
+def _frequent_keys(keys: np.ndarray, docs: np.ndarray, n_docs: int, min_docs: int,
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys that at least ``min_docs`` documents contain: (sorted frequent keys, and the unique
+    (doc, index-into-frequent-keys) pairs of their occurrences)."""
+    if len(keys) == 0:
+        e = np.zeros(0, np.int64)
+        return e, e, e
+    uniq_keys = None
+    if int(keys.max()) >= 2**62 // max(n_docs, 1):  # keep key * n_docs inside int64
+        inv, uniq_keys = pd.factorize(keys, sort=True)
+        keys = inv.astype(np.int64)
+    kd = _unique_int(keys * n_docs + docs)
+    k, d = kd // n_docs, kd % n_docs
+    starts = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1]
+    counts = np.diff(np.r_[starts, len(k)])
+    frequent = k[starts][counts >= min_docs]
+    hit = _member(frequent, k)
+    idx = np.searchsorted(frequent, k[hit])
+    if uniq_keys is not None:
+        frequent = np.asarray(uniq_keys)[frequent]
+    return frequent, d[hit], idx
+
+
+def _unique_int(a: np.ndarray) -> np.ndarray:
+    """Sorted unique values of an integer array (sort-based: faster than np.unique's hash path here)."""
+    if len(a) == 0:
+        return a
+    s = np.sort(a)
+    return s[np.r_[True, s[1:] != s[:-1]]]
+
+
+def top_demands(
+    df: pd.DataFrame,
+    text_col: str = "text",
+    time_col: str = "created_at",
+    by: str | None = None,
+    period: str = "M",
+    top: int = 20,
+    phrases: bool = True,
+    *,
+    tokens: Sequence[Sequence[str]] | None = None,
+    tokenizer: Any = None,
+    rank_by: str = "count",
+    min_count: int = 1,
+    min_phrase_count: int = 3,
+    prior_size: float | None = None,
+    with_trend: bool = False,
+    trend_periods: int = 3,
+    example_min_chars: int = 15,
+    example_chars: int = 120,
+    n_jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Top ``top`` demand terms per group and period (see the module docstring for every column).
+
+    ``tokens``: token lists aligned with ``df`` rows (skips tokenizing); else ``tokenizer`` (default
+    ``GovTokenizer()``) runs on ``df[text_col]`` with ``n_jobs`` processes. Rows without a time are
+    excluded and logged; a missing column raises :class:`~govml.errors.DataError`.
+    """
+    if rank_by not in ("count", "distinctiveness"):
+        raise DataError(message=f"rank_by: expected 'count' or 'distinctiveness', found {rank_by!r}")
+    _check_columns(df, [text_col, time_col] + ([by] if by else []))
+    n_all = len(df)
+    starts = period_starts(df[time_col], period)
+    if tokens is None:
+        if tokenizer is None:
+            from govml.text.tokenize import GovTokenizer
+
+            tokenizer = GovTokenizer()
+        tokens = tokenizer.tokenize_many(df[text_col], n_jobs=n_jobs, progress=progress)
+    elif len(tokens) != n_all:
+        raise DataError(message=f"tokens: expected {n_all} token lists (one per row), found {len(tokens)}")
+    keep = starts.notna().to_numpy()
+    if not keep.all():
+        log.warning("top_demands: %d of %d rows have no %s and are left out", int((~keep).sum()), n_all, time_col)
+    idx = np.flatnonzero(keep)
+    tokens = [tokens[i] for i in idx] if len(idx) < n_all else list(tokens)
+    texts = df[text_col].to_numpy(dtype=object)[idx]
+    starts = starts.to_numpy()[idx]
+    if by:
+        groups = df[by].astype("string").fillna("(空)").to_numpy(dtype=object)[idx]
+    else:
+        groups = np.full(len(idx), ALL_GROUP, dtype=object)
+    out_cols = COLUMNS + (["prev_share", "trend"] if with_trend else [])
+    if len(idx) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in out_cols})
+
+    clock = _Clock()
+    # group-period codes
+    g_codes, g_uniques = pd.factorize(groups, sort=True)
+    p_codes, p_uniques = pd.factorize(starts, sort=True)
+    gp_key = g_codes.astype(np.int64) * len(p_uniques) + p_codes
+    gp_codes, gp_uniques = pd.factorize(gp_key, sort=True)
+    n_gp = len(gp_uniques)
+    gp_group = (gp_uniques // len(p_uniques)).astype(np.int64)
+    gp_period = (gp_uniques % len(p_uniques)).astype(np.int64)
+    n_docs_gp = np.bincount(gp_codes, minlength=n_gp)
+
+    clock("group-period codes")
+    # binary document-term matrix → counts per group-period
+    doc, term, vocab = _doc_term_pairs(tokens, phrases, min_phrase_count)
+    T = len(vocab)
+    n = len(tokens)
+    if T == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in out_cols})
+    clock("doc-term pairs")
+    X = sp.csr_matrix((np.ones(len(doc), dtype=np.float64), (doc, term)), shape=(n, T))
+    G = sp.csr_matrix((np.ones(n), (gp_codes, np.arange(n))), shape=(n_gp, n))
+    C = (G @ X).tocoo()  # group-period × term document frequencies
+    cg, ct, cy = C.row.astype(np.int64), C.col.astype(np.int64), C.data
+    clock("sparse counts")
+    df_w = np.asarray(X.sum(axis=0)).ravel()  # corpus document frequency
+    n_g = np.bincount(cg, weights=cy, minlength=n_gp)  # term occurrences per group-period
+    alpha0 = float(prior_size) if prior_size else float(n_g.mean())
+    alpha_w = alpha0 * df_w / df_w.sum()
+
+    # "rest" counts: other groups of the same period; a lone group → itself in the other periods
+    n_periods = len(p_uniques)
+    cell_p = gp_period[cg]
+    pt_inv, _ = pd.factorize(cell_p * T + ct)
+    y_period = np.bincount(pt_inv, weights=cy)[pt_inv]  # term's count over the cell's period
+    groups_in_period = np.bincount(gp_period, minlength=n_periods)
+    n_p = np.bincount(gp_period, weights=n_g, minlength=n_periods)
+    lone = groups_in_period[cell_p] == 1
+    y_rest = np.where(lone, df_w[ct] - cy, y_period - cy)
+    n_rest = np.where(lone, n_g.sum() - n_g[cg], n_p[cell_p] - n_g[cg])
+    z = log_odds_z(cy, n_g[cg], y_rest, n_rest, alpha_w[ct], alpha0)
+    clock("log-odds")
+
+    # top per group-period
+    ok = cy >= min_count
+    cg, ct, cy, z = cg[ok], ct[ok], cy[ok], z[ok]
+    # sort by group-period, then count (or z), then z (or count): two stable argsorts
+    zr = np.round(z, 6)
+    first_key, second_key = (cy, zr) if rank_by == "count" else (zr, cy)
+    order = np.argsort(-second_key, kind="stable")
+    order = order[np.argsort(-first_key[order], kind="stable")]
+    order = order[np.argsort(cg[order], kind="stable")]
+    cg, ct, cy, z = cg[order], ct[order], cy[order], z[order]
+    first = np.r_[0, np.flatnonzero(np.diff(cg)) + 1]
+    rank = np.arange(len(cg)) - np.repeat(first, np.diff(np.r_[first, len(cg)]))
+    sel = rank < top
+    cg, ct, cy, z = cg[sel], ct[sel], cy[sel], z[sel]
+
+    clock("top selection")
+    examples = _examples(doc, term, gp_codes, texts, cg, ct, T, example_min_chars, example_chars)
+    clock("examples")
+    vocab_arr = np.asarray(vocab, dtype=object)
+    out = pd.DataFrame({
+        "group": np.asarray(g_uniques, dtype=object)[gp_group[cg]],
+        "period_start": pd.DatetimeIndex(p_uniques)[gp_period[cg]],
+        "term": vocab_arr[ct],
+        "count": cy.astype(np.int64),
+        "share": cy / n_docs_gp[cg],
+        "distinctiveness": np.round(z, 3),
+        "example": examples,
+    })
+    if with_trend:
+        prev = _prev_share(C.tocsr(), n_docs_gp, gp_group, gp_period, cg, ct, trend_periods)
+        out["prev_share"] = prev
+        out["trend"] = out["share"] - prev
+    clock("output table")
+    return out.reset_index(drop=True)
+
+
+class _Clock:
+    """Logs the seconds each stage took (DEBUG level)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time.perf_counter
+        self._t = self._time()
+
+    def __call__(self, stage: str) -> None:
+        now = self._time()
+        log.debug("top_demands: %s %.2f s", stage, now - self._t)
+        self._t = now
+
+
+def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np.ndarray,
+              cg: np.ndarray, ct: np.ndarray, T: int, min_chars: int, max_chars: int) -> list[str]:
+    from govml.privacy import mask
+
+    want = _unique_int(cg * T + ct)
+    key = gp_codes[doc] * T + term
+    pos_w = np.minimum(np.searchsorted(want, key), len(want) - 1)
+    hit = want[pos_w] == key
+    d, k = doc[hit], key[hit]
+    lengths = np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts), dtype=np.int64, count=len(texts))
+    L = lengths[d]
+    # shortest with >= min_chars, else longest: score ascending
+    score = np.where(L >= min_chars, L, 10**9 - L)
+    order = np.lexsort((d, score, k))
+    k_sorted = k[order]
+    firsts = np.r_[0, np.flatnonzero(np.diff(k_sorted)) + 1]
+    best_key, best_doc = k_sorted[firsts], d[order][firsts]
+    cache: dict[int, str] = {}
+    pos = np.searchsorted(best_key, cg * T + ct)
+    out = []
+    for di in best_doc[pos]:
+        s = cache.get(int(di))
+        if s is None:
+            raw = texts[di] if isinstance(texts[di], str) else ""
+            s = " ".join(mask(raw[: max_chars + 200]).split())
+            if len(s) > max_chars or len(raw) > max_chars + 200:
+                s = s[: max_chars - 1] + "…"
+            cache[int(di)] = s
+        out.append(s)
+    return out
+
+
+def _prev_share(C: sp.csr_matrix, n_docs_gp: np.ndarray, gp_group: np.ndarray, gp_period: np.ndarray,
+                cg: np.ndarray, ct: np.ndarray, k: int) -> np.ndarray:
+    """Mean share of the term in the same group over the k previous periods with messages."""
+    n_periods = int(gp_period.max()) + 1
+    n_groups = int(gp_group.max()) + 1
+    gp_of = np.full((n_groups, n_periods), -1, dtype=np.int64)
+    gp_of[gp_group, gp_period] = np.arange(len(gp_group))
+    total = np.zeros(len(cg))
+    seen = np.zeros(len(cg))
+    for lag in range(1, k + 1):
+        p = gp_period[cg] - lag
+        okp = p >= 0
+        prev_gp = np.full(len(cg), -1, dtype=np.int64)
+        prev_gp[okp] = gp_of[gp_group[cg[okp]], p[okp]]
+        has = prev_gp >= 0
+        if has.any():
+            counts = np.asarray(C[prev_gp[has], ct[has]]).ravel()
+            total[has] += counts / n_docs_gp[prev_gp[has]]
+            seen[has] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(seen > 0, total / np.maximum(seen, 1), 0.0)
