@@ -163,6 +163,8 @@ class TaskAdapter(Protocol):
     def load_model(self, model_uri: str) -> Any:
         """Load a model logged by :meth:`log_model` back, in a form :meth:`evaluate` takes."""
 
+    # optional: def log_plots(self, model, holdout) -> None — figures for the active run
+
 
 #: built-in adapters: task name -> "module:Class"
 ADAPTERS: dict[str, str] = {
@@ -411,12 +413,17 @@ class _Stop(Exception):
 
 
 def _close_dead_runs() -> None:
-    """Mark runs left RUNNING by a killed retrain as KILLED (we hold the lock: none is alive)."""
+    """Mark this machine's retrain runs left RUNNING by a killed retrain as KILLED.
+
+    We hold the lock, so no retrain of this machine is alive; runs of other machines (a shared
+    server) are left alone.
+    """
     import mlflow
 
     exp_id = tracking.ensure_experiment(EXPERIMENT)
+    host = socket.gethostname().replace("'", "")
     stale = mlflow.search_runs(experiment_ids=[exp_id], output_format="list",
-                               filter_string="attributes.status = 'RUNNING'")
+                               filter_string=f"attributes.status = 'RUNNING' AND tags.`govml.host` = '{host}'")
     c = tracking.client()
     for r in stale:
         c.set_tag(r.info.run_id, "govml.reason", "the retrain process died (found still RUNNING)")
@@ -455,7 +462,8 @@ def retrain(
     with retrain_lock(cfg.lock_timeout_s):
         tracking.configure()
         _close_dead_runs()
-        tags = {"govml.kind": "retrain", "govml.dry_run": str(dry_run).lower()}
+        tags = {"govml.kind": "retrain", "govml.dry_run": str(dry_run).lower(),
+                "govml.host": socket.gethostname().replace("'", ""), "govml.pid": str(os.getpid())}
         if scheduled:
             tags["govml.scheduled"] = "true"
         stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -490,7 +498,8 @@ def _retrain_one(key: str, spec: ModelSpec, dry_run: bool, scheduled: bool, base
     metric = spec.metric or adapter.metric
     gib = adapter.greater_is_better if spec.greater_is_better is None else spec.greater_is_better
     out = Outcome(key, name, "failed", "", metric=metric, greater_is_better=gib)
-    tags = {"govml.model": key, "govml.registered_name": name}
+    tags = {"govml.model": key, "govml.registered_name": name,
+            "govml.host": socket.gethostname().replace("'", ""), "govml.pid": str(os.getpid())}
     if scheduled:
         tags["govml.scheduled"] = "true"
     with tracking.run(EXPERIMENT, run_name=key, tags=tags, nested=True,
@@ -552,6 +561,11 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
     ch = _checked_metrics(adapter.evaluate(model, holdout), metric, "challenger")
     out.challenger = ch
     tracking.log_metrics({f"challenger.{k}": v for k, v in ch.items()})
+    if hasattr(adapter, "log_plots"):  # optional; a plot must never fail a retrain
+        try:
+            adapter.log_plots(model, holdout)
+        except Exception as exc:
+            log.warning("%s: plots not logged: %s", key, exc)
 
     # 4. champion on the same holdout
     champ_mv = tracking.get_alias(name, tracking.CHAMPION)
@@ -811,6 +825,21 @@ class DemandClassifierAdapter:
         return {"macro_f1": float(f1_score(y, pred, labels=labels, average="macro", zero_division=0)),
                 "accuracy": float(accuracy_score(y, pred)), "holdout_rows": float(len(y))}
 
+    def log_plots(self, model: Any, holdout: Any) -> None:
+        """The challenger's confusion matrix on the holdout (rows: true category)."""
+        import pandas as pd
+
+        from govml import plots
+
+        pred = [str(p) for p in model.predict(holdout["text"].to_numpy(dtype=object).tolist())]
+        table = pd.crosstab(pd.Series(holdout["category"].astype(str).tolist(), name="true"),
+                            pd.Series(pred, name="predicted"))
+        fig = plots.heatmap(table, title="混淆矩阵 confusion matrix (holdout)", xlabel="predicted", ylabel="true")
+        tracking.log_figure(fig, "confusion_matrix.png")
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
     def log_model(self, model: Any, frame: Any) -> str:
         import pandas as pd
         from mlflow.models import infer_signature
@@ -901,11 +930,32 @@ class HotspotForecasterAdapter:
             overall = result.overall().loc["model"]
             self._scores[key] = {k: float(overall[k]) for k in ("rmse", "mae", "wape", "poisson_deviance")
                                  if k in overall.index}
-            if first:  # the challenger's per-origin metrics, one step per origin
+            if first:  # the challenger's per-origin metrics, one step per origin, and its curve
                 for step, row in enumerate(result.per_origin.sort_values("origin").to_dict("records")):
                     tracking.log_metrics({f"backtest.{k}": row[k] for k in ("rmse", "mae") if k in row},
                                          step=step)
+                self._last_predictions = result.predictions
         return dict(self._scores[key])
+
+    def log_plots(self, model: Any, holdout: Any) -> None:
+        """Backtest curve: total actual vs forecast complaints per target period (all origins)."""
+        import matplotlib.pyplot as plt
+
+        from govml import plots
+
+        preds = getattr(self, "_last_predictions", None)
+        if preds is None or preds.empty:
+            return
+        one = preds[preds["horizon"] == 1].groupby("period_start")[["y", "yhat"]].sum()
+        plots.setup_cjk()
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        ax.plot(one.index, one["y"], marker="o", label="actual 实际")
+        ax.plot(one.index, one["yhat"], marker="x", label="forecast h=1 预测")
+        ax.set_title("backtest: complaints per period (all areas)")
+        ax.legend()
+        fig.autofmt_xdate()
+        tracking.log_figure(fig, "backtest_curve.png")
+        plt.close(fig)
 
     def log_model(self, model: Any, frame: Any) -> str:
         import pandas as pd

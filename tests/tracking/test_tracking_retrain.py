@@ -131,6 +131,7 @@ def test_first_run_promotes_second_keeps_and_both_are_tracked(tmp_path):
     assert sorted(r.data.tags["govml.decision"] for r in children) == ["kept", "promoted"]
     summary = mlflow.artifacts.load_text(f"runs:/{second.run_id}/summary.md")
     assert name in summary and "kept" in summary
+    assert "toy_holdout.png" in [a.path for a in tracking.client().list_artifacts(o2.run_id)]
     fp = mlflow.artifacts.load_dict(f"runs:/{o2.run_id}/data_fingerprint.json")
     assert fp["rows"] == 600 and set(fp["categories.group"]) == {"a", "b", "c"}
 
@@ -257,12 +258,19 @@ def test_runs_of_a_killed_retrain_are_closed(tmp_path):
     import mlflow
 
     exp_id = tracking.ensure_experiment(retrain.EXPERIMENT)
-    dead = tracking.client().create_run(exp_id, run_name="killed retrain")
+    import socket
+
+    dead = tracking.client().create_run(exp_id, run_name="killed retrain",
+                                        tags={"govml.host": socket.gethostname()})
+    elsewhere = tracking.client().create_run(exp_id, run_name="another machine's retrain",
+                                             tags={"govml.host": "some-other-host"})
     make_data(tmp_path / "data" / "d1.csv")
     _, _, cfg = _spec(tmp_path)
     retrain.retrain(cfg)
     run = mlflow.get_run(dead.info.run_id)
     assert run.info.status == "KILLED" and "died" in run.data.tags["govml.reason"]
+    assert mlflow.get_run(elsewhere.info.run_id).info.status == "RUNNING"
+    tracking.client().set_terminated(elsewhere.info.run_id, status="KILLED")
 
 
 def test_scheduled_runs_are_tagged(tmp_path, monkeypatch):
@@ -303,3 +311,44 @@ def test_a_second_retrain_is_locked_out_and_a_killed_holder_frees_the_lock(tmp_p
         if holder.poll() is None:
             holder.kill()
             holder.wait(10)
+
+
+@pytest.mark.parametrize("where", ["train", "load_back"])
+def test_kill_9_mid_retrain_leaves_the_champion_and_no_aliased_half_version(tmp_path, govml_home, where):
+    import mlflow
+    import yaml
+
+    make_data(tmp_path / "data" / "d1.csv")
+    key, name, cfg = _spec(tmp_path)
+    assert retrain.retrain(_with_params(cfg, key, features=["x1"])).outcomes[0].decision == "promoted"
+    marker = tmp_path / "paused"
+    killed = _with_params(cfg, key, pause_at=where, pause_file=str(marker))
+    config = tmp_path / "retrain.yaml"
+    config.write_text(yaml.safe_dump(killed.model_dump()), encoding="utf-8")
+    env = {**os.environ, "GOVML_HOME": str(govml_home), "PYTHONPATH": f"{SRC}{os.pathsep}{HERE}"}
+    proc = subprocess.Popen([sys.executable, "-c", "from govml.cli import main; main()", "retrain",
+                             "--config", str(config)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the retrain never paused"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert _aliases(name) == {"champion": "1"}
+    versions = {str(v.version): v.tags.get("govml.status") for v in
+                tracking.client().search_model_versions(f"name = '{name}'")}
+    assert versions == ({"1": "validated"} if where == "train" else {"1": "validated", "2": "pending"})
+    # the next retrain gets the lock, closes the dead runs and promotes normally
+    report = retrain.retrain(cfg)
+    assert report.outcomes[0].decision == "promoted", report.outcomes[0].reason
+    assert _aliases(name)["champion"] == report.outcomes[0].challenger_version
+    exp = mlflow.get_experiment_by_name("govml-retrain")
+    dead = mlflow.search_runs([exp.experiment_id], output_format="list",
+                              filter_string=f"tags.`govml.model` = '{key}' AND attributes.status = 'KILLED'")
+    assert len(dead) == 1

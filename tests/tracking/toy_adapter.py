@@ -42,10 +42,22 @@ class ToyAdapter:
     category_cols = ("group",)
 
     def __init__(self, features: tuple[str, ...] | list[str] = ("x1", "x2"), holdout_weeks: int = 4,
-                 min_holdout: int = 20) -> None:
+                 min_holdout: int = 20, pause_at: str | None = None, pause_file: str | None = None) -> None:
         self.features = list(features)
         self.holdout_weeks = holdout_weeks
         self.min_holdout = min_holdout
+        # for kill tests: write pause_file and sleep at "train" or at "load_back" (the new version's
+        # load from the registry, after it was registered and before any alias points at it)
+        self.pause_at = pause_at
+        self.pause_file = pause_file
+        self._loads = 0
+
+    def _pause(self, where: str) -> None:
+        if self.pause_at == where and self.pause_file:
+            import time
+
+            Path(self.pause_file).write_text(where)
+            time.sleep(120)
 
     def load_data(self, path: Path, mapping: Mapping[str, str]) -> pd.DataFrame:
         frame = pd.read_csv(path).rename(columns=dict(mapping))
@@ -67,6 +79,7 @@ class ToyAdapter:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
 
+        self._pause("train")
         pipe = Pipeline([("select", ColumnTransformer([("keep", "passthrough", self.features)])),
                          ("clf", LogisticRegression())])
         return pipe.fit(frame[["x1", "x2"]], frame["label"])
@@ -81,4 +94,16 @@ class ToyAdapter:
     def load_model(self, model_uri: str):
         import mlflow.sklearn
 
-        return mlflow.sklearn.load_model(model_uri)
+        self._loads += 1
+        model = mlflow.sklearn.load_model(model_uri)
+        if self._loads == 2:  # the 1st load is the champion's, the 2nd the new version's
+            self._pause("load_back")
+        return model
+
+    def log_plots(self, model, holdout: pd.DataFrame) -> None:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots()
+        ax.scatter(holdout["x1"], holdout["x2"], c=model.predict(holdout[["x1", "x2"]]))
+        tracking.log_figure(fig, "toy_holdout.png")
+        plt.close(fig)
