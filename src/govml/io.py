@@ -832,16 +832,19 @@ def load(
     sheet: str | int | None = None,
     header_row: int | None = None,
     max_problems: int = 50,
+    drop_incomplete: bool = False,
 ) -> pd.DataFrame:
     """Read ``path`` as a canonical table of ``kind`` (``messages``, ``events``, ``assessments``,
     ``courses``): rename the user's columns with ``mapping`` ({canonical: their column}), convert
     types (dates → ``datetime64``), validate. Raises :class:`DataError` listing every problem
     (file, row, column, expected, found; at most ``max_problems``); warnings are logged and kept in
-    ``df.attrs["govml"]["warnings"]``."""
+    ``df.attrs["govml"]["warnings"]``. ``drop_incomplete=True`` drops rows with an empty required value
+    (with a warning per column) instead of refusing the table."""
     from govml import schemas
 
     report = schemas.check_file(path, kind, mapping=mapping, encoding=encoding, sheet=sheet,
-                                header_row=header_row, max_problems=max_problems)
+                                header_row=header_row, max_problems=max_problems,
+                                drop_incomplete=drop_incomplete)
     for w in report.warnings:
         log.warning("%s", w)
     if report.errors:

@@ -516,6 +516,27 @@ _BUILTIN: dict[str, Check] = {
 }
 
 
+def _drop_incomplete(df: pd.DataFrame, spec: Kind, report: Report) -> pd.DataFrame:
+    import numpy as np
+
+    required = [c.name for c in spec.columns if c.required and c.name in df.columns]
+    empty = df[required].isna()
+    drop = empty.any(axis=1).to_numpy()
+    if not drop.any():
+        return df
+    for name in required:
+        positions = np.flatnonzero(empty[name].to_numpy())
+        if len(positions):
+            first = ", ".join(str(report._row(p)) for p in positions[:5]) + (", …" if len(positions) > 5 else "")
+            report.warn(name, f"a value ({spec.column(name).description}); --drop-incomplete dropped the "
+                        f"{len(positions):,} rows where it is empty", f"empty on rows {first}")
+    report.meta["dropped_rows"] = int(drop.sum())
+    report.rows = [r for r, d in zip(report.rows, drop, strict=True) if not d]
+    out = df[~drop].reset_index(drop=True)
+    out.attrs = df.attrs
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # entry points
 
@@ -531,9 +552,12 @@ def known_column_names(kind: str, mapping: Mapping[str, str] | None = None) -> l
 
 
 def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None = None,
-             file: str | None = None, max_problems: int = 50) -> Report:
+             file: str | None = None, max_problems: int = 50, drop_incomplete: bool = False) -> Report:
     """Map, convert and check ``df`` (as returned by :func:`govml.io.read_table`); returns a
-    :class:`Report` whose ``frame`` is the canonical table (``None`` if required columns are missing)."""
+    :class:`Report` whose ``frame`` is the canonical table (``None`` if required columns are missing).
+
+    ``drop_incomplete=True`` drops rows where a required value is empty (one warning per column,
+    with the count and the first rows) instead of reporting each as an error."""
     from govml.io import source_rows
 
     if kind not in KINDS:
@@ -558,6 +582,11 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
             _missing_column(spec, col, df, mapping, report, hints)
         return report
     df = df.copy()
+    if drop_incomplete:
+        df = _drop_incomplete(df, spec, report)
+        if len(df) == 0:
+            report.error(None, "at least one row with every required value", "none left")
+            return report
     for col in spec.columns:
         if col.name in df.columns:
             _convert(df, col, report)
@@ -575,6 +604,9 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
         check(df, report)
     order = [c.name for c in spec.columns if c.name in df.columns]
     df = df[order + [c for c in df.columns if c not in order]]
+    from govml.io import _compact_rows
+
+    meta["rows"] = _compact_rows(report.rows)
     meta["warnings"] = list(report.warnings)
     meta["kind"] = kind
     meta["mapping"] = dict(report.mapping)
@@ -585,7 +617,7 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
 
 def check_file(path: str | Path, kind: str, *, mapping: Mapping[str, str] | None = None,
                encoding: str | None = None, sheet: str | int | None = None, header_row: int | None = None,
-               max_problems: int = 50) -> Report:
+               max_problems: int = 50, drop_incomplete: bool = False) -> Report:
     """Read ``path`` (:func:`govml.io.read_table`) and :func:`validate` it as ``kind``. Unreadable files
     raise :class:`DataError`; everything else ends up in the report."""
     from govml.io import read_table
@@ -594,4 +626,5 @@ def check_file(path: str | Path, kind: str, *, mapping: Mapping[str, str] | None
         raise DataError(message=f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     df = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row,
                     known_columns=known_column_names(kind, mapping))
-    return validate(df, kind, mapping=mapping, file=str(path), max_problems=max_problems)
+    return validate(df, kind, mapping=mapping, file=str(path), max_problems=max_problems,
+                    drop_incomplete=drop_incomplete)

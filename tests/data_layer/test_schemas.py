@@ -11,7 +11,7 @@ import pytest
 from govml import schemas
 from govml.config import resolve_mapping
 from govml.errors import DataError
-from govml.io import load
+from govml.io import load, source_rows
 
 HEADER = "id,created_at,district,community,text"
 GOOD = ["M001,2024-03-01 08:15:00,芙蓉区,定王台社区,路灯坏了",
@@ -188,3 +188,19 @@ def test_register_check_adds_problems(tmp_path: Path) -> None:
         schemas._CHECKS["assessments"].remove(scores_at_most_100)
     with pytest.raises(ValueError, match="unknown kind"):
         schemas.register_check("nope", scores_at_most_100)
+
+
+def test_drop_incomplete(tmp_path: Path) -> None:
+    rows = ["2024-01-01,A,噪音,1", "2024-01-02,,噪音,2", "2024-01-03,B,,3", "bad,C,噪音,4", ",D,噪音,5"]
+    p = _csv(tmp_path, "created_at,community,category,id", rows)
+    strict = schemas.check_file(p, "events")
+    assert sorted((e.row, e.column) for e in strict.errors) == [
+        (3, "community"), (4, "category"), (5, "created_at"), (6, "created_at")]
+    report = schemas.check_file(p, "events", drop_incomplete=True)
+    assert [(e.row, e.column, e.found) for e in report.errors] == [(5, "created_at", "bad")]  # not empty: kept
+    assert sorted((w.column, w.found) for w in report.warnings) == [
+        ("category", "empty on rows 4"), ("community", "empty on rows 3"), ("created_at", "empty on rows 6")]
+    assert report.meta["dropped_rows"] == 3
+    p2 = _csv(tmp_path, "created_at,community,category,id", [r for r in rows if not r.startswith("bad")], "ok.csv")
+    df = load(p2, "events", drop_incomplete=True)
+    assert df["id"].tolist() == ["1"] and source_rows(df) == [2]

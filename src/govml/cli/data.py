@@ -23,11 +23,11 @@ SAMPLE_FILES = (
 
 def _check(file: Path, kind: str, *, encoding: str | None = None, sheet: str | None = None,
            header_row: int | None = None, mapping: dict[str, str] | None = None,
-           max_problems: int = 50) -> Report:
+           max_problems: int = 50, drop_incomplete: bool = False) -> Report:
     from govml.schemas import check_file
 
     return check_file(file, kind, mapping=mapping, encoding=encoding, sheet=sheet, header_row=header_row,
-                      max_problems=max_problems)
+                      max_problems=max_problems, drop_incomplete=drop_incomplete)
 
 
 def _where(report: Report) -> str:
@@ -82,7 +82,9 @@ def render_report(report: Report, console) -> None:  # noqa: ANN001 (rich Consol
         if more:
             console.print(f"  [{style}]... more {title} not shown (raise --max-problems)[/]")
     if report.ok:
-        console.print(f"[bold green]✓ usable as {report.kind}[/] ({report.n_rows} rows, "
+        dropped = report.meta.get("dropped_rows")
+        console.print(f"[bold green]✓ usable as {report.kind}[/] ({report.n_rows} rows"
+                      + (f" after dropping {dropped:,} incomplete" if dropped else "") + ", "
                       f"{len(report.warnings)}{'+' if report.warnings_truncated else ''} warnings)")
     else:
         console.print(f"[bold red]✗ cannot be used as {report.kind}[/]: "
@@ -130,6 +132,8 @@ def register(app: typer.Typer) -> None:
                                             "--profile from."),
         max_problems: int = typer.Option(50, "--max-problems", min=1, help="Stop listing after this many "
                                          "problems."),
+        drop_incomplete: bool = typer.Option(False, "--drop-incomplete", help="Drop rows with an empty "
+                                             "required value (warned) instead of refusing the table."),
     ) -> None:
         """Check that a table can be used as messages, events, assessments or courses.
 
@@ -146,7 +150,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
         mapping = resolve_mapping(map_, profile=profile, path=columns_config)
         report = _check(file, kind, encoding=encoding, sheet=sheet, header_row=header_row, mapping=mapping,
-                        max_problems=max_problems)
+                        max_problems=max_problems, drop_incomplete=drop_incomplete)
         render_report(report, Console(soft_wrap=False))
         raise typer.Exit(0 if report.ok else 1)
 
