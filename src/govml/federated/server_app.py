@@ -317,7 +317,7 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
     timeout = cfg.get("round-timeout")
     s = Session(grid=grid, cfg=cfg, progress=progress, timeout=float(timeout) if timeout else None)
     min_nodes = int(cfg.get("min-districts", 2))
-    deadline = time.monotonic() + float(cfg.get("wait-for-districts", 0))
+    deadline = time.monotonic() + float(cfg.get("wait-for-districts", 60))
     while len(list(grid.get_node_ids())) < min_nodes and time.monotonic() < deadline:
         time.sleep(1.0)
     nodes = sorted(grid.get_node_ids())
