@@ -778,7 +778,8 @@ class DemandClassifierAdapter:
         self.holdout_weeks = holdout_weeks
         self.min_holdout = min_holdout
         self.min_per_class = min_per_class
-        self.classifier_params = classifier_params
+        # YAML gives lists; scikit-learn's n-gram ranges must be tuples
+        self.classifier_params = {k: tuple(v) if isinstance(v, list) else v for k, v in classifier_params.items()}
 
     def load_data(self, path: Path, mapping: Mapping[str, str]) -> Any:
         from govml import io

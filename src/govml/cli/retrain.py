@@ -121,16 +121,21 @@ def demo_step(ctx) -> list[Path]:
     from govml.cli.models import models_table
 
     console = Console()
-    cfg = retrain.load_config(DEFAULT_CONFIG) if DEFAULT_CONFIG.is_file() else None
-    if cfg is None:
-        raise FileNotFoundError(DEFAULT_CONFIG)
+    config = DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else Path(ctx.samples_dir).resolve().parent / DEFAULT_CONFIG
+    cfg = retrain.load_config(config)
     samples = Path(ctx.samples_dir).resolve()
-    for key, spec in cfg.models.items():  # point every model at the sample folder
-        spec.data = [str(samples / Path(p).name) for p in spec.data if Path(p).parent.name == "data_samples"]
+    for key, spec in cfg.models.items():  # point every model at its file in the sample folder
+        files = [samples / Path(p).name for p in spec.data if Path(p).parent.name == "data_samples"]
+        spec.data = [str(f) for f in files if f.exists()]
+        if not spec.data:
+            spec.enabled = False
+            console.print(f"[yellow]{key}: no sample data ({', '.join(f.name for f in files) or '-'}); skipped[/]")
         if ctx.quick and key == "hotspot-forecaster":
             spec.params.update(n_origins=2, n_estimators=60)
     config_path = ctx.report_path("tracking", "retrain.demo.yaml")
     config_path.write_text(yaml.safe_dump(cfg.model_dump(), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if not any(s.enabled for s in cfg.models.values()):
+        return [config_path]
 
     reports = []
     for i in (1, 2):
