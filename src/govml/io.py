@@ -408,6 +408,19 @@ def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, hea
     return _frame_from_rows(records[h], data, rows, file, meta, all_text=True)
 
 
+def _pick_sheet(wb: Any, known: set[str]) -> Any:
+    """The first sheet whose top rows name at least two known columns; else the first sheet."""
+    if len(wb.worksheets) > 1 and known:
+        known_clean = {clean_text(k) for k in known if k}
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(max_row=_HEADER_SCAN_ROWS, values_only=True):
+                if sum(1 for v in row if isinstance(v, str) and clean_text(v) in known_clean) >= 2:
+                    if ws is not wb.worksheets[0]:
+                        log.info("sheet %r chosen: it names known columns (the first sheet does not)", ws.title)
+                    return ws
+    return wb.worksheets[0]
+
+
 def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, known: set[str]) -> pd.DataFrame:
     import zipfile
 
@@ -424,7 +437,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
     try:
         names = wb.sheetnames
         if sheet is None:
-            ws = wb.worksheets[0]
+            ws = _pick_sheet(wb, known)
         elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet not in names and sheet.isdigit()):
             idx = int(sheet)
             if not 0 <= idx < len(names):
@@ -823,6 +836,17 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -
 # load = read + map + validate
 
 
+def masked(problem: Problem) -> Problem:
+    """``problem`` with personal data in its ``found`` value masked (for logs, reports, MLflow)."""
+    import dataclasses
+
+    from govml.privacy import mask
+
+    if not problem.found:
+        return problem
+    return dataclasses.replace(problem, found=mask(problem.found))
+
+
 def load(
     path: str | os.PathLike[str],
     kind: str,
@@ -846,7 +870,7 @@ def load(
                                 header_row=header_row, max_problems=max_problems,
                                 drop_incomplete=drop_incomplete)
     for w in report.warnings:
-        log.warning("%s", w)
+        log.warning("%s", masked(w))
     if report.errors:
         raise DataError(problems=report.errors, truncated=report.truncated,
                         message=f"{report.file}: cannot be used as {kind} ({len(report.errors)}"

@@ -204,3 +204,32 @@ def test_drop_incomplete(tmp_path: Path) -> None:
     p2 = _csv(tmp_path, "created_at,community,category,id", [r for r in rows if not r.startswith("bad")], "ok.csv")
     df = load(p2, "events", drop_incomplete=True)
     assert df["id"].tolist() == ["1"] and source_rows(df) == [2]
+
+
+def test_logged_warnings_and_report_files_mask_personal_data(tmp_path: Path) -> None:
+    from govml.cli.data import report_markdown
+
+    p = _csv(tmp_path, HEADER, ["M1,2099-01-01 13800138000,区,社区,文本"])
+    report = schemas.check_file(p, "messages")
+    assert report.errors and "13800138000" in report.errors[0].found  # the user's own terminal sees it
+    md = report_markdown(report)
+    assert "13800138000" not in md and "<PHONE>" in md
+    from govml.errors import Problem
+    from govml.io import masked
+
+    assert masked(Problem("f", 2, "c", "x", "请回电13800138000")).found == "请回电<PHONE>"
+    assert masked(Problem("f", 2, "c", "x", None)).found is None
+
+
+def test_xlsx_sheet_with_known_columns_is_chosen(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["本表由系统导出，请勿修改"])
+    ws = wb.create_sheet("数据")
+    ws.append(HEADER.split(","))
+    ws.append(GOOD[0].split(","))
+    wb.save(tmp_path / "two.xlsx")
+    df = load(tmp_path / "two.xlsx", "messages")
+    assert df.attrs["govml"]["sheet"] == "数据" and df["id"].tolist() == ["M001"]

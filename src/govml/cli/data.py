@@ -92,7 +92,9 @@ def render_report(report: Report, console) -> None:  # noqa: ANN001 (rich Consol
 
 
 def report_markdown(report: Report) -> str:
-    """The report as a Markdown section (used by the demo)."""
+    """The report as a Markdown section (used by the demo); personal data in values is masked."""
+    from govml.io import masked
+
     lines = [f"## `{Path(report.file).name}` as {report.kind}", "",
              f"- read as: {_where(report)}",
              f"- rows: {report.n_rows}; columns: {', '.join(report.columns_found)}"]
@@ -106,7 +108,7 @@ def report_markdown(report: Report) -> str:
     for title, problems in (("Errors", report.errors), ("Warnings", report.warnings)):
         if problems:
             lines += ["", f"{title}:", "", "| row | column | expected | found |", "| --- | --- | --- | --- |"]
-            for p in _sorted(problems):
+            for p in _sorted([masked(p) for p in problems]):  # a report file is shared: mask personal data
                 cells = ["-" if p.row is None else str(p.row), p.column or "-", p.expected, p.found or "-"]
                 lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
