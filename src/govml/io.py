@@ -100,12 +100,14 @@ def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
     _dedupe_columns(df)
     for col in df.columns:
         s = df[col]
-        if pd.api.types.is_string_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
-            non_null = s.dropna()
-            if s.dtype == object and not all(isinstance(v, str) for v in non_null):
-                df[col] = s.map(clean_text)  # mixed cells (xlsx): clean the strings only
-            else:
-                df[col] = _clean_series(s)
+        if s.dtype == object:
+            kinds = {type(v) for v in s.dropna()}
+            if kinds == {str}:
+                df[col] = _clean_series(s.astype("str"))
+            elif str in kinds:
+                df[col] = s.map(clean_text)  # mixed cells (xlsx numbers and text): clean the strings only
+        elif pd.api.types.is_string_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            df[col] = _clean_series(s)
     return df
 
 
@@ -192,6 +194,10 @@ def detect_encoding(raw: bytes, file: str = "<data>") -> str:
     if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
     if _looks_binary(raw):
+        head = raw[:4096]
+        if len(head) >= 4 and (head[1::2].count(0) > 0.3 * len(head) / 2 or head[0::2].count(0) > 0.3 * len(head) / 2):
+            raise DataError(message=f"{file}: looks like UTF-16 text without a byte-order mark; "
+                            "pass --encoding utf-16-le (or utf-16-be)")
         raise DataError(message=f"{file}: this is not a text table (binary content in its first bytes); "
                         "expected CSV/TSV text, XLSX, Parquet or JSON Lines")
     try:

@@ -205,3 +205,17 @@ def test_duplicate_and_blank_header_names(tmp_path: Path) -> None:
     p.write_text("id,text,text,,\n1,a,b,c,\n", encoding="utf-8")
     df = read_table(p)
     assert list(df.columns) == ["id", "text", "text.1", "column_4"]
+
+
+def test_xlsx_mixed_cells_are_cleaned(tmp_path: Path) -> None:
+    p = _xlsx(tmp_path / "mixed.xlsx", {"S": [["id", "text"], [1, 110], [2, "  报警\n\t电话  "], [3, None]]})
+    df = read_table(p)
+    assert df["text"].tolist()[:2] == [110, "报警 电话"] and pd.isna(df["text"].iloc[2])
+
+
+def test_utf16_without_bom_gets_a_hint(tmp_path: Path) -> None:
+    p = tmp_path / "u16.csv"
+    p.write_bytes(_csv_text().encode("utf-16-le"))
+    with pytest.raises(DataError, match="looks like UTF-16 text without a byte-order mark; pass --encoding utf-16-le"):
+        read_table(p)
+    _check_frame(read_table(p, encoding="utf-16-le"))
