@@ -822,6 +822,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -
                         "expected .csv, .tsv, .parquet, .jsonl or .xlsx (.csv/.tsv/.jsonl may end in .gz)")
     with atomic_path(target) as tmp:
         if suffix in (".csv", ".tsv"):
+            if "quoting" not in kwargs and _has_bare_cr(df):
+                kwargs["quoting"] = csv.QUOTE_ALL  # a lone \r is not quoted by default, and would split the row
             df.to_csv(tmp, index=False, encoding="utf-8", sep="," if suffix == ".csv" else "\t",
                       compression="gzip" if gz else None, **kwargs)
         elif suffix == ".jsonl":
@@ -834,8 +836,50 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -
             for c in out.columns:  # Excel has no time zones
                 if hasattr(out[c], "dt") and getattr(out[c].dt, "tz", None) is not None:
                     out[c] = out[c].dt.tz_localize(None)
-            out.to_excel(tmp, index=False, engine="openpyxl", **kwargs)
+            _write_xlsx(out, tmp, **kwargs)
     return target
+
+
+def _has_bare_cr(df: pd.DataFrame) -> bool:
+    import pandas as pd
+
+    for c in df.columns:
+        s = df[c]
+        if s.dtype == object:
+            if any(isinstance(v, str) and "\r" in v for v in s):
+                return True
+        elif pd.api.types.is_string_dtype(s) and bool(s.str.contains("\r", regex=False).fillna(False).any()):
+            return True
+    return False
+
+
+def _write_xlsx(df: pd.DataFrame, path: Path, sheet_name: str = "Sheet1") -> None:
+    """Write with openpyxl; text starting with '=' stays text (never a formula: formula injection)."""
+    import math
+
+    import pandas as pd
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet_name)
+    ws.append([str(c) for c in df.columns])
+    for row in df.itertuples(index=False, name=None):
+        cells = []
+        for v in row:
+            if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                cells.append(None)
+                continue
+            if hasattr(v, "to_pydatetime"):
+                v = v.to_pydatetime()
+            elif hasattr(v, "item") and not isinstance(v, str):
+                v = v.item()  # numpy scalar
+            cell = WriteOnlyCell(ws, value=v)
+            if isinstance(v, str) and v.startswith("="):
+                cell.data_type = "s"
+            cells.append(cell)
+        ws.append(cells)
+    wb.save(path)
 
 
 # --------------------------------------------------------------------------------------------------

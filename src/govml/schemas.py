@@ -569,6 +569,10 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
     report = Report(file=file or meta.get("file", "<data>"), kind=kind, max_problems=max_problems, meta=meta,
                     columns_found=[str(c) for c in df.columns], rows=source_rows(df))
     mapping = mapping if mapping is not None else {}
+    for c in report.columns_found:  # read_table renames a repeated header "x" to "x.1", "x.2"...
+        base, dot, n = c.rpartition(".")
+        if dot and n.isdigit() and base in report.columns_found:
+            report.warn(c, f"one column named '{base}' (a repeated header; the copy is read as '{c}')", base)
     df = apply_mapping(df, spec, mapping, report)
     if report.errors:  # the columns themselves are wrong: checking cells would only add noise
         return report

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from govml.errors import DataError
-from govml.io import atomic_path, read_table, write_table
+from govml.io import atomic_path, clean_text, read_table, write_table
 
 
 def _frame() -> pd.DataFrame:
@@ -82,3 +84,31 @@ def test_atomic_path_success_replaces(tmp_path: Path) -> None:
         assert not target.exists()
     assert target.read_text(encoding="utf-8") == "hello"
     assert sorted(p.name for p in target.parent.iterdir()) == ["b.txt"]
+
+
+_messy = st.text(alphabet=st.sampled_from(list("路灯坏了噪音ab,;\"'\t\n\r \u3000\u00a0|#=1")), max_size=30)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(_messy, min_size=1, max_size=6))
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".xlsx", ".parquet"])
+def test_messy_text_survives_a_round_trip_cleaned(tmp_path: Path, suffix: str, texts: list[str]) -> None:
+    df = pd.DataFrame({"id": [f"R{i}" for i in range(len(texts))], "text": texts})
+    back = read_table(write_table(df, tmp_path / f"t{suffix}"))
+    assert back["id"].tolist() == df["id"].tolist()
+    assert [None if pd.isna(v) else v for v in back["text"]] == [clean_text(t) for t in texts]
+
+
+def test_xlsx_text_is_never_a_formula_and_types_survive(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    df = _frame()
+    df["text"] = ["=HYPERLINK(\"http://x\")", "=1+1"]
+    df["score"] = [1.5, float("nan")]
+    path = write_table(df, tmp_path / "f.xlsx")
+    ws = load_workbook(path).active
+    assert [c.data_type for c in ws["C"][1:]] == ["s", "s"]
+    back = read_table(path)
+    assert back["text"].tolist() == ["=HYPERLINK(\"http://x\")", "=1+1"]
+    assert back["created_at"].tolist() == df["created_at"].tolist()
+    assert back["score"].iloc[0] == 1.5 and pd.isna(back["score"].iloc[1])

@@ -233,3 +233,11 @@ def test_xlsx_sheet_with_known_columns_is_chosen(tmp_path: Path) -> None:
     wb.save(tmp_path / "two.xlsx")
     df = load(tmp_path / "two.xlsx", "messages")
     assert df.attrs["govml"]["sheet"] == "数据" and df["id"].tolist() == ["M001"]
+
+
+def test_repeated_header_is_warned(tmp_path: Path) -> None:
+    p = _csv(tmp_path, HEADER + ",text", [r + ",又一列" for r in GOOD])
+    report = schemas.check_file(p, "messages")
+    assert report.ok
+    assert [(w.column, w.found) for w in report.warnings] == [("text.1", "text")]
+    assert report.frame["text.1"].tolist() == ["又一列"] * 3
