@@ -12,6 +12,7 @@ from pathlib import Path
 
 # name -> "module:function". Each capability adds its own line.
 GENERATORS: dict[str, str] = {
+    "messages": "govml.samples.messages:generate",
     "workforce": "govml.samples.workforce:generate",
 }
 
