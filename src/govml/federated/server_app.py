@@ -135,7 +135,7 @@ class Session:
         recoveries = []
         dropped = [n for n in node_ids if n not in good]
         if dropped:
-            rcfg = ConfigRecord({"context": cfg["context"], "dropped": dropped, "length": int(length)})
+            rcfg = ConfigRecord({"context": cfg["context"], "dropped": [str(d) for d in dropped], "length": int(length)})
             rgood, rbad, rsilent = self.ask(survivors, "query.unmask",
                                             RecordDict({"config": rcfg, "peer-keys": self._peer_record(node_ids)}))
             if rbad or rsilent:

@@ -1,0 +1,134 @@
+"""A real deployment on loopback: SuperLink + 3 SuperNodes with TLS and SuperNode authentication.
+
+Starts ``flower-superlink`` (TLS, ``--enable-supernode-auth``, no runtime dependency installation),
+registers three districts' public keys, starts one ``flower-supernode`` per district with its own
+data and node config, runs ``flwr run`` to the end, checks that a SuperNode whose key was never
+registered is refused, and stops everything it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.xdist_group("flower"), pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, timeout: float) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+@pytest.fixture()
+def federation(tmp_path, assessments):
+    if not (BIN / "flower-superlink").exists():
+        pytest.skip("flower-superlink is not installed next to this Python")
+    certs = tmp_path / "certs"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "federated" / "make_certs.py"), str(certs),
+                    "--district", "区1", "--district", "区2", "--district", "区3", "--district", "outsider"],
+                   check=True, capture_output=True)
+    data = tmp_path / "data"
+    data.mkdir()
+    for d, g in assessments.groupby("district"):
+        g.to_csv(data / f"{d}.csv", index=False)
+    flwr_home = tmp_path / "flwr"
+    flwr_home.mkdir()
+    port = _free_port()
+    (flwr_home / "config.toml").write_text(
+        f'[superlink]\ndefault = "govml"\n\n[superlink.govml]\naddress = "127.0.0.1:{port}"\n'
+        f'root-certificates = "{certs / "ca.crt"}"\n', encoding="utf-8")
+    env = {**os.environ, "FLWR_HOME": str(flwr_home), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    procs: list[subprocess.Popen] = []
+
+    def start(args: list[str], log: str) -> subprocess.Popen:
+        fh = open(tmp_path / log, "wb")  # noqa: SIM115 - closed when the test ends
+        p = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+                             start_new_session=True)
+        procs.append(p)
+        return p
+
+    try:
+        start([str(BIN / "flower-superlink"), "--ssl-ca-certfile", str(certs / "ca.crt"),
+               "--ssl-certfile", str(certs / "superlink.crt"), "--ssl-keyfile", str(certs / "superlink.key"),
+               "--enable-supernode-auth", "--disable-runtime-dependency-installation",
+               "--host", "127.0.0.1", "--port", str(port)], "superlink.log")
+        _wait_port(port, 60)
+        yield {"tmp": tmp_path, "certs": certs, "data": data, "env": env, "port": port, "start": start}
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=5)
+
+
+def _flwr(args: list[str], env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "flwr"), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_tls_authenticated_federation_runs_to_the_end(federation):
+    f = federation
+    env, certs, port = f["env"], f["certs"], f["port"]
+    for i in (1, 2, 3):
+        res = _flwr(["supernode", "register", str(certs / "supernodes" / f"district{i}.pub"), "govml",
+                     "--name", f"district{i}"], env)
+        assert res.returncode == 0 and "registered successfully" in res.stdout, res.stdout + res.stderr
+    for i in (1, 2, 3):
+        f["start"]([str(BIN / "flower-supernode"), "--superlink", f"127.0.0.1:{port}",
+                    "--root-certificates", str(certs / "ca.crt"),
+                    "--auth-supernode-private-key", str(certs / "supernodes" / f"district{i}"),
+                    "--node-config", f'data-path="{f["data"] / f"区{i}.csv"}" district="区{i}"',
+                    "--port", str(_free_port())], f"supernode{i}.log")
+    # a SuperNode whose key was never registered is refused
+    outsider = f["start"]([str(BIN / "flower-supernode"), "--superlink", f"127.0.0.1:{port}",
+                           "--root-certificates", str(certs / "ca.crt"),
+                           "--auth-supernode-private-key", str(certs / "supernodes" / "district4"),
+                           "--node-config", f'data-path="{f["data"] / "区1.csv"}" district="outsider"',
+                           "--port", str(_free_port()), "--max-retries", "2", "--max-wait-time", "15"],
+                          "outsider.log")
+    assert outsider.wait(timeout=90) != 0
+    assert "Failed to activate SuperNode" in (f["tmp"] / "outsider.log").read_text(errors="replace")
+
+    # the app is this project (pyproject.toml [tool.flwr.app]); copied so the run never touches the tree
+    app = f["tmp"] / "app"
+    app.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", app / "pyproject.toml")
+    shutil.copy(ROOT / "README.md", app / "README.md")
+    result = f["tmp"] / "result.json"
+    run_cfg = f'task="benchmark" indicators="service,response" result-path="{result}"'
+    res = _flwr(["run", str(app), "govml", "--run-config", run_cfg, "--stream"], env, timeout=400)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    out = json.loads(result.read_text(encoding="utf-8"))
+    assert sorted(out["districts"]) == ["区1", "区2", "区3"]
+    assert out["excluded"] == {} and out["missing"] == {} and out["secure"] is True
+    pooled = pytest.importorskip("pandas").concat(
+        [__import__("pandas").read_csv(p) for p in sorted(f["data"].glob("*.csv"))])
+    expected = pooled.groupby("community")["service"].mean().mean()
+    assert out["summary"]["service"]["mean"] == pytest.approx(expected, abs=1e-5)
