@@ -174,7 +174,7 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--only {', '.join(unknown)}: unknown generator(s); known: "
                               + (", ".join(sorted(gen.GENERATORS)) or "none"))
         written = gen.generate_all(out, scale=scale, seed=seed, only=only or None)
-        console = Console()
+        console = Console(soft_wrap=True)  # paths stay on one line, copyable
         for p in written:
             console.print(f"  wrote {p}", highlight=False)
         console.print(f"{len(written)} file(s) under [bold]{out.resolve()}[/]")
