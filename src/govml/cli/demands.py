@@ -189,3 +189,368 @@ def alerts_cmd(
                       f"{r['expected']:.1f}", r["level"])
     console.print(table)
     console.print(f"Wrote {len(res)} rows to [bold]{out}[/]")
+
+
+# ---- top demands and the category classifier (text/demands.py, text/classify.py) ------------------
+
+MODEL_FILE = "model.skops"
+MODEL_JSON = "model.json"
+
+
+def _text_tokenizer(text_config: Path | None):
+    """GovTokenizer from configs/text.yaml (or --text-config); built-ins only when no file exists."""
+    from govml.config import config_path, load_yaml_model
+    from govml.text.tokenize import GovTokenizer, text_config_model
+
+    path = text_config if text_config is not None else config_path("text.yaml")
+    if text_config is None and not Path(path).exists():
+        return GovTokenizer(), None
+    return GovTokenizer.from_config(load_yaml_model(path, text_config_model())), str(path)
+
+
+def _progress_tokenize(tokenizer, texts, console, label: str, n_jobs: int = 1):
+    """Tokenize with a rich progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    texts = list(texts)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as prog:
+        task = prog.add_task(label, total=len(texts))
+        return tokenizer.tokenize_many(texts, n_jobs=n_jobs, chunk_size=2000,
+                                       progress=lambda done: prog.update(task, completed=done))
+
+
+@app.command("top")
+def top_cmd(
+    input: Path = typer.Argument(..., help="Message table (CSV/Excel/Parquet/JSONL; UTF-8 or GBK)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the table (.csv/.xlsx/.parquet)."),
+    by: str = typer.Option(None, "--by", help="Group column (district, community, any column). "
+                                              "Without it every message is in one group, '全部'."),
+    period: str = typer.Option("M", "--period", help="W (weeks from Monday), M (months) or Q (quarters)."),
+    top: int = typer.Option(20, "--top", help="Terms per group and period."),
+    rank_by: str = typer.Option("count", "--rank-by", help="count (high-frequency) or distinctiveness."),
+    phrases: bool = typer.Option(True, "--phrases/--no-phrases", help="Also count 2–3-word phrases."),
+    text_col: list[str] = typer.Option(None, "--text-col",
+                                       help="Text column(s), repeatable, joined in order. Default: text."),
+    time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
+    jobs: int = typer.Option(1, "--jobs", help="Worker processes for tokenizing (-1 = all cores)."),
+    text_config: Path = typer.Option(None, "--text-config",
+                                     help="Tokenizer extensions (default configs/text.yaml when present)."),
+    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
+    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+) -> None:
+    """High-frequency and distinctive demand terms per group and period.
+
+    Output columns: group, period_start, term, count (messages containing the term), share (count /
+    messages of the group-period), distinctiveness (weighted log-odds z-score, informative Dirichlet
+    prior, against the other groups of the period), example (the shortest message containing the
+    term, personal data masked).
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from govml.errors import ConfigError
+    from govml.io import write_table
+    from govml.text.demands import top_demands
+
+    console = Console()
+    period = period.upper()
+    if period not in ("W", "M", "Q"):
+        raise ConfigError(f"--period must be W, M or Q, got {period!r}")
+    if rank_by not in ("count", "distinctiveness"):
+        raise ConfigError(f"--rank-by must be count or distinctiveness, got {rank_by!r}")
+    if top < 1:
+        raise ConfigError(f"--top must be at least 1, got {top}")
+    text_cols = list(text_col or ["text"])
+    required = [("--time-col", time_col)] + ([("--by", by)] if by else [])
+    df, name = _read_for_text(input, text_cols=text_cols, required=required, encoding=encoding, sheet=sheet)
+    tokenizer, _ = _text_tokenizer(text_config)
+    tokens = _progress_tokenize(tokenizer, df["_text"], console, f"Tokenizing {len(df):,} messages", jobs)
+    with console.status("Counting terms and phrases…"):
+        res = top_demands(df, text_col="_text", time_col=time_col, by=by, period=period, top=top,
+                          phrases=phrases, tokens=tokens, rank_by=rank_by)
+    write_table(res, out)
+    latest = res[res["period_start"] == res["period_start"].max()] if len(res) else res
+    table = Table(title=f"Top demands in {name}, latest period ({len(res):,} rows written)")
+    for c in ("group", "period_start", "term", "count", "share", "distinctiveness"):
+        table.add_column(c)
+    for _, r in latest.head(15).iterrows():
+        table.add_row(str(r["group"]), str(r["period_start"])[:10], str(r["term"]), str(r["count"]),
+                      f"{r['share']:.1%}", f"{r['distinctiveness']:.2f}")
+    console.print(table)
+    console.print(f"Wrote {len(res)} rows to [bold]{out}[/]")
+
+
+def _print_label_issues(console, issues, rows, name: str, label_col: str) -> None:
+    for issue in issues:
+        shown = ", ".join(str(rows[i]) for i in issue.positions[:20])
+        more = f" (+{len(issue.positions) - 20} more)" if len(issue.positions) > 20 else ""
+        what = f"label {issue.label!r}" if issue.label else "missing label"
+        console.print(f"[yellow]warning:[/] {name}, column '{label_col}', row(s) {shown}{more}: {what} — "
+                      f"{issue.reason}; {len(issue.positions)} row(s) excluded from training", highlight=False)
+
+
+def _metrics_table(report: dict, title: str):
+    from rich.table import Table
+
+    table = Table(title=title)
+    for c in ("category", "precision", "recall", "F1", "support"):
+        table.add_column(c, justify="right" if c != "category" else "left")
+    for lab, m in report["per_class"].items():
+        table.add_row(lab, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    table.add_section()
+    table.add_row("macro-F1 (mean ± sd over folds)", "", "",
+                  f"{report['macro_f1']:.3f} ± {report['macro_f1_sd']:.3f}", str(report["n"]))
+    table.add_row("accuracy", "", "", f"{report['accuracy']:.3f}", "")
+    return table
+
+
+def _save_model_dir(model, meta: dict, model_dir: Path) -> None:
+    """Write model.skops + model.json into a fresh folder, then swap it into place (atomic rename)."""
+    import json
+    import os
+    import shutil
+    import tempfile
+
+    import skops.io as sio
+
+    model_dir = Path(model_dir)
+    model_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", dir=model_dir.parent))
+    try:
+        sio.dump(model, tmp / MODEL_FILE)
+        meta = dict(meta, skops_trusted_types=sio.get_untrusted_types(file=tmp / MODEL_FILE))
+        (tmp / MODEL_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        old = None
+        if model_dir.exists():
+            old = model_dir.parent / f".{model_dir.name}.old-{os.getpid()}"
+            os.replace(model_dir, old)
+        os.replace(tmp, model_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load_model_dir(model_dir: Path):
+    """(DemandClassifier, model.json dict) from a folder written by `govml demands train`."""
+    import json
+
+    import skops.io as sio
+
+    from govml.errors import ModelError
+
+    model_dir = Path(model_dir)
+    f, j = model_dir / MODEL_FILE, model_dir / MODEL_JSON
+    if not f.exists() or not j.exists():
+        raise ModelError(f"{model_dir}: expected {MODEL_FILE} and {MODEL_JSON} written by `govml demands train`")
+    meta = json.loads(j.read_text(encoding="utf-8"))
+    untrusted = sio.get_untrusted_types(file=f)
+    foreign = [t for t in untrusted if t.split(".", 1)[0] not in ("govml", "sklearn", "numpy", "scipy")]
+    if foreign:
+        raise ModelError(f"{f}: refusing to load types outside govml/scikit-learn/numpy/scipy: {foreign}")
+    return sio.load(f, trusted=untrusted), meta
+
+
+def _confusion_figure(report: dict):
+    import pandas as pd
+
+    from govml.plots import heatmap
+
+    labs = report["labels"]
+    cm = pd.DataFrame(report["confusion"], index=labs, columns=labs)
+    return heatmap(cm, title="Confusion matrix (cross-validation)", cmap="Blues", xlabel="predicted",
+                   ylabel="true")
+
+
+@app.command("train")
+def train_cmd(
+    input: Path = typer.Argument(..., help="Labelled message table (CSV/Excel/Parquet/JSONL)."),
+    model_dir: Path = typer.Option(..., "--model-dir", help="Folder for model.skops + model.json (replaced)."),
+    label_col: str = typer.Option("category", "--label-col", help="Category column."),
+    unlabeled: Path = typer.Option(None, "--unlabeled",
+                                   help="Unlabelled messages of the same kind (same --text-col columns): "
+                                        "used to learn the vocabulary and its weights."),
+    text_col: list[str] = typer.Option(None, "--text-col",
+                                       help="Text column(s), repeatable, joined in order. Default: text."),
+    id_col: str = typer.Option("id", "--id-col", help="Message id column (only recorded; may be absent)."),
+    time_col: str = typer.Option("created_at", "--time-col",
+                                 help="Time column (for the data fingerprint; may be absent)."),
+    cv: int = typer.Option(5, "--cv", help="Cross-validation folds (stratified)."),
+    self_training: float = typer.Option(None, "--self-training",
+                                        help="Also pseudo-label unlabelled messages predicted with at least "
+                                             "this confidence (e.g. 0.9). Off by default."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    text_config: Path = typer.Option(None, "--text-config",
+                                     help="Tokenizer extensions (default configs/text.yaml when present)."),
+    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
+    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+) -> None:
+    """Train the category classifier: prints cross-validated metrics, saves the model, logs an MLflow run."""
+    import datetime as dt
+
+    import numpy as np
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from govml import __version__, tracking
+    from govml.errors import ConfigError
+    from govml.io import read_table, source_rows
+    from govml.text.classify import DemandClassifier, check_labels, cross_validate_classifier
+
+    console = Console()
+    if cv < 2:
+        raise ConfigError(f"--cv must be at least 2, got {cv}")
+    text_cols = list(text_col or ["text"])
+    df, name = _read_for_text(input, text_cols=text_cols, required=[("--label-col", label_col)],
+                              optional=[id_col, time_col], encoding=encoding, sheet=sheet)
+    rows = source_rows(df)
+    texts = df["_text"].to_numpy(dtype=object)
+    labels = df[label_col].to_numpy(dtype=object)
+    keep, issues = check_labels(labels, min_class_count=max(2, cv))
+    _print_label_issues(console, issues, rows, name, label_col)
+    empty = np.array([not (isinstance(t, str) and t.strip()) for t in texts])
+    if (empty & keep).any():
+        shown = ", ".join(str(rows[i]) for i in np.flatnonzero(empty & keep)[:20])
+        console.print(f"[yellow]warning:[/] {name}: {int((empty & keep).sum())} labelled row(s) with empty text "
+                      f"(rows {shown}) excluded from training", highlight=False)
+    keep &= ~empty
+    unl_texts = None
+    if unlabeled is not None:
+        u = read_table(unlabeled, encoding=encoding, known_columns=text_cols)
+        missing = [c for c in text_cols if c not in u.columns]
+        if missing:
+            from govml.errors import DataError, Problem
+
+            raise DataError([Problem(str(unlabeled), None, c, f"a column '{c}' (the same --text-col as the "
+                                     "labelled file)", found=", ".join(map(str, u.columns))) for c in missing])
+        parts = [u[c].astype("string").fillna("") for c in text_cols]
+        joined = parts[0]
+        for p in parts[1:]:
+            joined = joined.str.cat(p, sep="\n")
+        unl_texts = [t for t in joined.to_numpy(dtype=object) if isinstance(t, str) and t.strip()]
+        console.print(f"Unlabelled messages from {unlabeled}: {len(unl_texts):,}")
+    tokenizer, cfg_path = _text_tokenizer(text_config)
+    est = DemandClassifier(tokenizer=tokenizer, self_training=self_training, random_state=seed,
+                           min_class_count=max(2, cv))
+    X, y = texts[keep], labels[keep]
+    console.print(f"Training on {int(keep.sum()):,} labelled messages ({len(set(map(str, y)))} categories); "
+                  f"{int((~keep).sum())} row(s) excluded")
+    with Progress(console=console, transient=True) as prog:
+        task = prog.add_task(f"{cv}-fold cross-validation", total=cv + 1)
+        report = cross_validate_classifier(list(X), list(y), unlabeled=unl_texts, cv=cv, seed=seed, estimator=est,
+                                           progress=lambda i: prog.update(task, completed=i))
+        model = est.fit(list(X), list(y), unlabeled=unl_texts)
+        prog.update(task, completed=cv + 1)
+    console.print(_metrics_table(report, f"Cross-validated metrics ({cv} folds, {name})"))
+    settings = {k: (repr(v) if k == "tokenizer" else v) for k, v in est.get_params().items()}
+    meta = {
+        "govml_version": __version__, "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "labels": list(map(str, model.classes_)), "class_counts": model.class_counts_,
+        "text_cols": text_cols, "id_col": id_col, "label_col": label_col, "input": str(input),
+        "n_train": int(keep.sum()), "n_excluded": int((~keep).sum()), "n_unlabeled": len(unl_texts or []),
+        "n_pseudo_labels": model.n_pseudo_, "settings": settings, "text_config": cfg_path,
+        "cv": {k: report[k] for k in ("macro_f1", "macro_f1_sd", "accuracy", "fold_macro_f1", "fold_accuracy",
+                                      "per_class", "labels", "confusion", "n", "cv", "seed")},
+    }
+    _save_model_dir(model, meta, model_dir)
+    params = {"cv": cv, "seed": seed, "unlabeled": bool(unl_texts), "self_training": self_training,
+              "text_cols": text_cols, "label_col": label_col, **{f"model.{k}": v for k, v in settings.items()}}
+    with tracking.run("demand-classifier", run_name="train", params=params) as active:
+        for i, (f1, acc) in enumerate(zip(report["fold_macro_f1"], report["fold_accuracy"], strict=True)):
+            tracking.log_metrics({"fold_macro_f1": f1, "fold_accuracy": acc}, step=i)
+        tracking.log_metrics({"cv_macro_f1": report["macro_f1"], "cv_macro_f1_sd": report["macro_f1_sd"],
+                              "cv_accuracy": report["accuracy"], "n_train": int(keep.sum()),
+                              "n_unlabeled": len(unl_texts or []),
+                              **{f"f1.{k}": v["f1"] for k, v in report["per_class"].items()}})
+        fp_time = time_col if time_col in df.columns else None
+        tracking.log_dict(tracking.data_fingerprint(df.drop(columns=["_text"]), time_col=fp_time,
+                                                    category_cols=[label_col]), "data_fingerprint.json")
+        tracking.log_dict(meta["cv"], "cv_report.json")
+        tracking.log_figure(_confusion_figure(report), "confusion_matrix.png")
+        import mlflow
+
+        mlflow.log_artifacts(str(model_dir), artifact_path="model_dir")
+        run_id = active.info.run_id
+    console.print(f"Saved the model to [bold]{model_dir}[/] (MLflow run {run_id})")
+
+
+@app.command("classify")
+def classify_cmd(
+    input: Path = typer.Argument(..., help="Message table to classify (CSV/Excel/Parquet/JSONL)."),
+    model_dir: Path = typer.Option(..., "--model-dir", help="Folder written by `govml demands train`."),
+    out: Path = typer.Option(..., "--out", help="Where to write id, category_pred, confidence."),
+    text_col: list[str] = typer.Option(None, "--text-col",
+                                       help="Text column(s), repeatable, joined in order. Default: the "
+                                            "model's training columns when present, else text."),
+    id_col: str = typer.Option("id", "--id-col", help="Message id column."),
+    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
+    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+) -> None:
+    """Predict the category of each message with a calibrated confidence (0–1)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from govml.io import read_table, write_table
+
+    console = Console()
+    model, meta = load_model_dir(model_dir)
+    text_cols = list(text_col or [])
+    if not text_cols:
+        have = set(map(str, read_table(input, encoding=encoding, sheet=sheet).columns))
+        trained = list(meta.get("text_cols") or [])
+        text_cols = trained if trained and all(c in have for c in trained) else ["text"]
+    df, name = _read_for_text(input, text_cols=text_cols, required=[("--id-col", id_col)],
+                              encoding=encoding, sheet=sheet)
+    texts = df["_text"].to_numpy(dtype=object)
+    parts = []
+    step = 5000
+    with Progress(console=console, transient=True) as prog:
+        task = prog.add_task(f"Classifying {len(df):,} messages", total=len(df))
+        for start in range(0, len(df), step):
+            parts.append(model.predict_frame(list(texts[start:start + step]),
+                                             ids=df[id_col].iloc[start:start + step].tolist()))
+            prog.update(task, completed=min(start + step, len(df)))
+    import pandas as pd
+
+    res = pd.concat(parts, ignore_index=True) if parts else model.predict_frame([], ids=[])
+    n_empty = int(res["category_pred"].isna().sum())
+    if n_empty:
+        console.print(f"[yellow]warning:[/] {name}: {n_empty} message(s) with empty text got no category "
+                      "(confidence 0)")
+    write_table(res, out)
+    counts = res["category_pred"].value_counts()
+    console.print(f"Predicted {len(res):,} messages: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                  + f"; mean confidence {res['confidence'].mean():.2f}", highlight=False)
+    console.print(f"Wrote [bold]{out}[/]")
+
+
+def demo_step(ctx) -> list[Path]:  # noqa: ANN001 (govml.cli.demo.DemoContext)
+    """Top demands, classifier training (CV) and classification on the sample messages."""
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from govml.cli import app as root
+
+    console = Console()
+    src = Path(ctx.samples_dir) / "messages.csv"
+    if not src.exists():
+        console.print(f"[yellow]demands: {src} missing (run `govml samples --out {ctx.samples_dir}`); step skipped[/]")
+        return []
+    top = ctx.report_path("demands", "top_demands.csv")
+    model_dir = ctx.report_path("demands", "classifier")
+    pred = ctx.report_path("demands", "predictions.csv")
+    runner = CliRunner()
+    for args in (["demands", "top", str(src), "--by", "community", "--period", "M", "--top", "10", "--out", str(top)],
+                 ["demands", "train", str(src), "--label-col", "category", "--model-dir", str(model_dir),
+                  "--seed", str(ctx.seed)],
+                 ["demands", "classify", str(src), "--model-dir", str(model_dir), "--out", str(pred)]):
+        res = runner.invoke(root, args, catch_exceptions=False)
+        console.print(res.output, highlight=False, markup=False)
+        if res.exit_code != 0:
+            from govml.errors import GovmlError
+
+            raise GovmlError(f"demo step demands: `govml {' '.join(args)}` failed (exit {res.exit_code})")
+    ctx.outputs["demands_model_dir"] = model_dir
+    return [top, model_dir / MODEL_JSON, pred]

@@ -108,6 +108,40 @@ def places(text: Any) -> list[str]:
     return _PLACE_RE.findall(unicodedata.normalize("NFKC", text))
 
 
+def text_config_model() -> type:
+    """The pydantic model of ``configs/text.yaml``: ``extra_words`` (word → frequency, or a list of
+    words), ``stop_words`` (list), ``synonyms`` (variant → canonical), ``backend``, ``keep_places``,
+    ``fold_traditional``. Unknown keys are refused."""
+    from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+    class _TextConfig(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        extra_words: dict[str, int] | list[str] = Field(default_factory=dict)
+        stop_words: list[str] = Field(default_factory=list)
+        synonyms: dict[str, str] = Field(default_factory=dict)
+        backend: str = "auto"
+        keep_places: bool = False
+        fold_traditional: bool = True
+
+        @field_validator("extra_words")
+        @classmethod
+        def _freqs(cls, v: Any) -> Any:
+            if isinstance(v, dict):
+                bad = [w for w, f in v.items() if f < 1]
+                if bad:
+                    raise ValueError(f"frequencies must be positive integers (e.g. 2000), not for {bad}")
+            return v
+
+        @field_validator("backend")
+        @classmethod
+        def _backend(cls, v: str) -> str:
+            if v not in BACKENDS:
+                raise ValueError(f"one of {BACKENDS}")
+            return v
+
+    return _TextConfig
+
+
 # ---------------------------------------------------------------------------------------------------
 # per-process engines
 
@@ -265,6 +299,24 @@ class GovTokenizer:
         self.extra_stop_words = extra_stop_words
         self.extra_synonyms = extra_synonyms
         self.use_stop_words = use_stop_words
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | Any | None, **overrides: Any) -> GovTokenizer:
+        """A tokenizer from a parsed ``configs/text.yaml`` (a mapping or the pydantic model)."""
+        if config is None:
+            return cls(**overrides)
+        cfg = dict(config.model_dump() if hasattr(config, "model_dump") else config)
+        words = cfg.get("extra_words") or None
+        params: dict[str, Any] = {
+            "extra_words": dict(words) if isinstance(words, Mapping) else (list(words) if words else None),
+            "extra_stop_words": list(cfg.get("stop_words") or []) or None,
+            "extra_synonyms": dict(cfg.get("synonyms") or {}) or None,
+        }
+        for k in ("backend", "keep_places", "fold_traditional"):
+            if k in cfg:
+                params[k] = cfg[k]
+        params.update(overrides)
+        return cls(**params)
 
     # -- scikit-learn style parameter access (so clone/get_params work) ---------------------------
     _PARAMS = ("backend", "hmm", "keep_places", "min_len", "fold_traditional", "mask_pii",

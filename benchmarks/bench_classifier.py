@@ -1,0 +1,143 @@
+"""Category classifier on real messages (issue 3, item 3): govml's default against two plain peers.
+
+    .venv/bin/python benchmarks/bench_classifier.py [--draws 3] [--size 400] [--variants default,peer_word,peer_char]
+
+Data: the development data ``../shared/data/teddycup2020c/`` (skips cleanly when absent). The
+contest's labelled 附件2 is not in it, so the labels are ``benchmarks/data/teddycup2020c_dev_labels.csv``:
+564 messages of 附件3/附件4 labelled by the govml developers into the 7 first-level categories from
+their titles, following the contest taxonomy (附件1: bus and metro → 城乡建设 / 城市公共设施, noise →
+环境保护, new rural medical insurance → 劳动和社会保障 …); messages of other categories were skipped.
+336 come from a random sample, 228 from a keyword-enriched sample of the rarer classes. Only ids and
+labels are stored; text is read from the development data.
+
+Each draw takes ``--size`` labelled messages (stratified, seeded), then runs 5-fold stratified CV
+(:func:`govml.text.classify.cross_validate_classifier`) for every variant; it prints macro-F1
+mean ± sd over the draws. Unlabelled text (``+unlabeled`` variants): all 7,142 messages of 附件3 and
+附件4, minus the draw's own messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "teddycup2020c"
+LABELS = ROOT / "benchmarks" / "data" / "teddycup2020c_dev_labels.csv"
+
+
+def load() -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    f3, f4 = DATA / "hotspot_messages_full_附件3.csv", DATA / "replies_full_附件4.csv"
+    if not (f3.exists() and f4.exists() and LABELS.exists()):
+        return None
+    a = pd.read_csv(f4)
+    a["src"] = 4
+    b = pd.read_csv(f3)
+    b["src"] = 3
+    allm = pd.concat([a, b], ignore_index=True)
+    allm["text"] = allm["留言主题"].fillna("") + "。" + allm["留言详情"].fillna("")
+    lab = pd.read_csv(LABELS)
+    x = allm.merge(lab, left_on=["留言编号", "src"], right_on=["id", "src"])
+    return x, allm
+
+
+class JiebaTokens:
+    """Peer 1's tokenizer: plain jieba.lcut (picklable wrapper)."""
+
+    def __call__(self, text: str) -> list[str]:
+        import jieba
+
+        return jieba.lcut(text)
+
+
+def peer_word():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    return make_pipeline(TfidfVectorizer(tokenizer=JiebaTokens(), token_pattern=None, lowercase=False), LinearSVC())
+
+
+def peer_char():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+
+    return make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3)), LinearSVC())
+
+
+def variants() -> dict[str, tuple[object, bool]]:
+    from govml.text.classify import DemandClassifier
+
+    return {
+        "peer_word": (peer_word(), False),
+        "peer_char": (peer_char(), False),
+        "default": (DemandClassifier(), False),
+        "default+unlabeled": (DemandClassifier(), True),
+        "self_training_0.9+unlabeled": (DemandClassifier(self_training=0.9), True),
+        "lr": (DemandClassifier(model="lr"), False),
+        "char_1_3": (DemandClassifier(char_ngrams=(1, 3)), False),
+        "char_2_4": (DemandClassifier(char_ngrams=(2, 4)), False),
+        "word_only": (DemandClassifier(char_ngrams=None), False),
+        "char_only": (DemandClassifier(word_ngrams=None), False),
+        "C_0.2": (DemandClassifier(C=0.2), False),
+        "C_1": (DemandClassifier(C=1.0), False),
+        "word_weight_1.5": (DemandClassifier(word_weight=1.5), False),
+        "uncalibrated": (DemandClassifier(calibration=None), False),
+    }
+
+
+def stratified_draw(y: pd.Series, size: int, seed: int) -> np.ndarray:
+    from sklearn.model_selection import train_test_split
+
+    if size >= len(y):
+        return np.arange(len(y))
+    idx, _ = train_test_split(np.arange(len(y)), train_size=size, stratify=y, random_state=seed)
+    return np.sort(idx)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--draws", type=int, default=3)
+    ap.add_argument("--size", type=int, default=400)
+    ap.add_argument("--variants", default="peer_word,peer_char,default,default+unlabeled")
+    ap.add_argument("--title-repeat", type=int, default=0, help="prepend the title this many extra times")
+    args = ap.parse_args()
+    loaded = load()
+    if loaded is None:
+        print(f"skipped: development data or labels not found ({DATA}, {LABELS})")
+        return
+    x, allm = loaded
+    if args.title_repeat:
+        x["text"] = (x["留言主题"].fillna("") + "。") * args.title_repeat + x["text"]
+    from govml.text.classify import cross_validate_classifier
+
+    table = variants()
+    names = args.variants.split(",")
+    scores: dict[str, list[float]] = {n: [] for n in names}
+    for d in range(args.draws):
+        idx = stratified_draw(x["label"], args.size, seed=d)
+        sub = x.iloc[idx]
+        unl = allm.loc[~allm["留言编号"].isin(sub["留言编号"]) | ~allm["src"].isin(sub["src"]), "text"]
+        for n in names:
+            est, use_unl = table[n]
+            t0 = time.perf_counter()
+            rep = cross_validate_classifier(sub["text"], sub["label"], unlabeled=unl if use_unl else None,
+                                            cv=5, seed=d, estimator=est)
+            scores[n].append(rep["macro_f1"])
+            print(f"draw {d} n={rep['n']} {n:30s} macro-F1 {rep['macro_f1']:.3f} acc {rep['accuracy']:.3f} "
+                  f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+    summary = {n: {"macro_f1_mean": round(float(np.mean(s)), 3), "macro_f1_sd": round(float(np.std(s, ddof=1)), 3)
+                   if len(s) > 1 else 0.0, "draws": [round(v, 3) for v in s]} for n, s in scores.items()}
+    print(json.dumps({"size": args.size, "draws": args.draws, "title_repeat": args.title_repeat,
+                      "results": summary}, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

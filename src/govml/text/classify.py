@@ -1,0 +1,355 @@
+"""DemandClassifier: message category with calibrated confidence, for a few hundred labels.
+
+Model (defaults chosen on hand-labelled real message-board data; see docs/benchmarks.md):
+
+* features — the union of
+  - word 1–2-gram TF-IDF over :class:`~govml.text.tokenize.GovTokenizer` tokens (governance terms whole,
+    stop words, numbers, places and personal data gone), sublinear tf;
+  - character 1–4-gram TF-IDF over the prepared text (NFKC, traditional folded, personal data masked,
+    place codes such as ``A3区`` removed), sublinear tf;
+  each L2-normalised; ``word_weight`` scales the word block against the character block.
+* classifier — a linear SVM (``LinearSVC``, ``class_weight="balanced"``) whose scores are calibrated
+  into probabilities by ``CalibratedClassifierCV`` (sigmoid, internal stratified CV with up to 3
+  folds); ``model="lr"`` uses a balanced multinomial logistic regression instead (already
+  probabilistic, calibrated the same way).
+* unlabelled messages (``fit(X, y, unlabeled=...)``) — the TF-IDF vocabulary and IDF weights are
+  learned on labelled + unlabelled text (rare domain words get sensible weights), and with
+  ``self_training=<threshold>`` unlabelled messages predicted with at least that confidence are added
+  as pseudo-labels for one refit (off by default: see the benchmark).
+
+Bad input is handled, never silently dropped: missing labels and labels seen fewer than
+``min_class_count`` times are excluded with a warning naming the label and the rows; empty or
+whitespace-only texts are excluded from training with a count; at prediction they get no category
+and confidence 0 (:meth:`DemandClassifier.predict_frame`).
+
+:func:`cross_validate_classifier` gives stratified k-fold metrics (macro-F1 per fold, mean ± sd,
+pooled per-class precision/recall/F1/support, accuracy, confusion matrix); unlabelled text joins each
+fold's training only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+from govml.errors import ModelError
+from govml.text.tokenize import GovTokenizer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DemandClassifier", "LabelIssue", "check_labels", "cross_validate_classifier", "as_texts"]
+
+
+def as_texts(X: Any) -> list[str]:
+    """Texts as a list of Python strings ('' for missing): accepts lists, arrays, pandas Series
+    (Arrow-backed too) and one-column DataFrames (several columns are joined with '。')."""
+    if isinstance(X, pd.DataFrame):
+        cols = [X[c].astype("string").fillna("") for c in X.columns]
+        joined = cols[0]
+        for c in cols[1:]:
+            joined = joined.str.cat(c, sep="。")
+        X = joined
+    if hasattr(X, "to_numpy"):
+        X = X.to_numpy(dtype=object)
+    return [x if isinstance(x, str) else "" for x in X]
+
+
+@dataclass(frozen=True)
+class LabelIssue:
+    """A label that cannot be learned: ``label`` and the 0-based positions of its rows."""
+
+    label: str
+    positions: tuple[int, ...]
+    reason: str
+
+
+def check_labels(y: Sequence[Any], min_class_count: int = 2) -> tuple[np.ndarray, list[LabelIssue]]:
+    """Which rows can be used for training (boolean mask) and the issues found: missing labels and
+    labels seen fewer than ``min_class_count`` times (e.g. a typo seen once)."""
+    labels = [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+                       or (isinstance(v, str) and not v.strip())) else str(v).strip() for v in y]
+    keep = np.array([v is not None for v in labels], dtype=bool)
+    issues: list[LabelIssue] = []
+    missing = tuple(int(i) for i in np.flatnonzero(~keep))
+    if missing:
+        issues.append(LabelIssue("", missing, "missing label"))
+    counts = Counter(v for v in labels if v is not None)
+    for lab, n in sorted(counts.items()):
+        if n < min_class_count:
+            pos = tuple(i for i, v in enumerate(labels) if v == lab)
+            keep[list(pos)] = False
+            issues.append(LabelIssue(lab, pos, f"label seen {n} time(s) (fewer than {min_class_count}): "
+                                                "a typo? excluded from training"))
+    return keep, issues
+
+
+class _PrepareText:
+    """Picklable preprocessor for the character block: prepared text without place codes, lower-cased."""
+
+    def __init__(self, tokenizer: GovTokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: Any) -> str:
+        from govml.text.tokenize import _PLACE_RE, _PLACEHOLDER_RE
+
+        t = self.tokenizer.prepare(text)
+        return _PLACEHOLDER_RE.sub(" ", _PLACE_RE.sub(" ", t)).lower()
+
+
+class DemandClassifier(ClassifierMixin, BaseEstimator):
+    """Category of a resident message, with calibrated confidence.
+
+    Parameters (stored as given)
+    ----------
+    model : "svm" | "lr"
+    C : float — inverse regularisation of the linear model.
+    word_ngrams, char_ngrams : (min, max) n-gram ranges; ``None`` drops that block.
+    word_weight : float — weight of the word block relative to the character block.
+    min_df : int — minimum document frequency of a feature.
+    max_features : int | None — per block.
+    calibration : "sigmoid" | "isotonic" | None — None keeps the raw model (LR probabilities, or
+        softmax of SVM scores).
+    class_weight : "balanced" | None
+    self_training : float | None — confidence threshold for one round of pseudo-labelling of the
+        unlabelled messages passed to ``fit``.
+    min_class_count : int — labels seen fewer times are excluded (with a warning).
+    tokenizer : GovTokenizer | None — default ``GovTokenizer()``.
+    random_state : int
+    """
+
+    def __init__(
+        self,
+        model: str = "svm",
+        C: float = 0.5,
+        word_ngrams: tuple[int, int] | None = (1, 2),
+        char_ngrams: tuple[int, int] | None = (1, 4),
+        word_weight: float = 1.0,
+        min_df: int = 1,
+        max_features: int | None = None,
+        calibration: str | None = "sigmoid",
+        class_weight: str | None = "balanced",
+        self_training: float | None = None,
+        min_class_count: int = 2,
+        tokenizer: GovTokenizer | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.model = model
+        self.C = C
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.word_weight = word_weight
+        self.min_df = min_df
+        self.max_features = max_features
+        self.calibration = calibration
+        self.class_weight = class_weight
+        self.self_training = self_training
+        self.min_class_count = min_class_count
+        self.tokenizer = tokenizer
+        self.random_state = random_state
+
+    # -- building blocks ---------------------------------------------------------------------------
+    def _tok(self) -> GovTokenizer:
+        return self.tokenizer if self.tokenizer is not None else GovTokenizer()
+
+    def _features(self) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+
+        tok = self._tok()
+        blocks = []
+        weights = {}
+        if self.word_ngrams:
+            blocks.append(("word", TfidfVectorizer(tokenizer=tok, token_pattern=None, lowercase=False,
+                                                   ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
+                                                   min_df=self.min_df, max_features=self.max_features)))
+            weights["word"] = float(self.word_weight)
+        if self.char_ngrams:
+            blocks.append(("char", TfidfVectorizer(analyzer="char", preprocessor=_PrepareText(tok),
+                                                   ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
+                                                   min_df=self.min_df, max_features=self.max_features)))
+            weights["char"] = 1.0
+        if not blocks:
+            raise ModelError("DemandClassifier: word_ngrams and char_ngrams are both None: no features")
+        return FeatureUnion(blocks, transformer_weights=weights)
+
+    def _base(self, n_min: int) -> Any:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.svm import LinearSVC
+
+        if self.model == "svm":
+            est = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        elif self.model == "lr":
+            est = LogisticRegression(C=self.C * 20, class_weight=self.class_weight, max_iter=2000)
+        else:
+            raise ModelError(f"DemandClassifier model: expected 'svm' or 'lr', found {self.model!r}")
+        if self.calibration and n_min >= 2:
+            from sklearn.model_selection import StratifiedKFold
+
+            cv = StratifiedKFold(n_splits=min(3, n_min), shuffle=True, random_state=self.random_state)
+            return CalibratedClassifierCV(est, method=self.calibration, cv=cv)
+        return est
+
+    # -- fitting -----------------------------------------------------------------------------------
+    def fit(self, X: Any, y: Sequence[Any], unlabeled: Any = None) -> DemandClassifier:
+        texts = as_texts(X)
+        y_list = list(y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y)
+        if len(texts) != len(y_list):
+            raise ModelError(f"DemandClassifier.fit: {len(texts)} texts but {len(y_list)} labels")
+        keep, issues = check_labels(y_list, self.min_class_count)
+        for issue in issues:
+            rows = ", ".join(str(p) for p in issue.positions[:20])
+            log.warning("label %r (%d row(s), positions %s): %s", issue.label, len(issue.positions), rows,
+                        issue.reason)
+        empty = np.array([not t.strip() for t in texts])
+        if (empty & keep).any():
+            log.warning("%d labelled message(s) have empty text and are excluded from training",
+                        int((empty & keep).sum()))
+        keep &= ~empty
+        self.label_issues_ = issues
+        self.n_excluded_ = int((~keep).sum())
+        X_train = [t for t, k in zip(texts, keep, strict=True) if k]
+        y_train = np.array([str(v).strip() for v, k in zip(y_list, keep, strict=True) if k], dtype=object)
+        classes, counts = np.unique(y_train, return_counts=True)
+        if len(classes) < 2:
+            raise ModelError(f"DemandClassifier.fit: need at least 2 categories with {self.min_class_count}+ "
+                             f"labelled messages each, found {len(classes)}")
+        extra = [t for t in as_texts(unlabeled) if t.strip()] if unlabeled is not None else []
+        self.features_ = self._features().fit(X_train + extra)
+        F = self.features_.transform(X_train)
+        clf = self._base(int(counts.min())).fit(F, y_train)
+        self.n_pseudo_ = 0
+        if self.self_training and extra:
+            Fu = self.features_.transform(extra)
+            proba = clf.predict_proba(Fu)
+            conf = proba.max(axis=1)
+            sel = conf >= float(self.self_training)
+            if sel.any():
+                import scipy.sparse as sp
+
+                pseudo = clf.classes_[proba.argmax(axis=1)][sel]
+                clf = self._base(int(counts.min())).fit(sp.vstack([F, Fu[sel]]), np.r_[y_train, pseudo])
+                self.n_pseudo_ = int(sel.sum())
+        self.classifier_ = clf
+        self.classes_ = clf.classes_
+        self.class_counts_ = dict(zip(classes.tolist(), counts.tolist(), strict=True))
+        self.n_unlabeled_ = len(extra)
+        return self
+
+    # -- predicting --------------------------------------------------------------------------------
+    def _check(self) -> None:
+        if not hasattr(self, "classifier_"):
+            raise ModelError("DemandClassifier: not fitted (call fit first, or load a trained model)")
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        self._check()
+        F = self.features_.transform(as_texts(X))
+        if hasattr(self.classifier_, "predict_proba"):
+            return self.classifier_.predict_proba(F)
+        s = self.classifier_.decision_function(F)
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def predict_frame(self, X: Any, ids: Sequence[Any] | None = None) -> pd.DataFrame:
+        """``id, category_pred, confidence``; empty texts get no category and confidence 0."""
+        texts = as_texts(X)
+        proba = self.predict_proba(texts)
+        pred = self.classes_[proba.argmax(axis=1)].astype(object)
+        conf = proba.max(axis=1)
+        empty = np.array([not t.strip() for t in texts], dtype=bool)
+        if empty.any():
+            log.warning("%d message(s) have empty text: no category predicted (confidence 0)", int(empty.sum()))
+            pred[empty] = None
+            conf[empty] = 0.0
+        return pd.DataFrame({
+            "id": list(ids) if ids is not None else list(range(len(texts))),
+            "category_pred": pd.Series(pred, dtype="string"),
+            "confidence": np.round(conf, 4),
+        })
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def cross_validate_classifier(
+    texts: Any,
+    labels: Sequence[Any],
+    unlabeled: Any = None,
+    cv: int = 5,
+    seed: int = 0,
+    estimator: DemandClassifier | Any | None = None,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Stratified ``cv``-fold cross-validation. Returns a report dict::
+
+        {"macro_f1": mean, "macro_f1_sd": sd, "accuracy": pooled, "fold_macro_f1": [...],
+         "fold_accuracy": [...], "per_class": {label: {precision, recall, f1, support}},
+         "labels": [...], "confusion": [[...]], "n": n, "n_excluded": k, "cv": cv}
+
+    Rows whose label cannot be learned (see :func:`check_labels`) or whose text is empty are left
+    out of the folds (``n_excluded``). ``estimator`` defaults to ``DemandClassifier()`` (any sklearn
+    classifier over raw texts works; ``unlabeled`` is passed to ``fit`` when it accepts it).
+    """
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.model_selection import StratifiedKFold
+
+    X = as_texts(texts)
+    y_list = list(labels.to_numpy(dtype=object) if hasattr(labels, "to_numpy") else labels)
+    keep, _ = check_labels(y_list, max(2, cv))
+    keep &= np.array([bool(t.strip()) for t in X])
+    Xk = np.array([t for t, k in zip(X, keep, strict=True) if k], dtype=object)
+    yk = np.array([str(v).strip() for v, k in zip(y_list, keep, strict=True) if k], dtype=object)
+    if len(np.unique(yk)) < 2:
+        raise ModelError(f"cross-validation needs at least 2 categories with {cv}+ labelled messages each")
+    est = estimator if estimator is not None else DemandClassifier()
+    skf = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    pred = np.empty(len(yk), dtype=object)
+    fold_f1, fold_acc = [], []
+    for i, (tr, te) in enumerate(skf.split(Xk, yk)):
+        model = clone(est)
+        if unlabeled is not None and _accepts_unlabeled(model):
+            model.fit(list(Xk[tr]), yk[tr], unlabeled=unlabeled)
+        else:
+            model.fit(list(Xk[tr]), yk[tr])
+        p = model.predict(list(Xk[te]))
+        pred[te] = p
+        fold_f1.append(float(f1_score(yk[te], p, average="macro")))
+        fold_acc.append(float(accuracy_score(yk[te], p)))
+        if progress is not None:
+            progress(i + 1)
+    labs = sorted(np.unique(yk).tolist())
+    prec, rec, f1, sup = precision_recall_fscore_support(yk, pred, labels=labs, zero_division=0)
+    return {
+        "macro_f1": float(np.mean(fold_f1)),
+        "macro_f1_sd": float(np.std(fold_f1, ddof=1)) if len(fold_f1) > 1 else 0.0,
+        "accuracy": float(accuracy_score(yk, pred)),
+        "fold_macro_f1": fold_f1,
+        "fold_accuracy": fold_acc,
+        "per_class": {lab: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                      for lab, p, r, f, s in zip(labs, prec, rec, f1, sup, strict=True)},
+        "labels": labs,
+        "confusion": confusion_matrix(yk, pred, labels=labs).tolist(),
+        "n": int(len(yk)),
+        "n_excluded": int((~keep).sum()),
+        "cv": cv,
+        "seed": seed,
+    }
+
+
+def _accepts_unlabeled(model: Any) -> bool:
+    import inspect
+
+    try:
+        return "unlabeled" in inspect.signature(model.fit).parameters
+    except (TypeError, ValueError):
+        return False
