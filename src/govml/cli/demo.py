@@ -18,6 +18,8 @@ import typer
 # (name, "module:function") in run order. A capability adds its line when it lands.
 STEPS: list[tuple[str, str]] = [
     ("data", "govml.cli.data:demo_step"),
+    ("demands", "govml.cli.demands:demo_step"),
+    ("federated", "govml.cli.federated:demo_step"),
     ("skills", "govml.cli.skills:demo_step"),
     ("tracking", "govml.cli.retrain:demo_step"),
 ]

@@ -106,10 +106,18 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         for k in ("macro_f1", "accuracy"):
             t.add_row(k, f"{result['federated'][k]:.4f}", f"{result['centralized'][k]:.4f}")
     else:
-        for ind, row in result["federated"].items():
+        shown = list(result["federated"].items())[:4]
+        for ind, row in shown:
             for k in ("mean", "std", "p50"):
                 t.add_row(f"{ind} {k}", f"{row[k]:.4f}", f"{result['centralized'][ind][k]:.4f}")
-        t.add_row("max abs diff", f"{result['max_abs_diff']:.3g}", "-")
+        if len(result["federated"]) > len(shown):
+            t.add_row(f"(+{len(result['federated']) - len(shown)} indicators in the metrics file)", "", "")
+        err = result["stated_error"]
+        t.add_row("max |diff| mean/std (bound)", f"{result['max_abs_diff_moments']:.3g}", f"≤ {err['moments']:.3g}")
+        t.add_row("max |diff| percentiles (bound)", f"{result['max_abs_diff_percentiles']:.3g}",
+                  f"≤ {err['percentiles']:.3g}")
+        t.add_row("max |diff| percentile rank (bound)", f"{result['max_abs_diff_percentile_rank']:.3g}",
+                  f"≤ {err['percentile_rank']:.3g}")
     console.print(t)
     for name, reason in result.get("excluded", {}).items():
         console.print(f"[yellow]left out[/] {name}: {reason}")
@@ -184,9 +192,14 @@ def demo_step(ctx: Any) -> list[Path]:
     assessments = ctx.samples_dir / "assessments.csv"
     complaints = ctx.samples_dir / "complaints.csv"
     if assessments.exists():
+        import pandas as pd
+
         from govml.io import read_table
 
-        cols = [c for c in read_table(assessments).select_dtypes("number").columns]
+        table = read_table(assessments)
+        keys = {"worker_id", "community", "district", "period", "area_type"}
+        cols = [c for c in table.columns if c not in keys
+                and pd.to_numeric(table[c], errors="coerce").notna().mean() > 0.9]
         out = ctx.report_path("federated", "benchmark_metrics.json")
         res = run_simulation(assessments, "benchmark", "district", out, show=False,
                              mapping={"community": "community"}, indicators=cols, secure=True, seed=ctx.seed)

@@ -104,9 +104,21 @@ def _hist_percentile(counts: np.ndarray, lo: float, hi: float, p: float) -> floa
     return float(lo + w * (b + min(max(frac, 0.0), 1.0)))
 
 
+def moment_error_bounds(n: float, mean: float, std: float, sum_error: float) -> tuple[float, float]:
+    """Largest errors of mean and standard deviation when Σv and Σv² are each off by at most
+    ``sum_error`` (the fixed-point bound of the secure sum) and n is exact."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    e = sum_error / n
+    var_err = e + 2 * abs(mean) * e + e * e
+    std_err = min(float(np.sqrt(var_err)), var_err / std) if std > 0 else float(np.sqrt(var_err))
+    return e, std_err
+
+
 def summarize(moments: np.ndarray, hist: np.ndarray, indicators: Sequence[str],
-              ranges: Sequence[tuple[float, float]], bins: int) -> dict[str, dict[str, Any]]:
-    """Citywide statistics per indicator from the two (unmasked, possibly noisy) sums."""
+              ranges: Sequence[tuple[float, float]], bins: int, sum_error: float = 0.0) -> dict[str, dict[str, Any]]:
+    """Citywide statistics per indicator from the two (unmasked, possibly noisy) sums; each row
+    carries the error bounds of its mean and std implied by ``sum_error``."""
     out: dict[str, dict[str, Any]] = {}
     for k, col in enumerate(indicators):
         n, s, ss = (float(x) for x in moments[3 * k: 3 * k + 3])
@@ -116,6 +128,7 @@ def summarize(moments: np.ndarray, hist: np.ndarray, indicators: Sequence[str],
         var = max(ss / n - mean * mean, 0.0) if n > 0 else float("nan")
         row: dict[str, Any] = {"n": n, "mean": mean, "std": float(np.sqrt(var)), "lo": lo, "hi": hi,
                                "bin_width": (hi - lo) / bins, "counts": [float(c) for c in counts]}
+        row["mean_error_bound"], row["std_error_bound"] = moment_error_bounds(n, mean, row["std"], sum_error)
         for p in PERCENTILES:
             row[f"p{p}"] = _hist_percentile(counts, lo, hi, p)
         out[col] = row
@@ -174,10 +187,14 @@ def plain_ranks(all_values: pd.DataFrame, col: str, v: np.ndarray) -> np.ndarray
 
 def compare(fed: dict[str, dict[str, Any]], plain: dict[str, dict[str, float]]) -> dict[str, float]:
     """Max absolute differences federated − plain, by statistic family."""
-    d_moments, d_pct = 0.0, 0.0
+    d_moments, d_pct, within = 0.0, 0.0, True
     for col, p in plain.items():
         f = fed[col]
-        d_moments = max(d_moments, abs(f["mean"] - p["mean"]), abs(f["std"] - p["std"]), abs(f["n"] - p["n"]))
+        dm, ds = abs(f["mean"] - p["mean"]), abs(f["std"] - p["std"])
+        d_moments = max(d_moments, dm, ds, abs(f["n"] - p["n"]))
+        if "mean_error_bound" in f:
+            within &= bool(dm <= f["mean_error_bound"] and ds <= f["std_error_bound"])
         for q in PERCENTILES:
             d_pct = max(d_pct, abs(f[f"p{q}"] - p[f"p{q}"]))
-    return {"max_abs_diff_moments": d_moments, "max_abs_diff_percentiles": d_pct}
+    return {"max_abs_diff_moments": d_moments, "max_abs_diff_percentiles": d_pct,
+            "moments_within_bounds": within}

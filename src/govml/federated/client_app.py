@@ -73,7 +73,7 @@ def _guard(fn: Callable[[Message, Context], Message]) -> Callable[[Message, Cont
             code = T.DATA_ERROR if isinstance(exc, DataError) else (
                 T.CONFIG_ERROR if isinstance(exc, GovmlError) else T.TASK_ERROR)
             reason = T.wire_reason(exc, district)
-            log.warning("%s", reason)
+            log.info("%s", reason)
             return Message(Error(code=code, reason=reason), reply_to=msg)
 
     return wrapper

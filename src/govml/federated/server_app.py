@@ -196,7 +196,13 @@ def _benchmark(s: Session, nodes: list[int]) -> dict[str, Any]:
         for j in range(k):
             acct.record(f"hist[{inds[j]}]", Mechanism(mech_kind, float(hist_dp[0]), 1.0), len(got2) / len(got))
         moments = B.moments_from_histogram(hist, ranges, bins)
-    summary = B.summarize(moments, hist, inds, ranges, bins)
+    from govml.federated.secagg import quantization_bound
+
+    sum_error = quantization_bound(len(got), scale) if hist_dp is None else 0.0
+    summary = B.summarize(moments, hist, inds, ranges, bins, sum_error=sum_error)
+    if hist_dp is not None:  # moments read from bins: midpoints are within half a bin of each value
+        for (lo, hi), col in zip(ranges, inds, strict=True):
+            summary[col]["mean_error_bound"] = summary[col]["std_error_bound"] = (hi - lo) / bins / 2
     if s.progress:
         s.progress(2, {f"{c}.mean": v["mean"] for c, v in summary.items()})
     # give every district the summary so it can place its own communities
@@ -208,12 +214,12 @@ def _benchmark(s: Session, nodes: list[int]) -> dict[str, Any]:
                           "summary": ArrayRecord({"stats": Array(stats), "counts": Array(counts)})})
     good, bad, silent = s.ask(got2, "query.standings", content)
     s._lost(list(bad) + silent, "did not receive the citywide summary")
-    from govml.federated.secagg import quantization_bound
 
     return {"summary": summary, "indicators": inds, "bins": bins,
             "rounds": 2, "contributors": [s.name(n) for n in got2],
-            "quantization_bound_moments": (quantization_bound(len(got), scale) if hist_dp is None
-                                           else max((hi - lo) / bins for lo, hi in ranges)),
+            "quantization_bound_sums": sum_error,
+            "quantization_bound_moments": max(max(r["mean_error_bound"], r["std_error_bound"])
+                                              for r in summary.values()),
             "dp": ({**acct.report(), "mechanism": mech_kind, "noise_scale_per_bin": float(hist_dp[0]),
                     "shares": len(got2)} if hist_dp is not None else None)}
 

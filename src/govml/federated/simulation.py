@@ -254,7 +254,8 @@ def _score_benchmark(result: dict[str, Any], valid: dict[str, pd.DataFrame], cfg
     return {
         "federated": fed,
         "centralized": plain,
-        "max_abs_diff": max(diffs.values()),
+        "max_abs_diff": max(diffs["max_abs_diff_moments"], diffs["max_abs_diff_percentiles"]),
+        "moments_within_bounds": diffs["moments_within_bounds"],
         "max_abs_diff_moments": diffs["max_abs_diff_moments"],
         "max_abs_diff_percentiles": diffs["max_abs_diff_percentiles"],
         "max_abs_diff_percentile_rank": rank_diff,
