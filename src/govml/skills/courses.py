@@ -467,8 +467,8 @@ def build_problems(gaps: pd.DataFrame, cat: Catalog, taken: pd.DataFrame | None 
     order = np.argsort(wid, kind="stable")
     wid, ind, gp, wt = wid[order], ind[order], gp[order], wt[order]
     uniq, start = np.unique(wid, return_index=True)
-    bounds = dict(zip(uniq.tolist(), zip(start.tolist(), np.r_[start[1:], len(wid)].tolist(), strict=True),
-                      strict=True))
+    ends = np.r_[start[1:], len(wid)] if len(wid) else np.zeros(0, dtype=int)
+    bounds = dict(zip(uniq.tolist(), zip(start.tolist(), ends.tolist(), strict=True), strict=True))
     out = []
     for w in workers:
         if w in bounds:
