@@ -63,7 +63,34 @@ def main() -> int:
               f"{len(report.errors)} errors, {len(report.warnings)} warnings, {dt:.2f} s")
         for k, v in sorted(by_col.items()):
             print(f"    {v} × {k}")
+    _scaled_load()
     return 0
+
+
+def _scaled_load(scale: int = 10) -> None:
+    """load() speed on generated messages (scale × the sample), as CSV, GBK CSV, XLSX and Parquet."""
+    import tempfile
+
+    from govml import samples
+    from govml.io import load, write_table
+
+    if "messages" not in samples.GENERATORS:
+        print("scaled load: skipped (no messages generator)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        src = [p for p in samples.get("messages")(Path(tmp), scale=scale, seed=0) if p.name == "messages.csv"][0]
+        df = load(src, "messages")
+        gbk = Path(tmp) / "messages_gbk.csv"
+        gbk.write_bytes(src.read_text(encoding="utf-8").encode("gb18030"))
+        variants = [("CSV UTF-8", src), ("CSV GB18030", gbk),
+                    ("Parquet", write_table(df, Path(tmp) / "m.parquet")),
+                    ("XLSX", write_table(df, Path(tmp) / "m.xlsx"))]
+        for label, path in variants:
+            t0 = time.perf_counter()
+            out = load(path, "messages")
+            dt = time.perf_counter() - t0
+            print(f"load messages ×{scale} ({len(out):,} rows) from {label}: {dt:.2f} s "
+                  f"({len(out) / dt:,.0f} rows/s, {path.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@
 Row numbers are the ones a user sees in a spreadsheet: for CSV the header is row 1 and the first data
 record row 2 (a record whose quoted cell spans several lines still counts as one row); for XLSX the
 sheet's own row number; for JSON Lines the line number. ``read_table`` stores them in
-``df.attrs["govml"]["rows"]`` together with the detected encoding, sheet and header row.
+``df.attrs["govml"]`` (plain JSON-able values) together with the detected encoding, sheet and
+header row; :func:`source_rows` gives them as a list.
 """
 
 from __future__ import annotations
@@ -139,9 +140,11 @@ def source_rows(df: pd.DataFrame) -> list[int]:
     """Row numbers (as the user sees them) of ``df``'s rows, from :func:`read_table`'s metadata;
     ``index + 2`` (header on row 1) when the frame did not come from ``read_table``."""
     meta = df.attrs.get("govml", {})
-    rows = meta.get("rows")
-    if rows is not None and len(rows) == len(df):
-        return list(rows)
+    runs = meta.get("rows")
+    if runs is not None:
+        rows = [r for start, stop in runs for r in range(start, stop)]
+        if len(rows) == len(df):
+            return rows
     return [i + 2 for i in range(len(df))]
 
 
@@ -352,16 +355,17 @@ def _frame_from_rows(
     return df
 
 
-def _compact_rows(rows: Sequence[int]) -> Any:
-    """Row numbers stored cheaply: pandas deep-copies ``attrs`` on every operation, so a long list
-    there costs seconds; a ``range`` (or an int32 array) costs nothing."""
-    import numpy as np
-
-    if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
-        return range(rows[0], rows[-1] + 1)
-    if not len(rows):
-        return range(0)
-    return np.asarray(rows, dtype=np.int32)
+def _compact_rows(rows: Sequence[int]) -> list[list[int]]:
+    """Row numbers as runs ``[[start, stop), ...]``: pandas deep-copies ``attrs`` on every operation
+    (a long list there costs seconds) and Parquet stores them as JSON, so they stay small and plain."""
+    runs: list[list[int]] = []
+    for r in rows:
+        r = int(r)
+        if runs and runs[-1][1] == r:
+            runs[-1][1] = r + 1
+        else:
+            runs.append([r, r + 1])
+    return runs
 
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
@@ -523,7 +527,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     df = df.reset_index(drop=not any(n is not None for n in df.index.names))
     df = _clean_frame(df)
     df.attrs["govml"] = {"file": file, "format": "parquet", "encoding": None, "sheet": None,
-                         "header_row": 1, "rows": range(2, len(df) + 2)}
+                         "header_row": 1, "rows": [[2, len(df) + 2]]}
     return df
 
 
@@ -820,6 +824,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -
     if suffix not in (".csv", ".tsv", ".parquet", ".jsonl", ".xlsx") or (gz and suffix not in (".csv", ".tsv", ".jsonl")):
         raise DataError(message=f"{target}: cannot write {''.join(target.suffixes) or 'a file without suffix'}; "
                         "expected .csv, .tsv, .parquet, .jsonl or .xlsx (.csv/.tsv/.jsonl may end in .gz)")
+    df = df.copy(deep=False)
+    df.attrs = {}  # read metadata (rows, warnings) describes the source file, not this output
     with atomic_path(target) as tmp:
         if suffix in (".csv", ".tsv"):
             if "quoting" not in kwargs and _has_bare_cr(df):

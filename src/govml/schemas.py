@@ -18,6 +18,7 @@ A capability adds checks of its own with :func:`register_check`::
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import unicodedata
@@ -611,7 +612,7 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
     from govml.io import _compact_rows
 
     meta["rows"] = _compact_rows(report.rows)
-    meta["warnings"] = list(report.warnings)
+    meta["warnings"] = [dataclasses.asdict(w) for w in report.warnings]  # plain, JSON-able
     meta["kind"] = kind
     meta["mapping"] = dict(report.mapping)
     df.attrs["govml"] = meta

@@ -112,3 +112,17 @@ def test_xlsx_text_is_never_a_formula_and_types_survive(tmp_path: Path) -> None:
     assert back["text"].tolist() == ["=HYPERLINK(\"http://x\")", "=1+1"]
     assert back["created_at"].tolist() == df["created_at"].tolist()
     assert back["score"].iloc[0] == 1.5 and pd.isna(back["score"].iloc[1])
+
+
+def test_loaded_frames_can_be_written_by_pandas_and_write_table(tmp_path: Path) -> None:
+    from govml.io import load, source_rows
+
+    src = tmp_path / "m.csv"
+    src.write_text("id,created_at,district,community,text\n\nM1,2024-01-01,区,社区,文本\nM2,2099-01-01,区,社区,文本\n",
+                   encoding="utf-8")
+    df = load(src, "messages")
+    assert source_rows(df) == [3, 4] and df.attrs["govml"]["warnings"]
+    df.to_parquet(tmp_path / "direct.parquet")  # pandas stores attrs as JSON: they must be plain
+    back = read_table(write_table(df, tmp_path / "via.parquet"))
+    assert back["id"].tolist() == ["M1", "M2"] and source_rows(back) == [2, 3]
+    assert pd.read_parquet(tmp_path / "via.parquet").attrs == {}

@@ -119,10 +119,13 @@ def test_warnings_do_not_block(tmp_path: Path, caplog: pytest.LogCaptureFixture)
     p = _csv(tmp_path, HEADER + ",closed_at", rows)
     with caplog.at_level(logging.WARNING, logger="govml.io"):
         df = load(p, "messages")
-    warnings = {(w.row, w.column): w for w in df.attrs["govml"]["warnings"]}
+    warnings = {(w["row"], w["column"]): w for w in df.attrs["govml"]["warnings"]}
     assert set(warnings) == {(2, "closed_at"), (3, "created_at"), (4, "text")}
-    assert warnings[(3, "created_at")].expected == "a date that is not in the future"
-    assert warnings[(4, "text")].found == f"{schemas.MAX_TEXT_CHARS + 10:,} characters"
+    assert warnings[(3, "created_at")]["expected"] == "a date that is not in the future"
+    assert warnings[(4, "text")]["found"] == f"{schemas.MAX_TEXT_CHARS + 10:,} characters"
+    import json
+
+    json.dumps(df.attrs)  # metadata stays JSON-able: pandas writes it into Parquet files
     assert len(df["text"].iloc[2]) == schemas.MAX_TEXT_CHARS  # truncated, as the warning says
     assert len(caplog.records) == 3
 
