@@ -73,8 +73,15 @@ _FULLWIDTH[0x3000] = 0x20
 _HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
 
 _PROV = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-# The cheap gate: every kind needs three ASCII digits in a row, an '@' or a plate prefix.
-_GATE = re.compile(rf"[0-9]{{3}}|@|[{_PROV}][\s·•.]?[A-Za-z]")
+# The cheap gate on the raw text: every kind needs three digits in a row (ASCII or full-width),
+# an '@' or a plate prefix. Most messages stop here.
+_GATE = re.compile(rf"[0-9０-９]{{3}}|[@＠]|[{_PROV}]\s?[·•.．\-－]?\s?[A-Za-zＡ-Ｚａ-ｚ]")
+# Numbers long enough to be a phone, landline, ID or card number: ≥ 7 digits, single separators.
+# The number patterns run only in a window around each such cluster.
+_CLUSTER = re.compile(r"[0-9](?:[\s\-()]{0,2}[0-9]){6,}")
+# Where a door number may be: a building/unit word after a digit or letter, a digit before 室.
+# The door pattern runs only in a window around each hint.
+_DOOR_HINT = re.compile(r"[0-9A-Za-z]\s?(?:号楼|栋|幢|座|号栋|单元)|[0-9]\s?室")
 
 # --- patterns (run on normalised text) --------------------------------------------------------
 _ORDER_WORDS = re.compile(
@@ -181,49 +188,71 @@ def _after_order_word(norm: str, start: int) -> bool:
     return _ORDER_WORDS.search(norm, max(0, start - 10), start) is not None
 
 
+def _windows(pattern: re.Pattern[str], norm: str, before: int, after: int) -> list[tuple[int, int]]:
+    """Merged windows around each match of a cheap hint pattern (never cutting a number in two)."""
+    windows: list[tuple[int, int]] = []
+    n = len(norm)
+    for m in pattern.finditer(norm):
+        start, end = max(0, m.start() - before), min(n, m.end() + after)
+        while end < n and norm[end].isdigit():
+            end += 1
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
 def _candidates(norm: str) -> list[tuple[str, int, int]]:
     """Validated (kind, start, end) spans on the normalised text, in priority order (may overlap)."""
     out: list[tuple[str, int, int]] = []
     if "@" in norm:
         out += [("EMAIL", m.start(), m.end()) for m in _EMAIL.finditer(norm)]
-    for m in _ID18.finditer(norm):
-        if _valid_id18(_DIGITS_ONLY.sub("", m.group())) and not _after_order_word(norm, m.start()):
-            out.append(("IDCARD", m.start(), m.end()))
-    for m in _ID15.finditer(norm):
-        s = m.start()
-        if _valid_id15(m.group()) and _ID_WORDS.search(norm, max(0, s - 12), s):
-            out.append(("IDCARD", s, m.end()))
-    for m in _BANK.finditer(norm):
-        s, e = m.start(), m.end()
-        if _after_order_word(norm, s):
-            continue
-        text = m.group()
-        spans = [e]
-        cut = max(text.rfind(" "), text.rfind("-"))
-        if cut > 0 and len(text) - cut <= 4:  # a trailing 1-3 digit group may not belong to the card
-            spans.append(s + cut)
-        for end in spans:
-            digits = _DIGITS_ONLY.sub("", norm[s:end])
-            if 16 <= len(digits) <= 19 and luhn_ok(digits):
-                out.append(("BANKCARD", s, end))
-                break
-    out += [("PHONE", m.start(), m.end()) for m in _PHONE.finditer(norm)]
-    out += [("TEL", m.start(), m.end()) for m in _TEL.finditer(norm)]
+    windows = _windows(_CLUSTER, norm, 8, 10)  # room for a +86 prefix and an extension
+    for ws, we in windows:
+        for m in _ID18.finditer(norm, ws, we):
+            if _valid_id18(_DIGITS_ONLY.sub("", m.group())) and not _after_order_word(norm, m.start()):
+                out.append(("IDCARD", m.start(), m.end()))
+        for m in _ID15.finditer(norm, ws, we):
+            s = m.start()
+            if _valid_id15(m.group()) and _ID_WORDS.search(norm, max(0, s - 12), s):
+                out.append(("IDCARD", s, m.end()))
+    for ws, we in windows:
+        for m in _BANK.finditer(norm, ws, we):
+            s, e = m.start(), m.end()
+            if _after_order_word(norm, s):
+                continue
+            text = m.group()
+            ends = [e]
+            cut = max(text.rfind(" "), text.rfind("-"))
+            if cut > 0 and len(text) - cut <= 4:  # a trailing 1-3 digit group may not belong to the card
+                ends.append(s + cut)
+            for end in ends:
+                digits = _DIGITS_ONLY.sub("", norm[s:end])
+                if 16 <= len(digits) <= 19 and luhn_ok(digits):
+                    out.append(("BANKCARD", s, end))
+                    break
+    for ws, we in windows:
+        out += [("PHONE", m.start(), m.end()) for m in _PHONE.finditer(norm, ws, we)]
+    for ws, we in windows:
+        out += [("TEL", m.start(), m.end()) for m in _TEL.finditer(norm, ws, we)]
     for m in _PLATE.finditer(norm):
         if any(c.isdigit() for c in m.group()):
             out.append(("PLATE", m.start(), m.end()))
-    out += [("DOOR", m.start(), m.end()) for m in _DOOR.finditer(norm)]
+    for ws, we in _windows(_DOOR_HINT, norm, 6, 18):
+        out += [("DOOR", m.start(), m.end()) for m in _DOOR.finditer(norm, ws, we)]
     return out
 
 
 def _resolve(text: str) -> list[tuple[str, int, int]]:
-    if not text:
+    if not text or _GATE.search(text) is None:
         return []
     norm = text.translate(_FULLWIDTH) if _HAS_FULLWIDTH.search(text) else text
-    if _GATE.search(norm) is None:
+    candidates = _candidates(norm)
+    if not candidates:
         return []
     chosen: list[tuple[str, int, int]] = []
-    for kind, s, e in _candidates(norm):
+    for kind, s, e in candidates:
         # strip separators a pattern may have taken at its edges
         while s < e and norm[s] in " \t\r\n":
             s += 1

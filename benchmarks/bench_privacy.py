@@ -1,0 +1,154 @@
+"""Personal-data masking: throughput of govml.privacy.mask and precision/recall per kind.
+
+    .venv/bin/python benchmarks/bench_privacy.py [--scale 25] [--repeat 3]
+
+1. Throughput of ``mask`` over ~220,000 generated messages (``govml.samples.messages`` at scale 25),
+   in characters per second of CPU time (``time.process_time``, best of ``--repeat``: the shared
+   development machine is busy, and CPU time is what one core gives) and of wall time; ``mask_series``
+   on the same texts as an Arrow-backed pandas Series.
+2. The same on the real message-board texts of ../shared/data/teddycup2020c (title + body; longer,
+   and nearly every one holds digits), when present; counts of what is found per kind.
+3. Precision and recall per kind on the planted cases of tests/data_layer/privacy_cases.py.
+4. Precision and recall on the personal data planted in the generated sample (scale 1).
+
+Prints Markdown for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "data_layer"))
+
+import pandas as pd  # noqa: E402
+
+from govml import privacy  # noqa: E402
+from govml.samples import messages  # noqa: E402
+
+REAL = ROOT.parent / "shared" / "data" / "teddycup2020c" / "hotspot_messages_full_附件3.csv"
+
+
+def throughput(texts: list[str], repeat: int) -> tuple[float, float]:
+    """(CPU chars/s, wall chars/s), best of ``repeat``."""
+    n = sum(map(len, texts))
+    mask = privacy.mask
+    best_cpu = best_wall = float("inf")
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for t in texts:
+            mask(t)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+        best_wall = min(best_wall, time.perf_counter() - t0)
+    return n / best_cpu, n / best_wall
+
+
+def score(pairs: list[tuple[set, set]]) -> pd.DataFrame:
+    """Per-kind precision/recall from (expected, found) sets of (kind, ...) tuples."""
+    tp: Counter = Counter()
+    fp: Counter = Counter()
+    fn: Counter = Counter()
+    for want, got in pairs:
+        for x in got & want:
+            tp[x[0]] += 1
+        for x in got - want:
+            fp[x[0]] += 1
+        for x in want - got:
+            fn[x[0]] += 1
+    rows = []
+    for k in privacy.KINDS:
+        if tp[k] + fn[k] + fp[k] == 0:
+            continue
+        rows.append(
+            {
+                "kind": k,
+                "planted": tp[k] + fn[k],
+                "found": tp[k] + fp[k],
+                "precision": tp[k] / max(1, tp[k] + fp[k]),
+                "recall": tp[k] / max(1, tp[k] + fn[k]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def md(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
+    for r in df.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", type=int, default=25)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    sample = messages.build(scale=args.scale, seed=0)
+    texts = sample.messages["text"].tolist()
+    print(
+        f"generated {len(texts):,} messages (scale {args.scale}) in {time.perf_counter() - t0:.1f} s; "
+        f"{sum(map(len, texts)) / len(texts):.1f} characters on average"
+    )
+    cpu, wall = throughput(texts, args.repeat)
+    series = pd.Series(texts, dtype="str")
+    c0 = time.process_time()
+    privacy.mask_series(series)
+    series_cpu = sum(map(len, texts)) / (time.process_time() - c0)
+    print("\n### Throughput\n")
+    print(
+        "| texts | messages | mean length | mask, CPU chars/s | mask, wall chars/s | mask_series, CPU chars/s |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        f"| generated (scale {args.scale}) | {len(texts):,} | {sum(map(len, texts)) / len(texts):.0f} | "
+        f"{cpu / 1e6:.1f} M | {wall / 1e6:.1f} M | {series_cpu / 1e6:.1f} M |"
+    )
+    if REAL.exists():
+        real = pd.read_csv(REAL)
+        rtexts = (real["留言主题"].astype(str) + " " + real["留言详情"].astype(str)).tolist()
+        rcpu, rwall = throughput(rtexts, args.repeat)
+        print(
+            f"| teddycup2020c 附件3 (real) | {len(rtexts):,} | {sum(map(len, rtexts)) / len(rtexts):.0f} | "
+            f"{rcpu / 1e6:.1f} M | {rwall / 1e6:.1f} M | |"
+        )
+        found = Counter(m.kind for t in rtexts for m in privacy.find(t))
+        print(
+            "\nFound in the real texts (already anonymised by the publisher: phone numbers there are "
+            "written 0000-00000000): " + ", ".join(f"{k} {v}" for k, v in sorted(found.items()))
+        )
+    else:
+        print(f"(real texts not found at {REAL}: skipped)")
+
+    import privacy_cases as pc
+
+    pairs = []
+    for case in pc.POSITIVE_CASES + pc.NEGATIVE_CASES:
+        text, expected = pc.parse(case)
+        pairs.append((set(expected), {(m.kind, m.start, m.end) for m in privacy.find(text)}))
+    print(
+        f"\n### Planted cases ({len(pc.POSITIVE_CASES)} sentences with personal data, "
+        f"{len(pc.NEGATIVE_CASES)} look-alike sentences)\n"
+    )
+    print(md(score(pairs)))
+
+    small = messages.build(scale=1, seed=0)
+    planted: dict[str, set] = {}
+    for mid, kind, value in small.pii:
+        planted.setdefault(mid, set()).add((kind, value))
+    pairs = [
+        (planted.get(mid, set()), {(m.kind, m.value) for m in privacy.find(t)})
+        for mid, t in zip(small.messages["id"], small.messages["text"], strict=True)
+    ]
+    print(f"\n### Generated sample (data_samples/messages.csv: {len(small.messages):,} messages)\n")
+    print(md(score(pairs)))
+
+
+if __name__ == "__main__":
+    main()
