@@ -128,15 +128,18 @@ def main() -> None:
 
     import privacy_cases as pc
 
-    pairs = []
-    for case in pc.POSITIVE_CASES + pc.NEGATIVE_CASES:
-        text, expected = pc.parse(case)
-        pairs.append((set(expected), {(m.kind, m.start, m.end) for m in privacy.find(text)}))
-    print(
-        f"\n### Planted cases ({len(pc.POSITIVE_CASES)} sentences with personal data, "
-        f"{len(pc.NEGATIVE_CASES)} look-alike sentences)\n"
-    )
-    print(md(score(pairs)))
+    for label, pos, neg in (
+        ("first round", pc.POSITIVE_CASES, pc.NEGATIVE_CASES),
+        ("second round, harder", pc.HARD_POSITIVE_CASES, pc.HARD_NEGATIVE_CASES),
+    ):
+        pairs = []
+        for case in pos + neg:
+            text, expected = pc.parse(case)
+            pairs.append((set(expected), {(m.kind, m.start, m.end) for m in privacy.find(text)}))
+        print(
+            f"\n### Planted cases, {label} ({len(pos)} sentences with personal data, {len(neg)} look-alikes)\n"
+        )
+        print(md(score(pairs)))
 
     small = messages.build(scale=1, seed=0)
     planted: dict[str, set] = {}

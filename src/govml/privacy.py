@@ -70,7 +70,9 @@ class PIIMatch:
 # one character, so spans found in the normalised text are spans of the original.
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
-_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+for _dash in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212):  # hyphens and dashes: 0731—8556…
+    _FULLWIDTH[_dash] = 0x2D
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000\u2010-\u2015\u2212]")
 
 _PROV = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # The cheap gate on the raw text: every kind needs three digits in a row (ASCII or full-width),
@@ -104,10 +106,12 @@ _BANK = re.compile(
 _PHONE = re.compile(
     r"(?<![0-9])(?:(?:\+|00)\s?86[\s\-]?|86[\s\-]?|\(\+?86\)\s?)?"
     r"1[3-9](?:[\s\-]?[0-9]){9}(?![0-9])"
+    # an amount or a count, not a phone: 13812345678元
+    r"(?!\s?(?:元|万|亿|平方|米|吨|kg|KG|公斤|%))"
 )
 _AREA = r"0(?:10|2[0-9]|[3-9][0-9]{2})"
 _TEL = re.compile(
-    rf"(?<![0-9])(?:\(\s?{_AREA}\s?\)|{_AREA})\s?[\-]?\s?[1-9][0-9]{{2,3}}[\s\-]?[0-9]{{4}}"
+    rf"(?<![0-9])(?:\(\s?{_AREA}\s?\)|{_AREA})\s?-{{0,2}}\s?[1-9][0-9]{{2,3}}[\s\-]?[0-9]{{4}}"
     r"(?:\s?(?:转|-|分机|ext\.?|EXT\.?)\s?[0-9]{1,5})?(?![0-9])"
 )
 _PLATE = re.compile(
@@ -233,7 +237,11 @@ def _candidates(norm: str) -> list[tuple[str, int, int]]:
                     out.append(("BANKCARD", s, end))
                     break
     for ws, we in windows:
-        out += [("PHONE", m.start(), m.end()) for m in _PHONE.finditer(norm, ws, we)]
+        out += [
+            ("PHONE", m.start(), m.end())
+            for m in _PHONE.finditer(norm, ws, we)
+            if not _after_order_word(norm, m.start())
+        ]
     for ws, we in windows:
         out += [("TEL", m.start(), m.end()) for m in _TEL.finditer(norm, ws, we)]
     for m in _PLATE.finditer(norm):

@@ -139,7 +139,9 @@ def test_mask_series_keeps_na_index_and_dtype(dtype: str) -> None:
 
 # --- properties ------------------------------------------------------------------------------
 # Common Chinese characters and punctuation without digits, letters or plate prefixes, so the
-# surrounding text itself holds no personal data and never joins a number.
+# surrounding text itself holds no personal data and never joins a number. (A number directly
+# followed by an amount or measure word — 元, 万, 亿, 米, 吨, % — is an amount, not a phone: those
+# characters are not in the alphabet.)
 _CJK = st.text(
     alphabet="的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美总从无情己面最女但现前些所同日手又行意动方期它头经长儿回位分爱老因很给名法间斯知世什两次使身者被高已亲其进此话常与活正感，。！？、：；（）“”《》 \n",
     max_size=40,
