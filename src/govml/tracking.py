@@ -44,6 +44,7 @@ def tracking_uri() -> str:
 def configure() -> str:
     """Point mlflow at govml's store; returns the tracking URI. Safe to call repeatedly."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no bars in CLI/cron output
     import mlflow
 
     uri = tracking_uri()

@@ -132,6 +132,14 @@ def demo_step(ctx) -> list[Path]:
             console.print(f"[yellow]{key}: no sample data ({', '.join(f.name for f in files) or '-'}); skipped[/]")
         if ctx.quick and key == "hotspot-forecaster":
             spec.params.update(n_origins=2, n_estimators=60)
+        if ctx.quick and key == "demand-classifier" and spec.data:  # the last 26 weeks only
+            import pandas as pd
+
+            msgs = pd.read_csv(spec.data[0], dtype=str)
+            when = pd.to_datetime(msgs["created_at"], errors="coerce")
+            recent = ctx.report_path("tracking", "messages_last26w.csv")
+            msgs[when > when.max() - pd.Timedelta(weeks=26)].to_csv(recent, index=False)
+            spec.data = [str(recent)]
     config_path = ctx.report_path("tracking", "retrain.demo.yaml")
     config_path.write_text(yaml.safe_dump(cfg.model_dump(), allow_unicode=True, sort_keys=False), encoding="utf-8")
     if not any(s.enabled for s in cfg.models.values()):
