@@ -273,7 +273,11 @@ def check_against_last(fp: Mapping[str, Any], last: Mapping[str, Any] | None, ch
         problems.append(f"only {fp['rows']} rows (min_rows {checks.min_rows})")
     if not last:
         return problems
-    if last.get("column_hash") and fp.get("column_hash") != last["column_hash"]:
+    if last.get("column_names") and fp.get("column_names") is not None:
+        lost = [c for c in last["column_names"] if c not in fp["column_names"]]
+        if lost:  # new columns are fine; a column the last accepted data had must not disappear
+            problems.append(f"column(s) missing since the last accepted data: {', '.join(map(str, lost))}")
+    elif last.get("column_hash") and fp.get("column_hash") != last["column_hash"]:
         problems.append("the columns changed since the last accepted data")
     last_rows = int(last.get("rows", 0))
     if last_rows and fp["rows"] < checks.min_rows_ratio * last_rows:
@@ -544,6 +548,7 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
     # 2. checks against the last accepted data
     fp = tracking.data_fingerprint(frame, time_col=adapter.time_col, category_cols=list(adapter.category_cols))
     fp["file"] = path.name
+    fp["column_names"] = [str(c) for c in frame.columns]  # names only, never values
     tracking.log_dict(fp, "data_fingerprint.json")
     tracking.log_metrics({"data.rows": fp["rows"]})
     problems = check_against_last(fp, last_fingerprint(key), spec.checks) + list(adapter.check_data(frame))

@@ -75,6 +75,10 @@ def test_data_checks_against_last_fingerprint():
     assert "far fewer" in text and "columns changed" in text and "vanished: b" in text
     assert retrain.check_against_last({"rows": 5, "column_hash": "abc"}, None, checks) == [
         "only 5 rows (min_rows 10)"]
+    named = {"rows": 1000, "column_names": ["a", "b"]}
+    assert retrain.check_against_last({"rows": 1000, "column_names": ["a", "b", "c"]}, named, checks) == []
+    assert retrain.check_against_last({"rows": 1000, "column_names": ["a"]}, named, checks) == [
+        "column(s) missing since the last accepted data: b"]
     lenient = retrain.DataChecks(min_rows=10, min_rows_ratio=0.1, allow_vanished_categories=True)
     assert retrain.check_against_last({"rows": 300, "column_hash": "abc",
                                        "categories.group": {"a": 300}}, last, lenient) == []
