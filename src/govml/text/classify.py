@@ -258,7 +258,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def predict_frame(self, X: Any, ids: Sequence[Any] | None = None) -> pd.DataFrame:
         """``id, category_pred, confidence``; empty texts get no category and confidence 0."""

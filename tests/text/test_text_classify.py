@@ -1,0 +1,207 @@
+"""DemandClassifier: CV quality on generated messages, calibration, persistence, CLI, bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from govml.errors import ModelError
+from govml.text.classify import DemandClassifier, as_texts, check_labels, cross_validate_classifier
+
+VOCAB = {
+    "城乡建设": ["加装电梯", "物业费", "老旧小区改造", "违建", "拆迁补偿", "不动产证", "停水", "路灯"],
+    "环境保护": ["噪声扰民", "油烟扰民", "污水直排", "扬尘污染", "垃圾焚烧", "异味", "夜间施工", "光污染"],
+    "交通运输": ["出租车", "网约车", "公路硬化", "收费站", "货车超载", "客运班车", "驾驶证", "高速出口"],
+    "教育文体": ["幼儿园", "学位", "补课", "教师编制", "入学", "校车", "学费", "图书馆"],
+    "劳动和社会保障": ["拖欠工资", "社保", "养老保险", "劳动合同", "工伤认定", "退休金", "失业保险", "加班费"],
+    "商贸旅游": ["虚假宣传", "退费难", "景区门票", "缺斤少两", "假冒伪劣", "预付卡", "传销", "农贸市场"],
+    "卫生计生": ["医院", "医生", "疫苗接种", "计划生育", "独生子女", "药价", "卫生院", "医患纠纷"],
+}
+SHARED = ["小区", "居民", "问题", "多次", "街道", "社区", "业主", "处理", "部门", "情况"]
+OPEN = ["您好，", "尊敬的领导：", "", "请问，", "我要反映："]
+
+
+def make_data(n_per_class: int = 30, seed: int = 0, noise: float = 0.15) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    texts, labels = [], []
+    classes = list(VOCAB)
+    for lab in classes:
+        for _ in range(n_per_class):
+            own = rng.sample(VOCAB[lab], 2)
+            if rng.random() < noise:  # a word of another class: not every message is clean
+                own[1] = rng.choice(VOCAB[rng.choice(classes)])
+            filler = rng.sample(SHARED, 3)
+            texts.append(f"{rng.choice(OPEN)}A市A{rng.randint(1, 9)}区{filler[0]}{own[0]}的{filler[1]}，"
+                         f"{own[1]}{filler[2]}，电话1{rng.choice('3589')}{rng.randint(0, 10**9 - 1):09d}，希望尽快处理")
+            labels.append(lab)
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    return [texts[i] for i in order], [labels[i] for i in order]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data()
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    texts, labels = data
+    return DemandClassifier().fit(texts, labels)
+
+
+def test_cross_validated_macro_f1_above_floor(data):
+    texts, labels = data
+    rep = cross_validate_classifier(texts, labels, cv=5, seed=0)
+    assert rep["macro_f1"] > 0.85, rep["macro_f1"]
+    assert len(rep["fold_macro_f1"]) == 5 and rep["macro_f1_sd"] >= 0
+    assert set(rep["per_class"]) == set(VOCAB)
+    assert sum(v["support"] for v in rep["per_class"].values()) == rep["n"] == len(texts)
+    assert np.array(rep["confusion"]).sum() == len(texts)
+    # a shuffled-label control stays near chance: the floor is not trivially reached
+    shuffled = list(labels)
+    random.Random(1).shuffle(shuffled)
+    assert cross_validate_classifier(texts, shuffled, cv=5, seed=0)["macro_f1"] < 0.4
+
+
+def test_calibrated_confidence(fitted):
+    texts, labels = make_data(20, seed=7, noise=0.3)
+    proba = fitted.predict_proba(texts)
+    assert np.allclose(proba.sum(axis=1), 1.0) and proba.shape == (len(texts), 7)
+    conf = proba.max(axis=1)
+    correct = fitted.classes_[proba.argmax(axis=1)] == np.array(labels)
+    assert conf[correct].mean() > conf[~correct].mean()
+    assert abs(conf.mean() - correct.mean()) < 0.15  # confidence tracks accuracy
+    assert 0 < conf.min() and conf.max() <= 1
+
+
+def test_estimator_conventions(fitted):
+    est = DemandClassifier(C=0.3, char_ngrams=(2, 3))
+    assert est.get_params()["C"] == 0.3 and est.get_params()["char_ngrams"] == (2, 3)
+    twin = clone(est)
+    assert twin.get_params() == est.get_params() and not hasattr(twin, "classes_")
+    with pytest.raises(ModelError, match="not fitted"):
+        DemandClassifier().predict(["加装电梯"])
+    assert list(fitted.classes_) == sorted(VOCAB)
+
+
+def test_unlabeled_text_joins_the_vocabulary(data):
+    texts, labels = data
+    plain = DemandClassifier(char_ngrams=None).fit(texts[:80], labels[:80])
+    semi = DemandClassifier(char_ngrams=None).fit(texts[:80], labels[:80], unlabeled=["楼顶违建漏水的事情"] * 3)
+    vocab_plain = plain.features_.transformer_list[0][1].vocabulary_
+    vocab_semi = semi.features_.transformer_list[0][1].vocabulary_
+    assert "漏水" not in vocab_plain and "漏水" in vocab_semi
+    st = DemandClassifier(self_training=0.5).fit(texts[:80], labels[:80], unlabeled=texts[80:])
+    assert st.n_pseudo_ > 0 and st.n_unlabeled_ == len(texts) - 80
+
+
+def test_bad_labels_are_warned_not_dropped_silently(data, caplog):
+    texts, labels = data
+    labels = list(labels)
+    labels[4] = "城乡建没"  # a typo seen once
+    labels[9] = None
+    keep, issues = check_labels(labels)
+    assert not keep[4] and not keep[9] and keep.sum() == len(labels) - 2
+    assert {(i.label, i.positions) for i in issues} == {("城乡建没", (4,)), ("", (9,))}
+    with caplog.at_level(logging.WARNING, logger="govml.text.classify"):
+        model = DemandClassifier(char_ngrams=None).fit(texts, labels)
+    assert "城乡建没" in caplog.text and "positions 4" in caplog.text
+    assert "城乡建没" not in model.classes_ and model.n_excluded_ == 2
+
+
+def test_awkward_texts(fitted):
+    texts = ["", "   ", None, "13812345678", "😀😀🙏", "小區電梯加裝問題，請儘快處理", "拖欠工资" * 90_000]
+    out = fitted.predict_frame(texts, ids=list("abcdefg"))
+    assert list(out.columns) == ["id", "category_pred", "confidence"]
+    assert out.loc[:2, "category_pred"].isna().all() and (out.loc[:2, "confidence"] == 0).all()
+    assert out.loc[3:, "category_pred"].notna().all()
+    assert out.loc[5, "category_pred"] == "城乡建设"  # traditional characters folded
+    assert out.loc[6, "category_pred"] == "劳动和社会保障"  # a 1 MB message
+    # a phone number alone carries no evidence: low confidence
+    assert out.loc[3, "confidence"] < 0.5
+    assert as_texts(pd.Series(["a", None], dtype="str")) == ["a", ""]
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    from govml.cli.demands import _save_model_dir, load_model_dir
+
+    _save_model_dir(fitted, {"labels": list(fitted.classes_)}, tmp_path / "m")
+    _save_model_dir(fitted, {"labels": list(fitted.classes_), "again": True}, tmp_path / "m")  # replaces
+    model, meta = load_model_dir(tmp_path / "m")
+    assert meta["again"] is True and sorted(p.name for p in (tmp_path / "m").iterdir()) == ["model.json",
+                                                                                              "model.skops"]
+    texts, _ = make_data(3, seed=3)
+    assert np.allclose(model.predict_proba(texts), fitted.predict_proba(texts))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
+
+
+@pytest.mark.slow
+def test_cli_train_classify_top_end_to_end(tmp_path):
+    from typer.testing import CliRunner
+
+    from govml.cli import app
+
+    texts, labels = make_data(12, seed=11)
+    labels[0] = "卫生计身"  # typo seen once
+    texts[1] = ""
+    df = pd.DataFrame({"编号": range(100, 100 + len(texts)), "标题": [t[:12] for t in texts],
+                       "详情": [t[12:] for t in texts], "类别": labels,
+                       "时间": pd.date_range("2024-01-01", periods=len(texts), freq="D").strftime("%Y/%m/%d %H:%M:%S")})
+    src = tmp_path / "msgs.csv"
+    df.to_csv(src, index=False, encoding="gbk")
+    runner = CliRunner()
+    common = ["--text-col", "标题", "--text-col", "详情", "--id-col", "编号", "--time-col", "时间"]
+    res = runner.invoke(app, ["demands", "train", str(src), "--label-col", "类别", "--model-dir",
+                              str(tmp_path / "model"), *common])
+    assert res.exit_code == 0, res.output
+    flat = " ".join(res.output.split())
+    assert "卫生计身" in flat and "row(s) 2" in flat and "macro-F1" in flat and "accuracy" in flat
+    assert "empty text (rows 3)" in flat
+    meta = json.loads((tmp_path / "model" / "model.json").read_text(encoding="utf-8"))
+    assert meta["labels"] == sorted(VOCAB) and meta["text_cols"] == ["标题", "详情"]
+    assert 0 <= meta["cv"]["macro_f1"] <= 1 and len(meta["cv"]["fold_macro_f1"]) == 5
+    assert meta["govml_version"] and meta["n_excluded"] == 2
+    import mlflow
+
+    from govml import tracking
+
+    tracking.configure()
+    runs = mlflow.search_runs(experiment_names=[tracking.experiment_name("demand-classifier")])
+    assert len(runs) >= 1 and "metrics.cv_macro_f1" in runs.columns
+
+    pred = tmp_path / "pred.csv"
+    res = runner.invoke(app, ["demands", "classify", str(src), "--model-dir", str(tmp_path / "model"),
+                              "--id-col", "编号", "--out", str(pred)])
+    assert res.exit_code == 0, res.output
+    out = pd.read_csv(pred)
+    assert list(out.columns) == ["id", "category_pred", "confidence"] and len(out) == len(df)
+    assert out["id"].tolist() == df["编号"].tolist()
+    ok = out["category_pred"].notna()
+    assert (out.loc[ok, "category_pred"] == df.loc[ok, "类别"]).mean() > 0.8
+
+    top = tmp_path / "top.csv"
+    res = runner.invoke(app, ["demands", "top", str(src), *common[:4], "--time-col", "时间", "--by", "类别",
+                              "--top", "3", "--out", str(top)])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(top)
+    assert list(t.columns) == ["group", "period_start", "term", "count", "share", "distinctiveness", "example"]
+    assert not t["example"].str.contains(r"1[3589]\d{9}").any()
+
+
+def test_cli_missing_column_is_one_clear_error(tmp_path, capsys):
+    from govml.cli import main
+
+    src = tmp_path / "m.csv"
+    pd.DataFrame({"id": [1, 2], "text": ["加装电梯", "拖欠工资"], "category": ["a", "b"]}).to_csv(src, index=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["demands", "train", str(src), "--label-col", "没有", "--model-dir", str(tmp_path / "m2")])
+    err = " ".join(capsys.readouterr().err.split())
+    assert exc.value.code == 2 and "没有" in err and "--label-col" in err and "m.csv" in err
+    assert not (tmp_path / "m2").exists()
