@@ -83,7 +83,9 @@ _GATE = re.compile(rf"[0-9０-９]{{3}}|[@＠]|[{_PROV}]\s?[·•.．\-－]?\s?[
 _CLUSTER = re.compile(r"[0-9](?:[\s\-()]{0,2}[0-9]){6,}")
 # Where a door number may be: a building/unit word after a digit or letter, a digit before 室.
 # The door pattern runs only in a window around each hint.
-_DOOR_HINT = re.compile(r"[0-9A-Za-z]\s?(?:号楼|栋|幢|座|号栋|单元)|[0-9]\s?室")
+_DOOR_HINT = re.compile(
+    r"[0-9A-Za-z一二三四五六七八九十]\s?(?:号楼|栋|幢|座|号栋|单元)|[0-9]\s?室|[0-9]-[0-9]{1,2}-[0-9]{3}"
+)
 
 # --- patterns (run on normalised text) --------------------------------------------------------
 _ORDER_WORDS = re.compile(
@@ -124,16 +126,20 @@ _NOT_UNIT = (
     r"|栋|幢|号楼|单元|%|分|度|小时|元))"
 )
 _ROOM = rf"[0-9]{{3,4}}(?:\s?(?:室|房|号(?![线楼院]))|{_NOT_UNIT})"
+_CN_NUM = "[一二三四五六七八九十]{1,3}"
 _DOOR = re.compile(
     r"(?<![0-9A-Za-z.])(?:"
-    # building [+ unit] [+ floor] + room: 3栋2单元501室, 12号楼3单元402, 5幢301室, 8号楼1102, A3栋…
-    rf"(?:[A-Za-z]?[0-9]{{1,3}}|[A-Za-z])\s?(?:号楼|栋|幢|座|号栋)\s?(?:[0-9]{{1,2}}\s?单元\s?)?"
-    rf"(?:[0-9]{{1,2}}\s?(?:楼|层)\s?)?-?{_ROOM}"
+    # building [+ unit] [+ floor] + room: 3栋2单元501室, 12号楼3单元402, 5幢301室, 8号楼1102, A3栋…,
+    # 三栋二单元501
+    rf"(?:[A-Za-z]?[0-9]{{1,3}}|[A-Za-z]|{_CN_NUM})\s?(?:号楼|栋|幢|座|号栋)\s?"
+    rf"(?:(?:[0-9]{{1,2}}|{_CN_NUM})\s?单元\s?)?(?:[0-9]{{1,2}}\s?(?:楼|层)\s?)?-?{_ROOM}"
     # unit + room: 2单元501室, 2单元501
-    rf"|[0-9]{{1,2}}\s?单元\s?(?:[0-9]{{1,2}}\s?(?:楼|层)\s?)?-?{_ROOM}"
+    rf"|(?:[0-9]{{1,2}}|{_CN_NUM})\s?单元\s?(?:[0-9]{{1,2}}\s?(?:楼|层)\s?)?-?{_ROOM}"
     # a bare room: 1102室
     r"|[0-9]{3,4}\s?室(?![内外])"
     ")"
+    # building-unit-room right after an estate name or 住: 翠湖苑3-2-501, 住3-2-501
+    r"|(?<=[区苑园城村寓厦院期庭居住])[0-9]{1,2}-[0-9]{1,2}-[0-9]{3,4}(?![0-9\-年月日元万])(?:\s?(?:室|号|房))?"
 )
 
 _PROVINCE_CODES = frozenset(
