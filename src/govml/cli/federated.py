@@ -113,6 +113,9 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         if len(result["federated"]) > len(shown):
             t.add_row(f"(+{len(result['federated']) - len(shown)} indicators in the metrics file)", "", "")
         err = result["stated_error"]
+        if result.get("dp"):
+            t.add_row(f"DP: ε spent (noise scale per bin {result['dp']['noise_scale_per_bin']:.3g})",
+                      f"{result['dp']['epsilon']:.3g}", "bounds below: binning only")
         t.add_row("max |diff| mean/std (bound)", f"{result['max_abs_diff_moments']:.3g}", f"≤ {err['moments']:.3g}")
         t.add_row("max |diff| percentiles (bound)", f"{result['max_abs_diff_percentiles']:.3g}",
                   f"≤ {err['percentiles']:.3g}")

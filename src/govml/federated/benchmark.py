@@ -67,10 +67,13 @@ def ranges_from_moments(moments: np.ndarray, n_ind: int, width_sd: float = 4.0) 
 
 
 def moments_from_histogram(hist: np.ndarray, ranges: Sequence[tuple[float, float]], bins: int) -> np.ndarray:
-    """``[n, Σv, Σv²]`` per indicator read from (noisy) bin counts at the bin midpoints."""
+    """``[n, Σv, Σv²]`` per indicator read from (noisy) bin counts at the bin midpoints.
+
+    Noisy counts are used as they are (negative ones included): the sums stay unbiased, whereas
+    clipping at zero would pull every mean towards the middle of the range."""
     out = []
     for k, (lo, hi) in enumerate(ranges):
-        c = np.clip(hist[k * bins:(k + 1) * bins], 0, None)
+        c = hist[k * bins:(k + 1) * bins]
         mid = lo + (np.arange(bins) + 0.5) * (hi - lo) / bins
         out += [float(c.sum()), float((c * mid).sum()), float((c * mid * mid).sum())]
     return np.asarray(out, dtype=np.float64)

@@ -261,6 +261,8 @@ def _score_benchmark(result: dict[str, Any], valid: dict[str, pd.DataFrame], cfg
         "max_abs_diff_percentile_rank": rank_diff,
         "stated_error": {"moments": result["quantization_bound_moments"],
                          "percentiles": max(row["bin_width"] for row in result["summary"].values()),
-                         "percentile_rank": 100.0 * max_bin_share},
+                         "percentile_rank": 100.0 * max_bin_share,
+                         # with DP the bounds above cover binning only; this is the noise on top
+                         "dp_noise_scale_per_bin": (result.get("dp") or {}).get("noise_scale_per_bin", 0.0)},
         "standings_written": len(standings_files),
     }
