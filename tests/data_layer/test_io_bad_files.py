@@ -36,7 +36,8 @@ UNREADABLE = [
      "gbk_messages.csv: cannot be decoded as utf-8: invalid bytes b'\\xc8\\xd8\\xc7\\xf8' at byte 65 (line 2) "
      "(it looks like gbk); leave --encoding out to detect the encoding automatically"),
     ("ragged_row.csv", [], "ragged_row.csv, row 3: expected at most 5 cells (the header has 5), found '6 cells'"),
-    ("not_really.xlsx", [], "not_really.xlsx: not a readable .xlsx workbook (BadZipFile: File is not a zip file)"),
+    ("not_really.xlsx", [], "not_really.xlsx: not a readable .xlsx workbook (not a ZIP archive, as .xlsx files are); "
+     "if it is an old .xls or a CSV renamed, save it as .xlsx or .csv"),
 ]
 
 

@@ -219,3 +219,22 @@ def test_utf16_without_bom_gets_a_hint(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="looks like UTF-16 text without a byte-order mark; pass --encoding utf-16-le"):
         read_table(p)
     _check_frame(read_table(p, encoding="utf-16-le"))
+
+
+@pytest.mark.parametrize("calamine", [True, False], ids=["calamine", "openpyxl"])
+def test_both_xlsx_engines_read_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calamine: bool) -> None:
+    import datetime as dt
+
+    import govml.io
+
+    monkeypatch.setattr(govml.io, "USE_CALAMINE", calamine)
+    rows = [["标题"], HEADER, ["M001", dt.datetime(2024, 3, 1, 8, 15), "芙蓉区", "定王台社区", ROWS[0][4]],
+            [1002, dt.date(2024, 3, 2), "天心区", "坡子街社区", 7]]
+    p = _xlsx(tmp_path / "e.xlsx", {"S": rows})
+    df = read_table(p)
+    assert df.attrs["govml"]["header_row"] == 2 and source_rows(df) == [3, 4]
+    assert df["id"].tolist() == ["M001", 1002]
+    assert df["created_at"].tolist() == [pd.Timestamp("2024-03-01 08:15"), pd.Timestamp("2024-03-02")]
+    assert df["text"].tolist() == ["路灯坏了 一个多月 晚上 看不见", 7]
+    with pytest.raises(DataError, match="not a readable .xlsx workbook"):
+        read_table(Path(__file__).resolve().parents[1] / "data" / "bad" / "not_really.xlsx")
