@@ -2,8 +2,317 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
 
 HELP = "Complaint hotspot forecasting with honest rolling-origin backtests."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
+
+FORECAST_COLUMNS = ["area", "category", "period_start", "horizon", "yhat", "yhat_lo", "yhat_hi", "p_hotspot"]
+PREDICTION_COLUMNS = ["model", "origin", "area", "category", "period_start", "horizon", "y", "yhat"]
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: str, district_col: str | None,
+            freq: str, now: str | None, min_category_events: int) -> tuple[Any, Any, Any]:
+    """Read, clean and count: (raw events, panel, exclusions). Raises GovmlError on unusable input."""
+    import pandas as pd
+
+    from govml.errors import ConfigError, DataError
+    from govml.hotspot.panel import build_panel, clean_events, panel_notes
+    from govml.io import read_table
+
+    if freq not in ("D", "W", "M"):
+        raise ConfigError(f"--freq must be D, W or M, got {freq!r}")
+    raw = read_table(events_path, known_columns=[time_col, area_col, category_col])
+    if district_col is None and "district" in raw.columns:
+        district_col = "district"
+    try:
+        ref = pd.Timestamp(now) if now else None
+    except ValueError as exc:
+        raise ConfigError(f"--now {now!r} is not a date") from exc
+    clean, ex = clean_events(raw, time_col=time_col, area_col=area_col, category_col=category_col,
+                             district_col=district_col, now=ref, min_category_events=min_category_events,
+                             file=events_path.name)
+    panel = build_panel(clean, freq=freq, exclusions=ex)
+    ex.notes += panel_notes(panel)
+    if panel["period_start"].nunique() < 3:
+        raise DataError(message=f"{events_path.name}: only {panel['period_start'].nunique()} complete "
+                        f"period(s) of data at --freq {freq}; forecasting needs more history")
+    return raw, panel, ex
+
+
+def _print_exclusions(console: Any, ex: Any) -> None:
+    console.print(f"{ex.rows_in} event row(s) read, {ex.rows_used} used, {ex.total} excluded", highlight=False)
+    for line in ex.lines():
+        console.print(f"  [yellow]•[/] {line}", highlight=False)
+
+
+def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_col: str = "community",
+                 category_col: str = "category", district_col: str | None = None, freq: str = "W",
+                 horizon: int = 4, explain_out: Path | None = None, heatmap_out: Path | None = None,
+                 strategy: str = "direct", now: str | None = None, min_category_events: int = 2,
+                 hotspot_quantile: float = 0.9, track: bool = True, console: Any = None) -> dict[str, Any]:
+    import time
+
+    from govml import tracking
+    from govml.errors import ConfigError
+    from govml.hotspot.forecast import HotspotForecaster
+    from govml.io import write_table
+
+    console = console or _console()
+    if horizon < 1:
+        raise ConfigError(f"--horizon must be 1 or more, got {horizon}")
+    raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
+                             district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
+    _print_exclusions(console, ex)
+    model = HotspotForecaster(horizon=horizon, strategy=strategy, hotspot_quantile=hotspot_quantile)
+    t0 = time.perf_counter()
+    with console.status("fitting the forecaster..."):
+        model.fit(panel)
+        fc = model.predict(horizon)
+    seconds = time.perf_counter() - t0
+    fc_out = fc[FORECAST_COLUMNS].copy()
+    fc_out["area"] = fc_out["area"].astype(str)
+    fc_out["category"] = fc_out["category"].astype(str)
+    written = [write_table(fc_out, out)]
+    if explain_out is not None:
+        written.append(write_table(model.explain(horizon), explain_out))
+    if heatmap_out is not None:
+        from govml.hotspot.report import actual_vs_forecast_heatmap
+        from govml.plots import save_figure
+
+        written.append(save_figure(actual_vs_forecast_heatmap(panel, fc), heatmap_out))
+    console.print(f"{panel[['area', 'category']].drop_duplicates().shape[0]} series × "
+                  f"{panel['period_start'].nunique()} periods → {len(fc_out)} forecasts in {seconds:.1f} s; "
+                  f"written {out}", highlight=False)
+    top = fc_out.sort_values("p_hotspot", ascending=False).head(5)
+    for r in top.itertuples():
+        console.print(f"  hot? {r.area} · {r.category} · {r.period_start.date()}: yhat {r.yhat:.1f} "
+                      f"[{r.yhat_lo:.1f}, {r.yhat_hi:.1f}], p_hotspot {r.p_hotspot:.2f}", highlight=False)
+    if track:
+        with tracking.run("hotspot-forecaster", run_name="forecast",
+                          params={"freq": freq, "horizon": horizon, "strategy": strategy,
+                                  **{k: v for k, v in model.get_params().items() if k != "spec"}}):
+            tracking.log_dict(tracking.data_fingerprint(raw, time_col=time_col), "data_fingerprint.json")
+            tracking.log_dict({"exclusions": ex.to_dict(), "model": _jsonable(model.describe())}, "forecast_info.json")
+            tracking.log_metrics({"fit_predict_seconds": seconds, "rows_used": ex.rows_used,
+                                  "rows_excluded": ex.total})
+    return {"written": written, "forecast": fc_out, "exclusions": ex.to_dict(), "seconds": seconds}
+
+
+def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", area_col: str = "community",
+                     category_col: str = "category", district_col: str | None = None, freq: str = "W",
+                     horizon: int = 4, origins: int = 8, start: str | None = None,
+                     predictions_out: Path | None = None, plot_out: Path | None = None, strategy: str = "direct",
+                     now: str | None = None, min_category_events: int = 2, season: int | None = None,
+                     track: bool = True, console: Any = None) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from govml import tracking
+    from govml.errors import ConfigError
+    from govml.hotspot.backtest import default_models, run_backtest
+    from govml.hotspot.report import backtest_figure
+    from govml.io import atomic_path, write_table
+
+    console = console or _console()
+    if horizon < 1 or origins < 1:
+        raise ConfigError("--horizon and --origins must be 1 or more")
+    raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
+                             district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
+    _print_exclusions(console, ex)
+    season = season if season is not None else {"D": 7, "W": 52, "M": 12}[freq]
+    models = default_models(horizon, season=season, strategy=strategy)
+    with Progress(TextColumn("backtest origins"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console, transient=False) as bar:
+        task = bar.add_task("", total=origins)
+        res = run_backtest(panel, models, origins, horizon, start=start,
+                           progress=lambda i, n, o: bar.update(task, completed=i, total=n,
+                                                               description=f"origin {o.date()}"))
+    report = {
+        "events": events.name,
+        "settings": {"freq": freq, "horizon": horizon, "origins": len(res.origins), "strategy": strategy,
+                     "season": season},
+        "data": ex.to_dict(),
+        **res.to_dict(),
+    }
+    report["summary"] = summarise(res)
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    written = [out]
+    if predictions_out is not None:
+        p = res.predictions[PREDICTION_COLUMNS].copy()
+        p["area"] = p["area"].astype(str)
+        p["category"] = p["category"].astype(str)
+        written.append(write_table(p, predictions_out))
+    fig = backtest_figure(res.metrics)
+    if plot_out is not None:
+        from govml.plots import save_figure
+
+        written.append(save_figure(fig, plot_out))
+        fig = backtest_figure(res.metrics)
+    _print_metrics(console, res)
+    for name, why in res.excluded_models.items():
+        console.print(f"  [yellow]•[/] model {name}: {why}", highlight=False)
+    if track:
+        import matplotlib.pyplot as plt
+
+        with tracking.run("hotspot-forecaster", run_name="backtest",
+                          params={"freq": freq, "horizon": horizon, "origins": len(res.origins),
+                                  "strategy": strategy, "season": season}):
+            tracking.log_dict(tracking.data_fingerprint(raw, time_col=time_col), "data_fingerprint.json")
+            ov = res.overall()
+            tracking.log_metrics({f"{m}.{k}": v for m, row in ov.iterrows() for k, v in row.items()})
+            for rec in res.per_origin.to_dict("records"):
+                tracking.log_metrics({f"{rec['model']}.{k}": rec[k] for k in ("mae", "rmse", "precision_top5pct")},
+                                     step=int(rec["step"]))
+            tracking.log_figure(fig, "backtest.png")
+            tracking.log_dict(report, "backtest_metrics.json")
+        plt.close(fig)
+    else:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return {"written": written, "result": res, "report": report}
+
+
+def summarise(res: Any) -> dict[str, Any]:
+    """The default model against the best baseline on each headline metric."""
+    ov = res.overall()
+    if "govml" not in ov.index:
+        return {}
+    base = [m for m in ov.index if m != "govml"]
+    out: dict[str, Any] = {}
+    for metric, better in (("mae", "lower"), ("rmse", "lower"), ("wape", "lower"),
+                           ("poisson_deviance", "lower"), ("precision_top2pct", "higher"),
+                           ("precision_top5pct", "higher")):
+        col = ov.loc[base, metric].dropna()
+        if col.empty:
+            continue
+        best = col.idxmin() if better == "lower" else col.idxmax()
+        g, b = float(ov.loc["govml", metric]), float(col[best])
+        out[metric] = {"govml": g, "best_baseline": best, "baseline": b,
+                       "relative_change": (g - b) / b if b else None, "better": better}
+    if "coverage" in ov.columns:
+        out["coverage"] = float(ov.loc["govml", "coverage"])
+    return out
+
+
+def _print_metrics(console: Any, res: Any) -> None:
+    from rich.table import Table
+
+    ov = res.overall()
+    cols = [c for c in ("mae", "rmse", "wape", "poisson_deviance", "precision_top2pct", "precision_top5pct",
+                        "pai_top5pct", "coverage") if c in ov.columns]
+    table = Table(title=f"backtest: {len(res.origins)} origins × horizons 1..{res.horizon}")
+    table.add_column("model")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for m, r in ov.iterrows():
+        table.add_row(str(m), *["-" if r[c] != r[c] else f"{r[c]:.4f}" for c in cols])
+    console.print(table)
+
+
+def _jsonable(d: Any) -> Any:
+    return json.loads(json.dumps(d, default=str))
+
+
+_TIME = typer.Option("created_at", "--time-col", help="Column with the complaint's time.")
+_AREA = typer.Option("community", "--area-col", help="Column with the area (community).")
+_CAT = typer.Option("category", "--category-col", help="Column with the category.")
+_DIST = typer.Option(None, "--district-col", help="Column with the district (default: 'district' if present).")
+_FREQ = typer.Option("W", "--freq", help="Period: D (day), W (week from Monday) or M (month).")
+_HOR = typer.Option(4, "--horizon", help="How many periods ahead to forecast.")
+_NOW = typer.Option(None, "--now", help="Reference time: events after it count as future dates "
+                    "(default: the current time).")
+_MINCAT = typer.Option(2, "--min-category-events", help="Categories with fewer events are excluded (and counted).")
+_STRAT = typer.Option("direct", "--strategy", help="Multi-step strategy: direct (one model per horizon) or recursive.")
+
+
+@app.command("forecast")
+def forecast_cmd(
+    events: Path = typer.Argument(..., help="Events table (CSV/XLSX/Parquet; one row per complaint)."),
+    out: Path = typer.Option(..., "--out", help="Where to write the forecast CSV."),
+    time_col: str = _TIME,
+    area_col: str = _AREA,
+    category_col: str = _CAT,
+    district_col: str = _DIST,
+    freq: str = _FREQ,
+    horizon: int = _HOR,
+    explain_out: Path = typer.Option(None, "--explain-out", help="Write each forecast's top reasons "
+                                     "(LightGBM pred_contrib) here."),
+    heatmap_out: Path = typer.Option(None, "--heatmap-out", help="Write an actual-vs-forecast heatmap (PNG)."),
+    strategy: str = _STRAT,
+    now: str = _NOW,
+    min_category_events: int = _MINCAT,
+    hotspot_quantile: float = typer.Option(0.9, "--hotspot-quantile",
+                                           help="A cell is hot when above this quantile of its own history."),
+    track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
+) -> None:
+    """Forecast complaint counts per area × category for the next periods, with intervals and p_hotspot."""
+    run_forecast(events, out, time_col=time_col, area_col=area_col, category_col=category_col,
+                 district_col=district_col, freq=freq, horizon=horizon, explain_out=explain_out,
+                 heatmap_out=heatmap_out, strategy=strategy, now=now, min_category_events=min_category_events,
+                 hotspot_quantile=hotspot_quantile, track=track)
+
+
+@app.command("backtest")
+def backtest_cmd(
+    events: Path = typer.Argument(..., help="Events table (CSV/XLSX/Parquet; one row per complaint)."),
+    out: Path = typer.Option(..., "--out", help="Where to write metrics.json."),
+    time_col: str = _TIME,
+    area_col: str = _AREA,
+    category_col: str = _CAT,
+    district_col: str = _DIST,
+    freq: str = _FREQ,
+    horizon: int = _HOR,
+    origins: int = typer.Option(8, "--origins", help="Number of forecast origins."),
+    start: str = typer.Option(None, "--start", help="First origin on or after this date (origins spread "
+                              "evenly from it); default: the last --origins periods that can be scored."),
+    predictions_out: Path = typer.Option(None, "--predictions-out", help="Write every backtest forecast here."),
+    plot_out: Path = typer.Option(None, "--plot-out", help="Write the error-by-horizon plot (PNG)."),
+    strategy: str = _STRAT,
+    now: str = _NOW,
+    min_category_events: int = _MINCAT,
+    track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
+) -> None:
+    """Rolling-origin backtest of the forecaster against last-value, mean and seasonal-naive baselines."""
+    run_backtest_cmd(events, out, time_col=time_col, area_col=area_col, category_col=category_col,
+                     district_col=district_col, freq=freq, horizon=horizon, origins=origins, start=start,
+                     predictions_out=predictions_out, plot_out=plot_out, strategy=strategy, now=now,
+                     min_category_events=min_category_events, track=track)
+
+
+def demo_step(ctx: Any) -> list[Path]:
+    """Backtest and forecast on the sample complaints; heatmaps of forecasts and handling efficiency."""
+    samples = Path(ctx.samples_dir) / "complaints.csv"
+    if not samples.exists():
+        _console().print(f"[yellow]hotspots: {samples} missing; step skipped[/]")
+        return []
+    from govml.hotspot.report import efficiency_heatmaps
+    from govml.io import read_table
+    from govml.plots import save_figure
+
+    console = _console()
+    now = "2025-01-01"
+    bt = run_backtest_cmd(samples, ctx.report_path("hotspots", "backtest_metrics.json"), origins=2 if ctx.quick else 4,
+                          predictions_out=ctx.report_path("hotspots", "backtest_predictions.csv"),
+                          plot_out=ctx.report_path("hotspots", "backtest.png"), now=now, console=console)
+    fc = run_forecast(samples, ctx.report_path("hotspots", "forecast.csv"),
+                      explain_out=ctx.report_path("hotspots", "forecast_explanations.csv"),
+                      heatmap_out=ctx.report_path("hotspots", "forecast_heatmap.png"), now=now, console=console)
+    written = list(bt["written"]) + list(fc["written"])
+    raw = read_table(samples)
+    for name, fig in efficiency_heatmaps(raw).items():
+        written.append(save_figure(fig, ctx.report_path("hotspots", f"efficiency_{name}.png")))
+    ctx.outputs["hotspots"] = {"forecast": fc["written"][0], "summary": bt["report"]["summary"]}
+    return written

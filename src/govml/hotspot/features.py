@@ -1,0 +1,246 @@
+"""Declared features for the global forecaster, computed vectorised over the whole panel.
+
+A :class:`FeatureSpec` says *which* features to make (lags, rolling windows, seasonal lag,
+calendar, pooled district/citywide trends, series age); :func:`make_features` makes them for every
+series at once. The panel is dense (every series has every period), so the counts are a
+``series × periods`` matrix and every feature is a column shift or a cumulative sum over it —
+no loop over series anywhere.
+
+Features are indexed by the **origin** (the last observed period) and a **horizon** ``h``: a row
+describes what is known at the end of period ``o`` and its target is the count in period
+``o + h``. Everything from the counts uses periods ``≤ o`` only; the only things known about
+``o + h`` itself are its calendar (holidays, make-up days — published in advance) and, for the
+seasonal lag, the count one season before it (which lies at or before ``o`` when ``h ≤ season``).
+
+Names: ``lag_k`` is the k-th most recent observed count (``lag_1`` = the count at the origin),
+``roll_mean_w``/``roll_std_w`` the mean/std over the last ``w`` observed periods, ``exp_mean`` the
+mean since the series' first event, ``age`` periods since the first event (-1: none yet),
+``since_last`` periods since the last event, ``seasonal_lag`` the count one season before the
+target, ``dist_*``/``city_*``/``area_*`` pooled means per series of the district × category, the
+category citywide and the area over all categories, ``tgt_*`` the target period's calendar,
+``org_*`` the origin period's calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from govml.hotspot.calendar import CALENDAR_COLUMNS, calendar_features
+from govml.hotspot.panel import panel_matrix
+
+CATEGORICAL = ("area", "category", "district")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which features to compute. All windows count periods of the panel's frequency."""
+
+    lags: tuple[int, ...] = (1, 2, 3, 4, 52)
+    rolling_windows: tuple[int, ...] = (4, 13)
+    rolling_std: bool = True
+    expanding_mean: bool = True
+    season_length: int | None = 52
+    calendar: bool = True
+    pooled: bool = True
+    pooled_windows: tuple[int, ...] = (4, 13)
+    age: bool = True
+    categoricals: tuple[str, ...] = field(default=CATEGORICAL)
+
+    def max_lookback(self) -> int:
+        return max([*self.lags, *self.rolling_windows, *(self.pooled_windows if self.pooled else ()), 1])
+
+
+def infer_freq(periods: pd.DatetimeIndex) -> str:
+    if len(periods) < 2:
+        return "W"
+    step = (periods[1] - periods[0]).days
+    return "D" if step == 1 else "W" if step == 7 else "M"
+
+
+def _shift_cols(m: np.ndarray, k: int) -> np.ndarray:
+    """Column ``o`` of the result holds ``m[:, o - k]`` (NaN where that is before the start)."""
+    out = np.full(m.shape, np.nan, dtype=np.float32)
+    if k == 0:
+        out[:] = m
+    elif k < m.shape[1]:
+        out[:, k:] = m[:, :-k]
+    return out
+
+
+def _window_sum(cs: np.ndarray, w: int) -> np.ndarray:
+    """Sum over the last ``w`` columns up to and including ``o`` from a cumulative sum (with 0 column)."""
+    T = cs.shape[1] - 1
+    hi = np.arange(1, T + 1)
+    lo = np.maximum(hi - w, 0)
+    return cs[:, hi] - cs[:, lo]
+
+
+def _group_mean(y: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per-series matrix of the mean count over the series sharing the same group code."""
+    n_groups = int(codes.max()) + 1
+    sums = np.zeros((n_groups, y.shape[1]))
+    np.add.at(sums, codes, y)
+    sizes = np.bincount(codes, minlength=n_groups).astype(float)
+    return (sums / sizes[:, None])[codes]
+
+
+class FeatureBuilder:
+    """Origin-indexed feature matrices for one panel (computed once, reused for every horizon)."""
+
+    def __init__(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex, spec: FeatureSpec,
+                 freq: str | None = None):
+        self.y = y
+        self.keys = keys
+        self.periods = periods
+        self.spec = spec
+        self.freq = freq or infer_freq(periods)
+        self.mats: dict[str, np.ndarray] = {}
+        self._compute()
+
+    @classmethod
+    def from_panel(cls, panel: pd.DataFrame, spec: FeatureSpec) -> FeatureBuilder:
+        y, keys, periods = panel_matrix(panel)
+        return cls(y, keys, periods, spec)
+
+    # -- origin-indexed features ---------------------------------------------------------------
+    def _compute(self) -> None:
+        y, spec = self.y, self.spec
+        S, T = y.shape
+        m = self.mats
+        for k in spec.lags:
+            m[f"lag_{k}"] = _shift_cols(y, k - 1)
+        cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
+        cs2 = np.concatenate([np.zeros((S, 1)), np.cumsum(y * y, axis=1)], axis=1)
+        n_avail = np.arange(1, T + 1)[None, :]
+        for w in spec.rolling_windows:
+            n = np.minimum(n_avail, w)
+            mean = _window_sum(cs, w) / n
+            m[f"roll_mean_{w}"] = mean.astype(np.float32)
+            if spec.rolling_std:
+                var = np.maximum(_window_sum(cs2, w) / n - mean * mean, 0.0)
+                m[f"roll_std_{w}"] = np.sqrt(var).astype(np.float32)
+        nz = y > 0
+        if spec.age or spec.expanding_mean:
+            any_seen = np.maximum.accumulate(nz, axis=1)
+            first = np.where(nz.any(axis=1), nz.argmax(axis=1), T)[:, None]
+            cols = np.arange(T)[None, :]
+            age = np.where(any_seen, cols - first, -1).astype(np.float32)
+            if spec.age:
+                m["age"] = age
+                last_idx = np.where(nz, cols, -1)
+                last_idx = np.maximum.accumulate(last_idx, axis=1)
+                m["since_last"] = np.where(last_idx >= 0, cols - last_idx, -1).astype(np.float32)
+            if spec.expanding_mean:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    m["exp_mean"] = np.where(age >= 0, cs[:, 1:] / (age + 1), 0.0).astype(np.float32)
+        if spec.pooled:
+            groups: dict[str, np.ndarray] = {}
+            cat = self.keys["category"].cat.codes.to_numpy() if "category" in self.keys else None
+            if cat is not None:
+                groups["city"] = cat.astype(np.int64)
+                if "district" in self.keys:
+                    d = self.keys["district"].cat.codes.to_numpy().astype(np.int64)
+                    groups["dist"] = d * (int(cat.max()) + 1) + cat
+            if "area" in self.keys:
+                groups["area"] = self.keys["area"].cat.codes.to_numpy().astype(np.int64)
+            for name, codes in groups.items():
+                g = _group_mean(y, codes)
+                gcs = np.concatenate([np.zeros((S, 1)), np.cumsum(g, axis=1)], axis=1)
+                means = {}
+                for w in spec.pooled_windows:
+                    means[w] = _window_sum(gcs, w) / np.minimum(n_avail, w)
+                    m[f"{name}_mean_{w}"] = means[w].astype(np.float32)
+                ws = sorted(spec.pooled_windows)
+                if len(ws) >= 2:
+                    m[f"{name}_trend"] = ((means[ws[0]] + 0.05) / (means[ws[-1]] + 0.05)).astype(np.float32)
+        if spec.calendar:
+            cal = calendar_features(self.periods, self.freq).set_index("period_start")
+            for c in CALENDAR_COLUMNS:
+                m[f"org_{c}"] = np.broadcast_to(cal[c].to_numpy(np.float32)[None, :], (S, T))
+
+    # -- rows for a horizon --------------------------------------------------------------------
+    def feature_names(self) -> list[str]:
+        names = list(self.mats)
+        if self.spec.season_length:
+            names.append("seasonal_lag")
+        if self.spec.calendar:
+            names += [f"tgt_{c}" for c in CALENDAR_COLUMNS] + ["tgt_period_of_year"]
+        names += [c for c in self.spec.categoricals if c in self.keys.columns]
+        if "exposure" in self.keys.columns:
+            names.append("exposure")
+        return names
+
+    def frame(self, horizon: int, origins: np.ndarray | list[int], series: np.ndarray | None = None) -> pd.DataFrame:
+        """Feature rows for (series × origin column indices) at ``horizon``, plus keys and target.
+
+        Columns: ``area, category, [district], origin, period_start`` (the target period),
+        ``horizon``, the features, and ``y`` (the target count; NaN when not yet observed).
+        """
+        origins = np.asarray(origins, dtype=np.int64)
+        S, T = self.y.shape
+        sidx = np.arange(S) if series is None else np.asarray(series)
+        # rows ordered series-major
+        rs = np.repeat(sidx, len(origins))
+        ro = np.tile(origins, len(sidx))
+        out: dict[str, object] = {}
+        for c in self.keys.columns:
+            if c == "exposure":
+                continue
+            out[c] = self.keys[c].to_numpy()[rs] if not isinstance(self.keys[c].dtype, pd.CategoricalDtype) \
+                else pd.Categorical.from_codes(self.keys[c].cat.codes.to_numpy()[rs],
+                                               categories=self.keys[c].cat.categories)
+        origin_dates = self.periods.to_numpy()[ro]
+        out["origin"] = origin_dates
+        target_dates = self._target_dates(horizon)
+        out["period_start"] = target_dates[ro]
+        out["horizon"] = np.full(len(rs), horizon, dtype=np.int16)
+        for name, mat in self.mats.items():
+            out[name] = mat[rs, ro]
+        if self.spec.season_length:
+            k = self.spec.season_length - horizon  # target - season = origin - k
+            src = ro - k
+            ok = (k >= 0) & (src >= 0)
+            vals = np.full(len(rs), np.nan, dtype=np.float32)
+            if k >= 0:
+                vals[ok] = self.y[rs[ok], src[ok]]
+            out["seasonal_lag"] = vals
+        if self.spec.calendar:
+            cal = calendar_features(pd.DatetimeIndex(target_dates), self.freq).set_index("period_start")
+            cal = cal.reindex(pd.DatetimeIndex(target_dates))
+            for c in CALENDAR_COLUMNS:
+                out[f"tgt_{c}"] = cal[c].to_numpy(np.float32)[ro]
+            td = pd.DatetimeIndex(target_dates)
+            poy = td.isocalendar().week.to_numpy() if self.freq == "W" else (
+                td.dayofyear.to_numpy() if self.freq == "D" else td.month.to_numpy())
+            out["tgt_period_of_year"] = poy.astype(np.float32)[ro]
+        tgt = ro + horizon
+        yv = np.full(len(rs), np.nan)
+        inside = tgt < T
+        yv[inside] = self.y[rs[inside], tgt[inside]]
+        out["y"] = yv
+        df = pd.DataFrame(out)
+        if "exposure" in self.keys.columns:
+            df["exposure"] = self.keys["exposure"].to_numpy()[rs]
+        return df
+
+    def _target_dates(self, horizon: int) -> np.ndarray:
+        """Date of period ``o + horizon`` for every origin column ``o`` (extends past the panel)."""
+        from govml.hotspot.calendar import FREQS
+
+        ext = pd.date_range(self.periods[0], periods=len(self.periods) + horizon, freq=FREQS[self.freq])
+        return ext.to_numpy()[horizon:]
+
+
+def make_features(panel: pd.DataFrame, spec: FeatureSpec | None = None, horizon: int = 1,
+                  origins: list[int] | np.ndarray | None = None) -> pd.DataFrame:
+    """Feature rows for every series at the given origin column indices (default: every period).
+
+    The target column ``y`` holds the count ``horizon`` periods after the origin (NaN past the
+    panel's end). See the module docstring for the feature names.
+    """
+    fb = FeatureBuilder.from_panel(panel, spec or FeatureSpec())
+    T = fb.y.shape[1]
+    return fb.frame(horizon, np.arange(T) if origins is None else origins)

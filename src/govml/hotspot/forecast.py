@@ -1,0 +1,342 @@
+"""One global LightGBM forecaster over all area × category series, with intervals and p_hotspot.
+
+``HotspotForecaster(...).fit(panel).predict(horizon)`` forecasts every series ``1..horizon``
+periods after the panel's last period.
+
+* **Model.** One LightGBM over all series (count objective: Poisson by default, or Tweedie); area,
+  category and district are categorical features. ``strategy="direct"`` trains one model per
+  horizon ``h`` on (features at origin ``o``, count at ``o + h``); ``strategy="recursive"``
+  trains the one-step model and feeds its forecasts back as observations.
+* **Point forecast.** ``yhat`` is the predicted conditional *mean* (what the Poisson objective
+  estimates), optionally blended with the 4-period mean when ``blend="auto"`` finds that better
+  on the calibration holdout. See docs/hotspots.md for why the mean and not the median.
+* **Calibration.** Before the final fit, the same model is fitted on data that ends
+  ``calibration_origins + horizon`` periods earlier and forecasts the last ``calibration_origins``
+  origins (a small rolling-origin backtest inside ``fit``). From those out-of-sample forecasts:
+  split-conformal intervals on variance-scaled residuals ``(y - yhat) / sqrt(yhat + 0.5)`` per
+  horizon; a negative-binomial dispersion; and an isotonic map from the negative-binomial
+  ``P(y > threshold)`` to the observed hotspot frequency (``p_hotspot``).
+* **Hotspot threshold.** Per cell: the ``hotspot_quantile`` quantile of its own history (default
+  the 90th percentile), at least ``min_hotspot_count``; a hotspot is ``y > threshold``.
+* **Explanations.** :meth:`explain` gives each forecast's top features from LightGBM's
+  ``pred_contrib`` (contributions on the log scale of the Poisson model).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from govml.errors import ModelError
+from govml.hotspot.baselines import forecast_frame
+from govml.hotspot.features import FeatureBuilder, FeatureSpec
+from govml.hotspot.panel import panel_matrix
+
+log = logging.getLogger(__name__)
+
+_SCALE_C = 0.5
+
+
+def _nb_sf(thr: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """P(Y > thr) for Y ~ NegBin(mean mu, variance mu + alpha mu^2) (Poisson when alpha ~ 0)."""
+    from scipy import stats
+
+    k = np.floor(thr)
+    mu = np.maximum(mu, 1e-9)
+    if alpha < 1e-6:
+        return stats.poisson.sf(k, mu)
+    n = 1.0 / alpha
+    p = n / (n + mu)
+    return stats.nbinom.sf(k, n, p)
+
+
+class HotspotForecaster(BaseEstimator):
+    """Global LightGBM count forecaster for an area × category × period panel.
+
+    Parameters are stored as given (scikit-learn contract); learned state ends in ``_``.
+    """
+
+    def __init__(
+        self,
+        horizon: int = 4,
+        strategy: str = "direct",
+        spec: FeatureSpec | None = None,
+        objective: str = "poisson",
+        tweedie_variance_power: float = 1.3,
+        n_estimators: int = 200,
+        learning_rate: float = 0.06,
+        num_leaves: int = 31,
+        min_child_samples: int = 50,
+        colsample_bytree: float = 0.8,
+        reg_lambda: float = 1.0,
+        train_window: int | None = None,
+        max_train_rows: int | None = 600_000,
+        calibration_origins: int = 4,
+        blend: str | None = "auto",
+        interval: float = 0.9,
+        hotspot_quantile: float = 0.9,
+        min_hotspot_count: float = 1.0,
+        n_jobs: int = 1,
+        random_state: int = 0,
+    ):
+        self.horizon = horizon
+        self.strategy = strategy
+        self.spec = spec
+        self.objective = objective
+        self.tweedie_variance_power = tweedie_variance_power
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.colsample_bytree = colsample_bytree
+        self.reg_lambda = reg_lambda
+        self.train_window = train_window
+        self.max_train_rows = max_train_rows
+        self.calibration_origins = calibration_origins
+        self.blend = blend
+        self.interval = interval
+        self.hotspot_quantile = hotspot_quantile
+        self.min_hotspot_count = min_hotspot_count
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _spec(self) -> FeatureSpec:
+        return self.spec if self.spec is not None else FeatureSpec()
+
+    def _lgbm(self, seed_offset: int = 0) -> Any:
+        import lightgbm as lgb
+
+        params: dict[str, Any] = dict(
+            objective=self.objective, n_estimators=self.n_estimators, learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
+            colsample_bytree=self.colsample_bytree, subsample=0.8, subsample_freq=1,
+            reg_lambda=self.reg_lambda, n_jobs=self.n_jobs, random_state=self.random_state + seed_offset,
+            verbose=-1, max_cat_to_onehot=8, cat_smooth=20.0,
+        )
+        if self.objective == "tweedie":
+            params["tweedie_variance_power"] = self.tweedie_variance_power
+        return lgb.LGBMRegressor(**params)
+
+    def _model_horizons(self) -> list[int]:
+        if self.strategy == "direct":
+            return list(range(1, self.horizon + 1))
+        if self.strategy == "recursive":
+            return [1]
+        raise ModelError(f"strategy must be 'direct' or 'recursive', got {self.strategy!r}")
+
+    def _fit_models(self, fb: FeatureBuilder, last_target: int) -> dict[int, Any]:
+        """One model per needed horizon, trained on targets at column indices <= ``last_target``."""
+        rng = np.random.default_rng(self.random_state)
+        models = {}
+        names = fb.feature_names()
+        first_origin = 1
+        for h in self._model_horizons():
+            hi = last_target - h
+            lo = first_origin if self.train_window is None else max(first_origin, hi - self.train_window + 1)
+            if hi < lo:
+                raise ModelError(f"too little history to train the horizon-{h} model: need at least "
+                                 f"{first_origin + h + 1} periods, have {last_target + 1}")
+            origins = np.arange(lo, hi + 1)
+            S = fb.y.shape[0]
+            n_rows = S * len(origins)
+            series = None
+            if self.max_train_rows and n_rows > self.max_train_rows:
+                keep_s = max(1, self.max_train_rows // len(origins))
+                series = np.sort(rng.choice(S, size=min(S, keep_s), replace=False))
+            X = fb.frame(h, origins, series)
+            model = self._lgbm(h)
+            model.fit(X[names], X["y"].to_numpy())
+            models[h] = model
+        return models
+
+    def _predict_matrix(self, y_hist: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
+                        models: dict[int, Any], horizon: int, fb: FeatureBuilder | None = None) -> np.ndarray:
+        """(S × horizon) mean forecasts made at the last column of ``y_hist``.
+
+        A direct forecaster may pass ``fb`` built on a longer panel: its features at column ``o``
+        use columns ``<= o`` only, so reading them at ``o = y_hist.shape[1] - 1`` is the same.
+        """
+        spec = self._spec()
+        if fb is None or self.strategy != "direct":
+            fb = FeatureBuilder(y_hist, keys, periods, spec)
+        names = fb.feature_names()
+        o = y_hist.shape[1] - 1
+        out = np.zeros((y_hist.shape[0], horizon))
+        if self.strategy == "direct":
+            for h in range(1, horizon + 1):
+                X = fb.frame(h, [o])
+                out[:, h - 1] = models[h].predict(X[names])
+            return np.maximum(out, 0.0)
+        from govml.hotspot.calendar import FREQS
+
+        y_ext, per = y_hist, periods
+        for h in range(1, horizon + 1):
+            if h > 1:
+                fb = FeatureBuilder(y_ext, keys, per, spec)
+            X = fb.frame(1, [y_ext.shape[1] - 1])
+            out[:, h - 1] = np.maximum(models[1].predict(X[names]), 0.0)
+            y_ext = np.concatenate([y_ext, out[:, h - 1:h]], axis=1)
+            per = pd.date_range(per[0], periods=len(per) + 1, freq=FREQS[fb.freq])
+        return out
+
+    def _thresholds(self, y_hist: np.ndarray) -> np.ndarray:
+        q = np.quantile(y_hist, self.hotspot_quantile, axis=1)
+        return np.maximum(q, self.min_hotspot_count)
+
+    # -- public API ----------------------------------------------------------------------------
+    def fit(self, panel: pd.DataFrame) -> HotspotForecaster:
+        """Calibrate on an inner rolling-origin holdout, then fit on the whole panel."""
+        y, keys, periods = panel_matrix(panel)
+        spec = self._spec()
+        T = y.shape[1]
+        H = self.horizon
+        fb = FeatureBuilder(y, keys, periods, spec)
+        self.feature_names_ = fb.feature_names()
+        self.calibrated_ = False
+        self.conformal_ = {h: (-1.645, 1.645) for h in range(1, H + 1)}
+        self.dispersion_ = {h: 0.0 for h in range(1, H + 1)}
+        self.isotonic_: dict[int, Any] = {}
+        self.blend_weight_ = {h: 1.0 for h in range(1, H + 1)}
+        C = self.calibration_origins
+        first_holdout = T - H - C  # first holdout origin column
+        if C > 0 and first_holdout - H >= 4:
+            self._calibrate(y, keys, periods, fb, first_holdout)
+        elif C > 0:
+            log.warning("too little history to calibrate intervals and p_hotspot (%d periods); using "
+                        "Poisson intervals and uncalibrated probabilities", T)
+        self.models_ = self._fit_models(fb, T - 1)
+        self.y_, self.keys_, self.periods_ = y, keys, periods
+        self.threshold_ = self._thresholds(y)
+        return self
+
+    def _calibrate(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
+                   fb: FeatureBuilder, first_holdout: int) -> None:
+        from sklearn.isotonic import IsotonicRegression
+
+        H = self.horizon
+        T = y.shape[1]
+        models = self._fit_models(fb, first_holdout)
+        thr = self._thresholds(y[:, : first_holdout + 1])
+        rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {h: [] for h in range(1, H + 1)}
+        for o in range(first_holdout, T - 1):
+            mu = self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, min(H, T - 1 - o), fb=fb)
+            for h in range(1, mu.shape[1] + 1):
+                base = y[:, max(0, o - 3): o + 1].mean(axis=1)
+                rec[h].append((mu[:, h - 1], y[:, o + h], base))
+        alpha = 1.0 - self.interval
+        for h in range(1, H + 1):
+            if not rec[h]:
+                continue
+            mu = np.concatenate([r[0] for r in rec[h]])
+            obs = np.concatenate([r[1] for r in rec[h]])
+            base = np.concatenate([r[2] for r in rec[h]])
+            if self.blend == "auto":
+                grid = np.linspace(0.0, 1.0, 11)
+                rmse = [np.sqrt(np.mean((w * mu + (1 - w) * base - obs) ** 2)) for w in grid]
+                w = float(grid[int(np.argmin(rmse))])
+                self.blend_weight_[h] = w
+                mu = w * mu + (1 - w) * base
+            r = (obs - mu) / np.sqrt(mu + _SCALE_C)
+            n = len(r)
+            lo_q = max(0.0, np.floor((n + 1) * alpha / 2) / n)
+            hi_q = min(1.0, np.ceil((n + 1) * (1 - alpha / 2)) / n)
+            self.conformal_[h] = (float(np.quantile(r, lo_q)), float(np.quantile(r, hi_q)))
+            denom = float(np.sum(mu**2))
+            self.dispersion_[h] = max(0.0, float(np.sum((obs - mu) ** 2 - mu) / denom)) if denom > 0 else 0.0
+            thr_rows = np.tile(thr, len(rec[h]))
+            p_raw = _nb_sf(thr_rows, mu, self.dispersion_[h])
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            iso.fit(p_raw, (obs > thr_rows).astype(float))
+            self.isotonic_[h] = iso
+        self.calibrated_ = True
+
+    def _check(self) -> None:
+        if not hasattr(self, "models_"):
+            raise ModelError("HotspotForecaster is not fitted: call fit(panel) first")
+
+    def predict(self, horizon: int | None = None) -> pd.DataFrame:
+        """Forecasts for every series, ``1..horizon`` periods after the panel's last period.
+
+        Columns: ``area, category, [district], period_start, horizon, yhat, yhat_lo, yhat_hi,
+        p_hotspot, threshold``.
+        """
+        self._check()
+        H = horizon or self.horizon
+        if H > self.horizon and self.strategy == "direct":
+            raise ModelError(f"this forecaster was fitted for horizons up to {self.horizon}, asked for {H}")
+        mu = self._predict_matrix(self.y_, self.keys_, self.periods_, self.models_, H)
+        base = self.y_[:, -4:].mean(axis=1)
+        lo = np.zeros_like(mu)
+        hi = np.zeros_like(mu)
+        p = np.zeros_like(mu)
+        for h in range(1, H + 1):
+            hh = min(h, self.horizon)
+            w = self.blend_weight_.get(hh, 1.0)
+            mu[:, h - 1] = w * mu[:, h - 1] + (1 - w) * base
+            m = mu[:, h - 1]
+            q_lo, q_hi = self.conformal_.get(hh, (-1.645, 1.645))
+            s = np.sqrt(m + _SCALE_C)
+            lo[:, h - 1] = np.maximum(0.0, m + q_lo * s)
+            hi[:, h - 1] = np.maximum(m + q_hi * s, lo[:, h - 1])
+            praw = _nb_sf(self.threshold_, m, self.dispersion_.get(hh, 0.0))
+            p[:, h - 1] = self.isotonic_[hh].predict(praw) if hh in self.isotonic_ else praw
+        out = forecast_frame(self.keys_, self.periods_, mu)
+        out["yhat_lo"] = lo.reshape(-1)
+        out["yhat_hi"] = hi.reshape(-1)
+        out["p_hotspot"] = p.reshape(-1)
+        out["threshold"] = np.repeat(self.threshold_, H)
+        return out
+
+    def explain(self, horizon: int | None = None, top: int = 3) -> pd.DataFrame:
+        """Top ``top`` features behind each forecast, from LightGBM ``pred_contrib``.
+
+        Columns: ``area, category, period_start, horizon, rank, feature, value, contribution,
+        text``; contributions are on the model's log scale (positive = pushes the forecast up).
+        For the recursive strategy the one-step model's reasons are shown for every horizon.
+        """
+        self._check()
+        H = horizon or self.horizon
+        fb = FeatureBuilder(self.y_, self.keys_, self.periods_, self._spec())
+        names = self.feature_names_
+        o = self.y_.shape[1] - 1
+        frames = []
+        for h in range(1, min(H, self.horizon) + 1):
+            X = fb.frame(h, [o])
+            model = self.models_[h if self.strategy == "direct" else 1]
+            contrib = model.predict(X[names], pred_contrib=True)[:, :-1]
+            order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
+            rows = np.repeat(np.arange(len(X)), order.shape[1])
+            feats = order.reshape(-1)
+            vals = X[names].iloc[:, :].to_numpy(dtype=object)[rows, feats]
+            c = contrib[rows, feats]
+            fnames = np.asarray(names, dtype=object)[feats]
+            text = [f"{f}={_fmt(v)} ({cc:+.2f})" for f, v, cc in zip(fnames, vals, c, strict=True)]
+            frames.append(pd.DataFrame({
+                "area": X["area"].to_numpy()[rows] if "area" in X else None,
+                "category": X["category"].to_numpy()[rows] if "category" in X else None,
+                "period_start": X["period_start"].to_numpy()[rows],
+                "horizon": h, "rank": np.tile(np.arange(1, order.shape[1] + 1), len(X)),
+                "feature": fnames, "value": [_fmt(v) for v in vals], "contribution": c, "text": text,
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain-data summary of the configuration and calibration (for logging)."""
+        self._check()
+        return {
+            "strategy": self.strategy, "objective": self.objective, "horizon": self.horizon,
+            "spec": asdict(self._spec()), "calibrated": self.calibrated_,
+            "blend_weight": self.blend_weight_, "conformal": self.conformal_, "dispersion": self.dispersion_,
+        }
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        return "NA" if np.isnan(v) else f"{v:.3g}"
+    return str(v)

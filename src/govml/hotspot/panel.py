@@ -1,0 +1,349 @@
+"""Events (one row per complaint) → a zero-filled area × category × period count panel.
+
+Two steps, both DataFrame in / DataFrame out:
+
+* :func:`clean_events` maps the user's columns to ``created_at``, ``area``, ``category`` (and
+  ``district``), parses the times, and sets aside what cannot be used — unparseable or future
+  times, empty or unknown areas, empty categories, categories too rare to forecast — counting
+  every excluded row by reason in an :class:`Exclusions` record (never a silent drop).
+* :func:`build_panel` counts the clean events per area × category × period (``D``, ``W`` =
+  weeks starting Monday, ``M``), fills absent combinations with zeros, drops an incomplete first or
+  last period (and says so), attaches the hierarchy (district), exposure, and the Chinese public
+  holiday calendar per period.
+
+The panel is the long frame ``area, category, [district], period_start, y, [exposure],
+holiday_days, workdays, makeup_days, spring_festival`` sorted by area, category, period_start;
+``area``, ``category`` and ``district`` are pandas ``category`` columns (what LightGBM wants).
+Every area × category combination appears for every period (a dense, rectangular panel).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from govml.errors import DataError, Problem
+from govml.hotspot.calendar import CALENDAR_COLUMNS, calendar_features, period_offset, period_start
+
+log = logging.getLogger(__name__)
+
+KEYS = ["area", "category", "period_start"]
+
+
+@dataclass
+class Exclusions:
+    """What was set aside and why: counts per reason, a few example rows, and notes."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    rows_used: int = 0
+
+    REASONS = {
+        "unparseable_time": "time could not be parsed",
+        "future_time": "time lies after the reference time (in the future)",
+        "missing_area": "area is empty",
+        "unknown_area": "area is not in the areas table",
+        "missing_category": "category is empty",
+        "rare_category": "category has too few events to forecast",
+        "incomplete_period": "falls in an incomplete first or last period",
+    }
+
+    def add(self, reason: str, rows: np.ndarray | list[int], *, file_row_offset: int = 2) -> None:
+        rows = list(rows)
+        if not rows:
+            return
+        self.counts[reason] = self.counts.get(reason, 0) + len(rows)
+        ex = self.examples.setdefault(reason, [])
+        ex.extend(int(r) + file_row_offset for r in rows[: max(0, 5 - len(ex))])
+
+    @property
+    def total(self) -> int:
+        return int(sum(self.counts.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows_in": self.rows_in,
+            "rows_used": self.rows_used,
+            "excluded_total": self.total,
+            "excluded": {k: {"rows": v, "why": self.REASONS.get(k, k), "example_file_rows": self.examples.get(k, [])}
+                         for k, v in self.counts.items()},
+            "notes": list(self.notes),
+        }
+
+    def lines(self) -> list[str]:
+        out = [f"{v} row(s) excluded: {self.REASONS.get(k, k)} (e.g. file rows "
+               f"{', '.join(map(str, self.examples.get(k, [])))})" for k, v in self.counts.items()]
+        return out + list(self.notes)
+
+
+def _parse_times(values: pd.Series, file: str, column: str) -> pd.Series:
+    """Parse times in the formats the readers accept; unparseable → NaT (counted by the caller)."""
+    try:  # the data layer's parser knows Excel serials, 20190228, 2019/2/28 11:25:05 ...
+        from govml.io import parse_datetime  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - only before the data layer lands
+        parse_datetime = None
+    if parse_datetime is not None:
+        try:
+            return pd.to_datetime(parse_datetime(values, file=file, column=column, errors="coerce"))
+        except TypeError:
+            pass
+        except DataError:
+            pass
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values)
+    s = values.astype("string").str.strip()
+    out = pd.to_datetime(s, errors="coerce", format="mixed")
+    # compact forms such as 20190228 and Excel serial days
+    digits = s.str.fullmatch(r"\d{8}").fillna(False)
+    if digits.any():
+        out[digits] = pd.to_datetime(s[digits], format="%Y%m%d", errors="coerce")
+    serial = s.str.fullmatch(r"\d{5}(\.\d+)?").fillna(False)
+    if serial.any():
+        out[serial] = pd.Timestamp("1899-12-30") + pd.to_timedelta(
+            pd.to_numeric(s[serial]).astype(float), unit="D")
+    return out
+
+
+def _file_rows(events: pd.DataFrame) -> np.ndarray:
+    """The user's row numbers (header = row 1) of each row: from govml.io's metadata when present."""
+    try:
+        from govml.io import source_rows
+
+        rows = source_rows(events)
+        if rows is not None and len(rows) == len(events):
+            return np.asarray(rows, dtype=np.int64)
+    except (ImportError, KeyError, TypeError, ValueError):
+        pass
+    return np.arange(len(events), dtype=np.int64) + 2
+
+
+def clean_events(
+    events: pd.DataFrame,
+    *,
+    time_col: str = "created_at",
+    area_col: str = "community",
+    category_col: str = "category",
+    district_col: str | None = None,
+    areas: pd.DataFrame | None = None,
+    now: pd.Timestamp | str | None = None,
+    min_category_events: int = 2,
+    file: str = "events",
+) -> tuple[pd.DataFrame, Exclusions]:
+    """Canonical, usable events plus an account of every row set aside.
+
+    Returns ``(clean, exclusions)``; ``clean`` has ``created_at`` (datetime), ``area``,
+    ``category`` (strings) and ``district`` when ``district_col`` (or ``areas`` with a district
+    column) gives one. ``areas`` (columns ``area`` and optionally ``district``) is the list of
+    known areas: events in other areas are excluded as ``unknown_area``. ``now`` is the reference
+    time for "future" (default: the current time). Raises :class:`DataError` when a named
+    column does not exist or nothing usable remains.
+    """
+    missing = [c for c in (time_col, area_col, category_col, district_col) if c and c not in events.columns]
+    if missing:
+        raise DataError([Problem(file, None, c, "a column with this name",
+                                 f"columns {', '.join(map(str, events.columns))}") for c in missing])
+    ex = Exclusions(rows_in=int(len(events)))
+    file_rows = _file_rows(events)
+    t = _parse_times(events[time_col].reset_index(drop=True), file, time_col)
+    area = events[area_col].reset_index(drop=True).astype("string").str.strip()
+    cat = events[category_col].reset_index(drop=True).astype("string").str.strip()
+    keep = np.ones(len(events), dtype=bool)
+
+    bad = t.isna().to_numpy()
+    ex.add("unparseable_time", file_rows[bad & keep], file_row_offset=0)
+    keep &= ~bad
+    ref = pd.Timestamp.now() if now is None else pd.Timestamp(now)
+    fut = (t > ref).fillna(False).to_numpy()
+    ex.add("future_time", file_rows[fut & keep], file_row_offset=0)
+    keep &= ~fut
+    miss_a = (area.isna() | (area == "")).to_numpy()
+    ex.add("missing_area", file_rows[miss_a & keep], file_row_offset=0)
+    keep &= ~miss_a
+    district = None
+    if areas is not None:
+        if "area" not in areas.columns:
+            raise DataError([Problem("areas", None, "area", "a column named 'area'")])
+        known = set(areas["area"].astype("string").str.strip().dropna())
+        unk = (~area.isin(known)).fillna(True).to_numpy()
+        ex.add("unknown_area", file_rows[unk & keep], file_row_offset=0)
+        keep &= ~unk
+        if "district" in areas.columns and district_col is None:
+            lut = dict(zip(areas["area"].astype("string").str.strip(), areas["district"].astype("string"),
+                           strict=False))
+            district = area.map(lut)
+    if district_col is not None:
+        district = events[district_col].reset_index(drop=True).astype("string").str.strip()
+    miss_c = (cat.isna() | (cat == "")).to_numpy()
+    ex.add("missing_category", file_rows[miss_c & keep], file_row_offset=0)
+    keep &= ~miss_c
+    if min_category_events > 1:
+        counts = cat[keep].value_counts()
+        rare = counts[counts < min_category_events].index
+        is_rare = cat.isin(rare).fillna(False).to_numpy()
+        if keep[is_rare].any():
+            ex.notes.append(f"{len(rare)} categor(y/ies) with fewer than {min_category_events} events "
+                            f"excluded: {', '.join(map(str, list(rare)[:10]))}")
+        ex.add("rare_category", file_rows[is_rare & keep], file_row_offset=0)
+        keep &= ~is_rare
+    out = pd.DataFrame({"created_at": t[keep].to_numpy(), "area": area[keep].to_numpy(),
+                        "category": cat[keep].to_numpy()})
+    if district is not None:
+        out["district"] = district[keep].fillna("(unknown)").to_numpy()
+    out.attrs["source_rows"] = file_rows[keep]
+    ex.rows_used = int(keep.sum())
+    if ex.rows_used == 0:
+        raise DataError(message=f"{file}: no usable events left ({'; '.join(ex.lines())})")
+    for line in ex.lines():
+        log.info("%s", line)
+    return out, ex
+
+
+def build_panel(
+    events: pd.DataFrame,
+    *,
+    freq: str = "W",
+    time_col: str = "created_at",
+    area_col: str = "area",
+    category_col: str = "category",
+    district_col: str | None = None,
+    exposure: pd.DataFrame | None = None,
+    drop_incomplete: bool = True,
+    exclusions: Exclusions | None = None,
+    calendar: bool = True,
+) -> pd.DataFrame:
+    """Zero-filled counts per area × category × period, with hierarchy, exposure and calendar.
+
+    ``events`` must have parsed times (run :func:`clean_events` first for raw user tables).
+    ``district_col`` defaults to ``"district"`` when that column exists. ``exposure`` is a table
+    with ``area`` and ``exposure`` (population or households). ``drop_incomplete`` removes a
+    first/last period not fully covered by the data (counts in it would look like a dip); the
+    dropped events are counted in ``exclusions`` when one is given, and always logged.
+    """
+    for c in (time_col, area_col, category_col):
+        if c not in events.columns:
+            raise DataError([Problem("events", None, c, "a column with this name",
+                                     f"columns {', '.join(map(str, events.columns))}")])
+    if district_col is None and "district" in events.columns:
+        district_col = "district"
+    t = events[time_col]
+    if not pd.api.types.is_datetime64_any_dtype(t):
+        raise DataError([Problem("events", None, time_col, "parsed date-times (run clean_events first)",
+                                 str(t.dtype))])
+    if t.isna().any():
+        raise DataError([Problem("events", int(np.flatnonzero(t.isna().to_numpy())[0]) + 2, time_col,
+                                 "a date-time", "an empty value")])
+    ps = period_start(t, freq)
+    off = period_offset(freq)
+    first, last = ps.min(), ps.max()
+    if drop_incomplete:
+        tmin, tmax = t.min(), t.max()
+        drop = []
+        if tmin.normalize() > first and last > first:
+            drop.append(first)
+        if (tmax.normalize() < last + off - pd.Timedelta(days=1)) and last > first:
+            drop.append(last)
+        for p in drop:
+            n = int((ps == p).sum())
+            msg = (f"period starting {p.date()} is incomplete (data cover {tmin.date()} to {tmax.date()}): "
+                   f"dropped with its {n} event(s)")
+            log.warning("%s", msg)
+            if exclusions is not None:
+                exclusions.notes.append(msg)
+                src = events.attrs.get("source_rows")
+                hit = np.flatnonzero((ps == p).to_numpy())
+                exclusions.add("incomplete_period", src[hit] if src is not None and len(src) == len(ps) else hit,
+                               file_row_offset=0 if src is not None and len(src) == len(ps) else 2)
+                exclusions.rows_used -= n
+        if drop:
+            keep = ~ps.isin(drop).to_numpy()
+            events, ps = events.loc[keep], ps[keep]
+            if len(events) == 0:
+                raise DataError(message="no complete period in the data (all events fall in one partial period)")
+            first, last = ps.min(), ps.max()
+    periods = pd.date_range(first, last, freq={"D": "D", "W": "W-MON", "M": "MS"}[freq])
+    areas = sorted(pd.unique(events[area_col].astype(str)))
+    cats = sorted(pd.unique(events[category_col].astype(str)))
+    area_code = pd.Categorical(events[area_col].astype(str), categories=areas).codes
+    cat_code = pd.Categorical(events[category_col].astype(str), categories=cats).codes
+    per_code = periods.get_indexer(pd.DatetimeIndex(ps))
+    A, C, T = len(areas), len(cats), len(periods)
+    flat = (area_code.astype(np.int64) * C + cat_code) * T + per_code
+    counts = np.bincount(flat, minlength=A * C * T).astype(np.float64)
+    panel = pd.DataFrame({
+        "area": pd.Categorical.from_codes(np.repeat(np.arange(A), C * T), categories=areas),
+        "category": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(C), T), A), categories=cats),
+        "period_start": np.tile(periods.to_numpy(), A * C),
+        "y": counts,
+    })
+    if district_col is not None:
+        d = (events.assign(_a=events[area_col].astype(str))
+             .groupby("_a", observed=True)[district_col]
+             .agg(lambda s: s.astype(str).mode().iloc[0]))
+        dist = d.reindex(areas).fillna("(unknown)").astype(str)
+        panel.insert(2, "district", pd.Categorical(np.repeat(dist.to_numpy(), C * T),
+                                                   categories=sorted(dist.unique())))
+    if exposure is not None:
+        if not {"area", "exposure"} <= set(exposure.columns):
+            raise DataError([Problem("exposure", None, c, "a column with this name")
+                             for c in ("area", "exposure") if c not in exposure.columns])
+        e = exposure.assign(area=exposure["area"].astype(str)).set_index("area")["exposure"]
+        panel["exposure"] = panel["area"].astype(str).map(e).astype(float).to_numpy()
+    if calendar:
+        cal = calendar_features(periods, freq)
+        panel = panel.merge(cal[["period_start", *CALENDAR_COLUMNS]], on="period_start", how="left")
+    panel.attrs["freq"] = freq
+    return panel
+
+
+def panel_matrix(panel: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, pd.DatetimeIndex]:
+    """The panel's counts as a dense (series × periods) matrix, the series keys and the periods.
+
+    Checks that the panel is rectangular and sorted (as :func:`build_panel` makes it).
+    """
+    periods = pd.DatetimeIndex(pd.unique(panel["period_start"])).sort_values()
+    T = len(periods)
+    n = len(panel)
+    if T == 0 or n % T:
+        raise DataError(message="the panel is not rectangular: every series needs every period "
+                        "(build it with build_panel)")
+    S = n // T
+    ps = panel["period_start"].to_numpy().reshape(S, T)
+    if not (ps == periods.to_numpy()[None, :]).all():
+        raise DataError(message="the panel must be sorted by area, category, period_start with every "
+                        "period present for every series (build it with build_panel)")
+    keys_cols = [c for c in ("area", "category", "district", "exposure") if c in panel.columns]
+    keys = panel[keys_cols].iloc[::T].reset_index(drop=True)
+    y = panel["y"].to_numpy(dtype=np.float64).reshape(S, T)
+    return y, keys, periods
+
+
+def truncate(panel: pd.DataFrame, origin: pd.Timestamp | str) -> pd.DataFrame:
+    """The panel as it was known at ``origin``: periods up to and including it."""
+    return panel.loc[panel["period_start"] <= pd.Timestamp(origin)].reset_index(drop=True)
+
+
+def panel_notes(panel: pd.DataFrame, young: int = 4) -> list[str]:
+    """Plain-language notes on series the forecaster can say little about (they are kept, not dropped)."""
+    y, keys, periods = panel_matrix(panel)
+    nz = y > 0
+    first = np.where(nz.any(axis=1), nz.argmax(axis=1), -1)
+    T = y.shape[1]
+    notes = []
+    last_only = int(np.sum(first == T - 1))
+    if last_only:
+        notes.append(f"{last_only} series start in the last period ({periods[-1].date()}): kept, forecast "
+                     "from their area's and category's pooled history")
+    recent = int(np.sum((first >= T - young) & (first < T - 1)))
+    if recent:
+        notes.append(f"{recent} series have fewer than {young} periods of history: kept, forecasts lean on "
+                     "pooled information")
+    never = int(np.sum(first < 0))
+    if never:
+        notes.append(f"{never} area × category combination(s) never had an event: kept as zero series")
+    return notes
