@@ -63,7 +63,7 @@ def _check_plan(plan, p, cat, H, C):
 
 def test_milp_equals_brute_force_and_greedy_never_better():
     rng = np.random.default_rng(42)
-    used_solver = 0
+    used = {"milp": 0, "enumeration": 0}
     for case in range(60):
         cat = _catalog(rng, n_courses=int(rng.integers(3, 10)), n_ind=int(rng.integers(1, 5)))
         taken = frozenset([0]) if case % 7 == 0 else frozenset()
@@ -71,14 +71,32 @@ def test_milp_equals_brute_force_and_greedy_never_better():
         H = float(rng.integers(4, 25))
         C = math.inf if case % 2 else float(rng.integers(2, 20) * 100)
         best = _brute(p, cat, H, C)
-        exact = solve_worker(p, cat, H, None if math.isinf(C) else C, method="milp")
-        greedy = solve_worker(p, cat, H, None if math.isinf(C) else C, method="greedy")
-        used_solver += exact.method == "milp"
+        Cb = None if math.isinf(C) else C
+        exact = solve_worker(p, cat, H, Cb, method="milp")  # certificate / bounded enumeration
+        highs = solve_worker(p, cat, H, Cb, method="milp", engine="highs")  # HiGHS integer program
+        greedy = solve_worker(p, cat, H, Cb, method="greedy")
+        used["enumeration"] += exact.method == "enumeration"
+        used["milp"] += highs.method == "milp"
         assert exact.objective == pytest.approx(best, rel=1e-7, abs=1e-9), f"case {case}"
+        assert highs.objective == pytest.approx(best, rel=1e-7, abs=1e-9), f"case {case}"
         assert greedy.objective <= exact.objective + 1e-9
-        _check_plan(exact, p, cat, H, C)
-        _check_plan(greedy, p, cat, H, C)
-    assert used_solver >= 20  # the HiGHS path itself was exercised, not only the greedy certificate
+        for plan in (exact, highs, greedy):
+            _check_plan(plan, p, cat, H, C)
+    # both exact engines were exercised, not only the greedy certificate
+    assert used["milp"] >= 20 and used["enumeration"] >= 20
+
+
+def test_enumeration_falls_back_to_highs_when_too_large(monkeypatch):
+    from govml.skills import courses
+
+    rng = np.random.default_rng(3)
+    cat = _catalog(rng, n_courses=9, n_ind=3)
+    p = WorkerProblem("W", np.arange(3), np.array([30.0, 30.0, 30.0]), np.array([0.1, 0.05, 0.08]))
+    best = _brute(p, cat, 20, math.inf)
+    monkeypatch.setattr(courses, "MAX_NODES", 1)
+    plan = solve_worker(p, cat, 20, None)
+    assert plan.method in ("milp", "greedy_certified_optimal")
+    assert plan.objective == pytest.approx(best, rel=1e-7)
 
 
 @settings(max_examples=40, deadline=None)

@@ -14,12 +14,19 @@
                 x_c ≤ x_p  for each prerequisite p of c not already taken
                 x_c ∈ {0, 1},  z_i ≥ 0
 
-solved with ``scipy.optimize.milp`` (HiGHS, relative gap 1e-9), with a tiny penalty on hours so
-that among equally good plans the shorter one wins. The objective is the weighted gap closed —
-composite points regained before the resident-rating blend. Courses are prefiltered to those
-that touch the worker's gaps and fit the budget on their own (plus their prerequisites). When the
-greedy plan already closes every gap, it is optimal (it reaches the upper bound ``Σ v_i g_i``) and
-the solver is skipped.
+This integer program is solved exactly. Courses are first prefiltered to those that touch the
+worker's gaps and fit the budget on their own (plus their prerequisites). Then, fastest first:
+
+1. the greedy plan, when it closes every gap (it reaches the upper bound ``Σ v_i g_i``);
+2. a bounded, vectorised enumeration (branch and bound by levels, :func:`_enumerate`) — exact,
+   about a millisecond for a typical worker;
+3. ``scipy.optimize.milp`` (HiGHS, relative gap 1e-9, with a tiny penalty on hours so that among
+   equally good plans the shorter one wins) when the enumeration would grow past
+   :data:`MAX_NODES` partial plans (``engine="highs"`` forces this route).
+
+Tests check all three against brute force. The objective is the weighted gap closed — composite
+points regained before the resident-rating blend. Courses that add nothing are pruned from the
+final plan (longest first) unless another chosen course needs them.
 
 ``method="greedy"``: repeatedly add the course with the best ratio of marginal weighted gap closed
 to budget share used (``hours/H + cost/C``), prerequisites permitting — fast, never better than
@@ -282,13 +289,19 @@ def _greedy(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, cat: 
         denom = hours
     denom = np.maximum(denom, 1e-12)
     local = {int(c): k for k, c in enumerate(cand)}
-    pre = [[local[q] for q in cat.prerequisites[c] if q not in taken] for c in cand]
+    R = np.zeros((n, n))  # R[k, q] = 1: course k needs q (not taken)
+    for k, c in enumerate(cand):
+        for q in cat.prerequisites[c]:
+            if q not in taken:
+                R[k, local[q]] = 1.0
+    has_pre = R.any()
     used_h = used_c = 0.0
     closed = np.zeros(len(g))
     while True:
         gain = (np.minimum(g, closed + A) - closed) @ v  # marginal gain of adding each course
         ok = (x == 0) & (used_h + hours <= H + _TOL) & (used_c + cost <= C + _TOL) & (gain > _TOL)
-        ok &= np.array([all(x[q] > 0 for q in pre[k]) for k in range(n)], dtype=bool) if n else ok
+        if has_pre:
+            ok &= (R @ (1.0 - x)) == 0
         if not ok.any():
             return x
         ratio = np.where(ok, gain / denom, -np.inf)
@@ -297,6 +310,109 @@ def _greedy(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, cat: 
         used_h += hours[k]
         used_c += cost[k]
         closed = np.minimum(g, closed + A[k])
+
+
+MAX_NODES = 400_000  # partial plans kept per level before the exact search hands over to HiGHS
+
+
+def _enumerate(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, cat: Catalog, H: float, C: float,
+               taken: frozenset[int], x0: np.ndarray) -> np.ndarray | None:
+    """Exact best subset by bounded, vectorised enumeration (branch and bound by levels).
+
+    Subsets are grown in a fixed course order (best standalone value per hour first), one level
+    (number of courses) at a time, all partial plans of a level as arrays. A child is dropped when
+    it breaks a budget, or when the course adds nothing (and is nobody's prerequisite: with a
+    capped, submodular objective it can add nothing later either); a partial plan is not grown
+    when even its optimistic bound — current value plus the remaining budget times the best value
+    per hour (and per yuan) of the courses still allowed, capped by the gap left — cannot reach
+    the best plan so far (initially ``x0``, the greedy plan). Returns ``None`` (caller falls back
+    to HiGHS) when a level would exceed :data:`MAX_NODES`.
+    """
+    n = len(cand)
+    W = (n + 62) // 63  # words of 63 bits per subset mask
+    hours, cost = cat.hours[cand], cat.cost[cand]
+    standalone = np.minimum(A, g) @ v
+    rh = standalone / hours
+    rc = standalone / np.maximum(cost, 1e-9) if math.isfinite(C) else np.full(n, np.inf)
+    order = np.lexsort((hours, -rh))
+    inv = np.empty(n, dtype=int)
+    inv[order] = np.arange(n)
+    A, hours, cost, rh, rc = A[order], hours[order], cost[order], rh[order], rc[order]
+    # suffix maxima: best ratio among courses after position j
+    sm_h = np.r_[np.maximum.accumulate(rh[::-1])[::-1][1:], 0.0]
+    sm_c = np.r_[np.maximum.accumulate(rc[::-1])[::-1][1:], 0.0]
+    word, bit = np.arange(n) // 63, np.left_shift(np.int64(1), (np.arange(n) % 63).astype(np.int64))
+    local = {int(c): int(inv[j]) for j, c in enumerate(cand)}
+    req = np.zeros((n, W), dtype=np.int64)  # prerequisite bits (not taken) per position
+    is_pre = np.zeros(n, dtype=bool)
+    for j0, c in enumerate(cand):
+        for q in cat.prerequisites[c]:
+            if q not in taken:
+                qq = local[q]
+                req[inv[j0], word[qq]] |= bit[qq]
+                is_pre[qq] = True
+    dependents = np.flatnonzero(req.any(axis=1))
+    total = float(v @ g)
+
+    def feasible(mask: np.ndarray) -> np.ndarray:
+        ok = np.ones(len(mask), dtype=bool)
+        for j in dependents:
+            has = (mask[:, word[j]] & bit[j]) != 0
+            ok &= ~has | ((mask & req[j]) == req[j]).all(axis=1)
+        return ok
+
+    x0o = x0[order]
+    best_obj = float(np.minimum(g, x0o @ A) @ v)
+    best_mask = np.zeros(W, dtype=np.int64)
+    for j in np.flatnonzero(x0o > 0):
+        best_mask[word[j]] |= bit[j]
+    best_h = float(hours @ x0o)
+    tol = 1e-9 * max(1.0, total)
+    # level 1
+    last = np.arange(n)
+    clos = np.minimum(A, g)
+    hu, co = hours.copy(), cost.copy()
+    mask = np.zeros((n, W), dtype=np.int64)
+    mask[np.arange(n), word] = bit
+    keep = (hu <= H + _TOL) & (co <= C + _TOL)
+    last, clos, hu, co, mask = last[keep], clos[keep], hu[keep], co[keep], mask[keep]
+    while len(last):
+        obj = clos @ v
+        ok = feasible(mask) if len(dependents) else np.ones(len(obj), dtype=bool)
+        if ok.any():
+            cand_obj = np.where(ok, obj, -np.inf)
+            j = int(np.argmax(cand_obj - 1e-12 * hu))
+            if cand_obj[j] > best_obj + tol or (abs(cand_obj[j] - best_obj) <= tol and hu[j] < best_h - _TOL):
+                best_obj, best_mask, best_h = float(cand_obj[j]), mask[j].copy(), float(hu[j])
+        # bound: can a parent still beat the best?
+        rem = total - obj
+        bh = (H - hu) * sm_h[last] if math.isfinite(H) else np.full(len(obj), np.inf)
+        bc = (C - co) * sm_c[last] if math.isfinite(C) else np.full(len(obj), np.inf)
+        bound = obj + np.minimum(rem, np.minimum(bh, bc))
+        grow = (bound >= best_obj - tol) & (last < n - 1)
+        if not grow.any():
+            break
+        last, clos, hu, co, mask = last[grow], clos[grow], hu[grow], co[grow], mask[grow]
+        counts = n - 1 - last
+        m = int(counts.sum())
+        if m > MAX_NODES:
+            return None
+        parent = np.repeat(np.arange(len(last)), counts)
+        offs = np.r_[0, np.cumsum(counts)[:-1]]
+        child = last[parent] + 1 + (np.arange(m) - offs[parent])
+        nh, nc = hu[parent] + hours[child], co[parent] + cost[child]
+        fit = (nh <= H + _TOL) & (nc <= C + _TOL)
+        parent, child, nh, nc = parent[fit], child[fit], nh[fit], nc[fit]
+        ncl = np.minimum(g, clos[parent] + A[child])
+        gain = (ncl - clos[parent]) @ v
+        useful = (gain > 1e-12) | is_pre[child]
+        if not useful.all():
+            parent, child, nh, nc, ncl = parent[useful], child[useful], nh[useful], nc[useful], ncl[useful]
+        mask = mask[parent]
+        mask[np.arange(len(child)), word[child]] |= bit[child]
+        last, clos, hu, co = child, ncl, nh, nc
+    x_sorted = ((best_mask[word] & bit) != 0).astype(float)
+    return x_sorted[inv]
 
 
 def _prune(x: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, hours: np.ndarray,
@@ -389,8 +505,13 @@ def _milp(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, cat: Ca
 
 
 def solve_worker(p: WorkerProblem, cat: Catalog, budget_hours: float | None, budget_cost: float | None,
-                 method: str = "milp", time_limit: float | None = None) -> WorkerPlan:
-    """Best course set for one worker (see the module docstring for the model)."""
+                 method: str = "milp", time_limit: float | None = None, engine: str = "auto") -> WorkerPlan:
+    """Best course set for one worker (see the module docstring for the model).
+
+    ``method="milp"`` is exact. ``engine`` picks how: ``"auto"`` — greedy certificate, else the
+    bounded enumeration (:func:`_enumerate`), else HiGHS; ``"highs"`` — always HiGHS (unless the
+    greedy plan is certified optimal). ``WorkerPlan.method`` says which one answered.
+    """
     H = math.inf if budget_hours is None else float(budget_hours)
     C = math.inf if budget_cost is None else float(budget_cost)
     ub = float(p.values @ p.gaps)
@@ -412,11 +533,15 @@ def solve_worker(p: WorkerProblem, cat: Catalog, budget_hours: float | None, bud
         if obj >= ub - 1e-9 * max(1.0, ub):
             used = "greedy_certified_optimal"
         else:
-            xm, status = _milp(cand, A, p.gaps, p.values, cat, H, C, p.taken, time_limit)
-            objm, _ = _objective(A, p.gaps, p.values, xm)
-            if status == "optimal" or objm >= obj:
-                x, obj, used = xm, objm, "milp"
-            status = "planned" if status == "optimal" else f"planned ({status}; best found kept)"
+            xe = _enumerate(cand, A, p.gaps, p.values, cat, H, C, p.taken, x) if engine == "auto" else None
+            if xe is not None:
+                x, used = xe, "enumeration"
+            else:
+                xm, st = _milp(cand, A, p.gaps, p.values, cat, H, C, p.taken, time_limit)
+                objm, _ = _objective(A, p.gaps, p.values, xm)
+                if st == "optimal" or objm >= obj:
+                    x, used = xm, "milp"
+                status = "planned" if st == "optimal" else f"planned ({st}; best found kept)"
     elif method != "greedy":
         raise ConfigError(f"unknown planning method {method!r}: use 'milp' or 'greedy'")
     x = _prune(x, A, p.gaps, p.values, cat.hours[cand], pre)
