@@ -14,6 +14,7 @@ from pathlib import Path
 GENERATORS: dict[str, str] = {
     "messages": "govml.samples.messages:generate",
     "workforce": "govml.samples.workforce:generate",
+    "complaints": "govml.samples.complaints:generate",
 }
 
 
