@@ -26,8 +26,12 @@ Test
 ----
 Counts are negative binomial with mean ``expected`` and overdispersion ``α`` (variance
 ``μ + αμ²``). ``α`` is estimated by moments from the one-step-ahead residuals of all earlier
-periods, ``α = Σ((y−μ)² − y) / Σμ²`` (``y`` winsorised at ``μ + 5√μ + 3`` so past surges do not
-inflate it), floored at ``alpha_floor``. ``p_value = P(Y ≥ observed)``. Benjamini–Hochberg
+periods, ``α = Σ((y−μ)² − y) / Σμ²`` over the cells of those periods (categories already seen),
+re-estimated twice leaving out the cells that were extreme under the previous estimate (NB tail
+``p < alpha_outlier_p`` = 0.001: past surges, hot issues) so that they do not inflate it, shrunk
+toward ``alpha_prior`` (0.3) with the weight of ``alpha_prior_periods`` (8) average past periods
+(little history → no trust in a small α), floored at ``alpha_floor``. The level's own uncertainty
+widens the test as well: relative variance ``1/(λ(n+k)) + α/(n+k)`` is added to α. ``p_value = P(Y ≥ observed)``. Benjamini–Hochberg
 q-values are computed within each period and kind over the period's *family*: every cell with at
 least the smallest alert minimum count (4 messages by default — a cell below it cannot become an
 alert whatever its p-value, so testing it would only dilute the others). Cells outside the family
@@ -53,12 +57,13 @@ count with ``p = 1``), so a thousand local words cannot slip one through.
 
 Evaluation (``score_alerts``)
 -----------------------------
-A planted surge (group, category and/or term, start, end) is **hit** when some alert at level
-预警 or 告警 names its group and its category (kind ``category``) or its term (kind ``term``; the
-alert's term may be a piece of the planted wording, as the tokenizer cuts it: 不热 for 暖气不热) in a
-period overlapping ``[start, end]``. A **false alert** is an alert at level 预警 or 告警 in a
-group-period outside every planted window of that group, or a category alert inside one whose
-category is not a planted category there. Other known planted episodes (data_samples' hot issues)
+An alert *covers* the periods of its window (``cells_['window']``: 1, 2 or 4 periods ending at
+``period_start``). A planted surge (group, category and/or term, start, end) is **hit** when some
+alert at level 预警 or 告警 names its group and its category (kind ``category``) or its term (kind
+``term``; the alert's term may be the tokenizer's form of the planted wording: 违停 for 违章停车,
+不热 for 暖气不热) and covers a period overlapping ``[start, end]``. A **false alert** is an alert at
+level 预警 or 告警 that covers no planted period of its group, or a category alert whose category
+is not planted in the periods it covers. Other known planted episodes (data_samples' hot issues)
 may be passed as ``known_events``: alerts in their windows are genuine and neither hits nor false.
 Recall = hit surges / planted surges; the false-alert rate is per 100 tested group-periods.
 """
@@ -153,6 +158,9 @@ class SurgeDetector(BaseEstimator):
         seasonal: bool = True,
         season_shrink: float = 10.0,
         alpha_floor: float = 0.05,
+        alpha_outlier_p: float = 0.001,
+        alpha_prior: float = 0.3,
+        alpha_prior_periods: float = 8.0,
         term_alpha_floor: float = 0.3,
         term_min_count: int = 4,
         term_rare_max: float = 0.25,
@@ -162,7 +170,9 @@ class SurgeDetector(BaseEstimator):
         windows: Sequence[int] = (1, 2, 4),
         momentum: bool = True,
         thresholds: dict[str, dict[str, float]] | None = None,
+        term_thresholds: dict[str, dict[str, float]] | None = None,
     ) -> None:
+        self.term_thresholds = term_thresholds
         self.family_min_count = family_min_count
         self.windows = windows
         self.momentum = momentum
@@ -179,6 +189,9 @@ class SurgeDetector(BaseEstimator):
         self.seasonal = seasonal
         self.season_shrink = season_shrink
         self.alpha_floor = alpha_floor
+        self.alpha_outlier_p = alpha_outlier_p
+        self.alpha_prior = alpha_prior
+        self.alpha_prior_periods = alpha_prior_periods
         self.term_alpha_floor = term_alpha_floor
         self.term_min_count = term_min_count
         self.term_rare_max = term_rare_max
@@ -188,8 +201,14 @@ class SurgeDetector(BaseEstimator):
 
     DEFAULT_THRESHOLDS = {
         "告警": {"q": 0.01, "ratio": 3.0, "min_count": 6},
-        "预警": {"q": 0.05, "ratio": 2.0, "min_count": 4},
+        "预警": {"q": 0.10, "ratio": 2.0, "min_count": 4},
         "关注": {"p": 0.01, "ratio": 1.5, "min_count": 3},
+    }
+    #: Emerging terms are many and come in bursts of copied wording: a stricter bar.
+    DEFAULT_TERM_THRESHOLDS = {
+        "告警": {"q": 0.001, "ratio": 5.0, "min_count": 6},
+        "预警": {"q": 0.01, "ratio": 3.0, "min_count": 4},
+        "关注": {"p": 0.001, "ratio": 3.0, "min_count": 4},
     }
 
     # -----------------------------------------------------------------------------------------
@@ -209,7 +228,10 @@ class SurgeDetector(BaseEstimator):
                             truncated=len(bad) > 20)
         return times
 
-    def _thresholds(self) -> dict[str, dict[str, float]]:
+    def _thresholds(self, kind: str = "category") -> dict[str, dict[str, float]]:
+        if kind == "term":
+            return {k: {**v, **((self.term_thresholds or {}).get(k, {}))}
+                    for k, v in self.DEFAULT_TERM_THRESHOLDS.items()}
         return {k: {**v, **((self.thresholds or {}).get(k, {}))} for k, v in self.DEFAULT_THRESHOLDS.items()}
 
     def _family_min(self) -> int:
@@ -219,8 +241,9 @@ class SurgeDetector(BaseEstimator):
         th = self._thresholds()
         return int(min(th["预警"]["min_count"], th["告警"]["min_count"]))
 
-    def _levels(self, obs: np.ndarray, exp: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        th = self._thresholds()
+    def _levels(self, obs: np.ndarray, exp: np.ndarray, p: np.ndarray, q: np.ndarray,
+                kind: str = "category") -> np.ndarray:
+        th = self._thresholds(kind)
         ratio = obs / np.maximum(exp, 1e-9)
         level = np.full(len(obs), "", dtype=object)
         w = th["关注"]
@@ -270,7 +293,7 @@ class SurgeDetector(BaseEstimator):
                                            alpha_by_t, hist))
         self.alpha_ = pd.Series(alpha_by_t, index=periods, name="alpha")
         cols = ["group", "period_start", "kind", "key", "observed", "expected", "baseline", "alpha", "p_value",
-                "q_value", "score", "level", "family"]
+                "q_value", "score", "level", "window", "family"]
         cells = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
             else pd.DataFrame(columns=cols)
         if len(cells):
@@ -283,8 +306,14 @@ class SurgeDetector(BaseEstimator):
                 q[rows] = bh_qvalues(cells["p_value"].to_numpy()[rows])
             cells["q_value"] = q
             cells["score"] = -np.log10(np.maximum(q, 1e-300))
-            cells["level"] = self._levels(cells["observed"].to_numpy(float), cells["expected"].to_numpy(float),
-                                          cells["p_value"].to_numpy(float), q)
+            level = np.full(len(cells), "", dtype=object)
+            for kind in ("category", "term"):
+                sel = (cells["kind"] == kind).to_numpy()
+                if sel.any():
+                    level[sel] = self._levels(cells["observed"].to_numpy(float)[sel],
+                                              cells["expected"].to_numpy(float)[sel],
+                                              cells["p_value"].to_numpy(float)[sel], q[sel], kind)
+            cells["level"] = level
         self.cells_ = cells.reindex(columns=cols)
         al = self.cells_[self.cells_["level"].fillna("") != ""].copy()
         sev = al["level"].map({"告警": 0, "预警": 1, "关注": 2})
@@ -330,22 +359,36 @@ class SurgeDetector(BaseEstimator):
                 season[:, t] = (R + m) / (B + m)
         mu = lam * season[None, :, :]
         # overdispersion from one-step-ahead residuals of earlier periods
-        obs_w = np.minimum(Y, mu + 5 * np.sqrt(mu) + 3)
         mask = np.broadcast_to(tested[:, None, :], Y.shape)
-        num = np.where(mask, (obs_w - mu) ** 2 - obs_w, 0.0).sum(axis=(0, 1))
-        den = np.where(mask, mu ** 2, 0.0).sum(axis=(0, 1))
-        cnum, cden = np.cumsum(num), np.cumsum(den)
-        for t in range(T):
-            if t > 0 and cden[t - 1] > 0:
-                alpha_by_t[t] = max(self.alpha_floor, min(cnum[t - 1] / cden[t - 1], 5.0))
+        # moments only over categories already seen before t (a category that appears later must not
+        # change the past), and robust to past surges: cells that were extreme under the previous
+        # estimate (NB tail p < alpha_outlier_p) are left out and α re-estimated, twice
+        usable = mask & (cat_past > 0)[None, :, :]
+        keep = usable.copy()
+        for _ in range(3):
+            num = np.where(keep, (Y - mu) ** 2 - Y, 0.0).sum(axis=(0, 1))
+            den = np.where(keep, mu ** 2, 0.0).sum(axis=(0, 1))
+            cnum, cden = np.cumsum(num), np.cumsum(den)
+            pn, pd_ = np.concatenate([[0.0], cnum[:-1]]), np.concatenate([[0.0], cden[:-1]])
+            # a prior α0 worth ``alpha_prior_periods`` average past periods: early on, with little
+            # history, α is not trusted to be small
+            d0 = self.alpha_prior_periods * pd_ / np.maximum(np.arange(T), 1)
+            a_t = np.where(pd_ + d0 > 0, (pn + self.alpha_prior * d0) / np.where(pd_ + d0 > 0, pd_ + d0, 1.0),
+                           self.alpha_prior)
+            a_t = np.clip(np.where(pd_ > 0, a_t, self.alpha_prior), self.alpha_floor, 5.0)
+            tail = _nb_sf(Y, mu, np.broadcast_to(a_t[None, None, :], Y.shape))
+            keep = usable & (tail >= self.alpha_outlier_p)
+        alpha_by_t[:] = a_t
         g_idx, c_idx, t_idx = np.nonzero(mask)
         base = mu[g_idx, c_idx, t_idx]
         # windows of w periods ending at t, each against the baseline frozen at the window's start
         best_p = np.full(len(g_idx), np.inf)
         obs = Y[g_idx, c_idx, t_idx].copy()
         exp = base.copy()
-        alpha = alpha_by_t[t_idx] + 1.0 / np.maximum(lam[g_idx, c_idx, t_idx] * (win_n[g_idx, t_idx] + k), 1e-9)
+        nk0 = win_n[g_idx, t_idx] + k
+        alpha = alpha_by_t[t_idx] * (1 + 1.0 / nk0) + 1.0 / np.maximum(lam[g_idx, c_idx, t_idx] * nk0, 1e-9)
         windows = sorted(set(int(w) for w in self.windows)) or [1]
+        win = np.ones(len(g_idx), dtype=int)
         for w in windows:
             s0 = t_idx - w + 1
             ok = s0 >= 0
@@ -355,13 +398,16 @@ class SurgeDetector(BaseEstimator):
             lam_s = lam[gi, ci, si]
             cs = np.concatenate([np.zeros((C, 1)), np.cumsum(season, axis=1)], axis=1)
             e = lam_s * (cs[ci, ti + 1] - cs[ci, si])
-            # overdispersion of a w-period sum, plus the uncertainty of the level itself (its gamma
-            # posterior has shape λ·(n + k)): the predictive distribution is wider for thin cells
-            a = alpha_by_t[si] / w + 1.0 / np.maximum(lam_s * (win_n[gi, si] + k), 1e-9)
+            # overdispersion of a w-period sum, plus the uncertainty of the level itself, estimated
+            # from n + k periods of overdispersed counts (relative variance 1/(λ(n+k)) + α/(n+k)):
+            # the predictive distribution is wider for thin cells and short histories
+            nk = win_n[gi, si] + k
+            a = alpha_by_t[si] / w + 1.0 / np.maximum(lam_s * nk, 1e-9) + alpha_by_t[si] / nk
             pw = _nb_sf(o, e, a)
             better = pw < best_p[ok]
             idx = np.flatnonzero(ok)[better]
             best_p[idx] = pw[better]
+            win[idx] = w
             obs[idx] = o[better]
             exp[idx] = e[better]
             alpha[idx] = a[better]
@@ -370,7 +416,7 @@ class SurgeDetector(BaseEstimator):
         return pd.DataFrame({"g": g_idx, "t": t_idx, "kind": "category",
                              "key": np.asarray(cats, dtype=object)[c_idx], "observed": obs.astype(int),
                              "expected": exp, "baseline": base, "alpha": alpha, "p_value": p,
-                             "family": obs >= self._family_min()})
+                             "window": win, "family": obs >= self._family_min()})
 
     # -- emerging terms --------------------------------------------------------------------------
     def _tokenize(self, texts: pd.Series) -> list[list[str]]:
@@ -393,7 +439,7 @@ class SurgeDetector(BaseEstimator):
                     rows_t.append(t)
                     rows_term.append(term)
         empty = pd.DataFrame(columns=["g", "t", "kind", "key", "observed", "expected", "baseline", "alpha",
-                                      "p_value", "family"])
+                                      "p_value", "window", "family"])
         if not rows_term:
             return empty
         occ = pd.DataFrame({"g": rows_g, "t": rows_t, "term": rows_term})
@@ -447,6 +493,7 @@ class SurgeDetector(BaseEstimator):
         base = np.zeros(n)
         alpha = np.zeros(n)
         cand_any = np.zeros(n, dtype=bool)
+        win = np.ones(n, dtype=int)
         for w in windows:
             s0 = t_arr - w + 1
             ok = s0 >= 0
@@ -474,6 +521,7 @@ class SurgeDetector(BaseEstimator):
                 pw[cand] = _nb_sf(o[cand], e[cand], a[cand])
                 better = cand & (pw < best_p)
                 best_p[better] = pw[better]
+                win[better] = w
                 obs[better] = o[better]
                 exp[better] = e[better]
                 alpha[better] = a[better]
@@ -481,7 +529,7 @@ class SurgeDetector(BaseEstimator):
         p = np.where(cand_any, np.minimum(1.0, best_p * len(windows)), 1.0)
         return pd.DataFrame({"g": g_arr, "t": t_arr, "kind": "term", "key": cells["term"].to_numpy(dtype=object),
                              "observed": obs.astype(int), "expected": exp, "baseline": base, "alpha": alpha,
-                             "p_value": p, "family": np.ones(n, dtype=bool)})
+                             "p_value": p, "window": win, "family": np.ones(n, dtype=bool)})
 
 
 def detect_alerts(
@@ -508,17 +556,24 @@ def score_alerts(
     period: str,
     n_group_periods: int,
     known_events: pd.DataFrame | None = None,
+    tokenizer: Callable[[str], list[str]] | None = None,
 ) -> dict[str, float]:
     """Recall of planted surges and false alerts per 100 group-periods (definitions: module docstring).
 
     ``truth`` has the group column ``by``, ``category`` and/or ``term`` (either may be empty),
     ``start`` and ``end``. ``known_events`` (same columns) are other planted episodes that are
     genuine surges too — e.g. data_samples' hot issues, 8–40 messages on one problem at one place
-    within weeks: alerts inside their windows are neither hits nor false alerts.
+    within weeks: alerts inside their windows are neither hits nor false alerts. With
+    ``tokenizer``, a term alert also hits when its key is one of the tokens the tokenizer makes of
+    the planted term (违章停车 → 违停).
     """
     al = alerts[alerts["level"].isin(ALERT_LEVELS)].copy()
     al["period_start"] = pd.to_datetime(al["period_start"])
     al["group"] = al["group"].astype(str)
+    step = pd.DateOffset(weeks=1) if period == "W" else pd.DateOffset(months=1)
+    wins = al["window"].astype(int) if "window" in al.columns else pd.Series(1, index=al.index)
+    # the periods an alert covers: its window of 1..w periods ending at period_start
+    al["_cover"] = [[ps - step * j for j in range(int(w))] for ps, w in zip(al["period_start"], wins, strict=True)]
     tr = truth.copy()
     tr["_g"] = tr[by].astype(str)
     periods: list[list[pd.Timestamp]] = []
@@ -528,7 +583,8 @@ def score_alerts(
         periods.append(list(ps))
     hits = 0
     for (_, row), ps in zip(tr.iterrows(), periods, strict=True):
-        sel = al[(al["group"] == row["_g"]) & al["period_start"].isin(ps)]
+        pset = set(ps)
+        sel = al[(al["group"] == row["_g"]) & al["_cover"].map(lambda c, p=pset: any(x in p for x in c))]
         cat = row.get("category")
         term = row.get("term")
         ok = False
@@ -536,7 +592,8 @@ def score_alerts(
             ok |= bool(((sel["kind"] == "category") & (sel["key"] == cat)).any())
         if isinstance(term, str) and term:
             keys = sel.loc[sel["kind"] == "term", "key"].astype(str)
-            ok |= bool(keys.map(lambda k, t=term: len(k) >= 2 and (k in t or t in k)).any())
+            forms = set(tokenizer(term)) if tokenizer is not None else set()
+            ok |= bool(keys.map(lambda k, t=term, f=forms: k in f or (len(k) >= 2 and (k in t or t in k))).any())
         hits += ok
     planted_gp: dict[tuple[str, pd.Timestamp], set[str]] = {}
     for (_, row), ps in zip(tr.iterrows(), periods, strict=True):
@@ -555,10 +612,10 @@ def score_alerts(
                     s.add(row["category"])
     false = 0
     for _, a in al.iterrows():
-        key = (a["group"], a["period_start"])
-        if key not in planted_gp:
+        keys = [(a["group"], p) for p in a["_cover"] if (a["group"], p) in planted_gp]
+        if not keys:
             false += 1
-        elif a["kind"] == "category" and a["key"] not in planted_gp[key]:
+        elif a["kind"] == "category" and not any(a["key"] in planted_gp[k] for k in keys):
             false += 1
     n = len(tr)
     return {"n_surges": n, "hits": hits, "recall": hits / n if n else float("nan"), "false_alerts": false,
@@ -575,6 +632,7 @@ def plant_surges(
     n_surges: int = 10,
     factor: float = 3.0,
     min_extra: int = 6,
+    duration: tuple[int, int] = (1, 1),
     period: str = "W",
     seed: int = 0,
     term: str | None = None,
@@ -582,10 +640,11 @@ def plant_surges(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Copy of ``df`` with surges planted, and the truth table (for benchmarks and tests).
 
-    Each surge picks a random (group, category) cell with history and a period after the first
-    ``skip_first``, and adds ``max(min_extra, (factor − 1) × the cell's mean per period)`` messages
-    to it, cloned from that group's messages of the category (or of any category) with their
-    time moved into the period. With ``term`` the clones' text gets that term appended.
+    Each surge picks a random (group, category) cell with at least 3 messages, a start period after
+    the first ``skip_first`` and a length of ``duration`` periods (inclusive range), and adds to each
+    of those periods ``max(min_extra, (factor − 1) × the cell's mean per period)`` messages cloned
+    from that cell with their time moved into the period. With ``term`` the clones' text gets that
+    term appended. Surges of one group are at least 3 periods apart.
     """
     rng = np.random.default_rng(seed)
     times = pd.to_datetime(df[time_col], format="mixed")
@@ -598,31 +657,37 @@ def plant_surges(
     cand_cells = list(counts.index)
     span = len(periods)
     added, truth = [], []
-    used: set[tuple[str, int]] = set()
+    used: list[tuple[object, int, int]] = []
     tries = 0
-    while len(truth) < n_surges and tries < 1000 and cand_cells:
+    while len(truth) < n_surges and tries < 2000 and cand_cells:
         tries += 1
         g, c = cand_cells[int(rng.integers(len(cand_cells)))]
-        t = int(rng.integers(skip_first, span))
-        if any((g == ug and abs(t - ut) <= 2) for ug, ut in used):
+        n_p = int(rng.integers(duration[0], duration[1] + 1))
+        if span - n_p <= skip_first:
+            break
+        t = int(rng.integers(skip_first, span - n_p + 1))
+        if any(g == ug and t <= ut1 + 3 and ut0 <= t + n_p - 1 + 3 for ug, ut0, ut1 in used):
             continue
-        used.add((g, t))
+        used.append((g, t, t + n_p - 1))
         src = work[(work[by] == g) & (work[label_col] == c)]
         rate = len(src) / max(span, 1)
         extra = int(max(min_extra, round((factor - 1.0) * rate)))
-        pick = src.sample(n=extra, replace=True, random_state=int(rng.integers(2**31)))
-        ps = periods[t]
-        length = 7 if period == "W" else periods[t].days_in_month
-        offs = rng.uniform(0, length, size=extra)
-        clone = pick.drop(columns="_t").copy()
-        new_times = ps + pd.to_timedelta(offs, unit="D")
-        clone[time_col] = (new_times if pd.api.types.is_datetime64_any_dtype(df[time_col])
-                           else new_times.strftime("%Y-%m-%d %H:%M:%S"))
-        if term and text_col:
-            clone[text_col] = clone[text_col].astype(str) + "，" + term
-        added.append(clone)
-        end = ps + pd.Timedelta(days=length) - pd.Timedelta(seconds=1)
-        truth.append({by: g, "category": c, "term": term or "", "start": ps, "end": end, "extra": extra})
+        for j in range(n_p):
+            pick = src.sample(n=extra, replace=True, random_state=int(rng.integers(2**31)))
+            ps = periods[t + j]
+            length = 7 if period == "W" else ps.days_in_month
+            offs = rng.uniform(0, length, size=extra)
+            clone = pick.drop(columns="_t").copy()
+            new_times = ps + pd.to_timedelta(offs, unit="D")
+            clone[time_col] = (new_times if pd.api.types.is_datetime64_any_dtype(df[time_col])
+                               else new_times.strftime("%Y-%m-%d %H:%M:%S"))
+            if term and text_col:
+                clone[text_col] = clone[text_col].astype(str) + "，" + term
+            added.append(clone)
+        last = periods[t + n_p - 1]
+        end = last + pd.Timedelta(days=7 if period == "W" else last.days_in_month) - pd.Timedelta(seconds=1)
+        truth.append({by: g, "category": c, "term": term or "", "start": periods[t], "end": end,
+                      "periods": n_p, "extra_per_period": extra})
     out = pd.concat([df, *added], ignore_index=True) if added else df.copy()
     return out, pd.DataFrame(truth)
 
