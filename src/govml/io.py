@@ -170,12 +170,18 @@ _CJK_RANGES = (
 )
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CJK_CHAR = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES) + "·×÷°±]")
+
+
 def _looks_chinese(text: str) -> bool:
-    non_ascii = [ch for ch in text if ord(ch) > 127]
+    """Whether ≥ 90 % of the non-ASCII characters (in the first 2M characters) are Chinese text,
+    punctuation or common symbols — a wrong GBK/GB18030 guess gives other characters."""
+    sample = text[:2_000_000]
+    non_ascii = len(_NON_ASCII.findall(sample))
     if not non_ascii:
         return True
-    ok = sum(1 for ch in non_ascii if any(lo <= ord(ch) <= hi for lo, hi in _CJK_RANGES) or ch in "·×÷°±")
-    return ok / len(non_ascii) >= 0.9
+    return len(_CJK_CHAR.findall(sample)) / non_ascii >= 0.9
 
 
 def _looks_binary(raw: bytes) -> bool:
