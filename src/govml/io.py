@@ -62,7 +62,10 @@ __all__ = [
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson")
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq", ".jsonl", ".ndjson")
 
-_WS_RUN = re.compile(r"[\s\u00a0\u3000\u2028\u2029\u200b\ufeff]+")
+# every character Python's \s matches, plus zero-width space and BOM, spelled out so that pandas can
+# hand the pattern to Arrow's RE2 (2-3x faster than the Python fallback \s forces)
+_WS_CHARS = " \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+_WS_RUN = re.compile(f"[{_WS_CHARS}]+")
 _HEADER_SCAN_ROWS = 30
 
 
