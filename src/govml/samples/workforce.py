@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DISTRICTS = {
-    "青山区": ("urban", ["青山社区", "翠柳社区", "金桥社区", "明德社区", "和平社区", "东湖社区", "枫林社区", "书院社区"]),
-    "临江区": ("urban", ["滨江社区", "望江社区", "新港社区", "临江社区", "春晖社区", "锦绣社区", "南门社区", "长乐社区"]),
-    "云溪县": ("rural", ["云溪镇社区", "溪口村", "白石村", "桃源村", "上坪村", "石桥村", "柳塘村", "龙泉村"]),
-}
-PERIODS_BASE = ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]
-
-
+try:  # the same districts and communities as messages.csv
+    from govml.samples.messages import DISTRICTS
+except ImportError:  # pragma: no cover - the messages generator ships with govml
+    DISTRICTS = {
+        "青山区": ("urban", ["青山社区", "翠柳社区", "金桥社区", "明德社区"]),
+        "临江区": ("urban", ["滨江社区", "望江社区", "新港社区", "临江社区"]),
+        "云溪县": ("rural", ["云溪镇社区", "溪口村", "白石村", "桃源村"]),
+    }
 def _periods(n: int) -> list[str]:
     out = []
     year, q = 2024, 1

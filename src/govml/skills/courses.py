@@ -354,12 +354,12 @@ def _enumerate(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, ca
     dependents = np.flatnonzero(req.any(axis=1))
     total = float(v @ g)
 
+    dep_word, dep_bit, dep_req = word[dependents], bit[dependents], req[dependents]
+
     def feasible(mask: np.ndarray) -> np.ndarray:
-        ok = np.ones(len(mask), dtype=bool)
-        for j in dependents:
-            has = (mask[:, word[j]] & bit[j]) != 0
-            ok &= ~has | ((mask & req[j]) == req[j]).all(axis=1)
-        return ok
+        has = (mask[:, dep_word] & dep_bit) != 0  # (subsets, dependents)
+        sat = ((mask[:, None, :] & dep_req[None]) == dep_req[None]).all(axis=2)
+        return (~has | sat).all(axis=1)
 
     x0o = x0[order]
     best_obj = float(np.minimum(g, x0o @ A) @ v)
