@@ -265,6 +265,7 @@ def top_cmd(
     required = [("--time-col", time_col)] + ([("--by", by)] if by else [])
     df, name = _read_for_text(input, text_cols=text_cols, required=required, encoding=encoding, sheet=sheet)
     tokenizer, _ = _text_tokenizer(text_config)
+    tokenizer.set_params(mark_breaks=True)  # phrases never run across punctuation
     tokens = _progress_tokenize(tokenizer, df["_text"], console, f"Tokenizing {len(df):,} messages", jobs)
     with console.status("Counting terms and phrases…"):
         res = top_demands(df, text_col="_text", time_col=time_col, by=by, period=period, top=top,
@@ -544,7 +545,7 @@ def demo_step(ctx) -> list[Path]:  # noqa: ANN001 (govml.cli.demo.DemoContext)
     runner = CliRunner()
     for args in (["demands", "top", str(src), "--by", "community", "--period", "M", "--top", "10", "--out", str(top)],
                  ["demands", "train", str(src), "--label-col", "category", "--model-dir", str(model_dir),
-                  "--seed", str(ctx.seed)],
+                  "--seed", str(ctx.seed), "--cv", "3"],
                  ["demands", "classify", str(src), "--model-dir", str(model_dir), "--out", str(pred)]):
         res = runner.invoke(root, args, catch_exceptions=False)
         console.print(res.output, highlight=False, markup=False)

@@ -43,6 +43,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from govml.errors import DataError, Problem
+from govml.text.tokenize import BREAK
 
 log = logging.getLogger(__name__)
 
@@ -92,25 +93,30 @@ def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
 
 
 def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_count: int,
-                    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Unique (doc, term) pairs and the term strings: unigrams, plus adjacent 2- and 3-grams that at
-    least ``min_phrase_count`` documents contain (sort-based counting; a 3-gram is only considered
-    where both of its 2-grams are frequent)."""
+                    ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Unique (doc, term) pairs, the term strings and each term's two parts (-1 for single words):
+    single words, plus adjacent 2- and 3-grams (never across :data:`~govml.text.tokenize.BREAK`) that
+    at least ``min_phrase_count`` documents contain (sort-based counting; a 3-gram is only
+    considered where both of its 2-grams are frequent). Parts: a 2-gram's two words, a 3-gram's two
+    2-grams (-1 when the second is not frequent)."""
     n_docs = len(tokens)
     lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=n_docs)
     total = int(lengths.sum())
     if total == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+        e = np.zeros(0, np.int64)
+        return e, e, [], np.zeros((0, 2), np.int64)
     flat = np.fromiter(chain.from_iterable(tokens), dtype=object, count=total)
     codes, vocab = pd.factorize(flat)
     codes = codes.astype(np.int64)
     vocab_list: list[str] = list(vocab)
     V = len(vocab_list)
     doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    uni = _unique_int(doc * V + codes)
+    is_break = codes == (vocab_list.index(BREAK) if BREAK in vocab_list else -1)
+    uni = _unique_int(doc[~is_break] * V + codes[~is_break])
     docs, terms = [uni // V], [uni % V]
+    parts = [np.full((V, 2), -1, dtype=np.int64)]
     if phrases and total > 1:
-        pos2 = np.flatnonzero(doc[:-1] == doc[1:])
+        pos2 = np.flatnonzero((doc[:-1] == doc[1:]) & ~is_break[:-1] & ~is_break[1:])
         key2 = codes[pos2] * V + codes[pos2 + 1]
         freq2, d2, i2 = _frequent_keys(key2, doc[pos2], n_docs, min_phrase_count)
         base = len(vocab_list)
@@ -118,6 +124,7 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
         terms.append(base + i2)
         vocab_arr = np.asarray(vocab_list, dtype=object)
         vocab_list.extend((vocab_arr[freq2 // V] + vocab_arr[freq2 % V]).tolist())
+        parts.append(np.stack([freq2 // V, freq2 % V], axis=1))
         if len(freq2):
             # 3-grams where the 2-grams at p and p+1 are both frequent
             idx2 = np.searchsorted(freq2, key2)
@@ -133,7 +140,13 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
             terms.append(len(vocab_list) + i3)
             big = np.asarray(vocab_list[base:], dtype=object)
             vocab_list.extend((big[freq3 // V] + vocab_arr[freq3 % V]).tolist())
-    return np.concatenate(docs), np.concatenate(terms), vocab_list
+            # second 2-gram of (a, b, c) = (b, c): find it among the frequent 2-grams
+            first2 = freq3 // V
+            bc = (freq2[first2] % V) * V + freq3 % V
+            pos_bc = np.searchsorted(freq2, bc)
+            second = np.where(_member(freq2, bc, pos_bc), base + pos_bc, -1)
+            parts.append(np.stack([base + first2, second], axis=1))
+    return np.concatenate(docs), np.concatenate(terms), vocab_list, np.concatenate(parts)
 
 
 def _member(sorted_keys: np.ndarray, x: np.ndarray, pos: np.ndarray | None = None) -> np.ndarray:
@@ -165,6 +178,27 @@ def _frequent_keys(keys: np.ndarray, docs: np.ndarray, n_docs: int, min_docs: in
     if uniq_keys is not None:
         frequent = np.asarray(uniq_keys)[frequent]
     return frequent, d[hit], idx
+
+
+def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray, T: int) -> np.ndarray:
+    """Cells whose term is a part of a phrase cell of the same group-period with the same count."""
+    drop = np.zeros(len(cg), dtype=bool)
+    phrase = np.flatnonzero(parts[ct, 0] >= 0)
+    if len(phrase) == 0:
+        return drop
+    key = cg * T + ct
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    for j in (0, 1):
+        sub = parts[ct[phrase], j]
+        has = sub >= 0
+        want = cg[phrase][has] * T + sub[has]
+        pos = np.searchsorted(sorted_key, want)
+        found = _member(sorted_key, want, pos)
+        idx = order[np.minimum(pos, len(order) - 1)]
+        same = found & (cy[idx] == cy[phrase][has])
+        drop[idx[same]] = True
+    return drop
 
 
 def _unique_int(a: np.ndarray) -> np.ndarray:
@@ -212,7 +246,7 @@ def top_demands(
         if tokenizer is None:
             from govml.text.tokenize import GovTokenizer
 
-            tokenizer = GovTokenizer()
+            tokenizer = GovTokenizer(mark_breaks=True)
         tokens = tokenizer.tokenize_many(df[text_col], n_jobs=n_jobs, progress=progress)
     elif len(tokens) != n_all:
         raise DataError(message=f"tokens: expected {n_all} token lists (one per row), found {len(tokens)}")
@@ -244,7 +278,7 @@ def top_demands(
 
     clock("group-period codes")
     # binary document-term matrix → counts per group-period
-    doc, term, vocab = _doc_term_pairs(tokens, phrases, min_phrase_count)
+    doc, term, vocab, parts = _doc_term_pairs(tokens, phrases, min_phrase_count)
     T = len(vocab)
     n = len(tokens)
     if T == 0:
@@ -273,8 +307,10 @@ def top_demands(
     z = log_odds_z(cy, n_g[cg], y_rest, n_rest, alpha_w[ct], alpha0)
     clock("log-odds")
 
-    # top per group-period
-    ok = cy >= min_count
+    # top per group-period: drop phrases seen once in the cell and words/phrases subsumed by a
+    # longer phrase with the same count in the cell (they only occur inside it)
+    ok = (cy >= min_count) & ((parts[ct, 0] < 0) | (cy >= 2))
+    ok &= ~_subsumed(cg, ct, cy, parts, T)
     cg, ct, cy, z = cg[ok], ct[ok], cy[ok], z[ok]
     # sort by group-period, then count (or z), then z (or count): two stable argsorts
     zr = np.round(z, 6)

@@ -50,6 +50,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "rjieba", "jieba")
+#: With ``mark_breaks=True`` this token stands where punctuation, whitespace, emoji, a number, a
+#: place code or personal data was: multi-word phrases never run across it.
+BREAK = "|"
 
 #: Anonymised place codes as they appear in the real message boards (A市, A3区, K8县).
 PLACE_PATTERN = r"(?<![A-Za-z0-9])[A-Z][0-9]{0,2}[省市区县镇乡]"
@@ -157,10 +160,12 @@ class _Engine:
     lock: threading.Lock
 
     def map_token(self, tok: str) -> str:
+        """The token's output form: a term, "" (skipped: stop word, single character) or
+        :data:`BREAK` (punctuation, whitespace, emoji, a number: phrases do not run across it)."""
         t = tok.strip().lower()
-        if len(t) < self.min_len or not _WORDCHAR_RE.search(t):
-            return ""
-        if t in self.stop or _NUMBER_RE.match(t):
+        if not _WORDCHAR_RE.search(t) or _NUMBER_RE.match(t):
+            return BREAK
+        if len(t) < self.min_len or t in self.stop:
             return ""
         t = self.syn.get(t, t)
         if t in self.stop:
@@ -274,6 +279,11 @@ class GovTokenizer:
     extra_synonyms : mapping variant -> canonical
     use_stop_words : bool
         Drop stop words (False keeps them, e.g. for bigram context).
+    mark_breaks : bool
+        Put :data:`BREAK` (``"|"``) where punctuation, whitespace, emoji, numbers, place codes or
+        personal data were (one per run, never first or last), so that phrase counting
+        (:func:`govml.text.demands.top_demands`) does not join words across sentences. Stop words
+        and single characters are skipped without a break.
     """
 
     def __init__(
@@ -288,6 +298,7 @@ class GovTokenizer:
         extra_stop_words: Iterable[str] | None = None,
         extra_synonyms: Mapping[str, str] | None = None,
         use_stop_words: bool = True,
+        mark_breaks: bool = False,
     ) -> None:
         self.backend = backend
         self.hmm = hmm
@@ -299,6 +310,7 @@ class GovTokenizer:
         self.extra_stop_words = extra_stop_words
         self.extra_synonyms = extra_synonyms
         self.use_stop_words = use_stop_words
+        self.mark_breaks = mark_breaks
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | Any | None, **overrides: Any) -> GovTokenizer:
@@ -320,7 +332,7 @@ class GovTokenizer:
 
     # -- scikit-learn style parameter access (so clone/get_params work) ---------------------------
     _PARAMS = ("backend", "hmm", "keep_places", "min_len", "fold_traditional", "mask_pii",
-               "extra_words", "extra_stop_words", "extra_synonyms", "use_stop_words")
+               "extra_words", "extra_stop_words", "extra_synonyms", "use_stop_words", "mark_breaks")
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self._PARAMS}
@@ -469,11 +481,16 @@ class GovTokenizer:
         cut = eng.cut
         out: list[str] = []
         append = out.append
+        breaks = self.mark_breaks
         for piece in _split_pieces(t):
             if piece[0] == "\x00":
                 if self.keep_places:
                     append(piece[1:])
+                elif breaks and out and out[-1] != BREAK:
+                    append(BREAK)
                 continue
+            if breaks and out and out[-1] != BREAK:
+                append(BREAK)  # a placeholder or place code was here
             for tok in cut(_ascii_split(piece)):
                 m = memo.get(tok)
                 if m is None:
@@ -481,7 +498,12 @@ class GovTokenizer:
                     if len(memo) < _MEMO_LIMIT:
                         memo[tok] = m
                 if m:
-                    append(m)
+                    if m != BREAK:
+                        append(m)
+                    elif breaks and out and out[-1] != BREAK:
+                        append(BREAK)
+        if breaks and out and out[-1] == BREAK:
+            out.pop()
         return out
 
     def tokenize_many(self, texts: Iterable[Any], n_jobs: int = 1, chunk_size: int = 2000,
