@@ -223,3 +223,13 @@ def test_no_mobile_survives_masking(chunks: list[str]) -> None:
     masked = privacy.mask("".join(chunks))
     squeezed = re.sub(r"[\s\-+]", "", masked)
     assert not _MOBILE.search(squeezed.replace("<PHONE>", "|")), masked
+
+
+def test_long_message_masked_throughout() -> None:
+    """A long message (here ~240,000 characters) is masked everywhere, with no overlap confusion."""
+    sentence = (
+        "您好，我是3栋2单元501室业主，电话138-1234-5678，车牌湘A·12345，邮箱ab@qq.com。2019年物业费12000元。"
+    )
+    masked = "您好，我是<DOOR>业主，电话<PHONE>，车牌<PLATE>，邮箱<EMAIL>。2019年物业费12000元。"
+    assert privacy.mask(sentence * 4000) == masked * 4000
+    assert privacy.mask("a" * 100_000 + "@") == "a" * 100_000 + "@"
