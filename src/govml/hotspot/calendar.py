@@ -40,7 +40,7 @@ def period_start(times: pd.Series | pd.DatetimeIndex, freq: str) -> pd.Series:
     if freq == "D":
         return t
     if freq == "W":
-        return t - pd.to_timedelta(t.dt.weekday, unit="D")
+        return t - pd.to_timedelta(t.dt.day_of_week, unit="D")
     if freq == "M":
         return t.dt.to_period("M").dt.start_time
     raise ValueError(f"freq must be one of D, W, M; got {freq!r}")

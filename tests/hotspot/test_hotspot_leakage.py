@@ -1,0 +1,60 @@
+"""No information from after an origin may reach a forecast made at it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from govml.hotspot.backtest import run_backtest
+from govml.hotspot.baselines import MeanLast
+from govml.hotspot.features import FeatureBuilder, FeatureSpec
+from govml.hotspot.forecast import HotspotForecaster
+from govml.hotspot.panel import panel_matrix
+from govml.samples.complaints import synthetic_panel
+
+SMALL = dict(n_estimators=40, learning_rate=0.1, num_leaves=15, min_child_samples=10, calibration_origins=3)
+
+
+def _perturb_after(panel: pd.DataFrame, origin: pd.Timestamp, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    out = panel.copy()
+    later = out["period_start"] > origin
+    out.loc[later, "y"] = rng.poisson(5.0, size=int(later.sum())).astype(float)
+    return out
+
+
+def test_forecasts_at_an_origin_ignore_everything_after_it() -> None:
+    panel = synthetic_panel(n_areas=12, n_categories=3, n_periods=60, seed=3)
+    periods = pd.DatetimeIndex(pd.unique(panel["period_start"]))
+    origins = [periods[44], periods[50]]
+    models = {"govml": HotspotForecaster(horizon=3, **SMALL),
+              "recursive": HotspotForecaster(horizon=3, strategy="recursive", **SMALL), "mean_4": MeanLast(4)}
+    a = run_backtest(panel, models, origins=origins, horizon=3).predictions
+    b = run_backtest(_perturb_after(panel, origins[0]), models, origins=[origins[0]], horizon=3).predictions
+    cols = ["model", "area", "category", "period_start", "horizon", "yhat", "yhat_lo", "yhat_hi", "p_hotspot"]
+    a0 = a[a["origin"] == origins[0]][cols].reset_index(drop=True)
+    b0 = b[cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a0, b0)
+    # the perturbation did reach the scored outcomes, so the test could fail
+    assert not np.allclose(a[a["origin"] == origins[0]]["y"].to_numpy(), b["y"].to_numpy())
+    # and forecasts at the later origin, which may see the perturbed weeks, do change
+    c = run_backtest(_perturb_after(panel, origins[0]), {"mean_4": MeanLast(4)}, origins=[origins[1]],
+                     horizon=3).predictions
+    assert not np.allclose(c["yhat"].to_numpy(), a[(a["origin"] == origins[1]) & (a["model"] == "mean_4")]["yhat"])
+
+
+def test_features_at_an_origin_use_only_periods_up_to_it() -> None:
+    panel = synthetic_panel(n_areas=6, n_categories=2, n_periods=70, seed=5, calendar=True)
+    y, keys, periods = panel_matrix(panel)
+    o = 40
+    y2 = y.copy()
+    y2[:, o + 1:] = np.random.default_rng(0).poisson(9.0, size=y2[:, o + 1:].shape)
+    spec = FeatureSpec()
+    f1 = FeatureBuilder(y, keys, periods, spec)
+    f2 = FeatureBuilder(y2, keys, periods, spec)
+    for h in (1, 4):
+        a = f1.frame(h, [o]).drop(columns="y")
+        b = f2.frame(h, [o]).drop(columns="y")
+        pd.testing.assert_frame_equal(a, b)
+    # the target itself does change, so the comparison above is not vacuous
+    assert not np.allclose(f1.frame(1, [o])["y"], f2.frame(1, [o])["y"])
