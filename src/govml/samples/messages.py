@@ -43,25 +43,160 @@ STATUSES = ("已办结", "处理中", "未受理")
 
 # --- places -----------------------------------------------------------------------------------
 DISTRICTS: dict[str, tuple[str, list[str]]] = {
-    "青山区": ("urban", ["青山社区", "翠柳社区", "金桥社区", "明德社区", "和平社区", "东湖社区", "枫林社区",
-                       "书院社区", "幸福里社区", "文昌社区", "朝阳社区"]),
-    "临江区": ("urban", ["滨江社区", "望江社区", "新港社区", "临江社区", "春晖社区", "锦绣社区", "南门社区",
-                       "长乐社区", "柳岸社区", "银杏社区", "月湖社区"]),
-    "云溪县": ("rural", ["云溪镇社区", "溪口村", "白石村", "桃源村", "上坪村", "石桥村", "柳塘村", "龙泉村",
-                       "杨柳村", "清水村", "高桥村"]),
+    "青山区": (
+        "urban",
+        [
+            "青山社区",
+            "翠柳社区",
+            "金桥社区",
+            "明德社区",
+            "和平社区",
+            "东湖社区",
+            "枫林社区",
+            "书院社区",
+            "幸福里社区",
+            "文昌社区",
+            "朝阳社区",
+        ],
+    ),
+    "临江区": (
+        "urban",
+        [
+            "滨江社区",
+            "望江社区",
+            "新港社区",
+            "临江社区",
+            "春晖社区",
+            "锦绣社区",
+            "南门社区",
+            "长乐社区",
+            "柳岸社区",
+            "银杏社区",
+            "月湖社区",
+        ],
+    ),
+    "云溪县": (
+        "rural",
+        [
+            "云溪镇社区",
+            "溪口村",
+            "白石村",
+            "桃源村",
+            "上坪村",
+            "石桥村",
+            "柳塘村",
+            "龙泉村",
+            "杨柳村",
+            "清水村",
+            "高桥村",
+        ],
+    ),
 }
 _NAME_A = "金银玉翠青红白黄绿紫东西南北中新长永安福康宁和平兴盛华丰泰祥瑞德仁义智信嘉润恒鸿"
 _NAME_B = "山水林园湖桥溪河港湾岭坡田庄堂门坊台岗塘洲峰泉亭阁"
-_ESTATE_A = ["阳光", "金色", "锦华", "御景", "金桂", "翠湖", "南苑", "水岸", "城市", "香樟", "紫薇", "丽景",
-             "盛世", "怡和", "书香", "枫丹", "康乐", "和谐", "江畔", "桂花", "金港", "时代", "龙湖", "东方",
-             "富康", "天韵", "景和", "明珠", "汇景", "碧水", "润泽", "新城", "宏发", "世纪", "凤凰", "长江",
-             "银河", "蓝湾", "绿地", "华府", "雅园", "泰和", "君悦", "锦江", "春江", "学府", "中央", "嘉禾"]
+_ESTATE_A = [
+    "阳光",
+    "金色",
+    "锦华",
+    "御景",
+    "金桂",
+    "翠湖",
+    "南苑",
+    "水岸",
+    "城市",
+    "香樟",
+    "紫薇",
+    "丽景",
+    "盛世",
+    "怡和",
+    "书香",
+    "枫丹",
+    "康乐",
+    "和谐",
+    "江畔",
+    "桂花",
+    "金港",
+    "时代",
+    "龙湖",
+    "东方",
+    "富康",
+    "天韵",
+    "景和",
+    "明珠",
+    "汇景",
+    "碧水",
+    "润泽",
+    "新城",
+    "宏发",
+    "世纪",
+    "凤凰",
+    "长江",
+    "银河",
+    "蓝湾",
+    "绿地",
+    "华府",
+    "雅园",
+    "泰和",
+    "君悦",
+    "锦江",
+    "春江",
+    "学府",
+    "中央",
+    "嘉禾",
+]
 _ESTATE_B = ["花园", "家园", "华庭", "苑", "小区", "新村", "名都", "公馆", "雅居", "佳苑", "雅苑", "名城"]
-_OLD_ESTATES = ["纺织厂宿舍", "电力小区", "铁路新村", "教师公寓", "机关宿舍", "粮食局宿舍", "机械厂家属区",
-                "供销社宿舍", "自来水公司宿舍", "人民医院宿舍", "二中教师楼", "邮电小区"]
-_ROAD_A = ["建设", "人民", "解放", "中山", "文化", "学府", "新民", "东风", "工业", "胜利", "五一", "光明",
-           "育才", "长青", "迎宾", "朝晖", "团结", "友谊", "金星", "银杉", "车站", "劳动", "芙蓉", "桐梓",
-           "曙光", "红旗", "府前", "书院", "湘江", "白云", "青年", "韶山", "东塘", "西湖", "北辰", "南湖"]
+_OLD_ESTATES = [
+    "纺织厂宿舍",
+    "电力小区",
+    "铁路新村",
+    "教师公寓",
+    "机关宿舍",
+    "粮食局宿舍",
+    "机械厂家属区",
+    "供销社宿舍",
+    "自来水公司宿舍",
+    "人民医院宿舍",
+    "二中教师楼",
+    "邮电小区",
+]
+_ROAD_A = [
+    "建设",
+    "人民",
+    "解放",
+    "中山",
+    "文化",
+    "学府",
+    "新民",
+    "东风",
+    "工业",
+    "胜利",
+    "五一",
+    "光明",
+    "育才",
+    "长青",
+    "迎宾",
+    "朝晖",
+    "团结",
+    "友谊",
+    "金星",
+    "银杉",
+    "车站",
+    "劳动",
+    "芙蓉",
+    "桐梓",
+    "曙光",
+    "红旗",
+    "府前",
+    "书院",
+    "湘江",
+    "白云",
+    "青年",
+    "韶山",
+    "东塘",
+    "西湖",
+    "北辰",
+    "南湖",
+]
 _ROAD_B = ["路", "街", "大道", "北路", "南路", "东路", "西路", "巷"]
 
 
@@ -142,8 +277,19 @@ def _communities(scale: int, rng: random.Random) -> list[Community]:
 
 
 # --- categories: shares, seasons, hours -------------------------------------------------------
-CATEGORIES = ("停车管理", "加装电梯与适老化", "物业服务", "噪声扰民", "环境卫生", "供暖供水", "排水与积水",
-              "消防安全", "教育托育", "医疗养老", "市政设施")
+CATEGORIES = (
+    "停车管理",
+    "加装电梯与适老化",
+    "物业服务",
+    "噪声扰民",
+    "环境卫生",
+    "供暖供水",
+    "排水与积水",
+    "消防安全",
+    "教育托育",
+    "医疗养老",
+    "市政设施",
+)
 _SHARE = {
     "urban": (0.14, 0.08, 0.14, 0.11, 0.10, 0.09, 0.06, 0.07, 0.07, 0.07, 0.07),
     "rural": (0.04, 0.02, 0.04, 0.06, 0.17, 0.12, 0.11, 0.06, 0.10, 0.14, 0.14),
@@ -163,11 +309,41 @@ _HOURS = np.array([1, 0.6, 0.3, 0.2, 0.2, 0.4, 1.2, 3, 6, 8, 8, 7, 5, 5, 6, 7, 7
 _NIGHT_HOURS = np.array([4, 3, 2, 1, 0.4, 0.4, 1, 3, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 4, 6, 8, 9, 9, 7])
 
 # --- text ---------------------------------------------------------------------------------------
-_OPEN = ["", "", "", "您好，", "你好！", "领导您好，", "尊敬的领导：", "请问，", "反映一个问题：", "我是{estate}的业主，",
-         "我是{community}的居民，", "本人住在{estate}，", "您好，我想反映一下，", "各位领导好，", "书记您好！"]
-_CLOSE = ["", "", "", "希望领导重视。", "麻烦尽快处理，谢谢！", "请相关部门尽快解决。", "盼复！", "望尽快答复。", "谢谢！",
-          "恳请解决。", "已经反映过多次了，一直没解决。", "希望给个说法。", "请尽快派人来看看。", "谢谢领导！",
-          "希望早日解决。", "麻烦了。"]
+_OPEN = [
+    "",
+    "",
+    "",
+    "您好，",
+    "你好！",
+    "领导您好，",
+    "尊敬的领导：",
+    "请问，",
+    "反映一个问题：",
+    "我是{estate}的业主，",
+    "我是{community}的居民，",
+    "本人住在{estate}，",
+    "您好，我想反映一下，",
+    "各位领导好，",
+    "书记您好！",
+]
+_CLOSE = [
+    "",
+    "",
+    "",
+    "希望领导重视。",
+    "麻烦尽快处理，谢谢！",
+    "请相关部门尽快解决。",
+    "盼复！",
+    "望尽快答复。",
+    "谢谢！",
+    "恳请解决。",
+    "已经反映过多次了，一直没解决。",
+    "希望给个说法。",
+    "请尽快派人来看看。",
+    "谢谢领导！",
+    "希望早日解决。",
+    "麻烦了。",
+]
 _SLOTS: dict[str, list[str]] = {
     "park": ["车位", "停车位", "车位", "泊位"],
     "wy": ["物业", "物业公司", "物业管理处", "物业"],
@@ -335,84 +511,244 @@ _HEATING = {0, 1, 2, 3, 4}  # indices of the heating templates of 供暖供水
 
 # Surge terms: (category, term, months allowed or None, templates — each contains the term)
 SURGE_TERMS: list[tuple[str, str, tuple[int, ...] | None, list[str]]] = [
-    ("消防安全", "飞线充电", None, [
-        "{estate}{bld}又有人飞线充电，电线从楼上垂下来。", "{when}{estate}飞线充电越来越多，晚上到处是插线板。",
-        "飞线充电太危险了，{estate}能不能建充电桩？", "{bld}楼下飞线充电，电线横穿人行道。",
-        "{estate}有人从窗户拉线飞线充电，请社区管一管。"]),
-    ("物业服务", "电梯停运", None, [
-        "{estate}{bld}电梯停运{dur}了，老人只能爬楼。", "电梯停运没人修，{wy}说在等配件。",
-        "{estate}电梯停运，住二十楼的孕妇下不了楼。", "{when}{estate}电梯停运好几次，{wy}不管。",
-        "{bld}电梯停运，维修公司一直不来。"]),
-    ("供暖供水", "暖气不热", (11, 12, 1, 2), [
-        "{estate}暖气不热，室内才{temp}度。", "{bld}暖气不热，家里老人冻病了。",
-        "{when}{estate}暖气不热，热力公司说管道有气。", "暖气不热还要交全额暖气费吗？{estate}普遍只有{temp}度。",
-        "{estate}整栋楼暖气不热，请尽快派人排查。"]),
-    ("排水与积水", "路面积水", (6, 7, 8), [
-        "{road}路面积水到小腿，公交车都绕行了。", "{date}大雨后{road}路面积水一直不退。",
-        "{estate}门口路面积水，居民出门要蹚水。", "{road}一下雨就路面积水，下水口都堵了。",
-        "{when}{road}路面积水严重，请尽快疏通。"]),
-    ("噪声扰民", "夜间施工", (4, 5, 6, 7, 8, 9, 10), [
-        "{road}工地夜间施工到{night}，根本睡不着。", "{estate}旁边工地夜间施工，打桩声不断。",
-        "夜间施工有没有审批？{road}天天干到{night}。", "{when}{road}夜间施工扰民，请环保部门查处。",
-        "{estate}对面夜间施工，灯光和噪音都很大。"]),
-    ("环境卫生", "垃圾清运", None, [
-        "{estate}垃圾清运不及时，垃圾桶都满出来了。", "{when}{estate}垃圾清运跟不上，臭气熏天。",
-        "垃圾清运车{dur}没来了，{estate}门口堆成山。", "{road}垃圾清运太晚，早上还是一地垃圾。",
-        "{estate}换了保洁公司后垃圾清运经常断档。"]),
-    ("停车管理", "违章停车", None, [
-        "{road}违章停车严重，双向车道只剩一条。", "{estate}门口违章停车，消防车都进不来。",
-        "{when}{road}违章停车越来越多，请交警多来巡查。", "{estate}出口被违章停车堵住，早上出不去。",
-        "{road}学校门口违章停车，接孩子的车排成长龙。"]),
-    ("噪声扰民", "广场舞", (4, 5, 6, 7, 8, 9, 10), [
-        "{community}{sq}广场舞音响太大，跳到晚上十点。", "广场舞噪音扰民，{estate}的老人小孩没法休息。",
-        "{when}{sq}广场舞音乐越来越大声，沟通无效。", "能否规定广场舞的时间和音量？{estate}旁边太吵了。",
-        "{sq}广场舞从早上六点就开始放音乐。"]),
-    ("教育托育", "幼儿园学位", (5, 6, 7, 8), [
-        "{estate}附近幼儿园学位不够，孩子报不上名。", "幼儿园学位太紧张，{community}今年好多孩子没学上。",
-        "{when}幼儿园学位报名系统一直进不去。", "公办幼儿园学位能不能增加一些？{estate}新入住的家庭很多。",
-        "{community}幼儿园学位分配不透明。"]),
-    ("医疗养老", "社区食堂", None, [
-        "{community}社区食堂停办了，老人吃饭成了问题。", "希望{estate}附近开一个社区食堂。",
-        "{when}社区食堂饭菜涨价，老人吃不起。", "社区食堂排队太久，老人站不住。",
-        "{community}社区食堂什么时候恢复营业？"]),
+    (
+        "消防安全",
+        "飞线充电",
+        None,
+        [
+            "{estate}{bld}又有人飞线充电，电线从楼上垂下来。",
+            "{when}{estate}飞线充电越来越多，晚上到处是插线板。",
+            "飞线充电太危险了，{estate}能不能建充电桩？",
+            "{bld}楼下飞线充电，电线横穿人行道。",
+            "{estate}有人从窗户拉线飞线充电，请社区管一管。",
+        ],
+    ),
+    (
+        "物业服务",
+        "电梯停运",
+        None,
+        [
+            "{estate}{bld}电梯停运{dur}了，老人只能爬楼。",
+            "电梯停运没人修，{wy}说在等配件。",
+            "{estate}电梯停运，住二十楼的孕妇下不了楼。",
+            "{when}{estate}电梯停运好几次，{wy}不管。",
+            "{bld}电梯停运，维修公司一直不来。",
+        ],
+    ),
+    (
+        "供暖供水",
+        "暖气不热",
+        (11, 12, 1, 2),
+        [
+            "{estate}暖气不热，室内才{temp}度。",
+            "{bld}暖气不热，家里老人冻病了。",
+            "{when}{estate}暖气不热，热力公司说管道有气。",
+            "暖气不热还要交全额暖气费吗？{estate}普遍只有{temp}度。",
+            "{estate}整栋楼暖气不热，请尽快派人排查。",
+        ],
+    ),
+    (
+        "排水与积水",
+        "路面积水",
+        (6, 7, 8),
+        [
+            "{road}路面积水到小腿，公交车都绕行了。",
+            "{date}大雨后{road}路面积水一直不退。",
+            "{estate}门口路面积水，居民出门要蹚水。",
+            "{road}一下雨就路面积水，下水口都堵了。",
+            "{when}{road}路面积水严重，请尽快疏通。",
+        ],
+    ),
+    (
+        "噪声扰民",
+        "夜间施工",
+        (4, 5, 6, 7, 8, 9, 10),
+        [
+            "{road}工地夜间施工到{night}，根本睡不着。",
+            "{estate}旁边工地夜间施工，打桩声不断。",
+            "夜间施工有没有审批？{road}天天干到{night}。",
+            "{when}{road}夜间施工扰民，请环保部门查处。",
+            "{estate}对面夜间施工，灯光和噪音都很大。",
+        ],
+    ),
+    (
+        "环境卫生",
+        "垃圾清运",
+        None,
+        [
+            "{estate}垃圾清运不及时，垃圾桶都满出来了。",
+            "{when}{estate}垃圾清运跟不上，臭气熏天。",
+            "垃圾清运车{dur}没来了，{estate}门口堆成山。",
+            "{road}垃圾清运太晚，早上还是一地垃圾。",
+            "{estate}换了保洁公司后垃圾清运经常断档。",
+        ],
+    ),
+    (
+        "停车管理",
+        "违章停车",
+        None,
+        [
+            "{road}违章停车严重，双向车道只剩一条。",
+            "{estate}门口违章停车，消防车都进不来。",
+            "{when}{road}违章停车越来越多，请交警多来巡查。",
+            "{estate}出口被违章停车堵住，早上出不去。",
+            "{road}学校门口违章停车，接孩子的车排成长龙。",
+        ],
+    ),
+    (
+        "噪声扰民",
+        "广场舞",
+        (4, 5, 6, 7, 8, 9, 10),
+        [
+            "{community}{sq}广场舞音响太大，跳到晚上十点。",
+            "广场舞噪音扰民，{estate}的老人小孩没法休息。",
+            "{when}{sq}广场舞音乐越来越大声，沟通无效。",
+            "能否规定广场舞的时间和音量？{estate}旁边太吵了。",
+            "{sq}广场舞从早上六点就开始放音乐。",
+        ],
+    ),
+    (
+        "教育托育",
+        "幼儿园学位",
+        (5, 6, 7, 8),
+        [
+            "{estate}附近幼儿园学位不够，孩子报不上名。",
+            "幼儿园学位太紧张，{community}今年好多孩子没学上。",
+            "{when}幼儿园学位报名系统一直进不去。",
+            "公办幼儿园学位能不能增加一些？{estate}新入住的家庭很多。",
+            "{community}幼儿园学位分配不透明。",
+        ],
+    ),
+    (
+        "医疗养老",
+        "社区食堂",
+        None,
+        [
+            "{community}社区食堂停办了，老人吃饭成了问题。",
+            "希望{estate}附近开一个社区食堂。",
+            "{when}社区食堂饭菜涨价，老人吃不起。",
+            "社区食堂排队太久，老人站不住。",
+            "{community}社区食堂什么时候恢复营业？",
+        ],
+    ),
 ]
 
 # Hot issues: (category, problem, place kind, months allowed or None, templates with {place})
 HOT_ISSUES: list[tuple[str, str, str, tuple[int, ...] | None, list[str]]] = [
-    ("停车管理", "车位捆绑销售", "estate", None, [
-        "{place}开发商车位捆绑销售，不买车位不给交房。", "{place}车位捆绑销售，一个车位要价{wan}万元，强买强卖。",
-        "投诉{place}开发商捆绑销售车位，要求有关部门查处。", "{place}不买车位就不给办房产证，这合法吗？",
-        "{place}车位只售不租，还要和房子捆绑，业主很气愤。", "{place}业主集体反映车位捆绑销售问题，盼复。",
-        "请住建部门查一查{place}的车位捆绑销售。"]),
-    ("噪声扰民", "工地夜间施工噪声", "site", (4, 5, 6, 7, 8, 9, 10), [
-        "{place}天天夜里施工到凌晨，打桩声吵得睡不着。", "{place}夜间施工噪音太大，有没有夜间施工许可？",
-        "{place}渣土车半夜进出，噪音和灰尘都很大。", "投诉{place}违规夜间施工，已经持续很多天了。",
-        "{place}凌晨还在浇筑混凝土，周边居民无法休息。", "{place}的噪声严重扰民，请环保部门夜间来查。",
-        "{place}晚上施工灯光直射进卧室，噪音更是不停。"]),
-    ("物业服务", "电梯频繁故障", "estate", None, [
-        "{place}的电梯一个月坏了五六次，有人被困。", "{place}电梯频繁故障，{wy}只是临时修一修。",
-        "{place}电梯老化严重，经常停在半空。", "要求{place}更换电梯，现在天天出故障。",
-        "{place}电梯故障频发，老人都不敢坐了。", "{place}电梯又坏了，维修费用谁出？"]),
-    ("环境卫生", "垃圾中转站臭味", "station", (5, 6, 7, 8, 9), [
-        "{place}臭味太大了，周边住户不敢开窗。", "{place}污水横流，夏天臭气熏天。",
-        "{place}离居民楼太近，要求搬迁。", "{place}每天早上作业噪音大、臭味重。",
-        "{place}的垃圾渗滤液流到路上，苍蝇成群。", "能不能给{place}加装除臭设备？"]),
-    ("供暖供水", "小区暖气不热", "estate", (11, 12, 1, 2), [
-        "{place}整个小区暖气不热，室温只有{temp}度。", "{place}供暖不达标，要求退还部分暖气费。",
-        "{place}暖气片冰凉，热力公司说是管网问题。", "{place}业主联名反映暖气不热。",
-        "{place}暖气时有时无，家里老人冻病了。", "{place}供暖温度太低，打热线也没用。"]),
-    ("排水与积水", "地下车库反复进水", "estate", (6, 7, 8), [
-        "{place}地下车库又进水了，车被泡了。", "{place}车库排水泵坏了，一下雨就成了池塘。",
-        "{place}地下车库积水半米深，开发商要负责。", "要求{place}整改车库排水系统。",
-        "{place}车库进水好几次了，{wy}不处理。", "{place}雨后车库积水，电动车电池都泡坏了。"]),
-    ("教育托育", "新建小区无配套幼儿园", "estate", (3, 4, 5, 6, 7, 8), [
-        "{place}规划的配套幼儿园一直没建，孩子没地方上学。", "{place}配套幼儿园被改成了商铺，请有关部门查。",
-        "{place}几千户居民没有幼儿园，要求兑现规划。", "{place}的孩子上幼儿园要坐车半小时。",
-        "{place}配套幼儿园什么时候开工？", "请教育局关注{place}配套幼儿园缺失的问题。"]),
-    ("医疗养老", "养老服务中心停办", "center", None, [
-        "{place}突然停办，老人没有地方去了。", "{place}停办后老人的餐补怎么办？",
-        "希望{place}尽快恢复开放。", "{place}关门了，社区说在整改，什么时候开？",
-        "{place}停办，独居老人没人照看。", "{place}之前办得很好，为什么停了？"]),
+    (
+        "停车管理",
+        "车位捆绑销售",
+        "estate",
+        None,
+        [
+            "{place}开发商车位捆绑销售，不买车位不给交房。",
+            "{place}车位捆绑销售，一个车位要价{wan}万元，强买强卖。",
+            "投诉{place}开发商捆绑销售车位，要求有关部门查处。",
+            "{place}不买车位就不给办房产证，这合法吗？",
+            "{place}车位只售不租，还要和房子捆绑，业主很气愤。",
+            "{place}业主集体反映车位捆绑销售问题，盼复。",
+            "请住建部门查一查{place}的车位捆绑销售。",
+        ],
+    ),
+    (
+        "噪声扰民",
+        "工地夜间施工噪声",
+        "site",
+        (4, 5, 6, 7, 8, 9, 10),
+        [
+            "{place}天天夜里施工到凌晨，打桩声吵得睡不着。",
+            "{place}夜间施工噪音太大，有没有夜间施工许可？",
+            "{place}渣土车半夜进出，噪音和灰尘都很大。",
+            "投诉{place}违规夜间施工，已经持续很多天了。",
+            "{place}凌晨还在浇筑混凝土，周边居民无法休息。",
+            "{place}的噪声严重扰民，请环保部门夜间来查。",
+            "{place}晚上施工灯光直射进卧室，噪音更是不停。",
+        ],
+    ),
+    (
+        "物业服务",
+        "电梯频繁故障",
+        "estate",
+        None,
+        [
+            "{place}的电梯一个月坏了五六次，有人被困。",
+            "{place}电梯频繁故障，{wy}只是临时修一修。",
+            "{place}电梯老化严重，经常停在半空。",
+            "要求{place}更换电梯，现在天天出故障。",
+            "{place}电梯故障频发，老人都不敢坐了。",
+            "{place}电梯又坏了，维修费用谁出？",
+        ],
+    ),
+    (
+        "环境卫生",
+        "垃圾中转站臭味",
+        "station",
+        (5, 6, 7, 8, 9),
+        [
+            "{place}臭味太大了，周边住户不敢开窗。",
+            "{place}污水横流，夏天臭气熏天。",
+            "{place}离居民楼太近，要求搬迁。",
+            "{place}每天早上作业噪音大、臭味重。",
+            "{place}的垃圾渗滤液流到路上，苍蝇成群。",
+            "能不能给{place}加装除臭设备？",
+        ],
+    ),
+    (
+        "供暖供水",
+        "小区暖气不热",
+        "estate",
+        (11, 12, 1, 2),
+        [
+            "{place}整个小区暖气不热，室温只有{temp}度。",
+            "{place}供暖不达标，要求退还部分暖气费。",
+            "{place}暖气片冰凉，热力公司说是管网问题。",
+            "{place}业主联名反映暖气不热。",
+            "{place}暖气时有时无，家里老人冻病了。",
+            "{place}供暖温度太低，打热线也没用。",
+        ],
+    ),
+    (
+        "排水与积水",
+        "地下车库反复进水",
+        "estate",
+        (6, 7, 8),
+        [
+            "{place}地下车库又进水了，车被泡了。",
+            "{place}车库排水泵坏了，一下雨就成了池塘。",
+            "{place}地下车库积水半米深，开发商要负责。",
+            "要求{place}整改车库排水系统。",
+            "{place}车库进水好几次了，{wy}不处理。",
+            "{place}雨后车库积水，电动车电池都泡坏了。",
+        ],
+    ),
+    (
+        "教育托育",
+        "新建小区无配套幼儿园",
+        "estate",
+        (3, 4, 5, 6, 7, 8),
+        [
+            "{place}规划的配套幼儿园一直没建，孩子没地方上学。",
+            "{place}配套幼儿园被改成了商铺，请有关部门查。",
+            "{place}几千户居民没有幼儿园，要求兑现规划。",
+            "{place}的孩子上幼儿园要坐车半小时。",
+            "{place}配套幼儿园什么时候开工？",
+            "请教育局关注{place}配套幼儿园缺失的问题。",
+        ],
+    ),
+    (
+        "医疗养老",
+        "养老服务中心停办",
+        "center",
+        None,
+        [
+            "{place}突然停办，老人没有地方去了。",
+            "{place}停办后老人的餐补怎么办？",
+            "希望{place}尽快恢复开放。",
+            "{place}关门了，社区说在整改，什么时候开？",
+            "{place}停办，独居老人没人照看。",
+            "{place}之前办得很好，为什么停了？",
+        ],
+    ),
 ]
 
 
@@ -470,14 +806,42 @@ def _email(rng: random.Random) -> str:
     return user + str(rng.randrange(10, 999)) + rng.choice(("@qq.com", "@163.com", "@126.com", "@sina.com"))
 
 
-_PII_PHRASES = [  # (kind, template, value maker)
-    ("PHONE", "联系电话{v}。", _phone), ("PHONE", "我的手机号{v}，", _phone), ("PHONE", "有事打{v}。", _phone),
-    ("PHONE", "电话：{v}", _phone), ("TEL", "座机{v}。", _tel), ("DOOR", "我家住{estate}{v}，", _door),
-    ("DOOR", "{estate}{v}的住户，", _door), ("IDCARD", "身份证号{v}，", _id_number),
-    ("PLATE", "车牌{v}的车又停在这里。", _plate), ("PLATE", "肇事车辆车牌{v}，", _plate),
-    ("EMAIL", "材料发我邮箱{v}。", _email),
+# (kind, where it goes: after the opener / after the body / at the end, template, value maker)
+_PII_PHRASES = [
+    ("PHONE", "end", "联系电话{v}。", _phone),
+    ("PHONE", "end", "我的手机号{v}。", _phone),
+    ("PHONE", "end", "有事请打{v}。", _phone),
+    ("PHONE", "end", "电话：{v}", _phone),
+    ("PHONE", "head", "手机{v}，", _phone),
+    ("TEL", "end", "座机{v}。", _tel),
+    ("TEL", "end", "家里电话{v}。", _tel),
+    ("DOOR", "head", "我家住{estate}{v}，", _door),
+    ("DOOR", "head", "我是{estate}{v}的住户，", _door),
+    ("IDCARD", "head", "身份证号{v}，", _id_number),
+    ("PLATE", "mid", "车牌{v}的车又停在这里。", _plate),
+    ("PLATE", "mid", "肇事车辆车牌{v}。", _plate),
+    ("EMAIL", "end", "材料发我邮箱{v}。", _email),
+    ("EMAIL", "end", "回复请发邮箱{v}。", _email),
 ]
-_PII_WEIGHTS = [18, 12, 8, 8, 7, 12, 9, 8, 8, 4, 5]
+_PII_WEIGHTS = [14, 10, 8, 8, 5, 4, 3, 12, 9, 8, 7, 5, 3, 2]
+# where an ID number or a plate makes sense; elsewhere a phone number is left instead
+_ID_CATEGORIES = {"医疗养老", "教育托育", "供暖供水", "加装电梯与适老化"}
+_PLATE_CATEGORIES = {"停车管理", "消防安全", "噪声扰民", "市政设施"}
+
+
+def _pii_phrase(
+    rng: random.Random, c: Community, estate: str, category: str, opener: str
+) -> tuple[str, str, str, str]:
+    """(kind, where, phrase, value) of one piece of fictional personal data fitting the message."""
+    kind, where, tpl, maker = rng.choices(_PII_PHRASES, weights=_PII_WEIGHTS)[0]
+    if (kind == "IDCARD" and category not in _ID_CATEGORIES) or (
+        kind == "PLATE" and category not in _PLATE_CATEGORIES
+    ):
+        kind, where, tpl, maker = _PII_PHRASES[0]
+    if estate in opener:  # "我是X小区的业主，我家住X小区3栋…" → "…我家住3栋…"
+        tpl = tpl.replace("{estate}", "")
+    value = maker(rng)
+    return kind, where, tpl.replace("{estate}", estate).replace("{v}", value), value
 
 
 # --- building -----------------------------------------------------------------------------------
@@ -494,14 +858,18 @@ def _pick_estate(rng: random.Random, c: Community) -> str:
     return rng.choice(c.old_estates) if c.old_estates and rng.random() < 0.25 else rng.choice(c.estates)
 
 
-def _fill(template: str, rng: random.Random, c: Community, estate: str | None = None,
-          place: str | None = None) -> str:
+def _fill(
+    template: str, rng: random.Random, c: Community, estate: str | None = None, place: str | None = None
+) -> str:
     est = estate or _pick_estate(rng, c)
     out = template
     if "{" not in out:
         return out
     values = {
-        "estate": est, "community": c.name, "road": rng.choice(c.roads), "place": place or est,
+        "estate": est,
+        "community": c.name,
+        "road": rng.choice(c.roads),
+        "place": place or est,
         "ufee2": f"{float(rng.choice(_SLOTS['ufee'])) + 0.6:.1f}",
     }
     for key, pool in _SLOTS.items():
@@ -510,14 +878,17 @@ def _fill(template: str, rng: random.Random, c: Community, estate: str | None = 
     return out.format(**values)
 
 
-def _compose(body: str, rng: random.Random, c: Community, estate: str) -> str:
-    """Opener + body + closer, with small surface variation (punctuation styles, particles)."""
+def _compose(body: str, rng: random.Random, c: Community, estate: str) -> tuple[str, str, str]:
+    """(opener, body, closer) of one message; :func:`_punct` varies the punctuation of the whole."""
     if body.endswith("。") and rng.random() < 0.1:
         body = body[:-1] + rng.choice(("啊。", "呀。", "！", "！！", "。。。"))
     opener = _fill(rng.choice(_OPEN), rng, c, estate)
     if estate in opener and estate in body:  # "本人住在X小区，X小区…" → "本人住在X小区，我们小区…"
         body = body.replace(estate, rng.choice(("小区", "我们小区", "我们小区", "本小区")), 1)
-    text = opener + body + _fill(rng.choice(_CLOSE), rng, c, estate)
+    return opener, body, _fill(rng.choice(_CLOSE), rng, c, estate)
+
+
+def _punct(text: str, rng: random.Random) -> str:
     r = rng.random()
     if r < 0.12:
         text = text.replace("，", ",")
@@ -566,13 +937,21 @@ def build(scale: int = 1, seed: int = 0) -> SampleSet:
     rows: list[tuple] = []  # (day index, community idx, category idx, text, kind, extra)
     pii: list[tuple[int, str, str]] = []  # (row index, kind, value)
 
-    def add(day: int, ci: int, ki: int, tpl: str, kind: str = "base", likes: int | None = None,
-            user: str | None = None, place: str | None = None) -> int:
+    def add(
+        day: int,
+        ci: int,
+        ki: int,
+        tpl: str,
+        kind: str = "base",
+        likes: int | None = None,
+        user: str | None = None,
+        place: str | None = None,
+    ) -> int:
         """One message from a template; its estate is chosen once and used for opener and body alike."""
         c = comms[ci]
         estate = place if place in c.estates or place in c.old_estates else _pick_estate(rng, c)
         body = _fill(tpl, rng, c, estate, place)
-        rows.append((day, ci, ki, _compose(body, rng, c, estate), kind, likes, user))
+        rows.append((day, ci, ki, (*_compose(body, rng, c, estate), estate), kind, likes, user))
         return len(rows) - 1
 
     def base_text(ci: int, ki: int, day_month: int) -> str:
@@ -608,14 +987,19 @@ def build(scale: int = 1, seed: int = 0) -> SampleSet:
         used_cells.add((ci, ki))
         n_weeks = rng.randint(2, 6)
         mult = round(rng.uniform(3.5, 6.0), 1)
-        candidates = [w for w in range(4, len(weeks) - n_weeks)
-                      if allowed is None or all((weeks[w] + timedelta(days=7 * j + 3)).month in allowed
-                                                for j in range(n_weeks))]
+        candidates = [
+            w
+            for w in range(4, len(weeks) - n_weeks)
+            if allowed is None
+            or all((weeks[w] + timedelta(days=7 * j + 3)).month in allowed for j in range(n_weeks))
+        ]
         w0 = rng.choice(candidates)
         d0 = (weeks[w0] - START).days
         d1 = d0 + 7 * n_weeks  # exclusive
         expected_in = rate[ci, ki, d0:d1].sum()
-        extra = max(int(nrng.poisson(max(expected_in * (mult - 1), 0.0))), 2 * n_weeks)  # ≥ 2 term messages a week
+        extra = max(
+            int(nrng.poisson(max(expected_in * (mult - 1), 0.0))), 2 * n_weeks
+        )  # ≥ 2 term messages a week
         for _ in range(extra):
             add(rng.randrange(d0, d1), ci, ki, rng.choice(tpls), kind="surge")
         # top up: window count >= mult × mean weekly count outside the window × n_weeks
@@ -627,8 +1011,17 @@ def build(scale: int = 1, seed: int = 0) -> SampleSet:
         for _ in range(max(0, need)):
             add(rng.randrange(d0, d1), ci, ki, rng.choice(tpls), kind="surge")
         c = comms[ci]
-        surge_rows.append((c.district, c.name, cat, term, weeks[w0].isoformat(),
-                           (weeks[w0] + timedelta(days=7 * n_weeks - 1)).isoformat(), mult))
+        surge_rows.append(
+            (
+                c.district,
+                c.name,
+                cat,
+                term,
+                weeks[w0].isoformat(),
+                (weeks[w0] + timedelta(days=7 * n_weeks - 1)).isoformat(),
+                mult,
+            )
+        )
 
     # planted hot issues
     hot_specs = []
@@ -637,8 +1030,12 @@ def build(scale: int = 1, seed: int = 0) -> SampleSet:
     for h in range(8 * scale):
         cat, problem, place_kind, allowed, tpls = HOT_ISSUES[h % len(HOT_ISSUES)]
         ki = CATEGORIES.index(cat)
-        pool = [ci for ci in range(n_c) if (comms[ci].name, cat) not in surge_comms
-                and (comms[ci].area == "urban" or place_kind in ("station", "center", "site"))]
+        pool = [
+            ci
+            for ci in range(n_c)
+            if (comms[ci].name, cat) not in surge_comms
+            and (comms[ci].area == "urban" or place_kind in ("station", "center", "site"))
+        ]
         fresh = [ci for ci in pool if ci not in hot_comms]
         ci = rng.choice(fresh or pool)
         hot_comms.add(ci)
@@ -646,40 +1043,59 @@ def build(scale: int = 1, seed: int = 0) -> SampleSet:
         if place_kind == "estate":
             place = rng.choice(c.estates)
         elif place_kind == "site":
-            place = rng.choice(c.roads) + rng.choice(("", "北段", "东段")) + rng.choice(_ESTATE_A) + "项目工地"
+            place = (
+                rng.choice(c.roads) + rng.choice(("", "北段", "东段")) + rng.choice(_ESTATE_A) + "项目工地"
+            )
         elif place_kind == "station":
             place = rng.choice(c.roads) + "垃圾中转站"
         else:
             place = c.name.removesuffix("社区") + rng.choice(("居家养老服务中心", "日间照料中心", "老年食堂"))
         n_msg = rng.randint(8, 40)
         span = rng.randint(14, 42)
-        starts = [d for d in range(20, N_DAYS - span - 5)
-                  if allowed is None or ((START + timedelta(days=d)).month in allowed
-                                         and (START + timedelta(days=d + span)).month in allowed)]
+        starts = [
+            d
+            for d in range(20, N_DAYS - span - 5)
+            if allowed is None
+            or (
+                (START + timedelta(days=d)).month in allowed
+                and (START + timedelta(days=d + span)).month in allowed
+            )
+        ]
         d0 = rng.choice(starts)
         ids = []
         for j in range(n_msg):
             day = d0 + min(span - 1, int(rng.expovariate(2.2 / span)))
             likes = min(int(nrng.pareto(1.3) * 6), 2000) + (rng.randrange(20, 120) if j == 0 else 0)
-            ids.append(add(day, ci, ki, rng.choice(tpls), kind="hot", likes=likes, user=f"H{h:03d}{j:02d}",
-                           place=place))
+            ids.append(
+                add(
+                    day,
+                    ci,
+                    ki,
+                    rng.choice(tpls),
+                    kind="hot",
+                    likes=likes,
+                    user=f"H{h:03d}{j:02d}",
+                    place=place,
+                )
+            )
         hot_specs.append((f"H{h + 1:02d}", c.district, c.name, place, cat, problem, ids))
 
     # finish every row: opener/closer, personal data, time, channel, status, likes, user
     order_key = []
     texts: list[str] = []
-    for i, (day, ci, ki, text, _kind, _likes, _user) in enumerate(rows):
+    for i, (day, ci, ki, parts, _kind, _likes, _user) in enumerate(rows):
         c = comms[ci]
+        opener, body, closer, estate = parts
         if rng.random() < 0.10:
-            k = rng.choices(range(len(_PII_PHRASES)), weights=_PII_WEIGHTS)[0]
-            pkind, ptpl, maker = _PII_PHRASES[k]
-            value = maker(rng)
-            phrase = _fill(ptpl.replace("{v}", "\0"), rng, c).replace("\0", value)
-            if rng.random() < 0.5:
-                text = phrase + text
+            pkind, where, phrase, value = _pii_phrase(rng, c, estate, CATEGORIES[ki], opener)
+            if where == "head":
+                opener += phrase
+            elif where == "mid":
+                body += phrase
             else:
-                text = text.rstrip("。！，,") + "。" + (phrase[:-1] + "。" if phrase.endswith("，") else phrase)
+                closer += phrase
             pii.append((i, pkind, value))
+        text = _punct(opener + body + closer, rng)
         texts.append(text)
         hours = _NIGHT_HOURS if CATEGORIES[ki] == "噪声扰民" else _HOURS
         hour = rng.choices(range(24), weights=hours)[0]
@@ -706,22 +1122,76 @@ def build(scale: int = 1, seed: int = 0) -> SampleSet:
         if hot_user is not None:  # every message of a hot issue by a different user
             user = f"U{900000 + int(hot_user[1:]):06d}"
         else:
-            user = rng.choice(frequent[ci]) if rng.random() < 0.12 else f"U{rng.randrange(200000, 900000):06d}"
-        out_rows.append((new_id[i], ts.strftime("%Y-%m-%d %H:%M:%S"), c.district, c.name, user, texts[i],
-                         CATEGORIES[ki], ch, lk, st, cl))
-    messages = pd.DataFrame(out_rows, columns=["id", "created_at", "district", "community", "user_id", "text",
-                                               "category", "channel", "likes", "status", "closed_at"])
-    surges = pd.DataFrame(surge_rows, columns=["district", "community", "category", "term", "start", "end",
-                                               "multiplier"])
+            user = (
+                rng.choice(frequent[ci]) if rng.random() < 0.12 else f"U{rng.randrange(200000, 900000):06d}"
+            )
+        out_rows.append(
+            (
+                new_id[i],
+                ts.strftime("%Y-%m-%d %H:%M:%S"),
+                c.district,
+                c.name,
+                user,
+                texts[i],
+                CATEGORIES[ki],
+                ch,
+                lk,
+                st,
+                cl,
+            )
+        )
+    messages = pd.DataFrame(
+        out_rows,
+        columns=[
+            "id",
+            "created_at",
+            "district",
+            "community",
+            "user_id",
+            "text",
+            "category",
+            "channel",
+            "likes",
+            "status",
+            "closed_at",
+        ],
+    )
+    surges = pd.DataFrame(
+        surge_rows, columns=["district", "community", "category", "term", "start", "end", "multiplier"]
+    )
     hot_rows = []
     for key, district, community, place, cat, problem, ids in hot_specs:
         mids = sorted(new_id[i] for i in ids)
         when = sorted(rows[i][0] for i in ids)
-        hot_rows.append((key, district, community, place, cat,
-                         (START + timedelta(days=when[0])).isoformat(),
-                         (START + timedelta(days=when[-1])).isoformat(), ";".join(mids), problem, len(mids)))
-    hot = pd.DataFrame(hot_rows, columns=["issue_key", "district", "community", "place", "category", "start", "end",
-                                          "message_ids", "problem", "n_messages"])
+        hot_rows.append(
+            (
+                key,
+                district,
+                community,
+                place,
+                cat,
+                (START + timedelta(days=when[0])).isoformat(),
+                (START + timedelta(days=when[-1])).isoformat(),
+                ";".join(mids),
+                problem,
+                len(mids),
+            )
+        )
+    hot = pd.DataFrame(
+        hot_rows,
+        columns=[
+            "issue_key",
+            "district",
+            "community",
+            "place",
+            "category",
+            "start",
+            "end",
+            "message_ids",
+            "problem",
+            "n_messages",
+        ],
+    )
     planted = [(new_id[i], kind, value) for i, kind, value in pii]
     return SampleSet(messages, surges, hot, sorted(planted))
 
