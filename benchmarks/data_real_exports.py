@@ -46,7 +46,16 @@ def main() -> int:
         print(f"{f.relative_to(DATA)}: {len(df)} rows × {df.shape[1]} cols, sheet={meta.get('sheet')}, "
               f"header_row={meta.get('header_row')}, encoding={meta.get('encoding')}, {dt:.2f} s")
         print(f"    columns: {', '.join(map(str, df.columns))}")
-        print(f"    text cells still holding tab/newline/full-width space/double space: {n_dirty}")
+        if f.suffix == ".xlsx":
+            from govml.io import _Workbook
+
+            wb = _Workbook(f)
+            raw_rows = wb.rows(meta["sheet"])
+            raw_dirty = sum(1 for r in raw_rows[1:] for v in r if isinstance(v, str) and dirty.search(v))
+            print(f"    text cells holding tab/newline/full-width space/double space: {raw_dirty} in the file, "
+                  f"{n_dirty} after reading")
+        else:
+            print(f"    text cells still holding tab/newline/full-width space/double space: {n_dirty}")
         for c, s in dates.items():
             print(f"    {c}: {s}")
         if sample:
