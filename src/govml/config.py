@@ -147,6 +147,8 @@ class ColumnMapping(dict):
     def __init__(self, *args: Any, from_profile: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.from_profile: set[str] = set(from_profile)
+        self.profile: str | None = None
+        self.kinds: list[str] = []  # the kinds of table the profile is meant for (empty: any)
 
 
 def resolve_mapping(
@@ -165,6 +167,8 @@ def resolve_mapping(
             known = ", ".join(sorted(cfg.profiles)) or "none"
             raise ConfigError(f"{where}: no column profile named {profile!r} (known profiles: {known})")
         mapping.update(cfg.profiles[profile].columns)
+        mapping.profile = profile
+        mapping.kinds = list(cfg.profiles[profile].kinds)
     if isinstance(cli_pairs, Mapping):
         given = {str(k): str(v) for k, v in cli_pairs.items()}
     else:

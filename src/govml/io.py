@@ -392,12 +392,25 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
     return best
 
 
+def _refuse_misnamed(raw: bytes, file: str) -> None:
+    """Workbooks saved under a text name get a message that says what they are."""
+    if raw.startswith(b"PK\x03\x04"):
+        raise DataError(message=f"{file}: this is an Excel workbook (or another ZIP file), not text; "
+                        "rename it to .xlsx")
+    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise DataError(message=f"{file}: this is an old Excel 97-2003 (.xls) workbook, not text; open it in "
+                        "Excel/WPS and save it as .xlsx or .csv")
+    if raw.startswith(b"PAR1"):
+        raise DataError(message=f"{file}: this is a Parquet file, not text; rename it to .parquet")
+
+
 def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, header_row: int | None,
                     known: set[str]) -> pd.DataFrame:
     file = _name(path)
     raw = _read_bytes(path, gz)
     if not raw.strip():
         raise DataError(message=f"{file}: the file is empty ({len(raw)} bytes); expected a header row and data")
+    _refuse_misnamed(raw, file)
     text, enc = _decode(raw, file, encoding)
     delim = _sniff_delimiter(text, suffix)
     old_limit = csv.field_size_limit()

@@ -97,3 +97,9 @@ def test_validate_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _in_process(capsys, "validate", str(BAD / "bad_dates.csv"), "--kind", "messages",
                                "--max-problems", "1")
     assert code == 1 and "1+ errors" in out and "more errors not shown (raise --max-problems)" in out
+
+
+def test_profile_for_another_kind_gets_a_note(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _in_process(capsys, "validate", str(BAD / "gbk_messages.csv"), "--kind", "messages",
+                               "--profile", "boston311")
+    assert code == 0 and "note: profile 'boston311' is meant for events, not messages" in err

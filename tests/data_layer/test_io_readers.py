@@ -238,3 +238,15 @@ def test_both_xlsx_engines_read_the_same(tmp_path: Path, monkeypatch: pytest.Mon
     assert df["text"].tolist() == ["路灯坏了 一个多月 晚上 看不见", 7]
     with pytest.raises(DataError, match="not a readable .xlsx workbook"):
         read_table(Path(__file__).resolve().parents[1] / "data" / "bad" / "not_really.xlsx")
+
+
+def test_workbooks_named_csv_say_what_they_are(tmp_path: Path) -> None:
+    xlsx = _xlsx(tmp_path / "real.xlsx", {"S": [HEADER]})
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_bytes(xlsx.read_bytes())
+    with pytest.raises(DataError, match="this is an Excel workbook .* rename it to .xlsx"):
+        read_table(renamed)
+    old = tmp_path / "old.csv"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+    with pytest.raises(DataError, match=r"old Excel 97-2003 \(.xls\) workbook"):
+        read_table(old)

@@ -151,6 +151,9 @@ def register(app: typer.Typer) -> None:
         if kind not in KINDS:
             raise ConfigError(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
         mapping = resolve_mapping(map_, profile=profile, path=columns_config)
+        if mapping.kinds and kind not in mapping.kinds:
+            Console(stderr=True).print(f"[yellow]note:[/] profile {profile!r} is meant for "
+                                       f"{', '.join(mapping.kinds)}, not {kind}", highlight=False)
         report = _check(file, kind, encoding=encoding, sheet=sheet, header_row=header_row, mapping=mapping,
                         max_problems=max_problems, drop_incomplete=drop_incomplete)
         render_report(report, Console(soft_wrap=False))
