@@ -158,3 +158,10 @@ def test_scale_multiplies(tmp_path: Path) -> None:
     assert s.messages["district"].nunique() == 6
     assert len(s.surges) == 16 and len(s.hot_issues) == 16
     assert s.messages.groupby("community")["district"].nunique().max() == 1
+
+
+def test_bad_scale_is_a_user_error() -> None:
+    from govml.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="scale"):
+        messages.build(scale=0)

@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from govml.errors import ConfigError
+
 START = date(2023, 1, 1)
 END = date(2024, 12, 31)
 N_DAYS = (END - START).days + 1
@@ -912,7 +914,7 @@ def _week_starts() -> list[date]:
 def build(scale: int = 1, seed: int = 0) -> SampleSet:
     """The sample tables in memory (what :func:`generate` writes), plus the planted personal data."""
     if scale < 1:
-        raise ValueError("scale must be ≥ 1")
+        raise ConfigError(f"scale must be an integer ≥ 1, got {scale!r}")
     rng = random.Random(seed * 7919 + 11)
     nrng = np.random.default_rng([seed, 20230101])
     comms = _communities(scale, rng)
