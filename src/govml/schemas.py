@@ -237,7 +237,6 @@ def apply_mapping(df: pd.DataFrame, kind: Kind, mapping: Mapping[str, str], repo
     allowed (they rename extra columns, e.g. indicators)."""
     cols = list(df.columns)
     new: dict[str, Any] = {}
-    used: set[str] = set()
     from_profile = getattr(mapping, "from_profile", set())
     for canon, theirs in mapping.items():
         if theirs not in df.columns and canon in from_profile:
@@ -252,18 +251,15 @@ def apply_mapping(df: pd.DataFrame, kind: Kind, mapping: Mapping[str, str], repo
                          "rename or drop one")
             continue
         new[canon] = df[theirs]
-        used.add(theirs)
         report.mapping[canon] = theirs
     if not new:
         return df
     out = {}
-    placed: set[str] = set()
     for c in cols:
         targets = [k for k, v in report.mapping.items() if v == c]
         if targets:
             for t in targets:
                 out[t] = new[t]
-                placed.add(t)
         elif c not in new:
             out[c] = df[c]
     import pandas as pd
