@@ -17,10 +17,12 @@ SAMPLES = ROOT / "data_samples"
 
 
 def test_heat_index_by_hand():
-    # 3 messages, 2 users, 10 likes, 4 days, last message one half-life ago
-    expected = math.log(4) + math.log(3) + 0.3 * math.log(11) + 0.2 * math.log(5) + 0.5
-    assert heat_index(3, 2, 10, 4, 90) == pytest.approx(expected, abs=1e-12)
-    assert expected == pytest.approx(4.026163, abs=1e-6)
+    # 3 messages, 2 users, 10 likes, over 7 days, last message one half-life (90 days) ago
+    expected = math.log(4) + math.log(3) + 0.3 * math.log(11) - 0.3 * math.log(2) + 0.5
+    assert heat_index(3, 2, 10, 7, 90) == pytest.approx(expected, abs=1e-12)
+    assert expected == pytest.approx(3.496331, abs=1e-6)
+    # concentration: the same messages over a year are less hot than over a week
+    assert heat_index(30, 30, 0, 365, 0) < heat_index(30, 30, 0, 7, 0)
     # weights and half-life are configurable; a fresh issue gets the whole recency term
     w = {"messages": 2.0, "users": 0.0, "likes": 0.0, "span": 0.0, "recency": 3.0}
     assert heat_index(7, 5, 100, 10, 0, weights=w, half_life_days=30) == pytest.approx(2 * math.log(8) + 3.0)

@@ -55,7 +55,7 @@ def hot_issues_cmd(
     likes_col: str = typer.Option("likes", "--likes-col", help="Likes column (0 when absent)."),
     user_col: str = typer.Option("user_id", "--user-col",
                                  help="User column for distinct users (each message its own user when absent)."),
-    window_days: float = typer.Option(90.0, help="Only messages at most this many days apart are linked."),
+    window_days: float = typer.Option(30.0, help="Only messages at most this many days apart are linked."),
     min_similarity: float = typer.Option(0.08, help="Text similarity needed to link two messages at one place."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
     sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),

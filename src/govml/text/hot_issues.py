@@ -12,7 +12,8 @@ How messages are grouped
    text columns each column is vectorised on its own and the first (the title) weighs
    ``title_weight`` in the combined cosine similarity.
 3. **Candidate links.** Two messages are linked when their similarity is at least
-   ``min_similarity``, they were written at most ``window_days`` apart, and their places are
+   ``min_similarity``, they were written at most ``window_days`` apart, they belong to the same
+   ``group_col`` value (``community`` by default, when the column exists), and their places are
    compatible (some pair of names shares at least ``place_overlap`` of the shorter name's character
    bigrams). When either message names no place the bar is ``min_similarity_no_place`` instead.
 4. **Clusters.** Connected components of that graph, each split by average-linkage agglomerative
@@ -27,11 +28,13 @@ message ``s`` days apart, and last message ``a`` days before the reference time 
 in the input unless given)::
 
     heat = w_messages * ln(1 + n) + w_users * ln(1 + u) + w_likes * ln(1 + L)
-           + w_span * ln(1 + s) + w_recency * 2 ** (-a / half_life_days)
+           + w_span * ln(1 + s / 7) + w_recency * 2 ** (-a / half_life_days)
 
-Defaults: ``w_messages = 1.0, w_users = 1.0, w_likes = 0.3, w_span = 0.2, w_recency = 1.0,
+Defaults: ``w_messages = 1.0, w_users = 1.0, w_likes = 0.3, w_span = -0.3, w_recency = 1.0,
 half_life_days = 90``. Logarithms keep one viral message (thousands of likes) from outranking a
-problem many residents wrote about; the recency term is worth at most one "doubling" of messages.
+problem many residents wrote about. The span weight is negative: a *hot* issue is concentrated —
+30 messages in three weeks outrank 30 messages spread over a year (−0.3·ln(1 + s/7): −0.42 for
+three weeks, −1.2 for a year). The recency term is worth at most one "doubling" of messages.
 Weights are configurable (``weights=`` a dict with any of those keys).
 
 Summary: the place followed by the first clause of the issue's most central message (the member
@@ -58,7 +61,7 @@ log = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ["rank", "issue_id", "heat", "n_messages", "first_seen", "last_seen", "place",
                   "summary", "message_ids"]
 
-DEFAULT_WEIGHTS = {"messages": 1.0, "users": 1.0, "likes": 0.3, "span": 0.2, "recency": 1.0}
+DEFAULT_WEIGHTS = {"messages": 1.0, "users": 1.0, "likes": 0.3, "span": -0.3, "recency": 1.0}
 
 _ADMIN = r"(?:[A-Z]\d{0,2}[省市区县]|[\u4e00-\u9fa5]{1,2}省)"
 _ADMIN_RE = re.compile(_ADMIN)
@@ -67,7 +70,7 @@ _SUFFIXES = [
     "小区", "花园", "家园", "新村", "新城", "公寓", "大厦", "广场", "山庄", "公馆", "华府", "名苑",
     "雅苑", "国际", "社区", "街道", "大道", "工地", "项目", "学校", "小学", "中学", "大学", "学院",
     "幼儿园", "医院", "市场", "公园", "车站", "搅拌站", "搅拌厂", "商城", "公司", "集团", "银行", "平台",
-    "驾校", "物业", "车贷", "案", "村", "镇", "乡", "苑",
+    "驾校", "物业", "车贷", "案", "名都", "花都", "华都", "大院", "中心", "食堂", "宿舍", "居", "村", "镇", "乡", "苑",
     "园", "府", "湾", "城", "庭", "邸", "路", "街", "巷", "桥", "厂", "站",
 ]
 _PLACE_RE = re.compile(
@@ -77,7 +80,7 @@ _PLACE_RE = re.compile(
 _LEAD = re.compile(
     r"^(?:关于|对于|投诉|反映|举报|实名举报|建议|请问|咨询|请求|恳请|要求|希望|坚决反对|反对|强烈要求|"
     r"严惩|请|问|为|给|在|到|从|把|我是|我们|我家|我|本|该|此|这个|那个|整个|所在|居住的|位于|的|"
-    r"配套|普惠性|普惠|公办|民办|私立|公立|附近|周边|旁边|对面|楼下|门口|小区|社区|建|修建|新建|违建|"
+    r"配套|普惠性|普惠|公办|民办|私立|公立|附近|周边|旁边|对面|楼下|门口|小区|社区|修建|新建|违建|"
     r"违规|非法|无证)+"
 )
 _GENERIC = {
@@ -86,6 +89,7 @@ _GENERIC = {
     "工地", "项目", "学院", "大学", "中学", "小学", "幼儿园", "新城", "省城", "县城", "全城", "进城",
     "出路", "线路", "网站", "车站", "加油站", "出租车站", "公交站", "电站", "城区", "城乡", "老城",
     "公司", "集团", "银行", "平台", "驾校", "物业", "物业公司", "开发商", "案", "小区物业", "旧城", "新区",
+    "中心", "食堂", "宿舍", "大院", "服务中心", "活动中心", "市中心", "城市中心", "居", "邻居", "民居", "新居",
     "搅拌站", "搅拌厂", "垃圾站", "安置小区", "安置房", "还建小区", "地铁站", "商城", "商品房", "定向商品房", "门面", "商铺",
 }
 # Place names by how precisely they locate a problem: an estate or a site pins it down; a road or a
@@ -104,11 +108,16 @@ def place_level(name: str) -> int:
     return 2
 
 
-_CLAUSE_RE = re.compile(r"[。！？!?；;，,\n\r\t]+")
+_CLAUSE_RE = re.compile(r"[。！？!?；;，,：:\n\r\t]+")
+
+
+# function characters that never sit inside a place name: a match that contains one starts after it
+_SPLIT_RE = re.compile(r"^.*[的了是在把被给对向从也还就要能会不没这那我你他她们条些过]")
 
 
 def _strip_place(name: str) -> str:
     name = _ADMIN_RE.sub("", name)
+    name = _SPLIT_RE.sub("", name)
     prev = None
     while prev != name:
         prev = name
@@ -183,17 +192,22 @@ def heat_index(
     """The heat of one issue (see the module docstring for the formula)."""
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
     return (w["messages"] * math.log1p(n_messages) + w["users"] * math.log1p(n_users)
-            + w["likes"] * math.log1p(max(likes, 0.0)) + w["span"] * math.log1p(max(span_days, 0.0))
+            + w["likes"] * math.log1p(max(likes, 0.0)) + w["span"] * math.log1p(max(span_days, 0.0) / 7.0)
             + w["recency"] * 2.0 ** (-max(age_days, 0.0) / half_life_days))
 
 
+_GREETING_RE = re.compile(r"您好|你好|领导|书记|主任|尊敬|本人|我是|我住|我家住|我们是|谢谢|麻烦|反映一个问题|"
+                          r"我想反映|反映一下|请问|^关于")
+
+
 def _first_clause(text: str, max_len: int = 40) -> str:
+    """The first clause of ``text`` that says something (greetings and self-introductions skipped)."""
     text = (text or "").strip()
-    for part in _CLAUSE_RE.split(text):
-        part = part.strip()
-        if len(part) >= 4:
+    parts = [p.strip() for p in _CLAUSE_RE.split(text) if len(p.strip()) >= 4]
+    for part in parts:
+        if not _GREETING_RE.search(part):
             return part[:max_len]
-    return text[:max_len]
+    return (parts[0] if parts else text)[:max_len]
 
 
 class HotIssueFinder(BaseEstimator):
@@ -217,12 +231,13 @@ class HotIssueFinder(BaseEstimator):
         time_col: str = "created_at",
         likes_col: str | None = "likes",
         user_col: str | None = "user_id",
+        group_col: str | None = "community",
         tokenizer: Callable[[str], list[str]] | None = None,
         min_similarity: float = 0.08,
         min_similarity_no_place: float = 0.25,
         min_average_similarity: float = 0.03,
         place_overlap: float = 0.6,
-        window_days: float = 90.0,
+        window_days: float = 30.0,
         title_weight: float = 0.6,
         min_messages: int = 2,
         weights: dict[str, float] | None = None,
@@ -235,6 +250,7 @@ class HotIssueFinder(BaseEstimator):
         self.time_col = time_col
         self.likes_col = likes_col
         self.user_col = user_col
+        self.group_col = group_col
         self.tokenizer = tokenizer
         self.min_similarity = min_similarity
         self.min_similarity_no_place = min_similarity_no_place
@@ -356,6 +372,9 @@ class HotIssueFinder(BaseEstimator):
         keep = rows < cols_
         rows, cols_, vals = rows[keep], cols_[keep], vals[keep]
         keep = np.abs(tday[rows] - tday[cols_]) <= self.window_days
+        if self.group_col and self.group_col in df.columns:  # one issue lives in one community
+            gcode = pd.factorize(df[self.group_col].astype("string").fillna(""))[0]
+            keep &= gcode[rows] == gcode[cols_]
         rows, cols_, vals = rows[keep], cols_[keep], vals[keep]
         ok = np.zeros(len(rows), dtype=bool)
         for k, (a, b, v) in enumerate(zip(rows, cols_, vals, strict=True)):
