@@ -342,10 +342,12 @@ def _frame_from_rows(
                         for i in np.flatnonzero(extra)[:50]]
             raise DataError(problems=problems, truncated=int(extra.sum()) > 50,
                             message=None if len(problems) == 1 else f"{file}: rows with more cells than the header")
-    df = raw.iloc[:, :width].copy()
-    df.columns = header[:width]
+    # other columns with neither a name nor data (e.g. a sheet starting in column C) are dropped too
+    cols = [j for j in range(width) if not (_is_blank(header[j]) and bool(blank[j].all()))]
+    df = raw.iloc[:, cols].copy()
+    df.columns = [header[j] for j in cols]
     # wholly blank records (blank lines / empty sheet rows) are dropped, keeping row numbers right
-    keep = ~blank.iloc[:, :width].all(axis=1).to_numpy() if width else np.zeros(len(df), dtype=bool)
+    keep = ~blank.iloc[:, cols].all(axis=1).to_numpy() if cols else np.zeros(len(df), dtype=bool)
     if not keep.all():
         df = df[keep].reset_index(drop=True)
         rows = [r for r, k in zip(rows, keep, strict=True) if k]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from govml.errors import DataError
@@ -250,3 +252,41 @@ def test_workbooks_named_csv_say_what_they_are(tmp_path: Path) -> None:
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
     with pytest.raises(DataError, match=r"old Excel 97-2003 \(.xls\) workbook"):
         read_table(old)
+
+
+@pytest.mark.parametrize("calamine", [True, False], ids=["calamine", "openpyxl"])
+def test_sheet_starting_away_from_a1_keeps_sheet_row_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             calamine: bool) -> None:
+    import govml.io
+
+    monkeypatch.setattr(govml.io, "USE_CALAMINE", calamine)
+    wb = Workbook()
+    ws = wb.active
+    for j, name in enumerate(HEADER):
+        ws.cell(row=4, column=3 + j, value=name)
+        ws.cell(row=5, column=3 + j, value=ROWS[0][j])
+        ws.cell(row=7, column=3 + j, value=ROWS[1][j])
+    wb.save(tmp_path / "offset.xlsx")
+    df = read_table(tmp_path / "offset.xlsx")
+    assert df.attrs["govml"]["header_row"] == 4 and source_rows(df) == [5, 7]
+    assert list(df.columns) == HEADER  # the empty columns A and B are dropped
+    _check_frame(df)
+
+
+_title = st.text(alphabet=st.sampled_from(list("年度汇总表制单位：街道2024 ")), min_size=1, max_size=20).filter(str.strip)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(titles=st.lists(st.lists(_title, min_size=1, max_size=2), max_size=3), blank_before=st.booleans())
+def test_header_found_below_any_title_rows(tmp_path: Path, titles: list[list[str]], blank_before: bool) -> None:
+    top: list[list[object]] = [list(t) for t in titles] + ([[]] if blank_before else [])
+    p = _xlsx(tmp_path / "t.xlsx", {"S": top + [HEADER] + [list(r) for r in ROWS]})
+    df = read_table(p)
+    assert df.attrs["govml"]["header_row"] == len(top) + 1
+    assert source_rows(df) == [len(top) + 2, len(top) + 3]
+    _check_frame(df)
+    csv = tmp_path / "t.csv"
+    csv.write_text("\n".join(",".join(map(str, r)) for r in top) + ("\n" if top else "") + _csv_text(),
+                   encoding="utf-8")
+    df = read_table(csv)
+    assert df.attrs["govml"]["header_row"] == len(top) + 1 and source_rows(df) == [len(top) + 2, len(top) + 3]
