@@ -337,10 +337,14 @@ def contains_pii(text: str) -> bool:
 
 
 def mask_series(series: pd.Series, kinds: Iterable[str] | None = None) -> pd.Series:
-    """:func:`mask` over a pandas Series of text; missing values stay missing, dtype is kept."""
+    """:func:`mask` over a pandas Series of text (str, object, string or category dtype); missing
+    values stay missing, the index, name and dtype are kept."""
     import pandas as pd
 
     _check_kinds(kinds)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # mask each category once
+        mapping = {c: mask(c, kinds) if isinstance(c, str) else c for c in series.cat.categories}
+        return series.map(mapping).astype("category")
     values = series.to_numpy(dtype=object)
     out = [mask(v, kinds) if isinstance(v, str) else v for v in values]
     return pd.Series(out, index=series.index, name=series.name, dtype=series.dtype)

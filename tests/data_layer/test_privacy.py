@@ -132,7 +132,7 @@ def test_placeholders_and_non_str() -> None:
         privacy.mask(None)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("dtype", ["str", "object"])
+@pytest.mark.parametrize("dtype", ["str", "object", "string", "category"])
 def test_mask_series_keeps_na_index_and_dtype(dtype: str) -> None:
     s = pd.Series(
         ["电话13812345678", None, "没有个人信息", "3栋2单元501室"],
@@ -141,7 +141,7 @@ def test_mask_series_keeps_na_index_and_dtype(dtype: str) -> None:
         name="text",
     )
     out = privacy.mask_series(s)
-    assert out.dtype == s.dtype
+    assert out.dtype == s.dtype or dtype == "category" and isinstance(out.dtype, pd.CategoricalDtype)
     assert list(out.index) == [10, 11, 12, 13]
     assert out.name == "text"
     assert out[10] == "电话<PHONE>"
