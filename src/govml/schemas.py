@@ -337,6 +337,21 @@ def _to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return num, txt.notna() & num.isna()
 
 
+#: What spreadsheets write for "no value" in a number or date column: read as missing, not as an error.
+MISSING_TOKENS = frozenset({"-", "--", "—", "——", "–", "/", "无", "暂无", "空", "NA", "N/A", "n/a", "na",
+                            "null", "NULL", "None", "none", "nan", "NaN", "#N/A"})
+
+
+def _blank_placeholders(s: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        hit = s.isin(MISSING_TOKENS)
+        if hit.any():
+            return s.mask(hit)
+    return s
+
+
 def _convert(df: pd.DataFrame, col: Column, report: Report) -> None:
     import numpy as np
     import pandas as pd
@@ -345,6 +360,8 @@ def _convert(df: pd.DataFrame, col: Column, report: Report) -> None:
 
     name = col.name
     s = df[name]
+    if col.type in ("datetime", "number", "int"):
+        s = _blank_placeholders(s)
     if col.type in ("string", "text", "category"):
         out = _as_string(s)
         if col.type == "text":

@@ -244,3 +244,12 @@ def test_repeated_header_is_warned(tmp_path: Path) -> None:
     assert report.ok
     assert [(w.column, w.found) for w in report.warnings] == [("text.1", "text")]
     assert report.frame["text.1"].tolist() == ["又一列"] * 3
+
+
+def test_placeholders_for_no_value_in_number_and_date_columns(tmp_path: Path) -> None:
+    p = _csv(tmp_path, HEADER + ",likes,closed_at", [GOOD[0] + ",—,无", GOOD[1] + ",N/A,-", GOOD[2] + ",/,2024-05-01"])
+    df = load(p, "messages")
+    assert df["likes"].isna().all() and df["closed_at"].isna().tolist() == [True, True, False]
+    p = _csv(tmp_path, HEADER, ["M1,—,区,社区,文本"], name="req.csv")
+    (e,) = schemas.check_file(p, "messages").errors
+    assert (e.row, e.column, e.found) == (2, "created_at", "(empty)")
