@@ -76,6 +76,16 @@ class Catalog:
     def index(self) -> dict[str, int]:
         return {c: k for k, c in enumerate(self.course_ids)}
 
+    def prerequisite_matrix(self) -> np.ndarray:
+        """``P[c, q]``: course ``c`` needs course ``q`` (computed once)."""
+        P = self.__dict__.get("_prerequisite_matrix")
+        if P is None or P.shape[0] != self.n_courses:
+            P = np.zeros((self.n_courses, self.n_courses), dtype=bool)
+            for c, qs in enumerate(self.prerequisites):
+                P[c, qs] = True
+            self.__dict__["_prerequisite_matrix"] = P
+        return P
+
 
 def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<courses>",
                   header_row: int = 1) -> Catalog:
@@ -245,33 +255,28 @@ class WorkerPlan:
 
 
 def _candidates(p: WorkerProblem, cat: Catalog, H: float, C: float) -> np.ndarray:
+    """Courses that touch the worker's gaps and fit the budget alone, plus their prerequisites;
+    a course whose prerequisite cannot fit (or was dropped) is dropped."""
+    P = cat.prerequisite_matrix()
     fits = (cat.hours <= H + _TOL) & (cat.cost <= C + _TOL)
-    touch = (cat.strength[:, p.gap_idx] > 0).any(axis=1) & fits
-    touch[list(p.taken)] = False
-    cand = set(np.flatnonzero(touch).tolist())
-    # add prerequisites (not taken); drop courses whose prerequisite chain cannot fit
-    changed = True
-    while changed:
-        changed = False
-        for c in list(cand):
-            for q in cat.prerequisites[c]:
-                if q in p.taken or q in cand:
-                    continue
-                if fits[q]:
-                    cand.add(q)
-                else:
-                    cand.discard(c)
-                changed = True
-                break
-    # a course whose prerequisite was dropped cannot be taken
-    changed = True
-    while changed:
-        changed = False
-        for c in list(cand):
-            if any(q not in cand and q not in p.taken for q in cat.prerequisites[c]):
-                cand.discard(c)
-                changed = True
-    return np.array(sorted(cand), dtype=int)
+    taken = np.zeros(cat.n_courses, dtype=bool)
+    taken[list(p.taken)] = True
+    cand = (cat.strength[:, p.gap_idx] > 0).any(axis=1) & fits & ~taken
+    if not P.any():
+        return np.flatnonzero(cand)
+    while True:
+        need = P[cand].any(axis=0) & ~cand & ~taken
+        if not need.any():
+            break
+        cand |= need & fits
+        if (need & ~fits).any():
+            cand &= ~P[:, need & ~fits].any(axis=1)
+    while True:
+        bad = cand & P[:, ~(cand | taken)].any(axis=1)
+        if not bad.any():
+            break
+        cand &= ~bad
+    return np.flatnonzero(cand)
 
 
 def _objective(A: np.ndarray, g: np.ndarray, v: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -288,12 +293,7 @@ def _greedy(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, cat: 
     if not (math.isfinite(H) or (math.isfinite(C) and C > 0)):
         denom = hours
     denom = np.maximum(denom, 1e-12)
-    local = {int(c): k for k, c in enumerate(cand)}
-    R = np.zeros((n, n))  # R[k, q] = 1: course k needs q (not taken)
-    for k, c in enumerate(cand):
-        for q in cat.prerequisites[c]:
-            if q not in taken:
-                R[k, local[q]] = 1.0
+    R = cat.prerequisite_matrix()[np.ix_(cand, cand)].astype(float)  # R[k, q] = 1: k needs q (taken: not in cand)
     has_pre = R.any()
     used_h = used_c = 0.0
     closed = np.zeros(len(g))
@@ -342,15 +342,12 @@ def _enumerate(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, ca
     sm_h = np.r_[np.maximum.accumulate(rh[::-1])[::-1][1:], 0.0]
     sm_c = np.r_[np.maximum.accumulate(rc[::-1])[::-1][1:], 0.0]
     word, bit = np.arange(n) // 63, np.left_shift(np.int64(1), (np.arange(n) % 63).astype(np.int64))
-    local = {int(c): int(inv[j]) for j, c in enumerate(cand)}
-    req = np.zeros((n, W), dtype=np.int64)  # prerequisite bits (not taken) per position
-    is_pre = np.zeros(n, dtype=bool)
-    for j0, c in enumerate(cand):
-        for q in cat.prerequisites[c]:
-            if q not in taken:
-                qq = local[q]
-                req[inv[j0], word[qq]] |= bit[qq]
-                is_pre[qq] = True
+    Pc = cat.prerequisite_matrix()[np.ix_(cand, cand)][np.ix_(order, order)]  # taken ones are not in cand
+    req = np.zeros((n, W), dtype=np.int64)  # prerequisite bits per position
+    for w in range(W):
+        sl = slice(63 * w, 63 * (w + 1))
+        req[:, w] = (Pc[:, sl].astype(np.int64) * bit[sl]).sum(axis=1)
+    is_pre = Pc.any(axis=0)
     dependents = np.flatnonzero(req.any(axis=1))
     total = float(v @ g)
 
@@ -523,8 +520,8 @@ def solve_worker(p: WorkerProblem, cat: Catalog, budget_hours: float | None, bud
         status = "no_course_fits_budget" if touches.any() else "no_course_for_gaps"
         return WorkerPlan(p.worker_id, [], np.zeros(len(p.gaps)), 0.0, ub, status, method)
     A = cat.strength[np.ix_(cand, p.gap_idx)] * p.gaps  # closure each course can bring, gap points
-    local = {int(c): k for k, c in enumerate(cand)}
-    pre = [[local[q] for q in cat.prerequisites[c] if q not in p.taken] for c in cand]
+    Pc = cat.prerequisite_matrix()[np.ix_(cand, cand)]
+    pre = [np.flatnonzero(row).tolist() for row in Pc]
     x = _greedy(cand, A, p.gaps, p.values, cat, H, C, p.taken)
     obj, _ = _objective(A, p.gaps, p.values, x)
     used = "greedy"
