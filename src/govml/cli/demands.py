@@ -55,6 +55,8 @@ def hot_issues_cmd(
     likes_col: str = typer.Option("likes", "--likes-col", help="Likes column (0 when absent)."),
     user_col: str = typer.Option("user_id", "--user-col",
                                  help="User column for distinct users (each message its own user when absent)."),
+    group_col: str = typer.Option("community", "--group-col",
+                                  help="Messages of different values here are never one issue (when present)."),
     window_days: float = typer.Option(30.0, help="Only messages at most this many days apart are linked."),
     min_similarity: float = typer.Option(0.08, help="Text similarity needed to link two messages at one place."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
@@ -75,17 +77,18 @@ def hot_issues_cmd(
     console = Console()
     text_cols = list(text_col or ["text"])
     df, name = _read_for_text(input, text_cols=text_cols, required=[("--id-col", id_col), ("--time-col", time_col)],
-                              optional=[likes_col, user_col], encoding=encoding, sheet=sheet)
+                              optional=[likes_col, user_col, group_col], encoding=encoding, sheet=sheet)
     if likes_col not in df.columns:
         console.print(f"[yellow]No '{likes_col}' column: likes count as 0 in the heat index.")
     if user_col not in df.columns:
         console.print(f"[yellow]No '{user_col}' column: each message counts as a distinct user.")
     params = {"window_days": window_days, "min_similarity": min_similarity, "top": top,
-              "text_cols": len(text_cols)}
+              "text_cols": len(text_cols), "group_col": group_col if group_col in df.columns else None}
     with console.status(f"Grouping {len(df):,} messages into issues…"):
         finder = HotIssueFinder(text_cols=tuple(text_cols), id_col=id_col, time_col=time_col,
                                 likes_col=likes_col if likes_col in df.columns else None,
                                 user_col=user_col if user_col in df.columns else None,
+                                group_col=group_col if group_col in df.columns else None,
                                 window_days=window_days, min_similarity=min_similarity).fit(df)
     issues = finder.issues_[OUTPUT_COLUMNS]
     if top:
@@ -555,3 +558,98 @@ def demo_step(ctx) -> list[Path]:  # noqa: ANN001 (govml.cli.demo.DemoContext)
             raise GovmlError(f"demo step demands: `govml {' '.join(args)}` failed (exit {res.exit_code})")
     ctx.outputs["demands_model_dir"] = model_dir
     return [top, model_dir / MODEL_JSON, pred]
+
+
+def _alert_figure(det, df, hot, by: str):  # noqa: ANN001, ANN202
+    """Two panels a leader can read: the strongest category alert's weekly series against its
+    expected level, and the hottest issues by heat."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from govml.plots import setup_cjk
+    from govml.text.alerts import period_start
+
+    setup_cjk()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [3, 2]})
+    cells = det.cells_[det.cells_["kind"] == "category"]
+    strong = cells[cells["level"].isin(["预警", "告警"])].sort_values("score", ascending=False)
+    if len(strong):
+        g, key = strong.iloc[0]["group"], strong.iloc[0]["key"]
+        sel = cells[(cells["group"] == g) & (cells["key"] == key)].sort_values("period_start")
+        weeks = period_start(df[det.time_col], det.period)
+        obs = df[(df[by].astype(str) == str(g)) & (df[det.label_col].astype(str) == str(key))].groupby(
+            weeks).size().reindex(det.periods_, fill_value=0)
+        ax1.bar(obs.index, obs.to_numpy(), width=5 if det.period == "W" else 20, color="#9fb3c8", label="留言数")
+        ax1.plot(sel["period_start"], sel["baseline"].astype(float), color="#2c3e50", label="预期（仅用历史）")
+        for lvl, color in (("预警", "#e67e22"), ("告警", "#c0392b")):
+            hit = sel[sel["level"] == lvl]
+            ax1.scatter(hit["period_start"], obs.reindex(hit["period_start"]).to_numpy(), color=color, zorder=3,
+                        s=40, label=f"{lvl}（截至该周的 1–4 周窗口）")
+        ax1.set_title(f"{g} · {key}：每周留言与预期")
+        ax1.legend(loc="upper left", fontsize=9)
+        ax1.grid(alpha=0.3)
+    else:
+        ax1.text(0.5, 0.5, "无 预警/告警", ha="center", va="center")
+        ax1.set_axis_off()
+    top = hot.head(10).iloc[::-1]
+    labels = [f"{p or '（无地点）'}·{s[:12]}" for p, s in zip(top["place"], top["summary"], strict=True)]
+    ax2.barh(np.arange(len(top)), top["heat"].astype(float), color="#c0392b")
+    ax2.set_yticks(np.arange(len(top)), labels, fontsize=8)
+    ax2.set_title("热点问题（热度）")
+    ax2.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+def demo_step_alerts(ctx) -> list[Path]:  # noqa: ANN001 (govml.cli.demo.DemoContext)
+    """Hot issues and early-warning alerts on the sample messages, with a figure; scored against the
+    planted truth when data_samples has it."""
+    import pandas as pd
+    from rich.console import Console
+
+    from govml import tracking
+    from govml.io import load, write_table
+    from govml.plots import save_figure
+    from govml.text.alerts import OUTPUT_COLUMNS as ALERT_COLUMNS
+    from govml.text.alerts import SurgeDetector, score_alerts
+    from govml.text.hot_issues import OUTPUT_COLUMNS as HOT_COLUMNS
+    from govml.text.hot_issues import HotIssueFinder
+    from govml.text.tokenize import GovTokenizer
+
+    console = Console()
+    samples = Path(ctx.samples_dir)
+    src = samples / "messages.csv"
+    if not src.exists():
+        console.print(f"[yellow]demands-alerts: {src} missing (run `govml samples --out {samples}`); step skipped[/]")
+        return []
+    df = load(src, "messages")
+    tok = GovTokenizer()
+    hot = HotIssueFinder().fit(df)
+    det = SurgeDetector(by="community", period="W", tokenizer=tok).fit(df)
+    hot_path = ctx.report_path("demands", "hot_issues.csv")
+    alerts_path = ctx.report_path("demands", "alerts.csv")
+    fig_path = ctx.report_path("demands", "alerts.png")
+    write_table(hot.issues_[HOT_COLUMNS].head(20), hot_path)
+    write_table(det.alerts_[ALERT_COLUMNS], alerts_path)
+    counts = det.alerts_["level"].value_counts()
+    metrics = {"messages": len(df), "issues": len(hot.issues_), "alerts_alarm": int(counts.get("告警", 0)),
+               "alerts_warning": int(counts.get("预警", 0)), "alerts_watch": int(counts.get("关注", 0)),
+               "group_periods": det.n_group_periods_}
+    truth_path = samples / "truth_surges.csv"
+    if truth_path.exists():
+        hot_truth = samples / "truth_hot_issues.csv"
+        known = pd.read_csv(hot_truth) if hot_truth.exists() else None
+        s = score_alerts(det.cells_, pd.read_csv(truth_path), by="community", period="W",
+                         n_group_periods=det.n_group_periods_, known_events=known, tokenizer=tok)
+        metrics.update(surge_recall=s["recall"], false_alerts_per_100=s["false_per_100"])
+        console.print(f"planted surges found: {s['hits']}/{s['n_surges']} (recall {s['recall']:.2f}); false alerts "
+                      f"{s['false_alerts']} = {s['false_per_100']:.2f} per 100 community-weeks")
+    fig = _alert_figure(det, df, hot.issues_, "community")
+    with tracking.run("demand-alerts", run_name="demo", params={"by": "community", "period": "W"}):
+        tracking.log_metrics(metrics)
+        tracking.log_figure(fig, "alerts.png")
+    save_figure(fig, fig_path)
+    console.print(f"{len(hot.issues_)} hot issues (top: {hot.issues_.iloc[0]['summary'] if len(hot.issues_) else '-'}); "
+                  f"alerts: 告警 {metrics['alerts_alarm']}, 预警 {metrics['alerts_warning']}, "
+                  f"关注 {metrics['alerts_watch']}", highlight=False)
+    return [hot_path, alerts_path, fig_path]

@@ -19,6 +19,7 @@ import typer
 STEPS: list[tuple[str, str]] = [
     ("data", "govml.cli.data:demo_step"),
     ("demands", "govml.cli.demands:demo_step"),
+    ("demands-alerts", "govml.cli.demands:demo_step_alerts"),
     ("hotspots", "govml.cli.hotspots:demo_step"),
     ("federated", "govml.cli.federated:demo_step"),
     ("skills", "govml.cli.skills:demo_step"),
