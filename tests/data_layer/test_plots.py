@@ -149,3 +149,14 @@ def test_save_figure_is_atomic(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
     with pytest.raises(ConfigError, match="suffix"):
         plots.save_figure(fig, tmp_path / "nosuffix")
+
+
+def test_heatmap_on_given_axes() -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 3))
+    left, right = fig.subplots(1, 2)
+    out = plots.heatmap(_table(3, 2), ax=right, title="右图")
+    assert out is fig
+    assert right.get_title() == "右图" and left.get_title() == ""
+    assert len(right.get_images()) == 1 and not left.get_images()
