@@ -187,7 +187,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         if self.model == "svm":
             est = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
         elif self.model == "lr":
-            est = LogisticRegression(C=self.C * 20, class_weight=self.class_weight, max_iter=2000)
+            est = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000)
         else:
             raise ModelError(f"DemandClassifier model: expected 'svm' or 'lr', found {self.model!r}")
         if self.calibration and n_min >= 2:
