@@ -8,8 +8,8 @@ periods after the panel's last period.
   horizon ``h`` on (features at origin ``o``, count at ``o + h``); ``strategy="recursive"``
   trains the one-step model and feeds its forecasts back as observations.
 * **Point forecast.** ``yhat`` is the predicted conditional *mean* (what the Poisson objective
-  estimates), optionally blended with the 4-period mean when ``blend="auto"`` finds that better
-  on the calibration holdout. See docs/hotspots.md for why the mean and not the median.
+  estimates); with ``blend="auto"`` it is blended with the 4- or 13-period mean, the weight chosen
+  per horizon on the calibration holdout to minimise RMSE/RMSE_ref + MAE/MAE_ref. See docs/hotspots.md for why the mean and not the median.
 * **Calibration.** Before the final fit, the same model is fitted on data that ends
   ``calibration_origins + horizon`` periods earlier and forecasts the last ``calibration_origins``
   origins (a small rolling-origin backtest inside ``fit``). From those out-of-sample forecasts:
@@ -40,6 +40,33 @@ from govml.hotspot.panel import panel_matrix
 log = logging.getLogger(__name__)
 
 _SCALE_C = 0.5
+
+
+BLEND_WINDOWS = (4, 13)
+
+
+def _choose_blend(mu: np.ndarray, bases: np.ndarray, obs: np.ndarray) -> tuple[float, int]:
+    """Weight ``w`` and window index ``j`` of ``w * model + (1 - w) * mean_window`` on holdout data.
+
+    Minimises RMSE/RMSE_ref + MAE/MAE_ref, the references being the best plain window mean on the
+    same holdout: a blend must earn its place on both the squared and the absolute error.
+    """
+    def rmse(p: np.ndarray) -> float:
+        return float(np.sqrt(np.mean((p - obs) ** 2)))
+
+    def mae(p: np.ndarray) -> float:
+        return float(np.mean(np.abs(p - obs)))
+
+    r_ref = min(rmse(bases[:, j]) for j in range(bases.shape[1])) or 1.0
+    a_ref = min(mae(bases[:, j]) for j in range(bases.shape[1])) or 1.0
+    best = (np.inf, 1.0, 0)
+    for j in range(bases.shape[1]):
+        for w in np.linspace(0.0, 1.0, 11):
+            p = w * mu + (1 - w) * bases[:, j]
+            score = rmse(p) / r_ref + mae(p) / a_ref
+            if score < best[0] - 1e-12:
+                best = (score, float(w), j)
+    return best[1], best[2]
 
 
 def _nb_sf(thr: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
@@ -203,6 +230,7 @@ class HotspotForecaster(BaseEstimator):
         self.dispersion_ = {h: 0.0 for h in range(1, H + 1)}
         self.isotonic_: dict[int, Any] = {}
         self.blend_weight_ = {h: 1.0 for h in range(1, H + 1)}
+        self.blend_window_ = {h: BLEND_WINDOWS[0] for h in range(1, H + 1)}
         C = self.calibration_origins
         first_holdout = T - H - C  # first holdout origin column
         if C > 0 and first_holdout - H >= 4:
@@ -226,9 +254,9 @@ class HotspotForecaster(BaseEstimator):
         rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {h: [] for h in range(1, H + 1)}
         for o in range(first_holdout, T - 1):
             mu = self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, min(H, T - 1 - o), fb=fb)
+            bases = np.stack([y[:, max(0, o - w + 1): o + 1].mean(axis=1) for w in BLEND_WINDOWS], axis=1)
             for h in range(1, mu.shape[1] + 1):
-                base = y[:, max(0, o - 3): o + 1].mean(axis=1)
-                rec[h].append((mu[:, h - 1], y[:, o + h], base))
+                rec[h].append((mu[:, h - 1], y[:, o + h], bases))
         alpha = 1.0 - self.interval
         for h in range(1, H + 1):
             if not rec[h]:
@@ -237,11 +265,10 @@ class HotspotForecaster(BaseEstimator):
             obs = np.concatenate([r[1] for r in rec[h]])
             base = np.concatenate([r[2] for r in rec[h]])
             if self.blend == "auto":
-                grid = np.linspace(0.0, 1.0, 11)
-                rmse = [np.sqrt(np.mean((w * mu + (1 - w) * base - obs) ** 2)) for w in grid]
-                w = float(grid[int(np.argmin(rmse))])
+                w, j = _choose_blend(mu, base, obs)
                 self.blend_weight_[h] = w
-                mu = w * mu + (1 - w) * base
+                self.blend_window_[h] = BLEND_WINDOWS[j]
+                mu = w * mu + (1 - w) * base[:, j]
             r = (obs - mu) / np.sqrt(mu + _SCALE_C)
             n = len(r)
             lo_q = max(0.0, np.floor((n + 1) * alpha / 2) / n)
@@ -271,13 +298,13 @@ class HotspotForecaster(BaseEstimator):
         if H > self.horizon and self.strategy == "direct":
             raise ModelError(f"this forecaster was fitted for horizons up to {self.horizon}, asked for {H}")
         mu = self._predict_matrix(self.y_, self.keys_, self.periods_, self.models_, H)
-        base = self.y_[:, -4:].mean(axis=1)
         lo = np.zeros_like(mu)
         hi = np.zeros_like(mu)
         p = np.zeros_like(mu)
         for h in range(1, H + 1):
             hh = min(h, self.horizon)
             w = self.blend_weight_.get(hh, 1.0)
+            base = self.y_[:, -self.blend_window_.get(hh, BLEND_WINDOWS[0]):].mean(axis=1)
             mu[:, h - 1] = w * mu[:, h - 1] + (1 - w) * base
             m = mu[:, h - 1]
             q_lo, q_hi = self.conformal_.get(hh, (-1.645, 1.645))
@@ -332,7 +359,7 @@ class HotspotForecaster(BaseEstimator):
         return {
             "strategy": self.strategy, "objective": self.objective, "horizon": self.horizon,
             "spec": asdict(self._spec()), "calibrated": self.calibrated_,
-            "blend_weight": self.blend_weight_, "conformal": self.conformal_, "dispersion": self.dispersion_,
+            "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
         }
 
 
