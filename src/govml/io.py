@@ -140,14 +140,22 @@ def _dedupe_columns(df: pd.DataFrame) -> None:
 
 
 def source_rows(df: pd.DataFrame) -> list[int]:
-    """Row numbers (as the user sees them) of ``df``'s rows, from :func:`read_table`'s metadata;
-    ``index + 2`` (header on row 1) when the frame did not come from ``read_table``."""
+    """Row numbers (as the user sees them) of ``df``'s rows, from :func:`read_table`'s metadata.
+
+    Works on filtered or re-sorted frames too, as long as their index still holds the labels
+    ``read_table`` gave (0, 1, 2... per row read; don't ``reset_index`` before asking). Without
+    metadata: ``position + 2`` (as in a CSV with the header on row 1)."""
+    import pandas as pd
+
     meta = df.attrs.get("govml", {})
     runs = meta.get("rows")
     if runs is not None:
         rows = [r for start, stop in runs for r in range(start, stop)]
-        if len(rows) == len(df):
-            return rows
+        idx = df.index
+        if len(idx) == 0:
+            return []
+        if pd.api.types.is_integer_dtype(idx) and idx.min() >= 0 and idx.max() < len(rows):
+            return [rows[i] for i in idx]
     return [i + 2 for i in range(len(df))]
 
 

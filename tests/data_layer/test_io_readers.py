@@ -290,3 +290,14 @@ def test_header_found_below_any_title_rows(tmp_path: Path, titles: list[list[str
                    encoding="utf-8")
     df = read_table(csv)
     assert df.attrs["govml"]["header_row"] == len(top) + 1 and source_rows(df) == [len(top) + 2, len(top) + 3]
+
+
+def test_source_rows_follow_filtering_and_sorting(tmp_path: Path) -> None:
+    p = tmp_path / "r.csv"
+    p.write_text("id,n\na,3\n\nb,1\nc,2\n", encoding="utf-8")
+    df = read_table(p)
+    assert source_rows(df) == [2, 4, 5]
+    assert source_rows(df[df["id"] != "b"]) == [2, 5]
+    assert source_rows(df.sort_values("n")) == [4, 5, 2]
+    assert source_rows(df.iloc[0:0]) == []
+    assert source_rows(pd.DataFrame({"x": [1, 2]})) == [2, 3]
