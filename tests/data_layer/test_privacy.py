@@ -247,3 +247,12 @@ def test_long_message_masked_throughout() -> None:
     masked = "您好，我是<DOOR>业主，电话<PHONE>，车牌<PLATE>，邮箱<EMAIL>。2019年物业费12000元。"
     assert privacy.mask(sentence * 4000) == masked * 4000
     assert privacy.mask("a" * 100_000 + "@") == "a" * 100_000 + "@"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=80))
+def test_any_unicode_text_never_raises_and_is_idempotent(text: str) -> None:
+    once = privacy.mask(text)
+    assert privacy.mask(once) == once
+    for m in privacy.find(text):
+        assert text[m.start : m.end] == m.value and m.kind in privacy.KINDS
