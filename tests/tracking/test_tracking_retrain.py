@@ -317,7 +317,10 @@ def test_a_second_retrain_is_locked_out_and_a_killed_holder_frees_the_lock(tmp_p
             holder.wait(10)
 
 
-@pytest.mark.parametrize("where", ["train", "load_back"])
+# "load_back": killed after the new version was registered, before any alias points at it — the
+# moment a careless order would leave a half-registered champion. (A kill while training is the
+# simpler case; ToyAdapter(pause_at="train") reproduces it.)
+@pytest.mark.parametrize("where", ["load_back"])
 def test_kill_9_mid_retrain_leaves_the_champion_and_no_aliased_half_version(tmp_path, govml_home, where):
     import mlflow
     import yaml
