@@ -413,13 +413,13 @@ def _enumerate(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, ca
 
 
 def _prune(x: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, hours: np.ndarray,
-           pre: list[list[int]]) -> np.ndarray:
-    """Drop chosen courses (longest first) that add nothing and no other chosen course needs."""
+           needs: np.ndarray) -> np.ndarray:
+    """Drop chosen courses (longest first) that add nothing and no other chosen course needs
+    (``needs[j, k]``: course ``j`` needs course ``k``)."""
     best, _ = _objective(A, g, v, x)
-    for k in np.argsort(-hours):
-        if x[k] == 0:
-            continue
-        if any(x[j] > 0 and k in pre[j] for j in range(len(x))):
+    chosen = np.flatnonzero(x > 0)
+    for k in chosen[np.argsort(-hours[chosen], kind="stable")]:
+        if (needs[:, k] & (x > 0)).any():
             continue
         x2 = x.copy()
         x2[k] = 0
@@ -521,7 +521,6 @@ def solve_worker(p: WorkerProblem, cat: Catalog, budget_hours: float | None, bud
         return WorkerPlan(p.worker_id, [], np.zeros(len(p.gaps)), 0.0, ub, status, method)
     A = cat.strength[np.ix_(cand, p.gap_idx)] * p.gaps  # closure each course can bring, gap points
     Pc = cat.prerequisite_matrix()[np.ix_(cand, cand)]
-    pre = [np.flatnonzero(row).tolist() for row in Pc]
     x = _greedy(cand, A, p.gaps, p.values, cat, H, C, p.taken)
     obj, _ = _objective(A, p.gaps, p.values, x)
     used = "greedy"
@@ -541,7 +540,7 @@ def solve_worker(p: WorkerProblem, cat: Catalog, budget_hours: float | None, bud
                 status = "planned" if st == "optimal" else f"planned ({st}; best found kept)"
     elif method != "greedy":
         raise ConfigError(f"unknown planning method {method!r}: use 'milp' or 'greedy'")
-    x = _prune(x, A, p.gaps, p.values, cat.hours[cand], pre)
+    x = _prune(x, A, p.gaps, p.values, cat.hours[cand], Pc)
     obj, z = _objective(A, p.gaps, p.values, x)
     chosen = [int(cand[k]) for k in np.flatnonzero(x)]
     if not chosen:
