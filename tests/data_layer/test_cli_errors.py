@@ -103,3 +103,14 @@ def test_profile_for_another_kind_gets_a_note(capsys: pytest.CaptureFixture[str]
     code, _, err = _in_process(capsys, "validate", str(BAD / "gbk_messages.csv"), "--kind", "messages",
                                "--profile", "boston311")
     assert code == 0 and "note: profile 'boston311' is meant for events, not messages" in err
+
+
+def test_validate_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "r" / "report.json"
+    code, _, _ = _in_process(capsys, "validate", str(BAD / "duplicate_ids.csv"), "--kind", "messages", "--json", str(out))
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert code == 1 and data["usable"] is False and data["rows"] == 3 and data["read"]["encoding"] == "utf-8"
+    assert data["errors"] == [{"file": str(BAD / "duplicate_ids.csv"), "row": 4, "column": "id",
+                               "expected": "a unique id (the same is on row 2)", "found": "M001"}]

@@ -114,6 +114,22 @@ def report_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report_dict(report: Report) -> dict:
+    """The report as plain data (for ``--json``); personal data in values is masked."""
+    import dataclasses
+
+    from govml.io import masked
+
+    meta = {k: v for k, v in report.meta.items() if k not in ("rows", "warnings")}
+    return {
+        "file": report.file, "kind": report.kind, "usable": report.ok, "rows": report.n_rows,
+        "columns": report.columns_found, "mapping": dict(report.mapping), "read": meta,
+        "errors": [dataclasses.asdict(masked(p)) for p in report.errors], "errors_truncated": report.truncated,
+        "warnings": [dataclasses.asdict(masked(p)) for p in report.warnings],
+        "warnings_truncated": report.warnings_truncated,
+    }
+
+
 def register(app: typer.Typer) -> None:
     """Add the data commands (`validate`, `samples`) to the root app."""
 
@@ -136,6 +152,7 @@ def register(app: typer.Typer) -> None:
                                          "problems."),
         drop_incomplete: bool = typer.Option(False, "--drop-incomplete", help="Drop rows with an empty "
                                              "required value (warned) instead of refusing the table."),
+        json_out: Path = typer.Option(None, "--json", help="Also write the report as JSON to this file."),
     ) -> None:
         """Check that a table can be used as messages, events, assessments or courses.
 
@@ -157,6 +174,14 @@ def register(app: typer.Typer) -> None:
         report = _check(file, kind, encoding=encoding, sheet=sheet, header_row=header_row, mapping=mapping,
                         max_problems=max_problems, drop_incomplete=drop_incomplete)
         render_report(report, Console(soft_wrap=False))
+        if json_out is not None:
+            import json
+
+            from govml.io import atomic_path
+
+            with atomic_path(json_out) as tmp:
+                tmp.write_text(json.dumps(report_dict(report), ensure_ascii=False, indent=1, default=str),
+                               encoding="utf-8")
         raise typer.Exit(0 if report.ok else 1)
 
     @app.command("samples")
