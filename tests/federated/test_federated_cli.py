@@ -67,3 +67,30 @@ def test_user_errors_are_one_line(tmp_path, messages, capsys):
     assert "街道" in capsys.readouterr().err
     code = _run(["federated", "simulate", str(data), "--task", "forecast", "--partition-col", "district"])
     assert code == 2
+
+
+def test_simulate_hotspot_forecaster_backtest(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for d in range(3):
+        for a in range(3):
+            for cat in ("噪音", "停车"):
+                for w in pd.date_range("2024-01-01", periods=40, freq="W-MON"):
+                    for _ in range(rng.poisson(1 + a + d)):
+                        rows.append({"受理时间": w + pd.Timedelta(hours=int(rng.integers(0, 160))),
+                                     "社区": f"d{d}c{a}", "类别": cat, "街道": f"街道{d}"})
+    data = tmp_path / "events.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    out = tmp_path / "fc.json"
+    code = _run(["federated", "simulate", str(data), "--task", "hotspot-forecaster", "--partition-col", "街道",
+                 "--community-col", "社区", "--label-col", "类别", "--time-col", "受理时间", "--origins", "1",
+                 "--n-trees", "10", "--out", str(out)])
+    assert code in (0, None)
+    m = json.loads(out.read_text(encoding="utf-8"))
+    for side in ("federated", "centralized"):
+        assert set(m[side]) == {"rmse", "mae", "precision_top2pct"}
+    assert m["clients"] == 3 and len(m["origins"]) == 1 and m["rounds"] == 10
+    assert set(m["bytes_sent_per_client"]) == {"街道0", "街道1", "街道2"}

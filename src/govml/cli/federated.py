@@ -11,7 +11,7 @@ HELP = "Federated learning across districts with Flower (simulation and deployme
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
 
-TASK_CHOICES = ("demand-classifier", "benchmark")
+TASK_CHOICES = ("demand-classifier", "hotspot-forecaster", "benchmark")
 
 
 def _parse_range(text: str | None) -> tuple[float, float] | None:
@@ -92,6 +92,70 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
     return result
 
 
+def run_forecaster_backtest(input_path: Path, partition_col: str, out: Path | None, *, secure: bool = True,
+                            horizon: int = 4, origins: int = 8, community_col: str = "community",
+                            category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
+                            show: bool = True) -> dict[str, Any]:
+    """Backtest the federated forecaster and the central LightGBM forecaster on the same origins."""
+    import json
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from govml import tracking
+    from govml.cli.hotspots import prepare
+    from govml.federated.forecaster import FederatedHotspotForecaster
+    from govml.hotspot.backtest import run_backtest
+    from govml.hotspot.forecast import HotspotForecaster
+    from govml.io import atomic_path
+
+    console = Console(stderr=True, quiet=not show)
+    _raw, panel, _ex = prepare(input_path, time_col=time_col, area_col=community_col, category_col=category_col,
+                               district_col=partition_col, freq="W", now=None, min_category_events=2)
+    fed = FederatedHotspotForecaster(horizon=horizon, secure=secure, n_trees=n_trees)
+    models = {"federated": fed, "centralized": HotspotForecaster(horizon=horizon)}
+    params = {"task": "hotspot-forecaster", "partition_col": partition_col, "input": input_path.name,
+              "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees}
+    with tracking.run("federated", run_name=f"hotspot-forecaster-by-{partition_col}", params=params,
+                      tags={"govml.task": "hotspot-forecaster"}):
+        with Progress(TextColumn("[bold]federated hotspot-forecaster: backtest origins"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+            tid = bar.add_task("", total=origins)
+            res = run_backtest(panel, models, origins, horizon,
+                               progress=lambda i, n, o: bar.update(tid, completed=i))
+        per = res.per_origin
+        for _, row in per.iterrows():
+            tracking.log_metrics({f"{row['model']}_rmse": row["rmse"], f"{row['model']}_mae": row["mae"]},
+                                 step=int(row["step"]) + 1)
+        overall = res.metrics[res.metrics["horizon"] == "all"].set_index("model")
+        keep = ("rmse", "mae", "precision_top2pct")
+        result: dict[str, Any] = {
+            "task": "hotspot-forecaster", "secure": secure, "partition_col": partition_col,
+            "federated": {k: float(overall.loc["federated", k]) for k in keep},
+            "centralized": {k: float(overall.loc["centralized", k]) for k in keep},
+            "origins": [str(o.date()) for o in res.origins], "horizon": horizon,
+            "rounds": n_trees,
+            "clients": int(panel["district"].nunique()),
+            "districts": sorted(str(d) for d in panel["district"].unique()),
+            "excluded": {}, "missing": {},
+            "fit_seconds": {k: round(v, 2) for k, v in res.fit_seconds.items()},
+        }
+        # the clones fitted inside the backtest are not kept: one more fit on the whole panel tells
+        # what each district sends for one model
+        sizes = FederatedHotspotForecaster(horizon=horizon, secure=False, n_trees=n_trees).fit(panel)
+        result["bytes_sent_per_client"] = sizes.bytes_per_district_
+        result["secure_sums_per_fit"] = int(sizes.secure_sums_)
+        result["ratio_rmse"] = result["federated"]["rmse"] / result["centralized"]["rmse"]
+        tracking.log_metrics({f"{side}_{k}": v for side in ("federated", "centralized")
+                              for k, v in result[side].items()})
+        tracking.log_dict(result, "federated_metrics.json")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out) as tmp:
+            tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return result
+
+
 def _print_summary(result: dict[str, Any], out: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -102,7 +166,12 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
     t.add_column("metric")
     t.add_column("federated", justify="right")
     t.add_column("centralized", justify="right")
-    if result["task"] == "demand-classifier":
+    if result["task"] == "hotspot-forecaster":
+        for k in ("rmse", "mae", "precision_top2pct"):
+            t.add_row(k, f"{result['federated'][k]:.4f}", f"{result['centralized'][k]:.4f}")
+        t.add_row("backtest origins", ", ".join(result["origins"][:3]) + (" …" if len(result["origins"]) > 3 else ""),
+                  "same")
+    elif result["task"] == "demand-classifier":
         for k in ("macro_f1", "accuracy"):
             t.add_row(k, f"{result['federated'][k]:.4f}", f"{result['centralized'][k]:.4f}")
     else:
@@ -154,6 +223,10 @@ def simulate_cmd(
                              help="Histogram bins for percentiles (benchmark; default 200, or 20 with DP)."),
     n_features: int = typer.Option(2**16, "--n-features", min=16, help="Hashed feature dimension (classifier)."),
     fault: list[str] = typer.Option(None, "--fault", help="Drill: DISTRICT=broken|dropout|poison:FACTOR (repeatable)."),
+    horizon: int = typer.Option(4, "--horizon", min=1, help="Forecast horizon in weeks (hotspot forecaster)."),
+    origins: int = typer.Option(8, "--origins", min=1,
+                                help="Backtest origins (hotspot forecaster; same as `govml hotspots backtest`)."),
+    n_trees: int = typer.Option(60, "--n-trees", min=1, help="Boosting rounds (hotspot forecaster)."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("federated_metrics.json"), "--out", help="Where to write metrics.json."),
 ) -> None:
@@ -161,8 +234,13 @@ def simulate_cmd(
     from govml.errors import ConfigError
 
     if task not in TASK_CHOICES:
-        raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)} (got {task!r}); the federated "
-                          "hotspot forecaster is not available yet")
+        raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)} (got {task!r})")
+    if task == "hotspot-forecaster":
+        result = run_forecaster_backtest(input_path, partition_col, out, secure=secure, horizon=horizon,
+                                         origins=origins, community_col=community_col, category_col=label_col,
+                                         time_col=time_col, n_trees=n_trees)
+        _print_summary(result, out)
+        return
     mapping = ({"text": text_col, "category": label_col, "id": id_col} if task == "demand-classifier"
                else {"community": community_col, "created_at": time_col})
     kw: dict[str, Any] = {"mapping": mapping, "rounds": rounds, "secure": secure, "strategy": strategy,

@@ -171,20 +171,25 @@ HistFn = Callable[[list[Tree], Tree, list[int]], np.ndarray]
 
 def fit(hist_fn: HistFn, base: float, edges: BinEdges, params: GBDTParams,
         on_tree: Callable[[int, Tree], None] | None = None) -> Booster:
-    """Grow ``params.n_trees`` depth-wise trees from summed histograms (see module docstring)."""
+    """Grow ``params.n_trees`` depth-wise trees from summed histograms (see module docstring).
+
+    Histogram subtraction: of each pair of children only the one with fewer rows is asked for;
+    its sibling's histogram is the parent's minus it (sums stay sums), which halves both the
+    districts' work and what they send."""
     trees: list[Tree] = []
     for t in range(params.n_trees):
         tree = Tree()
         frontier = [0]
+        hists: dict[int, np.ndarray] = {0: hist_fn(trees, tree, [0])[0]}
         for depth in range(params.max_depth + 1):
-            hist = hist_fn(trees, tree, frontier)
-            nxt = []
-            for k, nd in enumerate(frontier):
-                G, H = hist[k, 0, :, 0].sum(), hist[k, 0, :, 1].sum()
+            pairs: list[tuple[int, int, int]] = []  # (parent, smaller child, larger child)
+            for nd in frontier:
+                hist = hists.pop(nd)
+                G, H = hist[0, :, 0].sum(), hist[0, :, 1].sum()
                 tree.value[nd] = float(-params.learning_rate * G / (H + params.reg_lambda))
                 if depth == params.max_depth:
                     continue
-                gain, j, b = _best_split(hist[k], params)
+                gain, j, b = _best_split(hist, params)
                 if j < 0 or gain <= params.min_gain:
                     continue
                 left, right = len(tree.feature), len(tree.feature) + 1
@@ -195,10 +200,18 @@ def fit(hist_fn: HistFn, base: float, edges: BinEdges, params: GBDTParams,
                     tree.left.append(-1)
                     tree.right.append(-1)
                     tree.value.append(0.0)
-                nxt += [left, right]
-            if not nxt:
+                n_left = hist[j, : b + 1, 2].sum()
+                small, large = (left, right) if n_left <= hist[0, :, 2].sum() - n_left else (right, left)
+                hists[-1 - nd] = hist  # parent kept until its children are known
+                pairs.append((nd, small, large))
+            if not pairs:
                 break
-            frontier = nxt
+            got = hist_fn(trees, tree, [p[1] for p in pairs])
+            for k, (nd, small, large) in enumerate(pairs):
+                parent = hists.pop(-1 - nd)
+                hists[small] = got[k]
+                hists[large] = parent - got[k]
+            frontier = [c for _nd, s_, l_ in pairs for c in (s_, l_)]
         trees.append(tree)
         if on_tree:
             on_tree(t, tree)

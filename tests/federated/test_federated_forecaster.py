@@ -1,0 +1,67 @@
+"""The federated hotspot forecaster: citywide features, secure = plain, backtest against LightGBM."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from govml.federated.forecaster import FederatedHotspotForecaster
+
+pytestmark = pytest.mark.xdist_group("flower")
+
+
+@pytest.fixture(scope="module")
+def panel():
+    from govml.hotspot.panel import build_panel
+
+    rng = np.random.default_rng(4)
+    weeks = pd.date_range("2024-01-01", periods=70, freq="W-MON")
+    rows = []
+    for d in range(3):
+        for a in range(4):
+            for c, cat in enumerate(["噪音", "停车", "垃圾"]):
+                base = 1.0 + 0.8 * a + 1.2 * c + 0.5 * d
+                season = 1 + 0.4 * np.sin(np.arange(70) / 52 * 2 * np.pi + c)
+                trend = 1 + 0.01 * np.arange(70) * (c == 1)
+                counts = rng.poisson(base * season * trend)
+                for w, n in zip(weeks, counts, strict=True):
+                    rows += [{"created_at": w + pd.Timedelta(hours=int(h)), "area": f"区{d}社区{a}",
+                              "category": cat, "district": f"区{d}"} for h in rng.integers(0, 160, n)]
+    return build_panel(pd.DataFrame(rows), district_col="district")
+
+
+def test_citywide_features_equal_the_pooled_ones(panel):
+    from govml.hotspot.features import FeatureBuilder, FeatureSpec
+    from govml.hotspot.panel import panel_matrix
+
+    m = FederatedHotspotForecaster(n_trees=2, max_depth=2).fit(panel)
+    y, keys, periods = panel_matrix(panel)
+    pooled = FeatureBuilder(y, keys, periods, FeatureSpec(categoricals=("category",)))
+    for idx, fb in m._parts:
+        for name in ("city_mean_4", "city_mean_13", "city_trend"):
+            np.testing.assert_allclose(fb.mats[name], pooled.mats[name][idx], rtol=1e-5, atol=1e-5)
+        # a district's own pooled features stay its own
+        np.testing.assert_allclose(fb.mats["dist_mean_4"], pooled.mats["dist_mean_4"][idx], rtol=1e-5)
+
+
+def test_secure_and_plain_fits_give_the_same_forecast(panel):
+    a = FederatedHotspotForecaster(n_trees=10, secure=True).fit(panel).predict()
+    b = FederatedHotspotForecaster(n_trees=10, secure=False).fit(panel).predict()
+    assert list(a.columns) == ["area", "category", "district", "period_start", "horizon", "yhat"]
+    assert len(a) == panel.groupby(["area", "category"]).ngroups * 4
+    # fixed-point error (2^-20 per district and bin) can flip a near-tie split: equal to 1e-3
+    np.testing.assert_allclose(a["yhat"], b["yhat"], rtol=1e-3)
+
+
+def test_backtest_against_central_lightgbm_on_the_same_origins(panel):
+    from govml.hotspot.backtest import run_backtest
+    from govml.hotspot.forecast import HotspotForecaster
+
+    res = run_backtest(panel, {"federated": FederatedHotspotForecaster(n_trees=40),
+                               "centralized": HotspotForecaster(horizon=4, n_estimators=100)}, origins=2, horizon=4)
+    m = res.metrics[res.metrics["horizon"] == "all"].set_index("model")
+    assert set(res.predictions["model"]) == {"federated", "centralized"}
+    assert m.loc["federated", "rmse"] <= 1.03 * m.loc["centralized", "rmse"]
+    naive = np.sqrt(((res.predictions["y"] - res.predictions["y"].mean()) ** 2).mean())
+    assert m.loc["federated", "rmse"] < naive  # it learned the series' levels
