@@ -67,6 +67,7 @@ SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq
 _WS_CHARS = " \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 _WS_RUN = re.compile(f"[{_WS_CHARS}]+")
 _HEADER_SCAN_ROWS = 30
+_FOOTER = re.compile(r"^(合\s*计|总\s*计|小\s*计|制表|填表|填报|审核|负责人|联系人|备注|说明|注\s*[:：]|数据来源)")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -356,6 +357,21 @@ def _frame_from_rows(
     df.columns = [header[j] for j in cols]
     # wholly blank records (blank lines / empty sheet rows) are dropped, keeping row numbers right
     keep = ~blank.iloc[:, cols].all(axis=1).to_numpy() if cols else np.zeros(len(df), dtype=bool)
+    # footer rows of official spreadsheets (合计…, 制表人：…, 注：…) below the data are dropped too
+    filled = (~blank.iloc[:, cols]).sum(axis=1).to_numpy() if cols else np.zeros(len(df), dtype=int)
+    footer: list[int] = []
+    for i in range(len(df) - 1, -1, -1):
+        if not keep[i]:
+            continue
+        first = next((v for v in df.iloc[i] if not _is_blank(v)), None)
+        if len(cols) >= 4 and filled[i] <= 2 and isinstance(first, str) and _FOOTER.match(first.strip()):
+            keep[i] = False
+            footer.append(rows[i])
+        else:
+            break
+    if footer:
+        meta["footer_rows"] = sorted(footer)
+        log.warning("%s: footer row(s) %s below the data skipped", file, ", ".join(map(str, sorted(footer))))
     if not keep.all():
         df = df[keep].reset_index(drop=True)
         rows = [r for r, k in zip(rows, keep, strict=True) if k]

@@ -583,6 +583,9 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
     report = Report(file=file or meta.get("file", "<data>"), kind=kind, max_problems=max_problems, meta=meta,
                     columns_found=[str(c) for c in df.columns], rows=source_rows(df))
     mapping = mapping if mapping is not None else {}
+    if meta.get("footer_rows"):
+        report.warn(None, "data rows only (footer rows below the data were skipped)",
+                    "rows " + ", ".join(map(str, meta["footer_rows"])))
     for c in report.columns_found:  # read_table renames a repeated header "x" to "x.1", "x.2"...
         base, dot, n = c.rpartition(".")
         if dot and n.isdigit() and base in report.columns_found:

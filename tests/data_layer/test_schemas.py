@@ -253,3 +253,23 @@ def test_placeholders_for_no_value_in_number_and_date_columns(tmp_path: Path) ->
     p = _csv(tmp_path, HEADER, ["M1,—,区,社区,文本"], name="req.csv")
     (e,) = schemas.check_file(p, "messages").errors
     assert (e.row, e.column, e.found) == (2, "created_at", "(empty)")
+
+
+def test_footer_rows_of_official_sheets_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER.split(","))
+    for r in GOOD:
+        ws.append(r.split(","))
+    ws.append([])
+    ws.append(["合计", "3条"])
+    ws.append(["制表人：张三", None, None, "审核人：李四"])
+    wb.save(tmp_path / "f.xlsx")
+    report = schemas.check_file(tmp_path / "f.xlsx", "messages")
+    assert report.ok and report.n_rows == 3
+    assert [(w.row, w.found) for w in report.warnings] == [(None, "rows 6, 7")]
+    # a data row that merely starts with such a word, with its cells filled, is data
+    p = _csv(tmp_path, HEADER, [*GOOD, "备注1,2024-03-04,区,社区,文本"])
+    assert schemas.check_file(p, "messages").n_rows == 4
