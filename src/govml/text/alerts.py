@@ -171,7 +171,11 @@ class SurgeDetector(BaseEstimator):
         momentum: bool = True,
         thresholds: dict[str, dict[str, float]] | None = None,
         term_thresholds: dict[str, dict[str, float]] | None = None,
+        dedupe_terms: bool = True,
+        dedupe_overlap: float = 0.6,
     ) -> None:
+        self.dedupe_terms = dedupe_terms
+        self.dedupe_overlap = dedupe_overlap
         self.term_thresholds = term_thresholds
         self.family_min_count = family_min_count
         self.windows = windows
@@ -293,7 +297,7 @@ class SurgeDetector(BaseEstimator):
                                            alpha_by_t, hist))
         self.alpha_ = pd.Series(alpha_by_t, index=periods, name="alpha")
         cols = ["group", "period_start", "kind", "key", "observed", "expected", "baseline", "alpha", "p_value",
-                "q_value", "score", "level", "window", "family"]
+                "q_value", "score", "level", "window", "related", "family"]
         cells = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
             else pd.DataFrame(columns=cols)
         if len(cells):
@@ -314,6 +318,9 @@ class SurgeDetector(BaseEstimator):
                                               cells["expected"].to_numpy(float)[sel],
                                               cells["p_value"].to_numpy(float)[sel], q[sel], kind)
             cells["level"] = level
+            cells["related"] = ""
+            if self.dedupe_terms and (cells["kind"] == "term").any():
+                self._dedupe_terms(cells)
         self.cells_ = cells.reindex(columns=cols)
         al = self.cells_[self.cells_["level"].fillna("") != ""].copy()
         sev = al["level"].map({"告警": 0, "预警": 1, "关注": 2})
@@ -323,6 +330,38 @@ class SurgeDetector(BaseEstimator):
         al["score"] = al["score"].astype(float).round(3)
         self.alerts_ = al[OUTPUT_COLUMNS].reset_index(drop=True)
         return self
+
+    def _dedupe_terms(self, cells: pd.DataFrame) -> None:
+        """One burst of near-identical messages makes every one of its words "emerging". Within a
+        group-period, a term alert whose messages are mostly (≥ ``dedupe_overlap`` of the smaller
+        set) those of a stronger term alert is folded into it: its level is cleared and its term is
+        listed in the stronger alert's ``related``."""
+        occ = self._term_occ
+        by_cell = occ.groupby(["g", "term"])
+        lv = cells["level"].to_numpy(object).copy()
+        rel = cells["related"].to_numpy(object).copy()
+        term_rows = cells.index[(cells["kind"] == "term") & (cells["level"] != "")]
+        sub = cells.loc[term_rows]
+        for _, idx in sub.groupby(["g", "t"]).groups.items():
+            part = cells.loc[idx].sort_values(["score", "observed"], ascending=[False, False])
+            kept: list[tuple[int, set[int]]] = []
+            for r in part.itertuples():
+                t0 = int(r.t) - int(r.window) + 1
+                rows = by_cell.get_group((r.g, r.key))
+                msgs = set(rows.loc[(rows["t"] >= t0) & (rows["t"] <= int(r.t)), "i"].tolist())
+                folded = False
+                for k_idx, k_msgs in kept:
+                    inter = len(msgs & k_msgs)
+                    if inter and inter / max(min(len(msgs), len(k_msgs)), 1) >= self.dedupe_overlap:
+                        lv[cells.index.get_loc(r.Index)] = ""
+                        j = cells.index.get_loc(k_idx)
+                        rel[j] = (rel[j] + "、" if rel[j] else "") + str(r.key)
+                        folded = True
+                        break
+                if not folded:
+                    kept.append((r.Index, msgs))
+        cells["level"] = lv
+        cells["related"] = rel
 
     # -- categories ------------------------------------------------------------------------------
     def _category_cells(self, gcodes, ccodes, tpos, cats, G, T, L, tested, win_n, V, lo, alpha_by_t):
@@ -431,13 +470,15 @@ class SurgeDetector(BaseEstimator):
 
     def _term_cells(self, texts, gcodes, tpos, G, T, L, tested, win_n, V, alpha_by_t, hist):
         tokens = self._tokenize(texts)
-        rows_g, rows_t, rows_term = [], [], []
-        for g, t, toks in zip(gcodes, tpos, tokens, strict=True):
+        rows_g, rows_t, rows_term, rows_i = [], [], [], []
+        for i, (g, t, toks) in enumerate(zip(gcodes, tpos, tokens, strict=True)):
             for term in set(toks):
                 if len(term) >= 2 and not term.isdigit():
                     rows_g.append(g)
                     rows_t.append(t)
                     rows_term.append(term)
+                    rows_i.append(i)
+        self._term_occ = pd.DataFrame({"g": rows_g, "t": rows_t, "term": rows_term, "i": rows_i})
         empty = pd.DataFrame(columns=["g", "t", "kind", "key", "observed", "expected", "baseline", "alpha",
                                       "p_value", "window", "family"])
         if not rows_term:
