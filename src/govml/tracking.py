@@ -254,6 +254,23 @@ def _skops_trust(model: Any) -> list[str] | None:
     return list(untrusted)
 
 
+@contextlib.contextmanager
+def _quiet_schema_hints() -> Iterator[None]:
+    """Silence MLflow's integer-column schema hint and cloudpickle caution while logging a model
+    (govml chose those on purpose; they would clutter every retrain's terminal and cron log)."""
+    import warnings
+
+    pyfunc_log = logging.getLogger("mlflow.pyfunc")
+    level = pyfunc_log.level
+    pyfunc_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*Inferred schema contains integer.*")
+            yield
+    finally:
+        pyfunc_log.setLevel(level)
+
+
 def log_sklearn_model(
     model: Any,
     name: str = "model",
@@ -279,9 +296,10 @@ def log_sklearn_model(
     fmt = {"serialization_format": "skops", "skops_trusted_types": trusted} if trusted is not None else {
         "serialization_format": "cloudpickle"}
     try:
-        info = mlflow.sklearn.log_model(
-            model, name=name, input_example=example, signature=signature,
-            pip_requirements=pip_requirements(extra_pip), **fmt)
+        with _quiet_schema_hints():
+            info = mlflow.sklearn.log_model(
+                model, name=name, input_example=example, signature=signature,
+                pip_requirements=pip_requirements(extra_pip), **fmt)
     except Exception as exc:
         raise TrackingError(f"could not log model {name!r} to MLflow at {tracking_uri()}: {exc}") from exc
     if registered_name:
@@ -310,10 +328,11 @@ def log_pyfunc_model(
     configure()
     example = mask_example(input_example, text_cols)
     try:
-        info = mlflow.pyfunc.log_model(
-            name=name, python_model=python_model, input_example=example, signature=signature,
-            artifacts=dict(artifacts) if artifacts else None,
-            pip_requirements=pip_requirements(("lightgbm", *extra_pip)))
+        with _quiet_schema_hints():
+            info = mlflow.pyfunc.log_model(
+                name=name, python_model=python_model, input_example=example, signature=signature,
+                artifacts=dict(artifacts) if artifacts else None,
+                pip_requirements=pip_requirements(("lightgbm", *extra_pip)))
     except Exception as exc:
         raise TrackingError(f"could not log model {name!r} to MLflow at {tracking_uri()}: {exc}") from exc
     if registered_name:
