@@ -148,6 +148,11 @@ def test_emerging_term_alert():
     al = det.alerts_
     hit = al[(al["kind"] == "term") & (al["group"] == "社区2") & al["key"].str.contains("飞线充电")]
     assert len(hit) == 1 and hit["level"].iloc[0] in ("预警", "告警"), al
+    # the other words of the same messages are folded into it, not separate alerts
+    cell = det.cells_[(det.cells_["kind"] == "term") & (det.cells_["key"] == "飞线充电")
+                      & (det.cells_["level"] != "")]
+    assert "危险" in cell["related"].iloc[0]
+    assert not ((al["group"] == "社区2") & (al["key"] == "危险")).any()
     assert hit["period_start"].iloc[0] == start + pd.Timedelta(weeks=25)
     assert set(al["kind"]) == {"term"}
     assert not al[al["level"].isin(["预警", "告警"])]["key"].isin(["路灯", "垃圾", "噪音"]).any()

@@ -343,7 +343,9 @@ class SurgeDetector(BaseEstimator):
         term_rows = cells.index[(cells["kind"] == "term") & (cells["level"] != "")]
         sub = cells.loc[term_rows]
         for _, idx in sub.groupby(["g", "t"]).groups.items():
-            part = cells.loc[idx].sort_values(["score", "observed"], ascending=[False, False])
+            part = cells.loc[idx].assign(_len=cells.loc[idx, "key"].astype(str).str.len())
+            # strongest first; among equals the longer (more specific) term: 飞线充电 before 危险
+            part = part.sort_values(["score", "observed", "_len"], ascending=[False, False, False])
             kept: list[tuple[int, set[int]]] = []
             for r in part.itertuples():
                 t0 = int(r.t) - int(r.window) + 1
