@@ -64,6 +64,12 @@ class RetrainLocked(TrackingError):
     exit_code = EXIT_LOCKED
 
 
+class RetrainFailed(TrackingError):
+    """The retrain could not run at all (e.g. the MLflow store cannot be reached)."""
+
+    exit_code = EXIT_FAILED
+
+
 # --------------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------------
@@ -464,8 +470,12 @@ def retrain(
     say = progress or (lambda msg: log.info("%s", msg))
 
     with retrain_lock(cfg.lock_timeout_s):
-        tracking.configure()
-        _close_dead_runs()
+        try:
+            tracking.configure()
+            _close_dead_runs()
+        except Exception as exc:
+            raise RetrainFailed(f"the MLflow store at {tracking.tracking_uri()} cannot be used: "
+                                f"{type(exc).__name__}: {str(exc)[:300]}") from exc
         tags = {"govml.kind": "retrain", "govml.dry_run": str(dry_run).lower(),
                 "govml.host": socket.gethostname().replace("'", ""), "govml.pid": str(os.getpid())}
         if scheduled:

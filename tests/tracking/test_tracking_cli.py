@@ -80,6 +80,15 @@ def test_retrain_while_locked_exits_4_naming_the_holder(tmp_path, capsys):
     assert f"pid {os.getpid()}" in err and "another retrain is running" in err
 
 
+def test_an_unreachable_server_exits_1(tmp_path, capsys, monkeypatch):
+    config, _ = _config(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # nothing listens on port 9
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    assert _exit_code(["retrain", "--config", str(config)]) == retrain.EXIT_FAILED
+    assert "the MLflow store at http://127.0.0.1:9 cannot be used" in capsys.readouterr().err
+
+
 def test_schedule_triggers_fire_when_expected():
     utc = dt.UTC
     now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=utc)  # a Monday, noon
