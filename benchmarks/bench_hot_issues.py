@@ -1,0 +1,87 @@
+"""Hot-issue benchmark: the real message board (teddycup 附件3) and the planted issues of data_samples.
+
+Real data (4,326 messages, no labels for issues): the top 15 issues are printed for inspection, and
+for the contest's known concentrated problems (found by a keyword rule on the titles, so the counts
+are approximate) the share of their messages that land in one issue and that issue's rank.
+data_samples: for each planted issue (truth_hot_issues.csv) the share of its messages in its best
+issue and that issue's rank.
+
+Run: ``.venv/bin/python benchmarks/bench_hot_issues.py`` (the real-data part is skipped when
+``../shared/data`` is absent).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from govml.text.hot_issues import HotIssueFinder
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data" / "teddycup2020c" / "hotspot_messages_full_附件3.csv"
+SAMPLES = ROOT / "data_samples"
+
+# known concentrated problems of the contest data: title keyword rule → the problem
+KNOWN = {
+    "A2区丽发新城 搅拌站": r"丽发新城.*(?:搅拌|噪|灰|粉)|搅拌站",
+    "伊景园滨河苑 车位捆绑": r"伊景园|滨河苑",
+    "A5区魅力之城 油烟噪音": r"魅力之城.*(?:油烟|噪|夜宵|烧烤|商铺|门面|门店)",
+    "58车贷案": r"58车贷",
+    "A6区月亮岛路 高压线": r"月亮岛路.*高压",
+    "涉外经济学院 强制实习": r"经济学院.*(?:实习|打工|工厂|社会实践)",
+}
+
+
+def capture(labels: pd.Series, member: pd.Series) -> tuple[int, int, int, int]:
+    """(messages, in the best issue, that issue's size, its rank)."""
+    lab = labels[member.to_numpy()]
+    lab = lab[lab >= 0]
+    if lab.empty:
+        return int(member.sum()), 0, 0, 0
+    best = int(lab.value_counts().index[0])
+    return int(member.sum()), int((lab == best).sum()), int((labels == best).sum()), best + 1
+
+
+def main() -> int:
+    if REAL.exists():
+        raw = pd.read_csv(REAL)
+        t0 = time.perf_counter()
+        f = HotIssueFinder(text_cols=("留言主题", "留言详情"), id_col="留言编号", time_col="留言时间",
+                           likes_col="点赞数", user_col="留言用户").fit(raw)
+        secs = time.perf_counter() - t0
+        print(f"[teddycup 附件3] {len(raw)} messages → {len(f.issues_)} issues of ≥ 2 messages, "
+              f"{int((f.labels_ >= 0).sum())} messages in issues, {secs:.1f} s")
+        with pd.option_context("display.width", 200, "display.max_colwidth", 50):
+            print(f.issues_.head(15)[["rank", "heat", "n_messages", "n_users", "likes", "first_seen", "last_seen",
+                                      "place", "summary"]].to_string(index=False))
+        labels = pd.Series(f.labels_)
+        print("known problems (keyword rule on titles): messages, in best issue, issue size, rank")
+        for name, pat in KNOWN.items():
+            n, got, size, rank = capture(labels, raw["留言主题"].astype(str).str.contains(pat))
+            print(f"  {name:<16} {n:>3} {got:>3} ({got / max(n, 1):.0%})  size {size:>3}  rank {rank}")
+    else:
+        print(f"skip real data: {REAL} not found")
+    truth_path = SAMPLES / "truth_hot_issues.csv"
+    if truth_path.exists():
+        from govml.io import load
+
+        df = load(SAMPLES / "messages.csv", "messages")
+        truth = pd.read_csv(truth_path, dtype=str)
+        t0 = time.perf_counter()
+        f = HotIssueFinder().fit(df)
+        secs = time.perf_counter() - t0
+        labels = pd.Series(f.labels_)
+        ids = df["id"].astype(str)
+        print(f"[data_samples] {len(df)} messages → {len(f.issues_)} issues, {secs:.1f} s; planted issues:")
+        for _, row in truth.iterrows():
+            n, got, size, rank = capture(labels, ids.isin(set(row["message_ids"].split(";"))))
+            print(f"  {row['issue_key']} {row['place']:<14} {n:>3} {got:>3} ({got / max(n, 1):.0%})  "
+                  f"size {size:>3}  rank {rank}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
