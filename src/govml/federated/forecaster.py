@@ -45,6 +45,91 @@ def _window_mean(g: np.ndarray, w: int) -> np.ndarray:
     return (cs[:, hi] - cs[:, lo]) / np.minimum(np.arange(1, T + 1), w)[None, :]
 
 
+def district_builder(y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex, spec: Any,
+                     categories: list[str]) -> Any:
+    """A district's FeatureBuilder with the agreed category list (so category codes agree)."""
+    from govml.hotspot.features import FeatureBuilder
+
+    keys = keys.reset_index(drop=True).copy()
+    keys["category"] = pd.Categorical(keys["category"].astype(str), categories=categories)
+    with np.errstate(invalid="ignore", divide="ignore"):  # pooled means of categories it lacks
+        return FeatureBuilder(y, keys, periods, spec)
+
+
+def city_sums(fb: Any, n_cat: int) -> np.ndarray:
+    """Per category: the count summed over the district's series per period, and its series count."""
+    cat = fb.keys["category"].cat.codes.to_numpy()
+    sums = np.zeros((n_cat, fb.y.shape[1] + 1))
+    np.add.at(sums[:, :-1], cat, fb.y)
+    sums[:, -1] = np.bincount(cat, minlength=n_cat)
+    return sums
+
+
+def apply_city(fb: Any, total: np.ndarray, spec: Any) -> None:
+    """Replace the district-level ``city_*`` features by citywide ones from summed :func:`city_sums`."""
+    if not spec.pooled:
+        return
+    city = total[:, :-1] / np.maximum(total[:, -1:], 1.0)
+    ws = sorted(spec.pooled_windows)
+    g = city[fb.keys["category"].cat.codes.to_numpy()]
+    means = {w: _window_mean(g, w) for w in ws}
+    for w in ws:
+        fb.mats[f"city_mean_{w}"] = means[w].astype(np.float32)
+    if len(ws) >= 2:
+        fb.mats["city_trend"] = ((means[ws[0]] + 0.05) / (means[ws[-1]] + 0.05)).astype(np.float32)
+
+
+def feature_names(fb: Any) -> list[str]:
+    """Model inputs: the builder's features without series identifiers, then ``horizon``."""
+    return [n for n in fb.feature_names() if n not in ("area", "district")]
+
+
+def feature_matrix(fr: pd.DataFrame, names: list[str], categories: list[str], h: int) -> np.ndarray:
+    cols = []
+    for name in names:
+        v = fr[name]
+        if isinstance(v.dtype, pd.CategoricalDtype):
+            v = pd.Categorical(v.astype(str), categories=categories).codes.astype(np.float64)
+        cols.append(np.asarray(v, dtype=np.float64))
+    cols.append(np.full(len(fr), float(h)))
+    return np.column_stack(cols)
+
+
+def training_rows(fb: Any, names: list[str], categories: list[str], horizon: int,
+                  train_window: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Stacked rows of horizons 1..horizon whose targets are observed."""
+    T = fb.y.shape[1]
+    X, Y = [], []
+    for h in range(1, horizon + 1):
+        hi = T - 1 - h
+        lo = 1 if train_window is None else max(1, hi - train_window + 1)
+        if hi < lo:
+            continue
+        fr = fb.frame(h, np.arange(lo, hi + 1))
+        X.append(feature_matrix(fr, names, categories, h))
+        Y.append(fr["y"].to_numpy(dtype=np.float64))
+    if not X:
+        return np.zeros((0, len(names) + 1)), np.zeros(0)
+    return np.vstack(X), np.concatenate(Y)
+
+
+def forecast_matrix(fb: Any, names: list[str], categories: list[str], booster: Booster, H: int) -> np.ndarray:
+    """(series × H) expected counts made at the district panel's last period."""
+    T = fb.y.shape[1]
+    out = np.zeros((fb.y.shape[0], H))
+    for h in range(1, H + 1):
+        out[:, h - 1] = booster.predict(feature_matrix(fb.frame(h, [T - 1]), names, categories, h))
+    return out
+
+
+def n_model_features(periods: pd.DatetimeIndex, spec: Any) -> int:
+    """How many inputs the booster has (the server computes it without any data)."""
+    keys = pd.DataFrame({"area": pd.Categorical(["a"]), "category": pd.Categorical(["c"]),
+                         "district": pd.Categorical(["d"])})
+    fb = district_builder(np.zeros((1, len(periods))), keys, periods, spec, ["c"])
+    return len(feature_names(fb)) + 1
+
+
 class _Secure:
     """Pairwise-masked sums across the districts of one fit (fresh keys per fit)."""
 
@@ -100,67 +185,16 @@ class FederatedHotspotForecaster(BaseEstimator):
 
     # -- per-district work ----------------------------------------------------------------------
     def _builders(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex) -> list[tuple[np.ndarray, Any]]:
-        from govml.hotspot.features import FeatureBuilder
-
         if "district" not in keys.columns:
             raise ModelError("the federated forecaster needs a 'district' column in the panel (who holds which series)")
         codes = keys["district"].astype("category").cat.codes.to_numpy()
         out = []
         for d in np.unique(codes):
             idx = np.flatnonzero(codes == d)
-            with np.errstate(invalid="ignore", divide="ignore"):  # categories absent in this district
-                fb = FeatureBuilder(y[idx], keys.iloc[idx].reset_index(drop=True), periods, self._spec())
-            out.append((idx, fb))
+            out.append((idx, district_builder(y[idx], keys.iloc[idx], periods, self._spec(), self.categories_)))
         if len(out) < 2:
             raise ModelError("a federation needs at least two districts in the panel")
         return out
-
-    def _citywide(self, parts: list[tuple[np.ndarray, Any]], sec: _Secure) -> None:
-        """Replace each district's local ``city_*`` features by the securely summed citywide ones."""
-        spec = self._spec()
-        if not spec.pooled:
-            return
-        n_cat = len(self.categories_)
-        vecs = []
-        for _idx, fb in parts:
-            cat = fb.keys["category"].cat.codes.to_numpy()
-            sums = np.zeros((n_cat, fb.y.shape[1] + 1))
-            np.add.at(sums[:, :-1], cat, fb.y)
-            sums[:, -1] = np.bincount(cat, minlength=n_cat)
-            vecs.append(sums)
-        total = sec.sum(vecs)
-        city = total[:, :-1] / np.maximum(total[:, -1:], 1.0)
-        ws = sorted(spec.pooled_windows)
-        for _idx, fb in parts:
-            g = city[fb.keys["category"].cat.codes.to_numpy()]
-            means = {w: _window_mean(g, w) for w in ws}
-            for w in ws:
-                fb.mats[f"city_mean_{w}"] = means[w].astype(np.float32)
-            if len(ws) >= 2:
-                fb.mats["city_trend"] = ((means[ws[0]] + 0.05) / (means[ws[-1]] + 0.05)).astype(np.float32)
-
-    def _rows(self, fb: Any, horizons: list[int], origins_for: Any) -> tuple[np.ndarray, np.ndarray]:
-        X, Y = [], []
-        for h in horizons:
-            origins = origins_for(h)
-            if len(origins) == 0:
-                continue
-            fr = fb.frame(h, origins)
-            X.append(self._matrix(fr, h))
-            Y.append(fr["y"].to_numpy(dtype=np.float64))
-        if not X:
-            return np.zeros((0, len(self.feature_names_) + 1)), np.zeros(0)
-        return np.vstack(X), np.concatenate(Y)
-
-    def _matrix(self, fr: pd.DataFrame, h: int) -> np.ndarray:
-        cols = []
-        for name in self.feature_names_:
-            v = fr[name]
-            if isinstance(v.dtype, pd.CategoricalDtype):
-                v = pd.Categorical(v.astype(str), categories=self.categories_).codes.astype(np.float64)
-            cols.append(np.asarray(v, dtype=np.float64))
-        cols.append(np.full(len(fr), float(h)))
-        return np.column_stack(cols)
 
     # -- public API -----------------------------------------------------------------------------
     def fit(self, panel: pd.DataFrame) -> FederatedHotspotForecaster:
@@ -172,16 +206,13 @@ class FederatedHotspotForecaster(BaseEstimator):
         parts = self._builders(y, keys, periods)
         parts_names = list(keys["district"].astype("category").cat.categories)
         sec = _Secure(len(parts), self.secure)
-        self._citywide(parts, sec)
-        self.feature_names_ = [n for n in parts[0][1].feature_names() if n not in ("area", "district")]
-        horizons = list(range(1, self.horizon + 1))
-
-        def origins_for(h: int) -> np.ndarray:
-            hi = T - 1 - h
-            lo = 1 if self.train_window is None else max(1, hi - self.train_window + 1)
-            return np.arange(lo, hi + 1) if hi >= lo else np.array([], dtype=np.int64)
-
-        data = [self._rows(fb, horizons, origins_for) for _idx, fb in parts]
+        spec = self._spec()
+        total = sec.sum([city_sums(fb, len(self.categories_)) for _idx, fb in parts])
+        for _idx, fb in parts:
+            apply_city(fb, total, spec)
+        self.feature_names_ = feature_names(parts[0][1])
+        data = [training_rows(fb, self.feature_names_, self.categories_, self.horizon, self.train_window)
+                for _idx, fb in parts]
         if sum(len(yy) for _x, yy in data) == 0:
             raise ModelError(f"too little history to train: {T} periods")
         edges = BinEdges.counts(data[0][0].shape[1], max_value=self.max_value, n_bins=self.n_bins)
@@ -217,10 +248,7 @@ class FederatedHotspotForecaster(BaseEstimator):
         H = horizon or self.horizon
         if H > self.horizon:
             raise ModelError(f"fitted for horizons up to {self.horizon}, asked for {H}")
-        S, T = self.y_.shape
-        out = np.zeros((S, H))
+        out = np.zeros((self.y_.shape[0], H))
         for idx, fb in self._parts:  # each district predicts its own series with the shared model
-            for h in range(1, H + 1):
-                fr = fb.frame(h, [T - 1])
-                out[idx, h - 1] = self.booster_.predict(self._matrix(fr, h))
+            out[idx] = forecast_matrix(fb, self.feature_names_, self.categories_, self.booster_, H)
         return forecast_frame(self.keys_, self.periods_, out)
