@@ -180,8 +180,8 @@ REGISTERED_NAMES = {
 }
 
 # Module roots whose types a skops-saved model may contain and still be loaded back.
-_TRUSTED_ROOTS = ("govml", "sklearn", "numpy", "scipy", "lightgbm", "jieba", "rjieba", "pandas",
-                  "builtins", "collections", "re", "functools", "operator")
+# Anything else (a builtin function, a foreign class) makes govml save with cloudpickle instead.
+_TRUSTED_ROOTS = ("govml", "sklearn", "numpy", "scipy", "lightgbm", "jieba", "rjieba", "pandas")
 
 
 def client() -> Any:

@@ -67,8 +67,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Retrain the enabled models on the newest data; promote a challenger only when it beats the champion.
 
-        Exit codes: 0 at least one model promoted; 3 every champion kept; 1 a model failed or its
-        data was refused; 4 another retrain is running (lock); 2 bad configuration or usage.
+        Exit codes: 0 at least one model promoted; 3 every champion kept; 1 a model failed, its
+        data was refused or the MLflow store is unreachable; 4 another retrain is running (lock);
+        2 bad configuration or usage.
         """
         raise typer.Exit(run_retrain(config, model, dry_run, scheduled))
 
