@@ -90,3 +90,19 @@ def test_sklearn_and_pyfunc_models_round_trip_through_the_registry():
     assert tracking.get_alias(name_p, "champion") is None
     with pytest.raises(models.TrackingError, match="flavor"):
         models.load(name_s, flavor="onnx")
+
+
+def _double(x):
+    return x * 2
+
+
+def test_skops_only_for_trusted_types_else_cloudpickle():
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10.0)
+    plain = make_pipeline(StandardScaler(), LinearRegression()).fit(X, y)
+    assert tracking._skops_trust(plain) is not None  # all sklearn/numpy: skops
+    custom = make_pipeline(FunctionTransformer(_double), LinearRegression()).fit(X, y)
+    assert tracking._skops_trust(custom) is None  # a test-module function: cloudpickle
