@@ -324,7 +324,6 @@ def _frame_from_rows(
     header: Sequence[Any], records: list[Sequence[Any]], rows: list[int], file: str, meta: dict,
     all_text: bool = False,
 ) -> pd.DataFrame:
-    import numpy as np
     import pandas as pd
 
     header = list(header)
@@ -334,6 +333,16 @@ def _frame_from_rows(
         raw = pd.DataFrame.from_records(records)
     else:
         raw = pd.DataFrame(columns=range(len(header)))
+    return _finish_frame(raw, header, rows, file, meta, all_text=all_text)
+
+
+def _finish_frame(
+    raw: pd.DataFrame, header: list[Any], rows: list[int], file: str, meta: dict, all_text: bool = False,
+) -> pd.DataFrame:
+    """From cells under integer column labels and the header's cells to the cleaned frame: unnamed
+    empty columns, blank and footer rows dropped, row numbers kept, rows longer than the header refused."""
+    import numpy as np
+
     if raw.shape[1] < len(header):
         for j in range(raw.shape[1], len(header)):
             raw[j] = None
@@ -430,15 +439,8 @@ def _refuse_misnamed(raw: bytes, file: str) -> None:
         raise DataError(message=f"{file}: this is a Parquet file, not text; rename it to .parquet")
 
 
-def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, header_row: int | None,
-                    known: set[str]) -> pd.DataFrame:
-    file = _name(path)
-    raw = _read_bytes(path, gz)
-    if not raw.strip():
-        raise DataError(message=f"{file}: the file is empty ({len(raw)} bytes); expected a header row and data")
-    _refuse_misnamed(raw, file)
-    text, enc = _decode(raw, file, encoding)
-    delim = _sniff_delimiter(text, suffix)
+def _csv_records(text: str, delim: str, file: str, limit: int | None = None) -> list[list[str]]:
+    """Records parsed by Python's csv module (``limit``: only the first ones)."""
     old_limit = csv.field_size_limit()
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
@@ -447,23 +449,66 @@ def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, hea
         try:
             for rec in reader:
                 records.append(rec)
+                if limit is not None and len(records) >= limit:
+                    break
         except csv.Error as exc:
             raise DataError(message=f"{file}: not readable as {'TSV' if delim == chr(9) else 'CSV'} "
                             f"near line {reader.line_num}: {exc}") from None
     finally:
         csv.field_size_limit(old_limit)
+    return records
+
+
+def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, header_row: int | None,
+                    known: set[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    file = _name(path)
+    raw = _read_bytes(path, gz)
+    if not raw.strip():
+        raise DataError(message=f"{file}: the file is empty ({len(raw)} bytes); expected a header row and data")
+    _refuse_misnamed(raw, file)
+    text, enc = _decode(raw, file, encoding)
+    delim = _sniff_delimiter(text, suffix)
+    head = _csv_records(text, delim, file, limit=max(_HEADER_SCAN_ROWS, header_row or 0))
     if header_row is not None:
-        if not 1 <= header_row <= len(records):
-            raise DataError(message=f"{file}: --header-row {header_row} is outside the file "
-                            f"(it has {len(records)} rows)")
+        if header_row > len(head):
+            n = len(_csv_records(text, delim, file))
+            if header_row > n:
+                raise DataError(message=f"{file}: --header-row {header_row} is outside the file (it has {n} rows)")
         h = header_row - 1
     else:
-        h = _find_header(records, known)
-    data = records[h + 1 :]
-    rows = list(range(h + 2, h + 2 + len(data)))
+        h = _find_header(head, known)
     meta = {"file": file, "format": "tsv" if delim == "\t" else "csv", "encoding": enc, "delimiter": delim,
             "sheet": None, "header_row": h + 1}
-    return _frame_from_rows(records[h], data, rows, file, meta, all_text=True)
+    width = max(len(r) for r in head) if head else 1
+    # fast path: pandas' C parser (5x faster, a third of the memory); rows longer than the first ones
+    # (or anything else it cannot parse) go the careful way, which names the rows at fault
+    try:
+        table = pd.read_csv(_io.StringIO(text), sep=delim, header=None, names=list(range(width)), dtype="str",
+                            keep_default_na=False, na_values=[""], skip_blank_lines=False, engine="c",
+                            quoting=csv.QUOTE_MINIMAL, doublequote=True, escapechar=None)
+    except (pd.errors.ParserError, ValueError) as exc:
+        log.debug("%s: fast CSV parser failed (%s); using the csv module", file, exc)
+        table = None
+    if table is not None:
+        del text
+        if h < len(head):
+            header = list(head[h])  # exactly the header's cells (pandas pads it to the widest row)
+        else:
+            header = [None if _is_blank(v) else v for v in table.iloc[h].tolist()]
+            while header and header[-1] is None:
+                header.pop()
+        data = table.iloc[h + 1 :].reset_index(drop=True)
+        data.columns = range(data.shape[1])
+        rows = list(range(h + 2, h + 2 + len(data)))
+        return _finish_frame(data, header, rows, file, meta, all_text=True)
+    records = _csv_records(text, delim, file)
+    if h >= len(records):
+        raise DataError(message=f"{file}: --header-row {h + 1} is outside the file (it has {len(records)} rows)")
+    data_records = records[h + 1 :]
+    rows = list(range(h + 2, h + 2 + len(data_records)))
+    return _frame_from_rows(records[h], data_records, rows, file, meta, all_text=True)
 
 
 #: read .xlsx with python-calamine (Rust, ~6x faster than openpyxl) when it is installed

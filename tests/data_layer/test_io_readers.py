@@ -301,3 +301,39 @@ def test_source_rows_follow_filtering_and_sorting(tmp_path: Path) -> None:
     assert source_rows(df.sort_values("n")) == [4, 5, 2]
     assert source_rows(df.iloc[0:0]) == []
     assert source_rows(pd.DataFrame({"x": [1, 2]})) == [2, 3]
+
+
+TRICKY = ('标题：某街道留言\n'
+          'id,text,n\n'
+          'A,"one\ntwo\r\nthree",1\n'
+          '\n'
+          'B,"say ""hi"", ok",2\n'
+          'C,"x\ry",\n'
+          'D,  spaced\t\tout ,4\n')
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["pandas-c", "csv-module"])
+def test_both_csv_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
+    if not fast:
+        def refuse(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            raise pd.errors.ParserError("forced")
+
+        monkeypatch.setattr(pd, "read_csv", refuse)
+    p = tmp_path / "t.csv"
+    p.write_bytes(TRICKY.encode("gbk"))
+    df = read_table(p, known_columns=["id", "text"])
+    assert df.attrs["govml"]["header_row"] == 2 and df.attrs["govml"]["encoding"] == "gbk"
+    assert df["id"].tolist() == ["A", "B", "C", "D"]
+    assert df["text"].tolist() == ["one two three", 'say "hi", ok', "x y", "spaced out"]
+    assert df["n"].tolist()[:2] == ["1", "2"] and pd.isna(df["n"].iloc[2])
+    assert source_rows(df) == [3, 5, 6, 7]
+
+
+def test_a_long_row_far_down_is_named(tmp_path: Path) -> None:
+    lines = ["id,text"] + [f"R{i},文本{i}" for i in range(40)]
+    lines[36] += ",多余"
+    p = tmp_path / "long.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        read_table(p)
+    assert str(exc.value) == f"{p}, row 37: expected at most 2 cells (the header has 2), found '3 cells'"
