@@ -7,56 +7,69 @@ false discovery rate over the many cells, and grade what survives.
 Expected count of a cell (group ``g``, category ``c``, period ``t``)
 ---------------------------------------------------------------------
 Only periods before ``t`` are used (the test suite corrupts period ``t`` and everything after it
-and checks that the expectation does not move).
+and checks that the expectation of ``t`` does not move).
 
 * **Recent level with pooled shrinkage.** ``S`` = messages of ``(g, c)`` in the ``lookback``
   periods before ``t`` (8 weeks or 6 months by default), ``n`` = the number of those periods the
   group existed. The prior rate is the group's recent volume ``V`` (messages per period, all
   categories) times the category's share ``π`` among all groups' past messages. The level is the
-  empirical-Bayes mean ``λ = (S + k·π·V) / (n + k)`` (``k = prior_strength``, 4 periods): sparse
-  cells lean on the pooled picture, busy cells on their own history. The recent window follows
-  a trend.
-* **Seasonality** (when a full season of history exists: 52 weeks or 12 months before the
-  window): a factor pooled over all groups per category, ``s = (A + m) / (B + m)``, where ``A`` is
-  the category's mean count over periods ``t-P-1 … t-P+1`` last season and ``B`` its recent level
-  at that time; ``m = season_shrink`` counts keep thin categories near 1.
-* ``expected = λ · s``.
+  empirical-Bayes mean ``λ = (S + k·π·V) / (n + k)`` (``k = prior_strength`` = 4 periods): sparse
+  cells lean on the pooled picture, busy cells on their own history; the short window follows a
+  trend.
+* **Seasonality**, pooled over all groups per category. With a season of history (52 weeks or 12
+  months before the level window): ``s = (A + m) / (B + m)``, ``A`` the category's mean count over
+  periods ``t−P−1 … t−P+1`` last season, ``B`` its level before that; without it (the first year):
+  the category's momentum, last 2 periods against the level window. ``m = season_shrink`` (10
+  messages) keeps thin categories near 1.
+* ``baseline = λ · s`` (column ``baseline`` of ``cells_``).
 
 Test
 ----
-Counts are negative binomial with mean ``expected`` and overdispersion ``α`` (variance
-``μ + αμ²``). ``α`` is estimated by moments from the one-step-ahead residuals of all earlier
-periods, ``α = Σ((y−μ)² − y) / Σμ²`` over the cells of those periods (categories already seen),
-re-estimated twice leaving out the cells that were extreme under the previous estimate (NB tail
-``p < alpha_outlier_p`` = 0.001: past surges, hot issues) so that they do not inflate it, shrunk
-toward ``alpha_prior`` (0.3) with the weight of ``alpha_prior_periods`` (8) average past periods
-(little history → no trust in a small α), floored at ``alpha_floor``. The level's own uncertainty
-widens the test as well: relative variance ``1/(λ(n+k)) + α/(n+k)`` is added to α. ``p_value = P(Y ≥ observed)``. Benjamini–Hochberg
-q-values are computed within each period and kind over the period's *family*: every cell with at
-least the smallest alert minimum count (4 messages by default — a cell below it cannot become an
-alert whatever its p-value, so testing it would only dilute the others). Cells outside the family
-get ``q = 1``. ``score = −log10(q)``. The pure-noise tests and the benchmark check that this
-screening keeps false alerts rare (well under 1 per 100 group-periods).
+A surge may build over weeks, so each cell is tested over **windows** of 1, 2 and 4 periods ending
+at ``t``: the observed sum against ``λ`` frozen at the window's start times the seasonal factors of
+the window (so the surge's own first weeks never raise its expectation). Counts are negative
+binomial, variance ``μ + αμ²``; for a window of ``w`` periods ``α/w``, plus the uncertainty of the
+level itself (relative variance ``1/(λ(n+k)) + α/(n+k)``). The window with the smallest p-value is
+kept, Bonferroni-corrected for the 3 windows: ``p_value``; ``observed`` and ``expected`` are that
+window's sums (``cells_['window']`` says which). ``α`` is estimated by moments from all earlier
+periods, ``α = Σ((y−μ)² − y) / Σμ²`` (categories already seen), re-estimated twice without the
+cells that were extreme under the previous estimate (NB tail ``p < alpha_outlier_p`` = 0.001:
+past surges, hot issues), shrunk toward ``alpha_prior`` = 0.3 with the weight of 8 average past
+periods (little history → no trust in a small α), floored at ``alpha_floor`` = 0.05.
 
-Levels (all thresholds configurable)
-------------------------------------
+Benjamini–Hochberg q-values are computed per period and kind over every cell with at least one
+message in its window (``family_min_count``; a cell without messages cannot show a surge).
+``score = −log10(q)``. Pure-noise tests (Poisson and negative binomial) check that this keeps false
+alerts rare.
+
+Levels (all thresholds configurable: ``thresholds=``, ``term_thresholds=``)
+--------------------------------------------------------------------------
+Category cells:
+
 * **告警** (alarm): ``q ≤ 0.01``, ``observed / expected ≥ 3``, ``observed ≥ 6``.
-* **预警** (warning): ``q ≤ 0.05``, ``observed / expected ≥ 2``, ``observed ≥ 4``.
-* **关注** (watch): raw ``p ≤ 0.01``, ``observed / expected ≥ 1.5``, ``observed ≥ 3`` — a watch
-  level for analysts, not an alert; it is not counted as a false alert in evaluations.
+* **预警** (warning): ``q ≤ 0.10``, ``observed / expected ≥ 2``, ``observed ≥ 4``.
+* **关注** (watch): raw ``p ≤ 0.01``, ``observed / expected ≥ 1.5``, ``observed ≥ 3`` — a watch list
+  for analysts, not an alert; never counted as a false alert.
+
+Emerging terms (stricter: many terms, bursts of copied wording): 告警 ``q ≤ 0.001``, ratio ≥ 5,
+observed ≥ 6; 预警 ``q ≤ 0.01``, ratio ≥ 3, observed ≥ 4; 关注 ``p ≤ 0.001``, ratio ≥ 3, observed ≥ 4.
 
 Emerging terms (``kind = 'term'``)
 ----------------------------------
 The same machinery on "messages of the group that contain the term" (tokens from
-:class:`govml.text.tokenize.GovTokenizer` unless another tokenizer is given), for terms that were
-rare before — at most ``term_rare_max`` messages per period on average in the lookback window —
-and appear in at least ``term_min_count`` messages now. The prior rate is the term's share of all
-past messages times the group's volume; ``α`` is at least ``term_alpha_floor`` (terms come in
-bursts). The BH family of a period is every (group, term) seen in it (cells that are not candidates
-count with ``p = 1``), so a thousand local words cannot slip one through.
+:class:`govml.text.tokenize.GovTokenizer` unless another tokenizer is given) for terms that were
+**rare before** — in the group's whole history at most ``term_rare_max`` (0.25) messages per period,
+over at least ``term_min_history`` (12) periods, and in at most ``term_max_share`` (2 %) of all
+earlier messages (小区, 物业 are never new) — and appear in at least ``term_min_count`` (4) messages
+of the window now. The prior rate is the term's share of all past messages times the group's
+volume; ``α`` is at least ``term_alpha_floor`` (0.3). The BH family of a period is every (group,
+term) seen in it (non-candidates count with ``p = 1``), so a thousand local words cannot slip one
+through. One burst of near-identical messages makes all of its words "new": within a group-period
+a term alert whose messages are mostly (``dedupe_overlap`` = 60 %) those of a stronger one is folded
+into it (``cells_['related']`` lists the folded terms).
 
-Evaluation (``score_alerts``)
------------------------------
+Evaluation (:func:`score_alerts`)
+---------------------------------
 An alert *covers* the periods of its window (``cells_['window']``: 1, 2 or 4 periods ending at
 ``period_start``). A planted surge (group, category and/or term, start, end) is **hit** when some
 alert at level 预警 or 告警 names its group and its category (kind ``category``) or its term (kind
@@ -65,7 +78,8 @@ alert at level 预警 or 告警 names its group and its category (kind ``categor
 level 预警 or 告警 that covers no planted period of its group, or a category alert whose category
 is not planted in the periods it covers. Other known planted episodes (data_samples' hot issues)
 may be passed as ``known_events``: alerts in their windows are genuine and neither hits nor false.
-Recall = hit surges / planted surges; the false-alert rate is per 100 tested group-periods.
+关注 is never counted. Recall = hit surges / planted surges; false alerts are given per 100 tested
+group-periods (group × period with at least ``min_history`` periods of history).
 """
 
 from __future__ import annotations
@@ -166,7 +180,7 @@ class SurgeDetector(BaseEstimator):
         term_rare_max: float = 0.25,
         term_min_history: int = 12,
         term_max_share: float = 0.02,
-        family_min_count: int | None = 0,
+        family_min_count: int | None = 1,
         windows: Sequence[int] = (1, 2, 4),
         momentum: bool = True,
         thresholds: dict[str, dict[str, float]] | None = None,
