@@ -12,9 +12,7 @@ pytestmark = pytest.mark.xdist_group("flower")
 
 
 @pytest.fixture(scope="module")
-def panel():
-    from govml.hotspot.panel import build_panel
-
+def events():
     rng = np.random.default_rng(4)
     weeks = pd.date_range("2024-01-01", periods=70, freq="W-MON")
     rows = []
@@ -28,7 +26,14 @@ def panel():
                 for w, n in zip(weeks, counts, strict=True):
                     rows += [{"created_at": w + pd.Timedelta(hours=int(h)), "area": f"区{d}社区{a}",
                               "category": cat, "district": f"区{d}"} for h in rng.integers(0, 160, n)]
-    return build_panel(pd.DataFrame(rows), district_col="district")
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def panel(events):
+    from govml.hotspot.panel import build_panel
+
+    return build_panel(events, district_col="district")
 
 
 def test_citywide_features_equal_the_pooled_ones(panel):
@@ -65,3 +70,45 @@ def test_backtest_against_central_lightgbm_on_the_same_origins(panel):
     assert m.loc["federated", "rmse"] <= 1.03 * m.loc["centralized", "rmse"]
     naive = np.sqrt(((res.predictions["y"] - res.predictions["y"].mean()) ** 2).mean())
     assert m.loc["federated", "rmse"] < naive  # it learned the series' levels
+
+
+def test_the_flower_app_grows_the_same_model(events, tmp_path):
+    """ServerApp + ClientApps (each district reading its own file) = the in-process forecaster."""
+    from govml.federated.client_app import clear_cache, make_client_app
+    from govml.federated.grid import LocalGrid
+    from govml.federated.server_app import run_federation
+    from govml.hotspot.panel import build_panel, panel_matrix
+
+    pooled = build_panel(events, district_col="district", drop_incomplete=False)
+    expected = FederatedHotspotForecaster(n_trees=6, secure=True).fit(pooled).predict()
+    _y, keys, periods = panel_matrix(pooled)
+    cfg = {"task": "hotspot-forecaster", "secure": True, "num-rounds": 6, "horizon": 4,
+           "categories": "|".join(sorted(events["category"].unique())),
+           "periods": [str(p.date()) for p in periods]}
+    from govml.federated.wire import WireRecorder
+
+    rec = WireRecorder(keep_messages=True)
+    grid = LocalGrid(run_id=77)
+    for i, (d, g) in enumerate(events.groupby("district")):
+        path = tmp_path / f"{d}.csv"
+        g.drop(columns=["district"]).rename(columns={"area": "community"}).to_csv(path, index=False)
+        grid.add_node(1000 + i, make_client_app(mods=[rec]), {"data-path": str(path), "district": d,
+                                                    "output-dir": str(tmp_path / f"out{i}")}, cfg)
+    try:
+        res = run_federation(grid, cfg)
+    finally:
+        clear_cache()
+    assert res["forecasts_written"] == 3 and res["excluded"] == {} and res["rounds"] == 6
+    got = pd.concat([pd.read_csv(p) for p in sorted(tmp_path.glob("out*/forecasts.csv"))])
+    both = got.merge(expected, on=["area", "category", "horizon"], suffixes=("_flower", "_inproc"))
+    assert len(both) == len(expected)
+    np.testing.assert_allclose(both["yhat_flower"], both["yhat_inproc"], rtol=1e-3)
+    # what the districts sent: masked uint64 vectors (and counts of forecast series), nothing else
+    for _node, m in rec.messages:
+        t = m.metadata.message_type
+        if t in ("query.city", "query.gbdt"):
+            assert set(m.content.array_records["vec"]) == {"masked"}
+            assert m.content.array_records["vec"]["masked"].numpy().dtype == np.uint64
+            assert not m.content.config_records and not m.content.metric_records
+        elif t == "query.forecast":
+            assert dict(m.content.metric_records["forecast"]) == {"series": 12}  # 4 areas × 3 categories

@@ -205,6 +205,62 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         return Message(RecordDict({"standings": MetricRecord({"communities": int(values.shape[0])})}),
                        reply_to=msg)
 
+    @app.query("city")
+    @_guard
+    def city(msg: Message, context: Context) -> Message:
+        from govml.federated import forecaster as FC
+
+        cfg = _run_config(msg, context)
+        st = _forecast_state(context, cfg)
+        return Message(_release(FC.city_sums(st["fb"], len(st["categories"])).ravel(), msg, context, cfg),
+                       reply_to=msg)
+
+    @app.query("gbdt")
+    @_guard
+    def gbdt(msg: Message, context: Context) -> Message:
+        from govml.federated import forecaster as FC
+        from govml.federated.gbdt import Tree, base_sums, local_histograms
+
+        cfg = _run_config(msg, context)
+        st = _forecast_state(context, cfg)
+        if cfg.get("phase") == "base":
+            sums = msg.content.array_records["city"]["sums"].numpy()
+            FC.apply_city(st["fb"], sums, st["spec"])
+            X, y = FC.training_rows(st["fb"], st["names"], st["categories"], st["horizon"], None)
+            st.update({"X": X, "y": y, "bins": st["edges"].transform(X), "done": 0, "raw": None})
+            return Message(_release(base_sums(y), msg, context, cfg), reply_to=msg)
+        if st.get("y") is None:
+            raise GovmlError("boosting asked for histograms before the base round")
+        if st["raw"] is None:
+            st["raw"] = np.full(len(st["y"]), float(cfg["base"]))
+        trees = _trees(msg)
+        for tr in trees[st["done"]:]:
+            st["raw"] = st["raw"] + tr.predict(st["bins"])
+        st["done"] = len(trees)
+        tree = Tree.from_arrays(msg.content.array_records["tree"]["tree"].numpy())
+        frontier = [int(x) for x in cfg["frontier"]]
+        hist = local_histograms(st["bins"], st["y"], st["raw"], tree, frontier, st["edges"].n_bins)
+        return Message(_release(hist.ravel(), msg, context, cfg), reply_to=msg)
+
+    @app.query("forecast")
+    @_guard
+    def forecast(msg: Message, context: Context) -> Message:
+        from govml.federated import forecaster as FC
+        from govml.federated.gbdt import Booster
+        from govml.hotspot.baselines import forecast_frame
+
+        cfg = _run_config(msg, context)
+        st = _forecast_state(context, cfg)
+        booster = Booster(base=float(cfg["base"]), trees=_trees(msg), edges=st["edges"])
+        yhat = FC.forecast_matrix(st["fb"], st["names"], st["categories"], booster, st["horizon"])
+        out_dir = _settings(context).get("output-dir")
+        if out_dir:
+            from govml.io import write_table
+
+            Path(str(out_dir)).mkdir(parents=True, exist_ok=True)
+            write_table(forecast_frame(st["fb"].keys, st["fb"].periods, yhat), Path(str(out_dir)) / "forecasts.csv")
+        return Message(RecordDict({"forecast": MetricRecord({"series": int(yhat.shape[0])})}), reply_to=msg)
+
     @app.train()
     @_guard
     def train(msg: Message, context: Context) -> Message:
@@ -262,6 +318,47 @@ def _classifier_rows(context: Context, cfg: dict[str, Any], held_out: bool):
             log.info("%d rows have a category outside the agreed label set and are left out", int((~keep).sum()))
         texts = part["text"].to_numpy(dtype=object)[keep]
         _CACHE[key] = (C.featurize(texts, int(cfg["n-features"])), y[keep])
+    return _CACHE[key]
+
+
+def _trees(msg: Message) -> list:
+    from govml.federated.gbdt import Tree
+
+    rec = msg.content.array_records.get("trees")
+    if rec is None:
+        return []
+    return [Tree.from_arrays(rec[k].numpy()) for k in sorted(rec)]
+
+
+def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
+    """The district's own panel on the agreed periods and categories, its features and boosting state."""
+    import pandas as pd
+
+    from govml.federated import forecaster as FC
+    from govml.federated.gbdt import BinEdges
+    from govml.hotspot.features import FeatureSpec
+    from govml.hotspot.panel import build_panel, panel_matrix
+
+    key = (context.run_id, context.node_id, "forecast")
+    if key not in _CACHE:
+        ev = _district_data(context, cfg)
+        categories = [c for c in str(cfg["categories"]).split("|") if c]
+        periods = pd.DatetimeIndex(pd.to_datetime([str(p) for p in cfg["periods"]]))
+        ev = ev[ev["category"].isin(categories)].rename(columns={"community": "area"})
+        ev = ev.assign(district=str(_settings(context)["district"]))
+        panel = build_panel(ev, freq="W", area_col="area", district_col="district", drop_incomplete=False)
+        y_d, keys, per_d = panel_matrix(panel)
+        y = np.zeros((y_d.shape[0], len(periods)))
+        pos = periods.get_indexer(per_d)
+        inside = pos >= 0
+        y[:, pos[inside]] = y_d[:, inside]
+        spec = FeatureSpec(categoricals=("category",))
+        fb = FC.district_builder(y, keys, periods, spec, categories)
+        names = FC.feature_names(fb)
+        edges = BinEdges.counts(len(names) + 1, max_value=float(cfg.get("max-value", 1000.0)),
+                                n_bins=int(cfg.get("n-bins", 32)))
+        _CACHE[key] = {"fb": fb, "names": names, "categories": categories, "spec": spec, "edges": edges,
+                       "horizon": int(cfg.get("horizon", 4)), "y": None}
     return _CACHE[key]
 
 

@@ -148,7 +148,8 @@ class Session:
 def _wire_cfg(cfg: dict[str, Any]) -> dict[str, Any]:
     """The run settings every district needs with each message (no server-only keys)."""
     keys = ("task", "indicators", "labels", "n-features", "local-epochs", "lr", "l2", "batch-size",
-            "proximal-mu", "eval-fraction", "seed", "value-range", "dp-mechanism")
+            "proximal-mu", "eval-fraction", "seed", "value-range", "dp-mechanism",
+            "categories", "periods", "horizon", "n-bins", "max-value")
     out = {}
     for k in keys:
         if k in cfg and cfg[k] is not None and cfg[k] != "":
@@ -308,6 +309,63 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
             "rounds": rounds, "strategy": name, "contributors": [s.name(n) for n in active]}
 
 
+def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
+    """Histogram boosting over the districts' own panels (see govml.federated.forecaster)."""
+    import pandas as pd
+
+    from govml.federated import forecaster as FC
+    from govml.federated.gbdt import BinEdges, GBDTParams, Tree, fit
+    from govml.hotspot.features import FeatureSpec
+
+    cats = [c for c in str(s.cfg.get("categories", "")).split("|") if c]
+    periods = [str(p) for p in (s.cfg.get("periods") or [])]
+    if not cats or len(periods) < 3:
+        raise ConfigError("the hotspot forecaster needs the agreed 'categories' (separated by |) and 'periods' "
+                          "(the week starts of the panel) in the run config")
+    T, n_cat = len(periods), len(cats)
+    F = FC.n_model_features(pd.DatetimeIndex(pd.to_datetime(periods)), FeatureSpec(categoricals=("category",)))
+    edges = BinEdges.counts(F, max_value=float(s.cfg.get("max-value", 1000.0)), n_bins=int(s.cfg.get("n-bins", 32)))
+    B = edges.n_bins
+    scale = float(s.cfg.get("fixed-point-scale", 2.0**20))
+    s.round = 1
+    city, active = s.aggregate(nodes, "query.city", {}, n_cat * (T + 1), 1.0, "city")
+    city_rec = ArrayRecord({"sums": Array(city.reshape(n_cat, T + 1))})
+    s.round = 2
+    bs, active = s.aggregate(active, "query.gbdt", {"config": ConfigRecord({"phase": "base"}), "city": city_rec},
+                             2, scale, "base")
+    base = float(np.log(max(bs[0], 1e-9) / max(bs[1], 1.0)))
+
+    def tree_record(trees: list[Tree]) -> ArrayRecord:
+        return ArrayRecord({f"{i:05d}": Array(t.to_arrays()) for i, t in enumerate(trees)})
+
+    def hist_fn(trees: list[Tree], tree: Tree, frontier: list[int]) -> np.ndarray:
+        s.round += 1
+        rec = {"config": ConfigRecord({"phase": "hist", "base": base, "frontier": [int(f) for f in frontier]}),
+               "trees": tree_record(trees), "tree": ArrayRecord({"tree": Array(tree.to_arrays())})}
+        vec, got = s.aggregate(active, "query.gbdt", rec, len(frontier) * F * B * 3, scale, "hist")
+        if got != active:
+            raise FederatedError(f"round {s.round}: {', '.join(s.name(n) for n in active if n not in got)} left "
+                                 "during boosting; histograms of a tree must come from the same districts")
+        return vec.reshape(len(frontier), F, B, 3)
+
+    params = GBDTParams(n_trees=int(s.cfg.get("num-rounds", 60)), max_depth=int(s.cfg.get("max-depth", 4)),
+                        learning_rate=float(s.cfg.get("learning-rate", 0.1)),
+                        min_child_count=int(s.cfg.get("min-child-count", 50)))
+
+    def on_tree(t: int, tree: Tree) -> None:
+        if s.progress:
+            s.progress(t + 1, {"leaves": float(sum(1 for f in tree.feature if f < 0))})
+
+    booster = fit(hist_fn, base, edges, params, on_tree=on_tree)
+    s.round += 1
+    good, bad, silent = s.ask(active, "query.forecast", RecordDict({
+        "config": ConfigRecord({**_wire_cfg(s.cfg), "base": base}), "trees": tree_record(booster.trees)}))
+    s._lost(list(bad) + silent, "did not forecast")
+    return {"model": {"base": base, "trees": [t.to_arrays() for t in booster.trees]}, "rounds": params.n_trees,
+            "messages_per_district": s.round, "contributors": [s.name(n) for n in active],
+            "forecasts_written": len(good)}
+
+
 def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
     """The server side of one federated run; returns what the server learned (aggregates only)."""
     cfg = dict(run_config)
@@ -333,7 +391,8 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
                              + (f"(left out: {'; '.join(s.excluded.values())})" if s.excluded else ""))
     if bool(cfg.get("secure", True)):
         nodes = s.exchange_keys(nodes)
-    out = _benchmark(s, nodes) if task == "benchmark" else _classifier(s, nodes)
+    out = (_benchmark(s, nodes) if task == "benchmark" else _forecaster(s, nodes) if task == "hotspot-forecaster"
+           else _classifier(s, nodes))
     out.update({"task": task, "districts": [s.name(n) for n in nodes], "excluded": s.excluded,
                 "missing": s.missing, "events": s.events, "secure": bool(cfg.get("secure", True))})
     return out

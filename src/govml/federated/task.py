@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TASKS = ("demand-classifier", "benchmark")
+TASKS = ("demand-classifier", "benchmark", "hotspot-forecaster")
 
 # Error codes a district's reply carries when it cannot take part (Flower's own codes are < 1000).
 DATA_ERROR = 4100
@@ -128,6 +128,20 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
         out = out[out["community"].notna()]
         if out.empty:
             problems.append(Problem(file, None, "community", "at least one row with a community", "none"))
+    elif task == "hotspot-forecaster":
+        if not need(["community", "category", "created_at"]):
+            raise DataError(problems=problems, message=f"{file}: cannot be used for the hotspot forecaster")
+        from govml.io import parse_datetime, source_rows
+
+        out = df[["community", "category", "created_at"]].copy()
+        out["created_at"] = parse_datetime(out["created_at"], file=file, column="created_at",
+                                           rows=source_rows(df))
+        out["community"] = out["community"].astype("string")
+        out["category"] = out["category"].astype("string")
+        out = out[out["community"].notna() & out["category"].notna()]
+        if out.empty:
+            problems.append(Problem(file, None, "community", "at least one event with a community and category",
+                                    "none"))
     else:
         raise FederatedError(f"unknown federated task {task!r} (one of {', '.join(TASKS)})")
     if problems:
