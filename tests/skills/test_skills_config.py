@@ -101,3 +101,39 @@ def test_new_indicator_flows_through_scoring_gaps_and_plans(tmp_path):
     assert row["course_id"].tolist() == ["M1"]
     assert "心理健康服务低于目标 25 分" in row["reason"].iloc[0]
     assert np.isfinite(row["gap_closed"].iloc[0]) and row["gap_closed"].iloc[0] > 0
+
+
+def test_indicator_ahp_within_a_dimension(tmp_path, tiny_dict):
+    # basic has a and b: a is 3 times as important as b -> 0.75 / 0.25 (replaces the weights 1 and 3)
+    tiny_dict["dimensions"][0]["indicator_ahp"] = {"order": ["a", "b"], "matrix": [[1, 3], ["1/3", 1]]}
+    system = load_indicator_system(_write(tmp_path, tiny_dict))
+    assert system.indicator_weights("urban")["a"] == pytest.approx(0.75)
+    assert system.overall_weights("urban")["b"] == pytest.approx(0.5 * 0.25)
+    tiny_dict["dimensions"][0]["indicator_ahp"]["order"] = ["a", "c"]
+    with pytest.raises(ConfigError, match="indicator_ahp.order must list each of its indicators"):
+        load_indicator_system(_write(tmp_path, tiny_dict))
+
+
+def test_with_indicator_weights_replaces_within_dimension_weights(tiny):
+    s2 = tiny.with_indicator_weights({"a": 0.2, "b": 0.2, "c": 0.6})
+    assert s2.indicator_weights("urban") == pytest.approx({"a": 0.5, "b": 0.5, "c": 1.0})
+    assert s2.dimension_weights("urban") == tiny.dimension_weights("urban")
+    with pytest.raises(ConfigError, match="unknown indicators"):
+        tiny.with_indicator_weights({"zz": 1.0})
+
+
+def test_score_with_entropy_weights_changes_composites(tmp_path, samples_dir):
+    from typer.testing import CliRunner
+
+    from govml.cli import app
+
+    runner = CliRunner()
+    outs = {}
+    for how in ("config", "entropy"):
+        outs[how] = tmp_path / f"{how}.csv"
+        r = runner.invoke(app, ["skills", "score", str(samples_dir / "assessments.csv"), "--out", str(outs[how]),
+                                "--weights", how, "--no-track"])
+        assert r.exit_code == 0, r.output
+    a, b = pd.read_csv(outs["config"]), pd.read_csv(outs["entropy"])
+    assert "entropy weights from" in r.output
+    assert not np.allclose(a["composite"], b["composite"]) and b["composite"].between(0, 100).all()

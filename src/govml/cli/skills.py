@@ -56,6 +56,29 @@ def _report_missing(console: Any, prepared: Any) -> None:
                       "scores average the indicators present, gaps skip them[/]", highlight=False)
 
 
+_WEIGHTS_HELP = ("Indicator weights within dimensions: 'config' (the YAML, default) or 'entropy' (熵权法 from "
+                 "the data of the latest period; dimension weights stay as configured).")
+
+
+def _apply_weights(system: Any, data: Any, how: str, console: Any = None) -> Any:
+    """The system with entropy weights from the data when ``how == 'entropy'``."""
+    from govml.errors import ConfigError
+
+    if how == "config":
+        return system
+    if how != "entropy":
+        raise ConfigError(f"--weights must be 'config' or 'entropy', got {how!r}")
+    from govml.skills import entropy_weights
+
+    cur = data.loc[data["period"] == data["period"].max(), system.indicator_ids]
+    cur = cur.loc[:, cur.notna().any()]
+    ew = entropy_weights(cur, {i.id: i.direction for i in system.indicators})
+    if console is not None:
+        top = ", ".join(f"{k} {v:.3f}" for k, v in ew.sort_values(ascending=False).head(3).items())
+        console.print(f"entropy weights from {len(cur.dropna())} complete rows (highest: {top})")
+    return system.with_indicator_weights(ew.to_dict())
+
+
 def _write(df: Any, path: Path) -> Path:
     from govml.io import write_table
 
@@ -108,6 +131,7 @@ def score_cmd(
                                   "(JSON Lines)."),
     map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
+    weights: str = typer.Option("config", "--weights", help=_WEIGHTS_HELP),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow."),
 ) -> None:
     """Composite (0-100), dimension scores and red/yellow cards per worker and period."""
@@ -118,6 +142,7 @@ def score_cmd(
     prepared = _load_assessments(assessments, system, map_col, encoding)
     _report_skipped(console, prepared)
     _report_missing(console, prepared)
+    system = _apply_weights(system, prepared.data, weights, console)
     norm = IndicatorNormaliser(system).fit(prepared.data)
     scores = score_assessments(prepared.data, system, norm)
     _write(scores, out)
@@ -132,7 +157,7 @@ def score_cmd(
     if track:
         from govml import tracking
 
-        with tracking.run("skills", run_name="score", params={"config": str(config or "default"),
+        with tracking.run("skills", run_name="score", params={"config": str(config or "default"), "weights": weights,
                                                                "assessments": assessments.name}):
             tracking.log_metrics({"workers": scores["worker_id"].nunique(), "rows": len(scores),
                                   "mean_composite_latest": float(latest["composite"].mean()),
@@ -148,7 +173,7 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
                  budget_hours: float | None = None, budget_cost: float | None = None, gaps_out: Path | None = None,
                  map_out: Path | None = None, period: str | None = None, method: str = "milp",
                  map_by: str = "community", cohort_out: Path | None = None, n_jobs: int = 1, track: bool = True,
-                 quiet: bool = False, mapping: list[str] | None = None) -> dict[str, Any]:
+                 quiet: bool = False, mapping: list[str] | None = None, weights: str = "config") -> dict[str, Any]:
     """The work of ``govml skills diagnose`` (also used by the demo step). Returns a summary."""
     from govml.errors import ConfigError
     from govml.io import load
@@ -170,6 +195,7 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
     if not quiet:
         _report_skipped(console, prepared)
         _report_missing(console, prepared)
+    system = _apply_weights(system, prepared.data, weights, None if quiet else console)
     catalog = parse_courses(load(courses, "courses"), system, file=str(courses))
     if catalog.skipped and not quiet:
         console.print(f"[yellow]{len(catalog.skipped)} problem(s) in the course catalog; the rest was used:[/]")
@@ -206,7 +232,7 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
         from govml import tracking
 
         _track_diagnose(tracking, system, prepared, current, summary, plan, period, method, budget_hours,
-                        budget_cost, fig)
+                        budget_cost, fig, weights)
     if map_out is not None:
         from govml import plots
 
@@ -231,10 +257,12 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
 
 
 def _track_diagnose(tracking: Any, system: Any, prepared: Any, current: Any, summary: Any, plan: Any,
-                    period: str, method: str, budget_hours: float | None, budget_cost: float | None, fig: Any) -> None:
+                    period: str, method: str, budget_hours: float | None, budget_cost: float | None, fig: Any,
+                    weights: str = "config") -> None:
     with tracking.run("skills", run_name="diagnose", params={
             "period": period, "method": method, "budget_hours": budget_hours, "budget_cost": budget_cost,
-            "indicators": len(system.indicator_ids)}):
+            "indicators": len(system.indicator_ids), "weights": weights}):
+        tracking.log_dict({a: system.overall_weights(a) for a in system.area_types}, "indicator_weights.json")
         tracking.log_params({"data": tracking.data_fingerprint(prepared.data, category_cols=("district", "area_type"))})
         tracking.log_metrics({
             "workers": summary.shape[0], "flagged_shortfalls": int(current["flagged"].sum()),
@@ -265,6 +293,7 @@ def diagnose_cmd(
     cohort_out: Path = typer.Option(None, "--cohort-out", help="Cohort view: courses to run, enrolled, sessions."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Processes for planning (large workforces)."),
     map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
+    weights: str = typer.Option("config", "--weights", help=_WEIGHTS_HELP),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow."),
 ) -> None:
     """Gap diagnosis per worker and indicator, the shortfall map, and optimal course plans."""
@@ -274,7 +303,7 @@ def diagnose_cmd(
         raise ConfigError(f"--map-by must be community, district or worker_id, got {map_by!r}")
     run_diagnose(assessments, courses, out, config=config, budget_hours=budget_hours, budget_cost=budget_cost,
                  gaps_out=gaps_out, map_out=map_out, period=period, method=method, map_by=map_by,
-                 cohort_out=cohort_out, n_jobs=n_jobs, track=track, mapping=map_col)
+                 cohort_out=cohort_out, n_jobs=n_jobs, track=track, mapping=map_col, weights=weights)
 
 
 # ---------------------------------------------------------------------------------------------------

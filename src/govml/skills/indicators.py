@@ -26,11 +26,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class AhpSpec(_Strict):
+    order: list[str]
+    matrix: list[list[float | str]]
+
+
 class Dimension(_Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     weight: float = Field(default=1.0, gt=0)
     weights_by_area: dict[str, float] = Field(default_factory=dict)
+    # optional: within-dimension indicator weights from an AHP pairwise matrix (order = indicator ids)
+    indicator_ahp: AhpSpec | None = None
 
 
 class Indicator(_Strict):
@@ -100,11 +107,6 @@ class Missing(_Strict):
     max_missing_share: float = Field(default=0.3, ge=0, le=1)
 
 
-class AhpSpec(_Strict):
-    order: list[str]
-    matrix: list[list[float | str]]
-
-
 class IndicatorSystem(_Strict):
     """A validated indicator system. Weight helpers return normalised weights."""
 
@@ -162,6 +164,12 @@ class IndicatorSystem(_Strict):
         if self.dimension_ahp is not None:
             if sorted(self.dimension_ahp.order) != sorted(dims):
                 raise ValueError(f"dimension_ahp.order must list each dimension once: {dims}")
+        for d in self.dimensions:
+            if d.indicator_ahp is not None:
+                members = [i.id for i in self.indicators if i.dimension == d.id]
+                if sorted(d.indicator_ahp.order) != sorted(members):
+                    raise ValueError(f"dimension {d.id!r}: indicator_ahp.order must list each of its indicators "
+                                     f"once: {members}")
         src = [s.id for s in self.sources]
         if len(set(src)) != len(src):
             raise ValueError(f"sources: duplicate ids in {src}")
@@ -209,7 +217,14 @@ class IndicatorSystem(_Strict):
 
     def indicator_weights(self, area_type: str) -> dict[str, float]:
         """Within-dimension weights (sum to 1 in each dimension)."""
-        raw = {i.id: i.weights_by_area.get(area_type, i.weight) for i in self.indicators}
+        base = {i.id: i.weight for i in self.indicators}
+        for d in self.dimensions:
+            if d.indicator_ahp is not None:
+                from govml.skills.weights import ahp_weights
+
+                res = ahp_weights(_ahp_matrix(d.indicator_ahp.matrix))
+                base.update(dict(zip(d.indicator_ahp.order, res.weights.tolist(), strict=True)))
+        raw = {i.id: i.weights_by_area.get(area_type, base[i.id]) for i in self.indicators}
         out: dict[str, float] = {}
         for d in self.dimensions:
             members = [i.id for i in self.indicators if i.dimension == d.id]
@@ -222,6 +237,22 @@ class IndicatorSystem(_Strict):
         dw = self.dimension_weights(area_type)
         iw = self.indicator_weights(area_type)
         return {i.id: dw[i.dimension] * iw[i.id] for i in self.indicators}
+
+    def with_indicator_weights(self, weights: dict[str, float], floor: float = 1e-6) -> IndicatorSystem:
+        """A copy whose within-dimension indicator weights are ``weights`` (e.g. entropy weights from
+        the data; renormalised within each dimension; area overrides and indicator AHP dropped;
+        weights below ``floor`` are raised to it so that no indicator silently disappears)."""
+        unknown = sorted(set(weights) - set(self.indicator_ids))
+        if unknown:
+            raise ConfigError(f"weights for unknown indicators: {unknown}")
+        data = self.model_dump()
+        for ind in data["indicators"]:
+            if ind["id"] in weights:
+                ind["weight"] = max(float(weights[ind["id"]]), floor)
+                ind["weights_by_area"] = {}
+        for d in data["dimensions"]:
+            d["indicator_ahp"] = None
+        return IndicatorSystem.model_validate(data)
 
     def source_weights(self) -> dict[str, float]:
         return {s.id: s.weight for s in self.sources}
@@ -254,6 +285,14 @@ def indicator_system_from_dict(data: dict[str, Any], source: str = "<config>") -
 
 
 def _check_ahp(system: IndicatorSystem, source: str) -> IndicatorSystem:
+    from govml.skills.weights import ahp_weights
+
+    for k, d in enumerate(system.dimensions):
+        if d.indicator_ahp is not None:
+            try:
+                ahp_weights(_ahp_matrix(d.indicator_ahp.matrix))
+            except (ConfigError, ValueError, ZeroDivisionError) as exc:
+                raise ConfigError(f"{source}: key 'dimensions[{k}].indicator_ahp.matrix': {exc}") from None
     if system.dimension_ahp is not None:
         from govml.skills.weights import ahp_weights
 
