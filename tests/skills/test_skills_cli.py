@@ -90,3 +90,28 @@ def test_weights_command(runner, tmp_path, samples_dir):
     w = pd.read_csv(out)
     assert w["entropy_weight"].sum() == pytest.approx(1.0) and w["config_weight"].sum() == pytest.approx(1.0)
     assert pd.read_csv(rank)["rank"].min() == 1
+
+
+def test_long_form_greedy_period_and_score_log(runner, tmp_path, samples_dir):
+    df = pd.read_csv(samples_dir / "assessments.csv").head(200)
+    long = df.melt(id_vars=["worker_id", "community", "district", "area_type", "period", "resident_rating"],
+                   var_name="indicator", value_name="score").dropna(subset=["score"])
+    src = tmp_path / "long.csv"
+    long.to_csv(src, index=False)
+    plan = tmp_path / "plan.csv"
+    r = runner.invoke(app, ["skills", "diagnose", str(src), "--courses", str(samples_dir / "courses.csv"),
+                            "--budget-cost", "800", "--method", "greedy", "--period", "2024Q3", "--out", str(plan),
+                            "--no-track"])
+    assert r.exit_code == 0, r.output
+    assert "period 2024Q3" in " ".join(r.output.split())
+    p = pd.read_csv(plan)
+    assert (p.groupby("worker_id")["cost"].sum() <= 800).all()
+    r = runner.invoke(app, ["skills", "diagnose", str(src), "--courses", str(samples_dir / "courses.csv"),
+                            "--period", "2030Q1", "--out", str(plan), "--no-track"])
+    assert r.exit_code != 0 and "2030Q1" in str(r.exception)
+    log = tmp_path / "a.jsonl"
+    r = runner.invoke(app, ["skills", "score", str(src), "--out", str(tmp_path / "s.csv"), "--log", str(log),
+                            "--no-track"])
+    assert r.exit_code == 0, r.output
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 200
+    assert (tmp_path / "a.jsonl.head").exists()
