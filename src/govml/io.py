@@ -414,7 +414,7 @@ def _compact_rows(rows: Sequence[int]) -> list[list[int]]:
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
     first = ""
-    for line in text.splitlines():
+    for line in text[:65536].splitlines():
         if line.strip():
             first = line
             break
@@ -470,7 +470,13 @@ def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, hea
     _refuse_misnamed(raw, file)
     text, enc = _decode(raw, file, encoding)
     delim = _sniff_delimiter(text, suffix)
-    head = _csv_records(text, delim, file, limit=max(_HEADER_SCAN_ROWS, header_row or 0))
+    want = max(_HEADER_SCAN_ROWS, header_row or 0)
+    # the first MB usually holds the first records: when a record starts after them, they are whole
+    head = _csv_records(text[: 1 << 20], delim, file, limit=want + 1)
+    if len(head) > want:
+        head = head[:want]
+    elif len(text) > 1 << 20:
+        head = _csv_records(text, delim, file, limit=want)
     if header_row is not None:
         if header_row > len(head):
             n = len(_csv_records(text, delim, file))
@@ -485,7 +491,7 @@ def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, hea
     # fast path: pandas' C parser (5x faster, a third of the memory); rows longer than the first ones
     # (or anything else it cannot parse) go the careful way, which names the rows at fault
     try:
-        table = pd.read_csv(_io.StringIO(text), sep=delim, header=None, names=list(range(width)), dtype="str",
+        table = pd.read_csv(_io.BytesIO(raw), encoding=enc, sep=delim, header=None, names=list(range(width)), dtype="str",
                             keep_default_na=False, na_values=[""], skip_blank_lines=False, engine="c",
                             quoting=csv.QUOTE_MINIMAL, doublequote=True, escapechar=None)
     except (pd.errors.ParserError, ValueError) as exc:
