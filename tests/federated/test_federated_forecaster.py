@@ -84,7 +84,7 @@ def test_the_flower_app_grows_the_same_model(events, tmp_path):
     _y, keys, periods = panel_matrix(pooled)
     cfg = {"task": "hotspot-forecaster", "secure": True, "num-rounds": 6, "horizon": 4,
            "categories": "|".join(sorted(events["category"].unique())),
-           "periods": [str(p.date()) for p in periods]}
+           "panel-start": str(periods[0].date()), "panel-end": str(periods[-1].date())}  # as in pyproject
     from govml.federated.wire import WireRecorder
 
     rec = WireRecorder(keep_messages=True)

@@ -319,9 +319,15 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
 
     cats = [c for c in str(s.cfg.get("categories", "")).split("|") if c]
     periods = [str(p) for p in (s.cfg.get("periods") or [])]
+    if not periods and s.cfg.get("panel-start") and s.cfg.get("panel-end"):
+        # weeks start on Monday, as in govml.hotspot (calendar.FREQS["W"])
+        start = pd.Timestamp(str(s.cfg["panel-start"])).normalize()
+        start -= pd.Timedelta(days=start.dayofweek)
+        periods = [str(p.date()) for p in pd.date_range(start, pd.Timestamp(str(s.cfg["panel-end"])), freq="W-MON")]
+        s.cfg["periods"] = periods
     if not cats or len(periods) < 3:
-        raise ConfigError("the hotspot forecaster needs the agreed 'categories' (separated by |) and 'periods' "
-                          "(the week starts of the panel) in the run config")
+        raise ConfigError("the hotspot forecaster needs the agreed 'categories' (separated by |) and the weeks of "
+                          "the panel ('panel-start' and 'panel-end', or a 'periods' list) in the run config")
     T, n_cat = len(periods), len(cats)
     F = FC.n_model_features(pd.DatetimeIndex(pd.to_datetime(periods)), FeatureSpec(categoricals=("category",)))
     edges = BinEdges.counts(F, max_value=float(s.cfg.get("max-value", 1000.0)), n_bins=int(s.cfg.get("n-bins", 32)))
