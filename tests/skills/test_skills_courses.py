@@ -111,6 +111,17 @@ def test_budgets_never_exceeded(seed, H, C, method):
     assert 0 <= plan.objective <= plan.upper_bound + 1e-9
 
 
+def test_no_budget_takes_every_useful_course_even_behind_a_useless_prerequisite():
+    cat = Catalog(course_ids=["BASE", "ADV", "X"], titles=[""] * 3, hours=np.array([8.0, 8.0, 4.0]),
+                  cost=np.zeros(3), capacity=np.zeros(3, dtype=int), strength=np.array([[0.0, 0.5], [1.0, 0.0],
+                                                                                        [0.0, 0.4]]),
+                  prerequisites=[[], [0], []], indicator_ids=["x", "y"])
+    p = WorkerProblem("W", np.array([0]), np.array([10.0]), np.array([1.0]))
+    plan = solve_worker(p, cat, None, None)
+    assert sorted(plan.courses) == [0, 1] and plan.objective == pytest.approx(_brute(p, cat, math.inf, math.inf))
+    assert solve_worker(p, cat, None, None, method="greedy").objective == 0.0  # the ratio rule cannot see it
+
+
 def test_prerequisite_already_taken_frees_budget():
     cat = Catalog(course_ids=["BASE", "ADV"], titles=["", ""], hours=np.array([8.0, 8.0]), cost=np.zeros(2),
                   capacity=np.zeros(2, dtype=int), strength=np.array([[0.1], [1.0]]), prerequisites=[[], [0]],

@@ -17,7 +17,8 @@
 This integer program is solved exactly. Courses are first prefiltered to those that touch the
 worker's gaps and fit the budget on their own (plus their prerequisites). Then, fastest first:
 
-1. the greedy plan, when it closes every gap (it reaches the upper bound ``Σ v_i g_i``);
+1. the greedy plan, when it closes every gap (it reaches the upper bound ``Σ v_i g_i``); with no
+   budget at all, every candidate (the set is prerequisite-closed; the objective never decreases);
 2. a bounded, vectorised enumeration (branch and bound by levels, :func:`_enumerate`) — exact,
    about a millisecond for a typical worker;
 3. ``scipy.optimize.milp`` (HiGHS, relative gap 1e-9, with a tiny penalty on hours so that among
@@ -528,6 +529,10 @@ def solve_worker(p: WorkerProblem, cat: Catalog, budget_hours: float | None, bud
     if method == "milp":
         if obj >= ub - 1e-9 * max(1.0, ub):
             used = "greedy_certified_optimal"
+        elif not (math.isfinite(H) or math.isfinite(C)):
+            # no budget: the objective never decreases, so every candidate (a prerequisite-closed
+            # set) is optimal; pruning below removes what adds nothing
+            x, used = np.ones(len(cand)), "no_budget_all_courses"
         else:
             xe = _enumerate(cand, A, p.gaps, p.values, cat, H, C, p.taken, x) if engine == "auto" else None
             if xe is not None:
