@@ -236,8 +236,12 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
     if map_out is not None:
         from govml import plots
 
-        plots.save_figure(fig, map_out)
+        plots.save_figure(fig, map_out)  # closes the figure
         written.append(map_out)
+    elif fig is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     status = summary["status"].value_counts().to_dict()
     flagged = int(current["flagged"].sum())
     res = {"period": period, "workers": int(summary.shape[0]), "flagged_shortfalls": flagged,
