@@ -106,7 +106,7 @@ def period_start(times: pd.Series, period: str) -> pd.Series:
     """Start of the period each timestamp falls in: Monday 00:00 for ``W``, the 1st for ``M``."""
     t = pd.to_datetime(times)
     if period == "W":
-        return (t - pd.to_timedelta(t.dt.dayofweek, unit="D")).dt.normalize()
+        return (t - pd.to_timedelta(t.dt.day_of_week, unit="D")).dt.normalize()
     if period == "M":
         return t.dt.to_period("M").dt.start_time
     raise ConfigError(f"period must be 'W' or 'M', got {period!r}")
