@@ -57,10 +57,17 @@ def test_bad_inputs_are_named_and_the_rest_processed(runner, tmp_path, samples_d
                                               "resident_rating", "smart_govt")]
     df.loc[5, ind] = None  # a worker-period with every value missing
     df.loc[5, "smart_govt"] = None
+    df["sanitation"] = df["sanitation"].astype(object)
+    df.loc[8, "sanitation"] = "n/a"  # not a number: that value is left out, the row kept
     bad = tmp_path / "bad.csv"
     df.to_csv(bad, index=False)
+    courses = pd.read_csv(samples_dir / "courses.csv", dtype=str)
+    courses.loc[0, "hours"] = "0"
+    courses.loc[1, "indicators"] = "psychology:0.5"  # trains nothing we know
+    bad_courses = tmp_path / "courses.csv"
+    courses.to_csv(bad_courses, index=False)
     out = tmp_path / "plan.csv"
-    r = runner.invoke(app, ["skills", "diagnose", str(bad), "--courses", str(samples_dir / "courses.csv"),
+    r = runner.invoke(app, ["skills", "diagnose", str(bad), "--courses", str(bad_courses),
                             "--budget-hours", "16", "--out", str(out), "--no-track"])
     assert r.exit_code == 0, r.output
     text = " ".join(r.output.split())
@@ -68,6 +75,9 @@ def test_bad_inputs_are_named_and_the_rest_processed(runner, tmp_path, samples_d
     assert "row 5, column 'policy_knowledge'" in text and "180" in text
     assert "row 7" in text and "all 19 indicator values missing" in text
     assert "smart_governance" in text  # the configured indicator that is now missing for everyone
+    assert "row 10, column 'sanitation'" in text and "'n/a'" in text
+    assert "courses.csv, row 2, column 'hours'" in text
+    assert "courses.csv, row 3, column 'indicators'" in text and "trains nothing" in text
     assert out.exists()
 
 

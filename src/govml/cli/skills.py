@@ -27,15 +27,38 @@ def _console():
     return Console()
 
 
+def _read(path: Path, known: list[str], mapping: list[str] | None = None, encoding: str | None = None,
+          sheet: str | None = None) -> Any:
+    """Read a table (any format/encoding ``govml.io`` reads) and rename the user's columns.
+
+    Row-level problems are left to the skills checks, which skip bad rows and report them, so one
+    bad row does not stop the file (``govml validate`` checks a file on its own).
+    """
+    from govml.config import parse_map_pairs
+    from govml.io import read_table
+
+    pairs = parse_map_pairs(mapping) if mapping else {}
+    df = read_table(path, encoding=encoding, sheet=sheet, known_columns=known + list(pairs.values()))
+    if pairs:
+        attrs = dict(df.attrs)
+        df = df.rename(columns={theirs: ours for ours, theirs in pairs.items()})
+        df.attrs.update(attrs)
+    return df
+
+
 def _load_assessments(path: Path, system: Any, mapping: list[str] | None = None, encoding: str | None = None,
                       sheet: str | None = None):
-    from govml.config import parse_map_pairs
-    from govml.io import load
-    from govml.skills.assessments import prepare_assessments
+    from govml.skills.assessments import BASE_COLUMNS, OPTIONAL_COLUMNS, prepare_assessments
 
-    df = load(path, "assessments", mapping=parse_map_pairs(mapping) if mapping else None, encoding=encoding,
-              sheet=sheet)
-    return prepare_assessments(df, system, file=str(path))
+    known = BASE_COLUMNS + OPTIONAL_COLUMNS + ["indicator", "score"] + system.indicator_ids
+    return prepare_assessments(_read(path, known, mapping, encoding, sheet), system, file=str(path))
+
+
+def _load_courses(path: Path, system: Any) -> Any:
+    from govml.skills import parse_courses
+
+    known = ["course_id", "title", "hours", "cost", "indicators", "prerequisites", "capacity", "mode"]
+    return parse_courses(_read(path, known), system, file=str(path))
 
 
 def _report_skipped(console: Any, prepared: Any, what: str = "assessments") -> None:
@@ -176,14 +199,12 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
                  quiet: bool = False, mapping: list[str] | None = None, weights: str = "config") -> dict[str, Any]:
     """The work of ``govml skills diagnose`` (also used by the demo step). Returns a summary."""
     from govml.errors import ConfigError
-    from govml.io import load
     from govml.skills import (
         GAP_COLUMNS,
         IndicatorNormaliser,
         cohort_view,
         diagnose_gaps,
         load_indicator_system,
-        parse_courses,
         plan_courses,
         shortfall_matrix,
     )
@@ -196,7 +217,7 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
         _report_skipped(console, prepared)
         _report_missing(console, prepared)
     system = _apply_weights(system, prepared.data, weights, None if quiet else console)
-    catalog = parse_courses(load(courses, "courses"), system, file=str(courses))
+    catalog = _load_courses(courses, system)
     if catalog.skipped and not quiet:
         console.print(f"[yellow]{len(catalog.skipped)} problem(s) in the course catalog; the rest was used:[/]")
         for p in catalog.skipped[:10]:
@@ -335,7 +356,8 @@ def weights_cmd(
     period = period or str(data["period"].max())
     cur = data.loc[data["period"] == period].set_index("worker_id")
     directions = {i.id: i.direction for i in system.indicators}
-    ew = entropy_weights(cur[system.indicator_ids], directions)
+    present = [c for c in system.indicator_ids if cur[c].notna().any()]  # a column absent from the file
+    ew = entropy_weights(cur[present], directions)
     cw = pd.Series(system.overall_weights(system.default_area_type))
     names = system.names()
     table = pd.DataFrame({"indicator": ew.index, "name": [names[i] for i in ew.index],
@@ -348,7 +370,7 @@ def weights_cmd(
     console.print(t)
     if out is not None:
         _write(table, out)
-    rank = topsis(cur[system.indicator_ids], ew, directions).sort_values("rank")
+    rank = topsis(cur[present], ew, directions).sort_values("rank")
     console.print("TOPSIS (entropy weights), top 5: " + ", ".join(f"{w} ({c:.3f})" for w, c in
                                                                    rank["closeness"].head(5).items()))
     if ranking_out is not None:

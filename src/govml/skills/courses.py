@@ -96,6 +96,9 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
     unknown or circular prerequisite are skipped and recorded in ``Catalog.skipped``; unknown
     indicator names inside ``indicators`` are dropped from that course and recorded.
     """
+    rows_in_file = df.attrs.get("govml", {}).get("rows")
+    if rows_in_file is None or len(rows_in_file) != len(df):
+        rows_in_file = [i + header_row + 1 for i in range(len(df))]
     df = df.reset_index(drop=True)
     need = ["course_id", "title", "hours", "indicators"]
     missing = [c for c in need if c not in df.columns]
@@ -108,7 +111,7 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
     rows: list[dict] = []
     seen: set[str] = set()
     for i, rec in enumerate(df.to_dict("records")):
-        r = i + header_row + 1
+        r = int(rows_in_file[i])
         cid = str(rec["course_id"]).strip() if rec.get("course_id") == rec.get("course_id") else ""
         if not cid:
             problems.append(Problem(file, r, "course_id", "a non-empty course id (row skipped)", found=""))
