@@ -244,7 +244,9 @@ class HotIssueFinder(BaseEstimator):
         half_life_days: float = 90.0,
         reference_time: str | pd.Timestamp | None = None,
         block_size: int = 2000,
+        full_linkage: bool = True,
     ) -> None:
+        self.full_linkage = full_linkage
         self.text_cols = text_cols
         self.id_col = id_col
         self.time_col = time_col
@@ -312,6 +314,7 @@ class HotIssueFinder(BaseEstimator):
             weights = [self.title_weight] + [rest] * (len(blocks) - 1)
         # sqrt-weighted blocks: the dot product of the stacked rows is the weighted mean of cosines
         stacked = sparse.hstack([normalize(b) * math.sqrt(w) for b, w in zip(blocks, weights, strict=True)]).tocsr()
+        self._stacked = stacked
         n = stacked.shape[0]
         thr = min(self.min_similarity, self.min_similarity_no_place)
         parts = []
@@ -372,6 +375,7 @@ class HotIssueFinder(BaseEstimator):
         keep = rows < cols_
         rows, cols_, vals = rows[keep], cols_[keep], vals[keep]
         keep = np.abs(tday[rows] - tday[cols_]) <= self.window_days
+        gcode = None
         if self.group_col and self.group_col in df.columns:  # one issue lives in one community
             gcode = pd.factorize(df[self.group_col].astype("string").fillna(""))[0]
             keep &= gcode[rows] == gcode[cols_]
@@ -400,7 +404,26 @@ class HotIssueFinder(BaseEstimator):
                 labels[idx] = next_label
                 next_label += 1
                 continue
-            sub = graph[idx][:, idx].toarray()
+            if self.full_linkage and len(idx) <= 400:
+                # every pair's similarity (also below the link threshold), zero where the pair may
+                # not be one issue (too far apart in time, other group, incompatible places)
+                xs = self._stacked[idx]
+                sub = (xs @ xs.T).toarray()
+                far = np.abs(tday[idx][:, None] - tday[idx][None, :]) > self.window_days
+                if gcode is not None:
+                    far |= gcode[idx][:, None] != gcode[idx][None, :]
+                for a in range(len(idx)):
+                    for b in range(a + 1, len(idx)):
+                        pa, pb = place_grams[idx[a]], place_grams[idx[b]]
+                        if pa and pb:
+                            sa, sb = spec_grams[idx[a]], spec_grams[idx[b]]
+                            if sa and sb:
+                                pa, pb = sa, sb
+                            if not _places_compatible(pa, pb, self.place_overlap):
+                                far[a, b] = far[b, a] = True
+                sub[far] = 0.0
+            else:
+                sub = graph[idx][:, idx].toarray()
             dist = 1.0 - sub
             np.fill_diagonal(dist, 0.0)
             dist = np.clip(dist, 0.0, 1.0)
@@ -413,6 +436,7 @@ class HotIssueFinder(BaseEstimator):
                     next_label += 1
         self.labels_ = labels
         self.n_components_ = int(n_comp)
+        self._stacked = None
 
         # -- describe and rank the issues ----------------------------------------------------
         ref = pd.Timestamp(self.reference_time) if self.reference_time is not None else (
