@@ -17,9 +17,11 @@ How messages are grouped
    compatible (some pair of names shares at least ``place_overlap`` of the shorter name's character
    bigrams). When either message names no place the bar is ``min_similarity_no_place`` instead.
 4. **Clusters.** Connected components of that graph, each split by average-linkage agglomerative
-   clustering (distance ``1 - similarity``, unlinked pairs at distance 1) cut at
-   ``1 - min_average_similarity`` so that one chain of pairwise links cannot glue unrelated
-   problems together. Groups of at least ``min_messages`` messages are issues.
+   clustering cut at ``1 - min_average_similarity`` so that one chain of pairwise links cannot
+   glue unrelated problems together. The distance is ``1 - similarity`` over every pair of the
+   component (``full_linkage``, components up to 400 messages; also pairs below the link
+   threshold), 1 for pairs that may not be one issue (too far apart, other group, incompatible
+   places). Groups of at least ``min_messages`` messages are issues.
 
 Heat index
 ----------
