@@ -159,6 +159,12 @@ class _Engine:
     memo: dict[str, str]
     lock: threading.Lock
 
+    def remember(self, tok: str) -> str:
+        m = self.map_token(tok)
+        if len(self.memo) < _MEMO_LIMIT:
+            self.memo[tok] = m
+        return m
+
     def map_token(self, tok: str) -> str:
         """The token's output form: a term, "" (skipped: stop word, single character) or
         :data:`BREAK` (punctuation, whitespace, emoji, a number: phrases do not run across it)."""
@@ -482,6 +488,19 @@ class GovTokenizer:
         out: list[str] = []
         append = out.append
         breaks = self.mark_breaks
+        if not breaks:  # fast path: one list comprehension per piece
+            get = memo.get
+            for piece in _split_pieces(t):
+                if piece[0] == "\x00":
+                    if self.keep_places:
+                        append(piece[1:])
+                    continue
+                toks = cut(_ascii_split(piece))
+                ms = [get(tok) for tok in toks]
+                if None in ms:
+                    ms = [eng.remember(tok) if m is None else m for tok, m in zip(toks, ms, strict=True)]
+                out.extend([m for m in ms if m and m != BREAK])
+            return out
         for piece in _split_pieces(t):
             if piece[0] == "\x00":
                 if self.keep_places:
