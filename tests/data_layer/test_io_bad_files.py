@@ -124,3 +124,21 @@ def test_xlsx_with_two_title_rows_is_read_from_its_real_header(capsys, monkeypat
     assert {p.column for p in report.errors} == {"id", "created_at", "district", "community", "text"}
     assert "use --profile hotline12345 or --map district=所属区县" in next(
         p.expected for p in report.errors if p.column == "district")
+
+
+def test_committed_bad_files_are_what_the_script_makes(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_bad_files", BAD / "make_bad_files.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == sorted(p.name for p in BAD.iterdir() if p.suffix in (".csv", ".xlsx"))
+    for name in made:
+        if name.endswith(".csv") or name == "not_really.xlsx":
+            assert (tmp_path / name).read_bytes() == (BAD / name).read_bytes(), name
+        else:  # workbooks carry a save time: compare what they hold
+            from govml.io import read_table
+
+            assert read_table(tmp_path / name).equals(read_table(BAD / name)), name

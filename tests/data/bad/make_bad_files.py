@@ -21,8 +21,11 @@ GOOD_ROWS = [
 ]
 
 
+OUT = HERE
+
+
 def _write(name: str, data: bytes | str, encoding: str = "utf-8") -> None:
-    path = HERE / name
+    path = OUT / name
     path.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
 
 
@@ -40,10 +43,12 @@ def make_xlsx_two_title_rows() -> None:
     ws.append(["M002", 45353.5, "天心区", "坡子街社区", "楼上装修噪音太大　　希望处理"])
     ws.append(["M003", "2024年3月3日", "雨花区", "侯家塘社区", "垃圾清运不及时"])
     wb.create_sheet("说明").append(["本表由系统导出"])
-    wb.save(HERE / "two_title_rows.xlsx")
+    wb.save(OUT / "two_title_rows.xlsx")
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    global OUT
+    OUT = Path(out)
     # 1. empty file
     _write("empty.csv", b"")
     # 2. binary garbage (seeded), named .csv
