@@ -273,3 +273,21 @@ def test_footer_rows_of_official_sheets_are_skipped_with_a_warning(tmp_path: Pat
     # a data row that merely starts with such a word, with its cells filled, is data
     p = _csv(tmp_path, HEADER, [*GOOD, "备注1,2024-03-04,区,社区,文本"])
     assert schemas.check_file(p, "messages").n_rows == 4
+
+
+def test_assessment_sheet_with_title_and_group_header_rows(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["2024年第一季度社区工作者考核汇总"])
+    ws.append(["基本信息", None, None, None, "考核得分"])
+    ws.append(["工号", "社区", "街道", "考核期", "服务意识", "政策水平"])
+    ws.append(["W1", "定王台社区", "芙蓉区", "2024Q1", 82, "75%"])
+    ws.append(["W2", "坡子街社区", "天心区", "2024Q1", "９０", 68.5])
+    wb.save(tmp_path / "a.xlsx")
+    mapping = {"worker_id": "工号", "community": "社区", "district": "街道", "period": "考核期"}
+    df = load(tmp_path / "a.xlsx", "assessments", mapping=mapping)
+    assert df.attrs["govml"]["header_row"] == 3 and source_rows(df) == [4, 5]
+    assert df.attrs["govml"]["indicators"] == ["服务意识", "政策水平"]
+    assert df["服务意识"].tolist() == [82.0, 90.0] and df["政策水平"].tolist() == [75.0, 68.5]
