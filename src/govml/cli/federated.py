@@ -208,8 +208,11 @@ def simulate_cmd(
     partition_col: str = typer.Option(..., "--partition-col", help="Column whose values are the districts."),
     rounds: int = typer.Option(5, "--rounds", min=1, help="Training rounds (demand classifier)."),
     secure: bool = typer.Option(True, "--secure/--no-secure", help="Secure aggregation (masked sums)."),
-    dp_epsilon: float = typer.Option(None, "--dp-epsilon", min=0.0, help="Differential privacy ε (benchmark)."),
-    dp_mechanism: str = typer.Option("laplace", "--dp-mechanism", help="laplace | gaussian"),
+    dp_epsilon: float = typer.Option(None, "--dp-epsilon", min=0.0,
+                                     help="Differential privacy ε (benchmark: per release; classifier: whole training)."),
+    dp_mechanism: str = typer.Option("laplace", "--dp-mechanism", help="laplace | gaussian (benchmark)."),
+    dp_clip: float = typer.Option(1.0, "--dp-clip", min=0.0,
+                                  help="Classifier DP: L2 bound on a district's update per round."),
     text_col: str = typer.Option("text", "--text-col", help="Message text column (classifier)."),
     label_col: str = typer.Option("category", "--label-col", help="Category column (classifier)."),
     id_col: str = typer.Option("id", "--id-col", help="Row id column, used for the held-out split."),
@@ -248,7 +251,7 @@ def simulate_cmd(
     if task == "demand-classifier":
         kw["n_features"] = n_features
         if dp_epsilon:
-            raise ConfigError("--dp-epsilon is available for --task benchmark only so far")
+            kw.update({"dp_epsilon": dp_epsilon, "dp_clip": dp_clip})
     else:
         kw.update({"indicators": [c.strip() for c in indicators.split(",") if c.strip()] if indicators else None,
                    "value_range": _parse_range(value_range), "bins": bins, "dp_epsilon": dp_epsilon,

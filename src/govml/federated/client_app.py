@@ -106,6 +106,9 @@ def _release(vec: np.ndarray, msg: Message, context: Context, cfg: dict[str, Any
 
         dp = msg.content.array_records["dp"]
         scales = dp["scale"].numpy().astype(np.float64)
+        if scales.size == 1 and vec.size > 1:  # one σ for the first dp-noisy-length coordinates
+            noisy = int(cfg.get("dp-noisy-length", vec.size))
+            scales = np.where(np.arange(vec.size) < noisy, scales[0], 0.0)
         n_shares = int(cfg.get("dp-shares", 1))
         rng = np.random.default_rng()
         vec = vec + noise_share(str(cfg.get("dp-mechanism", "laplace")), 1.0, n_shares, vec.size, rng) * scales
@@ -276,6 +279,12 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         seed = int(cfg.get("seed", 0)) * 1_000_003 + int(cfg.get("server-round", 0)) * 7919 + context.node_id % 65521
         W, b, loss = C.local_train(X, y, coef, intercept, settings, seed)
         n = int(y.size)
+        if float(cfg.get("dp-clip", 0.0) or 0.0) > 0:  # DP-FedAvg: clipped update + a noise share
+            from govml.federated.dp import clip_update
+
+            delta = np.concatenate([(W.astype(np.float64) - coef).ravel(), b.astype(np.float64) - intercept])
+            clipped, _norm = clip_update(delta, float(cfg["dp-clip"]))
+            return Message(_release(np.concatenate([clipped, [1.0]]), msg, context, cfg), reply_to=msg)
         if bool(cfg.get("secure", False)):
             vec = np.concatenate([n * W.ravel().astype(np.float64), n * b.astype(np.float64), [float(n), n * loss]])
             return Message(_release(vec, msg, context, cfg), reply_to=msg)

@@ -21,7 +21,8 @@ import numpy as np
 
 from govml.errors import ConfigError
 
-__all__ = ["Mechanism", "noise_share", "laplace_scale", "gaussian_sigma", "Accountant"]
+__all__ = ["Mechanism", "noise_share", "laplace_scale", "gaussian_sigma", "Accountant", "gaussian_rdp_epsilon",
+           "calibrate_noise_multiplier", "clip_update"]
 
 MECHANISMS = ("laplace", "gaussian")
 
@@ -88,3 +89,42 @@ class Accountant:
 
     def report(self) -> dict[str, float | int]:
         return {"epsilon": self.epsilon, "delta": self.total_delta, "releases": len(self.releases)}
+
+
+# -- client-level DP for model training (DP-FedAvg with distributed Gaussian noise) ---------------
+
+_RDP_ORDERS = tuple([1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 24.0, 32.0,
+                     48.0, 64.0, 96.0, 128.0, 256.0, 512.0])
+
+
+def gaussian_rdp_epsilon(noise_multiplier: float, rounds: int, delta: float) -> float:
+    """ε after ``rounds`` Gaussian releases with sensitivity 1 and std ``noise_multiplier`` (no
+    sampling: every district takes part every round). Rényi DP of order α is α / (2 z²) per
+    release; composition adds; ε = min over α of RDP + log(1/δ) / (α − 1)."""
+    if noise_multiplier <= 0 or rounds < 1 or not 0 < delta < 1:
+        raise ConfigError("need noise multiplier > 0, rounds >= 1 and 0 < delta < 1")
+    return float(min(rounds * a / (2 * noise_multiplier**2) + math.log(1 / delta) / (a - 1) for a in _RDP_ORDERS))
+
+
+def calibrate_noise_multiplier(epsilon: float, delta: float, rounds: int) -> float:
+    """Smallest noise multiplier (to 0.1%) whose ``rounds`` releases spend at most ``epsilon``."""
+    if epsilon <= 0:
+        raise ConfigError(f"dp epsilon must be positive, got {epsilon}")
+    lo, hi = 1e-3, 1.0
+    while gaussian_rdp_epsilon(hi, rounds, delta) > epsilon:
+        hi *= 2
+        if hi > 1e6:
+            raise ConfigError(f"epsilon {epsilon} is too small to reach with {rounds} rounds")
+    while hi - lo > 1e-3 * hi:
+        mid = (lo + hi) / 2
+        if gaussian_rdp_epsilon(mid, rounds, delta) > epsilon:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def clip_update(delta: np.ndarray, clip: float) -> tuple[np.ndarray, float]:
+    """``delta`` scaled down to L2 norm at most ``clip``; returns (clipped, original norm)."""
+    norm = float(np.linalg.norm(delta))
+    return (delta * (clip / norm) if norm > clip else delta), norm

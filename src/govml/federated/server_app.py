@@ -256,6 +256,18 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
                           "aggregation; choose fedavg/fedprox or turn secure aggregation off (--no-secure)")
     strategy = make_strategy(name, len(nodes))
     scale = float(s.cfg.get("fixed-point-scale", 2.0**24))
+    eps = float(s.cfg.get("dp-epsilon", 0.0) or 0.0)
+    dp_delta = float(s.cfg.get("dp-delta", 1e-5))
+    clip = float(s.cfg.get("dp-clip", 1.0) or 1.0)
+    sigma = 0.0
+    z_used: list[float] = []
+    if eps > 0:
+        from govml.federated.dp import calibrate_noise_multiplier
+
+        if name not in SECURE_STRATEGIES:
+            raise ConfigError("differential privacy averages clipped updates: use fedavg or fedprox")
+        z = calibrate_noise_multiplier(eps, dp_delta, rounds)
+        sigma = z * clip
     W = np.zeros((K, F), dtype=np.float32)
     b = np.zeros(K, dtype=np.float32)
     history = []
@@ -266,7 +278,16 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
         train_cfg = {"server-round": r, "proximal-mu": float(s.cfg.get("proximal-mu", 0.0))
                      if name == "fedprox" else 0.0}
         records = {"arrays": ArrayRecord({"coef": Array(W), "intercept": Array(b)})}
-        if secure:
+        if eps > 0:
+            dp_cfg = {**train_cfg, "dp-clip": clip, "dp-mechanism": "gaussian", "dp-noisy-length": K * F + K}
+            vec, got = s.aggregate(active, "train", {**records, "config": ConfigRecord(dp_cfg)}, K * F + K + 1,
+                                   scale, "train", dp_scale=np.array([sigma]))
+            count = max(vec[-1], 1.0)
+            W = (W + vec[:K * F].reshape(K, F) / count).astype(np.float32)
+            b = (b + vec[K * F:K * F + K] / count).astype(np.float32)
+            train_loss = float("nan")
+            z_used.append(sigma / clip * np.sqrt(len(got) / len(active)))  # fewer shares, less noise
+        elif secure:
             vec, got = s.aggregate(active, "train", {**records, "config": ConfigRecord(train_cfg)},
                                    K * F + K + 2, scale, "train")
             n = vec[-2]
@@ -305,8 +326,16 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
         history.append(row)
         if s.progress:
             s.progress(r, row)
+    dp_report = None
+    if eps > 0:
+        from govml.federated.dp import _RDP_ORDERS
+
+        spent = min(sum(a / (2 * z * z) for z in z_used) + np.log(1 / dp_delta) / (a - 1) for a in _RDP_ORDERS)
+        dp_report = {"epsilon": float(spent), "delta": dp_delta, "target_epsilon": eps, "clip": clip,
+                     "noise_multiplier": sigma / clip, "mechanism": "gaussian", "accounting": "rdp",
+                     "note": "client-level (a district's whole update); evaluation counts are not noised"}
     return {"model": {"coef": W, "intercept": b, "labels": labels, "n_features": F}, "history": history,
-            "rounds": rounds, "strategy": name, "contributors": [s.name(n) for n in active]}
+            "rounds": rounds, "strategy": name, "contributors": [s.name(n) for n in active], "dp": dp_report}
 
 
 def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:

@@ -81,6 +81,7 @@ def simulate(
     secure: bool = True,
     dp_epsilon: float | None = None,
     dp_mechanism: str = "laplace",
+    dp_clip: float = 1.0,
     value_range: tuple[float, float] | None = None,
     indicators: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
@@ -131,8 +132,8 @@ def simulate(
             run_cfg["value-range"] = [float(value_range[0]), float(value_range[1])]
         if dp_epsilon:
             run_cfg.update({"dp-epsilon": float(dp_epsilon), "dp-mechanism": dp_mechanism})
-    if dp_epsilon and task != "benchmark":
-        raise ConfigError("--dp-epsilon is implemented for the benchmark task only so far")
+    if dp_epsilon and task == "demand-classifier":
+        run_cfg.update({"dp-epsilon": float(dp_epsilon), "dp-clip": float(dp_clip)})
 
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
