@@ -5,10 +5,12 @@
     .venv/bin/python benchmarks/bench_hotspot_boston.py --dataset teddycup   # 泰迪杯 2020 C weekly counts
 
 Boston: ``../shared/data/boston311_2015/boston311_2015_events.csv.gz``, neighborhood × REASON × week
-(weeks from Monday; the partial first and last weeks are dropped by build_panel). Models: the default
-``govml`` (direct per-horizon LightGBM, blend chosen on the inner holdout), ``govml_recursive``, the
-plain Poisson LightGBM without blending (``lgbm_plain``), and the baselines. Skips cleanly (exit 0)
-when the development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
+(weeks from Monday; the partial first and last weeks are dropped by build_panel). Models (``--variants``):
+the default ``govml`` (direct per-horizon Poisson LightGBM boosting from the log of the mean of the 4-
+and 13-week means), ``govml_recursive`` (the same, recursive), ``lgbm_plain`` (no offset),
+``offset4`` / ``offset13`` (one window), ``govml_blend`` / ``offset4_blend`` (blend with a window mean
+chosen on the inner holdout), ``govml_tweedie``; and the baselines. Skips cleanly (exit 0) when the
+development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
 """
 
 from __future__ import annotations
@@ -83,8 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     variants = {
         "govml": HotspotForecaster(horizon=H),
         "govml_recursive": HotspotForecaster(horizon=H, strategy="recursive"),
-        "lgbm_plain": HotspotForecaster(horizon=H, blend=None),
+        "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
+        "offset4": HotspotForecaster(horizon=H, offset_window=4, blend=None),
+        "offset4_blend": HotspotForecaster(horizon=H, offset_window=4, blend="auto"),
+        "offset13": HotspotForecaster(horizon=H, offset_window=13, blend=None),
+        "govml_blend": HotspotForecaster(horizon=H, blend="auto"),
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))

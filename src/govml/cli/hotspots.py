@@ -120,7 +120,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
 
     from govml import tracking
     from govml.errors import ConfigError
-    from govml.hotspot.backtest import default_models, run_backtest
+    from govml.hotspot.backtest import compare_to_baselines, default_models, run_backtest
     from govml.hotspot.report import backtest_figure
     from govml.io import atomic_path, write_table
 
@@ -145,7 +145,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
         "data": ex.to_dict(),
         **res.to_dict(),
     }
-    report["summary"] = summarise(res)
+    report["summary"] = compare_to_baselines(res)
     with atomic_path(out) as tmp:
         tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     written = [out]
@@ -185,38 +185,18 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     return {"written": written, "result": res, "report": report}
 
 
-def summarise(res: Any) -> dict[str, Any]:
-    """The default model against the best baseline on each headline metric."""
-    ov = res.overall()
-    if "govml" not in ov.index:
-        return {}
-    base = [m for m in ov.index if m != "govml"]
-    out: dict[str, Any] = {}
-    for metric, better in (("mae", "lower"), ("rmse", "lower"), ("wape", "lower"),
-                           ("poisson_deviance", "lower"), ("precision_top2pct", "higher"),
-                           ("precision_top5pct", "higher")):
-        col = ov.loc[base, metric].dropna()
-        if col.empty:
-            continue
-        best = col.idxmin() if better == "lower" else col.idxmax()
-        g, b = float(ov.loc["govml", metric]), float(col[best])
-        out[metric] = {"govml": g, "best_baseline": best, "baseline": b,
-                       "relative_change": (g - b) / b if b else None, "better": better}
-    if "coverage" in ov.columns:
-        out["coverage"] = float(ov.loc["govml", "coverage"])
-    return out
-
-
 def _print_metrics(console: Any, res: Any) -> None:
     from rich.table import Table
 
     ov = res.overall()
     cols = [c for c in ("mae", "rmse", "wape", "poisson_deviance", "precision_top2pct", "precision_top5pct",
                         "pai_top5pct", "coverage") if c in ov.columns]
+    short = {"poisson_deviance": "dev", "precision_top2pct": "p@2%", "precision_top5pct": "p@5%",
+             "pai_top5pct": "PAI@5%", "coverage": "cover"}
     table = Table(title=f"backtest: {len(res.origins)} origins × horizons 1..{res.horizon}")
-    table.add_column("model")
+    table.add_column("model", no_wrap=True)
     for c in cols:
-        table.add_column(c, justify="right")
+        table.add_column(short.get(c, c), justify="right")
     for m, r in ov.iterrows():
         table.add_row(str(m), *["-" if r[c] != r[c] else f"{r[c]:.4f}" for c in cols])
     console.print(table)
@@ -304,7 +284,7 @@ def demo_step(ctx: Any) -> list[Path]:
 
     console = _console()
     now = "2025-01-01"
-    bt = run_backtest_cmd(samples, ctx.report_path("hotspots", "backtest_metrics.json"), origins=2 if ctx.quick else 4,
+    bt = run_backtest_cmd(samples, ctx.report_path("hotspots", "backtest_metrics.json"), origins=2 if ctx.quick else 3,
                           predictions_out=ctx.report_path("hotspots", "backtest_predictions.csv"),
                           plot_out=ctx.report_path("hotspots", "backtest.png"), now=now, console=console)
     fc = run_forecast(samples, ctx.report_path("hotspots", "forecast.csv"),

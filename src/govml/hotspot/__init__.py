@@ -13,14 +13,21 @@ Public API::
     result.metrics, result.predictions
 """
 
-from govml.hotspot.backtest import BacktestResult, default_models, evaluate, run_backtest, top_k_metrics
+from govml.hotspot.backtest import (
+    BacktestResult,
+    compare_to_baselines,
+    default_models,
+    evaluate,
+    run_backtest,
+    top_k_metrics,
+)
 from govml.hotspot.baselines import LastValue, MeanLast, SeasonalNaive, default_baselines
 from govml.hotspot.features import FeatureBuilder, FeatureSpec, make_features
 from govml.hotspot.forecast import HotspotForecaster
 from govml.hotspot.panel import Exclusions, build_panel, clean_events, panel_matrix, truncate
 
 __all__ = [
-    "BacktestResult", "Exclusions", "FeatureBuilder", "FeatureSpec", "HotspotForecaster", "LastValue",
+    "BacktestResult", "Exclusions", "compare_to_baselines", "FeatureBuilder", "FeatureSpec", "HotspotForecaster", "LastValue",
     "MeanLast", "SeasonalNaive", "build_panel", "clean_events", "default_baselines", "default_models",
     "evaluate", "make_features", "panel_matrix", "run_backtest", "top_k_metrics", "truncate",
 ]

@@ -269,3 +269,29 @@ def hotspot_calibration(preds: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
     t = pd.DataFrame({"bin": b, "p": g["p_hotspot"].to_numpy(), "hit": hit.to_numpy()})
     out = t.groupby("bin").agg(mean_p=("p", "mean"), observed=("hit", "mean"), n=("hit", "size")).reset_index()
     return out
+
+
+def compare_to_baselines(result: BacktestResult, model: str = "govml") -> dict[str, Any]:
+    """``model`` against the best baseline on each headline metric (the champion gate's input).
+
+    Per metric: the model's value, the best baseline's name and value, the relative change and
+    which direction is better. Empty when ``model`` is not in the result.
+    """
+    ov = result.overall()
+    if model not in ov.index:
+        return {}
+    base = [m for m in ov.index if str(m).startswith(BASELINE_NAMES_PREFIXES)]
+    out: dict[str, Any] = {}
+    for metric, better in (("mae", "lower"), ("rmse", "lower"), ("wape", "lower"),
+                           ("poisson_deviance", "lower"), ("precision_top2pct", "higher"),
+                           ("precision_top5pct", "higher")):
+        col = ov.loc[base, metric].dropna() if base else pd.Series(dtype=float)
+        if col.empty:
+            continue
+        best = col.idxmin() if better == "lower" else col.idxmax()
+        g, b = float(ov.loc[model, metric]), float(col[best])
+        out[metric] = {model: g, "best_baseline": str(best), "baseline": b,
+                       "relative_change": (g - b) / b if b else None, "better": better}
+    if "coverage" in ov.columns and pd.notna(ov.loc[model, "coverage"]):
+        out["coverage"] = float(ov.loc[model, "coverage"])
+    return out

@@ -7,9 +7,13 @@ periods after the panel's last period.
   category and district are categorical features. ``strategy="direct"`` trains one model per
   horizon ``h`` on (features at origin ``o``, count at ``o + h``); ``strategy="recursive"``
   trains the one-step model and feeds its forecasts back as observations.
+* **Boosting from the recent level.** With ``offset_window=(4, 13)`` (default) each tree
+  ensemble starts from ``log(mean(roll_mean_4, roll_mean_13) + 0.05)`` (LightGBM ``init_score``)
+  and learns a multiplicative correction to that level; ``None`` boosts from a constant.
 * **Point forecast.** ``yhat`` is the predicted conditional *mean* (what the Poisson objective
-  estimates); with ``blend="auto"`` it is blended with the 4- or 13-period mean, the weight chosen
-  per horizon on the calibration holdout to minimise RMSE/RMSE_ref + MAE/MAE_ref. See docs/hotspots.md for why the mean and not the median.
+  estimates); with ``blend="auto"`` (off by default: it did worse on Boston 311) it is blended with
+  the 4- or 13-period mean, the weight chosen per horizon on the calibration holdout to minimise
+  RMSE/RMSE_ref + MAE/MAE_ref. See docs/hotspots.md for why the mean and not the median.
 * **Calibration.** Before the final fit, the same model is fitted on data that ends
   ``calibration_origins + horizon`` periods earlier and forecasts the last ``calibration_origins``
   origins (a small rolling-origin backtest inside ``fit``). From those out-of-sample forecasts:
@@ -19,7 +23,8 @@ periods after the panel's last period.
 * **Hotspot threshold.** Per cell: the ``hotspot_quantile`` quantile of its own history (default
   the 90th percentile), at least ``min_hotspot_count``; a hotspot is ``y > threshold``.
 * **Explanations.** :meth:`explain` gives each forecast's top features from LightGBM's
-  ``pred_contrib`` (contributions on the log scale of the Poisson model).
+  ``pred_contrib`` (contributions on the log scale of the Poisson model, relative to the offset
+  level when there is one).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from govml.hotspot.panel import panel_matrix
 log = logging.getLogger(__name__)
 
 _SCALE_C = 0.5
+_OFFSET_EPS = 0.05
 
 
 BLEND_WINDOWS = (4, 13)
@@ -104,7 +110,8 @@ class HotspotForecaster(BaseEstimator):
         train_window: int | None = None,
         max_train_rows: int | None = 600_000,
         calibration_origins: int = 4,
-        blend: str | None = "auto",
+        offset_window: int | tuple[int, ...] | None = (4, 13),
+        blend: str | None = None,
         interval: float = 0.9,
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
@@ -125,6 +132,7 @@ class HotspotForecaster(BaseEstimator):
         self.train_window = train_window
         self.max_train_rows = max_train_rows
         self.calibration_origins = calibration_origins
+        self.offset_window = offset_window
         self.blend = blend
         self.interval = interval
         self.hotspot_quantile = hotspot_quantile
@@ -178,9 +186,29 @@ class HotspotForecaster(BaseEstimator):
                 series = np.sort(rng.choice(S, size=min(S, keep_s), replace=False))
             X = fb.frame(h, origins, series)
             model = self._lgbm(h)
-            model.fit(X[names], X["y"].to_numpy())
+            off = self._offset(X)
+            model.fit(X[names], X["y"].to_numpy(), init_score=off)
             models[h] = model
         return models
+
+    def _offset(self, X: pd.DataFrame) -> np.ndarray | None:
+        """log of the recent mean the model boosts from (``offset_window``), or None."""
+        if self.offset_window is None:
+            return None
+        windows = (self.offset_window,) if isinstance(self.offset_window, int) else tuple(self.offset_window)
+        cols = [f"roll_mean_{w}" for w in windows]
+        missing = [c for c in cols if c not in X.columns]
+        if missing:
+            raise ModelError(f"offset_window={self.offset_window} needs the windows among the spec's "
+                             f"rolling_windows (missing {', '.join(missing)})")
+        base = np.mean([X[c].to_numpy(dtype=float) for c in cols], axis=0)
+        return np.log(base + _OFFSET_EPS)
+
+    def _predict_rows(self, model: Any, X: pd.DataFrame) -> np.ndarray:
+        off = self._offset(X)
+        if off is None:
+            return model.predict(X[self.feature_names_])
+        return np.exp(model.predict(X[self.feature_names_], raw_score=True) + off)
 
     def _predict_matrix(self, y_hist: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
                         models: dict[int, Any], horizon: int, fb: FeatureBuilder | None = None) -> np.ndarray:
@@ -192,13 +220,12 @@ class HotspotForecaster(BaseEstimator):
         spec = self._spec()
         if fb is None or self.strategy != "direct":
             fb = FeatureBuilder(y_hist, keys, periods, spec)
-        names = fb.feature_names()
         o = y_hist.shape[1] - 1
         out = np.zeros((y_hist.shape[0], horizon))
         if self.strategy == "direct":
             for h in range(1, horizon + 1):
                 X = fb.frame(h, [o])
-                out[:, h - 1] = models[h].predict(X[names])
+                out[:, h - 1] = self._predict_rows(models[h], X)
             return np.maximum(out, 0.0)
         from govml.hotspot.calendar import FREQS
 
@@ -207,7 +234,7 @@ class HotspotForecaster(BaseEstimator):
             if h > 1:
                 fb = FeatureBuilder(y_ext, keys, per, spec)
             X = fb.frame(1, [y_ext.shape[1] - 1])
-            out[:, h - 1] = np.maximum(models[1].predict(X[names]), 0.0)
+            out[:, h - 1] = np.maximum(self._predict_rows(models[1], X), 0.0)
             y_ext = np.concatenate([y_ext, out[:, h - 1:h]], axis=1)
             per = pd.date_range(per[0], periods=len(per) + 1, freq=FREQS[fb.freq])
         return out

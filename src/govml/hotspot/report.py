@@ -126,6 +126,7 @@ def backtest_figure(metrics: pd.DataFrame, metric_names: tuple[str, ...] = ("mae
             g = g.sort_values("h")
             ax.plot(g["h"], g[m], marker="o", label=str(model), lw=2.2 if model == "govml" else 1.2)
         ax.set_title(m)
+        ax.set_xticks(sorted(per_h["h"].unique()))
         ax.set_xlabel("预测步长（期）")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
