@@ -1,6 +1,7 @@
 """Federated tasks on real data: federated vs centralized, time per round, bytes, memory.
 
     .venv/bin/python benchmarks/bench_federated.py [--part boston-bench|boston-clf|ward-clf|ray] [--rounds 5]
+        [--dp-epsilon E --dp-clip C]   (client-level DP for the classifier parts)
 
 * boston-bench — complaints per week per ward, districts = Boston's 10 city-council districts,
   secure sums (and with DP ε = 1): max |federated − plain| next to the stated error.
@@ -66,7 +67,7 @@ def boston_bench() -> list[dict]:
     return out
 
 
-def boston_clf(partition: str, rounds: int) -> list[dict]:
+def boston_clf(partition: str, rounds: int, dp_epsilon: float | None = None, dp_clip: float = 1.0) -> list[dict]:
     from govml.federated.simulation import simulate
 
     df = _boston()
@@ -77,8 +78,10 @@ def boston_clf(partition: str, rounds: int) -> list[dict]:
         t0 = time.perf_counter()
         r = simulate(df, "demand-classifier", partition,
                      mapping={"text": "CASE_TITLE", "category": "REASON", "id": "CASE_ENQUIRY_ID"},
-                     rounds=rounds, secure=secure, n_features=2**14, min_rows=50)
-        out.append({"part": f"{partition}-clf", "secure": secure, "clients": r["clients"], "rounds": r["rounds"],
+                     rounds=rounds, secure=secure, n_features=2**14, min_rows=50, dp_epsilon=dp_epsilon,
+                     dp_clip=dp_clip)
+        out.append({"part": f"{partition}-clf", "secure": secure, "dp": r.get("dp"),
+                    "clients": r["clients"], "rounds": r["rounds"],
                     "train_rows": r["train_rows"], "held_out_rows": r["held_out_rows"],
                     "federated": r["federated"], "centralized": r["centralized"],
                     "ratio_macro_f1": round(r["ratio_macro_f1"], 4),
@@ -143,6 +146,8 @@ def main() -> None:
     ap.add_argument("--part", action="append",
                     choices=["boston-bench", "boston-clf", "ward-clf", "ray"], default=None)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--dp-epsilon", type=float, default=None, help="client-level DP for the classifier parts")
+    ap.add_argument("--dp-clip", type=float, default=1.0)
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     parts = args.part or ["boston-bench", "boston-clf"]
@@ -150,9 +155,9 @@ def main() -> None:
         if part == "boston-bench":
             rows = boston_bench()
         elif part == "boston-clf":
-            rows = boston_clf("neighborhood", args.rounds)
+            rows = boston_clf("neighborhood", args.rounds, args.dp_epsilon, args.dp_clip)
         elif part == "ward-clf":
-            rows = boston_clf("ward", args.rounds)
+            rows = boston_clf("ward", args.rounds, args.dp_epsilon, args.dp_clip)
         else:
             rows = ray_compare()
         for row in rows:
