@@ -186,8 +186,8 @@ def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray,
     phrase = np.flatnonzero(parts[ct, 0] >= 0)
     if len(phrase) == 0:
         return drop
-    key = cg * T + ct
-    order = np.argsort(key, kind="stable")
+    key = cg * T + ct  # cells come sorted by (group-period, term)
+    order = np.arange(len(key)) if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
     sorted_key = key[order]
     for j in (0, 1):
         sub = parts[ct[phrase], j]
@@ -286,7 +286,9 @@ def top_demands(
     clock("doc-term pairs")
     X = sp.csr_matrix((np.ones(len(doc), dtype=np.float64), (doc, term)), shape=(n, T))
     G = sp.csr_matrix((np.ones(n), (gp_codes, np.arange(n))), shape=(n_gp, n))
-    C = (G @ X).tocoo()  # group-period × term document frequencies
+    Ccsr = (G @ X).tocsr()
+    Ccsr.sort_indices()
+    C = Ccsr.tocoo()  # group-period × term document frequencies; cells sorted by (gp, term)
     cg, ct, cy = C.row.astype(np.int64), C.col.astype(np.int64), C.data
     clock("sparse counts")
     df_w = np.asarray(X.sum(axis=0)).ravel()  # corpus document frequency
@@ -312,12 +314,21 @@ def top_demands(
     ok = (cy >= min_count) & ((parts[ct, 0] < 0) | (cy >= 2))
     ok &= ~_subsumed(cg, ct, cy, parts, T)
     cg, ct, cy, z = cg[ok], ct[ok], cy[ok], z[ok]
-    # sort by group-period, then count (or z), then z (or count): two stable argsorts
-    zr = np.round(z, 6)
-    first_key, second_key = (cy, zr) if rank_by == "count" else (zr, cy)
-    order = np.argsort(-second_key, kind="stable")
-    order = order[np.argsort(-first_key[order], kind="stable")]
-    order = order[np.argsort(cg[order], kind="stable")]
+    # sort by group-period, then count (or z), then z (or count), then term: one composite key
+    zrank = np.empty(len(z), dtype=np.int64)
+    zrank[np.lexsort((ct, -np.round(z, 6)))] = np.arange(len(z))  # 0 = highest z
+    crank = (int(cy.max(initial=0)) - cy).astype(np.int64)       # 0 = highest count
+    n_z, n_c = len(z) + 1, int(crank.max(initial=0)) + 1
+    if rank_by == "count":
+        within = crank * n_z + zrank
+        span = n_c * n_z
+    else:
+        within = zrank
+        span = n_z
+    if span * (int(cg.max(initial=0)) + 1) < 2**62:
+        order = np.argsort(cg * span + within)
+    else:  # pragma: no cover - astronomically many cells
+        order = np.lexsort((within, cg))
     cg, ct, cy, z = cg[order], ct[order], cy[order], z[order]
     first = np.r_[0, np.flatnonzero(np.diff(cg)) + 1]
     rank = np.arange(len(cg)) - np.repeat(first, np.diff(np.r_[first, len(cg)]))
@@ -351,7 +362,7 @@ class _Clock:
     def __init__(self) -> None:
         import time
 
-        self._time = time.perf_counter
+        self._time = time.process_time if __import__("os").environ.get("GOVML_CPU_CLOCK") else time.perf_counter
         self._t = self._time()
 
     def __call__(self, stage: str) -> None:
