@@ -739,8 +739,9 @@ def scheduled_tick(config: str | Path, models: list[str] | None = None, dry_run:
 
 
 def serve_schedule(trigger: Any, config: str | Path, models: list[str] | None = None,
-                   on_tick: Callable[[int], None] | None = None) -> None:
-    """Run :func:`scheduled_tick` on ``trigger`` until interrupted (APScheduler BlockingScheduler).
+                   on_tick: Callable[[int], None] | None = None, stop_after: int | None = None) -> int:
+    """Run :func:`scheduled_tick` on ``trigger`` until interrupted (APScheduler BlockingScheduler),
+    or until ``stop_after`` ticks; returns the number of ticks run.
 
     Ticks never overlap (``max_instances=1``; a tick missed while the previous one runs is
     coalesced into one), and the retrain lock guards against a cron job running at the same time.
@@ -749,16 +750,21 @@ def serve_schedule(trigger: Any, config: str | Path, models: list[str] | None = 
 
     config = Path(config).resolve()
     cwd = Path.cwd()
+    ticks = [0]
 
     def job() -> None:
         rc = scheduled_tick(config, models, cwd=cwd)
+        ticks[0] += 1
         if on_tick:
             on_tick(rc)
+        if stop_after is not None and ticks[0] >= stop_after:
+            sched.shutdown(wait=False)
 
-    sched = BlockingScheduler(timezone=trigger.timezone)
+    sched = BlockingScheduler(timezone=getattr(trigger, "timezone", None) or _local_tz())
     sched.add_job(job, trigger, id="govml-retrain", max_instances=1, coalesce=True,
                   misfire_grace_time=3600)
     sched.start()
+    return ticks[0]
 
 
 # --------------------------------------------------------------------------------------------

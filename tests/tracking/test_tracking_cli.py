@@ -110,6 +110,19 @@ def test_schedule_rejects_bad_options(tmp_path, capsys):
     assert _exit_code(["schedule", "--config", str(tmp_path / "missing.yaml")]) == 2
 
 
+def test_the_scheduler_runs_ticks_on_its_trigger(tmp_path, monkeypatch):
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    calls = []
+    monkeypatch.setattr(retrain, "scheduled_tick", lambda config, models, cwd: calls.append(config) or 3)
+    seen = []
+    started = dt.datetime.now(dt.UTC)
+    ticks = retrain.serve_schedule(IntervalTrigger(seconds=1, timezone="UTC"), tmp_path / "r.yaml",
+                                   on_tick=seen.append, stop_after=2)
+    assert ticks == 2 and seen == [3, 3] and calls == [(tmp_path / "r.yaml").resolve()] * 2
+    assert (dt.datetime.now(dt.UTC) - started).total_seconds() >= 1.5  # it waited for the trigger
+
+
 def test_one_scheduled_tick_runs_a_tagged_retrain_in_a_subprocess(tmp_path, monkeypatch):
     import mlflow
 
