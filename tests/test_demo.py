@@ -56,3 +56,14 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert present, "no sample files to validate"
     assert validation.count("result: **usable**") == len(present), validation
     assert "NOT usable" not in validation
+    # the demo records its runs in the embedded MLflow store under GOVML_HOME (no server)
+    from mlflow.tracking import MlflowClient
+
+    from govml import tracking
+
+    store = Path(os.environ["GOVML_HOME"]) / "mlruns" / "mlflow.db"
+    client = MlflowClient(tracking_uri=f"sqlite:///{store}")
+    exp = client.get_experiment_by_name(tracking.experiment_name("data"))
+    assert exp is not None
+    runs = client.search_runs([exp.experiment_id])
+    assert runs and runs[0].data.metrics.get("courses_usable") == 1.0
