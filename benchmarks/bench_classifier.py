@@ -10,10 +10,10 @@ their titles, following the contest taxonomy (附件1: bus and metro → 城乡�
 336 come from a random sample, 228 from a keyword-enriched sample of the rarer classes. Only ids and
 labels are stored; text is read from the development data.
 
-Each draw takes ``--size`` labelled messages (stratified, seeded), then runs 5-fold stratified CV
+Each draw takes ``--size`` labelled messages (stratified, seed = draw number), then runs 5-fold stratified CV
 (:func:`govml.text.classify.cross_validate_classifier`) for every variant; it prints macro-F1
-mean ± sd over the draws. Unlabelled text (``+unlabeled`` variants): all 7,142 messages of 附件3 and
-附件4, minus the draw's own messages.
+mean ± sd over the draws. Unlabelled text (``+unlabeled`` variants): the messages of 附件3 and 附件4
+minus the draw's own messages (all of them, or a seeded sample of ``--unlabeled-n``).
 """
 
 from __future__ import annotations
@@ -108,6 +108,9 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=400)
     ap.add_argument("--variants", default="peer_word,peer_char,default,default+unlabeled")
     ap.add_argument("--title-repeat", type=int, default=0, help="prepend the title this many extra times")
+    ap.add_argument("--first-draw", type=int, default=0, help="seed of the first draw")
+    ap.add_argument("--unlabeled-n", type=int, default=0,
+                    help="use only this many unlabelled messages (seeded sample; 0 = all)")
     args = ap.parse_args()
     loaded = load()
     if loaded is None:
@@ -121,10 +124,13 @@ def main() -> None:
     table = variants()
     names = args.variants.split(",")
     scores: dict[str, list[float]] = {n: [] for n in names}
-    for d in range(args.draws):
+    for d in range(args.first_draw, args.first_draw + args.draws):
         idx = stratified_draw(x["label"], args.size, seed=d)
         sub = x.iloc[idx]
-        unl = allm.loc[~allm["留言编号"].isin(sub["留言编号"]) | ~allm["src"].isin(sub["src"]), "text"]
+        in_draw = set(zip(sub["留言编号"], sub["src"], strict=True))
+        unl = allm.loc[[k not in in_draw for k in zip(allm["留言编号"], allm["src"], strict=True)], "text"]
+        if args.unlabeled_n:
+            unl = unl.sample(min(args.unlabeled_n, len(unl)), random_state=d)
         for n in names:
             est, use_unl = table[n]
             t0 = time.perf_counter()
@@ -135,7 +141,8 @@ def main() -> None:
                   f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     summary = {n: {"macro_f1_mean": round(float(np.mean(s)), 3), "macro_f1_sd": round(float(np.std(s, ddof=1)), 3)
                    if len(s) > 1 else 0.0, "draws": [round(v, 3) for v in s]} for n, s in scores.items()}
-    print(json.dumps({"size": args.size, "draws": args.draws, "title_repeat": args.title_repeat,
+    print(json.dumps({"size": args.size, "draws": args.draws, "first_draw": args.first_draw,
+                      "unlabeled_n": args.unlabeled_n or "all", "title_repeat": args.title_repeat,
                       "results": summary}, ensure_ascii=False, indent=2))
 
 

@@ -106,7 +106,8 @@ def main() -> None:
     texts, source = load_messages(args.n, args.seed)
     nchars = sum(map(len, texts))
     res: dict[str, object] = {"messages": len(texts), "characters": nchars, "source": source,
-                              "cores": os.cpu_count(), "jobs": args.jobs}
+                              "cores": os.cpu_count(), "jobs": args.jobs,
+                              "load_average_1min_start": round(os.getloadavg()[0], 1)}
 
     import jieba
 
@@ -153,6 +154,7 @@ def main() -> None:
         res["identical_segmentation"] = f"{same}/{len(texts)}"
         res["identity_check_seconds"] = round(time.perf_counter() - t0, 1)
 
+    res["load_average_1min_end"] = round(os.getloadavg()[0], 1)
     print(json.dumps(res, ensure_ascii=False, indent=2))
 
 
