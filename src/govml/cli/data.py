@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         kind: str = typer.Option(..., "--kind", "-k", help="What the table is: " + ", ".join(KINDS) + "."),
         encoding: str = typer.Option(None, "--encoding", help="Force a text encoding (default: detected: "
                                      "UTF-8, UTF-8-BOM, GBK, GB18030)."),
-        sheet: str = typer.Option(None, "--sheet", help="Excel sheet: name or 0-based number (default: first)."),
+        sheet: str = typer.Option(None, "--sheet", help="Excel sheet: name or 0-based number (default: the first that names known columns, else the first)."),
         header_row: int = typer.Option(None, "--header-row", help="Row number (from 1) of the header "
                                        "(default: found automatically, skipping title rows)."),
         map_: list[str] = typer.Option(None, "--map", help="Column mapping canonical=their_column, "
