@@ -464,7 +464,8 @@ class HotIssueFinder(BaseEstimator):
             central = idx[int(np.argmax(centrality))]
             place = self._issue_place(idx, masked_cols[0])
             clause = _first_clause(masked_cols[0][central])
-            summary = clause if (not place or place in clause) else f"{place}：{clause}"
+            bare = _ADMIN_RE.sub("", place)
+            summary = clause if (not bare or bare in clause) else f"{place}：{clause}"
             order = idx[np.argsort(t.to_numpy(), kind="stable")]
             records.append({
                 "issue_id": lab, "heat": round(heat, 4), "n_messages": len(idx), "n_users": n_users,
