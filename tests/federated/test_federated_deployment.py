@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytestmark = [pytest.mark.xdist_group("flower"), pytest.mark.slow]
@@ -43,7 +44,7 @@ def _wait_port(port: int, timeout: float) -> None:
 
 
 @pytest.fixture()
-def federation(tmp_path, assessments):
+def federation(tmp_path, assessments, messages):
     if not (BIN / "flower-superlink").exists():
         pytest.skip("flower-superlink is not installed next to this Python")
     certs = tmp_path / "certs"
@@ -54,6 +55,8 @@ def federation(tmp_path, assessments):
     data.mkdir()
     for d, g in assessments.groupby("district"):
         g.to_csv(data / f"{d}.csv", index=False)
+    for d, g in messages.groupby("district"):
+        g.to_csv(data / f"{d}_messages.csv", index=False)
     flwr_home = tmp_path / "flwr"
     flwr_home.mkdir()
     port = _free_port()
@@ -104,7 +107,8 @@ def test_tls_authenticated_federation_runs_to_the_end(federation):
         f["start"]([str(BIN / "flower-supernode"), "--superlink", f"127.0.0.1:{port}",
                     "--root-certificates", str(certs / "ca.crt"),
                     "--auth-supernode-private-key", str(certs / "supernodes" / f"district{i}"),
-                    "--node-config", f'data-path="{f["data"] / f"区{i}.csv"}" district="区{i}"',
+                    "--node-config", f'data-path="{f["data"] / f"区{i}.csv"}" district="区{i}" '
+                    f'demand-classifier-path="{f["data"] / f"区{i}_messages.csv"}"',
                     "--port", str(_free_port())], f"supernode{i}.log")
     # a SuperNode whose key was never registered is refused
     outsider = f["start"]([str(BIN / "flower-supernode"), "--superlink", f"127.0.0.1:{port}",
@@ -128,7 +132,17 @@ def test_tls_authenticated_federation_runs_to_the_end(federation):
     out = json.loads(result.read_text(encoding="utf-8"))
     assert sorted(out["districts"]) == ["区1", "区2", "区3"]
     assert out["excluded"] == {} and out["missing"] == {} and out["secure"] is True
-    pooled = pytest.importorskip("pandas").concat(
-        [__import__("pandas").read_csv(p) for p in sorted(f["data"].glob("*.csv"))])
+    pooled = pd.concat([pd.read_csv(p) for p in sorted(f["data"].glob("区?.csv"))])
     expected = pooled.groupby("community")["service"].mean().mean()
     assert out["summary"]["service"]["mean"] == pytest.approx(expected, abs=1e-5)
+
+    # the demand classifier on the same SuperNodes (each reads its messages table), one secure round
+    result2 = f["tmp"] / "classifier.json"
+    labels = "|".join(sorted(pd.read_csv(f["data"] / "区1_messages.csv")["category"].unique()))
+    run_cfg = (f'task="demand-classifier" labels="{labels}" n-features=4096 num-rounds=1 '
+               f'result-path="{result2}"')
+    res = _flwr(["run", str(app), "govml", "--run-config", run_cfg, "--stream"], env, timeout=400)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    out = json.loads(result2.read_text(encoding="utf-8"))
+    assert sorted(out["districts"]) == ["区1", "区2", "区3"] and out["secure"] is True
+    assert out["history"][0]["federated_eval_accuracy"] > 0.5

@@ -86,7 +86,8 @@ class Session:
         for nid, rep in good.items():
             self.names[nid] = str(rep.content.config_records["hello"]["district"])
         for nid, reason in bad.items():
-            self.excluded[reason.split(":")[0].removeprefix("district ").strip() or f"node {nid}"] = reason
+            who = reason.split(":")[0]
+            self.excluded[who.removeprefix("district ").strip() if who.startswith("district ") else f"node {nid}"] = reason
             self.note(f"excluded: {reason}")
         for nid in silent:
             self.excluded[f"node {nid}"] = "no answer to hello"

@@ -4,7 +4,9 @@ A district's settings come from its Flower ``node_config`` (deployment: ``flower
 --node-config 'data-path="..." district="..." mapping="{...}"'``; simulation: written by
 :func:`govml.federated.simulation.simulate`):
 
-``data-path``  its own table (CSV / Excel / Parquet / JSONL; read with :func:`govml.io.read_table`)
+``data-path``  its own table (CSV / Excel / Parquet / JSONL; read with :func:`govml.io.read_table`);
+               ``<task>-path`` (e.g. ``benchmark-path``, ``demand-classifier-path``) overrides it
+               for one task, so one SuperNode can serve every task
 ``district``   its public name (the only text a district ever sends: in its hello reply)
 ``mapping``    JSON ``{canonical column: the district's column}`` (optional)
 ``output-dir`` where the district writes what it learns (its communities' standings; optional)
@@ -50,6 +52,9 @@ def node_settings(node_config: Mapping[str, Any], run_config: Mapping[str, Any])
         if not 0 <= pid < len(manifest):
             raise FederatedError(f"partition-id {pid} is not in the simulation manifest ({len(manifest)} districts)")
         cfg.update(manifest[pid])
+    task = str(run_config.get("task", "") or "")
+    if task and cfg.get(f"{task}-path"):  # a district holding one table per task
+        cfg["data-path"] = cfg[f"{task}-path"]
     if "data-path" not in cfg:
         raise FederatedError("this SuperNode has no 'data-path' in its node config "
                              "(start it with --node-config 'data-path=\"/path/to/table.csv\" district=\"...\"')")
