@@ -107,6 +107,7 @@ class HotspotForecaster(BaseEstimator):
         min_child_samples: int = 50,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
+        max_bin: int = 63,
         train_window: int | None = None,
         max_train_rows: int | None = 600_000,
         calibration_origins: int = 4,
@@ -129,6 +130,7 @@ class HotspotForecaster(BaseEstimator):
         self.min_child_samples = min_child_samples
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.max_bin = max_bin
         self.train_window = train_window
         self.max_train_rows = max_train_rows
         self.calibration_origins = calibration_origins
@@ -151,7 +153,7 @@ class HotspotForecaster(BaseEstimator):
             objective=self.objective, n_estimators=self.n_estimators, learning_rate=self.learning_rate,
             num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
             colsample_bytree=self.colsample_bytree, subsample=0.8, subsample_freq=1,
-            reg_lambda=self.reg_lambda, n_jobs=self.n_jobs, random_state=self.random_state + seed_offset,
+            reg_lambda=self.reg_lambda, max_bin=self.max_bin, n_jobs=self.n_jobs, random_state=self.random_state + seed_offset,
             verbose=-1, max_cat_to_onehot=8, cat_smooth=20.0,
         )
         if self.objective == "tweedie":
