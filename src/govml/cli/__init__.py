@@ -55,7 +55,7 @@ def _root(
 
 def _register() -> None:
     # Imported here (not at module top) so each group module can import `app`-level helpers.
-    from govml.cli import data, demo, demands, federated, hotspots, models, retrain, skills
+    from govml.cli import data, demands, demo, federated, hotspots, models, retrain, skills
 
     data.register(app)
     demo.register(app)
