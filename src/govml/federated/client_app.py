@@ -11,8 +11,13 @@ Message types it answers (all replies are numbers, except the district's name in
 ``query.unmask``     the masks this district shared with districts that dropped out
 ``query.standings``  receive the citywide summary, place the district's communities in it, write
                      them to ``output-dir`` (if set); reply: how many communities were placed
-``train``            demand classifier: local SGD from the global weights (masked n·weights when secure)
+``train``            demand classifier: local SGD from the global weights (masked n·weights when secure;
+                     with DP the clipped update plus a Gaussian noise share)
 ``evaluate``         demand classifier: tp/fp/fn per class on the district's held-out rows
+``query.city``       hotspot forecaster: per category, count sums per week and series counts
+``query.gbdt``       hotspot forecaster: base sums, then Σg/Σh/count histograms for the asked nodes
+``query.forecast``   hotspot forecaster: forecast the district's own series with the final trees and
+                     write ``forecasts.csv`` to ``output-dir``; reply: how many series
 """
 
 from __future__ import annotations
