@@ -175,6 +175,11 @@ def test_cli_train_classify_top_end_to_end(tmp_path):
     tracking.configure()
     runs = mlflow.search_runs(experiment_names=[tracking.experiment_name("demand-classifier")])
     assert len(runs) >= 1 and "metrics.cv_macro_f1" in runs.columns
+    # the fitted model itself is logged as an MLflow model that loads back and predicts
+    logged = mlflow.search_logged_models(experiment_ids=[runs["experiment_id"].iloc[0]], output_format="list")
+    assert logged, "demands train logged no MLflow model"
+    loaded = mlflow.sklearn.load_model(logged[0].model_uri)
+    assert set(loaded.predict(df["详情"].head(5).tolist())) <= set(VOCAB)
 
     pred = tmp_path / "pred.csv"
     res = runner.invoke(app, ["demands", "classify", str(src), "--model-dir", str(tmp_path / "model"),

@@ -395,6 +395,7 @@ def train_cmd(
     import datetime as dt
 
     import numpy as np
+    import pandas as pd
     from rich.console import Console
     from rich.progress import Progress
 
@@ -474,10 +475,17 @@ def train_cmd(
         tracking.log_dict(meta["cv"], "cv_report.json")
         tracking.log_figure(_confusion_figure(report), "confusion_matrix.png")
         import mlflow
+        from mlflow.models import infer_signature
 
         mlflow.log_artifacts(str(model_dir), artifact_path="model_dir")
+        # The model itself, in a form MLflow loads back (mlflow.sklearn / pyfunc), with a masked example.
+        example = tracking.mask_example(pd.DataFrame({"text": [str(t) for t in list(X)[:3]]}), ["text"])
+        signature = infer_signature(example, pd.Series(list(model.predict(example["text"].tolist())),
+                                                       name="category").astype(str))
+        model_uri = tracking.log_sklearn_model(model, input_example=example, signature=signature,
+                                               extra_pip=("jieba", "rjieba"))
         run_id = active.info.run_id
-    console.print(f"Saved the model to [bold]{model_dir}[/] (MLflow run {run_id})")
+    console.print(f"Saved the model to [bold]{model_dir}[/] (MLflow run {run_id}, model {model_uri})")
 
 
 @app.command("classify")
