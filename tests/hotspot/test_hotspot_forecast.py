@@ -90,3 +90,16 @@ def test_make_features_declared_spec(panel: pd.DataFrame) -> None:
     assert one.loc[10, "lag_1"] == ys[10] and one.loc[10, "lag_2"] == ys[9]
     assert one.loc[10, "roll_mean_3"] == pytest.approx(ys[8:11].mean())
     assert one.loc[10, "y"] == ys[11]
+
+
+def test_blend_choice_by_hand_and_in_fit(panel: pd.DataFrame) -> None:
+    from govml.hotspot.forecast import _choose_blend
+
+    obs = np.array([0.0, 1.0, 3.0, 5.0])
+    bases = np.stack([np.full(4, 2.0), np.full(4, 9.0)], axis=1)
+    assert _choose_blend(obs.copy(), bases, obs) == (1.0, 0)  # a perfect model takes all the weight
+    assert _choose_blend(np.full(4, 50.0), np.stack([obs, obs + 7], axis=1), obs) == (0.0, 0)
+    m = HotspotForecaster(horizon=2, blend="auto", calibration_origins=3, **SMALL).fit(panel)
+    assert set(m.blend_window_.values()) <= {4, 13}
+    assert all(0.0 <= w <= 1.0 for w in m.blend_weight_.values())
+    assert len(m.predict(2)) == 30 * 4 * 2
