@@ -280,40 +280,37 @@ def top_demands(
     # binary document-term matrix → counts per group-period
     doc, term, vocab, parts = _doc_term_pairs(tokens, phrases, min_phrase_count)
     T = len(vocab)
-    n = len(tokens)
     if T == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in out_cols})
     clock("doc-term pairs")
-    X = sp.csr_matrix((np.ones(len(doc), dtype=np.float64), (doc, term)), shape=(n, T))
-    G = sp.csr_matrix((np.ones(n), (gp_codes, np.arange(n))), shape=(n_gp, n))
-    Ccsr = (G @ X).tocsr()
-    Ccsr.sort_indices()
-    C = Ccsr.tocoo()  # group-period × term document frequencies; cells sorted by (gp, term)
-    cg, ct, cy = C.row.astype(np.int64), C.col.astype(np.int64), C.data
+    # group-period × term document frequencies straight from the (doc, term) pairs: scipy's
+    # coo → csr is a counting sort plus a per-row sort, no n × T matrix and no product
+    C = sp.csr_matrix((np.ones(len(doc), dtype=np.float64), (gp_codes[doc], term)), shape=(n_gp, T))
+    C.sum_duplicates()  # canonical: cells sorted by (gp, term), duplicates summed
+    cg = np.repeat(np.arange(n_gp, dtype=np.int64), np.diff(C.indptr))
+    ct, cy = C.indices.astype(np.int64), C.data
     clock("sparse counts")
-    df_w = np.asarray(X.sum(axis=0)).ravel()  # corpus document frequency
+    df_w = np.bincount(term, minlength=T).astype(np.float64)  # corpus document frequency
     n_g = np.bincount(cg, weights=cy, minlength=n_gp)  # term occurrences per group-period
     alpha0 = float(prior_size) if prior_size else float(n_g.mean())
     alpha_w = alpha0 * df_w / df_w.sum()
-
-    # "rest" counts: other groups of the same period; a lone group → itself in the other periods
     n_periods = len(p_uniques)
-    cell_p = gp_period[cg]
-    pt_inv, _ = pd.factorize(cell_p * T + ct)
-    y_period = np.bincount(pt_inv, weights=cy)[pt_inv]  # term's count over the cell's period
     groups_in_period = np.bincount(gp_period, minlength=n_periods)
     n_p = np.bincount(gp_period, weights=n_g, minlength=n_periods)
-    lone = groups_in_period[cell_p] == 1
-    y_rest = np.where(lone, df_w[ct] - cy, y_period - cy)
-    n_rest = np.where(lone, n_g.sum() - n_g[cg], n_p[cell_p] - n_g[cg])
-    z = log_odds_z(cy, n_g[cg], y_rest, n_rest, alpha_w[ct], alpha0)
-    clock("log-odds")
+    n_g_total = n_g.sum()
 
     # top per group-period: drop phrases seen once in the cell and words/phrases subsumed by a
     # longer phrase with the same count in the cell (they only occur inside it)
     ok = (cy >= min_count) & ((parts[ct, 0] < 0) | (cy >= 2))
     ok &= ~_subsumed(cg, ct, cy, parts, T)
-    cg, ct, cy, z = cg[ok], ct[ok], cy[ok], z[ok]
+    cg, ct, cy = cg[ok], ct[ok], cy[ok]
+    if rank_by == "count":  # only cells that can make the top: count >= the group's top-th count
+        cand = _count_candidates(cg, cy, n_gp, top)
+        if cand is not None:
+            cg, ct, cy = cg[cand], ct[cand], cy[cand]
+    z = _cell_z(cg, ct, cy, gp_period, gp_codes, doc, term, T, n_periods, n_g, n_p, n_g_total,
+                groups_in_period, df_w, alpha_w, alpha0)
+    clock("log-odds")
     # sort by group-period, then count (or z), then z (or count), then term: one composite key
     zrank = np.empty(len(z), dtype=np.int64)
     zrank[np.lexsort((ct, -np.round(z, 6)))] = np.arange(len(z))  # 0 = highest z
@@ -349,11 +346,47 @@ def top_demands(
         "example": examples,
     })
     if with_trend:
-        prev = _prev_share(C.tocsr(), n_docs_gp, gp_group, gp_period, cg, ct, trend_periods)
+        prev = _prev_share(C, n_docs_gp, gp_group, gp_period, cg, ct, trend_periods)
         out["prev_share"] = prev
         out["trend"] = out["share"] - prev
     clock("output table")
     return out.reset_index(drop=True)
+
+
+def _count_candidates(cg: np.ndarray, cy: np.ndarray, n_gp: int, top: int) -> np.ndarray | None:
+    """Cells whose count is at least the ``top``-th highest count of their group-period (ties
+    included), or None when every cell qualifies or the histogram would be too large."""
+    if len(cy) == 0:
+        return None
+    ci = cy.astype(np.int64)
+    m = int(ci.max())
+    if n_gp * (m + 1) > 50_000_000:  # pragma: no cover - huge counts in many groups
+        return None
+    hist = np.bincount(cg * (m + 1) + (m - ci), minlength=n_gp * (m + 1)).reshape(n_gp, m + 1)
+    reach = np.cumsum(hist, axis=1) >= top  # column j: count m - j
+    j = np.where(reach.any(axis=1), reach.argmax(axis=1), m)  # no column reaches top: keep all
+    cand = ci >= (m - j)[cg]
+    return None if cand.all() else cand
+
+
+def _cell_z(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, gp_period: np.ndarray, gp_codes: np.ndarray,
+            doc: np.ndarray, term: np.ndarray, T: int, n_periods: int, n_g: np.ndarray, n_p: np.ndarray,
+            n_g_total: float, groups_in_period: np.ndarray, df_w: np.ndarray, alpha_w: np.ndarray,
+            alpha0: float) -> np.ndarray:
+    """Log-odds z of each cell against the rest: the other groups of the same period; a lone group
+    → itself in the other periods."""
+    cell_p = gp_period[cg]
+    if n_periods * T <= 20_000_000:  # period × term document frequencies, dense
+        pt = np.bincount(gp_period[gp_codes[doc]] * T + term, minlength=n_periods * T)
+        y_period = pt[cell_p * T + ct].astype(np.float64)
+    else:  # pragma: no cover - very many periods × terms
+        key = gp_period[gp_codes[doc]] * T + term
+        uk, cnt = np.unique(key, return_counts=True)
+        y_period = cnt[np.searchsorted(uk, cell_p * T + ct)].astype(np.float64)
+    lone = groups_in_period[cell_p] == 1
+    y_rest = np.where(lone, df_w[ct] - cy, y_period - cy)
+    n_rest = np.where(lone, n_g_total - n_g[cg], n_p[cell_p] - n_g[cg])
+    return log_odds_z(cy, n_g[cg], y_rest, n_rest, alpha_w[ct], alpha0)
 
 
 class _Clock:
