@@ -568,9 +568,11 @@ def _init_pool(cat: Catalog) -> None:
 
 
 def _solve_chunk(args: tuple) -> list[WorkerPlan]:
+    from govml.skills._batch import solve_many
+
     problems, H, C, method, time_limit = args
     assert _CAT is not None
-    return [solve_worker(p, _CAT, H, C, method, time_limit) for p in problems]
+    return solve_many(problems, _CAT, H, C, method, time_limit)
 
 
 def build_problems(gaps: pd.DataFrame, cat: Catalog, taken: pd.DataFrame | None = None) -> list[WorkerProblem]:
@@ -630,14 +632,22 @@ def check_budget(cat: Catalog, budget_hours: float | None, budget_cost: float | 
 def solve_all(problems: list[WorkerProblem], cat: Catalog, budget_hours: float | None = None,
               budget_cost: float | None = None, method: str = "milp", n_jobs: int = 1,
               chunk_size: int = 2000, time_limit: float | None = None) -> list[WorkerPlan]:
-    """Solve every worker's problem (``n_jobs`` processes; order preserved)."""
+    """Solve every worker's problem (``n_jobs`` processes; order preserved).
+
+    Workers are solved in padded batches (:func:`govml.skills._batch.solve_many`: the same
+    greedy certificate and bounded enumeration as :func:`solve_worker`, vectorised across
+    workers, with the same plans); each process gets at least ``chunk_size`` workers at a time.
+    """
+    from govml.skills._batch import solve_many
+
     if method not in ("milp", "greedy"):
         raise ConfigError(f"unknown planning method {method!r}: use 'milp' or 'greedy'")
     check_budget(cat, budget_hours, budget_cost)
     if n_jobs <= 1 or len(problems) < 2 * chunk_size:
-        return [solve_worker(p, cat, budget_hours, budget_cost, method, time_limit) for p in problems]
+        return solve_many(problems, cat, budget_hours, budget_cost, method, time_limit)
     import multiprocessing as mp
 
+    chunk_size = max(chunk_size, -(-len(problems) // (4 * n_jobs)))
     chunks = [(problems[k:k + chunk_size], budget_hours, budget_cost, method, time_limit)
               for k in range(0, len(problems), chunk_size)]
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
