@@ -168,3 +168,36 @@ def test_bad_backend_is_config_error():
 
     with pytest.raises(ConfigError, match="backend"):
         GovTokenizer(backend="spacy")("加装电梯")
+
+
+TRICKY = [None, float("nan"), "", "   ", "\t\n", "加装电梯", "电话 138 1234  5678 ，\t邮箱 a.b-c_d@example.com",
+          "车牌湘A·12345  湘 A 12346，3栋2单元501室", "身份证\n11010519491231002X 工单号13812345678",
+          "A市A3区<PHONE>K8县B镇的加装电梯", "ＡＢＣ１２３　全角，聯繫電話１３８１２３４５６７８，請儘快處理",
+          "①号楼㎡ ﹝飞线充电﹞", "控制字符\x01加装\x02电梯\x00飞线充电", "emoji😀😀 test_foo-bar.baz 3.5元 2019-02-28",
+          "\r\n夜间施工扰民\r\n路面积水\u3000暖气不热\u00a0电梯停运", "x" * 3000 + "加装电梯" * 50]
+
+
+@pytest.mark.parametrize("params", [{}, {"mark_breaks": True}, {"keep_places": True, "mark_breaks": True},
+                                    {"use_stop_words": False}, {"fold_traditional": False},
+                                    {"mask_pii": False, "mark_breaks": True}, {"backend": "jieba"}])
+def test_batches_equal_one_by_one(params):
+    tok = GovTokenizer(**params)
+    msgs = TRICKY + make_messages(300, seed=7) + TRICKY[::-1]
+    expected = [tok(m) for m in msgs]
+    for chunk_size in (1, 7, 1000):
+        assert tok.tokenize_many(msgs, chunk_size=chunk_size) == expected
+    assert tok.tokenize_many(msgs[2:], chunk_size=50) == expected[2:]
+    assert tok.tokenize_many([]) == []
+
+
+def test_alert_terms_are_single_tokens(tok):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    terms = pd.read_csv(root / "data_samples" / "truth_surges.csv")["term"].unique().tolist()
+    syn = synonyms()
+    for term in terms + ["路面积水", "暖气不热", "电梯停运", "夜间施工", "施工扰民"]:
+        for sentence in (f"小区{term}严重", f"最近{term}，请尽快处理"):
+            assert syn.get(term, term) in tok(sentence), (sentence, tok(sentence))
+    assert tok("小区路面积水严重") == ["小区", "路面积水"]
+    assert tok("工地夜间施工扰民") == ["工地", "夜间施工", "扰民"]
