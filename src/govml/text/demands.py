@@ -127,10 +127,10 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
         parts.append(np.stack([freq2 // V, freq2 % V], axis=1))
         if len(freq2):
             # 3-grams where the 2-grams at p and p+1 are both frequent
-            idx2 = np.searchsorted(freq2, key2)
+            idx2 = _lookup(freq2, key2)  # hash lookup: much faster than searchsorted here
             is_f = np.zeros(total, dtype=bool)
             where = np.full(total, -1, dtype=np.int64)
-            hit = _member(freq2, key2, idx2)
+            hit = idx2 >= 0
             is_f[pos2[hit]] = True
             where[pos2[hit]] = idx2[hit]
             p3 = np.flatnonzero(is_f[:-2] & is_f[1:-1]) if total > 2 else np.zeros(0, np.int64)
@@ -170,14 +170,25 @@ def _frequent_keys(keys: np.ndarray, docs: np.ndarray, n_docs: int, min_docs: in
         keys = inv.astype(np.int64)
     kd = _unique_int(keys * n_docs + docs)
     k, d = kd // n_docs, kd % n_docs
-    starts = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1]
+    new_key = np.r_[True, k[1:] != k[:-1]]
+    starts = np.flatnonzero(new_key)
     counts = np.diff(np.r_[starts, len(k)])
-    frequent = k[starts][counts >= min_docs]
-    hit = _member(frequent, k)
-    idx = np.searchsorted(frequent, k[hit])
+    is_freq = counts >= min_docs
+    frequent = k[starts][is_freq]
+    grp = np.cumsum(new_key) - 1  # group of each (key, doc) pair; its index among the frequent keys:
+    rank = np.cumsum(is_freq) - 1
+    hit = is_freq[grp]
+    idx = rank[grp[hit]]
     if uniq_keys is not None:
         frequent = np.asarray(uniq_keys)[frequent]
     return frequent, d[hit], idx
+
+
+def _lookup(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Position of each value of ``x`` in the unique array ``keys`` (-1 when absent), by hashing."""
+    if len(keys) == 0:
+        return np.full(len(x), -1, dtype=np.int64)
+    return pd.Index(keys).get_indexer(x).astype(np.int64, copy=False)
 
 
 def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray, T: int) -> np.ndarray:
@@ -186,18 +197,19 @@ def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray,
     phrase = np.flatnonzero(parts[ct, 0] >= 0)
     if len(phrase) == 0:
         return drop
-    key = cg * T + ct  # cells come sorted by (group-period, term)
-    order = np.arange(len(key)) if np.all(key[1:] >= key[:-1]) else np.argsort(key, kind="stable")
-    sorted_key = key[order]
+    key = cg * T + ct
+    is_sorted = bool(np.all(key[1:] >= key[:-1]))  # cells come sorted by (group-period, term)
+    order = None if is_sorted else np.argsort(key, kind="stable")
+    sorted_key = key if is_sorted else key[order]
+    g_ph, y_ph, parts_ph = cg[phrase] * T, cy[phrase], parts[ct[phrase]]
     for j in (0, 1):
-        sub = parts[ct[phrase], j]
-        has = sub >= 0
-        want = cg[phrase][has] * T + sub[has]
-        pos = np.searchsorted(sorted_key, want)
-        found = _member(sorted_key, want, pos)
-        idx = order[np.minimum(pos, len(order) - 1)]
-        same = found & (cy[idx] == cy[phrase][has])
-        drop[idx[same]] = True
+        sub = parts_ph[:, j]
+        has = np.flatnonzero(sub >= 0) if j else slice(None)
+        want = g_ph[has] + sub[has]
+        pos = np.minimum(np.searchsorted(sorted_key, want), len(sorted_key) - 1)
+        found = sorted_key[pos] == want
+        idx = pos if order is None else order[pos]
+        drop[idx[found & (cy[idx] == y_ph[has])]] = True
     return drop
 
 
@@ -304,10 +316,12 @@ def top_demands(
     ok = (cy >= min_count) & ((parts[ct, 0] < 0) | (cy >= 2))
     ok &= ~_subsumed(cg, ct, cy, parts, T)
     cg, ct, cy = cg[ok], ct[ok], cy[ok]
+    clock("filter")
     if rank_by == "count":  # only cells that can make the top: count >= the group's top-th count
         cand = _count_candidates(cg, cy, n_gp, top)
         if cand is not None:
             cg, ct, cy = cg[cand], ct[cand], cy[cand]
+    clock("candidates")
     z = _cell_z(cg, ct, cy, gp_period, gp_codes, doc, term, T, n_periods, n_g, n_p, n_g_total,
                 groups_in_period, df_w, alpha_w, alpha0)
     clock("log-odds")
@@ -409,29 +423,33 @@ def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np
     from govml.privacy import mask
 
     want = _unique_int(cg * T + ct)
-    key = gp_codes[doc] * T + term
-    pos_w = np.minimum(np.searchsorted(want, key), len(want) - 1)
-    hit = want[pos_w] == key
-    d, k = doc[hit], key[hit]
+    sel_term = np.zeros(T, dtype=bool)
+    sel_term[ct] = True
+    m = np.flatnonzero(sel_term[term])  # only pairs of a selected term can hit a selected cell
+    d = doc[m]
+    w = _lookup(want, gp_codes[d] * T + term[m])
+    hit = w >= 0
+    d, w = d[hit], w[hit]
     lengths = np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts), dtype=np.int64, count=len(texts))
     L = lengths[d]
     # shortest with >= min_chars, else longest: score ascending
     score = np.where(L >= min_chars, L, 10**9 - L)
-    order = np.lexsort((d, score, k))
-    k_sorted = k[order]
-    firsts = np.r_[0, np.flatnonzero(np.diff(k_sorted)) + 1]
-    best_key, best_doc = k_sorted[firsts], d[order][firsts]
+    order = np.lexsort((d, score, w))
+    w_sorted = w[order]
+    firsts = np.r_[0, np.flatnonzero(np.diff(w_sorted)) + 1]
+    best = np.zeros(len(want), dtype=np.int64)
+    best[w_sorted[firsts]] = d[order][firsts]
+    rows = best[_lookup(want, cg * T + ct)]
     cache: dict[int, str] = {}
-    pos = np.searchsorted(best_key, cg * T + ct)
     out = []
-    for di in best_doc[pos]:
-        s = cache.get(int(di))
+    for di in rows.tolist():
+        s = cache.get(di)
         if s is None:
             raw = texts[di] if isinstance(texts[di], str) else ""
             s = " ".join(mask(raw[: max_chars + 200]).split())
             if len(s) > max_chars or len(raw) > max_chars + 200:
                 s = s[: max_chars - 1] + "…"
-            cache[int(di)] = s
+            cache[di] = s
         out.append(s)
     return out
 
