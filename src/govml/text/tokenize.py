@@ -27,6 +27,13 @@ Pipeline for one text (identical on every backend and in every process):
    onto its canonical synonym (停车位 → 车位, 电梯加装 → 加装电梯 …) and dropped when the canonical
    form is a stop word.
 
+:meth:`GovTokenizer.tokenize_many` gives exactly ``[tok(t) for t in texts]`` (checked on every message
+by ``benchmarks/bench_tokenizer.py``) but works on batches of texts joined by a separator character
+that is a segmentation boundary: one translate, one segmenter call and one C-level token mapping per
+batch; NFKC and masking run only on the texts that need them (masking: texts with a digit, '@' or
+Latin letter, without which :func:`govml.privacy.mask` changes nothing). Worker processes are
+forked and take large slices; results come back as one string per batch.
+
 The object stores only its constructor parameters (plain values). The segmenter and resources are
 built lazily, once per process, in a module-level cache keyed by a hash of the dictionary contents,
 so pickling, ``copy.deepcopy`` and ``sklearn.base.clone`` are cheap and safe, and the tokenizer can be
