@@ -117,15 +117,18 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
         uni = _unique_int(doc[~is_break] * V + codes[~is_break])
     else:
         uni = _unique_int(doc * V + codes)
-    docs, terms = [uni // V], [uni % V]
+    # int32 pairs when they fit (term ids < V + 2-grams + 3-grams <= 3 · total): half the memory
+    dt = np.int32 if 3 * total < 2**31 and n_docs < 2**31 else np.int64
+    docs, terms = [(uni // V).astype(dt)], [(uni % V).astype(dt)]
+    del uni
     parts = [np.full((V, 2), -1, dtype=np.int64)]
     if phrases and total > 1:
         pos2 = np.flatnonzero((doc[:-1] == doc[1:]) & ~is_break[:-1] & ~is_break[1:])
         key2 = codes[pos2] * V + codes[pos2 + 1]
         freq2, d2, i2 = _frequent_keys(key2, doc[pos2], n_docs, min_phrase_count)
         base = len(vocab_list)
-        docs.append(d2)
-        terms.append(base + i2)
+        docs.append(d2.astype(dt))
+        terms.append((base + i2).astype(dt))
         vocab_arr = np.asarray(vocab_list, dtype=object)
         vocab_list.extend((vocab_arr[freq2 // V] + vocab_arr[freq2 % V]).tolist())
         parts.append(np.stack([freq2 // V, freq2 % V], axis=1))
@@ -137,11 +140,15 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
             hit = idx2 >= 0
             is_f[pos2[hit]] = True
             where[pos2[hit]] = idx2[hit]
+            del idx2, hit, key2, pos2
             p3 = np.flatnonzero(is_f[:-2] & is_f[1:-1]) if total > 2 else np.zeros(0, np.int64)
+            del is_f
             key3 = where[p3] * V + codes[p3 + 2]
+            del where
             freq3, d3, i3 = _frequent_keys(key3, doc[p3], n_docs, min_phrase_count)
-            docs.append(d3)
-            terms.append(len(vocab_list) + i3)
+            del key3, p3
+            docs.append(d3.astype(dt))
+            terms.append((len(vocab_list) + i3).astype(dt))
             big = np.asarray(vocab_list[base:], dtype=object)
             vocab_list.extend((big[freq3 // V] + vocab_arr[freq3 % V]).tolist())
             # second 2-gram of (a, b, c) = (b, c): find it among the frequent 2-grams
@@ -150,9 +157,6 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
             pos_bc = np.searchsorted(freq2, bc)
             second = np.where(_member(freq2, bc, pos_bc), base + pos_bc, -1)
             parts.append(np.stack([base + first2, second], axis=1))
-    # int32 pairs when they fit: half the memory for the tens of millions of (doc, term) pairs
-    small = n_docs < 2**31 and len(vocab_list) < 2**31
-    dt = np.int32 if small else np.int64
     return (np.concatenate(docs, dtype=dt), np.concatenate(terms, dtype=dt), vocab_list,
             np.concatenate(parts))
 
@@ -178,6 +182,7 @@ def _frequent_keys(keys: np.ndarray, docs: np.ndarray, n_docs: int, min_docs: in
         keys = inv.astype(np.int64)
     kd = _unique_int(keys * n_docs + docs)
     k, d = kd // n_docs, kd % n_docs
+    del kd
     new_key = np.r_[True, k[1:] != k[:-1]]
     starts = np.flatnonzero(new_key)
     counts = np.diff(np.r_[starts, len(k)])
