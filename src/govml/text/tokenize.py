@@ -633,7 +633,7 @@ class GovTokenizer:
         import multiprocessing as mp
 
         # a few large slices per worker: start-up and result transfer stay small next to the work
-        per_task = max(chunk_size, min(20_000, -(-n // (n_jobs * 4))))
+        per_task = max(chunk_size, min(10_000, -(-n // (n_jobs * 8))))
         ranges = [(i, min(i + per_task, n), chunk_size) for i in range(0, n, per_task)]
         global _SHARED
         if "fork" in mp.get_all_start_methods():
