@@ -84,6 +84,7 @@ group-periods (group × period with at least ``min_history`` periods of history)
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 
@@ -130,6 +131,103 @@ def _nb_sf(y: np.ndarray, mu: np.ndarray, alpha: np.ndarray | float) -> np.ndarr
     p = size / (size + mu)
     out = stats.nbinom.sf(y - 1, size, p)
     return np.where(y <= 0, 1.0, out)
+
+
+@functools.lru_cache(maxsize=16)
+def _window_max_table(windows: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Multiplier ``m(z) = P(max_w Z_w ≥ z) / P(Z ≥ z)`` for nested windows of a Gaussian random walk.
+
+    ``Z_w = S_w / √w`` with ``S_w`` the sum of the last ``w`` of i.i.d. standard normal increments:
+    the z-scores of windows ending at the same period, correlated ``√(w/w')``. Computed by
+    propagating the density of ``S`` not yet past its threshold from one window length to the next.
+    """
+    from scipy import stats
+
+    zs = np.linspace(0.0, 9.0, 91)
+    mult = np.ones(len(zs))
+    if len(windows) < 2:
+        return zs, mult
+    h = 0.01
+    for i, z in enumerate(zs):
+        w0 = windows[0]
+        lo = -9.0 * np.sqrt(windows[-1])
+        grid = np.arange(lo, z * np.sqrt(w0), h)
+        dens = stats.norm.pdf(grid, scale=np.sqrt(w0))          # S_w0 below its threshold
+        tail = stats.norm.sf(z)
+        for w_prev, w in zip(windows[:-1], windows[1:], strict=True):
+            sd = np.sqrt(w - w_prev)
+            thr = z * np.sqrt(w)
+            tail += float(np.sum(dens * stats.norm.sf((thr - grid) / sd)) * h)
+            new = np.arange(lo, thr, h)
+            k = np.arange(-int(9 * sd / h), int(9 * sd / h) + 1) * h
+            conv = np.convolve(dens, stats.norm.pdf(k, scale=sd) * h)     # on grid[0] + k[0] + j·h
+            start = grid[0] + k[0]
+            j0 = int(round((new[0] - start) / h))
+            vals = conv[max(j0, 0): max(j0, 0) + len(new)]
+            dens = np.zeros(len(new))
+            dens[max(-j0, 0): max(-j0, 0) + len(vals)] = vals[: len(new) - max(-j0, 0)]
+            grid = new
+        mult[i] = tail / stats.norm.sf(z)
+    return zs, np.clip(mult, 1.0, float(len(windows)))
+
+
+def window_max_pvalue(p_min: np.ndarray, windows: Sequence[int]) -> np.ndarray:
+    """P-value of the smallest of the window p-values (windows of 1, 2, 4 … periods ending at the
+    same period): ``P(min_w p_w ≤ p_min)`` under the null, with the windows' dependence taken from
+    nested sums of independent periods (Gaussian approximation, correlation ``√(w/w')``). Between
+    ``p_min`` (one window) and ``len(windows) · p_min`` (Bonferroni)."""
+    from scipy import stats
+
+    p_min = np.asarray(p_min, dtype=float)
+    ws = tuple(sorted(set(int(w) for w in windows)))
+    zs, mult = _window_max_table(ws)
+    z = stats.norm.isf(np.clip(p_min, 1e-300, 1.0))
+    m = np.interp(z, zs, mult)
+    return np.minimum(1.0, p_min * m)
+
+
+def discrete_bh_qvalues(p: np.ndarray, null: Sequence[tuple[np.ndarray, np.ndarray]],
+                        p_max: float = 0.1) -> np.ndarray:
+    """Benjamini–Hochberg for discrete tests (Heyse 2011; Döhler, Durand & Roquain 2018).
+
+    ``p`` are Bonferroni-corrected minima over windows, ``null`` gives per window the negative
+    binomial (mean, dispersion) of each cell (NaN: window not tested). BH's ``m·t`` (the expected
+    number of null p-values ≤ t) is replaced by ``H(t) = Σ_i F_i(t)``, ``F_i(t) ≤ Σ_w P(p_iw ≤ t/W)``,
+    the largest tail probability the cell's counts can actually reach below ``t/W``: a cell that
+    expects 0.05 messages cannot produce most small p-values, so thin cells cost the family little
+    and cells without messages may stay in it. ``H(t) ≤ m·t``, so q-values never exceed BH's.
+    Thresholds above ``p_max`` use ``m·t``.
+    """
+    from scipy import stats
+
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    if m == 0:
+        return p
+    W = max(len(null), 1)
+    order = np.argsort(p)
+    ps = p[order]
+    H = ps * m
+    small = np.flatnonzero(ps <= p_max)
+    if len(small):
+        u = ps[small] / W                                                  # per-window thresholds
+        Hs = np.zeros(len(small))
+        for e, a in null:
+            ok = np.isfinite(e)
+            if not ok.any():
+                continue
+            mu = np.maximum(e[ok], 1e-9)[:, None]
+            size = 1.0 / np.maximum(a[ok], 1e-9)[:, None]
+            pr = size / (size + mu)
+            k = stats.nbinom.isf(u[None, :], size, pr)                       # smallest k, P(Y > k) ≤ u
+            F = stats.nbinom.sf(k, size, pr)                                 # = P(Y ≥ k + 1)
+            Hs += np.minimum(np.nan_to_num(F, nan=0.0), u[None, :]).sum(axis=0)
+        H[small] = np.minimum(Hs, H[small])
+    ranked = H / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(q, 1.0)
+    return out
 
 
 def bh_qvalues(p: np.ndarray) -> np.ndarray:
@@ -187,7 +285,17 @@ class SurgeDetector(BaseEstimator):
         term_thresholds: dict[str, dict[str, float]] | None = None,
         dedupe_terms: bool = True,
         dedupe_overlap: float = 0.6,
+        window_correction: str = "bonferroni",
+        momentum_loo: bool = True,
+        dispersion: str = "nb12",
+        fdr: str = "discrete",
+        phi_prior: float = 0.0,
     ) -> None:
+        self.window_correction = window_correction
+        self.momentum_loo = momentum_loo
+        self.dispersion = dispersion
+        self.fdr = fdr
+        self.phi_prior = phi_prior
         self.dedupe_terms = dedupe_terms
         self.dedupe_overlap = dedupe_overlap
         self.term_thresholds = term_thresholds
@@ -319,9 +427,14 @@ class SurgeDetector(BaseEstimator):
             cells["period_start"] = periods[cells["t"].to_numpy()]
             q = np.ones(len(cells))
             fam = cells["family"].to_numpy(bool)
-            for _, idx in cells[fam].groupby(["t", "kind"]).indices.items():
+            null = self._category_null(len(cells)) if self.fdr == "discrete" else None
+            for (_, kind), idx in cells[fam].groupby(["t", "kind"]).indices.items():
                 rows = np.flatnonzero(fam)[idx]
-                q[rows] = bh_qvalues(cells["p_value"].to_numpy()[rows])
+                if kind == "category" and null is not None:
+                    q[rows] = discrete_bh_qvalues(cells["p_value"].to_numpy()[rows],
+                                                  [(e[rows], a[rows]) for e, a in null])
+                else:
+                    q[rows] = bh_qvalues(cells["p_value"].to_numpy()[rows])
             cells["q_value"] = q
             cells["score"] = -np.log10(np.maximum(q, 1e-300))
             level = np.full(len(cells), "", dtype=object)
@@ -379,7 +492,70 @@ class SurgeDetector(BaseEstimator):
         cells["level"] = lv
         cells["related"] = rel
 
+    def _category_null(self, n_rows: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per window, (expected, dispersion) of every category cell (NaN where the window is not
+        tested); category cells are the first rows of ``cells``."""
+        out = []
+        for idx, e, a in getattr(self, "_null", []):
+            ee, aa = np.full(n_rows, np.nan), np.full(n_rows, np.nan)
+            ee[idx], aa[idx] = e, a
+            out.append((ee, aa))
+        return out
+
     # -- categories ------------------------------------------------------------------------------
+    def _alpha_nb2(self, Y, mu, keep, T):
+        """α by moments, ``Σ((y−μ)² − y) / Σμ²`` over periods before ``t``, shrunk toward ``alpha_prior``."""
+        num = np.where(keep, (Y - mu) ** 2 - Y, 0.0).sum(axis=(0, 1))
+        den = np.where(keep, mu ** 2, 0.0).sum(axis=(0, 1))
+        cnum, cden = np.cumsum(num), np.cumsum(den)
+        pn, pd_ = np.concatenate([[0.0], cnum[:-1]]), np.concatenate([[0.0], cden[:-1]])
+        # a prior α0 worth ``alpha_prior_periods`` average past periods: early on, with little
+        # history, α is not trusted to be small
+        d0 = self.alpha_prior_periods * pd_ / np.maximum(np.arange(T), 1)
+        a_t = np.where(pd_ + d0 > 0, (pn + self.alpha_prior * d0) / np.where(pd_ + d0 > 0, pd_ + d0, 1.0),
+                       self.alpha_prior)
+        return np.clip(np.where(pd_ > 0, a_t, self.alpha_prior), self.alpha_floor, 5.0)
+
+    def _alpha_phi(self, Y, mu, keep, T):
+        """Variance ``μ(1 + φ) + α·μ²`` fitted by weighted least squares of the excess
+        ``(y − μ)² − y`` on ``μ`` and ``μ²`` over periods before ``t`` (weights ``1/v²``, iterated),
+        each coefficient shrunk toward its prior (``phi_prior``, ``alpha_prior``) with the weight of
+        ``alpha_prior_periods`` average past periods; ``φ ≥ 0``, ``α ≥ alpha_floor``."""
+        r = np.where(keep, (Y - mu) ** 2 - Y, 0.0)
+        m = np.where(keep, mu, 0.0)
+        a0, f0 = float(self.alpha_prior), float(self.phi_prior)
+        a_t, f_t = np.full(T, a0), np.full(T, f0)
+        past = np.concatenate([[0], np.arange(T - 1) + 1])               # periods before t
+        for _ in range(3):
+            v = m * (1 + f_t) + a_t * m ** 2
+            w = np.where(keep, 1.0 / np.maximum(v, 1e-3) ** 2, 0.0)
+
+            def cum(x):
+                c = np.cumsum(x.sum(axis=(0, 1)))
+                return np.concatenate([[0.0], c[:-1]])
+            s11, s12, s22 = cum(w * m * m), cum(w * m ** 3), cum(w * m ** 4)
+            b1, b2 = cum(w * m * r), cum(w * m * m * r)
+            d = self.alpha_prior_periods / np.maximum(past, 1)
+            p11, p22 = d * s11, d * s22                                  # prior weights
+            A11, A22, A12 = s11 + p11, s22 + p22, s12
+            B1, B2 = b1 + p11 * f0, b2 + p22 * a0
+            det = A11 * A22 - A12 ** 2
+            ok = det > 1e-12 * np.maximum(A11 * A22, 1e-300)
+            f_new = np.where(ok, (B1 * A22 - B2 * A12) / np.where(ok, det, 1.0), f0)
+            a_new = np.where(ok, (A11 * B2 - A12 * B1) / np.where(ok, det, 1.0), a0)
+            # constraints: refit the other coefficient alone when one hits its bound
+            lowf = f_new < 0
+            a_new = np.where(lowf, np.where(A22 > 0, B2 / np.where(A22 > 0, A22, 1.0), a0), a_new)
+            f_new = np.where(lowf, 0.0, f_new)
+            lowa = a_new < self.alpha_floor
+            f_new = np.where(lowa, np.maximum(np.where(A11 > 0, (B1 - A12 * self.alpha_floor)
+                                                       / np.where(A11 > 0, A11, 1.0), f0), 0.0), f_new)
+            a_new = np.clip(a_new, self.alpha_floor, 5.0)
+            nohist = s22 <= 0
+            a_t = np.where(nohist, a0, a_new)
+            f_t = np.clip(np.where(nohist, f0, f_new), 0.0, 5.0)
+        return a_t, f_t
+
     def _category_cells(self, gcodes, ccodes, tpos, cats, G, T, L, tested, win_n, V, lo, alpha_by_t):
         C = len(cats)
         Y = np.zeros((G, C, T))
@@ -390,10 +566,11 @@ class SurgeDetector(BaseEstimator):
         cat_past = cY[:, :, :T].sum(axis=0)                                       # C x T
         # (smoothing does not depend on how many categories exist: later ones must not leak in)
         share = (cat_past + 0.5) / (cat_past.sum(axis=0, keepdims=True) + 1.0)
-        k = self.prior_strength
+        k = np.full((G, C, T), float(self.prior_strength))
         lam = (S + k * share[None, :, :] * V[:, None, :]) / (win_n[:, None, :] + k)
-        # pooled seasonal factor per category
-        season = np.ones((C, T))
+        # pooled seasonal factor per category; the first year's momentum leaves the cell's own
+        # group out (``momentum_loo``): a surge must not raise its own expectation through the pool
+        season = np.ones((G, C, T))
         Pn = _SEASON[self.period]
         tot_c = Y.sum(axis=0)                                                     # C x T
         ctc = np.concatenate([np.zeros((C, 1)), np.cumsum(tot_c, axis=1)], axis=1)
@@ -404,15 +581,20 @@ class SurgeDetector(BaseEstimator):
                 a0, a1 = t - Pn - 1, t - Pn + 1
                 A = (ctc[:, a1 + 1] - ctc[:, a0]) / 3.0
                 B = (ctc[:, b1 + 1] - ctc[:, b0]) / L
-                season[:, t] = (A + m) / (B + m)
+                season[:, :, t] = ((A + m) / (B + m))[None, :]
             elif self.momentum and t >= 2:
                 # no season of history yet: the pooled momentum of the category (last 2 periods
-                # against the level window, all groups) carries seasonal onsets, past only
+                # against the level window, all other groups) carries seasonal onsets, past only
                 lo_t = max(0, t - L)
-                R = (ctc[:, t] - ctc[:, t - 2]) / 2.0
-                B = (ctc[:, t] - ctc[:, lo_t]) / max(t - lo_t, 1)
-                season[:, t] = (R + m) / (B + m)
-        mu = lam * season[None, :, :]
+                r_all = ctc[:, t] - ctc[:, t - 2]
+                b_all = ctc[:, t] - ctc[:, lo_t]
+                if self.momentum_loo:
+                    r_all = r_all[None, :] - (cY[:, :, t] - cY[:, :, t - 2])
+                    b_all = b_all[None, :] - (cY[:, :, t] - cY[:, :, lo_t])
+                R = r_all / 2.0
+                B = b_all / max(t - lo_t, 1)
+                season[:, :, t] = (R + m) / (B + m)
+        mu = lam * season
         # overdispersion from one-step-ahead residuals of earlier periods
         mask = np.broadcast_to(tested[:, None, :], Y.shape)
         # moments only over categories already seen before t (a category that appears later must not
@@ -420,30 +602,34 @@ class SurgeDetector(BaseEstimator):
         # estimate (NB tail p < alpha_outlier_p) are left out and α re-estimated, twice
         usable = mask & (cat_past > 0)[None, :, :]
         keep = usable.copy()
-        for _ in range(3):
-            num = np.where(keep, (Y - mu) ** 2 - Y, 0.0).sum(axis=(0, 1))
-            den = np.where(keep, mu ** 2, 0.0).sum(axis=(0, 1))
-            cnum, cden = np.cumsum(num), np.cumsum(den)
-            pn, pd_ = np.concatenate([[0.0], cnum[:-1]]), np.concatenate([[0.0], cden[:-1]])
-            # a prior α0 worth ``alpha_prior_periods`` average past periods: early on, with little
-            # history, α is not trusted to be small
-            d0 = self.alpha_prior_periods * pd_ / np.maximum(np.arange(T), 1)
-            a_t = np.where(pd_ + d0 > 0, (pn + self.alpha_prior * d0) / np.where(pd_ + d0 > 0, pd_ + d0, 1.0),
-                           self.alpha_prior)
-            a_t = np.clip(np.where(pd_ > 0, a_t, self.alpha_prior), self.alpha_floor, 5.0)
-            tail = _nb_sf(Y, mu, np.broadcast_to(a_t[None, None, :], Y.shape))
-            keep = usable & (tail >= self.alpha_outlier_p)
+        phi_t = np.zeros(T)
+        if self.dispersion == "nb2":
+            a_t = self._alpha_nb2(Y, mu, usable, T)
+            for _ in range(2):
+                tail = _nb_sf(Y, mu, np.broadcast_to(a_t[None, None, :], Y.shape))
+                keep = usable & (tail >= self.alpha_outlier_p)
+                a_t = self._alpha_nb2(Y, mu, keep, T)
+        else:
+            a_t, phi_t = self._alpha_phi(Y, mu, usable, T)
+            for _ in range(2):
+                tail = _nb_sf(Y, mu, a_t[None, None, :] + phi_t[None, None, :] / np.maximum(mu, 1e-9))
+                keep = usable & (tail >= self.alpha_outlier_p)
+                a_t, phi_t = self._alpha_phi(Y, mu, keep, T)
         alpha_by_t[:] = a_t
+        self.phi_ = pd.Series(phi_t, index=self.periods_, name="phi")
         g_idx, c_idx, t_idx = np.nonzero(mask)
         base = mu[g_idx, c_idx, t_idx]
         # windows of w periods ending at t, each against the baseline frozen at the window's start
         best_p = np.full(len(g_idx), np.inf)
         obs = Y[g_idx, c_idx, t_idx].copy()
         exp = base.copy()
-        nk0 = win_n[g_idx, t_idx] + k
-        alpha = alpha_by_t[t_idx] * (1 + 1.0 / nk0) + 1.0 / np.maximum(lam[g_idx, c_idx, t_idx] * nk0, 1e-9)
+        nk0 = win_n[g_idx, t_idx] + k[g_idx, c_idx, t_idx]
+        ph0 = phi_t[t_idx]
+        alpha = (alpha_by_t[t_idx] * (1 + 1.0 / nk0) + ph0 / np.maximum(base, 1e-9)
+                 + (1.0 + ph0) / np.maximum(lam[g_idx, c_idx, t_idx] * nk0, 1e-9))
         windows = sorted(set(int(w) for w in self.windows)) or [1]
         win = np.ones(len(g_idx), dtype=int)
+        self._null = []     # per window: the cells tested, their expectation and dispersion (discrete FDR)
         for w in windows:
             s0 = t_idx - w + 1
             ok = s0 >= 0
@@ -451,14 +637,17 @@ class SurgeDetector(BaseEstimator):
             gi, ci, ti, si = g_idx[ok], c_idx[ok], t_idx[ok], s0[ok]
             o = cY[gi, ci, ti + 1] - cY[gi, ci, si]
             lam_s = lam[gi, ci, si]
-            cs = np.concatenate([np.zeros((C, 1)), np.cumsum(season, axis=1)], axis=1)
-            e = lam_s * (cs[ci, ti + 1] - cs[ci, si])
+            cs = np.concatenate([np.zeros((G, C, 1)), np.cumsum(season, axis=2)], axis=2)
+            e = lam_s * (cs[gi, ci, ti + 1] - cs[gi, ci, si])
             # overdispersion of a w-period sum, plus the uncertainty of the level itself, estimated
             # from n + k periods of overdispersed counts (relative variance 1/(λ(n+k)) + α/(n+k)):
             # the predictive distribution is wider for thin cells and short histories
-            nk = win_n[gi, si] + k
-            a = alpha_by_t[si] / w + 1.0 / np.maximum(lam_s * nk, 1e-9) + alpha_by_t[si] / nk
+            nk = win_n[gi, si] + k[gi, ci, si]
+            ph = phi_t[si]
+            a = (alpha_by_t[si] / w + ph / np.maximum(e, 1e-9) + (1.0 + ph) / np.maximum(lam_s * nk, 1e-9)
+                 + alpha_by_t[si] / nk)
             pw = _nb_sf(o, e, a)
+            self._null.append((np.flatnonzero(ok), e, a))
             better = pw < best_p[ok]
             idx = np.flatnonzero(ok)[better]
             best_p[idx] = pw[better]
@@ -466,12 +655,16 @@ class SurgeDetector(BaseEstimator):
             obs[idx] = o[better]
             exp[idx] = e[better]
             alpha[idx] = a[better]
-        p = np.minimum(1.0, best_p * len(windows))   # Bonferroni over the windows tried
+        if self.window_correction == "bonferroni":
+            p = np.minimum(1.0, best_p * len(windows))
+        else:   # the smallest of correlated window p-values, corrected for the windows' dependence
+            p = window_max_pvalue(best_p, windows)
         self.expected_ = (mu, season)
         return pd.DataFrame({"g": g_idx, "t": t_idx, "kind": "category",
                              "key": np.asarray(cats, dtype=object)[c_idx], "observed": obs.astype(int),
                              "expected": exp, "baseline": base, "alpha": alpha, "p_value": p,
-                             "window": win, "family": obs >= self._family_min()})
+                             "window": win,
+                             "family": (obs >= self._family_min()) if self.fdr == "bh" else np.ones(len(obs), bool)})
 
     # -- emerging terms --------------------------------------------------------------------------
     def _tokenize(self, texts: pd.Series) -> list[list[str]]:
@@ -583,7 +776,11 @@ class SurgeDetector(BaseEstimator):
                 exp[better] = e[better]
                 alpha[better] = a[better]
                 cand_any |= cand
-        p = np.where(cand_any, np.minimum(1.0, best_p * len(windows)), 1.0)
+        if self.window_correction == "bonferroni":
+            pc = np.minimum(1.0, best_p * len(windows))
+        else:
+            pc = window_max_pvalue(np.where(np.isfinite(best_p), best_p, 1.0), windows)
+        p = np.where(cand_any, pc, 1.0)
         return pd.DataFrame({"g": g_arr, "t": t_arr, "kind": "term", "key": cells["term"].to_numpy(dtype=object),
                              "observed": obs.astype(int), "expected": exp, "baseline": base, "alpha": alpha,
                              "p_value": p, "window": win, "family": np.ones(n, dtype=bool)})
