@@ -9,7 +9,9 @@ periods after the panel's last period.
   trains the one-step model and feeds its forecasts back as observations.
 * **Boosting from the recent level.** With ``offset_window=(4, 13)`` (default) each tree
   ensemble starts from ``log(mean(roll_mean_4, roll_mean_13) + 0.05)`` (LightGBM ``init_score``)
-  and learns a multiplicative correction to that level; ``None`` boosts from a constant.
+  and learns a multiplicative correction to that level; ``None`` boosts from a constant. Every
+  forecast is capped at ``2 × the series' largest count so far + 1`` so that a correction learned
+  on near-empty series cannot run away on a busy one.
 * **Point forecast.** ``yhat`` is the predicted conditional *mean* (what the Poisson objective
   estimates); with ``blend="auto"`` (off by default: it did worse on Boston 311) it is blended with
   the 4- or 13-period mean, the weight chosen per horizon on the calibration holdout to minimise
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 
 _SCALE_C = 0.5
 _OFFSET_EPS = 0.05
+_CAP_FACTOR = 2.0
 
 
 BLEND_WINDOWS = (4, 13)
@@ -224,11 +227,12 @@ class HotspotForecaster(BaseEstimator):
             fb = FeatureBuilder(y_hist, keys, periods, spec)
         o = y_hist.shape[1] - 1
         out = np.zeros((y_hist.shape[0], horizon))
+        cap = _CAP_FACTOR * y_hist.max(axis=1) + 1.0  # guard against a runaway multiplicative correction
         if self.strategy == "direct":
             for h in range(1, horizon + 1):
                 X = fb.frame(h, [o])
                 out[:, h - 1] = self._predict_rows(models[h], X)
-            return np.maximum(out, 0.0)
+            return np.clip(out, 0.0, cap[:, None])
         from govml.hotspot.calendar import FREQS
 
         y_ext, per = y_hist, periods
@@ -236,7 +240,7 @@ class HotspotForecaster(BaseEstimator):
             if h > 1:
                 fb = FeatureBuilder(y_ext, keys, per, spec)
             X = fb.frame(1, [y_ext.shape[1] - 1])
-            out[:, h - 1] = np.maximum(self._predict_rows(models[1], X), 0.0)
+            out[:, h - 1] = np.clip(self._predict_rows(models[1], X), 0.0, cap)
             y_ext = np.concatenate([y_ext, out[:, h - 1:h]], axis=1)
             per = pd.date_range(per[0], periods=len(per) + 1, freq=FREQS[fb.freq])
         return out
