@@ -14,9 +14,11 @@ from govml.text.alerts import (
     SurgeDetector,
     bh_qvalues,
     detect_alerts,
+    discrete_bh_qvalues,
     period_start,
     plant_surges,
     score_alerts,
+    window_max_pvalue,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +49,25 @@ def test_bh_qvalues_by_hand():
     # sorted 0.01, 0.03, 0.04, 0.5 → ×4/rank: 0.04, 0.06, 0.0533, 0.5 → running min from the top
     assert bh_qvalues(p) == pytest.approx([0.04, 0.0533333, 0.0533333, 0.5], abs=1e-6)
     assert len(bh_qvalues(np.array([]))) == 0
+
+
+def test_discrete_bh_discounts_thin_cells():
+    p = np.array([0.001, 0.2, 0.5, 0.9, 1.0, 1.0])
+    # one window; cells 2–6 expect 0.01 messages: they cannot reach p ≤ 0.001, so the first cell's
+    # q is ≈ its p alone, where plain BH multiplies by 6
+    e = np.array([5.0, 0.01, 0.01, 0.01, 0.01, 0.01])
+    q = discrete_bh_qvalues(p, [(e, np.full(6, 0.2))])
+    assert q[0] < 0.0015 and bh_qvalues(p)[0] == pytest.approx(0.006)
+    assert (q <= bh_qvalues(p) + 1e-12).all()
+    # busy cells: no discount, plain BH (up to discreteness)
+    q2 = discrete_bh_qvalues(p, [(np.full(6, 50.0), np.full(6, 0.01))])
+    assert 0.003 < q2[0] <= 0.006
+
+
+def test_window_max_pvalue_between_single_and_bonferroni():
+    p = np.array([1e-2, 1e-4, 1e-8])
+    adj = window_max_pvalue(p, (1, 2, 4))
+    assert (adj > p).all() and (adj <= 3 * p).all()
 
 
 def test_period_start():

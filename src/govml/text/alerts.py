@@ -19,8 +19,9 @@ and checks that the expectation of ``t`` does not move).
 * **Seasonality**, pooled over all groups per category. With a season of history (52 weeks or 12
   months before the level window): ``s = (A + m) / (B + m)``, ``A`` the category's mean count over
   periods ``t−P−1 … t−P+1`` last season, ``B`` its level before that; without it (the first year):
-  the category's momentum, last 2 periods against the level window. ``m = season_shrink`` (10
-  messages) keeps thin categories near 1.
+  the category's momentum, last 2 periods against the level window, pooled over the *other*
+  groups (``momentum_loo``: a surge in a big group must not raise its own expectation through the
+  pool). ``m = season_shrink`` (10 messages) keeps thin categories near 1.
 * ``baseline = λ · s`` (column ``baseline`` of ``cells_``).
 
 Test
@@ -28,18 +29,28 @@ Test
 A surge may build over weeks, so each cell is tested over **windows** of 1, 2 and 4 periods ending
 at ``t``: the observed sum against ``λ`` frozen at the window's start times the seasonal factors of
 the window (so the surge's own first weeks never raise its expectation). Counts are negative
-binomial, variance ``μ + αμ²``; for a window of ``w`` periods ``α/w``, plus the uncertainty of the
-level itself (relative variance ``1/(λ(n+k)) + α/(n+k)``). The window with the smallest p-value is
-kept, Bonferroni-corrected for the 3 windows: ``p_value``; ``observed`` and ``expected`` are that
-window's sums (``cells_['window']`` says which). ``α`` is estimated by moments from all earlier
-periods, ``α = Σ((y−μ)² − y) / Σμ²`` (categories already seen), re-estimated twice without the
-cells that were extreme under the previous estimate (NB tail ``p < alpha_outlier_p`` = 0.001:
-past surges, hot issues), shrunk toward ``alpha_prior`` = 0.3 with the weight of 8 average past
-periods (little history → no trust in a small α), floored at ``alpha_floor`` = 0.05.
+binomial with variance ``μ(1 + φ) + αμ²`` (``dispersion='nb12'``; ``'nb2'``: ``φ = 0``): on real
+message boards the excess variance is far larger, relative to ``μ²``, in thin cells than in busy
+ones (teddycup 附件3: ``((y−μ)² − y)/μ²`` ≈ 0.7 at μ < 0.5, 0.13–0.17 at μ 2–8), which one ``α``
+cannot fit. For a window of ``w`` periods summing to ``e`` the relative extra variance is
+``φ/e + α/w``, plus the uncertainty of the level itself (``(1 + φ)/(λ(n+k)) + α/(n+k)``). The
+window with the smallest p-value is kept, Bonferroni-corrected for the 3 windows: ``p_value``
+(``window_correction='max'``: the exact tail of the largest of nested-window z-scores instead, no
+gain measured); ``observed`` and ``expected`` are that window's sums (``cells_['window']`` says
+which). ``φ`` and ``α`` are fitted by weighted least squares of ``(y−μ)² − y`` on ``μ`` and ``μ²``
+over all earlier periods (weights ``1/v²``, categories already seen), refitted twice without the
+cells that were extreme under the previous fit (NB tail ``p < alpha_outlier_p`` = 0.001: past
+surges, hot issues), each shrunk toward its prior (``alpha_prior`` = 0.3, ``phi_prior`` = 0) with the
+weight of 8 average past periods; ``α ≥ alpha_floor`` = 0.05, ``φ ≥ 0`` (``alpha_``, ``phi_``).
 
-Benjamini–Hochberg q-values are computed per period and kind over every cell with at least one
-message in its window (``family_min_count``; a cell without messages cannot show a surge).
-``score = −log10(q)``. Pure-noise tests (Poisson and negative binomial) check that this keeps false
+Category q-values are computed per period over **every** tested cell with the discrete
+Benjamini–Hochberg procedure (``fdr='discrete'``; Heyse 2011, Döhler et al. 2018): BH's ``m·t`` is
+replaced by ``Σ_i F_i(t)``, ``F_i`` the largest tail probability ≤ ``t`` that cell ``i``'s negative
+binomial can reach (summed over its windows at ``t/3``). A cell expecting 0.05 messages cannot
+produce most small p-values, so thin and empty cells cost the family little, and the family is not
+chosen by looking at the counts. q never exceeds plain BH's. ``fdr='bh'`` is plain BH over the cells
+with at least ``family_min_count`` messages. ``score = −log10(q)``.
+Pure-noise tests (Poisson and negative binomial) check that this keeps false
 alerts rare.
 
 Levels (all thresholds configurable: ``thresholds=``, ``term_thresholds=``)
@@ -391,6 +402,7 @@ class SurgeDetector(BaseEstimator):
         G = len(groups)
         self.periods_ = periods
         self.groups_ = list(groups)
+        self.phi_ = pd.Series(0.0, index=periods, name="phi")
 
         # group totals and tested group-periods ---------------------------------------------
         tot = np.zeros((G, T))
@@ -947,4 +959,5 @@ def plant_surges(
 
 
 __all__: Sequence[str] = ["SurgeDetector", "detect_alerts", "score_alerts", "plant_surges", "bh_qvalues",
+                          "discrete_bh_qvalues", "window_max_pvalue",
                           "period_start", "OUTPUT_COLUMNS", "LEVELS", "ALERT_LEVELS"]
