@@ -287,9 +287,15 @@ def _fast_fold(text: str, traditional: bool) -> str:
     if pattern is None:
         pattern = _FOLD_RES[traditional] = re.compile(
             "[" + "".join(re.escape(chr(cp)) for cp in sorted(table)) + "]")
+    for ch in _FOLD_COMMON:  # most of the work: replaced first, so findall returns few characters
+        if ch in text:
+            text = text.replace(ch, table[ord(ch)])
     for ch in set(pattern.findall(text)):
         text = text.replace(ch, table[ord(ch)])
     return text
+
+
+_FOLD_COMMON = "，！？：；（）\u3000"  # full-width punctuation of everyday Chinese text
 
 
 def _resolve_backend(backend: str) -> str:
