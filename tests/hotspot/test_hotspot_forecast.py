@@ -103,3 +103,11 @@ def test_blend_choice_by_hand_and_in_fit(panel: pd.DataFrame) -> None:
     assert set(m.blend_window_.values()) <= {4, 13}
     assert all(0.0 <= w <= 1.0 for w in m.blend_weight_.values())
     assert len(m.predict(2)) == 30 * 4 * 2
+
+
+def test_forecasts_are_capped_by_each_series_history(panel: pd.DataFrame) -> None:
+    model = HotspotForecaster(horizon=2, calibration_origins=0, **SMALL).fit(panel)
+    fc = model.predict(2)
+    cap = panel.groupby(["area", "category"], observed=True)["y"].max() * 2 + 1
+    joined = fc.join(cap.rename("cap"), on=["area", "category"])
+    assert (joined["yhat"] <= joined["cap"] + 1e-9).all()
