@@ -210,12 +210,12 @@ def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray,
     phrase = np.flatnonzero(np.ascontiguousarray(parts[:, 0])[ct] >= 0)
     if len(phrase) == 0:
         return drop
-    key = cg * T + ct
+    key = cg.astype(np.int64) * T + ct
     is_sorted = bool(np.all(key[1:] >= key[:-1]))  # cells come sorted by (group-period, term)
     order = None if is_sorted else np.argsort(key, kind="stable")
     sorted_key = key if is_sorted else key[order]
     ct_ph = ct[phrase]
-    g_ph, y_ph = cg[phrase] * T, cy[phrase]
+    g_ph, y_ph = cg[phrase].astype(np.int64) * T, cy[phrase]
     for j in (0, 1):
         sub = np.ascontiguousarray(parts[:, j])[ct_ph]  # 1-d gathers: much faster than parts[ct_ph]
         has = np.flatnonzero(sub >= 0) if j else slice(None)
@@ -314,8 +314,9 @@ def top_demands(
     C = sp.csr_matrix((np.ones(len(doc), dtype=np.float64), (gp_codes.astype(doc.dtype)[doc], term)),
                       shape=(n_gp, T))
     C.sum_duplicates()  # canonical: cells sorted by (gp, term), duplicates summed
-    cg = np.repeat(np.arange(n_gp, dtype=np.int64), np.diff(C.indptr))
-    ct, cy = C.indices.astype(np.int64), C.data
+    # cells as int32 codes where they fit (cast to int64 before any key arithmetic)
+    cg = np.repeat(np.arange(n_gp, dtype=C.indices.dtype), np.diff(C.indptr))
+    ct, cy = C.indices, C.data
     clock("sparse counts")
     df_w = np.bincount(term, minlength=T).astype(np.float64)  # corpus document frequency
     n_g = np.bincount(cg, weights=cy, minlength=n_gp)  # term occurrences per group-period
@@ -352,7 +353,7 @@ def top_demands(
         within = zrank
         span = n_z
     if span * (int(cg.max(initial=0)) + 1) < 2**62:
-        order = np.argsort(cg * span + within)
+        order = np.argsort(cg.astype(np.int64) * span + within)
     else:  # pragma: no cover - astronomically many cells
         order = np.lexsort((within, cg))
     cg, ct, cy, z = cg[order], ct[order], cy[order], z[order]
@@ -391,7 +392,7 @@ def _count_candidates(cg: np.ndarray, cy: np.ndarray, n_gp: int, top: int) -> np
     m = int(ci.max())
     if n_gp * (m + 1) > 50_000_000:  # pragma: no cover - huge counts in many groups
         return None
-    hist = np.bincount(cg * (m + 1) + (m - ci), minlength=n_gp * (m + 1)).reshape(n_gp, m + 1)
+    hist = np.bincount(cg.astype(np.int64) * (m + 1) + (m - ci), minlength=n_gp * (m + 1)).reshape(n_gp, m + 1)
     reach = np.cumsum(hist, axis=1) >= top  # column j: count m - j
     j = np.where(reach.any(axis=1), reach.argmax(axis=1), m)  # no column reaches top: keep all
     cand = ci >= (m - j)[cg]
@@ -437,7 +438,7 @@ def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np
               cg: np.ndarray, ct: np.ndarray, T: int, min_chars: int, max_chars: int) -> list[str]:
     from govml.privacy import mask
 
-    want = _unique_int(cg * T + ct)
+    want = _unique_int(cg.astype(np.int64) * T + ct)
     sel_term = np.zeros(T, dtype=bool)
     sel_term[ct] = True
     m = np.flatnonzero(sel_term[term])  # only pairs of a selected term can hit a selected cell
@@ -454,7 +455,7 @@ def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np
     firsts = np.r_[0, np.flatnonzero(np.diff(w_sorted)) + 1]
     best = np.zeros(len(want), dtype=np.int64)
     best[w_sorted[firsts]] = d[order][firsts]
-    rows = best[_lookup(want, cg * T + ct)]
+    rows = best[_lookup(want, cg.astype(np.int64) * T + ct)]
     cache: dict[int, str] = {}
     out = []
     for di in rows.tolist():
