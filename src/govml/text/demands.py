@@ -204,26 +204,33 @@ def _lookup(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
     return pd.Index(keys).get_indexer(x).astype(np.int64, copy=False)
 
 
-def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray, T: int) -> np.ndarray:
-    """Cells whose term is a part of a phrase cell of the same group-period with the same count."""
+def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray, T: int,
+              chunk: int = 4_000_000) -> np.ndarray:
+    """Cells whose term is a part of a phrase cell of the same group-period with the same count
+    (phrase cells taken ``chunk`` cells at a time, to bound the temporaries)."""
     drop = np.zeros(len(cg), dtype=bool)
-    phrase = np.flatnonzero(np.ascontiguousarray(parts[:, 0])[ct] >= 0)
-    if len(phrase) == 0:
+    part0, part1 = np.ascontiguousarray(parts[:, 0]), np.ascontiguousarray(parts[:, 1])
+    if len(cg) == 0 or not (part0[ct] >= 0).any():
         return drop
     key = cg.astype(np.int64) * T + ct
     is_sorted = bool(np.all(key[1:] >= key[:-1]))  # cells come sorted by (group-period, term)
     order = None if is_sorted else np.argsort(key, kind="stable")
     sorted_key = key if is_sorted else key[order]
-    ct_ph = ct[phrase]
-    g_ph, y_ph = cg[phrase].astype(np.int64) * T, cy[phrase]
-    for j in (0, 1):
-        sub = np.ascontiguousarray(parts[:, j])[ct_ph]  # 1-d gathers: much faster than parts[ct_ph]
-        has = np.flatnonzero(sub >= 0) if j else slice(None)
-        want = g_ph[has] + sub[has]
-        pos = np.minimum(np.searchsorted(sorted_key, want), len(sorted_key) - 1)
-        found = sorted_key[pos] == want
-        idx = pos if order is None else order[pos]
-        drop[idx[found & (cy[idx] == y_ph[has])]] = True
+    last = len(sorted_key) - 1
+    for start in range(0, len(cg), chunk):
+        phrase = start + np.flatnonzero(part0[ct[start:start + chunk]] >= 0)
+        if len(phrase) == 0:
+            continue
+        ct_ph = ct[phrase]
+        g_ph, y_ph = cg[phrase].astype(np.int64) * T, cy[phrase]
+        for part in (part0, part1):
+            sub = part[ct_ph]  # 1-d gathers: much faster than parts[ct_ph]
+            has = np.flatnonzero(sub >= 0)
+            want = g_ph[has] + sub[has]
+            pos = np.minimum(np.searchsorted(sorted_key, want), last)
+            found = sorted_key[pos] == want
+            idx = pos if order is None else order[pos]
+            drop[idx[found & (cy[idx] == y_ph[has])]] = True
     return drop
 
 
