@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -641,11 +642,11 @@ class GovTokenizer:
         # a few large slices per worker: start-up and result transfer stay small next to the work
         per_task = max(chunk_size, min(10_000, -(-n // (n_jobs * 8))))
         ranges = [(i, min(i + per_task, n), chunk_size) for i in range(0, n, per_task)]
-        global _SHARED
+        key = next(_SHARED_KEYS)
         if "fork" in mp.get_all_start_methods():
             ctx = mp.get_context("fork")
-            _SHARED = (self, texts)
-            tasks: list[Any] = ranges
+            _SHARED[key] = (self, texts)  # forked workers see it; nothing is pickled
+            tasks: list[Any] = [(key, *r) for r in ranges]
         else:  # pragma: no cover - platforms without fork: send each slice
             ctx = mp.get_context()
             tasks = [(self, texts[a:b], c) for a, b, c in ranges]
@@ -658,7 +659,7 @@ class GovTokenizer:
                     if progress is not None:
                         progress(len(out))
         finally:
-            _SHARED = None
+            _SHARED.pop(key, None)
         return out
 
     def _encode_batch(self, texts: list[Any]) -> str | list[list[str]]:
@@ -722,15 +723,15 @@ def _decode(enc: str | list[list[str]]) -> list[list[str]]:
     return [q.split(split) if (q := p.strip(strip)) else [] for p in enc.split(_MSG_SEP)]
 
 
-_SHARED: tuple[GovTokenizer, list[Any]] | None = None
+_SHARED: dict[int, tuple[GovTokenizer, list[Any]]] = {}
+_SHARED_KEYS = itertools.count()
 
 
 def _tokenize_task(task: tuple[Any, ...]) -> list[str | list[list[str]]]:
     """One worker task: a slice of the texts, encoded batch by batch (strings pickle cheaply)."""
-    if len(task) == 3 and isinstance(task[0], int):
-        assert _SHARED is not None
-        tok, texts = _SHARED
-        a, b, size = task
+    if isinstance(task[0], int):
+        key, a, b, size = task
+        tok, texts = _SHARED[key]
     else:  # pragma: no cover - no fork
         tok, texts, size = task
         a, b = 0, len(texts)
