@@ -132,3 +132,20 @@ def test_errors_and_empty():
         top_demands(df, period="X")
     empty = top_demands(pd.DataFrame({"text": ["", None], "created_at": pd.to_datetime(["2024-01-01", None])}))
     assert list(empty.columns) == COLUMNS and empty.empty
+
+
+def test_top_n_is_the_head_of_the_full_ranking_and_chunks_agree(monkeypatch):
+    # the count ranking only scores cells that can reach a group's top: same rows as cutting the
+    # full ranking; the subsumption check gives the same result in small chunks
+    rng = np.random.default_rng(3)
+    words = [f"词{i}" for i in range(40)]
+    tokens = [list(rng.choice(words, rng.integers(3, 9), p=np.r_[[0.1] * 5, [0.5 / 35] * 35])) for _ in range(600)]
+    df = pd.DataFrame({"text": [" ".join(t) for t in tokens], "community": rng.choice(["甲", "乙", "丙"], 600),
+                       "created_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, 600), "D")})
+    full = top_demands(df, by="community", tokens=tokens, top=10_000, min_phrase_count=2)
+    head = full.groupby(["group", "period_start"], sort=False).head(4).reset_index(drop=True)
+    pd.testing.assert_frame_equal(top_demands(df, by="community", tokens=tokens, top=4, min_phrase_count=2), head)
+    import govml.text.demands as demands
+
+    monkeypatch.setattr(demands._subsumed, "__defaults__", (7,))
+    pd.testing.assert_frame_equal(top_demands(df, by="community", tokens=tokens, top=10_000, min_phrase_count=2), full)
