@@ -16,7 +16,7 @@ import numpy as np
 
 from govml.skills import courses as _c
 
-BATCH = 256  # workers per padded batch
+BATCH = 128  # workers per padded batch
 
 
 def solve_many(problems: list, cat, budget_hours: float | None, budget_cost: float | None,
@@ -42,7 +42,7 @@ def solve_many(problems: list, cat, budget_hours: float | None, budget_cost: flo
                                    status, method)
             continue
         todo.append((i, cand))
-    todo.sort(key=lambda t: (len(t[1]), len(problems[t[0]].gap_idx)))
+    todo.sort(key=lambda t: (len(problems[t[0]].gap_idx), len(t[1])))
     P = cat.prerequisite_matrix()
     for s in range(0, len(todo), BATCH):
         part = todo[s:s + BATCH]

@@ -268,13 +268,18 @@ def _candidates(p: WorkerProblem, cat: Catalog, H: float, C: float) -> np.ndarra
     cand = (cat.strength[:, p.gap_idx] > 0).any(axis=1) & fits & ~taken
     if not P.any():
         return np.flatnonzero(cand)
+    bad = np.zeros(cat.n_courses, dtype=bool)  # cannot be planned: does not fit, or needs such a course
     while True:
         need = P[cand].any(axis=0) & ~cand & ~taken
         if not need.any():
             break
-        cand |= need & fits
-        if (need & ~fits).any():
-            cand &= ~P[:, need & ~fits].any(axis=1)
+        bad |= need & ~fits
+        drop = cand & P[:, bad].any(axis=1)
+        if drop.any():  # (once dropped, never added back: a chain c → a → b with b too big ends here)
+            bad |= drop
+            cand &= ~drop
+            continue
+        cand |= need
     while True:
         bad = cand & P[:, ~(cand | taken)].any(axis=1)
         if not bad.any():
