@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 _SCALE_C = 0.5
 _OFFSET_EPS = 0.05
 _CAP_FACTOR = 2.0
+_DATA_START_FRAC = 0.1
 
 
 BLEND_WINDOWS = (4, 13)
@@ -253,6 +254,13 @@ class HotspotForecaster(BaseEstimator):
     def fit(self, panel: pd.DataFrame) -> HotspotForecaster:
         """Calibrate on an inner rolling-origin holdout, then fit on the whole panel."""
         y, keys, periods = panel_matrix(panel)
+        start = data_start(y)
+        if start > 0:
+            log.info("the panel's first %d period(s) (before %s) hold almost no events (%d in all): treated "
+                     "as before data collection began and left out of the model", start,
+                     pd.Timestamp(periods[start]).date(), int(y[:, :start].sum()))
+            y, periods = y[:, start:], periods[start:]
+        self.data_start_ = start
         spec = self._spec()
         T = y.shape[1]
         H = self.horizon
@@ -394,6 +402,27 @@ class HotspotForecaster(BaseEstimator):
             "spec": asdict(self._spec()), "calibrated": self.calibrated_,
             "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
         }
+
+
+def data_start(y: np.ndarray, frac: float = _DATA_START_FRAC) -> int:
+    """Column where data collection began: the first period whose total over all series reaches
+    ``frac`` × the 90th percentile of the period totals (0 when the first period already does).
+
+    A panel is dense from the first event *anywhere*, so a few stray early events (e.g. four
+    messages spread over the 18 months before an export really starts) put a long run of
+    structural zeros in front of every series. Those zeros are not observations: kept, every
+    series "jumps" from nothing to its level in the same few calendar weeks, and the direct
+    models for h >= 2 learn that jump as a huge correction tied to the target's period of year,
+    which they then apply to the same weeks a year later (docs/hotspots.md, section 3).
+    """
+    if y.size == 0:
+        return 0
+    tot = y.sum(axis=0)
+    ref = float(np.quantile(tot, 0.9))
+    if ref <= 0:
+        return 0
+    ok = np.flatnonzero(tot >= frac * ref)
+    return int(ok[0]) if len(ok) else 0
 
 
 def _fmt(v: Any) -> str:
