@@ -12,6 +12,9 @@ periods after the panel's last period.
   and learns a multiplicative correction to that level; ``None`` boosts from a constant. Every
   forecast is capped at ``2 × the series' largest count so far + 1`` so that a correction learned
   on near-empty series cannot run away on a busy one.
+* **Data start.** ``fit`` leaves out the panel's leading periods that hold almost no events
+  (:func:`data_start`): zeros from before data collection began are not observations, and the
+  direct models would learn the jump out of them as a period-of-year effect.
 * **Point forecast.** ``yhat`` is the predicted conditional *mean* (what the Poisson objective
   estimates); with ``blend="auto"`` (off by default: it did worse on Boston 311) it is blended with
   the 4- or 13-period mean, the weight chosen per horizon on the calibration holdout to minimise
