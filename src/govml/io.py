@@ -968,6 +968,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def write_json(data: Any, path: str | os.PathLike[str], *, indent: int | None = 2) -> Path:
+    """Write ``data`` as UTF-8 JSON (non-ASCII kept readable; dates and other objects via ``str``)
+    atomically: a failed write leaves any old file as it was. Returns the path."""
+    import json
+
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=indent, default=str), encoding="utf-8")
+    return target
+
+
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -> Path:
     """Write ``df`` atomically; the format follows the suffix: ``.csv`` (UTF-8 without BOM; add
     ``.gz`` to compress), ``.tsv``, ``.parquet``, ``.jsonl`` (UTF-8, one object per line, dates

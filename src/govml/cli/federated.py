@@ -43,14 +43,13 @@ def _parse_faults(items: list[str] | None) -> dict[str, str]:
 def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | None, *, show: bool = True,
                    run_name: str | None = None, **kw: Any) -> dict[str, Any]:
     """Read ``input_path``, simulate, log to MLflow (rounds as steps), write ``out``; returns the metrics."""
-    import json
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from govml import tracking
     from govml.federated.simulation import simulate
-    from govml.io import atomic_path, read_table
+    from govml.io import read_table, write_json
 
     console = Console(stderr=True, quiet=not show)
     df = read_table(input_path)
@@ -86,9 +85,7 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
         tracking.log_metrics(final)
         tracking.log_dict(result, "federated_metrics.json")
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out) as tmp:
-            tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        write_json(result, out)
     return result
 
 
@@ -97,7 +94,6 @@ def run_forecaster_backtest(input_path: Path, partition_col: str, out: Path | No
                             category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
                             show: bool = True) -> dict[str, Any]:
     """Backtest the federated forecaster and the central LightGBM forecaster on the same origins."""
-    import json
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -107,7 +103,7 @@ def run_forecaster_backtest(input_path: Path, partition_col: str, out: Path | No
     from govml.federated.forecaster import FederatedHotspotForecaster
     from govml.hotspot.backtest import run_backtest
     from govml.hotspot.forecast import HotspotForecaster
-    from govml.io import atomic_path
+    from govml.io import write_json
 
     console = Console(stderr=True, quiet=not show)
     _raw, panel, _ex = prepare(input_path, time_col=time_col, area_col=community_col, category_col=category_col,
@@ -150,9 +146,7 @@ def run_forecaster_backtest(input_path: Path, partition_col: str, out: Path | No
                               for k, v in result[side].items()})
         tracking.log_dict(result, "federated_metrics.json")
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(out) as tmp:
-            tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        write_json(result, out)
     return result
 
 

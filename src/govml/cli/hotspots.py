@@ -122,7 +122,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     from govml.errors import ConfigError
     from govml.hotspot.backtest import compare_to_baselines, default_models, run_backtest
     from govml.hotspot.report import backtest_figure
-    from govml.io import atomic_path, write_table
+    from govml.io import write_json, write_table
 
     console = console or _console()
     if horizon < 1 or origins < 1:
@@ -146,8 +146,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
         **res.to_dict(),
     }
     report["summary"] = compare_to_baselines(res)
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    write_json(report, out)
     written = [out]
     if predictions_out is not None:
         p = res.predictions[PREDICTION_COLUMNS].copy()

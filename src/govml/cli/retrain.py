@@ -112,14 +112,13 @@ def register(app: typer.Typer) -> None:
 
 def demo_step(ctx) -> list[Path]:
     """Retrain twice on the sample data into the local store; show the runs and the registry."""
-    import json
-
     import mlflow
     import yaml
     from rich.console import Console
 
     from govml import retrain, tracking
     from govml.cli.models import models_table
+    from govml.io import write_json
 
     console = Console()
     config = DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else Path(ctx.samples_dir).resolve().parent / DEFAULT_CONFIG
@@ -153,7 +152,7 @@ def demo_step(ctx) -> list[Path]:
         console.print(summary_table(report))
         reports.append(report.to_dict())
     summary = ctx.report_path("tracking", "retrain_summary.json")
-    summary.write_text(json.dumps(reports, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    write_json(reports, summary)
 
     exp = mlflow.get_experiment_by_name(tracking.experiment_name(retrain.EXPERIMENT))
     runs = mlflow.search_runs([exp.experiment_id], max_results=10, order_by=["start_time DESC"],
