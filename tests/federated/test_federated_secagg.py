@@ -90,3 +90,207 @@ def test_accountant_composes_and_reports_fewer_shares():
     partial = dp.Accountant()
     partial.record("a", dp.Mechanism("laplace", 2.0, 1.0), shares_fraction=0.25)
     assert partial.epsilon == pytest.approx(1.0)  # half the noise std → twice the ε of 0.5
+
+
+# -- double masking (what the Flower app runs) ------------------------------------------------------
+
+from flwr.app import Message  # noqa: E402
+
+from govml.federated import client_app as CA  # noqa: E402
+from govml.federated.grid import LocalGrid  # noqa: E402
+from govml.federated.secagg import (  # noqa: E402
+    DistrictSecAgg,
+    RefusedRequest,
+    default_threshold,
+    pairwise_mask,
+    reconstruct,
+    unmask_double,
+)
+from govml.federated.server_app import Session, unmask_requests  # noqa: E402
+
+SCALE = 2.0**16
+DIM = 2000
+
+
+def test_default_threshold_is_a_strict_majority():
+    assert [default_threshold(n) for n in (2, 3, 4, 5, 50)] == [2, 2, 3, 3, 26]
+    with pytest.raises(RefusedRequest, match="more than half"):
+        d = DistrictSecAgg(1)
+        pk = d.start()
+        d.setup({1: pk, 2: KeyPair().public_bytes, 3: KeyPair().public_bytes, 4: KeyPair().public_bytes}, 2)
+
+
+def _districts(ids, t):
+    cl = {i: DistrictSecAgg(i) for i in ids}
+    epk = {i: c.start() for i, c in cl.items()}
+    return cl, {i: c.setup(epk, t) for i, c in cl.items()}
+
+
+@pytest.mark.parametrize("dropped", [set(), {99}, {99, 7}])
+def test_double_masked_sum_is_exact_with_and_without_drop_outs(federation, dropped):
+    ids, _keys, _pubs, xs = federation
+    ids = ids + [5]
+    xs = {**xs, 5: -xs[11]}
+    t = 3
+    cl, bundles = _districts(ids, t)
+    surv = [i for i in ids if i not in dropped]
+    mask_pks = {i: bundles[i][1] for i in ids}
+    ys = {i: cl[i].mask(quantize(xs[i], SCALE), mask_pks, "r1")[0] for i in surv}
+    b_sh, k_sh = {i: [] for i in surv}, {i: [] for i in dropped}
+    for r in surv:
+        b, sk = cl[r].reveal(surv, sorted(dropped), {p: (bundles[p][0], bundles[p][2][r]) for p in ids})
+        assert set(b) == set(surv) and set(sk) == set(dropped)
+        for p, v in b.items():
+            b_sh[p].append(v)
+        for p, v in sk.items():
+            k_sh[p].append(v)
+    total = unmask_double([ys[i] for i in surv], "r1", {p: reconstruct(v, t) for p, v in b_sh.items()},
+                          {p: reconstruct(v, t) for p, v in k_sh.items()}, {i: mask_pks[i] for i in surv})
+    expected = unmask_sum([quantize(xs[i], SCALE) for i in surv])
+    assert np.array_equal(total, expected)  # bit-identical to the sum of the quantised vectors
+    # every district's next bundle is fresh: a new mask key and a new seed
+    assert all(cl[i].index == 1 and cl[i].mask_public != mask_pks[i] for i in surv)
+
+
+def test_a_district_refuses_to_reveal_both_shares_of_one_bundle():
+    ids = [1, 2, 3, 4, 5]
+    cl, bundles = _districts(ids, 3)
+    sealed = {p: (bundles[p][0], bundles[p][2][2]) for p in ids}
+    b, sk = cl[2].reveal([1, 2, 3], [4, 5], sealed)
+    assert set(b) == {1, 2, 3} and set(sk) == {4, 5}
+    state_before = dict(cl[2].state)
+    with pytest.raises(RefusedRequest, match="already revealed"):
+        cl[2].reveal([2, 3, 4], [1, 5], sealed)  # now says 4 answered and 1 dropped
+    assert cl[2].state == state_before  # nothing was revealed or recorded
+    with pytest.raises(RefusedRequest, match="both"):
+        cl[2].reveal([1, 2, 3, 4], [4], sealed)
+    with pytest.raises(RefusedRequest, match="fewer than the threshold"):
+        cl[2].reveal([2, 3], [1, 4, 5], sealed)
+    with pytest.raises(RefusedRequest, match="said to have missed"):  # never its own mask key
+        cl[3].reveal([1, 2, 4], [3], {p: (bundles[p][0], bundles[p][2][3]) for p in ids})
+    with pytest.raises(RefusedRequest, match="does not open"):  # a share is bound to its recipient
+        cl[3].reveal([1, 2, 3], [], {1: (0, bundles[1][2][2])})
+
+
+# -- the same through Flower messages: an honest and a lying server --------------------------------
+
+def _flower_federation(n: int, drop_after: dict[int, int] | None = None, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    ids = [101 + 17 * i for i in range(n)]
+    xs = {i: rng.normal(0, 10, size=DIM) for i in ids}
+    grid = LocalGrid(run_id=3)
+    for i in ids:
+        app = CA.make_client_app()
+
+        @app.query("vector")
+        def vector(msg: Message, context, _x=xs[i]) -> Message:
+            return Message(CA._release(_x, msg, context, CA._run_config(msg, context)), reply_to=msg)
+
+        grid.add_node(i, app, {}, {}, drop_after=(drop_after or {}).get(i))
+    s = Session(grid=grid, cfg={"secure": True, "min-secure-districts": 2})
+    s.names = {i: f"区{k + 1}" for k, i in enumerate(ids)}
+    return s, ids, xs
+
+
+def test_flower_secure_sum_recovers_drop_outs_and_names_who_is_missing():
+    s, ids, xs = _flower_federation(5)
+    nodes = s.exchange_keys(ids)
+    assert s.threshold == 3 and nodes == ids
+    total, got = s.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    assert got == ids
+    assert np.array_equal(quantize(total, SCALE), unmask_sum([quantize(xs[i], SCALE) for i in ids]))
+    # two districts drop before the second sum (their key shares rebuild the masks), three remain = t
+    s2, ids2, xs2 = _flower_federation(5, drop_after={101: 3, 118: 3})
+    nodes = s2.exchange_keys(ids2)
+    s2.round = 1
+    s2.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    s2.round = 2
+    total, got = s2.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    assert got == [135, 152, 169]
+    assert np.array_equal(quantize(total, SCALE), unmask_sum([quantize(xs2[i], SCALE) for i in got]))
+    assert set(s2.missing) == {"区1", "区2"}
+    # three drop out: two survivors are fewer than t = 3 → a clear failure naming the missing districts
+    s3, ids3, _ = _flower_federation(5, drop_after={101: 2, 118: 2, 135: 2})
+    nodes = s3.exchange_keys(ids3)
+    with pytest.raises(FederatedError, match=r"2 of 5 districts answered.*at least 3.*missing: 区1, 区2, 区3"):
+        s3.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+
+
+class LyingSession(Session):
+    """A server that says district ``victim`` dropped out although its masked reply arrived."""
+
+    victim: int = 0
+    late: Message | None = None
+    unmask_replies: list[Message] = []
+
+    def ask(self, node_ids, mtype, content):
+        good, bad, silent = super().ask(node_ids, mtype, content)
+        if mtype == "query.vector" and self.victim in good:
+            self.late = good.pop(self.victim)
+            silent = [*silent, self.victim]
+        return good, bad, silent
+
+    def ask_each(self, contents, mtype):
+        good, bad, silent = super().ask_each(contents, mtype)
+        self.unmask_replies = list(good.values())
+        return good, bad, silent
+
+
+def test_a_lying_server_cannot_unmask_the_late_reply_of_a_dropped_district():
+    s, ids, xs = _flower_federation(5)
+    s.__class__ = LyingSession
+    s.victim = victim = ids[0]
+    nodes = s.exchange_keys(ids)
+    used = dict(s.bundles)
+    total, got = s.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    assert victim not in got  # the others' sum is still right...
+    assert np.array_equal(quantize(total, SCALE), unmask_sum([quantize(xs[i], SCALE) for i in got]))
+    # ... and the server now holds the victim's masked reply and t shares of its mask key
+    y = s.late.content.array_records["vec"]["masked"].numpy()
+    sk_shares = [m.content.array_records["sk"][str(victim)].numpy().astype(np.uint8).tobytes()
+                 for m in s.unmask_replies]
+    victim_key = reconstruct(sk_shares, s.threshold)
+    assert KeyPair(victim_key).public_bytes == used[victim][1]  # really the victim's mask key
+    # asking for the victim's seed shares as well is refused by every district
+    replies = s.grid.send_and_receive([
+        Message(content=c, dst_node_id=r, message_type="query.unmask")
+        for r, c in unmask_requests(used, ids, [], "v|round=0").items()])
+    refused = [r for r in replies if r.has_error() and "already revealed" in r.error.reason]
+    assert {r.metadata.src_node_id for r in refused} == set(got)  # all but the victim, who holds 1 share < t
+    # what the server can rebuild: the reply minus every pairwise mask = q(x) + PRG(b), uniform noise
+    pairwise = recovery_vector(KeyPair(victim_key), victim, {i: used[i][1] for i in ids}, set(got),
+                               "v|round=0", DIM)
+    with np.errstate(over="ignore"):
+        best = y - pairwise
+    q = quantize(xs[victim], SCALE)
+    assert np.mean(best == q) < 0.01
+    assert 0.45 < (best >> np.uint64(63)).mean() < 0.55  # uniform on 64 bits, unlike small fixed-point values
+    assert abs(np.corrcoef(best.view(np.int64).astype(float), xs[victim])[0, 1]) < 0.1
+    # the only thing missing is the self mask, whose seed the districts kept back
+    seed_shares = []
+    for r in got:
+        sa = CA._keys(s.grid.node_context(r))
+        plain = _open_for_test(sa, victim, used[victim], r)
+        seed_shares.append(plain)
+    with np.errstate(over="ignore"):
+        assert np.array_equal(best - pairwise_mask(reconstruct(seed_shares, s.threshold), DIM), q)
+
+
+def _open_for_test(sa, sender, bundle, recipient):
+    """Test-only: what the districts hold and never reveal (the seed share), to close the argument."""
+    from govml.federated.secagg import SHARE_LEN, _aad, unseal
+
+    plain = unseal(sa._enc(), sa._epk(sender), bundle[2][recipient], _aad(sender, recipient, bundle[0]))
+    return plain[:SHARE_LEN]
+
+
+def test_single_masking_would_have_leaked_the_late_reply(federation):
+    """Why double masking: with pairwise masks only, the same lie gives the server the exact vector."""
+    ids, keys, pubs, xs = federation
+    y = mask_vector(quantize(xs[11], SCALE), keys[11], 11, pubs, "c")
+    others = [i for i in ids if i != 11]
+    with np.errstate(over="ignore"):
+        # the survivors' recovery vectors for the "dropped" district 11 are minus its pairwise masks
+        rebuilt = y + sum((recovery_vector(keys[i], i, pubs, {11}, "c", 500) for i in others),
+                          np.zeros(500, dtype=np.uint64))
+    assert np.array_equal(rebuilt, quantize(xs[11], SCALE))

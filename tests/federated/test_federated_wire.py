@@ -61,30 +61,76 @@ def test_plain_run_sends_numbers_of_the_expected_shapes(plain_run):
     assert all(m.content.array_records["vec"]["plain"].shape == (3 * K + 2,) for m in ev)
 
 
+def _releases(recorder: WireRecorder) -> list[tuple[str, dict[int, Message], list[Message]]]:
+    """(message type, masked replies by node, the unmask replies that followed), in order."""
+    out: list[tuple[str, dict[int, Message], list[Message]]] = []
+    for node, m in recorder.messages:
+        mtype = m.metadata.message_type
+        if mtype == "query.unmask":
+            out[-1][2].append(m)
+        elif "vec" in m.content.array_records:
+            if not out or out[-1][0] != mtype or out[-1][2]:
+                out.append((mtype, {}, []))
+            out[-1][1][node] = m
+    return out
+
+
 def test_secure_run_server_never_holds_a_districts_vector(secure_run, plain_run):
+    from govml.federated.secagg import SHARE_LEN, pairwise_mask, reconstruct
+
     rec, res = secure_run
     _check_numeric_only(rec)
     prec, _ = plain_run
     by_node_plain = {(n, m.metadata.message_type, m.metadata.group_id): m for n, m in prec.messages}
     train = [(n, m) for n, m in rec.messages if m.metadata.message_type in ("train", "evaluate")]
     assert len(train) == 3 * 2 * 2
-    for node, m in train:
-        assert set(m.content.array_records) == {"vec"}
+    for _node, m in train:
+        assert set(m.content.array_records) == {"vec", "next"}
         assert set(m.content.array_records["vec"]) == {"masked"}
         y = m.content.array_records["vec"]["masked"].numpy()
         assert y.dtype == np.uint64
         length = K * F + K + 2 if m.metadata.message_type == "train" else 3 * K + 2
         assert y.shape == (length,)
-        if m.metadata.message_type == "train":
-            assert 0.4 < (y >> np.uint64(63)).mean() < 0.6  # uniform noise, not a model
-            # the district's own update (same seeds in the plain run) is not what the server got
-            own = by_node_plain[(node, "train", m.metadata.group_id)].content.array_records["arrays"]
-            own_vec = own["coef"].numpy().ravel().astype(np.float64)
-            decoded = y[: K * F].view(np.int64).astype(np.float64) / 2.0**24
-            assert np.corrcoef(decoded[:5000], own_vec[:5000])[0, 1] < 0.1
+        # the next bundle: its index, a 32-byte public key, one sealed share per district
+        nxt = m.content.array_records["next"]
+        assert set(nxt) == {"index", "pk"} | {k for k in nxt if k.startswith("to|")} and len(nxt) == 2 + 3
+        assert all(np.dtype(a.dtype) == np.uint8 for k, a in nxt.items() if k != "index")
         assert not m.content.metric_records  # not even its sample count travels in the clear
+    # Everything the server holds, used as well as it can be: per release it rebuilds each
+    # survivor's self-mask seed from the revealed shares (no district dropped, so no mask-key
+    # share was ever revealed) and removes the self mask. What is left of each district's
+    # reply is still uniform noise, unrelated to its update: the pairwise masks stay on it.
+    releases = _releases(rec)
+    assert [r[0] for r in releases] == ["train", "evaluate"] * 2
+    for mtype, replies, unmasks in releases:
+        assert len(unmasks) == 3
+        assert all(len(u.content.array_records["sk"]) == 0 for u in unmasks)
+        for node, m in replies.items():
+            shares = [u.content.array_records["b"][str(node)].numpy().astype(np.uint8).tobytes() for u in unmasks]
+            assert all(len(sh) == SHARE_LEN for sh in shares)
+            y = m.content.array_records["vec"]["masked"].numpy()
+            with np.errstate(over="ignore"):
+                rest = y - pairwise_mask(reconstruct(shares, 2), y.size)
+            if mtype == "train":
+                assert 0.4 < (rest >> np.uint64(63)).mean() < 0.6  # uniform noise, not a model
+                own = by_node_plain[(node, "train", m.metadata.group_id)].content.array_records["arrays"]
+                own_vec = own["coef"].numpy().ravel().astype(np.float64)
+                decoded = rest[: K * F].view(np.int64).astype(np.float64) / 2.0**24
+                assert abs(np.corrcoef(decoded[:5000], own_vec[:5000])[0, 1]) < 0.1
+            else:  # evaluation counts are small integers; their masked remainder is not
+                assert (rest.view(np.int64) > 10**6).any() or (rest.view(np.int64) < -(10**6)).any()
     # ... and yet the aggregate is right
     assert res["federated"]["macro_f1"] > 0.8
+
+
+def test_unmask_replies_carry_only_shares(secure_run):
+    rec, _ = secure_run
+    unmasks = [m for _, m in rec.messages if m.metadata.message_type == "query.unmask"]
+    assert len(unmasks) == 3 * 2 * 2
+    for m in unmasks:
+        assert set(m.content.array_records) == {"b", "sk"}
+        for arr in m.content.array_records["b"].values():
+            assert np.dtype(arr.dtype) == np.uint8 and tuple(arr.shape) == (52,)
 
 
 def test_benchmark_sends_only_masked_counts(assessments):

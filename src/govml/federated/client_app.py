@@ -4,11 +4,13 @@ Message types it answers (all replies are numbers, except the district's name in
 
 ``query.hello``      load and validate the district's table → ``{"district", "status"}`` + row count,
                      or an error reply (code 4100) that names the district and the problem
-``query.keys``       a fresh X25519 public key for secure aggregation (the private key stays in
-                     the node's local ``context.state``)
+``query.keys``       secure aggregation set-up: a fresh X25519 encryption public key (phase ``enc``);
+                     then the first bundle: mask public key + Shamir shares encrypted to each district
+                     (phase ``bundle``); private keys and seeds stay in the node's ``context.state``
 ``query.moments``    benchmark step 1: per indicator ``[n, Σv, Σv²]`` (masked when secure)
 ``query.hist``       benchmark step 2: per indicator counts in the agreed bins (masked when secure)
-``query.unmask``     the masks this district shared with districts that dropped out
+``query.unmask``     after each secure sum: self-mask seed shares of the districts that answered and
+                     mask-key shares of those that dropped (never both for one district's bundle)
 ``query.standings``  receive the citywide summary, place the district's communities in it, write
                      them to ``output-dir`` (if set); reply: how many communities were placed
 ``train``            demand classifier: local SGD from the global weights (masked n·weights when secure;
@@ -17,7 +19,10 @@ Message types it answers (all replies are numbers, except the district's name in
 ``query.city``       hotspot forecaster: per category, count sums per week and series counts
 ``query.gbdt``       hotspot forecaster: base sums, then Σg/Σh/count histograms for the asked nodes
 ``query.forecast``   hotspot forecaster: forecast the district's own series with the final trees and
-                     write ``forecasts.csv`` to ``output-dir``; reply: how many series
+                     write ``forecasts.csv`` to ``output-dir``; reply: how many series. At a backtest
+                     origin (``origin-index`` set) the forecasts stay in the district for scoring
+``query.score``      hotspot backtest on the district's own cells: per map (origin × horizon) point
+                     sums, counts at or above the server's thresholds, top-k hits (masked when secure)
 """
 
 from __future__ import annotations
@@ -87,12 +92,17 @@ def _guard(fn: Callable[[Message, Context], Message]) -> Callable[[Message, Cont
 # -- secure aggregation helpers -----------------------------------------------------------------
 
 def _keys(context: Context):
-    from govml.federated.secagg import KeyPair
+    """This district's secure-aggregation state for the run (``None`` before the keys round)."""
+    from govml.federated.secagg import DistrictSecAgg
 
     rec = context.state.config_records.get("govml-secagg")
-    if rec is None or "sk" not in rec:
+    if rec is None or "esk" not in rec:
         return None
-    return KeyPair(bytes(rec["sk"]))
+    return DistrictSecAgg(context.node_id, dict(rec))
+
+
+def _save_keys(context: Context, sa) -> None:
+    context.state.config_records["govml-secagg"] = ConfigRecord(dict(sa.state))
 
 
 def _peer_keys(msg: Message) -> dict[int, bytes]:
@@ -100,6 +110,14 @@ def _peer_keys(msg: Message) -> dict[int, bytes]:
     if rec is None:
         return {}
     return {int(k): bytes(v.numpy().astype(np.uint8).tobytes()) for k, v in rec.items()}
+
+
+def _bundle_record(bundle: tuple[int, bytes, dict[int, bytes]]) -> ArrayRecord:
+    """A district's next bundle on the wire: index, mask public key, one encrypted share per recipient."""
+    index, pk, sealed = bundle
+    arrays = {"index": Array(np.array([index], dtype=np.int64)), "pk": Array(np.frombuffer(pk, dtype=np.uint8).copy())}
+    arrays.update({f"to|{r}": Array(np.frombuffer(ct, dtype=np.uint8).copy()) for r, ct in sealed.items()})
+    return ArrayRecord(arrays)
 
 
 def _release(vec: np.ndarray, msg: Message, context: Context, cfg: dict[str, Any]) -> RecordDict:
@@ -118,14 +136,14 @@ def _release(vec: np.ndarray, msg: Message, context: Context, cfg: dict[str, Any
         rng = np.random.default_rng()
         vec = vec + noise_share(str(cfg.get("dp-mechanism", "laplace")), 1.0, n_shares, vec.size, rng) * scales
     if bool(cfg.get("secure", False)):
-        from govml.federated.secagg import mask_vector, quantize
+        from govml.federated.secagg import quantize
 
-        keys = _keys(context)
-        if keys is None:
+        sa = _keys(context)
+        if sa is None:
             raise GovmlError("secure aggregation: this district has no key for the run (keys round missing)")
-        masked = mask_vector(quantize(vec, float(cfg["scale"])), keys, context.node_id, _peer_keys(msg),
-                             str(cfg["context"]))
-        return RecordDict({"vec": ArrayRecord({"masked": Array(masked)})})
+        masked, nxt = sa.mask(quantize(vec, float(cfg["scale"])), _peer_keys(msg), str(cfg["context"]))
+        _save_keys(context, sa)  # the used bundle is forgotten before the reply leaves
+        return RecordDict({"vec": ArrayRecord({"masked": Array(masked)}), "next": _bundle_record(nxt)})
     return RecordDict({"vec": ArrayRecord({"plain": Array(vec)})})
 
 
@@ -149,26 +167,44 @@ def make_client_app(mods: list | None = None) -> ClientApp:
     @app.query("keys")
     @_guard
     def keys(msg: Message, context: Context) -> Message:
-        from govml.federated.secagg import KeyPair
+        """Phase ``enc``: a fresh encryption key pair for the run (public key out). Phase ``bundle``:
+        store everybody's encryption keys and the threshold, deal the first bundle."""
+        from govml.federated.secagg import DistrictSecAgg
 
-        kp = KeyPair()
-        context.state.config_records["govml-secagg"] = ConfigRecord({"sk": kp.private_bytes})
-        pk = np.frombuffer(kp.public_bytes, dtype=np.uint8).copy()
-        return Message(RecordDict({"keys": ArrayRecord({"pk": Array(pk)})}), reply_to=msg)
+        cfg = _run_config(msg, context)
+        if cfg.get("phase", "enc") == "enc":
+            sa = DistrictSecAgg(context.node_id)
+            pk = np.frombuffer(sa.start(), dtype=np.uint8).copy()
+            _save_keys(context, sa)
+            return Message(RecordDict({"keys": ArrayRecord({"pk": Array(pk)})}), reply_to=msg)
+        sa = _keys(context)
+        if sa is None:
+            raise GovmlError("secure aggregation: key set-up before the encryption key was made")
+        bundle = sa.setup(_peer_keys(msg), int(cfg["threshold"]))
+        _save_keys(context, sa)
+        return Message(RecordDict({"next": _bundle_record(bundle)}), reply_to=msg)
 
     @app.query("unmask")
     @_guard
     def unmask(msg: Message, context: Context) -> Message:
-        from govml.federated.secagg import recovery_vector
-
+        """Seed shares of the districts that answered, mask-key shares of those that dropped — never
+        both for one district's bundle (refused with an error reply)."""
         cfg = _run_config(msg, context)
-        keys_ = _keys(context)
-        if keys_ is None:
+        sa = _keys(context)
+        if sa is None:
             raise GovmlError("secure aggregation: no key for this run")
-        dropped = {int(x) for x in cfg.get("dropped", [])}
-        vec = recovery_vector(keys_, context.node_id, _peer_keys(msg), dropped, str(cfg["context"]),
-                              int(cfg["length"]))
-        return Message(RecordDict({"vec": ArrayRecord({"recovery": Array(vec)})}), reply_to=msg)
+        shares = msg.content.array_records.get("shares")
+        peers, indices = [int(p) for p in cfg.get("peers", [])], [int(i) for i in cfg.get("indices", [])]
+        sealed = {p: (i, shares[str(p)].numpy().astype(np.uint8).tobytes())
+                  for p, i in zip(peers, indices, strict=True) if shares is not None and str(p) in shares}
+        b, sk = sa.reveal([int(x) for x in cfg.get("survivors", [])], [int(x) for x in cfg.get("dropped", [])],
+                          sealed)
+        _save_keys(context, sa)
+
+        def rec(d: dict[int, bytes]) -> ArrayRecord:
+            return ArrayRecord({str(p): Array(np.frombuffer(v, dtype=np.uint8).copy()) for p, v in d.items()})
+
+        return Message(RecordDict({"b": rec(b), "sk": rec(sk)}), reply_to=msg)
 
     @app.query("moments")
     @_guard
@@ -219,8 +255,8 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         from govml.federated import forecaster as FC
 
         cfg = _run_config(msg, context)
-        st = _forecast_state(context, cfg)
-        return Message(_release(FC.city_sums(st["fb"], len(st["categories"])).ravel(), msg, context, cfg),
+        fit = _fit_state(_forecast_state(context, cfg), cfg)
+        return Message(_release(FC.city_sums(fit["fb"], len(fit["categories"])).ravel(), msg, context, cfg),
                        reply_to=msg)
 
     @app.query("gbdt")
@@ -231,23 +267,24 @@ def make_client_app(mods: list | None = None) -> ClientApp:
 
         cfg = _run_config(msg, context)
         st = _forecast_state(context, cfg)
+        fit = _fit_state(st, cfg)
         if cfg.get("phase") == "base":
             sums = msg.content.array_records["city"]["sums"].numpy()
-            FC.apply_city(st["fb"], sums, st["spec"])
-            X, y = FC.training_rows(st["fb"], st["names"], st["categories"], st["horizon"], None)
-            st.update({"X": X, "y": y, "bins": st["edges"].transform(X), "done": 0, "raw": None})
+            FC.apply_city(fit["fb"], sums, st["spec"])
+            X, y = FC.training_rows(fit["fb"], fit["names"], st["categories"], st["horizon"], None)
+            fit.update({"X": X, "y": y, "bins": st["edges"].transform(X), "done": 0, "raw": None})
             return Message(_release(base_sums(y), msg, context, cfg), reply_to=msg)
-        if st.get("y") is None:
+        if fit.get("y") is None:
             raise GovmlError("boosting asked for histograms before the base round")
-        if st["raw"] is None:
-            st["raw"] = np.full(len(st["y"]), float(cfg["base"]))
+        if fit["raw"] is None:
+            fit["raw"] = np.full(len(fit["y"]), float(cfg["base"]))
         trees = _trees(msg)
-        for tr in trees[st["done"]:]:
-            st["raw"] = st["raw"] + tr.predict(st["bins"])
-        st["done"] = len(trees)
+        for tr in trees[fit["done"]:]:
+            fit["raw"] = fit["raw"] + tr.predict(fit["bins"])
+        fit["done"] = len(trees)
         tree = Tree.from_arrays(msg.content.array_records["tree"]["tree"].numpy())
         frontier = [int(x) for x in cfg["frontier"]]
-        hist = local_histograms(st["bins"], st["y"], st["raw"], tree, frontier, st["edges"].n_bins)
+        hist = local_histograms(fit["bins"], fit["y"], fit["raw"], tree, frontier, st["edges"].n_bins)
         return Message(_release(hist.ravel(), msg, context, cfg), reply_to=msg)
 
     @app.query("forecast")
@@ -259,15 +296,51 @@ def make_client_app(mods: list | None = None) -> ClientApp:
 
         cfg = _run_config(msg, context)
         st = _forecast_state(context, cfg)
+        fit = _fit_state(st, cfg)
         booster = Booster(base=float(cfg["base"]), trees=_trees(msg), edges=st["edges"])
-        yhat = FC.forecast_matrix(st["fb"], st["names"], st["categories"], booster, st["horizon"])
+        yhat = FC.forecast_matrix(fit["fb"], fit["names"], st["categories"], booster, st["horizon"])
+        st["fits"].pop(fit["cut"], None)
+        if cfg.get("origin-index") is not None:  # a backtest origin: keep the forecasts here, score them later
+            o, c, H = int(cfg["origin-index"]), fit["cut"], st["horizon"]
+            st["backtest"][o] = (yhat, st["y"][:, c:c + H])
+            return Message(RecordDict({"forecast": MetricRecord({"series": int(yhat.shape[0])})}), reply_to=msg)
         out_dir = _settings(context).get("output-dir")
         if out_dir:
             from govml.io import write_table
 
             Path(str(out_dir)).mkdir(parents=True, exist_ok=True)
-            write_table(forecast_frame(st["fb"].keys, st["fb"].periods, yhat), Path(str(out_dir)) / "forecasts.csv")
+            write_table(forecast_frame(fit["fb"].keys, fit["fb"].periods, yhat),
+                        Path(str(out_dir)) / "forecasts.csv")
         return Message(RecordDict({"forecast": MetricRecord({"series": int(yhat.shape[0])})}), reply_to=msg)
+
+    @app.query("score")
+    @_guard
+    def score(msg: Message, context: Context) -> Message:
+        """Backtest scoring on the district's own cells: point sums per map, then counts at the
+        thresholds the server asks about, then top-k hits (see govml.federated.forecaster)."""
+        from govml.federated import forecaster as FC
+
+        cfg = _run_config(msg, context)
+        st = _forecast_state(context, cfg)
+        origins = [int(o) for o in cfg["origins"]]
+        missing = [o for o in origins if o not in st["backtest"]]
+        if missing:
+            raise GovmlError(f"no backtest forecasts here for origin(s) {missing}")
+        yhat = np.concatenate([st["backtest"][o][0] for o in origins], axis=1)  # cells × (origins·H)
+        y = np.concatenate([st["backtest"][o][1] for o in origins], axis=1)
+        phase = str(cfg.get("phase"))
+        if phase == "sums":
+            vec = FC.point_sums(y, yhat)
+        elif phase == "count":
+            thr = msg.content.array_records["thresholds"]
+            vec = np.stack([FC.counts_at_least(v, thr[name].numpy())
+                            for v, name in ((y, "y"), (yhat, "yhat"))])
+        elif phase == "hits":
+            thr = msg.content.array_records["thresholds"]
+            vec = FC.top_hits(y, yhat, thr["kth"].numpy(), thr["hi"].numpy(), thr["lo"].numpy())
+        else:
+            raise GovmlError(f"unknown scoring phase {phase!r}")
+        return Message(_release(vec.ravel(), msg, context, cfg), reply_to=msg)
 
     @app.train()
     @_guard
@@ -345,10 +418,10 @@ def _trees(msg: Message) -> list:
 
 
 def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
-    """The district's own panel on the agreed periods and categories, its features and boosting state."""
+    """The district's own counts on the agreed periods and categories (every one of its areas gets a
+    series for every agreed category, as in a pooled panel), and its boosting / backtest state."""
     import pandas as pd
 
-    from govml.federated import forecaster as FC
     from govml.federated.gbdt import BinEdges
     from govml.hotspot.features import FeatureSpec
     from govml.hotspot.panel import build_panel, panel_matrix
@@ -359,21 +432,51 @@ def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
         categories = [c for c in str(cfg["categories"]).split("|") if c]
         periods = pd.DatetimeIndex(pd.to_datetime([str(p) for p in cfg["periods"]]))
         ev = ev[ev["category"].isin(categories)].rename(columns={"community": "area"})
-        ev = ev.assign(district=str(_settings(context)["district"]))
-        panel = build_panel(ev, freq="W", area_col="area", district_col="district", drop_incomplete=False)
-        y_d, keys, per_d = panel_matrix(panel)
-        y = np.zeros((y_d.shape[0], len(periods)))
+        district = str(_settings(context)["district"])
+        ev = ev.assign(district=district)
+        panel = build_panel(ev, freq="W", area_col="area", district_col="district", drop_incomplete=False,
+                            calendar=False)
+        y_d, keys_d, per_d = panel_matrix(panel)
+        areas = sorted(str(a) for a in keys_d["area"].astype(str).unique())
+        A, C = len(areas), len(categories)
+        y = np.zeros((A * C, len(periods)))
+        row = (pd.Categorical(keys_d["area"].astype(str), categories=areas).codes.astype(np.int64) * C
+               + pd.Categorical(keys_d["category"].astype(str), categories=categories).codes)
         pos = periods.get_indexer(per_d)
         inside = pos >= 0
-        y[:, pos[inside]] = y_d[:, inside]
+        y[np.ix_(row, pos[inside])] = y_d[:, inside]
+        keys = pd.DataFrame({
+            "area": pd.Categorical.from_codes(np.repeat(np.arange(A), C), categories=areas),
+            "category": pd.Categorical.from_codes(np.tile(np.arange(C), A), categories=categories),
+            "district": pd.Categorical([district] * (A * C))})
         spec = FeatureSpec(categoricals=("category",))
-        fb = FC.district_builder(y, keys, periods, spec, categories)
-        names = FC.feature_names(fb)
-        edges = BinEdges.counts(len(names) + 1, max_value=float(cfg.get("max-value", 1000.0)),
+        names_n = _n_features(periods, spec)
+        edges = BinEdges.counts(names_n, max_value=float(cfg.get("max-value", 1000.0)),
                                 n_bins=int(cfg.get("n-bins", 32)))
-        _CACHE[key] = {"fb": fb, "names": names, "categories": categories, "spec": spec, "edges": edges,
-                       "horizon": int(cfg.get("horizon", 4)), "y": None}
+        _CACHE[key] = {"y": y, "keys": keys, "periods": periods, "categories": categories, "spec": spec,
+                       "edges": edges, "horizon": int(cfg.get("horizon", 4)), "fits": {}, "backtest": {}}
     return _CACHE[key]
+
+
+def _n_features(periods, spec) -> int:
+    from govml.federated import forecaster as FC
+
+    return FC.n_model_features(periods, spec)
+
+
+def _fit_state(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
+    """Features of the panel cut after ``cut`` periods (a backtest origin; the whole panel by default)."""
+    from govml.federated import forecaster as FC
+
+    T = st["y"].shape[1]
+    cut = int(cfg.get("cut") or T)
+    if not 3 <= cut <= T:
+        raise GovmlError(f"cut {cut} is outside the panel's {T} periods")
+    if cut not in st["fits"]:
+        fb = FC.district_builder(st["y"][:, :cut], st["keys"], st["periods"][:cut], st["spec"], st["categories"])
+        st["fits"][cut] = {"fb": fb, "names": FC.feature_names(fb), "categories": st["categories"], "cut": cut,
+                           "y": None}
+    return st["fits"][cut]
 
 
 def summary_from_record(msg: Message, indicators: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,26 +1,37 @@
-"""Secure aggregation by pairwise masking over Flower's Message API.
+"""Secure aggregation over Flower's Message API: pairwise masks plus Shamir-shared self masks.
 
-Every district holds an X25519 key pair for the run. For each masked release (identified by a
-*context* string: run, round, purpose) two districts ``i < j`` derive the same seed from their
-Diffie-Hellman shared secret (HKDF-SHA256 with the context as ``info``) and expand it with ChaCha20
-into a vector of uniform 64-bit integers ``m_ij``. District ``i`` sends
+Fixed-point encoding: ``q(x)`` is ``round(x * scale)`` as a two's-complement uint64. The sum of the
+districts' ``q(x_i)`` is exact mod 2**64 (counts use ``scale=1``); decoded real sums are within
+``n_clients * 0.5 / scale`` per coordinate (:func:`quantization_bound`).
 
-    y_i = q(x_i) + sum_{j > i} m_ij - sum_{j < i} m_ji      (mod 2**64)
+**Double masking (SecAgg / SecAgg+, Bonawitz et al. 2017; Bell et al. 2020)** — what the Flower app
+runs (:class:`DistrictSecAgg` in each district, :func:`unmask_double` on the server). Each release
+(one masked reply; identified by a *context* string) uses a fresh *bundle* per district: an X25519
+mask key pair ``(c_i, C_i)`` and a 32-byte self-mask seed ``b_i``. District ``i`` sends
 
-where ``q`` is fixed-point quantisation (``round(x * scale)`` as a two's-complement integer). Each
-``y_i`` is uniformly distributed on its own; the masks cancel in ``sum_i y_i``, which equals
-``sum_i q(x_i)`` exactly (mod 2**64). The sum is exact for counts (``scale=1``); for real values
-the error of the decoded sum is at most ``n_clients * 0.5 / scale`` per coordinate.
+    y_i = q(x_i) + PRG(b_i) + sum_{j > i} PRG(s_ij) - sum_{j < i} PRG(s_ji)      (mod 2**64)
 
-Drop-outs: when a district that took part in the key exchange does not send its masked vector,
-the server asks the survivors for the masks they shared with the missing districts
-(:func:`recovery_vector`) and removes them. Threat model: an honest-but-curious server (it follows
-the protocol but looks at what it receives) and honest districts. A server that *lies* about a
-drop-out could combine one district's masked vector with the recovered masks; Flower's SecAgg+
-closes that gap with double masking and Shamir-shared self-masks. See docs/federated.md.
+with ``s_ij`` = HKDF(X25519(c_i, C_j), context) and PRG the ChaCha20 keystream. Before a bundle is
+used, its ``b_i`` and ``c_i`` are Shamir-shared (threshold ``t``; pycryptodome over GF(2^128) via
+``flwr.common.secure_aggregation.crypto.shamir``) among the release's districts, each share
+encrypted to its recipient (AES-GCM under an HKDF key of a per-run X25519 *encryption* pair; the
+server relays ciphertexts it cannot read). After the release, for every district the survivors
+reveal EITHER its ``b``-share (it replied: the server removes ``PRG(b_i)``) OR its ``c``-share (it
+dropped: the server rebuilds ``c_i`` and removes the pairwise masks the survivors shared with it),
+never both for the same bundle: each district keeps what it has revealed in its state and refuses
+a request that would reveal the other share. A bundle is used for exactly one release (each masked
+reply deals the shares of the district's next bundle), so a revealed seed or mask key never
+unmasks another release. With ``2t > n`` the server cannot collect ``t`` shares of both kinds for
+one bundle, so a late reply of a district it declared dropped stays masked by ``PRG(b_i)``.
+
+Pairwise masks only (:func:`mask_vector`, :func:`recovery_vector`, :func:`unmask_sum`) remain for
+in-process use (``FederatedHotspotForecaster``), where one harness runs every district anyway.
 """
 
 from __future__ import annotations
+
+import os
+from typing import Any
 
 import numpy as np
 from cryptography.hazmat.primitives import hashes, serialization
@@ -39,6 +50,11 @@ __all__ = [
     "recovery_vector",
     "unmask_sum",
     "quantization_bound",
+    "DistrictSecAgg",
+    "RefusedRequest",
+    "default_threshold",
+    "reconstruct",
+    "unmask_double",
 ]
 
 _INFO_PREFIX = b"govml-secagg-v1|"
@@ -133,4 +149,219 @@ def unmask_sum(masked: list[np.ndarray], recoveries: list[np.ndarray] | None = N
             total += np.asarray(y, dtype=np.uint64).ravel()
         for r in recoveries or []:
             total -= np.asarray(r, dtype=np.uint64).ravel()
+    return total
+
+
+# -- double masking ------------------------------------------------------------------------------
+
+SHARE_LEN = 52  # a Shamir share of a 32-byte secret: 4-byte index + 3 padded 16-byte chunks
+_SEALED_LEN = 12 + 2 * SHARE_LEN + 16  # nonce + (b-share, c-share) + GCM tag
+
+
+class RefusedRequest(FederatedError):
+    """A district refuses a secure-aggregation request that would weaken its privacy."""
+
+
+def default_threshold(n_districts: int, min_secure: int = 2) -> int:
+    """Shares needed to rebuild a seed or mask key: a strict majority of the districts (at least
+    ``min_secure``, at most ``n_districts``). ``2t > n`` is what stops the server from collecting
+    both kinds of share for one district (see the module docstring)."""
+    return min(n_districts, max(min_secure, n_districts // 2 + 1))
+
+
+def _aad(sender: int, recipient: int, index: int) -> bytes:
+    return f"govml-secagg-v2|{sender}|{recipient}|{index}".encode()
+
+
+def seal(enc: KeyPair, peer_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """AES-GCM encryption under HKDF(X25519(enc, peer)); ``aad`` binds sender, recipient and bundle."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    return nonce + AESGCM(enc.shared_seed(peer_public, "share-key")).encrypt(nonce, plaintext, aad)
+
+
+def unseal(enc: KeyPair, peer_public: bytes, sealed: bytes, aad: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        return AESGCM(enc.shared_seed(peer_public, "share-key")).decrypt(sealed[:12], sealed[12:], aad)
+    except InvalidTag:
+        raise RefusedRequest("secure aggregation: an encrypted share does not open (wrong sender, recipient "
+                             "or bundle)") from None
+
+
+def reconstruct(shares: list[bytes], threshold: int) -> bytes:
+    """Rebuild a 32-byte secret from at least ``threshold`` Shamir shares (flwr / pycryptodome)."""
+    from flwr.common.secure_aggregation.crypto.shamir import combine_shares
+
+    if len(shares) < threshold:
+        raise FederatedError(f"secure aggregation: {len(shares)} share(s) of a secret, {threshold} needed")
+    try:
+        secret = combine_shares(sorted(shares)[:threshold])
+    except ValueError:
+        raise FederatedError("secure aggregation: shares do not combine to a secret") from None
+    if len(secret) != 32:
+        raise FederatedError("secure aggregation: shares do not combine to a 32-byte secret")
+    return secret
+
+
+class DistrictSecAgg:
+    """One district's side of double-masked secure aggregation.
+
+    All of its state is :attr:`state`, a flat ``dict`` of str → bytes/int/str that the ClientApp
+    keeps in the node's ``context.state`` between messages: the per-run encryption key, the peers'
+    encryption public keys and the threshold fixed at set-up, the current bundle (index, mask key,
+    self-mask seed) and, per peer bundle, which share has been revealed (``rev|peer|index``).
+    """
+
+    def __init__(self, node_id: int, state: dict[str, Any] | None = None) -> None:
+        self.node_id = int(node_id)
+        self.state: dict[str, Any] = dict(state or {})
+
+    # set-up ---------------------------------------------------------------------------------------
+    def start(self) -> bytes:
+        """A fresh encryption key pair for the run; returns its public key (forget everything else)."""
+        enc = KeyPair()
+        self.state = {"esk": enc.private_bytes}
+        return enc.public_bytes
+
+    def setup(self, enc_publics: dict[int, bytes], threshold: int) -> tuple[int, bytes, dict[int, bytes]]:
+        """Store the districts' encryption keys and the threshold; deal the first bundle."""
+        if "esk" not in self.state:
+            raise FederatedError("secure aggregation: key set-up before the encryption key was made")
+        if "t" in self.state:
+            raise RefusedRequest("secure aggregation: the run's keys are already set up")
+        n = len(enc_publics)
+        if enc_publics.get(self.node_id) != self._enc().public_bytes:
+            raise RefusedRequest("secure aggregation: the key list does not hold this district's own key")
+        if not 2 * threshold > n or threshold < 2:
+            raise RefusedRequest(f"secure aggregation: threshold {threshold} for {n} districts; it must be at "
+                                 "least 2 and more than half of them, otherwise the server could collect both "
+                                 "shares of one district")
+        self.state["t"] = int(threshold)
+        for pid, pub in enc_publics.items():
+            if len(pub) != 32:
+                raise FederatedError("secure aggregation: a public key does not have 32 bytes")
+            self.state[f"epk|{int(pid)}"] = bytes(pub)
+        return self._deal(0, sorted(int(p) for p in enc_publics))
+
+    @property
+    def threshold(self) -> int:
+        return int(self.state["t"])
+
+    @property
+    def index(self) -> int:
+        return int(self.state["index"])
+
+    @property
+    def mask_public(self) -> bytes:
+        return KeyPair(bytes(self.state["csk"])).public_bytes
+
+    def _enc(self) -> KeyPair:
+        return KeyPair(bytes(self.state["esk"]))
+
+    def _epk(self, pid: int) -> bytes:
+        pub = self.state.get(f"epk|{int(pid)}")
+        if pub is None:
+            raise RefusedRequest(f"secure aggregation: node {pid} was not part of this run's key set-up")
+        return bytes(pub)
+
+    def _deal(self, index: int, recipients: list[int]) -> tuple[int, bytes, dict[int, bytes]]:
+        """Make bundle ``index`` (mask key pair + self-mask seed), Shamir-share both secrets among
+        ``recipients`` (this district included) and encrypt each recipient's shares to it."""
+        from flwr.common.secure_aggregation.crypto.shamir import create_shares
+
+        t = self.threshold
+        if len(recipients) < t:
+            raise RefusedRequest(f"secure aggregation: {len(recipients)} district(s) left, fewer than the "
+                                 f"threshold {t}")
+        mask_key, seed = KeyPair(), os.urandom(32)
+        b_shares = create_shares(seed, t, len(recipients))
+        c_shares = create_shares(mask_key.private_bytes, t, len(recipients))
+        enc = self._enc()
+        sealed = {r: seal(enc, self._epk(r), b_shares[j] + c_shares[j], _aad(self.node_id, r, index))
+                  for j, r in enumerate(recipients)}
+        self.state.update({"index": int(index), "csk": mask_key.private_bytes, "b": seed})
+        return index, mask_key.public_bytes, sealed
+
+    # one release ----------------------------------------------------------------------------------
+    def mask(self, q: np.ndarray, mask_publics: dict[int, bytes], context: str
+             ) -> tuple[np.ndarray, tuple[int, bytes, dict[int, bytes]]]:
+        """Double-mask ``q`` with the current bundle, then deal the next bundle among the same districts.
+
+        Returns the masked vector and ``(next index, next mask public key, sealed shares per recipient)``.
+        """
+        if "csk" not in self.state:
+            raise FederatedError("secure aggregation: this district has no key for the run (keys round missing)")
+        if mask_publics.get(self.node_id) != self.mask_public:
+            raise RefusedRequest("secure aggregation: the server's key list does not hold this district's "
+                                 "current mask key")
+        peers = sorted(int(p) for p in mask_publics)
+        for p in peers:
+            self._epk(p)
+        if len(peers) < self.threshold:
+            raise RefusedRequest(f"secure aggregation: asked to mask among {len(peers)} district(s), fewer than "
+                                 f"the threshold {self.threshold}")
+        q = np.asarray(q, dtype=np.uint64).ravel()
+        own = KeyPair(bytes(self.state["csk"]))
+        with np.errstate(over="ignore"):
+            y = q + pairwise_mask(bytes(self.state["b"]), q.size) + _signed_masks(
+                own, self.node_id, {p: mask_publics[p] for p in peers}, context, q.size)
+        nxt = self._deal(self.index + 1, peers)  # the used bundle is gone from the state
+        return y, nxt
+
+    def reveal(self, survivors: list[int], dropped: list[int], sealed: dict[int, tuple[int, bytes]]
+               ) -> tuple[dict[int, bytes], dict[int, bytes]]:
+        """Shares for the server: self-mask seed shares of ``survivors``, mask-key shares of ``dropped``.
+
+        ``sealed[p] = (bundle index, ciphertext from p to this district)``. Refuses (and reveals
+        nothing) when the request is inconsistent or would give the server both shares of one bundle.
+        """
+        surv, drop = {int(p) for p in survivors}, {int(p) for p in dropped}
+        if surv & drop:
+            raise RefusedRequest("secure aggregation: a district is listed both as answered and as dropped")
+        if self.node_id not in surv:
+            raise RefusedRequest("secure aggregation: asked to help unmask a release this district is said to "
+                                 "have missed")
+        if len(surv) < self.threshold:
+            raise RefusedRequest(f"secure aggregation: only {len(surv)} district(s) said to have answered, fewer "
+                                 f"than the threshold {self.threshold}; nothing is revealed")
+        enc = self._enc()
+        plan: list[tuple[int, int, str, bytes]] = []
+        for p in sorted(surv | drop):
+            if p not in sealed:
+                continue
+            index, ct = sealed[p]
+            kind = "b" if p in surv else "sk"
+            before = self.state.get(f"rev|{p}|{int(index)}")
+            if before is not None and before != kind:
+                raise RefusedRequest(f"secure aggregation: refused — node {p}'s {'seed' if before == 'b' else 'key'} "
+                                     f"share of bundle {index} was already revealed; revealing its "
+                                     f"{'seed' if kind == 'b' else 'key'} share too would unmask its vector")
+            if len(ct) != _SEALED_LEN:
+                raise RefusedRequest("secure aggregation: an encrypted share has the wrong length")
+            plain = unseal(enc, self._epk(p), bytes(ct), _aad(p, self.node_id, int(index)))
+            plan.append((p, int(index), kind, plain[:SHARE_LEN] if kind == "b" else plain[SHARE_LEN:]))
+        b_out, sk_out = {}, {}
+        for p, index, kind, share in plan:
+            self.state[f"rev|{p}|{index}"] = kind
+            (b_out if kind == "b" else sk_out)[p] = share
+        return b_out, sk_out
+
+
+def unmask_double(masked: list[np.ndarray], context: str, seeds: dict[int, bytes], dropped_keys: dict[int, bytes],
+                  mask_publics: dict[int, bytes]) -> np.ndarray:
+    """Server side: sum of the survivors' masked vectors minus their self masks (``seeds``, rebuilt
+    from b-shares) and minus the pairwise masks they shared with dropped districts (whose mask
+    private keys ``dropped_keys`` were rebuilt from key shares). ``mask_publics``: survivors' keys."""
+    total = unmask_sum(masked)
+    n = total.size
+    with np.errstate(over="ignore"):
+        for seed in seeds.values():
+            total -= pairwise_mask(seed, n)
+        for d, sk in dropped_keys.items():
+            # survivor s added +m (s < d) or -m (s > d) for d: the negative of d's own signed masks
+            total += _signed_masks(KeyPair(sk), d, {s: mask_publics[s] for s in mask_publics if s != d}, context, n)
     return total

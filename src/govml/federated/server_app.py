@@ -47,6 +47,8 @@ class Session:
     missing: dict[str, list[int]] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
     pubkeys: dict[int, bytes] = field(default_factory=dict)
+    bundles: dict[int, tuple[int, bytes, dict[int, bytes]]] = field(default_factory=dict)
+    threshold: int = 2
     timeout: float | None = None
     round: int = 0
 
@@ -94,27 +96,75 @@ class Session:
             self.note(f"excluded: node {nid} did not answer")
         return sorted(good)
 
+    def ask_each(self, contents: dict[int, RecordDict], mtype: str
+                 ) -> tuple[dict[int, Message], dict[int, str], list[int]]:
+        """Like :meth:`ask`, with one content per node (e.g. the shares addressed to it)."""
+        msgs = [Message(content=c, dst_node_id=nid, message_type=mtype, group_id=str(self.round))
+                for nid, c in contents.items()]
+        replies = list(self.grid.send_and_receive(msgs, timeout=self.timeout))
+        good, bad = {}, {}
+        for rep in replies:
+            src = rep.metadata.src_node_id
+            if rep.has_error():
+                bad[src] = rep.error.reason or f"error code {rep.error.code}"
+            else:
+                good[src] = rep
+        silent = [n for n in contents if n not in good and n not in bad]
+        return good, bad, silent
+
+    # -- secure aggregation (double masking, see govml.federated.secagg) ------------------------------
     def exchange_keys(self, node_ids: list[int]) -> list[int]:
-        good, bad, silent = self.ask(node_ids, "query.keys", RecordDict({"config": ConfigRecord(_wire_cfg(self.cfg))}))
+        """Two rounds: each district's encryption public key; then, with everybody's keys and the
+        threshold, each district's first bundle (mask public key + encrypted shares for every district)."""
+        from govml.federated.secagg import default_threshold
+
+        cfg = _wire_cfg(self.cfg)
+        good, bad, silent = self.ask(node_ids, "query.keys", RecordDict({"config": ConfigRecord({**cfg, "phase": "enc"})}))
         self._lost(list(bad) + silent, "gave no key and is left out of secure aggregation")
         self.pubkeys = {nid: rep.content.array_records["keys"]["pk"].numpy().astype(np.uint8).tobytes()
                         for nid, rep in good.items()}
-        return sorted(good)
+        nodes = sorted(good)
+        min_secure = int(self.cfg.get("min-secure-districts", 2))
+        t = int(self.cfg.get("secagg-threshold") or 0) or default_threshold(len(nodes), min_secure)
+        if len(nodes) < max(t, min_secure, 2):
+            raise FederatedError(f"only {len(nodes)} district(s) took part in the key exchange; secure aggregation "
+                                 f"needs at least {max(t, min_secure, 2)}")
+        if not 2 * t > len(nodes):
+            raise ConfigError(f"secagg-threshold {t} for {len(nodes)} districts: it must be more than half of them "
+                              "(otherwise a server could collect both shares of one district)")
+        self.threshold = t
+        content = RecordDict({"config": ConfigRecord({**cfg, "phase": "bundle", "threshold": t}),
+                              "peer-keys": self._peer_record(nodes)})
+        good, bad, silent = self.ask(nodes, "query.keys", content)
+        self._lost(list(bad) + silent, "did not finish the key exchange and is left out of secure aggregation")
+        self.bundles = {nid: _bundle_from(rep.content.array_records["next"]) for nid, rep in good.items()}
+        nodes = sorted(good)
+        if len(nodes) < t:
+            raise FederatedError(f"only {len(nodes)} district(s) finished the key exchange; the threshold is {t}"
+                                 + _missing_text(self, [n for n in self.pubkeys if n not in good]))
+        log.info("secure aggregation: %d districts, threshold %d (shares needed to remove masks)", len(nodes), t)
+        return nodes
 
     def _peer_record(self, node_ids: list[int]) -> ArrayRecord:
         return ArrayRecord({str(n): Array(np.frombuffer(self.pubkeys[n], dtype=np.uint8).copy()) for n in node_ids})
+
+    def _mask_record(self, node_ids: list[int]) -> ArrayRecord:
+        return ArrayRecord({str(n): Array(np.frombuffer(self.bundles[n][1], dtype=np.uint8).copy())
+                            for n in node_ids})
 
     def aggregate(self, node_ids: list[int], mtype: str, records: dict[str, Any], length: int, scale: float,
                   tag: str, dp_scale: np.ndarray | None = None) -> tuple[np.ndarray, list[int]]:
         """Sum of the districts' vectors (securely when the run is secure); returns (sum, contributors)."""
         secure = bool(self.cfg.get("secure", True))
+        if secure:  # a district that dropped out of a secure sum has no unused bundle: it stays out
+            node_ids = [n for n in node_ids if n in self.bundles]
         cfg = _wire_cfg(self.cfg)
         cfg.update(dict(records.get("config", {})))
         cfg.update({"secure": secure, "scale": float(scale), "context": f"{tag}|round={self.round}",
                     "dp-shares": len(node_ids)})
         content = {**records, "config": ConfigRecord(cfg)}
         if secure:
-            content["peer-keys"] = self._peer_record(node_ids)
+            content["peer-keys"] = self._mask_record(node_ids)
         if dp_scale is not None:
             content["dp"] = ArrayRecord({"scale": Array(np.asarray(dp_scale, dtype=np.float64))})
         good, bad, silent = self.ask(node_ids, mtype, RecordDict(content))
@@ -126,24 +176,81 @@ class Session:
         if not secure:
             vecs = [good[n].content.array_records["vec"]["plain"].numpy().astype(np.float64) for n in survivors]
             return np.sum(vecs, axis=0), survivors
-        from govml.federated.secagg import dequantize, unmask_sum
+        from govml.federated.secagg import dequantize
 
+        total = self._unmask(node_ids, survivors, {n: good[n] for n in survivors}, str(cfg["context"]), mtype)
+        return dequantize(total, scale), survivors
+
+    def _unmask(self, node_ids: list[int], survivors: list[int], replies: dict[int, Message], context: str,
+                mtype: str) -> np.ndarray:
+        """Ask the survivors for seed shares of every survivor and mask-key shares of every dropped
+        district, rebuild those secrets and remove the masks; the survivors' next bundles replace the used ones."""
+        from govml.federated.secagg import reconstruct, unmask_double
+
+        t = self.threshold
         min_secure = int(self.cfg.get("min-secure-districts", 2))
-        if len(survivors) < min_secure:
-            raise FederatedError(f"round {self.round}: only {len(survivors)} district(s) answered; secure "
-                                 f"aggregation needs at least {min_secure} so no single district's numbers show")
-        masked = [good[n].content.array_records["vec"]["masked"].numpy() for n in survivors]
-        recoveries = []
-        dropped = [n for n in node_ids if n not in good]
-        if dropped:
-            rcfg = ConfigRecord({"context": cfg["context"], "dropped": [str(d) for d in dropped], "length": int(length)})
-            rgood, rbad, rsilent = self.ask(survivors, "query.unmask",
-                                            RecordDict({"config": rcfg, "peer-keys": self._peer_record(node_ids)}))
-            if rbad or rsilent:
-                raise FederatedError(f"round {self.round}: the masks of dropped districts could not be removed "
-                                     f"({len(rbad) + len(rsilent)} survivor(s) did not help)")
-            recoveries = [rgood[n].content.array_records["vec"]["recovery"].numpy() for n in survivors]
-        return dequantize(unmask_sum(masked, recoveries), scale), survivors
+        dropped = [n for n in node_ids if n not in replies]
+        if len(survivors) < max(t, min_secure):
+            raise FederatedError(f"round {self.round}: {len(survivors)} of {len(node_ids)} districts answered "
+                                 f"{mtype}; removing the masks needs at least {max(t, min_secure)} (threshold t={t})"
+                                 + _missing_text(self, dropped))
+        used = {n: self.bundles[n] for n in node_ids}
+        good, bad, silent = self.ask_each(unmask_requests(used, survivors, dropped, context), "query.unmask")
+        for n, why in bad.items():
+            self.note(f"round {self.round}: district {self.name(n)} did not help remove the masks: {why}")
+        for n in silent:
+            self.note(f"round {self.round}: district {self.name(n)} did not answer the unmask request")
+        b_sh: dict[int, list[bytes]] = {n: [] for n in survivors}
+        k_sh: dict[int, list[bytes]] = {n: [] for n in dropped}
+        for rep in good.values():
+            for kind, dest in (("b", b_sh), ("sk", k_sh)):
+                rec = rep.content.array_records.get(kind)
+                for key, arr in (rec.items() if rec is not None else []):
+                    if int(key) in dest:
+                        dest[int(key)].append(arr.numpy().astype(np.uint8).tobytes())
+        short = [n for n, v in {**b_sh, **k_sh}.items() if len(v) < t]
+        if short:
+            helpers = ", ".join(self.name(n) for n in sorted(good)) or "none"
+            raise FederatedError(f"round {self.round}: only {len(good)} district(s) helped remove the masks "
+                                 f"({helpers}); the masks of {', '.join(self.name(n) for n in short)} need "
+                                 f"{t} shares each" + _missing_text(self, [n for n in survivors if n not in good]
+                                                                      + dropped))
+        seeds = {n: reconstruct(v, t) for n, v in b_sh.items()}
+        keys = {n: reconstruct(v, t) for n, v in k_sh.items()}
+        masked = [replies[n].content.array_records["vec"]["masked"].numpy() for n in survivors]
+        total = unmask_double(masked, context, seeds, keys, {n: used[n][1] for n in survivors})
+        for n in survivors:
+            self.bundles[n] = _bundle_from(replies[n].content.array_records["next"])
+        for n in dropped:
+            self.bundles.pop(n, None)
+        return total
+
+
+def unmask_requests(bundles: dict[int, tuple[int, bytes, dict[int, bytes]]], survivors: list[int],
+                    dropped: list[int], context: str) -> dict[int, RecordDict]:
+    """One ``query.unmask`` request per survivor: who answered, who dropped, and the encrypted shares
+    of every district's used bundle that are addressed to that survivor."""
+    out = {}
+    for r in survivors:
+        peers = [p for p in sorted(bundles) if r in bundles[p][2]]
+        out[r] = RecordDict({
+            "config": ConfigRecord({"context": context, "survivors": [str(n) for n in survivors],
+                                    "dropped": [str(n) for n in dropped], "peers": [str(p) for p in peers],
+                                    "indices": [int(bundles[p][0]) for p in peers]}),
+            "shares": ArrayRecord({str(p): Array(np.frombuffer(bundles[p][2][r], dtype=np.uint8).copy())
+                                   for p in peers})})
+    return out
+
+
+def _bundle_from(rec: ArrayRecord) -> tuple[int, bytes, dict[int, bytes]]:
+    """(index, mask public key, encrypted shares per recipient) from a district's ``next`` record."""
+    shares = {int(k.split("|", 1)[1]): v.numpy().astype(np.uint8).tobytes() for k, v in rec.items()
+              if k.startswith("to|")}
+    return int(rec["index"].numpy().ravel()[0]), rec["pk"].numpy().astype(np.uint8).tobytes(), shares
+
+
+def _missing_text(s: Session, nodes: list[int]) -> str:
+    return f"; missing: {', '.join(s.name(n) for n in nodes)}" if nodes else ""
 
 
 def _wire_cfg(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -339,12 +446,25 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
             "rounds": rounds, "strategy": name, "contributors": [s.name(n) for n in active], "dp": dp_report}
 
 
+class _DistrictsLeft(Exception):  # noqa: N818 — a signal: the set of districts changed mid-step
+    pass
+
+
 def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
-    """Histogram boosting over the districts' own panels (see govml.federated.forecaster)."""
+    """Histogram boosting over the districts' own panels (see govml.federated.forecaster).
+
+    With ``backtest-origins = N`` the server first runs the rolling-origin backtest of ``govml
+    hotspots backtest`` (the same origins: :func:`govml.hotspot.backtest.choose_origins` on the
+    panel's weeks): one model per origin on the weeks up to it, each district keeps its own
+    forecasts, and the metrics come from sums the districts compute on their own cells
+    (:func:`_score_backtest`). A district that leaves is dropped from the run: the tree being grown
+    is grown again from its root with the districts that remain, and the result and the log say
+    who left and when (``left_during_run``).
+    """
     import pandas as pd
 
     from govml.federated import forecaster as FC
-    from govml.federated.gbdt import BinEdges, GBDTParams, Tree, fit
+    from govml.federated.gbdt import BinEdges, GBDTParams, RegrowTree, Tree, fit
     from govml.hotspot.features import FeatureSpec
 
     cats = [c for c in str(s.cfg.get("categories", "")).split("|") if c]
@@ -359,47 +479,165 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         raise ConfigError("the hotspot forecaster needs the agreed 'categories' (separated by |) and the weeks of "
                           "the panel ('panel-start' and 'panel-end', or a 'periods' list) in the run config")
     T, n_cat = len(periods), len(cats)
-    F = FC.n_model_features(pd.DatetimeIndex(pd.to_datetime(periods)), FeatureSpec(categoricals=("category",)))
+    pidx = pd.DatetimeIndex(pd.to_datetime(periods))
+    F = FC.n_model_features(pidx, FeatureSpec(categoricals=("category",)))
     edges = BinEdges.counts(F, max_value=float(s.cfg.get("max-value", 1000.0)), n_bins=int(s.cfg.get("n-bins", 32)))
     B = edges.n_bins
     scale = float(s.cfg.get("fixed-point-scale", 2.0**20))
-    s.round = 1
-    city, active = s.aggregate(nodes, "query.city", {}, n_cat * (T + 1), 1.0, "city")
-    city_rec = ArrayRecord({"sums": Array(city.reshape(n_cat, T + 1))})
-    s.round = 2
-    bs, active = s.aggregate(active, "query.gbdt", {"config": ConfigRecord({"phase": "base"}), "city": city_rec},
-                             2, scale, "base")
-    base = float(np.log(max(bs[0], 1e-9) / max(bs[1], 1.0)))
+    horizon = int(s.cfg.get("horizon", 4))
+    min_nodes = max(int(s.cfg.get("min-districts", 2)), 1)
+    params = GBDTParams(n_trees=int(s.cfg.get("num-rounds", 60)), max_depth=int(s.cfg.get("max-depth", 4)),
+                        learning_rate=float(s.cfg.get("learning-rate", 0.1)),
+                        min_child_count=int(s.cfg.get("min-child-count", 50)))
+    state: dict[str, Any] = {"active": list(nodes)}
+    left: list[dict[str, Any]] = []
+    s.round = 0
+
+    def shrink(got: list[int], where: str) -> bool:
+        """Keep only the districts that answered; True when some left (each named in the log)."""
+        gone = [n for n in state["active"] if n not in got]
+        for n in gone:
+            left.append({"district": s.name(n), "round": s.round, "during": where})
+            s.note(f"round {s.round}: district {s.name(n)} left the run during {where}; "
+                   f"{len(got)} district(s) go on")
+        state["active"] = sorted(got)
+        if len(got) < min_nodes:
+            raise FederatedError(f"round {s.round}: only {len(got)} district(s) remain; at least {min_nodes} "
+                                 f"are needed (left: {', '.join(d['district'] for d in left)})")
+        return bool(gone)
 
     def tree_record(trees: list[Tree]) -> ArrayRecord:
         return ArrayRecord({f"{i:05d}": Array(t.to_arrays()) for i, t in enumerate(trees)})
 
-    def hist_fn(trees: list[Tree], tree: Tree, frontier: list[int]) -> np.ndarray:
+    def train(cut: int, label: str):
         s.round += 1
-        rec = {"config": ConfigRecord({"phase": "hist", "base": base, "frontier": [int(f) for f in frontier]}),
-               "trees": tree_record(trees), "tree": ArrayRecord({"tree": Array(tree.to_arrays())})}
-        vec, got = s.aggregate(active, "query.gbdt", rec, len(frontier) * F * B * 3, scale, "hist")
-        if got != active:
-            raise FederatedError(f"round {s.round}: {', '.join(s.name(n) for n in active if n not in got)} left "
-                                 "during boosting; histograms of a tree must come from the same districts")
-        return vec.reshape(len(frontier), F, B, 3)
+        city, got = s.aggregate(state["active"], "query.city", {"config": ConfigRecord({"cut": cut})},
+                                n_cat * (cut + 1), 1.0, "city")
+        shrink(got, f"{label}: citywide sums")
+        city_rec = ArrayRecord({"sums": Array(city.reshape(n_cat, cut + 1))})
+        s.round += 1
+        bs, got = s.aggregate(state["active"], "query.gbdt", {"config": ConfigRecord({"phase": "base", "cut": cut}),
+                                                               "city": city_rec}, 2, scale, "base")
+        shrink(got, f"{label}: base score")
+        base = float(np.log(max(bs[0], 1e-9) / max(bs[1], 1.0)))
 
-    params = GBDTParams(n_trees=int(s.cfg.get("num-rounds", 60)), max_depth=int(s.cfg.get("max-depth", 4)),
-                        learning_rate=float(s.cfg.get("learning-rate", 0.1)),
-                        min_child_count=int(s.cfg.get("min-child-count", 50)))
+        def hist_fn(trees: list[Tree], tree: Tree, frontier: list[int]) -> np.ndarray:
+            s.round += 1
+            rec = {"config": ConfigRecord({"phase": "hist", "base": base, "cut": cut,
+                                           "frontier": [int(f) for f in frontier]}),
+                   "trees": tree_record(trees), "tree": ArrayRecord({"tree": Array(tree.to_arrays())})}
+            vec, got = s.aggregate(state["active"], "query.gbdt", rec, len(frontier) * F * B * 3, scale, "hist")
+            if shrink(got, f"{label}: tree {len(trees) + 1}"):
+                # the parents' histograms held the departed district's rows: regrow this tree
+                s.note(f"round {s.round}: tree {len(trees) + 1} ({label}) is grown again from its root with "
+                       f"the {len(got)} remaining district(s)")
+                raise RegrowTree
+            return vec.reshape(len(frontier), F, B, 3)
 
-    def on_tree(t: int, tree: Tree) -> None:
-        if s.progress:
-            s.progress(t + 1, {"leaves": float(sum(1 for f in tree.feature if f < 0))})
+        def on_tree(t: int, tree: Tree) -> None:
+            if s.progress:
+                s.progress(t + 1, {"leaves": float(sum(1 for f in tree.feature if f < 0))})
 
-    booster = fit(hist_fn, base, edges, params, on_tree=on_tree)
-    s.round += 1
-    good, bad, silent = s.ask(active, "query.forecast", RecordDict({
-        "config": ConfigRecord({**_wire_cfg(s.cfg), "base": base}), "trees": tree_record(booster.trees)}))
-    s._lost(list(bad) + silent, "did not forecast")
-    return {"model": {"base": base, "trees": [t.to_arrays() for t in booster.trees]}, "rounds": params.n_trees,
-            "messages_per_district": s.round, "contributors": [s.name(n) for n in active],
-            "forecasts_written": len(good)}
+        return base, fit(hist_fn, base, edges, params, on_tree=on_tree)
+
+    def forecast(base: float, booster: Any, cut: int, label: str, origin_index: int | None) -> int:
+        s.round += 1
+        cfg = {**_wire_cfg(s.cfg), "base": base, "cut": cut}
+        if origin_index is not None:
+            cfg["origin-index"] = origin_index
+        good, bad, silent = s.ask(state["active"], "query.forecast", RecordDict({
+            "config": ConfigRecord(cfg), "trees": tree_record(booster.trees)}))
+        s._lost(list(bad) + silent, "did not forecast")
+        if origin_index is not None:
+            shrink(sorted(good), f"{label}: forecasts")
+        return len(good)
+
+    out: dict[str, Any] = {"rounds": params.n_trees}
+    n_origins = int(s.cfg.get("backtest-origins", 0) or 0)
+    if n_origins > 0:
+        from govml.hotspot.backtest import choose_origins
+
+        origins = choose_origins(pidx, horizon, n_origins)
+        for i, o in enumerate(origins):
+            label = f"backtest origin {o.date()}"
+            cut = int(pidx.get_loc(o)) + 1
+            base, booster = train(cut, label)
+            forecast(base, booster, cut, label, i)
+        out["backtest"] = _score_backtest(s, state, shrink, [str(o.date()) for o in origins], horizon)
+    if n_origins <= 0 or not bool(s.cfg.get("backtest-only", False)):
+        base, booster = train(T, "final model")
+        out["model"] = {"base": base, "trees": [t.to_arrays() for t in booster.trees]}
+        out["forecasts_written"] = forecast(base, booster, T, "final model", None)
+    out.update({"messages_per_district": s.round, "contributors": [s.name(n) for n in state["active"]],
+                "left_during_run": left})
+    return out
+
+
+def _score_backtest(s: Session, state: dict[str, Any], shrink: Callable[[list[int], str], bool],
+                    origins: list[str], horizon: int) -> dict[str, Any]:
+    """Backtest metrics from the districts' own sums: ``mae``/``rmse``/``wape``/``poisson_deviance``
+    from summed point sums, ``precision_top{k}pct`` per map (origin × horizon) from secure counts
+    (:class:`govml.federated.forecaster.TopKSearch`), averaged over maps as
+    :func:`govml.hotspot.backtest.evaluate` does. If a district leaves while scoring, scoring starts
+    again with the others (every number must come from the same cells)."""
+    from govml.federated import forecaster as FC
+
+    pcts = [float(p) for p in str(s.cfg.get("top-pcts", "2")).split(",") if p.strip()]
+    eval_scale = float(s.cfg.get("eval-fixed-point-scale", 2.0**16))
+    M = len(origins) * horizon
+    base_cfg = {"origins": list(range(len(origins)))}
+    for _attempt in range(len(state["active"])):
+        try:
+            s.round += 1
+            sums, got = s.aggregate(state["active"], "query.score",
+                                    {"config": ConfigRecord({**base_cfg, "phase": "sums"})},
+                                    M * len(FC.POINT_SUMS), eval_scale, "score-sums")
+            if shrink(got, "backtest scoring"):
+                raise _DistrictsLeft
+            sums = sums.reshape(M, len(FC.POINT_SUMS))
+            n = np.rint(sums[:, 0]).astype(np.int64)
+            prec: dict[str, np.ndarray] = {}
+            ties, stages = 0, 0
+            for pct in pcts:
+                search = FC.TopKSearch(n, pct)
+                while not search.finished():
+                    thr = search.thresholds()
+                    s.round += 1
+                    rec = {"config": ConfigRecord({**base_cfg, "phase": "count"}),
+                           "thresholds": ArrayRecord({"y": Array(thr[0]), "yhat": Array(thr[1])})}
+                    counts, got = s.aggregate(state["active"], "query.score", rec, thr.size, 1.0, "score-count")
+                    if shrink(got, "backtest scoring"):
+                        raise _DistrictsLeft
+                    search.update(thr, np.rint(counts).reshape(thr.shape))
+                kth, hi, lo = search.hit_thresholds()
+                s.round += 1
+                rec = {"config": ConfigRecord({**base_cfg, "phase": "hits"}),
+                       "thresholds": ArrayRecord({"kth": Array(kth), "hi": Array(hi), "lo": Array(lo)})}
+                hits, got = s.aggregate(state["active"], "query.score", rec, M * 2, 1.0, "score-hits")
+                if shrink(got, "backtest scoring"):
+                    raise _DistrictsLeft
+                prec[f"precision_top{pct:g}pct"] = search.precision(np.rint(hits).reshape(M, 2))
+                ties += search.ties()
+                stages += search.stages
+            break
+        except _DistrictsLeft:
+            continue
+    else:
+        raise FederatedError("backtest scoring: districts kept leaving")
+
+    def block(rows: np.ndarray) -> dict[str, float]:
+        m = FC.metrics_from_sums(sums[rows])
+        m.update({k: float(np.mean(v[rows])) for k, v in prec.items()})
+        return m
+
+    idx = np.arange(M)
+    by_h = {f"h{h}": block(idx[idx % horizon == h - 1]) for h in range(1, horizon + 1)}
+    per_origin = [{"origin": o, **block(idx[idx // horizon == i])} for i, o in enumerate(origins)]
+    return {"origins": origins, "horizon": horizon, "metrics": {"all": block(idx), **by_h},
+            "per_origin": per_origin, "districts_scored": [s.name(n) for n in state["active"]],
+            "maps_with_tied_forecasts": ties, "threshold_stages": stages,
+            "note": "every metric is computed from sums over the districts' own cells; "
+                    "quantisation error of the point sums at most n_districts * 0.5 / eval scale"}
 
 
 def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | None = None) -> dict[str, Any]:
