@@ -11,12 +11,11 @@ from govml.federated.forecaster import FederatedHotspotForecaster
 pytestmark = pytest.mark.xdist_group("flower")
 
 
-@pytest.fixture(scope="module")
-def events():
-    rng = np.random.default_rng(4)
+def make_events(districts: int = 3, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
     weeks = pd.date_range("2024-01-01", periods=70, freq="W-MON")
     rows = []
-    for d in range(3):
+    for d in range(districts):
         for a in range(4):
             for c, cat in enumerate(["噪音", "停车", "垃圾"]):
                 base = 1.0 + 0.8 * a + 1.2 * c + 0.5 * d
@@ -27,6 +26,11 @@ def events():
                     rows += [{"created_at": w + pd.Timedelta(hours=int(h)), "area": f"区{d}社区{a}",
                               "category": cat, "district": f"区{d}"} for h in rng.integers(0, 160, n)]
     return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def events():
+    return make_events(3)
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +118,82 @@ def test_the_flower_app_grows_the_same_model(events, tmp_path):
             assert not m.content.config_records and not m.content.metric_records
         elif t == "query.forecast":
             assert dict(m.content.metric_records["forecast"]) == {"series": 12}  # 4 areas × 3 categories
+
+
+def test_districts_own_sums_give_the_central_metrics():
+    """Point sums and secure counts at thresholds = backtest.evaluate on the pooled cells."""
+    from govml.federated import forecaster as FC
+    from govml.hotspot.backtest import point_metrics, top_k_metrics
+
+    rng = np.random.default_rng(1)
+    S, M = 900, 6
+    y = rng.poisson(rng.gamma(1.0, 3.0, size=(S, M))).astype(float)
+    yhat = np.exp(rng.normal(0, 1, size=(S, M))) + 0.3 * y
+    yhat[:60, 5] = yhat[:, 5].max() + 1.0  # 60 forecasts tied at the top: k-th place is a tie for 2% and 5%
+    parts = np.array_split(rng.permutation(S), 5)  # five districts' cells
+    sums = sum(FC.point_sums(y[p], yhat[p]) for p in parts)
+    central = point_metrics(y.ravel(), yhat.ravel())
+    for k, v in FC.metrics_from_sums(sums).items():
+        assert v == pytest.approx(central[k] if k != "n" else S * M, rel=1e-12)
+    for pct in (2, 5):
+        search = FC.TopKSearch(sums[:, 0], pct)
+        while not search.finished():
+            thr = search.thresholds()
+            search.update(thr, sum(np.stack([FC.counts_at_least(y[p], thr[0]), FC.counts_at_least(yhat[p], thr[1])])
+                                   for p in parts))
+        assert search.done().all()
+        kth, hi, lo = search.hit_thresholds()
+        prec = search.precision(sum(FC.top_hits(y[p], yhat[p], kth, hi, lo) for p in parts))
+        want = np.array([top_k_metrics(y[:, j], yhat[:, j], pct)[f"precision_top{pct}pct"] for j in range(M)])
+        ties = search.c_lo[1] != search.k
+        assert not ties[:5].any() and ties[5]
+        np.testing.assert_array_equal(prec[:5], want[:5])  # exact without ties
+        assert abs(prec[5] - want[5]) <= 1.0 / search.k[5] * (search.c_lo[1, 5] - search.c_hi[1, 5])
+
+
+def _as_files(events):
+    return events.rename(columns={"area": "community"})
+
+
+def test_backtest_scored_by_the_districts_equals_the_central_backtest(events):
+    """Flower app backtest (districts score their own cells; only masked sums travel) = run_backtest
+    of the same model on the pooled panel, on the same origins."""
+    from govml.federated.simulation import simulate_forecaster
+    from govml.federated.wire import WireRecorder
+
+    rec = WireRecorder(keep_messages=True)
+    r = simulate_forecaster(_as_files(events), "district", n_trees=8, origins=2, secure=True, mods=[rec])
+    bt = r["backtest"]
+    assert len(bt["origins"]) == 2 and bt["maps_with_tied_forecasts"] == 0
+    assert bt["metrics"]["all"]["n"] == 2 * 4 * 36  # origins × horizons × cells
+    fed = bt["metrics"]["all"]
+    for k in ("rmse", "mae", "wape", "poisson_deviance"):
+        assert fed[k] == pytest.approx(r["central"][k], rel=1e-6)
+    assert fed["precision_top2pct"] == r["central"]["precision_top2pct"]
+    assert set(bt["metrics"]) == {"all", "h1", "h2", "h3", "h4"} and len(bt["per_origin"]) == 2
+    scored = [m for _n, m in rec.messages if m.metadata.message_type == "query.score"]
+    assert scored
+    for m in scored:  # every scoring reply is a masked uint64 vector, nothing else
+        assert set(m.content.array_records["vec"]) == {"masked"}
+        assert m.content.array_records["vec"]["masked"].numpy().dtype == np.uint64
+        assert not m.content.config_records and not m.content.metric_records
+
+
+def test_a_district_leaving_mid_tree_does_not_stop_the_run():
+    """One of four districts fails in the middle of a tree: the tree is regrown with the other three,
+    the run finishes, the result and the log name the district, and the backtest RMSE (on the cells of
+    the districts that finished) is within 2% of a run without that district from the start."""
+    from govml.federated.simulation import simulate_forecaster
+
+    ev = _as_files(make_events(4, seed=11))
+    kw = {"n_trees": 8, "origins": 2, "secure": True, "reference": False}
+    broken = simulate_forecaster(ev, "district", faults={"区2": "fail:20"}, **kw)
+    without = simulate_forecaster(ev[ev["district"] != "区2"], "district", **kw)
+    left = broken["left_during_run"]
+    assert [d["district"] for d in left] == ["区2"] and "tree" in left[0]["during"]
+    assert any("区2" in e and "left the run" in e for e in broken["events"])
+    assert any("grown again" in e for e in broken["events"])
+    assert broken["backtest"]["districts_scored"] == without["backtest"]["districts_scored"]
+    a, b = broken["backtest"]["metrics"]["all"], without["backtest"]["metrics"]["all"]
+    assert a["n"] == b["n"]
+    assert abs(a["rmse"] / b["rmse"] - 1) <= 0.02

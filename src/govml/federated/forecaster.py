@@ -133,12 +133,13 @@ def n_model_features(periods: pd.DatetimeIndex, spec: Any) -> int:
 class _Secure:
     """Pairwise-masked sums across the districts of one fit (fresh keys per fit)."""
 
-    def __init__(self, n: int, secure: bool, scale: float = 2.0**20) -> None:
+    def __init__(self, n: int, secure: bool, scale: float = 2.0**20, masks: bool = True) -> None:
         from govml.federated.secagg import KeyPair
 
         self.secure = secure
         self.scale = scale
-        self.keys = {i + 2: KeyPair() for i in range(n)} if secure else {}
+        self.masks = masks
+        self.keys = {i + 2: KeyPair() for i in range(n)} if secure and masks else {}
         self.pubs = {i: k.public_bytes for i, k in self.keys.items()}
         self.calls = 0
         self.bytes_per_district = np.zeros(n, dtype=np.int64)  # 8 bytes per summed coordinate
@@ -151,6 +152,9 @@ class _Secure:
         from govml.federated.secagg import dequantize, mask_vector, quantize, unmask_sum
 
         self.calls += 1
+        if not self.masks:  # the masks cancel exactly: the same sum without the O(n²) keystream
+            return dequantize(unmask_sum([quantize(v.ravel(), self.scale) for v in vectors]),
+                              self.scale).reshape(vectors[0].shape)
         ctx = f"fit|{self.calls}"
         masked = [mask_vector(quantize(v.ravel(), self.scale), k, nid, self.pubs, ctx)
                   for (nid, k), v in zip(self.keys.items(), vectors, strict=True)]
@@ -161,11 +165,15 @@ class FederatedHotspotForecaster(BaseEstimator):
     """Direct multi-horizon count forecaster trained across districts (see module docstring).
 
     One booster for all horizons (``horizon`` is a feature). Parameters are stored as given.
+    ``masks=False`` (with ``secure=True``) adds the districts' fixed-point encodings without the
+    pairwise masks: the masks cancel exactly, so the sums — and the model — are bit for bit those of
+    a secure run, without its O(districts² × length) keystream (a reference for simulations).
     """
 
     def __init__(self, horizon: int = 4, n_trees: int = 60, max_depth: int = 4, learning_rate: float = 0.1,
                  n_bins: int = 32, max_value: float = 1000.0, min_child_count: int = 50, reg_lambda: float = 1.0,
-                 train_window: int | None = None, secure: bool = True, spec: Any = None) -> None:
+                 train_window: int | None = None, secure: bool = True, spec: Any = None,
+                 masks: bool = True) -> None:
         self.horizon = horizon
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -177,6 +185,7 @@ class FederatedHotspotForecaster(BaseEstimator):
         self.train_window = train_window
         self.secure = secure
         self.spec = spec
+        self.masks = masks
 
     def _spec(self):
         from govml.hotspot.features import FeatureSpec
@@ -205,7 +214,7 @@ class FederatedHotspotForecaster(BaseEstimator):
         self.categories_ = [str(c) for c in keys["category"].astype("category").cat.categories]
         parts = self._builders(y, keys, periods)
         parts_names = list(keys["district"].astype("category").cat.categories)
-        sec = _Secure(len(parts), self.secure)
+        sec = _Secure(len(parts), self.secure, masks=self.masks)
         spec = self._spec()
         total = sec.sum([city_sums(fb, len(self.categories_)) for _idx, fb in parts])
         for _idx, fb in parts:
@@ -252,3 +261,150 @@ class FederatedHotspotForecaster(BaseEstimator):
         for idx, fb in self._parts:  # each district predicts its own series with the shared model
             out[idx] = forecast_matrix(fb, self.feature_names_, self.categories_, self.booster_, H)
         return forecast_frame(self.keys_, self.periods_, out)
+
+
+# -- backtest metrics from the districts' own sums (deployment: the server sees aggregates only) --
+#
+# ``govml.hotspot.backtest.evaluate`` scores forecasts on the pooled rows. Every one of its point
+# metrics is a ratio of sums over rows, and the top-k% precision of a map (one origin × horizon)
+# needs only how many cells lie at or above a threshold: so each district sums over its own cells,
+# the server adds the (masked) sums and finds the thresholds by counting (:class:`TopKSearch`).
+
+POINT_SUMS = ("n", "abs_err", "sq_err", "abs_y", "deviance")
+
+
+def point_sums(y: np.ndarray, yhat: np.ndarray, eps: float = 1e-3) -> np.ndarray:
+    """Per map (column): ``[n, Σ|ŷ−y|, Σ(ŷ−y)², Σ|y|, Σ Poisson deviance]`` over the rows (cells)."""
+    y = np.asarray(y, dtype=np.float64)
+    yhat = np.asarray(yhat, dtype=np.float64)
+    err = yhat - y
+    mu = np.maximum(yhat, eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+    dev = 2.0 * (term - (y - mu))
+    return np.stack([np.full(y.shape[1], float(y.shape[0])), np.abs(err).sum(0), (err**2).sum(0),
+                     np.abs(y).sum(0), dev.sum(0)], axis=1)
+
+
+def metrics_from_sums(sums: np.ndarray) -> dict[str, float]:
+    """``mae``, ``rmse``, ``wape``, ``poisson_deviance`` and ``n`` from (summed) :func:`point_sums` rows."""
+    n, ae, se, ay, dev = np.asarray(sums, dtype=np.float64).reshape(-1, len(POINT_SUMS)).sum(0)
+    n = max(n, 1.0)
+    return {"mae": float(ae / n), "rmse": float(np.sqrt(se / n)), "wape": float(ae / ay) if ay > 0 else float("nan"),
+            "poisson_deviance": float(dev / n), "n": int(round(n))}
+
+
+def counts_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """``out[j, i]`` = how many rows have ``values[:, j] >= thresholds[j, i]`` (one map per column)."""
+    values = np.asarray(values, dtype=np.float64)
+    thr = np.asarray(thresholds, dtype=np.float64)
+    out = np.zeros(thr.shape, dtype=np.float64)
+    for j in range(values.shape[1]):
+        v = np.sort(values[:, j])
+        out[j] = v.size - np.searchsorted(v, thr[j], side="left")
+    return out
+
+
+def top_hits(y: np.ndarray, yhat: np.ndarray, kth: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Per map: ``[hits with ŷ >= hi, hits with lo <= ŷ < hi]``; a hit is an actual top-k cell
+    (``y > kth``, or ``y == kth > 0``: the rule of :func:`govml.hotspot.backtest.top_k_metrics`)."""
+    y = np.asarray(y, dtype=np.float64)
+    yhat = np.asarray(yhat, dtype=np.float64)
+    hit = (y > kth[None, :]) | ((y == kth[None, :]) & (kth[None, :] > 0))
+    above = yhat >= hi[None, :]
+    tied = (yhat >= lo[None, :]) & ~above
+    return np.stack([(hit & above).sum(0), (hit & tied).sum(0)], axis=1).astype(np.float64)
+
+
+class TopKSearch:
+    """The k-th largest value of every map, found by counting how many cells lie at or above
+    thresholds (the counts are secure sums; no cell's value is ever sent).
+
+    Two searches run side by side per map: the actual counts ``y`` (integers: the search ends with
+    the exact k-th largest count) and the forecasts ``ŷ`` (it ends with a threshold above which
+    exactly ``k`` forecasts lie, which *is* the predicted top-k set; when forecasts tie at the k-th
+    place, with the tied value bracketed to 1e-12 relative). Each stage sends ``m`` thresholds per
+    map and search: first a public log-spaced grid, then an even grid inside the bracket, which
+    shrinks the bracket ``m + 1`` times per stage.
+    """
+
+    def __init__(self, n: np.ndarray, pct: float, m: int = 32, max_stages: int = 16) -> None:
+        import math
+
+        self.n = np.asarray(n, dtype=np.int64)
+        self.k = np.array([max(1, math.ceil(pct / 100.0 * int(x))) for x in self.n], dtype=np.int64)
+        M = len(self.n)
+        self.m, self.max_stages, self.stages = m, max_stages, 0
+        # bracket: count(v >= lo) >= k > count(v >= hi); every value is >= 0, so lo = 0 holds at the start
+        self.lo = np.zeros((2, M))
+        self.hi = np.full((2, M), np.inf)
+        self.c_lo = np.tile(self.n.astype(np.float64), (2, 1))
+        self.c_hi = np.zeros((2, M))
+
+    def done(self) -> np.ndarray:
+        y_done = (self.hi[0] - self.lo[0]) <= 1.0
+        f_done = (self.c_lo[1] == self.k) | (np.isfinite(self.hi[1])
+                                             & ((self.hi[1] - self.lo[1]) <= 1e-12 * np.maximum(self.hi[1], 1e-300)))
+        return np.stack([y_done, f_done])
+
+    def finished(self) -> bool:
+        return bool(self.done().all()) or self.stages >= self.max_stages
+
+    def thresholds(self) -> np.ndarray:
+        """(2, maps, m) thresholds to count at: [0] actual counts, [1] forecasts."""
+        M, m = self.lo.shape[1], self.m
+        out = np.empty((2, M, m))
+        grid = np.geomspace(1e-6, 1e7, m)
+        for s in range(2):
+            for j in range(M):
+                lo, hi = self.lo[s, j], self.hi[s, j]
+                if not np.isfinite(hi):
+                    t = np.ceil(grid) if s == 0 else grid
+                else:
+                    t = np.linspace(lo, hi, m + 2)[1:-1]
+                    if s == 0:
+                        t = np.clip(np.ceil(t), lo + 1, max(hi - 1, lo + 1))
+                out[s, j] = t
+        return out
+
+    def update(self, thr: np.ndarray, counts: np.ndarray) -> None:
+        """Narrow each bracket with the summed counts at ``thr`` (both shaped (2, maps, m))."""
+        self.stages += 1
+        done = self.done()
+        for s in range(2):
+            for j in range(thr.shape[1]):
+                if done[s, j]:
+                    continue
+                t, c = thr[s, j], counts[s, j]
+                ok = c >= self.k[j]
+                if ok.any():
+                    i = int(np.flatnonzero(ok)[-1] if s == 0 else np.argmax(np.where(ok, t, -np.inf)))
+                    if t[i] > self.lo[s, j]:
+                        self.lo[s, j], self.c_lo[s, j] = t[i], c[i]
+                if (~ok).any():
+                    i = int(np.argmin(np.where(~ok, t, np.inf)))
+                    if t[i] < self.hi[s, j]:
+                        self.hi[s, j], self.c_hi[s, j] = t[i], c[i]
+
+    def hit_thresholds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(kth, hi, lo)`` for :func:`top_hits`: the k-th largest actual count, and the forecast
+        bracket (``hi = lo`` when exactly k forecasts lie at or above ``lo``)."""
+        kth = self.lo[0].copy()
+        exact = self.c_lo[1] == self.k
+        hi = np.where(exact, self.lo[1], self.hi[1])
+        return kth, hi, self.lo[1].copy()
+
+    def precision(self, hits: np.ndarray) -> np.ndarray:
+        """Per map precision from summed :func:`top_hits`. With forecasts tied at the k-th place the
+        tied cells share the remaining places (expected precision under a random tie-break; the
+        central metric breaks ties by cell order, which a district cannot know)."""
+        exact = self.c_lo[1] == self.k
+        above = np.where(exact, self.c_lo[1], self.c_hi[1])
+        tied = np.where(exact, 0.0, self.c_lo[1] - self.c_hi[1])
+        share = np.where(tied > 0, (self.k - above) / np.maximum(tied, 1.0), 0.0)
+        overlap = np.minimum(hits[:, 0] + share * hits[:, 1], self.k)
+        return overlap / self.k
+
+    def ties(self) -> int:
+        """Maps whose k-th forecast is tied with the next one (precision there is an expectation)."""
+        return int(np.sum(self.c_lo[1] != self.k))

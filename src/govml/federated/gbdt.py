@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["BinEdges", "Tree", "GBDTParams", "Booster", "local_histograms", "fit", "base_sums"]
+__all__ = ["BinEdges", "Tree", "GBDTParams", "Booster", "local_histograms", "fit", "base_sums", "RegrowTree"]
+
+
+class RegrowTree(Exception):  # noqa: N818 — a signal, not an error
+    """Raised by a ``hist_fn`` when the rows behind the histograms changed in the middle of a tree
+    (a district left): :func:`fit` throws the unfinished tree away and grows it again from the root
+    on the rows that remain. The parents' histograms the subtraction trick relies on included the
+    departed rows, so no level of the unfinished tree can be kept."""
 
 
 @dataclass(frozen=True)
@@ -177,45 +184,58 @@ def fit(hist_fn: HistFn, base: float, edges: BinEdges, params: GBDTParams,
     its sibling's histogram is the parent's minus it (sums stay sums), which halves both the
     districts' work and what they send."""
     trees: list[Tree] = []
-    for t in range(params.n_trees):
-        tree = Tree()
-        frontier = [0]
-        hists: dict[int, np.ndarray] = {0: hist_fn(trees, tree, [0])[0]}
-        for depth in range(params.max_depth + 1):
-            pairs: list[tuple[int, int, int]] = []  # (parent, smaller child, larger child)
-            for nd in frontier:
-                hist = hists.pop(nd)
-                G, H = hist[0, :, 0].sum(), hist[0, :, 1].sum()
-                tree.value[nd] = float(-params.learning_rate * G / (H + params.reg_lambda))
-                if depth == params.max_depth:
-                    continue
-                gain, j, b = _best_split(hist, params)
-                if j < 0 or gain <= params.min_gain:
-                    continue
-                left, right = len(tree.feature), len(tree.feature) + 1
-                tree.feature[nd], tree.threshold[nd], tree.left[nd], tree.right[nd] = j, b, left, right
-                for _ in range(2):
-                    tree.feature.append(-1)
-                    tree.threshold.append(0)
-                    tree.left.append(-1)
-                    tree.right.append(-1)
-                    tree.value.append(0.0)
-                n_left = hist[j, : b + 1, 2].sum()
-                small, large = (left, right) if n_left <= hist[0, :, 2].sum() - n_left else (right, left)
-                hists[-1 - nd] = hist  # parent kept until its children are known
-                pairs.append((nd, small, large))
-            if not pairs:
-                break
-            got = hist_fn(trees, tree, [p[1] for p in pairs])
-            for k, (nd, small, large) in enumerate(pairs):
-                parent = hists.pop(-1 - nd)
-                hists[small] = got[k]
-                hists[large] = parent - got[k]
-            frontier = [c for _nd, s_, l_ in pairs for c in (s_, l_)]
+    regrown = 0
+    while len(trees) < params.n_trees:
+        try:
+            tree = _grow(hist_fn, trees, params)
+        except RegrowTree:
+            regrown += 1
+            if regrown > max(8, params.n_trees):
+                raise
+            continue
         trees.append(tree)
         if on_tree:
-            on_tree(t, tree)
+            on_tree(len(trees) - 1, tree)
     return Booster(base=base, trees=trees, edges=edges)
+
+
+def _grow(hist_fn: HistFn, trees: list[Tree], params: GBDTParams) -> Tree:
+    """One depth-wise tree from summed histograms."""
+    tree = Tree()
+    frontier = [0]
+    hists: dict[int, np.ndarray] = {0: hist_fn(trees, tree, [0])[0]}
+    for depth in range(params.max_depth + 1):
+        pairs: list[tuple[int, int, int]] = []  # (parent, smaller child, larger child)
+        for nd in frontier:
+            hist = hists.pop(nd)
+            G, H = hist[0, :, 0].sum(), hist[0, :, 1].sum()
+            tree.value[nd] = float(-params.learning_rate * G / (H + params.reg_lambda))
+            if depth == params.max_depth:
+                continue
+            gain, j, b = _best_split(hist, params)
+            if j < 0 or gain <= params.min_gain:
+                continue
+            left, right = len(tree.feature), len(tree.feature) + 1
+            tree.feature[nd], tree.threshold[nd], tree.left[nd], tree.right[nd] = j, b, left, right
+            for _ in range(2):
+                tree.feature.append(-1)
+                tree.threshold.append(0)
+                tree.left.append(-1)
+                tree.right.append(-1)
+                tree.value.append(0.0)
+            n_left = hist[j, : b + 1, 2].sum()
+            small, large = (left, right) if n_left <= hist[0, :, 2].sum() - n_left else (right, left)
+            hists[-1 - nd] = hist  # parent kept until its children are known
+            pairs.append((nd, small, large))
+        if not pairs:
+            break
+        got = hist_fn(trees, tree, [p[1] for p in pairs])
+        for k, (nd, small, large) in enumerate(pairs):
+            parent = hists.pop(-1 - nd)
+            hists[small] = got[k]
+            hists[large] = parent - got[k]
+        frontier = [c for _nd, s_, l_ in pairs for c in (s_, l_)]
+    return tree
 
 
 def fit_local(X: np.ndarray, y: np.ndarray, edges: BinEdges, params: GBDTParams) -> Booster:

@@ -472,7 +472,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     if not periods and s.cfg.get("panel-start") and s.cfg.get("panel-end"):
         # weeks start on Monday, as in govml.hotspot (calendar.FREQS["W"])
         start = pd.Timestamp(str(s.cfg["panel-start"])).normalize()
-        start -= pd.Timedelta(days=start.dayofweek)
+        start -= pd.Timedelta(days=start.day_of_week)
         periods = [str(p.date()) for p in pd.date_range(start, pd.Timestamp(str(s.cfg["panel-end"])), freq="W-MON")]
         s.cfg["periods"] = periods
     if not cats or len(periods) < 3:

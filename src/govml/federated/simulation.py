@@ -267,3 +267,148 @@ def _score_benchmark(result: dict[str, Any], valid: dict[str, pd.DataFrame], cfg
                          "dp_noise_scale_per_bin": (result.get("dp") or {}).get("noise_scale_per_bin", 0.0)},
         "standings_written": len(standings_files),
     }
+
+
+def failing_mod(after: int):
+    """Client mod: the district answers ``after`` messages, then fails every later one with an error
+    reply (a SuperNode whose ClientApp crashes from then on) — a drop-out for robustness tests."""
+    from flwr.app import Error, Message
+
+    seen = {"n": 0}
+
+    def mod(msg: Message, context: Any, call_next: Any) -> Message:
+        seen["n"] += 1
+        if seen["n"] > after:
+            return Message(Error(code=4102, reason="simulated failure: the district stopped working"), reply_to=msg)
+        return call_next(msg, context)
+
+    return mod
+
+
+def forecaster_panel(df: pd.DataFrame, partition_col: str, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The pooled weekly panel of an event table (``district`` = the partition), as the central
+    backtest sees it."""
+    from govml.hotspot.panel import build_panel
+    from govml.io import parse_datetime
+
+    m = {c: (mapping or {}).get(c) or c for c in ("community", "category", "created_at")}
+    for c in [*m.values(), partition_col]:
+        if c not in df.columns:
+            raise DataError(message=f"column {c!r} not in the table (columns: {', '.join(map(str, df.columns))})")
+    ev = df[[m["community"], m["category"], m["created_at"], partition_col]].dropna()
+    ev = ev.set_axis(["area", "category", "created_at", "district"], axis=1)
+    ev = ev.assign(created_at=parse_datetime(ev["created_at"], file="<events>", column=m["created_at"]),
+                   area=ev["area"].astype(str), category=ev["category"].astype(str),
+                   district=ev["district"].astype(str))
+    return build_panel(ev, district_col="district", calendar=False)
+
+
+def simulate_forecaster(
+    df: pd.DataFrame,
+    partition_col: str,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    n_trees: int = 60,
+    max_depth: int = 4,
+    horizon: int = 4,
+    origins: int = 8,
+    secure: bool = True,
+    min_rows: int = 10,
+    seed: int = 0,
+    faults: Mapping[str, str] | None = None,
+    mods: list | None = None,
+    reference: bool = True,
+    lightgbm: bool = False,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+    workdir: str | Path | None = None,
+) -> dict[str, Any]:
+    """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
+
+    Each partition becomes a district with its own event file; the ServerApp runs the backtest on
+    the origins of ``govml hotspots backtest`` and combines the districts' own evaluation sums
+    (``result["backtest"]``). With ``reference`` the same model is backtested centrally
+    (:class:`FederatedHotspotForecaster` on the pooled panel of the districts that finished, scored
+    by :func:`govml.hotspot.backtest.run_backtest`): ``result["central"]`` — the two agree to
+    rounding. ``lightgbm`` adds the central LightGBM forecaster on the same origins.
+    ``faults``: ``{district: "broken" | "dropout:K" (silent after K messages) | "fail:K" (error
+    replies after K messages)}``.
+    """
+    import pandas as pd
+
+    from govml.federated import client_app as CA
+    from govml.federated.grid import LocalGrid
+    from govml.federated.server_app import run_federation, to_jsonable
+
+    mapping = {k: v for k, v in (mapping or {}).items() if v}
+    parts = _partitions(df, partition_col, min_rows)
+    faults = dict(faults or {})
+    unknown = [d for d in faults if d not in parts]
+    if unknown:
+        raise ConfigError(f"faults name unknown district(s): {', '.join(unknown)}")
+    panel = forecaster_panel(pd.concat(parts.values()), partition_col, mapping)
+    periods = pd.DatetimeIndex(pd.unique(panel["period_start"])).sort_values()
+    categories = [str(c) for c in panel["category"].cat.categories]
+    run_cfg: dict[str, Any] = {"task": "hotspot-forecaster", "secure": bool(secure), "num-rounds": int(n_trees),
+                               "max-depth": int(max_depth), "horizon": int(horizon), "categories": "|".join(categories),
+                               "periods": [str(p.date()) for p in periods], "backtest-origins": int(origins),
+                               "backtest-only": True, "min-districts": 2, "seed": int(seed)}
+    rng = np.random.default_rng(seed)
+    node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
+    tmp = tempfile.TemporaryDirectory(prefix="govml-fed-") if workdir is None else None
+    root = Path(workdir or tmp.name)  # type: ignore[union-attr]
+    root.mkdir(parents=True, exist_ok=True)
+    grid = LocalGrid(run_id=int(rng.integers(1, 2**31)))
+    community = mapping.get("community", "community")
+    try:
+        for nid, (name, part) in zip(node_ids, parts.items(), strict=True):
+            fault = faults.get(name, "")
+            frame = part.drop(columns=[community]) if fault == "broken" else part
+            path = root / f"district_{len(grid._nodes):03d}.csv"
+            frame = frame.reset_index(drop=True)
+            frame.attrs = {}
+            frame.to_csv(path, index=False, encoding="utf-8")
+            node_cfg = {"data-path": str(path), "district": name, "mapping": json.dumps(mapping, ensure_ascii=False)}
+            extra, drop_after = list(mods or []), None
+            if fault.startswith("dropout:"):
+                drop_after = int(fault.split(":", 1)[1])
+            elif fault.startswith("fail:"):
+                extra.append(failing_mod(int(fault.split(":", 1)[1])))
+            elif fault not in ("", "broken"):
+                raise ConfigError(f"unknown fault {fault!r} (broken, dropout:K, fail:K)")
+            grid.add_node(nid, CA.make_client_app(mods=extra), node_cfg, run_cfg, drop_after=drop_after)
+        t0 = time.perf_counter()
+        cpu0 = time.process_time()
+        result = run_federation(grid, run_cfg, progress=progress)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        name_of = {nid: name for nid, name in zip(node_ids, parts, strict=True)}
+        out = to_jsonable(result)
+        out.update({"clients": len(parts), "partition_col": partition_col, "seconds": seconds, "cpu_seconds": cpu,
+                    "round_trips": int(result["messages_per_district"]),
+                    "seconds_per_round_trip": seconds / max(int(result["messages_per_district"]), 1),
+                    "bytes_sent_per_client": {name_of[n]: b for n, b in grid.bytes_sent().items()},
+                    "series": int(panel.groupby(["area", "category"], observed=True).ngroups)})
+    finally:
+        CA.clear_cache()
+        if tmp is not None:
+            tmp.cleanup()
+    if reference or lightgbm:
+        from govml.federated.forecaster import FederatedHotspotForecaster
+        from govml.hotspot.backtest import run_backtest
+
+        scored = set(result["backtest"]["districts_scored"])
+        sub = panel[panel["district"].astype(str).isin(scored)].reset_index(drop=True)
+        models: dict[str, Any] = {}
+        if reference:
+            models["central"] = FederatedHotspotForecaster(horizon=horizon, n_trees=n_trees, max_depth=max_depth,
+                                                           secure=secure, masks=False)
+        if lightgbm:
+            from govml.hotspot.forecast import HotspotForecaster
+
+            models["lightgbm"] = HotspotForecaster(horizon=horizon)
+        bt = run_backtest(sub, models, [pd.Timestamp(o) for o in result["backtest"]["origins"]], horizon)
+        ov = bt.metrics[bt.metrics["horizon"] == "all"].set_index("model")
+        keep = ("rmse", "mae", "wape", "poisson_deviance", "precision_top2pct")
+        for name in models:
+            out[name] = {k: float(ov.loc[name, k]) for k in keep}
+        out["central_fit_seconds"] = {k: round(v, 2) for k, v in bt.fit_seconds.items()}
+    return out
