@@ -17,8 +17,10 @@ series only:
 
 Series identifiers (areas) never become features: they are district-specific. Bins are public
 (log-spaced count bins, :meth:`BinEdges.counts`). This class runs the districts in one process
-(simulation and backtests); running the same steps through the Flower app is the next step (see
-docs/federated.md).
+(simulation and backtests); the Flower app runs the same steps as messages (server_app
+``_forecaster``), and with ``backtest-origins`` it also scores the backtest from sums the districts
+compute on their own cells (:func:`point_sums`, :func:`counts_at_least`, :func:`top_hits`,
+:class:`TopKSearch`, below) — the same metrics as :func:`govml.hotspot.backtest.evaluate`.
 """
 
 from __future__ import annotations
