@@ -47,15 +47,15 @@ import hashlib
 import itertools
 import json
 import logging
+import marshal
 import os
+import pickle
 import re
 import threading
 import unicodedata
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from itertools import accumulate
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,11 @@ _NUMBER_RE = re.compile(rf"^(?:第?{_NUM}{_UNIT})+$")
 _MSG_SEP = "\x02"
 _ITEM_SEP = "\x01"
 _BREAK_RUN = re.compile(r"\|(?:\x01\|)+")
-# Personal data needs a digit, an '@' or (a plate) a Latin letter: govml.privacy.mask returns text
-# without a digit, '@' or plate prefix unchanged, so texts this does not hit skip masking.
+_SEP_SPACE = _MSG_SEP + " "
+_SPACE_SEP = " " + _MSG_SEP
 # PLACE_PATTERN written to start with a character class (the regex engine then skips ahead fast).
 _PLACE_FAST_RE = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[0-9]{0,2}[省市区县镇乡]")
 _PLACEHOLDERS = ("<PHONE>", "<TEL>", "<IDCARD>", "<BANKCARD>", "<EMAIL>", "<PLATE>", "<DOOR>")
-_PII_HINT = re.compile(r"[\d@＠A-Za-zＡ-Ｚａ-ｚ]")
 # Characters of hanziconv's traditional table that are also ordinary simplified characters.
 _KEEP_CHARS = set("著乾於藉瞭餘夥")
 
@@ -630,52 +629,50 @@ class GovTokenizer:
     def _tokenize_many(self, texts: list[Any], n_jobs: int, chunk_size: int,
                        progress: Any) -> list[list[str]]:
         n = len(texts)
-        if n_jobs <= 1 or n < 4 * chunk_size:
+        n_batches = -(-n // chunk_size)
+        import multiprocessing as mp
+
+        if n_jobs <= 1 or n_batches < 4:
             out: list[list[str]] = []
             for start in range(0, n, chunk_size):
                 out.extend(_decode(self._encode_batch(texts[start:start + chunk_size])))
                 if progress is not None:
                     progress(min(start + chunk_size, n))
             return out
+        if "fork" not in mp.get_all_start_methods():  # pragma: no cover - platforms without fork
+            return self._tokenize_spawned(texts, n_jobs, chunk_size, progress)
+        return _forked(self, texts, min(n_jobs, n_batches), chunk_size, progress)
+
+    def _tokenize_spawned(self, texts: list[Any], n_jobs: int, chunk_size: int,
+                          progress: Any) -> list[list[str]]:  # pragma: no cover - no fork
         import multiprocessing as mp
 
-        # a few large slices per worker: start-up and result transfer stay small next to the work
-        per_task = max(chunk_size, min(10_000, -(-n // (n_jobs * 8))))
-        ranges = [(i, min(i + per_task, n), chunk_size) for i in range(0, n, per_task)]
-        key = next(_SHARED_KEYS)
-        if "fork" in mp.get_all_start_methods():
-            ctx = mp.get_context("fork")
-            _SHARED[key] = (self, texts)  # forked workers see it; nothing is pickled
-            tasks: list[Any] = [(key, *r) for r in ranges]
-        else:  # pragma: no cover - platforms without fork: send each slice
-            ctx = mp.get_context()
-            tasks = [(self, texts[a:b], c) for a, b, c in ranges]
-        out = []
-        try:
-            with ctx.Pool(min(n_jobs, len(tasks))) as pool:
-                for encoded in pool.imap(_tokenize_task, tasks):
-                    for enc in encoded:
-                        out.extend(_decode(enc))
-                    if progress is not None:
-                        progress(len(out))
-        finally:
-            _SHARED.pop(key, None)
+        per_task = max(chunk_size, min(10_000, -(-len(texts) // (n_jobs * 8))))
+        tasks = [(self, texts[i:i + per_task], chunk_size) for i in range(0, len(texts), per_task)]
+        out: list[list[str]] = []
+        with mp.get_context().Pool(min(n_jobs, len(tasks))) as pool:
+            for encoded in pool.imap(_tokenize_task, tasks):
+                for enc in encoded:
+                    out.extend(_decode(enc))
+                if progress is not None:
+                    progress(len(out))
         return out
 
     def _encode_batch(self, texts: list[Any]) -> str | list[list[str]]:
-        """Tokens of ``texts`` as one string: terms joined by ``\\x01``, messages by ``\\x02``
-        (:func:`_decode` splits it), or the token lists themselves where the batch cannot be
-        encoded (``keep_places``, texts holding the separator characters).
+        """The tokens of ``texts``: a list of token lists, or (with ``mark_breaks``) one string —
+        terms joined by ``\\x01``, messages by ``\\x02`` — that :func:`_decode` splits.
 
-        The same steps as :meth:`prepare` and :meth:`__call__`, on the whole batch at once: one
-        translate (full-width forms, traditional characters) over the joined texts; NFKC only for
-        the texts it changes; masking (after whitespace collapsing) only for texts with a digit,
-        '@' or Latin letter — :func:`govml.privacy.mask` leaves others unchanged; placeholders and
-        place codes become spaces (a boundary, like the piece split of ``__call__``); one segmenter
-        call (the message separator is a non-word character, so each message is segmented exactly
-        as alone); tokens mapped through a per-process table in C (``map``/``filter``/``join``).
-        Whitespace is not collapsed for texts that are not masked: whitespace is a segmentation
-        boundary and maps to a break either way."""
+        The same steps as :meth:`prepare` and :meth:`__call__`, on the whole batch at once, with
+        the texts joined by a separator character that no step changes and that is a segmentation
+        boundary: one translate (full-width forms, traditional characters) over the joined texts;
+        NFKC only for the texts it changes; whitespace runs → one space; personal data masked by
+        :func:`govml.privacy.mask_joined` (each text as :func:`govml.privacy.mask` masks it alone;
+        one regex scan skips the texts without personal data) with a space where the placeholder
+        would be; place codes → spaces (a boundary, like the piece split of ``__call__``); one
+        segmenter call (each message is segmented exactly as alone); tokens mapped through a
+        per-process table in C (``map``/``filter``), so each term is one shared string object; the
+        flat result split into messages at the separators (``list.index``). Texts holding a
+        separator character, ``keep_places`` and unencodable synonyms take the reference path."""
         vals = [t if isinstance(t, str) else "" for t in texts]
         joined = _MSG_SEP.join(vals)
         if self.keep_places or _ITEM_SEP in joined or joined.count(_MSG_SEP) != len(vals) - 1:
@@ -687,35 +684,49 @@ class GovTokenizer:
             joined = _MSG_SEP.join([
                 p if unicodedata.is_normalized("NFKC", p) else unicodedata.normalize("NFKC", p).translate(table)
                 for p in joined.split(_MSG_SEP)])
-        hit = _PII_HINT.search(joined) if self.mask_pii else None
-        if hit is not None:
-            from govml.privacy import mask
+        # whitespace runs -> one space, none at the ends of a text (" ".join(t.split()) for each t)
+        joined = " ".join(joined.split())
+        if _SEP_SPACE in joined:
+            joined = joined.replace(_SEP_SPACE, _MSG_SEP)
+        if _SPACE_SEP in joined:
+            joined = joined.replace(_SPACE_SEP, _MSG_SEP)
+        if self.mask_pii:
+            from govml.privacy import mask_joined
 
-            parts = joined.split(_MSG_SEP)
-            starts = [0, *accumulate(len(p) + 1 for p in parts)]  # where each text starts in joined
-            search = _PII_HINT.search
-            while hit is not None:  # one step per text that has a hint, not per text
-                i = bisect_right(starts, hit.start()) - 1
-                parts[i] = mask(" ".join(parts[i].split()))
-                hit = search(joined, starts[i + 1])
-            joined = _MSG_SEP.join(parts)
-        if "<" in joined:
+            joined = mask_joined(joined, _MSG_SEP, replacement=" ")
+        if "<" in joined:  # placeholders that were in the text (masking wrote spaces)
             for ph in _PLACEHOLDERS:
                 joined = joined.replace(ph, " ")
         if _PLACE_FAST_RE.search(joined):
             joined = _PLACE_FAST_RE.sub(" ", joined)
         table_map = eng.batch_map(bool(self.mark_breaks))
         try:
-            enc = _ITEM_SEP.join(filter(None, map(table_map.__getitem__, eng.cut(_ascii_split(joined)))))
+            mapped = filter(None, map(table_map.__getitem__, eng.cut(_ascii_split(joined))))
+            if self.mark_breaks:
+                return _BREAK_RUN.sub(BREAK, _ITEM_SEP.join(mapped))
+            return _split_list(list(mapped), _MSG_SEP)
         except _Unencodable:
             return [self(t) for t in texts]
-        if self.mark_breaks:
-            return _BREAK_RUN.sub(BREAK, enc)
-        return enc
+
+
+def _split_list(vals: list[str], sep: str) -> list[list[str]]:
+    """``vals`` cut at the items equal to ``sep`` (dropped), like ``str.split`` on a list."""
+    out: list[list[str]] = []
+    append = out.append
+    index = vals.index
+    i = 0
+    try:
+        while True:
+            j = index(sep, i)
+            append(vals[i:j])
+            i = j + 1
+    except ValueError:
+        append(vals[i:])
+    return out
 
 
 def _decode(enc: str | list[list[str]]) -> list[list[str]]:
-    """Token lists from :meth:`GovTokenizer._encode_batch`'s string."""
+    """Token lists from :meth:`GovTokenizer._encode_batch`'s result."""
     if not isinstance(enc, str):
         return enc
     strip = _ITEM_SEP + BREAK
@@ -723,19 +734,95 @@ def _decode(enc: str | list[list[str]]) -> list[list[str]]:
     return [q.split(split) if (q := p.strip(strip)) else [] for p in enc.split(_MSG_SEP)]
 
 
-_SHARED: dict[int, tuple[GovTokenizer, list[Any]]] = {}
+_SHARED: dict[int, tuple[Any, ...]] = {}
 _SHARED_KEYS = itertools.count()
 
 
-def _tokenize_task(task: tuple[Any, ...]) -> list[str | list[list[str]]]:
-    """One worker task: a slice of the texts, encoded batch by batch (strings pickle cheaply)."""
-    if isinstance(task[0], int):
-        key, a, b, size = task
-        tok, texts = _SHARED[key]
-    else:  # pragma: no cover - no fork
-        tok, texts, size = task
-        a, b = 0, len(texts)
-    return [tok._encode_batch(texts[i:min(i + size, b)]) for i in range(a, b, size)]
+def _claim(counter: Any) -> int:
+    """The next batch number (shared between the forked processes)."""
+    with counter.get_lock():
+        b = counter.value
+        counter.value = b + 1
+    return b
+
+
+def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progress: Any) -> list[list[str]]:
+    """``tokenize_many`` in ``n_jobs`` processes: this one and ``n_jobs - 1`` forked children (the
+    texts and the loaded dictionary are shared, not pickled). All take batches of ``size`` texts
+    from a shared counter until none is left, so a busy core slows the work down but does not hold
+    it up; the children send their token lists back at the end (``marshal``: each distinct term
+    once). A batch a child did not deliver (it failed or was killed) is done here."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    n = len(texts)
+    n_batches = -(-n // size)
+    counter = ctx.Value("q", 0)
+    done = ctx.Array("q", n_jobs, lock=False)  # texts finished by each child, for ``progress``
+    key = next(_SHARED_KEYS)
+    _SHARED[key] = (tok, texts, size, n_batches, counter, done)
+    children = []
+    results: list[Any] = [None] * n_batches
+    try:
+        for w in range(1, n_jobs):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(key, w, send), daemon=True)
+            proc.start()
+            send.close()
+            children.append((proc, recv))
+        while (b := _claim(counter)) < n_batches:
+            a = b * size
+            results[b] = _decode(tok._encode_batch(texts[a:a + size]))
+            done[0] += min(size, n - a)
+            if progress is not None:
+                progress(sum(done))
+        for proc, recv in children:
+            try:
+                kind = recv.recv_bytes()
+                payload = (marshal if kind == b"m" else pickle).loads(recv.recv_bytes())
+            except (EOFError, OSError):
+                log.warning("a tokenizer worker process ended early: its batches are redone here")
+                payload = []
+            for b, enc in payload:
+                results[b] = _decode(enc)
+            recv.close()
+            proc.join()
+    finally:
+        _SHARED.pop(key, None)
+        for proc, _ in children:
+            if proc.is_alive():  # pragma: no cover - only after an error here
+                proc.terminate()
+                proc.join()
+    for b in range(n_batches):
+        if results[b] is None:
+            results[b] = _decode(tok._encode_batch(texts[b * size:(b + 1) * size]))
+    if progress is not None:
+        progress(n)
+    return list(itertools.chain.from_iterable(results))
+
+
+def _child(key: int, w: int, conn: Any) -> None:
+    """A forked worker of :func:`_forked`."""
+    tok, texts, size, n_batches, counter, done = _SHARED[key]
+    n = len(texts)
+    out = []
+    while (b := _claim(counter)) < n_batches:
+        a = b * size
+        out.append((b, tok._encode_batch(texts[a:a + size])))
+        done[w] += min(size, n - a)
+    try:
+        data, kind = marshal.dumps(out), b"m"
+    except ValueError:  # pragma: no cover - a str subclass in a token list
+        data, kind = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL), b"p"
+    conn.send_bytes(kind)
+    conn.send_bytes(data)
+    conn.close()
+
+
+def _tokenize_task(task: tuple[Any, ...]) -> list[str | list[list[str]]]:  # pragma: no cover - no fork
+    """One task of the spawned workers: a slice of the texts, encoded batch by batch."""
+    tok, texts, size = task
+    return [tok._encode_batch(texts[i:i + size]) for i in range(0, len(texts), size)]
 
 
 def _ascii_split(piece: str) -> str:
