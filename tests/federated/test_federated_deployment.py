@@ -132,6 +132,7 @@ def test_tls_authenticated_federation_runs_to_the_end(federation):
     out = json.loads(result.read_text(encoding="utf-8"))
     assert sorted(out["districts"]) == ["区1", "区2", "区3"]
     assert out["excluded"] == {} and out["missing"] == {} and out["secure"] is True
+    assert out["secure_threshold"] == 2  # double masking: seed/key shares of 2 of the 3 districts needed
     pooled = pd.concat([pd.read_csv(p) for p in sorted(f["data"].glob("区?.csv"))])
     expected = pooled.groupby("community")["service"].mean().mean()
     assert out["summary"]["service"]["mean"] == pytest.approx(expected, abs=1e-5)

@@ -668,7 +668,8 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
     out = (_benchmark(s, nodes) if task == "benchmark" else _forecaster(s, nodes) if task == "hotspot-forecaster"
            else _classifier(s, nodes))
     out.update({"task": task, "districts": [s.name(n) for n in nodes], "excluded": s.excluded,
-                "missing": s.missing, "events": s.events, "secure": bool(cfg.get("secure", True))})
+                "missing": s.missing, "events": s.events, "secure": bool(cfg.get("secure", True)),
+                "secure_threshold": s.threshold if bool(cfg.get("secure", True)) else None})
     return out
 
 
