@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 import random
+import re
 
 import numpy as np
 import pandas as pd
@@ -201,3 +202,54 @@ def test_alert_terms_are_single_tokens(tok):
             assert syn.get(term, term) in tok(sentence), (sentence, tok(sentence))
     assert tok("小区路面积水严重") == ["小区", "路面积水"]
     assert tok("工地夜间施工扰民") == ["工地", "夜间施工", "扰民"]
+
+
+def test_batch_masking_equals_mask_one_by_one():
+    from govml.privacy import mask, mask_joined, mask_many
+
+    rng = random.Random(11)
+    pieces = ["13812345678", "138 1234 5678", "0731-84567890", "11010519491231002X", "工单号", "身份证",
+              "湘A12345", "湘  A·12345", "3栋2单元501室", "住3-2-501", "a.b@example.com", "６２２２０２",
+              "430102900101123", "6222021234567890128", "2019年3月5日", "A市A3区", "加装电梯", "，", " ", "\t",
+              "1", "22", "区", "号楼"]
+    texts = ["", " ", "13812345678"] + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+                                         for _ in range(3000)]
+    for kinds in (None, ["PHONE", "door"]):
+        expected = [mask(t, kinds) for t in texts]
+        assert mask_many(texts, kinds) == expected
+        assert mask_joined("\x02".join(texts), "\x02", kinds).split("\x02") == expected
+    assert mask_many(["电话13812345678", "a\x00b"]) == ["电话<PHONE>", "a\x00b"]  # separator in a text
+    placeholder = re.compile(r"<(?:PHONE|TEL|IDCARD|BANKCARD|EMAIL|PLATE|DOOR)>")
+    spaced = mask_joined("\x03".join(texts), "\x03", replacement=" ").split("\x03")
+    assert spaced == [placeholder.sub(" ", mask(t)) for t in texts]  # no "<" in the texts
+    with pytest.raises(ValueError, match="sep"):
+        mask_joined("a|b", "|")
+
+
+def test_jieba_is_the_fallback_without_rjieba(monkeypatch):
+    import sys
+
+    import govml.text.tokenize as tokenize_module
+
+    msgs = make_messages(200, seed=13) + TRICKY
+    fast = GovTokenizer(backend="rjieba")
+    expected = [fast(m) for m in msgs]
+    monkeypatch.setitem(sys.modules, "rjieba", None)  # import rjieba now raises ImportError
+    monkeypatch.setattr(tokenize_module, "_ENGINES", {})
+    tok = GovTokenizer()
+    assert tok.resolved_backend == "jieba"
+    assert [tok(m) for m in msgs] == expected
+    assert tok.tokenize_many(msgs, n_jobs=2, chunk_size=40) == expected
+    assert tok._engine().backend == "jieba"
+
+
+@pytest.mark.parametrize("params", [{}, {"mark_breaks": True}])
+def test_more_processes_than_cores_and_progress(params):
+    tok = GovTokenizer(**params)
+    msgs = make_messages(1200, seed=17) + TRICKY
+    expected = [tok(m) for m in msgs]
+    done = []
+    assert tok.tokenize_many(msgs, n_jobs=3, chunk_size=100, progress=done.append) == expected
+    assert done == sorted(done) and done[-1] == len(msgs)
+    out = tok.tokenize_many(msgs + msgs[:5], n_jobs=2, chunk_size=100)
+    assert out[-5:] == expected[:5] and out[-5] is not out[0]  # separate lists, even for repeated texts
