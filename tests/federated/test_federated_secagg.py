@@ -120,10 +120,10 @@ def test_default_threshold_is_a_strict_majority():
         d.setup({1: pk, 2: KeyPair().public_bytes, 3: KeyPair().public_bytes, 4: KeyPair().public_bytes}, 2)
 
 
-def _districts(ids, t):
+def _districts(ids, t, neighbours=0):
     cl = {i: DistrictSecAgg(i) for i in ids}
     epk = {i: c.start() for i, c in cl.items()}
-    return cl, {i: c.setup(epk, t) for i, c in cl.items()}
+    return cl, {i: c.setup(epk, t, neighbours) for i, c in cl.items()}
 
 
 @pytest.mark.parametrize("dropped", [set(), {99}, {99, 7}])
@@ -294,3 +294,50 @@ def test_single_masking_would_have_leaked_the_late_reply(federation):
         rebuilt = y + sum((recovery_vector(keys[i], i, pubs, {11}, "c", 500) for i in others),
                           np.zeros(500, dtype=np.uint64))
     assert np.array_equal(rebuilt, quantize(xs[11], SCALE))
+
+
+# -- SecAgg+ neighbour graph ------------------------------------------------------------------------
+
+def test_neighbourhoods_form_a_ring_and_connectivity_is_checked():
+    from govml.federated.secagg import connected, neighbourhood
+
+    ids = [50, 10, 40, 20, 30, 60, 70]
+    assert neighbourhood(ids, 2, 10) == {70, 10, 20}
+    assert neighbourhood(ids, 4, 40) == {20, 30, 40, 50, 60}
+    assert neighbourhood(ids, 0, 40) == set(ids) == neighbourhood(ids, 6, 40)
+    assert all(a in neighbourhood(ids, 2, b) for b in ids for a in neighbourhood(ids, 2, b))  # symmetric
+    assert connected([10, 20, 30, 40], ids, 2)
+    assert not connected([10, 20, 40, 50], ids, 2)  # 30 and 60/70 gone: {10, 20} and {40, 50} apart
+
+
+def test_flower_secure_sum_over_a_neighbour_graph():
+    s, ids, xs = _flower_federation(9)
+    s.cfg["secagg-neighbours"] = 4
+    nodes = s.exchange_keys(ids)
+    assert s.threshold == 3  # strict majority of a neighbourhood of 5
+    # each district deals shares to its 5-district neighbourhood only (4 peers + itself)
+    assert all(len(b[2]) == 5 for b in s.bundles.values())
+    total, got = s.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    assert np.array_equal(quantize(total, SCALE), unmask_sum([quantize(xs[i], SCALE) for i in ids]))
+    # two drop-outs far apart on the ring: every neighbourhood keeps 3 districts, sums stay exact
+    s2, ids2, xs2 = _flower_federation(9, drop_after={ids[0]: 2, ids[4]: 2})
+    s2.cfg["secagg-neighbours"] = 4
+    nodes = s2.exchange_keys(ids2)
+    total, got = s2.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    assert got == [i for i in ids2 if i not in (ids[0], ids[4])]
+    assert np.array_equal(quantize(total, SCALE), unmask_sum([quantize(xs2[i], SCALE) for i in got]))
+
+
+def test_a_graph_that_falls_apart_is_not_unmasked():
+    # ring of 7 with one neighbour on each side: losing two districts that are not adjacent splits
+    # the others into two groups whose own sums would show — the server stops, districts refuse
+    s, ids, _ = _flower_federation(7, drop_after={ids_: 2 for ids_ in (118, 186)})
+    s.cfg["secagg-neighbours"] = 2
+    nodes = s.exchange_keys(ids)
+    assert s.threshold == 2
+    with pytest.raises(FederatedError, match="fall apart.*missing: 区2, 区6"):
+        s.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    cl, bundles = _districts([1, 2, 3, 4, 5, 6, 7], 2, neighbours=2)
+    assert set(bundles[3][2]) == {2, 3, 4}
+    with pytest.raises(RefusedRequest, match="fall apart"):
+        cl[3].reveal([3, 4, 6, 7], [1, 2, 5], {p: (bundles[p][0], bundles[p][2][3]) for p in (2, 3, 4)})

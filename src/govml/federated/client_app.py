@@ -180,7 +180,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         sa = _keys(context)
         if sa is None:
             raise GovmlError("secure aggregation: key set-up before the encryption key was made")
-        bundle = sa.setup(_peer_keys(msg), int(cfg["threshold"]))
+        bundle = sa.setup(_peer_keys(msg), int(cfg["threshold"]), int(cfg.get("neighbours", 0)))
         _save_keys(context, sa)
         return Message(RecordDict({"next": _bundle_record(bundle)}), reply_to=msg)
 

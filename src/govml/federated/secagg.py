@@ -55,6 +55,8 @@ __all__ = [
     "default_threshold",
     "reconstruct",
     "unmask_double",
+    "neighbourhood",
+    "connected",
 ]
 
 _INFO_PREFIX = b"govml-secagg-v1|"
@@ -169,6 +171,37 @@ def default_threshold(n_districts: int, min_secure: int = 2) -> int:
     return min(n_districts, max(min_secure, n_districts // 2 + 1))
 
 
+def neighbourhood(ids: list[int], neighbours: int, me: int) -> set[int]:
+    """``me`` and its neighbours in SecAgg+'s graph: on the ring of the sorted node ids (random
+    64-bit numbers), the ``ceil(neighbours / 2)`` nearest on each side. ``neighbours <= 0`` or at
+    least ``len(ids) - 1``: everybody (the complete graph of plain SecAgg)."""
+    ids = sorted(int(i) for i in ids)
+    n = len(ids)
+    if neighbours <= 0 or neighbours >= n - 1:
+        return set(ids)
+    h = (neighbours + 1) // 2
+    if 2 * h + 1 >= n:
+        return set(ids)
+    pos = ids.index(int(me))
+    return {ids[(pos + j) % n] for j in range(-h, h + 1)}
+
+
+def connected(survivors: list[int], ids: list[int], neighbours: int) -> bool:
+    """Whether the districts that answered still form one group in the mask graph. If they fell
+    apart, the sum of each group would show on its own, so nobody reveals anything then."""
+    surv = {int(x) for x in survivors}
+    if not surv:
+        return False
+    seen, todo = set(), [min(surv)]
+    while todo:
+        v = todo.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        todo.extend((neighbourhood(ids, neighbours, v) & surv) - seen)
+    return seen == surv
+
+
 def _aad(sender: int, recipient: int, index: int) -> bytes:
     return f"govml-secagg-v2|{sender}|{recipient}|{index}".encode()
 
@@ -227,13 +260,15 @@ class DistrictSecAgg:
         self.state = {"esk": enc.private_bytes}
         return enc.public_bytes
 
-    def setup(self, enc_publics: dict[int, bytes], threshold: int) -> tuple[int, bytes, dict[int, bytes]]:
-        """Store the districts' encryption keys and the threshold; deal the first bundle."""
+    def setup(self, enc_publics: dict[int, bytes], threshold: int, neighbours: int = 0
+              ) -> tuple[int, bytes, dict[int, bytes]]:
+        """Store the districts' encryption keys, the threshold and the mask graph (``neighbours``
+        per district, 0: all); deal the first bundle among this district's neighbourhood."""
         if "esk" not in self.state:
             raise FederatedError("secure aggregation: key set-up before the encryption key was made")
         if "t" in self.state:
             raise RefusedRequest("secure aggregation: the run's keys are already set up")
-        n = len(enc_publics)
+        n = len(neighbourhood(list(enc_publics), int(neighbours), self.node_id))
         if enc_publics.get(self.node_id) != self._enc().public_bytes:
             raise RefusedRequest("secure aggregation: the key list does not hold this district's own key")
         if not 2 * threshold > n or threshold < 2:
@@ -241,15 +276,26 @@ class DistrictSecAgg:
                                  "least 2 and more than half of them, otherwise the server could collect both "
                                  "shares of one district")
         self.state["t"] = int(threshold)
+        self.state["k"] = int(neighbours)
         for pid, pub in enc_publics.items():
             if len(pub) != 32:
                 raise FederatedError("secure aggregation: a public key does not have 32 bytes")
             self.state[f"epk|{int(pid)}"] = bytes(pub)
-        return self._deal(0, sorted(int(p) for p in enc_publics))
+        return self._deal(0, sorted(self.hood))
 
     @property
     def threshold(self) -> int:
         return int(self.state["t"])
+
+    @property
+    def ids(self) -> list[int]:
+        """Every district of the run's key set-up."""
+        return sorted(int(k.split("|", 1)[1]) for k in self.state if k.startswith("epk|"))
+
+    @property
+    def hood(self) -> set[int]:
+        """This district and its neighbours in the mask graph (fixed at set-up)."""
+        return neighbourhood(self.ids, int(self.state.get("k", 0)), self.node_id)
 
     @property
     def index(self) -> int:
@@ -298,9 +344,10 @@ class DistrictSecAgg:
         if mask_publics.get(self.node_id) != self.mask_public:
             raise RefusedRequest("secure aggregation: the server's key list does not hold this district's "
                                  "current mask key")
-        peers = sorted(int(p) for p in mask_publics)
-        for p in peers:
-            self._epk(p)
+        for p in mask_publics:
+            self._epk(int(p))
+        hood = self.hood
+        peers = sorted(int(p) for p in mask_publics if int(p) in hood)
         if len(peers) < self.threshold:
             raise RefusedRequest(f"secure aggregation: asked to mask among {len(peers)} district(s), fewer than "
                                  f"the threshold {self.threshold}")
@@ -325,13 +372,18 @@ class DistrictSecAgg:
         if self.node_id not in surv:
             raise RefusedRequest("secure aggregation: asked to help unmask a release this district is said to "
                                  "have missed")
-        if len(surv) < self.threshold:
-            raise RefusedRequest(f"secure aggregation: only {len(surv)} district(s) said to have answered, fewer "
-                                 f"than the threshold {self.threshold}; nothing is revealed")
+        hood = self.hood
+        if len(surv & hood) < self.threshold:
+            raise RefusedRequest(f"secure aggregation: only {len(surv & hood)} district(s) of this one's "
+                                 f"neighbourhood said to have answered, fewer than the threshold {self.threshold}; "
+                                 "nothing is revealed")
+        if not connected(sorted(surv), self.ids, int(self.state.get("k", 0))):
+            raise RefusedRequest("secure aggregation: the districts said to have answered fall apart into groups "
+                                 "whose own sums would show; nothing is revealed")
         enc = self._enc()
         plan: list[tuple[int, int, str, bytes]] = []
         for p in sorted(surv | drop):
-            if p not in sealed:
+            if p not in sealed or p not in hood:
                 continue
             index, ct = sealed[p]
             kind = "b" if p in surv else "sk"
@@ -352,10 +404,11 @@ class DistrictSecAgg:
 
 
 def unmask_double(masked: list[np.ndarray], context: str, seeds: dict[int, bytes], dropped_keys: dict[int, bytes],
-                  mask_publics: dict[int, bytes]) -> np.ndarray:
+                  mask_publics: dict[int, bytes], hoods: dict[int, set[int]] | None = None) -> np.ndarray:
     """Server side: sum of the survivors' masked vectors minus their self masks (``seeds``, rebuilt
     from b-shares) and minus the pairwise masks they shared with dropped districts (whose mask
-    private keys ``dropped_keys`` were rebuilt from key shares). ``mask_publics``: survivors' keys."""
+    private keys ``dropped_keys`` were rebuilt from key shares). ``mask_publics``: survivors' keys;
+    ``hoods``: each dropped district's neighbourhood in the mask graph (default: everybody)."""
     total = unmask_sum(masked)
     n = total.size
     with np.errstate(over="ignore"):
@@ -363,5 +416,6 @@ def unmask_double(masked: list[np.ndarray], context: str, seeds: dict[int, bytes
             total -= pairwise_mask(seed, n)
         for d, sk in dropped_keys.items():
             # survivor s added +m (s < d) or -m (s > d) for d: the negative of d's own signed masks
-            total += _signed_masks(KeyPair(sk), d, {s: mask_publics[s] for s in mask_publics if s != d}, context, n)
+            near = {s: pk for s, pk in mask_publics.items() if s != d and (hoods is None or s in hoods[d])}
+            total += _signed_masks(KeyPair(sk), d, near, context, n)
     return total

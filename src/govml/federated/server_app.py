@@ -49,6 +49,8 @@ class Session:
     pubkeys: dict[int, bytes] = field(default_factory=dict)
     bundles: dict[int, tuple[int, bytes, dict[int, bytes]]] = field(default_factory=dict)
     threshold: int = 2
+    neighbours: int = 0  # SecAgg+ mask graph: neighbours per district (0: every district)
+    setup_ids: list[int] = field(default_factory=list)
     timeout: float | None = None
     round: int = 0
 
@@ -116,7 +118,7 @@ class Session:
     def exchange_keys(self, node_ids: list[int]) -> list[int]:
         """Two rounds: each district's encryption public key; then, with everybody's keys and the
         threshold, each district's first bundle (mask public key + encrypted shares for every district)."""
-        from govml.federated.secagg import default_threshold
+        from govml.federated.secagg import default_threshold, neighbourhood
 
         cfg = _wire_cfg(self.cfg)
         good, bad, silent = self.ask(node_ids, "query.keys", RecordDict({"config": ConfigRecord({**cfg, "phase": "enc"})}))
@@ -125,15 +127,19 @@ class Session:
                         for nid, rep in good.items()}
         nodes = sorted(good)
         min_secure = int(self.cfg.get("min-secure-districts", 2))
-        t = int(self.cfg.get("secagg-threshold") or 0) or default_threshold(len(nodes), min_secure)
+        k = int(self.cfg.get("secagg-neighbours") or 0)
+        if k < 0 or k == 1:
+            raise ConfigError(f"secagg-neighbours must be 0 (every district) or at least 2, got {k}")
+        hood = len(neighbourhood(nodes, k, nodes[0])) if nodes else 0
+        t = int(self.cfg.get("secagg-threshold") or 0) or default_threshold(hood, min_secure)
         if len(nodes) < max(t, min_secure, 2):
             raise FederatedError(f"only {len(nodes)} district(s) took part in the key exchange; secure aggregation "
                                  f"needs at least {max(t, min_secure, 2)}")
-        if not 2 * t > len(nodes):
-            raise ConfigError(f"secagg-threshold {t} for {len(nodes)} districts: it must be more than half of them "
-                              "(otherwise a server could collect both shares of one district)")
-        self.threshold = t
-        content = RecordDict({"config": ConfigRecord({**cfg, "phase": "bundle", "threshold": t}),
+        if not 2 * t > hood:
+            raise ConfigError(f"secagg-threshold {t} for neighbourhoods of {hood} districts: it must be more than "
+                              "half of them (otherwise a server could collect both shares of one district)")
+        self.threshold, self.neighbours, self.setup_ids = t, k, list(nodes)
+        content = RecordDict({"config": ConfigRecord({**cfg, "phase": "bundle", "threshold": t, "neighbours": k}),
                               "peer-keys": self._peer_record(nodes)})
         good, bad, silent = self.ask(nodes, "query.keys", content)
         self._lost(list(bad) + silent, "did not finish the key exchange and is left out of secure aggregation")
@@ -142,7 +148,8 @@ class Session:
         if len(nodes) < t:
             raise FederatedError(f"only {len(nodes)} district(s) finished the key exchange; the threshold is {t}"
                                  + _missing_text(self, [n for n in self.pubkeys if n not in good]))
-        log.info("secure aggregation: %d districts, threshold %d (shares needed to remove masks)", len(nodes), t)
+        log.info("secure aggregation: %d districts, neighbourhoods of %d, threshold %d (shares needed to remove "
+                 "masks)", len(nodes), hood, t)
         return nodes
 
     def _peer_record(self, node_ids: list[int]) -> ArrayRecord:
@@ -185,7 +192,7 @@ class Session:
                 mtype: str) -> np.ndarray:
         """Ask the survivors for seed shares of every survivor and mask-key shares of every dropped
         district, rebuild those secrets and remove the masks; the survivors' next bundles replace the used ones."""
-        from govml.federated.secagg import reconstruct, unmask_double
+        from govml.federated.secagg import connected, neighbourhood, reconstruct, unmask_double
 
         t = self.threshold
         min_secure = int(self.cfg.get("min-secure-districts", 2))
@@ -195,6 +202,17 @@ class Session:
                                  f"{mtype}; removing the masks needs at least {max(t, min_secure)} (threshold t={t})"
                                  + _missing_text(self, dropped))
         used = {n: self.bundles[n] for n in node_ids}
+        hoods = {n: neighbourhood(self.setup_ids, self.neighbours, n) for n in node_ids}
+        for n in node_ids:
+            if len(hoods[n] & set(survivors)) < t:
+                raise FederatedError(f"round {self.round}: {len(hoods[n] & set(survivors))} district(s) of "
+                                     f"{self.name(n)}'s neighbourhood answered {mtype}; removing its masks needs "
+                                     f"{t} (threshold t={t})"
+                                     + _missing_text(self, sorted(hoods[n] & set(dropped))))
+        if not connected(survivors, self.setup_ids, self.neighbours):
+            raise FederatedError(f"round {self.round}: the districts that answered {mtype} fall apart into groups "
+                                 "of the mask graph whose own sums would show; nothing is unmasked"
+                                 + _missing_text(self, dropped))
         good, bad, silent = self.ask_each(unmask_requests(used, survivors, dropped, context), "query.unmask")
         for n, why in bad.items():
             self.note(f"round {self.round}: district {self.name(n)} did not help remove the masks: {why}")
@@ -218,7 +236,7 @@ class Session:
         seeds = {n: reconstruct(v, t) for n, v in b_sh.items()}
         keys = {n: reconstruct(v, t) for n, v in k_sh.items()}
         masked = [replies[n].content.array_records["vec"]["masked"].numpy() for n in survivors]
-        total = unmask_double(masked, context, seeds, keys, {n: used[n][1] for n in survivors})
+        total = unmask_double(masked, context, seeds, keys, {n: used[n][1] for n in survivors}, hoods)
         for n in survivors:
             self.bundles[n] = _bundle_from(replies[n].content.array_records["next"])
         for n in dropped:
@@ -669,7 +687,8 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
            else _classifier(s, nodes))
     out.update({"task": task, "districts": [s.name(n) for n in nodes], "excluded": s.excluded,
                 "missing": s.missing, "events": s.events, "secure": bool(cfg.get("secure", True)),
-                "secure_threshold": s.threshold if bool(cfg.get("secure", True)) else None})
+                "secure_threshold": s.threshold if bool(cfg.get("secure", True)) else None,
+                "secure_neighbours": s.neighbours if bool(cfg.get("secure", True)) else None})
     return out
 
 
