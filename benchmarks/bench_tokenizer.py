@@ -1,6 +1,6 @@
 """Tokenizer throughput and segmentation identity (issue 3, item 1).
 
-    .venv/bin/python benchmarks/bench_tokenizer.py [--n 200000] [--baseline-n 20000] [--jobs 2]
+    .venv/bin/python benchmarks/bench_tokenizer.py [--n 200000] [--baseline-n 20000] [--jobs 2] [--repeat 3]
 
 Messages: the ``messages`` generator of ``govml.samples`` at ``--scale`` when it is registered (about
 8,000 messages per scale unit), else this script's own generator (message-board sentences with
@@ -8,16 +8,21 @@ phone numbers, place codes, dates and governance topics; 40–400 characters).
 
 Measures, in characters per second:
   * baseline — a plain ``jieba.lcut`` loop over the raw texts (default dictionary), on the first
-    ``--baseline-n`` messages (it is slow; characters/s does not depend on the count);
+    ``--baseline-n`` messages (it is slow; characters/s does not depend on the count), ``--repeat``
+    times (best and median; speed-ups compare best with best and median with median);
   * govml — ``GovTokenizer().tokenize_many(texts, n_jobs=--jobs)`` on all messages: NFKC,
     traditional folding, personal-data masking, segmentation (rjieba), stop words, synonyms, in
-    worker processes (start-up included);
-  * the same single-process, and masking alone (``govml.privacy.mask``) single-process.
+    forked processes (start-up included); ``--repeat`` runs, best and median reported, with the CPU
+    time of this process and its children;
+  * the same single-process (wall and CPU time), and masking alone (``govml.privacy.mask`` one text
+    at a time, and ``govml.privacy.mask_many``) single-process.
 Identity: ``GovTokenizer(backend="rjieba").segment(t) == GovTokenizer(backend="jieba").segment(t)``
 for every message (the jieba side runs in ``--jobs`` processes), parallel == serial tokens, and the
 batch path of ``tokenize_many`` == ``tok(t)`` one message at a time (the reference path) for every
-message. Wall-clock figures depend on what else runs: the load average at start and end is printed,
-and the single-process figures are also given in CPU time (``*_cpu_chars_per_s``).
+message, for the default tokenizer and for ``mark_breaks=True``. Wall-clock figures depend on what
+else runs: the load average at start and end is printed, and the figures are also given in CPU
+time (``*_cpu_*``); ``speedup_2core_cpu_bound`` is what ``--jobs`` processes would reach if the
+CPU time of the parallel run were spread evenly over the cores (an upper bound, for a busy machine).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import argparse
 import json
 import os
 import random
+import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -100,10 +107,11 @@ def main() -> None:
     ap.add_argument("--baseline-n", type=int, default=20_000)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-identity", action="store_true")
     args = ap.parse_args()
 
-    from govml.privacy import mask
+    from govml.privacy import mask, mask_many
     from govml.text.tokenize import GovTokenizer
 
     texts, source = load_messages(args.n, args.seed)
@@ -117,36 +125,62 @@ def main() -> None:
     jieba.setLogLevel(60)
     jieba.initialize()
     base = texts[: args.baseline_n]
-    t0, c0 = time.perf_counter(), time.process_time()
-    for t in base:
-        jieba.lcut(t)
-    dt, ct = time.perf_counter() - t0, time.process_time() - c0
-    res["baseline_jieba_lcut_chars_per_s"] = round(sum(map(len, base)) / dt)
-    res["baseline_jieba_lcut_cpu_chars_per_s"] = round(sum(map(len, base)) / ct)
+    base_chars = sum(map(len, base))
+    walls, cpus = [], []
+    for _ in range(args.repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for t in base:
+            jieba.lcut(t)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    res["baseline_jieba_lcut_chars_per_s"] = round(base_chars / min(walls))
+    res["baseline_jieba_lcut_median_chars_per_s"] = round(base_chars / statistics.median(walls))
+    res["baseline_jieba_lcut_cpu_chars_per_s"] = round(base_chars / min(cpus))
 
+    mask_texts = texts[: args.baseline_n * 5]
+    mask_chars = sum(map(len, mask_texts))
     t0 = time.perf_counter()
-    for t in texts[: args.baseline_n * 5]:
+    for t in mask_texts:
         mask(t)
-    res["mask_only_chars_per_s"] = round(sum(map(len, texts[: args.baseline_n * 5])) / (time.perf_counter() - t0))
+    res["mask_only_chars_per_s"] = round(mask_chars / (time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    mask_many(mask_texts)
+    res["mask_many_chars_per_s"] = round(mask_chars / (time.perf_counter() - t0))
 
     tok = GovTokenizer()
     tok("预热")  # dictionary load is a one-off (≈0.3 s), not throughput
-    t0, c0 = time.perf_counter(), time.process_time()
-    serial = tok.tokenize_many(texts)
-    dt, ct = time.perf_counter() - t0, time.process_time() - c0
-    res["govml_1proc_chars_per_s"] = round(nchars / dt)
-    res["govml_1proc_cpu_chars_per_s"] = round(nchars / ct)
+    walls, cpus = [], []
+    for _ in range(args.repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        serial = tok.tokenize_many(texts)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    res["govml_1proc_chars_per_s"] = round(nchars / min(walls))
+    res["govml_1proc_median_chars_per_s"] = round(nchars / statistics.median(walls))
+    res["govml_1proc_cpu_chars_per_s"] = round(nchars / min(cpus))
 
-    t0 = time.perf_counter()
-    parallel = tok.tokenize_many(texts, n_jobs=args.jobs)
-    dt = time.perf_counter() - t0
-    res["govml_parallel_chars_per_s"] = round(nchars / dt)
-    res["govml_parallel_seconds"] = round(dt, 2)
+    walls, cpus = [], []
+    for _ in range(args.repeat):
+        c0, k0 = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        parallel = tok.tokenize_many(texts, n_jobs=args.jobs)
+        walls.append(time.perf_counter() - t0)
+        k1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(time.process_time() - c0 + (k1.ru_utime - k0.ru_utime) + (k1.ru_stime - k0.ru_stime))
+    base = res["baseline_jieba_lcut_chars_per_s"]
+    res["govml_parallel_chars_per_s"] = round(nchars / min(walls))
+    res["govml_parallel_median_chars_per_s"] = round(nchars / statistics.median(walls))
+    res["govml_parallel_seconds"] = [round(w, 3) for w in walls]
+    res["govml_parallel_cpu_seconds"] = [round(c, 3) for c in cpus]
     res["parallel_equals_serial"] = parallel == serial
-    res["speedup_vs_jieba_lcut"] = round(res["govml_parallel_chars_per_s"] / res["baseline_jieba_lcut_chars_per_s"], 1)
-    res["speedup_1proc_vs_jieba_lcut"] = round(res["govml_1proc_chars_per_s"] / res["baseline_jieba_lcut_chars_per_s"], 1)
+    res["speedup_vs_jieba_lcut"] = round(res["govml_parallel_chars_per_s"] / base, 1)
+    res["speedup_median_vs_jieba_lcut"] = round(
+        res["govml_parallel_median_chars_per_s"] / res["baseline_jieba_lcut_median_chars_per_s"], 1)
+    res["speedup_1proc_vs_jieba_lcut"] = round(res["govml_1proc_chars_per_s"] / base, 1)
     res["speedup_1proc_cpu_vs_jieba_lcut_cpu"] = round(
         res["govml_1proc_cpu_chars_per_s"] / res["baseline_jieba_lcut_cpu_chars_per_s"], 1)
+    res["speedup_2core_cpu_bound"] = round(
+        nchars / (min(cpus) / min(args.jobs, os.cpu_count() or 1)) / res["baseline_jieba_lcut_cpu_chars_per_s"], 1)
     res["load_average_1min_after_timing"] = round(os.getloadavg()[0], 1)
 
     if not args.no_identity:
@@ -154,6 +188,11 @@ def main() -> None:
         same = sum(a == b for a, b in zip(serial, one_by_one, strict=True))
         res["batch_equals_one_by_one"] = f"{same}/{len(texts)}"
         del one_by_one
+        brk = GovTokenizer(mark_breaks=True)
+        batch = brk.tokenize_many(texts, n_jobs=args.jobs)
+        same = sum(a == brk(t) for a, t in zip(batch, texts, strict=True))
+        res["batch_equals_one_by_one_mark_breaks"] = f"{same}/{len(texts)}"
+        del batch
         fast = GovTokenizer(backend="rjieba")
         t0 = time.perf_counter()
         fast_seg = [fast.segment(t) for t in texts]

@@ -52,6 +52,7 @@ import os
 import pickle
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -763,6 +764,8 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
     _SHARED[key] = (tok, texts, size, n_batches, counter, done)
     children = []
     results: list[Any] = [None] * n_batches
+    t0 = time.perf_counter()
+    mine = 0
     try:
         for w in range(1, n_jobs):
             recv, send = ctx.Pipe(duplex=False)
@@ -770,12 +773,15 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
             proc.start()
             send.close()
             children.append((proc, recv))
+        t1 = time.perf_counter()
         while (b := _claim(counter)) < n_batches:
             a = b * size
             results[b] = _decode(tok._encode_batch(texts[a:a + size]))
             done[0] += min(size, n - a)
+            mine += 1
             if progress is not None:
                 progress(sum(done))
+        t2 = time.perf_counter()
         for proc, recv in children:
             try:
                 kind = recv.recv_bytes()
@@ -793,9 +799,12 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
             if proc.is_alive():  # pragma: no cover - only after an error here
                 proc.terminate()
                 proc.join()
+        t3 = time.perf_counter()
     for b in range(n_batches):
         if results[b] is None:
             results[b] = _decode(tok._encode_batch(texts[b * size:(b + 1) * size]))
+    log.debug("tokenize_many: %d processes started in %.3f s; %d of %d batches done here in %.3f s; "
+              "the others collected %.3f s later", n_jobs, t1 - t0, mine, n_batches, t2 - t1, t3 - t2)
     if progress is not None:
         progress(n)
     return list(itertools.chain.from_iterable(results))
