@@ -24,6 +24,10 @@ reply deals the shares of the district's next bundle), so a revealed seed or mas
 unmasks another release. With ``2t > n`` the server cannot collect ``t`` shares of both kinds for
 one bundle, so a late reply of a district it declared dropped stays masked by ``PRG(b_i)``.
 
+SecAgg+'s neighbour graph (opt-in, ``neighbours = k``): masks and shares only within a ring
+neighbourhood (:func:`neighbourhood`) fixed at set-up, threshold a majority of it, and nobody unmasks
+a survivor set that falls apart into groups (:func:`connected`): O(n·k·d) masking instead of O(n²·d).
+
 Pairwise masks only (:func:`mask_vector`, :func:`recovery_vector`, :func:`unmask_sum`) remain for
 in-process use (``FederatedHotspotForecaster``), where one harness runs every district anyway.
 """
