@@ -86,3 +86,14 @@ def test_quality_close_to_lightgbm(counts):
 
     assert rmse(ours.predict(X[te])) <= 1.03 * rmse(ref.predict(X[te]))
     assert rmse(ours.predict(X[te])) < rmse(np.full(len(y[te]), y[tr].mean()))  # it learned something
+
+
+def test_trees_travel_packed_in_one_array(counts):
+    from govml.federated.gbdt import pack_trees, unpack_trees
+
+    X, y, _ = counts
+    booster = fit_local(X, y, BinEdges.counts(X.shape[1], max_value=200, n_bins=16), GBDTParams(n_trees=5, max_depth=3))
+    packed = pack_trees(booster.trees)
+    assert packed.dtype == np.float64 and packed.ndim == 1
+    assert unpack_trees(packed) == booster.trees
+    assert unpack_trees(pack_trees([])) == []

@@ -409,11 +409,14 @@ def _classifier_rows(context: Context, cfg: dict[str, Any], held_out: bool):
 
 
 def _trees(msg: Message) -> list:
-    from govml.federated.gbdt import Tree
+    """The trees the server sent: one packed array (``gbdt.pack_trees``), or one array per tree."""
+    from govml.federated.gbdt import Tree, unpack_trees
 
     rec = msg.content.array_records.get("trees")
     if rec is None:
         return []
+    if "packed" in rec:
+        return unpack_trees(rec["packed"].numpy())
     return [Tree.from_arrays(rec[k].numpy()) for k in sorted(rec)]
 
 

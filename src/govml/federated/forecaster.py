@@ -330,7 +330,7 @@ class TopKSearch:
     shrinks the bracket ``m + 1`` times per stage.
     """
 
-    def __init__(self, n: np.ndarray, pct: float, m: int = 32, max_stages: int = 16) -> None:
+    def __init__(self, n: np.ndarray, pct: float, m: int = 256, max_stages: int = 16) -> None:
         import math
 
         self.n = np.asarray(n, dtype=np.int64)

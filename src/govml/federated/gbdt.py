@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["BinEdges", "Tree", "GBDTParams", "Booster", "local_histograms", "fit", "base_sums", "RegrowTree"]
+__all__ = ["BinEdges", "Tree", "GBDTParams", "Booster", "local_histograms", "fit", "base_sums", "RegrowTree",
+           "pack_trees", "unpack_trees"]
 
 
 class RegrowTree(Exception):  # noqa: N818 — a signal, not an error
@@ -100,6 +101,27 @@ class Tree:
         f, t, lft, r, v = a
         return cls([int(x) for x in f], [int(x) for x in t], [int(x) for x in lft], [int(x) for x in r],
                    [float(x) for x in v])
+
+
+def pack_trees(trees: Sequence[Tree]) -> np.ndarray:
+    """All trees in one float64 vector ``[n, nodes_0 … nodes_{n-1}, tree_0 arrays, …]`` — one array
+    on the wire instead of one per tree (each array costs a serialisation and a parse per message)."""
+    parts = [t.to_arrays().ravel() for t in trees]
+    sizes = [len(t.feature) for t in trees]
+    return np.concatenate([[float(len(trees))], np.asarray(sizes, dtype=np.float64), *parts]) if trees \
+        else np.zeros(1)
+
+
+def unpack_trees(packed: np.ndarray) -> list[Tree]:
+    """Inverse of :func:`pack_trees`."""
+    packed = np.asarray(packed, dtype=np.float64).ravel()
+    n = int(packed[0])
+    sizes = packed[1:1 + n].astype(np.int64)
+    out, pos = [], 1 + n
+    for k in sizes:
+        out.append(Tree.from_arrays(packed[pos:pos + 5 * k].reshape(5, k)))
+        pos += 5 * k
+    return out
 
 
 @dataclass

@@ -482,7 +482,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     import pandas as pd
 
     from govml.federated import forecaster as FC
-    from govml.federated.gbdt import BinEdges, GBDTParams, RegrowTree, Tree, fit
+    from govml.federated.gbdt import BinEdges, GBDTParams, RegrowTree, Tree, fit, pack_trees
     from govml.hotspot.features import FeatureSpec
 
     cats = [c for c in str(s.cfg.get("categories", "")).split("|") if c]
@@ -525,7 +525,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         return bool(gone)
 
     def tree_record(trees: list[Tree]) -> ArrayRecord:
-        return ArrayRecord({f"{i:05d}": Array(t.to_arrays()) for i, t in enumerate(trees)})
+        return ArrayRecord({"packed": Array(pack_trees(trees))})
 
     def train(cut: int, label: str):
         s.round += 1
