@@ -158,6 +158,8 @@ def test_a_district_refuses_to_reveal_both_shares_of_one_bundle():
     sealed = {p: (bundles[p][0], bundles[p][2][2]) for p in ids}
     b, sk = cl[2].reveal([1, 2, 3], [4, 5], sealed)
     assert set(b) == {1, 2, 3} and set(sk) == {4, 5}
+    assert cl[2].state["rev|1"] == "b" and cl[2].state["rev|4"] == "s"  # one character per bundle
+    assert cl[2].reveal([1, 2, 3], [4, 5], sealed) == (b, sk)  # the same request again: same answer
     state_before = dict(cl[2].state)
     with pytest.raises(RefusedRequest, match="already revealed"):
         cl[2].reveal([2, 3, 4], [1, 5], sealed)  # now says 4 answered and 1 dropped

@@ -250,7 +250,8 @@ class DistrictSecAgg:
     All of its state is :attr:`state`, a flat ``dict`` of str → bytes/int/str that the ClientApp
     keeps in the node's ``context.state`` between messages: the per-run encryption key, the peers'
     encryption public keys and the threshold fixed at set-up, the current bundle (index, mask key,
-    self-mask seed) and, per peer bundle, which share has been revealed (``rev|peer|index``).
+    self-mask seed) and, per peer, which share has been revealed for each of its bundles
+    (``rev|peer`` → one character per bundle index: ``-`` nothing, ``b`` seed share, ``s`` key share).
     """
 
     def __init__(self, node_id: int, state: dict[str, Any] | None = None) -> None:
@@ -390,8 +391,10 @@ class DistrictSecAgg:
             if p not in sealed or p not in hood:
                 continue
             index, ct = sealed[p]
+            if int(index) < 0:
+                raise RefusedRequest("secure aggregation: a bundle index is negative")
             kind = "b" if p in surv else "sk"
-            before = self.state.get(f"rev|{p}|{int(index)}")
+            before = {"b": "b", "s": "sk"}.get(str(self.state.get(f"rev|{p}", ""))[int(index):int(index) + 1])
             if before is not None and before != kind:
                 raise RefusedRequest(f"secure aggregation: refused — node {p}'s {'seed' if before == 'b' else 'key'} "
                                      f"share of bundle {index} was already revealed; revealing its "
@@ -402,7 +405,8 @@ class DistrictSecAgg:
             plan.append((p, int(index), kind, plain[:SHARE_LEN] if kind == "b" else plain[SHARE_LEN:]))
         b_out, sk_out = {}, {}
         for p, index, kind, share in plan:
-            self.state[f"rev|{p}|{index}"] = kind
+            seen = str(self.state.get(f"rev|{p}", "")).ljust(index + 1, "-")
+            self.state[f"rev|{p}"] = seen[:index] + kind[0] + seen[index + 1:]
             (b_out if kind == "b" else sk_out)[p] = share
         return b_out, sk_out
 
