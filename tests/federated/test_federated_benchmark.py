@@ -32,6 +32,7 @@ def test_statistics_equal_the_plain_computation_up_to_the_stated_error(secure):
 def test_each_district_writes_its_communities_standings(secure):
     assert secure["standings_written"] == 3
     assert secure["missing"] == {} and secure["excluded"] == {}
+    assert secure["secure_threshold"] == 2 and secure["secure_neighbours"] == 0  # 2 of 3, complete graph
 
 
 def test_plain_and_secure_agree(assessments, secure):

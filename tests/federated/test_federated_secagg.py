@@ -343,3 +343,12 @@ def test_a_graph_that_falls_apart_is_not_unmasked():
     assert set(bundles[3][2]) == {2, 3, 4}
     with pytest.raises(RefusedRequest, match="fall apart"):
         cl[3].reveal([3, 4, 6, 7], [1, 2, 5], {p: (bundles[p][0], bundles[p][2][3]) for p in (2, 3, 4)})
+
+
+def test_a_threshold_that_is_not_a_majority_is_refused():
+    from govml.errors import ConfigError
+
+    s, ids, _ = _flower_federation(5)
+    s.cfg["secagg-threshold"] = 2
+    with pytest.raises(ConfigError, match="more than half"):
+        s.exchange_keys(ids)
