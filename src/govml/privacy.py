@@ -222,11 +222,12 @@ def _after_order_word(norm: str, start: int, lo: int = 0) -> bool:
 
 
 def _windows(pattern: re.Pattern[str], norm: str, before: int, after: int,
-             starts: list[int] | None = None) -> list[tuple[int, int, int]]:
-    """Merged windows ``(start, end, text_start)`` around each match of a cheap hint pattern (never
-    cutting a number in two). With ``starts`` (:func:`mask_joined`: where each text of ``norm``
-    starts, then ``len(norm) + 1``) a window never leaves the text its match lies in."""
-    windows: list[tuple[int, int, int]] = []
+             starts: list[int] | None = None) -> list[tuple[int, int, int, int]]:
+    """Merged windows ``(start, end, text_start, longest)`` around each match of a cheap hint pattern
+    (never cutting a number in two); ``longest`` is the length of the longest match in the window.
+    With ``starts`` (:func:`mask_joined`: where each text of ``norm`` starts, then
+    ``len(norm) + 1``) a window never leaves the text its match lies in."""
+    windows: list[tuple[int, int, int, int]] = []
     lo, hi = 0, (len(norm) if starts is None else -1)
     for m in pattern.finditer(norm):
         ms, me = m.span()
@@ -237,9 +238,10 @@ def _windows(pattern: re.Pattern[str], norm: str, before: int, after: int,
         while end < hi and norm[end].isdigit():
             end += 1
         if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], end, lo)
+            last = windows[-1]
+            windows[-1] = (last[0], end, lo, max(last[3], me - ms))
         else:
-            windows.append((start, end, lo))
+            windows.append((start, end, lo, me - ms))
     return windows
 
 
@@ -261,7 +263,10 @@ def _candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, i
                 out += [("EMAIL", m.start(), m.end()) for m in _EMAIL.finditer(norm, lo, hi)]
                 at = norm.find("@", hi)
     windows = _windows(_CLUSTER, norm, 8, 10, starts)  # room for a +86 prefix and an extension
-    for ws, we, lo in windows:
+    # An ID (15 or 18 digits) or card number (16-19) lies in one digit cluster (a run of digits with
+    # gaps of at most two separators: a whole _CLUSTER match) at least 15 characters long.
+    long_windows = [w for w in windows if w[3] >= 15]
+    for ws, we, lo, _ in long_windows:
         for m in _ID18.finditer(norm, ws, we):
             if _valid_id18(_DIGITS_ONLY.sub("", m.group())) and not _after_order_word(norm, m.start(), lo):
                 out.append(("IDCARD", m.start(), m.end()))
@@ -269,7 +274,7 @@ def _candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, i
             s = m.start()
             if _valid_id15(m.group()) and _ID_WORDS.search(norm, max(lo, s - 12), s):
                 out.append(("IDCARD", s, m.end()))
-    for ws, we, lo in windows:
+    for ws, we, lo, _ in long_windows:
         for m in _BANK.finditer(norm, ws, we):
             s, e = m.start(), m.end()
             if _after_order_word(norm, s, lo):
@@ -284,18 +289,18 @@ def _candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, i
                 if 16 <= len(digits) <= 19 and luhn_ok(digits):
                     out.append(("BANKCARD", s, end))
                     break
-    for ws, we, lo in windows:
+    for ws, we, lo, _ in windows:
         out += [
             ("PHONE", m.start(), m.end())
             for m in _PHONE.finditer(norm, ws, we)
             if not _after_order_word(norm, m.start(), lo)
         ]
-    for ws, we, _ in windows:
+    for ws, we, _, _ in windows:
         out += [("TEL", m.start(), m.end()) for m in _TEL.finditer(norm, ws, we)]
     for m in _PLATE.finditer(norm):
         if any(c.isdigit() for c in m.group()):
             out.append(("PLATE", m.start(), m.end()))
-    for ws, we, _ in _windows(_DOOR_HINT, norm, 6, 18, starts):
+    for ws, we, _, _ in _windows(_DOOR_HINT, norm, 6, 18, starts):
         out += [("DOOR", m.start(), m.end()) for m in _DOOR.finditer(norm, ws, we)]
     return out
 
