@@ -253,3 +253,22 @@ def test_more_processes_than_cores_and_progress(params):
     assert done == sorted(done) and done[-1] == len(msgs)
     out = tok.tokenize_many(msgs + msgs[:5], n_jobs=2, chunk_size=100)
     assert out[-5:] == expected[:5] and out[-5] is not out[0]  # separate lists, even for repeated texts
+
+
+def test_a_worker_that_dies_does_not_lose_batches(monkeypatch, caplog):
+    import os
+
+    import govml.text.tokenize as tokenize_module
+
+    tok = GovTokenizer()
+    msgs = make_messages(800, seed=19)
+    expected = tok.tokenize_many(msgs)
+
+    def dying_child(key, w, conn):  # claims a batch, then the process ends without a word
+        tokenize_module._claim(tokenize_module._SHARED[key][4])
+        os._exit(3)
+
+    monkeypatch.setattr(tokenize_module, "_child", dying_child)
+    with caplog.at_level("WARNING", logger="govml.text.tokenize"):
+        assert tok.tokenize_many(msgs, n_jobs=2, chunk_size=50) == expected
+    assert "ended early" in caplog.text
