@@ -674,9 +674,11 @@ class GovTokenizer:
         per-process table in C (``map``/``filter``), so each term is one shared string object; the
         flat result split into messages at the separators (``list.index``). Texts holding a
         separator character, ``keep_places`` and unencodable synonyms take the reference path."""
-        vals = [t if isinstance(t, str) else "" for t in texts]
-        joined = _MSG_SEP.join(vals)
-        if self.keep_places or _ITEM_SEP in joined or joined.count(_MSG_SEP) != len(vals) - 1:
+        try:
+            joined = _MSG_SEP.join(texts)
+        except TypeError:  # None, NaN, pd.NA …: no tokens, like an empty text
+            joined = _MSG_SEP.join([t if isinstance(t, str) else "" for t in texts])
+        if self.keep_places or _ITEM_SEP in joined or joined.count(_MSG_SEP) != len(texts) - 1:
             return [self(t) for t in texts]
         eng = self._engine()
         joined = _fast_fold(joined, bool(self.fold_traditional))
