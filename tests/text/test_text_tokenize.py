@@ -272,3 +272,18 @@ def test_a_worker_that_dies_does_not_lose_batches(monkeypatch, caplog):
     with caplog.at_level("WARNING", logger="govml.text.tokenize"):
         assert tok.tokenize_many(msgs, n_jobs=2, chunk_size=50) == expected
     assert "ended early" in caplog.text
+
+
+def _tokenize_in_daemon(msgs):
+    import multiprocessing as mp
+
+    return mp.current_process().daemon, GovTokenizer().tokenize_many(msgs, n_jobs=2, chunk_size=50)
+
+
+def test_tokenize_many_inside_a_daemonic_worker():
+    import multiprocessing as mp
+
+    msgs = make_messages(400, seed=23)
+    with mp.get_context("spawn").Pool(1) as pool:  # Pool workers are daemons: they may not fork
+        daemon, out = pool.apply(_tokenize_in_daemon, (msgs,))
+    assert daemon and out == GovTokenizer().tokenize_many(msgs)

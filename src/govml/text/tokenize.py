@@ -633,7 +633,7 @@ class GovTokenizer:
         n_batches = -(-n // chunk_size)
         import multiprocessing as mp
 
-        if n_jobs <= 1 or n_batches < 4:
+        if n_jobs <= 1 or n_batches < 4 or mp.current_process().daemon:  # (daemons may not fork)
             out: list[list[str]] = []
             for start in range(0, n, chunk_size):
                 out.extend(_decode(self._encode_batch(texts[start:start + chunk_size])))
