@@ -30,9 +30,11 @@ Pipeline for one text (identical on every backend and in every process):
 :meth:`GovTokenizer.tokenize_many` gives exactly ``[tok(t) for t in texts]`` (checked on every message
 by ``benchmarks/bench_tokenizer.py``) but works on batches of texts joined by a separator character
 that is a segmentation boundary: one translate, one segmenter call and one C-level token mapping per
-batch; NFKC and masking run only on the texts that need them (masking: texts with a digit, '@' or
-Latin letter, without which :func:`govml.privacy.mask` changes nothing). Worker processes are
-forked and take large slices; results come back as one string per batch.
+batch; NFKC runs only on the texts that need it, and masking (:func:`govml.privacy.mask_joined`)
+searches only the texts that pass :func:`govml.privacy.mask`'s cheap gate, all at once. Each term
+of the result is one shared string object per process. With ``n_jobs`` > 1 the calling process and
+``n_jobs - 1`` forked children take batches from a shared counter until none is left; the children
+send their token lists back with ``marshal``.
 
 The object stores only its constructor parameters (plain values). The segmenter and resources are
 built lazily, once per process, in a module-level cache keyed by a hash of the dictionary contents,
@@ -612,9 +614,11 @@ class GovTokenizer:
 
         Texts are tokenized in batches of ``chunk_size``: one segmenter call per batch and C-level
         string operations instead of Python work per message and token (see :meth:`_encode_batch`).
-        ``n_jobs`` worker processes (-1 = all cores) take large slices of the texts (forked, so the
-        texts and the loaded dictionary are shared, not pickled); the output is identical to the
-        single-process path. ``progress`` is an optional callable ``progress(n_done_texts)``."""
+        ``n_jobs`` processes (-1 = all cores): this one and ``n_jobs - 1`` forked children (the texts
+        and the loaded dictionary are shared, not pickled) take batches until none is left; the
+        output is identical to the single-process path (serial inside daemonic workers, which may
+        not fork, and where fork does not exist a pool of spawned workers is used).
+        ``progress`` is an optional callable ``progress(n_done_texts)``."""
         texts = _as_list(texts)
         self._engine()  # load once here: forked workers inherit it
         # the result is hundreds of thousands of small lists (no cycles): without this the cyclic
