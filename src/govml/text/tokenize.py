@@ -757,8 +757,9 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
     """``tokenize_many`` in ``n_jobs`` processes: this one and ``n_jobs - 1`` forked children (the
     texts and the loaded dictionary are shared, not pickled). All take batches of ``size`` texts
     from a shared counter until none is left, so a busy core slows the work down but does not hold
-    it up; the children send their token lists back at the end (``marshal``: each distinct term
-    once). A batch a child did not deliver (it failed or was killed) is done here."""
+    it up. The children send each batch's token lists as soon as it is done (``marshal``: each
+    distinct term once); a thread here receives them while this process works on its own batches.
+    A batch a child did not deliver (it failed or was killed) is done here."""
     import multiprocessing as mp
 
     t0 = time.perf_counter()
@@ -766,19 +767,26 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
     n = len(texts)
     n_batches = -(-n // size)
     counter = ctx.Value("q", 0)
-    done = ctx.Array("q", n_jobs, lock=False)  # texts finished by each child, for ``progress``
+    done = ctx.Array("q", n_jobs, lock=False)  # texts finished by each process, for ``progress``
     key = next(_SHARED_KEYS)
     _SHARED[key] = (tok, texts, size, n_batches, counter, done)
     children = []
+    readers = []
     results: list[Any] = [None] * n_batches
+    failed: list[int] = []
     mine = 0
     try:
         for w in range(1, n_jobs):
             recv, send = ctx.Pipe(duplex=False)
+            _widen_pipe(send)
             proc = ctx.Process(target=_child, args=(key, w, send), daemon=True)
             proc.start()
             send.close()
             children.append((proc, recv))
+        for _, recv in children:  # threads only after the last fork
+            reader = threading.Thread(target=_collect, args=(recv, results, failed), daemon=True)
+            reader.start()
+            readers.append(reader)
         t1 = time.perf_counter()
         while (b := _claim(counter)) < n_batches:
             a = b * size
@@ -788,14 +796,9 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
             if progress is not None:
                 progress(sum(done))
         t2 = time.perf_counter()
+        for reader in readers:
+            reader.join()
         for proc, recv in children:
-            try:
-                for _ in range(int(recv.recv_bytes())):
-                    data = recv.recv_bytes()
-                    b, enc = (marshal if data[:1] == b"m" else pickle).loads(memoryview(data)[1:])
-                    results[b] = _decode(enc)
-            except (EOFError, OSError):
-                log.warning("a tokenizer worker process ended early: its batches are redone here")
             recv.close()
             proc.join()
     finally:
@@ -805,11 +808,13 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
                 proc.terminate()
                 proc.join()
         t3 = time.perf_counter()
+    if failed:
+        log.warning("%d tokenizer worker process(es) ended early: their batches are redone here", len(failed))
     for b in range(n_batches):
         if results[b] is None:
             results[b] = _decode(tok._encode_batch(texts[b * size:(b + 1) * size]))
     log.debug("tokenize_many: %d processes started in %.3f s; %d of %d batches done here in %.3f s; "
-              "the others collected %.3f s later", n_jobs, t1 - t0, mine, n_batches, t2 - t1, t3 - t2)
+              "the others in %.3f s more", n_jobs, t1 - t0, mine, n_batches, t2 - t1, t3 - t2)
     if progress is not None:
         progress(n)
     out = list(itertools.chain.from_iterable(results))
@@ -817,22 +822,41 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
     return out
 
 
+def _widen_pipe(conn: Any) -> None:
+    """A 1 MiB pipe buffer where the platform allows it, so that a child rarely waits for the
+    reader thread (which needs the GIL between reads)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - not Linux, or over a limit
+        pass
+
+
+def _collect(recv: Any, results: list[Any], failed: list[int]) -> None:
+    """Reader thread of :func:`_forked`: one child's batches, until its empty end message."""
+    try:
+        while data := recv.recv_bytes():
+            b, enc = (marshal if data[:1] == b"m" else pickle).loads(memoryview(data)[1:])
+            results[b] = _decode(enc)
+    except (EOFError, OSError):
+        failed.append(1)
+
+
 def _child(key: int, w: int, conn: Any) -> None:
-    """A forked worker of :func:`_forked`."""
+    """A forked worker of :func:`_forked`: batches from the shared counter, each sent when done."""
     tok, texts, size, n_batches, counter, done = _SHARED[key]
     n = len(texts)
-    out = []
     while (b := _claim(counter)) < n_batches:
         a = b * size
         result = (b, tok._encode_batch(texts[a:a + size]))
-        try:  # serialised here, while the other processes still work (marshal: each term once)
-            out.append(b"m" + marshal.dumps(result))
+        try:
+            data = b"m" + marshal.dumps(result)
         except ValueError:  # pragma: no cover - a str subclass in a token list
-            out.append(b"p" + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        done[w] += min(size, n - a)
-    conn.send_bytes(str(len(out)).encode())
-    for data in out:
+            data = b"p" + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         conn.send_bytes(data)
+        done[w] += min(size, n - a)
+    conn.send_bytes(b"")
     conn.close()
 
 
