@@ -274,3 +274,23 @@ def test_planted_surges_in_data_samples():
     # the hot issues themselves are flagged (a category or term alert in their window)
     found = score_alerts(det.cells_, hot, by="community", period="W", n_group_periods=det.n_group_periods_)
     assert found["recall"] >= 0.75, found
+
+
+def test_spike_that_is_over_alerts_once():
+    # one week of +20 messages in one cell: the weeks after it are back to normal, so the 2- and
+    # 4-week windows that still contain the spike must not raise it again (``ongoing``); without
+    # the rule they do
+    df = _noise(9, groups=10, cats=3, weeks=50)
+    start = pd.Timestamp("2023-01-02") + pd.Timedelta(weeks=40)
+    spike = pd.DataFrame({"community": "社区03", "category": "类别1",
+                          "created_at": start + pd.to_timedelta(np.linspace(0.1, 6.9, 20), unit="D")})
+    df = pd.concat([df, spike], ignore_index=True)
+
+    def weeks(det):
+        al = det.alerts_[(det.alerts_["group"] == "社区03") & (det.alerts_["key"] == "类别1")
+                         & det.alerts_["level"].isin(["预警", "告警"])]
+        return sorted((pd.to_datetime(al["period_start"]) - start).dt.days // 7)
+
+    assert weeks(SurgeDetector(terms=False).fit(df)) == [0]
+    late = weeks(SurgeDetector(terms=False, ongoing=False).fit(df))
+    assert late[0] == 0 and len(late) > 1, late
