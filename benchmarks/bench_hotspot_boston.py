@@ -3,11 +3,14 @@
     .venv/bin/python benchmarks/bench_hotspot_boston.py                      # Boston 311 2015
     .venv/bin/python benchmarks/bench_hotspot_boston.py --dataset sample     # data_samples/complaints.csv
     .venv/bin/python benchmarks/bench_hotspot_boston.py --dataset teddycup   # 泰迪杯 2020 C weekly counts
+    .venv/bin/python benchmarks/bench_hotspot_boston.py --start 2015-05-04   # origins spread May–Nov (a check)
 
 Boston: ``../shared/data/boston311_2015/boston311_2015_events.csv.gz``, neighborhood × REASON × week
 (weeks from Monday; the partial first and last weeks are dropped by build_panel). Models (``--variants``):
-the default ``govml`` (direct per-horizon Poisson LightGBM boosting from the log of the mean of the 4-
-and 13-week means), ``govml_recursive`` (the same, recursive), ``lgbm_plain`` (no offset),
+the default ``govml`` (direct per-horizon Poisson LightGBM boosting from the log of the level — window
+means weighted on the panel's own past — with the number of trees chosen on the inner holdout),
+``govml_all_trees`` (the same with all 200 trees), ``govml_v1`` (the previous default: level = mean of
+the 4- and 13-week means, all trees), ``govml_recursive`` (recursive), ``lgbm_plain`` (no offset),
 ``offset4`` / ``offset13`` (one window), ``govml_blend`` / ``offset4_blend`` (blend with a window mean
 chosen on the inner holdout), ``govml_tweedie``; and the baselines. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
@@ -62,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="boston", choices=["boston", "sample", "teddycup"])
     ap.add_argument("--origins", type=int, default=8)
+    ap.add_argument("--start", default=None, help="spread the origins evenly from this date (a check on "
+                    "origins the defaults were not chosen on); default: the last --origins weeks")
     ap.add_argument("--horizon", type=int, default=4)
     ap.add_argument("--variants", default="govml,govml_recursive,lgbm_plain",
                     help="comma-separated model variants besides the baselines")
@@ -84,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     H = args.horizon
     variants = {
         "govml": HotspotForecaster(horizon=H),
+        "govml_all_trees": HotspotForecaster(horizon=H, select_trees=False),
+        "govml_v1": HotspotForecaster(horizon=H, offset_window=(4, 13), select_trees=False),
         "govml_recursive": HotspotForecaster(horizon=H, strategy="recursive"),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
@@ -95,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))
     t0 = time.perf_counter()
-    res = run_backtest(panel, models, origins=args.origins, horizon=H,
+    res = run_backtest(panel, models, origins=args.origins, horizon=H, start=args.start,
                        progress=lambda i, n, o: print(f"  origin {i}/{n} {o.date()} "
                                                       f"({time.perf_counter() - t0:.0f} s)", flush=True))
     ov = res.overall()

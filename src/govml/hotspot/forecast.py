@@ -34,6 +34,7 @@ periods after the panel's last period.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import asdict
 from typing import Any
@@ -53,9 +54,69 @@ _SCALE_C = 0.5
 _OFFSET_EPS = 0.05
 _CAP_FACTOR = 2.0
 _DATA_START_FRAC = 0.1
+_TREE_TOLERANCE = 0.01
 
 
 BLEND_WINDOWS = (4, 13)
+LEVEL_WINDOWS: tuple[int | str, ...] = (4, 8, 13, 26, 52, "all")
+LEVEL_ORIGINS = 26
+_SIMPLEX_STEP = 0.05
+
+
+def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS) -> np.ndarray:
+    """(S × T × k) window means at every origin column: the mean of the last ``w`` periods up to and
+    including the column (fewer at the start), or with ``"all"`` the mean of every period so far."""
+    S, T = y.shape
+    cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
+    hi = np.arange(1, T + 1)
+    out = []
+    for w in windows:
+        if w == "all":
+            out.append(cs[:, 1:] / hi)
+        else:
+            lo = np.maximum(hi - int(w), 0)
+            out.append((cs[:, hi] - cs[:, lo]) / np.minimum(hi, int(w)))
+    return np.stack(out, axis=-1)
+
+
+@functools.lru_cache(maxsize=8)
+def _simplex(k: int, step: float = _SIMPLEX_STEP) -> np.ndarray:
+    """Every weight vector of length ``k`` on the grid ``step`` that is >= 0 and sums to 1."""
+    from itertools import combinations
+
+    n = int(round(1.0 / step))
+    rows = [np.diff(np.concatenate([[-1], c, [n + k - 1]])) - 1 for c in combinations(range(n + k - 1), k - 1)]
+    return np.asarray(rows, dtype=float) / n
+
+
+def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORIGINS,
+                         windows: tuple[int | str, ...] = LEVEL_WINDOWS) -> np.ndarray:
+    """Convex weights of the window means that forecast ``y`` best (squared error) on its own past.
+
+    A small backtest on ``y`` alone: at each of the last ``n_origins`` origins and every horizon
+    ``1..horizon`` whose target is observed, the candidate means at the origin forecast the target;
+    the weights (grid of step 0.05 on the simplex) minimise the summed squared error. With no usable
+    origin the first window gets all the weight.
+    """
+    M = level_candidates(y, windows)
+    S, T, k = M.shape
+    G = np.zeros((k, k))
+    b = np.zeros(k)
+    for h in range(1, horizon + 1):
+        origins = np.arange(max(0, T - 1 - h - n_origins + 1), T - h)
+        if len(origins) == 0:
+            continue
+        A = M[:, origins, :].reshape(-1, k)
+        t = y[:, origins + h].reshape(-1)
+        G += A.T @ A
+        b += A.T @ t
+    if not b.any():
+        w = np.zeros(k)
+        w[0] = 1.0
+        return w
+    W = _simplex(k).copy()
+    loss = np.einsum("ij,jk,ik->i", W, G, W) - 2.0 * W @ b
+    return W[int(np.argmin(loss))]
 
 
 def _choose_blend(mu: np.ndarray, bases: np.ndarray, obs: np.ndarray) -> tuple[float, int]:
@@ -118,8 +179,9 @@ class HotspotForecaster(BaseEstimator):
         train_window: int | None = None,
         max_train_rows: int | None = 600_000,
         calibration_origins: int = 4,
-        offset_window: int | tuple[int, ...] | None = (4, 13),
+        offset_window: int | str | tuple[int, ...] | None = "auto",
         blend: str | None = None,
+        select_trees: bool = True,
         interval: float = 0.9,
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
@@ -143,6 +205,7 @@ class HotspotForecaster(BaseEstimator):
         self.calibration_origins = calibration_origins
         self.offset_window = offset_window
         self.blend = blend
+        self.select_trees = select_trees
         self.interval = interval
         self.hotspot_quantile = hotspot_quantile
         self.min_hotspot_count = min_hotspot_count
@@ -174,12 +237,41 @@ class HotspotForecaster(BaseEstimator):
             return [1]
         raise ModelError(f"strategy must be 'direct' or 'recursive', got {self.strategy!r}")
 
-    def _fit_models(self, fb: FeatureBuilder, last_target: int) -> dict[int, Any]:
-        """One model per needed horizon, trained on targets at column indices <= ``last_target``."""
+    def _level_windows(self) -> tuple[int | str, ...] | None:
+        if self.offset_window is None:
+            return None
+        if isinstance(self.offset_window, str):
+            if self.offset_window != "auto":
+                raise ModelError(f"offset_window must be 'auto', a window, a tuple of windows or None, "
+                                 f"got {self.offset_window!r}")
+            return LEVEL_WINDOWS
+        return (self.offset_window,) if isinstance(self.offset_window, int) else tuple(self.offset_window)
+
+    def _level_weights(self, y: np.ndarray) -> np.ndarray | None:
+        """Weights of the level's window means, from ``y`` only (the data the models may see)."""
+        windows = self._level_windows()
+        if windows is None:
+            return None
+        if self.offset_window == "auto":
+            return choose_level_weights(y, self.horizon)
+        return np.full(len(windows), 1.0 / len(windows))
+
+    def _level(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
+        """(S × T) level the models boost from: the weighted window means at every origin column."""
+        if weights is None:
+            return None
+        return level_candidates(y, self._level_windows()) @ weights
+
+    def _fit_models(self, fb: FeatureBuilder, last_target: int,
+                    n_trees: int | None = None) -> tuple[dict[int, Any], np.ndarray | None]:
+        """One model per needed horizon, trained on targets at column indices <= ``last_target``,
+        and the level weights chosen on the same data."""
         rng = np.random.default_rng(self.random_state)
         models = {}
         names = fb.feature_names()
         first_origin = 1
+        weights = self._level_weights(fb.y[:, : last_target + 1])
+        level = self._level(fb.y, weights)
         for h in self._model_horizons():
             hi = last_target - h
             lo = first_origin if self.train_window is None else max(first_origin, hi - self.train_window + 1)
@@ -193,34 +285,31 @@ class HotspotForecaster(BaseEstimator):
             if self.max_train_rows and n_rows > self.max_train_rows:
                 keep_s = max(1, self.max_train_rows // len(origins))
                 series = np.sort(rng.choice(S, size=min(S, keep_s), replace=False))
+            if n_trees == 0 and level is not None:  # the level alone: no correction to learn
+                models[h] = None
+                continue
             X = fb.frame(h, origins, series)
             model = self._lgbm(h)
-            off = self._offset(X)
+            if n_trees:
+                model.set_params(n_estimators=n_trees)
+            off = None
+            if level is not None:
+                sidx = np.arange(S) if series is None else series
+                off = np.log(level[np.repeat(sidx, len(origins)), np.tile(origins, len(sidx))] + _OFFSET_EPS)
             model.fit(X[names], X["y"].to_numpy(), init_score=off)
             models[h] = model
-        return models
+        return models, weights
 
-    def _offset(self, X: pd.DataFrame) -> np.ndarray | None:
-        """log of the recent mean the model boosts from (``offset_window``), or None."""
-        if self.offset_window is None:
-            return None
-        windows = (self.offset_window,) if isinstance(self.offset_window, int) else tuple(self.offset_window)
-        cols = [f"roll_mean_{w}" for w in windows]
-        missing = [c for c in cols if c not in X.columns]
-        if missing:
-            raise ModelError(f"offset_window={self.offset_window} needs the windows among the spec's "
-                             f"rolling_windows (missing {', '.join(missing)})")
-        base = np.mean([X[c].to_numpy(dtype=float) for c in cols], axis=0)
-        return np.log(base + _OFFSET_EPS)
-
-    def _predict_rows(self, model: Any, X: pd.DataFrame) -> np.ndarray:
-        off = self._offset(X)
-        if off is None:
+    def _predict_rows(self, model: Any, X: pd.DataFrame, level: np.ndarray | None) -> np.ndarray:
+        if model is None:
+            return level + 0.0
+        if level is None:
             return model.predict(X[self.feature_names_])
-        return np.exp(model.predict(X[self.feature_names_], raw_score=True) + off)
+        return np.exp(model.predict(X[self.feature_names_], raw_score=True) + np.log(level + _OFFSET_EPS))
 
     def _predict_matrix(self, y_hist: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
-                        models: dict[int, Any], horizon: int, fb: FeatureBuilder | None = None) -> np.ndarray:
+                        models: dict[int, Any], horizon: int, fb: FeatureBuilder | None = None,
+                        weights: np.ndarray | None = None) -> np.ndarray:
         """(S × horizon) mean forecasts made at the last column of ``y_hist``.
 
         A direct forecaster may pass ``fb`` built on a longer panel: its features at column ``o``
@@ -233,9 +322,10 @@ class HotspotForecaster(BaseEstimator):
         out = np.zeros((y_hist.shape[0], horizon))
         cap = _CAP_FACTOR * y_hist.max(axis=1) + 1.0  # guard against a runaway multiplicative correction
         if self.strategy == "direct":
+            lev = self._level_at(y_hist, weights)
             for h in range(1, horizon + 1):
                 X = fb.frame(h, [o])
-                out[:, h - 1] = self._predict_rows(models[h], X)
+                out[:, h - 1] = self._predict_rows(models[h], X, lev)
             return np.clip(out, 0.0, cap[:, None])
         from govml.hotspot.calendar import FREQS
 
@@ -244,10 +334,19 @@ class HotspotForecaster(BaseEstimator):
             if h > 1:
                 fb = FeatureBuilder(y_ext, keys, per, spec)
             X = fb.frame(1, [y_ext.shape[1] - 1])
-            out[:, h - 1] = np.clip(self._predict_rows(models[1], X), 0.0, cap)
+            out[:, h - 1] = np.clip(self._predict_rows(models[1], X, self._level_at(y_ext, weights)), 0.0, cap)
             y_ext = np.concatenate([y_ext, out[:, h - 1:h]], axis=1)
             per = pd.date_range(per[0], periods=len(per) + 1, freq=FREQS[fb.freq])
         return out
+
+    def _level_at(self, y_hist: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
+        """The level at the last column of ``y_hist`` (one value per series)."""
+        if weights is None:
+            return None
+        T = y_hist.shape[1]
+        means = [y_hist.mean(axis=1) if w == "all" else y_hist[:, max(0, T - int(w)):].mean(axis=1)
+                 for w in self._level_windows()]
+        return np.stack(means, axis=1) @ weights
 
     def _thresholds(self, y_hist: np.ndarray) -> np.ndarray:
         q = np.quantile(y_hist, self.hotspot_quantile, axis=1)
@@ -275,6 +374,7 @@ class HotspotForecaster(BaseEstimator):
         self.isotonic_: dict[int, Any] = {}
         self.blend_weight_ = {h: 1.0 for h in range(1, H + 1)}
         self.blend_window_ = {h: BLEND_WINDOWS[0] for h in range(1, H + 1)}
+        self.n_trees_ = self.n_estimators
         C = self.calibration_origins
         first_holdout = T - H - C  # first holdout origin column
         if C > 0 and first_holdout - H >= 4:
@@ -282,7 +382,7 @@ class HotspotForecaster(BaseEstimator):
         elif C > 0:
             log.warning("too little history to calibrate intervals and p_hotspot (%d periods); using "
                         "Poisson intervals and uncalibrated probabilities", T)
-        self.models_ = self._fit_models(fb, T - 1)
+        self.models_, self.level_weights_ = self._fit_models(fb, T - 1, n_trees=self.n_trees_)
         self.y_, self.keys_, self.periods_ = y, keys, periods
         self.threshold_ = self._thresholds(y)
         return self
@@ -293,11 +393,15 @@ class HotspotForecaster(BaseEstimator):
 
         H = self.horizon
         T = y.shape[1]
-        models = self._fit_models(fb, first_holdout)
+        models, weights = self._fit_models(fb, first_holdout)
         thr = self._thresholds(y[:, : first_holdout + 1])
         rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {h: [] for h in range(1, H + 1)}
+        if self.select_trees and self.strategy == "direct" and weights is not None:
+            self.n_trees_ = self._select_trees(y, fb, models, weights, first_holdout)
+            models = self._truncate_models(models, self.n_trees_)
         for o in range(first_holdout, T - 1):
-            mu = self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, min(H, T - 1 - o), fb=fb)
+            mu = self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, min(H, T - 1 - o), fb=fb,
+                                      weights=weights)
             bases = np.stack([y[:, max(0, o - w + 1): o + 1].mean(axis=1) for w in BLEND_WINDOWS], axis=1)
             for h in range(1, mu.shape[1] + 1):
                 rec[h].append((mu[:, h - 1], y[:, o + h], bases))
@@ -327,6 +431,54 @@ class HotspotForecaster(BaseEstimator):
             self.isotonic_[h] = iso
         self.calibrated_ = True
 
+    def _select_trees(self, y: np.ndarray, fb: FeatureBuilder, models: dict[int, Any], weights: np.ndarray,
+                      first_holdout: int) -> int:
+        """Number of trees (0 = the level alone) that forecasts the inner holdout best.
+
+        Staged forecasts of the calibration models at every ``n_estimators / 20`` trees, pooled
+        over the holdout origins and horizons, scored by RMSE/RMSE_level + MAE/MAE_level (the level
+        alone is the reference: the trees must earn their place on both losses). Ties go to fewer
+        trees, and so does any score within ``_TREE_TOLERANCE`` (0.01) of the best.
+        """
+        T = y.shape[1]
+        step = max(1, self.n_estimators // 20)
+        grid = np.arange(0, self.n_estimators + 1, step)
+        preds, obs = [], []
+        for o in range(first_holdout, T - 1):
+            lev = self._level_at(y[:, : o + 1], weights)
+            cap = _CAP_FACTOR * y[:, : o + 1].max(axis=1) + 1.0
+            for h in range(1, min(self.horizon, T - 1 - o) + 1):
+                staged = _staged_raw(models[h], fb.frame(h, [o])[self.feature_names_], grid)
+                preds.append(np.clip(np.exp(staged + np.log(lev + _OFFSET_EPS)[:, None]), 0.0, cap[:, None]))
+                obs.append(y[:, o + h])
+        P = np.concatenate(preds)
+        t = np.concatenate(obs)[:, None]
+        rmse = np.sqrt(np.mean((P - t) ** 2, axis=0))
+        mae = np.mean(np.abs(P - t), axis=0)
+        score = rmse / max(rmse[0], 1e-12) + mae / max(mae[0], 1e-12)
+        # parsimony: the fewest trees within _TREE_TOLERANCE of the best score (a few holdout origins
+        # are a noisy judge; the level alone is the safer fallback)
+        k = int(grid[int(np.flatnonzero(score <= score.min() + _TREE_TOLERANCE)[0])])
+        log.info("trees chosen on the inner holdout: %d of %d (score %.4f; level alone 2.0000)", k,
+                 self.n_estimators, float(score.min()))
+        return k
+
+    @staticmethod
+    def _truncate_models(models: dict[int, Any], k: int) -> dict[int, Any]:
+        """The calibration models cut to their first ``k`` trees (None for k = 0: the level alone)."""
+        if k == 0:
+            return {h: None for h in models}
+        out = {}
+        for h, m in models.items():
+            b = m.booster_
+            if k < b.num_trees():
+                import lightgbm as lgb
+
+                b = lgb.Booster(model_str=b.model_to_string(num_iteration=k))
+                m = _BoosterModel(b)
+            out[h] = m
+        return out
+
     def _check(self) -> None:
         if not hasattr(self, "models_"):
             raise ModelError("HotspotForecaster is not fitted: call fit(panel) first")
@@ -341,7 +493,7 @@ class HotspotForecaster(BaseEstimator):
         H = horizon or self.horizon
         if H > self.horizon and self.strategy == "direct":
             raise ModelError(f"this forecaster was fitted for horizons up to {self.horizon}, asked for {H}")
-        mu = self._predict_matrix(self.y_, self.keys_, self.periods_, self.models_, H)
+        mu = self._predict_matrix(self.y_, self.keys_, self.periods_, self.models_, H, weights=self.level_weights_)
         lo = np.zeros_like(mu)
         hi = np.zeros_like(mu)
         p = np.zeros_like(mu)
@@ -380,7 +532,10 @@ class HotspotForecaster(BaseEstimator):
         for h in range(1, min(H, self.horizon) + 1):
             X = fb.frame(h, [o])
             model = self.models_[h if self.strategy == "direct" else 1]
-            contrib = model.predict(X[names], pred_contrib=True)[:, :-1]
+            if model is None:  # no trees chosen: the forecast is the level itself
+                contrib = np.zeros((len(X), len(names)))
+            else:
+                contrib = model.predict(X[names], pred_contrib=True)[:, :-1]
             order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
             rows = np.repeat(np.arange(len(X)), order.shape[1])
             feats = order.reshape(-1)
@@ -403,8 +558,38 @@ class HotspotForecaster(BaseEstimator):
         return {
             "strategy": self.strategy, "objective": self.objective, "horizon": self.horizon,
             "spec": asdict(self._spec()), "calibrated": self.calibrated_,
+            "n_trees": self.n_trees_,
+            "level_weights": None if self.level_weights_ is None else dict(zip(
+                [str(w) for w in self._level_windows()], [float(v) for v in self.level_weights_], strict=True)),
             "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
         }
+
+
+class _BoosterModel:
+    """A fitted LightGBM booster behind the few ``LGBMRegressor`` methods the forecaster calls."""
+
+    def __init__(self, booster: Any):
+        self.booster_ = booster
+
+    def predict(self, X: pd.DataFrame, raw_score: bool = False, pred_contrib: bool = False,
+                pred_leaf: bool = False) -> np.ndarray:
+        return self.booster_.predict(X, raw_score=raw_score, pred_contrib=pred_contrib, pred_leaf=pred_leaf)
+
+
+def _staged_raw(model: Any, X: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+    """(rows × len(grid)) raw scores of ``model`` using its first ``k`` trees for each k in ``grid``.
+
+    One ``pred_leaf`` call and a cumulative sum of the leaf values (k = 0 gives 0).
+    """
+    b = model.booster_
+    leaves = np.asarray(model.predict(X, pred_leaf=True), dtype=np.int64).reshape(len(X), -1)
+    n_trees = leaves.shape[1]
+    vals = np.zeros((len(X), n_trees))
+    for i in range(n_trees):
+        uniq, inv = np.unique(leaves[:, i], return_inverse=True)
+        vals[:, i] = np.array([b.get_leaf_output(i, int(leaf)) for leaf in uniq])[inv]
+    cum = np.concatenate([np.zeros((len(X), 1)), np.cumsum(vals, axis=1)], axis=1)
+    return cum[:, np.minimum(grid, n_trees)]
 
 
 def data_start(y: np.ndarray, frac: float = _DATA_START_FRAC) -> int:

@@ -1,0 +1,123 @@
+"""The level the forecaster boosts from: window means, and convex weights chosen on the data's own past."""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from govml.hotspot.forecast import (
+    LEVEL_WINDOWS,
+    HotspotForecaster,
+    _simplex,
+    choose_level_weights,
+    level_candidates,
+)
+
+
+def test_window_means_by_hand() -> None:
+    y = np.array([[0.0, 2.0, 4.0, 6.0, 8.0]])
+    M = level_candidates(y, (2, "all"))
+    assert M.shape == (1, 5, 2)
+    # last-2 mean (fewer at the start) and the mean of everything so far, at each column
+    assert M[0, :, 0].tolist() == [0.0, 1.0, 3.0, 5.0, 7.0]
+    assert M[0, :, 1].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_simplex_grid_is_complete_and_convex() -> None:
+    W = _simplex(3, 0.25)
+    assert len(W) == comb(4 + 2, 2)
+    assert np.allclose(W.sum(axis=1), 1.0) and (W >= 0).all()
+    assert len({tuple(r) for r in W}) == len(W)
+
+
+def test_stationary_series_weight_the_long_mean() -> None:
+    # constant rates, pure Poisson noise: the mean of everything so far is the best estimate
+    rng = np.random.default_rng(0)
+    rate = rng.gamma(2.0, 1.0, size=(200, 1))
+    y = rng.poisson(np.repeat(rate, 80, axis=1)).astype(float)
+    w = dict(zip(LEVEL_WINDOWS, choose_level_weights(y, horizon=2), strict=True))
+    assert w["all"] + w[52] >= 0.7, w  # (52 of 80 periods is nearly everything)
+    assert w[4] <= 0.1, w
+
+
+def test_shifting_series_weight_the_short_mean() -> None:
+    # the rate takes a random-walk step every 5 periods: only the recent periods tell the level
+    rng = np.random.default_rng(1)
+    rates = 10.0 * np.exp(rng.normal(0.0, 0.5, size=(100, 16)).cumsum(axis=1))
+    y = rng.poisson(np.repeat(rates, 5, axis=1)).astype(float)
+    w = dict(zip(LEVEL_WINDOWS, choose_level_weights(y, horizon=1), strict=True))
+    assert w[4] >= 0.8, w
+    assert w["all"] + w[52] <= 0.1, w
+
+
+def test_weights_use_only_the_data_given_and_fall_back_without_origins() -> None:
+    rng = np.random.default_rng(2)
+    y = rng.poisson(3.0, size=(50, 60)).astype(float)
+    w = choose_level_weights(y, horizon=3)
+    assert w.shape == (len(LEVEL_WINDOWS),) and abs(w.sum() - 1.0) < 1e-9
+    # no origin with an observed target: the first window takes everything
+    assert choose_level_weights(np.zeros((4, 1)), horizon=2).tolist() == [1.0] + [0.0] * (len(LEVEL_WINDOWS) - 1)
+
+
+def test_forecaster_stores_weights_and_rejects_unknown_offset() -> None:
+    from govml.errors import ModelError
+    from govml.samples.complaints import synthetic_panel
+
+    panel = synthetic_panel(n_areas=20, n_categories=3, n_periods=60, seed=5)
+    small = dict(n_estimators=30, learning_rate=0.1, num_leaves=7, min_child_samples=20, calibration_origins=0)
+    m = HotspotForecaster(horizon=2, offset_window="auto", **small).fit(panel)
+    assert m.level_weights_.shape == (len(LEVEL_WINDOWS),)
+    assert abs(m.level_weights_.sum() - 1.0) < 1e-9
+    fixed = HotspotForecaster(horizon=2, offset_window=(4, 13), **small).fit(panel)
+    assert fixed.level_weights_.tolist() == [0.5, 0.5]
+    with pytest.raises(ModelError, match="offset_window"):
+        HotspotForecaster(horizon=2, offset_window="median", **small).fit(panel)
+
+
+def _panel(y: np.ndarray) -> pd.DataFrame:
+    S, T = y.shape
+    periods = pd.date_range("2023-01-02", periods=T, freq="W-MON")
+    return pd.DataFrame({
+        "area": pd.Categorical(np.repeat([f"a{i:03d}" for i in range(S)], T)),
+        "category": pd.Categorical(["c"] * (S * T)),
+        "period_start": np.tile(periods, S),
+        "y": y.reshape(-1),
+    })
+
+
+SMALL = dict(n_estimators=60, learning_rate=0.1, num_leaves=7, min_child_samples=20, calibration_origins=4)
+
+
+def test_staged_scores_match_lightgbm() -> None:
+    from govml.hotspot.features import FeatureBuilder
+    from govml.hotspot.forecast import _staged_raw
+    from govml.hotspot.panel import panel_matrix
+
+    rng = np.random.default_rng(3)
+    panel = _panel(rng.poisson(2.0, size=(40, 40)).astype(float))
+    m = HotspotForecaster(horizon=1, select_trees=False, **SMALL).fit(panel)
+    y, keys, periods = panel_matrix(panel)
+    X = FeatureBuilder(y, keys, periods, m._spec()).frame(1, [39])[m.feature_names_]
+    staged = _staged_raw(m.models_[1], X, np.array([0, 10, 60]))
+    assert np.allclose(staged[:, 0], 0.0)
+    assert np.allclose(staged[:, 1], m.models_[1].predict(X, raw_score=True, num_iteration=10))
+    assert np.allclose(staged[:, 2], m.models_[1].predict(X, raw_score=True))
+
+
+def test_trees_dropped_on_pure_noise_and_kept_for_a_pattern_the_level_misses() -> None:
+    rng = np.random.default_rng(4)
+    # constant rates: nothing beyond the level to learn, the holdout keeps (almost) no trees
+    noise = HotspotForecaster(horizon=2, **SMALL).fit(_panel(rng.poisson(3.0, size=(60, 50)).astype(float)))
+    assert noise.n_trees_ <= 10, noise.n_trees_
+    # every other week is 4x busier: window means sit in the middle, the trees (lag_2) see the rhythm
+    rate = np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0)
+    alt_panel = _panel(rng.poisson(rate).astype(float))
+    alt = HotspotForecaster(horizon=2, **SMALL).fit(alt_panel)
+    assert alt.n_trees_ >= 30, alt.n_trees_
+    fc = alt.predict(2)  # the panel ends on an odd (quiet) week: next is busy, then quiet
+    by_h = fc.groupby("horizon")["yhat"].mean()
+    assert by_h[1] > 6.0 and by_h[2] < 3.5, by_h
+    assert alt.describe()["n_trees"] == alt.n_trees_
