@@ -53,6 +53,7 @@ import marshal
 import os
 import pickle
 import re
+import sys
 import threading
 import time
 import unicodedata
@@ -229,8 +230,12 @@ class _BatchMap(dict):
         m = self._engine.map_token(tok)
         if m == BREAK and not self._breaks:
             m = ""
-        elif m and m != BREAK and (_ITEM_SEP in m or _MSG_SEP in m or BREAK in m):
-            raise _Unencodable(m)
+        elif m and m != BREAK:
+            if _ITEM_SEP in m or _MSG_SEP in m or BREAK in m:
+                raise _Unencodable(m)
+            # interned: token lists that come back from a worker process (marshal) then share these
+            # string objects instead of holding new copies
+            m = sys.intern(m)
         if len(self) < _MEMO_LIMIT:
             self[tok] = m
         return m
