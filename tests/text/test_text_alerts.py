@@ -294,3 +294,22 @@ def test_spike_that_is_over_alerts_once():
     assert weeks(SurgeDetector(terms=False).fit(df)) == [0]
     late = weeks(SurgeDetector(terms=False, ongoing=False).fit(df))
     assert late[0] == 0 and len(late) > 1, late
+
+
+def test_plant_surges_min_sd_sizes_by_the_cells_swing():
+    df = _noise(12, groups=6, cats=3, weeks=40, alpha=0.5)
+    kw = dict(by="community", label_col="category", time_col="created_at", n_surges=8, factor=2.0,
+              min_extra=1, duration=(2, 3), seed=3)
+    _, old = plant_surges(df, **kw)
+    planted, new = plant_surges(df, **kw, min_sd=4.0)
+    assert (new["size_sd"] >= 4.0 - 1e-9).all(), new
+    assert (new["extra_per_period"] >= old["extra_per_period"]).all()
+    assert (old["size_sd"] < 4.0).any()          # the old rule alone gives smaller surges in swinging cells
+    # the truth's sd is the cell's own: recompute one
+    r = new.iloc[0]
+    t = period_start(pd.to_datetime(df["created_at"]), "W")
+    cell = t[(df["community"] == r["community"]) & (df["category"] == r["category"])]
+    weeks = pd.date_range(t.min(), t.max(), freq="W-MON")
+    counts = cell.value_counts().reindex(weeks, fill_value=0)
+    assert r["cell_sd"] == pytest.approx(counts.std(ddof=1))
+    assert len(planted) == len(df) + int((new["extra_per_period"] * new["periods"]).sum())

@@ -933,6 +933,7 @@ def plant_surges(
     seed: int = 0,
     term: str | None = None,
     skip_first: int = 8,
+    min_sd: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Copy of ``df`` with surges planted, and the truth table (for benchmarks and tests).
 
@@ -941,6 +942,11 @@ def plant_surges(
     of those periods ``max(min_extra, (factor − 1) × the cell's mean per period)`` messages cloned
     from that cell with their time moved into the period. With ``term`` the clones' text gets that
     term appended. Surges of one group are at least 3 periods apart.
+
+    ``min_sd``: the extra messages per period are also at least ``min_sd`` × the cell's standard
+    deviation of counts per period (over all periods), so that a surge stands out of the cell's own
+    week-to-week swing and not only of its mean. The truth table gives each surge's ``cell_mean``,
+    ``cell_sd`` and ``size_sd`` (extra per period / cell_sd).
     """
     rng = np.random.default_rng(seed)
     times = pd.to_datetime(df[time_col], format="mixed")
@@ -967,7 +973,9 @@ def plant_surges(
         used.append((g, t, t + n_p - 1))
         src = work[(work[by] == g) & (work[label_col] == c)]
         rate = len(src) / max(span, 1)
-        extra = int(max(min_extra, round((factor - 1.0) * rate)))
+        sd = float(np.bincount(src["_t"].to_numpy(), minlength=span).std(ddof=1)) if span > 1 else 0.0
+        extra = int(max(min_extra, round((factor - 1.0) * rate),
+                        int(np.ceil(min_sd * sd)) if min_sd else 0))
         for j in range(n_p):
             pick = src.sample(n=extra, replace=True, random_state=int(rng.integers(2**31)))
             ps = periods[t + j]
@@ -983,7 +991,8 @@ def plant_surges(
         last = periods[t + n_p - 1]
         end = last + pd.Timedelta(days=7 if period == "W" else last.days_in_month) - pd.Timedelta(seconds=1)
         truth.append({by: g, "category": c, "term": term or "", "start": periods[t], "end": end,
-                      "periods": n_p, "extra_per_period": extra})
+                      "periods": n_p, "extra_per_period": extra, "cell_mean": rate, "cell_sd": sd,
+                      "size_sd": extra / sd if sd > 0 else float("inf")})
     out = pd.concat([df, *added], ignore_index=True) if added else df.copy()
     return out, pd.DataFrame(truth)
 
