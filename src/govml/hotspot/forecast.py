@@ -7,16 +7,26 @@ periods after the panel's last period.
   category and district are categorical features. ``strategy="direct"`` trains one model per
   horizon ``h`` on (features at origin ``o``, count at ``o + h``); ``strategy="recursive"``
   trains the one-step model and feeds its forecasts back as observations.
-* **Boosting from the recent level.** With ``offset_window=(4, 13)`` (default) each tree
-  ensemble starts from ``log(mean(roll_mean_4, roll_mean_13) + 0.05)`` (LightGBM ``init_score``)
-  and learns a multiplicative correction to that level; ``None`` boosts from a constant. Every
-  forecast is capped at ``2 × the series' largest count so far + 1`` so that a correction learned
-  on near-empty series cannot run away on a busy one.
+* **Boosting from the level.** Each tree ensemble starts from ``log(level + 0.05)`` (LightGBM
+  ``init_score``) and learns a multiplicative correction to it; ``offset_window=None`` boosts from
+  a constant. With ``offset_window="auto"`` (default) the level is a convex combination of the
+  means over the last 4, 8, 13, 26 and 52 periods and over every period so far
+  (:data:`LEVEL_WINDOWS`), the weights chosen on the panel's own past by
+  :func:`choose_level_weights` (squared error of those means as forecasts at its last 26 origins,
+  horizons ``1..horizon``): a short window where the level moves, the long mean where it does
+  not. An int or tuple gives fixed windows with equal weights (``(4, 13)`` was the default before).
+  Every forecast is capped at ``2 × the series' largest count so far + 1`` so that a correction
+  learned on near-empty series cannot run away on a busy one.
+* **How many trees.** With ``select_trees=True`` (default; direct strategy, calibration on) the
+  calibration models' staged forecasts on the inner holdout pick the number of trees
+  (0, 10, …, ``n_estimators``; 0 = the level alone) by RMSE/RMSE_level + MAE/MAE_level, taking the
+  fewest trees within 0.01 of the best score; the final models are fitted with that many trees
+  (``n_trees_``).
 * **Data start.** ``fit`` leaves out the panel's leading periods that hold almost no events
   (:func:`data_start`): zeros from before data collection began are not observations, and the
   direct models would learn the jump out of them as a period-of-year effect.
 * **Point forecast.** ``yhat`` is the predicted conditional *mean* (what the Poisson objective
-  estimates); with ``blend="auto"`` (off by default: it did worse on Boston 311) it is blended with
+  estimates, and the level's weights are chosen for); with ``blend="auto"`` (off by default: it did worse on Boston 311) it is blended with
   the 4- or 13-period mean, the weight chosen per horizon on the calibration holdout to minimise
   RMSE/RMSE_ref + MAE/MAE_ref. See docs/hotspots.md for why the mean and not the median.
 * **Calibration.** Before the final fit, the same model is fitted on data that ends
