@@ -106,6 +106,10 @@ def simulate(
 
     if task not in T.TASKS:
         raise ConfigError(f"task must be one of {', '.join(T.TASKS)}, got {task!r}")
+    if task == "hotspot-forecaster":  # rounds = trees; backtest scored by the districts
+        return simulate_forecaster(df, partition_col, mapping=mapping, n_trees=rounds, secure=secure,
+                                   min_rows=min_rows, seed=seed, faults=faults, mods=mods, progress=progress,
+                                   workdir=workdir)
     mapping = {k: v for k, v in (mapping or {}).items() if v}
     parts = _partitions(df, partition_col, min_rows)
     faults = dict(faults or {})
@@ -330,8 +334,9 @@ def simulate_forecaster(
     (:class:`FederatedHotspotForecaster` on the pooled panel of the districts that finished, scored
     by :func:`govml.hotspot.backtest.run_backtest`): ``result["central"]`` — the two agree to
     rounding. ``lightgbm`` adds the central LightGBM forecaster on the same origins.
-    ``faults``: ``{district: "broken" | "dropout:K" (silent after K messages) | "fail:K" (error
-    replies after K messages)}``.
+    ``faults``: ``{district: "broken" | "dropout" | "dropout:K" (silent after K messages) | "fail:K"
+    (error replies after K messages)}``. :func:`simulate` with ``task="hotspot-forecaster"`` calls
+    this (``rounds`` = trees per model).
     """
     import pandas as pd
 
@@ -369,7 +374,9 @@ def simulate_forecaster(
             frame.to_csv(path, index=False, encoding="utf-8")
             node_cfg = {"data-path": str(path), "district": name, "mapping": json.dumps(mapping, ensure_ascii=False)}
             extra, drop_after = list(mods or []), None
-            if fault.startswith("dropout:"):
+            if fault == "dropout":  # silent from its 12th message on: inside the first origin's boosting
+                drop_after = 11
+            elif fault.startswith("dropout:"):
                 drop_after = int(fault.split(":", 1)[1])
             elif fault.startswith("fail:"):
                 extra.append(failing_mod(int(fault.split(":", 1)[1])))
