@@ -112,6 +112,12 @@ def test_trees_dropped_on_pure_noise_and_kept_for_a_pattern_the_level_misses() -
     # constant rates: nothing beyond the level to learn, the holdout keeps (almost) no trees
     noise = HotspotForecaster(horizon=2, **SMALL).fit(_panel(rng.poisson(3.0, size=(60, 50)).astype(float)))
     assert noise.n_trees_ <= 10, noise.n_trees_
+    # constant counts: the level is exact, no tree can help, none is kept and nothing is "explained"
+    flat = HotspotForecaster(horizon=2, **SMALL).fit(_panel(np.full((30, 40), 3.0)))
+    assert flat.n_trees_ == 0 and all(m is None for m in flat.models_.values())
+    assert np.allclose(flat.predict(2)["yhat"], 3.0)
+    ex = flat.explain(top=2)
+    assert len(ex) == 30 * 2 * 2 and (ex["contribution"] == 0).all()
     # every other week is 4x busier: window means sit in the middle, the trees (lag_2) see the rhythm
     rate = np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0)
     alt_panel = _panel(rng.poisson(rate).astype(float))
