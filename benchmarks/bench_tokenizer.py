@@ -22,7 +22,10 @@ batch path of ``tokenize_many`` == ``tok(t)`` one message at a time (the referen
 message, for the default tokenizer and for ``mark_breaks=True``. Wall-clock figures depend on what
 else runs: the load average at start and end is printed, and the figures are also given in CPU
 time (``*_cpu_*``); ``speedup_2core_cpu_bound`` is what ``--jobs`` processes would reach if the
-CPU time of the parallel run were spread evenly over the cores (an upper bound, for a busy machine).
+CPU time of the parallel run were spread evenly over the cores (an upper bound, for a busy machine);
+``others_cpu_and_steal_seconds_during_parallel`` (Linux) says how much CPU other jobs used, and the
+hypervisor stole, during each parallel timing: a 2-process wall-clock figure is only clean where both
+are near 0.
 """
 
 from __future__ import annotations
@@ -94,6 +97,19 @@ def load_messages(n: int, seed: int) -> tuple[list[str], str]:
     return synthetic_messages(n, seed), "synthetic (bench_tokenizer.synthetic_messages)"
 
 
+def _machine_busy() -> tuple[float, float] | None:
+    """(CPU seconds all processes on the machine have run, CPU seconds stolen by the hypervisor) so
+    far, from /proc/stat (Linux); None elsewhere. The difference over a timing, minus this script's
+    own CPU time, is what other jobs used meanwhile."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / tick, v[7] / tick
+
+
 def _ref_segment(chunk: list[str]) -> list[list[str]]:
     from govml.text.tokenize import GovTokenizer
 
@@ -161,21 +177,27 @@ def main() -> None:
     res["govml_1proc_median_chars_per_s"] = round(nchars / statistics.median(walls))
     res["govml_1proc_cpu_chars_per_s"] = round(nchars / min(cpus))
 
-    walls, cpus = [], []
+    walls, cpus, others = [], [], []
     parallel: list[list[str]] = []
     for _ in range(args.repeat):
         del parallel
         c0, k0 = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+        m0 = _machine_busy()
         t0 = time.perf_counter()
         parallel = tok.tokenize_many(texts, n_jobs=args.jobs)
         walls.append(time.perf_counter() - t0)
+        m1 = _machine_busy()
         k1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(time.process_time() - c0 + (k1.ru_utime - k0.ru_utime) + (k1.ru_stime - k0.ru_stime))
+        if m0 is not None and m1 is not None:
+            others.append((round(m1[0] - m0[0] - cpus[-1], 2), round(m1[1] - m0[1], 2)))
     base = res["baseline_jieba_lcut_chars_per_s"]
     res["govml_parallel_chars_per_s"] = round(nchars / min(walls))
     res["govml_parallel_median_chars_per_s"] = round(nchars / statistics.median(walls))
     res["govml_parallel_seconds"] = [round(w, 3) for w in walls]
     res["govml_parallel_cpu_seconds"] = [round(c, 3) for c in cpus]
+    if others:  # CPU seconds other jobs ran (and the hypervisor stole) during each parallel timing
+        res["others_cpu_and_steal_seconds_during_parallel"] = others
     res["parallel_equals_serial"] = parallel == serial
     res["speedup_vs_jieba_lcut"] = round(res["govml_parallel_chars_per_s"] / base, 1)
     res["speedup_median_vs_jieba_lcut"] = round(
