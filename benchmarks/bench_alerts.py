@@ -23,13 +23,20 @@ runs when ≥ 预警). Seeds 0–9 were used while developing the method, seeds 
 are reported, and recall by surge size (extra messages per week in units of the cell's standard
 deviation) over all seeds.
 
-Run: ``.venv/bin/python benchmarks/bench_alerts.py`` (about a minute; skips the real-data part when
-``../shared/data`` is absent). ``--seeds tuning`` or ``--seeds heldout`` runs one seed set.
+Pure noise: the false alerts ≥ 预警 per 100 group-weeks on the panels of the noise tests (30
+groups × 5 categories × 60 weeks, constant rates 0.3–5 a week; Poisson seeds 1, 2, 11, 12 and
+negative-binomial α = 0.3 seeds 3, 13, 23, 33, 43, 53 — the test checks seeds 1, 2 and 3 only).
+
+Run: ``.venv/bin/python benchmarks/bench_alerts.py`` (about half a minute; skips the real-data part
+when ``../shared/data`` is absent). ``--seeds tuning`` or ``--seeds heldout`` runs one seed set;
+``--params '{"ongoing": false}'`` passes settings to :class:`SurgeDetector` (JSON), e.g. to compare
+with the method before the ``ongoing`` rule.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -121,6 +128,38 @@ class Oracle:
         return bool((self.z(key, y)[t0: t0 + int(row["periods"]) + 3] > self.threshold).any())
 
 
+PARAMS: dict = {}
+
+
+def noise_panel(seed: int, alpha: float, groups: int = 30, cats: int = 5, weeks: int = 60) -> pd.DataFrame:
+    """The pure-noise panel of tests/text/test_text_alerts.py (same generator, same seeds)."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-02")
+    g, c, t = [], [], []
+    for gi in range(groups):
+        for ci in range(cats):
+            lam = rng.uniform(0.3, 5.0)
+            n = (rng.negative_binomial(1 / alpha, 1 / (1 + alpha * lam), size=weeks) if alpha > 0
+                 else rng.poisson(lam, size=weeks))
+            for w, k in enumerate(n):
+                g += [f"社区{gi:02d}"] * k
+                c += [f"类别{ci}"] * k
+                t += list(start + pd.to_timedelta(7 * w + rng.uniform(0, 7, size=k), unit="D"))
+    return pd.DataFrame({"community": g, "category": c, "created_at": t})
+
+
+def noise() -> None:
+    for alpha, seeds in ((0.0, (1, 2, 11, 12)), (0.3, (3, 13, 23, 33, 43, 53))):
+        n, gp = [], 0
+        for seed in seeds:
+            det = SurgeDetector(terms=False, **PARAMS).fit(noise_panel(seed, alpha))
+            n.append(int(det.alerts_["level"].isin(["预警", "告警"]).sum()))
+            gp += det.n_group_periods_
+        kind = "Poisson" if alpha == 0 else f"negative binomial α={alpha}"
+        print(f"[pure noise, {kind}] alerts >= 预警 per seed {dict(zip(seeds, n, strict=True))}: "
+              f"{100 * sum(n) / gp:.2f} per 100 group-weeks")
+
+
 def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor: float, min_extra: int,
              weeks: tuple[int, int], min_sd: float | None, *, by: str = "area") -> tuple[list[dict], list[dict]]:
     runs, surges = [], []
@@ -128,7 +167,7 @@ def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor:
         planted, truth = plant_surges(df, by=by, label_col="category", time_col="created_at", text_col="text",
                                       n_surges=10, factor=factor, min_extra=min_extra, duration=weeks,
                                       period="W", seed=seed, min_sd=min_sd)
-        det = SurgeDetector(by=by, period="W", terms=False).fit(planted)
+        det = SurgeDetector(by=by, period="W", terms=False, **PARAMS).fit(planted)
         s = score_alerts(det.cells_, truth, by=by, period="W", n_group_periods=det.n_group_periods_)
         for _, row in truth.iterrows():
             one = score_alerts(det.cells_, truth.loc[[row.name]], by=by, period="W", n_group_periods=1)
@@ -143,7 +182,7 @@ def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor:
 def real_data(seed_sets: list[str]) -> None:
     df = real_messages()
     t0 = time.perf_counter()
-    base = SurgeDetector(by="area", period="W", terms=False).fit(df)
+    base = SurgeDetector(by="area", period="W", terms=False, **PARAMS).fit(df)
     nat = base.alerts_["level"].value_counts()
     print(f"[teddycup 附件3] {len(df)} messages, {len(base.groups_)} areas, {len(base.periods_)} weeks, "
           f"{base.n_group_periods_} tested area-weeks; unplanted: 告警 {nat.get('告警', 0)}, 预警 {nat.get('预警', 0)}, "
@@ -187,7 +226,7 @@ def samples() -> None:
     hot = pd.read_csv(hot_path) if hot_path.exists() else None
     tok = GovTokenizer()
     t0 = time.perf_counter()
-    det = SurgeDetector(by="community", period="W", tokenizer=tok).fit(df)
+    det = SurgeDetector(by="community", period="W", tokenizer=tok, **PARAMS).fit(df)
     secs = time.perf_counter() - t0
     s = score_alerts(det.cells_, truth, by="community", period="W", n_group_periods=det.n_group_periods_,
                      known_events=hot, tokenizer=tok)
@@ -202,12 +241,17 @@ def samples() -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", choices=["tuning", "heldout", "both"], default="both")
+    ap.add_argument("--params", default="{}", help="SurgeDetector settings as JSON")
     args = ap.parse_args(argv)
+    PARAMS.update(json.loads(args.params))
+    if PARAMS:
+        print(f"SurgeDetector settings: {PARAMS}")
     if REAL.exists():
         real_data(["tuning", "heldout"] if args.seeds == "both" else [args.seeds])
     else:
         print(f"skip real data: {REAL} not found")
     samples()
+    noise()
     return 0
 
 
