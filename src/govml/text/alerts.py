@@ -100,6 +100,13 @@ is not planted in the periods it covers. Other known planted episodes (data_samp
 may be passed as ``known_events``: alerts in their windows are genuine and neither hits nor false.
 关注 is never counted. Recall = hit surges / planted surges; false alerts are given per 100 tested
 group-periods (group × period with at least ``min_history`` periods of history).
+
+How big a planted surge is matters more than anything else: :func:`plant_surges` adds
+``max(min_extra, (factor − 1) × mean)`` messages a period and, with ``min_sd``, at least ``min_sd``
+standard deviations of the cell's own counts per period; the truth table gives each surge's size in
+those units (``size_sd``). On the real message board a surge of 2–3 of its cell's standard
+deviations a week is inside the board's ordinary swing: benchmarks/bench_alerts.py measures recall
+by size, beside an oracle that knows every cell's mean and deviation over the whole year.
 """
 
 from __future__ import annotations
