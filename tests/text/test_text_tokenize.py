@@ -265,7 +265,7 @@ def test_a_worker_that_dies_does_not_lose_batches(monkeypatch, caplog):
     expected = tok.tokenize_many(msgs)
 
     def dying_child(key, w, conn):  # claims a batch, then the process ends without a word
-        tokenize_module._claim(tokenize_module._SHARED[key][4])
+        tokenize_module._claim(tokenize_module._SHARED[key][3])
         os._exit(3)
 
     monkeypatch.setattr(tokenize_module, "_child", dying_child)

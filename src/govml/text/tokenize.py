@@ -770,11 +770,12 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
     t0 = time.perf_counter()
     ctx = mp.get_context("fork")
     n = len(texts)
-    n_batches = -(-n // size)
+    bounds = _batch_bounds(n, size, n_jobs)
+    n_batches = len(bounds)
     counter = ctx.Value("q", 0)
     done = ctx.Array("q", n_jobs, lock=False)  # texts finished by each process, for ``progress``
     key = next(_SHARED_KEYS)
-    _SHARED[key] = (tok, texts, size, n_batches, counter, done)
+    _SHARED[key] = (tok, texts, bounds, counter, done)
     children = []
     readers = []
     results: list[Any] = [None] * n_batches
@@ -794,9 +795,9 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
             readers.append(reader)
         t1 = time.perf_counter()
         while (b := _claim(counter)) < n_batches:
-            a = b * size
-            results[b] = _decode(tok._encode_batch(texts[a:a + size]))
-            done[0] += min(size, n - a)
+            a, e = bounds[b]
+            results[b] = _decode(tok._encode_batch(texts[a:e]))
+            done[0] += e - a
             mine += 1
             if progress is not None:
                 progress(sum(done))
@@ -815,9 +816,9 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
         t3 = time.perf_counter()
     if failed:
         log.warning("%d tokenizer worker process(es) ended early: their batches are redone here", len(failed))
-    for b in range(n_batches):
+    for b, (a, e) in enumerate(bounds):
         if results[b] is None:
-            results[b] = _decode(tok._encode_batch(texts[b * size:(b + 1) * size]))
+            results[b] = _decode(tok._encode_batch(texts[a:e]))
     log.debug("tokenize_many: %d processes started in %.3f s; %d of %d batches done here in %.3f s; "
               "the others in %.3f s more", n_jobs, t1 - t0, mine, n_batches, t2 - t1, t3 - t2)
     if progress is not None:
@@ -825,6 +826,15 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
     out = list(itertools.chain.from_iterable(results))
     log.debug("tokenize_many: %.3f s in all", time.perf_counter() - t0)
     return out
+
+
+def _batch_bounds(n: int, size: int, n_jobs: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of the batches of :func:`_forked`: ``size`` texts each, but the last
+    ``2 * n_jobs`` batches' worth are cut in quarters, so that the processes finish close together."""
+    head = max(0, n - 2 * n_jobs * size)
+    quarter = max(1, size // 4)
+    return ([(a, min(a + size, head)) for a in range(0, head, size)]
+            + [(a, min(a + quarter, n)) for a in range(head, n, quarter)])
 
 
 def _widen_pipe(conn: Any) -> None:
@@ -850,17 +860,16 @@ def _collect(recv: Any, results: list[Any], failed: list[int]) -> None:
 
 def _child(key: int, w: int, conn: Any) -> None:
     """A forked worker of :func:`_forked`: batches from the shared counter, each sent when done."""
-    tok, texts, size, n_batches, counter, done = _SHARED[key]
-    n = len(texts)
-    while (b := _claim(counter)) < n_batches:
-        a = b * size
-        result = (b, tok._encode_batch(texts[a:a + size]))
+    tok, texts, bounds, counter, done = _SHARED[key]
+    while (b := _claim(counter)) < len(bounds):
+        a, e = bounds[b]
+        result = (b, tok._encode_batch(texts[a:e]))
         try:
             data = b"m" + marshal.dumps(result)
         except ValueError:  # pragma: no cover - a str subclass in a token list
             data = b"p" + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         conn.send_bytes(data)
-        done[w] += min(size, n - a)
+        done[w] += e - a
     conn.send_bytes(b"")
     conn.close()
 
