@@ -97,3 +97,35 @@ def test_trees_travel_packed_in_one_array(counts):
     assert packed.dtype == np.float64 and packed.ndim == 1
     assert unpack_trees(packed) == booster.trees
     assert unpack_trees(pack_trees([])) == []
+
+
+def test_boosters_grown_in_lockstep_equal_boosters_grown_alone(counts):
+    """fit_many (one request round for several models, e.g. backtest origins) = fit, also when a
+    round is thrown away (RegrowTree) and the unfinished trees are grown again."""
+    from govml.federated.gbdt import RegrowTree, fit_many
+
+    X, y, _ = counts
+    edges = BinEdges.counts(X.shape[1], max_value=200, n_bins=16)
+    params = GBDTParams(n_trees=4, max_depth=3)
+    data = [(edges.transform(X[:4000]), y[:4000]), (edges.transform(X[4000:]), y[4000:])]
+    alone = [fit_local(X[:4000], y[:4000], edges, params), fit_local(X[4000:], y[4000:], edges, params)]
+    bases = [b.base for b in alone]
+    calls = [0]
+
+    def hist_many(reqs):
+        calls[0] += 1
+        if calls[0] == 7:
+            raise RegrowTree
+        out = {}
+        for i, (trees, tree, frontier) in reqs.items():
+            bins, yy = data[i]
+            raw = bases[i] + sum((t.predict(bins) for t in trees), np.zeros(len(yy)))
+            out[i] = local_histograms(bins, yy, raw, tree, frontier, edges.n_bins)
+        return out
+
+    both = fit_many(hist_many, bases, edges, params)
+    for a, b in zip(alone, both, strict=True):
+        assert [t.feature for t in a.trees] == [t.feature for t in b.trees]
+        assert [t.threshold for t in a.trees] == [t.threshold for t in b.trees]
+        np.testing.assert_allclose(np.concatenate([t.value for t in a.trees]),
+                                   np.concatenate([t.value for t in b.trees]), rtol=1e-9, atol=1e-12)

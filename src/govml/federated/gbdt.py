@@ -15,13 +15,14 @@ for :func:`local_histograms` on its own rows and adds the replies (securely).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 __all__ = ["BinEdges", "Tree", "GBDTParams", "Booster", "local_histograms", "fit", "base_sums", "RegrowTree",
-           "pack_trees", "unpack_trees"]
+           "pack_trees", "unpack_trees", "fit_many", "grow_steps"]
 
 
 class RegrowTree(Exception):  # noqa: N818 — a signal, not an error
@@ -198,18 +199,20 @@ def _best_split(hist: np.ndarray, p: GBDTParams) -> tuple[float, int, int]:
 HistFn = Callable[[list[Tree], Tree, list[int]], np.ndarray]
 
 
-def fit(hist_fn: HistFn, base: float, edges: BinEdges, params: GBDTParams,
-        on_tree: Callable[[int, Tree], None] | None = None) -> Booster:
-    """Grow ``params.n_trees`` depth-wise trees from summed histograms (see module docstring).
+Request = tuple[list[Tree], Tree, list[int]]
 
-    Histogram subtraction: of each pair of children only the one with fewer rows is asked for;
-    its sibling's histogram is the parent's minus it (sums stay sums), which halves both the
-    districts' work and what they send."""
+
+def grow_steps(base: float, edges: BinEdges, params: GBDTParams,
+               on_tree: Callable[[int, Tree], None] | None = None) -> Generator[Request, np.ndarray, Booster]:
+    """:func:`fit` as a generator: it yields ``(trees, tree, frontier)`` histogram requests, is sent
+    the summed histograms back, and returns the :class:`Booster`. Throwing :class:`RegrowTree` into
+    it throws the unfinished tree away and restarts it from the root. Several of these can be driven
+    in lockstep (:func:`fit_many`): one message round per level for all of them."""
     trees: list[Tree] = []
     regrown = 0
     while len(trees) < params.n_trees:
         try:
-            tree = _grow(hist_fn, trees, params)
+            tree = yield from _grow_steps(trees, params)
         except RegrowTree:
             regrown += 1
             if regrown > max(8, params.n_trees):
@@ -221,11 +224,52 @@ def fit(hist_fn: HistFn, base: float, edges: BinEdges, params: GBDTParams,
     return Booster(base=base, trees=trees, edges=edges)
 
 
-def _grow(hist_fn: HistFn, trees: list[Tree], params: GBDTParams) -> Tree:
-    """One depth-wise tree from summed histograms."""
+def fit(hist_fn: HistFn, base: float, edges: BinEdges, params: GBDTParams,
+        on_tree: Callable[[int, Tree], None] | None = None) -> Booster:
+    """Grow ``params.n_trees`` depth-wise trees from summed histograms (see module docstring).
+
+    Histogram subtraction: of each pair of children only the one with fewer rows is asked for;
+    its sibling's histogram is the parent's minus it (sums stay sums), which halves both the
+    districts' work and what they send. ``hist_fn`` may raise :class:`RegrowTree`."""
+    return fit_many(lambda reqs: {0: hist_fn(*reqs[0])}, [base], edges, params,
+                    None if on_tree is None else (lambda _i, t, tree: on_tree(t, tree)))[0]
+
+
+def fit_many(hist_many: Callable[[dict[int, Request]], dict[int, np.ndarray]], bases: Sequence[float],
+             edges: BinEdges, params: GBDTParams,
+             on_tree: Callable[[int, int, Tree], None] | None = None) -> list[Booster]:
+    """Grow one booster per base score in lockstep: ``hist_many({i: request})`` answers the pending
+    requests of all of them at once (federated: one secure sum per step instead of one per model);
+    each booster is exactly what :func:`fit` grows alone. If ``hist_many`` raises
+    :class:`RegrowTree`, every booster regrows its unfinished tree."""
+    gens = [grow_steps(b, edges, params, None if on_tree is None else functools.partial(on_tree, i))
+            for i, b in enumerate(bases)]
+    done: dict[int, Booster] = {}
+
+    def advance(i: int, send: Callable[[], Request]) -> Request | None:
+        try:
+            return send()
+        except StopIteration as stop:
+            done[i] = stop.value
+            return None
+
+    reqs = {i: r for i, g in enumerate(gens) if (r := advance(i, g.__next__)) is not None}
+    while reqs:
+        try:
+            hists = hist_many(reqs)
+        except RegrowTree:
+            step = {i: advance(i, functools.partial(gens[i].throw, RegrowTree())) for i in reqs}
+        else:
+            step = {i: advance(i, functools.partial(gens[i].send, hists[i])) for i in reqs}
+        reqs = {i: r for i, r in step.items() if r is not None}
+    return [done[i] for i in range(len(gens))]
+
+
+def _grow_steps(trees: list[Tree], params: GBDTParams) -> Generator[Request, np.ndarray, Tree]:
+    """One depth-wise tree from summed histograms (yields its histogram requests)."""
     tree = Tree()
     frontier = [0]
-    hists: dict[int, np.ndarray] = {0: hist_fn(trees, tree, [0])[0]}
+    hists: dict[int, np.ndarray] = {0: (yield (trees, tree, [0]))[0]}
     for depth in range(params.max_depth + 1):
         pairs: list[tuple[int, int, int]] = []  # (parent, smaller child, larger child)
         for nd in frontier:
@@ -251,7 +295,7 @@ def _grow(hist_fn: HistFn, trees: list[Tree], params: GBDTParams) -> Tree:
             pairs.append((nd, small, large))
         if not pairs:
             break
-        got = hist_fn(trees, tree, [p[1] for p in pairs])
+        got = yield (trees, tree, [p[1] for p in pairs])
         for k, (nd, small, large) in enumerate(pairs):
             parent = hists.pop(-1 - nd)
             hists[small] = got[k]
