@@ -255,63 +255,80 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         from govml.federated import forecaster as FC
 
         cfg = _run_config(msg, context)
-        fit = _fit_state(_forecast_state(context, cfg), cfg)
-        return Message(_release(FC.city_sums(fit["fb"], len(fit["categories"])).ravel(), msg, context, cfg),
-                       reply_to=msg)
+        st = _forecast_state(context, cfg)
+        vec = [FC.city_sums(_fit_state(st, c)["fb"], len(st["categories"])).ravel() for c in _cuts(cfg)]
+        return Message(_release(np.concatenate(vec), msg, context, cfg), reply_to=msg)
 
     @app.query("gbdt")
     @_guard
     def gbdt(msg: Message, context: Context) -> Message:
+        """Base sums, then the histograms of the asked nodes — for every model (cut) in the message."""
         from govml.federated import forecaster as FC
-        from govml.federated.gbdt import Tree, base_sums, local_histograms
+        from govml.federated.gbdt import Tree, base_sums, local_histograms, unpack_trees
 
         cfg = _run_config(msg, context)
         st = _forecast_state(context, cfg)
-        fit = _fit_state(st, cfg)
+        cuts = _cuts(cfg)
         if cfg.get("phase") == "base":
-            sums = msg.content.array_records["city"]["sums"].numpy()
-            FC.apply_city(fit["fb"], sums, st["spec"])
-            X, y = FC.training_rows(fit["fb"], fit["names"], st["categories"], st["horizon"], None)
-            fit.update({"X": X, "y": y, "bins": st["edges"].transform(X), "done": 0, "raw": None})
-            return Message(_release(base_sums(y), msg, context, cfg), reply_to=msg)
-        if fit.get("y") is None:
-            raise GovmlError("boosting asked for histograms before the base round")
-        if fit["raw"] is None:
-            fit["raw"] = np.full(len(fit["y"]), float(cfg["base"]))
-        trees = _trees(msg)
-        for tr in trees[fit["done"]:]:
-            fit["raw"] = fit["raw"] + tr.predict(fit["bins"])
-        fit["done"] = len(trees)
-        tree = Tree.from_arrays(msg.content.array_records["tree"]["tree"].numpy())
+            out = []
+            for c in cuts:
+                fit = _fit_state(st, c)
+                FC.apply_city(fit["fb"], msg.content.array_records["city"][str(c)].numpy(), st["spec"])
+                X, y = FC.training_rows(fit["fb"], fit["names"], st["categories"], st["horizon"], None)
+                bins = st["edges"].transform(X)
+                fit.update({"y": y, "bins": bins.astype(np.uint8) if st["edges"].n_bins <= 256 else bins,
+                            "done": 0, "raw": None})
+                out.append(base_sums(y))
+            return Message(_release(np.concatenate(out), msg, context, cfg), reply_to=msg)
+        sizes = [int(x) for x in cfg["frontier-sizes"]]
         frontier = [int(x) for x in cfg["frontier"]]
-        hist = local_histograms(fit["bins"], fit["y"], fit["raw"], tree, frontier, st["edges"].n_bins)
-        return Message(_release(hist.ravel(), msg, context, cfg), reply_to=msg)
+        ends = np.cumsum(sizes)
+        out = []
+        for c, base, end, k in zip(cuts, cfg["bases"], ends, sizes, strict=True):
+            fit = _fit_state(st, c)
+            if fit.get("y") is None:
+                raise GovmlError("boosting asked for histograms before the base round")
+            if fit["raw"] is None:
+                fit["raw"] = np.full(len(fit["y"]), float(base))
+            trees = unpack_trees(msg.content.array_records["trees"][str(c)].numpy())
+            for tr in trees[fit["done"]:]:
+                fit["raw"] = fit["raw"] + tr.predict(fit["bins"])
+            fit["done"] = len(trees)
+            tree = Tree.from_arrays(msg.content.array_records["tree"][str(c)].numpy())
+            out.append(local_histograms(fit["bins"], fit["y"], fit["raw"], tree, frontier[end - k:end],
+                                        st["edges"].n_bins).ravel())
+        return Message(_release(np.concatenate(out), msg, context, cfg), reply_to=msg)
 
     @app.query("forecast")
     @_guard
     def forecast(msg: Message, context: Context) -> Message:
         from govml.federated import forecaster as FC
-        from govml.federated.gbdt import Booster
+        from govml.federated.gbdt import Booster, unpack_trees
         from govml.hotspot.baselines import forecast_frame
 
         cfg = _run_config(msg, context)
         st = _forecast_state(context, cfg)
-        fit = _fit_state(st, cfg)
-        booster = Booster(base=float(cfg["base"]), trees=_trees(msg), edges=st["edges"])
-        yhat = FC.forecast_matrix(fit["fb"], fit["names"], st["categories"], booster, st["horizon"])
-        st["fits"].pop(fit["cut"], None)
-        if cfg.get("origin-index") is not None:  # a backtest origin: keep the forecasts here, score them later
-            o, c, H = int(cfg["origin-index"]), fit["cut"], st["horizon"]
-            st["backtest"][o] = (yhat, st["y"][:, c:c + H])
-            return Message(RecordDict({"forecast": MetricRecord({"series": int(yhat.shape[0])})}), reply_to=msg)
-        out_dir = _settings(context).get("output-dir")
-        if out_dir:
-            from govml.io import write_table
+        H = st["horizon"]
+        origin_idx = cfg.get("origin-indices")
+        series = 0
+        for j, (c, base) in enumerate(zip(_cuts(cfg), cfg["bases"], strict=True)):
+            fit = _fit_state(st, c)
+            trees = unpack_trees(msg.content.array_records["trees"][str(c)].numpy())
+            yhat = FC.forecast_matrix(fit["fb"], fit["names"], st["categories"],
+                                      Booster(base=float(base), trees=trees, edges=st["edges"]), H)
+            st["fits"].pop(c, None)
+            series = int(yhat.shape[0])
+            if origin_idx is not None:  # a backtest origin: keep the forecasts here, score them later
+                st["backtest"][int(origin_idx[j])] = (yhat, st["y"][:, c:c + H])
+                continue
+            out_dir = _settings(context).get("output-dir")
+            if out_dir:
+                from govml.io import write_table
 
-            Path(str(out_dir)).mkdir(parents=True, exist_ok=True)
-            write_table(forecast_frame(fit["fb"].keys, fit["fb"].periods, yhat),
-                        Path(str(out_dir)) / "forecasts.csv")
-        return Message(RecordDict({"forecast": MetricRecord({"series": int(yhat.shape[0])})}), reply_to=msg)
+                Path(str(out_dir)).mkdir(parents=True, exist_ok=True)
+                write_table(forecast_frame(fit["fb"].keys, fit["fb"].periods, yhat),
+                            Path(str(out_dir)) / "forecasts.csv")
+        return Message(RecordDict({"forecast": MetricRecord({"series": series})}), reply_to=msg)
 
     @app.query("score")
     @_guard
@@ -408,18 +425,6 @@ def _classifier_rows(context: Context, cfg: dict[str, Any], held_out: bool):
     return _CACHE[key]
 
 
-def _trees(msg: Message) -> list:
-    """The trees the server sent: one packed array (``gbdt.pack_trees``), or one array per tree."""
-    from govml.federated.gbdt import Tree, unpack_trees
-
-    rec = msg.content.array_records.get("trees")
-    if rec is None:
-        return []
-    if "packed" in rec:
-        return unpack_trees(rec["packed"].numpy())
-    return [Tree.from_arrays(rec[k].numpy()) for k in sorted(rec)]
-
-
 def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
     """The district's own counts on the agreed periods and categories (every one of its areas gets a
     series for every agreed category, as in a pooled panel), and its boosting / backtest state."""
@@ -467,12 +472,16 @@ def _n_features(periods, spec) -> int:
     return FC.n_model_features(periods, spec)
 
 
-def _fit_state(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
-    """Features of the panel cut after ``cut`` periods (a backtest origin; the whole panel by default)."""
+def _cuts(cfg: dict[str, Any]) -> list[int]:
+    """The models a forecaster message is about: the panel cut after each of these many weeks."""
+    return [int(c) for c in cfg["cuts"]]
+
+
+def _fit_state(st: dict[str, Any], cut: int) -> dict[str, Any]:
+    """Features of the panel cut after ``cut`` periods (a backtest origin, or the whole panel)."""
     from govml.federated import forecaster as FC
 
     T = st["y"].shape[1]
-    cut = int(cfg.get("cut") or T)
     if not 3 <= cut <= T:
         raise GovmlError(f"cut {cut} is outside the panel's {T} periods")
     if cut not in st["fits"]:

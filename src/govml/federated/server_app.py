@@ -482,7 +482,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     import pandas as pd
 
     from govml.federated import forecaster as FC
-    from govml.federated.gbdt import BinEdges, GBDTParams, RegrowTree, Tree, fit, pack_trees
+    from govml.federated.gbdt import BinEdges, GBDTParams, RegrowTree, Tree, fit_many, pack_trees
     from govml.hotspot.features import FeatureSpec
 
     cats = [c for c in str(s.cfg.get("categories", "")).split("|") if c]
@@ -524,50 +524,60 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                                  f"are needed (left: {', '.join(d['district'] for d in left)})")
         return bool(gone)
 
-    def tree_record(trees: list[Tree]) -> ArrayRecord:
-        return ArrayRecord({"packed": Array(pack_trees(trees))})
-
-    def train(cut: int, label: str):
+    def train(cuts: list[int], labels: list[str]) -> list[tuple[float, Any]]:
+        """One model per cut, grown in lockstep: every step is one secure sum for all of them."""
+        what = labels[0] if len(labels) == 1 else f"{len(labels)} backtest models"
         s.round += 1
-        city, got = s.aggregate(state["active"], "query.city", {"config": ConfigRecord({"cut": cut})},
-                                n_cat * (cut + 1), 1.0, "city")
-        shrink(got, f"{label}: citywide sums")
-        city_rec = ArrayRecord({"sums": Array(city.reshape(n_cat, cut + 1))})
+        city, got = s.aggregate(state["active"], "query.city", {"config": ConfigRecord({"cuts": cuts})},
+                                sum(n_cat * (c + 1) for c in cuts), 1.0, "city")
+        shrink(got, f"{what}: citywide sums")
+        ends = np.cumsum([n_cat * (c + 1) for c in cuts])[:-1]
+        city_rec = ArrayRecord({str(c): Array(v.reshape(n_cat, c + 1))
+                                for c, v in zip(cuts, np.split(city, ends), strict=True)})
         s.round += 1
-        bs, got = s.aggregate(state["active"], "query.gbdt", {"config": ConfigRecord({"phase": "base", "cut": cut}),
-                                                               "city": city_rec}, 2, scale, "base")
-        shrink(got, f"{label}: base score")
-        base = float(np.log(max(bs[0], 1e-9) / max(bs[1], 1.0)))
+        bs, got = s.aggregate(state["active"], "query.gbdt", {"config": ConfigRecord({"phase": "base", "cuts": cuts}),
+                                                               "city": city_rec}, 2 * len(cuts), scale, "base")
+        shrink(got, f"{what}: base scores")
+        bases = [float(np.log(max(v[0], 1e-9) / max(v[1], 1.0))) for v in bs.reshape(len(cuts), 2)]
 
-        def hist_fn(trees: list[Tree], tree: Tree, frontier: list[int]) -> np.ndarray:
+        def hist_many(reqs: dict[int, tuple[list[Tree], Tree, list[int]]]) -> dict[int, np.ndarray]:
             s.round += 1
-            rec = {"config": ConfigRecord({"phase": "hist", "base": base, "cut": cut,
-                                           "frontier": [int(f) for f in frontier]}),
-                   "trees": tree_record(trees), "tree": ArrayRecord({"tree": Array(tree.to_arrays())})}
-            vec, got = s.aggregate(state["active"], "query.gbdt", rec, len(frontier) * F * B * 3, scale, "hist")
-            if shrink(got, f"{label}: tree {len(trees) + 1}"):
-                # the parents' histograms held the departed district's rows: regrow this tree
-                s.note(f"round {s.round}: tree {len(trees) + 1} ({label}) is grown again from its root with "
-                       f"the {len(got)} remaining district(s)")
+            keys = sorted(reqs)
+            sizes = [len(reqs[i][2]) for i in keys]
+            rec = {"config": ConfigRecord({"phase": "hist", "cuts": [cuts[i] for i in keys],
+                                           "bases": [bases[i] for i in keys], "frontier-sizes": sizes,
+                                           "frontier": [int(f) for i in keys for f in reqs[i][2]]}),
+                   "trees": ArrayRecord({str(cuts[i]): Array(pack_trees(reqs[i][0])) for i in keys}),
+                   "tree": ArrayRecord({str(cuts[i]): Array(reqs[i][1].to_arrays()) for i in keys})}
+            vec, got = s.aggregate(state["active"], "query.gbdt", rec, sum(sizes) * F * B * 3, scale, "hist")
+            where = "; ".join(f"{labels[i]}: tree {len(reqs[i][0]) + 1}" for i in keys[:3]) + (
+                " …" if len(keys) > 3 else "")
+            if shrink(got, where):
+                # the parents' histograms held the departed district's rows: regrow the unfinished trees
+                s.note(f"round {s.round}: the unfinished tree of each model ({where}) is grown again from its "
+                       f"root with the {len(got)} remaining district(s)")
                 raise RegrowTree
-            return vec.reshape(len(frontier), F, B, 3)
+            parts = np.split(vec, np.cumsum([n * F * B * 3 for n in sizes])[:-1])
+            return {i: v.reshape(n, F, B, 3) for i, n, v in zip(keys, sizes, parts, strict=True)}
 
-        def on_tree(t: int, tree: Tree) -> None:
-            if s.progress:
+        def on_tree(i: int, t: int, tree: Tree) -> None:
+            if s.progress and i == 0:
                 s.progress(t + 1, {"leaves": float(sum(1 for f in tree.feature if f < 0))})
 
-        return base, fit(hist_fn, base, edges, params, on_tree=on_tree)
+        boosters = fit_many(hist_many, bases, edges, params, on_tree=on_tree)
+        return list(zip(bases, boosters, strict=True))
 
-    def forecast(base: float, booster: Any, cut: int, label: str, origin_index: int | None) -> int:
+    def forecast(models: list[tuple[float, Any]], cuts: list[int], what: str, backtest: bool) -> int:
         s.round += 1
-        cfg = {**_wire_cfg(s.cfg), "base": base, "cut": cut}
-        if origin_index is not None:
-            cfg["origin-index"] = origin_index
+        cfg = {**_wire_cfg(s.cfg), "cuts": cuts, "bases": [m[0] for m in models]}
+        if backtest:
+            cfg["origin-indices"] = list(range(len(cuts)))
         good, bad, silent = s.ask(state["active"], "query.forecast", RecordDict({
-            "config": ConfigRecord(cfg), "trees": tree_record(booster.trees)}))
+            "config": ConfigRecord(cfg),
+            "trees": ArrayRecord({str(c): Array(pack_trees(m[1].trees)) for c, m in zip(cuts, models, strict=True)})}))
         s._lost(list(bad) + silent, "did not forecast")
-        if origin_index is not None:
-            shrink(sorted(good), f"{label}: forecasts")
+        if backtest:
+            shrink(sorted(good), f"{what}: forecasts")
         return len(good)
 
     out: dict[str, Any] = {"rounds": params.n_trees}
@@ -576,16 +586,14 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         from govml.hotspot.backtest import choose_origins
 
         origins = choose_origins(pidx, horizon, n_origins)
-        for i, o in enumerate(origins):
-            label = f"backtest origin {o.date()}"
-            cut = int(pidx.get_loc(o)) + 1
-            base, booster = train(cut, label)
-            forecast(base, booster, cut, label, i)
+        cuts = [int(pidx.get_loc(o)) + 1 for o in origins]
+        models = train(cuts, [f"backtest origin {o.date()}" for o in origins])
+        forecast(models, cuts, "backtest", True)
         out["backtest"] = _score_backtest(s, state, shrink, [str(o.date()) for o in origins], horizon)
     if n_origins <= 0 or not bool(s.cfg.get("backtest-only", False)):
-        base, booster = train(T, "final model")
+        (base, booster), = train([T], ["final model"])
         out["model"] = {"base": base, "trees": [t.to_arrays() for t in booster.trees]}
-        out["forecasts_written"] = forecast(base, booster, T, "final model", None)
+        out["forecasts_written"] = forecast([(base, booster)], [T], "final model", False)
     out.update({"messages_per_district": s.round, "contributors": [s.name(n) for n in state["active"]],
                 "left_during_run": left})
     return out
