@@ -313,3 +313,14 @@ def test_plant_surges_min_sd_sizes_by_the_cells_swing():
     counts = cell.value_counts().reindex(weeks, fill_value=0)
     assert r["cell_sd"] == pytest.approx(counts.std(ddof=1))
     assert len(planted) == len(df) + int((new["extra_per_period"] * new["periods"]).sum())
+
+
+def test_dispersion_by_maximum_likelihood():
+    # negative-binomial noise with α = 0.3 and no extra Poisson-scale term: the likelihood fit finds
+    # both, from the past only, and keeps false alerts as rare as the least-squares fit
+    df = _noise(3, alpha=0.3)
+    det = SurgeDetector(terms=False, dispersion_fit="ml").fit(df)
+    assert 0.2 <= det.alpha_.iloc[-1] <= 0.4, det.alpha_.iloc[-1]
+    assert det.phi_.iloc[-1] <= 0.1, det.phi_.iloc[-1]
+    alerts = det.alerts_[det.alerts_["level"].isin(["预警", "告警"])]
+    assert 100 * len(alerts) / det.n_group_periods_ <= 0.5

@@ -51,6 +51,9 @@ earlier periods (weights ``1/v²``, categories already seen), refitted twice wit
 cells that were extreme under the previous fit (NB tail ``p < alpha_outlier_p`` = 0.001: past
 surges, hot issues), each shrunk toward its prior (``alpha_prior`` = 0.3, ``phi_prior`` = 0) with the
 weight of 8 average past periods; ``α ≥ alpha_floor`` = 0.05, ``φ ≥ 0`` (``alpha_``, ``phi_``).
+``dispersion_fit='ml'`` fits ``φ`` and ``α`` by negative-binomial maximum likelihood instead (real
+board: φ ≈ 0.15, α ≈ 0.17 against least squares' 0.08, 0.19 — lighter tails for busy cells): fewer
+false alerts, but fewer hits at the same q, the same trade-off as a stricter q; not the default.
 
 Category q-values are computed per period over **every** tested cell with the discrete
 Benjamini–Hochberg procedure (``fdr='discrete'``; Heyse 2011, Döhler et al. 2018): BH's ``m·t`` is
@@ -319,7 +322,11 @@ class SurgeDetector(BaseEstimator):
         phi_prior: float = 0.0,
         ongoing: bool = True,
         prior: str = "pooled",
+        dispersion_fit: str = "wls",
+        dispersion_refit: int = 4,
     ) -> None:
+        self.dispersion_fit = dispersion_fit
+        self.dispersion_refit = dispersion_refit
         self.ongoing = ongoing
         self.prior = prior
         self.window_correction = window_correction
@@ -588,6 +595,49 @@ class SurgeDetector(BaseEstimator):
             f_t = np.clip(np.where(nohist, f0, f_new), 0.0, 5.0)
         return a_t, f_t
 
+    def _alpha_phi_ml(self, Y, mu, keep, T):
+        """``φ`` and ``α`` of the variance ``μ(1 + φ) + αμ²`` by maximum likelihood of the negative
+        binomial over the one-step-ahead cells of periods before ``t`` (refitted every
+        ``dispersion_refit`` periods, warm-started), each shrunk toward its prior with the weight of
+        ``alpha_prior_periods`` periods. Least squares on ``(y − μ)² − y`` is ruled by the many thin
+        cells, whose squared residuals are far from Gaussian; the likelihood is not (teddycup 附件3,
+        whole year: WLS φ 0.08, α 0.19; ML φ 0.18, α 0.15 — busy cells' tails were too heavy)."""
+        from scipy import optimize, special
+
+        a0, f0 = float(self.alpha_prior), float(self.phi_prior)
+        a_t, f_t = np.full(T, a0), np.full(T, f0)
+        gi, ci, ti = np.nonzero(keep)
+        order = np.argsort(ti, kind="stable")
+        gi, ci, ti = gi[order], ci[order], ti[order]
+        y = Y[gi, ci, ti]
+        m = np.maximum(mu[gi, ci, ti], 1e-6)
+        ends = np.searchsorted(ti, np.arange(T))                      # cells of periods < t
+        seen = np.concatenate([[0], np.cumsum(np.bincount(ti, minlength=T) > 0)[:-1]])  # periods < t with cells
+        th = np.log([max(f0, 0.01), max(a0, 0.01)])
+        fitted, last = None, None
+        for t in range(T):
+            n = int(ends[t])
+            if n == 0:
+                continue
+            if last is None or t - last >= self.dispersion_refit:
+                yy, mm = y[:n], m[:n]
+                c0 = special.gammaln(yy + 1)
+
+                def nll(x, yy=yy, mm=mm, c0=c0):
+                    phi, a = np.exp(np.clip(x, -12, 3))
+                    r = mm / (phi + a * mm)
+                    return -float(np.sum(special.gammaln(yy + r) - special.gammaln(r) - c0
+                                         + r * np.log(r / (r + mm)) + yy * np.log(mm / (r + mm))))
+                res = optimize.minimize(nll, th, method="Nelder-Mead",
+                                        options={"xatol": 1e-3, "fatol": 1e-3, "maxiter": 400})
+                th = res.x
+                fitted = np.exp(np.clip(th, -12, 3))
+                last = t
+            w = seen[t] / (seen[t] + self.alpha_prior_periods)
+            f_t[t] = w * fitted[0] + (1 - w) * f0
+            a_t[t] = w * fitted[1] + (1 - w) * a0
+        return np.clip(a_t, self.alpha_floor, 5.0), np.clip(f_t, 0.0, 5.0)
+
     def _category_cells(self, gcodes, ccodes, tpos, cats, G, T, L, tested, win_n, V, lo, alpha_by_t, hist):
         C = len(cats)
         Y = np.zeros((G, C, T))
@@ -654,11 +704,12 @@ class SurgeDetector(BaseEstimator):
                 keep = usable & (tail >= self.alpha_outlier_p)
                 a_t = self._alpha_nb2(Y, mu, keep, T)
         else:
-            a_t, phi_t = self._alpha_phi(Y, mu, usable, T)
+            fit = self._alpha_phi_ml if self.dispersion_fit == "ml" else self._alpha_phi
+            a_t, phi_t = fit(Y, mu, usable, T)
             for _ in range(2):
                 tail = _nb_sf(Y, mu, a_t[None, None, :] + phi_t[None, None, :] / np.maximum(mu, 1e-9))
                 keep = usable & (tail >= self.alpha_outlier_p)
-                a_t, phi_t = self._alpha_phi(Y, mu, keep, T)
+                a_t, phi_t = fit(Y, mu, keep, T)
         alpha_by_t[:] = a_t
         self.phi_ = pd.Series(phi_t, index=self.periods_, name="phi")
         g_idx, c_idx, t_idx = np.nonzero(mask)
