@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"fit {t_fit:.1f} s, fit + predict {t_all:.1f} s ({len(fc):,} forecasts), peak RSS {peak_gb:.2f} GB, "
           f"threads {args.threads}")
+    print(f"trees kept on the inner holdout: {model.n_trees_} of {model.n_estimators}; level weights "
+          f"{model.describe()['level_weights']}")
     ok = t_all < 300 and peak_gb < 8
     print("target (< 300 s, < 8 GB):", "met" if ok else "NOT met")
     return 0
