@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from math import comb
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +9,9 @@ import pytest
 from govml.hotspot.forecast import (
     LEVEL_WINDOWS,
     HotspotForecaster,
-    _simplex,
+    _simplex_qp,
     choose_level_weights,
+    level_at_end,
     level_candidates,
 )
 
@@ -26,11 +25,29 @@ def test_window_means_by_hand() -> None:
     assert M[0, :, 1].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
-def test_simplex_grid_is_complete_and_convex() -> None:
-    W = _simplex(3, 0.25)
-    assert len(W) == comb(4 + 2, 2)
-    assert np.allclose(W.sum(axis=1), 1.0) and (W >= 0).all()
-    assert len({tuple(r) for r in W}) == len(W)
+def test_simplex_qp_known_answers() -> None:
+    # two candidates a, b with errors independent, variances 1 and 3: the best mix is 3/4, 1/4
+    G = np.array([[1.0, 0.0], [0.0, 3.0]])  # E[(c_i - y)(c_j - y)] with the sum-to-1 trick: b = 0
+    assert np.allclose(_simplex_qp(G, np.zeros(2)), [0.75, 0.25], atol=1e-4)
+    # a candidate equal to the target wins outright; weights stay on the simplex
+    A = np.array([[1.0, 5.0, 2.0], [2.0, 1.0, 0.0], [3.0, 4.0, 1.0], [4.0, 0.0, 7.0]])
+    t = A[:, 1]
+    w = _simplex_qp(A.T @ A, A.T @ t)
+    assert np.allclose(w, [0.0, 1.0, 0.0], atol=1e-4) and abs(w.sum() - 1) < 1e-12 and (w >= 0).all()
+
+
+def test_top_down_candidate_by_hand() -> None:
+    # two series of one category; shares so far 1/4 and 3/4; the category's last-2 total mean is 6
+    y = np.array([[1.0, 0.0, 2.0, 1.0], [3.0, 4.0, 4.0, 5.0]])
+    M = level_candidates(y, ("cat_2",), np.array([0, 0]))
+    assert np.allclose(M[:, -1, 0], [4.0 / 20 * 6.0, 16.0 / 20 * 6.0])
+    # a series alone in its group: its own window mean
+    M1 = level_candidates(y, ("cat_2", 2), np.array([0, 1]))
+    assert np.allclose(M1[1, :, 0], M1[1, :, 1])
+    # the end-of-panel shortcut gives the same as the full matrix
+    for groups in (None, np.array([0, 0]), np.array([1, 0])):
+        full = level_candidates(y, LEVEL_WINDOWS, groups)[:, -1, :]
+        assert np.allclose(level_at_end(y, LEVEL_WINDOWS, groups), full)
 
 
 def test_stationary_series_weight_the_long_mean() -> None:
@@ -39,7 +56,9 @@ def test_stationary_series_weight_the_long_mean() -> None:
     rate = rng.gamma(2.0, 1.0, size=(200, 1))
     y = rng.poisson(np.repeat(rate, 80, axis=1)).astype(float)
     w = dict(zip(LEVEL_WINDOWS, choose_level_weights(y, horizon=2), strict=True))
-    assert w["all"] + w[52] >= 0.7, w  # (52 of 80 periods is nearly everything)
+    # the long memory: everything so far, the last 52 of 80 periods, or the series' share of all its
+    # category's events so far times the (large, hence steady) category total
+    assert w["all"] + w[52] + w["cat_4"] + w["cat_13"] >= 0.7, w
     assert w[4] <= 0.1, w
 
 

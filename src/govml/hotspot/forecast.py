@@ -10,8 +10,9 @@ periods after the panel's last period.
 * **Boosting from the level.** Each tree ensemble starts from ``log(level + 0.05)`` (LightGBM
   ``init_score``) and learns a multiplicative correction to it; ``offset_window=None`` boosts from
   a constant. With ``offset_window="auto"`` (default) the level is a convex combination of the
-  means over the last 4, 8, 13, 26 and 52 periods and over every period so far
-  (:data:`LEVEL_WINDOWS`), the weights chosen on the panel's own past by
+  means over the last 4, 8, 13, 26 and 52 periods, over every period so far, and two top-down
+  candidates (the series' share of its category × the category's recent mean;
+  :data:`LEVEL_WINDOWS`), the weights chosen on the panel's own past by
   :func:`choose_level_weights` (squared error of those means as forecasts at its last 26 origins,
   horizons ``1..horizon``): a short window where the level moves, the long mean where it does
   not. An int or tuple gives fixed windows with equal weights (``(4, 13)`` was the default before).
@@ -44,7 +45,6 @@ periods after the panel's last period.
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import asdict
 from typing import Any
@@ -68,47 +68,101 @@ _TREE_TOLERANCE = 0.01
 
 
 BLEND_WINDOWS = (4, 13)
-LEVEL_WINDOWS: tuple[int | str, ...] = (4, 8, 13, 26, 52, "all")
+LEVEL_WINDOWS: tuple[int | str, ...] = (4, 8, 13, 26, 52, "all", "cat_4", "cat_13")
 LEVEL_ORIGINS = 26
-_SIMPLEX_STEP = 0.05
 
 
-def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS) -> np.ndarray:
-    """(S × T × k) window means at every origin column: the mean of the last ``w`` periods up to and
-    including the column (fewer at the start), or with ``"all"`` the mean of every period so far."""
+def _group_share(cs_last: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each series' share of its group's events so far (an equal share while the group has none)."""
+    n = int(groups.max()) + 1
+    tot = np.zeros((n,) + cs_last.shape[1:])
+    np.add.at(tot, groups, cs_last)
+    size = np.bincount(groups, minlength=n).astype(float)
+    size = size.reshape((n,) + (1,) * (cs_last.ndim - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tot[groups] > 0, cs_last / tot[groups], 1.0 / size[groups])
+
+
+def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
+                     groups: np.ndarray | None = None) -> np.ndarray:
+    """(S × T × k) candidate levels at every origin column.
+
+    ``w`` (int): the mean of the last ``w`` periods up to and including the column (fewer at the
+    start); ``"all"``: the mean of every period so far; ``"cat_w"``: top-down — the series' share of
+    its group's events so far times the group's total over the last ``w`` periods / ``w`` (groups:
+    one code per series, by default the category; common shocks show in a group total long before a
+    sparse series' own mean can see them).
+    """
     S, T = y.shape
     cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
     hi = np.arange(1, T + 1)
+    g = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    share = gcs = None
     out = []
     for w in windows:
         if w == "all":
             out.append(cs[:, 1:] / hi)
+        elif isinstance(w, str) and w.startswith("cat_"):
+            if share is None:
+                share = _group_share(cs[:, 1:], g)
+                n = int(g.max()) + 1
+                gcs = np.zeros((n, T + 1))
+                np.add.at(gcs, g, cs)
+            k = int(w[4:])
+            lo = np.maximum(hi - k, 0)
+            out.append(share * ((gcs[:, hi] - gcs[:, lo]) / np.minimum(hi, k))[g])
         else:
             lo = np.maximum(hi - int(w), 0)
             out.append((cs[:, hi] - cs[:, lo]) / np.minimum(hi, int(w)))
     return np.stack(out, axis=-1)
 
 
-@functools.lru_cache(maxsize=8)
-def _simplex(k: int, step: float = _SIMPLEX_STEP) -> np.ndarray:
-    """Every weight vector of length ``k`` on the grid ``step`` that is >= 0 and sums to 1."""
-    from itertools import combinations
+def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
+                 groups: np.ndarray | None = None) -> np.ndarray:
+    """(S × k) candidate levels at the last column only (what :func:`level_candidates` gives there)."""
+    S, T = y.shape
+    g = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    out = []
+    for w in windows:
+        if w == "all":
+            out.append(y.mean(axis=1))
+        elif isinstance(w, str) and w.startswith("cat_"):
+            k = int(w[4:])
+            recent = np.zeros(int(g.max()) + 1)
+            np.add.at(recent, g, y[:, max(0, T - k):].sum(axis=1))
+            out.append(_group_share(y.sum(axis=1), g) * (recent / min(T, k))[g])
+        else:
+            out.append(y[:, max(0, T - int(w)):].mean(axis=1))
+    return np.stack(out, axis=1)
 
-    n = int(round(1.0 / step))
-    rows = [np.diff(np.concatenate([[-1], c, [n + k - 1]])) - 1 for c in combinations(range(n + k - 1), k - 1)]
-    return np.asarray(rows, dtype=float) / n
+
+def _simplex_qp(G: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """argmin of w'Gw - 2b'w over the simplex (w >= 0, sum w = 1): a small convex QP (SLSQP)."""
+    from scipy.optimize import minimize
+
+    k = len(b)
+    scale = float(np.trace(G)) / k or 1.0
+    Gs, bs = G / scale, b / scale
+    res = minimize(lambda w: w @ Gs @ w - 2.0 * bs @ w, np.full(k, 1.0 / k),
+                   jac=lambda w: 2.0 * (Gs @ w) - 2.0 * bs, method="SLSQP", bounds=[(0.0, 1.0)] * k,
+                   constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones(k)}],
+                   options={"ftol": 1e-12, "maxiter": 500})
+    w = np.clip(res.x, 0.0, None)
+    w[w < 1e-4] = 0.0
+    return w / w.sum()
 
 
 def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORIGINS,
-                         windows: tuple[int | str, ...] = LEVEL_WINDOWS) -> np.ndarray:
-    """Convex weights of the window means that forecast ``y`` best (squared error) on its own past.
+                         windows: tuple[int | str, ...] = LEVEL_WINDOWS,
+                         groups: np.ndarray | None = None) -> np.ndarray:
+    """Convex weights of the candidate levels that forecast ``y`` best (squared error) on its own past.
 
     A small backtest on ``y`` alone: at each of the last ``n_origins`` origins and every horizon
-    ``1..horizon`` whose target is observed, the candidate means at the origin forecast the target;
-    the weights (grid of step 0.05 on the simplex) minimise the summed squared error. With no usable
-    origin the first window gets all the weight.
+    ``1..horizon`` whose target is observed, the candidates at the origin forecast the target; the
+    weights (>= 0, summing to 1) minimise the summed squared error. With no usable origin the first
+    candidate gets all the weight.
     """
-    M = level_candidates(y, windows)
+    M = level_candidates(y, windows, groups)
     S, T, k = M.shape
     G = np.zeros((k, k))
     b = np.zeros(k)
@@ -124,9 +178,7 @@ def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORI
         w = np.zeros(k)
         w[0] = 1.0
         return w
-    W = _simplex(k).copy()
-    loss = np.einsum("ij,jk,ik->i", W, G, W) - 2.0 * W @ b
-    return W[int(np.argmin(loss))]
+    return _simplex_qp(G, b)
 
 
 def _choose_blend(mu: np.ndarray, bases: np.ndarray, obs: np.ndarray) -> tuple[float, int]:
@@ -263,14 +315,14 @@ class HotspotForecaster(BaseEstimator):
         if windows is None:
             return None
         if self.offset_window == "auto":
-            return choose_level_weights(y, self.horizon)
+            return choose_level_weights(y, self.horizon, groups=self.level_groups_)
         return np.full(len(windows), 1.0 / len(windows))
 
     def _level(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
         """(S × T) level the models boost from: the weighted window means at every origin column."""
         if weights is None:
             return None
-        return level_candidates(y, self._level_windows()) @ weights
+        return level_candidates(y, self._level_windows(), self.level_groups_) @ weights
 
     def _fit_models(self, fb: FeatureBuilder, last_target: int,
                     n_trees: int | None = None) -> tuple[dict[int, Any], np.ndarray | None]:
@@ -353,10 +405,7 @@ class HotspotForecaster(BaseEstimator):
         """The level at the last column of ``y_hist`` (one value per series)."""
         if weights is None:
             return None
-        T = y_hist.shape[1]
-        means = [y_hist.mean(axis=1) if w == "all" else y_hist[:, max(0, T - int(w)):].mean(axis=1)
-                 for w in self._level_windows()]
-        return np.stack(means, axis=1) @ weights
+        return level_at_end(y_hist, self._level_windows(), self.level_groups_) @ weights
 
     def _thresholds(self, y_hist: np.ndarray) -> np.ndarray:
         q = np.quantile(y_hist, self.hotspot_quantile, axis=1)
@@ -373,6 +422,9 @@ class HotspotForecaster(BaseEstimator):
                      pd.Timestamp(periods[start]).date(), int(y[:, :start].sum()))
             y, periods = y[:, start:], periods[start:]
         self.data_start_ = start
+        self.level_groups_ = (keys["category"].cat.codes.to_numpy().astype(np.int64)
+                              if "category" in keys and isinstance(keys["category"].dtype, pd.CategoricalDtype)
+                              else np.zeros(len(keys), dtype=np.int64))
         spec = self._spec()
         T = y.shape[1]
         H = self.horizon
