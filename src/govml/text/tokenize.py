@@ -806,13 +806,15 @@ def _forked(tok: GovTokenizer, texts: list[Any], n_jobs: int, size: int, progres
             reader.join()
         for proc, recv in children:
             recv.close()
-            proc.join()
+            # it has sent everything and is exiting: reaped in the background, not waited for here
+            threading.Thread(target=proc.join, daemon=True).start()
     finally:
         _SHARED.pop(key, None)
-        for proc, _ in children:
-            if proc.is_alive():  # pragma: no cover - only after an error here
-                proc.terminate()
-                proc.join()
+        if len(readers) < len(children) or any(r.is_alive() for r in readers):  # pragma: no cover
+            for proc, _ in children:  # only after an error here
+                if proc.is_alive():
+                    proc.terminate()
+                    proc.join()
         t3 = time.perf_counter()
     if failed:
         log.warning("%d tokenizer worker process(es) ended early: their batches are redone here", len(failed))
