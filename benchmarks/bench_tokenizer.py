@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -187,6 +188,8 @@ def main() -> None:
         parallel = tok.tokenize_many(texts, n_jobs=args.jobs)
         walls.append(time.perf_counter() - t0)
         m1 = _machine_busy()
+        while multiprocessing.active_children():  # the workers are reaped in the background
+            time.sleep(0.001)
         k1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(time.process_time() - c0 + (k1.ru_utime - k0.ru_utime) + (k1.ru_stime - k0.ru_stime))
         if m0 is not None and m1 is not None:
