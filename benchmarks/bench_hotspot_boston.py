@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "govml_recursive": HotspotForecaster(horizon=H, strategy="recursive"),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
+        "govml_mean": HotspotForecaster(horizon=H, point="mean"),
         "offset4": HotspotForecaster(horizon=H, offset_window=4, blend=None),
         "offset4_blend": HotspotForecaster(horizon=H, offset_window=4, blend="auto"),
         "offset13": HotspotForecaster(horizon=H, offset_window=13, blend=None),

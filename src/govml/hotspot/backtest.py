@@ -87,7 +87,10 @@ def point_metrics(y: np.ndarray, yhat: np.ndarray) -> dict[str, float]:
 def evaluate(preds: pd.DataFrame, pcts: Sequence[float] = TOPK_PCTS) -> pd.DataFrame:
     """Metrics per model × horizon and per model overall (``horizon == "all"``).
 
-    ``preds`` has ``model, origin, horizon, y, yhat`` (and ``yhat_lo, yhat_hi`` for coverage).
+    ``preds`` has ``model, origin, horizon, y, yhat`` (and ``yhat_lo, yhat_hi`` for coverage). Where
+    a model also gives its predictive mean (``yhat_mean``: govml's point ``yhat`` is shifted toward
+    the median to lower MAE), the Poisson deviance — a score of a mean — and the top-k rankings use
+    that mean; MAE, RMSE and WAPE always score ``yhat``.
     """
     rows = []
     for (model, h), g in list(preds.groupby(["model", "horizon"], sort=True)) + [
@@ -99,9 +102,13 @@ def evaluate(preds: pd.DataFrame, pcts: Sequence[float] = TOPK_PCTS) -> pd.DataF
 
 def _metrics_block(g: pd.DataFrame, pcts: Sequence[float]) -> dict[str, float]:
     m: dict[str, float] = point_metrics(g["y"].to_numpy(), g["yhat"].to_numpy())
+    rank_col = "yhat"
+    if "yhat_mean" in g.columns and g["yhat_mean"].notna().all():
+        rank_col = "yhat_mean"
+        m["poisson_deviance"] = poisson_deviance(g["y"].to_numpy(), g["yhat_mean"].to_numpy())
     maps = [topk for _, mg in g.groupby(["origin", "horizon"], sort=False)
             for topk in [{k: v for pct in pcts for k, v in top_k_metrics(mg["y"].to_numpy(),
-                                                                          mg["yhat"].to_numpy(), pct).items()}]]
+                                                                          mg[rank_col].to_numpy(), pct).items()}]]
     if maps:
         mm = pd.DataFrame(maps).mean(numeric_only=True)
         m.update({k: float(v) for k, v in mm.items()})
@@ -244,7 +251,7 @@ def run_backtest(
         if name in set(preds["model"]):
             excluded[name] = excluded[name] + " (fitted at the other origins)"
     cols = ["model", "origin", "area", "category", "period_start", "horizon", "y", "yhat"]
-    extra = [c for c in ("yhat_lo", "yhat_hi", "p_hotspot", "threshold") if c in preds.columns]
+    extra = [c for c in ("yhat_mean", "yhat_lo", "yhat_hi", "p_hotspot", "threshold") if c in preds.columns]
     preds = preds[cols + extra]
     metrics = evaluate(preds, pcts)
     return BacktestResult(metrics=metrics, per_origin=pd.DataFrame(per_origin), predictions=preds,

@@ -79,6 +79,56 @@ def day_info(d: dt.date) -> tuple[bool, bool, bool, bool]:
     return official_holiday, is_work, makeup, spring
 
 
+@lru_cache(maxsize=100_000)
+def _period_row(start: pd.Timestamp, freq: str) -> tuple[int, int, int, int, int]:
+    """(holiday_days, workdays, makeup_days, spring_festival, fallback) of the period starting at ``start``."""
+    lo, hi = _known_years()
+    end = start + period_offset(freq)
+    hol = work = mk = spring = fb = 0
+    d = start.date()
+    stop = end.date()
+    while d < stop:
+        if not lo <= d.year <= hi:
+            fb = 1
+            h, w, m, sp = _fallback_day(d)
+        else:
+            h, w, m, sp = day_info(d)
+        hol += int(h)
+        work += int(w)
+        mk += int(m)
+        spring = max(spring, int(sp))
+        d += dt.timedelta(days=1)
+    return hol, work, mk, spring, fb
+
+
+def _warn_fallback(years: tuple[int, ...]) -> None:
+    lo, hi = _known_years()
+    log.warning(
+        "chinesecalendar knows holidays for %d–%d only; for %s the calendar falls back to "
+        "fixed-date holidays (1 Jan, 1 May, 1–7 Oct) with no make-up workdays and no lunar holidays",
+        lo, hi, ", ".join(map(str, years)),
+    )
+
+
+def calendar_matrix(starts: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """(len(starts) × 5) int array: the :data:`CALENDAR_COLUMNS` and ``fallback`` of each period, in order.
+
+    Cached per period (a backtest asks for the same few hundred periods many times); the fallback
+    warning is logged on every call that meets a fallback period.
+    """
+    starts = pd.DatetimeIndex(starts)
+    if len(starts) == 0:
+        return np.zeros((0, 5), dtype=np.int16)
+    rows = np.array([_period_row(s, freq) for s in starts], dtype=np.int16)
+    if rows[:, 4].any():
+        lo, hi = _known_years()
+        years = sorted({d.year for s in starts[rows[:, 4] == 1]
+                        for d in pd.date_range(s, s + period_offset(freq) - pd.Timedelta(days=1), freq="D")
+                        if not lo <= d.year <= hi})
+        _warn_fallback(tuple(years))
+    return rows
+
+
 def calendar_features(starts: pd.DatetimeIndex | pd.Series, freq: str) -> pd.DataFrame:
     """Calendar information for each period starting at ``starts``.
 
@@ -88,35 +138,9 @@ def calendar_features(starts: pd.DatetimeIndex | pd.Series, freq: str) -> pd.Dat
     (1 when the period lies outside chinesecalendar's years and fixed-date holidays were used).
     """
     starts = pd.DatetimeIndex(pd.to_datetime(pd.Series(starts)).drop_duplicates().sort_values())
-    lo, hi = _known_years()
-    off = period_offset(freq)
-    rows = []
-    fallback_years: set[int] = set()
-    for s in starts:
-        end = s + off
-        days = pd.date_range(s, end - pd.Timedelta(days=1), freq="D")
-        hol = work = mk = spring = 0
-        fb = 0
-        for d in days:
-            dd = d.date()
-            if not lo <= dd.year <= hi:
-                fb = 1
-                fallback_years.add(dd.year)
-                h, w, m, sp = _fallback_day(dd)
-            else:
-                h, w, m, sp = day_info(dd)
-            hol += int(h)
-            work += int(w)
-            mk += int(m)
-            spring = max(spring, int(sp))
-        rows.append((s, hol, work, mk, spring, fb))
-    if fallback_years:
-        log.warning(
-            "chinesecalendar knows holidays for %d–%d only; for %s the calendar falls back to "
-            "fixed-date holidays (1 Jan, 1 May, 1–7 Oct) with no make-up workdays and no lunar holidays",
-            lo, hi, ", ".join(map(str, sorted(fallback_years))),
-        )
-    out = pd.DataFrame(rows, columns=["period_start", *CALENDAR_COLUMNS, "fallback"])
+    rows = calendar_matrix(starts, freq)
+    out = pd.DataFrame(rows, columns=[*CALENDAR_COLUMNS, "fallback"])
+    out.insert(0, "period_start", starts)
     for c in [*CALENDAR_COLUMNS, "fallback"]:
         out[c] = out[c].astype(np.int16)
     return out

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from govml.hotspot.calendar import CALENDAR_COLUMNS, calendar_features
+from govml.hotspot.calendar import CALENDAR_COLUMNS, calendar_matrix
 from govml.hotspot.panel import panel_matrix
 
 CATEGORICAL = ("area", "category", "district")
@@ -98,6 +98,7 @@ class FeatureBuilder:
         self.spec = spec
         self.freq = freq or infer_freq(periods)
         self.mats: dict[str, np.ndarray] = {}
+        self._frames_cal: dict[int, np.ndarray] = {}
         self._compute()
 
     @classmethod
@@ -157,9 +158,9 @@ class FeatureBuilder:
                 if len(ws) >= 2:
                     m[f"{name}_trend"] = ((means[ws[0]] + 0.05) / (means[ws[-1]] + 0.05)).astype(np.float32)
         if spec.calendar:
-            cal = calendar_features(self.periods, self.freq).set_index("period_start")
-            for c in CALENDAR_COLUMNS:
-                m[f"org_{c}"] = np.broadcast_to(cal[c].to_numpy(np.float32)[None, :], (S, T))
+            cal = calendar_matrix(self.periods, self.freq).astype(np.float32)
+            for j, c in enumerate(CALENDAR_COLUMNS):
+                m[f"org_{c}"] = np.broadcast_to(cal[None, :, j], (S, T))
 
     # -- rows for a horizon --------------------------------------------------------------------
     def feature_names(self) -> list[str]:
@@ -208,14 +209,10 @@ class FeatureBuilder:
                 vals[ok] = self.y[rs[ok], src[ok]]
             out["seasonal_lag"] = vals
         if self.spec.calendar:
-            cal = calendar_features(pd.DatetimeIndex(target_dates), self.freq).set_index("period_start")
-            cal = cal.reindex(pd.DatetimeIndex(target_dates))
-            for c in CALENDAR_COLUMNS:
-                out[f"tgt_{c}"] = cal[c].to_numpy(np.float32)[ro]
-            td = pd.DatetimeIndex(target_dates)
-            poy = td.isocalendar().week.to_numpy() if self.freq == "W" else (
-                td.dayofyear.to_numpy() if self.freq == "D" else td.month.to_numpy())
-            out["tgt_period_of_year"] = poy.astype(np.float32)[ro]
+            cal = self._target_calendar(horizon, target_dates)
+            for j, c in enumerate(CALENDAR_COLUMNS):
+                out[f"tgt_{c}"] = cal[ro, j]
+            out["tgt_period_of_year"] = cal[ro, -1]
         tgt = ro + horizon
         yv = np.full(len(rs), np.nan)
         inside = tgt < T
@@ -225,6 +222,16 @@ class FeatureBuilder:
         if "exposure" in self.keys.columns:
             df["exposure"] = self.keys["exposure"].to_numpy()[rs]
         return df
+
+    def _target_calendar(self, horizon: int, target_dates: np.ndarray) -> np.ndarray:
+        """(T × 5) float32: the target periods' calendar columns and period of year (once per horizon)."""
+        if horizon not in self._frames_cal:
+            td = pd.DatetimeIndex(target_dates)
+            cal = calendar_matrix(td, self.freq)[:, : len(CALENDAR_COLUMNS)]
+            poy = td.isocalendar().week.to_numpy() if self.freq == "W" else (
+                td.dayofyear.to_numpy() if self.freq == "D" else td.month.to_numpy())
+            self._frames_cal[horizon] = np.column_stack([cal, poy]).astype(np.float32)
+        return self._frames_cal[horizon]
 
     def _target_dates(self, horizon: int) -> np.ndarray:
         """Date of period ``o + horizon`` for every origin column ``o`` (extends past the panel)."""
