@@ -69,13 +69,13 @@ def test_user_errors_are_one_line(tmp_path, messages, capsys):
     assert code == 2
 
 
-def test_simulate_hotspot_forecaster_backtest(tmp_path):
+def _events(tmp_path, districts: int = 3, seed: int = 5):
     import numpy as np
     import pandas as pd
 
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(seed)
     rows = []
-    for d in range(3):
+    for d in range(districts):
         for a in range(3):
             for cat in ("噪音", "停车"):
                 for w in pd.date_range("2024-01-01", periods=40, freq="W-MON"):
@@ -84,13 +84,80 @@ def test_simulate_hotspot_forecaster_backtest(tmp_path):
                                      "社区": f"d{d}c{a}", "类别": cat, "街道": f"街道{d}"})
     data = tmp_path / "events.csv"
     pd.DataFrame(rows).to_csv(data, index=False)
+    return data
+
+
+FORECASTER_ARGS = ["--task", "hotspot-forecaster", "--partition-col", "街道", "--community-col", "社区",
+                   "--label-col", "类别", "--time-col", "受理时间", "--n-trees", "6"]
+
+
+def _forecaster_run_ids():
+    import mlflow
+
+    from govml import tracking
+
+    tracking.configure()
+    exp = mlflow.get_experiment_by_name(tracking.experiment_name("federated"))
+    if exp is None:
+        return set()
+    runs = mlflow.search_runs([exp.experiment_id], filter_string="tags.`govml.task` = 'hotspot-forecaster'",
+                              output_format="list")
+    return {r.info.run_id for r in runs}
+
+
+def test_simulate_hotspot_forecaster_through_the_app(tmp_path, govml_home):
+    data = _events(tmp_path)
     out = tmp_path / "fc.json"
-    code = _run(["federated", "simulate", str(data), "--task", "hotspot-forecaster", "--partition-col", "街道",
-                 "--community-col", "社区", "--label-col", "类别", "--time-col", "受理时间", "--origins", "1",
-                 "--n-trees", "10", "--out", str(out)])
+    before = _forecaster_run_ids()
+    code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--origins", "2", "--out", str(out)])
     assert code in (0, None)
     m = json.loads(out.read_text(encoding="utf-8"))
-    for side in ("federated", "centralized"):
-        assert set(m[side]) == {"rmse", "mae", "precision_top2pct"}
-    assert m["clients"] == 3 and len(m["origins"]) == 1 and m["rounds"] == 10
+    for side in ("federated", "centralized", "federated_model_central_replay"):
+        assert set(m[side]) >= {"rmse", "mae", "precision_top2pct"}
+    assert m["clients"] == 3 and len(m["origins"]) == 2 and m["rounds"] == 6
     assert set(m["bytes_sent_per_client"]) == {"街道0", "街道1", "街道2"}
+    assert min(m["bytes_sent_per_client"].values()) > 0
+    assert m["excluded"] == {} and m["missing"] == {} and m["left_during_run"] == []
+    # the districts scored their own cells: the central replay of the same model agrees to rounding
+    for k in ("rmse", "mae", "wape", "poisson_deviance"):
+        assert m["federated"][k] == pytest.approx(m["federated_model_central_replay"][k], rel=1e-6)
+    assert m["federated"]["precision_top2pct"] == m["federated_model_central_replay"]["precision_top2pct"]
+    # the central LightGBM forecaster is a different model on the same cells
+    assert m["centralized"]["rmse"] != pytest.approx(m["federated"]["rmse"], rel=1e-6)
+    assert m["ratio_rmse"] == pytest.approx(m["federated"]["rmse"] / m["centralized"]["rmse"])
+    assert m["federated"]["n"] == 2 * 4 * 18  # origins × horizon × (area, category) cells
+    assert [o["origin"] for o in m["federated_per_origin"]] == m["origins"]
+
+    import mlflow
+
+    new = _forecaster_run_ids() - before
+    assert len(new) == 1  # one run per federated training
+    client = mlflow.tracking.MlflowClient()
+    run = client.get_run(new.pop())
+    assert sorted(h.step for h in client.get_metric_history(run.info.run_id, "tree_leaves")) == list(range(1, 7))
+    assert sorted(h.step for h in client.get_metric_history(run.info.run_id, "origin_rmse")) == [1, 2]
+    for k in ("federated_rmse", "centralized_rmse", "federated_model_central_replay_rmse", "ratio_rmse"):
+        assert k in run.data.metrics
+
+
+def test_simulate_hotspot_forecaster_leaves_out_a_broken_district(tmp_path, govml_home, capsys):
+    data = _events(tmp_path, districts=4, seed=7)
+    out = tmp_path / "fc.json"
+    code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--origins", "1", "--no-secure",
+                 "--fault", "街道1=broken", "--out", str(out)])
+    assert code in (0, None)
+    m = json.loads(out.read_text(encoding="utf-8"))
+    assert list(m["excluded"]) == ["街道1"] and "community" in m["excluded"]["街道1"]  # its file lacks it
+    assert sorted(m["districts_scored"]) == ["街道0", "街道2", "街道3"]
+    assert m["clients"] == 4 and m["secure"] is False
+    # scored on the three districts that took part: 1 origin × 4 weeks × 3 × 3 areas × 2 categories
+    assert m["federated"]["n"] == 4 * 3 * 3 * 2
+    assert m["federated"]["rmse"] == pytest.approx(m["federated_model_central_replay"]["rmse"], rel=1e-6)
+    assert "街道1" in capsys.readouterr().out
+
+
+def test_forecaster_rejects_dp(tmp_path, capsys):
+    data = _events(tmp_path)
+    code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--dp-epsilon", "1",
+                 "--out", str(tmp_path / "x.json")])
+    assert code == 2 and "--dp-epsilon" in capsys.readouterr().err

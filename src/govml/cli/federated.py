@@ -89,61 +89,85 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
     return result
 
 
-def run_forecaster_backtest(input_path: Path, partition_col: str, out: Path | None, *, secure: bool = True,
-                            horizon: int = 4, origins: int = 8, community_col: str = "community",
-                            category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
-                            show: bool = True) -> dict[str, Any]:
-    """Backtest the federated forecaster and the central LightGBM forecaster on the same origins."""
+FORECASTER_KEEP = ("rmse", "mae", "wape", "poisson_deviance", "precision_top2pct")
+
+
+def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | None, *, secure: bool = True,
+                              horizon: int = 4, origins: int = 8, community_col: str = "community",
+                              category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
+                              seed: int = 0, faults: dict[str, str] | None = None, show: bool = True,
+                              run_name: str | None = None) -> dict[str, Any]:
+    """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
+
+    Each partition of ``input_path`` is a district with its own event file, served by govml's ClientApp
+    on the in-process grid (:func:`govml.federated.simulation.simulate_forecaster`); the districts
+    score their own cells on the origins of ``govml hotspots backtest``. ``federated`` holds those
+    metrics, ``centralized`` govml's central LightGBM forecaster on the same origins and the same
+    districts' rows, ``federated_model_central_replay`` the same federated model backtested
+    centrally (it agrees with ``federated`` to rounding: the check on the districts' scoring).
+    One MLflow run: per-tree progress and per-origin metrics as steps.
+    """
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from govml import tracking
-    from govml.cli.hotspots import prepare
-    from govml.federated.forecaster import FederatedHotspotForecaster
-    from govml.hotspot.backtest import run_backtest
-    from govml.hotspot.forecast import HotspotForecaster
-    from govml.io import write_json
+    from govml.federated.simulation import simulate_forecaster
+    from govml.io import read_table, write_json
 
     console = Console(stderr=True, quiet=not show)
-    _raw, panel, _ex = prepare(input_path, time_col=time_col, area_col=community_col, category_col=category_col,
-                               district_col=partition_col, freq="W", now=None, min_category_events=2)
-    fed = FederatedHotspotForecaster(horizon=horizon, secure=secure, n_trees=n_trees)
-    models = {"federated": fed, "centralized": HotspotForecaster(horizon=horizon)}
+    mapping = {"community": community_col, "category": category_col, "created_at": time_col}
+    df = read_table(input_path, known_columns=[partition_col, *mapping.values()])
     params = {"task": "hotspot-forecaster", "partition_col": partition_col, "input": input_path.name,
-              "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees}
-    with tracking.run("federated", run_name=f"hotspot-forecaster-by-{partition_col}", params=params,
-                      tags={"govml.task": "hotspot-forecaster"}):
-        with Progress(TextColumn("[bold]federated hotspot-forecaster: backtest origins"), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-            tid = bar.add_task("", total=origins)
-            res = run_backtest(panel, models, origins, horizon,
-                               progress=lambda i, n, o: bar.update(tid, completed=i))
-        per = res.per_origin
-        for _, row in per.iterrows():
-            tracking.log_metrics({f"{row['model']}_rmse": row["rmse"], f"{row['model']}_mae": row["mae"]},
-                                 step=int(row["step"]) + 1)
-        overall = res.metrics[res.metrics["horizon"] == "all"].set_index("model")
-        keep = ("rmse", "mae", "precision_top2pct")
+              "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees, "seed": seed,
+              "mapping": mapping, "faults": dict(faults or {})}
+    with tracking.run("federated", run_name=run_name or f"hotspot-forecaster-by-{partition_col}", params=params,
+                      tags={"govml.task": "hotspot-forecaster", "govml.federated.path": "flower-app"}):
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console) as bar:
+            tid = bar.add_task(f"federated hotspot-forecaster: {origins} backtest model(s), trees", total=n_trees,
+                               info="")
+
+            def progress(t: int, metrics: dict[str, float]) -> None:
+                tracking.log_metrics({f"tree_{k}": v for k, v in metrics.items()}, step=t)
+                info = ("districts score their cells; central replay and LightGBM on the same origins"
+                        if t >= n_trees else f"tree {t}: {int(metrics.get('leaves', 0))} leaves")
+                bar.update(tid, completed=t, info=info)
+
+            r = simulate_forecaster(df, partition_col, mapping=mapping, n_trees=n_trees, horizon=horizon,
+                                    origins=origins, secure=secure, seed=seed, faults=faults, reference=True,
+                                    lightgbm=True, progress=progress)
+            bar.update(tid, completed=n_trees, info="done")
+        bt = r.pop("backtest")
+        fed = bt["metrics"]["all"]
         result: dict[str, Any] = {
             "task": "hotspot-forecaster", "secure": secure, "partition_col": partition_col,
-            "federated": {k: float(overall.loc["federated", k]) for k in keep},
-            "centralized": {k: float(overall.loc["centralized", k]) for k in keep},
-            "origins": [str(o.date()) for o in res.origins], "horizon": horizon,
-            "rounds": n_trees,
-            "clients": int(panel["district"].nunique()),
-            "districts": sorted(str(d) for d in panel["district"].unique()),
-            "excluded": {}, "missing": {},
-            "fit_seconds": {k: round(v, 2) for k, v in res.fit_seconds.items()},
+            "federated": {k: fed[k] for k in (*FORECASTER_KEEP, "n") if k in fed},
+            "centralized": r.pop("lightgbm"),
+            "federated_model_central_replay": r.pop("central"),
+            "origins": bt["origins"], "horizon": horizon, "rounds": n_trees,
+            "clients": r["clients"], "districts": r["districts"], "districts_scored": bt["districts_scored"],
+            "excluded": r["excluded"], "missing": r["missing"], "left_during_run": r["left_during_run"],
+            "bytes_sent_per_client": r["bytes_sent_per_client"],
+            "federated_by_horizon": {k: v for k, v in bt["metrics"].items() if k != "all"},
+            "federated_per_origin": bt["per_origin"],
+            "scoring": {k: bt[k] for k in ("maps_with_tied_forecasts", "threshold_stages", "note") if k in bt},
         }
-        # the clones fitted inside the backtest are not kept: one more fit on the whole panel tells
-        # what each district sends for one model
-        sizes = FederatedHotspotForecaster(horizon=horizon, secure=False, n_trees=n_trees).fit(panel)
-        result["bytes_sent_per_client"] = sizes.bytes_per_district_
-        result["secure_sums_per_fit"] = int(sizes.secure_sums_)
         result["ratio_rmse"] = result["federated"]["rmse"] / result["centralized"]["rmse"]
-        tracking.log_metrics({f"{side}_{k}": v for side in ("federated", "centralized")
-                              for k, v in result[side].items()})
+        result["max_rel_diff_central_replay"] = max(
+            abs(result["federated"][k] - v) / max(abs(v), 1e-12)
+            for k, v in result["federated_model_central_replay"].items() if k in result["federated"])
+        result.update({k: v for k, v in r.items() if k not in result})  # seconds, round trips, events, …
+        for i, row in enumerate(bt["per_origin"], start=1):
+            tracking.log_metrics({f"origin_{k}": v for k, v in row.items() if k != "origin"}, step=i)
+        final = {f"{side}_{k}": v for side in ("federated", "centralized", "federated_model_central_replay")
+                 for k, v in result[side].items() if k != "n"}
+        final.update({"ratio_rmse": result["ratio_rmse"], "seconds": result.get("seconds"),
+                      "cpu_seconds": result.get("cpu_seconds"),
+                      "bytes_sent_per_client_max": max(result["bytes_sent_per_client"].values(), default=0),
+                      "districts_excluded": len(result["excluded"]),
+                      "districts_left_during_run": len(result["left_during_run"])})
+        tracking.log_metrics(final)
         tracking.log_dict(result, "federated_metrics.json")
     if out is not None:
         write_json(result, out)
@@ -161,10 +185,18 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
     t.add_column("federated", justify="right")
     t.add_column("centralized", justify="right")
     if result["task"] == "hotspot-forecaster":
+        t.title = (f"federated hotspot-forecaster: {result['clients']} districts, {result['rounds']} trees per model, "
+                   f"secure={'on' if result['secure'] else 'off'}")
+        t.columns[1].header = "federated (scored by districts)"
+        t.columns[2].header = "central LightGBM"
+        replay = result.get("federated_model_central_replay", {})
+        if replay:
+            t.add_column("same model, central replay", justify="right")
         for k in ("rmse", "mae", "precision_top2pct"):
-            t.add_row(k, f"{result['federated'][k]:.4f}", f"{result['centralized'][k]:.4f}")
+            row = [k, f"{result['federated'][k]:.4f}", f"{result['centralized'][k]:.4f}"]
+            t.add_row(*row, *([f"{replay[k]:.4f}"] if replay else []))
         t.add_row("backtest origins", ", ".join(result["origins"][:3]) + (" …" if len(result["origins"]) > 3 else ""),
-                  "same")
+                  "same", *(["same"] if replay else []))
     elif result["task"] == "demand-classifier":
         for k in ("macro_f1", "accuracy"):
             t.add_row(k, f"{result['federated'][k]:.4f}", f"{result['centralized'][k]:.4f}")
@@ -189,6 +221,9 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         console.print(f"[yellow]left out[/] {name}: {reason}")
     for name, rounds in result.get("missing", {}).items():
         console.print(f"[yellow]missing[/] {name} in round(s) {', '.join(map(str, rounds))}")
+    for left in result.get("left_during_run", []):
+        console.print(f"[yellow]left during the run[/] {left['district']} in round {left['round']} "
+                      f"({left['during']})")
     sent = result["bytes_sent_per_client"]
     console.print(f"bytes sent per district: max {max(sent.values()):,}, total {sum(sent.values()):,}")
     if out is not None:
@@ -198,9 +233,9 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
 @app.command("simulate")
 def simulate_cmd(
     input_path: Path = typer.Argument(..., exists=False, metavar="INPUT", help="One table holding every district's rows."),
-    task: str = typer.Option(..., "--task", help="demand-classifier | benchmark"),
+    task: str = typer.Option(..., "--task", help="demand-classifier | hotspot-forecaster | benchmark"),
     partition_col: str = typer.Option(..., "--partition-col", help="Column whose values are the districts."),
-    rounds: int = typer.Option(5, "--rounds", min=1, help="Training rounds (demand classifier)."),
+    rounds: int = typer.Option(5, "--rounds", min=1, help="Training rounds (demand classifier; the forecaster's are its trees, --n-trees)."),
     secure: bool = typer.Option(True, "--secure/--no-secure", help="Secure aggregation (masked sums)."),
     dp_epsilon: float = typer.Option(None, "--dp-epsilon", min=0.0,
                                      help="Differential privacy ε (benchmark: per release; classifier: whole training)."),
@@ -219,7 +254,9 @@ def simulate_cmd(
     bins: int = typer.Option(None, "--bins", min=2,
                              help="Histogram bins for percentiles (benchmark; default 200, or 20 with DP)."),
     n_features: int = typer.Option(2**16, "--n-features", min=16, help="Hashed feature dimension (classifier)."),
-    fault: list[str] = typer.Option(None, "--fault", help="Drill: DISTRICT=broken|dropout|poison:FACTOR (repeatable)."),
+    fault: list[str] = typer.Option(None, "--fault",
+                                    help="Drill: DISTRICT=broken|dropout|poison:FACTOR (repeatable); "
+                                         "forecaster: broken|dropout|dropout:K|fail:K."),
     horizon: int = typer.Option(4, "--horizon", min=1, help="Forecast horizon in weeks (hotspot forecaster)."),
     origins: int = typer.Option(8, "--origins", min=1,
                                 help="Backtest origins (hotspot forecaster; same as `govml hotspots backtest`)."),
@@ -233,9 +270,13 @@ def simulate_cmd(
     if task not in TASK_CHOICES:
         raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)} (got {task!r})")
     if task == "hotspot-forecaster":
-        result = run_forecaster_backtest(input_path, partition_col, out, secure=secure, horizon=horizon,
-                                         origins=origins, community_col=community_col, category_col=label_col,
-                                         time_col=time_col, n_trees=n_trees)
+        if dp_epsilon:
+            raise ConfigError("--dp-epsilon is not available for --task hotspot-forecaster (its sums are "
+                              "protected by secure aggregation only); leave it out")
+        result = run_forecaster_simulation(input_path, partition_col, out, secure=secure, horizon=horizon,
+                                           origins=origins, community_col=community_col, category_col=label_col,
+                                           time_col=time_col, n_trees=n_trees, seed=seed,
+                                           faults=_parse_faults(fault))
         _print_summary(result, out)
         return
     mapping = ({"text": text_col, "category": label_col, "id": id_col} if task == "demand-classifier"
