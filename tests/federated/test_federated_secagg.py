@@ -101,9 +101,12 @@ from govml.federated.grid import LocalGrid  # noqa: E402
 from govml.federated.secagg import (  # noqa: E402
     DistrictSecAgg,
     RefusedRequest,
+    create_shares,
     default_threshold,
-    pairwise_mask,
+    mask_keypair,
     reconstruct,
+    reconstruct_many,
+    self_mask,
     unmask_double,
 )
 from govml.federated.server_app import Session, unmask_requests  # noqa: E402
@@ -118,6 +121,28 @@ def test_default_threshold_is_a_strict_majority():
         d = DistrictSecAgg(1)
         pk = d.start()
         d.setup({1: pk, 2: KeyPair().public_bytes, 3: KeyPair().public_bytes, 4: KeyPair().public_bytes}, 2)
+
+
+def test_shamir_shares_rebuild_the_secret_from_any_threshold_subset_and_not_from_fewer():
+    from Crypto.Protocol.SecretSharing import Shamir
+
+    rng = np.random.default_rng(3)
+    secrets = {i: rng.bytes(16) for i in range(6)}
+    shares = {i: create_shares(s, 4, 7) for i, s in secrets.items()}
+    assert all(len(sh) == 20 for v in shares.values() for sh in v)
+    # different subsets of indices per secret (and in any order) rebuild every secret in one pass
+    picks = {i: [v[j] for j in rng.permutation(7)[: 4 + i % 3]] for i, v in shares.items()}
+    assert reconstruct_many(picks, 4) == secrets
+    # the batched Lagrange sum equals pycryptodome's own combine
+    low = sorted(picks[0], key=lambda sh: int.from_bytes(sh[:4], "little"))[:4]
+    assert Shamir.combine([(int.from_bytes(sh[:4], "little"), sh[4:]) for sh in low]) == secrets[0]
+    # three shares of a threshold-4 secret give something else, or are refused
+    with pytest.raises(FederatedError, match="3 share"):
+        reconstruct(shares[1][:3], 4)
+    assert reconstruct_many({0: shares[1][:3]}, 3)[0] != secrets[1]
+    with pytest.raises(FederatedError, match="conflicting"):
+        bad = shares[2][1][:4] + bytes(16)
+        reconstruct([shares[2][0], shares[2][1], bad, shares[2][3]], 3)
 
 
 def _districts(ids, t, neighbours=0):
@@ -252,7 +277,7 @@ def test_a_lying_server_cannot_unmask_the_late_reply_of_a_dropped_district():
     sk_shares = [m.content.array_records["sk"][str(victim)].numpy().astype(np.uint8).tobytes()
                  for m in s.unmask_replies]
     victim_key = reconstruct(sk_shares, s.threshold)
-    assert KeyPair(victim_key).public_bytes == used[victim][1]  # really the victim's mask key
+    assert mask_keypair(victim_key).public_bytes == used[victim][1]  # really the victim's mask key
     # asking for the victim's seed shares as well is refused by every district
     replies = s.grid.send_and_receive([
         Message(content=c, dst_node_id=r, message_type="query.unmask")
@@ -260,7 +285,7 @@ def test_a_lying_server_cannot_unmask_the_late_reply_of_a_dropped_district():
     refused = [r for r in replies if r.has_error() and "already revealed" in r.error.reason]
     assert {r.metadata.src_node_id for r in refused} == set(got)  # all but the victim, who holds 1 share < t
     # what the server can rebuild: the reply minus every pairwise mask = q(x) + PRG(b), uniform noise
-    pairwise = recovery_vector(KeyPair(victim_key), victim, {i: used[i][1] for i in ids}, set(got),
+    pairwise = recovery_vector(mask_keypair(victim_key), victim, {i: used[i][1] for i in ids}, set(got),
                                "v|round=0", DIM)
     with np.errstate(over="ignore"):
         best = y - pairwise
@@ -275,7 +300,7 @@ def test_a_lying_server_cannot_unmask_the_late_reply_of_a_dropped_district():
         plain = _open_for_test(sa, victim, used[victim], r)
         seed_shares.append(plain)
     with np.errstate(over="ignore"):
-        assert np.array_equal(best - pairwise_mask(reconstruct(seed_shares, s.threshold), DIM), q)
+        assert np.array_equal(best - self_mask(reconstruct(seed_shares, s.threshold), DIM), q)
 
 
 def _open_for_test(sa, sender, bundle, recipient):

@@ -7,6 +7,7 @@ import pytest
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.clientapp import ClientApp
 
+from govml.federated.secagg import SHARE_LEN
 from govml.federated.simulation import simulate
 from govml.federated.wire import WIRE_VIOLATION, WireRecorder, violations, wire_guard_mod
 
@@ -76,7 +77,7 @@ def _releases(recorder: WireRecorder) -> list[tuple[str, dict[int, Message], lis
 
 
 def test_secure_run_server_never_holds_a_districts_vector(secure_run, plain_run):
-    from govml.federated.secagg import SHARE_LEN, pairwise_mask, reconstruct
+    from govml.federated.secagg import SHARE_LEN, reconstruct, self_mask
 
     rec, res = secure_run
     _check_numeric_only(rec)
@@ -110,7 +111,7 @@ def test_secure_run_server_never_holds_a_districts_vector(secure_run, plain_run)
             assert all(len(sh) == SHARE_LEN for sh in shares)
             y = m.content.array_records["vec"]["masked"].numpy()
             with np.errstate(over="ignore"):
-                rest = y - pairwise_mask(reconstruct(shares, 2), y.size)
+                rest = y - self_mask(reconstruct(shares, 2), y.size)
             if mtype == "train":
                 assert 0.4 < (rest >> np.uint64(63)).mean() < 0.6  # uniform noise, not a model
                 own = by_node_plain[(node, "train", m.metadata.group_id)].content.array_records["arrays"]
@@ -130,7 +131,7 @@ def test_unmask_replies_carry_only_shares(secure_run):
     for m in unmasks:
         assert set(m.content.array_records) == {"b", "sk"}
         for arr in m.content.array_records["b"].values():
-            assert np.dtype(arr.dtype) == np.uint8 and tuple(arr.shape) == (52,)
+            assert np.dtype(arr.dtype) == np.uint8 and tuple(arr.shape) == (SHARE_LEN,)  # index + one block
 
 
 def test_benchmark_sends_only_masked_counts(assessments):

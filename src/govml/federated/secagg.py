@@ -6,16 +6,24 @@ districts' ``q(x_i)`` is exact mod 2**64 (counts use ``scale=1``); decoded real 
 
 **Double masking (SecAgg / SecAgg+, Bonawitz et al. 2017; Bell et al. 2020)** — what the Flower app
 runs (:class:`DistrictSecAgg` in each district, :func:`unmask_double` on the server). Each release
-(one masked reply; identified by a *context* string) uses a fresh *bundle* per district: an X25519
-mask key pair ``(c_i, C_i)`` and a 32-byte self-mask seed ``b_i``. District ``i`` sends
+(one masked reply; identified by a *context* string) uses a fresh *bundle* per district: a 16-byte
+mask-key seed ``c_i`` (the X25519 mask key pair ``(sk_i, C_i)`` is derived from it by HKDF) and a
+16-byte self-mask seed ``b_i``. District ``i`` sends
 
     y_i = q(x_i) + PRG(b_i) + sum_{j > i} PRG(s_ij) - sum_{j < i} PRG(s_ji)      (mod 2**64)
 
-with ``s_ij`` = HKDF(X25519(c_i, C_j), context) and PRG the ChaCha20 keystream. Before a bundle is
-used, its ``b_i`` and ``c_i`` are Shamir-shared (threshold ``t``; pycryptodome over GF(2^128) via
-``flwr.common.secure_aggregation.crypto.shamir``) among the release's districts, each share
+with ``s_ij`` = HKDF(X25519(sk_i, C_j), context) and PRG the ChaCha20 keystream (keyed by HKDF of
+``b_i`` for the self mask). Before a bundle is used, its ``b_i`` and ``c_i`` are Shamir-shared
+(threshold ``t``; pycryptodome's ``Shamir`` over GF(2^128), one 16-byte block per secret, called
+directly: Flower's wrapper starts a thread pool per call) among the release's districts, each share
 encrypted to its recipient (AES-GCM under an HKDF key of a per-run X25519 *encryption* pair; the
-server relays ciphertexts it cannot read). After the release, for every district the survivors
+server relays ciphertexts it cannot read). 128-bit secrets match the 128-bit field of the sharing.
+
+Cost (issue 6): the encryption keys are fixed for the run, so each district derives the AES key it
+shares with a peer once and keeps it in its state (``ek|peer``; it is no more secret than ``esk``,
+which is already there). Mask keys are fresh per release by design and are never cached. The server
+rebuilds all secrets of one release in one pass (:func:`reconstruct_many`): the Lagrange
+coefficients depend only on which share indices arrived, so they are computed once per index set. After the release, for every district the survivors
 reveal EITHER its ``b``-share (it replied: the server removes ``PRG(b_i)``) OR its ``c``-share (it
 dropped: the server rebuilds ``c_i`` and removes the pairwise masks the survivors shared with it),
 never both for the same bundle: each district keeps what it has revealed in its state and refuses
@@ -58,6 +66,10 @@ __all__ = [
     "RefusedRequest",
     "default_threshold",
     "reconstruct",
+    "reconstruct_many",
+    "create_shares",
+    "self_mask",
+    "mask_keypair",
     "unmask_double",
     "neighbourhood",
     "connected",
@@ -109,24 +121,45 @@ def quantization_bound(n_clients: int, scale: float) -> float:
     return 0.0 if scale == 1 else n_clients * 0.5 / scale
 
 
+def _keystream(seed: bytes, length: int) -> np.ndarray:
+    """``length`` uint64 values of the ChaCha20 keystream under ``seed`` (read-only view, no copy)."""
+    enc = Cipher(algorithms.ChaCha20(seed, b"\x00" * 16), mode=None).encryptor()
+    return np.frombuffer(enc.update(bytes(8 * length)), dtype=np.uint64)
+
+
 def pairwise_mask(seed: bytes, length: int) -> np.ndarray:
     """Expand a 32-byte seed into ``length`` uniform uint64 values (ChaCha20 keystream)."""
-    enc = Cipher(algorithms.ChaCha20(seed, b"\x00" * 16), mode=None).encryptor()
-    return np.frombuffer(enc.update(b"\x00" * (8 * length)), dtype=np.uint64).copy()
+    return _keystream(seed, length).copy()
+
+
+def _derive(secret: bytes, label: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO_PREFIX + label.encode()).derive(secret)
+
+
+def self_mask(seed: bytes, length: int) -> np.ndarray:
+    """A district's self mask ``PRG(b)`` from its 16-byte self-mask seed."""
+    return pairwise_mask(_derive(bytes(seed), "self-mask"), length)
+
+
+def mask_keypair(seed: bytes) -> KeyPair:
+    """The X25519 mask key pair of a bundle, derived from its 16-byte (Shamir-shared) mask-key seed."""
+    return KeyPair(_derive(bytes(seed), "mask-key"))
 
 
 def _signed_masks(keys: KeyPair, my_id: int, peers: dict[int, bytes], context: str, length: int,
                   only: set[int] | None = None) -> np.ndarray:
+    """Sum of ``+PRG(s)`` for peers above ``my_id`` minus that for peers below: one keystream per peer,
+    added in place (mod 2**64)."""
     total = np.zeros(length, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for pid, pub in sorted(peers.items()):
             if pid == my_id or (only is not None and pid not in only):
                 continue
-            m = pairwise_mask(keys.shared_seed(pub, context), length)
+            m = _keystream(keys.shared_seed(pub, context), length)
             if my_id < pid:
-                total += m
+                np.add(total, m, out=total)
             else:
-                total -= m
+                np.subtract(total, m, out=total)
     return total
 
 
@@ -160,7 +193,8 @@ def unmask_sum(masked: list[np.ndarray], recoveries: list[np.ndarray] | None = N
 
 # -- double masking ------------------------------------------------------------------------------
 
-SHARE_LEN = 52  # a Shamir share of a 32-byte secret: 4-byte index + 3 padded 16-byte chunks
+SECRET_LEN = 16  # self-mask and mask-key seeds: one GF(2^128) block each
+SHARE_LEN = 20  # a Shamir share of a 16-byte secret: 4-byte little-endian index + 16-byte value
 _SEALED_LEN = 12 + 2 * SHARE_LEN + 16  # nonce + (b-share, c-share) + GCM tag
 
 
@@ -210,38 +244,98 @@ def _aad(sender: int, recipient: int, index: int) -> bytes:
     return f"govml-secagg-v2|{sender}|{recipient}|{index}".encode()
 
 
-def seal(enc: KeyPair, peer_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """AES-GCM encryption under HKDF(X25519(enc, peer)); ``aad`` binds sender, recipient and bundle."""
+def share_key(enc: KeyPair, peer_public: bytes) -> bytes:
+    """The AES key two districts share for the run: HKDF(X25519(enc, peer))."""
+    return enc.shared_seed(peer_public, "share-key")
+
+
+def seal(enc: KeyPair | bytes, peer_public: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """AES-GCM encryption under HKDF(X25519(enc, peer)) (or under ``enc`` itself when it is that
+    32-byte key already); ``aad`` binds sender, recipient and bundle."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    key = enc if isinstance(enc, bytes) else share_key(enc, peer_public)
     nonce = os.urandom(12)
-    return nonce + AESGCM(enc.shared_seed(peer_public, "share-key")).encrypt(nonce, plaintext, aad)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
-def unseal(enc: KeyPair, peer_public: bytes, sealed: bytes, aad: bytes) -> bytes:
+def unseal(enc: KeyPair | bytes, peer_public: bytes, sealed: bytes, aad: bytes) -> bytes:
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    key = enc if isinstance(enc, bytes) else share_key(enc, peer_public)
     try:
-        return AESGCM(enc.shared_seed(peer_public, "share-key")).decrypt(sealed[:12], sealed[12:], aad)
+        return AESGCM(key).decrypt(sealed[:12], sealed[12:], aad)
     except InvalidTag:
         raise RefusedRequest("secure aggregation: an encrypted share does not open (wrong sender, recipient "
                              "or bundle)") from None
 
 
-def reconstruct(shares: list[bytes], threshold: int) -> bytes:
-    """Rebuild a 32-byte secret from at least ``threshold`` Shamir shares (flwr / pycryptodome)."""
-    from flwr.common.secure_aggregation.crypto.shamir import combine_shares
+def create_shares(secret: bytes, threshold: int, num: int) -> list[bytes]:
+    """Shamir shares (``threshold`` of ``num``) of a 16-byte secret, each ``index (4 bytes, little
+    endian) + value (16 bytes)``: pycryptodome's ``Shamir.split`` called directly (one block)."""
+    from Crypto.Protocol.SecretSharing import Shamir
 
-    if len(shares) < threshold:
-        raise FederatedError(f"secure aggregation: {len(shares)} share(s) of a secret, {threshold} needed")
-    try:
-        secret = combine_shares(sorted(shares)[:threshold])
-    except ValueError:
-        raise FederatedError("secure aggregation: shares do not combine to a secret") from None
-    if len(secret) != 32:
-        raise FederatedError("secure aggregation: shares do not combine to a 32-byte secret")
-    return secret
+    if len(secret) != SECRET_LEN:
+        raise FederatedError(f"secure aggregation: a secret has {len(secret)} bytes, expected {SECRET_LEN}")
+    return [int(i).to_bytes(4, "little") + v for i, v in Shamir.split(threshold, num, secret, ssss=False)]
+
+
+def _lagrange_at_zero(xs: tuple[int, ...]) -> list[Any]:
+    """Coefficients ``l_j(0)`` over GF(2^128) for share indices ``xs`` (pycryptodome's field element,
+    the same arithmetic as ``Shamir.combine``)."""
+    from Crypto.Protocol.SecretSharing import _Element
+
+    els = [_Element(x) for x in xs]
+    out = []
+    for j, x_j in enumerate(els):
+        num, den = _Element(1), _Element(1)
+        for m, x_m in enumerate(els):
+            if m != j:
+                num *= x_m
+                den *= x_j + x_m
+        out.append(num * den.inverse())
+    return out
+
+
+def reconstruct_many(shares: dict[Any, list[bytes]], threshold: int) -> dict[Any, bytes]:
+    """Rebuild several 16-byte secrets, each from at least ``threshold`` of its Shamir shares.
+
+    Equals ``Shamir.combine`` on the ``threshold`` lowest-indexed shares of each secret; the Lagrange
+    coefficients (the costly part: one field inversion per share) are computed once per set of
+    indices and reused for every secret that arrived with the same indices (all of them, normally)."""
+    from Crypto.Protocol.SecretSharing import _Element
+
+    coefs: dict[tuple[int, ...], list[Any]] = {}
+    out = {}
+    for key, shs in shares.items():
+        if len(shs) < threshold:
+            raise FederatedError(f"secure aggregation: {len(shs)} share(s) of a secret, {threshold} needed")
+        parsed = {}
+        for sh in shs:
+            if len(sh) != SHARE_LEN:
+                raise FederatedError(f"secure aggregation: a share has {len(sh)} bytes, expected {SHARE_LEN}")
+            idx = int.from_bytes(sh[:4], "little")
+            if idx < 1 or parsed.get(idx, sh[4:]) != sh[4:]:
+                raise FederatedError("secure aggregation: shares do not combine to a secret (bad or conflicting "
+                                     "share index)")
+            parsed[idx] = sh[4:]
+        if len(parsed) < threshold:
+            raise FederatedError(f"secure aggregation: {len(parsed)} distinct share(s) of a secret, {threshold} "
+                                 "needed")
+        xs = tuple(sorted(parsed)[:threshold])
+        if xs not in coefs:
+            coefs[xs] = _lagrange_at_zero(xs)
+        acc = _Element(0)
+        for c, x in zip(coefs[xs], xs, strict=True):
+            acc += c * _Element(parsed[x])
+        out[key] = acc.encode()
+    return out
+
+
+def reconstruct(shares: list[bytes], threshold: int) -> bytes:
+    """Rebuild a 16-byte secret from at least ``threshold`` Shamir shares."""
+    return reconstruct_many({0: list(shares)}, threshold)[0]
 
 
 class DistrictSecAgg:
@@ -308,10 +402,19 @@ class DistrictSecAgg:
 
     @property
     def mask_public(self) -> bytes:
-        return KeyPair(bytes(self.state["csk"])).public_bytes
+        return mask_keypair(bytes(self.state["csk"])).public_bytes
 
     def _enc(self) -> KeyPair:
         return KeyPair(bytes(self.state["esk"]))
+
+    def _share_key(self, pid: int) -> bytes:
+        """The AES key for shares between this district and ``pid``, derived once per run and kept in
+        the state (``ek|pid``): the encryption keys it comes from are fixed for the run."""
+        key = self.state.get(f"ek|{int(pid)}")
+        if key is None:
+            key = share_key(self._enc(), self._epk(pid))
+            self.state[f"ek|{int(pid)}"] = key
+        return bytes(key)
 
     def _epk(self, pid: int) -> bytes:
         pub = self.state.get(f"epk|{int(pid)}")
@@ -322,20 +425,17 @@ class DistrictSecAgg:
     def _deal(self, index: int, recipients: list[int]) -> tuple[int, bytes, dict[int, bytes]]:
         """Make bundle ``index`` (mask key pair + self-mask seed), Shamir-share both secrets among
         ``recipients`` (this district included) and encrypt each recipient's shares to it."""
-        from flwr.common.secure_aggregation.crypto.shamir import create_shares
-
         t = self.threshold
         if len(recipients) < t:
             raise RefusedRequest(f"secure aggregation: {len(recipients)} district(s) left, fewer than the "
                                  f"threshold {t}")
-        mask_key, seed = KeyPair(), os.urandom(32)
+        mask_seed, seed = os.urandom(SECRET_LEN), os.urandom(SECRET_LEN)
         b_shares = create_shares(seed, t, len(recipients))
-        c_shares = create_shares(mask_key.private_bytes, t, len(recipients))
-        enc = self._enc()
-        sealed = {r: seal(enc, self._epk(r), b_shares[j] + c_shares[j], _aad(self.node_id, r, index))
+        c_shares = create_shares(mask_seed, t, len(recipients))
+        sealed = {r: seal(self._share_key(r), b"", b_shares[j] + c_shares[j], _aad(self.node_id, r, index))
                   for j, r in enumerate(recipients)}
-        self.state.update({"index": int(index), "csk": mask_key.private_bytes, "b": seed})
-        return index, mask_key.public_bytes, sealed
+        self.state.update({"index": int(index), "csk": mask_seed, "b": seed})
+        return index, mask_keypair(mask_seed).public_bytes, sealed
 
     # one release ----------------------------------------------------------------------------------
     def mask(self, q: np.ndarray, mask_publics: dict[int, bytes], context: str
@@ -357,10 +457,11 @@ class DistrictSecAgg:
             raise RefusedRequest(f"secure aggregation: asked to mask among {len(peers)} district(s), fewer than "
                                  f"the threshold {self.threshold}")
         q = np.asarray(q, dtype=np.uint64).ravel()
-        own = KeyPair(bytes(self.state["csk"]))
+        own = mask_keypair(bytes(self.state["csk"]))
         with np.errstate(over="ignore"):
-            y = q + pairwise_mask(bytes(self.state["b"]), q.size) + _signed_masks(
-                own, self.node_id, {p: mask_publics[p] for p in peers}, context, q.size)
+            y = _signed_masks(own, self.node_id, {p: mask_publics[p] for p in peers}, context, q.size)
+            y += q
+            y += self_mask(bytes(self.state["b"]), q.size)
         nxt = self._deal(self.index + 1, peers)  # the used bundle is gone from the state
         return y, nxt
 
@@ -385,7 +486,6 @@ class DistrictSecAgg:
         if not connected(sorted(surv), self.ids, int(self.state.get("k", 0))):
             raise RefusedRequest("secure aggregation: the districts said to have answered fall apart into groups "
                                  "whose own sums would show; nothing is revealed")
-        enc = self._enc()
         plan: list[tuple[int, int, str, bytes]] = []
         for p in sorted(surv | drop):
             if p not in sealed or p not in hood:
@@ -401,7 +501,7 @@ class DistrictSecAgg:
                                      f"{'seed' if kind == 'b' else 'key'} share too would unmask its vector")
             if len(ct) != _SEALED_LEN:
                 raise RefusedRequest("secure aggregation: an encrypted share has the wrong length")
-            plain = unseal(enc, self._epk(p), bytes(ct), _aad(p, self.node_id, int(index)))
+            plain = unseal(self._share_key(p), b"", bytes(ct), _aad(p, self.node_id, int(index)))
             plan.append((p, int(index), kind, plain[:SHARE_LEN] if kind == "b" else plain[SHARE_LEN:]))
         b_out, sk_out = {}, {}
         for p, index, kind, share in plan:
@@ -414,16 +514,16 @@ class DistrictSecAgg:
 def unmask_double(masked: list[np.ndarray], context: str, seeds: dict[int, bytes], dropped_keys: dict[int, bytes],
                   mask_publics: dict[int, bytes], hoods: dict[int, set[int]] | None = None) -> np.ndarray:
     """Server side: sum of the survivors' masked vectors minus their self masks (``seeds``, rebuilt
-    from b-shares) and minus the pairwise masks they shared with dropped districts (whose mask
-    private keys ``dropped_keys`` were rebuilt from key shares). ``mask_publics``: survivors' keys;
+    from b-shares) and minus the pairwise masks they shared with dropped districts (whose mask-key
+    seeds ``dropped_keys`` were rebuilt from key shares). ``mask_publics``: survivors' keys;
     ``hoods``: each dropped district's neighbourhood in the mask graph (default: everybody)."""
     total = unmask_sum(masked)
     n = total.size
     with np.errstate(over="ignore"):
         for seed in seeds.values():
-            total -= pairwise_mask(seed, n)
+            total -= self_mask(seed, n)
         for d, sk in dropped_keys.items():
             # survivor s added +m (s < d) or -m (s > d) for d: the negative of d's own signed masks
             near = {s: pk for s, pk in mask_publics.items() if s != d and (hoods is None or s in hoods[d])}
-            total += _signed_masks(KeyPair(sk), d, near, context, n)
+            total += _signed_masks(mask_keypair(sk), d, near, context, n)
     return total

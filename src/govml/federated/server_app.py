@@ -192,7 +192,7 @@ class Session:
                 mtype: str) -> np.ndarray:
         """Ask the survivors for seed shares of every survivor and mask-key shares of every dropped
         district, rebuild those secrets and remove the masks; the survivors' next bundles replace the used ones."""
-        from govml.federated.secagg import connected, neighbourhood, reconstruct, unmask_double
+        from govml.federated.secagg import connected, neighbourhood, reconstruct_many, unmask_double
 
         t = self.threshold
         min_secure = int(self.cfg.get("min-secure-districts", 2))
@@ -233,8 +233,10 @@ class Session:
                                  f"({helpers}); the masks of {', '.join(self.name(n) for n in short)} need "
                                  f"{t} shares each" + _missing_text(self, [n for n in survivors if n not in good]
                                                                       + dropped))
-        seeds = {n: reconstruct(v, t) for n, v in b_sh.items()}
-        keys = {n: reconstruct(v, t) for n, v in k_sh.items()}
+        secrets = reconstruct_many({**{("b", n): v for n, v in b_sh.items()},
+                                    **{("sk", n): v for n, v in k_sh.items()}}, t)  # one pass, shared Lagrange
+        seeds = {n: secrets[("b", n)] for n in b_sh}
+        keys = {n: secrets[("sk", n)] for n in k_sh}
         masked = [replies[n].content.array_records["vec"]["masked"].numpy() for n in survivors]
         total = unmask_double(masked, context, seeds, keys, {n: used[n][1] for n in survivors}, hoods)
         for n in survivors:
