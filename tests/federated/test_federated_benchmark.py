@@ -52,12 +52,28 @@ def test_complaint_rates_per_community(messages):
 
 def test_drop_out_after_the_key_exchange(assessments):
     res = simulate(assessments, "benchmark", "district", indicators=INDS, secure=True, faults={"区1": "dropout"})
-    # (with double masking the key exchange takes two messages, so the simulated drop-out now
-    # falls in the first secure sum; the masks are removed from the two survivors' shares)
-    assert set(res["missing"]) == {"区1"}
+    # it answered the key exchange and round 1 (moments) and is silent in round 2 (histogram):
+    # its masks there are removed with the two survivors' key shares
+    assert res["missing"] == {"区1": [2]}
+    assert any(e.startswith("round 2: district 区1") and "dropped out" in e for e in res["events"])
     assert set(res["districts"]) == {"区1", "区2", "区3"} and sorted(res["contributors"]) == ["区2", "区3"]
     # the histogram holds the two remaining districts only, unmasked correctly
     assert sum(res["summary"]["service"]["counts"]) == 24
+
+
+def test_secagg_neighbours_reach_the_run_and_the_sums_stay_exact(assessments):
+    communities = sorted(assessments["community"].unique())
+    seven = assessments.assign(district=assessments["community"].map(
+        {c: f"片{i % 7 + 1}" for i, c in enumerate(communities)}))
+    ring = simulate(seven, "benchmark", "district", indicators=INDS, secure=True, secagg_neighbours=2,
+                    faults={"片4": "dropout"})
+    full = simulate(seven, "benchmark", "district", indicators=INDS, secure=True, faults={"片4": "dropout"})
+    assert ring["secure_neighbours"] == 2 and full["secure_neighbours"] == 0
+    assert ring["missing"] == full["missing"] == {"片4": [2]}
+    assert ring["summary"]["service"]["counts"] == full["summary"]["service"]["counts"]
+    stayed = seven.loc[seven["district"] != "片4", "community"].nunique()
+    assert sum(ring["summary"]["service"]["counts"]) == stayed == 36 - 5  # communities of the six that stayed
+    assert ring["max_abs_diff_moments"] <= ring["stated_error"]["moments"]
 
 
 def test_differential_privacy_spends_the_stated_epsilon(assessments):

@@ -98,8 +98,13 @@ def simulate(
     mods: list | None = None,
     progress: Callable[[int, dict[str, float]], None] | None = None,
     workdir: str | Path | None = None,
+    secagg_neighbours: int = 0,
 ) -> dict[str, Any]:
-    """Run ``task`` across the partitions of ``df`` and compare with the centralized computation."""
+    """Run ``task`` across the partitions of ``df`` and compare with the centralized computation.
+
+    ``faults``: ``{district: "broken" | "dropout" | "poison:FACTOR"}``; a ``dropout`` district answers
+    everything up to the end of round 1 (the key exchange included) and is silent from round 2 on.
+    ``secagg_neighbours``: SecAgg+ neighbours per district (run config ``secagg-neighbours``; 0: all)."""
     from govml.federated import client_app as CA
     from govml.federated.grid import LocalGrid
     from govml.federated.server_app import run_federation, to_jsonable
@@ -109,7 +114,7 @@ def simulate(
     if task == "hotspot-forecaster":  # rounds = trees; backtest scored by the districts
         return simulate_forecaster(df, partition_col, mapping=mapping, n_trees=rounds, secure=secure,
                                    min_rows=min_rows, seed=seed, faults=faults, mods=mods, progress=progress,
-                                   workdir=workdir)
+                                   workdir=workdir, secagg_neighbours=secagg_neighbours)
     mapping = {k: v for k, v in (mapping or {}).items() if v}
     parts = _partitions(df, partition_col, min_rows)
     faults = dict(faults or {})
@@ -121,7 +126,7 @@ def simulate(
                                "eval-fraction": float(eval_fraction), "strategy": strategy,
                                "local-epochs": int(local_epochs), "lr": float(lr), "proximal-mu": float(proximal_mu),
                                "n-features": int(n_features), "bins": int(bins or (20 if dp_epsilon else 200)),
-                               "min-districts": 2}
+                               "min-districts": 2, "secagg-neighbours": int(secagg_neighbours)}
     user_cols = {c: mapping.get(c, c) for c in CANONICAL[task]}
     if task == "demand-classifier":
         if labels is None:
@@ -147,7 +152,6 @@ def simulate(
     from govml.federated.client_app import make_client_app
 
     grid = LocalGrid(run_id=int(rng.integers(1, 2**31)))
-    per_round = 2 if task == "demand-classifier" else 1
     try:
         for nid, (name, part) in zip(node_ids, parts.items(), strict=True):
             fault = faults.get(name, "")
@@ -162,8 +166,8 @@ def simulate(
                         "output-dir": str(root / f"out_{len(grid._nodes):03d}")}
             extra = list(mods or [])
             drop_after = None
-            if fault == "dropout":
-                drop_after = 1 + (1 if secure else 0) + per_round
+            if fault == "dropout":  # silent from round 2 on: see _round_one_messages
+                drop_after = _round_one_messages(task, secure, bool(dp_epsilon))
             elif fault.startswith("poison:"):
                 extra.append(scaled_update_mod(float(fault.split(":", 1)[1])))
             elif fault not in ("", "broken"):
@@ -192,6 +196,15 @@ def simulate(
         CA.clear_cache()
         if tmp is not None:
             tmp.cleanup()
+
+
+def _round_one_messages(task: str, secure: bool, dp: bool) -> int:
+    """Messages a district answers up to the end of round 1. ``query.hello``; with secure aggregation
+    two ``query.keys`` (encryption key, then the first bundle); then per secure sum the request and
+    one ``query.unmask``. Round 1 holds two sums for the classifier (train, evaluate) and one for the
+    benchmark (moments) — none with differential privacy, whose first sum (the histogram) is round 2."""
+    sums = 2 if task == "demand-classifier" else (0 if dp else 1)
+    return 1 + (2 if secure else 0) + sums * (2 if secure else 1)
 
 
 def _valid_frame(part: pd.DataFrame, task: str, cfg: dict[str, Any], mapping: Mapping[str, str]) -> pd.DataFrame:
@@ -325,6 +338,7 @@ def simulate_forecaster(
     lightgbm: bool = False,
     progress: Callable[[int, dict[str, float]], None] | None = None,
     workdir: str | Path | None = None,
+    secagg_neighbours: int = 0,
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -336,7 +350,8 @@ def simulate_forecaster(
     rounding. ``lightgbm`` adds the central LightGBM forecaster on the same origins.
     ``faults``: ``{district: "broken" | "dropout" | "dropout:K" (silent after K messages) | "fail:K"
     (error replies after K messages)}``. :func:`simulate` with ``task="hotspot-forecaster"`` calls
-    this (``rounds`` = trees per model).
+    this (``rounds`` = trees per model). ``secagg_neighbours``: SecAgg+ neighbours per district (run
+    config ``secagg-neighbours``; 0: every district).
     """
     import pandas as pd
 
@@ -356,7 +371,8 @@ def simulate_forecaster(
     run_cfg: dict[str, Any] = {"task": "hotspot-forecaster", "secure": bool(secure), "num-rounds": int(n_trees),
                                "max-depth": int(max_depth), "horizon": int(horizon), "categories": "|".join(categories),
                                "periods": [str(p.date()) for p in periods], "backtest-origins": int(origins),
-                               "backtest-only": True, "min-districts": 2, "seed": int(seed)}
+                               "backtest-only": True, "min-districts": 2, "seed": int(seed),
+                               "secagg-neighbours": int(secagg_neighbours)}
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
     tmp = tempfile.TemporaryDirectory(prefix="govml-fed-") if workdir is None else None
