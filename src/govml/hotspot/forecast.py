@@ -293,6 +293,7 @@ class HotspotForecaster(BaseEstimator):
         offset_window: int | str | tuple[int, ...] | None = "auto",
         blend: str | None = None,
         point: str = "auto",
+        point_rmse_tolerance: float = _POINT_RMSE_TOL,
         select_trees: bool = True,
         interval: float = 0.9,
         hotspot_quantile: float = 0.9,
@@ -318,6 +319,7 @@ class HotspotForecaster(BaseEstimator):
         self.offset_window = offset_window
         self.blend = blend
         self.point = point
+        self.point_rmse_tolerance = point_rmse_tolerance
         self.select_trees = select_trees
         self.interval = interval
         self.hotspot_quantile = hotspot_quantile
@@ -530,12 +532,17 @@ class HotspotForecaster(BaseEstimator):
         models, weights = self._fit_models(fb, first_holdout, early_stop=early)
         thr = self._thresholds(y[:, : first_holdout + 1])
         rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {h: [] for h in range(1, H + 1)}
+        staged: dict[tuple[int, int], np.ndarray] = {}
         if self.select_trees and self.strategy == "direct" and weights is not None:
-            self.n_trees_ = self._select_trees(y, fb, models, weights, first_holdout)
+            self.n_trees_, staged = self._select_trees(y, fb, models, weights, first_holdout)
             models = self._truncate_models(models, self.n_trees_)
         for o in range(first_holdout, T - 1):
-            mu = self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, min(H, T - 1 - o), fb=fb,
-                                      weights=weights)
+            nh = min(H, T - 1 - o)
+            if staged:  # the holdout forecasts with the chosen trees, already computed by _select_trees
+                mu = np.column_stack([staged[(o, h)] for h in range(1, nh + 1)])
+            else:
+                mu = self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, nh, fb=fb,
+                                          weights=weights)
             bases = np.stack([y[:, max(0, o - w + 1): o + 1].mean(axis=1) for w in BLEND_WINDOWS], axis=1)
             for h in range(1, mu.shape[1] + 1):
                 rec[h].append((mu[:, h - 1], y[:, o + h], bases))
@@ -559,7 +566,8 @@ class HotspotForecaster(BaseEstimator):
             denom = float(np.sum(mu**2))
             self.dispersion_[h] = max(0.0, float(np.sum((obs - mu) ** 2 - mu) / denom)) if denom > 0 else 0.0
             if self.point == "auto":
-                self.point_weight_[h] = choose_point_weight(mu, obs, self.dispersion_[h])
+                self.point_weight_[h] = choose_point_weight(mu, obs, self.dispersion_[h],
+                                                            rmse_tol=self.point_rmse_tolerance)
             thr_rows = np.tile(thr, len(rec[h]))
             p_raw = _nb_sf(thr_rows, mu, self.dispersion_[h])
             iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
@@ -568,25 +576,33 @@ class HotspotForecaster(BaseEstimator):
         self.calibrated_ = True
 
     def _select_trees(self, y: np.ndarray, fb: FeatureBuilder, models: dict[int, Any], weights: np.ndarray,
-                      first_holdout: int) -> int:
+                      first_holdout: int) -> tuple[int, dict[tuple[int, int], np.ndarray]]:
         """Number of trees (0 = the level alone) that forecasts the inner holdout best.
 
         Staged forecasts of the calibration models at every ``n_estimators / 20`` trees, pooled
         over the holdout origins and horizons, scored by RMSE/RMSE_level + MAE/MAE_level (the level
         alone is the reference: the trees must earn their place on both losses). Ties go to fewer
-        trees, and so does any score within ``_TREE_TOLERANCE`` (0.01) of the best.
+        trees, and so does any score within ``_TREE_TOLERANCE`` (0.01) of the best. Returns the number
+        and the holdout forecasts with it, per (origin column, horizon), which the calibration reuses.
         """
         T = y.shape[1]
         step = max(1, self.n_estimators // 20)
         grid = np.arange(0, self.n_estimators + 1, step)
-        preds, obs = [], []
-        for o in range(first_holdout, T - 1):
-            lev = self._level_at(y[:, : o + 1], weights)
-            cap = _CAP_FACTOR * y[:, : o + 1].max(axis=1) + 1.0
-            for h in range(1, min(self.horizon, T - 1 - o) + 1):
-                staged = _staged_raw(models[h], fb.frame(h, [o])[self.feature_names_], grid)
-                preds.append(np.clip(np.exp(staged + np.log(lev + _OFFSET_EPS)[:, None]), 0.0, cap[:, None]))
-                obs.append(y[:, o + h])
+        S = y.shape[0]
+        holdout = np.arange(first_holdout, T - 1)
+        lev = np.column_stack([self._level_at(y[:, : o + 1], weights) for o in holdout])  # S × origins
+        cap = np.column_stack([_CAP_FACTOR * y[:, : o + 1].max(axis=1) + 1.0 for o in holdout])
+        preds, obs, where = [], [], []
+        for h in range(1, self.horizon + 1):
+            n_o = int(np.sum(holdout + h <= T - 1))
+            if n_o == 0:
+                continue
+            origins = holdout[:n_o]
+            raw = _staged_raw(models[h], fb.frame(h, origins)[self.feature_names_], grid)  # series-major rows
+            base = np.log(lev[:, :n_o] + _OFFSET_EPS).reshape(-1)
+            preds.append(np.clip(np.exp(raw + base[:, None]), 0.0, cap[:, :n_o].reshape(-1)[:, None]))
+            obs.append(y[:, origins + h].reshape(-1))
+            where.append((h, origins))
         P = np.concatenate(preds)
         t = np.concatenate(obs)[:, None]
         rmse = np.sqrt(np.mean((P - t) ** 2, axis=0))
@@ -594,10 +610,16 @@ class HotspotForecaster(BaseEstimator):
         score = rmse / max(rmse[0], 1e-12) + mae / max(mae[0], 1e-12)
         # parsimony: the fewest trees within _TREE_TOLERANCE of the best score (a few holdout origins
         # are a noisy judge; the level alone is the safer fallback)
-        k = int(grid[int(np.flatnonzero(score <= score.min() + _TREE_TOLERANCE)[0])])
+        j = int(np.flatnonzero(score <= score.min() + _TREE_TOLERANCE)[0])
+        k = int(grid[j])
         log.info("trees chosen on the inner holdout: %d of %d (score %.4f; level alone 2.0000)", k,
                  self.n_estimators, float(score.min()))
-        return k
+        chosen: dict[tuple[int, int], np.ndarray] = {}
+        for (h, origins), pr in zip(where, preds, strict=True):
+            m = pr[:, j].reshape(S, len(origins))
+            for i, o in enumerate(origins):
+                chosen[(int(o), h)] = m[:, i]
+        return k, chosen
 
     @staticmethod
     def _truncate_models(models: dict[int, Any], k: int) -> dict[int, Any]:
@@ -711,23 +733,34 @@ class _BoosterModel:
                                      num_iteration=self.num_iteration)
 
 
+def _leaf_table(booster: Any) -> np.ndarray:
+    """(trees × max leaves) leaf values of a LightGBM booster, from one ``dump_model``."""
+    trees = booster.dump_model()["tree_info"]
+    width = max(int(t.get("num_leaves", 1)) for t in trees) if trees else 1
+    table = np.zeros((len(trees), width))
+    for i, t in enumerate(trees):
+        stack = [t["tree_structure"]]
+        while stack:
+            node = stack.pop()
+            if "leaf_value" in node and "split_index" not in node:
+                table[i, int(node.get("leaf_index", 0))] = float(node["leaf_value"])
+            else:
+                stack.extend((node["left_child"], node["right_child"]))
+    return table
+
+
 def _staged_raw(model: Any, X: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
     """(rows × len(grid)) raw scores of ``model`` using its first ``k`` trees for each k in ``grid``.
 
-    Every tree of the booster is used (not a ``best_iteration``); one prediction per interval of the
-    grid (``start_iteration``) and a cumulative sum (k = 0 gives 0; k past the last tree, all trees).
+    Every tree of the booster is used (not a ``best_iteration``): one ``pred_leaf`` call, the leaf
+    values from one model dump, and a cumulative sum (k = 0 gives 0; k past the last tree, all trees).
     """
     b = model.booster_
-    n_trees = b.num_trees()
-    ks = np.minimum(np.asarray(grid), n_trees)
-    edges = np.unique(ks)
-    parts = {0: np.zeros(len(X))}
-    prev, acc = 0, np.zeros(len(X))
-    for k in edges[edges > 0]:
-        acc = acc + b.predict(X, raw_score=True, start_iteration=int(prev), num_iteration=int(k - prev))
-        parts[int(k)] = acc
-        prev = k
-    return np.column_stack([parts[int(k)] for k in ks])
+    leaves = np.asarray(b.predict(X, pred_leaf=True), dtype=np.int64).reshape(len(X), -1)
+    n_trees = leaves.shape[1]
+    vals = _leaf_table(b)[np.arange(n_trees)[None, :], leaves]
+    cum = np.concatenate([np.zeros((len(X), 1)), np.cumsum(vals, axis=1)], axis=1)
+    return cum[:, np.minimum(grid, n_trees)]
 
 
 def data_start(y: np.ndarray, frac: float = _DATA_START_FRAC) -> int:
