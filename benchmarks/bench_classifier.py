@@ -41,7 +41,8 @@ def load() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     b = pd.read_csv(f3)
     b["src"] = 3
     allm = pd.concat([a, b], ignore_index=True)
-    allm["text"] = allm["留言主题"].fillna("") + "。" + allm["留言详情"].fillna("")
+    # title and details joined by a newline, as `govml demands train --text-col 留言主题 --text-col 留言详情` does
+    allm["text"] = allm["留言主题"].fillna("") + "\n" + allm["留言详情"].fillna("")
     lab = pd.read_csv(LABELS)
     x = allm.merge(lab, left_on=["留言编号", "src"], right_on=["id", "src"])
     return x, allm
@@ -90,6 +91,16 @@ def variants() -> dict[str, tuple[object, bool]]:
         "C_1": (DemandClassifier(C=1.0), False),
         "word_weight_1.5": (DemandClassifier(word_weight=1.5), False),
         "uncalibrated": (DemandClassifier(calibration=None), False),
+        "isotonic": (DemandClassifier(calibration="isotonic"), False),
+        "no_sublinear": (DemandClassifier(sublinear_tf=False), False),
+        "ensemble": (DemandClassifier(model="ensemble"), False),
+        "ensemble+nb": (DemandClassifier(model="ensemble+nb"), False),
+        "C_auto": (DemandClassifier(C="auto"), False),
+        "title_1": (DemandClassifier(title_repeat=1), False),
+        "title_2": (DemandClassifier(title_repeat=2), False),
+        "lsa_100+unlabeled": (DemandClassifier(lsa_components=100), True),
+        "word_weight_0.7": (DemandClassifier(word_weight=0.7), False),
+        "C_2": (DemandClassifier(C=2.0), False),
     }
 
 
@@ -141,6 +152,12 @@ def main() -> None:
                   f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     summary = {n: {"macro_f1_mean": round(float(np.mean(s)), 3), "macro_f1_sd": round(float(np.std(s, ddof=1)), 3)
                    if len(s) > 1 else 0.0, "draws": [round(v, 3) for v in s]} for n, s in scores.items()}
+    base = "default" if "default" in scores else names[0]
+    for n, s in scores.items():
+        diff = np.array(s) - np.array(scores[base])
+        print(f"{n:30s} {np.mean(s):.3f} ± {np.std(s, ddof=1) if len(s) > 1 else 0:.3f}   vs {base}: "
+              f"{diff.mean():+.3f} ± {diff.std(ddof=1) if len(s) > 1 else 0:.3f} (paired, sd over draws)",
+              file=sys.stderr)
     print(json.dumps({"size": args.size, "draws": args.draws, "first_draw": args.first_draw,
                       "unlabeled_n": args.unlabeled_n or "all", "title_repeat": args.title_repeat,
                       "results": summary}, ensure_ascii=False, indent=2))

@@ -210,3 +210,65 @@ def test_cli_missing_column_is_one_clear_error(tmp_path, capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert exc.value.code == 2 and "没有" in err and "--label-col" in err and "m.csv" in err
     assert not (tmp_path / "m2").exists()
+
+
+@pytest.mark.parametrize("model", ["ensemble", "ensemble+nb"])
+def test_ensemble_of_block_models(data, model, tmp_path):
+    texts, labels = data
+    rep = cross_validate_classifier(texts, labels, cv=3, seed=0, estimator=DemandClassifier(model=model))
+    assert rep["macro_f1"] > 0.85, rep["macro_f1"]
+    fitted = DemandClassifier(model=model).fit(texts, labels)
+    clf = fitted.classifier_
+    # one member per feature block (+ naive Bayes over both), each reading its own columns
+    assert len(clf.members) == (3 if model == "ensemble+nb" else 2)
+    (wlo, whi), (clo, chi) = fitted.blocks_["word"], fitted.blocks_["char"]
+    assert wlo == 0 and whi == clo and chi == fitted._transform(texts[:1]).shape[1]
+    new, _ = make_data(5, seed=5)
+    proba = fitted.predict_proba(new)
+    assert proba.shape == (len(new), 7) and np.allclose(proba.sum(axis=1), 1.0)
+    members = [m.predict_proba(fitted._transform(new)[:, lo:hi]) for m, (lo, hi) in zip(clf.members, clf.spans,
+                                                                                         strict=True)]
+    assert np.allclose(proba, np.mean(members, axis=0))
+    # the ensemble saves and loads like the default model
+    from govml.cli.demands import _save_model_dir, load_model_dir
+
+    _save_model_dir(fitted, {"labels": list(fitted.classes_)}, tmp_path / "m")
+    loaded, _ = load_model_dir(tmp_path / "m")
+    assert np.allclose(loaded.predict_proba(new), proba)
+    with pytest.raises(ModelError, match="ensemble"):
+        DemandClassifier(model="forest").fit(texts, labels)
+
+
+def test_C_auto_picks_from_the_grid_on_training_data_only(data):
+    texts, labels = data
+    fitted = DemandClassifier(C="auto", C_grid=(0.001, 1.0)).fit(texts, labels)
+    # C=0.001 under-fits badly on this separable data: the inner CV must prefer 1.0
+    assert fitted.C_ == 1.0
+    assert DemandClassifier(C=0.7).fit(texts[:60], labels[:60]).C_ == 0.7
+    assert DemandClassifier(C="auto", C_grid=(0.4,)).fit(texts[:60], labels[:60]).C_ == 0.4
+
+
+def test_title_repeat_weights_the_first_line(data):
+    texts, labels = data
+    est = DemandClassifier(title_repeat=2)
+    assert est._texts(["标题\n详情", "无标题", "\n详情"]) == ["标题\n标题\n标题\n详情", "无标题", "\n详情"]
+    assert DemandClassifier()._texts(["标题\n详情"]) == ["标题\n详情"]
+    # a title naming one category, details naming another (twice as long): the title wins only when repeated
+    probe = ["拖欠工资\n您好，小区加装电梯的问题，加装电梯多次反映"]
+    plain = DemandClassifier(char_ngrams=None).fit(texts, labels)
+    titled = DemandClassifier(char_ngrams=None, title_repeat=4).fit(texts, labels)
+    assert plain.predict(probe)[0] == "城乡建设"
+    assert titled.predict(probe)[0] == "劳动和社会保障"
+
+
+def test_sublinear_tf_and_lsa_options(data):
+    texts, labels = data
+    raw = DemandClassifier(sublinear_tf=False).fit(texts[:60], labels[:60])
+    assert [v.sublinear_tf for _, v in raw.features_.transformer_list] == [False, False]
+    lsa = DemandClassifier(lsa_components=10).fit(texts[:80], labels[:80], unlabeled=texts[80:])
+    width = lsa.features_.transform(texts[:2]).shape[1]
+    F = lsa._transform(texts[:2])
+    assert lsa.lsa_.n_components == 10 and F.shape[1] == width + 10
+    assert np.allclose(np.linalg.norm(F[:, width:].toarray(), axis=1), 1.0)  # LSA block L2-normalised
+    assert DemandClassifier(lsa_components=10).fit(texts[:80], labels[:80]).lsa_ is None  # needs unlabelled text
+    assert set(lsa.predict(texts[80:90])) <= set(VOCAB)

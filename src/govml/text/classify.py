@@ -103,6 +103,28 @@ class _PrepareText:
         return _PLACEHOLDER_RE.sub(" ", _PLACE_RE.sub(" ", t)).lower()
 
 
+class _ProbaAverage:
+    """Average of the probabilities of fitted classifiers, each reading its own column span of the features."""
+
+    def __init__(self, members: list[Any], spans: list[tuple[int, int]]) -> None:
+        self.members = members
+        self.spans = spans
+        self.classes_ = members[0].classes_
+
+    def predict_proba(self, F: Any) -> np.ndarray:
+        return np.mean([_proba(m, F[:, lo:hi]) for m, (lo, hi) in zip(self.members, self.spans, strict=True)],
+                       axis=0)
+
+
+def _proba(model: Any, F: Any) -> np.ndarray:
+    """Probabilities of a fitted classifier; softmax of the decision scores when it has none."""
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(F)
+    s = model.decision_function(F)
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 class DemandClassifier(ClassifierMixin, BaseEstimator):
     """Category of a resident message, with calibrated confidence.
 
@@ -139,6 +161,10 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         min_class_count: int = 2,
         tokenizer: GovTokenizer | None = None,
         random_state: int = 0,
+        sublinear_tf: bool = True,
+        C_grid: Sequence[float] = (0.1, 0.3, 1.0, 3.0),
+        title_repeat: int = 0,
+        lsa_components: int | None = None,
     ) -> None:
         self.model = model
         self.C = C
@@ -153,6 +179,10 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.min_class_count = min_class_count
         self.tokenizer = tokenizer
         self.random_state = random_state
+        self.sublinear_tf = sublinear_tf
+        self.C_grid = C_grid
+        self.title_repeat = title_repeat
+        self.lsa_components = lsa_components
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -167,35 +197,98 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         weights = {}
         if self.word_ngrams:
             blocks.append(("word", TfidfVectorizer(tokenizer=tok, token_pattern=None, lowercase=False,
-                                                   ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
+                                                   ngram_range=tuple(self.word_ngrams), sublinear_tf=self.sublinear_tf,
                                                    min_df=self.min_df, max_features=self.max_features)))
             weights["word"] = float(self.word_weight)
         if self.char_ngrams:
             blocks.append(("char", TfidfVectorizer(analyzer="char", preprocessor=_PrepareText(tok),
-                                                   ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
+                                                   ngram_range=tuple(self.char_ngrams), sublinear_tf=self.sublinear_tf,
                                                    min_df=self.min_df, max_features=self.max_features)))
             weights["char"] = 1.0
         if not blocks:
             raise ModelError("DemandClassifier: word_ngrams and char_ngrams are both None: no features")
         return FeatureUnion(blocks, transformer_weights=weights)
 
-    def _base(self, n_min: int) -> Any:
-        from sklearn.calibration import CalibratedClassifierCV
+    def _linear(self, C: float) -> Any:
         from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
-        if self.model == "svm":
-            est = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
-        elif self.model == "lr":
-            est = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000)
-        else:
-            raise ModelError(f"DemandClassifier model: expected 'svm' or 'lr', found {self.model!r}")
-        if self.calibration and n_min >= 2:
-            from sklearn.model_selection import StratifiedKFold
+        if self.model in ("svm", "ensemble", "ensemble+nb"):
+            return LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state)
+        if self.model == "lr":
+            return LogisticRegression(C=C, class_weight=self.class_weight, max_iter=2000)
+        raise ModelError(f"DemandClassifier model: expected 'svm', 'lr', 'ensemble' or 'ensemble+nb', "
+                         f"found {self.model!r}")
 
+    def _calibrated(self, est: Any, n_min: int) -> Any:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.model_selection import StratifiedKFold
+
+        if self.calibration and n_min >= 2:
             cv = StratifiedKFold(n_splits=min(3, n_min), shuffle=True, random_state=self.random_state)
             return CalibratedClassifierCV(est, method=self.calibration, cv=cv)
         return est
+
+    def _choose_C(self, F: Any, y: np.ndarray, n_min: int) -> float:
+        """``C`` as given, or (``C="auto"``) the best of ``C_grid`` by macro-F1 in an inner stratified
+        3-fold CV on the training messages only."""
+        if not (isinstance(self.C, str) and self.C == "auto"):
+            return float(self.C)
+        grid = [float(c) for c in self.C_grid]
+        if n_min < 2 or len(grid) == 1:
+            return grid[len(grid) // 2]
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+        cv = StratifiedKFold(n_splits=min(3, n_min), shuffle=True, random_state=self.random_state)
+        search = GridSearchCV(self._linear(grid[0]), {"C": grid}, scoring="f1_macro", cv=cv).fit(F, y)
+        return float(search.best_params_["C"])
+
+    def _fit_classifier(self, F: Any, y: np.ndarray, n_min: int) -> Any:
+        C = self._choose_C(F, y, n_min)
+        self.C_ = C
+        if self.model in ("svm", "lr"):
+            return self._calibrated(self._linear(C), n_min).fit(F, y)
+        self._linear(C)  # validates the model name
+        members, spans = [], []
+        for lo, hi in self.blocks_.values():
+            members.append(self._calibrated(self._linear(C), n_min).fit(F[:, lo:hi], y))
+            spans.append((lo, hi))
+        if self.model == "ensemble+nb":
+            from sklearn.naive_bayes import ComplementNB
+
+            members.append(self._calibrated(ComplementNB(), n_min).fit(F, y))
+            spans.append((0, max(hi for _, hi in self.blocks_.values())))
+        return _ProbaAverage(members, spans)
+
+    def _texts(self, texts: list[str]) -> list[str]:
+        """With ``title_repeat`` > 0, the first line of a multi-line text (the title when several text
+        columns are joined, as ``govml demands train --text-col`` does) is repeated that many extra times."""
+        n = int(self.title_repeat or 0)
+        if n <= 0:
+            return texts
+        out = []
+        for t in texts:
+            head, sep, _ = t.partition("\n")
+            out.append((head + "\n") * n + t if sep and head.strip() else t)
+        return out
+
+    def _block_spans(self) -> dict[str, tuple[int, int]]:
+        spans, lo = {}, 0
+        for name, vec in self.features_.transformer_list:
+            hi = lo + len(vec.vocabulary_)
+            spans[name] = (lo, hi)
+            lo = hi
+        return spans
+
+    def _transform(self, texts: list[str]) -> Any:
+        F = self.features_.transform(self._texts(texts))
+        if getattr(self, "lsa_", None) is None:
+            return F
+        import scipy.sparse as sp
+        from sklearn.preprocessing import normalize
+
+        Z = normalize(self.lsa_.transform(F))
+        return sp.hstack([F, sp.csr_matrix(Z)]).tocsr()
 
     # -- fitting -----------------------------------------------------------------------------------
     def fit(self, X: Any, y: Sequence[Any], unlabeled: Any = None) -> DemandClassifier:
@@ -222,12 +315,23 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
             raise ModelError(f"DemandClassifier.fit: need at least 2 categories with {self.min_class_count}+ "
                              f"labelled messages each, found {len(classes)}")
         extra = [t for t in as_texts(unlabeled) if t.strip()] if unlabeled is not None else []
-        self.features_ = self._features().fit(X_train + extra)
-        F = self.features_.transform(X_train)
-        clf = self._base(int(counts.min())).fit(F, y_train)
+        self.features_ = self._features()
+        F_all = self.features_.fit_transform(self._texts(X_train + extra)).tocsr()  # one pass over the text
+        self.blocks_ = self._block_spans()
+        self.lsa_ = None
+        F = F_all[: len(X_train)]
+        if self.lsa_components and extra:
+            import scipy.sparse as sp
+            from sklearn.decomposition import TruncatedSVD
+            from sklearn.preprocessing import normalize
+
+            k = int(min(self.lsa_components, F_all.shape[0] - 1, F_all.shape[1] - 1))
+            self.lsa_ = TruncatedSVD(n_components=k, random_state=self.random_state).fit(F_all)
+            F = sp.hstack([F, sp.csr_matrix(normalize(self.lsa_.transform(F)))]).tocsr()
+        clf = self._fit_classifier(F, y_train, int(counts.min()))
         self.n_pseudo_ = 0
         if self.self_training and extra:
-            Fu = self.features_.transform(extra)
+            Fu = self._transform(extra)
             proba = clf.predict_proba(Fu)
             conf = proba.max(axis=1)
             sel = conf >= float(self.self_training)
@@ -235,7 +339,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
                 import scipy.sparse as sp
 
                 pseudo = clf.classes_[proba.argmax(axis=1)][sel]
-                clf = self._base(int(counts.min())).fit(sp.vstack([F, Fu[sel]]), np.r_[y_train, pseudo])
+                clf = self._fit_classifier(sp.vstack([F, Fu[sel]]).tocsr(), np.r_[y_train, pseudo],
+                                           int(counts.min()))
                 self.n_pseudo_ = int(sel.sum())
         self.classifier_ = clf
         self.classes_ = clf.classes_
@@ -250,12 +355,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         self._check()
-        F = self.features_.transform(as_texts(X))
-        if hasattr(self.classifier_, "predict_proba"):
-            return self.classifier_.predict_proba(F)
-        s = self.classifier_.decision_function(F)
-        e = np.exp(s - s.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return _proba(self.classifier_, self._transform(as_texts(X)))
 
     def predict(self, X: Any) -> np.ndarray:
         proba = self.predict_proba(X)
