@@ -854,24 +854,34 @@ def _collect(recv: Any, results: list[Any], failed: list[int]) -> None:
     """Reader thread of :func:`_forked`: one child's batches, until its empty end message."""
     try:
         while data := recv.recv_bytes():
-            b, enc = (marshal if data[:1] == b"m" else pickle).loads(memoryview(data)[1:])
-            results[b] = _decode(enc)
+            for b, enc in (marshal if data[:1] == b"m" else pickle).loads(memoryview(data)[1:]):
+                results[b] = _decode(enc)
     except (EOFError, OSError):
         failed.append(1)
 
 
+_SEND_EVERY = 4  # batches per message from a child: each distinct term is serialised once per message
+
+
 def _child(key: int, w: int, conn: Any) -> None:
-    """A forked worker of :func:`_forked`: batches from the shared counter, each sent when done."""
+    """A forked worker of :func:`_forked`: batches from the shared counter, sent a few at a time."""
     tok, texts, bounds, counter, done = _SHARED[key]
-    while (b := _claim(counter)) < len(bounds):
-        a, e = bounds[b]
-        result = (b, tok._encode_batch(texts[a:e]))
-        try:
-            data = b"m" + marshal.dumps(result)
-        except ValueError:  # pragma: no cover - a str subclass in a token list
-            data = b"p" + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        conn.send_bytes(data)
-        done[w] += e - a
+    pending: list[tuple[int, Any]] = []
+    while True:
+        b = _claim(counter)
+        if b < len(bounds):
+            a, e = bounds[b]
+            pending.append((b, tok._encode_batch(texts[a:e])))
+            done[w] += e - a
+        if pending and (len(pending) >= _SEND_EVERY or b >= len(bounds)):
+            try:
+                data = b"m" + marshal.dumps(pending)
+            except ValueError:  # pragma: no cover - a str subclass in a token list
+                data = b"p" + pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)
+            conn.send_bytes(data)
+            pending = []
+        if b >= len(bounds):
+            break
     conn.send_bytes(b"")
     conn.close()
 
