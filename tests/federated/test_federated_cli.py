@@ -119,6 +119,7 @@ def test_simulate_hotspot_forecaster_through_the_app(tmp_path, govml_home):
     assert min(m["bytes_sent_per_client"].values()) > 0
     assert m["excluded"] == {} and m["missing"] == {} and m["left_during_run"] == []
     # the districts scored their own cells: the central replay of the same model agrees to rounding
+    assert m["central_replay_comparable"] is True and m["max_rel_diff_central_replay"] < 1e-6
     for k in ("rmse", "mae", "wape", "poisson_deviance"):
         assert m["federated"][k] == pytest.approx(m["federated_model_central_replay"][k], rel=1e-6)
     assert m["federated"]["precision_top2pct"] == m["federated_model_central_replay"]["precision_top2pct"]
