@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),
         "govml_pt0": HotspotForecaster(horizon=H, point_rmse_tolerance=0.0),
+        "govml_noes": HotspotForecaster(horizon=H, early_stop=None),
         "offset4": HotspotForecaster(horizon=H, offset_window=4, blend=None),
         "offset4_blend": HotspotForecaster(horizon=H, offset_window=4, blend="auto"),
         "offset13": HotspotForecaster(horizon=H, offset_window=13, blend=None),

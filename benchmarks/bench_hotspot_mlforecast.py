@@ -13,7 +13,8 @@ feature building, the level's weights, the inner calibration fit (one LightGBM p
 ending 8 weeks earlier, stopped early on the inner holdout), choosing the number of trees, the
 intervals, p_hotspot and the point rule, then the final fit with the chosen trees and the forecasts.
 ``govml_point`` — the point model only: no inner calibration, so no intervals, no tree choice (all
-200 trees) and the mean as the point. Skips cleanly when the development data are absent.
+200 trees) and the mean as the point. ``govml_noes`` — the default without early stopping of the
+inner calibration models (round-1 behaviour for the trees). Skips cleanly when the development data are absent.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                      origin=pd.to_datetime(mlf["origin"]))
     models = {"govml": HotspotForecaster(horizon=H),
               "govml_point": HotspotForecaster(horizon=H, calibration_origins=0),
+              "govml_noes": HotspotForecaster(horizon=H, early_stop=None),
               "mean_4": MeanLast(4)}
     res = run_backtest(panel, models, origins=origins, horizon=H,
                        progress=lambda i, n, o: print(f"  govml origin {i}/{n} {o.date()}", flush=True))

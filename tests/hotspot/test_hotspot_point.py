@@ -94,3 +94,27 @@ def test_deviance_and_ranking_score_the_mean_when_given() -> None:
     ov = evaluate(p).set_index("horizon").loc["all"]
     assert np.isclose(ov["poisson_deviance"], poisson_deviance(y, mean))
     assert np.isclose(ov["mae"], np.mean(np.abs(point - y)))
+
+
+def test_calibration_models_stop_when_the_holdout_stalls_and_keep_their_trees() -> None:
+    import lightgbm as lgb
+
+    from govml.hotspot.forecast import _StopWhenStalled
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2000, 3))
+    y = rng.poisson(np.exp(0.8 * X[:, 0]))
+    Xv = rng.normal(size=(500, 3))
+    yv = rng.poisson(1.0, size=500)  # unrelated to X: every tree fits noise as far as the holdout is concerned
+    m = lgb.LGBMRegressor(objective="poisson", n_estimators=400, num_leaves=15, min_child_samples=5,
+                          metric="None", verbose=-1)
+    m.fit(X, y, eval_X=(Xv,), eval_y=(yv,), eval_metric=["l2", "l1"], callbacks=[_StopWhenStalled(20)])
+    b = m.booster_
+    n = b.num_trees()
+    assert 20 < n < 400
+    best = min(int(np.argmin(m.evals_result_["valid_0"][k])) for k in ("l2", "l1"))
+    assert n == best + 20 + 1  # every tree trained is kept (not cut back to the best iteration)
+    # and a holdout that keeps improving trains every tree
+    m2 = lgb.LGBMRegressor(objective="poisson", n_estimators=60, num_leaves=15, metric="None", verbose=-1)
+    m2.fit(X, y, eval_X=(X[:500],), eval_y=(y[:500],), eval_metric=["l2"], callbacks=[_StopWhenStalled(20)])
+    assert m2.booster_.num_trees() == 60

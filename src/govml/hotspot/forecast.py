@@ -22,14 +22,22 @@ periods after the panel's last period.
   calibration models' staged forecasts on the inner holdout pick the number of trees
   (0, 10, …, ``n_estimators``; 0 = the level alone) by RMSE/RMSE_level + MAE/MAE_level, taking the
   fewest trees within 0.01 of the best score; the final models are fitted with that many trees
-  (``n_trees_``).
+  (``n_trees_``). The calibration models watch L2 and L1 on that holdout while they are trained
+  and stop once either has not improved for ``early_stop`` (50) trees (``None``: all trees).
 * **Data start.** ``fit`` leaves out the panel's leading periods that hold almost no events
   (:func:`data_start`): zeros from before data collection began are not observations, and the
   direct models would learn the jump out of them as a period-of-year effect.
-* **Point forecast.** ``yhat`` is the predicted conditional *mean* (what the Poisson objective
-  estimates, and the level's weights are chosen for); with ``blend="auto"`` (off by default: it did worse on Boston 311) it is blended with
-  the 4- or 13-period mean, the weight chosen per horizon on the calibration holdout to minimise
-  RMSE/RMSE_ref + MAE/MAE_ref. See docs/hotspots.md for why the mean and not the median.
+* **Point forecast.** ``yhat_mean`` is the predicted conditional *mean* (what the Poisson objective
+  estimates; use it for sums and rankings). ``yhat`` (``point="auto"``, default) is the mean moved
+  toward the predictive median, ``(1 - w) * mean + w * median`` of a negative binomial with that
+  mean and the holdout dispersion, ``w`` in 0, 0.1, …, 0.9 chosen per horizon on the calibration
+  holdout: the lowest holdout MAE among the weights that cost at most ``point_rmse_tolerance``
+  (0.5%) of the mean's holdout RMSE, and 0 unless it lowers the MAE by 0.2%
+  (:func:`choose_point_weight`). ``w < 1`` keeps ``yhat`` strictly increasing in the mean, so the
+  ranking of cells is the mean's. ``point="mean"``: ``yhat`` is the mean. With ``blend="auto"``
+  (off by default: it did worse on Boston 311) the mean is first blended with the 4- or 13-period
+  mean, the weight chosen per horizon on the calibration holdout to minimise RMSE/RMSE_ref +
+  MAE/MAE_ref. See docs/hotspots.md.
 * **Calibration.** Before the final fit, the same model is fitted on data that ends
   ``calibration_origins + horizon`` periods earlier and forecasts the last ``calibration_origins``
   origins (a small rolling-origin backtest inside ``fit``). From those out-of-sample forecasts:
@@ -295,6 +303,7 @@ class HotspotForecaster(BaseEstimator):
         point: str = "auto",
         point_rmse_tolerance: float = _POINT_RMSE_TOL,
         select_trees: bool = True,
+        early_stop: int | None = _EARLY_STOP_ROUNDS,
         interval: float = 0.9,
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
@@ -321,6 +330,7 @@ class HotspotForecaster(BaseEstimator):
         self.point = point
         self.point_rmse_tolerance = point_rmse_tolerance
         self.select_trees = select_trees
+        self.early_stop = early_stop
         self.interval = interval
         self.hotspot_quantile = hotspot_quantile
         self.min_hotspot_count = min_hotspot_count
@@ -420,13 +430,11 @@ class HotspotForecaster(BaseEstimator):
             fit_kw: dict[str, Any] = {}
             hold = np.arange(last_target, fb.y.shape[1] - h)
             if early_stop and level is not None and len(hold):
-                import lightgbm as lgb
-
                 Xv = fb.frame(h, hold)
                 fit_kw = dict(eval_X=(Xv[names],), eval_y=(Xv["y"].to_numpy(),),
                               eval_init_score=[np.log(level[:, hold].reshape(-1) + _OFFSET_EPS)],
                               eval_metric=["l2", "l1"],
-                              callbacks=[lgb.early_stopping(_EARLY_STOP_ROUNDS, verbose=False)])
+                              callbacks=[_StopWhenStalled(int(self.early_stop))])
                 model.set_params(metric="None")
             model.fit(X[names], X["y"].to_numpy(), init_score=off, **fit_kw)
             models[h] = model
@@ -528,7 +536,7 @@ class HotspotForecaster(BaseEstimator):
 
         H = self.horizon
         T = y.shape[1]
-        early = self.select_trees and self.strategy == "direct"
+        early = bool(self.select_trees and self.strategy == "direct" and self.early_stop)
         models, weights = self._fit_models(fb, first_holdout, early_stop=early)
         thr = self._thresholds(y[:, : first_holdout + 1])
         rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {h: [] for h in range(1, H + 1)}
@@ -720,6 +728,33 @@ class HotspotForecaster(BaseEstimator):
         }
 
 
+class _StopWhenStalled:
+    """LightGBM callback: stop once any validation metric has not improved for ``rounds`` iterations,
+    keeping every tree trained so far (``lightgbm.early_stopping`` would cut the model back to its
+    best iteration for the first metric, and the number of trees is chosen afterwards on a score
+    of its own)."""
+
+    order = 30
+
+    def __init__(self, rounds: int):
+        self.rounds = rounds
+        self.best: dict[str, tuple[float, int]] = {}
+
+    def __call__(self, env: Any) -> None:
+        import lightgbm as lgb
+
+        stalled = False
+        for _, name, value, higher_better in env.evaluation_result_list or []:
+            v = -value if higher_better else value
+            b = self.best.get(name)
+            if b is None or v < b[0]:
+                self.best[name] = (v, env.iteration)
+            elif env.iteration - b[1] >= self.rounds:
+                stalled = True
+        if stalled:
+            raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
+
+
 class _BoosterModel:
     """A fitted LightGBM booster behind the few ``LGBMRegressor`` methods the forecaster calls."""
 
@@ -756,7 +791,9 @@ def _staged_raw(model: Any, X: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
     values from one model dump, and a cumulative sum (k = 0 gives 0; k past the last tree, all trees).
     """
     b = model.booster_
-    leaves = np.asarray(b.predict(X, pred_leaf=True), dtype=np.int64).reshape(len(X), -1)
+    # num_iteration explicit: a booster trained with early stopping would otherwise stop at its best_iteration
+    leaves = np.asarray(b.predict(X, pred_leaf=True, num_iteration=b.current_iteration()),
+                        dtype=np.int64).reshape(len(X), -1)
     n_trees = leaves.shape[1]
     vals = _leaf_table(b)[np.arange(n_trees)[None, :], leaves]
     cum = np.concatenate([np.zeros((len(X), 1)), np.cumsum(vals, axis=1)], axis=1)
