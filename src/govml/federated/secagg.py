@@ -343,8 +343,9 @@ class DistrictSecAgg:
 
     All of its state is :attr:`state`, a flat ``dict`` of str → bytes/int/str that the ClientApp
     keeps in the node's ``context.state`` between messages: the per-run encryption key, the peers'
-    encryption public keys and the threshold fixed at set-up, the current bundle (index, mask key,
-    self-mask seed) and, per peer, which share has been revealed for each of its bundles
+    encryption public keys and the threshold fixed at set-up, the AES key shared with each peer for
+    the run (``ek|peer``, derived once), the current bundle (index, mask-key seed, self-mask seed) and,
+    per peer, which share has been revealed for each of its bundles
     (``rev|peer`` → one character per bundle index: ``-`` nothing, ``b`` seed share, ``s`` key share).
     """
 
