@@ -12,7 +12,9 @@ means weighted on the panel's own past — with the number of trees chosen on th
 ``govml_all_trees`` (the same with all 200 trees), ``govml_v1`` (the previous default: level = mean of
 the 4- and 13-week means, all trees), ``govml_recursive`` (recursive), ``lgbm_plain`` (no offset),
 ``offset4`` / ``offset13`` (one window), ``govml_blend`` / ``offset4_blend`` (blend with a window mean
-chosen on the inner holdout), ``govml_tweedie``; and the baselines. Skips cleanly (exit 0) when the
+chosen on the inner holdout), ``govml_tweedie``, ``govml_mean`` (the mean as the point: ``point="mean"``),
+``govml_pt0`` (the point rule allowed no holdout RMSE loss), ``govml_noes`` (no early stopping of the
+calibration models); and the baselines. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
 """
 
