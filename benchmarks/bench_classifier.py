@@ -12,8 +12,11 @@ labels are stored; text is read from the development data.
 
 Each draw takes ``--size`` labelled messages (stratified, seed = draw number), then runs 5-fold stratified CV
 (:func:`govml.text.classify.cross_validate_classifier`) for every variant; it prints macro-F1
-mean ± sd over the draws. Unlabelled text (``+unlabeled`` variants): the messages of 附件3 and 附件4
-minus the draw's own messages (all of them, or a seeded sample of ``--unlabeled-n``).
+mean ± sd over the draws, then each variant's paired difference to ``default`` (mean ± sd over draws).
+Title and details are joined by a newline, as ``govml demands train --text-col 留言主题 --text-col 留言详情``
+does (so ``title_repeat`` sees the title as the first line). Features are memoised per fold and feature
+settings, so variants that change only the classifier reuse them (identical results; ``--no-cache``).
+Unlabelled text (``+unlabeled`` variants): the messages of 附件3 and 附件4 minus the draw's own messages (all of them, or a seeded sample of ``--unlabeled-n``).
 """
 
 from __future__ import annotations
@@ -104,6 +107,46 @@ def variants() -> dict[str, tuple[object, bool]]:
     }
 
 
+class _CachedFeatures:
+    """Memoises DemandClassifier's feature union per (feature settings, texts): variants that change only
+    the classifier reuse the features of the same fold (results are identical; ``--no-cache`` turns it off)."""
+
+    store: dict = {}
+
+    def __init__(self, union, key) -> None:
+        self.union, self.key, self.fitted = union, key, None
+
+    def __getattr__(self, name):
+        return getattr(self.fitted if self.fitted is not None else self.union, name)
+
+    def fit_transform(self, texts, y=None):
+        k = (self.key, hash(tuple(texts)))
+        if k not in self.store:
+            F = self.union.fit_transform(texts)
+            self.store[k] = (self.union, F)
+        self.fitted, F = self.store[k]
+        return F
+
+    def transform(self, texts):
+        k = (self.key, id(self.fitted), hash(tuple(texts)))
+        if k not in self.store:
+            self.store[k] = self.fitted.transform(texts)
+        return self.store[k]
+
+
+def cache_features() -> None:
+    from govml.text.classify import DemandClassifier
+
+    orig = DemandClassifier._features
+
+    def _features(self):
+        key = (self.word_ngrams, self.char_ngrams, self.word_weight, self.min_df, self.max_features,
+               self.sublinear_tf, repr(self.tokenizer))
+        return _CachedFeatures(orig(self), key)
+
+    DemandClassifier._features = _features
+
+
 def stratified_draw(y: pd.Series, size: int, seed: int) -> np.ndarray:
     from sklearn.model_selection import train_test_split
 
@@ -119,6 +162,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=400)
     ap.add_argument("--variants", default="peer_word,peer_char,default,default+unlabeled")
     ap.add_argument("--title-repeat", type=int, default=0, help="prepend the title this many extra times")
+    ap.add_argument("--no-cache", action="store_true", help="recompute the features for every variant")
     ap.add_argument("--first-draw", type=int, default=0, help="seed of the first draw")
     ap.add_argument("--unlabeled-n", type=int, default=0,
                     help="use only this many unlabelled messages (seeded sample; 0 = all)")
@@ -132,10 +176,14 @@ def main() -> None:
         x["text"] = (x["留言主题"].fillna("") + "。") * args.title_repeat + x["text"]
     from govml.text.classify import cross_validate_classifier
 
+    if not args.no_cache:
+        cache_features()
+
     table = variants()
     names = args.variants.split(",")
     scores: dict[str, list[float]] = {n: [] for n in names}
     for d in range(args.first_draw, args.first_draw + args.draws):
+        _CachedFeatures.store.clear()
         idx = stratified_draw(x["label"], args.size, seed=d)
         sub = x.iloc[idx]
         in_draw = set(zip(sub["留言编号"], sub["src"], strict=True))
