@@ -347,7 +347,8 @@ def simulate_forecaster(
     (``result["backtest"]``). With ``reference`` the same model is backtested centrally
     (:class:`FederatedHotspotForecaster` on the pooled panel of the districts that finished, scored
     by :func:`govml.hotspot.backtest.run_backtest`): ``result["central"]`` — the two agree to
-    rounding. ``lightgbm`` adds the central LightGBM forecaster on the same origins.
+    rounding when no district left during the run (a district that leaves mid-run has already
+    reached the citywide and early sums, which the replay on the finishing districts cannot repeat). ``lightgbm`` adds the central LightGBM forecaster on the same origins.
     ``faults``: ``{district: "broken" | "dropout" | "dropout:K" (silent after K messages) | "fail:K"
     (error replies after K messages)}``. :func:`simulate` with ``task="hotspot-forecaster"`` calls
     this (``rounds`` = trees per model). ``secagg_neighbours``: SecAgg+ neighbours per district (run

@@ -74,7 +74,11 @@ def read_district_table(settings: Mapping[str, Any]) -> pd.DataFrame:
         except json.JSONDecodeError as exc:
             raise DataError(message=f"node config 'mapping' is not JSON: {exc}") from exc
     rename = {user: canonical for canonical, user in mapping.items() if user in df.columns and user != canonical}
-    return df.rename(columns=rename)
+    out = df.rename(columns=rename)
+    # errors name the district's own columns, not the canonical ones
+    out.attrs["govml_source_columns"] = {canonical: str(user) for canonical, user in mapping.items()
+                                         if str(user) != canonical}
+    return out
 
 
 def _numeric(df: pd.DataFrame, col: str, file: str, problems: list[Problem]) -> pd.Series:
@@ -96,12 +100,20 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
     import pandas as pd
 
     problems: list[Problem] = []
+    source = dict(df.attrs.get("govml_source_columns") or {})
+
+    def col_name(c: str) -> str:
+        """The district's own name of canonical column ``c``."""
+        return source.get(c, c)
 
     def need(cols: list[str]) -> bool:
         missing = [c for c in cols if c not in df.columns]
         for c in missing:
-            problems.append(Problem(file, None, c, "a column named " + repr(c) + " (or a mapping to it)",
-                                    None))
+            if c in source:
+                expected = f"a column named {source[c]!r} (mapped to {c!r} in the node config)"
+            else:
+                expected = f"a column named {c!r} (or a mapping to it)"
+            problems.append(Problem(file, None, col_name(c), expected, None))
         return not missing
 
     if task == "demand-classifier":
@@ -121,7 +133,7 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
             from govml.io import parse_datetime, source_rows
 
             out = df[["community", "created_at"]].copy()
-            out["created_at"] = parse_datetime(out["created_at"], file=file, column="created_at",
+            out["created_at"] = parse_datetime(out["created_at"], file=file, column=col_name("created_at"),
                                                rows=source_rows(df))
         else:
             if not need(["community", *indicators]):
@@ -139,7 +151,7 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
         from govml.io import parse_datetime, source_rows
 
         out = df[["community", "category", "created_at"]].copy()
-        out["created_at"] = parse_datetime(out["created_at"], file=file, column="created_at",
+        out["created_at"] = parse_datetime(out["created_at"], file=file, column=col_name("created_at"),
                                            rows=source_rows(df))
         out["community"] = out["community"].astype("string")
         out["category"] = out["category"].astype("string")
