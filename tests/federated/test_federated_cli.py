@@ -165,3 +165,23 @@ def test_forecaster_rejects_dp(tmp_path, capsys):
     code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--dp-epsilon", "1",
                  "--out", str(tmp_path / "x.json")])
     assert code == 2 and "--dp-epsilon" in capsys.readouterr().err
+
+
+def test_simulate_benchmark_over_a_secagg_plus_neighbourhood(tmp_path, assessments):
+    """--secagg-neighbours k: masks and shares only within a ring of k neighbours; the sums (and so
+    every statistic) are those of the complete graph."""
+    df = assessments.copy()
+    codes = {c: i for i, c in enumerate(sorted(df["community"].astype(str).unique()))}
+    df["grp"] = [f"组{codes[str(c)] % 6}" for c in df["community"]]
+    data = tmp_path / "scores.csv"
+    df.to_csv(data, index=False)
+    res = {}
+    for k in ("0", "2"):
+        out = tmp_path / f"bench_{k}.json"
+        code = _run(["federated", "simulate", str(data), "--task", "benchmark", "--partition-col", "grp",
+                     "--indicators", "service,response", "--secagg-neighbours", k, "--out", str(out)])
+        assert code in (0, None)
+        res[k] = json.loads(out.read_text(encoding="utf-8"))
+    assert res["0"]["clients"] == res["2"]["clients"] == 6
+    assert res["2"]["secure_neighbours"] == 2 and res["0"]["secure_neighbours"] == 0
+    assert res["2"]["federated"] == res["0"]["federated"]
