@@ -279,20 +279,28 @@ def log_sklearn_model(
     signature: Any = None,
     text_cols: list[str] | tuple[str, ...] | None = None,
     extra_pip: list[str] | tuple[str, ...] = (),
+    skops_trusted_types: list[str] | None = None,
 ) -> str:
     """Log a fitted scikit-learn estimator/pipeline to the active run; returns its model URI.
 
     The input example is masked first (:func:`mask_example`); the signature is inferred from it
     when not given. Saved with skops when every type in the model is trusted (govml, sklearn,
     numpy, scipy...), else with cloudpickle. ``registered_name`` also registers a version (no alias:
-    use :func:`register` + :func:`set_alias` for gated promotion).
+    use :func:`register` + :func:`set_alias` for gated promotion). ``skops_trusted_types``: the
+    model's types as :func:`skops.io.get_untrusted_types` listed them when the caller already saved
+    it with skops — spares a second full serialisation (slow for large TF-IDF vocabularies); types
+    outside govml's trusted set still fall back to cloudpickle.
     """
     import mlflow
     import mlflow.sklearn
 
     configure()
     example = mask_example(input_example, text_cols)
-    trusted = _skops_trust(model)
+    if skops_trusted_types is not None and all(
+            t.split(".", 1)[0] in _TRUSTED_ROOTS for t in skops_trusted_types):
+        trusted: list[str] | None = list(skops_trusted_types)
+    else:
+        trusted = _skops_trust(model)
     fmt = {"serialization_format": "skops", "skops_trusted_types": trusted} if trusted is not None else {
         "serialization_format": "cloudpickle"}
     try:

@@ -106,3 +106,27 @@ def test_skops_only_for_trusted_types_else_cloudpickle():
     assert tracking._skops_trust(plain) is not None  # all sklearn/numpy: skops
     custom = make_pipeline(FunctionTransformer(_double), LinearRegression()).fit(X, y)
     assert tracking._skops_trust(custom) is None  # a test-module function: cloudpickle
+
+
+def test_trusted_types_given_by_the_caller_spare_a_serialisation_but_not_the_check(monkeypatch):
+    """log_sklearn_model(skops_trusted_types=...) skips the trial skops dump when every type is in
+    govml's trusted set, and still falls back to the check (and cloudpickle) when one is not."""
+    import mlflow
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    X = pd.DataFrame(np.random.default_rng(1).normal(size=(40, 2)), columns=["a", "b"])
+    clf = LogisticRegression().fit(X, (X["b"] > 0).astype(int))
+    trusted = sio.get_untrusted_types(data=sio.dumps(clf))
+    calls = []
+    real = tracking._skops_trust
+    monkeypatch.setattr(tracking, "_skops_trust", lambda m: calls.append(m) or real(m))
+    with tracking.run("layer-test", run_name="trusted given"):
+        uri = tracking.log_sklearn_model(clf, input_example=X.head(2), skops_trusted_types=trusted)
+        assert calls == []
+        uri_foreign = tracking.log_sklearn_model(clf, name="m2", input_example=X.head(2),
+                                                 skops_trusted_types=[*trusted, "evil.module.Thing"])
+        assert len(calls) == 1  # a foreign type in the caller's list: checked again
+    back = mlflow.sklearn.load_model(uri)
+    np.testing.assert_array_equal(back.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(mlflow.sklearn.load_model(uri_foreign).predict(X), clf.predict(X))

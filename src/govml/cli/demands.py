@@ -309,8 +309,9 @@ def _metrics_table(report: dict, title: str):
     return table
 
 
-def _save_model_dir(model, meta: dict, model_dir: Path) -> None:
-    """Write model.skops + model.json into a fresh folder, then swap it into place (atomic rename)."""
+def _save_model_dir(model, meta: dict, model_dir: Path) -> list[str]:
+    """Write model.skops + model.json into a fresh folder, then swap it into place (atomic rename);
+    returns the types skops needs trusted to load it back."""
     import json
     import os
     import shutil
@@ -323,7 +324,8 @@ def _save_model_dir(model, meta: dict, model_dir: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.", dir=model_dir.parent))
     try:
         sio.dump(model, tmp / MODEL_FILE)
-        meta = dict(meta, skops_trusted_types=sio.get_untrusted_types(file=tmp / MODEL_FILE))
+        trusted = sio.get_untrusted_types(file=tmp / MODEL_FILE)
+        meta = dict(meta, skops_trusted_types=trusted)
         (tmp / MODEL_JSON).write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         old = None
         if model_dir.exists():
@@ -332,6 +334,7 @@ def _save_model_dir(model, meta: dict, model_dir: Path) -> None:
         os.replace(tmp, model_dir)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        return list(trusted)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -459,7 +462,7 @@ def train_cmd(
         "cv": {k: report[k] for k in ("macro_f1", "macro_f1_sd", "accuracy", "fold_macro_f1", "fold_accuracy",
                                       "per_class", "labels", "confusion", "n", "cv", "seed")},
     }
-    _save_model_dir(model, meta, model_dir)
+    trusted = _save_model_dir(model, meta, model_dir)
     params = {"cv": cv, "seed": seed, "unlabeled": bool(unl_texts), "self_training": self_training,
               "text_cols": text_cols, "label_col": label_col, **{f"model.{k}": v for k, v in settings.items()}}
     with tracking.run("demand-classifier", run_name="train", params=params) as active:
@@ -483,7 +486,7 @@ def train_cmd(
         signature = infer_signature(example, pd.Series(list(model.predict(example["text"].tolist())),
                                                        name="category").astype(str))
         model_uri = tracking.log_sklearn_model(model, input_example=example, signature=signature,
-                                               extra_pip=("jieba", "rjieba"))
+                                               extra_pip=("jieba", "rjieba"), skops_trusted_types=trusted)
         run_id = active.info.run_id
     console.print(f"Saved the model to [bold]{model_dir}[/] (MLflow run {run_id}, model {model_uri})")
 
