@@ -65,20 +65,7 @@ class Session:
     def ask(self, node_ids: Iterable[int], mtype: str, content: RecordDict
             ) -> tuple[dict[int, Message], dict[int, str], list[int]]:
         """Send ``content`` to nodes; returns (good replies, error reasons, nodes that never answered)."""
-        node_ids = list(node_ids)
-        msgs = [Message(content=content, dst_node_id=nid, message_type=mtype, group_id=str(self.round))
-                for nid in node_ids]
-        replies = list(self.grid.send_and_receive(msgs, timeout=self.timeout))
-        good, bad = {}, {}
-        for rep in replies:
-            src = rep.metadata.src_node_id
-            if rep.has_error():
-                bad[src] = rep.error.reason or f"error code {rep.error.code}"
-            else:
-                good[src] = rep
-        answered = set(good) | set(bad)
-        silent = [n for n in node_ids if n not in answered]
-        return good, bad, silent
+        return self.ask_each({nid: content for nid in node_ids}, mtype)
 
     def _lost(self, nodes: list[int], why: str) -> None:
         for n in nodes:
