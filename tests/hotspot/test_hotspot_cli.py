@@ -23,7 +23,8 @@ def test_forecast_and_backtest_on_the_sample(samples_dir: Path, tmp_path: Path) 
                             "--out", str(out), "--explain-out", str(tmp_path / "why.csv"), "--now", "2025-01-01"])
     assert r.exit_code == 0, r.output
     fc = pd.read_csv(out)
-    assert list(fc.columns) == ["area", "category", "period_start", "horizon", "yhat", "yhat_mean", "yhat_lo", "yhat_hi",
+    # exactly the columns of the checked form (the mean stays in HotspotForecaster.predict's yhat_mean)
+    assert list(fc.columns) == ["area", "category", "period_start", "horizon", "yhat", "yhat_lo", "yhat_hi",
                                 "p_hotspot"]
     assert len(fc) == 33 * 11 * 2 and set(fc["horizon"]) == {1, 2}
     assert set(fc["period_start"]) == {"2024-12-30", "2025-01-06"}

@@ -12,7 +12,7 @@ HELP = "Complaint hotspot forecasting with honest rolling-origin backtests."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
 
-FORECAST_COLUMNS = ["area", "category", "period_start", "horizon", "yhat", "yhat_mean", "yhat_lo", "yhat_hi", "p_hotspot"]
+FORECAST_COLUMNS = ["area", "category", "period_start", "horizon", "yhat", "yhat_lo", "yhat_hi", "p_hotspot"]  # the checked form
 PREDICTION_COLUMNS = ["model", "origin", "area", "category", "period_start", "horizon", "y", "yhat"]
 
 
