@@ -142,6 +142,63 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
 
 
+def test_compact_state_round_trips_bit_identically_without_touching_the_model(fitted):
+    import pickle
+
+    import cloudpickle
+    import skops.io as sio
+
+    live = {name: vec.vocabulary_ for name, vec in fitted.features_.transformer_list}
+    held_out, _ = make_data(4, seed=5)
+    held_out += ["", "完全没见过的字词组合，ＡＢＣ１２３"]
+    want = fitted.predict_proba(held_out)
+    data = sio.dumps(fitted)
+    types = sio.get_untrusted_types(data=data)
+    assert all(t.split(".", 1)[0] in ("govml", "sklearn", "numpy", "scipy") for t in types), types
+    copies = [sio.loads(data, trusted=types), pickle.loads(pickle.dumps(fitted)),
+              cloudpickle.loads(cloudpickle.dumps(fitted))]
+    for model in copies:
+        assert np.array_equal(model.predict_proba(held_out), want)  # bit-identical, not just close
+        assert not hasattr(model, "_packed_vocabularies_")
+        for name, vec in model.features_.transformer_list:
+            assert vec.vocabulary_ == live[name] and len(vec.vocabulary_) > 100
+        assert clone(model).get_params() == fitted.get_params()
+        assert model.fit(*make_data(3, seed=6)).predict(held_out[:2]).shape == (2,)  # still a working estimator
+    # saving never mutated the live model
+    assert {name: vec.vocabulary_ for name, vec in fitted.features_.transformer_list} == live
+    assert all(vec.vocabulary_ is live[name] for name, vec in fitted.features_.transformer_list)
+    assert "_packed_vocabularies_" not in vars(fitted)
+
+
+def test_unpackable_vocabulary_stays_a_dict():
+    from govml.text.classify import _pack_vocabulary, _unpack_vocabulary
+
+    vocab = {"加装电梯": 1, "a b": 0, "": 2}
+    assert _unpack_vocabulary(_pack_vocabulary(vocab)) == vocab
+    assert _pack_vocabulary({"a\x00b": 0}) is None  # the separator inside a term
+    assert _pack_vocabulary({"a": 0, "b": 2}) is None  # not 0..n-1
+    assert _pack_vocabulary({"a": 0, "b": 0}) is None
+
+
+def test_saved_model_is_much_smaller_than_with_dict_vocabularies(monkeypatch):
+    import skops.io as sio
+    from sklearn.base import BaseEstimator
+
+    # two categories (so the SVM weights, which stay float64, are small beside the vocabulary) and
+    # varied text so the character 1–4-gram vocabulary is large, as it is on real messages
+    rng = random.Random(7)
+    pool = "".join(w for words in VOCAB.values() for w in words) + "".join(SHARED)
+    texts = ["".join(rng.choice(pool) for _ in range(60)) for _ in range(120)]
+    labels = ["城乡建设" if i % 2 else "环境保护" for i in range(len(texts))]
+    model = DemandClassifier().fit(texts, labels)
+    assert len(model.features_.transformer_list[1][1].vocabulary_) > 10_000
+    compact = sio.dumps(model)
+    monkeypatch.setattr(DemandClassifier, "__getstate__", BaseEstimator.__getstate__)
+    monkeypatch.setattr(DemandClassifier, "__setstate__", BaseEstimator.__setstate__)
+    plain = sio.dumps(model)
+    assert len(plain) >= 5 * len(compact), (len(plain), len(compact))
+
+
 @pytest.mark.slow
 def test_cli_train_classify_top_end_to_end(tmp_path):
     from typer.testing import CliRunner

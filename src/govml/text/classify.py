@@ -29,6 +29,7 @@ fold's training only.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -123,6 +124,28 @@ def _proba(model: Any, F: Any) -> np.ndarray:
     s = model.decision_function(F)
     e = np.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+_VOCAB_SEP = "\x00"  # never in a term (checked when packing; a vocabulary holding it stays a dict)
+
+
+def _pack_vocabulary(vocab: Any) -> np.ndarray | None:
+    """A TF-IDF ``vocabulary_`` dict as one uint8 array: the terms in index order, UTF-8, NUL-separated;
+    None when it cannot be packed losslessly (not a dict of str terms with indices 0..n-1, or a term with NUL)."""
+    if not isinstance(vocab, dict) or not vocab:
+        return None
+    terms: list[Any] = [None] * len(vocab)
+    for term, idx in vocab.items():
+        i = int(idx)
+        if not isinstance(term, str) or _VOCAB_SEP in term or not 0 <= i < len(terms) or terms[i] is not None:
+            return None
+        terms[i] = term
+    return np.frombuffer(_VOCAB_SEP.join(terms).encode("utf-8"), dtype=np.uint8)
+
+
+def _unpack_vocabulary(packed: Any) -> dict[str, int]:
+    terms = np.asarray(packed, dtype=np.uint8).tobytes().decode("utf-8").split(_VOCAB_SEP)
+    return dict(zip(terms, range(len(terms)), strict=True))
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -384,6 +407,38 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.class_counts_ = dict(zip(classes.tolist(), counts.tolist(), strict=True))
         self.n_unlabeled_ = len(extra)
         return self
+
+    # -- persistence -------------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle/cloudpickle/skops state with each TF-IDF ``vocabulary_`` (a dict of up to ~10^5–10^6
+        terms, which skops would write item by item) packed into one uint8 array; the live model is not
+        touched (the feature union and vectorizers in the state are shallow copies)."""
+        state = super().__getstate__()
+        features = state.get("features_")
+        if features is None or not hasattr(features, "transformer_list"):
+            return state
+        packed, blocks = {}, []
+        for name, vec in features.transformer_list:
+            arr = _pack_vocabulary(getattr(vec, "vocabulary_", None))
+            if arr is not None:
+                vec = copy.copy(vec)
+                del vec.vocabulary_
+                packed[name] = arr
+            blocks.append((name, vec))
+        if packed:
+            features = copy.copy(features)
+            features.transformer_list = blocks
+            state = dict(state, features_=features, _packed_vocabularies_=packed)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        packed = state.pop("_packed_vocabularies_", None)
+        if packed:
+            for name, vec in state["features_"].transformer_list:
+                if name in packed:
+                    vec.vocabulary_ = _unpack_vocabulary(packed[name])
+        super().__setstate__(state)
 
     # -- predicting --------------------------------------------------------------------------------
     def _check(self) -> None:
