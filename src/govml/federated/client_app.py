@@ -374,7 +374,9 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         seed = int(cfg.get("seed", 0)) * 1_000_003 + int(cfg.get("server-round", 0)) * 7919 + context.node_id % 65521
         W, b, loss = C.local_train(X, y, coef, intercept, settings, seed)
         n = int(y.size)
-        if float(cfg.get("dp-clip", 0.0) or 0.0) > 0:  # DP-FedAvg: clipped update + a noise share
+        # DP-FedAvg only when the server asks for it (it sends the noise scale): the run config always
+        # holds a dp-clip default (pyproject), which must not switch the reply's layout on its own
+        if msg.content.array_records.get("dp") is not None:  # clipped update + a noise share
             from govml.federated.dp import clip_update
 
             delta = np.concatenate([(W.astype(np.float64) - coef).ravel(), b.astype(np.float64) - intercept])

@@ -162,7 +162,16 @@ class Session:
         if dp_scale is not None:
             content["dp"] = ArrayRecord({"scale": Array(np.asarray(dp_scale, dtype=np.float64))})
         good, bad, silent = self.ask(node_ids, mtype, RecordDict(content))
-        self._lost(list(bad), "failed: " + "; ".join(bad.values()) if bad else "failed")
+        kind = "masked" if secure else "plain"
+        for n in list(good):  # a reply of the wrong layout would be summed into garbage: refuse it
+            vec_rec = good[n].content.array_records.get("vec")
+            size = vec_rec[kind].numpy().size if vec_rec is not None and kind in vec_rec else None
+            if size != length:
+                bad[n] = (f"district {self.name(n)}: its {mtype} reply holds {size} values, expected {length} "
+                          "(a different govml version or settings?)")
+                del good[n]
+        for n, why in bad.items():
+            self._lost([n], f"failed: {why}")
         self._lost(silent, "did not answer (dropped out)")
         survivors = sorted(good)
         if not survivors:

@@ -99,12 +99,15 @@ def simulate(
     progress: Callable[[int, dict[str, float]], None] | None = None,
     workdir: str | Path | None = None,
     secagg_neighbours: int = 0,
+    base_run_config: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run ``task`` across the partitions of ``df`` and compare with the centralized computation.
 
     ``faults``: ``{district: "broken" | "dropout" | "poison:FACTOR"}``; a ``dropout`` district answers
     everything up to the end of round 1 (the key exchange included) and is silent from round 2 on.
-    ``secagg_neighbours``: SecAgg+ neighbours per district (run config ``secagg-neighbours``; 0: all)."""
+    ``secagg_neighbours``: SecAgg+ neighbours per district (run config ``secagg-neighbours``; 0: all).
+    ``base_run_config``: run-config values under the ones set here — e.g. the `[tool.flwr.app.config]`
+    defaults that `flwr run` merges into a deployment's run config (a test runs with them)."""
     from govml.federated import client_app as CA
     from govml.federated.grid import LocalGrid
     from govml.federated.server_app import run_federation, to_jsonable
@@ -122,7 +125,8 @@ def simulate(
     if unknown:
         raise ConfigError(f"faults name unknown district(s): {', '.join(unknown)}")
 
-    run_cfg: dict[str, Any] = {"task": task, "num-rounds": int(rounds), "secure": bool(secure), "seed": int(seed),
+    run_cfg: dict[str, Any] = {**dict(base_run_config or {}),
+                               "task": task, "num-rounds": int(rounds), "secure": bool(secure), "seed": int(seed),
                                "eval-fraction": float(eval_fraction), "strategy": strategy,
                                "local-epochs": int(local_epochs), "lr": float(lr), "proximal-mu": float(proximal_mu),
                                "n-features": int(n_features), "bins": int(bins or (20 if dp_epsilon else 200)),
