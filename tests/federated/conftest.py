@@ -57,3 +57,13 @@ def messages() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def assessments() -> pd.DataFrame:
     return make_assessments()
+
+
+@pytest.fixture(scope="session")
+def app_defaults() -> dict:
+    """The [tool.flwr.app.config] defaults that `flwr run` merges into a deployment's run config."""
+    import tomllib
+    from pathlib import Path
+
+    with open(Path(__file__).resolve().parents[2] / "pyproject.toml", "rb") as fh:
+        return dict(tomllib.load(fh)["tool"]["flwr"]["app"]["config"])

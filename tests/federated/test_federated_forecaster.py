@@ -199,3 +199,14 @@ def test_a_district_leaving_mid_tree_does_not_stop_the_run():
     a, b = broken["backtest"]["metrics"]["all"], without["backtest"]["metrics"]["all"]
     assert a["n"] == b["n"]
     assert abs(a["rmse"] / b["rmse"] - 1) <= 0.02
+
+
+def test_forecaster_with_deployment_defaults_equals_the_plain_simulation(events, app_defaults):
+    from govml.federated.simulation import simulate_forecaster
+
+    ev = events.rename(columns={"area": "community"})
+    kw = {"n_trees": 4, "origins": 1, "secure": True, "reference": False}
+    plain = simulate_forecaster(ev, "district", **kw)
+    deployed = simulate_forecaster(ev, "district", base_run_config=app_defaults, **kw)
+    assert deployed["backtest"]["metrics"]["all"] == plain["backtest"]["metrics"]["all"]
+    assert deployed["backtest"]["origins"] == plain["backtest"]["origins"]

@@ -6,9 +6,6 @@ half the time, in deployment only."""
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -16,24 +13,17 @@ from govml.federated.simulation import simulate
 
 pytestmark = pytest.mark.xdist_group("flower")
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _app_defaults() -> dict:
-    with open(ROOT / "pyproject.toml", "rb") as fh:
-        return dict(tomllib.load(fh)["tool"]["flwr"]["app"]["config"])
-
-
-def test_pyproject_defaults_hold_a_dp_clip_while_dp_is_off():
-    cfg = _app_defaults()
+def test_pyproject_defaults_hold_a_dp_clip_while_dp_is_off(app_defaults):
+    cfg = app_defaults
     assert float(cfg["dp-clip"]) > 0 and float(cfg["dp-epsilon"]) == 0  # the situation this file guards
 
 
 @pytest.mark.parametrize("secure", [True, False])
-def test_classifier_with_deployment_defaults_equals_the_plain_simulation(messages, secure):
+def test_classifier_with_deployment_defaults_equals_the_plain_simulation(messages, secure, app_defaults):
     plain = simulate(messages, "demand-classifier", "district", secure=secure, rounds=2, n_features=2**12, seed=3)
     deployed = simulate(messages, "demand-classifier", "district", secure=secure, rounds=2, n_features=2**12,
-                        seed=3, base_run_config=_app_defaults())
+                        seed=3, base_run_config=app_defaults)
     assert deployed["missing"] == {} and deployed["excluded"] == {}
     for a, b in zip(plain["history"], deployed["history"], strict=True):
         assert b["train_loss"] >= 0
@@ -42,8 +32,9 @@ def test_classifier_with_deployment_defaults_equals_the_plain_simulation(message
     np.testing.assert_allclose(deployed["federated"]["macro_f1"], plain["federated"]["macro_f1"])
 
 
-def test_benchmark_with_deployment_defaults_equals_the_plain_simulation(assessments):
+def test_benchmark_with_deployment_defaults_equals_the_plain_simulation(assessments, app_defaults):
     kw = {"indicators": ["service", "response"], "seed": 1}
     plain = simulate(assessments, "benchmark", "district", **kw)
-    deployed = simulate(assessments, "benchmark", "district", base_run_config=_app_defaults(), **kw)
+    deployed = simulate(assessments, "benchmark", "district", base_run_config=app_defaults, **kw)
     assert deployed["federated"] == plain["federated"]
+

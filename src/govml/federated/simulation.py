@@ -56,6 +56,17 @@ def scaled_update_mod(factor: float):
     return mod
 
 
+def _districts(df: pd.DataFrame, partition_col: str, mapping: Mapping[str, str] | None, min_rows: int,
+               faults: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, pd.DataFrame], dict[str, str]]:
+    """(column mapping without empty entries, one table per district, faults checked against them)."""
+    parts = _partitions(df, partition_col, min_rows)
+    faults = dict(faults or {})
+    unknown = [d for d in faults if d not in parts]
+    if unknown:
+        raise ConfigError(f"faults name unknown district(s): {', '.join(unknown)}")
+    return {k: v for k, v in (mapping or {}).items() if v}, parts, faults
+
+
 def _partitions(df: pd.DataFrame, col: str, min_rows: int) -> dict[str, pd.DataFrame]:
     if col not in df.columns:
         raise DataError(message=f"partition column {col!r} not in the table (columns: {', '.join(map(str, df.columns))})")
@@ -117,13 +128,9 @@ def simulate(
     if task == "hotspot-forecaster":  # rounds = trees; backtest scored by the districts
         return simulate_forecaster(df, partition_col, mapping=mapping, n_trees=rounds, secure=secure,
                                    min_rows=min_rows, seed=seed, faults=faults, mods=mods, progress=progress,
-                                   workdir=workdir, secagg_neighbours=secagg_neighbours)
-    mapping = {k: v for k, v in (mapping or {}).items() if v}
-    parts = _partitions(df, partition_col, min_rows)
-    faults = dict(faults or {})
-    unknown = [d for d in faults if d not in parts]
-    if unknown:
-        raise ConfigError(f"faults name unknown district(s): {', '.join(unknown)}")
+                                   workdir=workdir, secagg_neighbours=secagg_neighbours,
+                                   base_run_config=base_run_config)
+    mapping, parts, faults = _districts(df, partition_col, mapping, min_rows, faults)
 
     run_cfg: dict[str, Any] = {**dict(base_run_config or {}),
                                "task": task, "num-rounds": int(rounds), "secure": bool(secure), "seed": int(seed),
@@ -343,6 +350,7 @@ def simulate_forecaster(
     progress: Callable[[int, dict[str, float]], None] | None = None,
     workdir: str | Path | None = None,
     secagg_neighbours: int = 0,
+    base_run_config: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -354,7 +362,7 @@ def simulate_forecaster(
     rounding when no district left during the run (a district that leaves mid-run has already
     reached the citywide and early sums, which the replay on the finishing districts cannot repeat). ``lightgbm`` adds the central LightGBM forecaster on the same origins.
     ``faults``: ``{district: "broken" | "dropout" | "dropout:K" (silent after K messages) | "fail:K"
-    (error replies after K messages)}``. :func:`simulate` with ``task="hotspot-forecaster"`` calls
+    (error replies after K messages)}``. ``base_run_config``: as for :func:`simulate`. :func:`simulate` with ``task="hotspot-forecaster"`` calls
     this (``rounds`` = trees per model). ``secagg_neighbours``: SecAgg+ neighbours per district (run
     config ``secagg-neighbours``; 0: every district).
     """
@@ -364,16 +372,12 @@ def simulate_forecaster(
     from govml.federated.grid import LocalGrid
     from govml.federated.server_app import run_federation, to_jsonable
 
-    mapping = {k: v for k, v in (mapping or {}).items() if v}
-    parts = _partitions(df, partition_col, min_rows)
-    faults = dict(faults or {})
-    unknown = [d for d in faults if d not in parts]
-    if unknown:
-        raise ConfigError(f"faults name unknown district(s): {', '.join(unknown)}")
+    mapping, parts, faults = _districts(df, partition_col, mapping, min_rows, faults)
     panel = forecaster_panel(pd.concat(parts.values()), partition_col, mapping)
     periods = pd.DatetimeIndex(pd.unique(panel["period_start"])).sort_values()
     categories = [str(c) for c in panel["category"].cat.categories]
-    run_cfg: dict[str, Any] = {"task": "hotspot-forecaster", "secure": bool(secure), "num-rounds": int(n_trees),
+    run_cfg: dict[str, Any] = {**dict(base_run_config or {}),
+                               "task": "hotspot-forecaster", "secure": bool(secure), "num-rounds": int(n_trees),
                                "max-depth": int(max_depth), "horizon": int(horizon), "categories": "|".join(categories),
                                "periods": [str(p.date()) for p in periods], "backtest-origins": int(origins),
                                "backtest-only": True, "min-districts": 2, "seed": int(seed),
