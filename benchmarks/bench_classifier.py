@@ -157,6 +157,11 @@ def variants() -> dict[str, tuple[object, bool]]:
         "lsa_100+unlabeled": (DemandClassifier(lsa_components=100), True),
         "word_weight_0.7": (DemandClassifier(word_weight=0.7), False),
         "C_2": (DemandClassifier(C=2.0), False),
+        "lexicon_0.5": (DemandClassifier(lexicon_weight=0.5), False),
+        "lexicon_1": (DemandClassifier(lexicon_weight=1.0), False),
+        "lexicon_2": (DemandClassifier(lexicon_weight=2.0), False),
+        "lexicon_3": (DemandClassifier(lexicon_weight=3.0), False),
+        "lexicon_1+title_1": (DemandClassifier(lexicon_weight=1.0, title_repeat=1), False),
     }
 
 
@@ -194,7 +199,7 @@ def cache_features() -> None:
 
     def _features(self):
         key = (self.word_ngrams, self.char_ngrams, self.word_weight, self.min_df, self.max_features,
-               self.sublinear_tf, repr(self.tokenizer))
+               self.sublinear_tf, repr(self.tokenizer), self.lexicon_weight, repr(self.lexicon))
         return _CachedFeatures(orig(self), key)
 
     DemandClassifier._features = _features

@@ -38,14 +38,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 
 from govml.errors import ModelError
 from govml.text.tokenize import GovTokenizer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DemandClassifier", "LabelIssue", "check_labels", "cross_validate_classifier", "as_texts"]
+__all__ = ["DemandClassifier", "LabelIssue", "TopicLexiconFeatures", "as_texts", "check_labels",
+           "cross_validate_classifier", "load_topic_lexicon", "parse_topic_lexicon"]
 
 
 def as_texts(X: Any) -> list[str]:
@@ -102,6 +103,78 @@ class _PrepareText:
 
         t = self.tokenizer.prepare(text)
         return _PLACEHOLDER_RE.sub(" ", _PLACE_RE.sub(" ", t)).lower()
+
+
+def load_topic_lexicon(name: str = "topic_lexicon.txt") -> dict[str, list[str]]:
+    """The packaged topic lexicon (``resources/text/<name>``): ``{topic: [term, ...]}``, in file order."""
+    from importlib import resources
+
+    text = resources.files("govml").joinpath("resources", "text", name).read_text(encoding="utf-8")
+    return parse_topic_lexicon(text, f"resources/text/{name}")
+
+
+def parse_topic_lexicon(text: str, source: str = "lexicon") -> dict[str, list[str]]:
+    """``{topic: [term, ...]}`` from lexicon text: one topic a line, ``topic: term term ...``; ``#`` starts
+    a comment line; a topic named on several lines collects all their terms."""
+    lexicon: dict[str, list[str]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        topic, sep, terms = line.partition(":")
+        if not sep or not topic.strip() or not terms.split():
+            raise ModelError(f"{source} line {n}: expected 'topic: term term ...', found {line!r}")
+        lexicon.setdefault(topic.strip(), []).extend(terms.split())
+    return lexicon
+
+
+class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
+    """One feature per topic of a lexicon: how often the topic's terms occur in the text.
+
+    Each term is counted wherever it occurs as a substring of the prepared text (lower-cased, personal
+    data masked, as the character block sees it); a topic's count is the sum over its terms, turned into
+    ``log(1 + count)`` and each row L2-normalised (rows with no hit stay zero). The features are few
+    (one per topic) and shared by every message that uses any of a topic's words, so a classifier trained
+    on a few hundred labels can tie words it has never seen labelled to a category through their topic.
+
+    Parameters: ``lexicon`` — ``{topic: [term, ...]}``; ``None`` = the packaged
+    ``resources/text/topic_lexicon.txt`` (:func:`load_topic_lexicon`). ``tokenizer`` — the
+    :class:`GovTokenizer` whose ``prepare`` normalises the text (default ``GovTokenizer()``).
+    """
+
+    def __init__(self, lexicon: dict[str, Sequence[str]] | None = None, tokenizer: GovTokenizer | None = None) -> None:
+        self.lexicon = lexicon
+        self.tokenizer = tokenizer
+
+    def fit(self, X: Any, y: Any = None) -> TopicLexiconFeatures:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        lexicon = load_topic_lexicon() if self.lexicon is None else self.lexicon
+        prep = _PrepareText(self.tokenizer if self.tokenizer is not None else GovTokenizer())
+        terms = sorted({prep(t).strip() for ts in lexicon.values() for t in ts} - {""})
+        if not terms:
+            raise ModelError("TopicLexiconFeatures: the lexicon has no terms")
+        self.topics_ = np.array(list(lexicon), dtype=object)
+        index = {t: i for i, t in enumerate(terms)}
+        tt = np.zeros((len(terms), len(self.topics_)), dtype=np.float64)
+        for j, ts in enumerate(lexicon.values()):
+            for t in {prep(t).strip() for t in ts} - {""}:
+                tt[index[t], j] = 1.0
+        self.term_topic_ = tt
+        lengths = [len(t) for t in terms]
+        self.counter_ = CountVectorizer(analyzer="char", preprocessor=prep, vocabulary=terms,
+                                        ngram_range=(min(lengths), max(lengths))).fit([""])
+        return self
+
+    def transform(self, X: Any) -> Any:
+        import scipy.sparse as sp
+        from sklearn.preprocessing import normalize
+
+        counts = self.counter_.transform(as_texts(X)) @ self.term_topic_
+        return normalize(sp.csr_matrix(np.log1p(counts)))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.array([f"topic:{t}" for t in self.topics_], dtype=object)
 
 
 class _ProbaAverage:
@@ -225,6 +298,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         C_grid: Sequence[float] = (0.1, 0.3, 1.0, 3.0),
         title_repeat: int = 0,
         lsa_components: int | None = None,
+        lexicon_weight: float | None = None,
+        lexicon: dict[str, Sequence[str]] | None = None,
     ) -> None:
         self.model = model
         self.C = C
@@ -243,6 +318,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.C_grid = C_grid
         self.title_repeat = title_repeat
         self.lsa_components = lsa_components
+        self.lexicon_weight = lexicon_weight
+        self.lexicon = lexicon
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -265,6 +342,9 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
                                                    ngram_range=tuple(self.char_ngrams), sublinear_tf=self.sublinear_tf,
                                                    min_df=self.min_df, max_features=self.max_features)))
             weights["char"] = 1.0
+        if self.lexicon_weight:
+            blocks.append(("topic", TopicLexiconFeatures(lexicon=self.lexicon, tokenizer=tok)))
+            weights["topic"] = float(self.lexicon_weight)
         if not blocks:
             raise ModelError("DemandClassifier: word_ngrams and char_ngrams are both None: no features")
         return FeatureUnion(blocks, transformer_weights=weights)
@@ -335,7 +415,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     def _block_spans(self) -> dict[str, tuple[int, int]]:
         spans, lo = {}, 0
         for name, vec in self.features_.transformer_list:
-            hi = lo + len(vec.vocabulary_)
+            vocab = getattr(vec, "vocabulary_", None)
+            hi = lo + (len(vocab) if vocab is not None else len(vec.get_feature_names_out()))
             spans[name] = (lo, hi)
             lo = hi
         return spans
