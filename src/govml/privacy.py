@@ -228,20 +228,33 @@ def _windows(pattern: re.Pattern[str], norm: str, before: int, after: int,
     With ``starts`` (:func:`mask_joined`: where each text of ``norm`` starts, then
     ``len(norm) + 1``) a window never leaves the text its match lies in."""
     windows: list[tuple[int, int, int, int]] = []
+    append = windows.append
     lo, hi = 0, (len(norm) if starts is None else -1)
+    # the window being built: (w_start, w_end, w_lo, w_long); appended when the next one is apart
+    w_start = w_end = w_lo = w_long = -1
     for m in pattern.finditer(norm):
         ms, me = m.span()
-        if starts is not None and ms >= hi:  # a match in a later text
+        if ms >= hi and starts is not None:  # a match in a later text
             j = bisect_right(starts, ms) - 1
             lo, hi = starts[j], starts[j + 1] - 1
-        start, end = max(lo, ms - before), min(hi, me + after)
+        start = ms - before
+        if start < lo:
+            start = lo
+        end = me + after
+        if end > hi:
+            end = hi
         while end < hi and norm[end].isdigit():
             end += 1
-        if windows and start <= windows[-1][1]:
-            last = windows[-1]
-            windows[-1] = (last[0], end, lo, max(last[3], me - ms))
+        if start <= w_end and w_start >= 0:
+            w_end, w_lo = end, lo
+            if me - ms > w_long:
+                w_long = me - ms
         else:
-            windows.append((start, end, lo, me - ms))
+            if w_start >= 0:
+                append((w_start, w_end, w_lo, w_long))
+            w_start, w_end, w_lo, w_long = start, end, lo, me - ms
+    if w_start >= 0:
+        append((w_start, w_end, w_lo, w_long))
     return windows
 
 
@@ -428,22 +441,33 @@ def mask_joined(text: str, sep: str, kinds: Iterable[str] | None = None, *,
     hit = scan(text)
     if hit is None:
         return text
-    parts = text.split(sep)
-    starts = _starts(parts)
-    gated: list[int] = []  # the texts that pass the gate (the others mask() returns unchanged)
+    # the texts that pass the gate (mask() returns the others unchanged), as (start, end) in text
+    n = len(text)
+    find, rfind = text.find, text.rfind
+    bounds: list[tuple[int, int]] = []
+    append = bounds.append
     while hit is not None:
-        i = bisect_right(starts, hit.start()) - 1
-        gated.append(i)
-        hit = scan(text, starts[i + 1])
-    sub_parts = [parts[i] for i in gated]
+        a = rfind(sep, 0, hit.start()) + 1
+        b = find(sep, hit.end())  # a match never holds the separator
+        if b < 0:
+            append((a, n))
+            break
+        append((a, b))
+        hit = scan(text, b + 1)
+    sub_parts = [text[a:b] for a, b in bounds]
     sub = sep.join(sub_parts)
     norm = _normalise(sub)
     spans = _choose(norm, _candidates(norm, _starts(sub_parts)))
     if not spans:
         return text
-    for i, masked in zip(gated, _replace(sub, spans, wanted, replacement).split(sep), strict=True):
-        parts[i] = masked
-    return sep.join(parts)
+    out: list[str] = []
+    pos = 0
+    for (a, b), masked in zip(bounds, _replace(sub, spans, wanted, replacement).split(sep), strict=True):
+        out.append(text[pos:a])
+        out.append(masked)
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def contains_pii(text: str) -> bool:
