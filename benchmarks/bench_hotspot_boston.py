@@ -94,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         "govml_all_trees": HotspotForecaster(horizon=H, select_trees=False),
         "govml_v1": HotspotForecaster(horizon=H, offset_window=(4, 13), select_trees=False),
         "govml_recursive": HotspotForecaster(horizon=H, strategy="recursive"),
+        "govml_recursive_all": HotspotForecaster(horizon=H, strategy="recursive", select_trees=False,
+                                                 early_stop=None),
+        "govml_combined": HotspotForecaster(horizon=H, strategy="combined"),
+        "govml_combined_auto": HotspotForecaster(horizon=H, strategy="combined", combine_weight="auto"),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),
@@ -115,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             "hitrate_top5pct", "pai_top5pct", "coverage"]
     print(f"\n{len(res.origins)} origins {res.origins[0].date()} … {res.origins[-1].date()}, horizons 1..{H}; "
           f"fit+predict seconds per model (all origins): "
-          + ", ".join(f"{k} {v:.1f}" for k, v in res.fit_seconds.items()))
+          + ", ".join(f"{k} {v:.1f}" for k, v in res.fit_seconds.items())
+          + "; CPU seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in res.fit_cpu_seconds.items()))
     print("\n| model | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for m, r in ov.iterrows():

@@ -28,7 +28,9 @@ def test_forecasts_at_an_origin_ignore_everything_after_it() -> None:
     periods = pd.DatetimeIndex(pd.unique(panel["period_start"]))
     origins = [periods[44], periods[50]]
     models = {"govml": HotspotForecaster(horizon=3, **SMALL),
-              "recursive": HotspotForecaster(horizon=3, strategy="recursive", **SMALL), "mean_4": MeanLast(4)}
+              "recursive": HotspotForecaster(horizon=3, strategy="recursive", **SMALL),
+              "combined": HotspotForecaster(horizon=3, strategy="combined", combine_weight="auto", **SMALL),
+              "mean_4": MeanLast(4)}
     a = run_backtest(panel, models, origins=origins, horizon=3).predictions
     b = run_backtest(_perturb_after(panel, origins[0]), models, origins=[origins[0]], horizon=3).predictions
     cols = ["model", "area", "category", "period_start", "horizon", "yhat", "yhat_lo", "yhat_hi", "p_hotspot"]

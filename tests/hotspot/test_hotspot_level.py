@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from govml.errors import ModelError
 from govml.hotspot.forecast import (
     LEVEL_WINDOWS,
     HotspotForecaster,
@@ -146,3 +147,56 @@ def test_trees_dropped_on_pure_noise_and_kept_for_a_pattern_the_level_misses() -
     by_h = fc.groupby("horizon")["yhat"].mean()
     assert by_h[1] > 6.0 and by_h[2] < 3.5, by_h
     assert alt.describe()["n_trees"] == alt.n_trees_
+
+
+def test_recursive_strategy_chooses_its_trees_like_the_direct_one() -> None:
+    rng = np.random.default_rng(4)
+    flat = HotspotForecaster(horizon=2, strategy="recursive", **SMALL).fit(_panel(np.full((30, 40), 3.0)))
+    assert flat.n_trees_ == 0 and flat.models_ == {1: None}
+    assert np.allclose(flat.predict(2)["yhat"], 3.0)
+    # the rhythm the level misses: the one-step model needs its trees, and fed back it keeps the rhythm
+    rate = np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0)
+    alt = HotspotForecaster(horizon=2, strategy="recursive", **SMALL).fit(_panel(rng.poisson(rate).astype(float)))
+    assert alt.n_trees_ >= 30, alt.n_trees_
+    by_h = alt.predict(2).groupby("horizon")["yhat"].mean()
+    assert by_h[1] > 6.0 and by_h[2] < 3.5, by_h
+    # without the choice it keeps every tree
+    assert HotspotForecaster(horizon=2, strategy="recursive", select_trees=False,
+                             **SMALL).fit(_panel(np.full((30, 40), 3.0))).n_trees_ == SMALL["n_estimators"]
+
+
+def test_combine_weight_by_hand() -> None:
+    from govml.hotspot.forecast import choose_combine_weight
+
+    obs = np.array([0.0, 1.0, 5.0, 2.0])
+    other = np.array([3.0, 0.0, 1.0, 6.0])
+    assert choose_combine_weight(obs, other, obs) == 1.0
+    assert choose_combine_weight(other, obs, obs) == 0.0
+    # errors of opposite sign and equal size: the average is exact
+    assert choose_combine_weight(obs + 1.0, obs - 1.0, obs) == 0.5
+    # the same forecast twice: every weight ties, equal weights win the tie
+    assert choose_combine_weight(other, other, obs) == 0.5
+
+
+def test_combined_strategy_averages_direct_and_recursive_paths() -> None:
+    from govml.hotspot.features import FeatureBuilder
+    from govml.hotspot.panel import panel_matrix
+
+    rng = np.random.default_rng(5)
+    rate = np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0)
+    panel = _panel(rng.poisson(rate).astype(float))
+    m = HotspotForecaster(horizon=3, strategy="combined", **SMALL).fit(panel)
+    assert set(m.models_) == {1, 2, 3} and m.combine_weight_ == {1: 0.5, 2: 0.5, 3: 0.5}
+    y, keys, periods = panel_matrix(panel)
+    fb = FeatureBuilder(y, keys, periods, m._spec())
+    args = (y, keys, periods, m.models_, 3)
+    d = m._predict_matrix(*args, fb=fb, weights=m.level_weights_, strategy="direct")
+    r = m._predict_matrix(*args, weights=m.level_weights_, strategy="recursive")
+    assert np.allclose(d[:, 0], r[:, 0])  # one step ahead both are the one-step model
+    assert not np.allclose(d[:, 1:], r[:, 1:])  # further ahead they differ, so the test can fail
+    fc = m.predict(3)
+    assert np.allclose(fc["yhat_mean"].to_numpy(), (0.5 * d + 0.5 * r).reshape(-1))
+    auto = HotspotForecaster(horizon=3, strategy="combined", combine_weight="auto", **SMALL).fit(panel)
+    assert all(0.0 <= w <= 1.0 for w in auto.combine_weight_.values())
+    with pytest.raises(ModelError, match="combine_weight"):
+        HotspotForecaster(horizon=2, strategy="combined", combine_weight=2.0, **SMALL).fit(panel)

@@ -217,6 +217,21 @@ def _choose_blend(mu: np.ndarray, bases: np.ndarray, obs: np.ndarray) -> tuple[f
     return best[1], best[2]
 
 
+COMBINE_WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 11), 2))
+
+
+def choose_combine_weight(direct: np.ndarray, recursive: np.ndarray, obs: np.ndarray,
+                          weights: tuple[float, ...] = COMBINE_WEIGHTS) -> float:
+    """Weight of the direct forecast in ``w * direct + (1 - w) * recursive`` with the lowest holdout
+    squared error (ties to the weight nearest 0.5: equal weights are the robust default)."""
+    best = (np.inf, 0.5)
+    for w in sorted(weights, key=lambda v: abs(v - 0.5)):
+        e = float(np.mean((w * direct + (1 - w) * recursive - obs) ** 2))
+        if e < best[0] - 1e-12:
+            best = (e, float(w))
+    return best[1]
+
+
 def nb_median(mu: np.ndarray, alpha: float) -> np.ndarray:
     """Median of NegBin(mean mu, variance mu + alpha mu^2) (Poisson when alpha ~ 0)."""
     from scipy import stats
@@ -300,6 +315,7 @@ class HotspotForecaster(BaseEstimator):
         calibration_origins: int = 4,
         offset_window: int | str | tuple[int, ...] | None = "auto",
         blend: str | None = None,
+        combine_weight: float | str = 0.5,
         point: str = "auto",
         point_rmse_tolerance: float = _POINT_RMSE_TOL,
         select_trees: bool = True,
@@ -327,6 +343,7 @@ class HotspotForecaster(BaseEstimator):
         self.calibration_origins = calibration_origins
         self.offset_window = offset_window
         self.blend = blend
+        self.combine_weight = combine_weight
         self.point = point
         self.point_rmse_tolerance = point_rmse_tolerance
         self.select_trees = select_trees
@@ -358,9 +375,11 @@ class HotspotForecaster(BaseEstimator):
     def _model_horizons(self) -> list[int]:
         if self.strategy == "direct":
             return list(range(1, self.horizon + 1))
+        if self.strategy == "combined":  # the direct models; the recursion reuses the one-step model
+            return list(range(1, self.horizon + 1))
         if self.strategy == "recursive":
             return [1]
-        raise ModelError(f"strategy must be 'direct' or 'recursive', got {self.strategy!r}")
+        raise ModelError(f"strategy must be 'direct', 'recursive' or 'combined', got {self.strategy!r}")
 
     def _level_windows(self) -> tuple[int | str, ...] | None:
         if self.offset_window is None:
@@ -449,19 +468,27 @@ class HotspotForecaster(BaseEstimator):
 
     def _predict_matrix(self, y_hist: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
                         models: dict[int, Any], horizon: int, fb: FeatureBuilder | None = None,
-                        weights: np.ndarray | None = None) -> np.ndarray:
+                        weights: np.ndarray | None = None, strategy: str | None = None) -> np.ndarray:
         """(S × horizon) mean forecasts made at the last column of ``y_hist``.
 
-        A direct forecaster may pass ``fb`` built on a longer panel: its features at column ``o``
-        use columns ``<= o`` only, so reading them at ``o = y_hist.shape[1] - 1`` is the same.
+        ``fb`` may be built on a longer panel: its features at column ``o`` use columns ``<= o``
+        only, so reading them at ``o = y_hist.shape[1] - 1`` is the same (the recursive path uses
+        it for its first step only). ``strategy`` (default: the estimator's) picks the path;
+        ``"combined"`` is ``combine_weight_[h] * direct + (1 - combine_weight_[h]) * recursive``.
         """
+        strategy = strategy or self.strategy
+        if strategy == "combined":
+            d = self._predict_matrix(y_hist, keys, periods, models, horizon, fb, weights, "direct")
+            r = self._predict_matrix(y_hist, keys, periods, models, horizon, fb, weights, "recursive")
+            cw = np.array([self.combine_weight_.get(min(h, self.horizon), 0.5) for h in range(1, horizon + 1)])
+            return cw * d + (1.0 - cw) * r
         spec = self._spec()
-        if fb is None or self.strategy != "direct":
+        if fb is None:
             fb = FeatureBuilder(y_hist, keys, periods, spec)
         o = y_hist.shape[1] - 1
         out = np.zeros((y_hist.shape[0], horizon))
         cap = _CAP_FACTOR * y_hist.max(axis=1) + 1.0  # guard against a runaway multiplicative correction
-        if self.strategy == "direct":
+        if strategy == "direct":
             lev = self._level_at(y_hist, weights)
             for h in range(1, horizon + 1):
                 X = fb.frame(h, [o])
@@ -515,6 +542,10 @@ class HotspotForecaster(BaseEstimator):
         self.blend_weight_ = {h: 1.0 for h in range(1, H + 1)}
         self.blend_window_ = {h: BLEND_WINDOWS[0] for h in range(1, H + 1)}
         self.point_weight_ = {h: 0.0 for h in range(1, H + 1)}
+        if self.combine_weight != "auto" and not 0.0 <= float(self.combine_weight) <= 1.0:
+            raise ModelError(f"combine_weight must be 'auto' or a number in [0, 1], got {self.combine_weight!r}")
+        self.combine_weight_ = {h: 0.5 if self.combine_weight == "auto" else float(self.combine_weight)
+                                for h in range(1, H + 1)}
         if self.point not in ("auto", "mean"):
             raise ModelError(f"point must be 'auto' or 'mean', got {self.point!r}")
         self.n_trees_ = self.n_estimators
@@ -536,17 +567,33 @@ class HotspotForecaster(BaseEstimator):
 
         H = self.horizon
         T = y.shape[1]
-        early = bool(self.select_trees and self.strategy == "direct" and self.early_stop)
+        early = bool(self.select_trees and self.early_stop)
         models, weights = self._fit_models(fb, first_holdout, early_stop=early)
         thr = self._thresholds(y[:, : first_holdout + 1])
         rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {h: [] for h in range(1, H + 1)}
         staged: dict[tuple[int, int], np.ndarray] = {}
-        if self.select_trees and self.strategy == "direct" and weights is not None:
-            self.n_trees_, staged = self._select_trees(y, fb, models, weights, first_holdout)
+        if self.select_trees and weights is not None:
+            if self.strategy == "recursive":
+                self.n_trees_, staged = self._select_trees_recursive(y, keys, periods, fb, models, weights,
+                                                                     first_holdout)
+            else:
+                self.n_trees_, staged = self._select_trees(y, fb, models, weights, first_holdout)
             models = self._truncate_models(models, self.n_trees_)
+        direct_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
+        rec_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
         for o in range(first_holdout, T - 1):
             nh = min(H, T - 1 - o)
-            if staged:  # the holdout forecasts with the chosen trees, already computed by _select_trees
+            if self.strategy == "combined":  # direct (staged or predicted) and recursive, combined below
+                d = (np.column_stack([staged[(o, h)] for h in range(1, nh + 1)]) if staged else
+                     self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, nh, fb=fb,
+                                          weights=weights, strategy="direct"))
+                r = self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, nh, fb=fb,
+                                         weights=weights, strategy="recursive")
+                for h in range(1, nh + 1):
+                    direct_hold[h].append(d[:, h - 1])
+                    rec_hold[h].append(r[:, h - 1])
+                mu = np.zeros((y.shape[0], 0))
+            elif staged:  # the holdout forecasts with the chosen trees, already computed by tree selection
                 mu = np.column_stack([staged[(o, h)] for h in range(1, nh + 1)])
             else:
                 mu = self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], models, nh, fb=fb,
@@ -554,6 +601,20 @@ class HotspotForecaster(BaseEstimator):
             bases = np.stack([y[:, max(0, o - w + 1): o + 1].mean(axis=1) for w in BLEND_WINDOWS], axis=1)
             for h in range(1, mu.shape[1] + 1):
                 rec[h].append((mu[:, h - 1], y[:, o + h], bases))
+        if self.strategy == "combined":
+            for h in range(1, H + 1):
+                if not direct_hold[h]:
+                    continue
+                n_o = len(direct_hold[h])
+                obs_h = np.concatenate([y[:, first_holdout + i + h] for i in range(n_o)])
+                d, r = np.concatenate(direct_hold[h]), np.concatenate(rec_hold[h])
+                self.combine_weight_[h] = (choose_combine_weight(d, r, obs_h) if self.combine_weight == "auto"
+                                           else float(self.combine_weight))
+                cw = self.combine_weight_[h]
+                for i in range(n_o):
+                    o = first_holdout + i
+                    bases = np.stack([y[:, max(0, o - w + 1): o + 1].mean(axis=1) for w in BLEND_WINDOWS], axis=1)
+                    rec[h].append((cw * direct_hold[h][i] + (1 - cw) * rec_hold[h][i], y[:, o + h], bases))
         alpha = 1.0 - self.interval
         for h in range(1, H + 1):
             if not rec[h]:
@@ -594,8 +655,7 @@ class HotspotForecaster(BaseEstimator):
         and the holdout forecasts with it, per (origin column, horizon), which the calibration reuses.
         """
         T = y.shape[1]
-        step = max(1, self.n_estimators // 20)
-        grid = np.arange(0, self.n_estimators + 1, step)
+        grid = self._tree_grid()
         S = y.shape[0]
         holdout = np.arange(first_holdout, T - 1)
         lev = np.column_stack([self._level_at(y[:, : o + 1], weights) for o in holdout])  # S × origins
@@ -611,23 +671,60 @@ class HotspotForecaster(BaseEstimator):
             preds.append(np.clip(np.exp(raw + base[:, None]), 0.0, cap[:, :n_o].reshape(-1)[:, None]))
             obs.append(y[:, origins + h].reshape(-1))
             where.append((h, origins))
-        P = np.concatenate(preds)
-        t = np.concatenate(obs)[:, None]
-        rmse = np.sqrt(np.mean((P - t) ** 2, axis=0))
-        mae = np.mean(np.abs(P - t), axis=0)
-        score = rmse / max(rmse[0], 1e-12) + mae / max(mae[0], 1e-12)
-        # parsimony: the fewest trees within _TREE_TOLERANCE of the best score (a few holdout origins
-        # are a noisy judge; the level alone is the safer fallback)
-        j = int(np.flatnonzero(score <= score.min() + _TREE_TOLERANCE)[0])
+        j = self._choose_trees(np.concatenate(preds), np.concatenate(obs), grid)
         k = int(grid[j])
-        log.info("trees chosen on the inner holdout: %d of %d (score %.4f; level alone 2.0000)", k,
-                 self.n_estimators, float(score.min()))
         chosen: dict[tuple[int, int], np.ndarray] = {}
         for (h, origins), pr in zip(where, preds, strict=True):
             m = pr[:, j].reshape(S, len(origins))
             for i, o in enumerate(origins):
                 chosen[(int(o), h)] = m[:, i]
         return k, chosen
+
+    def _tree_grid(self) -> np.ndarray:
+        return np.arange(0, self.n_estimators + 1, max(1, self.n_estimators // 20))
+
+    def _choose_trees(self, P: np.ndarray, t: np.ndarray, grid: np.ndarray) -> int:
+        """Index into ``grid`` of the tree count whose holdout forecasts (columns of ``P``) score best.
+
+        Score RMSE/RMSE_level + MAE/MAE_level (column 0 is the level alone); the fewest trees within
+        ``_TREE_TOLERANCE`` of the best score (a few holdout origins are a noisy judge; the level
+        alone is the safer fallback).
+        """
+        t = t[:, None]
+        rmse = np.sqrt(np.mean((P - t) ** 2, axis=0))
+        mae = np.mean(np.abs(P - t), axis=0)
+        score = rmse / max(rmse[0], 1e-12) + mae / max(mae[0], 1e-12)
+        j = int(np.flatnonzero(score <= score.min() + _TREE_TOLERANCE)[0])
+        log.info("trees chosen on the inner holdout: %d of %d (score %.4f; level alone 2.0000)", int(grid[j]),
+                 self.n_estimators, float(score.min()))
+        return j
+
+    def _select_trees_recursive(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
+                                fb: FeatureBuilder, models: dict[int, Any], weights: np.ndarray,
+                                first_holdout: int) -> tuple[int, dict[tuple[int, int], np.ndarray]]:
+        """The recursive strategy's number of trees, chosen like the direct one's.
+
+        The one-step calibration model cut at each tree count of the grid forecasts every holdout
+        origin recursively (its own forecasts fed back) for horizons ``1..horizon``; the same score
+        as the direct strategy's, pooled over origins and horizons, picks the count.
+        """
+        T = y.shape[1]
+        grid = self._tree_grid()
+        holdout = np.arange(first_holdout, T - 1)
+        paths = []
+        for k in grid:
+            m = self._truncate_models(models, int(k))
+            paths.append({int(o): self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], m,
+                                                       min(self.horizon, T - 1 - int(o)), fb=fb, weights=weights)
+                          for o in holdout})
+        cols, obs = [], []
+        for o in holdout:
+            nh = paths[0][int(o)].shape[1]
+            cols.append(np.stack([p[int(o)].T.reshape(-1) for p in paths], axis=1))  # horizon-major rows
+            obs.append(y[:, o + 1: o + 1 + nh].T.reshape(-1))
+        j = self._choose_trees(np.concatenate(cols), np.concatenate(obs), grid)
+        chosen = {(int(o), h): paths[j][int(o)][:, h - 1] for o in holdout for h in range(1, paths[j][int(o)].shape[1] + 1)}
+        return int(grid[j]), chosen
 
     @staticmethod
     def _truncate_models(models: dict[int, Any], k: int) -> dict[int, Any]:
@@ -648,7 +745,7 @@ class HotspotForecaster(BaseEstimator):
         """
         self._check()
         H = horizon or self.horizon
-        if H > self.horizon and self.strategy == "direct":
+        if H > self.horizon and self.strategy != "recursive":
             raise ModelError(f"this forecaster was fitted for horizons up to {self.horizon}, asked for {H}")
         mu = self._predict_matrix(self.y_, self.keys_, self.periods_, self.models_, H, weights=self.level_weights_)
         lo = np.zeros_like(mu)
@@ -694,7 +791,7 @@ class HotspotForecaster(BaseEstimator):
         frames = []
         for h in range(1, min(H, self.horizon) + 1):
             X = fb.frame(h, [o])
-            model = self.models_[h if self.strategy == "direct" else 1]
+            model = self.models_[1 if self.strategy == "recursive" else h]
             if model is None:  # no trees chosen: the forecast is the level itself
                 contrib = np.zeros((len(X), len(names)))
             else:
@@ -724,7 +821,7 @@ class HotspotForecaster(BaseEstimator):
             "n_trees": self.n_trees_,
             "level_weights": None if self.level_weights_ is None else dict(zip(
                 [str(w) for w in self._level_windows()], [float(v) for v in self.level_weights_], strict=True)),
-            "point_weight": self.point_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
+            "point_weight": self.point_weight_, "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
         }
 
 
