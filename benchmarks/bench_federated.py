@@ -10,6 +10,12 @@
 * ward-clf    — the same with 55 wards as districts (the "~50 districts on 2 cores" check).
 * ray         — the same 3-district synthetic classifier through Flower's Ray simulation engine
   (`flwr.simulation.run_simulation`) to compare start-up and round times with the in-process grid.
+* robust-samples / robust-boston — the hotspot forecaster (Flower app, plain sums) with one district
+  sending scaled replies (``poison:20``, ``poison-gh:20``, ``poison:0.05``, ``poison:-1``: the largest
+  district), without and with the robust option (``forecaster-robust``), and a clean run with it; every
+  run scored on the same cells (the other districts', ``score-districts``) on the same origins.
+  ``--origins`` / ``--n-trees`` keep it short. Samples: data_samples/complaints.csv by district;
+  Boston: the 10 most frequent REASONs, area = council district × ward, districts = council districts.
 
 Reads ../shared/data/boston311_2015 (skips cleanly when absent). Prints one JSON line per part.
 """
@@ -141,10 +147,52 @@ def ray_compare() -> list[dict]:
              "districts": result.get("districts"), "mean": result.get("summary", {}).get("score", {}).get("mean")}]
 
 
+def robust_forecaster(which: str, origins: int, n_trees: int, faults: list[str]) -> list[dict]:
+    import os
+
+    import pandas as pd
+
+    from govml.federated.simulation import simulate_forecaster
+
+    if which == "samples":
+        df = pd.read_csv(ROOT / "data_samples" / "complaints.csv")
+        col, mapping = "district", None
+    else:
+        df = _boston()
+        df = df[df["REASON"].isin(df["REASON"].value_counts().head(10).index)]
+        council = df["city_council_district"].astype(int).astype(str)
+        df = df.assign(council=council, area=council + "-" + df["ward"].astype(str))
+        col, mapping = "council", {"community": "area", "category": "REASON", "created_at": "OPEN_DT"}
+    target = str(df[col].astype(str).value_counts().index[0])  # the largest district lies
+    honest = sorted(d for d in df[col].astype(str).unique() if d != target)
+    runs = [("clean", {}, False), ("clean", {}, True)]
+    runs += [(f, {target: f}, rob) for f in faults for rob in ((False, True) if f in faults[:2] else (False,))]
+    out = []
+    for name, fault, robust in runs:
+        c0, t0 = time.process_time(), time.perf_counter()
+        r = simulate_forecaster(df, col, mapping=mapping, n_trees=n_trees, origins=origins, secure=False,
+                                faults=fault, robust=robust, reference=False, score_districts=honest)
+        m = r["backtest"]["metrics"]["all"]
+        out.append({"part": f"robust-{which}", "fault": name, "district": target if fault else None,
+                    "robust": robust, "rmse": m["rmse"], "mae": m["mae"], "precision_top2pct": m["precision_top2pct"],
+                    "cells": m["n"], "origins": r["backtest"]["origins"], "n_trees": n_trees,
+                    "clients": r["clients"], "scored": len(r["backtest"]["districts_scored"]),
+                    "excluded_districts": [(d["district"], d["round"], d["reason"]) for d in r["excluded_districts"]],
+                    "cpu_s": round(time.process_time() - c0, 1), "wall_s": round(time.perf_counter() - t0, 1),
+                    "load": round(os.getloadavg()[0], 1)})
+        print(json.dumps(out[-1], ensure_ascii=False, default=str), flush=True)
+    return []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", action="append",
-                    choices=["boston-bench", "boston-clf", "ward-clf", "ray"], default=None)
+                    choices=["boston-bench", "boston-clf", "ward-clf", "ray", "robust-samples", "robust-boston"],
+                    default=None)
+    ap.add_argument("--origins", type=int, default=2, help="robust-*: backtest origins")
+    ap.add_argument("--n-trees", type=int, default=60, help="robust-*: trees per model")
+    ap.add_argument("--faults", default="poison:20,poison-gh:20,poison:0.05,poison:-1",
+                    help="robust-*: faults of the largest district (the first two also run with the robust option)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--dp-epsilon", type=float, default=None, help="client-level DP for the classifier parts")
     ap.add_argument("--dp-clip", type=float, default=1.0)
@@ -158,6 +206,11 @@ def main() -> None:
             rows = boston_clf("neighborhood", args.rounds, args.dp_epsilon, args.dp_clip)
         elif part == "ward-clf":
             rows = boston_clf("ward", args.rounds, args.dp_epsilon, args.dp_clip)
+        elif part.startswith("robust-"):
+            if part == "robust-boston" and not BOSTON.exists():
+                rows = [{"skipped": f"{BOSTON} not found"}]
+            else:
+                rows = robust_forecaster(part.split("-", 1)[1], args.origins, args.n_trees, args.faults.split(","))
         else:
             rows = ray_compare()
         for row in rows:

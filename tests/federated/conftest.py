@@ -67,3 +67,27 @@ def app_defaults() -> dict:
 
     with open(Path(__file__).resolve().parents[2] / "pyproject.toml", "rb") as fh:
         return dict(tomllib.load(fh)["tool"]["flwr"]["app"]["config"])
+
+
+def _make_events(districts: int = 3, seed: int = 4) -> pd.DataFrame:
+    """Weekly complaint events of ``districts`` districts × 4 areas × 3 categories (70 weeks)."""
+    rng = np.random.default_rng(seed)
+    weeks = pd.date_range("2024-01-01", periods=70, freq="W-MON")
+    rows = []
+    for d in range(districts):
+        for a in range(4):
+            for c, cat in enumerate(["噪音", "停车", "垃圾"]):
+                base = 1.0 + 0.8 * a + 1.2 * c + 0.5 * d
+                season = 1 + 0.4 * np.sin(np.arange(70) / 52 * 2 * np.pi + c)
+                trend = 1 + 0.01 * np.arange(70) * (c == 1)
+                counts = rng.poisson(base * season * trend)
+                for w, n in zip(weeks, counts, strict=True):
+                    rows += [{"created_at": w + pd.Timedelta(hours=int(h)), "area": f"区{d}社区{a}",
+                              "category": cat, "district": f"区{d}"} for h in rng.integers(0, 160, n)]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def make_events():
+    """The hotspot forecaster tests' event generator (``make_events(districts, seed)``)."""
+    return _make_events

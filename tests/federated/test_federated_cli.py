@@ -185,3 +185,26 @@ def test_simulate_benchmark_over_a_secagg_plus_neighbourhood(tmp_path, assessmen
     assert res["0"]["clients"] == res["2"]["clients"] == 6
     assert res["2"]["secure_neighbours"] == 2 and res["0"]["secure_neighbours"] == 0
     assert res["2"]["federated"] == res["0"]["federated"]
+
+
+def test_simulate_hotspot_forecaster_robust_names_a_poisoned_district(tmp_path, govml_home, capsys):
+    """The checked command form plus --robust: a district sending ×20 histograms is left out by name."""
+    data = _events(tmp_path, districts=4, seed=7)
+    out = tmp_path / "fc.json"
+    code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--origins", "1", "--no-secure", "--robust",
+                 "--fault", "街道2=poison:20", "--no-central-replay", "--out", str(out)])
+    assert code in (0, None)
+    m = json.loads(out.read_text(encoding="utf-8"))
+    assert m["robust"] is True and [d["district"] for d in m["excluded_districts"]] == ["街道2"]
+    assert "root" in m["excluded_districts"][0]["reason"] and m["excluded_districts"][0]["round"] >= 1
+    assert sorted(m["districts_scored"]) == ["街道0", "街道1", "街道3"]
+    assert "街道2" in capsys.readouterr().out
+
+
+def test_robust_forecaster_needs_no_secure(tmp_path, capsys):
+    data = _events(tmp_path)
+    code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--robust", "--out", str(tmp_path / "x.json")])
+    assert code == 2 and "--no-secure" in capsys.readouterr().err
+    code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--no-secure", "--strategy", "fedmedian",
+                 "--out", str(tmp_path / "x.json")])
+    assert code == 2 and "--robust" in capsys.readouterr().err

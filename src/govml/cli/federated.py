@@ -96,7 +96,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                               horizon: int = 4, origins: int = 8, community_col: str = "community",
                               category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
                               seed: int = 0, faults: dict[str, str] | None = None, central_replay: bool = True,
-                              secagg_neighbours: int = 0, show: bool = True, run_name: str | None = None) -> dict[str, Any]:
+                              secagg_neighbours: int = 0, robust: bool = False, show: bool = True,
+                              run_name: str | None = None) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
     Each partition of ``input_path`` is a district with its own event file, served by govml's ClientApp
@@ -105,7 +106,9 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
     metrics, ``centralized`` govml's central LightGBM forecaster on the same origins and the same
     districts' rows, ``federated_model_central_replay`` the same federated model backtested
     centrally (it agrees with ``federated`` to rounding: the check on the districts' scoring;
-    ``central_replay=False`` skips it, which saves a third or more of the CPU time).
+    ``central_replay=False`` skips it, which saves a third or more of the CPU time). ``robust``: the
+    server checks every district's own replies and leaves out one that cannot be honest
+    (``excluded_districts``; needs ``secure=False``).
     One MLflow run: per-tree progress and per-origin metrics as steps.
     """
 
@@ -122,7 +125,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
     params = {"task": "hotspot-forecaster", "partition_col": partition_col, "input": input_path.name,
               "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees, "seed": seed,
               "mapping": mapping, "faults": dict(faults or {}),
-              "central_replay": central_replay, "secagg_neighbours": secagg_neighbours}
+              "central_replay": central_replay, "secagg_neighbours": secagg_neighbours, "robust": robust}
     with tracking.run("federated", run_name=run_name or f"hotspot-forecaster-by-{partition_col}", params=params,
                       tags={"govml.task": "hotspot-forecaster", "govml.federated.path": "flower-app"}):
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -139,7 +142,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
 
             r = simulate_forecaster(df, partition_col, mapping=mapping, n_trees=n_trees, horizon=horizon,
                                     origins=origins, secure=secure, seed=seed, faults=faults, reference=central_replay,
-                                    lightgbm=True, progress=progress, secagg_neighbours=secagg_neighbours)
+                                    lightgbm=True, progress=progress, secagg_neighbours=secagg_neighbours,
+                                    robust=robust)
             bar.update(tid, completed=n_trees, info="done")
         bt = r.pop("backtest")
         fed = bt["metrics"]["all"]
@@ -150,6 +154,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
             "origins": bt["origins"], "horizon": horizon, "rounds": n_trees,
             "clients": r["clients"], "districts": r["districts"], "districts_scored": bt["districts_scored"],
             "excluded": r["excluded"], "missing": r["missing"], "left_during_run": r["left_during_run"],
+            "robust": r["robust"], "excluded_districts": r["excluded_districts"],
             "bytes_sent_per_client": r["bytes_sent_per_client"],
             "federated_by_horizon": {k: v for k, v in bt["metrics"].items() if k != "all"},
             "federated_per_origin": bt["per_origin"],
@@ -173,7 +178,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                       "cpu_seconds": result.get("cpu_seconds"),
                       "bytes_sent_per_client_max": max(result["bytes_sent_per_client"].values(), default=0),
                       "districts_excluded": len(result["excluded"]),
-                      "districts_left_during_run": len(result["left_during_run"])})
+                      "districts_left_during_run": len(result["left_during_run"]),
+                      "districts_failed_robust_checks": len(result["excluded_districts"])})
         tracking.log_metrics(final)
         tracking.log_dict(result, "federated_metrics.json")
     if out is not None:
@@ -231,6 +237,9 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         console.print(f"[yellow]left out[/] {name}: {reason}")
     for name, rounds in result.get("missing", {}).items():
         console.print(f"[yellow]missing[/] {name} in round(s) {', '.join(map(str, rounds))}")
+    for bad in result.get("excluded_districts", []):
+        console.print(f"[red]left out by the robust checks[/] {bad['district']} in round {bad['round']} "
+                      f"({bad['during']}): {bad['reason']}")
     for left in result.get("left_during_run", []):
         console.print(f"[yellow]left during the run[/] {left['district']} in round {left['round']} "
                       f"({left['during']})")
@@ -266,7 +275,8 @@ def simulate_cmd(
     n_features: int = typer.Option(2**16, "--n-features", min=16, help="Hashed feature dimension (classifier)."),
     fault: list[str] = typer.Option(None, "--fault",
                                     help="Drill: DISTRICT=broken|dropout|poison:FACTOR (repeatable); "
-                                         "forecaster: broken|dropout|dropout:K|fail:K."),
+                                         "forecaster: broken|dropout|dropout:K|fail:K|poison:F (histograms ×F)|"
+                                         "poison-gh:F (Σg, Σh only)|poison-all:F (every model reply)."),
     horizon: int = typer.Option(4, "--horizon", min=1, help="Forecast horizon in weeks (hotspot forecaster)."),
     origins: int = typer.Option(8, "--origins", min=1,
                                 help="Backtest origins (hotspot forecaster; same as `govml hotspots backtest`)."),
@@ -277,6 +287,10 @@ def simulate_cmd(
     secagg_neighbours: int = typer.Option(0, "--secagg-neighbours", min=0,
                                           help="SecAgg+ neighbourhood size k (0 = every district masks with every "
                                                "other); with many districts k ≈ 12 makes secure sums far cheaper."),
+    robust: bool = typer.Option(False, "--robust/--no-robust",
+                                help="Hotspot forecaster: check every district's own histograms against invariants "
+                                     "of honest data and leave out a district that fails (needs --no-secure; "
+                                     "the classifier's robust options are --strategy)."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("federated_metrics.json"), "--out", help="Where to write metrics.json."),
 ) -> None:
@@ -289,13 +303,22 @@ def simulate_cmd(
         if dp_epsilon:
             raise ConfigError("--dp-epsilon is not available for --task hotspot-forecaster (its sums are "
                               "protected by secure aggregation only); leave it out")
+        if strategy != "fedavg":
+            raise ConfigError(f"--strategy {strategy} is for the demand classifier; the hotspot forecaster's "
+                              "robust option is --robust (with --no-secure)")
+        if robust and secure:
+            raise ConfigError("--robust checks each district's own histograms, which secure aggregation hides: "
+                              "add --no-secure")
         result = run_forecaster_simulation(input_path, partition_col, out, secure=secure, horizon=horizon,
                                            origins=origins, community_col=community_col, category_col=label_col,
                                            time_col=time_col, n_trees=n_trees, seed=seed,
                                            faults=_parse_faults(fault), central_replay=central_replay,
-                                           secagg_neighbours=secagg_neighbours)
+                                           secagg_neighbours=secagg_neighbours, robust=robust)
         _print_summary(result, out)
         return
+    if robust:
+        raise ConfigError("--robust is the hotspot forecaster's option; the classifier's robust aggregation is "
+                          "--strategy fedmedian|fedtrimmedavg|krum (with --no-secure)")
     mapping = ({"text": text_col, "category": label_col, "id": id_col} if task == "demand-classifier"
                else {"community": community_col, "created_at": time_col})
     kw: dict[str, Any] = {"mapping": mapping, "rounds": rounds, "secure": secure, "strategy": strategy,

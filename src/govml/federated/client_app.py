@@ -44,6 +44,9 @@ from govml.federated.wire import wire_guard_mod
 log = logging.getLogger(__name__)
 
 _CACHE: dict[tuple[int, int, str], Any] = {}
+# context.state record a drill mod writes (govml.federated.simulation.scaled_histogram_mod): the district
+# scales what it releases — its own state, which no message from the server can set
+DRILL_RECORD = "govml-drill"
 
 
 def _settings(context: Context) -> dict[str, Any]:
@@ -124,6 +127,12 @@ def _release(vec: np.ndarray, msg: Message, context: Context, cfg: dict[str, Any
     """Reply carrying ``vec`` (float) — noised with this district's DP share if asked, and
     quantised and masked when the server asked for secure aggregation."""
     vec = np.asarray(vec, dtype=np.float64).ravel()
+    drill = context.state.config_records.get(DRILL_RECORD)
+    if drill is not None:  # fault injection (a poisoned district), set by a client mod of this district only
+        from govml.federated.simulation import scale_reply
+
+        vec = scale_reply(vec, msg.metadata.message_type, str(cfg.get("phase", "")), float(drill["factor"]),
+                          str(drill["scope"]))
     if msg.content.array_records.get("dp") is not None:
         from govml.federated.dp import noise_share
 

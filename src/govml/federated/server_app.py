@@ -149,6 +149,17 @@ class Session:
     def aggregate(self, node_ids: list[int], mtype: str, records: dict[str, Any], length: int, scale: float,
                   tag: str, dp_scale: np.ndarray | None = None) -> tuple[np.ndarray, list[int]]:
         """Sum of the districts' vectors (securely when the run is secure); returns (sum, contributors)."""
+        return self._collect(node_ids, mtype, records, length, scale, tag, dp_scale, each=False)
+
+    def gather(self, node_ids: list[int], mtype: str, records: dict[str, Any], length: int,
+               tag: str) -> dict[int, np.ndarray]:
+        """Each district's own plain vector (robust options: needs ``secure = false``)."""
+        if bool(self.cfg.get("secure", True)):
+            raise ConfigError("each district's own reply is only visible with secure = false")
+        return self._collect(node_ids, mtype, records, length, 1.0, tag, None, each=True)
+
+    def _collect(self, node_ids: list[int], mtype: str, records: dict[str, Any], length: int, scale: float,
+                 tag: str, dp_scale: np.ndarray | None, each: bool) -> Any:
         secure = bool(self.cfg.get("secure", True))
         if secure:  # a district that dropped out of a secure sum has no unused bundle: it stays out
             node_ids = [n for n in node_ids if n in self.bundles]
@@ -178,6 +189,8 @@ class Session:
             raise FederatedError(f"round {self.round}: no district answered {mtype}")
         if not secure:
             vecs = [good[n].content.array_records["vec"]["plain"].numpy().astype(np.float64) for n in survivors]
+            if each:
+                return dict(zip(survivors, vecs, strict=True))
             return np.sum(vecs, axis=0), survivors
         from govml.federated.secagg import dequantize
 
@@ -466,6 +479,10 @@ class _DistrictsLeft(Exception):  # noqa: N818 — a signal: the set of district
     pass
 
 
+class _Rescreen(Exception):  # noqa: N818 — a signal: a district failed the robust checks, train again
+    pass
+
+
 def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     """Histogram boosting over the districts' own panels (see govml.federated.forecaster).
 
@@ -507,6 +524,8 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                         min_child_count=int(s.cfg.get("min-child-count", 50)))
     state: dict[str, Any] = {"active": list(nodes)}
     left: list[dict[str, Any]] = []
+    robust = bool(s.cfg.get("forecaster-robust", False))
+    screened: list[dict[str, Any]] = []  # districts whose replies failed the robust checks
     s.round = 0
 
     def shrink(got: list[int], where: str) -> bool:
@@ -522,21 +541,79 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                                  f"are needed (left: {', '.join(d['district'] for d in left)})")
         return bool(gone)
 
+    def screen_out(bad: dict[int, str], where: str) -> None:
+        """Robust option: leave out the districts whose replies cannot be honest, for the rest of the run."""
+        for n, why in sorted(bad.items()):
+            screened.append({"district": s.name(n), "round": s.round, "during": where, "reason": why})
+            s.note(f"round {s.round}: district {s.name(n)} failed the robust check during {where} ({why}); "
+                   "it is left out for the rest of the run")
+        state["active"] = [n for n in state["active"] if n not in bad]
+        if len(state["active"]) < min_nodes:
+            raise FederatedError(f"round {s.round}: only {len(state['active'])} district(s) remain after the robust "
+                                 f"checks; at least {min_nodes} are needed "
+                                 f"(left out: {', '.join(d['district'] for d in screened)})")
+
+    def plain_sum(vecs: dict[int, np.ndarray]) -> np.ndarray:
+        return np.sum([vecs[n] for n in sorted(vecs)], axis=0)
+
     def train(cuts: list[int], labels: list[str]) -> list[tuple[float, Any]]:
+        """:func:`train_once`; with the robust option, again from the citywide sums without a district
+        whose base sums or histograms failed a check (every sum it took part in is suspect)."""
+        for _attempt in range(len(nodes)):
+            try:
+                return train_once(cuts, labels)
+            except _Rescreen:
+                continue
+        raise FederatedError("robust checks: districts kept failing")
+
+    def train_once(cuts: list[int], labels: list[str]) -> list[tuple[float, Any]]:
         """One model per cut, grown in lockstep: every step is one secure sum for all of them."""
+        from govml.federated import screening as SC
+
         what = labels[0] if len(labels) == 1 else f"{len(labels)} backtest models"
         s.round += 1
-        city, got = s.aggregate(state["active"], "query.city", {"config": ConfigRecord({"cuts": cuts})},
-                                sum(n_cat * (c + 1) for c in cuts), 1.0, "city")
-        shrink(got, f"{what}: citywide sums")
+        city_len = sum(n_cat * (c + 1) for c in cuts)
         ends = np.cumsum([n_cat * (c + 1) for c in cuts])[:-1]
+        own_city: dict[int, list[np.ndarray]] = {}
+        if robust:
+            vecs = s.gather(state["active"], "query.city", {"config": ConfigRecord({"cuts": cuts})}, city_len, "city")
+            shrink(sorted(vecs), f"{what}: citywide sums")
+            own_city = {n: [v.reshape(n_cat, c + 1) for c, v in zip(cuts, np.split(vec, ends), strict=True)]
+                        for n, vec in vecs.items()}
+            bad = {n: f"cut {c}: {why}" for n, mats in own_city.items() for c, m in zip(cuts, mats, strict=True)
+                   if (why := SC.check_city(m, c))}
+            screen_out(bad, f"{what}: citywide sums")
+            city = plain_sum({n: v for n, v in vecs.items() if n not in bad})
+        else:
+            city, got = s.aggregate(state["active"], "query.city", {"config": ConfigRecord({"cuts": cuts})},
+                                    city_len, 1.0, "city")
+            shrink(got, f"{what}: citywide sums")
         city_rec = ArrayRecord({str(c): Array(v.reshape(n_cat, c + 1))
                                 for c, v in zip(cuts, np.split(city, ends), strict=True)})
         s.round += 1
-        bs, got = s.aggregate(state["active"], "query.gbdt", {"config": ConfigRecord({"phase": "base", "cuts": cuts}),
-                                                               "city": city_rec}, 2 * len(cuts), scale, "base")
-        shrink(got, f"{what}: base scores")
+        base_rec = {"config": ConfigRecord({"phase": "base", "cuts": cuts}), "city": city_rec}
+        screen = SC.HistogramScreen()
+        if robust:
+            vecs = s.gather(state["active"], "query.gbdt", base_rec, 2 * len(cuts), "base")
+            shrink(sorted(vecs), f"{what}: base scores")
+            bad = {}
+            for n, vec in vecs.items():
+                for i, c in enumerate(cuts):
+                    if why := SC.check_base(vec[2 * i:2 * i + 2], own_city[n][i], c, horizon):
+                        bad[n] = f"cut {c}: {why}"
+                        break
+            if bad:  # its city sums or its base sums lie: the citywide features took them in
+                screen_out(bad, f"{what}: base scores")
+                raise _Rescreen
+            bs = plain_sum(vecs)
+        else:
+            bs, got = s.aggregate(state["active"], "query.gbdt", base_rec, 2 * len(cuts), scale, "base")
+            shrink(got, f"{what}: base scores")
         bases = [float(np.log(max(v[0], 1e-9) / max(v[1], 1.0))) for v in bs.reshape(len(cuts), 2)]
+        if robust:
+            for n, vec in vecs.items():
+                for i in range(len(cuts)):
+                    screen.start(n, i, vec[2 * i:2 * i + 2], bases[i])
 
         def hist_many(reqs: dict[int, tuple[list[Tree], Tree, list[int]]]) -> dict[int, np.ndarray]:
             s.round += 1
@@ -547,9 +624,23 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                                            "frontier": [int(f) for i in keys for f in reqs[i][2]]}),
                    "trees": ArrayRecord({str(cuts[i]): Array(pack_trees(reqs[i][0])) for i in keys}),
                    "tree": ArrayRecord({str(cuts[i]): Array(reqs[i][1].to_arrays()) for i in keys})}
-            vec, got = s.aggregate(state["active"], "query.gbdt", rec, sum(sizes) * F * B * 3, scale, "hist")
             where = "; ".join(f"{labels[i]}: tree {len(reqs[i][0]) + 1}" for i in keys[:3]) + (
                 " …" if len(keys) > 3 else "")
+            if robust:
+                vecs = s.gather(state["active"], "query.gbdt", rec, sum(sizes) * F * B * 3, "hist")
+                bad = {}
+                for n, own in vecs.items():
+                    blocks = np.split(own, np.cumsum([k * F * B * 3 for k in sizes])[:-1])
+                    for i, k, blk in zip(keys, sizes, blocks, strict=True):
+                        if why := screen.check(n, i, bases[i], *reqs[i], blk.reshape(k, F, B, 3)):
+                            bad[n] = f"{labels[i]}: {why}"
+                            break
+                if bad:  # everything it sent so far is suspect: train again without it
+                    screen_out(bad, where)
+                    raise _Rescreen
+                vec, got = plain_sum(vecs), sorted(vecs)
+            else:
+                vec, got = s.aggregate(state["active"], "query.gbdt", rec, sum(sizes) * F * B * 3, scale, "hist")
             if shrink(got, where):
                 # the parents' histograms held the departed district's rows: regrow the unfinished trees
                 s.note(f"round {s.round}: the unfinished tree of each model ({where}) is grown again from its "
@@ -587,13 +678,23 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         cuts = [int(pidx.get_loc(o)) + 1 for o in origins]
         models = train(cuts, [f"backtest origin {o.date()}" for o in origins])
         forecast(models, cuts, "backtest", True)
-        out["backtest"] = _score_backtest(s, state, shrink, [str(o.date()) for o in origins], horizon)
+        # score-districts: score on these districts' cells only (compare runs on the same cells)
+        only = {x for x in str(s.cfg.get("score-districts") or "").split("|") if x}
+        scorers = {"active": [n for n in state["active"] if not only or s.name(n) in only]}
+
+        def shrink_scorers(got: list[int], where: str) -> bool:
+            gone = [n for n in scorers["active"] if n not in got]
+            shrink([n for n in state["active"] if n not in gone], where)
+            scorers["active"] = [n for n in scorers["active"] if n in got]
+            return bool(gone)
+
+        out["backtest"] = _score_backtest(s, scorers, shrink_scorers, [str(o.date()) for o in origins], horizon)
     if n_origins <= 0 or not bool(s.cfg.get("backtest-only", False)):
         (base, booster), = train([T], ["final model"])
         out["model"] = {"base": base, "trees": [t.to_arrays() for t in booster.trees]}
         out["forecasts_written"] = forecast([(base, booster)], [T], "final model", False)
     out.update({"messages_per_district": s.round, "contributors": [s.name(n) for n in state["active"]],
-                "left_during_run": left})
+                "left_during_run": left, "robust": robust, "excluded_districts": screened})
     return out
 
 
@@ -676,6 +777,9 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
     if vr is not None and (len(vr) != 2 or not float(vr[0]) < float(vr[1])):
         raise ConfigError(f"value-range must be LO:HI with LO < HI, got {cfg.get('value-range')!r}")
     cfg["value-range"] = [float(vr[0]), float(vr[1])] if vr else None
+    if task == "hotspot-forecaster" and bool(cfg.get("forecaster-robust", False)) and bool(cfg.get("secure", True)):
+        raise ConfigError("forecaster-robust checks each district's own histograms, which secure aggregation "
+                          "hides: set secure = false (--no-secure) to use it")
     timeout = cfg.get("round-timeout")
     s = Session(grid=grid, cfg=cfg, progress=progress, timeout=float(timeout) if timeout else None)
     min_nodes = int(cfg.get("min-districts", 2))

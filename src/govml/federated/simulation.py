@@ -56,6 +56,46 @@ def scaled_update_mod(factor: float):
     return mod
 
 
+POISON_SCOPES = {"poison": "hist", "poison-gh": "gh", "poison-all": "all"}
+
+
+def scale_reply(vec: np.ndarray, message_type: str, phase: str, factor: float, scope: str) -> np.ndarray:
+    """What a poisoned forecaster district sends: its honest vector ``vec`` scaled by ``factor``.
+
+    ``scope``: ``hist`` — the histogram replies (``query.gbdt``, phase ``hist``), every channel (Σg,
+    Σh, count); ``gh`` — the same replies, Σg and Σh only (counts honest); ``all`` — every vector it
+    sends for the model: citywide sums (count sums *and* series counts), base sums ``[Σy, n]`` and
+    histograms (every channel): a district that consistently claims ``factor`` copies of each series.
+    Scoring replies are never scaled."""
+    if message_type == "query.gbdt" and phase == "hist":
+        if scope == "gh":
+            out = vec.reshape(-1, 3).copy()
+            out[:, :2] *= factor
+            return out.ravel()
+        return vec * factor
+    if scope == "all" and (message_type == "query.city" or (message_type == "query.gbdt" and phase == "base")):
+        return vec * factor
+    return vec
+
+
+def scaled_histogram_mod(factor: float, scope: str = "hist"):
+    """Client mod for the hotspot forecaster: the district scales what it sends as its model update
+    (:func:`scale_reply`) *before* it is masked, so it works with and without secure aggregation. The
+    mod only marks the district's own ``context.state``; ``client_app._release`` applies it."""
+    from flwr.app import ConfigRecord, Message
+
+    from govml.federated.client_app import DRILL_RECORD
+
+    if scope not in POISON_SCOPES.values():
+        raise ConfigError(f"unknown poison scope {scope!r} (one of {', '.join(POISON_SCOPES.values())})")
+
+    def mod(msg: Message, context: Any, call_next: Any) -> Message:
+        context.state.config_records[DRILL_RECORD] = ConfigRecord({"factor": float(factor), "scope": scope})
+        return call_next(msg, context)
+
+    return mod
+
+
 def _districts(df: pd.DataFrame, partition_col: str, mapping: Mapping[str, str] | None, min_rows: int,
                faults: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, pd.DataFrame], dict[str, str]]:
     """(column mapping without empty entries, one table per district, faults checked against them)."""
@@ -351,6 +391,8 @@ def simulate_forecaster(
     workdir: str | Path | None = None,
     secagg_neighbours: int = 0,
     base_run_config: Mapping[str, Any] | None = None,
+    robust: bool = False,
+    score_districts: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -362,7 +404,11 @@ def simulate_forecaster(
     rounding when no district left during the run (a district that leaves mid-run has already
     reached the citywide and early sums, which the replay on the finishing districts cannot repeat). ``lightgbm`` adds the central LightGBM forecaster on the same origins.
     ``faults``: ``{district: "broken" | "dropout" | "dropout:K" (silent after K messages) | "fail:K"
-    (error replies after K messages)}``. ``base_run_config``: as for :func:`simulate`. :func:`simulate` with ``task="hotspot-forecaster"`` calls
+    (error replies after K messages) | "poison:F" | "poison-gh:F" | "poison-all:F" (scaled replies:
+    :func:`scale_reply`)}``. ``robust``: run config ``forecaster-robust`` — the server checks every
+    district's own replies (:mod:`govml.federated.screening`; needs ``secure=False``) and leaves out a
+    district that fails (``result["excluded_districts"]``). ``score_districts``: score the backtest
+    on these districts' cells only (run config ``score-districts``: runs compared on the same cells). ``base_run_config``: as for :func:`simulate`. :func:`simulate` with ``task="hotspot-forecaster"`` calls
     this (``rounds`` = trees per model). ``secagg_neighbours``: SecAgg+ neighbours per district (run
     config ``secagg-neighbours``; 0: every district).
     """
@@ -372,6 +418,9 @@ def simulate_forecaster(
     from govml.federated.grid import LocalGrid
     from govml.federated.server_app import run_federation, to_jsonable
 
+    if robust and secure:
+        raise ConfigError("the robust option checks each district's own histograms, which secure aggregation "
+                          "hides: use it with secure=False (--no-secure)")
     mapping, parts, faults = _districts(df, partition_col, mapping, min_rows, faults)
     panel = forecaster_panel(pd.concat(parts.values()), partition_col, mapping)
     periods = pd.DatetimeIndex(pd.unique(panel["period_start"])).sort_values()
@@ -381,7 +430,8 @@ def simulate_forecaster(
                                "max-depth": int(max_depth), "horizon": int(horizon), "categories": "|".join(categories),
                                "periods": [str(p.date()) for p in periods], "backtest-origins": int(origins),
                                "backtest-only": True, "min-districts": 2, "seed": int(seed),
-                               "secagg-neighbours": int(secagg_neighbours)}
+                               "secagg-neighbours": int(secagg_neighbours), "forecaster-robust": bool(robust),
+                               "score-districts": "|".join(score_districts or [])}
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
     tmp = tempfile.TemporaryDirectory(prefix="govml-fed-") if workdir is None else None
@@ -405,8 +455,15 @@ def simulate_forecaster(
                 drop_after = int(fault.split(":", 1)[1])
             elif fault.startswith("fail:"):
                 extra.append(failing_mod(int(fault.split(":", 1)[1])))
+            elif fault.split(":", 1)[0] in POISON_SCOPES and ":" in fault:
+                kind, factor = fault.split(":", 1)
+                try:
+                    extra.append(scaled_histogram_mod(float(factor), POISON_SCOPES[kind]))
+                except ValueError as exc:
+                    raise ConfigError(f"fault {fault!r}: the factor must be a number") from exc
             elif fault not in ("", "broken"):
-                raise ConfigError(f"unknown fault {fault!r} (broken, dropout:K, fail:K)")
+                raise ConfigError(f"unknown fault {fault!r} (broken, dropout:K, fail:K, poison:F, poison-gh:F, "
+                                  "poison-all:F)")
             grid.add_node(nid, CA.make_client_app(mods=extra), node_cfg, run_cfg, drop_after=drop_after)
         t0 = time.perf_counter()
         cpu0 = time.process_time()

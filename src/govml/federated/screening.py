@@ -1,0 +1,205 @@
+"""Robust option of the federated hotspot forecaster: check every district's own replies.
+
+Secure sums hide each district's histograms, so a district that sends scaled-up histograms cannot
+be caught under secure aggregation; with ``forecaster-robust = true`` (which needs ``secure =
+false``) the server gets each district's plain replies and checks them against invariants that
+hold for *any* honest district's data, whatever it is — so the checks need no threshold tuned on
+data and have no false positives beyond floating-point tolerance:
+
+* **citywide sums** (``query.city``, per category: count sums per week and the series count) are
+  non-negative integers, and every category has the same number of series (each area gets a
+  series for every agreed category);
+* **base sums** (``[Σy, n]`` of the training rows) follow from the district's own citywide sums:
+  ``n = series · Σ_h max(0, cut − 1 − h)`` and ``Σy = Σ_h Σ_{u=h+1}^{cut−1} (weekly total)_u``;
+* **every histogram** (per node × feature × bin: Σg, Σh, count of the Poisson loss): counts are
+  non-negative integers, ``Σh ≥ 0``, ``Σy = Σh − Σg ≥ 0`` per bin, and every feature's bins add up
+  to the same node totals (each feature partitions the same rows); ``Σh / count`` lies within
+  ``[exp(f_min), exp(f_max)]`` of the current model's raw-score range;
+* **a chain from the base sums to every node**: a tree's root holds the district's declared ``n``
+  and ``Σy``, and ``Σh`` equal to ``n · e^base`` for the first tree and to ``Σ_leaves e^{v_L} ·
+  Σh(L)`` of the district's own leaves of the previous tree for later ones (the server knows the
+  leaf values); a child's histogram on its parent's split feature equals the parent's bins on its
+  side (zero on the other), and on every feature it is a subset of the parent's (counts and Σy
+  per bin at most the parent's). The larger child of each split is the parent minus the smaller,
+  per district, so every node of every tree is checked.
+
+A scaled reply (histograms ×F on every channel, or on Σg/Σh only) breaks the root totals at the
+first tree; scaling the citywide sums breaks the base-sum identity. What these checks cannot see
+is a district that scales *everything* it sends consistently from its first reply on — city sums,
+series counts, base sums and histograms: that is exactly a district holding F copies of each of its
+series (docs/federated.md, "Robustness").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from govml.federated.gbdt import Tree
+
+TOL = 1e-6
+
+
+def rows_per_series(cut: int, horizon: int) -> int:
+    """Training rows one series gives at a cut (``forecaster.training_rows`` without a window)."""
+    return int(sum(max(0, cut - 1 - h) for h in range(1, horizon + 1)))
+
+
+def implied_base(city: np.ndarray, cut: int, horizon: int) -> tuple[float, float]:
+    """``(Σy, n)`` of the training rows implied by one district's citywide sums ``(n_cat, cut + 1)``."""
+    weekly = city[:, :cut].sum(axis=0)
+    series = float(city[:, cut].sum())
+    y = float(sum(weekly[h + 1:cut].sum() for h in range(1, horizon + 1)))
+    return y, series * rows_per_series(cut, horizon)
+
+
+def check_city(city: np.ndarray, cut: int) -> str | None:
+    """Why one district's citywide sums ``(n_cat, cut + 1)`` cannot be honest, or None."""
+    if city.shape[1] != cut + 1:
+        return f"citywide sums have {city.shape[1]} columns, expected {cut + 1}"
+    if not np.isfinite(city).all():
+        return "citywide sums hold non-finite values"
+    if (city < -TOL).any() or np.abs(city - np.rint(city)).max(initial=0.0) > TOL:
+        return "citywide sums are not non-negative whole counts"
+    if np.ptp(city[:, cut]) > 0.5:
+        return "citywide sums give different numbers of series for different categories"
+    return None
+
+
+def check_base(base: np.ndarray, city: np.ndarray, cut: int, horizon: int) -> str | None:
+    """Why a district's base sums ``[Σy, n]`` disagree with its own citywide sums, or None."""
+    y_exp, n_exp = implied_base(city, cut, horizon)
+    y, n = float(base[0]), float(base[1])
+    if abs(n - n_exp) > 0.5 or abs(y - y_exp) > TOL * (1.0 + abs(y_exp)):
+        return (f"base sums (Σy={y:.6g}, n={n:.6g}) disagree with its citywide sums "
+                f"(Σy={y_exp:.6g}, n={n_exp:.6g})")
+    return None
+
+
+@dataclass
+class Chain:
+    """What the server knows of one district's rows for one model (one backtest cut)."""
+
+    n: float
+    y: float
+    h_root: float  # expected Σh at the root of tree number ``trees``
+    trees: int = 0
+    nodes: dict[int, np.ndarray] = field(default_factory=dict)  # the current tree's (F, B, 3) histograms
+
+
+def _parent(tree: Tree, node: int) -> tuple[int, bool]:
+    """(parent, is the left child) of a node of a growing tree."""
+    for p, (lft, rgt) in enumerate(zip(tree.left, tree.right, strict=True)):
+        if lft == node:
+            return p, True
+        if rgt == node:
+            return p, False
+    raise KeyError(node)
+
+
+def _raw_range(base: float, trees: list[Tree]) -> tuple[float, float]:
+    lo = hi = base
+    for t in trees:
+        leaves = [v for f, v in zip(t.feature, t.value, strict=True) if f < 0]
+        lo, hi = lo + min(leaves), hi + max(leaves)
+    return lo, hi
+
+
+def check_hist(h: np.ndarray, *, root: tuple[float, float, float] | None = None,
+               parent: np.ndarray | None = None, split: tuple[int, int, bool] | None = None,
+               raw_range: tuple[float, float] | None = None) -> str | None:
+    """Why one node's histogram ``(F, B, 3)`` cannot come from honest rows, or None.
+
+    ``root``: ``(n, Σy, Σh)`` the node must total; ``parent`` and ``split`` ``(feature, threshold bin,
+    is left child)``: the district's own parent histogram and the split that made this node."""
+    g, hh, c = h[..., 0], h[..., 1], h[..., 2]
+    if not np.isfinite(h).all():
+        return "non-finite values"
+    if (c < -TOL).any() or np.abs(c - np.rint(c)).max(initial=0.0) > TOL:
+        return "counts are not non-negative whole numbers"
+    y = hh - g  # Σy per bin: Poisson gradient is μ − y, hessian μ
+    H = float(hh[0].sum())
+    atol = TOL * (1.0 + abs(H))
+    if (hh < -atol).any() or (y < -atol).any():
+        return "Σh < 0 or Σg > Σh (targets would be negative)"
+    tot = h.sum(axis=1)  # (F, 3): each feature's bins cover the same rows
+    if np.abs(tot - tot[0]).max() > atol + TOL * np.abs(tot[0]).max():
+        return "features' bins add up to different node totals"
+    n_node, y_node = float(tot[0, 2]), float(tot[0, 1] - tot[0, 0])
+    if root is not None:
+        n, ysum, hsum = root
+        if abs(n_node - n) > 0.5:
+            return f"tree root counts {n_node:.6g} rows, the district declared {n:.6g}"
+        if abs(y_node - ysum) > TOL * (1.0 + abs(ysum) + abs(H)):
+            return f"tree root holds Σy={y_node:.6g}, the district declared {ysum:.6g}"
+        if abs(H - hsum) > TOL * (1.0 + abs(hsum)):
+            return f"tree root holds Σh={H:.6g}, the previous trees give {hsum:.6g}"
+    if parent is not None and split is not None:
+        j, b, left = split
+        side = np.arange(h.shape[1]) <= b
+        if not left:
+            side = ~side
+        pj = parent[j]
+        if (np.abs(h[j][side] - pj[side]).max(initial=0.0) > atol + TOL * np.abs(pj[side]).max(initial=0.0)
+                or np.abs(h[j][~side]).max(initial=0.0) > atol):
+            return "a child's histogram on its parent's split feature differs from the parent's bins on its side"
+        py = parent[..., 1] - parent[..., 0]
+        if (c > parent[..., 2] + 0.5).any() or (y > py + atol).any():
+            return "a child's bins hold more rows or targets than its parent's"
+    if raw_range is not None:
+        occupied = c > 0.5
+        if occupied.any():
+            ratio = hh[occupied] / c[occupied]
+            lo, hi = np.exp(raw_range[0]), np.exp(raw_range[1])
+            if (ratio < lo * (1 - TOL) - TOL).any() or (ratio > hi * (1 + TOL) + TOL).any():
+                return (f"Σh / count per bin outside [{lo:.4g}, {hi:.4g}], the range of the current model's "
+                        "predictions")
+    return None
+
+
+class HistogramScreen:
+    """Per district and model: the chain of checks of :func:`check_hist` through every tree."""
+
+    def __init__(self) -> None:
+        self.chains: dict[tuple[int, int], Chain] = {}
+
+    def start(self, node: int, model: int, base_sums: np.ndarray, base: float) -> None:
+        y, n = float(base_sums[0]), float(base_sums[1])
+        self.chains[(node, model)] = Chain(n=n, y=y, h_root=n * float(np.exp(base)))
+
+    def check(self, node: int, model: int, base: float, trees: list[Tree], tree: Tree, frontier: list[int],
+              hists: np.ndarray) -> str | None:
+        """Check one district's reply for one model's request; on success keep its node histograms."""
+        ch = self.chains[(node, model)]
+        if frontier == [0]:  # a new tree (or the unfinished one again): roll the root's expected Σh
+            if len(trees) == ch.trees + 1:
+                last = trees[-1]
+                ch.h_root = float(sum(np.exp(last.value[k]) * ch.nodes[k][0, :, 1].sum()
+                                      for k, f in enumerate(last.feature) if f < 0))
+                ch.trees = len(trees)
+            elif len(trees) != ch.trees:
+                return f"internal: the chain is at tree {ch.trees}, the request at tree {len(trees)}"
+            ch.nodes = {}
+        rr = _raw_range(base, trees)
+        for k, nd in enumerate(frontier):
+            h = hists[k]
+            if nd == 0:
+                why = check_hist(h, root=(ch.n, ch.y, ch.h_root), raw_range=rr)
+            else:
+                p, left = _parent(tree, nd)
+                why = check_hist(h, parent=ch.nodes[p], split=(tree.feature[p], tree.threshold[p], left),
+                                 raw_range=rr)
+            if why:
+                return f"tree {len(trees) + 1}, node {nd}: {why}"
+        for k, nd in enumerate(frontier):
+            ch.nodes[nd] = hists[k]
+            if nd != 0:
+                p, left = _parent(tree, nd)
+                sib = tree.right[p] if left else tree.left[p]
+                ch.nodes[sib] = ch.nodes[p] - hists[k]
+        return None
+
+    def forget(self, node: int) -> None:
+        for key in [k for k in self.chains if k[0] == node]:
+            del self.chains[key]

@@ -1,0 +1,186 @@
+"""The hotspot forecaster's robust option against a district sending scaled-up histograms."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from govml.errors import ConfigError
+
+pytestmark = pytest.mark.xdist_group("flower")
+
+HONEST = ["区0", "区2"]  # 区1 is the poisoned district; runs are compared on the other two's cells
+KW = {"n_trees": 8, "origins": 2, "secure": False, "reference": False, "score_districts": HONEST}
+
+
+@pytest.fixture(scope="module")
+def events(make_events):
+    return make_events(3).rename(columns={"area": "community"})
+
+
+def _sim(ev, **kw):
+    from govml.federated.simulation import simulate_forecaster
+
+    return simulate_forecaster(ev, "district", **{**KW, **kw})
+
+
+def _metrics(r):
+    return r["backtest"]["metrics"]["all"]
+
+
+@pytest.fixture(scope="module")
+def clean(events):
+    return _sim(events)
+
+
+@pytest.fixture(scope="module")
+def without(events):
+    """The same federation without 区1 from the start."""
+    return _sim(events[events["district"] != "区1"])
+
+
+@pytest.mark.parametrize("fault", ["poison:20", "poison-gh:20", "poison:-1"])
+def test_robust_run_leaves_out_a_district_sending_scaled_histograms(events, clean, without, fault, caplog):
+    with caplog.at_level(logging.WARNING, logger="govml.federated.server_app"):
+        robust = _sim(events, faults={"区1": fault}, robust=True)
+    poisoned = _sim(events, faults={"区1": fault})
+    # named in the result (with round and reason) and in the log
+    bad = robust["excluded_districts"]
+    assert [d["district"] for d in bad] == ["区1"] and bad[0]["round"] >= 1 and "tree 1" in bad[0]["reason"]
+    assert any("区1" in rec.getMessage() and "robust check" in rec.getMessage() for rec in caplog.records)
+    assert robust["excluded"] == {} and robust["left_during_run"] == []
+    assert sorted(robust["backtest"]["districts_scored"]) == HONEST
+    # trained again without it: exactly the federation of the honest districts …
+    for k, v in _metrics(without).items():
+        assert _metrics(robust)[k] == pytest.approx(v, rel=1e-9)
+    # … within 2% of the clean run on the same cells
+    c, r, p = _metrics(clean), _metrics(robust), _metrics(poisoned)
+    assert c["n"] == r["n"] == p["n"] == 2 * 4 * 24
+    assert abs(r["rmse"] / c["rmse"] - 1) <= 0.02 and abs(r["mae"] / c["mae"] - 1) <= 0.02
+    assert r["precision_top2pct"] >= c["precision_top2pct"] - 0.02
+    # without the robust option the poisoned district spoils the model: ×20 scrambles the top cells
+    # (RMSE moves < 1% here), a sign flip also the counts
+    assert poisoned["excluded_districts"] == []
+    assert p["precision_top2pct"] <= c["precision_top2pct"] - 0.3
+    if fault == "poison:-1":
+        assert p["rmse"] >= 1.2 * c["rmse"]
+
+
+def test_robust_option_on_a_clean_run_changes_nothing(events):
+    """No false alarm through every node of every tree of both backtest models (depth 4, all cells)."""
+    kw = {"score_districts": None, "n_trees": 12}
+    plain = _sim(events, **kw)
+    robust = _sim(events, robust=True, **kw)
+    assert robust["excluded_districts"] == [] and robust["robust"] is True
+    assert _metrics(robust) == _metrics(plain)
+
+
+def test_broken_dropout_and_poisoned_districts_in_one_run(make_events, caplog):
+    """The issue's bar: a broken file, a district failing mid-tree and one sending ×20 histograms —
+    the run finishes, every one is named, and the model equals (here) the run of the districts that
+    finished, within 2% of the clean run on the same cells."""
+    ev = make_events(5, seed=11).rename(columns={"area": "community"})
+    kw = {"score_districts": None}
+    with caplog.at_level(logging.WARNING, logger="govml.federated.server_app"):
+        r = _sim(ev, faults={"区0": "broken", "区2": "fail:20", "区3": "poison:20"}, robust=True, **kw)
+    assert list(r["excluded"]) == ["区0"]
+    assert [d["district"] for d in r["excluded_districts"]] == ["区3"]
+    assert [d["district"] for d in r["left_during_run"]] == ["区2"]
+    assert sorted(r["backtest"]["districts_scored"]) == ["区1", "区4"]
+    text = " ".join(rec.getMessage() for rec in caplog.records)
+    assert "区0" in text and "区2" in text and "区3" in text
+    clean = _sim(ev[ev["district"] != "区0"], score_districts=["区1", "区4"])
+    assert abs(_metrics(r)["rmse"] / _metrics(clean)["rmse"] - 1) <= 0.02
+
+
+def test_poison_works_under_secure_aggregation_too(events, clean):
+    """The drill scales the vector before it is masked: a secure poisoned run = the plain one."""
+    plain = _sim(events, faults={"区1": "poison:-1"})
+    secure = _sim(events, faults={"区1": "poison:-1"}, secure=True)
+    assert _metrics(secure)["rmse"] == pytest.approx(_metrics(plain)["rmse"], rel=1e-3)
+    assert _metrics(secure)["rmse"] >= 1.2 * _metrics(clean)["rmse"]
+
+
+def test_robust_option_needs_plain_replies(events):
+    from govml.federated.grid import LocalGrid
+    from govml.federated.server_app import run_federation
+
+    with pytest.raises(ConfigError, match="secure"):
+        _sim(events, robust=True, secure=True)
+    with pytest.raises(ConfigError, match="secure = false"):
+        run_federation(LocalGrid(), {"task": "hotspot-forecaster", "forecaster-robust": True, "secure": True})
+
+
+def test_scale_reply_scales_what_the_scope_names():
+    from govml.federated.simulation import scale_reply
+
+    hist = np.arange(12, dtype=float)  # 4 bins × (Σg, Σh, count)
+    np.testing.assert_array_equal(scale_reply(hist, "query.gbdt", "hist", 20.0, "hist"), hist * 20)
+    gh = scale_reply(hist, "query.gbdt", "hist", 20.0, "gh").reshape(4, 3)
+    np.testing.assert_array_equal(gh[:, :2], hist.reshape(4, 3)[:, :2] * 20)
+    np.testing.assert_array_equal(gh[:, 2], hist.reshape(4, 3)[:, 2])
+    for mtype, phase in (("query.city", ""), ("query.gbdt", "base"), ("query.score", "sums")):
+        np.testing.assert_array_equal(scale_reply(hist, mtype, phase, 20.0, "hist"), hist)
+    np.testing.assert_array_equal(scale_reply(hist, "query.city", "", 3.0, "all"), hist * 3)
+    np.testing.assert_array_equal(scale_reply(hist, "query.score", "sums", 3.0, "all"), hist)
+
+
+def test_screen_catches_a_tampered_node_deep_in_a_tree():
+    """The chain from the declared base sums through every node: honest replies of two districts pass
+    through a whole fit; one node scaled ×1.5 below the root, or a root Σh off by 1%, is caught."""
+    from govml.federated.gbdt import BinEdges, GBDTParams, base_sums, fit, local_histograms
+    from govml.federated.screening import HistogramScreen
+
+    rng = np.random.default_rng(3)
+    X = rng.poisson(3.0, size=(4000, 4)).astype(float)
+    y = rng.poisson(np.exp(0.3 * X[:, 0] - 0.2 * X[:, 1])).astype(float)
+    parts = [slice(0, 1500), slice(1500, 4000)]
+    edges = BinEdges.counts(4, max_value=50.0, n_bins=16)
+    bins = [edges.transform(X[p]) for p in parts]
+    ys = [y[p] for p in parts]
+    s = base_sums(y)
+    base = float(np.log(s[0] / s[1]))
+    params = GBDTParams(n_trees=6, max_depth=3, min_child_count=20)
+
+    def run(tamper):
+        screen = HistogramScreen()
+        for d in range(2):
+            screen.start(d, 0, base_sums(ys[d]), base)
+        raws = [np.full(len(v), base) for v in ys]
+        done, seen = [0], []
+
+        def hist_fn(trees, tree, frontier):
+            for t in trees[done[0]:]:
+                raws[:] = [r + t.predict(b) for r, b in zip(raws, bins, strict=True)]
+            done[0] = len(trees)
+            out = []
+            for d in range(2):
+                h = local_histograms(bins[d], ys[d], raws[d], tree, frontier, edges.n_bins)
+                h = tamper(d, len(trees), frontier, h)
+                if d not in {x for x, _ in seen} and (why := screen.check(d, 0, base, trees, tree, frontier, h)):
+                    seen.append((d, why))  # the server would stop asking it; here the fit just goes on
+                out.append(h)
+            return out[0] + out[1]
+
+        fit(hist_fn, base, edges, params)
+        return seen
+
+    assert run(lambda d, t, fr, h: h) == []
+
+    def deep(d, t, fr, h):
+        return h * 1.5 if (d == 1 and t == 3 and fr != [0]) else h
+
+    caught = run(deep)
+    assert caught and caught[0][0] == 1 and "tree 4" in caught[0][1] and "node 0" not in caught[0][1]
+
+    def root_h(d, t, fr, h):
+        if d == 0 and t == 2 and fr == [0]:
+            h = h.copy()
+            h[..., 1] *= 1.01
+            h[..., 0] += 0.01 * (h[..., 1] / 1.01)  # keep Σy = Σh − Σg as declared
+        return h
+
+    caught = run(root_h)
+    assert caught and caught[0][0] == 0 and "Σh" in caught[0][1]
