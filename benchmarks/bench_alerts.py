@@ -68,6 +68,27 @@ CASES = [
     ("sd: 2-4 wk, >=3x, >=+5, >=3 sd", 3.0, 5, (2, 4), 3.0),
     ("sd: 1 wk, >=3x, >=+8, >=5 sd", 3.0, 8, (1, 1), 5.0),
 ]
+# the same sizes, planted as themed waves (variations of one seed message of the cell)
+THEMED = [("themed " + label, *rest) for label, *rest in CASES]
+
+
+class CachedTokenizer:
+    """GovTokenizer with a per-text cache: planted messages repeat the board's own texts."""
+
+    def __init__(self) -> None:
+        from govml.text.tokenize import GovTokenizer
+
+        self.tok = GovTokenizer()
+        self.cache: dict[str, list[str]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        return self.tokenize_many([text])[0]
+
+    def tokenize_many(self, texts: list[str]) -> list[list[str]]:
+        todo = list({t for t in texts if t not in self.cache})
+        if todo:
+            self.cache.update(zip(todo, self.tok.tokenize_many(todo), strict=True))
+        return [self.cache[t] for t in texts]
 SEEDS = {"tuning": range(10), "heldout": range(100, 120)}
 SIZE_BINS = [0, 2, 3, 4, 5, np.inf]
 
@@ -160,47 +181,85 @@ def noise() -> None:
               f"{100 * sum(n) / gp:.2f} per 100 group-weeks")
 
 
+EVIDENCE = ("category", "term", "both")
+
+
+def _score_by_evidence(cells: pd.DataFrame, truth: pd.DataFrame, *, by: str, n: int, tok) -> dict[str, dict]:
+    """Scores with category alerts only, term alerts only, and both (a surge is hit by either)."""
+    out = {}
+    for ev in EVIDENCE:
+        sel = cells if ev == "both" else cells[cells["kind"] == ev]
+        out[ev] = score_alerts(sel, truth, by=by, period="W", n_group_periods=n, tokenizer=tok)
+    return out
+
+
 def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor: float, min_extra: int,
-             weeks: tuple[int, int], min_sd: float | None, *, by: str = "area") -> tuple[list[dict], list[dict]]:
+             weeks: tuple[int, int], min_sd: float | None, *, by: str = "area", themed: bool = False,
+             terms: bool = False, tok=None) -> tuple[list[dict], list[dict]]:
     runs, surges = [], []
     for seed in seeds:
         planted, truth = plant_surges(df, by=by, label_col="category", time_col="created_at", text_col="text",
                                       n_surges=10, factor=factor, min_extra=min_extra, duration=weeks,
-                                      period="W", seed=seed, min_sd=min_sd)
-        det = SurgeDetector(by=by, period="W", terms=False, **PARAMS).fit(planted)
-        s = score_alerts(det.cells_, truth, by=by, period="W", n_group_periods=det.n_group_periods_)
+                                      period="W", seed=seed, min_sd=min_sd, themed=themed)
+        det = SurgeDetector(by=by, period="W", terms=terms, tokenizer=tok, **PARAMS).fit(planted)
+        scores = _score_by_evidence(det.cells_, truth, by=by, n=det.n_group_periods_, tok=tok)
+        s = scores["both"]
         for _, row in truth.iterrows():
-            one = score_alerts(det.cells_, truth.loc[[row.name]], by=by, period="W", n_group_periods=1)
+            one = score_alerts(det.cells_, truth.loc[[row.name]], by=by, period="W", n_group_periods=1,
+                               tokenizer=tok)
             surges.append({"case": label, "seed": seed, "size_sd": row["size_sd"], "hit": one["hits"],
                            "oracle": oracle.hit(row, by)})
-        runs.append({"case": label, "seed": seed, "recall": s["recall"], "false_per_100": s["false_per_100"]})
+        run = {"case": label, "seed": seed, "recall": s["recall"], "false_per_100": s["false_per_100"]}
+        if terms:
+            for ev in ("category", "term"):
+                run[f"recall_{ev}"] = scores[ev]["recall"]
+                run[f"false_{ev}"] = scores[ev]["false_per_100"]
+        runs.append(run)
+        extra = (f" (category {scores['category']['recall']:.2f} / {scores['category']['false_alerts']}, "
+                 f"term {scores['term']['recall']:.2f} / {scores['term']['false_alerts']})" if terms else "")
         print(f"  [{label}] seed {seed}: recall {s['recall']:.2f} ({s['hits']}/{s['n_surges']}), "
-              f"false alerts {s['false_alerts']} = {s['false_per_100']:.2f} per 100 group-weeks")
+              f"false alerts {s['false_alerts']} = {s['false_per_100']:.2f} per 100 group-weeks{extra}")
     return runs, surges
 
 
-def real_data(seed_sets: list[str]) -> None:
+def _fmt(x: pd.Series) -> str:
+    return f"{x.mean():.2f} ({x.min():.2f}-{x.max():.2f})"
+
+
+def real_data(seed_sets: list[str], cases: str = "all") -> None:
     df = real_messages()
+    tok = CachedTokenizer()
     t0 = time.perf_counter()
     base = SurgeDetector(by="area", period="W", terms=False, **PARAMS).fit(df)
     nat = base.alerts_["level"].value_counts()
     print(f"[teddycup 附件3] {len(df)} messages, {len(base.groups_)} areas, {len(base.periods_)} weeks, "
           f"{base.n_group_periods_} tested area-weeks; unplanted: 告警 {nat.get('告警', 0)}, 预警 {nat.get('预警', 0)}, "
           f"关注 {nat.get('关注', 0)} ({time.perf_counter() - t0:.1f} s)")
+    with_terms = SurgeDetector(by="area", period="W", tokenizer=tok, **PARAMS).fit(df)
+    strong = with_terms.alerts_[with_terms.alerts_["level"].isin(["预警", "告警"])]
+    n_kind = strong["kind"].value_counts()
+    print(f"unplanted, with terms: alerts >= 预警 category {n_kind.get('category', 0)}, term {n_kind.get('term', 0)} "
+          f"= {100 * len(strong) / with_terms.n_group_periods_:.2f} per 100 area-weeks")
     oracle = Oracle(df, by="area", n_group_periods=base.n_group_periods_, min_history=base.min_history)
     print(f"oracle z threshold (1 natural exceedance per 100 area-weeks): {oracle.threshold:.2f}")
     table, sizes = [], []
+    todo = [(c, False) for c in CASES] * (cases in ("all", "old")) + [(c, True) for c in THEMED] * (
+        cases in ("all", "themed"))
     for name in seed_sets:
-        for label, factor, min_extra, weeks, min_sd in CASES:
-            runs, surges = run_case(df, oracle, label, SEEDS[name], factor, min_extra, weeks, min_sd)
+        for (label, factor, min_extra, weeks, min_sd), themed in todo:
+            # the cloned cases as before (categories only); themed waves with terms, scored by evidence
+            runs, surges = run_case(df, oracle, label, SEEDS[name], factor, min_extra, weeks, min_sd,
+                                    themed=themed, terms=themed, tok=tok)
             r, s = pd.DataFrame(runs), pd.DataFrame(surges)
-            table.append({"seeds": f"{name} {SEEDS[name].start}-{SEEDS[name].stop - 1}", "case": label,
-                          "recall": f"{r['recall'].mean():.2f} ({r['recall'].min():.2f}-{r['recall'].max():.2f})",
-                          "false/100": f"{r['false_per_100'].mean():.2f} "
-                                       f"({r['false_per_100'].min():.2f}-{r['false_per_100'].max():.2f})",
-                          "oracle recall": f"{s['oracle'].mean():.2f}"})
+            row = {"seeds": f"{name} {SEEDS[name].start}-{SEEDS[name].stop - 1}", "case": label,
+                   "recall": _fmt(r["recall"]), "false/100": _fmt(r["false_per_100"]),
+                   "oracle recall": f"{s['oracle'].mean():.2f}"}
+            if themed:
+                row.update({"category only": f"{r['recall_category'].mean():.2f} / {r['false_category'].mean():.2f}",
+                            "term only": f"{r['recall_term'].mean():.2f} / {r['false_term'].mean():.2f}"})
+            table.append(row)
             sizes.append(s.assign(seeds=name))
-    print("\n" + pd.DataFrame(table).to_string(index=False))
+    print("\n" + pd.DataFrame(table).fillna("").to_string(index=False))
     s = pd.concat(sizes, ignore_index=True)
     s["size"] = pd.cut(s["size_sd"], SIZE_BINS, right=False)
     by_size = s.groupby(["size"], observed=True).agg(surges=("hit", "size"), recall=("hit", "mean"),
@@ -242,12 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", choices=["tuning", "heldout", "both"], default="both")
     ap.add_argument("--params", default="{}", help="SurgeDetector settings as JSON")
+    ap.add_argument("--cases", choices=["all", "old", "themed"], default="all",
+                    help="cloned surges (old and sd definitions), themed waves, or both")
     args = ap.parse_args(argv)
     PARAMS.update(json.loads(args.params))
     if PARAMS:
         print(f"SurgeDetector settings: {PARAMS}")
     if REAL.exists():
-        real_data(["tuning", "heldout"] if args.seeds == "both" else [args.seeds])
+        real_data(["tuning", "heldout"] if args.seeds == "both" else [args.seeds], args.cases)
     else:
         print(f"skip real data: {REAL} not found")
     samples()

@@ -116,6 +116,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -324,7 +325,13 @@ class SurgeDetector(BaseEstimator):
         prior: str = "pooled",
         dispersion_fit: str = "wls",
         dispersion_refit: int = 4,
+        evidence: str = "category",
+        combined_ratio: float = 1.5,
+        combined_thresholds: dict[str, float] | None = None,
     ) -> None:
+        self.evidence = evidence
+        self.combined_ratio = combined_ratio
+        self.combined_thresholds = combined_thresholds
         self.dispersion_fit = dispersion_fit
         self.dispersion_refit = dispersion_refit
         self.ongoing = ongoing
@@ -453,12 +460,22 @@ class SurgeDetector(BaseEstimator):
             ccodes, cats = pd.factorize(cat_ser, sort=True)
             frames.append(self._category_cells(gcodes, ccodes, tpos, list(cats), G, T, L, tested, win_n,
                                                V, lo, alpha_by_t, hist))
-        if self.terms and self.text_col and self.text_col in df.columns:
+        if self.evidence not in ("category", "combined"):
+            raise ConfigError(f"evidence must be 'category' or 'combined', got {self.evidence!r}")
+        has_text = bool(self.text_col) and self.text_col in df.columns
+        self._tokens = None
+        if self.terms and has_text:
             frames.append(self._term_cells(df[self.text_col], gcodes, tpos, G, T, L, tested, win_n, V,
                                            alpha_by_t, hist))
+        combined = None
+        if self.evidence == "combined" and has_labels and has_text and len(frames) and len(frames[0]):
+            combined = self._cell_term_evidence(df[self.text_col], gcodes, ccodes, tpos, G, len(cats), T, L,
+                                                tested, win_n, alpha_by_t, hist)
         self.alpha_ = pd.Series(alpha_by_t, index=periods, name="alpha")
         cols = ["group", "period_start", "kind", "key", "observed", "expected", "baseline", "alpha", "p_value",
                 "q_value", "score", "level", "window", "related", "family"]
+        if combined is not None:
+            cols += ["p_term", "p_combined", "q_combined"]
         cells = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
             else pd.DataFrame(columns=cols)
         if len(cells):
@@ -487,6 +504,8 @@ class SurgeDetector(BaseEstimator):
             cells["related"] = ""
             if self.dedupe_terms and (cells["kind"] == "term").any():
                 self._dedupe_terms(cells)
+            if combined is not None:
+                self._combine(cells, combined, list(cats))
         self.cells_ = cells.reindex(columns=cols)
         al = self.cells_[self.cells_["level"].fillna("") != ""].copy()
         sev = al["level"].map({"告警": 0, "预警": 1, "关注": 2})
@@ -540,6 +559,95 @@ class SurgeDetector(BaseEstimator):
             ee[idx], aa[idx] = e, a
             out.append((ee, aa))
         return out
+
+    # -- combined evidence: a category cell's count and its strongest emerging term --------------
+    def _cell_term_evidence(self, texts, gcodes, ccodes, tpos, G, C, T, L, tested, win_n, alpha_by_t, hist):
+        """Emerging terms within each group × category cell: the term machinery run with the cell as
+        the group (rare before *in that cell*, prior = the term's overall share × the cell's recent
+        volume). Returns per (cell code ``g·C + c``, period) the strongest candidate term, its
+        p-value and the number of candidate terms."""
+        gc = np.asarray(gcodes) * C + np.asarray(ccodes)
+        GC = G * C
+        gc_g = np.repeat(np.arange(G), C)
+        vol = np.zeros((GC, T))
+        np.add.at(vol, (gc, tpos), 1)
+        cv = np.concatenate([np.zeros((GC, 1)), np.cumsum(vol, axis=1)], axis=1)
+        lo = np.clip(np.arange(T) - L, 0, None)
+        wn = win_n[gc_g]
+        Vgc = np.divide(cv[:, np.arange(T)] - cv[:, lo], wn, out=np.zeros((GC, T)), where=wn > 0)
+        keep_occ = getattr(self, "_term_occ", None)
+        tc = self._term_cells(texts, gc, tpos, GC, T, L, tested[gc_g], wn, Vgc, alpha_by_t, hist[gc_g])
+        if keep_occ is not None:
+            self._term_occ = keep_occ
+        tc = tc[tc["p_value"] < 1.0]
+        if tc.empty:
+            return pd.DataFrame(columns=["gc", "t", "term", "p_term", "n_terms"])
+        tc = tc.sort_values("p_value", kind="stable")
+        grp = tc.groupby(["g", "t"], sort=False)
+        best = grp.head(1).set_index(["g", "t"])
+        return pd.DataFrame({"gc": best.index.get_level_values(0), "t": best.index.get_level_values(1),
+                             "term": best["key"].to_numpy(), "p_term": best["p_value"].to_numpy(float),
+                             "n_terms": grp.size().reindex(best.index).to_numpy()})
+
+    def _combine(self, cells: pd.DataFrame, ev: pd.DataFrame, cats: list) -> None:
+        """``evidence='combined'``: Fisher's statistic of the category cell's p-value and its
+        strongest term's (× the number of candidate terms), calibrated against the same statistic
+        of **every earlier** tested category cell (all groups; an empirical null, so the terms'
+        own miscalibration on real boards — long messages, repeated postings — is measured, not
+        assumed), then Benjamini–Hochberg per period. A cell reaching ``combined_thresholds``
+        (预警 q ≤ 0.1, 告警 q ≤ 0.01) with ratio ≥ ``combined_ratio`` and the level's minimum count
+        gets that level if it is higher than its own; its p_value and score are then the combined
+        ones and ``related`` names the term."""
+        cat = np.flatnonzero((cells["kind"] == "category").to_numpy())
+        if not len(cat) or ev.empty:
+            return
+        sub = cells.iloc[cat]
+        C = len(cats)
+        cidx = sub["key"].map({k: i for i, k in enumerate(cats)}).to_numpy(int)
+        key = pd.MultiIndex.from_arrays([sub["g"].to_numpy() * C + cidx, sub["t"].to_numpy()])
+        e = ev.set_index(["gc", "t"]).reindex(key)
+        s_term = np.minimum(1.0, e["p_term"].to_numpy(float) * e["n_terms"].to_numpy(float))
+        s_term = np.where(np.isfinite(s_term), s_term, 1.0)
+        p_cat = sub["p_value"].to_numpy(float)
+        x = -np.log(np.maximum(p_cat, 1e-300)) - np.log(np.maximum(s_term, 1e-300))
+        t = sub["t"].to_numpy()
+        p_emp = np.ones(len(sub))
+        q_emp = np.ones(len(sub))
+        order = np.argsort(t, kind="stable")
+        past = np.zeros(0)
+        bounds = np.flatnonzero(np.diff(t[order])) + 1
+        for idx in np.split(order, bounds):
+            if len(past):
+                ge = len(past) - np.searchsorted(past, x[idx], side="left")
+                p_emp[idx] = (1.0 + ge) / (1.0 + len(past))
+                q_emp[idx] = bh_qvalues(p_emp[idx])
+            past = np.sort(np.concatenate([past, x[idx]]))
+        th = {"预警": 0.10, "告警": 0.01, **(self.combined_thresholds or {})}
+        base = self._thresholds()
+        obs = sub["observed"].to_numpy(float)
+        ratio = obs / np.maximum(sub["expected"].to_numpy(float), 1e-9)
+        rank = {"": 0, "关注": 1, "预警": 2, "告警": 3}
+        lv = sub["level"].fillna("").to_numpy(object).copy()
+        pv = p_cat.copy()
+        sc = sub["score"].to_numpy(float).copy()
+        qv = sub["q_value"].to_numpy(float).copy()
+        rel = sub["related"].to_numpy(object).copy()
+        for name in ("预警", "告警"):
+            up = ((q_emp <= th[name]) & (ratio >= self.combined_ratio) & (obs >= base[name]["min_count"])
+                  & (s_term < 1.0) & (np.array([rank[v] for v in lv]) < rank[name]))
+            lv[up] = name
+            pv[up] = p_emp[up]
+            sc[up] = -np.log10(np.maximum(q_emp[up], 1e-300))
+            qv[up] = q_emp[up]
+            rel[up] = e["term"].to_numpy(object)[up]
+        cells.loc[cells.index[cat], "level"] = lv
+        cells.loc[cells.index[cat], "p_value"] = pv
+        cells.loc[cells.index[cat], "score"] = sc
+        cells.loc[cells.index[cat], "q_value"] = qv
+        cells.loc[cells.index[cat], "related"] = rel
+        cells.loc[cells.index[cat], "p_combined"] = p_emp
+        cells.loc[cells.index[cat], "q_combined"] = q_emp
+        cells.loc[cells.index[cat], "p_term"] = s_term
 
     # -- categories ------------------------------------------------------------------------------
     def _alpha_nb2(self, Y, mu, keep, T):
@@ -778,7 +886,9 @@ class SurgeDetector(BaseEstimator):
         return list(many(values)) if many else [tok(v) for v in values]
 
     def _term_cells(self, texts, gcodes, tpos, G, T, L, tested, win_n, V, alpha_by_t, hist):
-        tokens = self._tokenize(texts)
+        if self._tokens is None:
+            self._tokens = self._tokenize(texts)
+        tokens = self._tokens
         rows_g, rows_t, rows_term, rows_i = [], [], [], []
         for i, (g, t, toks) in enumerate(zip(gcodes, tpos, tokens, strict=True)):
             for term in set(toks):
@@ -976,6 +1086,30 @@ def score_alerts(
             "false_per_100": 100.0 * false / max(n_group_periods, 1), "group_periods": n_group_periods}
 
 
+_CLAUSE = re.compile(r"[^，。！？；,!?;\n]+[，。！？；,!?;\n]*")
+
+
+def _clauses(text: str) -> list[str]:
+    parts = [c for c in _CLAUSE.findall(str(text)) if c.strip(" \t\n，。！？；,!?;")]
+    return parts or [str(text)]
+
+
+def theme_variation(seed_text: str, rng: np.random.Generator, *, keep: float = 0.7, mix: float = 0.5,
+                    others: Sequence[str] = ()) -> str:
+    """One resident's version of a common problem: the clauses of ``seed_text`` (split at
+    ，。！？； and line breaks) each kept with probability ``keep`` (at least one, order kept), and with
+    probability ``mix`` one random clause of a random text of ``others`` appended."""
+    parts = _clauses(seed_text)
+    mask = rng.random(len(parts)) < keep
+    if not mask.any():
+        mask[int(rng.integers(len(parts)))] = True
+    out = [c for c, m in zip(parts, mask, strict=True) if m]
+    if others and rng.random() < mix:
+        other = _clauses(others[int(rng.integers(len(others)))])
+        out.append(other[int(rng.integers(len(other)))])
+    return "".join(out)
+
+
 def plant_surges(
     df: pd.DataFrame,
     *,
@@ -992,6 +1126,9 @@ def plant_surges(
     term: str | None = None,
     skip_first: int = 8,
     min_sd: float | None = None,
+    themed: bool = False,
+    theme_keep: float = 0.7,
+    theme_mix: float = 0.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Copy of ``df`` with surges planted, and the truth table (for benchmarks and tests).
 
@@ -1005,7 +1142,18 @@ def plant_surges(
     deviation of counts per period (over all periods), so that a surge stands out of the cell's own
     week-to-week swing and not only of its mean. The truth table gives each surge's ``cell_mean``,
     ``cell_sd`` and ``size_sd`` (extra per period / cell_sd).
+
+    ``themed``: a real surge is usually many residents writing about **one** problem (a building
+    site's night noise, one estate's parking fees), so it shows in the terms as well as in the count.
+    Each surge then picks one seed message of the cell, and every extra message is a variation of
+    it (:func:`theme_variation`): its clauses (split at ，。！？；, line breaks) each kept with
+    probability ``theme_keep`` (at least one), and with probability ``theme_mix`` one clause of
+    another message of the cell appended (another resident's wording). Other columns are those of
+    random messages of the cell. Needs ``text_col``. The truth's ``term`` is the seed text (a term
+    alert hits when its key is a word of it) and ``theme`` its first clause.
     """
+    if themed and not (text_col and text_col in df.columns):
+        raise ConfigError(f"plant_surges(themed=True) needs a text column (text_col={text_col!r})")
     rng = np.random.default_rng(seed)
     times = pd.to_datetime(df[time_col], format="mixed")
     starts = period_start(times, period)
@@ -1034,6 +1182,10 @@ def plant_surges(
         sd = float(np.bincount(src["_t"].to_numpy(), minlength=span).std(ddof=1)) if span > 1 else 0.0
         extra = int(max(min_extra, round((factor - 1.0) * rate),
                         int(np.ceil(min_sd * sd)) if min_sd else 0))
+        seed_text = ""
+        if themed:
+            seed_text = str(src[text_col].iloc[int(rng.integers(len(src)))])
+            others = src[text_col].astype(str).tolist()
         for j in range(n_p):
             pick = src.sample(n=extra, replace=True, random_state=int(rng.integers(2**31)))
             ps = periods[t + j]
@@ -1043,18 +1195,23 @@ def plant_surges(
             new_times = ps + pd.to_timedelta(offs, unit="D")
             clone[time_col] = (new_times if pd.api.types.is_datetime64_any_dtype(df[time_col])
                                else new_times.strftime("%Y-%m-%d %H:%M:%S"))
+            if themed:
+                clone[text_col] = [theme_variation(seed_text, rng, keep=theme_keep, mix=theme_mix, others=others)
+                                   for _ in range(extra)]
             if term and text_col:
                 clone[text_col] = clone[text_col].astype(str) + "，" + term
             added.append(clone)
         last = periods[t + n_p - 1]
         end = last + pd.Timedelta(days=7 if period == "W" else last.days_in_month) - pd.Timedelta(seconds=1)
-        truth.append({by: g, "category": c, "term": term or "", "start": periods[t], "end": end,
+        truth.append({by: g, "category": c, "term": term or seed_text, "start": periods[t], "end": end,
+                      **({"theme": _clauses(seed_text)[0] if seed_text else ""} if themed else {}),
                       "periods": n_p, "extra_per_period": extra, "cell_mean": rate, "cell_sd": sd,
                       "size_sd": extra / sd if sd > 0 else float("inf")})
     out = pd.concat([df, *added], ignore_index=True) if added else df.copy()
     return out, pd.DataFrame(truth)
 
 
-__all__: Sequence[str] = ["SurgeDetector", "detect_alerts", "score_alerts", "plant_surges", "bh_qvalues",
+__all__: Sequence[str] = ["SurgeDetector", "detect_alerts", "score_alerts", "plant_surges", "theme_variation",
+                          "bh_qvalues",
                           "discrete_bh_qvalues", "window_max_pvalue",
                           "period_start", "OUTPUT_COLUMNS", "LEVELS", "ALERT_LEVELS"]
