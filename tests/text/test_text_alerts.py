@@ -336,3 +336,113 @@ def test_dispersion_by_maximum_likelihood():
     assert det.phi_.iloc[-1] <= 0.1, det.phi_.iloc[-1]
     alerts = det.alerts_[det.alerts_["level"].isin(["预警", "告警"])]
     assert 100 * len(alerts) / det.n_group_periods_ <= 0.5
+
+
+# -- themed surges and combined evidence ---------------------------------------------------------------
+
+_PHRASES = ["小区路灯不亮", "垃圾清运不及时", "楼道堆放杂物", "停车位太少", "噪音扰民", "物业服务差",
+            "自来水水压不足", "电梯经常故障", "绿化带被占用", "道路积水严重"]
+
+
+def _text_panel(seed: int, groups: int = 10, cats: int = 3, weeks: int = 40, rate: float = 3.0) -> pd.DataFrame:
+    """Poisson counts per group × category × week; each message two everyday complaints, no surge."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-01")
+    rows = []
+    for g in range(groups):
+        for c in range(cats):
+            for w in range(weeks):
+                for _ in range(rng.poisson(rate)):
+                    a, b = rng.choice(len(_PHRASES), size=2, replace=False)
+                    rows.append((f"社区{g}", f"类别{c}", start + pd.Timedelta(days=7 * w + rng.uniform(0, 7)),
+                                 f"{_PHRASES[a]}，{_PHRASES[b]}。"))
+    return pd.DataFrame(rows, columns=["community", "category", "created_at", "text"])
+
+
+def test_theme_variation_keeps_the_seeds_clauses():
+    from govml.text.alerts import theme_variation
+
+    seed_text = "投诉丽发新城附近搅拌站噪音扰民\n搅拌站每天晚上施工，噪音很大，严重影响休息。请尽快处理！"
+    rng = np.random.default_rng(0)
+    assert theme_variation(seed_text, rng, keep=1.0, mix=0.0) == seed_text
+    clauses = ["投诉丽发新城附近搅拌站噪音扰民\n", "搅拌站每天晚上施工，", "噪音很大，", "严重影响休息。", "请尽快处理！"]
+    seen = set()
+    for _ in range(50):
+        v = theme_variation(seed_text, rng, keep=0.5, mix=1.0, others=["另一件事，路灯不亮。"])
+        assert v.endswith(("另一件事，", "路灯不亮。"))                         # one clause of another text
+        kept = [c for c in clauses if c in v]
+        assert kept and "".join(kept) + v[len("".join(kept)):] == v              # seed clauses first, in order
+        seen.add(v)
+    assert len(seen) > 10                                                        # variations, not copies
+    one = theme_variation(seed_text, np.random.default_rng(1), keep=0.0, mix=0.0)
+    assert one in clauses
+
+
+def test_plant_surges_themed_waves_share_one_seed():
+    df = _text_panel(1, groups=6, weeks=30)
+    kw = dict(by="community", label_col="category", time_col="created_at", text_col="text", n_surges=4,
+              factor=3.0, min_extra=6, duration=(2, 3), seed=5)
+    planted, truth = plant_surges(df, **kw, themed=True)
+    assert {"theme", "term"} <= set(truth.columns) and (truth["extra_per_period"] >= 6).all()
+    added = planted.iloc[len(df):]
+    assert len(added) == int((truth["extra_per_period"] * truth["periods"]).sum())
+    t = pd.to_datetime(added["created_at"])
+    for _, r in truth.iterrows():
+        part = added[(added["community"] == r["community"]) & (added["category"] == r["category"])
+                     & (t >= r["start"]) & (t <= r["end"])]
+        assert len(part) == r["extra_per_period"] * r["periods"]
+        seed_clauses = [c for c in r["term"].replace("。", "，").split("，") if c]
+        assert r["term"] in set(df["text"]) and r["theme"] and r["term"].startswith(r["theme"])
+        # every planted message carries at least one clause of the seed message
+        assert all(any(c in txt for c in seed_clauses) for txt in part["text"]), part["text"].tolist()
+    with pytest.raises(ConfigError):
+        plant_surges(df.drop(columns="text"), **kw, themed=True)
+
+
+def _themed_case() -> tuple[pd.DataFrame, pd.Timestamp]:
+    df = _text_panel(2)
+    start = pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=30)
+    # a moderate rise (+4 on ~3 a week) of one community's category, all about one new problem
+    wave = pd.DataFrame({"community": "社区3", "category": "类别1",
+                         "created_at": start + pd.to_timedelta(np.linspace(0.2, 6.8, 4), unit="D"),
+                         "text": ["楼下有人飞线充电，很危险", "电动车飞线充电，晚上不安全", "又见飞线充电，请物业管管",
+                                  "飞线充电太危险了"]})
+    return pd.concat([df, wave], ignore_index=True), start
+
+
+def test_combined_evidence_catches_a_moderate_rise_with_a_new_term():
+    from govml.text.tokenize import GovTokenizer
+
+    df, start = _themed_case()
+    tok = GovTokenizer()
+
+    def hit(det):
+        al = det.alerts_
+        return al[(al["group"] == "社区3") & (al["key"] == "类别1") & al["level"].isin(["预警", "告警"])
+                  & (pd.to_datetime(al["period_start"]) == start)]
+
+    plain = SurgeDetector(terms=False, tokenizer=tok).fit(df)
+    assert hit(plain).empty                                  # the count alone is within the cell's swing
+    comb = SurgeDetector(terms=False, tokenizer=tok, evidence="combined").fit(df)
+    found = hit(comb)
+    assert len(found) == 1 and list(comb.alerts_.columns) == OUTPUT_COLUMNS
+    cell = comb.cells_[(comb.cells_["group"] == "社区3") & (comb.cells_["key"] == "类别1")
+                       & (comb.cells_["period_start"] == start)]
+    assert cell["related"].iloc[0] == "飞线充电" and cell["p_term"].iloc[0] < 1e-6
+    # no other alert appears: everyday words are never new, so the rest of the panel is unchanged
+    strong = comb.alerts_[comb.alerts_["level"].isin(["预警", "告警"])]
+    before = plain.alerts_[plain.alerts_["level"].isin(["预警", "告警"])]
+    assert len(strong) == len(before) + 1
+
+
+def test_combined_evidence_adds_nothing_on_noise():
+    from govml.text.tokenize import GovTokenizer
+
+    tok = GovTokenizer()
+    for seed in (3, 4):
+        df = _text_panel(seed)
+        a = SurgeDetector(terms=False, tokenizer=tok).fit(df).alerts_
+        b = SurgeDetector(terms=False, tokenizer=tok, evidence="combined").fit(df).alerts_
+        pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ConfigError):
+        SurgeDetector(evidence="both", terms=False).fit(_text_panel(3, groups=2, weeks=6))
