@@ -147,7 +147,7 @@ def ray_compare() -> list[dict]:
              "districts": result.get("districts"), "mean": result.get("summary", {}).get("score", {}).get("mean")}]
 
 
-def robust_forecaster(which: str, origins: int, n_trees: int, faults: list[str]) -> list[dict]:
+def robust_forecaster(which: str, origins: int, n_trees: int, faults: list[str], policy: str) -> list[dict]:
     import os
 
     import pandas as pd
@@ -171,13 +171,17 @@ def robust_forecaster(which: str, origins: int, n_trees: int, faults: list[str])
     for name, fault, robust in runs:
         c0, t0 = time.process_time(), time.perf_counter()
         r = simulate_forecaster(df, col, mapping=mapping, n_trees=n_trees, origins=origins, secure=False,
-                                faults=fault, robust=robust, reference=False, score_districts=honest)
+                                faults=fault, robust=robust, robust_policy=policy, reference=False,
+                                score_districts=honest)
         m = r["backtest"]["metrics"]["all"]
         out.append({"part": f"robust-{which}", "fault": name, "district": target if fault else None,
                     "robust": robust, "rmse": m["rmse"], "mae": m["mae"], "precision_top2pct": m["precision_top2pct"],
                     "cells": m["n"], "origins": r["backtest"]["origins"], "n_trees": n_trees,
                     "clients": r["clients"], "scored": len(r["backtest"]["districts_scored"]),
+                    "policy": policy if robust else None,
                     "excluded_districts": [(d["district"], d["round"], d["reason"]) for d in r["excluded_districts"]],
+                    "rescaled_districts": [(d["district"], d["round"], d["count_factor"], d["gh_factor"], d["replies"])
+                                           for d in r["rescaled_districts"]],
                     "cpu_s": round(time.process_time() - c0, 1), "wall_s": round(time.perf_counter() - t0, 1),
                     "load": round(os.getloadavg()[0], 1)})
         print(json.dumps(out[-1], ensure_ascii=False, default=str), flush=True)
@@ -191,6 +195,7 @@ def main() -> None:
                     default=None)
     ap.add_argument("--origins", type=int, default=2, help="robust-*: backtest origins")
     ap.add_argument("--n-trees", type=int, default=60, help="robust-*: trees per model")
+    ap.add_argument("--robust-policy", default="rescale", choices=["rescale", "exclude"])
     ap.add_argument("--faults", default="poison:20,poison-gh:20,poison:0.05,poison:-1",
                     help="robust-*: faults of the largest district (the first two also run with the robust option)")
     ap.add_argument("--rounds", type=int, default=5)
@@ -210,7 +215,8 @@ def main() -> None:
             if part == "robust-boston" and not BOSTON.exists():
                 rows = [{"skipped": f"{BOSTON} not found"}]
             else:
-                rows = robust_forecaster(part.split("-", 1)[1], args.origins, args.n_trees, args.faults.split(","))
+                rows = robust_forecaster(part.split("-", 1)[1], args.origins, args.n_trees, args.faults.split(","),
+                                          args.robust_policy)
         else:
             rows = ray_compare()
         for row in rows:

@@ -191,14 +191,22 @@ def test_simulate_hotspot_forecaster_robust_names_a_poisoned_district(tmp_path, 
     """The checked command form plus --robust: a district sending ×20 histograms is left out by name."""
     data = _events(tmp_path, districts=4, seed=7)
     out = tmp_path / "fc.json"
-    code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--origins", "1", "--no-secure", "--robust",
-                 "--fault", "街道2=poison:20", "--no-central-replay", "--out", str(out)])
-    assert code in (0, None)
-    m = json.loads(out.read_text(encoding="utf-8"))
-    assert m["robust"] is True and [d["district"] for d in m["excluded_districts"]] == ["街道2"]
-    assert "root" in m["excluded_districts"][0]["reason"] and m["excluded_districts"][0]["round"] >= 1
-    assert sorted(m["districts_scored"]) == ["街道0", "街道1", "街道3"]
-    assert "街道2" in capsys.readouterr().out
+    for policy in ("rescale", "exclude"):
+        code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--origins", "1", "--no-secure",
+                     "--robust", "--robust-policy", policy, "--fault", "街道2=poison:20", "--no-central-replay",
+                     "--out", str(out)])
+        assert code in (0, None)
+        m = json.loads(out.read_text(encoding="utf-8"))
+        assert m["robust"] is True and m["robust_policy"] == policy
+        if policy == "exclude":
+            assert [d["district"] for d in m["excluded_districts"]] == ["街道2"] and not m["rescaled_districts"]
+            assert "root" in m["excluded_districts"][0]["reason"] and m["excluded_districts"][0]["round"] >= 1
+            assert sorted(m["districts_scored"]) == ["街道0", "街道1", "街道3"]
+        else:
+            assert [d["district"] for d in m["rescaled_districts"]] == ["街道2"] and not m["excluded_districts"]
+            assert m["rescaled_districts"][0]["gh_factor"] == pytest.approx(20.0)
+            assert sorted(m["districts_scored"]) == ["街道0", "街道1", "街道2", "街道3"]
+        assert "街道2" in capsys.readouterr().out
 
 
 def test_robust_forecaster_needs_no_secure(tmp_path, capsys):

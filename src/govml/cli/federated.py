@@ -96,7 +96,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                               horizon: int = 4, origins: int = 8, community_col: str = "community",
                               category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
                               seed: int = 0, faults: dict[str, str] | None = None, central_replay: bool = True,
-                              secagg_neighbours: int = 0, robust: bool = False, show: bool = True,
+                              secagg_neighbours: int = 0, robust: bool = False, robust_policy: str = "rescale",
+                              show: bool = True,
                               run_name: str | None = None) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -108,7 +109,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
     centrally (it agrees with ``federated`` to rounding: the check on the districts' scoring;
     ``central_replay=False`` skips it, which saves a third or more of the CPU time). ``robust``: the
     server checks every district's own replies and leaves out one that cannot be honest
-    (``excluded_districts``; needs ``secure=False``).
+    (``excluded_districts``; needs ``secure=False``); ``robust_policy="rescale"`` keeps a district whose
+    replies are exact multiples of honest ones, divided back (``rescaled_districts``).
     One MLflow run: per-tree progress and per-origin metrics as steps.
     """
 
@@ -125,7 +127,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
     params = {"task": "hotspot-forecaster", "partition_col": partition_col, "input": input_path.name,
               "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees, "seed": seed,
               "mapping": mapping, "faults": dict(faults or {}),
-              "central_replay": central_replay, "secagg_neighbours": secagg_neighbours, "robust": robust}
+              "central_replay": central_replay, "secagg_neighbours": secagg_neighbours, "robust": robust,
+              "robust_policy": robust_policy if robust else None}
     with tracking.run("federated", run_name=run_name or f"hotspot-forecaster-by-{partition_col}", params=params,
                       tags={"govml.task": "hotspot-forecaster", "govml.federated.path": "flower-app"}):
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -143,7 +146,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
             r = simulate_forecaster(df, partition_col, mapping=mapping, n_trees=n_trees, horizon=horizon,
                                     origins=origins, secure=secure, seed=seed, faults=faults, reference=central_replay,
                                     lightgbm=True, progress=progress, secagg_neighbours=secagg_neighbours,
-                                    robust=robust)
+                                    robust=robust, robust_policy=robust_policy)
             bar.update(tid, completed=n_trees, info="done")
         bt = r.pop("backtest")
         fed = bt["metrics"]["all"]
@@ -154,7 +157,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
             "origins": bt["origins"], "horizon": horizon, "rounds": n_trees,
             "clients": r["clients"], "districts": r["districts"], "districts_scored": bt["districts_scored"],
             "excluded": r["excluded"], "missing": r["missing"], "left_during_run": r["left_during_run"],
-            "robust": r["robust"], "excluded_districts": r["excluded_districts"],
+            "robust": r["robust"], "robust_policy": r["robust_policy"], "excluded_districts": r["excluded_districts"],
+            "rescaled_districts": r["rescaled_districts"],
             "bytes_sent_per_client": r["bytes_sent_per_client"],
             "federated_by_horizon": {k: v for k, v in bt["metrics"].items() if k != "all"},
             "federated_per_origin": bt["per_origin"],
@@ -179,7 +183,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                       "bytes_sent_per_client_max": max(result["bytes_sent_per_client"].values(), default=0),
                       "districts_excluded": len(result["excluded"]),
                       "districts_left_during_run": len(result["left_during_run"]),
-                      "districts_failed_robust_checks": len(result["excluded_districts"])})
+                      "districts_failed_robust_checks": len(result["excluded_districts"]),
+                      "districts_rescaled": len(result["rescaled_districts"])})
         tracking.log_metrics(final)
         tracking.log_dict(result, "federated_metrics.json")
     if out is not None:
@@ -240,6 +245,10 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
     for bad in result.get("excluded_districts", []):
         console.print(f"[red]left out by the robust checks[/] {bad['district']} in round {bad['round']} "
                       f"({bad['during']}): {bad['reason']}")
+    for fix in result.get("rescaled_districts", []):
+        console.print(f"[yellow]scaled replies divided back[/] {fix['district']} from round {fix['round']}: "
+                      f"histograms ×{fix['gh_factor']:.4g}, counts ×{fix['count_factor']:.4g} "
+                      f"({fix['replies']} replies)")
     for left in result.get("left_during_run", []):
         console.print(f"[yellow]left during the run[/] {left['district']} in round {left['round']} "
                       f"({left['during']})")
@@ -291,6 +300,9 @@ def simulate_cmd(
                                 help="Hotspot forecaster: check every district's own histograms against invariants "
                                      "of honest data and leave out a district that fails (needs --no-secure; "
                                      "the classifier's robust options are --strategy)."),
+    robust_policy: str = typer.Option("rescale", "--robust-policy",
+                                      help="With --robust: rescale (a reply that is an exact multiple of an honest "
+                                           "one is divided back and kept) | exclude (its district is left out)."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("federated_metrics.json"), "--out", help="Where to write metrics.json."),
 ) -> None:
@@ -306,6 +318,8 @@ def simulate_cmd(
         if strategy != "fedavg":
             raise ConfigError(f"--strategy {strategy} is for the demand classifier; the hotspot forecaster's "
                               "robust option is --robust (with --no-secure)")
+        if robust_policy not in ("rescale", "exclude"):
+            raise ConfigError(f"--robust-policy must be rescale or exclude, got {robust_policy!r}")
         if robust and secure:
             raise ConfigError("--robust checks each district's own histograms, which secure aggregation hides: "
                               "add --no-secure")
@@ -313,7 +327,8 @@ def simulate_cmd(
                                            origins=origins, community_col=community_col, category_col=label_col,
                                            time_col=time_col, n_trees=n_trees, seed=seed,
                                            faults=_parse_faults(fault), central_replay=central_replay,
-                                           secagg_neighbours=secagg_neighbours, robust=robust)
+                                           secagg_neighbours=secagg_neighbours, robust=robust,
+                                           robust_policy=robust_policy)
         _print_summary(result, out)
         return
     if robust:

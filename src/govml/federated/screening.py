@@ -24,7 +24,9 @@ data and have no false positives beyond floating-point tolerance:
   per district, so every node of every tree is checked.
 
 A scaled reply (histograms ×F on every channel, or on Σg/Σh only) breaks the root totals at the
-first tree; scaling the citywide sums breaks the base-sum identity. What these checks cannot see
+first tree; scaling the citywide sums breaks the base-sum identity. With ``rescale`` (the default
+policy) a reply that is an exact multiple of one passing every check is divided back and kept
+(:class:`HistogramScreen`); anything else fails and the server leaves the district out. What these checks cannot see
 is a district that scales *everything* it sends consistently from its first reply on — city sums,
 series counts, base sums and histograms: that is exactly a district holding F copies of each of its
 series (docs/federated.md, "Robustness").
@@ -158,10 +160,50 @@ def check_hist(h: np.ndarray, *, root: tuple[float, float, float] | None = None,
     return None
 
 
-class HistogramScreen:
-    """Per district and model: the chain of checks of :func:`check_hist` through every tree."""
+def _factors(h: np.ndarray, root: tuple[float, float, float] | None, parent: np.ndarray | None,
+             split: tuple[int, int, bool] | None) -> tuple[float, float] | None:
+    """``(count factor, Σg/Σh factor)`` by which a reply would be a multiple of what its district
+    declared: at a root against ``n`` and the expected Σh, below it against the parent's bins on its side
+    of the split feature. None when there is nothing to compare with."""
+    if root is not None:
+        num_c, den_c, num_h, den_h = h[0, :, 2].sum(), root[0], h[0, :, 1].sum(), root[2]
+    elif parent is not None and split is not None:
+        j, b, left = split
+        side = np.arange(h.shape[1]) <= b
+        if not left:
+            side = ~side
+        num_c, den_c = h[j, side, 2].sum(), parent[j, side, 2].sum()
+        num_h, den_h = h[j, side, 1].sum(), parent[j, side, 1].sum()
+    else:
+        return None
+    if den_c <= 0 or den_h <= 0:
+        return None
+    fc, fh = float(num_c / den_c), float(num_h / den_h)
+    if not (np.isfinite(fc) and np.isfinite(fh)) or fc == 0 or fh == 0:
+        return None
+    return fc, fh
 
-    def __init__(self) -> None:
+
+@dataclass
+class Verdict:
+    """A district's reply to one request: why it cannot be honest (None: it passed), the histograms
+    to add (rescaled when it was an exact multiple of an honest reply), and the factors undone."""
+
+    reason: str | None
+    hists: np.ndarray
+    factors: tuple[float, float] | None = None
+
+
+class HistogramScreen:
+    """Per district and model: the chain of checks of :func:`check_hist` through every tree.
+
+    ``rescale``: a reply that fails but is an exact multiple of a reply that passes every check —
+    counts × a, Σg and Σh × b, measured against the district's own declared totals — is divided back
+    and kept (its influence is then that of an honest district of its declared size); otherwise the
+    district fails."""
+
+    def __init__(self, rescale: bool = True) -> None:
+        self.rescale = rescale
         self.chains: dict[tuple[int, int], Chain] = {}
 
     def start(self, node: int, model: int, base_sums: np.ndarray, base: float) -> None:
@@ -169,7 +211,7 @@ class HistogramScreen:
         self.chains[(node, model)] = Chain(n=n, y=y, h_root=n * float(np.exp(base)))
 
     def check(self, node: int, model: int, base: float, trees: list[Tree], tree: Tree, frontier: list[int],
-              hists: np.ndarray) -> str | None:
+              hists: np.ndarray) -> Verdict:
         """Check one district's reply for one model's request; on success keep its node histograms."""
         ch = self.chains[(node, model)]
         if frontier == [0]:  # a new tree (or the unfinished one again): roll the root's expected Σh
@@ -179,26 +221,34 @@ class HistogramScreen:
                                       for k, f in enumerate(last.feature) if f < 0))
                 ch.trees = len(trees)
             elif len(trees) != ch.trees:
-                return f"internal: the chain is at tree {ch.trees}, the request at tree {len(trees)}"
+                return Verdict(f"internal: the chain is at tree {ch.trees}, the request at tree {len(trees)}", hists)
             ch.nodes = {}
         rr = _raw_range(base, trees)
+        hists = np.array(hists, dtype=np.float64, copy=True)
+        undone: tuple[float, float] | None = None
         for k, nd in enumerate(frontier):
             h = hists[k]
-            if nd == 0:
-                why = check_hist(h, root=(ch.n, ch.y, ch.h_root), raw_range=rr)
-            else:
+            ctx: dict = {"root": (ch.n, ch.y, ch.h_root)} if nd == 0 else {}
+            if nd != 0:
                 p, left = _parent(tree, nd)
-                why = check_hist(h, parent=ch.nodes[p], split=(tree.feature[p], tree.threshold[p], left),
-                                 raw_range=rr)
+                ctx = {"parent": ch.nodes[p], "split": (tree.feature[p], tree.threshold[p], left)}
+            why = check_hist(h, raw_range=rr, **ctx)
+            if why and self.rescale and (f := _factors(h, ctx.get("root"), ctx.get("parent"), ctx.get("split"))):
+                fixed = h.copy()
+                fixed[..., 2] = fixed[..., 2] / f[0]
+                fixed[..., :2] = fixed[..., :2] / f[1]
+                if check_hist(fixed, raw_range=rr, **ctx) is None:
+                    fixed[..., 2] = np.rint(fixed[..., 2])
+                    hists[k], why, undone = fixed, None, undone or f
             if why:
-                return f"tree {len(trees) + 1}, node {nd}: {why}"
+                return Verdict(f"tree {len(trees) + 1}, node {nd}: {why}", hists)
         for k, nd in enumerate(frontier):
             ch.nodes[nd] = hists[k]
             if nd != 0:
                 p, left = _parent(tree, nd)
                 sib = tree.right[p] if left else tree.left[p]
                 ch.nodes[sib] = ch.nodes[p] - hists[k]
-        return None
+        return Verdict(None, hists, undone)
 
     def forget(self, node: int) -> None:
         for key in [k for k in self.chains if k[0] == node]:

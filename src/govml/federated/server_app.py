@@ -525,7 +525,11 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     state: dict[str, Any] = {"active": list(nodes)}
     left: list[dict[str, Any]] = []
     robust = bool(s.cfg.get("forecaster-robust", False))
+    policy = str(s.cfg.get("forecaster-robust-policy") or "rescale")
+    if policy not in ("rescale", "exclude"):
+        raise ConfigError(f"forecaster-robust-policy must be rescale or exclude, got {policy!r}")
     screened: list[dict[str, Any]] = []  # districts whose replies failed the robust checks
+    rescaled: dict[str, dict[str, Any]] = {}  # districts whose scaled replies were divided back
     s.round = 0
 
     def shrink(got: list[int], where: str) -> bool:
@@ -552,6 +556,16 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
             raise FederatedError(f"round {s.round}: only {len(state['active'])} district(s) remain after the robust "
                                  f"checks; at least {min_nodes} are needed "
                                  f"(left out: {', '.join(d['district'] for d in screened)})")
+
+    def rescaled_note(n: int, factors: tuple[float, float], where: str) -> None:
+        """Robust option, policy rescale: a reply that was an exact multiple of an honest one."""
+        name = s.name(n)
+        if name not in rescaled:
+            rescaled[name] = {"district": name, "round": s.round, "during": where, "count_factor": factors[0],
+                              "gh_factor": factors[1], "replies": 0}
+            s.note(f"round {s.round}: district {name} sent histograms scaled ×{factors[1]:.6g} (counts "
+                   f"×{factors[0]:.6g}) against its declared totals during {where}; divided back and kept")
+        rescaled[name]["replies"] += 1
 
     def plain_sum(vecs: dict[int, np.ndarray]) -> np.ndarray:
         return np.sum([vecs[n] for n in sorted(vecs)], axis=0)
@@ -592,7 +606,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                                 for c, v in zip(cuts, np.split(city, ends), strict=True)})
         s.round += 1
         base_rec = {"config": ConfigRecord({"phase": "base", "cuts": cuts}), "city": city_rec}
-        screen = SC.HistogramScreen()
+        screen = SC.HistogramScreen(rescale=policy == "rescale")
         if robust:
             vecs = s.gather(state["active"], "query.gbdt", base_rec, 2 * len(cuts), "base")
             shrink(sorted(vecs), f"{what}: base scores")
@@ -631,10 +645,17 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                 bad = {}
                 for n, own in vecs.items():
                     blocks = np.split(own, np.cumsum([k * F * B * 3 for k in sizes])[:-1])
+                    kept = []
                     for i, k, blk in zip(keys, sizes, blocks, strict=True):
-                        if why := screen.check(n, i, bases[i], *reqs[i], blk.reshape(k, F, B, 3)):
-                            bad[n] = f"{labels[i]}: {why}"
+                        v = screen.check(n, i, bases[i], *reqs[i], blk.reshape(k, F, B, 3))
+                        if v.reason:
+                            bad[n] = f"{labels[i]}: {v.reason}"
                             break
+                        kept.append(v.hists.ravel())
+                        if v.factors:
+                            rescaled_note(n, v.factors, where)
+                    if n not in bad:
+                        vecs[n] = np.concatenate(kept)
                 if bad:  # everything it sent so far is suspect: train again without it
                     screen_out(bad, where)
                     raise _Rescreen
@@ -694,7 +715,8 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         out["model"] = {"base": base, "trees": [t.to_arrays() for t in booster.trees]}
         out["forecasts_written"] = forecast([(base, booster)], [T], "final model", False)
     out.update({"messages_per_district": s.round, "contributors": [s.name(n) for n in state["active"]],
-                "left_during_run": left, "robust": robust, "excluded_districts": screened})
+                "left_during_run": left, "robust": robust, "robust_policy": policy if robust else None,
+                "excluded_districts": screened, "rescaled_districts": list(rescaled.values())})
     return out
 
 

@@ -12,7 +12,8 @@ the centralized computation on exactly the same held-out rows:
 
 ``faults`` injects what real federations see: ``{"district": "broken"}`` (its file lacks a required
 column), ``"dropout"`` (it stops answering after the first round), ``"poison:F"`` (its model update
-is scaled by F).
+is scaled by F: the classifier's weight update, :func:`scaled_update_mod`; the hotspot forecaster's
+histogram replies, :func:`scaled_histogram_mod`, with ``poison-gh:F`` and ``poison-all:F``).
 """
 
 from __future__ import annotations
@@ -392,6 +393,7 @@ def simulate_forecaster(
     secagg_neighbours: int = 0,
     base_run_config: Mapping[str, Any] | None = None,
     robust: bool = False,
+    robust_policy: str = "rescale",
     score_districts: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
@@ -407,7 +409,9 @@ def simulate_forecaster(
     (error replies after K messages) | "poison:F" | "poison-gh:F" | "poison-all:F" (scaled replies:
     :func:`scale_reply`)}``. ``robust``: run config ``forecaster-robust`` — the server checks every
     district's own replies (:mod:`govml.federated.screening`; needs ``secure=False``) and leaves out a
-    district that fails (``result["excluded_districts"]``). ``score_districts``: score the backtest
+    district that fails (``result["excluded_districts"]``); ``robust_policy`` (``forecaster-robust-policy``):
+    ``rescale`` divides a reply that is an exact multiple of an honest one back and keeps it
+    (``result["rescaled_districts"]``), ``exclude`` leaves its district out too. ``score_districts``: score the backtest
     on these districts' cells only (run config ``score-districts``: runs compared on the same cells). ``base_run_config``: as for :func:`simulate`. :func:`simulate` with ``task="hotspot-forecaster"`` calls
     this (``rounds`` = trees per model). ``secagg_neighbours``: SecAgg+ neighbours per district (run
     config ``secagg-neighbours``; 0: every district).
@@ -431,6 +435,7 @@ def simulate_forecaster(
                                "periods": [str(p.date()) for p in periods], "backtest-origins": int(origins),
                                "backtest-only": True, "min-districts": 2, "seed": int(seed),
                                "secagg-neighbours": int(secagg_neighbours), "forecaster-robust": bool(robust),
+                               "forecaster-robust-policy": str(robust_policy),
                                "score-districts": "|".join(score_districts or [])}
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
