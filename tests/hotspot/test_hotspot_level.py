@@ -200,3 +200,39 @@ def test_combined_strategy_averages_direct_and_recursive_paths() -> None:
     assert all(0.0 <= w <= 1.0 for w in auto.combine_weight_.values())
     with pytest.raises(ModelError, match="combine_weight"):
         HotspotForecaster(horizon=2, strategy="combined", combine_weight=2.0, **SMALL).fit(panel)
+
+
+def test_robust_window_candidates_by_hand() -> None:
+    y = np.array([[1.0, 9.0, 2.0, 3.0, 100.0]])
+    M = level_candidates(y, ("med_4", "trim_4", "med_13", "trim_13"))[0]
+    # column 1: [1, 9]; column 4: the last four [9, 2, 3, 100] and all five
+    assert np.allclose(M[1], [5.0, 1.0, 5.0, 1.0])
+    assert np.allclose(M[4], [6.0, 14.0 / 3.0, 3.0, 3.75])
+    rng = np.random.default_rng(0)
+    z = rng.poisson(3.0, size=(6, 20)).astype(float)
+    windows = (4, "med_4", "trim_8", "med_13", "all")
+    full = level_candidates(z, windows)
+    for T in (1, 2, 5, 8, 13, 20):  # the level at the end is the candidates' last column
+        assert np.allclose(level_at_end(z[:, :T], windows), full[:, T - 1, :])
+    # a one-week spike moves the mean of the last 4 but not the robust candidates
+    spike = np.full((1, 12), 2.0)
+    spike[0, -2] = 50.0
+    end = level_at_end(spike, (4, "med_4", "trim_4"))[0]
+    assert end[0] == 14.0 and end[1] == 2.0 and end[2] == 2.0
+
+
+def test_robust_candidates_weighted_when_spikes_hit_short_windows() -> None:
+    rng = np.random.default_rng(6)
+    rate = np.repeat(rng.uniform(2, 12, size=(40, 6)), 8, axis=1)[:, :40]  # levels move every 8 weeks
+    windows = LEVEL_WINDOWS + ("med_4", "trim_4")
+    calm = rng.poisson(rate).astype(float)
+    spiky = rng.poisson(rate).astype(float) + 80.0 * (rng.random((40, 40)) < 0.04)  # one-week bursts
+    w_calm = dict(zip(windows, choose_level_weights(calm, 2, windows=windows), strict=True))
+    w_spiky = dict(zip(windows, choose_level_weights(spiky, 2, windows=windows), strict=True))
+    # without bursts the plain 4-week mean carries the short-term weight; with them the robust ones do
+    assert w_calm[4] > 0.5 and w_spiky[4] < 0.05, (w_calm, w_spiky)
+    robust = {k: w["med_4"] + w["trim_4"] for k, w in (("calm", w_calm), ("spiky", w_spiky))}
+    assert robust["spiky"] > robust["calm"] + 0.1, robust
+    m = HotspotForecaster(horizon=2, level_windows=windows, **SMALL).fit(_panel(spiky))
+    assert np.allclose(m.level_weights_, list(w_spiky.values()), atol=1e-6)
+    assert set(m.describe()["level_weights"]) == {str(v) for v in windows}

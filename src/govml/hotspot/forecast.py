@@ -95,6 +95,33 @@ def _group_share(cs_last: np.ndarray, groups: np.ndarray) -> np.ndarray:
         return np.where(tot[groups] > 0, cs_last / tot[groups], 1.0 / size[groups])
 
 
+def _robust_window(y: np.ndarray, kind: str, w: int) -> np.ndarray:
+    """(S × T) robust window statistic at every column: ``"med"`` the median of the last ``w``
+    periods, ``"trim"`` their mean without the largest value (one spike, such as a storm week or a
+    bulk report, does not carry into the level); fewer periods at the start."""
+    S, T = y.shape
+    out = np.zeros((S, T))
+    head = min(T, w - 1)
+    for t in range(head):  # the first columns: the periods so far
+        win = y[:, : t + 1]
+        out[:, t] = (np.median(win, axis=1) if kind == "med" else
+                     (win.sum(axis=1) - win.max(axis=1)) / t if t > 0 else win[:, 0])
+    if T >= w:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        win = sliding_window_view(y, w, axis=1)  # S × (T - w + 1) × w, a view
+        out[:, w - 1:] = (np.median(win, axis=2) if kind == "med" else
+                          (win.sum(axis=2) - win.max(axis=2)) / (w - 1))
+    return out
+
+
+def _robust_kind(w: int | str) -> tuple[str, int] | None:
+    if isinstance(w, str) and (w.startswith("med_") or w.startswith("trim_")):
+        kind, k = w.split("_")
+        return kind, int(k)
+    return None
+
+
 def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
                      groups: np.ndarray | None = None) -> np.ndarray:
     """(S × T × k) candidate levels at every origin column.
@@ -103,7 +130,8 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
     start); ``"all"``: the mean of every period so far; ``"cat_w"``: top-down — the series' share of
     its group's events so far times the group's total over the last ``w`` periods / ``w`` (groups:
     one code per series, by default the category; common shocks show in a group total long before a
-    sparse series' own mean can see them).
+    sparse series' own mean can see them); ``"med_w"`` / ``"trim_w"``: the median / the mean without
+    the largest value of the last ``w`` periods (robust to a one-week spike).
     """
     S, T = y.shape
     cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
@@ -112,7 +140,10 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
     share = gcs = None
     out = []
     for w in windows:
-        if w == "all":
+        rk = _robust_kind(w)
+        if rk is not None:
+            out.append(_robust_window(y, *rk))
+        elif w == "all":
             out.append(cs[:, 1:] / hi)
         elif isinstance(w, str) and w.startswith("cat_"):
             if share is None:
@@ -136,7 +167,10 @@ def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
     g = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
     out = []
     for w in windows:
-        if w == "all":
+        rk = _robust_kind(w)
+        if rk is not None:
+            out.append(_robust_window(y[:, max(0, T - rk[1]):], *rk)[:, -1])
+        elif w == "all":
             out.append(y.mean(axis=1))
         elif isinstance(w, str) and w.startswith("cat_"):
             k = int(w[4:])
@@ -314,6 +348,7 @@ class HotspotForecaster(BaseEstimator):
         max_train_rows: int | None = 600_000,
         calibration_origins: int = 4,
         offset_window: int | str | tuple[int, ...] | None = "auto",
+        level_windows: tuple[int | str, ...] | None = None,
         blend: str | None = None,
         combine_weight: float | str = 0.5,
         point: str = "auto",
@@ -342,6 +377,7 @@ class HotspotForecaster(BaseEstimator):
         self.max_train_rows = max_train_rows
         self.calibration_origins = calibration_origins
         self.offset_window = offset_window
+        self.level_windows = level_windows
         self.blend = blend
         self.combine_weight = combine_weight
         self.point = point
@@ -388,7 +424,7 @@ class HotspotForecaster(BaseEstimator):
             if self.offset_window != "auto":
                 raise ModelError(f"offset_window must be 'auto', a window, a tuple of windows or None, "
                                  f"got {self.offset_window!r}")
-            return LEVEL_WINDOWS
+            return LEVEL_WINDOWS if self.level_windows is None else tuple(self.level_windows)
         return (self.offset_window,) if isinstance(self.offset_window, int) else tuple(self.offset_window)
 
     def _level_weights(self, y: np.ndarray) -> np.ndarray | None:
@@ -397,7 +433,7 @@ class HotspotForecaster(BaseEstimator):
         if windows is None:
             return None
         if self.offset_window == "auto":
-            return choose_level_weights(y, self.horizon, groups=self.level_groups_)
+            return choose_level_weights(y, self.horizon, windows=windows, groups=self.level_groups_)
         return np.full(len(windows), 1.0 / len(windows))
 
     def _level(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
@@ -711,12 +747,18 @@ class HotspotForecaster(BaseEstimator):
         T = y.shape[1]
         grid = self._tree_grid()
         holdout = np.arange(first_holdout, T - 1)
-        paths = []
-        for k in grid:
-            m = self._truncate_models(models, int(k))
-            paths.append({int(o): self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], m,
-                                                       min(self.horizon, T - 1 - int(o)), fb=fb, weights=weights)
-                          for o in holdout})
+        # an early-stopped model forecasts the same at every count past its last tree: one path for those
+        trained = models[1].booster_.current_iteration() if models.get(1) is not None else 0
+        paths: list[dict[int, np.ndarray]] = []
+        done: dict[int, dict[int, np.ndarray]] = {}
+        for k in np.minimum(grid, trained):
+            if int(k) not in done:
+                m = self._truncate_models(models, int(k))
+                done[int(k)] = {int(o): self._predict_matrix(y[:, : o + 1], keys, periods[: o + 1], m,
+                                                             min(self.horizon, T - 1 - int(o)), fb=fb,
+                                                             weights=weights)
+                                for o in holdout}
+            paths.append(done[int(k)])
         cols, obs = [], []
         for o in holdout:
             nh = paths[0][int(o)].shape[1]
