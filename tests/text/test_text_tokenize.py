@@ -191,6 +191,34 @@ def test_batches_equal_one_by_one(params):
     assert tok.tokenize_many([]) == []
 
 
+@pytest.mark.parametrize("params", [{}, {"mark_breaks": True}])
+def test_whitespace_fast_path_equals_one_by_one(params):
+    """A batch whose only whitespace is single spaces inside the texts skips the whitespace step; one
+    character of any other whitespace, or a space at an edge or next to another, takes it."""
+    import sys
+
+    from govml.text.tokenize import _OTHER_SPACE
+
+    others = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c not in " \u3000"]
+    assert re.fullmatch(f"[{_OTHER_SPACE}]+", "".join(others)) and not re.search(f"[{_OTHER_SPACE}]", " \u3000a")
+    tok = GovTokenizer(**params)
+    base = [" ".join(m.replace("，", " ").split()) for m in make_messages(40, seed=29)]
+    assert sum(" " in m for m in base) > 10  # single spaces inside the texts, none at their edges
+    expected = [tok(m) for m in base]
+    assert tok.tokenize_many(base, chunk_size=1000) == expected
+    odd = [" " + base[0], base[0] + " ", base[0].replace(" ", "  "), base[0] + " \u3000", "\u3000" + base[0],
+           " ", "\u3000", "①  ㎡", "身份证110105  20100101007X 加装电梯", "身份证110105\u3000\u300020100101007X"]
+    # a whitespace run inside an ID number hides it from masking (20100101007x would be a token):
+    # only the whitespace step makes the run one space
+    odd += [f"身份证110105{c}{c}20100101007X，加装{c}电梯" for c in others]
+    assert "20100101007x" not in tok(odd[-1]) and "20100101007x" in GovTokenizer(mask_pii=False)(odd[-1])
+    for o in odd:
+        one = tok(o)
+        for pos in (0, 20, len(base)):
+            msgs = base[:pos] + [o] + base[pos:]
+            assert tok.tokenize_many(msgs, chunk_size=1000) == expected[:pos] + [one] + expected[pos:], repr(o)
+
+
 def test_alert_terms_are_single_tokens(tok):
     from pathlib import Path
 

@@ -287,20 +287,33 @@ def _fold_table(traditional: bool) -> dict[int, str]:
 _FOLD_RES: dict[bool, re.Pattern[str]] = {}
 
 
-def _fast_fold(text: str, traditional: bool) -> str:
+def _fast_fold(text: str, traditional: bool) -> tuple[str, bool]:
     """``text.translate(_fold_table(traditional))``, faster on long text: only the characters that
-    occur are replaced (``str.translate`` looks every non-ASCII character up in a dict)."""
+    occur are replaced (``str.translate`` looks every non-ASCII character up in a dict). Also says
+    whether ``text`` holds whitespace other than U+0020 and U+3000 (the same scan finds it)."""
     table = _fold_table(traditional)
     pattern = _FOLD_RES.get(traditional)
     if pattern is None:
         pattern = _FOLD_RES[traditional] = re.compile(
-            "[" + "".join(re.escape(chr(cp)) for cp in sorted(table)) + "]")
+            "[" + "".join(re.escape(chr(cp)) for cp in sorted(table)) + _OTHER_SPACE + "]")
     for ch in _FOLD_COMMON:  # most of the work: replaced first, so findall returns few characters
         if ch in text:
             text = text.replace(ch, table[ord(ch)])
+    other_space = False
     for ch in set(pattern.findall(text)):
-        text = text.replace(ch, table[ord(ch)])
-    return text
+        rep = table.get(ord(ch))
+        if rep is None:
+            other_space = True
+        else:
+            text = text.replace(ch, rep)
+    return text, other_space
+
+
+# Whitespace characters of str.split() other than U+0020 and U+3000 (U+3000 is in the fold table),
+# as the inside of a regex character class.
+_OTHER_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
+# A space that " ".join(t.split()) would drop: before another space, a separator or the end.
+_SPACE_DROPPED = re.compile(" (?=[ " + _MSG_SEP + r"]|\Z)")
 
 
 _FOLD_COMMON = "，！？：；（）\u3000"  # full-width punctuation of everyday Chinese text
@@ -690,18 +703,21 @@ class GovTokenizer:
         if self.keep_places or _ITEM_SEP in joined or joined.count(_MSG_SEP) != len(texts) - 1:
             return [self(t) for t in texts]
         eng = self._engine()
-        joined = _fast_fold(joined, bool(self.fold_traditional))
-        if not unicodedata.is_normalized("NFKC", joined):
+        joined, other_space = _fast_fold(joined, bool(self.fold_traditional))
+        if not unicodedata.is_normalized("NFKC", joined):  # (NFKC gives no whitespace but U+0020)
             table = _fold_table(bool(self.fold_traditional))
             joined = _MSG_SEP.join([
                 p if unicodedata.is_normalized("NFKC", p) else unicodedata.normalize("NFKC", p).translate(table)
                 for p in joined.split(_MSG_SEP)])
-        # whitespace runs -> one space, none at the ends of a text (" ".join(t.split()) for each t)
-        joined = " ".join(joined.split())
-        if _SEP_SPACE in joined:
-            joined = joined.replace(_SEP_SPACE, _MSG_SEP)
-        if _SPACE_SEP in joined:
-            joined = joined.replace(_SPACE_SEP, _MSG_SEP)
+        # whitespace runs -> one space, none at the ends of a text (" ".join(t.split()) for each t);
+        # nothing to do where the only whitespace is single spaces inside the texts
+        if (other_space or joined[:1] == " " or _SPACE_DROPPED.search(joined) is not None
+                or _SEP_SPACE in joined):
+            joined = " ".join(joined.split())
+            if _SEP_SPACE in joined:
+                joined = joined.replace(_SEP_SPACE, _MSG_SEP)
+            if _SPACE_SEP in joined:
+                joined = joined.replace(_SPACE_SEP, _MSG_SEP)
         if self.mask_pii:
             from govml.privacy import mask_joined
 
