@@ -236,3 +236,20 @@ def test_robust_candidates_weighted_when_spikes_hit_short_windows() -> None:
     m = HotspotForecaster(horizon=2, level_windows=windows, **SMALL).fit(_panel(spiky))
     assert np.allclose(m.level_weights_, list(w_spiky.values()), atol=1e-6)
     assert set(m.describe()["level_weights"]) == {str(v) for v in windows}
+
+
+def test_trees_per_horizon_when_only_the_next_week_is_predictable() -> None:
+    rng = np.random.default_rng(7)
+    burst = rng.random((60, 50)) < 0.12  # a burst week (+30) is followed by one busier week, then nothing
+    rate = np.full((60, 50), 3.0)
+    rate[:, 1:][burst[:, :-1]] = 12.0
+    panel = _panel(rng.poisson(rate).astype(float) + 30.0 * burst)
+    pooled = HotspotForecaster(horizon=2, **SMALL).fit(panel)
+    assert pooled.n_trees_by_horizon_[1] == pooled.n_trees_by_horizon_[2] == pooled.n_trees_
+    per_h = HotspotForecaster(horizon=2, tree_choice="per_horizon", **SMALL).fit(panel)
+    k = per_h.n_trees_by_horizon_
+    assert k[1] >= 9 and k[2] == 0, k  # lag_1 tells the week after a burst; two weeks on, nothing does
+    assert per_h.models_[2] is None and per_h.models_[1].booster_.current_iteration() == k[1]
+    assert per_h.n_trees_ == k[1] and per_h.describe()["n_trees_by_horizon"] == k
+    with pytest.raises(ModelError, match="tree_choice"):
+        HotspotForecaster(horizon=2, tree_choice="each", **SMALL).fit(panel)

@@ -354,6 +354,7 @@ class HotspotForecaster(BaseEstimator):
         point: str = "auto",
         point_rmse_tolerance: float = _POINT_RMSE_TOL,
         select_trees: bool = True,
+        tree_choice: str = "pooled",
         early_stop: int | None = _EARLY_STOP_ROUNDS,
         interval: float = 0.9,
         hotspot_quantile: float = 0.9,
@@ -383,6 +384,7 @@ class HotspotForecaster(BaseEstimator):
         self.point = point
         self.point_rmse_tolerance = point_rmse_tolerance
         self.select_trees = select_trees
+        self.tree_choice = tree_choice
         self.early_stop = early_stop
         self.interval = interval
         self.hotspot_quantile = hotspot_quantile
@@ -442,7 +444,7 @@ class HotspotForecaster(BaseEstimator):
             return None
         return level_candidates(y, self._level_windows(), self.level_groups_) @ weights
 
-    def _fit_models(self, fb: FeatureBuilder, last_target: int, n_trees: int | None = None,
+    def _fit_models(self, fb: FeatureBuilder, last_target: int, n_trees: int | dict[int, int] | None = None,
                     early_stop: bool = False) -> tuple[dict[int, Any], np.ndarray | None]:
         """One model per needed horizon, trained on targets at column indices <= ``last_target``,
         and the level weights chosen on the same data.
@@ -459,6 +461,7 @@ class HotspotForecaster(BaseEstimator):
         weights = self._level_weights(fb.y[:, : last_target + 1])
         level = self._level(fb.y, weights)
         for h in self._model_horizons():
+            k_h = n_trees.get(h) if isinstance(n_trees, dict) else n_trees
             hi = last_target - h
             lo = first_origin if self.train_window is None else max(first_origin, hi - self.train_window + 1)
             if hi < lo:
@@ -471,13 +474,13 @@ class HotspotForecaster(BaseEstimator):
             if self.max_train_rows and n_rows > self.max_train_rows:
                 keep_s = max(1, self.max_train_rows // len(origins))
                 series = np.sort(rng.choice(S, size=min(S, keep_s), replace=False))
-            if n_trees == 0 and level is not None:  # the level alone: no correction to learn
+            if k_h == 0 and level is not None:  # the level alone: no correction to learn
                 models[h] = None
                 continue
             X = fb.frame(h, origins, series)
             model = self._lgbm(h)
-            if n_trees:
-                model.set_params(n_estimators=n_trees)
+            if k_h:
+                model.set_params(n_estimators=k_h)
             off = None
             if level is not None:
                 sidx = np.arange(S) if series is None else series
@@ -584,7 +587,10 @@ class HotspotForecaster(BaseEstimator):
                                 for h in range(1, H + 1)}
         if self.point not in ("auto", "mean"):
             raise ModelError(f"point must be 'auto' or 'mean', got {self.point!r}")
+        if self.tree_choice not in ("pooled", "per_horizon"):
+            raise ModelError(f"tree_choice must be 'pooled' or 'per_horizon', got {self.tree_choice!r}")
         self.n_trees_ = self.n_estimators
+        self.n_trees_by_horizon_ = {h: self.n_estimators for h in self._model_horizons()}
         C = self.calibration_origins
         first_holdout = T - H - C  # first holdout origin column
         if C > 0 and first_holdout - H >= 4:
@@ -592,7 +598,7 @@ class HotspotForecaster(BaseEstimator):
         elif C > 0:
             log.warning("too little history to calibrate intervals and p_hotspot (%d periods); using "
                         "Poisson intervals and uncalibrated probabilities", T)
-        self.models_, self.level_weights_ = self._fit_models(fb, T - 1, n_trees=self.n_trees_)
+        self.models_, self.level_weights_ = self._fit_models(fb, T - 1, n_trees=self.n_trees_by_horizon_)
         self.y_, self.keys_, self.periods_ = y, keys, periods
         self.threshold_ = self._thresholds(y)
         return self
@@ -612,9 +618,11 @@ class HotspotForecaster(BaseEstimator):
             if self.strategy == "recursive":
                 self.n_trees_, staged = self._select_trees_recursive(y, keys, periods, fb, models, weights,
                                                                      first_holdout)
+                self.n_trees_by_horizon_ = {1: self.n_trees_}
             else:
-                self.n_trees_, staged = self._select_trees(y, fb, models, weights, first_holdout)
-            models = self._truncate_models(models, self.n_trees_)
+                self.n_trees_by_horizon_, staged = self._select_trees(y, fb, models, weights, first_holdout)
+                self.n_trees_ = max(self.n_trees_by_horizon_.values())
+            models = self._truncate_models(models, self.n_trees_by_horizon_)
         direct_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
         rec_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
         for o in range(first_holdout, T - 1):
@@ -681,14 +689,16 @@ class HotspotForecaster(BaseEstimator):
         self.calibrated_ = True
 
     def _select_trees(self, y: np.ndarray, fb: FeatureBuilder, models: dict[int, Any], weights: np.ndarray,
-                      first_holdout: int) -> tuple[int, dict[tuple[int, int], np.ndarray]]:
-        """Number of trees (0 = the level alone) that forecasts the inner holdout best.
+                      first_holdout: int) -> tuple[dict[int, int], dict[tuple[int, int], np.ndarray]]:
+        """Number of trees (0 = the level alone) that forecasts the inner holdout best, per horizon.
 
         Staged forecasts of the calibration models at every ``n_estimators / 20`` trees, pooled
         over the holdout origins and horizons, scored by RMSE/RMSE_level + MAE/MAE_level (the level
         alone is the reference: the trees must earn their place on both losses). Ties go to fewer
-        trees, and so does any score within ``_TREE_TOLERANCE`` (0.01) of the best. Returns the number
-        and the holdout forecasts with it, per (origin column, horizon), which the calibration reuses.
+        trees, and so does any score within ``_TREE_TOLERANCE`` (0.01) of the best. With
+        ``tree_choice="per_horizon"`` each horizon's model gets its own number, scored on its own
+        holdout rows. Returns the numbers and the holdout forecasts with them, per (origin column,
+        horizon), which the calibration reuses.
         """
         T = y.shape[1]
         grid = self._tree_grid()
@@ -707,14 +717,18 @@ class HotspotForecaster(BaseEstimator):
             preds.append(np.clip(np.exp(raw + base[:, None]), 0.0, cap[:, :n_o].reshape(-1)[:, None]))
             obs.append(y[:, origins + h].reshape(-1))
             where.append((h, origins))
-        j = self._choose_trees(np.concatenate(preds), np.concatenate(obs), grid)
-        k = int(grid[j])
+        if self.tree_choice == "per_horizon":
+            js = {h: self._choose_trees(pr, ob, grid) for (h, _), pr, ob in zip(where, preds, obs, strict=True)}
+        else:
+            j = self._choose_trees(np.concatenate(preds), np.concatenate(obs), grid)
+            js = {h: j for h, _ in where}
+        ks = {h: int(grid[js.get(h, js[max(js)])]) for h in range(1, self.horizon + 1)}
         chosen: dict[tuple[int, int], np.ndarray] = {}
         for (h, origins), pr in zip(where, preds, strict=True):
-            m = pr[:, j].reshape(S, len(origins))
+            m = pr[:, js[h]].reshape(S, len(origins))
             for i, o in enumerate(origins):
                 chosen[(int(o), h)] = m[:, i]
-        return k, chosen
+        return ks, chosen
 
     def _tree_grid(self) -> np.ndarray:
         return np.arange(0, self.n_estimators + 1, max(1, self.n_estimators // 20))
@@ -769,11 +783,11 @@ class HotspotForecaster(BaseEstimator):
         return int(grid[j]), chosen
 
     @staticmethod
-    def _truncate_models(models: dict[int, Any], k: int) -> dict[int, Any]:
-        """The calibration models cut to their first ``k`` trees (None for k = 0: the level alone)."""
-        if k == 0:
-            return {h: None for h in models}
-        return {h: _BoosterModel(m.booster_, k) for h, m in models.items()}
+    def _truncate_models(models: dict[int, Any], k: int | dict[int, int]) -> dict[int, Any]:
+        """The calibration models cut to their first ``k`` trees (per horizon when ``k`` is a dict;
+        None for 0: the level alone)."""
+        ks = k if isinstance(k, dict) else {h: k for h in models}
+        return {h: None if ks[h] == 0 else _BoosterModel(m.booster_, ks[h]) for h, m in models.items()}
 
     def _check(self) -> None:
         if not hasattr(self, "models_"):
@@ -860,7 +874,7 @@ class HotspotForecaster(BaseEstimator):
         return {
             "strategy": self.strategy, "objective": self.objective, "horizon": self.horizon,
             "spec": asdict(self._spec()), "calibrated": self.calibrated_,
-            "n_trees": self.n_trees_,
+            "n_trees": self.n_trees_, "n_trees_by_horizon": self.n_trees_by_horizon_,
             "level_weights": None if self.level_weights_ is None else dict(zip(
                 [str(w) for w in self._level_windows()], [float(v) for v in self.level_weights_], strict=True)),
             "point_weight": self.point_weight_, "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
