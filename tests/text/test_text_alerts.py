@@ -344,18 +344,26 @@ _PHRASES = ["小区路灯不亮", "垃圾清运不及时", "楼道堆放杂物",
             "自来水水压不足", "电梯经常故障", "绿化带被占用", "道路积水严重"]
 
 
-def _text_panel(seed: int, groups: int = 10, cats: int = 3, weeks: int = 40, rate: float = 3.0) -> pd.DataFrame:
-    """Poisson counts per group × category × week; each message two everyday complaints, no surge."""
+_NAME_CHARS = "桂兰松竹梅枫柳杏榕桐翠锦华瑞丰泰安康宁福盛"
+
+
+def _text_panel(seed: int, groups: int = 10, cats: int = 3, weeks: int = 40, rate: float = 3.0,
+                names: int = 0) -> pd.DataFrame:
+    """Poisson counts per group × category × week; each message two everyday complaints, no surge.
+    With ``names``, each message also names one of that many made-up estates of its group at random
+    (local words, rare on the whole board, that now and then meet in one cell by chance)."""
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2024-01-01")
+    pool = [a + b + "苑" for a in _NAME_CHARS for b in _NAME_CHARS if a != b][: names * groups]
     rows = []
     for g in range(groups):
         for c in range(cats):
             for w in range(weeks):
                 for _ in range(rng.poisson(rate)):
                     a, b = rng.choice(len(_PHRASES), size=2, replace=False)
+                    place = pool[g * names + int(rng.integers(names))] if names else ""
                     rows.append((f"社区{g}", f"类别{c}", start + pd.Timedelta(days=7 * w + rng.uniform(0, 7)),
-                                 f"{_PHRASES[a]}，{_PHRASES[b]}。"))
+                                 f"{place}{_PHRASES[a]}，{_PHRASES[b]}。"))
     return pd.DataFrame(rows, columns=["community", "category", "created_at", "text"])
 
 
@@ -399,14 +407,14 @@ def test_plant_surges_themed_waves_share_one_seed():
         plant_surges(df.drop(columns="text"), **kw, themed=True)
 
 
-def _themed_case() -> tuple[pd.DataFrame, pd.Timestamp]:
+def _themed_case(n: int = 4) -> tuple[pd.DataFrame, pd.Timestamp]:
     df = _text_panel(2)
     start = pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=30)
-    # a moderate rise (+4 on ~3 a week) of one community's category, all about one new problem
+    # a moderate rise (+n on ~3 a week) of one community's category, all about one new problem
+    texts = ["楼下有人飞线充电，很危险", "电动车飞线充电，晚上不安全", "又见飞线充电，请物业管管", "飞线充电太危险了"]
     wave = pd.DataFrame({"community": "社区3", "category": "类别1",
-                         "created_at": start + pd.to_timedelta(np.linspace(0.2, 6.8, 4), unit="D"),
-                         "text": ["楼下有人飞线充电，很危险", "电动车飞线充电，晚上不安全", "又见飞线充电，请物业管管",
-                                  "飞线充电太危险了"]})
+                         "created_at": start + pd.to_timedelta(np.linspace(0.2, 6.8, n), unit="D"),
+                         "text": [texts[i % len(texts)] for i in range(n)]})
     return pd.concat([df, wave], ignore_index=True), start
 
 
@@ -446,3 +454,42 @@ def test_combined_evidence_adds_nothing_on_noise():
         pd.testing.assert_frame_equal(a, b)
     with pytest.raises(ConfigError):
         SurgeDetector(evidence="both", terms=False).fit(_text_panel(3, groups=2, weeks=6))
+
+
+def test_gated_evidence_raises_a_watched_count_with_a_surging_term():
+    from govml.text.tokenize import GovTokenizer
+
+    tok = GovTokenizer()
+    df, start = _themed_case(6)          # 9 messages against 2.8 expected: p ≈ 0.02, short of 预警 alone
+
+    def cell(det):
+        c = det.cells_
+        return c[(c["group"] == "社区3") & (c["key"] == "类别1") & (c["period_start"] == start)].iloc[0]
+
+    plain = SurgeDetector(terms=False, tokenizer=tok).fit(df)
+    assert cell(plain)["level"] == "" and 0.01 < cell(plain)["p_value"] <= 0.05
+    gated = SurgeDetector(terms=False, tokenizer=tok, evidence="gated").fit(df)
+    c = cell(gated)
+    assert c["level"] == "预警" and c["related"] == "飞线充电" and c["p_term"] <= 1e-12
+    assert c["p_value"] == pytest.approx(cell(plain)["p_value"])          # the count's own p is reported
+    n_plain = plain.alerts_["level"].isin(["预警", "告警"]).sum()
+    assert gated.alerts_["level"].isin(["预警", "告警"]).sum() == n_plain + 1
+    assert list(gated.alerts_.columns) == OUTPUT_COLUMNS
+    # a stricter term gate than the evidence reaches: nothing raised
+    strict = SurgeDetector(terms=False, tokenizer=tok, evidence="gated", gate_term_p=1e-40).fit(df)
+    assert cell(strict)["level"] == ""
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_gated_evidence_adds_nothing_on_noise_with_rare_names(seed):
+    # every message names one of its community's 15 estates: names meet in one cell now and then
+    from govml.text.tokenize import GovTokenizer
+
+    tok = GovTokenizer()
+    df = _text_panel(seed, names=15)
+    plain = SurgeDetector(terms=False, tokenizer=tok).fit(df).alerts_
+    det = SurgeDetector(terms=False, tokenizer=tok, evidence="gated").fit(df)
+    assert (det.cells_["p_term"] < 1).sum() >= 20                        # the term test did run on them
+    pd.testing.assert_frame_equal(det.alerts_, plain)
+    # (evidence='combined' fails here: 11 and 3 alerts against 1 — term candidates only start after
+    # term_min_history periods, so the first ones look extreme against an empirical null without them)

@@ -91,6 +91,32 @@ through. One burst of near-identical messages makes all of its words "new": with
 a term alert whose messages are mostly (``dedupe_overlap`` = 60 %) those of a stronger one is folded
 into it (``cells_['related']`` lists the folded terms).
 
+Category and term evidence together (``evidence=``)
+----------------------------------------------------
+A real surge is usually many residents writing about one problem, so it shows in the category count
+*and* in the words. The emerging-term test alone cannot carry an alert on long real messages: on
+teddycup 附件3 (no planted surge) it raises 163 term alerts ≥ 预警 in 1,302 area-weeks — repeated
+postings, a few long messages sharing an unusual word, and the board's own waves — where the
+category test raises 5. What the words add is support for a count that rises only moderately:
+
+* ``'category'`` (default): category alerts from the count alone, as above.
+* ``'gated'``: the terms are also tested *within each group × category cell* (the term machinery
+  with the cell as the group: rare before in that cell, prior = the term's overall share × the
+  cell's recent volume). A category cell not already at 预警 is raised to 预警 when its own
+  (window-corrected) ``p ≤ gate_p`` (0.05), ``observed / expected ≥ combined_ratio`` (1.5),
+  ``observed ≥`` 预警's minimum count, and its strongest term's p-value × the number of candidate
+  terms of the cell is ``≤ gate_term_p`` (1e-12: a burst of many messages sharing a word new to
+  the cell, not four messages that happen to share one). ``related`` names the term; ``p_value``,
+  ``q_value`` and ``score`` stay the count's. Never 告警 by this route.
+* ``'combined'``: Fisher's statistic of the count's p-value and the strongest term's, calibrated
+  against the same statistic of every earlier tested category cell (an empirical, past-only null),
+  Benjamini–Hochberg per period (预警 q ≤ 0.1, 告警 q ≤ 0.01; ``combined_thresholds``). Honest
+  about the terms' miscalibration, but on the real board the board's own themed waves are as strong
+  as planted ones, so it adds false alerts without adding hits (docs/benchmarks.md).
+
+``cells_`` then has ``p_term`` (the strongest term's p × candidates, 1 when none), and with
+``'combined'`` ``p_combined`` and ``q_combined``. The output columns do not change.
+
 Evaluation (:func:`score_alerts`)
 ---------------------------------
 An alert *covers* the periods of its window (``cells_['window']``: 1, 2 or 4 periods ending at
@@ -110,6 +136,12 @@ standard deviations of the cell's own counts per period; the truth table gives e
 those units (``size_sd``). On the real message board a surge of 2–3 of its cell's standard
 deviations a week is inside the board's ordinary swing: benchmarks/bench_alerts.py measures recall
 by size, beside an oracle that knows every cell's mean and deviation over the whole year.
+
+``plant_surges(themed=True)`` plants a surge as a **themed wave** instead of random clones of the
+cell: variations of one seed message of the cell (:func:`theme_variation`: its clauses each kept
+with probability 0.7, half of them with a clause of another message of the cell appended), sized by
+the same rules. The count evidence is the same as for clones; the words now surge too. The truth's
+``term`` is the seed text, so a term alert hits when its key is one of the seed's words.
 """
 
 from __future__ import annotations
@@ -328,8 +360,12 @@ class SurgeDetector(BaseEstimator):
         evidence: str = "category",
         combined_ratio: float = 1.5,
         combined_thresholds: dict[str, float] | None = None,
+        gate_p: float = 0.05,
+        gate_term_p: float = 1e-12,
     ) -> None:
         self.evidence = evidence
+        self.gate_p = gate_p
+        self.gate_term_p = gate_term_p
         self.combined_ratio = combined_ratio
         self.combined_thresholds = combined_thresholds
         self.dispersion_fit = dispersion_fit
@@ -460,15 +496,15 @@ class SurgeDetector(BaseEstimator):
             ccodes, cats = pd.factorize(cat_ser, sort=True)
             frames.append(self._category_cells(gcodes, ccodes, tpos, list(cats), G, T, L, tested, win_n,
                                                V, lo, alpha_by_t, hist))
-        if self.evidence not in ("category", "combined"):
-            raise ConfigError(f"evidence must be 'category' or 'combined', got {self.evidence!r}")
+        if self.evidence not in ("category", "combined", "gated"):
+            raise ConfigError(f"evidence must be 'category', 'combined' or 'gated', got {self.evidence!r}")
         has_text = bool(self.text_col) and self.text_col in df.columns
         self._tokens = None
         if self.terms and has_text:
             frames.append(self._term_cells(df[self.text_col], gcodes, tpos, G, T, L, tested, win_n, V,
                                            alpha_by_t, hist))
         combined = None
-        if self.evidence == "combined" and has_labels and has_text and len(frames) and len(frames[0]):
+        if self.evidence in ("combined", "gated") and has_labels and has_text and len(frames) and len(frames[0]):
             combined = self._cell_term_evidence(df[self.text_col], gcodes, ccodes, tpos, G, len(cats), T, L,
                                                 tested, win_n, alpha_by_t, hist)
         self.alpha_ = pd.Series(alpha_by_t, index=periods, name="alpha")
@@ -599,7 +635,7 @@ class SurgeDetector(BaseEstimator):
         gets that level if it is higher than its own; its p_value and score are then the combined
         ones and ``related`` names the term."""
         cat = np.flatnonzero((cells["kind"] == "category").to_numpy())
-        if not len(cat) or ev.empty:
+        if not len(cat):
             return
         sub = cells.iloc[cat]
         C = len(cats)
@@ -632,7 +668,13 @@ class SurgeDetector(BaseEstimator):
         sc = sub["score"].to_numpy(float).copy()
         qv = sub["q_value"].to_numpy(float).copy()
         rel = sub["related"].to_numpy(object).copy()
-        for name in ("预警", "告警"):
+        if self.evidence == "gated":
+            # the watch level (raw p ≤ gate_p) of the count plus a surging new term of the same cell
+            up = ((p_cat <= self.gate_p) & (ratio >= self.combined_ratio) & (obs >= base["预警"]["min_count"])
+                  & (s_term <= self.gate_term_p) & (np.array([rank[v] for v in lv]) < rank["预警"]))
+            lv[up] = "预警"
+            rel[up] = e["term"].to_numpy(object)[up]
+        for name in ("预警", "告警") if self.evidence == "combined" else ():
             up = ((q_emp <= th[name]) & (ratio >= self.combined_ratio) & (obs >= base[name]["min_count"])
                   & (s_term < 1.0) & (np.array([rank[v] for v in lv]) < rank[name]))
             lv[up] = name
