@@ -493,3 +493,26 @@ def test_gated_evidence_adds_nothing_on_noise_with_rare_names(seed):
     pd.testing.assert_frame_equal(det.alerts_, plain)
     # (evidence='combined' fails here: 11 and 3 alerts against 1 — term candidates only start after
     # term_min_history periods, so the first ones look extreme against an empirical null without them)
+
+
+def test_term_levels_watch_caps_terms_only_when_categories_are_tested():
+    from govml.text.tokenize import GovTokenizer
+
+    tok = GovTokenizer()
+    df, start = _themed_case(6)
+
+    def strong(al, kind):
+        return al[(al["kind"] == kind) & al["level"].isin(["预警", "告警"]) & (al["group"] == "社区3")
+                  & (pd.to_datetime(al["period_start"]) == start)]
+
+    full = SurgeDetector(tokenizer=tok, evidence="gated").fit(df).alerts_
+    assert "飞线充电" in set(strong(full, "term")["key"])
+    watch = SurgeDetector(tokenizer=tok, evidence="gated", term_levels="watch").fit(df).alerts_
+    assert strong(watch, "term").empty and not strong(watch, "category").empty
+    assert ((watch["kind"] == "term") & (watch["key"] == "飞线充电") & (watch["level"] == "关注")).any()
+    assert not watch[watch["kind"] == "term"]["level"].isin(["预警", "告警"]).any()
+    # no category column: the words are all there is, and keep their levels
+    alone = SurgeDetector(tokenizer=tok, label_col=None, term_levels="watch").fit(df.drop(columns="category"))
+    assert "飞线充电" in set(strong(alone.alerts_, "term")["key"])
+    with pytest.raises(ConfigError):
+        SurgeDetector(term_levels="none", terms=False).fit(df)

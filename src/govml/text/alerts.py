@@ -117,6 +117,10 @@ category test raises 5. What the words add is support for a count that rises onl
 ``cells_`` then has ``p_term`` (the strongest term's p × candidates, 1 when none), and with
 ``'combined'`` ``p_combined`` and ``q_combined``. The output columns do not change.
 
+``term_levels='watch'``: when categories are tested, term cells are capped at 关注 (a watch list of
+emerging words); their evidence reaches 预警 only through a category cell (``'gated'``). Without a
+category column term alerts keep their levels.
+
 Evaluation (:func:`score_alerts`)
 ---------------------------------
 An alert *covers* the periods of its window (``cells_['window']``: 1, 2 or 4 periods ending at
@@ -362,7 +366,9 @@ class SurgeDetector(BaseEstimator):
         combined_thresholds: dict[str, float] | None = None,
         gate_p: float = 0.05,
         gate_term_p: float = 1e-12,
+        term_levels: str = "full",
     ) -> None:
+        self.term_levels = term_levels
         self.evidence = evidence
         self.gate_p = gate_p
         self.gate_term_p = gate_term_p
@@ -496,6 +502,8 @@ class SurgeDetector(BaseEstimator):
             ccodes, cats = pd.factorize(cat_ser, sort=True)
             frames.append(self._category_cells(gcodes, ccodes, tpos, list(cats), G, T, L, tested, win_n,
                                                V, lo, alpha_by_t, hist))
+        if self.term_levels not in ("full", "watch"):
+            raise ConfigError(f"term_levels must be 'full' or 'watch', got {self.term_levels!r}")
         if self.evidence not in ("category", "combined", "gated"):
             raise ConfigError(f"evidence must be 'category', 'combined' or 'gated', got {self.evidence!r}")
         has_text = bool(self.text_col) and self.text_col in df.columns
@@ -542,6 +550,11 @@ class SurgeDetector(BaseEstimator):
                 self._dedupe_terms(cells)
             if combined is not None:
                 self._combine(cells, combined, list(cats))
+            if self.term_levels == "watch" and has_labels:
+                # term cells stay on the watch list: their evidence reaches 预警 only through a category
+                lv = cells["level"].to_numpy(object)
+                lv[(cells["kind"] == "term").to_numpy() & np.isin(lv, ALERT_LEVELS)] = "关注"
+                cells["level"] = lv
         self.cells_ = cells.reindex(columns=cols)
         al = self.cells_[self.cells_["level"].fillna("") != ""].copy()
         sev = al["level"].map({"告警": 0, "预警": 1, "关注": 2})
