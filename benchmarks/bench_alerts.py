@@ -17,6 +17,16 @@ so that the unplanted data gives 1 exceedance per 100 group-weeks. Its recall is
 simple thresholding of the cell's own swing reaches at that false-alert rate. The old definition is
 kept and reported beside the new one.
 
+**Themed** cases (``themed ...``, same four sizes): each surge is a wave of variations of one seed
+message of the cell (``plant_surges(themed=True)``: clauses of the seed each kept with probability
+0.7, half with a clause of another message of the cell) — many residents writing about one problem,
+visible in the words as well as the count. They run with emerging terms on and are scored three
+ways: category alerts only, term alerts only, and both (hit by either; false alerts of both). The
+truth's term is the seed text: a term alert hits when its key is one of the seed's words.
+``--params '{"evidence": "gated"}'`` measures the category cells raised by a surging term of the
+same cell (see :mod:`govml.text.alerts`); the "category only" column is then what
+``term_levels='watch'`` reports.
+
 Recall and false alerts per 100 group-weeks follow the definitions in :mod:`govml.text.alerts`; the
 unplanted data is also run (its alerts are the board's own waves, counted as false in the planted
 runs when ≥ 预警). Seeds 0–9 were used while developing the method, seeds 100–119 are held out; both
@@ -27,8 +37,9 @@ Pure noise: the false alerts ≥ 预警 per 100 group-weeks on the panels of the
 groups × 5 categories × 60 weeks, constant rates 0.3–5 a week; Poisson seeds 1, 2, 11, 12 and
 negative-binomial α = 0.3 seeds 3, 13, 23, 33, 43, 53 — the test checks seeds 1, 2 and 3 only).
 
-Run: ``.venv/bin/python benchmarks/bench_alerts.py`` (about half a minute; skips the real-data part
-when ``../shared/data`` is absent). ``--seeds tuning`` or ``--seeds heldout`` runs one seed set;
+Run: ``.venv/bin/python benchmarks/bench_alerts.py`` (about 3 CPU minutes, the themed cases with
+terms are most of it; skips the real-data part when ``../shared/data`` is absent). ``--cases old`` or
+``--cases themed`` runs one kind; ``--seeds tuning`` or ``--seeds heldout`` runs one seed set;
 ``--params '{"ongoing": false}'`` passes settings to :class:`SurgeDetector` (JSON), e.g. to compare
 with the method before the ``ongoing`` rule.
 """
