@@ -214,7 +214,7 @@ _HOR = typer.Option(4, "--horizon", help="How many periods ahead to forecast.")
 _NOW = typer.Option(None, "--now", help="Reference time: events after it count as future dates "
                     "(default: the current time).")
 _MINCAT = typer.Option(2, "--min-category-events", help="Categories with fewer events are excluded (and counted).")
-_STRAT = typer.Option("direct", "--strategy", help="Multi-step strategy: direct (one model per horizon) or recursive.")
+_STRAT = typer.Option("direct", "--strategy", help="Multi-step strategy: direct (one model per horizon), recursive, or combined (their average).")
 
 
 @app.command("forecast")

@@ -6,7 +6,9 @@ periods after the panel's last period.
 * **Model.** One LightGBM over all series (count objective: Poisson by default, or Tweedie); area,
   category and district are categorical features. ``strategy="direct"`` trains one model per
   horizon ``h`` on (features at origin ``o``, count at ``o + h``); ``strategy="recursive"``
-  trains the one-step model and feeds its forecasts back as observations.
+  trains the one-step model and feeds its forecasts back as observations; ``strategy="combined"``
+  averages the two (``combine_weight``: the direct forecast's weight, 0.5, or ``"auto"``: chosen
+  per horizon on the calibration holdout), the recursion reusing the direct one-step model.
 * **Boosting from the level.** Each tree ensemble starts from ``log(level + 0.05)`` (LightGBM
   ``init_score``) and learns a multiplicative correction to it; ``offset_window=None`` boosts from
   a constant. With ``offset_window="auto"`` (default) the level is a convex combination of the
@@ -15,14 +17,18 @@ periods after the panel's last period.
   :data:`LEVEL_WINDOWS`), the weights chosen on the panel's own past by
   :func:`choose_level_weights` (squared error of those means as forecasts at its last 26 origins,
   horizons ``1..horizon``): a short window where the level moves, the long mean where it does
-  not. An int or tuple gives fixed windows with equal weights (``(4, 13)`` was the default before).
+  not. ``level_windows`` replaces the candidate set (e.g. adding the robust ``"med_8"`` /
+  ``"trim_13"``: a window's median / its mean without the largest value). An int or tuple
+  ``offset_window`` gives fixed windows with equal weights (``(4, 13)`` was the default before).
   Every forecast is capped at ``2 × the series' largest count so far + 1`` so that a correction
   learned on near-empty series cannot run away on a busy one.
-* **How many trees.** With ``select_trees=True`` (default; direct strategy, calibration on) the
+* **How many trees.** With ``select_trees=True`` (default; calibration on) the
   calibration models' staged forecasts on the inner holdout pick the number of trees
   (0, 10, …, ``n_estimators``; 0 = the level alone) by RMSE/RMSE_level + MAE/MAE_level, taking the
   fewest trees within 0.01 of the best score; the final models are fitted with that many trees
-  (``n_trees_``). The calibration models watch L2 and L1 on that holdout while they are trained
+  (``n_trees_``; ``tree_choice="per_horizon"``: one number per direct model,
+  ``n_trees_by_horizon_``). The recursive strategy scores its one-step model's fed-back forecasts
+  at every tree count the same way. The calibration models watch L2 and L1 on that holdout while they are trained
   and stop once either has not improved for ``early_stop`` (50) trees (``None``: all trees).
 * **Data start.** ``fit`` leaves out the panel's leading periods that hold almost no events
   (:func:`data_start`): zeros from before data collection began are not observations, and the
