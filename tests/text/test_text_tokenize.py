@@ -219,6 +219,29 @@ def test_whitespace_fast_path_equals_one_by_one(params):
             assert tok.tokenize_many(msgs, chunk_size=1000) == expected[:pos] + [one] + expected[pos:], repr(o)
 
 
+def test_default_batches_hold_about_300k_characters():
+    from govml.text.tokenize import _auto_chunk_size
+
+    assert _auto_chunk_size(["加装电梯" * 9] * 50) == 300_000 // 36
+    assert _auto_chunk_size(["加装电梯" * 9] * 1000 + ["字" * 10_000] * 2000) == 300_000 // 36  # first 1,000
+    assert _auto_chunk_size(["字" * 1_000_000]) == 100
+    assert _auto_chunk_size([None] * 10 + [""] * 10) == _auto_chunk_size([]) == 20_000
+
+
+def test_default_batches_still_fork_for_moderate_inputs(monkeypatch):
+    import govml.text.tokenize as tokenize_module
+
+    sizes = []
+    forked = tokenize_module._forked
+    monkeypatch.setattr(tokenize_module, "_forked", lambda *a: sizes.append(a[3]) or forked(*a))
+    tok = GovTokenizer()
+    msgs = make_messages(9000, seed=31)  # two default batches, but worth two processes
+    expected = tok.tokenize_many(msgs, chunk_size=2000)
+    assert tok.tokenize_many(msgs) == expected and sizes == []
+    assert tok.tokenize_many(msgs, n_jobs=2) == expected
+    assert sizes == [tokenize_module._auto_chunk_size(msgs)] and len(msgs) <= 2 * sizes[0]
+
+
 def test_alert_terms_are_single_tokens(tok):
     from pathlib import Path
 
