@@ -129,6 +129,8 @@ def test_robust_option_needs_plain_replies(events):
 
     with pytest.raises(ConfigError, match="secure"):
         _sim(events, robust=True, secure=True)
+    with pytest.raises(ConfigError, match="区9"):
+        _sim(events, score_districts=["区9"])
     with pytest.raises(ConfigError, match="secure = false"):
         run_federation(LocalGrid(), {"task": "hotspot-forecaster", "forecaster-robust": True, "secure": True})
 

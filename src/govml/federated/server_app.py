@@ -702,6 +702,9 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         # score-districts: score on these districts' cells only (compare runs on the same cells)
         only = {x for x in str(s.cfg.get("score-districts") or "").split("|") if x}
         scorers = {"active": [n for n in state["active"] if not only or s.name(n) in only]}
+        if not scorers["active"]:
+            raise ConfigError(f"score-districts names no district that is still in the run: {', '.join(sorted(only))} "
+                              f"(in the run: {', '.join(s.name(n) for n in state['active'])})")
 
         def shrink_scorers(got: list[int], where: str) -> bool:
             gone = [n for n in scorers["active"] if n not in got]

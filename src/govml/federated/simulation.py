@@ -426,6 +426,9 @@ def simulate_forecaster(
         raise ConfigError("the robust option checks each district's own histograms, which secure aggregation "
                           "hides: use it with secure=False (--no-secure)")
     mapping, parts, faults = _districts(df, partition_col, mapping, min_rows, faults)
+    unknown = sorted(set(score_districts or []) - set(parts))
+    if unknown:
+        raise ConfigError(f"score_districts names unknown district(s): {', '.join(unknown)}")
     panel = forecaster_panel(pd.concat(parts.values()), partition_col, mapping)
     periods = pd.DatetimeIndex(pd.unique(panel["period_start"])).sort_values()
     categories = [str(c) for c in panel["category"].cat.categories]
