@@ -25,7 +25,8 @@ time (``*_cpu_*``); ``speedup_2core_cpu_bound`` is what ``--jobs`` processes wou
 CPU time of the parallel run were spread evenly over the cores (an upper bound, for a busy machine);
 ``others_cpu_and_steal_seconds_during_parallel`` (Linux) says how much CPU other jobs used, and the
 hypervisor stole, during each parallel timing: a 2-process wall-clock figure is only clean where both
-are near 0.
+are near 0. ``--profile`` adds the CPU seconds of one single-process run by function
+(``profile_1proc_cpu_seconds``).
 """
 
 from __future__ import annotations
@@ -118,6 +119,46 @@ def _ref_segment(chunk: list[str]) -> list[list[str]]:
     return [tok.segment(t) for t in chunk]
 
 
+def profile_one_run(tok, texts: list[str]) -> dict[str, float]:
+    """CPU seconds of one single-process ``tokenize_many`` by step. Each step is one call per batch
+    (timed by a wrapper put in place for this run only, so the timing adds almost nothing):
+    ``cut`` rjieba's segmenter, ``mask_joined`` masking, ``_fast_fold`` full-width/traditional
+    folding, ``_split_list`` cutting the batch's terms into messages, ``_ascii_split`` the ``. _ -``
+    replacement; ``rest of _encode_batch`` is joining, the NFKC and whitespace checks, the
+    place-code scan and the token mapping (``map``/``filter``/``list`` over every token)."""
+    import govml.privacy as privacy_module
+    import govml.text.tokenize as tokenize_module
+
+    spent: dict[str, float] = {}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            c = time.process_time()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - c
+        return wrapper
+
+    eng = tok._engine()
+    saved = [(privacy_module, "mask_joined"), (eng, "cut")] + [
+        (tokenize_module, n) for n in ("_fast_fold", "_split_list", "_ascii_split")]
+    originals = [getattr(obj, name) for obj, name in saved]
+    for (obj, name), fn in zip(saved, originals, strict=True):
+        setattr(obj, name, timed(name, fn))
+    try:
+        c0 = time.process_time()
+        tok.tokenize_many(texts)
+        total = time.process_time() - c0
+    finally:
+        for (obj, name), fn in zip(saved, originals, strict=True):
+            setattr(obj, name, fn)
+    out = {"total": round(total, 3)}
+    out.update({k: round(v, 3) for k, v in spent.items()})
+    out["rest of _encode_batch"] = round(total - sum(spent.values()), 3)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200_000)
@@ -126,6 +167,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-identity", action="store_true")
+    ap.add_argument("--profile", action="store_true",
+                    help="also profile one single-process run (CPU seconds per function, cProfile)")
     args = ap.parse_args()
 
     from govml.privacy import mask, mask_many
@@ -177,6 +220,9 @@ def main() -> None:
     res["govml_1proc_chars_per_s"] = round(nchars / min(walls))
     res["govml_1proc_median_chars_per_s"] = round(nchars / statistics.median(walls))
     res["govml_1proc_cpu_chars_per_s"] = round(nchars / min(cpus))
+
+    if args.profile:
+        res["profile_1proc_cpu_seconds"] = profile_one_run(tok, texts)
 
     walls, cpus, others = [], [], []
     parallel: list[list[str]] = []
