@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from govml.hotspot.backtest import run_backtest
     from govml.hotspot.baselines import default_baselines
-    from govml.hotspot.forecast import LEVEL_WINDOWS, HotspotForecaster
+    from govml.hotspot.forecast import LEVEL_WINDOWS_PLAIN, HotspotForecaster
 
     loaded = load_panel(args.dataset)
     if loaded is None:
@@ -96,14 +96,17 @@ def main(argv: list[str] | None = None) -> int:
         "govml_recursive": HotspotForecaster(horizon=H, strategy="recursive"),
         "govml_recursive_all": HotspotForecaster(horizon=H, strategy="recursive", select_trees=False,
                                                  early_stop=None),
-        "govml_med": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("med_8", "med_13")),
-        "govml_trim": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("trim_4", "trim_8")),
-        "govml_trim13": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("trim_13", "trim_26")),
-        "govml_perh": HotspotForecaster(horizon=H, tree_choice="per_horizon"),
-        "govml_med_combined": HotspotForecaster(horizon=H, strategy="combined",
-                                                level_windows=LEVEL_WINDOWS + ("med_8", "med_13")),
-        "govml_combined": HotspotForecaster(horizon=H, strategy="combined"),
-        "govml_combined_auto": HotspotForecaster(horizon=H, strategy="combined", combine_weight="auto"),
+        "govml_prev": HotspotForecaster(horizon=H, strategy="direct", level_windows=LEVEL_WINDOWS_PLAIN),
+        "govml_direct": HotspotForecaster(horizon=H, strategy="direct"),
+        "govml_med": HotspotForecaster(horizon=H, strategy="direct", level_windows=LEVEL_WINDOWS_PLAIN + ("med_8", "med_13")),
+        "govml_trim": HotspotForecaster(horizon=H, strategy="direct", level_windows=LEVEL_WINDOWS_PLAIN + ("trim_4", "trim_8")),
+        "govml_trim13": HotspotForecaster(horizon=H, strategy="direct",
+                                          level_windows=LEVEL_WINDOWS_PLAIN + ("trim_13", "trim_26")),
+        "govml_perh": HotspotForecaster(horizon=H, strategy="direct", level_windows=LEVEL_WINDOWS_PLAIN,
+                                        tree_choice="per_horizon"),
+        "govml_combined": HotspotForecaster(horizon=H, strategy="combined", level_windows=LEVEL_WINDOWS_PLAIN),
+        "govml_combined_auto": HotspotForecaster(horizon=H, strategy="combined", combine_weight="auto",
+                                                 level_windows=LEVEL_WINDOWS_PLAIN),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),

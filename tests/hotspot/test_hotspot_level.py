@@ -9,6 +9,7 @@ import pytest
 from govml.errors import ModelError
 from govml.hotspot.forecast import (
     LEVEL_WINDOWS,
+    LEVEL_WINDOWS_PLAIN,
     HotspotForecaster,
     _simplex_qp,
     choose_level_weights,
@@ -224,7 +225,7 @@ def test_robust_window_candidates_by_hand() -> None:
 def test_robust_candidates_weighted_when_spikes_hit_short_windows() -> None:
     rng = np.random.default_rng(6)
     rate = np.repeat(rng.uniform(2, 12, size=(40, 6)), 8, axis=1)[:, :40]  # levels move every 8 weeks
-    windows = LEVEL_WINDOWS + ("med_4", "trim_4")
+    windows = LEVEL_WINDOWS_PLAIN + ("med_4", "trim_4")
     calm = rng.poisson(rate).astype(float)
     spiky = rng.poisson(rate).astype(float) + 80.0 * (rng.random((40, 40)) < 0.04)  # one-week bursts
     w_calm = dict(zip(windows, choose_level_weights(calm, 2, windows=windows), strict=True))

@@ -60,7 +60,7 @@ def _print_exclusions(console: Any, ex: Any) -> None:
 def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_col: str = "community",
                  category_col: str = "category", district_col: str | None = None, freq: str = "W",
                  horizon: int = 4, explain_out: Path | None = None, heatmap_out: Path | None = None,
-                 strategy: str = "direct", now: str | None = None, min_category_events: int = 2,
+                 strategy: str = "combined", now: str | None = None, min_category_events: int = 2,
                  hotspot_quantile: float = 0.9, track: bool = True, console: Any = None) -> dict[str, Any]:
     import time
 
@@ -113,7 +113,7 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
 def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", area_col: str = "community",
                      category_col: str = "category", district_col: str | None = None, freq: str = "W",
                      horizon: int = 4, origins: int = 8, start: str | None = None,
-                     predictions_out: Path | None = None, plot_out: Path | None = None, strategy: str = "direct",
+                     predictions_out: Path | None = None, plot_out: Path | None = None, strategy: str = "combined",
                      now: str | None = None, min_category_events: int = 2, season: int | None = None,
                      track: bool = True, console: Any = None) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -214,7 +214,7 @@ _HOR = typer.Option(4, "--horizon", help="How many periods ahead to forecast.")
 _NOW = typer.Option(None, "--now", help="Reference time: events after it count as future dates "
                     "(default: the current time).")
 _MINCAT = typer.Option(2, "--min-category-events", help="Categories with fewer events are excluded (and counted).")
-_STRAT = typer.Option("direct", "--strategy", help="Multi-step strategy: direct (one model per horizon), recursive, or combined (their average).")
+_STRAT = typer.Option("combined", "--strategy", help="Multi-step strategy: combined (the average of the two below; default), direct (one model per horizon) or recursive.")
 
 
 @app.command("forecast")

@@ -86,7 +86,8 @@ _POINT_MIN_GAIN = 0.002  # ... and must lower the holdout MAE by at least 0.2%
 
 
 BLEND_WINDOWS = (4, 13)
-LEVEL_WINDOWS: tuple[int | str, ...] = (4, 8, 13, 26, 52, "all", "cat_4", "cat_13")
+LEVEL_WINDOWS_PLAIN: tuple[int | str, ...] = (4, 8, 13, 26, 52, "all", "cat_4", "cat_13")  # the default before
+LEVEL_WINDOWS: tuple[int | str, ...] = LEVEL_WINDOWS_PLAIN + ("med_8", "med_13")
 LEVEL_ORIGINS = 26
 
 
@@ -339,7 +340,7 @@ class HotspotForecaster(BaseEstimator):
     def __init__(
         self,
         horizon: int = 4,
-        strategy: str = "direct",
+        strategy: str = "combined",
         spec: FeatureSpec | None = None,
         objective: str = "poisson",
         tweedie_variance_power: float = 1.3,
