@@ -76,15 +76,16 @@ def test_lexicon_block_ties_unseen_words_to_a_category_through_their_topic():
     assert with_lex._transform(probes).shape[1] == with_lex.blocks_["topic"][1]
     assert list(with_lex.predict(probes)) == ["环境保护", "劳动和社会保障"]
     # the same words without the lexicon block are unknown: the model has nothing to go on
-    without = DemandClassifier(lexicon=LEX).fit(texts, labels)
+    without = DemandClassifier(lexicon_weight=None).fit(texts, labels)
     assert "topic" not in without.blocks_
     p = without.predict_proba(probes)
     assert p.max() < with_lex.predict_proba(probes).max(axis=1).min()
 
 
-def test_default_model_has_no_topic_block_and_options_clone():
+def test_default_model_uses_the_packaged_lexicon_and_options_clone():
     texts, labels = make_topic_data()
-    est = DemandClassifier(lexicon_weight=1.0)
+    assert DemandClassifier().get_params()["lexicon_weight"] == 1.0  # on by default (issue 3, second study)
+    est = DemandClassifier()
     assert clone(est).get_params()["lexicon_weight"] == 1.0 and clone(est).get_params()["lexicon"] is None
     fitted = est.fit(texts, labels)
     names = [n for n, _ in fitted.features_.transformer_list]

@@ -7,7 +7,13 @@ Model (defaults chosen on hand-labelled real message-board data; see docs/benchm
     stop words, numbers, places and personal data gone), sublinear tf;
   - character 1–4-gram TF-IDF over the prepared text (NFKC, traditional folded, personal data masked,
     place codes such as ``A3区`` removed), sublinear tf;
-  each L2-normalised; ``word_weight`` scales the word block against the character block.
+  - one feature per topic of a governance topic lexicon (``resources/text/topic_lexicon.txt``: 25
+    public-service topics — property management, housing market, public transport, schools, medical
+    care, social insurance, wages, pollution, noise, commerce, market regulation, tourism … — each a list
+    of terms): log(1 + hits), L2-normalised (:class:`TopicLexiconFeatures`). The topics are finer than
+    any label set; a few hundred labels are enough to map them onto the user's own categories;
+  each L2-normalised; ``word_weight`` scales the word block against the character block,
+  ``lexicon_weight`` the topic block (``None`` or 0 drops it).
 * classifier — a linear SVM (``LinearSVC``, ``class_weight="balanced"``) whose scores are calibrated
   into probabilities by ``CalibratedClassifierCV`` (sigmoid, internal stratified CV with up to 3
   folds); ``model="lr"`` uses a balanced multinomial logistic regression instead (already
@@ -277,6 +283,11 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         joins several ``--text-col`` columns with newlines) is repeated this many extra times.
     lsa_components : int | None — with unlabelled messages, a truncated SVD (LSA) of the TF-IDF space
         fitted on labelled + unlabelled text; its L2-normalised coordinates are appended to the features.
+    lexicon_weight : float | None — weight of the topic-lexicon block (one feature per topic, see
+        :class:`TopicLexiconFeatures`); ``None`` or 0 drops the block (the model before issue 3's second study).
+    lexicon : dict[str, list[str]] | None — ``{topic: [term, ...]}`` for that block; ``None`` = the packaged
+        ``resources/text/topic_lexicon.txt``. Write your own (or extend the packaged one, see
+        :func:`load_topic_lexicon`) for messages of another domain; topics need not match your labels.
     """
 
     def __init__(
@@ -298,7 +309,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         C_grid: Sequence[float] = (0.1, 0.3, 1.0, 3.0),
         title_repeat: int = 0,
         lsa_components: int | None = None,
-        lexicon_weight: float | None = None,
+        lexicon_weight: float | None = 1.0,
         lexicon: dict[str, Sequence[str]] | None = None,
     ) -> None:
         self.model = model
