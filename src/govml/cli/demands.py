@@ -219,7 +219,7 @@ def _progress_tokenize(tokenizer, texts, console, label: str, n_jobs: int = 1):
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as prog:
         task = prog.add_task(label, total=len(texts))
-        return tokenizer.tokenize_many(texts, n_jobs=n_jobs, chunk_size=2000,
+        return tokenizer.tokenize_many(texts, n_jobs=n_jobs, chunk_size=None,
                                        progress=lambda done: prog.update(task, completed=done))
 
 
