@@ -116,9 +116,11 @@ def _robust_window(y: np.ndarray, kind: str, w: int) -> np.ndarray:
     if T >= w:
         from numpy.lib.stride_tricks import sliding_window_view
 
-        win = sliding_window_view(y, w, axis=1)  # S × (T - w + 1) × w, a view
-        out[:, w - 1:] = (np.median(win, axis=2) if kind == "med" else
-                          (win.sum(axis=2) - win.max(axis=2)) / (w - 1))
+        step = max(1, 4_000_000 // (T * w))  # series per chunk: the median copies its windows
+        for a in range(0, S, step):
+            win = sliding_window_view(y[a: a + step], w, axis=1)  # chunk × (T - w + 1) × w, a view
+            out[a: a + step, w - 1:] = (np.median(win, axis=2) if kind == "med" else
+                                        (win.sum(axis=2) - win.max(axis=2)) / (w - 1))
     return out
 
 
