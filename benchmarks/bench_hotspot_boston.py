@@ -7,10 +7,16 @@
 
 Boston: ``../shared/data/boston311_2015/boston311_2015_events.csv.gz``, neighborhood × REASON × week
 (weeks from Monday; the partial first and last weeks are dropped by build_panel). Models (``--variants``):
-the default ``govml`` (direct per-horizon Poisson LightGBM boosting from the log of the level — window
-means weighted on the panel's own past — with the number of trees chosen on the inner holdout),
-``govml_all_trees`` (the same with all 200 trees), ``govml_v1`` (the previous default: level = mean of
-the 4- and 13-week means, all trees), ``govml_recursive`` (recursive), ``lgbm_plain`` (no offset),
+the default ``govml`` (Poisson LightGBM boosting from the log of the level — window means and medians
+weighted on the panel's own past — with the number of trees chosen on the inner holdout; the direct
+per-horizon forecast averaged with the recursive one), ``govml_direct`` / ``govml_recursive`` (one
+strategy alone), ``govml_prev`` (the round-2 default: direct, level without the medians),
+``govml_med`` / ``govml_trim`` / ``govml_trim13`` (direct, the round-2 level plus median / trimmed-mean
+candidates), ``govml_combined`` / ``govml_combined_auto`` (averaged with the round-2 level; weight 0.5
+or chosen per horizon on the inner holdout), ``govml_perh`` (round 2 with a tree count per horizon),
+``govml_recursive_all`` (recursive, all 200 trees, no early stopping),
+``govml_all_trees`` (the default with all 200 trees), ``govml_v1`` (the first default: level = mean of
+the 4- and 13-week means, all trees), ``lgbm_plain`` (no offset),
 ``offset4`` / ``offset13`` (one window), ``govml_blend`` / ``offset4_blend`` (blend with a window mean
 chosen on the inner holdout), ``govml_tweedie``, ``govml_mean`` (the mean as the point: ``point="mean"``),
 ``govml_pt0`` (the point rule allowed no holdout RMSE loss), ``govml_noes`` (no early stopping of the
