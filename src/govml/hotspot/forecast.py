@@ -846,7 +846,8 @@ class HotspotForecaster(BaseEstimator):
 
         Columns: ``area, category, period_start, horizon, rank, feature, value, contribution,
         text``; contributions are on the model's log scale (positive = pushes the forecast up).
-        For the recursive strategy the one-step model's reasons are shown for every horizon.
+        For the recursive strategy the one-step model's reasons are shown for every horizon; for the
+        combined one, each horizon's direct model's (the recursive half reuses the one-step model).
         """
         self._check()
         H = horizon or self.horizon
