@@ -23,9 +23,10 @@ message of the cell (``plant_surges(themed=True)``: clauses of the seed each kep
 visible in the words as well as the count. They run with emerging terms on and are scored three
 ways: category alerts only, term alerts only, and both (hit by either; false alerts of both). The
 truth's term is the seed text: a term alert hits when its key is one of the seed's words.
-``--params '{"evidence": "gated"}'`` measures the category cells raised by a surging term of the
-same cell (see :mod:`govml.text.alerts`); the "category only" column is then what
-``term_levels='watch'`` reports.
+With the defaults (``evidence='gated'``: category cells raised by a surging term of the same cell;
+``term_levels='watch'``: term cells stay at 关注, see :mod:`govml.text.alerts`) the term-only column
+is 0; ``--params '{"term_levels": "full"}'`` scores the term alerts themselves, and
+``--params '{"evidence": "category", "term_levels": "full"}'`` reproduces the method before.
 
 Recall and false alerts per 100 group-weeks follow the definitions in :mod:`govml.text.alerts`; the
 unplanted data is also run (its alerts are the board's own waves, counted as false in the planted
