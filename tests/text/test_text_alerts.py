@@ -519,3 +519,26 @@ def test_term_levels_watch_caps_terms_only_when_categories_are_tested():
     assert "飞线充电" in set(strong(alone.alerts_, "term")["key"])
     with pytest.raises(ConfigError):
         SurgeDetector(term_levels="none", terms=False).fit(df)
+
+
+def test_cli_no_terms_keeps_the_word_evidence_of_named_text_columns(tmp_path):
+    """--no-terms drops term rows but a named --text-col still gates the category alerts."""
+    from govml.cli import main
+
+    df, start = _themed_case(6)          # the count alone stays below 预警; its new term raises it
+    df = df.rename(columns={"text": "留言详情"})
+    src = tmp_path / "msgs.csv"
+    df.to_csv(src, index=False)
+
+    def run(*extra):
+        out = tmp_path / f"a{len(extra)}.csv"
+        with pytest.raises(SystemExit) as ex:
+            main(["demands", "alerts", str(src), "--by", "community", "--no-terms", *extra, "--out", str(out)])
+        assert ex.value.code == 0
+        res = pd.read_csv(out)
+        assert list(res.columns) == OUTPUT_COLUMNS and set(res["kind"]) <= {"category"}
+        return res[(res["group"] == "社区3") & (res["key"] == "类别1")
+                   & (pd.to_datetime(res["period_start"]) == start) & res["level"].isin(["预警", "告警"])]
+
+    assert run().empty                                   # no text column read: the count alone
+    assert len(run("--text-col", "留言详情")) == 1

@@ -153,7 +153,8 @@ def alerts_cmd(
             terms = False
             console.print(f"[yellow]No 'text' column in {input}: category alerts only "
                           "(name the text column(s) with --text-col).")
-    df, name = _read_for_text(input, text_cols=text_cols if terms else [],
+    # with --no-terms, named text columns still feed the category alerts' word evidence (evidence='gated')
+    df, name = _read_for_text(input, text_cols=text_cols,
                               required=[("--by", by), ("--time-col", time_col)], optional=[label_col],
                               encoding=encoding, sheet=sheet)
     has_labels = label_col in df.columns
@@ -163,7 +164,7 @@ def alerts_cmd(
         console.print(f"[yellow]No '{label_col}' column in {name}: term alerts only "
                       "(name the category column with --label-col).")
     det = SurgeDetector(by=by, period=period, label_col=label_col if has_labels else None, time_col=time_col,
-                        text_col="_text" if terms else None, terms=terms)
+                        text_col="_text" if text_cols else None, terms=terms)
     with console.status(f"Testing {len(df):,} messages by {by} × period {period}…"):
         det.fit(df)
     if all_cells:
