@@ -138,7 +138,9 @@ def peer_char():
 
 
 def variants() -> dict[str, tuple[object, bool]]:
-    from govml.text.classify import DemandClassifier
+    from govml.text.classify import DemandClassifier, load_topic_lexicon
+
+    half = {topic: terms[::2] for topic, terms in load_topic_lexicon().items()}  # robustness to the word list
 
     return {
         "peer_word": (peer_word(), False),
@@ -171,6 +173,7 @@ def variants() -> dict[str, tuple[object, bool]]:
         "lexicon_2": (DemandClassifier(lexicon_weight=2.0), False),
         "lexicon_3": (DemandClassifier(lexicon_weight=3.0), False),
         "lexicon_1+title_1": (DemandClassifier(lexicon_weight=1.0, title_repeat=1), False),
+        "lexicon_half": (DemandClassifier(lexicon=half), False),
     }
 
 
