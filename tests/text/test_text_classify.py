@@ -332,3 +332,53 @@ def test_sublinear_tf_and_lsa_options(data):
     assert np.allclose(np.linalg.norm(F[:, width:].toarray(), axis=1), 1.0)  # LSA block L2-normalised
     assert DemandClassifier(lsa_components=10).fit(texts[:80], labels[:80]).lsa_ is None  # needs unlabelled text
     assert set(lsa.predict(texts[80:90])) <= set(VOCAB)
+
+
+def test_cli_train_lexicon_options(tmp_path, capsys):
+    """--lexicon FILE extends the packaged topics (the model uses them); --no-lexicon drops the block;
+    both together, and a malformed lexicon line, are clear errors."""
+    from typer.testing import CliRunner
+
+    from govml.cli import app
+    from govml.text.classify import load_topic_lexicon
+
+    texts, labels = make_data(8, seed=3)
+    src = tmp_path / "msgs.csv"
+    pd.DataFrame({"text": texts, "category": labels}).to_csv(src, index=False)
+    lex = tmp_path / "lex.txt"
+    lex.write_text("# 自编主题\n夜市管理: 夜市 摊贩\nproperty_management: 电梯维保\n", encoding="utf-8")
+    runner = CliRunner()
+
+    def train(*extra, out="m"):
+        return runner.invoke(app, ["demands", "train", str(src), "--model-dir", str(tmp_path / out), "--cv", "3",
+                                   *extra])
+
+    res = train("--lexicon", str(lex), out="lex")
+    assert res.exit_code == 0, res.output
+    meta = json.loads((tmp_path / "lex" / "model.json").read_text(encoding="utf-8"))
+    n_packaged = len(load_topic_lexicon())
+    assert meta["settings"]["lexicon"].startswith("packaged + ") and f"({n_packaged + 1} topics" in meta["settings"]["lexicon"]
+    from govml.cli.demands import load_model_dir
+
+    model = load_model_dir(tmp_path / "lex")[0]
+    block = dict(model.features_.transformer_list)["topic"]
+    assert "夜市管理" in list(block.topics_) and len(block.topics_) == n_packaged + 1
+
+    res = train("--no-lexicon", out="plain")
+    assert res.exit_code == 0, res.output
+    meta = json.loads((tmp_path / "plain" / "model.json").read_text(encoding="utf-8"))
+    assert meta["settings"]["lexicon_weight"] is None
+
+    from govml.cli import main
+
+    def fails(*extra, out):
+        with pytest.raises(SystemExit) as ex:
+            main(["demands", "train", str(src), "--model-dir", str(tmp_path / out), "--cv", "3", *extra])
+        assert ex.value.code != 0
+        assert not (tmp_path / out).exists()
+        return " ".join(capsys.readouterr().err.split())
+
+    assert "contradict" in fails("--lexicon", str(lex), "--no-lexicon", out="both")
+    lex.write_text("夜市管理 夜市 摊贩\n", encoding="utf-8")
+    err = fails("--lexicon", str(lex), out="bad")
+    assert str(lex) in err and "line 1" in err and "topic: term" in err

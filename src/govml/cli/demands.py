@@ -212,6 +212,23 @@ def _text_tokenizer(text_config: Path | None):
     return GovTokenizer.from_config(load_yaml_model(path, text_config_model())), str(path)
 
 
+def _topic_lexicon(path: Path) -> dict[str, list[str]]:
+    """The packaged topic lexicon extended by the user's file (``topic: term term ...`` lines)."""
+    from govml.errors import ConfigError
+    from govml.text.classify import load_topic_lexicon, parse_topic_lexicon
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: lexicon file not found (--lexicon)") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: the lexicon must be UTF-8 text (byte {e.start} is not)") from None
+    merged = load_topic_lexicon()
+    for topic, terms in parse_topic_lexicon(text, str(path)).items():
+        merged.setdefault(topic, []).extend(terms)
+    return merged
+
+
 def _progress_tokenize(tokenizer, texts, console, label: str, n_jobs: int = 1):
     """Tokenize with a rich progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -394,6 +411,10 @@ def train_cmd(
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
     sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+    lexicon: Path = typer.Option(None, "--lexicon",
+                                 help="Topic lexicon file (UTF-8; one topic a line: 'topic: term term ...') "
+                                      "added to the packaged one; a topic in both gets the terms of both."),
+    no_lexicon: bool = typer.Option(False, "--no-lexicon", help="Leave out the topic-lexicon feature block."),
 ) -> None:
     """Train the category classifier: prints cross-validated metrics, saves the model, logs an MLflow run."""
     import datetime as dt
@@ -441,8 +462,11 @@ def train_cmd(
         unl_texts = [t for t in joined.to_numpy(dtype=object) if isinstance(t, str) and t.strip()]
         console.print(f"Unlabelled messages from {unlabeled}: {len(unl_texts):,}")
     tokenizer, cfg_path = _text_tokenizer(text_config)
+    if lexicon is not None and no_lexicon:
+        raise ConfigError("--lexicon and --no-lexicon contradict each other: give one of them")
     est = DemandClassifier(tokenizer=tokenizer, self_training=self_training, random_state=seed,
-                           min_class_count=max(2, cv))
+                           min_class_count=max(2, cv), lexicon_weight=None if no_lexicon else 1.0,
+                           lexicon=_topic_lexicon(lexicon) if lexicon is not None else None)
     X, y = texts[keep], labels[keep]
     console.print(f"Training on {int(keep.sum()):,} labelled messages ({len(set(map(str, y)))} categories); "
                   f"{int((~keep).sum())} row(s) excluded")
@@ -454,6 +478,9 @@ def train_cmd(
         prog.update(task, completed=cv + 1)
     console.print(_metrics_table(report, f"Cross-validated metrics ({cv} folds, {name})"))
     settings = {k: (repr(v) if k == "tokenizer" else v) for k, v in est.get_params().items()}
+    if lexicon is not None:  # the packaged lexicon + the user's file: name the file, not 400+ terms
+        settings["lexicon"] = (f"packaged + {lexicon} ({len(est.lexicon)} topics, "
+                               f"{sum(map(len, est.lexicon.values()))} terms)")
     meta = {
         "govml_version": __version__, "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "labels": list(map(str, model.classes_)), "class_counts": model.class_counts_,
