@@ -36,6 +36,7 @@ import math
 import os
 import socket
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -987,9 +988,11 @@ class HotspotForecasterAdapter:
 
         example = pd.DataFrame({"horizon": [int(model.horizon)]})
         out = model.predict(int(model.horizon)).head(5)
-        signature = infer_signature(example, out)
-        return tracking.log_pyfunc_model(pyfunc_wrapper(model, "forecaster"), input_example=example,
-                                         signature=signature, extra_pip=("chinesecalendar",))
+        with warnings.catch_warnings():  # 'horizon' is an integer that is never missing: MLflow's hint is noise
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer", category=UserWarning)
+            signature = infer_signature(example, out)
+            return tracking.log_pyfunc_model(pyfunc_wrapper(model, "forecaster"), input_example=example,
+                                             signature=signature, extra_pip=("chinesecalendar",))
 
     def load_model(self, model_uri: str) -> Any:
         import mlflow.pyfunc
