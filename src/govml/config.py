@@ -23,6 +23,7 @@ from govml.errors import ConfigError
 M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
+    "read_utf8_text",
     "load_yaml_model",
     "config_path",
     "ColumnProfile",
@@ -58,18 +59,25 @@ def _loc(loc: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
+def read_utf8_text(path: str | os.PathLike[str], what: str = "file") -> str:
+    """The text of a UTF-8 file (a BOM is dropped); :class:`ConfigError` naming the file when it is
+    missing or not UTF-8 (``what`` says which file it is, e.g. ``"configuration file"``)."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: {what} not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text (invalid byte at position {exc.start}); save it as UTF-8") from None
+
+
 def load_yaml_model(path: str | os.PathLike[str], model: type[M]) -> M:
     """Read the YAML file ``path`` into ``model`` (a pydantic model). Raises :class:`ConfigError`
     naming the file, the key path and what was expected (all validation errors, one per line)."""
     import yaml
 
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: configuration file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{p}: not UTF-8 text (invalid byte at position {exc.start}); save it as UTF-8") from None
+    text = read_utf8_text(p, "configuration file")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -214,17 +214,11 @@ def _text_tokenizer(text_config: Path | None):
 
 def _topic_lexicon(path: Path) -> dict[str, list[str]]:
     """The packaged topic lexicon extended by the user's file (``topic: term term ...`` lines)."""
-    from govml.errors import ConfigError
+    from govml.config import read_utf8_text
     from govml.text.classify import load_topic_lexicon, parse_topic_lexicon
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: lexicon file not found (--lexicon)") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: the lexicon must be UTF-8 text (byte {e.start} is not)") from None
     merged = load_topic_lexicon()
-    for topic, terms in parse_topic_lexicon(text, str(path)).items():
+    for topic, terms in parse_topic_lexicon(read_utf8_text(path, "lexicon file (--lexicon)"), str(path)).items():
         merged.setdefault(topic, []).extend(terms)
     return merged
 
