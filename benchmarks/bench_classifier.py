@@ -174,6 +174,14 @@ def variants() -> dict[str, tuple[object, bool]]:
         "lexicon_3": (DemandClassifier(lexicon_weight=3.0), False),
         "lexicon_1+title_1": (DemandClassifier(lexicon_weight=1.0, title_repeat=1), False),
         "lexicon_half": (DemandClassifier(lexicon=half), False),
+        # saved-model size (issue 3): one SVM + cross-validated calibration, float32 weights, char min_df
+        "ens_false": (DemandClassifier(calibration_ensemble=False), False),
+        "ens_true": (DemandClassifier(calibration_ensemble=True), False),
+        "f32": (DemandClassifier(weights_dtype="float32"), False),
+        "ens_false+f32": (DemandClassifier(calibration_ensemble=False, weights_dtype="float32"), False),
+        "char_min_df_2": (DemandClassifier(char_min_df=2), False),
+        "ens_false+f32+char_min_df_2": (DemandClassifier(calibration_ensemble=False, weights_dtype="float32",
+                                                         char_min_df=2), False),
     }
 
 
@@ -211,7 +219,8 @@ def cache_features() -> None:
 
     def _features(self):
         key = (self.word_ngrams, self.char_ngrams, self.word_weight, self.min_df, self.max_features,
-               self.sublinear_tf, repr(self.tokenizer), self.lexicon_weight, repr(self.lexicon))
+               self.sublinear_tf, repr(self.tokenizer), self.lexicon_weight, repr(self.lexicon),
+               getattr(self, "char_min_df", None))
         return _CachedFeatures(orig(self), key)
 
     DemandClassifier._features = _features

@@ -196,6 +196,16 @@ class _ProbaAverage:
                        axis=0)
 
 
+def _linear_models(clf: Any) -> list[Any]:
+    """The fitted linear models (those with a ``coef_``) inside a classifier: itself, the per-fold (or single)
+    estimators of a ``CalibratedClassifierCV``, the members of a :class:`_ProbaAverage`."""
+    if isinstance(clf, _ProbaAverage):
+        return [m for member in clf.members for m in _linear_models(member)]
+    if hasattr(clf, "calibrated_classifiers_"):
+        return [m for cc in clf.calibrated_classifiers_ for m in _linear_models(cc.estimator)]
+    return [clf] if hasattr(clf, "coef_") else []
+
+
 def _proba(model: Any, F: Any) -> np.ndarray:
     """Probabilities of a fitted classifier; softmax of the decision scores when it has none."""
     if hasattr(model, "predict_proba"):
@@ -225,6 +235,59 @@ def _pack_vocabulary(vocab: Any) -> np.ndarray | None:
 def _unpack_vocabulary(packed: Any) -> dict[str, int]:
     terms = np.asarray(packed, dtype=np.uint8).tobytes().decode("utf-8").split(_VOCAB_SEP)
     return dict(zip(terms, range(len(terms)), strict=True))
+
+
+_PACK_MIN_SIZE = 1024  # smaller arrays are saved as they are
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def _pack_weights(w: Any) -> dict[str, Any] | None:
+    """A float64 weight matrix (``coef_``), losslessly: a bit mask of its non-zero entries (by bit pattern, so
+    -0.0 stays -0.0) and their values — as float32 when every value is a float32 number (``weights_dtype=
+    "float32"`` rounds them so at fit time), else float64. None for anything else or small arrays."""
+    if not isinstance(w, np.ndarray) or w.dtype != np.float64 or w.size < _PACK_MIN_SIZE:
+        return None
+    order = "F" if w.flags.f_contiguous and not w.flags.c_contiguous else "C"
+    flat = w.ravel(order=order)
+    nonzero = flat.view(np.uint64) != 0
+    values = flat[nonzero]
+    as32 = values.astype(np.float32)
+    if _same_bits(as32.astype(np.float64), values):
+        values = as32
+    packed = {"shape": np.array(w.shape, dtype=np.int64), "order": order, "nonzero": np.packbits(nonzero),
+              "values": values}
+    return packed if _same_bits(_unpack_weights(packed), w) else None
+
+
+def _unpack_weights(packed: dict[str, Any]) -> np.ndarray:
+    shape = tuple(int(s) for s in packed["shape"])
+    nonzero = np.unpackbits(packed["nonzero"], count=int(np.prod(shape))).astype(bool)
+    flat = np.zeros(nonzero.size, dtype=np.float64)
+    flat[nonzero] = packed["values"]
+    return flat.reshape(shape, order=packed["order"])
+
+
+def _pack_levels(a: Any) -> dict[str, Any] | None:
+    """A float array with few distinct values (TF-IDF ``idf_``: one value per document frequency) as its
+    distinct values and a uint8/uint16 index; None when not lossless or not worth it."""
+    if not isinstance(a, np.ndarray) or a.dtype.kind != "f" or a.ndim != 1 or a.size < _PACK_MIN_SIZE:
+        return None
+    levels, index = np.unique(a, return_inverse=True)
+    if len(levels) > 65536:
+        return None
+    packed = {"levels": levels, "index": index.astype(np.uint8 if len(levels) <= 256 else np.uint16)}
+    return packed if _same_bits(_unpack_levels(packed), a) else None
+
+
+def _unpack_levels(packed: dict[str, Any]) -> np.ndarray:
+    return packed["levels"][packed["index"]]
+
+
+# parameters added after models were first saved, with the value that reproduces those models
+_OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char_min_df": None}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -319,6 +382,9 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         lsa_components: int | None = None,
         lexicon_weight: float | None = 1.0,
         lexicon: dict[str, Sequence[str]] | None = None,
+        calibration_ensemble: bool = True,
+        weights_dtype: str = "float64",
+        char_min_df: int | None = None,
     ) -> None:
         self.model = model
         self.C = C
@@ -339,6 +405,9 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.lsa_components = lsa_components
         self.lexicon_weight = lexicon_weight
         self.lexicon = lexicon
+        self.calibration_ensemble = calibration_ensemble
+        self.weights_dtype = weights_dtype
+        self.char_min_df = char_min_df
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -359,7 +428,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         if self.char_ngrams:
             blocks.append(("char", TfidfVectorizer(analyzer="char", preprocessor=_PrepareText(tok),
                                                    ngram_range=tuple(self.char_ngrams), sublinear_tf=self.sublinear_tf,
-                                                   min_df=self.min_df, max_features=self.max_features)))
+                                                   min_df=self.min_df if self.char_min_df is None else self.char_min_df,
+                                                   max_features=self.max_features)))
             weights["char"] = 1.0
         if self.lexicon_weight:
             blocks.append(("topic", TopicLexiconFeatures(lexicon=self.lexicon, tokenizer=tok)))
@@ -385,7 +455,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
 
         if self.calibration and n_min >= 2:
             cv = StratifiedKFold(n_splits=min(3, n_min), shuffle=True, random_state=self.random_state)
-            return CalibratedClassifierCV(est, method=self.calibration, cv=cv)
+            return CalibratedClassifierCV(est, method=self.calibration, cv=cv, ensemble=bool(self.calibration_ensemble))
         return est
 
     def _choose_C(self, F: Any, y: np.ndarray, n_min: int) -> float:
@@ -403,6 +473,18 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         return float(search.best_params_["C"])
 
     def _fit_classifier(self, F: Any, y: np.ndarray, n_min: int) -> Any:
+        clf = self._fit_classifier_raw(F, y, n_min)
+        if self.weights_dtype == "float32":
+            # the weights are rounded to float32 values once, here: the model computes with exactly the
+            # values it saves (as float32, see __getstate__), so predictions are identical after a round trip
+            for m in _linear_models(clf):
+                m.coef_ = m.coef_.astype(np.float32).astype(np.float64)
+        elif self.weights_dtype != "float64":
+            raise ModelError(f"DemandClassifier weights_dtype: expected 'float64' or 'float32', "
+                             f"found {self.weights_dtype!r}")
+        return clf
+
+    def _fit_classifier_raw(self, F: Any, y: np.ndarray, n_min: int) -> Any:
         C = self._choose_C(F, y, n_min)
         self.C_ = C
         if self.model in ("svm", "lr"):
@@ -510,34 +592,70 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
 
     # -- persistence -------------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        """Pickle/cloudpickle/skops state with each TF-IDF ``vocabulary_`` (a dict of up to ~10^5–10^6
-        terms, which skops would write item by item) packed into one uint8 array; the live model is not
-        touched (the feature union and vectorizers in the state are shallow copies)."""
+        """Pickle/cloudpickle/skops state, compact and lossless; the live model is not touched (what is
+        replaced in the state is a copy):
+
+        * each TF-IDF ``vocabulary_`` (a dict of up to ~10^5–10^6 terms, which skops would write item by
+          item) as one uint8 array (:func:`_pack_vocabulary`);
+        * each TF-IDF ``idf_`` as its few distinct values and a uint8/uint16 index (:func:`_pack_levels`);
+        * each linear model's ``coef_`` as a non-zero mask and the non-zero values, float32 when they are
+          all float32 numbers (:func:`_pack_weights`).
+
+        Every array comes back bit for bit, so predictions are identical after a round trip."""
         state = super().__getstate__()
         features = state.get("features_")
-        if features is None or not hasattr(features, "transformer_list"):
-            return state
-        packed, blocks = {}, []
-        for name, vec in features.transformer_list:
-            arr = _pack_vocabulary(getattr(vec, "vocabulary_", None))
-            if arr is not None:
-                vec = copy.copy(vec)
-                del vec.vocabulary_
-                packed[name] = arr
-            blocks.append((name, vec))
-        if packed:
-            features = copy.copy(features)
-            features.transformer_list = blocks
-            state = dict(state, features_=features, _packed_vocabularies_=packed)
+        if features is not None and hasattr(features, "transformer_list"):
+            packed, idfs, blocks = {}, {}, []
+            for name, vec in features.transformer_list:
+                arr = _pack_vocabulary(getattr(vec, "vocabulary_", None))
+                tfidf = getattr(vec, "_tfidf", None)
+                idf = _pack_levels(getattr(tfidf, "idf_", None)) if tfidf is not None else None
+                if arr is not None or idf is not None:
+                    vec = copy.copy(vec)
+                if arr is not None:
+                    del vec.vocabulary_
+                    packed[name] = arr
+                if idf is not None:
+                    vec._tfidf = copy.copy(tfidf)
+                    del vec._tfidf.idf_
+                    idfs[name] = idf
+                blocks.append((name, vec))
+            if packed or idfs:
+                features = copy.copy(features)
+                features.transformer_list = blocks
+                state = dict(state, features_=features)
+                if packed:
+                    state["_packed_vocabularies_"] = packed
+                if idfs:
+                    state["_packed_idf_"] = idfs
+        clf = state.get("classifier_")
+        if clf is not None:
+            coefs = [m.coef_ for m in _linear_models(clf)]
+            weights = [_pack_weights(c) for c in coefs]
+            if any(w is not None for w in weights):
+                # a copy of the classifier without the packed weight arrays (memo: those are never copied)
+                memo = {id(c): None for c, w in zip(coefs, weights, strict=True) if w is not None}
+                state = dict(state, classifier_=copy.deepcopy(clf, memo), _packed_weights_=weights)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         packed = state.pop("_packed_vocabularies_", None)
-        if packed:
+        idfs = state.pop("_packed_idf_", None)
+        weights = state.pop("_packed_weights_", None)
+        if packed or idfs:
             for name, vec in state["features_"].transformer_list:
-                if name in packed:
+                if packed and name in packed:
                     vec.vocabulary_ = _unpack_vocabulary(packed[name])
+                if idfs and name in idfs:
+                    vec._tfidf.idf_ = _unpack_levels(idfs[name])
+        if weights:
+            for m, w in zip(_linear_models(state["classifier_"]), weights, strict=True):
+                if w is not None:
+                    m.coef_ = _unpack_weights(w)
+        # models saved before these parameters existed behave as they were trained
+        for name, value in _OLD_DEFAULTS.items():
+            state.setdefault(name, value)
         super().__setstate__(state)
 
     # -- predicting --------------------------------------------------------------------------------
