@@ -542,3 +542,22 @@ def test_cli_no_terms_keeps_the_word_evidence_of_named_text_columns(tmp_path):
 
     assert run().empty                                   # no text column read: the count alone
     assert len(run("--text-col", "留言详情")) == 1
+
+
+def test_attainable_tail_sums_equal_the_cell_by_threshold_grid():
+    """The one-sort computation of Σ_i F_i(t) equals scipy's isf/sf evaluated cell by threshold."""
+    from scipy import stats
+
+    from govml.text.alerts import _attainable_tail_sums
+
+    rng = np.random.default_rng(5)
+    for scale in (0.3, 3.0, 40.0):
+        mu = np.maximum(rng.gamma(0.7, scale, 400), 1e-9)
+        size = 1.0 / np.maximum(rng.choice([0.0, 0.05, 0.5, 2.0], 400), 1e-9)
+        u = np.sort(rng.random(300) ** 5 * 0.05)
+        pr = (size / (size + mu))[:, None]
+        k = stats.nbinom.isf(u[None, :], size[:, None], pr)
+        grid = np.minimum(np.nan_to_num(stats.nbinom.sf(k, size[:, None], pr), nan=0.0), u[None, :]).sum(axis=0)
+        got = _attainable_tail_sums(mu, size, u)
+        np.testing.assert_allclose(got, grid, rtol=1e-12, atol=1e-300)
+        assert (np.diff(got) >= 0).all() and (got <= u * len(mu) + 1e-12).all()

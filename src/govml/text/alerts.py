@@ -261,6 +261,35 @@ def window_max_pvalue(p_min: np.ndarray, windows: Sequence[int]) -> np.ndarray:
     return np.minimum(1.0, p_min * m)
 
 
+def _attainable_tail_sums(mu: np.ndarray, size: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``Σ_i F_i(t)`` for every threshold ``t`` in ``u``, where ``F_i(t)`` is the largest upper-tail
+    probability ``P(Y_i > k)`` (k = 0, 1, …) of cell ``i``'s negative binomial that is ``≤ t`` (0 if none).
+
+    Each cell's attainable tail probabilities are computed once, for ``k`` from 0 to the first ``k``
+    whose tail is ``≤ min(u)`` (one ``isf`` per cell); ``F_i`` is then a sum of the increments between
+    consecutive attainable values at or below ``t``, so all cells and thresholds are answered by one
+    sort and one ``searchsorted`` (a cell × threshold ``isf`` grid was 90 % of a fit on 88k messages).
+    """
+    from scipy import stats
+
+    pr = size / (size + mu)
+    kmax = stats.nbinom.isf(float(np.min(u)), size, pr)            # smallest k with P(Y > k) ≤ min(u)
+    kmax = np.where(np.isfinite(kmax), kmax, 0).astype(np.int64)
+    n_k = kmax + 1
+    cell = np.repeat(np.arange(len(mu)), n_k)
+    k = np.arange(int(n_k.sum())) - np.repeat(np.cumsum(n_k) - n_k, n_k)
+    v = stats.nbinom.sf(k, size[cell], pr[cell])                   # decreasing in k within a cell
+    v = np.where(np.isfinite(v), v, 0.0)
+    # ascending within each cell: increments between consecutive attainable values (first from 0)
+    order = np.lexsort((v, cell))
+    v, cell = v[order], cell[order]
+    d = np.diff(v, prepend=0.0)
+    d[np.r_[True, cell[1:] != cell[:-1]]] = v[np.r_[True, cell[1:] != cell[:-1]]]
+    by_v = np.argsort(v, kind="stable")
+    csum = np.concatenate([[0.0], np.cumsum(d[by_v])])
+    return csum[np.searchsorted(v[by_v], u, side="right")]
+
+
 def discrete_bh_qvalues(p: np.ndarray, null: Sequence[tuple[np.ndarray, np.ndarray]],
                         p_max: float = 0.1) -> np.ndarray:
     """Benjamini–Hochberg for discrete tests (Heyse 2011; Döhler, Durand & Roquain 2018).
@@ -273,7 +302,6 @@ def discrete_bh_qvalues(p: np.ndarray, null: Sequence[tuple[np.ndarray, np.ndarr
     and cells without messages may stay in it. ``H(t) ≤ m·t``, so q-values never exceed BH's.
     Thresholds above ``p_max`` use ``m·t``.
     """
-    from scipy import stats
 
     p = np.asarray(p, dtype=float)
     m = len(p)
@@ -291,12 +319,7 @@ def discrete_bh_qvalues(p: np.ndarray, null: Sequence[tuple[np.ndarray, np.ndarr
             ok = np.isfinite(e)
             if not ok.any():
                 continue
-            mu = np.maximum(e[ok], 1e-9)[:, None]
-            size = 1.0 / np.maximum(a[ok], 1e-9)[:, None]
-            pr = size / (size + mu)
-            k = stats.nbinom.isf(u[None, :], size, pr)                       # smallest k, P(Y > k) ≤ u
-            F = stats.nbinom.sf(k, size, pr)                                 # = P(Y ≥ k + 1)
-            Hs += np.minimum(np.nan_to_num(F, nan=0.0), u[None, :]).sum(axis=0)
+            Hs += _attainable_tail_sums(np.maximum(e[ok], 1e-9), 1.0 / np.maximum(a[ok], 1e-9), u)
         H[small] = np.minimum(Hs, H[small])
     ranked = H / np.arange(1, m + 1)
     q = np.minimum.accumulate(ranked[::-1])[::-1]
