@@ -17,9 +17,11 @@ from govml.text.classify import (
     DemandClassifier,
     _linear_models,
     _pack_levels,
+    _pack_vocabulary,
     _pack_weights,
     _unpack_levels,
     _unpack_weights,
+    _unzip_array,
 )
 
 VOCAB = {
@@ -126,24 +128,39 @@ def test_models_saved_before_the_new_parameters_load_and_predict_as_trained(monk
         assert np.array_equal(again.predict_proba(texts[:10]), want)
 
 
+def test_state_of_the_first_packed_layout_still_loads():
+    # the layout saved before this study: plain uint8 vocabularies, no other packing, no new parameters
+    texts, labels = make_data(8, seed=3)
+    old = DemandClassifier(**_OLD_DEFAULTS).fit(texts, labels)
+    want = old.predict_proba(texts[:10])
+    plain = {k: v for k, v in BaseEstimator.__getstate__(old).items() if k not in _OLD_DEFAULTS}
+    state = dict(plain, _packed_vocabularies_={
+        name: _pack_vocabulary(vec.vocabulary_) for name, vec in old.features_.transformer_list
+        if name in ("word", "char")})
+    loaded = DemandClassifier.__new__(DemandClassifier)
+    loaded.__setstate__(state)
+    assert np.array_equal(loaded.predict_proba(texts[:10]), want)
+
+
 def test_weight_and_level_packing_is_lossless():
     rng = np.random.default_rng(0)
     w = rng.normal(size=(7, 600))
     w[:, ::3] = 0.0
     w[0, 1] = -0.0
     p = _pack_weights(w)
-    assert p["values"].dtype == np.float64 and p["values"].size == (w != 0).sum() + 1  # -0.0 kept
+    values = _unzip_array(p["values"])
+    assert values.dtype == np.float64 and values.size == (w != 0).sum() + 1  # -0.0 kept
     back = _unpack_weights(p)
     assert back.tobytes() == w.tobytes() and np.signbit(back[0, 1])
     w32 = w.astype(np.float32).astype(np.float64)
     p32 = _pack_weights(np.asfortranarray(w32))
-    assert p32["values"].dtype == np.float32
+    assert _unzip_array(p32["values"]).dtype == np.float32
     back = _unpack_weights(p32)
     assert back.flags.f_contiguous and np.array_equal(back, w32)
     assert _pack_weights(w[:, :10]) is None and _pack_weights(w.astype(np.float32)) is None
     idf = rng.choice([1.0, 2.5, 3.25, np.log(7) + 1], size=5000)
     q = _pack_levels(idf)
-    assert q["index"].dtype == np.uint8 and _unpack_levels(q).tobytes() == idf.tobytes()
+    assert _unzip_array(q["index"]).dtype == np.uint8 and _unpack_levels(q).tobytes() == idf.tobytes()
     assert _pack_levels(rng.normal(size=70_000)) is None  # too many distinct values: saved as it is
     assert _pack_levels(np.where(np.arange(2000) % 2, 0.0, -0.0)) is None  # 0.0 and -0.0 would merge
 
