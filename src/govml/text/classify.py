@@ -184,6 +184,30 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array([f"topic:{t}" for t in self.topics_], dtype=object)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """State with the term counter's ``vocabulary_`` packed (skops writes a dict item by item: ~0.9 kB a
+        term) and the term-topic matrix deflated; the live transformer is not touched."""
+        state = super().__getstate__()
+        counter = state.get("counter_")
+        arr = _pack_vocabulary(getattr(counter, "vocabulary_", None))
+        if arr is not None:
+            counter = copy.copy(counter)
+            del counter.vocabulary_
+            state = dict(state, counter_=counter, _packed_vocabulary_=_zip_array(arr))
+        tt = state.get("term_topic_")
+        if isinstance(tt, np.ndarray):
+            state = dict(state, term_topic_=_zip_array(tt))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        packed = state.pop("_packed_vocabulary_", None)
+        if packed is not None:
+            state["counter_"].vocabulary_ = _unpack_vocabulary(_unzip_array(packed))
+        if "term_topic_" in state:
+            state["term_topic_"] = _unzip_array(state["term_topic_"])
+        super().__setstate__(state)
+
 
 class _ProbaAverage:
     """Average of the probabilities of fitted classifiers, each reading its own column span of the features."""
