@@ -601,32 +601,49 @@ class SurgeDetector(BaseEstimator):
         group-period, a term alert whose messages are mostly (≥ ``dedupe_overlap`` of the smaller
         set) those of a stronger term alert is folded into it: its level is cleared and its term is
         listed in the stronger alert's ``related``."""
-        occ = self._term_occ
-        by_cell = occ.groupby(["g", "term"])
         lv = cells["level"].to_numpy(object).copy()
         rel = cells["related"].to_numpy(object).copy()
-        term_rows = cells.index[(cells["kind"] == "term") & (cells["level"] != "")]
-        sub = cells.loc[term_rows]
-        for _, idx in sub.groupby(["g", "t"]).groups.items():
-            part = cells.loc[idx].assign(_len=cells.loc[idx, "key"].astype(str).str.len())
-            # strongest first; among equals the longer (more specific) term: 飞线充电 before 危险
-            part = part.sort_values(["score", "observed", "_len"], ascending=[False, False, False])
-            kept: list[tuple[int, set[int]]] = []
-            for r in part.itertuples():
-                t0 = int(r.t) - int(r.window) + 1
-                rows = by_cell.get_group((r.g, r.key))
-                msgs = set(rows.loc[(rows["t"] >= t0) & (rows["t"] <= int(r.t)), "i"].tolist())
-                folded = False
-                for k_idx, k_msgs in kept:
-                    inter = len(msgs & k_msgs)
-                    if inter and inter / max(min(len(msgs), len(k_msgs)), 1) >= self.dedupe_overlap:
-                        lv[cells.index.get_loc(r.Index)] = ""
-                        j = cells.index.get_loc(k_idx)
-                        rel[j] = (rel[j] + "、" if rel[j] else "") + str(r.key)
-                        folded = True
-                        break
-                if not folded:
-                    kept.append((r.Index, msgs))
+        pos = np.flatnonzero(((cells["kind"] == "term") & (cells["level"] != "")).to_numpy())
+        if len(pos):
+            g = cells["g"].to_numpy()[pos].astype(np.int64)
+            t = cells["t"].to_numpy()[pos].astype(np.int64)
+            win = cells["window"].to_numpy()[pos].astype(np.int64)
+            key = cells["key"].to_numpy(object)[pos].astype(str)
+            score = cells["score"].to_numpy(float)[pos]
+            observed = cells["observed"].to_numpy(float)[pos]
+            length = np.array([len(k) for k in key])
+            # the occurrences of the alerted (group, term) pairs only, as arrays per pair
+            occ = self._term_occ
+            want = pd.MultiIndex.from_arrays([g, key])
+            have = pd.MultiIndex.from_arrays([occ["g"].to_numpy().astype(np.int64), occ["term"].astype(str).to_numpy()])
+            sub = occ[have.isin(want)]
+            occ_t = sub["t"].to_numpy()
+            occ_i = sub["i"].to_numpy()
+            by_pair = sub.groupby([sub["g"].astype(np.int64), sub["term"].astype(str)]).indices
+            # per group-period, strongest first; among equals the longer (more specific) term:
+            # 飞线充电 before 危险 (a stable sort keeps the table's order among full ties)
+            order = np.lexsort((-length, -observed, -score, t, g))
+            start = 0
+            while start < len(order):
+                stop = start
+                while stop < len(order) and g[order[stop]] == g[order[start]] and t[order[stop]] == t[order[start]]:
+                    stop += 1
+                kept: list[tuple[int, set[int]]] = []
+                for j in order[start:stop]:
+                    ix = by_pair.get((int(g[j]), key[j]), np.empty(0, dtype=np.int64))
+                    tt = occ_t[ix]
+                    msgs = set(occ_i[ix][(tt >= t[j] - win[j] + 1) & (tt <= t[j])].tolist())
+                    folded = False
+                    for k_pos, k_msgs in kept:
+                        inter = len(msgs & k_msgs)
+                        if inter and inter / max(min(len(msgs), len(k_msgs)), 1) >= self.dedupe_overlap:
+                            lv[pos[j]] = ""
+                            rel[k_pos] = (rel[k_pos] + "、" if rel[k_pos] else "") + key[j]
+                            folded = True
+                            break
+                    if not folded:
+                        kept.append((int(pos[j]), msgs))
+                start = stop
         cells["level"] = lv
         cells["related"] = rel
 
