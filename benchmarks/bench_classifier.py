@@ -25,6 +25,13 @@ Title and details are joined by a newline, as ``govml demands train --text-col �
 does (so ``title_repeat`` sees the title as the first line). Features are memoised per fold and feature
 settings, so variants that change only the classifier reuse them (identical results; ``--no-cache``).
 Unlabelled text (``+unlabeled`` variants): the messages of 附件3 and 附件4 minus the draw's own messages (all of them, or a seeded sample of ``--unlabeled-n``).
+
+Saved-model size and train time (issue 3): ``--write-draw FILE`` writes the draw ``--first-draw`` of ``--size``
+labelled messages (columns 留言编号, 留言主题, 留言详情, label; a local file, not stored) and stops; then::
+
+    .venv/bin/python benchmarks/bench_classifier.py --labels reply --size 400 --write-draw lab400.csv
+    GOVML_HOME=$(mktemp -d) /usr/bin/time -v .venv/bin/govml demands train lab400.csv --label-col label \
+        --text-col 留言主题 --text-col 留言详情 --id-col 留言编号 --model-dir /tmp/m && ls -l /tmp/m
 """
 
 from __future__ import annotations
@@ -247,6 +254,8 @@ def main() -> None:
     ap.add_argument("--first-draw", type=int, default=0, help="seed of the first draw")
     ap.add_argument("--unlabeled-n", type=int, default=0,
                     help="use only this many unlabelled messages (seeded sample; 0 = all)")
+    ap.add_argument("--write-draw", type=Path, default=None,
+                    help="write the labelled messages of draw --first-draw (size --size) to this CSV and stop")
     args = ap.parse_args()
     loaded = load()
     if loaded is None:
@@ -261,6 +270,12 @@ def main() -> None:
               f"{(both['label'] == both['label_hand']).mean():.3f}", file=sys.stderr)
     if args.title_repeat:
         x["text"] = (x["留言主题"].fillna("") + "。") * args.title_repeat + x["text"]
+    if args.write_draw is not None:
+        sub = x.iloc[stratified_draw(x["label"], args.size, seed=args.first_draw)]
+        sub[["留言编号", "留言主题", "留言详情", "label"]].to_csv(args.write_draw, index=False)
+        print(f"wrote {len(sub)} labelled messages ({sub['label'].nunique()} labels) to {args.write_draw}",
+              file=sys.stderr)
+        return
     from govml.text.classify import cross_validate_classifier
 
     if not args.no_cache:
