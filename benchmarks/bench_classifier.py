@@ -183,7 +183,8 @@ def variants() -> dict[str, tuple[object, bool]]:
         "lexicon_half": (DemandClassifier(lexicon=half), False),
         # saved-model size (issue 3): one SVM + cross-validated calibration, float32 weights, char min_df
         "ens_false": (DemandClassifier(calibration_ensemble=False), False),
-        "ens_true": (DemandClassifier(calibration_ensemble=True), False),
+        # the default before this study: three calibration-fold SVMs, float64 weights
+        "three_svms_f64": (DemandClassifier(calibration_ensemble=True, weights_dtype="float64"), False),
         "f32": (DemandClassifier(weights_dtype="float32"), False),
         "ens_false+f32": (DemandClassifier(calibration_ensemble=False, weights_dtype="float32"), False),
         "char_min_df_2": (DemandClassifier(char_min_df=2), False),

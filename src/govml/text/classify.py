@@ -344,7 +344,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     ``char_min_df=2`` on top of those: −0.011 ± 0.012 / −0.002 ± 0.005 (hand), −0.001 ± 0.007 / +0.006 ±
     0.007 (reply), a loss at hand-200, so it stays an option (vocabulary 275k → 66k; the saved model about
     a third of the size). Saved with :meth:`__getstate__`'s lossless packing, ``govml demands train`` on 400
-    reply-labelled messages (7 classes) writes a model.skops of 9.3 MB instead of 52.3 MB (docs/benchmarks.md).
+    reply-labelled messages (7 classes) writes a model.skops of 3.0 MB instead of 52.3 MB (docs/benchmarks.md).
     ``benchmarks/bench_classifier.py`` on two label sets of real messages (title + details joined by a
     newline): ``--labels hand`` — 564 messages labelled by the developers from their titles following the
     contest taxonomy; ``--labels reply`` — 806 messages of 附件4 labelled at run time by the department
