@@ -216,3 +216,20 @@ def test_planted_hot_issues_in_data_samples_rank_at_top():
         assert share >= 0.8, (row["issue_key"], share)
         assert best < n_top, (row["issue_key"], int(best) + 1)  # labels follow the ranking
     assert np.isfinite(f.issues_["heat"]).all()
+
+
+def test_similarity_within_groups_equals_the_full_matrix_on_same_group_pairs():
+    """Pairs of one group are computed group by group (and in small row blocks) with the same values
+    as the all-pairs product; pairs of different groups are not computed at all."""
+
+    rng = np.random.default_rng(3)
+    words = ["停车难", "电梯坏了", "噪音扰民", "垃圾清运", "路灯不亮", "物业收费", "小区", "施工", "晚上", "太吵"]
+    texts = ["".join(rng.choice(words, size=int(rng.integers(2, 6)))) for _ in range(300)]
+    groups = rng.integers(0, 7, size=300)
+    finder = HotIssueFinder(block_size=37)
+    blocks = [finder._vectorize(texts)]
+    full = finder._similarity_matrix(blocks).toarray()
+    by_group = finder._similarity_matrix(blocks, groups).toarray()
+    same = groups[:, None] == groups[None, :]
+    np.testing.assert_allclose(by_group[same], full[same], rtol=1e-12)
+    assert (by_group[~same] == 0).all() and (full[~same] > 0).any()

@@ -304,8 +304,10 @@ class HotIssueFinder(BaseEstimator):
             counts = counts[:, np.flatnonzero(df > 0)]
         return TfidfTransformer(sublinear_tf=True, norm=None).fit_transform(counts.tocsr())
 
-    def _similarity_matrix(self, blocks: list) -> object:
-        """Sparse matrix of combined cosine similarities at or above the lower link threshold."""
+    def _similarity_matrix(self, blocks: list, groups: np.ndarray | None = None) -> object:
+        """Sparse matrix of combined cosine similarities at or above the lower link threshold;
+        with ``groups`` (one code per message) only pairs within a group are computed (messages of
+        different groups are never one issue), in row blocks of at most ~20M products each."""
         from scipy import sparse
         from sklearn.preprocessing import normalize
 
@@ -319,13 +321,26 @@ class HotIssueFinder(BaseEstimator):
         self._stacked = stacked
         n = stacked.shape[0]
         thr = min(self.min_similarity, self.min_similarity_no_place)
-        parts = []
-        for start in range(0, n, self.block_size):
-            s = (stacked[start:start + self.block_size] @ stacked.T).tocsr()
-            s.data[s.data < thr] = 0
-            s.eliminate_zeros()
-            parts.append(s)
-        return sparse.vstack(parts).tocsr() if parts else sparse.csr_matrix((0, 0))
+        if groups is None:
+            members = [np.arange(n)]
+        else:
+            order = np.argsort(groups, kind="stable")
+            members = np.split(order, np.flatnonzero(np.diff(groups[order])) + 1) if n else []
+        rows, cols, vals = [], [], []
+        for idx in members:
+            sub = stacked[idx]
+            step = max(1, min(self.block_size, 20_000_000 // max(len(idx), 1)))
+            for start in range(0, len(idx), step):
+                s = (sub[start:start + step] @ sub.T).tocsr()
+                s.data[s.data < thr] = 0
+                s.eliminate_zeros()
+                s = s.tocoo()
+                rows.append(idx[start + s.row])
+                cols.append(idx[s.col])
+                vals.append(s.data)
+        if not rows:
+            return sparse.csr_matrix((n, n))
+        return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
     # -- fit ---------------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, y: object = None) -> HotIssueFinder:
@@ -371,15 +386,16 @@ class HotIssueFinder(BaseEstimator):
             self.issues_ = pd.DataFrame(columns=OUTPUT_COLUMNS + ["n_users", "likes", "span_days"])
             return self
         blocks = [self._vectorize(c) for c in masked_cols]
-        sim = self._similarity_matrix(blocks).tocoo()
+        gcode = None
+        if self.group_col and self.group_col in df.columns:  # one issue lives in one community
+            gcode = pd.factorize(df[self.group_col].astype("string").fillna(""))[0]
+        sim = self._similarity_matrix(blocks, gcode).tocoo()
         tday = (times - times.min()).dt.total_seconds().to_numpy() / 86400.0 if n else np.zeros(0)
         rows, cols_, vals = sim.row, sim.col, sim.data
         keep = rows < cols_
         rows, cols_, vals = rows[keep], cols_[keep], vals[keep]
         keep = np.abs(tday[rows] - tday[cols_]) <= self.window_days
-        gcode = None
-        if self.group_col and self.group_col in df.columns:  # one issue lives in one community
-            gcode = pd.factorize(df[self.group_col].astype("string").fillna(""))[0]
+        if gcode is not None:
             keep &= gcode[rows] == gcode[cols_]
         rows, cols_, vals = rows[keep], cols_[keep], vals[keep]
         ok = np.zeros(len(rows), dtype=bool)
