@@ -233,3 +233,53 @@ def test_similarity_within_groups_equals_the_full_matrix_on_same_group_pairs():
     same = groups[:, None] == groups[None, :]
     np.testing.assert_allclose(by_group[same], full[same], rtol=1e-12)
     assert (by_group[~same] == 0).all() and (full[~same] > 0).any()
+
+
+def test_similarity_within_the_time_window_equals_the_full_matrix_there():
+    """With message times, pairs at most window_days apart are all computed, with the same values;
+    pairs far apart in time are mostly not computed (a row block reads the rows within the window
+    of any of its rows)."""
+    rng = np.random.default_rng(4)
+    words = ["停车难", "电梯坏了", "噪音扰民", "垃圾清运", "路灯不亮", "物业收费", "小区", "施工", "晚上", "太吵"]
+    texts = ["".join(rng.choice(words, size=int(rng.integers(2, 6)))) for _ in range(400)]
+    tday = rng.uniform(0, 365, size=400)
+    groups = rng.integers(0, 3, size=400)
+    finder = HotIssueFinder(block_size=29, window_days=20.0)
+    blocks = [finder._vectorize(texts)]
+    full = finder._similarity_matrix(blocks).toarray()
+    got = finder._similarity_matrix(blocks, groups, tday).toarray()
+    near = (np.abs(tday[:, None] - tday[None, :]) <= 20.0) & (groups[:, None] == groups[None, :])
+    np.testing.assert_allclose(got[near], full[near], rtol=1e-12)
+    computed = got > 0
+    np.testing.assert_allclose(got[computed], full[computed], rtol=1e-12)
+    assert computed.sum() < 0.2 * (full > 0).sum()
+
+
+def test_large_linked_components_are_split_before_average_linkage(monkeypatch):
+    """A component larger than MAX_LINKAGE is cut at rising similarity into parts that fit; two
+    themes joined by one weak link come apart; a block of identical messages stays whole."""
+    from scipy import sparse
+
+    import govml.text.hot_issues as hi
+
+    def clique(nodes, w):
+        return [(a, b, w) for a in nodes for b in nodes if a != b]
+
+    edges = clique(range(25), 0.6) + clique(range(25, 50), 0.7) + [(3, 30, 0.2), (30, 3, 0.2)]
+    edges += clique(range(50, 90), 1.0)                      # 40 identical messages
+    r, c, v = zip(*edges, strict=True)
+    graph = sparse.csr_matrix((v, (r, c)), shape=(90, 90))
+    parts = hi._split_large(graph, np.arange(50), limit=30)
+    assert sorted(map(sorted, map(list, parts))) == [list(range(25)), list(range(25, 50))]
+    assert [len(p) for p in hi._split_large(graph, np.arange(50, 90), limit=30)] == [40]
+    assert [len(p) for p in hi._split_large(graph, np.arange(50), limit=60)] == [50]
+
+    # end to end: with a small limit the finder still groups the sample without a dense n × n matrix
+    monkeypatch.setattr(hi, "MAX_LINKAGE", 40)
+    themes = {"幸福小区地下车库停车位只售不租，业主无法停车": 45, "阳光花园工地夜间施工噪音扰民": 45,
+              "和平路菜市场门口占道经营垃圾遍地": 35, "东湖学校门前路口没有红绿灯很危险": 35}
+    texts = [t for t, k in themes.items() for _ in range(k)]
+    df = pd.DataFrame({"id": range(len(texts)), "text": texts,
+                       "created_at": pd.date_range("2024-03-01", periods=len(texts), freq="h")})
+    issues = HotIssueFinder(group_col=None).fit(df).issues_
+    assert sorted(issues["n_messages"]) == [35, 35, 45, 45]

@@ -212,6 +212,40 @@ def _first_clause(text: str, max_len: int = 40) -> str:
     return (parts[0] if parts else text)[:max_len]
 
 
+MAX_LINKAGE = 3000  # largest component clustered by average linkage (a dense n × n distance matrix)
+
+
+def _split_large(graph, idx: np.ndarray, limit: int, thr: float | None = None,
+                 step: float = 0.05) -> list[np.ndarray]:
+    """``idx`` (one connected component of ``graph``) as pieces of at most ``limit`` messages: a larger
+    component is cut into the connected components of its links at a similarity ``step`` above the
+    last cut (at first, above its weakest link), raised until it falls apart, then each part again
+    (average linkage needs a dense matrix per piece; a city-wide export without a community column
+    can chain tens of thousands of messages). A piece still larger at similarity 1 is returned whole."""
+    from scipy.sparse.csgraph import connected_components
+
+    if len(idx) <= limit:
+        return [idx]
+    sub = graph[idx][:, idx].tocsr()
+    if thr is None:
+        thr = float(sub.data.min()) if sub.nnz else 1.0
+    while True:
+        thr += step
+        if thr > 1.0 + 1e-9:
+            return [idx]
+        cut = sub.copy()
+        cut.data[cut.data < thr] = 0
+        cut.eliminate_zeros()
+        n_c, c = connected_components(cut, directed=False)
+        if n_c > 1:
+            break
+    log.info("hot issues: %d linked messages split at similarity %.2f into %d parts", len(idx), thr, n_c)
+    out: list[np.ndarray] = []
+    for k in range(n_c):
+        out.extend(_split_large(graph, idx[c == k], limit, thr, step))
+    return out
+
+
 class HotIssueFinder(BaseEstimator):
     """Group messages about the same problem at the same place and rank the groups by heat.
 
@@ -304,10 +338,12 @@ class HotIssueFinder(BaseEstimator):
             counts = counts[:, np.flatnonzero(df > 0)]
         return TfidfTransformer(sublinear_tf=True, norm=None).fit_transform(counts.tocsr())
 
-    def _similarity_matrix(self, blocks: list, groups: np.ndarray | None = None) -> object:
+    def _similarity_matrix(self, blocks: list, groups: np.ndarray | None = None,
+                           tday: np.ndarray | None = None) -> object:
         """Sparse matrix of combined cosine similarities at or above the lower link threshold;
         with ``groups`` (one code per message) only pairs within a group are computed (messages of
-        different groups are never one issue), in row blocks of at most ~20M products each."""
+        different groups are never one issue), with ``tday`` (days) only pairs at most
+        ``window_days`` apart (more are never linked), in row blocks of at most ~20M products each."""
         from scipy import sparse
         from sklearn.preprocessing import normalize
 
@@ -328,15 +364,23 @@ class HotIssueFinder(BaseEstimator):
             members = np.split(order, np.flatnonzero(np.diff(groups[order])) + 1) if n else []
         rows, cols, vals = [], [], []
         for idx in members:
+            if tday is not None:
+                idx = idx[np.argsort(tday[idx], kind="stable")]
+                t = tday[idx]
             sub = stacked[idx]
             step = max(1, min(self.block_size, 20_000_000 // max(len(idx), 1)))
             for start in range(0, len(idx), step):
-                s = (sub[start:start + step] @ sub.T).tocsr()
+                stop = min(start + step, len(idx))
+                lo, hi = 0, len(idx)
+                if tday is not None:  # the rows written within window_days of this block's rows
+                    lo = int(np.searchsorted(t, t[start] - self.window_days, side="left"))
+                    hi = int(np.searchsorted(t, t[stop - 1] + self.window_days, side="right"))
+                s = (sub[start:stop] @ sub[lo:hi].T).tocsr()
                 s.data[s.data < thr] = 0
                 s.eliminate_zeros()
                 s = s.tocoo()
                 rows.append(idx[start + s.row])
-                cols.append(idx[s.col])
+                cols.append(idx[lo + s.col])
                 vals.append(s.data)
         if not rows:
             return sparse.csr_matrix((n, n))
@@ -389,8 +433,8 @@ class HotIssueFinder(BaseEstimator):
         gcode = None
         if self.group_col and self.group_col in df.columns:  # one issue lives in one community
             gcode = pd.factorize(df[self.group_col].astype("string").fillna(""))[0]
-        sim = self._similarity_matrix(blocks, gcode).tocoo()
         tday = (times - times.min()).dt.total_seconds().to_numpy() / 86400.0 if n else np.zeros(0)
+        sim = self._similarity_matrix(blocks, gcode, tday).tocoo()
         rows, cols_, vals = sim.row, sim.col, sim.data
         keep = rows < cols_
         rows, cols_, vals = rows[keep], cols_[keep], vals[keep]
@@ -414,10 +458,17 @@ class HotIssueFinder(BaseEstimator):
         labels = np.full(n, -1, dtype=int)
         next_label = 0
         members_of = pd.Series(np.arange(n)).groupby(comp).agg(list) if n else []
+        pieces: list[np.ndarray] = []
         for members in members_of:
-            if len(members) < self.min_messages:
+            if len(members) >= self.min_messages:
+                pieces.extend(_split_large(graph, np.asarray(members), MAX_LINKAGE))
+        for idx in pieces:
+            if len(idx) < self.min_messages:
                 continue
-            idx = np.asarray(members)
+            if len(idx) > MAX_LINKAGE:  # near-identical messages at any threshold: one issue
+                labels[idx] = next_label
+                next_label += 1
+                continue
             if len(idx) == 2:
                 labels[idx] = next_label
                 next_label += 1
