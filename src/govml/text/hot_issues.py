@@ -21,7 +21,11 @@ How messages are grouped
    glue unrelated problems together. The distance is ``1 - similarity`` over every pair of the
    component (``full_linkage``, components up to 400 messages; also pairs below the link
    threshold), 1 for pairs that may not be one issue (too far apart, other group, incompatible
-   places). Groups of at least ``min_messages`` messages are issues.
+   places). Groups of at least ``min_messages`` messages are issues. A component of more than
+   3,000 messages (a city-wide export without a community column can chain tens of thousands) is
+   first cut into the connected components of its stronger links, the similarity raised 0.05 at a
+   time until every part fits (:func:`_split_large`); only pairs of one group and at most
+   ``window_days`` apart are ever compared.
 
 Heat index
 ----------
