@@ -377,3 +377,49 @@ def test_a_threshold_that_is_not_a_majority_is_refused():
     s.cfg["secagg-threshold"] = 2
     with pytest.raises(ConfigError, match="more than half"):
         s.exchange_keys(ids)
+
+
+# -- secagg-neighbours = auto: the complete graph for few districts, a SecAgg+ ring of O(log n) above --
+
+def test_the_auto_neighbour_rule():
+    from govml.errors import ConfigError
+    from govml.federated.secagg import auto_neighbours, resolve_neighbours
+
+    # complete graph (0) while the ring would hold half of the districts, then k = 2·ceil(log2 n)
+    assert [auto_neighbours(n) for n in (2, 3, 7, 16, 20)] == [0] * 5
+    assert [auto_neighbours(n) for n in (21, 30, 33, 50, 64, 65, 100, 1000)] == [10, 10, 12, 12, 12, 14, 14, 20]
+    assert all(auto_neighbours(n) % 2 == 0 for n in range(2, 3000))
+    # the threshold's needs: a majority of a neighbourhood never falls below min-secure-districts
+    assert auto_neighbours(50, min_secure=10) == 18 and default_threshold(18 + 1, 10) == 10
+    assert default_threshold(auto_neighbours(50) + 1) == 7  # 50 districts: neighbourhoods of 13, t = 7
+    for setting in ("auto", 0, "0", None, "", " AUTO "):
+        assert resolve_neighbours(setting, 50) == 12 and resolve_neighbours(setting, 12) == 0
+    assert resolve_neighbours("all", 500) == resolve_neighbours(-1, 500) == 0
+    assert resolve_neighbours("6", 50) == resolve_neighbours(6, 50) == 6
+    for bad in (1, "1", "-3", "ring", 2.5):
+        with pytest.raises(ConfigError, match="secagg-neighbours"):
+            resolve_neighbours(bad, 50)
+
+
+def test_auto_neighbours_at_30_districts_sums_stay_exact_with_drop_outs():
+    ids30 = [101 + 17 * i for i in range(30)]  # _flower_federation's ids: ring order = list order
+    dropped = [ids30[i] for i in (0, 1, 2, 3, 4, 12, 20)]  # five neighbours in a row, and two more apart
+    s, ids, xs = _flower_federation(30, drop_after={i: 2 for i in dropped})
+    assert "secagg-neighbours" not in s.cfg  # the default: auto
+    nodes = s.exchange_keys(ids)
+    assert (s.neighbours, s.threshold) == (10, 6)  # a ring of 10 neighbours, majority of 11
+    assert all(len(b[2]) == 11 for b in s.bundles.values())  # shares dealt within the neighbourhood only
+    total, got = s.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    assert got == [i for i in ids if i not in dropped]
+    assert np.array_equal(quantize(total, SCALE), unmask_sum([quantize(xs[i], SCALE) for i in got]))
+    assert len(s.missing) == 7
+    # six neighbours in a row: the middle one's neighbourhood keeps 5 < t = 6 survivors → a clear stop
+    s2, ids2, _ = _flower_federation(30, drop_after={i: 2 for i in ids30[10:16]})
+    nodes = s2.exchange_keys(ids2)
+    with pytest.raises(FederatedError, match=r"neighbourhood answered.*needs 6 \(threshold t=6\)"):
+        s2.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
+    # "all" keeps the complete graph of plain SecAgg at any size
+    s3, ids3, _ = _flower_federation(30)
+    s3.cfg["secagg-neighbours"] = "all"
+    s3.exchange_keys(ids3)
+    assert (s3.neighbours, s3.threshold) == (0, 16)

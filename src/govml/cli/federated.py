@@ -96,7 +96,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                               horizon: int = 4, origins: int = 8, community_col: str = "community",
                               category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
                               seed: int = 0, faults: dict[str, str] | None = None, central_replay: bool = True,
-                              secagg_neighbours: int = 0, robust: bool = False, robust_policy: str = "rescale",
+                              secagg_neighbours: int | str = "auto", robust: bool = False, robust_policy: str = "rescale",
                               show: bool = True,
                               run_name: str | None = None) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
@@ -293,9 +293,10 @@ def simulate_cmd(
     central_replay: bool = typer.Option(True, "--central-replay/--no-central-replay",
                                         help="Hotspot forecaster: also backtest the same federated model centrally "
                                              "(checks the districts' scoring; costs a third or more of the CPU time)."),
-    secagg_neighbours: int = typer.Option(0, "--secagg-neighbours", min=0,
-                                          help="SecAgg+ neighbourhood size k (0 = every district masks with every "
-                                               "other); with many districts k ≈ 12 makes secure sums far cheaper."),
+    secagg_neighbours: str = typer.Option("auto", "--secagg-neighbours",
+                                          help="SecAgg+ mask graph: auto (every district masks with every other up "
+                                               "to 20 districts, else a ring of k = 2·ceil(log2 n) neighbours: 12 "
+                                               "at 50) | all (complete graph) | k >= 2 (a ring of k)."),
     robust: bool = typer.Option(False, "--robust/--no-robust",
                                 help="Hotspot forecaster: check every district's own histograms against invariants "
                                      "of honest data and leave out a district that fails (needs --no-secure; "
@@ -311,6 +312,9 @@ def simulate_cmd(
 
     if task not in TASK_CHOICES:
         raise ConfigError(f"--task must be one of {', '.join(TASK_CHOICES)} (got {task!r})")
+    from govml.federated.secagg import resolve_neighbours
+
+    resolve_neighbours(secagg_neighbours, 50)  # a bad --secagg-neighbours is refused before any work
     if task == "hotspot-forecaster":
         if dp_epsilon:
             raise ConfigError("--dp-epsilon is not available for --task hotspot-forecaster (its sums are "

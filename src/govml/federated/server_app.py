@@ -105,7 +105,7 @@ class Session:
     def exchange_keys(self, node_ids: list[int]) -> list[int]:
         """Two rounds: each district's encryption public key; then, with everybody's keys and the
         threshold, each district's first bundle (mask public key + encrypted shares for every district)."""
-        from govml.federated.secagg import default_threshold, neighbourhood
+        from govml.federated.secagg import default_threshold, neighbourhood, resolve_neighbours
 
         cfg = _wire_cfg(self.cfg)
         good, bad, silent = self.ask(node_ids, "query.keys", RecordDict({"config": ConfigRecord({**cfg, "phase": "enc"})}))
@@ -114,9 +114,7 @@ class Session:
                         for nid, rep in good.items()}
         nodes = sorted(good)
         min_secure = int(self.cfg.get("min-secure-districts", 2))
-        k = int(self.cfg.get("secagg-neighbours") or 0)
-        if k < 0 or k == 1:
-            raise ConfigError(f"secagg-neighbours must be 0 (every district) or at least 2, got {k}")
+        k = resolve_neighbours(self.cfg.get("secagg-neighbours", "auto"), len(nodes), min_secure)
         hood = len(neighbourhood(nodes, k, nodes[0])) if nodes else 0
         t = int(self.cfg.get("secagg-threshold") or 0) or default_threshold(hood, min_secure)
         if len(nodes) < max(t, min_secure, 2):

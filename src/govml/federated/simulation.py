@@ -150,14 +150,16 @@ def simulate(
     mods: list | None = None,
     progress: Callable[[int, dict[str, float]], None] | None = None,
     workdir: str | Path | None = None,
-    secagg_neighbours: int = 0,
+    secagg_neighbours: int | str = "auto",
     base_run_config: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run ``task`` across the partitions of ``df`` and compare with the centralized computation.
 
     ``faults``: ``{district: "broken" | "dropout" | "poison:FACTOR"}``; a ``dropout`` district answers
     everything up to the end of round 1 (the key exchange included) and is silent from round 2 on.
-    ``secagg_neighbours``: SecAgg+ neighbours per district (run config ``secagg-neighbours``; 0: all).
+    ``secagg_neighbours``: SecAgg+ mask graph (run config ``secagg-neighbours``): ``"auto"`` (default;
+    also 0) the complete graph up to 20 districts and a ring of ``2·ceil(log2 n)`` neighbours above
+    (:func:`govml.federated.secagg.auto_neighbours`), ``"all"`` the complete graph, ``k >= 2`` a ring.
     ``base_run_config``: run-config values under the ones set here — e.g. the `[tool.flwr.app.config]`
     defaults that `flwr run` merges into a deployment's run config (a test runs with them)."""
     from govml.federated import client_app as CA
@@ -178,7 +180,7 @@ def simulate(
                                "eval-fraction": float(eval_fraction), "strategy": strategy,
                                "local-epochs": int(local_epochs), "lr": float(lr), "proximal-mu": float(proximal_mu),
                                "n-features": int(n_features), "bins": int(bins or (20 if dp_epsilon else 200)),
-                               "min-districts": 2, "secagg-neighbours": int(secagg_neighbours)}
+                               "min-districts": 2, "secagg-neighbours": str(secagg_neighbours)}
     user_cols = {c: mapping.get(c, c) for c in CANONICAL[task]}
     if task == "demand-classifier":
         if labels is None:
@@ -390,7 +392,7 @@ def simulate_forecaster(
     lightgbm: bool = False,
     progress: Callable[[int, dict[str, float]], None] | None = None,
     workdir: str | Path | None = None,
-    secagg_neighbours: int = 0,
+    secagg_neighbours: int | str = "auto",
     base_run_config: Mapping[str, Any] | None = None,
     robust: bool = False,
     robust_policy: str = "rescale",
@@ -413,8 +415,8 @@ def simulate_forecaster(
     ``rescale`` divides a reply that is an exact multiple of an honest one back and keeps it
     (``result["rescaled_districts"]``), ``exclude`` leaves its district out too. ``score_districts``: score the backtest
     on these districts' cells only (run config ``score-districts``: runs compared on the same cells). ``base_run_config``: as for :func:`simulate`. :func:`simulate` with ``task="hotspot-forecaster"`` calls
-    this (``rounds`` = trees per model). ``secagg_neighbours``: SecAgg+ neighbours per district (run
-    config ``secagg-neighbours``; 0: every district).
+    this (``rounds`` = trees per model). ``secagg_neighbours``: as for :func:`simulate`
+    (run config ``secagg-neighbours``; ``"auto"``, ``"all"`` or ``k``).
     """
     import pandas as pd
 
@@ -437,7 +439,7 @@ def simulate_forecaster(
                                "max-depth": int(max_depth), "horizon": int(horizon), "categories": "|".join(categories),
                                "periods": [str(p.date()) for p in periods], "backtest-origins": int(origins),
                                "backtest-only": True, "min-districts": 2, "seed": int(seed),
-                               "secagg-neighbours": int(secagg_neighbours), "forecaster-robust": bool(robust),
+                               "secagg-neighbours": str(secagg_neighbours), "forecaster-robust": bool(robust),
                                "forecaster-robust-policy": str(robust_policy),
                                "score-districts": "|".join(score_districts or [])}
     rng = np.random.default_rng(seed)
