@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from govml.hotspot.backtest import run_backtest
     from govml.hotspot.baselines import default_baselines
-    from govml.hotspot.forecast import LEVEL_WINDOWS_PLAIN, HotspotForecaster
+    from govml.hotspot.forecast import LEVEL_WINDOWS, LEVEL_WINDOWS_PLAIN, HotspotForecaster
 
     loaded = load_panel(args.dataset)
     if loaded is None:
@@ -113,6 +113,18 @@ def main(argv: list[str] | None = None) -> int:
         "govml_combined": HotspotForecaster(horizon=H, strategy="combined", level_windows=LEVEL_WINDOWS_PLAIN),
         "govml_combined_auto": HotspotForecaster(horizon=H, strategy="combined", combine_weight="auto",
                                                  level_windows=LEVEL_WINDOWS_PLAIN),
+        # round 4 candidates (docs/hotspots.md §7): exponential-smoothing / intermittent-demand levels
+        "govml_ewm": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("ewm_0.1", "ewm_0.3")),
+        "govml_tsb": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("tsb_0.1", "tsb_0.3")),
+        "govml_es": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("ewm_0.1", "ewm_0.3",
+                                                                               "tsb_0.1", "tsb_0.3")),
+        "govml_lvlfeat": HotspotForecaster(horizon=H, level_features=("ewm_0.1", "ewm_0.3", "tsb_0.1", "med_8",
+                                                                      "cat_4")),
+        "govml_rec26": HotspotForecaster(horizon=H, recency_halflife=26),
+        "govml_rec52": HotspotForecaster(horizon=H, recency_halflife=52),
+        "govml_bag3": HotspotForecaster(horizon=H, n_bags=3),
+        "govml_tier2": HotspotForecaster(horizon=H, level_tiers=2),
+        "govml_tier3": HotspotForecaster(horizon=H, level_tiers=3),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),

@@ -124,6 +124,51 @@ def _robust_window(y: np.ndarray, kind: str, w: int) -> np.ndarray:
     return out
 
 
+def _smooth_kind(w: int | str) -> tuple[str, float] | None:
+    """``"ewm_a"`` (exponentially weighted mean, smoothing ``a``) or ``"tsb_a"`` (Teunter–Syntetos–Babai
+    intermittent-demand estimate, both smoothings ``a``)."""
+    if isinstance(w, str) and (w.startswith("ewm_") or w.startswith("tsb_")):
+        kind, a = w.split("_", 1)
+        return kind, float(a)
+    return None
+
+
+def _smooth_window(y: np.ndarray, kind: str, a: float) -> np.ndarray:
+    """(S × T) exponential-smoothing level at every column, from the columns up to it only.
+
+    ``"ewm"``: simple exponential smoothing in its bias-corrected form (the weights ``(1 - a)^i`` of
+    the periods so far, normalised; pandas ``ewm(alpha=a, adjust=True).mean()``), so a short history
+    is not pulled toward an arbitrary starting value. ``"tsb"``: the Teunter–Syntetos–Babai method
+    for intermittent demand — the probability of a non-zero period and the size of a non-zero count,
+    each smoothed the same way (the size only at non-zero periods), forecast = probability × size
+    (0 before the first event). Unlike Croston's method the probability also decays through a run of
+    zeros, so a series that has gone quiet is forecast down.
+    """
+    S, T = y.shape
+    out = np.zeros((S, T))
+    d = 1.0 - a
+    num = np.zeros(S)
+    den = 0.0
+    if kind == "ewm":
+        for t in range(T):
+            num = y[:, t] + d * num
+            den = 1.0 + d * den
+            out[:, t] = num / den
+        return out
+    pnum = np.zeros(S)
+    znum = np.zeros(S)
+    zden = np.zeros(S)
+    for t in range(T):
+        nz = y[:, t] > 0
+        pnum = nz + d * pnum
+        den = 1.0 + d * den
+        znum = np.where(nz, y[:, t] + d * znum, znum)
+        zden = np.where(nz, 1.0 + d * zden, zden)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, t] = np.where(zden > 0, (pnum / den) * znum / zden, 0.0)
+    return out
+
+
 def _robust_kind(w: int | str) -> tuple[str, int] | None:
     if isinstance(w, str) and (w.startswith("med_") or w.startswith("trim_")):
         kind, k = w.split("_")
@@ -150,8 +195,11 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
     out = []
     for w in windows:
         rk = _robust_kind(w)
+        sk = _smooth_kind(w)
         if rk is not None:
             out.append(_robust_window(y, *rk))
+        elif sk is not None:
+            out.append(_smooth_window(y, *sk))
         elif w == "all":
             out.append(cs[:, 1:] / hi)
         elif isinstance(w, str) and w.startswith("cat_"):
@@ -177,8 +225,11 @@ def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
     out = []
     for w in windows:
         rk = _robust_kind(w)
+        sk = _smooth_kind(w)
         if rk is not None:
             out.append(_robust_window(y[:, max(0, T - rk[1]):], *rk)[:, -1])
+        elif sk is not None:
+            out.append(_smooth_window(y, *sk)[:, -1])
         elif w == "all":
             out.append(y.mean(axis=1))
         elif isinstance(w, str) and w.startswith("cat_"):
@@ -234,6 +285,47 @@ def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORI
         w[0] = 1.0
         return w
     return _simplex_qp(G, b)
+
+
+def volume_tiers(y: np.ndarray, n_tiers: int, window: int = 52) -> np.ndarray:
+    """Tier of each series (0 = quietest) by its mean count over the last ``window`` periods:
+    ``n_tiers`` groups of about equal numbers of series (series with no events there: tier 0)."""
+    m = y[:, max(0, y.shape[1] - window):].mean(axis=1)
+    if n_tiers <= 1 or len(m) == 0:
+        return np.zeros(len(m), dtype=np.int64)
+    edges = np.quantile(m, np.linspace(0.0, 1.0, n_tiers + 1)[1:-1])
+    return np.searchsorted(edges, m, side="right").astype(np.int64)
+
+
+def choose_level_weights_tiered(y: np.ndarray, horizon: int, tiers: np.ndarray, n_origins: int = LEVEL_ORIGINS,
+                                windows: tuple[int | str, ...] = LEVEL_WINDOWS,
+                                groups: np.ndarray | None = None) -> np.ndarray:
+    """(S × k) per-series level weights: :func:`choose_level_weights` fitted separately on each tier
+    of series (``tiers``: one code per series, e.g. :func:`volume_tiers`). The pooled squared error
+    is dominated by the busiest series, so pooled weights suit them and not the sparse majority,
+    whose best level is usually a longer (smoother) one."""
+    M = level_candidates(y, windows, groups)
+    S, T, k = M.shape
+    W = np.zeros((S, k))
+    for tier in np.unique(tiers):
+        rows = tiers == tier
+        G = np.zeros((k, k))
+        b = np.zeros(k)
+        for h in range(1, horizon + 1):
+            origins = np.arange(max(0, T - 1 - h - n_origins + 1), T - h)
+            if len(origins) == 0:
+                continue
+            A = M[rows][:, origins, :].reshape(-1, k)
+            t = y[rows][:, origins + h].reshape(-1)
+            G += A.T @ A
+            b += A.T @ t
+        w = np.zeros(k)
+        if b.any():
+            w = _simplex_qp(G, b)
+        else:
+            w[0] = 1.0
+        W[rows] = w
+    return W
 
 
 def _choose_blend(mu: np.ndarray, bases: np.ndarray, obs: np.ndarray) -> tuple[float, int]:
@@ -368,6 +460,10 @@ class HotspotForecaster(BaseEstimator):
         interval: float = 0.9,
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
+        level_tiers: int = 1,
+        level_features: tuple[int | str, ...] | None = None,
+        recency_halflife: float | None = None,
+        n_bags: int = 1,
         n_jobs: int = 1,
         random_state: int = 0,
     ):
@@ -398,6 +494,10 @@ class HotspotForecaster(BaseEstimator):
         self.interval = interval
         self.hotspot_quantile = hotspot_quantile
         self.min_hotspot_count = min_hotspot_count
+        self.level_tiers = level_tiers
+        self.level_features = level_features
+        self.recency_halflife = recency_halflife
+        self.n_bags = n_bags
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -418,6 +518,16 @@ class HotspotForecaster(BaseEstimator):
         if self.objective == "tweedie":
             params["tweedie_variance_power"] = self.tweedie_variance_power
         return lgb.LGBMRegressor(**params)
+
+    def _builder(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
+                 spec: FeatureSpec | None = None) -> FeatureBuilder:
+        """The feature builder, plus the ``level_features`` candidates (``lvl_<name>``) when asked."""
+        fb = FeatureBuilder(y, keys, periods, spec or self._spec())
+        if self.level_features:
+            M = level_candidates(y, tuple(self.level_features), self.level_groups_)
+            for j, w in enumerate(self.level_features):
+                fb.mats[f"lvl_{w}"] = M[:, :, j].astype(np.float32)
+        return fb
 
     def _model_horizons(self) -> list[int]:
         if self.strategy == "direct":
@@ -444,6 +554,9 @@ class HotspotForecaster(BaseEstimator):
         if windows is None:
             return None
         if self.offset_window == "auto":
+            if self.level_tiers > 1:
+                return choose_level_weights_tiered(y, self.horizon, volume_tiers(y, int(self.level_tiers)),
+                                                   windows=windows, groups=self.level_groups_)
             return choose_level_weights(y, self.horizon, windows=windows, groups=self.level_groups_)
         return np.full(len(windows), 1.0 / len(windows))
 
@@ -451,7 +564,8 @@ class HotspotForecaster(BaseEstimator):
         """(S × T) level the models boost from: the weighted window means at every origin column."""
         if weights is None:
             return None
-        return level_candidates(y, self._level_windows(), self.level_groups_) @ weights
+        M = level_candidates(y, self._level_windows(), self.level_groups_)
+        return M @ weights if weights.ndim == 1 else np.einsum("stk,sk->st", M, weights)
 
     def _fit_models(self, fb: FeatureBuilder, last_target: int, n_trees: int | dict[int, int] | None = None,
                     early_stop: bool = False) -> tuple[dict[int, Any], np.ndarray | None]:
@@ -503,7 +617,19 @@ class HotspotForecaster(BaseEstimator):
                               eval_metric=["l2", "l1"],
                               callbacks=[_StopWhenStalled(int(self.early_stop))])
                 model.set_params(metric="None")
+            if self.recency_halflife:  # recent origins count more (a level that shifts)
+                age = hi - np.tile(origins, S if series is None else len(series))  # rows series-major
+                fit_kw["sample_weight"] = 0.5 ** (age / float(self.recency_halflife))
             model.fit(X[names], X["y"].to_numpy(), init_score=off, **fit_kw)
+            if self.n_bags > 1 and not early_stop:  # final models: average the raw scores of seeds
+                bag = [model]
+                for b in range(1, int(self.n_bags)):
+                    mb = self._lgbm(h + 1000 * b)
+                    if k_h:
+                        mb.set_params(n_estimators=k_h)
+                    mb.fit(X[names], X["y"].to_numpy(), init_score=off, **fit_kw)
+                    bag.append(mb)
+                model = _BaggedModel(bag)
             models[h] = model
         return models, weights
 
@@ -532,7 +658,7 @@ class HotspotForecaster(BaseEstimator):
             return cw * d + (1.0 - cw) * r
         spec = self._spec()
         if fb is None:
-            fb = FeatureBuilder(y_hist, keys, periods, spec)
+            fb = self._builder(y_hist, keys, periods, spec)
         o = y_hist.shape[1] - 1
         out = np.zeros((y_hist.shape[0], horizon))
         cap = _CAP_FACTOR * y_hist.max(axis=1) + 1.0  # guard against a runaway multiplicative correction
@@ -547,7 +673,7 @@ class HotspotForecaster(BaseEstimator):
         y_ext, per = y_hist, periods
         for h in range(1, horizon + 1):
             if h > 1:
-                fb = FeatureBuilder(y_ext, keys, per, spec)
+                fb = self._builder(y_ext, keys, per, spec)
             X = fb.frame(1, [y_ext.shape[1] - 1])
             out[:, h - 1] = np.clip(self._predict_rows(models[1], X, self._level_at(y_ext, weights)), 0.0, cap)
             y_ext = np.concatenate([y_ext, out[:, h - 1:h]], axis=1)
@@ -558,7 +684,8 @@ class HotspotForecaster(BaseEstimator):
         """The level at the last column of ``y_hist`` (one value per series)."""
         if weights is None:
             return None
-        return level_at_end(y_hist, self._level_windows(), self.level_groups_) @ weights
+        L = level_at_end(y_hist, self._level_windows(), self.level_groups_)
+        return L @ weights if weights.ndim == 1 else np.sum(L * weights, axis=1)
 
     def _thresholds(self, y_hist: np.ndarray) -> np.ndarray:
         q = np.quantile(y_hist, self.hotspot_quantile, axis=1)
@@ -581,7 +708,7 @@ class HotspotForecaster(BaseEstimator):
         spec = self._spec()
         T = y.shape[1]
         H = self.horizon
-        fb = FeatureBuilder(y, keys, periods, spec)
+        fb = self._builder(y, keys, periods, spec)
         self.feature_names_ = fb.feature_names()
         self.calibrated_ = False
         self.conformal_ = {h: (-1.645, 1.645) for h in range(1, H + 1)}
@@ -851,7 +978,7 @@ class HotspotForecaster(BaseEstimator):
         """
         self._check()
         H = horizon or self.horizon
-        fb = FeatureBuilder(self.y_, self.keys_, self.periods_, self._spec())
+        fb = self._builder(self.y_, self.keys_, self.periods_)
         names = self.feature_names_
         o = self.y_.shape[1] - 1
         frames = []
@@ -886,7 +1013,9 @@ class HotspotForecaster(BaseEstimator):
             "spec": asdict(self._spec()), "calibrated": self.calibrated_,
             "n_trees": self.n_trees_, "n_trees_by_horizon": self.n_trees_by_horizon_,
             "level_weights": None if self.level_weights_ is None else dict(zip(
-                [str(w) for w in self._level_windows()], [float(v) for v in self.level_weights_], strict=True)),
+                [str(w) for w in self._level_windows()],
+                [float(v) for v in (self.level_weights_ if self.level_weights_.ndim == 1
+                                    else self.level_weights_.mean(axis=0))], strict=True)),
             "point_weight": self.point_weight_, "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
         }
 
@@ -929,6 +1058,24 @@ class _BoosterModel:
                 pred_leaf: bool = False) -> np.ndarray:
         return self.booster_.predict(X, raw_score=raw_score, pred_contrib=pred_contrib, pred_leaf=pred_leaf,
                                      num_iteration=self.num_iteration)
+
+
+class _BaggedModel:
+    """The average of several LightGBM models' raw scores (seed bagging); ``predict`` on the raw
+    scale (and ``pred_contrib``) averages, the mean scale is the exponential of the average (Poisson)."""
+
+    def __init__(self, models: list[Any]):
+        self.models = models
+        self.booster_ = models[0].booster_
+
+    def predict(self, X: pd.DataFrame, raw_score: bool = False, pred_contrib: bool = False,
+                pred_leaf: bool = False) -> np.ndarray:
+        if pred_leaf:
+            return self.models[0].predict(X, pred_leaf=True)
+        if pred_contrib:
+            return np.mean([m.predict(X, pred_contrib=True) for m in self.models], axis=0)
+        raw = np.mean([m.predict(X, raw_score=True) for m in self.models], axis=0)
+        return raw if raw_score else np.exp(raw)
 
 
 def _leaf_table(booster: Any) -> np.ndarray:
