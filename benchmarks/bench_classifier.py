@@ -190,6 +190,15 @@ def variants() -> dict[str, tuple[object, bool]]:
         "char_min_df_2": (DemandClassifier(char_min_df=2), False),
         "ens_false+f32+char_min_df_2": (DemandClassifier(calibration_ensemble=False, weights_dtype="float32",
                                                          char_min_df=2), False),
+        # issue 3, fourth study: the title as its own block, NB-SVM scaling, a second learner
+        **{f"title_char_{w}": (DemandClassifier(title_weight=w), False) for w in (0.5, 1.0)},
+        **{f"title_topic_{w}": (DemandClassifier(title_lexicon_weight=w), False) for w in (0.5, 1.0)},
+        **{f"title_both_{w}": (DemandClassifier(title_weight=w, title_lexicon_weight=w), False) for w in (0.5, 1.0)},
+        "nbsvm": (DemandClassifier(model="nbsvm"), False),
+        "nbsvm_beta_1": (DemandClassifier(model="nbsvm", nb_beta=1.0), False),
+        "nbsvm+svm": (DemandClassifier(model="nbsvm+svm"), False),
+        "svm+nb": (DemandClassifier(model="svm+nb"), False),
+        "svm+lr": (DemandClassifier(model="svm+lr"), False),
     }
 
 
@@ -225,11 +234,11 @@ def cache_features() -> None:
 
     orig = DemandClassifier._features
 
-    def _features(self):
+    def _features(self, has_title=False):
         key = (self.word_ngrams, self.char_ngrams, self.word_weight, self.min_df, self.max_features,
                self.sublinear_tf, repr(self.tokenizer), self.lexicon_weight, repr(self.lexicon),
-               getattr(self, "char_min_df", None))
-        return _CachedFeatures(orig(self), key)
+               self.char_min_df, has_title, self.title_weight, self.title_ngrams, self.title_lexicon_weight)
+        return _CachedFeatures(orig(self, has_title), key)
 
     DemandClassifier._features = _features
 

@@ -113,6 +113,24 @@ class _PrepareText:
         return _PLACEHOLDER_RE.sub(" ", _PLACE_RE.sub(" ", t)).lower()
 
 
+class _TitleText:
+    """Picklable preprocessor for the title blocks: the first line of a multi-line text (the title when
+    ``govml demands train`` joins several ``--text-col`` columns with newlines), prepared as the character
+    block's text; '' for a single-line text."""
+
+    def __init__(self, tokenizer: GovTokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: Any) -> str:
+        head, sep, _ = (text if isinstance(text, str) else "").partition("\n")
+        return _PrepareText(self.tokenizer)(head) if sep and head.strip() else ""
+
+
+def _has_title(texts: Sequence[str]) -> bool:
+    """Whether any text is multi-line with a non-empty first line (so the title blocks have something to read)."""
+    return any(head.strip() and sep for head, sep, _ in (t.partition("\n") for t in texts))
+
+
 def load_topic_lexicon(name: str = "topic_lexicon.txt") -> dict[str, list[str]]:
     """The packaged topic lexicon (``resources/text/<name>``): ``{topic: [term, ...]}``, in file order."""
     from importlib import resources
@@ -148,17 +166,21 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
     Parameters: ``lexicon`` — ``{topic: [term, ...]}``; ``None`` = the packaged
     ``resources/text/topic_lexicon.txt`` (:func:`load_topic_lexicon`). ``tokenizer`` — the
     :class:`GovTokenizer` whose ``prepare`` normalises the text (default ``GovTokenizer()``).
+    ``title_only`` — count only in the first line of a multi-line text (the title; :class:`_TitleText`).
     """
 
-    def __init__(self, lexicon: dict[str, Sequence[str]] | None = None, tokenizer: GovTokenizer | None = None) -> None:
+    def __init__(self, lexicon: dict[str, Sequence[str]] | None = None, tokenizer: GovTokenizer | None = None,
+                 title_only: bool = False) -> None:
         self.lexicon = lexicon
         self.tokenizer = tokenizer
+        self.title_only = title_only
 
     def fit(self, X: Any, y: Any = None) -> TopicLexiconFeatures:
         from sklearn.feature_extraction.text import CountVectorizer
 
         lexicon = load_topic_lexicon() if self.lexicon is None else self.lexicon
-        prep = _PrepareText(self.tokenizer if self.tokenizer is not None else GovTokenizer())
+        tok = self.tokenizer if self.tokenizer is not None else GovTokenizer()
+        prep = _PrepareText(tok)
         terms = sorted({prep(t).strip() for ts in lexicon.values() for t in ts} - {""})
         if not terms:
             raise ModelError("TopicLexiconFeatures: the lexicon has no terms")
@@ -170,7 +192,8 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
                 tt[index[t], j] = 1.0
         self.term_topic_ = tt
         lengths = [len(t) for t in terms]
-        self.counter_ = CountVectorizer(analyzer="char", preprocessor=prep, vocabulary=terms,
+        self.counter_ = CountVectorizer(analyzer="char", preprocessor=_TitleText(tok) if self.title_only else prep,
+                                        vocabulary=terms,
                                         ngram_range=(min(lengths), max(lengths))).fit([""])
         return self
 
@@ -206,7 +229,59 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
             state["counter_"].vocabulary_ = _unpack_vocabulary(_unzip_array(packed))
         if "term_topic_" in state:
             state["term_topic_"] = _unzip_array(state["term_topic_"])
+        state.setdefault("title_only", False)  # saved before the parameter existed
         super().__setstate__(state)
+
+
+class NBSVM(ClassifierMixin, BaseEstimator):
+    """Linear SVM over naive-Bayes log-count-ratio scaled features (Wang & Manning 2012, "NBSVM"), one-vs-rest.
+
+    For each class ``c``: ``r_c = log((p / |p|_1) / (q / |q|_1))`` with ``p = alpha + Σ x`` over the class's
+    messages and ``q = alpha + Σ x`` over the others; a binary ``LinearSVC`` is fitted on ``x ⊙ r_c`` and its
+    weights interpolated towards their mean, ``w = (1 − beta) · mean(w) + beta · w`` (``beta=1``: none).
+    The fitted model is linear in ``x`` (``coef_[c] = w_c ⊙ r_c``), so it is saved and packed like any
+    linear model."""
+
+    def __init__(self, C: float = 0.5, alpha: float = 1.0, beta: float = 0.25, class_weight: str | None = "balanced",
+                 random_state: int = 0) -> None:
+        self.C = C
+        self.alpha = alpha
+        self.beta = beta
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> NBSVM:
+        import scipy.sparse as sp
+        from sklearn.svm import LinearSVC
+
+        X = sp.csr_matrix(X)
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        coef = np.zeros((len(self.classes_), X.shape[1]))
+        intercept = np.zeros(len(self.classes_))
+        for i, c in enumerate(self.classes_):
+            pos = y == c
+            p = self.alpha + np.asarray(X[pos].sum(axis=0)).ravel()
+            q = self.alpha + np.asarray(X[~pos].sum(axis=0)).ravel()
+            r = np.log((p / p.sum()) / (q / q.sum()))
+            svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+            svm.fit(X @ sp.diags(r), pos.astype(int))
+            w = svm.coef_.ravel()
+            w = (1 - self.beta) * np.abs(w).mean() + self.beta * w if self.beta < 1 else w
+            coef[i] = w * r
+            intercept[i] = svm.intercept_[0]
+        if len(self.classes_) == 2:  # binary: one score, positive = classes_[1]
+            coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
+        self.coef_, self.intercept_ = coef, intercept
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        s = X @ self.coef_.T + self.intercept_
+        return np.asarray(s).ravel() if s.shape[1] == 1 else np.asarray(s)
+
+    def predict(self, X: Any) -> np.ndarray:
+        s = self.decision_function(X)
+        return self.classes_[(s > 0).astype(int)] if s.ndim == 1 else self.classes_[s.argmax(axis=1)]
 
 
 class _ProbaAverage:
@@ -329,7 +404,8 @@ def _unpack_levels(packed: dict[str, Any]) -> np.ndarray:
 
 
 # parameters added after models were first saved, with the value that reproduces those models
-_OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char_min_df": None}
+_OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char_min_df": None, "title_weight": None,
+                 "title_ngrams": (1, 3), "title_lexicon_weight": None, "nb_alpha": 1.0, "nb_beta": 0.25}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -441,6 +517,11 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         calibration_ensemble: bool = False,
         weights_dtype: str = "float32",
         char_min_df: int | None = None,
+        title_weight: float | None = None,
+        title_ngrams: tuple[int, int] = (1, 3),
+        title_lexicon_weight: float | None = None,
+        nb_alpha: float = 1.0,
+        nb_beta: float = 0.25,
     ) -> None:
         self.model = model
         self.C = C
@@ -464,12 +545,17 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_ensemble = calibration_ensemble
         self.weights_dtype = weights_dtype
         self.char_min_df = char_min_df
+        self.title_weight = title_weight
+        self.title_ngrams = title_ngrams
+        self.title_lexicon_weight = title_lexicon_weight
+        self.nb_alpha = nb_alpha
+        self.nb_beta = nb_beta
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
         return self.tokenizer if self.tokenizer is not None else GovTokenizer()
 
-    def _features(self) -> Any:
+    def _features(self, has_title: bool = False) -> Any:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.pipeline import FeatureUnion
 
@@ -490,6 +576,15 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         if self.lexicon_weight:
             blocks.append(("topic", TopicLexiconFeatures(lexicon=self.lexicon, tokenizer=tok)))
             weights["topic"] = float(self.lexicon_weight)
+        if has_title and self.title_weight:
+            blocks.append(("title", TfidfVectorizer(analyzer="char", preprocessor=_TitleText(tok),
+                                                    ngram_range=tuple(self.title_ngrams),
+                                                    sublinear_tf=self.sublinear_tf, min_df=self.min_df,
+                                                    max_features=self.max_features)))
+            weights["title"] = float(self.title_weight)
+        if has_title and self.title_lexicon_weight:
+            blocks.append(("title_topic", TopicLexiconFeatures(lexicon=self.lexicon, tokenizer=tok, title_only=True)))
+            weights["title_topic"] = float(self.title_lexicon_weight)
         if not blocks:
             raise ModelError("DemandClassifier: word_ngrams and char_ngrams are both None: no features")
         return FeatureUnion(blocks, transformer_weights=weights)
@@ -498,12 +593,15 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
-        if self.model in ("svm", "ensemble", "ensemble+nb"):
+        if self.model in ("svm", "ensemble", "ensemble+nb", "svm+nb", "svm+lr"):
             return LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state)
         if self.model == "lr":
             return LogisticRegression(C=C, class_weight=self.class_weight, max_iter=2000)
-        raise ModelError(f"DemandClassifier model: expected 'svm', 'lr', 'ensemble' or 'ensemble+nb', "
-                         f"found {self.model!r}")
+        if self.model in ("nbsvm", "nbsvm+svm"):
+            return NBSVM(C=C, alpha=self.nb_alpha, beta=self.nb_beta, class_weight=self.class_weight,
+                         random_state=self.random_state)
+        raise ModelError(f"DemandClassifier model: expected one of 'svm', 'lr', 'nbsvm', 'ensemble', 'ensemble+nb', "
+                         f"'svm+nb', 'svm+lr', 'nbsvm+svm', found {self.model!r}")
 
     def _calibrated(self, est: Any, n_min: int) -> Any:
         from sklearn.calibration import CalibratedClassifierCV
@@ -543,9 +641,21 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     def _fit_classifier_raw(self, F: Any, y: np.ndarray, n_min: int) -> Any:
         C = self._choose_C(F, y, n_min)
         self.C_ = C
-        if self.model in ("svm", "lr"):
+        if self.model in ("svm", "lr", "nbsvm"):
             return self._calibrated(self._linear(C), n_min).fit(F, y)
         self._linear(C)  # validates the model name
+        if self.model in ("svm+nb", "svm+lr", "nbsvm+svm"):
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.naive_bayes import ComplementNB
+            from sklearn.svm import LinearSVC
+
+            second = {"svm+nb": ComplementNB(),
+                      "svm+lr": LogisticRegression(C=10 * C, class_weight=self.class_weight, max_iter=500),
+                      "nbsvm+svm": LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state),
+                      }[self.model]
+            n = F.shape[1]
+            members = [self._calibrated(self._linear(C), n_min).fit(F, y), self._calibrated(second, n_min).fit(F, y)]
+            return _ProbaAverage(members, [(0, n), (0, n)])
         members, spans = [], []
         for lo, hi in self.blocks_.values():
             members.append(self._calibrated(self._linear(C), n_min).fit(F[:, lo:hi], y))
@@ -613,7 +723,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
             raise ModelError(f"DemandClassifier.fit: need at least 2 categories with {self.min_class_count}+ "
                              f"labelled messages each, found {len(classes)}")
         extra = [t for t in as_texts(unlabeled) if t.strip()] if unlabeled is not None else []
-        self.features_ = self._features()
+        self.features_ = self._features(_has_title(X_train + extra))
         F_all = self.features_.fit_transform(self._texts(X_train + extra)).tocsr()  # one pass over the text
         self.blocks_ = self._block_spans()
         self.lsa_ = None
