@@ -199,6 +199,11 @@ def variants() -> dict[str, tuple[object, bool]]:
         "nbsvm+svm": (DemandClassifier(model="nbsvm+svm"), False),
         "svm+nb": (DemandClassifier(model="svm+nb"), False),
         "svm+lr": (DemandClassifier(model="svm+lr"), False),
+        **{f"nbsvm_alpha_{a}": (DemandClassifier(model="nbsvm", nb_alpha=a), False) for a in (0.1, 0.01)},
+        "calib_5": (DemandClassifier(calibration_folds=5), False),
+        # transductive: the draw's own texts (those of the held-out fold included; never labels) fit the
+        # vocabulary and IDF of every fold, as `--unlabeled` would with the messages to be classified
+        "default+transductive": (DemandClassifier(), "draw"),
     }
 
 
@@ -305,7 +310,7 @@ def main() -> None:
         for n in names:
             est, use_unl = table[n]
             t0 = time.perf_counter()
-            rep = cross_validate_classifier(sub["text"], sub["label"], unlabeled=unl if use_unl else None,
+            rep = cross_validate_classifier(sub["text"], sub["label"], unlabeled=(sub["text"] if use_unl == "draw" else unl) if use_unl else None,
                                             cv=5, seed=d, estimator=est)
             scores[n].append(rep["macro_f1"])
             print(f"draw {d} n={rep['n']} {n:30s} macro-F1 {rep['macro_f1']:.3f} acc {rep['accuracy']:.3f} "

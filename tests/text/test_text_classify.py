@@ -91,6 +91,12 @@ def test_unlabeled_text_joins_the_vocabulary(data):
     assert "漏水" not in vocab_plain and "漏水" in vocab_semi
     st = DemandClassifier(self_training=0.5).fit(texts[:80], labels[:80], unlabeled=texts[80:])
     assert st.n_pseudo_ > 0 and st.n_unlabeled_ == len(texts) - 80
+    # labelled messages given again as unlabelled (e.g. the whole file) count once: the model is the plain one
+    again = DemandClassifier(char_ngrams=None).fit(texts[:80], labels[:80], unlabeled=texts[:80])
+    assert again.n_unlabeled_ == 0
+    assert np.array_equal(again.predict_proba(texts[80:]), plain.predict_proba(texts[80:]))
+    both = DemandClassifier(char_ngrams=None).fit(texts[:80], labels[:80], unlabeled=texts[60:100])
+    assert both.n_unlabeled_ == 20
 
 
 def test_bad_labels_are_warned_not_dropped_silently(data, caplog):

@@ -405,7 +405,8 @@ def _unpack_levels(packed: dict[str, Any]) -> np.ndarray:
 
 # parameters added after models were first saved, with the value that reproduces those models
 _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char_min_df": None, "title_weight": None,
-                 "title_ngrams": (1, 3), "title_lexicon_weight": None, "nb_alpha": 1.0, "nb_beta": 0.25}
+                 "title_ngrams": (1, 3), "title_lexicon_weight": None, "nb_alpha": 1.0, "nb_beta": 0.25,
+                 "calibration_folds": 3}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -522,6 +523,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         title_lexicon_weight: float | None = None,
         nb_alpha: float = 1.0,
         nb_beta: float = 0.25,
+        calibration_folds: int = 3,
     ) -> None:
         self.model = model
         self.C = C
@@ -550,6 +552,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.title_lexicon_weight = title_lexicon_weight
         self.nb_alpha = nb_alpha
         self.nb_beta = nb_beta
+        self.calibration_folds = calibration_folds
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -608,7 +611,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.model_selection import StratifiedKFold
 
         if self.calibration and n_min >= 2:
-            cv = StratifiedKFold(n_splits=min(3, n_min), shuffle=True, random_state=self.random_state)
+            cv = StratifiedKFold(n_splits=min(int(self.calibration_folds), n_min), shuffle=True,
+                                 random_state=self.random_state)
             return CalibratedClassifierCV(est, method=self.calibration, cv=cv, ensemble=bool(self.calibration_ensemble))
         return est
 
@@ -723,6 +727,9 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
             raise ModelError(f"DemandClassifier.fit: need at least 2 categories with {self.min_class_count}+ "
                              f"labelled messages each, found {len(classes)}")
         extra = [t for t in as_texts(unlabeled) if t.strip()] if unlabeled is not None else []
+        if extra:  # a labelled message also given as unlabelled (e.g. the whole file) counts once
+            seen = set(X_train)
+            extra = [t for t in extra if t not in seen]
         self.features_ = self._features(_has_title(X_train + extra))
         F_all = self.features_.fit_transform(self._texts(X_train + extra)).tocsr()  # one pass over the text
         self.blocks_ = self._block_spans()
