@@ -193,3 +193,41 @@ def test_forecaster_with_deployment_defaults_equals_the_plain_simulation(events,
     deployed = simulate_forecaster(ev, "district", base_run_config=app_defaults, **kw)
     assert deployed["backtest"]["metrics"]["all"] == plain["backtest"]["metrics"]["all"]
     assert deployed["backtest"]["origins"] == plain["backtest"]["origins"]
+
+
+def test_the_level_is_the_central_rule_on_the_pooled_panel(panel):
+    """Each district's level candidates (cat_w from the citywide sums) are the pooled panel's rows; the
+    weights from the summed level sums are the central rule's; boosting starts from that level."""
+    from govml.federated import forecaster as FC
+    from govml.hotspot.forecast import choose_level_weights, level_candidates
+    from govml.hotspot.panel import panel_matrix
+
+    y, keys, _periods = panel_matrix(panel)
+    cats = keys["category"].cat.codes.to_numpy()
+    windows = FC.level_windows()
+    assert any(str(w).startswith("cat_") for w in windows)  # the top-down candidates need citywide sums
+    pooled = level_candidates(y, windows, cats)
+    city = np.zeros((cats.max() + 1, y.shape[1] + 1))
+    np.add.at(city[:, :-1], cats, y)
+    city[:, -1] = np.bincount(cats)
+    grams = []
+    for d in keys["district"].unique():
+        rows = np.flatnonzero((keys["district"] == d).to_numpy())
+        M = FC.district_level_candidates(y[rows], cats[rows], city, windows)
+        np.testing.assert_allclose(M, pooled[rows], rtol=1e-12, atol=1e-12)
+        grams.append(FC.level_gram(M, y[rows], 4))
+    k = len(windows)
+    w = FC.level_weights(np.sum(grams, axis=0), k)
+    np.testing.assert_allclose(w, choose_level_weights(y, 4, windows=windows, groups=cats), atol=1e-6)
+    # the in-process forecaster (secure sums) finds the same weights and starts from that level
+    m = FederatedHotspotForecaster(n_trees=3, secure=True).fit(panel)
+    np.testing.assert_allclose(m.level_weights_, w, atol=1e-3)
+    assert m.booster_.base == 0.0
+    flat = FederatedHotspotForecaster(n_trees=3, secure=True, level=False).fit(panel)
+    assert flat.level_weights_ is None and flat.booster_.base != 0.0
+    # with no trees the forecast is exp(log(level + 0.05)) at the last period (the central offset)
+    lvl = FederatedHotspotForecaster(n_trees=0, secure=False).fit(panel)
+    fc = lvl.predict(1).sort_values(["area", "category"])
+    want = pd.DataFrame({"area": keys["area"].astype(str), "category": keys["category"].astype(str),
+                         "lvl": pooled[:, -1, :] @ lvl.level_weights_}).sort_values(["area", "category"])
+    np.testing.assert_allclose(fc["yhat"].to_numpy(), want["lvl"].to_numpy() + 0.05, rtol=1e-9, atol=1e-12)

@@ -12,7 +12,8 @@ from govml.errors import ConfigError
 pytestmark = pytest.mark.xdist_group("flower")
 
 HONEST = ["区0", "区2"]  # 区1 is the poisoned district; runs are compared on the other two's cells
-KW = {"n_trees": 8, "origins": 2, "secure": False, "reference": False, "score_districts": HONEST}
+# the robust option keeps the constant start (its checks chain from a constant base): compare like with like
+KW = {"n_trees": 8, "origins": 2, "secure": False, "reference": False, "score_districts": HONEST, "level": False}
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +218,10 @@ def test_screen_catches_a_tampered_node_deep_in_a_tree():
     for rescale in (False, True):  # not a multiple of an honest reply: caught either way
         caught, _, _ = run(root_h, rescale=rescale)
         assert caught and caught[0][0] == 0 and "Σh" in caught[0][1]
+
+
+def test_the_robust_option_keeps_the_constant_start(events):
+    """Its checks chain from a constant base, so the robust option boosts without the level."""
+    r = _sim(events, robust=True, level=True, n_trees=2, origins=1, score_districts=None)
+    assert r["level"] == {"on": False} and r["robust"] is True
+    assert _sim(events, level=True, n_trees=2, origins=1, score_districts=None)["level"]["on"] is True

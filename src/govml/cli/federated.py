@@ -97,6 +97,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                               category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
                               seed: int = 0, faults: dict[str, str] | None = None, central_replay: bool = True,
                               secagg_neighbours: int | str = "auto", robust: bool = False, robust_policy: str = "rescale",
+                              level: bool = True,
                               show: bool = True,
                               run_name: str | None = None) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
@@ -128,7 +129,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
               "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees, "seed": seed,
               "mapping": mapping, "faults": dict(faults or {}),
               "central_replay": central_replay, "secagg_neighbours": secagg_neighbours, "robust": robust,
-              "robust_policy": robust_policy if robust else None}
+              "robust_policy": robust_policy if robust else None, "level": level}
     with tracking.run("federated", run_name=run_name or f"hotspot-forecaster-by-{partition_col}", params=params,
                       tags={"govml.task": "hotspot-forecaster", "govml.federated.path": "flower-app"}):
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -146,7 +147,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
             r = simulate_forecaster(df, partition_col, mapping=mapping, n_trees=n_trees, horizon=horizon,
                                     origins=origins, secure=secure, seed=seed, faults=faults, reference=central_replay,
                                     lightgbm=True, progress=progress, secagg_neighbours=secagg_neighbours,
-                                    robust=robust, robust_policy=robust_policy)
+                                    robust=robust, robust_policy=robust_policy, level=level)
             bar.update(tid, completed=n_trees, info="done")
         bt = r.pop("backtest")
         fed = bt["metrics"]["all"]
@@ -304,6 +305,9 @@ def simulate_cmd(
     robust_policy: str = typer.Option("rescale", "--robust-policy",
                                       help="With --robust: rescale (a reply that is an exact multiple of an honest "
                                            "one is divided back and kept) | exclude (its district is left out)."),
+    level: bool = typer.Option(True, "--level/--no-level",
+                               help="Hotspot forecaster: boost from the central model's level (a mix of window "
+                                    "means, weights from secure sums) instead of a constant."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("federated_metrics.json"), "--out", help="Where to write metrics.json."),
 ) -> None:
@@ -332,7 +336,7 @@ def simulate_cmd(
                                            time_col=time_col, n_trees=n_trees, seed=seed,
                                            faults=_parse_faults(fault), central_replay=central_replay,
                                            secagg_neighbours=secagg_neighbours, robust=robust,
-                                           robust_policy=robust_policy)
+                                           robust_policy=robust_policy, level=level)
         _print_summary(result, out)
         return
     if robust:

@@ -280,25 +280,35 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         cuts = _cuts(cfg)
         if cfg.get("phase") == "base":
             out = []
+            with_level = bool(cfg.get("level", False))
             for c in cuts:
                 fit = _fit_state(st, c)
-                FC.apply_city(fit["fb"], msg.content.array_records["city"][str(c)].numpy(), st["spec"])
+                city = msg.content.array_records["city"][str(c)].numpy()
+                FC.apply_city(fit["fb"], city, st["spec"])
                 X, y = FC.training_rows(fit["fb"], fit["names"], st["categories"], st["horizon"], None)
                 bins = st["edges"].transform(X)
                 fit.update({"y": y, "bins": bins.astype(np.uint8) if st["edges"].n_bins <= 256 else bins,
-                            "done": 0, "raw": None})
+                            "done": 0, "raw": None, "M": None, "level": None})
                 out.append(base_sums(y))
+                if with_level:  # this district's part of the central level's QP (govml.federated.forecaster)
+                    fb = fit["fb"]
+                    fit["M"] = FC.district_level_candidates(fb.y, fb.keys["category"].cat.codes.to_numpy(), city,
+                                                            FC.level_windows())
+                    out.append(FC.level_gram(fit["M"], fb.y, st["horizon"]) * FC.LEVEL_WIRE)
             return Message(_release(np.concatenate(out), msg, context, cfg), reply_to=msg)
         sizes = [int(x) for x in cfg["frontier-sizes"]]
         frontier = [int(x) for x in cfg["frontier"]]
         ends = np.cumsum(sizes)
         out = []
-        for c, base, end, k in zip(cuts, cfg["bases"], ends, sizes, strict=True):
+        weights = _level_weights(cfg, len(cuts))
+        for c, base, end, k, w in zip(cuts, cfg["bases"], ends, sizes, weights, strict=True):
             fit = _fit_state(st, c)
             if fit.get("y") is None:
                 raise GovmlError("boosting asked for histograms before the base round")
             if fit["raw"] is None:
                 fit["raw"] = np.full(len(fit["y"]), float(base))
+                if w is not None:  # boosting starts from the level (the server's weights of the candidates)
+                    fit["raw"] = fit["raw"] + FC.training_offsets(_fit_level(fit, w), st["horizon"], None)
             trees = unpack_trees(msg.content.array_records["trees"][str(c)].numpy())
             for tr in trees[fit["done"]:]:
                 fit["raw"] = fit["raw"] + tr.predict(fit["bins"])
@@ -320,11 +330,13 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         H = st["horizon"]
         origin_idx = cfg.get("origin-indices")
         series = 0
-        for j, (c, base) in enumerate(zip(_cuts(cfg), cfg["bases"], strict=True)):
+        cuts = _cuts(cfg)
+        for j, (c, base, w) in enumerate(zip(cuts, cfg["bases"], _level_weights(cfg, len(cuts)), strict=True)):
             fit = _fit_state(st, c)
             trees = unpack_trees(msg.content.array_records["trees"][str(c)].numpy())
+            level = None if w is None else _fit_level(fit, w)[:, -1]
             yhat = FC.forecast_matrix(fit["fb"], fit["names"], st["categories"],
-                                      Booster(base=float(base), trees=trees, edges=st["edges"]), H)
+                                      Booster(base=float(base), trees=trees, edges=st["edges"]), H, level=level)
             st["fits"].pop(c, None)
             series = int(yhat.shape[0])
             if origin_idx is not None:  # a backtest origin: keep the forecasts here, score them later
@@ -481,6 +493,28 @@ def _n_features(periods, spec) -> int:
     from govml.federated import forecaster as FC
 
     return FC.n_model_features(periods, spec)
+
+
+def _fit_level(fit: dict[str, Any], w: np.ndarray) -> np.ndarray:
+    """(series × periods) level of one model: its candidates (from the base round) mixed with the
+    server's weights, computed once (the candidates are dropped then)."""
+    if fit.get("level") is None:
+        if fit.get("M") is None:
+            raise GovmlError("level weights came without the base round's level candidates")
+        fit["level"], fit["M"] = fit["M"] @ w, None
+    return fit["level"]
+
+
+def _level_weights(cfg: dict[str, Any], n_models: int) -> list[np.ndarray | None]:
+    """Per model of the message: the level's candidate weights the server sent (``level-weights``,
+    one block of k per model), or None when the models boost from a constant."""
+    flat = cfg.get("level-weights")
+    if not flat:
+        return [None] * n_models
+    w = np.asarray([float(x) for x in flat], dtype=np.float64)
+    if w.size % n_models:
+        raise GovmlError(f"level-weights: {w.size} values for {n_models} model(s)")
+    return list(w.reshape(n_models, -1))
 
 
 def _cuts(cfg: dict[str, Any]) -> list[int]:

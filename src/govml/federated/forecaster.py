@@ -115,13 +115,119 @@ def training_rows(fb: Any, names: list[str], categories: list[str], horizon: int
     return np.vstack(X), np.concatenate(Y)
 
 
-def forecast_matrix(fb: Any, names: list[str], categories: list[str], booster: Booster, H: int) -> np.ndarray:
-    """(series × H) expected counts made at the district panel's last period."""
+def forecast_matrix(fb: Any, names: list[str], categories: list[str], booster: Booster, H: int,
+                    level: np.ndarray | None = None) -> np.ndarray:
+    """(series × H) expected counts made at the district panel's last period (``level``: the series'
+    level there, which the trees correct multiplicatively)."""
     T = fb.y.shape[1]
     out = np.zeros((fb.y.shape[0], H))
+    off = 0.0 if level is None else np.log(np.asarray(level, dtype=np.float64) + LEVEL_EPS)
     for h in range(1, H + 1):
-        out[:, h - 1] = booster.predict(feature_matrix(fb.frame(h, [T - 1]), names, categories, h))
+        out[:, h - 1] = np.exp(booster.raw(feature_matrix(fb.frame(h, [T - 1]), names, categories, h)) + off)
     return out
+
+
+
+# -- the central model's level, federated --------------------------------------------------------
+#
+# govml.hotspot.forecast.HotspotForecaster boosts from a *level*: a convex mix of candidate window
+# means (LEVEL_WINDOWS) whose weights minimise the squared error of the mix as a forecast on the
+# panel's own past (choose_level_weights: a k × k QP whose data are Σ A'A and Σ A't over rows).
+# Every series belongs to one district, so each district computes its series' candidates locally
+# — the top-down "cat_w" candidates from the citywide category totals it already receives — and
+# sends only its part of Σ A'A and Σ A't (k² + k numbers per model) inside the secure base sum. The
+# server solves the same QP (so the weights equal the central rule's on the pooled panel) and
+# boosting starts from log(level + 0.05) per row, as LightGBM's init_score does centrally.
+
+LEVEL_EPS = 0.05  # as govml.hotspot.forecast: log(level + 0.05) is the offset
+LEVEL_WIRE = 2.0**-10  # the level sums travel ×2^-10: at the secure sums' 2^20 fixed point that is 2^10,
+#                       room for Σ A'A up to ~9e15 (2^63 / 2^10) and still 1e-3 absolute precision
+
+
+def level_windows() -> tuple[int | str, ...]:
+    """The central model's default level candidates (``govml.hotspot.forecast.LEVEL_WINDOWS``)."""
+    from govml.hotspot.forecast import LEVEL_WINDOWS
+
+    return tuple(LEVEL_WINDOWS)
+
+
+def district_level_candidates(y: np.ndarray, cat_codes: np.ndarray, city: np.ndarray,
+                              windows: tuple[int | str, ...]) -> np.ndarray:
+    """(S × T × k) candidate levels of a district's own series, equal to what
+    :func:`govml.hotspot.forecast.level_candidates` gives for them on the pooled panel (category
+    groups): the series' own windows with that function, and the top-down ``cat_w`` candidates (the
+    series' share of its category's citywide events so far × the category's citywide mean over the
+    last ``w`` periods) from ``city`` — the summed :func:`city_sums` (categories × (T + 1): per period
+    totals, then series counts)."""
+    from govml.hotspot.forecast import level_candidates
+
+    y = np.asarray(y, dtype=np.float64)
+    S, T = y.shape
+    own = [w for w in windows if not (isinstance(w, str) and w.startswith("cat_"))]
+    M_own = level_candidates(y, tuple(own)) if own else np.zeros((S, T, 0))
+    g = np.asarray(cat_codes, dtype=np.int64)
+    cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
+    gcs = np.concatenate([np.zeros((city.shape[0], 1)), np.cumsum(city[:, :T], axis=1)], axis=1)
+    size = np.maximum(city[:, -1], 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(gcs[g, 1:] > 0, cs[:, 1:] / gcs[g, 1:], (1.0 / size[g])[:, None])
+    hi = np.arange(1, T + 1)
+    out, j = [], 0
+    for w in windows:
+        if isinstance(w, str) and w.startswith("cat_"):
+            k = int(w[4:])
+            lo = np.maximum(hi - k, 0)
+            out.append(share * ((gcs[:, hi] - gcs[:, lo]) / np.minimum(hi, k))[g])
+        else:
+            out.append(M_own[:, :, j])
+            j += 1
+    return np.stack(out, axis=-1)
+
+
+def level_gram(M: np.ndarray, y: np.ndarray, horizon: int) -> np.ndarray:
+    """A district's part of the central level QP: ``[Σ A'A (k × k), Σ A't (k)]`` over its series at the
+    last ``LEVEL_ORIGINS`` origins × horizons (:func:`govml.hotspot.forecast.choose_level_weights`)."""
+    from govml.hotspot.forecast import LEVEL_ORIGINS
+
+    S, T, k = M.shape
+    G = np.zeros((k, k))
+    b = np.zeros(k)
+    for h in range(1, horizon + 1):
+        origins = np.arange(max(0, T - 1 - h - LEVEL_ORIGINS + 1), T - h)
+        if len(origins) == 0:
+            continue
+        A = M[:, origins, :].reshape(-1, k)
+        t = np.asarray(y, dtype=np.float64)[:, origins + h].reshape(-1)
+        G += A.T @ A
+        b += A.T @ t
+    return np.concatenate([G.ravel(), b])
+
+
+def level_weights(gram: np.ndarray, k: int) -> np.ndarray:
+    """The convex weights from the summed :func:`level_gram` (the central rule's QP; the first
+    candidate alone when no origin was usable)."""
+    from govml.hotspot.forecast import _simplex_qp
+
+    gram = np.asarray(gram, dtype=np.float64)
+    G, b = gram[: k * k].reshape(k, k), gram[k * k: k * k + k]
+    if not b.any():
+        w = np.zeros(k)
+        w[0] = 1.0
+        return w
+    return _simplex_qp((G + G.T) / 2.0, b)
+
+
+def training_offsets(level: np.ndarray, horizon: int, train_window: int | None) -> np.ndarray:
+    """``log(level + 0.05)`` at the origin of every row of :func:`training_rows` (same order)."""
+    T = level.shape[1]
+    out = []
+    for h in range(1, horizon + 1):
+        hi = T - 1 - h
+        lo = 1 if train_window is None else max(1, hi - train_window + 1)
+        if hi < lo:
+            continue
+        out.append(level[:, lo: hi + 1].reshape(-1))  # series-major, as FeatureBuilder.frame
+    return np.log(np.concatenate(out) + LEVEL_EPS) if out else np.zeros(0)
 
 
 def n_model_features(periods: pd.DatetimeIndex, spec: Any) -> int:
@@ -153,14 +259,15 @@ class _Secure:
             return np.sum(vectors, axis=0)
         from govml.federated.secagg import dequantize, mask_vector, quantize, unmask_sum
 
+        scale = self.scale
         self.calls += 1
         if not self.masks:  # the masks cancel exactly: the same sum without the O(n²) keystream
-            return dequantize(unmask_sum([quantize(v.ravel(), self.scale) for v in vectors]),
-                              self.scale).reshape(vectors[0].shape)
+            return dequantize(unmask_sum([quantize(v.ravel(), scale) for v in vectors]),
+                              scale).reshape(vectors[0].shape)
         ctx = f"fit|{self.calls}"
-        masked = [mask_vector(quantize(v.ravel(), self.scale), k, nid, self.pubs, ctx)
+        masked = [mask_vector(quantize(v.ravel(), scale), k, nid, self.pubs, ctx)
                   for (nid, k), v in zip(self.keys.items(), vectors, strict=True)]
-        return dequantize(unmask_sum(masked), self.scale).reshape(vectors[0].shape)
+        return dequantize(unmask_sum(masked), scale).reshape(vectors[0].shape)
 
 
 class FederatedHotspotForecaster(BaseEstimator):
@@ -175,7 +282,7 @@ class FederatedHotspotForecaster(BaseEstimator):
     def __init__(self, horizon: int = 4, n_trees: int = 60, max_depth: int = 4, learning_rate: float = 0.1,
                  n_bins: int = 32, max_value: float = 1000.0, min_child_count: int = 50, reg_lambda: float = 1.0,
                  train_window: int | None = None, secure: bool = True, spec: Any = None,
-                 masks: bool = True) -> None:
+                 masks: bool = True, level: bool = True) -> None:
         self.horizon = horizon
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -188,6 +295,7 @@ class FederatedHotspotForecaster(BaseEstimator):
         self.secure = secure
         self.spec = spec
         self.masks = masks
+        self.level = level
 
     def _spec(self):
         from govml.hotspot.features import FeatureSpec
@@ -231,6 +339,17 @@ class FederatedHotspotForecaster(BaseEstimator):
         s = sec.sum([base_sums(yy) for _x, yy in data])
         base = float(np.log(max(s[0], 1e-9) / max(s[1], 1.0)))
         raws = [np.full(len(yy), base) for _x, yy in data]
+        self.level_weights_, self._levels = None, None
+        if self.level:  # boost from the central model's level (module section "the central model's level")
+            windows = level_windows()
+            Ms = [district_level_candidates(fb.y, fb.keys["category"].cat.codes.to_numpy(), total, windows)
+                  for _idx, fb in parts]
+            gram = sec.sum([level_gram(M, fb.y, self.horizon) * LEVEL_WIRE
+                            for M, (_idx, fb) in zip(Ms, parts, strict=True)]) / LEVEL_WIRE
+            self.level_weights_ = level_weights(gram, len(windows))
+            self._levels = [M @ self.level_weights_ for M in Ms]
+            base = 0.0  # the offset replaces the constant start (LightGBM's init_score does the same)
+            raws = [training_offsets(L, self.horizon, self.train_window) for L in self._levels]
         done = [0]
 
         def hist_fn(trees: list[Tree], tree: Tree, frontier: list[int]) -> np.ndarray:
@@ -260,8 +379,9 @@ class FederatedHotspotForecaster(BaseEstimator):
         if H > self.horizon:
             raise ModelError(f"fitted for horizons up to {self.horizon}, asked for {H}")
         out = np.zeros((self.y_.shape[0], H))
-        for idx, fb in self._parts:  # each district predicts its own series with the shared model
-            out[idx] = forecast_matrix(fb, self.feature_names_, self.categories_, self.booster_, H)
+        for i, (idx, fb) in enumerate(self._parts):  # each district predicts its own series with the shared model
+            out[idx] = forecast_matrix(fb, self.feature_names_, self.categories_, self.booster_, H,
+                                       level=None if self._levels is None else self._levels[i][:, -1])
         return forecast_frame(self.keys_, self.periods_, out)
 
 

@@ -526,6 +526,12 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     policy = str(s.cfg.get("forecaster-robust-policy") or "rescale")
     if policy not in ("rescale", "exclude"):
         raise ConfigError(f"forecaster-robust-policy must be rescale or exclude, got {policy!r}")
+    # boost from the central model's level (docs/federated.md); the robust checks' chain starts from a
+    # constant base, so the robust option keeps the constant start
+    with_level = bool(s.cfg.get("forecaster-level", True)) and not robust
+    k_lev = len(FC.level_windows()) if with_level else 0
+    blk = 2 + (k_lev * k_lev + k_lev if with_level else 0)  # base reply per model: [Σy, n] (+ level sums)
+    level_info: dict[str, Any] = {}
     screened: list[dict[str, Any]] = []  # districts whose replies failed the robust checks
     rescaled: dict[str, dict[str, Any]] = {}  # districts whose scaled replies were divided back
     s.round = 0
@@ -568,7 +574,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     def plain_sum(vecs: dict[int, np.ndarray]) -> np.ndarray:
         return np.sum([vecs[n] for n in sorted(vecs)], axis=0)
 
-    def train(cuts: list[int], labels: list[str]) -> list[tuple[float, Any]]:
+    def train(cuts: list[int], labels: list[str]) -> list[tuple[float, Any, Any]]:
         """:func:`train_once`; with the robust option, again from the citywide sums without a district
         whose base sums or histograms failed a check (every sum it took part in is suspect)."""
         for _attempt in range(len(nodes)):
@@ -578,7 +584,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                 continue
         raise FederatedError("robust checks: districts kept failing")
 
-    def train_once(cuts: list[int], labels: list[str]) -> list[tuple[float, Any]]:
+    def train_once(cuts: list[int], labels: list[str]) -> list[tuple[float, Any, Any]]:
         """One model per cut, grown in lockstep: every step is one secure sum for all of them."""
         from govml.federated import screening as SC
 
@@ -603,7 +609,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         city_rec = ArrayRecord({str(c): Array(v.reshape(n_cat, c + 1))
                                 for c, v in zip(cuts, np.split(city, ends), strict=True)})
         s.round += 1
-        base_rec = {"config": ConfigRecord({"phase": "base", "cuts": cuts}), "city": city_rec}
+        base_rec = {"config": ConfigRecord({"phase": "base", "cuts": cuts, "level": with_level}), "city": city_rec}
         screen = SC.HistogramScreen(rescale=policy == "rescale")
         if robust:
             vecs = s.gather(state["active"], "query.gbdt", base_rec, 2 * len(cuts), "base")
@@ -619,9 +625,17 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                 raise _Rescreen
             bs = plain_sum(vecs)
         else:
-            bs, got = s.aggregate(state["active"], "query.gbdt", base_rec, 2 * len(cuts), scale, "base")
+            bs, got = s.aggregate(state["active"], "query.gbdt", base_rec, blk * len(cuts), scale, "base")
             shrink(got, f"{what}: base scores")
-        bases = [float(np.log(max(v[0], 1e-9) / max(v[1], 1.0))) for v in bs.reshape(len(cuts), 2)]
+        bs = bs.reshape(len(cuts), blk)
+        bases = [float(np.log(max(v[0], 1e-9) / max(v[1], 1.0))) for v in bs]
+        weights: list[np.ndarray] = []
+        if with_level:  # the central level rule's QP on the summed level sums; boosting starts from the level
+            weights = [FC.level_weights(v[2:] / FC.LEVEL_WIRE, k_lev) for v in bs]
+            bases = [0.0] * len(cuts)
+            level_info.update({"windows": [str(w) for w in FC.level_windows()],
+                               "weights": {lab: [round(float(x), 6) for x in w]
+                                           for lab, w in zip(labels, weights, strict=True)}})
         if robust:
             for n, vec in vecs.items():
                 for i in range(len(cuts)):
@@ -631,9 +645,11 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
             s.round += 1
             keys = sorted(reqs)
             sizes = [len(reqs[i][2]) for i in keys]
-            rec = {"config": ConfigRecord({"phase": "hist", "cuts": [cuts[i] for i in keys],
-                                           "bases": [bases[i] for i in keys], "frontier-sizes": sizes,
-                                           "frontier": [int(f) for i in keys for f in reqs[i][2]]}),
+            hist_cfg = {"phase": "hist", "cuts": [cuts[i] for i in keys], "bases": [bases[i] for i in keys],
+                        "frontier-sizes": sizes, "frontier": [int(f) for i in keys for f in reqs[i][2]]}
+            if weights:
+                hist_cfg["level-weights"] = [float(x) for i in keys for x in weights[i]]
+            rec = {"config": ConfigRecord(hist_cfg),
                    "trees": ArrayRecord({str(cuts[i]): Array(pack_trees(reqs[i][0])) for i in keys}),
                    "tree": ArrayRecord({str(cuts[i]): Array(reqs[i][1].to_arrays()) for i in keys})}
             where = "; ".join(f"{labels[i]}: tree {len(reqs[i][0]) + 1}" for i in keys[:3]) + (
@@ -673,11 +689,13 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                 s.progress(t + 1, {"leaves": float(sum(1 for f in tree.feature if f < 0))})
 
         boosters = fit_many(hist_many, bases, edges, params, on_tree=on_tree)
-        return list(zip(bases, boosters, strict=True))
+        return [(b, m, weights[i] if weights else None) for i, (b, m) in enumerate(zip(bases, boosters, strict=True))]
 
-    def forecast(models: list[tuple[float, Any]], cuts: list[int], what: str, backtest: bool) -> int:
+    def forecast(models: list[tuple[float, Any, Any]], cuts: list[int], what: str, backtest: bool) -> int:
         s.round += 1
         cfg = {**_wire_cfg(s.cfg), "cuts": cuts, "bases": [m[0] for m in models]}
+        if models[0][2] is not None:
+            cfg["level-weights"] = [float(x) for m in models for x in m[2]]
         if backtest:
             cfg["origin-indices"] = list(range(len(cuts)))
         good, bad, silent = s.ask(state["active"], "query.forecast", RecordDict({
@@ -712,9 +730,12 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
 
         out["backtest"] = _score_backtest(s, scorers, shrink_scorers, [str(o.date()) for o in origins], horizon)
     if n_origins <= 0 or not bool(s.cfg.get("backtest-only", False)):
-        (base, booster), = train([T], ["final model"])
-        out["model"] = {"base": base, "trees": [t.to_arrays() for t in booster.trees]}
-        out["forecasts_written"] = forecast([(base, booster)], [T], "final model", False)
+        final, = train([T], ["final model"])
+        base, booster, lw = final
+        out["model"] = {"base": base, "trees": [t.to_arrays() for t in booster.trees],
+                        "level_weights": None if lw is None else [float(x) for x in lw]}
+        out["forecasts_written"] = forecast([final], [T], "final model", False)
+    out["level"] = {"on": with_level, **level_info}
     out.update({"messages_per_district": s.round, "contributors": [s.name(n) for n in state["active"]],
                 "left_during_run": left, "robust": robust, "robust_policy": policy if robust else None,
                 "excluded_districts": screened, "rescaled_districts": list(rescaled.values())})

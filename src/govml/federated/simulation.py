@@ -397,6 +397,7 @@ def simulate_forecaster(
     robust: bool = False,
     robust_policy: str = "rescale",
     score_districts: Sequence[str] | None = None,
+    level: bool = True,
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -416,7 +417,9 @@ def simulate_forecaster(
     (``result["rescaled_districts"]``), ``exclude`` leaves its district out too. ``score_districts``: score the backtest
     on these districts' cells only (run config ``score-districts``: runs compared on the same cells). ``base_run_config``: as for :func:`simulate`. :func:`simulate` with ``task="hotspot-forecaster"`` calls
     this (``rounds`` = trees per model). ``secagg_neighbours``: as for :func:`simulate`
-    (run config ``secagg-neighbours``; ``"auto"``, ``"all"`` or ``k``).
+    (run config ``secagg-neighbours``; ``"auto"``, ``"all"`` or ``k``). ``level`` (run config
+    ``forecaster-level``): boost from the central model's level (its candidate weights from secure
+    sums) instead of a constant; the robust option keeps the constant start.
     """
     import pandas as pd
 
@@ -440,7 +443,7 @@ def simulate_forecaster(
                                "periods": [str(p.date()) for p in periods], "backtest-origins": int(origins),
                                "backtest-only": True, "min-districts": 2, "seed": int(seed),
                                "secagg-neighbours": str(secagg_neighbours), "forecaster-robust": bool(robust),
-                               "forecaster-robust-policy": str(robust_policy),
+                               "forecaster-robust-policy": str(robust_policy), "forecaster-level": bool(level),
                                "score-districts": "|".join(score_districts or [])}
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
@@ -499,7 +502,7 @@ def simulate_forecaster(
         models: dict[str, Any] = {}
         if reference:
             models["central"] = FederatedHotspotForecaster(horizon=horizon, n_trees=n_trees, max_depth=max_depth,
-                                                           secure=secure, masks=False)
+                                                           secure=secure, masks=False, level=level and not robust)
         if lightgbm:
             from govml.hotspot.forecast import HotspotForecaster
 
