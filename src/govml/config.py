@@ -32,6 +32,8 @@ __all__ = [
     "resolve_mapping",
     "ColumnMapping",
     "parse_map_pairs",
+    "COLUMN_ALIASES",
+    "guess_column",
 ]
 
 _PROJECT_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -184,3 +186,47 @@ def resolve_mapping(
     mapping.from_profile = set(mapping) - set(given)
     mapping.update(given)
     return mapping
+
+
+# --------------------------------------------------------------------------------------------------
+# recognising the columns of common exports when a command's default column is absent
+
+#: Header names of common Chinese (and English) message exports, per canonical column, tried in this
+#: order after the profiles in ``configs/columns.yaml``. Only unambiguous names: a header that could
+#: mean two things (``区`` district or area?) is not guessed.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "text": ("留言详情", "留言内容", "诉求内容", "投诉内容", "反映内容", "来电内容", "问题描述", "内容", "详情",
+             "content", "description"),
+    "title": ("留言主题", "留言标题", "诉求标题", "诉求主题", "主题", "标题", "title", "subject"),
+    "id": ("留言编号", "工单编号", "工单号", "编号", "id", "case_id"),
+    "created_at": ("留言时间", "受理时间", "来电时间", "投诉时间", "创建时间", "登记时间", "时间", "日期",
+                   "created_at", "date", "time"),
+    "likes": ("点赞数", "点赞", "likes"),
+    "user_id": ("留言用户", "用户", "用户名", "user"),
+    "category": ("一级标签", "一级分类", "诉求类别", "诉求类型", "类别", "分类", "category", "label"),
+    "community": ("社区", "所属社区", "社区名称", "community"),
+    "district": ("区县", "所属区县", "district"),
+}
+
+
+def guess_column(canonical: str, headers: Iterable[str],
+                 profiles_path: str | os.PathLike[str] | None = None) -> tuple[str, str] | None:
+    """The column of ``headers`` that is most likely ``canonical`` (e.g. ``"text"``), with where the
+    guess came from: ``("留言详情", "profile teddycup")`` or ``("内容", "common name")``; ``None`` when
+    nothing matches. Profiles come first (those matching most of ``headers`` win), then
+    :data:`COLUMN_ALIASES`; names compare without surrounding spaces and case."""
+    have = {str(h).strip().casefold(): str(h) for h in headers}
+    try:
+        profiles = load_column_profiles(profiles_path).profiles
+    except ConfigError:  # no or broken profile file: the common names still work
+        profiles = {}
+    ranked = sorted(profiles.items(),
+                    key=lambda kv: -sum(str(v).strip().casefold() in have for v in kv[1].columns.values()))
+    for name, prof in ranked:
+        theirs = prof.columns.get(canonical)
+        if theirs is not None and str(theirs).strip().casefold() in have:
+            return have[str(theirs).strip().casefold()], f"profile {name}"
+    for alias in COLUMN_ALIASES.get(canonical, ()):
+        if alias.casefold() in have:
+            return have[alias.casefold()], "common name"
+    return None

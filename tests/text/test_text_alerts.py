@@ -11,6 +11,7 @@ import pytest
 from govml.errors import ConfigError, DataError
 from govml.text.alerts import (
     OUTPUT_COLUMNS,
+    TOTAL_KEY,
     SurgeDetector,
     bh_qvalues,
     detect_alerts,
@@ -177,7 +178,17 @@ def test_emerging_term_alert():
     for i in range(9):  # a new problem: electric bikes charged from flying wires, in one community
         rows.append(("社区2", start + pd.Timedelta(days=7 * 25 + i * 0.5), "楼下有人飞线充电很危险", "其他"))
     df = pd.DataFrame(rows, columns=["community", "created_at", "text", "category"])
-    det = SurgeDetector(label_col=None).fit(df)
+    # without categories (default unlabelled='total'): the group's total count is tested, backed by
+    # its words; the term itself stays on the watch list
+    total = SurgeDetector(label_col=None).fit(df)
+    strong = total.alerts_[total.alerts_["level"].isin(["预警", "告警"])]
+    assert len(strong) == 1, strong
+    assert strong.iloc[0][["group", "kind", "key"]].tolist() == ["社区2", "category", TOTAL_KEY]
+    assert strong["period_start"].iloc[0] == start + pd.Timedelta(weeks=25)
+    watched = total.alerts_[total.alerts_["kind"] == "term"]
+    assert watched["key"].str.contains("飞线充电").any() and set(watched["level"]) == {"关注"}
+    # unlabelled='terms': emerging terms alone, at their own levels
+    det = SurgeDetector(label_col=None, unlabelled="terms").fit(df)
     al = det.alerts_
     hit = al[(al["kind"] == "term") & (al["group"] == "社区2") & al["key"].str.contains("飞线充电")]
     assert len(hit) == 1 and hit["level"].iloc[0] in ("预警", "告警"), al
@@ -189,6 +200,26 @@ def test_emerging_term_alert():
     assert hit["period_start"].iloc[0] == start + pd.Timedelta(weeks=25)
     assert set(al["kind"]) == {"term"}
     assert not al[al["level"].isin(["预警", "告警"])]["key"].isin(["路灯", "垃圾", "噪音"]).any()
+
+
+def test_stray_old_records_are_outside_the_coverage(caplog):
+    """A few records long before an export's real start (附件3: 4 messages in 2017–2018, then ~90 a
+    week) must not make the first covered weeks a surge of everything."""
+    df = _noise(1, groups=6, cats=3, weeks=40)
+    stray = df.groupby("community").head(1).assign(created_at=pd.Timestamp("2021-03-10"))
+    messy = pd.concat([stray, df], ignore_index=True)
+    plain = SurgeDetector(terms=False).fit(df)
+    with caplog.at_level("WARNING", logger="govml.text.alerts"):
+        auto = SurgeDetector(terms=False).fit(messy)
+    assert auto.n_before_coverage_ == len(stray) == 6
+    assert auto.coverage_start_ == pd.Timestamp("2023-01-02")
+    assert "before the data's coverage" in caplog.text
+    pd.testing.assert_frame_equal(auto.alerts_, plain.alerts_)
+    # counted as history, the strays turn the first covered weeks into alarms everywhere
+    everything = SurgeDetector(terms=False, coverage="all").fit(messy)
+    burst = everything.alerts_[everything.alerts_["level"].isin(["预警", "告警"])]
+    assert len(burst) > 10 and burst["period_start"].min() == pd.Timestamp("2023-01-02")
+    assert len(plain.alerts_[plain.alerts_["level"].isin(["预警", "告警"])]) <= 2
 
 
 def test_user_errors():
@@ -250,10 +281,11 @@ def test_cli_alerts_without_category_column_says_so(tmp_path, capsys):
     with pytest.raises(SystemExit) as ex:
         main(["demands", "alerts", str(src), "--by", "社区", "--out", str(out)])
     assert ex.value.code == 0
-    assert "term alerts only" in " ".join(capsys.readouterr().out.split())
+    assert "each group's total" in " ".join(capsys.readouterr().out.split())
     res = pd.read_csv(out)
     assert list(res.columns) == OUTPUT_COLUMNS
-    assert set(res["kind"]) <= {"term"}
+    assert set(res[res["kind"] == "category"]["key"]) == {TOTAL_KEY}
+    assert set(res[res["kind"] == "term"]["level"]) <= {"关注"}
 
 
 def test_cli_alerts_bad_group_column(tmp_path, capsys):
@@ -514,9 +546,13 @@ def test_term_levels_watch_caps_terms_only_when_categories_are_tested():
     assert strong(watch, "term").empty and not strong(watch, "category").empty
     assert ((watch["kind"] == "term") & (watch["key"] == "飞线充电") & (watch["level"] == "关注")).any()
     assert not watch[watch["kind"] == "term"]["level"].isin(["预警", "告警"]).any()
-    # no category column: the words are all there is, and keep their levels
-    alone = SurgeDetector(tokenizer=tok, label_col=None, term_levels="watch").fit(df.drop(columns="category"))
+    # no category column, unlabelled='terms': the words are all there is, and keep their levels
+    alone = SurgeDetector(tokenizer=tok, label_col=None, term_levels="watch",
+                          unlabelled="terms").fit(df.drop(columns="category"))
     assert "飞线充电" in set(strong(alone.alerts_, "term")["key"])
+    # the default (unlabelled='total'): the group's total is the category, the words stay on watch
+    total = SurgeDetector(tokenizer=tok, label_col=None).fit(df.drop(columns="category")).alerts_
+    assert strong(total, "term").empty and (strong(total, "category")["key"] == TOTAL_KEY).all()
     with pytest.raises(ConfigError):
         SurgeDetector(term_levels="none", terms=False).fit(df)
 

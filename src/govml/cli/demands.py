@@ -18,14 +18,42 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
 
     Returns (frame, file name). ``required`` = [(option, column)], ``optional`` columns are kept when
     present. Several ``text_cols`` are joined in order (newline) into a ``_text`` column.
+
+    A column left at its canonical default (``text``, ``id``, ``created_at``, ``likes``, ...) that the
+    file lacks is looked for under the names of known exports (:func:`govml.config.guess_column`:
+    the profiles in configs/columns.yaml, then common names such as 留言详情 / 留言时间): a recognised
+    column is copied under the canonical name, and a recognised title + text pair replaces the default
+    ``text_cols`` in place (title first), so ``govml demands hot-issues 附件3.xlsx --out hot.csv`` works on
+    the export as released. Every such choice is printed; naming the column with its option overrides it.
     """
+    from rich.console import Console
+
+    from govml.config import COLUMN_ALIASES, guess_column
     from govml.errors import DataError, Problem
     from govml.io import parse_datetime, read_table, source_rows
 
     name = str(path)
     wanted = [*text_cols, *(c for _, c in required), *optional]
-    df = read_table(path, encoding=encoding, sheet=sheet, known_columns=[c for c in wanted if c])
+    hints = [a for c in wanted if c in COLUMN_ALIASES for a in COLUMN_ALIASES[c]]
+    if text_cols == ["text"]:
+        hints += list(COLUMN_ALIASES["title"])
+    df = read_table(path, encoding=encoding, sheet=sheet, known_columns=[c for c in wanted if c] + hints)
     have = list(map(str, df.columns))
+    recognised = []
+    if text_cols == ["text"] and "text" not in df.columns:
+        found = [g for g in (guess_column("title", have), guess_column("text", have)) if g]
+        if found:
+            text_cols[:] = list(dict.fromkeys(col for col, _ in found))
+            recognised.append(f"text ← {' + '.join(text_cols)} ({found[0][1]})")
+    for col in [c for _, c in required] + list(optional):
+        if col and col not in df.columns and col in COLUMN_ALIASES and col not in ("text", "title"):
+            g = guess_column(col, have)
+            if g:
+                df[col] = df[g[0]]
+                recognised.append(f"{col} ← {g[0]} ({g[1]})")
+    if recognised:
+        Console(stderr=True).print(f"[dim]{name}: columns recognised: " + "; ".join(recognised)
+                                   + " (name others with --text-col / --id-col / --time-col ...)", highlight=False)
     problems = [Problem(name, None, col, f"a column '{col}' (set it with {opt})", found=", ".join(have))
                 for opt, col in [*(("--text-col", c) for c in text_cols), *required] if col not in df.columns]
     if problems:
@@ -135,7 +163,7 @@ def alerts_cmd(
     from govml import tracking
     from govml.errors import ConfigError
     from govml.io import write_table
-    from govml.text.alerts import OUTPUT_COLUMNS, SurgeDetector
+    from govml.text.alerts import OUTPUT_COLUMNS, TOTAL_KEY, SurgeDetector
 
     console = Console()
     period = period.upper()
@@ -146,27 +174,36 @@ def alerts_cmd(
     # an explicitly named text column must exist; the default 'text' may be absent (then no terms)
     text_cols = list(text_col or [])
     if terms and not text_cols:
+        from govml.config import guess_column
+
         have = set(map(str, read_table(input, encoding=encoding, sheet=sheet).columns))
-        if "text" in have:
-            text_cols = ["text"]
+        if "text" in have or guess_column("text", have) or guess_column("title", have):
+            text_cols = ["text"]  # _read_for_text recognises title + text of known exports
         else:
             terms = False
             console.print(f"[yellow]No 'text' column in {input}: category alerts only "
                           "(name the text column(s) with --text-col).")
     # with --no-terms, named text columns still feed the category alerts' word evidence (evidence='gated')
+    default_by = by == "community"  # the default group may be absent: then the whole file is one group
     df, name = _read_for_text(input, text_cols=text_cols,
-                              required=[("--by", by), ("--time-col", time_col)], optional=[label_col],
-                              encoding=encoding, sheet=sheet)
+                              required=[*([] if default_by else [("--by", by)]), ("--time-col", time_col)],
+                              optional=[label_col, *([by] if default_by else [])], encoding=encoding, sheet=sheet)
+    if by not in df.columns:
+        df[by] = "全部"
+        console.print(f"[yellow]No '{by}' column in {name}: all messages are one group, '全部' "
+                      "(name a group column with --by).")
     has_labels = label_col in df.columns
     if not has_labels:
-        if not terms:
-            raise ConfigError(f"{name}: no '{label_col}' column (set --label-col) and --no-terms: nothing to test")
-        console.print(f"[yellow]No '{label_col}' column in {name}: term alerts only "
-                      "(name the category column with --label-col).")
+        console.print(f"[yellow]No '{label_col}' column in {name}: alerts on each group's total messages "
+                      f"(category {TOTAL_KEY}), backed by emerging terms (name the category column with "
+                      "--label-col).")
     det = SurgeDetector(by=by, period=period, label_col=label_col if has_labels else None, time_col=time_col,
                         text_col="_text" if text_cols else None, terms=terms)
     with console.status(f"Testing {len(df):,} messages by {by} × period {period}…"):
         det.fit(df)
+    if det.n_before_coverage_:
+        console.print(f"[yellow]{name}: {det.n_before_coverage_} message(s) before {det.coverage_start_.date()} lie "
+                      "before the data's coverage (a sparse lead-in) and are left out of the baselines.")
     if all_cells:
         res = det.cells_.copy()
         res["expected"] = res["expected"].astype(float).round(3)

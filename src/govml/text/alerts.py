@@ -174,6 +174,8 @@ log = logging.getLogger(__name__)
 OUTPUT_COLUMNS = ["group", "period_start", "kind", "key", "observed", "expected", "score", "p_value", "level"]
 LEVELS = ("关注", "预警", "告警")
 ALERT_LEVELS = ("预警", "告警")
+#: The one "category" of a file without a category column (``unlabelled='total'``).
+TOTAL_KEY = "全部"
 _SEASON = {"W": 52, "M": 12}
 _LOOKBACK = {"W": 8, "M": 6}
 
@@ -398,7 +400,13 @@ class SurgeDetector(BaseEstimator):
         gate_p: float = 0.05,
         gate_term_p: float = 1e-12,
         term_levels: str = "watch",
+        unlabelled: str = "total",
+        coverage: str | None = "auto",
+        coverage_min_share: float = 0.1,
     ) -> None:
+        self.unlabelled = unlabelled
+        self.coverage = coverage
+        self.coverage_min_share = coverage_min_share
         self.term_levels = term_levels
         self.evidence = evidence
         self.gate_p = gate_p
@@ -497,8 +505,58 @@ class SurgeDetector(BaseEstimator):
             level[(q <= t["q"]) & (ratio >= t["ratio"]) & (obs >= t["min_count"])] = name
         return level
 
+    def _covered(self, df: pd.DataFrame, times: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+        """Leave out a sparse lead-in before the data's real coverage (``coverage='auto'``).
+
+        Exports often hold a few stray old records (附件3: 4 messages in 2017–2018, then ~90 a week from
+        January 2019). Counted as history they make the first covered periods look like a surge of
+        everything. The coverage starts at the first period whose total reaches ``coverage_min_share``
+        of the median total of the non-empty periods, and after any run of empty periods as long as the
+        lookback window that follows less than one median period's messages; earlier rows are left out
+        of the fit, counted in ``n_before_coverage_`` and logged."""
+        self.coverage_start_ = None
+        self.n_before_coverage_ = 0
+        if self.coverage in (None, "all"):
+            return df, times
+        if self.coverage != "auto":
+            raise ConfigError(f"coverage must be 'auto', 'all' or None, got {self.coverage!r}")
+        if not len(df):
+            return df, times
+        starts = period_start(times, self.period)
+        tpos, periods = _period_index(starts, self.period)
+        totals = np.bincount(tpos, minlength=len(periods)).astype(float)
+        floor = self.coverage_min_share * float(np.median(totals[totals > 0]))
+        first = int(np.argmax(totals >= floor))
+        # ... and a lead-in cut off by a gap of a whole lookback window, holding less than a typical period
+        lookback = int(self.lookback or _LOOKBACK[self.period])
+        empty_run = 0
+        for t in range(len(periods)):
+            empty_run = empty_run + 1 if totals[t] == 0 else 0
+            if empty_run >= lookback and totals[:t].sum() < floor / self.coverage_min_share:
+                first = max(first, int(np.argmax(totals[t:] > 0)) + t)
+        start = periods[first]
+        before = (starts < start).to_numpy()
+        if before.any():
+            self.coverage_start_ = pd.Timestamp(start)
+            self.n_before_coverage_ = int(before.sum())
+            log.warning("alerts: %d message(s) from %s to %s lie before the data's coverage (periods with "
+                        "at least %.1f messages start at %s) and are left out of the baselines",
+                        self.n_before_coverage_, times[before].min(), times[before].max(), floor,
+                        self.coverage_start_.date())
+            df = df.loc[~before]
+            times = times.loc[~before]
+        return df, times
+
     def fit(self, df: pd.DataFrame, y: object = None) -> SurgeDetector:
         times = self._validate(df)
+        df, times = self._covered(df, times)
+        if self.unlabelled not in ("total", "terms"):
+            raise ConfigError(f"unlabelled must be 'total' or 'terms', got {self.unlabelled!r}")
+        label_col = self.label_col
+        if not (label_col and label_col in df.columns) and self.unlabelled == "total":
+            # no categories: each group's total is the one "category", 全部 (its terms then back it up)
+            label_col = "_govml_all"
+            df = df.assign(**{label_col: TOTAL_KEY})
         P = self.period
         L = int(self.lookback or _LOOKBACK[P])
         starts = period_start(times, P)
@@ -526,10 +584,10 @@ class SurgeDetector(BaseEstimator):
 
         frames = []
         alpha_by_t = np.full(T, self.alpha_floor)
-        has_labels = bool(self.label_col) and self.label_col in df.columns
-        self.has_categories_ = has_labels
+        has_labels = bool(label_col) and label_col in df.columns
+        self.has_categories_ = has_labels and label_col == self.label_col
         if has_labels:
-            cat_ser = df[self.label_col].astype("string").fillna("<NA>")
+            cat_ser = df[label_col].astype("string").fillna("<NA>")
             ccodes, cats = pd.factorize(cat_ser, sort=True)
             frames.append(self._category_cells(gcodes, ccodes, tpos, list(cats), G, T, L, tested, win_n,
                                                V, lo, alpha_by_t, hist))

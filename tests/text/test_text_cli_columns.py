@@ -1,0 +1,100 @@
+"""The demands commands on an export as released: Chinese headers, no column options."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from govml.config import COLUMN_ALIASES, guess_column
+from govml.errors import DataError
+
+SAMPLES = "data_samples/messages.csv"
+TEDDYCUP = {"id": "留言编号", "user_id": "留言用户", "created_at": "留言时间", "text": "留言详情", "likes": "点赞数",
+            "category": "一级标签"}
+
+
+def _export(tmp_path, n: int = 1500, suffix: str = ".csv", cols=TEDDYCUP):
+    df = pd.read_csv(SAMPLES).head(n)
+    out = df.rename(columns=cols)[list(cols.values())]
+    out.insert(2, "留言主题", df["text"].str.slice(0, 12))  # a title column, as in 附件2/3/4
+    path = tmp_path / f"export{suffix}"
+    if suffix == ".xlsx":
+        out.to_excel(path, index=False)
+    else:
+        out.to_csv(path, index=False, encoding="gbk", errors="replace")
+    return path, df
+
+
+def test_guess_column_profiles_then_common_names():
+    headers = ["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "点赞数"]
+    assert guess_column("text", headers) == ("留言详情", "profile teddycup")
+    assert guess_column("title", headers) == ("留言主题", "profile teddycup")
+    assert guess_column("created_at", ["序号", " 受理时间 ", "内容"])[0] == " 受理时间 "
+    assert guess_column("text", ["序号", "受理时间", "内容"]) == ("内容", "common name")
+    assert guess_column("community", headers) is None
+    assert guess_column("nonsense", headers) is None
+    assert all(isinstance(v, tuple) and v for v in COLUMN_ALIASES.values())
+
+
+def test_hot_issues_on_an_export_without_column_options(tmp_path, capsys):
+    from govml.cli import main
+
+    path, df = _export(tmp_path)
+    out = tmp_path / "hot.csv"
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "hot-issues", str(path), "--out", str(out)])
+    assert ex.value.code == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "text ← 留言主题 + 留言详情" in said and "created_at ← 留言时间" in said and "likes ← 点赞数" in said
+    hot = pd.read_csv(out)
+    ids = {i for cell in hot["message_ids"] for i in str(cell).split(";")}
+    assert ids and ids <= set(df["id"])          # the ids come from 留言编号
+
+
+def test_train_and_classify_on_an_excel_export(tmp_path):
+    from govml.cli import main
+
+    path, df = _export(tmp_path, n=400, suffix=".xlsx")
+    model = tmp_path / "model"
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "train", str(path), "--label-col", "一级标签", "--model-dir", str(model), "--cv", "3"])
+    assert ex.value.code == 0
+    import json
+
+    meta = json.loads((model / "model.json").read_text(encoding="utf-8"))
+    assert meta["text_cols"] == ["留言主题", "留言详情"]
+    out = tmp_path / "pred.csv"
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "classify", str(path), "--model-dir", str(model), "--out", str(out)])
+    assert ex.value.code == 0
+    pred = pd.read_csv(out)
+    assert list(pred["id"]) == list(df["id"])
+    assert (pred["category_pred"] == df["category"]).mean() > 0.8
+
+
+def test_alerts_without_group_or_category_is_one_group(tmp_path, capsys):
+    from govml.cli import main
+
+    path, _ = _export(tmp_path, n=3000, cols={k: v for k, v in TEDDYCUP.items() if k != "category"})
+    out = tmp_path / "alerts.csv"
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "alerts", str(path), "--out", str(out)])
+    assert ex.value.code == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "all messages are one group" in said
+    res = pd.read_csv(out)
+    assert set(res["group"]) <= {"全部"}
+
+
+def test_unrecognised_columns_still_name_the_option(tmp_path):
+    from govml.cli import main
+
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"foo": ["a"], "bar": ["2024-01-01"]}).to_csv(path, index=False)
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "top", str(path), "--out", str(tmp_path / "t.csv")])
+    assert ex.value.code == 2
+    with pytest.raises(DataError, match="--text-col"):
+        from govml.cli.demands import _read_for_text
+
+        _read_for_text(path, text_cols=["text"], required=[("--time-col", "created_at")])
