@@ -1,9 +1,10 @@
 """Cost of one secure release with double masking (optionally over a SecAgg+ k-neighbour graph) against
 pairwise-only masking, in CPU seconds.
 
-    .venv/bin/python benchmarks/bench_secagg.py N_DISTRICTS LENGTH [NEIGHBOURS]
+    .venv/bin/python benchmarks/bench_secagg.py N_DISTRICTS LENGTH [NEIGHBOURS: auto|all|k]
 
-e.g. `bench_secagg.py 50 327687 12` (the classifier vector at K=5, F=2**16, 50 districts, k=12).
+e.g. `bench_secagg.py 50 327687 12` (the classifier vector at K=5, F=2**16, 50 districts, k=12);
+NEIGHBOURS defaults to `auto`, the run config's default (`secagg.auto_neighbours`: k = 12 at 50).
 The server rebuilds every secret of the release in one pass (`reconstruct_many`, as the ServerApp
 does). The last line adds it up for one release of every district run on one core (a simulation):
 n x (mask + next bundle + reveal) + rebuild + remove masks.
@@ -22,11 +23,12 @@ from govml.federated.secagg import (
     neighbourhood,
     quantize,
     reconstruct_many,
+    resolve_neighbours,
     unmask_double,
 )
 
 n, d = int(sys.argv[1]), int(sys.argv[2])
-k = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+k = resolve_neighbours(sys.argv[3] if len(sys.argv) > 3 else "auto", n)
 reps = 3
 ids = list(range(1, n + 1))
 hoods = {i: neighbourhood(ids, k, i) for i in ids}
