@@ -233,57 +233,6 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
         super().__setstate__(state)
 
 
-class NBSVM(ClassifierMixin, BaseEstimator):
-    """Linear SVM over naive-Bayes log-count-ratio scaled features (Wang & Manning 2012, "NBSVM"), one-vs-rest.
-
-    For each class ``c``: ``r_c = log((p / |p|_1) / (q / |q|_1))`` with ``p = alpha + Σ x`` over the class's
-    messages and ``q = alpha + Σ x`` over the others; a binary ``LinearSVC`` is fitted on ``x ⊙ r_c`` and its
-    weights interpolated towards their mean, ``w = (1 − beta) · mean(w) + beta · w`` (``beta=1``: none).
-    The fitted model is linear in ``x`` (``coef_[c] = w_c ⊙ r_c``), so it is saved and packed like any
-    linear model."""
-
-    def __init__(self, C: float = 0.5, alpha: float = 1.0, beta: float = 0.25, class_weight: str | None = "balanced",
-                 random_state: int = 0) -> None:
-        self.C = C
-        self.alpha = alpha
-        self.beta = beta
-        self.class_weight = class_weight
-        self.random_state = random_state
-
-    def fit(self, X: Any, y: Any) -> NBSVM:
-        import scipy.sparse as sp
-        from sklearn.svm import LinearSVC
-
-        X = sp.csr_matrix(X)
-        y = np.asarray(y)
-        self.classes_ = np.unique(y)
-        coef = np.zeros((len(self.classes_), X.shape[1]))
-        intercept = np.zeros(len(self.classes_))
-        for i, c in enumerate(self.classes_):
-            pos = y == c
-            p = self.alpha + np.asarray(X[pos].sum(axis=0)).ravel()
-            q = self.alpha + np.asarray(X[~pos].sum(axis=0)).ravel()
-            r = np.log((p / p.sum()) / (q / q.sum()))
-            svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
-            svm.fit(X @ sp.diags(r), pos.astype(int))
-            w = svm.coef_.ravel()
-            w = (1 - self.beta) * np.abs(w).mean() + self.beta * w if self.beta < 1 else w
-            coef[i] = w * r
-            intercept[i] = svm.intercept_[0]
-        if len(self.classes_) == 2:  # binary: one score, positive = classes_[1]
-            coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
-        self.coef_, self.intercept_ = coef, intercept
-        return self
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        s = X @ self.coef_.T + self.intercept_
-        return np.asarray(s).ravel() if s.shape[1] == 1 else np.asarray(s)
-
-    def predict(self, X: Any) -> np.ndarray:
-        s = self.decision_function(X)
-        return self.classes_[(s > 0).astype(int)] if s.ndim == 1 else self.classes_[s.argmax(axis=1)]
-
-
 class _ProbaAverage:
     """Average of the probabilities of fitted classifiers, each reading its own column span of the features."""
 
@@ -405,8 +354,7 @@ def _unpack_levels(packed: dict[str, Any]) -> np.ndarray:
 
 # parameters added after models were first saved, with the value that reproduces those models
 _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char_min_df": None, "title_weight": None,
-                 "title_ngrams": (1, 3), "title_lexicon_weight": None, "nb_alpha": 1.0, "nb_beta": 0.25,
-                 "calibration_folds": 3}
+                 "title_ngrams": (1, 3), "title_lexicon_weight": None, "calibration_folds": 3}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -521,8 +469,6 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         title_weight: float | None = None,
         title_ngrams: tuple[int, int] = (1, 3),
         title_lexicon_weight: float | None = None,
-        nb_alpha: float = 1.0,
-        nb_beta: float = 0.25,
         calibration_folds: int = 3,
     ) -> None:
         self.model = model
@@ -550,8 +496,6 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.title_weight = title_weight
         self.title_ngrams = title_ngrams
         self.title_lexicon_weight = title_lexicon_weight
-        self.nb_alpha = nb_alpha
-        self.nb_beta = nb_beta
         self.calibration_folds = calibration_folds
 
     # -- building blocks ---------------------------------------------------------------------------
@@ -596,15 +540,12 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
-        if self.model in ("svm", "ensemble", "ensemble+nb", "svm+nb", "svm+lr"):
+        if self.model in ("svm", "ensemble", "ensemble+nb"):
             return LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state)
         if self.model == "lr":
             return LogisticRegression(C=C, class_weight=self.class_weight, max_iter=2000)
-        if self.model in ("nbsvm", "nbsvm+svm"):
-            return NBSVM(C=C, alpha=self.nb_alpha, beta=self.nb_beta, class_weight=self.class_weight,
-                         random_state=self.random_state)
-        raise ModelError(f"DemandClassifier model: expected one of 'svm', 'lr', 'nbsvm', 'ensemble', 'ensemble+nb', "
-                         f"'svm+nb', 'svm+lr', 'nbsvm+svm', found {self.model!r}")
+        raise ModelError(f"DemandClassifier model: expected 'svm', 'lr', 'ensemble' or 'ensemble+nb', "
+                         f"found {self.model!r}")
 
     def _calibrated(self, est: Any, n_min: int) -> Any:
         from sklearn.calibration import CalibratedClassifierCV
@@ -645,21 +586,9 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     def _fit_classifier_raw(self, F: Any, y: np.ndarray, n_min: int) -> Any:
         C = self._choose_C(F, y, n_min)
         self.C_ = C
-        if self.model in ("svm", "lr", "nbsvm"):
+        if self.model in ("svm", "lr"):
             return self._calibrated(self._linear(C), n_min).fit(F, y)
         self._linear(C)  # validates the model name
-        if self.model in ("svm+nb", "svm+lr", "nbsvm+svm"):
-            from sklearn.linear_model import LogisticRegression
-            from sklearn.naive_bayes import ComplementNB
-            from sklearn.svm import LinearSVC
-
-            second = {"svm+nb": ComplementNB(),
-                      "svm+lr": LogisticRegression(C=10 * C, class_weight=self.class_weight, max_iter=500),
-                      "nbsvm+svm": LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state),
-                      }[self.model]
-            n = F.shape[1]
-            members = [self._calibrated(self._linear(C), n_min).fit(F, y), self._calibrated(second, n_min).fit(F, y)]
-            return _ProbaAverage(members, [(0, n), (0, n)])
         members, spans = [], []
         for lo, hi in self.blocks_.values():
             members.append(self._calibrated(self._linear(C), n_min).fit(F[:, lo:hi], y))
