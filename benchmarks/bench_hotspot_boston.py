@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         "govml_bag3": HotspotForecaster(horizon=H, n_bags=3),
         "govml_tier2": HotspotForecaster(horizon=H, level_tiers=2),
         "govml_tier3": HotspotForecaster(horizon=H, level_tiers=3),
+        "govml_tsb_tier2": HotspotForecaster(horizon=H, level_tiers=2,
+                                             level_windows=LEVEL_WINDOWS + ("tsb_0.1", "tsb_0.3")),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),

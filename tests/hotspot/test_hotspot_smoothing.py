@@ -116,3 +116,45 @@ def test_forecaster_options_fit_and_forecast() -> None:
     assert not np.allclose(fcs["bag"]["yhat_mean"], fcs["plain"]["yhat_mean"])
     again = HotspotForecaster(horizon=2, n_bags=3, select_trees=False, **SMALL).fit(panel).predict(2)
     assert np.array_equal(again["yhat_mean"].to_numpy(), fcs["bag"]["yhat_mean"].to_numpy())
+
+
+def test_last_column_builder_is_identical_to_the_full_one() -> None:
+    from govml.hotspot.features import FeatureBuilder, FeatureSpec
+    from govml.hotspot.panel import panel_matrix
+    from govml.samples.complaints import synthetic_panel
+
+    panel = synthetic_panel(n_areas=12, n_categories=3, n_periods=70, seed=6, n_districts=3, calendar=True)
+    y, keys, periods = panel_matrix(panel)
+    rng = np.random.default_rng(7)
+    # fed-back forecasts are fractional: append a few, as the recursion does, and compare at the end
+    y_ext = np.concatenate([y, rng.gamma(1.0, 1.5, size=(len(y), 3))], axis=1)
+    per = pd.date_range(periods[0], periods=y_ext.shape[1], freq="W-MON")
+    for spec in (FeatureSpec(), FeatureSpec(lags=(1, 2, 80), rolling_windows=(3, 90), pooled_windows=(4, 13, 26))):
+        for T in (1, 5, 70, 73):
+            full = FeatureBuilder(y_ext[:, :T], keys, per[:T], spec)
+            last = FeatureBuilder(y_ext[:, :T], keys, per[:T], spec, last_only=True)
+            assert last.feature_names() == full.feature_names()
+            for h in (1, 3):
+                pd.testing.assert_frame_equal(last.frame(h, [T - 1]), full.frame(h, [T - 1]), check_exact=True)
+    import pytest
+
+    with pytest.raises(ValueError, match="last origin"):
+        last.frame(1, [0])
+
+
+def test_incremental_recursion_gives_the_forecasts_of_the_full_rebuild(monkeypatch) -> None:
+    from govml.samples.complaints import synthetic_panel
+
+    panel = synthetic_panel(n_areas=15, n_categories=3, n_periods=60, seed=8)
+    kw = dict(SMALL, select_trees=False)
+    fast = HotspotForecaster(horizon=3, strategy="combined", level_features=("ewm_0.3",), **kw).fit(panel)
+    fc_fast = fast.predict(3)
+    full_builder = HotspotForecaster._builder
+
+    def rebuild(self, y, keys, periods, spec=None, last_only=False):  # the previous path: every column, every step
+        return full_builder(self, y, keys, periods, spec, last_only=False)
+
+    monkeypatch.setattr(HotspotForecaster, "_builder", rebuild)
+    slow = HotspotForecaster(horizon=3, strategy="combined", level_features=("ewm_0.3",), **kw).fit(panel)
+    pd.testing.assert_frame_equal(slow.predict(3), fc_fast, check_exact=True)
+    assert slow.point_weight_ == fast.point_weight_ and slow.conformal_ == fast.conformal_

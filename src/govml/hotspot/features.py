@@ -91,7 +91,10 @@ class FeatureBuilder:
     """Origin-indexed feature matrices for one panel (computed once, reused for every horizon)."""
 
     def __init__(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex, spec: FeatureSpec,
-                 freq: str | None = None):
+                 freq: str | None = None, last_only: bool = False):
+        """``last_only``: compute the features at the last column only (``mats`` hold one column;
+        :meth:`frame` then serves the last origin only) — the recursive forecast's steps need
+        nothing else. The values are bit-identical to the full builder's at that column."""
         self.y = y
         self.keys = keys
         self.periods = periods
@@ -99,7 +102,12 @@ class FeatureBuilder:
         self.freq = freq or infer_freq(periods)
         self.mats: dict[str, np.ndarray] = {}
         self._frames_cal: dict[int, np.ndarray] = {}
-        self._compute()
+        self.last_only = last_only
+        self._col0 = y.shape[1] - 1 if last_only else 0  # column index of mats[:, 0]
+        if last_only:
+            self._compute_last()
+        else:
+            self._compute()
 
     @classmethod
     def from_panel(cls, panel: pd.DataFrame, spec: FeatureSpec) -> FeatureBuilder:
@@ -138,16 +146,7 @@ class FeatureBuilder:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     m["exp_mean"] = np.where(age >= 0, cs[:, 1:] / (age + 1), 0.0).astype(np.float32)
         if spec.pooled:
-            groups: dict[str, np.ndarray] = {}
-            cat = self.keys["category"].cat.codes.to_numpy() if "category" in self.keys else None
-            if cat is not None:
-                groups["city"] = cat.astype(np.int64)
-                if "district" in self.keys:
-                    d = self.keys["district"].cat.codes.to_numpy().astype(np.int64)
-                    groups["dist"] = d * (int(cat.max()) + 1) + cat
-            if "area" in self.keys:
-                groups["area"] = self.keys["area"].cat.codes.to_numpy().astype(np.int64)
-            for name, codes in groups.items():
+            for name, codes in self._pooled_groups().items():
                 g = _group_mean(y, codes)
                 gcs = np.concatenate([np.zeros((S, 1)), np.cumsum(g, axis=1)], axis=1)
                 means = {}
@@ -161,6 +160,70 @@ class FeatureBuilder:
             cal = calendar_matrix(self.periods, self.freq).astype(np.float32)
             for j, c in enumerate(CALENDAR_COLUMNS):
                 m[f"org_{c}"] = np.broadcast_to(cal[None, :, j], (S, T))
+
+    def _compute_last(self) -> None:
+        """:meth:`_compute` at the last column only (S × 1 matrices), with the same arithmetic —
+        the same cumulative sums differenced, the same dtypes — so that the values are identical."""
+        y, spec = self.y, self.spec
+        S, T = y.shape
+        m = self.mats
+        for k in spec.lags:
+            col = np.full((S, 1), np.nan, dtype=np.float32)
+            if k - 1 < T:
+                col[:, 0] = y[:, T - k]
+            m[f"lag_{k}"] = col
+        cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
+        cs2 = np.concatenate([np.zeros((S, 1)), np.cumsum(y * y, axis=1)], axis=1)
+        for w in spec.rolling_windows:
+            n = min(T, w)
+            lo = max(T - w, 0)
+            mean = (cs[:, T] - cs[:, lo]) / n
+            m[f"roll_mean_{w}"] = mean.astype(np.float32)[:, None]
+            if spec.rolling_std:
+                var = np.maximum((cs2[:, T] - cs2[:, lo]) / n - mean * mean, 0.0)
+                m[f"roll_std_{w}"] = np.sqrt(var).astype(np.float32)[:, None]
+        nz = y > 0
+        if spec.age or spec.expanding_mean:
+            seen = nz.any(axis=1)
+            first = np.where(seen, nz.argmax(axis=1), T)
+            age = np.where(seen, (T - 1) - first, -1).astype(np.float32)
+            if spec.age:
+                m["age"] = age[:, None]
+                last_idx = np.where(seen, T - 1 - np.argmax(nz[:, ::-1], axis=1), -1)
+                m["since_last"] = np.where(last_idx >= 0, (T - 1) - last_idx, -1).astype(np.float32)[:, None]
+            if spec.expanding_mean:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    m["exp_mean"] = np.where(age >= 0, cs[:, T] / (age + 1), 0.0).astype(np.float32)[:, None]
+        if spec.pooled:
+            for name, codes in self._pooled_groups().items():
+                n_groups = int(codes.max()) + 1
+                sums = np.zeros((n_groups, T))
+                np.add.at(sums, codes, y)
+                sizes = np.bincount(codes, minlength=n_groups).astype(float)
+                gcs = np.concatenate([np.zeros((n_groups, 1)), np.cumsum(sums / sizes[:, None], axis=1)], axis=1)
+                means = {}
+                for w in spec.pooled_windows:
+                    means[w] = ((gcs[:, T] - gcs[:, max(T - w, 0)]) / min(T, w))[codes]
+                    m[f"{name}_mean_{w}"] = means[w].astype(np.float32)[:, None]
+                ws = sorted(spec.pooled_windows)
+                if len(ws) >= 2:
+                    m[f"{name}_trend"] = ((means[ws[0]] + 0.05) / (means[ws[-1]] + 0.05)).astype(np.float32)[:, None]
+        if spec.calendar:
+            cal = calendar_matrix(self.periods[-1:], self.freq).astype(np.float32)
+            for j, c in enumerate(CALENDAR_COLUMNS):
+                m[f"org_{c}"] = np.broadcast_to(cal[None, :, j], (S, 1))
+
+    def _pooled_groups(self) -> dict[str, np.ndarray]:
+        groups: dict[str, np.ndarray] = {}
+        cat = self.keys["category"].cat.codes.to_numpy() if "category" in self.keys else None
+        if cat is not None:
+            groups["city"] = cat.astype(np.int64)
+            if "district" in self.keys:
+                d = self.keys["district"].cat.codes.to_numpy().astype(np.int64)
+                groups["dist"] = d * (int(cat.max()) + 1) + cat
+        if "area" in self.keys:
+            groups["area"] = self.keys["area"].cat.codes.to_numpy().astype(np.int64)
+        return groups
 
     # -- rows for a horizon --------------------------------------------------------------------
     def feature_names(self) -> list[str]:
@@ -182,6 +245,8 @@ class FeatureBuilder:
         """
         origins = np.asarray(origins, dtype=np.int64)
         S, T = self.y.shape
+        if self.last_only and (origins != T - 1).any():
+            raise ValueError("a last_only FeatureBuilder serves the last origin only")
         sidx = np.arange(S) if series is None else np.asarray(series)
         # rows ordered series-major
         rs = np.repeat(sidx, len(origins))
@@ -199,7 +264,7 @@ class FeatureBuilder:
         out["period_start"] = target_dates[ro]
         out["horizon"] = np.full(len(rs), horizon, dtype=np.int16)
         for name, mat in self.mats.items():
-            out[name] = mat[rs, ro]
+            out[name] = mat[rs, ro - self._col0]
         if self.spec.season_length:
             k = self.spec.season_length - horizon  # target - season = origin - k
             src = ro - k

@@ -520,13 +520,14 @@ class HotspotForecaster(BaseEstimator):
         return lgb.LGBMRegressor(**params)
 
     def _builder(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
-                 spec: FeatureSpec | None = None) -> FeatureBuilder:
-        """The feature builder, plus the ``level_features`` candidates (``lvl_<name>``) when asked."""
-        fb = FeatureBuilder(y, keys, periods, spec or self._spec())
+                 spec: FeatureSpec | None = None, last_only: bool = False) -> FeatureBuilder:
+        """The feature builder, plus the ``level_features`` candidates (``lvl_<name>``) when asked.
+        ``last_only``: the features at the last column only (a recursive step; same values)."""
+        fb = FeatureBuilder(y, keys, periods, spec or self._spec(), last_only=last_only)
         if self.level_features:
             M = level_candidates(y, tuple(self.level_features), self.level_groups_)
             for j, w in enumerate(self.level_features):
-                fb.mats[f"lvl_{w}"] = M[:, :, j].astype(np.float32)
+                fb.mats[f"lvl_{w}"] = M[:, -1:, j].astype(np.float32) if last_only else M[:, :, j].astype(np.float32)
         return fb
 
     def _model_horizons(self) -> list[int]:
@@ -657,8 +658,8 @@ class HotspotForecaster(BaseEstimator):
             cw = np.array([self.combine_weight_.get(min(h, self.horizon), 0.5) for h in range(1, horizon + 1)])
             return cw * d + (1.0 - cw) * r
         spec = self._spec()
-        if fb is None:
-            fb = self._builder(y_hist, keys, periods, spec)
+        if fb is None:  # only the last origin is read
+            fb = self._builder(y_hist, keys, periods, spec, last_only=True)
         o = y_hist.shape[1] - 1
         out = np.zeros((y_hist.shape[0], horizon))
         cap = _CAP_FACTOR * y_hist.max(axis=1) + 1.0  # guard against a runaway multiplicative correction
@@ -673,7 +674,7 @@ class HotspotForecaster(BaseEstimator):
         y_ext, per = y_hist, periods
         for h in range(1, horizon + 1):
             if h > 1:
-                fb = self._builder(y_ext, keys, per, spec)
+                fb = self._builder(y_ext, keys, per, spec, last_only=True)  # only the last column is read
             X = fb.frame(1, [y_ext.shape[1] - 1])
             out[:, h - 1] = np.clip(self._predict_rows(models[1], X, self._level_at(y_ext, weights)), 0.0, cap)
             y_ext = np.concatenate([y_ext, out[:, h - 1:h]], axis=1)
@@ -978,7 +979,7 @@ class HotspotForecaster(BaseEstimator):
         """
         self._check()
         H = horizon or self.horizon
-        fb = self._builder(self.y_, self.keys_, self.periods_)
+        fb = self._builder(self.y_, self.keys_, self.periods_, last_only=True)
         names = self.feature_names_
         o = self.y_.shape[1] - 1
         frames = []
