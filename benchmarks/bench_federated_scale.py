@@ -1,7 +1,8 @@
 """Fifty districts on one machine: every federated task, time per round, bytes, peak memory.
 
     .venv/bin/python benchmarks/bench_federated_scale.py [--task benchmark|demand-classifier|hotspot-forecaster]
-        [--districts 50] [--rounds 3] [--n-trees 20] [--origins 2] [--no-secure]
+        [--districts 50] [--rounds 3] [--n-trees 20] [--origins 2] [--no-secure] [--no-level]
+        [--secagg-neighbours auto|all|k] [--write-events FILE]
 
 Districts: Boston 311 (2015) cut into its largest ``--districts`` ward × police-district areas
 (wards written as "Ward 3" or "3" are the same ward); a community is such an area × ZIP code, so
@@ -60,7 +61,7 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     if task == "benchmark":
         r = simulate(df, "benchmark", "district", mapping={"community": "community", "created_at": "OPEN_DT"},
-                     secure=args.secure, min_rows=1)
+                     secure=args.secure, min_rows=1, secagg_neighbours=args.secagg_neighbours)
         row = {"communities": r["federated"]["complaints_per_week"]["n"],
                "max_abs_diff_moments": r["max_abs_diff_moments"],
                "max_abs_diff_percentiles": r["max_abs_diff_percentiles"], "stated_error": r["stated_error"],
@@ -71,7 +72,8 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
         top = df["REASON"].value_counts().head(10).index
         r = simulate(df[df["REASON"].isin(top)], "demand-classifier", "district",
                      mapping={"text": "CASE_TITLE", "category": "REASON", "id": "CASE_ENQUIRY_ID"},
-                     rounds=args.rounds, secure=args.secure, n_features=2**14, min_rows=1)
+                     rounds=args.rounds, secure=args.secure, n_features=2**14, min_rows=1,
+                     secagg_neighbours=args.secagg_neighbours)
         row = {"rounds": r["rounds"], "train_rows": r["train_rows"], "held_out_rows": r["held_out_rows"],
                "federated": r["federated"], "centralized": r["centralized"],
                "ratio_macro_f1": round(r["ratio_macro_f1"], 4), "seconds_per_round": round(r["seconds_per_round"], 2)}
@@ -80,10 +82,12 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
         r = simulate_forecaster(df[df["REASON"].isin(top)], "district",
                                 mapping={"community": "community", "category": "REASON", "created_at": "OPEN_DT"},
                                 n_trees=args.n_trees, origins=args.origins, secure=args.secure, min_rows=1,
-                                lightgbm=True)
+                                lightgbm=True, level=args.level, secagg_neighbours=args.secagg_neighbours)
         bt = r["backtest"]
         keep = ("rmse", "mae", "precision_top2pct")
-        row = {"series": r["series"], "origins": bt["origins"], "n_trees": args.n_trees,
+        row = {"series": r["series"], "origins": bt["origins"], "n_trees": args.n_trees, "level": r.get("level"),
+               "secure_neighbours": r.get("secure_neighbours"), "secure_threshold": r.get("secure_threshold"),
+               "ratio_rmse": round(bt["metrics"]["all"]["rmse"] / r["lightgbm"]["rmse"], 4),
                "federated": {k: bt["metrics"]["all"][k] for k in keep},
                "central_same_model": {k: r["central"][k] for k in keep},
                "central_lightgbm": {k: r["lightgbm"][k] for k in keep},
@@ -109,10 +113,22 @@ def main() -> None:
     ap.add_argument("--origins", type=int, default=2, help="forecaster backtest origins")
     ap.add_argument("--categories", type=int, default=8, help="forecaster: most frequent REASONs kept")
     ap.add_argument("--no-secure", dest="secure", action="store_false")
+    ap.add_argument("--no-level", dest="level", action="store_false", help="forecaster: boost from a constant")
+    ap.add_argument("--secagg-neighbours", default="auto", help="auto | all | k (SecAgg+ ring)")
+    ap.add_argument("--write-events", type=Path, default=None,
+                    help="write the forecaster's events (--districts, --categories) to this CSV for "
+                         "`govml federated simulate FILE --task hotspot-forecaster --partition-col district "
+                         "--community-col community --label-col REASON --time-col OPEN_DT` and stop")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if not BOSTON.exists():
         print(json.dumps({"skipped": f"{BOSTON} not found"}))
+        return
+    if args.write_events is not None:
+        df = boston_districts(args.districts)
+        df = df[df["REASON"].isin(df["REASON"].value_counts().head(args.categories).index)]
+        df[["OPEN_DT", "REASON", "district", "community"]].to_csv(args.write_events, index=False)
+        print(json.dumps({"events": len(df), "districts": int(df["district"].nunique()), "file": str(args.write_events)}))
         return
     if args.child:  # one task in this process; the parent measures our peak RSS
         logging.disable(logging.WARNING)
@@ -121,7 +137,8 @@ def main() -> None:
     for task in args.task or TASKS:
         argv = [sys.executable, __file__, "--child", "--task", task, "--districts", str(args.districts),
                 "--rounds", str(args.rounds), "--n-trees", str(args.n_trees), "--origins", str(args.origins),
-                "--categories", str(args.categories)] + ([] if args.secure else ["--no-secure"])
+                "--categories", str(args.categories), "--secagg-neighbours", str(args.secagg_neighbours)]
+        argv += ([] if args.secure else ["--no-secure"]) + ([] if args.level else ["--no-level"])
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
         out = proc.stdout.read() if proc.stdout else ""
         _pid, status, usage = os.wait4(proc.pid, 0)
