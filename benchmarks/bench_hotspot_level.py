@@ -1,0 +1,124 @@
+"""Level-only replay: the forecaster's level (no trees, the mean as the point) at the backtest origins.
+
+    .venv/bin/python benchmarks/bench_hotspot_level.py [--rules pooled,nonneg,per_horizon,tiers2,quiet_tsb]
+        [--inner 13,26,52] [--sets default,+tsb,+ewm]
+
+On both Boston panels the default keeps no tree, so its forecast is the level (averaged with the
+level's recursion, then the point rule): this replays the level alone at the 8 origins of
+``bench_hotspot_boston.py`` (Boston Oct–Nov, Boston May–Nov, the generated sample, 泰迪杯) in
+seconds, to screen level rules before a full backtest. Rules: ``pooled`` (the default: simplex weights
+on the last ``--inner`` origins, horizons 1..4 pooled), ``nonneg`` (non-negative weights without the
+sum-to-one constraint: a scale), ``per_horizon`` (simplex weights per horizon), ``tiers2`` (pooled
+weights per volume tier, ``level_tiers=2``), ``quiet_tsb`` (the default's level for the busier half of
+the series, the ``+tsb`` level for the quieter half). Prints RMSE, MAE and top-2% precision, and the
+RMSE of the busier and quieter half. Data as in ``bench_hotspot_boston.py`` (panels it cannot find are
+skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PANELS = [("boston", None), ("boston", "2015-05-04"), ("sample", None), ("teddycup", None)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rules", default="pooled")
+    ap.add_argument("--inner", default="26", help="inner origins for the weights (comma-separated)")
+    ap.add_argument("--sets", default="default,+ewm,+tsb")
+    args = ap.parse_args(argv)
+
+    from bench_hotspot_boston import load_panel
+    from scipy.optimize import nnls
+
+    from govml.hotspot.backtest import choose_origins, top_k_metrics
+    from govml.hotspot.forecast import (
+        LEVEL_WINDOWS,
+        _simplex_qp,
+        choose_level_weights,
+        choose_level_weights_tiered,
+        data_start,
+        level_at_end,
+        level_candidates,
+        volume_tiers,
+    )
+    from govml.hotspot.panel import panel_matrix
+
+    sets = {"default": LEVEL_WINDOWS, "+ewm": LEVEL_WINDOWS + ("ewm_0.1", "ewm_0.3"),
+            "+tsb": LEVEL_WINDOWS + ("tsb_0.1", "tsb_0.3"), "+ewm.2": LEVEL_WINDOWS + ("ewm_0.2",),
+            "+tsb.2": LEVEL_WINDOWS + ("tsb_0.2",)}
+    H = 4
+
+    def weights(y: np.ndarray, W: tuple, g: np.ndarray, rule: str, n_o: int, h: int) -> np.ndarray:
+        if rule in ("pooled", "quiet_tsb"):
+            return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g)
+        if rule == "tiers2":
+            return choose_level_weights_tiered(y, H, volume_tiers(y, 2), n_origins=n_o, windows=W, groups=g)
+        M = level_candidates(y, W, g)
+        S, T, k = M.shape
+        hs = [h] if rule == "per_horizon" else range(1, H + 1)
+        A = np.concatenate([M[:, np.arange(max(0, T - 1 - j - n_o + 1), T - j), :].reshape(-1, k) for j in hs])
+        t = np.concatenate([y[:, np.arange(max(0, T - 1 - j - n_o + 1), T - j) + j].reshape(-1) for j in hs])
+        return _simplex_qp(A.T @ A, A.T @ t) if rule == "per_horizon" else nnls(A, t)[0]
+
+    rows = []
+    for ds, start in PANELS:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            loaded = load_panel(ds)
+        if loaded is None:
+            print(f"{ds}: data not found; skipped")
+            continue
+        y0, keys, periods = panel_matrix(loaded[0])
+        g = keys["category"].cat.codes.to_numpy().astype(np.int64)
+        idx = [periods.get_loc(o) for o in choose_origins(periods, H, 8, start=start)]
+        label = ds + (" May–Nov" if start else "")
+        for name in args.sets.split(","):
+            W = sets[name]
+            for rule in args.rules.split(","):
+                for n_o in (int(v) for v in args.inner.split(",")):
+                    P, Y, tiers_all, tops = [], [], [], []
+                    for o in idx:
+                        y = y0[:, : o + 1]
+                        y = y[:, data_start(y):]
+                        tiers = volume_tiers(y, 2)
+                        L = level_at_end(y, W, g)
+                        for h in range(1, H + 1):
+                            w = weights(y, W, g, rule, n_o, h)
+                            lev = L @ w if w.ndim == 1 else np.sum(L * w, axis=1)
+                            if rule == "quiet_tsb":
+                                Lt = level_at_end(y, sets["+tsb"], g)
+                                lt = Lt @ choose_level_weights(y, H, n_origins=n_o, windows=sets["+tsb"], groups=g)
+                                lev = np.where(tiers == 0, lt, lev)
+                            P.append(lev)
+                            Y.append(y0[:, o + h])
+                            tiers_all.append(tiers)
+                            tops.append(top_k_metrics(y0[:, o + h], lev, 2)["precision_top2pct"])
+                    P, Y, T_ = (np.concatenate(v) for v in (P, Y, tiers_all))
+
+                    def rmse(m: np.ndarray, P: np.ndarray = P, Y: np.ndarray = Y) -> float:
+                        return float(np.sqrt(np.mean((P[m] - Y[m]) ** 2)))
+
+                    rows.append(dict(panel=label, set=name, rule=rule, inner=n_o, rmse=rmse(np.ones(len(P), bool)),
+                                     mae=float(np.mean(np.abs(P - Y))), top2=float(np.mean(tops)),
+                                     rmse_busy=rmse(T_ == 1), rmse_quiet=rmse(T_ == 0)))
+        print(f"{label}: done", flush=True)
+    df = pd.DataFrame(rows)
+    ref = df[(df["set"] == "default") & (df["rule"] == "pooled") & (df["inner"] == 26)].set_index("panel")["rmse"]
+    if len(ref):
+        df["d_rmse_pct"] = 100 * (df["rmse"] / df["panel"].map(ref) - 1)
+    print(df.round(4).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
