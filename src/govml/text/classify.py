@@ -440,6 +440,12 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     weights_dtype : "float32" | "float64" — "float32" rounds the linear weights to float32 values after
         fitting (the model predicts with those values, before and after saving; half the saved size).
     char_min_df : int | None — minimum document frequency of the character block (``None`` = ``min_df``).
+    title_weight : float | None — weight of a character ``title_ngrams`` TF-IDF block over the title alone (the
+        first line of a multi-line text, as ``govml demands train`` joins ``--text-col`` columns; a text whose
+        first line is empty has no title); the block exists only when some training text has a title.
+    title_ngrams : (min, max) — n-gram range of that block.
+    title_lexicon_weight : float | None — weight of a topic-lexicon block counting the title's hits only.
+    calibration_folds : int — folds of the internal CV that calibrates the scores (fewer when a class is small).
     """
 
     def __init__(
