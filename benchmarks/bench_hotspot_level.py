@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sets = {"default": LEVEL_WINDOWS, "+ewm": LEVEL_WINDOWS + ("ewm_0.1", "ewm_0.3"),
             "+tsb": LEVEL_WINDOWS + ("tsb_0.1", "tsb_0.3"), "+ewm.2": LEVEL_WINDOWS + ("ewm_0.2",),
-            "+tsb.2": LEVEL_WINDOWS + ("tsb_0.2",)}
+            "+tsb.2": LEVEL_WINDOWS + ("tsb_0.2",), "+tsb.1": LEVEL_WINDOWS + ("tsb_0.1",),
+            "+ewm.1": LEVEL_WINDOWS + ("ewm_0.1",), "+tsb.05": LEVEL_WINDOWS + ("tsb_0.05",)}
     H = 4
 
     def weights(y: np.ndarray, W: tuple, g: np.ndarray, rule: str, n_o: int, h: int) -> np.ndarray:
