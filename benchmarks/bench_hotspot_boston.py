@@ -20,7 +20,11 @@ the 4- and 13-week means, all trees), ``lgbm_plain`` (no offset),
 ``offset4`` / ``offset13`` (one window), ``govml_blend`` / ``offset4_blend`` (blend with a window mean
 chosen on the inner holdout), ``govml_tweedie``, ``govml_mean`` (the mean as the point: ``point="mean"``),
 ``govml_pt0`` (the point rule allowed no holdout RMSE loss), ``govml_noes`` (no early stopping of the
-calibration models); and the baselines. Skips cleanly (exit 0) when the
+calibration models); round 4 (docs/hotspots.md §7): ``govml_ewm`` / ``govml_tsb`` / ``govml_es`` (the
+default's level plus exponential-smoothing / TSB candidates), ``govml_tier2`` / ``govml_tier3`` (level
+weights per volume tier), ``govml_tsb_tier2``, ``govml_lvlfeat`` (level candidates as tree features),
+``govml_rec26`` / ``govml_rec52`` (recency-weighted rows, half-life in periods), ``govml_bag3`` (3 seeds
+of the final trees); and the baselines. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
 """
 
