@@ -10,7 +10,8 @@ seconds, to screen level rules before a full backtest. Rules: ``pooled`` (the de
 on the last ``--inner`` origins, horizons 1..4 pooled), ``nonneg`` (non-negative weights without the
 sum-to-one constraint: a scale), ``per_horizon`` (simplex weights per horizon), ``tiers2`` (pooled
 weights per volume tier, ``level_tiers=2``), ``quiet_tsb`` (the default's level for the busier half of
-the series, the ``+tsb`` level for the quieter half). Prints RMSE, MAE and top-2% precision, and the
+the series, the ``+tsb`` level for the quieter half), ``shrinkNN`` (the simplex weights shrunk NN% toward
+equal weights). Prints RMSE, MAE and top-2% precision, and the
 RMSE of the busier and quieter half. Data as in ``bench_hotspot_boston.py`` (panels it cannot find are
 skipped).
 """
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     def weights(y: np.ndarray, W: tuple, g: np.ndarray, rule: str, n_o: int, h: int) -> np.ndarray:
         if rule in ("pooled", "quiet_tsb"):
             return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g)
+        if rule.startswith("shrink"):  # toward equal weights: "shrink50" = half QP, half uniform
+            lam = int(rule[6:]) / 100.0
+            return (1 - lam) * choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g) + lam / len(W)
         if rule == "tiers2":
             return choose_level_weights_tiered(y, H, volume_tiers(y, 2), n_origins=n_o, windows=W, groups=g)
         M = level_candidates(y, W, g)
