@@ -21,7 +21,12 @@ periods after the panel's last period.
   ``"trim_13"``: a window's median / its mean without the largest value). An int or tuple
   ``offset_window`` gives fixed windows with equal weights (``(4, 13)`` was the default before).
   Every forecast is capped at ``2 × the series' largest count so far + 1`` so that a correction
-  learned on near-empty series cannot run away on a busy one.
+  learned on near-empty series cannot run away on a busy one. Options tried in round 4 and left off
+  (docs/hotspots.md §7): the candidates ``"ewm_a"`` (exponential smoothing) and ``"tsb_a"``
+  (Teunter–Syntetos–Babai, intermittent counts); ``level_tiers`` (weights per volume tier of series,
+  :func:`volume_tiers`; ``describe()`` then gives their mean over series); ``level_features``
+  (candidates as tree features ``lvl_<name>``); ``recency_halflife`` (training rows weighted by
+  recency); ``n_bags`` (the final trees averaged over seeds).
 * **How many trees.** With ``select_trees=True`` (default; calibration on) the
   calibration models' staged forecasts on the inner holdout pick the number of trees
   (0, 10, …, ``n_estimators``; 0 = the level alone) by RMSE/RMSE_level + MAE/MAE_level, taking the
