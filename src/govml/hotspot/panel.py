@@ -123,6 +123,24 @@ def _file_rows(events: pd.DataFrame) -> np.ndarray:
     return np.arange(len(events), dtype=np.int64) + 2
 
 
+def _canonical_names(values: pd.Series, ex: Exclusions, what: str, file_rows: np.ndarray) -> pd.Series:
+    """Names as one spelling: Unicode NFKC (full-width letters and digits → ASCII), whitespace runs → one
+    space, ends stripped. ``Ｂａｃｋ Ｂａｙ`` and ``Back Bay `` become ``Back Bay``; each spelling that was
+    merged into another is reported in ``ex.notes`` (the rows are kept, under the merged name)."""
+    raw = values.reset_index(drop=True).astype("string")
+    out = raw.str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+    changed = (raw != out).fillna(False).to_numpy()
+    if changed.any():
+        pairs = pd.DataFrame({"raw": raw[changed], "to": out[changed]}).value_counts().reset_index()
+        pairs = pairs[pairs["to"] != ""]
+        if len(pairs):
+            shown = "; ".join(f"{r['raw']!r} → {r['to']!r} ({r['count']} row(s))" for _, r in pairs.head(5).iterrows())
+            more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+            ex.notes.append(f"{len(pairs)} {what} spelling(s) with full-width characters or extra spaces read as "
+                            f"their plain form: {shown}{more} (e.g. file row {int(file_rows[changed][0])})")
+    return out
+
+
 def clean_events(
     events: pd.DataFrame,
     *,
@@ -148,11 +166,14 @@ def clean_events(
     if missing:
         raise DataError([Problem(file, None, c, "a column with this name",
                                  f"columns {', '.join(map(str, events.columns))}") for c in missing])
+    if len(events) == 0:
+        raise DataError(message=f"{file}: no data rows below the header (columns "
+                        f"{', '.join(map(str, events.columns))}); expected one row per event")
     ex = Exclusions(rows_in=int(len(events)))
     file_rows = _file_rows(events)
     t = _parse_times(events[time_col].reset_index(drop=True), file, time_col)
-    area = events[area_col].reset_index(drop=True).astype("string").str.strip()
-    cat = events[category_col].reset_index(drop=True).astype("string").str.strip()
+    area = _canonical_names(events[area_col], ex, "area", file_rows)
+    cat = _canonical_names(events[category_col], ex, "category", file_rows)
     keep = np.ones(len(events), dtype=bool)
 
     bad = t.isna().to_numpy()
@@ -178,7 +199,7 @@ def clean_events(
                            strict=False))
             district = area.map(lut)
     if district_col is not None:
-        district = events[district_col].reset_index(drop=True).astype("string").str.strip()
+        district = _canonical_names(events[district_col], ex, "district", file_rows)
     miss_c = (cat.isna() | (cat == "")).to_numpy()
     ex.add("missing_category", file_rows[miss_c & keep], file_row_offset=0)
     keep &= ~miss_c
