@@ -44,3 +44,38 @@ def test_header_only_events_file_is_one_clear_error(tmp_path) -> None:
     assert code == 2, text
     assert "events.csv: no data rows below the header" in text
     assert not out.exists()
+
+
+def _weekly_events(path, weeks: int = 14) -> None:
+    """A small events file: two areas × two categories, a few events each Monday-week of 2024."""
+    rows = []
+    for i, w in enumerate(pd.date_range("2024-01-01", periods=weeks, freq="W-MON")):
+        for j, (area, cat) in enumerate((("甲社区", "噪声"), ("乙社区", "噪声"), ("甲社区", "卫生"), ("乙社区", "卫生"))):
+            for k in range(1 + (i + j) % 3):
+                rows.append({"受理时间": f"{w.year}年{w.month}月{w.day + 0}日", "社区": area, "类别": cat,
+                             "k": k})
+    pd.DataFrame(rows).drop(columns="k").to_csv(path, index=False, encoding="gbk")
+
+
+def test_backtest_says_when_origins_or_start_cannot_be_honoured(tmp_path) -> None:
+    import json
+
+    f = tmp_path / "events.csv"
+    _weekly_events(f)
+    out = tmp_path / "m.json"
+    cols = ["--time-col", "受理时间", "--area-col", "社区", "--category-col", "类别", "--horizon", "1", "--no-track"]
+    code, text = _govml("hotspots", "backtest", f, *cols, "--origins", "50", "--start", "2010年1月1日",
+                        "--out", out, "--now", "2025-01-01")
+    assert code == 0, text
+    m = json.loads(out.read_text(encoding="utf-8"))
+    got = m["settings"]["origins"]
+    assert 1 <= got < 50 and m["settings"]["origins_requested"] == 50
+    notes = " ".join(m["settings"]["notes"])
+    assert f"--origins 50: the history allows {got} origin(s)" in notes
+    assert "--start 2010-01-01 is before the first origin" in notes
+    assert "--origins 50: the history allows" in text.replace("\n", " ")
+
+    out.unlink()
+    code, text = _govml("hotspots", "backtest", f, *cols, "--start", "notadate", "--out", out)
+    assert code == 2 and "--start 'notadate' is not a date" in text, text
+    assert not out.exists()

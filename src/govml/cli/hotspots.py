@@ -127,6 +127,15 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     console = console or _console()
     if horizon < 1 or origins < 1:
         raise ConfigError("--horizon and --origins must be 1 or more")
+    if start is not None:  # any date form the readers accept (2024-06-03, 2024/6/3, 2024年6月3日 ...)
+        import pandas as pd
+
+        from govml.io import parse_datetime
+
+        parsed = parse_datetime(pd.Series([str(start)]), errors="coerce").iloc[0]
+        if pd.isna(parsed):
+            raise ConfigError(f"--start {start!r} is not a date (expected e.g. 2024-06-03)")
+        start = str(parsed.date())
     raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
     _print_exclusions(console, ex)
@@ -138,13 +147,18 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
         res = run_backtest(panel, models, origins, horizon, start=start,
                            progress=lambda i, n, o: bar.update(task, completed=i, total=n,
                                                                description=f"origin {o.date()}"))
+    notes = _origin_notes(res.origins, origins, start, horizon, freq)
+    for line in notes:
+        console.print(f"  [yellow]•[/] {line}", highlight=False)
     report = {
         "events": events.name,
         "settings": {"freq": freq, "horizon": horizon, "origins": len(res.origins), "strategy": strategy,
-                     "season": season},
+                     "season": season, "origins_requested": origins, "start": start},
         "data": ex.to_dict(),
         **res.to_dict(),
     }
+    if notes:
+        report["settings"]["notes"] = notes
     report["summary"] = compare_to_baselines(res)
     write_json(report, out)
     written = [out]
@@ -182,6 +196,28 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
 
         plt.close(fig)
     return {"written": written, "result": res, "report": report}
+
+
+def _origin_notes(got: list[Any], requested: int, start: str | None, horizon: int, freq: str) -> list[str]:
+    """Where the origins backtested differ from the ones asked for, say so (never a silent change)."""
+    import pandas as pd
+
+    from govml.hotspot.calendar import period_offset, period_start
+
+    notes = []
+    span = f"{got[0].date()} to {got[-1].date()}" if got else "none"
+    if len(got) < requested:
+        notes.append(f"--origins {requested}: the history allows {len(got)} origin(s) ({span}; each needs 8 "
+                     f"periods to train on and {horizon} observed after it): backtested those")
+    if start is not None and got:
+        asked = pd.Timestamp(start)
+        first = period_start(pd.Series([asked]), freq).iloc[0]
+        if first < asked:  # the first period starting on or after --start
+            first = period_start(pd.Series([asked + period_offset(freq)]), freq).iloc[0]
+        if got[0] > first:
+            notes.append(f"--start {start} is before the first origin the history allows: origins start at "
+                         f"{got[0].date()}")
+    return notes
 
 
 def _print_metrics(console: Any, res: Any) -> None:
