@@ -79,3 +79,34 @@ def test_backtest_says_when_origins_or_start_cannot_be_honoured(tmp_path) -> Non
     code, text = _govml("hotspots", "backtest", f, *cols, "--start", "notadate", "--out", out)
     assert code == 2 and "--start 'notadate' is not a date" in text, text
     assert not out.exists()
+
+
+def test_bad_output_paths_are_refused_before_the_work(tmp_path, monkeypatch) -> None:
+    import govml.hotspot.panel as panel_mod
+
+    f = tmp_path / "events.csv"
+    _weekly_events(f)
+    cols = ["--time-col", "受理时间", "--area-col", "社区", "--category-col", "类别", "--no-track"]
+
+    def boom(*a, **k):  # the events must not even be cleaned when the output path is unusable
+        raise AssertionError("work started before the output path was checked")
+
+    monkeypatch.setattr(panel_mod, "clean_events", boom)
+    for args in (["forecast", "--out", tmp_path], ["forecast", "--out", tmp_path / "f.txt"],
+                 ["backtest", "--out", tmp_path], ["backtest", "--out", tmp_path / "m.json",
+                                                   "--predictions-out", tmp_path / "p.doc"]):
+        code, text = _govml("hotspots", args[0], f, *cols, *args[1:])
+        assert code == 2, text
+        assert "is a folder" in text or "cannot write .txt" in text or "cannot write .doc" in text, text
+
+
+def test_lower_case_freq_is_accepted(tmp_path) -> None:
+    f = tmp_path / "events.csv"
+    _weekly_events(f)
+    out = tmp_path / "f.csv"
+    code, text = _govml("hotspots", "forecast", f, "--time-col", "受理时间", "--area-col", "社区",
+                        "--category-col", "类别", "--freq", "w", "--horizon", "1", "--out", out, "--no-track",
+                        "--now", "2025-01-01")
+    assert code == 0, text
+    fc = pd.read_csv(out)
+    assert len(fc) == 4 and (pd.to_datetime(fc["period_start"]).dt.dayofweek == 0).all()

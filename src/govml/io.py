@@ -51,6 +51,7 @@ __all__ = [
     "load",
     "parse_datetime",
     "write_table",
+    "check_output_path",
     "atomic_path",
     "clean_text",
     "detect_encoding",
@@ -979,15 +980,28 @@ def write_json(data: Any, path: str | os.PathLike[str], *, indent: int | None = 
     return target
 
 
+def check_output_path(path: str | os.PathLike[str], *, table: bool = True) -> Path:
+    """Refuse, before any long work, an output path the writers would refuse after it: a folder, or (for
+    ``table=True``, what :func:`write_table` writes) a suffix other than .csv/.tsv/.parquet/.jsonl/.xlsx.
+    Returns the path."""
+    target = Path(path)
+    if target.is_dir():
+        raise DataError(message=f"{target}: is a folder; expected the path of a file to write")
+    if table:
+        suffix, gz = _suffixes(target)
+        if suffix not in (".csv", ".tsv", ".parquet", ".jsonl", ".xlsx") or (
+                gz and suffix not in (".csv", ".tsv", ".jsonl")):
+            raise DataError(message=f"{target}: cannot write {''.join(target.suffixes) or 'a file without suffix'}; "
+                            "expected .csv, .tsv, .parquet, .jsonl or .xlsx (.csv/.tsv/.jsonl may end in .gz)")
+    return target
+
+
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: Any) -> Path:
     """Write ``df`` atomically; the format follows the suffix: ``.csv`` (UTF-8 without BOM; add
     ``.gz`` to compress), ``.tsv``, ``.parquet``, ``.jsonl`` (UTF-8, one object per line, dates
     ISO 8601), ``.xlsx``. Extra keyword arguments go to the pandas writer. Returns the path."""
-    target = Path(path)
+    target = check_output_path(path)
     suffix, gz = _suffixes(target)
-    if suffix not in (".csv", ".tsv", ".parquet", ".jsonl", ".xlsx") or (gz and suffix not in (".csv", ".tsv", ".jsonl")):
-        raise DataError(message=f"{target}: cannot write {''.join(target.suffixes) or 'a file without suffix'}; "
-                        "expected .csv, .tsv, .parquet, .jsonl or .xlsx (.csv/.tsv/.jsonl may end in .gz)")
     df = df.copy(deep=False)
     df.attrs = {}  # read metadata (rows, warnings) describes the source file, not this output
     with atomic_path(target) as tmp:

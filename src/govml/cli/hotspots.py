@@ -31,6 +31,7 @@ def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: st
     from govml.hotspot.panel import build_panel, clean_events, panel_notes
     from govml.io import read_table
 
+    freq = freq.upper()
     if freq not in ("D", "W", "M"):
         raise ConfigError(f"--freq must be D, W or M, got {freq!r}")
     raw = read_table(events_path, known_columns=[time_col, area_col, category_col])
@@ -67,11 +68,15 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
     from govml import tracking
     from govml.errors import ConfigError
     from govml.hotspot.forecast import HotspotForecaster
-    from govml.io import write_table
+    from govml.io import check_output_path, write_table
 
     console = console or _console()
+    freq = str(freq).upper()  # --freq w is --freq W
     if horizon < 1:
         raise ConfigError(f"--horizon must be 1 or more, got {horizon}")
+    check_output_path(out)  # a bad --out is refused now, not after the fit
+    if explain_out is not None:
+        check_output_path(explain_out)
     raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
     _print_exclusions(console, ex)
@@ -122,11 +127,15 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     from govml.errors import ConfigError
     from govml.hotspot.backtest import compare_to_baselines, default_models, run_backtest
     from govml.hotspot.report import backtest_figure
-    from govml.io import write_json, write_table
+    from govml.io import check_output_path, write_json, write_table
 
     console = console or _console()
+    freq = str(freq).upper()
     if horizon < 1 or origins < 1:
         raise ConfigError("--horizon and --origins must be 1 or more")
+    check_output_path(out, table=False)  # bad output paths are refused now, not after the backtest
+    if predictions_out is not None:
+        check_output_path(predictions_out)
     if start is not None:  # any date form the readers accept (2024-06-03, 2024/6/3, 2024年6月3日 ...)
         import pandas as pd
 
