@@ -45,6 +45,7 @@ class Exclusions:
     rows_used: int = 0
 
     REASONS = {
+        "missing_time": "time is empty",
         "unparseable_time": "time could not be parsed",
         "future_time": "time lies after the reference time (in the future)",
         "missing_area": "area is empty",
@@ -176,8 +177,16 @@ def clean_events(
     cat = _canonical_names(events[category_col], ex, "category", file_rows)
     keep = np.ones(len(events), dtype=bool)
 
+    raw_t = events[time_col].reset_index(drop=True)
+    empty_t = (raw_t.isna() | (raw_t.astype("string").str.strip() == "")).fillna(True).to_numpy()
     bad = t.isna().to_numpy()
-    ex.add("unparseable_time", file_rows[bad & keep], file_row_offset=0)
+    ex.add("missing_time", file_rows[bad & empty_t & keep], file_row_offset=0)
+    ex.add("unparseable_time", file_rows[bad & ~empty_t & keep], file_row_offset=0)
+    if (bad & ~empty_t).any():
+        seen = pd.unique(raw_t[bad & ~empty_t].astype("string"))
+        ex.notes.append(f"{len(seen)} distinct time value(s) in column '{time_col}' could not be read as dates, "
+                        f"e.g. {', '.join(repr(str(v)) for v in seen[:5])} (expected e.g. 2019-02-28, "
+                        "2019/2/28 11:25, 2019年2月28日 or an Excel date)")
     keep &= ~bad
     ref = pd.Timestamp.now() if now is None else pd.Timestamp(now)
     fut = (t > ref).fillna(False).to_numpy()
