@@ -773,6 +773,34 @@ def _normalise_date_text(s: pd.Series) -> pd.Series:
     return s.str.strip()
 
 
+_PM = r"(?i)(?:下午|晚上|中午|\bP\.?M\.?(?![a-z]))"
+_AM = r"(?i)(?:上午|凌晨|早上|\bA\.?M\.?(?![a-z]))"
+_DMY = re.compile(r"^(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4})(?P<rest>(?:[ T].*)?)$")
+
+
+def _day_month_first(norm: pd.Series) -> pd.Series:
+    """Dates written day or month first (28/02/2019, 02/28/2019 11:25 PM) rewritten year first. The order
+    is decided for the whole column: a first field above 12 means day first, a second one above 12 month
+    first; a column where both occur, or neither (every value ambiguous, such as 01/05/2015), is left
+    unparsed rather than guessed."""
+    m = norm.str.extract(_DMY)
+    hit = m["y"].notna()
+    if not hit.any():
+        return norm
+    a = m.loc[hit, "a"].astype("int64")
+    b = m.loc[hit, "b"].astype("int64")
+    day_first, month_first = bool((a > 12).any()), bool((b > 12).any())
+    if day_first == month_first:
+        log.warning("dates such as %r: day/month order %s; left unparsed", norm[hit].iloc[0],
+                    "inconsistent in the column" if day_first else "ambiguous (no day above 12)")
+        return norm
+    d, mo = (a, b) if day_first else (b, a)
+    out = norm.copy()
+    out.loc[hit] = (m.loc[hit, "y"] + "-" + mo.astype("str") + "-" + d.astype("str")
+                    + m.loc[hit, "rest"].fillna("")).str.replace("T", " ", regex=False)
+    return out
+
+
 def _from_parts(parts: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
@@ -887,11 +915,22 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
     import pandas as pd
 
     norm = _normalise_date_text(txt.map(lambda v: unicodedata.normalize("NFKC", v)))
+    # 上午/下午 (Chinese Windows exports), AM/PM (US exports): a 12-hour clock
+    pm = norm.str.contains(_PM, regex=True).fillna(False).astype(bool)
+    am = norm.str.contains(_AM, regex=True).fillna(False).astype(bool)
+    if (pm | am).any():
+        norm = norm.str.replace(_PM, " ", regex=True).str.replace(_AM, " ", regex=True)
+        norm = norm.str.replace(r"\s+", " ", regex=True).str.strip()
+    norm = _day_month_first(norm)
     parsed = pd.Series(pd.NaT, index=txt.index, dtype="datetime64[ns]")
     m1 = norm.str.extract(_SEP_DATE)
     hit1 = m1["y"].notna()
     if hit1.any():
         parsed.loc[hit1] = _from_parts(m1[hit1])
+        if (pm | am).any():
+            hour = parsed.dt.hour
+            parsed = parsed.mask(pm & (hour < 12), parsed + pd.Timedelta(hours=12))
+            parsed = parsed.mask(am & (hour == 12), parsed - pd.Timedelta(hours=12))
     rest = ~hit1
     if rest.any():
         m2 = norm[rest].str.extract(_COMPACT_DATE)

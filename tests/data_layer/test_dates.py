@@ -76,6 +76,28 @@ def test_examples_from_real_exports() -> None:
     assert (parse_datetime(compact_ints) == pd.Timestamp("2019-02-28")).all()
 
 
+def test_twelve_hour_clocks_of_chinese_and_us_exports() -> None:
+    s = pd.Series(["2019/2/28 下午 3:25:05", "2019/2/28 上午 12:05", "2019-2-28 下午12:30", "2019/2/28 上午 9:00",
+                   "2019/2/28 晚上 11:00"])
+    assert parse_datetime(s).dt.strftime("%H:%M").tolist() == ["15:25", "00:05", "12:30", "09:00", "23:00"]
+    us = pd.Series(["02/28/2019 03:25:05 PM", "12/31/2019 12:00:00 AM", "01/05/2019 12:40:41 PM"])
+    assert parse_datetime(us).tolist() == [pd.Timestamp("2019-02-28 15:25:05"), pd.Timestamp("2019-12-31 00:00"),
+                                           pd.Timestamp("2019-01-05 12:40:41")]
+
+
+def test_day_or_month_first_decided_per_column_never_guessed() -> None:
+    # one value with a day above 12 settles the column's order; the others follow it
+    assert parse_datetime(pd.Series(["28/02/2019", "01/03/2019 10:00"])).tolist() == [
+        pd.Timestamp("2019-02-28"), pd.Timestamp("2019-03-01 10:00")]
+    assert parse_datetime(pd.Series(["02/28/2019", "01/03/2019"])).tolist() == [
+        pd.Timestamp("2019-02-28"), pd.Timestamp("2019-01-03")]
+    # every value ambiguous, or both orders in one column: refused with the rows, not guessed
+    for values in (["01/02/2019", "03/04/2019"], ["28/02/2019", "02/28/2019"]):
+        with pytest.raises(DataError) as exc:
+            parse_datetime(pd.Series(values), file="m.csv", column="t")
+        assert [p.row for p in exc.value.problems] == [2, 3]
+
+
 def test_timezones_and_datetime_columns() -> None:
     aware = pd.Series(pd.to_datetime(["2024-01-01 08:00"]).tz_localize("Asia/Shanghai"))
     assert parse_datetime(aware).iloc[0] == pd.Timestamp("2024-01-01 08:00")  # local wall-clock time
@@ -85,7 +107,7 @@ def test_timezones_and_datetime_columns() -> None:
     assert parse_datetime(naive).iloc[0] == pd.Timestamp("2024-01-01 08:00")
 
 
-@pytest.mark.parametrize("bad", ["2019-02-30", "2019-13-01", "昨天", "02/28/2019", "2019", "12345", "hello",
+@pytest.mark.parametrize("bad", ["2019-02-30", "2019-13-01", "昨天", "01/02/2019", "2019", "12345", "hello",
                                  "2019-02-28 25:00", "1500-01-01"])
 def test_unparseable_values_are_reported_with_row_and_column(bad: str) -> None:
     s = pd.Series(["2019-02-28", bad])
