@@ -10,7 +10,9 @@
   (see :mod:`govml.schemas`) and raises :class:`~govml.errors.DataError` listing every problem with
   its file, row and column.
 * :func:`parse_datetime` understands ``2019/2/28 11:25:05``, ``2019-02-28``, ``2019-02-28 11:25``,
-  ``20190228``, ``2019年2月28日``, ``2019.02.28``, ISO 8601, Excel serial numbers and real datetimes.
+  ``20190228``, ``2019年2月28日``, ``2019.02.28``, ISO 8601, Excel serial numbers and real datetimes,
+  12-hour clocks (``2019/2/28 下午 3:25``, ``02/28/2019 03:25 PM``) and day- or month-first dates
+  (``28/02/2019``; the order is decided per column, an ambiguous column is reported, never guessed).
 * :func:`write_table` and :func:`atomic_path` write atomically: a temp file in the same folder, renamed
   onto the target only when everything was written.
 
