@@ -120,3 +120,16 @@ def test_empty_and_unreadable_times_are_told_apart_with_examples() -> None:
     assert ex.examples["missing_time"] == [5, 6] and ex.examples["unparseable_time"] == [7, 8, 9]
     assert "e.g. '不详', '28/02/2019'" in " ".join(ex.notes)
     assert clean["created_at"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-01-02", "2024-01-03"]
+
+
+def test_now_in_a_reader_date_form(tmp_path) -> None:
+    f = tmp_path / "events.csv"
+    _weekly_events(f)
+    out = tmp_path / "f.csv"
+    base = ["hotspots", "forecast", f, "--time-col", "受理时间", "--area-col", "社区", "--category-col", "类别",
+            "--horizon", "1", "--out", out, "--no-track"]
+    code, text = _govml(*base, "--now", "2024年3月1日")
+    assert code == 0, text
+    assert "time lies after the reference time" in text  # the March events are in the future of --now
+    code, text = _govml(*base, "--now", "明天")
+    assert code == 2 and "--now '明天' is not a date" in text, text

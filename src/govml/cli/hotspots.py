@@ -37,10 +37,13 @@ def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: st
     raw = read_table(events_path, known_columns=[time_col, area_col, category_col])
     if district_col is None and "district" in raw.columns:
         district_col = "district"
-    try:
-        ref = pd.Timestamp(now) if now else None
-    except ValueError as exc:
-        raise ConfigError(f"--now {now!r} is not a date") from exc
+    ref = None
+    if now:  # any date form the readers accept
+        from govml.io import parse_datetime
+
+        ref = parse_datetime(pd.Series([str(now)]), errors="coerce").iloc[0]
+        if pd.isna(ref):
+            raise ConfigError(f"--now {now!r} is not a date (expected e.g. 2025-01-01 or 2025-01-01 08:00)")
     clean, ex = clean_events(raw, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, now=ref, min_category_events=min_category_events,
                              file=events_path.name)
