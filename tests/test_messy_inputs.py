@@ -93,11 +93,13 @@ def test_bad_output_paths_are_refused_before_the_work(tmp_path, monkeypatch) -> 
 
     monkeypatch.setattr(panel_mod, "clean_events", boom)
     for args in (["forecast", "--out", tmp_path], ["forecast", "--out", tmp_path / "f.txt"],
+                 ["forecast", "--out", tmp_path / "f.csv", "--hotspot-quantile", "1.5"],
                  ["backtest", "--out", tmp_path], ["backtest", "--out", tmp_path / "m.json",
                                                    "--predictions-out", tmp_path / "p.doc"]):
         code, text = _govml("hotspots", args[0], f, *cols, *args[1:])
         assert code == 2, text
-        assert "is a folder" in text or "cannot write .txt" in text or "cannot write .doc" in text, text
+        assert any(w in text for w in ("is a folder", "cannot write .txt", "cannot write .doc",
+                                       "--hotspot-quantile must lie between 0 and 1")), text
 
 
 def test_lower_case_freq_is_accepted(tmp_path) -> None:

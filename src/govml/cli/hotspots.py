@@ -77,6 +77,8 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
     freq = str(freq).upper()  # --freq w is --freq W
     if horizon < 1:
         raise ConfigError(f"--horizon must be 1 or more, got {horizon}")
+    if not 0 < hotspot_quantile < 1:
+        raise ConfigError(f"--hotspot-quantile must lie between 0 and 1 (e.g. 0.9), got {hotspot_quantile}")
     check_output_path(out)  # a bad --out is refused now, not after the fit
     if explain_out is not None:
         check_output_path(explain_out)
