@@ -115,12 +115,12 @@ def test_lower_case_freq_is_accepted(tmp_path) -> None:
 
 
 def test_empty_and_unreadable_times_are_told_apart_with_examples() -> None:
-    df = pd.DataFrame({"t": ["2024-01-01", "2024年1月2日", "45294", None, " ", "不详", "28/02/2019", "不详"],
+    df = pd.DataFrame({"t": ["2024-01-01", "2024年1月2日", "45294", None, " ", "不详", "2019-02-30", "不详"],
                        "a": ["甲"] * 8, "c": ["x"] * 8})
     clean, ex = clean_events(df, time_col="t", area_col="a", category_col="c", now="2025-01-01")
     assert ex.counts == {"missing_time": 2, "unparseable_time": 3}
     assert ex.examples["missing_time"] == [5, 6] and ex.examples["unparseable_time"] == [7, 8, 9]
-    assert "e.g. '不详', '28/02/2019'" in " ".join(ex.notes)
+    assert "e.g. '不详', '2019-02-30'" in " ".join(ex.notes)
     assert clean["created_at"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 
