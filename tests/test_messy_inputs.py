@@ -135,3 +135,14 @@ def test_now_in_a_reader_date_form(tmp_path) -> None:
     assert "time lies after the reference time" in text  # the March events are in the future of --now
     code, text = _govml(*base, "--now", "明天")
     assert code == 2 and "--now '明天' is not a date" in text, text
+
+
+def test_horizon_longer_than_the_history_is_one_clear_error(tmp_path) -> None:
+    f = tmp_path / "events.csv"
+    _weekly_events(f)
+    out = tmp_path / "f.csv"
+    code, text = _govml("hotspots", "forecast", f, "--time-col", "受理时间", "--area-col", "社区", "--category-col",
+                        "类别", "--horizon", "13", "--out", out, "--no-track", "--now", "2025-01-01")
+    assert code == 2, text
+    assert "too little history" in text and "smaller --horizon" in text
+    assert not out.exists()

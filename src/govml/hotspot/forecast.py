@@ -595,7 +595,8 @@ class HotspotForecaster(BaseEstimator):
             lo = first_origin if self.train_window is None else max(first_origin, hi - self.train_window + 1)
             if hi < lo:
                 raise ModelError(f"too little history to train the horizon-{h} model: need at least "
-                                 f"{first_origin + h + 1} periods, have {last_target + 1}")
+                                 f"{first_origin + h + 1} periods, have {last_target + 1} (use a smaller "
+                                 "--horizon, --strategy recursive, or more history)")
             origins = np.arange(lo, hi + 1)
             S = fb.y.shape[0]
             n_rows = S * len(origins)
