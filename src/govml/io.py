@@ -1078,17 +1078,34 @@ def _has_bare_cr(df: pd.DataFrame) -> bool:
     return False
 
 
+_XLSX_MAX_CHARS = 32_767  # Excel's limit on one cell's text
+
+
 def _write_xlsx(df: pd.DataFrame, path: Path, sheet_name: str = "Sheet1") -> None:
-    """Write with openpyxl; text starting with '=' stays text (never a formula: formula injection)."""
+    """Write with openpyxl; text starting with '=' stays text (never a formula: formula injection).
+    Control characters a worksheet cannot hold (copied into messages from other programs) are removed
+    and text longer than Excel's 32,767 characters a cell is cut there; both are counted in a warning."""
     import math
 
     import pandas as pd
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    fixed = {"control": 0, "long": 0}
+
+    def fit(text: str) -> str:
+        if ILLEGAL_CHARACTERS_RE.search(text):
+            fixed["control"] += 1
+            text = ILLEGAL_CHARACTERS_RE.sub("", text)
+        if len(text) > _XLSX_MAX_CHARS:
+            fixed["long"] += 1
+            text = text[:_XLSX_MAX_CHARS]
+        return text
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_name)
-    ws.append([str(c) for c in df.columns])
+    ws.append([fit(str(c)) for c in df.columns])
     for row in df.itertuples(index=False, name=None):
         cells = []
         for v in row:
@@ -1099,12 +1116,20 @@ def _write_xlsx(df: pd.DataFrame, path: Path, sheet_name: str = "Sheet1") -> Non
                 v = v.to_pydatetime()
             elif hasattr(v, "item") and not isinstance(v, str):
                 v = v.item()  # numpy scalar
+            if isinstance(v, str):
+                v = fit(v)
             cell = WriteOnlyCell(ws, value=v)
             if isinstance(v, str) and v.startswith("="):
                 cell.data_type = "s"
             cells.append(cell)
         ws.append(cells)
     wb.save(path)
+    if fixed["control"]:
+        log.warning("%s: %d text cell(s) had control characters an Excel sheet cannot hold: removed", path.name,
+                    fixed["control"])
+    if fixed["long"]:
+        log.warning("%s: %d text cell(s) longer than Excel's %d characters: cut there (write .csv to keep "
+                    "them whole)", path.name, fixed["long"], _XLSX_MAX_CHARS)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -114,6 +114,16 @@ def test_xlsx_text_is_never_a_formula_and_types_survive(tmp_path: Path) -> None:
     assert back["score"].iloc[0] == 1.5 and pd.isna(back["score"].iloc[1])
 
 
+def test_xlsx_cells_excel_cannot_hold_are_fixed_and_counted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    df = pd.DataFrame({"area": ["甲\x07社区", "乙\x00\x1b社区", "丙社区"], "text": ["好", "长" * 40_000, "x\x08y"]})
+    path = write_table(df, tmp_path / "f.xlsx")
+    back = read_table(path)
+    assert back["area"].tolist() == ["甲社区", "乙社区", "丙社区"]
+    assert back["text"].str.len().tolist() == [1, 32_767, 2]
+    assert "3 text cell(s) had control characters" in caplog.text
+    assert "1 text cell(s) longer than Excel's 32767 characters" in caplog.text
+
+
 def test_loaded_frames_can_be_written_by_pandas_and_write_table(tmp_path: Path) -> None:
     from govml.io import load, source_rows
 
