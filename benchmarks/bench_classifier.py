@@ -192,8 +192,10 @@ def variants() -> dict[str, tuple[object, bool]]:
                                                          char_min_df=2), False),
         # issue 3, fourth study: the title as its own block (NB-SVM scaling and an SVM averaged with logistic
         # regression or complement NB on the same features lost on draw 0 and were removed: see docs/benchmarks.md)
-        **{f"title_char_{w}": (DemandClassifier(title_weight=w), False) for w in (0.5, 1.0)},
-        **{f"title_topic_{w}": (DemandClassifier(title_lexicon_weight=w), False) for w in (0.5, 1.0)},
+        # (the default since this study: title_both_0.5; no_title = the default before it)
+        "no_title": (DemandClassifier(title_weight=None, title_lexicon_weight=None), False),
+        **{f"title_char_{w}": (DemandClassifier(title_weight=w, title_lexicon_weight=None), False) for w in (0.5, 1.0)},
+        **{f"title_topic_{w}": (DemandClassifier(title_weight=None, title_lexicon_weight=w), False) for w in (0.5, 1.0)},
         **{f"title_both_{w}": (DemandClassifier(title_weight=w, title_lexicon_weight=w), False) for w in (0.5, 1.0)},
         "calib_5": (DemandClassifier(calibration_folds=5), False),
         # transductive: the draw's own texts (those of the held-out fold included; never labels) fit the

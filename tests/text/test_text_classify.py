@@ -225,6 +225,11 @@ def test_cli_train_classify_top_end_to_end(tmp_path):
     assert meta["labels"] == sorted(VOCAB) and meta["text_cols"] == ["标题", "详情"]
     assert 0 <= meta["cv"]["macro_f1"] <= 1 and len(meta["cv"]["fold_macro_f1"]) == 5
     assert meta["govml_version"] and meta["n_excluded"] == 2
+    # two text columns: the first (the title) also gets its own blocks (issue 3, fourth study)
+    assert meta["settings"]["title_weight"] == 0.5 and meta["settings"]["title_lexicon_weight"] == 0.5
+    from govml.cli.demands import load_model_dir
+
+    assert list(load_model_dir(tmp_path / "model")[0].blocks_) == ["word", "char", "topic", "title", "title_topic"]
     import mlflow
 
     from govml import tracking
@@ -365,6 +370,7 @@ def test_cli_train_lexicon_options(tmp_path, capsys):
     assert res.exit_code == 0, res.output
     meta = json.loads((tmp_path / "plain" / "model.json").read_text(encoding="utf-8"))
     assert meta["settings"]["lexicon_weight"] is None
+    assert meta["settings"]["title_weight"] is None  # one text column: no title blocks
 
     from govml.cli import main
 

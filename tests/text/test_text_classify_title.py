@@ -62,10 +62,19 @@ def test_title_blocks_are_added_for_titled_texts_and_help_when_the_details_misle
     assert list(DemandClassifier(title_weight=1.0, title_lexicon_weight=1.0).fit(flat, labels).blocks_) == [
         "word", "char", "topic"]
     # the details name other classes' terms: reading the title on its own raises cross-validated macro-F1
-    plain = cross_validate_classifier(texts, labels, cv=4, seed=0, estimator=DemandClassifier(title_weight=None))
-    titled = cross_validate_classifier(texts, labels, cv=4, seed=0, estimator=DemandClassifier(title_weight=1.0))
+    plain = cross_validate_classifier(texts, labels, cv=4, seed=0,
+                                      estimator=DemandClassifier(title_weight=None, title_lexicon_weight=None))
+    titled = cross_validate_classifier(texts, labels, cv=4, seed=0,
+                                       estimator=DemandClassifier(title_weight=1.0, title_lexicon_weight=None))
     assert titled["macro_f1"] > plain["macro_f1"] + 0.2, (titled["macro_f1"], plain["macro_f1"])  # 0.84 vs 0.39
     assert titled["macro_f1"] > 0.75
+
+
+def test_title_blocks_are_on_by_default():
+    params = DemandClassifier().get_params()
+    assert params["title_weight"] == 0.5 and params["title_lexicon_weight"] == 0.5 and params["title_ngrams"] == (1, 3)
+    texts, labels = make_titled(6, seed=3)
+    assert list(DemandClassifier().fit(texts, labels).blocks_) == ["word", "char", "topic", "title", "title_topic"]
 
 
 @pytest.mark.parametrize("params", [{"title_weight": 1.0}, {"title_weight": 0.5, "title_lexicon_weight": 1.0}])

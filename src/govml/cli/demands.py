@@ -446,6 +446,9 @@ def train_cmd(
                                  help="Topic lexicon file (UTF-8; one topic a line: 'topic: term term ...') "
                                       "added to the packaged one; a topic in both gets the terms of both."),
     no_lexicon: bool = typer.Option(False, "--no-lexicon", help="Leave out the topic-lexicon feature block."),
+    no_title: bool = typer.Option(False, "--no-title",
+                                  help="Do not also read the first --text-col (the title) on its own; by default, "
+                                       "with several --text-col columns, the first gets its own feature blocks."),
 ) -> None:
     """Train the category classifier: prints cross-validated metrics, saves the model, logs an MLflow run."""
     import datetime as dt
@@ -497,7 +500,10 @@ def train_cmd(
         raise ConfigError("--lexicon and --no-lexicon contradict each other: give one of them")
     est = DemandClassifier(tokenizer=tokenizer, self_training=self_training, random_state=seed,
                            min_class_count=max(2, cv), lexicon_weight=None if no_lexicon else 1.0,
-                           lexicon=_topic_lexicon(lexicon) if lexicon is not None else None)
+                           lexicon=_topic_lexicon(lexicon) if lexicon is not None else None,
+                           # one text column: its first line is no title
+                           **({"title_weight": None, "title_lexicon_weight": None}
+                              if no_title or len(text_cols) < 2 else {}))
     X, y = texts[keep], labels[keep]
     console.print(f"Training on {int(keep.sum()):,} labelled messages ({len(set(map(str, y)))} categories); "
                   f"{int((~keep).sum())} row(s) excluded")
