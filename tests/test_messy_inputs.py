@@ -146,3 +146,34 @@ def test_horizon_longer_than_the_history_is_one_clear_error(tmp_path) -> None:
     assert code == 2, text
     assert "too little history" in text and "smaller --horizon" in text
     assert not out.exists()
+
+
+def test_title_and_footer_rows_of_a_workbook_are_accounted_for(tmp_path) -> None:
+    import json
+
+    from openpyxl import Workbook
+
+    csv = tmp_path / "events.csv"
+    _weekly_events(csv)
+    ev = pd.read_csv(csv, encoding="gbk")
+    ev.insert(0, "编号", [f"E{i:05d}" for i in range(len(ev))])
+    ev["备注"] = None  # four columns and more: a row of 合计 and one number is a footer, not an event
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["某区12345热线受理情况统计表"])
+    ws.append(["制表日期：2024年5月1日"])
+    ws.append(list(ev.columns))
+    for r in ev.itertuples(index=False):
+        ws.append(list(r))
+    ws.append(["合计", len(ev)])
+    xlsx = tmp_path / "events.xlsx"
+    wb.save(xlsx)
+    out = tmp_path / "m.json"
+    code, text = _govml("hotspots", "backtest", xlsx, "--time-col", "受理时间", "--area-col", "社区",
+                        "--category-col", "类别", "--horizon", "1", "--origins", "1", "--out", out, "--no-track",
+                        "--now", "2025-01-01")
+    assert code == 0, text
+    data = json.loads(out.read_text(encoding="utf-8"))["data"]
+    assert data["rows_in"] == len(ev)
+    notes = " ".join(data["notes"])
+    assert f"footer row(s) {len(ev) + 4} below the data" in notes and "header on row 3 of events.xlsx" in notes

@@ -47,6 +47,13 @@ def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: st
     clean, ex = clean_events(raw, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, now=ref, min_category_events=min_category_events,
                              file=events_path.name)
+    meta = raw.attrs.get("govml", {})
+    if (meta.get("header_row") or 1) > 1:
+        ex.notes.insert(0, f"header on row {meta['header_row']} of {events_path.name}: the row(s) above it "
+                        "were read as titles, not data")
+    if meta.get("footer_rows"):
+        ex.notes.insert(0, f"footer row(s) {', '.join(map(str, meta['footer_rows']))} below the data (合计, 制表…) "
+                        "were not read as events")
     panel = build_panel(clean, freq=freq, exclusions=ex)
     ex.notes += panel_notes(panel)
     if panel["period_start"].nunique() < 3:
