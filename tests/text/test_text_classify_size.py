@@ -96,10 +96,13 @@ def test_predictions_are_bit_identical_after_a_round_trip(params):
         topic, live_topic = model.features_.transformer_list[-1][1], fitted.features_.transformer_list[-1][1]
         assert topic.counter_.vocabulary_ == live_topic.counter_.vocabulary_ and len(topic.counter_.vocabulary_) > 100
         assert np.array_equal(topic.term_topic_, live_topic.term_topic_) and not vars(topic).get("_packed_vocabulary_")
+        # the counter's vocabulary parameter is left out of the saved state and rebuilt, in the same order
+        assert topic.counter_.vocabulary == live_topic.counter_.vocabulary == list(live_topic.counter_.vocabulary_)
         assert model.get_params() == fitted.get_params()
     # saving never touched the live model
     assert all(m.coef_ is c for m, c in zip(_linear_models(fitted.classifier_), live, strict=True))
     assert isinstance(fitted.features_.transformer_list[-1][1].counter_.vocabulary_, dict)
+    assert isinstance(fitted.features_.transformer_list[-1][1].counter_.vocabulary, list)
     assert all(vec.idf_ is i for (name, vec), i in zip(
         [b for b in fitted.features_.transformer_list if b[0] in ("word", "char")], live_idf, strict=True))
 
