@@ -70,6 +70,12 @@ def test_train_and_classify_on_an_excel_export(tmp_path):
     pred = pd.read_csv(out)
     assert list(pred["id"]) == list(df["id"])
     assert (pred["category_pred"] == df["category"]).mean() > 0.8
+    # a header-only file is a clear error (was a ValueError from the vectoriser: exit 70)
+    header = tmp_path / "header.xlsx"
+    pd.read_excel(path).head(0).to_excel(header, index=False)
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "classify", str(header), "--model-dir", str(model), "--out", str(tmp_path / "p2.csv")])
+    assert ex.value.code == 2 and not (tmp_path / "p2.csv").exists()
 
 
 def test_alerts_without_group_or_category_is_one_group(tmp_path, capsys):
@@ -98,3 +104,45 @@ def test_unrecognised_columns_still_name_the_option(tmp_path):
         from govml.cli.demands import _read_for_text
 
         _read_for_text(path, text_cols=["text"], required=[("--time-col", "created_at")])
+
+
+def test_unreadable_and_empty_times_are_left_out_and_counted(tmp_path, capsys):
+    from govml.cli import main
+
+    path, df = _export(tmp_path, n=800)
+    raw = pd.read_csv(path, encoding="gbk")
+    raw.loc[[3, 10, 20], "留言时间"] = "不详"
+    raw.loc[[5, 6], "留言时间"] = None
+    raw.to_csv(path, index=False, encoding="gbk")
+    for cmd in ("top", "hot-issues", "alerts"):
+        out = tmp_path / f"{cmd}.csv"
+        with pytest.raises(SystemExit) as ex:
+            main(["demands", cmd, str(path), "--out", str(out), "--id-col", "留言编号"])
+        assert ex.value.code == 0, cmd
+        said = " ".join(capsys.readouterr().err.split())
+        assert "column '留言时间': 5 of 800 row(s) left out" in said, said
+        assert "2 with no time (row 7, 8)" in said and "3 with an unreadable time (row 5, 12, 22, e.g. '不详')" in said
+    hot = pd.read_csv(tmp_path / "hot-issues.csv")
+    ids = {i for cell in hot["message_ids"] for i in str(cell).split(";")}
+    assert not ids & set(df["id"].iloc[[3, 5, 6, 10, 20]])
+
+
+def test_no_readable_time_or_no_rows_is_an_error(tmp_path, capsys):
+    from govml.cli import main
+
+    path, _ = _export(tmp_path, n=50)
+    raw = pd.read_csv(path, encoding="gbk")
+    raw["留言时间"] = "不详"
+    raw.to_csv(path, index=False, encoding="gbk")
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "top", str(path), "--out", str(tmp_path / "t.csv")])
+    assert ex.value.code == 2
+    assert "留言时间" in capsys.readouterr().err
+    header = tmp_path / "header.csv"
+    raw.head(0).to_csv(header, index=False, encoding="gbk")
+    for cmd in ("top", "hot-issues", "alerts"):
+        with pytest.raises(SystemExit) as ex:
+            main(["demands", cmd, str(header), "--out", str(tmp_path / "o.csv")])
+        assert ex.value.code == 2, cmd
+        assert "no data rows" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "t.csv").exists()

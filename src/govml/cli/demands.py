@@ -17,7 +17,10 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
     """Read a message file with the user's column names; check the named columns; parse the time.
 
     Returns (frame, file name). ``required`` = [(option, column)], ``optional`` columns are kept when
-    present. Several ``text_cols`` are joined in order (newline) into a ``_text`` column.
+    present. Several ``text_cols`` are joined in order (newline) into a ``_text`` column. Rows whose
+    time (``--time-col`` in ``required``) is empty or unreadable are left out with a warning that counts
+    them and names their rows (a column with no readable time at all is an error); a file with no data
+    rows is an error.
 
     A column left at its canonical default (``text``, ``id``, ``created_at``, ``likes``, ...) that the
     file lacks is looked for under the names of known exports (:func:`govml.config.guess_column`:
@@ -26,6 +29,7 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
     ``text_cols`` in place (title first), so ``govml demands hot-issues 附件3.xlsx --out hot.csv`` works on
     the export as released. Every such choice is printed; naming the column with its option overrides it.
     """
+    import numpy as np
     from rich.console import Console
 
     from govml.config import COLUMN_ALIASES, guess_column
@@ -40,6 +44,7 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
     df = read_table(path, encoding=encoding, sheet=sheet, known_columns=[c for c in wanted if c] + hints)
     have = list(map(str, df.columns))
     recognised = []
+    sources: dict[str, str] = {}  # canonical column → the file's column it was recognised in
     if text_cols == ["text"] and "text" not in df.columns:
         found = [g for g in (guess_column("title", have), guess_column("text", have)) if g]
         if found:
@@ -50,6 +55,7 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
             g = guess_column(col, have)
             if g:
                 df[col] = df[g[0]]
+                sources[col] = g[0]
                 recognised.append(f"{col} ← {g[0]} ({g[1]})")
     if recognised:
         Console(stderr=True).print(f"[dim]{name}: columns recognised: " + "; ".join(recognised)
@@ -58,9 +64,31 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
                 for opt, col in [*(("--text-col", c) for c in text_cols), *required] if col not in df.columns]
     if problems:
         raise DataError(problems)
+    if not len(df):
+        raise DataError(message=f"{name}: no data rows below the header (columns: {', '.join(have)})")
     time_col = dict(required).get("--time-col")
     if time_col:
-        df[time_col] = parse_datetime(df[time_col], file=name, column=time_col, rows=source_rows(df))
+        src = sources.get(time_col, time_col)
+        raw = df[time_col]
+        parsed = parse_datetime(raw, file=name, column=src, rows=source_rows(df), errors="coerce")
+        bad = parsed.isna().to_numpy()
+        if bad.all():  # nothing readable: the column is wrong, not a few rows — list what was found
+            parse_datetime(raw, file=name, column=src, rows=source_rows(df), max_problems=10)
+        if bad.any():
+            rows = source_rows(df)
+            empty = (raw.isna() | raw.astype("string").str.strip().eq("")).fillna(True).to_numpy()
+            parts = []
+            for what, mask in (("no time", bad & empty), ("an unreadable time", bad & ~empty)):
+                if mask.any():
+                    at = [rows[i] for i in np.flatnonzero(mask)]
+                    shown = ", ".join(map(str, at[:10])) + (" …" if len(at) > 10 else "")
+                    eg = "" if what == "no time" else f", e.g. {str(raw[mask].iloc[0])!r}"
+                    parts.append(f"{len(at)} with {what} (row {shown}{eg})")
+            Console(stderr=True).print(f"[yellow]warning:[/] {name}, column '{src}': {int(bad.sum())} of {len(df)} "
+                                       "row(s) left out: " + "; ".join(parts), highlight=False)
+            df = df.loc[~bad].copy()
+            parsed = parsed[~bad]
+        df[time_col] = parsed
     if text_cols:
         parts = [df[c].astype("string").fillna("") for c in text_cols]
         joined = parts[0]
@@ -81,6 +109,8 @@ def hot_issues_cmd(
     id_col: str = typer.Option("id", "--id-col", help="Message id column."),
     time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
     likes_col: str = typer.Option("likes", "--likes-col", help="Likes column (0 when absent)."),
+    label_col: str = typer.Option('category', "--label-col", help="Accepted so that one set of column options works "
+                                                      "for every demands command; not used here."),
     user_col: str = typer.Option("user_id", "--user-col",
                                  help="User column for distinct users (each message its own user when absent)."),
     group_col: str = typer.Option("community", "--group-col",
@@ -147,6 +177,10 @@ def alerts_cmd(
     text_col: list[str] = typer.Option(None, "--text-col",
                                        help="Text column(s) for emerging terms, repeatable. Default: text."),
     time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
+    id_col: str = typer.Option('id', "--id-col", help="Accepted so that one set of column options works "
+                                                      "for every demands command; not used here."),
+    likes_col: str = typer.Option('likes', "--likes-col", help="Accepted so that one set of column options works "
+                                                      "for every demands command; not used here."),
     terms: bool = typer.Option(True, "--terms/--no-terms", help="Also flag emerging terms."),
     all_cells: bool = typer.Option(False, "--all-cells", help="Write every tested cell, not only alerts."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
@@ -285,6 +319,12 @@ def top_cmd(
     text_col: list[str] = typer.Option(None, "--text-col",
                                        help="Text column(s), repeatable, joined in order. Default: text."),
     time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
+    id_col: str = typer.Option('id', "--id-col", help="Accepted so that one set of column options works "
+                                                      "for every demands command; not used here."),
+    label_col: str = typer.Option('category', "--label-col", help="Accepted so that one set of column options works "
+                                                      "for every demands command; not used here."),
+    likes_col: str = typer.Option('likes', "--likes-col", help="Accepted so that one set of column options works "
+                                                      "for every demands command; not used here."),
     jobs: int = typer.Option(1, "--jobs", help="Worker processes for tokenizing (-1 = all cores)."),
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
