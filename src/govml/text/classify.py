@@ -379,8 +379,10 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     texts the title blocks (character 1–3-grams and topic counts of the title alone, weight 0.5 each), sublinear
     tf, balanced ``LinearSVC`` with C=0.5, sigmoid calibration.
     Title blocks (issue 3, fourth study; paired difference to the model without them, mean over draws and the
-    draws won): hand 200 +0.013 (8 of 15), hand 400 +0.010 (4 of 5), reply 200 +0.012 (8 of 10), reply 400
-    +0.016 (4 of 5); the character title block alone at weight 1: +0.008 / +0.008 / +0.006 / +0.013. Within
+    draws won; weights chosen on draws 0–4 among 6 title variants, later draws confirmatory): hand 200 +0.013
+    (8 of 15), hand 400 +0.009 (7 of 10), reply 200 +0.012 (8 of 10), reply 400 +0.008 (6 of 10) — small but
+    positive on both label sets at both sizes; the character title block alone at weight 1, draws 0–4 (hand
+    200: 0–14): +0.008 / +0.008 / +0.012 / +0.013. Within
     noise or worse: unlabelled text for the vocabulary and IDF (``unlabeled=`` 2,000 other messages, or the
     messages being cross-validated themselves), 5 calibration folds; below the default on draw 0 (hand 200):
     NB-SVM log-count-ratio scaling (−0.15 to −0.19), an SVM averaged with complement NB (−0.08) or with
