@@ -242,6 +242,9 @@ def test_cli_train_classify_top_end_to_end(tmp_path):
     assert logged, "demands train logged no MLflow model"
     loaded = mlflow.sklearn.load_model(logged[0].model_uri)
     assert set(loaded.predict(df["详情"].head(5).tolist())) <= set(VOCAB)
+    # the estimator is stored once: the run's model_dir artifact holds model.json only
+    arts = [a.path for a in tracking.client().list_artifacts(runs["run_id"].iloc[0], "model_dir")]
+    assert arts == ["model_dir/model.json"], arts
 
     pred = tmp_path / "pred.csv"
     res = runner.invoke(app, ["demands", "classify", str(src), "--model-dir", str(tmp_path / "model"),

@@ -585,7 +585,9 @@ def train_cmd(
         import mlflow
         from mlflow.models import infer_signature
 
-        mlflow.log_artifacts(str(model_dir), artifact_path="model_dir")
+        # model.json (columns, labels, CV) beside the model; model.skops is not stored twice: the MLflow
+        # model below holds the same estimator
+        mlflow.log_artifact(str(model_dir / MODEL_JSON), artifact_path="model_dir")
         # The model itself, in a form MLflow loads back (mlflow.sklearn / pyfunc), with a masked example.
         example = tracking.mask_example(pd.DataFrame({"text": [str(t) for t in list(X)[:3]]}), ["text"])
         signature = infer_signature(example, pd.Series(list(model.predict(example["text"].tolist())),
