@@ -94,7 +94,7 @@ FORECASTER_KEEP = ("rmse", "mae", "wape", "poisson_deviance", "precision_top2pct
 
 def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | None, *, secure: bool = True,
                               horizon: int = 4, origins: int = 8, community_col: str = "community",
-                              category_col: str = "category", time_col: str = "created_at", n_trees: int = 60,
+                              category_col: str = "category", time_col: str = "created_at", n_trees: int = 10,
                               seed: int = 0, faults: dict[str, str] | None = None, central_replay: bool = True,
                               secagg_neighbours: int | str = "auto", robust: bool = False, robust_policy: str = "rescale",
                               level: bool = True,
@@ -290,7 +290,8 @@ def simulate_cmd(
     horizon: int = typer.Option(4, "--horizon", min=1, help="Forecast horizon in weeks (hotspot forecaster)."),
     origins: int = typer.Option(8, "--origins", min=1,
                                 help="Backtest origins (hotspot forecaster; same as `govml hotspots backtest`)."),
-    n_trees: int = typer.Option(60, "--n-trees", min=1, help="Boosting rounds (hotspot forecaster)."),
+    n_trees: int = typer.Option(10, "--n-trees", min=0,
+                                 help="Boosting rounds on top of the level (hotspot forecaster; 0 = the level alone)."),
     central_replay: bool = typer.Option(True, "--central-replay/--no-central-replay",
                                         help="Hotspot forecaster: also backtest the same federated model centrally "
                                              "(checks the districts' scoring; costs a third or more of the CPU time)."),

@@ -279,7 +279,7 @@ class FederatedHotspotForecaster(BaseEstimator):
     a secure run, without its O(districts² × length) keystream (a reference for simulations).
     """
 
-    def __init__(self, horizon: int = 4, n_trees: int = 60, max_depth: int = 4, learning_rate: float = 0.1,
+    def __init__(self, horizon: int = 4, n_trees: int = 10, max_depth: int = 4, learning_rate: float = 0.1,
                  n_bins: int = 32, max_value: float = 1000.0, min_child_count: int = 50, reg_lambda: float = 1.0,
                  train_window: int | None = None, secure: bool = True, spec: Any = None,
                  masks: bool = True, level: bool = True) -> None:

@@ -517,7 +517,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     scale = float(s.cfg.get("fixed-point-scale", 2.0**20))
     horizon = int(s.cfg.get("horizon", 4))
     min_nodes = max(int(s.cfg.get("min-districts", 2)), 1)
-    params = GBDTParams(n_trees=int(s.cfg.get("num-rounds", 60)), max_depth=int(s.cfg.get("max-depth", 4)),
+    params = GBDTParams(n_trees=int(s.cfg.get("num-rounds", 10)), max_depth=int(s.cfg.get("max-depth", 4)),
                         learning_rate=float(s.cfg.get("learning-rate", 0.1)),
                         min_child_count=int(s.cfg.get("min-child-count", 50)))
     state: dict[str, Any] = {"active": list(nodes)}

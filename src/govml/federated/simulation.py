@@ -379,7 +379,7 @@ def simulate_forecaster(
     partition_col: str,
     *,
     mapping: Mapping[str, str] | None = None,
-    n_trees: int = 60,
+    n_trees: int = 10,
     max_depth: int = 4,
     horizon: int = 4,
     origins: int = 8,
