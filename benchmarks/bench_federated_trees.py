@@ -1,0 +1,86 @@
+"""How many trees the federated forecaster should grow on top of the level: one in-process fit per
+backtest origin with the largest count, forecasts with the first K trees, scored on the origins of
+`govml hotspots backtest` (the same model the Flower app grows: tests/federated/test_federated_forecaster.py).
+
+    .venv/bin/python benchmarks/bench_federated_trees.py EVENTS.csv PARTITION COMMUNITY CATEGORY TIME
+        [--origins 8] [--trees 0,10,20,40,60] [--no-level] [--lightgbm]
+
+EVENTS.csv: e.g. data_samples/complaints.csv (district community category created_at), or the
+50-district Boston file of `bench_federated_scale.py --write-events FILE` (district community REASON
+OPEN_DT). Prints the RMSE / MAE / top-2 % table per K (and the central LightGBM with --lightgbm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from sklearn.base import BaseEstimator
+
+_FITS: dict = {}
+
+
+class StagedView(BaseEstimator):
+    """The first ``k`` trees of one cached fit with ``n_max`` trees (per backtest origin)."""
+
+    def __init__(self, k: int = 10, n_max: int = 60, level: bool = True):
+        self.k, self.n_max, self.level = k, n_max, level
+
+    def fit(self, panel):
+        from govml.federated.forecaster import FederatedHotspotForecaster
+
+        key = (str(panel["period_start"].max()), len(panel), self.n_max, self.level)
+        if key not in _FITS:
+            _FITS[key] = FederatedHotspotForecaster(horizon=4, n_trees=self.n_max, secure=False,
+                                                    level=self.level).fit(panel)
+        self.m_ = _FITS[key]
+        return self
+
+    def predict(self, horizon=None):
+        b = self.m_.booster_
+        full = b.trees
+        b.trees = full[: self.k]
+        try:
+            return self.m_.predict(horizon)
+        finally:
+            b.trees = full
+
+
+def main() -> None:
+    from govml.federated.simulation import forecaster_panel
+    from govml.hotspot.backtest import choose_origins, run_backtest
+    from govml.hotspot.panel import panel_matrix
+    from govml.io import read_table
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("events")
+    ap.add_argument("partition")
+    ap.add_argument("community")
+    ap.add_argument("category")
+    ap.add_argument("time")
+    ap.add_argument("--origins", type=int, default=8)
+    ap.add_argument("--trees", default="0,10,20,40,60")
+    ap.add_argument("--no-level", dest="level", action="store_false")
+    ap.add_argument("--lightgbm", action="store_true")
+    args = ap.parse_args()
+    ks = [int(x) for x in args.trees.split(",")]
+    panel = forecaster_panel(read_table(args.events), args.partition,
+                             {"community": args.community, "category": args.category, "created_at": args.time})
+    models: dict = {f"trees={k}": StagedView(k=k, n_max=max(ks), level=args.level) for k in ks}
+    if args.lightgbm:
+        from govml.hotspot.forecast import HotspotForecaster
+
+        models["central LightGBM"] = HotspotForecaster(horizon=4)
+    _y, _keys, periods = panel_matrix(panel)
+    origins = choose_origins(periods, 4, args.origins)
+    c0 = time.process_time()
+    bt = run_backtest(panel, models, list(origins), 4)
+    ov = bt.metrics[bt.metrics["horizon"] == "all"].set_index("model")
+    print(ov[["rmse", "mae", "precision_top2pct"]].to_string())
+    print(json.dumps({"level": args.level, "origins": [str(o.date()) for o in origins],
+                      "cpu_seconds": round(time.process_time() - c0, 1)}))
+
+
+if __name__ == "__main__":
+    main()
