@@ -19,6 +19,20 @@ class ConfigError(GovmlError):
     """A configuration file or option is invalid."""
 
 
+def cell_text(value: object) -> str:
+    """A cell as a :class:`Problem`'s ``found`` shows it: ``"empty"`` for a missing or blank value
+    (not ``NaT`` / ``nan`` / ``<NA>``), else ``str(value)``."""
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return "empty"
+    except (TypeError, ValueError):  # list-likes: not a missing scalar
+        pass
+    text = str(value)
+    return text if text.strip() else "empty"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input table.

@@ -146,3 +146,24 @@ def test_no_readable_time_or_no_rows_is_an_error(tmp_path, capsys):
         assert ex.value.code == 2, cmd
         assert "no data rows" in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "o.csv").exists() and not (tmp_path / "t.csv").exists()
+
+
+def test_library_time_errors_name_the_file_and_its_rows(tmp_path):
+    """SurgeDetector / HotIssueFinder on a frame from read_table: the file, the user's row (past a title
+    row) and 'empty' instead of NaT."""
+    from govml.io import read_table
+    from govml.text.alerts import SurgeDetector
+    from govml.text.hot_issues import HotIssueFinder
+
+    df = pd.read_csv(SAMPLES).head(60)
+    df.loc[4, "created_at"] = None
+    path = tmp_path / "m.xlsx"
+    with pd.ExcelWriter(path) as xw:
+        pd.DataFrame([["某街道留言导出"]]).to_excel(xw, index=False, header=False)
+        df.to_excel(xw, index=False, startrow=2)
+    frame = read_table(path)
+    for model in (SurgeDetector(terms=False), HotIssueFinder()):
+        with pytest.raises(DataError) as ex:
+            model.fit(frame)
+        p = ex.value.problems[0]
+        assert (p.file.endswith("m.xlsx"), p.row, p.found) == (True, 8, "empty"), str(ex.value)

@@ -187,9 +187,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from govml.errors import ConfigError, DataError, Problem
+from govml.errors import ConfigError, DataError, Problem, cell_text
 
 log = logging.getLogger(__name__)
+
 
 OUTPUT_COLUMNS = ["group", "period_start", "kind", "key", "observed", "expected", "score", "p_value", "level"]
 LEVELS = ("关注", "预警", "告警")
@@ -499,8 +500,11 @@ class SurgeDetector(BaseEstimator):
         times = pd.to_datetime(df[self.time_col], errors="coerce", format="mixed")
         bad = np.flatnonzero(times.isna().to_numpy())
         if len(bad):
-            raise DataError([Problem("<input>", int(r) + 2, self.time_col, "a date/time",
-                                     str(df[self.time_col].iloc[r])) for r in bad[:20]],
+            from govml.io import source_rows
+
+            file, user_rows = df.attrs.get("govml", {}).get("file", "<input>"), source_rows(df)
+            raise DataError([Problem(file, user_rows[r], self.time_col, "a date/time",
+                                     cell_text(df[self.time_col].iloc[r])) for r in bad[:20]],
                             truncated=len(bad) > 20)
         return times
 

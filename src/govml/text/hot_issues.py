@@ -60,9 +60,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from govml.errors import DataError, Problem
+from govml.errors import DataError, Problem, cell_text
 
 log = logging.getLogger(__name__)
+
 
 OUTPUT_COLUMNS = ["rank", "issue_id", "heat", "n_messages", "first_seen", "last_seen", "place",
                   "summary", "message_ids"]
@@ -404,9 +405,12 @@ class HotIssueFinder(BaseEstimator):
         times = pd.to_datetime(df[self.time_col], errors="coerce", format="mixed")
         bad = times.isna().to_numpy()
         if bad.any():
+            from govml.io import source_rows
+
+            file, user_rows = df.attrs.get("govml", {}).get("file", "<input>"), source_rows(df)
             rows = np.flatnonzero(bad)[:20]
-            raise DataError([Problem("<input>", int(r) + 2, self.time_col, "a date/time",
-                                     str(df[self.time_col].iloc[r])) for r in rows],
+            raise DataError([Problem(file, user_rows[r], self.time_col, "a date/time",
+                                     cell_text(df[self.time_col].iloc[r])) for r in rows],
                             truncated=bad.sum() > 20)
         texts_by_col = [df[c].astype("string").fillna("").str.strip().tolist() for c in cols]
         titles = texts_by_col[0]
