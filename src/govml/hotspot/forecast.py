@@ -274,9 +274,19 @@ def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORI
     candidate gets all the weight.
     """
     M = level_candidates(y, windows, groups)
+    return level_weights_from_sums(*level_gram(M, y, horizon, n_origins))
+
+
+def level_gram(M: np.ndarray, y: np.ndarray, horizon: int,
+               n_origins: int = LEVEL_ORIGINS) -> tuple[np.ndarray, np.ndarray]:
+    """The sums of the level QP, ``(Σ A'A, Σ A't)`` (k × k, k), over the series of ``M``
+    (:func:`level_candidates`, S × T × k) at the last ``n_origins`` origins × horizons ``1..horizon``.
+    Sums over disjoint sets of series add up: a federation sums each district's part
+    (:mod:`govml.federated.forecaster`)."""
     S, T, k = M.shape
     G = np.zeros((k, k))
     b = np.zeros(k)
+    y = np.asarray(y, dtype=np.float64)
     for h in range(1, horizon + 1):
         origins = np.arange(max(0, T - 1 - h - n_origins + 1), T - h)
         if len(origins) == 0:
@@ -285,7 +295,14 @@ def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORI
         t = y[:, origins + h].reshape(-1)
         G += A.T @ A
         b += A.T @ t
-    if not b.any():
+    return G, b
+
+
+def level_weights_from_sums(G: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Convex level weights from the QP's sums (:func:`level_gram`; ``G`` symmetric); with nothing to
+    fit (``b`` all zero) the first candidate gets all the weight."""
+    k = len(b)
+    if not np.asarray(b).any():
         w = np.zeros(k)
         w[0] = 1.0
         return w
@@ -314,22 +331,7 @@ def choose_level_weights_tiered(y: np.ndarray, horizon: int, tiers: np.ndarray, 
     W = np.zeros((S, k))
     for tier in np.unique(tiers):
         rows = tiers == tier
-        G = np.zeros((k, k))
-        b = np.zeros(k)
-        for h in range(1, horizon + 1):
-            origins = np.arange(max(0, T - 1 - h - n_origins + 1), T - h)
-            if len(origins) == 0:
-                continue
-            A = M[rows][:, origins, :].reshape(-1, k)
-            t = y[rows][:, origins + h].reshape(-1)
-            G += A.T @ A
-            b += A.T @ t
-        w = np.zeros(k)
-        if b.any():
-            w = _simplex_qp(G, b)
-        else:
-            w[0] = 1.0
-        W[rows] = w
+        W[rows] = level_weights_from_sums(*level_gram(M[rows], y[rows], horizon, n_origins))
     return W
 
 
