@@ -70,7 +70,8 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
 
             result = simulate(df, task, partition_col, progress=progress, **kw)
         result.pop("model", None)
-        final = {}
+        result["data"]["file"] = input_path.name
+        final = {"rows_left_out": result["data"]["excluded_total"]}
         for side in ("federated", "centralized"):
             block = result.get(side, {})
             if task == "demand-classifier":
@@ -147,7 +148,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
             r = simulate_forecaster(df, partition_col, mapping=mapping, n_trees=n_trees, horizon=horizon,
                                     origins=origins, secure=secure, seed=seed, faults=faults, reference=central_replay,
                                     lightgbm=True, progress=progress, secagg_neighbours=secagg_neighbours,
-                                    robust=robust, robust_policy=robust_policy, level=level)
+                                    robust=robust, robust_policy=robust_policy, level=level,
+                                    file=input_path.name)
             bar.update(tid, completed=n_trees, info="done")
         bt = r.pop("backtest")
         fed = bt["metrics"]["all"]
@@ -185,7 +187,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                       "districts_excluded": len(result["excluded"]),
                       "districts_left_during_run": len(result["left_during_run"]),
                       "districts_failed_robust_checks": len(result["excluded_districts"]),
-                      "districts_rescaled": len(result["rescaled_districts"])})
+                      "districts_rescaled": len(result["rescaled_districts"]),
+                      "rows_left_out": result["data"]["excluded_total"]})
         tracking.log_metrics(final)
         tracking.log_dict(result, "federated_metrics.json")
     if out is not None:
@@ -239,6 +242,13 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         t.add_row("max |diff| percentile rank (bound)", f"{result['max_abs_diff_percentile_rank']:.3g}",
                   f"≤ {err['percentile_rank']:.3g}")
     console.print(t)
+    if result.get("data"):  # every row read: used, or counted by reason
+        from govml.federated.simulation import data_lines
+
+        lines = data_lines(result["data"])
+        console.print(f"{result['data'].get('file', 'input')}: {lines[0]}", highlight=False)
+        for line in lines[1:]:
+            console.print(f"  [yellow]•[/] {line}", highlight=False)
     for name, reason in result.get("excluded", {}).items():
         console.print(f"[yellow]left out[/] {name}: {reason}")
     for name, rounds in result.get("missing", {}).items():

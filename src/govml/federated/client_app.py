@@ -71,6 +71,11 @@ def _district_data(context: Context, cfg: dict[str, Any]):
     return _CACHE[key]
 
 
+def _exclusion_counts(df: Any) -> dict[str, int]:
+    account = df.attrs.get("govml_exclusions")
+    return account.wire_counts() if account is not None else {}
+
+
 def _guard(fn: Callable[[Message, Context], Message]) -> Callable[[Message, Context], Message]:
     """Turn a district's own failure into an error reply naming the district (never raw values)."""
 
@@ -170,7 +175,8 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         df = _district_data(context, cfg)
         return Message(RecordDict({
             "hello": ConfigRecord({"district": str(settings["district"]), "status": "ok"}),
-            "size": MetricRecord({"rows": int(len(df))}),
+            # counts only: the rows it set aside by reason (its own report keeps the examples)
+            "size": MetricRecord({"rows": int(len(df)), **_exclusion_counts(df)}),
         }), reply_to=msg)
 
     @app.query("keys")

@@ -44,6 +44,7 @@ class Session:
     progress: Progress | None = None
     names: dict[int, str] = field(default_factory=dict)
     excluded: dict[str, str] = field(default_factory=dict)
+    district_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     missing: dict[str, list[int]] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
     pubkeys: dict[int, bytes] = field(default_factory=dict)
@@ -76,6 +77,13 @@ class Session:
         good, bad, silent = self.ask(node_ids, "query.hello", RecordDict({"config": ConfigRecord(_wire_cfg(self.cfg))}))
         for nid, rep in good.items():
             self.names[nid] = str(rep.content.config_records["hello"]["district"])
+            size = rep.content.metric_records.get("size")
+            if size is not None:  # the rows the district set aside while validating its table: counts only
+                counts = {k.removeprefix("excluded."): int(v) for k, v in size.items() if k.startswith("excluded.")}
+                self.district_rows[self.names[nid]] = {"rows_used": int(size.get("rows", 0)), "excluded": counts}
+                if counts:
+                    self.note(f"district {self.names[nid]} left out "
+                              + ", ".join(f"{v} row(s) ({k})" for k, v in counts.items()) + " of its table")
         for nid, reason in bad.items():
             who = reason.split(":")[0]
             self.excluded[who.removeprefix("district ").strip() if who.startswith("district ") else f"node {nid}"] = reason
@@ -840,7 +848,7 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
     out = (_benchmark(s, nodes) if task == "benchmark" else _forecaster(s, nodes) if task == "hotspot-forecaster"
            else _classifier(s, nodes))
     out.update({"task": task, "districts": [s.name(n) for n in nodes], "excluded": s.excluded,
-                "missing": s.missing, "events": s.events, "secure": bool(cfg.get("secure", True)),
+                "district_rows": s.district_rows, "missing": s.missing, "events": s.events, "secure": bool(cfg.get("secure", True)),
                 "secure_threshold": s.threshold if bool(cfg.get("secure", True)) else None,
                 "secure_neighbours": s.neighbours if bool(cfg.get("secure", True)) else None})
     return out

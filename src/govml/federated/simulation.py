@@ -98,29 +98,90 @@ def scaled_histogram_mod(factor: float, scope: str = "hist"):
 
 
 def _districts(df: pd.DataFrame, partition_col: str, mapping: Mapping[str, str] | None, min_rows: int,
-               faults: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, pd.DataFrame], dict[str, str]]:
-    """(column mapping without empty entries, one table per district, faults checked against them)."""
-    parts = _partitions(df, partition_col, min_rows)
+               faults: Mapping[str, str] | None
+               ) -> tuple[dict[str, str], dict[str, pd.DataFrame], dict[str, str], T.RowAccount, dict[str, str]]:
+    """(column mapping without empty entries, one table per district, faults checked against them, the
+    rows left out before partitioning, the districts left out as too small → why)."""
+    parts, account, small = _partitions(df, partition_col, min_rows)
     faults = dict(faults or {})
     unknown = [d for d in faults if d not in parts]
     if unknown:
         raise ConfigError(f"faults name unknown district(s): {', '.join(unknown)}")
-    return {k: v for k, v in (mapping or {}).items() if v}, parts, faults
+    return {k: v for k, v in (mapping or {}).items() if v}, parts, faults, account, small
 
 
-def _partitions(df: pd.DataFrame, col: str, min_rows: int) -> dict[str, pd.DataFrame]:
+def _partitions(df: pd.DataFrame, col: str, min_rows: int
+                ) -> tuple[dict[str, pd.DataFrame], T.RowAccount, dict[str, str]]:
+    """One table per value of ``col`` (index and ``read_table``'s row metadata intact), the account of
+    the rows left out (an empty ``col``; a district under ``min_rows`` rows) and the small districts."""
     if col not in df.columns:
         raise DataError(message=f"partition column {col!r} not in the table (columns: {', '.join(map(str, df.columns))})")
+    df = _with_rows(df)
+    account = T.RowAccount()
+    account.rows_in = int(len(df))
     keys = df[col].astype("string")
-    parts = {str(k): df[keys == k] for k in sorted(keys.dropna().unique())}
-    small = [k for k, v in parts.items() if len(v) < min_rows]
+    empty = (keys.isna() | (keys.str.strip() == "")).fillna(True)
+    account.add("missing_partition", df[empty.to_numpy(dtype=bool)], col)
+    keys = keys.where(~empty)
+    parts = {str(k): df[(keys == k).fillna(False).to_numpy(dtype=bool)] for k in sorted(keys.dropna().unique())}
+    small = {k: v for k, v in parts.items() if len(v) < min_rows}
+    why: dict[str, str] = {}
+    for k, v in small.items():
+        account.add("small_partition", v, col)
+        why[k] = f"district {k}: {len(v)} row(s), fewer than the {min_rows} a district needs to take part"
     if small:
-        log.info("left out %d partition(s) with fewer than %d rows: %s", len(small), min_rows, ", ".join(small[:10]))
+        log.warning("left out %d district(s) with fewer than %d rows: %s", len(small), min_rows,
+                    ", ".join(list(small)[:10]))
     parts = {k: v for k, v in parts.items() if len(v) >= min_rows}
     if len(parts) < 2:
         raise DataError(message=f"partitioning by {col!r} gives {len(parts)} district(s) with at least "
-                        f"{min_rows} rows; a federation needs at least 2")
-    return parts
+                        f"{min_rows} rows; a federation needs at least 2"
+                        + (f" ({'; '.join(account.lines())})" if account.counts else ""))
+    return parts, account, why
+
+
+def _with_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``read_table``'s row metadata: a frame made in Python (index 0..n-1, no metadata)
+    gets the rows it would have as a CSV (header on row 1), so its slices keep their row numbers."""
+    import pandas as pd
+
+    if df.attrs.get("govml", {}).get("rows") is not None or not isinstance(df.index, pd.RangeIndex) \
+            or df.index.start != 0 or df.index.step != 1:
+        return df
+    out = df.copy(deep=False)
+    out.attrs = {**df.attrs, "govml": {**df.attrs.get("govml", {}), "rows": [(2, len(df) + 2)]}}
+    return out
+
+
+def data_account(before: T.RowAccount, districts: Mapping[str, T.RowAccount],
+                 central: T.RowAccount | None = None) -> dict[str, Any]:
+    """metrics.json's ``data``: every row read is used or counted by reason, with the file's column
+    names and example rows as the user sees them; ``by_district`` holds each district's own account.
+    ``central``: the pooled cleaning that decides what is used (the forecaster's panel) instead of the
+    sum of the districts' accounts."""
+    total = T.RowAccount()
+    total.rows_in = before.rows_in
+    for acc in (before, *([central] if central is not None else districts.values())):
+        for k, v in acc.counts.items():
+            entry = total.counts.setdefault(k, {"rows": 0, "column": v["column"], "example_file_rows": []})
+            entry["rows"] += v["rows"]
+            entry["example_file_rows"] = sorted(entry["example_file_rows"] + v["example_file_rows"])[:5]
+        total.notes += acc.notes
+    total.rows_used = int(central.rows_used if central is not None else sum(a.rows_used for a in districts.values()))
+    out = total.to_dict()
+    out["by_district"] = {name: acc.to_dict() for name, acc in districts.items()}
+    return out
+
+
+def data_lines(data: Mapping[str, Any]) -> list[str]:
+    """The ``data`` account as console lines: totals, then each reason with its column and rows."""
+    out = [f"{data['rows_in']} row(s) read, {data['rows_used']} used, {data['excluded_total']} left out"]
+    for k, v in data["excluded"].items():
+        who = [d for d, acc in data.get("by_district", {}).items() if k in acc["excluded"]]
+        rows = f"; e.g. rows {', '.join(map(str, v['example_file_rows']))}" if v["example_file_rows"] else ""
+        out.append(f"{v['rows']} row(s): {v['why']} (column '{v['column']}'{rows})"
+                   + (f" — in district(s) {', '.join(who[:8])}{' …' if len(who) > 8 else ''}" if who else ""))
+    return out + list(dict.fromkeys(data.get("notes", [])))
 
 
 def simulate(
@@ -173,7 +234,7 @@ def simulate(
                                    min_rows=min_rows, seed=seed, faults=faults, mods=mods, progress=progress,
                                    workdir=workdir, secagg_neighbours=secagg_neighbours,
                                    base_run_config=base_run_config)
-    mapping, parts, faults = _districts(df, partition_col, mapping, min_rows, faults)
+    mapping, parts, faults, left_out, small = _districts(df, partition_col, mapping, min_rows, faults)
 
     run_cfg: dict[str, Any] = {**dict(base_run_config or {}),
                                "task": task, "num-rounds": int(rounds), "secure": bool(secure), "seed": int(seed),
@@ -232,14 +293,22 @@ def simulate(
         seconds = time.perf_counter() - t0
         name_of = {nid: name for nid, name in zip(node_ids, parts, strict=True)}
         bytes_sent = {name_of[n]: b for n, b in grid.bytes_sent().items()}
-        valid = {name: _valid_frame(part, task, run_cfg, mapping) for name, part in parts.items()
+        valid = {name: _valid_frame(part, task, run_cfg, mapping, name) for name, part in parts.items()
                  if name in result["districts"]}
+        accounts = {name: frame.attrs["govml_exclusions"] for name, frame in valid.items()}
         if task == "demand-classifier":
             scores = _score_classifier(result, valid, run_cfg)
         else:
             scores = _score_benchmark(result, valid, run_cfg, root, name_of)
+        unknown = scores.pop("unknown_label_rows", {})
+        for name, n in unknown.items():  # rows whose category is not one of the run's labels
+            accounts[name].counts["unknown_label"] = {"rows": int(n), "column": mapping.get("category", "category"),
+                                                      "example_file_rows": []}
+            accounts[name].rows_used -= int(n)
         out = to_jsonable(result)
         out.update(scores)
+        out["excluded"] = {**small, **out.get("excluded", {})}
+        out["data"] = data_account(left_out, accounts)
         out.update({"clients": len(parts), "partition_col": partition_col, "seconds": seconds,
                     "seconds_per_round": seconds / max(int(out.get("rounds", 1)), 1),
                     "bytes_sent_per_client": bytes_sent})
@@ -261,9 +330,14 @@ def _round_one_messages(task: str, secure: bool, dp: bool) -> int:
     return 1 + (2 if secure else 0) + sums * (2 if secure else 1)
 
 
-def _valid_frame(part: pd.DataFrame, task: str, cfg: dict[str, Any], mapping: Mapping[str, str]) -> pd.DataFrame:
+def _valid_frame(part: pd.DataFrame, task: str, cfg: dict[str, Any], mapping: Mapping[str, str],
+                 name: str) -> pd.DataFrame:
+    """The district's table as it validates it (same function), on the rows of the file as read: its
+    account (``attrs["govml_exclusions"]``) names the user's rows and columns."""
     rename = {u: c for c, u in mapping.items() if u in part.columns and u != c}
-    return T.validate(part.rename(columns=rename).reset_index(drop=True), task, cfg, file="<partition>")
+    frame = part.rename(columns=rename)
+    frame.attrs = {**part.attrs, "govml_source_columns": {c: str(u) for c, u in mapping.items() if str(u) != c}}
+    return T.validate(frame, task, cfg, file=f"district {name}")
 
 
 def _score_classifier(result: dict[str, Any], valid: dict[str, pd.DataFrame], cfg: dict[str, Any]) -> dict[str, Any]:
@@ -277,6 +351,8 @@ def _score_classifier(result: dict[str, Any], valid: dict[str, pd.DataFrame], cf
         m = T.eval_mask(frame, float(cfg["eval-fraction"]), int(cfg["seed"]))
         trains.append(frame[~m])
         tests.append(frame[m])
+    unknown = {name: int((C.label_index(labels, f["category"].to_numpy(dtype=object)) < 0).sum())
+               for name, f in valid.items()}
     train, test = pd.concat(trains), pd.concat(tests)
     ytr = C.label_index(labels, train["category"].to_numpy(dtype=object))
     yte = C.label_index(labels, test["category"].to_numpy(dtype=object))
@@ -296,7 +372,8 @@ def _score_classifier(result: dict[str, Any], valid: dict[str, pd.DataFrame], cf
     fed = score(result["model"]["coef"], result["model"]["intercept"])
     cen = score(W, b)
     return {"federated": fed, "centralized": cen, "held_out_rows": int(yte.size), "train_rows": int(ytr.size),
-            "ratio_macro_f1": fed["macro_f1"] / cen["macro_f1"] if cen["macro_f1"] else float("nan")}
+            "ratio_macro_f1": fed["macro_f1"] / cen["macro_f1"] if cen["macro_f1"] else float("nan"),
+            "unknown_label_rows": {k: v for k, v in unknown.items() if v}}
 
 
 def _score_benchmark(result: dict[str, Any], valid: dict[str, pd.DataFrame], cfg: dict[str, Any], root: Path,
@@ -356,22 +433,47 @@ def failing_mod(after: int):
     return mod
 
 
-def forecaster_panel(df: pd.DataFrame, partition_col: str, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+def forecaster_panel(df: pd.DataFrame, partition_col: str, mapping: Mapping[str, str] | None = None, *,
+                     exclusions: T.RowAccount | None = None, file: str = "events",
+                     min_category_events: int = 2) -> pd.DataFrame:
     """The pooled weekly panel of an event table (``district`` = the partition), as the central
-    backtest sees it."""
-    from govml.hotspot.panel import build_panel
-    from govml.io import parse_datetime
+    backtest sees it: cleaned by :func:`govml.hotspot.panel.clean_events`, as `govml hotspots backtest`
+    cleans it (unreadable or future times, empty communities or categories, rare categories and
+    incomplete first or last weeks are left out and counted in ``exclusions`` with the file's rows;
+    a row with an empty partition is counted as ``missing_partition``)."""
+    import pandas as pd
+
+    from govml.hotspot.panel import Exclusions, build_panel, clean_events
 
     m = {c: (mapping or {}).get(c) or c for c in ("community", "category", "created_at")}
     for c in [*m.values(), partition_col]:
         if c not in df.columns:
             raise DataError(message=f"column {c!r} not in the table (columns: {', '.join(map(str, df.columns))})")
-    ev = df[[m["community"], m["category"], m["created_at"], partition_col]].dropna()
-    ev = ev.set_axis(["area", "category", "created_at", "district"], axis=1)
-    ev = ev.assign(created_at=parse_datetime(ev["created_at"], file="<events>", column=m["created_at"]),
-                   area=ev["area"].astype(str), category=ev["category"].astype(str),
-                   district=ev["district"].astype(str))
-    return build_panel(ev, district_col="district", calendar=False)
+    keys = df[partition_col].astype("string")
+    empty = (keys.isna() | (keys.str.strip() == "")).fillna(True).to_numpy(dtype=bool)
+    if exclusions is not None:
+        exclusions.add("missing_partition", df[empty], partition_col)
+    ev = df[~empty]
+    names = sorted(keys[~empty].unique())
+    code = pd.Series(pd.Categorical(keys[~empty], categories=names).codes, index=ev.index).map(lambda i: f"d{i}")
+    ev = ev.assign(_govml_district=code)
+    clean, ex = clean_events(ev, time_col=m["created_at"], area_col=m["community"], category_col=m["category"],
+                             district_col="_govml_district", min_category_events=min_category_events, file=file)
+    clean["district"] = clean["district"].map({f"d{i}": str(n) for i, n in enumerate(names)})
+    inc = Exclusions()
+    panel = build_panel(clean, district_col="district", calendar=False, exclusions=inc)
+    if exclusions is not None:
+        column = {"missing_area": m["community"], "missing_category": m["category"],
+                  "rare_category": m["category"]}
+        for acc in (ex, inc):
+            for reason, n in acc.counts.items():
+                entry = exclusions.counts.setdefault(reason, {"rows": 0, "column": column.get(reason, m["created_at"]),
+                                                             "example_file_rows": []})
+                entry["rows"] += int(n)
+                entry["example_file_rows"] = (entry["example_file_rows"] + list(acc.examples.get(reason, [])))[:5]
+            exclusions.notes += acc.notes
+        exclusions.rows_used = int(ex.rows_used - inc.total)
+    return panel
 
 
 def simulate_forecaster(
@@ -398,6 +500,7 @@ def simulate_forecaster(
     robust_policy: str = "rescale",
     score_districts: Sequence[str] | None = None,
     level: bool = True,
+    file: str | None = None,
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -419,7 +522,8 @@ def simulate_forecaster(
     this (``rounds`` = trees per model). ``secagg_neighbours``: as for :func:`simulate`
     (run config ``secagg-neighbours``; ``"auto"``, ``"all"`` or ``k``). ``level`` (run config
     ``forecaster-level``): boost from the central model's level (its candidate weights from secure
-    sums) instead of a constant; the robust option keeps the constant start.
+    sums) instead of a constant; the robust option keeps the constant start. ``file``: the table's
+    name, for the row account (``result["data"]``: every row read is used or counted by reason).
     """
     import pandas as pd
 
@@ -430,11 +534,14 @@ def simulate_forecaster(
     if robust and secure:
         raise ConfigError("the robust option checks each district's own histograms, which secure aggregation "
                           "hides: use it with secure=False (--no-secure)")
-    mapping, parts, faults = _districts(df, partition_col, mapping, min_rows, faults)
+    mapping, parts, faults, left_out, small = _districts(df, partition_col, mapping, min_rows, faults)
     unknown = sorted(set(score_districts or []) - set(parts))
     if unknown:
         raise ConfigError(f"score_districts names unknown district(s): {', '.join(unknown)}")
-    panel = forecaster_panel(pd.concat(parts.values()), partition_col, mapping)
+    pooled = pd.concat(parts.values())
+    pooled.attrs = dict(next(iter(parts.values())).attrs)  # read_table's row metadata: exclusions name the file's rows
+    central = T.RowAccount()
+    panel = forecaster_panel(pooled, partition_col, mapping, exclusions=central, file=str(file or "events"))
     periods = pd.DatetimeIndex(pd.unique(panel["period_start"])).sort_values()
     categories = [str(c) for c in panel["category"].cat.categories]
     run_cfg: dict[str, Any] = {**dict(base_run_config or {}),
@@ -489,6 +596,10 @@ def simulate_forecaster(
                     "seconds_per_round_trip": seconds / max(int(result["messages_per_district"]), 1),
                     "bytes_sent_per_client": {name_of[n]: b for n, b in grid.bytes_sent().items()},
                     "series": int(panel.groupby(["area", "category"], observed=True).ngroups)})
+        out["excluded"] = {**small, **out.get("excluded", {})}
+        accounts = {name: _valid_frame(part, "hotspot-forecaster", run_cfg, mapping, name)
+                    .attrs["govml_exclusions"] for name, part in parts.items() if name in result["districts"]}
+        out["data"] = data_account(left_out, accounts, central)
     finally:
         CA.clear_cache()
         if tmp is not None:

@@ -101,6 +101,7 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
 
     problems: list[Problem] = []
     source = dict(df.attrs.get("govml_source_columns") or {})
+    account = RowAccount()
 
     def col_name(c: str) -> str:
         """The district's own name of canonical column ``c``."""
@@ -122,7 +123,11 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
         out = df[["text", "category"] + (["id"] if "id" in df.columns else [])].copy()
         out["text"] = out["text"].astype("string")
         out["category"] = out["category"].astype("string")
-        out = out[out["text"].notna() & (out["text"].str.len() > 0) & out["category"].notna()]
+        no_text = _blank(out["text"])
+        no_cat = _blank(out["category"]) & ~no_text
+        account.add("missing_text", df[no_text], col_name("text"))
+        account.add("missing_category", df[no_cat], col_name("category"))
+        out = out[~no_text & ~no_cat]
         if out.empty:
             problems.append(Problem(file, None, "text", "at least one row with text and a category", "none"))
     elif task == "benchmark":
@@ -142,28 +147,106 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
             for col in indicators:
                 out[col] = _numeric(df, col, file, problems)
         out["community"] = out["community"].astype("string")
-        out = out[out["community"].notna()]
+        no_comm = _blank(out["community"])
+        account.add("missing_community", df[no_comm], col_name("community"))
+        out = out[~no_comm]
         if out.empty:
             problems.append(Problem(file, None, "community", "at least one row with a community", "none"))
     elif task == "hotspot-forecaster":
         if not need(["community", "category", "created_at"]):
             raise DataError(problems=problems, message=f"{file}: cannot be used for the hotspot forecaster")
-        from govml.io import parse_datetime, source_rows
+        # the same cleaning as `govml hotspots backtest` (times it cannot read, empty areas or
+        # categories, future times: counted, never silent); rare categories are decided on the pooled
+        # data (the run config's agreed categories), so a district keeps every category here
+        from govml.hotspot.panel import clean_events
 
-        out = df[["community", "category", "created_at"]].copy()
-        out["created_at"] = parse_datetime(out["created_at"], file=file, column=col_name("created_at"),
-                                           rows=source_rows(df))
-        out["community"] = out["community"].astype("string")
-        out["category"] = out["category"].astype("string")
-        out = out[out["community"].notna() & out["category"].notna()]
-        if out.empty:
-            problems.append(Problem(file, None, "community", "at least one event with a community and category",
-                                    "none"))
+        try:
+            clean, ex = clean_events(df, time_col="created_at", area_col="community", category_col="category",
+                                     min_category_events=1, file=file)
+        except DataError as exc:
+            problems.append(Problem(file, None, col_name("community"),
+                                    "at least one event with a time, a community and a category",
+                                    str(exc).splitlines()[0][:300]))
+            clean, ex = None, None
+        if ex is not None:
+            for reason, n in ex.counts.items():
+                column = {"missing_area": "community", "missing_category": "category"}.get(reason, "created_at")
+                account.counts[reason] = {"rows": int(n), "column": col_name(column),
+                                          "example_file_rows": list(ex.examples.get(reason, []))}
+            account.notes += [n for n in ex.notes if not n.startswith("header on row")]
+            out = clean.rename(columns={"area": "community"})[["community", "category", "created_at"]]
+        else:
+            out = df.iloc[:0][["community", "category", "created_at"]]
     else:
         raise FederatedError(f"unknown federated task {task!r} (one of {', '.join(TASKS)})")
     if problems:
         raise DataError(problems=problems, message=f"{file}: {len(problems)} problem(s) for task {task}")
-    return pd.DataFrame(out).reset_index(drop=True)
+    result = pd.DataFrame(out).reset_index(drop=True)
+    account.rows_in, account.rows_used = int(len(df)), int(len(result))
+    for line in account.lines():
+        log.info("%s: %s", file, line)
+    result.attrs["govml_exclusions"] = account
+    return result
+
+
+def _blank(s: pd.Series) -> Any:
+    """Empty cells: missing, or only whitespace."""
+    return (s.isna() | (s.astype("string").str.strip() == "")).fillna(True).to_numpy(dtype=bool)
+
+
+class RowAccount:
+    """Rows a district set aside while validating its table, by reason: counts, the column (the
+    district's own name) and a few example rows as the user sees them (:func:`govml.io.source_rows`).
+    Only the counts leave a district (:meth:`wire_counts`, in its hello reply)."""
+
+    REASONS = {
+        "missing_text": "text is empty",
+        "missing_category": "category is empty",
+        "missing_community": "community is empty",
+        "missing_area": "community is empty",
+        "missing_time": "time is empty",
+        "unparseable_time": "time could not be parsed",
+        "future_time": "time lies after the reference time (in the future)",
+        "missing_partition": "the partition (district) column is empty",
+        "small_partition": "its district has too few rows to take part",
+        "unknown_label": "its category is not one of the run's labels",
+        "rare_category": "category has too few events to forecast",
+        "incomplete_period": "falls in an incomplete first or last period",
+    }
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, Any]] = {}
+        self.notes: list[str] = []
+        self.rows_in = 0
+        self.rows_used = 0
+
+    def add(self, reason: str, rows: pd.DataFrame, column: str, *, examples: int = 5) -> None:
+        """Count ``rows`` (a slice of the table as read, index intact) under ``reason``."""
+        from govml.io import source_rows
+
+        if len(rows) == 0:
+            return
+        entry = self.counts.setdefault(reason, {"rows": 0, "column": column, "example_file_rows": []})
+        entry["rows"] += int(len(rows))
+        ex = entry["example_file_rows"]
+        ex.extend(int(r) for r in source_rows(rows)[: max(0, examples - len(ex))])
+
+    @property
+    def total(self) -> int:
+        return int(sum(v["rows"] for v in self.counts.values()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows_in": self.rows_in, "rows_used": self.rows_used, "excluded_total": self.total,
+                "excluded": {k: {**v, "why": self.REASONS.get(k, k)} for k, v in self.counts.items()},
+                "notes": list(self.notes)}
+
+    def lines(self) -> list[str]:
+        return [f"{v['rows']} row(s) left out: {self.REASONS.get(k, k)} (column '{v['column']}'; e.g. rows "
+                f"{', '.join(map(str, v['example_file_rows']))})" for k, v in self.counts.items()] + list(self.notes)
+
+    def wire_counts(self) -> dict[str, int]:
+        """What may travel: the number of rows per reason (no rows, no values)."""
+        return {f"excluded.{k}": int(v["rows"]) for k, v in self.counts.items()}
 
 
 def indicator_list(run_config: Mapping[str, Any]) -> list[str]:
