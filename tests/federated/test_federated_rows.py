@@ -95,7 +95,7 @@ def test_forecaster_counts_unreadable_times_and_empty_cells_like_hotspots_backte
     assert got["unparseable_time"] == (2, "受理时间", [6, 202])
     assert got["missing_area"] == (1, "社区", [9])
     assert got["missing_partition"] == (1, "街道", [11]) and got["small_partition"] == (1, "街道", [362])
-    assert d["rows_in"] == 361 and d["rows_used"] + d["excluded_total"] == 361
+    assert d["rows_in"] == 361 and d["rows_used"] + d["excluded_total"] == 361 and d["file"] == "events.csv"
     assert list(m["excluded"]) == ["单行区"] and m["clients"] == 3
     # each district validated its own table: 不详 in 街道0 (row 6) and 街道1 (row 202), counts travelled
     assert _rows(d["by_district"]["街道0"]) == {"unparseable_time": (1, "受理时间", [6]),

@@ -176,6 +176,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
             # federated models; the replay is fitted on the finishing districts alone
             result["central_replay_comparable"] = not result["left_during_run"]
         result.update({k: v for k, v in r.items() if k not in result})  # seconds, round trips, events, …
+        result["data"]["file"] = input_path.name
         for i, row in enumerate(bt["per_origin"], start=1):
             tracking.log_metrics({f"origin_{k}": v for k, v in row.items() if k != "origin"}, step=i)
         final = {f"{side}_{k}": v for side in ("federated", "centralized", "federated_model_central_replay")
