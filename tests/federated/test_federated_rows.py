@@ -56,6 +56,7 @@ def test_classifier_rows_reconcile_and_each_district_reports_its_own(messages):
     df.loc[7, "text"] = None             # file row 9 (区2)
     df.loc[[9, 12], "category"] = None   # file rows 11, 14 (区1, 区1)
     df.loc[20, "district"] = "  "        # file row 22: no district
+    df.loc[20, "category"] = "孤类"      # … and the only row of its label
     res = simulate(df, "demand-classifier", "district", rounds=1, n_features=1024, secure=False, local_epochs=1)
     d = res["data"]
     assert d["rows_in"] == 300 and d["excluded_total"] == 6
@@ -69,6 +70,7 @@ def test_classifier_rows_reconcile_and_each_district_reports_its_own(messages):
     assert res["district_rows"]["区1"] == {"rows_used": d["by_district"]["区1"]["rows_used"],
                                            "excluded": {"missing_text": 1, "missing_category": 2}}
     assert res["district_rows"]["区3"]["excluded"] == {}
+    assert "孤类" not in res["model"]["labels"]  # a label seen only in a left-out row is no class
 
 
 def test_forecaster_counts_unreadable_times_and_empty_cells_like_hotspots_backtest(tmp_path, capsys):

@@ -248,7 +248,9 @@ def simulate(
             lab_col = user_cols["category"]
             if lab_col not in df.columns:
                 raise DataError(message=f"no category column {lab_col!r} (use --label-col)")
-            labels = sorted(df[lab_col].astype("string").dropna().unique().tolist())
+            # the labels of the rows that take part (a label seen only in a left-out row is no class)
+            taking_part = np.concatenate([p[lab_col].astype("string").dropna().unique() for p in parts.values()])
+            labels = sorted({str(x) for x in taking_part if str(x).strip()})
         run_cfg["labels"] = "|".join(str(x) for x in labels)
     else:
         run_cfg["indicators"] = ",".join(indicators or [T.COMPLAINT_RATE])
