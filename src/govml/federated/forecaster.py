@@ -185,36 +185,24 @@ def district_level_candidates(y: np.ndarray, cat_codes: np.ndarray, city: np.nda
 
 
 def level_gram(M: np.ndarray, y: np.ndarray, horizon: int) -> np.ndarray:
-    """A district's part of the central level QP: ``[Σ A'A (k × k), Σ A't (k)]`` over its series at the
-    last ``LEVEL_ORIGINS`` origins × horizons (:func:`govml.hotspot.forecast.choose_level_weights`)."""
+    """A district's part of the central level QP, flat: ``[Σ A'A (k × k), Σ A't (k)]`` over its series
+    at the last ``LEVEL_ORIGINS`` origins × horizons (:func:`govml.hotspot.forecast.level_gram`)."""
     from govml.hotspot.forecast import LEVEL_ORIGINS
+    from govml.hotspot.forecast import level_gram as central_gram
 
-    S, T, k = M.shape
-    G = np.zeros((k, k))
-    b = np.zeros(k)
-    for h in range(1, horizon + 1):
-        origins = np.arange(max(0, T - 1 - h - LEVEL_ORIGINS + 1), T - h)
-        if len(origins) == 0:
-            continue
-        A = M[:, origins, :].reshape(-1, k)
-        t = np.asarray(y, dtype=np.float64)[:, origins + h].reshape(-1)
-        G += A.T @ A
-        b += A.T @ t
+    G, b = central_gram(M, y, horizon, LEVEL_ORIGINS)
     return np.concatenate([G.ravel(), b])
 
 
 def level_weights(gram: np.ndarray, k: int) -> np.ndarray:
     """The convex weights from the summed :func:`level_gram` (the central rule's QP; the first
-    candidate alone when no origin was usable)."""
-    from govml.hotspot.forecast import _simplex_qp
+    candidate alone when no origin was usable). The sums arrive through fixed-point secure
+    aggregation, so ``G`` is made exactly symmetric first."""
+    from govml.hotspot.forecast import level_weights_from_sums
 
     gram = np.asarray(gram, dtype=np.float64)
     G, b = gram[: k * k].reshape(k, k), gram[k * k: k * k + k]
-    if not b.any():
-        w = np.zeros(k)
-        w[0] = 1.0
-        return w
-    return _simplex_qp((G + G.T) / 2.0, b)
+    return level_weights_from_sums((G + G.T) / 2.0, b)
 
 
 def training_offsets(level: np.ndarray, horizon: int, train_window: int | None) -> np.ndarray:
