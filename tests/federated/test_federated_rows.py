@@ -106,3 +106,24 @@ def test_forecaster_counts_unreadable_times_and_empty_cells_like_hotspots_backte
     assert m["district_rows"]["街道2"]["excluded"] == {}
     shown = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
     assert "time could not be parsed (column '受理时间'; e.g. rows 6, 202)" in shown
+
+
+def test_benchmark_complaint_rate_counts_unreadable_times(tmp_path, messages):
+    """One unreadable time no longer rejects a whole district: the rows are counted by reason."""
+    ev = messages[["district", "community"]].copy()
+    ev["受理时间"] = pd.date_range("2024-01-01", periods=len(ev), freq="7h").astype(str)
+    ev.loc[[3, 40], "受理时间"] = "不详"         # file rows 5, 42
+    ev.loc[7, "受理时间"] = ""                   # file row 9
+    ev.loc[12, "community"] = None               # file row 14
+    data = tmp_path / "events.csv"
+    ev.to_csv(data, index=False)
+    out = tmp_path / "m.json"
+    code = _run(["federated", "simulate", str(data), "--task", "benchmark", "--partition-col", "district",
+                 "--time-col", "受理时间", "--out", str(out)])
+    assert code in (0, None)
+    m = json.loads(out.read_text(encoding="utf-8"))
+    assert m["clients"] == 3 and not m["excluded"]
+    d = m["data"]
+    assert (d["rows_in"], d["rows_used"], d["excluded_total"]) == (900, 896, 4)
+    assert _rows(d) == {"unparseable_time": (2, "受理时间", [5, 42]), "missing_time": (1, "受理时间", [9]),
+                        "missing_community": (1, "community", [14])}

@@ -138,8 +138,16 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
             from govml.io import parse_datetime, source_rows
 
             out = df[["community", "created_at"]].copy()
-            out["created_at"] = parse_datetime(out["created_at"], file=file, column=col_name("created_at"),
-                                               rows=source_rows(df))
+            parsed = parse_datetime(out["created_at"], file=file, column=col_name("created_at"),
+                                    rows=source_rows(df), errors="coerce")
+            bad = parsed.isna().to_numpy()
+            if bad.all() and len(out):  # no readable time at all: the column is wrong — say what was found
+                parse_datetime(out["created_at"], file=file, column=col_name("created_at"),
+                               rows=source_rows(df), max_problems=10)
+            empty = _blank(out["created_at"])
+            account.add("missing_time", df[bad & empty], col_name("created_at"))
+            account.add("unparseable_time", df[bad & ~empty], col_name("created_at"))
+            out = out.assign(created_at=parsed)[~bad]
         else:
             if not need(["community", *indicators]):
                 raise DataError(problems=problems, message=f"{file}: cannot be used for benchmarking")
@@ -148,7 +156,7 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
                 out[col] = _numeric(df, col, file, problems)
         out["community"] = out["community"].astype("string")
         no_comm = _blank(out["community"])
-        account.add("missing_community", df[no_comm], col_name("community"))
+        account.add("missing_community", df.loc[out.index[no_comm]], col_name("community"))
         out = out[~no_comm]
         if out.empty:
             problems.append(Problem(file, None, "community", "at least one row with a community", "none"))
