@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from govml.errors import ModelError
@@ -16,6 +15,7 @@ from govml.hotspot.forecast import (
     level_at_end,
     level_candidates,
 )
+from hotspot_panels import toy_panel
 
 
 def test_window_means_by_hand() -> None:
@@ -98,17 +98,6 @@ def test_forecaster_stores_weights_and_rejects_unknown_offset() -> None:
         HotspotForecaster(horizon=2, offset_window="median", **small).fit(panel)
 
 
-def _panel(y: np.ndarray) -> pd.DataFrame:
-    S, T = y.shape
-    periods = pd.date_range("2023-01-02", periods=T, freq="W-MON")
-    return pd.DataFrame({
-        "area": pd.Categorical(np.repeat([f"a{i:03d}" for i in range(S)], T)),
-        "category": pd.Categorical(["c"] * (S * T)),
-        "period_start": np.tile(periods, S),
-        "y": y.reshape(-1),
-    })
-
-
 SMALL = dict(n_estimators=60, learning_rate=0.1, num_leaves=7, min_child_samples=20, calibration_origins=4)
 
 
@@ -118,7 +107,7 @@ def test_staged_scores_match_lightgbm() -> None:
     from govml.hotspot.panel import panel_matrix
 
     rng = np.random.default_rng(3)
-    panel = _panel(rng.poisson(2.0, size=(40, 40)).astype(float))
+    panel = toy_panel(rng.poisson(2.0, size=(40, 40)).astype(float))
     m = HotspotForecaster(horizon=1, select_trees=False, **SMALL).fit(panel)
     y, keys, periods = panel_matrix(panel)
     X = FeatureBuilder(y, keys, periods, m._spec()).frame(1, [39])[m.feature_names_]
@@ -131,17 +120,17 @@ def test_staged_scores_match_lightgbm() -> None:
 def test_trees_dropped_on_pure_noise_and_kept_for_a_pattern_the_level_misses() -> None:
     rng = np.random.default_rng(4)
     # constant rates: nothing beyond the level to learn, the holdout keeps (almost) no trees
-    noise = HotspotForecaster(horizon=2, **SMALL).fit(_panel(rng.poisson(3.0, size=(60, 50)).astype(float)))
+    noise = HotspotForecaster(horizon=2, **SMALL).fit(toy_panel(rng.poisson(3.0, size=(60, 50)).astype(float)))
     assert noise.n_trees_ <= 10, noise.n_trees_
     # constant counts: the level is exact, no tree can help, none is kept and nothing is "explained"
-    flat = HotspotForecaster(horizon=2, **SMALL).fit(_panel(np.full((30, 40), 3.0)))
+    flat = HotspotForecaster(horizon=2, **SMALL).fit(toy_panel(np.full((30, 40), 3.0)))
     assert flat.n_trees_ == 0 and all(m is None for m in flat.models_.values())
     assert np.allclose(flat.predict(2)["yhat"], 3.0)
     ex = flat.explain(top=2)
     assert len(ex) == 30 * 2 * 2 and (ex["contribution"] == 0).all()
     # every other week is 4x busier: window means sit in the middle, the trees (lag_2) see the rhythm
     rate = np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0)
-    alt_panel = _panel(rng.poisson(rate).astype(float))
+    alt_panel = toy_panel(rng.poisson(rate).astype(float))
     alt = HotspotForecaster(horizon=2, **SMALL).fit(alt_panel)
     assert alt.n_trees_ >= 30, alt.n_trees_
     fc = alt.predict(2)  # the panel ends on an odd (quiet) week: next is busy, then quiet
@@ -152,18 +141,18 @@ def test_trees_dropped_on_pure_noise_and_kept_for_a_pattern_the_level_misses() -
 
 def test_recursive_strategy_chooses_its_trees_like_the_direct_one() -> None:
     rng = np.random.default_rng(4)
-    flat = HotspotForecaster(horizon=2, strategy="recursive", **SMALL).fit(_panel(np.full((30, 40), 3.0)))
+    flat = HotspotForecaster(horizon=2, strategy="recursive", **SMALL).fit(toy_panel(np.full((30, 40), 3.0)))
     assert flat.n_trees_ == 0 and flat.models_ == {1: None}
     assert np.allclose(flat.predict(2)["yhat"], 3.0)
     # the rhythm the level misses: the one-step model needs its trees, and fed back it keeps the rhythm
     rate = np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0)
-    alt = HotspotForecaster(horizon=2, strategy="recursive", **SMALL).fit(_panel(rng.poisson(rate).astype(float)))
+    alt = HotspotForecaster(horizon=2, strategy="recursive", **SMALL).fit(toy_panel(rng.poisson(rate).astype(float)))
     assert alt.n_trees_ >= 30, alt.n_trees_
     by_h = alt.predict(2).groupby("horizon")["yhat"].mean()
     assert by_h[1] > 6.0 and by_h[2] < 3.5, by_h
     # without the choice it keeps every tree
     assert HotspotForecaster(horizon=2, strategy="recursive", select_trees=False,
-                             **SMALL).fit(_panel(np.full((30, 40), 3.0))).n_trees_ == SMALL["n_estimators"]
+                             **SMALL).fit(toy_panel(np.full((30, 40), 3.0))).n_trees_ == SMALL["n_estimators"]
 
 
 def test_combine_weight_by_hand() -> None:
@@ -185,7 +174,7 @@ def test_combined_strategy_averages_direct_and_recursive_paths() -> None:
 
     rng = np.random.default_rng(5)
     rate = np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0)
-    panel = _panel(rng.poisson(rate).astype(float))
+    panel = toy_panel(rng.poisson(rate).astype(float))
     m = HotspotForecaster(horizon=3, strategy="combined", **SMALL).fit(panel)
     assert set(m.models_) == {1, 2, 3} and m.combine_weight_ == {1: 0.5, 2: 0.5, 3: 0.5}
     y, keys, periods = panel_matrix(panel)
@@ -234,7 +223,7 @@ def test_robust_candidates_weighted_when_spikes_hit_short_windows() -> None:
     assert w_calm[4] > 0.5 and w_spiky[4] < 0.05, (w_calm, w_spiky)
     robust = {k: w["med_4"] + w["trim_4"] for k, w in (("calm", w_calm), ("spiky", w_spiky))}
     assert robust["spiky"] > robust["calm"] + 0.1, robust
-    m = HotspotForecaster(horizon=2, level_windows=windows, **SMALL).fit(_panel(spiky))
+    m = HotspotForecaster(horizon=2, level_windows=windows, **SMALL).fit(toy_panel(spiky))
     assert np.allclose(m.level_weights_, list(w_spiky.values()), atol=1e-6)
     assert set(m.describe()["level_weights"]) == {str(v) for v in windows}
 
@@ -244,7 +233,7 @@ def test_trees_per_horizon_when_only_the_next_week_is_predictable() -> None:
     burst = rng.random((60, 50)) < 0.12  # a burst week (+30) is followed by one busier week, then nothing
     rate = np.full((60, 50), 3.0)
     rate[:, 1:][burst[:, :-1]] = 12.0
-    panel = _panel(rng.poisson(rate).astype(float) + 30.0 * burst)
+    panel = toy_panel(rng.poisson(rate).astype(float) + 30.0 * burst)
     pooled = HotspotForecaster(horizon=2, **SMALL).fit(panel)
     assert pooled.n_trees_by_horizon_[1] == pooled.n_trees_by_horizon_[2] == pooled.n_trees_
     per_h = HotspotForecaster(horizon=2, tree_choice="per_horizon", **SMALL).fit(panel)

@@ -15,18 +15,7 @@ from govml.hotspot.forecast import (
     level_candidates,
     volume_tiers,
 )
-
-
-def _panel(y: np.ndarray) -> pd.DataFrame:
-    S, T = y.shape
-    periods = pd.date_range("2023-01-02", periods=T, freq="W-MON")
-    return pd.DataFrame({
-        "area": pd.Categorical(np.repeat([f"a{i:03d}" for i in range(S)], T)),
-        "category": pd.Categorical(["c"] * (S * T)),
-        "period_start": np.tile(periods, S),
-        "y": y.reshape(-1),
-    })
-
+from hotspot_panels import toy_panel
 
 SMALL = dict(n_estimators=40, learning_rate=0.1, num_leaves=7, min_child_samples=20, calibration_origins=4)
 
@@ -96,7 +85,7 @@ def test_volume_tiers_and_tiered_weights() -> None:
 def test_forecaster_options_fit_and_forecast() -> None:
     rng = np.random.default_rng(4)
     rate = np.where(np.arange(50) % 2 == 0, 6.0, 2.0)[None, :] * rng.gamma(2.0, 0.5, size=(50, 1))
-    panel = _panel(rng.poisson(rate).astype(float))
+    panel = toy_panel(rng.poisson(rate).astype(float))
     base = HotspotForecaster(horizon=2, **SMALL).fit(panel)
     tiered = HotspotForecaster(horizon=2, level_tiers=2, **SMALL).fit(panel)
     assert tiered.level_weights_.shape == (50, len(LEVEL_WINDOWS))
