@@ -143,8 +143,10 @@ the totals, recall 0.57–0.93 at 0.34–0.47 false alerts per 100 area-weeks (q
 
 ``coverage='auto'`` (default): exports often hold a few stray records long before their real start
 (附件3: 4 messages between 2017-06 and 2018-11, then ~90 a week from January 2019). Counted as
-history they make every group's first covered weeks a surge of everything (one group: 37 category
-告警 and 6,636 term alerts in the first weeks). Periods before the first one whose total reaches
+history they stretch every group's history with ~80 empty weeks: the first covered weeks look like a
+surge of everything (one group, keyword categories: 37 category 告警) and, all year, ordinary words pass
+as "rare before" (one group, no categories, terms alone: 6,636 term alerts ≥ 预警 against 230 without
+the strays). Periods before the first one whose total reaches
 ``coverage_min_share`` (10 %) of the median non-empty period, and any lead-in that a lookback-long
 empty gap separates from the rest while holding less than one median period's messages, are left
 out; ``n_before_coverage_`` and ``coverage_start_`` say so, the log and the command line too.
