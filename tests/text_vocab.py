@@ -10,3 +10,24 @@ VOCAB = {
     "卫生计生": ["医院", "医生", "疫苗接种", "计划生育", "独生子女", "药价", "卫生院", "医患纠纷"],
 }
 SHARED = ["小区", "居民", "问题", "多次", "街道", "社区", "业主", "处理", "部门", "情况"]
+
+
+def assert_round_trips(fitted, held_out, folder) -> None:
+    """``fitted`` predicts ``held_out`` bit-identically after skops (govml/sklearn/numpy/scipy types
+    only), pickle, and govml's model folder (``folder``)."""
+    import pickle
+
+    import numpy as np
+    import skops.io as sio
+
+    from govml.cli.demands import _save_model_dir, load_model_dir
+
+    want = fitted.predict_proba(held_out)
+    data = sio.dumps(fitted)
+    types = sio.get_untrusted_types(data=data)
+    assert all(t.split(".", 1)[0] in ("govml", "sklearn", "numpy", "scipy") for t in types), types
+    for copy in (sio.loads(data, trusted=types), pickle.loads(pickle.dumps(fitted))):
+        assert np.array_equal(copy.predict_proba(held_out), want)
+    _save_model_dir(fitted, {"labels": list(fitted.classes_)}, folder)
+    loaded, _ = load_model_dir(folder)
+    assert np.array_equal(loaded.predict_proba(held_out), want)

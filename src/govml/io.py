@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from govml.errors import DataError, Problem
 
 if TYPE_CHECKING:  # pandas is imported lazily so `govml --help` stays fast
+    import numpy as np
     import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ __all__ = [
     "clean_text",
     "detect_encoding",
     "source_rows",
+    "blank_cells",
     "TEXT_SUFFIXES",
     "SUPPORTED_SUFFIXES",
 ]
@@ -141,6 +143,12 @@ def _dedupe_columns(df: pd.DataFrame) -> None:
             seen[c] = 0
             names.append(c)
     df.columns = names
+
+
+def blank_cells(values: pd.Series) -> np.ndarray:
+    """Boolean array: which cells are empty — missing, or only whitespace — the rows that commands
+    count apart ("no time", "no district") from unreadable ones."""
+    return (values.isna() | (values.astype("string").str.strip() == "")).fillna(True).to_numpy(dtype=bool)
 
 
 def source_rows(df: pd.DataFrame) -> list[int]:

@@ -20,6 +20,18 @@ def _run(argv):
     return exc.value.code
 
 
+def _benchmark(tmp_path, ev: pd.DataFrame) -> dict:
+    """``govml federated simulate`` (benchmark, complaint rate by ``district``, time ``受理时间``) on
+    ``ev`` written as a CSV; its metrics.json."""
+    data = tmp_path / "events.csv"
+    ev.to_csv(data, index=False)
+    out = tmp_path / "m.json"
+    code = _run(["federated", "simulate", str(data), "--task", "benchmark", "--partition-col", "district",
+                 "--time-col", "受理时间", "--out", str(out)])
+    assert code in (0, None)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
 def _rows(account):
     return {k: (v["rows"], v["column"], v["example_file_rows"]) for k, v in account["excluded"].items()}
 
@@ -29,13 +41,7 @@ def test_benchmark_counts_rows_without_a_district_and_a_one_row_district(tmp_pat
     ev["受理时间"] = pd.date_range("2024-01-01", periods=len(ev), freq="7h")
     ev.loc[[0, 5, 6], "district"] = None       # file rows 2, 7, 8
     ev.loc[10, "district"] = "单行区"            # file row 12: a district of one row
-    data = tmp_path / "events.csv"
-    ev.to_csv(data, index=False)
-    out = tmp_path / "m.json"
-    code = _run(["federated", "simulate", str(data), "--task", "benchmark", "--partition-col", "district",
-                 "--time-col", "受理时间", "--out", str(out)])
-    assert code in (0, None)
-    m = json.loads(out.read_text(encoding="utf-8"))
+    m = _benchmark(tmp_path, ev)
     assert m["clients"] == 3 and set(m["bytes_sent_per_client"]) == {"区1", "区2", "区3"}
     assert list(m["excluded"]) == ["单行区"] and "1 row(s)" in m["excluded"]["单行区"]
     d = m["data"]
@@ -115,13 +121,7 @@ def test_benchmark_complaint_rate_counts_unreadable_times(tmp_path, messages):
     ev.loc[[3, 40], "受理时间"] = "不详"         # file rows 5, 42
     ev.loc[7, "受理时间"] = ""                   # file row 9
     ev.loc[12, "community"] = None               # file row 14
-    data = tmp_path / "events.csv"
-    ev.to_csv(data, index=False)
-    out = tmp_path / "m.json"
-    code = _run(["federated", "simulate", str(data), "--task", "benchmark", "--partition-col", "district",
-                 "--time-col", "受理时间", "--out", str(out)])
-    assert code in (0, None)
-    m = json.loads(out.read_text(encoding="utf-8"))
+    m = _benchmark(tmp_path, ev)
     assert m["clients"] == 3 and not m["excluded"]
     d = m["data"]
     assert (d["rows_in"], d["rows_used"], d["excluded_total"]) == (900, 896, 4)

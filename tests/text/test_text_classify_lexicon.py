@@ -16,6 +16,7 @@ from govml.text.classify import (
     load_topic_lexicon,
     parse_topic_lexicon,
 )
+from text_vocab import assert_round_trips
 
 LEX = {"noise": ["噪音", "扰民", "轰鸣"], "wages": ["工资", "欠薪", "讨薪"], "bus": ["公交", "站台"]}
 FILLER = ["小区", "居民", "多次反映", "街道", "社区", "希望处理", "情况", "附近"]
@@ -98,21 +99,7 @@ def test_default_model_uses_the_packaged_lexicon_and_options_clone():
 
 @pytest.mark.parametrize("model", ["svm", "ensemble"])
 def test_lexicon_model_round_trips_bit_identically(model, tmp_path):
-    import pickle
-
-    import skops.io as sio
-
-    from govml.cli.demands import _save_model_dir, load_model_dir
-
     texts, labels = make_topic_data(1)
     fitted = DemandClassifier(model=model, lexicon_weight=1.0).fit(texts, labels)
     held_out = ["工地夜间轰鸣扰民", "", "公交站台太远", "完全无关的内容ＡＢＣ１２３"]
-    want = fitted.predict_proba(held_out)
-    data = sio.dumps(fitted)
-    types = sio.get_untrusted_types(data=data)
-    assert all(t.split(".", 1)[0] in ("govml", "sklearn", "numpy", "scipy") for t in types), types
-    for copy in (sio.loads(data, trusted=types), pickle.loads(pickle.dumps(fitted))):
-        assert np.array_equal(copy.predict_proba(held_out), want)
-    _save_model_dir(fitted, {"labels": list(fitted.classes_)}, tmp_path / "m")
-    loaded, _ = load_model_dir(tmp_path / "m")
-    assert np.array_equal(loaded.predict_proba(held_out), want)
+    assert_round_trips(fitted, held_out, tmp_path / "m")

@@ -3,7 +3,6 @@ joins several --text-col columns) read on its own — character n-grams and topi
 
 from __future__ import annotations
 
-import pickle
 import random
 
 import numpy as np
@@ -12,7 +11,7 @@ from sklearn.base import clone
 
 from govml.text.classify import DemandClassifier, TopicLexiconFeatures, _TitleText, cross_validate_classifier
 from govml.text.tokenize import GovTokenizer
-from text_vocab import SHARED, VOCAB
+from text_vocab import SHARED, VOCAB, assert_round_trips
 
 LEX = {"noise": ["噪音", "扰民"], "wages": ["工资", "欠薪"], "bus": ["公交", "站台"]}
 
@@ -79,23 +78,11 @@ def test_title_blocks_are_on_by_default():
 
 @pytest.mark.parametrize("params", [{"title_weight": 1.0}, {"title_weight": 0.5, "title_lexicon_weight": 1.0}])
 def test_titled_model_round_trips_bit_identically(params, tmp_path):
-    import skops.io as sio
-
-    from govml.cli.demands import _save_model_dir, load_model_dir
-
     texts, labels = make_titled(8, seed=1)
     fitted = DemandClassifier(**params).fit(texts, labels)
     assert clone(fitted).get_params()["title_weight"] == params["title_weight"]
     held_out = ["幼儿园学位不够\n详情", "只有一行：拖欠工资", "", "\n详情里有医院"]
-    want = fitted.predict_proba(held_out)
-    data = sio.dumps(fitted)
-    types = sio.get_untrusted_types(data=data)
-    assert all(t.split(".", 1)[0] in ("govml", "sklearn", "numpy", "scipy") for t in types), types
-    for copy in (sio.loads(data, trusted=types), pickle.loads(pickle.dumps(fitted))):
-        assert np.array_equal(copy.predict_proba(held_out), want)
-    _save_model_dir(fitted, {"labels": list(fitted.classes_)}, tmp_path / "m")
-    loaded, _ = load_model_dir(tmp_path / "m")
-    assert np.array_equal(loaded.predict_proba(held_out), want)
+    assert_round_trips(fitted, held_out, tmp_path / "m")
 
 
 def test_models_saved_before_the_title_parameters_load_without_title_blocks():

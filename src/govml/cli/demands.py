@@ -34,7 +34,7 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
 
     from govml.config import COLUMN_ALIASES, guess_column
     from govml.errors import DataError, Problem
-    from govml.io import parse_datetime, read_table, source_rows
+    from govml.io import blank_cells, parse_datetime, read_table, source_rows
 
     name = str(path)
     wanted = [*text_cols, *(c for _, c in required), *optional]
@@ -76,7 +76,7 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
             parse_datetime(raw, file=name, column=src, rows=source_rows(df), max_problems=10)
         if bad.any():
             rows = source_rows(df)
-            empty = (raw.isna() | raw.astype("string").str.strip().eq("")).fillna(True).to_numpy()
+            empty = blank_cells(raw)
             parts = []
             for what, mask in (("no time", bad & empty), ("an unreadable time", bad & ~empty)):
                 if mask.any():

@@ -30,6 +30,7 @@ import numpy as np
 
 from govml.errors import ConfigError, DataError
 from govml.federated import task as T
+from govml.io import blank_cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,8 +121,8 @@ def _partitions(df: pd.DataFrame, col: str, min_rows: int
     account = T.RowAccount()
     account.rows_in = int(len(df))
     keys = df[col].astype("string")
-    empty = (keys.isna() | (keys.str.strip() == "")).fillna(True)
-    account.add("missing_partition", df[empty.to_numpy(dtype=bool)], col)
+    empty = blank_cells(keys)
+    account.add("missing_partition", df[empty], col)
     keys = keys.where(~empty)
     parts = {str(k): df[(keys == k).fillna(False).to_numpy(dtype=bool)] for k in sorted(keys.dropna().unique())}
     small = {k: v for k, v in parts.items() if len(v) < min_rows}
@@ -452,7 +453,7 @@ def forecaster_panel(df: pd.DataFrame, partition_col: str, mapping: Mapping[str,
         if c not in df.columns:
             raise DataError(message=f"column {c!r} not in the table (columns: {', '.join(map(str, df.columns))})")
     keys = df[partition_col].astype("string")
-    empty = (keys.isna() | (keys.str.strip() == "")).fillna(True).to_numpy(dtype=bool)
+    empty = blank_cells(keys)
     if exclusions is not None:
         exclusions.add("missing_partition", df[empty], partition_col)
     ev = df[~empty]

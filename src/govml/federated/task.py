@@ -198,8 +198,10 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
 
 
 def _blank(s: pd.Series) -> Any:
-    """Empty cells: missing, or only whitespace."""
-    return (s.isna() | (s.astype("string").str.strip() == "")).fillna(True).to_numpy(dtype=bool)
+    """Empty cells: missing, or only whitespace (:func:`govml.io.blank_cells`)."""
+    from govml.io import blank_cells
+
+    return blank_cells(s)
 
 
 class RowAccount:

@@ -177,8 +177,10 @@ def clean_events(
     cat = _canonical_names(events[category_col], ex, "category", file_rows)
     keep = np.ones(len(events), dtype=bool)
 
+    from govml.io import blank_cells
+
     raw_t = events[time_col].reset_index(drop=True)
-    empty_t = (raw_t.isna() | (raw_t.astype("string").str.strip() == "")).fillna(True).to_numpy()
+    empty_t = blank_cells(raw_t)
     bad = t.isna().to_numpy()
     ex.add("missing_time", file_rows[bad & empty_t & keep], file_row_offset=0)
     ex.add("unparseable_time", file_rows[bad & ~empty_t & keep], file_row_offset=0)
