@@ -26,10 +26,19 @@ data and have no false positives beyond floating-point tolerance:
 A scaled reply (histograms ×F on every channel, or on Σg/Σh only) breaks the root totals at the
 first tree; scaling the citywide sums breaks the base-sum identity. With ``rescale`` (the default
 policy) a reply that is an exact multiple of one passing every check is divided back and kept
-(:class:`HistogramScreen`); anything else fails and the server leaves the district out. What these checks cannot see
-is a district that scales *everything* it sends consistently from its first reply on — city sums,
-series counts, base sums and histograms: that is exactly a district holding F copies of each of its
-series (docs/federated.md, "Robustness").
+(:class:`HistogramScreen`); anything else fails and the server leaves the district out.
+
+A district that scales *everything* it sends consistently from its first reply on by a whole number
+F — city sums, series counts, base sums and histograms (``poison-all:F``) — passes every check above:
+it looks exactly like a district holding F copies of each of its series. :class:`CopyScreen` catches
+it by arithmetic instead: every whole count such a district sends (weekly totals per category,
+series counts, row counts per histogram bin) is divisible by F, while the counts of honest data have
+greatest common divisor 1 unless the district is tiny (a few dozen events; measured in
+docs/federated.md). The gcd of its citywide counts is a *hypothesis* (the server divides that
+district's sums by it); its first histograms confirm it (every bin count divisible too) or refute it
+(the factor is forgotten and training starts again with its sums as sent). Not caught: copies that
+are perturbed or scaled by a non-integer — that is fake data, which no check on sums can tell from
+real data.
 """
 
 from __future__ import annotations
@@ -253,3 +262,80 @@ class HistogramScreen:
     def forget(self, node: int) -> None:
         for key in [k for k in self.chains if k[0] == node]:
             del self.chains[key]
+
+
+def copies_gcd(counts: np.ndarray) -> int:
+    """Greatest common divisor of the non-zero whole counts in ``counts`` — the largest F for which the
+    counts could be F copies of whole counts; 1 when there is no non-zero count or some value is not a
+    whole number (or too large to be a count)."""
+    a = np.abs(np.asarray(counts, dtype=np.float64).ravel())
+    a = a[a > 0.5]
+    if a.size == 0 or not np.isfinite(a).all() or a.max() >= 2.0**53:
+        return 1
+    r = np.rint(a)
+    if np.abs(a - r).max() > TOL:
+        return 1
+    return int(np.gcd.reduce(r.astype(np.int64)))
+
+
+class CopyScreen:
+    """Per district: does it send every count as a multiple of a whole number g > 1 (``poison-all:g``,
+    a district claiming g copies of each of its series)?
+
+    The server calls :meth:`city` with a district's citywide sums (every cut), then passes its base sums
+    and histogram replies through :meth:`divide` and :meth:`hist`. The citywide gcd is a hypothesis: the
+    district's first histogram reply confirms it (every bin count divisible by g) or refutes it — an
+    honest small district whose weekly totals happened to share a factor with its series count; the
+    factor is then forgotten for the rest of the run (:meth:`hist` returns ``"refuted"`` and the server
+    trains again from the citywide sums as sent). ``factors`` holds the current hypotheses,
+    ``confirmed`` the districts shown to send g-fold counts, ``cleared`` the refuted ones."""
+
+    def __init__(self) -> None:
+        self.factors: dict[int, int] = {}
+        self.confirmed: dict[int, int] = {}
+        self.cleared: set[int] = set()
+
+    def city(self, node: int, mats: list[np.ndarray]) -> int:
+        """The factor g the district's citywide sums (one ``(n_cat, cut + 1)`` matrix per cut) share; 1 for
+        none (or a district already cleared). Sums failing :func:`check_city` get 1 (they fail there)."""
+        if node in self.cleared:
+            return 1
+        g = copies_gcd(np.concatenate([np.asarray(m, dtype=np.float64).ravel() for m in mats]))
+        if g > 1:
+            self.factors[node] = g
+        else:
+            self.factors.pop(node, None)
+        return g
+
+    def factor(self, node: int) -> int:
+        return self.factors.get(node, 1)
+
+    def divide(self, node: int, vec: np.ndarray) -> np.ndarray:
+        """A district's citywide or base sums divided by its factor (a new array; as sent when none)."""
+        g = self.factor(node)
+        return np.asarray(vec, dtype=np.float64) / g if g > 1 else vec
+
+    def hist(self, node: int, vec: np.ndarray) -> tuple[np.ndarray, str]:
+        """A histogram reply ``(…, 3)`` flattened (Σg, Σh, count per bin) divided by the district's factor,
+        and what it showed: ``""`` (no hypothesis, or already confirmed), ``"confirmed"`` (first reply,
+        every count divisible by g) or ``"refuted"`` (some count is not: the factor is forgotten, the
+        reply comes back as sent)."""
+        g = self.factor(node)
+        if g <= 1:
+            return vec, ""
+        status = ""
+        if node not in self.confirmed:
+            counts = np.asarray(vec, dtype=np.float64).reshape(-1, 3)[:, 2]
+            r = np.rint(counts)
+            if np.abs(counts - r).max(initial=0.0) > TOL or (np.mod(r, g) != 0).any():
+                self.factors.pop(node, None)
+                self.cleared.add(node)
+                return vec, "refuted"
+            self.confirmed[node] = g
+            status = "confirmed"
+        return np.asarray(vec, dtype=np.float64) / g, status
+
+    def forget(self, node: int) -> None:
+        self.factors.pop(node, None)
+        self.confirmed.pop(node, None)
+
