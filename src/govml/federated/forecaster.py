@@ -98,9 +98,10 @@ def feature_matrix(fr: pd.DataFrame, names: list[str], categories: list[str], h:
 
 
 def training_rows(fb: Any, names: list[str], categories: list[str], horizon: int,
-                  train_window: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Stacked rows of horizons 1..horizon whose targets are observed."""
-    T = fb.y.shape[1]
+                  train_window: int | None, last: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Stacked rows of horizons 1..horizon whose targets are observed (up to column ``last``: the
+    panel's last by default; an earlier one for the calibration model, see :func:`holdout_sums`)."""
+    T = fb.y.shape[1] if last is None else last + 1
     X, Y = [], []
     for h in range(1, horizon + 1):
         hi = T - 1 - h
@@ -205,9 +206,10 @@ def level_weights(gram: np.ndarray, k: int) -> np.ndarray:
     return level_weights_from_sums((G + G.T) / 2.0, b)
 
 
-def training_offsets(level: np.ndarray, horizon: int, train_window: int | None) -> np.ndarray:
+def training_offsets(level: np.ndarray, horizon: int, train_window: int | None,
+                     last: int | None = None) -> np.ndarray:
     """``log(level + 0.05)`` at the origin of every row of :func:`training_rows` (same order)."""
-    T = level.shape[1]
+    T = level.shape[1] if last is None else last + 1
     out = []
     for h in range(1, horizon + 1):
         hi = T - 1 - h
@@ -216,6 +218,142 @@ def training_offsets(level: np.ndarray, horizon: int, train_window: int | None) 
             continue
         out.append(level[:, lo: hi + 1].reshape(-1))  # series-major, as FeatureBuilder.frame
     return np.log(np.concatenate(out) + LEVEL_EPS) if out else np.zeros(0)
+
+
+# -- the central model's tree count and point rule, federated ------------------------------------
+#
+# govml.hotspot.forecast.HotspotForecaster fits a *calibration* model on the panel cut
+# ``calibration_origins + horizon`` periods before its end, forecasts the last ``calibration_origins``
+# origins (the inner holdout), and there chooses the number of trees (staged forecasts, score
+# RMSE/RMSE_level + MAE/MAE_level, the fewest trees within 0.01 of the best), a negative-binomial
+# dispersion per horizon, and the point rule's weight per horizon (``yhat = (1 - w) mean + w median``:
+# the lowest holdout MAE among the w whose RMSE is within 0.5 % of the mean's, 0 unless it gains
+# 0.2 %). Every one of these is a function of sums over holdout cells, and every cell belongs to one
+# district: each district forecasts its own holdout cells with the calibration model and sends
+#   1. per horizon × candidate tree count: [n, Σe², Σ|e|, Σ((y − μ)² − μ), Σμ²]  (:func:`staged_sums`);
+#   2. per horizon × candidate w (after the server sent the dispersions): [n, Σ|e|, Σe²]
+#      (:func:`point_rule_sums`)
+# as two secure sums (numbers only, ×2^-10 on the wire like the level sums). The server applies the
+# central rules to the summed vectors (:func:`choose_trees_from_sums`, :func:`dispersion_from_sums`,
+# :func:`point_weight_from_sums`), so the choices equal the central rules' on the pooled holdout.
+
+POINT_RMSE_TOL = 0.005  # as govml.hotspot.forecast: the point rule may cost at most 0.5 % of the holdout RMSE
+POINT_MIN_GAIN = 0.002  # ... and must lower the holdout MAE by at least 0.2 %
+TREE_TOLERANCE = 0.01  # as govml.hotspot.forecast: the fewest trees within 0.01 of the best score
+HOLDOUT_WIRE = 2.0**-10  # holdout sums travel ×2^-10 (room for sums up to ~4e15 at the 2^20 fixed point)
+
+
+def point_weights() -> tuple[float, ...]:
+    """The central point rule's candidate weights (``govml.hotspot.forecast.POINT_WEIGHTS``)."""
+    from govml.hotspot.forecast import POINT_WEIGHTS
+
+    return tuple(float(w) for w in POINT_WEIGHTS)
+
+
+def tree_grid(n_trees: int) -> np.ndarray:
+    """Candidate tree counts, as the central model's ``0, n/20, …, n`` (0 = the level alone)."""
+    grid = np.arange(0, n_trees + 1, max(1, n_trees // 20))
+    return np.unique(np.append(grid, n_trees)).astype(np.int64)
+
+
+def holdout_forecasts(fb: Any, names: list[str], categories: list[str], booster: Booster,
+                      level: np.ndarray | None, first: int, horizon: int,
+                      grid: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """A district's inner-holdout forecasts by a calibration model (trained on columns up to ``first``):
+    per horizon ``h``, ``(staged, obs)`` over its series × the origins ``first … T − 1 − h``
+    (series-major rows): ``staged[:, j]`` the expected counts with the first ``grid[j]`` trees."""
+    T = fb.y.shape[1]
+    hold = np.arange(first, T - 1)
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for h in range(1, horizon + 1):
+        origins = hold[hold + h <= T - 1]
+        if origins.size == 0 or fb.y.shape[0] == 0:
+            continue
+        X = feature_matrix(fb.frame(h, origins), names, categories, h)
+        bins = booster.edges.transform(X)
+        raw = np.full(len(X), booster.base)
+        if level is not None:
+            raw = raw + np.log(level[:, origins].reshape(-1) + LEVEL_EPS)
+        staged = np.empty((len(X), len(grid)))
+        k = 0
+        for j, K in enumerate(grid):
+            while k < min(int(K), len(booster.trees)):
+                raw = raw + booster.trees[k].predict(bins)
+                k += 1
+            staged[:, j] = np.exp(raw)
+        out[h] = (staged, fb.y[:, origins + h].reshape(-1).astype(np.float64))
+    return out
+
+
+HOLDOUT_SUMS = ("n", "sq_err", "abs_err", "disp_num", "disp_den")
+
+
+def staged_sums(hold: dict[int, tuple[np.ndarray, np.ndarray]], horizon: int, n_grid: int) -> np.ndarray:
+    """(horizon × tree counts × 5): ``[n, Σe², Σ|e|, Σ((y − μ)² − μ), Σμ²]`` over the district's holdout
+    cells (:func:`holdout_forecasts`): the tree choice's errors and the dispersion's moments."""
+    out = np.zeros((horizon, n_grid, len(HOLDOUT_SUMS)))
+    for h, (P, y) in hold.items():
+        e = P - y[:, None]
+        out[h - 1, :, 0] = float(len(y))
+        out[h - 1, :, 1] = (e**2).sum(0)
+        out[h - 1, :, 2] = np.abs(e).sum(0)
+        out[h - 1, :, 3] = (e**2 - P).sum(0)
+        out[h - 1, :, 4] = (P**2).sum(0)
+    return out
+
+
+def choose_trees_from_sums(sums: np.ndarray, tol: float = TREE_TOLERANCE) -> int:
+    """Index of the tree count the central rule picks from summed :func:`staged_sums` (horizons pooled):
+    score RMSE/RMSE_0 + MAE/MAE_0 (index 0: the level alone), the fewest trees within ``tol`` of the
+    best (``HotspotForecaster._choose_trees``)."""
+    s = np.asarray(sums, dtype=np.float64).sum(0)
+    n = np.maximum(s[:, 0], 1.0)
+    rmse, mae = np.sqrt(np.maximum(s[:, 1], 0.0) / n), np.maximum(s[:, 2], 0.0) / n
+    score = rmse / max(rmse[0], 1e-12) + mae / max(mae[0], 1e-12)
+    return int(np.flatnonzero(score <= score.min() + tol)[0])
+
+
+def dispersion_from_sums(row: np.ndarray) -> float:
+    """The central negative-binomial dispersion ``max(0, Σ((y − μ)² − μ) / Σμ²)`` from one summed
+    :func:`staged_sums` row (one horizon, one tree count)."""
+    num, den = float(row[3]), float(row[4])
+    return max(0.0, num / den) if den > 0 else 0.0
+
+
+def point_rule_sums(mu: np.ndarray, obs: np.ndarray, alpha: float,
+                    weights: tuple[float, ...] | None = None) -> np.ndarray:
+    """((1 + weights) × 3): ``[n, Σ|p − y|, Σ(p − y)²]`` of the mean (row 0) and of every candidate
+    ``p = (1 − w) μ + w · median`` (negative binomial with mean μ, dispersion ``alpha``)."""
+    from govml.hotspot.forecast import nb_median
+
+    weights = point_weights() if weights is None else weights
+    mu = np.asarray(mu, dtype=np.float64)
+    obs = np.asarray(obs, dtype=np.float64)
+    out = np.zeros((1 + len(weights), 3))
+    if mu.size == 0:
+        return out
+    med = nb_median(mu, alpha)
+    for i, p in enumerate([mu] + [(1.0 - w) * mu + w * med for w in weights]):
+        e = p - obs
+        out[i] = (float(mu.size), np.abs(e).sum(), (e**2).sum())
+    return out
+
+
+def point_weight_from_sums(sums: np.ndarray, weights: tuple[float, ...] | None = None,
+                           rmse_tol: float = POINT_RMSE_TOL, min_gain: float = POINT_MIN_GAIN) -> float:
+    """The central point rule (:func:`govml.hotspot.forecast.choose_point_weight`) on summed
+    :func:`point_rule_sums`: the lowest MAE among the weights whose RMSE is at most ``1 + rmse_tol``
+    times the mean's; 0 unless it lowers the MAE by ``min_gain``."""
+    weights = point_weights() if weights is None else weights
+    s = np.asarray(sums, dtype=np.float64)
+    n = max(s[0, 0], 1.0)
+    r0, a0 = float(np.sqrt(max(s[0, 2], 0.0) / n)), float(s[0, 1] / n)
+    best_w, best_a = 0.0, a0
+    for w, (_n, ae, se) in zip(weights, s[1:], strict=True):
+        r, a = float(np.sqrt(max(se, 0.0) / n)), float(ae / n)
+        if r <= r0 * (1.0 + rmse_tol) and a < best_a - 1e-12:
+            best_w, best_a = float(w), a
+    return best_w if best_a <= a0 * (1.0 - min_gain) else 0.0
 
 
 def n_model_features(periods: pd.DatetimeIndex, spec: Any) -> int:
@@ -265,12 +403,22 @@ class FederatedHotspotForecaster(BaseEstimator):
     ``masks=False`` (with ``secure=True``) adds the districts' fixed-point encodings without the
     pairwise masks: the masks cancel exactly, so the sums — and the model — are bit for bit those of
     a secure run, without its O(districts² × length) keystream (a reference for simulations).
+
+    The central model's inner-holdout choices (module section "the central model's tree count and
+    point rule"): ``select_trees=True`` grows a calibration model with ``n_trees`` trees on the panel
+    cut ``calibration_origins + horizon`` periods before its end and keeps the tree count (0, …,
+    ``n_trees``) its holdout forecasts score best (``n_trees_``); ``point="auto"`` makes ``yhat`` the
+    mean moved toward the negative-binomial median by the weight chosen per horizon on that holdout
+    (``point_weight_``, ``dispersion_``; ``yhat_mean`` is then the mean). Both default off: the
+    Flower app (server_app ``_forecaster``) grows the plain model, and ``govml federated simulate``
+    replays it with these defaults.
     """
 
     def __init__(self, horizon: int = 4, n_trees: int = 10, max_depth: int = 4, learning_rate: float = 0.1,
                  n_bins: int = 32, max_value: float = 1000.0, min_child_count: int = 50, reg_lambda: float = 1.0,
                  train_window: int | None = None, secure: bool = True, spec: Any = None,
-                 masks: bool = True, level: bool = True) -> None:
+                 masks: bool = True, level: bool = True, point: str = "mean", select_trees: bool = False,
+                 calibration_origins: int = 4, point_rmse_tolerance: float = POINT_RMSE_TOL) -> None:
         self.horizon = horizon
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -284,6 +432,10 @@ class FederatedHotspotForecaster(BaseEstimator):
         self.spec = spec
         self.masks = masks
         self.level = level
+        self.point = point
+        self.select_trees = select_trees
+        self.calibration_origins = calibration_origins
+        self.point_rmse_tolerance = point_rmse_tolerance
 
     def _spec(self):
         from govml.hotspot.features import FeatureSpec
@@ -303,41 +455,27 @@ class FederatedHotspotForecaster(BaseEstimator):
             raise ModelError("a federation needs at least two districts in the panel")
         return out
 
-    # -- public API -----------------------------------------------------------------------------
-    def fit(self, panel: pd.DataFrame) -> FederatedHotspotForecaster:
-        from govml.hotspot.panel import panel_matrix
-
-        y, keys, periods = panel_matrix(panel)
-        T = y.shape[1]
-        self.categories_ = [str(c) for c in keys["category"].astype("category").cat.categories]
-        parts = self._builders(y, keys, periods)
-        parts_names = list(keys["district"].astype("category").cat.categories)
-        sec = _Secure(len(parts), self.secure, masks=self.masks)
-        spec = self._spec()
-        total = sec.sum([city_sums(fb, len(self.categories_)) for _idx, fb in parts])
-        for _idx, fb in parts:
-            apply_city(fb, total, spec)
-        self.feature_names_ = feature_names(parts[0][1])
-        data = [training_rows(fb, self.feature_names_, self.categories_, self.horizon, self.train_window)
+    def _grow(self, parts: list[tuple[np.ndarray, Any]], Ms: list[np.ndarray] | None, sec: _Secure,
+              last: int, n_trees: int) -> tuple[Booster, np.ndarray | None, list[np.ndarray] | None]:
+        """One booster on the rows whose targets lie at or before column ``last`` (the whole panel, or
+        the calibration model's cut): base sums (+ the level's QP sums), then histograms per level."""
+        data = [training_rows(fb, self.feature_names_, self.categories_, self.horizon, self.train_window, last)
                 for _idx, fb in parts]
         if sum(len(yy) for _x, yy in data) == 0:
-            raise ModelError(f"too little history to train: {T} periods")
+            raise ModelError(f"too little history to train: {last + 1} periods")
         edges = BinEdges.counts(data[0][0].shape[1], max_value=self.max_value, n_bins=self.n_bins)
         bins = [edges.transform(x) for x, _y in data]
         s = sec.sum([base_sums(yy) for _x, yy in data])
         base = float(np.log(max(s[0], 1e-9) / max(s[1], 1.0)))
         raws = [np.full(len(yy), base) for _x, yy in data]
-        self.level_weights_, self._levels = None, None
-        if self.level:  # boost from the central model's level (module section "the central model's level")
-            windows = level_windows()
-            Ms = [district_level_candidates(fb.y, fb.keys["category"].cat.codes.to_numpy(), total, windows)
-                  for _idx, fb in parts]
-            gram = sec.sum([level_gram(M, fb.y, self.horizon) * LEVEL_WIRE
+        weights, levels = None, None
+        if Ms is not None:  # boost from the central model's level (module section "the central model's level")
+            gram = sec.sum([level_gram(M[:, : last + 1], fb.y[:, : last + 1], self.horizon) * LEVEL_WIRE
                             for M, (_idx, fb) in zip(Ms, parts, strict=True)]) / LEVEL_WIRE
-            self.level_weights_ = level_weights(gram, len(windows))
-            self._levels = [M @ self.level_weights_ for M in Ms]
+            weights = level_weights(gram, Ms[0].shape[-1])
+            levels = [M @ weights for M in Ms]
             base = 0.0  # the offset replaces the constant start (LightGBM's init_score does the same)
-            raws = [training_offsets(L, self.horizon, self.train_window) for L in self._levels]
+            raws = [training_offsets(L, self.horizon, self.train_window, last) for L in levels]
         done = [0]
 
         def hist_fn(trees: list[Tree], tree: Tree, frontier: list[int]) -> np.ndarray:
@@ -348,9 +486,70 @@ class FederatedHotspotForecaster(BaseEstimator):
             return sec.sum([local_histograms(b, yy, r, tree, frontier, edges.n_bins)
                             for b, (_x, yy), r in zip(bins, data, raws, strict=True)])
 
-        params = GBDTParams(n_trees=self.n_trees, max_depth=self.max_depth, learning_rate=self.learning_rate,
+        params = GBDTParams(n_trees=n_trees, max_depth=self.max_depth, learning_rate=self.learning_rate,
                             reg_lambda=self.reg_lambda, min_child_count=self.min_child_count)
-        self.booster_: Booster = fit(hist_fn, base, edges, params)
+        return fit(hist_fn, base, edges, params), weights, levels
+
+    def _calibrate(self, parts: list[tuple[np.ndarray, Any]], Ms: list[np.ndarray] | None, sec: _Secure,
+                   first: int) -> None:
+        """Tree count, dispersion and point weights from the districts' holdout sums (two secure sums)."""
+        H = self.horizon
+        booster, _w, levels = self._grow(parts, Ms, sec, first, self.n_trees)
+        self.calibration_booster_ = booster
+        grid = tree_grid(self.n_trees) if self.select_trees else np.array([self.n_trees], dtype=np.int64)
+        holds = [holdout_forecasts(fb, self.feature_names_, self.categories_, booster,
+                                   None if levels is None else levels[i], first, H, grid)
+                 for i, (_idx, fb) in enumerate(parts)]
+        staged = sec.sum([staged_sums(hd, H, len(grid)) * HOLDOUT_WIRE for hd in holds]) / HOLDOUT_WIRE
+        j = choose_trees_from_sums(staged) if self.select_trees else 0
+        self.n_trees_ = int(grid[j])
+        self.holdout_scores_ = {int(K): {"rmse": float(np.sqrt(max(row[1], 0.0) / max(row[0], 1.0))),
+                                         "mae": float(row[2] / max(row[0], 1.0))}
+                                for K, row in zip(grid, staged.sum(0), strict=True)}
+        log.info("federated forecaster: %d of %d trees chosen on the inner holdout", self.n_trees_, self.n_trees)
+        self.dispersion_ = {h: dispersion_from_sums(staged[h - 1, j]) for h in range(1, H + 1)}
+        if self.point == "auto":
+            W = point_weights()
+            sums = sec.sum([np.stack([point_rule_sums(hd[h][0][:, j], hd[h][1], self.dispersion_[h], W)
+                                      if h in hd else np.zeros((1 + len(W), 3)) for h in range(1, H + 1)])
+                            * HOLDOUT_WIRE for hd in holds]) / HOLDOUT_WIRE
+            self.point_weight_ = {h: point_weight_from_sums(sums[h - 1], W, rmse_tol=self.point_rmse_tolerance)
+                                  for h in range(1, H + 1)}
+        self.calibrated_ = True
+
+    # -- public API -----------------------------------------------------------------------------
+    def fit(self, panel: pd.DataFrame) -> FederatedHotspotForecaster:
+        from govml.hotspot.panel import panel_matrix
+
+        if self.point not in ("auto", "mean"):
+            raise ModelError(f"point must be 'auto' or 'mean', got {self.point!r}")
+        y, keys, periods = panel_matrix(panel)
+        T, H = y.shape[1], self.horizon
+        self.categories_ = [str(c) for c in keys["category"].astype("category").cat.categories]
+        parts = self._builders(y, keys, periods)
+        parts_names = list(keys["district"].astype("category").cat.categories)
+        sec = _Secure(len(parts), self.secure, masks=self.masks)
+        spec = self._spec()
+        total = sec.sum([city_sums(fb, len(self.categories_)) for _idx, fb in parts])
+        for _idx, fb in parts:
+            apply_city(fb, total, spec)
+        self.feature_names_ = feature_names(parts[0][1])
+        Ms = None
+        if self.level:  # each district's level candidates at every column (causal: the cut reuses them)
+            Ms = [district_level_candidates(fb.y, fb.keys["category"].cat.codes.to_numpy(), total, level_windows())
+                  for _idx, fb in parts]
+        self.n_trees_ = self.n_trees
+        self.dispersion_ = {h: 0.0 for h in range(1, H + 1)}
+        self.point_weight_ = {h: 0.0 for h in range(1, H + 1)}
+        self.holdout_scores_: dict[int, dict[str, float]] = {}
+        self.calibrated_ = False
+        first = T - H - self.calibration_origins  # first inner-holdout origin column, as the central model
+        if (self.select_trees or self.point == "auto") and self.calibration_origins > 0 and first - H >= 4:
+            self._calibrate(parts, Ms, sec, first)
+        elif self.select_trees or self.point == "auto":
+            log.warning("too little history for an inner holdout (%d periods): %d trees, yhat = the mean",
+                        T, self.n_trees)
+        self.booster_, self.level_weights_, self._levels = self._grow(parts, Ms, sec, T - 1, self.n_trees_)
         self.secure_sums_ = sec.calls
         self.bytes_per_district_ = {str(parts_names[i]): int(b) for i, b in enumerate(sec.bytes_per_district)}
         self.y_, self.keys_, self.periods_ = y, keys, periods
@@ -358,8 +557,10 @@ class FederatedHotspotForecaster(BaseEstimator):
         return self
 
     def predict(self, horizon: int | None = None) -> pd.DataFrame:
-        """Forecasts ``1..horizon`` periods after the panel's last period (``yhat``: expected count)."""
+        """Forecasts ``1..horizon`` periods after the panel's last period (``yhat``: the expected count,
+        or with ``point="auto"`` the point rule's value, the expected count then in ``yhat_mean``)."""
         from govml.hotspot.baselines import forecast_frame
+        from govml.hotspot.forecast import point_forecast
 
         if not hasattr(self, "booster_"):
             raise ModelError("this forecaster is not fitted yet")
@@ -370,7 +571,13 @@ class FederatedHotspotForecaster(BaseEstimator):
         for i, (idx, fb) in enumerate(self._parts):  # each district predicts its own series with the shared model
             out[idx] = forecast_matrix(fb, self.feature_names_, self.categories_, self.booster_, H,
                                        level=None if self._levels is None else self._levels[i][:, -1])
-        return forecast_frame(self.keys_, self.periods_, out)
+        if self.point != "auto":
+            return forecast_frame(self.keys_, self.periods_, out)
+        pt = np.column_stack([point_forecast(out[:, h - 1], self.dispersion_[h], self.point_weight_[h])
+                              for h in range(1, H + 1)])
+        fr = forecast_frame(self.keys_, self.periods_, pt)
+        fr["yhat_mean"] = out.reshape(-1)
+        return fr
 
 
 # -- backtest metrics from the districts' own sums (deployment: the server sees aggregates only) --
