@@ -24,7 +24,10 @@ calibration models); round 4 (docs/hotspots.md §7): ``govml_ewm`` / ``govml_tsb
 default's level plus exponential-smoothing / TSB candidates), ``govml_tier2`` / ``govml_tier3`` (level
 weights per volume tier), ``govml_tsb_tier2``, ``govml_lvlfeat`` (level candidates as tree features),
 ``govml_rec26`` / ``govml_rec52`` (recency-weighted rows, half-life in periods), ``govml_bag3`` (3 seeds
-of the final trees); and the baselines. Skips cleanly (exit 0) when the
+of the final trees); session 5: ``govml_nohol`` (the default without the holiday factor,
+``holidays=None``: the default before); and the baselines. ``--start D --consecutive`` takes
+``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
+target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
 """
 
@@ -73,6 +76,42 @@ def load_panel(dataset: str) -> tuple[pd.DataFrame, dict] | None:
     raise SystemExit(f"unknown dataset {dataset!r}")
 
 
+def holiday_groups(starts: pd.Series) -> pd.Series:
+    """Each target week's group: ``spring`` (a Spring Festival day in it), ``holiday`` (another official
+    holiday day), ``after`` (one of the 4 weeks after a holiday week: the window means still hold the
+    dip) or ``normal``."""
+    from govml.hotspot.calendar import calendar_features
+
+    weeks = pd.DatetimeIndex(sorted(pd.to_datetime(starts).unique()))
+    lo = weeks[0] - pd.Timedelta(weeks=4)
+    allw = pd.date_range(lo, weeks[-1], freq="W-MON")
+    cal = calendar_features(allw, "W").set_index("period_start")
+    hol = cal["holiday_days"] > 0
+    after = hol.astype(int).rolling(5, min_periods=1).max().astype(bool) & ~hol
+    grp = pd.Series("normal", index=cal.index)
+    grp[after] = "after"
+    grp[hol] = "holiday"
+    grp[cal["spring_festival"] > 0] = "spring"
+    return pd.to_datetime(starts).map(grp)
+
+
+def print_holiday_split(preds: pd.DataFrame, models: list[str]) -> None:
+    from govml.hotspot.backtest import evaluate
+
+    p = preds[preds["model"].isin(models)].copy()
+    p["group"] = holiday_groups(p["period_start"]).to_numpy()
+    print("\nby target week (RMSE / MAE / top-2% precision / sum of forecast means ÷ sum of actuals; "
+          "n = forecasts):")
+    for grp, g in p.groupby("group", sort=True):
+        ov = evaluate(g.drop(columns="group"))
+        ov = ov[ov["horizon"] == "all"].set_index("model")
+        mean = g["yhat_mean"].fillna(g["yhat"]) if "yhat_mean" in g else g["yhat"]
+        bias = mean.groupby(g["model"]).sum() / g.groupby("model")["y"].sum()
+        print(f"  {grp} (n per model {int(ov['n'].iloc[0])}): " + "; ".join(
+            f"{m} {ov.loc[m, 'rmse']:.4f} / {ov.loc[m, 'mae']:.4f} / {ov.loc[m, 'precision_top2pct']:.3f}"
+            f" / {bias[m]:.2f}" for m in models if m in ov.index))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="boston", choices=["boston", "sample", "teddycup"])
@@ -80,9 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", default=None, help="spread the origins evenly from this date (a check on "
                     "origins the defaults were not chosen on); default: the last --origins weeks")
     ap.add_argument("--horizon", type=int, default=4)
+    ap.add_argument("--consecutive", action="store_true",
+                    help="with --start: --origins consecutive weeks from --start (e.g. around a holiday) "
+                    "instead of origins spread to the end of the data")
     ap.add_argument("--variants", default="govml,govml_recursive,lgbm_plain",
                     help="comma-separated model variants besides the baselines")
     ap.add_argument("--json-out", type=Path, default=None)
+    ap.add_argument("--by-holiday", action="store_true",
+                    help="also print RMSE / MAE / top-2%% for target weeks with an official holiday "
+                    "(Spring Festival apart), the weeks after one, and the others")
     args = ap.parse_args(argv)
 
     from govml.hotspot.backtest import run_backtest
@@ -101,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     H = args.horizon
     variants = {
         "govml": HotspotForecaster(horizon=H),
+        "govml_nohol": HotspotForecaster(horizon=H, holidays=None),
         "govml_all_trees": HotspotForecaster(horizon=H, select_trees=False),
         "govml_v1": HotspotForecaster(horizon=H, offset_window=(4, 13), select_trees=False),
         "govml_recursive": HotspotForecaster(horizon=H, strategy="recursive"),
@@ -144,7 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))
     t0 = time.perf_counter()
-    res = run_backtest(panel, models, origins=args.origins, horizon=H, start=args.start,
+    origins: int | list = args.origins
+    if args.consecutive and args.start:
+        weeks = pd.DatetimeIndex(sorted(panel["period_start"].unique()))
+        s0 = int(weeks.searchsorted(pd.Timestamp(args.start)))
+        origins = list(weeks[s0: s0 + args.origins])
+    res = run_backtest(panel, models, origins=origins, horizon=H, start=args.start,
                        progress=lambda i, n, o: print(f"  origin {i}/{n} {o.date()} "
                                                       f"({time.perf_counter() - t0:.0f} s)", flush=True))
     ov = res.overall()
@@ -170,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nper horizon (RMSE): " + "; ".join(
         f"{m}: " + ", ".join(f"h{r.horizon} {r.rmse:.3f}" for r in g.itertuples())
         for m, g in per_h.groupby("model")))
+    if args.by_holiday:
+        print_holiday_split(res.predictions, list(models))
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps({"dataset": args.dataset, "data": data, **res.to_dict()},
