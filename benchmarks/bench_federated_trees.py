@@ -3,17 +3,23 @@ backtest origin with the largest count, forecasts with the first K trees, scored
 `govml hotspots backtest` (the same model the Flower app grows: tests/federated/test_federated_forecaster.py).
 
     .venv/bin/python benchmarks/bench_federated_trees.py EVENTS.csv PARTITION COMMUNITY CATEGORY TIME
-        [--origins 8] [--trees 0,10,20,40,60] [--no-level] [--lightgbm]
+        [--origins 8] [--trees 0,10,20,40,60] [--no-level] [--lightgbm] [--point [--select-max 20]]
 
 EVENTS.csv: e.g. data_samples/complaints.csv (district community category created_at), or the
 50-district Boston file of `bench_federated_scale.py --write-events FILE` (district community REASON
 OPEN_DT). Prints the RMSE / MAE / top-2 % table per K (and the central LightGBM with --lightgbm).
+``--trees ""`` leaves the staged table out. ``--point`` adds the central model's inner-holdout choices
+done federated: ``point (K=10)`` — 10 trees, yhat by the point rule (w per horizon from the districts'
+holdout sums); ``point + trees chosen (<= N)`` — also the tree count chosen on the inner holdout out of
+0..N (``--select-max``); next to ``mean (K=10)``, the model before (10 trees, yhat = the mean). With
+--lightgbm the ratios federated / central follow.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 from sklearn.base import BaseEstimator
@@ -63,11 +69,21 @@ def main() -> None:
     ap.add_argument("--trees", default="0,10,20,40,60")
     ap.add_argument("--no-level", dest="level", action="store_false")
     ap.add_argument("--lightgbm", action="store_true")
+    ap.add_argument("--point", action="store_true", help="add the point rule / tree choice variants")
+    ap.add_argument("--select-max", type=int, default=20, help="--point: largest tree count to choose from")
     args = ap.parse_args()
-    ks = [int(x) for x in args.trees.split(",")]
+    ks = [int(x) for x in args.trees.split(",") if x.strip()]
     panel = forecaster_panel(read_table(args.events), args.partition,
                              {"community": args.community, "category": args.category, "created_at": args.time})
     models: dict = {f"trees={k}": StagedView(k=k, n_max=max(ks), level=args.level) for k in ks}
+    if args.point:
+        from govml.federated.forecaster import FederatedHotspotForecaster as F
+
+        kw = {"horizon": 4, "secure": False, "level": args.level}
+        models["mean (K=10)"] = F(n_trees=10, **kw)
+        models["point (K=10)"] = F(n_trees=10, point="auto", **kw)
+        models[f"point + trees chosen (<= {args.select_max})"] = F(n_trees=args.select_max, point="auto",
+                                                                   select_trees=True, **kw)
     if args.lightgbm:
         from govml.hotspot.forecast import HotspotForecaster
 
@@ -77,9 +93,15 @@ def main() -> None:
     c0 = time.process_time()
     bt = run_backtest(panel, models, list(origins), 4)
     ov = bt.metrics[bt.metrics["horizon"] == "all"].set_index("model")
-    print(ov[["rmse", "mae", "precision_top2pct"]].to_string())
+    cols = ["rmse", "mae", "precision_top2pct"]
+    print(ov[cols].to_string())
+    if args.lightgbm:
+        print("federated / central:")
+        print((ov[cols] / ov.loc["central LightGBM", cols]).drop(index="central LightGBM").round(4).to_string())
     print(json.dumps({"level": args.level, "origins": [str(o.date()) for o in origins],
-                      "cpu_seconds": round(time.process_time() - c0, 1)}))
+                      "cpu_seconds": round(time.process_time() - c0, 1),
+                      "fit_seconds": {k: round(v, 1) for k, v in bt.fit_seconds.items()},
+                      "load_average": [round(x, 2) for x in os.getloadavg()]}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

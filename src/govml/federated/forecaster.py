@@ -339,6 +339,22 @@ def point_rule_sums(mu: np.ndarray, obs: np.ndarray, alpha: float,
     return out
 
 
+def apply_point_rule(mean: np.ndarray, dispersions: dict[int, float] | list[float],
+                     weights: dict[int, float] | list[float]) -> np.ndarray:
+    """(series × H) point forecasts from the expected counts: column ``h - 1`` is
+    ``(1 − w_h) mean + w_h median`` (negative binomial, dispersion ``dispersions[h]``); ``dispersions``
+    and ``weights`` are dicts by horizon (1-based) or lists in horizon order."""
+    from govml.hotspot.forecast import point_forecast
+
+    mean = np.asarray(mean, dtype=np.float64)
+    out = mean.copy()
+    for h in range(1, mean.shape[1] + 1):
+        a = dispersions[h] if isinstance(dispersions, dict) else dispersions[h - 1]
+        w = weights[h] if isinstance(weights, dict) else weights[h - 1]
+        out[:, h - 1] = point_forecast(mean[:, h - 1], float(a), float(w))
+    return out
+
+
 def point_weight_from_sums(sums: np.ndarray, weights: tuple[float, ...] | None = None,
                            rmse_tol: float = POINT_RMSE_TOL, min_gain: float = POINT_MIN_GAIN) -> float:
     """The central point rule (:func:`govml.hotspot.forecast.choose_point_weight`) on summed
@@ -560,7 +576,6 @@ class FederatedHotspotForecaster(BaseEstimator):
         """Forecasts ``1..horizon`` periods after the panel's last period (``yhat``: the expected count,
         or with ``point="auto"`` the point rule's value, the expected count then in ``yhat_mean``)."""
         from govml.hotspot.baselines import forecast_frame
-        from govml.hotspot.forecast import point_forecast
 
         if not hasattr(self, "booster_"):
             raise ModelError("this forecaster is not fitted yet")
@@ -573,9 +588,7 @@ class FederatedHotspotForecaster(BaseEstimator):
                                        level=None if self._levels is None else self._levels[i][:, -1])
         if self.point != "auto":
             return forecast_frame(self.keys_, self.periods_, out)
-        pt = np.column_stack([point_forecast(out[:, h - 1], self.dispersion_[h], self.point_weight_[h])
-                              for h in range(1, H + 1)])
-        fr = forecast_frame(self.keys_, self.periods_, pt)
+        fr = forecast_frame(self.keys_, self.periods_, apply_point_rule(out, self.dispersion_, self.point_weight_))
         fr["yhat_mean"] = out.reshape(-1)
         return fr
 
