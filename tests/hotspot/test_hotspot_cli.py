@@ -57,6 +57,9 @@ def test_bad_input_is_counted_and_reported(tmp_path: Path) -> None:
             for k in range(1 + (i + len(area)) % 3):
                 rows.append({"时间": (w + pd.Timedelta(hours=10 + k)).strftime("%Y/%m/%d %H:%M:%S"),
                              "社区": area, "类别": cat})
+    rows += [{"时间": (w + pd.Timedelta(hours=9)).strftime("%Y/%m/%d %H:%M:%S"), "社区": "B社区", "类别": "噪声扰民"}
+             for w in weeks]
+    rows.insert(3, {"时间": rows[3]["时间"], "社区": "ｂ社区", "类别": "噪声扰民"})  # full width, lower case: B社区
     rows += [
         {"时间": "昨天下午", "社区": "甲社区", "类别": "噪声扰民"},
         {"时间": "2031-01-01 08:00:00", "社区": "甲社区", "类别": "噪声扰民"},
@@ -78,6 +81,7 @@ def test_bad_input_is_counted_and_reported(tmp_path: Path) -> None:
         "unparseable_time": 1, "future_time": 1, "missing_area": 1, "rare_category": 1}
     assert data["excluded"]["unparseable_time"]["example_file_rows"] == [len(rows) - 6 + 2]
     assert any("start in the last period" in n for n in data["notes"])
+    assert any("area spelling(s)" in n and "'ｂ社区' → 'B社区' (1 row(s))" in n for n in data["notes"]), data["notes"]
     assert "excluded" in r.output and "time could not be parsed" in r.output
     m = json.loads(metrics.read_text(encoding="utf-8"))
     assert "seasonal_naive_52" in m["excluded_models"]

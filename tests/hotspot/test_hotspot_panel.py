@@ -123,3 +123,29 @@ def test_truncate_and_non_rectangular_panel() -> None:
     with pytest.raises(DataError, match="rectangular|sorted"):
         panel_matrix(panel.iloc[1:])
     assert np.isfinite(panel_matrix(cut)[0]).all()
+
+
+def test_area_names_differing_in_case_width_or_spaces_are_one_series() -> None:
+    ev = pd.DataFrame({
+        "t": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-06", "2024-01-07"],
+        "area": ["Back Bay", "back bay", "Ｂａｃｋ　Ｂａｙ", " Back  Bay ", "BACK BAY", "Back Bay", "South End"],
+        "cat": ["a"] * 7,
+    })
+    clean, ex = clean_events(ev, time_col="t", area_col="area", category_col="cat", now="2025-01-01")
+    # one series, shown in the commonest spelling; no row lost
+    assert clean["area"].tolist() == ["Back Bay"] * 6 + ["South End"]
+    assert ex.rows_used == 7 and ex.total == 0
+    note = next(n for n in ex.notes if "area spelling" in n)
+    assert "4 area spelling(s)" in note and "(4 row(s) renamed)" in note
+    assert "'back bay' → 'Back Bay' (1 row(s))" in note and "e.g. file row 3" in note
+    panel = build_panel(clean, freq="W")
+    assert sorted(panel["area"].unique()) == ["Back Bay", "South End"]
+    # with an areas table the table's spelling wins, matched the same way
+    areas = pd.DataFrame({"area": ["back BAY", "South End"]})
+    clean2, ex2 = clean_events(ev, time_col="t", area_col="area", category_col="cat", areas=areas,
+                               now="2025-01-01")
+    assert set(clean2["area"]) == {"back BAY", "South End"} and "unknown_area" not in ex2.counts
+    # a tie goes to the spelling met first
+    tie, _ = clean_events(ev.iloc[[1, 4]], time_col="t", area_col="area", category_col="cat", now="2025-01-01",
+                          min_category_events=1)
+    assert tie["area"].tolist() == ["back bay", "back bay"]

@@ -124,12 +124,28 @@ def _file_rows(events: pd.DataFrame) -> np.ndarray:
     return np.arange(len(events), dtype=np.int64) + 2
 
 
+def _plain_names(values: pd.Series) -> pd.Series:
+    """Unicode NFKC (full-width letters and digits → ASCII), whitespace runs → one space, ends stripped."""
+    return values.astype("string").str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+
+
 def _canonical_names(values: pd.Series, ex: Exclusions, what: str, file_rows: np.ndarray) -> pd.Series:
-    """Names as one spelling: Unicode NFKC (full-width letters and digits → ASCII), whitespace runs → one
-    space, ends stripped. ``Ｂａｃｋ Ｂａｙ`` and ``Back Bay `` become ``Back Bay``; each spelling that was
-    merged into another is reported in ``ex.notes`` (the rows are kept, under the merged name)."""
+    """Names as one spelling. Two names are the same when they match after Unicode NFKC (full-width
+    letters and digits → ASCII), whitespace runs → one space, stripped ends and case folding
+    (``str.casefold``); each such group is shown in its **most frequent** plain spelling (ties: the
+    one met first). ``Ｂａｃｋ Ｂａｙ``, ``back bay`` and ``Back Bay `` become ``Back Bay`` when that is
+    the commonest; each spelling merged into another is reported in ``ex.notes`` with its rows (the
+    rows are kept, under the merged name)."""
     raw = values.reset_index(drop=True).astype("string")
-    out = raw.str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+    plain = _plain_names(raw)
+    key = plain.str.casefold()
+    seen = pd.DataFrame({"key": key, "plain": plain}).dropna()
+    seen = seen[seen["plain"] != ""]
+    out = plain
+    if len(seen):
+        n = seen.groupby(["key", "plain"], sort=False).size().reset_index(name="n")  # first-met order
+        display = n.loc[n.groupby("key", sort=False)["n"].idxmax()].set_index("key")["plain"]
+        out = plain.where(plain.isna() | (plain == ""), key.map(display))
     changed = (raw != out).fillna(False).to_numpy()
     if changed.any():
         pairs = pd.DataFrame({"raw": raw[changed], "to": out[changed]}).value_counts().reset_index()
@@ -137,8 +153,9 @@ def _canonical_names(values: pd.Series, ex: Exclusions, what: str, file_rows: np
         if len(pairs):
             shown = "; ".join(f"{r['raw']!r} → {r['to']!r} ({r['count']} row(s))" for _, r in pairs.head(5).iterrows())
             more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
-            ex.notes.append(f"{len(pairs)} {what} spelling(s) with full-width characters or extra spaces read as "
-                            f"their plain form: {shown}{more} (e.g. file row {int(file_rows[changed][0])})")
+            ex.notes.append(f"{len(pairs)} {what} spelling(s) with full-width characters, extra spaces or another "
+                            f"upper/lower case merged into the most frequent spelling ({int(pairs['count'].sum())} "
+                            f"row(s) renamed): {shown}{more} (e.g. file row {int(file_rows[changed][0])})")
     return out
 
 
@@ -201,13 +218,16 @@ def clean_events(
     if areas is not None:
         if "area" not in areas.columns:
             raise DataError([Problem("areas", None, "area", "a column named 'area'")])
-        known = set(areas["area"].astype("string").str.strip().dropna())
+        # matched as the events' names are (NFKC, spaces, case); an event takes the table's spelling
+        table = _plain_names(areas["area"])
+        by_key = dict(zip(table.str.casefold(), table, strict=True))
+        area = area.str.casefold().map(by_key).fillna(area)
+        known = set(table.dropna())
         unk = (~area.isin(known)).fillna(True).to_numpy()
         ex.add("unknown_area", file_rows[unk & keep], file_row_offset=0)
         keep &= ~unk
         if "district" in areas.columns and district_col is None:
-            lut = dict(zip(areas["area"].astype("string").str.strip(), areas["district"].astype("string"),
-                           strict=False))
+            lut = dict(zip(table, areas["district"].astype("string"), strict=False))
             district = area.map(lut)
     if district_col is not None:
         district = _canonical_names(events[district_col], ex, "district", file_rows)
