@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_federated_scale.py [--task benchmark|demand-classifier|hotspot-forecaster]
         [--districts 50] [--rounds 3] [--n-trees 20] [--origins 2] [--no-secure] [--no-level]
-        [--secagg-neighbours auto|all|k] [--write-events FILE]
+        [--secagg-neighbours auto|all|k] [--write-events FILE] [--point auto|mean] [--select-trees]
 
 Districts: Boston 311 (2015) cut into its largest ``--districts`` ward × police-district areas
 (wards written as "Ward 3" or "3" are the same ward); a community is such an area × ZIP code, so
@@ -17,7 +17,10 @@ Prints one JSON line per task:
   accuracy of federated vs centralized on the same held-out rows, seconds per round;
 * ``hotspot-forecaster`` the Flower app's backtest (districts score their own cells) vs the same
   model backtested centrally and central LightGBM, on the same origins; seconds per round trip
-  (one tree level, one scoring step) and per tree.
+  (one tree level, one scoring step) and per tree. ``--point`` / ``--select-trees``: the run config's
+  ``forecaster-point`` / ``forecaster-select-trees`` (the central model's inner-holdout choices made
+  from the districts' holdout sums; ``--n-trees`` is then the largest count) — passed only when given,
+  for a ``simulate_forecaster`` that has them.
 """
 
 from __future__ import annotations
@@ -82,7 +85,9 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
         r = simulate_forecaster(df[df["REASON"].isin(top)], "district",
                                 mapping={"community": "community", "category": "REASON", "created_at": "OPEN_DT"},
                                 n_trees=args.n_trees, origins=args.origins, secure=args.secure, min_rows=1,
-                                lightgbm=True, level=args.level, secagg_neighbours=args.secagg_neighbours)
+                                lightgbm=True, level=args.level, secagg_neighbours=args.secagg_neighbours,
+                                **({"point": args.point} if args.point else {}),
+                                **({"select_trees": True} if args.select_trees else {}))
         bt = r["backtest"]
         keep = ("rmse", "mae", "precision_top2pct")
         row = {"series": r["series"], "origins": bt["origins"], "n_trees": args.n_trees, "level": r.get("level"),
@@ -94,6 +99,8 @@ def run_task(task: str, args: argparse.Namespace) -> dict:
                "maps_with_tied_forecasts": bt["maps_with_tied_forecasts"],
                "round_trips": r["round_trips"], "seconds_per_round_trip": round(r["seconds_per_round_trip"], 3),
                "seconds_per_tree": round(r["seconds"] / (args.n_trees * len(bt["origins"])), 2),
+               "inner_holdout": r.get("inner_holdout"),
+               "ratio_mae": round(bt["metrics"]["all"]["mae"] / r["lightgbm"]["mae"], 4),
                "central_fit_seconds": r["central_fit_seconds"]}
     sent = r["bytes_sent_per_client"]
     row.update({"task": task, "clients": r["clients"], "secure": args.secure, "excluded": r.get("excluded"),
@@ -115,6 +122,8 @@ def main() -> None:
     ap.add_argument("--no-secure", dest="secure", action="store_false")
     ap.add_argument("--no-level", dest="level", action="store_false", help="forecaster: boost from a constant")
     ap.add_argument("--secagg-neighbours", default="auto", help="auto | all | k (SecAgg+ ring)")
+    ap.add_argument("--point", choices=("auto", "mean"), default=None, help="forecaster: the point rule")
+    ap.add_argument("--select-trees", action="store_true", help="forecaster: tree count on the inner holdout")
     ap.add_argument("--write-events", type=Path, default=None,
                     help="write the forecaster's events (--districts, --categories) to this CSV for "
                          "`govml federated simulate FILE --task hotspot-forecaster --partition-col district "
@@ -139,6 +148,7 @@ def main() -> None:
                 "--rounds", str(args.rounds), "--n-trees", str(args.n_trees), "--origins", str(args.origins),
                 "--categories", str(args.categories), "--secagg-neighbours", str(args.secagg_neighbours)]
         argv += ([] if args.secure else ["--no-secure"]) + ([] if args.level else ["--no-level"])
+        argv += (["--point", args.point] if args.point else []) + (["--select-trees"] if args.select_trees else [])
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
         out = proc.stdout.read() if proc.stdout else ""
         _pid, status, usage = os.wait4(proc.pid, 0)

@@ -603,12 +603,14 @@ class FederatedHotspotForecaster(BaseEstimator):
 POINT_SUMS = ("n", "abs_err", "sq_err", "abs_y", "deviance")
 
 
-def point_sums(y: np.ndarray, yhat: np.ndarray, eps: float = 1e-3) -> np.ndarray:
-    """Per map (column): ``[n, Σ|ŷ−y|, Σ(ŷ−y)², Σ|y|, Σ Poisson deviance]`` over the rows (cells)."""
+def point_sums(y: np.ndarray, yhat: np.ndarray, eps: float = 1e-3, mean: np.ndarray | None = None) -> np.ndarray:
+    """Per map (column): ``[n, Σ|ŷ−y|, Σ(ŷ−y)², Σ|y|, Σ Poisson deviance]`` over the rows (cells). With
+    ``mean`` (the expected counts behind a point-rule ``yhat``) the deviance scores the mean, as
+    :func:`govml.hotspot.backtest.evaluate` does with ``yhat_mean``."""
     y = np.asarray(y, dtype=np.float64)
     yhat = np.asarray(yhat, dtype=np.float64)
     err = yhat - y
-    mu = np.maximum(yhat, eps)
+    mu = np.maximum(yhat if mean is None else np.asarray(mean, dtype=np.float64), eps)
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
     dev = 2.0 * (term - (y - mu))
