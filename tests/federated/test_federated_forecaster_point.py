@@ -160,3 +160,23 @@ def test_options_and_short_panels(panel):
     np.testing.assert_allclose(fr["yhat"], fr["yhat_mean"])
     plain = FederatedHotspotForecaster(n_trees=5, secure=False).fit(panel)
     assert not plain.calibrated_ and "yhat_mean" not in plain.predict().columns
+
+
+def test_district_scores_of_a_point_forecast_are_evaluates():
+    """MAE / RMSE score the point yhat, the deviance the mean behind it (backtest.evaluate's yhat_mean)."""
+    from govml.hotspot.backtest import evaluate
+
+    rng = np.random.default_rng(5)
+    mean = rng.gamma(0.8, 1.0, size=3000)
+    y = rng.poisson(mean).astype(float)
+    yhat = FC.apply_point_rule(mean[:, None], [0.5], [0.6])[:, 0]
+    parts = np.array_split(np.arange(y.size), 4)
+    sums = sum(FC.point_sums(y[p, None], yhat[p, None], mean=mean[p, None]) for p in parts)
+    got = FC.metrics_from_sums(sums)
+    preds = pd.DataFrame({"model": "m", "origin": pd.Timestamp("2024-01-01"), "horizon": 1, "y": y, "yhat": yhat,
+                          "yhat_mean": mean})
+    want = evaluate(preds).set_index("horizon").loc["all"]
+    for k in ("mae", "rmse", "wape", "poisson_deviance"):
+        assert got[k] == pytest.approx(float(want[k]), rel=1e-12)
+    assert FC.metrics_from_sums(FC.point_sums(y[:, None], yhat[:, None]))["poisson_deviance"] != pytest.approx(
+        got["poisson_deviance"], rel=1e-3)
