@@ -40,6 +40,153 @@ def _parse_faults(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _read_input(input_path: Path, task: str, partition_col: str, columns: dict[str, str],
+                console: Any) -> tuple[Any, dict[str, str], list[str]]:
+    """INPUT as ``simulate`` reads it: ``(table, column mapping, notes)``.
+
+    The partition column must exist (the error names the file, its columns and a likely district
+    column). A column left at its default name (``text``, ``category``, ``id``, ``community``,
+    ``created_at``) that the file lacks is recognised as the other commands do
+    (:func:`govml.config.guess_column`: 留言详情 / 一级标签 / 留言编号 / 留言时间 / 社区 …; a title and a
+    text column such as 留言主题 + 留言详情 are joined, title first, into one text column named after
+    both); every choice is printed. Partition values that differ only in case or surrounding spaces
+    (``Qingshan`` / ``QINGSHAN`` / ``qingshan ``) are one district, under its most frequent spelling
+    (noted in the data account)."""
+    from govml.config import COLUMN_ALIASES, guess_column
+    from govml.errors import DataError
+    from govml.io import read_table
+
+    hints = [partition_col, *columns.values()] + [a for c in columns for a in COLUMN_ALIASES.get(c, ())]
+    if "text" in columns:
+        hints += list(COLUMN_ALIASES["title"])
+    df = read_table(input_path, known_columns=list(dict.fromkeys(hints)))
+    file = input_path.name
+    have = [str(c) for c in df.columns]
+    if partition_col not in df.columns:
+        g = guess_column("district", have)
+        hint = f"; the district column looks like {g[0]!r} (--partition-col {g[0]})" if g else ""
+        raise DataError(message=f"{file}: no partition column {partition_col!r} (columns: {', '.join(have)}){hint}")
+    mapping, recognised = dict(columns), []
+    for canon, user in columns.items():
+        if user != canon or user in df.columns:  # named with its option, or present under its default name
+            continue
+        if canon == "text":
+            found = [g for g in (guess_column("title", have), guess_column("text", have)) if g]
+            cols = [c for c in dict.fromkeys(c for c, _ in found) if c != partition_col]
+            if not cols:
+                continue
+            name = " + ".join(cols)
+            if len(cols) > 1:
+                parts = [df[c].astype("string").fillna("") for c in cols]
+                df[name] = parts[0].str.cat(parts[1:], sep="\n")
+            mapping["text"] = name
+            recognised.append(f"text ← {name} ({found[0][1]})")
+        elif (g := guess_column(canon, have)) and g[0] != partition_col:
+            mapping[canon] = g[0]
+            recognised.append(f"{canon} ← {g[0]} ({g[1]})")
+    if recognised:
+        console.print(f"[dim]{file}: columns recognised: " + "; ".join(recognised)
+                      + " (name others with --text-col / --label-col / --id-col / --community-col / --time-col)",
+                      highlight=False)
+    return df, mapping, _merge_partition_spellings(df, partition_col)
+
+
+def _merge_partition_spellings(df: Any, col: str) -> list[str]:
+    """Make partition values that differ only in case or surrounding spaces one district (in place),
+    under the spelling most rows use; returns one note per merged group."""
+    import pandas as pd
+
+    raw = df[col]
+    keys = raw.astype("string").str.strip()
+    keys = keys.where(keys != "")
+    folded = keys.str.casefold()
+    spellings = pd.DataFrame({"fold": folded, "key": keys}).dropna().value_counts(sort=False)
+    notes, canon = [], {}
+    for fold, grp in spellings.groupby(level="fold", sort=True):
+        if len(grp) < 2:
+            continue
+        counts = {str(k): int(n) for (_, k), n in grp.items()}
+        best = sorted(counts, key=lambda k: (-counts[k], k))[0]
+        canon[fold] = best
+        others = [k for k in sorted(counts) if k != best]
+        notes.append(f"partition column '{col}': {', '.join(repr(k) for k in others)} taken as {best!r} (the same "
+                     f"name up to case or spaces; {sum(counts[k] for k in others)} row(s))")
+    if canon:
+        merged = folded.map(canon)
+        keys = keys.where(merged.isna(), merged)
+    df[col] = keys
+    return notes
+
+
+def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task: str, mapping: dict[str, str],
+                      run_config: dict[str, Any], file: str) -> None:
+    """A district that replied with an error (its data unusable) is named with the user's file and rows:
+    its validation is replayed on its rows of INPUT (the district read a copy with other row numbers),
+    and its rows are counted in the data account (``failed_district``) so that ``rows_in = rows_used +
+    excluded_total`` holds. Districts left out for being small are already counted."""
+    import numpy as np
+
+    from govml.errors import DataError
+    from govml.federated import task as T
+    from govml.io import source_rows
+
+    data = result.get("data")
+    if not data:
+        return
+    keys = df[partition_col].astype("string")
+    for name in list(result.get("excluded", {})):
+        if name in data.get("by_district", {}):
+            continue
+        rows = df[(keys == name).fillna(False).to_numpy(dtype=bool)]
+        if len(rows) < 10:  # simulate's min_rows: counted as small_partition already
+            continue
+        file_rows = source_rows(rows)
+        span = _row_span(file_rows)
+        rename = {u: c for c, u in mapping.items() if u in rows.columns and u != c}
+        frame = rows.rename(columns=rename)
+        frame.attrs = {**rows.attrs, "govml_source_columns": {c: str(u) for c, u in mapping.items() if str(u) != c}}
+        try:
+            T.validate(frame, task, run_config, file=file)
+        except DataError as exc:
+            result.setdefault("excluded_as_sent", {})[name] = result["excluded"][name]
+            result["excluded"][name] = f"district {name} ({len(rows)} row(s): {span}): " + _problem_text(exc, file)
+        left = int(data["rows_in"]) - int(data["rows_used"]) - int(data["excluded_total"])
+        if left >= len(rows):  # not counted anywhere yet
+            entry = data["excluded"].setdefault("failed_district", {
+                "rows": 0, "column": partition_col, "example_file_rows": [],
+                "why": "its district could not take part (its data failed the district's own checks)"})
+            entry["rows"] += int(len(rows))
+            entry["example_file_rows"] = sorted(entry["example_file_rows"] + file_rows[:5])[:5]
+            data["excluded_total"] = int(data["excluded_total"]) + int(len(rows))
+            data.setdefault("failed_districts", {})[name] = int(np.int64(len(rows)))
+
+
+def _row_span(rows: list[int]) -> str:
+    """``rows 902–941`` / ``rows 3, 7, 9–12 …``: file rows, compacted."""
+    runs: list[list[int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
+    shown = [f"{a}–{b}" if b > a else str(a) for a, b in runs[:6]]
+    return "rows " + ", ".join(shown) + (" …" if len(runs) > 6 else "")
+
+
+def _problem_text(exc: Any, file: str) -> str:
+    """A DataError's problems grouped by column and expectation, with their rows (no cell values)."""
+    groups: dict[tuple[str | None, str], list[int]] = {}
+    for p in exc.problems:
+        groups.setdefault((p.column, p.expected), []).extend([p.row] if p.row is not None else [])
+    if not groups:
+        return str(exc).splitlines()[0]
+    parts = []
+    for (col, expected), rows in groups.items():
+        where = [file] + ([f"column '{col}'"] if col else []) + ([_row_span(sorted(rows))] if rows else [])
+        parts.append(f"{', '.join(where)}: expected {expected}")
+    return "; ".join(parts)
+
+
 def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | None, *, show: bool = True,
                    run_name: str | None = None, **kw: Any) -> dict[str, Any]:
     """Read ``input_path``, simulate, log to MLflow (rounds as steps), write ``out``; returns the metrics."""
@@ -49,10 +196,15 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
 
     from govml import tracking
     from govml.federated.simulation import simulate
-    from govml.io import read_table, write_json
+    from govml.io import write_json
 
     console = Console(stderr=True, quiet=not show)
-    df = read_table(input_path)
+    columns = dict(kw.pop("mapping", None) or ({"text": "text", "category": "category", "id": "id"}
+                                                if task == "demand-classifier"
+                                                else {"community": "community", "created_at": "created_at"}))
+    if task == "benchmark" and kw.get("indicators"):
+        columns.pop("created_at", None)
+    df, kw["mapping"], notes = _read_input(input_path, task, partition_col, columns, console)
     rounds = int(kw.get("rounds", 5)) if task == "demand-classifier" else 2
     params = {"task": task, "partition_col": partition_col, "input": input_path.name,
               **{k: v for k, v in kw.items() if k not in ("mods", "progress") and v is not None}}
@@ -71,6 +223,9 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
             result = simulate(df, task, partition_col, progress=progress, **kw)
         result.pop("model", None)
         result["data"]["file"] = input_path.name
+        result["data"]["notes"] = notes + list(result["data"].get("notes", []))
+        _failed_districts(result, df, partition_col, task, kw["mapping"],
+                          {"indicators": ",".join(kw.get("indicators") or [])}, input_path.name)
         final = {"rows_left_out": result["data"]["excluded_total"]}
         for side in ("federated", "centralized"):
             block = result.get(side, {})
@@ -121,11 +276,11 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
 
     from govml import tracking
     from govml.federated.simulation import simulate_forecaster
-    from govml.io import read_table, write_json
+    from govml.io import write_json
 
     console = Console(stderr=True, quiet=not show)
     mapping = {"community": community_col, "category": category_col, "created_at": time_col}
-    df = read_table(input_path, known_columns=[partition_col, *mapping.values()])
+    df, mapping, notes = _read_input(input_path, "hotspot-forecaster", partition_col, mapping, console)
     params = {"task": "hotspot-forecaster", "partition_col": partition_col, "input": input_path.name,
               "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees, "seed": seed,
               "mapping": mapping, "faults": dict(faults or {}),
@@ -177,6 +332,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
             result["central_replay_comparable"] = not result["left_during_run"]
         result.update({k: v for k, v in r.items() if k not in result})  # seconds, round trips, events, …
         result["data"]["file"] = input_path.name
+        result["data"]["notes"] = notes + list(result["data"].get("notes", []))
+        _failed_districts(result, df, partition_col, "hotspot-forecaster", mapping, {}, input_path.name)
         for i, row in enumerate(bt["per_origin"], start=1):
             tracking.log_metrics({f"origin_{k}": v for k, v in row.items() if k != "origin"}, step=i)
         final = {f"{side}_{k}": v for side in ("federated", "centralized", "federated_model_central_replay")
@@ -258,6 +415,11 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         console.print(f"[red]left out by the robust checks[/] {bad['district']} in round {bad['round']} "
                       f"({bad['during']}): {bad['reason']}")
     for fix in result.get("rescaled_districts", []):
+        if fix.get("copies"):
+            console.print(f"[yellow]copies divided out[/] {fix['district']} from round {fix['round']}: every count it "
+                          f"sent was a multiple of {fix['copies']} (as if it held {fix['copies']} copies of each "
+                          f"series); divided by {fix['copies']} ({fix['replies']} replies)")
+            continue
         console.print(f"[yellow]scaled replies divided back[/] {fix['district']} from round {fix['round']}: "
                       f"histograms ×{fix['gh_factor']:.4g}, counts ×{fix['count_factor']:.4g} "
                       f"({fix['replies']} replies)")
