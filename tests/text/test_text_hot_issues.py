@@ -283,3 +283,97 @@ def test_large_linked_components_are_split_before_average_linkage(monkeypatch):
                        "created_at": pd.date_range("2024-03-01", periods=len(texts), freq="h")})
     issues = HotIssueFinder(group_col=None).fit(df).issues_
     assert sorted(issues["n_messages"]) == [35, 35, 45, 45]
+
+
+def _recurring_corpus() -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    """A factory's smell at one estate in two summers, an unrelated problem of the same estate in
+    between, and similar words about a smell at another estate."""
+    rows: list[tuple[str, str]] = []
+    truth: dict[str, list[int]] = {}
+
+    def add(key: str, items: list[tuple[str, str]]) -> None:
+        for text, when in items:
+            truth.setdefault(key, []).append(len(rows))
+            rows.append((text, when))
+
+    add("smell_2023", [("翠湖花园旁边化工厂夏天排放刺鼻气味，晚上不敢开窗", "2023-07-03"),
+                       ("投诉翠湖花园附近化工厂排放刺鼻气味", "2023-07-05"),
+                       ("翠湖花园周边化工厂又在排放刺鼻气味，熏得头疼", "2023-07-09"),
+                       ("A3区翠湖花园化工厂刺鼻气味严重影响居民", "2023-07-14")])
+    add("lift", [("翠湖花园3栋电梯经常故障困人", "2024-01-05"), ("翠湖花园电梯又坏了，老人被困", "2024-01-08"),
+                 ("投诉翠湖花园物业电梯故障不修", "2024-01-12")])
+    add("smell_2024", [("翠湖花园化工厂今年夏天又排放刺鼻气味", "2024-07-01"),
+                       ("翠湖花园附近化工厂刺鼻气味又来了，晚上不敢开窗", "2024-07-04"),
+                       ("再次投诉翠湖花园旁边化工厂排放刺鼻气味", "2024-07-10")])
+    add("other_estate", [("金桂苑夏天排放刺鼻气味，晚上不敢开窗", "2024-07-02"),
+                         ("金桂苑附近排放刺鼻气味", "2024-07-06")])
+    singles = ["建议在人民公园增设健身器材", "社保卡丢失怎么补办", "申请低保需要哪些材料", "公积金贷款额度如何计算",
+               "希望开通从火车站到机场的夜班公交", "楼道里堆放杂物存在消防隐患", "孩子上小学的学位如何申请",
+               "老旧小区改造什么时候开始", "市场里的菜价太高了", "幸福里路口红绿灯时间太短", "医保异地报销怎么办理",
+               "新能源车充电桩太少", "垃圾分类投放点离家太远", "养老金调整什么时候发放", "图书馆周末能否延长开放",
+               "出租车拒载怎么投诉", "农村宅基地如何审批", "残疾人补贴怎么申请", "户口迁移需要什么手续",
+               "夜市摊位管理混乱", "公园里的路灯坏了好几盏", "小学门口接送车辆太多", "自来水有时发黄",
+               "菜市场周边占道经营", "建议增加社区食堂", "广场舞音响声音太大", "共享单车乱停乱放",
+               "医院挂号太难", "路边井盖松动", "希望加快地铁建设"]
+    add("single", [(t, str(pd.Timestamp("2023-06-01") + pd.Timedelta(days=14 * i))) for i, t in enumerate(singles)])
+    df = pd.DataFrame(rows, columns=["text", "created_at"])
+    df.insert(0, "id", [f"r{i:02d}" for i in range(len(df))])
+    df["likes"] = 0
+    df["user_id"] = [f"u{i}" for i in range(len(df))]
+    return df, truth
+
+
+def test_recurring_problem_joins_across_a_long_gap_and_is_as_hot_as_its_hottest_burst():
+    df, truth = _recurring_corpus()
+    f = HotIssueFinder(reference_time="2024-07-10").fit(df)
+    lab = f.labels_
+    smell = lab[truth["smell_2023"] + truth["smell_2024"]]
+    assert (smell >= 0).all() and len(set(smell)) == 1, smell
+    # the estate's other problem and the same words at another estate stay apart
+    assert lab[truth["lift"][0]] >= 0 and len(set(lab[truth["lift"]])) == 1
+    assert lab[truth["lift"][0]] != smell[0]
+    other = lab[truth["other_estate"]]
+    assert len(set(other)) == 1 and other[0] >= 0 and other[0] not in (smell[0], lab[truth["lift"][0]])
+    assert (lab[truth["single"]] == -1).all()
+    issue = f.issues_.set_index("issue_id").loc[f"H{smell[0] + 1:04d}"]
+    assert issue["n_messages"] == 7 and issue["n_bursts"] == 2 and "刺鼻气味" in issue["summary"]
+    assert issue["first_seen"] == pd.Timestamp("2023-07-03") and issue["last_seen"] == pd.Timestamp("2024-07-10")
+    # heat: the hotter of the two summers (4 messages over 11 days a year ago; 3 over 9 days now)
+    ref = pd.Timestamp("2024-07-10")
+    burst_heats = [heat_index(4, 4, 0, 11, (ref - pd.Timestamp("2023-07-14")).days),
+                   heat_index(3, 3, 0, 9, 0)]
+    assert issue["heat"] == pytest.approx(max(burst_heats), abs=1e-4)
+    assert issue["span_days"] == pytest.approx(373.0)
+    # switched off: the two summers are two issues, as before
+    g = HotIssueFinder(min_content_similarity_long=None).fit(df)
+    lab2 = g.labels_
+    assert len(set(lab2[truth["smell_2023"]])) == 1 and len(set(lab2[truth["smell_2024"]])) == 1
+    assert lab2[truth["smell_2023"][0]] != lab2[truth["smell_2024"][0]]
+    assert (g.issues_["n_bursts"] == 1).all()
+    # beyond long_window_days the summers stay apart
+    h = HotIssueFinder(long_window_days=300).fit(df)
+    assert h.labels_[truth["smell_2023"][0]] != h.labels_[truth["smell_2024"][0]]
+
+
+def test_one_repeated_message_does_not_join_a_different_problem():
+    """Units are joined only when their messages are similar on average: an issue about the lift that
+    happens to contain one smell message is not joined to the smell issue of the next summer."""
+    df, truth = _recurring_corpus()
+    f = HotIssueFinder()
+    from govml.privacy import mask
+
+    texts = [mask(t) for t in df["text"]]
+    places = [extract_places(t) for t in texts]
+    tday = np.array((pd.to_datetime(df["created_at"], format="mixed") - pd.Timestamp("2023-07-03")).dt.total_seconds() / 86400)
+    labels = np.full(len(df), -1)
+    mixed = truth["lift"] + [truth["smell_2023"][0]]
+    labels[mixed] = 0
+    labels[truth["smell_2024"]] = 1
+    tday[truth["smell_2023"][0]] = tday[truth["lift"][0]] - 20  # one stray smell message among the lift's
+    new, rows, cols, sims, log = f._join_recurring(labels, texts, places, None, tday)
+    assert new[truth["lift"][0]] != new[truth["smell_2024"][0]]
+    assert any(not ok for *_, ok in log)
+    # the same stray message alone (no lift messages around it) does join the smell issue
+    labels[truth["lift"]] = -1
+    new, rows, cols, sims, log = f._join_recurring(labels, texts, places, None, tday)
+    assert new[truth["smell_2023"][0]] == new[truth["smell_2024"][0]] >= 0

@@ -26,6 +26,18 @@ How messages are grouped
    first cut into the connected components of its stronger links, the similarity raised 0.05 at a
    time until every part fits (:func:`_split_large`); only pairs of one group and at most
    ``window_days`` apart are ever compared.
+5. **Recurring problems.** Real problems come back after a quiet spell (a factory's smell every
+   summer, a school's internships every year). Two messages written more than ``window_days`` and
+   at most ``long_window_days`` (400) apart are a *candidate* when their main place — the first
+   specific place named, else the first road or village — is the same name (in one group) and their
+   *content* (the first text column with its place names and administrative codes removed, TF-IDF
+   of character 2–3-grams) has a cosine similarity of at least ``min_content_similarity_long``
+   (0.3). Candidates, strongest first, join the issues found in step 4 (or single messages) they
+   belong to when the mean content similarity over all pairs of the two is at least
+   ``min_content_similarity_join`` (0.1): one repeated message inside an issue about something else
+   does not pull that issue in. ``min_content_similarity_long=None`` switches this step off. Content
+   rather than full similarity, because the shared place name alone makes two messages about
+   different problems of one estate look alike.
 
 Heat index
 ----------
@@ -42,6 +54,13 @@ problem many residents wrote about. The span weight is negative: a *hot* issue i
 30 messages in three weeks outrank 30 messages spread over a year (−0.3·ln(1 + s/7): −0.42 for
 three weeks, −1.2 for a year). The recency term is worth at most one "doubling" of messages.
 Weights are configurable (``weights=`` a dict with any of those keys).
+
+An issue joined across a long gap (step 5) is as hot as its hottest **burst** — a run of its
+messages at most ``window_days`` apart — with that burst's own messages, users, likes, span and
+recency: a problem is hot when many write about it at once, and the quiet months between two
+summers neither lower its heat (span) nor do the earlier summers add to it. ``n_bursts`` in
+``issues_`` says how many bursts an issue has; ``span_days``, ``first_seen`` and ``last_seen``
+cover the whole issue. An issue of one burst keeps the formula above unchanged.
 
 Summary: the place followed by the first clause of the issue's most central message (the member
 with the highest mean similarity to the others), taken from the first text column, masked with
@@ -261,7 +280,8 @@ class HotIssueFinder(BaseEstimator):
 
     Learned attributes: ``labels_`` (issue number per input row, -1 for messages in no issue),
     ``issues_`` (one row per issue, ranked, columns :data:`OUTPUT_COLUMNS` plus ``n_users``,
-    ``likes``, ``span_days``), ``places_`` (extracted place names per row).
+    ``likes``, ``span_days``, ``n_bursts``), ``places_`` (extracted place names per row),
+    ``n_long_links_`` (message pairs that joined issues across a long gap).
     """
 
     def __init__(
@@ -279,6 +299,9 @@ class HotIssueFinder(BaseEstimator):
         min_average_similarity: float = 0.03,
         place_overlap: float = 0.6,
         window_days: float = 30.0,
+        min_content_similarity_long: float | None = 0.3,
+        min_content_similarity_join: float = 0.1,
+        long_window_days: float = 400.0,
         title_weight: float = 0.6,
         min_messages: int = 2,
         weights: dict[str, float] | None = None,
@@ -300,6 +323,9 @@ class HotIssueFinder(BaseEstimator):
         self.min_average_similarity = min_average_similarity
         self.place_overlap = place_overlap
         self.window_days = window_days
+        self.min_content_similarity_long = min_content_similarity_long
+        self.min_content_similarity_join = min_content_similarity_join
+        self.long_window_days = long_window_days
         self.title_weight = title_weight
         self.min_messages = min_messages
         self.weights = weights
@@ -391,6 +417,140 @@ class HotIssueFinder(BaseEstimator):
             return sparse.csr_matrix((n, n))
         return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
 
+    def _content_vectors(self, first_col: list[str], places: list[list[str]], rows: np.ndarray):
+        """Unit rows (TF-IDF of character 2–3-grams) of the *content* of ``rows``: the first text
+        column with the message's place names and the administrative codes removed, so that two
+        messages about one place are compared by what they say about it."""
+        from sklearn.preprocessing import normalize
+
+        content = []
+        for i in rows:
+            text = _ADMIN_RE.sub(" ", first_col[i])
+            for name in sorted(places[i], key=len, reverse=True):
+                text = text.replace(name, " ")
+            content.append(text)
+        return normalize(self._vectorize(content)).tocsr()
+
+    def _join_recurring(self, labels: np.ndarray, first_col: list[str], places: list[list[str]],
+                        groups: np.ndarray | None, tday: np.ndarray) -> tuple:
+        """Join issues (and single messages) about one problem that recurs after a quiet gap.
+
+        Candidates: two messages written more than ``window_days`` and at most ``long_window_days``
+        apart whose main place (the first specific place named, else the first road or village) is
+        the same name in one group, and whose content similarity is at least
+        ``min_content_similarity_long``. Their units (the issues found within the window, or the
+        single messages) are joined, strongest candidate first, when the mean content similarity over
+        all pairs of the two units is at least ``min_content_similarity_join`` (average linkage on the
+        content, so one repeated message does not pull a different problem in). Returns the new
+        labels, the message pairs that joined units (rows, cols, content similarities) and a log of
+        the candidates considered."""
+        from scipy import sparse
+
+        n = len(labels)
+        none = (labels, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), [])
+        if self.min_content_similarity_long is None or self.long_window_days <= self.window_days:
+            return none
+        buckets: dict[tuple[int, str], list[int]] = {}
+        for i, ps in enumerate(places):
+            main = next((p for p in ps if place_level(p) == 2), None) or next(
+                (p for p in ps if place_level(p) == 1), None)
+            if main is not None:
+                buckets.setdefault((int(groups[i]) if groups is not None else 0, main), []).append(i)
+        spread = [np.asarray(m) for m in buckets.values() if len(m) > 1 and np.ptp(tday[m]) > self.window_days]
+        if not spread:
+            return none
+        next_label = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
+        unit = labels.copy()
+        alone = np.flatnonzero(labels < 0)
+        unit[alone] = next_label + np.arange(len(alone))
+        touched = np.unique(unit[np.concatenate(spread)])
+        rows_needed = np.flatnonzero(np.isin(unit, touched))
+        pos = np.full(n, -1)
+        pos[rows_needed] = np.arange(len(rows_needed))
+        x = self._content_vectors(first_col, places, rows_needed)
+        pr, pc, pv = [], [], []
+        for idx in spread:
+            idx = idx[np.argsort(tday[idx], kind="stable")]
+            t = tday[idx]
+            sub = x[pos[idx]]
+            step = max(1, min(self.block_size, 20_000_000 // len(idx)))
+            for start in range(0, len(idx), step):
+                stop = min(start + step, len(idx))
+                lo = int(np.searchsorted(t, t[start] + self.window_days, side="right"))
+                if lo >= len(idx):
+                    break
+                s = (sub[start:stop] @ sub[lo:].T).tocoo()
+                a, b = start + s.row, lo + s.col
+                gap = t[b] - t[a]
+                keep = ((s.data >= self.min_content_similarity_long) & (gap > self.window_days)
+                        & (gap <= self.long_window_days) & (unit[idx[a]] != unit[idx[b]]))
+                pr.append(idx[a[keep]])
+                pc.append(idx[b[keep]])
+                pv.append(s.data[keep])
+        r, c, v = np.concatenate(pr), np.concatenate(pc), np.concatenate(pv)
+        if not len(r):
+            return none
+        # strongest candidates first; average linkage on content between the two units' members
+        # each unit's summed content rows: the mean similarity over all pairs of two units is the dot
+        # product of their sums divided by both sizes
+        order = np.argsort(-v, kind="stable")
+        involved = np.unique(np.concatenate([unit[r], unit[c]]))
+        in_rows = np.flatnonzero(np.isin(unit[rows_needed], involved))
+        row_unit = np.searchsorted(involved, unit[rows_needed][in_rows])  # unit of each row, 0..k-1
+        x_in = x[in_rows]
+        del x
+        parent = np.arange(len(involved))
+        size = np.bincount(row_unit, minlength=len(involved)).astype(float)
+        ua, ub = np.searchsorted(involved, unit[r]), np.searchsorted(involved, unit[c])
+
+        def roots(u: np.ndarray) -> np.ndarray:
+            while True:
+                p = parent[u]
+                if (p == u).all():
+                    return u
+                u = p
+
+        used, joins = [], []
+        pending = order
+        while len(pending):
+            # one round: every pending candidate is judged on the units as they stand; a candidate
+            # whose unit was joined earlier in the round waits for the next round
+            root_of = roots(np.arange(len(involved)))
+            sums = sparse.csr_matrix((np.ones(len(in_rows)), (root_of[row_unit], np.arange(len(in_rows)))),
+                                     shape=(len(involved), len(in_rows))) @ x_in
+            ra, rb = root_of[ua[pending]], root_of[ub[pending]]
+            live = ra != rb
+            pending, ra, rb = pending[live], ra[live], rb[live]
+            sims = np.concatenate([
+                np.asarray(sums[ra[i:i + 1000]].multiply(sums[rb[i:i + 1000]]).sum(axis=1)).ravel()
+                for i in range(0, len(ra), 1000)]) / (size[ra] * size[rb]) if len(ra) else np.zeros(0)
+            changed: set[int] = set()
+            later = []
+            for k, a, b, m in zip(pending, ra, rb, sims, strict=True):
+                if a in changed or b in changed:
+                    later.append(k)
+                    continue
+                ok = m >= self.min_content_similarity_join
+                joins.append((int(r[k]), int(c[k]), float(v[k]), float(m), int(size[a]), int(size[b]), bool(ok)))
+                if ok:
+                    parent[b] = a
+                    size[a] += size[b]
+                    changed.update((int(a), int(b)))
+                    used.append(k)
+            pending = np.asarray(later, dtype=int)
+        if not used:
+            return labels, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), joins
+        used = np.asarray(used)
+        root_of = roots(np.arange(len(involved)))
+        merged = unit.copy()
+        is_in = np.isin(unit, involved)
+        merged[is_in] = involved[root_of[np.searchsorted(involved, unit[is_in])]]
+        counts = pd.Series(merged).map(pd.Series(merged).value_counts()).to_numpy()
+        keep = counts >= self.min_messages
+        new = np.full(n, -1, dtype=int)
+        new[keep] = pd.factorize(merged[keep])[0]
+        return new, r[used], c[used], v[used], joins
+
     # -- fit ---------------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, y: object = None) -> HotIssueFinder:
         from scipy import sparse
@@ -435,7 +595,8 @@ class HotIssueFinder(BaseEstimator):
         if n == 0:
             self.labels_ = np.zeros(0, dtype=int)
             self.n_components_ = 0
-            self.issues_ = pd.DataFrame(columns=OUTPUT_COLUMNS + ["n_users", "likes", "span_days"])
+            self.n_long_links_ = 0
+            self.issues_ = pd.DataFrame(columns=OUTPUT_COLUMNS + ["n_users", "likes", "span_days", "n_bursts"])
             return self
         blocks = [self._vectorize(c) for c in masked_cols]
         gcode = None
@@ -511,6 +672,14 @@ class HotIssueFinder(BaseEstimator):
                 if len(m) >= self.min_messages:
                     labels[m] = next_label
                     next_label += 1
+        # -- recurring problems: join issues (and single messages) across a longer gap ------------
+        self._stacked = None
+        labels, lr, lc, lv, self._joins = self._join_recurring(labels, masked_cols[0], places, gcode, tday)
+        self.n_long_links_ = len(lr)
+        next_label = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
+        if len(lr):  # the joining pairs count in the centrality used for the summary
+            extra = sparse.coo_matrix((lv, (lr, lc)), shape=(n, n)).tocsr()
+            graph = graph + extra + extra.T
         self.labels_ = labels
         self.n_components_ = int(n_comp)
         self._stacked = None
@@ -523,6 +692,7 @@ class HotIssueFinder(BaseEstimator):
         users = (df[self.user_col].astype("string").fillna("").to_numpy(dtype=object)
                  if self.user_col and self.user_col in df.columns else np.arange(n).astype(str))
         ids = df[self.id_col].astype("string").fillna("").to_numpy(dtype=object)
+        ref_day = (ref - times.min()).total_seconds() / 86400.0 if n else 0.0
         records = []
         for lab in range(next_label):
             idx = np.flatnonzero(labels == lab)
@@ -534,6 +704,14 @@ class HotIssueFinder(BaseEstimator):
             total_likes = float(likes[idx].sum())
             heat = heat_index(len(idx), n_users, total_likes, span, age, weights=self.weights,
                               half_life_days=self.half_life_days)
+            # bursts: runs of messages at most window_days apart; an issue joined across a longer gap
+            # (a recurring problem) is as hot as its hottest burst
+            by_time = idx[np.argsort(tday[idx], kind="stable")]
+            bursts = np.split(by_time, np.flatnonzero(np.diff(tday[by_time]) > self.window_days) + 1)
+            if len(bursts) > 1:
+                heat = max(heat_index(len(b), len({u for u in users[b] if u}) or len(b), float(likes[b].sum()),
+                                      tday[b[-1]] - tday[b[0]], ref_day - tday[b[-1]], weights=self.weights,
+                                      half_life_days=self.half_life_days) for b in bursts)
             sub = graph[idx][:, idx]
             centrality = np.asarray(sub.sum(axis=1)).ravel()
             central = idx[int(np.argmax(centrality))]
@@ -544,12 +722,12 @@ class HotIssueFinder(BaseEstimator):
             order = idx[np.argsort(t.to_numpy(), kind="stable")]
             records.append({
                 "issue_id": lab, "heat": round(heat, 4), "n_messages": len(idx), "n_users": n_users,
-                "likes": total_likes, "span_days": round(span, 2), "first_seen": first, "last_seen": last,
+                "likes": total_likes, "span_days": round(span, 2), "n_bursts": len(bursts), "first_seen": first, "last_seen": last,
                 "place": place, "summary": summary,
                 "message_ids": ";".join(str(ids[i]) for i in order),
             })
         issues = pd.DataFrame.from_records(records, columns=[
-            "issue_id", "heat", "n_messages", "n_users", "likes", "span_days", "first_seen", "last_seen",
+            "issue_id", "heat", "n_messages", "n_users", "likes", "span_days", "n_bursts", "first_seen", "last_seen",
             "place", "summary", "message_ids"])
         issues = issues.sort_values(["heat", "n_messages", "first_seen"], ascending=[False, False, True],
                                     kind="stable").reset_index(drop=True)
@@ -558,7 +736,7 @@ class HotIssueFinder(BaseEstimator):
         self.labels_ = np.array([relabel.get(x, -1) for x in labels], dtype=int)
         issues.insert(0, "rank", np.arange(1, len(issues) + 1))
         issues["issue_id"] = [f"H{i + 1:04d}" for i in range(len(issues))]
-        self.issues_ = issues[OUTPUT_COLUMNS + ["n_users", "likes", "span_days"]]
+        self.issues_ = issues[OUTPUT_COLUMNS + ["n_users", "likes", "span_days", "n_bursts"]]
         del full, titles
         return self
 
