@@ -377,3 +377,18 @@ def test_one_repeated_message_does_not_join_a_different_problem():
     labels[truth["lift"]] = -1
     new, rows, cols, sims, log = f._join_recurring(labels, texts, places, None, tday)
     assert new[truth["smell_2023"][0]] == new[truth["smell_2024"][0]] >= 0
+
+
+@pytest.mark.parametrize("clause, place, named", [
+    ("咨询A市绿地海外滩二期与长戆高铁问题", "A4区绿地海外滩小区", True),
+    ("投诉A市中茂城恶意拖欠购房资金", "A7县星沙中茂城", True),
+    ("A市伊景园滨河苑捆绑销售车位", "伊景园滨河苑", True),
+    ("和谐安置小区暖气管道漏水", "上坪安置小区", False),
+    ("西地省晨鹭互联网科技有限公司涉嫌电话窃听", "源科技有限公司", True),
+    ("这段时间供销社宿舍暖气不热", "热力公司", False),
+])
+def test_summary_names_the_place_once(clause, place, named):
+    """The summary puts the issue's place in front only when its clause does not already name it."""
+    from govml.text.hot_issues import _names_place
+
+    assert _names_place(clause, place) is named

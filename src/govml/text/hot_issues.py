@@ -236,6 +236,29 @@ def _first_clause(text: str, max_len: int = 40) -> str:
     return (parts[0] if parts else text)[:max_len]
 
 
+def _core(name: str) -> str:
+    """``name`` without its kind (小区, 安置小区, 公司…), when at least two characters remain."""
+    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def _names_place(clause: str, place: str) -> bool:
+    """Whether ``clause`` already names ``place`` (its administrative code aside), so the summary does
+    not repeat the place in front: literally, or by the name without its kind (小区, 公司…) — at least
+    60 % of its character bigrams in the clause (绿地海外滩二期 for 绿地海外滩小区), or a place name of
+    the clause that shares 60 % of the shorter one's (中茂城 for 星沙中茂城). 和谐安置小区 does not name
+    上坪安置小区."""
+    bare = _ADMIN_RE.sub("", place)
+    if not bare or bare in clause:
+        return True
+    grams = _bigrams(_core(bare))
+    if sum(g in clause for g in grams) >= 0.6 * len(grams):
+        return True
+    return _places_compatible([grams], [_bigrams(_core(p)) for p in extract_places(clause)], 0.6)
+
+
 MAX_LINKAGE = 3000  # largest component clustered by average linkage (a dense n × n distance matrix)
 
 
@@ -717,8 +740,7 @@ class HotIssueFinder(BaseEstimator):
             central = idx[int(np.argmax(centrality))]
             place = self._issue_place(idx, masked_cols[0])
             clause = _first_clause(masked_cols[0][central])
-            bare = _ADMIN_RE.sub("", place)
-            summary = clause if (not bare or bare in clause) else f"{place}：{clause}"
+            summary = clause if _names_place(clause, place) else f"{place}：{clause}"
             order = idx[np.argsort(t.to_numpy(), kind="stable")]
             records.append({
                 "issue_id": lab, "heat": round(heat, 4), "n_messages": len(idx), "n_users": n_users,
