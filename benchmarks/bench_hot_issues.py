@@ -6,12 +6,16 @@ are approximate) the share of their messages that land in one issue and that iss
 data_samples: for each planted issue (truth_hot_issues.csv) the share of its messages in its best
 issue and that issue's rank.
 
-Run: ``.venv/bin/python benchmarks/bench_hot_issues.py`` (the real-data part is skipped when
-``../shared/data`` is absent).
+Run: ``.venv/bin/python benchmarks/bench_hot_issues.py [--params JSON]`` (the real-data part is
+skipped when ``../shared/data`` is absent). ``--params`` goes to :class:`HotIssueFinder` on both data
+sets, e.g. ``--params '{"min_content_similarity_long": null}'`` for the grouping without the joins of
+recurring problems across a long gap.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -45,18 +49,28 @@ def capture(labels: pd.Series, member: pd.Series) -> tuple[int, int, int, int]:
     return int(member.sum()), int((lab == best).sum()), int((labels == best).sum()), best + 1
 
 
-def main() -> int:
+def _counts(f: HotIssueFinder) -> str:
+    joined = int((f.issues_["n_bursts"] > 1).sum()) if "n_bursts" in f.issues_ else 0
+    return (f"{len(f.issues_)} issues of ≥ 2 messages, {int((f.labels_ >= 0).sum())} messages in issues, "
+            f"{joined} issues of several bursts ({getattr(f, 'n_long_links_', 0)} joining pairs)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--params", default="{}", help="HotIssueFinder parameters as JSON")
+    params = json.loads(ap.parse_args(argv).params)
     if REAL.exists():
         raw = pd.read_csv(REAL)
         t0 = time.perf_counter()
         f = HotIssueFinder(text_cols=("留言主题", "留言详情"), id_col="留言编号", time_col="留言时间",
-                           likes_col="点赞数", user_col="留言用户").fit(raw)
+                           likes_col="点赞数", user_col="留言用户", **params).fit(raw)
         secs = time.perf_counter() - t0
-        print(f"[teddycup 附件3] {len(raw)} messages → {len(f.issues_)} issues of ≥ 2 messages, "
-              f"{int((f.labels_ >= 0).sum())} messages in issues, {secs:.1f} s")
+        print(f"[teddycup 附件3] {len(raw)} messages → {_counts(f)}, {secs:.1f} s")
         with pd.option_context("display.width", 200, "display.max_colwidth", 50):
-            print(f.issues_.head(15)[["rank", "heat", "n_messages", "n_users", "likes", "first_seen", "last_seen",
-                                      "place", "summary"]].to_string(index=False))
+            cols = ["rank", "heat", "n_messages", "n_users", "likes", "first_seen", "last_seen", "place", "summary"]
+            if "n_bursts" in f.issues_:
+                cols.insert(4, "n_bursts")
+            print(f.issues_.head(15)[cols].to_string(index=False))
         labels = pd.Series(f.labels_)
         print("known problems (keyword rule on titles): messages, in best issue, issue size, rank")
         for name, pat in KNOWN.items():
@@ -71,11 +85,11 @@ def main() -> int:
         df = load(SAMPLES / "messages.csv", "messages")
         truth = pd.read_csv(truth_path, dtype=str)
         t0 = time.perf_counter()
-        f = HotIssueFinder().fit(df)
+        f = HotIssueFinder(**params).fit(df)
         secs = time.perf_counter() - t0
         labels = pd.Series(f.labels_)
         ids = df["id"].astype(str)
-        print(f"[data_samples] {len(df)} messages → {len(f.issues_)} issues, {secs:.1f} s; planted issues:")
+        print(f"[data_samples] {len(df)} messages → {_counts(f)}, {secs:.1f} s; planted issues:")
         for _, row in truth.iterrows():
             n, got, size, rank = capture(labels, ids.isin(set(row["message_ids"].split(";"))))
             print(f"  {row['issue_key']} {row['place']:<14} {n:>3} {got:>3} ({got / max(n, 1):.0%})  "
