@@ -141,7 +141,7 @@ def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task:
         if len(rows) < 10:  # simulate's min_rows: counted as small_partition already
             continue
         file_rows = source_rows(rows)
-        span = _row_span(file_rows)
+        span = T.row_span(file_rows)
         rename = {u: c for c, u in mapping.items() if u in rows.columns and u != c}
         frame = rows.rename(columns=rename)
         frame.attrs = {**rows.attrs, "govml_source_columns": {c: str(u) for c, u in mapping.items() if str(u) != c}}
@@ -149,7 +149,8 @@ def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task:
             T.validate(frame, task, run_config, file=file)
         except DataError as exc:
             result.setdefault("excluded_as_sent", {})[name] = result["excluded"][name]
-            result["excluded"][name] = f"district {name} ({len(rows)} row(s): {span}): " + _problem_text(exc, file)
+            result["excluded"][name] = (f"district {name} ({len(rows)} row(s): {span}): "
+                                        + (T.problems_text(exc.problems, file) if exc.problems else str(exc)))
         left = int(data["rows_in"]) - int(data["rows_used"]) - int(data["excluded_total"])
         if left >= len(rows):  # not counted anywhere yet
             entry = data["excluded"].setdefault("failed_district", {
@@ -159,32 +160,6 @@ def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task:
             entry["example_file_rows"] = sorted(entry["example_file_rows"] + file_rows[:5])[:5]
             data["excluded_total"] = int(data["excluded_total"]) + int(len(rows))
             data.setdefault("failed_districts", {})[name] = int(np.int64(len(rows)))
-
-
-def _row_span(rows: list[int]) -> str:
-    """``rows 902–941`` / ``rows 3, 7, 9–12 …``: file rows, compacted."""
-    runs: list[list[int]] = []
-    for r in rows:
-        if runs and r == runs[-1][1] + 1:
-            runs[-1][1] = r
-        else:
-            runs.append([r, r])
-    shown = [f"{a}–{b}" if b > a else str(a) for a, b in runs[:6]]
-    return "rows " + ", ".join(shown) + (" …" if len(runs) > 6 else "")
-
-
-def _problem_text(exc: Any, file: str) -> str:
-    """A DataError's problems grouped by column and expectation, with their rows (no cell values)."""
-    groups: dict[tuple[str | None, str], list[int]] = {}
-    for p in exc.problems:
-        groups.setdefault((p.column, p.expected), []).extend([p.row] if p.row is not None else [])
-    if not groups:
-        return str(exc).splitlines()[0]
-    parts = []
-    for (col, expected), rows in groups.items():
-        where = [file] + ([f"column '{col}'"] if col else []) + ([_row_span(sorted(rows))] if rows else [])
-        parts.append(f"{', '.join(where)}: expected {expected}")
-    return "; ".join(parts)
 
 
 def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | None, *, show: bool = True,

@@ -171,10 +171,8 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
         try:
             clean, ex = clean_events(df, time_col="created_at", area_col="community", category_col="category",
                                      min_category_events=1, file=file)
-        except DataError as exc:
-            problems.append(Problem(file, None, col_name("community"),
-                                    "at least one event with a time, a community and a category",
-                                    str(exc).splitlines()[0][:300]))
+        except DataError as exc:  # no usable event: say which column is to blame
+            problems.extend(_no_events_problems(df, file, col_name, str(exc).splitlines()[0][:300]))
             clean, ex = None, None
         if ex is not None:
             for reason, n in ex.counts.items():
@@ -195,6 +193,28 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
         log.info("%s: %s", file, line)
     result.attrs["govml_exclusions"] = account
     return result
+
+
+def _no_events_problems(df: pd.DataFrame, file: str, col_name: Any, why: str) -> list[Problem]:
+    """Why a forecaster district has no usable event, by column: no readable time at all (the rows
+    and what was expected, as ``parse_datetime`` reports them), no community, no category — else the
+    cleaning's own summary."""
+    from govml.io import parse_datetime, source_rows
+
+    if len(df):
+        rows = source_rows(df)
+        parsed = parse_datetime(df["created_at"], file=file, column=col_name("created_at"), rows=rows, errors="coerce")
+        if parsed.isna().all():
+            try:
+                parse_datetime(df["created_at"], file=file, column=col_name("created_at"), rows=rows, max_problems=10)
+            except DataError as exc:
+                if exc.problems:
+                    return list(exc.problems)
+            return [Problem(file, None, col_name("created_at"), "a readable date/time in at least one row", "none")]
+        for c, what in (("community", "a community"), ("category", "a category")):
+            if _blank(df[c]).all():
+                return [Problem(file, None, col_name(c), f"at least one row with {what}", "none")]
+    return [Problem(file, None, None, "at least one event with a time, a community and a category", why)]
 
 
 def _blank(s: pd.Series) -> Any:
@@ -269,17 +289,37 @@ def wire_reason(err: Exception, district: str) -> str:
     """An error description safe to send to the server: file name, rows, columns, expectations —
     never the offending cell values (they may be personal data)."""
     if isinstance(err, DataError) and err.problems:
-        parts = []
-        for p in err.problems[:10]:
-            where = [Path(p.file).name]
-            if p.row is not None:
-                where.append(f"row {p.row}")
-            if p.column is not None:
-                where.append(f"column '{p.column}'")
-            parts.append(f"{', '.join(where)}: expected {p.expected}")
-        more = f" (+{len(err.problems) - 10} more)" if len(err.problems) > 10 else ""
-        return f"district {district}: data problem: " + "; ".join(parts) + more
+        return f"district {district}: data problem: " + problems_text(err.problems)
     return f"district {district}: {type(err).__name__}: {str(err).splitlines()[0][:300] if str(err) else ''}"
+
+
+def problems_text(problems: list[Problem], file: str | None = None, groups: int = 10) -> str:
+    """Problems grouped by file, column and expectation, each with its rows compacted (``rows 4–9, 12``)
+    — no cell values. ``file`` names them all (e.g. the user's INPUT instead of a district's copy)."""
+    from collections import defaultdict
+
+    by: dict[tuple[str, str | None, str], list[int]] = defaultdict(list)
+    for p in problems:
+        by[(file or Path(p.file).name, p.column, p.expected)].extend([p.row] if p.row is not None else [])
+    parts = []
+    for (name, col, expected), rows in list(by.items())[:groups]:
+        where = [name] + ([row_span(sorted(rows))] if rows else []) + ([f"column '{col}'"] if col is not None else [])
+        parts.append(f"{', '.join(where)}: expected {expected}")
+    more = f" (+{len(by) - groups} more)" if len(by) > groups else ""
+    return "; ".join(parts) + more
+
+
+def row_span(rows: list[int], runs_shown: int = 6) -> str:
+    """File rows compacted: ``row 7``, ``rows 902–941``, ``rows 3, 7, 9–12 …``."""
+    runs: list[list[int]] = []
+    for r in rows:
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        elif not runs or r != runs[-1][1]:
+            runs.append([r, r])
+    shown = [f"{a}–{b}" if b > a else str(a) for a, b in runs[:runs_shown]]
+    word = "row" if len(runs) == 1 and runs[0][0] == runs[0][1] else "rows"
+    return f"{word} " + ", ".join(shown) + (" …" if len(runs) > runs_shown else "")
 
 
 def eval_mask(df: pd.DataFrame, fraction: float, seed: int) -> Any:
