@@ -148,3 +148,21 @@ def test_events_export_with_a_tiny_and_an_unusable_district(tmp_path, govml_home
         assert d["excluded"]["rare_category"]["example_file_rows"] == [n + 1]
     err = " ".join(capsys.readouterr().err.split())
     assert "community ← 社区" in err and "created_at ← 受理时间" in err and "Traceback" not in err
+
+
+def test_excel_with_a_title_row_and_numeric_districts_with_blanks(tmp_path, messages, govml_home):
+    """An export with a title above the header and council numbers as districts: Excel gives 1.0 / 2.0
+    beside the blank cells; the districts are "1", "2", "3"."""
+    m = _annex2(messages)[["留言编号", "留言详情", "一级标签", "区县"]]
+    m = m.assign(区县=m["区县"].map({"区1": 1, "区2": 2, "区3": 3}).astype("float"))
+    m.loc[m.index[::9], "区县"] = np.nan
+    data = tmp_path / "留言.xlsx"
+    with pd.ExcelWriter(data) as w:
+        pd.DataFrame([["2020年留言汇总表"]]).to_excel(w, index=False, header=False)
+        m.to_excel(w, index=False, startrow=2)
+    out = tmp_path / "m.json"
+    assert _run(["federated", "simulate", str(data), *CLF, "--partition-col", "区县", "--out", str(out)]) in (0, None)
+    d = json.loads(out.read_text(encoding="utf-8"))
+    assert sorted(d["bytes_sent_per_client"]) == ["1", "2", "3"]
+    missing = d["data"]["excluded"]["missing_partition"]
+    assert missing["rows"] == 34 and missing["example_file_rows"][:2] == [4, 13]  # header on row 3

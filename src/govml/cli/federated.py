@@ -93,10 +93,14 @@ def _read_input(input_path: Path, task: str, partition_col: str, columns: dict[s
 
 def _merge_partition_spellings(df: Any, col: str) -> list[str]:
     """Make partition values that differ only in case or surrounding spaces one district (in place),
-    under the spelling most rows use; returns one note per merged group."""
+    under the spelling most rows use (whole numbers read as floats, ``3.0``, become ``3``); returns one
+    note per merged group."""
     import pandas as pd
 
     raw = df[col]
+    if not pd.api.types.is_string_dtype(raw):  # Excel numbers: district 3 (read as 3.0 beside blanks) is "3"
+        raw = pd.Series([int(v) if isinstance(v, float) and v.is_integer() else v for v in raw.to_numpy(dtype=object)],
+                        index=raw.index, dtype=object)
     keys = raw.astype("string").str.strip()
     keys = keys.where(keys != "")
     folded = keys.str.casefold()
