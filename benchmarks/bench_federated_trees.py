@@ -71,6 +71,7 @@ def main() -> None:
     ap.add_argument("--lightgbm", action="store_true")
     ap.add_argument("--point", action="store_true", help="add the point rule / tree choice variants")
     ap.add_argument("--select-max", type=int, default=20, help="--point: largest tree count to choose from")
+    ap.add_argument("--variants", default="mean,point,select", help="--point: which of mean, point, select to run")
     args = ap.parse_args()
     ks = [int(x) for x in args.trees.split(",") if x.strip()]
     panel = forecaster_panel(read_table(args.events), args.partition,
@@ -80,10 +81,14 @@ def main() -> None:
         from govml.federated.forecaster import FederatedHotspotForecaster as F
 
         kw = {"horizon": 4, "secure": False, "level": args.level}
-        models["mean (K=10)"] = F(n_trees=10, **kw)
-        models["point (K=10)"] = F(n_trees=10, point="auto", **kw)
-        models[f"point + trees chosen (<= {args.select_max})"] = F(n_trees=args.select_max, point="auto",
-                                                                   select_trees=True, **kw)
+        variants = set(args.variants.split(","))
+        if "mean" in variants:
+            models["mean (K=10)"] = F(n_trees=10, **kw)
+        if "point" in variants:
+            models["point (K=10)"] = F(n_trees=10, point="auto", **kw)
+        if "select" in variants:
+            models[f"point + trees chosen (<= {args.select_max})"] = F(n_trees=args.select_max, point="auto",
+                                                                       select_trees=True, **kw)
     if args.lightgbm:
         from govml.hotspot.forecast import HotspotForecaster
 
