@@ -166,3 +166,18 @@ def test_excel_with_a_title_row_and_numeric_districts_with_blanks(tmp_path, mess
     assert sorted(d["bytes_sent_per_client"]) == ["1", "2", "3"]
     missing = d["data"]["excluded"]["missing_partition"]
     assert missing["rows"] == 34 and missing["example_file_rows"][:2] == [4, 13]  # header on row 3
+
+
+def test_too_few_usable_districts_stop_with_the_input_rows_named(tmp_path, messages, capsys):
+    ev = messages.iloc[:200].copy()
+    ev = ev[ev["district"] != "区3"]
+    ev.loc[ev["district"] == "区2", "text"] = ""  # 区2 has no usable row: one district is left
+    data = tmp_path / "msgs.csv"
+    ev.to_csv(data, index=False, encoding="gbk")
+    code = _run(["federated", "simulate", str(data), *CLF, "--partition-col", "district",
+                 "--out", str(tmp_path / "m.json")])
+    assert code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "error: msgs.csv: only 1 district(s) can take part" in err
+    assert "district 区2 (67 row(s): rows 3, 5, 7," in err and "msgs.csv, column 'text'" in err
+    assert "district_0" not in err and "Traceback" not in err

@@ -122,48 +122,73 @@ def _merge_partition_spellings(df: Any, col: str) -> list[str]:
     return notes
 
 
-def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task: str, mapping: dict[str, str],
-                      run_config: dict[str, Any], file: str) -> None:
-    """A district that replied with an error (its data unusable) is named with the user's file and rows:
-    its validation is replayed on its rows of INPUT (the district read a copy with other row numbers),
-    and its rows are counted in the data account (``failed_district``) so that ``rows_in = rows_used +
-    excluded_total`` holds. Districts left out for being small are already counted."""
-    import numpy as np
-
+def _replay_validation(df: Any, partition_col: str, name: str, task: str, mapping: dict[str, str],
+                       run_config: dict[str, Any], file: str) -> tuple[list[int], str | None]:
+    """District ``name``'s rows of INPUT (as the user numbers them) and, when its own checks refuse
+    them, why — replayed on those rows, so the reason names INPUT and its rows (the district itself
+    read a copy with other row numbers)."""
     from govml.errors import DataError
     from govml.federated import task as T
     from govml.io import source_rows
 
+    rows = df[(df[partition_col].astype("string") == name).fillna(False).to_numpy(dtype=bool)]
+    file_rows = source_rows(rows)
+    rename = {u: c for c, u in mapping.items() if u in rows.columns and u != c}
+    frame = rows.rename(columns=rename)
+    frame.attrs = {**rows.attrs, "govml_source_columns": {c: str(u) for c, u in mapping.items() if str(u) != c}}
+    try:
+        T.validate(frame, task, run_config, file=file)
+    except DataError as exc:
+        return file_rows, (f"district {name} ({len(rows)} row(s): {T.row_span(file_rows)}): "
+                           + (T.problems_text(exc.problems, file) if exc.problems else str(exc)))
+    return file_rows, None
+
+
+def _with_input_rows(exc: Exception, df: Any, partition_col: str, task: str, mapping: dict[str, str],
+                     run_config: dict[str, Any], file: str) -> Exception:
+    """A run that stopped because too few districts could take part: the same error, its left-out
+    districts named with INPUT's rows (:func:`_replay_validation`)."""
+    from govml.errors import FederatedError
+
+    text = str(exc)
+    if not isinstance(exc, FederatedError) or "(left out: " not in text:
+        return exc
+    names = [str(k) for k in df[partition_col].dropna().astype("string").unique()]
+    why = [r for n in sorted(names) if (r := _replay_validation(df, partition_col, n, task, mapping, run_config,
+                                                                 file)[1])]
+    if not why:
+        return exc
+    return FederatedError(f"{file}: {text.split(' (left out: ')[0]} (left out: {'; '.join(why)})")
+
+
+def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task: str, mapping: dict[str, str],
+                      run_config: dict[str, Any], file: str) -> None:
+    """A district that replied with an error (its data unusable) is named with the user's file and rows
+    (:func:`_replay_validation`), and its rows are counted in the data account (``failed_district``)
+    unless the account holds them already (the forecaster's central cleaning counts them by reason), so
+    that ``rows_in = rows_used + excluded_total`` holds. Districts left out for being small are counted
+    already."""
     data = result.get("data")
     if not data:
         return
-    keys = df[partition_col].astype("string")
     for name in list(result.get("excluded", {})):
         if name in data.get("by_district", {}):
             continue
-        rows = df[(keys == name).fillna(False).to_numpy(dtype=bool)]
-        if len(rows) < 10:  # simulate's min_rows: counted as small_partition already
+        file_rows, why = _replay_validation(df, partition_col, name, task, mapping, run_config, file)
+        if len(file_rows) < 10:  # simulate's min_rows: counted as small_partition already
             continue
-        file_rows = source_rows(rows)
-        span = T.row_span(file_rows)
-        rename = {u: c for c, u in mapping.items() if u in rows.columns and u != c}
-        frame = rows.rename(columns=rename)
-        frame.attrs = {**rows.attrs, "govml_source_columns": {c: str(u) for c, u in mapping.items() if str(u) != c}}
-        try:
-            T.validate(frame, task, run_config, file=file)
-        except DataError as exc:
+        if why:
             result.setdefault("excluded_as_sent", {})[name] = result["excluded"][name]
-            result["excluded"][name] = (f"district {name} ({len(rows)} row(s): {span}): "
-                                        + (T.problems_text(exc.problems, file) if exc.problems else str(exc)))
+            result["excluded"][name] = why
         left = int(data["rows_in"]) - int(data["rows_used"]) - int(data["excluded_total"])
-        if left >= len(rows):  # not counted anywhere yet
+        if left >= len(file_rows):  # not counted anywhere yet
             entry = data["excluded"].setdefault("failed_district", {
                 "rows": 0, "column": partition_col, "example_file_rows": [],
                 "why": "its district could not take part (its data failed the district's own checks)"})
-            entry["rows"] += int(len(rows))
+            entry["rows"] += len(file_rows)
             entry["example_file_rows"] = sorted(entry["example_file_rows"] + file_rows[:5])[:5]
-            data["excluded_total"] = int(data["excluded_total"]) + int(len(rows))
-            data.setdefault("failed_districts", {})[name] = int(np.int64(len(rows)))
+            data["excluded_total"] = int(data["excluded_total"]) + len(file_rows)
+            data.setdefault("failed_districts", {})[name] = len(file_rows)
 
 
 def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | None, *, show: bool = True,
@@ -174,6 +199,7 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from govml import tracking
+    from govml.errors import FederatedError
     from govml.federated.simulation import simulate
     from govml.io import write_json
 
@@ -185,6 +211,7 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
         columns.pop("created_at", None)
     df, kw["mapping"], notes = _read_input(input_path, task, partition_col, columns, console)
     rounds = int(kw.get("rounds", 5)) if task == "demand-classifier" else 2
+    replay_cfg = {"indicators": ",".join(kw.get("indicators") or [])}
     params = {"task": task, "partition_col": partition_col, "input": input_path.name,
               **{k: v for k, v in kw.items() if k not in ("mods", "progress") and v is not None}}
     with tracking.run("federated", run_name=run_name or f"{task}-by-{partition_col}", params=params,
@@ -199,12 +226,17 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
                                   if isinstance(v, float) and k not in ("seconds",))[:120]
                 bar.update(tid, completed=r, info=f"round {r}: {shown}")
 
-            result = simulate(df, task, partition_col, progress=progress, **kw)
+            try:
+                result = simulate(df, task, partition_col, progress=progress, **kw)
+            except FederatedError as exc:
+                named = _with_input_rows(exc, df, partition_col, task, kw["mapping"], replay_cfg, input_path.name)
+                if named is exc:
+                    raise
+                raise named from None
         result.pop("model", None)
         result["data"]["file"] = input_path.name
         result["data"]["notes"] = notes + list(result["data"].get("notes", []))
-        _failed_districts(result, df, partition_col, task, kw["mapping"],
-                          {"indicators": ",".join(kw.get("indicators") or [])}, input_path.name)
+        _failed_districts(result, df, partition_col, task, kw["mapping"], replay_cfg, input_path.name)
         final = {"rows_left_out": result["data"]["excluded_total"]}
         for side in ("federated", "centralized"):
             block = result.get(side, {})
@@ -254,6 +286,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from govml import tracking
+    from govml.errors import FederatedError
     from govml.federated.simulation import simulate_forecaster
     from govml.io import write_json
 
@@ -279,11 +312,17 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                         if t >= n_trees else f"tree {t}: {int(metrics.get('leaves', 0))} leaves")
                 bar.update(tid, completed=t, info=info)
 
-            r = simulate_forecaster(df, partition_col, mapping=mapping, n_trees=n_trees, horizon=horizon,
-                                    origins=origins, secure=secure, seed=seed, faults=faults, reference=central_replay,
-                                    lightgbm=True, progress=progress, secagg_neighbours=secagg_neighbours,
-                                    robust=robust, robust_policy=robust_policy, level=level,
-                                    file=input_path.name)
+            try:
+                r = simulate_forecaster(df, partition_col, mapping=mapping, n_trees=n_trees, horizon=horizon,
+                                        origins=origins, secure=secure, seed=seed, faults=faults,
+                                        reference=central_replay, lightgbm=True, progress=progress,
+                                        secagg_neighbours=secagg_neighbours, robust=robust,
+                                        robust_policy=robust_policy, level=level, file=input_path.name)
+            except FederatedError as exc:
+                named = _with_input_rows(exc, df, partition_col, "hotspot-forecaster", mapping, {}, input_path.name)
+                if named is exc:
+                    raise
+                raise named from None
             bar.update(tid, completed=n_trees, info="done")
         bt = r.pop("backtest")
         fed = bt["metrics"]["all"]
