@@ -492,17 +492,21 @@ class HotIssueFinder(BaseEstimator):
         pos[rows_needed] = np.arange(len(rows_needed))
         x = self._content_vectors(first_col, places, rows_needed)
         pr, pc, pv = [], [], []
+        spread = [idx[np.argsort(tday[idx], kind="stable")] for idx in spread]
+        xs = x[pos[np.concatenate(spread)]]  # the buckets' rows one after another (one gather)
+        offset = 0
         for idx in spread:
-            idx = idx[np.argsort(tday[idx], kind="stable")]
             t = tday[idx]
-            sub = x[pos[idx]]
+            sub = xs[offset:offset + len(idx)]
+            offset += len(idx)
             step = max(1, min(self.block_size, 20_000_000 // len(idx)))
             for start in range(0, len(idx), step):
                 stop = min(start + step, len(idx))
                 lo = int(np.searchsorted(t, t[start] + self.window_days, side="right"))
                 if lo >= len(idx):
                     break
-                s = (sub[start:stop] @ sub[lo:].T).tocoo()
+                hi = int(np.searchsorted(t, t[stop - 1] + self.long_window_days, side="right"))
+                s = (sub[start:stop] @ sub[lo:hi].T).tocoo()
                 a, b = start + s.row, lo + s.col
                 gap = t[b] - t[a]
                 keep = ((s.data >= self.min_content_similarity_long) & (gap > self.window_days)
@@ -535,6 +539,8 @@ class HotIssueFinder(BaseEstimator):
 
         used, joins = [], []
         pending = order
+        strength_rank = np.empty(len(order), dtype=int)
+        strength_rank[order] = np.arange(len(order))
         while len(pending):
             # one round: every pending candidate is judged on the units as they stand; a candidate
             # whose unit was joined earlier in the round waits for the next round
@@ -544,23 +550,32 @@ class HotIssueFinder(BaseEstimator):
             ra, rb = root_of[ua[pending]], root_of[ub[pending]]
             live = ra != rb
             pending, ra, rb = pending[live], ra[live], rb[live]
-            sims = np.concatenate([
-                np.asarray(sums[ra[i:i + 1000]].multiply(sums[rb[i:i + 1000]]).sum(axis=1)).ravel()
-                for i in range(0, len(ra), 1000)]) / (size[ra] * size[rb]) if len(ra) else np.zeros(0)
-            changed: set[int] = set()
+            # one candidate per pair of units, the strongest: the mean similarity is the pair's
+            first = np.sort(np.unique(np.minimum(ra, rb) * len(involved) + np.maximum(ra, rb), return_index=True)[1])
+            pending, ra, rb = pending[first], ra[first], rb[first]
+            changed = np.zeros(len(involved), dtype=bool)
             later = []
-            for k, a, b, m in zip(pending, ra, rb, sims, strict=True):
-                if a in changed or b in changed:
-                    later.append(k)
-                    continue
-                ok = m >= self.min_content_similarity_join
-                joins.append((int(r[k]), int(c[k]), float(v[k]), float(m), int(size[a]), int(size[b]), bool(ok)))
-                if ok:
-                    parent[b] = a
-                    size[a] += size[b]
-                    changed.update((int(a), int(b)))
-                    used.append(k)
-            pending = np.asarray(later, dtype=int)
+            for i0 in range(0, len(pending), 1000):
+                ka, kb, kk = ra[i0:i0 + 1000], rb[i0:i0 + 1000], pending[i0:i0 + 1000]
+                wait = changed[ka] | changed[kb]
+                later.extend(kk[wait])
+                ka, kb, kk = ka[~wait], kb[~wait], kk[~wait]
+                sims = np.asarray(sums[ka].multiply(sums[kb]).sum(axis=1)).ravel() / (size[ka] * size[kb])
+                for k, a, b, m in zip(kk, ka, kb, sims, strict=True):
+                    if changed[a] or changed[b]:
+                        later.append(k)
+                        continue
+                    ok = m >= self.min_content_similarity_join
+                    joins.append((int(r[k]), int(c[k]), float(v[k]), float(m), int(size[a]), int(size[b]), bool(ok)))
+                    if ok:
+                        parent[b] = a
+                        size[a] += size[b]
+                        changed[a] = changed[b] = True
+                        used.append(k)
+            later = np.asarray(later, dtype=int)
+            pending = later[np.argsort(strength_rank[later], kind="stable")]
+        log.info("hot issues: %d candidate pairs across a long gap between %d units, %d joins",
+                 len(r), len(involved), len(used))
         if not used:
             return labels, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), joins
         used = np.asarray(used)
