@@ -492,11 +492,13 @@ def simulate_cmd(
                                                "at 50) | all (complete graph) | k >= 2 (a ring of k)."),
     robust: bool = typer.Option(False, "--robust/--no-robust",
                                 help="Hotspot forecaster: check every district's own histograms against invariants "
-                                     "of honest data and leave out a district that fails (needs --no-secure; "
-                                     "the classifier's robust options are --strategy)."),
+                                     "of honest data (and every count being a multiple of one whole number: "
+                                     "copies of its series) and leave out a district that fails (needs "
+                                     "--no-secure; the classifier's robust options are --strategy)."),
     robust_policy: str = typer.Option("rescale", "--robust-policy",
                                       help="With --robust: rescale (a reply that is an exact multiple of an honest "
-                                           "one is divided back and kept) | exclude (its district is left out)."),
+                                           "one, or a district sending g copies of each series, is divided back "
+                                           "and kept) | exclude (its district is left out)."),
     level: bool = typer.Option(True, "--level/--no-level",
                                help="Hotspot forecaster: boost from the central model's level (a mix of window "
                                     "means, weights from secure sums) instead of a constant."),
