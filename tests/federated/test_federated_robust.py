@@ -270,6 +270,12 @@ def test_copy_screen_confirms_copies_and_clears_a_chance_factor():
     assert cs.city(2, [even]) == 1 and cs.divide(2, even) is even
     # an honest district: nothing happens
     assert cs.city(3, [city]) == 1 and cs.hist(3, hist)[1] == ""
+    # 5 copies of a district whose own city counts are even: the factor 10 is narrowed to 5, then confirmed
+    assert cs.city(4, [even * 5]) == 10
+    assert cs.hist(4, odd.ravel() * 5)[1] == "refuted" and cs.bound[4] == 5 and 4 not in cs.cleared
+    assert cs.city(4, [even * 5]) == 5
+    back, seen = cs.hist(4, odd.ravel() * 5)
+    assert seen == "confirmed" and np.allclose(back, odd.ravel())
 
 
 def _server_checks_copies() -> bool:
@@ -327,5 +333,6 @@ def test_an_honest_district_with_even_city_counts_is_left_as_it_is(events, caplo
     with caplog.at_level(logging.WARNING, logger="govml.federated.server_app"):
         r = _sim(ev, robust=True, **kw)
     assert r["excluded_districts"] == [] and r["rescaled_districts"] == []
-    assert any("区9" in rec.getMessage() and "by chance" in rec.getMessage() for rec in caplog.records)
+    said = [rec.getMessage() for rec in caplog.records if "区9" in rec.getMessage()]
+    assert any("its histogram counts are not (common factor 1)" in m for m in said)
     assert _metrics(r) == _metrics(_sim(ev, **kw))

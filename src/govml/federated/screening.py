@@ -36,7 +36,8 @@ series counts, row counts per histogram bin) is divisible by F, while the counts
 greatest common divisor 1 unless the district is tiny (a few dozen events; measured in
 docs/federated.md). The gcd of its citywide counts is a *hypothesis* (the server divides that
 district's sums by it); its first histograms confirm it (every bin count divisible too) or refute it
-(the factor is forgotten and training starts again with its sums as sent). Not caught: copies that
+(the factor is narrowed to what the histogram counts share too — 1 for an honest district — and
+training starts again). Not caught: copies that
 are perturbed or scaled by a non-integer — that is fake data, which no check on sums can tell from
 real data.
 """
@@ -285,22 +286,29 @@ class CopyScreen:
     The server calls :meth:`city` with a district's citywide sums (every cut), then passes its base sums
     and histogram replies through :meth:`divide` and :meth:`hist`. The citywide gcd is a hypothesis: the
     district's first histogram reply confirms it (every bin count divisible by g) or refutes it — an
-    honest small district whose weekly totals happened to share a factor with its series count; the
-    factor is then forgotten for the rest of the run (:meth:`hist` returns ``"refuted"`` and the server
-    trains again from the citywide sums as sent). ``factors`` holds the current hypotheses,
-    ``confirmed`` the districts shown to send g-fold counts, ``cleared`` the refuted ones."""
+    honest small district whose weekly totals happened to share a factor with its series count. A
+    refuted factor is narrowed to ``gcd(g, gcd of the histogram counts)`` for the rest of the run (1 for
+    an honest district: nothing is divided; a district sending F copies of a district whose own counts
+    share a factor still keeps F), :meth:`hist` returns ``"refuted"`` and the server trains again from
+    the citywide sums. ``factors`` holds the current hypotheses, ``confirmed`` the districts shown to
+    send g-fold counts, ``bound`` the factors narrowed by histograms."""
 
     def __init__(self) -> None:
         self.factors: dict[int, int] = {}
         self.confirmed: dict[int, int] = {}
-        self.cleared: set[int] = set()
+        self.bound: dict[int, int] = {}
+
+    @property
+    def cleared(self) -> set[int]:
+        """Districts whose histograms refuted any common factor."""
+        return {n for n, b in self.bound.items() if b == 1}
 
     def city(self, node: int, mats: list[np.ndarray]) -> int:
-        """The factor g the district's citywide sums (one ``(n_cat, cut + 1)`` matrix per cut) share; 1 for
-        none (or a district already cleared). Sums failing :func:`check_city` get 1 (they fail there)."""
-        if node in self.cleared:
-            return 1
+        """The factor g the district's citywide sums (one ``(n_cat, cut + 1)`` matrix per cut) share, within
+        what its histograms allowed; 1 for none. Sums failing :func:`check_city` get 1 (they fail there)."""
         g = copies_gcd(np.concatenate([np.asarray(m, dtype=np.float64).ravel() for m in mats]))
+        if node in self.bound:
+            g = int(np.gcd(g, self.bound[node]))
         if g > 1:
             self.factors[node] = g
         else:
@@ -318,8 +326,8 @@ class CopyScreen:
     def hist(self, node: int, vec: np.ndarray) -> tuple[np.ndarray, str]:
         """A histogram reply ``(…, 3)`` flattened (Σg, Σh, count per bin) divided by the district's factor,
         and what it showed: ``""`` (no hypothesis, or already confirmed), ``"confirmed"`` (first reply,
-        every count divisible by g) or ``"refuted"`` (some count is not: the factor is forgotten, the
-        reply comes back as sent)."""
+        every count divisible by g) or ``"refuted"`` (some count is not: the factor is narrowed, the reply
+        comes back as sent)."""
         g = self.factor(node)
         if g <= 1:
             return vec, ""
@@ -329,7 +337,7 @@ class CopyScreen:
             r = np.rint(counts)
             if np.abs(counts - r).max(initial=0.0) > TOL or (np.mod(r, g) != 0).any():
                 self.factors.pop(node, None)
-                self.cleared.add(node)
+                self.bound[node] = int(np.gcd(g, copies_gcd(counts)))
                 return vec, "refuted"
             self.confirmed[node] = g
             status = "confirmed"
@@ -338,4 +346,3 @@ class CopyScreen:
     def forget(self, node: int) -> None:
         self.factors.pop(node, None)
         self.confirmed.pop(node, None)
-
