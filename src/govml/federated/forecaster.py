@@ -13,7 +13,11 @@ series only:
 2. each boosting level, the district sends per node × feature × bin sums of the Poisson
    gradient, hessian and count (:func:`govml.federated.gbdt.local_histograms`) through pairwise
    masking (:mod:`govml.federated.secagg`); the sum of the masked vectors is the pooled histogram,
-   so the trees are those a pooled fit with the same bins would grow.
+   so the trees are those a pooled fit with the same bins would grow;
+3. optionally (``select_trees``, ``point="auto"``) the central model's inner-holdout choices — the
+   number of trees, the negative-binomial dispersion and the point rule's weight per horizon — from
+   two secure sums of the districts' holdout error sums (section "the central model's tree count and
+   point rule", below).
 
 Series identifiers (areas) never become features: they are district-specific. Bins are public
 (log-spaced count bins, :meth:`BinEdges.counts`). This class runs the districts in one process
