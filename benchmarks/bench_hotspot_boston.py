@@ -25,7 +25,9 @@ default's level plus exponential-smoothing / TSB candidates), ``govml_tier2`` / 
 weights per volume tier), ``govml_tsb_tier2``, ``govml_lvlfeat`` (level candidates as tree features),
 ``govml_rec26`` / ``govml_rec52`` (recency-weighted rows, half-life in periods), ``govml_bag3`` (3 seeds
 of the final trees); session 5: ``govml_nohol`` (the default without the holiday factor,
-``holidays=None``: the default before); and the baselines. ``--start D --consecutive`` takes
+``holidays=None``: the default before), ``govml_holfill`` / ``govml_holdiv`` (the factor on the target
+week as in the default, and the past holiday weeks' dips filled in / the past counts divided by their
+week's factor before the level's windows); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
@@ -147,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     variants = {
         "govml": HotspotForecaster(horizon=H),
         "govml_nohol": HotspotForecaster(horizon=H, holidays=None),
+        "govml_holfill": HotspotForecaster(horizon=H, holidays="fill"),
+        "govml_holdiv": HotspotForecaster(horizon=H, holidays="divide"),
         "govml_all_trees": HotspotForecaster(horizon=H, select_trees=False),
         "govml_v1": HotspotForecaster(horizon=H, offset_window=(4, 13), select_trees=False),
         "govml_recursive": HotspotForecaster(horizon=H, strategy="recursive"),

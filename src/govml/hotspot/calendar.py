@@ -129,6 +129,38 @@ def calendar_matrix(starts: pd.DatetimeIndex, freq: str) -> np.ndarray:
     return rows
 
 
+HOLIDAY_DAY_COLUMNS = ["spring_festival_days", "other_holiday_days", "makeup_days"]
+
+
+@lru_cache(maxsize=100_000)
+def _period_days(start: pd.Timestamp, freq: str) -> tuple[int, int, int, int]:
+    """(Spring Festival holiday days, other official holiday days, make-up workdays, days) in the period."""
+    lo, hi = _known_years()
+    end = (start + period_offset(freq)).date()
+    sf = oth = mk = n = 0
+    d = start.date()
+    while d < end:
+        h, _w, m, sp = day_info(d) if lo <= d.year <= hi else _fallback_day(d)
+        sf += int(sp)
+        oth += int(h and not sp)
+        mk += int(m)
+        n += 1
+        d += dt.timedelta(days=1)
+    return sf, oth, mk, n
+
+
+def holiday_day_shares(starts: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """(len(starts) × 3) shares of each period's days that are Spring Festival holiday days, other
+    official holiday days and 调休 make-up workdays (:data:`HOLIDAY_DAY_COLUMNS`), for the
+    holiday-aware level (:mod:`govml.hotspot.holidays`). Fallback years (after chinesecalendar's
+    last) have fixed-date holidays only, as in :func:`calendar_matrix`."""
+    starts = pd.DatetimeIndex(starts)
+    if len(starts) == 0:
+        return np.zeros((0, 3))
+    rows = np.array([_period_days(s, freq) for s in starts], dtype=float)
+    return rows[:, :3] / rows[:, 3:4]
+
+
 def calendar_features(starts: pd.DatetimeIndex | pd.Series, freq: str) -> pd.DataFrame:
     """Calendar information for each period starting at ``starts``.
 

@@ -35,6 +35,13 @@ periods after the panel's last period.
   ``n_trees_by_horizon_``). The recursive strategy scores its one-step model's fed-back forecasts
   at every tree count the same way. The calibration models watch L2 and L1 on that holdout while they are trained
   and stop once either has not improved for ``early_stop`` (50) trees (``None``: all trees).
+* **Holidays** (``holidays="auto"``, default). The level's forecast of a period is multiplied by
+  that period's holiday factor, ``1 + b_sf · (Spring Festival days) + b_hol · (other official
+  holiday days)`` as shares of the period's days (from ``chinesecalendar``), the ``b`` estimated
+  pooled on the panel's own past and shrunk toward 0 by their standard error
+  (:func:`~govml.hotspot.holidays.estimate_holiday_factors`, ``holiday_factors_``): all 1 — nothing
+  changes — when the panel holds no holiday or shows no clear effect (Boston 311). ``"fill"`` /
+  ``"divide"`` also adjust the past holiday periods before the level's windows; ``None`` turns it off.
 * **Data start.** ``fit`` leaves out the panel's leading periods that hold almost no events
   (:func:`data_start`): zeros from before data collection began are not observations, and the
   direct models would learn the jump out of them as a period-of-year effect.
@@ -471,6 +478,7 @@ class HotspotForecaster(BaseEstimator):
         level_features: tuple[int | str, ...] | None = None,
         recency_halflife: float | None = None,
         n_bags: int = 1,
+        holidays: str | None = "auto",
         n_jobs: int = 1,
         random_state: int = 0,
     ):
@@ -505,6 +513,7 @@ class HotspotForecaster(BaseEstimator):
         self.level_features = level_features
         self.recency_halflife = recency_halflife
         self.n_bags = n_bags
+        self.holidays = holidays
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -575,6 +584,41 @@ class HotspotForecaster(BaseEstimator):
         M = level_candidates(y, self._level_windows(), self.level_groups_)
         return M @ weights if weights.ndim == 1 else np.einsum("stk,sk->st", M, weights)
 
+    def _fit_holidays(self, y: np.ndarray, periods: pd.DatetimeIndex, freq: str) -> None:
+        """The holiday factors from ``y`` (the columns the models may see), for :meth:`_fac`."""
+        from govml.hotspot.holidays import estimate_holiday_factors
+
+        self.holiday_factors_ = (estimate_holiday_factors(y, periods, freq) if self.holidays in ("auto", "fill", "divide")
+                                 else None)
+        self._fac_cache = np.ones(0)
+
+    def _fac(self, n: int) -> np.ndarray:
+        """The holiday factors of the fitted panel's columns ``0..n-1`` (past the panel: the calendar's
+        future periods); all 1 without an active holiday effect."""
+        hf = getattr(self, "holiday_factors_", None)
+        if hf is None or not hf.active:
+            return np.ones(n)
+        if len(self._fac_cache) < n:
+            from govml.hotspot.holidays import factors_for_columns
+
+            self._fac_cache = factors_for_columns(hf, self._period0, max(n, len(self._fac_cache) + 64))
+        return self._fac_cache[:n]
+
+    def _deholiday(self, y: np.ndarray) -> np.ndarray:
+        """What the level's windows average: the counts as they are (``holidays="auto"``, the default,
+        and without an active holiday effect); with ``holidays="fill"`` the holiday periods' dips filled
+        in from ``y`` itself (:func:`~govml.hotspot.holidays.fill_holiday_dips`), with ``"divide"`` the
+        counts divided by their period's fitted factor."""
+        hf = getattr(self, "holiday_factors_", None)
+        if hf is None or not hf.active or self.holidays == "auto":
+            return y
+        if self.holidays == "divide":
+            return y / self._fac(y.shape[1])[None, :]
+        from govml.hotspot.calendar import period_range
+        from govml.hotspot.holidays import fill_holiday_dips
+
+        return fill_holiday_dips(y, period_range(self._period0, y.shape[1], hf.freq), hf.freq)
+
     def _fit_models(self, fb: FeatureBuilder, last_target: int, n_trees: int | dict[int, int] | None = None,
                     early_stop: bool = False) -> tuple[dict[int, Any], np.ndarray | None]:
         """One model per needed horizon, trained on targets at column indices <= ``last_target``,
@@ -589,8 +633,11 @@ class HotspotForecaster(BaseEstimator):
         models = {}
         names = fb.feature_names()
         first_origin = 1
-        weights = self._level_weights(fb.y[:, : last_target + 1])
-        level = self._level(fb.y, weights)
+        self._fit_holidays(fb.y[:, : last_target + 1], fb.periods, fb.freq)
+        y_lv = self._deholiday(fb.y)  # the level averages holiday-adjusted counts ...
+        weights = self._level_weights(y_lv[:, : last_target + 1])
+        level = self._level(y_lv, weights)
+        fac = self._fac(fb.y.shape[1] + self.horizon)  # ... and is multiplied by the target period's factor
         for h in self._model_horizons():
             k_h = n_trees.get(h) if isinstance(n_trees, dict) else n_trees
             hi = last_target - h
@@ -616,13 +663,14 @@ class HotspotForecaster(BaseEstimator):
             off = None
             if level is not None:
                 sidx = np.arange(S) if series is None else series
-                off = np.log(level[np.repeat(sidx, len(origins)), np.tile(origins, len(sidx))] + _OFFSET_EPS)
+                off = np.log(level[np.repeat(sidx, len(origins)), np.tile(origins, len(sidx))]
+                             * np.tile(fac[origins + h], len(sidx)) + _OFFSET_EPS)
             fit_kw: dict[str, Any] = {}
             hold = np.arange(last_target, fb.y.shape[1] - h)
             if early_stop and level is not None and len(hold):
                 Xv = fb.frame(h, hold)
                 fit_kw = dict(eval_X=(Xv[names],), eval_y=(Xv["y"].to_numpy(),),
-                              eval_init_score=[np.log(level[:, hold].reshape(-1) + _OFFSET_EPS)],
+                              eval_init_score=[np.log((level[:, hold] * fac[hold + h]).reshape(-1) + _OFFSET_EPS)],
                               eval_metric=["l2", "l1"],
                               callbacks=[_StopWhenStalled(int(self.early_stop))])
                 model.set_params(metric="None")
@@ -672,10 +720,11 @@ class HotspotForecaster(BaseEstimator):
         out = np.zeros((y_hist.shape[0], horizon))
         cap = _CAP_FACTOR * y_hist.max(axis=1) + 1.0  # guard against a runaway multiplicative correction
         if strategy == "direct":
-            lev = self._level_at(y_hist, weights)
+            lev = self._level_at(y_hist, weights, 0)
+            fac = self._fac(o + 1 + horizon)
             for h in range(1, horizon + 1):
                 X = fb.frame(h, [o])
-                out[:, h - 1] = self._predict_rows(models[h], X, lev)
+                out[:, h - 1] = self._predict_rows(models[h], X, None if lev is None else lev * fac[o + h])
             return np.clip(out, 0.0, cap[:, None])
         from govml.hotspot.calendar import FREQS
 
@@ -689,12 +738,15 @@ class HotspotForecaster(BaseEstimator):
             per = pd.date_range(per[0], periods=len(per) + 1, freq=FREQS[fb.freq])
         return out
 
-    def _level_at(self, y_hist: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
-        """The level at the last column of ``y_hist`` (one value per series)."""
+    def _level_at(self, y_hist: np.ndarray, weights: np.ndarray | None, h: int = 1) -> np.ndarray | None:
+        """The level at the last column ``o`` of ``y_hist`` (one value per series) as the forecast of
+        column ``o + h``: the weighted candidates of the holiday-adjusted counts times the holiday
+        factor of column ``o + h`` (``h = 0``: without a target factor)."""
         if weights is None:
             return None
-        L = level_at_end(y_hist, self._level_windows(), self.level_groups_)
-        return L @ weights if weights.ndim == 1 else np.sum(L * weights, axis=1)
+        L = level_at_end(self._deholiday(y_hist), self._level_windows(), self.level_groups_)
+        lev = L @ weights if weights.ndim == 1 else np.sum(L * weights, axis=1)
+        return lev * self._fac(y_hist.shape[1] + h)[-1] if h > 0 else lev
 
     def _thresholds(self, y_hist: np.ndarray) -> np.ndarray:
         q = np.quantile(y_hist, self.hotspot_quantile, axis=1)
@@ -711,6 +763,9 @@ class HotspotForecaster(BaseEstimator):
                      pd.Timestamp(periods[start]).date(), int(y[:, :start].sum()))
             y, periods = y[:, start:], periods[start:]
         self.data_start_ = start
+        if self.holidays not in ("auto", "fill", "divide", None, "off"):
+            raise ModelError(f"holidays must be 'auto', 'fill', 'divide' or None ('off'), got {self.holidays!r}")
+        self._period0 = pd.Timestamp(periods[0]) if len(periods) else pd.Timestamp(0)
         self.level_groups_ = (keys["category"].cat.codes.to_numpy().astype(np.int64)
                               if "category" in keys and isinstance(keys["category"].dtype, pd.CategoricalDtype)
                               else np.zeros(len(keys), dtype=np.int64))
@@ -849,7 +904,8 @@ class HotspotForecaster(BaseEstimator):
         grid = self._tree_grid()
         S = y.shape[0]
         holdout = np.arange(first_holdout, T - 1)
-        lev = np.column_stack([self._level_at(y[:, : o + 1], weights) for o in holdout])  # S × origins
+        lev = np.column_stack([self._level_at(y[:, : o + 1], weights, 0) for o in holdout])  # S × origins
+        fac = self._fac(T + self.horizon)
         cap = np.column_stack([_CAP_FACTOR * y[:, : o + 1].max(axis=1) + 1.0 for o in holdout])
         preds, obs, where = [], [], []
         for h in range(1, self.horizon + 1):
@@ -858,7 +914,7 @@ class HotspotForecaster(BaseEstimator):
                 continue
             origins = holdout[:n_o]
             raw = _staged_raw(models[h], fb.frame(h, origins)[self.feature_names_], grid)  # series-major rows
-            base = np.log(lev[:, :n_o] + _OFFSET_EPS).reshape(-1)
+            base = np.log(lev[:, :n_o] * fac[origins + h] + _OFFSET_EPS).reshape(-1)
             preds.append(np.clip(np.exp(raw + base[:, None]), 0.0, cap[:, :n_o].reshape(-1)[:, None]))
             obs.append(y[:, origins + h].reshape(-1))
             where.append((h, origins))
@@ -1025,6 +1081,7 @@ class HotspotForecaster(BaseEstimator):
                 [str(w) for w in self._level_windows()],
                 [float(v) for v in (self.level_weights_ if self.level_weights_.ndim == 1
                                     else self.level_weights_.mean(axis=0))], strict=True)),
+            "holidays": None if self.holiday_factors_ is None else self.holiday_factors_.describe(),
             "point_weight": self.point_weight_, "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
         }
 
