@@ -144,6 +144,25 @@ def peer_char():
     return make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3)), LinearSVC())
 
 
+SEMI_KEYS = {"t": ("self_training", float), "b": ("self_training_balance", float),
+             "w": ("self_training_weight", float), "r": ("self_training_rounds", int), "a": ("self_training_agree", int),
+             "x": ("lexicon_expand", int), "xw": ("lexicon_expand_weight", float), "xd": ("lexicon_expand_min_df", int)}
+
+
+def semi_variant(name: str) -> tuple[object, bool]:
+    """``semi-t0.7-b1-w0.5-r1-x20-xw0.5``: the default with unlabelled text (``--unlabeled``) and these
+    semi-supervised settings (t self_training threshold, b self_training_balance, w self_training_weight,
+    r self_training_rounds, x lexicon_expand, xw lexicon_expand_weight, xd lexicon_expand_min_df)."""
+    from govml.text.classify import DemandClassifier
+
+    params = {}
+    for part in name.split("-")[1:]:
+        key = next(k for k in sorted(SEMI_KEYS, key=len, reverse=True) if part.startswith(k))
+        field, cast = SEMI_KEYS[key]
+        params[field] = cast(part[len(key):])
+    return DemandClassifier(**params), True
+
+
 def variants() -> dict[str, tuple[object, bool]]:
     from govml.text.classify import DemandClassifier, load_topic_lexicon
 
@@ -295,6 +314,7 @@ def main() -> None:
 
     table = variants()
     names = args.variants.split(",")
+    table.update({n: semi_variant(n) for n in names if n.startswith("semi-")})
     scores: dict[str, list[float]] = {n: [] for n in names}
     for d in range(args.first_draw, args.first_draw + args.draws):
         _CachedFeatures.store.clear()

@@ -475,8 +475,11 @@ def train_cmd(
                                  help="Time column (for the data fingerprint; may be absent)."),
     cv: int = typer.Option(5, "--cv", help="Cross-validation folds (stratified)."),
     self_training: float = typer.Option(None, "--self-training",
-                                        help="Also pseudo-label unlabelled messages predicted with at least "
-                                             "this confidence (e.g. 0.9). Off by default."),
+                                        help="With --unlabeled: the confidence an unlabelled message's "
+                                             "prediction needs to become a pseudo-label (default: the model's)."),
+    no_self_training: bool = typer.Option(False, "--no-self-training",
+                                          help="With --unlabeled: no pseudo-labels; the unlabelled text only "
+                                               "fits the vocabulary and its weights."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
@@ -538,7 +541,11 @@ def train_cmd(
     tokenizer, cfg_path = _text_tokenizer(text_config)
     if lexicon is not None and no_lexicon:
         raise ConfigError("--lexicon and --no-lexicon contradict each other: give one of them")
-    est = DemandClassifier(tokenizer=tokenizer, self_training=self_training, random_state=seed,
+    if no_self_training and self_training is not None:
+        raise ConfigError("--self-training and --no-self-training contradict each other: give one of them")
+    semi = {"self_training": None} if no_self_training else (
+        {"self_training": self_training} if self_training is not None else {})
+    est = DemandClassifier(tokenizer=tokenizer, random_state=seed, **semi,
                            min_class_count=max(2, cv), lexicon_weight=None if no_lexicon else 1.0,
                            lexicon=_topic_lexicon(lexicon) if lexicon is not None else None,
                            # one text column: its first line is no title
@@ -568,7 +575,7 @@ def train_cmd(
                                       "per_class", "labels", "confusion", "n", "cv", "seed")},
     }
     trusted = _save_model_dir(model, meta, model_dir)
-    params = {"cv": cv, "seed": seed, "unlabeled": bool(unl_texts), "self_training": self_training,
+    params = {"cv": cv, "seed": seed, "unlabeled": bool(unl_texts), "self_training": est.self_training,
               "text_cols": text_cols, "label_col": label_col, **{f"model.{k}": v for k, v in settings.items()}}
     with tracking.run("demand-classifier", run_name="train", params=params) as active:
         for i, (f1, acc) in enumerate(zip(report["fold_macro_f1"], report["fold_accuracy"], strict=True)):

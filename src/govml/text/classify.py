@@ -369,7 +369,10 @@ def _unpack_levels(packed: dict[str, Any]) -> np.ndarray:
 
 # parameters added after models were first saved, with the value that reproduces those models
 _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char_min_df": None, "title_weight": None,
-                 "title_ngrams": (1, 3), "title_lexicon_weight": None, "calibration_folds": 3}
+                 "title_ngrams": (1, 3), "title_lexicon_weight": None, "calibration_folds": 3,
+                 "self_training_balance": None, "self_training_weight": 1.0, "self_training_rounds": 1,
+                 "self_training_agree": False,
+                 "lexicon_expand": None, "lexicon_expand_weight": 0.5, "lexicon_expand_min_df": 5}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -502,6 +505,13 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         title_ngrams: tuple[int, int] = (1, 3),
         title_lexicon_weight: float | None = 0.5,
         calibration_folds: int = 3,
+        self_training_balance: float | None = None,
+        self_training_weight: float = 1.0,
+        self_training_rounds: int = 1,
+        self_training_agree: bool = False,
+        lexicon_expand: int | None = None,
+        lexicon_expand_weight: float = 0.5,
+        lexicon_expand_min_df: int = 5,
     ) -> None:
         self.model = model
         self.C = C
@@ -529,6 +539,13 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.title_ngrams = title_ngrams
         self.title_lexicon_weight = title_lexicon_weight
         self.calibration_folds = calibration_folds
+        self.self_training_balance = self_training_balance
+        self.self_training_weight = self_training_weight
+        self.self_training_rounds = self_training_rounds
+        self.self_training_agree = self_training_agree
+        self.lexicon_expand = lexicon_expand
+        self.lexicon_expand_weight = lexicon_expand_weight
+        self.lexicon_expand_min_df = lexicon_expand_min_df
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -603,8 +620,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         search = GridSearchCV(self._linear(grid[0]), {"C": grid}, scoring="f1_macro", cv=cv).fit(F, y)
         return float(search.best_params_["C"])
 
-    def _fit_classifier(self, F: Any, y: np.ndarray, n_min: int) -> Any:
-        clf = self._fit_classifier_raw(F, y, n_min)
+    def _fit_classifier(self, F: Any, y: np.ndarray, n_min: int, sample_weight: np.ndarray | None = None) -> Any:
+        clf = self._fit_classifier_raw(F, y, n_min, sample_weight)
         if self.weights_dtype == "float32":
             # the weights are rounded to float32 values once, here: the model computes with exactly the
             # values it saves (as float32, see __getstate__), so predictions are identical after a round trip
@@ -615,11 +632,15 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
                              f"found {self.weights_dtype!r}")
         return clf
 
-    def _fit_classifier_raw(self, F: Any, y: np.ndarray, n_min: int) -> Any:
+    def _fit_classifier_raw(self, F: Any, y: np.ndarray, n_min: int, sample_weight: np.ndarray | None = None) -> Any:
         C = self._choose_C(F, y, n_min)
         self.C_ = C
         if self.model in ("svm", "lr"):
+            if sample_weight is not None:
+                return self._calibrated(self._linear(C), n_min).fit(F, y, sample_weight=sample_weight)
             return self._calibrated(self._linear(C), n_min).fit(F, y)
+        if sample_weight is not None:
+            raise ModelError(f"DemandClassifier: weighted pseudo-labels need model 'svm' or 'lr', not {self.model!r}")
         self._linear(C)  # validates the model name
         members, spans = [], []
         for lo, hi in self.blocks_.values():
@@ -654,14 +675,17 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         return spans
 
     def _transform(self, texts: list[str]) -> Any:
-        F = self.features_.transform(self._texts(texts))
-        if getattr(self, "lsa_", None) is None:
-            return F
         import scipy.sparse as sp
-        from sklearn.preprocessing import normalize
 
-        Z = normalize(self.lsa_.transform(F))
-        return sp.hstack([F, sp.csr_matrix(Z)]).tocsr()
+        texts = self._texts(texts)
+        F = self.features_.transform(texts)
+        if getattr(self, "lsa_", None) is not None:
+            from sklearn.preprocessing import normalize
+
+            F = sp.hstack([F, sp.csr_matrix(normalize(self.lsa_.transform(F)))]).tocsr()
+        if getattr(self, "lexicon_x_", None) is not None:
+            F = sp.hstack([F, float(self.lexicon_expand_weight) * self.lexicon_x_.transform(texts)]).tocsr()
+        return F
 
     # -- fitting -----------------------------------------------------------------------------------
     def fit(self, X: Any, y: Sequence[Any], unlabeled: Any = None) -> DemandClassifier:
@@ -692,10 +716,12 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
             seen = set(X_train)
             extra = [t for t in extra if t not in seen]
         self.features_ = self._features(_has_title(X_train + extra))
-        F_all = self.features_.fit_transform(self._texts(X_train + extra)).tocsr()  # one pass over the text
+        all_texts = self._texts(X_train + extra)
+        F_all = self.features_.fit_transform(all_texts).tocsr()  # one pass over the text
         self.blocks_ = self._block_spans()
         self.lsa_ = None
-        F = F_all[: len(X_train)]
+        self.lexicon_x_ = None
+        n_lab = len(X_train)
         if self.lsa_components and extra:
             import scipy.sparse as sp
             from sklearn.decomposition import TruncatedSVD
@@ -703,26 +729,114 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
 
             k = int(min(self.lsa_components, F_all.shape[0] - 1, F_all.shape[1] - 1))
             self.lsa_ = TruncatedSVD(n_components=k, random_state=self.random_state).fit(F_all)
-            F = sp.hstack([F, sp.csr_matrix(normalize(self.lsa_.transform(F)))]).tocsr()
+            F_all = sp.hstack([F_all, sp.csr_matrix(normalize(self.lsa_.transform(F_all)))]).tocsr()
+        if self.lexicon_expand and extra:
+            import scipy.sparse as sp
+
+            expanded = self._expand_lexicon(F_all, all_texts)
+            if expanded:
+                self.lexicon_x_ = TopicLexiconFeatures(lexicon=expanded, tokenizer=self._tok()).fit(all_texts)
+                F_all = sp.hstack([F_all, float(self.lexicon_expand_weight)
+                                   * self.lexicon_x_.transform(all_texts)]).tocsr()
+        F = F_all[:n_lab]
         clf = self._fit_classifier(F, y_train, int(counts.min()))
         self.n_pseudo_ = 0
-        if self.self_training and extra:
-            Fu = self._transform(extra)
-            proba = clf.predict_proba(Fu)
-            conf = proba.max(axis=1)
-            sel = conf >= float(self.self_training)
-            if sel.any():
-                import scipy.sparse as sp
-
-                pseudo = clf.classes_[proba.argmax(axis=1)][sel]
-                clf = self._fit_classifier(sp.vstack([F, Fu[sel]]).tocsr(), np.r_[y_train, pseudo],
-                                           int(counts.min()))
-                self.n_pseudo_ = int(sel.sum())
+        if self.self_training is not None and extra:
+            clf = self._self_train(clf, F, y_train, F_all[n_lab:], classes, counts)
         self.classifier_ = clf
         self.classes_ = clf.classes_
         self.class_counts_ = dict(zip(classes.tolist(), counts.tolist(), strict=True))
         self.n_unlabeled_ = len(extra)
         return self
+
+    # -- unlabelled messages -----------------------------------------------------------------------
+    def _self_train(self, clf: Any, F: Any, y: np.ndarray, Fu: Any, classes: np.ndarray, counts: np.ndarray) -> Any:
+        """``self_training_rounds`` rounds of pseudo-labelling: unlabelled messages predicted with at least
+        ``self_training`` confidence join the training set with weight ``self_training_weight``; with
+        ``self_training_balance`` = b, at most ceil(k × b × labelled count) of each class in round k, the most
+        confident first (so the pseudo-labels keep the labelled class mix instead of flooding the largest class,
+        and grow round by round). Each round refits on the labelled messages + that round's pseudo-labels."""
+        import scipy.sparse as sp
+
+        n_min = int(counts.min())
+        label_count = dict(zip(classes.tolist(), counts.tolist(), strict=True))
+        sel = np.zeros(Fu.shape[0], dtype=bool)
+        view = self._second_view() if self.self_training_agree else None
+        if view is not None:  # a second model that sees another view of the text (labelled messages only)
+            other = self._fit_classifier_raw(F[:, view], y, n_min)
+            other_pred = other.classes_[_proba(other, Fu[:, view]).argmax(axis=1)]
+        for k in range(1, max(1, int(self.self_training_rounds)) + 1):
+            proba = _proba(clf, Fu)
+            conf = proba.max(axis=1)
+            pred = clf.classes_[proba.argmax(axis=1)]
+            sel = conf >= float(self.self_training)
+            if view is not None:
+                sel &= other_pred == pred
+            if self.self_training_balance is not None:
+                capped = np.zeros_like(sel)
+                for c in clf.classes_:
+                    idx = np.flatnonzero(sel & (pred == c))
+                    cap = int(np.ceil(k * float(self.self_training_balance) * label_count.get(c, 0)))
+                    capped[idx[np.argsort(-conf[idx], kind="stable")[:cap]]] = True
+                sel = capped
+            if not sel.any():
+                break
+            w = np.r_[np.ones(F.shape[0]), np.full(int(sel.sum()), float(self.self_training_weight))]
+            clf = self._fit_classifier(sp.vstack([F, Fu[sel]]).tocsr(), np.r_[y, pred[sel]], n_min,
+                                       sample_weight=None if float(self.self_training_weight) == 1.0 else w)
+        self.n_pseudo_ = int(sel.sum())
+        return clf
+
+    def _second_view(self) -> np.ndarray:
+        """Columns of the agreement model of ``self_training_agree``: the title blocks when the texts have a
+        title, else the word and topic blocks (the character block left out)."""
+        names = [n for n in ("title", "title_topic") if n in self.blocks_] or [
+            n for n in ("word", "topic") if n in self.blocks_]
+        return np.concatenate([np.arange(*self.blocks_[n]) for n in names])
+
+    def _expand_lexicon(self, F_all: Any, texts: list[str]) -> dict[str, list[str]]:
+        """The topic lexicon grown from the (labelled + unlabelled) text by co-occurrence, labels unused: for
+        each word (a unigram of the word block, 2+ characters, in at least ``lexicon_expand_min_df`` messages,
+        not already a term) the mean topic profile of the messages holding it; a word joins the topic that
+        dominates that profile (share ≥ 0.5 and at least 3× the topic's corpus-wide mean), the
+        ``lexicon_expand`` words with the highest share × log(document frequency) per topic. Returns
+        ``{topic: new words}`` for topics that gained words ({} when none did): a block of its own beside the
+        topic block, which counts the original terms."""
+        lexicon = load_topic_lexicon() if self.lexicon is None else dict(self.lexicon)
+        if "word" not in self.blocks_:
+            return {}
+        lo, hi = self.blocks_["word"]
+        if "topic" in self.blocks_:
+            tlo, thi = self.blocks_["topic"]
+            T = F_all[:, tlo:thi]
+        else:
+            T = TopicLexiconFeatures(lexicon=lexicon, tokenizer=self._tok()).fit(texts).transform(texts)
+        B = (F_all[:, lo:hi] > 0).astype(np.float64).tocsc()
+        df = np.asarray(B.sum(axis=0)).ravel()
+        words = dict(self.features_.transformer_list)["word"].get_feature_names_out()
+        known = {t for ts in lexicon.values() for t in ts}
+        ok = (df >= int(self.lexicon_expand_min_df)) & np.array(
+            [" " not in w and len(w) >= 2 and w not in known for w in words], dtype=bool)
+        if not ok.any():
+            return {}
+        cols = np.flatnonzero(ok)
+        prof = np.asarray((B[:, cols].T @ T).todense() if hasattr(T, "todense") else B[:, cols].T @ T)
+        prof = prof / df[cols][:, None]
+        share = prof / np.maximum(prof.sum(axis=1, keepdims=True), 1e-12)
+        base = np.asarray(T.mean(axis=0)).ravel()
+        best = share.argmax(axis=1)
+        rows = np.arange(len(cols))
+        lift = prof[rows, best] / np.maximum(base[best], 1e-12)
+        score = share[rows, best] * np.log(df[cols])
+        good = (share[rows, best] >= 0.5) & (lift >= 3.0)
+        topics = list(lexicon)
+        out: dict[str, list[str]] = {}
+        for j, topic in enumerate(topics):
+            idx = np.flatnonzero(good & (best == j))
+            idx = idx[np.argsort(-score[idx], kind="stable")][: int(self.lexicon_expand)]
+            if len(idx):
+                out[topic] = [str(words[cols[i]]) for i in idx]
+        return out
 
     # -- persistence -------------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
