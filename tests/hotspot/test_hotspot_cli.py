@@ -104,3 +104,32 @@ def test_unusable_input_is_one_clear_error(tmp_path: Path) -> None:
     assert isinstance(r.exception, Exception) and "no usable events" in str(r.exception)
     r = runner.invoke(app, ["hotspots", "forecast", str(f), "--area-col", "社区", "--out", str(tmp_path / "o.csv")])
     assert r.exit_code != 0 and "社区" in str(r.exception)
+
+
+def test_holidays_option_scales_the_spring_festival_week(tmp_path: Path) -> None:
+    # three series, 10 complaints a week, the Spring Festival weeks of 2023 and 2024 at 4: the default
+    # (--holidays auto) forecasts the 2025 festival week low, --holidays off forecasts an ordinary week
+    from govml.hotspot.calendar import day_info
+
+    rows = []
+    for week in pd.date_range("2023-01-02", "2025-01-13", freq="W-MON"):
+        spring = any(day_info((week + pd.Timedelta(days=d)).date())[3] for d in range(7))
+        for area in ("甲社区", "乙社区", "丙社区"):
+            for k in range(4 if spring else 10):
+                rows.append({"created_at": week + pd.Timedelta(days=k % 5, hours=9 + k),
+                             "community": area, "category": "噪声扰民"})
+    f = tmp_path / "events.csv"
+    pd.DataFrame(rows).to_csv(f, index=False)
+    out = {}
+    for mode in ("auto", "off"):
+        path = tmp_path / f"fc_{mode}.csv"
+        r = runner.invoke(app, ["hotspots", "forecast", str(f), "--horizon", "3", "--holidays", mode,
+                                "--out", str(path), "--now", "2025-01-20", "--no-track"])
+        assert r.exit_code == 0, r.output
+        out[mode] = pd.read_csv(path).groupby("period_start")["yhat"].mean()
+    festival = "2025-01-27"  # the week of 2025-01-28 … 02-04
+    assert out["off"][festival] > 8 and out["auto"][festival] < 0.75 * out["off"][festival]
+    assert abs(out["auto"]["2025-01-20"] - out["off"]["2025-01-20"]) < 1.0  # an ordinary week is left alone
+    r = runner.invoke(app, ["hotspots", "forecast", str(f), "--holidays", "maybe", "--out",
+                            str(tmp_path / "x.csv"), "--no-track"])
+    assert r.exit_code != 0 and "--holidays must be one of" in str(r.exception)

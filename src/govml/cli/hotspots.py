@@ -68,11 +68,25 @@ def _print_exclusions(console: Any, ex: Any) -> None:
         console.print(f"  [yellow]•[/] {line}", highlight=False)
 
 
+_HOLIDAY_CHOICES = ("auto", "off", "fill", "divide")
+
+
+def _holidays_option(value: str) -> str | None:
+    """``--holidays`` as :class:`HotspotForecaster`'s ``holidays`` (``off`` → ``None``)."""
+    from govml.errors import ConfigError
+
+    v = str(value).strip().lower()
+    if v not in _HOLIDAY_CHOICES:
+        raise ConfigError(f"--holidays must be one of {', '.join(_HOLIDAY_CHOICES)}, got {value!r}")
+    return None if v == "off" else v
+
+
 def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_col: str = "community",
                  category_col: str = "category", district_col: str | None = None, freq: str = "W",
                  horizon: int = 4, explain_out: Path | None = None, heatmap_out: Path | None = None,
                  strategy: str = "combined", now: str | None = None, min_category_events: int = 2,
-                 hotspot_quantile: float = 0.9, track: bool = True, console: Any = None) -> dict[str, Any]:
+                 hotspot_quantile: float = 0.9, holidays: str = "auto", track: bool = True,
+                 console: Any = None) -> dict[str, Any]:
     import time
 
     from govml import tracking
@@ -86,13 +100,14 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
         raise ConfigError(f"--horizon must be 1 or more, got {horizon}")
     if not 0 < hotspot_quantile < 1:
         raise ConfigError(f"--hotspot-quantile must lie between 0 and 1 (e.g. 0.9), got {hotspot_quantile}")
+    hol = _holidays_option(holidays)
     check_output_path(out)  # a bad --out is refused now, not after the fit
     if explain_out is not None:
         check_output_path(explain_out)
     raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
     _print_exclusions(console, ex)
-    model = HotspotForecaster(horizon=horizon, strategy=strategy, hotspot_quantile=hotspot_quantile)
+    model = HotspotForecaster(horizon=horizon, strategy=strategy, hotspot_quantile=hotspot_quantile, holidays=hol)
     t0 = time.perf_counter()
     with console.status("fitting the forecaster..."):
         model.fit(panel)
@@ -132,7 +147,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
                      horizon: int = 4, origins: int = 8, start: str | None = None,
                      predictions_out: Path | None = None, plot_out: Path | None = None, strategy: str = "combined",
                      now: str | None = None, min_category_events: int = 2, season: int | None = None,
-                     track: bool = True, console: Any = None) -> dict[str, Any]:
+                     holidays: str = "auto", track: bool = True, console: Any = None) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from govml import tracking
@@ -145,6 +160,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     freq = str(freq).upper()
     if horizon < 1 or origins < 1:
         raise ConfigError("--horizon and --origins must be 1 or more")
+    hol = _holidays_option(holidays)
     check_output_path(out, table=False)  # bad output paths are refused now, not after the backtest
     if predictions_out is not None:
         check_output_path(predictions_out)
@@ -161,7 +177,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
     _print_exclusions(console, ex)
     season = season if season is not None else {"D": 7, "W": 52, "M": 12}[freq]
-    models = default_models(horizon, season=season, strategy=strategy)
+    models = default_models(horizon, season=season, strategy=strategy, holidays=hol)
     with Progress(TextColumn("backtest origins"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=console, transient=False) as bar:
         task = bar.add_task("", total=origins)
@@ -174,6 +190,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     report = {
         "events": events.name,
         "settings": {"freq": freq, "horizon": horizon, "origins": len(res.origins), "strategy": strategy,
+                     "holidays": holidays,
                      "season": season, "origins_requested": origins, "start": start},
         "data": ex.to_dict(),
         **res.to_dict(),
@@ -271,6 +288,9 @@ _HOR = typer.Option(4, "--horizon", help="How many periods ahead to forecast.")
 _NOW = typer.Option(None, "--now", help="Reference time: events after it count as future dates "
                     "(default: the current time).")
 _MINCAT = typer.Option(2, "--min-category-events", help="Categories with fewer events are excluded (and counted).")
+_HOL = typer.Option("auto", "--holidays", help="Chinese public holidays: auto (the level's forecast of a "
+                    "holiday week scaled by a factor learnt from the data's own past holidays; 1 when none is "
+                    "clear), off, fill or divide (also adjust past holiday weeks; measured worse).")
 _STRAT = typer.Option("combined", "--strategy", help="Multi-step strategy: combined (the average of the two below; default), direct (one model per horizon) or recursive.")
 
 
@@ -292,13 +312,14 @@ def forecast_cmd(
     min_category_events: int = _MINCAT,
     hotspot_quantile: float = typer.Option(0.9, "--hotspot-quantile",
                                            help="A cell is hot when above this quantile of its own history."),
+    holidays: str = _HOL,
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
 ) -> None:
     """Forecast complaint counts per area × category for the next periods, with intervals and p_hotspot."""
     run_forecast(events, out, time_col=time_col, area_col=area_col, category_col=category_col,
                  district_col=district_col, freq=freq, horizon=horizon, explain_out=explain_out,
                  heatmap_out=heatmap_out, strategy=strategy, now=now, min_category_events=min_category_events,
-                 hotspot_quantile=hotspot_quantile, track=track)
+                 hotspot_quantile=hotspot_quantile, holidays=holidays, track=track)
 
 
 @app.command("backtest")
@@ -319,13 +340,14 @@ def backtest_cmd(
     strategy: str = _STRAT,
     now: str = _NOW,
     min_category_events: int = _MINCAT,
+    holidays: str = _HOL,
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
 ) -> None:
     """Rolling-origin backtest of the forecaster against last-value, mean and seasonal-naive baselines."""
     run_backtest_cmd(events, out, time_col=time_col, area_col=area_col, category_col=category_col,
                      district_col=district_col, freq=freq, horizon=horizon, origins=origins, start=start,
                      predictions_out=predictions_out, plot_out=plot_out, strategy=strategy, now=now,
-                     min_category_events=min_category_events, track=track)
+                     min_category_events=min_category_events, holidays=holidays, track=track)
 
 
 def demo_step(ctx: Any) -> list[Path]:
