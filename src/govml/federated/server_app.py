@@ -542,6 +542,9 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     level_info: dict[str, Any] = {}
     screened: list[dict[str, Any]] = []  # districts whose replies failed the robust checks
     rescaled: dict[str, dict[str, Any]] = {}  # districts whose scaled replies were divided back
+    from govml.federated import screening as SC
+
+    copies = SC.CopyScreen()  # robust option: districts sending every count g-fold (poison-all)
     s.round = 0
 
     def shrink(got: list[int], where: str) -> bool:
@@ -604,6 +607,9 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         if robust:
             vecs = s.gather(state["active"], "query.city", {"config": ConfigRecord({"cuts": cuts})}, city_len, "city")
             shrink(sorted(vecs), f"{what}: citywide sums")
+            for n in sorted(vecs):  # every count a multiple of g: g copies of each series? (confirmed below)
+                if copies.city(n, [vecs[n]]) > 1:
+                    vecs[n] = copies.divide(n, vecs[n])
             own_city = {n: [v.reshape(n_cat, c + 1) for c, v in zip(cuts, np.split(vec, ends), strict=True)]
                         for n, vec in vecs.items()}
             bad = {n: f"cut {c}: {why}" for n, mats in own_city.items() for c, m in zip(cuts, mats, strict=True)
@@ -622,6 +628,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         if robust:
             vecs = s.gather(state["active"], "query.gbdt", base_rec, 2 * len(cuts), "base")
             shrink(sorted(vecs), f"{what}: base scores")
+            vecs = {n: copies.divide(n, v) for n, v in vecs.items()}
             bad = {}
             for n, vec in vecs.items():
                 for i, c in enumerate(cuts):
@@ -665,7 +672,27 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
             if robust:
                 vecs = s.gather(state["active"], "query.gbdt", rec, sum(sizes) * F * B * 3, "hist")
                 bad = {}
+                for n in sorted(vecs):
+                    before = copies.factor(n)
+                    vecs[n], seen = copies.hist(n, vecs[n])
+                    g = copies.confirmed.get(n, 0)
+                    if seen == "refuted":
+                        s.note(f"round {s.round}: district {s.name(n)}'s citywide counts are all multiples of {before}, "
+                               f"its histogram counts are not (common factor {copies.bound[n]}); training starts again")
+                        raise _Rescreen
+                    if seen == "confirmed" and policy == "exclude":
+                        bad[n] = f"every count it sent is a multiple of {g} (as if it held {g} copies of each series)"
+                    elif seen == "confirmed":
+                        rescaled[s.name(n)] = {"district": s.name(n), "round": s.round, "during": where,
+                                               "count_factor": float(g), "gh_factor": float(g), "replies": 0,
+                                               "copies": g}
+                        s.note(f"round {s.round}: district {s.name(n)} sent every count as a multiple of {g} (as if "
+                               f"it held {g} copies of each series) from its citywide sums on; divided by {g} and kept")
+                    if n in copies.confirmed and s.name(n) in rescaled:
+                        rescaled[s.name(n)]["replies"] += 1
                 for n, own in vecs.items():
+                    if n in bad:
+                        continue
                     blocks = np.split(own, np.cumsum([k * F * B * 3 for k in sizes])[:-1])
                     kept = []
                     for i, k, blk in zip(keys, sizes, blocks, strict=True):
