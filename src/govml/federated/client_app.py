@@ -294,7 +294,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
                 X, y = FC.training_rows(fit["fb"], fit["names"], st["categories"], st["horizon"], None)
                 bins = st["edges"].transform(X)
                 fit.update({"y": y, "bins": bins.astype(np.uint8) if st["edges"].n_bins <= 256 else bins,
-                            "done": 0, "raw": None, "M": None, "level": None})
+                            "done": 0, "raw": None, "M": None, "level": None, "city": city})
                 out.append(base_sums(y))
                 if with_level:  # this district's part of the central level's QP (govml.federated.forecaster)
                     fb = fit["fb"]
@@ -324,6 +324,54 @@ def make_client_app(mods: list | None = None) -> ClientApp:
                                         st["edges"].n_bins).ravel())
         return Message(_release(np.concatenate(out), msg, context, cfg), reply_to=msg)
 
+    @app.query("holdout")
+    @_guard
+    def holdout(msg: Message, context: Context) -> Message:
+        """The inner holdout of each model (govml.federated.forecaster, "the central model's tree count
+        and point rule"): the calibration model (cut ``cal-cuts``) forecasts this district's holdout
+        cells with the features of the model's own cut; phase ``staged``: per horizon × tree count
+        [n, Σe², Σ|e|, Σ((y − μ)² − μ), Σμ²]; phase ``point``: per horizon × point weight [n, Σ|e|, Σe²]
+        at the chosen count and dispersion. Sums only, ×2^-10, released like every numeric reply."""
+        from govml.federated import forecaster as FC
+        from govml.federated.gbdt import Booster, unpack_trees
+
+        cfg = _run_config(msg, context)
+        st = _forecast_state(context, cfg)
+        H = st["horizon"]
+        cuts, cal_cuts = _cuts(cfg), [int(c) for c in cfg["cal-cuts"]]
+        phase = str(cfg.get("phase"))
+        W = FC.point_weights()
+        out = []
+        for j, (c, cc, base, w) in enumerate(zip(cuts, cal_cuts, cfg["cal-bases"], _level_weights(cfg, len(cuts)),
+                                                 strict=True)):
+            fit = _fit_state(st, c)
+            if fit.get("city") is None:
+                raise GovmlError("the inner holdout was asked for before the base round")
+            fb = fit["fb"]
+            level = None
+            if w is not None:  # the calibration model's level on the model's own weeks
+                level = FC.district_level_candidates(fb.y, fb.keys["category"].cat.codes.to_numpy(), fit["city"],
+                                                     FC.level_windows()) @ w
+            booster = Booster(base=float(base), trees=unpack_trees(msg.content.array_records["trees"][str(cc)].numpy()),
+                              edges=st["edges"])
+            if phase == "staged":
+                grid = np.asarray([int(k) for k in cfg["grid"]], dtype=np.int64)
+                hold = FC.holdout_forecasts(fb, fit["names"], st["categories"], booster, level, cc - 1, H, grid)
+                out.append(FC.staged_sums(hold, H, len(grid)).ravel())
+            elif phase == "point":
+                k = int(cfg["tree-counts"][j])
+                alphas = [float(a) for a in cfg["dispersions"][j * H:(j + 1) * H]]
+                hold = FC.holdout_forecasts(fb, fit["names"], st["categories"], booster, level, cc - 1, H,
+                                            np.array([k], dtype=np.int64))
+                out.append(np.stack([FC.point_rule_sums(hold[h][0][:, 0], hold[h][1], alphas[h - 1], W)
+                                     if h in hold else np.zeros((1 + len(W), 3)) for h in range(1, H + 1)]).ravel())
+            else:
+                raise GovmlError(f"unknown holdout phase {phase!r}")
+        if phase == "point":  # the calibration models are done with
+            for cc in [int(x) for x in cfg.get("release-cuts") or []]:
+                st["fits"].pop(cc, None)
+        return Message(_release(np.concatenate(out) * FC.HOLDOUT_WIRE, msg, context, cfg), reply_to=msg)
+
     @app.query("forecast")
     @_guard
     def forecast(msg: Message, context: Context) -> Message:
@@ -343,18 +391,24 @@ def make_client_app(mods: list | None = None) -> ClientApp:
             level = None if w is None else _fit_level(fit, w)[:, -1]
             yhat = FC.forecast_matrix(fit["fb"], fit["names"], st["categories"],
                                       Booster(base=float(base), trees=trees, edges=st["edges"]), H, level=level)
+            mean = yhat
+            if cfg.get("point-weights"):  # the point rule (weights and dispersions chosen on the inner holdout)
+                yhat = FC.apply_point_rule(mean, cfg["dispersions"][j * H:(j + 1) * H],
+                                           cfg["point-weights"][j * H:(j + 1) * H])
             st["fits"].pop(c, None)
             series = int(yhat.shape[0])
             if origin_idx is not None:  # a backtest origin: keep the forecasts here, score them later
-                st["backtest"][int(origin_idx[j])] = (yhat, st["y"][:, c:c + H])
+                st["backtest"][int(origin_idx[j])] = (yhat, st["y"][:, c:c + H], mean)
                 continue
             out_dir = _settings(context).get("output-dir")
             if out_dir:
                 from govml.io import write_table
 
                 Path(str(out_dir)).mkdir(parents=True, exist_ok=True)
-                write_table(forecast_frame(fit["fb"].keys, fit["fb"].periods, yhat),
-                            Path(str(out_dir)) / "forecasts.csv")
+                frame = forecast_frame(fit["fb"].keys, fit["fb"].periods, yhat)
+                if cfg.get("point-weights"):
+                    frame["yhat_mean"] = mean.reshape(-1)
+                write_table(frame, Path(str(out_dir)) / "forecasts.csv")
         return Message(RecordDict({"forecast": MetricRecord({"series": series})}), reply_to=msg)
 
     @app.query("score")
@@ -372,16 +426,18 @@ def make_client_app(mods: list | None = None) -> ClientApp:
             raise GovmlError(f"no backtest forecasts here for origin(s) {missing}")
         yhat = np.concatenate([st["backtest"][o][0] for o in origins], axis=1)  # cells × (origins·H)
         y = np.concatenate([st["backtest"][o][1] for o in origins], axis=1)
+        # the deviance and the top-k ranking score the mean (backtest.evaluate's yhat_mean); MAE/RMSE the point
+        mean = np.concatenate([st["backtest"][o][2] for o in origins], axis=1)
         phase = str(cfg.get("phase"))
         if phase == "sums":
-            vec = FC.point_sums(y, yhat)
+            vec = FC.point_sums(y, yhat, mean=mean)
         elif phase == "count":
             thr = msg.content.array_records["thresholds"]
             vec = np.stack([FC.counts_at_least(v, thr[name].numpy())
-                            for v, name in ((y, "y"), (yhat, "yhat"))])
+                            for v, name in ((y, "y"), (mean, "yhat"))])
         elif phase == "hits":
             thr = msg.content.array_records["thresholds"]
-            vec = FC.top_hits(y, yhat, thr["kth"].numpy(), thr["hi"].numpy(), thr["lo"].numpy())
+            vec = FC.top_hits(y, mean, thr["kth"].numpy(), thr["hi"].numpy(), thr["lo"].numpy())
         else:
             raise GovmlError(f"unknown scoring phase {phase!r}")
         return Message(_release(vec.ravel(), msg, context, cfg), reply_to=msg)

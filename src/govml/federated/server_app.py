@@ -540,6 +540,16 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     k_lev = len(FC.level_windows()) if with_level else 0
     blk = 2 + (k_lev * k_lev + k_lev if with_level else 0)  # base reply per model: [Σy, n] (+ level sums)
     level_info: dict[str, Any] = {}
+    # the central model's inner-holdout choices (govml.federated.forecaster): a calibration model per
+    # model, grown in the same lockstep (under the robust option its histograms are checked like the
+    # model's; the holdout sums are not — they only choose among bounded candidates: a tree count, a w)
+    point = str(s.cfg.get("forecaster-point") or "mean")
+    if point not in ("auto", "mean"):
+        raise ConfigError(f"forecaster-point must be auto or mean, got {point!r}")
+    select = bool(s.cfg.get("forecaster-select-trees", False))
+    cal_origins = int(s.cfg.get("calibration-origins", 4))
+    calibrate = (point == "auto" or select) and cal_origins > 0
+    holdout_info: dict[str, Any] = {}
     screened: list[dict[str, Any]] = []  # districts whose replies failed the robust checks
     rescaled: dict[str, dict[str, Any]] = {}  # districts whose scaled replies were divided back
     from govml.federated import screening as SC
@@ -585,7 +595,66 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     def plain_sum(vecs: dict[int, np.ndarray]) -> np.ndarray:
         return np.sum([vecs[n] for n in sorted(vecs)], axis=0)
 
-    def train(cuts: list[int], labels: list[str]) -> list[tuple[float, Any, Any]]:
+    def train(cuts: list[int], labels: list[str]) -> list[tuple[float, Any, Any, Any]]:
+        """One model per cut: ``(base, booster, level weights, point rule)``; with the inner holdout
+        (``forecaster-point = "auto"`` / ``forecaster-select-trees``) each model's calibration model
+        (cut ``calibration-origins + horizon`` weeks earlier) grows in the same lockstep, the districts
+        score it on their holdout cells (two secure sums), and the central rules pick the tree count,
+        the dispersion and the point weight per horizon (``point rule``: ``(dispersions, weights)``)."""
+        if not calibrate:
+            return [(*m, None) for m in train_plain(cuts, labels)]
+        cal = {c: c - horizon - cal_origins + 1 for c in cuts if c - horizon - cal_origins - horizon >= 4}
+        for c in cuts:
+            if c not in cal:
+                s.note(f"{labels[cuts.index(c)]}: too little history for an inner holdout ({c} weeks): "
+                       f"{params.n_trees} trees, yhat = the mean")
+        names = dict(zip(cuts, labels, strict=True))
+        all_cuts = sorted(set(cuts) | set(cal.values()))
+        grown = dict(zip(all_cuts, train_plain(all_cuts, [names.get(c, f"calibration model, {c} weeks")
+                                                           for c in all_cuts]), strict=True))
+        mc = [c for c in cuts if c in cal]
+        H = horizon
+        chosen = {c: (params.n_trees, None) for c in cuts}
+        if mc:
+            grid = FC.tree_grid(params.n_trees) if select else np.array([params.n_trees], dtype=np.int64)
+            G, W = len(grid), FC.point_weights()
+            what = names[mc[0]] if len(mc) == 1 else f"{len(mc)} backtest models"
+
+            def ask(phase: str, extra: dict[str, Any], length: int) -> np.ndarray:
+                while True:  # a district that leaves: its sums are missing, ask the others again
+                    s.round += 1
+                    cfg = {"phase": phase, "cuts": mc, "cal-cuts": [cal[c] for c in mc], "grid": [int(k) for k in grid],
+                           "cal-bases": [grown[cal[c]][0] for c in mc], **extra}
+                    if grown[cal[mc[0]]][2] is not None:
+                        cfg["level-weights"] = [float(x) for c in mc for x in grown[cal[c]][2]]
+                    rec = {"config": ConfigRecord(cfg), "trees": ArrayRecord(
+                        {str(cal[c]): Array(pack_trees(grown[cal[c]][1].trees)) for c in mc})}
+                    vec, got = s.aggregate(state["active"], "query.holdout", rec, length, scale, f"holdout-{phase}")
+                    if not shrink(got, f"{what}: inner holdout"):
+                        return vec / FC.HOLDOUT_WIRE
+
+            staged = ask("staged", {}, len(mc) * H * G * len(FC.HOLDOUT_SUMS)).reshape(len(mc), H, G, -1)
+            js = [FC.choose_trees_from_sums(v) if select else 0 for v in staged]
+            disp = [[FC.dispersion_from_sums(staged[i, h, js[i]]) for h in range(H)] for i in range(len(mc))]
+            pws = [[0.0] * H for _ in mc]
+            if point == "auto":
+                release = [cal[c] for c in mc if cal[c] not in cuts]
+                ps = ask("point", {"tree-counts": [int(grid[j]) for j in js], "dispersions": [a for d in disp for a in d],
+                                   "release-cuts": release}, len(mc) * H * (1 + len(W)) * 3).reshape(len(mc), H, 1 + len(W), 3)
+                pws = [[FC.point_weight_from_sums(ps[i, h], W) for h in range(H)] for i in range(len(mc))]
+            for i, c in enumerate(mc):
+                chosen[c] = (int(grid[js[i]]), (disp[i], pws[i]) if point == "auto" else None)
+                holdout_info[names[c]] = {"n_trees": int(grid[js[i]]), "dispersion": [round(a, 6) for a in disp[i]],
+                                          "point_weight": pws[i]}
+        out = []
+        for c in cuts:
+            base, booster, lw = grown[c]
+            k, rule = chosen[c]
+            booster.trees = booster.trees[:k]  # the first k trees are the model grown with k trees
+            out.append((base, booster, lw, rule))
+        return out
+
+    def train_plain(cuts: list[int], labels: list[str]) -> list[tuple[float, Any, Any]]:
         """:func:`train_once`; with the robust option, again from the citywide sums without a district
         whose base sums or histograms failed a check (every sum it took part in is suspect)."""
         for _attempt in range(len(nodes)):
@@ -726,11 +795,14 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         boosters = fit_many(hist_many, bases, edges, params, on_tree=on_tree)
         return [(b, m, weights[i] if weights else None) for i, (b, m) in enumerate(zip(bases, boosters, strict=True))]
 
-    def forecast(models: list[tuple[float, Any, Any]], cuts: list[int], what: str, backtest: bool) -> int:
+    def forecast(models: list[tuple[float, Any, Any, Any]], cuts: list[int], what: str, backtest: bool) -> int:
         s.round += 1
         cfg = {**_wire_cfg(s.cfg), "cuts": cuts, "bases": [m[0] for m in models]}
         if models[0][2] is not None:
             cfg["level-weights"] = [float(x) for m in models for x in m[2]]
+        if any(m[3] is not None for m in models):  # the point rule; a model without a holdout keeps the mean
+            cfg["dispersions"] = [float(a) for m in models for a in (m[3][0] if m[3] else [0.0] * horizon)]
+            cfg["point-weights"] = [float(w) for m in models for w in (m[3][1] if m[3] else [0.0] * horizon)]
         if backtest:
             cfg["origin-indices"] = list(range(len(cuts)))
         good, bad, silent = s.ask(state["active"], "query.forecast", RecordDict({
@@ -766,11 +838,12 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
         out["backtest"] = _score_backtest(s, scorers, shrink_scorers, [str(o.date()) for o in origins], horizon)
     if n_origins <= 0 or not bool(s.cfg.get("backtest-only", False)):
         final, = train([T], ["final model"])
-        base, booster, lw = final
+        base, booster, lw, _rule = final
         out["model"] = {"base": base, "trees": [t.to_arrays() for t in booster.trees],
                         "level_weights": None if lw is None else [float(x) for x in lw]}
         out["forecasts_written"] = forecast([final], [T], "final model", False)
     out["level"] = {"on": with_level, **level_info}
+    out["inner_holdout"] = {"on": calibrate, "point": point, "select_trees": select, "models": holdout_info}
     out.update({"messages_per_district": s.round, "contributors": [s.name(n) for n in state["active"]],
                 "left_during_run": left, "robust": robust, "robust_policy": policy if robust else None,
                 "excluded_districts": screened, "rescaled_districts": list(rescaled.values())})

@@ -504,6 +504,8 @@ def simulate_forecaster(
     score_districts: Sequence[str] | None = None,
     level: bool = True,
     file: str | None = None,
+    point: str = "auto",
+    select_trees: bool = True,
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -527,6 +529,9 @@ def simulate_forecaster(
     ``forecaster-level``): boost from the central model's level (its candidate weights from secure
     sums) instead of a constant; the robust option keeps the constant start. ``file``: the table's
     name, for the row account (``result["data"]``: every row read is used or counted by reason).
+    ``point`` (run config ``forecaster-point``, ``"auto"`` or ``"mean"``) and ``select_trees``
+    (``forecaster-select-trees``; ``n_trees`` is then the largest count, 0 … n_trees): the central model's
+    inner-holdout choices made from the districts' holdout sums (``result["inner_holdout"]``).
     """
     import pandas as pd
 
@@ -554,6 +559,7 @@ def simulate_forecaster(
                                "backtest-only": True, "min-districts": 2, "seed": int(seed),
                                "secagg-neighbours": str(secagg_neighbours), "forecaster-robust": bool(robust),
                                "forecaster-robust-policy": str(robust_policy), "forecaster-level": bool(level),
+                               "forecaster-point": str(point), "forecaster-select-trees": bool(select_trees),
                                "score-districts": "|".join(score_districts or [])}
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
@@ -616,7 +622,8 @@ def simulate_forecaster(
         models: dict[str, Any] = {}
         if reference:
             models["central"] = FederatedHotspotForecaster(horizon=horizon, n_trees=n_trees, max_depth=max_depth,
-                                                           secure=secure, masks=False, level=level and not robust)
+                                                           secure=secure, masks=False, level=level and not robust,
+                                                           point=point, select_trees=select_trees)
         if lightgbm:
             from govml.hotspot.forecast import HotspotForecaster
 
