@@ -24,10 +24,14 @@ Model (defaults chosen on hand-labelled real message-board data; see docs/benchm
   fitted on the decision values of an internal stratified CV with up to 3 folds); its weights are
   rounded to float32 values at fit time, so they are saved as float32 losslessly. ``model="lr"`` uses
   a balanced multinomial logistic regression instead (already probabilistic, calibrated the same way).
-* unlabelled messages (``fit(X, y, unlabeled=...)``) — the TF-IDF vocabulary and IDF weights are
-  learned on labelled + unlabelled text (rare domain words get sensible weights), and with
-  ``self_training=<threshold>`` unlabelled messages predicted with at least that confidence are added
-  as pseudo-labels for one refit (off by default: see the benchmark).
+* unlabelled messages (``fit(X, y, unlabeled=...)``) — by default the TF-IDF vocabulary and IDF weights are
+  learned on labelled + unlabelled text, nothing more. Two semi-supervised methods are options, off by
+  default because neither gave a gain beyond the draw-to-draw noise on both label sets of real messages
+  (issue 3, fifth study; docs/benchmarks.md): self-training (``self_training=<threshold>``, with per-class caps
+  ``self_training_balance``, ``self_training_rounds``, ``self_training_weight`` and an agreement view
+  ``self_training_agree``) and the topic lexicon grown from the unlabelled text by co-occurrence
+  (``lexicon_expand``). Both help on generated data built for them (tests/text/test_text_classify_unlabeled.py).
+  The saved model holds no unlabelled message: only terms (vocabulary, grown lexicon) and weights.
 
 Bad input is handled, never silently dropped: missing labels and labels seen fewer than
 ``min_class_count`` times are excluded with a warning naming the label and the rows; empty or
@@ -391,6 +395,12 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     NB-SVM log-count-ratio scaling (−0.15 to −0.19), an SVM averaged with complement NB (−0.08) or with
     logistic regression (−0.01, 15× slower); a multinomial logistic calibrator instead of per-class sigmoids
     (−0.04 and −0.06 on draws 0–1).
+    Semi-supervised options (issue 3, fifth study; 200 labelled + 2,000 unlabelled messages, paired difference
+    to the model without unlabelled text, hand / reply labels): screened on draws 0–1, the grown lexicon
+    (``lexicon_expand=30``, weight 0.5) +0.017 / +0.001 and class-balanced self-training −0.026 to +0.014 on reply
+    (one draw −0.046, another +0.063); confirmed on draws 5–9, the grown lexicon −0.002 ± 0.021 / −0.001 ± 0.020
+    (400 labelled, draws 5–6: −0.009 / −0.004), vocabulary and IDF alone −0.002 ± 0.007 / +0.003 ± 0.010 —
+    no gain beyond noise, so all stay off by default.
     Saved-model size (issue 3, third study; same benchmark, 5 draws, paired difference to the model with three
     calibration-fold SVMs): ``calibration_ensemble=False`` (one SVM on all messages, calibration from
     cross-validated scores) +0.025 ± 0.022 / +0.010 ± 0.008 (hand, 200 / 400), +0.035 ± 0.023 / +0.017 ± 0.024
@@ -447,8 +457,19 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     calibration : "sigmoid" | "isotonic" | None — None keeps the raw model (LR probabilities, or
         softmax of SVM scores).
     class_weight : "balanced" | None
-    self_training : float | None — confidence threshold for one round of pseudo-labelling of the
-        unlabelled messages passed to ``fit``.
+    self_training : float | None — with unlabelled messages passed to ``fit``: the confidence a prediction
+        needs to become a pseudo-label (``None``: no pseudo-labels; 0 is a threshold too).
+    self_training_balance : float | None — at most ceil(k × this × the class's labelled count) pseudo-labels
+        a class in round k, the most confident first (``None``: no cap).
+    self_training_weight : float — sample weight of a pseudo-labelled message (labelled ones weigh 1).
+    self_training_rounds : int — rounds of pseudo-labelling (each re-predicts the unlabelled messages and
+        refits on the labelled ones + that round's pseudo-labels).
+    self_training_agree : bool — keep only pseudo-labels that a second model, fitted on another view of the
+        labelled text (the title blocks, else the word and topic blocks), predicts too.
+    lexicon_expand : int | None — with unlabelled messages: grow the topic lexicon by co-occurrence (labels
+        unused; :meth:`_expand_lexicon`) by up to this many words a topic, counted in a block of their own.
+    lexicon_expand_weight : float — weight of that block.
+    lexicon_expand_min_df : int — a word must occur in this many (labelled + unlabelled) messages to join.
     min_class_count : int — labels seen fewer times are excluded (with a warning).
     tokenizer : GovTokenizer | None — default ``GovTokenizer()``.
     random_state : int
