@@ -392,3 +392,21 @@ def test_summary_names_the_place_once(clause, place, named):
     from govml.text.hot_issues import _names_place
 
     assert _names_place(clause, place) is named
+
+
+def test_cli_long_window_days_zero_switches_the_recurring_joins_off(tmp_path):
+    from govml.cli import main
+
+    df, truth = _recurring_corpus()
+    src = tmp_path / "msgs.csv"
+    df.to_csv(src, index=False)
+    smell = {f"r{i:02d}" for i in truth["smell_2023"] + truth["smell_2024"]}
+    sizes = {}
+    for days in (400, 0):
+        out = tmp_path / f"hot{days}.csv"
+        with pytest.raises(SystemExit) as ex:
+            main(["demands", "hot-issues", str(src), "--long-window-days", str(days), "--top", "0", "--out", str(out)])
+        assert ex.value.code == 0
+        res = pd.read_csv(out)
+        sizes[days] = sorted(len(set(ids.split(";")) & smell) for ids in res["message_ids"] if set(ids.split(";")) & smell)
+    assert sizes[400] == [7] and sizes[0] == [3, 4]

@@ -117,6 +117,9 @@ def hot_issues_cmd(
                                   help="Messages of different values here are never one issue (when present)."),
     window_days: float = typer.Option(30.0, help="Only messages at most this many days apart are linked."),
     min_similarity: float = typer.Option(0.08, help="Text similarity needed to link two messages at one place."),
+    long_window_days: float = typer.Option(400.0, help="A problem that recurs (same main place, similar words) "
+                                                       "joins one issue across gaps up to this many days; "
+                                                       "0 = off."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
     sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
 ) -> None:
@@ -140,14 +143,17 @@ def hot_issues_cmd(
         console.print(f"[yellow]No '{likes_col}' column: likes count as 0 in the heat index.")
     if user_col not in df.columns:
         console.print(f"[yellow]No '{user_col}' column: each message counts as a distinct user.")
-    params = {"window_days": window_days, "min_similarity": min_similarity, "top": top,
+    params = {"window_days": window_days, "min_similarity": min_similarity, "long_window_days": long_window_days,
+              "top": top,
               "text_cols": len(text_cols), "group_col": group_col if group_col in df.columns else None}
     with console.status(f"Grouping {len(df):,} messages into issues…"):
         finder = HotIssueFinder(text_cols=tuple(text_cols), id_col=id_col, time_col=time_col,
                                 likes_col=likes_col if likes_col in df.columns else None,
                                 user_col=user_col if user_col in df.columns else None,
                                 group_col=group_col if group_col in df.columns else None,
-                                window_days=window_days, min_similarity=min_similarity).fit(df)
+                                window_days=window_days, min_similarity=min_similarity,
+                                long_window_days=long_window_days,
+                                **({"min_content_similarity_long": None} if long_window_days <= 0 else {})).fit(df)
     issues = finder.issues_[OUTPUT_COLUMNS]
     if top:
         issues = issues.head(top)
