@@ -314,7 +314,8 @@ def make_client_app(mods: list | None = None) -> ClientApp:
             if fit["raw"] is None:
                 fit["raw"] = np.full(len(fit["y"]), float(base))
                 if w is not None:  # boosting starts from the level (the server's weights of the candidates)
-                    fit["raw"] = fit["raw"] + FC.training_offsets(_fit_level(fit, w), st["horizon"], None)
+                    fit["raw"] = fit["raw"] + FC.training_offsets(_fit_level(fit, w), st["horizon"], None,
+                                                                  fac=_fit_factors(fit, st, cfg))
             trees = unpack_trees(msg.content.array_records["trees"][str(c)].numpy())
             for tr in trees[fit["done"]:]:
                 fit["raw"] = fit["raw"] + tr.predict(fit["bins"])
@@ -354,15 +355,17 @@ def make_client_app(mods: list | None = None) -> ClientApp:
                                                      FC.level_windows()) @ w
             booster = Booster(base=float(base), trees=unpack_trees(msg.content.array_records["trees"][str(cc)].numpy()),
                               edges=st["edges"])
+            # the calibration model's holiday factors: from the citywide totals of its own cut's weeks
+            fac = None if w is None else _fit_factors(fit, st, cfg, last=cc - 1)
             if phase == "staged":
                 grid = np.asarray([int(k) for k in cfg["grid"]], dtype=np.int64)
-                hold = FC.holdout_forecasts(fb, fit["names"], st["categories"], booster, level, cc - 1, H, grid)
+                hold = FC.holdout_forecasts(fb, fit["names"], st["categories"], booster, level, cc - 1, H, grid, fac)
                 out.append(FC.staged_sums(hold, H, len(grid)).ravel())
             elif phase == "point":
                 k = int(cfg["tree-counts"][j])
                 alphas = [float(a) for a in cfg["dispersions"][j * H:(j + 1) * H]]
                 hold = FC.holdout_forecasts(fb, fit["names"], st["categories"], booster, level, cc - 1, H,
-                                            np.array([k], dtype=np.int64))
+                                            np.array([k], dtype=np.int64), fac)
                 out.append(np.stack([FC.point_rule_sums(hold[h][0][:, 0], hold[h][1], alphas[h - 1], W)
                                      if h in hold else np.zeros((1 + len(W), 3)) for h in range(1, H + 1)]).ravel())
             else:
@@ -390,7 +393,8 @@ def make_client_app(mods: list | None = None) -> ClientApp:
             trees = unpack_trees(msg.content.array_records["trees"][str(c)].numpy())
             level = None if w is None else _fit_level(fit, w)[:, -1]
             yhat = FC.forecast_matrix(fit["fb"], fit["names"], st["categories"],
-                                      Booster(base=float(base), trees=trees, edges=st["edges"]), H, level=level)
+                                      Booster(base=float(base), trees=trees, edges=st["edges"]), H, level=level,
+                                      fac=None if w is None else _fit_factors(fit, st, cfg))
             mean = yhat
             if cfg.get("point-weights"):  # the point rule (weights and dispersions chosen on the inner holdout)
                 yhat = FC.apply_point_rule(mean, cfg["dispersions"][j * H:(j + 1) * H],
@@ -565,6 +569,37 @@ def _fit_level(fit: dict[str, Any], w: np.ndarray) -> np.ndarray:
             raise GovmlError("level weights came without the base round's level candidates")
         fit["level"], fit["M"] = fit["M"] @ w, None
     return fit["level"]
+
+
+def holidays_mode(cfg: dict[str, Any]) -> str | None:
+    """Run config ``forecaster-holidays``: ``"auto"`` (default, the central model's holiday factor) or
+    ``"off"`` (also false / none / empty)."""
+    v = cfg.get("forecaster-holidays", "auto")
+    v = "off" if v is False or v is None else str(v).strip().lower()
+    if v in ("off", "false", "none", "", "0"):
+        return None
+    if v in ("auto", "true", "on", "1"):
+        return "auto"
+    raise GovmlError(f"forecaster-holidays must be auto or off, got {cfg.get('forecaster-holidays')!r}")
+
+
+def _fit_factors(fit: dict[str, Any], st: dict[str, Any], cfg: dict[str, Any],
+                 last: int | None = None) -> np.ndarray | None:
+    """The holiday factors of a model (govml.federated.forecaster, "the central model's holiday factor")
+    from the citywide sums of the base round: estimated on the weeks up to ``last`` (all the cut's by
+    default: the model's own; the calibration model's cut for the inner holdout), for the cut's weeks and
+    the horizon after them. None when they are all 1 (or ``forecaster-holidays = "off"``)."""
+    from govml.federated import forecaster as FC
+
+    if fit.get("city") is None:
+        raise GovmlError("holiday factors were needed before the base round's citywide sums")
+    key = ("fac", last)
+    if key not in fit:
+        fb = fit["fb"]
+        hf, fac = FC.holiday_factors(fit["city"], fb.periods, fb.freq, fb.y.shape[1] + st["horizon"], last,
+                                     holidays_mode(cfg))
+        fit[key] = fac if hf is not None and hf.active else None
+    return fit[key]
 
 
 def _level_weights(cfg: dict[str, Any], n_models: int) -> list[np.ndarray | None]:

@@ -121,15 +121,51 @@ def training_rows(fb: Any, names: list[str], categories: list[str], horizon: int
 
 
 def forecast_matrix(fb: Any, names: list[str], categories: list[str], booster: Booster, H: int,
-                    level: np.ndarray | None = None) -> np.ndarray:
+                    level: np.ndarray | None = None, fac: np.ndarray | None = None) -> np.ndarray:
     """(series × H) expected counts made at the district panel's last period (``level``: the series'
-    level there, which the trees correct multiplicatively)."""
+    level there, which the trees correct multiplicatively; ``fac``: the holiday factors of the
+    panel's columns and the ``H`` after it, :func:`holiday_factors` — the level of horizon ``h`` is
+    multiplied by the factor of its target column ``T − 1 + h``, as the central model does)."""
     T = fb.y.shape[1]
     out = np.zeros((fb.y.shape[0], H))
-    off = 0.0 if level is None else np.log(np.asarray(level, dtype=np.float64) + LEVEL_EPS)
     for h in range(1, H + 1):
+        off = 0.0
+        if level is not None:
+            lev = np.asarray(level, dtype=np.float64) * (1.0 if fac is None else float(fac[T - 1 + h]))
+            off = np.log(lev + LEVEL_EPS)
         out[:, h - 1] = np.exp(booster.raw(feature_matrix(fb.frame(h, [T - 1]), names, categories, h)) + off)
     return out
+
+
+# -- the central model's holiday factor, federated -----------------------------------------------
+#
+# govml.hotspot.forecast.HotspotForecaster (holidays="auto") multiplies the level's forecast of
+# column o + h by that column's holiday factor (govml.hotspot.holidays), estimated from the citywide
+# total of every period up to the model's last target column — the column sums of the pooled counts
+# and nothing else. Every district already holds those totals: the summed city_sums (per category and
+# period) that the citywide features and the top-down level candidates use. So each district (and the
+# server, which holds the same sum) computes the same factors with no further message.
+
+HOLIDAY_MODES = ("auto", "off", None)
+
+
+def holiday_factors(city: np.ndarray, periods: pd.DatetimeIndex, freq: str, n: int, last: int | None = None,
+                    holidays: str | None = "auto") -> tuple[Any, np.ndarray]:
+    """``(HolidayFactors or None, factors of columns 0 … n − 1)`` from the summed :func:`city_sums`
+    (categories × (T + 1)): estimated on the citywide totals of columns ``0 … last`` (all by default)
+    with :func:`govml.hotspot.holidays.estimate_holiday_factors` — what the central model estimates
+    on its pooled panel's columns ``0 … last`` — and read from the calendar past the panel. All 1
+    with ``holidays`` off or without a clear holiday effect."""
+    from govml.hotspot.holidays import estimate_holiday_factors, factors_for_columns
+
+    if holidays not in HOLIDAY_MODES:
+        raise ModelError(f"holidays must be 'auto' or None ('off'), got {holidays!r}")
+    if holidays in (None, "off") or len(periods) == 0:
+        return None, np.ones(n)
+    tot = np.asarray(city, dtype=np.float64)[:, :-1].sum(axis=0)
+    T = len(tot) if last is None else last + 1
+    hf = estimate_holiday_factors(tot[None, :T], pd.DatetimeIndex(periods), freq)
+    return hf, factors_for_columns(hf, pd.Timestamp(periods[0]), n)
 
 
 
@@ -211,8 +247,9 @@ def level_weights(gram: np.ndarray, k: int) -> np.ndarray:
 
 
 def training_offsets(level: np.ndarray, horizon: int, train_window: int | None,
-                     last: int | None = None) -> np.ndarray:
-    """``log(level + 0.05)`` at the origin of every row of :func:`training_rows` (same order)."""
+                     last: int | None = None, fac: np.ndarray | None = None) -> np.ndarray:
+    """``log(level · fac[o + h] + 0.05)`` at the origin ``o`` of every row of :func:`training_rows`
+    (same order; ``fac``: the holiday factors of the columns, :func:`holiday_factors`; none = 1)."""
     T = level.shape[1] if last is None else last + 1
     out = []
     for h in range(1, horizon + 1):
@@ -220,7 +257,10 @@ def training_offsets(level: np.ndarray, horizon: int, train_window: int | None,
         lo = 1 if train_window is None else max(1, hi - train_window + 1)
         if hi < lo:
             continue
-        out.append(level[:, lo: hi + 1].reshape(-1))  # series-major, as FeatureBuilder.frame
+        seg = level[:, lo: hi + 1]
+        if fac is not None:  # the level forecasts the target column o + h: times that column's factor
+            seg = seg * np.asarray(fac, dtype=np.float64)[None, lo + h: hi + 1 + h]
+        out.append(seg.reshape(-1))  # series-major, as FeatureBuilder.frame
     return np.log(np.concatenate(out) + LEVEL_EPS) if out else np.zeros(0)
 
 
@@ -262,10 +302,12 @@ def tree_grid(n_trees: int) -> np.ndarray:
 
 def holdout_forecasts(fb: Any, names: list[str], categories: list[str], booster: Booster,
                       level: np.ndarray | None, first: int, horizon: int,
-                      grid: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+                      grid: np.ndarray, fac: np.ndarray | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """A district's inner-holdout forecasts by a calibration model (trained on columns up to ``first``):
     per horizon ``h``, ``(staged, obs)`` over its series × the origins ``first … T − 1 − h``
-    (series-major rows): ``staged[:, j]`` the expected counts with the first ``grid[j]`` trees."""
+    (series-major rows): ``staged[:, j]`` the expected counts with the first ``grid[j]`` trees. ``fac``:
+    the calibration model's holiday factors (estimated on columns ``0 … first``), the level at origin
+    ``o`` times ``fac[o + h]``."""
     T = fb.y.shape[1]
     hold = np.arange(first, T - 1)
     out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -277,7 +319,8 @@ def holdout_forecasts(fb: Any, names: list[str], categories: list[str], booster:
         bins = booster.edges.transform(X)
         raw = np.full(len(X), booster.base)
         if level is not None:
-            raw = raw + np.log(level[:, origins].reshape(-1) + LEVEL_EPS)
+            lev = level[:, origins] if fac is None else level[:, origins] * np.asarray(fac)[None, origins + h]
+            raw = raw + np.log(lev.reshape(-1) + LEVEL_EPS)
         staged = np.empty((len(X), len(grid)))
         k = 0
         for j, K in enumerate(grid):
@@ -432,13 +475,20 @@ class FederatedHotspotForecaster(BaseEstimator):
     (``point_weight_``, ``dispersion_``; ``yhat_mean`` is then the mean). Both default off: the
     Flower app (server_app ``_forecaster``) grows the plain model, and ``govml federated simulate``
     replays it with these defaults.
+
+    ``holidays="auto"`` (the default, as the central model's): the level's forecast of a column is
+    multiplied by that column's holiday factor, estimated from the citywide totals the districts
+    already hold (module section "the central model's holiday factor"): the calibration model's
+    from its cut, the final model's from the whole panel (``holiday_factors_``); ``None`` / ``"off"``:
+    no factor. Without a level (``level=False``) there is nothing to multiply.
     """
 
     def __init__(self, horizon: int = 4, n_trees: int = 10, max_depth: int = 4, learning_rate: float = 0.1,
                  n_bins: int = 32, max_value: float = 1000.0, min_child_count: int = 50, reg_lambda: float = 1.0,
                  train_window: int | None = None, secure: bool = True, spec: Any = None,
                  masks: bool = True, level: bool = True, point: str = "mean", select_trees: bool = False,
-                 calibration_origins: int = 4, point_rmse_tolerance: float = POINT_RMSE_TOL) -> None:
+                 calibration_origins: int = 4, point_rmse_tolerance: float = POINT_RMSE_TOL,
+                 holidays: str | None = "auto") -> None:
         self.horizon = horizon
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -456,6 +506,7 @@ class FederatedHotspotForecaster(BaseEstimator):
         self.select_trees = select_trees
         self.calibration_origins = calibration_origins
         self.point_rmse_tolerance = point_rmse_tolerance
+        self.holidays = holidays
 
     def _spec(self):
         from govml.hotspot.features import FeatureSpec
@@ -475,10 +526,19 @@ class FederatedHotspotForecaster(BaseEstimator):
             raise ModelError("a federation needs at least two districts in the panel")
         return out
 
+    def _factors(self, last: int) -> tuple[Any, np.ndarray | None]:
+        """The holiday factors of a model whose last target column is ``last`` (columns 0 … T + H − 1),
+        from the summed citywide sums; ``None`` when they are all 1."""
+        fb = self._parts[0][1]
+        hf, fac = holiday_factors(self._total, fb.periods, fb.freq, fb.y.shape[1] + self.horizon, last,
+                                  self.holidays)
+        return hf, (fac if hf is not None and hf.active else None)
+
     def _grow(self, parts: list[tuple[np.ndarray, Any]], Ms: list[np.ndarray] | None, sec: _Secure,
               last: int, n_trees: int) -> tuple[Booster, np.ndarray | None, list[np.ndarray] | None]:
         """One booster on the rows whose targets lie at or before column ``last`` (the whole panel, or
-        the calibration model's cut): base sums (+ the level's QP sums), then histograms per level."""
+        the calibration model's cut): base sums (+ the level's QP sums), then histograms per level.
+        With a level, the model's holiday factors (:meth:`_factors`) are left in ``self._grown_fac``."""
         data = [training_rows(fb, self.feature_names_, self.categories_, self.horizon, self.train_window, last)
                 for _idx, fb in parts]
         if sum(len(yy) for _x, yy in data) == 0:
@@ -495,7 +555,8 @@ class FederatedHotspotForecaster(BaseEstimator):
             weights = level_weights(gram, Ms[0].shape[-1])
             levels = [M @ weights for M in Ms]
             base = 0.0  # the offset replaces the constant start (LightGBM's init_score does the same)
-            raws = [training_offsets(L, self.horizon, self.train_window, last) for L in levels]
+            self._grown_hf, self._grown_fac = self._factors(last)
+            raws = [training_offsets(L, self.horizon, self.train_window, last, self._grown_fac) for L in levels]
         done = [0]
 
         def hist_fn(trees: list[Tree], tree: Tree, frontier: list[int]) -> np.ndarray:
@@ -516,9 +577,12 @@ class FederatedHotspotForecaster(BaseEstimator):
         H = self.horizon
         booster, _w, levels = self._grow(parts, Ms, sec, first, self.n_trees)
         self.calibration_booster_ = booster
+        fac = self._grown_fac if levels is not None else None
+        self.calibration_holiday_factors_ = self._grown_hf if levels is not None else None
+        self.calibration_factors_ = fac  # per column (T + H), None when all 1: what the holdout level is multiplied by
         grid = tree_grid(self.n_trees) if self.select_trees else np.array([self.n_trees], dtype=np.int64)
         holds = [holdout_forecasts(fb, self.feature_names_, self.categories_, booster,
-                                   None if levels is None else levels[i], first, H, grid)
+                                   None if levels is None else levels[i], first, H, grid, fac)
                  for i, (_idx, fb) in enumerate(parts)]
         staged = sec.sum([staged_sums(hd, H, len(grid)) * HOLDOUT_WIRE for hd in holds]) / HOLDOUT_WIRE
         j = choose_trees_from_sums(staged) if self.select_trees else 0
@@ -543,6 +607,8 @@ class FederatedHotspotForecaster(BaseEstimator):
 
         if self.point not in ("auto", "mean"):
             raise ModelError(f"point must be 'auto' or 'mean', got {self.point!r}")
+        if self.holidays not in HOLIDAY_MODES:
+            raise ModelError(f"holidays must be 'auto' or None ('off'), got {self.holidays!r}")
         y, keys, periods = panel_matrix(panel)
         T, H = y.shape[1], self.horizon
         self.categories_ = [str(c) for c in keys["category"].astype("category").cat.categories]
@@ -553,6 +619,9 @@ class FederatedHotspotForecaster(BaseEstimator):
         total = sec.sum([city_sums(fb, len(self.categories_)) for _idx, fb in parts])
         for _idx, fb in parts:
             apply_city(fb, total, spec)
+        self._total, self._parts = total, parts  # the holiday factors come from the citywide totals
+        self._grown_hf, self._grown_fac = None, None
+        self.calibration_holiday_factors_, self.calibration_factors_ = None, None
         self.feature_names_ = feature_names(parts[0][1])
         Ms = None
         if self.level:  # each district's level candidates at every column (causal: the cut reuses them)
@@ -570,6 +639,8 @@ class FederatedHotspotForecaster(BaseEstimator):
             log.warning("too little history for an inner holdout (%d periods): %d trees, yhat = the mean",
                         T, self.n_trees)
         self.booster_, self.level_weights_, self._levels = self._grow(parts, Ms, sec, T - 1, self.n_trees_)
+        self.holiday_factors_ = self._grown_hf if Ms is not None else None
+        self._fac = self._grown_fac if Ms is not None else None
         self.secure_sums_ = sec.calls
         self.bytes_per_district_ = {str(parts_names[i]): int(b) for i, b in enumerate(sec.bytes_per_district)}
         self.y_, self.keys_, self.periods_ = y, keys, periods
@@ -589,7 +660,8 @@ class FederatedHotspotForecaster(BaseEstimator):
         out = np.zeros((self.y_.shape[0], H))
         for i, (idx, fb) in enumerate(self._parts):  # each district predicts its own series with the shared model
             out[idx] = forecast_matrix(fb, self.feature_names_, self.categories_, self.booster_, H,
-                                       level=None if self._levels is None else self._levels[i][:, -1])
+                                       level=None if self._levels is None else self._levels[i][:, -1],
+                                       fac=self._fac)
         if self.point != "auto":
             return forecast_frame(self.keys_, self.periods_, out)
         fr = forecast_frame(self.keys_, self.periods_, apply_point_rule(out, self.dispersion_, self.point_weight_))

@@ -24,7 +24,7 @@ import numpy as np
 from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
-from govml.errors import ConfigError, FederatedError
+from govml.errors import ConfigError, FederatedError, GovmlError
 from govml.federated import task as T
 
 log = logging.getLogger(__name__)
@@ -540,6 +540,15 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
     k_lev = len(FC.level_windows()) if with_level else 0
     blk = 2 + (k_lev * k_lev + k_lev if with_level else 0)  # base reply per model: [Σy, n] (+ level sums)
     level_info: dict[str, Any] = {}
+    # the central model's holiday factor (govml.federated.forecaster): each district computes it from the
+    # citywide sums it receives; the server, holding the same sums, reports it (no further message)
+    from govml.federated.client_app import holidays_mode
+
+    try:
+        holidays = holidays_mode(s.cfg) if with_level else None
+    except GovmlError as exc:
+        raise ConfigError(str(exc)) from exc
+    holiday_info: dict[str, Any] = {}
     # the central model's inner-holdout choices (govml.federated.forecaster): a calibration model per
     # model, grown in the same lockstep (under the robust option its histograms are checked like the
     # model's; the holdout sums are not — they only choose among bounded candidates: a tree count, a w)
@@ -691,6 +700,10 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
             shrink(got, f"{what}: citywide sums")
         city_rec = ArrayRecord({str(c): Array(v.reshape(n_cat, c + 1))
                                 for c, v in zip(cuts, np.split(city, ends), strict=True)})
+        if holidays:  # what the districts will multiply their level by (the same sums, the same rule)
+            for c, v, lab in zip(cuts, np.split(city, ends), labels, strict=True):
+                hf, _fac = FC.holiday_factors(v.reshape(n_cat, c + 1), pidx[:c], "W", c, None, holidays)
+                holiday_info[lab] = hf.describe() if hf is not None and hf.active else None
         s.round += 1
         base_rec = {"config": ConfigRecord({"phase": "base", "cuts": cuts, "level": with_level}), "city": city_rec}
         screen = SC.HistogramScreen(rescale=policy == "rescale")
@@ -843,6 +856,7 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
                         "level_weights": None if lw is None else [float(x) for x in lw]}
         out["forecasts_written"] = forecast([final], [T], "final model", False)
     out["level"] = {"on": with_level, **level_info}
+    out["holidays"] = {"on": bool(holidays), "factors": holiday_info}
     out["inner_holdout"] = {"on": calibrate, "point": point, "select_trees": select, "models": holdout_info}
     out.update({"messages_per_district": s.round, "contributors": [s.name(n) for n in state["active"]],
                 "left_during_run": left, "robust": robust, "robust_policy": policy if robust else None,

@@ -506,6 +506,7 @@ def simulate_forecaster(
     file: str | None = None,
     point: str = "auto",
     select_trees: bool = True,
+    holidays: str | None = "auto",
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -532,6 +533,9 @@ def simulate_forecaster(
     ``point`` (run config ``forecaster-point``, ``"auto"`` or ``"mean"``) and ``select_trees``
     (``forecaster-select-trees``; ``n_trees`` is then the largest count, 0 … n_trees): the central model's
     inner-holdout choices made from the districts' holdout sums (``result["inner_holdout"]``).
+    ``holidays`` (run config ``forecaster-holidays``, ``"auto"`` or ``None``/``"off"``): the level times
+    the target week's holiday factor, as the central model's ``holidays="auto"`` (``result["holidays"]``);
+    the central LightGBM reference (``lightgbm``) gets the same setting.
     """
     import pandas as pd
 
@@ -560,6 +564,7 @@ def simulate_forecaster(
                                "secagg-neighbours": str(secagg_neighbours), "forecaster-robust": bool(robust),
                                "forecaster-robust-policy": str(robust_policy), "forecaster-level": bool(level),
                                "forecaster-point": str(point), "forecaster-select-trees": bool(select_trees),
+                               "forecaster-holidays": "off" if holidays in (None, "off") else str(holidays),
                                "score-districts": "|".join(score_districts or [])}
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
@@ -623,11 +628,13 @@ def simulate_forecaster(
         if reference:
             models["central"] = FederatedHotspotForecaster(horizon=horizon, n_trees=n_trees, max_depth=max_depth,
                                                            secure=secure, masks=False, level=level and not robust,
-                                                           point=point, select_trees=select_trees)
+                                                           point=point, select_trees=select_trees,
+                                                           holidays=None if holidays in (None, "off") else holidays)
         if lightgbm:
             from govml.hotspot.forecast import HotspotForecaster
 
-            models["lightgbm"] = HotspotForecaster(horizon=horizon)
+            models["lightgbm"] = HotspotForecaster(horizon=horizon, holidays=None if holidays in (None, "off")
+                                                   else holidays)
         bt = run_backtest(sub, models, [pd.Timestamp(o) for o in result["backtest"]["origins"]], horizon)
         ov = bt.metrics[bt.metrics["horizon"] == "all"].set_index("model")
         keep = ("rmse", "mae", "wape", "poisson_deviance", "precision_top2pct")
