@@ -399,8 +399,9 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     to the model without unlabelled text, hand / reply labels): screened on draws 0–1, the grown lexicon
     (``lexicon_expand=30``, weight 0.5) +0.017 / +0.001 and class-balanced self-training −0.026 to +0.014 on reply
     (one draw −0.046, another +0.063); confirmed on draws 5–9, the grown lexicon −0.002 ± 0.021 / −0.001 ± 0.020
-    (400 labelled, draws 5–6: −0.009 / −0.004), vocabulary and IDF alone −0.002 ± 0.007 / +0.003 ± 0.010 —
-    no gain beyond noise, so all stay off by default.
+    (400 labelled, draws 5–6: −0.009 / −0.004), self-training (threshold 0, cap 1× the labelled count a round,
+    3 rounds) −0.008 ± 0.023 / +0.022 ± 0.039, vocabulary and IDF alone −0.002 ± 0.007 / +0.003 ± 0.010 —
+    no gain beyond noise on both label sets, so all stay off by default.
     Saved-model size (issue 3, third study; same benchmark, 5 draws, paired difference to the model with three
     calibration-fold SVMs): ``calibration_ensemble=False`` (one SVM on all messages, calibration from
     cross-validated scores) +0.025 ± 0.022 / +0.010 ± 0.008 (hand, 200 / 400), +0.035 ± 0.023 / +0.017 ± 0.024
