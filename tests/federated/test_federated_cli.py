@@ -128,6 +128,7 @@ def test_simulate_hotspot_forecaster_through_the_app(tmp_path, govml_home):
     assert m["ratio_rmse"] == pytest.approx(m["federated"]["rmse"] / m["centralized"]["rmse"])
     assert m["federated"]["n"] == 2 * 4 * 18  # origins × horizon × (area, category) cells
     assert [o["origin"] for o in m["federated_per_origin"]] == m["origins"]
+    assert m["holidays"]["on"] is True  # --holidays auto (default): the factors are reported per model
 
     import mlflow
 
@@ -216,3 +217,10 @@ def test_robust_forecaster_needs_no_secure(tmp_path, capsys):
     code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--no-secure", "--strategy", "fedmedian",
                  "--out", str(tmp_path / "x.json")])
     assert code == 2 and "--robust" in capsys.readouterr().err
+
+
+def test_simulate_holidays_option_is_checked(tmp_path, capsys):
+    data = _events(tmp_path)
+    code = _run(["federated", "simulate", str(data), *FORECASTER_ARGS, "--holidays", "maybe",
+                 "--out", str(tmp_path / "x.json")])
+    assert code == 2 and "--holidays must be auto or off" in capsys.readouterr().err

@@ -86,7 +86,7 @@ def test_tree_count_dispersion_and_point_weights_are_the_central_rules_on_the_po
     pooled: dict[int, list] = {h: [] for h in range(1, H + 1)}
     for idx, fb in m._parts:
         hold = FC.holdout_forecasts(fb, m.feature_names_, m.categories_, cal, None if lev is None else lev[idx],
-                                    first, H, grid)
+                                    first, H, grid, m.calibration_factors_)
         for h, (P, y) in hold.items():
             pooled[h].append((P, y))
     P = np.vstack([P for h in pooled for P, _y in pooled[h]])

@@ -264,7 +264,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                               category_col: str = "category", time_col: str = "created_at", n_trees: int = 10,
                               seed: int = 0, faults: dict[str, str] | None = None, central_replay: bool = True,
                               secagg_neighbours: int | str = "auto", robust: bool = False, robust_policy: str = "rescale",
-                              level: bool = True,
+                              level: bool = True, holidays: str = "auto",
                               show: bool = True,
                               run_name: str | None = None) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
@@ -297,7 +297,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
               "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees, "seed": seed,
               "mapping": mapping, "faults": dict(faults or {}),
               "central_replay": central_replay, "secagg_neighbours": secagg_neighbours, "robust": robust,
-              "robust_policy": robust_policy if robust else None, "level": level}
+              "robust_policy": robust_policy if robust else None, "level": level, "holidays": holidays}
     with tracking.run("federated", run_name=run_name or f"hotspot-forecaster-by-{partition_col}", params=params,
                       tags={"govml.task": "hotspot-forecaster", "govml.federated.path": "flower-app"}):
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -317,7 +317,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                                         origins=origins, secure=secure, seed=seed, faults=faults,
                                         reference=central_replay, lightgbm=True, progress=progress,
                                         secagg_neighbours=secagg_neighbours, robust=robust,
-                                        robust_policy=robust_policy, level=level, file=input_path.name)
+                                        robust_policy=robust_policy, level=level, holidays=holidays,
+                                        file=input_path.name)
             except FederatedError as exc:
                 named = _with_input_rows(exc, df, partition_col, "hotspot-forecaster", mapping, {}, input_path.name)
                 if named is exc:
@@ -502,6 +503,10 @@ def simulate_cmd(
     level: bool = typer.Option(True, "--level/--no-level",
                                help="Hotspot forecaster: boost from the central model's level (a mix of window "
                                     "means, weights from secure sums) instead of a constant."),
+    holidays: str = typer.Option("auto", "--holidays",
+                                 help="Hotspot forecaster: auto (the level of a Chinese public-holiday week times a "
+                                      "factor from the citywide weekly totals, as `govml hotspots --holidays auto`; "
+                                      "applied to the central model too) | off."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("federated_metrics.json"), "--out", help="Where to write metrics.json."),
 ) -> None:
@@ -522,6 +527,9 @@ def simulate_cmd(
                               "robust option is --robust (with --no-secure)")
         if robust_policy not in ("rescale", "exclude"):
             raise ConfigError(f"--robust-policy must be rescale or exclude, got {robust_policy!r}")
+        holidays = str(holidays).strip().lower()
+        if holidays not in ("auto", "off"):
+            raise ConfigError(f"--holidays must be auto or off, got {holidays!r}")
         if robust and secure:
             raise ConfigError("--robust checks each district's own histograms, which secure aggregation hides: "
                               "add --no-secure")
@@ -530,7 +538,7 @@ def simulate_cmd(
                                            time_col=time_col, n_trees=n_trees, seed=seed,
                                            faults=_parse_faults(fault), central_replay=central_replay,
                                            secagg_neighbours=secagg_neighbours, robust=robust,
-                                           robust_policy=robust_policy, level=level)
+                                           robust_policy=robust_policy, level=level, holidays=holidays)
         _print_summary(result, out)
         return
     if robust:
