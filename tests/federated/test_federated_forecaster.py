@@ -63,32 +63,18 @@ def test_backtest_against_central_lightgbm_on_the_same_origins(panel):
 
 def test_the_flower_app_grows_the_same_model(events, tmp_path):
     """ServerApp + ClientApps (each district reading its own file) = the in-process forecaster."""
-    from govml.federated.client_app import clear_cache, make_client_app
-    from govml.federated.grid import LocalGrid
-    from govml.federated.server_app import run_federation
+    from federated_apps import forecaster_config, read_forecasts, run_forecaster_app
+    from govml.federated.wire import WireRecorder
     from govml.hotspot.panel import build_panel, panel_matrix
 
     pooled = build_panel(events, district_col="district", drop_incomplete=False)
     expected = FederatedHotspotForecaster(n_trees=6, secure=True).fit(pooled).predict()
     _y, keys, periods = panel_matrix(pooled)
-    cfg = {"task": "hotspot-forecaster", "secure": True, "num-rounds": 6, "horizon": 4,
-           "categories": "|".join(sorted(events["category"].unique())),
-           "panel-start": str(periods[0].date()), "panel-end": str(periods[-1].date())}  # as in pyproject
-    from govml.federated.wire import WireRecorder
-
     rec = WireRecorder(keep_messages=True)
-    grid = LocalGrid(run_id=77)
-    for i, (d, g) in enumerate(events.groupby("district")):
-        path = tmp_path / f"{d}.csv"
-        g.drop(columns=["district"]).rename(columns={"area": "community"}).to_csv(path, index=False)
-        grid.add_node(1000 + i, make_client_app(mods=[rec]), {"data-path": str(path), "district": d,
-                                                    "output-dir": str(tmp_path / f"out{i}")}, cfg)
-    try:
-        res = run_federation(grid, cfg)
-    finally:
-        clear_cache()
+    res = run_forecaster_app(events, tmp_path, forecaster_config(events, periods), run_id=77, node_base=1000,
+                             mods=[rec])
     assert res["forecasts_written"] == 3 and res["excluded"] == {} and res["rounds"] == 6
-    got = pd.concat([pd.read_csv(p) for p in sorted(tmp_path.glob("out*/forecasts.csv"))])
+    got = read_forecasts(tmp_path)
     both = got.merge(expected, on=["area", "category", "horizon"], suffixes=("_flower", "_inproc"))
     assert len(both) == len(expected)
     np.testing.assert_allclose(both["yhat_flower"], both["yhat_inproc"], rtol=1e-3)

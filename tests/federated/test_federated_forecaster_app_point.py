@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from govml.federated.forecaster import FederatedHotspotForecaster
@@ -13,9 +12,7 @@ pytestmark = pytest.mark.xdist_group("flower")
 
 
 def test_the_flower_app_chooses_what_the_in_process_forecaster_chooses(make_events, tmp_path):
-    from govml.federated.client_app import clear_cache, make_client_app
-    from govml.federated.grid import LocalGrid
-    from govml.federated.server_app import run_federation
+    from federated_apps import forecaster_config, read_forecasts, run_forecaster_app
     from govml.federated.wire import WireRecorder
     from govml.hotspot.panel import build_panel, panel_matrix
 
@@ -24,26 +21,14 @@ def test_the_flower_app_chooses_what_the_in_process_forecaster_chooses(make_even
     ref = FederatedHotspotForecaster(n_trees=6, secure=True, point="auto", select_trees=True).fit(pooled)
     expected = ref.predict()
     _y, _keys, periods = panel_matrix(pooled)
-    cfg = {"task": "hotspot-forecaster", "secure": True, "num-rounds": 6, "horizon": 4,
-           "categories": "|".join(sorted(events["category"].unique())), "forecaster-point": "auto",
-           "forecaster-select-trees": True,
-           "panel-start": str(periods[0].date()), "panel-end": str(periods[-1].date())}
+    cfg = forecaster_config(events, periods, **{"forecaster-point": "auto", "forecaster-select-trees": True})
     rec = WireRecorder(keep_messages=True)
-    grid = LocalGrid(run_id=78)
-    for i, (d, g) in enumerate(events.groupby("district")):
-        path = tmp_path / f"{d}.csv"
-        g.drop(columns=["district"]).rename(columns={"area": "community"}).to_csv(path, index=False)
-        grid.add_node(2000 + i, make_client_app(mods=[rec]), {"data-path": str(path), "district": d,
-                                                    "output-dir": str(tmp_path / f"out{i}")}, cfg)
-    try:
-        res = run_federation(grid, cfg)
-    finally:
-        clear_cache()
+    res = run_forecaster_app(events, tmp_path, cfg, run_id=78, node_base=2000, mods=[rec])
     info = res["inner_holdout"]["models"]["final model"]
     assert info["n_trees"] == ref.n_trees_ and len(res["model"]["trees"]) == ref.n_trees_
     assert info["point_weight"] == [ref.point_weight_[h] for h in range(1, 5)]
     np.testing.assert_allclose(info["dispersion"], [ref.dispersion_[h] for h in range(1, 5)], atol=1e-4)
-    got = pd.concat([pd.read_csv(p) for p in sorted(tmp_path.glob("out*/forecasts.csv"))])
+    got = read_forecasts(tmp_path)
     both = got.merge(expected, on=["area", "category", "horizon"], suffixes=("_flower", "_inproc"))
     assert len(both) == len(expected)
     np.testing.assert_allclose(both["yhat_flower"], both["yhat_inproc"], rtol=1e-3)

@@ -115,9 +115,7 @@ def test_a_panel_without_a_clear_holiday_effect_is_unchanged(make_events):
 def test_the_flower_app_grows_the_same_model(events, panel, tmp_path):
     """ServerApp + ClientApps (the deployment defaults: point rule, trees chosen on the inner holdout)
     = the in-process forecaster with the holiday factor; with it off, an ordinary-week forecast."""
-    from govml.federated.client_app import clear_cache, make_client_app
-    from govml.federated.grid import LocalGrid
-    from govml.federated.server_app import run_federation
+    from federated_apps import forecaster_config, read_forecasts, run_forecaster_app
     from govml.hotspot.panel import panel_matrix
 
     ref = FederatedHotspotForecaster(n_trees=6, secure=True, point="auto", select_trees=True).fit(panel)
@@ -125,22 +123,10 @@ def test_the_flower_app_grows_the_same_model(events, panel, tmp_path):
     _y, _keys, periods = panel_matrix(panel)
     got = {}
     for mode in ("auto", "off"):
-        cfg = {"task": "hotspot-forecaster", "secure": True, "num-rounds": 6, "horizon": 4,
-               "categories": "|".join(sorted(events["category"].unique())), "forecaster-point": "auto",
-               "forecaster-select-trees": True, "forecaster-holidays": mode,
-               "panel-start": str(periods[0].date()), "panel-end": str(periods[-1].date())}
-        grid = LocalGrid(run_id=79)
-        for i, (d, g) in enumerate(events.groupby("district")):
-            path = tmp_path / f"{d}.csv"
-            g.drop(columns=["district"]).rename(columns={"area": "community"}).to_csv(path, index=False)
-            grid.add_node(3000 + i, make_client_app(), {"data-path": str(path), "district": d,
-                                                        "output-dir": str(tmp_path / f"{mode}{i}")}, cfg)
-        try:
-            res = run_federation(grid, cfg)
-        finally:
-            clear_cache()
-        got[mode] = pd.concat([pd.read_csv(p, parse_dates=["period_start"])
-                               for p in sorted(tmp_path.glob(f"{mode}*/forecasts.csv"))])
+        cfg = forecaster_config(events, periods, **{"forecaster-point": "auto", "forecaster-select-trees": True,
+                                                    "forecaster-holidays": mode})
+        res = run_forecaster_app(events, tmp_path, cfg, run_id=79, node_base=3000, out_prefix=mode)
+        got[mode] = read_forecasts(tmp_path, mode, parse_dates=["period_start"])
         if mode == "auto":
             assert res["holidays"]["on"]
             coef = res["holidays"]["factors"]["final model"]["spring_festival_days"]["coef"]
