@@ -151,6 +151,31 @@ def blank_cells(values: pd.Series) -> np.ndarray:
     return (values.isna() | (values.astype("string").str.strip() == "")).fillna(True).to_numpy(dtype=bool)
 
 
+def plain_names(values: pd.Series) -> pd.Series:
+    """Names as plain text: Unicode NFKC (full-width letters and digits → ASCII), whitespace runs → one
+    space, ends stripped (a string Series; missing stays missing)."""
+    return values.astype("string").str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def merge_spellings(values: pd.Series) -> pd.Series:
+    """Names as one spelling (index reset). Two names are the same when their :func:`plain_names` match
+    up to case (``str.casefold``); each such group is written in its **most frequent** plain spelling
+    (ties: the one met first) — ``Ｂａｃｋ Ｂａｙ``, ``back bay`` and ``Back Bay `` become ``Back Bay``
+    when that is the commonest. Missing and blank names stay as they are (after :func:`plain_names`).
+    Callers report what changed by comparing with their input."""
+    import pandas as pd
+
+    plain = plain_names(values.reset_index(drop=True))
+    key = plain.str.casefold()
+    seen = pd.DataFrame({"key": key, "plain": plain}).dropna()
+    seen = seen[seen["plain"] != ""]
+    if not len(seen):
+        return plain
+    n = seen.groupby(["key", "plain"], sort=False).size().reset_index(name="n")  # first-met order
+    display = n.loc[n.groupby("key", sort=False)["n"].idxmax()].set_index("key")["plain"]
+    return plain.where(plain.isna() | (plain == ""), key.map(display))
+
+
 def source_rows(df: pd.DataFrame) -> list[int]:
     """Row numbers (as the user sees them) of ``df``'s rows, from :func:`read_table`'s metadata.
 

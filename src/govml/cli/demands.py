@@ -152,8 +152,7 @@ def hot_issues_cmd(
                                 user_col=user_col if user_col in df.columns else None,
                                 group_col=group_col if group_col in df.columns else None,
                                 window_days=window_days, min_similarity=min_similarity,
-                                long_window_days=long_window_days,
-                                **({"min_content_similarity_long": None} if long_window_days <= 0 else {})).fit(df)
+                                long_window_days=long_window_days).fit(df)  # <= window_days: no joins
     issues = finder.issues_[OUTPUT_COLUMNS]
     if top:
         issues = issues.head(top)
@@ -551,9 +550,8 @@ def train_cmd(
         raise ConfigError("--lexicon and --no-lexicon contradict each other: give one of them")
     if no_self_training and self_training is not None:
         raise ConfigError("--self-training and --no-self-training contradict each other: give one of them")
-    semi = {"self_training": None} if no_self_training else (
-        {"self_training": self_training} if self_training is not None else {})
-    est = DemandClassifier(tokenizer=tokenizer, random_state=seed, **semi,
+    est = DemandClassifier(tokenizer=tokenizer, random_state=seed,
+                           self_training=None if no_self_training else self_training,
                            min_class_count=max(2, cv), lexicon_weight=None if no_lexicon else 1.0,
                            lexicon=_topic_lexicon(lexicon) if lexicon is not None else None,
                            # one text column: its first line is no title

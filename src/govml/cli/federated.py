@@ -92,10 +92,12 @@ def _read_input(input_path: Path, task: str, partition_col: str, columns: dict[s
 
 
 def _merge_partition_spellings(df: Any, col: str) -> list[str]:
-    """Make partition values that differ only in case or surrounding spaces one district (in place),
-    under the spelling most rows use (whole numbers read as floats, ``3.0``, become ``3``); returns one
-    note per merged group."""
+    """Make partition values that differ only in case, width or spaces one district (in place), under
+    the spelling most rows use (:func:`govml.io.merge_spellings`; whole numbers read as floats, ``3.0``,
+    become ``3``); returns one note per merged group."""
     import pandas as pd
+
+    from govml.io import merge_spellings
 
     raw = df[col]
     if not pd.api.types.is_string_dtype(raw):  # Excel numbers: district 3 (read as 3.0 beside blanks) is "3"
@@ -103,22 +105,15 @@ def _merge_partition_spellings(df: Any, col: str) -> list[str]:
                         index=raw.index, dtype=object)
     keys = raw.astype("string").str.strip()
     keys = keys.where(keys != "")
-    folded = keys.str.casefold()
-    spellings = pd.DataFrame({"fold": folded, "key": keys}).dropna().value_counts(sort=False)
-    notes, canon = [], {}
-    for fold, grp in spellings.groupby(level="fold", sort=True):
-        if len(grp) < 2:
-            continue
-        counts = {str(k): int(n) for (_, k), n in grp.items()}
-        best = sorted(counts, key=lambda k: (-counts[k], k))[0]
-        canon[fold] = best
-        others = [k for k in sorted(counts) if k != best]
-        notes.append(f"partition column '{col}': {', '.join(repr(k) for k in others)} taken as {best!r} (the same "
-                     f"name up to case or spaces; {sum(counts[k] for k in others)} row(s))")
-    if canon:
-        merged = folded.map(canon)
-        keys = keys.where(merged.isna(), merged)
-    df[col] = keys
+    merged = merge_spellings(keys)
+    merged.index = keys.index
+    changed = (keys != merged).fillna(False)
+    notes = []
+    for best, others in keys[changed].groupby(merged[changed], sort=True):
+        names = sorted(set(others))
+        notes.append(f"partition column '{col}': {', '.join(repr(k) for k in names)} taken as {best!r} (the same "
+                     f"name up to case, width or spaces; {len(others)} row(s))")
+    df[col] = merged
     return notes
 
 

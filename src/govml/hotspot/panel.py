@@ -28,6 +28,7 @@ import pandas as pd
 
 from govml.errors import DataError, Problem
 from govml.hotspot.calendar import CALENDAR_COLUMNS, calendar_features, period_offset, period_start
+from govml.io import merge_spellings, plain_names
 
 log = logging.getLogger(__name__)
 
@@ -124,28 +125,12 @@ def _file_rows(events: pd.DataFrame) -> np.ndarray:
     return np.arange(len(events), dtype=np.int64) + 2
 
 
-def _plain_names(values: pd.Series) -> pd.Series:
-    """Unicode NFKC (full-width letters and digits → ASCII), whitespace runs → one space, ends stripped."""
-    return values.astype("string").str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
-
-
 def _canonical_names(values: pd.Series, ex: Exclusions, what: str, file_rows: np.ndarray) -> pd.Series:
-    """Names as one spelling. Two names are the same when they match after Unicode NFKC (full-width
-    letters and digits → ASCII), whitespace runs → one space, stripped ends and case folding
-    (``str.casefold``); each such group is shown in its **most frequent** plain spelling (ties: the
-    one met first). ``Ｂａｃｋ Ｂａｙ``, ``back bay`` and ``Back Bay `` become ``Back Bay`` when that is
-    the commonest; each spelling merged into another is reported in ``ex.notes`` with its rows (the
-    rows are kept, under the merged name)."""
+    """Names as one spelling (:func:`govml.io.merge_spellings`: NFKC, spaces and case folded, the most
+    frequent spelling shown); each spelling merged into another is reported in ``ex.notes`` with its
+    rows (the rows are kept, under the merged name)."""
     raw = values.reset_index(drop=True).astype("string")
-    plain = _plain_names(raw)
-    key = plain.str.casefold()
-    seen = pd.DataFrame({"key": key, "plain": plain}).dropna()
-    seen = seen[seen["plain"] != ""]
-    out = plain
-    if len(seen):
-        n = seen.groupby(["key", "plain"], sort=False).size().reset_index(name="n")  # first-met order
-        display = n.loc[n.groupby("key", sort=False)["n"].idxmax()].set_index("key")["plain"]
-        out = plain.where(plain.isna() | (plain == ""), key.map(display))
+    out = merge_spellings(raw)
     changed = (raw != out).fillna(False).to_numpy()
     if changed.any():
         pairs = pd.DataFrame({"raw": raw[changed], "to": out[changed]}).value_counts().reset_index()
@@ -219,7 +204,7 @@ def clean_events(
         if "area" not in areas.columns:
             raise DataError([Problem("areas", None, "area", "a column named 'area'")])
         # matched as the events' names are (NFKC, spaces, case); an event takes the table's spelling
-        table = _plain_names(areas["area"])
+        table = plain_names(areas["area"])
         by_key = dict(zip(table.str.casefold(), table, strict=True))
         area = area.str.casefold().map(by_key).fillna(area)
         known = set(table.dropna())
