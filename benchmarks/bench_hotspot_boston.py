@@ -27,7 +27,11 @@ weights per volume tier), ``govml_tsb_tier2``, ``govml_lvlfeat`` (level candidat
 of the final trees); session 5: ``govml_nohol`` (the default without the holiday factor,
 ``holidays=None``: the default before), ``govml_holfill`` / ``govml_holdiv`` (the factor on the target
 week as in the default, and the past holiday weeks' dips filled in / the past counts divided by their
-week's factor before the level's windows); and the baselines. ``--start D --consecutive`` takes
+week's factor before the level's windows); session 6: ``govml_area`` / ``govml_indep`` / ``govml_indep4`` /
+``govml_indepr`` / ``govml_eb`` (the default's level plus area top-down ``area_4``/``area_13``, two-way
+independence ``indep_4``/``indep_13`` or ``indep_4`` alone, independence × the series' shrunk ratio
+``indepr_4``/``indepr_13``, empirical-Bayes ``eb_4``/``eb_13``), ``govml_pooled`` (``area_4``, ``indep_4``,
+``eb_4`` together); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
@@ -181,6 +185,13 @@ def main(argv: list[str] | None = None) -> int:
         "govml_tier3": HotspotForecaster(horizon=H, level_tiers=3),
         "govml_tsb_tier2": HotspotForecaster(horizon=H, level_tiers=2,
                                              level_windows=LEVEL_WINDOWS + ("tsb_0.1", "tsb_0.3")),
+        # session 6 candidates (docs/hotspots.md §7): area top-down, two-way independence, empirical Bayes
+        "govml_area": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("area_4", "area_13")),
+        "govml_indep": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("indep_4", "indep_13")),
+        "govml_indep4": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("indep_4",)),
+        "govml_indepr": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("indepr_4", "indepr_13")),
+        "govml_eb": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("eb_4", "eb_13")),
+        "govml_pooled": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("area_4", "indep_4", "eb_4")),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),

@@ -1,7 +1,7 @@
 """Level-only replay: the forecaster's level (no trees, the mean as the point) at the backtest origins.
 
     .venv/bin/python benchmarks/bench_hotspot_level.py [--rules pooled,nonneg,per_horizon,tiers2,quiet_tsb]
-        [--inner 13,26,52] [--sets default,+tsb,+ewm]
+        [--inner 13,26,52] [--sets default,+tsb,+ewm,+area,+indep,+eb,+area_4+eb_13]
 
 On both Boston panels the default keeps no tree, so its forecast is the level (averaged with the
 level's recursion, then the point rule): this replays the level alone at the 8 origins of
@@ -11,7 +11,9 @@ on the last ``--inner`` origins, horizons 1..4 pooled), ``nonneg`` (non-negative
 sum-to-one constraint: a scale), ``per_horizon`` (simplex weights per horizon), ``tiers2`` (pooled
 weights per volume tier, ``level_tiers=2``), ``quiet_tsb`` (the default's level for the busier half of
 the series, the ``+tsb`` level for the quieter half), ``shrinkNN`` (the simplex weights shrunk NN% toward
-equal weights). Prints RMSE, MAE and top-2% precision, and the
+equal weights). Sets: ``default`` (``LEVEL_WINDOWS``), the named ones below, or ``+c1+c2…``: the
+default plus the candidates ``c1``, ``c2``, … (any ``level_windows`` name, e.g. ``+area_4+eb_13``).
+Prints RMSE, MAE and top-2% precision, and the
 RMSE of the busier and quieter half. Data as in ``bench_hotspot_boston.py`` (panels it cannot find are
 skipped).
 """
@@ -58,18 +60,26 @@ def main(argv: list[str] | None = None) -> int:
     sets = {"default": LEVEL_WINDOWS, "+ewm": LEVEL_WINDOWS + ("ewm_0.1", "ewm_0.3"),
             "+tsb": LEVEL_WINDOWS + ("tsb_0.1", "tsb_0.3"), "+ewm.2": LEVEL_WINDOWS + ("ewm_0.2",),
             "+tsb.2": LEVEL_WINDOWS + ("tsb_0.2",), "+tsb.1": LEVEL_WINDOWS + ("tsb_0.1",),
-            "+ewm.1": LEVEL_WINDOWS + ("ewm_0.1",), "+tsb.05": LEVEL_WINDOWS + ("tsb_0.05",)}
+            "+ewm.1": LEVEL_WINDOWS + ("ewm_0.1",), "+tsb.05": LEVEL_WINDOWS + ("tsb_0.05",),
+            # session 6: area top-down, two-way independence, empirical-Bayes shrinkage
+            "+area": LEVEL_WINDOWS + ("area_4", "area_13"), "+indep": LEVEL_WINDOWS + ("indep_4", "indep_13"),
+            "+indepr": LEVEL_WINDOWS + ("indepr_4", "indepr_13"), "+eb": LEVEL_WINDOWS + ("eb_4", "eb_13"),
+            "+eb52": LEVEL_WINDOWS + ("eb_4_52", "eb_13_52")}
+    for name in args.sets.split(","):
+        if name not in sets and name.startswith("+"):
+            sets[name] = LEVEL_WINDOWS + tuple(c if not c.isdigit() else int(c) for c in name[1:].split("+"))
     H = 4
 
     def weights(y: np.ndarray, W: tuple, g: np.ndarray, rule: str, n_o: int, h: int) -> np.ndarray:
         if rule in ("pooled", "quiet_tsb"):
-            return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g)
+            return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g, areas=a)
         if rule.startswith("shrink"):  # toward equal weights: "shrink50" = half QP, half uniform
             lam = int(rule[6:]) / 100.0
-            return (1 - lam) * choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g) + lam / len(W)
+            return (1 - lam) * choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g, areas=a) + lam / len(W)
         if rule == "tiers2":
-            return choose_level_weights_tiered(y, H, volume_tiers(y, 2), n_origins=n_o, windows=W, groups=g)
-        M = level_candidates(y, W, g)
+            return choose_level_weights_tiered(y, H, volume_tiers(y, 2), n_origins=n_o, windows=W, groups=g,
+                                               areas=a)
+        M = level_candidates(y, W, g, a)
         S, T, k = M.shape
         hs = [h] if rule == "per_horizon" else range(1, H + 1)
         A = np.concatenate([M[:, np.arange(max(0, T - 1 - j - n_o + 1), T - j), :].reshape(-1, k) for j in hs])
@@ -85,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         y0, keys, periods = panel_matrix(loaded[0])
         g = keys["category"].cat.codes.to_numpy().astype(np.int64)
+        a = keys["area"].cat.codes.to_numpy().astype(np.int64)
         idx = [periods.get_loc(o) for o in choose_origins(periods, H, 8, start=start)]
         label = ds + (" May–Nov" if start else "")
         for name in args.sets.split(","):
@@ -96,13 +107,15 @@ def main(argv: list[str] | None = None) -> int:
                         y = y0[:, : o + 1]
                         y = y[:, data_start(y):]
                         tiers = volume_tiers(y, 2)
-                        L = level_at_end(y, W, g)
+                        L = level_at_end(y, W, g, a)
+                        w1 = None if rule == "per_horizon" else weights(y, W, g, rule, n_o, 1)  # same for every h
                         for h in range(1, H + 1):
-                            w = weights(y, W, g, rule, n_o, h)
+                            w = w1 if w1 is not None else weights(y, W, g, rule, n_o, h)
                             lev = L @ w if w.ndim == 1 else np.sum(L * w, axis=1)
                             if rule == "quiet_tsb":
-                                Lt = level_at_end(y, sets["+tsb"], g)
-                                lt = Lt @ choose_level_weights(y, H, n_origins=n_o, windows=sets["+tsb"], groups=g)
+                                Lt = level_at_end(y, sets["+tsb"], g, a)
+                                lt = Lt @ choose_level_weights(y, H, n_origins=n_o, windows=sets["+tsb"], groups=g,
+                                                               areas=a)
                                 lev = np.where(tiers == 0, lt, lev)
                             P.append(lev)
                             Y.append(y0[:, o + h])

@@ -188,8 +188,67 @@ def _robust_kind(w: int | str) -> tuple[str, int] | None:
     return None
 
 
+def _pooled_kind(w: int | str) -> tuple[str, int, int | str] | None:
+    """``"area_w"``, ``"indep_w"``, ``"indepr_w"``, ``"eb_w"`` / ``"eb_w_L"`` (the long rate: ``"all"``
+    or the mean of the last ``L`` periods) as ``(kind, w, L)``; None for any other candidate."""
+    if isinstance(w, str) and w.split("_", 1)[0] in ("area", "indep", "indepr", "eb"):
+        parts = w.split("_")
+        long: int | str = "all" if len(parts) < 3 or parts[2] == "all" else int(parts[2])
+        return parts[0], int(parts[1]), long
+    return None
+
+
+def _group_sums(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """(groups × C) sums of the rows of ``x`` (S × C) by ``codes`` (one per row)."""
+    from scipy import sparse
+
+    n = int(codes.max()) + 1 if len(codes) else 1
+    ind = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n, len(codes)))
+    return np.asarray(ind @ x)
+
+
+def _inv_dispersion(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Method-of-moments ``1 / α`` per column of a Gamma–Poisson model, pooled over the series (rows):
+    counts ``x`` with expectations ``e`` whose true rates are ``e · r``, ``r ~ Gamma(α, α)`` (mean 1), so
+    ``E[(x - e)² - x] = e² / α``; ``1/α = max(0, Σ((x - e)² - x)) / Σ e²`` (0: no extra-Poisson spread)."""
+    num = np.maximum(((x - e) ** 2 - x).sum(axis=0), 0.0)
+    den = (e ** 2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, 0.0)
+
+
+def _pooled_candidate(w: str, cs: np.ndarray, hi: np.ndarray, cats: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """(S × len(hi)) value of an area / independence / empirical-Bayes candidate at the columns whose
+    period counts so far are ``hi`` (``cs``: S × (T + 1) cumulative sums, column 0 all zero), from the
+    periods up to each column only (see :func:`level_candidates`)."""
+    kind, k, long = _pooled_kind(w)
+    lo = np.maximum(hi - k, 0)
+    n = np.minimum(hi, k).astype(float)
+    x = cs[:, hi] - cs[:, lo]  # each series' events in the window
+    so_far = cs[:, hi]
+    if kind == "area":
+        return _group_share(so_far, areas) * (_group_sums(x, areas) / n)[areas]
+    if kind in ("indep", "indepr"):
+        A, C = _group_sums(x, areas), _group_sums(x, cats)
+        N = x.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(N > 0, A[areas] * C[cats] / (N * n), 0.0)
+            if kind == "indepr":  # the series' own ratio to the independence model so far, shrunk toward 1
+                As, Cs, Ns = _group_sums(so_far, areas), _group_sums(so_far, cats), so_far.sum(axis=0)
+                e = np.where(Ns > 0, As[areas] * Cs[cats] / Ns, 0.0)
+                inv = _inv_dispersion(so_far, e)
+                out = out * (so_far * inv + 1.0) / (e * inv + 1.0)  # (x + α) / (e + α), α = 1 / inv
+        return out
+    # "eb": the window mean shrunk toward the long rate, more for series with fewer expected events
+    mu = so_far / hi if long == "all" else (cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]) / np.minimum(hi, int(long))
+    e = n * mu
+    inv = _inv_dispersion(x, e)
+    a = e * inv / (e * inv + 1.0)  # = e / (e + α): the weight of the window's own mean
+    return a * x / n + (1.0 - a) * mu
+
+
 def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
-                     groups: np.ndarray | None = None) -> np.ndarray:
+                     groups: np.ndarray | None = None, areas: np.ndarray | None = None) -> np.ndarray:
     """(S × T × k) candidate levels at every origin column.
 
     ``w`` (int): the mean of the last ``w`` periods up to and including the column (fewer at the
@@ -198,17 +257,33 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
     one code per series, by default the category; common shocks show in a group total long before a
     sparse series' own mean can see them); ``"med_w"`` / ``"trim_w"``: the median / the mean without
     the largest value of the last ``w`` periods (robust to a one-week spike).
+
+    Pooled candidates (options; ``areas``: one area code per series, by default one area):
+    ``"area_w"`` — the series' share of its area's events so far times the area's total (all
+    categories) over the last ``w`` periods / ``w`` (an area-wide shock); ``"indep_w"`` — the two-way
+    independence model of the last ``w`` periods, area total × category total / grand total, per
+    period (a sparse cell borrows from its row and column); ``"indepr_w"`` — that times the series'
+    own ratio to the independence model so far, shrunk toward 1 (Gamma–Poisson, ``(x + α) / (e + α)``);
+    ``"eb_w"`` (``"eb_w_L"``) — empirical-Bayes shrinkage of the last-``w`` mean toward the long rate
+    (the mean so far; of the last ``L`` periods): ``(x + α / μ · μ) / (w + α / μ)``, i.e. the weight
+    ``e / (e + α)`` on the window mean, ``e = w · μ`` the expected events in the window, so a busy series
+    keeps its window mean and a sparse one leans on its long rate. ``α`` (Gamma shape of the ratio of
+    a series' window rate to its long rate) by the method of moments from the spread of all series
+    at that column (:func:`_inv_dispersion`).
     """
     S, T = y.shape
     cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
     hi = np.arange(1, T + 1)
     g = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    ar = np.zeros(S, dtype=np.int64) if areas is None else np.asarray(areas, dtype=np.int64)
     share = gcs = None
     out = []
     for w in windows:
         rk = _robust_kind(w)
         sk = _smooth_kind(w)
-        if rk is not None:
+        if _pooled_kind(w) is not None:
+            out.append(_pooled_candidate(str(w), cs, hi, g, ar))
+        elif rk is not None:
             out.append(_robust_window(y, *rk))
         elif sk is not None:
             out.append(_smooth_window(y, *sk))
@@ -230,15 +305,26 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
 
 
 def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
-                 groups: np.ndarray | None = None) -> np.ndarray:
+                 groups: np.ndarray | None = None, areas: np.ndarray | None = None) -> np.ndarray:
     """(S × k) candidate levels at the last column only (what :func:`level_candidates` gives there)."""
     S, T = y.shape
     g = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    ar = np.zeros(S, dtype=np.int64) if areas is None else np.asarray(areas, dtype=np.int64)
+    cs = None
     out = []
     for w in windows:
         rk = _robust_kind(w)
         sk = _smooth_kind(w)
-        if rk is not None:
+        pk = _pooled_kind(w)
+        if pk is not None:
+            if cs is None:  # the sums so far at the few columns the candidates read
+                cs = np.zeros((S, T + 1))
+                cs[:, T] = y.sum(axis=1)
+            for j in (pk[1], pk[2]):
+                if isinstance(j, int) and T - j > 0:
+                    cs[:, T - j] = y[:, : T - j].sum(axis=1)
+            out.append(_pooled_candidate(str(w), cs, np.array([T]), g, ar)[:, 0])
+        elif rk is not None:
             out.append(_robust_window(y[:, max(0, T - rk[1]):], *rk)[:, -1])
         elif sk is not None:
             out.append(_smooth_window(y, *sk)[:, -1])
@@ -272,7 +358,7 @@ def _simplex_qp(G: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORIGINS,
                          windows: tuple[int | str, ...] = LEVEL_WINDOWS,
-                         groups: np.ndarray | None = None) -> np.ndarray:
+                         groups: np.ndarray | None = None, areas: np.ndarray | None = None) -> np.ndarray:
     """Convex weights of the candidate levels that forecast ``y`` best (squared error) on its own past.
 
     A small backtest on ``y`` alone: at each of the last ``n_origins`` origins and every horizon
@@ -280,7 +366,7 @@ def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORI
     weights (>= 0, summing to 1) minimise the summed squared error. With no usable origin the first
     candidate gets all the weight.
     """
-    M = level_candidates(y, windows, groups)
+    M = level_candidates(y, windows, groups, areas)
     return level_weights_from_sums(*level_gram(M, y, horizon, n_origins))
 
 
@@ -328,12 +414,12 @@ def volume_tiers(y: np.ndarray, n_tiers: int, window: int = 52) -> np.ndarray:
 
 def choose_level_weights_tiered(y: np.ndarray, horizon: int, tiers: np.ndarray, n_origins: int = LEVEL_ORIGINS,
                                 windows: tuple[int | str, ...] = LEVEL_WINDOWS,
-                                groups: np.ndarray | None = None) -> np.ndarray:
+                                groups: np.ndarray | None = None, areas: np.ndarray | None = None) -> np.ndarray:
     """(S × k) per-series level weights: :func:`choose_level_weights` fitted separately on each tier
     of series (``tiers``: one code per series, e.g. :func:`volume_tiers`). The pooled squared error
     is dominated by the busiest series, so pooled weights suit them and not the sparse majority,
     whose best level is usually a longer (smoother) one."""
-    M = level_candidates(y, windows, groups)
+    M = level_candidates(y, windows, groups, areas)
     S, T, k = M.shape
     W = np.zeros((S, k))
     for tier in np.unique(tiers):
@@ -541,7 +627,7 @@ class HotspotForecaster(BaseEstimator):
         ``last_only``: the features at the last column only (a recursive step; same values)."""
         fb = FeatureBuilder(y, keys, periods, spec or self._spec(), last_only=last_only)
         if self.level_features:
-            M = level_candidates(y, tuple(self.level_features), self.level_groups_)
+            M = level_candidates(y, tuple(self.level_features), self.level_groups_, self.level_areas_)
             for j, w in enumerate(self.level_features):
                 fb.mats[f"lvl_{w}"] = M[:, -1:, j].astype(np.float32) if last_only else M[:, :, j].astype(np.float32)
         return fb
@@ -573,15 +659,17 @@ class HotspotForecaster(BaseEstimator):
         if self.offset_window == "auto":
             if self.level_tiers > 1:
                 return choose_level_weights_tiered(y, self.horizon, volume_tiers(y, int(self.level_tiers)),
-                                                   windows=windows, groups=self.level_groups_)
-            return choose_level_weights(y, self.horizon, windows=windows, groups=self.level_groups_)
+                                                   windows=windows, groups=self.level_groups_,
+                                                   areas=self.level_areas_)
+            return choose_level_weights(y, self.horizon, windows=windows, groups=self.level_groups_,
+                                        areas=self.level_areas_)
         return np.full(len(windows), 1.0 / len(windows))
 
     def _level(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
         """(S × T) level the models boost from: the weighted window means at every origin column."""
         if weights is None:
             return None
-        M = level_candidates(y, self._level_windows(), self.level_groups_)
+        M = level_candidates(y, self._level_windows(), self.level_groups_, self.level_areas_)
         return M @ weights if weights.ndim == 1 else np.einsum("stk,sk->st", M, weights)
 
     def _fit_holidays(self, y: np.ndarray, periods: pd.DatetimeIndex, freq: str) -> None:
@@ -744,7 +832,7 @@ class HotspotForecaster(BaseEstimator):
         factor of column ``o + h`` (``h = 0``: without a target factor)."""
         if weights is None:
             return None
-        L = level_at_end(self._deholiday(y_hist), self._level_windows(), self.level_groups_)
+        L = level_at_end(self._deholiday(y_hist), self._level_windows(), self.level_groups_, self.level_areas_)
         lev = L @ weights if weights.ndim == 1 else np.sum(L * weights, axis=1)
         return lev * self._fac(y_hist.shape[1] + h)[-1] if h > 0 else lev
 
@@ -769,6 +857,10 @@ class HotspotForecaster(BaseEstimator):
         self.level_groups_ = (keys["category"].cat.codes.to_numpy().astype(np.int64)
                               if "category" in keys and isinstance(keys["category"].dtype, pd.CategoricalDtype)
                               else np.zeros(len(keys), dtype=np.int64))
+        self.level_areas_ = (keys["area"].cat.codes.to_numpy().astype(np.int64)
+                             if "area" in keys and isinstance(keys["area"].dtype, pd.CategoricalDtype)
+                             else pd.factorize(keys["area"])[0].astype(np.int64) if "area" in keys
+                             else np.zeros(len(keys), dtype=np.int64))
         spec = self._spec()
         T = y.shape[1]
         H = self.horizon
