@@ -146,13 +146,19 @@ def peer_char():
 
 SEMI_KEYS = {"t": ("self_training", float), "b": ("self_training_balance", float),
              "w": ("self_training_weight", float), "r": ("self_training_rounds", int), "a": ("self_training_agree", int),
-             "x": ("lexicon_expand", int), "xw": ("lexicon_expand_weight", float), "xd": ("lexicon_expand_min_df", int)}
+             "x": ("lexicon_expand", int), "xw": ("lexicon_expand_weight", float), "xd": ("lexicon_expand_min_df", int),
+             "e": ("em_nb", float), "el": ("em_nb_lambda", float), "ea": ("em_nb_alpha", float),
+             "ei": ("em_nb_iter", int), "eb": ("em_nb_blocks", lambda v: tuple(v.split("."))),
+             "ep": ("em_nb_prior", lambda v: bool(int(v)))}
 
 
 def semi_variant(name: str) -> tuple[object, bool]:
     """``semi-t0.7-b1-w0.5-r1-x20-xw0.5``: the default with unlabelled text (``--unlabeled``) and these
     semi-supervised settings (t self_training threshold, b self_training_balance, w self_training_weight,
-    r self_training_rounds, x lexicon_expand, xw lexicon_expand_weight, xd lexicon_expand_min_df)."""
+    r self_training_rounds, x lexicon_expand, xw lexicon_expand_weight, xd lexicon_expand_min_df; e em_nb — the
+    weight of the EM-trained naive Bayes member, el em_nb_lambda, ea em_nb_alpha, ei em_nb_iter, eb em_nb_blocks as
+    names joined by '.', e.g. ``ebword.topic``, ep em_nb_prior 0/1). ``semilab-…``: the same settings without the
+    unlabelled text (labels only)."""
     from govml.text.classify import DemandClassifier
 
     params = {}
@@ -160,7 +166,7 @@ def semi_variant(name: str) -> tuple[object, bool]:
         key = next(k for k in sorted(SEMI_KEYS, key=len, reverse=True) if part.startswith(k))
         field, cast = SEMI_KEYS[key]
         params[field] = cast(part[len(key):])
-    return DemandClassifier(**params), True
+    return DemandClassifier(**params), not name.startswith("semilab-")
 
 
 def variants() -> dict[str, tuple[object, bool]]:
@@ -314,7 +320,7 @@ def main() -> None:
 
     table = variants()
     names = args.variants.split(",")
-    table.update({n: semi_variant(n) for n in names if n.startswith("semi-")})
+    table.update({n: semi_variant(n) for n in names if n.startswith(("semi-", "semilab-"))})
     scores: dict[str, list[float]] = {n: [] for n in names}
     for d in range(args.first_draw, args.first_draw + args.draws):
         _CachedFeatures.store.clear()

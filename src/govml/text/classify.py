@@ -62,7 +62,7 @@ from govml.text.tokenize import GovTokenizer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DemandClassifier", "LabelIssue", "TopicLexiconFeatures", "as_texts", "check_labels",
+__all__ = ["DemandClassifier", "LabelIssue", "SemiSupervisedNB", "TopicLexiconFeatures", "as_texts", "check_labels",
            "cross_validate_classifier", "load_topic_lexicon", "parse_topic_lexicon"]
 
 
@@ -270,6 +270,8 @@ def _linear_models(clf: Any) -> list[Any]:
     estimators of a ``CalibratedClassifierCV``, the members of a :class:`_ProbaAverage`."""
     if isinstance(clf, _ProbaAverage):
         return [m for member in clf.members for m in _linear_models(member)]
+    if isinstance(clf, _ProbaMix):
+        return _linear_models(clf.first) if clf.first is not None else []
     if hasattr(clf, "calibrated_classifiers_"):
         return [m for cc in clf.calibrated_classifiers_ for m in _linear_models(cc.estimator)]
     return [clf] if hasattr(clf, "coef_") else []
@@ -282,6 +284,117 @@ def _proba(model: Any, F: Any) -> np.ndarray:
     s = model.decision_function(F)
     e = np.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+class SemiSupervisedNB(ClassifierMixin, BaseEstimator):
+    """Multinomial naive Bayes fitted by EM on labelled and unlabelled rows (Nigam, McCallum, Thrun & Mitchell
+    2000, "Text classification from labeled and unlabeled documents using EM").
+
+    Starts from :class:`sklearn.naive_bayes.MultinomialNB` fitted on the labelled rows; then ``n_iter`` times:
+    E-step — class posteriors of the unlabelled rows; M-step — ``MultinomialNB`` refitted on the labelled rows
+    (weight 1) plus each unlabelled row once per class with weight ``unlabeled_weight`` × its posterior (λ in
+    the paper; posteriors below ``min_posterior`` are dropped). Stops early when no posterior moves by more
+    than ``tol``. Without unlabelled rows it is plain ``MultinomialNB``. Works on any non-negative features
+    (counts or TF-IDF).
+
+    Only the class log-priors and the per-class feature log-probabilities are kept (``class_log_prior_``,
+    ``feature_log_prob_``), rounded to float32 values when ``weights_dtype="float32"`` (saved as float32
+    losslessly, deflated); no unlabelled row is stored. ``n_iter_``: EM iterations run.
+    """
+
+    def __init__(self, alpha: float = 0.1, unlabeled_weight: float = 0.1, n_iter: int = 5, fit_prior: bool = True,
+                 tol: float = 1e-3, min_posterior: float = 1e-3, weights_dtype: str = "float32") -> None:
+        self.alpha = alpha
+        self.unlabeled_weight = unlabeled_weight
+        self.n_iter = n_iter
+        self.fit_prior = fit_prior
+        self.tol = tol
+        self.min_posterior = min_posterior
+        self.weights_dtype = weights_dtype
+
+    def _nb(self) -> Any:
+        from sklearn.naive_bayes import MultinomialNB
+
+        return MultinomialNB(alpha=float(self.alpha), fit_prior=bool(self.fit_prior))
+
+    def fit(self, X: Any, y: Any, X_unlabeled: Any = None, sample_weight: Any = None) -> SemiSupervisedNB:
+        import scipy.sparse as sp
+
+        y = np.asarray(y, dtype=object)
+        w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        nb = self._nb().fit(X, y, sample_weight=w)
+        self.n_iter_ = 0
+        if X_unlabeled is not None and X_unlabeled.shape[0] and float(self.unlabeled_weight) > 0:
+            Xu = sp.csr_matrix(X_unlabeled)
+            post = nb.predict_proba(Xu)
+            for _ in range(int(self.n_iter)):
+                rows, cols = np.nonzero(post >= float(self.min_posterior))
+                nb = self._nb().fit(sp.vstack([sp.csr_matrix(X), Xu[rows]]).tocsr(), np.r_[y, nb.classes_[cols]],
+                                    sample_weight=np.r_[w, float(self.unlabeled_weight) * post[rows, cols]])
+                new = nb.predict_proba(Xu)
+                self.n_iter_ += 1
+                moved = float(np.abs(new - post).max())
+                post = new
+                if moved <= float(self.tol):
+                    break
+        self.classes_ = nb.classes_
+        self.class_log_prior_ = nb.class_log_prior_
+        flp = nb.feature_log_prob_
+        if self.weights_dtype == "float32":
+            flp = flp.astype(np.float32).astype(np.float64)
+        elif self.weights_dtype != "float64":
+            raise ModelError(f"SemiSupervisedNB weights_dtype: expected 'float64' or 'float32', "
+                             f"found {self.weights_dtype!r}")
+        self.feature_log_prob_ = flp
+        self.n_features_in_ = flp.shape[1]
+        return self
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        from scipy.special import logsumexp
+
+        jll = np.asarray(X @ self.feature_log_prob_.T) + self.class_log_prior_
+        return jll - logsumexp(jll, axis=1, keepdims=True)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[self.predict_log_proba(X).argmax(axis=1)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """State with ``feature_log_prob_`` stored as float32 when that is lossless, deflated."""
+        state = super().__getstate__()
+        flp = state.get("feature_log_prob_")
+        if isinstance(flp, np.ndarray) and flp.dtype == np.float64 and flp.size >= _PACK_MIN_SIZE:
+            as32 = flp.astype(np.float32)
+            state = dict(state, feature_log_prob_=_zip_array(as32 if _same_bits(as32.astype(np.float64), flp)
+                                                             else flp))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        if isinstance(state.get("feature_log_prob_"), dict):
+            state["feature_log_prob_"] = _unzip_array(state["feature_log_prob_"]).astype(np.float64)
+        super().__setstate__(state)
+
+
+class _ProbaMix:
+    """``(1 - weight) ×`` the probabilities of ``first`` (on all features) ``+ weight ×`` those of ``second`` (on
+    the feature columns ``cols``; all when None); both have the same ``classes_``."""
+
+    def __init__(self, first: Any, second: Any, weight: float, cols: np.ndarray | None) -> None:
+        self.first = first
+        self.second = second
+        self.weight = weight
+        self.cols = cols
+        self.classes_ = second.classes_
+
+    def predict_proba(self, F: Any) -> np.ndarray:
+        w = float(self.weight)
+        p2 = self.second.predict_proba(F if self.cols is None else F[:, self.cols])
+        if self.first is None or w >= 1.0:
+            return p2
+        return (1.0 - w) * _proba(self.first, F) + w * p2
 
 
 _VOCAB_SEP = "\x00"  # never in a term (checked when packing; a vocabulary holding it stays a dict)
@@ -376,7 +489,9 @@ _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char
                  "title_ngrams": (1, 3), "title_lexicon_weight": None, "calibration_folds": 3,
                  "self_training_balance": None, "self_training_weight": 1.0, "self_training_rounds": 1,
                  "self_training_agree": False,
-                 "lexicon_expand": None, "lexicon_expand_weight": 0.5, "lexicon_expand_min_df": 5}
+                 "lexicon_expand": None, "lexicon_expand_weight": 0.5, "lexicon_expand_min_df": 5,
+                 "em_nb": None, "em_nb_lambda": 0.1, "em_nb_alpha": 0.1, "em_nb_iter": 5, "em_nb_blocks": None,
+                 "em_nb_prior": True}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -534,6 +649,12 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         lexicon_expand: int | None = None,
         lexicon_expand_weight: float = 0.5,
         lexicon_expand_min_df: int = 5,
+        em_nb: float | None = None,
+        em_nb_lambda: float = 0.1,
+        em_nb_alpha: float = 0.1,
+        em_nb_iter: int = 5,
+        em_nb_blocks: Sequence[str] | None = None,
+        em_nb_prior: bool = True,
     ) -> None:
         self.model = model
         self.C = C
@@ -568,6 +689,12 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.lexicon_expand = lexicon_expand
         self.lexicon_expand_weight = lexicon_expand_weight
         self.lexicon_expand_min_df = lexicon_expand_min_df
+        self.em_nb = em_nb
+        self.em_nb_lambda = em_nb_lambda
+        self.em_nb_alpha = em_nb_alpha
+        self.em_nb_iter = em_nb_iter
+        self.em_nb_blocks = em_nb_blocks
+        self.em_nb_prior = em_nb_prior
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -761,10 +888,14 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
                 F_all = sp.hstack([F_all, float(self.lexicon_expand_weight)
                                    * self.lexicon_x_.transform(all_texts)]).tocsr()
         F = F_all[:n_lab]
-        clf = self._fit_classifier(F, y_train, int(counts.min()))
+        nb_only = self.em_nb is not None and float(self.em_nb) >= 1.0 and self.self_training is None
+        clf = None if nb_only else self._fit_classifier(F, y_train, int(counts.min()))
         self.n_pseudo_ = 0
         if self.self_training is not None and extra:
             clf = self._self_train(clf, F, y_train, F_all[n_lab:], classes, counts)
+        self.em_nb_iter_ = 0
+        if self.em_nb is not None and float(self.em_nb) > 0:
+            clf = self._mix_em_nb(clf, F, y_train, F_all[n_lab:] if extra else None)
         self.classifier_ = clf
         self.classes_ = clf.classes_
         self.class_counts_ = dict(zip(classes.tolist(), counts.tolist(), strict=True))
@@ -808,6 +939,22 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
                                        sample_weight=None if float(self.self_training_weight) == 1.0 else w)
         self.n_pseudo_ = int(sel.sum())
         return clf
+
+    def _mix_em_nb(self, clf: Any, F: Any, y: np.ndarray, Fu: Any) -> _ProbaMix:
+        """``clf`` mixed with a :class:`SemiSupervisedNB` (weight ``em_nb``) fitted by EM on the labelled features
+        and those of the unlabelled messages (``Fu``; None: labels only), over the blocks ``em_nb_blocks``."""
+        cols = None
+        if self.em_nb_blocks is not None:
+            missing = [b for b in self.em_nb_blocks if b not in self.blocks_]
+            if missing:
+                raise ModelError(f"DemandClassifier em_nb_blocks: no feature block {missing}; expected some of "
+                                 f"{list(self.blocks_)}")
+            cols = np.concatenate([np.arange(*self.blocks_[b]) for b in self.em_nb_blocks])
+        nb = SemiSupervisedNB(alpha=self.em_nb_alpha, unlabeled_weight=self.em_nb_lambda, n_iter=self.em_nb_iter,
+                              fit_prior=self.em_nb_prior, weights_dtype=self.weights_dtype)
+        nb.fit(F if cols is None else F[:, cols], y, None if Fu is None else (Fu if cols is None else Fu[:, cols]))
+        self.em_nb_iter_ = nb.n_iter_
+        return _ProbaMix(clf, nb, float(self.em_nb), cols)
 
     def _second_view(self) -> np.ndarray:
         """Columns of the agreement model of ``self_training_agree``: the title blocks when the texts have a
