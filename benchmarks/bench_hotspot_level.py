@@ -13,8 +13,8 @@ weights per volume tier, ``level_tiers=2``), ``quiet_tsb`` (the default's level 
 the series, the ``+tsb`` level for the quieter half), ``shrinkNN`` (the simplex weights shrunk NN% toward
 equal weights). Sets: ``default`` (``LEVEL_WINDOWS``), the named ones below, or ``+c1+c2…``: the
 default plus the candidates ``c1``, ``c2``, … (any ``level_windows`` name, e.g. ``+area_4+eb_13``).
-Prints RMSE, MAE and top-2% precision, and the
-RMSE of the busier and quieter half. Data as in ``bench_hotspot_boston.py`` (panels it cannot find are
+Prints RMSE, MAE and top-2% precision, the
+RMSE of the busier and quieter half and the MAE of the quieter half. Data as in ``bench_hotspot_boston.py`` (panels it cannot find are
 skipped).
 """
 
@@ -64,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             # session 6: area top-down, two-way independence, empirical-Bayes shrinkage
             "+area": LEVEL_WINDOWS + ("area_4", "area_13"), "+indep": LEVEL_WINDOWS + ("indep_4", "indep_13"),
             "+indepr": LEVEL_WINDOWS + ("indepr_4", "indepr_13"), "+eb": LEVEL_WINDOWS + ("eb_4", "eb_13"),
-            "+eb52": LEVEL_WINDOWS + ("eb_4_52", "eb_13_52")}
+            "+eb52": LEVEL_WINDOWS + ("eb_4_52", "eb_13_52"),
+            # the short window means replaced by their empirical-Bayes shrunk versions
+            "ebswap": tuple(f"eb_{w}" if w in (4, 8, 13) else w for w in LEVEL_WINDOWS),
+            "ebswap4": tuple("eb_4" if w == 4 else w for w in LEVEL_WINDOWS)}
     for name in args.sets.split(","):
         if name not in sets and name.startswith("+"):
             sets[name] = LEVEL_WINDOWS + tuple(c if not c.isdigit() else int(c) for c in name[1:].split("+"))
@@ -128,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
 
                     rows.append(dict(panel=label, set=name, rule=rule, inner=n_o, rmse=rmse(np.ones(len(P), bool)),
                                      mae=float(np.mean(np.abs(P - Y))), top2=float(np.mean(tops)),
-                                     rmse_busy=rmse(T_ == 1), rmse_quiet=rmse(T_ == 0)))
+                                     rmse_busy=rmse(T_ == 1), rmse_quiet=rmse(T_ == 0),
+                                     mae_quiet=float(np.mean(np.abs(P - Y)[T_ == 0]))))
         print(f"{label}: done", flush=True)
     df = pd.DataFrame(rows)
     ref = df[(df["set"] == "default") & (df["rule"] == "pooled") & (df["inner"] == 26)].set_index("panel")["rmse"]

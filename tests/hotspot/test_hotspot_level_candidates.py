@@ -18,7 +18,7 @@ Y4 = np.array([[1.0, 2.0, 3.0],
                [1.0, 1.0, 0.0]])
 CATS = np.array([0, 1, 0, 1])
 AREAS = np.array([0, 0, 1, 1])
-NEW = ("area_2", "area_4", "indep_2", "indep_4", "indepr_2", "eb_2", "eb_4", "eb_2_2")
+NEW = ("area_2", "area_4", "indep_2", "indep_4", "indepr_2", "indepr_2_3", "eb_2", "eb_4", "eb_2_2")
 
 
 def test_area_candidate_by_hand() -> None:
@@ -48,6 +48,12 @@ def test_independence_candidates_by_hand() -> None:
     assert inv > 0
     assert np.allclose(M[:, 1], 4.0 * (x * inv + 1) / (e * inv + 1))
     assert M[0, 1] > 4.0 > M[1, 1]
+    # "indepr_w_L": the ratio from the last L = 3 periods only: counts 24, 0, 0, 24, expectation 12 each
+    x3, e3 = np.array([24.0, 0.0, 0.0, 24.0]), np.full(4, 12.0)
+    inv3 = (((x3 - e3) ** 2 - x3).sum()) / (e3 ** 2).sum()
+    assert np.isclose(inv3, 528 / 576)
+    assert np.allclose(level_candidates(y, ("indepr_2_3",), CATS, AREAS)[:, -1, 0],
+                       4.0 * (x3 * inv3 + 1) / (e3 * inv3 + 1))
 
 
 def test_empirical_bayes_candidate_by_hand() -> None:

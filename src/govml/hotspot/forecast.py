@@ -189,8 +189,9 @@ def _robust_kind(w: int | str) -> tuple[str, int] | None:
 
 
 def _pooled_kind(w: int | str) -> tuple[str, int, int | str] | None:
-    """``"area_w"``, ``"indep_w"``, ``"indepr_w"``, ``"eb_w"`` / ``"eb_w_L"`` (the long rate: ``"all"``
-    or the mean of the last ``L`` periods) as ``(kind, w, L)``; None for any other candidate."""
+    """``"area_w"``, ``"indep_w"``, ``"indepr_w"`` / ``"indepr_w_L"`` (the ratio over the last ``L``
+    periods), ``"eb_w"`` / ``"eb_w_L"`` (the long rate: ``"all"`` or the mean of the last ``L`` periods)
+    as ``(kind, w, L)``; None for any other candidate."""
     if isinstance(w, str) and w.split("_", 1)[0] in ("area", "indep", "indepr", "eb"):
         parts = w.split("_")
         long: int | str = "all" if len(parts) < 3 or parts[2] == "all" else int(parts[2])
@@ -233,11 +234,13 @@ def _pooled_candidate(w: str, cs: np.ndarray, hi: np.ndarray, cats: np.ndarray, 
         N = x.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(N > 0, A[areas] * C[cats] / (N * n), 0.0)
-            if kind == "indepr":  # the series' own ratio to the independence model so far, shrunk toward 1
-                As, Cs, Ns = _group_sums(so_far, areas), _group_sums(so_far, cats), so_far.sum(axis=0)
+            if kind == "indepr":  # the series' own ratio to the independence model so far (or over the
+                # last L periods), shrunk toward 1
+                own = so_far if long == "all" else cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]
+                As, Cs, Ns = _group_sums(own, areas), _group_sums(own, cats), own.sum(axis=0)
                 e = np.where(Ns > 0, As[areas] * Cs[cats] / Ns, 0.0)
-                inv = _inv_dispersion(so_far, e)
-                out = out * (so_far * inv + 1.0) / (e * inv + 1.0)  # (x + α) / (e + α), α = 1 / inv
+                inv = _inv_dispersion(own, e)
+                out = out * (own * inv + 1.0) / (e * inv + 1.0)  # (x + α) / (e + α), α = 1 / inv
         return out
     # "eb": the window mean shrunk toward the long rate, more for series with fewer expected events
     mu = so_far / hi if long == "all" else (cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]) / np.minimum(hi, int(long))
