@@ -155,4 +155,49 @@ def test_forecasts_past_the_calendars_last_year_use_fixed_date_holidays() -> Non
     out = f.predict()
     assert np.isfinite(out["yhat_mean"]).all() and (out["yhat_mean"] >= 0).all()
     fac = f._fac(len(f.periods_) + 3)[-3:]  # 2026-12-28 (1 Jan), 2027-01-04, 2027-01-11
-    assert fac[0] < 1.0 and fac[1] == 1.0 and fac[2] == 1.0
+    # 1 Jan 2027 (a Friday) is the only holiday day of its week: a lone day, no factor (see below)
+    assert np.all(fac == 1.0)
+    # the fixed-date National Day of 2027 (1–7 Oct, Friday to Thursday) is known and gets its factor
+    from govml.hotspot.holidays import factors_for_columns
+
+    nd = factors_for_columns(f.holiday_factors_, pd.Timestamp("2027-09-27"), 2)  # 1–3 Oct, 4–7 Oct
+    assert nd[0] == pytest.approx(1 + f.holiday_factors_.coef[1] * 3 / 7)
+    assert nd[1] == pytest.approx(1 + f.holiday_factors_.coef[1] * 4 / 7) and nd[1] < 1.0
+
+
+def test_a_lone_holiday_day_in_a_week_is_treated_as_ordinary() -> None:
+    from govml.hotspot.holidays import factor_shares
+
+    weeks = pd.DatetimeIndex(["2019-09-30", "2019-10-07", "2019-12-30", "2019-02-04", "2019-04-01"])
+    X = factor_shares(weeks, "W")
+    raw = holiday_day_shares(weeks, "W")[:, :2]
+    # National Day's six days in the week of 30 Sep and the whole Spring Festival week count as before ...
+    assert np.array_equal(X[[0, 3, 4]], raw[[0, 3, 4]]) and X[0, 1] == pytest.approx(6 / 7)
+    # ... its 7th day alone in the next week, and New Year's Day alone in its week, do not
+    assert raw[1, 1] == pytest.approx(1 / 7) and raw[2, 1] == pytest.approx(1 / 7)
+    assert not X[[1, 2]].any()
+    assert np.array_equal(factor_shares(weeks, "W", min_days=1), raw)  # the rule before
+    # daily periods keep every holiday day
+    days = pd.DatetimeIndex(["2019-10-07", "2020-01-01", "2020-01-02"])
+    assert np.array_equal(factor_shares(days, "D"), holiday_day_shares(days, "D")[:, :2])
+
+
+def test_lone_day_weeks_without_a_dip_get_no_factor_while_holiday_weeks_keep_theirs() -> None:
+    # calls on a lone holiday day move to the other days of its week (what 泰迪杯 and the sample show):
+    # the week keeps its normal rate; weeks with two or more holiday days dip
+    panel = synthetic_panel(n_areas=30, n_categories=3, n_periods=100, seed=3, start="2022-06-06")
+    periods = pd.DatetimeIndex(pd.unique(panel["period_start"]))
+    raw = holiday_day_shares(periods, "W")
+    days = np.rint(raw[:, :2].sum(axis=1) * 7)
+    lone = days == 1
+    assert lone.sum() >= 3
+    f = np.where(days >= 2, 1.0 - 0.6 * raw[:, 0] - 0.3 * raw[:, 1], 1.0)
+    lam = panel.attrs["true_rate"].reshape(-1, len(periods)) * 3.0 * f[None, :]
+    panel["y"] = np.random.default_rng(5).poisson(lam).reshape(-1).astype(float)
+    y, _, _ = panel_matrix(panel)
+    new = estimate_holiday_factors(y, periods, "W")
+    old = estimate_holiday_factors(y, periods, "W", min_days=1)
+    assert np.all(new.factors(periods)[lone] == 1.0)
+    assert np.all(old.factors(periods)[lone] < 0.99)  # the old rule put a dip on them
+    multi = days >= 2
+    assert np.abs(new.factors(periods)[multi] - f[multi]).mean() < np.abs(old.factors(periods)[multi] - f[multi]).mean()

@@ -31,6 +31,11 @@ see ``makeup_days`` as a feature. The coefficients are estimated **pooled over a
   errors of 0 — what a panel without Chinese holidays (Boston) or a past with one short holiday shows
   by chance — is dropped, a clear one (a Spring Festival dip of 60 %) is kept almost whole.
 
+A **lone holiday day** in a week or month (fewer than :data:`MIN_HOLIDAY_DAYS` official holiday days:
+1 January on a weekday, the 7th day of National Day spilling into the next week) counts as no holiday
+day (:func:`factor_shares`): on both Chinese panels such weeks stood at 0.99–1.04 of their ordinary
+neighbours — the calls move to the week's other days — while weeks with two or more holiday days dip.
+
 With no holiday period in the data, or too few ordinary ones to judge the noise, every factor is 1
 and the level is unchanged.
 """
@@ -43,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from govml.hotspot.calendar import holiday_day_shares, period_range
+from govml.hotspot.calendar import holiday_day_shares, period_offset, period_range
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,30 @@ SHRINK = 2.0
 FACTOR_COLUMNS = ("spring_festival_days", "other_holiday_days")
 """The day shares the factor uses (the first two of :data:`govml.hotspot.calendar.HOLIDAY_DAY_COLUMNS`)."""
 FACTOR_RANGE = (0.1, 3.0)
+MIN_HOLIDAY_DAYS = 2
+"""A week or month with fewer official holiday days than this is treated as ordinary by the factor."""
+
+
+def factor_shares(starts: pd.DatetimeIndex, freq: str, min_days: int | None = None) -> np.ndarray:
+    """(len(starts) × 2) Spring Festival and other holiday day shares (:data:`FACTOR_COLUMNS`) as the
+    factor uses them: 0 for a week or month holding fewer than ``min_days`` official holiday days.
+
+    A **lone holiday day** in a week — a one-day holiday such as 1 January on a weekday, or the last day
+    of a long holiday spilling into the next week — showed no dip on either Chinese panel: 泰迪杯's
+    weeks of 2019-10-07 (National Day's 7th day) and 2019-12-30 (New Year's Day) at 1.03 of their
+    ordinary neighbours, the generated sample's four such weeks at 0.99–1.04; the calls move to the
+    other days of the week. Weeks holding two or more days dip (0.24–0.93). Counting the lone days as
+    1/7 of a holiday week put a factor of about 0.92 on 泰迪杯's New Year week of 2020. Daily periods
+    keep every holiday day."""
+    X = holiday_day_shares(pd.DatetimeIndex(starts), freq)[:, :2]
+    min_days = MIN_HOLIDAY_DAYS if min_days is None else int(min_days)
+    if freq == "D" or min_days <= 1 or len(X) == 0:
+        return X
+    starts = pd.DatetimeIndex(starts)
+    days = np.asarray(((starts + period_offset(freq)) - starts).days, dtype=float)
+    lone = np.rint(X.sum(axis=1) * days) < min_days
+    X[lone] = 0.0
+    return X
 
 
 @dataclass
@@ -65,6 +94,7 @@ class HolidayFactors:
     se: np.ndarray = field(default_factory=lambda: np.full(2, np.nan))
     n_periods: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=int))
     noise: float = float("nan")
+    min_days: int = MIN_HOLIDAY_DAYS
 
     @property
     def active(self) -> bool:
@@ -74,7 +104,7 @@ class HolidayFactors:
         """The factor of each period starting at ``starts`` (1 where no holiday or no effect)."""
         if not self.active:
             return np.ones(len(starts))
-        X = holiday_day_shares(pd.DatetimeIndex(starts), self.freq)[:, :2]
+        X = factor_shares(pd.DatetimeIndex(starts), self.freq, self.min_days)
         return np.clip(1.0 + X @ self.coef, *FACTOR_RANGE)
 
     def describe(self) -> dict[str, object]:
@@ -86,15 +116,20 @@ class HolidayFactors:
 
 
 def estimate_holiday_factors(y: np.ndarray, periods: pd.DatetimeIndex, freq: str,
-                             neighbours: int | None = None, shrink: float = SHRINK) -> HolidayFactors:
-    """Holiday coefficients from the counts ``y`` (series × periods, every column observed) alone."""
-    out = HolidayFactors(freq=freq)
+                             neighbours: int | None = None, shrink: float = SHRINK,
+                             min_days: int | None = None) -> HolidayFactors:
+    """Holiday coefficients from the counts ``y`` (series × periods, every column observed) alone.
+
+    Periods with fewer than ``min_days`` holiday days (:func:`factor_shares`) take no part in the
+    regression and get a factor of 1; they are not ordinary baselines either."""
+    min_days = MIN_HOLIDAY_DAYS if min_days is None else int(min_days)
+    out = HolidayFactors(freq=freq, min_days=min_days)
     T = y.shape[1]
     if T == 0:
         return out
-    X = holiday_day_shares(pd.DatetimeIndex(periods[:T]), freq)
-    special = X.any(axis=1)  # make-up days too: such a period is no ordinary baseline
-    X = X[:, :2]
+    P = pd.DatetimeIndex(periods[:T])
+    special = holiday_day_shares(P, freq).any(axis=1)  # make-up days too: such a period is no ordinary baseline
+    X = factor_shares(P, freq, min_days)
     out.n_periods = (X > 0).sum(axis=0)
     if not special.any():
         return out
@@ -144,7 +179,7 @@ def _ordinary_neighbours(tot: np.ndarray, special: np.ndarray, k: int,
 
 
 def fill_holiday_dips(y: np.ndarray, periods: pd.DatetimeIndex, freq: str,
-                      neighbours: int | None = None) -> np.ndarray:
+                      neighbours: int | None = None, min_days: int | None = None) -> np.ndarray:
     """The counts with each holiday period's dip filled in, from ``y`` alone (what the level averages).
 
     In a period with official holiday days the citywide total is ``r`` times the median total of the
@@ -159,12 +194,12 @@ def fill_holiday_dips(y: np.ndarray, periods: pd.DatetimeIndex, freq: str,
     T = y.shape[1]
     if T == 0:
         return y
-    X = holiday_day_shares(pd.DatetimeIndex(periods[:T]), freq)
-    hol = np.flatnonzero(X[:, :2].any(axis=1))
+    P = pd.DatetimeIndex(periods[:T])
+    hol = np.flatnonzero(factor_shares(P, freq, min_days).any(axis=1))
     if len(hol) == 0:
         return y
     tot = np.asarray(y, dtype=float).sum(axis=0)
-    base, nears = _ordinary_neighbours(tot, X.any(axis=1), int(neighbours or NEIGHBOURS.get(freq, 4)), hol)
+    base, nears = _ordinary_neighbours(tot, holiday_day_shares(P, freq).any(axis=1), int(neighbours or NEIGHBOURS.get(freq, 4)), hol)
     out = np.array(y, dtype=float, copy=True)
     for t, b, near in zip(hol, base, nears, strict=True):
         if not np.isfinite(b) or b <= 0:
