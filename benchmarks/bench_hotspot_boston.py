@@ -31,7 +31,8 @@ week's factor before the level's windows); session 6: ``govml_area`` / ``govml_i
 ``govml_indepr`` / ``govml_eb`` (the default's level plus area top-down ``area_4``/``area_13``, two-way
 independence ``indep_4``/``indep_13`` or ``indep_4`` alone, independence × the series' shrunk ratio
 ``indepr_4``/``indepr_13``, empirical-Bayes ``eb_4``/``eb_13``), ``govml_pooled`` (``area_4``, ``indep_4``,
-``eb_4`` together); and the baselines. ``--start D --consecutive`` takes
+``eb_4`` together), ``govml_ebi`` / ``govml_ebi26`` (plus ``ebi_4_4`` / ``ebi_4_26``: the 4-week mean
+shrunk toward the independence model of the last 4 / 26 weeks, empirical Bayes); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
@@ -192,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         "govml_indepr": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("indepr_4", "indepr_13")),
         "govml_eb": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("eb_4", "eb_13")),
         "govml_pooled": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("area_4", "indep_4", "eb_4")),
+        "govml_ebi": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("ebi_4_4",)),
+        "govml_ebi26": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("ebi_4_26",)),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),

@@ -1,5 +1,6 @@
 """Session-6 level candidates (options): area top-down ``area_w``, two-way independence ``indep_w`` /
-``indepr_w``, empirical-Bayes shrinkage ``eb_w`` — values on tiny panels worked by hand, and no leakage."""
+``indepr_w``, empirical-Bayes shrinkage ``eb_w`` (toward the long rate) and ``ebi_w`` (toward the
+independence model) — values on tiny panels worked by hand, and no leakage."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ Y4 = np.array([[1.0, 2.0, 3.0],
                [1.0, 1.0, 0.0]])
 CATS = np.array([0, 1, 0, 1])
 AREAS = np.array([0, 0, 1, 1])
-NEW = ("area_2", "area_4", "indep_2", "indep_4", "indepr_2", "indepr_2_3", "eb_2", "eb_4", "eb_2_2")
+NEW = ("area_2", "area_4", "indep_2", "indep_4", "indepr_2", "indepr_2_3", "eb_2", "eb_4", "eb_2_2", "ebi_2",
+       "ebi_2_2", "ebi_4_3")
 
 
 def test_area_candidate_by_hand() -> None:
@@ -72,6 +74,18 @@ def test_empirical_bayes_candidate_by_hand() -> None:
     assert np.allclose(level_candidates(Y4, ("eb_2",))[:, -1, 0], Y4.mean(axis=1))
     # "eb_w_L": toward the mean of the last L periods instead of everything so far
     assert np.allclose(level_candidates(Y4, ("eb_2_2",))[:, -1, 0], Y4[:, -2:].mean(axis=1))
+
+
+def test_empirical_bayes_toward_independence_by_hand() -> None:
+    # "ebi_w_L": the window mean shrunk toward the independence model of the last L periods
+    # near independence (no extra-Poisson spread): the independence model itself
+    assert np.allclose(level_candidates(Y4, ("ebi_2_2",), CATS, AREAS)[:, -1, 0],
+                       level_candidates(Y4, ("indep_2",), CATS, AREAS)[:, -1, 0])
+    # a strong interaction: window sums 16, 0, 0, 16; independence 4 per period, 8 in the window;
+    # 1/α = ((8² - 16) + 8² + 8² + (8² - 16)) / (4 · 8²) = 7/8, weight on the own mean 7 / (7 + 1)
+    y = np.array([[8.0, 8.0, 8.0, 8.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [8.0, 8.0, 8.0, 8.0]])
+    lev = level_candidates(y, ("ebi_2_2",), CATS, AREAS)[:, -1, 0]
+    assert np.allclose(lev, [7 / 8 * 8 + 1 / 8 * 4, 1 / 8 * 4, 1 / 8 * 4, 7 / 8 * 8 + 1 / 8 * 4])
 
 
 @pytest.mark.parametrize("cut", [0, 1, 5, 20, 39])

@@ -190,9 +190,9 @@ def _robust_kind(w: int | str) -> tuple[str, int] | None:
 
 def _pooled_kind(w: int | str) -> tuple[str, int, int | str] | None:
     """``"area_w"``, ``"indep_w"``, ``"indepr_w"`` / ``"indepr_w_L"`` (the ratio over the last ``L``
-    periods), ``"eb_w"`` / ``"eb_w_L"`` (the long rate: ``"all"`` or the mean of the last ``L`` periods)
-    as ``(kind, w, L)``; None for any other candidate."""
-    if isinstance(w, str) and w.split("_", 1)[0] in ("area", "indep", "indepr", "eb"):
+    periods), ``"eb_w"`` / ``"eb_w_L"`` (the long rate: ``"all"`` or the mean of the last ``L`` periods),
+    ``"ebi_w"`` / ``"ebi_w_L"`` as ``(kind, w, L)``; None for any other candidate."""
+    if isinstance(w, str) and w.split("_", 1)[0] in ("area", "indep", "indepr", "eb", "ebi"):
         parts = w.split("_")
         long: int | str = "all" if len(parts) < 3 or parts[2] == "all" else int(parts[2])
         return parts[0], int(parts[1]), long
@@ -242,8 +242,16 @@ def _pooled_candidate(w: str, cs: np.ndarray, hi: np.ndarray, cats: np.ndarray, 
                 inv = _inv_dispersion(own, e)
                 out = out * (own * inv + 1.0) / (e * inv + 1.0)  # (x + α) / (e + α), α = 1 / inv
         return out
-    # "eb": the window mean shrunk toward the long rate, more for series with fewer expected events
-    mu = so_far / hi if long == "all" else (cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]) / np.minimum(hi, int(long))
+    # "eb": the window mean shrunk toward the long rate, more for series with fewer expected events;
+    # "ebi": toward the independence model (area × category / all) over the long window instead
+    span = so_far if long == "all" else cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]
+    nl = hi if long == "all" else np.minimum(hi, int(long))
+    if kind == "ebi":
+        A, C, N = _group_sums(span, areas), _group_sums(span, cats), span.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mu = np.where(N > 0, A[areas] * C[cats] / (N * nl), 0.0)
+    else:
+        mu = span / nl
     e = n * mu
     inv = _inv_dispersion(x, e)
     a = e * inv / (e * inv + 1.0)  # = e / (e + α): the weight of the window's own mean
@@ -272,7 +280,9 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
     ``e / (e + α)`` on the window mean, ``e = w · μ`` the expected events in the window, so a busy series
     keeps its window mean and a sparse one leans on its long rate. ``α`` (Gamma shape of the ratio of
     a series' window rate to its long rate) by the method of moments from the spread of all series
-    at that column (:func:`_inv_dispersion`).
+    at that column (:func:`_inv_dispersion`). ``"ebi_w"`` (``"ebi_w_L"``): the same shrinkage, toward
+    the independence model of every period so far (of the last ``L`` periods) instead of the series'
+    own long rate — a busy cell keeps its window mean, a sparse one borrows from its row and column.
     """
     S, T = y.shape
     cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
