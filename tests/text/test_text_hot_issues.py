@@ -370,13 +370,80 @@ def test_one_repeated_message_does_not_join_a_different_problem():
     labels[mixed] = 0
     labels[truth["smell_2024"]] = 1
     tday[truth["smell_2023"][0]] = tday[truth["lift"][0]] - 20  # one stray smell message among the lift's
-    new, rows, cols, sims, log = f._join_recurring(labels, texts, places, None, tday)
+    new, rows, cols, sims, log = f._join_recurring(labels, [texts], places, None, tday)
     assert new[truth["lift"][0]] != new[truth["smell_2024"][0]]
-    assert any(not ok for *_, ok in log)
+    assert any(not entry[6] for entry in log)
     # the same stray message alone (no lift messages around it) does join the smell issue
     labels[truth["lift"]] = -1
-    new, rows, cols, sims, log = f._join_recurring(labels, texts, places, None, tday)
+    new, rows, cols, sims, log = f._join_recurring(labels, [texts], places, None, tday)
     assert new[truth["smell_2023"][0]] == new[truth["smell_2024"][0]] >= 0
+
+
+def _semantic_corpus() -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    """One college's internships in spring and its factory work in winter (no word in common once the
+    place is removed), a noise problem at the college in summer, and elsewhere in the corpus messages in
+    which 实习, 工厂 and 打工 occur together (and 噪音, 音响, 扰民), from which the meaning is learnt."""
+    rows: list[tuple[str, str]] = []
+    truth: dict[str, list[int]] = {}
+
+    def add(key: str, items: list[tuple[str, str]]) -> None:
+        for text, when in items:
+            truth.setdefault(key, []).append(len(rows))
+            rows.append((text, when))
+
+    add("spring", [("涉外学院强制实习", "2024-04-02"), ("涉外学院毕业班强制实习", "2024-04-06"),
+                   ("涉外学院强制实习不合理", "2024-04-11")])
+    add("summer", [("涉外学院外面理发店音响噪音扰民", "2024-08-01"), ("涉外学院理发店深夜音响扰民", "2024-08-04")])
+    add("winter", [("涉外学院组织去工厂打工", "2024-11-03"), ("涉外学院寒假去工厂打工", "2024-11-08"),
+                   ("涉外学院安排进工厂打工", "2024-11-15")])
+    elsewhere = ["明德职校实习就是去工厂打工", "华信技校安排实习到电子工厂打工", "实习变成工厂流水线打工",
+                 "学校实习安排学生进工厂打工", "所谓实习其实是工厂打工", "顶岗实习到工厂打工十二小时",
+                 "幸福小区楼下酒吧音响噪音扰民", "星河路夜市音响噪音扰民", "广场舞音响噪音扰民到深夜",
+                 "商铺门口音响噪音扰民", "金桂苑停车收费太贵", "翠湖花园停车位收费不合理", "医院停车收费混乱",
+                 "社保卡丢失怎么补办", "申请低保需要哪些材料", "公积金贷款额度如何计算", "户口迁移需要什么手续",
+                 "残疾人补贴怎么申请", "医保异地报销怎么办理", "建议在人民公园增设健身器材", "希望开通夜班公交",
+                 "楼道里堆放杂物存在消防隐患", "孩子上小学的学位如何申请", "老旧小区改造什么时候开始",
+                 "菜价太高了", "路口红绿灯时间太短", "新能源车充电桩太少", "垃圾分类投放点离家太远",
+                 "养老金调整什么时候发放", "图书馆周末能否延长开放", "出租车拒载怎么投诉", "农村宅基地如何审批",
+                 "公园里的路灯坏了好几盏", "自来水有时发黄", "建议增加社区食堂", "共享单车乱停乱放", "路边井盖松动"]
+    add("elsewhere", [(t, str(pd.Timestamp("2022-01-05") + pd.Timedelta(days=31 * i))) for i, t in enumerate(elsewhere)])
+    df = pd.DataFrame(rows, columns=["text", "created_at"])
+    df.insert(0, "id", [f"s{i:02d}" for i in range(len(df))])
+    return df, truth
+
+
+def test_semantic_similarity_joins_bursts_that_share_no_words_but_not_other_problems():
+    """Latent semantic similarity learnt from the input: the college's spring internships and its
+    winter factory work share no word (once the place is removed) but 实习 and 工厂/打工 occur together
+    elsewhere in the corpus, so the two bursts are one recurring problem; the noise at the college in
+    summer is a different problem and stays apart. ``semantic_relief=0``: no word evidence needed."""
+    df, truth = _semantic_corpus()
+    params = {"semantic_components": 4, "semantic_relief": 0.0}
+    f = HotIssueFinder(**params).fit(df)
+    lab = f.labels_
+    spring, winter, summer = lab[truth["spring"]], lab[truth["winter"]], lab[truth["summer"]]
+    assert len(set(spring)) == 1 and spring[0] >= 0 and len(set(summer)) == 1 and summer[0] >= 0
+    assert set(winter) == {spring[0]}, (spring, winter)
+    assert summer[0] != spring[0]
+    issue = f.issues_.set_index("issue_id").loc[f"H{spring[0] + 1:04d}"]
+    assert issue["n_messages"] == 6 and issue["n_bursts"] == 2
+    # on character n-grams alone (the default, and with the default relief) they stay two issues
+    for g in (HotIssueFinder().fit(df), HotIssueFinder(semantic_components=4).fit(df)):
+        assert g.labels_[truth["spring"][0]] != g.labels_[truth["winter"][0]]
+    # deterministic: the same input gives the same labels
+    assert (HotIssueFinder(**params).fit(df).labels_ == lab).all()
+
+
+def test_semantic_similarity_does_not_join_different_problems_at_one_place():
+    """The noise problem moved next to the internships (spring, then noise in winter): different
+    meaning, not joined, even with no word evidence required."""
+    df, truth = _semantic_corpus()
+    df.loc[truth["winter"], "text"] = ["涉外学院门口酒吧音响噪音", "涉外学院附近深夜噪音扰民", "涉外学院商铺音响扰民"]
+    f = HotIssueFinder(semantic_components=4, semantic_relief=0.0).fit(df)
+    lab = f.labels_
+    assert lab[truth["spring"][0]] >= 0 and lab[truth["winter"][0]] >= 0
+    assert lab[truth["spring"][0]] != lab[truth["winter"][0]]
+    assert lab[truth["spring"][0]] != lab[truth["summer"][0]]
 
 
 @pytest.mark.parametrize("clause, place, named", [

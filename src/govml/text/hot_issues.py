@@ -332,8 +332,20 @@ class HotIssueFinder(BaseEstimator):
         reference_time: str | pd.Timestamp | None = None,
         block_size: int = 2000,
         full_linkage: bool = True,
+        semantic_components: int | None = None,
+        min_semantic_similarity_long: float = 0.5,
+        min_semantic_similarity_join: float = 0.6,
+        semantic_relief: float = 0.75,
+        semantic_sample: int = 5000,
+        random_state: int = 0,
     ) -> None:
         self.full_linkage = full_linkage
+        self.semantic_components = semantic_components
+        self.min_semantic_similarity_long = min_semantic_similarity_long
+        self.min_semantic_similarity_join = min_semantic_similarity_join
+        self.semantic_relief = semantic_relief
+        self.semantic_sample = semantic_sample
+        self.random_state = random_state
         self.text_cols = text_cols
         self.id_col = id_col
         self.time_col = time_col
@@ -454,7 +466,45 @@ class HotIssueFinder(BaseEstimator):
             content.append(text)
         return normalize(self._vectorize(content)).tocsr()
 
-    def _join_recurring(self, labels: np.ndarray, first_col: list[str], places: list[list[str]],
+    def _semantic_vectors(self, cols: list[list[str]], places: list[list[str]], rows: np.ndarray):
+        """Unit rows (dense, ``semantic_components`` columns) of the *meaning* of ``rows``: latent
+        semantic analysis (truncated SVD) of the TF-IDF of all text columns, place names and
+        administrative codes removed, learnt from this input at run time — character n-grams that occur
+        in the same messages (实习, 工厂, 打工, 学生 in messages about one school's internships) load on
+        the same components, so two messages can be close without sharing a word. The SVD is fitted on
+        ``rows`` plus a sample of the other messages (at most ``semantic_sample`` in all, drawn with
+        ``random_state``); ``None`` when the corpus is too small for it."""
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.preprocessing import normalize
+
+        n = len(places)
+        rng = np.random.default_rng(self.random_state)
+        others = np.setdiff1d(np.arange(n), rows)
+        extra = max(0, self.semantic_sample - len(rows))
+        if len(others) > extra:
+            others = np.sort(rng.choice(others, size=extra, replace=False))
+        use = np.concatenate([rows, others])
+        texts = []
+        for i in use:
+            text = _ADMIN_RE.sub(" ", "\n".join(c[i] for c in cols))
+            for name in sorted(places[i], key=len, reverse=True):
+                text = text.replace(name, " ")
+            texts.append(text)
+        x = self._vectorize(texts).tocsc()
+        df = np.diff(x.indptr)
+        # features of at least two messages (co-occurrence), the 20,000 most frequent: the SVD's cost
+        top = np.sort(np.argsort(-df, kind="stable")[:20_000])
+        x = normalize(x[:, top[df[top] >= 2]].tocsr())
+        k = int(self.semantic_components or 0)
+        if k < 1 or min(x.shape) <= k + 1:
+            return None
+        fit_rows = np.arange(len(use))
+        if len(use) > self.semantic_sample:
+            fit_rows = np.sort(rng.choice(len(use), size=self.semantic_sample, replace=False))
+        svd = TruncatedSVD(k, random_state=self.random_state).fit(x[fit_rows])
+        return normalize(svd.transform(x[: len(rows)]))
+
+    def _join_recurring(self, labels: np.ndarray, cols: list[list[str]], places: list[list[str]],
                         groups: np.ndarray | None, tday: np.ndarray) -> tuple:
         """Join issues (and single messages) about one problem that recurs after a quiet gap.
 
@@ -490,14 +540,19 @@ class HotIssueFinder(BaseEstimator):
         rows_needed = np.flatnonzero(np.isin(unit, touched))
         pos = np.full(n, -1)
         pos[rows_needed] = np.arange(len(rows_needed))
-        x = self._content_vectors(first_col, places, rows_needed)
-        pr, pc, pv = [], [], []
+        x = self._content_vectors(cols[0], places, rows_needed)
+        z = self._semantic_vectors(cols, places, rows_needed) if self.semantic_components else None
+        relief = self.semantic_relief
+        pr, pc, pv, pw = [], [], [], []
         spread = [idx[np.argsort(tday[idx], kind="stable")] for idx in spread]
-        xs = x[pos[np.concatenate(spread)]]  # the buckets' rows one after another (one gather)
+        gather = pos[np.concatenate(spread)]
+        xs = x[gather]  # the buckets' rows one after another (one gather)
+        zs = z[gather].astype(np.float32) if z is not None else None
         offset = 0
         for idx in spread:
             t = tday[idx]
             sub = xs[offset:offset + len(idx)]
+            zsub = zs[offset:offset + len(idx)] if zs is not None else None
             offset += len(idx)
             step = max(1, min(self.block_size, 20_000_000 // len(idx)))
             for start in range(0, len(idx), step):
@@ -507,25 +562,38 @@ class HotIssueFinder(BaseEstimator):
                     break
                 hi = int(np.searchsorted(t, t[stop - 1] + self.long_window_days, side="right"))
                 s = (sub[start:stop] @ sub[lo:hi].T).tocoo()
-                a, b = start + s.row, lo + s.col
+                if zsub is None:
+                    a, b, sv, sw = s.row, s.col, s.data, np.zeros(len(s.data))
+                    hit = sv >= self.min_content_similarity_long
+                else:  # content or meaning: every pair of the block has a semantic similarity
+                    sem = zsub[start:stop] @ zsub[lo:hi].T
+                    con = np.zeros(sem.shape, dtype=np.float32)
+                    con[s.row, s.col] = s.data
+                    a, b = np.nonzero((con >= self.min_content_similarity_long)
+                                      | ((con >= relief * self.min_content_similarity_long)
+                                         & (sem >= self.min_semantic_similarity_long)))
+                    sv, sw = con[a, b], sem[a, b]
+                    hit = np.ones(len(a), dtype=bool)
+                a, b = start + a, lo + b
                 gap = t[b] - t[a]
-                keep = ((s.data >= self.min_content_similarity_long) & (gap > self.window_days)
-                        & (gap <= self.long_window_days) & (unit[idx[a]] != unit[idx[b]]))
+                keep = hit & (gap > self.window_days) & (gap <= self.long_window_days) & (unit[idx[a]] != unit[idx[b]])
                 pr.append(idx[a[keep]])
                 pc.append(idx[b[keep]])
-                pv.append(s.data[keep])
-        r, c, v = np.concatenate(pr), np.concatenate(pc), np.concatenate(pv)
+                pv.append(sv[keep])
+                pw.append(sw[keep])
+        r, c, v, w = np.concatenate(pr), np.concatenate(pc), np.concatenate(pv), np.concatenate(pw)
         if not len(r):
             return none
         # strongest candidates first; average linkage on content between the two units' members
         # each unit's summed content rows: the mean similarity over all pairs of two units is the dot
         # product of their sums divided by both sizes
-        order = np.argsort(-v, kind="stable")
+        order = np.lexsort((-w, -v))  # content first, then meaning
         involved = np.unique(np.concatenate([unit[r], unit[c]]))
         in_rows = np.flatnonzero(np.isin(unit[rows_needed], involved))
         row_unit = np.searchsorted(involved, unit[rows_needed][in_rows])  # unit of each row, 0..k-1
         x_in = x[in_rows]
-        del x
+        z_in = z[in_rows] if z is not None else None
+        del x, z
         parent = np.arange(len(involved))
         size = np.bincount(row_unit, minlength=len(involved)).astype(float)
         ua, ub = np.searchsorted(involved, unit[r]), np.searchsorted(involved, unit[c])
@@ -547,6 +615,10 @@ class HotIssueFinder(BaseEstimator):
             root_of = roots(np.arange(len(involved)))
             sums = sparse.csr_matrix((np.ones(len(in_rows)), (root_of[row_unit], np.arange(len(in_rows)))),
                                      shape=(len(involved), len(in_rows))) @ x_in
+            zsums = None
+            if z_in is not None:
+                zsums = np.zeros((len(involved), z_in.shape[1]))
+                np.add.at(zsums, root_of[row_unit], z_in)
             ra, rb = root_of[ua[pending]], root_of[ub[pending]]
             live = ra != rb
             pending, ra, rb = pending[live], ra[live], rb[live]
@@ -561,12 +633,18 @@ class HotIssueFinder(BaseEstimator):
                 later.extend(kk[wait])
                 ka, kb, kk = ka[~wait], kb[~wait], kk[~wait]
                 sims = np.asarray(sums[ka].multiply(sums[kb]).sum(axis=1)).ravel() / (size[ka] * size[kb])
-                for k, a, b, m in zip(kk, ka, kb, sims, strict=True):
+                sems = ((zsums[ka] * zsums[kb]).sum(axis=1) / (size[ka] * size[kb]) if zsums is not None
+                        else np.full(len(ka), np.nan))
+                for k, a, b, m, ms in zip(kk, ka, kb, sims, sems, strict=True):
                     if changed[a] or changed[b]:
                         later.append(k)
                         continue
-                    ok = m >= self.min_content_similarity_join
-                    joins.append((int(r[k]), int(c[k]), float(v[k]), float(m), int(size[a]), int(size[b]), bool(ok)))
+                    # a pair that is a candidate only by its meaning must join by meaning too
+                    by_words = v[k] >= self.min_content_similarity_long and m >= self.min_content_similarity_join
+                    ok = by_words or (m >= relief * self.min_content_similarity_join
+                                      and ms >= self.min_semantic_similarity_join)
+                    joins.append((int(r[k]), int(c[k]), float(v[k]), float(m), int(size[a]), int(size[b]), bool(ok),
+                                  float(w[k]), float(ms)))
                     if ok:
                         parent[b] = a
                         size[a] += size[b]
@@ -712,7 +790,7 @@ class HotIssueFinder(BaseEstimator):
                     next_label += 1
         # -- recurring problems: join issues (and single messages) across a longer gap ------------
         self._stacked = None
-        labels, lr, lc, lv, self._joins = self._join_recurring(labels, masked_cols[0], places, gcode, tday)
+        labels, lr, lc, lv, self._joins = self._join_recurring(labels, masked_cols, places, gcode, tday)
         self.n_long_links_ = len(lr)
         next_label = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
         if len(lr):  # the joining pairs count in the centrality used for the summary
