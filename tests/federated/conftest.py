@@ -54,6 +54,32 @@ def messages() -> pd.DataFrame:
     return make_messages()
 
 
+def make_sparse_messages(n: int = 600, districts: int = 50, seed: int = 4, vocab: int = 150) -> pd.DataFrame:
+    """Messages like real ones: each names 4 of its category's ``vocab`` rare words (made-up 5-letter
+    words, so most appear in a few messages of a few districts) among 4 common ones."""
+    import string
+
+    rng = np.random.default_rng(seed)
+    cats = list(TOPICS)
+    letters = np.array(list(string.ascii_lowercase))
+    words = {c: ["".join(rng.choice(letters, 5)) for _ in range(vocab)] for c in cats}
+    common = ["".join(rng.choice(letters, 5)) for _ in range(30)]
+    p = np.array([0.4, 0.25, 0.15, 0.12, 0.08])
+    rows = []
+    for i in range(n):
+        c = cats[rng.choice(len(cats), p=p)]
+        w = list(rng.choice(words[c], 4)) + list(rng.choice(common, 4))
+        rng.shuffle(w)
+        rows.append({"id": f"m{i:05d}", "district": f"D{i % districts:02d}", "text": " ".join(w), "category": c})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def fifty_small_districts() -> pd.DataFrame:
+    """600 messages in 50 districts of 12 (a city's districts with a few hundred labelled messages)."""
+    return make_sparse_messages()
+
+
 @pytest.fixture(scope="session")
 def assessments() -> pd.DataFrame:
     return make_assessments()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from govml.errors import ConfigError
@@ -59,12 +60,19 @@ def test_a_district_that_drops_out_is_reported_and_secure_sums_recover(messages)
     assert res["federated"]["macro_f1"] > 0.8
 
 
+@pytest.fixture(scope="module")
+def plain_fedavg(messages):
+    return simulate(messages, "demand-classifier", "district", secure=False, strategy="fedavg", **KW)
+
+
 @pytest.mark.parametrize("strategy", ["fedmedian", "krum"])
-def test_robust_strategies_resist_a_poisoned_district(messages, plain, strategy):
+def test_robust_strategies_resist_a_poisoned_district(messages, plain_fedavg, strategy):
+    # the robust strategies replace FedAvg's average (no server Adam step): compared with clean FedAvg
     faults = {"区2": "poison:20"}
-    poisoned_avg = simulate(messages, "demand-classifier", "district", secure=False, faults=faults, **KW)
+    poisoned_avg = simulate(messages, "demand-classifier", "district", secure=False, strategy="fedavg", faults=faults,
+                            **KW)
     robust = simulate(messages, "demand-classifier", "district", secure=False, strategy=strategy, faults=faults, **KW)
-    clean = plain["federated"]["macro_f1"]
+    clean = plain_fedavg["federated"]["macro_f1"]
     assert poisoned_avg["federated"]["macro_f1"] < 0.5 * clean  # the attack works against plain FedAvg
     assert robust["federated"]["macro_f1"] >= 0.98 * clean
 
@@ -82,3 +90,32 @@ def test_client_level_dp_spends_the_target_epsilon(messages, secure):
     assert dp["noise_multiplier"] > 1.0
     # the noise is really there: the model differs from secure FedAvg without DP
     assert np.abs(res["model"]["coef"] - secure["model"]["coef"]).max() > 1e-3
+
+
+def test_a_district_whose_rows_are_all_held_out_takes_part(messages):
+    """Its training set is empty: it used to fail with a bare ``StopIteration`` (scikit-learn's hasher on
+    no texts) and drop out of a 50-district run; now it trains nothing and its held-out rows count."""
+    from govml.federated.task import eval_mask
+
+    df = messages.iloc[:300].copy()
+    held = messages.iloc[300:][eval_mask(messages.iloc[300:], 0.2, 0)].index[:2]
+    small = messages.loc[held].assign(district="小区4")
+    res = simulate(pd.concat([df, small], ignore_index=True), "demand-classifier", "district", rounds=2,
+                   n_features=1024, seed=0)
+    assert "小区4" in res["districts"] and not res["excluded"] and not res.get("missing")
+    assert not any("StopIteration" in e for e in res["events"])
+    assert res["held_out_rows"] == int(eval_mask(df, 0.2, 0).sum()) + 2
+
+
+def test_fedadam_learns_from_fifty_small_districts_where_fedavg_does_not(fifty_small_districts):
+    """50 districts of ~12 messages (as a city's 50 districts with a few hundred labelled messages): FedAvg
+    weights a district's update by its share of the rows and stalls (macro-F1 far below the pooled model);
+    the default server Adam step reaches the centralized model."""
+    df = fifty_small_districts
+    kw = {"rounds": 5, "n_features": 2**14, "seed": 0}
+    adam = simulate(df, "demand-classifier", "district", **kw)
+    avg = simulate(df, "demand-classifier", "district", strategy="fedavg", **kw)
+    assert adam["strategy"] == "fedadam" and adam["clients"] == 50 and not adam["excluded"]
+    assert adam["federated"]["macro_f1"] >= 0.98 * adam["centralized"]["macro_f1"]
+    assert adam["federated"]["macro_f1"] > 0.7
+    assert avg["federated"]["macro_f1"] < 0.5 * adam["federated"]["macro_f1"]

@@ -83,7 +83,7 @@ def test_partition_blanks_spaces_and_case_variants(tmp_path, messages, govml_hom
 
 
 def test_classifier_tiny_and_unusable_districts_are_named_and_the_others_go_on(tmp_path, messages, govml_home,
-                                                                            capsys):
+                                                                            capsys, caplog):
     ev = messages.iloc[:300].copy()
     tiny = messages.iloc[300:302].assign(district="小镇")             # file rows 302-303
     bad = messages.iloc[302:322].assign(district="坏区", text="  ")   # file rows 304-323: no text at all
@@ -91,18 +91,23 @@ def test_classifier_tiny_and_unusable_districts_are_named_and_the_others_go_on(t
     data = tmp_path / "msgs.csv"
     pd.concat([ev, tiny, bad, once], ignore_index=True).to_csv(data, index=False, encoding="gbk")
     out = tmp_path / "m.json"
-    assert _run(["federated", "simulate", str(data), *CLF, "--partition-col", "district", "--out", str(out)]) in (0, None)
+    assert _run(["federated", "simulate", str(data), *CLF, "--partition-col", "district", "--min-rows", "5",
+                 "--out", str(out)]) in (0, None)
     m = json.loads(out.read_text(encoding="utf-8"))
     assert set(m["bytes_sent_per_client"]) == {"区1", "区2", "区3", "坏区"}
     assert set(m["excluded"]) == {"小镇", "坏区"}
     # the unusable district is named with the user's file and rows, not the district's own copy
     assert m["excluded"]["坏区"].startswith("district 坏区 (20 row(s): rows 304–323): msgs.csv, column 'text'")
-    assert "district_0" in m["excluded_as_sent"]["坏区"]
+    # as the district sent it (and the server logged it): its own table, named after it — not a temporary file
+    assert "坏区.csv, column 'text'" in m["excluded_as_sent"]["坏区"] and "district_0" not in m["excluded_as_sent"]["坏区"]
     d = m["data"]
     assert d["rows_in"] == 323 == d["rows_used"] + d["excluded_total"]
     assert d["excluded"]["failed_district"]["rows"] == 20 and d["excluded"]["small_partition"]["rows"] == 2
-    shown = " ".join(capsys.readouterr().out.split())
+    captured = capsys.readouterr()
+    shown = " ".join(captured.out.split())
     assert "小镇" in shown and "坏区" in shown and "rows 304–323" in shown
+    logged = " ".join((captured.err + caplog.text).split())
+    assert "excluded: district 坏区: data problem: 坏区.csv" in logged and "district_0" not in logged
 
 
 def _events(n_districts: int = 3, seed: int = 5) -> pd.DataFrame:
@@ -131,7 +136,7 @@ def test_events_export_with_a_tiny_and_an_unusable_district(tmp_path, govml_home
     out = tmp_path / "new" / "m.json"
     extra = ["--origins", "1", "--n-trees", "2", "--no-central-replay"] if task == "hotspot-forecaster" else []
     code = _run(["federated", "simulate", str(data), "--task", task, "--partition-col", "区县", *extra,
-                 "--out", str(out)])
+                 "--min-rows", "5", "--out", str(out)])
     assert code in (0, None)
     m = json.loads(out.read_text(encoding="utf-8"))
     assert set(m["excluded"]) == {"小镇", "坏区"}

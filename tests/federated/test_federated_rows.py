@@ -20,14 +20,14 @@ def _run(argv):
     return exc.value.code
 
 
-def _benchmark(tmp_path, ev: pd.DataFrame) -> dict:
+def _benchmark(tmp_path, ev: pd.DataFrame, *extra: str) -> dict:
     """``govml federated simulate`` (benchmark, complaint rate by ``district``, time ``受理时间``) on
     ``ev`` written as a CSV; its metrics.json."""
     data = tmp_path / "events.csv"
     ev.to_csv(data, index=False)
     out = tmp_path / "m.json"
     code = _run(["federated", "simulate", str(data), "--task", "benchmark", "--partition-col", "district",
-                 "--time-col", "受理时间", "--out", str(out)])
+                 "--time-col", "受理时间", "--out", str(out), *extra])
     assert code in (0, None)
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -41,7 +41,7 @@ def test_benchmark_counts_rows_without_a_district_and_a_one_row_district(tmp_pat
     ev["受理时间"] = pd.date_range("2024-01-01", periods=len(ev), freq="7h")
     ev.loc[[0, 5, 6], "district"] = None       # file rows 2, 7, 8
     ev.loc[10, "district"] = "单行区"            # file row 12: a district of one row
-    m = _benchmark(tmp_path, ev)
+    m = _benchmark(tmp_path, ev, "--min-rows", "10")  # the default (1) lets it take part: see below
     assert m["clients"] == 3 and set(m["bytes_sent_per_client"]) == {"区1", "区2", "区3"}
     assert list(m["excluded"]) == ["单行区"] and "1 row(s)" in m["excluded"]["单行区"]
     d = m["data"]
@@ -52,6 +52,19 @@ def test_benchmark_counts_rows_without_a_district_and_a_one_row_district(tmp_pat
     shown = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
     assert "900 row(s) read, 896 used, 4 left out" in shown
     assert "column 'district'; e.g. rows 2, 7, 8" in shown and "单行区" in shown
+
+
+def test_by_default_every_district_with_rows_takes_part(tmp_path, messages):
+    """50 small districts (4–13 rows): none is left out (the default --min-rows was 10, which left out a
+    third of them, and their rows, in a 50-district run of 564 real messages)."""
+    ev = messages[["district", "community"]].iloc[:400].copy()
+    ev["受理时间"] = pd.date_range("2024-01-01", periods=len(ev), freq="7h")
+    ev["district"] = [f"D{(i * 7) % 50 if i < 350 else i % 10:02d}" for i in range(len(ev))]
+    sizes = ev["district"].value_counts()
+    assert sizes.min() < 10 and len(sizes) == 50
+    m = _benchmark(tmp_path, ev)
+    assert m["clients"] == 50 and not m["excluded"] and len(m["bytes_sent_per_client"]) == 50
+    assert (m["data"]["rows_in"], m["data"]["rows_used"], m["data"]["excluded_total"]) == (400, 400, 0)
 
 
 def test_classifier_rows_reconcile_and_each_district_reports_its_own(messages):
@@ -95,7 +108,7 @@ def test_forecaster_counts_unreadable_times_and_empty_cells_like_hotspots_backte
     out = tmp_path / "fc.json"
     code = _run(["federated", "simulate", str(data), "--task", "hotspot-forecaster", "--partition-col", "街道",
                  "--community-col", "社区", "--label-col", "类别", "--time-col", "受理时间", "--n-trees", "2",
-                 "--origins", "1", "--no-secure", "--no-central-replay", "--out", str(out)])
+                 "--origins", "1", "--no-secure", "--no-central-replay", "--min-rows", "10", "--out", str(out)])
     assert code in (0, None)
     m = json.loads(out.read_text(encoding="utf-8"))
     d = m["data"]

@@ -157,7 +157,7 @@ def _with_input_rows(exc: Exception, df: Any, partition_col: str, task: str, map
 
 
 def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task: str, mapping: dict[str, str],
-                      run_config: dict[str, Any], file: str) -> None:
+                      run_config: dict[str, Any], file: str, min_rows: int = 1) -> None:
     """A district that replied with an error (its data unusable) is named with the user's file and rows
     (:func:`_replay_validation`), and its rows are counted in the data account (``failed_district``)
     unless the account holds them already (the forecaster's central cleaning counts them by reason), so
@@ -170,7 +170,7 @@ def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task:
         if name in data.get("by_district", {}):
             continue
         file_rows, why = _replay_validation(df, partition_col, name, task, mapping, run_config, file)
-        if len(file_rows) < 10:  # simulate's min_rows: counted as small_partition already
+        if len(file_rows) < min_rows:  # counted as small_partition already
             continue
         if why:
             result.setdefault("excluded_as_sent", {})[name] = result["excluded"][name]
@@ -231,7 +231,8 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
         result.pop("model", None)
         result["data"]["file"] = input_path.name
         result["data"]["notes"] = notes + list(result["data"].get("notes", []))
-        _failed_districts(result, df, partition_col, task, kw["mapping"], replay_cfg, input_path.name)
+        _failed_districts(result, df, partition_col, task, kw["mapping"], replay_cfg, input_path.name,
+                          int(kw.get("min_rows", 1)))
         final = {"rows_left_out": result["data"]["excluded_total"]}
         for side in ("federated", "centralized"):
             block = result.get(side, {})
@@ -259,7 +260,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                               category_col: str = "category", time_col: str = "created_at", n_trees: int = 10,
                               seed: int = 0, faults: dict[str, str] | None = None, central_replay: bool = True,
                               secagg_neighbours: int | str = "auto", robust: bool = False, robust_policy: str = "rescale",
-                              level: bool = True, holidays: str = "auto",
+                              level: bool = True, holidays: str = "auto", min_rows: int = 1,
                               show: bool = True,
                               run_name: str | None = None) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
@@ -292,7 +293,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
               "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees, "seed": seed,
               "mapping": mapping, "faults": dict(faults or {}),
               "central_replay": central_replay, "secagg_neighbours": secagg_neighbours, "robust": robust,
-              "robust_policy": robust_policy if robust else None, "level": level, "holidays": holidays}
+              "robust_policy": robust_policy if robust else None, "level": level, "holidays": holidays,
+              "min_rows": min_rows}
     with tracking.run("federated", run_name=run_name or f"hotspot-forecaster-by-{partition_col}", params=params,
                       tags={"govml.task": "hotspot-forecaster", "govml.federated.path": "flower-app"}):
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -313,7 +315,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                                         reference=central_replay, lightgbm=True, progress=progress,
                                         secagg_neighbours=secagg_neighbours, robust=robust,
                                         robust_policy=robust_policy, level=level, holidays=holidays,
-                                        file=input_path.name)
+                                        min_rows=min_rows, file=input_path.name)
             except FederatedError as exc:
                 named = _with_input_rows(exc, df, partition_col, "hotspot-forecaster", mapping, {}, input_path.name)
                 if named is exc:
@@ -347,7 +349,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
         result.update({k: v for k, v in r.items() if k not in result})  # seconds, round trips, events, …
         result["data"]["file"] = input_path.name
         result["data"]["notes"] = notes + list(result["data"].get("notes", []))
-        _failed_districts(result, df, partition_col, "hotspot-forecaster", mapping, {}, input_path.name)
+        _failed_districts(result, df, partition_col, "hotspot-forecaster", mapping, {}, input_path.name, min_rows)
         for i, row in enumerate(bt["per_origin"], start=1):
             tracking.log_metrics({f"origin_{k}": v for k, v in row.items() if k != "origin"}, step=i)
         final = {f"{side}_{k}": v for side in ("federated", "centralized", "federated_model_central_replay")
@@ -466,7 +468,13 @@ def simulate_cmd(
     indicators: str = typer.Option(None, "--indicators",
                                    help="Comma-separated indicator columns (benchmark); default complaints per week."),
     value_range: str = typer.Option(None, "--value-range", help="Public range LO:HI of indicator values (needed for DP)."),
-    strategy: str = typer.Option("fedavg", "--strategy", help="fedavg | fedprox | fedmedian | fedtrimmedavg | krum"),
+    strategy: str = typer.Option("fedadam", "--strategy",
+                                 help="Classifier aggregation: fedadam (FedAvg's average, then an Adam step on the "
+                                      "server: many small districts) | fedavg | fedprox | fedmedian | "
+                                      "fedtrimmedavg | krum (the last three need --no-secure)."),
+    min_rows: int = typer.Option(1, "--min-rows", min=1,
+                                 help="A district needs at least this many rows to take part (default 1: every "
+                                      "district with data; smaller ones are left out and counted)."),
     bins: int = typer.Option(None, "--bins", min=2,
                              help="Histogram bins for percentiles (benchmark; default 200, or 20 with DP)."),
     n_features: int = typer.Option(2**16, "--n-features", min=16, help="Hashed feature dimension (classifier)."),
@@ -517,7 +525,7 @@ def simulate_cmd(
         if dp_epsilon:
             raise ConfigError("--dp-epsilon is not available for --task hotspot-forecaster (its sums are "
                               "protected by secure aggregation only); leave it out")
-        if strategy != "fedavg":
+        if strategy not in ("fedadam", "fedavg"):
             raise ConfigError(f"--strategy {strategy} is for the demand classifier; the hotspot forecaster's "
                               "robust option is --robust (with --no-secure)")
         if robust_policy not in ("rescale", "exclude"):
@@ -533,7 +541,8 @@ def simulate_cmd(
                                            time_col=time_col, n_trees=n_trees, seed=seed,
                                            faults=_parse_faults(fault), central_replay=central_replay,
                                            secagg_neighbours=secagg_neighbours, robust=robust,
-                                           robust_policy=robust_policy, level=level, holidays=holidays)
+                                           robust_policy=robust_policy, level=level, holidays=holidays,
+                                           min_rows=min_rows)
         _print_summary(result, out)
         return
     if robust:
@@ -542,7 +551,8 @@ def simulate_cmd(
     mapping = ({"text": text_col, "category": label_col, "id": id_col} if task == "demand-classifier"
                else {"community": community_col, "created_at": time_col})
     kw: dict[str, Any] = {"mapping": mapping, "rounds": rounds, "secure": secure, "strategy": strategy,
-                          "seed": seed, "faults": _parse_faults(fault), "secagg_neighbours": secagg_neighbours}
+                          "seed": seed, "faults": _parse_faults(fault), "secagg_neighbours": secagg_neighbours,
+                          "min_rows": min_rows}
     if task == "demand-classifier":
         kw["n_features"] = n_features
         if dp_epsilon:

@@ -29,8 +29,8 @@ from govml.federated import task as T
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("fedavg", "fedprox", "fedmedian", "fedtrimmedavg", "krum")
-SECURE_STRATEGIES = ("fedavg", "fedprox")
+STRATEGIES = ("fedadam", "fedavg", "fedprox", "fedmedian", "fedtrimmedavg", "krum")
+SECURE_STRATEGIES = ("fedadam", "fedavg", "fedprox")
 
 Progress = Callable[[int, dict[str, float]], None]
 
@@ -373,7 +373,7 @@ def make_strategy(name: str, n_districts: int):
     from flwr.serverapp import strategy as S
 
     common = {"min_train_nodes": 1, "min_evaluate_nodes": 1, "min_available_nodes": 1}
-    if name in ("fedavg", "fedprox"):
+    if name in ("fedadam", "fedavg", "fedprox"):  # fedadam: FedAvg's average, then the server's Adam step
         return S.FedAvg(**common)
     if name == "fedmedian":
         return S.FedMedian(**common)
@@ -409,13 +409,18 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
 
         if name not in SECURE_STRATEGIES:
             raise ConfigError("differential privacy averages clipped updates: use fedavg or fedprox")
+        if name == "fedadam":  # Adam's per-coordinate scale would lift every noisy coordinate to the step size
+            name = "fedavg"
+            s.note("differential privacy: the server averages the noisy updates (FedAvg), not FedAdam's step")
         z = calibrate_noise_multiplier(eps, dp_delta, rounds)
         sigma = z * clip
     W = np.zeros((K, F), dtype=np.float32)
     b = np.zeros(K, dtype=np.float32)
+    server = C.ServerAdam(lr=float(s.cfg.get("server-lr", 1.0))) if name == "fedadam" else None
     history = []
     active = list(nodes)
     for r in range(1, rounds + 1):
+        before = (W, b)
         s.round = r
         t0 = time.perf_counter()
         train_cfg = {"server-round": r, "proximal-mu": float(s.cfg.get("proximal-mu", 0.0))
@@ -434,8 +439,10 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
             vec, got = s.aggregate(active, "train", {**records, "config": ConfigRecord(train_cfg)},
                                    K * F + K + 2, scale, "train")
             n = vec[-2]
-            W = (vec[:K * F] / n).reshape(K, F).astype(np.float32)
-            b = (vec[K * F:K * F + K] / n).astype(np.float32)
+            W = (vec[:K * F] / n).reshape(K, F)
+            b = vec[K * F:K * F + K] / n
+            if server is None:
+                W, b = W.astype(np.float32), b.astype(np.float32)
             train_loss = float(vec[-1] / n)
         else:
             cfg = dict(_wire_cfg(s.cfg))
@@ -450,7 +457,16 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
             arrays, metrics = strategy.aggregate_train(r, [good[n] for n in got])
             W = arrays["coef"].numpy().astype(np.float32)
             b = arrays["intercept"].numpy().astype(np.float32)
+            if server is not None:  # the average in float64, as the secure sum decodes it (Adam scales tiny deltas)
+                sizes = {m: float(good[m].content.metric_records["metrics"]["num-examples"]) for m in got}
+                total = sum(sizes.values())
+                W = sum(sizes[m] * good[m].content.array_records["arrays"]["coef"].numpy().astype(np.float64)
+                        for m in got) / total
+                b = sum(sizes[m] * good[m].content.array_records["arrays"]["intercept"].numpy().astype(np.float64)
+                        for m in got) / total
             train_loss = float(metrics.get("train-loss", float("nan"))) if metrics else float("nan")
+        if server is not None:
+            W, b = server.step(before, [W, b])
         active = got
         ev_records = {"arrays": ArrayRecord({"coef": Array(W), "intercept": Array(b)})}
         if secure:

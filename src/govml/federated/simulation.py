@@ -141,6 +141,18 @@ def _partitions(df: pd.DataFrame, col: str, min_rows: int
     return parts, account, why
 
 
+def district_file(root: Path, index: int, name: str) -> Path:
+    """Where the simulator writes district ``name``'s table: a file named after the district (in a folder of
+    its own), so that what the district reports — and the server logs, e.g. ``excluded: district 坏区: data
+    problem: 坏区.csv, column 'text' …`` — names the district's table, not a temporary ``district_003.csv``."""
+    import re
+
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", str(name)).strip(" .")[:80] or "district"
+    folder = root / f"d{index:03d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{safe}.csv"
+
+
 def _with_rows(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with ``read_table``'s row metadata: a frame made in Python (index 0..n-1, no metadata)
     gets the rows it would have as a CSV (header on row 1), so its slices keep their row numbers."""
@@ -199,14 +211,14 @@ def simulate(
     value_range: tuple[float, float] | None = None,
     indicators: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
-    strategy: str = "fedavg",
+    strategy: str = "fedadam",
     n_features: int = 2**16,
     local_epochs: int = 2,
     lr: float = 2.0,
     proximal_mu: float = 0.01,
     eval_fraction: float = 0.2,
     bins: int | None = None,
-    min_rows: int = 10,
+    min_rows: int = 1,
     seed: int = 0,
     faults: Mapping[str, str] | None = None,
     mods: list | None = None,
@@ -276,7 +288,7 @@ def simulate(
             frame = part
             if fault == "broken":
                 frame = part.drop(columns=[user_cols["category" if task == "demand-classifier" else "community"]])
-            path = root / f"district_{len(grid._nodes):03d}.csv"
+            path = district_file(root, len(grid._nodes), name)
             frame = frame.reset_index(drop=True)
             frame.attrs = {}  # read_table's metadata (row numbers of the whole file) is not the partition's
             frame.to_csv(path, index=False, encoding="utf-8")
@@ -363,10 +375,10 @@ def _score_classifier(result: dict[str, Any], valid: dict[str, pd.DataFrame], cf
     Xtr = C.featurize(train["text"].to_numpy(dtype=object)[ytr >= 0], int(cfg["n-features"]), tok)
     Xte = C.featurize(test["text"].to_numpy(dtype=object)[yte >= 0], int(cfg["n-features"]), tok)
     ytr, yte = ytr[ytr >= 0], yte[yte >= 0]
-    K, F = len(labels), int(cfg["n-features"])
-    settings = C.TrainSettings(epochs=int(cfg["local-epochs"]) * int(cfg["num-rounds"]), lr=float(cfg["lr"]))
-    W, b, _ = C.local_train(Xtr, ytr, np.zeros((K, F), np.float32), np.zeros(K, np.float32), settings,
-                            int(cfg["seed"]))
+    K = len(labels)
+    settings = C.TrainSettings(epochs=int(cfg["local-epochs"]), lr=float(cfg["lr"]))
+    server = C.ServerAdam(lr=float(cfg.get("server-lr", 1.0))) if result.get("strategy") == "fedadam" else None
+    W, b = C.train_pooled(Xtr, ytr, K, settings, int(cfg["num-rounds"]), int(cfg["seed"]), server)
 
     def score(coef: np.ndarray, intercept: np.ndarray) -> dict[str, float]:
         c = C.eval_counts(Xte, yte, coef, intercept, K)
@@ -489,7 +501,7 @@ def simulate_forecaster(
     horizon: int = 4,
     origins: int = 8,
     secure: bool = True,
-    min_rows: int = 10,
+    min_rows: int = 1,
     seed: int = 0,
     faults: Mapping[str, str] | None = None,
     mods: list | None = None,
@@ -577,7 +589,7 @@ def simulate_forecaster(
         for nid, (name, part) in zip(node_ids, parts.items(), strict=True):
             fault = faults.get(name, "")
             frame = part.drop(columns=[community]) if fault == "broken" else part
-            path = root / f"district_{len(grid._nodes):03d}.csv"
+            path = district_file(root, len(grid._nodes), name)
             frame = frame.reset_index(drop=True)
             frame.attrs = {}
             frame.to_csv(path, index=False, encoding="utf-8")
