@@ -155,3 +155,32 @@ def test_em_nb_blocks_must_exist():
     lab_t, lab_y, unl, _, _ = make_messages(0)
     with pytest.raises(ModelError, match="em_nb_blocks.*'nope'"):
         DemandClassifier(em_nb=0.5, em_nb_blocks=("word", "nope")).fit(lab_t, lab_y, unlabeled=unl)
+
+
+@pytest.mark.slow
+def test_cli_train_with_em_nb(tmp_path):
+    import json
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from govml.cli import app
+
+    lab_t, lab_y, unl, test_t, test_y = make_messages(0, n_lab=6)  # 6 a class: enough for 5-fold CV
+    pd.DataFrame({"id": range(len(lab_t)), "text": lab_t, "category": lab_y}).to_csv(tmp_path / "lab.csv", index=False)
+    pd.DataFrame({"text": unl}).to_csv(tmp_path / "unl.csv", index=False)
+    pd.DataFrame({"id": range(len(test_t)), "text": test_t}).to_csv(tmp_path / "test.csv", index=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["demands", "train", str(tmp_path / "lab.csv"), "--model-dir", str(tmp_path / "m"),
+                              "--unlabeled", str(tmp_path / "unl.csv"), "--em-nb", "0.5"])
+    assert res.exit_code == 0, res.output
+    assert "EM naive Bayes (weight 0.5)" in " ".join(res.output.split())
+    meta = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
+    assert meta["settings"]["em_nb"] == 0.5 and meta["n_unlabeled"] == len(unl)
+    res = runner.invoke(app, ["demands", "classify", str(tmp_path / "test.csv"), "--model-dir", str(tmp_path / "m"),
+                              "--out", str(tmp_path / "pred.csv")])
+    assert res.exit_code == 0, res.output
+    assert float((pd.read_csv(tmp_path / "pred.csv")["category_pred"] == pd.Series(test_y)).mean()) >= 0.8
+    res = runner.invoke(app, ["demands", "train", str(tmp_path / "lab.csv"), "--model-dir", str(tmp_path / "m2"),
+                              "--em-nb", "1.5"])
+    assert res.exit_code == 2 and "--em-nb" in res.output

@@ -487,6 +487,10 @@ def train_cmd(
     no_self_training: bool = typer.Option(False, "--no-self-training",
                                           help="With --unlabeled: no pseudo-labels (the default); the "
                                                "unlabelled text only fits the vocabulary and its weights."),
+    em_nb: float = typer.Option(None, "--em-nb", min=0.0, max=1.0,
+                                help="With --unlabeled: mix the SVM's probabilities with those of a multinomial "
+                                     "naive Bayes fitted by EM on the labelled + unlabelled messages, at this "
+                                     "weight (0-1; 1 = the naive Bayes alone). Off by default: EM_NB_HELP"),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
@@ -552,6 +556,7 @@ def train_cmd(
         raise ConfigError("--self-training and --no-self-training contradict each other: give one of them")
     est = DemandClassifier(tokenizer=tokenizer, random_state=seed,
                            self_training=None if no_self_training else self_training,
+                           em_nb=em_nb or None,
                            min_class_count=max(2, cv), lexicon_weight=None if no_lexicon else 1.0,
                            lexicon=_topic_lexicon(lexicon) if lexicon is not None else None,
                            # one text column: its first line is no title
@@ -569,6 +574,9 @@ def train_cmd(
     console.print(_metrics_table(report, f"Cross-validated metrics ({cv} folds, {name})"))
     if model.n_pseudo_:
         console.print(f"Self-training: {model.n_pseudo_:,} unlabelled messages pseudo-labelled in the final model")
+    if model.em_nb:
+        console.print(f"EM naive Bayes (weight {model.em_nb:g}): {model.em_nb_iter_} EM iteration(s) over "
+                      f"{len(unl_texts or []):,} unlabelled messages in the final model")
     settings = {k: (repr(v) if k == "tokenizer" else v) for k, v in est.get_params().items()}
     if lexicon is not None:  # the packaged lexicon + the user's file: name the file, not 400+ terms
         settings["lexicon"] = (f"packaged + {lexicon} ({len(est.lexicon)} topics, "
@@ -584,6 +592,7 @@ def train_cmd(
     }
     trusted = _save_model_dir(model, meta, model_dir)
     params = {"cv": cv, "seed": seed, "unlabeled": bool(unl_texts), "self_training": est.self_training,
+              "em_nb": est.em_nb,
               "text_cols": text_cols, "label_col": label_col, **{f"model.{k}": v for k, v in settings.items()}}
     with tracking.run("demand-classifier", run_name="train", params=params) as active:
         for i, (f1, acc) in enumerate(zip(report["fold_macro_f1"], report["fold_accuracy"], strict=True)):

@@ -294,7 +294,8 @@ class SemiSupervisedNB(ClassifierMixin, BaseEstimator):
     E-step — class posteriors of the unlabelled rows; M-step — ``MultinomialNB`` refitted on the labelled rows
     (weight 1) plus each unlabelled row once per class with weight ``unlabeled_weight`` × its posterior (λ in
     the paper; posteriors below ``min_posterior`` are dropped). Stops early when no posterior moves by more
-    than ``tol``. Without unlabelled rows it is plain ``MultinomialNB``. Works on any non-negative features
+    than ``tol``. ``balance_unlabeled``: each class's unlabelled weight is rescaled to its share of the labelled
+    rows (so EM cannot hand most unlabelled rows to one class). Without unlabelled rows it is plain ``MultinomialNB``. Works on any non-negative features
     (counts or TF-IDF).
 
     Only the class log-priors and the per-class feature log-probabilities are kept (``class_log_prior_``,
@@ -303,8 +304,10 @@ class SemiSupervisedNB(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, alpha: float = 0.1, unlabeled_weight: float = 0.1, n_iter: int = 5, fit_prior: bool = True,
-                 tol: float = 1e-3, min_posterior: float = 1e-3, weights_dtype: str = "float32") -> None:
+                 tol: float = 1e-3, min_posterior: float = 1e-3, weights_dtype: str = "float32",
+                 balance_unlabeled: bool = False) -> None:
         self.alpha = alpha
+        self.balance_unlabeled = balance_unlabeled
         self.unlabeled_weight = unlabeled_weight
         self.n_iter = n_iter
         self.fit_prior = fit_prior
@@ -327,10 +330,14 @@ class SemiSupervisedNB(ClassifierMixin, BaseEstimator):
         if X_unlabeled is not None and X_unlabeled.shape[0] and float(self.unlabeled_weight) > 0:
             Xu = sp.csr_matrix(X_unlabeled)
             post = nb.predict_proba(Xu)
+            share = np.array([w[y == c].sum() for c in nb.classes_]) / w.sum()
             for _ in range(int(self.n_iter)):
+                soft = post
+                if self.balance_unlabeled:  # each class's unlabelled mass as its labelled share (no class swallows)
+                    soft = post * (share * len(post) / np.maximum(post.sum(axis=0), 1e-12))
                 rows, cols = np.nonzero(post >= float(self.min_posterior))
                 nb = self._nb().fit(sp.vstack([sp.csr_matrix(X), Xu[rows]]).tocsr(), np.r_[y, nb.classes_[cols]],
-                                    sample_weight=np.r_[w, float(self.unlabeled_weight) * post[rows, cols]])
+                                    sample_weight=np.r_[w, float(self.unlabeled_weight) * soft[rows, cols]])
                 new = nb.predict_proba(Xu)
                 self.n_iter_ += 1
                 moved = float(np.abs(new - post).max())
@@ -491,7 +498,7 @@ _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char
                  "self_training_agree": False,
                  "lexicon_expand": None, "lexicon_expand_weight": 0.5, "lexicon_expand_min_df": 5,
                  "em_nb": None, "em_nb_lambda": 0.1, "em_nb_alpha": 0.1, "em_nb_iter": 5, "em_nb_blocks": None,
-                 "em_nb_prior": True}
+                 "em_nb_prior": True, "em_nb_balance": False}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -655,6 +662,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         em_nb_iter: int = 5,
         em_nb_blocks: Sequence[str] | None = None,
         em_nb_prior: bool = True,
+        em_nb_balance: bool = False,
     ) -> None:
         self.model = model
         self.C = C
@@ -695,6 +703,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.em_nb_iter = em_nb_iter
         self.em_nb_blocks = em_nb_blocks
         self.em_nb_prior = em_nb_prior
+        self.em_nb_balance = em_nb_balance
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -951,7 +960,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
                                  f"{list(self.blocks_)}")
             cols = np.concatenate([np.arange(*self.blocks_[b]) for b in self.em_nb_blocks])
         nb = SemiSupervisedNB(alpha=self.em_nb_alpha, unlabeled_weight=self.em_nb_lambda, n_iter=self.em_nb_iter,
-                              fit_prior=self.em_nb_prior, weights_dtype=self.weights_dtype)
+                              fit_prior=self.em_nb_prior, weights_dtype=self.weights_dtype,
+                              balance_unlabeled=self.em_nb_balance)
         nb.fit(F if cols is None else F[:, cols], y, None if Fu is None else (Fu if cols is None else Fu[:, cols]))
         self.em_nb_iter_ = nb.n_iter_
         return _ProbaMix(clf, nb, float(self.em_nb), cols)
