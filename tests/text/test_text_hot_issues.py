@@ -49,6 +49,14 @@ def test_extract_places(text, place):
 
 def test_extract_places_ignores_generic_words():
     assert extract_places("小区物业不作为") == []
+    # 政府, 线路 and 居民 end in a place suffix (府, 路, 居) but name no place
+    assert extract_places("请市政府尽快解决") == []
+    assert extract_places("强行要求捆绑车位，请有关政府部门为民做主") == []
+    assert extract_places("可否增开公交线路") == []
+    assert extract_places("搅拌站噪音严重影响居民生活") == []
+    assert extract_places("幼儿园何时开园") == []
+    assert not any("政府" in p for p in extract_places("请政府救救伊景园滨河苑的业主"))
+    assert extract_places("恒泰楚壹府的车位") == ["恒泰楚壹府"] and extract_places("翡翠林居小区停水") == ["翡翠林居"]
     assert extract_places("") == []
     assert extract_places(None) == []  # type: ignore[arg-type]
 

@@ -103,6 +103,8 @@ _PLACE_RE = re.compile(
     r"([\u4e00-\u9fa5A-Za-z0-9]{2,10}?(?:" + "|".join(_SUFFIXES) + r"))"
     r"(?![管市区])"
 )
+# matches that end a common word rather than a place name: (市/人民/相关)政府, (公交)线路, (何时)开园, 居民/居住
+_NOT_PLACE_ENDS = ("政府", "线路", "开园")
 _LEAD = re.compile(
     r"^(?:关于|对于|投诉|反映|举报|实名举报|建议|请问|咨询|请求|恳请|要求|希望|坚决反对|反对|强烈要求|"
     r"严惩|请|问|为|给|在|到|从|把|我是|我们|我家|我|本|该|此|这个|那个|整个|所在|居住的|位于|的|"
@@ -117,6 +119,8 @@ _GENERIC = {
     "公司", "集团", "银行", "平台", "驾校", "物业", "物业公司", "开发商", "案", "小区物业", "旧城", "新区",
     "中心", "食堂", "宿舍", "大院", "服务中心", "活动中心", "市中心", "城市中心", "居", "邻居", "民居", "新居",
     "搅拌站", "搅拌厂", "垃圾站", "安置小区", "安置房", "还建小区", "地铁站", "商城", "商品房", "定向商品房", "门面", "商铺",
+    "开园", "临街", "十字路", "断头路", "有限公司", "股份有限公司", "有限责任公司", "分公司",
+    "总公司", "子公司", "公交公司", "人民医院",
 }
 # Place names by how precisely they locate a problem: an estate or a site pins it down; a road or a
 # village less so; a street office (街道), town or community covers many unrelated problems.
@@ -167,6 +171,8 @@ def extract_places(text: str) -> list[str]:
         names: list[tuple[str, int, int]] = []
         for m in _PLACE_RE.finditer(chunk):
             name = _strip_place(m.group(1))
+            if name.endswith(_NOT_PLACE_ENDS) or (name.endswith("居") and chunk[m.end(1):m.end(1) + 1] in ("民", "住")):
+                continue
             start = m.end(1) - len(name)
             # a short name glued to the next one is one name cut at an inner suffix: 伊景园|滨河苑
             if names and names[-1][2] == start and len(names[-1][0]) <= 3 and names[-1][0] not in _GENERIC:
