@@ -33,8 +33,9 @@ see ``makeup_days`` as a feature. The coefficients are estimated **pooled over a
 
 A **lone holiday day** in a week or month (fewer than :data:`MIN_HOLIDAY_DAYS` official holiday days:
 1 January on a weekday, the 7th day of National Day spilling into the next week) counts as no holiday
-day (:func:`factor_shares`): on both Chinese panels such weeks stood at 0.99–1.04 of their ordinary
-neighbours — the calls move to the week's other days — while weeks with two or more holiday days dip.
+day (:func:`factor_shares`): such weeks stood at 1.03 of their ordinary neighbours on 泰迪杯 and at
+0.91–1.04 (mean 0.99) on the generated sample — the calls move to the week's other days — while weeks
+with two or more holiday days dip (``benchmarks/bench_holiday_weeks.py``).
 
 With no holiday period in the data, or too few ordinary ones to judge the noise, every factor is 1
 and the level is unchanged.
@@ -69,8 +70,8 @@ def factor_shares(starts: pd.DatetimeIndex, freq: str, min_days: int | None = No
     A **lone holiday day** in a week — a one-day holiday such as 1 January on a weekday, or the last day
     of a long holiday spilling into the next week — showed no dip on either Chinese panel: 泰迪杯's
     weeks of 2019-10-07 (National Day's 7th day) and 2019-12-30 (New Year's Day) at 1.03 of their
-    ordinary neighbours, the generated sample's four such weeks at 0.99–1.04; the calls move to the
-    other days of the week. Weeks holding two or more days dip (0.24–0.93). Counting the lone days as
+    ordinary neighbours, the generated sample's six such weeks at 0.91–1.04 (mean 0.99); the calls move
+    to the other days of the week. Weeks holding two or more days dip (0.24–0.93). Counting the lone days as
     1/7 of a holiday week put a factor of about 0.92 on 泰迪杯's New Year week of 2020. Daily periods
     keep every holiday day."""
     X = holiday_day_shares(pd.DatetimeIndex(starts), freq)[:, :2]
