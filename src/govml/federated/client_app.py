@@ -523,8 +523,11 @@ def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
     from govml.hotspot.features import FeatureSpec
     from govml.hotspot.panel import build_panel, panel_matrix
 
-    key = (context.run_id, context.node_id, "forecast")
+    # the agreed weeks are part of the key: the server may leave out leading weeks (data start) and ask again
+    key = (context.run_id, context.node_id, "forecast", str(cfg["periods"][0]), len(cfg["periods"]))
     if key not in _CACHE:
+        for old in [k for k in _CACHE if k[:3] == key[:3]]:
+            del _CACHE[old]
         ev = _district_data(context, cfg)
         categories = [c for c in str(cfg["categories"]).split("|") if c]
         periods = pd.DatetimeIndex(pd.to_datetime([str(p) for p in cfg["periods"]]))

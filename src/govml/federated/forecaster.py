@@ -62,6 +62,16 @@ def district_builder(y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeInde
         return FeatureBuilder(y, keys, periods, spec)
 
 
+def city_data_start(city: np.ndarray) -> int:
+    """The central model's ``data_start`` (:func:`govml.hotspot.forecast.data_start`: the first period whose
+    citywide total reaches 10 % of the 90th percentile of the period totals) from the summed
+    :func:`city_sums` (categories × (periods + 1): the last column holds series counts) — the totals the
+    districts already send, so no further message is needed."""
+    from govml.hotspot.forecast import data_start
+
+    return data_start(np.asarray(city, dtype=np.float64)[:, :-1].sum(axis=0, keepdims=True))
+
+
 def city_sums(fb: Any, n_cat: int) -> np.ndarray:
     """Per category: the count summed over the district's series per period, and its series count."""
     cat = fb.keys["category"].cat.codes.to_numpy()
@@ -617,6 +627,16 @@ class FederatedHotspotForecaster(BaseEstimator):
         sec = _Secure(len(parts), self.secure, masks=self.masks)
         spec = self._spec()
         total = sec.sum([city_sums(fb, len(self.categories_)) for _idx, fb in parts])
+        start = city_data_start(total)
+        self.data_start_ = start
+        if start > 0:  # as the central model: near-empty leading weeks are before data collection began
+            log.info("the panel's first %d period(s) (before %s) hold almost no events (%d in all, from the "
+                     "citywide sums): left out of the model, as the central model does", start,
+                     pd.Timestamp(periods[start]).date(), int(total[:, :start].sum()))
+            y, periods = y[:, start:], periods[start:]
+            T = y.shape[1]
+            parts = self._builders(y, keys, periods)
+            total = sec.sum([city_sums(fb, len(self.categories_)) for _idx, fb in parts])
         for _idx, fb in parts:
             apply_city(fb, total, spec)
         self._total, self._parts = total, parts  # the holiday factors come from the citywide totals

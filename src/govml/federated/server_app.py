@@ -505,7 +505,36 @@ class _Rescreen(Exception):  # noqa: N818 — a signal: a district failed the ro
     pass
 
 
+class _DataStart(Exception):  # noqa: N818 — a signal: the panel's leading weeks are before data collection
+    def __init__(self, start: int, events: int, active: list[int]) -> None:
+        super().__init__(start)
+        self.start, self.events, self.active = start, events, active
+
+
 def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
+    """:func:`_forecaster_run`, with the central model's data start (``govml.hotspot.forecast.data_start``):
+    when the citywide weekly totals of the first training sums show that the panel's leading weeks hold
+    almost no events (e.g. 4 stray messages in the 18 months before an export really starts), those
+    weeks are left out of the agreed periods — the districts build their panels again on the weeks
+    that remain — and training starts again, as the central model drops them before it fits. The totals
+    are the column sums of the citywide sums every district sends anyway (no further data, one more
+    round of those sums only when weeks are left out). ``data_start`` in the result says how many weeks."""
+    try:
+        return _forecaster_run(s, nodes)
+    except _DataStart as ds:
+        periods = [str(p) for p in s.cfg["periods"]]
+        s.cfg["periods"] = periods[ds.start:]
+        s.cfg["data-start-applied"] = ds.start
+        s.note(f"round {s.round}: the panel's first {ds.start} week(s) (before {periods[ds.start]}) hold "
+               f"{ds.events} event(s) in all, under 10% of the 90th percentile of the weekly citywide totals: "
+               "taken as before data collection began and left out, as the central model does; training starts "
+               f"again from {periods[ds.start]}")
+        out = _forecaster_run(s, ds.active)
+        out["data_start"] = {"weeks_left_out": ds.start, "first_week": periods[ds.start], "events_before": ds.events}
+        return out
+
+
+def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
     """Histogram boosting over the districts' own panels (see govml.federated.forecaster).
 
     With ``backtest-origins = N`` the server first runs the rolling-origin backtest of ``govml
@@ -714,6 +743,13 @@ def _forecaster(s: Session, nodes: list[int]) -> dict[str, Any]:
             city, got = s.aggregate(state["active"], "query.city", {"config": ConfigRecord({"cuts": cuts})},
                                     city_len, 1.0, "city")
             shrink(got, f"{what}: citywide sums")
+        if "data-start-applied" not in s.cfg:  # the central model's data start, from the sums just taken
+            first = int(np.argmin(cuts))
+            mat = np.split(city, ends)[first].reshape(n_cat, cuts[first] + 1)
+            start = FC.city_data_start(mat)
+            s.cfg["data-start-applied"] = 0
+            if start > 0:
+                raise _DataStart(start, int(round(mat[:, :start].sum())), list(state["active"]))
         city_rec = ArrayRecord({str(c): Array(v.reshape(n_cat, c + 1))
                                 for c, v in zip(cuts, np.split(city, ends), strict=True)})
         if holidays:  # what the districts will multiply their level by (the same sums, the same rule)
