@@ -454,6 +454,23 @@ def test_semantic_similarity_does_not_join_different_problems_at_one_place():
     assert lab[truth["spring"][0]] != lab[truth["summer"][0]]
 
 
+def test_semantic_stray_leaves_its_issue():
+    """A noise complaint at the college written among its internship messages is linked to them by the
+    place name; with ``semantic_stray_ratio`` it is far in meaning from the rest and leaves the issue."""
+    df, truth = _semantic_corpus()
+    stray = truth["summer"][0]
+    df.loc[stray, "created_at"] = "2024-04-04"
+    plain = HotIssueFinder().fit(df).labels_
+    spring = plain[truth["spring"]]
+    assert len(set(spring)) == 1 and spring[0] >= 0 and plain[stray] == spring[0]  # the stray is in
+    f = HotIssueFinder(semantic_components=4, semantic_stray_ratio=0.4, semantic_relief=None).fit(df)
+    lab = f.labels_
+    assert len(set(lab[truth["spring"]])) == 1 and lab[truth["spring"][0]] >= 0
+    assert lab[stray] != lab[truth["spring"][0]] and f.n_strays_ >= 1
+    issue = f.issues_.set_index("issue_id").loc[f"H{lab[truth['spring'][0]] + 1:04d}"]
+    assert issue["n_messages"] == 3
+
+
 @pytest.mark.parametrize("clause, place, named", [
     ("咨询A市绿地海外滩二期与长戆高铁问题", "A4区绿地海外滩小区", True),
     ("投诉A市中茂城恶意拖欠购房资金", "A7县星沙中茂城", True),

@@ -5,8 +5,9 @@ How messages are grouped
 1. **Places.** Each message gets a set of place names found by patterns — estate, road, building,
    school, site names ending in 小区/花园/苑/园/城/府/湾/路/街/工地/学校/医院/市场/村/镇… — after
    the anonymised administrative codes (``A市``, ``A5区``, ``K8县``, ``西地省``) and leading verbs
-   (投诉, 反映, 关于, 坚决反对…) are stripped. Places come from the first text column (the title)
-   when it names one, else from the start of the whole text.
+   (投诉, 反映, 关于, 坚决反对…) are stripped; words that end in a place suffix but name no place
+   (政府, 公交线路, 开园, 居民, 有限公司, 临街…) are not places. Places come from the first text column
+   (the title) when it names one, else from the start of the whole text.
 2. **Similarity.** TF-IDF over character 2–3-grams of the masked text (or over the tokens of a
    tokenizer you pass, e.g. :class:`govml.text.tokenize.GovTokenizer`), sublinear tf; with several
    text columns each column is vectorised on its own and the first (the title) weighs
@@ -38,6 +39,25 @@ How messages are grouped
    does not pull that issue in. ``min_content_similarity_long=None`` switches this step off. Content
    rather than full similarity, because the shared place name alone makes two messages about
    different problems of one estate look alike.
+6. **Meaning (optional, off by default).** With ``semantic_components=k`` the finder learns a
+   *semantic* space from the input itself at run time: latent semantic analysis (truncated SVD, seeded
+   with ``random_state``, fitted on at most ``semantic_sample`` messages) of the TF-IDF of all text
+   columns with place names and codes removed, the 20,000 most frequent character n-grams that occur in
+   at least two messages. Character n-grams that occur in the same messages (实习, 工厂, 打工) load on the
+   same components, so two messages can be close without sharing a word. It is used in two places:
+   *strays* (``semantic_stray_ratio``, e.g. 0.4): before step 5, an issue of at least 3 messages whose
+   other members agree (mean semantic similarity ≥ 0.5 among them) loses a member whose mean
+   similarity to them is below that fraction of theirs, the farthest first (a barber's noise among a
+   college's internship messages, linked by the place name); *joins* (``semantic_relief``, 0.75;
+   ``None`` = words only): a long-gap pair is also a candidate when its content similarity is at least
+   ``semantic_relief × min_content_similarity_long`` and its semantic similarity at least
+   ``min_semantic_similarity_long`` (0.5); such a candidate (and any candidate whose units' mean
+   content similarity is short of ``min_content_similarity_join``) joins when the mean content
+   similarity is at least ``semantic_relief × min_content_similarity_join`` and the mean semantic
+   similarity at least ``min_semantic_similarity_join`` (0.6). ``semantic_relief=0`` lets meaning
+   alone join (too loose on real boards: templates such as 请A市加快… look alike in meaning). Off by
+   default because on the real board (docs/benchmarks.md) the joins add two wrong ones beside the
+   right ones; strays alone are right in ~25 of 27 cases.
 
 Heat index
 ----------
@@ -310,7 +330,8 @@ class HotIssueFinder(BaseEstimator):
     Learned attributes: ``labels_`` (issue number per input row, -1 for messages in no issue),
     ``issues_`` (one row per issue, ranked, columns :data:`OUTPUT_COLUMNS` plus ``n_users``,
     ``likes``, ``span_days``, ``n_bursts``), ``places_`` (extracted place names per row),
-    ``n_long_links_`` (message pairs that joined issues across a long gap).
+    ``n_long_links_`` (message pairs that joined issues across a long gap), ``n_strays_`` (members
+    split off their issue by meaning; 0 unless ``semantic_stray_ratio`` is set).
     """
 
     def __init__(
@@ -341,7 +362,8 @@ class HotIssueFinder(BaseEstimator):
         semantic_components: int | None = None,
         min_semantic_similarity_long: float = 0.5,
         min_semantic_similarity_join: float = 0.6,
-        semantic_relief: float = 0.75,
+        semantic_relief: float | None = 0.75,
+        semantic_stray_ratio: float | None = None,
         semantic_sample: int = 5000,
         random_state: int = 0,
     ) -> None:
@@ -350,6 +372,7 @@ class HotIssueFinder(BaseEstimator):
         self.min_semantic_similarity_long = min_semantic_similarity_long
         self.min_semantic_similarity_join = min_semantic_similarity_join
         self.semantic_relief = semantic_relief
+        self.semantic_stray_ratio = semantic_stray_ratio
         self.semantic_sample = semantic_sample
         self.random_state = random_state
         self.text_cols = text_cols
@@ -547,8 +570,11 @@ class HotIssueFinder(BaseEstimator):
         pos = np.full(n, -1)
         pos[rows_needed] = np.arange(len(rows_needed))
         x = self._content_vectors(cols[0], places, rows_needed)
-        z = self._semantic_vectors(cols, places, rows_needed) if self.semantic_components else None
-        relief = self.semantic_relief
+        z = None
+        if self.semantic_components and self.semantic_relief is not None:
+            z = (self._z[rows_needed] if getattr(self, "_z", None) is not None
+                 else self._semantic_vectors(cols, places, rows_needed))
+        relief = self.semantic_relief if z is not None else 1.0
         pr, pc, pv, pw = [], [], [], []
         spread = [idx[np.argsort(tday[idx], kind="stable")] for idx in spread]
         gather = pos[np.concatenate(spread)]
@@ -673,6 +699,35 @@ class HotIssueFinder(BaseEstimator):
         new[keep] = pd.factorize(merged[keep])[0]
         return new, r[used], c[used], v[used], joins
 
+    def _split_strays(self, labels: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Issues of at least 3 messages whose other members agree in meaning (mean semantic similarity
+        of at least 0.5 among them) lose a member whose mean similarity to them is below
+        ``semantic_stray_ratio`` times theirs, the farthest first (a noise complaint at a college among
+        messages about its internships); issues left below ``min_messages`` dissolve."""
+        labels = labels.copy()
+        order = np.argsort(labels, kind="stable")
+        order = order[labels[order] >= 0]
+        groups = np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
+        for idx in groups:
+            while len(idx) >= 3:
+                sims = z[idx] @ z[idx].T
+                np.fill_diagonal(sims, 0.0)
+                k = len(idx)
+                mean = sims.sum(axis=1) / (k - 1)
+                j = int(np.argmin(mean))
+                rest = (sims.sum() - 2 * sims[j].sum()) / ((k - 1) * (k - 2))
+                if rest < 0.5 or mean[j] >= self.semantic_stray_ratio * rest:
+                    break
+                labels[idx[j]] = -1
+                self.n_strays_ += 1
+                idx = np.delete(idx, j)
+            if len(idx) < self.min_messages:
+                labels[idx] = -1
+        out = np.full(len(labels), -1, dtype=int)
+        keep = labels >= 0
+        out[keep] = pd.factorize(labels[keep], sort=True)[0]
+        return out
+
     # -- fit ---------------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, y: object = None) -> HotIssueFinder:
         from scipy import sparse
@@ -718,6 +773,7 @@ class HotIssueFinder(BaseEstimator):
             self.labels_ = np.zeros(0, dtype=int)
             self.n_components_ = 0
             self.n_long_links_ = 0
+            self.n_strays_ = 0
             self.issues_ = pd.DataFrame(columns=OUTPUT_COLUMNS + ["n_users", "likes", "span_days", "n_bursts"])
             return self
         blocks = [self._vectorize(c) for c in masked_cols]
@@ -794,9 +850,16 @@ class HotIssueFinder(BaseEstimator):
                 if len(m) >= self.min_messages:
                     labels[m] = next_label
                     next_label += 1
-        # -- recurring problems: join issues (and single messages) across a longer gap ------------
         self._stacked = None
+        # -- strays: a member far in meaning from the rest of its issue leaves it -------------------
+        self._z, self.n_strays_ = None, 0
+        if self.semantic_components and self.semantic_stray_ratio is not None and (labels >= 0).any():
+            self._z = self._semantic_vectors(masked_cols, places, np.arange(n))
+            if self._z is not None:
+                labels = self._split_strays(labels, self._z)
+        # -- recurring problems: join issues (and single messages) across a longer gap ------------
         labels, lr, lc, lv, self._joins = self._join_recurring(labels, masked_cols, places, gcode, tday)
+        self._z = None
         self.n_long_links_ = len(lr)
         next_label = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
         if len(lr):  # the joining pairs count in the centrality used for the summary
