@@ -9,8 +9,9 @@ issue and that issue's rank.
 Run: ``.venv/bin/python benchmarks/bench_hot_issues.py [--params JSON]`` (the real-data part is
 skipped when ``../shared/data`` is absent). ``--params`` goes to :class:`HotIssueFinder` on both data
 sets, e.g. ``--params '{"min_content_similarity_long": null}'`` for the grouping without the joins of
-recurring problems across a long gap, ``'{"semantic_components": null}'`` for the joins on character
-n-grams only (no latent semantic similarity).
+recurring problems across a long gap, ``'{"semantic_components": 50}'`` for the meaning-level joins
+(latent semantic similarity learnt from the input; off by default), ``'{"semantic_components": 50,
+"semantic_stray_ratio": 0.4, "semantic_relief": null}'`` for the stray split alone.
 
 ``--joins`` prints, for the real data, every candidate pair of the joins across a long gap (joined or
 refused) with both titles, the pair's content and semantic similarity and the two units' means — the
