@@ -1024,8 +1024,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in ``path``'s folder; on success it is renamed onto ``path`` (atomic on
     one file system), on any exception it is removed and ``path`` is left as it was."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _check_output_folder(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:  # a read-only place, a full disk ...: one clear line naming the output
+        raise DataError(message=f"{target}: cannot write here ({exc.strerror or exc}: "
+                        f"{exc.filename or target.parent})") from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -1054,13 +1059,31 @@ def write_json(data: Any, path: str | os.PathLike[str], *, indent: int | None = 
     return target
 
 
+def _check_output_folder(target: Path) -> None:
+    """Refuse an output whose folder cannot be made or written: a part of the path that is a file
+    (``data.csv/out.csv``), or a nearest existing folder that this user cannot write into. Creates
+    nothing."""
+    folder = target.parent
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            return
+        probe = probe.parent
+    if not probe.is_dir():
+        raise DataError(message=f"{target}: cannot write here: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise DataError(message=f"{target}: cannot write here: the folder {probe} is not writable")
+
+
 def check_output_path(path: str | os.PathLike[str], *, table: bool = True) -> Path:
     """Refuse, before any long work, an output path the writers would refuse after it: a folder, or (for
-    ``table=True``, what :func:`write_table` writes) a suffix other than .csv/.tsv/.parquet/.jsonl/.xlsx.
+    ``table=True``, what :func:`write_table` writes) a suffix other than .csv/.tsv/.parquet/.jsonl/.xlsx,
+    or a place that cannot be written (a file where a folder should be, a folder not writable).
     Returns the path."""
     target = Path(path)
     if target.is_dir():
         raise DataError(message=f"{target}: is a folder; expected the path of a file to write")
+    _check_output_folder(target)
     if table:
         suffix, gz = _suffixes(target)
         if suffix not in (".csv", ".tsv", ".parquet", ".jsonl", ".xlsx") or (

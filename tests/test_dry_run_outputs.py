@@ -1,0 +1,72 @@
+"""Output paths as an outside analyst gives them (found in the session-6 dry run on real exports): an
+existing file is replaced, a missing folder is made, and a place that cannot be written — a file where a
+folder should be, a folder without write permission — is one clear error naming the output, raised before
+any long work, never an internal error."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from govml.cli import app
+from govml.errors import DataError, GovmlError
+from govml.io import check_output_path, write_json, write_table
+
+runner = CliRunner()
+
+
+def _govml(*args: object) -> tuple[int, str]:
+    r = runner.invoke(app, [str(a) for a in args])
+    if r.exception is None or isinstance(r.exception, SystemExit):
+        return r.exit_code, r.output
+    if isinstance(r.exception, GovmlError):
+        return r.exception.exit_code, r.output + str(r.exception)
+    return 70, f"{r.output}{type(r.exception).__name__}: {r.exception}"
+
+
+def test_output_under_a_file_is_a_clear_data_error(tmp_path: Path) -> None:
+    f = tmp_path / "messages.csv"
+    f.write_text("a\n1\n", encoding="utf-8")
+    df = pd.DataFrame({"x": [1, 2]})
+    for bad in (f / "out.csv", f / "sub" / "out.csv"):
+        with pytest.raises(DataError, match="messages.csv is a file, not a folder"):
+            check_output_path(bad)
+        with pytest.raises(DataError, match="not a folder"):
+            write_table(df, bad)
+        with pytest.raises(DataError, match="not a folder"):
+            write_json({"a": 1}, bad.with_suffix(".json"))
+    assert f.read_text(encoding="utf-8") == "a\n1\n"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_output_in_a_read_only_folder_is_a_clear_data_error(tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(DataError, match="not writable"):
+            check_output_path(ro / "sub" / "out.csv")
+    finally:
+        ro.chmod(0o755)
+
+
+def test_existing_file_is_replaced_and_missing_folders_are_made(tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b" / "out.csv"
+    write_table(pd.DataFrame({"x": [1]}), out)
+    write_table(pd.DataFrame({"x": [2, 3]}), out)
+    assert pd.read_csv(out)["x"].tolist() == [2, 3]
+    assert [p.name for p in out.parent.iterdir()] == ["out.csv"]  # no temporary file left behind
+
+
+def test_hotspots_commands_refuse_an_unwritable_out_before_reading(tmp_path: Path) -> None:
+    f = tmp_path / "events.csv"
+    f.write_text("受理时间,社区,类别\n", encoding="utf-8")  # unusable on purpose: the --out check comes first
+    for cmd, out in (("forecast", f / "forecast.csv"), ("backtest", f / "metrics.json")):
+        code, text = _govml("hotspots", cmd, f, "--time-col", "受理时间", "--area-col", "社区",
+                            "--category-col", "类别", "--out", out, "--no-track")
+        assert code == 2, text
+        assert "is a file, not a folder" in text and "internal error" not in text
