@@ -70,3 +70,20 @@ def test_hotspots_commands_refuse_an_unwritable_out_before_reading(tmp_path: Pat
                             "--category-col", "类别", "--out", out, "--no-track")
         assert code == 2, text
         assert "is a file, not a folder" in text and "internal error" not in text
+
+
+def test_alerts_name_an_empty_group_as_top_does(samples_dir: Path) -> None:
+    """A message whose group cell is empty (附件 rows whose district could not be read) stays in: its group is
+    ``(空)`` in `demands alerts` as in `demands top`, not pandas' ``<NA>``."""
+    from govml.text.alerts import detect_alerts
+
+    MISSING_KEY = "(空)"  # as `demands top` names an empty group
+
+    df = pd.read_csv(samples_dir / "messages.csv")
+    df.loc[df["community"] == "望江社区", "community"] = None  # the planted 消防安全 surge's community
+    df.loc[df.index[:5], "category"] = None
+    al = detect_alerts(df, by="community", period="W", text_col=None)
+    assert MISSING_KEY in set(al["group"])
+    assert not al["group"].isin(["<NA>", "nan"]).any() and not al["key"].isin(["<NA>", "nan"]).any()
+    hit = al[(al["group"] == MISSING_KEY) & (al["key"] == "消防安全") & al["level"].isin(["预警", "告警"])]
+    assert len(hit) and pd.to_datetime(hit["period_start"]).between("2024-04-08", "2024-05-12").any()

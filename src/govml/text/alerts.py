@@ -199,6 +199,7 @@ LEVELS = ("关注", "预警", "告警")
 ALERT_LEVELS = ("预警", "告警")
 #: The one "category" of a file without a category column (``unlabelled='total'``).
 TOTAL_KEY = "全部"
+MISSING_KEY = "(空)"  # an empty group or category cell, named as `demands top` names an empty group
 #: Threshold changes for the group totals (``unlabelled='total'``); ``thresholds=`` still overrides.
 TOTAL_THRESHOLDS: dict[str, dict[str, float]] = {"预警": {"q": 0.25}}
 _SEASON = {"W": 52, "M": 12}
@@ -597,7 +598,7 @@ class SurgeDetector(BaseEstimator):
         starts = period_start(times, P)
         tpos, periods = _period_index(starts, P)
         T = len(periods)
-        groups_ser = df[self.by].astype("string").fillna("<NA>")
+        groups_ser = df[self.by].astype("string").fillna(MISSING_KEY)
         gcodes, groups = pd.factorize(groups_ser, sort=True)
         G = len(groups)
         self.periods_ = periods
@@ -622,7 +623,7 @@ class SurgeDetector(BaseEstimator):
         has_labels = bool(label_col) and label_col in df.columns
         self.has_categories_ = has_labels and label_col == self.label_col
         if has_labels:
-            cat_ser = df[label_col].astype("string").fillna("<NA>")
+            cat_ser = df[label_col].astype("string").fillna(MISSING_KEY)
             ccodes, cats = pd.factorize(cat_ser, sort=True)
             frames.append(self._category_cells(gcodes, ccodes, tpos, list(cats), G, T, L, tested, win_n,
                                                V, lo, alpha_by_t, hist))
