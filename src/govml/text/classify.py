@@ -491,13 +491,16 @@ def _unpack_levels(packed: dict[str, Any]) -> np.ndarray:
     return packed["levels"][_unzip_array(packed["index"])]
 
 
+_BLOCK_NAMES = ("word", "char", "topic", "title", "title_topic")  # DemandClassifier's feature blocks, in order
+
 # parameters added after models were first saved, with the value that reproduces those models
 _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char_min_df": None, "title_weight": None,
                  "title_ngrams": (1, 3), "title_lexicon_weight": None, "calibration_folds": 3,
                  "self_training_balance": None, "self_training_weight": 1.0, "self_training_rounds": 1,
                  "self_training_agree": False,
                  "lexicon_expand": None, "lexicon_expand_weight": 0.5, "lexicon_expand_min_df": 5,
-                 "em_nb": None, "em_nb_lambda": 0.1, "em_nb_alpha": 0.1, "em_nb_iter": 5, "em_nb_blocks": None,
+                 "em_nb": None, "em_nb_lambda": 0.1, "em_nb_alpha": 1e-3, "em_nb_iter": 5,
+                 "em_nb_blocks": ("word", "topic", "title_topic"),
                  "em_nb_prior": True, "em_nb_balance": False}
 
 
@@ -658,9 +661,9 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         lexicon_expand_min_df: int = 5,
         em_nb: float | None = None,
         em_nb_lambda: float = 0.1,
-        em_nb_alpha: float = 0.1,
+        em_nb_alpha: float = 1e-3,
         em_nb_iter: int = 5,
-        em_nb_blocks: Sequence[str] | None = None,
+        em_nb_blocks: Sequence[str] | None = ("word", "topic", "title_topic"),
         em_nb_prior: bool = True,
         em_nb_balance: bool = False,
     ) -> None:
@@ -954,11 +957,15 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         and those of the unlabelled messages (``Fu``; None: labels only), over the blocks ``em_nb_blocks``."""
         cols = None
         if self.em_nb_blocks is not None:
-            missing = [b for b in self.em_nb_blocks if b not in self.blocks_]
-            if missing:
-                raise ModelError(f"DemandClassifier em_nb_blocks: no feature block {missing}; expected some of "
-                                 f"{list(self.blocks_)}")
-            cols = np.concatenate([np.arange(*self.blocks_[b]) for b in self.em_nb_blocks])
+            unknown = [b for b in self.em_nb_blocks if b not in _BLOCK_NAMES]
+            if unknown:
+                raise ModelError(f"DemandClassifier em_nb_blocks: no feature block {unknown}; expected some of "
+                                 f"{list(_BLOCK_NAMES)}")
+            names = [b for b in self.em_nb_blocks if b in self.blocks_]  # e.g. title blocks: only for titled texts
+            if not names:
+                raise ModelError(f"DemandClassifier em_nb_blocks: none of {list(self.em_nb_blocks)} is a block of "
+                                 f"this model ({list(self.blocks_)})")
+            cols = np.concatenate([np.arange(*self.blocks_[b]) for b in names])
         nb = SemiSupervisedNB(alpha=self.em_nb_alpha, unlabeled_weight=self.em_nb_lambda, n_iter=self.em_nb_iter,
                               fit_prior=self.em_nb_prior, weights_dtype=self.weights_dtype,
                               balance_unlabeled=self.em_nb_balance)
