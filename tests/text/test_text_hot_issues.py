@@ -435,8 +435,10 @@ def test_semantic_similarity_joins_bursts_that_share_no_words_but_not_other_prob
     assert summer[0] != spring[0]
     issue = f.issues_.set_index("issue_id").loc[f"H{spring[0] + 1:04d}"]
     assert issue["n_messages"] == 6 and issue["n_bursts"] == 2
-    # on character n-grams alone (the default, and with the default relief) they stay two issues
-    for g in (HotIssueFinder().fit(df), HotIssueFinder(semantic_components=4).fit(df)):
+    # on words alone (semantic_components=None), and with meaning at the default relief (the default:
+    # some word evidence is required), they stay two issues
+    for g in (HotIssueFinder(semantic_components=None).fit(df), HotIssueFinder().fit(df),
+              HotIssueFinder(semantic_components=4).fit(df)):
         assert g.labels_[truth["spring"][0]] != g.labels_[truth["winter"][0]]
     # deterministic: the same input gives the same labels
     assert (HotIssueFinder(**params).fit(df).labels_ == lab).all()
@@ -502,3 +504,31 @@ def test_cli_long_window_days_zero_switches_the_recurring_joins_off(tmp_path):
         res = pd.read_csv(out)
         sizes[days] = sorted(len(set(ids.split(";")) & smell) for ids in res["message_ids"] if set(ids.split(";")) & smell)
     assert sizes[400] == [7] and sizes[0] == [3, 4]
+
+
+def test_cli_semantic_and_strays_options_reach_the_finder(tmp_path):
+    """``--strays R`` splits a member far in meaning from the rest of its issue (needs meaning on);
+    ``--semantic 0`` switches meaning off and the strays with it."""
+    from govml.cli import main
+
+    df, truth = _semantic_corpus()
+    stray = truth["summer"][0]
+    df.loc[stray, "created_at"] = "2024-04-04"
+    src = tmp_path / "msgs.csv"
+    df.to_csv(src, index=False)
+    spring = {df.loc[i, "id"] for i in truth["spring"]}
+    sid = df.loc[stray, "id"]
+
+    def issue_of_spring(*opts: str) -> set[str]:
+        out = tmp_path / "hot.csv"
+        with pytest.raises(SystemExit) as ex:
+            main(["demands", "hot-issues", str(src), "--top", "0", *opts, "--out", str(out)])
+        assert ex.value.code == 0
+        res = pd.read_csv(out)
+        (ids,) = [set(m.split(";")) for m in res["message_ids"] if spring <= set(m.split(";"))]
+        return ids
+
+    assert sid in issue_of_spring()  # strays off by default: linked by the place name
+    # a corpus this small needs few dimensions (50, the default, is about its rank)
+    assert sid not in issue_of_spring("--semantic", "4", "--strays", "0.4")
+    assert sid in issue_of_spring("--semantic", "0", "--strays", "0.4")
