@@ -272,6 +272,11 @@ def _print_metrics(console: Any, res: Any) -> None:
         table.add_column(short.get(c, c), justify="right")
     for m, r in ov.iterrows():
         table.add_row(str(m), *["-" if r[c] != r[c] else f"{r[c]:.4f}" for c in cols])
+    if console.width < 112:  # piped output (80 columns) would cut every number to "0.2…"
+        from rich.console import Console
+
+        console = Console(file=console.file, width=112, color_system=console.color_system and "auto",
+                          force_terminal=console.is_terminal)
     console.print(table)
 
 

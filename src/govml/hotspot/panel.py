@@ -383,4 +383,30 @@ def panel_notes(panel: pd.DataFrame, young: int = 4) -> list[str]:
     never = int(np.sum(first < 0))
     if never:
         notes.append(f"{never} area × category combination(s) never had an event: kept as zero series")
+    thin = thin_tail(y.sum(axis=0))
+    if thin:
+        k, n, typical = thin
+        notes.append(f"the last {k} period(s) (from {periods[T - k].date()}) hold {n} event(s) in all against "
+                     f"about {typical:g} a period before them: the data may end early (an export cut short); "
+                     "forecasts start from this drop — if it is not real, end the data earlier (--now DATE)")
     return notes
+
+
+def thin_tail(totals: np.ndarray, *, ratio: float = 0.2, max_periods: int = 4, window: int = 17,
+              min_typical: float = 8.0) -> tuple[int, int, float] | None:
+    """(periods, events in them, typical events a period) when the last 1..``max_periods`` periods each hold
+    under ``ratio`` × the median period total of the last ``window`` periods (at least ``min_typical``),
+    else None: the sign of an export cut short (附件3: ~75 messages a week, then 1 and 2)."""
+    tot = np.asarray(totals, dtype=float)
+    T = len(tot)
+    if T < 2 * max_periods:
+        return None
+    typical = float(np.median(tot[max(0, T - window):]))
+    if typical < min_typical:
+        return None
+    k = 0
+    while k < max_periods and tot[T - 1 - k] < ratio * typical:
+        k += 1
+    if k == 0 or k == max_periods and tot[T - 1 - k] < ratio * typical:
+        return None  # nothing thin, or a long quiet stretch: a real change, not a cut
+    return k, int(tot[T - k:].sum()), round(typical, 1)

@@ -1,0 +1,68 @@
+"""What the session-6 dry run of `govml hotspots` on real exports found: an export cut short (附件3: ~75
+messages a week, then 1 and 2) is said on the terminal, and the backtest table stays readable when the
+output is piped (80 columns)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from govml.cli import app
+from govml.hotspot.panel import thin_tail
+
+runner = CliRunner()
+
+
+def _events(tmp_path: Path, *, cut: bool) -> Path:
+    rng = np.random.default_rng(0)
+    rows = []
+    weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
+    for w_i, w in enumerate(weeks):
+        for area in ("东湖社区", "金桥社区", "望江社区"):
+            for cat in ("噪声扰民", "物业服务"):
+                n = rng.poisson(4)
+                if cut and w_i >= 28:
+                    n = int(area == "东湖社区" and cat == "噪声扰民")  # 1 event a week in all
+                for _ in range(n):
+                    t = w + pd.Timedelta(minutes=int(rng.integers(0, 7 * 24 * 60)))
+                    if cut and w_i >= 28:
+                        t = w + pd.Timedelta(days=6, hours=12)  # on Sunday: the weeks are complete, only thin
+                    rows.append((t.strftime("%Y/%-m/%-d %H:%M:%S"), area, cat))
+    f = tmp_path / ("cut.csv" if cut else "full.csv")
+    pd.DataFrame(rows, columns=["受理时间", "社区", "类别"]).to_csv(f, index=False)
+    return f
+
+
+def test_thin_tail() -> None:
+    assert thin_tail(np.array([80.0] * 20 + [1, 2])) == (2, 3, 80.0)
+    assert thin_tail(np.array([80.0] * 20)) is None
+    assert thin_tail(np.array([80.0] * 20 + [40, 30])) is None  # a holiday dip is not a cut
+    assert thin_tail(np.array([80.0] * 12 + [1.0] * 6)) is None  # a long quiet stretch: a real change
+    assert thin_tail(np.array([3.0] * 20 + [0])) is None  # too few events to tell
+
+
+def test_forecast_says_when_the_export_looks_cut_short(tmp_path: Path) -> None:
+    args = ["--time-col", "受理时间", "--area-col", "社区", "--category-col", "类别", "--no-track"]
+    r = runner.invoke(app, ["hotspots", "forecast", str(_events(tmp_path, cut=True)), *args,
+                            "--out", str(tmp_path / "fc.csv")])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "the last 2 period(s) (from 2024-07-15) hold 2 event(s)" in text and "may end early" in text
+    r = runner.invoke(app, ["hotspots", "forecast", str(_events(tmp_path, cut=False)), *args,
+                            "--out", str(tmp_path / "fc2.csv")])
+    assert r.exit_code == 0, r.output
+    assert "may end early" not in " ".join(r.output.split())
+
+
+def test_backtest_table_is_readable_when_piped(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["hotspots", "backtest", str(_events(tmp_path, cut=False)), "--time-col", "受理时间",
+                            "--area-col", "社区", "--category-col", "类别", "--horizon", "2", "--origins", "2",
+                            "--out", str(tmp_path / "m.json"), "--no-track"])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if line.lstrip("│ ").startswith("mean_4"))
+    assert "…" not in row
+    assert len(re.findall(r"\d+\.\d{4}", row)) >= 7, row
