@@ -203,7 +203,7 @@ def simulate(
     partition_col: str,
     *,
     mapping: Mapping[str, str] | None = None,
-    rounds: int = 5,
+    rounds: int = 10,
     secure: bool = True,
     dp_epsilon: float | None = None,
     dp_mechanism: str = "laplace",
