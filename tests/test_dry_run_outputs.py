@@ -87,3 +87,10 @@ def test_alerts_name_an_empty_group_as_top_does(samples_dir: Path) -> None:
     assert not al["group"].isin(["<NA>", "nan"]).any() and not al["key"].isin(["<NA>", "nan"]).any()
     hit = al[(al["group"] == MISSING_KEY) & (al["key"] == "消防安全") & al["level"].isin(["预警", "告警"])]
     assert len(hit) and pd.to_datetime(hit["period_start"]).between("2024-04-08", "2024-05-12").any()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_output_in_a_place_without_files_is_refused_even_for_root() -> None:
+    """/proc passes the permission check for root, yet no file can be made there: refused before the work."""
+    with pytest.raises(DataError, match="not writable"):
+        check_output_path(Path("/proc/govml_dry_run/forecast.csv"))

@@ -1061,8 +1061,8 @@ def write_json(data: Any, path: str | os.PathLike[str], *, indent: int | None = 
 
 def _check_output_folder(target: Path) -> None:
     """Refuse an output whose folder cannot be made or written: a part of the path that is a file
-    (``data.csv/out.csv``), or a nearest existing folder that this user cannot write into. Creates
-    nothing."""
+    (``data.csv/out.csv``), or a nearest existing folder that this user cannot write into (tried with a
+    temporary file, removed at once). Creates nothing."""
     folder = target.parent
     probe = folder
     while not probe.exists():
@@ -1073,6 +1073,12 @@ def _check_output_folder(target: Path) -> None:
         raise DataError(message=f"{target}: cannot write here: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise DataError(message=f"{target}: cannot write here: the folder {probe} is not writable")
+    try:  # permissions are not all: a read-only mount, /sys or /proc, or root on a locked folder
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise DataError(message=f"{target}: cannot write here: the folder {probe} is not writable "
+                        f"({exc.strerror or exc})") from exc
 
 
 def check_output_path(path: str | os.PathLike[str], *, table: bool = True) -> Path:
