@@ -66,3 +66,21 @@ def test_backtest_table_is_readable_when_piped(tmp_path: Path) -> None:
     row = next(line for line in r.output.splitlines() if line.lstrip("│ ").startswith("mean_4"))
     assert "…" not in row
     assert len(re.findall(r"\d+\.\d{4}", row)) >= 7, row
+
+
+def test_seasonal_naive_does_not_copy_a_year_of_zeros_before_the_data_start() -> None:
+    """附件3: 4 stray messages in 2017-18, then ~75 a week from 2019: "last year" was all zeros."""
+    import pytest
+
+    from govml.errors import ModelError
+    from govml.hotspot.baselines import SeasonalNaive
+
+    weeks = pd.date_range("2023-01-02", periods=100, freq="W-MON")
+    rng = np.random.default_rng(1)
+    y = np.r_[np.zeros(60), rng.poisson(20, 40)]
+    y[[5, 30]] = 1  # stray early events
+    panel = pd.DataFrame({"area": "甲", "category": "噪声", "period_start": weeks, "y": y})
+    with pytest.raises(ModelError, match="the panel has 40 from its data start 2024-02-26"):
+        SeasonalNaive(52).fit(panel)
+    full = pd.DataFrame({"area": "甲", "category": "噪声", "period_start": weeks, "y": rng.poisson(20, 100)})
+    assert SeasonalNaive(52).fit(full).predict(2)["yhat"].tolist() == full["y"].iloc[[48, 49]].tolist()

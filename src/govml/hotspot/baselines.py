@@ -67,17 +67,25 @@ class MeanLast(_Baseline):
 class SeasonalNaive(_Baseline):
     """Period ``o + h`` = the count one season earlier, ``o + h - season``.
 
-    Needs at least ``season`` observed periods; :meth:`fit` raises :class:`ModelError` otherwise.
+    Needs at least ``season`` observed periods from the data's start (as the forecaster finds it:
+    near-empty leading periods before data collection began are not a season to copy — 附件3's four
+    stray messages of 2017-18 made a year of zeros its "last year"); :meth:`fit` raises
+    :class:`ModelError` otherwise.
     """
 
     def __init__(self, season: int = 52):
         self.season = season
 
     def fit(self, panel: pd.DataFrame) -> SeasonalNaive:
+        from govml.hotspot.forecast import data_start  # forecast imports this module
+
         super().fit(panel)
-        if self.y_.shape[1] < self.season:
+        start = data_start(self.y_)
+        if self.y_.shape[1] - start < self.season:
+            lead = (f" from its data start {self.periods_[start].date()} ({start} near-empty leading period(s) "
+                    "before it)" if start else "")
             raise ModelError(f"seasonal naive needs {self.season} periods of history, "
-                             f"the panel has {self.y_.shape[1]}")
+                             f"the panel has {self.y_.shape[1] - start}{lead}")
         return self
 
     def _matrix(self, horizon: int) -> np.ndarray:
