@@ -84,3 +84,21 @@ def test_seasonal_naive_does_not_copy_a_year_of_zeros_before_the_data_start() ->
         SeasonalNaive(52).fit(panel)
     full = pd.DataFrame({"area": "甲", "category": "噪声", "period_start": weeks, "y": rng.poisson(20, 100)})
     assert SeasonalNaive(52).fit(full).predict(2)["yhat"].tolist() == full["y"].iloc[[48, 49]].tolist()
+
+
+def test_backtest_says_how_many_origins_a_baseline_was_left_out_of() -> None:
+    """附件3 from 2019/9/2, 6 origins: seasonal naive has a real year only at the last one; its metrics cover
+    that one origin, which the note must say (it said "fitted at the other origins")."""
+    from govml.hotspot.backtest import run_backtest
+    from govml.hotspot.baselines import MeanLast, SeasonalNaive
+
+    weeks = pd.date_range("2023-01-02", periods=60, freq="W-MON")
+    rng = np.random.default_rng(2)
+    panel = pd.concat([pd.DataFrame({"area": a, "category": "噪声", "period_start": weeks,
+                                     "y": rng.poisson(5, 60)}) for a in ("甲", "乙")], ignore_index=True)
+    res = run_backtest(panel, {"mean_4": MeanLast(4), "seasonal_naive_52": SeasonalNaive(52)},
+                       list(weeks[[48, 50, 54]]), 2)
+    note = res.excluded_models["seasonal_naive_52"]
+    assert note.startswith("not fitted at 2023-12-04") and "not fitted at 2 of 3 origins" in note
+    assert "cover the other 1 only" in note
+    assert set(res.predictions.loc[res.predictions["model"] == "seasonal_naive_52", "origin"]) == {weeks[54]}

@@ -223,6 +223,7 @@ def run_backtest(
     frames = []
     per_origin = []
     excluded: dict[str, str] = {}
+    unfitted: dict[str, int] = {}  # origins each model could not be fitted at
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}  # process CPU time: a fairer comparison than wall time on a busy machine
     for i, origin in enumerate(origins):
@@ -235,6 +236,7 @@ def run_backtest(
                 est.fit(cut)
             except ModelError as exc:
                 excluded.setdefault(name, f"not fitted at {origin.date()}: {exc}")
+                unfitted[name] = unfitted.get(name, 0) + 1
                 continue
             fc = est.predict(horizon)
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t0
@@ -253,7 +255,9 @@ def run_backtest(
     preds = pd.concat(frames, ignore_index=True)
     for name in list(excluded):
         if name in set(preds["model"]):
-            excluded[name] = excluded[name] + " (fitted at the other origins)"
+            n_fit = len(origins) - unfitted.get(name, 0)
+            excluded[name] = excluded[name] + (f" (not fitted at {unfitted.get(name, 0)} of {len(origins)} origins; "
+                                               f"its metrics cover the other {n_fit} only)")
     cols = ["model", "origin", "area", "category", "period_start", "horizon", "y", "yhat"]
     extra = [c for c in ("yhat_mean", "yhat_lo", "yhat_hi", "p_hotspot", "threshold") if c in preds.columns]
     preds = preds[cols + extra]
