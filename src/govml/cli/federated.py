@@ -375,8 +375,9 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
     from rich.table import Table
 
     console = Console()
+    how = f"{result['strategy']}, " if result.get("strategy") else ""
     t = Table(title=f"federated {result['task']}: {result['clients']} districts, {result['rounds']} rounds, "
-                    f"secure={'on' if result['secure'] else 'off'}")
+                    f"{how}secure={'on' if result['secure'] else 'off'}")
     t.add_column("metric")
     t.add_column("federated", justify="right")
     t.add_column("centralized", justify="right")
