@@ -94,3 +94,25 @@ def test_output_in_a_place_without_files_is_refused_even_for_root() -> None:
     """/proc passes the permission check for root, yet no file can be made there: refused before the work."""
     with pytest.raises(DataError, match="not writable"):
         check_output_path(Path("/proc/govml_dry_run/forecast.csv"))
+
+
+def test_whole_number_labels_read_as_floats_are_written_as_numbers(samples_dir: Path) -> None:
+    """Boston's city_council_district (8.0 beside blank cells) came out as area/group '8.0' in `hotspots
+    forecast` and `demands top`: it must be '8', as the file holds it, so that it joins back."""
+    from govml.hotspot.panel import clean_events
+    from govml.io import label_text
+    from govml.text.demands import top_demands
+
+    s = pd.Series([8.0, None, 10.0, 0.0])
+    assert label_text(s).tolist() == ["8", pd.NA, "10", "0"]
+    assert label_text(pd.Series([2.5, 3.0])).tolist() == ["2.5", "3.0"]  # real decimals stay as they are
+    assert label_text(pd.Series(["A3区", 7.0, None], dtype=object)).tolist() == ["A3区", "7", pd.NA]
+    ev = pd.DataFrame({"created_at": pd.date_range("2024-01-01", periods=8, freq="D").astype(str),
+                       "community": [8.0, 8.0, None, 10.0, 10.0, 8.0, 10.0, 8.0], "category": ["噪声"] * 8})
+    clean, _ = clean_events(ev, now="2025-01-01")
+    assert sorted(clean["area"].unique()) == ["10", "8"]
+    msgs = pd.read_csv(samples_dir / "messages.csv").head(400)
+    msgs["district_no"] = msgs["district"].map({d: float(i) for i, d in enumerate(msgs["district"].unique())})
+    msgs.loc[msgs.index[:3], "district_no"] = None
+    top = top_demands(msgs, by="district_no", period="M", top=3)
+    assert not top["group"].astype(str).str.endswith(".0").any() and "(空)" in set(top["group"])

@@ -151,10 +151,28 @@ def blank_cells(values: pd.Series) -> np.ndarray:
     return (values.isna() | (values.astype("string").str.strip() == "")).fillna(True).to_numpy(dtype=bool)
 
 
+def label_text(values: pd.Series) -> pd.Series:
+    """Labels (areas, groups, districts, codes) as a string Series, missing kept: a column of whole
+    numbers that pandas read as floats because some cells are empty (Boston's city_council_district
+    ``8.0``, an Excel column of district codes) is written as the numbers it holds, ``8`` — not ``8.0``,
+    which joins back to nothing."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(values.dtype):
+        v = values.dropna()
+        if len(v) and bool((v == v.round()).all()) and bool((v.abs() < 2**53).all()):
+            return values.astype("Int64").astype("string")
+    elif values.dtype == object:
+        return pd.Series([str(int(x)) if isinstance(x, float) and x.is_integer() else x
+                          for x in values.to_numpy(dtype=object)], index=values.index, dtype="string")
+    return values.astype("string")
+
+
 def plain_names(values: pd.Series) -> pd.Series:
-    """Names as plain text: Unicode NFKC (full-width letters and digits → ASCII), whitespace runs → one
-    space, ends stripped (a string Series; missing stays missing)."""
-    return values.astype("string").str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+    """Names as plain text (:func:`label_text`, so ``8.0`` read from a column with blanks is ``8``):
+    Unicode NFKC (full-width letters and digits → ASCII), whitespace runs → one space, ends stripped (a
+    string Series; missing stays missing)."""
+    return label_text(values).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
 
 
 def merge_spellings(values: pd.Series) -> pd.Series:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from govml.errors import DataError, Problem
 from govml.hotspot.calendar import CALENDAR_COLUMNS, calendar_features, period_offset, period_start
-from govml.io import merge_spellings, plain_names
+from govml.io import label_text, merge_spellings, plain_names
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _canonical_names(values: pd.Series, ex: Exclusions, what: str, file_rows: np
     """Names as one spelling (:func:`govml.io.merge_spellings`: NFKC, spaces and case folded, the most
     frequent spelling shown); each spelling merged into another is reported in ``ex.notes`` with its
     rows (the rows are kept, under the merged name)."""
-    raw = values.reset_index(drop=True).astype("string")
+    raw = label_text(values.reset_index(drop=True))  # district 8 read as 8.0 beside blank cells is 8
     out = merge_spellings(raw)
     changed = (raw != out).fillna(False).to_numpy()
     if changed.any():

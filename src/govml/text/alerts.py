@@ -190,6 +190,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from govml.errors import ConfigError, DataError, Problem, cell_text
+from govml.io import label_text
 
 log = logging.getLogger(__name__)
 
@@ -598,7 +599,7 @@ class SurgeDetector(BaseEstimator):
         starts = period_start(times, P)
         tpos, periods = _period_index(starts, P)
         T = len(periods)
-        groups_ser = df[self.by].astype("string").fillna(MISSING_KEY)
+        groups_ser = label_text(df[self.by]).fillna(MISSING_KEY)
         gcodes, groups = pd.factorize(groups_ser, sort=True)
         G = len(groups)
         self.periods_ = periods

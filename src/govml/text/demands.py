@@ -43,6 +43,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from govml.errors import DataError, Problem
+from govml.io import label_text
 from govml.text.tokenize import BREAK
 
 log = logging.getLogger(__name__)
@@ -291,7 +292,7 @@ def top_demands(
     texts = df[text_col].to_numpy(dtype=object)[idx]
     starts = starts.to_numpy()[idx]
     if by:
-        groups = df[by].astype("string").fillna("(空)").to_numpy(dtype=object)[idx]
+        groups = label_text(df[by]).fillna("(空)").to_numpy(dtype=object)[idx]
     else:
         groups = np.full(len(idx), ALL_GROUP, dtype=object)
     out_cols = COLUMNS + (["prev_share", "trend"] if with_trend else [])
