@@ -226,6 +226,9 @@ def variants() -> dict[str, tuple[object, bool]]:
         # transductive: the draw's own texts (those of the held-out fold included; never labels) fit the
         # vocabulary and IDF of every fold, as `--unlabeled` would with the messages to be classified
         "default+transductive": (DemandClassifier(), "draw"),
+        # issue 3, sixth study: what `govml demands train --unlabeled` does since (EM naive Bayes mixed in at 0.3;
+        # the same as semi-e0.3-el0.1-ea0.001-ei5-ebword.topic.title_topic)
+        "em_nb+unlabeled": (DemandClassifier(em_nb=0.3), True),
     }
 
 

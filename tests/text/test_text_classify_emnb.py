@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.naive_bayes import MultinomialNB
 
-from govml.errors import ModelError
+from govml.errors import ConfigError, ModelError
 from govml.text.classify import DemandClassifier, SemiSupervisedNB
 from text_vocab import SHARED, assert_round_trips
 
@@ -175,6 +175,7 @@ def test_cli_train_with_em_nb(tmp_path):
     from typer.testing import CliRunner
 
     from govml.cli import app
+    from govml.cli.demands import UNLABELED_EM_NB
 
     lab_t, lab_y, unl, test_t, test_y = make_messages(0, n_lab=6)  # 6 a class: enough for 5-fold CV
     pd.DataFrame({"id": range(len(lab_t)), "text": lab_t, "category": lab_y}).to_csv(tmp_path / "lab.csv", index=False)
@@ -191,6 +192,23 @@ def test_cli_train_with_em_nb(tmp_path):
                               "--out", str(tmp_path / "pred.csv")])
     assert res.exit_code == 0, res.output
     assert float((pd.read_csv(tmp_path / "pred.csv")["category_pred"] == pd.Series(test_y)).mean()) >= 0.8
+    # --unlabeled alone: the EM naive Bayes at its default weight; --em-nb 0: the vocabulary only
     res = runner.invoke(app, ["demands", "train", str(tmp_path / "lab.csv"), "--model-dir", str(tmp_path / "m2"),
-                              "--em-nb", "1.5"])
+                              "--unlabeled", str(tmp_path / "unl.csv")])
+    assert res.exit_code == 0, res.output
+    meta = json.loads((tmp_path / "m2" / "model.json").read_text(encoding="utf-8"))
+    assert meta["settings"]["em_nb"] == UNLABELED_EM_NB > 0
+    res = runner.invoke(app, ["demands", "train", str(tmp_path / "lab.csv"), "--model-dir", str(tmp_path / "m3"),
+                              "--unlabeled", str(tmp_path / "unl.csv"), "--em-nb", "0"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "m3" / "model.json").read_text(encoding="utf-8"))["settings"]["em_nb"] is None
+    # without --unlabeled: the default model (no naive Bayes); --em-nb alone is an error, so is a weight above 1
+    res = runner.invoke(app, ["demands", "train", str(tmp_path / "lab.csv"), "--model-dir", str(tmp_path / "m4")])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "m4" / "model.json").read_text(encoding="utf-8"))["settings"]["em_nb"] is None
+    res = runner.invoke(app, ["demands", "train", str(tmp_path / "lab.csv"), "--model-dir", str(tmp_path / "m5"),
+                              "--em-nb", "0.3"])
+    assert isinstance(res.exception, ConfigError) and "--unlabeled" in str(res.exception)
+    res = runner.invoke(app, ["demands", "train", str(tmp_path / "lab.csv"), "--model-dir", str(tmp_path / "m5"),
+                              "--unlabeled", str(tmp_path / "unl.csv"), "--em-nb", "1.5"])
     assert res.exit_code == 2 and "--em-nb" in res.output

@@ -473,15 +473,21 @@ def _confusion_figure(report: dict):
                    ylabel="true")
 
 
+# what --unlabeled does besides the vocabulary (issue 3, sixth study): an EM-trained naive Bayes at this weight
+UNLABELED_EM_NB = 0.3
+
+
 @app.command("train")
 def train_cmd(
     input: Path = typer.Argument(..., help="Labelled message table (CSV/Excel/Parquet/JSONL)."),
     model_dir: Path = typer.Option(..., "--model-dir", help="Folder for model.skops + model.json (replaced)."),
     label_col: str = typer.Option("category", "--label-col", help="Category column."),
     unlabeled: Path = typer.Option(None, "--unlabeled",
-                                   help="Unlabelled messages of the same kind (same --text-col columns): "
-                                        "they join the vocabulary and its weights (with --self-training also "
-                                        "pseudo-labels). Measured on real messages: no gain beyond noise."),
+                                   help="Unlabelled messages of the same kind (same --text-col columns), e.g. "
+                                        "a few thousand: they join the vocabulary and its weights and train a "
+                                        "naive Bayes by EM that is mixed with the SVM (--em-nb); with "
+                                        "--self-training also pseudo-labels. Measured on real messages with 200 "
+                                        "labels and 2,000 unlabelled: macro-F1 +0.02 to +0.04."),
     text_col: list[str] = typer.Option(None, "--text-col",
                                        help="Text column(s), repeatable, joined in order. Default: text."),
     id_col: str = typer.Option("id", "--id-col", help="Message id column (only recorded; may be absent)."),
@@ -496,9 +502,10 @@ def train_cmd(
                                           help="With --unlabeled: no pseudo-labels (the default); the "
                                                "unlabelled text only fits the vocabulary and its weights."),
     em_nb: float = typer.Option(None, "--em-nb", min=0.0, max=1.0,
-                                help="With --unlabeled: mix the SVM's probabilities with those of a multinomial "
-                                     "naive Bayes fitted by EM on the labelled + unlabelled messages, at this "
-                                     "weight (0-1; 1 = the naive Bayes alone). Off by default: EM_NB_HELP"),
+                                help="With --unlabeled: weight (0-1) of a multinomial naive Bayes fitted by EM on "
+                                     "the labelled + unlabelled messages, mixed with the SVM's probabilities "
+                                     f"(default {UNLABELED_EM_NB} with --unlabeled; 1 = the naive Bayes alone; 0 = "
+                                     "off: the unlabelled text then only fits the vocabulary and its weights)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
@@ -562,9 +569,11 @@ def train_cmd(
         raise ConfigError("--lexicon and --no-lexicon contradict each other: give one of them")
     if no_self_training and self_training is not None:
         raise ConfigError("--self-training and --no-self-training contradict each other: give one of them")
+    if em_nb is not None and unlabeled is None:
+        raise ConfigError("--em-nb needs --unlabeled (the naive Bayes learns from the unlabelled messages)")
     est = DemandClassifier(tokenizer=tokenizer, random_state=seed,
                            self_training=None if no_self_training else self_training,
-                           em_nb=em_nb or None,
+                           em_nb=(UNLABELED_EM_NB if em_nb is None else em_nb or None) if unl_texts else None,
                            min_class_count=max(2, cv), lexicon_weight=None if no_lexicon else 1.0,
                            lexicon=_topic_lexicon(lexicon) if lexicon is not None else None,
                            # one text column: its first line is no title

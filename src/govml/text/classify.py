@@ -24,14 +24,19 @@ Model (defaults chosen on hand-labelled real message-board data; see docs/benchm
   fitted on the decision values of an internal stratified CV with up to 3 folds); its weights are
   rounded to float32 values at fit time, so they are saved as float32 losslessly. ``model="lr"`` uses
   a balanced multinomial logistic regression instead (already probabilistic, calibrated the same way).
-* unlabelled messages (``fit(X, y, unlabeled=...)``) — by default the TF-IDF vocabulary and IDF weights are
-  learned on labelled + unlabelled text, nothing more. Two semi-supervised methods are options, off by
+* unlabelled messages (``fit(X, y, unlabeled=...)``) — the TF-IDF vocabulary and IDF weights are learned on
+  labelled + unlabelled text; with ``em_nb=w`` (what ``govml demands train --unlabeled`` uses, w = 0.3) the
+  calibrated SVM's probabilities are mixed with weight w with those of a multinomial naive Bayes fitted by EM on
+  the labelled and unlabelled messages (:class:`SemiSupervisedNB`, Nigam et al. 2000) over the word, topic and
+  title-topic blocks (issue 3, sixth study: the first use of unlabelled text that gained on both label sets of
+  real messages; docs/benchmarks.md). Two other semi-supervised methods are options, off by
   default because neither gave a gain beyond the draw-to-draw noise on both label sets of real messages
-  (issue 3, fifth study; docs/benchmarks.md): self-training (``self_training=<threshold>``, with per-class caps
+  (issue 3, fifth study): self-training (``self_training=<threshold>``, with per-class caps
   ``self_training_balance``, ``self_training_rounds``, ``self_training_weight`` and an agreement view
   ``self_training_agree``) and the topic lexicon grown from the unlabelled text by co-occurrence
   (``lexicon_expand``). Both help on generated data built for them (tests/text/test_text_classify_unlabeled.py).
-  The saved model holds no unlabelled message: only terms (vocabulary, grown lexicon) and weights.
+  The saved model holds no unlabelled message: only terms (vocabulary, grown lexicon) and weights (the naive
+  Bayes: one float32 log-probability per class and feature of its blocks).
 
 Bad input is handled, never silently dropped: missing labels and labels seen fewer than
 ``min_class_count`` times are excluded with a warning naming the label and the rows; empty or
@@ -527,6 +532,13 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     (400 labelled, draws 5–6: −0.009 / −0.004), self-training (threshold 0, cap 1× the labelled count a round,
     3 rounds) −0.008 ± 0.023 / +0.022 ± 0.039, vocabulary and IDF alone −0.002 ± 0.007 / +0.003 ± 0.010 —
     no gain beyond noise on both label sets, so all stay off by default.
+    EM naive Bayes (issue 3, sixth study; ``em_nb``, same benchmark, paired difference to the model without
+    unlabelled text, hand / reply labels): settings screened on draws 0–1 (α 1e-4–1e-2, λ 0–0.1, 1 or 5 EM
+    iterations, class-balanced M-step or not, all blocks or word + topic + title topic, weight 0.15–1); the naive
+    Bayes alone loses 0.2–0.4 once EM uses the unlabelled messages (its mixture collapses), mixed in at 0.3 over
+    the word and topic blocks it gains. Confirmed on draws 5–9 at 200 labelled messages (w 0.3, λ 0.1, α 1e-3,
+    5 iterations): EMNB_CONFIRM; the same naive Bayes on the labels alone −0.012 ± 0.015 / −0.009 ± 0.033, so
+    the gain comes from the unlabelled messages. ``govml demands train --unlabeled`` uses it (weight 0.3).
     Saved-model size (issue 3, third study; same benchmark, 5 draws, paired difference to the model with three
     calibration-fold SVMs): ``calibration_ensemble=False`` (one SVM on all messages, calibration from
     cross-validated scores) +0.025 ± 0.022 / +0.010 ± 0.008 (hand, 200 / 400), +0.035 ± 0.023 / +0.017 ± 0.024
@@ -622,6 +634,18 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     title_ngrams : (min, max) — n-gram range of that block.
     title_lexicon_weight : float | None — weight of a topic-lexicon block counting the title's hits only.
     calibration_folds : int — folds of the internal CV that calibrates the scores (fewer when a class is small).
+    em_nb : float | None — weight w of a multinomial naive Bayes fitted by EM on the labelled and the unlabelled
+        messages (:class:`SemiSupervisedNB`; Nigam et al. 2000): the probabilities are (1 − w) × the calibrated
+        SVM's + w × the naive Bayes' (1: the naive Bayes alone, no SVM fitted; ``None``: off). Without unlabelled
+        messages the naive Bayes is fitted on the labels alone.
+    em_nb_lambda : float — weight λ of an unlabelled message in the M-step (times its class posteriors).
+    em_nb_alpha : float — additive smoothing of the naive Bayes; small, because its inputs are the L2-normalised
+        TF-IDF blocks (a message's values sum to a few units, not to its word count).
+    em_nb_iter : int — EM iterations at most (fewer when the posteriors stop moving).
+    em_nb_blocks : sequence of str | None — the feature blocks the naive Bayes reads (of "word", "char", "topic",
+        "title", "title_topic"; the title blocks are skipped for texts without a title); ``None``: all.
+    em_nb_prior : bool — learn the class priors (else uniform).
+    em_nb_balance : bool — rescale each class's unlabelled weight to its labelled share in the M-step.
     """
 
     def __init__(
