@@ -80,3 +80,20 @@ def test_flower_app_leaves_out_the_leading_weeks_like_the_central_model():
     later = simulate_forecaster(ev[ev["created_at"] >= "2024-01-01"], "district", **kw)
     assert "data_start" not in later
     assert fed["rmse"] == pytest.approx(later["backtest"]["metrics"]["all"]["rmse"], rel=1e-6)
+
+
+def test_the_command_line_reports_the_weeks_left_out(tmp_path, capsys):
+    import json
+
+    from govml.cli import main
+
+    data = tmp_path / "events.csv"
+    _events_with_stray_early_ones().to_csv(data, index=False)
+    out = tmp_path / "m.json"
+    with pytest.raises(SystemExit) as exc:
+        main(["federated", "simulate", str(data), "--task", "hotspot-forecaster", "--partition-col", "district",
+              "--n-trees", "1", "--origins", "1", "--no-secure", "--no-central-replay", "--out", str(out)])
+    assert exc.value.code in (0, None)
+    assert json.loads(out.read_text(encoding="utf-8"))["data_start"]["first_week"] == "2024-01-01"
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "data start: the first 25 week(s) before 2024-01-01 hold 2 event(s)" in shown

@@ -424,6 +424,10 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         console.print(f"{result['data'].get('file', 'input')}: {lines[0]}", highlight=False)
         for line in lines[1:]:
             console.print(f"  [yellow]•[/] {line}", highlight=False)
+    if ds := result.get("data_start"):
+        console.print(f"data start: the first {ds['weeks_left_out']} week(s) before {ds['first_week']} hold "
+                      f"{ds['events_before']} event(s) in all — taken as before data collection began and left out "
+                      "of the models, as the central model does", highlight=False)
     for name, reason in result.get("excluded", {}).items():
         console.print(f"[yellow]left out[/] {name}: {reason}")
     for name, rounds in result.get("missing", {}).items():
