@@ -54,6 +54,9 @@ def test_em_learns_words_only_unlabelled_rows_show(seed):
     assert acc0 < 0.6  # the labels say nothing about the UNSEEN words: about chance (1/3)
     assert acc >= 0.9 and acc >= acc0 + 0.3
     assert float(np.mean(em.predict(X) == y)) == 1.0  # the labelled rows stay right
+    # the class-balanced M-step learns them too
+    bal = SemiSupervisedNB(unlabeled_weight=0.1, n_iter=10, balance_unlabeled=True).fit(X, y, Xu)
+    assert float(np.mean(bal.predict(Xt) == yt)) >= 0.9
     # the weight λ of the unlabelled rows matters: λ = 0 is the labels-only model
     none = SemiSupervisedNB(unlabeled_weight=0.0).fit(X, y, Xu)
     assert np.array_equal(none.predict_proba(Xt), labels_only.predict_proba(Xt))
