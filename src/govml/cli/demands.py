@@ -74,16 +74,22 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
         bad = parsed.isna().to_numpy()
         if bad.all():  # nothing readable: the column is wrong, not a few rows — list what was found
             parse_datetime(raw, file=name, column=src, rows=source_rows(df), max_problems=10)
-        if bad.any():
+        import pandas as pd
+
+        # a time after tomorrow is a typing error (2031 for 2021): it would open years of empty periods
+        future = (parsed > pd.Timestamp.now(tz=parsed.dt.tz) + pd.Timedelta(days=1)).fillna(False).to_numpy(bool)
+        if bad.any() or future.any():
             rows = source_rows(df)
             empty = blank_cells(raw)
             parts = []
-            for what, mask in (("no time", bad & empty), ("an unreadable time", bad & ~empty)):
+            for what, mask in (("no time", bad & empty), ("an unreadable time", bad & ~empty),
+                               ("a time in the future", future)):
                 if mask.any():
                     at = [rows[i] for i in np.flatnonzero(mask)]
                     shown = ", ".join(map(str, at[:10])) + (" …" if len(at) > 10 else "")
                     eg = "" if what == "no time" else f", e.g. {str(raw[mask].iloc[0])!r}"
                     parts.append(f"{len(at)} with {what} (row {shown}{eg})")
+            bad = bad | future
             Console(stderr=True).print(f"[yellow]warning:[/] {name}, column '{src}': {int(bad.sum())} of {len(df)} "
                                        "row(s) left out: " + "; ".join(parts), highlight=False)
             df = df.loc[~bad].copy()
@@ -120,12 +126,6 @@ def hot_issues_cmd(
     long_window_days: float = typer.Option(400.0, help="A problem that recurs (same main place, similar words) "
                                                        "joins one issue across gaps up to this many days; "
                                                        "0 = off."),
-    semantic: int = typer.Option(50, "--semantic", min=0,
-                                 help="Meaning-level similarity learnt from the input (LSA dimensions) for the "
-                                      "joins of recurring problems; 0 = off (words only)."),
-    strays: float = typer.Option(0.0, "--strays", min=0.0, max=1.0,
-                                 help="With --semantic: a member whose mean similarity in meaning to the rest of "
-                                      "its issue is below this fraction of theirs leaves it (e.g. 0.4); 0 = off."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
     sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
 ) -> None:
@@ -138,10 +138,11 @@ def hot_issues_cmd(
     from rich.table import Table
 
     from govml import tracking
-    from govml.io import write_table
+    from govml.io import check_output_path, write_table
     from govml.text.hot_issues import OUTPUT_COLUMNS, HotIssueFinder
 
     console = Console()
+    check_output_path(out)  # a bad --out is refused now, not after the work
     text_cols = list(text_col or ["text"])
     df, name = _read_for_text(input, text_cols=text_cols, required=[("--id-col", id_col), ("--time-col", time_col)],
                               optional=[likes_col, user_col, group_col], encoding=encoding, sheet=sheet)
@@ -150,7 +151,7 @@ def hot_issues_cmd(
     if user_col not in df.columns:
         console.print(f"[yellow]No '{user_col}' column: each message counts as a distinct user.")
     params = {"window_days": window_days, "min_similarity": min_similarity, "long_window_days": long_window_days,
-              "top": top, "semantic": semantic, "strays": strays,
+              "top": top,
               "text_cols": len(text_cols), "group_col": group_col if group_col in df.columns else None}
     with console.status(f"Grouping {len(df):,} messages into issues…"):
         finder = HotIssueFinder(text_cols=tuple(text_cols), id_col=id_col, time_col=time_col,
@@ -158,9 +159,7 @@ def hot_issues_cmd(
                                 user_col=user_col if user_col in df.columns else None,
                                 group_col=group_col if group_col in df.columns else None,
                                 window_days=window_days, min_similarity=min_similarity,
-                                long_window_days=long_window_days,  # <= window_days: no joins
-                                semantic_components=semantic or None,
-                                semantic_stray_ratio=strays if semantic and strays else None).fit(df)
+                                long_window_days=long_window_days).fit(df)  # <= window_days: no joins
     issues = finder.issues_[OUTPUT_COLUMNS]
     if top:
         issues = issues.head(top)
@@ -209,10 +208,11 @@ def alerts_cmd(
 
     from govml import tracking
     from govml.errors import ConfigError
-    from govml.io import write_table
+    from govml.io import check_output_path, write_table
     from govml.text.alerts import OUTPUT_COLUMNS, TOTAL_KEY, SurgeDetector
 
     console = Console()
+    check_output_path(out)  # a bad --out is refused now, not after the work
     period = period.upper()
     if period not in ("W", "M"):
         raise ConfigError(f"--period must be W or M, got {period!r}")
@@ -355,10 +355,11 @@ def top_cmd(
     from rich.table import Table
 
     from govml.errors import ConfigError
-    from govml.io import write_table
+    from govml.io import check_output_path, write_table
     from govml.text.demands import top_demands
 
     console = Console()
+    check_output_path(out)  # a bad --out is refused now, not after the work
     period = period.upper()
     if period not in ("W", "M", "Q"):
         raise ConfigError(f"--period must be W, M or Q, got {period!r}")
@@ -493,6 +494,8 @@ def train_cmd(
     id_col: str = typer.Option("id", "--id-col", help="Message id column (only recorded; may be absent)."),
     time_col: str = typer.Option("created_at", "--time-col",
                                  help="Time column (for the data fingerprint; may be absent)."),
+    likes_col: str = typer.Option('likes', "--likes-col", help="Accepted so that one set of column options "
+                                                      "works for every demands command; not used here."),
     cv: int = typer.Option(5, "--cv", help="Cross-validation folds (stratified)."),
     self_training: float = typer.Option(None, "--self-training",
                                         help="With --unlabeled: also pseudo-label unlabelled messages "
@@ -529,10 +532,11 @@ def train_cmd(
 
     from govml import __version__, tracking
     from govml.errors import ConfigError
-    from govml.io import read_table, source_rows
+    from govml.io import check_output_path, read_table, source_rows
     from govml.text.classify import DemandClassifier, check_labels, cross_validate_classifier
 
     console = Console()
+    check_output_path(Path(model_dir) / "model.json", table=False)  # a --model-dir under a file, or not writable: now, not after CV
     if cv < 2:
         raise ConfigError(f"--cv must be at least 2, got {cv}")
     text_cols = list(text_col or ["text"])
@@ -648,6 +652,12 @@ def classify_cmd(
                                        help="Text column(s), repeatable, joined in order. Default: the "
                                             "model's training columns when present, else text."),
     id_col: str = typer.Option("id", "--id-col", help="Message id column."),
+    time_col: str = typer.Option('created_at', "--time-col", help="Accepted so that one set of column options "
+                                                      "works for every demands command; not used here."),
+    label_col: str = typer.Option('category', "--label-col", help="Accepted so that one set of column options "
+                                                      "works for every demands command; not used here."),
+    likes_col: str = typer.Option('likes', "--likes-col", help="Accepted so that one set of column options "
+                                                      "works for every demands command; not used here."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
     sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
 ) -> None:
@@ -655,9 +665,10 @@ def classify_cmd(
     from rich.console import Console
     from rich.progress import Progress
 
-    from govml.io import read_table, write_table
+    from govml.io import check_output_path, read_table, write_table
 
     console = Console()
+    check_output_path(out)  # a bad --out is refused now, not after the work
     model, meta = load_model_dir(model_dir)
     text_cols = list(text_col or [])
     if not text_cols:

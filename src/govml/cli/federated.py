@@ -66,6 +66,14 @@ def _read_input(input_path: Path, task: str, partition_col: str, columns: dict[s
         g = guess_column("district", have)
         hint = f"; the district column looks like {g[0]!r} (--partition-col {g[0]})" if g else ""
         raise DataError(message=f"{file}: no partition column {partition_col!r} (columns: {', '.join(have)}){hint}")
+    joined = columns.get("text", "")
+    if " + " in joined and joined not in df.columns:  # --text-col given more than once: joined in order
+        cols = joined.split(" + ")
+        if missing := [c for c in cols if c not in df.columns]:
+            raise DataError(message=f"{file}: no text column {', '.join(map(repr, missing))} "
+                            f"(columns: {', '.join(have)})")
+        parts = [df[c].astype("string").fillna("") for c in cols]
+        df[joined] = parts[0].str.cat(parts[1:], sep="\n")
     mapping, recognised = dict(columns), []
     for canon, user in columns.items():
         if user != canon or user in df.columns:  # named with its option, or present under its default name
@@ -467,10 +475,16 @@ def simulate_cmd(
     dp_mechanism: str = typer.Option("laplace", "--dp-mechanism", help="laplace | gaussian (benchmark)."),
     dp_clip: float = typer.Option(1.0, "--dp-clip", min=0.0,
                                   help="Classifier DP: L2 bound on a district's update per round."),
-    text_col: str = typer.Option("text", "--text-col", help="Message text column (classifier)."),
+    text_col: list[str] = typer.Option(None, "--text-col",
+                                       help="Message text column(s) (classifier), repeatable, joined in order. "
+                                            "Default: text."),
     label_col: str = typer.Option("category", "--label-col", help="Category column (classifier)."),
     id_col: str = typer.Option("id", "--id-col", help="Row id column, used for the held-out split."),
     community_col: str = typer.Option("community", "--community-col", help="Community column (benchmark)."),
+    area_col: str = typer.Option(None, "--area-col", help="Area column (hotspot forecaster, as in `govml hotspots`; "
+                                                          "default: --community-col)."),
+    category_col: str = typer.Option(None, "--category-col", help="Category column (hotspot forecaster, as in "
+                                                                  "`govml hotspots`; default: --label-col)."),
     time_col: str = typer.Option("created_at", "--time-col", help="Event time column (benchmark on complaints)."),
     indicators: str = typer.Option(None, "--indicators",
                                    help="Comma-separated indicator columns (benchmark); default complaints per week."),
@@ -528,7 +542,11 @@ def simulate_cmd(
     from govml.federated.secagg import resolve_neighbours
 
     resolve_neighbours(secagg_neighbours, 50)  # a bad --secagg-neighbours is refused before any work
+    text_cols = list(text_col or ["text"])
+    text_col = text_cols[0] if len(text_cols) == 1 else " + ".join(text_cols)  # joined by _read_input
     if task == "hotspot-forecaster":
+        community_col = area_col or community_col  # the column options of `govml hotspots` work here too
+        label_col = category_col or label_col
         if dp_epsilon:
             raise ConfigError("--dp-epsilon is not available for --task hotspot-forecaster (its sums are "
                               "protected by secure aggregation only); leave it out")
