@@ -26,7 +26,16 @@ def secure(messages):
 
 def test_federated_matches_centralized_on_the_same_held_out_rows(secure):
     assert secure["clients"] == 3 and secure["rounds"] == 5
-    assert secure["federated"]["macro_f1"] >= 0.98 * secure["centralized"]["macro_f1"]
+    # the centralized reference is the better of the federation's procedure on the pooled rows and a
+    # LogisticRegression with C chosen by cross-validation on the training rows (here the latter: on this
+    # small generated corpus its regularisation is worth ~0.03 macro-F1 over the unregularised federation)
+    cands = secure["centralized_candidates"]
+    assert set(cands) == {"same_procedure", "logistic_regression"} and cands["logistic_regression"]["C"] in (1, 10, 100)
+    assert secure["centralized"]["macro_f1"] == max(c["macro_f1"] for c in cands.values())
+    assert secure["centralized_model"] == max(cands, key=lambda k: cands[k]["macro_f1"])
+    assert secure["federated"]["macro_f1"] >= 0.98 * cands["same_procedure"]["macro_f1"]
+    assert secure["federated"]["macro_f1"] >= 0.95 * secure["centralized"]["macro_f1"]
+    assert secure["ratio_macro_f1"] == pytest.approx(secure["federated"]["macro_f1"] / secure["centralized"]["macro_f1"])
     assert secure["centralized"]["accuracy"] > 0.8  # the task is learnable: the comparison means something
     assert secure["held_out_rows"] > 100
     # the last round's federated evaluation (summed tp/fp/fn) equals scoring the final model centrally
