@@ -90,6 +90,9 @@ def test_alerts_without_group_or_category_is_one_group(tmp_path, capsys):
     assert "all messages are one group" in said
     res = pd.read_csv(out)
     assert set(res["group"]) <= {"全部"}
+    # the table's title says how many alerts it shows (it said "latest 15" even with none)
+    n = int(res["level"].isin(["预警", "告警"]).sum())
+    assert (f"the latest {min(n, 15)} ≥ 预警" if n else "none ≥ 预警") in said
 
 
 def test_unrecognised_columns_still_name_the_option(tmp_path):

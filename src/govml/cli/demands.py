@@ -268,8 +268,9 @@ def alerts_cmd(
                               "alerts_watch": int(counts.get("关注", 0)), "alerts_warning": int(counts.get("预警", 0)),
                               "alerts_alarm": int(counts.get("告警", 0))})
     shown = det.alerts_[det.alerts_["level"].isin(["预警", "告警"])].tail(15)
+    which = f"the latest {len(shown)} ≥ 预警" if len(shown) else "none ≥ 预警"
     table = Table(title=f"Alerts in {name}: 告警 {counts.get('告警', 0)}, 预警 {counts.get('预警', 0)}, "
-                        f"关注 {counts.get('关注', 0)} over {det.n_group_periods_} group-periods (latest 15 ≥ 预警)")
+                        f"关注 {counts.get('关注', 0)} over {det.n_group_periods_} group-periods ({which})")
     for c in ("group", "period_start", "kind", "key", "observed", "expected", "level"):
         table.add_column(c)
     for _, r in shown.iterrows():
