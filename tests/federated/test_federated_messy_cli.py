@@ -186,3 +186,32 @@ def test_too_few_usable_districts_stop_with_the_input_rows_named(tmp_path, messa
     assert "error: msgs.csv: only 1 district(s) can take part" in err
     assert "district 区2 (67 row(s): rows 3, 5, 7," in err and "msgs.csv, column 'text'" in err
     assert "district_0" not in err and "Traceback" not in err
+
+
+def test_a_column_missing_in_every_district_is_said_once(tmp_path, capsys):
+    """Every district's file lacks the community column: the run cannot start (exit 2) and the error names
+    the districts and the problem once, not once per district (27 copies on a real 27-district export)."""
+    from govml.cli import main
+
+    df = pd.read_csv("data_samples/complaints.csv").drop(columns=["community"])
+    src = tmp_path / "nocomm.csv"
+    df.to_csv(src, index=False)
+    with pytest.raises(SystemExit) as ex:
+        main(["federated", "simulate", str(src), "--task", "benchmark", "--partition-col", "district",
+              "--out", str(tmp_path / "m.json")])
+    assert ex.value.code == 2
+    cap = capsys.readouterr()
+    said = " ".join((cap.err + " " + cap.out).split())
+    err = said[said.index("can take part"):]
+    assert "3 districts (" in err and err.count("column 'community'") == 1
+
+
+def test_describe_left_out_groups_the_same_problem_and_keeps_single_ones() -> None:
+    from govml.federated.server_app import describe_left_out
+
+    lines = describe_left_out({
+        "区1": "district 区1 (12 row(s): rows 2–13): a.csv, column 'x': expected a column named 'x'",
+        "区2": "district 区2 (3 row(s): rows 14, 16, 20): a.csv, column 'x': expected a column named 'x'",
+        "区3": "district 区3: 4 row(s), fewer than the 10 a district needs to take part"})
+    assert lines == ["2 districts (区1, 区2), each: a.csv, column 'x': expected a column named 'x'",
+                     "district 区3: 4 row(s), fewer than the 10 a district needs to take part"]

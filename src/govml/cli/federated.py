@@ -157,11 +157,13 @@ def _with_input_rows(exc: Exception, df: Any, partition_col: str, task: str, map
     if not isinstance(exc, FederatedError) or "(left out: " not in text:
         return exc
     names = [str(k) for k in df[partition_col].dropna().astype("string").unique()]
-    why = [r for n in sorted(names) if (r := _replay_validation(df, partition_col, n, task, mapping, run_config,
-                                                                 file)[1])]
+    from govml.federated.server_app import describe_left_out
+
+    why = {n: r for n in sorted(names) if (r := _replay_validation(df, partition_col, n, task, mapping, run_config,
+                                                                    file)[1])}
     if not why:
         return exc
-    return FederatedError(f"{file}: {text.split(' (left out: ')[0]} (left out: {'; '.join(why)})")
+    return FederatedError(f"{file}: {text.split(' (left out: ')[0]} (left out: {'; '.join(describe_left_out(why))})")
 
 
 def _failed_districts(result: dict[str, Any], df: Any, partition_col: str, task: str, mapping: dict[str, str],
@@ -436,8 +438,10 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         console.print(f"data start: the first {ds['weeks_left_out']} week(s) before {ds['first_week']} hold "
                       f"{ds['events_before']} event(s) in all — taken as before data collection began and left out "
                       "of the models, as the central model does", highlight=False)
-    for name, reason in result.get("excluded", {}).items():
-        console.print(f"[yellow]left out[/] {name}: {reason}")
+    from govml.federated.server_app import describe_left_out
+
+    for line in describe_left_out(result.get("excluded", {})):
+        console.print(f"[yellow]left out[/] {line}")
     for name, rounds in result.get("missing", {}).items():
         console.print(f"[yellow]missing[/] {name} in round(s) {', '.join(map(str, rounds))}")
     for bad in result.get("excluded_districts", []):
@@ -630,3 +634,4 @@ def demo_step(ctx: Any) -> list[Path]:
         raise GovmlError(f"{ctx.samples_dir}: no messages.csv, assessments.csv or complaints.csv for the "
                          "federated demo")
     return written
+

@@ -1008,7 +1008,7 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
     nodes = s.hello(nodes)
     if len(nodes) < min_nodes:
         raise FederatedError(f"only {len(nodes)} district(s) can take part; at least {min_nodes} are needed "
-                             + (f"(left out: {'; '.join(s.excluded.values())})" if s.excluded else ""))
+                             + (f"(left out: {'; '.join(describe_left_out(s.excluded))})" if s.excluded else ""))
     if bool(cfg.get("secure", True)):
         nodes = s.exchange_keys(nodes)
     out = (_benchmark(s, nodes) if task == "benchmark" else _forecaster(s, nodes) if task == "hotspot-forecaster"
@@ -1040,3 +1040,25 @@ def main(grid: Grid, context: Context) -> None:
             tmp.write_text(json.dumps(to_jsonable(result), ensure_ascii=False, indent=2), encoding="utf-8")
     log.info("federated %s finished: %d districts, left out: %s", result["task"], len(result["districts"]),
              result["excluded"] or "none")
+
+
+def describe_left_out(excluded: dict[str, str]) -> list[str]:
+    """One line per reason for the districts left out: ``"区2: <reason>"``, or, for several districts with
+    the same problem (a column missing in every file), ``"27 districts (区1, 区2, … and 19 more), each:
+    <reason>"`` with the district's own name written as ``<district>`` — instead of 27 copies."""
+    import re
+
+    groups: dict[str, list[str]] = {}
+    for name, reason in excluded.items():
+        key = str(reason).replace(str(name), "<district>")
+        key = re.sub(r"^district <district>(?: \(\d[\d,]* row\(s\)(?:: [^)]*)?\))?: ", "", key)  # its own rows go too
+        groups.setdefault(key, []).append(str(name))
+    out = []
+    for reason, names in groups.items():
+        if len(names) == 1:
+            own = str(excluded[names[0]])
+            out.append(own if own.startswith(f"district {names[0]}") else f"{names[0]}: {own}")
+        else:
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            out.append(f"{len(names)} districts ({shown}), each: {reason}")
+    return out
