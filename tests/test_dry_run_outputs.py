@@ -10,22 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from govml.cli import app
-from govml.errors import DataError, GovmlError
+from cli_runner import govml as _govml
+from govml.errors import DataError
 from govml.io import check_output_path, write_json, write_table
-
-runner = CliRunner()
-
-
-def _govml(*args: object) -> tuple[int, str]:
-    r = runner.invoke(app, [str(a) for a in args])
-    if r.exception is None or isinstance(r.exception, SystemExit):
-        return r.exit_code, r.output
-    if isinstance(r.exception, GovmlError):
-        return r.exception.exit_code, r.output + str(r.exception)
-    return 70, f"{r.output}{type(r.exception).__name__}: {r.exception}"
 
 
 def test_output_under_a_file_is_a_clear_data_error(tmp_path: Path) -> None:

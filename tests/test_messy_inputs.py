@@ -4,24 +4,9 @@ traceback, a silent drop or a wrong-but-plausible output."""
 from __future__ import annotations
 
 import pandas as pd
-from typer.testing import CliRunner
 
-from govml.cli import app
-from govml.errors import GovmlError
+from cli_runner import govml as _govml
 from govml.hotspot.panel import clean_events
-
-runner = CliRunner()
-
-
-def _govml(*args: str) -> tuple[int, str]:
-    """(exit code as `govml` gives it, output and error text): a GovmlError is exit 2 (its own code), any
-    other exception the 70 of an internal error."""
-    r = runner.invoke(app, [str(a) for a in args])
-    if r.exception is None or isinstance(r.exception, SystemExit):
-        return r.exit_code, r.output
-    if isinstance(r.exception, GovmlError):
-        return r.exception.exit_code, r.output + str(r.exception)
-    return 70, f"{r.output}{type(r.exception).__name__}: {r.exception}"
 
 
 def test_full_width_and_spaced_area_names_are_one_area_and_reported() -> None:

@@ -104,6 +104,13 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
     return df, name
 
 
+
+def _unused_column(default: str, flag: str) -> typer.models.OptionInfo:
+    """A column option a demands command accepts but does not use, so that one set of column options
+    (--id-col, --time-col, --label-col, --likes-col) works for every demands command."""
+    return typer.Option(default, flag, help="Accepted so that one set of column options works for every "
+                                            "demands command; not used here.")
+
 @app.command("hot-issues")
 def hot_issues_cmd(
     input: Path = typer.Argument(..., help="Message table (CSV/Excel/Parquet/JSONL; UTF-8 or GBK)."),
@@ -115,8 +122,7 @@ def hot_issues_cmd(
     id_col: str = typer.Option("id", "--id-col", help="Message id column."),
     time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
     likes_col: str = typer.Option("likes", "--likes-col", help="Likes column (0 when absent)."),
-    label_col: str = typer.Option('category', "--label-col", help="Accepted so that one set of column options works "
-                                                      "for every demands command; not used here."),
+    label_col: str = _unused_column("category", "--label-col"),
     user_col: str = typer.Option("user_id", "--user-col",
                                  help="User column for distinct users (each message its own user when absent)."),
     group_col: str = typer.Option("community", "--group-col",
@@ -189,10 +195,8 @@ def alerts_cmd(
     text_col: list[str] = typer.Option(None, "--text-col",
                                        help="Text column(s) for emerging terms, repeatable. Default: text."),
     time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
-    id_col: str = typer.Option('id', "--id-col", help="Accepted so that one set of column options works "
-                                                      "for every demands command; not used here."),
-    likes_col: str = typer.Option('likes', "--likes-col", help="Accepted so that one set of column options works "
-                                                      "for every demands command; not used here."),
+    id_col: str = _unused_column("id", "--id-col"),
+    likes_col: str = _unused_column("likes", "--likes-col"),
     terms: bool = typer.Option(True, "--terms/--no-terms", help="Also flag emerging terms."),
     all_cells: bool = typer.Option(False, "--all-cells", help="Write every tested cell, not only alerts."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
@@ -333,12 +337,9 @@ def top_cmd(
     text_col: list[str] = typer.Option(None, "--text-col",
                                        help="Text column(s), repeatable, joined in order. Default: text."),
     time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
-    id_col: str = typer.Option('id', "--id-col", help="Accepted so that one set of column options works "
-                                                      "for every demands command; not used here."),
-    label_col: str = typer.Option('category', "--label-col", help="Accepted so that one set of column options works "
-                                                      "for every demands command; not used here."),
-    likes_col: str = typer.Option('likes', "--likes-col", help="Accepted so that one set of column options works "
-                                                      "for every demands command; not used here."),
+    id_col: str = _unused_column("id", "--id-col"),
+    label_col: str = _unused_column("category", "--label-col"),
+    likes_col: str = _unused_column("likes", "--likes-col"),
     jobs: int = typer.Option(1, "--jobs", help="Worker processes for tokenizing (-1 = all cores)."),
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
@@ -495,8 +496,7 @@ def train_cmd(
     id_col: str = typer.Option("id", "--id-col", help="Message id column (only recorded; may be absent)."),
     time_col: str = typer.Option("created_at", "--time-col",
                                  help="Time column (for the data fingerprint; may be absent)."),
-    likes_col: str = typer.Option('likes', "--likes-col", help="Accepted so that one set of column options "
-                                                      "works for every demands command; not used here."),
+    likes_col: str = _unused_column("likes", "--likes-col"),
     cv: int = typer.Option(5, "--cv", help="Cross-validation folds (stratified)."),
     self_training: float = typer.Option(None, "--self-training",
                                         help="With --unlabeled: also pseudo-label unlabelled messages "
@@ -653,12 +653,9 @@ def classify_cmd(
                                        help="Text column(s), repeatable, joined in order. Default: the "
                                             "model's training columns when present, else text."),
     id_col: str = typer.Option("id", "--id-col", help="Message id column."),
-    time_col: str = typer.Option('created_at', "--time-col", help="Accepted so that one set of column options "
-                                                      "works for every demands command; not used here."),
-    label_col: str = typer.Option('category', "--label-col", help="Accepted so that one set of column options "
-                                                      "works for every demands command; not used here."),
-    likes_col: str = typer.Option('likes', "--likes-col", help="Accepted so that one set of column options "
-                                                      "works for every demands command; not used here."),
+    time_col: str = _unused_column("created_at", "--time-col"),
+    label_col: str = _unused_column("category", "--label-col"),
+    likes_col: str = _unused_column("likes", "--likes-col"),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
     sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
 ) -> None:
