@@ -293,9 +293,8 @@ def test_large_linked_components_are_split_before_average_linkage(monkeypatch):
     assert sorted(issues["n_messages"]) == [35, 35, 45, 45]
 
 
-def _recurring_corpus() -> tuple[pd.DataFrame, dict[str, list[int]]]:
-    """A factory's smell at one estate in two summers, an unrelated problem of the same estate in
-    between, and similar words about a smell at another estate."""
+def _rows_builder():
+    """(rows, truth, add): ``add(key, [(text, time), …])`` appends rows and records their indices under ``key``."""
     rows: list[tuple[str, str]] = []
     truth: dict[str, list[int]] = {}
 
@@ -303,6 +302,14 @@ def _recurring_corpus() -> tuple[pd.DataFrame, dict[str, list[int]]]:
         for text, when in items:
             truth.setdefault(key, []).append(len(rows))
             rows.append((text, when))
+
+    return rows, truth, add
+
+
+def _recurring_corpus() -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    """A factory's smell at one estate in two summers, an unrelated problem of the same estate in
+    between, and similar words about a smell at another estate."""
+    rows, truth, add = _rows_builder()
 
     add("smell_2023", [("翠湖花园旁边化工厂夏天排放刺鼻气味，晚上不敢开窗", "2023-07-03"),
                        ("投诉翠湖花园附近化工厂排放刺鼻气味", "2023-07-05"),
@@ -391,13 +398,7 @@ def _semantic_corpus() -> tuple[pd.DataFrame, dict[str, list[int]]]:
     """One college's internships in spring and its factory work in winter (no word in common once the
     place is removed), a noise problem at the college in summer, and elsewhere in the corpus messages in
     which 实习, 工厂 and 打工 occur together (and 噪音, 音响, 扰民), from which the meaning is learnt."""
-    rows: list[tuple[str, str]] = []
-    truth: dict[str, list[int]] = {}
-
-    def add(key: str, items: list[tuple[str, str]]) -> None:
-        for text, when in items:
-            truth.setdefault(key, []).append(len(rows))
-            rows.append((text, when))
+    rows, truth, add = _rows_builder()
 
     add("spring", [("涉外学院强制实习", "2024-04-02"), ("涉外学院毕业班强制实习", "2024-04-06"),
                    ("涉外学院强制实习不合理", "2024-04-11")])

@@ -132,6 +132,12 @@ def hot_issues_cmd(
     long_window_days: float = typer.Option(400.0, help="A problem that recurs (same main place, similar words) "
                                                        "joins one issue across gaps up to this many days; "
                                                        "0 = off."),
+    semantic: int = typer.Option(50, "--semantic", min=0,
+                                 help="Meaning-level similarity learnt from the input (LSA dimensions) for the "
+                                      "joins of recurring problems; 0 = off (words only)."),
+    strays: float = typer.Option(0.0, "--strays", min=0.0, max=1.0,
+                                 help="With --semantic: a member whose mean similarity in meaning to the rest of "
+                                      "its issue is below this fraction of theirs leaves it (e.g. 0.4); 0 = off."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
     sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
 ) -> None:
@@ -157,7 +163,7 @@ def hot_issues_cmd(
     if user_col not in df.columns:
         console.print(f"[yellow]No '{user_col}' column: each message counts as a distinct user.")
     params = {"window_days": window_days, "min_similarity": min_similarity, "long_window_days": long_window_days,
-              "top": top,
+              "top": top, "semantic": semantic, "strays": strays,
               "text_cols": len(text_cols), "group_col": group_col if group_col in df.columns else None}
     with console.status(f"Grouping {len(df):,} messages into issues…"):
         finder = HotIssueFinder(text_cols=tuple(text_cols), id_col=id_col, time_col=time_col,
@@ -165,7 +171,9 @@ def hot_issues_cmd(
                                 user_col=user_col if user_col in df.columns else None,
                                 group_col=group_col if group_col in df.columns else None,
                                 window_days=window_days, min_similarity=min_similarity,
-                                long_window_days=long_window_days).fit(df)  # <= window_days: no joins
+                                long_window_days=long_window_days,  # <= window_days: no joins
+                                semantic_components=semantic or None,
+                                semantic_stray_ratio=strays if semantic and strays else None).fit(df)
     issues = finder.issues_[OUTPUT_COLUMNS]
     if top:
         issues = issues.head(top)
