@@ -419,23 +419,29 @@ def _central_logistic(X, y: np.ndarray, n_classes: int, seed: int) -> tuple[np.n
     classes = np.unique(y)
     if len(classes) < 2 or len(y) < 6:
         return None
+    from threadpoolctl import threadpool_limits
+
     rng = np.random.default_rng(seed)
     sub = np.sort(rng.choice(len(y), CENTRAL_CV_ROWS, replace=False)) if len(y) > CENTRAL_CV_ROWS else np.arange(len(y))
     folds = KFold(3, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
+    # only the hashed columns some training row uses: with L2 the others' weights are 0 at the optimum, and
+    # fitting on them made each fit ~50× slower (900 messages × 2¹⁴ columns: 2.2 s → 0.04 s)
+    cols = np.unique(X.nonzero()[1])
+    Xc = X[:, cols]
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)  # a class missing from a fold
-        cv = {c: float(np.mean(cross_val_score(LogisticRegression(C=c, max_iter=1000), X[sub], y[sub],
+        cv = {c: float(np.mean(cross_val_score(LogisticRegression(C=c, max_iter=1000), Xc[sub], y[sub],
                                                cv=folds, scoring="f1_macro"))) for c in CENTRAL_C}
         c_best = max(CENTRAL_C, key=lambda c: (cv[c], -c))
-        model = LogisticRegression(C=c_best, max_iter=1000).fit(X, y)
+        model = LogisticRegression(C=c_best, max_iter=1000).fit(Xc, y)
     W = np.zeros((n_classes, X.shape[1]), np.float64)
     b = np.full(n_classes, -1e9)
     if len(model.classes_) == 2:  # binary: one row of logits for the second class against the first
-        W[model.classes_[1]], b[model.classes_[1]] = model.coef_[0], model.intercept_[0]
+        W[model.classes_[1], cols], b[model.classes_[1]] = model.coef_[0], model.intercept_[0]
         b[model.classes_[0]] = 0.0
     else:
-        W[model.classes_], b[model.classes_] = model.coef_, model.intercept_
+        W[np.ix_(model.classes_, cols)], b[model.classes_] = model.coef_, model.intercept_
     return W, b, c_best
 
 
