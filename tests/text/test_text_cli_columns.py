@@ -51,14 +51,25 @@ def test_hot_issues_on_an_export_without_column_options(tmp_path, capsys):
     assert ids and ids <= set(df["id"])          # the ids come from 留言编号
 
 
-def test_train_and_classify_on_an_excel_export(tmp_path):
+def test_train_and_classify_on_an_excel_export(tmp_path, capsys):
     from govml.cli import main
 
     path, df = _export(tmp_path, n=400, suffix=".xlsx")
+    raw = pd.read_excel(path)
+    raw.loc[3, "一级标签"] = None          # an empty label and a typo seen once: both named once, left out
+    raw.loc[5, "一级标签"] = "城乡建没"
+    raw.to_excel(path, index=False)
     model = tmp_path / "model"
     with pytest.raises(SystemExit) as ex:
         main(["demands", "train", str(path), "--label-col", "一级标签", "--model-dir", str(model), "--cv", "3"])
     assert ex.value.code == 0
+    got = capsys.readouterr()
+    said = " ".join((got.out + got.err).split())
+    assert "row(s) 5: the label is empty; 1 row(s) excluded from training" in said
+    assert ("row(s) 7: label '城乡建没' seen 1 time(s) (fewer than 3): a typo?; 1 row(s) excluded from training"
+            in said)
+    assert "missing label" not in said and said.count("excluded from training") == 2
+    df = df.drop(index=[3, 5]).reset_index(drop=True)
     import json
 
     meta = json.loads((model / "model.json").read_text(encoding="utf-8"))
@@ -68,7 +79,8 @@ def test_train_and_classify_on_an_excel_export(tmp_path):
         main(["demands", "classify", str(path), "--model-dir", str(model), "--out", str(out)])
     assert ex.value.code == 0
     pred = pd.read_csv(out)
-    assert list(pred["id"]) == list(df["id"])
+    assert list(pred["id"]) == list(raw["留言编号"])
+    pred = pred[pred["id"].isin(df["id"])].reset_index(drop=True)
     assert (pred["category_pred"] == df["category"]).mean() > 0.8
     # a header-only file is a clear error (was a ValueError from the vectoriser: exit 70)
     header = tmp_path / "header.xlsx"

@@ -402,9 +402,12 @@ def _print_label_issues(console, issues, rows, name: str, label_col: str) -> Non
     for issue in issues:
         shown = ", ".join(str(rows[i]) for i in issue.positions[:20])
         more = f" (+{len(issue.positions) - 20} more)" if len(issue.positions) > 20 else ""
-        what = f"label {issue.label!r}" if issue.label else "missing label"
-        console.print(f"[yellow]warning:[/] {name}, column '{label_col}', row(s) {shown}{more}: {what} — "
-                      f"{issue.reason}; {len(issue.positions)} row(s) excluded from training", highlight=False)
+        # the reason already says what is wrong ("missing label", "label seen 1 time(s) …: a typo?"); the
+        # label itself is named once, and "excluded from training" said once, with the count
+        reason = issue.reason.removesuffix(" excluded from training").rstrip(" ;")
+        what = f"label {issue.label!r} {reason.removeprefix('label ')}" if issue.label else "the label is empty"
+        console.print(f"[yellow]warning:[/] {name}, column '{label_col}', row(s) {shown}{more}: {what}; "
+                      f"{len(issue.positions)} row(s) excluded from training", highlight=False)
 
 
 def _metrics_table(report: dict, title: str):
