@@ -148,7 +148,7 @@ SEMI_KEYS = {"t": ("self_training", float), "b": ("self_training_balance", float
              "w": ("self_training_weight", float), "r": ("self_training_rounds", int), "a": ("self_training_agree", int),
              "x": ("lexicon_expand", int), "xw": ("lexicon_expand_weight", float), "xd": ("lexicon_expand_min_df", int),
              "e": ("em_nb", float), "el": ("em_nb_lambda", float), "ea": ("em_nb_alpha", float),
-             "ei": ("em_nb_iter", int), "eb": ("em_nb_blocks", lambda v: tuple(v.split("."))),
+             "ei": ("em_nb_iter", int), "eb": ("em_nb_blocks", lambda v: None if v == "none" else tuple(v.split("."))),
              "ep": ("em_nb_prior", lambda v: bool(int(v))), "ebal": ("em_nb_balance", lambda v: bool(int(v)))}
 
 
@@ -157,8 +157,10 @@ def semi_variant(name: str) -> tuple[object, bool]:
     semi-supervised settings (t self_training threshold, b self_training_balance, w self_training_weight,
     r self_training_rounds, x lexicon_expand, xw lexicon_expand_weight, xd lexicon_expand_min_df; e em_nb — the
     weight of the EM-trained naive Bayes member, el em_nb_lambda, ea em_nb_alpha, ei em_nb_iter, eb em_nb_blocks as
-    names joined by '.', e.g. ``ebword.topic``, ep em_nb_prior 0/1, ebal em_nb_balance 0/1). ``semilab-…``: the same settings without the
-    unlabelled text (labels only)."""
+    names joined by '.', e.g. ``ebword.topic``, or ``ebnone`` for every block (em_nb_blocks=None), ep em_nb_prior 0/1, ebal em_nb_balance 0/1).
+    ``semilab-…``: the same settings without the unlabelled text (labels only: the naive Bayes is a plain
+    ``MultinomialNB`` and the vocabulary and IDF are the labelled messages'; ``semilab-e0.1-ea0.001-ebnone`` is
+    the labels-only naive Bayes mix of the seventh study)."""
     from govml.text.classify import DemandClassifier
 
     params = {}
