@@ -61,6 +61,7 @@ from govml.text.alerts import SurgeDetector, _period_index, period_start, plant_
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "teddycup2020c" / "hotspot_messages_full_附件3.csv"
+BOSTON = ROOT.parent / "shared" / "data" / "boston311_2015" / "boston311_2015_events.csv.gz"
 SAMPLES = ROOT / "data_samples"
 
 RULES = [
@@ -127,6 +128,49 @@ def real_messages() -> pd.DataFrame:
     return df[["created_at", "area", "category", "text"]]
 
 
+#: Boston 311 (2015): weeks and request types of the real surges read in session 7 (docs/benchmarks.md):
+#: the record snow of 26 January – 15 February and the thaw after it (plowing, snow complaints, hydrants
+#: and bus stops dug out, space savers, unshovelled sidewalks, potholes), the students' move-in around
+#: 1 September (move-in issues, bulk trash, living conditions, abandoned bicycles) and the storm of
+#: 4 August (fallen trees). (first week, last week, TYPE pattern)
+BOSTON_EVENTS = [
+    ("2015-01-26", "2015-03-30", r"Snow|Space Saver|Unshoveled|Fire Department Request|MBTA Request|Alert Boston|"
+                                 r"General Comments For a Program|Fire Hydrant|Pothole"),
+    ("2015-08-24", "2015-09-28", r"Student Move-in|CE Collection|Unsatisfactory Living|Poor Conditions of Property|"
+                                 r"Abandoned Bicycle"),
+    ("2015-08-03", "2015-08-31", r"Tree Emergencies|Tree Maintenance"),
+]
+
+
+def boston_messages(groups: int | None = None) -> pd.DataFrame:
+    """Boston 311 requests of 2015: group = neighborhood (empty: (空)), category = REASON, text = CASE_TITLE
+    (``groups``: the largest neighbourhoods only). The column ``TYPE`` is kept for :func:`boston_known`."""
+    df = pd.read_csv(BOSTON, usecols=["OPEN_DT", "CASE_TITLE", "REASON", "TYPE", "neighborhood"])
+    df = pd.DataFrame({"created_at": pd.to_datetime(df["OPEN_DT"]),
+                       "area": df["neighborhood"].fillna("(空)").astype(str),
+                       "category": df["REASON"].fillna("(空)").astype(str),
+                       "text": df["CASE_TITLE"].fillna("").astype(str), "TYPE": df["TYPE"].fillna("").astype(str)})
+    if groups:
+        keep = df["area"].value_counts().index[:groups]
+        df = df[df["area"].isin(keep)].reset_index(drop=True)
+    return df
+
+
+def boston_known(df: pd.DataFrame) -> pd.DataFrame:
+    """The real surges as known events (score_alerts' ``known_events``): every area × category × week of
+    :data:`BOSTON_EVENTS` in which at least half of the cell's requests have a TYPE of that event."""
+    week = period_start(df["created_at"], "W")
+    rows = []
+    for first, last, pat in BOSTON_EVENTS:
+        sel = (week >= first) & (week <= last)
+        sub = df[sel].assign(week=week[sel], hit=df.loc[sel, "TYPE"].str.contains(pat))
+        share = sub.groupby(["area", "category", "week"])["hit"].mean()
+        for g, c, w in share[share >= 0.5].index:
+            rows.append({"area": g, "category": c, "start": w,
+                         "end": w + pd.Timedelta(days=7) - pd.Timedelta(seconds=1)})
+    return pd.DataFrame(rows, columns=["area", "category", "start", "end"])
+
+
 class Oracle:
     """Max over 1/2/4-week windows of ``(sum − w·mean)/(sd·√w)`` with each cell's whole-year mean and
     standard deviation; threshold: 1 exceedance per 100 tested group-weeks of the unplanted data."""
@@ -163,10 +207,11 @@ class Oracle:
 
 PARAMS: dict = {}
 #: --no-categories: the board without its category column (each area's total is tested, category 全部)
-OPTS = {"no_categories": False}
+OPTS: dict = {"no_categories": False, "dataset": "teddycup", "known": None, "n_seeds": None, "groups": None}
 
 
 def _input(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.drop(columns=["TYPE"], errors="ignore")
     return df.drop(columns=["category"]) if OPTS["no_categories"] else df
 
 
@@ -222,12 +267,17 @@ def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor:
         det = SurgeDetector(by=by, period="W", terms=terms, tokenizer=tok, **PARAMS).fit(_input(planted))
         scores = _score_by_evidence(det.cells_, truth, by=by, n=det.n_group_periods_, tok=tok)
         s = scores["both"]
+        known = OPTS["known"]
+        s_known = (score_alerts(det.cells_, truth, by=by, period="W", n_group_periods=det.n_group_periods_,
+                                known_events=known, tokenizer=tok) if known is not None else None)
         for _, row in truth.iterrows():
             one = score_alerts(det.cells_, truth.loc[[row.name]], by=by, period="W", n_group_periods=1,
                                tokenizer=tok)
             surges.append({"case": label, "seed": seed, "size_sd": row["size_sd"], "hit": one["hits"],
                            "oracle": oracle.hit(row, by)})
         run = {"case": label, "seed": seed, "recall": s["recall"], "false_per_100": s["false_per_100"]}
+        if s_known is not None:
+            run["false_known"] = s_known["false_per_100"]
         if terms:
             for ev in ("category", "term"):
                 run[f"recall_{ev}"] = scores[ev]["recall"]
@@ -235,8 +285,10 @@ def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor:
         runs.append(run)
         extra = (f" (category {scores['category']['recall']:.2f} / {scores['category']['false_alerts']}, "
                  f"term {scores['term']['recall']:.2f} / {scores['term']['false_alerts']})" if terms else "")
+        if s_known is not None:
+            extra += f" (real surges excluded: {s_known['false_alerts']} = {s_known['false_per_100']:.2f})"
         print(f"  [{label}] seed {seed}: recall {s['recall']:.2f} ({s['hits']}/{s['n_surges']}), "
-              f"false alerts {s['false_alerts']} = {s['false_per_100']:.2f} per 100 group-weeks{extra}")
+              f"false alerts {s['false_alerts']} = {s['false_per_100']:.2f} per 100 group-weeks{extra}", flush=True)
     return runs, surges
 
 
@@ -245,16 +297,20 @@ def _fmt(x: pd.Series) -> str:
 
 
 def real_data(seed_sets: list[str], cases: str = "all") -> None:
-    df = real_messages()
+    boston = OPTS["dataset"] == "boston"
+    df = boston_messages(OPTS["groups"]) if boston else real_messages()
     if OPTS["no_categories"]:
         from govml.text.alerts import TOTAL_KEY
 
         df["category"] = TOTAL_KEY  # surges are planted into each area's total
+    if boston and not OPTS["no_categories"]:
+        OPTS["known"] = boston_known(df)
     tok = CachedTokenizer()
     t0 = time.perf_counter()
     base = SurgeDetector(by="area", period="W", terms=False, **PARAMS).fit(_input(df))
     nat = base.alerts_["level"].value_counts()
-    print(f"[teddycup 附件3] {len(df)} messages, {len(base.groups_)} areas, {len(base.periods_)} weeks, "
+    name = "Boston 311 2015, by neighborhood x REASON" if boston else "teddycup 附件3"
+    print(f"[{name}] {len(df)} messages, {len(base.groups_)} areas, {len(base.periods_)} weeks, "
           f"{base.n_group_periods_} tested area-weeks; unplanted: 告警 {nat.get('告警', 0)}, 预警 {nat.get('预警', 0)}, "
           f"关注 {nat.get('关注', 0)} ({time.perf_counter() - t0:.1f} s)")
     with_terms = SurgeDetector(by="area", period="W", tokenizer=tok, **PARAMS).fit(_input(df))
@@ -262,6 +318,12 @@ def real_data(seed_sets: list[str], cases: str = "all") -> None:
     n_kind = strong["kind"].value_counts()
     print(f"unplanted, with terms: alerts >= 预警 category {n_kind.get('category', 0)}, term {n_kind.get('term', 0)} "
           f"= {100 * len(strong) / with_terms.n_group_periods_:.2f} per 100 area-weeks")
+    if OPTS["known"] is not None:
+        for d, label in ((base, "no terms"), (with_terms, "with terms")):
+            k = score_alerts(d.cells_, OPTS["known"].iloc[:0], by="area", period="W",
+                             n_group_periods=d.n_group_periods_, known_events=OPTS["known"])
+            print(f"unplanted, {label}, the real surges of BOSTON_EVENTS excluded ({len(OPTS['known'])} area x "
+                  f"category x weeks): {k['false_alerts']} alerts >= 预警 = {k['false_per_100']:.2f} per 100 area-weeks")
     oracle = Oracle(df, by="area", n_group_periods=base.n_group_periods_, min_history=base.min_history)
     print(f"oracle z threshold (1 natural exceedance per 100 area-weeks): {oracle.threshold:.2f}")
     table, sizes = [], []
@@ -270,12 +332,15 @@ def real_data(seed_sets: list[str], cases: str = "all") -> None:
     for name in seed_sets:
         for (label, factor, min_extra, weeks, min_sd), themed in todo:
             # the cloned cases as before (categories only); themed waves with terms, scored by evidence
-            runs, surges = run_case(df, oracle, label, SEEDS[name], factor, min_extra, weeks, min_sd,
+            seeds = SEEDS[name] if not OPTS["n_seeds"] else SEEDS[name][: OPTS["n_seeds"]]
+            runs, surges = run_case(df, oracle, label, seeds, factor, min_extra, weeks, min_sd,
                                     themed=themed, terms=themed, tok=tok)
             r, s = pd.DataFrame(runs), pd.DataFrame(surges)
-            row = {"seeds": f"{name} {SEEDS[name].start}-{SEEDS[name].stop - 1}", "case": label,
+            row = {"seeds": f"{name} {seeds.start}-{seeds.stop - 1}", "case": label,
                    "recall": _fmt(r["recall"]), "false/100": _fmt(r["false_per_100"]),
                    "oracle recall": f"{s['oracle'].mean():.2f}"}
+            if "false_known" in r.columns:
+                row["false/100, real surges excluded"] = _fmt(r["false_known"])
             if themed:
                 row.update({"category only": f"{r['recall_category'].mean():.2f} / {r['false_category'].mean():.2f}",
                             "term only": f"{r['recall_term'].mean():.2f} / {r['false_term'].mean():.2f}"})
@@ -327,11 +392,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="cloned surges (old and sd definitions), themed waves, or both")
     ap.add_argument("--no-categories", action="store_true",
                     help="real data only: drop the category column (alerts on each area's total and its terms)")
+    ap.add_argument("--dataset", choices=["teddycup", "boston"], default="teddycup",
+                    help="real data: teddycup 附件3 (by area) or Boston 311 2015 (by neighborhood x REASON)")
+    ap.add_argument("--n-seeds", type=int, default=None, help="only the first N seeds of each seed set")
+    ap.add_argument("--groups", type=int, default=None, help="Boston: the N largest neighbourhoods only")
     args = ap.parse_args(argv)
-    OPTS["no_categories"] = args.no_categories
+    OPTS.update(no_categories=args.no_categories, dataset=args.dataset, n_seeds=args.n_seeds, groups=args.groups)
     PARAMS.update(json.loads(args.params))
     if PARAMS:
         print(f"SurgeDetector settings: {PARAMS}")
+    if args.dataset == "boston":
+        if BOSTON.exists():
+            real_data(["tuning", "heldout"] if args.seeds == "both" else [args.seeds], args.cases)
+        else:
+            print(f"skip Boston: {BOSTON} not found")
+        return 0
     if REAL.exists():
         real_data(["tuning", "heldout"] if args.seeds == "both" else [args.seeds], args.cases)
     else:

@@ -151,6 +151,22 @@ the strays). Periods before the first one whose total reaches
 empty gap separates from the rest while holding less than one median period's messages, are left
 out; ``n_before_coverage_`` and ``coverage_start_`` say so, the log and the command line too.
 
+Categories that start mid-series (``new_categories='watch'``, default)
+----------------------------------------------------------------------
+Real exports open new request types in the middle of the data (Boston 311, 2015: ``Fire Department``
+and ``MBTA`` requests from the first blizzard week, a ``Survey`` in December, the ``Needle Program``
+from May). Such a category has no baseline: its pooled share was ≈ 0, so its first weeks were tested
+against an expectation of ≈ 0.0 messages and every group that used it was 告警 (88 of Boston's 459
+alerts ≥ 预警, by neighbourhood × REASON). Now a category is **new** at period ``t`` while fewer than
+``min_history`` periods have passed since its first message (any group): its cells are still tested
+and may reach 关注 (the watch list says "this is new"), but never 预警/告警, they stay out of the
+discrete-BH family, out of the dispersion fit, and no later window reaches back into those periods
+(a window must start where the category already had ``min_history`` periods behind it). The category's
+pooled share is counted among the messages **since its first period**, not since the data's start (a
+service begun in week 40 of 60 had its share diluted by the 40 weeks before it: expectations ~20 %
+short). Categories present from the first period are unchanged (teddycup 附件3, data_samples and the
+noise panels give identical cells). ``new_categories='test'``: the behaviour before.
+
 Evaluation (:func:`score_alerts`)
 ---------------------------------
 An alert *covers* the periods of its window (``cells_['window']``: 1, 2 or 4 periods ending at
@@ -431,7 +447,9 @@ class SurgeDetector(BaseEstimator):
         coverage: str | None = "auto",
         coverage_min_share: float = 0.1,
         total_thresholds: dict[str, dict[str, float]] | None = TOTAL_THRESHOLDS,
+        new_categories: str = "watch",
     ) -> None:
+        self.new_categories = new_categories
         self.total_thresholds = total_thresholds
         self.unlabelled = unlabelled
         self.coverage = coverage
@@ -670,6 +688,10 @@ class SurgeDetector(BaseEstimator):
                     level[sel] = self._levels(cells["observed"].to_numpy(float)[sel],
                                               cells["expected"].to_numpy(float)[sel],
                                               cells["p_value"].to_numpy(float)[sel], q[sel], kind)
+            if "_new" in cells.columns:
+                # a category without min_history periods behind it: a watch-list entry, never an alert
+                young = cells["_new"].fillna(False).to_numpy(bool)
+                level[young & np.isin(level, ALERT_LEVELS)] = "关注"
             cells["level"] = level
             cells["related"] = ""
             if self.dedupe_terms and (cells["kind"] == "term").any():
@@ -819,6 +841,8 @@ class SurgeDetector(BaseEstimator):
         obs = sub["observed"].to_numpy(float)
         ratio = obs / np.maximum(sub["expected"].to_numpy(float), 1e-9)
         rank = {"": 0, "关注": 1, "预警": 2, "告警": 3}
+        # a new category (no baseline yet) stays on the watch list whatever its words say
+        est = ~sub["_new"].fillna(False).to_numpy(bool) if "_new" in sub.columns else np.ones(len(sub), bool)
         lv = sub["level"].fillna("").to_numpy(object).copy()
         pv = p_cat.copy()
         sc = sub["score"].to_numpy(float).copy()
@@ -827,12 +851,12 @@ class SurgeDetector(BaseEstimator):
         if self.evidence == "gated":
             # the watch level (raw p ≤ gate_p) of the count plus a surging new term of the same cell
             up = ((p_cat <= self.gate_p) & (ratio >= self.combined_ratio) & (obs >= base["预警"]["min_count"])
-                  & (s_term <= self.gate_term_p) & (np.array([rank[v] for v in lv]) < rank["预警"]))
+                  & (s_term <= self.gate_term_p) & (np.array([rank[v] for v in lv]) < rank["预警"]) & est)
             lv[up] = "预警"
             rel[up] = e["term"].to_numpy(object)[up]
         for name in ("预警", "告警") if self.evidence == "combined" else ():
             up = ((q_emp <= th[name]) & (ratio >= self.combined_ratio) & (obs >= base[name]["min_count"])
-                  & (s_term < 1.0) & (np.array([rank[v] for v in lv]) < rank[name]))
+                  & (s_term < 1.0) & (np.array([rank[v] for v in lv]) < rank[name]) & est)
             lv[up] = name
             pv[up] = p_emp[up]
             sc[up] = -np.log10(np.maximum(q_emp[up], 1e-300))
@@ -953,7 +977,23 @@ class SurgeDetector(BaseEstimator):
         # category share among all groups' past messages (all history before t), smoothed
         cat_past = cY[:, :, :T].sum(axis=0)                                       # C x T
         # (smoothing does not depend on how many categories exist: later ones must not leak in)
-        share = (cat_past + 0.5) / (cat_past.sum(axis=0, keepdims=True) + 1.0)
+        all_past = cat_past.sum(axis=0, keepdims=True)                             # 1 x T
+        if self.new_categories not in ("watch", "test"):
+            raise ConfigError(f"new_categories must be 'watch' or 'test', got {self.new_categories!r}")
+        # periods each category has existed (anywhere) before t: its first message's period onwards
+        seen = Y.sum(axis=0) > 0                                                   # C x T
+        c_first = np.where(seen.any(axis=1), np.argmax(seen, axis=1), T)
+        age = np.arange(T)[None, :] - c_first[:, None]                             # C x T (< 0: not yet)
+        if self.new_categories == "watch":
+            # a category's share among the messages since it first appeared (a service started mid-series
+            # is not diluted by the months before it existed); before: since the data's start
+            since = all_past - np.take_along_axis(all_past, np.clip(c_first, 0, T - 1)[None, :], axis=1).T
+            share = (cat_past + 0.5) / (np.where(age > 0, since, all_past) + 1.0)
+        else:
+            share = (cat_past + 0.5) / (all_past + 1.0)
+        # a category with fewer than min_history periods behind it has no baseline (expected ≈ 0)
+        young = age < self.min_history if self.new_categories == "watch" else np.zeros((C, T), bool)
+        self._young = young
         k = np.full((G, C, T), float(self.prior_strength))
         kk = float(self.prior_strength)
         prior = share[None, :, :] * V[:, None, :]                                 # group volume × category share
@@ -1000,7 +1040,7 @@ class SurgeDetector(BaseEstimator):
         # moments only over categories already seen before t (a category that appears later must not
         # change the past), and robust to past surges: cells that were extreme under the previous
         # estimate (NB tail p < alpha_outlier_p) are left out and α re-estimated, twice
-        usable = mask & (cat_past > 0)[None, :, :]
+        usable = mask & (cat_past > 0)[None, :, :] & ~young[None, :, :]
         keep = usable.copy()
         phi_t = np.zeros(T)
         if self.dispersion == "nb2":
@@ -1035,6 +1075,8 @@ class SurgeDetector(BaseEstimator):
             s0 = t_idx - w + 1
             ok = s0 >= 0
             ok[ok] &= tested[g_idx[ok], s0[ok]]
+            # an established category's window starts where the category already had a baseline
+            ok[ok] &= ~young[c_idx[ok], s0[ok]] | young[c_idx[ok], t_idx[ok]]
             gi, ci, ti, si = g_idx[ok], c_idx[ok], t_idx[ok], s0[ok]
             o = cY[gi, ci, ti + 1] - cY[gi, ci, si]
             lam_s = lam[gi, ci, si]
@@ -1066,11 +1108,12 @@ class SurgeDetector(BaseEstimator):
         else:   # the smallest of correlated window p-values, corrected for the windows' dependence
             p = window_max_pvalue(best_p, windows)
         self.expected_ = (mu, season)
+        new = young[c_idx, t_idx]
+        family = (obs >= self._family_min()) if self.fdr == "bh" else np.ones(len(obs), bool)
         return pd.DataFrame({"g": g_idx, "t": t_idx, "kind": "category",
                              "key": np.asarray(cats, dtype=object)[c_idx], "observed": obs.astype(int),
                              "expected": exp, "baseline": base, "alpha": alpha, "p_value": p,
-                             "window": win,
-                             "family": (obs >= self._family_min()) if self.fdr == "bh" else np.ones(len(obs), bool)})
+                             "window": win, "family": family & ~new, "_new": new})
 
     # -- emerging terms --------------------------------------------------------------------------
     def _tokenize(self, texts: pd.Series) -> list[list[str]]:
