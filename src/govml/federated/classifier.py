@@ -153,20 +153,116 @@ class ServerAdam:
         return out
 
 
+class RoundChooser:
+    """Which round's global model to keep: the one with the best *smoothed* validation macro-F1.
+
+    Each round adds the macro-F1 of the new global model on the validation rows (summed tp/fp/fn of
+    the districts' own validation rows — never the held-out test rows). ``smoothed[r]`` is the mean of
+    the scores of rounds ``r − h … r + h`` (``window = 2h + 1``; fewer at the ends). A single round's
+    macro-F1 on a few hundred validation rows jumps by a few hundredths from round to round; the
+    average of neighbouring rounds picks a plateau, not a lucky spike. Ties go to the earliest round.
+    ``patience`` (> 0): stop once the best round is ``patience`` rounds behind the last one.
+    With no validation rows (every score NaN) the last round is kept.
+
+    Only the models that can still be chosen are kept: the best round whose smoothed score is final,
+    and the last ``h`` rounds (their scores still change)."""
+
+    def __init__(self, window: int = 3, patience: int = 0) -> None:
+        self.window, self.patience = window, patience
+        self.scores_: list[float] = []
+        self.models_: dict[int, Any] = {}
+
+    def _half(self) -> int:
+        return max(int(self.window), 1) // 2
+
+    def smoothed(self) -> list[float]:
+        h, sc = self._half(), np.asarray(self.scores_, dtype=np.float64)
+        out = []
+        for r in range(sc.size):
+            win = sc[max(0, r - h):r + h + 1]
+            win = win[~np.isnan(win)]
+            out.append(float(win.mean()) if win.size else float("nan"))
+        return out
+
+    def best(self, upto: int | None = None) -> int:
+        """The chosen round (1-based) among the first ``upto`` rounds (all by default)."""
+        sm = np.asarray(self.smoothed()[:upto], dtype=np.float64)
+        if sm.size == 0:
+            return 0
+        if np.isnan(sm).all():
+            return int(sm.size)
+        return int(np.nanargmax(sm)) + 1
+
+    def add(self, score: float, model: Any) -> None:
+        self.scores_.append(float(score))
+        r = len(self.scores_)
+        self.models_[r] = model
+        final = r - self._half()  # rounds up to this one have their final smoothed score
+        keep = {q for q in self.models_ if q > final} | {self.best(upto=final) if final >= 1 else 0, self.best()}
+        self.models_ = {q: m for q, m in self.models_.items() if q in keep}
+
+    def should_stop(self) -> bool:
+        return self.patience > 0 and len(self.scores_) - self.best() >= self.patience
+
+    def model(self) -> Any:
+        return self.models_[self.best()]
+
+    def report(self) -> dict[str, Any]:
+        def num(x: float) -> float | None:
+            return None if np.isnan(x) else round(float(x), 6)
+
+        return {"chosen_round": self.best(), "window": int(self.window), "patience": int(self.patience),
+                "validation_macro_f1": [num(x) for x in self.scores_],
+                "smoothed_validation_macro_f1": [num(x) for x in self.smoothed()]}
+
+
 def train_pooled(X: sp.csr_matrix, y: np.ndarray, n_classes: int, settings: TrainSettings, rounds: int, seed: int,
-                 server: ServerAdam | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 server: ServerAdam | None = None, validation: tuple[sp.csr_matrix, np.ndarray] | None = None,
+                 chooser: RoundChooser | None = None, refit: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The centralized baseline: the federation's procedure with every training row in one district —
     ``rounds`` × (local epochs of SGD, then the server step; FedAvg's step keeps the local model, so
-    without ``server`` this is ``rounds × epochs`` epochs of SGD)."""
+    without ``server`` this is ``rounds × epochs`` epochs of SGD).
+
+    With ``validation`` (pooled validation rows) and ``chooser``, the round is chosen as the federation
+    chooses it (:class:`RoundChooser`, same window and patience, on the pooled validation rows): the
+    chosen round's model is returned and ``chooser`` holds the curve. ``refit``: as the federation's final
+    pass, the chosen number of rounds again from zero on ``X`` plus the validation rows, and that model."""
+    if validation is None or chooser is None:
+        if server is None:
+            whole = TrainSettings(**{**settings.__dict__, "epochs": settings.epochs * rounds})
+            W, b, _ = local_train(X, y, np.zeros((n_classes, X.shape[1]), np.float32),
+                                  np.zeros(n_classes, np.float32), whole, seed)
+            return W, b
+        return _pooled_rounds(X, y, n_classes, settings, rounds, seed, server)
+    Xv, yv = validation
+
+    def each(W: np.ndarray, b: np.ndarray) -> bool:
+        c = eval_counts(Xv, yv, W, b, n_classes)
+        chooser.add(scores_from_counts(c["tp"], c["fp"], c["fn"], c["n"], c["correct"])["macro_f1"], (W, b))
+        return chooser.should_stop()
+
+    _pooled_rounds(X, y, n_classes, settings, rounds, seed, server, each)
+    if not refit:
+        return chooser.model()
+    import scipy.sparse as sp
+
+    fresh = None if server is None else ServerAdam(server.lr, server.beta1, server.beta2, server.tau)
+    return _pooled_rounds(sp.vstack([X, Xv]).tocsr(), np.concatenate([y, yv]), n_classes, settings, chooser.best(),
+                          seed, fresh)
+
+
+def _pooled_rounds(X: sp.csr_matrix, y: np.ndarray, n_classes: int, settings: TrainSettings, rounds: int, seed: int,
+                   server: ServerAdam | None, each: Callable[[np.ndarray, np.ndarray], bool] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``rounds`` × (local SGD from the current model, then the server step, if any); ``each(W, b)`` after
+    every round stops the rounds when it returns True."""
     W = np.zeros((n_classes, X.shape[1]), np.float32)
     b = np.zeros(n_classes, np.float32)
-    if server is None:
-        whole = TrainSettings(**{**settings.__dict__, "epochs": settings.epochs * rounds})
-        W, b, _ = local_train(X, y, W, b, whole, seed)
-        return W, b
     for r in range(rounds):
         Wl, bl, _ = local_train(X, y, W, b, settings, seed + r)
-        W, b = server.step([W, b], [Wl, bl])
+        W, b = server.step([W, b], [Wl, bl]) if server is not None else (Wl, bl)
+        if each is not None and each(W, b):
+            break
     return W, b
 
 

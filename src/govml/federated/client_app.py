@@ -15,7 +15,8 @@ Message types it answers (all replies are numbers, except the district's name in
                      them to ``output-dir`` (if set); reply: how many communities were placed
 ``train``            demand classifier: local SGD from the global weights (masked n·weights when secure;
                      with DP the clipped update plus a Gaussian noise share)
-``evaluate``         demand classifier: tp/fp/fn per class on the district's held-out rows
+``evaluate``         demand classifier: tp/fp/fn per class on the district's validation rows (the server
+                     chooses the round on their sum) or, when asked (``eval-rows = "test"``), its held-out rows
 ``query.city``       hotspot forecaster: per category, count sums per week and series counts
 ``query.gbdt``       hotspot forecaster: base sums, then Σg/Σh/count histograms for the asked nodes
 ``query.forecast``   hotspot forecaster: forecast the district's own series with the final trees and
@@ -452,7 +453,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         from govml.federated import classifier as C
 
         cfg = _run_config(msg, context)
-        X, y = _classifier_rows(context, cfg, held_out=False)
+        X, y = _classifier_rows(context, cfg, "train" if bool(cfg.get("train-on-validation", False)) else "fit")
         arrays = msg.content.array_records["arrays"]
         coef, intercept = arrays["coef"].numpy(), arrays["intercept"].numpy()
         settings = C.TrainSettings(epochs=int(cfg.get("local-epochs", 2)), lr=float(cfg.get("lr", 2.0)),
@@ -483,7 +484,10 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         from govml.federated import classifier as C
 
         cfg = _run_config(msg, context)
-        X, y = _classifier_rows(context, cfg, held_out=True)
+        rows = str(cfg.get("eval-rows", "validation" if float(cfg.get("val-fraction", 0.0)) > 0 else "test"))
+        if rows not in ("validation", "test"):
+            raise GovmlError(f"eval-rows must be validation or test, got {rows!r}")
+        X, y = _classifier_rows(context, cfg, rows)
         arrays = msg.content.array_records["arrays"]
         k = arrays["coef"].shape[0]
         c = C.eval_counts(X, y, arrays["coef"].numpy(), arrays["intercept"].numpy(), k)
@@ -496,15 +500,20 @@ def make_client_app(mods: list | None = None) -> ClientApp:
     return app
 
 
-def _classifier_rows(context: Context, cfg: dict[str, Any], held_out: bool):
+def _classifier_rows(context: Context, cfg: dict[str, Any], rows: str):
+    """The district's hashed features and label indices of ``rows``: ``"test"`` (held out, scored only),
+    ``"validation"`` (the round is chosen on them), ``"fit"`` (the training rows without the validation
+    rows: what local training sees) or ``"train"`` (fit + validation)."""
     from govml.federated import classifier as C
 
-    key = (context.run_id, context.node_id, f"X-{held_out}")
+    val_fraction = float(cfg.get("val-fraction", 0.0))
+    key = (context.run_id, context.node_id, f"X-{rows}-{val_fraction}")
     if key not in _CACHE:
         df = _district_data(context, cfg)
         labels = [s for s in str(cfg["labels"]).split("|") if s]
-        mask = T.eval_mask(df, float(cfg.get("eval-fraction", 0.2)), int(cfg.get("seed", 0)))
-        part = df[mask] if held_out else df[~mask]
+        test, val = T.validation_mask(df, float(cfg.get("eval-fraction", 0.2)), val_fraction, int(cfg.get("seed", 0)))
+        mask = {"test": test, "validation": val, "fit": ~test & ~val, "train": ~test}[rows]
+        part = df[mask]
         y = C.label_index(labels, part["category"].to_numpy(dtype=object))
         keep = y >= 0
         if (~keep).any():

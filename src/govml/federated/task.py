@@ -322,11 +322,13 @@ def row_span(rows: list[int], runs_shown: int = 6) -> str:
     return f"{word} " + ", ".join(shown) + (" …" if len(runs) > runs_shown else "")
 
 
-def eval_mask(df: pd.DataFrame, fraction: float, seed: int) -> Any:
+def eval_mask(df: pd.DataFrame, fraction: float, seed: int, purpose: str = "") -> Any:
     """Deterministic held-out rows: a hash of the row's ``id`` (or its text and position) with ``seed``.
 
     The simulator's centralized baseline uses the same function, so federated and centralized models
-    are scored on exactly the same rows.
+    are scored on exactly the same rows. ``purpose`` salts the hash for a second, independent split:
+    ``"validation"`` picks the demand classifier's validation rows among a district's training rows
+    (:func:`validation_mask`); the default ``""`` gives the held-out test rows as before.
     """
     import numpy as np
 
@@ -335,7 +337,17 @@ def eval_mask(df: pd.DataFrame, fraction: float, seed: int) -> Any:
     else:
         keys = (df["text"].astype("string").fillna("") if "text" in df.columns
                 else df.index.astype("string")).to_numpy(dtype=object)
-    salt = str(seed).encode()
+    salt = (f"{purpose}|" if purpose else "").encode() + str(seed).encode()
     u = np.array([int.from_bytes(hashlib.blake2b(salt + str(k).encode(), digest_size=8).digest(), "little")
                   for k in keys], dtype=np.uint64)
     return (u % np.uint64(10_000)).astype(np.int64) < int(round(fraction * 10_000))
+
+
+def validation_mask(df: pd.DataFrame, eval_fraction: float, val_fraction: float, seed: int) -> tuple[Any, Any]:
+    """(test rows, validation rows) of a district's table: the held-out test rows of :func:`eval_mask`,
+    and, among the other rows, about ``val_fraction`` of them by an independent hash (salted
+    ``"validation|"``) — the rows on which the demand classifier's round is chosen. The rest train."""
+    test = eval_mask(df, eval_fraction, seed)
+    if val_fraction <= 0:
+        return test, test & False
+    return test, eval_mask(df, val_fraction, seed, purpose="validation") & ~test
