@@ -27,7 +27,9 @@ Each run is ``govml federated simulate INPUT --task … --partition-col COL [col
 metrics.json`` with default settings, under ``/usr/bin/time -v`` (peak RSS of the whole federation: the
 server and every district run in that one process), with a fresh ``GOVML_HOME``. One JSON line per run:
 federated and centralized metrics on the same held-out data, their ratio, clients, districts left out,
-seconds per round, CPU seconds, peak RSS, bytes sent per district (max / median), the load average.
+seconds per round, CPU seconds, peak RSS, bytes sent per district (max / median), the load average; for
+the classifier also the round kept (chosen on the districts' validation rows), the rounds run and those of
+the final pass, and the validation curve.
 ``--reference`` adds, for the classifier, scikit-learn's LogisticRegression fitted to convergence on
 the same hashed features and held-out rows (what a well-trained central linear model reaches).
 """
@@ -130,8 +132,15 @@ def run_cli(args: list[str], workdir: Path, tag: str) -> dict:
                  "bytes_per_district_median": sent[len(sent) // 2] if sent else None})
     task = res.get("task")
     if task == "demand-classifier":
+        sel = res.get("round_selection") or {}
         info.update({"strategy": res.get("strategy"), "rounds": res.get("rounds"),
-                     "federated": res["federated"], "centralized": res["centralized"],
+                     "chosen_round": res.get("chosen_round"), "max_rounds": res.get("max_rounds"),
+                     "final_pass_rounds": sel.get("final_pass_rounds"),
+                     "training_rounds_total": res.get("training_rounds_total"),
+                     "validation_rows": res.get("validation_rows"),
+                     "validation_macro_f1": sel.get("validation_macro_f1"),
+                     "centralized_model": res.get("centralized_model"),
+                     "centralized_same_procedure": res.get("centralized_candidates", {}).get("same_procedure"),
                      "ratio_macro_f1": round(res["ratio_macro_f1"], 4), "held_out_rows": res["held_out_rows"],
                      "seconds_per_round": round(res["seconds_per_round"], 2)})
     elif task == "hotspot-forecaster":

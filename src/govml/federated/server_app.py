@@ -419,7 +419,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
     select = _flag(s.cfg.get("select-round", True))
     s.cfg["val-fraction"] = float(s.cfg.get("val-fraction", 0.2)) if select else 0.0
     eval_rows = "validation" if select and s.cfg["val-fraction"] > 0 else "test"
-    chooser = C.RoundChooser(window=int(s.cfg.get("round-window", 3)), patience=int(s.cfg.get("round-patience", 0)))
+    chooser = C.RoundChooser(window=int(s.cfg.get("round-window", 5)), patience=int(s.cfg.get("round-patience", 0)))
     def train_round(step: int, r: int, W: np.ndarray, b: np.ndarray, active: list[int], server: Any,
                     all_rows: bool) -> tuple[np.ndarray, np.ndarray, list[int], float]:
         """One round (message step ``step``; ``r``: the round's number within its pass, which seeds the

@@ -395,7 +395,7 @@ def _score_classifier(result: dict[str, Any], valid: dict[str, pd.DataFrame], cf
     settings = C.TrainSettings(epochs=int(cfg["local-epochs"]), lr=float(cfg["lr"]))
     server = C.ServerAdam(lr=float(cfg.get("server-lr", 1.0))) if result.get("strategy") == "fedadam" else None
     # the pooled procedure chooses its round as the federation does: same rule, on the pooled validation rows
-    chooser = C.RoundChooser(int(sel.get("window", 3)), int(sel.get("patience", 0))) if val_fraction > 0 else None
+    chooser = C.RoundChooser(int(sel.get("window", 5)), int(sel.get("patience", 0))) if val_fraction > 0 else None
     W, b = C.train_pooled(Xfit, yfit, K, settings, int(sel.get("max_rounds", cfg["num-rounds"])), int(cfg["seed"]),
                           server, validation=(Xva, yva) if chooser else None, chooser=chooser,
                           refit=bool(sel.get("final_pass")))
