@@ -141,6 +141,7 @@ def run_cli(args: list[str], workdir: Path, tag: str) -> dict:
                      "validation_macro_f1": sel.get("validation_macro_f1"),
                      "centralized_model": res.get("centralized_model"),
                      "centralized_same_procedure": res.get("centralized_candidates", {}).get("same_procedure"),
+                     "federated": res["federated"], "centralized": res["centralized"],
                      "ratio_macro_f1": round(res["ratio_macro_f1"], 4), "held_out_rows": res["held_out_rows"],
                      "seconds_per_round": round(res["seconds_per_round"], 2)})
     elif task == "hotspot-forecaster":
