@@ -557,7 +557,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
            "rounds": run, "max_rounds": rounds, "chosen_round": chosen, "round_selection": selection,
            "final_pass_history": refit_history, "training_rounds_total": run + len(refit_history),
            "strategy": name, "contributors": [s.name(n) for n in active], "dp": dp_report}
-    if _flag(s.cfg.get("final-test-eval", False)):  # the kept model on the held-out test rows (one more sum)
+    if _flag(s.cfg.get("final-test-eval", True)):  # the kept model on the held-out test rows (one more sum)
         s.round += 1
         sc, n_test = _classifier_eval(s, active, W, b, K, "test")
         out["test"] = {**sc, "rows": n_test}

@@ -285,6 +285,9 @@ def simulate(
     if task == "demand-classifier":
         run_cfg.update({"select-round": bool(select_round), "round-patience": int(round_patience),
                         "refit": bool(final_pass)})
+        # the simulator scores the kept model on the pooled held-out rows itself (the same numbers as the
+        # districts' summed test counts: test_federated_classifier_rounds.py); a deployment sums them
+        run_cfg.setdefault("final-test-eval", False)
 
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
