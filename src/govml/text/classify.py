@@ -542,6 +542,16 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     same naive Bayes on the labels alone: −0.012 ± 0.015 / −0.009 ± 0.033 at 200, so the gain comes from the
     unlabelled messages; the unlabelled text for the vocabulary alone: −0.002 ± 0.007 / +0.003 ± 0.010.
     ``govml demands train --unlabeled`` uses it (weight 0.3); ``fit`` without ``em_nb`` does not.
+    Labels-only naive Bayes mix (issue 3, seventh study; ``em_nb=w, em_nb_blocks=None`` fitted without unlabelled
+    text: (1 − w) × this model + w × ``MultinomialNB`` over every block; same benchmark, paired difference to the
+    default, hand / reply labels): not adopted. The sixth study's screen had seen +0.026 / −0.002 (w 0.15, α 1e-4,
+    draws 0–1) with the 2,000 unlabelled messages in the vocabulary and IDF (λ 0); on the labels alone the same
+    setting gives −0.006 / −0.024 (draws 0–2), and on draws 0–2 no setting of α 1e-4 / 1e-3 / 1e-2 × w 0.1 / 0.15 /
+    0.3 (nor ``ComplementNB``, α 1e-3–1, w 0.1 / 0.3) gains on reply labels (−0.010 to −0.083, 0 or 1 of 3 draws
+    won). The least bad, w 0.1 and α 1e-3, confirmed on draws 5–9: −0.002 ± 0.013 (2 of 5 won) / −0.005 ± 0.008
+    (1 of 5) at 200 labelled messages, −0.000 ± 0.010 / +0.001 ± 0.007 at 400 — no gain. With the unlabelled
+    messages (the sixth study's setting, draws 5–9, 200): +0.008 ± 0.013 / +0.032 ± 0.044, below ``em_nb=0.3``'s
+    +0.023 ± 0.015 / +0.038 ± 0.043 on the same draws.
     Saved-model size (issue 3, third study; same benchmark, 5 draws, paired difference to the model with three
     calibration-fold SVMs): ``calibration_ensemble=False`` (one SVM on all messages, calibration from
     cross-validated scores) +0.025 ± 0.022 / +0.010 ± 0.008 (hand, 200 / 400), +0.035 ± 0.023 / +0.017 ± 0.024
@@ -640,7 +650,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
     em_nb : float | None — weight w of a multinomial naive Bayes fitted by EM on the labelled and the unlabelled
         messages (:class:`SemiSupervisedNB`; Nigam et al. 2000): the probabilities are (1 − w) × the calibrated
         SVM's + w × the naive Bayes' (1: the naive Bayes alone, no SVM fitted; ``None``: off). Without unlabelled
-        messages the naive Bayes is fitted on the labels alone.
+        messages the naive Bayes is fitted on the labels alone (a plain ``MultinomialNB``; no gain on real
+        messages, see above).
     em_nb_lambda : float — weight λ of an unlabelled message in the M-step (times its class posteriors).
     em_nb_alpha : float — additive smoothing of the naive Bayes; small, because its inputs are the L2-normalised
         TF-IDF blocks (a message's values sum to a few units, not to its word count).
