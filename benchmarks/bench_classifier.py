@@ -261,6 +261,23 @@ class _CachedFeatures:
         return self.store[k]
 
 
+def complement_nb() -> None:
+    """``--complement-nb``: the naive Bayes of the ``semi-``/``semilab-`` variants (``SemiSupervisedNB``) becomes
+    sklearn's ``ComplementNB`` (alpha ``ea``), scored by its own joint log-likelihood (no class prior); issue 3,
+    seventh study: the labels-only mix with complement NB (``semilab-…`` only; EM is not meant for it)."""
+    from scipy.special import logsumexp
+    from sklearn.naive_bayes import ComplementNB
+
+    from govml.text.classify import SemiSupervisedNB
+
+    def predict_log_proba(self, X):
+        jll = np.asarray(X @ self.feature_log_prob_.T)
+        return jll - logsumexp(jll, axis=1, keepdims=True)
+
+    SemiSupervisedNB._nb = lambda self: ComplementNB(alpha=float(self.alpha))
+    SemiSupervisedNB.predict_log_proba = predict_log_proba
+
+
 def cache_features() -> None:
     from govml.text.classify import DemandClassifier
 
@@ -296,6 +313,8 @@ def main() -> None:
     ap.add_argument("--first-draw", type=int, default=0, help="seed of the first draw")
     ap.add_argument("--unlabeled-n", type=int, default=0,
                     help="use only this many unlabelled messages (seeded sample; 0 = all)")
+    ap.add_argument("--complement-nb", action="store_true",
+                    help="semi-/semilab- variants: ComplementNB instead of the multinomial naive Bayes")
     ap.add_argument("--write-draw", type=Path, default=None,
                     help="write the labelled messages of draw --first-draw (size --size) to this CSV and stop")
     args = ap.parse_args()
@@ -322,6 +341,8 @@ def main() -> None:
 
     if not args.no_cache:
         cache_features()
+    if args.complement_nb:
+        complement_nb()
 
     table = variants()
     names = args.variants.split(",")
