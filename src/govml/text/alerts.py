@@ -167,6 +167,18 @@ service begun in week 40 of 60 had its share diluted by the 40 weeks before it: 
 short). Categories present from the first period are unchanged (teddycup 附件3, data_samples and the
 noise panels give identical cells). ``new_categories='test'``: the behaviour before.
 
+Options measured on Boston 311 (session 7, not the default)
+-----------------------------------------------------------
+* ``window_drift=True``: a 2- or 4-period window's expectation follows the category's pooled level
+  (the other groups' mean over the lookback window) from the window's start to each of its periods:
+  ``λ_s · Σ_u s_u · (P_u + m)/(P_s + m)`` instead of ``λ_s · Σ_u s_u`` (``m = season_shrink``). A
+  level that keeps moving — a city-wide event going on, a trend — then no longer piles up in the longer
+  windows; one group's own surge does not move the others' level.
+* ``dispersion_by='category'``: ``α`` per category (:meth:`SurgeDetector._alpha_by_category`), the
+  pooled ``α`` where categories swing alike (between-category variance 0), their own where they do
+  not (Boston: internal work campaigns, graffiti and trees swing 3–10× more than housing or sanitation).
+  ``alpha_by_category_`` holds it (the pooled ``α`` in every column by default).
+
 Evaluation (:func:`score_alerts`)
 ---------------------------------
 An alert *covers* the periods of its window (``cells_['window']``: 1, 2 or 4 periods ending at
@@ -448,7 +460,11 @@ class SurgeDetector(BaseEstimator):
         coverage_min_share: float = 0.1,
         total_thresholds: dict[str, dict[str, float]] | None = TOTAL_THRESHOLDS,
         new_categories: str = "watch",
+        dispersion_by: str | None = None,
+        window_drift: bool = False,
     ) -> None:
+        self.window_drift = window_drift
+        self.dispersion_by = dispersion_by
         self.new_categories = new_categories
         self.total_thresholds = total_thresholds
         self.unlabelled = unlabelled
@@ -925,6 +941,43 @@ class SurgeDetector(BaseEstimator):
             f_t = np.clip(np.where(nohist, f0, f_new), 0.0, 5.0)
         return a_t, f_t
 
+    def _alpha_by_category(self, Y, mu, keep, a_t, phi_t):
+        """``α`` per category and period (``dispersion_by='category'``): each category's weighted
+        least-squares ``α̂_c`` of ``(y − μ)² − y − φμ`` on ``μ²`` over earlier periods (the pooled fit's
+        weights and outlier exclusion), with a robust (sandwich) variance, shrunk toward the pooled ``α``
+        by empirical Bayes: the between-category variance ``τ²`` by DerSimonian–Laird per period, so that
+        categories that swing alike (``τ² = 0``) keep the pooled ``α``, and a category whose counts swing
+        far more (or less) than the others' gets its own."""
+        C, T = Y.shape[1], Y.shape[2]
+        v = mu * (1 + phi_t[None, None, :]) + a_t[None, None, :] * mu ** 2
+        w = np.where(keep, 1.0 / np.maximum(v, 1e-3) ** 2, 0.0)
+        m2 = np.where(keep, mu ** 2, 0.0)
+        r = np.where(keep, (Y - mu) ** 2 - Y - phi_t[None, None, :] * mu, 0.0)
+
+        def past(x):                                          # C x T: sums over groups and periods < t
+            c = np.cumsum(x.sum(axis=0), axis=1)
+            return np.concatenate([np.zeros((C, 1)), c[:, :-1]], axis=1)
+        s4, s2r = past(w * m2 * m2), past(w * m2 * r)
+        q0, q1, q2 = past((w * m2 * r) ** 2), past(w * w * m2 ** 3 * r), past((w * m2 * m2) ** 2)
+        ok = s4 > 0
+        ahat = np.where(ok, s2r / np.where(ok, s4, 1.0), 0.0)
+        var = np.where(ok, (q0 - 2 * ahat * q1 + ahat ** 2 * q2) / np.where(ok, s4, 1.0) ** 2, np.inf)
+        ok &= np.isfinite(var) & (var > 0)
+        prec = np.where(ok, 1.0 / np.where(ok, var, 1.0), 0.0)
+        out = np.broadcast_to(a_t[None, :], (C, T)).copy()
+        for t in range(T):
+            k = ok[:, t]
+            if k.sum() < 3:
+                continue
+            pw, ah = prec[k, t], ahat[k, t]
+            mean = float((pw * ah).sum() / pw.sum())
+            qstat = float((pw * (ah - mean) ** 2).sum())
+            denom = float(pw.sum() - (pw ** 2).sum() / pw.sum())
+            tau2 = max(0.0, (qstat - (k.sum() - 1)) / denom) if denom > 0 else 0.0
+            if tau2 > 0:
+                out[k, t] = (ah * pw + a_t[t] / tau2) / (pw + 1.0 / tau2)
+        return np.clip(out, self.alpha_floor, 5.0)
+
     def _alpha_phi_ml(self, Y, mu, keep, T):
         """``φ`` and ``α`` of the variance ``μ(1 + φ) + αμ²`` by maximum likelihood of the negative
         binomial over the one-step-ahead cells of periods before ``t`` (refitted every
@@ -1058,6 +1111,11 @@ class SurgeDetector(BaseEstimator):
                 a_t, phi_t = fit(Y, mu, keep, T)
         alpha_by_t[:] = a_t
         self.phi_ = pd.Series(phi_t, index=self.periods_, name="phi")
+        if self.dispersion_by not in (None, "category"):
+            raise ConfigError(f"dispersion_by must be None or 'category', got {self.dispersion_by!r}")
+        a_ct = (self._alpha_by_category(Y, mu, keep, a_t, phi_t) if self.dispersion_by == "category"
+                else np.broadcast_to(a_t[None, :], (C, T)))
+        self.alpha_by_category_ = pd.DataFrame(np.asarray(a_ct).T, index=self.periods_, columns=list(cats))
         g_idx, c_idx, t_idx = np.nonzero(mask)
         base = mu[g_idx, c_idx, t_idx]
         # windows of w periods ending at t, each against the baseline frozen at the window's start
@@ -1066,10 +1124,19 @@ class SurgeDetector(BaseEstimator):
         exp = base.copy()
         nk0 = nk_eff[g_idx, t_idx]
         ph0 = phi_t[t_idx]
-        alpha = (alpha_by_t[t_idx] * (1 + 1.0 / nk0) + ph0 / np.maximum(base, 1e-9)
+        alpha = (a_ct[c_idx, t_idx] * (1 + 1.0 / nk0) + ph0 / np.maximum(base, 1e-9)
                  + (1.0 + ph0) / np.maximum(lam[g_idx, c_idx, t_idx] * nk0, 1e-9))
         windows = sorted(set(int(w) for w in self.windows)) or [1]
         win = np.ones(len(g_idx), dtype=int)
+        pool, ms = None, float(self.season_shrink)
+        if self.window_drift:
+            # the category's mean level per period over the lookback window before t, all groups but
+            # the cell's own (``momentum_loo``) — what the others say about where the level has gone
+            n_lo = np.maximum(np.arange(T) - lo, 1)[None, None, :]
+            pool = np.broadcast_to(((ctc[:, np.arange(T)] - ctc[:, lo]))[None, :, :], (G, C, T)).astype(float)
+            if self.momentum_loo:
+                pool = pool - (cY[:, :, np.arange(T)] - cY[:, :, lo])
+            pool = pool / n_lo
         self._null = []     # per window: the cells tested, their expectation and dispersion (discrete FDR)
         for w in windows:
             s0 = t_idx - w + 1
@@ -1080,21 +1147,30 @@ class SurgeDetector(BaseEstimator):
             gi, ci, ti, si = g_idx[ok], c_idx[ok], t_idx[ok], s0[ok]
             o = cY[gi, ci, ti + 1] - cY[gi, ci, si]
             lam_s = lam[gi, ci, si]
-            cs = np.concatenate([np.zeros((G, C, 1)), np.cumsum(season, axis=2)], axis=2)
-            e = lam_s * (cs[gi, ci, ti + 1] - cs[gi, ci, si])
+            if self.window_drift and w > 1:
+                # the level moves on inside the window as the category's pooled level (other groups)
+                # moves: λ of the window's start × that drift × each period's seasonal factor
+                drift = np.stack([(pool[gi, ci, si + j] + ms) / (pool[gi, ci, si] + ms) for j in range(w)], axis=1)
+                factors = np.stack([season[gi, ci, si + j] for j in range(w)], axis=1) * drift
+                e = lam_s * factors.sum(axis=1)
+                now = lam_s * factors[:, -1]
+            else:
+                cs = np.concatenate([np.zeros((G, C, 1)), np.cumsum(season, axis=2)], axis=2)
+                e = lam_s * (cs[gi, ci, ti + 1] - cs[gi, ci, si])
+                now = lam_s * season[gi, ci, ti]
             # overdispersion of a w-period sum, plus the uncertainty of the level itself, estimated
             # from n + k periods of overdispersed counts (relative variance 1/(λ(n+k)) + α/(n+k)):
             # the predictive distribution is wider for thin cells and short histories
             nk = nk_eff[gi, si]
             ph = phi_t[si]
-            a = (alpha_by_t[si] / w + ph / np.maximum(e, 1e-9) + (1.0 + ph) / np.maximum(lam_s * nk, 1e-9)
-                 + alpha_by_t[si] / nk)
+            a = (a_ct[ci, si] / w + ph / np.maximum(e, 1e-9) + (1.0 + ph) / np.maximum(lam_s * nk, 1e-9)
+                 + a_ct[ci, si] / nk)
             pw = _nb_sf(o, e, a)
             if w > 1 and self.ongoing:
                 # a window alert says "a surge is going on": its last period must itself be above
                 # the level the window is judged against, or a one-period spike that is over keeps
                 # alerting through every longer window that still contains it
-                pw = np.where(Y[gi, ci, ti] > lam_s * season[gi, ci, ti], pw, 1.0)
+                pw = np.where(Y[gi, ci, ti] > now, pw, 1.0)
             self._null.append((np.flatnonzero(ok), e, a))
             better = pw < best_p[ok]
             idx = np.flatnonzero(ok)[better]
