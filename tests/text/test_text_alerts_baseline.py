@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from govml.text.alerts import ALERT_LEVELS, SurgeDetector
 
@@ -94,3 +95,22 @@ def test_linear_trend_without_surges_stays_quiet():
         # ≤ 1 per 100 group-weeks (measured: Poisson 0.09, negative binomial α = 0.3 0.60; the same panels
         # without the trend, at the mean rate: 0.03 and 0.67)
         assert 100 * n / gp <= 1.0, (alpha, n, gp)
+
+
+def test_cli_names_the_categories_that_start_mid_series(tmp_path, capsys):
+    from govml.cli import main
+
+    weeks = 30
+    rates = {"类别0": np.full(weeks, 3.0), "新服务": np.where(np.arange(weeks) >= 20, 3.0, 0.0)}
+    df = _panel(rates, groups=6, seed=5)
+    src, out = tmp_path / "msgs.csv", tmp_path / "alerts.csv"
+    df.to_csv(src, index=False)
+    with pytest.raises(SystemExit) as ex:
+        main(["demands", "alerts", str(src), "--out", str(out), "--no-terms"])
+    assert ex.value.code == 0
+    said = " ".join(capsys.readouterr().out.split())
+    first = (START + pd.Timedelta(weeks=20)).date()
+    assert f"1 category starts after the first period: 新服务 ({first})" in said
+    res = pd.read_csv(out, parse_dates=["period_start"])
+    young = res[(res["key"] == "新服务") & (res["period_start"] < pd.Timestamp(first) + pd.Timedelta(weeks=4))]
+    assert set(young["level"]) <= {"关注"}

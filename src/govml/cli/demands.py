@@ -263,6 +263,12 @@ def alerts_cmd(
     if det.n_before_coverage_:
         console.print(f"[yellow]{name}: {det.n_before_coverage_} message(s) before {det.coverage_start_.date()} lie "
                       "before the data's coverage (a sparse lead-in) and are left out of the baselines.")
+    if det.new_categories_ and has_labels:
+        shown = sorted(det.new_categories_.items(), key=lambda kv: kv[1])
+        listed = ", ".join(f"{k} ({v.date()})" for k, v in shown[:8]) + (" …" if len(shown) > 8 else "")
+        console.print(f"[yellow]{len(shown)} categor{'y starts' if len(shown) == 1 else 'ies start'} after the first "
+                      f"period: {listed}. Without a baseline they stay on the watch list (关注) for their first "
+                      f"{det.min_history} periods.")
     if all_cells:
         res = det.cells_.copy()
         res["expected"] = res["expected"].astype(float).round(3)

@@ -657,6 +657,7 @@ class SurgeDetector(BaseEstimator):
         alpha_by_t = np.full(T, self.alpha_floor)
         has_labels = bool(label_col) and label_col in df.columns
         self.has_categories_ = has_labels and label_col == self.label_col
+        self.new_categories_ = {}
         if has_labels:
             cat_ser = df[label_col].astype("string").fillna(MISSING_KEY)
             ccodes, cats = pd.factorize(cat_ser, sort=True)
@@ -1046,7 +1047,9 @@ class SurgeDetector(BaseEstimator):
             share = (cat_past + 0.5) / (all_past + 1.0)
         # a category with fewer than min_history periods behind it has no baseline (expected ≈ 0)
         young = age < self.min_history if self.new_categories == "watch" else np.zeros((C, T), bool)
-        self._young = young
+        late = np.flatnonzero((c_first > 0) & (c_first < T))
+        #: categories first seen after the first period, with that period's start (watched while young)
+        self.new_categories_ = {str(cats[i]): pd.Timestamp(self.periods_[c_first[i]]) for i in late}
         k = np.full((G, C, T), float(self.prior_strength))
         kk = float(self.prior_strength)
         prior = share[None, :, :] * V[:, None, :]                                 # group volume × category share
