@@ -63,7 +63,8 @@ def test_the_kept_model_is_the_validation_best_rounds(run, noisy):
     # the per-round federated evaluation is the validation curve the choice is made on
     val = [h["federated_eval_macro_f1"] for h in res["history"]]
     np.testing.assert_allclose(sel["validation_macro_f1"], val, atol=1e-6)
-    smoothed = [np.mean(val[max(0, r - 2):r + 3]) for r in range(len(val))]  # window 5 (fewer at the ends)
+    # window 5, shrunk symmetrically at the ends (the first and the last round alone)
+    smoothed = [np.mean(val[r - k:r + k + 1]) for r in range(len(val)) for k in [min(2, r, len(val) - 1 - r)]]
     np.testing.assert_allclose(sel["smoothed_validation_macro_f1"], smoothed, atol=1e-6)
     assert chosen == int(np.argmax(smoothed)) + 1 == sel["chosen_round"]
     assert 1 <= chosen < KW["rounds"]  # this data peaks before the last round: the choice matters here
@@ -163,12 +164,16 @@ def test_round_chooser_smooths_breaks_ties_early_and_keeps_only_candidates():
     for r, v in enumerate([0.5, 0.7, 0.6, 0.9, 0.4, 0.4, 0.4], start=1):
         ch.add(v, r)
         assert len(ch.models_) <= 2  # the best round whose score is final and the last h = 1 rounds at most
-    # smoothed: .6 .6 .733 .633 .567 .4 .4 → round 3 (not the single best round 4)
+    # smoothed: .5 .6 .733 .633 .567 .4 .4 → round 3 (not the single best round 4)
     assert ch.best() == 3 and ch.model() == 3
     tie = C.RoundChooser(window=1)
     for r, v in enumerate([0.5, 0.8, 0.8], start=1):
         tie.add(v, r)
     assert tie.best() == 2
+    short = C.RoundChooser(window=5)  # a short run: the ends count alone, the middle round is the mean of all 3
+    for r, v in enumerate([0.80, 0.85, 0.90], start=1):
+        short.add(v, r)
+    assert short.smoothed() == pytest.approx([0.80, 0.85, 0.90]) and short.best() == 3
     none = C.RoundChooser()
     for r in range(1, 4):
         none.add(float("nan"), r)

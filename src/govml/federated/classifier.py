@@ -158,7 +158,10 @@ class RoundChooser:
 
     Each round adds the macro-F1 of the new global model on the validation rows (summed tp/fp/fn of
     the districts' own validation rows — never the held-out test rows). ``smoothed[r]`` is the mean of
-    the scores of rounds ``r − h … r + h`` (``window = 2h + 1``, default 5; fewer at the ends). A single
+    the scores of rounds ``r − k … r + k`` with ``k = h`` (``window = 2h + 1``, default 5) where the rounds
+    exist, and the window shrunk symmetrically at both ends (the first and the last round count alone): a
+    window cut on one side only would average a climbing curve's last round with lower ones, and give the
+    first ``h + 1`` rounds of a short run the same mean (3 rounds: always round 1). A single
     round's macro-F1 on a hundred-odd validation rows (7 classes, a few rows of the rarest) jumps by a few
     hundredths from round to round, while the curves of the 泰迪杯 label sets plateau for 10–20 rounds; the
     average of neighbouring rounds picks a plateau, not a lucky spike (window 3 chose round 8 of two
@@ -182,7 +185,8 @@ class RoundChooser:
         h, sc = self._half(), np.asarray(self.scores_, dtype=np.float64)
         out = []
         for r in range(sc.size):
-            win = sc[max(0, r - h):r + h + 1]
+            k = min(h, r, sc.size - 1 - r)  # centred: the window shrinks symmetrically at both ends
+            win = sc[r - k:r + k + 1]
             win = win[~np.isnan(win)]
             out.append(float(win.mean()) if win.size else float("nan"))
         return out
