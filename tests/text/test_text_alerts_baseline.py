@@ -110,7 +110,7 @@ def test_cli_names_the_categories_that_start_mid_series(tmp_path, capsys):
     assert ex.value.code == 0
     said = " ".join(capsys.readouterr().out.split())
     first = (START + pd.Timedelta(weeks=20)).date()
-    assert f"1 category starts after the first period: 新服务 ({first})" in said
+    assert f"1 category starts mid-series: 新服务 ({first})" in said
     res = pd.read_csv(out, parse_dates=["period_start"])
     young = res[(res["key"] == "新服务") & (res["period_start"] < pd.Timestamp(first) + pd.Timedelta(weeks=4))]
     assert set(young["level"]) <= {"关注"}

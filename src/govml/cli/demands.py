@@ -265,9 +265,10 @@ def alerts_cmd(
                       "before the data's coverage (a sparse lead-in) and are left out of the baselines.")
     if det.new_categories_ and has_labels:
         shown = sorted(det.new_categories_.items(), key=lambda kv: kv[1])
-        listed = ", ".join(f"{k} ({v.date()})" for k, v in shown[:8]) + (" …" if len(shown) > 8 else "")
-        console.print(f"[yellow]{len(shown)} categor{'y starts' if len(shown) == 1 else 'ies start'} after the first "
-                      f"period: {listed}. Without a baseline they stay on the watch list (关注) for their first "
+        listed = ", ".join(f"{k} ({v.date()})" for k, v in shown[:8]) + (
+            f" and {len(shown) - 8} more" if len(shown) > 8 else "")
+        console.print(f"[yellow]{len(shown)} categor{'y starts' if len(shown) == 1 else 'ies start'} mid-series: "
+                      f"{listed}. Without a baseline they stay on the watch list (关注) for their first "
                       f"{det.min_history} periods.")
     if all_cells:
         res = det.cells_.copy()

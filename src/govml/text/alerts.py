@@ -1047,8 +1047,8 @@ class SurgeDetector(BaseEstimator):
             share = (cat_past + 0.5) / (all_past + 1.0)
         # a category with fewer than min_history periods behind it has no baseline (expected ≈ 0)
         young = age < self.min_history if self.new_categories == "watch" else np.zeros((C, T), bool)
-        late = np.flatnonzero((c_first > 0) & (c_first < T))
-        #: categories first seen after the first period, with that period's start (watched while young)
+        late = np.flatnonzero((c_first >= self.min_history) & (c_first < T))
+        #: categories first seen mid-series (after the first min_history periods), with that period's start
         self.new_categories_ = {str(cats[i]): pd.Timestamp(self.periods_[c_first[i]]) for i in late}
         k = np.full((G, C, T), float(self.prior_strength))
         kk = float(self.prior_strength)
