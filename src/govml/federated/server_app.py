@@ -492,8 +492,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
         # federated_eval_*: the summed counts of the rows named by round_selection.eval_rows (validation rows
         # when the round is chosen; the held-out test rows only with select-round = false)
         row = {"round": r, "train_loss": train_loss, "federated_eval_accuracy": sc["accuracy"],
-               "federated_eval_macro_f1": sc["macro_f1"], "smoothed_eval_macro_f1": chooser.smoothed()[-1],
-               "districts": len(got), "seconds": time.perf_counter() - t0}
+               "federated_eval_macro_f1": sc["macro_f1"], "districts": len(got), "seconds": time.perf_counter() - t0}
         history.append(row)
         if s.progress:
             s.progress(r, row)
