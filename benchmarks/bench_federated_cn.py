@@ -32,6 +32,8 @@ the classifier also the round kept (chosen on the districts' validation rows), t
 the final pass, and the validation curve.
 ``--reference`` adds, for the classifier, scikit-learn's LogisticRegression fitted to convergence on
 the same hashed features and held-out rows (what a well-trained central linear model reaches).
+``--replay-rounds N`` replays the classifier's rounds in numpy instead (:func:`replay_rounds`: the round
+choice and the final pass on three validation splits, with the all-rows held-out curve).
 """
 
 from __future__ import annotations
@@ -185,6 +187,77 @@ def converged_reference(path: Path, part: str) -> dict:
     return out
 
 
+def replay_rounds(path: Path, part: str, rounds: int, val_seeds: tuple[int, ...] = (0, 1, 2)) -> dict:
+    """The classifier's rounds replayed in numpy (plain FedAdam, no Flower, no masks; the districts' shuffles
+    seeded by their index), to see what the round choice and the final pass do on several validation splits
+    (``task.eval_mask(..., purpose="validation")`` with seeds ``val_seeds``; the test rows stay those of
+    seed 0). Per split: the chosen round (5-round mean, as the federation), the held-out macro-F1 of the
+    chosen round's model, of the final pass (the all-rows replay's model of that round), and the ratio of
+    the final pass to the better of the LogisticRegression and the pooled procedure (its own choice, its
+    final pass), as ``_score_classifier`` computes them."""
+    import numpy as np
+    import pandas as pd
+
+    from govml.federated import classifier as C
+    from govml.federated import task as T
+    from govml.federated.simulation import _central_logistic
+
+    df = pd.read_csv(path)
+    df["text"] = df["留言主题"].fillna("").astype(str) + "\n" + df["留言详情"].fillna("").astype(str)
+    labels = sorted(df["category"].astype(str).unique())
+    K = len(labels)
+    X = C.featurize(df["text"].to_numpy(dtype=object), 2**16)
+    y = C.label_index(labels, df["category"].astype(str).to_numpy(dtype=object))
+    te = np.asarray(T.eval_mask(df, 0.2, 0))
+    dist = df[part].astype(str).to_numpy()
+    names = sorted(set(dist))
+
+    def f1(W, b, m):
+        c = C.eval_counts(X[m], y[m], W, b, K)
+        return C.scores_from_counts(c["tp"], c["fp"], c["fn"], c["n"], c["correct"])["macro_f1"]
+
+    def curves(fit, va):
+        W, b, srv = np.zeros((K, X.shape[1]), np.float32), np.zeros(K, np.float32), C.ServerAdam()
+        Wp, bp, srvp = W.copy(), b.copy(), C.ServerAdam()
+        out = {"val": [], "test": [], "pval": [], "ptest": []}
+        for r in range(1, rounds + 1):
+            sw, sb, n = np.zeros((K, X.shape[1])), np.zeros(K), 0
+            for i, d in enumerate(names):
+                m = fit & (dist == d)
+                Wl, bl, _ = C.local_train(X[m], y[m], W, b, C.TrainSettings(), r * 7919 + i)
+                sw, sb, n = sw + m.sum() * Wl, sb + m.sum() * bl, n + int(m.sum())
+            W, b = srv.step([W, b], [sw / n, sb / n])
+            Wl, bl, _ = C.local_train(X[fit], y[fit], Wp, bp, C.TrainSettings(), r - 1)
+            Wp, bp = srvp.step([Wp, bp], [Wl, bl])
+            out["val"].append(f1(W, b, va) if va.any() else float("nan"))
+            out["pval"].append(f1(Wp, bp, va) if va.any() else float("nan"))
+            out["test"].append(f1(W, b, te))
+            out["ptest"].append(f1(Wp, bp, te))
+        return out
+
+    def choose(scores):
+        ch = C.RoundChooser(5)
+        for v in scores:
+            ch.add(v, None)
+        return ch.best()
+
+    lr = _central_logistic(X[~te], y[~te], K, 0)
+    lr_f1 = f1(lr[0], lr[1], te)
+    full = curves(~te, np.zeros(len(df), dtype=bool))
+    res = {"districts": len(names), "lr": round(lr_f1, 4), "fixed_10": round(full["test"][9], 4),
+           "all_rows_test_curve": [round(x, 3) for x in full["test"]], "splits": {}}
+    for vs in val_seeds:
+        va = np.asarray(T.eval_mask(df, 0.2, vs, purpose="validation")) & ~te
+        c = curves(~te & ~va, va)
+        r, pr = choose(c["val"]), choose(c["pval"])
+        cen = max(lr_f1, full["ptest"][pr - 1])
+        res["splits"][vs] = {"validation_rows": int(va.sum()), "chosen": r, "chosen_round_model": round(c["test"][r - 1], 4),
+                             "final_pass": round(full["test"][r - 1], 4), "central": round(cen, 4),
+                             "ratio": round(full["test"][r - 1] / cen, 3),
+                             "validation_curve": [round(x, 3) for x in c["val"]]}
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--task", action="append", choices=["classifier", "forecaster", "benchmark"])
@@ -193,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=None, help="where inputs, metrics and logs go (kept)")
     ap.add_argument("--reference", action="store_true", help="classifier: converged scikit-learn reference")
     ap.add_argument("--extra", default="", help="further CLI options for every run, e.g. '--rounds 10'")
+    ap.add_argument("--replay-rounds", type=int, default=0,
+                    help="classifier: instead of the CLI runs, replay this many rounds in numpy on 3 validation "
+                         "splits (round choice and final pass; replay_rounds)")
     a = ap.parse_args(argv)
     tasks = a.task or ["classifier", "forecaster", "benchmark"]
     parts = a.partition or ["hash50", "place"]
@@ -212,6 +288,15 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: the development data or benchmarks/data labels are absent")
         return 0
     extra = a.extra.split()
+    if a.replay_rounds:
+        for part in parts:
+            for lab in labels:
+                info = replay_rounds(inputs[f"classifier-{lab}"], part, a.replay_rounds)
+                print(json.dumps({"task": "classifier-replay", "labels": lab, "partition": part, **info},
+                                 ensure_ascii=False), flush=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return 0
     for task in tasks:
         for part in parts:
             if task == "classifier":
