@@ -38,6 +38,16 @@ Pure noise: the false alerts ≥ 预警 per 100 group-weeks on the panels of the
 groups × 5 categories × 60 weeks, constant rates 0.3–5 a week; Poisson seeds 1, 2, 11, 12 and
 negative-binomial α = 0.3 seeds 3, 13, 23, 33, 43, 53 — the test checks seeds 1, 2 and 3 only).
 
+Boston 311 (``--dataset boston``): the 2015 requests of ``../shared/data/boston311_2015``, group =
+neighborhood (empty: ``(空)``), category = REASON, text = CASE_TITLE (24 groups × 53 weeks, 1,154 tested
+neighbourhood-weeks), the same cases and planting. Its own waves are many and mostly real: the weeks and
+request types of :data:`BOSTON_EVENTS` (the snow and thaw of 26 January – 30 March, the students' move-in
+of late August – September, the storm of 4 August) are passed to :func:`score_alerts` as known events —
+every neighbourhood × REASON × week of those weeks in which at least half the requests have the event's
+TYPE — and a second false-alert column leaves them out. ``--n-seeds N`` (the first N seeds of each set)
+and ``--groups N`` (the N largest neighbourhoods) keep it short: ``--dataset boston --n-seeds 5`` is
+10 seeds × 8 cases, about 15 CPU minutes.
+
 Run: ``.venv/bin/python benchmarks/bench_alerts.py`` (about 3 CPU minutes, the themed cases with
 terms are most of it; skips the real-data part when ``../shared/data`` is absent). ``--cases old`` or
 ``--cases themed`` runs one kind; ``--seeds tuning`` or ``--seeds heldout`` runs one seed set;
