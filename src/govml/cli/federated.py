@@ -253,6 +253,8 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
                                                   "max_abs_diff_percentiles", "max_abs_diff_percentile_rank")})
             if result.get("dp"):
                 final["dp_epsilon_spent"] = result["dp"]["epsilon"]
+        if task == "demand-classifier" and result.get("chosen_round"):
+            final.update({"chosen_round": result["chosen_round"], "training_rounds_total": result["training_rounds_total"]})
         final["bytes_sent_per_client_max"] = max(result["bytes_sent_per_client"].values())
         final["seconds_per_round"] = result["seconds_per_round"]
         tracking.log_metrics(final)
