@@ -41,11 +41,13 @@ development data are absent. Prints a Markdown table; ``--json-out`` writes ever
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +113,142 @@ def load_panel(dataset: str) -> tuple[pd.DataFrame, dict] | None:
     raise SystemExit(f"unknown dataset {dataset!r}")
 
 
+def _bootstrap_weights(n: int, seed: int, draws: int) -> np.ndarray:
+    """(draws × n) multinomial counts: resamples of the n series with replacement, seeded."""
+    return np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=draws).astype(float)
+
+
+def session7_variants(H: int) -> dict:
+    """Session 7 (issue 4) prototypes — benchmark-only subclasses, not options of the forecaster (none
+    was adopted; docs/hotspots.md §7). Each makes one of the forecaster's decisions on the inner holdout
+    noise-aware by a seeded bootstrap over series, or removes one (a diagnostic):
+
+    * ``govml_lvl``: the trees cut to 0 at every origin (the level, averaged with its recursion, and the
+      point rule): a diagnostic of what the trees add.
+    * ``govml_1se``: the number of trees by the one-standard-error rule: the fewest trees whose holdout
+      score is within max(0.01, the bootstrap standard error over series of its difference from the best
+      score) of the best (default: within 0.01).
+    * ``govml_pconf``: the point rule's RMSE condition must hold at the 90% quantile of a bootstrap over
+      series of the holdout RMSE ratio (default: on the holdout as it is).
+    * ``govml_1se_pconf``: both.
+    * ``govml_baglevel``: the level weights averaged over the simplex QP solved on 50 bootstrap resamples
+      of the series (bagging the combination weights).
+    """
+    import govml.hotspot.forecast as F
+    from govml.hotspot.forecast import HotspotForecaster
+
+    def n_series(panel: pd.DataFrame) -> int:
+        return len(panel) // panel["period_start"].nunique()
+
+    class LevelOnly(HotspotForecaster):
+        def _choose_trees(self, P: np.ndarray, t: np.ndarray, grid: np.ndarray) -> int:
+            return 0
+
+    class OneSE(HotspotForecaster):
+        draws = 200
+
+        def fit(self, panel: pd.DataFrame) -> OneSE:
+            self.n_series_ = n_series(panel)
+            return super().fit(panel)
+
+        def _choose_trees(self, P: np.ndarray, t: np.ndarray, grid: np.ndarray) -> int:
+            S, Hh, C = self.n_series_, self.horizon, self.calibration_origins
+            # rows: per horizon h the S series × (H + C - h) holdout origins, series-major (_select_trees)
+            sid = np.concatenate([np.repeat(np.arange(S), Hh + C - h) for h in range(1, Hh + 1) if Hh + C - h > 0])
+            assert len(sid) == len(t)
+            e = P - t[:, None]
+            sse = np.zeros((S, P.shape[1]))
+            sae = np.zeros((S, P.shape[1]))
+            np.add.at(sse, sid, e**2)
+            np.add.at(sae, sid, np.abs(e))
+
+            def score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+                return np.sqrt(a / np.maximum(a[..., :1], 1e-12)) + b / np.maximum(b[..., :1], 1e-12)
+
+            full = score(sse.sum(0), sae.sum(0))
+            W = _bootstrap_weights(S, self.random_state, self.draws)
+            boot = score(W @ sse, W @ sae)
+            jb = int(np.argmin(full))
+            se = (boot - boot[:, [jb]]).std(axis=0)
+            return int(np.flatnonzero(full <= full[jb] + np.maximum(F._TREE_TOLERANCE, se))[0])
+
+    def confident_point_weight(mu: np.ndarray, obs: np.ndarray, alpha: float, *, S: int, q: float, seed: int,
+                               weights: tuple[float, ...] = F.POINT_WEIGHTS, rmse_tol: float = F._POINT_RMSE_TOL,
+                               min_gain: float = F._POINT_MIN_GAIN) -> float:
+        sid = np.tile(np.arange(S), len(mu) // S)  # rows: the S series at each holdout origin in turn
+        med = F.nb_median(mu, alpha)
+        W = _bootstrap_weights(S, seed, 200)
+
+        def sums(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return (np.bincount(sid, (p - obs) ** 2, minlength=S), np.bincount(sid, np.abs(p - obs), minlength=S))
+
+        se0, ae0 = sums(mu)
+        best_w, best_a = 0.0, ae0.sum()
+        for w in weights:
+            se, ae = sums((1.0 - w) * mu + w * med)
+            ratio = np.sqrt((W @ se) / np.maximum(W @ se0, 1e-12))
+            if np.quantile(ratio, q) <= 1.0 + rmse_tol and ae.sum() < best_a - 1e-12:
+                best_w, best_a = float(w), float(ae.sum())
+        return best_w if best_a <= ae0.sum() * (1.0 - min_gain) else 0.0
+
+    class PointConf(HotspotForecaster):
+        q = 0.9
+
+        def fit(self, panel: pd.DataFrame) -> PointConf:
+            # _calibrate looks choose_point_weight up in its module at call time: swap it for this fit only
+            orig = F.choose_point_weight
+            F.choose_point_weight = functools.partial(confident_point_weight, S=n_series(panel), q=self.q,
+                                                      seed=self.random_state)
+            try:
+                return super().fit(panel)
+            finally:
+                F.choose_point_weight = orig
+
+    class OneSEPointConf(OneSE, PointConf):
+        pass
+
+    class BagLevel(HotspotForecaster):
+        draws = 50
+
+        def _level_weights(self, y: np.ndarray) -> np.ndarray | None:
+            windows = self._level_windows()
+            if windows is None or self.offset_window != "auto" or self.level_tiers > 1:
+                return super()._level_weights(y)
+            M = F.level_candidates(y, windows, self.level_groups_, self.level_areas_)
+            S, T, k = M.shape
+            G, b = np.zeros((S, k, k)), np.zeros((S, k))
+            for h in range(1, self.horizon + 1):  # level_gram's sums, kept per series
+                origins = np.arange(max(0, T - 1 - h - F.LEVEL_ORIGINS + 1), T - h)
+                A = M[:, origins, :]
+                G += np.einsum("soi,soj->sij", A, A)
+                b += np.einsum("soi,so->si", A, y[:, origins + h])
+            if not b.any():
+                return super()._level_weights(y)
+            W = _bootstrap_weights(S, self.random_state, self.draws)
+            return np.mean([F._simplex_qp(np.einsum("s,sij->ij", w, G), w @ b) for w in W if (w @ b).any()], axis=0)
+
+    return {"govml_lvl": LevelOnly(horizon=H), "govml_1se": OneSE(horizon=H), "govml_pconf": PointConf(horizon=H),
+            "govml_1se_pconf": OneSEPointConf(horizon=H), "govml_baglevel": BagLevel(horizon=H)}
+
+
+def print_top_series(preds: pd.DataFrame, model: str, n: int) -> None:
+    """Which series carry the squared error: the n series with the largest summed squared error of the
+    best baseline by RMSE, with every model's sum there, and the share of the total they carry."""
+    p = preds.assign(se=(preds["yhat"] - preds["y"]) ** 2)
+    tab = p.pivot_table(index=["area", "category"], columns="model", values="se", aggfunc="sum", observed=True)
+    base = [m for m in tab.columns if m.startswith(("last_value", "mean_", "seasonal"))]
+    ref = tab[base].sum().idxmin()
+    mean_y = p[p["model"] == ref].groupby(["area", "category"], observed=True)["y"].mean()
+    top = tab.sort_values(ref, ascending=False).head(n)
+    share = top.sum() / tab.sum()
+    print(f"\nsquared error by series (summed over origins and horizons; the {n} largest for {ref} of "
+          f"{len(tab)} series carry {100 * share[ref]:.0f}% of its total, {100 * share[model]:.0f}% of {model}'s):")
+    cols = [model, *(c for c in tab.columns if c not in (model,))]
+    print(top[cols].assign(mean_y=mean_y.reindex(top.index)).round(1).to_string())
+    tot = tab.sum()
+    print("total: " + ", ".join(f"{c} {tot[c]:.0f}" for c in cols))
+
+
 def holiday_groups(starts: pd.Series) -> pd.Series:
     """Each target week's group: ``spring`` (a Spring Festival day in it), ``holiday`` (another official
     holiday day), ``after`` (one of the 4 weeks after a holiday week: the window means still hold the
@@ -163,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--by-holiday", action="store_true",
                     help="also print RMSE / MAE / top-2%% for target weeks with an official holiday "
                     "(Spring Festival apart), the weeks after one, and the others")
+    ap.add_argument("--top-series", type=int, default=0, metavar="N",
+                    help="also print the N series with the largest squared error (of the best baseline) and "
+                    "the share of the total they carry")
     args = ap.parse_args(argv)
 
     from govml.hotspot.backtest import run_backtest
@@ -232,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         "offset4_blend": HotspotForecaster(horizon=H, offset_window=4, blend="auto"),
         "offset13": HotspotForecaster(horizon=H, offset_window=13, blend=None),
         "govml_blend": HotspotForecaster(horizon=H, blend="auto"),
+        **session7_variants(H),
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))
@@ -267,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nper horizon (RMSE): " + "; ".join(
         f"{m}: " + ", ".join(f"h{r.horizon} {r.rmse:.3f}" for r in g.itertuples())
         for m, g in per_h.groupby("model")))
+    if args.top_series:
+        print_top_series(res.predictions, next(k for k in models if k in variants), args.top_series)
     if args.by_holiday:
         print_holiday_split(res.predictions, list(models))
     if args.json_out:
