@@ -506,7 +506,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
     # the final pass: the chosen number of rounds again from zero, on every training row (fit + validation).
     # The validation rows are a fifth of the training rows, and on a few hundred rows the model trained
     # without them is clearly worse (docs/federated.md). Not under DP: its noise is calibrated for num-rounds.
-    refit = eval_rows == "validation" and _flag(s.cfg.get("refit", True)) and eps <= 0
+    refit = eval_rows == "validation" and eval_n > 0 and _flag(s.cfg.get("refit", True)) and eps <= 0
     refit_history = []
     if refit:
         W = np.zeros((K, F), dtype=np.float32)
@@ -537,7 +537,8 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
     elif eval_rows != "validation" or np.isnan(sm[chosen - 1]):
         why = "no validation rows (val-fraction 0 or every district too small): the last round's model"
     else:
-        lo, hi = max(1, chosen - h), min(run, chosen + h)
+        k = min(h, chosen - 1, run - chosen)  # the window, shrunk symmetrically at the ends
+        lo, hi = chosen - k, chosen + k
         why = (f"round {chosen} of {run}: the best mean validation macro-F1 of rounds {lo}–{hi} "
                f"({sm[chosen - 1]:.4f}; round {chosen} alone {chooser.scores_[chosen - 1]:.4f}) on {eval_n} validation "
                "rows, summed tp/fp/fn of the districts' own validation rows")
@@ -549,7 +550,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
                  "stopped_early": stopped, "final_pass": refit, "final_pass_rounds": len(refit_history),
                  "eval_rows": eval_rows, "validation_rows": eval_n if eval_rows == "validation"
                  else 0, "val_fraction": float(s.cfg["val-fraction"]), "why": why}
-    if not select:
+    if eval_rows != "validation":  # the per-round scores were on the test rows (history): no validation curve
         selection.pop("smoothed_validation_macro_f1")
         selection["validation_macro_f1"] = []
     out = {"model": {"coef": W, "intercept": b, "labels": labels, "n_features": F}, "history": history,
