@@ -126,7 +126,8 @@ def session7_variants(H: int) -> dict:
     noise-aware by a seeded bootstrap over series, or removes one (a diagnostic):
 
     * ``govml_lvl``: the trees cut to 0 at every origin (the level, averaged with its recursion, and the
-      point rule): a diagnostic of what the trees add.
+      point rule): a diagnostic of what the trees add; ``govml_lvl_mean`` the same with the mean as the
+      point (what the point rule adds); ``govml_lvl_direct_mean`` the level alone (direct, the mean).
     * ``govml_1se``: the number of trees by the one-standard-error rule: the fewest trees whose holdout
       score is within max(0.01, the bootstrap standard error over series of its difference from the best
       score) of the best (default: within 0.01).
@@ -229,7 +230,9 @@ def session7_variants(H: int) -> dict:
             W = _bootstrap_weights(S, self.random_state, self.draws)
             return np.mean([F._simplex_qp(np.einsum("s,sij->ij", w, G), w @ b) for w in W if (w @ b).any()], axis=0)
 
-    return {"govml_lvl": LevelOnly(horizon=H), "govml_1se": OneSE(horizon=H), "govml_pconf": PointConf(horizon=H),
+    return {"govml_lvl": LevelOnly(horizon=H), "govml_lvl_mean": LevelOnly(horizon=H, point="mean"),
+            "govml_lvl_direct_mean": LevelOnly(horizon=H, strategy="direct", point="mean"),
+            "govml_1se": OneSE(horizon=H), "govml_pconf": PointConf(horizon=H),
             "govml_1se_pconf": OneSEPointConf(horizon=H), "govml_baglevel": BagLevel(horizon=H)}
 
 
