@@ -412,8 +412,6 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
     elif result["task"] == "demand-classifier":
         for k in ("macro_f1", "accuracy"):
             t.add_row(k, f"{result['federated'][k]:.4f}", f"{result['centralized'][k]:.4f}")
-        if sel := result.get("round_selection"):
-            t.caption = f"round kept: {sel['why']}"
     else:
         shown = list(result["federated"].items())[:4]
         for ind, row in shown:
@@ -431,6 +429,8 @@ def _print_summary(result: dict[str, Any], out: Path | None) -> None:
         t.add_row("max |diff| percentile rank (bound)", f"{result['max_abs_diff_percentile_rank']:.3g}",
                   f"≤ {err['percentile_rank']:.3g}")
     console.print(t)
+    if result["task"] == "demand-classifier" and (sel := result.get("round_selection")):
+        console.print(f"round kept: {sel['why']}", highlight=False)
     if result.get("data"):  # every row read: used, or counted by reason
         from govml.federated.simulation import data_lines
 
