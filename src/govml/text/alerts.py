@@ -173,11 +173,17 @@ Options measured on Boston 311 (session 7, not the default)
   (the other groups' mean over the lookback window) from the window's start to each of its periods:
   ``λ_s · Σ_u s_u · (P_u + m)/(P_s + m)`` instead of ``λ_s · Σ_u s_u`` (``m = season_shrink``). A
   level that keeps moving — a city-wide event going on, a trend — then no longer piles up in the longer
-  windows; one group's own surge does not move the others' level.
+  windows; one group's own surge does not move the others' level. Measured: teddycup 附件3 cloned
+  surges recall −0.01 to +0.01, false alerts −0.05 to −0.09 per 100 area-weeks; themed waves the same
+  recall, false 0.68–0.71 → 0.60–0.64; data_samples 8/8, 0.21 → 0.18; pure noise Poisson 0.06 → 0.09,
+  negative binomial 0.79 → 0.83; Boston 362 → 289 alerts ≥ 预警 in 1,154 neighbourhood-weeks, recall of
+  cloned surges 0 to −0.06. The same trade-off as a stricter q on cloned surges: not the default.
 * ``dispersion_by='category'``: ``α`` per category (:meth:`SurgeDetector._alpha_by_category`), the
   pooled ``α`` where categories swing alike (between-category variance 0), their own where they do
   not (Boston: internal work campaigns, graffiti and trees swing 3–10× more than housing or sanitation).
-  ``alpha_by_category_`` holds it (the pooled ``α`` in every column by default).
+  ``alpha_by_category_`` holds it (the pooled ``α`` in every column by default). Measured: Boston
+  362 → 335 alerts, recall of cloned surges within ±0.04; teddycup 附件3 recall −0.01 to +0.02, false
+  +0.00 to +0.04; pure noise 0.06 → 0.09 and 0.79 → 0.85: not the default.
 
 Evaluation (:func:`score_alerts`)
 ---------------------------------
