@@ -183,7 +183,7 @@ Options measured on Boston 311 (session 7, not the default)
   not (Boston: internal work campaigns, graffiti and trees swing 3–10× more than housing or sanitation).
   ``alpha_by_category_`` holds it (the pooled ``α`` in every column by default). Measured: Boston
   362 → 335 alerts, recall of cloned surges within ±0.04; teddycup 附件3 recall −0.01 to +0.02, false
-  +0.00 to +0.04; pure noise 0.06 → 0.09 and 0.79 → 0.85: not the default.
+  −0.01 to +0.04 per 100; pure noise 0.06 → 0.09 and 0.79 → 0.85: not the default.
 
 Evaluation (:func:`score_alerts`)
 ---------------------------------
