@@ -50,15 +50,18 @@ def plain_run(messages):
 
 
 def test_plain_run_sends_numbers_of_the_expected_shapes(plain_run):
-    rec, _ = plain_run
+    rec, res = plain_run
     _check_numeric_only(rec)
     train = [m for _, m in rec.messages if m.metadata.message_type == "train"]
-    assert len(train) == 3 * 2
+    # 2 rounds with a validation evaluation each, then the chosen round(s) again on every training row
+    assert res["rounds"] == 2 and res["training_rounds_total"] == 2 + res["chosen_round"]
+    assert len(train) == 3 * res["training_rounds_total"]
     for m in train:
         arrays = m.content.array_records["arrays"]
         assert set(arrays) == {"coef", "intercept"}
         assert arrays["coef"].shape == (K, F) and arrays["intercept"].shape == (K,)
     ev = [m for _, m in rec.messages if m.metadata.message_type == "evaluate"]
+    assert len(ev) == 3 * 2
     assert all(m.content.array_records["vec"]["plain"].shape == (3 * K + 2,) for m in ev)
 
 
@@ -84,7 +87,9 @@ def test_secure_run_server_never_holds_a_districts_vector(secure_run, plain_run)
     prec, _ = plain_run
     by_node_plain = {(n, m.metadata.message_type, m.metadata.group_id): m for n, m in prec.messages}
     train = [(n, m) for n, m in rec.messages if m.metadata.message_type in ("train", "evaluate")]
-    assert len(train) == 3 * 2 * 2
+    final = len(res["final_pass_history"])
+    assert final == res["chosen_round"] >= 1
+    assert len(train) == 3 * (2 * 2 + final)
     for _node, m in train:
         assert set(m.content.array_records) == {"vec", "next"}
         assert set(m.content.array_records["vec"]) == {"masked"}
@@ -102,7 +107,7 @@ def test_secure_run_server_never_holds_a_districts_vector(secure_run, plain_run)
     # share was ever revealed) and removes the self mask. What is left of each district's
     # reply is still uniform noise, unrelated to its update: the pairwise masks stay on it.
     releases = _releases(rec)
-    assert [r[0] for r in releases] == ["train", "evaluate"] * 2
+    assert [r[0] for r in releases] == ["train", "evaluate"] * 2 + ["train"] * final
     for mtype, replies, unmasks in releases:
         assert len(unmasks) == 3
         assert all(len(u.content.array_records["sk"]) == 0 for u in unmasks)
@@ -125,9 +130,9 @@ def test_secure_run_server_never_holds_a_districts_vector(secure_run, plain_run)
 
 
 def test_unmask_replies_carry_only_shares(secure_run):
-    rec, _ = secure_run
+    rec, res = secure_run
     unmasks = [m for _, m in rec.messages if m.metadata.message_type == "query.unmask"]
-    assert len(unmasks) == 3 * 2 * 2
+    assert len(unmasks) == 3 * (2 * 2 + len(res["final_pass_history"]))
     for m in unmasks:
         assert set(m.content.array_records) == {"b", "sk"}
         for arr in m.content.array_records["b"].values():
