@@ -4,9 +4,17 @@
     .venv/bin/python benchmarks/bench_hotspot_boston.py --dataset sample     # data_samples/complaints.csv
     .venv/bin/python benchmarks/bench_hotspot_boston.py --dataset teddycup   # 泰迪杯 2020 C weekly counts
     .venv/bin/python benchmarks/bench_hotspot_boston.py --start 2015-05-04   # origins spread May–Nov (a check)
+    .venv/bin/python benchmarks/bench_hotspot_boston.py --dataset boston_type    # Boston 311, neighbourhood × TYPE
+    .venv/bin/python benchmarks/bench_hotspot_boston.py --dataset teddycup_cat   # 泰迪杯 附件3 messages × category
+    .venv/bin/python benchmarks/bench_hotspot_boston.py --dataset teddycup_trim  # 泰迪杯 weekly, without the thin end
 
 Boston: ``../shared/data/boston311_2015/boston311_2015_events.csv.gz``, neighborhood × REASON × week
-(weeks from Monday; the partial first and last weeks are dropped by build_panel). Models (``--variants``):
+(weeks from Monday; the partial first and last weeks are dropped by build_panel). Sparser panels (session 7):
+``boston_type`` — the same requests by neighborhood × TYPE, types with >= ``MIN_TYPE_EVENTS`` (52) requests
+in the year (the rarer ones set aside by clean_events); ``teddycup_cat`` — the 附件3 messages with their own
+timestamps, area parsed from the title and category from bench_alerts.py's keyword rule, areas with >=
+``MIN_AREA_MESSAGES`` (40) messages, messages after ``TEDDYCUP_END`` (the export's thin end, from the week of
+2020-01-06) set aside as future; ``teddycup_trim`` — ``teddycup`` without those thin weeks. Models (``--variants``):
 the default ``govml`` (Poisson LightGBM boosting from the log of the level — window means and medians
 weighted on the panel's own past — with the number of trees chosen on the inner holdout; the direct
 per-horizon forecast averaged with the recursive one), ``govml_direct`` / ``govml_recursive`` (one
@@ -32,10 +40,14 @@ week's factor before the level's windows); session 6: ``govml_area`` / ``govml_i
 independence ``indep_4``/``indep_13`` or ``indep_4`` alone, independence × the series' shrunk ratio
 ``indepr_4``/``indepr_13``, empirical-Bayes ``eb_4``/``eb_13``), ``govml_pooled`` (``area_4``, ``indep_4``,
 ``eb_4`` together), ``govml_ebi`` / ``govml_ebi26`` (plus ``ebi_4_4`` / ``ebi_4_26``: the 4-week mean
-shrunk toward the independence model of the last 4 / 26 weeks, empirical Bayes); and the baselines. ``--start D --consecutive`` takes
+shrunk toward the independence model of the last 4 / 26 weeks, empirical Bayes); session 7 (benchmark-only
+prototypes, :func:`session7_variants`): ``govml_lvl`` / ``govml_lvl_mean`` / ``govml_lvl_direct_mean`` (no
+trees; diagnostics), ``govml_1se`` / ``govml_pconf`` / ``govml_1se_pconf`` / ``govml_baglevel`` (tree count,
+point rule, level weights made noise-aware by a bootstrap over series); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
-development data are absent. Prints a Markdown table; ``--json-out`` writes every metric.
+development data are absent. Prints a Markdown table; ``--json-out`` writes every metric; ``--top-series N``
+lists the series that carry the squared error.
 """
 
 from __future__ import annotations
