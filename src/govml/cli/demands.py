@@ -258,11 +258,20 @@ def alerts_cmd(
                       "--label-col).")
     det = SurgeDetector(by=by, period=period, label_col=label_col if has_labels else None, time_col=time_col,
                         text_col="_text" if text_cols else None, terms=terms)
-    with console.status(f"Testing {len(df):,} messages by {by} × period {period}…"):
-        det.fit(df)
+    import logging
+
+    said = logging.getLogger("govml.text.alerts")  # its one warning (messages before the coverage) is said
+    level = said.level                              # below, with the file's name, from n_before_coverage_
+    said.setLevel(logging.ERROR)
+    try:
+        with console.status(f"Testing {len(df):,} messages by {by} × period {period}…"):
+            det.fit(df)
+    finally:
+        said.setLevel(level)
     if det.n_before_coverage_:
         console.print(f"[yellow]{name}: {det.n_before_coverage_} message(s) before {det.coverage_start_.date()} lie "
-                      "before the data's coverage (a sparse lead-in) and are left out of the baselines.")
+                      "before the data's coverage (a sparse lead-in) and are left out of the baselines.",
+                      highlight=False)
     if det.new_categories_ and has_labels:
         shown = sorted(det.new_categories_.items(), key=lambda kv: kv[1])
         listed = ", ".join(f"{k} ({v.date()})" for k, v in shown[:8]) + (

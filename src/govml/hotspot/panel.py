@@ -289,7 +289,9 @@ def build_panel(
             n = int((ps == p).sum())
             msg = (f"period starting {p.date()} is incomplete (data cover {tmin.date()} to {tmax.date()}): "
                    f"dropped with its {n} event(s)")
-            log.warning("%s", msg)
+            # said once: to the caller's exclusions when it collects them (the command line lists their
+            # notes), else as a warning
+            log.log(logging.INFO if exclusions is not None else logging.WARNING, "%s", msg)
             if exclusions is not None:
                 exclusions.notes.append(msg)
                 src = events.attrs.get("source_rows")
