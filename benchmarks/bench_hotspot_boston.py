@@ -72,23 +72,17 @@ TEDDYCUP_END = "2020-01-05 23:59:59"  # teddycup_cat: the export's last full wee
 def load_panel(dataset: str) -> tuple[pd.DataFrame, dict] | None:
     from govml.hotspot.panel import build_panel, clean_events
 
-    if dataset == "boston":
+    if dataset in ("boston", "boston_type"):
         f = DATA / "boston311_2015" / "boston311_2015_events.csv.gz"
         if not f.exists():
             return None
-        ev = pd.read_csv(f, usecols=["OPEN_DT", "neighborhood", "REASON"])
-        clean, ex = clean_events(ev, time_col="OPEN_DT", area_col="neighborhood", category_col="REASON",
-                                 now="2016-01-01", file=f.name)
-        return build_panel(clean, freq="W", exclusions=ex), ex.to_dict()
-    if dataset == "boston_type":
-        f = DATA / "boston311_2015" / "boston311_2015_events.csv.gz"
-        if not f.exists():
-            return None
-        ev = pd.read_csv(f, usecols=["OPEN_DT", "neighborhood", "TYPE"])
-        # the finer case type (158 in the year): types with fewer than MIN_TYPE_EVENTS requests in the year
-        # are set aside by clean_events (counted, with example rows) as too rare to forecast
-        clean, ex = clean_events(ev, time_col="OPEN_DT", area_col="neighborhood", category_col="TYPE",
-                                 now="2016-01-01", min_category_events=MIN_TYPE_EVENTS, file=f.name)
+        cat = "REASON" if dataset == "boston" else "TYPE"
+        ev = pd.read_csv(f, usecols=["OPEN_DT", "neighborhood", cat])
+        # boston_type: the finer case type (158 in the year); types with fewer than MIN_TYPE_EVENTS requests
+        # in the year are set aside by clean_events (counted, with example rows) as too rare to forecast
+        clean, ex = clean_events(ev, time_col="OPEN_DT", area_col="neighborhood", category_col=cat,
+                                 now="2016-01-01", file=f.name,
+                                 **({} if dataset == "boston" else {"min_category_events": MIN_TYPE_EVENTS}))
         return build_panel(clean, freq="W", exclusions=ex), ex.to_dict()
     if dataset == "teddycup_cat":
         f = DATA / "teddycup2020c" / "hotspot_messages_full_附件3.csv"
