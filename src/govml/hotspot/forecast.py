@@ -101,6 +101,7 @@ BLEND_WINDOWS = (4, 13)
 LEVEL_WINDOWS_PLAIN: tuple[int | str, ...] = (4, 8, 13, 26, 52, "all", "cat_4", "cat_13")  # the default before
 LEVEL_WINDOWS: tuple[int | str, ...] = LEVEL_WINDOWS_PLAIN + ("med_8", "med_13")
 LEVEL_ORIGINS = 26
+SHARE_SPAN = 52  # "share_w": the series' share of the board's events over this many periods
 
 
 def _group_share(cs_last: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -190,11 +191,12 @@ def _robust_kind(w: int | str) -> tuple[str, int] | None:
 
 def _pooled_kind(w: int | str) -> tuple[str, int, int | str] | None:
     """``"area_w"``, ``"indep_w"``, ``"indepr_w"`` / ``"indepr_w_L"`` (the ratio over the last ``L``
-    periods), ``"eb_w"`` / ``"eb_w_L"`` (the long rate: ``"all"`` or the mean of the last ``L`` periods),
+    periods), ``"share_w"`` / ``"share_w_L"`` (the share over the last ``L`` periods, 52 by default), ``"eb_w"`` / ``"eb_w_L"`` (the long rate: ``"all"`` or the mean of the last ``L`` periods),
     ``"ebi_w"`` / ``"ebi_w_L"`` as ``(kind, w, L)``; None for any other candidate."""
-    if isinstance(w, str) and w.split("_", 1)[0] in ("area", "indep", "indepr", "eb", "ebi"):
+    if isinstance(w, str) and w.split("_", 1)[0] in ("area", "indep", "indepr", "eb", "ebi", "share"):
         parts = w.split("_")
-        long: int | str = "all" if len(parts) < 3 or parts[2] == "all" else int(parts[2])
+        dflt = SHARE_SPAN if parts[0] == "share" else "all"  # share_w: the share over the last 52 periods
+        long: int | str = dflt if len(parts) < 3 else "all" if parts[2] == "all" else int(parts[2])
         return parts[0], int(parts[1]), long
     return None
 
@@ -229,6 +231,9 @@ def _pooled_candidate(w: str, cs: np.ndarray, hi: np.ndarray, cats: np.ndarray, 
     so_far = cs[:, hi]
     if kind == "area":
         return _group_share(so_far, areas) * (_group_sums(x, areas) / n)[areas]
+    if kind == "share":  # the series' share of the board over the last L periods × the board's recent mean
+        span = so_far if long == "all" else cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]
+        return _group_share(span, np.zeros(len(span), dtype=np.int64)) * (x.sum(axis=0) / n)
     if kind in ("indep", "indepr"):
         A, C = _group_sums(x, areas), _group_sums(x, cats)
         N = x.sum(axis=0)
@@ -271,7 +276,10 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
 
     Pooled candidates (options; ``areas``: one area code per series, by default one area):
     ``"area_w"`` — the series' share of its area's events so far times the area's total (all
-    categories) over the last ``w`` periods / ``w`` (an area-wide shock); ``"indep_w"`` — the two-way
+    categories) over the last ``w`` periods / ``w`` (an area-wide shock); ``"share_w"`` (``"share_w_L"``)
+    — classic top-down: the series' share of the whole board's events over the last 52 (``L``) periods
+    (all so far when fewer; an equal share while the board has none) times the board's mean total over
+    the last ``w`` periods (a board-wide shift in volume); ``"indep_w"`` — the two-way
     independence model of the last ``w`` periods, area total × category total / grand total, per
     period (a sparse cell borrows from its row and column); ``"indepr_w"`` — that times the series'
     own ratio to the independence model so far, shrunk toward 1 (Gamma–Poisson, ``(x + α) / (e + α)``);
