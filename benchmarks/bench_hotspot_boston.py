@@ -40,7 +40,9 @@ week's factor before the level's windows); session 6: ``govml_area`` / ``govml_i
 independence ``indep_4``/``indep_13`` or ``indep_4`` alone, independence × the series' shrunk ratio
 ``indepr_4``/``indepr_13``, empirical-Bayes ``eb_4``/``eb_13``), ``govml_pooled`` (``area_4``, ``indep_4``,
 ``eb_4`` together), ``govml_ebi`` / ``govml_ebi26`` (plus ``ebi_4_4`` / ``ebi_4_26``: the 4-week mean
-shrunk toward the independence model of the last 4 / 26 weeks, empirical Bayes); session 7 (benchmark-only
+shrunk toward the independence model of the last 4 / 26 weeks, empirical Bayes); session 7: ``govml_share4`` /
+``govml_share13`` / ``govml_share`` (plus ``share_4`` / ``share_13`` / both: the series' share of the board over
+the last 52 weeks × the board's mean total over the last 4 / 13 weeks); session 7 (benchmark-only
 prototypes, :func:`session7_variants`): ``govml_lvl`` / ``govml_lvl_mean`` / ``govml_lvl_direct_mean`` (no
 trees; diagnostics), ``govml_1se`` / ``govml_pconf`` / ``govml_1se_pconf`` / ``govml_baglevel`` (tree count,
 point rule, level weights made noise-aware by a bootstrap over series); and the baselines. ``--start D --consecutive`` takes
@@ -375,6 +377,10 @@ def main(argv: list[str] | None = None) -> int:
         "govml_pooled": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("area_4", "indep_4", "eb_4")),
         "govml_ebi": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("ebi_4_4",)),
         "govml_ebi26": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("ebi_4_26",)),
+        # session 7 (h5): classic top-down — the series' 52-week share of the board × the board's last-w mean
+        "govml_share4": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("share_4",)),
+        "govml_share13": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("share_13",)),
+        "govml_share": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("share_4", "share_13")),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),

@@ -1,7 +1,8 @@
 """Level-only replay: the forecaster's level (no trees, the mean as the point) at the backtest origins.
 
     .venv/bin/python benchmarks/bench_hotspot_level.py [--rules pooled,nonneg,per_horizon,tiers2,quiet_tsb]
-        [--inner 13,26,52] [--sets default,+tsb,+ewm,+area,+indep,+eb,+area_4+eb_13]
+        [--inner 13,26,52] [--sets default,+tsb,+ewm,+area,+indep,+eb,+area_4+eb_13,+share_4]
+        [--panels standard|sparse|all]
 
 On both Boston panels the default keeps no tree, so its forecast is the level (averaged with the
 level's recursion, then the point rule): this replays the level alone at the 8 origins of
@@ -32,6 +33,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PANELS = [("boston", None), ("boston", "2015-05-04"), ("sample", None), ("teddycup", None)]
+SPARSE = [("teddycup_trim", None), ("boston_type", None), ("teddycup_cat", None)]  # session 7's sparser panels
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rules", default="pooled")
     ap.add_argument("--inner", default="26", help="inner origins for the weights (comma-separated)")
     ap.add_argument("--sets", default="default,+ewm,+tsb")
+    ap.add_argument("--panels", default="standard", choices=["standard", "sparse", "all"],
+                    help="standard: Boston Oct–Nov and May–Nov, sample, 泰迪杯; sparse: teddycup_trim, "
+                         "boston_type, teddycup_cat; all: both")
     args = ap.parse_args(argv)
 
     from bench_hotspot_boston import load_panel
@@ -67,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             "+eb52": LEVEL_WINDOWS + ("eb_4_52", "eb_13_52"),
             # the short window means replaced by their empirical-Bayes shrunk versions
             "ebswap": tuple(f"eb_{w}" if w in (4, 8, 13) else w for w in LEVEL_WINDOWS),
-            "ebswap4": tuple("eb_4" if w == 4 else w for w in LEVEL_WINDOWS)}
+            "ebswap4": tuple("eb_4" if w == 4 else w for w in LEVEL_WINDOWS),
+            # session 7: the category top-down candidates replaced by the board-wide ones
+            "shareswap": tuple({"cat_4": "share_4", "cat_13": "share_13"}.get(str(w), w) for w in LEVEL_WINDOWS)}
     for name in args.sets.split(","):
         if name not in sets and name.startswith("+"):
             sets[name] = LEVEL_WINDOWS + tuple(c if not c.isdigit() else int(c) for c in name[1:].split("+"))
@@ -90,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return _simplex_qp(A.T @ A, A.T @ t) if rule == "per_horizon" else nnls(A, t)[0]
 
     rows = []
-    for ds, start in PANELS:
+    panels = {"standard": PANELS, "sparse": SPARSE, "all": PANELS + SPARSE}[args.panels]
+    for ds, start in panels:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             loaded = load_panel(ds)
         if loaded is None:
