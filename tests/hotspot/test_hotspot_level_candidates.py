@@ -111,7 +111,7 @@ def test_forecaster_with_new_candidates_ignores_everything_after_the_origin() ->
     panel = synthetic_panel(n_areas=8, n_categories=3, n_periods=50, seed=5)
     periods = pd.DatetimeIndex(pd.unique(panel["period_start"]))
     origin = periods[40]
-    windows = LEVEL_WINDOWS + ("area_4", "indep_4", "eb_4")
+    windows = LEVEL_WINDOWS + ("area_4", "indep_4", "eb_4", "share_4", "share_13")  # share_w: session 7
     small = dict(n_estimators=30, learning_rate=0.1, num_leaves=7, min_child_samples=10, calibration_origins=3)
     models = {"new": HotspotForecaster(horizon=2, level_windows=windows, **small)}
     a = run_backtest(panel, models, origins=[origin], horizon=2).predictions

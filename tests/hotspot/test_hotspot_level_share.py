@@ -5,12 +5,9 @@ values worked by hand on tiny panels, and no information after the origin."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from govml.hotspot.backtest import run_backtest
-from govml.hotspot.forecast import LEVEL_WINDOWS, HotspotForecaster, level_at_end, level_candidates
-from govml.samples.complaints import synthetic_panel
+from govml.hotspot.forecast import level_at_end, level_candidates
 
 Y3 = np.array([[1.0, 2.0, 3.0, 0.0],
                [0.0, 1.0, 1.0, 2.0],
@@ -60,22 +57,3 @@ def test_share_uses_only_the_past(cut: int) -> None:
     assert np.allclose(level_at_end(y[:, : cut + 1], SHARE), full[:, cut, :], rtol=1e-12, atol=1e-12)
     if cut < T - 1:  # the candidates do react to what comes after, so the test could fail
         assert not np.allclose(full[:, -1], pert[:, -1])
-
-
-def test_forecaster_with_share_ignores_everything_after_the_origin() -> None:
-    panel = synthetic_panel(n_areas=6, n_categories=3, n_periods=50, seed=7)
-    periods = pd.DatetimeIndex(pd.unique(panel["period_start"]))
-    origin = periods[40]
-    windows = LEVEL_WINDOWS + ("share_4", "share_13")
-    small = dict(n_estimators=30, learning_rate=0.1, num_leaves=7, min_child_samples=10, calibration_origins=3)
-    models = {"share": HotspotForecaster(horizon=2, level_windows=windows, **small)}
-    a = run_backtest(panel, models, origins=[origin], horizon=2).predictions
-    rng = np.random.default_rng(2)
-    later = panel["period_start"] > origin
-    z = panel.copy()
-    z.loc[later, "y"] = rng.poisson(5.0, size=int(later.sum())).astype(float)
-    b = run_backtest(z, models, origins=[origin], horizon=2).predictions
-    cols = ["area", "category", "period_start", "horizon", "yhat", "yhat_lo", "yhat_hi", "p_hotspot"]
-    pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True))
-    fitted = HotspotForecaster(horizon=2, level_windows=windows, **small).fit(panel)
-    assert set(fitted.describe()["level_weights"]) == {str(w) for w in windows}
