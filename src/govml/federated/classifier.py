@@ -181,12 +181,18 @@ class RoundChooser:
     def _half(self) -> int:
         return max(int(self.window), 1) // 2
 
+    def span(self, r: int) -> tuple[int, int]:
+        """The rounds (1-based, inclusive) averaged for round ``r``: ``r ± h``, the window shrunk
+        symmetrically at both ends of the rounds run so far."""
+        k = min(self._half(), r - 1, len(self.scores_) - r)
+        return r - k, r + k
+
     def smoothed(self) -> list[float]:
-        h, sc = self._half(), np.asarray(self.scores_, dtype=np.float64)
+        sc = np.asarray(self.scores_, dtype=np.float64)
         out = []
         for r in range(sc.size):
-            k = min(h, r, sc.size - 1 - r)  # centred: the window shrinks symmetrically at both ends
-            win = sc[r - k:r + k + 1]
+            lo, hi = self.span(r + 1)
+            win = sc[lo - 1:hi]
             win = win[~np.isnan(win)]
             out.append(float(win.mean()) if win.size else float("nan"))
         return out

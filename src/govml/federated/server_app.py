@@ -531,14 +531,12 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
                              "neither the test counts nor the validation counts that choose the round, so the "
                              "choice of round is not covered by epsilon"}
     sm = chooser.smoothed()
-    h = chooser._half()
     if not select:
         why = "select-round = false: the last round's model"
     elif eval_rows != "validation" or np.isnan(sm[chosen - 1]):
         why = "no validation rows (val-fraction 0 or every district too small): the last round's model"
     else:
-        k = min(h, chosen - 1, run - chosen)  # the window, shrunk symmetrically at the ends
-        lo, hi = chosen - k, chosen + k
+        lo, hi = chooser.span(chosen)
         why = (f"round {chosen} of {run}: the best mean validation macro-F1 of rounds {lo}–{hi} "
                f"({sm[chosen - 1]:.4f}; round {chosen} alone {chooser.scores_[chosen - 1]:.4f}) on {eval_n} validation "
                "rows, summed tp/fp/fn of the districts' own validation rows")
