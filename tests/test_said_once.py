@@ -33,9 +33,11 @@ def test_incomplete_period_is_a_note_or_a_warning(caplog):
     clean, ex = clean_events(ev, now="2025-01-01")
     with caplog.at_level(logging.WARNING, logger="govml.hotspot"):
         build_panel(clean, freq="M", exclusions=ex)          # collected: the caller lists the notes
-    # January (data from the 2nd) and March (data to the 27th) are incomplete: 30 + 27 events
+    # March (data to the 27th: 4 of 31 days missing) is incomplete, 27 events; January (from the 2nd, 1 day
+    # missing) is kept with a note
     assert not caplog.records
-    assert any("incomplete" in n for n in ex.notes) and ex.counts["incomplete_period"] == 30 + 27
+    assert any("incomplete" in n for n in ex.notes) and ex.counts["incomplete_period"] == 27
+    assert any("2024-01-01 lacks 1 of its 31 days" in n and "kept" in n for n in ex.notes)
     with caplog.at_level(logging.WARNING, logger="govml.hotspot"):
         build_panel(clean, freq="M")                         # nobody collects: a warning
     assert any("incomplete" in r.getMessage() for r in caplog.records)

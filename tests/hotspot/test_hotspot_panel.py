@@ -149,3 +149,26 @@ def test_area_names_differing_in_case_width_or_spaces_are_one_series() -> None:
     tie, _ = clean_events(ev.iloc[[1, 4]], time_col="t", area_col="area", category_col="cat", now="2025-01-01",
                           min_category_events=1)
     assert tie["area"].tolist() == ["back bay", "back bay"]
+
+
+def test_month_missing_a_few_days_is_kept_a_week_missing_one_is_not() -> None:
+    # data from Tuesday 2 January 2024 (New Year's Day quiet) to Friday 29 November 2024
+    days = pd.date_range("2024-01-02", "2024-11-29", freq="D")
+    ev = pd.DataFrame({"created_at": days, "community": "甲", "category": "噪音"})
+    clean, ex = clean_events(ev, now="2025-01-01")
+    monthly = build_panel(clean, freq="M", exclusions=ex)
+    # January lacks 1 of 31 days, November 1 of 30: both kept (at most 3 missing days tolerated)
+    assert monthly["period_start"].min() == pd.Timestamp("2024-01-01")
+    assert monthly["period_start"].max() == pd.Timestamp("2024-11-01")
+    assert monthly["y"].sum() == len(days) and ex.counts.get("incomplete_period", 0) == 0
+    assert sum("kept" in n for n in ex.notes) == 2
+    clean, ex = clean_events(ev.iloc[:-4], now="2025-01-01")    # to 25 November: 5 days missing → dropped
+    monthly = build_panel(clean, freq="M", exclusions=ex)
+    assert monthly["period_start"].max() == pd.Timestamp("2024-10-01")
+    assert ex.counts["incomplete_period"] == 25
+    clean, ex = clean_events(ev, now="2025-01-01")
+    weekly = build_panel(clean, freq="W", exclusions=ex)
+    # the week of Monday 1 January lacks its Monday: dropped (6 events); the last week (25 Nov–1 Dec) lacks 2 days
+    assert weekly["period_start"].min() == pd.Timestamp("2024-01-08")
+    assert weekly["period_start"].max() == pd.Timestamp("2024-11-18")
+    assert ex.counts["incomplete_period"] == 6 + 5

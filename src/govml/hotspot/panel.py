@@ -8,8 +8,8 @@ Two steps, both DataFrame in / DataFrame out:
   every excluded row by reason in an :class:`Exclusions` record (never a silent drop).
 * :func:`build_panel` counts the clean events per area × category × period (``D``, ``W`` =
   weeks starting Monday, ``M``), fills absent combinations with zeros, drops an incomplete first or
-  last period (and says so), attaches the hierarchy (district), exposure, and the Chinese public
-  holiday calendar per period.
+  last period (and says so; a month missing at most 3 days is kept), attaches the hierarchy (district),
+  exposure, and the Chinese public holiday calendar per period.
 
 The panel is the long frame ``area, category, [district], period_start, y, [exposure],
 holiday_days, workdays, makeup_days, spring_festival`` sorted by area, category, period_start;
@@ -241,6 +241,17 @@ def clean_events(
     return out, ex
 
 
+INCOMPLETE_TOLERANCE = 0.1
+"""A first or last period missing at most this share of its days (rounded down) is kept, not dropped: a month
+whose data start on the 2nd (a quiet New Year's Day, an export cut a day short) still counts — dropping it would
+lose the most recent month. Weeks and days tolerate no missing day (one day is 14 % of a week)."""
+
+
+def incomplete_tolerance(days: int) -> int:
+    """Missing days tolerated in a first/last period of ``days`` days (see :data:`INCOMPLETE_TOLERANCE`)."""
+    return int(np.floor(INCOMPLETE_TOLERANCE * days + 1e-9))
+
+
 def build_panel(
     events: pd.DataFrame,
     *,
@@ -259,8 +270,8 @@ def build_panel(
     ``events`` must have parsed times (run :func:`clean_events` first for raw user tables).
     ``district_col`` defaults to ``"district"`` when that column exists. ``exposure`` is a table
     with ``area`` and ``exposure`` (population or households). ``drop_incomplete`` removes a
-    first/last period not fully covered by the data (counts in it would look like a dip); the
-    dropped events are counted in ``exclusions`` when one is given, and always logged.
+    first/last period not fully covered by the data (counts in it would look like a dip; a month missing at most
+    3 of its days is kept, :data:`INCOMPLETE_TOLERANCE`); the dropped events are counted in ``exclusions`` when one is given, and always logged.
     """
     for c in (time_col, area_col, category_col):
         if c not in events.columns:
@@ -280,11 +291,22 @@ def build_panel(
     first, last = ps.min(), ps.max()
     if drop_incomplete:
         tmin, tmax = t.min(), t.max()
-        drop = []
-        if tmin.normalize() > first and last > first:
-            drop.append(first)
-        if (tmax.normalize() < last + off - pd.Timedelta(days=1)) and last > first:
-            drop.append(last)
+        drop, kept = [], []
+        if last > first:
+            for p, missing in ((first, (tmin.normalize() - first).days),
+                               (last, (last + off - pd.Timedelta(days=1) - tmax.normalize()).days)):
+                if missing <= 0:
+                    continue
+                days = (p + off - p).days
+                (drop if missing > incomplete_tolerance(days) else kept).append((p, missing, days))
+        for p, missing, days in kept:
+            msg = (f"period starting {p.date()} lacks {missing} of its {days} days (data cover {tmin.date()} to "
+                   f"{tmax.date()}): kept — at most {incomplete_tolerance(days)} missing days are tolerated, "
+                   f"its count may be up to {missing / days:.0%} low")
+            log.info("%s", msg)
+            if exclusions is not None:
+                exclusions.notes.append(msg)
+        drop = [p for p, _, _ in drop]
         for p in drop:
             n = int((ps == p).sum())
             msg = (f"period starting {p.date()} is incomplete (data cover {tmin.date()} to {tmax.date()}): "
