@@ -38,3 +38,15 @@ def test_benchmark_with_deployment_defaults_equals_the_plain_simulation(assessme
     deployed = simulate(assessments, "benchmark", "district", base_run_config=app_defaults, **kw)
     assert deployed["federated"] == plain["federated"]
 
+
+
+def test_switches_spelt_as_strings_are_read_as_meant():
+    # `flwr run --run-config 'secure="false"'` gives a string; bool("false") would have read it as on
+    from govml.federated.task import flag
+
+    assert flag({"secure": "false"}, "secure", True) is False
+    assert flag({"secure": " Off "}, "secure", True) is False
+    assert flag({"secure": "TRUE"}, "secure", False) is True
+    assert flag({"secure": 0}, "secure", True) is False
+    assert flag({}, "secure", True) is True and flag({}, "secure", False) is False
+    assert flag({"refit": False}, "refit", True) is False

@@ -43,6 +43,13 @@ TASK_ERROR = 4102
 COMPLAINT_RATE = "complaints_per_week"
 
 
+def flag(cfg: Mapping[str, Any], key: str, default: bool) -> bool:
+    """A run-config switch: a bool, or its spelling in a string (``flwr run --run-config`` / the CLI may give
+    ``"false"``, which ``bool()`` would read as on). Server and clients read every switch through this."""
+    v = cfg.get(key, default)
+    return v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "on")
+
+
 def node_settings(node_config: Mapping[str, Any], run_config: Mapping[str, Any]) -> dict[str, Any]:
     """This district's settings, also under Flower's simulation engine (``partition-id`` only)."""
     cfg = dict(node_config)
