@@ -45,7 +45,11 @@ shrunk toward the independence model of the last 4 / 26 weeks, empirical Bayes);
 the last 52 weeks × the board's mean total over the last 4 / 13 weeks); session 7 (benchmark-only
 prototypes, :func:`session7_variants`): ``govml_lvl`` / ``govml_lvl_mean`` / ``govml_lvl_direct_mean`` (no
 trees; diagnostics), ``govml_1se`` / ``govml_pconf`` / ``govml_1se_pconf`` / ``govml_baglevel`` (tree count,
-point rule, level weights made noise-aware by a bootstrap over series); and the baselines. ``--start D --consecutive`` takes
+point rule, level weights made noise-aware by a bootstrap over series); session 8: ``govml_shrink`` (the level
+weights shrunk toward equal weights, ``level_shrink="auto"``: Stock & Watson's share, κ = 0.25), ``govml_shrink05``
+(κ = 0.5: a share of 0.3125 with 10 candidates and 26 origins), ``govml_hl26`` (the inner origins' errors weighted
+by recency, half-life 26, ``level_halflife=26``), ``govml_hl52_shrink`` (half-life 52 and the shrinkage),
+``govml_noshrink`` (``level_shrink=0``: no shrinkage, whatever the default); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric; ``--top-series N``
@@ -321,7 +325,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from govml.hotspot.backtest import run_backtest
     from govml.hotspot.baselines import default_baselines
-    from govml.hotspot.forecast import LEVEL_WINDOWS, LEVEL_WINDOWS_PLAIN, HotspotForecaster
+    from govml.hotspot.forecast import (
+        LEVEL_ORIGINS,
+        LEVEL_WINDOWS,
+        LEVEL_WINDOWS_PLAIN,
+        HotspotForecaster,
+        level_shrink_share,
+    )
 
     loaded = load_panel(args.dataset)
     if loaded is None:
@@ -391,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
         "offset13": HotspotForecaster(horizon=H, offset_window=13, blend=None),
         "govml_blend": HotspotForecaster(horizon=H, blend="auto"),
         **session7_variants(H),
+        # session 8 (issue 4): the level weights' choice under regime drift (docs/hotspots.md §7)
+        "govml_shrink": HotspotForecaster(horizon=H, level_shrink="auto"),
+        "govml_shrink05": HotspotForecaster(horizon=H, level_shrink=level_shrink_share(len(LEVEL_WINDOWS),
+                                                                                        LEVEL_ORIGINS, 0.5)),
+        "govml_hl26": HotspotForecaster(horizon=H, level_halflife=26),
+        "govml_hl52_shrink": HotspotForecaster(horizon=H, level_halflife=52, level_shrink="auto"),
+        "govml_noshrink": HotspotForecaster(horizon=H, level_shrink=0.0),
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))

@@ -12,7 +12,10 @@ on the last ``--inner`` origins, horizons 1..4 pooled), ``nonneg`` (non-negative
 sum-to-one constraint: a scale), ``per_horizon`` (simplex weights per horizon), ``tiers2`` (pooled
 weights per volume tier, ``level_tiers=2``), ``quiet_tsb`` (the default's level for the busier half of
 the series, the ``+tsb`` level for the quieter half), ``shrinkNN`` (the simplex weights shrunk NN% toward
-equal weights). Sets: ``default`` (``LEVEL_WINDOWS``), the named ones below, or ``+c1+c2…``: the
+equal weights); session 8 (the weight choice under regime drift):
+``hlN`` (the inner origins' squared errors weighted ``0.5 ** (age / N)``, ``level_halflife=N``), ``auto``
+(``level_shrink="auto"``: Stock & Watson's share of equal weights, κ = 0.25), ``swK`` (the same with κ = K),
+and ``hlN_auto`` / ``hlN_swK`` (both; the share then from the effective number of origins). Sets: ``default`` (``LEVEL_WINDOWS``), the named ones below, or ``+c1+c2…``: the
 default plus the candidates ``c1``, ``c2``, … (any ``level_windows`` name, e.g. ``+area_4+eb_13``).
 Prints RMSE, MAE and top-2% precision, the
 RMSE of the busier and quieter half and the MAE of the quieter half. Data as in ``bench_hotspot_boston.py`` (panels it cannot find are
@@ -51,13 +54,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from govml.hotspot.backtest import choose_origins, top_k_metrics
     from govml.hotspot.forecast import (
+        LEVEL_SHRINK_KAPPA,
         LEVEL_WINDOWS,
         _simplex_qp,
         choose_level_weights,
         choose_level_weights_tiered,
         data_start,
+        effective_origins,
         level_at_end,
         level_candidates,
+        level_shrink_share,
         volume_tiers,
     )
     from govml.hotspot.panel import panel_matrix
@@ -80,7 +86,26 @@ def main(argv: list[str] | None = None) -> int:
             sets[name] = LEVEL_WINDOWS + tuple(c if not c.isdigit() else int(c) for c in name[1:].split("+"))
     H = 4
 
+    def drift_rule(rule: str) -> dict | None:  # session 8: "hl8", "auto", "sw0.5", "hl13_auto"
+        kw: dict = {}
+        for part in rule.split("_"):
+            if part.startswith("hl") and part[2:].replace(".", "", 1).isdigit():
+                kw["halflife"] = float(part[2:])
+            elif part == "auto":
+                kw["kappa"] = LEVEL_SHRINK_KAPPA
+            elif part.startswith("sw") and part[2:].replace(".", "", 1).isdigit():
+                kw["kappa"] = float(part[2:])
+            else:
+                return None
+        return kw
+
     def weights(y: np.ndarray, W: tuple, g: np.ndarray, rule: str, n_o: int, h: int) -> np.ndarray:
+        if (kw := drift_rule(rule)) is not None:
+            hl = kw.get("halflife")
+            share = (level_shrink_share(len(W), effective_origins(y.shape[1], n_o, hl), kw["kappa"])
+                     if "kappa" in kw else 0.0)
+            return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g, areas=a, halflife=hl,
+                                        shrink=share)
         if rule in ("pooled", "quiet_tsb"):
             return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g, areas=a)
         if rule.startswith("shrink"):  # toward equal weights: "shrink50" = half QP, half uniform

@@ -26,7 +26,10 @@ periods after the panel's last period.
   (Teunter–Syntetos–Babai, intermittent counts); ``level_tiers`` (weights per volume tier of series,
   :func:`volume_tiers`; ``describe()`` then gives their mean over series); ``level_features``
   (candidates as tree features ``lvl_<name>``); ``recency_halflife`` (training rows weighted by
-  recency); ``n_bags`` (the final trees averaged over seeds).
+  recency); ``n_bags`` (the final trees averaged over seeds). Session 8's options for the weight
+  choice: ``level_halflife`` (the inner origins' squared errors weighted ``0.5 ** (age / halflife)``)
+  and ``level_shrink`` (a share of the weight moved to equal weights; ``"auto"``: Stock & Watson's
+  share from the numbers of candidates and inner origins, :func:`level_shrink_share`).
 * **How many trees.** With ``select_trees=True`` (default; calibration on) the
   calibration models' staged forecasts on the inner holdout pick the number of trees
   (0, 10, …, ``n_estimators``; 0 = the level alone) by RMSE/RMSE_level + MAE/MAE_level, taking the
@@ -377,26 +380,54 @@ def _simplex_qp(G: np.ndarray, b: np.ndarray) -> np.ndarray:
     return w / w.sum()
 
 
+LEVEL_SHRINK_KAPPA = 0.25  # level_shrink="auto": Stock & Watson's (2004) κ
+
+
 def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORIGINS,
                          windows: tuple[int | str, ...] = LEVEL_WINDOWS,
-                         groups: np.ndarray | None = None, areas: np.ndarray | None = None) -> np.ndarray:
+                         groups: np.ndarray | None = None, areas: np.ndarray | None = None,
+                         halflife: float | None = None, shrink: float | str = 0.0) -> np.ndarray:
     """Convex weights of the candidate levels that forecast ``y`` best (squared error) on its own past.
 
     A small backtest on ``y`` alone: at each of the last ``n_origins`` origins and every horizon
     ``1..horizon`` whose target is observed, the candidates at the origin forecast the target; the
     weights (>= 0, summing to 1) minimise the summed squared error. With no usable origin the first
-    candidate gets all the weight.
+    candidate gets all the weight. ``halflife`` (periods; ``None``: every origin counts the same)
+    weights each forecast's squared error by ``0.5 ** (age / halflife)``, ``age`` = how many periods
+    before the last one its target lies (:func:`level_gram`). ``shrink`` moves that share of the
+    weight to equal weights (:func:`level_weights_from_sums`); ``"auto"``: the share from the number
+    of candidates and of (effective) inner origins, :func:`level_shrink_share`.
     """
     M = level_candidates(y, windows, groups, areas)
-    return level_weights_from_sums(*level_gram(M, y, horizon, n_origins))
+    return _weights_for(M, y, horizon, n_origins, halflife, shrink)
+
+
+def _weights_for(M: np.ndarray, y: np.ndarray, horizon: int, n_origins: int, halflife: float | None,
+                 shrink: float | str) -> np.ndarray:
+    if isinstance(shrink, str):
+        if shrink != "auto":
+            raise ModelError(f"level_shrink must be a share in [0, 1] or 'auto', got {shrink!r}")
+        shrink = level_shrink_share(M.shape[2], effective_origins(M.shape[1], n_origins, halflife))
+    return level_weights_from_sums(*level_gram(M, y, horizon, n_origins, halflife), shrink=float(shrink))
+
+
+def _recency(age: np.ndarray, halflife: float | None) -> np.ndarray:
+    """Weight of a forecast whose target lies ``age`` periods before the last one."""
+    if halflife is None:
+        return np.ones(len(age))
+    if not halflife > 0:
+        raise ModelError(f"level_halflife must be > 0 periods or None, got {halflife!r}")
+    return 0.5 ** (np.asarray(age, dtype=np.float64) / float(halflife))
 
 
 def level_gram(M: np.ndarray, y: np.ndarray, horizon: int,
-               n_origins: int = LEVEL_ORIGINS) -> tuple[np.ndarray, np.ndarray]:
+               n_origins: int = LEVEL_ORIGINS, halflife: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The sums of the level QP, ``(Σ A'A, Σ A't)`` (k × k, k), over the series of ``M``
     (:func:`level_candidates`, S × T × k) at the last ``n_origins`` origins × horizons ``1..horizon``.
     Sums over disjoint sets of series add up: a federation sums each district's part
-    (:mod:`govml.federated.forecaster`)."""
+    (:mod:`govml.federated.forecaster`). ``halflife``: each row weighted ``0.5 ** (age / halflife)``,
+    ``age = T - 1 - (origin + h)`` (its target's distance from the last period: the same for every
+    series, so the sums still add up)."""
     S, T, k = M.shape
     G = np.zeros((k, k))
     b = np.zeros(k)
@@ -407,20 +438,54 @@ def level_gram(M: np.ndarray, y: np.ndarray, horizon: int,
             continue
         A = M[:, origins, :].reshape(-1, k)
         t = y[:, origins + h].reshape(-1)
-        G += A.T @ A
-        b += A.T @ t
+        if halflife is None:
+            G += A.T @ A
+            b += A.T @ t
+        else:
+            r = np.tile(_recency(T - 1 - (origins + h), halflife), S)  # rows: series-major
+            Ar = A * r[:, None]
+            G += Ar.T @ A
+            b += Ar.T @ t
     return G, b
 
 
-def level_weights_from_sums(G: np.ndarray, b: np.ndarray) -> np.ndarray:
+def effective_origins(T: int, n_origins: int = LEVEL_ORIGINS, halflife: float | None = None) -> float:
+    """How many independent periods the level QP's sums rest on: its target periods (``min(n_origins,
+    T - 1)``), or with ``halflife`` their effective number ``(Σ r)² / Σ r²`` (Kish) under the recency
+    weights ``r``."""
+    n = max(0, min(int(n_origins), int(T) - 1))
+    if n == 0:
+        return 0.0
+    r = _recency(np.arange(n), halflife)
+    return float(r.sum() ** 2 / (r**2).sum())
+
+
+def level_shrink_share(k: int, n_eff: float, kappa: float = LEVEL_SHRINK_KAPPA) -> float:
+    """The share of equal weights in the level weights: ``min(1, κ · k / (n_eff - k))`` (all when
+    ``n_eff <= k``), Stock & Watson's (2004) shrinkage of estimated forecast-combination weights toward
+    equal ones, ``1 - λ`` with ``λ = max(0, 1 - κ k / (t - h - k))``: ``k`` weights fitted on
+    ``n_eff`` periods (:func:`effective_origins`). With the ten default candidates and 26 origins, κ
+    = 0.25 gives 0.156."""
+    if k < 2:
+        return 0.0
+    if n_eff <= k:
+        return 1.0
+    return float(min(1.0, kappa * k / (n_eff - k)))
+
+
+def level_weights_from_sums(G: np.ndarray, b: np.ndarray, shrink: float = 0.0) -> np.ndarray:
     """Convex level weights from the QP's sums (:func:`level_gram`; ``G`` symmetric); with nothing to
-    fit (``b`` all zero) the first candidate gets all the weight."""
+    fit (``b`` all zero) the first candidate gets all the weight. ``shrink`` (in [0, 1]): that share of
+    the weight moved to equal weights, ``(1 - shrink) · w + shrink / k`` (0: the QP's weights exactly)."""
     k = len(b)
     if not np.asarray(b).any():
         w = np.zeros(k)
         w[0] = 1.0
         return w
-    return _simplex_qp(G, b)
+    if not 0.0 <= shrink <= 1.0:
+        raise ModelError(f"level_shrink must be a share in [0, 1] or 'auto', got {shrink!r}")
+    w = _simplex_qp(G, b)
+    return w if shrink == 0.0 else (1.0 - shrink) * w + shrink / k
 
 
 def volume_tiers(y: np.ndarray, n_tiers: int, window: int = 52) -> np.ndarray:
@@ -435,17 +500,18 @@ def volume_tiers(y: np.ndarray, n_tiers: int, window: int = 52) -> np.ndarray:
 
 def choose_level_weights_tiered(y: np.ndarray, horizon: int, tiers: np.ndarray, n_origins: int = LEVEL_ORIGINS,
                                 windows: tuple[int | str, ...] = LEVEL_WINDOWS,
-                                groups: np.ndarray | None = None, areas: np.ndarray | None = None) -> np.ndarray:
+                                groups: np.ndarray | None = None, areas: np.ndarray | None = None,
+                                halflife: float | None = None, shrink: float | str = 0.0) -> np.ndarray:
     """(S × k) per-series level weights: :func:`choose_level_weights` fitted separately on each tier
     of series (``tiers``: one code per series, e.g. :func:`volume_tiers`). The pooled squared error
     is dominated by the busiest series, so pooled weights suit them and not the sparse majority,
-    whose best level is usually a longer (smoother) one."""
+    whose best level is usually a longer (smoother) one. ``halflife``, ``shrink``: as there, per tier."""
     M = level_candidates(y, windows, groups, areas)
     S, T, k = M.shape
     W = np.zeros((S, k))
     for tier in np.unique(tiers):
         rows = tiers == tier
-        W[rows] = level_weights_from_sums(*level_gram(M[rows], y[rows], horizon, n_origins))
+        W[rows] = _weights_for(M[rows], y[rows], horizon, n_origins, halflife, shrink)
     return W
 
 
@@ -582,6 +648,8 @@ class HotspotForecaster(BaseEstimator):
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
         level_tiers: int = 1,
+        level_halflife: float | None = None,
+        level_shrink: float | str = 0.0,
         level_features: tuple[int | str, ...] | None = None,
         recency_halflife: float | None = None,
         n_bags: int = 1,
@@ -617,6 +685,8 @@ class HotspotForecaster(BaseEstimator):
         self.hotspot_quantile = hotspot_quantile
         self.min_hotspot_count = min_hotspot_count
         self.level_tiers = level_tiers
+        self.level_halflife = level_halflife
+        self.level_shrink = level_shrink
         self.level_features = level_features
         self.recency_halflife = recency_halflife
         self.n_bags = n_bags
@@ -681,9 +751,11 @@ class HotspotForecaster(BaseEstimator):
             if self.level_tiers > 1:
                 return choose_level_weights_tiered(y, self.horizon, volume_tiers(y, int(self.level_tiers)),
                                                    windows=windows, groups=self.level_groups_,
-                                                   areas=self.level_areas_)
+                                                   areas=self.level_areas_, halflife=self.level_halflife,
+                                                   shrink=self.level_shrink)
             return choose_level_weights(y, self.horizon, windows=windows, groups=self.level_groups_,
-                                        areas=self.level_areas_)
+                                        areas=self.level_areas_, halflife=self.level_halflife,
+                                        shrink=self.level_shrink)
         return np.full(len(windows), 1.0 / len(windows))
 
     def _level(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
