@@ -370,6 +370,50 @@ def _find_header(rows: Sequence[Sequence[Any]], known: set[str]) -> int:
     return best if best is not None else 0
 
 
+def _two_level_header(rows: Sequence[Sequence[Any]], h: int) -> tuple[list[Any], int, int | None]:
+    """A header of two rows, as spreadsheets export merged header cells: (header cells, index of the last
+    header row, index of the other header row or None).
+
+    A merged block over two rows keeps its name in the upper row only (``留言编号`` merged down over rows
+    1–2) and a group name spans sub-columns in the upper row (``留言信息`` over ``留言用户 | 留言主题``).
+    ``h`` (the row :func:`_find_header` chose) may be either row:
+
+    * the lower row, with blank cells over data whose upper neighbour (a row of at least two names, not
+      a one-cell title) names them: those names are taken from the upper row;
+    * the upper row, when the row below is blank under each of its single-column names and names every
+      column it leaves blank (the sub-columns of a group): the lower row's names are taken, the upper
+      row's where the lower is blank, and the data start below the lower row.
+    """
+    header = list(rows[h]) if h < len(rows) else []
+    below = rows[h + 1 : h + 1 + _HEADER_SCAN_ROWS]
+    width = max([len(header)] + [len(r) for r in below])
+    cells = header + [None] * (width - len(header))
+
+    def has_data(j: int, start: int) -> bool:
+        return any(j < len(r) and not _is_blank(r[j]) for r in rows[start : start + _HEADER_SCAN_ROWS])
+
+    gaps = [j for j in range(width) if _is_blank(cells[j]) and has_data(j, h + 1)]
+    if not gaps:
+        return header, h, None
+    if h > 0:
+        up = list(rows[h - 1]) + [None] * max(0, width - len(rows[h - 1]))
+        named = [v for v in up if not _is_blank(v)]
+        if len(named) >= 2 and all(isinstance(up[j], str) and not _is_blank(up[j]) for j in gaps):
+            return [up[j] if j in gaps else cells[j] for j in range(width)], h, h - 1
+    if h + 1 < len(rows):
+        low = list(rows[h + 1]) + [None] * max(0, width - len(rows[h + 1]))
+        filled = [j for j in range(width) if not _is_blank(low[j])]
+        # a single-column name: followed by another name (or the end), not by a group's blank cells
+        single = [j for j in range(width) if not _is_blank(cells[j])
+                  and (j + 1 >= width or not _is_blank(cells[j + 1]))]
+        if (filled and all(isinstance(low[j], str) for j in filled)
+                and all(not _is_blank(low[j]) for j in gaps)
+                and all(_is_blank(low[j]) for j in single)
+                and all(has_data(j, h + 2) for j in filled)):
+            return [cells[j] if _is_blank(low[j]) else low[j] for j in range(width)], h + 1, h
+    return header, h, None
+
+
 # --------------------------------------------------------------------------------------------------
 # readers
 
@@ -537,10 +581,15 @@ def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, hea
             if header_row > n:
                 raise DataError(message=f"{file}: --header-row {header_row} is outside the file (it has {n} rows)")
         h = header_row - 1
+        two = None
     else:
         h = _find_header(head, known)
+        two_header, h, two = _two_level_header(head, h)
     meta = {"file": file, "format": "tsv" if delim == "\t" else "csv", "encoding": enc, "delimiter": delim,
             "sheet": None, "header_row": h + 1}
+    if two is not None:
+        meta["header_rows"] = [two + 1, h + 1]
+        log.info("%s: header of two rows (%d and %d): merged header cells read as one name each", file, two + 1, h + 1)
     width = max(len(r) for r in head) if head else 1
     # fast path: pandas' C parser (5x faster, a third of the memory); rows longer than the first ones
     # (or anything else it cannot parse) go the careful way, which names the rows at fault
@@ -553,7 +602,9 @@ def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, hea
         table = None
     if table is not None:
         del text
-        if h < len(head):
+        if two is not None:
+            header = two_header
+        elif h < len(head):
             header = list(head[h])  # exactly the header's cells (pandas pads it to the widest row)
         else:
             header = [None if _is_blank(v) else v for v in table.iloc[h].tolist()]
@@ -568,7 +619,8 @@ def _read_delimited(path: Path, suffix: str, gz: bool, encoding: str | None, hea
         raise DataError(message=f"{file}: --header-row {h + 1} is outside the file (it has {len(records)} rows)")
     data_records = records[h + 1 :]
     rows = list(range(h + 2, h + 2 + len(data_records)))
-    return _frame_from_rows(records[h], data_records, rows, file, meta, all_text=True)
+    return _frame_from_rows(two_header if two is not None else records[h], data_records, rows, file, meta,
+                            all_text=True)
 
 
 #: read .xlsx with python-calamine (Rust, ~6x faster than openpyxl) when it is installed
@@ -679,13 +731,17 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
             raise DataError(message=f"{file}: --header-row {header_row} is outside sheet {title!r} "
                             f"(it has {len(all_rows)} rows)")
         h = header_row - 1
+        header, two = list(all_rows[h]), None
     else:
-        h = _find_header(all_rows, known)
+        header, h, two = _two_level_header(all_rows, _find_header(all_rows, known))
     data = all_rows[h + 1 :]
     rows = list(range(h + 2, h + 2 + len(data)))
     meta = {"file": file, "format": "xlsx", "encoding": None, "sheet": title, "sheets": names,
             "header_row": h + 1}
-    return _frame_from_rows(all_rows[h], data, rows, file, meta)
+    if two is not None:
+        meta["header_rows"] = [two + 1, h + 1]
+        log.info("%s: header of two rows (%d and %d): merged header cells read as one name each", file, two + 1, h + 1)
+    return _frame_from_rows(header, data, rows, file, meta)
 
 
 def _read_jsonl(path: Path, gz: bool, encoding: str | None) -> pd.DataFrame:
