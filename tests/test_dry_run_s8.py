@@ -6,6 +6,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pytest
 
 from govml.io import read_table, source_rows
 
@@ -54,3 +55,78 @@ def test_a_title_row_does_not_name_an_unnamed_column(tmp_path: Path) -> None:
     assert list(df.columns) == ["column_1", "主题", "时间"]
     assert df.attrs["govml"]["header_row"] == 2 and "header_rows" not in df.attrs["govml"]
     pd.testing.assert_series_equal(df["主题"], pd.Series(["a", "b"], name="主题", dtype="str"))
+
+
+def _messages(path: Path, samples_dir: Path, n: int = 600) -> pd.DataFrame:
+    """The first ``n`` sample messages under Chinese headers, as a GBK CSV (a board's export)."""
+    df = pd.read_csv(samples_dir / "messages.csv", dtype=str).head(n)
+    df = df.rename(columns={"id": "编号", "created_at": "受理时间", "district": "区县", "text": "内容",
+                            "category": "类别"})
+    df.to_csv(path, index=False, encoding="gbk")
+    return df
+
+
+def test_top_by_merges_spellings_and_counts_empty_groups(samples_dir: Path, tmp_path: Path) -> None:
+    from cli_runner import govml
+
+    src = tmp_path / "m.csv"
+    df = _messages(src, samples_dir)
+    df.loc[0:9, "区县"] = "青山 区"  # a space typed between two characters
+    df.loc[10:14, "区县"] = " 青山区\u3000"
+    df.loc[20:22, "区县"] = None
+    df.to_csv(src, index=False, encoding="gbk")
+    out = tmp_path / "top.csv"
+    code, text = govml("demands", "top", src, "--by", "区县", "--text-col", "内容", "--time-col", "受理时间",
+                       "--top", "3", "--out", out)
+    assert code == 0, text
+    res = pd.read_csv(out)
+    assert set(res["group"]) == {"青山区", "云溪县", "临江区", "(空)"}
+    flat = " ".join(text.split())
+    assert "'青山 区' → '青山区' (10: row 2, 3, 4, 5, 6 …)" in flat
+    assert "青山区\u3000" not in flat  # spaces at the ends are the reader's cleaning, not a spelling
+    assert "3 of 600 message(s) have no group (row 22, 23, 24): counted as the group '(空)'" in flat
+    # the empty group's count is its three messages
+    empty = res[res["group"] == "(空)"]
+    assert empty["count"].max() <= 3 and (empty["share"] <= 1).all()
+
+
+def test_alerts_say_a_footer_once_and_the_title_rows(samples_dir: Path, tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    from cli_runner import govml
+
+    df = pd.read_csv(samples_dir / "messages.csv", dtype=str).head(800)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["留言导出"])
+    ws.append(list(df.columns))
+    for r in df.itertuples(index=False):
+        ws.append(list(r))
+    ws.append(["合计"] + [None] * (df.shape[1] - 1))
+    src = tmp_path / "board.xlsx"
+    wb.save(src)
+    code, text = govml("demands", "alerts", src, "--out", tmp_path / "a.csv")
+    assert code == 0, text
+    flat = " ".join(text.split())
+    said = [r for r in caplog.records if "below the data skipped" in r.getMessage()]
+    assert len(said) == 1, said
+    assert "header on row 2: the row(s) above it were read as titles" in flat
+
+
+def test_train_takes_label_spellings_as_one_category(samples_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    from cli_runner import govml
+
+    src = tmp_path / "lab.csv"
+    df = _messages(src, samples_dir, n=500)
+    heat = df.index[df["类别"] == "供暖供水"]
+    df.loc[heat[:6], "类别"] = "供暖 供水"  # six rows: enough to be a class of its own before
+    df.loc[heat[6:9], "类别"] = "供暖供水　"
+    df.to_csv(src, index=False, encoding="gbk")
+    code, text = govml("demands", "train", src, "--label-col", "类别", "--text-col", "内容",
+                       "--model-dir", tmp_path / "m", "--cv", "2")
+    assert code == 0, text
+    labels = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))["labels"]
+    assert "供暖供水" in labels and not any(" " in v or "\u3000" in v for v in labels)
+    assert len(labels) == df["类别"].str.replace(r"\s", "", regex=True).nunique()
+    assert "'供暖 供水' → '供暖供水' (6: row" in " ".join(text.split())

@@ -168,22 +168,34 @@ def label_text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
-def plain_names(values: pd.Series) -> pd.Series:
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff]) (?=[\u3400-\u9fff\uf900-\ufaff])")
+
+
+def plain_names(values: pd.Series, *, cjk_spaces: bool = False) -> pd.Series:
     """Names as plain text (:func:`label_text`, so ``8.0`` read from a column with blanks is ``8``):
     Unicode NFKC (full-width letters and digits → ASCII), whitespace runs → one space, ends stripped (a
-    string Series; missing stays missing)."""
-    return label_text(values).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+    string Series; missing stays missing). ``cjk_spaces=True`` also drops a space between two Chinese
+    characters (``城乡 建设`` → ``城乡建设``: Chinese writes no spaces between words, so one typed there is a
+    slip; ``Back Bay`` keeps its space)."""
+    out = label_text(values).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+    if cjk_spaces and len(out):
+        has = out.str.contains(" ", regex=False).fillna(False).to_numpy(dtype=bool)
+        if has.any():
+            out = out.copy()
+            out[has] = [_CJK_GAP.sub("", v) for v in out[has].to_numpy(dtype=object)]
+    return out
 
 
-def merge_spellings(values: pd.Series) -> pd.Series:
+def merge_spellings(values: pd.Series, *, cjk_spaces: bool = False) -> pd.Series:
     """Names as one spelling (index reset). Two names are the same when their :func:`plain_names` match
     up to case (``str.casefold``); each such group is written in its **most frequent** plain spelling
     (ties: the one met first) — ``Ｂａｃｋ Ｂａｙ``, ``back bay`` and ``Back Bay `` become ``Back Bay``
     when that is the commonest. Missing and blank names stay as they are (after :func:`plain_names`).
-    Callers report what changed by comparing with their input."""
+    Callers report what changed by comparing with their input. ``cjk_spaces``: as in :func:`plain_names`
+    (a space between two Chinese characters is dropped)."""
     import pandas as pd
 
-    plain = plain_names(values.reset_index(drop=True))
+    plain = plain_names(values.reset_index(drop=True), cjk_spaces=cjk_spaces)
     key = plain.str.casefold()
     seen = pd.DataFrame({"key": key, "plain": plain}).dropna()
     seen = seen[seen["plain"] != ""]

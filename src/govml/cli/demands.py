@@ -43,6 +43,13 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
         hints += list(COLUMN_ALIASES["title"])
     df = read_table(path, encoding=encoding, sheet=sheet, known_columns=[c for c in wanted if c] + hints)
     have = list(map(str, df.columns))
+    meta = df.attrs.get("govml", {})
+    if meta.get("header_rows"):
+        Console(stderr=True).print(f"[dim]{name}: header of two rows ({' and '.join(map(str, meta['header_rows']))}): "
+                                   "merged header cells read as one name each", highlight=False)
+    elif (meta.get("header_row") or 1) > 1:
+        Console(stderr=True).print(f"[dim]{name}: header on row {meta['header_row']}: the row(s) above it were "
+                                   "read as titles, not data", highlight=False)
     recognised = []
     sources: dict[str, str] = {}  # canonical column → the file's column it was recognised in
     if text_cols == ["text"] and "text" not in df.columns:
@@ -103,6 +110,67 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
         df["_text"] = joined
     return df, name
 
+
+
+def _rows_shown(rows: list[int], limit: int = 10) -> str:
+    return ", ".join(map(str, rows[:limit])) + (" …" if len(rows) > limit else "")
+
+
+def _one_spelling(df, col: str, name: str, what: str, console, say_empty: bool = True) -> None:  # noqa: ANN001
+    """Write the names in ``df[col]`` (groups, categories) in one spelling each, in place: full-width
+    letters and digits, stray spaces (also one between two Chinese characters: ``城乡 建设``) and another
+    upper/lower case are the same name, shown in its most frequent spelling (:func:`govml.io.merge_spellings`).
+    Each spelling merged into another is said once with its rows; empty cells are counted and said
+    (they are grouped as ``(空)`` by the commands)."""
+    import numpy as np
+    import pandas as pd
+
+    from govml.io import label_text, merge_spellings, source_rows
+
+    raw = df[col]
+    merged = merge_spellings(raw, cjk_spaces=True)
+    merged.index = df.index
+    before = label_text(raw)
+    empty = merged.isna() | (merged == "")
+    changed = (~empty & (before != merged)).fillna(False).to_numpy(dtype=bool)
+    rows = source_rows(df)
+    if changed.any():
+        pairs = pd.DataFrame({"was": before[changed].to_numpy(dtype=object), "now": merged[changed].to_numpy(dtype=object),
+                              "row": np.asarray(rows, dtype=object)[changed]})
+        # a spelling that differs only in spaces at its ends is not worth a line of its own: they are
+        # counted together; the others are listed with their rows
+        ends = pairs["was"].map(lambda v: str(v).strip()) == pairs["now"]
+        parts = []
+        if ends.any():
+            parts.append(f"{int(ends.sum())} with spaces at the ends")
+        for (was, now), g in pairs[~ends].groupby(["was", "now"], sort=False):
+            parts.append(f"{was!r} → {now!r} ({len(g)}: row {_rows_shown(g['row'].tolist(), 5)})")
+        console.print(f"[yellow]note:[/] {name}, column '{col}': {int(changed.sum())} {what} name(s) written another "
+                      "way (full-width characters, extra spaces, case) taken as the most frequent spelling: "
+                      + "; ".join(parts[:10]) + (f" and {len(parts) - 10} more" if len(parts) > 10 else ""),
+                      highlight=False)
+    n_empty = int(empty.sum())
+    if n_empty and say_empty:
+        at = [r for r, e in zip(rows, empty.to_numpy(dtype=bool), strict=True) if e]
+        console.print(f"[yellow]note:[/] {name}, column '{col}': {n_empty} of {len(df)} message(s) have no {what} "
+                      f"(row {_rows_shown(at)}): counted as the {what} '(空)'", highlight=False)
+    df[col] = merged.mask(merged == "")
+
+
+def _quiet_columns(input, encoding, sheet) -> set[str]:  # noqa: ANN001
+    """The column names of ``input`` (a first look before the real read): the reader's warnings
+    (footer rows skipped …) are said by the real read, not twice."""
+    import logging
+
+    from govml.io import read_table
+
+    said = logging.getLogger("govml.io")
+    level = said.level
+    said.setLevel(logging.ERROR)
+    try:
+        return set(map(str, read_table(input, encoding=encoding, sheet=sheet).columns))
+    finally:
+        said.setLevel(level)
 
 
 def _unused_column(default: str, flag: str) -> typer.models.OptionInfo:
@@ -228,14 +296,13 @@ def alerts_cmd(
     period = period.upper()
     if period not in ("W", "M"):
         raise ConfigError(f"--period must be W or M, got {period!r}")
-    from govml.io import read_table
 
     # an explicitly named text column must exist; the default 'text' may be absent (then no terms)
     text_cols = list(text_col or [])
     if terms and not text_cols:
         from govml.config import guess_column
 
-        have = set(map(str, read_table(input, encoding=encoding, sheet=sheet).columns))
+        have = _quiet_columns(input, encoding, sheet)
         if "text" in have or guess_column("text", have) or guess_column("title", have):
             text_cols = ["text"]  # _read_for_text recognises title + text of known exports
         else:
@@ -251,7 +318,11 @@ def alerts_cmd(
         df[by] = "全部"
         console.print(f"[yellow]No '{by}' column in {name}: all messages are one group, '全部' "
                       "(name a group column with --by).")
+    else:
+        _one_spelling(df, by, name, "group", console)
     has_labels = label_col in df.columns
+    if has_labels:
+        _one_spelling(df, label_col, name, "category", console)
     if not has_labels:
         console.print(f"[yellow]No '{label_col}' column in {name}: alerts on each group's total messages "
                       f"(category {TOTAL_KEY}), backed by emerging terms (name the category column with "
@@ -396,6 +467,8 @@ def top_cmd(
     text_cols = list(text_col or ["text"])
     required = [("--time-col", time_col)] + ([("--by", by)] if by else [])
     df, name = _read_for_text(input, text_cols=text_cols, required=required, encoding=encoding, sheet=sheet)
+    if by:
+        _one_spelling(df, by, name, "group", console)
     tokenizer, _ = _text_tokenizer(text_config)
     tokenizer.set_params(mark_breaks=True)  # phrases never run across punctuation
     tokens = _progress_tokenize(tokenizer, df["_text"], console, f"Tokenizing {len(df):,} messages", jobs)
@@ -571,6 +644,7 @@ def train_cmd(
     df, name = _read_for_text(input, text_cols=text_cols, required=[("--label-col", label_col)],
                               optional=[id_col, time_col], encoding=encoding, sheet=sheet)
     rows = source_rows(df)
+    _one_spelling(df, label_col, name, "category", console, say_empty=False)  # empty labels: check_labels says
     texts = df["_text"].to_numpy(dtype=object)
     labels = df[label_col].to_numpy(dtype=object)
     keep, issues = check_labels(labels, min_class_count=max(2, cv))
@@ -690,14 +764,14 @@ def classify_cmd(
     from rich.console import Console
     from rich.progress import Progress
 
-    from govml.io import check_output_path, read_table, write_table
+    from govml.io import check_output_path, write_table
 
     console = Console()
     check_output_path(out)  # a bad --out is refused now, not after the work
     model, meta = load_model_dir(model_dir)
     text_cols = list(text_col or [])
     if not text_cols:
-        have = set(map(str, read_table(input, encoding=encoding, sheet=sheet).columns))
+        have = _quiet_columns(input, encoding, sheet)
         trained = list(meta.get("text_cols") or [])
         text_cols = trained if trained and all(c in have for c in trained) else ["text"]
     df, name = _read_for_text(input, text_cols=text_cols, required=[("--id-col", id_col)],
