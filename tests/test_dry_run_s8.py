@@ -130,3 +130,26 @@ def test_train_takes_label_spellings_as_one_category(samples_dir: Path, tmp_path
     assert "供暖供水" in labels and not any(" " in v or "\u3000" in v for v in labels)
     assert len(labels) == df["类别"].str.replace(r"\s", "", regex=True).nunique()
     assert "'供暖 供水' → '供暖供水' (6: row" in " ".join(text.split())
+
+
+def test_classify_says_empty_texts_once_with_their_rows(samples_dir: Path, tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    from cli_runner import govml
+
+    df = pd.read_csv(samples_dir / "messages.csv", dtype=str)
+    df.head(1500).to_csv(tmp_path / "lab.csv", index=False)
+    code, text = govml("demands", "train", tmp_path / "lab.csv", "--model-dir", tmp_path / "m", "--cv", "2")
+    assert code == 0, text
+    big = pd.concat([df, df.head(12000 - len(df))], ignore_index=True)  # three chunks of 5,000
+    big["id"] = [f"M{i}" for i in range(len(big))]
+    big.loc[[3, 7000, 11000], "text"] = None
+    big.to_csv(tmp_path / "big.csv", index=False)
+    caplog.clear()
+    code, text = govml("demands", "classify", tmp_path / "big.csv", "--model-dir", tmp_path / "m",
+                       "--out", tmp_path / "p.csv")
+    assert code == 0, text
+    assert not [r for r in caplog.records if "empty text" in r.getMessage()]
+    flat = " ".join(text.split())
+    assert "3 message(s) with empty text (row 5, 7002, 11002) got no category" in flat
+    res = pd.read_csv(tmp_path / "p.csv")
+    assert res["category_pred"].isna().sum() == 3 and len(res) == 12000

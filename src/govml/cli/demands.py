@@ -779,19 +779,30 @@ def classify_cmd(
     texts = df["_text"].to_numpy(dtype=object)
     parts = []
     step = 5000
-    with Progress(console=console, transient=True) as prog:
-        task = prog.add_task(f"Classifying {len(df):,} messages", total=len(df))
-        for start in range(0, len(df), step):
-            parts.append(model.predict_frame(list(texts[start:start + step]),
-                                             ids=df[id_col].iloc[start:start + step].tolist()))
-            prog.update(task, completed=min(start + step, len(df)))
+    import logging
+
+    said = logging.getLogger("govml.text.classify")  # its empty-text warning comes per chunk: said once below,
+    level = said.level                                # with the rows
+    said.setLevel(logging.ERROR)
+    try:
+        with Progress(console=console, transient=True) as prog:
+            task = prog.add_task(f"Classifying {len(df):,} messages", total=len(df))
+            for start in range(0, len(df), step):
+                parts.append(model.predict_frame(list(texts[start:start + step]),
+                                                 ids=df[id_col].iloc[start:start + step].tolist()))
+                prog.update(task, completed=min(start + step, len(df)))
+    finally:
+        said.setLevel(level)
     import pandas as pd
 
+    from govml.io import source_rows
+
     res = pd.concat(parts, ignore_index=True) if parts else model.predict_frame([], ids=[])
-    n_empty = int(res["category_pred"].isna().sum())
-    if n_empty:
-        console.print(f"[yellow]warning:[/] {name}: {n_empty} message(s) with empty text got no category "
-                      "(confidence 0)")
+    empty = res["category_pred"].isna().to_numpy(dtype=bool)
+    if empty.any():
+        at = [r for r, e in zip(source_rows(df), empty, strict=True) if e]
+        console.print(f"[yellow]warning:[/] {name}: {len(at)} message(s) with empty text (row {_rows_shown(at)}) "
+                      "got no category (confidence 0)", highlight=False)
     write_table(res, out)
     counts = res["category_pred"].value_counts()
     console.print(f"Predicted {len(res):,} messages: " + ", ".join(f"{k} {v}" for k, v in counts.items())
