@@ -46,8 +46,10 @@ the last 52 weeks × the board's mean total over the last 4 / 13 weeks); session
 prototypes, :func:`session7_variants`): ``govml_lvl`` / ``govml_lvl_mean`` / ``govml_lvl_direct_mean`` (no
 trees; diagnostics), ``govml_1se`` / ``govml_pconf`` / ``govml_1se_pconf`` / ``govml_baglevel`` (tree count,
 point rule, level weights made noise-aware by a bootstrap over series); session 8: ``govml_shrink`` (the level
-weights shrunk toward equal weights, ``level_shrink="auto"``: Stock & Watson's share, κ = 0.25), ``govml_shrink05``
-(κ = 0.5: a share of 0.3125 with 10 candidates and 26 origins), ``govml_hl26`` (the inner origins' errors weighted
+weights shrunk toward equal weights, ``level_shrink="auto"``: Stock & Watson's share, κ = 0.5: 0.3125 with 10
+candidates and 26 inner origins, all when a cut has no more target periods than candidates), ``govml_shrink025``
+(the same with κ = 0.25), ``govml_shrink05`` / ``govml_shrink10`` (a fixed share of 0.3125 / 0.625: κ = 0.5 / 1
+at 26 origins, whatever the cut's length), ``govml_jsshrink`` (a James–Stein share, :func:`session8_variants`), ``govml_hl26`` (the inner origins' errors weighted
 by recency, half-life 26, ``level_halflife=26``), ``govml_hl52_shrink`` (half-life 52 and the shrinkage),
 ``govml_noshrink`` (``level_shrink=0``: no shrinkage, whatever the default); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
@@ -248,6 +250,52 @@ def session7_variants(H: int) -> dict:
             "govml_1se_pconf": OneSEPointConf(horizon=H), "govml_baglevel": BagLevel(horizon=H)}
 
 
+def session8_variants(H: int) -> dict:
+    """Session 8 (issue 4) prototypes — benchmark-only subclasses, not options of the forecaster:
+
+    * ``govml_shrink025``: ``level_shrink="auto"`` with κ = 0.25 (the default κ is 0.5).
+    * ``govml_jsshrink``: the level weights shrunk toward equal weights by a **James–Stein** share,
+      ``min(1, tr Var(w) / |w - 1/k|²)``, ``Var(w)`` over the simplex QP solved on 40 seeded bootstrap
+      resamples of the series (the weights' sampling noise against their distance from equal weights:
+      a panel of few or quiet series shrinks a lot, a large one little).
+    """
+    import govml.hotspot.forecast as F
+    from govml.hotspot.forecast import HotspotForecaster
+
+    class SteinLevel(HotspotForecaster):
+        draws = 40
+
+        def _level_weights(self, y: np.ndarray) -> np.ndarray | None:
+            windows = self._level_windows()
+            if windows is None or self.offset_window != "auto" or self.level_tiers > 1:
+                return super()._level_weights(y)
+            M = F.level_candidates(y, windows, self.level_groups_, self.level_areas_)
+            S, T, k = M.shape
+            G, b = np.zeros((S, k, k)), np.zeros((S, k))
+            for h in range(1, self.horizon + 1):  # level_gram's sums, kept per series
+                origins = np.arange(max(0, T - 1 - h - F.LEVEL_ORIGINS + 1), T - h)
+                A = M[:, origins, :]
+                G += np.einsum("soi,soj->sij", A, A)
+                b += np.einsum("soi,so->si", A, y[:, origins + h])
+            if not b.any():
+                return super()._level_weights(y)
+            w = F._simplex_qp(G.sum(axis=0), b.sum(axis=0))
+            W = _bootstrap_weights(S, self.random_state, self.draws)
+            boot = np.array([F._simplex_qp(np.einsum("s,sij->ij", d, G), d @ b) for d in W if (d @ b).any()])
+            var = float(((boot - boot.mean(axis=0)) ** 2).sum(axis=1).mean())
+            share = min(1.0, var / max(float(((w - 1.0 / k) ** 2).sum()), 1e-12))
+            return (1.0 - share) * w + share / k
+
+    class Kappa025(HotspotForecaster):  # level_shrink="auto" with κ = 0.25 instead of LEVEL_SHRINK_KAPPA
+        def _level_weights(self, y: np.ndarray) -> np.ndarray | None:
+            windows = self._level_windows()
+            share = F.level_shrink_share(len(windows), F.effective_origins(y.shape[1], F.LEVEL_ORIGINS), 0.25)
+            return F.choose_level_weights(y, self.horizon, windows=windows, groups=self.level_groups_,
+                                          areas=self.level_areas_, shrink=share)
+
+    return {"govml_jsshrink": SteinLevel(horizon=H), "govml_shrink025": Kappa025(horizon=H)}
+
+
 def print_top_series(preds: pd.DataFrame, model: str, n: int) -> None:
     """Which series carry the squared error: the n series with the largest summed squared error of the
     best baseline by RMSE, with every model's sum there, and the share of the total they carry."""
@@ -401,10 +449,13 @@ def main(argv: list[str] | None = None) -> int:
         "offset13": HotspotForecaster(horizon=H, offset_window=13, blend=None),
         "govml_blend": HotspotForecaster(horizon=H, blend="auto"),
         **session7_variants(H),
+        **session8_variants(H),
         # session 8 (issue 4): the level weights' choice under regime drift (docs/hotspots.md §7)
         "govml_shrink": HotspotForecaster(horizon=H, level_shrink="auto"),
         "govml_shrink05": HotspotForecaster(horizon=H, level_shrink=level_shrink_share(len(LEVEL_WINDOWS),
                                                                                         LEVEL_ORIGINS, 0.5)),
+        "govml_shrink10": HotspotForecaster(horizon=H, level_shrink=level_shrink_share(len(LEVEL_WINDOWS),
+                                                                                        LEVEL_ORIGINS, 1.0)),
         "govml_hl26": HotspotForecaster(horizon=H, level_halflife=26),
         "govml_hl52_shrink": HotspotForecaster(horizon=H, level_halflife=52, level_shrink="auto"),
         "govml_noshrink": HotspotForecaster(horizon=H, level_shrink=0.0),

@@ -14,7 +14,7 @@ weights per volume tier, ``level_tiers=2``), ``quiet_tsb`` (the default's level 
 the series, the ``+tsb`` level for the quieter half), ``shrinkNN`` (the simplex weights shrunk NN% toward
 equal weights); session 8 (the weight choice under regime drift):
 ``hlN`` (the inner origins' squared errors weighted ``0.5 ** (age / N)``, ``level_halflife=N``), ``auto``
-(``level_shrink="auto"``: Stock & Watson's share of equal weights, κ = 0.25), ``swK`` (the same with κ = K),
+(``level_shrink="auto"``: Stock & Watson's share of equal weights, κ = 0.5), ``swK`` (the same with κ = K),
 and ``hlN_auto`` / ``hlN_swK`` (both; the share then from the effective number of origins). Sets: ``default`` (``LEVEL_WINDOWS``), the named ones below, or ``+c1+c2…``: the
 default plus the candidates ``c1``, ``c2``, … (any ``level_windows`` name, e.g. ``+area_4+eb_13``).
 Prints RMSE, MAE and top-2% precision, the
