@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -153,3 +154,25 @@ def test_classify_says_empty_texts_once_with_their_rows(samples_dir: Path, tmp_p
     assert "3 message(s) with empty text (row 5, 7002, 11002) got no category" in flat
     res = pd.read_csv(tmp_path / "p.csv")
     assert res["category_pred"].isna().sum() == 3 and len(res) == 12000
+
+
+def test_fingerprints_read_times_as_the_commands_do(tmp_path: Path) -> None:
+    import warnings
+
+    from cli_runner import govml
+    from govml.cli.hotspots import _fingerprint
+
+    rng = np.random.default_rng(1)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 120, 900), unit="D")
+    ev = pd.DataFrame({"受理时间": [f"{d.year}年{d.month}月{d.day}日" for d in days],
+                       "街道": rng.choice(["金桥", "朝阳", "桃源"], 900), "类别": rng.choice(["噪声", "供暖"], 900)})
+    src = tmp_path / "ev.csv"
+    ev.to_csv(src, index=False, encoding="gbk")
+    fp = _fingerprint(read_table(src), "受理时间")
+    assert (fp["date_min"], fp["date_max"]) == (str(min(days).date()), str(max(days).date()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, text = govml("hotspots", "forecast", src, "--time-col", "受理时间", "--area-col", "街道",
+                           "--category-col", "类别", "--out", tmp_path / "fc.csv")
+    assert code == 0, text
+    assert not [w for w in caught if "infer format" in str(w.message)]

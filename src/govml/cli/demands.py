@@ -725,8 +725,13 @@ def train_cmd(
                               "n_unlabeled": len(unl_texts or []),
                               **{f"f1.{k}": v["f1"] for k, v in report["per_class"].items()}})
         fp_time = time_col if time_col in df.columns else None
-        tracking.log_dict(tracking.data_fingerprint(df.drop(columns=["_text"]), time_col=fp_time,
-                                                    category_cols=[label_col]), "data_fingerprint.json")
+        fp_df = df.drop(columns=["_text"])
+        if fp_time:  # the times as the commands read them (年月日, serial numbers …), not pandas' guess
+            from govml.io import parse_datetime
+
+            fp_df[fp_time] = parse_datetime(fp_df[fp_time], errors="coerce")
+        tracking.log_dict(tracking.data_fingerprint(fp_df, time_col=fp_time, category_cols=[label_col]),
+                          "data_fingerprint.json")
         tracking.log_dict(meta["cv"], "cv_report.json")
         tracking.log_figure(_confusion_figure(report), "confusion_matrix.png")
         import mlflow

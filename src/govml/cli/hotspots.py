@@ -62,6 +62,17 @@ def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: st
     return raw, panel, ex
 
 
+def _fingerprint(raw: Any, time_col: str) -> dict[str, Any]:
+    """:func:`govml.tracking.data_fingerprint` of the events as read, their times parsed as the commands
+    read them (年月日, serial numbers, 2019/1/5 12:03 …): pandas' own guess warns and misreads those."""
+    from govml import tracking
+    from govml.io import parse_datetime
+
+    if time_col in raw.columns:
+        raw = raw.assign(**{time_col: parse_datetime(raw[time_col], errors="coerce")})
+    return tracking.data_fingerprint(raw, time_col=time_col)
+
+
 def _print_exclusions(console: Any, ex: Any) -> None:
     console.print(f"{ex.rows_in} event row(s) read, {ex.rows_used} used, {ex.total} excluded", highlight=False)
     for line in ex.lines():
@@ -135,7 +146,7 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
         with tracking.run("hotspot-forecaster", run_name="forecast",
                           params={"freq": freq, "horizon": horizon, "strategy": strategy,
                                   **{k: v for k, v in model.get_params().items() if k != "spec"}}):
-            tracking.log_dict(tracking.data_fingerprint(raw, time_col=time_col), "data_fingerprint.json")
+            tracking.log_dict(_fingerprint(raw, time_col), "data_fingerprint.json")
             tracking.log_dict({"exclusions": ex.to_dict(), "model": _jsonable(model.describe())}, "forecast_info.json")
             tracking.log_metrics({"fit_predict_seconds": seconds, "rows_used": ex.rows_used,
                                   "rows_excluded": ex.total})
@@ -220,7 +231,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
         with tracking.run("hotspot-forecaster", run_name="backtest",
                           params={"freq": freq, "horizon": horizon, "origins": len(res.origins),
                                   "strategy": strategy, "season": season}):
-            tracking.log_dict(tracking.data_fingerprint(raw, time_col=time_col), "data_fingerprint.json")
+            tracking.log_dict(_fingerprint(raw, time_col), "data_fingerprint.json")
             ov = res.overall()
             tracking.log_metrics({f"{m}.{k}": v for m, row in ov.iterrows() for k, v in row.items()})
             for rec in res.per_origin.to_dict("records"):
