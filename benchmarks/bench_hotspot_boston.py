@@ -51,7 +51,9 @@ candidates and 26 inner origins, all when a cut has no more target periods than 
 (the same with κ = 0.25), ``govml_shrink05`` / ``govml_shrink10`` (a fixed share of 0.3125 / 0.625: κ = 0.5 / 1
 at 26 origins, whatever the cut's length), ``govml_jsshrink`` (a James–Stein share, :func:`session8_variants`), ``govml_hl26`` (the inner origins' errors weighted
 by recency, half-life 26, ``level_halflife=26``), ``govml_hl52_shrink`` (half-life 52 and the shrinkage),
-``govml_noshrink`` (``level_shrink=0``: no shrinkage, whatever the default); and the baselines. ``--start D --consecutive`` takes
+``govml_noshrink`` (``level_shrink=0``: no shrinkage, whatever the default), ``govml_shrink_recent`` (the
+Stock & Watson share toward equal weights on the candidates with windows of at most 13 periods,
+``level_shrink_prior="recent"``); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric; ``--top-series N``
@@ -459,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         "govml_hl26": HotspotForecaster(horizon=H, level_halflife=26),
         "govml_hl52_shrink": HotspotForecaster(horizon=H, level_halflife=52, level_shrink="auto"),
         "govml_noshrink": HotspotForecaster(horizon=H, level_shrink=0.0),
+        "govml_shrink_recent": HotspotForecaster(horizon=H, level_shrink="auto", level_shrink_prior="recent"),
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))

@@ -1,5 +1,6 @@
 """Session 8 (issue 4): how the level weights are chosen — recency-weighted inner origins
-(``level_halflife``) and shrinkage toward equal weights (``level_shrink``), on generated panels."""
+(``level_halflife``) and shrinkage toward equal weights (``level_shrink``, ``level_shrink_prior``), on
+generated panels."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from govml.hotspot.forecast import (
     effective_origins,
     level_candidates,
     level_gram,
+    level_prior,
     level_shrink_share,
     level_weights_from_sums,
     volume_tiers,
@@ -90,6 +92,25 @@ def test_shrinkage_mixes_the_plain_weights_with_equal_ones() -> None:
                                atol=1e-12)
 
 
+def test_the_recent_prior_is_equal_weights_on_the_short_windows() -> None:
+    p = dict(zip(LEVEL_WINDOWS, level_prior(LEVEL_WINDOWS, "recent"), strict=True))
+    assert {c for c, v in p.items() if v > 0} == {4, 8, 13, "cat_4", "cat_13", "med_8", "med_13"}
+    assert all(v == pytest.approx(1 / 7) for v in p.values() if v > 0)
+    assert np.allclose(level_prior(LEVEL_WINDOWS, "equal"), 1 / len(LEVEL_WINDOWS))
+    # other candidates by their level window: ewm_0.3 spans 2/0.3 - 1 ≈ 5.7 periods, ewm_0.1 19, trim_26 26
+    extra = ("ewm_0.3", "ewm_0.1", "trim_26", "eb_4_52", "share_13", "all")
+    assert level_prior(extra, "recent").tolist() == [1 / 3, 0.0, 0.0, 1 / 3, 1 / 3, 0.0]
+    assert np.allclose(level_prior((26, 52, "all"), "recent"), 1 / 3)  # none recent: equal weights
+    y = _shifted(8)
+    plain = choose_level_weights(y, 4)
+    rec = level_prior(LEVEL_WINDOWS, "recent")
+    np.testing.assert_allclose(choose_level_weights(y, 4, shrink=0.4, prior="recent"), 0.6 * plain + 0.4 * rec,
+                               atol=1e-12)
+    assert np.array_equal(choose_level_weights(y, 4, shrink=0.0, prior="recent"), plain)
+    with pytest.raises(GovmlError):
+        choose_level_weights(y, 4, shrink=0.4, prior="long")
+
+
 def test_shrink_share_and_effective_origins() -> None:
     # Stock & Watson: 10 weights on 26 periods, κ = 0.25 → 0.25 · 10 / 16
     assert level_shrink_share(10, 26.0, 0.25) == pytest.approx(0.15625)
@@ -110,6 +131,7 @@ def test_shrink_share_and_effective_origins() -> None:
 
 
 @pytest.mark.parametrize("kw", [dict(halflife=4.0), dict(shrink=0.3), dict(shrink="auto"),
+                                dict(shrink="auto", prior="recent"),
                                 dict(halflife=8.0, shrink="auto"), dict(halflife=2.0, shrink=1.0)])
 def test_weights_are_convex(kw: dict) -> None:
     y = _shifted(5, S=60)
@@ -153,6 +175,8 @@ def test_forecaster_parameters_reach_the_level_weights() -> None:
     assert 0.0 < share < 1.0
     np.testing.assert_allclose(shrunk.level_weights_, (1 - share) * plain + share / k, atol=1e-12)
     assert sum(shrunk.describe()["level_weights"].values()) == pytest.approx(1.0)
+    toward = HotspotForecaster(**small, level_shrink="auto", level_shrink_prior="recent").fit(panel).level_weights_
+    np.testing.assert_allclose(toward, (1 - share) * plain + share * level_prior(LEVEL_WINDOWS, "recent"), atol=1e-12)
     recent = HotspotForecaster(**small, level_halflife=4.0).fit(panel).level_weights_
     assert (recent >= 0).all() and recent.sum() == pytest.approx(1.0)
     assert not np.allclose(recent, plain)

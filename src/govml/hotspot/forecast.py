@@ -29,7 +29,9 @@ periods after the panel's last period.
   recency); ``n_bags`` (the final trees averaged over seeds). Session 8's options for the weight
   choice: ``level_halflife`` (the inner origins' squared errors weighted ``0.5 ** (age / halflife)``)
   and ``level_shrink`` (a share of the weight moved to equal weights; ``"auto"``: Stock & Watson's
-  share from the numbers of candidates and inner origins, :func:`level_shrink_share`).
+  share from the numbers of candidates and inner origins, :func:`level_shrink_share`;
+  ``level_shrink_prior="recent"``: toward equal weights on the candidates with a window of at most 13
+  periods instead of all).
 * **How many trees.** With ``select_trees=True`` (default; calibration on) the
   calibration models' staged forecasts on the inner holdout pick the number of trees
   (0, 10, …, ``n_estimators``; 0 = the level alone) by RMSE/RMSE_level + MAE/MAE_level, taking the
@@ -381,12 +383,46 @@ def _simplex_qp(G: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 LEVEL_SHRINK_KAPPA = 0.5  # level_shrink="auto": Stock & Watson's (2004) κ (they use 0.25, 0.5, 1)
+LEVEL_RECENT_SPAN = 13  # level_shrink_prior="recent": candidates whose level window is at most this many periods
+
+
+def _level_window(c: int | str) -> float:
+    """How many recent periods a candidate measures the level over: the ``w`` of ``w`` / ``"med_w"`` /
+    ``"trim_w"`` / ``"cat_w"`` / ``"area_w"`` / ``"indep_w"`` / ``"eb_w"`` / ``"share_w"`` … (a share of a
+    group, or a long rate shrunk toward, is structure, not the level); ``"ewm_a"`` / ``"tsb_a"``: pandas'
+    span ``2 / a - 1``; ``"all"``: infinite."""
+    if isinstance(c, (int, np.integer)):
+        return float(c)
+    if (sk := _smooth_kind(c)) is not None:
+        return 2.0 / sk[1] - 1.0
+    if (rk := _robust_kind(c)) is not None:
+        return float(rk[1])
+    if (pk := _pooled_kind(c)) is not None:
+        return float(pk[1])
+    if isinstance(c, str) and c.startswith("cat_"):
+        return float(c[4:])
+    return float("inf")
+
+
+def level_prior(windows: tuple[int | str, ...], prior: str = "equal") -> np.ndarray:
+    """The weights the level weights are shrunk toward: ``"equal"`` (1/k each) or ``"recent"`` (equal
+    weights on the candidates whose level window is at most :data:`LEVEL_RECENT_SPAN` periods,
+    :func:`_level_window`: in the default set 4, 8, 13, cat_4, cat_13, med_8, med_13 — a prior that
+    follows a change of level within a quarter; equal weights when the set has none)."""
+    k = len(windows)
+    if prior == "equal":
+        return np.full(k, 1.0 / k)
+    if prior != "recent":
+        raise ModelError(f"level_shrink_prior must be 'equal' or 'recent', got {prior!r}")
+    m = np.array([_level_window(c) <= LEVEL_RECENT_SPAN for c in windows], dtype=np.float64)
+    return m / m.sum() if m.any() else np.full(k, 1.0 / k)
 
 
 def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORIGINS,
                          windows: tuple[int | str, ...] = LEVEL_WINDOWS,
                          groups: np.ndarray | None = None, areas: np.ndarray | None = None,
-                         halflife: float | None = None, shrink: float | str = 0.0) -> np.ndarray:
+                         halflife: float | None = None, shrink: float | str = 0.0,
+                         prior: str = "equal") -> np.ndarray:
     """Convex weights of the candidate levels that forecast ``y`` best (squared error) on its own past.
 
     A small backtest on ``y`` alone: at each of the last ``n_origins`` origins and every horizon
@@ -395,20 +431,21 @@ def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORI
     candidate gets all the weight. ``halflife`` (periods; ``None``: every origin counts the same)
     weights each forecast's squared error by ``0.5 ** (age / halflife)``, ``age`` = how many periods
     before the last one its target lies (:func:`level_gram`). ``shrink`` moves that share of the
-    weight to equal weights (:func:`level_weights_from_sums`); ``"auto"``: the share from the number
-    of candidates and of (effective) inner origins, :func:`level_shrink_share`.
+    weight to the ``prior`` (:func:`level_prior`: equal weights, or equal weights on the recent
+    candidates; :func:`level_weights_from_sums`); ``"auto"``: the share from the number of candidates
+    and of (effective) inner origins, :func:`level_shrink_share`.
     """
     M = level_candidates(y, windows, groups, areas)
-    return _weights_for(M, y, horizon, n_origins, halflife, shrink)
+    return _weights_for(M, y, horizon, n_origins, halflife, shrink, level_prior(tuple(windows), prior))
 
 
 def _weights_for(M: np.ndarray, y: np.ndarray, horizon: int, n_origins: int, halflife: float | None,
-                 shrink: float | str) -> np.ndarray:
+                 shrink: float | str, prior: np.ndarray | None = None) -> np.ndarray:
     if isinstance(shrink, str):
         if shrink != "auto":
             raise ModelError(f"level_shrink must be a share in [0, 1] or 'auto', got {shrink!r}")
         shrink = level_shrink_share(M.shape[2], effective_origins(M.shape[1], n_origins, halflife))
-    return level_weights_from_sums(*level_gram(M, y, horizon, n_origins, halflife), shrink=float(shrink))
+    return level_weights_from_sums(*level_gram(M, y, horizon, n_origins, halflife), shrink=float(shrink), prior=prior)
 
 
 def _recency(age: np.ndarray, halflife: float | None) -> np.ndarray:
@@ -474,10 +511,12 @@ def level_shrink_share(k: int, n_eff: float, kappa: float = LEVEL_SHRINK_KAPPA) 
     return float(min(1.0, kappa * k / (n_eff - k)))
 
 
-def level_weights_from_sums(G: np.ndarray, b: np.ndarray, shrink: float = 0.0) -> np.ndarray:
+def level_weights_from_sums(G: np.ndarray, b: np.ndarray, shrink: float = 0.0,
+                            prior: np.ndarray | None = None) -> np.ndarray:
     """Convex level weights from the QP's sums (:func:`level_gram`; ``G`` symmetric); with nothing to
     fit (``b`` all zero) the first candidate gets all the weight. ``shrink`` (in [0, 1]): that share of
-    the weight moved to equal weights, ``(1 - shrink) · w + shrink / k`` (0: the QP's weights exactly)."""
+    the weight moved to the ``prior`` (convex; equal weights when None), ``(1 - shrink) · w + shrink ·
+    prior`` (0: the QP's weights exactly)."""
     k = len(b)
     if not np.asarray(b).any():
         w = np.zeros(k)
@@ -486,7 +525,10 @@ def level_weights_from_sums(G: np.ndarray, b: np.ndarray, shrink: float = 0.0) -
     if not 0.0 <= shrink <= 1.0:
         raise ModelError(f"level_shrink must be a share in [0, 1] or 'auto', got {shrink!r}")
     w = _simplex_qp(G, b)
-    return w if shrink == 0.0 else (1.0 - shrink) * w + shrink / k
+    if shrink == 0.0:
+        return w
+    p = np.full(k, 1.0 / k) if prior is None else np.asarray(prior, dtype=np.float64)
+    return (1.0 - shrink) * w + shrink * p
 
 
 def volume_tiers(y: np.ndarray, n_tiers: int, window: int = 52) -> np.ndarray:
@@ -502,17 +544,18 @@ def volume_tiers(y: np.ndarray, n_tiers: int, window: int = 52) -> np.ndarray:
 def choose_level_weights_tiered(y: np.ndarray, horizon: int, tiers: np.ndarray, n_origins: int = LEVEL_ORIGINS,
                                 windows: tuple[int | str, ...] = LEVEL_WINDOWS,
                                 groups: np.ndarray | None = None, areas: np.ndarray | None = None,
-                                halflife: float | None = None, shrink: float | str = 0.0) -> np.ndarray:
+                                halflife: float | None = None, shrink: float | str = 0.0,
+                                prior: str = "equal") -> np.ndarray:
     """(S × k) per-series level weights: :func:`choose_level_weights` fitted separately on each tier
     of series (``tiers``: one code per series, e.g. :func:`volume_tiers`). The pooled squared error
     is dominated by the busiest series, so pooled weights suit them and not the sparse majority,
-    whose best level is usually a longer (smoother) one. ``halflife``, ``shrink``: as there, per tier."""
+    whose best level is usually a longer (smoother) one. ``halflife``, ``shrink``, ``prior``: as there, per tier."""
     M = level_candidates(y, windows, groups, areas)
     S, T, k = M.shape
     W = np.zeros((S, k))
     for tier in np.unique(tiers):
         rows = tiers == tier
-        W[rows] = _weights_for(M[rows], y[rows], horizon, n_origins, halflife, shrink)
+        W[rows] = _weights_for(M[rows], y[rows], horizon, n_origins, halflife, shrink, level_prior(tuple(windows), prior))
     return W
 
 
@@ -651,6 +694,7 @@ class HotspotForecaster(BaseEstimator):
         level_tiers: int = 1,
         level_halflife: float | None = None,
         level_shrink: float | str = 0.0,
+        level_shrink_prior: str = "equal",
         level_features: tuple[int | str, ...] | None = None,
         recency_halflife: float | None = None,
         n_bags: int = 1,
@@ -688,6 +732,7 @@ class HotspotForecaster(BaseEstimator):
         self.level_tiers = level_tiers
         self.level_halflife = level_halflife
         self.level_shrink = level_shrink
+        self.level_shrink_prior = level_shrink_prior
         self.level_features = level_features
         self.recency_halflife = recency_halflife
         self.n_bags = n_bags
@@ -753,10 +798,10 @@ class HotspotForecaster(BaseEstimator):
                 return choose_level_weights_tiered(y, self.horizon, volume_tiers(y, int(self.level_tiers)),
                                                    windows=windows, groups=self.level_groups_,
                                                    areas=self.level_areas_, halflife=self.level_halflife,
-                                                   shrink=self.level_shrink)
+                                                   shrink=self.level_shrink, prior=self.level_shrink_prior)
             return choose_level_weights(y, self.horizon, windows=windows, groups=self.level_groups_,
                                         areas=self.level_areas_, halflife=self.level_halflife,
-                                        shrink=self.level_shrink)
+                                        shrink=self.level_shrink, prior=self.level_shrink_prior)
         return np.full(len(windows), 1.0 / len(windows))
 
     def _level(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
