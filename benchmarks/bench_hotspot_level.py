@@ -15,7 +15,8 @@ the series, the ``+tsb`` level for the quieter half), ``shrinkNN`` (the simplex 
 equal weights); session 8 (the weight choice under regime drift):
 ``hlN`` (the inner origins' squared errors weighted ``0.5 ** (age / N)``, ``level_halflife=N``), ``auto``
 (``level_shrink="auto"``: Stock & Watson's share of equal weights, κ = 0.5), ``swK`` (the same with κ = K),
-and ``hlN_auto`` / ``hlN_swK`` (both; the share then from the effective number of origins). Sets: ``default`` (``LEVEL_WINDOWS``), the named ones below, or ``+c1+c2…``: the
+``hlN_auto`` / ``hlN_swK`` (both; the share then from the effective number of origins), and ``…_recent`` (e.g.
+``sw0.5_recent``: shrunk toward equal weights on the candidates with windows of at most 13 periods). Sets: ``default`` (``LEVEL_WINDOWS``), the named ones below, or ``+c1+c2…``: the
 default plus the candidates ``c1``, ``c2``, … (any ``level_windows`` name, e.g. ``+area_4+eb_13``).
 Prints RMSE, MAE and top-2% precision, the
 RMSE of the busier and quieter half and the MAE of the quieter half. Data as in ``bench_hotspot_boston.py`` (panels it cannot find are
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                 kw["halflife"] = float(part[2:])
             elif part == "auto":
                 kw["kappa"] = LEVEL_SHRINK_KAPPA
+            elif part == "recent":
+                kw["prior"] = "recent"
             elif part.startswith("sw") and part[2:].replace(".", "", 1).isdigit():
                 kw["kappa"] = float(part[2:])
             else:
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             share = (level_shrink_share(len(W), effective_origins(y.shape[1], n_o, hl), kw["kappa"])
                      if "kappa" in kw else 0.0)
             return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g, areas=a, halflife=hl,
-                                        shrink=share)
+                                        shrink=share, prior=kw.get("prior", "equal"))
         if rule in ("pooled", "quiet_tsb"):
             return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g, areas=a)
         if rule.startswith("shrink"):  # toward equal weights: "shrink50" = half QP, half uniform
