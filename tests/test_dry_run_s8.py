@@ -176,3 +176,26 @@ def test_fingerprints_read_times_as_the_commands_do(tmp_path: Path) -> None:
                            "--category-col", "类别", "--out", tmp_path / "fc.csv")
     assert code == 0, text
     assert not [w for w in caught if "infer format" in str(w.message)]
+
+
+def test_classify_warns_about_messages_the_model_has_no_word_for(samples_dir: Path, tmp_path: Path) -> None:
+    from cli_runner import govml
+
+    df = pd.read_csv(samples_dir / "messages.csv", dtype=str)
+    df.head(1500).to_csv(tmp_path / "lab.csv", index=False)
+    code, text = govml("demands", "train", tmp_path / "lab.csv", "--model-dir", tmp_path / "m", "--cv", "2")
+    assert code == 0, text
+    new = df.iloc[2000:2100].copy()
+    new.to_csv(tmp_path / "same.csv", index=False)
+    code, text = govml("demands", "classify", tmp_path / "same.csv", "--model-dir", tmp_path / "m",
+                       "--out", tmp_path / "p1.csv")
+    assert code == 0, text
+    assert "share no word" not in text
+    new.iloc[[4, 50], new.columns.get_loc("text")] = ["Street Light Outages", "Pothole Repair (Internal)"]
+    new.to_csv(tmp_path / "mixed.csv", index=False)
+    code, text = govml("demands", "classify", tmp_path / "mixed.csv", "--model-dir", tmp_path / "m",
+                       "--out", tmp_path / "p2.csv")
+    assert code == 0, text
+    assert "2 of 100 message(s) (2%) share no word with the messages the model was trained on (row 6, 52)" in (
+        " ".join(text.split()))
+    assert len(pd.read_csv(tmp_path / "p2.csv")) == 100

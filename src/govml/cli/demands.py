@@ -766,6 +766,7 @@ def classify_cmd(
     sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
 ) -> None:
     """Predict the category of each message with a calibrated confidence (0–1)."""
+    import numpy as np
     from rich.console import Console
     from rich.progress import Progress
 
@@ -789,12 +790,18 @@ def classify_cmd(
     said = logging.getLogger("govml.text.classify")  # its empty-text warning comes per chunk: said once below,
     level = said.level                                # with the rows
     said.setLevel(logging.ERROR)
+    vocab = dict(getattr(getattr(model, "features_", None), "transformer_list", [])).get("word")
+    unknown = []  # positions of messages with text but no word the model was trained on
     try:
         with Progress(console=console, transient=True) as prog:
             task = prog.add_task(f"Classifying {len(df):,} messages", total=len(df))
             for start in range(0, len(df), step):
-                parts.append(model.predict_frame(list(texts[start:start + step]),
-                                                 ids=df[id_col].iloc[start:start + step].tolist()))
+                chunk = list(texts[start:start + step])
+                parts.append(model.predict_frame(chunk, ids=df[id_col].iloc[start:start + step].tolist()))
+                if vocab is not None:
+                    nnz = np.diff(vocab.transform([t if isinstance(t, str) else "" for t in chunk]).tocsr().indptr)
+                    has_text = np.array([isinstance(t, str) and bool(t.strip()) for t in chunk])
+                    unknown.extend((start + np.flatnonzero((nnz == 0) & has_text)).tolist())
                 prog.update(task, completed=min(start + step, len(df)))
     finally:
         said.setLevel(level)
@@ -808,6 +815,13 @@ def classify_cmd(
         at = [r for r, e in zip(source_rows(df), empty, strict=True) if e]
         console.print(f"[yellow]warning:[/] {name}: {len(at)} message(s) with empty text (row {_rows_shown(at)}) "
                       "got no category (confidence 0)", highlight=False)
+    if unknown:
+        rows = source_rows(df)
+        at = [rows[i] for i in unknown]
+        console.print(f"[yellow]warning:[/] {name}: {len(at):,} of {len(df):,} message(s) ({len(at) / len(df):.0%}) share "
+                      f"no word with the messages the model was trained on (row {_rows_shown(at)}): their category "
+                      "is a guess. Are these the kind of messages the model learnt (language, columns: --text-col)?",
+                      highlight=False)
     write_table(res, out)
     counts = res["category_pred"].value_counts()
     console.print(f"Predicted {len(res):,} messages: " + ", ".join(f"{k} {v}" for k, v in counts.items())
