@@ -199,3 +199,21 @@ def test_classify_warns_about_messages_the_model_has_no_word_for(samples_dir: Pa
     assert "2 of 100 message(s) (2%) share no word with the messages the model was trained on (row 6, 52)" in (
         " ".join(text.split()))
     assert len(pd.read_csv(tmp_path / "p2.csv")) == 100
+
+
+def test_backtest_says_once_where_intervals_could_not_be_calibrated(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    from cli_runner import govml
+
+    rng = np.random.default_rng(2)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 366, 3000), unit="D")
+    ev = pd.DataFrame({"时间": days.strftime("%Y/%m/%d %H:%M"), "区": rng.choice(["甲", "乙", "丙"], 3000),
+                       "类": rng.choice(["噪声", "供暖", "停车"], 3000)})
+    ev.to_csv(tmp_path / "ev.csv", index=False)
+    code, text = govml("hotspots", "backtest", tmp_path / "ev.csv", "--time-col", "时间", "--area-col", "区",
+                       "--category-col", "类", "--freq", "M", "--horizon", "1", "--origins", "4",
+                       "--out", tmp_path / "bt.json")
+    assert code == 0, text
+    assert not [r for r in caplog.records if "too little history" in r.getMessage()]
+    flat = " ".join(text.split())
+    assert "origin(s) the history (8–9 periods) was too short to calibrate intervals" in flat

@@ -189,13 +189,33 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     _print_exclusions(console, ex)
     season = season if season is not None else {"D": 7, "W": 52, "M": 12}[freq]
     models = default_models(horizon, season=season, strategy=strategy, holidays=hol)
-    with Progress(TextColumn("backtest origins"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console, transient=False) as bar:
-        task = bar.add_task("", total=origins)
-        res = run_backtest(panel, models, origins, horizon, start=start,
-                           progress=lambda i, n, o: bar.update(task, completed=i, total=n,
-                                                               description=f"origin {o.date()}"))
+    import logging
+
+    uncalibrated: list[int] = []  # the forecaster says this once per fit: collected, said once below
+
+    def collect(record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("too little history to calibrate"):
+            uncalibrated.append(int(record.args[0]) if record.args else 0)
+            return False
+        return True
+
+    said = logging.getLogger("govml.hotspot.forecast")
+    said.addFilter(collect)
+    try:
+        with Progress(TextColumn("backtest origins"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.description}"), console=console, transient=False) as bar:
+            task = bar.add_task("", total=origins)
+            res = run_backtest(panel, models, origins, horizon, start=start,
+                               progress=lambda i, n, o: bar.update(task, completed=i, total=n,
+                                                                   description=f"origin {o.date()}"))
+    finally:
+        said.removeFilter(collect)
     notes = _origin_notes(res.origins, origins, start, horizon, freq)
+    if uncalibrated:
+        lo, hi = min(uncalibrated), max(uncalibrated)
+        notes.append(f"at {len(uncalibrated)} origin(s) the history ({lo}{f'–{hi}' if hi != lo else ''} periods) was "
+                     "too short to calibrate intervals and p_hotspot: Poisson intervals and uncalibrated "
+                     "probabilities there")
     for line in notes:
         console.print(f"  [yellow]•[/] {line}", highlight=False)
     report = {
