@@ -217,3 +217,19 @@ def test_backtest_says_once_where_intervals_could_not_be_calibrated(tmp_path: Pa
     assert not [r for r in caplog.records if "too little history" in r.getMessage()]
     flat = " ".join(text.split())
     assert "origin(s) the history (8–9 periods) was too short to calibrate intervals" in flat
+
+
+def test_empty_and_repeated_ids_are_said_with_their_rows(samples_dir: Path, tmp_path: Path) -> None:
+    from cli_runner import govml
+
+    df = pd.read_csv(samples_dir / "messages.csv", dtype=str).head(400)
+    df.loc[[5, 9, 200], "id"] = df.loc[3, "id"]
+    df.loc[[7, 8], "id"] = None
+    df.to_csv(tmp_path / "m.csv", index=False)
+    code, text = govml("demands", "hot-issues", tmp_path / "m.csv", "--out", tmp_path / "hot.csv")
+    assert code == 0, text
+    flat = " ".join(text.split())
+    assert ("column 'id': 2 row(s) have no id (row 9, 10); 4 row(s) share 1 id(s) with another row "
+            f"(e.g. '{df.loc[3, 'id']}': row 5, 7, 11, 202)") in flat
+    code, text = govml("demands", "hot-issues", samples_dir / "messages.csv", "--top", "3", "--out", tmp_path / "h2.csv")
+    assert code == 0 and "have no id" not in text and "share" not in text

@@ -73,6 +73,9 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
         raise DataError(problems)
     if not len(df):
         raise DataError(message=f"{name}: no data rows below the header (columns: {', '.join(have)})")
+    id_col = dict(required).get("--id-col")
+    if id_col:  # ids are how the output is joined back to the messages: an empty or repeated one is said
+        _say_bad_ids(df, id_col, sources.get(id_col, id_col), name)
     time_col = dict(required).get("--time-col")
     if time_col:
         src = sources.get(time_col, time_col)
@@ -110,6 +113,33 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
         df["_text"] = joined
     return df, name
 
+
+
+def _say_bad_ids(df, id_col: str, shown_col: str, name: str) -> None:  # noqa: ANN001
+    """Warn (rows named) about empty ids and ids used by more than one row: the output's ids (classify's
+    id, hot-issues' message_ids) cannot be joined back to those messages unambiguously."""
+    from rich.console import Console
+
+    from govml.io import blank_cells, label_text, source_rows
+
+    rows = source_rows(df)
+    empty = blank_cells(df[id_col])
+    ids = label_text(df[id_col]).str.strip()
+    dup = (ids.duplicated(keep=False) & ~empty).to_numpy(dtype=bool)
+    parts = []
+    if empty.any():
+        at = [r for r, e in zip(rows, empty, strict=True) if e]
+        parts.append(f"{len(at)} row(s) have no id (row {_rows_shown(at)})")
+    if dup.any():
+        groups = ids[dup].groupby(ids[dup], sort=False).size()
+        first = groups.index[0]
+        at = [r for r, v, d in zip(rows, ids.fillna(""), dup, strict=True) if d and v == first]
+        parts.append(f"{int(dup.sum())} row(s) share {len(groups)} id(s) with another row (e.g. {first!r}: row "
+                     f"{_rows_shown(at, 5)})")
+    if parts:
+        Console(stderr=True).print(f"[yellow]warning:[/] {name}, column '{shown_col}': " + "; ".join(parts)
+                                   + ": the output cannot be joined back to them by id (kept; give each message "
+                                   "its own id, or name another column with --id-col)", highlight=False)
 
 
 def _rows_shown(rows: list[int], limit: int = 10) -> str:
