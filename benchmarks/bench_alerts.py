@@ -36,7 +36,10 @@ deviation) over all seeds.
 
 Pure noise: the false alerts ≥ 预警 per 100 group-weeks on the panels of the noise tests (30
 groups × 5 categories × 60 weeks, constant rates 0.3–5 a week; Poisson seeds 1, 2, 11, 12 and
-negative-binomial α = 0.3 seeds 3, 13, 23, 33, 43, 53 — the test checks seeds 1, 2 and 3 only).
+negative-binomial α = 0.3 seeds 3, 13, 23, 33, 43, 53 — the test checks seeds 1, 2 and 3 only), and
+the **trend panels** (:func:`trend_panel`: the same cells with every rate doubling over the 60 weeks,
+linearly or exponentially, tripling, or flat at 1× and 2×; NB α = 0.3, seeds 1–12). ``--noise-only``
+runs just these (about a minute).
 
 Boston 311 (``--dataset boston``): the 2015 requests of ``../shared/data/boston311_2015``, group =
 neighborhood (empty: ``(空)``), category = REASON, text = CASE_TITLE (24 groups × 53 weeks, 1,154 tested
@@ -242,7 +245,39 @@ def noise_panel(seed: int, alpha: float, groups: int = 30, cats: int = 5, weeks:
     return pd.DataFrame({"community": g, "category": c, "created_at": t})
 
 
-def noise() -> None:
+#: rate multipliers over the weeks of a trend panel (week index / last week = x)
+TRENDS = {"flat": lambda x: np.ones_like(x), "flat1.5": lambda x: np.full_like(x, 1.5),
+          "flat2": lambda x: np.full_like(x, 2.0), "lin2": lambda x: 1 + x, "exp2": lambda x: 2 ** x,
+          "lin3": lambda x: 1 + 2 * x}
+
+
+def trend_panel(seed: int, alpha: float, shape: str = "lin2", groups: int = 30, cats: int = 5,
+                weeks: int = 60) -> pd.DataFrame:
+    """noise_panel's cells (a constant rate 0.3–5 a week each) times a trend over the weeks (:data:`TRENDS`:
+    ``lin2`` doubles linearly, ``exp2`` exponentially, ``lin3`` triples; ``flat2`` is twice the rate
+    throughout); no surge anywhere. ``attrs['rates']`` holds the true rates (groups × cats × weeks).
+    The same generator as tests/text/test_text_alerts_baseline.py's ``_trend_noise`` (``lin2``)."""
+    rng = np.random.default_rng(seed)
+    f = TRENDS[shape](np.arange(weeks) / (weeks - 1))
+    g, c, w = [], [], []
+    rates = np.zeros((groups, cats, weeks))
+    for gi in range(groups):
+        for ci in range(cats):
+            lam = rng.uniform(0.3, 5.0) * f
+            rates[gi, ci] = lam
+            n = rng.negative_binomial(1 / alpha, 1 / (1 + alpha * lam)) if alpha > 0 else rng.poisson(lam)
+            g.append(np.full(n.sum(), gi))
+            c.append(np.full(n.sum(), ci))
+            w.append(np.repeat(np.arange(weeks), n))
+    gg, cc, ww = np.concatenate(g), np.concatenate(c), np.concatenate(w)
+    t = pd.Timestamp("2023-01-02") + pd.to_timedelta(7 * ww + rng.uniform(0, 7, size=len(ww)), unit="D")
+    out = pd.DataFrame({"community": [f"社区{i:02d}" for i in gg], "category": [f"类别{i}" for i in cc],
+                        "created_at": t})
+    out.attrs["rates"] = rates
+    return out
+
+
+def noise(trend_seeds: range = range(1, 13)) -> None:
     for alpha, seeds in ((0.0, (1, 2, 11, 12)), (0.3, (3, 13, 23, 33, 43, 53))):
         n, gp = [], 0
         for seed in seeds:
@@ -252,6 +287,18 @@ def noise() -> None:
         kind = "Poisson" if alpha == 0 else f"negative binomial α={alpha}"
         print(f"[pure noise, {kind}] alerts >= 预警 per seed {dict(zip(seeds, n, strict=True))}: "
               f"{100 * sum(n) / gp:.2f} per 100 group-weeks")
+    for shape in ("flat", "lin2", "exp2", "lin3", "flat2"):
+        n, gp, wins = [], 0, {}
+        for seed in trend_seeds:
+            det = SurgeDetector(terms=False, **PARAMS).fit(trend_panel(seed, 0.3, shape))
+            strong = det.cells_[det.cells_["level"].isin(["预警", "告警"])]
+            n.append(len(strong))
+            gp += det.n_group_periods_
+            for k, v in strong["window"].value_counts().items():
+                wins[int(k)] = wins.get(int(k), 0) + int(v)
+        print(f"[trend panel {shape}, negative binomial α=0.3, seeds {trend_seeds.start}-{trend_seeds.stop - 1}] "
+              f"alerts >= 预警 {sum(n)} = {100 * sum(n) / gp:.2f} per 100 group-weeks (per seed {n}; "
+              f"by window {dict(sorted(wins.items()))})", flush=True)
 
 
 EVIDENCE = ("category", "term", "both")
@@ -406,11 +453,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="real data: teddycup 附件3 (by area) or Boston 311 2015 (by neighborhood x REASON)")
     ap.add_argument("--n-seeds", type=int, default=None, help="only the first N seeds of each seed set")
     ap.add_argument("--groups", type=int, default=None, help="Boston: the N largest neighbourhoods only")
+    ap.add_argument("--noise-only", action="store_true",
+                    help="only the pure-noise and trend panels (generated; about a minute)")
     args = ap.parse_args(argv)
     OPTS.update(no_categories=args.no_categories, dataset=args.dataset, n_seeds=args.n_seeds, groups=args.groups)
     PARAMS.update(json.loads(args.params))
     if PARAMS:
         print(f"SurgeDetector settings: {PARAMS}")
+    if args.noise_only:
+        noise()
+        return 0
     if args.dataset == "boston":
         if BOSTON.exists():
             real_data(["tuning", "heldout"] if args.seeds == "both" else [args.seeds], args.cases)
