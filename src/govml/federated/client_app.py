@@ -40,6 +40,7 @@ from flwr.clientapp import ClientApp
 
 from govml.errors import DataError, GovmlError
 from govml.federated import task as T
+from govml.federated.task import flag
 from govml.federated.wire import wire_guard_mod
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def _release(vec: np.ndarray, msg: Message, context: Context, cfg: dict[str, Any
         n_shares = int(cfg.get("dp-shares", 1))
         rng = np.random.default_rng()
         vec = vec + noise_share(str(cfg.get("dp-mechanism", "laplace")), 1.0, n_shares, vec.size, rng) * scales
-    if T.flag(cfg, "secure", False):
+    if flag(cfg, "secure", False):
         from govml.federated.secagg import quantize
 
         sa = _keys(context)
@@ -287,7 +288,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         cuts = _cuts(cfg)
         if cfg.get("phase") == "base":
             out = []
-            with_level = T.flag(cfg, "level", False)
+            with_level = flag(cfg, "level", False)
             for c in cuts:
                 fit = _fit_state(st, c)
                 city = msg.content.array_records["city"][str(c)].numpy()
@@ -453,7 +454,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         from govml.federated import classifier as C
 
         cfg = _run_config(msg, context)
-        X, y = _classifier_rows(context, cfg, "train" if T.flag(cfg, "train-on-validation", False) else "fit")
+        X, y = _classifier_rows(context, cfg, "train" if flag(cfg, "train-on-validation", False) else "fit")
         arrays = msg.content.array_records["arrays"]
         coef, intercept = arrays["coef"].numpy(), arrays["intercept"].numpy()
         settings = C.TrainSettings(epochs=int(cfg.get("local-epochs", 2)), lr=float(cfg.get("lr", 2.0)),
@@ -470,7 +471,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
             delta = np.concatenate([(W.astype(np.float64) - coef).ravel(), b.astype(np.float64) - intercept])
             clipped, _norm = clip_update(delta, float(cfg["dp-clip"]))
             return Message(_release(np.concatenate([clipped, [1.0]]), msg, context, cfg), reply_to=msg)
-        if T.flag(cfg, "secure", False):
+        if flag(cfg, "secure", False):
             vec = np.concatenate([n * W.ravel().astype(np.float64), n * b.astype(np.float64), [float(n), n * loss]])
             return Message(_release(vec, msg, context, cfg), reply_to=msg)
         return Message(RecordDict({
@@ -492,7 +493,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         k = arrays["coef"].shape[0]
         c = C.eval_counts(X, y, arrays["coef"].numpy(), arrays["intercept"].numpy(), k)
         vec = np.concatenate([c["tp"], c["fp"], c["fn"], [c["n"], c["correct"]]]).astype(np.float64)
-        if T.flag(cfg, "secure", False):
+        if flag(cfg, "secure", False):
             return Message(_release(vec, msg, context, cfg), reply_to=msg)
         return Message(RecordDict({"vec": ArrayRecord({"plain": Array(vec)}),
                                    "metrics": MetricRecord({"num-examples": int(c["n"])})}), reply_to=msg)

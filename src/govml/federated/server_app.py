@@ -26,6 +26,7 @@ from flwr.serverapp import Grid, ServerApp
 
 from govml.errors import ConfigError, FederatedError, GovmlError
 from govml.federated import task as T
+from govml.federated.task import flag
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +161,13 @@ class Session:
     def gather(self, node_ids: list[int], mtype: str, records: dict[str, Any], length: int,
                tag: str) -> dict[int, np.ndarray]:
         """Each district's own plain vector (robust options: needs ``secure = false``)."""
-        if T.flag(self.cfg, "secure", True):
+        if flag(self.cfg, "secure", True):
             raise ConfigError("each district's own reply is only visible with secure = false")
         return self._collect(node_ids, mtype, records, length, 1.0, tag, None, each=True)
 
     def _collect(self, node_ids: list[int], mtype: str, records: dict[str, Any], length: int, scale: float,
                  tag: str, dp_scale: np.ndarray | None, each: bool) -> Any:
-        secure = T.flag(self.cfg, "secure", True)
+        secure = flag(self.cfg, "secure", True)
         if secure:  # a district that dropped out of a secure sum has no unused bundle: it stays out
             node_ids = [n for n in node_ids if n in self.bundles]
         cfg = _wire_cfg(self.cfg)
@@ -392,7 +393,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
         raise ConfigError("the demand classifier needs at least two categories in 'labels'")
     K, F = len(labels), int(s.cfg.get("n-features", 2**16))
     rounds = int(s.cfg.get("num-rounds", 5))
-    secure = T.flag(s.cfg, "secure", True)
+    secure = flag(s.cfg, "secure", True)
     name = str(s.cfg.get("strategy", "fedavg"))
     if secure and name not in SECURE_STRATEGIES:
         raise ConfigError(f"strategy {name} needs each district's own update and cannot run under secure "
@@ -416,7 +417,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
         sigma = z * clip
     # the round is chosen on the districts' own validation rows (a seeded split of their training rows,
     # task.validation_mask), never on the held-out test rows; select-round = false: the last round, no split
-    select = T.flag(s.cfg, "select-round", True)
+    select = flag(s.cfg, "select-round", True)
     s.cfg["val-fraction"] = float(s.cfg.get("val-fraction", 0.2)) if select else 0.0
     eval_rows = "validation" if select and s.cfg["val-fraction"] > 0 else "test"
     chooser = C.RoundChooser(window=int(s.cfg.get("round-window", 5)), patience=int(s.cfg.get("round-patience", 0)))
@@ -506,7 +507,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
     # the final pass: the chosen number of rounds again from zero, on every training row (fit + validation).
     # The validation rows are a fifth of the training rows, and on a few hundred rows the model trained
     # without them is clearly worse (docs/federated.md). Not under DP: its noise is calibrated for num-rounds.
-    refit = eval_rows == "validation" and eval_n > 0 and T.flag(s.cfg, "refit", True) and eps <= 0
+    refit = eval_rows == "validation" and eval_n > 0 and flag(s.cfg, "refit", True) and eps <= 0
     refit_history = []
     if refit:
         W = np.zeros((K, F), dtype=np.float32)
@@ -555,7 +556,7 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
            "rounds": run, "max_rounds": rounds, "chosen_round": chosen, "round_selection": selection,
            "final_pass_history": refit_history, "training_rounds_total": run + len(refit_history),
            "strategy": name, "contributors": [s.name(n) for n in active], "dp": dp_report}
-    if T.flag(s.cfg, "final-test-eval", True):  # the kept model on the held-out test rows (one more sum)
+    if flag(s.cfg, "final-test-eval", True):  # the kept model on the held-out test rows (one more sum)
         s.round += 1
         sc, n_test = _classifier_eval(s, active, W, b, K, "test")
         out["test"] = {**sc, "rows": n_test}
@@ -569,7 +570,7 @@ def _classifier_eval(s: Session, active: list[int], W: np.ndarray, b: np.ndarray
     from govml.federated import classifier as C
 
     ev_records = {"arrays": ArrayRecord({"coef": Array(W), "intercept": Array(b)})}
-    if T.flag(s.cfg, "secure", True):
+    if flag(s.cfg, "secure", True):
         ev, _ = s.aggregate(active, "evaluate", {**ev_records, "config": ConfigRecord({"eval-rows": rows})},
                             3 * K + 2, 1.0, "evaluate")
     else:
@@ -661,13 +662,13 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
                         min_child_count=int(s.cfg.get("min-child-count", 50)))
     state: dict[str, Any] = {"active": list(nodes)}
     left: list[dict[str, Any]] = []
-    robust = T.flag(s.cfg, "forecaster-robust", False)
+    robust = flag(s.cfg, "forecaster-robust", False)
     policy = str(s.cfg.get("forecaster-robust-policy") or "rescale")
     if policy not in ("rescale", "exclude"):
         raise ConfigError(f"forecaster-robust-policy must be rescale or exclude, got {policy!r}")
     # boost from the central model's level (docs/federated.md); the robust checks' chain starts from a
     # constant base, so the robust option keeps the constant start
-    with_level = T.flag(s.cfg, "forecaster-level", True) and not robust
+    with_level = flag(s.cfg, "forecaster-level", True) and not robust
     k_lev = len(FC.level_windows()) if with_level else 0
     blk = 2 + (k_lev * k_lev + k_lev if with_level else 0)  # base reply per model: [Σy, n] (+ level sums)
     level_info: dict[str, Any] = {}
@@ -686,7 +687,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
     point = str(s.cfg.get("forecaster-point") or "mean")
     if point not in ("auto", "mean"):
         raise ConfigError(f"forecaster-point must be auto or mean, got {point!r}")
-    select = T.flag(s.cfg, "forecaster-select-trees", False)
+    select = flag(s.cfg, "forecaster-select-trees", False)
     cal_origins = int(s.cfg.get("calibration-origins", 4))
     calibrate = (point == "auto" or select) and cal_origins > 0
     holdout_info: dict[str, Any] = {}
@@ -987,7 +988,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
             return bool(gone)
 
         out["backtest"] = _score_backtest(s, scorers, shrink_scorers, [str(o.date()) for o in origins], horizon)
-    if n_origins <= 0 or not T.flag(s.cfg, "backtest-only", False):
+    if n_origins <= 0 or not flag(s.cfg, "backtest-only", False):
         final, = train([T], ["final model"])
         base, booster, lw, _rule = final
         out["model"] = {"base": base, "trees": [t.to_arrays() for t in booster.trees],
@@ -1081,7 +1082,7 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
     if vr is not None and (len(vr) != 2 or not float(vr[0]) < float(vr[1])):
         raise ConfigError(f"value-range must be LO:HI with LO < HI, got {cfg.get('value-range')!r}")
     cfg["value-range"] = [float(vr[0]), float(vr[1])] if vr else None
-    if task == "hotspot-forecaster" and T.flag(cfg, "forecaster-robust", False) and T.flag(cfg, "secure", True):
+    if task == "hotspot-forecaster" and flag(cfg, "forecaster-robust", False) and flag(cfg, "secure", True):
         raise ConfigError("forecaster-robust checks each district's own histograms, which secure aggregation "
                           "hides: set secure = false (--no-secure) to use it")
     timeout = cfg.get("round-timeout")
@@ -1095,14 +1096,14 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
     if len(nodes) < min_nodes:
         raise FederatedError(f"only {len(nodes)} district(s) can take part; at least {min_nodes} are needed "
                              + (f"(left out: {'; '.join(describe_left_out(s.excluded))})" if s.excluded else ""))
-    if T.flag(cfg, "secure", True):
+    if flag(cfg, "secure", True):
         nodes = s.exchange_keys(nodes)
     out = (_benchmark(s, nodes) if task == "benchmark" else _forecaster(s, nodes) if task == "hotspot-forecaster"
            else _classifier(s, nodes))
     out.update({"task": task, "districts": [s.name(n) for n in nodes], "excluded": s.excluded,
-                "district_rows": s.district_rows, "missing": s.missing, "events": s.events, "secure": T.flag(cfg, "secure", True),
-                "secure_threshold": s.threshold if T.flag(cfg, "secure", True) else None,
-                "secure_neighbours": s.neighbours if T.flag(cfg, "secure", True) else None})
+                "district_rows": s.district_rows, "missing": s.missing, "events": s.events, "secure": flag(cfg, "secure", True),
+                "secure_threshold": s.threshold if flag(cfg, "secure", True) else None,
+                "secure_neighbours": s.neighbours if flag(cfg, "secure", True) else None})
     return out
 
 
