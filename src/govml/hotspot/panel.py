@@ -126,11 +126,11 @@ def _file_rows(events: pd.DataFrame) -> np.ndarray:
 
 
 def _canonical_names(values: pd.Series, ex: Exclusions, what: str, file_rows: np.ndarray) -> pd.Series:
-    """Names as one spelling (:func:`govml.io.merge_spellings`: NFKC, spaces and case folded, the most
-    frequent spelling shown); each spelling merged into another is reported in ``ex.notes`` with its
-    rows (the rows are kept, under the merged name)."""
+    """Names as one spelling (:func:`govml.io.merge_spellings`: NFKC, spaces (also one between two Chinese
+    characters) and case folded, the most frequent spelling shown); each spelling merged into another is
+    reported in ``ex.notes`` with its rows (the rows are kept, under the merged name)."""
     raw = label_text(values.reset_index(drop=True))  # district 8 read as 8.0 beside blank cells is 8
-    out = merge_spellings(raw)
+    out = merge_spellings(raw, cjk_spaces=True)  # 城乡 建设 (a space typed between two characters) is 城乡建设
     changed = (raw != out).fillna(False).to_numpy()
     if changed.any():
         pairs = pd.DataFrame({"raw": raw[changed], "to": out[changed]}).value_counts().reset_index()
