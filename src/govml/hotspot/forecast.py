@@ -92,6 +92,13 @@ from govml.hotspot.panel import panel_matrix
 log = logging.getLogger(__name__)
 
 _SCALE_C = 0.5
+#: interval calibration per size of forecast (Mondrian conformal): the residuals of forecasts in each bin of
+#: the forecast mean give that bin's quantiles; a bin with fewer than _BIN_MIN residuals borrows those of
+#: the bins below it. One pooled set of quantiles lets the many near-zero cells of a sparse panel (whose
+#: residuals are ~0) set the interval of every series: on 泰迪杯 area × category weekly no forecast ≥ 0.2
+#: was covered (0 of 332) while the pooled coverage read 0.92.
+_BIN_EDGES = (0.25, 1.0, 3.0, 10.0, 30.0)
+_BIN_MIN = 50
 _OFFSET_EPS = 0.05
 _CAP_FACTOR = 2.0
 _DATA_START_FRAC = 0.1
@@ -1007,6 +1014,7 @@ class HotspotForecaster(BaseEstimator):
         self.feature_names_ = fb.feature_names()
         self.calibrated_ = False
         self.conformal_ = {h: (-1.645, 1.645) for h in range(1, H + 1)}
+        self.conformal_bins_: dict[int, list[tuple[float, float]]] = {}
         self.dispersion_ = {h: 0.0 for h in range(1, H + 1)}
         self.isotonic_: dict[int, Any] = {}
         self.blend_weight_ = {h: 1.0 for h in range(1, H + 1)}
@@ -1107,6 +1115,7 @@ class HotspotForecaster(BaseEstimator):
             lo_q = max(0.0, np.floor((n + 1) * alpha / 2) / n)
             hi_q = min(1.0, np.ceil((n + 1) * (1 - alpha / 2)) / n)
             self.conformal_[h] = (float(np.quantile(r, lo_q)), float(np.quantile(r, hi_q)))
+            self.conformal_bins_[h] = _conformal_bins(r, mu, alpha)
             denom = float(np.sum(mu**2))
             self.dispersion_[h] = max(0.0, float(np.sum((obs - mu) ** 2 - mu) / denom)) if denom > 0 else 0.0
             if self.point == "auto":
@@ -1247,6 +1256,10 @@ class HotspotForecaster(BaseEstimator):
             mu[:, h - 1] = w * mu[:, h - 1] + (1 - w) * base
             m = mu[:, h - 1]
             q_lo, q_hi = self.conformal_.get(hh, (-1.645, 1.645))
+            bins = getattr(self, "conformal_bins_", {}).get(hh)
+            if bins:
+                qb = np.asarray(bins, dtype=float)[np.searchsorted(_BIN_EDGES, m, side="right")]
+                q_lo, q_hi = qb[:, 0], qb[:, 1]
             s = np.sqrt(m + _SCALE_C)
             lo[:, h - 1] = np.maximum(0.0, m + q_lo * s)
             hi[:, h - 1] = np.maximum(m + q_hi * s, lo[:, h - 1])
@@ -1313,8 +1326,38 @@ class HotspotForecaster(BaseEstimator):
                 [float(v) for v in (self.level_weights_ if self.level_weights_.ndim == 1
                                     else self.level_weights_.mean(axis=0))], strict=True)),
             "holidays": None if self.holiday_factors_ is None else self.holiday_factors_.describe(),
-            "point_weight": self.point_weight_, "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "dispersion": self.dispersion_,
+            "point_weight": self.point_weight_, "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "conformal_bins": getattr(self, "conformal_bins_", {}), "dispersion": self.dispersion_,
         }
+
+
+def _conformal_bins(r: np.ndarray, mu: np.ndarray, alpha: float) -> list[tuple[float, float]]:
+    """Split-conformal quantiles (lo, hi) of the scaled residuals ``r`` per bin of the forecast mean ``mu``
+    (:data:`_BIN_EDGES`). A bin with fewer than :data:`_BIN_MIN` residuals takes in its neighbours (below
+    first, then above) until it has them, never the near-zero bin 0 unless it is its own; when even that
+    is too few, the Poisson ±1.645 (the scaled residual of a Poisson count is about standard normal)."""
+    b = np.searchsorted(_BIN_EDGES, mu, side="right")
+    n_bins = len(_BIN_EDGES) + 1
+    floor = (-1.645, 1.645)
+    out = []
+    for k in range(n_bins):
+        lo_k = hi_k = k
+        first = 0 if k == 0 else 1
+        sel = b == k
+        while sel.sum() < _BIN_MIN and (lo_k > first or hi_k < n_bins - 1):
+            if lo_k > first:
+                lo_k -= 1
+            else:
+                hi_k += 1
+            sel = (b >= lo_k) & (b <= hi_k)
+        n = int(sel.sum())
+        if n < _BIN_MIN:
+            out.append(floor)
+            continue
+        rk = r[sel]
+        lo_q = max(0.0, np.floor((n + 1) * alpha / 2) / n)
+        hi_q = min(1.0, np.ceil((n + 1) * (1 - alpha / 2)) / n)
+        out.append((float(np.quantile(rk, lo_q)), float(np.quantile(rk, hi_q))))
+    return out
 
 
 class _StopWhenStalled:
