@@ -226,9 +226,10 @@ def test_planted_hot_issues_in_data_samples_rank_at_top():
     assert np.isfinite(f.issues_["heat"]).all()
 
 
-def test_similarity_within_groups_equals_the_full_matrix_on_same_group_pairs():
+def test_similarity_within_groups_equals_the_full_matrix_on_same_group_pairs(monkeypatch):
     """Pairs of one group are computed group by group (and in small row blocks) with the same values
     as the all-pairs product; pairs of different groups are not computed at all."""
+    monkeypatch.setattr("govml.text.hot_issues.MAX_NEIGHBOURS", 10**9)  # all pairs, as the full product
 
     rng = np.random.default_rng(3)
     words = ["停车难", "电梯坏了", "噪音扰民", "垃圾清运", "路灯不亮", "物业收费", "小区", "施工", "晚上", "太吵"]
@@ -243,10 +244,11 @@ def test_similarity_within_groups_equals_the_full_matrix_on_same_group_pairs():
     assert (by_group[~same] == 0).all() and (full[~same] > 0).any()
 
 
-def test_similarity_within_the_time_window_equals_the_full_matrix_there():
+def test_similarity_within_the_time_window_equals_the_full_matrix_there(monkeypatch):
     """With message times, pairs at most window_days apart are all computed, with the same values;
     pairs far apart in time are mostly not computed (a row block reads the rows within the window
     of any of its rows)."""
+    monkeypatch.setattr("govml.text.hot_issues.MAX_NEIGHBOURS", 10**9)  # all pairs, as the full product
     rng = np.random.default_rng(4)
     words = ["停车难", "电梯坏了", "噪音扰民", "垃圾清运", "路灯不亮", "物业收费", "小区", "施工", "晚上", "太吵"]
     texts = ["".join(rng.choice(words, size=int(rng.integers(2, 6)))) for _ in range(400)]

@@ -292,6 +292,44 @@ def _names_place(clause: str, place: str) -> bool:
 MAX_LINKAGE = 3000  # largest component clustered by average linkage (a dense n × n distance matrix)
 
 
+#: the most similar pairs kept per message when linking (memory: a board of 100,000 short look-alike
+#: messages — 311 titles, hotline templates — has billions of pairs above the threshold; Boston 311's
+#: 121,145 titles took 24 GB). Copies of one text (similarity 1) are kept as a chain — each linked to the
+#: copies just before and after it in time — and do not count toward the limit, so a text written
+#: hundreds of times still reaches the other wordings of its issue.
+MAX_NEIGHBOURS = 100
+_SAME_TEXT = 1.0 - 1e-6
+
+
+def _top_per_row(s, k: int, offset: int = 0):  # noqa: ANN001, ANN202 (scipy CSR in and out)
+    """CSR ``s`` (rows ``offset`` + i's own column is ``offset + i``) with, per row, the ``k`` largest
+    entries below :data:`_SAME_TEXT` (ties: the first by column) and, of the entries at it (copies), the
+    nearest column on each side of the row's own."""
+    counts = np.diff(s.indptr)
+    if not len(counts) or counts.max() <= k + 1:
+        return s
+    keep = np.ones(len(s.data), dtype=bool)
+    for r in np.flatnonzero(counts > k + 1):
+        a, b = s.indptr[r], s.indptr[r + 1]
+        v, c = s.data[a:b], s.indices[a:b]
+        same = v >= _SAME_TEXT
+        k_row = np.zeros(b - a, dtype=bool)
+        if same.any():
+            own = offset + r
+            cs = np.where(same, c, -1)
+            left, right = cs[(cs >= 0) & (cs < own)], cs[cs > own]
+            near = ([left.max()] if len(left) else []) + ([right.min()] if len(right) else []) + [own]
+            k_row |= same & np.isin(c, near)
+        other = np.flatnonzero(~same)
+        if len(other):
+            k_row[other[np.argsort(-v[other], kind="stable")[:k]]] = True
+        keep[a:b] = k_row
+    s = s.copy()
+    s.data[~keep] = 0
+    s.eliminate_zeros()
+    return s
+
+
 def _split_large(graph, idx: np.ndarray, limit: int, thr: float | None = None,
                  step: float = 0.05) -> list[np.ndarray]:
     """``idx`` (one connected component of ``graph``) as pieces of at most ``limit`` messages: a larger
@@ -477,7 +515,7 @@ class HotIssueFinder(BaseEstimator):
                 s = (sub[start:stop] @ sub[lo:hi].T).tocsr()
                 s.data[s.data < thr] = 0
                 s.eliminate_zeros()
-                s = s.tocoo()
+                s = _top_per_row(s, MAX_NEIGHBOURS, start - lo).tocoo()
                 rows.append(idx[start + s.row])
                 cols.append(idx[lo + s.col])
                 vals.append(s.data)
