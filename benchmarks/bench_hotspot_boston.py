@@ -230,19 +230,11 @@ def session7_variants(H: int) -> dict:
         draws = 50
 
         def _level_weights(self, y: np.ndarray) -> np.ndarray | None:
-            windows = self._level_windows()
-            if windows is None or self.offset_window != "auto" or self.level_tiers > 1:
+            sums = _series_level_sums(self, y)
+            if sums is None:
                 return super()._level_weights(y)
-            M = F.level_candidates(y, windows, self.level_groups_, self.level_areas_)
-            S, T, k = M.shape
-            G, b = np.zeros((S, k, k)), np.zeros((S, k))
-            for h in range(1, self.horizon + 1):  # level_gram's sums, kept per series
-                origins = np.arange(max(0, T - 1 - h - F.LEVEL_ORIGINS + 1), T - h)
-                A = M[:, origins, :]
-                G += np.einsum("soi,soj->sij", A, A)
-                b += np.einsum("soi,so->si", A, y[:, origins + h])
-            if not b.any():
-                return super()._level_weights(y)
+            G, b = sums
+            S, k = b.shape
             W = _bootstrap_weights(S, self.random_state, self.draws)
             return np.mean([F._simplex_qp(np.einsum("s,sij->ij", w, G), w @ b) for w in W if (w @ b).any()], axis=0)
 
@@ -250,6 +242,25 @@ def session7_variants(H: int) -> dict:
             "govml_lvl_direct_mean": LevelOnly(horizon=H, strategy="direct", point="mean"),
             "govml_1se": OneSE(horizon=H), "govml_pconf": PointConf(horizon=H),
             "govml_1se_pconf": OneSEPointConf(horizon=H), "govml_baglevel": BagLevel(horizon=H)}
+
+
+def _series_level_sums(model, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``level_gram``'s least-squares sums kept per series (S × k × k, S × k) for a default-configured
+    forecaster ``model``; None when its level weights are not the pooled fit (the caller falls back)."""
+    import govml.hotspot.forecast as F
+
+    windows = model._level_windows()
+    if windows is None or model.offset_window != "auto" or model.level_tiers > 1:
+        return None
+    M = F.level_candidates(y, windows, model.level_groups_, model.level_areas_)
+    S, T, k = M.shape
+    G, b = np.zeros((S, k, k)), np.zeros((S, k))
+    for h in range(1, model.horizon + 1):
+        origins = np.arange(max(0, T - 1 - h - F.LEVEL_ORIGINS + 1), T - h)
+        A = M[:, origins, :]
+        G += np.einsum("soi,soj->sij", A, A)
+        b += np.einsum("soi,so->si", A, y[:, origins + h])
+    return (G, b) if b.any() else None
 
 
 def session8_variants(H: int) -> dict:
@@ -268,19 +279,11 @@ def session8_variants(H: int) -> dict:
         draws = 40
 
         def _level_weights(self, y: np.ndarray) -> np.ndarray | None:
-            windows = self._level_windows()
-            if windows is None or self.offset_window != "auto" or self.level_tiers > 1:
+            sums = _series_level_sums(self, y)
+            if sums is None:
                 return super()._level_weights(y)
-            M = F.level_candidates(y, windows, self.level_groups_, self.level_areas_)
-            S, T, k = M.shape
-            G, b = np.zeros((S, k, k)), np.zeros((S, k))
-            for h in range(1, self.horizon + 1):  # level_gram's sums, kept per series
-                origins = np.arange(max(0, T - 1 - h - F.LEVEL_ORIGINS + 1), T - h)
-                A = M[:, origins, :]
-                G += np.einsum("soi,soj->sij", A, A)
-                b += np.einsum("soi,so->si", A, y[:, origins + h])
-            if not b.any():
-                return super()._level_weights(y)
+            G, b = sums
+            S, k = b.shape
             w = F._simplex_qp(G.sum(axis=0), b.sum(axis=0))
             W = _bootstrap_weights(S, self.random_state, self.draws)
             boot = np.array([F._simplex_qp(np.einsum("s,sij->ij", d, G), d @ b) for d in W if (d @ b).any()])
