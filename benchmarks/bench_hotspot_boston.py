@@ -233,9 +233,7 @@ def session7_variants(H: int) -> dict:
             sums = _series_level_sums(self, y)
             if sums is None:
                 return super()._level_weights(y)
-            G, b = sums
-            S, k = b.shape
-            W = _bootstrap_weights(S, self.random_state, self.draws)
+            G, b, W = sums
             return np.mean([F._simplex_qp(np.einsum("s,sij->ij", w, G), w @ b) for w in W if (w @ b).any()], axis=0)
 
     return {"govml_lvl": LevelOnly(horizon=H), "govml_lvl_mean": LevelOnly(horizon=H, point="mean"),
@@ -244,9 +242,10 @@ def session7_variants(H: int) -> dict:
             "govml_1se_pconf": OneSEPointConf(horizon=H), "govml_baglevel": BagLevel(horizon=H)}
 
 
-def _series_level_sums(model, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _series_level_sums(model, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``level_gram``'s least-squares sums kept per series (S × k × k, S × k) for a default-configured
-    forecaster ``model``; None when its level weights are not the pooled fit (the caller falls back)."""
+    forecaster ``model``, with ``model.draws`` seeded bootstrap weights over the series; None when its level
+    weights are not the pooled fit (the caller falls back)."""
     import govml.hotspot.forecast as F
 
     windows = model._level_windows()
@@ -260,7 +259,7 @@ def _series_level_sums(model, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | 
         A = M[:, origins, :]
         G += np.einsum("soi,soj->sij", A, A)
         b += np.einsum("soi,so->si", A, y[:, origins + h])
-    return (G, b) if b.any() else None
+    return (G, b, _bootstrap_weights(S, model.random_state, model.draws)) if b.any() else None
 
 
 def session8_variants(H: int) -> dict:
@@ -282,10 +281,9 @@ def session8_variants(H: int) -> dict:
             sums = _series_level_sums(self, y)
             if sums is None:
                 return super()._level_weights(y)
-            G, b = sums
-            S, k = b.shape
+            G, b, W = sums
+            k = b.shape[1]
             w = F._simplex_qp(G.sum(axis=0), b.sum(axis=0))
-            W = _bootstrap_weights(S, self.random_state, self.draws)
             boot = np.array([F._simplex_qp(np.einsum("s,sij->ij", d, G), d @ b) for d in W if (d @ b).any()])
             var = float(((boot - boot.mean(axis=0)) ** 2).sum(axis=1).mean())
             share = min(1.0, var / max(float(((w - 1.0 / k) ** 2).sum()), 1e-12))
