@@ -619,3 +619,21 @@ def test_attainable_tail_sums_equal_the_cell_by_threshold_grid():
         got = _attainable_tail_sums(mu, size, u)
         np.testing.assert_allclose(got, grid, rtol=1e-12, atol=1e-300)
         assert (np.diff(got) >= 0).all() and (got <= u * len(mu) + 1e-12).all()
+
+
+def test_a_thin_lead_in_with_a_busy_week_in_it_is_outside_the_coverage():
+    """Years of a barely used board before it became the channel (附件3 + 附件4: 0–15 messages a week in
+    2011–2018, ~70 in 2019): one busier early week must not count as the start of the coverage."""
+    df = _noise(1, groups=6, cats=3, weeks=40)
+    rng = np.random.default_rng(5)
+    weeks = pd.date_range("2021-01-04", "2022-12-26", freq="W-MON")
+    n = rng.poisson(0.5, len(weeks))   # about 1 message every two weeks, over two years
+    n[30] = 40                         # one busy week in it (a campaign)
+    lead = pd.DataFrame({"community": rng.choice(sorted(df["community"].unique()), int(n.sum())),
+                         "category": rng.choice(sorted(df["category"].unique()), int(n.sum())),
+                         "created_at": np.repeat(weeks, n) + pd.Timedelta(days=2)})
+    messy = pd.concat([lead, df], ignore_index=True)
+    auto = SurgeDetector(terms=False).fit(messy)
+    assert auto.coverage_start_ == pd.Timestamp("2023-01-02") and auto.n_before_coverage_ == len(lead)
+    plain = SurgeDetector(terms=False).fit(df)
+    pd.testing.assert_frame_equal(auto.alerts_, plain.alerts_)

@@ -84,6 +84,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from govml.coverage import thin_lead_in
 from govml.errors import ModelError
 from govml.hotspot.baselines import forecast_frame
 from govml.hotspot.features import FeatureBuilder, FeatureSpec
@@ -1459,7 +1460,9 @@ def data_start(y: np.ndarray, frac: float = _DATA_START_FRAC) -> int:
     structural zeros in front of every series. Those zeros are not observations: kept, every
     series "jumps" from nothing to its level in the same few calendar weeks, and the direct
     models for h >= 2 learn that jump as a huge correction tied to the target's period of year,
-    which they then apply to the same weeks a year later (docs/hotspots.md, section 3).
+    which they then apply to the same weeks a year later (docs/hotspots.md, section 3). A thin lead-in
+    with isolated busier periods in it (years of a barely used board) is cut where collection settles
+    (:func:`govml.coverage.thin_lead_in`), not at its first busy period.
     """
     if y.size == 0:
         return 0
@@ -1468,7 +1471,10 @@ def data_start(y: np.ndarray, frac: float = _DATA_START_FRAC) -> int:
     if ref <= 0:
         return 0
     ok = np.flatnonzero(tot >= frac * ref)
-    return int(ok[0]) if len(ok) else 0
+    first = int(ok[0]) if len(ok) else 0
+    # a long thin lead-in with a few busier periods in it (a board that was barely used for years) starts
+    # where collection settles, not at its first busy period (govml.coverage.thin_lead_in)
+    return max(first, thin_lead_in(tot, frac * ref))
 
 
 def _fmt(v: Any) -> str:
