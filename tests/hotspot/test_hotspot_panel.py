@@ -172,3 +172,20 @@ def test_month_missing_a_few_days_is_kept_a_week_missing_one_is_not() -> None:
     assert weekly["period_start"].min() == pd.Timestamp("2024-01-08")
     assert weekly["period_start"].max() == pd.Timestamp("2024-11-18")
     assert ex.counts["incomplete_period"] == 6 + 5
+
+
+def test_titles_named_as_the_category_column_are_questioned_and_a_missing_column_lists_them_all() -> None:
+    n = 400
+    ev = pd.DataFrame({"受理时间": pd.date_range("2024-01-01", periods=n, freq="D").astype(str),
+                       "社区": ["甲", "乙"] * (n // 2),
+                       "标题": [f"第{i}号楼电梯坏了" for i in range(n)],
+                       "类别": ["电梯", "噪音", "停车", "环境"] * (n // 4)})
+    clean, ex = clean_events(ev, time_col="受理时间", area_col="社区", category_col="标题", now="2026-01-01",
+                             min_category_events=1)
+    assert ex.notes[0].startswith("column '标题' holds 400 different values in 400 rows: is it the category")
+    clean, ex = clean_events(ev, time_col="受理时间", area_col="社区", category_col="类别", now="2026-01-01")
+    assert not any("is it the category" in note for note in ex.notes)
+    with pytest.raises(DataError) as err:
+        clean_events(ev, time_col="受理时间", area_col="社区", category_col="分类", file="/data/ev.csv")
+    assert "/data/ev.csv, column '分类'" in str(err.value)
+    assert "whose columns are: 受理时间, 社区, 标题, 类别" in str(err.value)   # all of them, not cut at 60 characters

@@ -46,7 +46,7 @@ def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: st
             raise ConfigError(f"--now {now!r} is not a date (expected e.g. 2025-01-01 or 2025-01-01 08:00)")
     clean, ex = clean_events(raw, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, now=ref, min_category_events=min_category_events,
-                             file=events_path.name)
+                             file=str(events_path))
     meta = raw.attrs.get("govml", {})
     if (meta.get("header_row") or 1) > 1:
         ex.notes.insert(0, f"header on row {meta['header_row']} of {events_path.name}: the row(s) above it "

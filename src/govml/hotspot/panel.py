@@ -167,8 +167,9 @@ def clean_events(
     """
     missing = [c for c in (time_col, area_col, category_col, district_col) if c and c not in events.columns]
     if missing:
-        raise DataError([Problem(file, None, c, "a column with this name",
-                                 f"columns {', '.join(map(str, events.columns))}") for c in missing])
+        have = ", ".join(map(str, events.columns))
+        raise DataError([Problem(file, None, c, f"a column with this name — none in the file, whose columns are: "
+                                 f"{have}") for c in missing])
     if len(events) == 0:
         raise DataError(message=f"{file}: no data rows below the header (columns "
                         f"{', '.join(map(str, events.columns))}); expected one row per event")
@@ -219,6 +220,10 @@ def clean_events(
     miss_c = (cat.isna() | (cat == "")).to_numpy()
     ex.add("missing_category", file_rows[miss_c & keep], file_row_offset=0)
     keep &= ~miss_c
+    n_cat, n_rows = int(cat[keep].nunique()), int(keep.sum())
+    if n_cat > LIKELY_NOT_CATEGORIES and n_cat > 0.5 * n_rows:  # e.g. the titles named as the category column
+        ex.notes.insert(0, f"column '{category_col}' holds {n_cat:,} different values in {n_rows:,} rows: is it "
+                           "the category column? (a category column holds a few names, each with many events)")
     if min_category_events > 1:
         counts = cat[keep].value_counts()
         rare = counts[counts < min_category_events].index
@@ -240,6 +245,10 @@ def clean_events(
         log.info("%s", line)
     return out, ex
 
+
+LIKELY_NOT_CATEGORIES = 100
+"""More distinct categories than this, and more than one per two events: the named column is probably not a
+category column (titles, ids, free text) — said first among the notes."""
 
 INCOMPLETE_TOLERANCE = 0.1
 """A first or last period missing at most this share of its days (rounded down) is kept, not dropped: a month
