@@ -97,7 +97,7 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
                  horizon: int = 4, explain_out: Path | None = None, heatmap_out: Path | None = None,
                  strategy: str = "combined", now: str | None = None, min_category_events: int = 2,
                  hotspot_quantile: float = 0.9, holidays: str = "auto", track: bool = True,
-                 console: Any = None) -> dict[str, Any]:
+                 console: Any = None, hotspot_window: int | None = None) -> dict[str, Any]:
     import time
 
     from govml import tracking
@@ -111,6 +111,8 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
         raise ConfigError(f"--horizon must be 1 or more, got {horizon}")
     if not 0 < hotspot_quantile < 1:
         raise ConfigError(f"--hotspot-quantile must lie between 0 and 1 (e.g. 0.9), got {hotspot_quantile}")
+    if hotspot_window is not None and hotspot_window < 1:
+        raise ConfigError(f"--hotspot-window must be 1 or more periods, got {hotspot_window}")
     hol = _holidays_option(holidays)
     check_output_path(out)  # a bad --out is refused now, not after the fit
     if explain_out is not None:
@@ -118,7 +120,8 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
     raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
     _print_exclusions(console, ex)
-    model = HotspotForecaster(horizon=horizon, strategy=strategy, hotspot_quantile=hotspot_quantile, holidays=hol)
+    model = HotspotForecaster(horizon=horizon, strategy=strategy, hotspot_quantile=hotspot_quantile, holidays=hol,
+                              hotspot_window=hotspot_window)
     t0 = time.perf_counter()
     with console.status("fitting the forecaster..."):
         model.fit(panel)
@@ -348,6 +351,8 @@ def forecast_cmd(
     min_category_events: int = _MINCAT,
     hotspot_quantile: float = typer.Option(0.9, "--hotspot-quantile",
                                            help="A cell is hot when above this quantile of its own history."),
+    hotspot_window: int = typer.Option(None, "--hotspot-window", help="Take that quantile over the last N "
+                                       "periods only (default: all history; e.g. 52 weeks on a board that grew)."),
     holidays: str = _HOL,
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
 ) -> None:
@@ -355,7 +360,7 @@ def forecast_cmd(
     run_forecast(events, out, time_col=time_col, area_col=area_col, category_col=category_col,
                  district_col=district_col, freq=freq, horizon=horizon, explain_out=explain_out,
                  heatmap_out=heatmap_out, strategy=strategy, now=now, min_category_events=min_category_events,
-                 hotspot_quantile=hotspot_quantile, holidays=holidays, track=track)
+                 hotspot_quantile=hotspot_quantile, holidays=holidays, track=track, hotspot_window=hotspot_window)
 
 
 @app.command("backtest")

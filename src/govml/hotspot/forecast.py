@@ -69,6 +69,9 @@ periods after the panel's last period.
   ``P(y > threshold)`` to the observed hotspot frequency (``p_hotspot``).
 * **Hotspot threshold.** Per cell: the ``hotspot_quantile`` quantile of its own history (default
   the 90th percentile), at least ``min_hotspot_count``; a hotspot is ``y > threshold``.
+  ``hotspot_window`` (periods; None = all history since the data start) takes the quantile over the
+  last periods only — on a board that grew several-fold, "above its own 90th percentile" over all
+  history holds for nearly every busy cell (``p_hotspot`` ≈ 1).
 * **Explanations.** :meth:`explain` gives each forecast's top features from LightGBM's
   ``pred_contrib`` (contributions on the log scale of the Poisson model, relative to the offset
   level when there is one).
@@ -699,6 +702,7 @@ class HotspotForecaster(BaseEstimator):
         interval: float = 0.9,
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
+        hotspot_window: int | None = None,
         level_tiers: int = 1,
         level_halflife: float | None = None,
         level_shrink: float | str = 0.0,
@@ -737,6 +741,7 @@ class HotspotForecaster(BaseEstimator):
         self.interval = interval
         self.hotspot_quantile = hotspot_quantile
         self.min_hotspot_count = min_hotspot_count
+        self.hotspot_window = hotspot_window
         self.level_tiers = level_tiers
         self.level_halflife = level_halflife
         self.level_shrink = level_shrink
@@ -984,6 +989,10 @@ class HotspotForecaster(BaseEstimator):
         return lev * self._fac(y_hist.shape[1] + h)[-1] if h > 0 else lev
 
     def _thresholds(self, y_hist: np.ndarray) -> np.ndarray:
+        if self.hotspot_window is not None:
+            if int(self.hotspot_window) < 1:
+                raise ModelError(f"hotspot_window must be 1 or more periods (or None: all), got {self.hotspot_window!r}")
+            y_hist = y_hist[:, -int(self.hotspot_window):]
         q = np.quantile(y_hist, self.hotspot_quantile, axis=1)
         return np.maximum(q, self.min_hotspot_count)
 
