@@ -277,6 +277,9 @@ ALERT_LEVELS = ("预警", "告警")
 TOTAL_KEY = "全部"
 MISSING_KEY = "(空)"  # an empty group or category cell, named as `demands top` names an empty group
 #: Threshold changes for the group totals (``unlabelled='total'``); ``thresholds=`` still overrides.
+#: Re-checked under ``predictive='mixture'`` (session 8): q ≤ 0.27–0.30 gives back the 0.00–0.03 recall the
+#: thicker tail cost on the area totals, but only at the false-alert rate of before or more (held-out 0.41 →
+#: 0.44–0.48 per 100 area-weeks against 0.43 with ``'nb'``), so 0.25 stays (docs/benchmarks.md §Alerts).
 TOTAL_THRESHOLDS: dict[str, dict[str, float]] = {"预警": {"q": 0.25}}
 _SEASON = {"W": 52, "M": 12}
 _LOOKBACK = {"W": 8, "M": 6}
