@@ -189,6 +189,16 @@ service begun in week 40 of 60 had its share diluted by the 40 weeks before it: 
 short). Categories present from the first period are unchanged (teddycup 附件3, data_samples and the
 noise panels give identical cells). ``new_categories='test'``: the behaviour before.
 
+Rows without a category (session 9). A message whose category cell is empty (missing, ``''`` or spaces) is
+not a category of its own: it was the category ``(空)``, tested like any other and, when an export stopped
+filling the column mid-series, listed among the categories that start mid-series — a gap in the data
+named as a new demand. Such rows are now counted (``n_no_category_``, logged) and left out of the category
+cells and their word evidence; their words still count in the group's emerging terms. The pooled prior of a
+category cell is then the group's volume of *categorised* messages × the category's share among them (so a
+column filled for 70 % of the rows does not inflate every expectation). A column empty in every row is
+treated as no category column (each group's total, ``全部``). Empty **groups** stay the group ``(空)``
+(:data:`MISSING_KEY`, as `demands top` names them).
+
 Options measured on Boston 311 (session 7, not the default)
 -----------------------------------------------------------
 * ``window_drift=True``: a 2- or 4-period window's expectation follows the category's pooled level
@@ -275,7 +285,7 @@ LEVELS = ("关注", "预警", "告警")
 ALERT_LEVELS = ("预警", "告警")
 #: The one "category" of a file without a category column (``unlabelled='total'``).
 TOTAL_KEY = "全部"
-MISSING_KEY = "(空)"  # an empty group or category cell, named as `demands top` names an empty group
+MISSING_KEY = "(空)"  # an empty group cell, named as `demands top` names an empty group (an empty category: counted)
 #: Threshold changes for the group totals (``unlabelled='total'``); ``thresholds=`` still overrides.
 #: Re-checked under ``predictive='mixture'`` (session 8): q ≤ 0.27–0.30 gives back the 0.00–0.03 recall the
 #: thicker tail cost on the area totals, but only at the false-alert rate of before or more (held-out 0.41 →
@@ -487,7 +497,8 @@ class SurgeDetector(BaseEstimator):
     ``label_col`` (categories) and ``text_col`` (for terms). Learned: ``cells_`` (every tested
     cell with observed, expected, alpha, p_value, q_value, score, level), ``alerts_`` (the cells
     at a level, columns :data:`OUTPUT_COLUMNS`), ``n_group_periods_`` (tested group-periods),
-    ``periods_`` (the period starts), ``alpha_`` (overdispersion per period).
+    ``periods_`` (the period starts), ``alpha_`` (overdispersion per period), ``n_no_category_`` (rows
+    whose category cell is empty: not tested as a category), ``new_categories_``.
     """
 
     def __init__(
@@ -718,6 +729,22 @@ class SurgeDetector(BaseEstimator):
             raise ConfigError(f"unlabelled must be 'total' or 'terms', got {self.unlabelled!r}")
         label_col = self.label_col
         self._total_mode = False
+        # rows with an empty category cell are not a category of their own (not a demand, and not "new" when
+        # the export stops filling the column): counted, left out of the category cells
+        self.n_no_category_ = 0
+        no_cat = np.zeros(len(df), bool)
+        if label_col and label_col in df.columns:
+            cat_text = df[label_col].astype("string")
+            no_cat = (cat_text.isna() | cat_text.str.strip().eq("")).fillna(True).to_numpy(bool)
+            self.n_no_category_ = int(no_cat.sum())
+            if len(df) and no_cat.all():
+                log.warning("alerts: the category column %r is empty in every row: each group's total is tested",
+                            label_col)
+                label_col = None
+                no_cat = np.zeros(len(df), bool)
+            elif self.n_no_category_:
+                log.warning("alerts: %d message(s) have no %r: they count in their group's terms but are not "
+                            "tested as a category", self.n_no_category_, label_col)
         if not (label_col and label_col in df.columns) and self.unlabelled == "total":
             self._total_mode = True
             # no categories: each group's total is the one "category", 全部 (its terms then back it up)
@@ -753,11 +780,19 @@ class SurgeDetector(BaseEstimator):
         has_labels = bool(label_col) and label_col in df.columns
         self.has_categories_ = has_labels and label_col == self.label_col
         self.new_categories_ = {}
+        has_cat = ~no_cat
         if has_labels:
-            cat_ser = df[label_col].astype("string").fillna(MISSING_KEY)
-            ccodes, cats = pd.factorize(cat_ser, sort=True)
-            frames.append(self._category_cells(gcodes, ccodes, tpos, list(cats), G, T, L, tested, win_n,
-                                               V, lo, alpha_by_t, hist))
+            ccodes, cats = pd.factorize(df[label_col].astype("string")[has_cat], sort=True)
+            Vc = V
+            if not has_cat.all():
+                # the pooled prior is the group's volume × the category's share among categorised messages:
+                # the volume is the categorised messages' too
+                tot_c = np.zeros((G, T))
+                np.add.at(tot_c, (gcodes[has_cat], tpos[has_cat]), 1)
+                cc = np.concatenate([np.zeros((G, 1)), np.cumsum(tot_c, axis=1)], axis=1)
+                Vc = np.divide(cc[:, np.arange(T)] - cc[:, lo], win_n, out=np.zeros((G, T)), where=win_n > 0)
+            frames.append(self._category_cells(gcodes[has_cat], ccodes, tpos[has_cat], list(cats), G, T, L, tested,
+                                               win_n, Vc, lo, alpha_by_t, hist))
         if self.term_levels not in ("full", "watch"):
             raise ConfigError(f"term_levels must be 'full' or 'watch', got {self.term_levels!r}")
         if self.evidence not in ("category", "combined", "gated"):
@@ -769,8 +804,12 @@ class SurgeDetector(BaseEstimator):
                                            alpha_by_t, hist))
         combined = None
         if self.evidence in ("combined", "gated") and has_labels and has_text and len(frames) and len(frames[0]):
-            combined = self._cell_term_evidence(df[self.text_col], gcodes, ccodes, tpos, G, len(cats), T, L,
-                                                tested, win_n, alpha_by_t, hist)
+            full_tokens = self._tokens
+            if full_tokens is not None and not has_cat.all():
+                self._tokens = [tok for tok, k in zip(full_tokens, has_cat, strict=True) if k]
+            combined = self._cell_term_evidence(df[self.text_col][has_cat], gcodes[has_cat], ccodes, tpos[has_cat],
+                                                G, len(cats), T, L, tested, win_n, alpha_by_t, hist)
+            self._tokens = full_tokens
         self.alpha_ = pd.Series(alpha_by_t, index=periods, name="alpha")
         cols = ["group", "period_start", "kind", "key", "observed", "expected", "baseline", "alpha", "p_value",
                 "q_value", "score", "level", "window", "related", "family"]
