@@ -220,7 +220,41 @@ class Oracle:
 
 PARAMS: dict = {}
 #: --no-categories: the board without its category column (each area's total is tested, category 全部)
-OPTS: dict = {"no_categories": False, "dataset": "teddycup", "known": None, "n_seeds": None, "groups": None}
+OPTS: dict = {"no_categories": False, "dataset": "teddycup", "known": None, "n_seeds": None, "groups": None,
+              "q_grid": ()}
+
+
+def relevel(det: SurgeDetector, q: float) -> pd.DataFrame:
+    """``det.cells_`` with the category cells' alerts (≥ 预警) re-derived at 预警 ``q_value ≤ q`` (``--q-grid``).
+
+    Exact, not an approximation: the 预警 q enters the levels only through ``SurgeDetector._levels`` (告警 and
+    the ``evidence='gated'`` route do not depend on it); term cells keep their levels. The cells of categories
+    younger than ``min_history`` periods (``new_categories='watch'``) stay below 预警. :func:`main` checks that
+    the detector's own q reproduces its levels."""
+    cells = det.cells_.copy()
+    th = det._thresholds()
+    cat = (cells["kind"] == "category").to_numpy()
+    obs = cells["observed"].to_numpy(float)
+    ratio = obs / np.maximum(cells["expected"].to_numpy(float), 1e-9)
+    qv = cells["q_value"].to_numpy(float)
+    w, a = th["预警"], th["告警"]
+    up = ((qv <= q) & (ratio >= w["ratio"]) & (obs >= w["min_count"])) | (
+        (qv <= a["q"]) & (ratio >= a["ratio"]) & (obs >= a["min_count"]))
+    if det.evidence == "gated" and "p_term" in cells.columns:
+        up |= ((cells["p_value"].to_numpy(float) <= det.gate_p) & (ratio >= det.combined_ratio)
+               & (obs >= w["min_count"]) & (cells["p_term"].fillna(1.0).to_numpy(float) <= det.gate_term_p))
+    first = {k: det.periods_.get_loc(v) for k, v in det.new_categories_.items()}
+    if first:
+        t = det.periods_.get_indexer(pd.to_datetime(cells["period_start"]))
+        f = cells["key"].map(first).fillna(-10**9).to_numpy(float)
+        up &= ~(t - f < det.min_history)
+    lv = cells["level"].fillna("").to_numpy(object).copy()
+    lv[cat] = np.where(up[cat], "预警", np.where(np.isin(lv[cat], ALERT), "关注", lv[cat]))
+    cells["level"] = lv
+    return cells
+
+
+ALERT = ("预警", "告警")
 
 
 def _input(df: pd.DataFrame) -> pd.DataFrame:
@@ -277,28 +311,46 @@ def trend_panel(seed: int, alpha: float, shape: str = "lin2", groups: int = 30, 
     return out
 
 
+def _noise_fit(panel: pd.DataFrame) -> SurgeDetector:
+    if OPTS["no_categories"]:     # each group's total (the 5 categories summed) is the one cell, 全部
+        panel = panel.drop(columns="category")
+    det = SurgeDetector(terms=False, **PARAMS).fit(panel)
+    _check_relevel(det, quiet=True)
+    return det
+
+
+def _q_note(dets: list[SurgeDetector], gp: int) -> str:
+    if not OPTS["q_grid"]:
+        return ""
+    n = {q: sum(int(relevel(d, q)["level"].isin(ALERT).sum()) for d in dets) for q in OPTS["q_grid"]}
+    return "; 预警 at q ≤ " + ", ".join(f"{q:g}: {100 * v / gp:.2f}" for q, v in n.items())
+
+
 def noise(trend_seeds: range = range(1, 13)) -> None:
+    what = "totals (category column dropped), " if OPTS["no_categories"] else ""
     for alpha, seeds in ((0.0, (1, 2, 11, 12)), (0.3, (3, 13, 23, 33, 43, 53))):
-        n, gp = [], 0
+        n, gp, dets = [], 0, []
         for seed in seeds:
-            det = SurgeDetector(terms=False, **PARAMS).fit(noise_panel(seed, alpha))
+            det = _noise_fit(noise_panel(seed, alpha))
             n.append(int(det.alerts_["level"].isin(["预警", "告警"]).sum()))
             gp += det.n_group_periods_
+            dets.append(det)
         kind = "Poisson" if alpha == 0 else f"negative binomial α={alpha}"
-        print(f"[pure noise, {kind}] alerts >= 预警 per seed {dict(zip(seeds, n, strict=True))}: "
-              f"{100 * sum(n) / gp:.2f} per 100 group-weeks")
+        print(f"[pure noise, {what}{kind}] alerts >= 预警 per seed {dict(zip(seeds, n, strict=True))}: "
+              f"{100 * sum(n) / gp:.2f} per 100 group-weeks{_q_note(dets, gp)}", flush=True)
     for shape in ("flat", "lin2", "exp2", "lin3", "flat2"):
-        n, gp, wins = [], 0, {}
+        n, gp, wins, dets = [], 0, {}, []
         for seed in trend_seeds:
-            det = SurgeDetector(terms=False, **PARAMS).fit(trend_panel(seed, 0.3, shape))
+            det = _noise_fit(trend_panel(seed, 0.3, shape))
             strong = det.cells_[det.cells_["level"].isin(["预警", "告警"])]
             n.append(len(strong))
             gp += det.n_group_periods_
+            dets.append(det)
             for k, v in strong["window"].value_counts().items():
                 wins[int(k)] = wins.get(int(k), 0) + int(v)
-        print(f"[trend panel {shape}, negative binomial α=0.3, seeds {trend_seeds.start}-{trend_seeds.stop - 1}] "
+        print(f"[trend panel {shape}, {what}negative binomial α=0.3, seeds {trend_seeds.start}-{trend_seeds.stop - 1}] "
               f"alerts >= 预警 {sum(n)} = {100 * sum(n) / gp:.2f} per 100 group-weeks (per seed {n}; "
-              f"by window {dict(sorted(wins.items()))})", flush=True)
+              f"by window {dict(sorted(wins.items()))}){_q_note(dets, gp)}", flush=True)
 
 
 EVIDENCE = ("category", "term", "both")
@@ -322,6 +374,7 @@ def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor:
                                       n_surges=10, factor=factor, min_extra=min_extra, duration=weeks,
                                       period="W", seed=seed, min_sd=min_sd, themed=themed)
         det = SurgeDetector(by=by, period="W", terms=terms, tokenizer=tok, **PARAMS).fit(_input(planted))
+        _check_relevel(det, quiet=True)
         scores = _score_by_evidence(det.cells_, truth, by=by, n=det.n_group_periods_, tok=tok)
         s = scores["both"]
         known = OPTS["known"]
@@ -333,6 +386,10 @@ def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor:
             surges.append({"case": label, "seed": seed, "size_sd": row["size_sd"], "hit": one["hits"],
                            "oracle": oracle.hit(row, by)})
         run = {"case": label, "seed": seed, "recall": s["recall"], "false_per_100": s["false_per_100"]}
+        for q in OPTS["q_grid"]:
+            sq = score_alerts(relevel(det, q), truth, by=by, period="W", n_group_periods=det.n_group_periods_,
+                              tokenizer=tok)
+            run[f"recall@{q:g}"], run[f"false@{q:g}"] = sq["recall"], sq["false_per_100"]
         if s_known is not None:
             run["false_known"] = s_known["false_per_100"]
         if terms:
@@ -347,6 +404,22 @@ def run_case(df: pd.DataFrame, oracle: Oracle, label: str, seeds: range, factor:
         print(f"  [{label}] seed {seed}: recall {s['recall']:.2f} ({s['hits']}/{s['n_surges']}), "
               f"false alerts {s['false_alerts']} = {s['false_per_100']:.2f} per 100 group-weeks{extra}", flush=True)
     return runs, surges
+
+
+def _check_relevel(det: SurgeDetector, quiet: bool = False) -> None:
+    """``--q-grid``: the detector's own 预警 q must reproduce its alerts exactly (every fit is checked), and the
+    unplanted board's alerts at each q are printed."""
+    if not OPTS["q_grid"]:
+        return
+    own = det._thresholds()["预警"]["q"]
+    same = relevel(det, own)["level"].isin(ALERT).to_numpy() == det.cells_["level"].isin(ALERT).to_numpy()
+    if not same.all():
+        raise SystemExit(f"relevel does not reproduce the detector's levels at q {own}: {(~same).sum()} cells differ")
+    if quiet:
+        return
+    n = {q: int(relevel(det, q)["level"].isin(ALERT).sum()) for q in OPTS["q_grid"]}
+    print("unplanted, alerts >= 预警 by 预警 q: " + ", ".join(
+        f"{q:g}: {v} = {100 * v / det.n_group_periods_:.2f} per 100" for q, v in n.items()))
 
 
 def _fmt(x: pd.Series) -> str:
@@ -366,6 +439,7 @@ def real_data(seed_sets: list[str], cases: str = "all") -> None:
     t0 = time.perf_counter()
     base = SurgeDetector(by="area", period="W", terms=False, **PARAMS).fit(_input(df))
     nat = base.alerts_["level"].value_counts()
+    _check_relevel(base)
     name = "Boston 311 2015, by neighborhood x REASON" if boston else "teddycup 附件3"
     print(f"[{name}] {len(df)} messages, {len(base.groups_)} areas, {len(base.periods_)} weeks, "
           f"{base.n_group_periods_} tested area-weeks; unplanted: 告警 {nat.get('告警', 0)}, 预警 {nat.get('预警', 0)}, "
@@ -398,6 +472,8 @@ def real_data(seed_sets: list[str], cases: str = "all") -> None:
                    "oracle recall": f"{s['oracle'].mean():.2f}"}
             if "false_known" in r.columns:
                 row["false/100, real surges excluded"] = _fmt(r["false_known"])
+            for q in OPTS["q_grid"]:
+                row[f"q<={q:g}"] = f"{r[f'recall@{q:g}'].mean():.3f} / {r[f'false@{q:g}'].mean():.3f}"
             if themed:
                 row.update({"category only": f"{r['recall_category'].mean():.2f} / {r['false_category'].mean():.2f}",
                             "term only": f"{r['recall_term'].mean():.2f} / {r['false_term'].mean():.2f}"})
@@ -428,14 +504,29 @@ def samples() -> None:
     hot_path = SAMPLES / "truth_hot_issues.csv"
     hot = pd.read_csv(hot_path) if hot_path.exists() else None
     tok = GovTokenizer()
+    what = ""
+    if OPTS["no_categories"]:
+        # each community's total: the planted surges and hot issues are surges of the total (category 全部)
+        from govml.text.alerts import TOTAL_KEY
+
+        df = df.drop(columns="category")
+        truth = truth.assign(category=TOTAL_KEY)
+        hot = hot.assign(category=TOTAL_KEY) if hot is not None else None
+        what = ", totals (category column dropped)"
     t0 = time.perf_counter()
     det = SurgeDetector(by="community", period="W", tokenizer=tok, **PARAMS).fit(df)
     secs = time.perf_counter() - t0
+    _check_relevel(det, quiet=True)
     s = score_alerts(det.cells_, truth, by="community", period="W", n_group_periods=det.n_group_periods_,
                      known_events=hot, tokenizer=tok)
     cat = score_alerts(det.cells_[det.cells_["kind"] == "category"], truth, by="community", period="W",
                        n_group_periods=det.n_group_periods_, known_events=hot, tokenizer=tok)
-    print(f"[data_samples planted surges, weekly, {len(df)} messages, {secs:.1f} s] recall {s['recall']:.2f} "
+    for q in OPTS["q_grid"]:
+        sq = score_alerts(relevel(det, q), truth, by="community", period="W", n_group_periods=det.n_group_periods_,
+                          known_events=hot, tokenizer=tok)
+        print(f"  预警 at q ≤ {q:g}: recall {sq['recall']:.2f} ({sq['hits']}/{sq['n_surges']}), false alerts "
+              f"{sq['false_alerts']} = {sq['false_per_100']:.2f} per 100")
+    print(f"[data_samples planted surges{what}, weekly, {len(df)} messages, {secs:.1f} s] recall {s['recall']:.2f} "
           f"({s['hits']}/{s['n_surges']}), false alerts {s['false_alerts']} = {s['false_per_100']:.2f} per 100 "
           f"group-periods ({s['group_periods']}); category alerts alone: recall {cat['recall']:.2f}, "
           f"false {cat['false_alerts']} = {cat['false_per_100']:.2f} per 100")
@@ -454,14 +545,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-seeds", type=int, default=None, help="only the first N seeds of each seed set")
     ap.add_argument("--groups", type=int, default=None, help="Boston: the N largest neighbourhoods only")
     ap.add_argument("--noise-only", action="store_true",
-                    help="only the pure-noise and trend panels (generated; about a minute)")
+                    help="only the pure-noise and trend panels (generated; about a minute); with --no-categories "
+                         "each group's total of the panel is tested")
+    ap.add_argument("--samples-only", action="store_true",
+                    help="only data_samples' planted surges (with --no-categories: each community's total)")
+    ap.add_argument("--q-grid", default="",
+                    help="comma-separated 预警 q values: every run is also scored with the category cells' alerts "
+                         "re-derived at each (exact, post hoc; recall / false per 100 per value)")
     args = ap.parse_args(argv)
-    OPTS.update(no_categories=args.no_categories, dataset=args.dataset, n_seeds=args.n_seeds, groups=args.groups)
+    OPTS.update(no_categories=args.no_categories, dataset=args.dataset, n_seeds=args.n_seeds, groups=args.groups,
+                q_grid=tuple(float(x) for x in args.q_grid.split(",") if x.strip()))
     PARAMS.update(json.loads(args.params))
     if PARAMS:
         print(f"SurgeDetector settings: {PARAMS}")
     if args.noise_only:
         noise()
+        return 0
+    if args.samples_only:
+        samples()
         return 0
     if args.dataset == "boston":
         if BOSTON.exists():
