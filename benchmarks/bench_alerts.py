@@ -56,6 +56,13 @@ terms are most of it; skips the real-data part when ``../shared/data`` is absent
 ``--cases themed`` runs one kind; ``--seeds tuning`` or ``--seeds heldout`` runs one seed set;
 ``--params '{"ongoing": false}'`` passes settings to :class:`SurgeDetector` (JSON), e.g. to compare
 with the method before the ``ongoing`` rule.
+
+Equal false-alert rates (session 9): ``--q-grid 0.2,0.25,0.3`` scores every run again with the category cells'
+alerts re-derived at each 预警 q (:func:`relevel`: exact, the q enters the levels only there; each fit is
+checked against the detector's own q), so two settings can be compared along their recall / false-alert
+curves instead of at one q. ``--noise-only --no-categories`` tests each group's total of the noise and trend
+panels (the 5 categories summed); ``--samples-only [--no-categories]`` runs data_samples alone (totals: the
+planted surges and hot issues are surges of each community's total).
 """
 
 from __future__ import annotations
