@@ -53,7 +53,8 @@ at 26 origins, whatever the cut's length), ``govml_jsshrink`` (a James–Stein s
 by recency, half-life 26, ``level_halflife=26``), ``govml_hl52_shrink`` (half-life 52 and the shrinkage),
 ``govml_noshrink`` (``level_shrink=0``: no shrinkage, whatever the default), ``govml_shrink_recent`` (the
 Stock & Watson share toward equal weights on the candidates with windows of at most 13 periods,
-``level_shrink_prior="recent"``); and the baselines. ``--start D --consecutive`` takes
+``level_shrink_prior="recent"``); session 9: ``govml_break`` / ``govml_break_both`` (the level restarts at a
+fall of level in the last 2–13 weeks, ``level_break="down"``, or at a fall or a rise, ``"both"``); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric; ``--top-series N``
@@ -463,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         "govml_hl52_shrink": HotspotForecaster(horizon=H, level_halflife=52, level_shrink="auto"),
         "govml_noshrink": HotspotForecaster(horizon=H, level_shrink=0.0),
         "govml_shrink_recent": HotspotForecaster(horizon=H, level_shrink="auto", level_shrink_prior="recent"),
+        # session 9 (issue 4): a shift of level in the last periods (a seasonal stop) restarts the level
+        "govml_break": HotspotForecaster(horizon=H, level_break="down"),
+        "govml_break_both": HotspotForecaster(horizon=H, level_break="both"),
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))

@@ -32,6 +32,11 @@ periods after the panel's last period.
   share from the numbers of candidates and inner origins, :func:`level_shrink_share`;
   ``level_shrink_prior="recent"``: toward equal weights on the candidates with a window of at most 13
   periods instead of all).
+  Session 9's option ``level_break`` (``"down"``, ``"up"``, ``"both"``; None: off): where the last
+  2–13 periods all lie beyond the range of the 13 before them, on one side, and their total is unlikely
+  under that earlier level (negative binomial, p < 1e-4; a run over an official holiday is none), the level
+  is the mean since that break (:func:`level_breaks`) — a series in its seasonal stop (street sweeping in
+  winter) is forecast at its new level, not at the weighted window means that still hold the old one.
 * **How many trees.** With ``select_trees=True`` (default; calibration on) the
   calibration models' staged forecasts on the inner holdout pick the number of trees
   (0, 10, …, ``n_estimators``; 0 = the level alone) by RMSE/RMSE_level + MAE/MAE_level, taking the
@@ -377,6 +382,88 @@ def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
     return np.stack(out, axis=1)
 
 
+LEVEL_BREAK_WINDOW = 13  # level_break: the periods before a run that set the level it broke from
+LEVEL_BREAK_ALPHA = 1e-4  # ... and how unlikely the run's total must be under that level (each tail)
+LEVEL_BREAK_MIN_RUN = 2  # a single period (a holiday dip, a storm week) is never a break
+LEVEL_BREAK_MAX_RUN = 13  # ... and a run is looked at up to this long (then the 4–13-period windows hold it)
+
+
+def level_breaks(y: np.ndarray, max_run: int = LEVEL_BREAK_MAX_RUN, window: int = LEVEL_BREAK_WINDOW,
+                 alpha: float = LEVEL_BREAK_ALPHA, min_run: int = LEVEL_BREAK_MIN_RUN,
+                 direction: str = "both", blocked: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A shift of level in the last periods before each column: ``(run, mean)``, both S × T.
+
+    At column ``t`` the last ``r`` periods (``min_run <= r <= max_run``) are a *break* when every one of
+    them lies beyond the range of the ``window`` periods before them, all on the same side (below their
+    smallest or above their largest), and their total is unlikely under the earlier level: a negative
+    binomial with the earlier window's mean and its own method-of-moments dispersion (Poisson when its
+    variance is no larger than its mean; the mean at least ``1 / window``), tail probability below
+    ``alpha``. ``run`` is the longest such ``r`` (0: no break) and ``mean`` the mean of those ``r``
+    periods — the new level's estimate under a step change, where the window means and medians, and the
+    weights the panel's own past gave them, still hold the old level (a seasonal stop: street sweeping
+    from ~100 requests a week to ~5). A run needs ``window`` earlier periods; from the columns up to
+    ``t`` only. ``direction``: ``"down"`` (falls only), ``"up"`` or ``"both"``. ``blocked`` (one flag per
+    column, e.g. the periods holding an official holiday): a run with a blocked period in it is no break
+    (a holiday's dip over two weeks, or the Spring Festival's, is not a new level).
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+    from scipy import stats
+
+    y = np.asarray(y, dtype=np.float64)
+    S, T = y.shape
+    run = np.zeros((S, T), dtype=np.int64)
+    mean = np.zeros((S, T))
+    if T < window + min_run or max_run < min_run:
+        return run, mean
+    cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
+    cs2 = np.concatenate([np.zeros((S, 1)), np.cumsum(y**2, axis=1)], axis=1)
+    cb = np.concatenate([[0], np.cumsum(np.zeros(T) if blocked is None else np.asarray(blocked, dtype=bool)[:T])])
+    # the earlier window's min / max ending at each column j (valid from j = window - 1)
+    wmin = np.full((S, T), np.nan)
+    wmax = np.full((S, T), np.nan)
+    step = max(1, 4_000_000 // (T * window))
+    for a in range(0, S, step):
+        win = sliding_window_view(y[a: a + step], window, axis=1)
+        wmin[a: a + step, window - 1:] = win.min(axis=2)
+        wmax[a: a + step, window - 1:] = win.max(axis=2)
+    # the run's own min / max, grown one period at a time
+    rmin = y.copy()
+    rmax = y.copy()
+    for r in range(1, min(max_run, T - window) + 1):
+        if r > 1:
+            rmin[:, r - 1:] = np.minimum(rmin[:, r - 1:], y[:, : T - r + 1])
+            rmax[:, r - 1:] = np.maximum(rmax[:, r - 1:], y[:, : T - r + 1])
+        if r < min_run:
+            continue
+        t = np.arange(window + r - 1, T)  # columns with a full earlier window before the run
+        e = t - r  # the earlier window ends here
+        lo_, hi_ = wmin[:, e], wmax[:, e]
+        down = (rmax[:, t] < lo_) if direction in ("both", "down") else np.zeros((S, len(t)), dtype=bool)
+        up = (rmin[:, t] > hi_) if direction in ("both", "up") else np.zeros((S, len(t)), dtype=bool)
+        cand = (down | up) & (cb[t + 1] - cb[t + 1 - r] == 0)[None, :]
+        if not cand.any():
+            continue
+        si, ti = np.nonzero(cand)
+        tc, ec = t[ti], e[ti]
+        m0 = (cs[si, ec + 1] - cs[si, ec + 1 - window]) / window
+        v0 = (cs2[si, ec + 1] - cs2[si, ec + 1 - window]) / window - m0**2
+        v0 = v0 * window / (window - 1)
+        m0 = np.maximum(m0, 1.0 / window)
+        disp = np.maximum(v0 - m0, 0.0) / m0**2  # NB: var = m + disp · m²
+        tot = cs[si, tc + 1] - cs[si, tc + 1 - r]
+        mu = r * m0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            size = np.where(disp > 1e-9, r / np.maximum(disp, 1e-12), np.inf)  # r iid NB(m0, size 1/disp)
+            p_nb = size / (size + mu)
+            is_down = down[si, ti]
+            p_lo = np.where(np.isfinite(size), stats.nbinom.cdf(tot, size, p_nb), stats.poisson.cdf(tot, mu))
+            p_hi = np.where(np.isfinite(size), stats.nbinom.sf(tot - 1, size, p_nb), stats.poisson.sf(tot - 1, mu))
+        ok = np.where(is_down, p_lo, p_hi) < alpha
+        run[si[ok], tc[ok]] = r
+        mean[si[ok], tc[ok]] = tot[ok] / r
+    return run, mean
+
+
 def _simplex_qp(G: np.ndarray, b: np.ndarray) -> np.ndarray:
     """argmin of w'Gw - 2b'w over the simplex (w >= 0, sum w = 1): a small convex QP (SLSQP)."""
     from scipy.optimize import minimize
@@ -707,6 +794,7 @@ class HotspotForecaster(BaseEstimator):
         level_halflife: float | None = None,
         level_shrink: float | str = 0.0,
         level_shrink_prior: str = "equal",
+        level_break: str | None = None,
         level_features: tuple[int | str, ...] | None = None,
         recency_halflife: float | None = None,
         n_bags: int = 1,
@@ -746,6 +834,7 @@ class HotspotForecaster(BaseEstimator):
         self.level_halflife = level_halflife
         self.level_shrink = level_shrink
         self.level_shrink_prior = level_shrink_prior
+        self.level_break = level_break
         self.level_features = level_features
         self.recency_halflife = recency_halflife
         self.n_bags = n_bags
@@ -822,7 +911,28 @@ class HotspotForecaster(BaseEstimator):
         if weights is None:
             return None
         M = level_candidates(y, self._level_windows(), self.level_groups_, self.level_areas_)
-        return M @ weights if weights.ndim == 1 else np.einsum("stk,sk->st", M, weights)
+        lev = M @ weights if weights.ndim == 1 else np.einsum("stk,sk->st", M, weights)
+        return self._after_break(y, lev)
+
+    def _after_break(self, y: np.ndarray, lev: np.ndarray) -> np.ndarray:
+        """``lev`` (S × T, or S: at the last column of ``y``) with the mean since a recent shift of level
+        (:func:`level_breaks`; ``level_break``: ``"down"``, ``"up"`` or ``"both"``) where there is one."""
+        if self.level_break is None:
+            return lev
+        if self.level_break not in ("down", "up", "both"):
+            raise ModelError(f"level_break must be None, 'down', 'up' or 'both', got {self.level_break!r}")
+        k = LEVEL_BREAK_MAX_RUN
+        T = y.shape[1]
+        hol = np.zeros(T, dtype=bool)  # the panel's periods with an official holiday day (none past its end)
+        n = min(T, len(self._holiday_periods))
+        hol[:n] = self._holiday_periods[:n]
+        if lev.ndim == 1:  # the last column only: the periods it reads
+            a = max(0, T - k - LEVEL_BREAK_WINDOW)
+            run, mean = level_breaks(y[:, a:], k, direction=self.level_break, blocked=hol[a:])
+            run, mean = run[:, -1], mean[:, -1]
+        else:
+            run, mean = level_breaks(y, k, direction=self.level_break, blocked=hol)
+        return np.where(run > 0, mean, lev)
 
     def _fit_holidays(self, y: np.ndarray, periods: pd.DatetimeIndex, freq: str) -> None:
         """The holiday factors from ``y`` (the columns the models may see), for :meth:`_fac`."""
@@ -984,8 +1094,9 @@ class HotspotForecaster(BaseEstimator):
         factor of column ``o + h`` (``h = 0``: without a target factor)."""
         if weights is None:
             return None
-        L = level_at_end(self._deholiday(y_hist), self._level_windows(), self.level_groups_, self.level_areas_)
-        lev = L @ weights if weights.ndim == 1 else np.sum(L * weights, axis=1)
+        y_lv = self._deholiday(y_hist)
+        L = level_at_end(y_lv, self._level_windows(), self.level_groups_, self.level_areas_)
+        lev = self._after_break(y_lv, L @ weights if weights.ndim == 1 else np.sum(L * weights, axis=1))
         return lev * self._fac(y_hist.shape[1] + h)[-1] if h > 0 else lev
 
     def _thresholds(self, y_hist: np.ndarray) -> np.ndarray:
@@ -1022,6 +1133,11 @@ class HotspotForecaster(BaseEstimator):
         H = self.horizon
         fb = self._builder(y, keys, periods, spec)
         self.feature_names_ = fb.feature_names()
+        self._holiday_periods = np.zeros(T, dtype=bool)
+        if self.level_break is not None:  # level_break: a run over a holiday period is no break
+            from govml.hotspot.calendar import calendar_matrix
+
+            self._holiday_periods = calendar_matrix(pd.DatetimeIndex(periods), fb.freq)[:, 0] > 0
         self.calibrated_ = False
         self.conformal_ = {h: (-1.645, 1.645) for h in range(1, H + 1)}
         self.conformal_bins_: dict[int, list[tuple[float, float]]] = {}
