@@ -467,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         # session 9 (issue 4): a shift of level in the last periods (a seasonal stop) restarts the level
         "govml_break": HotspotForecaster(horizon=H, level_break="down"),
         "govml_break_both": HotspotForecaster(horizon=H, level_break="both"),
+        "govml_untested0": HotspotForecaster(horizon=H, untested_trees="none"),
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))

@@ -117,3 +117,35 @@ def test_a_holiday_dip_over_two_periods_is_no_break() -> None:
     a = HotspotForecaster(horizon=2, holidays=None).fit(toy_panel(y)).predict()
     b = HotspotForecaster(horizon=2, holidays=None, level_break="down").fit(toy_panel(y)).predict()
     np.testing.assert_allclose(a["yhat"].to_numpy(), b["yhat"].to_numpy(), rtol=1e-9)
+
+
+def _ramp_panel(T: int = 12, S: int = 30, seed: int = 4) -> np.ndarray:
+    """A year of months in which every series grows from a tenth of its level to its level over the first
+    4 periods (a service whose requests started being logged in March) and then holds it."""
+    rng = np.random.default_rng(seed)
+    lam = rng.uniform(5, 120, (S, 1)) * np.minimum(1.0, 0.1 + 0.3 * np.arange(T))[None, :]
+    return rng.poisson(lam).astype(float)
+
+
+def test_a_panel_too_short_to_choose_trees_on_is_forecast_by_the_level_with_untested_trees_none() -> None:
+    y = _ramp_panel()
+    m = HotspotForecaster(horizon=4, untested_trees="none").fit(toy_panel(y))
+    assert not m.calibrated_ and m.n_trees_ == 0 and all(v is None for v in m.models_.values())
+    fc = m.predict()
+    lev = m._level_at(m.y_, m.level_weights_, 1)  # the level as the forecast of the next period
+    np.testing.assert_allclose(fc.loc[fc["horizon"] == 1, "yhat_mean"].to_numpy(), lev, rtol=1e-9)
+    # the level stays within what the series did since the ramp (no growth extrapolated from it)
+    recent = y[:, 4:]
+    assert (fc.groupby("area", observed=True)["yhat"].max().to_numpy() <= recent.max(axis=1) + 1e-9).all()
+    assert HotspotForecaster(horizon=4).fit(toy_panel(y)).n_trees_ == 200  # the default keeps every tree
+    with pytest.raises(GovmlError, match="untested_trees"):
+        HotspotForecaster(horizon=4, untested_trees="some").fit(toy_panel(y))
+
+
+def test_a_panel_without_events_in_its_training_targets_is_forecast_zero_not_a_lightgbm_error() -> None:
+    y = np.zeros((6, 30))
+    y[:, 0] = 1.0  # events only in the first period: no training target holds one
+    fc = HotspotForecaster(horizon=2, calibration_origins=0).fit(toy_panel(y)).predict()
+    assert np.isfinite(fc["yhat"]).all() and (fc["yhat"] >= 0).all()
+    with pytest.raises(GovmlError, match="no event"):
+        HotspotForecaster(horizon=2, calibration_origins=0, offset_window=None).fit(toy_panel(y))

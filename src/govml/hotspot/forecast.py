@@ -37,6 +37,9 @@ periods after the panel's last period.
   under that earlier level (negative binomial, p < 1e-4; a run over an official holiday is none), the level
   is the mean since that break (:func:`level_breaks`) — a series in its seasonal stop (street sweeping in
   winter) is forecast at its new level, not at the weighted window means that still hold the old one.
+  ``untested_trees="none"`` (option; default ``"all"``): a panel too short for the inner holdout (fewer
+  than ``2 × horizon + calibration_origins + 4`` periods, e.g. a year of months) is forecast by the level
+  alone instead of all ``n_estimators`` trees that no holdout chose (docs/hotspots.md §7, session 9).
 * **How many trees.** With ``select_trees=True`` (default; calibration on) the
   calibration models' staged forecasts on the inner holdout pick the number of trees
   (0, 10, …, ``n_estimators``; 0 = the level alone) by RMSE/RMSE_level + MAE/MAE_level, taking the
@@ -795,6 +798,7 @@ class HotspotForecaster(BaseEstimator):
         level_shrink: float | str = 0.0,
         level_shrink_prior: str = "equal",
         level_break: str | None = None,
+        untested_trees: str = "all",
         level_features: tuple[int | str, ...] | None = None,
         recency_halflife: float | None = None,
         n_bags: int = 1,
@@ -835,6 +839,7 @@ class HotspotForecaster(BaseEstimator):
         self.level_shrink = level_shrink
         self.level_shrink_prior = level_shrink_prior
         self.level_break = level_break
+        self.untested_trees = untested_trees
         self.level_features = level_features
         self.recency_halflife = recency_halflife
         self.n_bags = n_bags
@@ -1007,6 +1012,12 @@ class HotspotForecaster(BaseEstimator):
                 models[h] = None
                 continue
             X = fb.frame(h, origins, series)
+            if not X["y"].to_numpy().any():  # no event among the targets: LightGBM's Poisson refuses it
+                if level is None:
+                    raise ModelError(f"no event in the horizon-{h} training targets (periods up to column "
+                                     f"{last_target}): nothing to learn a count model from")
+                models[h] = None  # the level alone (0 where there were no events)
+                continue
             model = self._lgbm(h)
             if k_h:
                 model.set_params(n_estimators=k_h)
@@ -1163,6 +1174,13 @@ class HotspotForecaster(BaseEstimator):
         elif C > 0:
             log.warning("too little history to calibrate intervals and p_hotspot (%d periods); using "
                         "Poisson intervals and uncalibrated probabilities", T)
+        if self.untested_trees not in ("all", "none"):
+            raise ModelError(f"untested_trees must be 'all' or 'none', got {self.untested_trees!r}")
+        if (not self.calibrated_ and self.untested_trees == "none" and self.select_trees
+                and self._level_windows() is not None):
+            # no inner holdout to choose the number of trees on: the level alone (the trees must earn their place)
+            self.n_trees_ = 0
+            self.n_trees_by_horizon_ = {h: 0 for h in self._model_horizons()}
         self.models_, self.level_weights_ = self._fit_models(fb, T - 1, n_trees=self.n_trees_by_horizon_)
         self.y_, self.keys_, self.periods_ = y, keys, periods
         self.threshold_ = self._thresholds(y)
