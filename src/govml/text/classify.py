@@ -50,6 +50,8 @@ fold's training only.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import logging
 import zlib
@@ -68,7 +70,7 @@ from govml.text.tokenize import GovTokenizer
 log = logging.getLogger(__name__)
 
 __all__ = ["DemandClassifier", "LabelIssue", "SemiSupervisedNB", "TopicLexiconFeatures", "as_texts", "check_labels",
-           "cross_validate_classifier", "load_topic_lexicon", "parse_topic_lexicon"]
+           "cross_validate_classifier", "load_topic_lexicon", "parse_topic_lexicon", "shared_analysis"]
 
 
 def as_texts(X: Any) -> list[str]:
@@ -255,6 +257,324 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
             state["term_topic_"] = _unzip_array(state["term_topic_"])
         state.setdefault("title_only", False)  # saved before the parameter existed
         super().__setstate__(state)
+
+
+# -- shared text analysis (issue 3: the cost of `govml demands train`) ----------------------------------------
+
+
+class _TermCounts:
+    """Every text's term counts for one TF-IDF block, analysed once: each text's row holds its terms' global ids
+    (numbered as first met) in the order the analyzer first yields them, with their counts. From these rows
+    :meth:`fit_counts` and :meth:`transform_counts` rebuild exactly what scikit-learn's ``CountVectorizer``
+    gives for any subset of the texts (vocabulary numbered, and each row's entries stored, as it does), so the
+    TF-IDF weights computed from them are bit for bit those of ``TfidfVectorizer``."""
+
+    def __init__(self, analyze: Any, dtype: Any, expected: Sequence[str] = ()) -> None:
+        self.analyze = analyze
+        self.dtype = dtype
+        self.expected = list(expected)  # texts to analyse with the first ones asked for (one vocabulary sort)
+        self.vocab: dict[str, int] = {}
+        self.terms: list[str] = []
+        self._terms_array: np.ndarray | None = None
+        self.row_of: dict[str, int] = {}
+        self.indptr = np.zeros(1, dtype=np.int64)
+        self.indices = np.zeros(0, dtype=np.int64)
+        self.data = np.zeros(0, dtype=np.int64)
+        self._alpha: np.ndarray | None = None  # each global id's rank in sorted term order
+        self._maps: Any = None  # fitted vectorizer -> (its vocabulary_, global id -> its column)
+
+    def rows(self, texts: Sequence[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys([*texts, *self.expected]) if t not in self.row_of]
+        self.expected = []
+        if new:
+            vocab, terms = self.vocab, self.terms
+            ind: list[int] = []
+            val: list[int] = []
+            ptr = [0]
+            for t in new:
+                counter: dict[int, int] = {}
+                for feature in self.analyze(t):
+                    g = vocab.get(feature)
+                    if g is None:
+                        g = vocab[feature] = len(terms)
+                        terms.append(feature)
+                    counter[g] = counter.get(g, 0) + 1
+                ind.extend(counter)
+                val.extend(counter.values())
+                ptr.append(len(ind))
+            n0 = len(self.row_of)
+            for i, t in enumerate(new):
+                self.row_of[t] = n0 + i
+            self.indptr = np.concatenate([self.indptr, self.indptr[-1] + np.asarray(ptr[1:], dtype=np.int64)])
+            self.indices = np.concatenate([self.indices, np.asarray(ind, dtype=np.int64)])
+            self.data = np.concatenate([self.data, np.asarray(val, dtype=np.int64)])
+            self._alpha = self._terms_array = None
+        return np.fromiter((self.row_of[t] for t in texts), dtype=np.int64, count=len(texts))
+
+    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        starts, lengths = self.indptr[rows], np.diff(self.indptr)[rows]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        pos = np.repeat(starts - indptr[:-1], lengths) + np.arange(indptr[-1])
+        return indptr, self.indices[pos], self.data[pos]
+
+    def _csr(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n_cols: int) -> Any:
+        import scipy.sparse as sp
+
+        idx = np.int64 if indptr[-1] > np.iinfo(np.int32).max else np.int32
+        return sp.csr_array((data, indices.astype(idx), indptr.astype(idx)), shape=(len(indptr) - 1, n_cols),
+                            dtype=self.dtype)
+
+    def alpha(self) -> np.ndarray:
+        if self._alpha is None or len(self._alpha) != len(self.terms):
+            order = np.array(sorted(range(len(self.terms)), key=self.terms.__getitem__), dtype=np.int64)
+            self._alpha = np.empty(len(order), dtype=np.int64)
+            self._alpha[order] = np.arange(len(order))
+        return self._alpha
+
+    def fit_counts(self, vec: Any, texts: Sequence[str]) -> tuple[dict[str, int], Any]:
+        """``(vocabulary_, X)`` as ``CountVectorizer.fit_transform`` (no ``max_features``) leaves them: terms
+        numbered as first met in ``texts`` and each row sorted by that number (``sort_indices``), columns
+        pruned by document frequency, then renumbered in sorted term order without re-sorting the rows."""
+        from numbers import Integral
+
+        indptr, g, data = self._gather(self.rows(texts))
+        n_doc = len(indptr) - 1
+        uniq, first = np.unique(g, return_index=True)
+        met = np.empty(len(self.terms), dtype=np.int64)  # global id -> number as first met in these texts
+        met[uniq[np.argsort(first, kind="stable")]] = np.arange(len(uniq))
+        local = met[g]
+        row = np.repeat(np.arange(n_doc), np.diff(indptr))
+        perm = np.lexsort((local, row))
+        local, data = local[perm], data[perm]
+        if vec.binary:
+            data = np.ones_like(data)
+        df = np.bincount(local, minlength=len(uniq))
+        high = vec.max_df if isinstance(vec.max_df, Integral) else vec.max_df * n_doc
+        low = vec.min_df if isinstance(vec.min_df, Integral) else vec.min_df * n_doc
+        if high < low:
+            raise ValueError("max_df corresponds to < documents than min_df")
+        mask = (df <= high) & (df >= low)
+        if not mask.any():
+            raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+        by_met = uniq[np.argsort(met[uniq], kind="stable")]  # global ids in first-met order
+        kept = by_met[mask]
+        rank = np.empty(len(kept), dtype=np.int64)  # each kept term's number in sorted term order
+        rank[np.argsort(self.alpha()[kept], kind="stable")] = np.arange(len(kept))
+        new = np.full(len(uniq), -1, dtype=np.int64)
+        new[mask] = rank
+        cols = new[local]
+        keep = cols >= 0
+        counts = np.diff(np.r_[0, np.cumsum(keep)][indptr])
+        indptr = np.zeros(n_doc + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        if self._terms_array is None:
+            self._terms_array = np.array(self.terms, dtype=object)
+        vocabulary = dict(zip(self._terms_array[kept].tolist(), rank.tolist(), strict=True))
+        col = np.full(len(self.terms), -1, dtype=np.int64)  # global id -> column, for transform_counts
+        col[kept] = rank
+        self._remember(vec, vocabulary, col, True)
+        return vocabulary, self._csr(data[keep], cols[keep], indptr, len(kept))
+
+    def _remember(self, vec: Any, vocabulary: dict[str, int], col: np.ndarray, own: bool) -> None:
+        """``vec``'s global id -> column map; ``own``: fitted here (all its terms were known then)."""
+        import weakref
+
+        if self._maps is None:
+            self._maps = weakref.WeakKeyDictionary()
+        self._maps[vec] = (vocabulary, col, own)
+
+    def transform_counts(self, vec: Any, texts: Sequence[str]) -> Any:
+        """``CountVectorizer.transform`` of a fitted ``vec``: counts of its vocabulary's terms, rows sorted."""
+        rows = self.rows(texts)
+        vocab = vec.vocabulary_
+        entry = self._maps.get(vec) if self._maps is not None else None
+        if entry is None or entry[0] is not vocab or (len(entry[1]) < len(self.terms) and not entry[2]):
+            # a vectorizer fitted elsewhere (or before terms met since): look its terms up
+            col = np.full(len(self.terms), -1, dtype=np.int64)
+            get = self.vocab.get
+            for term, j in vocab.items():
+                i = get(term)
+                if i is not None:
+                    col[i] = j
+            entry = (vocab, col, False)
+            self._remember(vec, *entry)
+        elif len(entry[1]) < len(self.terms):  # terms met since: none is in a vocabulary fitted here
+            entry = (vocab, np.r_[entry[1], np.full(len(self.terms) - len(entry[1]), -1, dtype=np.int64)], True)
+            self._remember(vec, *entry)
+        indptr, g, data = self._gather(rows)
+        cols = entry[1][g]
+        keep = cols >= 0
+        counts = np.diff(np.r_[0, np.cumsum(keep)][indptr])
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        X = self._csr(data[keep], cols[keep], indptr, len(vocab))
+        X.sort_indices()
+        if vec.binary:
+            X.data.fill(1)
+        return X
+
+
+class _TopicRows:
+    """A :class:`TopicLexiconFeatures` block's rows, computed once per text (they depend on the text alone)."""
+
+    def __init__(self, expected: Sequence[str] = ()) -> None:
+        self.expected = list(expected)
+        self.row_of: dict[str, int] = {}
+        self.matrix: Any = None
+
+    def rows(self, transformer: Any, texts: Sequence[str]) -> Any:
+        import scipy.sparse as sp
+
+        new = [t for t in dict.fromkeys([*texts, *self.expected]) if t not in self.row_of]
+        self.expected = []
+        if new:
+            n0 = len(self.row_of)
+            for i, t in enumerate(new):
+                self.row_of[t] = n0 + i
+            block = transformer.transform(new)
+            self.matrix = block if self.matrix is None else sp.vstack([self.matrix, block]).tocsr()
+        idx = np.fromiter((self.row_of[t] for t in texts), dtype=np.int64, count=len(texts))
+        return self.matrix[idx]
+
+
+def _analysis_key(block: Any) -> tuple[Any, ...] | None:
+    """What a block's analysis of a text depends on (equal keys: equal analyses); None: not shared."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def part(obj: Any) -> Any:
+        if obj is None or isinstance(obj, GovTokenizer):
+            return obj
+        if type(obj) in (_PrepareText, _TitleText):
+            return (type(obj).__name__, obj.tokenizer if obj.tokenizer is not None else GovTokenizer())
+        raise TypeError
+
+    try:
+        if type(block) is TfidfVectorizer:
+            if (block.vocabulary is not None or block.max_features is not None or block.input != "content"
+                    or not isinstance(block.analyzer, str)):
+                return None
+            stop = block.stop_words if block.stop_words is None or isinstance(block.stop_words, str) else tuple(
+                sorted(block.stop_words))
+            return ("tfidf", block.analyzer, tuple(block.ngram_range), block.lowercase, block.token_pattern, stop,
+                    block.strip_accents, block.encoding, block.decode_error, part(block.preprocessor),
+                    part(block.tokenizer), np.dtype(block.dtype).str)
+        if type(block) is TopicLexiconFeatures:
+            lex = None if block.lexicon is None else tuple((k, tuple(v)) for k, v in block.lexicon.items())
+            return ("topic", bool(block.title_only), lex,
+                    block.tokenizer if block.tokenizer is not None else GovTokenizer())
+    except TypeError:
+        return None
+    return None
+
+
+class _AnalysisCache:
+    """Analyses of texts shared by the fits and predictions made inside :func:`shared_analysis`."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[tuple[Any, ...], Any] = {}
+        self.expected: list[str] = []
+
+    def expect(self, texts: Sequence[str]) -> None:
+        """Texts that will be asked for: each block analyses them with its first texts (so the vocabulary is
+        sorted once, not again after each batch of new texts)."""
+        self.expected.extend(texts)
+
+    def get(self, block: Any) -> Any:
+        key = _analysis_key(block)
+        if key is None:
+            return None
+        try:
+            found = self.blocks.get(key)
+        except TypeError:  # an unhashable part
+            return None
+        if found is None:
+            if key[0] == "tfidf":
+                block._validate_ngram_range()
+                found = _TermCounts(block.build_analyzer(), block.dtype, self.expected)
+            else:
+                found = _TopicRows(self.expected)
+            self.blocks[key] = found
+        return found
+
+
+_SHARED: contextvars.ContextVar[_AnalysisCache | None] = contextvars.ContextVar("govml_classify_shared", default=None)
+
+
+@contextlib.contextmanager
+def shared_analysis() -> Any:
+    """Inside the block, :class:`DemandClassifier` fits and predictions (this thread's) analyse each text once:
+    every feature block's n-gram counts of a text are computed the first time it is seen and reused by every
+    later fit or prediction on it — the folds of :func:`cross_validate_classifier` and a final fit on the
+    same messages (what ``govml demands train`` does). The models and predictions are bit for bit those
+    made without it (scikit-learn's own vocabulary numbering, row order and TF-IDF code are reproduced; tests
+    compare). Memory: the counts of the texts seen, kept until the block ends. Nested blocks share the outer
+    one's analyses."""
+    if _SHARED.get() is not None:
+        yield _SHARED.get()
+        return
+    token = _SHARED.set(_AnalysisCache())
+    try:
+        yield _SHARED.get()
+    finally:
+        _SHARED.reset(token)
+
+
+def _union_fit_transform(union: Any, texts: list[str]) -> Any:
+    """``union.fit_transform(texts).tocsr()``, with the shared analyses when :func:`shared_analysis` is on."""
+    cache = _SHARED.get()
+    if cache is None:
+        return union.fit_transform(texts).tocsr()
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.utils import _align_api_if_sparse
+
+    union.transformer_list = list(union.transformer_list)
+    union._validate_transformers()
+    union._validate_transformer_weights()
+    Xs = []
+    for _, block, weight in union._iter():
+        shared = cache.get(block)
+        if isinstance(shared, _TermCounts):  # TfidfVectorizer.fit_transform
+            block.build_analyzer()  # its checks (and the attributes they set), as fit makes them
+            block._validate_params()
+            block._check_params()
+            block._warn_for_unused_params()
+            block._validate_vocabulary()
+            block._tfidf = TfidfTransformer(norm=block.norm, use_idf=block.use_idf, smooth_idf=block.smooth_idf,
+                                            sublinear_tf=block.sublinear_tf)
+            block.vocabulary_, X = shared.fit_counts(block, texts)
+            X = _align_api_if_sparse(X)
+            block._tfidf.fit(X)
+            res = block._tfidf.transform(X, copy=False)
+        elif isinstance(shared, _TopicRows):
+            res = shared.rows(block.fit(texts), texts)
+        else:
+            res = block.fit_transform(texts)
+        Xs.append(res if weight is None else res * weight)
+    return union._hstack(Xs).tocsr()
+
+
+def _union_transform(union: Any, texts: list[str]) -> Any:
+    """``union.transform(texts)``, with the shared analyses when :func:`shared_analysis` is on."""
+    cache = _SHARED.get()
+    if cache is None:
+        return union.transform(texts)
+    from sklearn.utils import _align_api_if_sparse
+    from sklearn.utils.validation import check_is_fitted
+
+    Xs = []
+    for _, block, weight in union._iter():
+        shared = cache.get(block)
+        if isinstance(shared, _TermCounts):  # TfidfVectorizer.transform
+            check_is_fitted(block, msg="The TF-IDF vectorizer is not fitted")
+            block._check_vocabulary()
+            res = block._tfidf.transform(_align_api_if_sparse(shared.transform_counts(block, texts)), copy=False)
+        elif isinstance(shared, _TopicRows):
+            res = shared.rows(block, texts)
+        else:
+            res = block.transform(texts)
+        Xs.append(res if weight is None else res * weight)
+    return union._hstack(Xs)
 
 
 class _ProbaAverage:
@@ -877,7 +1197,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         import scipy.sparse as sp
 
         texts = self._texts(texts)
-        F = self.features_.transform(texts)
+        F = _union_transform(self.features_, texts)
         if getattr(self, "lsa_", None) is not None:
             from sklearn.preprocessing import normalize
 
@@ -916,7 +1236,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
             extra = [t for t in extra if t not in seen]
         self.features_ = self._features(_has_title(X_train + extra))
         all_texts = self._texts(X_train + extra)
-        F_all = self.features_.fit_transform(all_texts).tocsr()  # one pass over the text
+        F_all = _union_fit_transform(self.features_, all_texts)  # one pass over the text
         self.blocks_ = self._block_spans()
         self.lsa_ = None
         self.lexicon_x_ = None
@@ -1144,10 +1464,18 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
-    def predict_frame(self, X: Any, ids: Sequence[Any] | None = None) -> pd.DataFrame:
-        """``id, category_pred, confidence``; empty texts get no category and confidence 0."""
+    def predict_frame(self, X: Any, ids: Sequence[Any] | None = None, known_words: bool = False) -> pd.DataFrame:
+        """``id, category_pred, confidence``; empty texts get no category and confidence 0.
+
+        ``known_words=True`` adds a column ``known_words``: how many distinct terms of the word block's
+        vocabulary (the words and word pairs of the training messages) each text holds, read from the
+        features the prediction computes anyway; 0 for a text with words means it shares no word with the
+        training messages, so its category is a guess (``govml demands classify`` says so). The column is
+        left out when the model has no word block (``word_ngrams=None``)."""
+        self._check()
         texts = as_texts(X)
-        proba = self.predict_proba(texts)
+        F = self._transform(texts)
+        proba = _proba(self.classifier_, F)
         pred = self.classes_[proba.argmax(axis=1)].astype(object)
         conf = proba.max(axis=1)
         empty = np.array([not t.strip() for t in texts], dtype=bool)
@@ -1155,11 +1483,16 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
             log.warning("%d message(s) have empty text: no category predicted (confidence 0)", int(empty.sum()))
             pred[empty] = None
             conf[empty] = 0.0
-        return pd.DataFrame({
+        frame = pd.DataFrame({
             "id": list(ids) if ids is not None else list(range(len(texts))),
             "category_pred": pd.Series(pred, dtype="string"),
             "confidence": np.round(conf, 4),
         })
+        span = (getattr(self, "blocks_", None) or self._block_spans()).get("word") if known_words else None
+        if span is not None:
+            inside = np.r_[0, np.cumsum((F.indices >= span[0]) & (F.indices < span[1]))]
+            frame["known_words"] = inside[F.indptr[1:]] - inside[F.indptr[:-1]]
+        return frame
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1184,7 +1517,7 @@ def cross_validate_classifier(
     out of the folds (``n_excluded``). ``estimator`` defaults to ``DemandClassifier()`` (any sklearn
     classifier over raw texts works; ``unlabeled`` is passed to ``fit`` when it accepts it).
     """
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
     from sklearn.model_selection import StratifiedKFold
 
     X = as_texts(texts)
@@ -1199,18 +1532,13 @@ def cross_validate_classifier(
     skf = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     pred = np.empty(len(yk), dtype=object)
     fold_f1, fold_acc = [], []
-    for i, (tr, te) in enumerate(skf.split(Xk, yk)):
-        model = clone(est)
-        if unlabeled is not None and _accepts_unlabeled(model):
-            model.fit(list(Xk[tr]), yk[tr], unlabeled=unlabeled)
-        else:
-            model.fit(list(Xk[tr]), yk[tr])
-        p = model.predict(list(Xk[te]))
-        pred[te] = p
-        fold_f1.append(float(f1_score(yk[te], p, average="macro")))
-        fold_acc.append(float(accuracy_score(yk[te], p)))
-        if progress is not None:
-            progress(i + 1)
+    with shared_analysis() as shared:  # each text analysed once for all folds (same results)
+        if isinstance(est, DemandClassifier):
+            shared.expect(est._texts([*Xk.tolist(), *(as_texts(unlabeled) if unlabeled is not None else [])]))
+        for i, (tr, te) in enumerate(skf.split(Xk, yk)):
+            _cv_fold(est, Xk, yk, tr, te, unlabeled, pred, fold_f1, fold_acc)
+            if progress is not None:
+                progress(i + 1)
     labs = sorted(np.unique(yk).tolist())
     prec, rec, f1, sup = precision_recall_fscore_support(yk, pred, labels=labs, zero_division=0)
     return {
@@ -1228,6 +1556,21 @@ def cross_validate_classifier(
         "cv": cv,
         "seed": seed,
     }
+
+
+def _cv_fold(est: Any, Xk: np.ndarray, yk: np.ndarray, tr: np.ndarray, te: np.ndarray, unlabeled: Any,
+             pred: np.ndarray, fold_f1: list[float], fold_acc: list[float]) -> None:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    model = clone(est)
+    if unlabeled is not None and _accepts_unlabeled(model):
+        model.fit(list(Xk[tr]), yk[tr], unlabeled=unlabeled)
+    else:
+        model.fit(list(Xk[tr]), yk[tr])
+    p = model.predict(list(Xk[te]))
+    pred[te] = p
+    fold_f1.append(float(f1_score(yk[te], p, average="macro")))
+    fold_acc.append(float(accuracy_score(yk[te], p)))
 
 
 def _accepts_unlabeled(model: Any) -> bool:
