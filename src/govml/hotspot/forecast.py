@@ -1169,13 +1169,16 @@ class HotspotForecaster(BaseEstimator):
         self.n_trees_by_horizon_ = {h: self.n_estimators for h in self._model_horizons()}
         C = self.calibration_origins
         first_holdout = T - H - C  # first holdout origin column
+        if self.untested_trees not in ("all", "none"):
+            raise ModelError(f"untested_trees must be 'all' or 'none', got {self.untested_trees!r}")
         if C > 0 and first_holdout - H >= 4:
             self._calibrate(y, keys, periods, fb, first_holdout)
         elif C > 0:
             log.warning("too little history to calibrate intervals and p_hotspot (%d periods); using "
-                        "Poisson intervals and uncalibrated probabilities", T)
-        if self.untested_trees not in ("all", "none"):
-            raise ModelError(f"untested_trees must be 'all' or 'none', got {self.untested_trees!r}")
+                        "Poisson intervals and uncalibrated probabilities%s", T,
+                        "; the level alone is the forecast (no holdout to choose trees on)"
+                        if self.untested_trees == "none" else
+                        f"; all {self.n_estimators} trees kept, none chosen on a holdout")
         if (not self.calibrated_ and self.untested_trees == "none" and self.select_trees
                 and self._level_windows() is not None):
             # no inner holdout to choose the number of trees on: the level alone (the trees must earn their place)
