@@ -290,6 +290,10 @@ MISSING_KEY = "(空)"  # an empty group cell, named as `demands top` names an em
 #: Re-checked under ``predictive='mixture'`` (session 8): q ≤ 0.27–0.30 gives back the 0.00–0.03 recall the
 #: thicker tail cost on the area totals, but only at the false-alert rate of before or more (held-out 0.41 →
 #: 0.44–0.48 per 100 area-weeks against 0.43 with ``'nb'``), so 0.25 stays (docs/benchmarks.md §Alerts).
+#: ``predictive='nb'`` for the totals alone was measured in session 9 along both recall / false-alert curves
+#: (``bench_alerts.py --no-categories --q-grid``): at the totals' noise false rate of the mixture at 0.25 (nb at
+#: q 0.20–0.22) its recall is lower (−0.05 to +0.01); at the board's false rate it is +0.003 on average but its
+#: noise false rate higher (0.45–0.49 against 0.43 per 100): not adopted, totals stay on the mixture.
 TOTAL_THRESHOLDS: dict[str, dict[str, float]] = {"预警": {"q": 0.25}}
 _SEASON = {"W": 52, "M": 12}
 _LOOKBACK = {"W": 8, "M": 6}
