@@ -54,7 +54,9 @@ by recency, half-life 26, ``level_halflife=26``), ``govml_hl52_shrink`` (half-li
 ``govml_noshrink`` (``level_shrink=0``: no shrinkage, whatever the default), ``govml_shrink_recent`` (the
 Stock & Watson share toward equal weights on the candidates with windows of at most 13 periods,
 ``level_shrink_prior="recent"``); session 9: ``govml_break`` / ``govml_break_both`` (the level restarts at a
-fall of level in the last 2–13 weeks, ``level_break="down"``, or at a fall or a rise, ``"both"``); and the baselines. ``--start D --consecutive`` takes
+fall of level in the last 2–13 weeks, ``level_break="down"``, or at a fall or a rise, ``"both"``), ``govml_untested0``
+(``untested_trees="none"``: the level alone at origins too short for the inner holdout; see
+bench_hotspot_short.py); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric; ``--top-series N``
