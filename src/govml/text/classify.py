@@ -273,13 +273,12 @@ class _TermCounts:
         self.analyze = analyze
         self.dtype = dtype
         self.expected = list(expected)  # texts to analyse with the first ones asked for (one vocabulary sort)
-        self.vocab: dict[str, int] = {}
         self.terms: list[str] = []
-        self._terms_array: np.ndarray | None = None
+        self._vocab: dict[str, int] | None = None  # term -> global id; dropped between batches (memory)
         self.row_of: dict[str, int] = {}
         self.indptr = np.zeros(1, dtype=np.int64)
-        self.indices = np.zeros(0, dtype=np.int64)
-        self.data = np.zeros(0, dtype=np.int64)
+        self.indices = np.zeros(0, dtype=np.int32)  # global ids (int32: the memory of a few million entries)
+        self.data = np.zeros(0, dtype=np.int32)
         self._alpha: np.ndarray | None = None  # each global id's rank in sorted term order
         self._maps: Any = None  # fitted vectorizer -> (its vocabulary_, global id -> its column)
 
@@ -287,7 +286,7 @@ class _TermCounts:
         new = [t for t in dict.fromkeys([*texts, *self.expected]) if t not in self.row_of]
         self.expected = []
         if new:
-            vocab, terms = self.vocab, self.terms
+            vocab, terms = self.vocab(), self.terms
             ind: list[int] = []
             val: list[int] = []
             ptr = [0]
@@ -306,10 +305,16 @@ class _TermCounts:
             for i, t in enumerate(new):
                 self.row_of[t] = n0 + i
             self.indptr = np.concatenate([self.indptr, self.indptr[-1] + np.asarray(ptr[1:], dtype=np.int64)])
-            self.indices = np.concatenate([self.indices, np.asarray(ind, dtype=np.int64)])
-            self.data = np.concatenate([self.data, np.asarray(val, dtype=np.int64)])
-            self._alpha = self._terms_array = None
+            self.indices = np.concatenate([self.indices, np.asarray(ind, dtype=np.int32)])
+            self.data = np.concatenate([self.data, np.asarray(val, dtype=np.int32)])
+            self._alpha = None
+            self._vocab = None  # ~100 bytes a term: rebuilt from the terms when new texts or terms are looked up
         return np.fromiter((self.row_of[t] for t in texts), dtype=np.int64, count=len(texts))
+
+    def vocab(self) -> dict[str, int]:
+        if self._vocab is None:
+            self._vocab = dict(zip(self.terms, range(len(self.terms)), strict=True))
+        return self._vocab
 
     def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         starts, lengths = self.indptr[rows], np.diff(self.indptr)[rows]
@@ -328,8 +333,8 @@ class _TermCounts:
     def alpha(self) -> np.ndarray:
         if self._alpha is None or len(self._alpha) != len(self.terms):
             order = np.array(sorted(range(len(self.terms)), key=self.terms.__getitem__), dtype=np.int64)
-            self._alpha = np.empty(len(order), dtype=np.int64)
-            self._alpha[order] = np.arange(len(order))
+            self._alpha = np.empty(len(order), dtype=np.int32)
+            self._alpha[order] = np.arange(len(order), dtype=np.int32)
         return self._alpha
 
     def fit_counts(self, vec: Any, texts: Sequence[str]) -> tuple[dict[str, int], Any]:
@@ -341,12 +346,16 @@ class _TermCounts:
         indptr, g, data = self._gather(self.rows(texts))
         n_doc = len(indptr) - 1
         uniq, first = np.unique(g, return_index=True)
-        met = np.empty(len(self.terms), dtype=np.int64)  # global id -> number as first met in these texts
-        met[uniq[np.argsort(first, kind="stable")]] = np.arange(len(uniq))
+        met = np.empty(len(self.terms), dtype=np.int32)  # global id -> number as first met in these texts
+        met[uniq[np.argsort(first, kind="stable")]] = np.arange(len(uniq), dtype=np.int32)
+        del first
         local = met[g]
-        row = np.repeat(np.arange(n_doc), np.diff(indptr))
-        perm = np.lexsort((local, row))
+        del g
+        # each row's entries ordered by that number (row-major key: rows stay in place)
+        perm = np.argsort(np.repeat(np.arange(n_doc, dtype=np.int64) * len(uniq), np.diff(indptr)) + local,
+                          kind="stable")
         local, data = local[perm], data[perm]
+        del perm
         if vec.binary:
             data = np.ones_like(data)
         df = np.bincount(local, minlength=len(uniq))
@@ -359,19 +368,18 @@ class _TermCounts:
             raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
         by_met = uniq[np.argsort(met[uniq], kind="stable")]  # global ids in first-met order
         kept = by_met[mask]
-        rank = np.empty(len(kept), dtype=np.int64)  # each kept term's number in sorted term order
-        rank[np.argsort(self.alpha()[kept], kind="stable")] = np.arange(len(kept))
-        new = np.full(len(uniq), -1, dtype=np.int64)
+        rank = np.empty(len(kept), dtype=np.int32)  # each kept term's number in sorted term order
+        rank[np.argsort(self.alpha()[kept], kind="stable")] = np.arange(len(kept), dtype=np.int32)
+        new = np.full(len(uniq), -1, dtype=np.int32)
         new[mask] = rank
         cols = new[local]
+        del local
         keep = cols >= 0
         counts = np.diff(np.r_[0, np.cumsum(keep)][indptr])
         indptr = np.zeros(n_doc + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        if self._terms_array is None:
-            self._terms_array = np.array(self.terms, dtype=object)
-        vocabulary = dict(zip(self._terms_array[kept].tolist(), rank.tolist(), strict=True))
-        col = np.full(len(self.terms), -1, dtype=np.int64)  # global id -> column, for transform_counts
+        vocabulary = dict(zip(np.array(self.terms, dtype=object)[kept].tolist(), rank.tolist(), strict=True))
+        col = np.full(len(self.terms), -1, dtype=np.int32)  # global id -> column, for transform_counts
         col[kept] = rank
         self._remember(vec, vocabulary, col, True)
         return vocabulary, self._csr(data[keep], cols[keep], indptr, len(kept))
@@ -391,8 +399,8 @@ class _TermCounts:
         entry = self._maps.get(vec) if self._maps is not None else None
         if entry is None or entry[0] is not vocab or (len(entry[1]) < len(self.terms) and not entry[2]):
             # a vectorizer fitted elsewhere (or before terms met since): look its terms up
-            col = np.full(len(self.terms), -1, dtype=np.int64)
-            get = self.vocab.get
+            col = np.full(len(self.terms), -1, dtype=np.int32)
+            get = self.vocab().get
             for term, j in vocab.items():
                 i = get(term)
                 if i is not None:
@@ -400,7 +408,7 @@ class _TermCounts:
             entry = (vocab, col, False)
             self._remember(vec, *entry)
         elif len(entry[1]) < len(self.terms):  # terms met since: none is in a vocabulary fitted here
-            entry = (vocab, np.r_[entry[1], np.full(len(self.terms) - len(entry[1]), -1, dtype=np.int64)], True)
+            entry = (vocab, np.r_[entry[1], np.full(len(self.terms) - len(entry[1]), -1, dtype=np.int32)], True)
             self._remember(vec, *entry)
         indptr, g, data = self._gather(rows)
         cols = entry[1][g]
@@ -522,8 +530,10 @@ def shared_analysis() -> Any:
 
 def _union_fit_transform(union: Any, texts: list[str]) -> Any:
     """``union.fit_transform(texts).tocsr()``, with the shared analyses when :func:`shared_analysis` is on."""
+    from sklearn.pipeline import FeatureUnion
+
     cache = _SHARED.get()
-    if cache is None:
+    if cache is None or type(union) is not FeatureUnion:
         return union.fit_transform(texts).tocsr()
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.utils import _align_api_if_sparse
@@ -556,8 +566,10 @@ def _union_fit_transform(union: Any, texts: list[str]) -> Any:
 
 def _union_transform(union: Any, texts: list[str]) -> Any:
     """``union.transform(texts)``, with the shared analyses when :func:`shared_analysis` is on."""
+    from sklearn.pipeline import FeatureUnion
+
     cache = _SHARED.get()
-    if cache is None:
+    if cache is None or type(union) is not FeatureUnion:
         return union.transform(texts)
     from sklearn.utils import _align_api_if_sparse
     from sklearn.utils.validation import check_is_fitted
