@@ -137,7 +137,8 @@ def test_a_panel_too_short_to_choose_trees_on_is_forecast_by_the_level_with_unte
     # the level stays within what the series did since the ramp (no growth extrapolated from it)
     recent = y[:, 4:]
     assert (fc.groupby("area", observed=True)["yhat"].max().to_numpy() <= recent.max(axis=1) + 1e-9).all()
-    assert HotspotForecaster(horizon=4).fit(toy_panel(y)).n_trees_ == 200  # the default keeps every tree
+    assert HotspotForecaster(horizon=4).fit(toy_panel(y)).n_trees_ == 0  # the default since session 9
+    assert HotspotForecaster(horizon=4, untested_trees="all").fit(toy_panel(y)).n_trees_ == 200  # before
     with pytest.raises(GovmlError, match="untested_trees"):
         HotspotForecaster(horizon=4, untested_trees="some").fit(toy_panel(y))
 

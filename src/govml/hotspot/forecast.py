@@ -37,7 +37,7 @@ periods after the panel's last period.
   under that earlier level (negative binomial, p < 1e-4; a run over an official holiday is none), the level
   is the mean since that break (:func:`level_breaks`) — a series in its seasonal stop (street sweeping in
   winter) is forecast at its new level, not at the weighted window means that still hold the old one.
-  ``untested_trees="none"`` (option; default ``"all"``): a panel too short for the inner holdout (fewer
+  ``untested_trees="none"`` (default since session 9; ``"all"`` before): a panel too short for the inner holdout (fewer
   than ``2 × horizon + calibration_origins + 4`` periods, e.g. a year of months) is forecast by the level
   alone instead of all ``n_estimators`` trees that no holdout chose (docs/hotspots.md §7, session 9).
 * **How many trees.** With ``select_trees=True`` (default; calibration on) the
@@ -798,7 +798,7 @@ class HotspotForecaster(BaseEstimator):
         level_shrink: float | str = 0.0,
         level_shrink_prior: str = "equal",
         level_break: str | None = None,
-        untested_trees: str = "all",
+        untested_trees: str = "none",
         level_features: tuple[int | str, ...] | None = None,
         recency_halflife: float | None = None,
         n_bags: int = 1,
