@@ -102,3 +102,26 @@ def test_word_evidence_with_empty_categories_on_the_sample_board(samples_dir) ->
     s = score_alerts(det.cells_, truth, by="community", period="W", n_group_periods=det.n_group_periods_,
                      known_events=hot)
     assert s["hits"] >= 6 and s["false_per_100"] <= 1.0, s
+
+
+def test_cli_says_rows_without_a_category_and_lists_no_new_category(samples_dir, tmp_path) -> None:
+    """`demands alerts`: empty category cells are said with their rows as not a category of their own (was
+    "counted as the category '(空)'", and '(空)' among the categories starting mid-series); a column empty
+    in every row gives the totals."""
+    from cli_runner import govml
+
+    df = pd.read_csv(samples_dir / "messages.csv")
+    df.loc[df.index[5000:5040], "category"] = None          # the export stops filling the column, mid-series
+    src = tmp_path / "m.csv"
+    df.to_csv(src, index=False)
+    out = tmp_path / "a.csv"
+    code, text = govml("demands", "alerts", src, "--no-terms", "--out", out)
+    assert code == 0, text
+    flat = " ".join(text.split())
+    assert "40 of 8816 message(s) have no category (row 5002, 5003" in flat and "not a category of their own" in flat
+    assert "mid-series" not in flat and MISSING_KEY not in set(pd.read_csv(out)["key"])
+    df.assign(category=None).to_csv(src, index=False)
+    code, text = govml("demands", "alerts", src, "--no-terms", "--out", out)
+    assert code == 0, text
+    assert "is empty in every row" in " ".join(text.split())
+    assert set(pd.read_csv(out)["key"]) == {TOTAL_KEY}

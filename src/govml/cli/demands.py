@@ -351,13 +351,30 @@ def alerts_cmd(
     else:
         _one_spelling(df, by, name, "group", console)
     has_labels = label_col in df.columns
+    no_category: list[int] = []
     if has_labels:
-        _one_spelling(df, label_col, name, "category", console)
-    if not has_labels:
+        # an empty category cell is not a category of its own (the detector counts and leaves it out)
+        _one_spelling(df, label_col, name, "category", console, say_empty=False)
+        from govml.io import source_rows
+
+        blank = df[label_col].isna().to_numpy(dtype=bool)
+        no_category = [r for r, b in zip(source_rows(df), blank, strict=True) if b]
+        if len(df) and blank.all():
+            console.print(f"[yellow]{name}: the category column '{label_col}' is empty in every row: alerts on each "
+                          f"group's total messages (category {TOTAL_KEY}), backed by emerging terms.",
+                          highlight=False)
+            has_labels = False
+        elif no_category:
+            console.print(f"[yellow]note:[/] {name}, column '{label_col}': {len(no_category)} of {len(df)} message(s) "
+                          f"have no category (row {_rows_shown(no_category)}): not a category of their own, left out "
+                          "of the category alerts (their words still count in the group's emerging terms)",
+                          highlight=False)
+    else:
         console.print(f"[yellow]No '{label_col}' column in {name}: alerts on each group's total messages "
                       f"(category {TOTAL_KEY}), backed by emerging terms (name the category column with "
                       "--label-col).")
-    det = SurgeDetector(by=by, period=period, label_col=label_col if has_labels else None, time_col=time_col,
+    det = SurgeDetector(by=by, period=period, label_col=label_col if label_col in df.columns else None,
+                        time_col=time_col,
                         text_col="_text" if text_cols else None, terms=terms)
     import logging
 
@@ -391,6 +408,8 @@ def alerts_cmd(
     write_table(res, out)
     counts = det.alerts_["level"].value_counts()
     params = {"by": by, "period": period, "terms": terms, "has_categories": has_labels}
+    if no_category and has_labels:
+        params["messages_without_category"] = det.n_no_category_
     with tracking.run("demand-alerts", run_name="alerts", params=params):
         tracking.log_metrics({"messages": len(df), "groups": len(det.groups_), "periods": len(det.periods_),
                               "group_periods": det.n_group_periods_, "cells_tested": len(det.cells_),
