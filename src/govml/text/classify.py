@@ -55,7 +55,7 @@ import contextvars
 import copy
 import logging
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -274,7 +274,7 @@ class _TermCounts:
         self.dtype = dtype
         self.expected = list(expected)  # texts to analyse with the first ones asked for (one vocabulary sort)
         self.terms: list[str] = []
-        self._vocab: dict[str, int] | None = None  # term -> global id; dropped between batches (memory)
+        self._vocab: defaultdict[str, int] | None = None  # term -> global id; dropped between batches (memory)
         self.row_of: dict[str, int] = {}
         self.indptr = np.zeros(1, dtype=np.int64)
         self.indices = np.zeros(0, dtype=np.int32)  # global ids (int32: the memory of a few million entries)
@@ -286,21 +286,19 @@ class _TermCounts:
         new = [t for t in dict.fromkeys([*texts, *self.expected]) if t not in self.row_of]
         self.expected = []
         if new:
-            vocab, terms = self.vocab(), self.terms
+            from itertools import islice
+
+            vocab = self.vocab()
+            n_terms = len(vocab)
             ind: list[int] = []
             val: list[int] = []
             ptr = [0]
             for t in new:
-                counter: dict[int, int] = {}
-                for feature in self.analyze(t):
-                    g = vocab.get(feature)
-                    if g is None:
-                        g = vocab[feature] = len(terms)
-                        terms.append(feature)
-                    counter[g] = counter.get(g, 0) + 1
+                counter = Counter([vocab[f] for f in self.analyze(t)])  # keys in the order first met, as sklearn's
                 ind.extend(counter)
                 val.extend(counter.values())
                 ptr.append(len(ind))
+            self.terms.extend(islice(vocab, n_terms, None))
             n0 = len(self.row_of)
             for i, t in enumerate(new):
                 self.row_of[t] = n0 + i
@@ -312,8 +310,10 @@ class _TermCounts:
         return np.fromiter((self.row_of[t] for t in texts), dtype=np.int64, count=len(texts))
 
     def vocab(self) -> dict[str, int]:
+        """Term -> global id; a term not in it yet gets the next id when looked up with ``[]``."""
         if self._vocab is None:
-            self._vocab = dict(zip(self.terms, range(len(self.terms)), strict=True))
+            self._vocab = defaultdict(None, zip(self.terms, range(len(self.terms)), strict=True))
+            self._vocab.default_factory = self._vocab.__len__
         return self._vocab
 
     def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
