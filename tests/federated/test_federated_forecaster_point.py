@@ -155,9 +155,13 @@ def test_options_and_short_panels(panel):
         FederatedHotspotForecaster(point="median").fit(panel)
     short = panel[panel["period_start"] < np.sort(panel["period_start"].unique())[14]]
     m = FederatedHotspotForecaster(n_trees=5, point="auto", select_trees=True, secure=False).fit(short)
-    assert not m.calibrated_ and m.n_trees_ == 5 and set(m.point_weight_.values()) == {0.0}
+    # no holdout to choose the tree count on: the level alone (untested_trees="none", as the central model)
+    assert not m.calibrated_ and m.n_trees_ == 0 and set(m.point_weight_.values()) == {0.0}
     fr = m.predict()
     np.testing.assert_allclose(fr["yhat"], fr["yhat_mean"])
+    old = FederatedHotspotForecaster(n_trees=5, point="auto", select_trees=True, secure=False,
+                                     untested_trees="all").fit(short)
+    assert not old.calibrated_ and old.n_trees_ == 5 and len(old.booster_.trees) == 5
     plain = FederatedHotspotForecaster(n_trees=5, secure=False).fit(panel)
     assert not plain.calibrated_ and "yhat_mean" not in plain.predict().columns
 

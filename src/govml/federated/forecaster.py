@@ -297,6 +297,16 @@ TREE_TOLERANCE = 0.01  # as govml.hotspot.forecast: the fewest trees within 0.01
 HOLDOUT_WIRE = 2.0**-10  # holdout sums travel ×2^-10 (room for sums up to ~4e15 at the 2^20 fixed point)
 
 
+UNTESTED_TREES = ("none", "all")
+
+
+def untested_level_alone(untested_trees: str, select_trees: bool, level: bool) -> bool:
+    """Whether a model with no inner holdout is the level alone (0 trees): ``untested_trees="none"``
+    with the tree count chosen on the holdout (``select_trees``) and a level to forecast from — the
+    central model's rule (``govml.hotspot.forecast.HotspotForecaster``, session 9)."""
+    return untested_trees == "none" and bool(select_trees) and bool(level)
+
+
 def point_weights() -> tuple[float, ...]:
     """The central point rule's candidate weights (``govml.hotspot.forecast.POINT_WEIGHTS``)."""
     from govml.hotspot.forecast import POINT_WEIGHTS
@@ -491,6 +501,12 @@ class FederatedHotspotForecaster(BaseEstimator):
     already hold (module section "the central model's holiday factor"): the calibration model's
     from its cut, the final model's from the whole panel (``holiday_factors_``); ``None`` / ``"off"``:
     no factor. Without a level (``level=False``) there is nothing to multiply.
+
+    ``untested_trees="none"`` (the default, as the central model's since session 9; ``"all"``: before):
+    with ``select_trees=True`` and a level, a panel too short for the inner holdout (fewer than
+    ``2 × horizon + calibration_origins + 4`` periods) or ``calibration_origins=0`` gives ``n_trees_ = 0``:
+    the forecast is the level (× the holiday factors) alone instead of ``n_trees`` trees no holdout
+    chose (docs/hotspots.md §7, session 9). No histogram is asked for then (no boosting round).
     """
 
     def __init__(self, horizon: int = 4, n_trees: int = 10, max_depth: int = 4, learning_rate: float = 0.1,
@@ -498,7 +514,7 @@ class FederatedHotspotForecaster(BaseEstimator):
                  train_window: int | None = None, secure: bool = True, spec: Any = None,
                  masks: bool = True, level: bool = True, point: str = "mean", select_trees: bool = False,
                  calibration_origins: int = 4, point_rmse_tolerance: float = POINT_RMSE_TOL,
-                 holidays: str | None = "auto") -> None:
+                 holidays: str | None = "auto", untested_trees: str = "none") -> None:
         self.horizon = horizon
         self.n_trees = n_trees
         self.max_depth = max_depth
@@ -517,6 +533,7 @@ class FederatedHotspotForecaster(BaseEstimator):
         self.calibration_origins = calibration_origins
         self.point_rmse_tolerance = point_rmse_tolerance
         self.holidays = holidays
+        self.untested_trees = untested_trees
 
     def _spec(self):
         from govml.hotspot.features import FeatureSpec
@@ -619,6 +636,8 @@ class FederatedHotspotForecaster(BaseEstimator):
             raise ModelError(f"point must be 'auto' or 'mean', got {self.point!r}")
         if self.holidays not in HOLIDAY_MODES:
             raise ModelError(f"holidays must be 'auto' or None ('off'), got {self.holidays!r}")
+        if self.untested_trees not in UNTESTED_TREES:
+            raise ModelError(f"untested_trees must be 'all' or 'none', got {self.untested_trees!r}")
         y, keys, periods = panel_matrix(panel)
         T, H = y.shape[1], self.horizon
         self.categories_ = [str(c) for c in keys["category"].astype("category").cat.categories]
@@ -655,9 +674,14 @@ class FederatedHotspotForecaster(BaseEstimator):
         first = T - H - self.calibration_origins  # first inner-holdout origin column, as the central model
         if (self.select_trees or self.point == "auto") and self.calibration_origins > 0 and first - H >= 4:
             self._calibrate(parts, Ms, sec, first)
-        elif self.select_trees or self.point == "auto":
-            log.warning("too little history for an inner holdout (%d periods): %d trees, yhat = the mean",
-                        T, self.n_trees)
+        untested = untested_level_alone(self.untested_trees, self.select_trees, self.level)
+        if not self.calibrated_ and (self.select_trees or self.point == "auto"):
+            log.warning("%s: %s, yhat = the mean", f"too little history for an inner holdout ({T} periods)"
+                        if self.calibration_origins > 0 else "no inner holdout (calibration_origins=0)",
+                        "the level alone (0 trees; untested_trees='none')" if untested
+                        else f"{self.n_trees} trees no holdout chose")
+        if not self.calibrated_ and untested:  # as the central model: the trees must earn their place
+            self.n_trees_ = 0
         self.booster_, self.level_weights_, self._levels = self._grow(parts, Ms, sec, T - 1, self.n_trees_)
         self.holiday_factors_ = self._grown_hf if Ms is not None else None
         self._fac = self._grown_fac if Ms is not None else None

@@ -26,7 +26,7 @@ from flwr.serverapp import Grid, ServerApp
 
 from govml.errors import ConfigError, FederatedError, GovmlError
 from govml.federated import task as T
-from govml.federated.task import flag
+from govml.federated.task import choice, flag
 
 log = logging.getLogger(__name__)
 
@@ -635,7 +635,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
     import pandas as pd
 
     from govml.federated import forecaster as FC
-    from govml.federated.gbdt import BinEdges, GBDTParams, RegrowTree, Tree, fit_many, pack_trees
+    from govml.federated.gbdt import BinEdges, Booster, GBDTParams, RegrowTree, Tree, fit_many, pack_trees
     from govml.hotspot.features import FeatureSpec
 
     cats = [c for c in str(s.cfg.get("categories", "")).split("|") if c]
@@ -690,6 +690,11 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
     select = flag(s.cfg, "forecaster-select-trees", False)
     cal_origins = int(s.cfg.get("calibration-origins", 4))
     calibrate = (point == "auto" or select) and cal_origins > 0
+    # the central model's untested_trees (session 9): a model with no inner holdout to choose its tree count
+    # on is the level alone ("none", default) instead of num-rounds trees no holdout chose ("all")
+    untested = choice(s.cfg, "forecaster-untested-trees", "none", FC.UNTESTED_TREES)
+    level_alone = FC.untested_level_alone(untested, select, with_level)
+    no_holdout: list[str] = []  # models given the level alone
     holdout_info: dict[str, Any] = {}
     screened: list[dict[str, Any]] = []  # districts whose replies failed the robust checks
     rescaled: dict[str, dict[str, Any]] = {}  # districts whose scaled replies were divided back
@@ -743,19 +748,28 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
         score it on their holdout cells (two secure sums), and the central rules pick the tree count,
         the dispersion and the point weight per horizon (``point rule``: ``(dispersions, weights)``)."""
         if not calibrate:
-            return [(*m, None) for m in train_plain(cuts, labels)]
+            zero = set(cuts) if level_alone else set()  # select-trees with calibration-origins = 0
+            if zero:
+                no_holdout.extend(labels)
+                s.note(f"{', '.join(labels)}: no inner holdout (calibration-origins = 0): the level alone "
+                       "(0 trees; forecaster-untested-trees = none)")
+            return [(*m, None) for m in train_plain(cuts, labels, zero)]
         cal = {c: c - horizon - cal_origins + 1 for c in cuts if c - horizon - cal_origins - horizon >= 4}
+        zero = {c for c in cuts if c not in cal} if level_alone else set()
         for c in cuts:
             if c not in cal:
+                if c in zero:
+                    no_holdout.append(labels[cuts.index(c)])
                 s.note(f"{labels[cuts.index(c)]}: too little history for an inner holdout ({c} weeks): "
-                       f"{params.n_trees} trees, yhat = the mean")
+                       + ("the level alone (0 trees; forecaster-untested-trees = none)" if c in zero
+                          else f"{params.n_trees} trees no holdout chose") + ", yhat = the mean")
         names = dict(zip(cuts, labels, strict=True))
         all_cuts = sorted(set(cuts) | set(cal.values()))
         grown = dict(zip(all_cuts, train_plain(all_cuts, [names.get(c, f"calibration model, {c} weeks")
-                                                           for c in all_cuts]), strict=True))
+                                                           for c in all_cuts], zero), strict=True))
         mc = [c for c in cuts if c in cal]
         H = horizon
-        chosen = {c: (params.n_trees, None) for c in cuts}
+        chosen = {c: (0 if c in zero else params.n_trees, None) for c in cuts}
         if mc:
             grid = FC.tree_grid(params.n_trees) if select else np.array([params.n_trees], dtype=np.int64)
             G, W = len(grid), FC.point_weights()
@@ -795,18 +809,19 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
             out.append((base, booster, lw, rule))
         return out
 
-    def train_plain(cuts: list[int], labels: list[str]) -> list[tuple[float, Any, Any]]:
+    def train_plain(cuts: list[int], labels: list[str], zero: set[int] | None = None) -> list[tuple[float, Any, Any]]:
         """:func:`train_once`; with the robust option, again from the citywide sums without a district
         whose base sums or histograms failed a check (every sum it took part in is suspect)."""
         for _attempt in range(len(nodes)):
             try:
-                return train_once(cuts, labels)
+                return train_once(cuts, labels, zero or set())
             except _Rescreen:
                 continue
         raise FederatedError("robust checks: districts kept failing")
 
-    def train_once(cuts: list[int], labels: list[str]) -> list[tuple[float, Any, Any]]:
-        """One model per cut, grown in lockstep: every step is one secure sum for all of them."""
+    def train_once(cuts: list[int], labels: list[str], zero: set[int]) -> list[tuple[float, Any, Any]]:
+        """One model per cut, grown in lockstep: every step is one secure sum for all of them. The cuts in
+        ``zero`` (the level alone) take part in the citywide and base sums only: no tree is grown for them."""
         from govml.federated import screening as SC
 
         what = labels[0] if len(labels) == 1 else f"{len(labels)} backtest models"
@@ -944,7 +959,17 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
             if s.progress and i == 0:
                 s.progress(t + 1, {"leaves": float(sum(1 for f in tree.feature if f < 0))})
 
-        boosters = fit_many(hist_many, bases, edges, params, on_tree=on_tree)
+        grow = [i for i, c in enumerate(cuts) if c not in zero]
+
+        def hist_grown(reqs: dict[int, tuple[list[Tree], Tree, list[int]]]) -> dict[int, np.ndarray]:
+            got = hist_many({grow[j]: r for j, r in reqs.items()})
+            return {j: got[grow[j]] for j in reqs}
+
+        boosters = [Booster(base=b, trees=[], edges=edges) for b in bases]
+        if grow:
+            for i, b in zip(grow, fit_many(hist_grown, [bases[i] for i in grow], edges, params,
+                                           on_tree=lambda j, t, tree: on_tree(grow[j], t, tree)), strict=True):
+                boosters[i] = b
         return [(b, m, weights[i] if weights else None) for i, (b, m) in enumerate(zip(bases, boosters, strict=True))]
 
     def forecast(models: list[tuple[float, Any, Any, Any]], cuts: list[int], what: str, backtest: bool) -> int:
@@ -996,7 +1021,8 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
         out["forecasts_written"] = forecast([final], [T], "final model", False)
     out["level"] = {"on": with_level, **level_info}
     out["holidays"] = {"on": bool(holidays), "factors": holiday_info}
-    out["inner_holdout"] = {"on": calibrate, "point": point, "select_trees": select, "models": holdout_info}
+    out["inner_holdout"] = {"on": calibrate, "point": point, "select_trees": select, "models": holdout_info,
+                            "untested_trees": untested, "level_alone": no_holdout}
     out.update({"messages_per_district": s.round, "contributors": [s.name(n) for n in state["active"]],
                 "left_during_run": left, "robust": robust, "robust_policy": policy if robust else None,
                 "excluded_districts": screened, "rescaled_districts": list(rescaled.values())})

@@ -50,6 +50,18 @@ def flag(cfg: Mapping[str, Any], key: str, default: bool) -> bool:
     return v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "on")
 
 
+def choice(cfg: Mapping[str, Any], key: str, default: str, allowed: tuple[str, ...]) -> str:
+    """A run-config word among ``allowed`` (case and surrounding spaces ignored; missing or empty: ``default``);
+    anything else is a :class:`govml.errors.ConfigError` naming the key and the allowed words."""
+    from govml.errors import ConfigError
+
+    v = cfg.get(key)
+    word = default if v is None or str(v).strip() == "" else str(v).strip().lower()
+    if word not in allowed:
+        raise ConfigError(f"run config {key} must be {' or '.join(allowed)}, got {v!r}")
+    return word
+
+
 def node_settings(node_config: Mapping[str, Any], run_config: Mapping[str, Any]) -> dict[str, Any]:
     """This district's settings, also under Flower's simulation engine (``partition-id`` only)."""
     cfg = dict(node_config)
