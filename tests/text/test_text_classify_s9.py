@@ -109,3 +109,18 @@ def test_shared_analysis_nests_and_ends_with_its_block(messages) -> None:
         DemandClassifier().fit(texts[:100], labels[:100])
         assert outer.blocks  # the block's analyses were kept
     assert classify._SHARED.get() is None
+
+
+def test_prediction_features_are_counted_as_scikit_learn_counts_them(messages) -> None:
+    texts, labels = messages
+    model = DemandClassifier().fit(texts[:300], labels[:300])
+    new = [*texts[300:], "", "hello world", "物业物业物业费"]
+    fast = classify._union_transform(model.features_, new)
+    plain = model.features_.transform(new)  # scikit-learn's own transform of every block
+    assert np.array_equal(fast.indptr, plain.indptr) and np.array_equal(fast.indices, plain.indices)
+    assert fast.data.tobytes() == plain.data.tobytes()
+    topic = dict(model.features_.transformer_list)["topic"]
+    counts = classify._vocabulary_counts(topic.counter_, new)
+    expected = topic.counter_.transform(new)
+    assert (counts != expected).nnz == 0 and np.array_equal(counts.indices, expected.indices)
+    assert counts.dtype == expected.dtype and counts.sum() > 0

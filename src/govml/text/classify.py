@@ -222,7 +222,7 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
         import scipy.sparse as sp
         from sklearn.preprocessing import normalize
 
-        counts = self.counter_.transform(as_texts(X)) @ self.term_topic_
+        counts = _vocabulary_counts(self.counter_, as_texts(X)) @ self.term_topic_
         return normalize(sp.csr_matrix(np.log1p(counts)))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -569,20 +569,59 @@ def _union_fit_transform(union: Any, texts: list[str]) -> Any:
     return union._hstack(Xs).tocsr()
 
 
-def _union_transform(union: Any, texts: list[str]) -> Any:
-    """``union.transform(texts)``, with the shared analyses when :func:`shared_analysis` is on."""
-    from sklearn.pipeline import FeatureUnion
+def _vocabulary_counts(vec: Any, texts: Sequence[str]) -> Any:
+    """``vec.transform(texts)`` of a fitted ``CountVectorizer`` (or the counts of a ``TfidfVectorizer``): the
+    same matrix (each text's counts of the vocabulary's terms, rows sorted), counted per text with
+    ``Counter`` and one look-up per distinct term instead of scikit-learn's per-occurrence loop."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-    cache = _SHARED.get()
-    if cache is None or type(union) is not FeatureUnion:
-        return union.transform(texts)
+    if (type(vec) not in (CountVectorizer, TfidfVectorizer) or not isinstance(vec.analyzer, str)
+            or vec.input != "content" or not hasattr(vec, "vocabulary_")):
+        return vec.transform(texts) if type(vec) is CountVectorizer else CountVectorizer.transform(vec, texts)
+    import scipy.sparse as sp
+    from sklearn.utils import _align_api_if_sparse
+
+    if isinstance(texts, str):
+        raise ValueError("Iterable over raw text documents expected, string object received.")
+    vec._check_vocabulary()
+    analyze, get = vec.build_analyzer(), vec.vocabulary_.get
+    ind: list[int] = []
+    val: list[int] = []
+    ptr = [0]
+    for t in texts:
+        for term, n in Counter(analyze(t)).items():
+            j = get(term)
+            if j is not None:
+                ind.append(j)
+                val.append(n)
+        ptr.append(len(ind))
+    idx = np.int64 if len(ind) > np.iinfo(np.int32).max else np.int32
+    X = sp.csr_array((np.asarray(val, dtype=np.intc), np.asarray(ind, dtype=idx), np.asarray(ptr, dtype=idx)),
+                     shape=(len(ptr) - 1, len(vec.vocabulary_)), dtype=vec.dtype)
+    X.sort_indices()
+    if vec.binary:
+        X.data.fill(1)
+    return _align_api_if_sparse(X)
+
+
+def _union_transform(union: Any, texts: list[str]) -> Any:
+    """``union.transform(texts)``, with the shared analyses when :func:`shared_analysis` is on (else each
+    TF-IDF block counted by :func:`_vocabulary_counts`)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
     from sklearn.utils import _align_api_if_sparse
     from sklearn.utils.validation import check_is_fitted
 
+    if type(union) is not FeatureUnion:
+        return union.transform(texts)
+    cache = _SHARED.get()
     Xs = []
     for _, block, weight in union._iter():
-        shared = cache.get(block)
-        if isinstance(shared, _TermCounts):  # TfidfVectorizer.transform
+        shared = cache.get(block) if cache is not None else None
+        if shared is None and type(block) is TfidfVectorizer:  # TfidfVectorizer.transform
+            check_is_fitted(block, msg="The TF-IDF vectorizer is not fitted")
+            res = block._tfidf.transform(_vocabulary_counts(block, texts), copy=False)
+        elif isinstance(shared, _TermCounts):  # TfidfVectorizer.transform
             check_is_fitted(block, msg="The TF-IDF vectorizer is not fitted")
             block._check_vocabulary()
             res = block._tfidf.transform(_align_api_if_sparse(shared.transform_counts(block, texts)), copy=False)
