@@ -184,3 +184,22 @@ def test_training_targets_without_an_event_run_through_the_flower_app(tmp_path):
     both = got.merge(want, on=["area", "category", "horizon"], suffixes=("_flower", "_inproc"))
     assert len(both) == len(got) == 4 * 18 and np.isfinite(got["yhat"]).all() and got["yhat"].max() < 0.1
     np.testing.assert_allclose(both["yhat_flower"], both["yhat_inproc"], rtol=1e-3)
+
+
+def test_a_backtest_mixing_short_and_long_origins_equals_its_central_replay():
+    """The first origins have no inner holdout, the later ones do: in the app's lockstep the
+    short model takes part in the citywide and base sums only, the others grow and choose their trees;
+    the districts' scores equal the in-process forecaster's on the same origins (its default "none")."""
+    from govml.federated.simulation import simulate_forecaster
+
+    ev = _events(_short_counts(T=22)).rename(columns={"area": "community"})
+    r = simulate_forecaster(ev, "district", n_trees=6, origins=4, secure=True, point="auto", select_trees=True)
+    ih = r["inner_holdout"]
+    assert ih["level_alone"] and ih["models"] and len(ih["level_alone"]) + len(ih["models"]) == 4
+    assert not set(ih["level_alone"]) & set(ih["models"])
+    fed = r["backtest"]["metrics"]["all"]
+    for k in ("rmse", "mae", "wape", "poisson_deviance"):
+        assert fed[k] == pytest.approx(r["central"][k], rel=1e-6)
+    old = simulate_forecaster(ev, "district", n_trees=6, origins=4, secure=True, point="auto", select_trees=True,
+                              reference=False, base_run_config={"forecaster-untested-trees": "all"})
+    assert old["inner_holdout"]["level_alone"] == [] and old["backtest"]["metrics"]["all"]["mae"] != fed["mae"]
