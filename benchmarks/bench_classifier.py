@@ -32,6 +32,14 @@ labelled messages (columns 留言编号, 留言主题, 留言详情, label; a lo
     .venv/bin/python benchmarks/bench_classifier.py --labels reply --size 400 --write-draw lab400.csv
     GOVML_HOME=$(mktemp -d) /usr/bin/time -v .venv/bin/govml demands train lab400.csv --label-col label \
         --text-col 留言主题 --text-col 留言详情 --id-col 留言编号 --model-dir /tmp/m && ls -l /tmp/m
+
+Cost of ``govml demands train`` on a few thousand labels (issue 3, session 9): ``--write-keyword-set FILE`` writes
+附件3 + 附件4 (7,142 messages) with a first-level label ``一级分类`` from ``bench_alerts.py``'s keyword rules on
+the title (first matching rule; empty when none matches: 4,489 labelled) to a local file and stops; then::
+
+    .venv/bin/python benchmarks/bench_classifier.py --write-keyword-set /tmp/lab_train.csv
+    GOVML_HOME=$(mktemp -d) /usr/bin/time -v .venv/bin/govml demands train /tmp/lab_train.csv \
+        --label-col 一级分类 --text-col 留言主题 --text-col 留言详情 --model-dir /tmp/m
 """
 
 from __future__ import annotations
@@ -301,6 +309,30 @@ def stratified_draw(y: pd.Series, size: int, seed: int) -> np.ndarray:
     return np.sort(idx)
 
 
+def write_keyword_set(path: Path) -> None:
+    """附件3 + 附件4 as read by govml, labelled by ``bench_alerts.RULES`` on the title (a local file, not stored)."""
+    f3, f4 = DATA / "hotspot_messages_full_附件3.csv", DATA / "replies_full_附件4.csv"
+    if not (f3.exists() and f4.exists()):
+        print(f"skipped: development data not found ({DATA})")
+        return
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_alerts import RULES
+
+    from govml.io import read_table
+
+    cols = ["留言编号", "留言主题", "留言时间", "留言详情"]
+    df = pd.concat([read_table(f3)[cols], read_table(f4)[cols]], ignore_index=True)
+
+    def rule(title: object) -> str | None:
+        return next((name for name, pat in RULES if re.search(pat, title if isinstance(title, str) else "")), None)
+
+    df["一级分类"] = [rule(t) for t in df["留言主题"]]
+    df["text"] = df["留言主题"].fillna("") + "\n" + df["留言详情"].fillna("")
+    df.to_csv(path, index=False)
+    print(f"wrote {len(df)} messages, {int(df['一级分类'].notna().sum())} labelled "
+          f"({df['一级分类'].nunique()} labels) to {path}", file=sys.stderr)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, default=3)
@@ -315,9 +347,14 @@ def main() -> None:
                     help="use only this many unlabelled messages (seeded sample; 0 = all)")
     ap.add_argument("--complement-nb", action="store_true",
                     help="semi-/semilab- variants: ComplementNB instead of the multinomial naive Bayes")
+    ap.add_argument("--write-keyword-set", type=Path, default=None,
+                    help="write 附件3 + 附件4 with a keyword-rule label (一级分类) to this CSV and stop")
     ap.add_argument("--write-draw", type=Path, default=None,
                     help="write the labelled messages of draw --first-draw (size --size) to this CSV and stop")
     args = ap.parse_args()
+    if args.write_keyword_set is not None:
+        write_keyword_set(args.write_keyword_set)
+        return
     loaded = load()
     if loaded is None:
         print(f"skipped: development data or labels not found ({DATA}, {LABELS})")
