@@ -98,15 +98,25 @@ def test_all_keeps_the_untested_trees(short_panel, level_alone):
         FederatedHotspotForecaster(untested_trees="some").fit(short_panel)
 
 
-def test_no_inner_holdout_at_all_is_the_level_alone_too(short_events):
-    """calibration_origins=0 on a long panel: no holdout, as centrally (HotspotForecaster with C = 0)."""
-    from govml.hotspot.panel import build_panel
+def test_no_inner_holdout_at_all_is_the_level_alone_too(tmp_path):
+    """calibration_origins=0 on a long panel: no holdout, as centrally (HotspotForecaster with C = 0); the
+    Flower app (calibration-origins = 0) grows no tree either."""
+    from federated_apps import forecaster_config, read_forecasts, run_forecaster_app
+    from govml.hotspot.panel import build_panel, panel_matrix
 
-    long = build_panel(_events(_short_counts(T=30)), district_col="district", drop_incomplete=False)
-    m = FederatedHotspotForecaster(n_trees=4, secure=False, select_trees=True, calibration_origins=0).fit(long)
+    events = _events(_short_counts(T=30))
+    long = build_panel(events, district_col="district", drop_incomplete=False)
+    m = FederatedHotspotForecaster(n_trees=4, secure=True, select_trees=True, calibration_origins=0).fit(long)
     assert m.n_trees_ == 0
     cal = FederatedHotspotForecaster(n_trees=4, secure=False, select_trees=True).fit(long)
     assert cal.calibrated_ and set(cal.holdout_scores_) == {0, 1, 2, 3, 4}  # a long panel still chooses
+    _y, _keys, periods = panel_matrix(long)
+    res = run_forecaster_app(events, tmp_path, forecaster_config(
+        events, periods, **{"forecaster-select-trees": True, "calibration-origins": 0}), run_id=95, node_base=9500)
+    assert res["model"]["trees"] == [] and res["inner_holdout"]["level_alone"] == ["final model"]
+    both = read_forecasts(tmp_path).merge(m.predict(), on=["area", "category", "horizon"], suffixes=("_f", "_i"))
+    assert len(both) == 4 * 18
+    np.testing.assert_allclose(both["yhat_f"], both["yhat_i"], rtol=1e-3)
 
 
 def test_a_level_alone_model_pickles_and_forecasts_the_same(level_alone):
