@@ -956,7 +956,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
             return {i: v.reshape(n, F, B, 3) for i, n, v in zip(keys, sizes, parts, strict=True)}
 
         def on_tree(i: int, t: int, tree: Tree) -> None:
-            if s.progress and i == 0:
+            if s.progress and i == grow[0]:  # the first model that grows trees (not one given the level alone)
                 s.progress(t + 1, {"leaves": float(sum(1 for f in tree.feature if f < 0))})
 
         grow = [i for i, c in enumerate(cuts) if c not in zero]
