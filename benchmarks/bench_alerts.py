@@ -290,19 +290,25 @@ def noise_panel(seed: int, alpha: float, groups: int = 30, cats: int = 5, weeks:
 TRENDS = {"flat": lambda x: np.ones_like(x), "flat1.5": lambda x: np.full_like(x, 1.5),
           "flat2": lambda x: np.full_like(x, 2.0), "lin2": lambda x: 1 + x, "exp2": lambda x: 2 ** x,
           "lin3": lambda x: 1 + 2 * x}
+#: groups on their own trends (group i: tripling, flat, halving by i mod 3): a group's share of the board
+#: drifts, the case that a prior from the group's long-run share (``total_prior='board'``) could lag
+MIXED = ("lin3", "flat", "half")
+TRENDS["half"] = lambda x: 1 - 0.5 * x
 
 
 def trend_panel(seed: int, alpha: float, shape: str = "lin2", groups: int = 30, cats: int = 5,
                 weeks: int = 60) -> pd.DataFrame:
     """noise_panel's cells (a constant rate 0.3–5 a week each) times a trend over the weeks (:data:`TRENDS`:
     ``lin2`` doubles linearly, ``exp2`` exponentially, ``lin3`` triples; ``flat2`` is twice the rate
-    throughout); no surge anywhere. ``attrs['rates']`` holds the true rates (groups × cats × weeks).
-    The same generator as tests/text/test_text_alerts_baseline.py's ``_trend_noise`` (``lin2``)."""
+    throughout; ``mixed``: each group on its own trend, :data:`MIXED`); no surge anywhere. ``attrs['rates']``
+    holds the true rates (groups × cats × weeks). The same generator as
+    tests/text/test_text_alerts_baseline.py's ``_trend_noise`` (``lin2``)."""
     rng = np.random.default_rng(seed)
-    f = TRENDS[shape](np.arange(weeks) / (weeks - 1))
+    x = np.arange(weeks) / (weeks - 1)
     g, c, w = [], [], []
     rates = np.zeros((groups, cats, weeks))
     for gi in range(groups):
+        f = TRENDS[MIXED[gi % 3] if shape == "mixed" else shape](x)
         for ci in range(cats):
             lam = rng.uniform(0.3, 5.0) * f
             rates[gi, ci] = lam
@@ -345,7 +351,7 @@ def noise(trend_seeds: range = range(1, 13)) -> None:
         kind = "Poisson" if alpha == 0 else f"negative binomial α={alpha}"
         print(f"[pure noise, {what}{kind}] alerts >= 预警 per seed {dict(zip(seeds, n, strict=True))}: "
               f"{100 * sum(n) / gp:.2f} per 100 group-weeks{_q_note(dets, gp)}", flush=True)
-    for shape in ("flat", "lin2", "exp2", "lin3", "flat2"):
+    for shape in ("flat", "lin2", "exp2", "lin3", "flat2", "mixed"):
         n, gp, wins, dets = [], 0, {}, []
         for seed in trend_seeds:
             det = _noise_fit(trend_panel(seed, 0.3, shape))

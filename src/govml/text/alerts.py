@@ -160,6 +160,16 @@ there. A total is a busier, swingier cell than a category, so 预警 asks q ≤ 
 the totals, recall 0.57–0.93 at 0.34–0.47 false alerts per 100 area-weeks (q ≤ 0.10: 0.44–0.92 at
 0.05–0.16; ``benchmarks/bench_alerts.py --no-categories``, docs/benchmarks.md).
 
+**A total's prior is its share of the board** (``total_prior='board'``, session 9). A category cell's prior is the
+group's recent volume × the category's share; for a total that prior was the group's own recent volume — the
+level itself (``total_prior='own'``, before): no shrinkage, an 8-period mean counted as ``n + k`` = 12 periods of
+evidence, and an expectation of exactly 0 after a quiet lookback window. Now the prior is the board's volume over
+the same lookback periods × the group's share of the board's messages since the group began (past only,
+smoothed toward ``1/G``; one group: unchanged), so a level that came out low by chance leans on the group's
+long-run place in the board's current weeks. data_samples without its category column (no board-wide event is
+planted: seasons, trend and Poisson noise; alerts clustered at seasonal onsets) gave 45 false alerts ≥ 预警 in
+3,316 community-weeks (1.36 per 100), at a median expectation 0.58 × the generator's rate; now 15 (0.45).
+
 ``coverage='auto'`` (default): exports often hold a few stray records long before their real start
 (附件3: 4 messages between 2017-06 and 2018-11, then ~90 a week from January 2019). Counted as
 history they stretch every group's history with ~80 empty weeks: the first covered weeks look like a
@@ -563,7 +573,9 @@ class SurgeDetector(BaseEstimator):
         tail_quantile: float = 0.99,
         tail_min_cells: int = 200,
         tail_floor: float = 1.0,
+        total_prior: str = "board",
     ) -> None:
+        self.total_prior = total_prior
         self.tail_floor = tail_floor
         self.predictive = predictive
         self.tail_calibration = tail_calibration
@@ -795,6 +807,8 @@ class SurgeDetector(BaseEstimator):
                 np.add.at(tot_c, (gcodes[has_cat], tpos[has_cat]), 1)
                 cc = np.concatenate([np.zeros((G, 1)), np.cumsum(tot_c, axis=1)], axis=1)
                 Vc = np.divide(cc[:, np.arange(T)] - cc[:, lo], win_n, out=np.zeros((G, T)), where=win_n > 0)
+            if self._total_mode:
+                Vc = self._total_prior_volume(tot, first, lo, win_n, V)
             frames.append(self._category_cells(gcodes[has_cat], ccodes, tpos[has_cat], list(cats), G, T, L, tested,
                                                win_n, Vc, lo, alpha_by_t, hist))
         if self.term_levels not in ("full", "watch"):
@@ -918,6 +932,32 @@ class SurgeDetector(BaseEstimator):
                 start = stop
         cells["level"] = lv
         cells["related"] = rel
+
+    def _total_prior_volume(self, tot: np.ndarray, first: np.ndarray, lo: np.ndarray, win_n: np.ndarray,
+                            V: np.ndarray) -> np.ndarray:
+        """The pooled prior rate of each group's total (``total_prior='board'``): the group's share of the board.
+
+        A category cell shrinks toward the group's recent volume × the category's share of all past messages;
+        a group's total is its own recent volume, so that prior was the level itself (``'own'``, before): no
+        shrinkage, and the level's uncertainty counted ``k`` periods that were not there. The mirror image is
+        the board's volume over the same lookback periods × the group's share of the board's messages since
+        the group's first period (past only; smoothed toward ``1/G``): a level that came out low by chance
+        leans on the group's long-run place in the board's current weeks.
+        """
+        if self.total_prior not in ("board", "own"):
+            raise ConfigError(f"total_prior must be 'board' or 'own', got {self.total_prior!r}")
+        G, T = tot.shape
+        if self.total_prior == "own" or G == 0:
+            return V
+        board = np.concatenate([[0.0], np.cumsum(tot.sum(axis=0))])              # board[t] = messages < t
+        cg = np.concatenate([np.zeros((G, 1)), np.cumsum(tot, axis=1)], axis=1)   # cg[:, t] = group's < t
+        t_ar = np.arange(T)
+        since = board[t_ar][None, :] - board[np.minimum(first, T)][:, None]     # board since the group began
+        share = (cg[:, t_ar] + 0.5) / (np.clip(since, 0, None) + 0.5 * G)
+        w0 = np.maximum(lo[None, :], first[:, None])                              # the group's lookback window
+        b_win = board[t_ar][None, :] - board[np.minimum(w0, t_ar[None, :])]
+        v_board = np.divide(b_win, win_n, out=np.zeros((G, T)), where=win_n > 0)
+        return share * v_board
 
     def _category_null(self, n_rows: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per window, (expected, dispersion) of every category cell (NaN where the window is not
