@@ -177,7 +177,12 @@ def plain_names(values: pd.Series, *, cjk_spaces: bool = False) -> pd.Series:
     string Series; missing stays missing). ``cjk_spaces=True`` also drops a space between two Chinese
     characters (``城乡 建设`` → ``城乡建设``: Chinese writes no spaces between words, so one typed there is a
     slip; ``Back Bay`` keeps its space)."""
-    out = label_text(values).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+    return _tidy_spaces(label_text(values).str.normalize("NFKC"), cjk_spaces)
+
+
+def _tidy_spaces(out: pd.Series, cjk_spaces: bool) -> pd.Series:
+    """Whitespace runs → one space, ends stripped; ``cjk_spaces``: no space between two Chinese characters."""
+    out = out.str.replace(r"\s+", " ", regex=True).str.strip()
     if cjk_spaces and len(out):
         has = out.str.contains(" ", regex=False).fillna(False).to_numpy(dtype=bool)
         if has.any():
@@ -186,19 +191,24 @@ def plain_names(values: pd.Series, *, cjk_spaces: bool = False) -> pd.Series:
     return out
 
 
-def merge_spellings(values: pd.Series, *, cjk_spaces: bool = False) -> pd.Series:
+def merge_spellings(values: pd.Series, *, cjk_spaces: bool = False, as_written: bool = False) -> pd.Series:
     """Names as one spelling (index reset). Two names are the same when their :func:`plain_names` match
     up to case (``str.casefold``); each such group is written in its **most frequent** plain spelling
     (ties: the one met first) — ``Ｂａｃｋ Ｂａｙ``, ``back bay`` and ``Back Bay `` become ``Back Bay``
     when that is the commonest. Missing and blank names stay as they are (after :func:`plain_names`).
     Callers report what changed by comparing with their input. ``cjk_spaces``: as in :func:`plain_names`
-    (a space between two Chinese characters is dropped)."""
+    (a space between two Chinese characters is dropped). ``as_written``: each group is shown in its most
+    frequent spelling as the user wrote it (spaces tidied, but full-width forms such as ``教育文体（A）`` kept):
+    NFKC and case then only decide which names are the same, and a name written one way only is shown as
+    written."""
     import pandas as pd
 
-    plain = plain_names(values.reset_index(drop=True), cjk_spaces=cjk_spaces)
+    values = values.reset_index(drop=True)
+    plain = plain_names(values, cjk_spaces=cjk_spaces)
     key = plain.str.casefold()
-    seen = pd.DataFrame({"key": key, "plain": plain}).dropna()
-    seen = seen[seen["plain"] != ""]
+    shown = _tidy_spaces(label_text(values), cjk_spaces) if as_written else plain
+    seen = pd.DataFrame({"key": key, "plain": shown}).dropna()
+    seen = seen[plain[seen.index] != ""]
     if not len(seen):
         return plain
     n = seen.groupby(["key", "plain"], sort=False).size().reset_index(name="n")  # first-met order

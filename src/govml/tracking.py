@@ -118,13 +118,29 @@ def log_params(params: Mapping[str, Any]) -> None:
     mlflow.log_params({k: str(v)[:6000] for k, v in flat.items()})
 
 
+def metric_name(name: str, taken: set[str] | None = None) -> str:
+    """``name`` as MLflow accepts a metric name (letters of any script, digits, ``_ - . space : /``): any other
+    character becomes ``_`` (a per-class metric ``f1.教育文体（A）`` is logged as ``f1.教育文体_A_``; the exact
+    labels are in the run's cv_report.json); ``_2``, ``_3`` … is added when that name is in ``taken``."""
+    import re
+
+    base = re.sub(r"[^\w.\- :/]", "_", name)
+    out, n = base, 1
+    while taken is not None and out in taken:
+        n += 1
+        out = f"{base}_{n}"
+    return out
+
+
 def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
     import math
 
     import mlflow
 
-    clean = {k: float(v) for k, v in metrics.items()
-             if v is not None and isinstance(v, (int, float)) and math.isfinite(float(v))}
+    clean: dict[str, float] = {}
+    for k, v in metrics.items():
+        if v is not None and isinstance(v, (int, float)) and math.isfinite(float(v)):
+            clean[metric_name(str(k), set(clean))] = float(v)
     if clean:
         mlflow.log_metrics(clean, step=step)
 

@@ -149,7 +149,8 @@ def _rows_shown(rows: list[int], limit: int = 10) -> str:
 def _one_spelling(df, col: str, name: str, what: str, console, say_empty: bool = True) -> None:  # noqa: ANN001
     """Write the names in ``df[col]`` (groups, categories) in one spelling each, in place: full-width
     letters and digits, stray spaces (also one between two Chinese characters: ``城乡 建设``) and another
-    upper/lower case are the same name, shown in its most frequent spelling (:func:`govml.io.merge_spellings`).
+    upper/lower case are the same name, shown in its most frequent spelling as written (full-width forms kept:
+    a label ``教育文体（A）`` stays so; :func:`govml.io.merge_spellings` with ``as_written``).
     Each spelling merged into another is said once with its rows; empty cells are counted and said
     (they are grouped as ``(空)`` by the commands)."""
     import numpy as np
@@ -158,7 +159,7 @@ def _one_spelling(df, col: str, name: str, what: str, console, say_empty: bool =
     from govml.io import label_text, merge_spellings, source_rows
 
     raw = df[col]
-    merged = merge_spellings(raw, cjk_spaces=True)
+    merged = merge_spellings(raw, cjk_spaces=True, as_written=True)
     merged.index = df.index
     before = label_text(raw)
     empty = merged.isna() | (merged == "")
@@ -683,7 +684,7 @@ def train_cmd(
     from govml import __version__, tracking
     from govml.errors import ConfigError
     from govml.io import check_output_path, read_table, source_rows
-    from govml.text.classify import DemandClassifier, check_labels, cross_validate_classifier
+    from govml.text.classify import DemandClassifier, check_labels, cross_validate_classifier, shared_analysis
 
     console = Console()
     check_output_path(Path(model_dir) / "model.json", table=False)  # a --model-dir under a file, or not writable: now, not after CV
@@ -737,7 +738,8 @@ def train_cmd(
     X, y = texts[keep], labels[keep]
     console.print(f"Training on {int(keep.sum()):,} labelled messages ({len(set(map(str, y)))} categories); "
                   f"{int((~keep).sum())} row(s) excluded")
-    with Progress(console=console, transient=True) as prog:
+    # the folds and the final fit analyse each message once (shared_analysis: the same model, bit for bit)
+    with Progress(console=console, transient=True) as prog, shared_analysis():
         task = prog.add_task(f"{cv}-fold cross-validation", total=cv + 1)
         report = cross_validate_classifier(list(X), list(y), unlabeled=unl_texts, cv=cv, seed=seed, estimator=est,
                                            progress=lambda i: prog.update(task, completed=i))
@@ -839,18 +841,18 @@ def classify_cmd(
     said = logging.getLogger("govml.text.classify")  # its empty-text warning comes per chunk: said once below,
     level = said.level                                # with the rows
     said.setLevel(logging.ERROR)
-    vocab = dict(getattr(getattr(model, "features_", None), "transformer_list", [])).get("word")
     unknown = []  # positions of messages with text but no word the model was trained on
     try:
         with Progress(console=console, transient=True) as prog:
             task = prog.add_task(f"Classifying {len(df):,} messages", total=len(df))
             for start in range(0, len(df), step):
                 chunk = list(texts[start:start + step])
-                parts.append(model.predict_frame(chunk, ids=df[id_col].iloc[start:start + step].tolist()))
-                if vocab is not None:
-                    nnz = np.diff(vocab.transform([t if isinstance(t, str) else "" for t in chunk]).tocsr().indptr)
+                frame = model.predict_frame(chunk, ids=df[id_col].iloc[start:start + step].tolist(), known_words=True)
+                if "known_words" in frame:  # the word block's hits, from the features the prediction computed
+                    nnz = frame.pop("known_words").to_numpy()
                     has_text = np.array([isinstance(t, str) and bool(t.strip()) for t in chunk])
                     unknown.extend((start + np.flatnonzero((nnz == 0) & has_text)).tolist())
+                parts.append(frame)
                 prog.update(task, completed=min(start + step, len(df)))
     finally:
         said.setLevel(level)
