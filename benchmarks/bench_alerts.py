@@ -63,6 +63,13 @@ checked against the detector's own q), so two settings can be compared along the
 curves instead of at one q. ``--noise-only --no-categories`` tests each group's total of the noise and trend
 panels (the 5 categories summed); ``--samples-only [--no-categories]`` runs data_samples alone (totals: the
 planted surges and hot issues are surges of each community's total).
+
+Totals' prior (session 9b): ``--params '{"total_prior": "own"}'`` is the totals' expectation before (the group's
+own recent volume as its prior, i.e. no shrinkage). data_samples' totals have no board-wide planted event (its
+weeks are seasons, a trend and Poisson noise; the board's weekly totals are within 1.8 standard deviations of the
+generator's rate in the weeks where the false alerts clustered), so an alert there outside a planted surge or hot
+issue is a false alert. The ``mixed`` trend panel gives each group its own trend (tripling, flat, halving), the
+case a prior from the group's long-run share of the board could lag.
 """
 
 from __future__ import annotations
