@@ -211,5 +211,5 @@ def test_a_backtest_mixing_short_and_long_origins_equals_its_central_replay():
     for k in ("rmse", "mae", "wape", "poisson_deviance"):
         assert fed[k] == pytest.approx(r["central"][k], rel=1e-6)
     old = simulate_forecaster(ev, "district", n_trees=6, origins=4, secure=True, point="auto", select_trees=True,
-                              reference=False, base_run_config={"forecaster-untested-trees": "all"})
+                              reference=False, untested_trees="all")
     assert old["inner_holdout"]["level_alone"] == [] and old["backtest"]["metrics"]["all"]["mae"] != fed["mae"]

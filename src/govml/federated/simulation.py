@@ -600,6 +600,7 @@ def simulate_forecaster(
     point: str = "auto",
     select_trees: bool = True,
     holidays: str | None = "auto",
+    untested_trees: str = "none",
 ) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -628,7 +629,10 @@ def simulate_forecaster(
     inner-holdout choices made from the districts' holdout sums (``result["inner_holdout"]``).
     ``holidays`` (run config ``forecaster-holidays``, ``"auto"`` or ``None``/``"off"``): the level times
     the target week's holiday factor, as the central model's ``holidays="auto"`` (``result["holidays"]``);
-    the central LightGBM reference (``lightgbm``) gets the same setting.
+    the central LightGBM reference (``lightgbm``) gets the same setting. ``untested_trees`` (run config
+    ``forecaster-untested-trees``, ``"none"`` or ``"all"``): with ``select_trees``, a model with no inner
+    holdout is the level alone (0 trees) or keeps ``n_trees`` (``result["inner_holdout"]["level_alone"]``);
+    the central replay and the LightGBM reference get the same setting.
     """
     import pandas as pd
 
@@ -658,6 +662,7 @@ def simulate_forecaster(
                                "forecaster-robust-policy": str(robust_policy), "forecaster-level": bool(level),
                                "forecaster-point": str(point), "forecaster-select-trees": bool(select_trees),
                                "forecaster-holidays": "off" if holidays in (None, "off") else str(holidays),
+                               "forecaster-untested-trees": str(untested_trees),
                                "score-districts": "|".join(score_districts or [])}
     rng = np.random.default_rng(seed)
     node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
@@ -722,12 +727,13 @@ def simulate_forecaster(
             models["central"] = FederatedHotspotForecaster(horizon=horizon, n_trees=n_trees, max_depth=max_depth,
                                                            secure=secure, masks=False, level=level and not robust,
                                                            point=point, select_trees=select_trees,
-                                                           holidays=None if holidays in (None, "off") else holidays)
+                                                           holidays=None if holidays in (None, "off") else holidays,
+                                                           untested_trees=untested_trees)
         if lightgbm:
             from govml.hotspot.forecast import HotspotForecaster
 
             models["lightgbm"] = HotspotForecaster(horizon=horizon, holidays=None if holidays in (None, "off")
-                                                   else holidays)
+                                                   else holidays, untested_trees=untested_trees)
         bt = run_backtest(sub, models, [pd.Timestamp(o) for o in result["backtest"]["origins"]], horizon)
         ov = bt.metrics[bt.metrics["horizon"] == "all"].set_index("model")
         keep = ("rmse", "mae", "wape", "poisson_deviance", "precision_top2pct")
