@@ -22,8 +22,12 @@ log = logging.getLogger(__name__)
 
 def workforce_drivers(indicator_scores: pd.DataFrame, composite: pd.Series, system: IndicatorSystem, *,
                       low_threshold: float | None = None, n_estimators: int = 200, seed: int = 0,
-                      n_jobs: int = 2) -> pd.DataFrame:
+                      n_jobs: int = 1) -> pd.DataFrame:
     """Rank indicators by their SHAP contribution to the composite.
+
+    ``n_jobs``: LightGBM threads. One by default (as the hotspot forecaster): a few hundred worker-periods gain
+    nothing from threads, and on a busy machine two OpenMP threads spin at every boosting round (session 9: the
+    demo's skills step took 124.7 s with 2 threads at load 3.5, 4.7 s with 1).
 
     ``indicator_scores``: 0–100 scores (``IndicatorNormaliser.transform``), rows aligned with
     ``composite``. Returns ``indicator, name, dimension, mean_abs_contribution,
