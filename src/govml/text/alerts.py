@@ -168,7 +168,12 @@ the same lookback periods × the group's share of the board's messages since the
 smoothed toward ``1/G``; one group: unchanged), so a level that came out low by chance leans on the group's
 long-run place in the board's current weeks. data_samples without its category column (no board-wide event is
 planted: seasons, trend and Poisson noise; alerts clustered at seasonal onsets) gave 45 false alerts ≥ 预警 in
-3,316 community-weeks (1.36 per 100), at a median expectation 0.58 × the generator's rate; now 15 (0.45).
+3,316 community-weeks (1.36 per 100), at a median expectation 0.58 × the generator's rate; now 15 (0.45) at the
+same q and 28 (0.84) at the totals' new q ≤ 0.35 (:data:`TOTAL_THRESHOLDS`); the weekly expectation's log error
+against the generator's rate has standard deviation 0.25 (was 0.40). teddycup 附件3 by area, no categories
+(tuning / held-out): recall 0.809 / 0.766 at 0.394 / 0.405 false per 100 area-weeks → 0.804 / 0.771 at 0.333 /
+0.330; Boston by neighbourhood 0.868 / 0.883 at 1.78 / 1.86 → 0.913 / 0.923 at 1.72 / 1.78; noise and trend
+panels' totals no worse (docs/benchmarks.md, session 9b).
 
 ``coverage='auto'`` (default): exports often hold a few stray records long before their real start
 (附件3: 4 messages between 2017-06 and 2018-11, then ~90 a week from January 2019). Counted as
