@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_hotspot_boston import DATA, load_panel  # noqa: E402
-from bench_hotspot_short import _score, monthly_boston  # noqa: E402
+from bench_hotspot_short import monthly_boston, run_cuts, short_cuts, summarise  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,45 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     codes = panel["area"].astype("category").cat.codes.to_numpy()
     panel["district"] = pd.Categorical([f"d{c % args.districts}" for c in codes])
     periods = pd.DatetimeIndex(sorted(panel["period_start"].unique()))
-    T = len(periods)
-    if args.freq == "M":
-        cuts = [(0, L) for L in range(6, min(12, T))]
-    else:
-        cuts = [(s, L) for L in (int(v) for v in args.lengths.split(","))
-                for s in range(0, T - L - H + 1, max(1, (T - L - H) // 5))]
     kw = {"horizon": H, "n_trees": args.n_trees, "secure": False, "point": "auto", "select_trees": True}
     models = {"all_trees": lambda: FederatedHotspotForecaster(untested_trees="all", **kw),
               "level": lambda: FederatedHotspotForecaster(untested_trees="none", **kw)}
-    key = ["area", "category", "period_start"]
-    rows, cpu = [], dict.fromkeys(models, 0.0)
-    for s, L in cuts:
-        if s + L >= T:
-            continue
-        cut = panel[(panel["period_start"] >= periods[s]) & (panel["period_start"] < periods[s + L])]
-        fut = panel[(panel["period_start"] >= periods[s + L]) & (panel["period_start"] <= periods[min(T, s + L + H) - 1])]
-        j = fut[key + ["y"]].assign(area=lambda d: d["area"].astype(str), category=lambda d: d["category"].astype(str))
-        for name, make in models.items():
-            c0 = time.process_time()
-            m = make().fit(cut)
-            fc = m.predict()
-            cpu[name] += time.process_time() - c0
-            if m.calibrated_:
-                raise SystemExit(f"cut {periods[s].date()}+{L} is long enough to calibrate: not this benchmark's case")
-            fc = fc[key + ["yhat"]].rename(columns={"yhat": name})
-            j = j.merge(fc.assign(area=fc["area"].astype(str), category=fc["category"].astype(str)), on=key)
-        j = j.assign(cut=f"{periods[s].date()}+{L}", level_exact=lambda d: np.maximum(d["level"] - 0.05, 0.0))
-        rows.append(j)
-        print(f"cut {periods[s].date()}+{L}: " + "; ".join(
-            "{} RMSE {:.3f} MAE {:.3f} sum/actual {:.2f}".format(c, *_score(j, c)) for c in (*models, "level_exact")), flush=True)
-    A = pd.concat(rows, ignore_index=True)
-    pooled = {c: dict(zip(("rmse", "mae", "sum_ratio"), _score(A, c), strict=True)) for c in (*models, "level_exact")}
-    per_cut = A.groupby("cut").apply(lambda d: pd.Series({c: _score(d, c)[0] for c in models}), include_groups=False)
-    better = int((per_cut["level"] < per_cut["all_trees"]).sum())
-    print(f"\n{args.dataset} {args.freq}: {len(rows)} cuts, {len(A)} forecasts; pooled: " + "; ".join(
-        f"{c} RMSE {v['rmse']:.4f} MAE {v['mae']:.4f} sum/actual {v['sum_ratio']:.3f}" for c, v in pooled.items()))
-    print(f"level vs {args.n_trees} untested trees: RMSE {100 * (pooled['level']['rmse'] / pooled['all_trees']['rmse'] - 1):+.1f}%, "
-          f"MAE {100 * (pooled['level']['mae'] / pooled['all_trees']['mae'] - 1):+.1f}%; lower RMSE on {better} of "
-          f"{len(per_cut)} cuts; CPU seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+
+    def level_exact(j: pd.DataFrame, cut: pd.DataFrame, s: int, L: int) -> pd.DataFrame:
+        return j.assign(level_exact=np.maximum(j["level"] - 0.05, 0.0))
+
+    rows, cpu = run_cuts(panel, periods, short_cuts(periods, args.freq, args.lengths, H), models, H, level_exact,
+                         ("level_exact",))
+    summarise(rows, models, ("level_exact",), cpu, f"{args.dataset} {args.freq}", f"{args.n_trees} untested trees")
     return 0
 
 
