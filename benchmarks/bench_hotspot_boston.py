@@ -55,7 +55,8 @@ by recency, half-life 26, ``level_halflife=26``), ``govml_hl52_shrink`` (half-li
 Stock & Watson share toward equal weights on the candidates with windows of at most 13 periods,
 ``level_shrink_prior="recent"``); session 9: ``govml_break`` / ``govml_break_both`` (the level restarts at a
 fall of level in the last 2–13 weeks, ``level_break="down"``, or at a fall or a rise, ``"both"``), ``govml_untested0``
-(``untested_trees="none"``: the level alone at origins too short for the inner holdout; see
+(``untested_trees="none"``: the level alone at origins too short for the inner holdout — the default since
+session 9, so now the same as ``govml``; ``govml_untested_all`` is the default before; see
 bench_hotspot_short.py); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
@@ -469,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
         # session 9 (issue 4): a shift of level in the last periods (a seasonal stop) restarts the level
         "govml_break": HotspotForecaster(horizon=H, level_break="down"),
         "govml_break_both": HotspotForecaster(horizon=H, level_break="both"),
-        "govml_untested0": HotspotForecaster(horizon=H, untested_trees="none"),
+        "govml_untested0": HotspotForecaster(horizon=H, untested_trees="none"),  # = govml since session 9
+        "govml_untested_all": HotspotForecaster(horizon=H, untested_trees="all"),  # the default before session 9
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))
