@@ -15,7 +15,10 @@ recurring problems across a long gap, ``'{"semantic_components": 50}'`` for the 
 
 ``--joins`` prints, for the real data, every candidate pair of the joins across a long gap (joined or
 refused) with both titles, the pair's content and semantic similarity and the two units' means — the
-list to read by hand. ``--scale N`` times the fit on the generated messages at N times the size of
+list to read by hand (where a meaning-backed candidate joins units of unequal size, at least
+``join_neighbours`` times, the content figure is the smaller unit's mean over its nearest members of the
+other, as the rule reads it). ``--params '{"join_neighbours": null}'``: the mean over all pairs everywhere
+(the rule before session 9). ``--scale N`` times the fit on the generated messages at N times the size of
 data_samples (``govml samples --scale N``, written to a temporary folder; N = 10 is 88,121 messages)
 and prints the planted issues within the top 120 instead of the real-data and data_samples parts.
 """

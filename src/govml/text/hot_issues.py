@@ -54,7 +54,13 @@ How messages are grouped
    ``min_semantic_similarity_long`` (0.5); such a candidate (and any candidate whose units' mean
    content similarity is short of ``min_content_similarity_join``) joins when the mean content
    similarity is at least ``semantic_relief × min_content_similarity_join`` and the mean semantic
-   similarity at least ``min_semantic_similarity_join`` (0.6). ``semantic_relief=0`` lets meaning
+   similarity at least ``min_semantic_similarity_join`` (0.6). For this meaning-backed test, when one
+   unit has at least ``join_neighbours`` (3) times as many messages as the other, the content
+   similarity is taken from the smaller unit's side: the mean over its members of each one's mean
+   similarity to its ``join_neighbours`` nearest members of the larger unit (a message naming one
+   estate's parking-space bundling joins the 56-message issue about it; the mean over all 56 pairs,
+   0.027, had diluted it; on the word-only test, average linkage stays). ``join_neighbours=None``:
+   the mean over all pairs everywhere (the rule before session 9). ``semantic_relief=0`` lets meaning
    alone join (too loose on real boards: templates such as 请A市加快… look alike in meaning).
    ``semantic_components=None`` switches meaning off (words only, the rule before session 6). On the
    real board (附件3, docs/benchmarks.md) the joins bring the college internship problem from 5 to 8 of
@@ -393,6 +399,7 @@ class HotIssueFinder(BaseEstimator):
         window_days: float = 30.0,
         min_content_similarity_long: float | None = 0.3,
         min_content_similarity_join: float = 0.1,
+        join_neighbours: int | None = 3,
         long_window_days: float = 400.0,
         title_weight: float = 0.6,
         min_messages: int = 2,
@@ -431,6 +438,7 @@ class HotIssueFinder(BaseEstimator):
         self.window_days = window_days
         self.min_content_similarity_long = min_content_similarity_long
         self.min_content_similarity_join = min_content_similarity_join
+        self.join_neighbours = join_neighbours
         self.long_window_days = long_window_days
         self.title_weight = title_weight
         self.min_messages = min_messages
@@ -701,6 +709,8 @@ class HotIssueFinder(BaseEstimator):
             pending, ra, rb = pending[first], ra[first], rb[first]
             changed = np.zeros(len(involved), dtype=bool)
             later = []
+            by_root = np.argsort(root_of[row_unit], kind="stable")  # the rows of each unit, for the k-nearest test
+            bounds = np.searchsorted(root_of[row_unit][by_root], np.arange(len(involved) + 1))
             for i0 in range(0, len(pending), 1000):
                 ka, kb, kk = ra[i0:i0 + 1000], rb[i0:i0 + 1000], pending[i0:i0 + 1000]
                 wait = changed[ka] | changed[kb]
@@ -713,8 +723,14 @@ class HotIssueFinder(BaseEstimator):
                     if changed[a] or changed[b]:
                         later.append(k)
                         continue
-                    # a pair that is a candidate only by its meaning must join by meaning too
+                    # average linkage on content for the words; for meaning, a unit at least
+                    # join_neighbours times the size of the other is judged from the smaller one's side
                     by_words = v[k] >= self.min_content_similarity_long and m >= self.min_content_similarity_join
+                    kn = self.join_neighbours
+                    if (not by_words and kn and ms >= self.min_semantic_similarity_join
+                            and m < relief * self.min_content_similarity_join
+                            and max(size[a], size[b]) >= kn * min(size[a], size[b])):
+                        m = max(m, self._nearest_mean(x_in, by_root, bounds, a, b, size))
                     ok = by_words or (m >= relief * self.min_content_similarity_join
                                       and ms >= self.min_semantic_similarity_join)
                     joins.append((int(r[k]), int(c[k]), float(v[k]), float(m), int(size[a]), int(size[b]), bool(ok),
@@ -740,6 +756,21 @@ class HotIssueFinder(BaseEstimator):
         new = np.full(n, -1, dtype=int)
         new[keep] = pd.factorize(merged[keep])[0]
         return new, r[used], c[used], v[used], joins
+
+    def _nearest_mean(self, x, by_root: np.ndarray, bounds: np.ndarray, a: int, b: int, size: np.ndarray) -> float:
+        """Content similarity of two units of unequal size seen from the smaller one: the mean, over its
+        members, of each member's mean similarity to its ``join_neighbours`` nearest members of the
+        other unit. The mean over all pairs dilutes a message that matches a large issue on its topic
+        but shares little text with most members (a 56-message issue about one estate's parking spaces
+        and one message naming the developer); requiring k close members, not one, still keeps a single
+        repeated message inside an issue about something else from pulling that issue in."""
+        if size[a] > size[b]:
+            a, b = b, a
+        small, large = by_root[bounds[a]:bounds[a + 1]], by_root[bounds[b]:bounds[b + 1]]
+        s = (x[small] @ x[large].T).toarray()
+        k = min(int(self.join_neighbours), s.shape[1])
+        top = np.partition(s, s.shape[1] - k, axis=1)[:, s.shape[1] - k:]
+        return float(top.mean())
 
     def _split_strays(self, labels: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Issues of at least 3 messages whose other members agree in meaning (mean semantic similarity
