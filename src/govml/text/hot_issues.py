@@ -709,8 +709,7 @@ class HotIssueFinder(BaseEstimator):
             pending, ra, rb = pending[first], ra[first], rb[first]
             changed = np.zeros(len(involved), dtype=bool)
             later = []
-            by_root = np.argsort(root_of[row_unit], kind="stable")  # the rows of each unit, for the k-nearest test
-            bounds = np.searchsorted(root_of[row_unit][by_root], np.arange(len(involved) + 1))
+            by_root = bounds = None  # the rows of each unit, for the k-nearest test (made when first needed)
             for i0 in range(0, len(pending), 1000):
                 ka, kb, kk = ra[i0:i0 + 1000], rb[i0:i0 + 1000], pending[i0:i0 + 1000]
                 wait = changed[ka] | changed[kb]
@@ -730,6 +729,9 @@ class HotIssueFinder(BaseEstimator):
                     if (not by_words and kn and ms >= self.min_semantic_similarity_join
                             and m < relief * self.min_content_similarity_join
                             and max(size[a], size[b]) >= kn * min(size[a], size[b])):
+                        if by_root is None:
+                            by_root = np.argsort(root_of[row_unit], kind="stable")
+                            bounds = np.searchsorted(root_of[row_unit][by_root], np.arange(len(involved) + 1))
                         m = max(m, self._nearest_mean(x_in, by_root, bounds, a, b, size))
                     ok = by_words or (m >= relief * self.min_content_similarity_join
                                       and ms >= self.min_semantic_similarity_join)
