@@ -373,6 +373,67 @@ def noise(trend_seeds: range = range(1, 13)) -> None:
               f"by window {dict(sorted(wins.items()))}){_q_note(dets, gp)}", flush=True)
 
 
+def season_panel(seed: int, amp: float, groups: int = 30, weeks: int = 156, alpha: float = 0.1) -> pd.DataFrame:
+    """Three years of weekly totals (no categories, no surges) whose groups turn with *opposite* seasons: the
+    first third ("rural") peak in January, the rest ("urban") in July, rate ``λ_g · (1 ± amp·cos)`` with
+    ``λ_g`` uniform 1–10 a week, negative binomial α. The board's pooled seasonal factor follows the urban
+    majority, so a rural group's expectation turns the wrong way."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2023-01-02")
+    w = np.arange(weeks)
+    g, t = [], []
+    for gi in range(groups):
+        phase = 0.0 if gi < groups // 3 else np.pi
+        lam = rng.uniform(1.0, 10.0) * (1 + amp * np.cos(2 * np.pi * w / 52.18 - phase))
+        n = rng.negative_binomial(1 / alpha, 1 / (1 + alpha * lam))
+        for wk, k in enumerate(n):
+            g += [f"社区{gi:02d}"] * int(k)
+            t += list(start + pd.to_timedelta(7 * wk + rng.uniform(0, 7, size=int(k)), unit="D"))
+    return pd.DataFrame({"community": g, "created_at": t})
+
+
+def seasons(seeds: range = range(1, 7)) -> None:
+    """False alerts (every alert: nothing is planted) on :func:`season_panel` from week 60 on, where a season
+    of history exists and the seasonal factor is last year's (before: the first year's momentum), by group kind;
+    recall of 20 surges per seed planted from week 64 on; with ``--q-grid`` both at each 预警 q (false alerts over
+    both kinds) — compare variants at equal false rates."""
+    from govml.text.alerts import TOTAL_KEY, plant_surges
+
+    for amp in (0.0, 0.3, 0.6):
+        n, gp = {"rural": 0, "urban": 0}, {"rural": 0, "urban": 0}
+        hits, n_surges, qs = 0, 0, {}
+        for seed in seeds:
+            panel = season_panel(seed, amp)
+            det = SurgeDetector(terms=False, **PARAMS).fit(panel)
+            c = det.cells_[det.cells_["period_start"] >= det.periods_[60]]
+            # recall: 20 surges (×2 the group's mean, at least +5 a week, 1–3 weeks) from week 64 on
+            planted, truth = plant_surges(panel.assign(category=TOTAL_KEY), by="community", label_col="category",
+                                          time_col="created_at", n_surges=20, factor=2.0, min_extra=5,
+                                          duration=(1, 3), seed=seed, skip_first=64)
+            dp = SurgeDetector(terms=False, **PARAMS).fit(planted.drop(columns="category"))
+            sc = score_alerts(dp.cells_, truth, by="community", period="W", n_group_periods=dp.n_group_periods_)
+            hits += sc["hits"]
+            n_surges += sc["n_surges"]
+            for q in OPTS["q_grid"]:
+                cq = relevel(det, q)
+                cq = cq[cq["period_start"] >= det.periods_[60]]
+                sq = score_alerts(relevel(dp, q), truth, by="community", period="W", n_group_periods=1)
+                f0, h0 = qs.get(q, (0, 0))
+                qs[q] = (f0 + int(cq["level"].isin(ALERT).sum()), h0 + sq["hits"])
+            rural = c["group"].str[2:].astype(int) < 10
+            for name, sel in (("rural", rural), ("urban", ~rural)):
+                n[name] += int(c.loc[sel, "level"].isin(ALERT).sum())
+                gp[name] += int((sel & (c["window"] == 1)).sum())
+        print(f"[opposite seasons, totals, amplitude {amp}, NB α=0.1, seeds {seeds.start}-{seeds.stop - 1}, weeks "
+              f"60-155] alerts >= 预警 per 100 group-weeks: rural (10 groups, winter peak) "
+              f"{100 * n['rural'] / gp['rural']:.2f} ({n['rural']}), urban (20, summer peak) "
+              f"{100 * n['urban'] / gp['urban']:.2f} ({n['urban']}); recall of planted surges {hits / n_surges:.3f} "
+              f"({hits}/{n_surges})", flush=True)
+        gp_all = gp["rural"] + gp["urban"]
+        for q, (f, h) in qs.items():
+            print(f"    预警 at q ≤ {q:g}: false {100 * f / gp_all:.2f} per 100 ({f}), recall {h / n_surges:.3f}")
+
+
 EVIDENCE = ("category", "term", "both")
 
 
@@ -569,6 +630,8 @@ def main(argv: list[str] | None = None) -> int:
                          "each group's total of the panel is tested")
     ap.add_argument("--samples-only", action="store_true",
                     help="only data_samples' planted surges (with --no-categories: each community's total)")
+    ap.add_argument("--season-only", action="store_true",
+                    help="only the opposite-seasons panel (generated totals over 3 years, 6 seeds, planted and not; ~20 s)")
     ap.add_argument("--q-grid", default="",
                     help="comma-separated 预警 q values: every run is also scored with the category cells' alerts "
                          "re-derived at each (exact, post hoc; recall / false per 100 per value)")
@@ -583,6 +646,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.samples_only:
         samples()
+        return 0
+    if args.season_only:
+        seasons()
         return 0
     if args.dataset == "boston":
         if BOSTON.exists():
