@@ -161,13 +161,14 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
                      horizon: int = 4, origins: int = 8, start: str | None = None,
                      predictions_out: Path | None = None, plot_out: Path | None = None, strategy: str = "combined",
                      now: str | None = None, min_category_events: int = 2, season: int | None = None,
-                     holidays: str = "auto", track: bool = True, console: Any = None) -> dict[str, Any]:
+                     holidays: str = "auto", track: bool = True, console: Any = None,
+                     reliability_out: Path | None = None) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from govml import tracking
     from govml.errors import ConfigError
     from govml.hotspot.backtest import compare_to_baselines, default_models, run_backtest
-    from govml.hotspot.report import backtest_figure
+    from govml.hotspot.report import backtest_figure, reliability_figure
     from govml.io import check_output_path, write_json, write_table
 
     console = console or _console()
@@ -245,6 +246,11 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
 
         written.append(save_figure(fig, plot_out))
         fig = backtest_figure(res.metrics)
+    has_p = "p_hotspot" in res.predictions.columns and res.predictions["p_hotspot"].notna().any()
+    if reliability_out is not None and has_p:
+        from govml.plots import save_figure
+
+        written.append(save_figure(reliability_figure(res.predictions), reliability_out))
     _print_metrics(console, res)
     for name, why in res.excluded_models.items():
         console.print(f"  [yellow]•[/] model {name}: {why}", highlight=False)
@@ -261,6 +267,10 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
                 tracking.log_metrics({f"{rec['model']}.{k}": rec[k] for k in ("mae", "rmse", "precision_top5pct")},
                                      step=int(rec["step"]))
             tracking.log_figure(fig, "backtest.png")
+            if has_p:
+                rfig = reliability_figure(res.predictions)
+                tracking.log_figure(rfig, "backtest_reliability.png")
+                plt.close(rfig)
             tracking.log_dict(report, "backtest_metrics.json")
         plt.close(fig)
     else:
@@ -312,6 +322,16 @@ def _print_metrics(console: Any, res: Any) -> None:
         console = Console(file=console.file, width=112, color_system=console.color_system and "auto",
                           force_terminal=console.is_terminal)
     console.print(table)
+    if "hotspot_brier" in ov.columns:  # is p_hotspot honest? its scores against the no-model reference
+        import pandas as pd
+
+        for m, r in ov[ov["hotspot_brier"].notna()].iterrows():
+            ref = (f" (reference: each cell's past exceedance rate {r['hotspot_brier_ref']:.4f}, skill "
+                   f"{r['hotspot_brier_skill']:+.3f})" if pd.notna(r.get("hotspot_brier_ref")) else "")
+            console.print(f"  p_hotspot of {m}: {int(r['hotspot_events'])} hotspot events in {int(r['n'])} forecasts "
+                          f"(rate {r['hotspot_rate']:.3f}, mean p {r['hotspot_p_mean']:.3f}); Brier "
+                          f"{r['hotspot_brier']:.4f}{ref}, log loss {r['hotspot_log_loss']:.4f}, ECE "
+                          f"{r['hotspot_ece']:.4f}", highlight=False)
 
 
 def _jsonable(d: Any) -> Any:
@@ -378,6 +398,8 @@ def backtest_cmd(
                               "evenly from it); default: the last --origins periods that can be scored."),
     predictions_out: Path = typer.Option(None, "--predictions-out", help="Write every backtest forecast here."),
     plot_out: Path = typer.Option(None, "--plot-out", help="Write the error-by-horizon plot (PNG)."),
+    reliability_out: Path = typer.Option(None, "--reliability-out", help="Write the reliability plot of "
+                                         "p_hotspot against the observed hotspot frequency (PNG)."),
     strategy: str = _STRAT,
     now: str = _NOW,
     min_category_events: int = _MINCAT,
@@ -388,7 +410,8 @@ def backtest_cmd(
     run_backtest_cmd(events, out, time_col=time_col, area_col=area_col, category_col=category_col,
                      district_col=district_col, freq=freq, horizon=horizon, origins=origins, start=start,
                      predictions_out=predictions_out, plot_out=plot_out, strategy=strategy, now=now,
-                     min_category_events=min_category_events, holidays=holidays, track=track)
+                     min_category_events=min_category_events, holidays=holidays, track=track,
+                     reliability_out=reliability_out)
 
 
 def demo_step(ctx: Any) -> list[Path]:
@@ -405,7 +428,8 @@ def demo_step(ctx: Any) -> list[Path]:
     now = "2025-01-01"
     bt = run_backtest_cmd(samples, ctx.report_path("hotspots", "backtest_metrics.json"), origins=2 if ctx.quick else 3,
                           predictions_out=ctx.report_path("hotspots", "backtest_predictions.csv"),
-                          plot_out=ctx.report_path("hotspots", "backtest.png"), now=now, console=console)
+                          plot_out=ctx.report_path("hotspots", "backtest.png"), now=now, console=console,
+                          reliability_out=ctx.report_path("hotspots", "backtest_reliability.png"))
     fc = run_forecast(samples, ctx.report_path("hotspots", "forecast.csv"),
                       explain_out=ctx.report_path("hotspots", "forecast_explanations.csv"),
                       heatmap_out=ctx.report_path("hotspots", "forecast_heatmap.png"), now=now, console=console)

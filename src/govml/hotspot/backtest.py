@@ -13,6 +13,15 @@ of one origin × horizon) and averaged over maps: ``precision_top{k}pct`` (share
 top-k% cells that are among the actual top-k% cells), ``hitrate_top{k}pct`` (share of all events
 that fall in the predicted top-k% cells) and ``pai_top{k}pct`` (hit rate / share of cells flagged,
 the Predictive Accuracy Index). Models with intervals add ``coverage`` and ``interval_width``.
+
+Models with ``p_hotspot`` (the probability that a cell exceeds its hotspot ``threshold``) add its scores
+(:func:`hotspot_metrics`): ``hotspot_events`` (forecasts whose cell did exceed), ``hotspot_rate``,
+``hotspot_p_mean``, ``hotspot_brier``, ``hotspot_log_loss`` (probabilities clipped to
+[1e-4, 1 − 1e-4]), ``hotspot_ece`` (expected calibration error over 10 equal-width bins) and, against
+the **reference** ``p_ref`` that needs no model — each cell's own past exceedance rate of that threshold at
+the origin, ``(k + 0.5) / (n + 1)`` over its ``n`` periods since the data start up to the origin
+(:func:`hotspot_reference`) — ``hotspot_brier_ref``, ``hotspot_log_loss_ref`` and the skills
+``hotspot_brier_skill = 1 − brier / brier_ref`` (> 0: better than the reference), ``hotspot_log_loss_skill``.
 """
 
 from __future__ import annotations
@@ -116,8 +125,147 @@ def _metrics_block(g: pd.DataFrame, pcts: Sequence[float]) -> dict[str, float]:
         inside = (g["y"] >= g["yhat_lo"]) & (g["y"] <= g["yhat_hi"])
         m["coverage"] = float(inside.mean())
         m["interval_width"] = float((g["yhat_hi"] - g["yhat_lo"]).mean())
+    if {"p_hotspot", "threshold"} <= set(g.columns) and g["p_hotspot"].notna().any():
+        m.update(hotspot_metrics(g))
     m["n"] = int(len(g))
     return m
+
+
+# -- p_hotspot: scores, reference, reliability ------------------------------------------------------
+LOG_LOSS_EPS = 1e-4
+RELIABILITY_BINS = 10
+#: size bands of the forecast mean for the reliability table (the intervals' bands, forecast._BIN_EDGES)
+HOTSPOT_BANDS = (0.25, 1.0, 3.0, 10.0, 30.0)
+
+
+def brier_score(p: np.ndarray, event: np.ndarray) -> float:
+    """Mean squared difference between the probabilities and the 0/1 outcomes."""
+    p, e = np.asarray(p, dtype=float), np.asarray(event, dtype=float)
+    return float(np.mean((p - e) ** 2))
+
+
+def log_loss(p: np.ndarray, event: np.ndarray, eps: float = LOG_LOSS_EPS) -> float:
+    """Mean negative log-likelihood of the 0/1 outcomes, probabilities clipped to ``[eps, 1 − eps]``
+    (a probability of exactly 0 for an event that happens would make it infinite)."""
+    p = np.clip(np.asarray(p, dtype=float), eps, 1.0 - eps)
+    e = np.asarray(event, dtype=float)
+    return float(-np.mean(e * np.log(p) + (1.0 - e) * np.log1p(-p)))
+
+
+def expected_calibration_error(p: np.ndarray, event: np.ndarray, bins: int = RELIABILITY_BINS) -> float:
+    """Σ_bins (n_b / n) · |mean p_b − observed frequency_b| over ``bins`` equal-width bins of ``p``."""
+    p, e = np.asarray(p, dtype=float), np.asarray(event, dtype=float)
+    if len(p) == 0:
+        return float("nan")
+    b = np.minimum((p * bins).astype(int), bins - 1)
+    n = np.bincount(b, minlength=bins)
+    gap = np.abs(np.bincount(b, weights=p, minlength=bins) - np.bincount(b, weights=e, minlength=bins))
+    return float(gap.sum() / n.sum())
+
+
+def hotspot_metrics(g: pd.DataFrame, p_col: str = "p_hotspot") -> dict[str, float]:
+    """Scores of ``p_col`` against the hotspot outcome ``y > threshold`` (rows where it is given); with a
+    ``p_ref`` column, the reference's scores and the skills (see the module docstring)."""
+    g = g[g[p_col].notna() & g["threshold"].notna()]
+    event = (g["y"] > g["threshold"]).to_numpy(dtype=float)
+    p = g[p_col].to_numpy(dtype=float)
+    out = {"hotspot_events": float(event.sum()), "hotspot_rate": float(event.mean()) if len(event) else float("nan"),
+           "hotspot_p_mean": float(p.mean()) if len(p) else float("nan"),
+           "hotspot_brier": brier_score(p, event), "hotspot_log_loss": log_loss(p, event),
+           "hotspot_ece": expected_calibration_error(p, event)}
+    if "p_ref" in g.columns and g["p_ref"].notna().all() and len(g):
+        r = g["p_ref"].to_numpy(dtype=float)
+        out["hotspot_brier_ref"] = brier_score(r, event)
+        out["hotspot_log_loss_ref"] = log_loss(r, event)
+        out["hotspot_brier_skill"] = (1.0 - out["hotspot_brier"] / out["hotspot_brier_ref"]
+                                      if out["hotspot_brier_ref"] > 0 else float("nan"))
+        out["hotspot_log_loss_skill"] = (1.0 - out["hotspot_log_loss"] / out["hotspot_log_loss_ref"]
+                                         if out["hotspot_log_loss_ref"] > 0 else float("nan"))
+    return out
+
+
+def hotspot_reference(cut: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """The no-model reference probability for each row of ``rows`` (``area, category, threshold``):
+    the cell's past exceedance rate of the row's threshold, ``(k + 0.5) / (n + 1)``, ``k`` of its ``n``
+    periods in ``cut`` (the panel cut at the origin: nothing after it) since the data start
+    (:func:`govml.hotspot.forecast.data_start`, as the forecaster's threshold) above the threshold.
+    The ``+ 0.5 / + 1`` (Krichevsky–Trofimov) keeps a cell that never exceeded off exactly 0. NaN for
+    rows without a threshold or whose cell is not in ``cut``."""
+    from govml.hotspot.forecast import data_start
+
+    y, keys, _ = panel_matrix(cut)
+    y = y[:, data_start(y):]
+    idx = pd.MultiIndex.from_arrays([keys["area"].astype(str), keys["category"].astype(str)])
+    pos = idx.get_indexer(pd.MultiIndex.from_arrays([rows["area"].astype(str), rows["category"].astype(str)]))
+    thr = rows["threshold"].to_numpy(dtype=float)
+    out = np.full(len(rows), np.nan)
+    ok = (pos >= 0) & np.isfinite(thr)
+    if ok.any() and y.shape[1] > 0:
+        k = (y[pos[ok]] > thr[ok, None]).sum(axis=1)
+        out[ok] = (k + 0.5) / (y.shape[1] + 1.0)
+    return out
+
+
+def hotspot_calibration(preds: pd.DataFrame, bins: int = RELIABILITY_BINS, by: str | None = None,
+                        p_col: str = "p_hotspot") -> pd.DataFrame:
+    """Reliability table of ``p_col`` against observed ``y > threshold`` in backtest forecasts.
+
+    One row per bin of ``bins`` equal-width bins of the probability: ``mean_p``, ``observed`` (the
+    hotspot frequency), ``n``. ``by="band"`` adds a ``band`` column, the size band of the forecast mean
+    (``yhat_mean`` where given, else ``yhat``; bands split at :data:`HOTSPOT_BANDS`, labelled
+    ``"<0.25"``, ``"0.25–1"`` … ``">=30"``), ``by="horizon"`` a ``horizon`` column: a table per group.
+    """
+    g = preds.dropna(subset=[p_col])
+    if g.empty:
+        raise DataError(message=f"no {p_col} in these predictions")
+    hit = (g["y"] > g["threshold"]).astype(float)
+    b = np.minimum((g[p_col].to_numpy() * bins).astype(int), bins - 1)
+    t = pd.DataFrame({"bin": b, "p": g[p_col].to_numpy(), "hit": hit.to_numpy()})
+    keys = ["bin"]
+    if by == "band":
+        t.insert(0, "band", size_band(g))
+        keys = ["band", "bin"]
+    elif by == "horizon":
+        t.insert(0, "horizon", g["horizon"].to_numpy())
+        keys = ["horizon", "bin"]
+    elif by is not None:
+        raise DataError(message=f"by must be None, 'band' or 'horizon', got {by!r}")
+    out = t.groupby(keys, sort=True).agg(mean_p=("p", "mean"), observed=("hit", "mean"),
+                                         n=("hit", "size")).reset_index()
+    return out
+
+
+def size_band(g: pd.DataFrame) -> np.ndarray:
+    """The size band label of each forecast (its mean ``yhat_mean`` where given, else ``yhat``)."""
+    col = "yhat_mean" if "yhat_mean" in g.columns and g["yhat_mean"].notna().all() else "yhat"
+    edges = HOTSPOT_BANDS
+    labels = [f"<{edges[0]:g}"] + [f"{a:g}–{b:g}" for a, b in zip(edges[:-1], edges[1:], strict=True)] + [
+        f">={edges[-1]:g}"]
+    return np.asarray(labels, dtype=object)[np.searchsorted(edges, g[col].to_numpy(dtype=float), side="right")]
+
+
+def hotspot_reliability(preds: pd.DataFrame, bins: int = RELIABILITY_BINS) -> dict[str, Any]:
+    """Per model with ``p_hotspot``: the reliability table (``bins`` bins) and, per size band of the
+    forecast mean and per horizon, the scores of :func:`hotspot_metrics` (for metrics.json)."""
+    out: dict[str, Any] = {}
+    if "p_hotspot" not in preds.columns:
+        return out
+    for model, g in preds.groupby("model", sort=True):
+        g = g[g["p_hotspot"].notna()]
+        if g.empty:
+            continue
+        table = hotspot_calibration(g, bins)
+        bands = {}
+        for band, gb in g.assign(_band=size_band(g)).groupby("_band", sort=False):
+            bands[str(band)] = {"n": int(len(gb)), **hotspot_metrics(gb)}
+        order = [f"<{HOTSPOT_BANDS[0]:g}"] + [f"{a:g}–{b:g}" for a, b in zip(HOTSPOT_BANDS[:-1], HOTSPOT_BANDS[1:],
+                                                                                strict=True)] + [f">={HOTSPOT_BANDS[-1]:g}"]
+        out[str(model)] = {
+            "bins": [{k: (int(v) if k in ("bin", "n") else float(v)) for k, v in r.items()}
+                     for r in table.to_dict("records")],
+            "bands": {b: bands[b] for b in order if b in bands},
+        }
+    return out
 
 
 # -- the backtest ------------------------------------------------------------------------------
@@ -163,10 +311,19 @@ class BacktestResult:
             "excluded_models": dict(self.excluded_models),
             "fit_seconds": {k: round(v, 3) for k, v in self.fit_seconds.items()},
             "fit_cpu_seconds": {k: round(v, 3) for k, v in self.fit_cpu_seconds.items()},
+            "hotspot_reliability": _clean_nested(hotspot_reliability(self.predictions), clean),
         }
 
 
 BASELINE_NAMES_PREFIXES = ("last_value", "mean_", "seasonal_naive")
+
+
+def _clean_nested(v: Any, clean: Callable[[Any], Any]) -> Any:
+    if isinstance(v, dict):
+        return {k: _clean_nested(x, clean) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean_nested(x, clean) for x in v]
+    return clean(v)
 
 
 def choose_origins(periods: pd.DatetimeIndex, horizon: int, n_origins: int = 8,
@@ -247,6 +404,8 @@ def run_backtest(
             raise ModelError(f"no model could be fitted at origin {origin.date()}")
         fo = pd.concat(at_origin, ignore_index=True)
         fo = fo.merge(actual, on=["area", "category", "period_start"], how="inner")
+        if {"p_hotspot", "threshold"} <= set(fo.columns) and fo["p_hotspot"].notna().any():
+            fo["p_ref"] = hotspot_reference(cut, fo)  # the no-model reference, from the cut panel only
         frames.append(fo)
         for name, g in fo.groupby("model", sort=True):
             per_origin.append({"model": name, "origin": origin, "step": i, **_metrics_block(g, pcts)})
@@ -259,7 +418,9 @@ def run_backtest(
             excluded[name] = excluded[name] + (f" (not fitted at {unfitted.get(name, 0)} of {len(origins)} origins; "
                                                f"its metrics cover the other {n_fit} only)")
     cols = ["model", "origin", "area", "category", "period_start", "horizon", "y", "yhat"]
-    extra = [c for c in ("yhat_mean", "yhat_lo", "yhat_hi", "p_hotspot", "threshold") if c in preds.columns]
+    extra = [c for c in ("yhat_mean", "yhat_lo", "yhat_hi", "p_hotspot", "threshold", "p_ref") if c in preds.columns]
+    # alternative probabilities a model may give for comparison (p_hotspot_<name>; benchmarks)
+    extra += sorted(c for c in preds.columns if str(c).startswith("p_hotspot_"))
     preds = preds[cols + extra]
     metrics = evaluate(preds, pcts)
     return BacktestResult(metrics=metrics, per_origin=pd.DataFrame(per_origin), predictions=preds,
@@ -273,18 +434,6 @@ def default_models(horizon: int = 4, season: int | None = 52, **forecaster_param
     from govml.hotspot.forecast import HotspotForecaster
 
     return {"govml": HotspotForecaster(horizon=horizon, **forecaster_params), **default_baselines(season)}
-
-
-def hotspot_calibration(preds: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
-    """Reliability table of ``p_hotspot`` against observed ``y > threshold`` in backtest forecasts."""
-    g = preds.dropna(subset=["p_hotspot"])
-    if g.empty:
-        raise DataError(message="no p_hotspot in these predictions")
-    hit = (g["y"] > g["threshold"]).astype(float)
-    b = np.minimum((g["p_hotspot"].to_numpy() * bins).astype(int), bins - 1)
-    t = pd.DataFrame({"bin": b, "p": g["p_hotspot"].to_numpy(), "hit": hit.to_numpy()})
-    out = t.groupby("bin").agg(mean_p=("p", "mean"), observed=("hit", "mean"), n=("hit", "size")).reset_index()
-    return out
 
 
 def compare_to_baselines(result: BacktestResult, model: str = "govml") -> dict[str, Any]:

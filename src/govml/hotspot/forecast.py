@@ -757,6 +757,165 @@ def _nb_sf(thr: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
     return stats.nbinom.sf(k, n, p)
 
 
+HOTSPOT_CALIBRATIONS = ("isotonic", "logistic", "logistic_ref", "none")
+HOTSPOT_DISPERSIONS = ("pooled", "banded")
+_HOTSPOT_RIDGE = 1.0  # "logistic": ridge penalty pulling (intercept, slope) toward (0, 1), the uncalibrated map
+_HOTSPOT_P_CLIP = 1e-6
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), _HOTSPOT_P_CLIP, 1.0 - _HOTSPOT_P_CLIP)
+    return np.log(p) - np.log1p(-p)
+
+
+def exceedance_rate(y: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    """Each row's past exceedance rate of its threshold, ``(k + 0.5) / (n + 1)``: ``k`` of its ``n`` periods
+    (columns of ``y``) above ``thr`` (Krichevsky–Trofimov: a cell that never exceeded is not at exactly 0)."""
+    k = (y > np.asarray(thr, dtype=float)[:, None]).sum(axis=1)
+    return (k + 0.5) / (y.shape[1] + 1.0)
+
+
+def banded_dispersion(mu: np.ndarray, obs: np.ndarray, edges: tuple[float, ...] = _BIN_EDGES,
+                      min_n: int = _BIN_MIN) -> list[float]:
+    """Negative-binomial dispersion ``α`` (variance ``μ + α μ²``) by moments per size band of the forecast
+    mean ``mu`` (bands split at ``edges``): ``max(0, Σ((y − μ)² − μ)) / Σ μ²`` over the band's holdout rows.
+    A band with fewer than ``min_n`` rows takes in its neighbours (below first, then above) as the interval
+    bands do; with too few rows even then, the pooled value."""
+    mu, obs = np.asarray(mu, dtype=float), np.asarray(obs, dtype=float)
+
+    def mom(sel: np.ndarray) -> float:
+        d = float(np.sum(mu[sel] ** 2))
+        return max(0.0, float(np.sum((obs[sel] - mu[sel]) ** 2 - mu[sel])) / d) if d > 0 else 0.0
+
+    b = np.searchsorted(edges, mu, side="right")
+    n_bins = len(edges) + 1
+    pooled = mom(np.ones(len(mu), dtype=bool))
+    out = []
+    for k in range(n_bins):
+        lo_k = hi_k = k
+        sel = b == k
+        while sel.sum() < min_n and (lo_k > 0 or hi_k < n_bins - 1):
+            if lo_k > 0:
+                lo_k -= 1
+            else:
+                hi_k += 1
+            sel = (b >= lo_k) & (b <= hi_k)
+        out.append(mom(sel) if sel.sum() >= min_n else pooled)
+    return out
+
+
+class HotspotMap:
+    """``p_hotspot`` from a forecast mean and a threshold: the negative-binomial ``P(y > threshold)`` with a
+    dispersion (one, or one per size band of the mean), then a calibration map fitted on holdout outcomes:
+    ``"isotonic"`` (monotone, a step function), ``"logistic"`` (intercept and slope on the logit of the raw
+    probability, Cox's recalibration, with a ridge penalty pulling them toward (0, 1) — no change — so a
+    holdout with few or no hotspot events moves the raw probability little), ``"logistic_ref"`` (the same
+    with a third term, the logit of the cell's own past exceedance rate of its threshold — what the
+    negative binomial around the mean does not know about the cell's own spread —, its coefficient pulled
+    toward 0), or ``"none"``."""
+
+    def __init__(self, kind: str = "isotonic", dispersion: str = "pooled"):
+        if kind not in HOTSPOT_CALIBRATIONS:
+            raise ModelError(f"hotspot_calibration must be one of {HOTSPOT_CALIBRATIONS}, got {kind!r}")
+        if dispersion not in HOTSPOT_DISPERSIONS:
+            raise ModelError(f"hotspot_dispersion must be one of {HOTSPOT_DISPERSIONS}, got {dispersion!r}")
+        self.kind = kind
+        self.dispersion = dispersion
+        self.alpha: float | list[float] = 0.0
+        self.iso: Any = None
+        self.coef: tuple[float, ...] = (0.0, 1.0)
+
+    def raw(self, mu: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        mu = np.asarray(mu, dtype=float)
+        thr = np.broadcast_to(np.asarray(thr, dtype=float), mu.shape)
+        if isinstance(self.alpha, list):
+            b = np.searchsorted(_BIN_EDGES, mu, side="right")
+            out = np.empty(mu.shape)
+            for k in np.unique(b):
+                sel = b == k
+                out[sel] = _nb_sf(thr[sel], mu[sel], self.alpha[k])
+            return out
+        return _nb_sf(thr, mu, float(self.alpha))
+
+    def fit(self, mu: np.ndarray, obs: np.ndarray, thr: np.ndarray, pooled_alpha: float,
+            ref: np.ndarray | None = None) -> HotspotMap:
+        """Fit on holdout forecasts: means ``mu``, outcomes ``obs``, thresholds ``thr`` (and, for
+        ``"logistic_ref"``, each row's past exceedance rate ``ref`` at its origin)."""
+        self.alpha = banded_dispersion(mu, obs) if self.dispersion == "banded" else float(pooled_alpha)
+        p_raw = self.raw(mu, thr)
+        event = (np.asarray(obs, dtype=float) > np.asarray(thr, dtype=float)).astype(float)
+        if self.kind == "isotonic":
+            from sklearn.isotonic import IsotonicRegression
+
+            self.iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p_raw, event)
+        elif self.kind == "logistic":
+            self.coef = _ridge_logistic(_logit(p_raw)[:, None], event, _HOTSPOT_RIDGE)
+        elif self.kind == "logistic_ref":
+            if ref is None:
+                raise ModelError("hotspot_calibration='logistic_ref' needs the cells' past exceedance rates")
+            self.coef = _ridge_logistic(np.column_stack([_logit(p_raw), _logit(ref)]), event, _HOTSPOT_RIDGE)
+        return self
+
+    def predict(self, mu: np.ndarray, thr: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
+        p = self.raw(mu, thr)
+        if self.kind == "isotonic" and self.iso is not None:
+            return self.iso.predict(p)
+        if self.kind in ("logistic", "logistic_ref"):
+            cols = [_logit(p)]
+            if self.kind == "logistic_ref":
+                if ref is None:
+                    raise ModelError("hotspot_calibration='logistic_ref' needs the cells' past exceedance rates")
+                cols.append(_logit(np.broadcast_to(np.asarray(ref, dtype=float), p.shape)))
+            z = self.coef[0] + np.column_stack(cols) @ np.asarray(self.coef[1:])
+            return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
+        return p
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "dispersion": self.alpha}
+        if self.kind in ("logistic", "logistic_ref"):
+            out["intercept"], out["slope"] = self.coef[0], self.coef[1]
+        if self.kind == "logistic_ref":
+            out["ref_slope"] = self.coef[2]
+        return out
+
+
+def _ridge_logistic(x: np.ndarray, e: np.ndarray, ridge: float) -> tuple[float, ...]:
+    """``(a, b_1, …)`` maximising the log-likelihood of the 0/1 ``e`` under ``sigmoid(a + x @ b)`` less
+    ``ridge``/2 · (a² + (b_1 − 1)² + b_2² + …): a ridge toward "the first column as it is". Newton's method
+    with step halving (a full Newton step can overshoot on a few events far out in the tail); the objective
+    is strictly concave, so this converges, and the penalty keeps it well posed with no or all events.
+    ``x``: one column or ``(n, k)``."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    e = np.asarray(e, dtype=float)
+    X = np.column_stack([np.ones(len(x)), x])
+    prior = np.zeros(X.shape[1])
+    prior[1] = 1.0
+
+    def objective(beta: np.ndarray) -> float:
+        z = X @ beta
+        return float(np.sum(e * z - np.logaddexp(0.0, z)) - 0.5 * ridge * np.sum((beta - prior) ** 2))
+
+    beta = prior.copy()
+    f = objective(beta)
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -35, 35)))
+        g = X.T @ (e - p) - ridge * (beta - prior)
+        Hm = (X * (p * (1 - p))[:, None]).T @ X + ridge * np.eye(X.shape[1])
+        step = np.linalg.solve(Hm, g)
+        t = 1.0
+        while t > 1e-8:
+            f_new = objective(beta + t * step)
+            if f_new >= f - 1e-12:
+                break
+            t *= 0.5
+        beta, f_old, f = beta + t * step, f, f_new
+        if np.max(np.abs(t * step)) < 1e-9 or abs(f - f_old) < 1e-12 * max(1.0, abs(f)):
+            break
+    return tuple(float(b) for b in beta)
+
+
 class HotspotForecaster(BaseEstimator):
     """Global LightGBM count forecaster for an area × category × period panel.
 
@@ -793,6 +952,8 @@ class HotspotForecaster(BaseEstimator):
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
         hotspot_window: int | None = None,
+        hotspot_calibration: str = "isotonic",
+        hotspot_dispersion: str = "pooled",
         level_tiers: int = 1,
         level_halflife: float | None = None,
         level_shrink: float | str = 0.0,
@@ -834,6 +995,8 @@ class HotspotForecaster(BaseEstimator):
         self.hotspot_quantile = hotspot_quantile
         self.min_hotspot_count = min_hotspot_count
         self.hotspot_window = hotspot_window
+        self.hotspot_calibration = hotspot_calibration
+        self.hotspot_dispersion = hotspot_dispersion
         self.level_tiers = level_tiers
         self.level_halflife = level_halflife
         self.level_shrink = level_shrink
@@ -1154,6 +1317,9 @@ class HotspotForecaster(BaseEstimator):
         self.conformal_bins_: dict[int, list[tuple[float, float]]] = {}
         self.dispersion_ = {h: 0.0 for h in range(1, H + 1)}
         self.isotonic_: dict[int, Any] = {}
+        self.hotspot_map_: dict[int, HotspotMap] = {}
+        self.hotspot_holdout_: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        HotspotMap(self.hotspot_calibration, self.hotspot_dispersion)  # checks the options
         self.blend_weight_ = {h: 1.0 for h in range(1, H + 1)}
         self.blend_window_ = {h: BLEND_WINDOWS[0] for h in range(1, H + 1)}
         self.point_weight_ = {h: 0.0 for h in range(1, H + 1)}
@@ -1187,12 +1353,11 @@ class HotspotForecaster(BaseEstimator):
         self.models_, self.level_weights_ = self._fit_models(fb, T - 1, n_trees=self.n_trees_by_horizon_)
         self.y_, self.keys_, self.periods_ = y, keys, periods
         self.threshold_ = self._thresholds(y)
+        self.hotspot_ref_ = exceedance_rate(y, self.threshold_)  # each cell's past exceedance rate
         return self
 
     def _calibrate(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
                    fb: FeatureBuilder, first_holdout: int) -> None:
-        from sklearn.isotonic import IsotonicRegression
-
         H = self.horizon
         T = y.shape[1]
         early = bool(self.select_trees and self.early_stop)
@@ -1269,10 +1434,17 @@ class HotspotForecaster(BaseEstimator):
                 self.point_weight_[h] = choose_point_weight(mu, obs, self.dispersion_[h],
                                                             rmse_tol=self.point_rmse_tolerance)
             thr_rows = np.tile(thr, len(rec[h]))
-            p_raw = _nb_sf(thr_rows, mu, self.dispersion_[h])
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-            iso.fit(p_raw, (obs > thr_rows).astype(float))
-            self.isotonic_[h] = iso
+            # p_hotspot's map, fitted on the same holdout forecasts (its own dispersion when banded; the
+            # point rule above keeps the pooled one, so yhat does not depend on the p_hotspot options)
+            # each holdout row's cell: its past exceedance rate of the threshold at that row's origin
+            ref_rows = np.concatenate([exceedance_rate(y[:, : first_holdout + i + 1], thr)
+                                       for i in range(len(rec[h]))])
+            self.hotspot_holdout_[h] = (mu, obs, thr_rows, ref_rows)
+            hm = HotspotMap(self.hotspot_calibration, self.hotspot_dispersion).fit(mu, obs, thr_rows,
+                                                                                   self.dispersion_[h], ref_rows)
+            self.hotspot_map_[h] = hm
+            if hm.iso is not None:
+                self.isotonic_[h] = hm.iso
         self.calibrated_ = True
 
     def _select_trees(self, y: np.ndarray, fb: FeatureBuilder, models: dict[int, Any], weights: np.ndarray,
@@ -1410,8 +1582,7 @@ class HotspotForecaster(BaseEstimator):
             s = np.sqrt(m + _SCALE_C)
             lo[:, h - 1] = np.maximum(0.0, m + q_lo * s)
             hi[:, h - 1] = np.maximum(m + q_hi * s, lo[:, h - 1])
-            praw = _nb_sf(self.threshold_, m, self.dispersion_.get(hh, 0.0))
-            p[:, h - 1] = self.isotonic_[hh].predict(praw) if hh in self.isotonic_ else praw
+            p[:, h - 1] = self._p_hotspot(m, hh)
             # the point: the mean shifted toward the predictive median by the weight chosen on the holdout
             pt[:, h - 1] = point_forecast(m, self.dispersion_.get(hh, 0.0), self.point_weight_.get(hh, 0.0))
             lo[:, h - 1] = np.minimum(lo[:, h - 1], pt[:, h - 1])
@@ -1423,6 +1594,14 @@ class HotspotForecaster(BaseEstimator):
         out["p_hotspot"] = p.reshape(-1)
         out["threshold"] = np.repeat(self.threshold_, H)
         return out
+
+    def _p_hotspot(self, m: np.ndarray, hh: int, hmap: HotspotMap | None = None) -> np.ndarray:
+        """P(y > threshold) of forecasts with mean ``m`` at horizon ``hh``: the fitted map (or ``hmap``);
+        uncalibrated, the negative binomial with the pooled dispersion (Poisson without a holdout)."""
+        hmap = hmap if hmap is not None else getattr(self, "hotspot_map_", {}).get(hh)
+        if hmap is not None:
+            return hmap.predict(m, self.threshold_, getattr(self, "hotspot_ref_", None))
+        return _nb_sf(self.threshold_, m, self.dispersion_.get(hh, 0.0))
 
     def explain(self, horizon: int | None = None, top: int = 3) -> pd.DataFrame:
         """Top ``top`` features behind each forecast, from LightGBM ``pred_contrib``.
@@ -1474,6 +1653,7 @@ class HotspotForecaster(BaseEstimator):
                                     else self.level_weights_.mean(axis=0))], strict=True)),
             "holidays": None if self.holiday_factors_ is None else self.holiday_factors_.describe(),
             "point_weight": self.point_weight_, "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "conformal_bins": getattr(self, "conformal_bins_", {}), "dispersion": self.dispersion_,
+            "hotspot_map": {h: m.describe() for h, m in getattr(self, "hotspot_map_", {}).items()},
         }
 
 

@@ -5,6 +5,9 @@
 * :func:`efficiency_tables` / :func:`efficiency_heatmaps`: quarterly median handling days and
   closure rate per area, where the events have ``closed_at`` / ``status``.
 * :func:`backtest_figure`: error by horizon for each model of a backtest.
+* :func:`reliability_figure`: is ``p_hotspot`` honest? Its reliability diagram in a backtest (mean
+  probability against the observed hotspot frequency per bin), with the no-model reference, and the Brier
+  score per size band of the forecast against that reference's.
 
 Functions return DataFrames or matplotlib Figures; saving is the caller's (``govml.plots.save_figure``).
 """
@@ -131,5 +134,58 @@ def backtest_figure(metrics: pd.DataFrame, metric_names: tuple[str, ...] = ("mae
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle(title or "滚动起点回测：各模型误差随预测步长变化")
+    fig.tight_layout()
+    return fig
+
+
+def reliability_figure(preds: pd.DataFrame, bins: int = 10, title: str | None = None) -> Figure:
+    """Reliability of ``p_hotspot`` in backtest forecasts (``preds`` of :func:`~govml.hotspot.backtest.run_backtest`).
+
+    Left: per model with ``p_hotspot``, the mean probability against the observed frequency of
+    ``y > threshold`` in ``bins`` equal-width bins (marker area ∝ forecasts in the bin; the diagonal is a
+    calibrated forecast), and the reference ``p_ref`` (each cell's past exceedance rate) dashed. Right: the
+    Brier score per size band of the forecast mean, model against reference, with the hotspot events per band.
+    """
+    import matplotlib.pyplot as plt
+
+    from govml.hotspot.backtest import hotspot_calibration, hotspot_reliability
+    from govml.plots import setup_cjk
+
+    if "p_hotspot" not in preds.columns or preds["p_hotspot"].isna().all():
+        raise DataError(message="no p_hotspot in these backtest predictions: nothing to plot")
+    setup_cjk()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.2))
+    ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls=":", label="完全校准")
+    rel = hotspot_reliability(preds, bins)
+    for model, g in preds[preds["p_hotspot"].notna()].groupby("model", sort=True):
+        t = hotspot_calibration(g, bins)
+        ax.plot(t["mean_p"], t["observed"], marker="o", lw=1.8, label=f"{model} p_hotspot", zorder=3)
+        ax.scatter(t["mean_p"], t["observed"], s=12 + 200 * np.sqrt(t["n"] / t["n"].max()), alpha=0.25, zorder=2)
+        if "p_ref" in g.columns and g["p_ref"].notna().all():
+            r = hotspot_calibration(g, bins, p_col="p_ref")
+            ax.plot(r["mean_p"], r["observed"], marker="s", ms=4, lw=1.2, ls="--", label=f"{model} 参照（历史超阈率）")
+        bands = rel.get(str(model), {}).get("bands", {})
+        names = list(bands)
+        x = np.arange(len(names))
+        bx.bar(x - 0.2, [bands[b]["hotspot_brier"] for b in names], width=0.4, label=f"{model} p_hotspot")
+        if names and "hotspot_brier_ref" in bands[names[0]]:
+            bx.bar(x + 0.2, [bands[b].get("hotspot_brier_ref", np.nan) for b in names], width=0.4, label="参照")
+        for i, b in enumerate(names):
+            bx.annotate(f"{int(bands[b]['hotspot_events'])}/{bands[b]['n']}", (i, 0), xytext=(0, 2),
+                        textcoords="offset points", ha="center", fontsize=7)
+        bx.set_xticks(x, names)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("预测概率 p_hotspot（分箱均值）")
+    ax.set_ylabel("实际超过热点阈值的比例")
+    ax.set_title("可靠性图")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    bx.set_xlabel("预测均值分段（件/期）；标注：热点次数/预测数")
+    bx.set_ylabel("Brier 分数（越低越好）")
+    bx.set_title("各分段 Brier：模型与参照")
+    bx.grid(alpha=0.3, axis="y")
+    bx.legend(fontsize=8)
+    fig.suptitle(title or "回测：热点概率 p_hotspot 是否可信")
     fig.tight_layout()
     return fig
