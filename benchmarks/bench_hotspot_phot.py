@@ -8,7 +8,8 @@ The panels are ``bench_hotspot_boston.py``'s (imported: ``boston``, ``boston_typ
 ``teddycup_trim``, ``sample``, ``teddycup``). One rolling-origin backtest of the default forecaster
 (``run_backtest``: the panel cut at each origin) whose every fit also gives ``p_hotspot_<variant>``: the same
 holdout forecasts inside the fit mapped by each variant of :class:`govml.hotspot.forecast.HotspotMap`
-(``--variants``; ``iso_pooled`` is the default before session 10 and equals ``p_hotspot``):
+(``--variants``; ``iso_pooled`` is the default before session 10, ``logit_banded`` the default since: the
+run checks that the default's variant equals ``p_hotspot``):
 
 * ``iso_pooled`` / ``iso_banded`` — isotonic map of the negative-binomial ``P(y > threshold)``, dispersion by
   moments pooled over all holdout forecasts / per size band of the forecast mean (the intervals' bands);
@@ -145,9 +146,13 @@ def main(argv: list[str] | None = None) -> int:
                        progress=lambda i, n, o: print(f"  origin {i}/{n} {o.date()} ({time.perf_counter() - t0:.0f} s)",
                                                       flush=True))
     preds = res.predictions
-    if "iso_pooled" in variants:  # the default map: the variant's column must be p_hotspot itself
-        same = np.array_equal(preds["p_hotspot"].to_numpy(), preds["p_hotspot_iso_pooled"].to_numpy())
-        print(f"iso_pooled == p_hotspot (the default): {same}")
+    from govml.hotspot.forecast import HotspotForecaster
+
+    d = HotspotForecaster()
+    default = next((v for v, kd in VARIANTS.items() if kd == (d.hotspot_calibration, d.hotspot_dispersion)), None)
+    if default in variants:  # the default map: its variant's column must be p_hotspot itself
+        same = np.array_equal(preds["p_hotspot"].to_numpy(), preds[f"p_hotspot_{default}"].to_numpy())
+        print(f"{default} == p_hotspot (the default): {same}")
     tab = score_table(preds, variants)
     cols = ["hotspot_events", "hotspot_rate", "hotspot_p_mean", "hotspot_brier", "hotspot_brier_ref",
             "hotspot_brier_skill", "hotspot_log_loss", "hotspot_log_loss_ref", "hotspot_log_loss_skill", "hotspot_ece"]
@@ -160,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             for c in cols) + " |")
     diffs = per_origin_diffs(preds, variants) if "iso_pooled" in variants else pd.DataFrame()
     if not diffs.empty:
-        print("\nper origin, against iso_pooled (negative = better): mean difference ± se, origins better")
+        print("\nper origin, against iso_pooled (the default before session 10; negative = better): mean "
+              "difference ± se, origins better")
         for r in diffs.itertuples():
             print(f"  {r.variant:13s} {r.score:8s} {r.mean_diff:+.5f} ± {r.se:.5f}  {r.better_origins}/{r.origins}")
     if args.json_out:

@@ -185,7 +185,7 @@ def test_p_hotspot_options_leave_the_point_forecasts_bit_identical() -> None:
     panel = toy_panel(y)
     small = dict(horizon=2, n_estimators=30, random_state=0)
     base = HotspotForecaster(**small).fit(panel).predict(2)
-    for cal, disp in (("logistic", "pooled"), ("none", "banded"), ("isotonic", "banded")):
+    for cal, disp in (("logistic", "pooled"), ("none", "banded"), ("isotonic", "banded"), ("isotonic", "pooled")):
         m = HotspotForecaster(hotspot_calibration=cal, hotspot_dispersion=disp, **small).fit(panel)
         fc = m.predict(2)
         for c in ("yhat", "yhat_mean", "yhat_lo", "yhat_hi", "threshold"):
@@ -227,13 +227,15 @@ def test_logistic_ref_uses_the_cells_own_past_rate() -> None:
     np.testing.assert_allclose(exceedance_rate(y, np.array([0.5, 1.0, 8.0])), [3.5 / 9, 2.5 / 9, 1.5 / 9])
 
 
-def _truth_gap(cal: str, seed: int) -> float:
-    """Mean squared gap between p_hotspot and the true P(y > threshold) of a stationary Poisson panel."""
+def _truth_gap(cal: str | None, seed: int, disp: str = "pooled") -> float:
+    """Mean squared gap between p_hotspot and the true P(y > threshold) of a stationary Poisson panel
+    (``cal=None``: the forecaster's defaults)."""
     rng = np.random.default_rng(seed)
     S, T = 80, 60
     rate = rng.lognormal(-0.5, 0.9, S)
     y = rng.poisson(rate[:, None], size=(S, T)).astype(float)
-    m = HotspotForecaster(horizon=1, n_estimators=30, random_state=0, hotspot_calibration=cal).fit(toy_panel(y))
+    opts = {} if cal is None else {"hotspot_calibration": cal, "hotspot_dispersion": disp}
+    m = HotspotForecaster(horizon=1, n_estimators=30, random_state=0, **opts).fit(toy_panel(y))
     fc = m.predict(1).sort_values("area")
     truth = stats.poisson.sf(np.floor(fc["threshold"].to_numpy()), rate)
     return float(np.mean((fc["p_hotspot"].to_numpy() - truth) ** 2))
@@ -245,6 +247,15 @@ def test_few_holdout_events_an_isotonic_map_strays_from_the_true_probability() -
     iso = np.mean([_truth_gap("isotonic", s) for s in (0, 1)])
     logit = np.mean([_truth_gap("logistic", s) for s in (0, 1)])
     assert logit < 0.85 * iso, (logit, iso)
+
+
+def test_the_default_p_hotspot_is_closer_to_the_truth_than_the_isotonic_map_was() -> None:
+    # session 10's default (logistic recalibration, dispersion per size band); before it: isotonic, pooled
+    d = HotspotForecaster()
+    assert (d.hotspot_calibration, d.hotspot_dispersion) == ("logistic", "banded")
+    before = np.mean([_truth_gap("isotonic", s) for s in (2, 3)])
+    now = np.mean([_truth_gap(None, s) for s in (2, 3)])
+    assert now < 0.85 * before, (now, before)
 
 
 def test_ridge_logistic_does_not_overshoot_on_events_far_in_the_tail() -> None:
@@ -263,3 +274,27 @@ def test_ridge_logistic_does_not_overshoot_on_events_far_in_the_tail() -> None:
         z = a_ + b_ * x
         return float(np.sum(e * z - np.logaddexp(0, z)) - 0.5 * (a_ ** 2 + (b_ - 1) ** 2))
     assert all(obj(a, b) >= obj(a + da, b + db) for da in (-0.01, 0, 0.01) for db in (-0.01, 0, 0.01))
+
+
+def test_backtest_command_scores_p_hotspot_and_draws_its_reliability(tmp_path) -> None:
+    from cli_runner import govml
+
+    rng = np.random.default_rng(4)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 210, 3000), unit="D")
+    ev = pd.DataFrame({"时间": days.strftime("%Y/%m/%d %H:%M"), "区": rng.choice(["甲", "乙", "丙", "丁"], 3000),
+                       "类": rng.choice(["噪声", "供暖", "停车"], 3000, p=[0.6, 0.3, 0.1])})
+    ev.to_csv(tmp_path / "ev.csv", index=False)
+    code, text = govml("hotspots", "backtest", tmp_path / "ev.csv", "--time-col", "时间", "--area-col", "区",
+                       "--category-col", "类", "--horizon", "2", "--origins", "2", "--out", tmp_path / "bt.json",
+                       "--reliability-out", tmp_path / "rel.png", "--no-track")
+    assert code == 0, text
+    m = json.loads((tmp_path / "bt.json").read_text(encoding="utf-8"))
+    g = m["metrics"]["govml"]["all"]
+    for k in ("mae", "rmse", "coverage", "hotspot_brier", "hotspot_brier_ref", "hotspot_brier_skill",
+              "hotspot_log_loss", "hotspot_ece", "hotspot_events"):
+        assert k in g
+    assert 0 <= g["hotspot_brier"] <= 1 and g["hotspot_events"] >= 0
+    assert m["metrics"]["mean_4"]["all"]["hotspot_brier"] is None
+    assert sum(b["n"] for b in m["hotspot_reliability"]["govml"]["bins"]) == 12 * 2 * 2
+    assert (tmp_path / "rel.png").stat().st_size > 10_000
+    assert "p_hotspot of govml:" in " ".join(text.split())

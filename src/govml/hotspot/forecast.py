@@ -73,8 +73,13 @@ periods after the panel's last period.
   ``calibration_origins + horizon`` periods earlier and forecasts the last ``calibration_origins``
   origins (a small rolling-origin backtest inside ``fit``). From those out-of-sample forecasts:
   split-conformal intervals on variance-scaled residuals ``(y - yhat) / sqrt(yhat + 0.5)`` per
-  horizon; a negative-binomial dispersion; and an isotonic map from the negative-binomial
-  ``P(y > threshold)`` to the observed hotspot frequency (``p_hotspot``).
+  horizon; a negative-binomial dispersion (for the point rule); and ``p_hotspot``
+  (:class:`HotspotMap`): the negative-binomial ``P(y > threshold)`` with a dispersion per size band of
+  the mean (``hotspot_dispersion="banded"``), recalibrated by an intercept and a slope on its logit fitted
+  to the holdout's hotspot outcomes with a ridge toward no change (``hotspot_calibration="logistic"``,
+  session 10). The isotonic map used before (``"isotonic"``, ``hotspot_dispersion="pooled"``) fitted its
+  steps to the few hotspot events of a small holdout: out of sample it was worse than each cell's own past
+  exceedance rate on the three smaller benchmark panels (docs/hotspots.md §3).
 * **Hotspot threshold.** Per cell: the ``hotspot_quantile`` quantile of its own history (default
   the 90th percentile), at least ``min_hotspot_count``; a hotspot is ``y > threshold``.
   ``hotspot_window`` (periods; None = all history since the data start) takes the quantile over the
@@ -952,8 +957,8 @@ class HotspotForecaster(BaseEstimator):
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
         hotspot_window: int | None = None,
-        hotspot_calibration: str = "isotonic",
-        hotspot_dispersion: str = "pooled",
+        hotspot_calibration: str = "logistic",
+        hotspot_dispersion: str = "banded",
         level_tiers: int = 1,
         level_halflife: float | None = None,
         level_shrink: float | str = 0.0,
