@@ -287,6 +287,65 @@ def _quiet_schema_hints() -> Iterator[None]:
         pyfunc_log.setLevel(level)
 
 
+@contextlib.contextmanager
+def _reuse_skops_file(model: Any, saved_file: str | Path | None) -> Iterator[None]:
+    """While MLflow logs ``model`` in the skops format, its model file is a copy of ``saved_file`` (what
+    ``skops.io.dump`` wrote of the same model): no second ``skops.io.dump``, and none of the loads MLflow makes of
+    the file it wrote (a trial ``skops.io.load`` after the dump, then the model loaded again to check the input
+    example): those loads of that file give ``model`` itself, which the file is a copy of. For ``govml demands
+    train`` on 4,489 messages that is two serialisations of the model and one more copy of it in memory (~0.4 GB,
+    the command's memory peak) saved. Another model or format, or an MLflow without these functions
+    (``mlflow.sklearn._save_model`` / ``_load_model_from_local_file``), is saved and loaded by MLflow as before."""
+    import inspect
+    import shutil
+
+    import mlflow.sklearn
+
+    save_fn = getattr(mlflow.sklearn, "_save_model", None)
+    load_fn = getattr(mlflow.sklearn, "_load_model_from_local_file", None)
+    try:
+        save_params = inspect.signature(save_fn) if save_fn is not None else None
+        load_params = inspect.signature(load_fn) if load_fn is not None else None
+    except (TypeError, ValueError):
+        save_params = load_params = None
+    if (saved_file is None or save_params is None
+            or not {"sk_model", "output_path", "serialization_format"} <= set(save_params.parameters)):
+        yield
+        return
+    written: set[str] = set()
+
+    def bound(params: Any, args: Any, kwargs: Any) -> dict[str, Any]:
+        try:
+            return dict(params.bind(*args, **kwargs).arguments)
+        except TypeError:
+            return {}
+
+    def save(*args: Any, **kwargs: Any) -> Any:
+        a = bound(save_params, args, kwargs)
+        if a.get("sk_model") is model and a.get("serialization_format") == "skops":
+            shutil.copyfile(saved_file, a["output_path"])
+            written.add(os.path.realpath(a["output_path"]))
+            log.debug("MLflow model file %s copied from %s (not serialised again)", a["output_path"], saved_file)
+            return None
+        return save_fn(*args, **kwargs)
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        a = bound(load_params, args, kwargs)
+        path = a.get("path")
+        if path is not None and a.get("serialization_format") == "skops" and os.path.realpath(path) in written:
+            return model  # the file is a copy of what skops wrote of this very model
+        return load_fn(*args, **kwargs)
+
+    mlflow.sklearn._save_model = save
+    if load_params is not None and {"path", "serialization_format"} <= set(load_params.parameters):
+        mlflow.sklearn._load_model_from_local_file = load
+    try:
+        yield
+    finally:
+        mlflow.sklearn._save_model = save_fn
+        mlflow.sklearn._load_model_from_local_file = load_fn
+
+
 def log_sklearn_model(
     model: Any,
     name: str = "model",
@@ -296,6 +355,7 @@ def log_sklearn_model(
     text_cols: list[str] | tuple[str, ...] | None = None,
     extra_pip: list[str] | tuple[str, ...] = (),
     skops_trusted_types: list[str] | None = None,
+    saved_file: str | Path | None = None,
 ) -> str:
     """Log a fitted scikit-learn estimator/pipeline to the active run; returns its model URI.
 
@@ -305,7 +365,11 @@ def log_sklearn_model(
     use :func:`register` + :func:`set_alias` for gated promotion). ``skops_trusted_types``: the
     model's types as :func:`skops.io.get_untrusted_types` listed them when the caller already saved
     it with skops — spares a second full serialisation (slow for large TF-IDF vocabularies); types
-    outside govml's trusted set still fall back to cloudpickle.
+    outside govml's trusted set still fall back to cloudpickle. ``saved_file``: the file ``skops.io.dump``
+    already wrote of this very model (with ``skops_trusted_types`` the types it lists): MLflow's model folder
+    gets a copy of it instead of a second serialisation, and MLflow's loads of it while logging (a trial load,
+    the input example's check) use the model in memory (:func:`_reuse_skops_file`; ``govml demands train``: the
+    model-dir's model.skops).
     """
     import mlflow
     import mlflow.sklearn
@@ -315,12 +379,14 @@ def log_sklearn_model(
     if skops_trusted_types is not None and all(
             t.split(".", 1)[0] in _TRUSTED_ROOTS for t in skops_trusted_types):
         trusted: list[str] | None = list(skops_trusted_types)
+        reuse = saved_file  # the caller's skops file of this model, with the types it lists
     else:
         trusted = _skops_trust(model)
+        reuse = None
     fmt = {"serialization_format": "skops", "skops_trusted_types": trusted} if trusted is not None else {
         "serialization_format": "cloudpickle"}
     try:
-        with _quiet_schema_hints():
+        with _quiet_schema_hints(), _reuse_skops_file(model, reuse):
             info = mlflow.sklearn.log_model(
                 model, name=name, input_example=example, signature=signature,
                 pip_requirements=pip_requirements(extra_pip), **fmt)

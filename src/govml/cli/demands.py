@@ -739,10 +739,11 @@ def train_cmd(
     console.print(f"Training on {int(keep.sum()):,} labelled messages ({len(set(map(str, y)))} categories); "
                   f"{int((~keep).sum())} row(s) excluded")
     # the folds and the final fit analyse each message once (shared_analysis: the same model, bit for bit)
-    with Progress(console=console, transient=True) as prog, shared_analysis():
+    with Progress(console=console, transient=True) as prog, shared_analysis() as shared:
         task = prog.add_task(f"{cv}-fold cross-validation", total=cv + 1)
         report = cross_validate_classifier(list(X), list(y), unlabeled=unl_texts, cv=cv, seed=seed, estimator=est,
                                            progress=lambda i: prog.update(task, completed=i))
+        shared.last_fit()  # the analyses are dropped once the final model's features are built (memory)
         model = est.fit(list(X), list(y), unlabeled=unl_texts)
         prog.update(task, completed=cv + 1)
     console.print(_metrics_table(report, f"Cross-validated metrics ({cv} folds, {name})"))
@@ -795,8 +796,10 @@ def train_cmd(
         example = tracking.mask_example(pd.DataFrame({"text": [str(t) for t in list(X)[:3]]}), ["text"])
         signature = infer_signature(example, pd.Series(list(model.predict(example["text"].tolist())),
                                                        name="category").astype(str))
+        # the MLflow model's file is a copy of model-dir's model.skops: the model is serialised once
         model_uri = tracking.log_sklearn_model(model, input_example=example, signature=signature,
-                                               extra_pip=("jieba", "rjieba"), skops_trusted_types=trusted)
+                                               extra_pip=("jieba", "rjieba"), skops_trusted_types=trusted,
+                                               saved_file=model_dir / MODEL_FILE)
         run_id = active.info.run_id
     console.print(f"Saved the model to [bold]{model_dir}[/] (MLflow run {run_id}, model {model_uri})")
 

@@ -311,8 +311,16 @@ class _TermCounts:
             self.indices = np.concatenate([self.indices, np.asarray(ind, dtype=np.int32)])
             self.data = np.concatenate([self.data, np.asarray(val, dtype=np.int32)])
             self._alpha = None
-            self._vocab = None  # ~100 bytes a term: rebuilt from the terms when new texts or terms are looked up
+            self._drop_vocab()  # ~100 bytes a term: rebuilt from the terms when new texts or terms are looked up
         return np.fromiter((self.row_of[t] for t in texts), dtype=np.int64, count=len(texts))
+
+    def _drop_vocab(self) -> None:
+        """Forget the term -> id dict now: its ``default_factory`` (its own ``__len__``) makes it a reference cycle,
+        which only the cyclic garbage collector would free — some time later, holding ~100 bytes a term (char
+        n-grams of a few thousand messages: ~200 MB) into the fits that follow."""
+        if self._vocab is not None:
+            self._vocab.default_factory = None
+            self._vocab = None
 
     def vocab(self) -> dict[str, int]:
         """Term -> global id; a term not in it yet gets the next id when looked up with ``[]``."""
@@ -487,6 +495,22 @@ class _AnalysisCache:
     def __init__(self) -> None:
         self.blocks: dict[tuple[Any, ...], Any] = {}
         self.expected: list[str] = []
+        self.release_after_features = False
+
+    def last_fit(self) -> None:
+        """The next :meth:`DemandClassifier.fit` is the last use of these analyses: it drops them once its features
+        are built, before its classifier is fitted (``govml demands train``'s final fit after the folds: the
+        per-text n-gram counts no longer take memory beside the SVM's). The model is the same."""
+        self.release_after_features = True
+
+    def release(self) -> None:
+        """Drop every analysis kept (later fits and predictions in the block analyse their texts afresh)."""
+        for found in self.blocks.values():
+            if isinstance(found, _TermCounts):
+                found._drop_vocab()
+        self.blocks = {}
+        self.expected = []
+        self.release_after_features = False
 
     def expect(self, texts: Sequence[str]) -> None:
         """Texts that will be asked for: each block analyses them with its first texts (so the vocabulary is
@@ -644,6 +668,18 @@ class _ProbaAverage:
     def predict_proba(self, F: Any) -> np.ndarray:
         return np.mean([_proba(m, F[:, lo:hi]) for m, (lo, hi) in zip(self.members, self.spans, strict=True)],
                        axis=0)
+
+
+def _float32_values(w: np.ndarray) -> np.ndarray:
+    """``w.astype(np.float32).astype(np.float64)`` (same values, same memory layout), made a row at a time: no
+    float32 copy of the whole matrix beside the two float64 ones (7 classes × 2.2 million features: 62 MB)."""
+    out = np.empty_like(w, dtype=np.float64)
+    if w.ndim != 2:
+        out[...] = w.astype(np.float32)
+        return out
+    for i in range(w.shape[0]):
+        out[i] = w[i].astype(np.float32)
+    return out
 
 
 def _linear_models(clf: Any) -> list[Any]:
@@ -826,8 +862,26 @@ def _unzip_array(z: Any) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.dtype(z["dtype"])).reshape(tuple(int(n) for n in z["shape"])).copy()
 
 
+_SAME_BITS_CHUNK = 1 << 20  # elements compared at a time
+
+
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    """Same shape, dtype and bit pattern (-0.0 is not 0.0; NaNs by their bits). Compared as unsigned integers a
+    chunk at a time, with no byte copy of either array (``tobytes``: two more copies of a saved model's weight
+    matrix, ~250 MB for 7 classes × 2.2 million features, at the memory peak of ``govml demands train``)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.itemsize not in (1, 2, 4, 8) or a.dtype.hasobject:
+        return a.tobytes() == b.tobytes()
+    unsigned = np.dtype(f"u{a.dtype.itemsize}")
+    layout = (a.flags.c_contiguous, a.flags.f_contiguous)
+    if layout == (b.flags.c_contiguous, b.flags.f_contiguous) and any(layout):
+        fa, fb = a.ravel(order="K"), b.ravel(order="K")  # views, both in the same (memory) order
+    else:
+        fa, fb = np.ravel(a), np.ravel(b)  # both in C order (copies only here)
+    fa, fb = fa.view(unsigned), fb.view(unsigned)
+    return all(np.array_equal(fa[i:i + _SAME_BITS_CHUNK], fb[i:i + _SAME_BITS_CHUNK])
+               for i in range(0, fa.size, _SAME_BITS_CHUNK))
 
 
 def _pack_weights(w: Any) -> dict[str, Any] | None:
@@ -1201,7 +1255,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
             # the weights are rounded to float32 values once, here: the model computes with exactly the
             # values it saves (as float32, see __getstate__), so predictions are identical after a round trip
             for m in _linear_models(clf):
-                m.coef_ = m.coef_.astype(np.float32).astype(np.float64)
+                m.coef_ = _float32_values(m.coef_)
         elif self.weights_dtype != "float64":
             raise ModelError(f"DemandClassifier weights_dtype: expected 'float64' or 'float32', "
                              f"found {self.weights_dtype!r}")
@@ -1293,6 +1347,9 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.features_ = self._features(_has_title(X_train + extra))
         all_texts = self._texts(X_train + extra)
         F_all = _union_fit_transform(self.features_, all_texts)  # one pass over the text
+        cache = _SHARED.get()
+        if cache is not None and cache.release_after_features:  # the last fit of a shared_analysis block
+            cache.release()
         self.blocks_ = self._block_spans()
         self.lsa_ = None
         self.lexicon_x_ = None
@@ -1313,7 +1370,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
                 self.lexicon_x_ = TopicLexiconFeatures(lexicon=expanded, tokenizer=self._tok()).fit(all_texts)
                 F_all = sp.hstack([F_all, float(self.lexicon_expand_weight)
                                    * self.lexicon_x_.transform(all_texts)]).tocsr()
-        F = F_all[:n_lab]
+        F = F_all if F_all.shape[0] == n_lab else F_all[:n_lab]  # (a slice would copy it: memory)
         nb_only = self.em_nb is not None and float(self.em_nb) >= 1.0 and self.self_training is None
         clf = None if nb_only else self._fit_classifier(F, y_train, int(counts.min()))
         self.n_pseudo_ = 0
