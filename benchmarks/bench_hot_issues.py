@@ -17,8 +17,11 @@ recurring problems across a long gap, ``'{"semantic_components": 50}'`` for the 
 refused) with both titles, the pair's content and semantic similarity and the two units' means — the
 list to read by hand (where a meaning-backed candidate joins units of unequal size, at least
 ``join_neighbours`` times, the content figure is the smaller unit's mean over its nearest members of the
-other, as the rule reads it). ``--params '{"join_neighbours": null}'``: the mean over all pairs everywhere
-(the rule before session 9). ``--scale N`` times the fit on the generated messages at N times the size of
+other, as the rule reads it; where a candidate needed the median, the semantic figure is the median of the
+members' means). Each line ends with the two units' title meaning similarity, judged against the title bar
+printed above the list (``semantic_title_quantile``). ``--params '{"join_neighbours": null}'``: the mean over
+all pairs everywhere (the rule before session 9); ``'{"semantic_title_quantile": null, "semantic_median":
+false}'``: the rule before session 10. ``--scale N`` times the fit on the generated messages at N times the size of
 data_samples (``govml samples --scale N``, written to a temporary folder; N = 10 is 88,121 messages)
 and prints the planted issues within the top 120 instead of the real-data and data_samples parts.
 """
@@ -72,9 +75,13 @@ def _print_joins(f: HotIssueFinder, titles: list[str]) -> None:
     """The candidates of the joins across a long gap, in the order they were judged."""
     print("long-gap candidates: joined?, pair content / semantic similarity, units' mean content / semantic, "
           "unit sizes, the two titles")
-    for r, c, v, m, sa, sb, ok, *sem in f._joins:
+    heads = getattr(f, "_join_titles", None) or [float("nan")] * len(f._joins)
+    if getattr(f, "title_bar_", None) is not None:
+        print(f"  (title meaning bar {f.title_bar_:.3f}; each line's last figure is the units' title meaning)")
+    for (r, c, v, m, sa, sb, ok, *sem), mt in zip(f._joins, heads, strict=True):
         w, ms = sem if sem else (float("nan"), float("nan"))
-        print(f"  {'JOIN' if ok else 'no  '} {v:.2f}/{w:.2f} {m:.3f}/{ms:.3f} {sa:>2}+{sb:<2} {titles[r][:34]} | {titles[c][:34]}")
+        print(f"  {'JOIN' if ok else 'no  '} {v:.2f}/{w:.2f} {m:.3f}/{ms:.3f} {sa:>2}+{sb:<2} {titles[r][:34]} | {titles[c][:34]}"
+              f"  {mt:.2f}")
 
 
 def _scale(scale: int, params: dict) -> int:

@@ -60,13 +60,25 @@ How messages are grouped
    similarity to its ``join_neighbours`` nearest members of the larger unit (a message naming one
    estate's parking-space bundling joins the 56-message issue about it; the mean over all 56 pairs,
    0.027, had diluted it; on the word-only test, average linkage stays). ``join_neighbours=None``:
-   the mean over all pairs everywhere (the rule before session 9). ``semantic_relief=0`` lets meaning
+   the mean over all pairs everywhere (the rule before session 9). Two more conditions of the meaning
+   test (session 10): *the typical member* (``semantic_median``, on): when the mean semantic similarity
+   is short of the bar, the median of the members' mean similarities to the other unit (members of both
+   units) stands for it — one member about something else (a snack shop's air conditioner in an issue
+   about a restaurant in a flat) no longer drags a recurring problem under the bar; *titles*
+   (``semantic_title_quantile``, 0.9; ``None`` = off): the two units' titles alone (the first text column,
+   places removed, projected into the same space) must agree in meaning at least as much as the 90th
+   percentile of random pairs of messages about different places (``title_bar_``, learnt from the input:
+   0.24 on 附件3) — messages about different problems at one place share their context (the developer,
+   the estate's history) in the detail, so their full texts look alike; the title is where the writer
+   names the problem (an estate's finishing price and its concrete: full texts 0.617, titles 0.16). With
+   one text column the title is the text and the title test is skipped. ``semantic_relief=0`` lets meaning
    alone join (too loose on real boards: templates such as 请A市加快… look alike in meaning).
    ``semantic_components=None`` switches meaning off (words only, the rule before session 6). On the
    real board (附件3, docs/benchmarks.md) the joins bring the college internship problem from 5 to 8 of
    its 9 messages and add 9 joining pairs: 7 read as the same problem, 2 plausible, 1 wrong (one
-   estate's price and concrete complaints) — about the word-only joins' rate (40 of 43 right) — for
-   ~20 % more fitting time. Strays stay off: ~25 of 27 splits are right, but they cost a known
+   estate's price and concrete complaints, refused since session 10 by the title test; the median lets
+   青青家园's 住改商 complaints, 7 + 2 messages, join) — about the word-only joins' rate (40 of 43
+   right) — for ~20 % more fitting time. Strays stay off: ~25 of 27 splits are right, but they cost a known
    problem a rank.
 
 Heat index
@@ -379,7 +391,9 @@ class HotIssueFinder(BaseEstimator):
     ``issues_`` (one row per issue, ranked, columns :data:`OUTPUT_COLUMNS` plus ``n_users``,
     ``likes``, ``span_days``, ``n_bursts``), ``places_`` (extracted place names per row),
     ``n_long_links_`` (message pairs that joined issues across a long gap), ``n_strays_`` (members
-    split off their issue by meaning; 0 unless ``semantic_stray_ratio`` is set).
+    split off their issue by meaning; 0 unless ``semantic_stray_ratio`` is set), ``title_bar_`` (the
+    bar of the title test of meaning-backed joins, learnt from the input; ``None`` when it is off, with
+    one text column, or when no join was looked for).
     """
 
     def __init__(
@@ -413,6 +427,8 @@ class HotIssueFinder(BaseEstimator):
         min_semantic_similarity_join: float = 0.6,
         semantic_relief: float | None = 0.75,
         semantic_stray_ratio: float | None = None,
+        semantic_title_quantile: float | None = 0.9,
+        semantic_median: bool = True,
         semantic_sample: int = 5000,
         random_state: int = 0,
     ) -> None:
@@ -422,6 +438,8 @@ class HotIssueFinder(BaseEstimator):
         self.min_semantic_similarity_join = min_semantic_similarity_join
         self.semantic_relief = semantic_relief
         self.semantic_stray_ratio = semantic_stray_ratio
+        self.semantic_title_quantile = semantic_title_quantile
+        self.semantic_median = semantic_median
         self.semantic_sample = semantic_sample
         self.random_state = random_state
         self.text_cols = text_cols
@@ -461,8 +479,9 @@ class HotIssueFinder(BaseEstimator):
             raise DataError(message="hot issues: at least one text column is needed")
         return cols
 
-    def _vectorize(self, texts: list[str]):
-        """TF-IDF rows (sublinear tf, smooth idf); features in more than 30% of messages dropped."""
+    def _vectorize(self, texts: list[str], extra: list[str] | None = None):
+        """TF-IDF rows (sublinear tf, smooth idf); features in more than 30% of messages dropped. With
+        ``extra``, also the rows of those texts in the same space (the features and idf of ``texts``)."""
         from scipy import sparse
         from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
@@ -475,13 +494,18 @@ class HotIssueFinder(BaseEstimator):
                                    n_features=2**21, alternate_sign=False, norm=None, dtype=np.float32)
         counts = hv.transform(texts).tocsc()
         if counts.nnz == 0:
-            return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+            empty = sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+            return empty if extra is None else (empty, sparse.csr_matrix((len(extra), 1), dtype=np.float32))
         df = np.diff(counts.indptr)
         if len(texts) >= 10:
-            counts = counts[:, np.flatnonzero((df > 0) & (df <= 0.3 * len(texts)))]
+            keep = np.flatnonzero((df > 0) & (df <= 0.3 * len(texts)))
         else:
-            counts = counts[:, np.flatnonzero(df > 0)]
-        return TfidfTransformer(sublinear_tf=True, norm=None).fit_transform(counts.tocsr())
+            keep = np.flatnonzero(df > 0)
+        counts = counts[:, keep]
+        if extra is None:
+            return TfidfTransformer(sublinear_tf=True, norm=None).fit_transform(counts.tocsr())
+        tf = TfidfTransformer(sublinear_tf=True, norm=None).fit(counts.tocsr())
+        return tf.transform(counts.tocsr()), tf.transform(hv.transform(extra).tocsc()[:, keep].tocsr())
 
     def _similarity_matrix(self, blocks: list, groups: np.ndarray | None = None,
                            tday: np.ndarray | None = None) -> object:
@@ -545,14 +569,18 @@ class HotIssueFinder(BaseEstimator):
             content.append(text)
         return normalize(self._vectorize(content)).tocsr()
 
-    def _semantic_vectors(self, cols: list[list[str]], places: list[list[str]], rows: np.ndarray):
+    def _semantic_vectors(self, cols: list[list[str]], places: list[list[str]], rows: np.ndarray,
+                          titles: bool = False):
         """Unit rows (dense, ``semantic_components`` columns) of the *meaning* of ``rows``: latent
         semantic analysis (truncated SVD) of the TF-IDF of all text columns, place names and
         administrative codes removed, learnt from this input at run time — character n-grams that occur
         in the same messages (实习, 工厂, 打工, 学生 in messages about one school's internships) load on
         the same components, so two messages can be close without sharing a word. The SVD is fitted on
         ``rows`` plus a sample of the other messages (at most ``semantic_sample`` in all, drawn with
-        ``random_state``); ``None`` when the corpus is too small for it."""
+        ``random_state``); ``None`` when the corpus is too small for it. With ``titles``: ``(z, zt, use)``,
+        ``z`` as without, and the rows of the titles alone (the first text column, places removed,
+        projected into the same space) of all the messages the space was learnt from (``use``, ``rows``
+        first), or ``(None, None, None)``."""
         from sklearn.decomposition import TruncatedSVD
         from sklearn.preprocessing import normalize
 
@@ -563,24 +591,35 @@ class HotIssueFinder(BaseEstimator):
         if len(others) > extra:
             others = np.sort(rng.choice(others, size=extra, replace=False))
         use = np.concatenate([rows, others])
-        texts = []
+        texts, heads = [], []
         for i in use:
             text = _ADMIN_RE.sub(" ", "\n".join(c[i] for c in cols))
+            head = _ADMIN_RE.sub(" ", cols[0][i]) if titles else ""
             for name in sorted(places[i], key=len, reverse=True):
                 text = text.replace(name, " ")
+                head = head.replace(name, " ")
             texts.append(text)
-        x = self._vectorize(texts).tocsc()
+            heads.append(head)
+        xt = None
+        if titles:
+            x, xt = self._vectorize(texts, heads)
+            x = x.tocsc()
+        else:
+            x = self._vectorize(texts).tocsc()
         df = np.diff(x.indptr)
         # features of at least two messages (co-occurrence), the 20,000 most frequent: the SVD's cost
         top = np.sort(np.argsort(-df, kind="stable")[:20_000])
         x = normalize(x[:, top[df[top] >= 2]].tocsr())
         k = int(self.semantic_components or 0)
         if k < 1 or min(x.shape) <= k + 1:
-            return None
+            return (None, None, None) if titles else None
         fit_rows = np.arange(len(use))
         if len(use) > self.semantic_sample:
             fit_rows = np.sort(rng.choice(len(use), size=self.semantic_sample, replace=False))
         svd = TruncatedSVD(k, random_state=self.random_state).fit(x[fit_rows])
+        if titles:
+            xt = normalize(xt.tocsc()[:, top[df[top] >= 2]].tocsr())
+            return normalize(svd.transform(x[: len(rows)])), normalize(svd.transform(xt)), use
         return normalize(svd.transform(x[: len(rows)]))
 
     def _join_recurring(self, labels: np.ndarray, cols: list[list[str]], places: list[list[str]],
@@ -599,6 +638,7 @@ class HotIssueFinder(BaseEstimator):
         from scipy import sparse
 
         n = len(labels)
+        self._join_titles, self.title_bar_ = [], None  # title meaning of each candidate judged; its bar
         none = (labels, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), [])
         if self.min_content_similarity_long is None or self.long_window_days <= self.window_days:
             return none
@@ -620,10 +660,27 @@ class HotIssueFinder(BaseEstimator):
         pos = np.full(n, -1)
         pos[rows_needed] = np.arange(len(rows_needed))
         x = self._content_vectors(cols[0], places, rows_needed)
-        z = None
+        z = zt = None
+        # the title test needs a title apart from the text: with one text column it would repeat the meaning test
+        titles = self.semantic_title_quantile is not None and len(cols) > 1
         if self.semantic_components and self.semantic_relief is not None:
-            z = (self._z[rows_needed] if getattr(self, "_z", None) is not None
-                 else self._semantic_vectors(cols, places, rows_needed))
+            if getattr(self, "_z", None) is not None:
+                z = self._z[rows_needed]
+                if titles and getattr(self, "_zt", None) is not None:
+                    zt_use, use = self._zt, np.arange(n)
+                    zt = zt_use[rows_needed]
+            elif titles:
+                z, zt_use, use = self._semantic_vectors(cols, places, rows_needed, titles=True)
+                zt = zt_use[: len(rows_needed)] if zt_use is not None else None
+            else:
+                z = self._semantic_vectors(cols, places, rows_needed)
+            if zt is not None:
+                main_code = np.full(n, -1)
+                codes: dict[str, int] = {}
+                for (_, name), members in buckets.items():
+                    main_code[members] = codes.setdefault(name, len(codes))
+                self.title_bar_ = self._title_bar(zt_use, main_code[use])
+                del zt_use
         relief = self.semantic_relief if z is not None else 1.0
         pr, pc, pv, pw = [], [], [], []
         spread = [idx[np.argsort(tday[idx], kind="stable")] for idx in spread]
@@ -675,7 +732,8 @@ class HotIssueFinder(BaseEstimator):
         row_unit = np.searchsorted(involved, unit[rows_needed][in_rows])  # unit of each row, 0..k-1
         x_in = x[in_rows]
         z_in = z[in_rows] if z is not None else None
-        del x, z
+        zt_in = zt[in_rows] if zt is not None and self.title_bar_ is not None else None
+        del x, z, zt
         parent = np.arange(len(involved))
         size = np.bincount(row_unit, minlength=len(involved)).astype(float)
         ua, ub = np.searchsorted(involved, unit[r]), np.searchsorted(involved, unit[c])
@@ -697,10 +755,13 @@ class HotIssueFinder(BaseEstimator):
             root_of = roots(np.arange(len(involved)))
             sums = sparse.csr_matrix((np.ones(len(in_rows)), (root_of[row_unit], np.arange(len(in_rows)))),
                                      shape=(len(involved), len(in_rows))) @ x_in
-            zsums = None
+            zsums = tsums = None
             if z_in is not None:
                 zsums = np.zeros((len(involved), z_in.shape[1]))
                 np.add.at(zsums, root_of[row_unit], z_in)
+            if zt_in is not None:
+                tsums = np.zeros((len(involved), zt_in.shape[1]))
+                np.add.at(tsums, root_of[row_unit], zt_in)
             ra, rb = root_of[ua[pending]], root_of[ub[pending]]
             live = ra != rb
             pending, ra, rb = pending[live], ra[live], rb[live]
@@ -718,7 +779,9 @@ class HotIssueFinder(BaseEstimator):
                 sims = np.asarray(sums[ka].multiply(sums[kb]).sum(axis=1)).ravel() / (size[ka] * size[kb])
                 sems = ((zsums[ka] * zsums[kb]).sum(axis=1) / (size[ka] * size[kb]) if zsums is not None
                         else np.full(len(ka), np.nan))
-                for k, a, b, m, ms in zip(kk, ka, kb, sims, sems, strict=True):
+                heads = ((tsums[ka] * tsums[kb]).sum(axis=1) / (size[ka] * size[kb]) if tsums is not None
+                         else np.full(len(ka), np.nan))
+                for k, a, b, m, ms, mt in zip(kk, ka, kb, sims, sems, heads, strict=True):
                     if changed[a] or changed[b]:
                         later.append(k)
                         continue
@@ -726,17 +789,28 @@ class HotIssueFinder(BaseEstimator):
                     # join_neighbours times the size of the other is judged from the smaller one's side
                     by_words = v[k] >= self.min_content_similarity_long and m >= self.min_content_similarity_join
                     kn = self.join_neighbours
-                    if (not by_words and kn and ms >= self.min_semantic_similarity_join
-                            and m < relief * self.min_content_similarity_join
-                            and max(size[a], size[b]) >= kn * min(size[a], size[b])):
+                    unequal = bool(kn) and max(size[a], size[b]) >= kn * min(size[a], size[b])
+                    if (not by_words and zsums is not None and self.semantic_median
+                            and ms < self.min_semantic_similarity_join):
+                        # the typical member's meaning: the median of the members' mean similarities
+                        if by_root is None:
+                            by_root = np.argsort(root_of[row_unit], kind="stable")
+                            bounds = np.searchsorted(root_of[row_unit][by_root], np.arange(len(involved) + 1))
+                        ia, ib = by_root[bounds[a]:bounds[a + 1]], by_root[bounds[b]:bounds[b + 1]]
+                        sab = z_in[ia] @ z_in[ib].T
+                        ms = max(ms, float(np.median(np.concatenate([sab.mean(axis=1), sab.mean(axis=0)]))))
+                    if (not by_words and unequal and ms >= self.min_semantic_similarity_join
+                            and m < relief * self.min_content_similarity_join):
                         if by_root is None:
                             by_root = np.argsort(root_of[row_unit], kind="stable")
                             bounds = np.searchsorted(root_of[row_unit][by_root], np.arange(len(involved) + 1))
                         m = max(m, self._nearest_mean(x_in, by_root, bounds, a, b, size))
                     ok = by_words or (m >= relief * self.min_content_similarity_join
-                                      and ms >= self.min_semantic_similarity_join)
+                                      and ms >= self.min_semantic_similarity_join
+                                      and (tsums is None or mt >= self.title_bar_))
                     joins.append((int(r[k]), int(c[k]), float(v[k]), float(m), int(size[a]), int(size[b]), bool(ok),
                                   float(w[k]), float(ms)))
+                    self._join_titles.append(float(mt))
                     if ok:
                         parent[b] = a
                         size[a] += size[b]
@@ -759,6 +833,18 @@ class HotIssueFinder(BaseEstimator):
         new[keep] = pd.factorize(merged[keep])[0]
         return new, r[used], c[used], v[used], joins
 
+    def _title_bar(self, zt: np.ndarray, main: np.ndarray, n_pairs: int = 20_000) -> float | None:
+        """The bar of the title test: the ``semantic_title_quantile`` of the title meaning similarity of
+        random pairs of messages about different places (``main``: main place codes, -1 none), drawn with
+        ``random_state`` from the messages the meaning was learnt from; ``None`` below 100 such pairs."""
+        rng = np.random.default_rng(self.random_state)
+        a, b = rng.integers(0, len(zt), n_pairs), rng.integers(0, len(zt), n_pairs)
+        keep = (a != b) & ((main[a] != main[b]) | (main[a] < 0))
+        if keep.sum() < 100:
+            return None
+        s = (zt[a[keep]] * zt[b[keep]]).sum(axis=1)
+        return float(np.quantile(s, self.semantic_title_quantile))
+
     def _nearest_mean(self, x, by_root: np.ndarray, bounds: np.ndarray, a: int, b: int, size: np.ndarray) -> float:
         """Content similarity of two units of unequal size seen from the smaller one: the mean, over its
         members, of each member's mean similarity to its ``join_neighbours`` nearest members of the
@@ -769,7 +855,8 @@ class HotIssueFinder(BaseEstimator):
         if size[a] > size[b]:
             a, b = b, a
         small, large = by_root[bounds[a]:bounds[a + 1]], by_root[bounds[b]:bounds[b + 1]]
-        s = (x[small] @ x[large].T).toarray()
+        s = x[small] @ x[large].T
+        s = s.toarray() if hasattr(s, "toarray") else np.asarray(s)
         k = min(int(self.join_neighbours), s.shape[1])
         top = np.partition(s, s.shape[1] - k, axis=1)[:, s.shape[1] - k:]
         return float(top.mean())
@@ -849,6 +936,7 @@ class HotIssueFinder(BaseEstimator):
             self.n_components_ = 0
             self.n_long_links_ = 0
             self.n_strays_ = 0
+            self.title_bar_, self._joins, self._join_titles = None, [], []
             self.issues_ = pd.DataFrame(columns=OUTPUT_COLUMNS + ["n_users", "likes", "span_days", "n_bursts"])
             return self
         blocks = [self._vectorize(c) for c in masked_cols]
@@ -927,14 +1015,17 @@ class HotIssueFinder(BaseEstimator):
                     next_label += 1
         self._stacked = None
         # -- strays: a member far in meaning from the rest of its issue leaves it -------------------
-        self._z, self.n_strays_ = None, 0
+        self._z, self._zt, self.n_strays_ = None, None, 0
         if self.semantic_components and self.semantic_stray_ratio is not None and (labels >= 0).any():
-            self._z = self._semantic_vectors(masked_cols, places, np.arange(n))
+            if self.semantic_title_quantile is not None and len(masked_cols) > 1:
+                self._z, self._zt, _ = self._semantic_vectors(masked_cols, places, np.arange(n), titles=True)
+            else:
+                self._z = self._semantic_vectors(masked_cols, places, np.arange(n))
             if self._z is not None:
                 labels = self._split_strays(labels, self._z)
         # -- recurring problems: join issues (and single messages) across a longer gap ------------
         labels, lr, lc, lv, self._joins = self._join_recurring(labels, masked_cols, places, gcode, tday)
-        self._z = None
+        self._z = self._zt = None
         self.n_long_links_ = len(lr)
         next_label = int(labels.max()) + 1 if n and labels.max() >= 0 else 0
         if len(lr):  # the joining pairs count in the centrality used for the summary
