@@ -75,6 +75,42 @@ def test_same_bits_is_the_byte_comparison_without_copies(monkeypatch, chunk) -> 
     assert not classify._same_bits(neg0, b) and not classify._same_bits(a, last)
 
 
+def _old_pack_weights(w: np.ndarray) -> dict | None:
+    """_pack_weights as it was before session 10 (whole-matrix copies), the reference."""
+    order = "F" if w.flags.f_contiguous and not w.flags.c_contiguous else "C"
+    flat = w.ravel(order=order)
+    nonzero = flat.view(np.uint64) != 0
+    values = flat[nonzero]
+    as32 = values.astype(np.float32)
+    if as32.astype(np.float64).tobytes() == values.tobytes():
+        values = as32
+    return {"shape": np.array(w.shape, dtype=np.int64), "order": order,
+            "nonzero": classify._zip_array(np.packbits(nonzero)), "values": classify._zip_array(values)}
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_pack_weights_chunked_packs_the_same(monkeypatch, chunk) -> None:
+    monkeypatch.setattr(classify, "_SAME_BITS_CHUNK", chunk)
+    rng = np.random.default_rng(2)
+    w64 = rng.normal(size=(7, 400)) * (rng.random((7, 400)) < 0.7)  # zeros among the weights
+    w64[0, :3] = [-0.0, np.nan, np.inf]
+    w32 = classify._float32_values(w64)  # what weights_dtype="float32" leaves: packed as float32
+    one_off = w32.copy()
+    one_off[6, 399] = 0.1  # one value that is no float32 number: all packed as float64
+    for w in (w32, w64, one_off, np.asfortranarray(w32), w32[:, :-1], np.ravel(w32)):
+        got, want = classify._pack_weights(w), _old_pack_weights(w)
+        assert got is not None and got["order"] == want["order"] and got["shape"].tolist() == list(w.shape)
+        for part in ("nonzero", "values"):
+            assert got[part]["dtype"] == want[part]["dtype"]
+            assert got[part]["zlib"].tobytes() == want[part]["zlib"].tobytes()
+        back = classify._unpack_weights(got)
+        assert back.shape == w.shape and np.ravel(back).tobytes() == np.ravel(w).tobytes()
+    assert classify._pack_weights(w32)["values"]["dtype"] == np.dtype(np.float32).str
+    assert classify._pack_weights(one_off)["values"]["dtype"] == np.dtype(np.float64).str
+    bad = classify._pack_weights(w32)
+    assert not classify._unpacks_to(bad, np.ravel(one_off))  # the check sees a changed value
+
+
 def test_term_dict_freed_without_the_cyclic_collector(messages) -> None:
     """The term -> id dict of an analysis was a reference cycle (its default_factory is its own __len__): dropped,
     it stayed in memory until the cyclic collector ran. Now reference counting frees it at once."""

@@ -893,13 +893,48 @@ def _pack_weights(w: Any) -> dict[str, Any] | None:
     order = "F" if w.flags.f_contiguous and not w.flags.c_contiguous else "C"
     flat = w.ravel(order=order)
     nonzero = flat.view(np.uint64) != 0
-    values = flat[nonzero]
-    as32 = values.astype(np.float32)
-    if _same_bits(as32.astype(np.float64), values):
-        values = as32
+    values = _nonzero_float32(flat, nonzero)
+    if values is None:
+        values = flat[nonzero]
     packed = {"shape": np.array(w.shape, dtype=np.int64), "order": order,
               "nonzero": _zip_array(np.packbits(nonzero)), "values": _zip_array(values)}
-    return packed if _same_bits(_unpack_weights(packed), w) else None
+    del nonzero, values
+    return packed if _unpacks_to(packed, flat) else None
+
+
+def _nonzero_float32(flat: np.ndarray, nonzero: np.ndarray) -> np.ndarray | None:
+    """``flat[nonzero]`` as float32 when every one of those values is a float32 number, else None — a chunk at a
+    time (no float64 copy of the values beside their float32 one: memory at ``govml demands train``'s save)."""
+    parts = []
+    for i in range(0, flat.size, _SAME_BITS_CHUNK):
+        v = flat[i:i + _SAME_BITS_CHUNK][nonzero[i:i + _SAME_BITS_CHUNK]]
+        v32 = v.astype(np.float32)
+        if not _same_bits(v32.astype(np.float64), v):
+            return None
+        parts.append(v32)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def _unpacks_to(packed: dict[str, Any], flat: np.ndarray) -> bool:
+    """Whether :func:`_unpack_weights` gives back ``flat`` (the matrix in ``packed["order"]``), checked a chunk at a
+    time as :func:`_unpack_weights` fills it: no full float64 matrix made for the check."""
+    if int(np.prod([int(n) for n in packed["shape"]])) != flat.size:
+        return False
+    nonzero = np.unpackbits(_unzip_array(packed["nonzero"]), count=flat.size).astype(bool)
+    z = packed["values"]
+    values = np.frombuffer(zlib.decompress(np.asarray(z["zlib"], dtype=np.uint8).tobytes()), dtype=np.dtype(z["dtype"]))
+    if values.size != int(nonzero.sum()):
+        return False
+    at = 0
+    for i in range(0, flat.size, _SAME_BITS_CHUNK):
+        nz = nonzero[i:i + _SAME_BITS_CHUNK]
+        chunk = np.zeros(nz.size, dtype=np.float64)
+        n = int(nz.sum())
+        chunk[nz] = values[at:at + n]
+        at += n
+        if not _same_bits(chunk, flat[i:i + _SAME_BITS_CHUNK]):
+            return False
+    return True
 
 
 def _unpack_weights(packed: dict[str, Any]) -> np.ndarray:
