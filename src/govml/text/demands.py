@@ -6,7 +6,11 @@ distinctiveness, example``:
 * **term** — a token of :class:`~govml.text.tokenize.GovTokenizer` (stop words, numbers, places and
   personal data already gone) or, with ``phrases=True``, a multi-word phrase: 2 or 3 tokens adjacent
   in the token stream, joined **without a separator** (``加装电梯`` + ``补贴`` → ``加装电梯补贴``), kept
-  when at least ``min_phrase_count`` messages of the whole input contain it.
+  when at least ``min_phrase_count`` messages of the whole input contain it. A word or phrase is
+  left out of a group-period's list when it only occurs inside a longer phrase of the cell (same
+  count), or when a longer phrase shown in the same list holds at least ``subsume_share`` (0.8) of
+  its messages (``景园`` 47 and ``滨河`` 46 beside ``景园滨河`` 43 are one demand): the next terms
+  move up. ``subsume_share=1`` keeps only the first rule.
 * **count** — document frequency: the number of messages of the group-period that contain the term
   (a message repeating a word ten times counts once).
 * **share** — ``count`` / number of messages in the group-period.
@@ -20,6 +24,10 @@ distinctiveness, example``:
 * **example** — one message of the group-period containing the term, masked with
   :func:`govml.privacy.mask` and cut to ``example_chars`` characters: the shortest one with at least
   ``example_min_chars`` characters (short, to the point, not a one-word title), else the longest.
+
+Group-periods with fewer than ``min_messages`` (2) messages are left out (a warning says how many):
+one message gives every one of its words a share of 1 and says nothing about what is frequent.
+``min_count`` leaves out terms found in fewer messages of the group-period (default 1).
 
 Without ``by`` the group is :data:`ALL_GROUP` (``"全部"``). ``rank_by`` chooses which terms are the
 ``top`` per group-period: ``"count"`` (high-frequency demands, ties broken by distinctiveness) or
@@ -206,9 +214,13 @@ def _lookup(keys: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray, T: int,
-              chunk: int = 4_000_000) -> np.ndarray:
-    """Cells whose term is a part of a phrase cell of the same group-period with the same count
-    (phrase cells taken ``chunk`` cells at a time, to bound the temporaries)."""
+              chunk: int = 4_000_000, *, share: float = 1.0, eligible: np.ndarray | None = None,
+              grand: bool = False) -> np.ndarray:
+    """Cells whose term is a part of a phrase cell of the same group-period that holds at least
+    ``share`` of the part's messages (``share=1``: the same count; a phrase's messages are a subset of
+    each part's) — phrase cells taken ``chunk`` at a time, to bound the temporaries; only phrase
+    cells where ``eligible`` is True (those that can be shown) subsume; ``grand``: a 3-gram also
+    subsumes the words of its 2-grams."""
     drop = np.zeros(len(cg), dtype=bool)
     part0, part1 = np.ascontiguousarray(parts[:, 0]), np.ascontiguousarray(parts[:, 1])
     if len(cg) == 0 or not (part0[ct] >= 0).any():
@@ -219,19 +231,27 @@ def _subsumed(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, parts: np.ndarray,
     sorted_key = key if is_sorted else key[order]
     last = len(sorted_key) - 1
     for start in range(0, len(cg), chunk):
-        phrase = start + np.flatnonzero(part0[ct[start:start + chunk]] >= 0)
+        is_ph = part0[ct[start:start + chunk]] >= 0
+        if eligible is not None:
+            is_ph &= eligible[start:start + chunk]
+        phrase = start + np.flatnonzero(is_ph)
         if len(phrase) == 0:
             continue
         ct_ph = ct[phrase]
         g_ph, y_ph = cg[phrase].astype(np.int64) * T, cy[phrase]
-        for part in (part0, part1):
-            sub = part[ct_ph]  # 1-d gathers: much faster than parts[ct_ph]
+        p0, p1 = part0[ct_ph], part1[ct_ph]  # 1-d gathers: much faster than parts[ct_ph]
+        # a 3-gram's parts are 2-grams; their words are inside it too (景园 in 景园滨河捆绑)
+        subs = [p0, p1] + ([np.where(p >= 0, q[np.maximum(p, 0)], -1) for p in (p0, p1) for q in (part0, part1)]
+                           if grand else [])
+        for sub in subs:
             has = np.flatnonzero(sub >= 0)
             want = g_ph[has] + sub[has]
             pos = np.minimum(np.searchsorted(sorted_key, want), last)
             found = sorted_key[pos] == want
             idx = pos if order is None else order[pos]
-            drop[idx[found & (cy[idx] == y_ph[has])]] = True
+            # count(phrase) <= count(part) always; share=1 keeps the exact-equality test
+            covered = (cy[idx] == y_ph[has]) if share >= 1.0 else (y_ph[has] >= share * cy[idx] - 1e-9)
+            drop[idx[found & covered]] = True
     return drop
 
 
@@ -257,6 +277,8 @@ def top_demands(
     rank_by: str = "count",
     min_count: int = 1,
     min_phrase_count: int = 3,
+    min_messages: int = 2,
+    subsume_share: float = 0.8,
     prior_size: float | None = None,
     with_trend: bool = False,
     trend_periods: int = 3,
@@ -336,39 +358,52 @@ def top_demands(
     n_g_total = n_g.sum()
 
     # top per group-period: drop phrases seen once in the cell and words/phrases subsumed by a
-    # longer phrase with the same count in the cell (they only occur inside it)
-    ok = (cy >= min_count) & ((np.ascontiguousarray(parts[:, 0])[ct] < 0) | (cy >= 2))
-    ok &= ~_subsumed(cg, ct, cy, parts, T)
+    # longer phrase with the same count in the cell (they only occur inside it); group-periods with
+    # fewer than min_messages messages say nothing about frequency (one message: every word has share 1)
+    shown = cy >= min_count
+    ok = shown & ((np.ascontiguousarray(parts[:, 0])[ct] < 0) | (cy >= 2))
+    ok &= ~_subsumed(cg, ct, cy, parts, T, eligible=shown)
+    small = n_docs_gp < min_messages
+    if small.any():
+        ok &= ~small[cg]
+        log.warning("top_demands: %d group-period(s) with fewer than %d messages (%d messages) are left out",
+                    int(small.sum()), min_messages, int(n_docs_gp[small].sum()))
     cg, ct, cy = cg[ok], ct[ok], cy[ok]
     clock("filter")
-    if rank_by == "count":  # only cells that can make the top: count >= the group's top-th count
-        cand = _count_candidates(cg, cy, n_gp, top)
-        if cand is not None:
-            cg, ct, cy = cg[cand], ct[cand], cy[cand]
-    clock("candidates")
-    z = _cell_z(cg, ct, cy, gp_period, gp_codes, doc, term, T, n_periods, n_g, n_p, n_g_total,
-                groups_in_period, df_w, alpha_w, alpha0)
-    clock("log-odds")
-    # sort by group-period, then count (or z), then z (or count), then term: one composite key
-    zrank = np.empty(len(z), dtype=np.int64)
-    zrank[np.lexsort((ct, -np.round(z, 6)))] = np.arange(len(z))  # 0 = highest z
-    crank = (int(cy.max(initial=0)) - cy).astype(np.int64)       # 0 = highest count
-    n_z, n_c = len(z) + 1, int(crank.max(initial=0)) + 1
-    if rank_by == "count":
-        within = crank * n_z + zrank
-        span = n_c * n_z
-    else:
-        within = zrank
-        span = n_z
-    if span * (int(cg.max(initial=0)) + 1) < 2**62:
-        order = np.argsort(cg.astype(np.int64) * span + within)
-    else:  # pragma: no cover - astronomically many cells
-        order = np.lexsort((within, cg))
-    cg, ct, cy, z = cg[order], ct[order], cy[order], z[order]
-    first = np.r_[0, np.flatnonzero(np.diff(cg)) + 1]
-    rank = np.arange(len(cg)) - np.repeat(first, np.diff(np.r_[first, len(cg)]))
-    sel = rank < top
-    cg, ct, cy, z = cg[sel], ct[sel], cy[sel], z[sel]
+    # then, among the terms shown, a word or phrase is left out when a longer phrase also shown holds
+    # at least subsume_share of its messages (景园 47 and 滨河 46 beside 景园滨河 43: one demand, not
+    # three); the next terms move up. With the count ranking only cells that can make the top are
+    # scored (count >= the group's k-th count); k grows when left-out terms leave a group short.
+    merge = phrases and subsume_share < 1.0
+    k = top
+    while True:
+        cand = _count_candidates(cg, cy, n_gp, k) if rank_by == "count" else None
+        c_g, c_t, c_y = (cg, ct, cy) if cand is None else (cg[cand], ct[cand], cy[cand])
+        z = _cell_z(c_g, c_t, c_y, gp_period, gp_codes, doc, term, T, n_periods, n_g, n_p, n_g_total,
+                    groups_in_period, df_w, alpha_w, alpha0)
+        order = _ranking(c_g, c_t, c_y, z, rank_by)
+        c_g, c_t, c_y, z = c_g[order], c_t[order], c_y[order], z[order]
+        alive = np.ones(len(c_g), dtype=bool)
+        sel = _rank_within(c_g, alive) < top
+        while merge:
+            s_idx = np.flatnonzero(sel)
+            gone = _subsumed(c_g[s_idx], c_t[s_idx], c_y[s_idx], parts, T, share=subsume_share, grand=True)
+            if not gone.any():
+                break
+            alive[s_idx[gone]] = False
+            sel = alive & (_rank_within(c_g, alive) < top)
+        if cand is None or k >= len(cy):
+            break
+        # exact only when every group that lost terms still had candidates to spare
+        n_alive = np.bincount(c_g, weights=alive, minlength=n_gp)
+        n_all = np.bincount(cg, minlength=n_gp)
+        n_cand = np.bincount(c_g, minlength=n_gp)
+        short = (n_alive < top) & (n_all > n_cand)
+        if not short.any():
+            break
+        k += int((n_cand - n_alive)[short].max())
+    clock("log-odds and ranking")
+    cg, ct, cy, z = c_g[sel], c_t[sel], c_y[sel], z[sel]
 
     clock("top selection")
     examples = _examples(doc, term, gp_codes, texts, cg, ct, T, example_min_chars, example_chars)
@@ -389,6 +424,36 @@ def top_demands(
         out["trend"] = out["share"] - prev
     clock("output table")
     return out.reset_index(drop=True)
+
+
+def _ranking(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, z: np.ndarray, rank_by: str) -> np.ndarray:
+    """Order of the cells: by group-period, then count (or z), then z (or count), then term — one
+    composite key."""
+    zrank = np.empty(len(z), dtype=np.int64)
+    zrank[np.lexsort((ct, -np.round(z, 6)))] = np.arange(len(z))  # 0 = highest z
+    crank = (int(cy.max(initial=0)) - cy).astype(np.int64)       # 0 = highest count
+    n_z, n_c = len(z) + 1, int(crank.max(initial=0)) + 1
+    if rank_by == "count":
+        within = crank * n_z + zrank
+        span = n_c * n_z
+    else:
+        within = zrank
+        span = n_z
+    if span * (int(cg.max(initial=0)) + 1) < 2**62:
+        return np.argsort(cg.astype(np.int64) * span + within)
+    return np.lexsort((within, cg))  # pragma: no cover - astronomically many cells
+
+
+def _rank_within(cg: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """0-based rank of each alive cell among the alive cells of its group-period (cells sorted by
+    group-period); a large number for the others."""
+    if len(cg) == 0:
+        return np.zeros(0, dtype=np.int64)
+    c = np.cumsum(alive, dtype=np.int64)
+    first = np.r_[0, np.flatnonzero(np.diff(cg)) + 1]
+    before = (c[first] - alive[first])
+    rank = c - 1 - np.repeat(before, np.diff(np.r_[first, len(cg)]))
+    return np.where(alive, rank, np.iinfo(np.int64).max)
 
 
 def _count_candidates(cg: np.ndarray, cy: np.ndarray, n_gp: int, top: int) -> np.ndarray | None:
