@@ -234,7 +234,7 @@ class Oracle:
 
 PARAMS: dict = {}
 #: --no-categories: the board without its category column (each area's total is tested, category 全部)
-OPTS: dict = {"no_categories": False, "dataset": "teddycup", "known": None, "n_seeds": None, "groups": None,
+OPTS: dict = {"oracle": False, "no_categories": False, "dataset": "teddycup", "known": None, "n_seeds": None, "groups": None,
               "q_grid": ()}
 
 
@@ -571,6 +571,123 @@ def real_data(seed_sets: list[str], cases: str = "all") -> None:
     print("\nby case, seed set and size:\n" + by_case.to_string())
 
 
+def generator_rates(periods: pd.DatetimeIndex, groups: list[str]) -> np.ndarray:
+    """data_samples' expected messages per community and week (groups × periods) as its generator draws them
+    (:func:`govml.samples.messages.build`, seed 0, scale 1: base rate × community weight × category mix ×
+    month season × trend × weekday, summed over categories; planted surges and hot issues not included)."""
+    import random
+
+    from govml.samples import messages as gen
+
+    comms = gen._communities(1, random.Random(11))          # build(seed=0): random.Random(0 * 7919 + 11)
+    days = pd.date_range(gen.START, gen.END, freq="D")
+    frac = np.arange(gen.N_DAYS) / gen.N_DAYS
+    weekday = np.where(days.day_of_week.to_numpy() >= 5, 0.8, 1.06)
+    mix = np.array([gen._SHARE[c.area] for c in comms])
+    season = np.ones((len(gen.CATEGORIES), gen.N_DAYS))
+    for k, cat in enumerate(gen.CATEGORIES):
+        if cat in gen._SEASON:
+            season[k] = np.array(gen._SEASON[cat])[days.month.to_numpy() - 1]
+        season[k] *= 1 + (0.12 + gen._TREND.get(cat, 0.0)) * frac
+    w = np.array([c.weight for c in comms])
+    w *= len(comms) / w.sum()
+    rate = (gen._BASE_RATE * w[:, None, None] * mix[:, :, None] * season[None] * weekday[None, None]).sum(axis=1)
+    weeks = days - pd.to_timedelta(days.day_of_week, unit="D")
+    by_week = pd.DataFrame(rate.T, index=weeks, columns=[c.name for c in comms]).groupby(level=0).sum()
+    return by_week.reindex(index=periods, columns=groups).fillna(0.0).to_numpy().T
+
+
+def oracle_false(Y: np.ndarray, rate: np.ndarray, tested: np.ndarray, planted: np.ndarray, q: float,
+                 windows: tuple[int, ...] = (1, 2, 4)) -> np.ndarray:
+    """False alerts ≥ 预警 per period of a detector that knows every expected count (``rate``, groups × periods):
+    the detector's test with the truth for its expectation — Poisson windows of 1, 2 and 4 periods (a longer one
+    only while its last period is above the rate), Bonferroni over the windows, discrete Benjamini–Hochberg per
+    period over the tested groups, 预警's ratio ≥ 2 and count ≥ 4. ``planted``: group-periods of planted episodes
+    (an alert whose window covers one is not counted)."""
+    from scipy import stats
+
+    from govml.text.alerts import discrete_bh_qvalues
+
+    out = np.zeros(Y.shape[1], int)
+    for t in range(Y.shape[1]):
+        gs = np.flatnonzero(tested[:, t])
+        if not len(gs):
+            continue
+        best, obs, exp = np.ones(len(gs)), np.zeros(len(gs)), np.ones(len(gs))
+        cover = np.zeros(len(gs), bool)
+        null = []
+        for w in windows:
+            s0 = t - w + 1
+            if s0 < 0:
+                null.append((np.full(len(gs), np.nan), np.full(len(gs), np.nan)))
+                continue
+            o, e = Y[gs, s0:t + 1].sum(axis=1), rate[gs, s0:t + 1].sum(axis=1)
+            null.append((e, np.full(len(gs), 1e-9)))
+            p = stats.poisson.sf(o - 1, e)
+            if w > 1:
+                p = np.where(Y[gs, t] > rate[gs, t], p, 1.0)
+            b = p < best
+            best[b], obs[b], exp[b], cover[b] = p[b], o[b], e[b], planted[gs, s0:t + 1].any(axis=1)[b]
+        qv = discrete_bh_qvalues(np.minimum(1.0, best * len(windows)), null)
+        out[t] = int(((qv <= q) & (obs / exp >= 2) & (obs >= 4) & ~cover).sum())
+    return out
+
+
+def samples_oracle(det: SurgeDetector, df: pd.DataFrame, truth: pd.DataFrame, hot: pd.DataFrame | None,
+                   qs: tuple[float, ...], n_sims: int = 10) -> None:
+    """``--samples-only --no-categories --oracle``: data_samples' totals against a detector that knows the
+    generator's rates (:func:`generator_rates`, :func:`oracle_false`), on the data and on ``n_sims`` Poisson
+    draws of the rates (nothing planted; the detector fitted on each draw too), at each 预警 q; before / from
+    week 60 (where last year's seasonal factor starts)."""
+    G, T = len(det.groups_), len(det.periods_)
+    gi = {g: i for i, g in enumerate(det.groups_)}
+    rate = generator_rates(det.periods_, det.groups_)
+    t_msg = det.periods_.get_indexer(period_start(pd.to_datetime(df["created_at"]), "W"))
+    g_msg = df["community"].astype(str).map(gi).to_numpy()
+    ok = t_msg >= 0
+    Y = np.zeros((G, T))
+    np.add.at(Y, (g_msg[ok], t_msg[ok]), 1)
+    first = np.argmax(Y > 0, axis=1)
+    tested = (np.arange(T)[None, :] - first[:, None]) >= det.min_history
+    planted = np.zeros((G, T), bool)
+    for d in (truth, hot) if hot is not None else (truth,):
+        for _, r in d.iterrows():
+            s0 = period_start(pd.Series([pd.Timestamp(r["start"])]), "W").iloc[0]
+            for p in pd.date_range(s0, pd.Timestamp(r["end"]), freq="W-MON"):
+                if p in det.periods_:
+                    planted[gi[str(r["community"])], det.periods_.get_loc(p)] = True
+    base = rate[tested & ~planted].sum()
+    print(f"  generator-rate oracle: the generator's rates give {base:.0f} messages in the unplanted tested "
+          f"community-weeks, the data {Y[tested & ~planted].sum():.0f}")
+    first_year = np.arange(T) < 60
+    for q in qs:
+        f = oracle_false(Y, rate, tested, planted, q)
+        print(f"  oracle, data, 预警 at q ≤ {q:g}: false alerts {f.sum()} ({f[first_year].sum()} before week 60) in "
+              f"{(f > 0).sum()} weeks; tested community-weeks before / from week 60: "
+              f"{tested[:, first_year].sum()} / {tested[:, ~first_year].sum()}")
+    rng = np.random.default_rng(20261201)
+    o_sum = {q: np.zeros(2) for q in qs}
+    d_sum = {q: np.zeros(2) for q in qs}
+    for _ in range(n_sims):
+        draw = rng.poisson(rate)
+        for q in qs:
+            f = oracle_false(draw.astype(float), rate, tested, np.zeros_like(planted), q)
+            o_sum[q] += [f[first_year].sum(), f[~first_year].sum()]
+        gg, tt = np.nonzero(draw)
+        n = draw[gg, tt]
+        msgs = pd.DataFrame({"community": np.repeat(np.asarray(det.groups_, dtype=object)[gg], n),
+                             "created_at": np.repeat(det.periods_[tt], n) + pd.Timedelta(days=3, hours=12)})
+        dsim = SurgeDetector(by="community", period="W", terms=False, label_col=None, **PARAMS).fit(msgs)
+        ts = dsim.periods_.get_indexer(pd.to_datetime(dsim.cells_["period_start"]))
+        for q in qs:
+            al = relevel(dsim, q)["level"].isin(ALERT).to_numpy()
+            d_sum[q] += [int((al & (ts < 60)).sum()), int((al & (ts >= 60)).sum())]
+    for q in qs:
+        o, d = o_sum[q] / n_sims, d_sum[q] / n_sims
+        print(f"  {n_sims} Poisson draws of the generator's rates (nothing planted), 预警 at q ≤ {q:g}, mean false "
+              f"alerts before / from week 60: oracle {o[0]:.1f} / {o[1]:.1f}, detector {d[0]:.1f} / {d[1]:.1f}")
+
+
 def samples() -> None:
     msgs = SAMPLES / "messages.csv"
     truth_path = SAMPLES / "truth_surges.csv"
@@ -611,6 +728,8 @@ def samples() -> None:
           f"({s['hits']}/{s['n_surges']}), false alerts {s['false_alerts']} = {s['false_per_100']:.2f} per 100 "
           f"group-periods ({s['group_periods']}); category alerts alone: recall {cat['recall']:.2f}, "
           f"false {cat['false_alerts']} = {cat['false_per_100']:.2f} per 100")
+    if OPTS.get("oracle") and OPTS["no_categories"]:
+        samples_oracle(det, df, truth, hot, OPTS["q_grid"] or (det._thresholds()["预警"]["q"],))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -635,8 +754,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--q-grid", default="",
                     help="comma-separated 预警 q values: every run is also scored with the category cells' alerts "
                          "re-derived at each (exact, post hoc; recall / false per 100 per value)")
+    ap.add_argument("--oracle", action="store_true",
+                    help="with --samples-only --no-categories: false alerts of a detector that knows the generator's "
+                         "rates, on the data and on 10 Poisson draws of those rates (the detector fitted on each too)")
     args = ap.parse_args(argv)
-    OPTS.update(no_categories=args.no_categories, dataset=args.dataset, n_seeds=args.n_seeds, groups=args.groups,
+    OPTS.update(oracle=args.oracle, no_categories=args.no_categories, dataset=args.dataset, n_seeds=args.n_seeds, groups=args.groups,
                 q_grid=tuple(float(x) for x in args.q_grid.split(",") if x.strip()))
     PARAMS.update(json.loads(args.params))
     if PARAMS:

@@ -175,6 +175,23 @@ against the generator's rate has standard deviation 0.25 (was 0.40). teddycup �
 0.330; Boston by neighbourhood 0.868 / 0.883 at 1.78 / 1.86 → 0.913 / 0.923 at 1.72 / 1.78; noise and trend
 panels' totals no worse (docs/benchmarks.md, session 9b).
 
+**The first year is not where totals' false alerts come from** (session 10). data_samples without its category
+column gives 28 false alerts ≥ 预警 (q ≤ 0.35), 16 of them before week 60, where the seasonal factor is still the
+pooled momentum — but 55 % of the tested community-weeks are there (0.87 against 0.81 per 100). A detector that
+knows the generator's rates and tests them the same way (Poisson windows, discrete BH per week) gives 45 false
+alerts on the same data (28 before week 60), and on Poisson draws of those rates 34 against the detector's 27:
+within a week whose cells are all null, BH at q controls the chance of any alert at q, so on ~100 weekly families
+q ≤ 0.35 buys about that many. The board's weekly expectation is off by 11 % (sd) in the first year, about the
+momentum's own Poisson noise; turning the momentum off or shrinking it harder gives more false alerts, not fewer
+(``benchmarks/bench_alerts.py --samples-only --no-categories --oracle``; docs/benchmarks.md).
+
+``total_prior_strength`` (not the default): the ``k`` of the totals' level ``(S + k·prior)/(n + k)`` — a number,
+or ``'auto'``: per period the ``k`` of :attr:`SurgeDetector.TOTAL_STRENGTH_GRID` whose one-step expectations of
+the earlier tested group-periods had the smallest Poisson deviance (each cell's capped, past only; empirical Bayes
+by prequential choice). It picks 64 on data_samples (stable Poisson rates: the long-run share is the better
+guide) and 2 on teddycup's areas (they drift); category cells are untouched. Chosen ``k`` per period:
+``total_prior_strength_``.
+
 ``coverage='auto'`` (default): exports often hold a few stray records long before their real start
 (附件3: 4 messages between 2017-06 and 2018-11, then ~90 a week from January 2019). Counted as
 history they stretch every group's history with ~80 empty weeks: the first covered weeks look like a
@@ -583,8 +600,14 @@ class SurgeDetector(BaseEstimator):
         tail_min_cells: int = 200,
         tail_floor: float = 1.0,
         total_prior: str = "board",
+        total_prior_strength: float | str | None = None,
+        total_strength_cap: float = 10.0,
+        total_strength_min: int = 8,
     ) -> None:
         self.total_prior = total_prior
+        self.total_prior_strength = total_prior_strength
+        self.total_strength_cap = total_strength_cap
+        self.total_strength_min = total_strength_min
         self.tail_floor = tail_floor
         self.predictive = predictive
         self.tail_calibration = tail_calibration
@@ -754,6 +777,7 @@ class SurgeDetector(BaseEstimator):
             raise ConfigError(f"unlabelled must be 'total' or 'terms', got {self.unlabelled!r}")
         label_col = self.label_col
         self._total_mode = False
+        self.total_prior_strength_ = None
         # rows with an empty category cell are not a category of their own (not a demand, and not "new" when
         # the export stops filling the column): counted, left out of the category cells
         self.n_no_category_ = 0
@@ -967,6 +991,38 @@ class SurgeDetector(BaseEstimator):
         b_win = board[t_ar][None, :] - board[np.minimum(w0, t_ar[None, :])]
         v_board = np.divide(b_win, win_n, out=np.zeros((G, T)), where=win_n > 0)
         return share * v_board
+
+    #: The prior strengths (periods) among which ``total_prior_strength='auto'`` chooses.
+    TOTAL_STRENGTH_GRID = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+
+    def _total_strength(self, Y: np.ndarray, S: np.ndarray, prior: np.ndarray, season: np.ndarray,
+                        win_n: np.ndarray, tested: np.ndarray) -> np.ndarray:
+        """Per period, the prior strength ``k`` (periods) of the groups' totals (``total_prior_strength``).
+
+        A number: that ``k`` throughout. ``'auto'``: empirical Bayes by prequential choice — for each ``k`` of
+        :attr:`TOTAL_STRENGTH_GRID` the one-step expectations ``(S + k·prior)/(n + k) × s`` of every earlier tested
+        group-period are scored by their Poisson deviance (each cell's capped at ``total_strength_cap``, so a
+        past surge does not decide), and period ``t`` takes the ``k`` with the smallest sum over periods before
+        ``t`` (``prior_strength`` until ``total_strength_min`` periods have been scored)."""
+        G, T = Y.shape
+        v = self.total_prior_strength
+        if not isinstance(v, str):
+            v = float(v)
+            if not v > 0:
+                raise ConfigError(f"total_prior_strength must be > 0, None or 'auto', got {self.total_prior_strength!r}")
+            return np.full(T, v)
+        if v != "auto":
+            raise ConfigError(f"total_prior_strength must be > 0, None or 'auto', got {v!r}")
+        grid = np.asarray(self.TOTAL_STRENGTH_GRID, dtype=float)
+        dev = np.zeros((len(grid), T))
+        for i, kv in enumerate(grid):
+            m = np.maximum((S + kv * prior) / (win_n + kv) * season, 1e-9)
+            d = 2.0 * (np.where(Y > 0, Y * np.log(np.maximum(Y, 1e-300) / m), 0.0) - (Y - m))
+            dev[i] = np.where(tested, np.minimum(d, self.total_strength_cap), 0.0).sum(axis=0)
+        past = np.concatenate([np.zeros((len(grid), 1)), np.cumsum(dev, axis=1)[:, :-1]], axis=1)
+        n_scored = np.concatenate([[0], np.cumsum(tested.any(axis=0))[:-1]])
+        best = grid[np.argmin(past, axis=0)]
+        return np.where(n_scored >= self.total_strength_min, best, float(self.prior_strength))
 
     def _category_null(self, n_rows: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per window, (expected, dispersion) of every category cell (NaN where the window is not
@@ -1301,6 +1357,14 @@ class SurgeDetector(BaseEstimator):
                 B = b_all / max(t - lo_t, 1)
                 season[:, :, t] = (R + m) / (B + m)
         mu = lam * season
+        if getattr(self, "_total_mode", False) and self.total_prior_strength is not None:
+            # a total's prior strength: fixed, or chosen per period by the past one-step predictions ('auto')
+            k_t = self._total_strength(Y[:, 0, :], S[:, 0, :], prior[:, 0, :], season[:, 0, :], win_n, tested)
+            self.total_prior_strength_ = pd.Series(k_t, index=self.periods_, name="k")
+            k = np.broadcast_to(k_t[None, None, :], (G, C, T))
+            nk_eff = (win_n + k_t[None, :]) ** 2 / (win_n + k_t[None, :] ** 2 / (n_old + k_t[None, :]))
+            lam = (S + k * prior) / (win_n[:, None, :] + k)
+            mu = lam * season
         # overdispersion from one-step-ahead residuals of earlier periods
         mask = np.broadcast_to(tested[:, None, :], Y.shape)
         # moments only over categories already seen before t (a category that appears later must not
