@@ -51,6 +51,12 @@ and probabilities are bit for bit those of separate fits); ``govml demands train
 the same :func:`shared_analysis` block: on 4,489 labelled messages of 附件3 + 附件4 (title + details, 5 folds
 + final fit) it went from 148 s wall / 149 CPU s to 70 s / 71 CPU s (load ~1), peak RSS unchanged (1.6 GB);
 most of what is left is the 24 linear-SVM fits (5 folds × (3 calibration folds + 1) + 4 for the final model).
+Session 10 (same model, file and predictions): the peak came from saving — MLflow serialised the model again and
+loaded it back twice (its trial load, its input-example check: one more copy of the model, +0.43 GB), and the
+weight packing's checks copied the weight matrix (``skops.dump`` +0.48 GB); now MLflow's file is a copy of
+model.skops (``tracking.log_sklearn_model(saved_file=...)``), the checks go a chunk at a time (+0.07 GB), the
+analyses are dropped before the final SVM (:meth:`_AnalysisCache.last_fit`), the term dict is freed at once and
+the feature matrix is not copied: peak RSS 1.63 → 1.32 GB (``/usr/bin/time -v``, docs/benchmarks.md).
 """
 
 from __future__ import annotations
