@@ -375,7 +375,7 @@ def top_demands(
     # three); the next terms move up. With the count ranking only cells that can make the top are
     # scored (count >= the group's k-th count); k grows when left-out terms leave a group short.
     merge = phrases and subsume_share < 1.0
-    k = top
+    k = top + max(1, top // 4) if merge else top  # a few spare cells: the usual merges need no second pass
     while True:
         cand = _count_candidates(cg, cy, n_gp, k) if rank_by == "count" else None
         c_g, c_t, c_y = (cg, ct, cy) if cand is None else (cg[cand], ct[cand], cy[cand])
