@@ -93,3 +93,14 @@ def test_count_candidates_grow_when_left_out_terms_leave_a_group_short(monkeypat
     monkeypatch.setattr(demands, "_count_candidates", lambda *a, **k: None)
     pd.testing.assert_frame_equal(top_demands(df, by="community", tokens=tokens, top=5, min_phrase_count=3), got)
     assert (got.groupby(["group", "period_start"]).size() == 5).all()
+
+
+def test_scoring_more_candidates_when_the_spare_ones_run_out(monkeypatch):
+    # top=3 scores the cells with a count >= the 4th count first (景园, 滨河, 景园滨河, 噪声); two parts
+    # leave, so 停车 (below that cut) must be scored in a second pass to fill the third place
+    tokens = [["景园", "滨河"]] * 9 + [["景园"], ["滨河"]] + [["噪声"]] * 5 + [["停车"]] * 4 + [["路灯"]] * 3
+    df = _frame(tokens, ["2019-08-10"] * len(tokens))
+    got = top_demands(df, tokens=tokens, top=3, min_phrase_count=3)
+    assert list(zip(got["term"], got["count"], strict=True)) == [("景园滨河", 9), ("噪声", 5), ("停车", 4)]
+    monkeypatch.setattr(demands, "_count_candidates", lambda *a, **k: None)
+    pd.testing.assert_frame_equal(top_demands(df, tokens=tokens, top=3, min_phrase_count=3), got)
