@@ -70,6 +70,11 @@ weeks are seasons, a trend and Poisson noise; the board's weekly totals are with
 generator's rate in the weeks where the false alerts clustered), so an alert there outside a planted surge or hot
 issue is a false alert. The ``mixed`` trend panel gives each group its own trend (tripling, flat, halving), the
 case a prior from the group's long-run share of the board could lag.
+
+Session 10: ``--samples-only --no-categories --oracle`` also tests data_samples' totals against the generator's own
+weekly rates (:func:`generator_rates`, :func:`oracle_false`: the detector's test with the truth for its expectation)
+on the data and on 10 Poisson draws of those rates (the detector fitted on each draw too), before / from week 60:
+the false alerts a perfect expectation would still give at each 预警 q.
 """
 
 from __future__ import annotations
