@@ -31,3 +31,19 @@ def assert_round_trips(fitted, held_out, folder) -> None:
     _save_model_dir(fitted, {"labels": list(fitted.classes_)}, folder)
     loaded, _ = load_model_dir(folder)
     assert np.array_equal(loaded.predict_proba(held_out), want)
+
+
+def weekly_messages(counts, seed: int = 0, start: str = "2023-01-02"):
+    """Messages with the given count per group and week (times spread within the week), no category column
+    (the alerts tests of the totals)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    first = pd.Timestamp(start)
+    g, t = [], []
+    for name, per_week in counts.items():
+        for w, k in enumerate(per_week):
+            g += [name] * int(k)
+            t += list(first + pd.to_timedelta(7 * w + rng.uniform(0, 7, size=int(k)), unit="D"))
+    return pd.DataFrame({"community": g, "created_at": t})

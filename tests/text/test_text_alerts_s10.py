@@ -14,19 +14,13 @@ import pytest
 
 from govml.errors import ConfigError
 from govml.text.alerts import TOTAL_KEY, SurgeDetector, plant_surges, score_alerts
+from text_vocab import weekly_messages
 
 START = pd.Timestamp("2023-01-02")
 
 
-def _weekly(counts: dict[str, np.ndarray], seed: int = 0, category: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """Messages with the given count per group and week (times spread within the week), no category column."""
-    rng = np.random.default_rng(seed)
-    g, t = [], []
-    for name, per_week in counts.items():
-        for w, k in enumerate(per_week):
-            g += [name] * int(k)
-            t += list(START + pd.to_timedelta(7 * w + rng.uniform(0, 7, size=int(k)), unit="D"))
-    return pd.DataFrame({"community": g, "created_at": t})
+def _weekly(counts, seed: int = 0) -> pd.DataFrame:
+    return weekly_messages(counts, seed, str(START.date()))
 
 
 def _stable(seed: int, groups: int = 24, weeks: int = 70) -> dict[str, np.ndarray]:
