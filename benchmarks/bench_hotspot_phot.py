@@ -52,6 +52,8 @@ def variant_forecaster(variants: list[str], **params):
     from govml.hotspot.forecast import HotspotForecaster, HotspotMap
 
     class PhotVariants(HotspotForecaster):
+        _keep_hotspot_holdout = True
+
         def fit(self, panel: pd.DataFrame) -> PhotVariants:
             super().fit(panel)
             self.variant_maps_ = {v: {h: HotspotMap(*VARIANTS[v]).fit(mu, obs, thr, self.dispersion_[h], ref)
