@@ -40,6 +40,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
@@ -52,7 +53,7 @@ __all__ = ["KINDS", "PLACEHOLDERS", "PIIMatch", "contains_pii", "find", "mask", 
            "mask_series"]
 
 #: Kinds in priority order (an earlier kind wins where two candidates overlap).
-KINDS: tuple[str, ...] = ("EMAIL", "IDCARD", "BANKCARD", "PHONE", "TEL", "PLATE", "DOOR")
+KINDS: tuple[str, ...] = ("EMAIL", "IDCARD", "BANKCARD", "PHONE", "TEL", "PLATE", "DOOR", "NAME")
 #: The placeholders :func:`mask` writes, one per kind, in the order of :data:`KINDS`.
 PLACEHOLDERS: tuple[str, ...] = tuple(f"<{k}>" for k in KINDS)
 _PLACEHOLDER = dict(zip(KINDS, PLACEHOLDERS, strict=True))
@@ -86,12 +87,14 @@ _GATE = re.compile(rf"[0-9０-９]{{3}}|[@＠]|[{_PROV}]\s?[·•.．\-－]?\s?[
 # a match of _GATE_SCAN exactly when it has one of _GATE; matches never include the separators of
 # mask_joined (_JOIN_SEPS), so the scan can run over many joined texts.
 _D, _L, _DOT = "0-9０-９", "A-Za-zＡ-Ｚａ-ｚ", r"·•.．\-－"
-_GATE_SCAN = re.compile(
-    rf"[{_D}@＠{_L}](?:(?<=[{_D}])(?=[{_D}]{{2}})|(?<=[@＠])|"
+_GATE_SCAN_FIRST = f"{_D}@＠{_L}"
+_GATE_SCAN_BODY = (
+    rf"(?:(?<=[{_D}])(?=[{_D}]{{2}})|(?<=[@＠])|"
     + "|".join(rf"(?<=[{_PROV}]{mid}[{_L}])"
                for mid in ("", r"\s", f"[{_DOT}]", r"\s\s", rf"\s[{_DOT}]", rf"[{_DOT}]\s", rf"\s[{_DOT}]\s"))
     + ")"
 )
+_GATE_SCAN = re.compile(f"[{_GATE_SCAN_FIRST}]{_GATE_SCAN_BODY}")
 _SEP = "\x00"
 _JOIN_SEPS = frozenset(map(chr, (*range(0x00, 0x09), *range(0x0E, 0x1C))))
 # Numbers long enough to be a phone, landline, ID or card number: ≥ 7 digits, single separators.
@@ -258,6 +261,201 @@ def _windows(pattern: re.Pattern[str], norm: str, before: int, after: int,
     return windows
 
 
+# --- personal names ------------------------------------------------------------------------------
+# Names are found from context cues, never from a model: a self-introduction (我叫X, 姓名：X,
+# 联系人：X, 户主X, 名叫X; 我是X / 本人X only when a delimiter follows), a title after the name
+# (X先生, X女士, X阿姨, X师傅, X老师, X书记, X局长, X经理 …; the title is kept) or a quoted user name
+# in a reply (“X”网友). A candidate must be a surname from resources/privacy/surnames.txt followed by
+# at most two given-name characters (none before a title), none of them a function word.
+
+
+def _resource_words(name: str) -> dict[str, list[str]]:
+    """Words of a resource file by ``[section]`` (words before any section under ``""``)."""
+    text = resources.files("govml").joinpath("resources", "privacy", name).read_text(encoding="utf-8")
+    out: dict[str, list[str]] = {"": []}
+    section = ""
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            out.setdefault(section, [])
+        elif line:
+            out[section].extend(line.split())
+    return out
+
+
+_SURNAME_WORDS = _resource_words("surnames.txt")
+#: single-character surnames accepted before a title whatever precedes them
+_SURNAMES_COMMON = frozenset(_SURNAME_WORDS["common"])
+#: the other single-character surnames (before a title only after a non-Chinese character or a cue)
+_SURNAMES_BOUNDARY = frozenset(_SURNAME_WORDS["boundary"]) - _SURNAMES_COMMON
+_SURNAMES_COMPOUND = frozenset(_SURNAME_WORDS["compound"])
+_NOT_NAMES = frozenset(_resource_words("not_names.txt")[""])
+# Characters that do not occur in a given name here: function words, and characters that follow a
+# name (男/女, 住, 电话 …), numerals, some that start a title (先生, 阿姨, 老师 …; a title right
+# after a surname is also checked by _TITLE_AT).
+_GIVEN_NO = frozenset(
+    "的了在是和与及或把被让给对向从请找问说等也都就还又再很不没这那个们吗呢吧啊着过于因为所将已其之而且并但"
+    "若某男女今现住系电手联身反投举先业家区村镇路街市县省局院所楼栋号室门店厂司物社委会部处站队组科班校车"
+    "房场老阿叔姨伯爷奶婆妈哥姐师傅记士一二三四五六七八九十百千万年月日我你他她它您"
+)
+# What may stand right before a boundary-tier surname at a title (besides a non-Chinese character).
+_NAME_PREV_OK = frozenset("的与和找请问给向对跟同叫是位名个被让及等、称即")
+_TITLES = (
+    "先生", "女士", "小姐", "阿姨", "大爷", "大妈", "大娘", "大叔", "大姐", "大哥", "叔叔", "奶奶", "爷爷", "伯伯",
+    "婆婆", "师傅", "老师", "同志", "医生", "律师", "警官", "书记", "局长", "主任", "经理", "董事长", "科长", "处长",
+    "所长", "院长", "校长", "村长", "镇长", "区长", "市长", "县长", "厅长", "部长", "组长", "队长", "站长", "乡长",
+    "社长", "会长", "主席", "总监", "秘书长",
+)
+_STRONG_CUES = (
+    "我叫", "我名叫", "名叫", "我的名字叫", "我的名字是", "本人叫", "本人姓名", "姓名", "联系人", "户主", "申请人",
+    "投诉人", "举报人", "当事人", "收件人", "收货人", "被申请人", "被投诉人", "户名", "开户名", "账户名", "收款人",
+)
+_WEAK_CUES = ("我是", "本人")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+_QUOTES_OPEN, _QUOTES_CLOSE = "“\"「『", "”\"」』"
+_NAME_CUE = re.compile(
+    "(?P<strong>" + "|".join(sorted(_STRONG_CUES, key=len, reverse=True)) + ")"
+    + rf"[ \t]?(?:[:：]|是|为)?[ \t]?[{_QUOTES_OPEN}]?"
+    + "|(?P<weak>" + "|".join(_WEAK_CUES) + ")"
+    + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
+    + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
+    + rf"|网友[ \t]?[{_QUOTES_OPEN}](?P<quoted2>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
+)
+_TITLE_AT = re.compile("(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
+_SURNAME_CHARS = "".join(sorted(_SURNAMES_COMMON | _SURNAMES_BOUNDARY | {c[0] for c in _SURNAMES_COMPOUND}))
+_SURNAME_LAST = "".join(sorted(_SURNAMES_COMMON | _SURNAMES_BOUNDARY | {c[-1] for c in _SURNAMES_COMPOUND}))
+# The cheap gate for names: a strong cue; 我是/本人 right before a surname; a surname up to two
+# characters before a title; a quote mark next to 网友. Written, like _GATE_SCAN, to start with one character class (the
+# last character of the cue) and look back from there.
+_NAME_GATE_ALTS = (
+    [f"(?<={c})" for c in _STRONG_CUES]
+    + [f"(?<={c})(?=[{_SURNAME_CHARS}])" for c in _WEAK_CUES]
+    + [f"(?<=[{_SURNAME_LAST}]{gap}(?:{'|'.join(t for t in _TITLES if len(t) == width)}))"
+       for width in sorted({len(t) for t in _TITLES}) for gap in ("", f"[{_HAN}]", f"[{_HAN}]{{2}}")]
+    + [rf"(?<=[{_QUOTES_CLOSE}]网友)", rf"(?<=[{_QUOTES_CLOSE}][ \t\u3000]网友)",
+       rf"(?<=网友[{_QUOTES_OPEN}])", rf"(?<=网友[ \t\u3000][{_QUOTES_OPEN}])"]
+)
+_NAME_GATE_FIRST = "".join(sorted({c[-1] for c in _STRONG_CUES + _WEAK_CUES + _TITLES} | set(_QUOTES_OPEN) | {"友"}))
+_NAME_GATE_BODY = "(?:" + "|".join(_NAME_GATE_ALTS) + ")"
+_NAME_GATE = re.compile(f"[{re.escape(_NAME_GATE_FIRST)}]{_NAME_GATE_BODY}")
+# mask()'s whole gate, numbers and names, as one scan (see _GATE_SCAN): what mask_joined runs.
+_GATE_ALL = re.compile(
+    f"[{_GATE_SCAN_FIRST}{re.escape(_NAME_GATE_FIRST)}](?:{_GATE_SCAN_BODY[3:-1]}|{_NAME_GATE_BODY[3:-1]})"
+)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def _given_ok(given: str) -> bool:
+    return all(_is_han(c) and c not in _GIVEN_NO for c in given)
+
+
+def _not_a_word(cand: str) -> bool:
+    return cand not in _NOT_NAMES and cand[:2] not in _NOT_NAMES and cand[:3] not in _NOT_NAMES
+
+
+def _surname_len(norm: str, s: int) -> list[int]:
+    """Lengths of the surnames (2 = compound, 1 = single) that start at ``s``, longest first."""
+    out = []
+    if norm[s : s + 2] in _SURNAMES_COMPOUND:
+        out.append(2)
+    if s < len(norm) and (norm[s] in _SURNAMES_COMMON or norm[s] in _SURNAMES_BOUNDARY):
+        out.append(1)
+    return out
+
+
+def _boundary_at(norm: str, e: int) -> bool:
+    """Whether no Chinese character follows position ``e`` (end, punctuation, digit, space …)."""
+    return e >= len(norm) or not _is_han(norm[e])
+
+
+_FOLLOW = tuple(
+    "男 女 今年 现年 系 是 的 在 于 住 家住 现住 居住 电话 手机 联系 身份证 性别 年龄 出生 因 向 和 与 及 等 反映 投诉 "
+    "举报 说 称 同志 先生 女士".split()
+)
+
+
+def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
+    """The name that starts at ``s`` after a self-introduction cue, or None."""
+    for sl in _surname_len(norm, s):
+        g0 = s + sl
+        if _TITLE_AT.match(norm, g0):  # 我是王书记：the title rule finds the surname
+            continue
+        if _TITLE_AT.match(norm, g0 + 1):
+            e = g0 + 1  # 户主王建先生 → 王建
+            if _given_ok(norm[g0:e]) and _not_a_word(norm[s:e]):
+                return s, e
+            continue
+        tier_ok = sl == 2 or norm[s] in _SURNAMES_COMMON
+        for gl in (2, 1):  # a delimiter right after the name
+            e = g0 + gl
+            if e <= len(norm) and _given_ok(norm[g0:e]) and _boundary_at(norm, e) and _not_a_word(norm[s:e]):
+                return s, e
+        if not strong:
+            continue
+        for gl in (1, 2):  # a word that follows names (今年, 男, 电话 …)
+            e = g0 + gl
+            if e <= len(norm) and _given_ok(norm[g0:e]) and norm.startswith(_FOLLOW, e) and _not_a_word(norm[s:e]):
+                return s, e
+        e = g0 + 2
+        if tier_ok and e <= len(norm) and _given_ok(norm[g0:e]) and _not_a_word(norm[s:e]):
+            return s, e
+    return None
+
+
+def _name_before(norm: str, e: int, lo: int) -> tuple[int, int] | None:
+    """The name (or surname) that ends at ``e``, right before a title, or None; ``lo`` is where
+    the text starts."""
+    for k in (4, 3, 2, 1):
+        s = e - k
+        if s < lo:
+            continue
+        cand = norm[s:e]
+        for sl in (2, 1):
+            if sl > k or k - sl > 2:
+                continue
+            sur = cand[:sl]
+            if sl == 2:
+                if sur not in _SURNAMES_COMPOUND:
+                    continue
+            elif sur not in _SURNAMES_COMMON:
+                if sur not in _SURNAMES_BOUNDARY:
+                    continue
+                prev = norm[s - 1] if s > lo else ""
+                if prev and _is_han(prev) and prev not in _NAME_PREV_OK:
+                    continue
+            if _given_ok(cand[sl:]) and (k == sl or _not_a_word(cand)):
+                return s, e
+    return None
+
+
+def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, int, int]]:
+    out: list[tuple[str, int, int]] = []
+    if _NAME_GATE.search(norm) is None:
+        return out
+    for m in _NAME_CUE.finditer(norm):
+        kind = m.lastgroup
+        if kind == "title":
+            ts = m.start()
+            lo = 0 if starts is None else starts[bisect_right(starts, ts) - 1]
+            span = _name_before(norm, ts, lo)
+        elif kind in ("quoted", "quoted2"):
+            qs, qe = m.span(kind)
+            span = None
+            for sl in _surname_len(norm, qs):
+                if 1 <= qe - qs - sl <= 2 and _given_ok(norm[qs + sl : qe]) and _not_a_word(norm[qs:qe]):
+                    span = (qs, qe)
+                    break
+        else:
+            span = _name_after(norm, m.end(), kind == "strong")
+        if span is not None:
+            out.append(("NAME", span[0], span[1]))
+    return out
+
+
 def _candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, int, int]]:
     """Validated (kind, start, end) spans on the normalised text, in priority order (may overlap).
 
@@ -315,6 +513,7 @@ def _candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, i
             out.append(("PLATE", m.start(), m.end()))
     for ws, we, _, _ in _windows(_DOOR_HINT, norm, 6, 18, starts):
         out += [("DOOR", m.start(), m.end()) for m in _DOOR.finditer(norm, ws, we)]
+    out += _name_candidates(norm, starts)
     return out
 
 
@@ -348,7 +547,7 @@ def _choose(norm: str, candidates: list[tuple[str, int, int]]) -> list[tuple[str
 
 
 def _resolve(text: str) -> list[tuple[str, int, int]]:
-    if not text or _GATE.search(text) is None:
+    if not text or _GATE_ALL.search(text) is None:
         return []
     norm = _normalise(text)
     return _choose(norm, _candidates(norm))
@@ -437,7 +636,7 @@ def mask_joined(text: str, sep: str, kinds: Iterable[str] | None = None, *,
     if sep not in _JOIN_SEPS:
         raise ValueError(f"mask_joined: sep must be one of U+0000-U+0008, U+000E-U+001B, not {sep!r}")
     wanted = _check_kinds(kinds)
-    scan = _GATE_SCAN.search
+    scan = _GATE_ALL.search
     hit = scan(text)
     if hit is None:
         return text

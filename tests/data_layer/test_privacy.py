@@ -126,6 +126,7 @@ def test_placeholders_and_non_str() -> None:
         "<TEL>",
         "<PLATE>",
         "<DOOR>",
+        "<NAME>",
     )
     assert privacy.mask("") == ""
     with pytest.raises(TypeError):
