@@ -479,6 +479,9 @@ def top_cmd(
     top: int = typer.Option(20, "--top", help="Terms per group and period."),
     rank_by: str = typer.Option("count", "--rank-by", help="count (high-frequency) or distinctiveness."),
     phrases: bool = typer.Option(True, "--phrases/--no-phrases", help="Also count 2–3-word phrases."),
+    min_count: str = typer.Option("auto", "--min-count",
+                                  help="A term needs at least N messages of the group-period to be listed. "
+                                       "auto: 2 in group-periods of 10 or more messages, 1 in smaller ones."),
     text_col: list[str] = typer.Option(None, "--text-col",
                                        help="Text column(s), repeatable, joined in order. Default: text."),
     time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
@@ -496,7 +499,7 @@ def top_cmd(
     Output columns: group, period_start, term, count (messages containing the term), share (count /
     messages of the group-period), distinctiveness (weighted log-odds z-score, informative Dirichlet
     prior, against the other groups of the period), example (the shortest message containing the
-    term, personal data masked).
+    term, personal data masked). Stop words: the packaged list plus `stop_words` of --text-config.
     """
     from rich.console import Console
     from rich.table import Table
@@ -514,6 +517,11 @@ def top_cmd(
         raise ConfigError(f"--rank-by must be count or distinctiveness, got {rank_by!r}")
     if top < 1:
         raise ConfigError(f"--top must be at least 1, got {top}")
+    mc: int | str = min_count.strip().lower()
+    if mc != "auto":
+        if not str(mc).isdigit() or int(mc) < 1:
+            raise ConfigError(f"--min-count must be auto or a whole number of at least 1, got {min_count!r}")
+        mc = int(mc)
     text_cols = list(text_col or ["text"])
     required = [("--time-col", time_col)] + ([("--by", by)] if by else [])
     df, name = _read_for_text(input, text_cols=text_cols, required=required, encoding=encoding, sheet=sheet)
@@ -524,7 +532,7 @@ def top_cmd(
     tokens = _progress_tokenize(tokenizer, df["_text"], console, f"Tokenizing {len(df):,} messages", jobs)
     with console.status("Counting terms and phrases…"):
         res = top_demands(df, text_col="_text", time_col=time_col, by=by, period=period, top=top,
-                          phrases=phrases, tokens=tokens, rank_by=rank_by)
+                          phrases=phrases, tokens=tokens, rank_by=rank_by, min_count=mc)
     write_table(res, out)
     latest = res[res["period_start"] == res["period_start"].max()] if len(res) else res
     table = Table(title=f"Top demands in {name}, latest period ({len(res):,} rows written)")

@@ -27,7 +27,12 @@ distinctiveness, example``:
 
 Group-periods with fewer than ``min_messages`` (2) messages are left out (a warning says how many):
 one message gives every one of its words a share of 1 and says nothing about what is frequent.
-``min_count`` leaves out terms found in fewer messages of the group-period (default 1).
+``min_count`` leaves out terms found in fewer messages of the group-period. The default ``"auto"``
+asks for 2 messages in group-periods of at least :data:`AUTO_MIN_COUNT_FROM` (10) messages and 1 in
+smaller ones: in a group-period of 10 or more messages a word of a single message says nothing about
+what is frequent (with ``rank_by="distinctiveness"`` such words, rare everywhere, took places from
+terms that recur), while in a smaller one the single messages are all there is to read (session 11,
+docs/benchmarks.md). An integer asks for that many messages everywhere.
 
 Without ``by`` the group is :data:`ALL_GROUP` (``"全部"``). ``rank_by`` chooses which terms are the
 ``top`` per group-period: ``"count"`` (high-frequency demands, ties broken by distinctiveness) or
@@ -58,6 +63,7 @@ log = logging.getLogger(__name__)
 
 ALL_GROUP = "全部"
 COLUMNS = ["group", "period_start", "term", "count", "share", "distinctiveness", "example"]
+AUTO_MIN_COUNT_FROM = 10  # min_count="auto": count >= 2 in group-periods of at least this many messages
 PERIODS = {"W": "W", "M": "M", "Q": "Q", "D": "D", "Y": "Y"}
 
 
@@ -275,7 +281,7 @@ def top_demands(
     tokens: Sequence[Sequence[str]] | None = None,
     tokenizer: Any = None,
     rank_by: str = "count",
-    min_count: int = 1,
+    min_count: int | str = "auto",
     min_phrase_count: int = 3,
     min_messages: int = 2,
     subsume_share: float = 0.8,
@@ -295,6 +301,7 @@ def top_demands(
     """
     if rank_by not in ("count", "distinctiveness"):
         raise DataError(message=f"rank_by: expected 'count' or 'distinctiveness', found {rank_by!r}")
+    _check_min_count(min_count)
     _check_columns(df, [text_col, time_col] + ([by] if by else []))
     n_all = len(df)
     starts = period_starts(df[time_col], period)
@@ -360,7 +367,8 @@ def top_demands(
     # top per group-period: drop phrases seen once in the cell and words/phrases subsumed by a
     # longer phrase with the same count in the cell (they only occur inside it); group-periods with
     # fewer than min_messages messages say nothing about frequency (one message: every word has share 1)
-    shown = cy >= min_count
+    need = _min_counts(min_count, n_docs_gp)
+    shown = cy >= need[cg]
     ok = shown & ((np.ascontiguousarray(parts[:, 0])[ct] < 0) | (cy >= 2))
     ok &= ~_subsumed(cg, ct, cy, parts, T, eligible=shown)
     small = n_docs_gp < min_messages
@@ -424,6 +432,21 @@ def top_demands(
         out["trend"] = out["share"] - prev
     clock("output table")
     return out.reset_index(drop=True)
+
+
+def _check_min_count(min_count: Any) -> None:
+    ok = min_count == "auto" if isinstance(min_count, str) else (
+        isinstance(min_count, int | np.integer) and not isinstance(min_count, bool) and min_count >= 1)
+    if not ok:
+        raise DataError(message=f"min_count: expected a whole number of messages >= 1 or 'auto', found {min_count!r}")
+
+
+def _min_counts(min_count: int | str, n_docs_gp: np.ndarray) -> np.ndarray:
+    """The number of messages a term needs in each group-period: ``min_count``, or with ``"auto"``
+    2 where the group-period has at least :data:`AUTO_MIN_COUNT_FROM` messages and 1 below."""
+    if isinstance(min_count, str):
+        return np.where(n_docs_gp >= AUTO_MIN_COUNT_FROM, 2, 1)
+    return np.full(len(n_docs_gp), int(min_count), dtype=np.int64)
 
 
 def _ranking(cg: np.ndarray, ct: np.ndarray, cy: np.ndarray, z: np.ndarray, rank_by: str) -> np.ndarray:
