@@ -53,6 +53,7 @@ __all__ = [
     "read_table",
     "load",
     "parse_datetime",
+    "date_notes",
     "write_table",
     "check_output_path",
     "atomic_path",
@@ -60,6 +61,8 @@ __all__ = [
     "detect_encoding",
     "source_rows",
     "blank_cells",
+    "category_tree",
+    "category_level",
     "TEXT_SUFFIXES",
     "SUPPORTED_SUFFIXES",
 ]
@@ -216,6 +219,41 @@ def merge_spellings(values: pd.Series, *, cjk_spaces: bool = False, as_written: 
     return plain.where(plain.isna() | (plain == ""), key.map(display))
 
 
+#: what separates the levels of a category path (城乡建设/住房/物业管理, 城乡建设-物业, 交通 > 道路)
+LEVEL_SEPARATORS = ("/", "／", ">", "＞", "→", "|", "｜", "\\", "-", "－", "—")
+
+
+def category_tree(values: pd.Series) -> tuple[str, int, int, int] | None:
+    """``(separator, most levels, distinct names, distinct first levels)`` when ``values`` are paths in a
+    category tree — at least 80 % of the distinct names contain one separator of :data:`LEVEL_SEPARATORS`
+    (with text on both sides) and their first levels are fewer than the names; else None."""
+    import pandas as pd
+
+    names = pd.Series(pd.unique(label_text(values).dropna()), dtype="str")
+    names = names[names != ""]
+    if len(names) < 2:
+        return None
+    best = None
+    for sep in LEVEL_SEPARATORS:
+        parts = names.str.split(sep, regex=False)
+        has = parts.map(lambda p: len(p) > 1 and all(x.strip() for x in p))
+        share = float(has.mean())
+        if share < 0.8:
+            continue
+        firsts = parts.str[0].str.strip().nunique()
+        if firsts < len(names) and (best is None or share > best[0]):
+            best = (share, sep, int(parts.map(len).max()), len(names), int(firsts))
+    return None if best is None else best[1:]
+
+
+def category_level(values: pd.Series, level: int, sep: str) -> pd.Series:
+    """The first ``level`` levels of each category path (``城乡建设/住房/物业管理`` → ``城乡建设`` at level 1),
+    joined by ``sep`` as written; names with fewer levels stay whole, empty cells stay empty."""
+    txt = label_text(values)
+    parts = txt.str.split(sep, regex=False)
+    return parts.map(lambda p: sep.join(x.strip() for x in p[:level]) if isinstance(p, list) else p).astype(txt.dtype)
+
+
 def source_rows(df: pd.DataFrame) -> list[int]:
     """Row numbers (as the user sees them) of ``df``'s rows, from :func:`read_table`'s metadata.
 
@@ -292,6 +330,19 @@ def detect_encoding(raw: bytes, file: str = "<data>") -> str:
         return "utf-16"
     if _looks_binary(raw):
         head = raw[:4096]
+        # UTF-16 without a byte-order mark (some "Unicode text" exports): the one whose text has line ends,
+        # no other control characters than tabs, and is Chinese or plain (the wrong byte order turns line
+        # ends into other characters)
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                text = raw[: len(raw) & ~1].decode(enc)
+            except UnicodeDecodeError:
+                continue
+            sample = text[:200_000]
+            if ("\n" in sample and not any(ord(c) < 32 and c not in "\t\r\n" for c in sample)
+                    and _looks_chinese(sample)):
+                log.info("%s: UTF-16 text without a byte-order mark, read as %s", file, enc)
+                return enc
         if len(head) >= 4 and (head[1::2].count(0) > 0.3 * len(head) / 2 or head[0::2].count(0) > 0.3 * len(head) / 2):
             raise DataError(message=f"{file}: looks like UTF-16 text without a byte-order mark; "
                             "pass --encoding utf-16-le (or utf-16-be)")
@@ -718,9 +769,31 @@ def _pick_sheet(wb: _Workbook, known: set[str]) -> str:
             for row in wb.rows(name, nrows=_HEADER_SCAN_ROWS):
                 if sum(1 for v in row if isinstance(v, str) and clean_text(v) in known_clean) >= 2:
                     if name != wb.names[0]:
-                        log.info("sheet %r chosen: it names known columns (the first sheet does not)", name)
+                        log.warning("%s: sheet %r read, not the first sheet %r: it names the columns asked for "
+                                    "(the first does not); --sheet NAME reads another", _name(wb.path), name, wb.names[0])
                     return name
     return wb.names[0]
+
+
+def _same_header_sheets(wb: _Workbook, title: str, rows: Sequence[Sequence[Any]]) -> list[str]:
+    """The other sheets whose header (found as for the sheet read) names the same columns, with data below."""
+    def header(rs: Sequence[Sequence[Any]]) -> tuple[str, ...]:
+        if not rs:
+            return ()
+        h = _find_header(rs, set())
+        return tuple(clean_text(str(v)) for v in rs[h] if not _is_blank(v)) if h < len(rs) else ()
+
+    mine = header(rows[:_HEADER_SCAN_ROWS])
+    if len(mine) < 2:
+        return []
+    out = []
+    for name in wb.names:
+        if name == title:
+            continue
+        top = wb.rows(name, nrows=_HEADER_SCAN_ROWS + 1)
+        if header(top[:_HEADER_SCAN_ROWS]) == mine and len(top) > 1:
+            out.append(name)
+    return out
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, known: set[str]) -> pd.DataFrame:
@@ -744,8 +817,16 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
             raise DataError(message=f"{file}: no sheet named {sheet!r}; the sheets are "
                             + ", ".join(repr(n) for n in names))
         all_rows = wb.rows(title)
+        others = _same_header_sheets(wb, title, all_rows) if sheet is None and len(names) > 1 else []
     finally:
         wb.close()
+    if others:
+        log.warning("%s: sheet %r read; sheet(s) %s have the same columns and were not read (one export split "
+                    "over several sheets?) — read each with --sheet NAME, or copy them into one sheet", file, title,
+                    ", ".join(repr(n) for n in others))
+    elif sheet is None and len(names) > 1:
+        log.info("%s: sheet %r read (the workbook's other sheets: %s)", file, title,
+                 ", ".join(repr(n) for n in names if n != title))
     if not any(any(not _is_blank(v) for v in r) for r in all_rows):
         raise DataError(message=f"{file}: sheet {title!r} is empty; expected a header row and data")
     if header_row is not None:
@@ -760,6 +841,8 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
     rows = list(range(h + 2, h + 2 + len(data)))
     meta = {"file": file, "format": "xlsx", "encoding": None, "sheet": title, "sheets": names,
             "header_row": h + 1}
+    if others:
+        meta["same_header_sheets"] = others
     if two is not None:
         meta["header_rows"] = [two + 1, h + 1]
         log.info("%s: header of two rows (%d and %d): merged header cells read as one name each", file, two + 1, h + 1)
@@ -890,8 +973,13 @@ SERIAL_MIN, SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-10
 _EXCEL_EPOCH = "1899-12-30"
 
 
+_WEEKDAY = r"[(（]?\s*(?:星期|周|礼拜)[一二三四五六日天]\s*[)）]?"
+
+
 def _normalise_date_text(s: pd.Series) -> pd.Series:
     s = s.str.strip()
+    # 2019年2月28日 星期四, 2019-02-28（周四）11:25: the weekday says nothing the date does not
+    s = s.str.replace(_WEEKDAY, " ", regex=True)
     s = s.str.replace(r"\s+", " ", regex=True)
     # 2019年2月28日 11时25分05秒 → 2019-2-28 11:25:05 ; 2019/2/28, 2019.02.28 → 2019-2-28
     s = s.str.replace(r"(\d)\s*年\s*(\d)", r"\1-\2", regex=True)
@@ -971,10 +1059,29 @@ def _ns(values: pd.Series) -> pd.Series:
 
 
 def _serial_to_datetime(values: pd.Series) -> pd.Series:
+    """Excel serial days → datetimes, to the second (as Excel shows them: 43524.475752 is 11:25:05, not
+    11:25:04.973 — a serial written with 5–6 decimals is only that precise)."""
     import pandas as pd
 
-    ms = (values.astype("float64") * 86_400_000).round()
-    return pd.Timestamp(_EXCEL_EPOCH) + pd.to_timedelta(ms, unit="ms")
+    sec = (values.astype("float64") * 86_400).round()
+    return pd.Timestamp(_EXCEL_EPOCH) + pd.to_timedelta(sec, unit="s")
+
+
+#: Unix times: 10-digit seconds and 13-digit milliseconds since 1970-01-01 UTC, 2001-09-09 to 2038-01-19
+#: (other shapes of numbers are never read as them: 8 digits are 20190228, 5 digits Excel serials)
+EPOCH_S_MIN, EPOCH_S_MAX = 1_000_000_000, 2_147_483_647
+_EPOCH_TEXT = re.compile(r"^(?:\d{10}|\d{13})(?:\.0+)?$")
+
+
+def _epoch_to_datetime(num: pd.Series) -> pd.Series:
+    """Seconds (10 digits) or milliseconds (13 digits) since 1970-01-01 as UTC clock times; others NaT."""
+    import pandas as pd
+
+    num = num.astype("float64")
+    sec = num.where(num.between(EPOCH_S_MIN, EPOCH_S_MAX))
+    ms = num.between(EPOCH_S_MIN * 1000, EPOCH_S_MAX * 1000 + 999)
+    sec = sec.mask(ms, (num / 1000).round(3))
+    return pd.to_datetime((sec * 1000).round(), unit="ms", errors="coerce").astype("datetime64[ns]")
 
 
 def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -1000,8 +1107,11 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         num = s.astype("float64")
         serial = num.between(SERIAL_MIN, SERIAL_MAX)
         compact = num.between(19000101, 21001231) & (num % 1 == 0)
+        epoch = (num.between(EPOCH_S_MIN, EPOCH_S_MAX) | num.between(EPOCH_S_MIN * 1000, EPOCH_S_MAX * 1000 + 999))
         if serial.any():
             out.loc[serial] = _serial_to_datetime(num[serial])
+        if epoch.any():
+            out.loc[epoch] = _epoch_to_datetime(num[epoch])
         if compact.any():
             out.loc[compact] = _ns(pd.to_datetime(num[compact].astype("int64").astype("str"), format="%Y%m%d",
                                                   errors="coerce"))
@@ -1077,7 +1187,64 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
             inr = num.between(SERIAL_MIN, SERIAL_MAX)
             if inr.any():
                 parsed.loc[num[inr].index] = _serial_to_datetime(num[inr])
+        rest = rest & parsed.isna()
+    if rest.any():
+        ser = norm[rest]
+        ep_hit = ser.str.fullmatch(_EPOCH_TEXT.pattern).fillna(False).astype(bool)
+        if ep_hit.any():
+            parsed.loc[ep_hit[ep_hit].index] = _epoch_to_datetime(ser[ep_hit].astype("float64"))
     return parsed
+
+
+_OFFSET = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})\s*$")
+_CLOCK_ONLY = re.compile(r"^\s*(?:上午|下午|晚上|凌晨|中午)?\s*\d{1,2}[:：时]\d{1,2}(?:[:：分]\d{1,2}秒?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*$")
+
+
+def date_notes(series: pd.Series, column: str | None = None) -> list[str]:
+    """What a reader should know about how a time column was read, in plain words: UTC offsets (read as
+    written, never converted; a column mixing them is named) and Unix times (read as UTC clock times)."""
+    import pandas as pd
+
+    col = f" in column '{column}'" if column else ""
+    notes: list[str] = []
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        num = series.astype("float64")
+        n_epoch = int((num.between(EPOCH_S_MIN, EPOCH_S_MAX) | num.between(EPOCH_S_MIN * 1000, EPOCH_S_MAX * 1000 + 999)).sum())
+        txt = None
+    elif pd.api.types.is_datetime64_any_dtype(series):
+        return notes
+    else:
+        txt = series.dropna()
+        txt = txt[[isinstance(v, str) for v in txt]] if txt.dtype == object else txt.astype("str")
+        n_epoch = int(txt.str.fullmatch(_EPOCH_TEXT.pattern).sum()) if len(txt) else 0
+    if n_epoch:
+        notes.append(f"{n_epoch:,} time(s){col} are Unix times (seconds or milliseconds since 1970-01-01, e.g. "
+                     "1551324305): read as UTC clock times — Beijing time is 8 hours later, so events after 16:00 "
+                     "UTC count on the next day there")
+    if txt is not None and len(txt):
+        off = txt.str.extract(_OFFSET)[0].dropna()
+        if len(off):
+            off = off.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True).replace({"+00:00": "Z", "-00:00": "Z"})
+            counts = off.value_counts()
+            if len(counts) > 1:
+                shown = ", ".join(f"{k} on {v:,} row(s)" for k, v in counts.head(5).items())
+                notes.append(f"times{col} carry different UTC offsets ({shown}): each is read as the clock time "
+                             "written, not converted to one zone — convert them before reading if the difference "
+                             "matters")
+            elif counts.index[0] == "Z":
+                notes.append(f"times{col} are UTC (written with Z or +00:00): read as UTC clock times — Beijing "
+                             "time is 8 hours later, so days and weeks are counted in UTC")
+    return notes
+
+
+def _clock_only(values: pd.Series) -> bool:
+    """Whether (nearly) all of these values are clock times without a date (11:25:05, 下午3:25)."""
+    vals = values.dropna().astype("str").head(1000)
+    return len(vals) > 0 and float(vals.str.fullmatch(_CLOCK_ONLY.pattern).mean()) >= 0.9
+
+
+CLOCK_ONLY_HINT = ("they are clock times without a date: the date is probably in another column (an export that "
+                   "splits 日期 and 时间) — pass that one with --time-col")
 
 
 def parse_datetime(
@@ -1106,8 +1273,9 @@ def parse_datetime(
                     str(series.iloc[i]))
             for i in positions[:max_problems]
         ]
+        hint = f"; {CLOCK_ONLY_HINT}" if _clock_only(series) else ""
         raise DataError(problems=problems, message=f"{file}: {len(positions)} value(s) are not dates"
-                        + (f" in column '{column}'" if column else ""), truncated=len(positions) > max_problems)
+                        + (f" in column '{column}'" if column else "") + hint, truncated=len(positions) > max_problems)
     return out
 
 

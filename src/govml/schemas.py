@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
+import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -334,7 +335,24 @@ def _to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     norm = txt.map(lambda v: None if v is None or v != v else unicodedata.normalize("NFKC", v)
                    .replace(",", "").replace(" ", "").replace("%", ""), na_action="ignore")
     num = pd.to_numeric(norm, errors="coerce").astype("float64")
+    # 1.2万 / 3千 / 1.5k / 2w: how counts (likes, views) are shown on Chinese boards and in some exports
+    scaled = norm.astype("string").str.extract(_SCALED_NUMBER)
+    hit = scaled["n"].notna() & num.isna()
+    if hit.any():
+        num = num.mask(hit, pd.to_numeric(scaled["n"][hit], errors="coerce")
+                       * scaled["u"][hit].str.lower().map(_NUMBER_UNITS).astype("float64"))
     return num, txt.notna() & num.isna()
+
+
+_SCALED_NUMBER = r"^(?P<n>\d+(?:\.\d+)?)(?P<u>万|千|亿|[kKwW])$"
+_NUMBER_UNITS = {"万": 1e4, "千": 1e3, "亿": 1e8, "k": 1e3, "w": 1e4}
+
+
+def to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Counts and amounts as exports write them — ``1,234``, ``1.2万``, ``3k``, ``85%``, full-width digits; ``-``,
+    ``无``, ``N/A`` and empty cells are missing — as ``(float series, mask of non-empty values that are not
+    numbers)``: what :func:`validate` reads a number column with, for callers that read one themselves."""
+    return _to_number(_blank_placeholders(s))
 
 
 #: What spreadsheets write for "no value" in a number or date column: read as missing, not as an error.
@@ -420,10 +438,15 @@ def _check_unique(df: pd.DataFrame, cols: Sequence[str], report: Report, label: 
         k = tuple(key.iloc[pos])
         if k in first:
             value = k[0] if len(k) == 1 else ", ".join(map(str, k))
+            why = (" — an id Excel showed in scientific notation and exported so: its last digits are lost; format "
+                   "the column as text (文本) and export again" if len(k) == 1 and _SCI_ID.match(str(value)) else "")
             report.error(cols[0] if len(cols) == 1 else label,
-                         f"a unique {label} (the same is on row {report._row(first[k])})", value, pos=pos)
+                         f"a unique {label} (the same is on row {report._row(first[k])}){why}", value, pos=pos)
         else:
             first[k] = pos
+
+
+_SCI_ID = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
 
 
 # --------------------------------------------------------------------------------------------------

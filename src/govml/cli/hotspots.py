@@ -23,7 +23,8 @@ def _console() -> Any:
 
 
 def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: str, district_col: str | None,
-            freq: str, now: str | None, min_category_events: int) -> tuple[Any, Any, Any]:
+            freq: str, now: str | None, min_category_events: int, category_level: int | None = None,
+            encoding: str | None = None, sheet: str | None = None) -> tuple[Any, Any, Any]:
     """Read, clean and count: (raw events, panel, exclusions). Raises GovmlError on unusable input."""
     import pandas as pd
 
@@ -34,7 +35,7 @@ def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: st
     freq = freq.upper()
     if freq not in ("D", "W", "M"):
         raise ConfigError(f"--freq must be D, W or M, got {freq!r}")
-    raw = read_table(events_path, known_columns=[time_col, area_col, category_col])
+    raw = read_table(events_path, known_columns=[time_col, area_col, category_col], encoding=encoding, sheet=sheet)
     if district_col is None and "district" in raw.columns:
         district_col = "district"
     ref = None
@@ -46,8 +47,13 @@ def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: st
             raise ConfigError(f"--now {now!r} is not a date (expected e.g. 2025-01-01 or 2025-01-01 08:00)")
     clean, ex = clean_events(raw, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, now=ref, min_category_events=min_category_events,
-                             file=str(events_path))
+                             file=str(events_path), category_level=category_level)
     meta = raw.attrs.get("govml", {})
+    sheets = meta.get("sheets") or []
+    if sheet is None and len(sheets) > 1 and meta.get("sheet") == sheets[0] and not meta.get("same_header_sheets"):
+        # which sheet of a workbook was read is always said (the reader warns when it is not the first one)
+        ex.notes.insert(0, f"sheet {meta['sheet']!r} of {events_path.name} read, the first of "
+                        f"{', '.join(map(repr, sheets))} (--sheet NAME reads another)")
     if (meta.get("header_row") or 1) > 1:
         ex.notes.insert(0, f"header on row {meta['header_row']} of {events_path.name}: the row(s) above it "
                         "were read as titles, not data")
@@ -97,7 +103,8 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
                  horizon: int = 4, explain_out: Path | None = None, heatmap_out: Path | None = None,
                  strategy: str = "combined", now: str | None = None, min_category_events: int = 2,
                  hotspot_quantile: float = 0.9, holidays: str = "auto", track: bool = True,
-                 console: Any = None, hotspot_window: int | None = None) -> dict[str, Any]:
+                 console: Any = None, hotspot_window: int | None = None, category_level: int | None = None,
+                 encoding: str | None = None, sheet: str | None = None) -> dict[str, Any]:
     import time
 
     from govml import tracking
@@ -118,7 +125,8 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
     if explain_out is not None:
         check_output_path(explain_out)
     raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
-                             district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
+                             district_col=district_col, freq=freq, now=now, min_category_events=min_category_events,
+                             category_level=category_level, encoding=encoding, sheet=sheet)
     _print_exclusions(console, ex)
     model = HotspotForecaster(horizon=horizon, strategy=strategy, hotspot_quantile=hotspot_quantile, holidays=hol,
                               hotspot_window=hotspot_window)
@@ -142,12 +150,17 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
                   f"{panel['period_start'].nunique()} periods → {len(fc_out)} forecasts in {seconds:.1f} s; "
                   f"written {out}", highlight=False)
     top = fc_out.sort_values("p_hotspot", ascending=False).head(5)
+    if len(top) and not top["p_hotspot"].iloc[0] >= 0.05:  # nothing likely hot: no list of 0.00s
+        console.print(f"  no area × category is likely to be a hotspot in these periods (highest p_hotspot "
+                      f"{top['p_hotspot'].iloc[0]:.2f})", highlight=False)
+        top = top.iloc[:0]
     for r in top.itertuples():
         console.print(f"  hot? {r.area} · {r.category} · {r.period_start.date()}: yhat {r.yhat:.1f} "
                       f"[{r.yhat_lo:.1f}, {r.yhat_hi:.1f}], p_hotspot {r.p_hotspot:.2f}", highlight=False)
     if track:
         with tracking.run("hotspot-forecaster", run_name="forecast",
                           params={"freq": freq, "horizon": horizon, "strategy": strategy,
+                                  **({"category_level": category_level} if category_level is not None else {}),
                                   **{k: v for k, v in model.get_params().items() if k != "spec"}}):
             tracking.log_dict(_fingerprint(raw, time_col), "data_fingerprint.json")
             tracking.log_dict({"exclusions": ex.to_dict(), "model": _jsonable(model.describe())}, "forecast_info.json")
@@ -162,7 +175,8 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
                      predictions_out: Path | None = None, plot_out: Path | None = None, strategy: str = "combined",
                      now: str | None = None, min_category_events: int = 2, season: int | None = None,
                      holidays: str = "auto", track: bool = True, console: Any = None,
-                     reliability_out: Path | None = None) -> dict[str, Any]:
+                     reliability_out: Path | None = None, category_level: int | None = None,
+                     encoding: str | None = None, sheet: str | None = None) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from govml import tracking
@@ -189,7 +203,8 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
             raise ConfigError(f"--start {start!r} is not a date (expected e.g. 2024-06-03)")
         start = str(parsed.date())
     raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
-                             district_col=district_col, freq=freq, now=now, min_category_events=min_category_events)
+                             district_col=district_col, freq=freq, now=now, min_category_events=min_category_events,
+                             category_level=category_level, encoding=encoding, sheet=sheet)
     _print_exclusions(console, ex)
     season = season if season is not None else {"D": 7, "W": 52, "M": 12}[freq]
     models = default_models(horizon, season=season, strategy=strategy, holidays=hol)
@@ -226,7 +241,8 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
         "events": events.name,
         "settings": {"freq": freq, "horizon": horizon, "origins": len(res.origins), "strategy": strategy,
                      "holidays": holidays,
-                     "season": season, "origins_requested": origins, "start": start},
+                     "season": season, "origins_requested": origins, "start": start,
+                     **({"category_level": category_level} if category_level is not None else {})},
         "data": ex.to_dict(),
         **res.to_dict(),
     }
@@ -259,6 +275,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
 
         with tracking.run("hotspot-forecaster", run_name="backtest",
                           params={"freq": freq, "horizon": horizon, "origins": len(res.origins),
+                                  **({"category_level": category_level} if category_level is not None else {}),
                                   "strategy": strategy, "season": season}):
             tracking.log_dict(_fingerprint(raw, time_col), "data_fingerprint.json")
             ov = res.overall()
@@ -350,6 +367,13 @@ _MINCAT = typer.Option(2, "--min-category-events", help="Categories with fewer e
 _HOL = typer.Option("auto", "--holidays", help="Chinese public holidays: auto (the level's forecast of a "
                     "holiday week scaled by a factor learnt from the data's own past holidays; 1 when none is "
                     "clear), off, fill or divide (also adjust past holiday weeks; measured worse).")
+_LEVEL = typer.Option(None, "--category-level", help="For categories written as paths (城乡建设/住房/物业管理, "
+                      "城乡建设-物业): keep the first N levels (1 = 城乡建设). Default: the whole path (said when the "
+                      "categories are paths).")
+_ENC = typer.Option(None, "--encoding", help="Text encoding of a CSV/TXT (detected when omitted: UTF-8, UTF-8-BOM, "
+                    "UTF-16, GBK, GB18030).")
+_SHEET = typer.Option(None, "--sheet", help="Excel sheet name or number from 0 (default: the first sheet naming "
+                      "the columns asked for, else the first; which one is said).")
 _STRAT = typer.Option("combined", "--strategy", help="Multi-step strategy: combined (the average of the two below; default), direct (one model per horizon) or recursive.")
 
 
@@ -374,13 +398,17 @@ def forecast_cmd(
     hotspot_window: int = typer.Option(None, "--hotspot-window", help="Take that quantile over the last N "
                                        "periods only (default: all history; e.g. 52 weeks on a board that grew)."),
     holidays: str = _HOL,
+    category_level: int = _LEVEL,
+    encoding: str = _ENC,
+    sheet: str = _SHEET,
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
 ) -> None:
     """Forecast complaint counts per area × category for the next periods, with intervals and p_hotspot."""
     run_forecast(events, out, time_col=time_col, area_col=area_col, category_col=category_col,
                  district_col=district_col, freq=freq, horizon=horizon, explain_out=explain_out,
                  heatmap_out=heatmap_out, strategy=strategy, now=now, min_category_events=min_category_events,
-                 hotspot_quantile=hotspot_quantile, holidays=holidays, track=track, hotspot_window=hotspot_window)
+                 hotspot_quantile=hotspot_quantile, holidays=holidays, track=track, hotspot_window=hotspot_window,
+                 category_level=category_level, encoding=encoding, sheet=sheet)
 
 
 @app.command("backtest")
@@ -404,6 +432,9 @@ def backtest_cmd(
     now: str = _NOW,
     min_category_events: int = _MINCAT,
     holidays: str = _HOL,
+    category_level: int = _LEVEL,
+    encoding: str = _ENC,
+    sheet: str = _SHEET,
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
 ) -> None:
     """Rolling-origin backtest of the forecaster against last-value, mean and seasonal-naive baselines."""
@@ -411,7 +442,7 @@ def backtest_cmd(
                      district_col=district_col, freq=freq, horizon=horizon, origins=origins, start=start,
                      predictions_out=predictions_out, plot_out=plot_out, strategy=strategy, now=now,
                      min_category_events=min_category_events, holidays=holidays, track=track,
-                     reliability_out=reliability_out)
+                     reliability_out=reliability_out, category_level=category_level, encoding=encoding, sheet=sheet)
 
 
 def demo_step(ctx: Any) -> list[Path]:

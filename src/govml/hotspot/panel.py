@@ -155,6 +155,7 @@ def clean_events(
     now: pd.Timestamp | str | None = None,
     min_category_events: int = 2,
     file: str = "events",
+    category_level: int | None = None,
 ) -> tuple[pd.DataFrame, Exclusions]:
     """Canonical, usable events plus an account of every row set aside.
 
@@ -162,8 +163,11 @@ def clean_events(
     ``category`` (strings) and ``district`` when ``district_col`` (or ``areas`` with a district
     column) gives one. ``areas`` (columns ``area`` and optionally ``district``) is the list of
     known areas: events in other areas are excluded as ``unknown_area``. ``now`` is the reference
-    time for "future" (default: the current time). Raises :class:`DataError` when a named
-    column does not exist or nothing usable remains.
+    time for "future" (default: the current time). Categories written as paths of a category tree
+    (``城乡建设/住房/物业管理``, ``城乡建设-物业``; :func:`govml.io.category_tree`) are kept whole and said in the
+    notes; ``category_level=1`` keeps their first level (2 the first two …). Raises :class:`DataError` when a
+    named column does not exist or nothing usable remains, :class:`ConfigError` for a ``category_level``
+    on categories that are not paths.
     """
     missing = [c for c in (time_col, area_col, category_col, district_col) if c and c not in events.columns]
     if missing:
@@ -177,7 +181,8 @@ def clean_events(
     file_rows = _file_rows(events)
     t = _parse_times(events[time_col].reset_index(drop=True), file, time_col)
     area = _canonical_names(events[area_col], ex, "area", file_rows)
-    cat = _canonical_names(events[category_col], ex, "category", file_rows)
+    cat = _canonical_names(_category_levels(events[category_col], category_col, category_level, ex), ex,
+                           "category", file_rows)
     keep = np.ones(len(events), dtype=bool)
 
     from govml.io import blank_cells
@@ -188,10 +193,16 @@ def clean_events(
     ex.add("missing_time", file_rows[bad & empty_t & keep], file_row_offset=0)
     ex.add("unparseable_time", file_rows[bad & ~empty_t & keep], file_row_offset=0)
     if (bad & ~empty_t).any():
+        from govml.io import CLOCK_ONLY_HINT, _clock_only
+
         seen = pd.unique(raw_t[bad & ~empty_t].astype("string"))
+        hint = f"; {CLOCK_ONLY_HINT}" if _clock_only(raw_t) else ""
         ex.notes.append(f"{len(seen)} distinct time value(s) in column '{time_col}' could not be read as dates, "
                         f"e.g. {', '.join(repr(str(v)) for v in seen[:5])} (expected e.g. 2019-02-28, "
-                        "2019/2/28 11:25, 2019年2月28日 or an Excel date)")
+                        f"2019/2/28 11:25, 2019年2月28日 or an Excel date){hint}")
+    from govml.io import date_notes
+
+    ex.notes += date_notes(raw_t[~bad], time_col)
     keep &= ~bad
     ref = pd.Timestamp.now() if now is None else pd.Timestamp(now)
     fut = (t > ref).fillna(False).to_numpy()
@@ -244,6 +255,33 @@ def clean_events(
     for line in ex.lines():
         log.info("%s", line)
     return out, ex
+
+
+def _category_levels(values: pd.Series, column: str, level: int | None, ex: Exclusions) -> pd.Series:
+    """The categories as asked (whole, or their first ``level`` levels), with a note when they are paths."""
+    from govml.errors import ConfigError
+    from govml.io import category_level, category_tree
+
+    if level is not None and level < 1:
+        raise ConfigError(f"--category-level must be 1 or more (1 = the first level), got {level}")
+    tree = category_tree(values)
+    if tree is None:
+        if level is not None:
+            raise ConfigError(f"--category-level {level}: column '{column}' holds no category paths (names such as "
+                              "城乡建设/住房/物业管理 or 城乡建设-物业, split by one of / - > |): leave the option out")
+        return values
+    sep, depth, n, firsts = tree
+    example = next(v for v in label_text(values).dropna() if sep in v)
+    if level is None:
+        ex.notes.append(f"column '{column}' holds category paths of up to {depth} levels split by '{sep}' (e.g. "
+                        f"{example!r}): forecast per whole path ({n:,} categories); --category-level 1 forecasts "
+                        f"per first level ({firsts:,} categories)")
+        return values
+    out = category_level(values, level, sep)
+    ex.notes.append(f"column '{column}': categories cut to their first {level} level(s) of up to {depth} (split by "
+                    f"'{sep}', e.g. {example!r} → {category_level(pd.Series([example]), level, sep).iloc[0]!r}): "
+                    f"{n:,} names → {out.dropna().nunique():,} categories")
+    return out
 
 
 LIKELY_NOT_CATEGORIES = 100
