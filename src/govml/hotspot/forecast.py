@@ -124,6 +124,7 @@ _EARLY_STOP_ROUNDS = 50  # calibration models stop once holdout L2 or L1 has not
 POINT_WEIGHTS = tuple(np.round(np.linspace(0.0, 0.9, 10), 2))  # w < 1 keeps yhat strictly increasing in the mean
 _POINT_RMSE_TOL = 0.005  # the point rule may cost at most 0.5% of the holdout RMSE
 _POINT_MIN_GAIN = 0.002  # ... and must lower the holdout MAE by at least 0.2%
+POINT_RULES = ("mix", "shift")  # point_rule: mean–median mix (default) / per-cell Lagrangian shift (session 11)
 
 
 BLEND_WINDOWS = (4, 13)
@@ -749,6 +750,78 @@ def choose_point_weight(mu: np.ndarray, obs: np.ndarray, alpha: float,
     return best_w if best_a <= a0 * (1.0 - min_gain) else 0.0
 
 
+POINT_SHIFTS = tuple(np.round(np.arange(0.1, 1.51, 0.1), 2))  # point_rule="shift": the scales s tried
+
+
+def nb_cdf(k: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """P(Y <= k) for Y ~ NegBin(mean mu, variance mu + alpha mu^2) (Poisson when alpha ~ 0)."""
+    from scipy import stats
+
+    mu = np.maximum(np.asarray(mu, dtype=float), 1e-9)
+    if alpha < 1e-6:
+        return stats.poisson.cdf(k, mu)
+    n = 1.0 / alpha
+    return stats.nbinom.cdf(k, n, n / (n + mu))
+
+
+def _shift_table(mu: np.ndarray, alpha: float, s_max: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The counts ``k`` around each mean that a shift of at most ``s_max`` can reach, and ``P(Y <= k)``."""
+    mu = np.maximum(np.asarray(mu, dtype=float), 0.0)
+    k0 = np.maximum(0.0, np.floor(mu - s_max))
+    ks = k0[:, None] + np.arange(int(np.ceil(2 * s_max)) + 2)[None, :]
+    return k0, ks, nb_cdf(ks, mu[:, None], alpha)
+
+
+def _shift_points(mu: np.ndarray, table: tuple[np.ndarray, np.ndarray, np.ndarray], s: float) -> np.ndarray:
+    k0, ks, F = table
+    u = np.asarray(mu, dtype=float)[:, None] - s * (2.0 * F - 1.0)
+    return k0 + np.clip(u - ks, 0.0, 1.0).sum(axis=1)
+
+
+def point_shift_forecast(mu: np.ndarray, alpha: float, s: float) -> np.ndarray:
+    """``argmin_p E|Y - p| + (p - mu)^2 / (2 s)`` for each cell, Y ~ NegBin(mean mu, dispersion alpha).
+
+    The point that trades absolute error against squared error at one exchange rate for all cells
+    (``point_rule="shift"``): minimising the summed expected absolute error under a budget on the
+    summed squared shift gives this per cell with one Lagrange multiplier ``1 / (2 s)``. Its
+    condition ``p = mu - s (2 F(p) - 1)`` moves a cell by at most ``s``, far only where the
+    predictive CDF at the mean is far from 1/2 — low-rate cells, whose median is 0 — and hardly a
+    busy cell, where ``F(mu)`` is near 1/2 (the linear mix ``(1 - w) mean + w median`` moves every
+    cell by ``w`` × its mean–median gap, paying squared error where little absolute error is won).
+    Solved in closed form: ``p = sum_k clip(u_k - k, 0, 1)`` over ``k >= 0`` with
+    ``u_k = mu - s (2 F(k) - 1)`` (``u_k - k`` falls with ``k``). ``p >= 0`` and weakly increasing
+    in ``mu`` (cells below about ``s (2 P(0) - 1)`` get 0), so a ranking by ``yhat`` never inverts
+    one by the mean; ``s = 0`` gives the mean.
+    """
+    mu = np.asarray(mu, dtype=float)
+    if s <= 0:
+        return mu
+    return _shift_points(mu, _shift_table(mu, alpha, s), s)
+
+
+def choose_point_shift(mu: np.ndarray, obs: np.ndarray, alpha: float,
+                       shifts: tuple[float, ...] = POINT_SHIFTS, rmse_tol: float = _POINT_RMSE_TOL,
+                       min_gain: float = _POINT_MIN_GAIN) -> float:
+    """Scale ``s`` of :func:`point_shift_forecast` chosen on holdout data, by the rule of
+    :func:`choose_point_weight`: the lowest holdout MAE among the scales whose holdout RMSE is at most
+    ``1 + rmse_tol`` times the mean's; 0 (the mean) unless it lowers the MAE by ``min_gain``."""
+    mu = np.asarray(mu, dtype=float)
+    obs = np.asarray(obs, dtype=float)
+    if len(mu) == 0 or not shifts:
+        return 0.0
+    table = _shift_table(mu, alpha, max(shifts))
+    r0 = float(np.sqrt(np.mean((mu - obs) ** 2)))
+    a0 = float(np.mean(np.abs(mu - obs)))
+    best_s, best_a = 0.0, a0
+    for s in shifts:
+        p = _shift_points(mu, table, float(s))
+        r = float(np.sqrt(np.mean((p - obs) ** 2)))
+        a = float(np.mean(np.abs(p - obs)))
+        if r <= r0 * (1.0 + rmse_tol) and a < best_a - 1e-12:
+            best_s, best_a = float(s), a
+    return best_s if best_a <= a0 * (1.0 - min_gain) else 0.0
+
+
 def _nb_sf(thr: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
     """P(Y > thr) for Y ~ NegBin(mean mu, variance mu + alpha mu^2) (Poisson when alpha ~ 0)."""
     from scipy import stats
@@ -952,6 +1025,7 @@ class HotspotForecaster(BaseEstimator):
         combine_weight: float | str = 0.5,
         point: str = "auto",
         point_rmse_tolerance: float = _POINT_RMSE_TOL,
+        point_rule: str = "mix",
         select_trees: bool = True,
         tree_choice: str = "pooled",
         early_stop: int | None = _EARLY_STOP_ROUNDS,
@@ -995,6 +1069,7 @@ class HotspotForecaster(BaseEstimator):
         self.combine_weight = combine_weight
         self.point = point
         self.point_rmse_tolerance = point_rmse_tolerance
+        self.point_rule = point_rule
         self.select_trees = select_trees
         self.tree_choice = tree_choice
         self.early_stop = early_stop
@@ -1329,6 +1404,9 @@ class HotspotForecaster(BaseEstimator):
         self.blend_weight_ = {h: 1.0 for h in range(1, H + 1)}
         self.blend_window_ = {h: BLEND_WINDOWS[0] for h in range(1, H + 1)}
         self.point_weight_ = {h: 0.0 for h in range(1, H + 1)}
+        self.point_shift_ = {h: 0.0 for h in range(1, H + 1)}
+        if self.point_rule not in POINT_RULES:
+            raise ModelError(f"point_rule must be one of {POINT_RULES}, got {self.point_rule!r}")
         if self.combine_weight != "auto" and not 0.0 <= float(self.combine_weight) <= 1.0:
             raise ModelError(f"combine_weight must be 'auto' or a number in [0, 1], got {self.combine_weight!r}")
         self.combine_weight_ = {h: 0.5 if self.combine_weight == "auto" else float(self.combine_weight)
@@ -1436,7 +1514,10 @@ class HotspotForecaster(BaseEstimator):
             self.conformal_bins_[h] = _conformal_bins(r, mu, alpha)
             denom = float(np.sum(mu**2))
             self.dispersion_[h] = max(0.0, float(np.sum((obs - mu) ** 2 - mu) / denom)) if denom > 0 else 0.0
-            if self.point == "auto":
+            if self.point == "auto" and self.point_rule == "shift":
+                self.point_shift_[h] = choose_point_shift(mu, obs, self.dispersion_[h],
+                                                          rmse_tol=self.point_rmse_tolerance)
+            elif self.point == "auto":
                 self.point_weight_[h] = choose_point_weight(mu, obs, self.dispersion_[h],
                                                             rmse_tol=self.point_rmse_tolerance)
             thr_rows = np.tile(thr, len(rec[h]))
@@ -1589,7 +1670,10 @@ class HotspotForecaster(BaseEstimator):
             hi[:, h - 1] = np.maximum(m + q_hi * s, lo[:, h - 1])
             p[:, h - 1] = self._p_hotspot(m, hh)
             # the point: the mean shifted toward the predictive median by the weight chosen on the holdout
-            pt[:, h - 1] = point_forecast(m, self.dispersion_.get(hh, 0.0), self.point_weight_.get(hh, 0.0))
+            if getattr(self, "point_shift_", {}).get(hh, 0.0) > 0:  # point_rule="shift"
+                pt[:, h - 1] = point_shift_forecast(m, self.dispersion_.get(hh, 0.0), self.point_shift_[hh])
+            else:
+                pt[:, h - 1] = point_forecast(m, self.dispersion_.get(hh, 0.0), self.point_weight_.get(hh, 0.0))
             lo[:, h - 1] = np.minimum(lo[:, h - 1], pt[:, h - 1])
             hi[:, h - 1] = np.maximum(hi[:, h - 1], pt[:, h - 1])
         out = forecast_frame(self.keys_, self.periods_, pt)
@@ -1657,7 +1741,7 @@ class HotspotForecaster(BaseEstimator):
                 [float(v) for v in (self.level_weights_ if self.level_weights_.ndim == 1
                                     else self.level_weights_.mean(axis=0))], strict=True)),
             "holidays": None if self.holiday_factors_ is None else self.holiday_factors_.describe(),
-            "point_weight": self.point_weight_, "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "conformal_bins": getattr(self, "conformal_bins_", {}), "dispersion": self.dispersion_,
+            "point_weight": self.point_weight_, "point_shift": getattr(self, "point_shift_", {}), "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "conformal_bins": getattr(self, "conformal_bins_", {}), "dispersion": self.dispersion_,
             "hotspot_map": {h: m.describe() for h, m in getattr(self, "hotspot_map_", {}).items()},
         }
 
