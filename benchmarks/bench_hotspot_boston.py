@@ -57,7 +57,9 @@ Stock & Watson share toward equal weights on the candidates with windows of at m
 fall of level in the last 2–13 weeks, ``level_break="down"``, or at a fall or a rise, ``"both"``), ``govml_untested0``
 (``untested_trees="none"``: the level alone at origins too short for the inner holdout — the default since
 session 9, so now the same as ``govml``; ``govml_untested_all`` is the default before; see
-bench_hotspot_short.py); and the baselines. ``--start D --consecutive`` takes
+bench_hotspot_short.py); session 11: ``govml_shift`` (``point_rule="shift"``: each cell's point minimises
+E|y - p| + (p - mean)² / (2s) under its negative binomial, ``s`` chosen on the inner holdout by the point rule's
+test, instead of the mix ``(1 - w) mean + w median``); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric; ``--top-series N``
@@ -450,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),
         "govml_pt0": HotspotForecaster(horizon=H, point_rmse_tolerance=0.0),
+        "govml_shift": HotspotForecaster(horizon=H, point_rule="shift"),  # session 11: per-cell Lagrangian point
         "govml_noes": HotspotForecaster(horizon=H, early_stop=None),
         "offset4": HotspotForecaster(horizon=H, offset_window=4, blend=None),
         "offset4_blend": HotspotForecaster(horizon=H, offset_window=4, blend="auto"),
