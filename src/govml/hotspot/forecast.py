@@ -65,7 +65,12 @@ periods after the panel's last period.
   holdout: the lowest holdout MAE among the weights that cost at most ``point_rmse_tolerance``
   (0.5%) of the mean's holdout RMSE, and 0 unless it lowers the MAE by 0.2%
   (:func:`choose_point_weight`). ``w < 1`` keeps ``yhat`` strictly increasing in the mean, so the
-  ranking of cells is the mean's. ``point="mean"``: ``yhat`` is the mean. With ``blend="auto"``
+  ranking of cells is the mean's. ``point="mean"``: ``yhat`` is the mean. ``point_rule="shift"``
+  (session 11, an option): each cell's point minimises ``E|Y - p| + (p - mean)^2 / (2 s)`` under the same
+  negative binomial (:func:`point_shift_forecast`), one scale ``s`` per horizon chosen by the same holdout
+  test (:func:`choose_point_shift`): far more MAE per unit of squared shift when the predictive distribution
+  is right, but out of sample it lost RMSE on most benchmark panels — the mix also pulls the busiest cells
+  down, which their over-forecast means needed (docs/benchmarks.md, "Session 11"). With ``blend="auto"``
   (off by default: it did worse on Boston 311) the mean is first blended with the 4- or 13-period
   mean, the weight chosen per horizon on the calibration holdout to minimise RMSE/RMSE_ref +
   MAE/MAE_ref. See docs/hotspots.md.
