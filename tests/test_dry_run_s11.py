@@ -5,6 +5,7 @@ split from its clock time, counts written 1.2万 and ids Excel wrote as 1.9E+14.
 from __future__ import annotations
 
 import logging
+import struct
 from pathlib import Path
 
 import openpyxl
@@ -173,3 +174,85 @@ def test_counts_written_with_units_and_ids_in_scientific_notation() -> None:
     sci = df.assign(id=["1.9E+14", "1.9E+14", "2.0E+14", "7"])
     (p,) = validate(sci, "messages", file="board.csv").errors
     assert (p.row, p.column, p.found) == (3, "id", "1.9E+14") and "scientific notation" in p.expected
+
+
+# -- old Excel (.xls): a minimal BIFF8 workbook in an OLE2 container, written here (no .xls writer is installed)
+
+def _biff_rec(rtype: int, data: bytes) -> bytes:
+    return struct.pack("<HH", rtype, len(data)) + data
+
+
+def _biff_text(s: str, long: bool = True) -> bytes:
+    return struct.pack("<H" if long else "<B", len(s)) + b"\x01" + s.encode("utf-16-le")
+
+
+def _biff8(sheets: dict[str, list[list[object]]]) -> bytes:
+    def sheet(rows: list[list[object]]) -> bytes:
+        out = _biff_rec(0x0809, struct.pack("<HHHHII", 0x0600, 0x0010, 0, 0, 0, 0x0600))  # BOF, worksheet
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                out += (_biff_rec(0x0204, struct.pack("<HHH", i, j, 15) + _biff_text(v)) if isinstance(v, str)
+                        else _biff_rec(0x0203, struct.pack("<HHHd", i, j, 15, float(v))))  # LABEL / NUMBER
+        return out + _biff_rec(0x000A, b"")
+    head = _biff_rec(0x0809, struct.pack("<HHHHII", 0x0600, 0x0005, 0, 0, 0, 0x0600)) + _biff_rec(0x0042, b"\xb0\x04")
+    bodies = [sheet(rows) for rows in sheets.values()]
+    pos = len(head) + sum(len(_biff_rec(0x0085, bytes(6) + _biff_text(n, False))) for n in sheets) + 4
+    for name, body in zip(sheets, bodies, strict=True):  # BOUNDSHEET: where each sheet starts
+        head += _biff_rec(0x0085, struct.pack("<IBB", pos, 0, 0) + _biff_text(name, False))
+        pos += len(body)
+    return head + _biff_rec(0x000A, b"") + b"".join(bodies)
+
+
+def _ole2(stream: bytes) -> bytes:
+    """One stream named Workbook (padded to 4096 bytes: no mini stream), one directory and one FAT sector."""
+    end, free = 0xFFFFFFFE, 0xFFFFFFFF
+    stream += bytes(max(4096, -(-len(stream) // 512) * 512) - len(stream))
+    n = len(stream) // 512
+    fat = [i + 1 for i in range(n - 1)] + [end, end, 0xFFFFFFFD]
+    fat += [free] * (128 - len(fat))
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        b = name.encode("utf-16-le") + b"\x00\x00"
+        return (b.ljust(64, b"\x00") + struct.pack("<HBBIII", len(b), kind, 1, free, free, child) + bytes(36)
+                + struct.pack("<IIi", start, size, 0))
+    directory = (entry("Root Entry", 5, 1, end, 0) + entry("Workbook", 2, free, 0, len(stream))).ljust(512, b"\x00")
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+              + struct.pack("<IIIIIIIII", 0, 1, n, 0, 4096, end, 0, end, 0) + struct.pack("<109I", n + 1, *[free] * 108))
+    return header + stream + directory + struct.pack("<128I", *fat)
+
+
+def test_old_excel_xls_and_what_web_systems_name_xls(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    head = ["工单编号", "受理时间", "所属社区", "问题分类"]
+    rows = [[f"GD{i:03d}", 43466 + 7 * i + 0.375, "甲社区" if i % 2 else "乙社区", "城乡建设/物业"] for i in range(6)]
+    xls = tmp_path / "工单.xls"
+    xls.write_bytes(_ole2(_biff8({"说明": [["12345热线工单导出"]], "工单": [head, *rows]})))
+    df = read_table(xls, known_columns=head)
+    meta = df.attrs["govml"]
+    assert (meta["format"], meta["sheet"], meta["sheets"]) == ("xls", "工单", ["说明", "工单"])
+    assert list(df.columns) == head and df["工单编号"].tolist() == [f"GD{i:03d}" for i in range(6)]
+    assert parse_datetime(df["受理时间"]).iloc[1] == pd.Timestamp("2019-01-08 09:00")
+    rc, text = govml("hotspots", "forecast", xls, "--time-col", "受理时间", "--area-col", "所属社区",
+                     "--category-col", "问题分类", "--horizon", "1", "--now", "2025-01-01", "--out", tmp_path / "fc.csv",
+                     "--no-track")
+    assert rc == 0, text
+    fc = pd.read_csv(tmp_path / "fc.csv")
+    assert ",".join(fc.columns) == FORECAST_COLUMNS and sorted(fc["area"]) == ["乙社区", "甲社区"]
+    # what web systems save as "Excel": an .xlsx, a text table, an HTML page, or a broken file
+    named = tmp_path / "xlsx.xls"
+    _book(named, {"S": [head, *rows]})
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        assert len(read_table(named)) == 6
+    text_xls = tmp_path / "text.xls"
+    text_xls.write_text("\t".join(head) + "\n" + "GD1\t2019-01-01\t甲社区\t物业\n", encoding="gbk")
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        assert read_table(text_xls)["所属社区"].tolist() == ["甲社区"]
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "an .xlsx workbook named .xls" in said and "a text table named .xls" in said
+    html = tmp_path / "page.xls"
+    html.write_text("<html><body><table><tr><td>工单编号</td></tr></table></body></html>", encoding="utf-8")
+    with pytest.raises(DataError, match="this .xls is a web page"):
+        read_table(html)
+    broken = tmp_path / "broken.xls"
+    broken.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    with pytest.raises(DataError, match=r"broken.xls: not a readable Excel 97-2003 \(.xls\) workbook"):
+        read_table(broken)

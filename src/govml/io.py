@@ -1,16 +1,20 @@
 """Reading and writing tables: the messy exports people actually have, read correctly or refused clearly.
 
-* :func:`read_table` reads CSV / TSV / TXT (optionally ``.gz``), XLSX, Parquet and JSON Lines into a
-  DataFrame with the file's own column names. Text encodings (UTF-8, UTF-8 with BOM, UTF-16 with BOM,
-  GBK, GB18030) are detected; ``encoding=`` forces one. Text cells are cleaned (runs of tabs, newlines,
-  full-width and non-breaking spaces become one space; ends stripped; empty → missing).
-  XLSX: the sheet is chosen by name or index and the header row is found automatically (title rows
-  above it are skipped).
+* :func:`read_table` reads CSV / TSV / TXT (optionally ``.gz``), XLSX, old Excel XLS (python-calamine),
+  Parquet and JSON Lines into a DataFrame with the file's own column names. Text encodings (UTF-8, UTF-8
+  with BOM, UTF-16 with or without BOM, GBK, GB18030) are detected; ``encoding=`` forces one. Text cells are
+  cleaned (runs of tabs, newlines, full-width and non-breaking spaces become one space; ends stripped;
+  empty → missing). Workbooks: the sheet is chosen by name or index (default: the first naming the
+  columns asked for, else the first — said when it is not the first, and when other sheets have the same
+  columns) and the header row is found automatically (title rows above it are skipped). A ``.xls`` that is
+  really an .xlsx or a text table is read as what it is (said); an HTML page under that name is refused.
 * :func:`load` reads, maps the user's column names to the canonical ones, converts types, validates
   (see :mod:`govml.schemas`) and raises :class:`~govml.errors.DataError` listing every problem with
   its file, row and column.
 * :func:`parse_datetime` understands ``2019/2/28 11:25:05``, ``2019-02-28``, ``2019-02-28 11:25``,
-  ``20190228``, ``2019年2月28日``, ``2019.02.28``, ISO 8601, Excel serial numbers and real datetimes,
+  ``20190228``, ``2019年2月28日``, ``2019年2月28日 星期四``, ``2019.02.28``, ISO 8601 (an offset is kept as
+  written: see :func:`date_notes`), Excel serial numbers (to the second), Unix seconds and milliseconds
+  (UTC) and real datetimes,
   12-hour clocks (``2019/2/28 下午 3:25``, ``02/28/2019 03:25 PM``) and day- or month-first dates
   (``28/02/2019``; the order is decided per column, an ambiguous column is reported, never guessed).
 * :func:`write_table` and :func:`atomic_path` write atomically: a temp file in the same folder, renamed
@@ -68,7 +72,7 @@ __all__ = [
 ]
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson")
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq", ".jsonl", ".ndjson")
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".jsonl", ".ndjson")
 
 # every character Python's \s matches, plus zero-width space and BOM, spelled out so that pandas can
 # hand the pattern to Arrow's RE2 (2-3x faster than the Python fallback \s forces)
@@ -604,8 +608,7 @@ def _refuse_misnamed(raw: bytes, file: str) -> None:
         raise DataError(message=f"{file}: this is an Excel workbook (or another ZIP file), not text; "
                         "rename it to .xlsx")
     if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise DataError(message=f"{file}: this is an old Excel 97-2003 (.xls) workbook, not text; open it in "
-                        "Excel/WPS and save it as .xlsx or .csv")
+        raise DataError(message=f"{file}: this is an old Excel 97-2003 (.xls) workbook, not text; rename it to .xls")
     if raw.startswith(b"PAR1"):
         raise DataError(message=f"{file}: this is a Parquet file, not text; rename it to .parquet")
 
@@ -703,13 +706,26 @@ USE_CALAMINE = True
 class _Workbook:
     """The little of a workbook that reading needs, over python-calamine or openpyxl."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, xls: bool = False) -> None:
         import zipfile
 
         self.path = path
         self._cal = None
         self._wb = None
         file = _name(path)
+        if xls:  # Excel 97-2003: python-calamine reads it, openpyxl cannot
+            bad = f"{file}: not a readable Excel 97-2003 (.xls) workbook ({{}}); open it in Excel/WPS and save it as .xlsx"
+            try:
+                import python_calamine
+            except ImportError:
+                raise DataError(message=f"{file}: reading an old Excel (.xls) workbook needs python-calamine "
+                                "(pip install python-calamine); or save it as .xlsx or .csv") from None
+            try:
+                self._cal = python_calamine.CalamineWorkbook.from_path(str(path))
+            except Exception as exc:  # CalamineError, broken OLE2 container
+                raise DataError(message=bad.format(f"{exc.__class__.__name__}: {exc}")) from None
+            self.names = list(self._cal.sheet_names)
+            return
         bad = (f"{file}: not a readable .xlsx workbook ({{}}); if it is an old .xls or a CSV renamed, "
                "save it as .xlsx or .csv")
         if not zipfile.is_zipfile(path):
@@ -721,7 +737,11 @@ class _Workbook:
                 python_calamine = None
             if python_calamine is not None:
                 try:
-                    self._cal = python_calamine.CalamineWorkbook.from_path(str(path))
+                    if path.suffix.lower() in (".xlsx", ".xlsm"):
+                        self._cal = python_calamine.CalamineWorkbook.from_path(str(path))
+                    else:  # an .xlsx under another name (.xls): told by its content, not its name
+                        with open(path, "rb") as fh:
+                            self._cal = python_calamine.CalamineWorkbook.from_filelike(fh)
                 except Exception as exc:  # CalamineError and zip errors: the file is not a workbook
                     raise DataError(message=bad.format(f"{exc.__class__.__name__}: {exc}")) from None
                 self.names = list(self._cal.sheet_names)
@@ -729,7 +749,9 @@ class _Workbook:
         import openpyxl
 
         try:
-            self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            # openpyxl goes by the name: an .xlsx named .xls is handed over as bytes
+            src = path if path.suffix.lower() in (".xlsx", ".xlsm") else _io.BytesIO(path.read_bytes())
+            self._wb = openpyxl.load_workbook(src, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise DataError(message=bad.format(f"{exc.__class__.__name__}: {exc}")) from None
         self.names = list(self._wb.sheetnames)
@@ -796,11 +818,40 @@ def _same_header_sheets(wb: _Workbook, title: str, rows: Sequence[Sequence[Any]]
     return out
 
 
-def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, known: set[str]) -> pd.DataFrame:
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _read_xls(path: Path, sheet: str | int | None, header_row: int | None, known: set[str],
+              encoding: str | None) -> pd.DataFrame:
+    """A file named .xls: an Excel 97-2003 workbook (read with python-calamine), or — as web systems export
+    "Excel" — an .xlsx, a tab- or comma-separated text or an HTML table under that name (each said)."""
+    file = _name(path)
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head:
+        raise DataError(message=f"{file}: the file is empty (0 bytes); expected an Excel workbook")
+    if head.startswith(_OLE2[:4]):
+        return _read_xlsx(path, sheet, header_row, known, xls=True)
+    if head.startswith(b"PK\x03\x04"):
+        log.warning("%s: an .xlsx workbook named .xls: read as .xlsx", file)
+        return _read_xlsx(path, sheet, header_row, known)
+    sniff = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
+    if sniff.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")) or b"<table" in sniff:
+        raise DataError(message=f"{file}: this .xls is a web page (an HTML table a web system saved under an Excel "
+                        "name), not a workbook; open it in Excel/WPS and save it as .xlsx or .csv")
+    if _looks_binary(head) and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DataError(message=f"{file}: not a readable Excel workbook: neither Excel 97-2003 (.xls) nor .xlsx "
+                        "content; open it in Excel/WPS and save it as .xlsx or .csv")
+    log.warning("%s: a text table named .xls (not a workbook): read as delimited text", file)
+    return _read_delimited(path, ".txt", False, encoding, header_row, known)
+
+
+def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, known: set[str],
+               xls: bool = False) -> pd.DataFrame:
     file = _name(path)
     if path.stat().st_size == 0:
         raise DataError(message=f"{file}: the file is empty (0 bytes); expected an Excel workbook")
-    wb = _Workbook(path)
+    wb = _Workbook(path, xls=xls)
     try:
         names = wb.names
         if sheet is None:
@@ -839,7 +890,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
         header, h, two = _two_level_header(all_rows, _find_header(all_rows, known))
     data = all_rows[h + 1 :]
     rows = list(range(h + 2, h + 2 + len(data)))
-    meta = {"file": file, "format": "xlsx", "encoding": None, "sheet": title, "sheets": names,
+    meta = {"file": file, "format": "xls" if xls else "xlsx", "encoding": None, "sheet": title, "sheets": names,
             "header_row": h + 1}
     if others:
         meta["same_header_sheets"] = others
@@ -909,8 +960,8 @@ def read_table(
 ) -> pd.DataFrame:
     """Read a table with its own column names, text cleaned.
 
-    ``encoding`` forces a text encoding (CSV/TSV/JSONL); ``sheet`` picks an XLSX sheet (name or
-    0-based index; default the first); ``header_row`` (1-based, as in the spreadsheet) overrides
+    ``encoding`` forces a text encoding (CSV/TSV/JSONL); ``sheet`` picks a workbook's sheet (name or
+    0-based index; default the first naming two of ``known_columns``, else the first); ``header_row`` (1-based, as in the spreadsheet) overrides
     header detection; ``known_columns`` (column names expected in the file) helps find the header row.
     CSV/TSV cells are returned as strings (types are converted by :func:`load`); XLSX, Parquet and
     JSON keep their own types. Metadata (encoding, sheet, header row, row numbers) is in
@@ -934,16 +985,15 @@ def read_table(
         df = _read_xlsx(p, sheet, header_row, known)
     elif suffix in (".parquet", ".pq") and not gz:
         df = _read_parquet(p)
-    elif suffix == ".xls":
-        raise DataError(message=f"{file}: old Excel 97-2003 (.xls) files are not supported; "
-                        "open it in Excel/WPS and save it as .xlsx or .csv")
+    elif suffix == ".xls" and not gz:
+        df = _read_xls(p, sheet, header_row, known, encoding)
     elif suffix == ".json":
         raise DataError(message=f"{file}: plain .json is not supported; expected JSON Lines "
                         "(.jsonl: one object per line)")
     else:
         raise DataError(message=f"{file}: unsupported file type {suffix!r}; expected one of "
                         + ", ".join(SUPPORTED_SUFFIXES) + " (CSV/TSV/JSONL may be .gz)")
-    if sheet is not None and df.attrs["govml"].get("format") != "xlsx":
+    if sheet is not None and df.attrs["govml"].get("format") not in ("xlsx", "xls"):
         log.warning("%s: --sheet is only used for Excel files; ignored", file)
     log.info("%s: read %d rows × %d columns (%s)", file, len(df), df.shape[1],
              ", ".join(f"{k}={v}" for k, v in df.attrs["govml"].items() if k in ("encoding", "sheet", "header_row")))
