@@ -256,3 +256,17 @@ def test_old_excel_xls_and_what_web_systems_name_xls(tmp_path: Path, caplog: pyt
     broken.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
     with pytest.raises(DataError, match=r"broken.xls: not a readable Excel 97-2003 \(.xls\) workbook"):
         read_table(broken)
+
+
+def test_validate_says_how_times_were_read_and_which_sheet(tmp_path: Path) -> None:
+    f = tmp_path / "hotline.csv"
+    pd.DataFrame({"工单编号": ["1", "2"], "受理时间": ["2019-02-28T03:25:05Z", "2019-03-01T01:00:00Z"],
+                  "所属社区": "甲社区", "问题分类": "城乡建设/物业"}).to_csv(f, index=False)
+    cols = ["--map", "created_at=受理时间", "--map", "community=所属社区", "--map", "category=问题分类"]
+    rc, text = govml("validate", f, "--kind", "events", *cols)
+    said = " ".join(text.split())
+    assert rc == 0 and "note: times in column '受理时间' are UTC" in said, text
+    book = tmp_path / "book.xlsx"
+    _book(book, {"说明": [["导出说明"]], "工单": [["受理时间", "所属社区", "问题分类"], ["2019-01-01", "甲社区", "物业"]]})
+    rc, text = govml("validate", book, "--kind", "events", *cols)
+    assert rc == 0 and "sheet '工单' (of 2: '说明', '工单')" in " ".join(text.split()), text

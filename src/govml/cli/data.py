@@ -38,7 +38,9 @@ def _where(report: Report) -> str:
     if meta.get("delimiter") and meta.get("delimiter") not in (",", "\t"):
         bits.append(f"delimiter {meta['delimiter']!r}")
     if meta.get("sheet"):
-        bits.append(f"sheet {meta['sheet']!r}")
+        sheets = meta.get("sheets") or []
+        bits.append(f"sheet {meta['sheet']!r}" + (f" (of {len(sheets)}: {', '.join(map(repr, sheets))})"
+                                                  if len(sheets) > 1 else ""))
     if meta.get("header_row"):
         bits.append(f"header on row {meta['header_row']}")
     return ", ".join(bits)
@@ -62,6 +64,8 @@ def render_report(report: Report, console) -> None:  # noqa: ANN001 (rich Consol
     if report.meta.get("profile_unused"):
         console.print("  [dim]profile columns not in this file: " + ", ".join(report.meta["profile_unused"])
                       + "[/]", highlight=False)
+    for note in report.meta.get("notes") or []:  # how the times were read (Unix times, UTC offsets)
+        console.print(f"  [yellow]note:[/] {note}", highlight=False)
     if report.meta.get("indicators"):
         console.print(f"  {report.meta.get('assessment_form')} form, indicators: "
                       + ", ".join(map(str, report.meta["indicators"])), highlight=False)
