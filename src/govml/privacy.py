@@ -297,7 +297,7 @@ _NOT_NAMES = frozenset(_resource_words("not_names.txt")[""])
 _GIVEN_NO = frozenset(
     "的了在是和与及或把被让给对向从请找问说等也都就还又再很不没这那个们吗呢吧啊着过于因为所将已其之而且并但"
     "若某男女今现住系电手联身反投举先业家区村镇路街市县省局院所楼栋号室门店厂司物社委会部处站队组科班校车"
-    "房场老阿叔姨伯爷奶婆妈哥姐师傅记士一二三四五六七八九十百千万年月日我你他她它您"
+    "房场老阿叔姨伯爷奶婆妈哥姐师傅记士十百千万年月日我你他她它您课姓人工"
 )
 # What may stand right before a boundary-tier surname at a title (besides a non-Chinese character).
 _NAME_PREV_OK = frozenset("的与和找请问给向对跟同叫是位名个被让及等、称即")
@@ -305,19 +305,23 @@ _TITLES = (
     "先生", "女士", "小姐", "阿姨", "大爷", "大妈", "大娘", "大叔", "大姐", "大哥", "叔叔", "奶奶", "爷爷", "伯伯",
     "婆婆", "师傅", "老师", "同志", "医生", "律师", "警官", "书记", "局长", "主任", "经理", "董事长", "科长", "处长",
     "所长", "院长", "校长", "村长", "镇长", "区长", "市长", "县长", "厅长", "部长", "组长", "队长", "站长", "乡长",
-    "社长", "会长", "主席", "总监", "秘书长",
+    "社长", "会长", "主席", "总监", "秘书长", "大队长", "中队长", "支队长",
 )
 _STRONG_CUES = (
     "我叫", "我名叫", "名叫", "我的名字叫", "我的名字是", "本人叫", "本人姓名", "姓名", "联系人", "户主", "申请人",
     "投诉人", "举报人", "当事人", "收件人", "收货人", "被申请人", "被投诉人", "户名", "开户名", "账户名", "收款人",
 )
-_WEAK_CUES = ("我是", "本人")
+_WEAK_CUES = (
+    "我是", "本人",
+    *(f"{who}{kin}" for who in ("我", "我的") for kin in ("母亲", "父亲", "妈妈", "爸爸", "儿子", "女儿", "丈夫",
+                                                        "妻子", "爱人", "老公", "老伴", "哥哥", "姐姐", "弟弟", "妹妹")),
+)
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _QUOTES_OPEN, _QUOTES_CLOSE = "“\"「『", "”\"」』"
 _NAME_CUE = re.compile(
     "(?P<strong>" + "|".join(sorted(_STRONG_CUES, key=len, reverse=True)) + ")"
     + rf"[ \t]?(?:[:：]|是|为)?[ \t]?[{_QUOTES_OPEN}]?"
-    + "|(?P<weak>" + "|".join(_WEAK_CUES) + ")"
+    + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + rf")(?P<colon>[ \t]?[:：][ \t]?)?"
     + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
     + rf"|网友[ \t]?[{_QUOTES_OPEN}](?P<quoted2>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
@@ -330,7 +334,7 @@ _SURNAME_LAST = "".join(sorted(_SURNAMES_COMMON | _SURNAMES_BOUNDARY | {c[-1] fo
 # last character of the cue) and look back from there.
 _NAME_GATE_ALTS = (
     [f"(?<={c})" for c in _STRONG_CUES]
-    + [f"(?<={c})(?=[{_SURNAME_CHARS}])" for c in _WEAK_CUES]
+    + [f"(?<={c})(?=[ \t]?[:：]?[ \t]?[{_SURNAME_CHARS}])" for c in _WEAK_CUES]
     + [f"(?<=[{_SURNAME_LAST}]{gap}(?:{'|'.join(t for t in _TITLES if len(t) == width)}))"
        for width in sorted({len(t) for t in _TITLES}) for gap in ("", f"[{_HAN}]", f"[{_HAN}]{{2}}")]
     + [rf"(?<=[{_QUOTES_CLOSE}]网友)", rf"(?<=[{_QUOTES_CLOSE}][ \t\u3000]网友)",
@@ -372,6 +376,7 @@ def _boundary_at(norm: str, e: int) -> bool:
     return e >= len(norm) or not _is_han(norm[e])
 
 
+_SURNAME_ONLY_END = frozenset("，。；、,;")
 _FOLLOW = tuple(
     "男 女 今年 现年 系 是 的 在 于 住 家住 现住 居住 电话 手机 联系 身份证 性别 年龄 出生 因 向 和 与 及 等 反映 投诉 "
     "举报 说 称 同志 先生 女士".split()
@@ -403,6 +408,8 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
         e = g0 + 2
         if tier_ok and e <= len(norm) and _given_ok(norm[g0:e]) and _not_a_word(norm[s:e]):
             return s, e
+        if tier_ok and norm[g0 : g0 + 1] in _SURNAME_ONLY_END:  # 户主：符，: a surname alone
+            return s, g0
     return None
 
 
@@ -427,6 +434,8 @@ def _name_before(norm: str, e: int, lo: int) -> tuple[int, int] | None:
                 prev = norm[s - 1] if s > lo else ""
                 if prev and _is_han(prev) and prev not in _NAME_PREV_OK:
                     continue
+            if k == 2 and sl == 1 and cand[1] in _SURNAMES_COMMON:
+                continue  # 感谢杨书记, 和肖警官: the surname is the one right before the title
             if _given_ok(cand[sl:]) and (k == sl or _not_a_word(cand)):
                 return s, e
     return None
@@ -449,8 +458,8 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
                 if 1 <= qe - qs - sl <= 2 and _given_ok(norm[qs + sl : qe]) and _not_a_word(norm[qs:qe]):
                     span = (qs, qe)
                     break
-        else:
-            span = _name_after(norm, m.end(), kind == "strong")
+        else:  # a self-introduction; 本人：X is as strong as 姓名：X
+            span = _name_after(norm, m.end(), kind == "strong" or m.group("colon") is not None)
         if span is not None:
             out.append(("NAME", span[0], span[1]))
     return out

@@ -8,7 +8,8 @@ Pipeline for one text (identical on every backend and in every process):
    ``hanziconv`` (a handful of characters that are also ordinary simplified characters, e.g. 著 乾 於,
    are left alone).
 3. Personal data masked with :func:`govml.privacy.mask` (phone, landline, ID card, bank card, e-mail,
-   plate, door number). The placeholders (``<PHONE>`` …) are **dropped**: personal data never becomes
+   plate, door number, personal name). The placeholders (``<PHONE>`` …, the kinds of
+   :data:`govml.privacy.PLACEHOLDERS`) are **dropped**: personal data never becomes
    a token, so it can never be counted as a demand.
 4. Anonymised place codes (``A市``, ``A3区``, ``K8县``, ``B镇``: one capital letter, up to two digits,
    then 省/市/区/县/镇/乡) are cut out before segmentation. With ``keep_places=False`` (default) they
@@ -62,6 +63,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from govml.privacy import PLACEHOLDERS as PRIVACY_PLACEHOLDERS
+
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "rjieba", "jieba")
@@ -72,8 +75,12 @@ BREAK = "|"
 #: Anonymised place codes as they appear in the real message boards (A市, A3区, K8县).
 PLACE_PATTERN = r"(?<![A-Za-z0-9])[A-Z][0-9]{0,2}[省市区县镇乡]"
 _PLACE_RE = re.compile(PLACE_PATTERN)
-_PLACEHOLDER_RE = re.compile(r"<(?:PHONE|TEL|IDCARD|BANKCARD|EMAIL|PLATE|DOOR)>")
-_SPLIT_RE = re.compile(rf"<(?:PHONE|TEL|IDCARD|BANKCARD|EMAIL|PLATE|DOOR)>|({PLACE_PATTERN})")
+# The placeholders govml.privacy writes (<PHONE>, <NAME> …), from its own list, so a new kind is
+# dropped here too.
+_PLACEHOLDERS = PRIVACY_PLACEHOLDERS
+_PLACEHOLDER_ALT = "|".join(re.escape(p) for p in _PLACEHOLDERS)
+_PLACEHOLDER_RE = re.compile(_PLACEHOLDER_ALT)
+_SPLIT_RE = re.compile(rf"{_PLACEHOLDER_ALT}|({PLACE_PATTERN})")
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _WORDCHAR_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z]")
@@ -92,7 +99,6 @@ _SEP_SPACE = _MSG_SEP + " "
 _SPACE_SEP = " " + _MSG_SEP
 # PLACE_PATTERN written to start with a character class (the regex engine then skips ahead fast).
 _PLACE_FAST_RE = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[0-9]{0,2}[省市区县镇乡]")
-_PLACEHOLDERS = ("<PHONE>", "<TEL>", "<IDCARD>", "<BANKCARD>", "<EMAIL>", "<PLATE>", "<DOOR>")
 # Characters of hanziconv's traditional table that are also ordinary simplified characters.
 _KEEP_CHARS = set("著乾於藉瞭餘夥")
 
