@@ -299,6 +299,9 @@ _GIVEN_NO = frozenset(
     "若某男女今现住系电手联身反投举先业家区村镇路街市县省局院所楼栋号室门店厂司物社委会部处站队组科班校车"
     "房场老阿叔姨伯爷奶婆妈哥姐师傅记士十百千万年月日我你他她它您课姓人工"
 )
+# The characters never in a given name even right before a delimiter after a strong cue
+# (联系人：石向): the other characters of _GIVEN_NO do occur in names.
+_GIVEN_NEVER = frozenset("的了们吗呢吧啊着过某人工课姓我你他她它您叫是在")
 # What may stand right before a boundary-tier surname at a title (besides a non-Chinese character).
 _NAME_PREV_OK = frozenset("的与和找请问给向对跟同叫是位名个被让及等、称即")
 _TITLES = (
@@ -320,7 +323,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _QUOTES_OPEN, _QUOTES_CLOSE = "“\"「『", "”\"」』"
 _NAME_CUE = re.compile(
     "(?P<strong>" + "|".join(sorted(_STRONG_CUES, key=len, reverse=True)) + ")"
-    + rf"[ \t]?(?:[:：]|是|为)?[ \t]?[{_QUOTES_OPEN}]?"
+    + rf"[ \t]?(?:[:：，,]|是|为)?[ \t]?[{_QUOTES_OPEN}]?"
     + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + rf")(?P<colon>[ \t]?[:：][ \t]?)?"
     + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
@@ -353,8 +356,8 @@ def _is_han(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
-def _given_ok(given: str) -> bool:
-    return all(_is_han(c) and c not in _GIVEN_NO for c in given)
+def _given_ok(given: str, veto: frozenset[str] = _GIVEN_NO) -> bool:
+    return all(_is_han(c) and c not in veto for c in given)
 
 
 def _not_a_word(cand: str) -> bool:
@@ -372,8 +375,11 @@ def _surname_len(norm: str, s: int) -> list[int]:
 
 
 def _boundary_at(norm: str, e: int) -> bool:
-    """Whether no Chinese character follows position ``e`` (end, punctuation, digit, space …)."""
-    return e >= len(norm) or not _is_han(norm[e])
+    """Whether no Chinese character follows position ``e`` (end, punctuation, digit, space …).
+
+    A placeholder's ``<`` or ``>`` is no boundary: what it replaced may have been a Chinese
+    character (a plate, 三栋…), and masking twice must give what masking once gave."""
+    return e >= len(norm) or not (_is_han(norm[e]) or norm[e] in "<>")
 
 
 _SURNAME_ONLY_END = frozenset("，。；、,;")
@@ -395,9 +401,10 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
                 return s, e
             continue
         tier_ok = sl == 2 or norm[s] in _SURNAMES_COMMON
+        veto = _GIVEN_NEVER if strong else _GIVEN_NO
         for gl in (2, 1):  # a delimiter right after the name
             e = g0 + gl
-            if e <= len(norm) and _given_ok(norm[g0:e]) and _boundary_at(norm, e) and _not_a_word(norm[s:e]):
+            if e <= len(norm) and _given_ok(norm[g0:e], veto) and _boundary_at(norm, e) and _not_a_word(norm[s:e]):
                 return s, e
         if not strong:
             continue
@@ -413,12 +420,12 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
     return None
 
 
-def _name_before(norm: str, e: int, lo: int) -> tuple[int, int] | None:
+def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] | None:
     """The name (or surname) that ends at ``e``, right before a title, or None; ``lo`` is where
-    the text starts."""
+    the text starts, the name starts at ``min_start`` or later."""
     for k in (4, 3, 2, 1):
         s = e - k
-        if s < lo:
+        if s < min_start:
             continue
         cand = norm[s:e]
         for sl in (2, 1):
@@ -432,7 +439,7 @@ def _name_before(norm: str, e: int, lo: int) -> tuple[int, int] | None:
                 if sur not in _SURNAMES_BOUNDARY:
                     continue
                 prev = norm[s - 1] if s > lo else ""
-                if prev and _is_han(prev) and prev not in _NAME_PREV_OK:
+                if prev and not _boundary_at(norm, s - 1) and (prev not in _NAME_PREV_OK or prev + sur in _NOT_NAMES):
                     continue
             if k == 2 and sl == 1 and cand[1] in _SURNAMES_COMMON:
                 continue  # 感谢杨书记, 和肖警官: the surname is the one right before the title
@@ -450,7 +457,8 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
         if kind == "title":
             ts = m.start()
             lo = 0 if starts is None else starts[bisect_right(starts, ts) - 1]
-            span = _name_before(norm, ts, lo)
+            # not into the name found before it
+            span = _name_before(norm, ts, lo, max(lo, out[-1][2]) if out else lo)
         elif kind in ("quoted", "quoted2"):
             qs, qe = m.span(kind)
             span = None

@@ -1,0 +1,123 @@
+"""Personal names (NAME) in govml.privacy: cues, spans, look-alikes, batch equality, the tokenizer.
+
+Precision and recall on the planted name cases are in test_privacy_cases.py (privacy_cases.py).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from govml import privacy
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我叫朱琦梦，想反映小区停车的问题。", "我叫<NAME>，想反映小区停车的问题。"),
+        ("我叫陈福如今年七十岁了。", "我叫<NAME>今年七十岁了。"),
+        ("本人刘建国，男，系春华镇居民。", "本人<NAME>，男，系春华镇居民。"),
+        ("本人：邱少华，女。", "本人：<NAME>，女。"),
+        ("姓名：何艳银，住址：桃源村。", "姓名：<NAME>，住址：桃源村。"),
+        ("户主康国斌在拆迁中受伤。", "户主<NAME>在拆迁中受伤。"),
+        ("联系人：刘女士13607311234", "联系人：<NAME>女士<PHONE>"),
+        ("请与黄先生联系。", "请与<NAME>先生联系。"),
+        ("教育局李鸿局长给出了两个方案。", "教育局<NAME>局长给出了两个方案。"),
+        ("物业孟总经理一直不出面。", "物业<NAME>总经理一直不出面。"),
+        ("肯请谭大队长保留信息。", "肯请<NAME>大队长保留信息。"),
+        ("非常感谢杨书记对我们的关心。", "非常感谢<NAME>书记对我们的关心。"),
+        ("欧阳先生反映路灯不亮。", "<NAME>先生反映路灯不亮。"),
+        ("“范红星”网友：您好！", "“<NAME>”网友：您好！"),
+        ("网友“罗志勇”：您好！", "网友“<NAME>”：您好！"),
+        ("我母亲陈秀英，今年78岁。", "我母亲<NAME>，今年78岁。"),
+    ],
+)
+def test_names_found_from_cues_and_titles_kept(text: str, expected: str) -> None:
+    assert privacy.mask(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是业主，楼上漏水。",
+        "我是一名退休教师。",
+        "我是A市居民。",
+        "我是XX小区的住户。",
+        "我是党员，也是楼栋长。",
+        "我是东北人，在这边打工。",
+        "周末去王府井逛了一圈，张家界的门票太贵。",
+        "高铁站、李宁牌、黄花镇、马坡岭、中国。",
+        "老师们辛苦了，各位领导好！",
+        "请书记关注一下，局长您好。",
+        "语文老师、保安师傅、门卫大爷、物业方经理、代课老师。",
+        "申请人王某已提交材料，户名李某。",
+        "网友“UU008848”：您好！",
+        "一家名叫一米阳光的影楼。",
+        "只是位于组长家门前。",
+    ],
+)
+def test_name_look_alikes_kept(text: str) -> None:
+    assert privacy.mask(text) == text
+
+
+def test_name_kind_can_be_left_out_or_chosen() -> None:
+    text = "我叫朱琦梦，电话13812345678"
+    assert privacy.mask(text, kinds=["PHONE"]) == "我叫朱琦梦，电话<PHONE>"
+    assert privacy.mask(text, kinds=["name"]) == "我叫<NAME>，电话13812345678"
+    assert [(m.kind, m.value) for m in privacy.find(text)] == [("NAME", "朱琦梦"), ("PHONE", "13812345678")]
+
+
+def test_surname_lists_ship_with_the_package() -> None:
+    assert {"王", "李", "张", "刘", "陈"} <= privacy._SURNAMES_COMMON
+    assert {"欧阳", "司马", "诸葛", "上官"} <= privacy._SURNAMES_COMPOUND
+    assert not privacy._SURNAMES_COMMON & privacy._SURNAMES_BOUNDARY
+    assert len(privacy._SURNAMES_COMMON | privacy._SURNAMES_BOUNDARY) >= 300
+    assert "党员" in privacy._NOT_NAMES
+
+
+_PIECES = [
+    "我叫", "我是", "本人", "本人：", "姓名：", "联系人", "户主", "名叫“", "”网友", "网友“", "”", "我母亲",
+    "王", "李", "欧阳", "文", "卫", "经", "于", "建国", "芳", "小梅", "福如", "先生", "女士", "书记", "局长",
+    "总经理", "老师们", "大队长", "，", "。", " ", "的", "位", "13812345678", "3栋2单元501室", "A市", "业主",
+    "今年", "男", "某", "\t",
+]
+
+
+def _fuzz_texts(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["", "我叫朱琦梦，"] + ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 9))) for _ in range(n)]
+
+
+def test_batch_masking_of_names_equals_mask_one_by_one() -> None:
+    texts = _fuzz_texts(3000, seed=5)
+    expected = [privacy.mask(t) for t in texts]
+    assert sum("<NAME>" in t for t in expected) > 300  # the fuzz does make names
+    assert privacy.mask_many(texts) == expected
+    assert privacy.mask_joined("\x02".join(texts), "\x02").split("\x02") == expected
+    spaced = privacy.mask_joined("\x03".join(texts), "\x03", replacement=" ").split("\x03")
+    placeholder = re.compile("|".join(map(re.escape, privacy.PLACEHOLDERS)))
+    assert spaced == [placeholder.sub(" ", t) for t in expected]  # no "<" in the fuzz pieces
+    for kinds in (["NAME"], ["PHONE", "DOOR"]):
+        assert privacy.mask_many(texts, kinds) == [privacy.mask(t, kinds) for t in texts]
+
+
+def test_name_masking_is_idempotent() -> None:
+    for t in _fuzz_texts(1000, seed=9):
+        once = privacy.mask(t)
+        assert privacy.mask(once) == once, t
+
+
+def test_the_tokenizer_drops_names() -> None:
+    from govml.text.tokenize import _PLACEHOLDERS, GovTokenizer
+
+    assert "<NAME>" in _PLACEHOLDERS and set(_PLACEHOLDERS) == set(privacy.PLACEHOLDERS)
+    tok = GovTokenizer()
+    texts = ["我叫朱琦梦，小区加装电梯的问题请尽快解决", "请黄建军先生回复<NAME>的问题"]
+    out = tok.tokenize_many(texts)
+    assert out == [tok(t) for t in texts]
+    flat = {w for toks in out for w in toks}
+    assert "加装电梯" in flat
+    assert not {w for w in flat if any(c in w for c in "朱琦梦黄建军")}
+    assert not any("NAME" in w.upper() for w in flat)
