@@ -297,7 +297,7 @@ _NOT_NAMES = frozenset(_resource_words("not_names.txt")[""])
 _GIVEN_NO = frozenset(
     "的了在是和与及或把被让给对向从请找问说等也都就还又再很不没这那个们吗呢吧啊着过于因为所将已其之而且并但"
     "若某男女今现住系电手联身反投举先业家区村镇路街市县省局院所楼栋号室门店厂司物社委会部处站队组科班校车"
-    "房场老阿叔姨伯爷奶婆妈哥姐师傅记士十百千万年月日我你他她它您课姓人工"
+    "房场老阿叔姨伯爷奶婆妈哥姐师傅记士十百千万年月日我你他她它您课姓人工婚"
 )
 # The characters never in a given name even right before a delimiter after a strong cue
 # (联系人：石向): the other characters of _GIVEN_NO do occur in names.
@@ -323,7 +323,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _QUOTES_OPEN, _QUOTES_CLOSE = "“\"「『", "”\"」』"
 _NAME_CUE = re.compile(
     "(?P<strong>" + "|".join(sorted(_STRONG_CUES, key=len, reverse=True)) + ")"
-    + rf"[ \t]?(?:[:：，,]|是|为)?[ \t]?[{_QUOTES_OPEN}]?"
+    + rf"[ \t]?(?:是|为|系)?[ \t]?[:：，,]?[ \t]?[{_QUOTES_OPEN}]?"
     + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + rf")(?P<colon>[ \t]?[:：][ \t]?)?"
     + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
@@ -402,9 +402,10 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
             continue
         tier_ok = sl == 2 or norm[s] in _SURNAMES_COMMON
         veto = _GIVEN_NEVER if strong else _GIVEN_NO
-        for gl in (2, 1):  # a delimiter right after the name
+        for gl in (2, 1):  # a delimiter right after the name (after 我是/本人 not a letter or digit: 我是余易贷P2P)
             e = g0 + gl
-            if e <= len(norm) and _given_ok(norm[g0:e], veto) and _boundary_at(norm, e) and _not_a_word(norm[s:e]):
+            if (e <= len(norm) and _given_ok(norm[g0:e], veto) and _boundary_at(norm, e)
+                    and (strong or e == len(norm) or not norm[e].isalnum()) and _not_a_word(norm[s:e])):
                 return s, e
         if not strong:
             continue
@@ -441,8 +442,8 @@ def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] 
                 prev = norm[s - 1] if s > lo else ""
                 if prev and not _boundary_at(norm, s - 1) and (prev not in _NAME_PREV_OK or prev + sur in _NOT_NAMES):
                     continue
-            if k == 2 and sl == 1 and cand[1] in _SURNAMES_COMMON:
-                continue  # 感谢杨书记, 和肖警官: the surname is the one right before the title
+            if sl == 1 and k >= 2 and cand[-1] in _SURNAMES_COMMON and (k == 2 or sur not in _SURNAMES_COMMON):
+                continue  # 感谢杨书记, 和肖警官, 纪检周书记: the surname is the one right before the title
             if _given_ok(cand[sl:]) and (k == sl or _not_a_word(cand)):
                 return s, e
     return None
