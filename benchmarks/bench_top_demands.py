@@ -1,6 +1,6 @@
 """Top demands at scale (issue 3, item 2): 1,000,000 messages, 3,655 communities × 12 months.
 
-    .venv/bin/python benchmarks/bench_top_demands.py [--n 1000000] [--groups 3655] [--months 12]
+    .venv/bin/python benchmarks/bench_top_demands.py [--n 1000000] [--groups 3655] [--months 12] [--min-count auto|N]
 
 Tokens are given (tokenizing is benchmarked separately in bench_tokenizer.py and is excluded here):
 each message gets 8–40 tokens drawn from a Zipf-like vocabulary of 60,000 terms (governance
@@ -61,7 +61,9 @@ def main() -> None:
     ap.add_argument("--groups", type=int, default=3655)
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--min-count", default="auto", help="top_demands' min_count: auto (the default) or N")
     args = ap.parse_args()
+    min_count = args.min_count if args.min_count == "auto" else int(args.min_count)
 
     from govml.text.demands import top_demands
 
@@ -69,10 +71,10 @@ def main() -> None:
     df, tokens = make_corpus(args.n, args.groups, args.months)
     gen_s = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), time.process_time()
-    out = top_demands(df, by="community", period="M", top=args.top, phrases=True, tokens=tokens)
+    out = top_demands(df, by="community", period="M", top=args.top, phrases=True, tokens=tokens, min_count=min_count)
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(json.dumps({
-        "messages": args.n, "groups": int(df["community"].nunique()),
+        "messages": args.n, "min_count": min_count, "groups": int(df["community"].nunique()),
         "group_periods": int(out.groupby(["group", "period_start"]).ngroups),
         "tokens": int(sum(map(len, tokens))), "rows_out": len(out),
         "seconds_generate": round(gen_s, 1), "seconds_top_demands": round(dt, 1),

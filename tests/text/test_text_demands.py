@@ -107,10 +107,11 @@ def test_no_by_gives_one_group_phrases_and_trend():
 
 
 def test_phrases_do_not_cross_sentences():
-    texts = ["小区消防隐患很大。派人来看看", "消防隐患很大！派人来处理", "消防隐患很大，派人来吧", "消防隐患很大派人来"]
+    # (突出, not 很大: 很大 is a stop word since session 11)
+    texts = ["小区消防隐患突出。派人来看看", "消防隐患突出！派人来处理", "消防隐患突出，派人来吧", "消防隐患突出派人来"]
     out = top_demands(pd.DataFrame({"text": texts, "created_at": pd.Timestamp("2024-05-02")}), top=20)
     terms = dict(zip(out.term, out["count"], strict=True))
-    assert "很大派人来" not in terms and "消防隐患很大" in terms and terms["消防隐患很大"] == 4
+    assert "突出派人来" not in terms and "消防隐患突出" in terms and terms["消防隐患突出"] == 4
 
 
 def test_count_ranking_and_shares_sum():
