@@ -32,6 +32,11 @@ def test_dates_with_weekdays_unix_times_and_serials_as_text() -> None:
     assert got.iloc[3] == got.iloc[4] == pd.Timestamp("2019-02-28 03:25:05")
     assert got.iloc[5] == pd.Timestamp("2019-02-28 11:25:05")  # a serial is shown to the second, as Excel does
     assert pd.isna(got.iloc[6]) and pd.isna(got.iloc[7])  # 5 digits below the serial range stay unread
+    # Java's Date.toString (Chinese systems' exports), English month names, offsets with a space or hours only
+    other = pd.Series(["Thu Feb 28 11:25:05 CST 2019", "28-Feb-2019", "Feb 28, 2019 11:25", "2019-02-28 11:25:05 +0800",
+                       "2019-02-28T11:25:05+08"])
+    assert parse_datetime(other).dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2019-02-28 11:25", "2019-02-28 00:00", "2019-02-28 11:25", "2019-02-28 11:25", "2019-02-28 11:25"]
     numeric = parse_datetime(pd.Series([1551324305, 1551324305123], dtype="int64"))
     assert numeric.tolist() == [pd.Timestamp("2019-02-28 03:25:05"), pd.Timestamp("2019-02-28 03:25:05.123")]
 

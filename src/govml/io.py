@@ -1005,12 +1005,13 @@ def read_table(
 
 _SEP_DATE = re.compile(
     r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
-    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{1,2})(?::(?P<S>\d{1,2})(?:\.(?P<f>\d{1,9}))?)?)?"
-    r"(?:Z|[+-]\d{2}:?\d{2})?$"
+    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{1,2})(?::(?P<S>\d{1,2})(?:\.(?P<f>\d{1,9}))?)?"
+    r"(?: ?(?:Z|[+-]\d{2}(?::?\d{2})?))?)?$"
 )
 _COMPACT_DATE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[ T]?(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$")
+_OFFSET_TAIL = r"(?<=\d) ?(?:Z|[+-]\d{2}(?::?\d{2})?)$"  # only after a time (see _strip_offset)
 _FAST_FORMATS = (
-    (r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?", "ISO8601"),
+    (r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?: ?(?:Z|[+-]\d{2}(?::?\d{2})?))?)?", "ISO8601"),
     (r"\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}", "%Y/%m/%d %H:%M:%S"),
     (r"\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{1,2}", "%Y/%m/%d %H:%M"),
     (r"\d{4}/\d{1,2}/\d{1,2}", "%Y/%m/%d"),
@@ -1040,6 +1041,34 @@ def _normalise_date_text(s: pd.Series) -> pd.Series:
     s = s.str.replace(r"[分秒]$", "", regex=True)
     s = s.str.replace(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})", r"\1-\2-\3", regex=True)
     return s.str.strip()
+
+
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                         "dec"), start=1)}
+_MON = r"(?P<mon>(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))[a-z]*\.?"
+_NAMED_MONTH = (
+    # Java's Date.toString (Chinese systems' exports): Thu Feb 28 11:25:05 CST 2019 (read as the clock time written)
+    re.compile(r"^(?:[A-Za-z]{3},?\s+)?" + _MON + r"\s+(?P<d>\d{1,2})\s+(?P<t>\d{1,2}:\d{2}(?::\d{2})?)\s+"
+               r"(?:[A-Z]{2,5}(?:[+-]\d{2}:?\d{2})?\s+)?(?P<y>\d{4})$"),
+    re.compile(r"^(?P<d>\d{1,2})[- ]" + _MON + r"[- ](?P<y>\d{4})(?P<t>\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),  # 28-Feb-2019
+    re.compile(r"^" + _MON + r"\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})(?P<t>\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),  # Feb 28, 2019
+)
+
+
+def _named_months(norm: pd.Series) -> pd.Series:
+    """Dates with English month names (the three shapes of :data:`_NAMED_MONTH`) rewritten year first."""
+    has = norm.str.contains(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", regex=True).fillna(False)
+    if not has.any():
+        return norm
+    out = norm.copy()
+    for pattern in _NAMED_MONTH:
+        m = out[has].str.extract(pattern)
+        hit = m["y"].notna()
+        if hit.any():
+            m = m[hit]
+            mon = m["mon"].str.lower().map(_MONTHS).astype("int64").astype("str")
+            out.loc[m.index] = (m["y"] + "-" + mon + "-" + m["d"] + " " + m["t"].fillna("").str.strip()).str.strip()
+    return out
 
 
 _PM = r"(?i)(?:下午|晚上|中午|\bP\.?M\.?(?![a-z]))"
@@ -1192,7 +1221,12 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             if not hit.any():
                 continue
             idx = hit[hit].index
-            got = pd.to_datetime(txt[idx], format=fmt, errors="coerce")
+            # ISO 8601 with a UTC offset: the clock time as written (the offset is said by date_notes)
+            vals = txt[idx]
+            if fmt == "ISO8601":
+                timed = vals.str.len() > 10  # 2019-02-28 ends in -28, which is no offset
+                vals = vals.where(~timed, vals.str.replace(_OFFSET_TAIL, "", regex=True))
+            got = pd.to_datetime(vals, format=fmt, errors="coerce")
             parsed.loc[idx] = _ns(got)
             todo.loc[idx[got.notna().to_numpy()]] = False
         if todo.any():
@@ -1212,7 +1246,7 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
     if (pm | am).any():
         norm = norm.str.replace(_PM, " ", regex=True).str.replace(_AM, " ", regex=True)
         norm = norm.str.replace(r"\s+", " ", regex=True).str.strip()
-    norm = _day_month_first(norm)
+    norm = _day_month_first(_named_months(norm))
     parsed = pd.Series(pd.NaT, index=txt.index, dtype="datetime64[ns]")
     m1 = norm.str.extract(_SEP_DATE)
     hit1 = m1["y"].notna()
@@ -1246,7 +1280,7 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
     return parsed
 
 
-_OFFSET = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})\s*$")
+_OFFSET = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)\s*$")
 _CLOCK_ONLY = re.compile(r"^\s*(?:上午|下午|晚上|凌晨|中午)?\s*\d{1,2}[:：时]\d{1,2}(?:[:：分]\d{1,2}秒?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*$")
 
 
@@ -1274,7 +1308,8 @@ def date_notes(series: pd.Series, column: str | None = None) -> list[str]:
     if txt is not None and len(txt):
         off = txt.str.extract(_OFFSET)[0].dropna()
         if len(off):
-            off = off.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True).replace({"+00:00": "Z", "-00:00": "Z"})
+            off = (off.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
+                   .str.replace(r"^([+-]\d{2})$", r"\1:00", regex=True).replace({"+00:00": "Z", "-00:00": "Z"}))
             counts = off.value_counts()
             if len(counts) > 1:
                 shown = ", ".join(f"{k} on {v:,} row(s)" for k, v in counts.head(5).items())
