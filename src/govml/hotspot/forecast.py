@@ -755,7 +755,8 @@ def choose_point_weight(mu: np.ndarray, obs: np.ndarray, alpha: float,
     return best_w if best_a <= a0 * (1.0 - min_gain) else 0.0
 
 
-POINT_SHIFTS = tuple(np.round(np.arange(0.1, 1.51, 0.1), 2))  # point_rule="shift": the scales s tried
+#: point_rule="shift": the scales s tried (a shift of at most s; large s reach a busy cell's median)
+POINT_SHIFTS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0)
 
 
 def nb_cdf(k: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
