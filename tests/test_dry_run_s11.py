@@ -242,6 +242,12 @@ def test_old_excel_xls_and_what_web_systems_name_xls(tmp_path: Path, caplog: pyt
     assert rc == 0, text
     fc = pd.read_csv(tmp_path / "fc.csv")
     assert ",".join(fc.columns) == FORECAST_COLUMNS and sorted(fc["area"]) == ["乙社区", "甲社区"]
+    first = tmp_path / "first.xlsx"   # the data on the first of several sheets: which one is still said
+    _book(first, {"工单": [head, *rows], "汇总": [["社区", "件数"], ["甲社区", 3]]})
+    rc, text = govml("hotspots", "forecast", first, "--time-col", "受理时间", "--area-col", "所属社区",
+                     "--category-col", "问题分类", "--horizon", "1", "--now", "2025-01-01", "--out", tmp_path / "f2.csv",
+                     "--no-track")
+    assert rc == 0 and "sheet '工单' of first.xlsx read, the first of '工单', '汇总'" in " ".join(text.split()), text
     # what web systems save as "Excel": an .xlsx, a text table, an HTML page, or a broken file
     named = tmp_path / "xlsx.xls"
     _book(named, {"S": [head, *rows]})
