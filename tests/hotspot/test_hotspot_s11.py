@@ -70,13 +70,12 @@ def test_shift_beats_the_mix_at_equal_squared_cost() -> None:
     mu = np.concatenate([rng.exponential(0.4, 300), rng.uniform(2.0, 20.0, 100)])
     alpha = 0.3
     ea0 = _expected_abs(mu, mu, alpha).mean()
+    grid = np.geomspace(0.01, 50.0, 120)
+    costs = np.array([np.mean((point_shift_forecast(mu, alpha, s) - mu) ** 2) for s in grid])
     for w in (0.3, 0.6, 0.9):
         pm = point_forecast(mu, alpha, w)
         cost = np.mean((pm - mu) ** 2)
-        # the largest s whose squared shift does not exceed the mix's
-        grid = np.geomspace(0.01, 50.0, 300)
-        costs = np.array([np.mean((point_shift_forecast(mu, alpha, s) - mu) ** 2) for s in grid])
-        s = grid[costs <= cost].max()
+        s = grid[costs <= cost].max()  # the largest s whose squared shift does not exceed the mix's
         ps = point_shift_forecast(mu, alpha, s)
         gain_mix = ea0 - _expected_abs(pm, mu, alpha).mean()
         gain_shift = ea0 - _expected_abs(ps, mu, alpha).mean()
