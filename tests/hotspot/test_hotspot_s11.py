@@ -117,3 +117,29 @@ def test_forecaster_shift_rule_uses_the_mean_and_its_scale() -> None:
     assert a.describe()["point_shift"] == a.point_shift_
     with pytest.raises(ModelError, match="point_rule"):
         HotspotForecaster(point_rule="median", **kw).fit(panel)
+
+
+def test_category_trend_candidate() -> None:
+    # "cattr_a_b" = the series' share of its category so far × the category's a-period mean × (its a-period mean /
+    # its b-period mean), the ratio clipped to [0.5, 2]: a top-down level that extrapolates the category's recent move
+    from govml.hotspot.forecast import LEVEL_WINDOWS, _level_window, level_at_end, level_candidates
+
+    y = np.zeros((3, 8))
+    y[0] = [1, 1, 1, 1, 2, 2, 2, 2]  # category 0: two series, rising
+    y[1] = [1, 1, 1, 1, 2, 2, 2, 2]
+    y[2] = [4, 4, 4, 4, 1, 1, 0, 0]  # category 1: one series, falling past the clip
+    g = np.array([0, 0, 1])
+    M = level_candidates(y, ("cattr_2_8",), g)[:, :, 0]
+    # category 0: 2-period mean 4, 8-period mean 3 → ratio 4/3; each series' share 1/2
+    np.testing.assert_allclose(M[:2, -1], 0.5 * 4.0 * 4.0 / 3.0)
+    # category 1: 2-period mean 0, so the level is 0 whatever the ratio; one period earlier: share 1 × 0.5 × ratio
+    assert M[2, -1] == 0.0
+    np.testing.assert_allclose(M[2, -2], 0.5 * 0.5)  # ratio 0.5 / (18 / 7) = 0.19 → clipped to 0.5
+    W = LEVEL_WINDOWS + ("cattr_4_13",)
+    rng = np.random.default_rng(3)
+    yr = rng.poisson(rng.uniform(0.2, 3.0, (40, 1)) * np.linspace(1.0, 2.0, 30)[None, :]).astype(float)
+    gr = np.repeat([0, 1, 2, 3], 10)
+    np.testing.assert_allclose(level_candidates(yr, W, gr)[:, -1, :], level_at_end(yr, W, gr))
+    assert _level_window("cattr_4_13") == 4.0
+    with pytest.raises(ModelError, match="cattr"):
+        level_candidates(yr, ("cattr_13_4",), gr)

@@ -217,6 +217,26 @@ def _smooth_window(y: np.ndarray, kind: str, a: float) -> np.ndarray:
     return out
 
 
+CAT_TREND_CLIP = (0.5, 2.0)  # "cattr_a_b": the group's a/b-period ratio is clipped to this range
+
+
+def _cat_trend_kind(w: int | str) -> tuple[int, int] | None:
+    """``"cattr_a_b"`` as ``(a, b)`` (a < b); None for any other candidate."""
+    if isinstance(w, str) and w.startswith("cattr_"):
+        a, b = (int(v) for v in w.split("_")[1:3])
+        if not 0 < a < b:
+            raise ModelError(f"level candidate {w!r}: needs 0 < a < b")
+        return a, b
+    return None
+
+
+def _cat_trend(share: np.ndarray, ma: np.ndarray, mb: np.ndarray) -> np.ndarray:
+    """share × the group's a-period mean × (its a-period mean / its b-period mean), the ratio clipped."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(mb > 0, ma / np.where(mb > 0, mb, 1.0), 1.0)
+    return share * ma * np.clip(r, *CAT_TREND_CLIP)
+
+
 def _robust_kind(w: int | str) -> tuple[str, int] | None:
     if isinstance(w, str) and (w.startswith("med_") or w.startswith("trim_")):
         kind, k = w.split("_")
@@ -307,7 +327,9 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
     its group's events so far times the group's total over the last ``w`` periods / ``w`` (groups:
     one code per series, by default the category; common shocks show in a group total long before a
     sparse series' own mean can see them); ``"med_w"`` / ``"trim_w"``: the median / the mean without
-    the largest value of the last ``w`` periods (robust to a one-week spike).
+    the largest value of the last ``w`` periods (robust to a one-week spike); ``"cattr_a_b"`` (an option,
+    session 11): ``cat_a`` × the group's ``a``- to ``b``-period mean ratio (clipped to 0.5–2) — the group's
+    recent move extrapolated (the level replay gave it no gain: docs/benchmarks.md, "Session 11").
 
     Pooled candidates (options; ``areas``: one area code per series, by default one area):
     ``"area_w"`` — the series' share of its area's events so far times the area's total (all
@@ -345,6 +367,14 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
             out.append(_smooth_window(y, *sk))
         elif w == "all":
             out.append(cs[:, 1:] / hi)
+        elif (ct := _cat_trend_kind(w)) is not None:
+            if share is None:
+                share = _group_share(cs[:, 1:], g)
+                n = int(g.max()) + 1
+                gcs = np.zeros((n, T + 1))
+                np.add.at(gcs, g, cs)
+            gm = [((gcs[:, hi] - gcs[:, np.maximum(hi - k, 0)]) / np.minimum(hi, k))[g] for k in ct]
+            out.append(_cat_trend(share, gm[0], gm[1]))
         elif isinstance(w, str) and w.startswith("cat_"):
             if share is None:
                 share = _group_share(cs[:, 1:], g)
@@ -386,6 +416,13 @@ def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
             out.append(_smooth_window(y, *sk)[:, -1])
         elif w == "all":
             out.append(y.mean(axis=1))
+        elif (ct := _cat_trend_kind(w)) is not None:
+            gm = []
+            for k in ct:
+                recent = np.zeros(int(g.max()) + 1)
+                np.add.at(recent, g, y[:, max(0, T - k):].sum(axis=1))
+                gm.append((recent / min(T, k))[g])
+            out.append(_cat_trend(_group_share(y.sum(axis=1), g), gm[0], gm[1]))
         elif isinstance(w, str) and w.startswith("cat_"):
             k = int(w[4:])
             recent = np.zeros(int(g.max()) + 1)
@@ -511,6 +548,8 @@ def _level_window(c: int | str) -> float:
         return float(rk[1])
     if (pk := _pooled_kind(c)) is not None:
         return float(pk[1])
+    if (ct := _cat_trend_kind(c)) is not None:
+        return float(ct[0])
     if isinstance(c, str) and c.startswith("cat_"):
         return float(c[4:])
     return float("inf")
