@@ -25,19 +25,31 @@ PLATE      ``<PLATE>``    province abbreviation + letter + 5 (new-energy: 6) cha
                           with or without ``·`` or a space
 DOOR       ``<DOOR>``     the door part of an address: 3栋2单元501室, 12号楼3单元402,
                           5幢301室, 2单元501, 1102室 (the estate or road name is kept)
+NAME       ``<NAME>``     a personal name found from a context cue, never from a model:
+                          a self-introduction (我叫X, 姓名：X, 联系人：X, 户主X, 名叫X,
+                          户名：X; 我是X, 本人X, 我母亲X only with a delimiter after the
+                          name), a title after the name (X先生, X女士, X阿姨, X师傅, X老师,
+                          X书记, X局长, X主任, X经理 …: only the name is masked, the title
+                          is kept; officials' names too), a quoted user name in a reply
+                          (“X”网友). The name must be a surname of
+                          ``resources/privacy/surnames.txt`` (single or compound) and at
+                          most two given-name characters. Already anonymised names (王某)
+                          are left.
 ========== ============== ==============================================================
 
 Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3,500.00), order and
 case numbers (they fail the validity checks or follow an order-number word), years, area sizes,
-times, postcodes. Full-width characters (１３８…) are normalised for detection; the original span
-is masked. The scan is fast: text without a digit, ``@`` or a plate prefix is returned at once.
+times, postcodes; for names: 我是业主, 我是A市居民, 王府井, 张家界, 老师们, 语文老师, 保安师傅, 门卫大爷,
+place names, titles without a name. Full-width characters (１３８…) are normalised for detection; the
+original span is masked. The scan is fast: text without a digit, ``@``, a plate prefix or a name
+cue (one scan for all of them, see :data:`_GATE_ALL`) is returned at once.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -87,14 +99,13 @@ _GATE = re.compile(rf"[0-9０-９]{{3}}|[@＠]|[{_PROV}]\s?[·•.．\-－]?\s?[
 # a match of _GATE_SCAN exactly when it has one of _GATE; matches never include the separators of
 # mask_joined (_JOIN_SEPS), so the scan can run over many joined texts.
 _D, _L, _DOT = "0-9０-９", "A-Za-zＡ-Ｚａ-ｚ", r"·•.．\-－"
-_GATE_SCAN_FIRST = f"{_D}@＠{_L}"
+_GATE_SCAN_FIRST = rf"{_D}@＠{_L}"
 _GATE_SCAN_BODY = (
-    rf"(?:(?<=[{_D}])(?=[{_D}]{{2}})|(?<=[@＠])|"
+    rf"(?<=[{_D}])(?=[{_D}]{{2}})|(?<=[@＠])|"
     + "|".join(rf"(?<=[{_PROV}]{mid}[{_L}])"
                for mid in ("", r"\s", f"[{_DOT}]", r"\s\s", rf"\s[{_DOT}]", rf"[{_DOT}]\s", rf"\s[{_DOT}]\s"))
-    + ")"
 )
-_GATE_SCAN = re.compile(f"[{_GATE_SCAN_FIRST}]{_GATE_SCAN_BODY}")
+_GATE_SCAN = re.compile(f"[{_GATE_SCAN_FIRST}](?:{_GATE_SCAN_BODY})")
 _SEP = "\x00"
 _JOIN_SEPS = frozenset(map(chr, (*range(0x00, 0x09), *range(0x0E, 0x1C))))
 # Numbers long enough to be a phone, landline, ID or card number: ≥ 7 digits, single separators.
@@ -317,39 +328,126 @@ _STRONG_CUES = (
 _WEAK_CUES = (
     "我是", "本人",
     *(f"{who}{kin}" for who in ("我", "我的") for kin in ("母亲", "父亲", "妈妈", "爸爸", "儿子", "女儿", "丈夫",
-                                                        "妻子", "爱人", "老公", "老伴", "哥哥", "姐姐", "弟弟", "妹妹")),
+                                                        "妻子", "爱人", "哥哥", "姐姐", "弟弟", "妹妹")),
 )
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _QUOTES_OPEN, _QUOTES_CLOSE = "“\"「『", "”\"」』"
 _NAME_CUE = re.compile(
     "(?P<strong>" + "|".join(sorted(_STRONG_CUES, key=len, reverse=True)) + ")"
     + rf"[ \t]?(?:是|为|系)?[ \t]?[:：，,]?[ \t]?[{_QUOTES_OPEN}]?"
-    + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + rf")(?P<colon>[ \t]?[:：][ \t]?)?"
+    + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + r")(?P<colon>[ \t]?[:：][ \t]?)?"
     + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
     + rf"|网友[ \t]?[{_QUOTES_OPEN}](?P<quoted2>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
 )
 _TITLE_AT = re.compile("(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
+_SURNAME_ANY = "".join(sorted(_SURNAMES_COMMON | _SURNAMES_BOUNDARY | {c for w in _SURNAMES_COMPOUND for c in w}))
 _SURNAME_CHARS = "".join(sorted(_SURNAMES_COMMON | _SURNAMES_BOUNDARY | {c[0] for c in _SURNAMES_COMPOUND}))
-_SURNAME_LAST = "".join(sorted(_SURNAMES_COMMON | _SURNAMES_BOUNDARY | {c[-1] for c in _SURNAMES_COMPOUND}))
-# The cheap gate for names: a strong cue; 我是/本人 right before a surname; a surname up to two
-# characters before a title; a quote mark next to 网友. Written, like _GATE_SCAN, to start with one character class (the
-# last character of the cue) and look back from there.
-_NAME_GATE_ALTS = (
-    [f"(?<={c})" for c in _STRONG_CUES]
-    + [f"(?<={c})(?=[ \t]?[:：]?[ \t]?[{_SURNAME_CHARS}])" for c in _WEAK_CUES]
-    + [f"(?<=[{_SURNAME_LAST}]{gap}(?:{'|'.join(t for t in _TITLES if len(t) == width)}))"
-       for width in sorted({len(t) for t in _TITLES}) for gap in ("", f"[{_HAN}]", f"[{_HAN}]{{2}}")]
-    + [rf"(?<=[{_QUOTES_CLOSE}]网友)", rf"(?<=[{_QUOTES_CLOSE}][ \t\u3000]网友)",
-       rf"(?<=网友[{_QUOTES_OPEN}])", rf"(?<=网友[ \t\u3000][{_QUOTES_OPEN}])"]
-)
-_NAME_GATE_FIRST = "".join(sorted({c[-1] for c in _STRONG_CUES + _WEAK_CUES + _TITLES} | set(_QUOTES_OPEN) | {"友"}))
-_NAME_GATE_BODY = "(?:" + "|".join(_NAME_GATE_ALTS) + ")"
-_NAME_GATE = re.compile(f"[{re.escape(_NAME_GATE_FIRST)}]{_NAME_GATE_BODY}")
-# mask()'s whole gate, numbers and names, as one scan (see _GATE_SCAN): what mask_joined runs.
-_GATE_ALL = re.compile(
-    f"[{_GATE_SCAN_FIRST}{re.escape(_NAME_GATE_FIRST)}](?:{_GATE_SCAN_BODY[3:-1]}|{_NAME_GATE_BODY[3:-1]})"
-)
+# The cheap gate for names, and where to look for them: a strong cue; 我是/本人 (and the kinship
+# cues) before a surname; a title one to three characters after a surname; a quote mark next to
+# 网友. Each cue word is found from its least frequent character (the regex engine skips ahead to
+# the characters of a one-character class fast): a literal, the rest of the word around it in a
+# look-behind and a look-ahead. A hit is then read by _NAME_CUE from up to _CUE_BACK characters
+# earlier. (On the raw text: space, colon and quote may still be full-width there.)
+_SP = "[ \\t\u3000]?"
+_G_OPEN, _G_CLOSE = _QUOTES_OPEN + "＂", _QUOTES_CLOSE + "＂"
+# The characters of the cue words, most frequent first (附件3 and generated messages); a word is
+# found from its character latest in this list or not in it.
+_FREQUENT = "的区是我人市公小大主请开理中部生经本处老收社会户事同子长所村局被县校名站书投报院诉当医任记件款儿组系姓申联镇师监警科律字"
+_CUE_BACK = 5
+
+
+# After 我是/本人 (and the kinship cues): a colon, or a surname and at most three more characters
+# before a delimiter.
+_WEAK_REST = f"(?:{_SP}[:：]{_SP}[{_SURNAME_CHARS}]|[{_SURNAME_CHARS}][{_HAN}]{{1,3}}(?![{_HAN}]))"
+# 我 and 本 are too frequent to be the gate's triggers: these two cues are found with str.find.
+_FIND_CUES = ("我是", "本人")
+_FIND_REST = re.compile(_WEAK_REST)
+
+
+def _find_cue_hits(text: str) -> list[int]:
+    """Where 我是 or 本人 starts in ``text`` with what _WEAK_REST asks for after it, in order."""
+    hits: list[int] = []
+    for cue in _FIND_CUES:
+        find, match, n = text.find, _FIND_REST.match, len(cue)
+        i = find(cue)
+        while i >= 0:
+            if match(text, i + n):
+                hits.append(i)
+            i = find(cue, i + n)
+    hits.sort()
+    return hits
+
+
+def _trigger(word: str) -> int:
+    """The index of the character a cue word is found from: its least frequent one, except that
+    all ...长 titles share 长 and all ...户... cues share 户 (fewer distinct triggers, fewer hits)."""
+    if word.endswith("长"):
+        return len(word) - 1
+    if "户" in word:
+        return word.index("户")
+    return max(range(len(word)), key=lambda i: (_FREQUENT.find(word[i]) if word[i] in _FREQUENT else 99, -i))
+
+
+def _name_gate_pattern() -> tuple[str, str]:
+    # trigger character -> [(look-around alternative, the character right after the trigger or
+    # None for any, the character right before it or None)]
+    alts: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    han, sur = f"[{_HAN}]", f"[{_SURNAME_ANY}]"
+    weak_rest = _WEAK_REST
+    words = [(c, "") for c in _STRONG_CUES] + [(c, weak_rest) for c in _WEAK_CUES if c not in _FIND_CUES]
+    for word, rest in words:
+        k = _trigger(word)
+        c, before, after = word[k], re.escape(word[:k]), re.escape(word[k + 1 :]) + rest
+        alts.setdefault(c, []).append((
+            (f"(?<={before}{re.escape(c)})" if before else "") + (f"(?={after})" if after else ""),
+            word[k + 1] if k + 1 < len(word) else None, word[k - 1] if k else None))
+    # titles, by trigger character and its place in the word: the characters before it, a surname
+    # one to three characters before the title, what follows the trigger
+    by_place: dict[tuple[str, int], list[str]] = {}
+    for t in _TITLES:
+        for prefix in ("", "副", "总", "老"):  # found from the title's own trigger
+            word, k = prefix + t, len(prefix) + _trigger(t)
+            by_place.setdefault((word[k], k), []).append(word)
+    for (c, k), ws in by_place.items():
+        word_before = f"(?<=(?:{'|'.join(sorted({re.escape(w[:k]) for w in ws}))}){re.escape(c)})" if k else ""
+        surname = "|".join(f"(?<={sur}{han * g}{'.' * (k + 1)})" for g in range(3))
+        afters = sorted({re.escape(w[k + 1 :]) for w in ws}, key=len, reverse=True)
+        ahead = "(?=" + "|".join(afters) + ")" if afters != [""] else ""
+        for w in ws:
+            alts.setdefault(c, []).append((f"{word_before}(?:{surname}){ahead}",
+                                           w[k + 1] if k + 1 < len(w) else None, w[k - 1] if k else None))
+    for q in _G_OPEN:
+        alts.setdefault(q, []).append((f"(?={han}{{2,4}}[{_G_CLOSE}]{_SP}网友)", None, None))
+    alts.setdefault("网", []).append((f"(?=友{_SP}[{_G_OPEN}]{han}{{2,4}}[{_G_CLOSE}])", "友", None))
+
+    def branch(c: str) -> str:
+        # one-character checks first (most hits are 我们, 长期 …: no cue), then the alternatives
+        nexts = {a[1] for a in alts[c]}
+        prevs = {a[2] for a in alts[c]}
+        pre = f"(?<={re.escape(c)})"
+        if None not in nexts:
+            pre += f"(?=[{re.escape(''.join(sorted(nexts)))}])"
+        if None not in prevs:
+            pre += f"(?<=[{re.escape(''.join(sorted(prevs)))}]{re.escape(c)})"
+        return pre + "(?:" + "|".join(dict.fromkeys(a[0] for a in alts[c])) + ")"
+
+    # One character class of the triggers, then the alternatives of the trigger found: the regex
+    # engine tries alternatives one after the other, so they are dispatched in groups of about 8
+    # (a one-character look-behind each), the most frequent trigger characters first.
+    order = sorted(alts, key=lambda c: _FREQUENT.find(c) if c in _FREQUENT else 99)
+    size = max(1, round(len(order) ** 0.5))
+    groups = [order[i : i + size] for i in range(0, len(order), size)]
+    body = "|".join(f"(?<=[{re.escape(''.join(g))}])(?:" + "|".join(map(branch, g)) + ")" for g in groups)
+    return re.escape("".join(order)), body
+
+
+_NAME_GATE_FIRST, _NAME_GATE_BODY = _name_gate_pattern()
+_NAME_GATE = re.compile(f"[{_NAME_GATE_FIRST}](?:{_NAME_GATE_BODY})")
+# Both gates as one scan (what mask_joined runs, and mask first): a text has a match exactly when
+# it has one of _GATE_SCAN or of _NAME_GATE (_find_cue_hits is the rest of the name gate).
+_GATE_ALL = re.compile(f"[{_GATE_SCAN_FIRST}{_NAME_GATE_FIRST}]"
+                       f"(?:(?<=[{_GATE_SCAN_FIRST}])(?:{_GATE_SCAN_BODY})|(?<=[{_NAME_GATE_FIRST}])(?:{_NAME_GATE_BODY}))")
 
 
 def _is_han(ch: str) -> bool:
@@ -451,9 +549,23 @@ def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] 
 
 def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
-    if _NAME_GATE.search(norm) is None:
-        return out
-    for m in _NAME_CUE.finditer(norm):
+    search, match = _NAME_GATE.search, _NAME_CUE.match
+    found = _find_cue_hits(norm)  # 我是/本人, merged with the gate's hits in order
+    pos = 0
+    while True:
+        hit = search(norm, pos)
+        j = bisect_left(found, pos)
+        if hit is None and j == len(found):
+            break
+        t = min(hit.start() if hit is not None else len(norm), found[j] if j < len(found) else len(norm))
+        for s0 in range(max(pos, t - _CUE_BACK), t + 1):  # the cue that holds the hit
+            m = match(norm, s0)
+            if m is not None and m.end() > t:
+                break
+        else:  # 老师们 …
+            pos = t + 1
+            continue
+        pos = m.end()
         kind = m.lastgroup
         if kind == "title":
             ts = m.start()
@@ -474,8 +586,19 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
     return out
 
 
-def _candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, int, int]]:
-    """Validated (kind, start, end) spans on the normalised text, in priority order (may overlap).
+def _candidates(norm: str, starts: list[int] | None = None, *, numbers: bool = True,
+                names: bool = True) -> list[tuple[str, int, int]]:
+    """Validated (kind, start, end) spans on the normalised text, in priority order (may overlap):
+    the number, e-mail, plate and door kinds (unless not ``numbers``: the text fails their gate),
+    then names (unless not ``names``). ``starts``: see :func:`_number_candidates`."""
+    out = _number_candidates(norm, starts) if numbers else []
+    if names:
+        out += _name_candidates(norm, starts)
+    return out
+
+
+def _number_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, int, int]]:
+    """Validated (kind, start, end) spans of every kind but NAME, in priority order (may overlap).
 
     With ``starts`` (see :func:`_windows`), ``norm`` holds several texts joined by a separator no
     pattern matches: the spans found in each text, and their order relative to each other, are those
@@ -531,7 +654,6 @@ def _candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, i
             out.append(("PLATE", m.start(), m.end()))
     for ws, we, _, _ in _windows(_DOOR_HINT, norm, 6, 18, starts):
         out += [("DOOR", m.start(), m.end()) for m in _DOOR.finditer(norm, ws, we)]
-    out += _name_candidates(norm, starts)
     return out
 
 
@@ -565,10 +687,17 @@ def _choose(norm: str, candidates: list[tuple[str, int, int]]) -> list[tuple[str
 
 
 def _resolve(text: str) -> list[tuple[str, int, int]]:
-    if not text or _GATE_ALL.search(text) is None:
+    if not text:
         return []
+    if _GATE_ALL.search(text) is None:
+        numbers, names = False, bool(_find_cue_hits(text))
+        if not names:
+            return []
+    else:
+        numbers = _GATE.search(text) is not None
+        names = _NAME_GATE.search(text) is not None or bool(_find_cue_hits(text))
     norm = _normalise(text)
-    return _choose(norm, _candidates(norm))
+    return _choose(norm, _candidates(norm, numbers=numbers, names=names))
 
 
 def _replace(text: str, spans: list[tuple[str, int, int]], wanted: frozenset[str] | None,
@@ -640,6 +769,25 @@ def mask_many(texts: Iterable[str], kinds: Iterable[str] | None = None) -> list[
     return mask_joined(joined, _SEP, kinds).split(_SEP)
 
 
+def _gate_bounds(text: str, sep: str, scan: Callable[..., re.Match[str] | None]) -> list[tuple[int, int]]:
+    """``(start, end)`` of the texts of ``sep``-joined ``text`` in which ``scan`` finds a match (a
+    match never holds the separator), in order."""
+    n = len(text)
+    find, rfind = text.find, text.rfind
+    bounds: list[tuple[int, int]] = []
+    append = bounds.append
+    hit = scan(text)
+    while hit is not None:
+        a = rfind(sep, 0, hit.start()) + 1
+        b = find(sep, hit.end())
+        if b < 0:
+            append((a, n))
+            break
+        append((a, b))
+        hit = scan(text, b + 1)
+    return bounds
+
+
 def mask_joined(text: str, sep: str, kinds: Iterable[str] | None = None, *,
                 replacement: str | None = None) -> str:
     """Several texts joined by ``sep``, each masked as :func:`mask` masks it alone: the same as
@@ -654,23 +802,15 @@ def mask_joined(text: str, sep: str, kinds: Iterable[str] | None = None, *,
     if sep not in _JOIN_SEPS:
         raise ValueError(f"mask_joined: sep must be one of U+0000-U+0008, U+000E-U+001B, not {sep!r}")
     wanted = _check_kinds(kinds)
-    scan = _GATE_ALL.search
-    hit = scan(text)
-    if hit is None:
+    # the texts that pass either gate (mask() returns the others unchanged), as (start, end) in text
+    bounds = _gate_bounds(text, sep, _GATE_ALL.search)
+    cue_hits = _find_cue_hits(text)
+    if cue_hits:
+        n, find, rfind = len(text), text.find, text.rfind
+        more = {(rfind(sep, 0, i) + 1, b if (b := find(sep, i)) >= 0 else n) for i in cue_hits}
+        bounds = sorted(more.union(bounds))
+    if not bounds:
         return text
-    # the texts that pass the gate (mask() returns the others unchanged), as (start, end) in text
-    n = len(text)
-    find, rfind = text.find, text.rfind
-    bounds: list[tuple[int, int]] = []
-    append = bounds.append
-    while hit is not None:
-        a = rfind(sep, 0, hit.start()) + 1
-        b = find(sep, hit.end())  # a match never holds the separator
-        if b < 0:
-            append((a, n))
-            break
-        append((a, b))
-        hit = scan(text, b + 1)
     sub_parts = [text[a:b] for a, b in bounds]
     sub = sep.join(sub_parts)
     norm = _normalise(sub)
