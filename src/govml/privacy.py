@@ -308,7 +308,7 @@ _NOT_NAMES = frozenset(_resource_words("not_names.txt")[""])
 _GIVEN_NO = frozenset(
     "的了在是和与及或把被让给对向从请找问说等也都就还又再很不没这那个们吗呢吧啊着过于因为所将已其之而且并但"
     "若某男女今现住系电手联身反投举先业家区村镇路街市县省局院所楼栋号室门店厂司物社委会部处站队组科班校车"
-    "房场老阿叔姨伯爷奶婆妈哥姐师傅记士十百千万年月日我你他她它您课姓人工婚"
+    "房场老阿叔姨伯爷奶婆妈哥姐师傅记士十百千万年月日我你他她它您课姓人工婚口"
 )
 # The characters never in a given name even right before a delimiter after a strong cue
 # (联系人：石向): the other characters of _GIVEN_NO do occur in names.
@@ -540,6 +540,8 @@ def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] 
                 prev = norm[s - 1] if s > lo else ""
                 if prev and not _boundary_at(norm, s - 1) and (prev not in _NAME_PREV_OK or prev + sur in _NOT_NAMES):
                     continue
+            elif s > lo and norm[s - 1] + sur in _NOT_NAMES:  # 提高医生
+                continue
             if sl == 1 and k >= 2 and cand[-1] in _SURNAMES_COMMON and (k == 2 or sur not in _SURNAMES_COMMON):
                 continue  # 感谢杨书记, 和肖警官, 纪检周书记: the surname is the one right before the title
             if _given_ok(cand[sl:]) and (k == sl or _not_a_word(cand)):
