@@ -8,8 +8,10 @@
    on the same texts as an Arrow-backed pandas Series.
 2. The same on the real message-board texts of ../shared/data/teddycup2020c (title + body; longer,
    and nearly every one holds digits), when present; counts of what is found per kind.
-3. Precision and recall per kind on the planted cases of tests/data_layer/privacy_cases.py.
-4. Precision and recall on the personal data planted in the generated sample (scale 1).
+3. Precision and recall per kind on the planted cases of tests/data_layer/privacy_cases.py (personal
+   names: NAME_CASES in the first round, NAME_HARD_CASES in the second).
+4. Precision and recall on the personal data planted in the generated sample (scale 1; it plants no
+   names, so a NAME found there would be a false positive and show as a row).
 
 Prints Markdown for docs/benchmarks.md.
 """
