@@ -138,7 +138,7 @@ def test_planted_personal_data_found_by_privacy(sample_set: messages.SampleSet) 
     df = sample_set.messages
     with_pii = {mid for mid, _, _ in sample_set.pii}
     assert 0.07 <= len(with_pii) / len(df) <= 0.13
-    assert {k for _, k, _ in sample_set.pii} == set(privacy.KINDS) - {"BANKCARD"}
+    assert {k for _, k, _ in sample_set.pii} == set(privacy.KINDS) - {"BANKCARD", "NAME"}  # no names planted
     planted: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for mid, kind, value in sample_set.pii:
         planted[mid].add((kind, value))
