@@ -280,4 +280,4 @@ def test_validate_says_how_times_were_read_and_which_sheet(tmp_path: Path) -> No
     book = tmp_path / "book.xlsx"
     _book(book, {"说明": [["导出说明"]], "工单": [["受理时间", "所属社区", "问题分类"], ["2019-01-01", "甲社区", "物业"]]})
     rc, text = govml("validate", book, "--kind", "events", *cols)
-    assert rc == 0 and "sheet '工单' (of 2: '说明', '工单')" in " ".join(text.split()), text
+    assert rc == 0 and "sheet '工单', header on row 1, the workbook's sheets: '说明', '工单'" in " ".join(text.split()), text

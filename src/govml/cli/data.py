@@ -38,11 +38,12 @@ def _where(report: Report) -> str:
     if meta.get("delimiter") and meta.get("delimiter") not in (",", "\t"):
         bits.append(f"delimiter {meta['delimiter']!r}")
     if meta.get("sheet"):
-        sheets = meta.get("sheets") or []
-        bits.append(f"sheet {meta['sheet']!r}" + (f" (of {len(sheets)}: {', '.join(map(repr, sheets))})"
-                                                  if len(sheets) > 1 else ""))
+        bits.append(f"sheet {meta['sheet']!r}")
     if meta.get("header_row"):
         bits.append(f"header on row {meta['header_row']}")
+    sheets = meta.get("sheets") or []
+    if len(sheets) > 1:  # which sheet of how many was read is always said
+        bits.append(f"the workbook's sheets: {', '.join(map(repr, sheets))}")
     return ", ".join(bits)
 
 
