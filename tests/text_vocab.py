@@ -47,3 +47,12 @@ def weekly_messages(counts, seed: int = 0, start: str = "2023-01-02"):
             g += [name] * int(k)
             t += list(first + pd.to_timedelta(7 * w + rng.uniform(0, 7, size=int(k)), unit="D"))
     return pd.DataFrame({"community": g, "created_at": t})
+
+
+def tokenize_in_daemon(msgs):
+    """Tokenize in two worker processes from inside a (daemonic) pool worker: (is it a daemon, tokens)."""
+    import multiprocessing as mp
+
+    from govml.text.tokenize import GovTokenizer
+
+    return mp.current_process().daemon, GovTokenizer().tokenize_many(msgs, n_jobs=2, chunk_size=50)

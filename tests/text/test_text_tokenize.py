@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from govml.text.tokenize import GovTokenizer, governance_dictionary, places, stop_words, synonyms
+from text_vocab import tokenize_in_daemon
 
 TOPICS = ["加装电梯", "飞线充电", "老旧小区改造", "消防通道", "车位捆绑", "噪声扰民", "适老化改造", "物业费",
           "垃圾分类", "占道经营", "停车位", "电梯加装", "广场舞", "油烟扰民", "学位", "医保报销", "拖欠工资"]
@@ -325,16 +326,13 @@ def test_a_worker_that_dies_does_not_lose_batches(monkeypatch, caplog):
     assert "ended early" in caplog.text
 
 
-def _tokenize_in_daemon(msgs):
-    import multiprocessing as mp
-
-    return mp.current_process().daemon, GovTokenizer().tokenize_many(msgs, n_jobs=2, chunk_size=50)
-
-
 def test_tokenize_many_inside_a_daemonic_worker():
     import multiprocessing as mp
 
     msgs = make_messages(400, seed=23)
     with mp.get_context("spawn").Pool(1) as pool:  # Pool workers are daemons: they may not fork
-        daemon, out = pool.apply(_tokenize_in_daemon, (msgs,))
+        # the worker imports the function by module name: text_vocab (on pytest's pythonpath) works under
+        # `pytest` as under `python -m pytest`; a function of this module needed the repository root on
+        # sys.path, and a worker that cannot import it dies and leaves the pool waiting — hence the timeout
+        daemon, out = pool.apply_async(tokenize_in_daemon, (msgs,)).get(timeout=300)
     assert daemon and out == GovTokenizer().tokenize_many(msgs)
