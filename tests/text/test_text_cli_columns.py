@@ -33,6 +33,9 @@ def test_guess_column_profiles_then_common_names():
     assert guess_column("text", ["序号", "受理时间", "内容"]) == ("内容", "common name")
     assert guess_column("community", headers) is None
     assert guess_column("nonsense", headers) is None
+    # an export that splits the date from the clock time: the date column, not the clock (session 11)
+    assert guess_column("created_at", ["工单编号", "时间", "日期", "诉求内容"]) == ("日期", "common name")
+    assert guess_column("category", ["受理时间", "所属社区", "问题分类"]) == ("问题分类", "common name")
     assert all(isinstance(v, tuple) and v for v in COLUMN_ALIASES.values())
 
 

@@ -535,3 +535,18 @@ def test_cli_semantic_and_strays_options_reach_the_finder(tmp_path):
     # a corpus this small needs few dimensions (50, the default, is about its rank)
     assert sid not in issue_of_spring("--semantic", "4", "--strays", "0.4")
     assert sid in issue_of_spring("--semantic", "0", "--strays", "0.4")
+
+
+def test_likes_written_as_an_export_writes_them_count(caplog):
+    # session 11: likes '1,234' / '1.2万' / '-' used to be read by pd.to_numeric(errors="coerce") as 0, silently
+    df, truth = _corpus()
+    df["likes"] = df["likes"].astype(object)
+    df.loc[truth["fees"][0], "likes"] = "1.2万"
+    df.loc[truth["noise"][0], "likes"] = "1,234"
+    df.loc[truth["parking"][0], "likes"] = "-"  # missing: 0, not a bad value
+    df.loc[truth["single"][0], "likes"] = "很多"
+    with caplog.at_level("WARNING", logger="govml.text.hot_issues"):
+        issues = HotIssueFinder().fit(df).issues_
+    by_n = issues.set_index("n_messages")
+    assert by_n.loc[3, "likes"] == 12000 and by_n.loc[4, "likes"] == 1234  # fees: 3 messages, noise: 4
+    assert "1 like count(s) in column 'likes' are not numbers (e.g. '很多'): counted as 0" in caplog.text

@@ -1038,8 +1038,16 @@ class HotIssueFinder(BaseEstimator):
         # -- describe and rank the issues ----------------------------------------------------
         ref = pd.Timestamp(self.reference_time) if self.reference_time is not None else (
             times.max() if n else pd.Timestamp.now())
-        likes = (pd.to_numeric(df[self.likes_col], errors="coerce").fillna(0).clip(lower=0).to_numpy()
-                 if self.likes_col and self.likes_col in df.columns else np.zeros(n))
+        likes = np.zeros(n)
+        if self.likes_col and self.likes_col in df.columns:
+            # 1,234 / 1.2万 / - read as an export writes them (pd.to_numeric made them 0 without a word)
+            from govml.schemas import to_number
+
+            num, bad = to_number(df[self.likes_col])
+            if bad.any():
+                log.warning("%d like count(s) in column '%s' are not numbers (e.g. %r): counted as 0", int(bad.sum()),
+                            self.likes_col, str(df[self.likes_col][bad.to_numpy()].iloc[0]))
+            likes = num.fillna(0).clip(lower=0).to_numpy()
         users = (df[self.user_col].astype("string").fillna("").to_numpy(dtype=object)
                  if self.user_col and self.user_col in df.columns else np.arange(n).astype(str))
         ids = df[self.id_col].astype("string").fillna("").to_numpy(dtype=object)
