@@ -281,3 +281,42 @@ def test_validate_says_how_times_were_read_and_which_sheet(tmp_path: Path) -> No
     _book(book, {"说明": [["导出说明"]], "工单": [["受理时间", "所属社区", "问题分类"], ["2019-01-01", "甲社区", "物业"]]})
     rc, text = govml("validate", book, "--kind", "events", *cols)
     assert rc == 0 and "sheet '工单', header on row 1, the workbook's sheets: '说明', '工单'" in " ".join(text.split()), text
+
+
+def _path_messages(path: Path, samples_dir: Path, weeks: int = 40) -> pd.DataFrame:
+    """Sample messages of 4 communities whose 问题分类 is a category path (大类/小类), as a 12345 export writes it."""
+    df = pd.read_csv(samples_dir / "messages.csv", dtype=str)
+    df = df[df["community"].isin(sorted(df["community"].unique())[:4])]
+    df = df[pd.to_datetime(df["created_at"]) < pd.to_datetime(df["created_at"]).min() + pd.Timedelta(weeks=weeks)]
+    top = {c: ("城乡建设" if i % 2 else "环境保护") for i, c in enumerate(sorted(df["category"].unique()))}
+    out = pd.DataFrame({"工单编号": df["id"], "受理时间": df["created_at"], "所属社区": df["community"],
+                        "诉求内容": df["text"], "问题分类": df["category"].map(top) + "/" + df["category"]})
+    out.to_csv(path, index=False)
+    return out
+
+
+def test_demands_alerts_and_train_say_category_paths_and_cut_them(samples_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "hotline.csv"
+    msgs = _path_messages(f, samples_dir)
+    cols = ["--by", "所属社区", "--label-col", "问题分类", "--text-col", "诉求内容", "--time-col", "受理时间",
+            "--id-col", "工单编号", "--no-terms"]
+    out = tmp_path / "a.csv"
+    rc, text = govml("demands", "alerts", f, *cols, "--out", out)
+    assert rc == 0, text
+    flat = " ".join(text.split())
+    n = msgs["问题分类"].nunique()
+    assert f"category paths of up to 2 levels split by '/', used whole ({n} categories)" in flat, text
+    assert "--category-level 1 uses their first level (2 categories)" in flat
+    rc, text = govml("demands", "alerts", f, *cols, "--category-level", "1", "--out", out)
+    assert rc == 0, text
+    assert f"cut to their first 1 level(s) (split by '/'): {n} names → 2 categories" in " ".join(text.split())
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["group", "period_start", "kind", "key", "observed", "expected", "score", "p_value",
+                                 "level"]
+    assert len(got) and set(got.loc[got["kind"] == "category", "key"]) <= {"城乡建设", "环境保护"}
+    # a level asked of a column that holds no paths, and a level below 1: one line before any work
+    rc, text = govml("demands", "train", f, "--label-col", "所属社区", "--text-col", "诉求内容", "--category-level", "1",
+                     "--model-dir", tmp_path / "m")
+    assert rc == 2 and "holds no category paths" in text, text
+    rc, text = govml("demands", "alerts", f, *cols, "--category-level", "0", "--out", out)
+    assert rc == 2 and "--category-level must be 1 or more" in text, text

@@ -84,6 +84,10 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
         bad = parsed.isna().to_numpy()
         if bad.all():  # nothing readable: the column is wrong, not a few rows — list what was found
             parse_datetime(raw, file=name, column=src, rows=source_rows(df), max_problems=10)
+        from govml.io import date_notes
+
+        for note in date_notes(raw[~bad], src):  # Unix times and UTC offsets: read as UTC / as written, said
+            Console(stderr=True).print(f"[yellow]note:[/] {name}: {note}", highlight=False)
         import pandas as pd
 
         # a time after tomorrow is a typing error (2031 for 2021): it would open years of empty periods
@@ -144,6 +148,35 @@ def _say_bad_ids(df, id_col: str, shown_col: str, name: str) -> None:  # noqa: A
 
 def _rows_shown(rows: list[int], limit: int = 10) -> str:
     return ", ".join(map(str, rows[:limit])) + (" …" if len(rows) > limit else "")
+
+
+_CATEGORY_LEVEL_HELP = ("For categories written as paths (城乡建设/住房/物业管理, 城乡建设-物业): keep the first N "
+                        "levels (1 = 城乡建设). Default: the whole path (said when the categories are paths).")
+
+
+def _category_paths(df, col: str, name: str, level, console) -> None:  # noqa: ANN001
+    """Categories written as paths of a category tree (a 12345 export's 城乡建设/住房/物业管理): said; ``level``
+    keeps their first levels, in place (as ``govml hotspots --category-level``)."""
+    from govml.errors import ConfigError
+    from govml.io import category_level, category_tree
+
+    if level is not None and level < 1:
+        raise ConfigError(f"--category-level must be 1 or more (1 = the first level), got {level}")
+    tree = category_tree(df[col])
+    if tree is None:
+        if level is not None:
+            raise ConfigError(f"--category-level {level}: column '{col}' of {name} holds no category paths (names "
+                              "such as 城乡建设/住房/物业管理 or 城乡建设-物业): leave the option out")
+        return
+    sep, depth, n, firsts = tree
+    if level is None:
+        console.print(f"[yellow]note:[/] {name}, column '{col}': category paths of up to {depth} levels split by "
+                      f"'{sep}', used whole ({n:,} categories); --category-level 1 uses their first level "
+                      f"({firsts:,} categories)", highlight=False)
+        return
+    df[col] = category_level(df[col], level, sep)
+    console.print(f"[yellow]note:[/] {name}, column '{col}': category paths cut to their first {level} level(s) "
+                  f"(split by '{sep}'): {n:,} names → {df[col].dropna().nunique():,} categories", highlight=False)
 
 
 def _one_spelling(df, col: str, name: str, what: str, console, say_empty: bool = True) -> None:  # noqa: ANN001
@@ -299,6 +332,7 @@ def alerts_cmd(
     period: str = typer.Option("W", "--period", help="W (weeks from Monday) or M (calendar months)."),
     label_col: str = typer.Option("category", "--label-col",
                                   help="Category column; when absent only term alerts are made."),
+    category_level: int = typer.Option(None, "--category-level", help=_CATEGORY_LEVEL_HELP),
     text_col: list[str] = typer.Option(None, "--text-col",
                                        help="Text column(s) for emerging terms, repeatable. Default: text."),
     time_col: str = typer.Option("created_at", "--time-col", help="Time column."),
@@ -355,6 +389,7 @@ def alerts_cmd(
     no_category: list[int] = []
     if has_labels:
         # an empty category cell is not a category of its own (the detector counts and leaves it out)
+        _category_paths(df, label_col, name, category_level, console)
         _one_spelling(df, label_col, name, "category", console, say_empty=False)
         from govml.io import source_rows
 
@@ -643,6 +678,7 @@ def train_cmd(
     input: Path = typer.Argument(..., help="Labelled message table (CSV/Excel/Parquet/JSONL)."),
     model_dir: Path = typer.Option(..., "--model-dir", help="Folder for model.skops + model.json (replaced)."),
     label_col: str = typer.Option("category", "--label-col", help="Category column."),
+    category_level: int = typer.Option(None, "--category-level", help=_CATEGORY_LEVEL_HELP),
     unlabeled: Path = typer.Option(None, "--unlabeled",
                                    help="Unlabelled messages of the same kind (same --text-col columns), e.g. "
                                         "a few thousand: they join the vocabulary and its weights and train a "
@@ -702,6 +738,7 @@ def train_cmd(
     df, name = _read_for_text(input, text_cols=text_cols, required=[("--label-col", label_col)],
                               optional=[id_col, time_col], encoding=encoding, sheet=sheet)
     rows = source_rows(df)
+    _category_paths(df, label_col, name, category_level, console)
     _one_spelling(df, label_col, name, "category", console, say_empty=False)  # empty labels: check_labels says
     texts = df["_text"].to_numpy(dtype=object)
     labels = df[label_col].to_numpy(dtype=object)
