@@ -8,7 +8,6 @@ import logging
 import struct
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -17,6 +16,7 @@ from govml.errors import ConfigError, DataError
 from govml.hotspot.panel import clean_events
 from govml.io import category_level, category_tree, date_notes, parse_datetime, read_table
 from govml.schemas import validate
+from workbooks import write_workbook as _book
 
 FORECAST_COLUMNS = "area,category,period_start,horizon,yhat,yhat_lo,yhat_hi,p_hotspot"
 
@@ -85,14 +85,6 @@ def test_utf16_without_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) 
     assert read_table(plain)["text"].tolist() == ["ab"]
 
 
-def _book(path: Path, sheets: dict[str, list[list[object]]]) -> None:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-    wb.save(path)
 
 
 def test_which_sheet_is_read_is_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 
 from govml.errors import DataError
 from govml.io import clean_text, detect_encoding, read_table, source_rows
+from workbooks import write_workbook as _xlsx
 
 ROWS = [
     ["M001", "2024-03-01 08:15:00", "芙蓉区", "定王台社区", "路灯坏了\t\t一个多月\n\n晚上　　看不见"],
@@ -138,15 +139,6 @@ def test_clean_text() -> None:
     assert clean_text(42) == 42
 
 
-def _xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-    wb.save(path)
-    return path
 
 
 def test_xlsx_header_detection_sheet_choice_and_types(tmp_path: Path) -> None:
