@@ -388,3 +388,25 @@ def test_cli_train_lexicon_options(tmp_path, capsys):
     lex.write_text("夜市管理 夜市 摊贩\n", encoding="utf-8")
     err = fails("--lexicon", str(lex), out="bad")
     assert str(lex) in err and "line 1" in err and "topic: term" in err
+
+
+def test_a_category_too_small_for_a_folds_training_part_is_said_per_fold_by_name(caplog):
+    # session 11: a category with cv labelled messages has cv - 1 in each fold's training part, below the model's
+    # min_class_count (cv): each fold's model left it out and logged "positions …" of the fold's own subset,
+    # which are no rows of the user's file
+    texts, labels = make_data(n_per_class=12, seed=4)
+    keep = [i for i, lab in enumerate(labels) if lab != labels[0]] + [i for i, lab in enumerate(labels)
+                                                                     if lab == labels[0]][:3]
+    texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+    with caplog.at_level("WARNING", logger="govml.text.classify"):
+        rep = cross_validate_classifier(texts, labels, cv=3, seed=0, estimator=DemandClassifier(min_class_count=3))
+    msgs = [r.getMessage() for r in caplog.records]
+    assert not any("positions" in m for m in msgs), msgs
+    folds = [m for m in msgs if m.startswith("cross-validation fold")]
+    assert len(folds) == 3 and all(f"{labels[-1]!r} (2)" in m and "fewer than 3" in m for m in folds), folds
+    assert rep["per_class"][labels[-1]]["recall"] == 0.0 and rep["per_class"][labels[-1]]["support"] == 3
+    # a fit of its own still says the positions of its input
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="govml.text.classify"):
+        DemandClassifier(min_class_count=3).fit(texts[:-1], labels[:-1])
+    assert any("positions" in r.getMessage() for r in caplog.records)

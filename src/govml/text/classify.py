@@ -1364,10 +1364,11 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         if len(texts) != len(y_list):
             raise ModelError(f"DemandClassifier.fit: {len(texts)} texts but {len(y_list)} labels")
         keep, issues = check_labels(y_list, self.min_class_count)
-        for issue in issues:
-            rows = ", ".join(str(p) for p in issue.positions[:20])
-            log.warning("label %r (%d row(s), positions %s): %s", issue.label, len(issue.positions), rows,
-                        issue.reason)
+        if not getattr(self, "_cv_fold_fit", False):  # a fold's positions are not the caller's: _cv_fold says it
+            for issue in issues:
+                rows = ", ".join(str(p) for p in issue.positions[:20])
+                log.warning("label %r (%d row(s), positions %s): %s", issue.label, len(issue.positions), rows,
+                            issue.reason)
         empty = np.array([not t.strip() for t in texts])
         if (empty & keep).any():
             log.warning("%d labelled message(s) have empty text and are excluded from training",
@@ -1717,10 +1718,18 @@ def _cv_fold(est: Any, Xk: np.ndarray, yk: np.ndarray, tr: np.ndarray, te: np.nd
     from sklearn.metrics import accuracy_score, f1_score
 
     model = clone(est)
+    if isinstance(model, DemandClassifier):
+        model._cv_fold_fit = True  # its label check runs on the fold's training part: said here, by label
     if unlabeled is not None and _accepts_unlabeled(model):
         model.fit(list(Xk[tr]), yk[tr], unlabeled=unlabeled)
     else:
         model.fit(list(Xk[tr]), yk[tr])
+    short = [i for i in getattr(model, "label_issues_", []) if i.label]
+    if short:  # a category with about min_class_count messages has fewer in a fold's training part
+        log.warning("cross-validation fold %d: %s left out of the fold's model (fewer than %d training messages "
+                    "in the fold); their %d test message(s) in the fold count as misclassified",
+                    len(fold_f1) + 1, ", ".join(f"{i.label!r} ({len(i.positions)})" for i in short),
+                    model.min_class_count, int(np.isin(yk[te], [i.label for i in short]).sum()))
     p = model.predict(list(Xk[te]))
     pred[te] = p
     fold_f1.append(float(f1_score(yk[te], p, average="macro")))
