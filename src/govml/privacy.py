@@ -442,12 +442,35 @@ def _name_gate_pattern() -> tuple[str, str]:
     return re.escape("".join(order)), body
 
 
+class _LazyRegex:
+    """A pattern compiled on first use: the two name-gate patterns are ~76 KB each and take ~1 s to
+    compile, which every ``import govml.privacy`` (the tokenizer, the CLI) paid before any text was masked."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def __getattr__(self, name: str) -> object:  # search, match, finditer …
+        return getattr(self.compiled(), name)
+
+
 _NAME_GATE_FIRST, _NAME_GATE_BODY = _name_gate_pattern()
-_NAME_GATE = re.compile(f"[{_NAME_GATE_FIRST}](?:{_NAME_GATE_BODY})")
+_NAME_GATE = _LazyRegex(f"[{_NAME_GATE_FIRST}](?:{_NAME_GATE_BODY})")
 # Both gates as one scan (what mask_joined runs, and mask first): a text has a match exactly when
 # it has one of _GATE_SCAN or of _NAME_GATE (_find_cue_hits is the rest of the name gate).
-_GATE_ALL = re.compile(f"[{_GATE_SCAN_FIRST}{_NAME_GATE_FIRST}]"
+_GATE_ALL = _LazyRegex(f"[{_GATE_SCAN_FIRST}{_NAME_GATE_FIRST}]"
                        f"(?:(?<=[{_GATE_SCAN_FIRST}])(?:{_GATE_SCAN_BODY})|(?<=[{_NAME_GATE_FIRST}])(?:{_NAME_GATE_BODY}))")
+
+
+def _compile_gates() -> None:
+    """Compile the name-gate patterns now (a caller about to fork workers: they inherit them compiled)."""
+    _NAME_GATE.compiled()
+    _GATE_ALL.compiled()
 
 
 def _is_han(ch: str) -> bool:

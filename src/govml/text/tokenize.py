@@ -650,6 +650,10 @@ class GovTokenizer:
         used). ``progress`` is an optional callable ``progress(n_done_texts)``."""
         texts = _as_list(texts)
         self._engine()  # load once here: forked workers inherit it
+        if self.mask_pii:
+            from govml.privacy import _compile_gates
+
+            _compile_gates()  # the masking patterns too (compiled on first use: ~1 s each process otherwise)
         size = _auto_chunk_size(texts) if chunk_size is None else max(1, int(chunk_size))
         # the result is hundreds of thousands of small lists (no cycles): without this the cyclic
         # garbage collector rescans the growing heap again and again (~20 % of the time)
