@@ -28,8 +28,8 @@ def test_dates_with_weekdays_unix_times_and_serials_as_text() -> None:
     assert got.iloc[0] == pd.Timestamp("2019-02-28")
     assert got.iloc[1] == pd.Timestamp("2019-02-28 11:25")
     assert got.iloc[2] == pd.Timestamp("2019-02-28 11:25:05")
-    # Unix seconds / milliseconds are UTC: 11:25:05 in Beijing is 03:25:05 UTC
-    assert got.iloc[3] == got.iloc[4] == pd.Timestamp("2019-02-28 03:25:05")
+    # Unix seconds / milliseconds count from 1970-01-01 UTC: 1551324305 is 03:25:05 UTC, 11:25:05 in Beijing
+    assert got.iloc[3] == got.iloc[4] == pd.Timestamp("2019-02-28 11:25:05")
     assert got.iloc[5] == pd.Timestamp("2019-02-28 11:25:05")  # a serial is shown to the second, as Excel does
     assert pd.isna(got.iloc[6]) and pd.isna(got.iloc[7])  # 5 digits below the serial range stay unread
     # Java's Date.toString (Chinese systems' exports), English month names, offsets with a space or hours only
@@ -38,16 +38,16 @@ def test_dates_with_weekdays_unix_times_and_serials_as_text() -> None:
     assert parse_datetime(other).dt.strftime("%Y-%m-%d %H:%M").tolist() == [
         "2019-02-28 11:25", "2019-02-28 00:00", "2019-02-28 11:25", "2019-02-28 11:25", "2019-02-28 11:25"]
     numeric = parse_datetime(pd.Series([1551324305, 1551324305123], dtype="int64"))
-    assert numeric.tolist() == [pd.Timestamp("2019-02-28 03:25:05"), pd.Timestamp("2019-02-28 03:25:05.123")]
+    assert numeric.tolist() == [pd.Timestamp("2019-02-28 11:25:05"), pd.Timestamp("2019-02-28 11:25:05.123")]
 
 
 def test_how_a_time_column_was_read_is_said() -> None:
     (note,) = date_notes(pd.Series(["1551324305", "1551324306"]), "受理时间")
-    assert note.startswith("2 time(s) in column '受理时间' are Unix times") and "UTC" in note
+    assert note.startswith("2 time(s) in column '受理时间' are Unix times") and "converted to Beijing time" in note
     (note,) = date_notes(pd.Series(["2019-02-28T03:25:05Z", "2019-02-28T04:00:00+00:00"]), "t")
-    assert "are UTC" in note and "8 hours later" in note
+    assert "are UTC" in note and "converted to Beijing time (UTC+8, 8 hours later)" in note
     (note,) = date_notes(pd.Series(["2019-02-28T11:25:05+08:00"] * 3 + ["2019-02-28T03:25:05Z"]), "t")
-    assert "different UTC offsets (+08:00 on 3 row(s), Z on 1 row(s))" in note
+    assert "different UTC offsets (+08:00 on 3 row(s), Z on 1 row(s))" in note and "on one clock" in note
     assert date_notes(pd.Series(["2019-02-28T11:25:05+08:00", "2019/2/28 11:25:05"]), "t") == []
     # the panel lists them with its other notes
     ev = pd.DataFrame({"t": [str(1551324305 + 86400 * i) for i in range(30)], "a": "甲", "c": "噪声"})
@@ -268,7 +268,7 @@ def test_validate_says_how_times_were_read_and_which_sheet(tmp_path: Path) -> No
     cols = ["--map", "created_at=受理时间", "--map", "community=所属社区", "--map", "category=问题分类"]
     rc, text = govml("validate", f, "--kind", "events", *cols)
     said = " ".join(text.split())
-    assert rc == 0 and "note: times in column '受理时间' are UTC" in said, text
+    assert rc == 0 and "note: times in column '受理时间' are UTC" in said and "converted to Beijing time" in said, text
     book = tmp_path / "book.xlsx"
     _book(book, {"说明": [["导出说明"]], "工单": [["受理时间", "所属社区", "问题分类"], ["2019-01-01", "甲社区", "物业"]]})
     rc, text = govml("validate", book, "--kind", "events", *cols)

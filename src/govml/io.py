@@ -12,11 +12,15 @@
   (see :mod:`govml.schemas`) and raises :class:`~govml.errors.DataError` listing every problem with
   its file, row and column.
 * :func:`parse_datetime` understands ``2019/2/28 11:25:05``, ``2019-02-28``, ``2019-02-28 11:25``,
-  ``20190228``, ``2019年2月28日``, ``2019年2月28日 星期四``, ``2019.02.28``, ISO 8601 (an offset is kept as
-  written: see :func:`date_notes`), Excel serial numbers (to the second), Unix seconds and milliseconds
-  (UTC) and real datetimes,
+  ``20190228``, ``2019年2月28日``, ``2019年2月28日 星期四``, ``2019.02.28``, ISO 8601, Excel serial numbers (to
+  the second), Unix seconds and milliseconds and real datetimes,
   12-hour clocks (``2019/2/28 下午 3:25``, ``02/28/2019 03:25 PM``) and day- or month-first dates
   (``28/02/2019``; the order is decided per column, an ambiguous column is reported, never guessed).
+  Every time is read on Beijing's clock (UTC+8, ``Asia/Shanghai``; the result is time-zone-naive): Unix
+  times (seconds since 1970-01-01 UTC), times written with a UTC offset (``2019-02-28T03:25:05Z``,
+  ``…+0000``, ``…-05:00``) and datetimes carrying a time zone are converted to it — so a column mixing
+  offsets comes out on one clock —, times written without an offset are read as written. What was
+  converted is said by :func:`date_notes` (``govml validate`` and the commands print it).
 * :func:`write_table` and :func:`atomic_path` write atomically: a temp file in the same folder, renamed
   onto the target only when everything was written.
 
@@ -1006,7 +1010,7 @@ def read_table(
 _SEP_DATE = re.compile(
     r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
     r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{1,2})(?::(?P<S>\d{1,2})(?:\.(?P<f>\d{1,9}))?)?"
-    r"(?: ?(?:Z|[+-]\d{2}(?::?\d{2})?))?)?$"
+    r"(?: ?(?P<z>Z|[+-]\d{2}(?::?\d{2})?))?)?$"
 )
 _COMPACT_DATE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[ T]?(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$")
 _OFFSET_TAIL = r"(?<=\d) ?(?:Z|[+-]\d{2}(?::?\d{2})?)$"  # only after a time (see _strip_offset)
@@ -1153,14 +1157,49 @@ _EPOCH_TEXT = re.compile(r"^(?:\d{10}|\d{13})(?:\.0+)?$")
 
 
 def _epoch_to_datetime(num: pd.Series) -> pd.Series:
-    """Seconds (10 digits) or milliseconds (13 digits) since 1970-01-01 as UTC clock times; others NaT."""
+    """Seconds (10 digits) or milliseconds (13 digits) since 1970-01-01 UTC as Beijing clock times; others NaT."""
     import pandas as pd
 
     num = num.astype("float64")
     sec = num.where(num.between(EPOCH_S_MIN, EPOCH_S_MAX))
     ms = num.between(EPOCH_S_MIN * 1000, EPOCH_S_MAX * 1000 + 999)
     sec = sec.mask(ms, (num / 1000).round(3))
-    return pd.to_datetime((sec * 1000).round(), unit="ms", errors="coerce").astype("datetime64[ns]")
+    return _utc_to_beijing(pd.to_datetime((sec * 1000).round(), unit="ms", errors="coerce").astype("datetime64[ns]"))
+
+
+#: the clock every time is read on: Beijing time (UTC+8; the zone's 1986–1991 summer time included)
+BEIJING = "Asia/Shanghai"
+
+
+def _utc_to_beijing(utc: pd.Series) -> pd.Series:
+    """Time-zone-naive UTC times → time-zone-naive Beijing clock times."""
+    return _ns(utc.dt.tz_localize("UTC").dt.tz_convert(BEIJING))
+
+
+def _offset_minutes(z: pd.Series) -> pd.Series:
+    """UTC offsets as written (``Z``, ``+08``, ``+0800``, ``+08:00``, ``-05:00``) → minutes east of UTC (float;
+    missing where none)."""
+    import pandas as pd
+
+    m = z.str.extract(r"^(?P<s>[+-])(?P<h>\d{2}):?(?P<m>\d{2})?$")
+    minutes = pd.to_numeric(m["h"], errors="coerce") * 60 + pd.to_numeric(m["m"], errors="coerce").fillna(0)
+    minutes = minutes.where(m["s"] != "-", -minutes)
+    return minutes.mask(z == "Z", 0.0).astype("float64")
+
+
+def _shift_to_beijing(wall: pd.Series, z: pd.Series) -> pd.Series:
+    """Clock times ``wall`` written with the UTC offsets ``z`` (missing: none written, kept as written) as
+    Beijing clock times."""
+    import pandas as pd
+
+    minutes = _offset_minutes(z.reindex(wall.index))
+    has = minutes.notna() & wall.notna()
+    if not has.any():
+        return wall
+    out = wall.copy()
+    utc = wall[has] - pd.to_timedelta(minutes[has], unit="m")
+    out.loc[has] = _utc_to_beijing(utc)
+    return out
 
 
 def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -1173,7 +1212,7 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     s = series
     index = s.index
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        out = _ns(s.dt.tz_localize(None))  # keep the local wall-clock time
+        out = _ns(s.dt.tz_convert(BEIJING))  # a zone is known: on Beijing's clock (said by date_notes)
         return out, s.notna() & out.isna()
     if pd.api.types.is_datetime64_any_dtype(s):
         out = _ns(s)
@@ -1204,9 +1243,15 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         is_num = np.array([isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
                            for v in vals], dtype=bool)
         if is_dt.any():
-            dts = pd.to_datetime(pd.Series(vals[is_dt], index=index[is_dt], dtype=object), errors="coerce",
-                                 utc=False)
-            out.loc[is_dt] = _ns(dts)
+            aware = np.array([getattr(v, "tzinfo", None) is not None for v in vals[is_dt]], dtype=bool)
+            sub_index = index[is_dt]
+            if (~aware).any():
+                out.loc[sub_index[~aware]] = _ns(pd.to_datetime(pd.Series(vals[is_dt][~aware], index=sub_index[~aware],
+                                                                          dtype=object), errors="coerce"))
+            if aware.any():  # datetimes with a zone (built in Python, not read from a file): on Beijing's clock
+                out.loc[sub_index[aware]] = _ns(pd.to_datetime(pd.Series(vals[is_dt][aware], index=sub_index[aware],
+                                                                         dtype=object), errors="coerce",
+                                                               utc=True).dt.tz_convert(BEIJING))
         if is_num.any():
             sub, _ = _parse_datetime_mask(pd.Series(vals[is_num], index=index[is_num]).astype("float64"))
             out.loc[is_num] = sub
@@ -1221,13 +1266,17 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             if not hit.any():
                 continue
             idx = hit[hit].index
-            # ISO 8601 with a UTC offset: the clock time as written (the offset is said by date_notes)
+            # ISO 8601 with a UTC offset: converted to Beijing time (said by date_notes)
             vals = txt[idx]
+            zone = None
             if fmt == "ISO8601":
                 timed = vals.str.len() > 10  # 2019-02-28 ends in -28, which is no offset
+                zone = vals.where(timed).str.extract(f"({_OFFSET_TAIL})")[0].str.strip()
                 vals = vals.where(~timed, vals.str.replace(_OFFSET_TAIL, "", regex=True))
-            got = pd.to_datetime(vals, format=fmt, errors="coerce")
-            parsed.loc[idx] = _ns(got)
+            got = _ns(pd.to_datetime(vals, format=fmt, errors="coerce"))
+            if zone is not None and zone.notna().any():
+                got = _shift_to_beijing(got, zone)
+            parsed.loc[idx] = got
             todo.loc[idx[got.notna().to_numpy()]] = False
         if todo.any():
             parsed.loc[todo] = _parse_date_text_slow(txt[todo])
@@ -1256,6 +1305,8 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
             hour = parsed.dt.hour
             parsed = parsed.mask(pm & (hour < 12), parsed + pd.Timedelta(hours=12))
             parsed = parsed.mask(am & (hour == 12), parsed - pd.Timedelta(hours=12))
+        if m1["z"].notna().any():  # 2019/2/28 11:25:05 +08:00: on Beijing's clock
+            parsed = _shift_to_beijing(parsed, m1["z"])
     rest = ~hit1
     if rest.any():
         m2 = norm[rest].str.extract(_COMPACT_DATE)
@@ -1280,17 +1331,24 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
     return parsed
 
 
-_OFFSET = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)\s*$")
+_OFFSET = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)\s*$")
 _CLOCK_ONLY = re.compile(r"^\s*(?:上午|下午|晚上|凌晨|中午)?\s*\d{1,2}[:：时]\d{1,2}(?:[:：分]\d{1,2}秒?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*$")
 
 
 def date_notes(series: pd.Series, column: str | None = None) -> list[str]:
-    """What a reader should know about how a time column was read, in plain words: UTC offsets (read as
-    written, never converted; a column mixing them is named) and Unix times (read as UTC clock times)."""
+    """What a reader should know about how a time column was read, in plain words: times that were converted
+    to Beijing time (UTC+8) — Unix times, times written with a UTC offset other than +08:00 (a column mixing
+    offsets is named: converted, it is on one clock) and datetimes carrying another time zone. Times written
+    without an offset are read as written and need no note (unless they sit beside converted ones)."""
     import pandas as pd
 
     col = f" in column '{column}'" if column else ""
     notes: list[str] = []
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        s = series.dropna()
+        if len(s) and bool((s.dt.tz_convert(BEIJING).dt.tz_localize(None) != s.dt.tz_localize(None)).any()):
+            notes.append(f"times{col} carry the time zone {series.dt.tz}: converted to Beijing time (UTC+8)")
+        return notes
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         num = series.astype("float64")
         n_epoch = int((num.between(EPOCH_S_MIN, EPOCH_S_MAX) | num.between(EPOCH_S_MIN * 1000, EPOCH_S_MAX * 1000 + 999)).sum())
@@ -1302,23 +1360,27 @@ def date_notes(series: pd.Series, column: str | None = None) -> list[str]:
         txt = txt[[isinstance(v, str) for v in txt]] if txt.dtype == object else txt.astype("str")
         n_epoch = int(txt.str.fullmatch(_EPOCH_TEXT.pattern).sum()) if len(txt) else 0
     if n_epoch:
-        notes.append(f"{n_epoch:,} time(s){col} are Unix times (seconds or milliseconds since 1970-01-01, e.g. "
-                     "1551324305): read as UTC clock times — Beijing time is 8 hours later, so events after 16:00 "
-                     "UTC count on the next day there")
+        notes.append(f"{n_epoch:,} time(s){col} are Unix times (seconds or milliseconds since 1970-01-01 UTC, e.g. "
+                     "1551324305): converted to Beijing time (UTC+8, 8 hours later than UTC)")
     if txt is not None and len(txt):
         off = txt.str.extract(_OFFSET)[0].dropna()
         if len(off):
             off = (off.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
                    .str.replace(r"^([+-]\d{2})$", r"\1:00", regex=True).replace({"+00:00": "Z", "-00:00": "Z"}))
             counts = off.value_counts()
+            plain = len(txt) - len(off) - n_epoch
+            without = (f"; the {plain:,} time(s) written without an offset are read as written (taken to be "
+                       "Beijing time)") if plain > 0 else ""
             if len(counts) > 1:
                 shown = ", ".join(f"{k} on {v:,} row(s)" for k, v in counts.head(5).items())
-                notes.append(f"times{col} carry different UTC offsets ({shown}): each is read as the clock time "
-                             "written, not converted to one zone — convert them before reading if the difference "
-                             "matters")
+                notes.append(f"times{col} carry different UTC offsets ({shown}): each is converted to Beijing time "
+                             f"(UTC+8), so the column is on one clock{without}")
             elif counts.index[0] == "Z":
-                notes.append(f"times{col} are UTC (written with Z or +00:00): read as UTC clock times — Beijing "
-                             "time is 8 hours later, so days and weeks are counted in UTC")
+                notes.append(f"times{col} are UTC (written with Z or +00:00): converted to Beijing time (UTC+8, 8 "
+                             f"hours later), so days and weeks are counted on Beijing's clock{without}")
+            elif counts.index[0] != "+08:00":
+                notes.append(f"times{col} carry the UTC offset {counts.index[0]}: converted to Beijing time "
+                             f"(UTC+8){without}")
     return notes
 
 

@@ -401,7 +401,7 @@ def _convert(df: pd.DataFrame, col: Column, report: Report) -> None:
 
         out, bad = _parse_datetime_mask(s)
         notes = date_notes(s[~bad.to_numpy()], report.mapping.get(name, name))
-        if notes:  # how the times were read (Unix times as UTC, offsets as written): said by `govml validate`
+        if notes:  # how the times were read (Unix times and offsets converted to Beijing time): said by `govml validate`
             report.meta.setdefault("notes", []).extend(notes)
         for pos in np.flatnonzero(bad.to_numpy()):
             report.error(name, "a date/time such as 2019-02-28 or 2019/2/28 11:25:05", s.iat[pos], pos=pos)

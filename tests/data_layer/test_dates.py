@@ -100,8 +100,12 @@ def test_day_or_month_first_decided_per_column_never_guessed() -> None:
 
 def test_timezones_and_datetime_columns() -> None:
     aware = pd.Series(pd.to_datetime(["2024-01-01 08:00"]).tz_localize("Asia/Shanghai"))
-    assert parse_datetime(aware).iloc[0] == pd.Timestamp("2024-01-01 08:00")  # local wall-clock time
-    offsets = pd.Series(["2024-01-01T08:00:00+08:00", "2024-01-01T08:00:00Z"])
+    assert parse_datetime(aware).iloc[0] == pd.Timestamp("2024-01-01 08:00")  # already Beijing's clock
+    utc = pd.Series(pd.to_datetime(["2024-01-01 00:00"]).tz_localize("UTC"))
+    assert parse_datetime(utc).iloc[0] == pd.Timestamp("2024-01-01 08:00")  # a zone is converted to Beijing time
+    # times written with an offset are converted to Beijing time (UTC+8): one instant, one clock time
+    offsets = pd.Series(["2024-01-01T08:00:00+08:00", "2024-01-01T00:00:00Z", "2023-12-31T19:00:00-05:00",
+                         "2024-01-01 00:00:00 +0000", "2024/1/1 08:00:00 +08:00"])
     assert (parse_datetime(offsets) == pd.Timestamp("2024-01-01 08:00")).all()
     naive = pd.Series(pd.to_datetime(["2024-01-01 08:00"]))
     assert parse_datetime(naive).iloc[0] == pd.Timestamp("2024-01-01 08:00")
