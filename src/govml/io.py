@@ -71,6 +71,7 @@ __all__ = [
     "blank_cells",
     "category_tree",
     "category_level",
+    "category_paths",
     "TEXT_SUFFIXES",
     "SUPPORTED_SUFFIXES",
 ]
@@ -260,6 +261,51 @@ def category_level(values: pd.Series, level: int, sep: str) -> pd.Series:
     txt = label_text(values)
     parts = txt.str.split(sep, regex=False)
     return parts.map(lambda p: sep.join(x.strip() for x in p[:level]) if isinstance(p, list) else p).astype(txt.dtype)
+
+
+#: how each kind of command says what it did with category paths: ``(used whole, cut to a level)``
+_PATH_NOTES = {
+    "forecast": ("column '{col}' holds category paths of up to {depth} levels split by '{sep}' (e.g. {example!r}): "
+                 "forecast per whole path ({n:,} categories); --category-level 1 forecasts per first level "
+                 "({firsts:,} categories)",
+                 "column '{col}': categories cut to their first {level} level(s) of up to {depth} (split by '{sep}', "
+                 "e.g. {example!r} → {cut!r}): {n:,} names → {k:,} categories"),
+    "use": ("column '{col}': category paths of up to {depth} levels split by '{sep}', used whole ({n:,} categories); "
+            "--category-level 1 uses their first level ({firsts:,} categories)",
+            "column '{col}': category paths cut to their first {level} level(s) (split by '{sep}'): {n:,} names → "
+            "{k:,} categories"),
+}
+
+
+def category_paths(values: pd.Series, column: str, level: int | None, *, wording: str = "use",
+                   where: str | None = None) -> tuple[pd.Series, str | None]:
+    """Categories written as paths of a category tree (a 12345 export's ``城乡建设/住房/物业管理``), as asked:
+    ``(values, note)`` — the values whole (``level`` None) or cut to their first ``level`` levels
+    (:func:`category_level`), and a note saying so (None when they are no paths). ``wording``: ``"forecast"``
+    (the hotspot commands) or ``"use"`` (the demands commands); ``where`` names the file in the error.
+    A ``level`` below 1, or one asked of a column holding no paths, raises :class:`~govml.errors.ConfigError`."""
+    import pandas as pd
+
+    from govml.errors import ConfigError
+
+    if level is not None and level < 1:
+        raise ConfigError(f"--category-level must be 1 or more (1 = the first level), got {level}")
+    tree = category_tree(values)
+    if tree is None:
+        if level is not None:
+            of = f" of {where}" if where else ""
+            raise ConfigError(f"--category-level {level}: column '{column}'{of} holds no category paths (names such "
+                              "as 城乡建设/住房/物业管理 or 城乡建设-物业, split by one of / - > |): leave the option out")
+        return values, None
+    sep, depth, n, firsts = tree
+    whole, cut = _PATH_NOTES[wording]
+    example = next(v for v in label_text(values).dropna() if sep in v) if "{example" in whole + cut else None
+    if level is None:
+        return values, whole.format(col=column, depth=depth, sep=sep, example=example, n=n, firsts=firsts)
+    out = category_level(values, level, sep)
+    short = category_level(pd.Series([example]), level, sep).iloc[0] if example is not None else None
+    return out, cut.format(col=column, level=level, depth=depth, sep=sep, example=example, cut=short, n=n,
+                           k=out.dropna().nunique())
 
 
 def source_rows(df: pd.DataFrame) -> list[int]:

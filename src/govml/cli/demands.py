@@ -156,27 +156,14 @@ _CATEGORY_LEVEL_HELP = ("For categories written as paths (城乡建设/住房/�
 
 def _category_paths(df, col: str, name: str, level, console) -> None:  # noqa: ANN001
     """Categories written as paths of a category tree (a 12345 export's 城乡建设/住房/物业管理): said; ``level``
-    keeps their first levels, in place (as ``govml hotspots --category-level``)."""
-    from govml.errors import ConfigError
-    from govml.io import category_level, category_tree
+    keeps their first levels, in place (as ``govml hotspots --category-level``; :func:`govml.io.category_paths`)."""
+    from govml.io import category_paths
 
-    if level is not None and level < 1:
-        raise ConfigError(f"--category-level must be 1 or more (1 = the first level), got {level}")
-    tree = category_tree(df[col])
-    if tree is None:
+    out, note = category_paths(df[col], col, level, wording="use", where=name)
+    if note:
         if level is not None:
-            raise ConfigError(f"--category-level {level}: column '{col}' of {name} holds no category paths (names "
-                              "such as 城乡建设/住房/物业管理 or 城乡建设-物业): leave the option out")
-        return
-    sep, depth, n, firsts = tree
-    if level is None:
-        console.print(f"[yellow]note:[/] {name}, column '{col}': category paths of up to {depth} levels split by "
-                      f"'{sep}', used whole ({n:,} categories); --category-level 1 uses their first level "
-                      f"({firsts:,} categories)", highlight=False)
-        return
-    df[col] = category_level(df[col], level, sep)
-    console.print(f"[yellow]note:[/] {name}, column '{col}': category paths cut to their first {level} level(s) "
-                  f"(split by '{sep}'): {n:,} names → {df[col].dropna().nunique():,} categories", highlight=False)
+            df[col] = out
+        console.print(f"[yellow]note:[/] {name}, {note}", highlight=False)
 
 
 def _one_spelling(df, col: str, name: str, what: str, console, say_empty: bool = True) -> None:  # noqa: ANN001

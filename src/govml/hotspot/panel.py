@@ -259,28 +259,11 @@ def clean_events(
 
 def _category_levels(values: pd.Series, column: str, level: int | None, ex: Exclusions) -> pd.Series:
     """The categories as asked (whole, or their first ``level`` levels), with a note when they are paths."""
-    from govml.errors import ConfigError
-    from govml.io import category_level, category_tree
+    from govml.io import category_paths
 
-    if level is not None and level < 1:
-        raise ConfigError(f"--category-level must be 1 or more (1 = the first level), got {level}")
-    tree = category_tree(values)
-    if tree is None:
-        if level is not None:
-            raise ConfigError(f"--category-level {level}: column '{column}' holds no category paths (names such as "
-                              "城乡建设/住房/物业管理 or 城乡建设-物业, split by one of / - > |): leave the option out")
-        return values
-    sep, depth, n, firsts = tree
-    example = next(v for v in label_text(values).dropna() if sep in v)
-    if level is None:
-        ex.notes.append(f"column '{column}' holds category paths of up to {depth} levels split by '{sep}' (e.g. "
-                        f"{example!r}): forecast per whole path ({n:,} categories); --category-level 1 forecasts "
-                        f"per first level ({firsts:,} categories)")
-        return values
-    out = category_level(values, level, sep)
-    ex.notes.append(f"column '{column}': categories cut to their first {level} level(s) of up to {depth} (split by "
-                    f"'{sep}', e.g. {example!r} → {category_level(pd.Series([example]), level, sep).iloc[0]!r}): "
-                    f"{n:,} names → {out.dropna().nunique():,} categories")
+    out, note = category_paths(values, column, level, wording="forecast")
+    if note:
+        ex.notes.append(note)
     return out
 
 
