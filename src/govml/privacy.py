@@ -307,12 +307,20 @@ _NOT_NAMES = frozenset(_resource_words("not_names.txt")[""])
 # after a surname is also checked by _TITLE_AT).
 _GIVEN_NO = frozenset(
     "的了在是和与及或把被让给对向从请找问说等也都就还又再很不没这那个们吗呢吧啊着过于因为所将已其之而且并但"
-    "若某男女今现住系电手联身反投举先业家区村镇路街市县省局院所楼栋号室门店厂司物社委会部处站队组科班校车"
+    "若某男女今现住系电手联身反投举先业家区村镇路街市县省局院所楼栋号室门店厂司物社委会部处站队组科班校车却仅"
     "房场老阿叔姨伯爷奶婆妈哥姐师傅记士十百千万年月日我你他她它您课姓人工婚口"
 )
 # The characters never in a given name even right before a delimiter after a strong cue
 # (联系人：石向): the other characters of _GIVEN_NO do occur in names.
 _GIVEN_NEVER = frozenset("的了们吗呢吧啊着过某人工课姓我你他她它您叫是在")
+# Surnames that are function words right after a title or a list separator (纪委书记和保安, 局长向,
+# 书记于百忙之中) or alone before a title (向书记反映): never a name there.
+_NOT_SURNAME_AFTER = frozenset("和与及向于对给跟同把被让将在为从")
+# What follows 向/和 + title when they are a preposition, not a surname (向市长反映, 和市长信箱).
+_ADDRESS_WORD = re.compile(
+    "(?:副|总|老)?[\u4e00-\u9fff]{2,3}?(?:反映|反应|投诉|举报|写信|汇报|求助|咨询|请示|申诉|报告|建议|提出|信箱|热线|"
+    "信访|留言|请求|问好|致敬|说明|表达|诉说|反馈|求救|呼吁|申请|寻求|说|讲|提|问|求)"
+)
 # What may stand right before a boundary-tier surname at a title (besides a non-Chinese character).
 _NAME_PREV_OK = frozenset("的与和找请问给向对跟同叫是位名个被让及等、称即")
 _TITLES = (
@@ -320,6 +328,14 @@ _TITLES = (
     "婆婆", "师傅", "老师", "同志", "医生", "律师", "警官", "书记", "局长", "主任", "经理", "董事长", "科长", "处长",
     "所长", "院长", "校长", "村长", "镇长", "区长", "市长", "县长", "厅长", "部长", "组长", "队长", "站长", "乡长",
     "社长", "会长", "主席", "总监", "秘书长", "大队长", "中队长", "支队长",
+)
+# Titles that may stand right BEFORE a name (局长卢鸣鸿, 社区书记王五, 民警张晖): each checked on the real
+# message board (附件3/附件4), where a title is followed by a name far more often than by a word that
+# starts with a surname (书记高度重视, 局长明查暗访, 主任何时 are kept by the rules of
+# _name_after_title). Not 市长/区长/县长 (A市长房…, A7县长龙街道: a place code and a place name).
+_PRE_TITLES = (
+    "局长", "书记", "主任", "站长", "所长", "科长", "队长", "镇长", "乡长", "村长", "组长", "经理", "董事长",
+    "主席", "处长", "院长", "校长", "厅长", "部长", "民警", "网格员", "支书", "负责人", "法人代表", "会长",
 )
 _STRONG_CUES = (
     "我叫", "我名叫", "名叫", "我的名字叫", "我的名字是", "本人叫", "本人姓名", "姓名", "联系人", "户主", "申请人",
@@ -337,6 +353,7 @@ _NAME_CUE = re.compile(
     + rf"[ \t]?(?:是|为|系)?[ \t]?[:：，,]?[ \t]?[{_QUOTES_OPEN}]?"
     + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + r")(?P<colon>[ \t]?[:：][ \t]?)?"
     + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
+    + "|(?P<pretitle>" + "|".join(sorted(set(_PRE_TITLES) - set(_TITLES), key=len, reverse=True)) + ")"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
     + rf"|网友[ \t]?[{_QUOTES_OPEN}](?P<quoted2>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
 )
@@ -417,6 +434,12 @@ def _name_gate_pattern() -> tuple[str, str]:
         for w in ws:
             alts.setdefault(c, []).append((f"{word_before}(?:{surname}){ahead}",
                                            w[k + 1] if k + 1 < len(w) else None, w[k - 1] if k else None))
+    for word in _PRE_TITLES:  # 局长卢鸣鸿: a surname right after the title
+        k = _trigger(word)
+        c = word[k]
+        behind = f"(?<={re.escape(word[:k + 1])})" if k else ""
+        alts.setdefault(c, []).append((f"{behind}(?={re.escape(word[k + 1:])}{sur})",
+                                       word[k + 1] if k + 1 < len(word) else None, word[k - 1] if k else None))
     for q in _G_OPEN:
         alts.setdefault(q, []).append((f"(?={han}{{2,4}}[{_G_CLOSE}]{_SP}网友)", None, None))
     alts.setdefault("网", []).append((f"(?=友{_SP}[{_G_OPEN}]{han}{{2,4}}[{_G_CLOSE}])", "友", None))
@@ -537,7 +560,8 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
         e = g0 + 2
         if tier_ok and e <= len(norm) and _given_ok(norm[g0:e]) and _not_a_word(norm[s:e]):
             return s, e
-        if tier_ok and norm[g0 : g0 + 1] in _SURNAME_ONLY_END:  # 户主：符，: a surname alone
+        if norm[g0 : g0 + 1] in _SURNAME_ONLY_END and (tier_ok or norm[max(0, s - 2) : s].rstrip(" \t")[-1:] in ":："):
+            # 户主：符，: a surname alone (a boundary-tier one after a colon: not 拆迁户名单，, 姓名权、)
             return s, g0
     return None
 
@@ -567,9 +591,70 @@ def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] 
                 continue
             if sl == 1 and k >= 2 and cand[-1] in _SURNAMES_COMMON and (k == 2 or sur not in _SURNAMES_COMMON):
                 continue  # 感谢杨书记, 和肖警官, 纪检周书记: the surname is the one right before the title
-            if _given_ok(cand[sl:]) and (k == sl or _not_a_word(cand)):
+            if k == 1 and sur in _NOT_SURNAME_AFTER and _ADDRESS_WORD.match(norm, e):
+                continue  # 向书记反映, 和市长信箱: a function word, not a surname (尊敬的向书记：is one)
+            if _given_ok(cand[sl:]) and (k == sl or (_not_a_word(cand) and cand[sl:] not in _NOT_NAMES)):
                 return s, e
     return None
+
+
+# What may follow a name found after a title or in a list (besides a delimiter or a title): a word
+# that follows names (同志, 等, 在, 带队, 表示 …). Not 高度重视 (书记高度重视: 高 is a surname).
+_FOLLOW_AFTER_TITLE_LONG = ("等人", "带队", "带领", "表示", "指出", "回应", "主持", "召集", "亲自", "代表", "约谈",
+                            "接待", "一行", "两位", "二人", "三人", "本人", "同意", "答应", "承诺", "告诉", "要求",
+                            "负责", "分管", "多次", "一直", "立即", "认为", "进行", "高度重视", "同志", "咨询",
+                            "汇报", "签收", "签字", "答复", "提出", "出示", "介绍", "部署", "报告", "面对", "取得",
+                            "沟通", "确实", "做出", "作出", "花费", "包庇", "状告", "提拔", "上任", "强占", "出面",
+                            "办公室", "分别", "独断", "接访", "无法", "拒绝", "出事", "牵头", "专门", "当即", "存在",
+                            "所反映", "私自", "违法", "态度", "明知")
+_FOLLOW_AFTER_TITLE = (*_FOLLOW, *_FOLLOW_AFTER_TITLE_LONG, "也", "已",
+                       "曾", "对", "为", "任", "不", "没", "还", "就", "都", "将", "把", "被", "让", "给", "当",
+                       "从", "到", "来", "去", "外", "家", "未", "每", "（", "(")
+_LIST_SEPS = frozenset("、和及与")
+_GIVEN_NO_AFTER = _GIVEN_NO | frozenset("地")  # 局长高兴地说
+
+
+def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
+    """The name that starts at ``e``, right after a title (局长卢鸣鸿, 社区书记王五) or a list
+    separator after a name (张三、李四), or None. A common or compound surname and one or two
+    given-name characters, then a delimiter, a title or a word that follows names (同志, 在, 等,
+    带队 …); a boundary-tier surname (于, 和, 向, 明, 申 …: 书记于百忙之中, 局长明查暗访, 局长申诉，)
+    only with two given-name characters and a delimiter."""
+    n = len(norm)
+    if e >= n or norm[e] in _NOT_SURNAME_AFTER:
+        return None
+    for sl in _surname_len(norm, e):
+        g0 = e + sl
+        if g0 >= n or _TITLE_AT.match(norm, g0):  # 局长王书记: the title rule finds 王
+            continue
+        common = sl == 2 or norm[e] in _SURNAMES_COMMON
+        if common and norm[g0] == "总" and (_boundary_at(norm, g0 + 1)
+                                            or norm.startswith(_FOLLOW_AFTER_TITLE, g0 + 1)):
+            return e, g0  # 负责人肖总，, 负责人彭总答复: the surname
+        for gl in (2, 1) if common else (2,):
+            end = g0 + gl
+            if end > n or not _given_ok(norm[g0:end], _GIVEN_NO_AFTER) or not _not_a_word(norm[e:end]):
+                continue
+            if gl == 2 and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1):  # 科长杨博认为
+                continue
+            if norm[g0:end] in _NOT_NAMES or norm[g0 : g0 + 2] in _NOT_NAMES:  # 局长曾表示
+                continue
+            if _boundary_at(norm, end) or (common and (_TITLE_AT.match(norm, end)
+                                                        or norm.startswith(_FOLLOW_AFTER_TITLE, end))):
+                return e, end
+    return None
+
+
+def _name_list(norm: str, e: int) -> list[tuple[str, int, int]]:
+    """The names listed right after a name that ends at ``e``: 、X, 和X, 及X, 与X (沈国生、蒋斌)."""
+    out: list[tuple[str, int, int]] = []
+    while e < len(norm) - 1 and norm[e] in _LIST_SEPS:
+        span = _name_after_title(norm, e + 1)
+        if span is None:
+            break
+        out.append(("NAME", *span))
+        e = span[1]
+    return out
 
 
 def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, int, int]]:
@@ -592,11 +677,17 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             continue
         pos = m.end()
         kind = m.lastgroup
+        after = None  # a name right after a title (局长卢鸣鸿), besides one before it (王书记卫欧阳)
         if kind == "title":
             ts = m.start()
             lo = 0 if starts is None else starts[bisect_right(starts, ts) - 1]
             # not into the name found before it
             span = _name_before(norm, ts, lo, max(lo, out[-1][2]) if out else lo)
+            if (m.group(kind).lstrip("副总老") in _PRE_TITLES
+                    and not (m.group(kind) == "主任" and ts > lo and norm[ts - 1] == "业")):  # 业主任何
+                after = _name_after_title(norm, m.end())
+        elif kind == "pretitle":  # 民警张晖, 负责人王强
+            span = _name_after_title(norm, m.end())
         elif kind in ("quoted", "quoted2"):
             qs, qe = m.span(kind)
             span = None
@@ -606,8 +697,10 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
                     break
         else:  # a self-introduction; 本人：X is as strong as 姓名：X
             span = _name_after(norm, m.end(), kind == "strong" or m.group("colon") is not None)
-        if span is not None:
-            out.append(("NAME", span[0], span[1]))
+        for sp in (span, after):
+            if sp is not None:
+                out.append(("NAME", sp[0], sp[1]))
+                out += _name_list(norm, sp[1])
     return out
 
 
