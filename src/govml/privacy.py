@@ -332,10 +332,11 @@ _TITLES = (
 # Titles that may stand right BEFORE a name (局长卢鸣鸿, 社区书记王五, 民警张晖): each checked on the real
 # message board (附件3/附件4), where a title is followed by a name far more often than by a word that
 # starts with a surname (书记高度重视, 局长明查暗访, 主任何时 are kept by the rules of
-# _name_after_title). Not 市长/区长/县长 (A市长房…, A7县长龙街道: a place code and a place name).
+# _name_after_title). 市长/区长/县长 not right after a place code (A市长房…, A7县长龙街道: a place name).
 _PRE_TITLES = (
     "局长", "书记", "主任", "站长", "所长", "科长", "队长", "镇长", "乡长", "村长", "组长", "经理", "董事长",
     "主席", "处长", "院长", "校长", "厅长", "部长", "民警", "网格员", "支书", "负责人", "法人代表", "会长",
+    "县长", "市长", "区长",  # not after a place code: A市长房…, A7县长龙街道, K2区长丰 (see _name_candidates)
 )
 _STRONG_CUES = (
     "我叫", "我名叫", "名叫", "我的名字叫", "我的名字是", "本人叫", "本人姓名", "姓名", "联系人", "户主", "申请人",
@@ -593,6 +594,8 @@ def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] 
                 continue  # 感谢杨书记, 和肖警官, 纪检周书记: the surname is the one right before the title
             if k == 1 and sur in _NOT_SURNAME_AFTER and _ADDRESS_WORD.match(norm, e):
                 continue  # 向书记反映, 和市长信箱: a function word, not a surname (尊敬的向书记：is one)
+            if k == 1 and (sur == "原" or norm[s : e + 2] in ("车队长", "车组长")):  # 原镇长 (former)
+                continue
             if _given_ok(cand[sl:]) and (k == sl or (_not_a_word(cand) and cand[sl:] not in _NOT_NAMES)):
                 return s, e
     return None
@@ -684,7 +687,8 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             # not into the name found before it
             span = _name_before(norm, ts, lo, max(lo, out[-1][2]) if out else lo)
             if (m.group(kind).lstrip("副总老") in _PRE_TITLES
-                    and not (m.group(kind) == "主任" and ts > lo and norm[ts - 1] == "业")):  # 业主任何
+                    and not (m.group(kind) == "主任" and ts > lo and norm[ts - 1] == "业")  # 业主任何
+                    and not (m.group(kind) in ("市长", "区长", "县长") and ts > lo and norm[ts - 1].isascii())):
                 after = _name_after_title(norm, m.end())
         elif kind == "pretitle":  # 民警张晖, 负责人王强
             span = _name_after_title(norm, m.end())
