@@ -137,11 +137,13 @@ def test_tls_authenticated_federation_runs_to_the_end(federation):
     expected = pooled.groupby("community")["service"].mean().mean()
     assert out["summary"]["service"]["mean"] == pytest.approx(expected, abs=1e-5)
 
-    # the demand classifier on the same SuperNodes (each reads its messages table), one secure round
+    # the demand classifier on the same SuperNodes (each reads its messages table), one secure round;
+    # no refit and no final test round: each message round costs ~15 s here (the SuperNode polls every
+    # 3 s and starts a ClientApp process per message), and simulations test those two paths
     result2 = f["tmp"] / "classifier.json"
     labels = "|".join(sorted(pd.read_csv(f["data"] / "区1_messages.csv")["category"].unique()))
     run_cfg = (f'task="demand-classifier" labels="{labels}" n-features=4096 num-rounds=1 '
-               f'result-path="{result2}"')
+               f'refit=false final-test-eval=false result-path="{result2}"')
     res = _flwr(["run", str(app), "govml", "--run-config", run_cfg, "--stream"], env, timeout=400)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     out = json.loads(result2.read_text(encoding="utf-8"))
