@@ -337,6 +337,7 @@ _PRE_TITLES = (
     "局长", "书记", "主任", "站长", "所长", "科长", "队长", "镇长", "乡长", "村长", "组长", "经理", "董事长",
     "主席", "处长", "院长", "校长", "厅长", "部长", "民警", "网格员", "支书", "负责人", "法人代表", "会长",
     "县长", "市长", "区长",  # not after a place code: A市长房…, A7县长龙街道, K2区长丰 (see _name_candidates)
+    "大队长", "中队长", "支队长",
 )
 _STRONG_CUES = (
     "我叫", "我名叫", "名叫", "我的名字叫", "我的名字是", "本人叫", "本人姓名", "姓名", "联系人", "户主", "申请人",
@@ -609,12 +610,14 @@ _FOLLOW_AFTER_TITLE_LONG = ("等人", "带队", "带领", "表示", "指出", "�
                             "汇报", "签收", "签字", "答复", "提出", "出示", "介绍", "部署", "报告", "面对", "取得",
                             "沟通", "确实", "做出", "作出", "花费", "包庇", "状告", "提拔", "上任", "强占", "出面",
                             "办公室", "分别", "独断", "接访", "无法", "拒绝", "出事", "牵头", "专门", "当即", "存在",
-                            "所反映", "私自", "违法", "态度", "明知")
+                            "所反映", "私自", "违法", "态度", "明知", "自己", "能够", "声称", "辩称", "回复",
+                            "两次", "移交", "利用", "委托", "难辞")
 _FOLLOW_AFTER_TITLE = (*_FOLLOW, *_FOLLOW_AFTER_TITLE_LONG, "也", "已",
                        "曾", "对", "为", "任", "不", "没", "还", "就", "都", "将", "把", "被", "让", "给", "当",
-                       "从", "到", "来", "去", "外", "家", "未", "每", "（", "(")
+                       "从", "到", "来", "去", "外", "家", "未", "每", "又", "（", "(")
 _LIST_SEPS = frozenset("、和及与")
-_GIVEN_NO_AFTER = _GIVEN_NO | frozenset("地")  # 局长高兴地说
+# 局长高兴地说; 先 is no function word there (主任邓兆先召集, 副所长杜敏先、: 王先生 is a title)
+_GIVEN_NO_AFTER = (_GIVEN_NO - frozenset("先")) | frozenset("地")
 
 
 def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
@@ -688,7 +691,8 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             span = _name_before(norm, ts, lo, max(lo, out[-1][2]) if out else lo)
             if (m.group(kind).lstrip("副总老") in _PRE_TITLES
                     and not (m.group(kind) == "主任" and ts > lo and norm[ts - 1] == "业")  # 业主任何
-                    and not (m.group(kind) in ("市长", "区长", "县长") and ts > lo and norm[ts - 1].isascii())):
+                    and not (m.group(kind) in ("市长", "区长", "县长") and ts > lo and norm[ts - 1].isascii()
+                             and norm[ts - 1].isalnum())):
                 after = _name_after_title(norm, m.end())
         elif kind == "pretitle":  # 民警张晖, 负责人王强
             span = _name_after_title(norm, m.end())

@@ -79,6 +79,9 @@ def test_name_look_alikes_kept(text: str) -> None:
         ("申请人周红及周平两位同志已到场。", "申请人<NAME>及<NAME>两位同志已到场。"),
         ("户主：符，家里三口人。", "户主：<NAME>，家里三口人。"),
         ("尊敬的向书记：您好！", "尊敬的<NAME>书记：您好！"),
+        ("主任邓兆先召集村民开会。", "主任<NAME>召集村民开会。"),  # 先: not 先生
+        ("2018年，市长曹军立带领教育部门调研。", "2018年，市长<NAME>带领教育部门调研。"),
+        ("交警大队副大队长王利绍说经调查属实。", "交警大队副大队长<NAME>说经调查属实。"),
     ],
 )
 def test_names_after_a_title_and_in_lists(text: str, expected: str) -> None:
