@@ -78,11 +78,20 @@ def _window_sum(cs: np.ndarray, w: int) -> np.ndarray:
     return cs[:, hi] - cs[:, lo]
 
 
+def _group_sum_rows(y: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """(n_groups × T) sums of the rows of ``y`` by group code: each group's rows added in row order from 0,
+    as ``np.add.at(zeros, codes, y)`` adds them (the same values), through a sparse indicator matrix
+    (``np.add.at`` on rows was ~5× slower: a recursive step of the scale benchmark spent most of its time in it)."""
+    from scipy import sparse
+
+    ind = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_groups, len(codes)))
+    return np.asarray(ind @ np.asarray(y, dtype=np.float64))
+
+
 def _group_mean(y: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Per-series matrix of the mean count over the series sharing the same group code."""
     n_groups = int(codes.max()) + 1
-    sums = np.zeros((n_groups, y.shape[1]))
-    np.add.at(sums, codes, y)
+    sums = _group_sum_rows(y, codes, n_groups)
     sizes = np.bincount(codes, minlength=n_groups).astype(float)
     return (sums / sizes[:, None])[codes]
 
@@ -197,8 +206,7 @@ class FeatureBuilder:
         if spec.pooled:
             for name, codes in self._pooled_groups().items():
                 n_groups = int(codes.max()) + 1
-                sums = np.zeros((n_groups, T))
-                np.add.at(sums, codes, y)
+                sums = _group_sum_rows(y, codes, n_groups)
                 sizes = np.bincount(codes, minlength=n_groups).astype(float)
                 gcs = np.concatenate([np.zeros((n_groups, 1)), np.cumsum(sums / sizes[:, None], axis=1)], axis=1)
                 means = {}
@@ -274,10 +282,10 @@ class FeatureBuilder:
                 vals[ok] = self.y[rs[ok], src[ok]]
             out["seasonal_lag"] = vals
         if self.spec.calendar:
-            cal = self._target_calendar(horizon, target_dates)
+            cal = self._target_calendar(horizon, target_dates)  # rows from column self._col0
             for j, c in enumerate(CALENDAR_COLUMNS):
-                out[f"tgt_{c}"] = cal[ro, j]
-            out["tgt_period_of_year"] = cal[ro, -1]
+                out[f"tgt_{c}"] = cal[ro - self._col0, j]
+            out["tgt_period_of_year"] = cal[ro - self._col0, -1]
         tgt = ro + horizon
         yv = np.full(len(rs), np.nan)
         inside = tgt < T
@@ -289,12 +297,14 @@ class FeatureBuilder:
         return df
 
     def _target_calendar(self, horizon: int, target_dates: np.ndarray) -> np.ndarray:
-        """(T × 5) float32: the target periods' calendar columns and period of year (once per horizon)."""
+        """(T × 5) float32: the target periods' calendar columns and period of year (once per horizon); a
+        ``last_only`` builder's: the last origin's row only (1 × 5: a recursive step of a daily panel read the
+        calendar of all its T target days for one row)."""
         if horizon not in self._frames_cal:
-            td = pd.DatetimeIndex(target_dates)
+            td = pd.DatetimeIndex(target_dates[self._col0:])
             cal = calendar_matrix(td, self.freq)[:, : len(CALENDAR_COLUMNS)]
             poy = td.isocalendar().week.to_numpy() if self.freq == "W" else (
-                td.dayofyear.to_numpy() if self.freq == "D" else td.month.to_numpy())
+                td.day_of_year.to_numpy() if self.freq == "D" else td.month.to_numpy())
             self._frames_cal[horizon] = np.column_stack([cal, poy]).astype(np.float32)
         return self._frames_cal[horizon]
 

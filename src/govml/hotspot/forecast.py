@@ -142,8 +142,7 @@ SHARE_SPAN = 52  # "share_w": the series' share of the board's events over this 
 def _group_share(cs_last: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each series' share of its group's events so far (an equal share while the group has none)."""
     n = int(groups.max()) + 1
-    tot = np.zeros((n,) + cs_last.shape[1:])
-    np.add.at(tot, groups, cs_last)
+    tot = _group_sums(cs_last, groups)  # = np.add.at(zeros, groups, cs_last): row order from 0, the same values
     size = np.bincount(groups, minlength=n).astype(float)
     size = size.reshape((n,) + (1,) * (cs_last.ndim - 1))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -170,6 +169,19 @@ def _robust_window(y: np.ndarray, kind: str, w: int) -> np.ndarray:
             out[a: a + step, w - 1:] = (np.median(win, axis=2) if kind == "med" else
                                         (win.sum(axis=2) - win.max(axis=2)) / (w - 1))
     return out
+
+
+def _robust_last(y: np.ndarray, kind: str, w: int) -> np.ndarray:
+    """:func:`_robust_window`'s last column alone (what it gives there, the same arithmetic on the same
+    values): the statistic of the last ``w`` periods, or of all of them when there are fewer."""
+    T = y.shape[1]
+    if T >= w:
+        win = y[:, T - w:]
+        return np.median(win, axis=1) if kind == "med" else (win.sum(axis=1) - win.max(axis=1)) / (w - 1)
+    win = y[:, :T]
+    if kind == "med":
+        return np.median(win, axis=1)
+    return (win.sum(axis=1) - win.max(axis=1)) / (T - 1) if T > 1 else win[:, 0]
 
 
 def _smooth_kind(w: int | str) -> tuple[str, float] | None:
@@ -370,17 +382,13 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
         elif (ct := _cat_trend_kind(w)) is not None:
             if share is None:
                 share = _group_share(cs[:, 1:], g)
-                n = int(g.max()) + 1
-                gcs = np.zeros((n, T + 1))
-                np.add.at(gcs, g, cs)
+                gcs = _group_sums(cs, g)
             gm = [((gcs[:, hi] - gcs[:, np.maximum(hi - k, 0)]) / np.minimum(hi, k))[g] for k in ct]
             out.append(_cat_trend(share, gm[0], gm[1]))
         elif isinstance(w, str) and w.startswith("cat_"):
             if share is None:
                 share = _group_share(cs[:, 1:], g)
-                n = int(g.max()) + 1
-                gcs = np.zeros((n, T + 1))
-                np.add.at(gcs, g, cs)
+                gcs = _group_sums(cs, g)
             k = int(w[4:])
             lo = np.maximum(hi - k, 0)
             out.append(share * ((gcs[:, hi] - gcs[:, lo]) / np.minimum(hi, k))[g])
@@ -411,7 +419,7 @@ def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
                     cs[:, T - j] = y[:, : T - j].sum(axis=1)
             out.append(_pooled_candidate(str(w), cs, np.array([T]), g, ar)[:, 0])
         elif rk is not None:
-            out.append(_robust_window(y[:, max(0, T - rk[1]):], *rk)[:, -1])
+            out.append(_robust_last(y, *rk))
         elif sk is not None:
             out.append(_smooth_window(y, *sk)[:, -1])
         elif w == "all":
@@ -573,7 +581,7 @@ def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORI
                          windows: tuple[int | str, ...] = LEVEL_WINDOWS,
                          groups: np.ndarray | None = None, areas: np.ndarray | None = None,
                          halflife: float | None = None, shrink: float | str = 0.0,
-                         prior: str = "equal") -> np.ndarray:
+                         prior: str = "equal", candidates: np.ndarray | None = None) -> np.ndarray:
     """Convex weights of the candidate levels that forecast ``y`` best (squared error) on its own past.
 
     A small backtest on ``y`` alone: at each of the last ``n_origins`` origins and every horizon
@@ -584,9 +592,10 @@ def choose_level_weights(y: np.ndarray, horizon: int, n_origins: int = LEVEL_ORI
     before the last one its target lies (:func:`level_gram`). ``shrink`` moves that share of the
     weight to the ``prior`` (:func:`level_prior`: equal weights, or equal weights on the recent
     candidates; :func:`level_weights_from_sums`); ``"auto"``: the share from the number of candidates
-    and of (effective) inner origins, :func:`level_shrink_share`.
+    and of (effective) inner origins, :func:`level_shrink_share`. ``candidates``: ``level_candidates(y,
+    windows, groups, areas)`` when the caller has it already (the same values; not computed again).
     """
-    M = level_candidates(y, windows, groups, areas)
+    M = level_candidates(y, windows, groups, areas) if candidates is None else candidates
     return _weights_for(M, y, horizon, n_origins, halflife, shrink, level_prior(tuple(windows), prior))
 
 
@@ -696,12 +705,13 @@ def choose_level_weights_tiered(y: np.ndarray, horizon: int, tiers: np.ndarray, 
                                 windows: tuple[int | str, ...] = LEVEL_WINDOWS,
                                 groups: np.ndarray | None = None, areas: np.ndarray | None = None,
                                 halflife: float | None = None, shrink: float | str = 0.0,
-                                prior: str = "equal") -> np.ndarray:
+                                prior: str = "equal", candidates: np.ndarray | None = None) -> np.ndarray:
     """(S × k) per-series level weights: :func:`choose_level_weights` fitted separately on each tier
     of series (``tiers``: one code per series, e.g. :func:`volume_tiers`). The pooled squared error
     is dominated by the busiest series, so pooled weights suit them and not the sparse majority,
-    whose best level is usually a longer (smoother) one. ``halflife``, ``shrink``, ``prior``: as there, per tier."""
-    M = level_candidates(y, windows, groups, areas)
+    whose best level is usually a longer (smoother) one. ``halflife``, ``shrink``, ``prior``, ``candidates``: as
+    there, per tier."""
+    M = level_candidates(y, windows, groups, areas) if candidates is None else candidates
     S, T, k = M.shape
     W = np.zeros((S, k))
     for tier in np.unique(tiers):
@@ -1185,8 +1195,22 @@ class HotspotForecaster(BaseEstimator):
             return LEVEL_WINDOWS if self.level_windows is None else tuple(self.level_windows)
         return (self.offset_window,) if isinstance(self.offset_window, int) else tuple(self.offset_window)
 
-    def _level_weights(self, y: np.ndarray) -> np.ndarray | None:
-        """Weights of the level's window means, from ``y`` only (the data the models may see)."""
+    def _candidates(self, y: np.ndarray) -> np.ndarray:
+        """``level_candidates`` of ``y`` (S × T × k), kept for the next call with the same array: the
+        calibration's and the final fit's level weights and levels all read those of the one panel (the
+        calibration's weights its first columns: a candidate at column ``o`` reads columns ``<= o`` only, with
+        the same arithmetic, so they are the values of the cut panel). ``fit`` drops it at its end."""
+        windows = self._level_windows()
+        cache = getattr(self, "_cand_cache", None)
+        if cache is not None and cache[0] is y and cache[1] == windows:
+            return cache[2]
+        M = level_candidates(y, windows, self.level_groups_, self.level_areas_)
+        self._cand_cache = (y, windows, M)
+        return M
+
+    def _level_weights(self, y: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray | None:
+        """Weights of the level's window means, from ``y`` only (the data the models may see);
+        ``candidates``: ``y``'s level candidates when the caller has them."""
         windows = self._level_windows()
         if windows is None:
             return None
@@ -1195,17 +1219,19 @@ class HotspotForecaster(BaseEstimator):
                 return choose_level_weights_tiered(y, self.horizon, volume_tiers(y, int(self.level_tiers)),
                                                    windows=windows, groups=self.level_groups_,
                                                    areas=self.level_areas_, halflife=self.level_halflife,
-                                                   shrink=self.level_shrink, prior=self.level_shrink_prior)
+                                                   shrink=self.level_shrink, prior=self.level_shrink_prior,
+                                                   candidates=candidates)
             return choose_level_weights(y, self.horizon, windows=windows, groups=self.level_groups_,
                                         areas=self.level_areas_, halflife=self.level_halflife,
-                                        shrink=self.level_shrink, prior=self.level_shrink_prior)
+                                        shrink=self.level_shrink, prior=self.level_shrink_prior,
+                                        candidates=candidates)
         return np.full(len(windows), 1.0 / len(windows))
 
     def _level(self, y: np.ndarray, weights: np.ndarray | None) -> np.ndarray | None:
         """(S × T) level the models boost from: the weighted window means at every origin column."""
         if weights is None:
             return None
-        M = level_candidates(y, self._level_windows(), self.level_groups_, self.level_areas_)
+        M = self._candidates(y)
         lev = M @ weights if weights.ndim == 1 else np.einsum("stk,sk->st", M, weights)
         return self._after_break(y, lev)
 
@@ -1280,7 +1306,9 @@ class HotspotForecaster(BaseEstimator):
         first_origin = 1
         self._fit_holidays(fb.y[:, : last_target + 1], fb.periods, fb.freq)
         y_lv = self._deholiday(fb.y)  # the level averages holiday-adjusted counts ...
-        weights = self._level_weights(y_lv[:, : last_target + 1])
+        weights = self._level_weights(y_lv[:, : last_target + 1],
+                                      None if self._level_windows() is None or self.offset_window != "auto"
+                                      else self._candidates(y_lv)[:, : last_target + 1])
         level = self._level(y_lv, weights)
         fac = self._fac(fb.y.shape[1] + self.horizon)  # ... and is multiplied by the target period's factor
         for h in self._model_horizons():
@@ -1412,6 +1440,9 @@ class HotspotForecaster(BaseEstimator):
     def fit(self, panel: pd.DataFrame) -> HotspotForecaster:
         """Calibrate on an inner rolling-origin holdout, then fit on the whole panel."""
         y, keys, periods = panel_matrix(panel)
+        # the keys carry the panel's attrs (a synthetic panel's true rates: 5.7M numbers at the scale target), which
+        # pandas deep-copies on every column read; nothing here reads them
+        keys.attrs = {}
         start = data_start(y)
         if start > 0:
             log.info("the panel's first %d period(s) (before %s) hold almost no events (%d in all): treated "
@@ -1480,6 +1511,7 @@ class HotspotForecaster(BaseEstimator):
             self.n_trees_ = 0
             self.n_trees_by_horizon_ = {h: 0 for h in self._model_horizons()}
         self.models_, self.level_weights_ = self._fit_models(fb, T - 1, n_trees=self.n_trees_by_horizon_)
+        self._cand_cache = None  # the level candidates (S × T × k) are not kept in the fitted model
         self.y_, self.keys_, self.periods_ = y, keys, periods
         self.threshold_ = self._thresholds(y)
         self.hotspot_ref_ = exceedance_rate(y, self.threshold_)  # each cell's past exceedance rate
@@ -1879,8 +1911,24 @@ class _BaggedModel:
         return raw if raw_score else np.exp(raw)
 
 
-def _leaf_table(booster: Any) -> np.ndarray:
-    """(trees × max leaves) leaf values of a LightGBM booster, from one ``dump_model``."""
+def _leaf_table(booster: Any, leaves: np.ndarray | None = None) -> np.ndarray:
+    """(trees × max leaves) leaf values of a LightGBM booster.
+
+    ``leaves`` (rows × trees, from ``pred_leaf``): only the leaves that occur there are read, each with
+    ``get_leaf_output`` (the stored double itself: the same values ``dump_model``'s JSON gives at 17 significant
+    digits, without dumping and parsing every tree — that was ~15% of a daily panel's fit). Without ``leaves``:
+    every leaf, from one ``dump_model``."""
+    if leaves is not None:
+        leaves = np.asarray(leaves, dtype=np.int64)
+        n_trees = leaves.shape[1]
+        width = int(leaves.max()) + 1 if leaves.size else 1
+        seen = np.zeros(n_trees * width, dtype=bool)
+        seen[(leaves + np.arange(n_trees)[None, :] * width).reshape(-1)] = True
+        table = np.zeros(n_trees * width)
+        get = booster.get_leaf_output
+        for f in np.flatnonzero(seen):
+            table[f] = get(int(f // width), int(f % width))
+        return table.reshape(n_trees, width)
     trees = booster.dump_model()["tree_info"]
     width = max(int(t.get("num_leaves", 1)) for t in trees) if trees else 1
     table = np.zeros((len(trees), width))
@@ -1906,7 +1954,7 @@ def _staged_raw(model: Any, X: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
     leaves = np.asarray(b.predict(X, pred_leaf=True, num_iteration=b.current_iteration()),
                         dtype=np.int64).reshape(len(X), -1)
     n_trees = leaves.shape[1]
-    vals = _leaf_table(b)[np.arange(n_trees)[None, :], leaves]
+    vals = _leaf_table(b, leaves)[np.arange(n_trees)[None, :], leaves]
     cum = np.concatenate([np.zeros((len(X), 1)), np.cumsum(vals, axis=1)], axis=1)
     return cum[:, np.minimum(grid, n_trees)]
 
