@@ -72,6 +72,8 @@ __all__ = [
     "category_tree",
     "category_level",
     "category_paths",
+    "category_level_columns",
+    "category_from_levels",
     "TEXT_SUFFIXES",
     "SUPPORTED_SUFFIXES",
 ]
@@ -114,12 +116,21 @@ def _clean_series(s: pd.Series) -> pd.Series:
     return out.mask(out == "")
 
 
-def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Clean the column names and every text cell; columns of only strings become ``str`` dtype."""
+#: cells that say "no value" in the exports of database-backed systems and in hand-kept sheets (a whole cell
+#: of only this; ``无`` is left alone: in 处理结果 or 满意度 it is an answer)
+PLACEHOLDERS = frozenset({"NULL", "null", "Null", "NaN", "nan", "NAN", "None", "none", "NA", "N/A", "n/a", "#N/A",
+                          "-", "--", "---", "—", "——", "－", "/", "／", "\\"})
+
+
+def _clean_frame(df: pd.DataFrame, file: str = "<data>", meta: dict | None = None) -> pd.DataFrame:
+    """Clean the column names and every text cell; columns of only strings become ``str`` dtype. A cell
+    holding only a placeholder of :data:`PLACEHOLDERS` (``NULL``, ``nan``, ``—``, ``/``…) becomes missing,
+    said once per file with the count per column (and kept in ``meta["placeholder_cells"]``)."""
     import pandas as pd
 
     df.columns = [_clean_header(c, i) for i, c in enumerate(df.columns)]
     _dedupe_columns(df)
+    counts: dict[str, int] = {}
     for col in df.columns:
         s = df[col]
         if s.dtype == object:
@@ -130,7 +141,25 @@ def _clean_frame(df: pd.DataFrame) -> pd.DataFrame:
                 df[col] = s.map(clean_text)  # mixed cells (xlsx numbers and text): clean the strings only
         elif pd.api.types.is_string_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
             df[col] = _clean_series(s)
+        else:
+            continue
+        s = df[col]
+        hit = s.isin(PLACEHOLDERS).fillna(False).to_numpy(dtype=bool) if s.dtype != object else \
+            s.map(lambda v: isinstance(v, str) and v in PLACEHOLDERS).to_numpy(dtype=bool)
+        if hit.any():
+            df[col] = s.mask(hit)
+            counts[str(col)] = int(hit.sum())
+    if counts:
+        if meta is not None:
+            meta["placeholder_cells"] = counts
+        log.warning("%s: %s", file, placeholder_note(counts))
     return df
+
+
+def placeholder_note(counts: Mapping[str, int]) -> str:
+    """The line that says which cells were placeholders read as empty (``{column: cells}``)."""
+    return (f"{sum(counts.values()):,} cell(s) holding only a placeholder for 'no value' (NULL, nan, —, / …) read as "
+            "empty: " + ", ".join(f"'{c}' {n:,}" for c, n in counts.items()))
 
 
 def _clean_header(c: Any, i: int) -> str:
@@ -306,6 +335,65 @@ def category_paths(values: pd.Series, column: str, level: int | None, *, wording
     short = category_level(pd.Series([example]), level, sep).iloc[0] if example is not None else None
     return out, cut.format(col=column, level=level, depth=depth, sep=sep, example=example, cut=short, n=n,
                            k=out.dropna().nunique())
+
+
+_LEVEL_NUMBERS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)} | {str(i): i for i in range(1, 10)}
+_LEVEL_COLUMN = re.compile(r"^(?P<pre>.*?)(?P<n>[一二三四五六七八九1-9])\s*级\s*(?P<post>.*)$")
+_SIZE_LEVELS = {"大": 1, "中": 2, "小": 3, "细": 4}
+_SIZE_COLUMN = re.compile(r"^(?P<pre>.*?)(?P<n>[大中小细])\s*(?P<post>类.*)$")
+
+
+def category_level_columns(columns: Sequence[Any], column: str) -> list[str]:
+    """The columns that hold the levels of a category tree down to ``column``, top first, when ``column`` is one
+    of several named by level (一级分类, 二级分类, 三级分类; 问题大类, 问题小类; 1级类别…: the same name but for the
+    level); ``[]`` when ``column`` is no such column or the first level."""
+    names = [str(c) for c in columns]
+    for pattern, number in ((_LEVEL_COLUMN, _LEVEL_NUMBERS), (_SIZE_COLUMN, _SIZE_LEVELS)):
+        m = pattern.match(str(column))
+        if not m:
+            continue
+        mine = number[m["n"]]
+        found = {}
+        for c in names:
+            o = pattern.match(c)
+            if o and o["pre"] == m["pre"] and o["post"] == m["post"] and number[o["n"]] <= mine:
+                found.setdefault(number[o["n"]], c)
+        levels = [found[k] for k in sorted(found)]
+        return levels if len(levels) > 1 else []
+    return []
+
+
+def category_from_levels(df: pd.DataFrame, column: str) -> tuple[pd.Series, str | None]:
+    """A category column that is one level of a tree kept in several columns (a 12345 export's 一级分类 /
+    二级分类 / 三级分类): when some of its names occur under more than one parent (``其他`` under 城乡建设 and
+    under 环境保护), those would be counted as one category — the column is then read as paths from the first
+    level (``城乡建设/其他``; a missing parent is left out) and a note says so; else ``(df[column], None)``.
+    The paths are split by ``/`` as :func:`category_paths` reads them (``--category-level`` cuts them)."""
+    import pandas as pd
+
+    levels = category_level_columns(df.columns, column)
+    if not levels:
+        return df[column], None
+    parts = pd.DataFrame({c: plain_names(df[c]) for c in levels})
+    parent = None
+    for c in levels[:-1]:  # the parents' path, a missing level left out
+        v = parts[c].where(parts[c] != "")
+        parent = v if parent is None else (parent + "/" + v).fillna(parent).fillna(v)
+    parent = parent.fillna("")
+    pairs = pd.DataFrame({"name": parts[column], "parent": parent}).dropna()
+    pairs = pairs[(pairs["name"] != "") & (pairs["parent"] != "")].drop_duplicates()
+    under = pairs.groupby("name")["parent"].agg(lambda p: sorted(set(p)))
+    shared = under[under.map(len) > 1]
+    if shared.empty:
+        return df[column], None
+    name = parts[column]
+    paths = (parent + "/" + name).where(parent != "", name).where(name.notna() & (name != ""))
+    first = shared.index[0]
+    shown = ", ".join(f"'{p}'" for p in shared.iloc[0][:3]) + (" …" if len(shared.iloc[0]) > 3 else "")
+    note = (f"column '{column}' is level {len(levels)} of {' / '.join(levels)}, and {len(shared):,} of its names occur "
+            f"under more than one {levels[-2]} (e.g. '{first}' under {shown}): read as paths "
+            f"{'/'.join(levels)} (e.g. '{shared.iloc[0][0]}/{first}') so that they stay apart")
+    return paths.astype("string"), note
 
 
 def source_rows(df: pd.DataFrame) -> list[int]:
@@ -611,7 +699,7 @@ def _finish_frame(
         rows = [r for r, k in zip(rows, keep, strict=True) if k]
     if all_text:
         df = df.astype("str")
-    df = _clean_frame(df)
+    df = _clean_frame(df, file, meta)
     for c in df.columns:  # xlsx numbers/datetimes in object columns: let pandas infer a proper dtype
         if df[c].dtype == object:
             inferred = df[c].infer_objects()
@@ -896,6 +984,10 @@ def _read_xls(path: Path, sheet: str | int | None, header_row: int | None, known
     return _read_delimited(path, ".txt", False, encoding, header_row, known)
 
 
+#: ``--sheet all`` (or ``*``): every sheet with the header of the one picked, read as one table
+ALL_SHEETS = ("all", "*")
+
+
 def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, known: set[str],
                xls: bool = False) -> pd.DataFrame:
     file = _name(path)
@@ -904,6 +996,8 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
     wb = _Workbook(path, xls=xls)
     try:
         names = wb.names
+        if isinstance(sheet, str) and sheet.strip().lower() in ALL_SHEETS and sheet not in names:
+            return _read_all_sheets(wb, file, header_row, known, xls)
         if sheet is None:
             title = _pick_sheet(wb, known)
         elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet not in names and sheet.isdigit()):
@@ -923,11 +1017,22 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
         wb.close()
     if others:
         log.warning("%s: sheet %r read; sheet(s) %s have the same columns and were not read (one export split "
-                    "over several sheets?) — read each with --sheet NAME, or copy them into one sheet", file, title,
+                    "over several sheets?) — --sheet all reads them together, --sheet NAME another one", file, title,
                     ", ".join(repr(n) for n in others))
     elif sheet is None and len(names) > 1:
         log.info("%s: sheet %r read (the workbook's other sheets: %s)", file, title,
                  ", ".join(repr(n) for n in names if n != title))
+    meta: dict[str, Any] = {"file": file, "format": "xls" if xls else "xlsx", "encoding": None, "sheet": title,
+                            "sheets": names}
+    if others:
+        meta["same_header_sheets"] = others
+    return _one_sheet(all_rows, title, header_row, known, file, meta)
+
+
+def _one_sheet(all_rows: list[tuple[Any, ...]], title: str, header_row: int | None, known: set[str], file: str,
+               meta: dict) -> pd.DataFrame:
+    """One sheet's rows → its frame (header found, or ``header_row``; title rows above and footer rows below
+    skipped; the sheet's own row numbers in ``meta``)."""
     if not any(any(not _is_blank(v) for v in r) for r in all_rows):
         raise DataError(message=f"{file}: sheet {title!r} is empty; expected a header row and data")
     if header_row is not None:
@@ -940,14 +1045,87 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
         header, h, two = _two_level_header(all_rows, _find_header(all_rows, known))
     data = all_rows[h + 1 :]
     rows = list(range(h + 2, h + 2 + len(data)))
-    meta = {"file": file, "format": "xls" if xls else "xlsx", "encoding": None, "sheet": title, "sheets": names,
-            "header_row": h + 1}
-    if others:
-        meta["same_header_sheets"] = others
+    meta["header_row"] = h + 1
     if two is not None:
         meta["header_rows"] = [two + 1, h + 1]
         log.info("%s: header of two rows (%d and %d): merged header cells read as one name each", file, two + 1, h + 1)
     return _frame_from_rows(header, data, rows, file, meta)
+
+
+def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: set[str], xls: bool) -> pd.DataFrame:
+    """``--sheet all``: the sheet :func:`_pick_sheet` picks and every other sheet whose header names the same
+    columns (a 12345 system's export of one sheet per month), read each as its own sheet (title rows, footer
+    rows) and stacked in workbook order. Row numbers stay each sheet's own: ``meta["sheet_rows"]`` says which
+    sheet holds which rows (``[name, number of rows read]`` in order); footer rows are named ``sheet!row``."""
+    import pandas as pd
+
+    try:
+        first = _pick_sheet(wb, known)
+        first_rows = wb.rows(first)
+        together = {first, *_same_header_sheets(wb, first, first_rows)}
+        order = [n for n in wb.names if n in together]
+        sheets = {n: (first_rows if n == first else wb.rows(n)) for n in order}
+    finally:
+        wb.close()
+    frames, rows, footer, parts = [], [], [], []
+    placeholders: dict[str, int] = {}
+    meta: dict[str, Any] = {}
+    columns = None
+    for name, all_rows in sheets.items():
+        m: dict[str, Any] = {}
+        with _quiet_footer():
+            df = _one_sheet(all_rows, name, header_row, known, file, m)
+        if columns is None:
+            columns, meta = list(df.columns), m
+        elif list(df.columns) != columns:  # a header that differs in order: line the columns up by name
+            df = df.reindex(columns=columns)
+        frames.append(df)
+        rows += source_rows(df)
+        if m.get("footer_rows"):
+            footer.append(f"{name}!" + ",".join(map(str, m["footer_rows"])))
+        for col, n in (m.get("placeholder_cells") or {}).items():
+            placeholders[col] = placeholders.get(col, 0) + n
+        parts.append([name, len(df)])
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    for c in out.columns:  # a column typed differently by two sheets (numbers in one, text in another)
+        if out[c].dtype == object:
+            inferred = out[c].infer_objects()
+            if inferred.dtype != object:
+                out[c] = inferred
+    meta.pop("footer_rows", None)
+    meta.pop("placeholder_cells", None)
+    if placeholders:
+        meta["placeholder_cells"] = placeholders
+        log.warning("%s: %s", file, placeholder_note(placeholders))
+    meta.update({"file": file, "format": "xls" if xls else "xlsx", "encoding": None, "sheet": order[0],
+                 "sheets": list(wb.names), "sheets_read": order, "sheet_rows": parts, "rows": _compact_rows(rows)})
+    if footer:
+        meta["footer_rows"] = footer
+        log.warning("%s: footer row(s) %s below the data skipped", file, ", ".join(footer))
+    out.attrs["govml"] = meta
+    if len(order) > 1:
+        log.warning("%s: sheets %s read together as one table (%s rows; row numbers are each sheet's own)", file,
+                    ", ".join(repr(n) for n in order), " + ".join(f"{n:,}" for _, n in parts))
+    else:
+        log.warning("%s: --sheet all: no other sheet has the columns of sheet %r; only it was read", file, order[0])
+    return out
+
+
+@contextlib.contextmanager
+def _quiet_footer() -> Iterator[None]:
+    """Hold back the per-sheet footer and placeholder warnings of :func:`_finish_frame` (one line for all
+    sheets is said)."""
+    class _NoFooter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "footer row(s)" not in str(record.msg) and not (
+                record.args and isinstance(record.args, tuple) and "placeholder" in str(record.args[-1]))
+
+    f = _NoFooter()
+    log.addFilter(f)
+    try:
+        yield
+    finally:
+        log.removeFilter(f)
 
 
 def _read_jsonl(path: Path, gz: bool, encoding: str | None) -> pd.DataFrame:
@@ -976,9 +1154,10 @@ def _read_jsonl(path: Path, gz: bool, encoding: str | None) -> pd.DataFrame:
         raise DataError(problems=problems[:50], truncated=len(problems) > 50,
                         message=None if len(problems) == 1 else f"{file}: lines that are not JSON objects")
     df = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-    df = _clean_frame(df)
-    df.attrs["govml"] = {"file": file, "format": "jsonl", "encoding": enc, "sheet": None,
-                         "header_row": None, "rows": _compact_rows(rows)}
+    meta = {"file": file, "format": "jsonl", "encoding": enc, "sheet": None, "header_row": None,
+            "rows": _compact_rows(rows)}
+    df = _clean_frame(df, file, meta)
+    df.attrs["govml"] = meta
     return df
 
 
@@ -994,9 +1173,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except (pyarrow.ArrowException, OSError, ValueError) as exc:
         raise DataError(message=f"{file}: not a readable Parquet file ({exc})") from None
     df = df.reset_index(drop=not any(n is not None for n in df.index.names))
-    df = _clean_frame(df)
-    df.attrs["govml"] = {"file": file, "format": "parquet", "encoding": None, "sheet": None,
-                         "header_row": 1, "rows": [[2, len(df) + 2]]}
+    meta = {"file": file, "format": "parquet", "encoding": None, "sheet": None, "header_row": 1,
+            "rows": [[2, len(df) + 2]]}
+    df = _clean_frame(df, file, meta)
+    df.attrs["govml"] = meta
     return df
 
 
@@ -1121,8 +1301,10 @@ def _named_months(norm: pd.Series) -> pd.Series:
     return out
 
 
-_PM = r"(?i)(?:下午|晚上|中午|\bP\.?M\.?(?![a-z]))"
-_AM = r"(?i)(?:上午|凌晨|早上|\bA\.?M\.?(?![a-z]))"
+_PM = r"(?i)(?:下午|晚上|中午|傍晚|\bP\.?M\.?(?![a-z]))"
+_AM = r"(?i)(?:上午|凌晨|早上|早晨|清晨|\bA\.?M\.?(?![a-z]))"
+#: 深夜/夜里/半夜/午夜: 11 is 23:00, 2 is 02:00 and 12 is 00:00 (midnight)
+_NIGHT = r"(?:深夜|夜里|夜间|半夜|午夜)"
 _DMY = re.compile(r"^(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4})(?P<rest>(?:[ T].*)?)$")
 
 
@@ -1338,8 +1520,11 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
     # 上午/下午 (Chinese Windows exports), AM/PM (US exports): a 12-hour clock
     pm = norm.str.contains(_PM, regex=True).fillna(False).astype(bool)
     am = norm.str.contains(_AM, regex=True).fillna(False).astype(bool)
-    if (pm | am).any():
+    night = norm.str.contains(_NIGHT, regex=True).fillna(False).astype(bool)
+    evening = norm.str.contains("晚上", regex=False).fillna(False).astype(bool)
+    if (pm | am | night).any():
         norm = norm.str.replace(_PM, " ", regex=True).str.replace(_AM, " ", regex=True)
+        norm = norm.str.replace(_NIGHT, " ", regex=True)
         norm = norm.str.replace(r"\s+", " ", regex=True).str.strip()
     norm = _day_month_first(_named_months(norm))
     parsed = pd.Series(pd.NaT, index=txt.index, dtype="datetime64[ns]")
@@ -1347,10 +1532,14 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
     hit1 = m1["y"].notna()
     if hit1.any():
         parsed.loc[hit1] = _from_parts(m1[hit1])
-        if (pm | am).any():
+        if (pm | am | night).any():
             hour = parsed.dt.hour
-            parsed = parsed.mask(pm & (hour < 12), parsed + pd.Timedelta(hours=12))
-            parsed = parsed.mask(am & (hour == 12), parsed - pd.Timedelta(hours=12))
+            timed = m1["H"].notna()
+            # 晚上12点 is the midnight that ends the day (00:00 of the next), 中午12点/下午12点 noon
+            parsed = parsed.mask(pm & timed & ((hour < 12) | (evening & (hour == 12))), parsed + pd.Timedelta(hours=12))
+            parsed = parsed.mask(am & timed & (hour == 12), parsed - pd.Timedelta(hours=12))
+            parsed = parsed.mask(night & timed & hour.between(6, 11), parsed + pd.Timedelta(hours=12))
+            parsed = parsed.mask(night & timed & (hour == 12), parsed - pd.Timedelta(hours=12))
         if m1["z"].notna().any():  # 2019/2/28 11:25:05 +08:00: on Beijing's clock
             parsed = _shift_to_beijing(parsed, m1["z"])
     rest = ~hit1
@@ -1378,7 +1567,7 @@ def _parse_date_text_slow(txt: pd.Series) -> pd.Series:
 
 
 _OFFSET = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)\s*$")
-_CLOCK_ONLY = re.compile(r"^\s*(?:上午|下午|晚上|凌晨|中午)?\s*\d{1,2}[:：时]\d{1,2}(?:[:：分]\d{1,2}秒?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*$")
+_CLOCK_ONLY = re.compile(r"^\s*(?:上午|下午|晚上|凌晨|中午|早上|傍晚|深夜|夜里|半夜|午夜)?\s*\d{1,2}[:：时]\d{1,2}(?:[:：分]\d{1,2}秒?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*$")
 
 
 def date_notes(series: pd.Series, column: str | None = None) -> list[str]:

@@ -157,8 +157,12 @@ _CATEGORY_LEVEL_HELP = ("For categories written as paths (城乡建设/住房/�
 def _category_paths(df, col: str, name: str, level, console) -> None:  # noqa: ANN001
     """Categories written as paths of a category tree (a 12345 export's 城乡建设/住房/物业管理): said; ``level``
     keeps their first levels, in place (as ``govml hotspots --category-level``; :func:`govml.io.category_paths`)."""
-    from govml.io import category_paths
+    from govml.io import category_from_levels, category_paths
 
+    by_level, level_note = category_from_levels(df, col)  # 二级分类 beside 一级分类: a name under two parents
+    if level_note:
+        df[col] = by_level
+        console.print(f"[yellow]note:[/] {name}, {level_note}", highlight=False)
     out, note = category_paths(df[col], col, level, wording="use", where=name)
     if note:
         if level is not None:

@@ -257,10 +257,17 @@ def clean_events(
     return out, ex
 
 
-def _category_levels(values: pd.Series, column: str, level: int | None, ex: Exclusions) -> pd.Series:
-    """The categories as asked (whole, or their first ``level`` levels), with a note when they are paths."""
-    from govml.io import category_paths
+def _category_levels(values: pd.Series, column: str, level: int | None, ex: Exclusions,
+                     frame: pd.DataFrame | None = None) -> pd.Series:
+    """The categories as asked (whole, or their first ``level`` levels), with a note when they are paths.
+    ``frame`` (the events): a column that is one level of 一级分类 / 二级分类 / … whose names repeat under two
+    parents is read as paths first (:func:`govml.io.category_from_levels`)."""
+    from govml.io import category_from_levels, category_paths
 
+    if frame is not None:
+        values, level_note = category_from_levels(frame, column)
+        if level_note:
+            ex.notes.append(level_note)
     out, note = category_paths(values, column, level, wording="forecast")
     if note:
         ex.notes.append(note)
