@@ -9,7 +9,8 @@
 2. The same on the real message-board texts of ../shared/data/teddycup2020c (title + body; longer,
    and nearly every one holds digits), when present; counts of what is found per kind.
 3. Precision and recall per kind on the planted cases of tests/data_layer/privacy_cases.py (personal
-   names: NAME_CASES in the first round, NAME_HARD_CASES in the second).
+   names: NAME_CASES and NAME_TITLE_CASES in the first round, NAME_HARD_CASES and
+   NAME_TITLE_HARD_CASES in the second), and for names alone by the round they were written in.
 4. Precision and recall on the personal data planted in the generated sample (scale 1; it plants no
    names, so a NAME found there would be a false positive and show as a row).
 
@@ -142,6 +143,24 @@ def main() -> None:
             f"\n### Planted cases, {label} ({len(pos)} sentences with personal data, {len(neg)} look-alikes)\n"
         )
         print(md(score(pairs)))
+
+    print("\n### Personal names by planted round (NAME only; the rounds above include them)\n")
+    print("| round | sentences with names | look-alikes | planted | found | precision | recall |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for label, pos, neg in (
+        ("session 11, first (NAME_CASES)", pc.NAME_CASES, pc.NAME_NEGATIVE_CASES),
+        ("session 11, second (NAME_HARD_CASES)", pc.NAME_HARD_CASES, pc.NAME_HARD_NEGATIVE_CASES),
+        ("session 12, first: titles before names, lists (NAME_TITLE_CASES)", pc.NAME_TITLE_CASES,
+         pc.NAME_TITLE_NEGATIVE_CASES),
+        ("session 12, second (NAME_TITLE_HARD_CASES)", pc.NAME_TITLE_HARD_CASES, pc.NAME_TITLE_HARD_NEGATIVE_CASES),
+    ):
+        pairs = []
+        for case in pos + neg:
+            text, expected = pc.parse(case)
+            pairs.append(({x for x in expected if x[0] == "NAME"},
+                          {(m.kind, m.start, m.end) for m in privacy.find(text) if m.kind == "NAME"}))
+        r = score(pairs).iloc[0]
+        print(f"| {label} | {len(pos)} | {len(neg)} | {r.planted} | {r.found} | {r.precision:.3f} | {r.recall:.3f} |")
 
     small = messages.build(scale=1, seed=0)
     planted: dict[str, set] = {}
