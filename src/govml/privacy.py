@@ -616,8 +616,9 @@ _FOLLOW_AFTER_TITLE = (*_FOLLOW, *_FOLLOW_AFTER_TITLE_LONG, "也", "已",
                        "曾", "对", "为", "任", "不", "没", "还", "就", "都", "将", "把", "被", "让", "给", "当",
                        "从", "到", "来", "去", "外", "家", "未", "每", "又", "（", "(")
 _LIST_SEPS = frozenset("、和及与")
-# 局长高兴地说; 先 is no function word there (主任邓兆先召集, 副所长杜敏先、: 王先生 is a title)
-_GIVEN_NO_AFTER = (_GIVEN_NO - frozenset("先")) | frozenset("地")
+# 局长高兴地说; 先 科 举 其 万 向 do occur in given names there (主任邓兆先召集, 负责人郑科先同志,
+# 副主任王举贤在, 董事长邢明向（: with a delimiter or a following word after the name, and 王先生 is a title)
+_GIVEN_NO_AFTER = (_GIVEN_NO - frozenset("先科举其万向")) | frozenset("地")
 
 
 def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
