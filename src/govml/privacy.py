@@ -30,8 +30,11 @@ NAME       ``<NAME>``     a personal name found from a context cue, never from a
                           户名：X; 我是X, 本人X, 我母亲X only with a delimiter after the
                           name), a title after the name (X先生, X女士, X阿姨, X师傅, X老师,
                           X书记, X局长, X主任, X经理 …: only the name is masked, the title
-                          is kept; officials' names too), a quoted user name in a reply
-                          (“X”网友). The name must be a surname of
+                          is kept; officials' names too), a title before the name
+                          (局长卢鸣鸿在, 社区书记王五，, 民警张晖、: a delimiter, a title or
+                          a word that follows names must come next), the names listed
+                          after a found one (联系人：张强、李丽; 、和及与), a quoted user
+                          name in a reply (“X”网友). The name must be a surname of
                           ``resources/privacy/surnames.txt`` (single or compound) and at
                           most two given-name characters. Already anonymised names (王某)
                           are left.
@@ -40,7 +43,8 @@ NAME       ``<NAME>``     a personal name found from a context cue, never from a
 Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3,500.00), order and
 case numbers (they fail the validity checks or follow an order-number word), years, area sizes,
 times, postcodes; for names: 我是业主, 我是A市居民, 王府井, 张家界, 老师们, 语文老师, 保安师傅, 门卫大爷,
-place names, titles without a name. Full-width characters (１３８…) are normalised for detection; the
+place names, titles without a name, words after a title (书记高度重视, 局长明查暗访, 业主任何,
+局长信箱, A市长房…). Full-width characters (１３８…) are normalised for detection; the
 original span is masked. The scan is fast: text without a digit, ``@``, a plate prefix or a name
 cue (one scan for all of them, see :data:`_GATE_ALL`) is returned at once.
 """
