@@ -226,3 +226,27 @@ def test_train_keeps_apart_a_name_under_two_parents(samples_dir: Path, tmp_path:
     assert rc == 0, text
     assert "column '二级分类' is level 2 of 一级分类 / 二级分类" in flat and "'其他' under '城乡建设', '环境保护'" in flat
     assert "城乡建设/其他" in flat and "环境保护/其他" in flat   # two categories in the metrics, not one '其他'
+
+
+def test_excel_text_guards_and_placeholders_in_a_csv(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    f = tmp_path / "export.csv"
+    f.write_text('工单编号,来电时间,诉求内容,所属社区,处理结果\n'
+                 '="000123",="2023-01-05 15:05:00",小区噪音,甲社区,无\n'
+                 "'000124,'2023-01-06 08:00:00,路灯不亮,NULL,—\n"
+                 "GD000125,—,'引号开头的话,/,nan\n"
+                 "'12,2023-01-07,'12,=\"丙社区\",/\n", encoding="gbk")
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        df = read_table(f)
+    assert df["工单编号"].tolist() == ["000123", "000124", "GD000125", "'12"]   # the guards kept the zeros; gone now
+    assert df["所属社区"].iloc[3] == '="丙社区"'   # unwrapped only around ids, numbers and times (5 digits or more)
+    assert df["来电时间"].iloc[:2].tolist() == ["2023-01-05 15:05:00", "2023-01-06 08:00:00"]
+    assert df["诉求内容"].iloc[2] == "'引号开头的话"                          # an apostrophe before words is text
+    assert df["所属社区"].iloc[0] == "甲社区" and df["所属社区"].iloc[1:3].isna().all()
+    assert df["处理结果"].iloc[0] == "无" and df["处理结果"].iloc[1:].isna().all()   # 无 is an answer, kept
+    assert df["诉求内容"].iloc[3] == "'12"
+    assert df.attrs["govml"]["placeholder_cells"] == {"来电时间": 1, "所属社区": 2, "处理结果": 3}
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert "6 cell(s) holding only a placeholder for 'no value'" in said and "'所属社区' 2" in said
+    # an empty time is told apart from an unreadable one: '—' is no time, not a bad date
+    parsed = parse_datetime(df["来电时间"], errors="coerce")
+    assert parsed.iloc[:2].notna().all() and pd.isna(df["来电时间"].iloc[2])

@@ -144,6 +144,8 @@ def _clean_frame(df: pd.DataFrame, file: str = "<data>", meta: dict | None = Non
         else:
             continue
         s = df[col]
+        if s.dtype != object:
+            s = df[col] = _unguard(s, file, str(col))
         hit = s.isin(PLACEHOLDERS).fillna(False).to_numpy(dtype=bool) if s.dtype != object else \
             s.map(lambda v: isinstance(v, str) and v in PLACEHOLDERS).to_numpy(dtype=bool)
         if hit.any():
@@ -154,6 +156,32 @@ def _clean_frame(df: pd.DataFrame, file: str = "<data>", meta: dict | None = Non
             meta["placeholder_cells"] = counts
         log.warning("%s: %s", file, placeholder_note(counts))
     return df
+
+
+#: what web systems wrap a cell in so that Excel keeps its leading zeros / long digits as text: ="000123" (a
+#: formula giving the text) and '000123 (the apostrophe Excel takes as "text follows", written into the file) —
+#: only around what they are for: ids, phone numbers and times of at least 5 digits (GD000123, 2023-01-05 15:05)
+_GUARDED = r"(?=(?:[^\d]*\d){5})[A-Za-z]{0,4}\d[\d\-/.: T]*"
+_GUARD_EQ = f'^="({_GUARDED})"$'
+_GUARD_APOSTROPHE = f"^'({_GUARDED})$"
+
+
+def _unguard(s: pd.Series, file: str, column: str) -> pd.Series:
+    """Text cells ``="000123"`` and ``'000123`` (Excel's text guards, written into a CSV) → ``000123``."""
+    first = s.str.slice(0, 2)
+    maybe = (first.str.startswith("'") | (first == '="')).fillna(False).to_numpy(dtype=bool)
+    if not maybe.any():
+        return s
+    sub = s[maybe]
+    out = sub.str.replace(_GUARD_EQ, r"\1", regex=True).str.replace(_GUARD_APOSTROPHE, r"\1", regex=True)
+    changed = (out != sub).fillna(False)
+    if not changed.any():
+        return s
+    s = s.copy()
+    s[maybe] = out
+    log.info("%s: %d cell(s) of column '%s' written as =\"…\" or '… (Excel's guard for leading zeros) read as the "
+             "text inside", file, int(changed.sum()), column)
+    return s
 
 
 def placeholder_note(counts: Mapping[str, int]) -> str:
