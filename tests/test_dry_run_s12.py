@@ -81,6 +81,15 @@ def test_chinese_day_parts_milliseconds_and_dots() -> None:
                    "2019-02-28 15:05", "2019-02-28 00:00"]
 
 
+def test_compact_stamps_excel_turned_into_numbers() -> None:
+    # a system writes 20230105150500 (yyyyMMddHHmmss) into its CSV; Excel opens and saves it as a number
+    nums = pd.Series([20230105150500, 202301051505, 20230105, 20231305150500], dtype="int64")
+    got = parse_datetime(nums, errors="coerce")
+    assert got.iloc[:3].tolist() == [pd.Timestamp("2023-01-05 15:05"), pd.Timestamp("2023-01-05 15:05"),
+                                     pd.Timestamp("2023-01-05")] and pd.isna(got.iloc[3])   # month 13: not a time
+    assert parse_datetime(pd.Series([20230105150500, "2023-01-06"], dtype=object)).iloc[0] == pd.Timestamp("2023-01-05 15:05")
+
+
 # -- a 12345 export: one sheet per month, title rows, footer rows, placeholders
 
 

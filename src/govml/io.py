@@ -13,7 +13,8 @@
   its file, row and column.
 * :func:`parse_datetime` understands ``2019/2/28 11:25:05``, ``2019-02-28``, ``2019-02-28 11:25``,
   ``20190228``, ``2019年2月28日``, ``2019年2月28日 星期四``, ``2019.02.28``, ISO 8601, Excel serial numbers (to
-  the second), Unix seconds and milliseconds and real datetimes,
+  the second), Unix seconds and milliseconds, ``20190228112505`` (also as the number Excel makes of it), real
+  datetimes, 上午/下午/中午/晚上/凌晨/深夜/午夜 (``晚上12点`` is the midnight ending the day),
   12-hour clocks (``2019/2/28 下午 3:25``, ``02/28/2019 03:25 PM``) and day- or month-first dates
   (``28/02/2019``; the order is decided per column, an ambiguous column is reported, never guessed).
   Every time is read on Beijing's clock (UTC+8, ``Asia/Shanghai``; the result is time-zone-naive): Unix
@@ -1489,6 +1490,11 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         if compact.any():
             out.loc[compact] = _ns(pd.to_datetime(num[compact].astype("int64").astype("str"), format="%Y%m%d",
                                                   errors="coerce"))
+        # 20230105150500 / 202301051505: a system's yyyyMMddHHmm(ss) that Excel turned into a number
+        for lo, hi, fmt in ((190001010000, 210012312359, "%Y%m%d%H%M"), (19000101000000, 21001231235959, "%Y%m%d%H%M%S")):
+            stamp = num.between(lo, hi) & (num % 1 == 0)
+            if stamp.any():
+                out.loc[stamp] = _ns(pd.to_datetime(num[stamp].astype("int64").astype("str"), format=fmt, errors="coerce"))
         return out, ~missing & out.isna()
     # object / string: real datetimes (xlsx), numbers (xlsx) and text
     is_obj = s.dtype == object
