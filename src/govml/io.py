@@ -4,9 +4,14 @@
   Parquet and JSON Lines into a DataFrame with the file's own column names. Text encodings (UTF-8, UTF-8
   with BOM, UTF-16 with or without BOM, GBK, GB18030) are detected; ``encoding=`` forces one. Text cells are
   cleaned (runs of tabs, newlines, full-width and non-breaking spaces become one space; ends stripped;
-  empty → missing). Workbooks: the sheet is chosen by name or index (default: the first naming the
-  columns asked for, else the first — said when it is not the first, and when other sheets have the same
-  columns) and the header row is found automatically (title rows above it are skipped). A ``.xls`` that is
+  empty → missing; a cell of only a 'no value' placeholder — ``NULL``, ``nan``, ``—``, ``/`` … — is missing too,
+  said per column; ``="000123"`` and ``'000123``, Excel's text guards a web system writes into a CSV around ids,
+  numbers and times, are read as the text inside). Workbooks: the sheet is chosen by name or index (default:
+  the first naming the columns asked for, else the first — said when it is not the first, and when other
+  sheets have the same columns); ``sheet="all"`` reads every sheet with the header of that one as one table
+  (an export of one sheet per month; row numbers stay each sheet's own, ``attrs["govml"]["sheet_rows"]`` says
+  which rows each sheet gave) and the header row is found automatically (title rows above it are skipped,
+  footer rows such as 合计/注/制表人 below the data too). A ``.xls`` that is
   really an .xlsx or a text table is read as what it is (said); an HTML page under that name is refused.
 * :func:`load` reads, maps the user's column names to the canonical ones, converts types, validates
   (see :mod:`govml.schemas`) and raises :class:`~govml.errors.DataError` listing every problem with
