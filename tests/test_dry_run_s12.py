@@ -152,6 +152,16 @@ def test_monthly_sheets_are_read_together_with_sheet_all(samples_dir: Path, tmp_
     assert sum("placeholder" in s for s in said) == 1 and sum("footer row(s)" in s for s in said) == 1
     assert any("sheets '1月', '2月', '3月', '4月' read together as one table" in s for s in said)
     assert parse_datetime(df["来电时间"]).notna().all()
+    # a month whose export has another column is not read, and that is said
+    wb_rows = {"说明": [["本表为12345热线工单导出"]], "1月": [HEADER[:3], ["1", "2023-01-01", "138"]],
+               "2月": [HEADER[:3], ["2", "2023-02-01", "139"]], "3月": [HEADER[:4], ["3", "2023-03-01", "137", "噪音"]]}
+    _book(tmp_path / "cols.xlsx", wb_rows)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        two = read_table(tmp_path / "cols.xlsx", sheet="all", known_columns=HEADER[:2])
+    assert two["工单编号"].tolist() == ["1", "2"] and two.attrs["govml"]["sheets_not_read"] == ["说明", "3月"]
+    assert any("sheet(s) '说明', '3月' not read: their header names other columns than sheet '1月'" in r.getMessage()
+               for r in caplog.records)
     # a sheet named "all" is that sheet
     _book(tmp_path / "named.xlsx", {"说明": [["x"]], "all": [HEADER[:3], ["1", "2023-01-01", "138"]]})
     assert read_table(tmp_path / "named.xlsx", sheet="all").attrs["govml"]["sheet"] == "all"

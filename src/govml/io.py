@@ -1142,6 +1142,11 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
                     ", ".join(repr(n) for n in order), " + ".join(f"{n:,}" for _, n in parts))
     else:
         log.warning("%s: --sheet all: no other sheet has the columns of sheet %r; only it was read", file, order[0])
+    left = [n for n in wb.names if n not in together]
+    if left:  # a month whose export gained or lost a column is not dropped unsaid
+        meta["sheets_not_read"] = left
+        log.warning("%s: --sheet all: sheet(s) %s not read: their header names other columns than sheet %r", file,
+                    ", ".join(repr(n) for n in left), order[0])
     return out
 
 
