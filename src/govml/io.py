@@ -174,8 +174,7 @@ _GUARD_APOSTROPHE = f"^'({_GUARDED})$"
 
 def _unguard(s: pd.Series, file: str, column: str) -> pd.Series:
     """Text cells ``="000123"`` and ``'000123`` (Excel's text guards, written into a CSV) → ``000123``."""
-    first = s.str.slice(0, 2)
-    maybe = (first.str.startswith("'") | (first == '="')).fillna(False).to_numpy(dtype=bool)
+    maybe = s.str.startswith(("'", '="')).fillna(False).to_numpy(dtype=bool)
     if not maybe.any():
         return s
     sub = s[maybe]
