@@ -440,11 +440,15 @@ def _name_gate_pattern() -> tuple[str, str]:
         for w in ws:
             alts.setdefault(c, []).append((f"{word_before}(?:{surname}){ahead}",
                                            w[k + 1] if k + 1 < len(w) else None, w[k - 1] if k else None))
-    for word in _PRE_TITLES:  # 局长卢鸣鸿: a surname right after the title
+    # 局长卢鸣鸿: a common or compound surname right after the title, or a boundary-tier one with two
+    # more characters and no Chinese character after them (what _name_after_title can accept)
+    after_sur = (f"(?:[{''.join(sorted(_SURNAMES_COMMON | {w[0] for w in _SURNAMES_COMPOUND}))}]"
+                 f"|[{''.join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))}]{han}{{2}}(?!{han}))")
+    for word in _PRE_TITLES:
         k = _trigger(word)
         c = word[k]
         behind = f"(?<={re.escape(word[:k + 1])})" if k else ""
-        alts.setdefault(c, []).append((f"{behind}(?={re.escape(word[k + 1:])}{sur})",
+        alts.setdefault(c, []).append((f"{behind}(?={re.escape(word[k + 1:])}{after_sur})",
                                        word[k + 1] if k + 1 < len(word) else None, word[k - 1] if k else None))
     for q in _G_OPEN:
         alts.setdefault(q, []).append((f"(?={han}{{2,4}}[{_G_CLOSE}]{_SP}网友)", None, None))
