@@ -14,7 +14,7 @@ import pytest
 
 from cli_runner import govml
 from govml.errors import ConfigError
-from govml.hotspot.panel import Exclusions, _category_levels
+from govml.hotspot.panel import Exclusions, _category_levels, clean_events
 from govml.io import (
     category_from_levels,
     category_level_columns,
@@ -229,6 +229,19 @@ def test_a_level_column_whose_names_repeat_under_two_parents_is_read_as_paths() 
     ex = Exclusions(rows_in=len(df))
     cut = _category_levels(df["二级分类"], "二级分类", 1, ex, df)
     assert cut.tolist() == ["城乡建设", "环境保护", "城乡建设", "其他", "环境保护"] and "level 2 of" in ex.notes[0]
+
+
+def test_hotspot_events_keep_a_repeated_level_name_apart() -> None:
+    """`hotspots forecast --category-col 二级分类` on a tree in columns: clean_events hands the events to the
+    category reading, so 其他 under two parents is two categories, and the note says why."""
+    ev = pd.DataFrame({"来电时间": [f"2024-01-0{d} 10:00" for d in range(1, 7)],
+                       "所属社区": ["东园", "西园", "东园", "西园", "东园", "西园"],
+                       "一级分类": ["城乡建设", "环境保护", "城乡建设", "环境保护", "城乡建设", "环境保护"],
+                       "二级分类": ["其他", "其他", "其他", "其他", "物业", "噪声"]})
+    clean, ex = clean_events(ev, time_col="来电时间", area_col="所属社区", category_col="二级分类",
+                             now="2024-02-01", min_category_events=1)
+    assert sorted(clean["category"].unique()) == ["城乡建设/其他", "城乡建设/物业", "环境保护/其他", "环境保护/噪声"]
+    assert any("level 2 of 一级分类 / 二级分类" in n for n in ex.notes)
 
 
 def test_train_keeps_apart_a_name_under_two_parents(samples_dir: Path, tmp_path: Path) -> None:

@@ -37,7 +37,9 @@ def _where(report: Report) -> str:
         bits.append(f"encoding {meta['encoding']}")
     if meta.get("delimiter") and meta.get("delimiter") not in (",", "\t"):
         bits.append(f"delimiter {meta['delimiter']!r}")
-    if meta.get("sheet"):
+    if len(meta.get("sheets_read") or []) > 1:  # --sheet all
+        bits.append(f"sheets {', '.join(map(repr, meta['sheets_read']))} read together")
+    elif meta.get("sheet"):
         bits.append(f"sheet {meta['sheet']!r}")
     if meta.get("header_row"):
         bits.append(f"header on row {meta['header_row']}")
@@ -65,7 +67,7 @@ def render_report(report: Report, console) -> None:  # noqa: ANN001 (rich Consol
     if report.meta.get("profile_unused"):
         console.print("  [dim]profile columns not in this file: " + ", ".join(report.meta["profile_unused"])
                       + "[/]", highlight=False)
-    for note in report.meta.get("notes") or []:  # how the times were read (Unix times, UTC offsets)
+    for note in report.meta.get("notes") or []:  # how the times were read (Unix times and UTC offsets converted to Beijing time)
         console.print(f"  [yellow]note:[/] {note}", highlight=False)
     if report.meta.get("indicators"):
         console.print(f"  {report.meta.get('assessment_form')} form, indicators: "
@@ -144,7 +146,7 @@ def register(app: typer.Typer) -> None:
         kind: str = typer.Option(..., "--kind", "-k", help="What the table is: " + ", ".join(KINDS) + "."),
         encoding: str = typer.Option(None, "--encoding", help="Force a text encoding (default: detected: "
                                      "UTF-8, UTF-8-BOM, GBK, GB18030)."),
-        sheet: str = typer.Option(None, "--sheet", help="Excel sheet: name or 0-based number (default: the first that names known columns, else the first)."),
+        sheet: str = typer.Option(None, "--sheet", help="Excel sheet: name or 0-based number (default: the first that names known columns, else the first); all: every sheet with the same header, read as one table."),
         header_row: int = typer.Option(None, "--header-row", help="Row number (from 1) of the header "
                                        "(default: found automatically, skipping title rows)."),
         map_: list[str] = typer.Option(None, "--map", help="Column mapping canonical=their_column, "

@@ -86,7 +86,7 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
             parse_datetime(raw, file=name, column=src, rows=source_rows(df), max_problems=10)
         from govml.io import date_notes
 
-        for note in date_notes(raw[~bad], src):  # Unix times and UTC offsets: read as UTC / as written, said
+        for note in date_notes(raw[~bad], src):  # Unix times and UTC offsets: converted to Beijing time, said
             Console(stderr=True).print(f"[yellow]note:[/] {name}: {note}", highlight=False)
         import pandas as pd
 
@@ -262,7 +262,7 @@ def hot_issues_cmd(
                                  help="With --semantic: a member whose mean similarity in meaning to the rest of "
                                       "its issue is below this fraction of theirs leaves it (e.g. 0.4); 0 = off."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
 ) -> None:
     """Group messages about the same problem at the same place and rank them by heat.
 
@@ -332,7 +332,7 @@ def alerts_cmd(
     terms: bool = typer.Option(True, "--terms/--no-terms", help="Also flag emerging terms."),
     all_cells: bool = typer.Option(False, "--all-cells", help="Write every tested cell, not only alerts."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
 ) -> None:
     """Surges per group × category × period and emerging terms, with false-discovery control.
 
@@ -518,7 +518,7 @@ def top_cmd(
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
 ) -> None:
     """High-frequency and distinctive demand terms per group and period.
 
@@ -699,7 +699,7 @@ def train_cmd(
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
     lexicon: Path = typer.Option(None, "--lexicon",
                                  help="Topic lexicon file (UTF-8; one topic a line: 'topic: term term ...') "
                                       "added to the packaged one; a topic in both gets the terms of both."),
@@ -853,7 +853,7 @@ def classify_cmd(
     label_col: str = _unused_column("category", "--label-col"),
     likes_col: str = _unused_column("likes", "--likes-col"),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted)."),
+    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
 ) -> None:
     """Predict the category of each message with a calibrated confidence (0–1)."""
     import numpy as np

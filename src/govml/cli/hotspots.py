@@ -373,7 +373,8 @@ _LEVEL = typer.Option(None, "--category-level", help="For categories written as 
 _ENC = typer.Option(None, "--encoding", help="Text encoding of a CSV/TXT (detected when omitted: UTF-8, UTF-8-BOM, "
                     "UTF-16, GBK, GB18030).")
 _SHEET = typer.Option(None, "--sheet", help="Excel sheet name or number from 0 (default: the first sheet naming "
-                      "the columns asked for, else the first; which one is said).")
+                      "the columns asked for, else the first; which one is said); all: every sheet with the same header, read as one "
+                      "table (an export of one sheet per month).")
 _STRAT = typer.Option("combined", "--strategy", help="Multi-step strategy: combined (the average of the two below; default), direct (one model per horizon) or recursive.")
 
 

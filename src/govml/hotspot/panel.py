@@ -181,7 +181,7 @@ def clean_events(
     file_rows = _file_rows(events)
     t = _parse_times(events[time_col].reset_index(drop=True), file, time_col)
     area = _canonical_names(events[area_col], ex, "area", file_rows)
-    cat = _canonical_names(_category_levels(events[category_col], category_col, category_level, ex), ex,
+    cat = _canonical_names(_category_levels(events[category_col], category_col, category_level, ex, events), ex,
                            "category", file_rows)
     keep = np.ones(len(events), dtype=bool)
 
