@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from govml.hotspot.panel import build_panel, clean_events
 
     c0, t0 = time.process_time(), time.perf_counter()
-    clean, ex = clean_events(ten_year_events(), now="2020-01-01")
+    clean, ex = clean_events(ten_year_events(), area_col="area", now="2020-01-01")
     panel = build_panel(clean, freq="D", exclusions=ex)
     n_series = panel.groupby(["area", "category"], observed=True).ngroups
     print(f"panel: {len(panel):,} rows ({n_series} series × {panel['period_start'].nunique()} days), built in "
