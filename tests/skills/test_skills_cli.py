@@ -49,7 +49,7 @@ def test_score_command(runner, tmp_path, samples_dir):
     assert set(s["card"]) <= {"none", "yellow", "red"} and (s["card"] == "red").any()
 
 
-def test_bad_inputs_are_named_and_the_rest_processed(runner, tmp_path, samples_dir):
+def test_bad_inputs_are_named_and_the_rest_processed(runner, tmp_path, samples_dir, caplog):
     df = pd.read_csv(samples_dir / "assessments.csv").head(40)
     df = df.rename(columns={"smart_governance": "smart_govt"})  # unknown indicator name
     df.loc[3, "policy_knowledge"] = 180  # out of range
@@ -58,7 +58,8 @@ def test_bad_inputs_are_named_and_the_rest_processed(runner, tmp_path, samples_d
     df.loc[5, ind] = None  # a worker-period with every value missing
     df.loc[5, "smart_govt"] = None
     df["sanitation"] = df["sanitation"].astype(object)
-    df.loc[8, "sanitation"] = "n/a"  # not a number: that value is left out, the row kept
+    df.loc[8, "sanitation"] = "9O"  # not a number (a typed letter O): that value is left out, the row kept
+    df.loc[9, "sanitation"] = "n/a"  # a 'no value' placeholder: read as empty, said once for the column
     bad = tmp_path / "bad.csv"
     df.to_csv(bad, index=False)
     courses = pd.read_csv(samples_dir / "courses.csv", dtype=str)
@@ -75,7 +76,9 @@ def test_bad_inputs_are_named_and_the_rest_processed(runner, tmp_path, samples_d
     assert "row 5, column 'policy_knowledge'" in text and "180" in text
     assert "row 7" in text and "all 19 indicator values missing" in text
     assert "smart_governance" in text  # the configured indicator that is now missing for everyone
-    assert "row 10, column 'sanitation'" in text and "'n/a'" in text
+    assert "row 10, column 'sanitation'" in text and "'9O'" in text
+    assert "row 11, column 'sanitation'" not in text
+    assert any("placeholder for 'no value'" in m and "'sanitation' 1" in m for m in caplog.messages)
     assert "courses.csv, row 2, column 'hours'" in text
     assert "courses.csv, row 3, column 'indicators'" in text and "trains nothing" in text
     assert out.exists()
