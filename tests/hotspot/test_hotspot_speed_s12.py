@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from govml.hotspot.features import FeatureBuilder, FeatureSpec, _group_sum_rows
+from govml.hotspot.features import FeatureBuilder, FeatureSpec, group_sums
 from govml.hotspot.forecast import (
     HotspotForecaster,
-    _group_sums,
     _leaf_table,
     _robust_last,
     _robust_window,
@@ -62,9 +61,8 @@ def test_group_sums_add_rows_as_add_at_does(ndim: int) -> None:
     codes = rng.integers(0, 11, 300)
     ref = np.zeros((11,) + x.shape[1:])
     np.add.at(ref, codes, x)
-    np.testing.assert_array_equal(_group_sums(x, codes), ref)
-    if ndim == 2:
-        np.testing.assert_array_equal(_group_sum_rows(x, codes, 11), ref)
+    np.testing.assert_array_equal(group_sums(x, codes), ref)
+    np.testing.assert_array_equal(group_sums(x, codes, 11), ref)
 
 
 def test_last_only_builder_rows_equal_the_full_builders_last_row() -> None:

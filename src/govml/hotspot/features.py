@@ -78,20 +78,22 @@ def _window_sum(cs: np.ndarray, w: int) -> np.ndarray:
     return cs[:, hi] - cs[:, lo]
 
 
-def _group_sum_rows(y: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """(n_groups × T) sums of the rows of ``y`` by group code: each group's rows added in row order from 0,
-    as ``np.add.at(zeros, codes, y)`` adds them (the same values), through a sparse indicator matrix
-    (``np.add.at`` on rows was ~5× slower: a recursive step of the scale benchmark spent most of its time in it)."""
+def group_sums(y: np.ndarray, codes: np.ndarray, n_groups: int | None = None) -> np.ndarray:
+    """(groups × C) sums of the rows of ``y`` (S × C) by ``codes`` (one per row; ``n_groups`` defaults to the
+    largest code + 1): each group's rows added in row order from 0, as ``np.add.at(zeros, codes, y)`` adds them
+    (the same values), through a sparse indicator matrix (``np.add.at`` on rows was ~5× slower: a recursive step
+    of the scale benchmark spent most of its time in it). Used by the features and the level candidates."""
     from scipy import sparse
 
-    ind = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_groups, len(codes)))
+    n = (int(codes.max()) + 1 if len(codes) else 1) if n_groups is None else n_groups
+    ind = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n, len(codes)))
     return np.asarray(ind @ np.asarray(y, dtype=np.float64))
 
 
 def _group_mean(y: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Per-series matrix of the mean count over the series sharing the same group code."""
     n_groups = int(codes.max()) + 1
-    sums = _group_sum_rows(y, codes, n_groups)
+    sums = group_sums(y, codes, n_groups)
     sizes = np.bincount(codes, minlength=n_groups).astype(float)
     return (sums / sizes[:, None])[codes]
 
@@ -206,7 +208,7 @@ class FeatureBuilder:
         if spec.pooled:
             for name, codes in self._pooled_groups().items():
                 n_groups = int(codes.max()) + 1
-                sums = _group_sum_rows(y, codes, n_groups)
+                sums = group_sums(y, codes, n_groups)
                 sizes = np.bincount(codes, minlength=n_groups).astype(float)
                 gcs = np.concatenate([np.zeros((n_groups, 1)), np.cumsum(sums / sizes[:, None], axis=1)], axis=1)
                 means = {}

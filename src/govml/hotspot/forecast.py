@@ -108,7 +108,7 @@ from sklearn.base import BaseEstimator
 from govml.coverage import thin_lead_in
 from govml.errors import ModelError
 from govml.hotspot.baselines import forecast_frame
-from govml.hotspot.features import FeatureBuilder, FeatureSpec
+from govml.hotspot.features import FeatureBuilder, FeatureSpec, group_sums
 from govml.hotspot.panel import panel_matrix
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ SHARE_SPAN = 52  # "share_w": the series' share of the board's events over this 
 def _group_share(cs_last: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Each series' share of its group's events so far (an equal share while the group has none)."""
     n = int(groups.max()) + 1
-    tot = _group_sums(cs_last, groups)  # = np.add.at(zeros, groups, cs_last): row order from 0, the same values
+    tot = group_sums(cs_last, groups)  # = np.add.at(zeros, groups, cs_last): row order from 0, the same values
     size = np.bincount(groups, minlength=n).astype(float)
     size = size.reshape((n,) + (1,) * (cs_last.ndim - 1))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -268,15 +268,6 @@ def _pooled_kind(w: int | str) -> tuple[str, int, int | str] | None:
     return None
 
 
-def _group_sums(x: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """(groups × C) sums of the rows of ``x`` (S × C) by ``codes`` (one per row)."""
-    from scipy import sparse
-
-    n = int(codes.max()) + 1 if len(codes) else 1
-    ind = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n, len(codes)))
-    return np.asarray(ind @ x)
-
-
 def _inv_dispersion(x: np.ndarray, e: np.ndarray) -> np.ndarray:
     """Method-of-moments ``1 / α`` per column of a Gamma–Poisson model, pooled over the series (rows):
     counts ``x`` with expectations ``e`` whose true rates are ``e · r``, ``r ~ Gamma(α, α)`` (mean 1), so
@@ -297,19 +288,19 @@ def _pooled_candidate(w: str, cs: np.ndarray, hi: np.ndarray, cats: np.ndarray, 
     x = cs[:, hi] - cs[:, lo]  # each series' events in the window
     so_far = cs[:, hi]
     if kind == "area":
-        return _group_share(so_far, areas) * (_group_sums(x, areas) / n)[areas]
+        return _group_share(so_far, areas) * (group_sums(x, areas) / n)[areas]
     if kind == "share":  # the series' share of the board over the last L periods × the board's recent mean
         span = so_far if long == "all" else cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]
         return _group_share(span, np.zeros(len(span), dtype=np.int64)) * (x.sum(axis=0) / n)
     if kind in ("indep", "indepr"):
-        A, C = _group_sums(x, areas), _group_sums(x, cats)
+        A, C = group_sums(x, areas), group_sums(x, cats)
         N = x.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(N > 0, A[areas] * C[cats] / (N * n), 0.0)
             if kind == "indepr":  # the series' own ratio to the independence model so far (or over the
                 # last L periods), shrunk toward 1
                 own = so_far if long == "all" else cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]
-                As, Cs, Ns = _group_sums(own, areas), _group_sums(own, cats), own.sum(axis=0)
+                As, Cs, Ns = group_sums(own, areas), group_sums(own, cats), own.sum(axis=0)
                 e = np.where(Ns > 0, As[areas] * Cs[cats] / Ns, 0.0)
                 inv = _inv_dispersion(own, e)
                 out = out * (own * inv + 1.0) / (e * inv + 1.0)  # (x + α) / (e + α), α = 1 / inv
@@ -319,7 +310,7 @@ def _pooled_candidate(w: str, cs: np.ndarray, hi: np.ndarray, cats: np.ndarray, 
     span = so_far if long == "all" else cs[:, hi] - cs[:, np.maximum(hi - int(long), 0)]
     nl = hi if long == "all" else np.minimum(hi, int(long))
     if kind == "ebi":
-        A, C, N = _group_sums(span, areas), _group_sums(span, cats), span.sum(axis=0)
+        A, C, N = group_sums(span, areas), group_sums(span, cats), span.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mu = np.where(N > 0, A[areas] * C[cats] / (N * nl), 0.0)
     else:
@@ -382,13 +373,13 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
         elif (ct := _cat_trend_kind(w)) is not None:
             if share is None:
                 share = _group_share(cs[:, 1:], g)
-                gcs = _group_sums(cs, g)
+                gcs = group_sums(cs, g)
             gm = [((gcs[:, hi] - gcs[:, np.maximum(hi - k, 0)]) / np.minimum(hi, k))[g] for k in ct]
             out.append(_cat_trend(share, gm[0], gm[1]))
         elif isinstance(w, str) and w.startswith("cat_"):
             if share is None:
                 share = _group_share(cs[:, 1:], g)
-                gcs = _group_sums(cs, g)
+                gcs = group_sums(cs, g)
             k = int(w[4:])
             lo = np.maximum(hi - k, 0)
             out.append(share * ((gcs[:, hi] - gcs[:, lo]) / np.minimum(hi, k))[g])
