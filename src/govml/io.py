@@ -9,8 +9,8 @@
   numbers and times, are read as the text inside). Workbooks: the sheet is chosen by name or index (default:
   the first naming the columns asked for, else the first — said when it is not the first, and when other
   sheets have the same columns); ``sheet="all"`` reads every sheet with the header of that one as one table
-  (an export of one sheet per month; row numbers stay each sheet's own, ``attrs["govml"]["sheet_rows"]`` says
-  which rows each sheet gave) and the header row is found automatically (title rows above it are skipped,
+  (an export of one sheet per month; row numbers stay each sheet's own and name it — ``1月!12`` in every message
+  —, ``attrs["govml"]["sheet_rows"]`` says how many rows each sheet gave) and the header row is found automatically (title rows above it are skipped,
   footer rows such as 合计/注/制表人 below the data too). A ``.xls`` that is
   really an .xlsx or a text table is read as what it is (said); an HTML page under that name is refused.
 * :func:`load` reads, maps the user's column names to the canonical ones, converts types, validates
@@ -55,7 +55,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govml.errors import DataError, Problem
+from govml.errors import DataError, Problem, SheetRow
 
 if TYPE_CHECKING:  # pandas is imported lazily so `govml --help` stays fast
     import numpy as np
@@ -434,13 +434,25 @@ def source_rows(df: pd.DataFrame) -> list[int]:
 
     Works on filtered or re-sorted frames too, as long as their index still holds the labels
     ``read_table`` gave (0, 1, 2... per row read; don't ``reset_index`` before asking). Without
-    metadata: ``position + 2`` (as in a CSV with the header on row 1)."""
+    metadata: ``position + 2`` (as in a CSV with the header on row 1). Rows of a workbook whose sheets were
+    read as one table (``sheet="all"``) are :class:`~govml.errors.SheetRow` values: each says its sheet
+    (``1月!12``) in every message that names it."""
     import pandas as pd
 
     meta = df.attrs.get("govml", {})
     runs = meta.get("rows")
     if runs is not None:
-        rows = [r for start, stop in runs for r in range(start, stop)]
+        if any(len(run) == 3 for run in runs):
+            order = {name: k for k, name in enumerate(meta.get("sheets_read") or ())}
+            for run in runs:
+                if len(run) == 3:
+                    order.setdefault(run[2], len(order))
+            rows = []
+            for run in runs:
+                rows += SheetRow.run(range(run[0], run[1]), run[2], order[run[2]]) if len(run) == 3 else \
+                    range(run[0], run[1])
+        else:
+            rows = [r for start, stop in runs for r in range(start, stop)]
         idx = df.index
         if len(idx) == 0:
             return []
@@ -745,16 +757,20 @@ def _finish_frame(
     return df
 
 
-def _compact_rows(rows: Sequence[int]) -> list[list[int]]:
+def _compact_rows(rows: Sequence[int]) -> list[list[Any]]:
     """Row numbers as runs ``[[start, stop), ...]``: pandas deep-copies ``attrs`` on every operation
-    (a long list there costs seconds) and Parquet stores them as JSON, so they stay small and plain."""
-    runs: list[list[int]] = []
+    (a long list there costs seconds) and Parquet stores them as JSON, so they stay small and plain. Rows of
+    a sheet of several read as one table (:class:`~govml.errors.SheetRow`) make runs ``[start, stop, sheet]``;
+    a run never spans two sheets."""
+    runs: list[list[Any]] = []
     for r in rows:
-        r = int(r)
-        if runs and runs[-1][1] == r:
-            runs[-1][1] = r + 1
+        sheet = getattr(r, "sheet", None)
+        n = int(r)
+        last = runs[-1] if runs else None
+        if last is not None and last[1] == n and (last[2] if len(last) == 3 else None) == sheet:
+            last[1] = n + 1
         else:
-            runs.append([r, r + 1])
+            runs.append([n, n + 1] if sheet is None else [n, n + 1, sheet])
     return runs
 
 
@@ -1088,8 +1104,10 @@ def _one_sheet(all_rows: list[tuple[Any, ...]], title: str, header_row: int | No
 def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: set[str], xls: bool) -> pd.DataFrame:
     """``--sheet all``: the sheet :func:`_pick_sheet` picks and every other sheet whose header names the same
     columns (a 12345 system's export of one sheet per month), read each as its own sheet (title rows, footer
-    rows) and stacked in workbook order. Row numbers stay each sheet's own: ``meta["sheet_rows"]`` says which
-    sheet holds which rows (``[name, number of rows read]`` in order); footer rows are named ``sheet!row``."""
+    rows) and stacked in workbook order. Row numbers stay each sheet's own and carry it: ``meta["rows"]`` holds
+    runs ``[start, stop, sheet]`` (:func:`source_rows` gives :class:`~govml.errors.SheetRow` values, shown
+    ``1月!12``); ``meta["sheet_rows"]`` counts the rows each sheet gave (``[name, number of rows read]`` in
+    order); footer rows are named ``sheet!row``."""
     import pandas as pd
 
     try:
@@ -1113,7 +1131,7 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
         elif list(df.columns) != columns:  # a header that differs in order: line the columns up by name
             df = df.reindex(columns=columns)
         frames.append(df)
-        rows += source_rows(df)
+        rows += SheetRow.run(source_rows(df), name, len(parts)) if len(sheets) > 1 else source_rows(df)
         if m.get("footer_rows"):
             footer.append(f"{name}!" + ",".join(map(str, m["footer_rows"])))
         for col, n in (m.get("placeholder_cells") or {}).items():
