@@ -366,6 +366,7 @@ _NAME_CUE = re.compile(
 _TITLE_AT = re.compile("(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
 _SURNAME_ANY = "".join(sorted(_SURNAMES_COMMON | _SURNAMES_BOUNDARY | {c for w in _SURNAMES_COMPOUND for c in w}))
 _SURNAME_CHARS = "".join(sorted(_SURNAMES_COMMON | _SURNAMES_BOUNDARY | {c[0] for c in _SURNAMES_COMPOUND}))
+_SURNAMES_COMPOUND_FIRST = frozenset(w[0] for w in _SURNAMES_COMPOUND)
 # The cheap gate for names, and where to look for them: a strong cue; 我是/本人 (and the kinship
 # cues) before a surname; a title one to three characters after a surname; a quote mark next to
 # 网友. Each cue word is found from its least frequent character (the regex engine skips ahead to
@@ -441,9 +442,9 @@ def _name_gate_pattern() -> tuple[str, str]:
             alts.setdefault(c, []).append((f"{word_before}(?:{surname}){ahead}",
                                            w[k + 1] if k + 1 < len(w) else None, w[k - 1] if k else None))
     # 局长卢鸣鸿: a common or compound surname right after the title, or a boundary-tier one with two
-    # more characters and no Chinese character after them (what _name_after_title can accept)
+    # more characters (what _name_after_title can accept: 局长段志刚， and 民警段志刚上门)
     after_sur = (f"(?:[{''.join(sorted(_SURNAMES_COMMON | {w[0] for w in _SURNAMES_COMPOUND}))}]"
-                 f"|[{''.join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))}]{han}{{2}}(?!{han}))")
+                 f"|[{''.join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))}]{han}{{2}})")
     for word in _PRE_TITLES:
         k = _trigger(word)
         c = word[k]
@@ -501,9 +502,39 @@ _GATE_ALL = _LazyRegex(f"[{_GATE_SCAN_FIRST}{_NAME_GATE_FIRST}]"
 
 
 def _compile_gates() -> None:
-    """Compile the name-gate patterns now (a caller about to fork workers: they inherit them compiled)."""
+    """Compile the name-gate patterns and read the word list now (a caller about to fork workers:
+    they inherit them)."""
     _NAME_GATE.compiled()
     _GATE_ALL.compiled()
+    _dictionary()
+
+
+# --- word evidence for a name followed directly by a verb (局长黄淼带头, 董事长罗平卫纠集) -----------
+# jieba's dictionary (a dependency of govml; ~349,000 words with their frequencies in a general
+# corpus) says which character pairs are words or start one. Read on first use, not at import
+# (~0.3 s).
+# (The frequency of a word: at least 20, two digits from 20 or three and more.)
+_WORD_LINE = re.compile(r"^([\u4e00-\u9fff]{2,}) ([2-9][0-9]|[1-9][0-9]{2,}) ", re.M)
+_WORDS: tuple[dict[str, int], dict[str, int]] | None = None
+
+
+def _dictionary() -> tuple[dict[str, int], dict[str, int]]:
+    """``(words, starts)`` from jieba's dictionary, its words of Chinese characters at least 20
+    frequent: the 2-3 character words and their frequency; the first two characters of every word
+    and the highest frequency of a word that starts with them (挨家 of 挨家挨户)."""
+    global _WORDS
+    if _WORDS is None:
+        from importlib.util import find_spec
+        from pathlib import Path
+
+        spec = find_spec("jieba")
+        if spec is None or spec.origin is None:  # pragma: no cover - jieba is a dependency
+            raise ConfigError("govml.privacy needs jieba's dictionary (pip install jieba)")
+        text = (Path(spec.origin).parent / "dict.txt").read_text(encoding="utf-8")
+        pairs = sorted(((w, int(f)) for w, f in _WORD_LINE.findall(text)), key=lambda x: x[1])
+        # ascending frequency: the last (highest) one of a key stays
+        _WORDS = {w: n for w, n in pairs if len(w) <= 3}, {w[:2]: n for w, n in pairs}
+    return _WORDS
 
 
 def _is_han(ch: str) -> bool:
@@ -532,8 +563,9 @@ def _boundary_at(norm: str, e: int) -> bool:
     """Whether no Chinese character follows position ``e`` (end, punctuation, digit, space …).
 
     A placeholder's ``<`` or ``>`` is no boundary: what it replaced may have been a Chinese
-    character (a plate, 三栋…), and masking twice must give what masking once gave."""
-    return e >= len(norm) or not (_is_han(norm[e]) or norm[e] in "<>")
+    character (a plate, 三栋…), and masking twice must give what masking once gave. 丶 (a CJK
+    character) is a list mark here: 村主任周树仁丶村文书."""
+    return e >= len(norm) or not (_is_han(norm[e]) or norm[e] in "<>") or norm[e] == "丶"
 
 
 _SURNAME_ONLY_END = frozenset("，。；、,;")
@@ -657,6 +689,48 @@ def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
             if _boundary_at(norm, end) or (common and (_TITLE_AT.match(norm, end)
                                                         or norm.startswith(_FOLLOW_AFTER_TITLE, end))):
                 return e, end
+        if g0 + 1 < n and _is_han(norm[g0 + 1]) and norm[e] not in _VERB_NOT_SURNAME:
+            span = _name_before_word(norm, e, sl, common)
+            if span is not None:
+                return span
+    return None
+
+
+# Characters that start no given name after a title when a word follows (邢森虽潜逃, 陈蕊仅于): words
+# of one character that follow a name, besides those of _GIVEN_NO.
+_GIVEN_NO_VERB = _GIVEN_NO_AFTER | frozenset("虽亦乃竟皆均便即遂则才仍曾速硬跟")
+# Surnames that are an adverb right after a title when a word follows (负责人曾多次找到): not here.
+_VERB_NOT_SURNAME = frozenset("曾")
+# One-character words that may follow a name (潘小军速赶赴, 毛浚却一直, 陈蕊仅于): adverbs and conjunctions.
+_FOLLOW_ONE = frozenset("却虽仅亦乃竟皆均便即遂则才仍速硬")
+
+
+def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, int] | None:
+    """A name right after a title followed directly by a word (局长黄淼带头, 董事长罗平卫纠集, 局长李鸿指着):
+    a surname (``sl`` characters at ``e``) and one or two given-name characters that are no word of
+    jieba's dictionary (书记高度重视, 科长严格把关, 董事长孙子结婚 are words), then what starts a word of
+    the dictionary or an adverb of _FOLLOW_ONE. Two given-name characters unless the second one starts
+    a more frequent word than the one after it (李鸿指着地图: 指着 against 着地). A boundary-tier surname
+    (段, 金, 安, 方 …: 局长安排人员) only with two given-name characters that start no word either."""
+    words, starts = _dictionary()
+    g0 = e + sl
+    for gl in (2, 1) if common else (2,):
+        end = g0 + gl
+        if end >= len(norm) or not _given_ok(norm[g0:end], _GIVEN_NO_VERB):
+            continue
+        cand = norm[e:end]
+        if not _not_a_word(cand) or norm[g0:end] in _NOT_NAMES or norm[g0 : g0 + 2] in _NOT_NAMES:
+            continue
+        if cand in words or (sl == 1 and gl == 2 and cand[:2] in words):
+            continue
+        if not common and (cand[:2] in starts or cand in starts or norm[g0:end] in starts):
+            continue
+        follow = starts.get(norm[end : end + 2], 0)
+        if not follow and norm[end] not in _FOLLOW_ONE:
+            continue
+        if gl == 2 and starts.get(norm[end - 1 : end + 1], 0) > follow:
+            continue
+        return e, end
     return None
 
 
@@ -718,7 +792,52 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             if sp is not None:
                 out.append(("NAME", sp[0], sp[1]))
                 out += _name_list(norm, sp[1])
-    return out
+    return _name_references(norm, out, starts) if out else out
+
+
+def _name_references(norm: str, out: list[tuple[str, int, int]],
+                     starts: list[int] | None) -> list[tuple[str, int, int]]:
+    """The names found, then the same names elsewhere in the same text (within-text back-references):
+
+    - a three-character name whose first two characters are also found as a whole name in that text
+      is that name (民警张晖、… 民警张晖朝伪造: 张晖, 朝 is "towards");
+    - another occurrence of a found name of three or more characters (组长何伟明有事，何伟明到了后),
+      or of two when no Chinese character or a title follows it;
+    - the given name of a found single-surname name with two given-name characters, right before
+      a title (王超群 … 超群书记: 超群), unless a surname precedes it (then the title rule decides)."""
+    by_text: dict[int, set[str]] = {}
+    for _, a, b in out:
+        j = 0 if starts is None else bisect_right(starts, a) - 1
+        by_text.setdefault(j, set()).add(norm[a:b])
+    res = list(out)
+    words = _dictionary()[0]
+    for i, (kind, a, b) in enumerate(out):
+        if b - a == 3 and norm[a] not in _SURNAMES_COMPOUND_FIRST:
+            if (norm[a : b - 1] in by_text[0 if starts is None else bisect_right(starts, a) - 1]
+                    and not _boundary_at(norm, b) and not _TITLE_AT.match(norm, b)
+                    and not norm.startswith(_FOLLOW_AFTER_TITLE, b)):
+                res[i] = (kind, a, b - 1)
+    extra: list[tuple[str, int, int]] = []
+    for j, names in by_text.items():
+        lo, hi = (0, len(norm)) if starts is None else (starts[j], starts[j + 1] - 1)
+        for name in names:
+            if len(name) < 2 or name in words:
+                continue
+            k = norm.find(name, lo, hi)
+            while k >= 0:
+                end = k + len(name)
+                if len(name) >= 3 or _boundary_at(norm, end) or _TITLE_AT.match(norm, end):
+                    extra.append(("NAME", k, end))
+                k = norm.find(name, end, hi)
+            if len(name) == 3 and name[0] not in _SURNAMES_COMPOUND_FIRST and name[1:] not in words:
+                given = name[1:]
+                k = norm.find(given, lo, hi)
+                while k >= 0:
+                    end = k + 2
+                    if _TITLE_AT.match(norm, end) and (k == lo or norm[k - 1] != name[0]):
+                        extra.append(("NAME", k, end))
+                    k = norm.find(given, end, hi)
+    return res + extra
 
 
 def _candidates(norm: str, starts: list[int] | None = None, *, numbers: bool = True,
