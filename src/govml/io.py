@@ -1333,16 +1333,29 @@ _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
                                          "dec"), start=1)}
 _MON = r"(?P<mon>(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))[a-z]*\.?"
 _NAMED_MONTH = (
-    # Java's Date.toString (Chinese systems' exports): Thu Feb 28 11:25:05 CST 2019 (read as the clock time written)
+    # Java's Date.toString (Chinese systems' exports): Thu Feb 28 11:25:05 CST 2019 (CST, China Standard Time, and
+    # other zone names: read as the clock time written); … GMT 2019, … UTC 2019, … GMT+08:00 2019: converted from
+    # that offset to Beijing time, as 2019-02-28T03:25:05Z is (see _java_offsets)
     re.compile(r"^(?:[A-Za-z]{3},?\s+)?" + _MON + r"\s+(?P<d>\d{1,2})\s+(?P<t>\d{1,2}:\d{2}(?::\d{2})?)\s+"
-               r"(?:[A-Z]{2,5}(?:[+-]\d{2}:?\d{2})?\s+)?(?P<y>\d{4})$"),
+               r"(?:(?P<zone>[A-Z]{2,5})(?P<off>[+-]\d{1,2}(?::?\d{2})?)?\s+)?(?P<y>\d{4})$"),
     re.compile(r"^(?P<d>\d{1,2})[- ]" + _MON + r"[- ](?P<y>\d{4})(?P<t>\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),  # 28-Feb-2019
     re.compile(r"^" + _MON + r"\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})(?P<t>\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),  # Feb 28, 2019
 )
 
 
+def _java_offsets(zone: pd.Series, off: pd.Series) -> pd.Series:
+    """The UTC offset (``+00:00``, ``+08:00``, ``-05:00``) of Java ``Date.toString`` zones that say one: ``GMT``,
+    ``UTC``, ``UT`` alone (UTC) or with an offset (``GMT+08:00``, ``GMT+8``, ``UTC-0500``); missing for zone names
+    (``CST``: China Standard Time, read as written; others are not guessed)."""
+    utc = zone.str.upper().isin(["GMT", "UTC", "UT"]).fillna(False).astype(bool)
+    parts = off.str.extract(r"^(?P<s>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?$")
+    written = parts["s"] + parts["h"].str.zfill(2) + ":" + parts["m"].fillna("00")
+    return written.where(off.notna(), "+00:00").where(utc)
+
+
 def _named_months(norm: pd.Series) -> pd.Series:
-    """Dates with English month names (the three shapes of :data:`_NAMED_MONTH`) rewritten year first."""
+    """Dates with English month names (the three shapes of :data:`_NAMED_MONTH`) rewritten year first (a Java
+    time in GMT / UTC / GMT+hh:mm keeps its offset, written as ISO 8601 does, for the caller to convert)."""
     has = norm.str.contains(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", regex=True).fillna(False)
     if not has.any():
         return norm
@@ -1353,7 +1366,9 @@ def _named_months(norm: pd.Series) -> pd.Series:
         if hit.any():
             m = m[hit]
             mon = m["mon"].str.lower().map(_MONTHS).astype("int64").astype("str")
-            out.loc[m.index] = (m["y"] + "-" + mon + "-" + m["d"] + " " + m["t"].fillna("").str.strip()).str.strip()
+            tail = (" " + _java_offsets(m["zone"], m["off"])).fillna("") if "zone" in m else ""
+            out.loc[m.index] = (m["y"] + "-" + mon + "-" + m["d"] + " " + m["t"].fillna("").str.strip()).str.strip() \
+                + tail
     return out
 
 
@@ -1633,8 +1648,9 @@ _CLOCK_ONLY = re.compile(r"^\s*(?:上午|下午|晚上|凌晨|中午|早上|傍�
 
 def date_notes(series: pd.Series, column: str | None = None) -> list[str]:
     """What a reader should know about how a time column was read, in plain words: times that were converted
-    to Beijing time (UTC+8) — Unix times, times written with a UTC offset other than +08:00 (a column mixing
-    offsets is named: converted, it is on one clock) and datetimes carrying another time zone. Times written
+    to Beijing time (UTC+8) — Unix times, times written with a UTC offset other than +08:00 (ISO 8601's ``Z`` /
+    ``+hh:mm``, Java's ``GMT`` / ``UTC`` / ``GMT+hh:mm``; a column mixing offsets is named: converted, it is on one
+    clock) and datetimes carrying another time zone. Times written
     without an offset are read as written and need no note (unless they sit beside converted ones)."""
     import pandas as pd
 
@@ -1660,6 +1676,13 @@ def date_notes(series: pd.Series, column: str | None = None) -> list[str]:
                      "1551324305): converted to Beijing time (UTC+8, 8 hours later than UTC)")
     if txt is not None and len(txt):
         off = txt.str.extract(_OFFSET)[0].dropna()
+        java = 0  # Java's Date.toString in GMT / UTC / GMT+hh:mm (Thu Feb 28 03:25:05 GMT 2019)
+        maybe_java = txt.str.contains(r"(?:GMT|UTC?)[ +-]", regex=True).fillna(False).astype(bool)
+        if maybe_java.any():
+            m = txt[maybe_java].str.extract(_NAMED_MONTH[0])
+            java_off = _java_offsets(m["zone"], m["off"]).dropna()
+            java = len(java_off)
+            off = pd.concat([off, java_off]) if java else off
         if len(off):
             off = (off.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
                    .str.replace(r"^([+-]\d{2})$", r"\1:00", regex=True).replace({"+00:00": "Z", "-00:00": "Z"}))
@@ -1672,7 +1695,8 @@ def date_notes(series: pd.Series, column: str | None = None) -> list[str]:
                 notes.append(f"times{col} carry different UTC offsets ({shown}): each is converted to Beijing time "
                              f"(UTC+8), so the column is on one clock{without}")
             elif counts.index[0] == "Z":
-                notes.append(f"times{col} are UTC (written with Z or +00:00): converted to Beijing time (UTC+8, 8 "
+                written = "Z or +00:00" if not java else "GMT or UTC" if java == len(off) else "Z, +00:00, GMT or UTC"
+                notes.append(f"times{col} are UTC (written with {written}): converted to Beijing time (UTC+8, 8 "
                              f"hours later), so days and weeks are counted on Beijing's clock{without}")
             elif counts.index[0] != "+08:00":
                 notes.append(f"times{col} carry the UTC offset {counts.index[0]}: converted to Beijing time "

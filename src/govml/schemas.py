@@ -150,7 +150,12 @@ def register_check(kind: str, func: Check) -> Check:
 
 @dataclass
 class Report:
-    """What :func:`check_file` found. ``errors`` make the table unusable; ``warnings`` do not."""
+    """What :func:`check_file` found. ``errors`` make the table unusable; ``warnings`` do not.
+
+    ``rows`` holds the user's row number of each row of the table checked (:func:`govml.io.source_rows`), kept in
+    step when rows are dropped; from a workbook whose sheets were read as one table they are
+    :class:`~govml.errors.SheetRow` values, so every problem names its sheet (``1月!12``) and ``_flagged`` (the
+    cells already reported) tells row 12 of one sheet from row 12 of another."""
 
     file: str
     kind: str
