@@ -514,14 +514,15 @@ def _compile_gates() -> None:
 # corpus) says which character pairs are words or start one. Read on first use, not at import
 # (~0.3 s).
 # (The frequency of a word: at least 20, two digits from 20 or three and more.)
-_WORD_LINE = re.compile(r"^([\u4e00-\u9fff]{2,}) ([2-9][0-9]|[1-9][0-9]{2,}) ", re.M)
-_WORDS: tuple[dict[str, int], dict[str, int]] | None = None
+_WORD_LINE = re.compile(r"^([\u4e00-\u9fff]{2,}) ([2-9][0-9]|[1-9][0-9]{2,}) ([a-z]+)", re.M)
+_WORDS: tuple[dict[str, int], dict[str, int], frozenset[str]] | None = None
 
 
-def _dictionary() -> tuple[dict[str, int], dict[str, int]]:
-    """``(words, starts)`` from jieba's dictionary, its words of Chinese characters at least 20
-    frequent: the 2-3 character words and their frequency; the first two characters of every word
-    and the highest frequency of a word that starts with them (挨家 of 挨家挨户)."""
+def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
+    """``(words, starts, person)`` from jieba's dictionary, its words of Chinese characters at least
+    20 frequent: the 2-3 character words and their frequency; the first two characters of every word
+    and the highest frequency of a word that starts with them (挨家 of 挨家挨户); the 2-3 character
+    words tagged as a person's name (nr: 李强, 田野, 陆军 — and, the tags being rough, 陈述, 孙子)."""
     global _WORDS
     if _WORDS is None:
         from importlib.util import find_spec
@@ -531,9 +532,11 @@ def _dictionary() -> tuple[dict[str, int], dict[str, int]]:
         if spec is None or spec.origin is None:  # pragma: no cover - jieba is a dependency
             raise ConfigError("govml.privacy needs jieba's dictionary (pip install jieba)")
         text = (Path(spec.origin).parent / "dict.txt").read_text(encoding="utf-8")
-        pairs = sorted(((w, int(f)) for w, f in _WORD_LINE.findall(text)), key=lambda x: x[1])
+        found = _WORD_LINE.findall(text)
+        pairs = sorted(((w, int(f)) for w, f, _ in found), key=lambda x: x[1])
         # ascending frequency: the last (highest) one of a key stays
-        _WORDS = {w: n for w, n in pairs if len(w) <= 3}, {w[:2]: n for w, n in pairs}
+        _WORDS = ({w: n for w, n in pairs if len(w) <= 3}, {w[:2]: n for w, n in pairs},
+                  frozenset(w for w, _, tag in found if len(w) <= 3 and tag.startswith("nr")))
     return _WORDS
 
 
@@ -658,7 +661,8 @@ _FOLLOW_AFTER_TITLE = (*_FOLLOW, *_FOLLOW_AFTER_TITLE_LONG, "也", "已",
 _LIST_SEPS = frozenset("、和及与")
 # 局长高兴地说; 先 科 举 其 万 向 do occur in given names there (主任邓兆先召集, 负责人郑科先同志,
 # 副主任王举贤在, 董事长邢明向（: with a delimiter or a following word after the name, and 王先生 is a title)
-_GIVEN_NO_AFTER = (_GIVEN_NO - frozenset("先科举其万向")) | frozenset("地")
+# 虽 亦 乃 竟 皆 遂 仍: one-character words after a name (董事长邢森虽已辞职), never in a given name.
+_GIVEN_NO_AFTER = (_GIVEN_NO - frozenset("先科举其万向")) | frozenset("地虽亦乃竟皆遂仍")
 
 
 def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
@@ -686,9 +690,11 @@ def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
                 continue
             if norm[g0:end] in _NOT_NAMES or norm[g0 : g0 + 2] in _NOT_NAMES:  # 局长曾表示
                 continue
-            if _boundary_at(norm, end) or (common and (_TITLE_AT.match(norm, end)
-                                                        or norm.startswith(_FOLLOW_AFTER_TITLE, end))):
+            if _boundary_at(norm, end) or (common and _TITLE_AT.match(norm, end)):
                 return e, end
+            if (common and norm.startswith(_FOLLOW_AFTER_TITLE, end) and not _is_word(norm[e:end], sl, person_ok=True)
+                    and not (norm[e] in _VERB_NOT_SURNAME and norm[g0 : g0 + 2] in _dictionary()[0])):
+                return e, end  # not 局长郑重承诺 (a word), 局长曾多次承诺 (曾 + a word); 书记曾国宪等
         if g0 + 1 < n and _is_han(norm[g0 + 1]) and norm[e] not in _VERB_NOT_SURNAME:
             span = _name_before_word(norm, e, sl, common)
             if span is not None:
@@ -698,11 +704,22 @@ def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
 
 # Characters that start no given name after a title when a word follows (邢森虽潜逃, 陈蕊仅于): words
 # of one character that follow a name, besides those of _GIVEN_NO.
-_GIVEN_NO_VERB = _GIVEN_NO_AFTER | frozenset("虽亦乃竟皆均便即遂则才仍曾速硬跟")
-# Surnames that are an adverb right after a title when a word follows (负责人曾多次找到): not here.
+_GIVEN_NO_VERB = _GIVEN_NO_AFTER | frozenset("曾速硬跟")
+# Surnames that are an adverb right after a title when a word follows (负责人曾多次找到): not here,
+# and before a word that follows names not when a word comes next (局长曾多次承诺; 书记曾国宪等 is a name).
 _VERB_NOT_SURNAME = frozenset("曾")
 # One-character words that may follow a name (潘小军速赶赴, 毛浚却一直, 陈蕊仅于): adverbs and conjunctions.
-_FOLLOW_ONE = frozenset("却虽仅亦乃竟皆均便即遂则才仍速硬")
+_FOLLOW_ONE = frozenset("却虽仅亦乃竟皆均便即遂则才仍速硬以之")
+
+
+def _is_word(cand: str, sl: int, person_ok: bool = False) -> bool:
+    """Whether a name candidate (a surname of ``sl`` characters and the given name) is a word of
+    jieba's dictionary, or its first two characters are one after a single surname (高度重 of 高度重视);
+    with ``person_ok`` a word tagged as a person's name is none (站长韦小宝说, 所长田野带领)."""
+    words, _, person = _dictionary()
+    if cand in words:
+        return not (person_ok and cand in person)
+    return sl == 1 and len(cand) == 3 and cand[:2] in words and not (person_ok and cand[:2] in person)
 
 
 def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, int] | None:
@@ -712,7 +729,7 @@ def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, in
     the dictionary or an adverb of _FOLLOW_ONE. Two given-name characters unless the second one starts
     a more frequent word than the one after it (李鸿指着地图: 指着 against 着地). A boundary-tier surname
     (段, 金, 安, 方 …: 局长安排人员) only with two given-name characters that start no word either."""
-    words, starts = _dictionary()
+    words, starts, _ = _dictionary()
     g0 = e + sl
     for gl in (2, 1) if common else (2,):
         end = g0 + gl
@@ -721,7 +738,7 @@ def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, in
         cand = norm[e:end]
         if not _not_a_word(cand) or norm[g0:end] in _NOT_NAMES or norm[g0 : g0 + 2] in _NOT_NAMES:
             continue
-        if cand in words or (sl == 1 and gl == 2 and cand[:2] in words):
+        if _is_word(cand, sl):
             continue
         if not common and (cand[:2] in starts or cand in starts or norm[g0:end] in starts):
             continue
@@ -802,7 +819,8 @@ def _name_references(norm: str, out: list[tuple[str, int, int]],
     - a three-character name whose first two characters are also found as a whole name in that text
       is that name (民警张晖、… 民警张晖朝伪造: 张晖, 朝 is "towards");
     - another occurrence of a found name of three or more characters (组长何伟明有事，何伟明到了后),
-      or of two when no Chinese character or a title follows it;
+      or of two when no Chinese character, a title or a word that follows names (在, 说, 表示 …)
+      follows it; not a name that is a word of jieba's dictionary (a name found wrongly stays one);
     - the given name of a found single-surname name with two given-name characters, right before
       a title (王超群 … 超群书记: 超群), unless a surname precedes it (then the title rule decides)."""
     by_text: dict[int, set[str]] = {}
@@ -826,7 +844,8 @@ def _name_references(norm: str, out: list[tuple[str, int, int]],
             k = norm.find(name, lo, hi)
             while k >= 0:
                 end = k + len(name)
-                if len(name) >= 3 or _boundary_at(norm, end) or _TITLE_AT.match(norm, end):
+                if (len(name) >= 3 or _boundary_at(norm, end) or _TITLE_AT.match(norm, end)
+                        or norm.startswith(_FOLLOW_AFTER_TITLE, end)):
                     extra.append(("NAME", k, end))
                 k = norm.find(name, end, hi)
             if len(name) == 3 and name[0] not in _SURNAMES_COMPOUND_FIRST and name[1:] not in words:

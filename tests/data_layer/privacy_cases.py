@@ -851,3 +851,73 @@ NAME_TITLE_HARD_NEGATIVE_CASES: list[str] = [
 ]
 HARD_POSITIVE_CASES += NAME_TITLE_HARD_CASES
 HARD_NEGATIVE_CASES += NAME_TITLE_HARD_NEGATIVE_CASES
+
+# --- personal names, session 13, first round: a name after a title followed directly by a word ------
+# (局长黄淼带头, 董事长罗平卫纠集), a found name named again in the same text (何伟明说…，何伟明到了),
+# a given name alone before a title when the full name is in the text (李衡花 … 衡花书记). The
+# look-alikes are words after a title that start with a surname and are followed by a word
+# (局长高度关注, 主任马上安排, 局长安排人员, 书记明确表示, 局长曾多次承诺).
+NAME_VERB_CASES: list[str] = [
+    "校长[[NAME:林淼]]带头乱收费。",
+    "董事长[[NAME:罗建卫]]纠集二十多人闹事。",
+    "局长[[NAME:李鸿]]指着地图说明规划。",
+    "物业经理[[NAME:吴云晋]]第四次上门。",
+    "社区书记[[NAME:黄寒]]心胸狭窄，不听意见。",
+    "经侦大队长[[NAME:毛钧]]涉嫌渎职。",
+    "民警[[NAME:王生宝]]提供了证言。",
+    "开发商董事长[[NAME:戴泉春]]个人承诺补偿。",
+    "组长[[NAME:殷亿新]]嚣张跋扈。",
+    "时任县长[[NAME:李富光]]批示同意。",
+    "副主任[[NAME:潘小军]]速赶赴现场。",
+    "办案民警[[NAME:毛浚]]却一直拖延。",
+    "工地负责人[[NAME:陈蕊]]仅来过一次。",
+    "董事长[[NAME:邢森]]虽已辞职，仍在幕后操控。",
+    "村主任[[NAME:周树仁]]丶村会计都在场。",
+    "市长[[NAME:耿波彦]]颁奖。",
+    "组长[[NAME:何伟明]]说有事，[[NAME:何伟明]]到了以后又走了。",
+    "举报人：[[NAME:黄尊富]]。镇政府多次与[[NAME:黄尊富]]协商。",
+    "联系人：[[NAME:李衡花]]。请[[NAME:衡花]]书记关注此事。",
+    "民警[[NAME:张晖]]、[[NAME:李强]]到场。民警[[NAME:张晖]]朝我们大喊。",
+    "派出所所长[[NAME:田晓东]]随即赶到。",
+    "物业经理[[NAME:孙立波]]拒不退还押金。",
+    "副局长[[NAME:郑晓燕]]当场表态。",
+    "网格员[[NAME:刘芳芳]]挨家挨户登记。",
+    "组长[[NAME:石磊]]和[[NAME:陆海涛]]私分补偿款。",
+    # two cases first written as look-alikes: the names in them are names (corrected after the first run)
+    "组长[[NAME:何伟]]，[[NAME:何伟]]明确表示不同意。",
+    "联系人：[[NAME:王建国]]。[[NAME:建国]]书记很关心。",
+    "社区民警[[NAME:段志强]]上门调解。",
+    "值班经理[[NAME:方德明]]过来解释。",
+]
+NAME_VERB_NEGATIVE_CASES: list[str] = [
+    "局长高度关注此事。",
+    "书记亲自过问。",
+    "主任马上安排人员处理。",
+    "局长安排人员到现场。",
+    "书记明确表示支持。",
+    "局长孙子结婚。",
+    "处长关心群众疾苦。",
+    "书记万分重视。",
+    "局长连夜赶到现场。",
+    "主任全程陪同。",
+    "所长常年不在所里。",
+    "经理金口玉言。",
+    "局长曾多次承诺。",
+    "董事长高价收购。",
+    "民警严厉批评了他。",
+    "镇长周末不上班。",
+    "主任任职期间没有作为。",
+    "村长田间地头走访。",
+    "局长郑重承诺。",
+    "书记陈述了理由。",
+    "院长张口就骂人。",
+    "局长韩国考察回来。",
+    "局长周到地安排。",
+    "经理黄牛党一样倒卖。",
+    "负责人毛估了一下。",
+    "书记林业局的事不管。",
+    "主任高兴地说。",
+    "站长车辆没有年检。",
+]
+POSITIVE_CASES += NAME_VERB_CASES
+NEGATIVE_CASES += NAME_VERB_NEGATIVE_CASES

@@ -114,6 +114,79 @@ def test_title_and_list_look_alikes_kept(text: str) -> None:
     assert privacy.mask(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("现任校长黄淼带头乱收学员空调费。", "现任校长<NAME>带头乱收学员空调费。"),
+        ("艾弗瑞教育董事长罗平卫纠集20到30人。", "艾弗瑞教育董事长<NAME>纠集20到30人。"),
+        ("A3区教育局局长李鸿指着地图上的一个红点。", "A3区教育局局长<NAME>指着地图上的一个红点。"),  # not 李鸿指
+        ("社区书记黄寒心胸狭窄。", "社区书记<NAME>心胸狭窄。"),
+        ("办案民警毛浚却一直拖延。", "办案民警<NAME>却一直拖延。"),
+        ("董事长邢森虽已辞职。", "董事长<NAME>虽已辞职。"),
+        ("妇女主任张秀兰挨家挨户登记。", "妇女主任<NAME>挨家挨户登记。"),  # 挨家 starts 挨家挨户
+        ("社区民警段志刚上门调解。", "社区民警<NAME>上门调解。"),  # a boundary-tier surname: two characters
+        ("村主任周树仁丶村文书都在。", "村主任<NAME>丶村文书都在。"),
+        ("书记曾国宪等相关村干部。", "书记<NAME>等相关村干部。"),
+    ],
+)
+def test_names_after_a_title_followed_by_a_word(text: str, expected: str) -> None:
+    assert privacy.mask(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "局长高度关注此事。",  # 高度 is a word
+        "主任马上安排人员处理。",
+        "局长安排人员到现场。",  # 安排: a boundary-tier surname and a word
+        "书记明确表示支持。",
+        "科长严格把关，局长郑重承诺。",
+        "局长曾多次承诺，负责人曾多次找到我司。",  # 曾: "once"
+        "董事长孙子结婚，村长毛病太多。",
+        "时任县长批示同意。",
+        "感谢两位同志，这两位同志点石成金。",
+    ],
+)
+def test_words_after_a_title_kept(text: str) -> None:
+    assert privacy.mask(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a found name again in the same text
+        ("组长何伟明有事，何伟明到了后又走了。", "组长<NAME>有事，<NAME>到了后又走了。"),
+        ("举报人：黄尊富。镇政府多次与黄尊富协商。", "举报人：<NAME>。镇政府多次与<NAME>协商。"),
+        # two characters: only before a delimiter, a title or a word that follows names
+        ("我叫王芳，王芳说，王芳明天来。", "我叫<NAME>，<NAME>说，王芳明天来。"),
+        # the shorter name found elsewhere in the text: 朝 is "towards"
+        ("民警张晖、李强到场。民警张晖朝我们大喊。", "民警<NAME>、<NAME>到场。民警<NAME>朝我们大喊。"),
+        # a given name alone before a title, the full name found in the text
+        ("联系人：李炼红。请炼红书记关注此事。", "联系人：<NAME>。请<NAME>书记关注此事。"),
+        ("联系人：王建国。建国书记很关心。", "联系人：<NAME>。建国书记很关心。"),  # 建国 is a word
+    ],
+)
+def test_a_found_name_elsewhere_in_the_same_text(text: str, expected: str) -> None:
+    assert privacy.mask(text) == expected
+    assert privacy.mask(expected) == expected
+
+
+def test_names_are_not_carried_from_one_text_to_another() -> None:
+    texts = ["组长何伟明有事，", "何伟明到了后又走了。", "联系人：李炼红。", "请炼红书记关注此事。"]
+    expected = ["组长<NAME>有事，", "何伟明到了后又走了。", "联系人：<NAME>。", "请炼红书记关注此事。"]
+    assert [privacy.mask(t) for t in texts] == expected
+    assert privacy.mask_many(texts) == expected
+
+
+def test_the_word_list_is_read_on_first_use_not_at_import() -> None:
+    import subprocess
+    import sys
+
+    code = ("import govml.privacy as p; assert p._WORDS is None; p.mask('局长黄淼带头'); "
+            "w, s, person = p._WORDS; assert w['高度'] >= 20 and s['挨家'] >= 20 and '田野' in person")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_name_kind_can_be_left_out_or_chosen() -> None:
     text = "我叫朱琦梦，电话13812345678"
     assert privacy.mask(text, kinds=["PHONE"]) == "我叫朱琦梦，电话<PHONE>"
@@ -134,6 +207,7 @@ _PIECES = [
     "王", "李", "欧阳", "文", "卫", "经", "于", "建国", "芳", "小梅", "福如", "先生", "女士", "书记", "局长",
     "总经理", "老师们", "大队长", "，", "。", " ", "的", "位", "13812345678", "3栋2单元501室", "A市", "业主",
     "今年", "男", "某", "\t", "局长", "民警", "、", "和", "同志", "鸣鸿", "业", "主任", "A", "市长",
+    "黄淼", "带头", "指着", "何伟明", "衡花", "高度",
 ]
 
 
