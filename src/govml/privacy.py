@@ -515,14 +515,15 @@ def _compile_gates() -> None:
 # (~0.3 s).
 # (The frequency of a word: at least 20, two digits from 20 or three and more.)
 _WORD_LINE = re.compile(r"^([\u4e00-\u9fff]{2,}) ([2-9][0-9]|[1-9][0-9]{2,}) ([a-z]+)", re.M)
-_WORDS: tuple[dict[str, int], dict[str, int], frozenset[str]] | None = None
+_WORDS: tuple[dict[str, int], dict[str, int], frozenset[str], frozenset[str]] | None = None
 
 
-def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
-    """``(words, starts, person)`` from jieba's dictionary, its words of Chinese characters at least
-    20 frequent: the 2-3 character words and their frequency; the first two characters of every word
-    and the highest frequency of a word that starts with them (挨家 of 挨家挨户); the 2-3 character
-    words tagged as a person's name (nr: 李强, 田野, 陆军 — and, the tags being rough, 陈述, 孙子)."""
+def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], frozenset[str]]:
+    """``(words, starts, person, idiom_starts)`` from jieba's dictionary, its words of Chinese
+    characters at least 20 frequent: the 2-3 character words and their frequency; the first two
+    characters of every word and the highest frequency of a word that starts with them (挨家 of
+    挨家挨户); the 2-3 character words tagged as a person's name (nr: 李强, 田野, 陆军 — and, the tags
+    being rough, 陈述, 孙子); the first two characters of the words of four or more (石沉 of 石沉大海)."""
     global _WORDS
     if _WORDS is None:
         from importlib.util import find_spec
@@ -536,7 +537,8 @@ def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
         pairs = sorted(((w, int(f)) for w, f, _ in found), key=lambda x: x[1])
         # ascending frequency: the last (highest) one of a key stays
         _WORDS = ({w: n for w, n in pairs if len(w) <= 3}, {w[:2]: n for w, n in pairs},
-                  frozenset(w for w, _, tag in found if len(w) <= 3 and tag.startswith("nr")))
+                  frozenset(w for w, _, tag in found if len(w) <= 3 and tag.startswith("nr")),
+                  frozenset(w[:2] for w, _, _ in found if len(w) >= 4))
     return _WORDS
 
 
@@ -604,6 +606,8 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
                 return s, e
         e = g0 + 2
         if tier_ok and e <= len(norm) and _given_ok(norm[g0:e]) and _not_a_word(norm[s:e]):
+            if norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1) and _given_ok(norm[g0], veto):
+                return s, g0 + 1  # 当事人韩梅拒绝调解: 韩梅
             return s, e
         if norm[g0 : g0 + 1] in _SURNAME_ONLY_END and (tier_ok or norm[max(0, s - 2) : s].rstrip(" \t")[-1:] in ":："):
             # 户主：符，: a surname alone (a boundary-tier one after a colon: not 拆迁户名单，, 姓名权、)
@@ -641,6 +645,8 @@ def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] 
             if k == 1 and (sur == "原" or norm[s : e + 2] in ("车队长", "车组长")):  # 原镇长 (former)
                 continue
             if _given_ok(cand[sl:]) and (k == sl or (_not_a_word(cand) and cand[sl:] not in _NOT_NAMES)):
+                if k == 2 and sur in _SURNAMES_BOUNDARY and _is_word(cand, 1, person_ok=True):
+                    continue  # 。海洋局长期: a word (a boundary-tier surname + one character)
                 return s, e
     return None
 
@@ -716,7 +722,7 @@ def _is_word(cand: str, sl: int, person_ok: bool = False) -> bool:
     """Whether a name candidate (a surname of ``sl`` characters and the given name) is a word of
     jieba's dictionary, or its first two characters are one after a single surname (高度重 of 高度重视);
     with ``person_ok`` a word tagged as a person's name is none (站长韦小宝说, 所长田野带领)."""
-    words, _, person = _dictionary()
+    words, _, person, _ = _dictionary()
     if cand in words:
         return not (person_ok and cand in person)
     return sl == 1 and len(cand) == 3 and cand[:2] in words and not (person_ok and cand[:2] in person)
@@ -729,7 +735,7 @@ def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, in
     the dictionary or an adverb of _FOLLOW_ONE. Two given-name characters unless the second one starts
     a more frequent word than the one after it (李鸿指着地图: 指着 against 着地). A boundary-tier surname
     (段, 金, 安, 方 …: 局长安排人员) only with two given-name characters that start no word either."""
-    words, starts, _ = _dictionary()
+    words, starts, _, idiom_starts = _dictionary()
     g0 = e + sl
     for gl in (2, 1) if common else (2,):
         end = g0 + gl
@@ -738,7 +744,7 @@ def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, in
         cand = norm[e:end]
         if not _not_a_word(cand) or norm[g0:end] in _NOT_NAMES or norm[g0 : g0 + 2] in _NOT_NAMES:
             continue
-        if _is_word(cand, sl):
+        if _is_word(cand, sl) or (sl == 1 and gl == 1 and cand in idiom_starts):  # 所长石沉大海
             continue
         if not common and (cand[:2] in starts or cand in starts or norm[g0:end] in starts):
             continue
