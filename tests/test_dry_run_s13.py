@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import pickle
 from pathlib import Path
 
@@ -86,6 +87,18 @@ def test_sheet_all_rows_carry_their_sheet_through_checks_and_filters(tmp_path: P
     assert one.attrs["govml"]["rows"] == [[2, 10]] and all(type(r) is int for r in source_rows(one))
     (p,) = [p for p in schemas.check_file(book, "events", mapping=EVENTS, sheet="2月").errors]
     assert str(p).startswith(f"{book}, row 4, column 'created_at': expected a date/time") and type(p.row) is int
+
+
+def test_data_under_no_header_in_one_sheet_is_not_dropped_unsaid(tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    head = ["工单编号", "受理时间", "所属社区"]
+    book = write_workbook(tmp_path / "b.xlsx", {"1月": [head, ["1", "2023-01-01", "东湖"], ["2", "2023-01-02", "东湖"]],
+                                                "2月": [head, ["3", "2023-02-01", "东湖"], ["4", "2023-02-02", "东湖", "补充说明"]]})
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        df = read_table(book, sheet="all")
+    assert list(df.columns) == head and len(df) == 4
+    assert any("sheet '2月' has data in column(s) column_4 (e.g. row 2月!3), which sheet '1月' does not have" in m
+               for m in caplog.messages), caplog.messages
 
 
 def test_validate_and_demands_name_the_sheet_of_each_row(tmp_path: Path) -> None:

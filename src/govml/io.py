@@ -1129,6 +1129,12 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
         if columns is None:
             columns, meta = list(df.columns), m
         elif list(df.columns) != columns:  # a header that differs in order: line the columns up by name
+            extra = [c for c in df.columns if c not in columns and df[c].notna().any()]
+            if extra:  # data under no header name (column_4) in this sheet only: not dropped unsaid
+                first_row = source_rows(df)[int(df[extra].notna().any(axis=1).to_numpy().argmax())]
+                log.warning("%s: --sheet all: sheet %r has data in column(s) %s (e.g. row %s!%d), which sheet %r does "
+                            "not have (no header name above them?): not read", file, name,
+                            ", ".join(map(str, extra)), name, first_row, order[0])
             df = df.reindex(columns=columns)
         frames.append(df)
         rows += SheetRow.run(source_rows(df), name, len(parts)) if len(sheets) > 1 else source_rows(df)
