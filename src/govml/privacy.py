@@ -771,6 +771,7 @@ def _name_list(norm: str, e: int) -> list[tuple[str, int, int]]:
 
 def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
+    weak: set[int] = set()  # where the names found after 我是/本人 without a colon start
     search, match = _NAME_GATE.search, _NAME_CUE.match
     found = _find_cue_hits(norm)  # 我是/本人, merged with the gate's hits in order
     pos = 0
@@ -811,28 +812,33 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
                     break
         else:  # a self-introduction; 本人：X is as strong as 姓名：X
             span = _name_after(norm, m.end(), kind == "strong" or m.group("colon") is not None)
+            if span is not None and kind == "weak" and m.group("colon") is None:
+                weak.add(span[0])  # 本人华悦城（: named again, a wrong one would be wrong again
         for sp in (span, after):
             if sp is not None:
                 out.append(("NAME", sp[0], sp[1]))
                 out += _name_list(norm, sp[1])
-    return _name_references(norm, out, starts) if out else out
+    return _name_references(norm, out, starts, weak) if out else out
 
 
-def _name_references(norm: str, out: list[tuple[str, int, int]],
-                     starts: list[int] | None) -> list[tuple[str, int, int]]:
+def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[int] | None,
+                     weak: set[int]) -> list[tuple[str, int, int]]:
     """The names found, then the same names elsewhere in the same text (within-text back-references):
 
     - a three-character name whose first two characters are also found as a whole name in that text
       is that name (民警张晖、… 民警张晖朝伪造: 张晖, 朝 is "towards");
     - another occurrence of a found name of three or more characters (组长何伟明有事，何伟明到了后),
       or of two when no Chinese character, a title or a word that follows names (在, 说, 表示 …)
-      follows it; not a name that is a word of jieba's dictionary (a name found wrongly stays one);
+      follows it; not a name that is a word of jieba's dictionary, nor one found only after
+      我是/本人 without a colon (本人华悦城（: a name found wrongly stays one, not many);
     - the given name of a found single-surname name with two given-name characters, right before
       a title (王超群 … 超群书记: 超群), unless a surname precedes it (then the title rule decides)."""
     by_text: dict[int, set[str]] = {}
     for _, a, b in out:
         j = 0 if starts is None else bisect_right(starts, a) - 1
-        by_text.setdefault(j, set()).add(norm[a:b])
+        names = by_text.setdefault(j, set())
+        if a not in weak:
+            names.add(norm[a:b])
     res = list(out)
     words = _dictionary()[0]
     for i, (kind, a, b) in enumerate(out):
