@@ -1,7 +1,8 @@
 """Session 13 dry run (issues #3, #4): a workbook of monthly sheets read as one table (``--sheet all``) names the
 sheet of every row a message names — ``1月!4``, as the footer note does: row 4 is in every sheet —, in the
-checked commands (validate, demands top / alerts, hotspots forecast), in row sets and in row runs; Java's
-``Date.toString`` in GMT / UTC / GMT+hh:mm is read on Beijing's clock. Inputs are built here."""
+checked commands (validate, demands top / alerts, hotspots forecast), in row sets and in row runs; Java's and
+JavaScript's ``Date.toString`` and RFC 1123 times in GMT / UTC / GMT+hh:mm are read on Beijing's clock. Inputs are
+built here."""
 
 from __future__ import annotations
 
@@ -148,3 +149,10 @@ def test_java_times_in_gmt_and_utc_are_converted_to_beijing_time() -> None:
     assert "different UTC offsets (Z on 3 row(s), +08:00 on 2 row(s), -05:00 on 1 row(s))" in note
     assert "the 1 time(s) written without an offset are read as written" in note
     assert date_notes(pd.Series(["Thu Feb 28 11:25:05 CST 2019"] * 2), "t") == []
+    # the same instant as JavaScript's Date.toString and RFC 1123 / 2822 (HTTP, e-mail, toUTCString) write it
+    web = pd.Series(["Thu Feb 28 2019 11:25:05 GMT+0800 (中国标准时间)", "Thu Feb 28 2019 03:25:05 GMT+0000 (UTC)",
+                     "Thu, 28 Feb 2019 03:25:05 GMT", "Thu, 28 Feb 2019 11:25:05 +0800", "Wed, 27 Feb 2019 22:25:05 -0500"])
+    assert (parse_datetime(web) == pd.Timestamp("2019-02-28 11:25:05")).all()
+    (note,) = date_notes(web, "t")
+    assert "different UTC offsets (+08:00 on 2 row(s), Z on 2 row(s), -05:00 on 1 row(s))" in note, note
+    assert parse_datetime(pd.Series(["Thu, 28 Feb 2019 11:25:05"])).iloc[0] == pd.Timestamp("2019-02-28 11:25:05")

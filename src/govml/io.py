@@ -24,7 +24,9 @@
   (``28/02/2019``; the order is decided per column, an ambiguous column is reported, never guessed).
   Every time is read on Beijing's clock (UTC+8, ``Asia/Shanghai``; the result is time-zone-naive): Unix
   times (seconds since 1970-01-01 UTC), times written with a UTC offset (``2019-02-28T03:25:05Z``,
-  ``…+0000``, ``…-05:00``) and datetimes carrying a time zone are converted to it — so a column mixing
+  ``…+0000``, ``…-05:00``; Java's ``Thu Feb 28 03:25:05 GMT 2019`` / ``… GMT+08:00 2019``, JavaScript's
+  ``Thu Feb 28 2019 11:25:05 GMT+0800 (中国标准时间)``, RFC 1123's ``Thu, 28 Feb 2019 03:25:05 GMT``; Java's ``CST``
+  is China Standard Time, read as written) and datetimes carrying a time zone are converted to it — so a column mixing
   offsets comes out on one clock —, times written without an offset are read as written. What was
   converted is said by :func:`date_notes` (``govml validate`` and the commands print it).
 * :func:`write_table` and :func:`atomic_path` write atomically: a temp file in the same folder, renamed
@@ -1341,27 +1343,34 @@ _MON = r"(?P<mon>(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))[a-z]*\.?"
 _NAMED_MONTH = (
     # Java's Date.toString (Chinese systems' exports): Thu Feb 28 11:25:05 CST 2019 (CST, China Standard Time, and
     # other zone names: read as the clock time written); … GMT 2019, … UTC 2019, … GMT+08:00 2019: converted from
-    # that offset to Beijing time, as 2019-02-28T03:25:05Z is (see _java_offsets)
+    # that offset to Beijing time, as 2019-02-28T03:25:05Z is (see _zone_offsets; so are the last two shapes)
     re.compile(r"^(?:[A-Za-z]{3},?\s+)?" + _MON + r"\s+(?P<d>\d{1,2})\s+(?P<t>\d{1,2}:\d{2}(?::\d{2})?)\s+"
                r"(?:(?P<zone>[A-Z]{2,5})(?P<off>[+-]\d{1,2}(?::?\d{2})?)?\s+)?(?P<y>\d{4})$"),
     re.compile(r"^(?P<d>\d{1,2})[- ]" + _MON + r"[- ](?P<y>\d{4})(?P<t>\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),  # 28-Feb-2019
     re.compile(r"^" + _MON + r"\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})(?P<t>\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),  # Feb 28, 2019
+    # JavaScript's Date.toString (web systems' front ends): Thu Feb 28 2019 11:25:05 GMT+0800 (中国标准时间)
+    re.compile(r"^(?:[A-Za-z]{3},?\s+)?" + _MON + r"\s+(?P<d>\d{1,2})\s+(?P<y>\d{4})\s+(?P<t>\d{1,2}:\d{2}(?::\d{2})?)"
+               r"\s+(?P<zone>GMT|UTC)(?P<off>[+-]\d{1,2}(?::?\d{2})?)?(?:\s*[(（][^)）]*[)）])?$"),
+    # RFC 1123 / 2822 (HTTP, e-mail, JavaScript's toUTCString): Thu, 28 Feb 2019 03:25:05 GMT, … 11:25:05 +0800
+    re.compile(r"^[A-Za-z]{3},?\s+(?P<d>\d{1,2})\s+" + _MON + r"\s+(?P<y>\d{4})\s+(?P<t>\d{1,2}:\d{2}(?::\d{2})?)"
+               r"(?:\s+(?P<zone>GMT|UTC|UT)?(?P<off>[+-]\d{2}:?\d{2})?)?$"),
 )
 
 
-def _java_offsets(zone: pd.Series, off: pd.Series) -> pd.Series:
-    """The UTC offset (``+00:00``, ``+08:00``, ``-05:00``) of Java ``Date.toString`` zones that say one: ``GMT``,
-    ``UTC``, ``UT`` alone (UTC) or with an offset (``GMT+08:00``, ``GMT+8``, ``UTC-0500``); missing for zone names
-    (``CST``: China Standard Time, read as written; others are not guessed)."""
+def _zone_offsets(zone: pd.Series, off: pd.Series) -> pd.Series:
+    """The UTC offset (``+00:00``, ``+08:00``, ``-05:00``) of the zones of :data:`_NAMED_MONTH`'s shapes that say
+    one: ``GMT``, ``UTC``, ``UT`` alone (UTC) or with an offset (``GMT+08:00``, ``GMT+8``, ``UTC-0500``), or an
+    offset alone (RFC 2822's ``+0800``); missing for zone names (Java's ``CST``: China Standard Time, read as
+    written; others are not guessed) and where none is written."""
     utc = zone.str.upper().isin(["GMT", "UTC", "UT"]).fillna(False).astype(bool)
     parts = off.str.extract(r"^(?P<s>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?$")
     written = parts["s"] + parts["h"].str.zfill(2) + ":" + parts["m"].fillna("00")
-    return written.where(off.notna(), "+00:00").where(utc)
+    return written.where(off.notna(), "+00:00").where(utc | (zone.isna() & off.notna()))
 
 
 def _named_months(norm: pd.Series) -> pd.Series:
-    """Dates with English month names (the three shapes of :data:`_NAMED_MONTH`) rewritten year first (a Java
-    time in GMT / UTC / GMT+hh:mm keeps its offset, written as ISO 8601 does, for the caller to convert)."""
+    """Dates with English month names (the shapes of :data:`_NAMED_MONTH`) rewritten year first (a time in GMT /
+    UTC / GMT+hh:mm / +hhmm keeps its offset, written as ISO 8601 does, for the caller to convert)."""
     has = norm.str.contains(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", regex=True).fillna(False)
     if not has.any():
         return norm
@@ -1372,7 +1381,7 @@ def _named_months(norm: pd.Series) -> pd.Series:
         if hit.any():
             m = m[hit]
             mon = m["mon"].str.lower().map(_MONTHS).astype("int64").astype("str")
-            tail = (" " + _java_offsets(m["zone"], m["off"])).fillna("") if "zone" in m else ""
+            tail = (" " + _zone_offsets(m["zone"], m["off"])).fillna("") if "zone" in m else ""
             out.loc[m.index] = (m["y"] + "-" + mon + "-" + m["d"] + " " + m["t"].fillna("").str.strip()).str.strip() \
                 + tail
     return out
@@ -1682,13 +1691,17 @@ def date_notes(series: pd.Series, column: str | None = None) -> list[str]:
                      "1551324305): converted to Beijing time (UTC+8, 8 hours later than UTC)")
     if txt is not None and len(txt):
         off = txt.str.extract(_OFFSET)[0].dropna()
-        java = 0  # Java's Date.toString in GMT / UTC / GMT+hh:mm (Thu Feb 28 03:25:05 GMT 2019)
-        maybe_java = txt.str.contains(r"(?:GMT|UTC?)[ +-]", regex=True).fillna(False).astype(bool)
+        java = 0  # Java's / JavaScript's Date.toString, RFC 1123 in GMT / UTC / +hh:mm (Thu Feb 28 03:25:05 GMT 2019)
+        maybe_java = txt.str.contains(r"(?:GMT|UTC?|\d [+-]\d{4})(?:[ +-]|$)", regex=True).fillna(False).astype(bool)
         if maybe_java.any():
-            m = txt[maybe_java].str.extract(_NAMED_MONTH[0])
-            java_off = _java_offsets(m["zone"], m["off"]).dropna()
-            java = len(java_off)
-            off = pd.concat([off, java_off]) if java else off
+            named = txt[maybe_java]
+            for pattern in _NAMED_MONTH:
+                if "zone" in pattern.groupindex and len(named):
+                    m = named.str.extract(pattern)
+                    java_off = _zone_offsets(m["zone"], m["off"]).dropna()
+                    java += len(java_off)
+                    off = pd.concat([off, java_off]) if len(java_off) else off
+                    named = named[m["y"].isna().to_numpy()]
         if len(off):
             off = (off.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)
                    .str.replace(r"^([+-]\d{2})$", r"\1:00", regex=True).replace({"+00:00": "Z", "-00:00": "Z"}))
