@@ -32,9 +32,13 @@ NAME       ``<NAME>``     a personal name found from a context cue, never from a
                           X书记, X局长, X主任, X经理 …: only the name is masked, the title
                           is kept; officials' names too), a title before the name
                           (局长卢鸣鸿在, 社区书记王五，, 民警张晖、: a delimiter, a title or
-                          a word that follows names must come next), the names listed
-                          after a found one (联系人：张强、李丽; 、和及与), a quoted user
-                          name in a reply (“X”网友). The name must be a surname of
+                          a word that follows names must come next; or any word of jieba's
+                          dictionary when the name is no word of it: 局长黄淼带头,
+                          董事长罗平卫纠集, but 书记高度重视), the names listed after a
+                          found one (联系人：张强、李丽; 、和及与), a quoted user name in a
+                          reply (“X”网友); then a found name again in the same text
+                          (组长何伟明有事，何伟明到了后) and its given name right before a
+                          title (李炼红 … 炼红书记). The name must be a surname of
                           ``resources/privacy/surnames.txt`` (single or compound) and at
                           most two given-name characters. Already anonymised names (王某)
                           are left.
@@ -44,7 +48,7 @@ Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3
 case numbers (they fail the validity checks or follow an order-number word), years, area sizes,
 times, postcodes; for names: 我是业主, 我是A市居民, 王府井, 张家界, 老师们, 语文老师, 保安师傅, 门卫大爷,
 place names, titles without a name, words after a title (书记高度重视, 局长明查暗访, 业主任何,
-局长信箱, A市长房…). Full-width characters (１３８…) are normalised for detection; the
+局长信箱, A市长房…; 局长安排人员, 主任马上安排, 局长曾多次承诺, 所长石沉大海). Full-width characters (１３８…) are normalised for detection; the
 original span is masked. The scan is fast: text without a digit, ``@``, a plate prefix or a name
 cue (one scan for all of them, see :data:`_GATE_ALL`) is returned at once.
 """
