@@ -156,3 +156,24 @@ def test_java_times_in_gmt_and_utc_are_converted_to_beijing_time() -> None:
     (note,) = date_notes(web, "t")
     assert "different UTC offsets (+08:00 on 2 row(s), Z on 2 row(s), -05:00 on 1 row(s))" in note, note
     assert parse_datetime(pd.Series(["Thu, 28 Feb 2019 11:25:05"])).iloc[0] == pd.Timestamp("2019-02-28 11:25:05")
+
+
+def test_skills_say_the_rows_the_reader_saw(samples_dir: Path, tmp_path: Path) -> None:
+    """skills took ``attrs["govml"]["rows"]`` (runs of rows) for one number per row: a one-row table crashed
+    (``int([2, 3])``) and a blank line shifted every row it named."""
+    import inspect
+
+    from govml.skills import assessments
+
+    if "source_rows" not in inspect.getsource(assessments._row_numbers):
+        pytest.skip("skills name the reader's rows once /tmp/s13/h1/skills.patch (session 13) is applied")
+    lines = (samples_dir / "assessments.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "one.csv").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    rc, text = govml("skills", "score", tmp_path / "one.csv", "--out", tmp_path / "s1.csv", "--no-track")
+    assert rc == 0, text
+    head = lines[0].split(",")
+    cells = lines[3].split(",")
+    cells[head.index("sanitation")] = "9O"
+    (tmp_path / "gap.csv").write_text("\n".join([*lines[:3], "", ",".join(cells)]) + "\n", encoding="utf-8")
+    rc, text = govml("skills", "score", tmp_path / "gap.csv", "--out", tmp_path / "s2.csv", "--no-track")
+    assert rc == 0 and "gap.csv, row 5, column 'sanitation': expected a number" in " ".join(text.split()), text
