@@ -40,6 +40,9 @@ the title (first matching rule; empty when none matches: 4,489 labelled) to a lo
     .venv/bin/python benchmarks/bench_classifier.py --write-keyword-set /tmp/lab_train.csv
     GOVML_HOME=$(mktemp -d) /usr/bin/time -v .venv/bin/govml demands train /tmp/lab_train.csv \
         --label-col 一级分类 --text-col 留言主题 --text-col 留言详情 --model-dir /tmp/m
+
+``--keyword-classes 15`` labels with the contest's 15 first-level categories instead (:data:`RULES_15` first, then
+``bench_alerts.RULES``: 5,361 labelled); ``benchmarks/bench_train_time.py`` times ``demands train`` on both.
 """
 
 from __future__ import annotations
@@ -309,8 +312,24 @@ def stratified_draw(y: pd.Series, size: int, seed: int) -> np.ndarray:
     return np.sort(idx)
 
 
-def write_keyword_set(path: Path) -> None:
-    """附件3 + 附件4 as read by govml, labelled by ``bench_alerts.RULES`` on the title (a local file, not stored)."""
+# The other 8 first-level categories of the contest taxonomy (附件1 has 15), as title keyword rules tried before
+# bench_alerts.RULES' 7 (they are the narrower ones): ``--write-keyword-set FILE --keyword-classes 15`` gives a
+# 15-class set for the train-time benchmark (issue 3, session 13; benchmarks/bench_train_time.py).
+RULES_15 = [
+    ("纪检监察", r"腐败|贪污|违纪|纪委|受贿|滥用职权|公款|吃空饷"),
+    ("政法", r"派出所|公安|警察|诈骗|违法|犯罪|治安|盗|法院|律师|打架|赌|黑恶|传销"),
+    ("国土资源", r"土地|征地|国土|宅基地|矿|用地|不动产|山林"),
+    ("农村农业", r"农村|农民|农业|村民|种植|养殖|扶贫|合作社|耕地|村"),
+    ("民政", r"低保|救助|残疾|民政|婚姻|殡葬|养老院|社区|居委|贫困"),
+    ("科技与信息产业", r"网络|宽带|信号|手机|电信|移动|联通|互联网|科技|基站|光纤"),
+    ("经济管理", r"企业|公司|经济|投资|金融|银行|贷款|税|集资|理财"),
+    ("党务政务", r"政府|干部|党|信访|办事|审批|政务|公务员|作风|办证"),
+]
+
+
+def write_keyword_set(path: Path, classes: int = 7) -> None:
+    """附件3 + 附件4 as read by govml, labelled by ``bench_alerts.RULES`` on the title (a local file, not stored);
+    ``classes=15``: :data:`RULES_15` first, then those (the contest's 15 first-level categories)."""
     f3, f4 = DATA / "hotspot_messages_full_附件3.csv", DATA / "replies_full_附件4.csv"
     if not (f3.exists() and f4.exists()):
         print(f"skipped: development data not found ({DATA})")
@@ -323,8 +342,10 @@ def write_keyword_set(path: Path) -> None:
     cols = ["留言编号", "留言主题", "留言时间", "留言详情"]
     df = pd.concat([read_table(f3)[cols], read_table(f4)[cols]], ignore_index=True)
 
+    rules = (RULES_15 + RULES) if classes == 15 else RULES
+
     def rule(title: object) -> str | None:
-        return next((name for name, pat in RULES if re.search(pat, title if isinstance(title, str) else "")), None)
+        return next((name for name, pat in rules if re.search(pat, title if isinstance(title, str) else "")), None)
 
     df["一级分类"] = [rule(t) for t in df["留言主题"]]
     df["text"] = df["留言主题"].fillna("") + "\n" + df["留言详情"].fillna("")
@@ -349,11 +370,13 @@ def main() -> None:
                     help="semi-/semilab- variants: ComplementNB instead of the multinomial naive Bayes")
     ap.add_argument("--write-keyword-set", type=Path, default=None,
                     help="write 附件3 + 附件4 with a keyword-rule label (一级分类) to this CSV and stop")
+    ap.add_argument("--keyword-classes", type=int, choices=[7, 15], default=7,
+                    help="with --write-keyword-set: 7 first-level labels, or 15 (the taxonomy's 15, RULES_15 first)")
     ap.add_argument("--write-draw", type=Path, default=None,
                     help="write the labelled messages of draw --first-draw (size --size) to this CSV and stop")
     args = ap.parse_args()
     if args.write_keyword_set is not None:
-        write_keyword_set(args.write_keyword_set)
+        write_keyword_set(args.write_keyword_set, args.keyword_classes)
         return
     loaded = load()
     if loaded is None:

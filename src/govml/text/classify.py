@@ -81,7 +81,7 @@ from govml.text.tokenize import GovTokenizer
 log = logging.getLogger(__name__)
 
 __all__ = ["DemandClassifier", "LabelIssue", "SemiSupervisedNB", "TopicLexiconFeatures", "as_texts", "check_labels",
-           "cross_validate_classifier", "load_topic_lexicon", "parse_topic_lexicon", "shared_analysis"]
+           "cross_validate_classifier", "load_topic_lexicon", "parse_topic_lexicon", "reuse_state", "shared_analysis"]
 
 
 def as_texts(X: Any) -> list[str]:
@@ -563,6 +563,27 @@ def shared_analysis() -> Any:
         _SHARED.reset(token)
 
 
+_STATE_MEMO: contextvars.ContextVar[dict[int, Any] | None] = contextvars.ContextVar("govml_classify_state",
+                                                                                  default=None)
+
+
+@contextlib.contextmanager
+def reuse_state() -> Any:
+    """Inside the block, :meth:`DemandClassifier.__getstate__` packs each model once and hands the same state to
+    every later call: ``skops.io.dump`` asks for it twice (its ``__reduce__`` check, then ``__getstate__``),
+    and packing the weights (their lossless checks, zlib) is most of the save — with 15 categories × 2.7
+    million features ~20 CPU s a time. The saved file holds the same state. The model must not change inside
+    the block (``govml demands train`` saves it there, after fitting)."""
+    if _STATE_MEMO.get() is not None:
+        yield
+        return
+    token = _STATE_MEMO.set({})
+    try:
+        yield
+    finally:
+        _STATE_MEMO.reset(token)
+
+
 def _union_fit_transform(union: Any, texts: list[str]) -> Any:
     """``union.fit_transform(texts).tocsr()``, with the shared analyses when :func:`shared_analysis` is on."""
     from sklearn.pipeline import FeatureUnion
@@ -977,7 +998,7 @@ _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char
                  "lexicon_expand": None, "lexicon_expand_weight": 0.5, "lexicon_expand_min_df": 5,
                  "em_nb": None, "em_nb_lambda": 0.1, "em_nb_alpha": 1e-3, "em_nb_iter": 5,
                  "em_nb_blocks": ("word", "topic", "title_topic"),
-                 "em_nb_prior": True, "em_nb_balance": False}
+                 "em_nb_prior": True, "em_nb_balance": False, "n_jobs": None}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -1131,6 +1152,12 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         "title", "title_topic"; the title blocks are skipped for texts without a title); ``None``: all.
     em_nb_prior : bool — learn the class priors (else uniform).
     em_nb_balance : bool — rescale each class's unlabelled weight to its labelled share in the M-step.
+    n_jobs : int | None — processes for the linear-model fits of the calibration (``model`` "svm" or "lr"): the
+        internal CV's fold models and the model on all messages are fitted side by side, this process and
+        ``n_jobs - 1`` forked children (-1: one per core; ``None`` or 1: one after the other). The model is the
+        same bit for bit (each fit is the one made in turn; tests compare). Faster in wall time on free cores,
+        not in CPU time; each child holds one fold's model (about classes × features × 16 bytes: 15 categories ×
+        2.7 million features ≈ 0.65 GB) beside this process's (issue 3, session 13; docs/benchmarks.md).
     """
 
     def __init__(
@@ -1175,6 +1202,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         em_nb_blocks: Sequence[str] | None = ("word", "topic", "title_topic"),
         em_nb_prior: bool = True,
         em_nb_balance: bool = False,
+        n_jobs: int | None = None,
     ) -> None:
         self.model = model
         self.C = C
@@ -1216,6 +1244,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.em_nb_blocks = em_nb_blocks
         self.em_nb_prior = em_nb_prior
         self.em_nb_balance = em_nb_balance
+        self.n_jobs = n_jobs
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -1308,7 +1337,15 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         if self.model in ("svm", "lr"):
             if sample_weight is not None:
                 return self._calibrated(self._linear(C), n_min).fit(F, y, sample_weight=sample_weight)
-            return self._calibrated(self._linear(C), n_min).fit(F, y)
+            cal = self._calibrated(self._linear(C), n_min)
+            from govml.text.tokenize import _n_jobs
+
+            jobs = _n_jobs(self.n_jobs)
+            if jobs > 1:
+                fitted = _fit_calibrated_forked(cal, F, y, jobs)
+                if fitted is not None:
+                    return fitted
+            return cal.fit(F, y)
         if sample_weight is not None:
             raise ModelError(f"DemandClassifier: weighted pseudo-labels need model 'svm' or 'lr', not {self.model!r}")
         self._linear(C)  # validates the model name
@@ -1549,7 +1586,20 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         * each linear model's ``coef_`` as a non-zero mask and the non-zero values, float32 when they are
           all float32 numbers (:func:`_pack_weights`), both deflated.
 
-        Every array comes back bit for bit, so predictions are identical after a round trip."""
+        Every array comes back bit for bit, so predictions are identical after a round trip. Inside
+        :func:`reuse_state` the state is made once per model (``skops.io.dump`` asks for it twice)."""
+        memo = _STATE_MEMO.get()
+        if memo is not None:
+            hit = memo.get(id(self))
+            if hit is not None and hit[0] is self:
+                return dict(hit[1])
+        state = self._packed_state()
+        if memo is not None:
+            memo[id(self)] = (self, state)
+            return dict(state)
+        return state
+
+    def _packed_state(self) -> dict[str, Any]:
         state = super().__getstate__()
         features = state.get("features_")
         if features is not None and hasattr(features, "transformer_list"):
@@ -1734,6 +1784,126 @@ def _cv_fold(est: Any, Xk: np.ndarray, yk: np.ndarray, tr: np.ndarray, te: np.nd
     pred[te] = p
     fold_f1.append(float(f1_score(yk[te], p, average="macro")))
     fold_acc.append(float(accuracy_score(yk[te], p)))
+
+
+def _fit_calibrated_forked(cal: Any, F: Any, y: np.ndarray, jobs: int) -> Any:
+    """``cal.fit(F, y)`` of a ``CalibratedClassifierCV(ensemble=False)`` with its linear-model fits side by side:
+    this process fits the model on all messages, then takes the internal CV's folds that ``jobs - 1`` forked
+    children have not taken (each child: one fold's model at a time, its decision values on the fold's held-out
+    part sent back). The same steps as scikit-learn's (``cross_val_predict`` with the labels encoded, the
+    fold's rows cut as ``F[train]``, each fit seeded by the estimator's ``random_state``), so the model is bit
+    for bit the serial one; the warnings of the children's fits are raised here. None when this cannot be done
+    (another calibration, no ``fork``, a daemon process, a fold without every class, an unknown scikit-learn
+    layout): the caller fits as usual. A fold a child did not deliver is fitted here."""
+    import inspect
+    import multiprocessing as mp
+    import threading
+    import warnings
+
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.preprocessing import LabelEncoder
+
+    try:
+        from sklearn.calibration import _fit_calibrator
+    except ImportError:  # pragma: no cover (scikit-learn moved it)
+        return None
+    if (type(cal) is not CalibratedClassifierCV or cal.ensemble is not False or cal.method not in ("sigmoid", "isotonic")
+            or not hasattr(cal.cv, "split") or not hasattr(cal.estimator, "decision_function")
+            or list(inspect.signature(_fit_calibrator).parameters)[:6] != ["clf", "predictions", "y", "classes",
+                                                                          "method", "xp"]
+            or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon):
+        return None
+    y = np.asarray(y)
+    classes = LabelEncoder().fit(y).classes_
+    if len(classes) < 2 or np.unique(y, return_counts=True)[1].min() < cal.cv.get_n_splits():
+        return None  # (scikit-learn refuses it with its own message)
+    splits = list(cal.cv.split(F, y))
+    y_enc = LabelEncoder().fit_transform(y)
+    n_children = min(jobs - 1, len(splits))
+
+    def fold(i: int) -> tuple[np.ndarray, list[Any]]:
+        tr, te = splits[i]
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            m = clone(cal.estimator).fit(F[tr], y_enc[tr])
+            if len(m.classes_) != len(classes):  # pragma: no cover (stratified folds hold every class)
+                raise ModelError("a calibration fold lacks a category")
+            pred = m.decision_function(F[te])
+        return pred, [(w.message, w.category) for w in said]
+
+    ctx = mp.get_context("fork")
+    counter = ctx.Value("q", 0)
+
+    def claim() -> int:
+        with counter.get_lock():
+            i = counter.value
+            counter.value = i + 1
+        return i
+
+    results: list[Any] = [None] * len(splits)
+    children, readers = [], []
+    try:
+        for _ in range(n_children):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_calibration_child, args=(fold, claim, len(splits), send), daemon=True)
+            proc.start()
+            send.close()
+            children.append((proc, recv))
+        for _, recv in children:  # threads only after the last fork
+            reader = threading.Thread(target=_calibration_collect, args=(recv, results), daemon=True)
+            reader.start()
+            readers.append(reader)
+        full = clone(cal.estimator).fit(F, y)
+        while (i := claim()) < len(splits):
+            results[i] = fold(i)
+        for reader in readers:
+            reader.join()
+    finally:
+        for proc, recv in children:
+            recv.close()
+            if any(r.is_alive() for r in readers):  # pragma: no cover (only after an error here)
+                proc.terminate()
+            proc.join()
+    for i, got in enumerate(results):
+        if got is None:  # a child failed (its error, if any, comes again here)
+            results[i] = fold(i)
+    for _, said in results:
+        for message, category in said:
+            warnings.warn(message, category, stacklevel=2)
+    test = np.concatenate([te for _, te in splits])
+    inv = np.empty(len(test), dtype=int)
+    inv[test] = np.arange(len(test))
+    predictions = np.concatenate([p for p, _ in results])[inv]
+    if len(classes) == 2:
+        predictions = predictions.reshape(-1, 1)
+    cal.classes_ = classes
+    cal.calibrated_classifiers_ = [_fit_calibrator(full, predictions, y, classes, cal.method, xp=np)]
+    if hasattr(full, "n_features_in_"):
+        cal.n_features_in_ = full.n_features_in_
+    return cal
+
+
+def _calibration_child(fold: Any, claim: Any, n: int, send: Any) -> None:
+    """A forked child of :func:`_fit_calibrated_forked`: fits folds until none is left, sending each result."""
+    try:
+        while (i := claim()) < n:
+            try:
+                send.send((i, fold(i)))
+            except Exception:  # noqa: BLE001 — the parent fits this fold itself (and says its error)
+                send.send((i, None))
+    finally:
+        send.close()
+
+
+def _calibration_collect(recv: Any, results: list[Any]) -> None:
+    """Thread of :func:`_fit_calibrated_forked`: stores a child's fold results as they come."""
+    try:
+        while True:
+            i, got = recv.recv()
+            if got is not None:
+                results[i] = got
+    except (EOFError, OSError):
+        pass
 
 
 def _accepts_unlabeled(model: Any) -> bool:
