@@ -236,6 +236,9 @@ def variants() -> dict[str, tuple[object, bool]]:
         **{f"title_topic_{w}": (DemandClassifier(title_weight=None, title_lexicon_weight=w), False) for w in (0.5, 1.0)},
         **{f"title_both_{w}": (DemandClassifier(title_weight=w, title_lexicon_weight=w), False) for w in (0.5, 1.0)},
         "calib_5": (DemandClassifier(calibration_folds=5), False),
+        # train time with many classes (issue 3, session 13): 2 calibration folds, 2 SVM fits of half the
+        # messages + the model on all instead of 3 of two thirds + 1 (a third less SVM work)
+        "calib_2": (DemandClassifier(calibration_folds=2), False),
         # transductive: the draw's own texts (those of the held-out fold included; never labels) fit the
         # vocabulary and IDF of every fold, as `--unlabeled` would with the messages to be classified
         "default+transductive": (DemandClassifier(), "draw"),
