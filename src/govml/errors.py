@@ -114,7 +114,7 @@ class SheetRow(int):
     def __add__(self, other: object) -> int:
         if isinstance(other, int) and not isinstance(other, SheetRow):
             return SheetRow(int(self) + other, self.sheet, self.order)
-        return int(self) + other if isinstance(other, int) else NotImplemented
+        return int(self) + int(other) if isinstance(other, int) else NotImplemented
 
     __radd__ = __add__
 
