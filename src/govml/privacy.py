@@ -48,9 +48,10 @@ Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3
 case numbers (they fail the validity checks or follow an order-number word), years, area sizes,
 times, postcodes; for names: 我是业主, 我是A市居民, 王府井, 张家界, 老师们, 语文老师, 保安师傅, 门卫大爷,
 place names, titles without a name, words after a title (书记高度重视, 局长明查暗访, 业主任何,
-局长信箱, A市长房…; 局长安排人员, 主任马上安排, 局长曾多次承诺, 所长石沉大海). Full-width characters (１３８…) are normalised for detection; the
-original span is masked. The scan is fast: text without a digit, ``@``, a plate prefix or a name
-cue (one scan for all of them, see :data:`_GATE_ALL`) is returned at once.
+局长信箱, A市长房…, 局长安排人员, 主任马上安排, 局长曾多次承诺, 所长石沉大海). Full-width
+characters (１３８…) are normalised for detection; the original span is masked. The scan is
+fast: text without a digit, ``@``, a plate prefix or a name cue (one scan for all of them, see
+:data:`_GATE_ALL`) is returned at once.
 """
 
 from __future__ import annotations
@@ -836,21 +837,26 @@ def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[in
       follows it; not a name that is a word of jieba's dictionary, nor one found only after
       我是/本人 without a colon (本人华悦城（: a name found wrongly stays one, not many);
     - the given name of a found single-surname name with two given-name characters, right before
-      a title (王超群 … 超群书记: 超群), unless a surname precedes it (then the title rule decides)."""
-    by_text: dict[int, set[str]] = {}
+      a title (李炼红 … 炼红书记: 炼红), unless it is a word of the dictionary (王建国 … 建国书记) or
+      the surname precedes it (then the whole name is found again)."""
+
+    def text_of(a: int) -> int:
+        return 0 if starts is None else bisect_right(starts, a) - 1
+
+    found: dict[int, set[str]] = {}
     for _, a, b in out:
-        j = 0 if starts is None else bisect_right(starts, a) - 1
-        names = by_text.setdefault(j, set())
-        if a not in weak:
-            names.add(norm[a:b])
+        found.setdefault(text_of(a), set()).add(norm[a:b])
     res = list(out)
-    words = _dictionary()[0]
     for i, (kind, a, b) in enumerate(out):
-        if b - a == 3 and norm[a] not in _SURNAMES_COMPOUND_FIRST:
-            if (norm[a : b - 1] in by_text[0 if starts is None else bisect_right(starts, a) - 1]
-                    and not _boundary_at(norm, b) and not _TITLE_AT.match(norm, b)
-                    and not norm.startswith(_FOLLOW_AFTER_TITLE, b)):
-                res[i] = (kind, a, b - 1)
+        if (b - a == 3 and norm[a] not in _SURNAMES_COMPOUND_FIRST and norm[a : b - 1] in found[text_of(a)]
+                and not _boundary_at(norm, b) and not _TITLE_AT.match(norm, b)
+                and not norm.startswith(_FOLLOW_AFTER_TITLE, b)):
+            res[i] = (kind, a, b - 1)
+    by_text: dict[int, set[str]] = {}  # the names to look for again, as cut
+    for _, a, b in res:
+        if a not in weak:
+            by_text.setdefault(text_of(a), set()).add(norm[a:b])
+    words = _dictionary()[0]
     extra: list[tuple[str, int, int]] = []
     for j, names in by_text.items():
         lo, hi = (0, len(norm)) if starts is None else (starts[j], starts[j + 1] - 1)
