@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -121,18 +121,27 @@ def report_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report_dict(report: Report) -> dict:
-    """The report as plain data (for ``--json``); personal data in values is masked."""
+def _problem_dict(p: Any) -> dict:
+    """A problem as plain data; a row of a workbook whose sheets were read as one table (``--sheet all``) also
+    names its sheet (``"sheet": "1月"``: the row number alone is in every sheet)."""
     import dataclasses
 
+    out = dataclasses.asdict(p)
+    if hasattr(p.row, "sheet"):
+        out["row"], out["sheet"] = int(p.row), p.row.sheet
+    return out
+
+
+def report_dict(report: Report) -> dict:
+    """The report as plain data (for ``--json``); personal data in values is masked."""
     from govml.io import masked
 
     meta = {k: v for k, v in report.meta.items() if k not in ("rows", "warnings")}
     return {
         "file": report.file, "kind": report.kind, "usable": report.ok, "rows": report.n_rows,
         "columns": report.columns_found, "mapping": dict(report.mapping), "read": meta,
-        "errors": [dataclasses.asdict(masked(p)) for p in report.errors], "errors_truncated": report.truncated,
-        "warnings": [dataclasses.asdict(masked(p)) for p in report.warnings],
+        "errors": [_problem_dict(masked(p)) for p in report.errors], "errors_truncated": report.truncated,
+        "warnings": [_problem_dict(masked(p)) for p in report.warnings],
         "warnings_truncated": report.warnings_truncated,
     }
 

@@ -62,7 +62,7 @@ class Exclusions:
             return
         self.counts[reason] = self.counts.get(reason, 0) + len(rows)
         ex = self.examples.setdefault(reason, [])
-        ex.extend(int(r) + file_row_offset for r in rows[: max(0, 5 - len(ex))])
+        ex.extend(_file_row(r) + file_row_offset for r in rows[: max(0, 5 - len(ex))])
 
     @property
     def total(self) -> int:
@@ -112,14 +112,21 @@ def _parse_times(values: pd.Series, file: str, column: str) -> pd.Series:
     return out
 
 
+def _file_row(r: Any) -> int:
+    """A row as shown: a plain ``int``, or the :class:`govml.errors.SheetRow` of a workbook read with
+    ``--sheet all`` as it is (it names its sheet: ``1月!12``)."""
+    return r if hasattr(r, "sheet") else int(r)
+
+
 def _file_rows(events: pd.DataFrame) -> np.ndarray:
-    """The user's row numbers (header = row 1) of each row: from govml.io's metadata when present."""
+    """The user's row numbers (header = row 1) of each row: from govml.io's metadata when present (the rows of
+    several sheets read as one table keep their sheet: an object array of them)."""
     try:
         from govml.io import source_rows
 
         rows = source_rows(events)
         if rows is not None and len(rows) == len(events):
-            return np.asarray(rows, dtype=np.int64)
+            return np.asarray(rows, dtype=object if rows and hasattr(rows[0], "sheet") else np.int64)
     except (ImportError, KeyError, TypeError, ValueError):
         pass
     return np.arange(len(events), dtype=np.int64) + 2
@@ -140,7 +147,7 @@ def _canonical_names(values: pd.Series, ex: Exclusions, what: str, file_rows: np
             more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
             ex.notes.append(f"{len(pairs)} {what} spelling(s) with full-width characters, extra spaces or another "
                             f"upper/lower case merged into the most frequent spelling ({int(pairs['count'].sum())} "
-                            f"row(s) renamed): {shown}{more} (e.g. file row {int(file_rows[changed][0])})")
+                            f"row(s) renamed): {shown}{more} (e.g. file row {_file_row(file_rows[changed][0])})")
     return out
 
 

@@ -59,9 +59,12 @@ class Prepared:
 
 def _row_numbers(df: pd.DataFrame, header_row: int) -> list[int]:
     """File row of each frame row: from ``govml.io`` metadata when the frame was read by it."""
-    rows = df.attrs.get("govml", {}).get("rows")
-    if rows is not None and len(rows) == len(df):
-        return [int(r) for r in rows]
+    if df.attrs.get("govml", {}).get("rows") is not None:  # runs of rows: govml.io.source_rows spells them out
+        from govml.io import source_rows
+
+        rows = source_rows(df)
+        if len(rows) == len(df):
+            return rows
     return [int(i) + header_row + 1 for i in range(len(df))]
 
 

@@ -96,7 +96,11 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
     unknown or circular prerequisite are skipped and recorded in ``Catalog.skipped``; unknown
     indicator names inside ``indicators`` are dropped from that course and recorded.
     """
-    rows_in_file = df.attrs.get("govml", {}).get("rows")
+    rows_in_file = None
+    if df.attrs.get("govml", {}).get("rows") is not None:  # runs of rows: govml.io.source_rows spells them out
+        from govml.io import source_rows
+
+        rows_in_file = source_rows(df)
     if rows_in_file is None or len(rows_in_file) != len(df):
         rows_in_file = [i + header_row + 1 for i in range(len(df))]
     df = df.reset_index(drop=True)
@@ -111,7 +115,7 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
     rows: list[dict] = []
     seen: set[str] = set()
     for i, rec in enumerate(df.to_dict("records")):
-        r = int(rows_in_file[i])
+        r = rows_in_file[i]  # an int (a sheet's SheetRow with --sheet all, shown 1月!12)
         cid = str(rec["course_id"]).strip() if rec.get("course_id") == rec.get("course_id") else ""
         if not cid:
             problems.append(Problem(file, r, "course_id", "a non-empty course id (row skipped)", found=""))
