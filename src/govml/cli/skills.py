@@ -49,16 +49,29 @@ def _read(path: Path, known: list[str], mapping: list[str] | None = None, encodi
 def _load_assessments(path: Path, system: Any, mapping: list[str] | None = None, encoding: str | None = None,
                       sheet: str | None = None):
     from govml.skills.assessments import BASE_COLUMNS, OPTIONAL_COLUMNS, prepare_assessments
+    from govml.skills.readings import ASSESSMENT_ALIASES
 
-    known = BASE_COLUMNS + OPTIONAL_COLUMNS + ["indicator", "score"] + system.indicator_ids
+    known = (BASE_COLUMNS + OPTIONAL_COLUMNS + ["indicator", "score"] + system.indicator_ids
+             + [n for names in ASSESSMENT_ALIASES.values() for n in names] + list(system.names().values()))
     return prepare_assessments(_read(path, known, mapping, encoding, sheet), system, file=str(path))
 
 
-def _load_courses(path: Path, system: Any) -> Any:
+def _load_courses(path: Path, system: Any, encoding: str | None = None, sheet: str | None = None) -> Any:
     from govml.skills import parse_courses
+    from govml.skills.readings import COURSE_ALIASES
 
-    known = ["course_id", "title", "hours", "cost", "indicators", "prerequisites", "capacity", "mode"]
-    return parse_courses(_read(path, known), system, file=str(path))
+    known = (["course_id", "title", "hours", "cost", "indicators", "prerequisites", "capacity", "mode"]
+             + [n for names in COURSE_ALIASES.values() for n in names])
+    return parse_courses(_read(path, known, None, encoding, sheet), system, file=str(path))
+
+
+def _report_notes(console: Any, prepared: Any, file: Path) -> None:
+    for n in getattr(prepared, "notes", []):
+        console.print(f"{file}: {n}", highlight=False, soft_wrap=True)
+
+
+_SHEET_HELP = ("Excel sheet: name or 0-based index (default: the first naming known columns); 'all' reads every "
+               "sheet with the same columns as one table (one sheet per month or quarter).")
 
 
 def _report_skipped(console: Any, prepared: Any, what: str = "assessments") -> None:
@@ -108,6 +121,32 @@ def _write(df: Any, path: Path) -> Path:
     return write_table(df, path)
 
 
+def _log_text(path: Path) -> str:
+    """A log or head file's text; one that is not UTF-8 (not written by govml) is a clear error."""
+    from govml.errors import DataError
+
+    if path.is_dir():
+        raise DataError(message=f"{path}: is a folder, expected the log file (JSON Lines)")
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(message=f"{path}: line {line}: byte 0x{raw[e.start]:02x} is not UTF-8 — not a log written by "
+                                "govml (its entries are UTF-8 JSON Lines)") from None
+
+
+def _head_json(path: Path) -> Any:
+    import json
+
+    from govml.errors import DataError
+
+    try:
+        return json.loads(_log_text(path))
+    except ValueError:
+        raise DataError(message=f"{path}: not a head file (JSON with seq and hash)") from None
+
+
 def _append_log(log_path: Path, data: Any, indicators: list[str], source: str) -> tuple[int, dict]:
     """Append one entry per worker-period to the JSON Lines log; refuse to append to a broken log."""
     import json
@@ -115,9 +154,9 @@ def _append_log(log_path: Path, data: Any, indicators: list[str], source: str) -
     from govml.errors import DataError
     from govml.skills import ledger
 
-    lines = log_path.read_text(encoding="utf-8").splitlines() if log_path.exists() else []
+    lines = _log_text(log_path).splitlines() if log_path.exists() else []
     head_path = log_path.with_name(log_path.name + ".head")
-    head = json.loads(head_path.read_text(encoding="utf-8")) if head_path.exists() else None
+    head = _head_json(head_path) if head_path.exists() else None
     verdict = ledger.verify(lines, head=head)
     if not verdict.intact:
         raise DataError(message=f"{log_path}: the log is not intact, refusing to append ({verdict.first_broken}); "
@@ -155,6 +194,7 @@ def score_cmd(
     map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
     encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
     weights: str = typer.Option("config", "--weights", help=_WEIGHTS_HELP),
+    sheet: str = typer.Option(None, "--sheet", help=_SHEET_HELP),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow."),
 ) -> None:
     """Composite (0-100), dimension scores and red/yellow cards per worker and period."""
@@ -162,7 +202,8 @@ def score_cmd(
 
     console = _console()
     system = load_indicator_system(config)
-    prepared = _load_assessments(assessments, system, map_col, encoding)
+    prepared = _load_assessments(assessments, system, map_col, encoding, sheet)
+    _report_notes(console, prepared, assessments)
     _report_skipped(console, prepared)
     _report_missing(console, prepared)
     system = _apply_weights(system, prepared.data, weights, console)
@@ -196,7 +237,8 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
                  budget_hours: float | None = None, budget_cost: float | None = None, gaps_out: Path | None = None,
                  map_out: Path | None = None, period: str | None = None, method: str = "milp",
                  map_by: str = "community", cohort_out: Path | None = None, n_jobs: int = 1, track: bool = True,
-                 quiet: bool = False, mapping: list[str] | None = None, weights: str = "config") -> dict[str, Any]:
+                 quiet: bool = False, mapping: list[str] | None = None, weights: str = "config",
+                 encoding: str | None = None, sheet: str | None = None) -> dict[str, Any]:
     """The work of ``govml skills diagnose`` (also used by the demo step). Returns a summary."""
     from govml.errors import ConfigError
     from govml.skills import (
@@ -212,12 +254,15 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
     console = _console()
     say = (lambda *a, **k: None) if quiet else console.print
     system = load_indicator_system(config)
-    prepared = _load_assessments(assessments, system, mapping)
+    prepared = _load_assessments(assessments, system, mapping, encoding, sheet)
     if not quiet:
+        _report_notes(console, prepared, assessments)
         _report_skipped(console, prepared)
         _report_missing(console, prepared)
     system = _apply_weights(system, prepared.data, weights, None if quiet else console)
-    catalog = _load_courses(courses, system)
+    catalog = _load_courses(courses, system, encoding)
+    if not quiet:
+        _report_notes(console, catalog, courses)
     if catalog.skipped and not quiet:
         console.print(f"[yellow]{len(catalog.skipped)} problem(s) in the course catalog; the rest was used:[/]")
         for p in catalog.skipped[:10]:
@@ -319,6 +364,8 @@ def diagnose_cmd(
     n_jobs: int = typer.Option(1, "--n-jobs", help="Processes for planning (large workforces)."),
     map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
     weights: str = typer.Option("config", "--weights", help=_WEIGHTS_HELP),
+    encoding: str = typer.Option(None, help="Text encoding of the CSVs (detected when omitted)."),
+    sheet: str = typer.Option(None, "--sheet", help=_SHEET_HELP + " Of the assessments."),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow."),
 ) -> None:
     """Gap diagnosis per worker and indicator, the shortfall map, and optimal course plans."""
@@ -328,7 +375,8 @@ def diagnose_cmd(
         raise ConfigError(f"--map-by must be community, district or worker_id, got {map_by!r}")
     run_diagnose(assessments, courses, out, config=config, budget_hours=budget_hours, budget_cost=budget_cost,
                  gaps_out=gaps_out, map_out=map_out, period=period, method=method, map_by=map_by,
-                 cohort_out=cohort_out, n_jobs=n_jobs, track=track, mapping=map_col, weights=weights)
+                 cohort_out=cohort_out, n_jobs=n_jobs, track=track, mapping=map_col, weights=weights,
+                 encoding=encoding, sheet=sheet)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -342,6 +390,9 @@ def weights_cmd(
     period: str = typer.Option(None, "--period", help="Period to use (default: the latest)."),
     out: Path = typer.Option(None, "--out", help="Write the weight table here (.csv/.xlsx)."),
     ranking_out: Path = typer.Option(None, "--ranking-out", help="Write the TOPSIS ranking of workers here."),
+    map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
+    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
+    sheet: str = typer.Option(None, "--sheet", help=_SHEET_HELP),
 ) -> None:
     """Entropy weights (熵权法) of the indicators from the data, beside the configured weights; TOPSIS ranking."""
     import pandas as pd
@@ -351,7 +402,9 @@ def weights_cmd(
 
     console = _console()
     system = load_indicator_system(config)
-    prepared = _load_assessments(assessments, system)
+    prepared = _load_assessments(assessments, system, map_col, encoding, sheet)
+    _report_notes(console, prepared, assessments)
+    _report_skipped(console, prepared)
     data = prepared.data
     period = period or str(data["period"].max())
     cur = data.loc[data["period"] == period].set_index("worker_id")
@@ -386,13 +439,17 @@ def log_append_cmd(
     log_file: Path = typer.Argument(..., help="The JSON Lines log (created if missing)."),
     assessments: Path = typer.Argument(..., help="Assessment table whose rows are submitted."),
     config: Path = typer.Option(None, "--config", help=_CONFIG_HELP),
+    map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
+    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
+    sheet: str = typer.Option(None, "--sheet", help=_SHEET_HELP),
 ) -> None:
     """Append one entry per worker and period to the tamper-evident log (refuses a tampered log)."""
     from govml.skills import load_indicator_system
 
     console = _console()
     system = load_indicator_system(config)
-    prepared = _load_assessments(assessments, system)
+    prepared = _load_assessments(assessments, system, map_col, encoding, sheet)
+    _report_notes(console, prepared, assessments)
     _report_skipped(console, prepared)
     n, head = _append_log(log_file, prepared.data, system.indicator_ids, assessments.name)
     console.print(f"appended {n} entries to {log_file}; head: seq {head.get('seq')}, "
@@ -406,7 +463,6 @@ def verify_log_cmd(
                               "LOG.head when it exists. Needed to detect truncation."),
 ) -> None:
     """Verify the hash chain: exit 0 if intact, 1 if tampered (says which entries)."""
-    import json
 
     from govml.errors import DataError
     from govml.skills import ledger
@@ -417,13 +473,10 @@ def verify_log_cmd(
     head_path = head or log_file.with_name(log_file.name + ".head")
     head_data = None
     if head_path.exists():
-        try:
-            head_data = json.loads(head_path.read_text(encoding="utf-8"))
-        except ValueError:
-            raise DataError(message=f"{head_path}: not a head file (JSON with seq and hash)") from None
+        head_data = _head_json(head_path)
     elif head is not None:
         raise DataError(message=f"{head}: file not found")
-    verdict = ledger.verify(log_file.read_text(encoding="utf-8").splitlines(), head=head_data)
+    verdict = ledger.verify(_log_text(log_file).splitlines(), head=head_data)
     if verdict.intact:
         console.print(f"[green]{log_file}: {verdict.summary()}[/]"
                       + ("" if head_data else " (no head file: truncation at the end cannot be seen)"))

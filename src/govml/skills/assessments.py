@@ -45,6 +45,7 @@ class Prepared:
     indicators: list[str]
     skipped: list[Problem] = field(default_factory=list)
     missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["worker_id", "period", "indicator"]))
+    notes: list[str] = field(default_factory=list)  # how cells and columns were read (said, not problems)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -75,8 +76,11 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
     Row numbers in problems come from ``govml.io``'s metadata when ``df`` was read by it, else row
     ``i`` of the frame is taken to be line ``i + header_row + 1`` of the file.
     """
+    from govml.skills import readings
+
     rownums = _row_numbers(df, header_row)
     df = df.reset_index(drop=True)
+    df, notes = _chinese_columns(df, system)
     missing_cols = [c for c in BASE_COLUMNS if c not in df.columns]
     if missing_cols:
         raise DataError([Problem(file, None, c, "a required column of the assessment table") for c in missing_cols],
@@ -87,7 +91,7 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
     is_long = all(c in df.columns for c in LONG_COLUMNS)
 
     if is_long:
-        df = _long_to_wide(df, system, file, problems, rownums)
+        df = _long_to_wide(df, system, file, problems, rownums, notes)
     else:
         extra = [c for c in df.columns if c not in BASE_COLUMNS + OPTIONAL_COLUMNS and c not in known]
         for c in extra:
@@ -102,12 +106,24 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
                                 f"{', '.join(system.indicator_ids)} (or long form with 'indicator' and 'score')")
 
     out = df[[c for c in BASE_COLUMNS + OPTIONAL_COLUMNS if c in df.columns] + present + ["_row"]].copy()
+    total = readings.summary_rows(out["worker_id"])
+    for r, v in zip(out.loc[total, "_row"], out.loc[total, "worker_id"], strict=True):
+        problems.append(Problem(file, int(r), "worker_id", "a worker id (a total or average row: left out)",
+                                found=str(v)))
+    out = out.loc[~total]
     for c in BASE_COLUMNS:
         out[c] = out[c].astype("string").str.strip()
         blank = out[c].isna() | (out[c] == "")
         for r in out.loc[blank, "_row"]:
             problems.append(Problem(file, int(r), c, "a non-empty value (row skipped)", found=""))
         out = out.loc[~blank]
+    raw_period = out["period"]
+    out["period"], impossible, period_notes = readings.read_periods(raw_period)
+    notes += period_notes
+    for r, v in zip(out.loc[impossible, "_row"], raw_period[impossible], strict=True):
+        problems.append(Problem(file, int(r), "period", "a possible period (quarter 1-4, month 1-12; row skipped)",
+                                found=str(v)))
+    out = out.loc[~impossible]
 
     # area type
     if "area_type" in out.columns:
@@ -122,21 +138,33 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
         out["area_type"] = system.default_area_type
 
     # numeric values and ranges
+    rewritten: dict[str, int] = {}
     for ind_id in present:
         ind = system.indicator(ind_id)
         raw = out[ind_id]
-        vals = pd.to_numeric(raw, errors="coerce")
-        notnum = vals.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+        vals, notnum, absent, n_read = readings.read_scores(raw, ind.unit)
         for r, v in zip(out.loc[notnum, "_row"], raw[notnum], strict=True):
-            problems.append(Problem(file, int(r), ind_id, "a number (value left out)", found=str(v)))
+            problems.append(Problem(file, int(r), ind_id, readings.number_expectation(str(v)), found=str(v)))
+        for r, v in zip(out.loc[absent, "_row"], raw[absent], strict=True):
+            problems.append(Problem(file, int(r), ind_id, "a number; this says the worker was not assessed "
+                                    "(read as no value: missing, never zero)", found=str(v)))
+        if n_read:
+            rewritten[ind_id] = n_read
         lo, hi = ind.range
         oor = vals.notna() & ((vals < lo) | (vals > hi))
         for r, v in zip(out.loc[oor, "_row"], vals[oor], strict=True):
             problems.append(Problem(file, int(r), ind_id, f"a value in [{lo:g}, {hi:g}] {ind.unit} (value left out)",
                                     found=f"{v:g}"))
         out[ind_id] = vals.where(~oor).astype(float)
+    if rewritten:
+        notes.append("scores written with full-width digits or the indicator's unit (85分, 85%) read as numbers: "
+                     + ", ".join(f"{k} {v}" for k, v in rewritten.items()))
     if "resident_rating" in out.columns:
-        vals = pd.to_numeric(out["resident_rating"], errors="coerce")
+        raw = out["resident_rating"]
+        vals, notnum, absent, _ = readings.read_scores(raw, "分")
+        for r, v in zip(out.loc[notnum | absent, "_row"], raw[notnum | absent], strict=True):
+            problems.append(Problem(file, int(r), "resident_rating", readings.number_expectation(str(v)),
+                                    found=str(v)))
         lo, hi = system.resident_rating.range
         oor = vals.notna() & ((vals < lo) | (vals > hi))
         for r, v in zip(out.loc[oor, "_row"], vals[oor], strict=True):
@@ -175,7 +203,27 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
     data = out[cols + system.indicator_ids].copy()
     for p in problems:
         log.info("skipped: %s", p)
-    return Prepared(data=data, indicators=list(system.indicator_ids), skipped=problems, missing=missing)
+    return Prepared(data=data, indicators=list(system.indicator_ids), skipped=problems, missing=missing,
+                    notes=notes)
+
+
+def _chinese_columns(df: pd.DataFrame, system: IndicatorSystem) -> tuple[pd.DataFrame, list[str]]:
+    """Our column names for the usual Chinese ones, and indicator ids for the configuration's indicator names."""
+    from govml.skills import readings
+
+    df, aliased = readings.alias_columns(df, readings.ASSESSMENT_ALIASES)
+    notes = list(aliased)
+    cols = [str(c) for c in df.columns]
+    by_name = {name: i for i, name in system.names().items()}
+    ren = {c: by_name[c] for c in cols if c in by_name and by_name[c] not in cols}
+    if ren:
+        attrs = dict(df.attrs)
+        df = df.rename(columns=ren)
+        df.attrs.update(attrs)
+        shown = ", ".join(f"{v} ← {k}" for k, v in list(ren.items())[:4])
+        notes.append(f"{len(ren)} indicator column(s) named by their Chinese name in the configuration: {shown}"
+                     + (" ..." if len(ren) > 4 else ""))
+    return df, notes
 
 
 def _mostly_numeric(s: pd.Series) -> bool:
@@ -184,10 +232,17 @@ def _mostly_numeric(s: pd.Series) -> bool:
 
 
 def _long_to_wide(df: pd.DataFrame, system: IndicatorSystem, file: str, problems: list[Problem],
-                  rownums: list[int]) -> pd.DataFrame:
+                  rownums: list[int], notes: list[str] | None = None) -> pd.DataFrame:
     df = df.copy()
     df["_row"] = rownums
     ind = df["indicator"].astype("string").str.strip()
+    by_name = {name: i for i, name in system.names().items() if name not in system.indicator_ids}
+    named = ind.isin(list(by_name))
+    if named.any():
+        ind = ind.where(~named, ind.map(by_name))
+        if notes is not None:
+            notes.append(f"indicator: {int(named.sum())} row(s) name the indicator by its Chinese name "
+                         "in the configuration (read as its id)")
     unknown = ~ind.isin(system.indicator_ids)
     for r, v in zip(df.loc[unknown, "_row"], ind[unknown], strict=True):
         problems.append(Problem(file, int(r), "indicator", "an indicator id from the configuration (row skipped)",

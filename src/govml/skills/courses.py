@@ -69,6 +69,7 @@ class Catalog:
     prerequisites: list[list[int]]
     indicator_ids: list[str]
     skipped: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how cells and columns were read (said, not problems)
 
     @property
     def n_courses(self) -> int:
@@ -103,7 +104,12 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
         rows_in_file = source_rows(df)
     if rows_in_file is None or len(rows_in_file) != len(df):
         rows_in_file = [i + header_row + 1 for i in range(len(df))]
+    from govml.skills import readings
+
     df = df.reset_index(drop=True)
+    df, aliased = readings.alias_columns(df, readings.COURSE_ALIASES)
+    notes = list(aliased)
+    read_as: dict[str, int] = {}
     need = ["course_id", "title", "hours", "indicators"]
     missing = [c for c in need if c not in df.columns]
     if missing:
@@ -111,6 +117,7 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
                         message=f"{file}: required column(s) missing: {', '.join(missing)} "
                                 f"(found: {', '.join(map(str, df.columns))})")
     ind_pos = {i: k for k, i in enumerate(system.indicator_ids)}
+    by_name = {name: i for i, name in system.names().items() if name not in ind_pos}
     problems: list[Problem] = []
     rows: list[dict] = []
     seen: set[str] = set()
@@ -123,18 +130,30 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
         if cid in seen:
             problems.append(Problem(file, r, "course_id", "a unique course id (duplicate skipped)", found=cid))
             continue
-        hours = pd.to_numeric(pd.Series([rec.get("hours")]), errors="coerce").iloc[0]
+        hours = readings.read_hours(rec.get("hours"))
+        if hours == hours and not isinstance(rec.get("hours"), (int, float, np.number)):
+            try:
+                float(str(rec.get("hours")))
+            except ValueError:
+                read_as["hours"] = read_as.get("hours", 0) + 1
         if not (hours == hours and hours > 0):
             problems.append(Problem(file, r, "hours", "a number of hours > 0 (course skipped)", found=str(rec.get("hours"))))
             continue
         cost_raw = rec.get("cost", 0.0)
-        cost = 0.0 if cost_raw is None or cost_raw != cost_raw else pd.to_numeric(pd.Series([cost_raw]), errors="coerce").iloc[0]
+        cost = 0.0 if cost_raw is None or cost_raw != cost_raw else readings.read_money(cost_raw)
+        if cost == cost and isinstance(cost_raw, str):
+            try:
+                float(cost_raw)
+            except ValueError:
+                read_as["cost"] = read_as.get("cost", 0) + 1
         if not (cost == cost and cost >= 0):
             problems.append(Problem(file, r, "cost", "a cost >= 0 (course skipped)", found=str(cost_raw)))
             continue
         cap_raw = rec.get("capacity")
         cap = 0
-        if cap_raw is not None and cap_raw == cap_raw and str(cap_raw).strip() != "":
+        if readings.is_unlimited(cap_raw):
+            read_as["capacity"] = read_as.get("capacity", 0) + 1
+        elif cap_raw is not None and cap_raw == cap_raw and str(cap_raw).strip() != "":
             capv = pd.to_numeric(pd.Series([cap_raw]), errors="coerce").iloc[0]
             if not (capv == capv and capv > 0 and float(capv).is_integer()):
                 problems.append(Problem(file, r, "capacity", "a whole number > 0 (course skipped)", found=str(cap_raw)))
@@ -146,6 +165,9 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
         for part in [p.strip() for p in spec.replace("；", ";").split(";") if p.strip()]:
             name, _, val = part.partition(":")
             name = name.strip()
+            if name in by_name:
+                name = by_name[name]
+                read_as["indicators"] = read_as.get("indicators", 0) + 1
             if name not in ind_pos:
                 problems.append(Problem(file, r, "indicators", "indicator ids from the configuration "
                                         "(this one is ignored for the course)", found=name))
@@ -171,6 +193,7 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
                      "cost": float(cost), "capacity": cap, "strength": strengths, "pre": pre_ids, "_row": r})
         seen.add(cid)
     # prerequisites: unknown ids and cycles remove the course (and, transitively, what needs it)
+    in_file = {str(v).strip() for v in df["course_id"] if v == v}
     changed = True
     while changed:
         changed = False
@@ -179,8 +202,11 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
         for row in rows:
             bad = [p for p in row["pre"] if p not in ids or p == row["course_id"]]
             if bad:
+                dropped = [p for p in bad if p in in_file and p != row["course_id"]]
+                why = (f": {', '.join(dropped)} {'was' if len(dropped) == 1 else 'were'} itself left out"
+                       if dropped else "")
                 problems.append(Problem(file, row["_row"], "prerequisites", "ids of courses in the catalog "
-                                        "(course skipped)", found=";".join(bad)))
+                                        f"(course skipped{why})", found=";".join(bad)))
                 changed = True
             else:
                 keep.append(row)
@@ -199,7 +225,12 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
         prerequisites=[[pos[p] for p in row["pre"]] for row in rows],
         indicator_ids=list(system.indicator_ids),
         skipped=problems,
+        notes=notes + ([_READ_AS_NOTE + ", ".join(f"{k} {v}" for k, v in read_as.items())] if read_as else []),
     )
+
+
+_READ_AS_NOTE = ("cells read by their certain meaning (￥1,200 / 1200元 / 免费 = 0 yuan, 6学时 = 6 hours, 不限 = no "
+                 "capacity limit, an indicator's Chinese name = its id): ")
 
 
 def _drop_cycles(rows: list[dict], file: str, problems: list[Problem]) -> list[dict]:
