@@ -201,8 +201,11 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
     missing = m.loc[m["v"].isna(), ["worker_id", "period", "indicator"]].reset_index(drop=True)
     cols = [c for c in BASE_COLUMNS + ["area_type", "resident_rating"] if c in out.columns]
     data = out[cols + system.indicator_ids].copy()
-    for p in problems:
-        log.info("skipped: %s", p)
+    if problems and log.isEnabledFor(logging.INFO):  # a log may be kept and shared: personal data masked
+        from govml.io import masked
+
+        for p in problems:
+            log.info("skipped: %s", masked(p))
     return Prepared(data=data, indicators=list(system.indicator_ids), skipped=problems, missing=missing,
                     notes=notes)
 

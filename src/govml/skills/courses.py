@@ -229,7 +229,7 @@ def parse_courses(df: pd.DataFrame, system: IndicatorSystem, *, file: str = "<co
     )
 
 
-_READ_AS_NOTE = ("cells read by their certain meaning (￥1,200 / 1200元 / 免费 = 0 yuan, 6学时 = 6 hours, 不限 = no "
+_READ_AS_NOTE = ("cells read by their certain meaning (￥1,200 and 1,200元 = 1200 yuan, 免费 = 0, 6学时 = 6 hours, 不限 = no "
                  "capacity limit, an indicator's Chinese name = its id): ")
 
 
