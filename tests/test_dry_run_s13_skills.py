@@ -180,3 +180,28 @@ def test_the_skipped_log_masks_personal_data(system, caplog):
         prep = prepare_assessments(df, system, file="a.csv")
     assert prep.skipped[0].found == "请假，电话13812345678"  # the user's own terminal shows the cell
     assert "skipped" in caplog.text and "13812345678" not in caplog.text
+
+
+def test_nothing_is_half_written_and_period_options_are_read_as_the_data(tmp_path, config):
+    data = tmp_path / "a.csv"
+    pd.DataFrame(_rows(["2024年第一季度", "2024年第二季度"])).to_csv(data, index=False)
+    courses = tmp_path / "c.csv"
+    pd.DataFrame({"course_id": ["C1"], "title": ["t"], "hours": [4], "indicators": ["a:0.5"]}).to_csv(courses, index=False)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"seq": 0}\n', encoding="utf-8")
+    scores = tmp_path / "scores.csv"
+    rc, text = govml("skills", "score", data, "--out", scores, "--log", broken, "--config", config, "--no-track")
+    assert rc == 2 and "not intact" in text and not scores.exists(), text  # were: scores written, then refused
+    plan = tmp_path / "plan.csv"
+    for bad in (["--gaps-out", tmp_path / "gaps.doc"], ["--map-out", tmp_path / "map.txt"]):
+        rc, text = govml("skills", "diagnose", data, "--courses", courses, "--out", plan, *bad, "--config", config,
+                         "--no-track")
+        assert rc == 2 and ("expected .csv" in text or "cannot draw a figure as .txt" in text), text
+        assert not plan.exists()  # map.txt was an internal error (ValueError) after plan.csv was written
+    rc, text = govml("skills", "diagnose", data, "--courses", courses, "--out", plan, "--period", "2024年第一季度",
+                     "--config", config, "--no-track")
+    assert rc == 0 and "period 2024Q1:" in text, text
+    rc, text = govml("skills", "weights", data, "--period", "2024年第二季度", "--config", config)
+    assert rc == 0 and "indicator weights (2024Q2" in text, text
+    rc, text = govml("skills", "weights", data, "--period", "2025Q1", "--config", config)
+    assert rc == 2 and "--period '2025Q1': not in the data (periods: 2024Q1, 2024Q2)" in text, text

@@ -147,10 +147,32 @@ def _head_json(path: Path) -> Any:
         raise DataError(message=f"{path}: not a head file (JSON with seq and hash)") from None
 
 
-def _append_log(log_path: Path, data: Any, indicators: list[str], source: str) -> tuple[int, dict]:
-    """Append one entry per worker-period to the JSON Lines log; refuse to append to a broken log."""
-    import json
+_FIGURE_SUFFIXES = (".png", ".svg", ".svgz", ".pdf", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".eps", ".ps", ".gif")
 
+
+def _check_outputs(tables: list[Path | None] = (), figures: list[Path | None] = (),
+                   log_path: Path | None = None) -> None:
+    """Refuse, before any file is written, an output that would be refused after others were: a table or
+    figure path that cannot be written, a figure suffix matplotlib cannot write, a log that is not intact."""
+    from govml.errors import ConfigError
+    from govml.io import check_output_path
+
+    for t in tables:
+        if t is not None:
+            check_output_path(t)
+    for f in figures:
+        if f is not None:
+            check_output_path(f, table=False)
+            if f.suffix.lower() not in _FIGURE_SUFFIXES:
+                raise ConfigError(f"{f}: cannot draw a figure as {f.suffix or 'a file without suffix'}; expected "
+                                  + ", ".join(_FIGURE_SUFFIXES))
+    if log_path is not None:
+        check_output_path(log_path, table=False)
+        _intact_log(log_path)
+
+
+def _intact_log(log_path: Path) -> Any:
+    """The verdict on the log (and its head file); a log that is not intact is refused."""
     from govml.errors import DataError
     from govml.skills import ledger
 
@@ -161,6 +183,24 @@ def _append_log(log_path: Path, data: Any, indicators: list[str], source: str) -
     if not verdict.intact:
         raise DataError(message=f"{log_path}: the log is not intact, refusing to append ({verdict.first_broken}); "
                                 f"run `govml skills verify-log {log_path}`")
+    return verdict
+
+
+def _canonical_period(period: str | None) -> str | None:
+    """--period as the data's periods are written after reading (2024年第四季度 → 2024Q4)."""
+    from govml.skills.readings import canonical_period
+
+    return None if period is None else canonical_period(period)[0]
+
+
+def _append_log(log_path: Path, data: Any, indicators: list[str], source: str) -> tuple[int, dict]:
+    """Append one entry per worker-period to the JSON Lines log; refuse to append to a broken log."""
+    import json
+
+    from govml.skills import ledger
+
+    verdict = _intact_log(log_path)
+    head_path = log_path.with_name(log_path.name + ".head")
     entries = ledger.build_entries(ledger.assessment_payloads(data, indicators, source=source), last=verdict.last)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", encoding="utf-8") as fh:
@@ -201,6 +241,7 @@ def score_cmd(
     from govml.skills import IndicatorNormaliser, load_indicator_system, score_assessments
 
     console = _console()
+    _check_outputs([out], log_path=log_file)  # nothing is written when one output would be refused
     system = load_indicator_system(config)
     prepared = _load_assessments(assessments, system, map_col, encoding, sheet)
     _report_notes(console, prepared, assessments)
@@ -253,6 +294,8 @@ def run_diagnose(assessments: Path, courses: Path, out: Path, *, config: Path | 
 
     console = _console()
     say = (lambda *a, **k: None) if quiet else console.print
+    _check_outputs([out, gaps_out, cohort_out], [map_out])  # nothing is written when one output would be refused
+    period = _canonical_period(period)
     system = load_indicator_system(config)
     prepared = _load_assessments(assessments, system, mapping, encoding, sheet)
     if not quiet:
@@ -398,15 +441,20 @@ def weights_cmd(
     import pandas as pd
     from rich.table import Table
 
+    from govml.errors import ConfigError
     from govml.skills import entropy_weights, load_indicator_system, topsis
 
     console = _console()
+    _check_outputs([out, ranking_out])  # nothing is written when one output would be refused
     system = load_indicator_system(config)
     prepared = _load_assessments(assessments, system, map_col, encoding, sheet)
     _report_notes(console, prepared, assessments)
     _report_skipped(console, prepared)
     data = prepared.data
-    period = period or str(data["period"].max())
+    periods = sorted(data["period"].astype(str).unique())
+    period = _canonical_period(period) or periods[-1]
+    if period not in periods:
+        raise ConfigError(f"--period {period!r}: not in the data (periods: {', '.join(periods)})")
     cur = data.loc[data["period"] == period].set_index("worker_id")
     directions = {i.id: i.direction for i in system.indicators}
     present = [c for c in system.indicator_ids if cur[c].notna().any()]  # a column absent from the file
@@ -447,6 +495,7 @@ def log_append_cmd(
     from govml.skills import load_indicator_system
 
     console = _console()
+    _check_outputs(log_path=log_file)  # a broken log is refused before the table is read
     system = load_indicator_system(config)
     prepared = _load_assessments(assessments, system, map_col, encoding, sheet)
     _report_notes(console, prepared, assessments)
