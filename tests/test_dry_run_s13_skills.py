@@ -205,3 +205,9 @@ def test_nothing_is_half_written_and_period_options_are_read_as_the_data(tmp_pat
     assert rc == 0 and "indicator weights (2024Q2" in text, text
     rc, text = govml("skills", "weights", data, "--period", "2025Q1", "--config", config)
     assert rc == 2 and "--period '2025Q1': not in the data (periods: 2024Q1, 2024Q2)" in text, text
+
+
+def test_a_column_of_unknown_unit_reads_points_and_percentages():
+    vals, notnum, absent, n = read_scores(pd.Series(["85分", "86%", "缺考", "30小时", 87.5]), None)
+    assert vals.iloc[:2].tolist() == [85.0, 86.0] and vals.iloc[4] == 87.5 and n == 2
+    assert absent.tolist() == [False, False, True, False, False] and notnum.tolist() == [False] * 3 + [True, False]

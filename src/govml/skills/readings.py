@@ -146,18 +146,19 @@ _UNIT_TAILS = {"分": ("分",), "%": ("%", "％"), "小时": ("小时", "h", "H"
 _NUM = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
 
 
-def read_scores(raw: pd.Series, unit: str) -> tuple[pd.Series, pd.Series, pd.Series, int]:
+def read_scores(raw: pd.Series, unit: str | None) -> tuple[pd.Series, pd.Series, pd.Series, int]:
     """``(values, not_a_number, absent, rewritten)`` for an indicator column in ``unit``.
 
     Numbers stay as they are; text cells are read when certain (full-width digits, the unit after the
-    number); ``absent`` marks cells that say the worker was not assessed (缺考 …: no value)."""
+    number; ``unit=None``, a column whose unit is not known: 分 or %); ``absent`` marks cells that say the
+    worker was not assessed (缺考 …: no value)."""
     vals = pd.to_numeric(raw, errors="coerce")
     txt = raw.astype("string").str.strip()
     todo = vals.isna() & txt.notna() & (txt != "")
     absent = pd.Series(False, index=raw.index)
     n_rewritten = 0
     if todo.any():
-        tails = _UNIT_TAILS.get(unit, (unit,) if unit else ())
+        tails = ("分", "%", "％") if unit is None else _UNIT_TAILS.get(unit, (unit,) if unit else ())
         for i, t in txt[todo].items():
             v = unicodedata.normalize("NFKC", str(t)).strip()
             if v in ABSENT:
