@@ -211,3 +211,17 @@ def test_a_column_of_unknown_unit_reads_points_and_percentages():
     vals, notnum, absent, n = read_scores(pd.Series(["85分", "86%", "缺考", "30小时", 87.5]), None)
     assert vals.iloc[:2].tolist() == [85.0, 86.0] and vals.iloc[4] == 87.5 and n == 2
     assert absent.tolist() == [False, False, True, False, False] and notnum.tolist() == [False] * 3 + [True, False]
+
+
+def test_area_types_in_chinese_fractions_and_a_missing_area_type_are_said(system):
+    df = pd.DataFrame(_rows(["2024Q1"]))
+    df["b"] = [0.91, 0.88, 0.86]  # 事项办结率 (%) written as fractions
+    prep = prepare_assessments(df, system, file="a.csv")
+    assert any(n.startswith("b: a percentage holding only values between 0 and 1") for n in prep.notes)
+    assert any(n.startswith("no area_type column: every worker is assessed as urban") for n in prep.notes)
+    assert prep.data["b"].tolist() == [0.91, 0.88, 0.86]  # read as written, never multiplied
+    df["area_type"] = ["农村", "城市", "乡镇"]
+    prep = prepare_assessments(df, system, file="a.csv")
+    assert prep.data.set_index("worker_id")["area_type"].to_dict() == {"W1": "rural", "W2": "urban"}
+    assert [(p.row, p.found) for p in prep.skipped] == [(4, "乡镇")]
+    assert any("农村 → rural" in n for n in prep.notes)

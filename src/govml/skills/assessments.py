@@ -127,8 +127,17 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
 
     # area type
     if "area_type" in out.columns:
-        at = out["area_type"].astype("string").str.strip().str.lower()
-        at = at.fillna(system.default_area_type)
+        from govml.schemas import KINDS
+
+        aliases = {k: v for k, v in KINDS["assessments"].column("area_type").aliases.items()
+                   if v in system.area_types}  # 城市 / 农村 (as `govml validate` reads them)
+        at = out["area_type"].astype("string").str.strip()
+        named = at.isin(list(aliases))
+        if named.any():
+            notes.append("area_type: " + ", ".join(f"{k} → {aliases[k]}" for k in sorted(set(at[named])))
+                         + " (as govml validate reads them)")
+            at = at.where(~named, at.map(aliases))
+        at = at.str.lower().fillna(system.default_area_type)
         bad = ~at.isin(system.area_types)
         for r, v in zip(out.loc[bad, "_row"], at[bad], strict=True):
             problems.append(Problem(file, int(r), "area_type", f"one of {system.area_types} (row skipped)", found=str(v)))
@@ -136,9 +145,14 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
         out = out.loc[~bad]
     else:
         out["area_type"] = system.default_area_type
+        if len(system.area_types) > 1:
+            notes.append(f"no area_type column: every worker is assessed as {system.default_area_type} "
+                         f"(default_area_type of the configuration; the targets of {', '.join(system.area_types)} "
+                         "differ — add an area_type column, e.g. 城市/农村, where that is wrong)")
 
     # numeric values and ranges
     rewritten: dict[str, int] = {}
+    fractions: list[str] = []  # a % indicator written as fractions (0.85): said, never multiplied
     for ind_id in present:
         ind = system.indicator(ind_id)
         raw = out[ind_id]
@@ -150,12 +164,17 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
                                     "(read as no value: missing, never zero)", found=str(v)))
         if n_read:
             rewritten[ind_id] = n_read
+        if ind.unit == "%" and vals.notna().sum() >= 3 and vals.max() <= 1 and vals.max() > 0 and ind.range[1] > 1:
+            fractions.append(ind_id)
         lo, hi = ind.range
         oor = vals.notna() & ((vals < lo) | (vals > hi))
         for r, v in zip(out.loc[oor, "_row"], vals[oor], strict=True):
             problems.append(Problem(file, int(r), ind_id, f"a value in [{lo:g}, {hi:g}] {ind.unit} (value left out)",
                                     found=f"{v:g}"))
         out[ind_id] = vals.where(~oor).astype(float)
+    if fractions:
+        notes.append(f"{', '.join(fractions)}: a percentage holding only values between 0 and 1 — fractions "
+                     "(0.85 for 85%)? They are read as written (0.85%); multiply by 100 in the file if so")
     if rewritten:
         notes.append("scores written with full-width digits or the indicator's unit (85分, 85%) read as numbers: "
                      + ", ".join(f"{k} {v}" for k, v in rewritten.items()))
