@@ -109,7 +109,6 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
 
     from govml import tracking
     from govml.errors import ConfigError
-    from govml.hotspot.forecast import HotspotForecaster
     from govml.io import check_output_path, write_table
 
     console = console or _console()
@@ -128,6 +127,8 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events,
                              category_level=category_level, encoding=encoding, sheet=sheet)
     _print_exclusions(console, ex)
+    from govml.hotspot.forecast import HotspotForecaster  # here, not above: a bad input is refused without loading the models
+
     model = HotspotForecaster(horizon=horizon, strategy=strategy, hotspot_quantile=hotspot_quantile, holidays=hol,
                               hotspot_window=hotspot_window)
     t0 = time.perf_counter()
@@ -181,8 +182,6 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
 
     from govml import tracking
     from govml.errors import ConfigError
-    from govml.hotspot.backtest import compare_to_baselines, default_models, run_backtest
-    from govml.hotspot.report import backtest_figure, reliability_figure
     from govml.io import check_output_path, write_json, write_table
 
     console = console or _console()
@@ -206,6 +205,10 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events,
                              category_level=category_level, encoding=encoding, sheet=sheet)
     _print_exclusions(console, ex)
+    # here, not above: a bad input is refused without loading the models (scikit-learn, LightGBM)
+    from govml.hotspot.backtest import compare_to_baselines, default_models, run_backtest
+    from govml.hotspot.report import backtest_figure, reliability_figure
+
     season = season if season is not None else {"D": 7, "W": 52, "M": 12}[freq]
     models = default_models(horizon, season=season, strategy=strategy, holidays=hol)
     import logging
