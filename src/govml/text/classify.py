@@ -57,6 +57,15 @@ weight packing's checks copied the weight matrix (``skops.dump`` +0.48 GB); now 
 model.skops (``tracking.log_sklearn_model(saved_file=...)``), the checks go a chunk at a time (+0.07 GB), the
 analyses are dropped before the final SVM (:meth:`_AnalysisCache.last_fit`), the term dict is freed at once and
 the feature matrix is not copied: peak RSS 1.63 → 1.32 GB (``/usr/bin/time -v``, docs/benchmarks.md).
+Session 13 (many categories; same model, file contents and predictions): with 15 categories (5,361 messages, 2.7
+million features) the linear SVMs are ~80 % of ``govml demands train`` — liblinear fits one binary problem per
+category over all messages, one after another (~2.6 CPU s each here), and each of the 6 models fits 4 SVMs
+(3 calibration folds + all messages), so the time grows with the number of categories. The SVMs' results depend
+on the order of those fits (liblinear's one random stream runs through the categories), so they are not split
+by category; ``n_jobs`` (``govml demands train --n-jobs``) fits the 4 SVMs of a calibration side by side in
+forked processes instead, bit for bit the serial model (:func:`_fit_calibrated_forked`). The save packed the
+model's state twice (``skops.io.dump`` calls ``__reduce__`` and then ``__getstate__``); inside
+:func:`reuse_state` it is packed once (15 categories: 15.9 → 8.8 CPU s).
 """
 
 from __future__ import annotations
@@ -1863,7 +1872,10 @@ def _fit_calibrated_forked(cal: Any, F: Any, y: np.ndarray, jobs: int) -> Any:
             recv.close()
             if any(r.is_alive() for r in readers):  # pragma: no cover (only after an error here)
                 proc.terminate()
-            proc.join()
+            proc.join(timeout=10)
+            if proc.is_alive():  # pragma: no cover — it has sent all it had (its pipe is closed) but hangs on exit
+                proc.terminate()
+                proc.join()
     for i, got in enumerate(results):
         if got is None:  # a child failed (its error, if any, comes again here)
             results[i] = fold(i)
