@@ -94,7 +94,7 @@ SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parque
 _WS_CHARS = " \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 _WS_RUN = re.compile(f"[{_WS_CHARS}]+")
 _HEADER_SCAN_ROWS = 30
-_FOOTER = re.compile(r"^(合\s*计|总\s*计|小\s*计|制表|填表|填报|审核|负责人|联系人|备注|说明|注\s*[:：]|数据来源)")
+_FOOTER = re.compile(r"^(合\s*计|总\s*计|小\s*计|平\s*均|均\s*值|汇\s*总|制表|填表|填报|审核|负责人|联系人|备注|说明|注\s*[:：]|数据来源)")
 
 
 # --------------------------------------------------------------------------------------------------

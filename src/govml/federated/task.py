@@ -101,13 +101,12 @@ def read_district_table(settings: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _numeric(df: pd.DataFrame, col: str, file: str, problems: list[Problem]) -> pd.Series:
-    import pandas as pd
-
     from govml.io import source_rows
+    from govml.skills.readings import read_scores
 
     raw = df[col]
-    vals = pd.to_numeric(raw, errors="coerce")
-    bad = vals.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+    # 85分 / 85% / full-width digits read as the skills commands read them; 缺考 … is no value (never zero)
+    vals, bad, _absent, _ = read_scores(raw, None)
     rows = source_rows(df)
     for i in list(bad.to_numpy().nonzero()[0][:5]):
         problems.append(Problem(file, rows[i], col, "a number", str(raw.iloc[i])))
@@ -173,6 +172,12 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
             out = df[["community"]].copy()
             for col in indicators:
                 out[col] = _numeric(df, col, file, problems)
+            if "worker_id" in df.columns:  # a 合计 / 平均 row of the export is no worker: it would count as one
+                from govml.skills.readings import summary_rows
+
+                total = summary_rows(df["worker_id"]).to_numpy()
+                account.add("total_row", df[total], col_name("worker_id"))
+                out = out[~total]
         out["community"] = out["community"].astype("string")
         no_comm = _blank(out["community"])
         account.add("missing_community", df.loc[out.index[no_comm]], col_name("community"))
@@ -257,6 +262,7 @@ class RowAccount:
         "unparseable_time": "time could not be parsed",
         "future_time": "time lies after the reference time (in the future)",
         "missing_partition": "the partition (district) column is empty",
+        "total_row": "a total or average row (合计 / 平均 …), not a worker",
         "small_partition": "its district has too few rows to take part",
         "unknown_label": "its category is not one of the run's labels",
         "rare_category": "category has too few events to forecast",
