@@ -108,11 +108,8 @@ def test_validate_and_demands_name_the_sheet_of_each_row(tmp_path: Path) -> None
     rc, text = govml("validate", book, "--kind", "events", "--sheet", "all", *maps, "--json", tmp_path / "v.json")
     cells = [line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│")]
     assert rc == 1 and [c for c in cells if c] == ["1月!4", "2月!3", "2月!4", "3月!4"], text
-    from govml.cli import data
-
-    if hasattr(data, "_problem_dict"):  # /tmp/s13/h1/data.patch (session 13): the JSON names the sheet too
-        errors = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))["errors"]
-        assert [(e["sheet"], e["row"]) for e in errors if e["column"] == "created_at"] == [("1月", 4), ("2月", 4), ("3月", 4)]
+    errors = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))["errors"]  # the JSON names the sheet too
+    assert [(e["sheet"], e["row"]) for e in errors if e["column"] == "created_at"] == [("1月", 4), ("2月", 4), ("3月", 4)]
     for command in (["top"], ["alerts", "--label-col", "问题分类", "--by", "所属社区"]):
         rc, text = govml("demands", *command, book, "--sheet", "all", "--text-col", "诉求内容", "--time-col", "受理时间",
                          "--out", tmp_path / f"{command[0]}.csv")
@@ -121,10 +118,6 @@ def test_validate_and_demands_name_the_sheet_of_each_row(tmp_path: Path) -> None
 
 
 def test_hotspots_forecast_names_the_sheet_of_excluded_rows(tmp_path: Path) -> None:
-    from govml.hotspot import panel
-
-    if not hasattr(panel, "_file_row"):
-        pytest.skip("hotspot/panel.py keeps the rows' sheets once /tmp/s13/h1/panel.patch (session 13) is applied")
     book = _monthly_book(tmp_path / "hotline.xlsx")
     rc, text = govml("hotspots", "forecast", book, "--sheet", "all", "--time-col", "受理时间", "--area-col", "所属社区",
                      "--category-col", "问题分类", "--horizon", "1", "--now", "2024-01-01", "--out", tmp_path / "fc.csv",
@@ -161,12 +154,6 @@ def test_java_times_in_gmt_and_utc_are_converted_to_beijing_time() -> None:
 def test_skills_say_the_rows_the_reader_saw(samples_dir: Path, tmp_path: Path) -> None:
     """skills took ``attrs["govml"]["rows"]`` (runs of rows) for one number per row: a one-row table crashed
     (``int([2, 3])``) and a blank line shifted every row it named."""
-    import inspect
-
-    from govml.skills import assessments
-
-    if "source_rows" not in inspect.getsource(assessments._row_numbers):
-        pytest.skip("skills name the reader's rows once /tmp/s13/h1/skills.patch (session 13) is applied")
     lines = (samples_dir / "assessments.csv").read_text(encoding="utf-8").splitlines()
     (tmp_path / "one.csv").write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
     rc, text = govml("skills", "score", tmp_path / "one.csv", "--out", tmp_path / "s1.csv", "--no-track")
@@ -177,3 +164,23 @@ def test_skills_say_the_rows_the_reader_saw(samples_dir: Path, tmp_path: Path) -
     (tmp_path / "gap.csv").write_text("\n".join([*lines[:3], "", ",".join(cells)]) + "\n", encoding="utf-8")
     rc, text = govml("skills", "score", tmp_path / "gap.csv", "--out", tmp_path / "s2.csv", "--no-track")
     assert rc == 0 and "gap.csv, row 5, column 'sanitation': expected a number" in " ".join(text.split()), text
+
+
+def test_federated_simulate_and_a_district_read_every_sheet(tmp_path: Path) -> None:
+    """``govml federated simulate --sheet all`` (io's hint names it) and a district's node config ``sheet = "all"``
+    read the monthly sheets as one table (they had no way to: the first sheet only)."""
+    from govml.federated.task import read_district_table
+
+    sheets = {}
+    for m in (1, 2, 3):
+        rows = [["受理时间", "所属街道", "所属社区"]]
+        rows += [[f"2024-0{m}-{d:02d} 09:00", "东区" if d % 2 else "西区", f"社区{d % 3}"] for d in range(1, 9)]
+        sheets[f"{m}月"] = rows
+    book = write_workbook(tmp_path / "hotline.xlsx", sheets)
+    rc, text = govml("federated", "simulate", book, "--sheet", "all", "--task", "benchmark", "--partition-col", "所属街道",
+                     "--community-col", "所属社区", "--time-col", "受理时间", "--out", tmp_path / "m.json")
+    assert rc == 0, text
+    assert json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["data"]["rows_in"] == 24
+    df = read_district_table({"data-path": str(book), "sheet": "all"})
+    assert len(df) == 24 and str(df.attrs["govml"]["rows"][-1][2]) == "3月"
+    assert len(read_district_table({"data-path": str(book)})) == 8

@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from govml.cli.options import ENCODING, SHEET
+
 HELP = "Federated learning across districts with Flower (simulation and deployment)."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
@@ -41,7 +43,8 @@ def _parse_faults(items: list[str] | None) -> dict[str, str]:
 
 
 def _read_input(input_path: Path, task: str, partition_col: str, columns: dict[str, str],
-                console: Any) -> tuple[Any, dict[str, str], list[str]]:
+                console: Any, *, encoding: str | None = None,
+                sheet: str | None = None) -> tuple[Any, dict[str, str], list[str]]:
     """INPUT as ``simulate`` reads it: ``(table, column mapping, notes)``.
 
     The partition column must exist (the error names the file, its columns and a likely district
@@ -59,7 +62,7 @@ def _read_input(input_path: Path, task: str, partition_col: str, columns: dict[s
     hints = [partition_col, *columns.values()] + [a for c in columns for a in COLUMN_ALIASES.get(c, ())]
     if "text" in columns:
         hints += list(COLUMN_ALIASES["title"])
-    df = read_table(input_path, known_columns=list(dict.fromkeys(hints)))
+    df = read_table(input_path, encoding=encoding, sheet=sheet, known_columns=list(dict.fromkeys(hints)))
     file = input_path.name
     have = [str(c) for c in df.columns]
     if partition_col not in df.columns:
@@ -214,7 +217,8 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
                                                 else {"community": "community", "created_at": "created_at"}))
     if task == "benchmark" and kw.get("indicators"):
         columns.pop("created_at", None)
-    df, kw["mapping"], notes = _read_input(input_path, task, partition_col, columns, console)
+    df, kw["mapping"], notes = _read_input(input_path, task, partition_col, columns, console,
+                                           encoding=kw.pop("encoding", None), sheet=kw.pop("sheet", None))
     rounds = int(kw.get("rounds", 30)) if task == "demand-classifier" else 2
     replay_cfg = {"indicators": ",".join(kw.get("indicators") or [])}
     params = {"task": task, "partition_col": partition_col, "input": input_path.name,
@@ -273,7 +277,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                               seed: int = 0, faults: dict[str, str] | None = None, central_replay: bool = True,
                               secagg_neighbours: int | str = "auto", robust: bool = False, robust_policy: str = "rescale",
                               level: bool = True, holidays: str = "auto", min_rows: int = 1,
-                              show: bool = True,
+                              encoding: str | None = None, sheet: str | None = None, show: bool = True,
                               run_name: str | None = None) -> dict[str, Any]:
     """The federated hotspot forecaster's backtest through the Flower app, scored by the districts.
 
@@ -300,7 +304,8 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
 
     console = Console(stderr=True, quiet=not show)
     mapping = {"community": community_col, "category": category_col, "created_at": time_col}
-    df, mapping, notes = _read_input(input_path, "hotspot-forecaster", partition_col, mapping, console)
+    df, mapping, notes = _read_input(input_path, "hotspot-forecaster", partition_col, mapping, console,
+                                     encoding=encoding, sheet=sheet)
     params = {"task": "hotspot-forecaster", "partition_col": partition_col, "input": input_path.name,
               "horizon": horizon, "origins": origins, "secure": secure, "n_trees": n_trees, "seed": seed,
               "mapping": mapping, "faults": dict(faults or {}),
@@ -551,6 +556,8 @@ def simulate_cmd(
                                       "applied to the central model too) | off."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("federated_metrics.json"), "--out", help="Where to write metrics.json."),
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
 ) -> None:
     """Partition INPUT by a column into districts, run a federated task, compare with centralized."""
     from govml.errors import ConfigError
@@ -585,7 +592,7 @@ def simulate_cmd(
                                            faults=_parse_faults(fault), central_replay=central_replay,
                                            secagg_neighbours=secagg_neighbours, robust=robust,
                                            robust_policy=robust_policy, level=level, holidays=holidays,
-                                           min_rows=min_rows)
+                                           min_rows=min_rows, encoding=encoding, sheet=sheet)
         _print_summary(result, out)
         return
     if robust:
@@ -595,7 +602,7 @@ def simulate_cmd(
                else {"community": community_col, "created_at": time_col})
     kw: dict[str, Any] = {"mapping": mapping, "rounds": rounds, "secure": secure, "strategy": strategy,
                           "seed": seed, "faults": _parse_faults(fault), "secagg_neighbours": secagg_neighbours,
-                          "min_rows": min_rows}
+                          "min_rows": min_rows, "encoding": encoding, "sheet": sheet}
     if task == "demand-classifier":
         kw.update({"n_features": n_features, "select_round": select_round, "round_patience": round_patience})
         if dp_epsilon:

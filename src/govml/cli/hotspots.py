@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from govml.cli.options import ENCODING, SHEET
+
 HELP = "Complaint hotspot forecasting with honest rolling-origin backtests."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
@@ -127,7 +129,8 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events,
                              category_level=category_level, encoding=encoding, sheet=sheet)
     _print_exclusions(console, ex)
-    from govml.hotspot.forecast import HotspotForecaster  # here, not above: a bad input is refused without loading the models
+    # here, not above: a bad input is refused without loading the models
+    from govml.hotspot.forecast import HotspotForecaster
 
     model = HotspotForecaster(horizon=horizon, strategy=strategy, hotspot_quantile=hotspot_quantile, holidays=hol,
                               hotspot_window=hotspot_window)
@@ -373,11 +376,6 @@ _HOL = typer.Option("auto", "--holidays", help="Chinese public holidays: auto (t
 _LEVEL = typer.Option(None, "--category-level", help="For categories written as paths (城乡建设/住房/物业管理, "
                       "城乡建设-物业): keep the first N levels (1 = 城乡建设). Default: the whole path (said when the "
                       "categories are paths).")
-_ENC = typer.Option(None, "--encoding", help="Text encoding of a CSV/TXT (detected when omitted: UTF-8, UTF-8-BOM, "
-                    "UTF-16, GBK, GB18030).")
-_SHEET = typer.Option(None, "--sheet", help="Excel sheet name or number from 0 (default: the first sheet naming "
-                      "the columns asked for, else the first; which one is said); all: every sheet with the same header, read as one "
-                      "table (an export of one sheet per month).")
 _STRAT = typer.Option("combined", "--strategy", help="Multi-step strategy: combined (the average of the two below; default), direct (one model per horizon) or recursive.")
 
 
@@ -403,8 +401,8 @@ def forecast_cmd(
                                        "periods only (default: all history; e.g. 52 weeks on a board that grew)."),
     holidays: str = _HOL,
     category_level: int = _LEVEL,
-    encoding: str = _ENC,
-    sheet: str = _SHEET,
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
 ) -> None:
     """Forecast complaint counts per area × category for the next periods, with intervals and p_hotspot."""
@@ -437,8 +435,8 @@ def backtest_cmd(
     min_category_events: int = _MINCAT,
     holidays: str = _HOL,
     category_level: int = _LEVEL,
-    encoding: str = _ENC,
-    sheet: str = _SHEET,
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
     track: bool = typer.Option(True, "--track/--no-track", help="Log the run in MLflow."),
 ) -> None:
     """Rolling-origin backtest of the forecaster against last-value, mean and seasonal-naive baselines."""

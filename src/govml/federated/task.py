@@ -9,6 +9,8 @@ A district's settings come from its Flower ``node_config`` (deployment: ``flower
                for one task, so one SuperNode can serve every task
 ``district``   its public name (the only text a district ever sends: in its hello reply)
 ``mapping``    JSON ``{canonical column: the district's column}`` (optional)
+``encoding``   the table's text encoding when detection is not wanted (optional, as ``--encoding``)
+``sheet``      an Excel sheet name or number, or ``all`` (one sheet per month read as one table; optional)
 ``output-dir`` where the district writes what it learns (its communities' standings; optional)
 
 Under Flower's own simulation engine the node config holds only ``partition-id``; the run config
@@ -85,7 +87,8 @@ def read_district_table(settings: Mapping[str, Any]) -> pd.DataFrame:
     """Read the district's table and rename its columns to the canonical names."""
     from govml.io import read_table
 
-    df = read_table(settings["data-path"])
+    df = read_table(settings["data-path"], encoding=settings.get("encoding") or None,
+                    sheet=settings.get("sheet") or None)
     mapping = settings.get("mapping") or {}
     if isinstance(mapping, str):
         try:
