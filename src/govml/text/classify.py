@@ -1803,7 +1803,12 @@ def _fit_calibrated_forked(cal: Any, F: Any, y: np.ndarray, jobs: int) -> Any:
     fold's rows cut as ``F[train]``, each fit seeded by the estimator's ``random_state``), so the model is bit
     for bit the serial one; the warnings of the children's fits are raised here. None when this cannot be done
     (another calibration, no ``fork``, a daemon process, a fold without every class, an unknown scikit-learn
-    layout): the caller fits as usual. A fold a child did not deliver is fitted here."""
+    layout): the caller fits as usual. A fold a child did not deliver is fitted here.
+
+    Why not scikit-learn's own ``CalibratedClassifierCV(n_jobs=...)`` (tried in session 13): it runs the folds
+    in joblib's loky workers, which cap BLAS threads — the ``lr`` model's sigmoid calibrators then differ in the
+    last bits from the serial fit —, drop the workers' ConvergenceWarnings (1 of 4 reached the caller), copy the
+    feature matrix to each worker, and fit the model on all messages after the folds, not beside them."""
     import inspect
     import multiprocessing as mp
     import threading
