@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from govml.cli.options import ENCODING, SHEET
+
 HELP = "Demand mining and early warning from resident messages: top demands, classifier, hot issues, surge alerts."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
@@ -261,8 +263,8 @@ def hot_issues_cmd(
     strays: float = typer.Option(0.0, "--strays", min=0.0, max=1.0,
                                  help="With --semantic: a member whose mean similarity in meaning to the rest of "
                                       "its issue is below this fraction of theirs leaves it (e.g. 0.4); 0 = off."),
-    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
 ) -> None:
     """Group messages about the same problem at the same place and rank them by heat.
 
@@ -331,8 +333,8 @@ def alerts_cmd(
     likes_col: str = _unused_column("likes", "--likes-col"),
     terms: bool = typer.Option(True, "--terms/--no-terms", help="Also flag emerging terms."),
     all_cells: bool = typer.Option(False, "--all-cells", help="Write every tested cell, not only alerts."),
-    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
 ) -> None:
     """Surges per group × category × period and emerging terms, with false-discovery control.
 
@@ -517,8 +519,8 @@ def top_cmd(
     jobs: int = typer.Option(1, "--jobs", help="Worker processes for tokenizing (-1 = all cores)."),
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
-    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
 ) -> None:
     """High-frequency and distinctive demand terms per group and period.
 
@@ -701,8 +703,8 @@ def train_cmd(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     text_config: Path = typer.Option(None, "--text-config",
                                      help="Tokenizer extensions (default configs/text.yaml when present)."),
-    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
     lexicon: Path = typer.Option(None, "--lexicon",
                                  help="Topic lexicon file (UTF-8; one topic a line: 'topic: term term ...') "
                                       "added to the packaged one; a topic in both gets the terms of both."),
@@ -861,8 +863,8 @@ def classify_cmd(
     time_col: str = _unused_column("created_at", "--time-col"),
     label_col: str = _unused_column("category", "--label-col"),
     likes_col: str = _unused_column("likes", "--likes-col"),
-    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, help="Excel sheet name (first sheet when omitted); all: every sheet with the same header, read as one table (monthly sheets)."),
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
 ) -> None:
     """Predict the category of each message with a calibrated confidence (0–1)."""
     import numpy as np

@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from govml.cli.options import ENCODING, ENCODING_HELP, SHEET, SHEET_HELP
+
 HELP = "Worker assessment scoring, skill-gap diagnosis and course plans."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
@@ -69,9 +71,6 @@ def _report_notes(console: Any, prepared: Any, file: Path) -> None:
     for n in getattr(prepared, "notes", []):
         console.print(f"{file}: {n}", highlight=False, soft_wrap=True)
 
-
-_SHEET_HELP = ("Excel sheet: name or 0-based index (default: the first naming known columns); 'all' reads every "
-               "sheet with the same columns as one table (one sheet per month or quarter).")
 
 
 def _report_skipped(console: Any, prepared: Any, what: str = "assessments") -> None:
@@ -232,9 +231,9 @@ def score_cmd(
     log_file: Path = typer.Option(None, "--log", help="Also append each assessment to this hash-chained log "
                                   "(JSON Lines)."),
     map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
-    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
+    encoding: str = ENCODING,
     weights: str = typer.Option("config", "--weights", help=_WEIGHTS_HELP),
-    sheet: str = typer.Option(None, "--sheet", help=_SHEET_HELP),
+    sheet: str = SHEET,
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow."),
 ) -> None:
     """Composite (0-100), dimension scores and red/yellow cards per worker and period."""
@@ -407,8 +406,8 @@ def diagnose_cmd(
     n_jobs: int = typer.Option(1, "--n-jobs", help="Processes for planning (large workforces)."),
     map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
     weights: str = typer.Option("config", "--weights", help=_WEIGHTS_HELP),
-    encoding: str = typer.Option(None, help="Text encoding of the CSVs (detected when omitted)."),
-    sheet: str = typer.Option(None, "--sheet", help=_SHEET_HELP + " Of the assessments."),
+    encoding: str = typer.Option(None, "--encoding", help=ENCODING_HELP + " Of every CSV given."),
+    sheet: str = typer.Option(None, "--sheet", help=SHEET_HELP + " Of the assessments."),
     track: bool = typer.Option(True, "--track/--no-track", help="Record the run in MLflow."),
 ) -> None:
     """Gap diagnosis per worker and indicator, the shortfall map, and optimal course plans."""
@@ -434,8 +433,8 @@ def weights_cmd(
     out: Path = typer.Option(None, "--out", help="Write the weight table here (.csv/.xlsx)."),
     ranking_out: Path = typer.Option(None, "--ranking-out", help="Write the TOPSIS ranking of workers here."),
     map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
-    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, "--sheet", help=_SHEET_HELP),
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
 ) -> None:
     """Entropy weights (熵权法) of the indicators from the data, beside the configured weights; TOPSIS ranking."""
     import pandas as pd
@@ -488,8 +487,8 @@ def log_append_cmd(
     assessments: Path = typer.Argument(..., help="Assessment table whose rows are submitted."),
     config: Path = typer.Option(None, "--config", help=_CONFIG_HELP),
     map_col: list[str] = typer.Option(None, "--map", help="Column mapping ours=yours, repeatable."),
-    encoding: str = typer.Option(None, help="Text encoding of a CSV (detected when omitted)."),
-    sheet: str = typer.Option(None, "--sheet", help=_SHEET_HELP),
+    encoding: str = ENCODING,
+    sheet: str = SHEET,
 ) -> None:
     """Append one entry per worker and period to the tamper-evident log (refuses a tampered log)."""
     from govml.skills import load_indicator_system
