@@ -209,15 +209,31 @@ def _labels(ax: Axes, title: str | None, xlabel: str | None, ylabel: str | None)
         ax.set_ylabel(ylabel)
 
 
+def check_figure_path(path: str | os.PathLike[str]) -> str:
+    """The format of a figure file named ``path`` (its suffix: ``png``), refused with a clear error when matplotlib
+    cannot write it (``.txt``, ``.doc``, no suffix) or the path cannot be written — so that a command can refuse it
+    before anything else is written."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from govml.io import check_output_path
+
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    known = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in known:
+        raise ConfigError(f"{path}: cannot draw a figure as {path.suffix or 'a file without suffix'}; expected "
+                          + ", ".join(f".{k}" for k in sorted(known)))
+    check_output_path(path, table=False)
+    return fmt
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 150, **savefig_kwargs: Any) -> Path:
     """Write ``fig`` atomically (temp file in the same folder, then rename) and close it.
 
     The format follows the suffix (.png, .svg, .pdf …). Returns the path written.
     """
     path = Path(path)
-    fmt = path.suffix.lstrip(".").lower()
-    if not fmt:
-        raise ConfigError(f"{path}: give the figure file a suffix such as .png or .svg")
+    fmt = check_figure_path(path)
     from govml.io import atomic_path
 
     try:

@@ -133,3 +133,22 @@ def test_holidays_option_scales_the_spring_festival_week(tmp_path: Path) -> None
     r = runner.invoke(app, ["hotspots", "forecast", str(f), "--holidays", "maybe", "--out",
                             str(tmp_path / "x.csv"), "--no-track"])
     assert r.exit_code != 0 and "--holidays must be one of" in str(r.exception)
+
+
+def test_a_figure_suffix_matplotlib_cannot_write_is_refused_before_anything_is_written(samples_dir: Path,
+                                                                                      tmp_path: Path) -> None:
+    """--heatmap-out heat.txt / --plot-out plot.doc were a matplotlib ValueError after the forecast CSV (or the
+    metrics) had been written; now one clear error first (govml.plots.check_figure_path, shared with skills)."""
+    from govml.errors import ConfigError
+    from govml.plots import check_figure_path
+
+    for argv, out in ((["forecast", "--heatmap-out", str(tmp_path / "heat.txt")], tmp_path / "fc.csv"),
+                      (["backtest", "--plot-out", str(tmp_path / "plot.doc")], tmp_path / "m.json")):
+        r = runner.invoke(app, ["hotspots", argv[0], str(samples_dir / "complaints.csv"), *argv[1:], "--out", str(out),
+                                "--no-track"])
+        assert r.exit_code != 0 and isinstance(r.exception, ConfigError), r.output
+        assert "cannot draw a figure as ." in str(r.exception) and ".png" in str(r.exception)
+        assert not out.exists()
+    assert check_figure_path(tmp_path / "a.PNG") == "png" and check_figure_path(tmp_path / "b.svg") == "svg"
+    with pytest.raises(ConfigError, match="a file without suffix"):
+        check_figure_path(tmp_path / "noext")

@@ -125,6 +125,10 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
     check_output_path(out)  # a bad --out is refused now, not after the fit
     if explain_out is not None:
         check_output_path(explain_out)
+    if heatmap_out is not None:
+        from govml.plots import check_figure_path
+
+        check_figure_path(heatmap_out)
     raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events,
                              category_level=category_level, encoding=encoding, sheet=sheet)
@@ -195,6 +199,10 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     check_output_path(out, table=False)  # bad output paths are refused now, not after the backtest
     if predictions_out is not None:
         check_output_path(predictions_out)
+    if plot_out is not None:
+        from govml.plots import check_figure_path
+
+        check_figure_path(plot_out)
     if start is not None:  # any date form the readers accept (2024-06-03, 2024/6/3, 2024年6月3日 ...)
         import pandas as pd
 

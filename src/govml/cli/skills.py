@@ -146,25 +146,19 @@ def _head_json(path: Path) -> Any:
         raise DataError(message=f"{path}: not a head file (JSON with seq and hash)") from None
 
 
-_FIGURE_SUFFIXES = (".png", ".svg", ".svgz", ".pdf", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".eps", ".ps", ".gif")
-
-
 def _check_outputs(tables: list[Path | None] = (), figures: list[Path | None] = (),
                    log_path: Path | None = None) -> None:
     """Refuse, before any file is written, an output that would be refused after others were: a table or
     figure path that cannot be written, a figure suffix matplotlib cannot write, a log that is not intact."""
-    from govml.errors import ConfigError
     from govml.io import check_output_path
+    from govml.plots import check_figure_path
 
     for t in tables:
         if t is not None:
             check_output_path(t)
     for f in figures:
         if f is not None:
-            check_output_path(f, table=False)
-            if f.suffix.lower() not in _FIGURE_SUFFIXES:
-                raise ConfigError(f"{f}: cannot draw a figure as {f.suffix or 'a file without suffix'}; expected "
-                                  + ", ".join(_FIGURE_SUFFIXES))
+            check_figure_path(f)
     if log_path is not None:
         check_output_path(log_path, table=False)
         _intact_log(log_path)
