@@ -94,7 +94,10 @@ SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parque
 _WS_CHARS = " \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 _WS_RUN = re.compile(f"[{_WS_CHARS}]+")
 _HEADER_SCAN_ROWS = 30
-_FOOTER = re.compile(r"^(合\s*计|总\s*计|小\s*计|平\s*均|均\s*值|汇\s*总|制表|填表|填报|审核|负责人|联系人|备注|说明|注\s*[:：]|数据来源)")
+#: The words that begin a total or average row of an office spreadsheet (合计, 小计, 平均分, 汇总 …): below the
+#: data such a row is a footer row; in a worker-id column (govml.skills) the row is no worker.
+TOTAL_ROW_WORDS = r"合\s*计|总\s*计|小\s*计|总平均|平\s*均|均\s*值|汇\s*总"
+_FOOTER = re.compile(rf"^({TOTAL_ROW_WORDS}|制表|填表|填报|审核|负责人|联系人|备注|说明|注\s*[:：]|数据来源)")
 
 
 # --------------------------------------------------------------------------------------------------

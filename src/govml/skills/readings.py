@@ -24,6 +24,8 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from govml.io import TOTAL_ROW_WORDS
+
 ASSESSMENT_ALIASES: dict[str, tuple[str, ...]] = {
     "worker_id": ("工号", "人员编号", "职工编号", "员工编号", "社工编号", "编号"),
     "community": ("社区", "所属社区", "社区名称", "村（社区）", "村(社区)", "村/社区", "村居"),
@@ -188,7 +190,7 @@ def number_expectation(found: str) -> str:
     return "a number (value left out)"
 
 
-_SUMMARY = re.compile(r"^(?:合\s*计|总\s*计|小\s*计|平\s*均(?:值|分)?|均值|汇总|总平均)")
+_SUMMARY = re.compile(rf"^(?:{TOTAL_ROW_WORDS})")  # the words io skips as footer rows
 
 
 def summary_rows(ids: pd.Series) -> pd.Series:
