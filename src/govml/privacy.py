@@ -386,9 +386,19 @@ _FREQUENT = "的区是我人市公小大主请开理中部生经本处老收社�
 _CUE_BACK = 5
 
 
+# What follows a name right after 我是/本人 with no delimiter (我是张伟家住…, 本人孙国庆要求…): the words
+# of a self-introduction going on, not what follows a place or a trade (我是宁乡人在外, 我是司机在路上:
+# those are words, or end in 人).
+_SELF_FOLLOW = ("家住", "住在", "现住", "居住", "住址", "想", "要", "就是", "今年", "现年", "系", "男，", "女，",
+                "身份证", "电话", "手机", "联系", "反映", "投诉", "举报", "要求", "申请", "在", "于",
+                *(f"的{kin}" for kin in ("儿子", "女儿", "母亲", "父亲", "妻子", "丈夫", "爱人", "家属", "孙子",
+                                         "孙女", "哥哥", "姐姐", "弟弟", "妹妹", "老伴")))
+
+
 # After 我是/本人 (and the kinship cues): a colon, or a surname and at most three more characters
-# before a delimiter.
-_WEAK_REST = f"(?:{_SP}[:：]{_SP}[{_SURNAME_CHARS}]|[{_SURNAME_CHARS}][{_HAN}]{{1,3}}(?![{_HAN}]))"
+# before a delimiter, or a surname and one or two more characters before a word of _SELF_FOLLOW.
+_WEAK_REST = (f"(?:{_SP}[:：]{_SP}[{_SURNAME_CHARS}]|[{_SURNAME_CHARS}][{_HAN}]{{1,3}}(?![{_HAN}])"
+              f"|[{_SURNAME_CHARS}][{_HAN}]{{1,2}}(?:{'|'.join(sorted(_SELF_FOLLOW, key=len, reverse=True))}))")
 # 我 and 本 are too frequent to be the gate's triggers: these two cues are found with str.find.
 _FIND_CUES = ("我是", "本人")
 _FIND_REST = re.compile(_WEAK_REST)
@@ -604,6 +614,9 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
                     and (strong or e == len(norm) or not norm[e].isalnum()) and _not_a_word(norm[s:e])):
                 return s, e
         if not strong:
+            span = _name_after_weak(norm, s, sl, g0, tier_ok)
+            if span is not None:
+                return span
             continue
         for gl in (1, 2):  # a word that follows names (今年, 男, 电话 …)
             e = g0 + gl
@@ -617,6 +630,27 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
         if norm[g0 : g0 + 1] in _SURNAME_ONLY_END and (tier_ok or norm[max(0, s - 2) : s].rstrip(" \t")[-1:] in ":："):
             # 户主：符，: a surname alone (a boundary-tier one after a colon: not 拆迁户名单，, 姓名权、)
             return s, g0
+    return None
+
+
+def _name_after_weak(norm: str, s: int, sl: int, g0: int, tier_ok: bool) -> tuple[int, int] | None:
+    """The name at ``s`` after 我是/本人 (no colon) followed by a word of :data:`_SELF_FOLLOW`: a common or
+    compound surname and one or two given-name characters that are no word of jieba's dictionary
+    (我是周边居民, 我是白领 …) and do not start one of four or more characters. Two given-name characters
+    unless the second one starts such a word itself (我是张伟要求 → 张伟)."""
+    if not tier_ok:
+        return None
+    idiom_starts = _dictionary()[3]
+    for gl in (2, 1):
+        e = g0 + gl
+        if e >= len(norm) or not _given_ok(norm[g0:e]) or not _not_a_word(norm[s:e]):
+            continue
+        if gl == 2 and norm.startswith(_SELF_FOLLOW, g0 + 1):
+            continue
+        cand = norm[s:e]
+        if _is_word(cand, sl) or cand in idiom_starts or not norm.startswith(_SELF_FOLLOW, e):
+            continue
+        return s, e
     return None
 
 
@@ -666,6 +700,15 @@ _FOLLOW_AFTER_TITLE_LONG = ("等人", "带队", "带领", "表示", "指出", "�
                             "办公室", "分别", "独断", "接访", "无法", "拒绝", "出事", "牵头", "专门", "当即", "存在",
                             "所反映", "私自", "违法", "态度", "明知", "自己", "能够", "声称", "辩称", "回复",
                             "两次", "移交", "利用", "委托", "难辞")
+# Verbs and adverbs after a name read from resources/privacy/follow_words.txt (session 14): those jieba's
+# dictionary lacks (拒不, 出警, 卷款: 经理孙立波拒不退还) and those that end a name which is itself a word
+# tagged as a person's name (保安队长严冬一起, 村委会主任雷鸣竟然).
+_FOLLOW_WORDS_FILE = _resource_words("follow_words.txt")
+_FOLLOW_MISSING = frozenset(_FOLLOW_WORDS_FILE.get("missing", []))
+_FOLLOW_AFTER_TITLE_LONG += tuple(
+    w for w in dict.fromkeys(_FOLLOW_WORDS_FILE.get("missing", []) + _FOLLOW_WORDS_FILE.get("known", []))
+    if w not in _FOLLOW_AFTER_TITLE_LONG
+)
 _FOLLOW_AFTER_TITLE = (*_FOLLOW, *_FOLLOW_AFTER_TITLE_LONG, "也", "已",
                        "曾", "对", "为", "任", "不", "没", "还", "就", "都", "将", "把", "被", "让", "给", "当",
                        "从", "到", "来", "去", "外", "家", "未", "每", "又", "（", "(")
@@ -706,11 +749,23 @@ def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
             if (common and norm.startswith(_FOLLOW_AFTER_TITLE, end) and not _is_word(norm[e:end], sl, person_ok=True)
                     and not (norm[e] in _VERB_NOT_SURNAME and norm[g0 : g0 + 2] in _dictionary()[0])):
                 return e, end  # not 局长郑重承诺 (a word), 局长曾多次承诺 (曾 + a word); 书记曾国宪等
+        if not common and g0 + 1 < n and _follows_boundary_one(norm, e, g0):
+            return e, g0 + 1
         if g0 + 1 < n and _is_han(norm[g0 + 1]) and norm[e] not in _VERB_NOT_SURNAME:
             span = _name_before_word(norm, e, sl, common)
             if span is not None:
                 return span
     return None
+
+
+def _follows_boundary_one(norm: str, e: int, g0: int) -> bool:
+    """Whether a boundary-tier surname at ``e`` and the one given-name character at ``g0`` are a name:
+    followed by a word that follows names of two or more characters (组长程亮冒领, 社区主任金鑫一直推诿),
+    the two characters starting no word of jieba's dictionary (局长明确表示, 局长方面表示 are words)."""
+    cand = norm[e : g0 + 1]
+    return (_given_ok(norm[g0], _GIVEN_NO_VERB) and _not_a_word(cand) and norm[g0] not in _NOT_NAMES
+            and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1) and not norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0)
+            and cand not in _dictionary()[1])
 
 
 # Characters that start no given name after a title when a word follows (邢森虽潜逃, 陈蕊仅于): words
@@ -756,8 +811,8 @@ def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, in
         follow = starts.get(norm[end : end + 2], 0)
         if not follow and norm[end] not in _FOLLOW_ONE:
             continue
-        if gl == 2 and starts.get(norm[end - 1 : end + 1], 0) > follow:
-            continue
+        if gl == 2 and (starts.get(norm[end - 1 : end + 1], 0) > follow or norm[end - 1 : end + 1] in _FOLLOW_MISSING):
+            continue  # 武斌拒不接访: 拒不 (follow_words.txt) is no word of the dictionary
         return e, end
     return None
 
@@ -826,6 +881,14 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
     return _name_references(norm, out, starts, weak) if out else out
 
 
+# Words that follow the name of a school, a firm or an estate, not a person's (温斯顿英语, 温斯顿员工,
+# 金太阳幼儿园): a found name that its text also writes before one of them is no name there.
+_ORG_AFTER = ("英语", "培训", "学校", "学院", "幼儿园", "小学", "中学", "大学", "教育", "公司", "集团", "医院",
+              "诊所", "酒店", "宾馆", "超市", "商场", "广场", "花园", "小区", "物业", "校区", "员工", "门店", "机构",
+              "银行", "药房", "药店", "餐厅", "饭店", "工厂", "楼盘", "置业", "地产", "房产", "家园", "新城",
+              "国际", "科技", "汽车", "中心", "有限", "分店", "总店", "专卖")
+
+
 def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[int] | None,
                      weak: set[int]) -> list[tuple[str, int, int]]:
     """The names found, then the same names elsewhere in the same text (within-text back-references):
@@ -843,6 +906,27 @@ def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[in
     def text_of(a: int) -> int:
         return 0 if starts is None else bisect_right(starts, a) - 1
 
+    def bounds(j: int) -> tuple[int, int]:
+        return (0, len(norm)) if starts is None else (starts[j], starts[j + 1] - 1)
+
+    # a "name" the same text also writes before an organisation word is the organisation's name
+    # (温斯顿老师 … 温斯顿英语培训学校, 温斯顿员工): none of its places is a name
+    vetoed: set[tuple[int, str]] = set()
+    checked: set[tuple[int, str]] = set()
+    for _, a, b in out:
+        key = (text_of(a), norm[a:b])
+        if b - a < 2 or key in checked:
+            continue
+        checked.add(key)
+        lo, hi = bounds(key[0])
+        k = norm.find(key[1], lo, hi)
+        while k >= 0:
+            if norm.startswith(_ORG_AFTER, k + b - a):
+                vetoed.add(key)
+                break
+            k = norm.find(key[1], k + 1, hi)
+    if vetoed:
+        out = [x for x in out if (text_of(x[1]), norm[x[1] : x[2]]) not in vetoed]
     found: dict[int, set[str]] = {}
     for _, a, b in out:
         found.setdefault(text_of(a), set()).add(norm[a:b])
@@ -859,7 +943,7 @@ def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[in
     words = _dictionary()[0]
     extra: list[tuple[str, int, int]] = []
     for j, names in by_text.items():
-        lo, hi = (0, len(norm)) if starts is None else (starts[j], starts[j + 1] - 1)
+        lo, hi = bounds(j)
         for name in names:
             if len(name) < 2 or name in words:
                 continue
