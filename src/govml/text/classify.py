@@ -730,6 +730,39 @@ def _linear_models(clf: Any) -> list[Any]:
     return [clf] if hasattr(clf, "coef_") else []
 
 
+def _columns_by_frequency(F: Any) -> tuple[Any, np.ndarray]:
+    """``(Fp, inv)``: a copy of the sparse matrix ``F`` with its columns ordered by document frequency (how many rows
+    hold the column), most frequent first (ties in column order), each row's entries sorted; ``inv[j]`` is column
+    ``j``'s position in ``Fp``, so ``F[:, j]`` equals ``Fp[:, inv[j]]`` and weights ``w`` fitted on ``Fp`` are
+    ``w[:, inv]`` in ``F``'s order (:func:`_reorder_columns`).
+
+    Why (issue 3, session 13 lead, measured in session 14): liblinear's coordinate descent walks each message's
+    entries and reads the weight of each column; with the frequent columns first those reads stay in a few cache
+    lines, and the fit of a 15-category × 2.7-million-feature problem took 13–17 % less CPU (docs/benchmarks.md).
+    The fits are the same problem with the columns renamed, so the weights differ only by the order of float64
+    sums. ``F`` itself is not changed (it may be held elsewhere: a cache, the folds)."""
+    F = F.tocsr()
+    n = F.shape[1]
+    df = np.bincount(F.indices, minlength=n)
+    order = np.argsort(-df, kind="stable")
+    idx = F.indices.dtype
+    inv = np.empty(n, dtype=idx)
+    inv[order] = np.arange(n, dtype=idx)
+    Fp = type(F)((F.data.copy(), inv[F.indices], F.indptr.copy()), shape=F.shape)
+    Fp.sort_indices()
+    return Fp, inv
+
+
+def _reorder_columns(w: np.ndarray, inv: np.ndarray) -> None:
+    """``w[...] = w[:, inv]`` in place, a row at a time (no second weight matrix: 15 categories × 2.7 million
+    features are 0.3 GB)."""
+    if w.ndim == 1:
+        w[...] = w[inv]
+        return
+    for i in range(w.shape[0]):
+        w[i] = w[i][inv]
+
+
 def _proba(model: Any, F: Any) -> np.ndarray:
     """Probabilities of a fitted classifier; softmax of the decision scores when it has none."""
     if hasattr(model, "predict_proba"):
@@ -1007,7 +1040,7 @@ _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char
                  "lexicon_expand": None, "lexicon_expand_weight": 0.5, "lexicon_expand_min_df": 5,
                  "em_nb": None, "em_nb_lambda": 0.1, "em_nb_alpha": 1e-3, "em_nb_iter": 5,
                  "em_nb_blocks": ("word", "topic", "title_topic"),
-                 "em_nb_prior": True, "em_nb_balance": False, "n_jobs": None}
+                 "em_nb_prior": True, "em_nb_balance": False, "n_jobs": None, "column_order": None}
 
 
 class DemandClassifier(ClassifierMixin, BaseEstimator):
@@ -1167,6 +1200,12 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         same bit for bit (each fit is the one made in turn; tests compare). Faster in wall time on free cores,
         not in CPU time; each child holds one fold's model (about classes × features × 16 bytes: 15 categories ×
         2.7 million features ≈ 0.65 GB) beside this process's (issue 3, session 13; docs/benchmarks.md).
+    column_order : "df" | None — ``"df"``: the linear-model fits (``model`` "svm" or "lr") read the feature columns
+        ordered by document frequency in the training messages, most frequent first (each row's entries sorted),
+        and the weights are put back in the features' order afterwards (:func:`_columns_by_frequency`); the
+        model predicts as usual. The same model up to float64 round-off (the fit sums in another order), not bit
+        for bit. ``None``: the columns as the feature blocks build them. Costs one copy of the training matrix
+        during the fit (issue 3, session 14; docs/benchmarks.md).
     """
 
     def __init__(
@@ -1212,6 +1251,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         em_nb_prior: bool = True,
         em_nb_balance: bool = False,
         n_jobs: int | None = None,
+        column_order: str | None = None,
     ) -> None:
         self.model = model
         self.C = C
@@ -1254,6 +1294,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         self.em_nb_prior = em_nb_prior
         self.em_nb_balance = em_nb_balance
         self.n_jobs = n_jobs
+        self.column_order = column_order
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -1329,7 +1370,18 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         return float(search.best_params_["C"])
 
     def _fit_classifier(self, F: Any, y: np.ndarray, n_min: int, sample_weight: np.ndarray | None = None) -> Any:
+        if self.column_order not in (None, "df"):
+            raise ModelError(f"DemandClassifier column_order: expected None or 'df', found {self.column_order!r}")
+        import scipy.sparse as sp
+
+        inv = None
+        if self.column_order == "df" and self.model in ("svm", "lr") and sp.issparse(F):
+            F, inv = _columns_by_frequency(F)
         clf = self._fit_classifier_raw(F, y, n_min, sample_weight)
+        if inv is not None:
+            del F  # the reordered copy, before the weights are put back in the features' order
+            for m in _linear_models(clf):
+                _reorder_columns(m.coef_, inv)
         if self.weights_dtype == "float32":
             # the weights are rounded to float32 values once, here: the model computes with exactly the
             # values it saves (as float32, see __getstate__), so predictions are identical after a round trip
