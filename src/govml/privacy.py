@@ -389,7 +389,8 @@ _CUE_BACK = 5
 # What follows a name right after 我是/本人 with no delimiter (我是张伟家住…, 本人孙国庆要求…): the words
 # of a self-introduction going on, not what follows a place or a trade (我是宁乡人在外, 我是司机在路上:
 # those are words, or end in 人).
-_SELF_FOLLOW = ("家住", "住在", "现住", "居住", "住址", "想", "要", "就是", "今年", "现年", "系", "男，", "女，",
+_SELF_FOLLOW = ("家住", "住在", "现住", "原住", "居住", "住址", "实名", "想", "要", "就是", "今年", "现年", "系", "男，",
+                "女，",
                 "身份证", "电话", "手机", "联系", "反映", "投诉", "举报", "要求", "申请", "在", "于",
                 *(f"的{kin}" for kin in ("儿子", "女儿", "母亲", "父亲", "妻子", "丈夫", "爱人", "家属", "孙子",
                                          "孙女", "哥哥", "姐姐", "弟弟", "妹妹", "老伴")))
@@ -538,7 +539,7 @@ def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], froze
     characters at least 20 frequent: the 2-3 character words and their frequency; the first two
     characters of every word and the highest frequency of a word that starts with them (挨家 of
     挨家挨户); the 2-3 character words tagged as a person's name (nr: 李强, 田野, 陆军 — and, the tags
-    being rough, 陈述, 孙子); the first two characters of the words of four or more (石沉 of 石沉大海)."""
+    being rough, 陈述, 孙子); the first two and three characters of the words of four or more (石沉, 石沉大 of 石沉大海)."""
     global _WORDS
     if _WORDS is None:
         from importlib.util import find_spec
@@ -553,7 +554,7 @@ def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], froze
         # ascending frequency: the last (highest) one of a key stays
         _WORDS = ({w: n for w, n in pairs if len(w) <= 3}, {w[:2]: n for w, n in pairs},
                   frozenset(w for w, _, tag in found if len(w) <= 3 and tag.startswith("nr")),
-                  frozenset(w[:2] for w, _, _ in found if len(w) >= 4))
+                  frozenset(p for w, _, _ in found if len(w) >= 4 for p in (w[:2], w[:3])))
     return _WORDS
 
 
@@ -648,7 +649,8 @@ def _name_after_weak(norm: str, s: int, sl: int, g0: int, tier_ok: bool) -> tupl
         if gl == 2 and norm.startswith(_SELF_FOLLOW, g0 + 1):
             continue
         cand = norm[s:e]
-        if _is_word(cand, sl) or cand in idiom_starts or not norm.startswith(_SELF_FOLLOW, e):
+        # 3 characters: the first two may be a word tagged as a person's name (本人龙飞利家住)
+        if _is_word(cand, sl, person_ok=gl == 2) or cand in idiom_starts or not norm.startswith(_SELF_FOLLOW, e):
             continue
         return s, e
     return None
@@ -804,7 +806,7 @@ def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, in
         cand = norm[e:end]
         if not _not_a_word(cand) or norm[g0:end] in _NOT_NAMES or norm[g0 : g0 + 2] in _NOT_NAMES:
             continue
-        if _is_word(cand, sl) or (sl == 1 and gl == 1 and cand in idiom_starts):  # 所长石沉大海
+        if _is_word(cand, sl) or (sl == 1 and cand in idiom_starts):  # 所长石沉大海, 院长高风亮节
             continue
         if not common and (cand[:2] in starts or cand in starts or norm[g0:end] in starts):
             continue
