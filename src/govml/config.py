@@ -32,7 +32,10 @@ __all__ = [
     "resolve_mapping",
     "ColumnMapping",
     "parse_map_pairs",
+    "HEADER_ALIASES",
     "COLUMN_ALIASES",
+    "header_aliases",
+    "alias_columns",
     "guess_column",
 ]
 
@@ -128,6 +131,9 @@ class ColumnsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profiles: dict[str, ColumnProfile] = Field(default_factory=dict)
+    aliases: dict[Kind, dict[str, list[str]]] = Field(
+        default_factory=dict, description="more header names per kind of table and canonical column, read "
+        "after the built-in ones (:data:`HEADER_ALIASES`)")
 
 
 def load_column_profiles(path: str | os.PathLike[str] | None = None) -> ColumnsConfig:
@@ -191,23 +197,111 @@ def resolve_mapping(
 # --------------------------------------------------------------------------------------------------
 # recognising the columns of common exports when a command's default column is absent
 
-#: Header names of common Chinese (and English) message exports, per canonical column, tried in this
-#: order after the profiles in ``configs/columns.yaml``. Only unambiguous names: a header that could
-#: mean two things (``区`` district or area?) is not guessed.
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "text": ("留言详情", "留言内容", "诉求内容", "投诉内容", "反映内容", "来电内容", "问题描述", "内容", "详情",
-             "content", "description"),
-    "title": ("留言主题", "留言标题", "诉求标题", "诉求主题", "主题", "标题", "title", "subject"),
-    "id": ("留言编号", "工单编号", "工单号", "编号", "id", "case_id"),
-    "created_at": ("留言时间", "受理时间", "来电时间", "投诉时间", "创建时间", "登记时间", "日期", "时间",
-                   "created_at", "date", "time"),
-    "likes": ("点赞数", "点赞", "likes"),
-    "user_id": ("留言用户", "用户", "用户名", "user"),
-    "category": ("一级标签", "一级分类", "诉求类别", "诉求类型", "诉求分类", "问题分类", "问题类别", "工单类别",
-                 "类别", "分类", "category", "label"),
-    "community": ("社区", "所属社区", "社区名称", "community"),
-    "district": ("区县", "所属区县", "district"),
+#: Header names of common Chinese (and English) exports, per kind of table and canonical column — the one
+#: table every reader takes them from: ``govml validate`` and the commands alike. Only unambiguous names: a
+#: header that could mean two things (``区`` district or area in a message export?) is not listed there.
+#: ``configs/columns.yaml`` may add names under ``aliases.<kind>.<column>`` (:func:`header_aliases`).
+#:
+#: * ``messages`` / ``events``: tried in this order after the profiles (:func:`guess_column`, used by the
+#:   demands and federated commands to find the columns they need);
+#: * ``assessments`` / ``courses``: a header is read as ours when ours is absent and exactly one of its names is
+#:   present (:func:`alias_columns`, used by the skills commands and ``govml validate``); the skills readers
+#:   (``govml.skills.readings``) take them from here.
+HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "messages": {
+        "text": ("留言详情", "留言内容", "诉求内容", "投诉内容", "反映内容", "来电内容", "问题描述", "内容", "详情",
+                 "content", "description"),
+        "title": ("留言主题", "留言标题", "诉求标题", "诉求主题", "主题", "标题", "title", "subject"),
+        "id": ("留言编号", "工单编号", "工单号", "编号", "id", "case_id"),
+        "created_at": ("留言时间", "受理时间", "来电时间", "投诉时间", "创建时间", "登记时间", "日期", "时间",
+                       "created_at", "date", "time"),
+        "likes": ("点赞数", "点赞", "likes"),
+        "user_id": ("留言用户", "用户", "用户名", "user"),
+        "category": ("一级标签", "一级分类", "诉求类别", "诉求类型", "诉求分类", "问题分类", "问题类别", "工单类别",
+                     "类别", "分类", "category", "label"),
+        "community": ("社区", "所属社区", "社区名称", "community"),
+        "district": ("区县", "所属区县", "district"),
+    },
+    "assessments": {
+        "worker_id": ("工号", "人员编号", "职工编号", "员工编号", "社工编号", "编号"),
+        "community": ("社区", "所属社区", "社区名称", "村（社区）", "村(社区)", "村/社区", "村居"),
+        "district": ("区县", "所属区县", "区", "所属区", "街道", "所属街道", "街道（镇）", "街镇"),
+        "period": ("考核周期", "考核期", "周期", "考核期间", "考核时间", "考核季度", "考核月份", "期次"),
+        "area_type": ("区域类型", "城乡类型", "城乡"),
+        "resident_rating": ("居民评分", "居民评议", "居民评议得分", "居民评价"),
+        "indicator": ("指标", "考核指标", "指标名称"),
+        "score": ("得分", "分数", "指标得分"),
+        "source": ("评价来源", "来源", "评分来源"),
+    },
+    "courses": {
+        "course_id": ("课程编号", "课程代码", "编号"),
+        "title": ("课程名称", "课程", "名称"),
+        "hours": ("学时", "课时", "时长", "小时"),
+        "cost": ("费用", "成本", "价格", "经费"),
+        "indicators": ("对应指标", "培训指标", "指标"),
+        "prerequisites": ("先修课程", "前置课程", "先修"),
+        "capacity": ("容量", "人数上限", "班额"),
+        "mode": ("方式", "培训方式", "形式"),
+    },
 }
+#: events are complaints or service requests: the message names of the columns they share
+HEADER_ALIASES["events"] = {c: HEADER_ALIASES["messages"][c]
+                            for c in ("created_at", "community", "category", "id", "district")}
+#: the message table's names (the name the demands and federated commands import)
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = HEADER_ALIASES["messages"]
+
+
+def header_aliases(kind: str, path: str | os.PathLike[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """The header names of ``kind``'s columns: :data:`HEADER_ALIASES`, then the names that ``path``'s
+    ``aliases.<kind>`` adds (default file: :func:`config_path` ``("columns.yaml")``; none when it does not exist;
+    a broken file is a :class:`ConfigError`). An unknown ``kind`` is a :class:`ConfigError`."""
+    if kind not in HEADER_ALIASES:
+        raise ConfigError(f"unknown kind of table {kind!r}; expected one of {', '.join(HEADER_ALIASES)}")
+    table = dict(HEADER_ALIASES[kind])
+    p = Path(path) if path is not None else config_path("columns.yaml")
+    if path is None and not p.exists():
+        return table
+    extra = load_column_profiles(p).aliases.get(kind, {})  # type: ignore[call-overload]
+    for canon, names in extra.items():
+        table[canon] = tuple(dict.fromkeys([*table.get(canon, ()), *(str(n).strip() for n in names)]))
+    return table
+
+
+def alias_columns(df: Any, aliases: Mapping[str, Iterable[str]]) -> tuple[Any, list[str]]:
+    """Rename a column to ours when ours is absent and exactly one of its names (``aliases[ours]``) is present.
+
+    Several present names for one column are said and none is used (which is meant is not certain), except
+    ``district``: one of its first three names (the county level, 区县) beside a street-level one (街道) is used.
+    Returns the frame (``attrs`` kept) and the notes (``columns read by their Chinese names: period ← 考核周期``)."""
+    cols = [str(c) for c in df.columns]
+    rename: dict[str, str] = {}
+    notes: list[str] = []
+    said: list[str] = []
+    for ours, names in aliases.items():
+        names = tuple(names)
+        if ours in cols:
+            continue
+        found = [n for n in names if n in cols and n not in rename]
+        if len(found) == 1:
+            rename[found[0]] = ours
+            said.append(f"{ours} ← {found[0]}")
+        elif len(found) > 1:  # which one is meant is not certain: say so, map none
+            first_kind = [n for n in found if n in names[:3]]
+            if ours == "district" and len(first_kind) == 1:  # 区县 beside 街道: the county level is our district
+                rename[first_kind[0]] = ours
+                said.append(f"{ours} ← {first_kind[0]} ({', '.join(n for n in found if n != first_kind[0])} "
+                            "not used)")
+            else:
+                notes.append(f"{ours}: several columns could be it ({', '.join(found)}); none used — "
+                             f"map one with --map {ours}=NAME")
+    if said:
+        notes.insert(0, "columns read by their Chinese names: " + ", ".join(said))
+    if not rename:
+        return df, notes
+    attrs = dict(df.attrs)
+    out = df.rename(columns=rename)
+    out.attrs.update(attrs)
+    return out, notes
 
 
 def guess_column(canonical: str, headers: Iterable[str],
@@ -218,16 +312,17 @@ def guess_column(canonical: str, headers: Iterable[str],
     :data:`COLUMN_ALIASES`; names compare without surrounding spaces and case."""
     have = {str(h).strip().casefold(): str(h) for h in headers}
     try:
-        profiles = load_column_profiles(profiles_path).profiles
+        cfg = load_column_profiles(profiles_path)
+        profiles, extra = cfg.profiles, cfg.aliases.get("messages", {})
     except ConfigError:  # no or broken profile file: the common names still work
-        profiles = {}
+        profiles, extra = {}, {}
     ranked = sorted(profiles.items(),
                     key=lambda kv: -sum(str(v).strip().casefold() in have for v in kv[1].columns.values()))
     for name, prof in ranked:
         theirs = prof.columns.get(canonical)
         if theirs is not None and str(theirs).strip().casefold() in have:
             return have[str(theirs).strip().casefold()], f"profile {name}"
-    for alias in COLUMN_ALIASES.get(canonical, ()):
-        if alias.casefold() in have:
-            return have[alias.casefold()], "common name"
+    for alias in (*COLUMN_ALIASES.get(canonical, ()), *extra.get(canonical, ())):
+        if str(alias).strip().casefold() in have:
+            return have[str(alias).strip().casefold()], "common name"
     return None

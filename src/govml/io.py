@@ -1801,14 +1801,34 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def json_rows(data: Any, _path: frozenset[int] = frozenset()) -> Any:
+    """``data`` with every :class:`~govml.errors.SheetRow` (a row of a workbook read with ``--sheet all``) written
+    as it is shown, ``"1月!12"`` — JSON would write the bare number, which is in every sheet; plain row numbers
+    stay numbers. Dicts, lists and tuples are walked (copied); a container inside itself is a ``ValueError``, as
+    :func:`json.dumps` says it."""
+    if isinstance(data, SheetRow):
+        return str(data)
+    if isinstance(data, (dict, list)) or type(data) is tuple:
+        if id(data) in _path:
+            raise ValueError("Circular reference detected")
+        inner = _path | {id(data)}
+        if isinstance(data, dict):
+            return {json_rows(k, inner): json_rows(v, inner) for k, v in data.items()}
+        items = [json_rows(v, inner) for v in data]
+        return items if isinstance(data, list) else tuple(items)
+    return data
+
+
 def write_json(data: Any, path: str | os.PathLike[str], *, indent: int | None = 2) -> Path:
-    """Write ``data`` as UTF-8 JSON (non-ASCII kept readable; dates and other objects via ``str``)
-    atomically: a failed write leaves any old file as it was. Returns the path."""
+    """Write ``data`` as UTF-8 JSON (non-ASCII kept readable; dates and other objects via ``str``; rows of several
+    sheets as ``"1月!12"``, :func:`json_rows`) atomically: a failed write leaves any old file as it was. Returns
+    the path."""
     import json
 
     target = Path(path)
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=indent, default=str), encoding="utf-8")
+        tmp.write_text(json.dumps(json_rows(data), ensure_ascii=False, indent=indent, default=str),
+                       encoding="utf-8")
     return target
 
 

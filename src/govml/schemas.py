@@ -276,7 +276,8 @@ def apply_mapping(df: pd.DataFrame, kind: Kind, mapping: Mapping[str, str], repo
 
 
 def _missing_column(kind: Kind, col: Column, df: pd.DataFrame, mapping: Mapping[str, str],
-                    report: Report, hints: dict[str, dict[str, str]]) -> None:
+                    report: Report, hints: dict[str, dict[str, str]],
+                    aliases: Mapping[str, Sequence[str]] = {}) -> None:  # noqa: B006 (read only)
     found = list(df.columns)
     original = report.columns_found or found
     expected = f"a column '{col.name}' ({col.description})"
@@ -287,11 +288,16 @@ def _missing_column(kind: Kind, col: Column, df: pd.DataFrame, mapping: Mapping[
         unmapped = [c for c in found if c not in canonical]
         close = difflib.get_close_matches(col.name, unmapped, n=1, cutoff=0.6)
         profiles = sorted(name for name, cols in hints.items() if cols.get(col.name) in found)
+        usual = [n for n in aliases.get(col.name, ()) if n in unmapped]
         if close:
             expected += f"; did you mean '{close[0]}'? map it with --map {col.name}={close[0]}"
         elif profiles:
             theirs = hints[profiles[0]][col.name]
             expected += (f"; '{theirs}' looks like it: use --profile {profiles[0]} or --map {col.name}={theirs}")
+        elif usual:  # a usual name of it (more than one, for the kinds read by them)
+            expected += (f"; '{usual[0]}' looks like it (a usual name of it"
+                         + (f"; so do {', '.join(repr(u) for u in usual[1:])}" if len(usual) > 1 else "")
+                         + f"): map it with --map {col.name}={usual[0]}")
         else:
             expected += f"; map one of your columns to it with --map {col.name}=YOUR_COLUMN"
     report.error(col.name, expected, "columns: " + ", ".join(original) if original else "no columns")
@@ -481,6 +487,11 @@ def _check_closed_after_created(df: pd.DataFrame, report: Report) -> None:
                         df["closed_at"].iat[pos], pos=pos)
 
 
+def _check_personal_ids(df: pd.DataFrame, report: Report) -> None:
+    for pos, col, why, shown in personal_data_cells(df, ASSESSMENT_ID_COLUMNS):
+        report.error(col, f"{why} ({PERSONAL_ID_WHY})", shown, pos=pos)
+
+
 def _check_assessments(df: pd.DataFrame, report: Report) -> None:
     import numpy as np
 
@@ -502,8 +513,10 @@ def _check_assessments(df: pd.DataFrame, report: Report) -> None:
         if all(k in df.columns for k in key):
             _check_unique(df, key, report, "worker × period × indicator" + (" × source" if len(key) == 4 else ""))
         meta["indicators"] = sorted(df["indicator"].dropna().unique().tolist()) if "indicator" in df else []
+        _check_personal_ids(df, report)
         return
     meta["assessment_form"] = "wide"
+    _check_personal_ids(df, report)
     indicators = []
     for c in df.columns:
         if c in canon:
@@ -523,6 +536,46 @@ def _check_assessments(df: pd.DataFrame, report: Report) -> None:
     key = ["worker_id", "period"] + (["source"] if "source" in df.columns else [])
     if all(k in df.columns for k in key):
         _check_unique(df, key, report, "worker × period" + (" × source" if len(key) == 3 else ""))
+
+
+#: the personal-data kinds (govml.privacy) that must not stand in an identifier column, and how they are named
+ID_PERSONAL_KINDS = {"PHONE": "a mobile number", "TEL": "a landline number", "IDCARD": "an ID-card number",
+                     "BANKCARD": "a bank-card number", "EMAIL": "an e-mail address"}
+PERSONAL_ID_WHY = "personal data: an id is copied as written into every output"
+#: assessment columns copied as written into every output (scores, gaps, plans, maps, the hash-chained log)
+ASSESSMENT_ID_COLUMNS = ("worker_id", "community", "district", "period")
+
+
+def personal_data_cells(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[int, str, str, str]]:
+    """Cells of identifier ``columns`` holding personal data (a phone or ID-card number …, :data:`ID_PERSONAL_KINDS`)
+    as ``(position, column, what was expected, the cell masked)`` (say why with :data:`PERSONAL_ID_WHY`), by position then column. An identifier is copied as
+    written into every output, so such a cell is refused, never masked: masking would merge or rename an id."""
+    import numpy as np
+
+    from govml import privacy
+
+    out = []
+    for col in columns:
+        if col not in df.columns:
+            continue
+        values = df[col]
+        text = values.astype("string")
+        found: dict[str, tuple[str, str] | None] = {}
+        for v in text.dropna().unique():
+            hits = privacy.find(str(v), ID_PERSONAL_KINDS)
+            if not hits:
+                found[v] = None
+                continue
+            kinds = list(dict.fromkeys(ID_PERSONAL_KINDS[h.kind] for h in hits))
+            what = {"worker_id": "worker id", "community": "community name", "district": "district name"}.get(col, col)
+            whole = len(hits) == 1 and hits[0].value.strip() == str(v).strip()
+            why = f"a {what}, not {kinds[0]}" if whole else f"a {what} without {' or '.join(kinds)} in it"
+            found[v] = (why, privacy.mask(str(v), ID_PERSONAL_KINDS))
+        refused = [v for v, f in found.items() if f is not None]
+        if refused:
+            for pos in np.flatnonzero(text.isin(refused).fillna(False).to_numpy(dtype=bool)):
+                out.append((int(pos), col, *found[text.iat[pos]]))
+    return sorted(out, key=lambda t: (t[0], columns.index(t[1])))
 
 
 def _split_list(v: str) -> list[str]:
@@ -588,20 +641,60 @@ def _drop_incomplete(df: pd.DataFrame, spec: Kind, report: Report) -> pd.DataFra
 # entry points
 
 
-def known_column_names(kind: str, mapping: Mapping[str, str] | None = None) -> list[str]:
-    """Names that may appear in the header of a ``kind`` file (canonical names, mapped names and the
-    names in the column profiles) — used to find the header row."""
+#: the kinds whose usual header names (govml.config.HEADER_ALIASES) :func:`validate` reads as ours, as the
+#: commands that read them (``govml skills …``) do; messages and events columns are guessed by the commands one by
+#: one (first name present wins), and validate names the likely column in its hint instead
+READ_BY_ALIAS = ("assessments", "courses")
+
+
+def _aliases(kind: str, aliases: Mapping[str, Sequence[str]] | None) -> Mapping[str, Sequence[str]]:
+    from govml.config import HEADER_ALIASES
+
+    return HEADER_ALIASES.get(kind, {}) if aliases is None else aliases
+
+
+def known_column_names(kind: str, mapping: Mapping[str, str] | None = None,
+                       aliases: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """Names that may appear in the header of a ``kind`` file (canonical names, mapped names, the
+    names in the column profiles and, for the kinds read by them, the usual header names) — used to find the
+    header row."""
     names = [c.name for c in KINDS[kind].columns]
     names += list((mapping or {}).values())
     for cols in _profile_hints().values():
         names += list(cols.values())
+    if kind in READ_BY_ALIAS:
+        names += [n for ns in _aliases(kind, aliases).values() for n in ns if n not in names]
     return names
 
 
+def _read_by_alias(df: pd.DataFrame, kind: str, aliases: Mapping[str, Sequence[str]] | None,
+                   report: Report) -> pd.DataFrame:
+    """Our column for its usual header name (工号 → worker_id) when ours is absent and exactly one is present, as
+    the skills commands read them (:func:`govml.config.alias_columns`); recorded in the mapping, doubts in the notes."""
+    from govml.config import alias_columns
+
+    table = {c: ns for c, ns in _aliases(kind, aliases).items() if c not in report.mapping}
+    out, notes = alias_columns(df, table)
+    if out is not df:
+        for c_new, c_old in zip(out.columns, df.columns, strict=True):
+            if c_new != c_old:
+                report.mapping[str(c_new)] = str(c_old)
+    doubts = [n for n in notes if not n.startswith("columns read by")]
+    if doubts:
+        report.meta["notes"] = [*(report.meta.get("notes") or []), *doubts]
+    return out
+
+
 def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None = None,
-             file: str | None = None, max_problems: int = 50, drop_incomplete: bool = False) -> Report:
+             file: str | None = None, max_problems: int = 50, drop_incomplete: bool = False,
+             aliases: Mapping[str, Sequence[str]] | None = None) -> Report:
     """Map, convert and check ``df`` (as returned by :func:`govml.io.read_table`); returns a
     :class:`Report` whose ``frame`` is the canonical table (``None`` if required columns are missing).
+
+    For assessments and courses (:data:`READ_BY_ALIAS`) a column the mapping leaves absent is also found by its
+    usual header name (``aliases``, default ``govml.config.HEADER_ALIASES[kind]``; the CLI passes
+    :func:`govml.config.header_aliases`, which adds the names of ``configs/columns.yaml``), as the skills commands
+    find it.
 
     ``drop_incomplete=True`` drops rows where a required value is empty (one warning per column,
     with the count and the first rows) instead of reporting each as an error."""
@@ -626,6 +719,8 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
     df = apply_mapping(df, spec, mapping, report)
     if report.errors:  # the columns themselves are wrong: checking cells would only add noise
         return report
+    if kind in READ_BY_ALIAS:
+        df = _read_by_alias(df, kind, aliases, report)
     if len(df) == 0:
         report.error(None, "at least one data row", "only a header" if len(df.columns) else "nothing")
         return report
@@ -633,7 +728,7 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
     if missing:
         hints = _profile_hints()
         for col in missing:
-            _missing_column(spec, col, df, mapping, report, hints)
+            _missing_column(spec, col, df, mapping, report, hints, _aliases(kind, aliases))
         return report
     df = df.copy()
     if drop_incomplete:
@@ -671,14 +766,15 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
 
 def check_file(path: str | Path, kind: str, *, mapping: Mapping[str, str] | None = None,
                encoding: str | None = None, sheet: str | int | None = None, header_row: int | None = None,
-               max_problems: int = 50, drop_incomplete: bool = False) -> Report:
-    """Read ``path`` (:func:`govml.io.read_table`) and :func:`validate` it as ``kind``. Unreadable files
-    raise :class:`DataError`; everything else ends up in the report."""
+               max_problems: int = 50, drop_incomplete: bool = False,
+               aliases: Mapping[str, Sequence[str]] | None = None) -> Report:
+    """Read ``path`` (:func:`govml.io.read_table`) and :func:`validate` it as ``kind`` (``aliases``: see there).
+    Unreadable files raise :class:`DataError`; everything else ends up in the report."""
     from govml.io import read_table
 
     if kind not in KINDS:
         raise DataError(message=f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     df = read_table(path, encoding=encoding, sheet=sheet, header_row=header_row,
-                    known_columns=known_column_names(kind, mapping))
+                    known_columns=known_column_names(kind, mapping, aliases))
     return validate(df, kind, mapping=mapping, file=str(path), max_problems=max_problems,
-                    drop_incomplete=drop_incomplete)
+                    drop_incomplete=drop_incomplete, aliases=aliases)

@@ -23,11 +23,14 @@ SAMPLE_FILES = (
 
 def _check(file: Path, kind: str, *, encoding: str | None = None, sheet: str | None = None,
            header_row: int | None = None, mapping: dict[str, str] | None = None,
-           max_problems: int = 50, drop_incomplete: bool = False) -> Report:
+           max_problems: int = 50, drop_incomplete: bool = False, columns_config: Path | None = None) -> Report:
+    from govml.config import header_aliases
     from govml.schemas import check_file
 
+    # the header names the commands read (工号, 考核周期 …; more under aliases.<kind> in columns.yaml)
+    aliases = header_aliases(kind, columns_config)
     return check_file(file, kind, mapping=mapping, encoding=encoding, sheet=sheet, header_row=header_row,
-                      max_problems=max_problems, drop_incomplete=drop_incomplete)
+                      max_problems=max_problems, drop_incomplete=drop_incomplete, aliases=aliases)
 
 
 def _where(report: Report) -> str:
@@ -163,7 +166,7 @@ def register(app: typer.Typer) -> None:
         profile: str = typer.Option(None, "--profile", help="A column-mapping profile from "
                                     "configs/columns.yaml (e.g. teddycup, boston311)."),
         columns_config: Path = typer.Option(None, "--columns-config", help="Another columns.yaml to take "
-                                            "--profile from."),
+                                            "--profile (and more header names, aliases.KIND) from."),
         max_problems: int = typer.Option(50, "--max-problems", min=1, help="Stop listing after this many "
                                          "problems."),
         drop_incomplete: bool = typer.Option(False, "--drop-incomplete", help="Drop rows with an empty "
@@ -188,7 +191,7 @@ def register(app: typer.Typer) -> None:
             Console(stderr=True).print(f"[yellow]note:[/] profile {profile!r} is meant for "
                                        f"{', '.join(mapping.kinds)}, not {kind}", highlight=False)
         report = _check(file, kind, encoding=encoding, sheet=sheet, header_row=header_row, mapping=mapping,
-                        max_problems=max_problems, drop_incomplete=drop_incomplete)
+                        max_problems=max_problems, drop_incomplete=drop_incomplete, columns_config=columns_config)
         render_report(report, Console(soft_wrap=False))
         if json_out is not None:
             import json

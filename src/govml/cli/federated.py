@@ -209,7 +209,7 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
     from govml import tracking
     from govml.errors import FederatedError
     from govml.federated.simulation import simulate
-    from govml.io import write_json
+    from govml.io import json_rows, write_json
 
     console = Console(stderr=True, quiet=not show)
     columns = dict(kw.pop("mapping", None) or ({"text": "text", "category": "category", "id": "id"}
@@ -262,6 +262,7 @@ def run_simulation(input_path: Path, task: str, partition_col: str, out: Path | 
         final["bytes_sent_per_client_max"] = max(result["bytes_sent_per_client"].values())
         final["seconds_per_round"] = result["seconds_per_round"]
         tracking.log_metrics(final)
+        result = json_rows(result)  # rows of several sheets (--sheet all) named 1月!12, in the file and in MLflow
         tracking.log_dict(result, "federated_metrics.json")
     if out is not None:
         write_json(result, out)
@@ -300,7 +301,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
     from govml import tracking
     from govml.errors import FederatedError
     from govml.federated.simulation import simulate_forecaster
-    from govml.io import write_json
+    from govml.io import json_rows, write_json
 
     console = Console(stderr=True, quiet=not show)
     mapping = {"community": community_col, "category": category_col, "created_at": time_col}
@@ -381,6 +382,7 @@ def run_forecaster_simulation(input_path: Path, partition_col: str, out: Path | 
                       "districts_rescaled": len(result["rescaled_districts"]),
                       "rows_left_out": result["data"]["excluded_total"]})
         tracking.log_metrics(final)
+        result = json_rows(result)  # rows of several sheets (--sheet all) named 1月!12, in the file and in MLflow
         tracking.log_dict(result, "federated_metrics.json")
     if out is not None:
         write_json(result, out)

@@ -111,7 +111,7 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
 
     from govml import tracking
     from govml.errors import ConfigError
-    from govml.io import check_output_path, write_table
+    from govml.io import check_output_path, json_rows, write_table
 
     console = console or _console()
     freq = str(freq).upper()  # --freq w is --freq W
@@ -171,7 +171,8 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
                                   **({"category_level": category_level} if category_level is not None else {}),
                                   **{k: v for k, v in model.get_params().items() if k != "spec"}}):
             tracking.log_dict(_fingerprint(raw, time_col), "data_fingerprint.json")
-            tracking.log_dict({"exclusions": ex.to_dict(), "model": _jsonable(model.describe())}, "forecast_info.json")
+            tracking.log_dict({"exclusions": json_rows(ex.to_dict()), "model": _jsonable(model.describe())},
+                              "forecast_info.json")
             tracking.log_metrics({"fit_predict_seconds": seconds, "rows_used": ex.rows_used,
                                   "rows_excluded": ex.total})
     return {"written": written, "forecast": fc_out, "exclusions": ex.to_dict(), "seconds": seconds}
@@ -189,7 +190,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
 
     from govml import tracking
     from govml.errors import ConfigError
-    from govml.io import check_output_path, write_json, write_table
+    from govml.io import check_output_path, json_rows, write_json, write_table
 
     console = console or _console()
     freq = str(freq).upper()
@@ -263,6 +264,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     if notes:
         report["settings"]["notes"] = notes
     report["summary"] = compare_to_baselines(res)
+    report = json_rows(report)  # rows of several sheets (--sheet all) named 1月!12, in the file and in MLflow
     write_json(report, out)
     written = [out]
     if predictions_out is not None:

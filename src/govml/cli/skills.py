@@ -48,23 +48,66 @@ def _read(path: Path, known: list[str], mapping: list[str] | None = None, encodi
     return df
 
 
+def _by_usual_names(df: Any, kind: str) -> tuple[Any, list[str]]:
+    """Our columns for their usual header names (工号 → worker_id …): govml.config's table for ``kind`` with the
+    names ``configs/columns.yaml`` adds under ``aliases.KIND`` (``govml validate`` reads the same)."""
+    from govml.config import alias_columns, header_aliases
+
+    return alias_columns(df, header_aliases(kind))
+
+
+def _with_notes(prepared: Any, notes: list[str]) -> Any:
+    """``notes`` said first (the skills reader says the same notes again when it renames nothing itself)."""
+    prepared.notes[:0] = [n for n in notes if n not in prepared.notes]
+    return prepared
+
+
+def _refuse_personal_ids(df: Any, file: str) -> tuple[Any, list[Any]]:
+    """Rows whose worker id, community, district or period holds personal data (a phone or ID-card number …):
+    left out and named — those columns are copied as written into scores, gaps, plans, maps and the log, so the
+    number would travel with them (``govml validate`` refuses the same cells)."""
+    from govml.errors import Problem
+    from govml.io import source_rows
+    from govml.schemas import ASSESSMENT_ID_COLUMNS, PERSONAL_ID_WHY, personal_data_cells
+
+    cells = personal_data_cells(df, ASSESSMENT_ID_COLUMNS)
+    if not cells:
+        return df, []
+    rows = source_rows(df)
+    problems = [Problem(file, rows[pos], col, f"{why} (row skipped; {PERSONAL_ID_WHY})", found=shown)
+                for pos, col, why, shown in cells]
+    drop = {pos for pos, *_ in cells}
+    keep = [i not in drop for i in range(len(df))]
+    return df.loc[keep], problems  # the index is kept: source_rows still names the file's rows
+
+
 def _load_assessments(path: Path, system: Any, mapping: list[str] | None = None, encoding: str | None = None,
                       sheet: str | None = None):
+    from govml.config import header_aliases
     from govml.skills.assessments import BASE_COLUMNS, OPTIONAL_COLUMNS, prepare_assessments
-    from govml.skills.readings import ASSESSMENT_ALIASES
 
     known = (BASE_COLUMNS + OPTIONAL_COLUMNS + ["indicator", "score"] + system.indicator_ids
-             + [n for names in ASSESSMENT_ALIASES.values() for n in names] + list(system.names().values()))
-    return prepare_assessments(_read(path, known, mapping, encoding, sheet), system, file=str(path))
+             + [n for names in header_aliases("assessments").values() for n in names] + list(system.names().values()))
+    df, notes = _by_usual_names(_read(path, known, mapping, encoding, sheet), "assessments")
+    df, refused = _refuse_personal_ids(df, str(path))
+    prepared = prepare_assessments(df, system, file=str(path))
+    if refused:
+        from govml.io import masked
+
+        prepared.skipped[:0] = refused
+        for p in refused:  # the reader logs what it skipped (masked); these rows it never saw
+            log.info("skipped: %s", masked(p))
+    return _with_notes(prepared, notes)
 
 
 def _load_courses(path: Path, system: Any, encoding: str | None = None, sheet: str | None = None) -> Any:
+    from govml.config import header_aliases
     from govml.skills import parse_courses
-    from govml.skills.readings import COURSE_ALIASES
 
     known = (["course_id", "title", "hours", "cost", "indicators", "prerequisites", "capacity", "mode"]
-             + [n for names in COURSE_ALIASES.values() for n in names])
-    return parse_courses(_read(path, known, None, encoding, sheet), system, file=str(path))
+             + [n for names in header_aliases("courses").values() for n in names])
+    df, notes = _by_usual_names(_read(path, known, None, encoding, sheet), "courses")
+    return _with_notes(parse_courses(df, system, file=str(path)), notes)
 
 
 def _report_notes(console: Any, prepared: Any, file: Path) -> None:

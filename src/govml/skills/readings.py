@@ -24,63 +24,20 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from govml.config import HEADER_ALIASES
+from govml.config import alias_columns as _alias_columns
 from govml.io import TOTAL_ROW_WORDS
 
-ASSESSMENT_ALIASES: dict[str, tuple[str, ...]] = {
-    "worker_id": ("工号", "人员编号", "职工编号", "员工编号", "社工编号", "编号"),
-    "community": ("社区", "所属社区", "社区名称", "村（社区）", "村(社区)", "村/社区", "村居"),
-    "district": ("区县", "所属区县", "区", "所属区", "街道", "所属街道", "街道（镇）", "街镇"),
-    "period": ("考核周期", "考核期", "周期", "考核期间", "考核时间", "考核季度", "考核月份", "期次"),
-    "area_type": ("区域类型", "城乡类型", "城乡"),
-    "resident_rating": ("居民评分", "居民评议", "居民评议得分", "居民评价"),
-    "indicator": ("指标", "考核指标", "指标名称"),
-    "score": ("得分", "分数", "指标得分"),
-    "source": ("评价来源", "来源", "评分来源"),
-}
-COURSE_ALIASES: dict[str, tuple[str, ...]] = {
-    "course_id": ("课程编号", "课程代码", "编号"),
-    "title": ("课程名称", "课程", "名称"),
-    "hours": ("学时", "课时", "时长", "小时"),
-    "cost": ("费用", "成本", "价格", "经费"),
-    "indicators": ("对应指标", "培训指标", "指标"),
-    "prerequisites": ("先修课程", "前置课程", "先修"),
-    "capacity": ("容量", "人数上限", "班额"),
-    "mode": ("方式", "培训方式", "形式"),
-}
+#: the header names of the two skills tables: govml.config's one table per kind (``govml validate`` reads them too;
+#: ``configs/columns.yaml`` may add more under ``aliases.assessments`` / ``aliases.courses``, which the commands apply)
+ASSESSMENT_ALIASES: dict[str, tuple[str, ...]] = HEADER_ALIASES["assessments"]
+COURSE_ALIASES: dict[str, tuple[str, ...]] = HEADER_ALIASES["courses"]
 
 
 def alias_columns(df: pd.DataFrame, aliases: dict[str, tuple[str, ...]]) -> tuple[pd.DataFrame, list[str]]:
-    """Rename a Chinese column to ours when ours is absent and exactly one of its names is present.
-
-    Returns the frame (``attrs`` kept) and the notes (``period ← 考核周期``)."""
-    cols = [str(c) for c in df.columns]
-    rename: dict[str, str] = {}
-    notes: list[str] = []
-    said: list[str] = []
-    for ours, names in aliases.items():
-        if ours in cols:
-            continue
-        found = [n for n in names if n in cols and n not in rename]
-        if len(found) == 1:
-            rename[found[0]] = ours
-            said.append(f"{ours} ← {found[0]}")
-        elif len(found) > 1:  # which one is meant is not certain: say so, map none
-            first_kind = [n for n in found if n in names[:3]]
-            if ours == "district" and len(first_kind) == 1:  # 区县 beside 街道: the county level is our district
-                rename[first_kind[0]] = ours
-                said.append(f"{ours} ← {first_kind[0]} ({', '.join(n for n in found if n != first_kind[0])} "
-                            "not used)")
-            else:
-                notes.append(f"{ours}: several columns could be it ({', '.join(found)}); none used — "
-                             f"map one with --map {ours}=NAME")
-    if said:
-        notes.insert(0, "columns read by their Chinese names: " + ", ".join(said))
-    if not rename:
-        return df, notes
-    attrs = dict(df.attrs)
-    out = df.rename(columns=rename)
-    out.attrs.update(attrs)
-    return out, notes
+    """Rename a Chinese column to ours when ours is absent and exactly one of its names is present
+    (:func:`govml.config.alias_columns`). Returns the frame (``attrs`` kept) and the notes (``period ← 考核周期``)."""
+    return _alias_columns(df, aliases)
 
 
 # --------------------------------------------------------------------------------------------------
