@@ -117,30 +117,42 @@ _PYFUNC_CLASS: Any = None
 def _pyfunc_class() -> Any:
     global _PYFUNC_CLASS
     if _PYFUNC_CLASS is None:
+        import warnings
+
         import mlflow.pyfunc
 
-        class GovmlPyfunc(mlflow.pyfunc.PythonModel):
-            """Pyfunc face of a govml model; ``kind`` picks how the input DataFrame is read."""
-
-            def __init__(self, model: Any, kind: str) -> None:
-                self.model = model
-                self.kind = kind
-
-            def predict(self, context, model_input, params=None):  # noqa: ANN001 (MLflow's API)
-                if self.kind == "forecaster":
-                    horizon = None
-                    if model_input is not None and "horizon" in getattr(model_input, "columns", ()):
-                        horizon = int(model_input["horizon"].iloc[0])
-                    return self.model.predict(horizon)
-                if self.kind == "text":
-                    return self.model.predict(model_input["text"].astype(str).tolist())
-                return self.model.predict(model_input)
-
-        GovmlPyfunc.__module__ = __name__
-        GovmlPyfunc.__qualname__ = "GovmlPyfunc"
-        globals()["GovmlPyfunc"] = GovmlPyfunc
-        _PYFUNC_CLASS = GovmlPyfunc
+        # MLflow's "add type hints to predict" warning, in yellow escape codes in every cron log: predict takes
+        # several input shapes on purpose, described by the signature it is logged with. (MLflow sets its own
+        # warning filter around that check, so a filter here would not reach it: the class's definition shows none.)
+        with warnings.catch_warnings():
+            warnings.showwarning = lambda *args, **kwargs: None
+            _PYFUNC_CLASS = _define_pyfunc_class(mlflow.pyfunc.PythonModel)
     return _PYFUNC_CLASS
+
+
+def _define_pyfunc_class(base: Any) -> Any:
+    """The pyfunc class (MLflow imported by the caller)."""
+    class GovmlPyfunc(base):
+        """Pyfunc face of a govml model; ``kind`` picks how the input DataFrame is read."""
+
+        def __init__(self, model: Any, kind: str) -> None:
+            self.model = model
+            self.kind = kind
+
+        def predict(self, context, model_input, params=None):  # noqa: ANN001 (MLflow's API)
+            if self.kind == "forecaster":
+                horizon = None
+                if model_input is not None and "horizon" in getattr(model_input, "columns", ()):
+                    horizon = int(model_input["horizon"].iloc[0])
+                return self.model.predict(horizon)
+            if self.kind == "text":
+                return self.model.predict(model_input["text"].astype(str).tolist())
+            return self.model.predict(model_input)
+
+    GovmlPyfunc.__module__ = __name__
+    GovmlPyfunc.__qualname__ = "GovmlPyfunc"
+    globals()["GovmlPyfunc"] = GovmlPyfunc
+    return GovmlPyfunc
 
 
 def __getattr__(name: str) -> Any:  # unpickling looks up govml.models.GovmlPyfunc

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import difflib
 import glob
 import importlib
 import json
@@ -41,7 +42,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from govml import tracking
 from govml.errors import ConfigError, DataError, GovmlError, TrackingError
@@ -97,6 +98,8 @@ class ModelSpec(BaseModel):
     registered_name: str | None = None
     data: list[str] = Field(default_factory=list, description="paths or globs; the newest file is used")
     mapping: dict[str, str] = Field(default_factory=dict, description="column mapping for govml.io.load")
+    sheet: str | int | None = Field(None, description="workbook sheet (name, or number from 0) of the data files")
+    encoding: str | None = Field(None, description="text encoding of CSV data files (default: detected)")
     metric: str | None = None
     greater_is_better: bool | None = None
     min_improvement: float = Field(0.0, ge=0, description="challenger must beat champion by this much")
@@ -106,6 +109,12 @@ class ModelSpec(BaseModel):
         "reaches later than the champion's (forecasters must forecast from the newest history)")
     checks: DataChecks = Field(default_factory=DataChecks)
     params: dict[str, Any] = Field(default_factory=dict, description="passed to the adapter")
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _one_path(cls, value: Any) -> Any:
+        """``data: incoming/messages_*.csv`` (one path, not a list) is read as a list of one."""
+        return [value] if isinstance(value, str) else value
 
 
 class RetrainConfig(BaseModel):
@@ -121,17 +130,46 @@ def load_config(path: str | Path) -> RetrainConfig:
 
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: retrain config not found")
+        where = "" if path.is_absolute() else f" (looked for {Path.cwd() / path}: run from the project folder, " \
+            "e.g. `cd /srv/govml && govml retrain …` in cron, or give --config an absolute path)"
+        raise ConfigError(f"{path}: retrain config not found{where}")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with a `models:` key, found {type(raw).__name__}")
     try:
         return RetrainConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+        raise ConfigError(f"{path}: " + "; ".join(_config_problem(e) for e in exc.errors()[:3])) from exc
+
+
+def _config_problem(error: Mapping[str, Any]) -> str:
+    """One pydantic error as ``key.path: what is wrong (found …)``, with the allowed keys for a misspelt one."""
+    loc = [str(p) for p in error["loc"]]
+    where = ".".join(loc)
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        close = difflib.get_close_matches(loc[-1], allowed, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{where}: unknown key ({hint}allowed: {', '.join(allowed)})"
+    if error["type"] == "missing":
+        return f"{where}: missing (required)"
+    found = error.get("input")
+    shown = repr(found) if not isinstance(found, (dict, list)) else type(found).__name__
+    return f"{where}: {error['msg']} (found {shown[:80]})"
+
+
+def _allowed_keys(loc: list[str]) -> list[str]:
+    """The keys allowed at ``loc`` (``[]``: the top level; ``[models, KEY]``: a model; ``[…, checks]``)."""
+    if not loc:
+        return list(RetrainConfig.model_fields)
+    if loc[-1] == "checks":
+        return list(DataChecks.model_fields)
+    return list(ModelSpec.model_fields)
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,13 +231,32 @@ def _import(target: str) -> Any:
 def make_adapter(key: str, spec: ModelSpec) -> TaskAdapter:
     target = spec.adapter or ADAPTERS.get(spec.task or key)
     if target is None:
-        raise ConfigError(f"models.{key}: unknown task {spec.task or key!r}; "
-                          f"built-in: {', '.join(ADAPTERS)} (or set adapter: 'module:Class')")
+        task = spec.task or key
+        close = difflib.get_close_matches(task, list(ADAPTERS), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(f"models.{key}: unknown task {task!r}; {hint}built-in: {', '.join(ADAPTERS)} "
+                          "(a key of your own needs task: BUILT-IN or adapter: 'module:Class')")
     factory = _import(target) if isinstance(target, str) else target
     try:
-        return factory(**spec.params)
-    except TypeError as exc:
+        adapter = factory(**spec.params)
+    except (TypeError, ValueError) as exc:
         raise ConfigError(f"models.{key}.params: {exc}") from exc
+    wanted = [k for k in ("sheet", "encoding") if getattr(spec, k) is not None]
+    if wanted:
+        import inspect
+
+        takes = inspect.signature(adapter.load_data).parameters
+        missing = [k for k in wanted if k not in takes and not any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in takes.values())]
+        if missing:
+            raise ConfigError(f"models.{key}: {', '.join(missing)} set, but {type(adapter).__name__}.load_data "
+                              "takes no such argument")
+    return adapter
+
+
+def _read_options(spec: ModelSpec) -> dict[str, Any]:
+    """``sheet`` / ``encoding`` of a model's data files, for ``adapter.load_data`` (only those set)."""
+    return {k: getattr(spec, k) for k in ("sheet", "encoding") if getattr(spec, k) is not None}
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,13 +358,18 @@ def check_against_last(fp: Mapping[str, Any], last: Mapping[str, Any] | None, ch
 
 
 def last_fingerprint(model_key: str) -> dict[str, Any] | None:
-    """The data fingerprint of the last retrain of ``model_key`` whose data passed the checks."""
+    """The data fingerprint of the last retrain of ``model_key`` whose data passed the checks.
+
+    A ``--dry-run`` is not one: an operator trying a file out must not move what the next scheduled run's data is
+    compared with (runs of older govml versions carry no ``govml.dry_run`` tag and count).
+    """
     import mlflow
 
     exp_id = tracking.ensure_experiment(EXPERIMENT)
     runs = mlflow.search_runs(
-        experiment_ids=[exp_id], output_format="list", max_results=1, order_by=["start_time DESC"],
+        experiment_ids=[exp_id], output_format="list", max_results=50, order_by=["start_time DESC"],
         filter_string=f"tags.`govml.model` = '{model_key}' AND tags.`govml.data_check` = 'passed'")
+    runs = [r for r in runs if r.data.tags.get("govml.dry_run") != "true"]
     if not runs:
         return None
     try:
@@ -466,10 +528,20 @@ def retrain(
             raise ConfigError(f"unknown model(s) {unknown}; the config has {sorted(cfg.models)}")
     if not keys:
         raise ConfigError("no enabled model to retrain")
+    # every model's adapter before the lock and before any run: a misspelt task or params key is a
+    # configuration error (exit 2) that names the key, not a "failed" model in MLflow (exit 1)
+    adapters = {k: make_adapter(k, cfg.models[k]) for k in keys}
     if scheduled is None:
         scheduled = bool(os.environ.get("GOVML_SCHEDULED"))
     say = progress or (lambda msg: log.info("%s", msg))
 
+    try:
+        lock_path()
+    except OSError as exc:
+        raise RetrainFailed(f"the MLflow store folder {tracking.home() / 'mlruns'} cannot be used "
+                            f"({exc.strerror or type(exc).__name__}); GOVML_HOME="
+                            f"{os.environ.get('GOVML_HOME') or '(not set: the current folder)'} must be a "
+                            "folder this user can write to") from exc
     with retrain_lock(cfg.lock_timeout_s):
         try:
             tracking.configure()
@@ -487,7 +559,8 @@ def retrain(
             outcomes = []
             for key in keys:
                 say(f"{key}: start")
-                outcomes.append(_retrain_one(key, cfg.models[key], dry_run, scheduled, base_dir, say))
+                outcomes.append(_retrain_one(key, cfg.models[key], dry_run, scheduled, base_dir, say,
+                                             adapter=adapters[key]))
                 say(f"{key}: {outcomes[-1].decision} — {outcomes[-1].reason}")
             report = RetrainReport(outcomes, parent.info.run_id, dry_run=dry_run, scheduled=scheduled)
             tracking.log_dict(report.to_dict(), "summary.json")
@@ -501,19 +574,20 @@ def retrain(
 
 
 def _retrain_one(key: str, spec: ModelSpec, dry_run: bool, scheduled: bool, base_dir: Path | None,
-                 say: Callable[[str], None]) -> Outcome:
+                 say: Callable[[str], None], adapter: TaskAdapter | None = None) -> Outcome:
     import mlflow
 
     t0 = time.perf_counter()
-    try:
-        adapter = make_adapter(key, spec)
-    except ConfigError as exc:
-        return Outcome(key, spec.registered_name or key, "failed", str(exc))
+    if adapter is None:
+        try:
+            adapter = make_adapter(key, spec)
+        except ConfigError as exc:
+            return Outcome(key, spec.registered_name or key, "failed", str(exc))
     name = spec.registered_name or adapter.registered_name
     metric = spec.metric or adapter.metric
     gib = adapter.greater_is_better if spec.greater_is_better is None else spec.greater_is_better
     out = Outcome(key, name, "failed", "", metric=metric, greater_is_better=gib)
-    tags = {"govml.model": key, "govml.registered_name": name,
+    tags = {"govml.model": key, "govml.registered_name": name, "govml.dry_run": str(dry_run).lower(),
             "govml.host": socket.gethostname().replace("'", ""), "govml.pid": str(os.getpid())}
     if scheduled:
         tags["govml.scheduled"] = "true"
@@ -529,13 +603,41 @@ def _retrain_one(key: str, spec: ModelSpec, dry_run: bool, scheduled: bool, base
         except GovmlError as exc:
             out.decision, out.reason = "failed", str(exc)
         except Exception as exc:  # a bug or an infrastructure failure: report it, champion untouched
-            log.exception("retrain of %s failed", key)
-            out.decision, out.reason = "failed", f"{type(exc).__name__}: {exc}"
+            # one line on the terminal (the traceback with --debug / GOVML_DEBUG=1); the traceback, masked, is
+            # kept with the run for the bug report
+            import traceback
+
+            log.error("retrain of %s failed: %s: %s", key, type(exc).__name__, _masked(str(exc))[:500],
+                      exc_info=os.environ.get("GOVML_DEBUG", "") not in ("", "0"))
+            with contextlib.suppress(Exception):
+                mlflow.log_text(_masked(traceback.format_exc()), "traceback.txt")
+            out.decision, out.reason = "failed", (f"{type(exc).__name__}: {exc} (traceback: traceback.txt of "
+                                                  f"run {out.run_id})")
         out.seconds = round(time.perf_counter() - t0, 2)
+        # a refused file's message quotes the cells it could not read: personal data in them is masked
+        # before the reason reaches the terminal, MLflow's tags and summary.md/json
+        out.reason = _masked(out.reason)
+        if out.champion_version is None:  # refused/failed before step 4: still say which version is in service
+            with contextlib.suppress(Exception):
+                champ = tracking.get_alias(name, tracking.CHAMPION)
+                if champ is not None:
+                    out.champion_version = str(champ.version)
+                    mlflow.set_tag("govml.champion_version", out.champion_version)
         mlflow.set_tags({"govml.decision": out.decision, "govml.reason": out.reason[:4000]})
     if out.decision in ("failed", "refused"):
         tracking.client().set_terminated(out.run_id, status="FAILED")
     return out
+
+
+def _masked(text: str) -> str:
+    """``text`` with personal data (phone numbers, ID numbers, names after 联系人/姓名 …) masked (govml.privacy)."""
+    from govml.privacy import mask
+
+    try:
+        return mask(text)
+    except Exception as exc:  # masking must never turn a refusal into a crash
+        log.warning("could not mask a retrain message: %s", exc)
+        return text
 
 
 def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric: str, gib: bool,
@@ -550,7 +652,7 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
     out.data_file = str(path)
     mlflow.set_tag("govml.data_file", path.name)
     try:
-        frame = adapter.load_data(path, spec.mapping)
+        frame = adapter.load_data(path, spec.mapping, **_read_options(spec))
     except DataError as exc:
         mlflow.set_tag("govml.data_check", "failed")
         raise _Stop("refused", f"{path.name}: data refused before training: {exc}") from exc
@@ -773,6 +875,20 @@ def serve_schedule(trigger: Any, config: str | Path, models: list[str] | None = 
 # --------------------------------------------------------------------------------------------
 
 
+def _check_params(params: Mapping[str, Any], estimator: Any, own: tuple[str, ...]) -> None:
+    """TypeError naming a key of ``params:`` that neither the adapter (``own``) nor ``estimator`` takes — at
+    construction, so that a misspelt key is a configuration error (exit 2) before anything is trained."""
+    import inspect
+
+    takes = [n for n in inspect.signature(estimator.__init__).parameters if n != "self"]
+    unknown = [k for k in params if k not in takes]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [*own, *takes], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TypeError(f"unknown key(s) {', '.join(map(repr, unknown))}{hint}; the adapter takes "
+                        f"{', '.join(own)}, {estimator.__name__} takes {', '.join(takes)}")
+
+
 def _weeks_split(frame: Any, time_col: str, weeks: int) -> tuple[Any, Any]:
     import pandas as pd
 
@@ -797,16 +913,20 @@ class DemandClassifierAdapter:
 
     def __init__(self, holdout_weeks: int = 4, min_holdout: int = 30, min_per_class: int = 5,
                  **classifier_params: Any) -> None:
+        from govml.text.classify import DemandClassifier
+
+        _check_params(classifier_params, DemandClassifier, ("holdout_weeks", "min_holdout", "min_per_class"))
         self.holdout_weeks = holdout_weeks
         self.min_holdout = min_holdout
         self.min_per_class = min_per_class
         # YAML gives lists; scikit-learn's n-gram ranges must be tuples
         self.classifier_params = {k: tuple(v) if isinstance(v, list) else v for k, v in classifier_params.items()}
 
-    def load_data(self, path: Path, mapping: Mapping[str, str]) -> Any:
+    def load_data(self, path: Path, mapping: Mapping[str, str], sheet: str | int | None = None,
+                  encoding: str | None = None) -> Any:
         from govml import io
 
-        frame = io.load(path, "messages", mapping=dict(mapping) or None)
+        frame = io.load(path, "messages", mapping=dict(mapping) or None, sheet=sheet, encoding=encoding)
         if "category" not in frame.columns:
             raise DataError(message=f"{path.name}: no 'category' column — the classifier needs labelled "
                                     "messages (map yours with mapping: {category: YOUR_COLUMN})")
@@ -900,6 +1020,9 @@ class HotspotForecasterAdapter:
 
     def __init__(self, n_origins: int = 3, freq: str = "W", min_events: int = 200,
                  **forecaster_params: Any) -> None:
+        from govml.hotspot.forecast import HotspotForecaster
+
+        _check_params(forecaster_params, HotspotForecaster, ("n_origins", "freq", "min_events"))
         self.n_origins = n_origins
         self.freq = freq
         self.min_events = min_events
@@ -907,11 +1030,12 @@ class HotspotForecasterAdapter:
         self._panels: dict[int, Any] = {}
         self._scores: dict[tuple[int, str], dict[str, float]] = {}
 
-    def load_data(self, path: Path, mapping: Mapping[str, str]) -> Any:
+    def load_data(self, path: Path, mapping: Mapping[str, str], sheet: str | int | None = None,
+                  encoding: str | None = None) -> Any:
         from govml import io
         from govml.hotspot.panel import clean_events
 
-        raw = io.load(path, "events", mapping=dict(mapping) or None)
+        raw = io.load(path, "events", mapping=dict(mapping) or None, sheet=sheet, encoding=encoding)
         events, excl = clean_events(raw, file=path.name)
         if excl.total:
             log.info("%s: %d event(s) set aside: %s", path.name, excl.total, "; ".join(excl.lines()))

@@ -85,7 +85,22 @@ def ensure_experiment(capability: str) -> str:
     artifact_location = None
     if is_embedded():
         artifact_location = local_store()[1].as_uri()
+    else:
+        artifact_location = sqlite_artifacts(os.environ.get("MLFLOW_TRACKING_URI", ""))
     return mlflow.create_experiment(name, artifact_location=artifact_location)
+
+
+def sqlite_artifacts(uri: str) -> str | None:
+    """For ``MLFLOW_TRACKING_URI=sqlite:///…/mlflow.db``: the ``artifacts`` folder beside the database file (as a
+    ``file://`` URI), the embedded store's layout — MLflow's own default is ``./mlruns`` of whatever folder the
+    first run happened to start in (a cron job's or a notebook's), apart from the database. None for other URIs."""
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix):
+        return None
+    db = uri[len(prefix):].split("?", 1)[0]
+    if not db or db == ":memory:":
+        return None
+    return (Path(db).expanduser().resolve().parent / "artifacts").as_uri()
 
 
 @contextlib.contextmanager

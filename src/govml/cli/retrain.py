@@ -24,7 +24,7 @@ def summary_table(report) -> object:
         arrow = "↑" if o.greater_is_better else "↓"
         t.add_row(
             o.registered_name,
-            f"{Path(o.data_file).name}\n{o.rows} rows" if o.data_file else "-",
+            (f"{Path(o.data_file).name}" + ("" if o.rows is None else f"\n{o.rows} rows")) if o.data_file else "-",
             f"{o.metric} {arrow}" if o.metric else "-",
             ("-" if ch is None else f"{ch:.4f}") + (f"\nv{o.challenger_version}" if o.challenger_version else ""),
             ("-" if cm is None else f"{cm:.4f}") + (f"\nv{o.champion_version}" if o.champion_version else ""),
@@ -34,24 +34,61 @@ def summary_table(report) -> object:
     return t
 
 
+def summary_lines(report) -> list[str]:
+    """The summary as plain lines, for a log file (cron, systemd): one block per model, nothing cut.
+
+    (A table is cut to the terminal width — 80 columns when the output is a file — and the reasons lost words.)
+    """
+    lines = []
+    for o in report.outcomes:
+        ch, cm = o.challenger.get(o.metric), o.champion.get(o.metric)
+        arrow = "higher is better" if o.greater_is_better else "lower is better"
+        lines.append(f"{o.registered_name}: {o.decision} — {o.reason}")
+        data = f"{Path(o.data_file).name}" + ("" if o.rows is None else f" ({o.rows} rows)") if o.data_file else "-"
+        score = (f"; {o.metric} ({arrow}): challenger {'-' if ch is None else f'{ch:.4f}'}"
+                 f"{f' v{o.challenger_version}' if o.challenger_version else ''}, champion "
+                 f"{'-' if cm is None else f'{cm:.4f}'}") if o.metric else ""
+        champ = f" v{o.champion_version}" if o.champion_version else " none"
+        lines.append(f"  data {data}{score}; champion before this run:{champ}")
+    return lines
+
+
 def run_retrain(config: Path, models: list[str] | None, dry_run: bool, scheduled: bool,
                 console=None) -> int:
     """Run a retrain, print the summary; returns the exit code (see govml.retrain)."""
+    import datetime as dt
     import os
 
     from rich.console import Console
 
     from govml import retrain, tracking
 
+    from govml.cli import _state
+
+    if _state.get("debug"):  # `govml --debug retrain`: the library shows a failed model's traceback too
+        os.environ["GOVML_DEBUG"] = "1"
     console = console or Console()
+    new_store = tracking.is_embedded() and not (tracking.home() / "mlruns" / "mlflow.db").exists()
     if scheduled:
         os.environ["GOVML_SCHEDULED"] = "1"
     with console.status("retraining…") as status:
         report = retrain.retrain(config, only=models or None, dry_run=dry_run, scheduled=scheduled or None,
                                  progress=lambda msg: status.update(f"retraining: {msg}"))
-    console.print(summary_table(report))
+    if console.is_terminal:
+        console.print(summary_table(report))
+    else:  # a log file: plain lines, never cut to a width
+        stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        console.print(f"govml retrain {stamp}{' (dry run)' if report.dry_run else ''}"
+                      f"{' (scheduled)' if report.scheduled else ''}", highlight=False, soft_wrap=True)
+        for line in summary_lines(report):
+            console.print(line, highlight=False, soft_wrap=True, markup=False)
     console.print(f"MLflow: {tracking.tracking_uri()}  run {report.run_id}  "
                   f"(exit code {report.exit_code})", highlight=False, soft_wrap=True)
+    if new_store:
+        console.print(f"note: this run created a new, empty MLflow store at {tracking.tracking_uri()} — no "
+                      "champion was known. If your models are in another store, run from the project folder "
+                      "(cron: `cd /srv/govml && govml retrain …`) or set GOVML_HOME.", highlight=False,
+                      soft_wrap=True, markup=False)
     return report.exit_code
 
 
