@@ -28,13 +28,13 @@ _WHERE = {
     "LastValue": "baselines", "MeanLast": "baselines", "SeasonalNaive": "baselines", "default_baselines": "baselines",
     "FeatureBuilder": "features", "FeatureSpec": "features", "make_features": "features",
     "HotspotForecaster": "forecast",
-    "Exclusions": "panel", "build_panel": "panel", "clean_events": "panel", "panel_matrix": "panel",
+    "Exclusions": "panel", "as_panel": "panel", "build_panel": "panel", "clean_events": "panel", "panel_matrix": "panel",
     "truncate": "panel",
 }
 
 __all__ = [
     "BacktestResult", "Exclusions", "compare_to_baselines", "FeatureBuilder", "FeatureSpec", "HotspotForecaster", "LastValue",
-    "MeanLast", "SeasonalNaive", "build_panel", "clean_events", "default_baselines", "default_models",
+    "MeanLast", "SeasonalNaive", "as_panel", "build_panel", "clean_events", "default_baselines", "default_models",
     "evaluate", "make_features", "panel_matrix", "run_backtest", "top_k_metrics", "truncate",
 ]
 
@@ -64,4 +64,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names as plain imports
     from govml.hotspot.baselines import LastValue, MeanLast, SeasonalNaive, default_baselines
     from govml.hotspot.features import FeatureBuilder, FeatureSpec, make_features
     from govml.hotspot.forecast import HotspotForecaster
-    from govml.hotspot.panel import Exclusions, build_panel, clean_events, panel_matrix, truncate
+    from govml.hotspot.panel import Exclusions, as_panel, build_panel, clean_events, panel_matrix, truncate

@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from govml.errors import DataError, ModelError
-from govml.hotspot.panel import panel_matrix, truncate
+from govml.hotspot.panel import as_panel, panel_matrix, truncate
 
 log = logging.getLogger(__name__)
 
@@ -369,6 +369,7 @@ def run_backtest(
     """
     import time
 
+    panel = as_panel(panel)  # an analyst's panel (Arrow, text keys, a time zone, any order) as build_panel makes it
     y, keys, periods = panel_matrix(panel)
     if isinstance(origins, int):
         origins = choose_origins(periods, horizon, origins, start=start)

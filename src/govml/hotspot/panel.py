@@ -330,6 +330,19 @@ def build_panel(
     if t.isna().any():
         raise DataError([Problem("events", int(np.flatnonzero(t.isna().to_numpy())[0]) + 2, time_col,
                                  "a date-time", "an empty value")])
+    if getattr(t.dt, "tz", None) is not None:  # weeks and months on Beijing's clock, as govml reads every time
+        from govml.io import BEIJING
+
+        t = t.dt.tz_convert(BEIJING).dt.tz_localize(None)
+    # names as text (area codes read as numbers, 8.0 from a column with blanks → 8; categories; Arrow strings); an
+    # empty one is refused here (clean_events sets such rows aside) rather than sorted beside text
+    names = {}
+    for c in (area_col, category_col):
+        v = label_text(events[c])
+        if v.isna().any():
+            raise DataError([Problem("events", int(np.flatnonzero(v.isna().to_numpy())[0]) + 2, c,
+                                     "a name (clean_events sets rows without one aside)", "an empty value")])
+        names[c] = v.astype(str)
     ps = period_start(t, freq)
     off = period_offset(freq)
     first, last = ps.min(), ps.max()
@@ -368,14 +381,15 @@ def build_panel(
         if drop:
             keep = ~ps.isin(drop).to_numpy()
             events, ps = events.loc[keep], ps[keep]
+            names = {c: v[keep] for c, v in names.items()}
             if len(events) == 0:
                 raise DataError(message="no complete period in the data (all events fall in one partial period)")
             first, last = ps.min(), ps.max()
     periods = pd.date_range(first, last, freq={"D": "D", "W": "W-MON", "M": "MS"}[freq])
-    areas = sorted(pd.unique(events[area_col].astype(str)))
-    cats = sorted(pd.unique(events[category_col].astype(str)))
-    area_code = pd.Categorical(events[area_col].astype(str), categories=areas).codes
-    cat_code = pd.Categorical(events[category_col].astype(str), categories=cats).codes
+    areas = sorted(pd.unique(names[area_col]))
+    cats = sorted(pd.unique(names[category_col]))
+    area_code = pd.Categorical(names[area_col], categories=areas).codes
+    cat_code = pd.Categorical(names[category_col], categories=cats).codes
     per_code = periods.get_indexer(pd.DatetimeIndex(ps))
     A, C, T = len(areas), len(cats), len(periods)
     flat = (area_code.astype(np.int64) * C + cat_code) * T + per_code
@@ -387,7 +401,7 @@ def build_panel(
         "y": counts,
     })
     if district_col is not None:
-        d = (events.assign(_a=events[area_col].astype(str))
+        d = (events.assign(_a=names[area_col].to_numpy())
              .groupby("_a", observed=True)[district_col]
              .agg(lambda s: s.astype(str).mode().iloc[0]))
         dist = d.reindex(areas).fillna("(unknown)").astype(str)
@@ -409,23 +423,106 @@ def build_panel(
 def panel_matrix(panel: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, pd.DatetimeIndex]:
     """The panel's counts as a dense (series × periods) matrix, the series keys and the periods.
 
-    Checks that the panel is rectangular and sorted (as :func:`build_panel` makes it).
+    The panel is first read as :func:`as_panel` reads it (a panel saved and read back, filtered, re-sorted or
+    with Arrow columns is the same panel); then it must be rectangular: every series needs every period.
     """
+    panel = as_panel(panel)
     periods = pd.DatetimeIndex(pd.unique(panel["period_start"])).sort_values()
     T = len(periods)
     n = len(panel)
-    if T == 0 or n % T:
-        raise DataError(message="the panel is not rectangular: every series needs every period "
-                        "(build it with build_panel)")
     S = n // T
-    ps = panel["period_start"].to_numpy().reshape(S, T)
-    if not (ps == periods.to_numpy()[None, :]).all():
-        raise DataError(message="the panel must be sorted by area, category, period_start with every "
-                        "period present for every series (build it with build_panel)")
     keys_cols = [c for c in ("area", "category", "district", "exposure") if c in panel.columns]
     keys = panel[keys_cols].iloc[::T].reset_index(drop=True)
     y = panel["y"].to_numpy(dtype=np.float64).reshape(S, T)
     return y, keys, periods
+
+
+PANEL_KEYS = ("area", "category", "district")
+"""The key columns of a panel that the forecaster reads as categories (``district`` when present)."""
+
+
+def as_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` as :func:`build_panel` makes it, for a panel an analyst hands over in another shape: key columns
+    (``area``, ``category``, ``district``) of any dtype (text, Arrow strings, whole numbers, object) become categories
+    with sorted names; ``period_start`` as Arrow timestamps, text or with a time zone (read on Beijing's clock)
+    becomes plain datetimes; ``y`` of any numeric dtype becomes floats; rows in any order (a filtered, shuffled or
+    concatenated frame, any index) are sorted by area, category, period_start. A panel already in that shape is
+    returned as it is (no copy). Raises :class:`DataError` for an empty panel, a missing column, an empty key, time
+    or count, a negative count, or a panel where some series lacks some period (it is not rectangular)."""
+    where = "panel"
+    if not isinstance(panel, pd.DataFrame):
+        raise DataError(message=f"{where}: expected a DataFrame (from build_panel), found {type(panel).__name__}")
+    missing = [c for c in ("area", "category", "period_start", "y") if c not in panel.columns]
+    if missing:
+        raise DataError([Problem(where, None, c, "a column with this name (build the panel with build_panel)",
+                                 f"columns {', '.join(map(str, panel.columns))}") for c in missing])
+    if len(panel) == 0:
+        raise DataError(message=f"{where}: the panel has no rows (a filter that kept nothing?); build it with "
+                        "build_panel from the events")
+    fixed: dict[str, Any] = {}
+
+    def first_bad(mask: np.ndarray, column: str, expected: str, found: str) -> None:
+        if mask.any():
+            r = int(np.flatnonzero(mask)[0])
+            raise DataError([Problem(where, None, column, expected, found)],
+                            message=f"{where}, column {column!r}: expected {expected}, found {found} in "
+                                    f"{int(mask.sum())} row(s), the first at position {r} (index {panel.index[r]!r})")
+
+    ps = panel["period_start"]
+    if not (isinstance(ps.dtype, np.dtype) and ps.dtype.kind == "M"):  # Arrow, tz-aware, text, object
+        t = pd.to_datetime(ps, errors="coerce", format="mixed") if not pd.api.types.is_datetime64_any_dtype(ps) \
+            else pd.to_datetime(ps)
+        if getattr(t.dt, "tz", None) is not None:
+            from govml.io import BEIJING
+
+            t = t.dt.tz_convert(BEIJING).dt.tz_localize(None)
+        if not (isinstance(t.dtype, np.dtype) and t.dtype.kind == "M"):  # Arrow timestamps without a zone
+            t = t.astype("datetime64[ns]")
+        fixed["period_start"] = t
+        ps = t
+    first_bad(ps.isna().to_numpy(), "period_start", "a period start date", "an empty or unreadable value")
+    for c in PANEL_KEYS:
+        if c in panel.columns and not isinstance(panel[c].dtype, pd.CategoricalDtype):
+            v = label_text(panel[c])
+            first_bad(v.isna().to_numpy(), c, "a name", "an empty value")
+            v = v.astype(str)
+            fixed[c] = pd.Categorical(v, categories=sorted(pd.unique(v)))
+    y = panel["y"]
+    if not (isinstance(y.dtype, np.dtype) and y.dtype == np.float64):
+        if pd.api.types.is_bool_dtype(y) or not (pd.api.types.is_numeric_dtype(y) or y.dtype == object):
+            raise DataError([Problem(where, None, "y", "counts (numbers)", str(y.dtype))])
+        y = pd.to_numeric(y, errors="coerce").astype("float64")
+        fixed["y"] = y
+    first_bad(y.isna().to_numpy(), "y", "a count (0 when nothing happened)", "an empty or non-numeric value")
+    first_bad((y < 0).to_numpy(), "y", "a count >= 0", "a negative value")
+    out = panel.assign(**fixed) if fixed else panel
+    periods = pd.DatetimeIndex(pd.unique(out["period_start"])).sort_values()
+    T, n = len(periods), len(out)
+    if n % T:
+        raise DataError(message="the panel is not rectangular: every series needs every period "
+                        "(build it with build_panel)")
+    if not _sorted_rectangle(out, periods):
+        key_cols = [c for c in PANEL_KEYS if c in out.columns]
+        out = out.sort_values([*key_cols, "period_start"], kind="stable").reset_index(drop=True)
+        if not _sorted_rectangle(out, periods):
+            raise DataError(message="the panel is not rectangular: every area × category series needs every "
+                            "period exactly once (build it with build_panel)")
+        log.info("panel: rows sorted by area, category, period_start")
+    return out
+
+
+def _sorted_rectangle(panel: pd.DataFrame, periods: pd.DatetimeIndex) -> bool:
+    """Rows are series after series, each with every period in order, and no series comes twice."""
+    T = len(periods)
+    S = len(panel) // T
+    ps = panel["period_start"].to_numpy().reshape(S, T)
+    if not (ps == periods.to_numpy()[None, :]).all():
+        return False
+    codes = [panel[c].cat.codes.to_numpy().reshape(S, T) for c in ("area", "category")]  # categories by now
+    if not all((k == k[:, :1]).all() for k in codes):
+        return False  # a series' periods split over two blocks (rows sorted by period, then area)
+    first = codes[0][:, 0].astype(np.int64) * (int(codes[1].max()) + 1) + codes[1][:, 0]
+    return len(np.unique(first)) == S  # no series twice
 
 
 def truncate(panel: pd.DataFrame, origin: pd.Timestamp | str) -> pd.DataFrame:
