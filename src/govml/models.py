@@ -55,6 +55,39 @@ def list_models() -> list[dict[str, Any]]:
     return rows
 
 
+def promote(name: str, version: str | int) -> str | None:
+    """Put ``version`` of ``name`` in service by hand (alias ``champion``); returns the version it replaced.
+
+    For when the gate could not decide — e.g. the champion's files were deleted from the store and a retrain
+    registered and validated a challenger but could not compare it. Only a version a retrain loaded back and
+    validated (tag ``govml.status=validated``) is accepted; the registry records who replaced whom.
+    """
+    import datetime as dt
+
+    full = _resolve(name)
+    c = tracking.client()
+    try:
+        mv = c.get_model_version(full, str(version))
+    except Exception as exc:
+        versions = [r["version"] for r in list_models() if r["name"] == full]
+        raise TrackingError(f"no version {version} of {full!r} in {tracking.tracking_uri()}; versions: "
+                            f"{', '.join(versions) if versions else 'none'}") from exc
+    status = (mv.tags or {}).get("govml.status", "")
+    if status != "validated":
+        raise TrackingError(f"{full} version {version} is {status or 'not marked validated'}: only a version a "
+                            "retrain loaded back and validated can be put in service")
+    old = tracking.get_alias(full, tracking.CHAMPION)
+    tracking.set_alias(full, tracking.CHAMPION, str(version))
+    stamp = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    c.set_model_version_tag(full, str(version), "govml.decision", f"promoted by hand {stamp}")
+    if old is not None and str(old.version) != str(version):
+        c.set_model_version_tag(full, str(old.version), "govml.replaced_by", f"v{version} {stamp} (by hand)")
+    challenger = tracking.get_alias(full, tracking.CHALLENGER)
+    if challenger is not None and str(challenger.version) == str(version):
+        tracking.delete_alias(full, tracking.CHALLENGER)
+    return None if old is None else str(old.version)
+
+
 def model_uri(name: str, alias: str = tracking.CHAMPION) -> str:
     """``models:/NAME@alias`` after checking it exists; :class:`TrackingError` lists what does."""
     full = _resolve(name)

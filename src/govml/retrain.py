@@ -280,6 +280,13 @@ def lock_holder() -> dict[str, Any] | None:
         return None
 
 
+def _store_unusable(exc: OSError) -> RetrainFailed:
+    return RetrainFailed(f"the MLflow store folder {tracking.home() / 'mlruns'} cannot be used "
+                         f"({exc.strerror or type(exc).__name__}); GOVML_HOME="
+                         f"{os.environ.get('GOVML_HOME') or '(not set: the current folder)'} must be a folder "
+                         "this user can write to")
+
+
 @contextlib.contextmanager
 def retrain_lock(timeout_s: float = 0.0) -> Iterator[Path]:
     """Hold the retrain lock, or raise :class:`RetrainLocked` naming the holder.
@@ -292,10 +299,15 @@ def retrain_lock(timeout_s: float = 0.0) -> Iterator[Path]:
     """
     import filelock
 
-    path = lock_path()
+    try:
+        path = lock_path()
+    except OSError as exc:
+        raise _store_unusable(exc) from exc
     lock = filelock.FileLock(str(path), timeout=timeout_s)
     try:
         lock.acquire()
+    except OSError as exc:  # a read-only store folder, a full disk
+        raise _store_unusable(exc) from exc
     except filelock.Timeout:
         holder = lock_holder() or {}
         who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
@@ -306,8 +318,11 @@ def retrain_lock(timeout_s: float = 0.0) -> Iterator[Path]:
         record = {"pid": os.getpid(), "host": socket.gethostname(),
                   "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         tmp = path.with_suffix(".holder.tmp")
-        tmp.write_text(json.dumps(record), encoding="utf-8")
-        os.replace(tmp, path.with_suffix(".holder.json"))
+        try:
+            tmp.write_text(json.dumps(record), encoding="utf-8")
+            os.replace(tmp, path.with_suffix(".holder.json"))
+        except OSError as exc:
+            raise _store_unusable(exc) from exc
         yield path
     finally:
         lock.release()
@@ -326,7 +341,10 @@ def newest_file(patterns: list[str], base: Path | None = None) -> Path:
         full = pat if os.path.isabs(pat) else str(base / pat)
         found += [Path(p) for p in glob.glob(full, recursive=True) if os.path.isfile(p)]
     if not found:
-        raise DataError(message=f"no data file matches {patterns} (relative to {base})")
+        hint = ("; relative paths are read from the current folder: run from the project folder (cron: "
+                "`cd /srv/govml && govml retrain …`) or write absolute paths") if any(
+                    not os.path.isabs(p) for p in patterns) else ""
+        raise DataError(message=f"no data file matches {patterns} (relative to {base}){hint}")
     return max(found, key=lambda p: (p.stat().st_mtime, str(p)))
 
 
@@ -504,6 +522,22 @@ def _close_dead_runs() -> None:
         log.warning("marked run %s of a dead retrain as KILLED", r.info.run_id)
 
 
+def prepare(cfg: RetrainConfig, only: list[str] | None = None) -> dict[str, TaskAdapter]:
+    """The adapters of the models a retrain would run ({key: adapter}, config order); :class:`ConfigError` (exit 2)
+    for an unknown ``--model``, nothing enabled, a misspelt task or ``params:`` key — before the lock and before any
+    MLflow run, so that neither ``govml retrain`` nor ``govml schedule`` (at start, not at every tick) logs a
+    configuration mistake as a failed model."""
+    if only:
+        unknown = sorted(set(only) - set(cfg.models))
+        if unknown:
+            raise ConfigError(f"unknown model(s) {unknown}; the config has {sorted(cfg.models)}")
+    keys = [k for k, s in cfg.models.items() if s.enabled and (not only or k in only)]
+    if not keys:
+        off = [k for k in (only or cfg.models) if not cfg.models[k].enabled]
+        raise ConfigError("no enabled model to retrain" + (f" ({', '.join(off)}: enabled: false)" if off else ""))
+    return {k: make_adapter(k, cfg.models[k]) for k in keys}
+
+
 def retrain(
     config: RetrainConfig | str | Path,
     only: list[str] | None = None,
@@ -521,27 +555,12 @@ def retrain(
     with one model is reported in its :class:`Outcome` instead.
     """
     cfg = config if isinstance(config, RetrainConfig) else load_config(config)
-    keys = [k for k, s in cfg.models.items() if s.enabled and (not only or k in only)]
-    if only:
-        unknown = sorted(set(only) - set(cfg.models))
-        if unknown:
-            raise ConfigError(f"unknown model(s) {unknown}; the config has {sorted(cfg.models)}")
-    if not keys:
-        raise ConfigError("no enabled model to retrain")
-    # every model's adapter before the lock and before any run: a misspelt task or params key is a
-    # configuration error (exit 2) that names the key, not a "failed" model in MLflow (exit 1)
-    adapters = {k: make_adapter(k, cfg.models[k]) for k in keys}
+    adapters = prepare(cfg, only)
+    keys = list(adapters)
     if scheduled is None:
         scheduled = bool(os.environ.get("GOVML_SCHEDULED"))
     say = progress or (lambda msg: log.info("%s", msg))
 
-    try:
-        lock_path()
-    except OSError as exc:
-        raise RetrainFailed(f"the MLflow store folder {tracking.home() / 'mlruns'} cannot be used "
-                            f"({exc.strerror or type(exc).__name__}); GOVML_HOME="
-                            f"{os.environ.get('GOVML_HOME') or '(not set: the current folder)'} must be a "
-                            "folder this user can write to") from exc
     with retrain_lock(cfg.lock_timeout_s):
         try:
             tracking.configure()
@@ -550,7 +569,10 @@ def retrain(
             raise RetrainFailed(f"the MLflow store at {tracking.tracking_uri()} cannot be used: "
                                 f"{type(exc).__name__}: {str(exc)[:300]}") from exc
         tags = {"govml.kind": "retrain", "govml.dry_run": str(dry_run).lower(),
-                "govml.host": socket.gethostname().replace("'", ""), "govml.pid": str(os.getpid())}
+                "govml.host": socket.gethostname().replace("'", ""), "govml.pid": str(os.getpid()),
+                "govml.cwd": str(Path.cwd() if base_dir is None else Path(base_dir).resolve())}
+        if not isinstance(config, RetrainConfig):
+            tags["govml.config"] = str(Path(config).resolve())
         if scheduled:
             tags["govml.scheduled"] = "true"
         stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -688,6 +710,7 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
     # 4. champion on the same holdout
     champ_mv = tracking.get_alias(name, tracking.CHAMPION)
     champ_value = None
+    broken = None  # why the champion could not be scored: no gate, champion kept, the challenger still registered
     if champ_mv is not None:
         out.champion_version = str(champ_mv.version)
         mlflow.set_tag("govml.champion_version", out.champion_version)
@@ -697,14 +720,19 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
         except _Stop:
             raise
         except Exception as exc:
-            raise _Stop("failed", f"the champion (version {champ_mv.version}) could not be loaded or "
-                                  f"evaluated on the new holdout: {type(exc).__name__}: {exc}") from exc
-        out.champion = cm
-        champ_value = cm[metric]
-        tracking.log_metrics({f"champion.{k}": v for k, v in cm.items()})
+            broken = (f"the champion (version {champ_mv.version}, {champ_mv.source}) could not be loaded or "
+                      f"evaluated on the new holdout: {type(exc).__name__}: {str(exc)[:300]} — if its files were "
+                      "deleted from the store, the model in service cannot be loaded either")
+        else:
+            out.champion = cm
+            champ_value = cm[metric]
+            tracking.log_metrics({f"champion.{k}": v for k, v in cm.items()})
 
-    promote, reason = gate(ch[metric], champ_value, gib, spec.min_improvement, spec.sanity_floor, metric)
-    if not promote and spec.refresh_if_no_worse and champ_value is not None and champ_mv is not None:
+    if broken is not None:
+        promote, reason = False, broken
+    else:
+        promote, reason = gate(ch[metric], champ_value, gib, spec.min_improvement, spec.sanity_floor, metric)
+    if not promote and broken is None and spec.refresh_if_no_worse and champ_value is not None and champ_mv is not None:
         gain = (ch[metric] - champ_value) if gib else (champ_value - ch[metric])
         floor_ok, _ = gate(ch[metric], None, gib, 0.0, spec.sanity_floor, metric)
         champ_max = (champ_mv.tags or {}).get("govml.data_max", "")
@@ -713,8 +741,10 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
             reason = (f"challenger {metric} {ch[metric]:.4f} is no worse than champion {champ_value:.4f} and "
                       f"its data reaches {fp.get('date_max')} (champion's: {champ_max or 'unknown'}): "
                       "promoted to refresh the model on newer data")
-    mlflow.set_tag("govml.gate", "pass" if promote else "fail")
+    mlflow.set_tag("govml.gate", "not run" if broken else "pass" if promote else "fail")
     if dry_run:
+        if broken:
+            raise _Stop("failed", f"dry run: {broken}")
         out.decision, out.reason = ("would-promote" if promote else "would-keep"), f"dry run: {reason}"
         return
 
@@ -722,7 +752,7 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
     model_uri = adapter.log_model(model, train)
     version = tracking.register(model_uri, name, tags={
         "govml.status": "pending", "govml.run_id": out.run_id, "govml.metric": metric,
-        "govml.data_max": fp.get("date_max", ""), "govml.data_rows": fp["rows"],
+        "govml.data_max": fp.get("date_max", ""), "govml.data_rows": fp["rows"], "govml.data_file": path.name,
         **{f"govml.metric.{k}": f"{v:.6g}" for k, v in ch.items()}})
     out.challenger_version = version
     mlflow.set_tag("govml.challenger_version", version)
@@ -742,11 +772,20 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
                               f"{again[metric]:.6f}, not the {ch[metric]:.6f} measured before logging")
     c.set_model_version_tag(name, version, "govml.status", "validated")
     tracking.set_alias(name, tracking.CHALLENGER, version)
+    if broken:  # the gate could not compare: an operator decides, with the validated challenger at hand
+        c.set_model_version_tag(name, version, "govml.decision", "not compared: champion unusable")
+        c.set_model_version_tag(name, version, "govml.reason", broken[:4000])
+        raise _Stop("failed", f"{broken}. Challenger v{version} ({metric} {ch[metric]:.4f}) is validated and "
+                              f"aliased challenger; `govml models promote {name} {version}` puts it in service")
 
     # 6. the gate moves the champion alias — one registry call, the last step
     if promote:
         tracking.set_alias(name, tracking.CHAMPION, version)
         c.set_model_version_tag(name, version, "govml.decision", "promoted")
+        if champ_mv is not None:  # the registry then tells which version served until when, and why it ended
+            with contextlib.suppress(Exception):
+                c.set_model_version_tag(name, str(champ_mv.version), "govml.replaced_by",
+                                        f"v{version} {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
         with contextlib.suppress(Exception):  # cosmetic: the champion is no longer a challenger
             tracking.delete_alias(name, tracking.CHALLENGER)
         out.decision, out.reason = "promoted", reason

@@ -99,6 +99,13 @@ def test_a_store_folder_that_cannot_be_written_is_exit_1_naming_govml_home(tmp_p
     code, _, err = _cli(["retrain", "--config", str(config)], capsys)
     assert code == retrain.EXIT_FAILED  # was 2, "error: …/mlruns: Not a directory"
     assert f"GOVML_HOME={not_a_folder}" in err and "cannot be used" in err
+    # a lock file that cannot be opened (a read-only store folder, here a folder in its place) was exit 70,
+    # "internal error: OSError … (this is a bug in govml …)"
+    home = tmp_path / "home"
+    (home / "mlruns" / "retrain.lock").mkdir(parents=True)
+    monkeypatch.setenv("GOVML_HOME", str(home))
+    code, _, err = _cli(["retrain", "--config", str(config)], capsys)
+    assert code == retrain.EXIT_FAILED and "internal error" not in err and f"GOVML_HOME={home}" in err
 
 
 def test_a_sqlite_uri_keeps_artifacts_beside_its_database(tmp_path, monkeypatch):
@@ -244,3 +251,60 @@ def test_built_in_adapters_read_the_configured_sheet(tmp_path):
     adapter = retrain.make_adapter("demand-classifier", spec)
     assert len(adapter.load_data(book, {}, **retrain._read_options(spec))) == 12
     assert len(adapter.load_data(book, {})) == 4  # default: the first sheet
+
+
+def test_schedule_refuses_an_unknown_or_disabled_model_at_start(tmp_path, capsys):
+    config, key, _ = _config(tmp_path)
+    code, _, err = _cli(["schedule", "--config", str(config), "--model", "nope"], capsys)
+    assert code == 2 and "unknown model(s) ['nope']" in err  # was: started, and every tick exited 2
+    off, key, _ = _config(tmp_path, enabled=False)
+    code, _, err = _cli(["retrain", "--config", str(off)], capsys)
+    assert code == 2 and f"{key}: enabled: false" in err
+
+
+def test_the_registry_says_which_version_replaced_a_champion_and_on_what_data(tmp_path):
+    make_data(tmp_path / "data" / "d1.csv")
+    key = f"toy-{uuid.uuid4().hex[:8]}"
+    name = f"govml-{key}"
+    spec = {"adapter": "toy_adapter:ToyAdapter", "registered_name": name, "data": [str(tmp_path / "data" / "*.csv")],
+            "min_improvement": 0.01, "params": {"features": ["x1"]}}
+    cfg = retrain.RetrainConfig.model_validate({"models": {key: spec}})
+    assert retrain.retrain(cfg).outcomes[0].decision == "promoted"
+    cfg.models[key].params = {}  # both features: clearly better
+    report = retrain.retrain(cfg)
+    assert report.outcomes[0].decision == "promoted"
+    c = tracking.client()
+    v1, v2 = (c.get_model_version(name, v) for v in ("1", "2"))
+    assert v1.tags["govml.replaced_by"].startswith("v2 ") and "govml.replaced_by" not in v2.tags
+    assert v2.tags["govml.data_file"] == "d1.csv"
+
+
+def test_a_champion_whose_files_were_deleted_leaves_a_validated_challenger_to_promote(tmp_path, capsys):
+    import shutil
+    from urllib.parse import urlparse
+
+    import mlflow
+
+    make_data(tmp_path / "data" / "d1.csv")
+    key = f"toy-{uuid.uuid4().hex[:8]}"
+    name = f"govml-{key}"
+    cfg = retrain.RetrainConfig.model_validate({"models": {key: {
+        "adapter": "toy_adapter:ToyAdapter", "registered_name": name, "data": [str(tmp_path / "data" / "*.csv")]}}})
+    assert retrain.retrain(cfg).outcomes[0].decision == "promoted"
+    v1 = tracking.client().get_model_version(name, "1")
+    shutil.rmtree(urlparse(mlflow.get_logged_model(v1.source.rsplit("/", 1)[-1]).artifact_location).path)
+
+    o = retrain.retrain(cfg).outcomes[0]
+    # was: failed with "MlflowException: No such artifact: ''", nothing registered — every week again
+    assert o.decision == "failed" and "the champion (version 1" in o.reason
+    assert f"`govml models promote {name} 2`" in o.reason
+    aliases = {a: str(v) for a, v in tracking.client().get_registered_model(name).aliases.items()}
+    assert aliases == {"champion": "1", "challenger": "2"}
+
+    code, out, _ = _cli(["models", "promote", name, "2"], capsys)
+    assert code == 0 and "champion is now version 2 (was 1)" in out
+    aliases = {a: str(v) for a, v in tracking.client().get_registered_model(name).aliases.items()}
+    assert aliases == {"champion": "2"}
+    assert tracking.client().get_model_version(name, "1").tags["govml.replaced_by"].endswith("(by hand)")
+    code, _, err = _cli(["models", "promote", name, "9"], capsys)
+    assert code == 2 and "no version 9" in err and "versions: 2, 1" in err

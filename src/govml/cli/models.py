@@ -47,3 +47,20 @@ def list_cmd(
     from rich.console import Console
 
     Console().print(models_table(name, limit))
+
+
+@app.command("promote")
+def promote_cmd(
+    name: str = typer.Argument(..., help="Registry name or task name, e.g. govml-demand-classifier."),
+    version: str = typer.Argument(..., help="The version to put in service (a validated one)."),
+) -> None:
+    """Put a validated version in service by hand (moves the champion alias) — e.g. after a retrain reported
+    that the champion could not be loaded and left a validated challenger."""
+    from rich.console import Console
+
+    from govml import models, tracking
+
+    old = models.promote(name, version)
+    full = tracking.REGISTERED_NAMES.get(name, name)
+    Console().print(f"{full}: champion is now version {version}"
+                    + (f" (was {old})" if old else " (there was none)"), highlight=False)

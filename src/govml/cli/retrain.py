@@ -62,7 +62,6 @@ def run_retrain(config: Path, models: list[str] | None, dry_run: bool, scheduled
     from rich.console import Console
 
     from govml import retrain, tracking
-
     from govml.cli import _state
 
     if _state.get("debug"):  # `govml --debug retrain`: the library shows a failed model's traceback too
@@ -128,7 +127,7 @@ def register(app: typer.Typer) -> None:
         console = Console()
         if not config.is_file():
             raise ConfigError(f"{config}: retrain config not found")
-        retrain.load_config(config)  # fail now, not at the first tick
+        retrain.prepare(retrain.load_config(config), model or None)  # fail now, not at every tick
         trigger = retrain.make_trigger(every, at, day)
         times = retrain.next_fire_times(trigger, 3)
         console.print(f"govml schedule: `govml retrain --config {config} --scheduled` {every}; next runs: "
