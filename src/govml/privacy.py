@@ -532,6 +532,8 @@ def _compile_gates() -> None:
 # (The frequency of a word: at least 20, two digits from 20 or three and more.)
 _WORD_LINE = re.compile(r"^([\u4e00-\u9fff]{2,}) ([2-9][0-9]|[1-9][0-9]{2,}) ([a-z]+)", re.M)
 _WORDS: tuple[dict[str, int], dict[str, int], frozenset[str], frozenset[str]] | None = None
+# the 2-3 character words tagged as a noun or a place (n, ns, nz: 高山, 马力, 陆海), read with _WORDS
+_NOUNS: frozenset[str] = frozenset()
 
 
 def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], frozenset[str]]:
@@ -555,6 +557,8 @@ def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], froze
         _WORDS = ({w: n for w, n in pairs if len(w) <= 3}, {w[:2]: n for w, n in pairs},
                   frozenset(w for w, _, tag in found if len(w) <= 3 and tag.startswith("nr")),
                   frozenset(p for w, _, _ in found if len(w) >= 4 for p in (w[:2], w[:3])))
+        global _NOUNS
+        _NOUNS = frozenset(w for w, _, tag in found if len(w) <= 3 and tag in ("n", "ns", "nz"))
     return _WORDS
 
 
@@ -751,6 +755,8 @@ def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
             if (common and norm.startswith(_FOLLOW_AFTER_TITLE, end) and not _is_word(norm[e:end], sl, person_ok=True)
                     and not (norm[e] in _VERB_NOT_SURNAME and norm[g0 : g0 + 2] in _dictionary()[0])):
                 return e, end  # not 局长郑重承诺 (a word), 局长曾多次承诺 (曾 + a word); 书记曾国宪等
+            if common and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, end) and _noun_name(norm, e, end, sl):
+                return e, end  # 村支书高山拒不, 组长陆海涛私分: a noun as a name, before a listed word
         if not common and g0 + 1 < n and _follows_boundary_one(norm, e, g0):
             return e, g0 + 1
         if g0 + 1 < n and _is_han(norm[g0 + 1]) and norm[e] not in _VERB_NOT_SURNAME:
@@ -758,6 +764,21 @@ def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
             if span is not None:
                 return span
     return None
+
+
+def _noun_name(norm: str, e: int, end: int, sl: int) -> bool:
+    """Whether a name candidate that is a word (or starts with one) may still be a name before a word
+    of two or more characters that follows names (_FOLLOW_AFTER_TITLE_LONG): the word is a noun or a
+    place of jieba's dictionary (高山拒不, 马力威胁, 陆海涛私分), not an adverb, an adjective or a time
+    (主任马上, 局长严格, 经理白天, 队长陆续 …), and the candidate and the next character are not the
+    start of a word of four or more (高山 of 高山流水 only before 流)."""
+    words, _, _, idiom_starts = _dictionary()
+    cand = norm[e:end]
+    if cand in idiom_starts and (len(cand) == 3 or norm[e : end + 1] in idiom_starts) or not _not_a_word(cand):
+        return False
+    if cand in words:
+        return cand in _NOUNS
+    return sl == 1 and len(cand) == 3 and cand[:2] in _NOUNS
 
 
 def _follows_boundary_one(norm: str, e: int, g0: int) -> bool:

@@ -2,6 +2,7 @@
 finds and near misses it leaves, and the two planted rounds of the session.
 
 - 我是/本人X followed by a self-introduction word (家住, 想, 要求, 在, 的儿子 …), no delimiter;
+- a name that is a noun or a place of jieba's dictionary before a listed follower (高山拒不, 陆海涛私分);
 - a name before a verb jieba's dictionary lacks (拒不, 出警, 卷款: resources/privacy/follow_words.txt)
   and a name that is a word tagged as a person's name before a listed follower (严冬一起, 雷鸣竟然);
 - a boundary-tier surname and one given-name character before a listed follower (程亮冒领, 金鑫一直);
@@ -56,6 +57,10 @@ def parse(case: str) -> tuple[str, set[tuple[int, int]]]:
         ("保安队长严冬一起值班。", "保安队长<NAME>一起值班。"),
         ("村委会主任雷鸣竟然不管。", "村委会主任<NAME>竟然不管。"),
         ("户主邓春去世后房子被占。", "户主<NAME>去世后房子被占。"),  # not 邓春去
+        # a noun or a place of the dictionary as a name, before a listed follower
+        ("村支书高山拒不公开账目。", "村支书<NAME>拒不公开账目。"),
+        ("物业经理马力威胁业主。", "物业经理<NAME>威胁业主。"),
+        ("组长石磊和陆海涛私分补偿款。", "组长<NAME>和<NAME>私分补偿款。"),
         # a boundary-tier surname and one character before a follower
         ("所长包明出警不及时。", "所长<NAME>出警不及时。"),
         ("社区主任金鑫一直推诿。", "社区主任<NAME>一直推诿。"),
@@ -94,6 +99,9 @@ def test_session14_rules_find_names(text: str, expected: str) -> None:
         "经理白天一直不在。",
         "负责人马虎了事。",
         "组长白白浪费了时间。",
+        "队长陆续到场处理。",
+        "主任马上到场。",
+        "局长严格执法，一直公正。",
         "书记高度重视此事。",
         "主任马上安排人员处理。",
         # an organisation's name before a title and again
@@ -323,10 +331,10 @@ def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
 
 
 def test_planted_rounds_precision_and_recall() -> None:
-    """Both rounds: 97 names, 84 found, 83 right (the one wrong: 局长高姿态处理, a session-13 rule);
-    missed are names that are words not tagged as a person's (高山, 马力, 严明, 万里, 方正, 常青 after
-    a title), 于洋 (于 never after a title), names after no title (业主潘磊, 老板史东, 村会计邵军,
-    保安洪亮, 主治医生郝杰), 蔡国栋 (栋), 蒋勇 again before 现在."""
+    """Both rounds: 97 names, 86 found, 85 right (the one wrong: 局长高姿态处理, a session-13 rule);
+    missed (12): words that are neither a noun nor tagged as a person (严明, 万里 after a title), words
+    after a boundary-tier surname (方正, 常青), 于洋 (于 never after a title), names after no title
+    (业主潘磊, 老板史东, 村会计邵军, 保安洪亮, 主治医生郝杰), 蔡国栋 (栋), 蒋勇 again before 现在."""
     tp, fp, fn, detail = _score(ROUND1_POSITIVE + ROUND1_NEGATIVE + ROUND2_POSITIVE + ROUND2_NEGATIVE)
     assert tp + fn == 97
     assert tp / (tp + fp) >= 0.98, "\n".join(detail)
