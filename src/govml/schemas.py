@@ -551,6 +551,7 @@ def personal_data_cells(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[
     as ``(position, column, what was expected, the cell masked)`` (say why with :data:`PERSONAL_ID_WHY`), by position then column. An identifier is copied as
     written into every output, so such a cell is refused, never masked: masking would merge or rename an id."""
     import numpy as np
+    import pandas as pd
 
     from govml import privacy
 
@@ -561,7 +562,13 @@ def personal_data_cells(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[
         values = df[col]
         text = values.astype("string")
         found: dict[str, tuple[str, str] | None] = {}
-        for v in text.dropna().unique():
+        uniq = pd.Series(text.dropna().unique(), dtype="string")
+        # every kind looked for has 7+ digits (full-width ones too) or an @, and a number alone is one only with 11+
+        # digits or a leading 0 (a mobile has 11, an ID card 15/18, a bank card 16-19, a landline its area code):
+        # the rest (W0001, staff numbers 20240001) cannot hold one
+        short_number = uniq.str.fullmatch(r"[1-9]\d{0,9}").fillna(False)
+        maybe = uniq[((uniq.str.count(r"\d") >= 7) | uniq.str.contains("@", regex=False)) & ~short_number]
+        for v in maybe:
             hits = privacy.find(str(v), ID_PERSONAL_KINDS)
             if not hits:
                 found[v] = None
