@@ -261,3 +261,14 @@ def test_hotspots_backtest_metrics_name_the_sheet_of_excluded_rows(tmp_path: Pat
     assert rc == 0, out
     ex = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["data"]["excluded"]["missing_category"]
     assert ex["rows"] == 6 and ex["example_file_rows"] == ["1月!4", "2月!4", "3月!4", "4月!4", "5月!4"]
+
+
+def test_the_skills_face_checks_the_columns_the_reader_will_take_for_ids():
+    """A header typed with spaces around it ('社区 ') or under a usual name is checked too: the skills reader takes it
+    for the community."""
+    from govml.cli.skills import _refuse_personal_ids
+
+    df = pd.DataFrame({"worker_id ": ["W1", "W2"], "社区 ": ["13812345678", "东湖社区"], "备注": ["13900000000", ""]})
+    kept, problems = _refuse_personal_ids(df, "a.csv")
+    assert [(p.row, p.column, p.found) for p in problems] == [(2, "community", "<PHONE>")]
+    assert list(kept.index) == [1]  # 备注 (free text, never read) is not an id

@@ -66,11 +66,24 @@ def _refuse_personal_ids(df: Any, file: str) -> tuple[Any, list[Any]]:
     """Rows whose worker id, community, district or period holds personal data (a phone or ID-card number …):
     left out and named — those columns are copied as written into scores, gaps, plans, maps and the log, so the
     number would travel with them (``govml validate`` refuses the same cells)."""
+    import pandas as pd
+
+    from govml.config import header_aliases
     from govml.errors import Problem
     from govml.io import source_rows
     from govml.schemas import ASSESSMENT_ID_COLUMNS, PERSONAL_ID_WHY, personal_data_cells
 
-    cells = personal_data_cells(df, ASSESSMENT_ID_COLUMNS)
+    # the columns the skills reader will take for them: ours, else (spaces around a header name are dropped there)
+    # the one column whose name without spaces is ours or one of its usual names
+    bare = [str(c).strip() for c in df.columns]
+    usual = header_aliases("assessments")
+    view = {}
+    for ours in ASSESSMENT_ID_COLUMNS:
+        hits = [c for c, b in zip(df.columns, bare, strict=True) if b == ours] or \
+            [c for c, b in zip(df.columns, bare, strict=True) if b in usual.get(ours, ())]
+        if len(hits) == 1:
+            view[ours] = df[hits[0]]
+    cells = personal_data_cells(pd.DataFrame(view, index=df.index), ASSESSMENT_ID_COLUMNS) if view else []
     if not cells:
         return df, []
     rows = source_rows(df)
