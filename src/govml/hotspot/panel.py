@@ -518,10 +518,13 @@ def _sorted_rectangle(panel: pd.DataFrame, periods: pd.DatetimeIndex) -> bool:
     ps = panel["period_start"].to_numpy().reshape(S, T)
     if not (ps == periods.to_numpy()[None, :]).all():
         return False
-    codes = [panel[c].cat.codes.to_numpy().reshape(S, T) for c in ("area", "category")]  # categories by now
+    # categories by now; a district too when there is one (a federation's panel may name one area in two districts)
+    codes = [panel[c].cat.codes.to_numpy().reshape(S, T) for c in PANEL_KEYS if c in panel.columns]
     if not all((k == k[:, :1]).all() for k in codes):
         return False  # a series' periods split over two blocks (rows sorted by period, then area)
-    first = codes[0][:, 0].astype(np.int64) * (int(codes[1].max()) + 1) + codes[1][:, 0]
+    first = np.zeros(S, dtype=np.int64)
+    for k in codes:
+        first = first * (int(k.max()) + 2) + k[:, 0] + 1
     return len(np.unique(first)) == S  # no series twice
 
 

@@ -233,8 +233,21 @@ def _chinese_columns(df: pd.DataFrame, system: IndicatorSystem) -> tuple[pd.Data
     """Our column names for the usual Chinese ones, and indicator ids for the configuration's indicator names."""
     from govml.skills import readings
 
+    # a header cell with a space before or after the name (typed in Excel: 'worker_id ', '社区　') is that name,
+    # unless the bare name is a column too
+    names = [str(c) for c in df.columns]
+    bare = [n.strip() for n in names]
+    spaced = {c: b for c, n, b in zip(df.columns, names, bare, strict=True)
+              if b != n and b and b not in names and bare.count(b) == 1}
+    notes: list[str] = []
+    if spaced:
+        attrs = dict(df.attrs)
+        df = df.rename(columns=spaced)
+        df.attrs.update(attrs)
+        notes.append(f"{len(spaced)} column name(s) read without the spaces around them: "
+                     + ", ".join(repr(str(c)) for c in list(spaced)[:4]) + (" ..." if len(spaced) > 4 else ""))
     df, aliased = readings.alias_columns(df, readings.ASSESSMENT_ALIASES)
-    notes = list(aliased)
+    notes += list(aliased)
     cols = [str(c) for c in df.columns]
     by_name = {name: i for i, name in system.names().items()}
     ren = {c: by_name[c] for c in cols if c in by_name and by_name[c] not in cols}

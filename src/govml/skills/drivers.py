@@ -14,7 +14,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from govml.errors import ModelError
+from govml.errors import DataError, ModelError
 from govml.skills.indicators import IndicatorSystem
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def workforce_drivers(indicator_scores: pd.DataFrame, composite: pd.Series, syst
     """
     import lightgbm as lgb
 
+    composite = _aligned(indicator_scores, composite)
     ok = composite.notna().to_numpy()
     X = indicator_scores.loc[ok, system.indicator_ids].astype(float)
     y = composite.to_numpy(dtype=float)[ok]
@@ -63,3 +64,23 @@ def workforce_drivers(indicator_scores: pd.DataFrame, composite: pd.Series, syst
     out.attrs["n_low"] = int(low.sum())
     out.attrs["r2_train"] = float(model.score(X, y))
     return out.sort_values("mean_contribution_low").reset_index(drop=True)
+
+
+def _aligned(indicator_scores: pd.DataFrame, composite: pd.Series) -> pd.Series:
+    """``composite`` in the row order of ``indicator_scores``. By index label when both indexes are unique and the
+    composite's labels are all among the scores' (the composites re-sorted — ``scores.sort_values("composite")`` —
+    or kept for one period only: read by position, each worker would get another's composite; rows without a
+    composite are left out); else by position when the lengths agree (an index reset on one side, as
+    :func:`~govml.skills.score_assessments` resets it). Other lengths: :class:`DataError`."""
+    if not isinstance(composite, pd.Series):
+        composite = pd.Series(np.asarray(composite, dtype=float))
+    a, b = indicator_scores.index, composite.index
+    if b.equals(a):
+        return composite
+    if a.is_unique and b.is_unique and b.isin(a).all():
+        return composite.reindex(a)
+    if len(a) != len(b):
+        raise DataError(message=f"workforce_drivers: composite has {len(b)} row(s), indicator_scores {len(a)}; "
+                                "expected one composite per row of indicator_scores (the same worker-periods, "
+                                "or a subset of its index labels)")
+    return pd.Series(composite.to_numpy(), index=a, name=composite.name)

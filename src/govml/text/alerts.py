@@ -339,8 +339,9 @@ _LOOKBACK = {"W": 8, "M": 6}
 
 
 def period_start(times: pd.Series, period: str) -> pd.Series:
-    """Start of the period each timestamp falls in: Monday 00:00 for ``W``, the 1st for ``M``."""
-    t = pd.to_datetime(times)
+    """Start of the period each timestamp falls in: Monday 00:00 for ``W``, the 1st for ``M``. Times that carry a
+    time zone (Arrow timestamps with a zone, UTC) are read on Beijing's clock first, as everywhere in govml."""
+    t = _beijing_clock(pd.to_datetime(times))
     if period == "W":
         return (t - pd.to_timedelta(t.dt.day_of_week, unit="D")).dt.normalize()
     if period == "M":
@@ -348,8 +349,20 @@ def period_start(times: pd.Series, period: str) -> pd.Series:
     raise ConfigError(f"period must be 'W' or 'M', got {period!r}")
 
 
+def _beijing_clock(t: pd.Series) -> pd.Series:
+    """Time-zone-aware times → time-zone-naive Beijing clock times (naive ones are kept as they are): a week or
+    month is Beijing's, not UTC's (a message at 07:00 on a Monday in Beijing is 23:00 on Sunday in UTC)."""
+    if getattr(t.dt, "tz", None) is None:
+        return t
+    from govml.io import BEIJING
+
+    return t.dt.tz_convert(BEIJING).dt.tz_localize(None)
+
+
 def _period_index(starts: pd.Series, period: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
     freq = "W-MON" if period == "W" else "MS"
+    if len(starts) == 0:  # an empty table (a filter that kept nothing): no periods
+        return np.zeros(0, dtype=np.intp), pd.DatetimeIndex([], dtype="datetime64[ns]")
     rng = pd.date_range(starts.min(), starts.max(), freq=freq)
     pos = rng.get_indexer(pd.DatetimeIndex(starts))
     return pos, rng
@@ -688,7 +701,7 @@ class SurgeDetector(BaseEstimator):
             raise DataError([Problem("<input>", None, c, "a column of this name") for c in missing],
                             message=f"alerts: missing column(s) {', '.join(missing)} "
                                     f"(have: {', '.join(map(str, df.columns))})")
-        times = pd.to_datetime(df[self.time_col], errors="coerce", format="mixed")
+        times = _beijing_clock(pd.to_datetime(df[self.time_col], errors="coerce", format="mixed"))
         bad = np.flatnonzero(times.isna().to_numpy())
         if len(bad):
             from govml.io import source_rows
@@ -775,6 +788,9 @@ class SurgeDetector(BaseEstimator):
 
     def fit(self, df: pd.DataFrame, y: object = None) -> SurgeDetector:
         times = self._validate(df)
+        if not len(df):  # an empty table (a filter that kept nothing): one clear error, not numpy's
+            raise DataError(message=f"alerts: the table has no rows (columns {', '.join(map(str, df.columns))}); "
+                                    "expected one row per message")
         df, times = self._covered(df, times)
         if self.unlabelled not in ("total", "terms"):
             raise ConfigError(f"unlabelled must be 'total' or 'terms', got {self.unlabelled!r}")

@@ -72,8 +72,10 @@ def period_starts(times: pd.Series, period: str = "M") -> pd.Series:
     if period not in PERIODS:
         raise DataError(message=f"period: expected one of {sorted(PERIODS)}, found {period!r}")
     t = pd.to_datetime(times)
-    if getattr(t.dt, "tz", None) is not None:
-        t = t.dt.tz_localize(None)
+    if getattr(t.dt, "tz", None) is not None:  # on Beijing's clock, as govml reads every time (not the zone's own)
+        from govml.io import BEIJING
+
+        t = t.dt.tz_convert(BEIJING).dt.tz_localize(None)
     return t.dt.to_period(PERIODS[period]).dt.start_time
 
 
@@ -534,6 +536,8 @@ def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np
               cg: np.ndarray, ct: np.ndarray, T: int, min_chars: int, max_chars: int) -> list[str]:
     from govml.privacy import mask
 
+    if len(cg) == 0:  # no group-period kept (each has fewer than min_messages messages, or no term passes)
+        return []
     want = _unique_int(cg.astype(np.int64) * T + ct)
     sel_term = np.zeros(T, dtype=bool)
     sel_term[ct] = True

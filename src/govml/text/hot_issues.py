@@ -902,6 +902,10 @@ class HotIssueFinder(BaseEstimator):
         cols = self._check(df)
         n = len(df)
         times = pd.to_datetime(df[self.time_col], errors="coerce", format="mixed")
+        if getattr(times.dt, "tz", None) is not None:  # first_seen / last_seen and the day windows on Beijing's clock
+            from govml.io import BEIJING
+
+            times = times.dt.tz_convert(BEIJING).dt.tz_localize(None)
         bad = times.isna().to_numpy()
         if bad.any():
             from govml.io import source_rows
