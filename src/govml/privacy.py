@@ -28,20 +28,25 @@ DOOR       ``<DOOR>``     the door part of an address: 3栋2单元501室, 12号�
 NAME       ``<NAME>``     a personal name found from a context cue, never from a model:
                           a self-introduction (我叫X, 姓名：X, 联系人：X, 户主X, 名叫X,
                           户名：X; 我是X, 本人X, 我母亲X only with a delimiter after the
-                          name), a title after the name (X先生, X女士, X阿姨, X师傅, X老师,
+                          name or a self-introduction word: 我是张伟家住…, 本人孙国庆要求…,
+                          我是吴桂兰的儿子), a title after the name (X先生, X女士, X阿姨, X师傅, X老师,
                           X书记, X局长, X主任, X经理 …: only the name is masked, the title
                           is kept; officials' names too), a title before the name
                           (局长卢鸣鸿在, 社区书记王五，, 民警张晖、: a delimiter, a title or
                           a word that follows names must come next; or any word of jieba's
                           dictionary when the name is no word of it: 局长黄淼带头,
-                          董事长罗平卫纠集, but 书记高度重视), the names listed after a
+                          董事长罗平卫纠集, but 书记高度重视; a word of
+                          ``resources/privacy/follow_words.txt`` — 拒不, 出警, 卷款 … — also
+                          after a name that is a word tagged as a person's name, a noun or
+                          a place: 队长严冬一起, 村支书高山拒不), the names listed after a
                           found one (联系人：张强、李丽; 、和及与), a quoted user name in a
                           reply (“X”网友); then a found name again in the same text
                           (组长何伟明有事，何伟明到了后) and its given name right before a
                           title (李炼红 … 炼红书记). The name must be a surname of
                           ``resources/privacy/surnames.txt`` (single or compound) and at
                           most two given-name characters. Already anonymised names (王某)
-                          are left.
+                          are left, and so is a "name" its text also writes before an
+                          organisation word (温斯顿老师 … 温斯顿英语, 金太阳幼儿园).
 ========== ============== ==============================================================
 
 Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3,500.00), order and
