@@ -306,14 +306,14 @@ def retrain_lock(timeout_s: float = 0.0) -> Iterator[Path]:
     lock = filelock.FileLock(str(path), timeout=timeout_s)
     try:
         lock.acquire()
-    except OSError as exc:  # a read-only store folder, a full disk
-        raise _store_unusable(exc) from exc
     except filelock.Timeout:
         holder = lock_holder() or {}
         who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
                f"started {holder.get('started', '?')}") if holder else "unknown holder"
         raise RetrainLocked(f"another retrain is running ({who}); lock {path}. "
                             "Wait for it to finish (or raise lock_timeout_s).") from None
+    except OSError as exc:  # a read-only store folder, a full disk (filelock's Timeout is an OSError too)
+        raise _store_unusable(exc) from exc
     try:
         record = {"pid": os.getpid(), "host": socket.gethostname(),
                   "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
