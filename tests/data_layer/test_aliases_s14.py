@@ -272,3 +272,20 @@ def test_the_skills_face_checks_the_columns_the_reader_will_take_for_ids():
     kept, problems = _refuse_personal_ids(df, "a.csv")
     assert [(p.row, p.column, p.found) for p in problems] == [(2, "community", "<PHONE>")]
     assert list(kept.index) == [1]  # 备注 (free text, never read) is not an id
+
+
+def test_federated_simulate_metrics_name_the_sheet_of_rows_left_out(tmp_path: Path):
+    """Needs /tmp/s14/h5/federated_task_sheetrows.patch (federated/task.py RowAccount.add kept int(r) only)."""
+    sheets = {}
+    for m in (1, 2, 3):
+        rows: list[list[object]] = [["受理时间", "所属街道", "所属社区"]]
+        rows += [[f"2024-0{m}-{d:02d} 09:00", "东区" if d % 2 else "西区", f"社区{d % 3}"] for d in range(1, 9)]
+        rows[2][0] = "不详"  # row 3 of every sheet: a time that is no time
+        sheets[f"{m}月"] = rows
+    book = write_workbook(tmp_path / "hotline.xlsx", sheets)
+    rc, out = govml("federated", "simulate", book, "--sheet", "all", "--task", "benchmark", "--partition-col", "所属街道",
+                    "--community-col", "所属社区", "--time-col", "受理时间", "--out", tmp_path / "m.json")
+    assert rc == 0, out
+    data = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["data"]
+    assert data["excluded"]["unparseable_time"]["example_file_rows"] == ["1月!3", "2月!3", "3月!3"]
+    assert data["by_district"]["西区"]["excluded"]["unparseable_time"]["example_file_rows"] == ["1月!3", "2月!3", "3月!3"]

@@ -287,7 +287,8 @@ class RowAccount:
         entry = self.counts.setdefault(reason, {"rows": 0, "column": column, "example_file_rows": []})
         entry["rows"] += int(len(rows))
         ex = entry["example_file_rows"]
-        ex.extend(int(r) for r in source_rows(rows)[: max(0, examples - len(ex))])
+        # a row of a workbook read with --sheet all keeps its sheet (SheetRow, shown 1月!12; JSON: govml.io.json_rows)
+        ex.extend(r if hasattr(r, "sheet") else int(r) for r in source_rows(rows)[: max(0, examples - len(ex))])
 
     @property
     def total(self) -> int:
