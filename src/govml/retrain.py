@@ -639,7 +639,8 @@ def _retrain_one(key: str, spec: ModelSpec, dry_run: bool, scheduled: bool, base
         # a refused file's message quotes the cells it could not read: personal data in them is masked
         # before the reason reaches the terminal, MLflow's tags and summary.md/json
         out.reason = _masked(out.reason)
-        if out.champion_version is None:  # refused/failed before step 4: still say which version is in service
+        if out.champion_version is None and out.decision in ("refused", "failed"):  # stopped before step 4: still
+            # say which version is in service (a promoted first model has no "champion before this run")
             with contextlib.suppress(Exception):
                 champ = tracking.get_alias(name, tracking.CHAMPION)
                 if champ is not None:

@@ -133,6 +133,7 @@ def test_a_log_file_gets_whole_reasons_and_the_version_in_service(tmp_path, caps
     code, out, _ = _cli(["retrain", "--config", str(config)], capsys)
     assert code == retrain.EXIT_PROMOTED
     assert f"{name}: promoted — no champion yet; challenger accuracy" in out
+    assert "champion before this run: none" in out
     # a smaller export is refused: the whole reason on one line, and which version stays in service
     make_data(tmp_path / "data" / "d2.csv", n=100, seed=1)
     code, out, _ = _cli(["retrain", "--config", str(config)], capsys)
