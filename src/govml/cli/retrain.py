@@ -177,7 +177,12 @@ def demo_step(ctx) -> list[Path]:
             msgs[when > when.max() - pd.Timedelta(weeks=26)].to_csv(recent, index=False)
             spec.data = [str(recent)]
     config_path = ctx.report_path("tracking", "retrain.demo.yaml")
-    config_path.write_text(yaml.safe_dump(cfg.model_dump(), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    dumped = cfg.model_dump()
+    for spec in dumped["models"].values():  # optional keys left out when unset (the file reads as before)
+        for k in ("sheet", "encoding"):
+            if spec.get(k) is None:
+                spec.pop(k, None)
+    config_path.write_text(yaml.safe_dump(dumped, allow_unicode=True, sort_keys=False), encoding="utf-8")
     if not any(s.enabled for s in cfg.models.values()):
         return [config_path]
 
