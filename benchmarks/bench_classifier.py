@@ -41,6 +41,13 @@ the title (first matching rule; empty when none matches: 4,489 labelled) to a lo
     GOVML_HOME=$(mktemp -d) /usr/bin/time -v .venv/bin/govml demands train /tmp/lab_train.csv \
         --label-col 一级分类 --text-col 留言主题 --text-col 留言详情 --model-dir /tmp/m
 
+``--labels sample`` uses the project's generated ``data_samples/messages.csv`` (8,816 messages, 11 categories, one text
+column: no title) instead of the development data (always runs).
+
+Every variant's pooled cross-validated predictions are compared with ``default``'s on the same draw: the count that
+differ is printed per draw and in the summary (``predictions_differ``; issue 3, session 14: ``column_order_df``,
+the same model up to float64 round-off).
+
 ``--keyword-classes 15`` labels with the contest's 15 first-level categories instead (:data:`RULES_15` first, then
 ``bench_alerts.RULES``: 5,361 labelled); ``benchmarks/bench_train_time.py`` times ``demands train`` on both.
 """
@@ -60,6 +67,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "teddycup2020c"
 LABELS = ROOT / "benchmarks" / "data" / "teddycup2020c_dev_labels.csv"
+SAMPLE = ROOT / "data_samples" / "messages.csv"
+
+
+def load_sample() -> pd.DataFrame:
+    """``data_samples/messages.csv`` in ``load``'s columns (text, label, 留言编号, src 0)."""
+    m = pd.read_csv(SAMPLE)
+    return pd.DataFrame({"留言编号": m["id"], "src": 0, "text": m["text"].fillna(""), "label": m["category"],
+                         "留言主题": "", "留言详情": m["text"].fillna("")})
 
 
 def load() -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -245,6 +260,8 @@ def variants() -> dict[str, tuple[object, bool]]:
         # issue 3, sixth study: what `govml demands train --unlabeled` does since (EM naive Bayes mixed in at 0.3;
         # the same as semi-e0.3-el0.1-ea0.001-ei5-ebword.topic.title_topic)
         "em_nb+unlabeled": (DemandClassifier(em_nb=0.3), True),
+        # issue 3, session 14: the SVM fits read the columns by document frequency (less CPU; round-off apart)
+        "column_order_df": (DemandClassifier(column_order="df"), False),
     }
 
 
@@ -362,8 +379,9 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=3)
     ap.add_argument("--size", type=int, default=400)
     ap.add_argument("--variants", default="peer_word,peer_char,default,default+unlabeled")
-    ap.add_argument("--labels", choices=["hand", "reply"], default="hand",
-                    help="hand: benchmarks/data labels; reply: department named in the reply (附件4, run time)")
+    ap.add_argument("--labels", choices=["hand", "reply", "sample"], default="hand",
+                    help="hand: benchmarks/data labels; reply: department named in the reply (附件4, run time); "
+                         "sample: data_samples/messages.csv (generated, 11 categories)")
     ap.add_argument("--title-repeat", type=int, default=0, help="prepend the title this many extra times")
     ap.add_argument("--no-cache", action="store_true", help="recompute the features for every variant")
     ap.add_argument("--first-draw", type=int, default=0, help="seed of the first draw")
@@ -381,7 +399,7 @@ def main() -> None:
     if args.write_keyword_set is not None:
         write_keyword_set(args.write_keyword_set, args.keyword_classes)
         return
-    loaded = load()
+    loaded = (load_sample(),) * 2 if args.labels == "sample" else load()
     if loaded is None:
         print(f"skipped: development data or labels not found ({DATA}, {LABELS})")
         return
@@ -400,7 +418,18 @@ def main() -> None:
         print(f"wrote {len(sub)} labelled messages ({sub['label'].nunique()} labels) to {args.write_draw}",
               file=sys.stderr)
         return
+    from govml.text import classify
     from govml.text.classify import cross_validate_classifier
+
+    fold_of = classify._cv_fold
+    pooled: list[np.ndarray] = []
+
+    def _cv_fold(est, Xk, yk, tr, te, unlabeled, pred, *rest):  # keeps the pooled predictions of the last CV
+        if not pooled or pooled[-1] is not pred:
+            pooled.append(pred)
+        return fold_of(est, Xk, yk, tr, te, unlabeled, pred, *rest)
+
+    classify._cv_fold = _cv_fold
 
     if not args.no_cache:
         cache_features()
@@ -411,6 +440,7 @@ def main() -> None:
     names = args.variants.split(",")
     table.update({n: semi_variant(n) for n in names if n.startswith(("semi-", "semilab-"))})
     scores: dict[str, list[float]] = {n: [] for n in names}
+    differ: dict[str, list[int]] = {n: [] for n in names}
     for d in range(args.first_draw, args.first_draw + args.draws):
         _CachedFeatures.store.clear()
         idx = stratified_draw(x["label"], args.size, seed=d)
@@ -419,16 +449,24 @@ def main() -> None:
         unl = allm.loc[[k not in in_draw for k in zip(allm["留言编号"], allm["src"], strict=True)], "text"]
         if args.unlabeled_n:
             unl = unl.sample(min(args.unlabeled_n, len(unl)), random_state=d)
+        preds: dict[str, np.ndarray] = {}
         for n in names:
             est, use_unl = table[n]
             t0 = time.perf_counter()
+            pooled.clear()
             rep = cross_validate_classifier(sub["text"], sub["label"], unlabeled=(sub["text"] if use_unl == "draw" else unl) if use_unl else None,
                                             cv=5, seed=d, estimator=est)
             scores[n].append(rep["macro_f1"])
+            preds[n] = pooled[-1].copy()
+            base_pred = preds.get("default")
+            if base_pred is not None:
+                differ[n].append(int((preds[n] != base_pred).sum()))
             print(f"draw {d} n={rep['n']} {n:30s} macro-F1 {rep['macro_f1']:.3f} acc {rep['accuracy']:.3f} "
-                  f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+                  + (f"{differ[n][-1]} prediction(s) differ from default " if base_pred is not None else "")
+                  + f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     summary = {n: {"macro_f1_mean": round(float(np.mean(s)), 3), "macro_f1_sd": round(float(np.std(s, ddof=1)), 3)
-                   if len(s) > 1 else 0.0, "draws": [round(v, 3) for v in s]} for n, s in scores.items()}
+                   if len(s) > 1 else 0.0, "draws": [round(v, 3) for v in s],
+                   **({"predictions_differ": differ[n]} if differ[n] else {})} for n, s in scores.items()}
     base = "default" if "default" in scores else names[0]
     for n, s in scores.items():
         diff = np.array(s) - np.array(scores[base])

@@ -17,6 +17,15 @@ labelled by title keyword rules into 7 first-level categories (4,489 labelled of
 ``--data generated`` — ``--n`` synthetic messages over the categories (a seeded vocabulary of 40 words per
 category, shared filler words, some words of another category), title + details; always runs.
 Files go to ``--out-dir`` (default: a temporary folder, removed).
+
+``--svm-fits`` (issue 3, session 14: ``DemandClassifier(column_order=...)``) times the classifier fit alone instead:
+the features of all labelled messages are built once (as ``demands train``'s final fit builds them), then for
+``--repeats`` rounds each value of ``--column-order`` (``none`` = the default, ``df`` = columns by document frequency)
+fits the calibrated classifier on them in turn (the 3 calibration-fold SVMs + the SVM on all messages: what each of
+the 6 models of ``demands train`` fits), alternating, so that both see the same machine load. It prints the CPU
+seconds of each fit (this process: ``time.process_time``), their median per value, and how the models differ from
+the first value's: predictions on the training messages that differ, the largest probability and weight
+differences.
 """
 
 from __future__ import annotations
@@ -117,6 +126,48 @@ def timed(args: list[str], log: Path) -> dict[str, float | str]:
     return res
 
 
+def svm_fits(lab: Path, orders: list[str | None], repeats: int, cv: int) -> list[dict]:
+    """CPU seconds of the calibrated classifier fit on ``lab``'s features for each column order, alternating."""
+    from sklearn.base import clone
+
+    from govml.text.classify import DemandClassifier, _linear_models, _proba, _union_fit_transform
+
+    df = pd.read_csv(lab)
+    df = df[df["一级分类"].notna()]
+    texts = (df["留言主题"].fillna("") + "\n" + df["留言详情"].fillna("")).tolist()
+    y = df["一级分类"].astype(str).to_numpy(dtype=object)
+    est = DemandClassifier(min_class_count=max(2, cv))  # as `demands train` makes it (title + details)
+    t0 = time.process_time()
+    est.features_ = est._features(True)
+    F = _union_fit_transform(est.features_, est._texts(texts))
+    print(f"features: {F.shape[0]:,} messages × {F.shape[1]:,} columns, {F.nnz:,} non-zeros "
+          f"({time.process_time() - t0:.1f} CPU s)", flush=True)
+    n_min = int(np.unique(y, return_counts=True)[1].min())
+    rows, first = [], None
+    for r in range(repeats):
+        for order in orders:
+            model = clone(est).set_params(column_order=order)
+            load0 = os.getloadavg()[0]
+            t = time.process_time()
+            clf = model._fit_classifier(F, y, n_min)
+            cpu = time.process_time() - t
+            row = {"repeat": r, "column_order": order or "none", "cpu_s": round(cpu, 2),
+                   "load": round((load0 + os.getloadavg()[0]) / 2, 1)}
+            if r == 0:
+                proba, coef = _proba(clf, F), np.vstack([m.coef_ for m in _linear_models(clf)])
+                if first is None:
+                    first = (proba, coef)
+                else:
+                    row.update({"predictions_differ": int((proba.argmax(1) != first[0].argmax(1)).sum()),
+                                "max_proba_diff": float(np.abs(proba - first[0]).max()),
+                                "max_coef_diff": float(np.abs(coef - first[1]).max()),
+                                "max_abs_coef": float(np.abs(first[1]).max())})
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            del clf
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", choices=["dev", "generated"], default=None,
@@ -126,6 +177,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=3000, help="generated messages")
     ap.add_argument("--cv", type=int, default=5)
     ap.add_argument("--out-dir", type=Path, default=None, help="keep the files here (default: a temporary folder)")
+    ap.add_argument("--svm-fits", action="store_true",
+                    help="time the calibrated classifier fit alone, per --column-order value (CPU s), alternating")
+    ap.add_argument("--column-order", default="none,df", help="with --svm-fits: DemandClassifier column_order values")
+    ap.add_argument("--repeats", type=int, default=2, help="with --svm-fits: rounds of the alternating fits")
     args = ap.parse_args()
     data = args.data or ("dev" if (DATA / "hotspot_messages_full_附件3.csv").exists() else "generated")
     out = args.out_dir or Path(tempfile.mkdtemp(prefix="bench_train_time_"))
@@ -143,6 +198,12 @@ def main() -> None:
                     return
             else:
                 generated(lab, args.n, k)
+            if args.svm_fits:
+                orders = [None if v == "none" else v for v in args.column_order.split(",")]
+                fits = pd.DataFrame(svm_fits(lab, orders, args.repeats, args.cv)).assign(data=data, classes=k)
+                table.append(fits)
+                print(fits.groupby("column_order", sort=False)["cpu_s"].median().rename("median_cpu_s").to_string())
+                continue
             first: tuple[dict, bytes] | None = None
             for j in [int(v) for v in args.n_jobs.split(",")]:
                 mdir, pred = out / f"m{k}_j{j}", out / f"p{k}_j{j}.csv"
@@ -166,6 +227,9 @@ def main() -> None:
     finally:
         if args.out_dir is None:
             shutil.rmtree(out, ignore_errors=True)
+    if args.svm_fits:
+        print(pd.concat(table).to_string(index=False))
+        return
     print(pd.DataFrame(table).to_string(index=False))
     if not ok:
         print("the --n-jobs runs of one category count differ (CV report or predictions)", file=sys.stderr)
