@@ -15,13 +15,13 @@ from govml import privacy  # noqa: E402
 
 FLOOR = 0.98
 # NAME recall is lower: a name after a title followed directly by a word is found only when jieba's
-# dictionary knows the word and the name is none (组长石磊和陆海涛私分: 陆海 is a word; 保安队长严冬一起,
-# 村委会主任雷鸣竟然: 严冬, 雷鸣 are words; 经理孙立波拒不退还, 民警杜鹏、邓辉出警, 董事长胡振东卷款: 拒不,
-# 出警, 卷款 are not in it), a given name alone before a title only when it is no word (王建国 … 建国书记),
-# a found two-character name again only before a delimiter, a title or a word that follows names
-# (何伟，何伟明确表示), and 学校校长金明，(a boundary-tier surname, one given-name character) and
-# 董事长许家明承诺 (家) stay missed: 10 of 226 planted names (sessions 11-13), recall 0.956.
-RECALL_FLOOR = {"NAME": 0.95}
+# dictionary knows the word (or resources/privacy/follow_words.txt lists it) and the name is no word
+# (a word tagged as a person's name, a noun or a place only before a listed word); a given name alone
+# before a title only when it is no word (王建国 … 建国书记), a found two-character name again only
+# before a delimiter, a title or a word that follows names (何伟，何伟明确表示), and 学校校长金明，(a
+# boundary-tier surname, one given-name character, a delimiter) and 董事长许家明承诺 (家) stay missed:
+# 4 of 226 planted names (sessions 11-13), recall 0.982 (session 13: 10, 0.956).
+RECALL_FLOOR = {"NAME": 0.97}  # session 14: 0.982; 0.97 leaves room for two misses
 ALL_POSITIVE = pc.POSITIVE_CASES + pc.HARD_POSITIVE_CASES
 ALL_NEGATIVE = pc.NEGATIVE_CASES + pc.HARD_NEGATIVE_CASES
 
