@@ -12,6 +12,35 @@ VOCAB = {
 SHARED = ["小区", "居民", "问题", "多次", "街道", "社区", "业主", "处理", "部门", "情况"]
 
 
+TOPICS = {
+    "交通": ["公交车", "地铁站", "红绿灯", "停车位", "道路拥堵"],
+    "教育": ["学校", "老师", "幼儿园", "学位", "入学"],
+    "环境": ["噪音", "油烟", "污水", "垃圾", "粉尘"],
+    "医疗": ["医院", "医生", "看病", "挂号", "药价"],
+    "住房": ["物业", "小区", "电梯", "开发商", "房产证"],
+}
+FILLER = ["希望", "有关部门", "尽快", "处理", "市民", "反映", "问题", "长期", "严重", "影响", "生活"]
+
+
+def topic_messages(n_per: int, topics: dict[str, list[str]] = TOPICS, seed: int = 0,
+                   mix: float = 0.2) -> tuple[list[str], list[str]]:
+    """``n_per`` short messages per topic (title line + body) from two topic words and four fillers; a share ``mix``
+    of them also carries another topic's word, so the topics are not separable. Returns (texts, labels)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for lab, words in topics.items():
+        for _ in range(n_per):
+            body = list(rng.choice(words, 2)) + list(rng.choice(FILLER, 4))
+            if rng.random() < mix:
+                body.append(str(rng.choice([w for k, v in topics.items() if k != lab for w in v])))
+            rng.shuffle(body)
+            texts.append(f"关于{body[0]}的问题\n" + "，".join(map(str, body)) + "。")
+            labels.append(lab)
+    return texts, labels
+
+
 def assert_round_trips(fitted, held_out, folder) -> None:
     """``fitted`` predicts ``held_out`` bit-identically after skops (govml/sklearn/numpy/scipy types
     only), pickle, and govml's model folder (``folder``)."""

@@ -17,29 +17,11 @@ from sklearn.base import clone
 from govml.errors import ModelError
 from govml.text import classify
 from govml.text.classify import DemandClassifier, _columns_by_frequency, _linear_models, _reorder_columns
-
-TOPICS = {
-    "交通": ["公交车", "地铁站", "红绿灯", "停车位", "道路拥堵"],
-    "教育": ["学校", "老师", "幼儿园", "学位", "入学"],
-    "环境": ["噪音", "油烟", "污水", "垃圾", "粉尘"],
-    "医疗": ["医院", "医生", "看病", "挂号", "药价"],
-    "住房": ["物业", "小区", "电梯", "开发商", "房产证"],
-}
-FILLER = ["希望", "有关部门", "尽快", "处理", "市民", "反映", "问题", "长期", "严重", "影响", "生活"]
+from text_vocab import topic_messages
 
 
 def _messages(n_per: int, seed: int = 0) -> tuple[list[str], list[str]]:
-    rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    for lab, words in TOPICS.items():
-        for _ in range(n_per):
-            body = list(rng.choice(words, 2)) + list(rng.choice(FILLER, 4))
-            if rng.random() < 0.3:  # some messages share another topic's word: not separable
-                body.append(str(rng.choice([w for k, v in TOPICS.items() if k != lab for w in v])))
-            rng.shuffle(body)
-            texts.append(f"关于{body[0]}的问题\n" + "，".join(map(str, body)) + "。")
-            labels.append(lab)
-    return texts, labels
+    return topic_messages(n_per, seed=seed, mix=0.3)
 
 
 def _coefs(model: DemandClassifier) -> list[np.ndarray]:

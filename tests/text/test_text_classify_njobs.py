@@ -10,30 +10,8 @@ import numpy as np
 import pytest
 
 from govml.text.classify import DemandClassifier, _fit_calibrated_forked, cross_validate_classifier
-
-TOPICS = {
-    "交通": ["公交车", "地铁站", "红绿灯", "停车位", "道路拥堵"],
-    "教育": ["学校", "老师", "幼儿园", "学位", "入学"],
-    "环境": ["噪音", "油烟", "污水", "垃圾", "粉尘"],
-    "医疗": ["医院", "医生", "看病", "挂号", "药价"],
-    "住房": ["物业", "小区", "电梯", "开发商", "房产证"],
-}
-FILLER = ["希望", "有关部门", "尽快", "处理", "市民", "反映", "问题", "长期", "严重", "影响", "生活"]
-
-
-def _messages(n_per: int, topics: dict[str, list[str]], seed: int = 0) -> tuple[list[str], list[str]]:
-    rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    for lab, words in topics.items():
-        for _ in range(n_per):
-            body = list(rng.choice(words, 2)) + list(rng.choice(FILLER, 4))
-            if rng.random() < 0.2:  # some messages share another topic's word: not separable
-                other = rng.choice([w for k, v in topics.items() if k != lab for w in v])
-                body.append(str(other))
-            rng.shuffle(body)
-            texts.append(f"关于{body[0]}的问题\n" + "，".join(map(str, body)) + "。")
-            labels.append(lab)
-    return texts, labels
+from text_vocab import TOPICS
+from text_vocab import topic_messages as _messages
 
 
 def _same_model(a: DemandClassifier, b: DemandClassifier, texts: list[str]) -> None:
