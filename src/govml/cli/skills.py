@@ -62,38 +62,6 @@ def _with_notes(prepared: Any, notes: list[str]) -> Any:
     return prepared
 
 
-def _refuse_personal_ids(df: Any, file: str) -> tuple[Any, list[Any]]:
-    """Rows whose worker id, community, district or period holds personal data (a phone or ID-card number …):
-    left out and named — those columns are copied as written into scores, gaps, plans, maps and the log, so the
-    number would travel with them (``govml validate`` refuses the same cells)."""
-    import pandas as pd
-
-    from govml.config import header_aliases
-    from govml.errors import Problem
-    from govml.io import source_rows
-    from govml.schemas import ASSESSMENT_ID_COLUMNS, PERSONAL_ID_WHY, personal_data_cells
-
-    # the columns the skills reader will take for them: ours, else (spaces around a header name are dropped there)
-    # the one column whose name without spaces is ours or one of its usual names
-    bare = [str(c).strip() for c in df.columns]
-    usual = header_aliases("assessments")
-    view = {}
-    for ours in ASSESSMENT_ID_COLUMNS:
-        hits = [c for c, b in zip(df.columns, bare, strict=True) if b == ours] or \
-            [c for c, b in zip(df.columns, bare, strict=True) if b in usual.get(ours, ())]
-        if len(hits) == 1:
-            view[ours] = df[hits[0]]
-    cells = personal_data_cells(pd.DataFrame(view, index=df.index), ASSESSMENT_ID_COLUMNS) if view else []
-    if not cells:
-        return df, []
-    rows = source_rows(df)
-    problems = [Problem(file, rows[pos], col, f"{why} (row skipped; {PERSONAL_ID_WHY})", found=shown)
-                for pos, col, why, shown in cells]
-    drop = {pos for pos, *_ in cells}
-    keep = [i not in drop for i in range(len(df))]
-    return df.loc[keep], problems  # the index is kept: source_rows still names the file's rows
-
-
 def _load_assessments(path: Path, system: Any, mapping: list[str] | None = None, encoding: str | None = None,
                       sheet: str | None = None):
     from govml.config import header_aliases
@@ -102,15 +70,8 @@ def _load_assessments(path: Path, system: Any, mapping: list[str] | None = None,
     known = (BASE_COLUMNS + OPTIONAL_COLUMNS + ["indicator", "score"] + system.indicator_ids
              + [n for names in header_aliases("assessments").values() for n in names] + list(system.names().values()))
     df, notes = _by_usual_names(_read(path, known, mapping, encoding, sheet), "assessments")
-    df, refused = _refuse_personal_ids(df, str(path))
-    prepared = prepare_assessments(df, system, file=str(path))
-    if refused:
-        from govml.io import masked
-
-        prepared.skipped[:0] = refused
-        for p in refused:  # the reader logs what it skipped (masked); these rows it never saw
-            log.info("skipped: %s", masked(p))
-    return _with_notes(prepared, notes)
+    # the reader leaves out (and names) rows whose worker id, community, district or period holds personal data
+    return _with_notes(prepare_assessments(df, system, file=str(path)), notes)
 
 
 def _load_courses(path: Path, system: Any, encoding: str | None = None, sheet: str | None = None) -> Any:

@@ -117,6 +117,16 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
         for r in out.loc[blank, "_row"]:
             problems.append(Problem(file, int(r), c, "a non-empty value (row skipped)", found=""))
         out = out.loc[~blank]
+    # an id holding personal data (a phone or ID-card number …) is refused, never masked: these columns are copied as
+    # written into scores, gaps, plans, maps and the log (`govml validate` refuses the same cells)
+    from govml.schemas import ASSESSMENT_ID_COLUMNS, PERSONAL_ID_WHY, personal_data_cells
+
+    personal = personal_data_cells(out, ASSESSMENT_ID_COLUMNS)
+    for pos, c, why, shown in personal:
+        problems.append(Problem(file, int(out["_row"].iat[pos]), c, f"{why} (row skipped; {PERSONAL_ID_WHY})",
+                                found=shown))
+    if personal:
+        out = out.loc[~np.isin(np.arange(len(out)), [pos for pos, *_ in personal])]
     raw_period = out["period"]
     out["period"], impossible, period_notes = readings.read_periods(raw_period)
     notes += period_notes
