@@ -8,6 +8,7 @@ task names (``demand-classifier``) are accepted too. Aliases: ``champion`` (in s
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from govml import tracking
@@ -50,9 +51,33 @@ def list_models() -> list[dict[str, Any]]:
                 "status": tags.get("govml.status", ""), "metric": tags.get("govml.metric", ""),
                 "metrics": metrics, "run_id": mv.run_id or tags.get("govml.run_id", ""),
                 "created": dt.datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=dt.UTC),
-                "source": mv.source,
+                "source": mv.source, "files": files_present(mv.source),
             })
     return rows
+
+
+def files_present(source: str | None) -> bool | None:
+    """Whether the files of a registered version (its ``source``) are still in a local store: ``False`` when they
+    were deleted (the version cannot be loaded, whatever its status says), ``None`` when that cannot be told here
+    (a remote artifact store, an unknown kind of source)."""
+    from urllib.parse import unquote, urlparse
+
+    if not source:
+        return None
+    location = source
+    if source.startswith("models:/") and "/" not in source.removeprefix("models:/"):  # a logged model (MLflow 3)
+        try:
+            import mlflow
+
+            location = mlflow.get_logged_model(source.removeprefix("models:/")).artifact_location
+        except Exception:  # the logged model itself is gone, or the store cannot say
+            return None
+    parsed = urlparse(location)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path)).exists()
+    if parsed.scheme == "" and location.startswith("/"):
+        return Path(location).exists()
+    return None
 
 
 def promote(name: str, version: str | int) -> str | None:
@@ -76,6 +101,9 @@ def promote(name: str, version: str | int) -> str | None:
     if status != "validated":
         raise TrackingError(f"{full} version {version} is {status or 'not marked validated'}: only a version a "
                             "retrain loaded back and validated can be put in service")
+    if files_present(mv.source) is False:
+        raise TrackingError(f"{full} version {version}: its files are no longer in the store ({mv.source}); it "
+                            "cannot be loaded, so it cannot be put in service")
     old = tracking.get_alias(full, tracking.CHAMPION)
     tracking.set_alias(full, tracking.CHAMPION, str(version))
     stamp = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"

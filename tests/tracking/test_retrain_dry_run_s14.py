@@ -10,7 +10,7 @@ import pytest
 import yaml
 from toy_adapter import ToyAdapter, make_data
 
-from govml import retrain, tracking
+from govml import models, retrain, tracking
 from govml.cli import main
 from govml.errors import ConfigError, DataError, Problem
 
@@ -293,7 +293,9 @@ def test_a_champion_whose_files_were_deleted_leaves_a_validated_challenger_to_pr
         "adapter": "toy_adapter:ToyAdapter", "registered_name": name, "data": [str(tmp_path / "data" / "*.csv")]}}})
     assert retrain.retrain(cfg).outcomes[0].decision == "promoted"
     v1 = tracking.client().get_model_version(name, "1")
+    assert models.files_present(v1.source) is True
     shutil.rmtree(urlparse(mlflow.get_logged_model(v1.source.rsplit("/", 1)[-1]).artifact_location).path)
+    assert models.files_present(v1.source) is False
 
     o = retrain.retrain(cfg).outcomes[0]
     # was: failed with "MlflowException: No such artifact: ''", nothing registered — every week again
@@ -302,8 +304,17 @@ def test_a_champion_whose_files_were_deleted_leaves_a_validated_challenger_to_pr
     aliases = {a: str(v) for a, v in tracking.client().get_registered_model(name).aliases.items()}
     assert aliases == {"champion": "1", "challenger": "2"}
 
+    listed = {r["version"]: r["files"] for r in models.list_models() if r["name"] == name}
+    assert listed == {"2": True, "1": False}  # `govml models list` shows v1 "validated (files deleted)"
+    from govml.cli.models import models_table
+
+    status = {v: st for v, st in zip(models_table(name).columns[1]._cells, models_table(name).columns[4]._cells,
+                                     strict=True)}
+    assert status == {"2": "validated", "1": "validated [red](files deleted)[/]"}
     code, out, _ = _cli(["models", "promote", name, "2"], capsys)
     assert code == 0 and "champion is now version 2 (was 1)" in out
+    code, _, err = _cli(["models", "promote", name, "1"], capsys)  # back to the one whose files are gone: refused
+    assert code != 0 and "no longer in the store" in err
     aliases = {a: str(v) for a, v in tracking.client().get_registered_model(name).aliases.items()}
     assert aliases == {"champion": "2"}
     assert tracking.client().get_model_version(name, "1").tags["govml.replaced_by"].endswith("(by hand)")

@@ -29,7 +29,8 @@ def models_table(name: str | None = None, limit: int = 5) -> object:
             continue
         metrics = ", ".join(f"{'*' if k == r['metric'] else ''}{k} {v:.4g}" for k, v in sorted(r["metrics"].items()))
         aliases = ", ".join(f"[green]{a}[/]" if a == "champion" else a for a in r["aliases"])
-        t.add_row(r["name"], r["version"], aliases or "-", metrics or "-", r["status"] or "-",
+        status = (r["status"] or "-") + (" [red](files deleted)[/]" if r.get("files") is False else "")
+        t.add_row(r["name"], r["version"], aliases or "-", metrics or "-", status,
                   (r["run_id"] or "")[:12], r["created"].strftime("%Y-%m-%d %H:%M"))
     if not rows:
         t.caption = "no registered model yet — run `govml retrain --config configs/retrain.yaml`"
