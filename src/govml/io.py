@@ -1488,6 +1488,15 @@ def _epoch_to_datetime(num: pd.Series) -> pd.Series:
 BEIJING = "Asia/Shanghai"
 
 
+def beijing_clock(t: pd.Series) -> pd.Series:
+    """Time-zone-aware times → time-zone-naive Beijing clock times (naive ones are returned as they are): a week or
+    month is Beijing's, not UTC's (a message at 07:00 on a Monday in Beijing is 23:00 on Sunday in UTC) — for frames
+    an analyst hands to the Python API with zoned times (``utc=True``, Arrow timestamps with a zone)."""
+    if getattr(t.dt, "tz", None) is None:
+        return t
+    return t.dt.tz_convert(BEIJING).dt.tz_localize(None)
+
+
 def _utc_to_beijing(utc: pd.Series) -> pd.Series:
     """Time-zone-naive UTC times → time-zone-naive Beijing clock times."""
     return _ns(utc.dt.tz_localize("UTC").dt.tz_convert(BEIJING))

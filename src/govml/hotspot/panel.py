@@ -330,10 +330,9 @@ def build_panel(
     if t.isna().any():
         raise DataError([Problem("events", int(np.flatnonzero(t.isna().to_numpy())[0]) + 2, time_col,
                                  "a date-time", "an empty value")])
-    if getattr(t.dt, "tz", None) is not None:  # weeks and months on Beijing's clock, as govml reads every time
-        from govml.io import BEIJING
+    from govml.io import beijing_clock
 
-        t = t.dt.tz_convert(BEIJING).dt.tz_localize(None)
+    t = beijing_clock(t)  # weeks and months on Beijing's clock, as govml reads every time
     # names as text (area codes read as numbers, 8.0 from a column with blanks → 8; categories; Arrow strings); an
     # empty one is refused here (clean_events sets such rows aside) rather than sorted beside text
     names = {}
@@ -472,10 +471,9 @@ def as_panel(panel: pd.DataFrame) -> pd.DataFrame:
     if not (isinstance(ps.dtype, np.dtype) and ps.dtype.kind == "M"):  # Arrow, tz-aware, text, object
         t = pd.to_datetime(ps, errors="coerce", format="mixed") if not pd.api.types.is_datetime64_any_dtype(ps) \
             else pd.to_datetime(ps)
-        if getattr(t.dt, "tz", None) is not None:
-            from govml.io import BEIJING
+        from govml.io import beijing_clock
 
-            t = t.dt.tz_convert(BEIJING).dt.tz_localize(None)
+        t = beijing_clock(t)
         if not (isinstance(t.dtype, np.dtype) and t.dtype.kind == "M"):  # Arrow timestamps without a zone
             t = t.astype("datetime64[ns]")
         fixed["period_start"] = t

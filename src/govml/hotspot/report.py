@@ -76,13 +76,15 @@ def efficiency_tables(events: pd.DataFrame, *, time_col: str = "created_at", are
     """
     if time_col not in events or area_col not in events:
         raise DataError(message=f"efficiency tables need columns {time_col!r} and {area_col!r}")
-    t = _beijing(pd.to_datetime(events[time_col], errors="coerce"))
+    from govml.io import beijing_clock
+
+    t = beijing_clock(pd.to_datetime(events[time_col], errors="coerce"))
     q = t.dt.to_period(freq).astype(str)
     area = label_text(events[area_col])  # area codes read as numbers with blanks: 8.0 → 8, as the panel names them
     out: dict[str, pd.DataFrame] = {}
     closed = None
     if closed_col in events:
-        c = _beijing(pd.to_datetime(events[closed_col], errors="coerce"))
+        c = beijing_clock(pd.to_datetime(events[closed_col], errors="coerce"))  # one zoned, one naive: comparable
         days = (c - t).dt.total_seconds() / 86400.0
         ok = days.notna() & (days >= 0)
         d = pd.DataFrame({"area": area[ok], "quarter": q[ok], "days": days[ok]})
@@ -97,15 +99,6 @@ def efficiency_tables(events: pd.DataFrame, *, time_col: str = "created_at", are
         d = d[t.notna().to_numpy()]
         out["closure_rate"] = d.pivot_table(index="area", columns="quarter", values="closed", aggfunc="mean")
     return out
-
-
-def _beijing(t: pd.Series) -> pd.Series:
-    """Time-zone-aware times on Beijing's clock, time-zone-naive (one column aware and the other naive subtract)."""
-    if getattr(t.dt, "tz", None) is None:
-        return t
-    from govml.io import BEIJING
-
-    return t.dt.tz_convert(BEIJING).dt.tz_localize(None)
 
 
 def efficiency_heatmaps(events: pd.DataFrame, **kwargs: Any) -> dict[str, Figure]:

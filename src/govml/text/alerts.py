@@ -341,22 +341,14 @@ _LOOKBACK = {"W": 8, "M": 6}
 def period_start(times: pd.Series, period: str) -> pd.Series:
     """Start of the period each timestamp falls in: Monday 00:00 for ``W``, the 1st for ``M``. Times that carry a
     time zone (Arrow timestamps with a zone, UTC) are read on Beijing's clock first, as everywhere in govml."""
-    t = _beijing_clock(pd.to_datetime(times))
+    from govml.io import beijing_clock
+
+    t = beijing_clock(pd.to_datetime(times))
     if period == "W":
         return (t - pd.to_timedelta(t.dt.day_of_week, unit="D")).dt.normalize()
     if period == "M":
         return t.dt.to_period("M").dt.start_time
     raise ConfigError(f"period must be 'W' or 'M', got {period!r}")
-
-
-def _beijing_clock(t: pd.Series) -> pd.Series:
-    """Time-zone-aware times → time-zone-naive Beijing clock times (naive ones are kept as they are): a week or
-    month is Beijing's, not UTC's (a message at 07:00 on a Monday in Beijing is 23:00 on Sunday in UTC)."""
-    if getattr(t.dt, "tz", None) is None:
-        return t
-    from govml.io import BEIJING
-
-    return t.dt.tz_convert(BEIJING).dt.tz_localize(None)
 
 
 def _period_index(starts: pd.Series, period: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
@@ -701,7 +693,9 @@ class SurgeDetector(BaseEstimator):
             raise DataError([Problem("<input>", None, c, "a column of this name") for c in missing],
                             message=f"alerts: missing column(s) {', '.join(missing)} "
                                     f"(have: {', '.join(map(str, df.columns))})")
-        times = _beijing_clock(pd.to_datetime(df[self.time_col], errors="coerce", format="mixed"))
+        from govml.io import beijing_clock
+
+        times = beijing_clock(pd.to_datetime(df[self.time_col], errors="coerce", format="mixed"))
         bad = np.flatnonzero(times.isna().to_numpy())
         if len(bad):
             from govml.io import source_rows

@@ -71,11 +71,9 @@ def period_starts(times: pd.Series, period: str = "M") -> pd.Series:
     """Start timestamp of the period (``W``: weeks starting Monday, ``M``, ``Q``, ``D``, ``Y``)."""
     if period not in PERIODS:
         raise DataError(message=f"period: expected one of {sorted(PERIODS)}, found {period!r}")
-    t = pd.to_datetime(times)
-    if getattr(t.dt, "tz", None) is not None:  # on Beijing's clock, as govml reads every time (not the zone's own)
-        from govml.io import BEIJING
+    from govml.io import beijing_clock
 
-        t = t.dt.tz_convert(BEIJING).dt.tz_localize(None)
+    t = beijing_clock(pd.to_datetime(times))  # on Beijing's clock, as govml reads every time (not the zone's own)
     return t.dt.to_period(PERIODS[period]).dt.start_time
 
 

@@ -901,11 +901,10 @@ class HotIssueFinder(BaseEstimator):
 
         cols = self._check(df)
         n = len(df)
-        times = pd.to_datetime(df[self.time_col], errors="coerce", format="mixed")
-        if getattr(times.dt, "tz", None) is not None:  # first_seen / last_seen and the day windows on Beijing's clock
-            from govml.io import BEIJING
+        from govml.io import beijing_clock
 
-            times = times.dt.tz_convert(BEIJING).dt.tz_localize(None)
+        # first_seen / last_seen and the day windows on Beijing's clock
+        times = beijing_clock(pd.to_datetime(df[self.time_col], errors="coerce", format="mixed"))
         bad = times.isna().to_numpy()
         if bad.any():
             from govml.io import source_rows
