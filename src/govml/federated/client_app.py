@@ -68,7 +68,7 @@ def _district_data(context: Context, cfg: dict[str, Any]):
     settings = _settings(context)
     key = (context.run_id, context.node_id, str(cfg.get("task")))
     if key not in _CACHE:
-        df = T.read_district_table(settings)
+        df = T.read_district_table(settings, str(cfg.get("task")), cfg)
         _CACHE[key] = T.validate(df, str(cfg["task"]), cfg, file=str(settings["data-path"]))
     return _CACHE[key]
 
@@ -93,7 +93,8 @@ def _guard(fn: Callable[[Message, Context], Message]) -> Callable[[Message, Cont
             code = T.DATA_ERROR if isinstance(exc, DataError) else (
                 T.CONFIG_ERROR if isinstance(exc, GovmlError) else T.TASK_ERROR)
             reason = T.wire_reason(exc, district)
-            log.info("%s", reason)
+            log.warning("%s: this district cannot answer and is left out of the run: %s", msg.metadata.message_type,
+                        reason)
             return Message(Error(code=code, reason=reason), reply_to=msg)
 
     return wrapper
@@ -175,6 +176,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         cfg = _run_config(msg, context)
         settings = _settings(context)
         df = _district_data(context, cfg)
+        T.check_output_dir(settings, str(cfg.get("task")))
         return Message(RecordDict({
             "hello": ConfigRecord({"district": str(settings["district"]), "status": "ok"}),
             # counts only: the rows it set aside by reason (its own report keeps the examples)
@@ -665,4 +667,12 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-app = make_client_app()
+def deployment_log_mod(msg: Message, context: Context, call_next: Callable[[Message, Context], Message]) -> Message:
+    """On a SuperNode: govml's log lines (why this district cannot take part, the rows it set aside) go to the
+    SuperNode's console with Flower's (:func:`govml.federated.task.route_logs_to_flower`)."""
+    T.route_logs_to_flower()
+    return call_next(msg, context)
+
+
+#: the app a SuperNode runs (pyproject's clientapp); simulations build their own with make_client_app
+app = make_client_app(mods=[deployment_log_mod])

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,26 @@ class Session:
                 if counts:
                     self.note(f"district {self.names[nid]} left out "
                               + ", ".join(f"{v} row(s) ({k})" for k, v in counts.items()) + " of its table")
+        by_name: dict[str, list[int]] = {}
+        for nid in good:
+            by_name.setdefault(self.names[nid], []).append(nid)
+        for name, ids in by_name.items():
+            if len(ids) < 2:
+                continue
+            # two SuperNodes answering as one district: the same table started twice (its rows would count
+            # twice) or districts without district= in their node config (named after their files); which one
+            # is right cannot be told, so none of them takes part
+            self.district_rows.pop(name, None)
+            nodes = ", ".join(str(n) for n in sorted(ids))
+            for nid in ids:
+                del good[nid]
+                self.names[nid] = f"{name} (node {nid})"
+                self.excluded[self.names[nid]] = (
+                    f"district {name}: {len(ids)} SuperNodes (nodes {nodes}) answered as district {name!r}; each "
+                    "SuperNode needs its own district=\"...\" in its --node-config (one without it is named after "
+                    "its data file) and a table must be served by one SuperNode only — none of them takes part")
+            self.note(f"excluded: {len(ids)} SuperNodes (nodes {nodes}) answered as district {name!r}; none of them "
+                      "takes part (give each its own district= in its node config)")
         for nid, reason in bad.items():
             who = reason.split(":")[0]
             self.excluded[who.removeprefix("district ").strip() if who.startswith("district ") else f"node {nid}"] = reason
@@ -1139,20 +1160,104 @@ def to_jsonable(result: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(out, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
+#: run-config keys a coordinator may set: pyproject's [tool.flwr.app.config] (which `flwr run` merges into every
+#: deployment's run config) and the few the server reads without a default there
+RUN_CONFIG_KEYS = frozenset({
+    "task", "num-rounds", "select-round", "val-fraction", "round-window", "round-patience", "refit", "final-test-eval",
+    "secure", "strategy", "server-lr", "indicators", "labels", "n-features", "local-epochs", "lr", "proximal-mu",
+    "eval-fraction", "bins", "value-range", "dp-epsilon", "dp-mechanism", "dp-delta", "dp-clip", "seed",
+    "min-districts", "min-secure-districts", "secagg-threshold", "secagg-neighbours", "round-timeout",
+    "wait-for-districts", "result-path", "sim-manifest", "categories", "panel-start", "panel-end", "horizon",
+    "max-depth", "learning-rate", "min-child-count", "n-bins", "max-value", "backtest-origins", "backtest-only",
+    "top-pcts", "eval-fixed-point-scale", "forecaster-robust", "forecaster-robust-policy", "forecaster-level",
+    "forecaster-point", "forecaster-select-trees", "forecaster-untested-trees", "calibration-origins",
+    "forecaster-holidays", "score-districts",
+    # read by the server or the districts, not listed in pyproject
+    "batch-size", "l2", "fixed-point-scale", "train-on-validation",
+})
+
+
+def check_run_config_keys(run_config: dict[str, Any]) -> None:
+    """A misspelt run-config key (``indicator=`` for ``indicators=``) is a :class:`ConfigError` naming it and the
+    nearest known key — `flwr run` passes any key on, and the run would go on with the default (a benchmark of
+    complaints per week that every assessment district then fails)."""
+    import difflib
+
+    unknown = sorted(k for k in run_config if k not in RUN_CONFIG_KEYS)
+    if unknown:
+        said = []
+        for k in unknown:
+            near = difflib.get_close_matches(k, sorted(RUN_CONFIG_KEYS), n=1, cutoff=0.6)
+            said.append(f"{k!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+        raise ConfigError(f"run config: unknown key(s) {', '.join(said)}; the keys are those of [tool.flwr.app.config] "
+                          "in govml's pyproject.toml (docs/federated.md)")
+
+
+def check_result_path(path: str) -> Path:
+    """``result-path`` can be written (its folder is made if missing) — checked before the run, not after it.
+    The path is on the SuperLink's machine (the ServerApp runs there), relative to its working folder."""
+    import os
+    import tempfile
+
+    target = Path(str(path)).expanduser().absolute()
+    try:
+        if target.is_dir():
+            raise ConfigError(f"run config result-path {str(path)!r} is a folder; name the JSON file to write")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=target.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"run config result-path {str(path)!r} cannot be written on the SuperLink's machine "
+                          f"({exc.strerror or exc}: {exc.filename or target.parent}); nothing was run") from None
+    return target
+
+
+class RunStopped(Exception):
+    """A deployment run stopped on a user's error (bad run config, too few districts …); its message is the
+    govml error's — raised without the library's traceback, so Flower's log ends on that line."""
+
+
+def _write_result(path: Path, payload: dict[str, Any]) -> None:
+    from govml.io import atomic_path
+
+    with atomic_path(str(path)) as tmp:
+        tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
 app = ServerApp()
 
 
 @app.main()
 def main(grid: Grid, context: Context) -> None:
-    result = run_federation(grid, dict(context.run_config))
-    path = context.run_config.get("result-path")
-    if path:
-        from govml.io import atomic_path
-
-        with atomic_path(str(path)) as tmp:
-            tmp.write_text(json.dumps(to_jsonable(result), ensure_ascii=False, indent=2), encoding="utf-8")
-    log.info("federated %s finished: %d districts, left out: %s", result["task"], len(result["districts"]),
-             result["excluded"] or "none")
+    """A deployment's run (`flwr run`): the run config checked, the federation run, the result written to
+    ``result-path`` with ``"status": "completed"`` — or, when the run stops, ``{"status": "failed", "error": …}``
+    there (a script reading the file never takes the previous run's result for this one's) and one clear line
+    in the log before Flower's report of the failed run."""
+    T.route_logs_to_flower()
+    cfg = dict(context.run_config)
+    path = str(cfg.get("result-path") or "").strip()
+    target = None
+    try:
+        check_run_config_keys(cfg)
+        target = check_result_path(path) if path else None
+        result = run_federation(grid, cfg)
+    except Exception as exc:
+        error = str(exc) if isinstance(exc, GovmlError) else f"{type(exc).__name__}: {exc}"
+        if target is not None:
+            try:
+                _write_result(target, {"status": "failed", "task": str(cfg.get("task", "")), "error": error})
+            except Exception as write_exc:  # noqa: BLE001 - the run's own error is what matters
+                log.warning("could not write the failed status to %s: %s", target, write_exc)
+        if isinstance(exc, GovmlError):
+            log.error("the run stopped: %s", error)
+            raise RunStopped(error) from None
+        raise
+    if target is not None:
+        _write_result(target, {"status": "completed", **to_jsonable(result)})
+    log.info("federated %s finished: %d districts, left out: %s%s", result["task"], len(result["districts"]),
+             "; ".join(describe_left_out(result["excluded"])) or "none",
+             f"; result written to {target} on the SuperLink's machine" if target is not None else "")
 
 
 def describe_left_out(excluded: dict[str, str]) -> list[str]:

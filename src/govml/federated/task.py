@@ -45,6 +45,31 @@ TASK_ERROR = 4102
 COMPLAINT_RATE = "complaints_per_week"
 
 
+class _ToFlower(logging.Handler):
+    """Hands govml.federated's log records to Flower's logger ("flwr"), whose console handler is what a
+    SuperNode's console and `flwr run --stream` / `flwr log` show."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            logging.getLogger("flwr").log(record.levelno, "govml: %s", record.getMessage())
+        except Exception:  # never let logging break a district's reply
+            self.handleError(record)
+
+
+def route_logs_to_flower() -> None:
+    """In a deployment's app processes (``flwr-serverapp``, ``flwr-clientapp``) govml's log lines (the federated
+    wing's from INFO) —
+    why a district was left out, the rows it set aside, where the result went — reach the people who run
+    them: Flower configures only its own logger there, so they were dropped (info) or printed without a
+    prefix by Python's last resort. Simulations never call this (their callers set up logging); the records still propagate, so
+    Python's last-resort handler stays out. Idempotent."""
+    top, lg = logging.getLogger("govml"), logging.getLogger("govml.federated")
+    if not any(isinstance(h, _ToFlower) for h in top.handlers):
+        top.addHandler(_ToFlower())  # the readers' warnings too (which sheet was read …)
+        if lg.getEffectiveLevel() > logging.INFO:
+            lg.setLevel(logging.INFO)
+
+
 def flag(cfg: Mapping[str, Any], key: str, default: bool) -> bool:
     """A run-config switch: a bool, or its spelling in a string (``flwr run --run-config`` / the CLI may give
     ``"false"``, which ``bool()`` would read as on). Server and clients read every switch through this."""
@@ -73,6 +98,15 @@ def node_settings(node_config: Mapping[str, Any], run_config: Mapping[str, Any])
         if not 0 <= pid < len(manifest):
             raise FederatedError(f"partition-id {pid} is not in the simulation manifest ({len(manifest)} districts)")
         cfg.update(manifest[pid])
+    table = {k.removeprefix("mapping."): v for k, v in cfg.items() if k.startswith("mapping.")}
+    if table:  # a [mapping] table in a node config .toml file (Flower flattens it to mapping.<column> keys)
+        for k in table:
+            del cfg[f"mapping.{k}"]
+        if cfg.get("mapping"):
+            from govml.errors import ConfigError
+
+            raise ConfigError("the node config has both 'mapping' and a [mapping] table: keep one")
+        cfg["mapping"] = table
     task = str(run_config.get("task", "") or "")
     if task and cfg.get(f"{task}-path"):  # a district holding one table per task
         cfg["data-path"] = cfg[f"{task}-path"]
@@ -83,19 +117,145 @@ def node_settings(node_config: Mapping[str, Any], run_config: Mapping[str, Any])
     return cfg
 
 
-def read_district_table(settings: Mapping[str, Any]) -> pd.DataFrame:
-    """Read the district's table and rename its columns to the canonical names."""
+MAPPING_EXAMPLE = """--node-config '... mapping="community=社区,text=留言详情"'"""
+
+
+def parse_mapping(value: Any) -> dict[str, str]:
+    """The node config's ``mapping`` {canonical column: the district's column}. On a SuperNode's command line
+    it is written as pairs, ``mapping="community=社区,text=留言详情"`` (Flower's ``--node-config`` parser cuts a
+    double-quoted value at the first inner ``"``, so JSON with escaped quotes never arrives whole); a node
+    config file (``--node-config node.toml``) may hold a ``[mapping]`` table (see :func:`node_settings`).
+    A JSON object (``mapping='{"community": "社区"}'``) or a dict is read too; anything else is a
+    :class:`ConfigError` that says how to write it."""
+    from govml.errors import ConfigError
+
+    how = ("write it as govml's column=your column pairs separated by commas, e.g. "
+           f"{MAPPING_EXAMPLE} (or a [mapping] table in a node config .toml file)")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str) and not value.strip().startswith(("{", "[", '"')):
+        out: dict[str, str] = {}
+        for pair in (p for part in value.split(",") for p in part.split("，") if p.strip()):
+            canon, sep, theirs = pair.partition("=")
+            canon, theirs = canon.strip(), theirs.strip()
+            if not sep or not canon or not theirs:
+                raise ConfigError(f"node config 'mapping': {pair.strip()!r} is not a pair govml's column=your column: "
+                                  f"{how}")
+            if canon in out and out[canon] != theirs:
+                raise ConfigError(f"node config 'mapping': {canon!r} is mapped twice ({out[canon]!r} and {theirs!r})")
+            out[canon] = theirs
+        return out
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"node config 'mapping' is not JSON ({exc.msg} at character {exc.pos}): {how}") from None
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"node config 'mapping' is a JSON {type(value).__name__}, not an object: {how}")
+    bad = [k for k, v in value.items() if not isinstance(v, str) or not str(v).strip()]
+    if bad:
+        raise ConfigError(f"node config 'mapping': the column for {', '.join(map(repr, bad))} is not a column name "
+                          f"(a non-empty string): {how}")
+    return {str(k).strip(): str(v) for k, v in value.items()}
+
+
+def needed_columns(task: str, run_config: Mapping[str, Any]) -> list[str]:
+    """The canonical columns ``task`` cannot do without (as :func:`validate` checks them)."""
+    if task == "demand-classifier":
+        return ["text", "category"]
+    if task == "benchmark":
+        inds = indicator_list(run_config)
+        return ["community", "created_at"] if inds == [COMPLAINT_RATE] else ["community", *inds]
+    if task == "hotspot-forecaster":
+        return ["community", "category", "created_at"]
+    return []
+
+
+def usual_names(task: str, run_config: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Usual header names of the task's columns (:data:`govml.config.HEADER_ALIASES`: 社区 → community …):
+    used to find the sheet and header row, and named in the hint when a column is missing (never read by
+    them silently: a district says which column it means in its ``mapping``)."""
+    from govml.config import HEADER_ALIASES
+
+    kind = ("messages" if task == "demand-classifier" else "assessments"
+            if task == "benchmark" and indicator_list(run_config) != [COMPLAINT_RATE] else "events")
+    return dict(HEADER_ALIASES.get(kind, {}))
+
+
+#: tasks whose districts write what they learn to their ``output-dir``
+WRITES_OUTPUT = ("benchmark", "hotspot-forecaster")
+
+
+def check_output_dir(settings: Mapping[str, Any], task: str) -> None:
+    """The node config's ``output-dir`` can be written (made if missing) — checked when the district joins a
+    run of a task that writes there, not at its end (a forecaster district would lose its forecasts after
+    the whole run). A :class:`ConfigError` naming the folder and why."""
+    import os
+    import tempfile
+
+    from govml.errors import ConfigError
+
+    out = settings.get("output-dir")
+    if not out or task not in WRITES_OUTPUT:
+        return
+    folder = Path(str(out)).expanduser()
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"node config output-dir {str(out)!r} is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".govml-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"node config output-dir {str(out)!r} cannot be written ({exc.strerror or exc}); "
+                          f"this district would not get its {'standings.csv' if task == 'benchmark' else 'forecasts.csv'}"
+                          ": give a folder this SuperNode's user can write") from None
+
+
+def _canonical_names(task: str | None, run_config: Mapping[str, Any]) -> set[str]:
+    """govml's own column names (every kind of table's, and the task's indicators)."""
+    from govml.config import HEADER_ALIASES
+
+    names = {c for table in HEADER_ALIASES.values() for c in table}
+    names |= {"id", "text", "category", "created_at", "community", "district", "worker_id"}
+    return names | set(needed_columns(task, run_config) if task else [])
+
+
+def read_district_table(settings: Mapping[str, Any], task: str | None = None,
+                        run_config: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Read the district's table and rename its columns to the canonical names.
+
+    With ``task`` the sheet of a workbook (when the node config names none) and the header row are found by
+    the columns the task needs (their mapped and usual names), as the CLI's readers find them."""
+    from govml.errors import ConfigError
     from govml.io import read_table
 
+    mapping = parse_mapping(settings.get("mapping"))
+    known: list[str] = []
+    if task:
+        need = needed_columns(task, run_config or {})
+        usual = usual_names(task, run_config or {})
+        known = list(dict.fromkeys([*need, "id", "worker_id", *mapping.values(),
+                                    *(n for c in need for n in usual.get(c, ()))]))
     df = read_table(settings["data-path"], encoding=settings.get("encoding") or None,
-                    sheet=settings.get("sheet") or None)
-    mapping = settings.get("mapping") or {}
-    if isinstance(mapping, str):
-        try:
-            mapping = json.loads(mapping) if mapping.strip() else {}
-        except json.JSONDecodeError as exc:
-            raise DataError(message=f"node config 'mapping' is not JSON: {exc}") from exc
+                    sheet=settings.get("sheet") or None, known_columns=known)
+    cols = {str(c) for c in df.columns}
+    ours = _canonical_names(task, run_config or {})
+    reversed_ = [(k, v) for k, v in mapping.items() if k in cols and v not in cols and v in ours and k not in ours]
+    if reversed_:
+        right = ",".join(f"{v}={k}" for k, v in reversed_)
+        theirs, ours_ = ", ".join(repr(k) for k, _ in reversed_), ", ".join(repr(v) for _, v in reversed_)
+        are = "are columns" if len(reversed_) > 1 else "is a column"
+        raise ConfigError(f"node config 'mapping' is the wrong way round: {theirs} {are} of the file, {ours_} "
+                          f"{'are' if len(reversed_) > 1 else 'is'} not; govml's column comes first: mapping=\"{right}\"")
     rename = {user: canonical for canonical, user in mapping.items() if user in df.columns and user != canonical}
+    clash = [c for c in rename.values() if c in df.columns]
+    if clash:  # the file also has a column under our name: the mapping says which one is meant
+        log.warning("%s: column(s) %s not used: the node config's mapping names %s for them", settings["data-path"],
+                    ", ".join(map(repr, clash)), ", ".join(repr(u) for u, c in rename.items() if c in clash))
+        attrs = dict(df.attrs)
+        df = df.drop(columns=clash)
+        df.attrs = attrs
     out = df.rename(columns=rename)
     # errors name the district's own columns, not the canonical ones
     out.attrs["govml_source_columns"] = {canonical: str(user) for canonical, user in mapping.items()
@@ -131,11 +291,11 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
     def need(cols: list[str]) -> bool:
         missing = [c for c in cols if c not in df.columns]
         for c in missing:
-            if c in source:
-                expected = f"a column named {source[c]!r} (mapped to {c!r} in the node config)"
-            else:
-                expected = f"a column named {c!r} (or a mapping to it)"
-            problems.append(Problem(file, None, col_name(c), expected, None))
+            problems.append(Problem(file, None, col_name(c), _missing_expected(df, c, source, task, run_config), None))
+        if missing:
+            _sheet_problem(df, file, problems)
+            # the district's own log (never the wire: a header row the reader missed could hold cell values)
+            log.warning("%s: the columns read are: %s", file, ", ".join(map(str, df.columns)) or "none")
         return not missing
 
     if task == "demand-classifier":
@@ -220,6 +380,42 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
         log.info("%s: %s", file, line)
     result.attrs["govml_exclusions"] = account
     return result
+
+
+def _missing_expected(df: pd.DataFrame, c: str, source: Mapping[str, str], task: str,
+                      run_config: Mapping[str, Any]) -> str:
+    """What a missing column ``c`` should be, with the fix when the file shows it: a mapped name that differs
+    from a header only in spaces, width or case, or a usual name of the column (社区 for community). Only
+    govml's usual names and names equal to the district's own mapping are named (they travel in the error reply)."""
+    import unicodedata
+
+    def norm(x: object) -> str:
+        return "".join(unicodedata.normalize("NFKC", str(x)).split()).casefold()
+
+    usual = [n for n in usual_names(task, run_config).get(c, ()) if n in df.columns and n != c]
+    if c in source:
+        theirs = source[c]
+        out = f"a column named {theirs!r} (mapped to {c!r} in the node config)"
+        near = [str(h) for h in df.columns if norm(h) == norm(theirs)]
+        if near:  # the same name up to spaces, width or case: naming it tells no more than the mapping
+            out += f"; the file has {near[0]!r}: correct the mapping to {c}={near[0]}"
+        elif usual:
+            out += f"; the file has {usual[0]!r}, a usual name of it: map {c}={usual[0]}"
+        return out
+    out = f"a column named {c!r} (or a mapping to it)"
+    if usual:
+        out += f"; the file has {usual[0]!r}, a usual name of it: add {c}={usual[0]} to the node config's mapping"
+    return out
+
+
+def _sheet_problem(df: pd.DataFrame, file: str, problems: list[Problem]) -> None:
+    """A workbook of several sheets whose sheet read lacks columns: say which sheet was read and which exist."""
+    meta = df.attrs.get("govml") or {}
+    sheets = [str(x) for x in meta.get("sheets") or []]
+    if len(sheets) > 1 and meta.get("sheet") is not None and not meta.get("sheets_read"):
+        problems.append(Problem(file, None, None, f"the columns on the sheet read ({meta['sheet']!r} of "
+                                f"{', '.join(map(repr, sheets))}): name the right one with sheet=\"NAME\" in the "
+                                "node config", None))
 
 
 def _no_events_problems(df: pd.DataFrame, file: str, col_name: Any, why: str) -> list[Problem]:

@@ -1,0 +1,304 @@
+"""Session 15 dry run of a deployment as district IT staff run it: the unhappy paths, each through the
+function a SuperNode or the ServerApp calls (no processes: tests/federated/test_federated_deployment.py
+runs the real thing once)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pandas as pd
+import pytest
+from flwr.app import ConfigRecord, Context, Message, RecordDict
+
+from govml.errors import ConfigError
+from govml.federated import task as T
+
+pytestmark = pytest.mark.xdist_group("flower")
+
+BENCH = {"task": "benchmark", "indicators": "service,response", "secure": False}
+
+
+@pytest.fixture()
+def restore_logging():
+    """main() and the deployed ClientApp route govml.federated's log to Flower's: undo it after the test."""
+    saved = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers))
+             for name in ("govml", "govml.federated")}
+    yield
+    for name, (level, handlers) in saved.items():
+        logging.getLogger(name).handlers[:] = handlers
+        logging.getLogger(name).setLevel(level)
+
+
+def _district(assessments: pd.DataFrame, d: str = "区1") -> pd.DataFrame:
+    return assessments[assessments["district"] == d]
+
+
+def _hello(node_config: dict, run_config: dict = BENCH, app=None) -> Message:
+    """One hello, as a SuperNode delivers it (``app(message, context)``)."""
+    from govml.federated.client_app import clear_cache, make_client_app
+    from govml.federated.grid import LocalGrid
+
+    LocalGrid(run_id=1)  # sets the task identity a Message needs
+    clear_cache()
+    ctx = Context(run_id=1, node_id=7, node_config=dict(node_config), state=RecordDict(), run_config=dict(run_config))
+    msg = Message(RecordDict({"config": ConfigRecord(dict(run_config))}), dst_node_id=7, message_type="query.hello")
+    try:
+        return (app or make_client_app())(msg, ctx)
+    finally:
+        clear_cache()
+
+
+# -- the node config's mapping ---------------------------------------------------------------------
+
+def test_mapping_pairs_pass_flowers_node_config_parser_and_escaped_json_does_not():
+    """docs/federated.md's mapping="{\\"community\\": \\"社区\\"}" never reaches govml: Flower's --node-config
+    parser cuts a double-quoted value at its first inner quote. Pairs pass whole."""
+    import click
+    from flwr.common.config import parse_config_args
+
+    cfg = parse_config_args(['data-path="/d/x.csv" district="东城区" mapping="community=社区,sanitation=环境 卫生"'])
+    assert T.parse_mapping(cfg["mapping"]) == {"community": "社区", "sanitation": "环境 卫生"}
+    with pytest.raises(click.ClickException):
+        parse_config_args(['data-path="/d/x.csv" mapping="{\\"community\\": \\"社区\\"}"'])
+    # JSON still reads when it arrives (a TOML literal string, a node config file, the simulator)
+    assert T.parse_mapping('{"community": "社区"}') == {"community": "社区"}
+    assert T.parse_mapping({"community": "社区"}) == {"community": "社区"}
+    assert T.parse_mapping("") == {} and T.parse_mapping(None) == {}
+
+
+def test_mapping_table_of_a_node_config_file(tmp_path, assessments):
+    """flower-supernode --node-config node.toml: a [mapping] table arrives flattened (mapping.community)."""
+    from flwr.common.config import parse_config_args
+
+    data = tmp_path / "区1.csv"
+    _district(assessments).rename(columns={"community": "社区"}).to_csv(data, index=False)
+    toml = tmp_path / "node.toml"
+    toml.write_text(f'data-path = "{data}"\ndistrict = "东城区"\n\n[mapping]\ncommunity = "社区"\n', encoding="utf-8")
+    cfg = parse_config_args([str(toml)])
+    assert cfg["mapping.community"] == "社区"
+    settings = T.node_settings(cfg, BENCH)
+    assert settings["mapping"] == {"community": "社区"} and "mapping.community" not in settings
+    df = T.validate(T.read_district_table(settings, "benchmark", BENCH), "benchmark", BENCH, file=str(data))
+    assert df["community"].nunique() == 12
+    with pytest.raises(ConfigError, match="both 'mapping' and a \\[mapping\\] table"):
+        T.node_settings({**cfg, "mapping": "community=社区"}, BENCH)
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("{community: 社区}", "is not JSON"),
+    ("{'community': '社区'}", "is not JSON"),
+    ('["社区"]', "a JSON list, not an object"),
+    ('{"community": 3}', "is not a column name"),
+    ("community=社区,sanitation", "'sanitation' is not a pair"),
+    ("community=社区,community=社区名称", "mapped twice"),
+])
+def test_a_bad_mapping_is_a_configuration_error_that_says_how_to_write_it(value, said):
+    with pytest.raises(ConfigError, match=said) as err:
+        T.parse_mapping(value)
+    assert "mapped twice" in said or 'mapping="community=社区,text=留言详情"' in str(err.value)
+
+
+def test_bad_mapping_reply_names_the_district_and_was_a_bare_attribute_error(tmp_path, assessments):
+    data = tmp_path / "d.csv"
+    _district(assessments).to_csv(data, index=False)
+    rep = _hello({"data-path": str(data), "district": "东城区", "mapping": "[1, 2]"})
+    # before: code 4102 "district 东城区: AttributeError: 'list' object has no attribute 'items'"
+    assert rep.has_error() and rep.error.code == T.CONFIG_ERROR
+    assert rep.error.reason.startswith("district 东城区: ConfigError: node config 'mapping' is a JSON list")
+
+
+def test_a_mapping_written_the_wrong_way_round_is_named_with_the_right_one(tmp_path, assessments):
+    data = tmp_path / "d.csv"
+    _district(assessments).rename(columns={"community": "社区", "service": "服务"}).to_csv(data, index=False)
+    rep = _hello({"data-path": str(data), "district": "东城区",
+                  "mapping": json.dumps({"社区": "community", "服务": "service"}, ensure_ascii=False)})
+    assert rep.has_error() and rep.error.code == T.CONFIG_ERROR
+    assert "wrong way round" in rep.error.reason
+    assert 'mapping="community=社区,service=服务"' in rep.error.reason
+    # a file that really has a column named like ours is not taken for a reversed mapping
+    _district(assessments).assign(社区=lambda d: d["community"]).to_csv(data, index=False)
+    ok = _hello({"data-path": str(data), "district": "东城区", "mapping": "community=社区"})
+    assert not ok.has_error()
+
+
+# -- the district's own table ------------------------------------------------------------------------
+
+def test_chinese_headers_without_mapping_name_the_usual_header_and_the_fix(tmp_path, assessments, caplog):
+    data = tmp_path / "d.csv"
+    # an odd header that could be a data row's value if the header were missed: never sent, only logged locally
+    _district(assessments).rename(columns={"community": "社区", "period": "13800138000"}).to_csv(data, index=False)
+    with caplog.at_level(logging.WARNING, logger="govml.federated"):
+        rep = _hello({"data-path": str(data), "district": "东城区"})
+    assert rep.has_error() and rep.error.code == T.DATA_ERROR
+    assert ("column 'community': expected a column named 'community' (or a mapping to it); the file has '社区', a "
+            "usual name of it: add community=社区 to the node config's mapping") in rep.error.reason
+    assert "13800138000" not in rep.error.reason  # the file's other headers stay in the district
+    local = caplog.text
+    assert "the columns read are:" in local and "13800138000" in local
+    assert "this district cannot answer and is left out of the run" in local
+
+
+def test_a_mapped_name_that_differs_in_spaces_or_width_names_the_files_header(tmp_path, assessments):
+    data = tmp_path / "d.csv"
+    _district(assessments).rename(columns={"community": "社区"}).to_csv(data, index=False)
+    rep = _hello({"data-path": str(data), "district": "东城区", "mapping": "community=社 区"})
+    assert rep.has_error()
+    assert ("column '社 区': expected a column named '社 区' (mapped to 'community' in the node config); the file "
+            "has '社区': correct the mapping to community=社区") in rep.error.reason
+
+
+def test_a_workbook_is_read_on_the_sheet_that_holds_the_tasks_columns(tmp_path, assessments):
+    book = tmp_path / "考核.xlsx"
+    with pd.ExcelWriter(book) as w:
+        pd.DataFrame({"说明": ["本表为2026年一季度考核"]}).to_excel(w, sheet_name="说明", index=False)
+        _district(assessments).to_excel(w, sheet_name="考核", index=False)
+    # before: the first sheet (说明) was read and every column was missing
+    rep = _hello({"data-path": str(book), "district": "东城区"})
+    assert not rep.has_error(), rep.error.reason if rep.has_error() else ""
+    assert rep.content.metric_records["size"]["rows"] == len(_district(assessments))
+    # a sheet named by the district is read as named; when it lacks the columns the reply says which sheets exist
+    bad = _hello({"data-path": str(book), "district": "东城区", "sheet": "说明"})
+    assert bad.has_error()
+    assert ("考核.xlsx: expected the columns on the sheet read ('说明' of '说明', '考核'): name the right one with "
+            'sheet="NAME" in the node config') in bad.error.reason
+
+
+def test_an_unwritable_output_dir_fails_at_hello_not_after_the_run(tmp_path, assessments):
+    data = tmp_path / "d.csv"
+    _district(assessments).to_csv(data, index=False)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    rep = _hello({"data-path": str(data), "district": "东城区", "output-dir": str(afile / "out")})
+    assert rep.has_error() and rep.error.code == T.CONFIG_ERROR
+    assert rep.error.reason.startswith(f"district 东城区: ConfigError: node config output-dir '{afile / 'out'}' "
+                                       "cannot be written")
+    assert "standings.csv" in rep.error.reason
+    # a folder that does not exist yet is made
+    ok = _hello({"data-path": str(data), "district": "东城区", "output-dir": str(tmp_path / "new" / "out")})
+    assert not ok.has_error() and (tmp_path / "new" / "out").is_dir()
+    # the classifier writes nothing there: not checked
+    msgs = tmp_path / "m.csv"
+    pd.DataFrame({"text": ["小区噪音扰民", "路灯不亮"], "category": ["环境", "市政"]}).to_csv(msgs, index=False)
+    cls = _hello({"data-path": str(msgs), "district": "东城区", "output-dir": str(afile / "out")},
+                 {"task": "demand-classifier", "labels": "环境|市政"})
+    assert not cls.has_error()
+
+
+# -- the coordinator ---------------------------------------------------------------------------------
+
+def _grid(tmp_path, assessments, nodes: dict[int, dict], run_config: dict):
+    from govml.federated.client_app import make_client_app
+    from govml.federated.grid import LocalGrid
+
+    grid = LocalGrid(run_id=3)
+    for nid, cfg in nodes.items():
+        grid.add_node(nid, make_client_app(), cfg, run_config)
+    return grid
+
+
+def _files(tmp_path, assessments) -> dict[str, str]:
+    out = {}
+    for d, g in assessments.groupby("district"):
+        out[d] = str(tmp_path / f"{d}.csv")
+        g.to_csv(out[d], index=False)
+    return out
+
+
+def test_two_supernodes_answering_as_one_district_are_both_left_out(tmp_path, assessments):
+    """Before: both took part under one name — the district's communities counted twice, one entry in
+    district_rows, the name listed twice in `districts`."""
+    from govml.federated.client_app import clear_cache
+    from govml.federated.server_app import run_federation
+
+    f = _files(tmp_path, assessments)
+    cfg = {**BENCH, "min-districts": 2, "wait-for-districts": 0}
+    nodes = {1: {"data-path": f["区1"], "district": "区1"}, 2: {"data-path": f["区2"], "district": "区2"},
+             3: {"data-path": f["区3"], "district": "区3"}, 4: {"data-path": f["区3"]}}  # no district=: named 区3
+    try:
+        out = run_federation(_grid(tmp_path, assessments, nodes, cfg), cfg)
+    finally:
+        clear_cache()
+    assert out["districts"] == ["区1", "区2"]
+    assert sorted(out["excluded"]) == ["区3 (node 3)", "区3 (node 4)"]
+    assert "2 SuperNodes (nodes 3, 4) answered as district '区3'" in out["excluded"]["区3 (node 4)"]
+    assert sorted(out["district_rows"]) == ["区1", "区2"]
+    assert out["summary"]["service"]["n"] == 24  # 12 communities in each of the two districts, none twice
+
+
+def test_a_misspelt_run_config_key_is_named_with_the_nearest_key(app_defaults):
+    from govml.federated.server_app import RUN_CONFIG_KEYS, check_run_config_keys
+
+    assert set(app_defaults) <= RUN_CONFIG_KEYS  # every key `flwr run` merges in is known
+    check_run_config_keys(dict(app_defaults))
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) 'indicator' \(did you mean 'indicators'\?\)"):
+        check_run_config_keys({**app_defaults, "indicator": "service"})
+
+
+def _main(grid, run_config):
+    from govml.federated.client_app import clear_cache
+    from govml.federated.server_app import main
+
+    ctx = Context(run_id=3, node_id=0, node_config={}, state=RecordDict(), run_config=dict(run_config))
+    try:
+        return main(grid, ctx)
+    finally:
+        clear_cache()
+
+
+def test_main_writes_completed_or_failed_status_and_stops_on_one_clear_line(tmp_path, assessments, app_defaults,
+                                                                             restore_logging):
+    from govml.federated.server_app import RunStopped
+
+    f = _files(tmp_path, assessments)
+    nodes = {1: {"data-path": f["区1"], "district": "区1"}, 2: {"data-path": f["区2"], "district": "区2"}}
+    result = tmp_path / "res" / "result.json"  # a folder that does not exist yet
+    cfg = {**app_defaults, **BENCH, "result-path": str(result), "wait-for-districts": 0}
+    _main(_grid(tmp_path, assessments, nodes, cfg), cfg)
+    ok = json.loads(result.read_text(encoding="utf-8"))
+    assert ok["status"] == "completed" and ok["districts"] == ["区1", "区2"]
+    # a wrong task: before, a traceback through run_federation and the previous result left in place
+    bad = {**cfg, "task": "benchmrk"}
+    with pytest.raises(RunStopped, match="run config 'task' must be one of") as err:
+        _main(_grid(tmp_path, assessments, nodes, bad), bad)
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+    failed = json.loads(result.read_text(encoding="utf-8"))
+    assert failed == {"status": "failed", "task": "benchmrk", "error": str(err.value)}
+
+
+def test_an_unwritable_result_path_stops_the_run_before_any_district_is_asked(tmp_path, assessments, app_defaults,
+                                                                              restore_logging):
+    from govml.federated.server_app import RunStopped
+
+    f = _files(tmp_path, assessments)
+    nodes = {1: {"data-path": f["区1"], "district": "区1"}, 2: {"data-path": f["区2"], "district": "区2"}}
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    cfg = {**app_defaults, **BENCH, "result-path": str(afile / "result.json"), "wait-for-districts": 0}
+    grid = _grid(tmp_path, assessments, nodes, cfg)
+    with pytest.raises(RunStopped, match="result-path .* cannot be written on the SuperLink's machine"):
+        _main(grid, cfg)
+    assert all(n.delivered == 0 for n in grid._nodes.values())  # before: the whole run, then the error
+
+
+def test_deployed_apps_log_through_flowers_logger(restore_logging):
+    """A SuperNode's console and `flwr log` show Flower's logger only; govml's lines went nowhere (info)."""
+    from govml.federated import client_app
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    flwr_logger = logging.getLogger("flwr")
+    keep = Keep(level=logging.INFO)
+    flwr_logger.addHandler(keep)
+    try:
+        assert client_app.deployment_log_mod in [m for m in client_app.app._mods]
+        T.route_logs_to_flower()
+        T.route_logs_to_flower()  # idempotent
+        logging.getLogger("govml.federated.task").info("12 row(s) left out")
+    finally:
+        flwr_logger.removeHandler(keep)
+    assert seen == ["govml: 12 row(s) left out"]
