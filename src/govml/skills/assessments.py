@@ -127,6 +127,14 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
                                 found=shown))
     if personal:
         out = out.loc[~np.isin(np.arange(len(out)), [pos for pos, *_ in personal])]
+    # a person's name (张伟) in a place column written with its kinds (…社区, …村): refused alike (session 15)
+    named = readings.personal_name_cells(out, ("community", "district"))
+    for pos, c in named:
+        what = {"community": "community", "district": "district"}[c]
+        problems.append(Problem(file, int(out["_row"].iat[pos]), c,
+                                f"a {what} name, not a person's name (row skipped; {PERSONAL_ID_WHY})", found="<NAME>"))
+    if named:
+        out = out.loc[~np.isin(np.arange(len(out)), [pos for pos, _ in named])]
     raw_period = out["period"]
     out["period"], impossible, period_notes = readings.read_periods(raw_period)
     notes += period_notes

@@ -39,6 +39,10 @@ def workforce_drivers(indicator_scores: pd.DataFrame, composite: pd.Series, syst
     ok = composite.notna().to_numpy()
     X = indicator_scores.loc[ok, system.indicator_ids].astype(float)
     y = composite.to_numpy(dtype=float)[ok]
+    # the rows in one order, by their values (LightGBM's row subsampling draws by position): the same worker-periods
+    # in another order give the same drivers (session 15)
+    order = np.lexsort([X[c].to_numpy() for c in reversed(system.indicator_ids)] + [y])
+    X, y = X.iloc[order], y[order]
     if len(y) < 20:
         raise ModelError(f"driver analysis needs at least 20 scored worker-periods, found {len(y)}")
     thr = system.cards.threshold if low_threshold is None else low_threshold
@@ -70,8 +74,10 @@ def _aligned(indicator_scores: pd.DataFrame, composite: pd.Series) -> pd.Series:
     """``composite`` in the row order of ``indicator_scores``. By index label when both indexes are unique and the
     composite's labels are all among the scores' (the composites re-sorted — ``scores.sort_values("composite")`` —
     or kept for one period only: read by position, each worker would get another's composite; rows without a
-    composite are left out); else by position when the lengths agree (an index reset on one side, as
-    :func:`~govml.skills.score_assessments` resets it). Other lengths: :class:`DataError`."""
+    composite are left out); else by position when the lengths agree (an index reset on one side;
+    :func:`~govml.skills.score_assessments` keeps ``data``'s labels since session 15 — it reset them before, and a
+    ``data`` not sorted by worker and period was then paired with other workers' composites). Other lengths:
+    :class:`DataError`."""
     if not isinstance(composite, pd.Series):
         composite = pd.Series(np.asarray(composite, dtype=float))
     a, b = indicator_scores.index, composite.index

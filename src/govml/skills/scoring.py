@@ -107,8 +107,11 @@ def score_assessments(data: pd.DataFrame, system: IndicatorSystem,
     ``data`` is the canonical wide table (:func:`govml.skills.assessments.prepare_assessments`).
     Returns ``worker_id, community, district, area_type, period, composite, <dimension ids>,
     indicator_composite, resident_rating, n_missing, missing_indicators, card, card_reason`` sorted
-    by worker and period. ``composite`` is empty (NaN) when more than
-    ``missing.max_missing_share`` of the indicator weight is missing.
+    by worker and period, each row keeping the index label of its row of ``data`` (join the scores back to
+    ``data``, or hand ``scores["composite"]`` to :func:`~govml.skills.workforce_drivers` with
+    ``normaliser.transform(data)``, by label whatever the order of ``data``'s rows; before session 15 the index was
+    reset, so a frame not sorted by worker and period was paired with other workers' composites by label).
+    ``composite`` is empty (NaN) when more than ``missing.max_missing_share`` of the indicator weight is missing.
     """
     if normaliser is None:
         normaliser = IndicatorNormaliser(system).fit(data)
@@ -149,7 +152,7 @@ def score_assessments(data: pd.DataFrame, system: IndicatorSystem,
     names = np.array(S.columns, dtype=object)
     out["missing_indicators"] = [";".join(names[~row]) for row in present.to_numpy()]
     out["insufficient_data"] = too_much.to_numpy()
-    out = out.sort_values(["worker_id", "period"]).reset_index(drop=True)
+    out = out.sort_values(["worker_id", "period"], kind="stable")  # labels kept: they name data's rows
     out = assign_cards(out, system)
     order = ["worker_id", "community", "district", "area_type", "period", "composite", *dims,
              "indicator_composite", "resident_rating", "n_missing", "missing_indicators", "insufficient_data",
@@ -162,10 +165,11 @@ def assign_cards(scores: pd.DataFrame, system: IndicatorSystem) -> pd.DataFrame:
 
     Within the worker's last ``window`` assessments up to and including the period, the composites
     below ``threshold`` are counted: ``>= red`` → ``red``, ``>= yellow`` → ``yellow``, else ``none``.
-    ``card_reason`` names the assessments that triggered the card (period and composite).
+    ``card_reason`` names the assessments that triggered the card (period and composite). Returns ``scores``
+    sorted by worker and period with two more columns, index labels kept (``scores`` itself is not changed).
     """
     rule = system.cards
-    scores = scores.sort_values(["worker_id", "period"]).reset_index(drop=True)
+    scores = scores.sort_values(["worker_id", "period"], kind="stable")
     cards: list[str] = []
     reasons: list[str] = []
     for _, g in scores.groupby("worker_id", sort=False):

@@ -334,6 +334,13 @@ MISSING_KEY = "(空)"  # an empty group cell, named as `demands top` names an em
 #: q re-chosen on the tuning seeds as the largest grid value (0.25, 0.3, 0.35, 0.4, 0.5) whose false rate stays
 #: under the one before: 0.35 — 0.804 / 0.333 tuning, held-out 0.771 / 0.330; data_samples totals 0.84 per 100.
 TOTAL_THRESHOLDS: dict[str, dict[str, float]] = {"预警": {"q": 0.35}}
+
+
+def _is_default(value: object) -> bool:
+    """``total_thresholds="default"``: :data:`TOTAL_THRESHOLDS` (a string, not the dict itself, as the default —
+    scikit-learn's rule for parameters, ``check_parameters_default_constructible``; a detector saved while the
+    default was the dict holds that dict, which reads the same)."""
+    return isinstance(value, str) and value == "default"
 _SEASON = {"W": 52, "M": 12}
 _LOOKBACK = {"W": 8, "M": 6}
 
@@ -598,7 +605,7 @@ class SurgeDetector(BaseEstimator):
         unlabelled: str = "total",
         coverage: str | None = "auto",
         coverage_min_share: float = 0.1,
-        total_thresholds: dict[str, dict[str, float]] | None = TOTAL_THRESHOLDS,
+        total_thresholds: dict[str, dict[str, float]] | str | None = "default",
         new_categories: str = "watch",
         dispersion_by: str | None = None,
         window_drift: bool = False,
@@ -712,7 +719,11 @@ class SurgeDetector(BaseEstimator):
                     for k, v in self.DEFAULT_TERM_THRESHOLDS.items()}
         base = self.DEFAULT_THRESHOLDS
         if getattr(self, "_total_mode", False):
-            base = {k: {**v, **((self.total_thresholds or {}).get(k, {}))} for k, v in base.items()}
+            extra = self.total_thresholds
+            if isinstance(extra, str) and not _is_default(extra):
+                raise ConfigError(f"total_thresholds: expected 'default', None or a dict of levels, found {extra!r}")
+            extra = TOTAL_THRESHOLDS if _is_default(extra) else (extra or {})
+            base = {k: {**v, **extra.get(k, {})} for k, v in base.items()}
         return {k: {**v, **((self.thresholds or {}).get(k, {}))} for k, v in base.items()}
 
     def _family_min(self) -> int:

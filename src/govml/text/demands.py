@@ -71,9 +71,18 @@ def period_starts(times: pd.Series, period: str = "M") -> pd.Series:
     """Start timestamp of the period (``W``: weeks starting Monday, ``M``, ``Q``, ``D``, ``Y``)."""
     if period not in PERIODS:
         raise DataError(message=f"period: expected one of {sorted(PERIODS)}, found {period!r}")
+    return _period_starts(_beijing_times(times), period)
+
+
+def _beijing_times(times: pd.Series) -> pd.Series:
     from govml.io import beijing_clock
 
-    t = beijing_clock(pd.to_datetime(times))  # on Beijing's clock, as govml reads every time (not the zone's own)
+    return beijing_clock(pd.to_datetime(times))  # on Beijing's clock, as govml reads every time (not the zone's own)
+
+
+def _period_starts(t: pd.Series, period: str) -> pd.Series:
+    if period not in PERIODS:
+        raise DataError(message=f"period: expected one of {sorted(PERIODS)}, found {period!r}")
     return t.dt.to_period(PERIODS[period]).dt.start_time
 
 
@@ -121,7 +130,8 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
         e = np.zeros(0, np.int64)
         return e, e, [], np.zeros((0, 2), np.int64)
     flat = np.fromiter(chain.from_iterable(tokens), dtype=object, count=total)
-    codes, vocab = pd.factorize(flat)
+    # sorted: term codes (and so the term tie-break of the ranking) do not depend on the row order
+    codes, vocab = pd.factorize(flat, sort=True)
     del flat
     codes = codes.astype(np.int64)
     vocab_list: list[str] = list(vocab)
@@ -304,7 +314,10 @@ def top_demands(
     _check_min_count(min_count)
     _check_columns(df, [text_col, time_col] + ([by] if by else []))
     n_all = len(df)
-    starts = period_starts(df[time_col], period)
+    if period not in PERIODS:
+        raise DataError(message=f"period: expected one of {sorted(PERIODS)}, found {period!r}")
+    when = _beijing_times(df[time_col])
+    starts = _period_starts(when, period)
     if tokens is None:
         if tokenizer is None:
             from govml.text.tokenize import GovTokenizer
@@ -319,6 +332,7 @@ def top_demands(
     idx = np.flatnonzero(keep)
     tokens = [tokens[i] for i in idx] if len(idx) < n_all else list(tokens)
     texts = df[text_col].to_numpy(dtype=object)[idx]
+    when = when.to_numpy()[idx].astype("datetime64[ns]").view(np.int64)  # the examples' tie-break: earliest first
     starts = starts.to_numpy()[idx]
     if by:
         groups = label_text(df[by]).fillna("(空)").to_numpy(dtype=object)[idx]
@@ -414,7 +428,7 @@ def top_demands(
     cg, ct, cy, z = c_g[sel], c_t[sel], c_y[sel], z[sel]
 
     clock("top selection")
-    examples = _examples(doc, term, gp_codes, texts, cg, ct, T, example_min_chars, example_chars)
+    examples = _examples(doc, term, gp_codes, texts, cg, ct, T, example_min_chars, example_chars, when)
     clock("examples")
     vocab_arr = np.asarray(vocab, dtype=object)
     out = pd.DataFrame({
@@ -531,7 +545,11 @@ class _Clock:
 
 
 def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np.ndarray,
-              cg: np.ndarray, ct: np.ndarray, T: int, min_chars: int, max_chars: int) -> list[str]:
+              cg: np.ndarray, ct: np.ndarray, T: int, min_chars: int, max_chars: int,
+              when: np.ndarray | None = None) -> list[str]:
+    """The example of each cell: the shortest message with at least ``min_chars`` characters, else the longest;
+    among messages of that length the earliest (``when``: int64 times of the rows), then the first in text order —
+    never the first row, so that the same messages in another order give the same example."""
     from govml.privacy import mask
 
     if len(cg) == 0:  # no group-period kept (each has fewer than min_messages messages, or no term passes)
@@ -546,9 +564,13 @@ def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np
     d, w = d[hit], w[hit]
     lengths = np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts), dtype=np.int64, count=len(texts))
     L = lengths[d]
-    # shortest with >= min_chars, else longest: score ascending
+    # shortest with >= min_chars, else longest: score ascending; ties: earliest, then text order
     score = np.where(L >= min_chars, L, 10**9 - L)
-    order = np.lexsort((d, score, w))
+    ud, d_pos = np.unique(d, return_inverse=True)
+    text_rank = pd.factorize(np.asarray([t if isinstance(t, str) else "" for t in texts[ud]], dtype=object),
+                             sort=True)[0][d_pos]
+    t_key = when[d] if when is not None else np.zeros(len(d), dtype=np.int64)
+    order = np.lexsort((d, text_rank, t_key, score, w))
     w_sorted = w[order]
     firsts = np.r_[0, np.flatnonzero(np.diff(w_sorted)) + 1]
     best = np.zeros(len(want), dtype=np.int64)

@@ -892,6 +892,43 @@ class HotIssueFinder(BaseEstimator):
 
     # -- fit ---------------------------------------------------------------------------------
     def fit(self, df: pd.DataFrame, y: object = None) -> HotIssueFinder:
+        """Find and rank the issues of ``df`` (see the class docstring for what is learned).
+
+        The rows are read in one canonical order — by time, then id, then the cells of the other columns used
+        (:meth:`_canonical_order`) — so that the same messages in another row order (an export sorted by another
+        column, a shuffled file) give the same issues, ranks, places, summaries and message lists; ``labels_`` and
+        ``places_`` follow the rows as given. Ties elsewhere (the most central message, the most frequent place, the
+        order of message ids written at the same time) were broken by row position."""
+        order = self._canonical_order(df)
+        if order is None:
+            return self._fit(df)
+        self._fit(df.iloc[order])
+        back = np.empty(len(order), dtype=np.int64)
+        back[order] = np.arange(len(order))
+        self.labels_ = self.labels_[back]
+        self.places_ = [self.places_[i] for i in back]
+        self._joins = [(int(order[r]), int(order[c]), *rest) for r, c, *rest in self._joins]
+        return self
+
+    def _canonical_order(self, df: pd.DataFrame) -> np.ndarray | None:
+        """Positions of ``df``'s rows sorted by time, id, the text columns, group, user and likes (each cell as
+        text); ``None`` when that is the order given, or when a time cannot be read (:meth:`_fit` says which)."""
+        cols = self._check(df)
+        if len(df) < 2:
+            return None
+        times = pd.to_datetime(df[self.time_col], errors="coerce", format="mixed")
+        if times.isna().any():
+            return None
+        from govml.io import beijing_clock
+
+        keys = [beijing_clock(times).to_numpy().astype("datetime64[ns]").view(np.int64)]
+        for c in [self.id_col, *cols, self.group_col, self.user_col, self.likes_col]:
+            if c and c in df.columns:
+                keys.append(pd.factorize(df[c].astype("string").fillna("").to_numpy(dtype=object), sort=True)[0])
+        order = np.lexsort(keys[::-1])  # the last key is the primary one: time first
+        return None if bool((order == np.arange(len(order))).all()) else order
+
+    def _fit(self, df: pd.DataFrame) -> HotIssueFinder:
         from scipy import sparse
         from scipy.cluster.hierarchy import fcluster, linkage
         from scipy.sparse.csgraph import connected_components
