@@ -226,15 +226,6 @@ def test_two_supernodes_answering_as_one_district_are_both_left_out(tmp_path, as
     assert out["summary"]["service"]["n"] == 24  # 12 communities in each of the two districts, none twice
 
 
-def test_a_misspelt_run_config_key_is_named_with_the_nearest_key(app_defaults):
-    from govml.federated.server_app import RUN_CONFIG_KEYS, check_run_config_keys
-
-    assert set(app_defaults) <= RUN_CONFIG_KEYS  # every key `flwr run` merges in is known
-    check_run_config_keys(dict(app_defaults))
-    with pytest.raises(ConfigError, match=r"unknown key\(s\) 'indicator' \(did you mean 'indicators'\?\)"):
-        check_run_config_keys({**app_defaults, "indicator": "service"})
-
-
 def _main(grid, run_config):
     from govml.federated.client_app import clear_cache
     from govml.federated.server_app import main
@@ -276,7 +267,8 @@ def test_an_unwritable_result_path_stops_the_run_before_any_district_is_asked(tm
     afile.write_text("x")
     cfg = {**app_defaults, **BENCH, "result-path": str(afile / "result.json"), "wait-for-districts": 0}
     grid = _grid(tmp_path, assessments, nodes, cfg)
-    with pytest.raises(RunStopped, match="result-path .* cannot be written on the SuperLink's machine"):
+    with pytest.raises(RunStopped, match="result-path .* cannot be written on the SuperLink's machine: .*afile' is a "
+                                         "file, not a folder; nothing was run"):
         _main(grid, cfg)
     assert all(n.delivered == 0 for n in grid._nodes.values())  # before: the whole run, then the error
 
@@ -302,3 +294,43 @@ def test_deployed_apps_log_through_flowers_logger(restore_logging):
     finally:
         flwr_logger.removeHandler(keep)
     assert seen == ["govml: 12 row(s) left out"]
+
+
+def test_a_supernode_that_went_away_is_named_not_the_superlink(tmp_path, assessments):
+    """A SuperNode killed mid-run: the SuperLink answers for it with "Node Unavailable" from its own node id (1).
+    Before: the log and `missing` named a phantom "district node 1" and said the real one did not answer."""
+    from flwr.app import Error
+    from flwr.common.constant import SUPERLINK_NODE_ID
+
+    from govml.federated.client_app import clear_cache
+    from govml.federated.grid import LocalGrid
+    from govml.federated.server_app import run_federation
+
+    class KilledAfterHello(LocalGrid):
+        def push_messages(self, messages):
+            messages = list(messages)
+            ids = super().push_messages([m for m in messages if not (m.metadata.dst_node_id == 3
+                                                                      and m.metadata.message_type != "query.hello")])
+            for m in messages:
+                if m.metadata.dst_node_id == 3 and m.metadata.message_type != "query.hello":
+                    m.metadata.__dict__["_message_id"] = f"gone-{len(self._replies)}"
+                    rep = Message(Error(code=1, reason="Error: Node Unavailable — no heartbeat"), reply_to=m)
+                    rep.metadata.__dict__["_src_node_id"] = SUPERLINK_NODE_ID
+                    self._replies[m.metadata.message_id] = rep
+                    ids = [*ids, m.metadata.message_id]
+            return ids
+
+    f = _files(tmp_path, assessments)
+    cfg = {**BENCH, "secure": True, "min-districts": 2, "wait-for-districts": 0}
+    grid = KilledAfterHello(run_id=5)
+    from govml.federated.client_app import make_client_app
+
+    for nid, d in ((2, "区1"), (3, "区2"), (4, "区3")):
+        grid.add_node(nid, make_client_app(), {"data-path": f[d], "district": d}, cfg)
+    try:
+        out = run_federation(grid, cfg)
+    finally:
+        clear_cache()
+    assert out["districts"] == ["区1", "区3"]
+    assert out["missing"] == {"区2": [0]}
+    assert not any("node 1" in e for e in out["events"])

@@ -121,9 +121,12 @@ class Session:
         msgs = [Message(content=c, dst_node_id=nid, message_type=mtype, group_id=str(self.round))
                 for nid, c in contents.items()]
         replies = list(self.grid.send_and_receive(msgs, timeout=self.timeout))
+        # a reply answers the message it names: the SuperLink's own "Node Unavailable" error for a district
+        # whose SuperNode went away comes from the SuperLink's node id (1), not the district's
+        sent = {m.metadata.message_id: m.metadata.dst_node_id for m in msgs if m.metadata.message_id}
         good, bad = {}, {}
         for rep in replies:
-            src = rep.metadata.src_node_id
+            src = sent.get(rep.metadata.reply_to_message_id, rep.metadata.src_node_id)
             if rep.has_error():
                 bad[src] = rep.error.reason or f"error code {rep.error.code}"
             else:
@@ -1160,39 +1163,6 @@ def to_jsonable(result: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(out, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
-#: run-config keys a coordinator may set: pyproject's [tool.flwr.app.config] (which `flwr run` merges into every
-#: deployment's run config) and the few the server reads without a default there
-RUN_CONFIG_KEYS = frozenset({
-    "task", "num-rounds", "select-round", "val-fraction", "round-window", "round-patience", "refit", "final-test-eval",
-    "secure", "strategy", "server-lr", "indicators", "labels", "n-features", "local-epochs", "lr", "proximal-mu",
-    "eval-fraction", "bins", "value-range", "dp-epsilon", "dp-mechanism", "dp-delta", "dp-clip", "seed",
-    "min-districts", "min-secure-districts", "secagg-threshold", "secagg-neighbours", "round-timeout",
-    "wait-for-districts", "result-path", "sim-manifest", "categories", "panel-start", "panel-end", "horizon",
-    "max-depth", "learning-rate", "min-child-count", "n-bins", "max-value", "backtest-origins", "backtest-only",
-    "top-pcts", "eval-fixed-point-scale", "forecaster-robust", "forecaster-robust-policy", "forecaster-level",
-    "forecaster-point", "forecaster-select-trees", "forecaster-untested-trees", "calibration-origins",
-    "forecaster-holidays", "score-districts",
-    # read by the server or the districts, not listed in pyproject
-    "batch-size", "l2", "fixed-point-scale", "train-on-validation",
-})
-
-
-def check_run_config_keys(run_config: dict[str, Any]) -> None:
-    """A misspelt run-config key (``indicator=`` for ``indicators=``) is a :class:`ConfigError` naming it and the
-    nearest known key — `flwr run` passes any key on, and the run would go on with the default (a benchmark of
-    complaints per week that every assessment district then fails)."""
-    import difflib
-
-    unknown = sorted(k for k in run_config if k not in RUN_CONFIG_KEYS)
-    if unknown:
-        said = []
-        for k in unknown:
-            near = difflib.get_close_matches(k, sorted(RUN_CONFIG_KEYS), n=1, cutoff=0.6)
-            said.append(f"{k!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
-        raise ConfigError(f"run config: unknown key(s) {', '.join(said)}; the keys are those of [tool.flwr.app.config] "
-                          "in govml's pyproject.toml (docs/federated.md)")
-
-
 def check_result_path(path: str) -> Path:
     """``result-path`` can be written (its folder is made if missing) — checked before the run, not after it.
     The path is on the SuperLink's machine (the ServerApp runs there), relative to its working folder."""
@@ -1200,9 +1170,13 @@ def check_result_path(path: str) -> Path:
     import tempfile
 
     target = Path(str(path)).expanduser().absolute()
+    if target.is_dir():
+        raise ConfigError(f"run config result-path {str(path)!r} is a folder; name the JSON file to write")
+    above = next((p for p in target.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise ConfigError(f"run config result-path {str(path)!r} cannot be written on the SuperLink's machine: "
+                          f"{str(above)!r} is a file, not a folder; nothing was run")
     try:
-        if target.is_dir():
-            raise ConfigError(f"run config result-path {str(path)!r} is a folder; name the JSON file to write")
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=target.parent)
         os.close(fd)
@@ -1238,8 +1212,7 @@ def main(grid: Grid, context: Context) -> None:
     cfg = dict(context.run_config)
     path = str(cfg.get("result-path") or "").strip()
     target = None
-    try:
-        check_run_config_keys(cfg)
+    try:  # (a misspelt run-config key never gets here: `flwr run` refuses it, "[code: 15] Invalid run configuration")
         target = check_result_path(path) if path else None
         result = run_federation(grid, cfg)
     except Exception as exc:
