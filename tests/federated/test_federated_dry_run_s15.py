@@ -30,6 +30,21 @@ def restore_logging():
         logging.getLogger(name).setLevel(level)
 
 
+@pytest.fixture()
+def flower_lines(restore_logging):
+    """What Flower's logger receives: a SuperNode's console, `flwr run --stream` / `flwr log`."""
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    keep = Keep(level=logging.INFO)
+    logging.getLogger("flwr").addHandler(keep)
+    yield seen
+    logging.getLogger("flwr").removeHandler(keep)
+
+
 def _district(assessments: pd.DataFrame, d: str = "区1") -> pd.DataFrame:
     return assessments[assessments["district"] == d]
 
@@ -238,16 +253,20 @@ def _main(grid, run_config):
 
 
 def test_main_writes_completed_or_failed_status_and_stops_on_one_clear_line(tmp_path, assessments, app_defaults,
-                                                                             restore_logging):
+                                                                             flower_lines):
     from govml.federated.server_app import RunStopped
 
     f = _files(tmp_path, assessments)
     nodes = {1: {"data-path": f["区1"], "district": "区1"}, 2: {"data-path": f["区2"], "district": "区2"}}
     result = tmp_path / "res" / "result.json"  # a folder that does not exist yet
     cfg = {**app_defaults, **BENCH, "result-path": str(result), "wait-for-districts": 0}
+    seen = flower_lines
     _main(_grid(tmp_path, assessments, nodes, cfg), cfg)
     ok = json.loads(result.read_text(encoding="utf-8"))
     assert ok["status"] == "completed" and ok["districts"] == ["区1", "区2"]
+    # the coordinator's last line says who took part, who was left out, who stopped answering, where the file is
+    assert seen[-1] == (f"govml: federated benchmark finished: 2 districts, left out: none; stopped answering: none; "
+                        f"result written to {result} on the SuperLink's machine")
     # a wrong task: before, a traceback through run_federation and the previous result left in place
     bad = {**cfg, "task": "benchmrk"}
     with pytest.raises(RunStopped, match="run config 'task' must be one of") as err:
@@ -273,27 +292,18 @@ def test_an_unwritable_result_path_stops_the_run_before_any_district_is_asked(tm
     assert all(n.delivered == 0 for n in grid._nodes.values())  # before: the whole run, then the error
 
 
-def test_deployed_apps_log_through_flowers_logger(restore_logging):
-    """A SuperNode's console and `flwr log` show Flower's logger only; govml's lines went nowhere (info)."""
+def test_deployed_apps_log_through_flowers_logger(flower_lines):
+    """A SuperNode's console and `flwr log` show Flower's logger only; govml's info lines went nowhere and its
+    warnings came out unprefixed through Python's last resort."""
     from govml.federated import client_app
 
-    seen: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record):
-            seen.append(record.getMessage())
-
-    flwr_logger = logging.getLogger("flwr")
-    keep = Keep(level=logging.INFO)
-    flwr_logger.addHandler(keep)
-    try:
-        assert client_app.deployment_log_mod in [m for m in client_app.app._mods]
-        T.route_logs_to_flower()
-        T.route_logs_to_flower()  # idempotent
-        logging.getLogger("govml.federated.task").info("12 row(s) left out")
-    finally:
-        flwr_logger.removeHandler(keep)
-    assert seen == ["govml: 12 row(s) left out"]
+    assert client_app.deployment_log_mod in client_app.app._mods  # the app a SuperNode loads (pyproject)
+    T.route_logs_to_flower()
+    T.route_logs_to_flower()  # idempotent
+    logging.getLogger("govml.federated.task").info("12 row(s) left out")
+    logging.getLogger("govml.io").warning("sheet '考核' read")
+    logging.getLogger("govml.io").info("not shown: the readers' details")
+    assert flower_lines == ["govml: 12 row(s) left out", "govml: sheet '考核' read"]
 
 
 def test_a_supernode_that_went_away_is_named_not_the_superlink(tmp_path, assessments):

@@ -1228,8 +1228,9 @@ def main(grid: Grid, context: Context) -> None:
         raise
     if target is not None:
         _write_result(target, {"status": "completed", **to_jsonable(result)})
-    log.info("federated %s finished: %d districts, left out: %s%s", result["task"], len(result["districts"]),
-             "; ".join(describe_left_out(result["excluded"])) or "none",
+    gone = "; ".join(f"{d} (from round {min(r)})" for d, r in result["missing"].items() if r)
+    log.info("federated %s finished: %d districts, left out: %s; stopped answering: %s%s", result["task"],
+             len(result["districts"]), "; ".join(describe_left_out(result["excluded"])) or "none", gone or "none",
              f"; result written to {target} on the SuperLink's machine" if target is not None else "")
 
 
