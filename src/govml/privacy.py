@@ -38,7 +38,9 @@ NAME       ``<NAME>``     a personal name found from a context cue, never from a
                           董事长罗平卫纠集, but 书记高度重视; a word of
                           ``resources/privacy/follow_words.txt`` — 拒不, 出警, 卷款 … — also
                           after a name that is a word tagged as a person's name, a noun or
-                          a place: 队长严冬一起, 村支书高山拒不), the names listed after a
+                          a place: 队长严冬一起, 村支书高山拒不), a role word that is no
+                          title before the name (业主张伟多次, 老板李强拖欠, 村民罗乔云、:
+                          a common surname, no dictionary word), the names listed after a
                           found one (联系人：张强、李丽; 、和及与), a quoted user name in a
                           reply (“X”网友); then a found name again in the same text
                           (组长何伟明有事，何伟明到了后) and its given name right before a
@@ -353,6 +355,22 @@ _PRE_TITLES = (
     "县长", "市长", "区长",  # not after a place code: A市长房…, A7县长龙街道, K2区长丰 (see _name_candidates)
     "大队长", "中队长", "支队长",
 )
+# Role words that are no title (session 15): a name may follow them (业主张伟, 老板李强, 会计王芳, 保安刘军,
+# 主治医生陈明, 村民罗乔云, 法人徐平), but an ordinary word follows them more often (业主大会, 业主陆续,
+# 保安公司, 村民代表). After one of them a name is taken only with a common or compound surname and
+# the evidence of a name after a title (a delimiter, a title, a word that follows names, a word of the
+# dictionary after a name that is none), never a word of jieba's dictionary before a delimiter or a
+# one-character follower (业主张贴的告示, 保安陈述了), never 于 (工作人员于2019年). Each word was read on
+# 附件3/附件4 (docs/benchmarks.md, session 15). 业主 not before 任 (物业主任), 会计 not before 师.
+_ROLES = (
+    "业主", "老板", "老板娘", "会计", "出纳", "保安", "护士", "店主", "店长", "快递员", "司机", "教练", "队员",
+    "辅警", "协警", "租客", "房东", "施工员", "邻居", "员工", "管家", "社工", "市民", "来电人", "家长", "患者",
+    "工人", "保洁员", "包工头", "工作人员", "经办人", "承办人", "村民", "住户", "同事", "法人", "业务员",
+    "置业顾问", "门卫", "干部", "股东", "病人",
+)
+# Titles that are roles too (老师贺敏体罚学生, 主治医生陈明说, 律师钟华收了): a name after them as after a role.
+_ROLE_TITLES = ("医生", "老师", "律师")
+_ROLE_NOT_BEFORE = {"业主": "任", "会计": "师"}
 _STRONG_CUES = (
     "我叫", "我名叫", "名叫", "我的名字叫", "我的名字是", "本人叫", "本人姓名", "姓名", "联系人", "户主", "申请人",
     "投诉人", "举报人", "当事人", "收件人", "收货人", "被申请人", "被投诉人", "户名", "开户名", "账户名", "收款人",
@@ -370,6 +388,8 @@ _NAME_CUE = re.compile(
     + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + r")(?P<colon>[ \t]?[:：][ \t]?)?"
     + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
     + "|(?P<pretitle>" + "|".join(sorted(set(_PRE_TITLES) - set(_TITLES), key=len, reverse=True)) + ")"
+    + "|(?P<role>" + "|".join(w + (f"(?!{_ROLE_NOT_BEFORE[w]})" if w in _ROLE_NOT_BEFORE else "")
+                              for w in sorted(_ROLES, key=len, reverse=True)) + ")"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
     + rf"|网友[ \t]?[{_QUOTES_OPEN}](?P<quoted2>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
 )
@@ -466,11 +486,14 @@ def _name_gate_pattern() -> tuple[str, str]:
     # more characters (what _name_after_title can accept: 局长段志刚， and 民警段志刚上门)
     after_sur = (f"(?:[{''.join(sorted(_SURNAMES_COMMON | {w[0] for w in _SURNAMES_COMPOUND}))}]"
                  f"|[{''.join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))}]{han}{{2}})")
-    for word in _PRE_TITLES:
+    after_sur = f"(?:{after_sur}|于{han})"  # 局长于洋表示 (_name_after_yu)
+    # after a role: a common surname or a compound one (not 太 of 太史: 医生太少)
+    role_sur = f"(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))})"
+    for word, rest in [(w, after_sur) for w in _PRE_TITLES] + [(w, role_sur) for w in (*_ROLES, *_ROLE_TITLES)]:
         k = _trigger(word)
         c = word[k]
         behind = f"(?<={re.escape(word[:k + 1])})" if k else ""
-        alts.setdefault(c, []).append((f"{behind}(?={re.escape(word[k + 1:])}{after_sur})",
+        alts.setdefault(c, []).append((f"{behind}(?={re.escape(word[k + 1:])}{rest})",
                                        word[k + 1] if k + 1 < len(word) else None, word[k - 1] if k else None))
     for q in _G_OPEN:
         alts.setdefault(q, []).append((f"(?={han}{{2,4}}[{_G_CLOSE}]{_SP}网友)", None, None))
@@ -539,6 +562,18 @@ _WORD_LINE = re.compile(r"^([\u4e00-\u9fff]{2,}) ([2-9][0-9]|[1-9][0-9]{2,}) ([a
 _WORDS: tuple[dict[str, int], dict[str, int], frozenset[str], frozenset[str]] | None = None
 # the 2-3 character words tagged as a noun or a place (n, ns, nz: 高山, 马力, 陆海), read with _WORDS
 _NOUNS: frozenset[str] = frozenset()
+# two-character common nouns at least 900 frequent (姿态, 风格, 态度, 水平): never the given name of a
+# single surname after a title (局长高姿态处理, 主任高风格，); 建平 (528), 建军 (170) are names. Read with _WORDS.
+_ATTR_NOUNS: frozenset[str] = frozenset()
+# two-character words tagged as a time, an adverb, a pronoun, a numeral, a conjunction … (昨天, 此次, 本月,
+# 近日): never the given name after 于 (局长于昨天, 书记于此次会上). Read with _WORDS.
+_NOT_GIVEN_TAGS = frozenset(("t", "tg", "c", "d", "dg", "ad", "r", "rr", "rz", "m", "mq", "f", "p", "q", "u", "y"))
+_NOT_GIVEN: frozenset[str] = frozenset()
+# two-character words of jieba's dictionary less than 20 frequent that start with a surname and are not
+# tagged as a person's name or a place (钱款, 高息, 申领; not 苏纳, 苏波: ns): no name after a role word (业主钱款被, 村干部高息借贷), and not
+# looked for again when found elsewhere (当事人申领 …). Read with _WORDS.
+_LOW_LINE = re.compile(r"^([\u4e00-\u9fff]{2}) (?:1?[0-9]) ([a-z]+)", re.M)
+_LOW_WORDS: frozenset[str] = frozenset()
 
 
 def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], frozenset[str]]:
@@ -562,8 +597,13 @@ def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], froze
         _WORDS = ({w: n for w, n in pairs if len(w) <= 3}, {w[:2]: n for w, n in pairs},
                   frozenset(w for w, _, tag in found if len(w) <= 3 and tag.startswith("nr")),
                   frozenset(p for w, _, _ in found if len(w) >= 4 for p in (w[:2], w[:3])))
-        global _NOUNS
+        global _NOUNS, _ATTR_NOUNS, _NOT_GIVEN, _LOW_WORDS
+        first = set(_SURNAME_CHARS)
+        _LOW_WORDS = frozenset(w for w, tag in _LOW_LINE.findall(text)
+                               if w[0] in first and not tag.startswith(("nr", "ns", "nz")))
         _NOUNS = frozenset(w for w, _, tag in found if len(w) <= 3 and tag in ("n", "ns", "nz"))
+        _ATTR_NOUNS = frozenset(w for w, f, tag in found if len(w) == 2 and tag == "n" and int(f) >= 900)
+        _NOT_GIVEN = frozenset(w for w, _, tag in found if len(w) == 2 and tag in _NOT_GIVEN_TAGS)
     return _WORDS
 
 
@@ -730,20 +770,33 @@ _LIST_SEPS = frozenset("、和及与")
 _GIVEN_NO_AFTER = (_GIVEN_NO - frozenset("先科举其万向")) | frozenset("地虽亦乃竟皆遂仍")
 
 
-def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
+def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] | None:
     """The name that starts at ``e``, right after a title (局长卢鸣鸿, 社区书记王五) or a list
     separator after a name (张三、李四), or None. A common or compound surname and one or two
     given-name characters, then a delimiter, a title or a word that follows names (同志, 在, 等,
-    带队 …); a boundary-tier surname (于, 和, 向, 明, 申 …: 书记于百忙之中, 局长明查暗访, 局长申诉，)
-    only with two given-name characters and a delimiter."""
+    带队 …); a boundary-tier surname (和, 明, 申 …: 局长明查暗访, 局长申诉，) only with two given-name
+    characters and a delimiter, or as :func:`_follows_boundary_one` says; 于 as :func:`_name_after_yu`
+    says (书记于百忙之中 is none). With ``role`` (after a role word that is no title: 业主, 老板, 保安 …)
+    a common or compound surname only, and a word of jieba's dictionary only before a word of
+    _FOLLOW_AFTER_TITLE_LONG (老板李强拖欠, not 业主张贴的)."""
     n = len(norm)
-    if e >= n or norm[e] in _NOT_SURNAME_AFTER:
+    if e >= n:
+        return None
+    if norm[e] in _NOT_SURNAME_AFTER:
+        if role:
+            return None
+        if norm[e] == "于":
+            return _name_after_yu(norm, e)
+        if norm[e] == "向" and e + 2 < n and _follows_boundary_one(norm, e, e + 1, person=True):
+            return e, e + 2  # 村支书向阳带人强拆
         return None
     for sl in _surname_len(norm, e):
         g0 = e + sl
         if g0 >= n or _TITLE_AT.match(norm, g0):  # 局长王书记: the title rule finds 王
             continue
         common = sl == 2 or norm[e] in _SURNAMES_COMMON
+        if role and not common:
+            continue
         if common and norm[g0] == "总" and (_boundary_at(norm, g0 + 1)
                                             or norm.startswith(_FOLLOW_AFTER_TITLE, g0 + 1)):
             return e, g0  # 负责人肖总，, 负责人彭总答复: the surname
@@ -755,6 +808,14 @@ def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
                 continue
             if norm[g0:end] in _NOT_NAMES or norm[g0 : g0 + 2] in _NOT_NAMES:  # 局长曾表示
                 continue
+            if gl == 2 and sl == 1 and norm[g0:end] in _attr_nouns():  # 局长高姿态处理, 主任高风格，
+                continue
+            if gl == 2 and sl == 1 and norm[e:end] in _dictionary()[3]:  # 业主何去何从
+                continue
+            if role and (_is_word(norm[e:end], sl) or norm[e:end] in _LOW_WORDS):
+                continue  # 业主张贴的告示, 保安陈述了, 未经业主许可擅自, 业主钱款被
+            if role and norm[e] in _VERB_NOT_SURNAME and (gl == 1 or norm[g0:end] in _dictionary()[1]):
+                continue  # 业主曾向A7县…, 业主曾多次; 村民曾照雄 is a name
             if _boundary_at(norm, end) or (common and _TITLE_AT.match(norm, end)):
                 return e, end
             if (common and norm.startswith(_FOLLOW_AFTER_TITLE, end) and not _is_word(norm[e:end], sl, person_ok=True)
@@ -762,10 +823,11 @@ def _name_after_title(norm: str, e: int) -> tuple[int, int] | None:
                 return e, end  # not 局长郑重承诺 (a word), 局长曾多次承诺 (曾 + a word); 书记曾国宪等
             if common and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, end) and _noun_name(norm, e, end, sl):
                 return e, end  # 村支书高山拒不, 组长陆海涛私分: a noun as a name, before a listed word
-        if not common and g0 + 1 < n and _follows_boundary_one(norm, e, g0):
+        if not common and g0 + 1 < n and (_follows_boundary_one(norm, e, g0)
+                                          or _follows_boundary_one(norm, e, g0, person=True)):
             return e, g0 + 1
         if g0 + 1 < n and _is_han(norm[g0 + 1]) and norm[e] not in _VERB_NOT_SURNAME:
-            span = _name_before_word(norm, e, sl, common)
+            span = _name_before_word(norm, e, sl, common, role)
             if span is not None:
                 return span
     return None
@@ -786,14 +848,46 @@ def _noun_name(norm: str, e: int, end: int, sl: int) -> bool:
     return sl == 1 and len(cand) == 3 and cand[:2] in _NOUNS
 
 
-def _follows_boundary_one(norm: str, e: int, g0: int) -> bool:
+def _follows_boundary_one(norm: str, e: int, g0: int, person: bool = False) -> bool:
     """Whether a boundary-tier surname at ``e`` and the one given-name character at ``g0`` are a name:
     followed by a word that follows names of two or more characters (组长程亮冒领, 社区主任金鑫一直推诿),
-    the two characters starting no word of jieba's dictionary (局长明确表示, 局长方面表示 are words)."""
+    the two characters starting no word of jieba's dictionary (局长明确表示, 局长方面表示 are words).
+    With ``person``: the two characters are a word tagged as a person's name instead (社区书记常青至今,
+    组长金山私自, 村支书向阳带人; session 15), and they and the next character start no word of four
+    or more."""
     cand = norm[e : g0 + 1]
-    return (_given_ok(norm[g0], _GIVEN_NO_VERB) and _not_a_word(cand) and norm[g0] not in _NOT_NAMES
-            and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1) and not norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0)
-            and cand not in _dictionary()[1])
+    if not (_given_ok(norm[g0], _GIVEN_NO_VERB) and _not_a_word(cand) and norm[g0] not in _NOT_NAMES
+            and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1) and not norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0)):
+        return False
+    _, starts, persons, idiom_starts = _dictionary()
+    if person:
+        return cand in persons and norm[e : g0 + 2] not in idiom_starts
+    return cand not in starts
+
+
+def _name_after_yu(norm: str, e: int) -> tuple[int, int] | None:
+    """A name with the surname 于 right after a title (副局长于洋表示, 社区主任于海涛多次推诿, 民警于斌、),
+    or None: 于 is a preposition there far more often (局长于百忙之中, 局长于3月5日, 书记于会上, 局长于是,
+    主任于心不忍). One or two given-name characters that start no time, adverb, pronoun or numeral
+    (于昨天, 于此次, 于本月), 于 and the first one no word unless a noun, a place or a person's name
+    (于是, 于今; 于洋 is a place), nor the start of a word of four or more (于心不忍); then a
+    delimiter, a title or a word that follows names."""
+    n = len(norm)
+    words, _, persons, idiom_starts = _dictionary()
+    if norm[e + 1 : e + 3] in _NOT_GIVEN:
+        return None
+    head = norm[e : e + 2]
+    if head in idiom_starts or (head in words and head not in _NOUNS and head not in persons):
+        return None
+    for gl in (2, 1):
+        end = e + 1 + gl
+        if end > n or not _given_ok(norm[e + 1 : end], _GIVEN_NO_AFTER) or not _not_a_word(norm[e:end]):
+            continue
+        if norm[e + 1 : end] in _NOT_NAMES or (gl == 2 and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, e + 2)):
+            continue
+        if _boundary_at(norm, end) or _TITLE_AT.match(norm, end) or norm.startswith(_FOLLOW_AFTER_TITLE, end):
+            return e, end
+    return None
 
 
 # Characters that start no given name after a title when a word follows (邢森虽潜逃, 陈蕊仅于): words
@@ -806,6 +900,12 @@ _VERB_NOT_SURNAME = frozenset("曾")
 _FOLLOW_ONE = frozenset("却虽仅亦乃竟皆均便即遂则才仍速硬以之")
 
 
+def _attr_nouns() -> frozenset[str]:
+    """:data:`_ATTR_NOUNS`, the dictionary read first."""
+    _dictionary()
+    return _ATTR_NOUNS
+
+
 def _is_word(cand: str, sl: int, person_ok: bool = False) -> bool:
     """Whether a name candidate (a surname of ``sl`` characters and the given name) is a word of
     jieba's dictionary, or its first two characters are one after a single surname (高度重 of 高度重视);
@@ -816,7 +916,7 @@ def _is_word(cand: str, sl: int, person_ok: bool = False) -> bool:
     return sl == 1 and len(cand) == 3 and cand[:2] in words and not (person_ok and cand[:2] in person)
 
 
-def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, int] | None:
+def _name_before_word(norm: str, e: int, sl: int, common: bool, role: bool = False) -> tuple[int, int] | None:
     """A name right after a title followed directly by a word (局长黄淼带头, 董事长罗平卫纠集, 局长李鸿指着):
     a surname (``sl`` characters at ``e``) and one or two given-name characters that are no word of
     jieba's dictionary (书记高度重视, 科长严格把关, 董事长孙子结婚 are words), then what starts a word of
@@ -833,6 +933,10 @@ def _name_before_word(norm: str, e: int, sl: int, common: bool) -> tuple[int, in
         if not _not_a_word(cand) or norm[g0:end] in _NOT_NAMES or norm[g0 : g0 + 2] in _NOT_NAMES:
             continue
         if _is_word(cand, sl) or (sl == 1 and cand in idiom_starts):  # 所长石沉大海, 院长高风亮节
+            continue
+        if gl == 2 and sl == 1 and norm[g0:end] in _ATTR_NOUNS:  # 局长高姿态处理
+            continue
+        if role and norm[e:end] in _LOW_WORDS:  # 村干部高息借贷
             continue
         if not common and (cand[:2] in starts or cand in starts or norm[g0:end] in starts):
             continue
@@ -889,8 +993,12 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
                     and not (m.group(kind) in ("市长", "区长", "县长") and ts > lo and norm[ts - 1].isascii()
                              and norm[ts - 1].isalnum())):
                 after = _name_after_title(norm, m.end())
+            elif m.group(kind) in _ROLE_TITLES:  # 主治医生陈明说, 老师贺敏体罚学生 (as after a role)
+                after = _name_after_title(norm, m.end(), role=True)
         elif kind == "pretitle":  # 民警张晖, 负责人王强
             span = _name_after_title(norm, m.end())
+        elif kind == "role":  # 业主张伟, 老板李强 (session 15)
+            span = _name_after_title(norm, m.end(), role=True)
         elif kind in ("quoted", "quoted2"):
             qs, qe = m.span(kind)
             span = None
@@ -968,18 +1076,19 @@ def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[in
     for _, a, b in res:
         if a not in weak:
             by_text.setdefault(text_of(a), set()).add(norm[a:b])
-    words = _dictionary()[0]
+    words, word_starts, _, _ = _dictionary()
     extra: list[tuple[str, int, int]] = []
     for j, names in by_text.items():
         lo, hi = bounds(j)
         for name in names:
-            if len(name) < 2 or name in words:
+            if len(name) < 2 or name in words or name in _LOW_WORDS:
                 continue
             k = norm.find(name, lo, hi)
             while k >= 0:
                 end = k + len(name)
                 if (len(name) >= 3 or _boundary_at(norm, end) or _TITLE_AT.match(norm, end)
-                        or norm.startswith(_FOLLOW_AFTER_TITLE, end)):
+                        or norm.startswith(_FOLLOW_AFTER_TITLE, end)
+                        or _word_after_name(norm, k, end, words, word_starts)):
                     extra.append(("NAME", k, end))
                 k = norm.find(name, end, hi)
             if len(name) == 3 and name[0] not in _SURNAMES_COMPOUND_FIRST and name[1:] not in words:
@@ -991,6 +1100,16 @@ def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[in
                         extra.append(("NAME", k, end))
                     k = norm.find(given, end, hi)
     return res + extra
+
+
+def _word_after_name(norm: str, k: int, end: int, words: dict[str, int], starts: dict[str, int]) -> bool:
+    """Whether a found two-character name at ``k`` is followed by a word of jieba's dictionary (蒋勇现在
+    不接电话, 何伟明确表示; session 15): the next two characters start a word, more frequent than the
+    one the name's last character and the next one would start (王平时: 平时), and the name and the next
+    character start no word (张家界 of a name 张家)."""
+    follow = starts.get(norm[end : end + 2], 0)
+    return (follow > 0 and starts.get(norm[end - 1 : end + 1], 0) < follow
+            and norm[k : end + 1] not in starts and norm[k : end + 1] not in words)
 
 
 def _candidates(norm: str, starts: list[int] | None = None, *, numbers: bool = True,
