@@ -344,3 +344,25 @@ def test_a_supernode_that_went_away_is_named_not_the_superlink(tmp_path, assessm
     assert out["districts"] == ["区1", "区3"]
     assert out["missing"] == {"区2": [0]}
     assert not any("node 1" in e for e in out["events"])
+
+
+def test_one_supernode_serving_two_tasks_has_a_mapping_per_task(tmp_path, assessments, caplog):
+    """<task>-path gave one SuperNode a table per task, but one mapping for both: a messages export whose
+    community column is 所属社区 beside an assessment table's 社区 could not be served."""
+    scores = tmp_path / "考核.csv"
+    _district(assessments).rename(columns={"community": "社区"}).to_csv(scores, index=False)
+    msgs = tmp_path / "留言.csv"
+    pd.DataFrame({"留言详情": ["小区噪音扰民", "路灯不亮", "垃圾没人清"], "一级分类": ["环境", "市政", "环境"]}
+                 ).to_csv(msgs, index=False)
+    node = {"data-path": str(scores), "mapping": "community=社区", "demand-classifier-path": str(msgs),
+            "demand-classifier-mapping": "text=留言详情,category=一级分类"}
+    assert not _hello({**node, "district": "东城区"}).has_error()
+    cls_cfg = {"task": "demand-classifier", "labels": "环境|市政"}
+    rep = _hello({**node, "district": "东城区"}, cls_cfg)
+    assert not rep.has_error(), rep.error.reason if rep.has_error() else ""
+    assert rep.content.metric_records["size"]["rows"] == 3
+    # without district= the SuperNode is named after the task's file — said in its own log
+    with caplog.at_level(logging.WARNING, logger="govml.federated"):
+        rep = _hello(node, cls_cfg)
+    assert rep.content.config_records["hello"]["district"] == "留言"
+    assert "the node config has no district=: this SuperNode answers as '留言'" in caplog.text

@@ -98,22 +98,27 @@ def node_settings(node_config: Mapping[str, Any], run_config: Mapping[str, Any])
         if not 0 <= pid < len(manifest):
             raise FederatedError(f"partition-id {pid} is not in the simulation manifest ({len(manifest)} districts)")
         cfg.update(manifest[pid])
-    table = {k.removeprefix("mapping."): v for k, v in cfg.items() if k.startswith("mapping.")}
-    if table:  # a [mapping] table in a node config .toml file (Flower flattens it to mapping.<column> keys)
-        for k in table:
-            del cfg[f"mapping.{k}"]
-        if cfg.get("mapping"):
-            from govml.errors import ConfigError
-
-            raise ConfigError("the node config has both 'mapping' and a [mapping] table: keep one")
-        cfg["mapping"] = table
     task = str(run_config.get("task", "") or "")
-    if task and cfg.get(f"{task}-path"):  # a district holding one table per task
-        cfg["data-path"] = cfg[f"{task}-path"]
+    from govml.errors import ConfigError
+
+    for key in ("mapping", f"{task}-mapping") if task else ("mapping",):
+        table = {k.removeprefix(f"{key}."): v for k, v in cfg.items() if k.startswith(f"{key}.")}
+        if table:  # a [mapping] table in a node config .toml file (Flower flattens it to mapping.<column> keys)
+            for k in table:
+                del cfg[f"{key}.{k}"]
+            if cfg.get(key):
+                raise ConfigError(f"the node config has both '{key}' and a [{key}] table: keep one")
+            cfg[key] = table
+    if task:  # a district holding one table per task: <task>-path, and its own <task>-mapping / -sheet / -encoding
+        for key, target in (("path", "data-path"), ("mapping", "mapping"), ("sheet", "sheet"),
+                            ("encoding", "encoding")):
+            if cfg.get(f"{task}-{key}") not in (None, ""):
+                cfg[target] = cfg[f"{task}-{key}"]
     if "data-path" not in cfg:
         raise FederatedError("this SuperNode has no 'data-path' in its node config "
                              "(start it with --node-config 'data-path=\"/path/to/table.csv\" district=\"...\"')")
-    cfg.setdefault("district", Path(str(cfg["data-path"])).stem)
+    if not str(cfg.get("district") or "").strip():
+        cfg["district"] = Path(str(cfg["data-path"])).stem  # the ClientApp's hello says so in the district's log
     return cfg
 
 
