@@ -55,7 +55,8 @@ Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3
 case numbers (they fail the validity checks or follow an order-number word), years, area sizes,
 times, postcodes; for names: 我是业主, 我是A市居民, 王府井, 张家界, 老师们, 语文老师, 保安师傅, 门卫大爷,
 place names, titles without a name, words after a title (书记高度重视, 局长明查暗访, 业主任何,
-局长信箱, A市长房…, 局长安排人员, 主任马上安排, 局长曾多次承诺, 所长石沉大海). Full-width
+局长信箱, A市长房…, 局长安排人员, 主任马上安排, 局长曾多次承诺, 所长石沉大海, 局长于百忙之中,
+局长高姿态处理), words after a role (业主大会, 业主张贴的告示, 未经业主许可, 会计师). Full-width
 characters (１３８…) are normalised for detection; the original span is masked. The scan is
 fast: text without a digit, ``@``, a plate prefix or a name cue (one scan for all of them, see
 :data:`_GATE_ALL`) is returned at once.
@@ -787,8 +788,6 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
             return None
         if norm[e] == "于":
             return _name_after_yu(norm, e)
-        if norm[e] == "向" and e + 2 < n and _follows_boundary_one(norm, e, e + 1, person=True):
-            return e, e + 2  # 村支书向阳带人强拆
         return None
     for sl in _surname_len(norm, e):
         g0 = e + sl
@@ -853,8 +852,7 @@ def _follows_boundary_one(norm: str, e: int, g0: int, person: bool = False) -> b
     followed by a word that follows names of two or more characters (组长程亮冒领, 社区主任金鑫一直推诿),
     the two characters starting no word of jieba's dictionary (局长明确表示, 局长方面表示 are words).
     With ``person``: the two characters are a word tagged as a person's name instead (社区书记常青至今,
-    组长金山私自, 村支书向阳带人; session 15), and they and the next character start no word of four
-    or more."""
+    组长金山私自; session 15), and they and the next character start no word of four or more."""
     cand = norm[e : g0 + 1]
     if not (_given_ok(norm[g0], _GIVEN_NO_VERB) and _not_a_word(cand) and norm[g0] not in _NOT_NAMES
             and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1) and not norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0)):
@@ -989,7 +987,8 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             # not into the name found before it
             span = _name_before(norm, ts, lo, max(lo, out[-1][2]) if out else lo)
             if (m.group(kind).lstrip("副总老") in _PRE_TITLES
-                    and not (m.group(kind) == "主任" and ts > lo and norm[ts - 1] == "业")  # 业主任何
+                    and not (m.group(kind) == "主任" and ts > lo and norm[ts - 1] == "业"  # 业主任何, 业主任意
+                             and norm[ts + 1 : ts + 3] in _dictionary()[1])  # not 物业主任王强
                     and not (m.group(kind) in ("市长", "区长", "县长") and ts > lo and norm[ts - 1].isascii()
                              and norm[ts - 1].isalnum())):
                 after = _name_after_title(norm, m.end())
