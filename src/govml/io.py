@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import contextvars
 import csv
 import gzip
 import io as _io
@@ -1977,6 +1978,125 @@ def _write_xlsx(df: pd.DataFrame, path: Path, sheet_name: str = "Sheet1") -> Non
 
 
 # --------------------------------------------------------------------------------------------------
+# Where the reader's settings come from: the words of a hint
+
+#: (config file name, section) while the reader's settings come from a YAML file, not command-line options
+_SETTINGS_FROM: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "govml_io_settings_from", default=None)
+
+# command-line option in a reader's message → the key a YAML file's section gives the same setting with
+_OPTION_RE = re.compile(
+    r"(?P<profile>use --profile \S+ or (?=--map))"  # a retrain.yaml has no profiles: the mapping is all
+    r"|(?P<pass>\bpass (?=--(?:encoding|sheet|map)\b))"
+    r"|--map (?P<ours>[^\s=,;()]+)=(?P<theirs>[^\s,;()]+)|(?P<map>--map\b)"
+    r"|--sheet (?P<sheet>NAME|all)\b|(?P<anysheet>--sheet\b)"
+    r"|--encoding (?P<enc>[\w-]+)|(?P<anyenc>--encoding\b)"
+    r"|(?P<timecol>pass that one with --time-col)")
+
+
+def _option_key(m: re.Match[str]) -> tuple[str, str]:
+    """(the key that replaces the option matched, words after it); ("", replacement) for a non-key change."""
+    if m["profile"]:
+        return "", "use "
+    if m["pass"]:
+        return "", "set "
+    if m["ours"]:
+        return f"`mapping: {{{m['ours']}: {m['theirs']}}}`", ""
+    if m["map"]:
+        return "`mapping:`", ""
+    if m["sheet"]:
+        return f"`sheet: {m['sheet']}`", ""
+    if m["anysheet"]:
+        return "`sheet:`", ""
+    if m["enc"]:
+        try:
+            codecs.lookup(m["enc"])
+        except LookupError:  # "leave --encoding out …": the word after it is no encoding
+            return "`encoding:`", f" {m['enc']}"
+        return f"`encoding: {m['enc']}`", ""
+    if m["anyenc"]:
+        return "`encoding:`", ""
+    return "`mapping: {created_at: THAT_COLUMN}`", ""  # timecol: "map that one with" it
+
+
+@contextlib.contextmanager
+def settings_from(config: str | os.PathLike[str], section: str) -> Iterator[None]:
+    """Within this block the readers' messages name the keys of ``config`` instead of command-line options.
+
+    For a caller whose reader settings come from a YAML file — ``govml retrain``: retrain.yaml's per-model
+    ``mapping:``, ``sheet:`` and ``encoding:``, ``section`` = ``models.KEY`` —, a message's ``--map district=区县``
+    is written ``mapping: {district: 区县}`` (the first key of a message followed by ``under models.KEY in
+    retrain.yaml``), ``--sheet NAME`` ``sheet: NAME``, ``--encoding big5`` ``encoding: big5``: an operator is not
+    told to pass options the command does not have. It covers :func:`load`'s errors and warnings and what this
+    module logs; outside the block (every other reader) nothing changes. See :func:`option_hint`."""
+    token = _SETTINGS_FROM.set((Path(config).name, str(section)))
+    try:
+        yield
+    finally:
+        _SETTINGS_FROM.reset(token)
+
+
+def option_hint(text: str) -> str:
+    """``text`` with the readers' command-line options written as the keys of the file the settings come from,
+    inside :func:`settings_from`; ``text`` itself outside it."""
+    where = _SETTINGS_FROM.get()
+    if where is None or "--" not in text:
+        return text
+    config, section = where
+    said = [False]
+
+    def sub(m: re.Match[str]) -> str:
+        key, after = _option_key(m)
+        if not key:
+            return after
+        if m["timecol"]:
+            key = f"map that one with {key}"
+        if not said[0]:  # the first key of the message says where it goes
+            said[0] = True
+            key += f" (under {section} in {config})" if after else f" under {section} in {config}"
+        return key + after
+
+    return _OPTION_RE.sub(sub, text)
+
+
+class _OptionHints(logging.Filter):
+    """Rewrites this module's log lines with :func:`option_hint` inside :func:`settings_from`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SETTINGS_FROM.get() is not None:
+            text = record.getMessage()
+            hinted = option_hint(text)
+            if hinted != text:
+                record.msg, record.args = hinted, None
+        return True
+
+
+log.addFilter(_OptionHints())
+
+
+def _hinted_problem(problem: Problem) -> Problem:
+    import dataclasses
+
+    return dataclasses.replace(problem, expected=option_hint(problem.expected))
+
+
+def _hinted_error(exc: Exception) -> Exception | None:
+    """``exc`` (a DataError/ConfigError from a reader) with its hints rewritten, or None when nothing changed."""
+    from govml.errors import ConfigError
+
+    if isinstance(exc, DataError):
+        problems = [_hinted_problem(p) for p in exc.problems]
+        message = option_hint(exc.message) if exc.message else exc.message
+        if problems == exc.problems and message == exc.message:
+            return None
+        return DataError(problems=problems, message=message, truncated=exc.truncated)
+    if isinstance(exc, ConfigError):
+        text = option_hint(str(exc))
+        return None if text == str(exc) else ConfigError(text)
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
 # load = read + map + validate
 
 
@@ -2009,14 +2129,21 @@ def load(
     ``df.attrs["govml"]["warnings"]``. ``drop_incomplete=True`` drops rows with an empty required value
     (with a warning per column) instead of refusing the table."""
     from govml import schemas
+    from govml.errors import ConfigError
 
-    report = schemas.check_file(path, kind, mapping=mapping, encoding=encoding, sheet=sheet,
-                                header_row=header_row, max_problems=max_problems,
-                                drop_incomplete=drop_incomplete)
+    try:
+        report = schemas.check_file(path, kind, mapping=mapping, encoding=encoding, sheet=sheet,
+                                    header_row=header_row, max_problems=max_problems,
+                                    drop_incomplete=drop_incomplete)
+    except (DataError, ConfigError) as exc:  # a hint names the settings' file keys inside settings_from
+        hinted = _hinted_error(exc)
+        if hinted is None:
+            raise
+        raise hinted from exc
     for w in report.warnings:
         log.warning("%s", masked(w))
     if report.errors:
-        raise DataError(problems=report.errors, truncated=report.truncated,
+        raise DataError(problems=[_hinted_problem(p) for p in report.errors], truncated=report.truncated,
                         message=f"{report.file}: cannot be used as {kind} ({len(report.errors)}"
                         f"{'+' if report.truncated else ''} problem(s))")
     assert report.frame is not None

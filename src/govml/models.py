@@ -18,7 +18,41 @@ log = logging.getLogger(__name__)
 
 
 def _resolve(name: str) -> str:
-    return tracking.REGISTERED_NAMES.get(name, name)
+    """The registry name of ``name``: a task name (``demand-classifier``), a registry name, or a retrain.yaml model
+    key whose registered name is ``govml-KEY`` (``需求 分类`` → ``govml-需求 分类``) when that one is registered."""
+    if name in tracking.REGISTERED_NAMES:
+        return tracking.REGISTERED_NAMES[name]
+    if name.startswith(f"{tracking.EXPERIMENT_PREFIX}-"):
+        return name
+    prefixed = f"{tracking.EXPERIMENT_PREFIX}-{name}"
+    try:
+        c = tracking.client()
+        c.get_registered_model(name)
+        return name
+    except Exception:
+        try:
+            c.get_registered_model(prefixed)
+            return prefixed
+        except Exception:
+            return name
+
+
+def registered_names() -> list[str]:
+    """The names of the registered models of govml's store, sorted."""
+    try:
+        return sorted(rm.name for rm in tracking.client().search_registered_models(max_results=1000))
+    except Exception as exc:
+        raise TrackingError(f"could not read the model registry at {tracking.tracking_uri()}: {exc}") from exc
+
+
+def _unknown_model(name: str) -> TrackingError:
+    names = registered_names()
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+    return TrackingError(f"no registered model {name!r} in {tracking.tracking_uri()}; "
+                         + (f"did you mean {close[0]!r}? " if close else "")
+                         + f"registered: {', '.join(names) if names else 'none (run `govml retrain` first)'}")
 
 
 def list_models() -> list[dict[str, Any]]:
@@ -26,7 +60,8 @@ def list_models() -> list[dict[str, Any]]:
 
     Keys: ``name``, ``version``, ``aliases`` (list), ``status`` (pending/validated/invalid),
     ``metric`` (the gate's metric name), ``metrics`` (dict from the version's tags), ``run_id``,
-    ``created`` (UTC datetime), ``source``.
+    ``created`` (UTC datetime), ``source``, ``files`` (:func:`files_present`), ``stage`` (MLflow's deprecated
+    stage when one was set in its UI — ``Archived`` … —, else ``""``).
     """
     import datetime as dt
 
@@ -49,6 +84,7 @@ def list_models() -> list[dict[str, Any]]:
                 "name": rm.name, "version": str(mv.version),
                 "aliases": sorted(aliases.get(str(mv.version), [])),
                 "status": tags.get("govml.status", ""), "metric": tags.get("govml.metric", ""),
+                "stage": "" if (mv.current_stage or "None") == "None" else str(mv.current_stage),
                 "metrics": metrics, "run_id": mv.run_id or tags.get("govml.run_id", ""),
                 "created": dt.datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=dt.UTC),
                 "source": mv.source, "files": files_present(mv.source),
@@ -94,17 +130,32 @@ def promote(name: str, version: str | int) -> str | None:
     try:
         mv = c.get_model_version(full, str(version))
     except Exception as exc:
-        versions = [r["version"] for r in list_models() if r["name"] == full]
+        rows = [r for r in list_models() if r["name"] == full]
+        if not rows:
+            raise _unknown_model(name) from exc
         raise TrackingError(f"no version {version} of {full!r} in {tracking.tracking_uri()}; versions: "
-                            f"{', '.join(versions) if versions else 'none'}") from exc
+                            f"{', '.join(r['version'] for r in rows)}") from exc
     status = (mv.tags or {}).get("govml.status", "")
     if status != "validated":
-        raise TrackingError(f"{full} version {version} is {status or 'not marked validated'}: only a version a "
-                            "retrain loaded back and validated can be put in service")
+        why = {"invalid": "invalid: loaded back from the registry, it could not be loaded or did not score what it "
+                          "scored before it was logged",
+               "pending": "pending: its retrain stopped (killed or crashed) before loading it back and checking it",
+               }.get(status, status or "not marked validated (it was not registered by a retrain)")
+        ok = [r["version"] for r in list_models() if r["name"] == full and r["status"] == "validated"
+              and r["files"] is not False and not r["stage"]]
+        raise TrackingError(f"{full} version {version} is {why}; only a version a retrain loaded back and validated "
+                            f"can be put in service (validated: {', '.join(ok) if ok else 'none'})")
+    stage = mv.current_stage if (mv.current_stage or "None") != "None" else ""
+    if stage == "Archived":
+        raise TrackingError(f"{full} version {version} was archived (stage Archived, set in MLflow's UI): it is not "
+                            "put in service while archived; move it out of Archived in the UI (or MlflowClient()."
+                            f"transition_model_version_stage({full!r}, {str(version)!r}, 'None')) if it should be")
     if files_present(mv.source) is False:
         raise TrackingError(f"{full} version {version}: its files are no longer in the store ({mv.source}); it "
                             "cannot be loaded, so it cannot be put in service")
     old = tracking.get_alias(full, tracking.CHAMPION)
+    if old is not None and str(old.version) == str(version):
+        return str(old.version)  # already in service: nothing to change (the CLI says so)
     tracking.set_alias(full, tracking.CHAMPION, str(version))
     stamp = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     c.set_model_version_tag(full, str(version), "govml.decision", f"promoted by hand {stamp}")
@@ -123,9 +174,7 @@ def model_uri(name: str, alias: str = tracking.CHAMPION) -> str:
         existing = list_models()
         mine = [r for r in existing if r["name"] == full]
         if not mine:
-            names = sorted({r["name"] for r in existing})
-            raise TrackingError(f"no registered model {full!r} in {tracking.tracking_uri()}; "
-                                f"registered: {', '.join(names) if names else 'none (run `govml retrain` first)'}")
+            raise _unknown_model(full)
         have = sorted({a for r in mine for a in r["aliases"]})
         raise TrackingError(f"model {full!r} has no alias {alias!r}; its aliases: "
                             f"{', '.join(have) if have else 'none'} (versions {', '.join(r['version'] for r in mine)})")

@@ -293,9 +293,11 @@ def retrain_lock(timeout_s: float = 0.0) -> Iterator[Path]:
 
     The lock is an OS file lock (``fcntl``/``msvcrt`` via filelock): the kernel releases it when
     the holding process dies, even by ``kill -9``, so a crashed retrain never leaves a stale lock
-    behind. The holder record (pid, host, start time) beside it is informational and is replaced
-    by the next holder. It guards one machine / one ``GOVML_HOME``; machines sharing one MLflow
-    server need their schedules not to overlap.
+    behind. The holder record (pid, host, start time) beside it names the running retrain in the
+    "another retrain is running" message; a retrain removes it when it ends, so a record found by
+    the next holder was left by a retrain that died, which is said (:func:`_take_over`). It guards
+    one machine / one ``GOVML_HOME``; machines sharing one MLflow server need their schedules not to
+    overlap.
     """
     import filelock
 
@@ -310,22 +312,62 @@ def retrain_lock(timeout_s: float = 0.0) -> Iterator[Path]:
         holder = lock_holder() or {}
         who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
                f"started {holder.get('started', '?')}") if holder else "unknown holder"
+        if holder and holder.get("host") == socket.gethostname() and _pid_alive(holder.get("pid")) is False:
+            who += (f"; pid {holder.get('pid')} is no longer running, yet the lock is still held — by a process it "
+                    f"started? `fuser {path}` names it")
         raise RetrainLocked(f"another retrain is running ({who}); lock {path}. "
                             "Wait for it to finish (or raise lock_timeout_s).") from None
     except OSError as exc:  # a read-only store folder, a full disk (filelock's Timeout is an OSError too)
         raise _store_unusable(exc) from exc
+    info = path.with_suffix(".holder.json")
     try:
+        _take_over(lock_holder())
         record = {"pid": os.getpid(), "host": socket.gethostname(),
-                  "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+                  "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "removed_at_exit": True}
         tmp = path.with_suffix(".holder.tmp")
         try:
             tmp.write_text(json.dumps(record), encoding="utf-8")
-            os.replace(tmp, path.with_suffix(".holder.json"))
+            os.replace(tmp, info)
         except OSError as exc:
             raise _store_unusable(exc) from exc
         yield path
     finally:
+        with contextlib.suppress(OSError):  # a finished retrain leaves no holder record: one left behind is stale
+            if (lock_holder() or {}).get("pid") == os.getpid():
+                info.unlink()
         lock.release()
+
+
+def _pid_alive(pid: Any) -> bool | None:
+    """Whether process ``pid`` runs on this machine (None: cannot be told)."""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except (OSError, TypeError, ValueError, AttributeError):
+        return None
+    return True
+
+
+def _take_over(previous: Mapping[str, Any] | None) -> None:
+    """Say so when the holder record of a retrain that did not finish is left beside the lock we now hold.
+
+    A retrain removes its record when it ends (also on an error); one that was killed (``kill -9``, the machine
+    shut down, out of memory) cannot: the OS released its lock when it died, so the lock is free, and this run
+    takes over with a warning naming it (its MLflow runs still RUNNING are then marked KILLED). Records of govml
+    versions before the removal (no ``removed_at_exit``) were left by every run and say nothing."""
+    if not previous or not previous.get("removed_at_exit"):
+        return
+    if previous.get("pid") == os.getpid() and previous.get("host") == socket.gethostname():
+        return
+    here = previous.get("host") == socket.gethostname()
+    state = {False: "no longer running", True: "running, but no longer holding the lock", None: "state unknown"}[
+        _pid_alive(previous.get("pid")) if here else None]
+    log.warning("stale retrain lock taken over: the retrain of pid %s on %s (started %s) did not finish — killed or "
+                "shut down (pid %s: %s); the OS released its lock, this run goes ahead", previous.get("pid", "?"),
+                previous.get("host", "?"), previous.get("started", "?"), previous.get("pid", "?"), state)
 
 
 # --------------------------------------------------------------------------------------------
@@ -346,6 +388,84 @@ def newest_file(patterns: list[str], base: Path | None = None) -> Path:
                     not os.path.isabs(p) for p in patterns) else ""
         raise DataError(message=f"no data file matches {patterns} (relative to {base}){hint}")
     return max(found, key=lambda p: (p.stat().st_mtime, str(p)))
+
+
+_CHANGED = ("the file changed while it was read (size or modification time): it is still being written — the next "
+            "run takes it once it is complete")
+
+
+def _file_state(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+#: a file whose last line has no line break and that was modified this recently is taken as still being written
+RECENT_S = 300.0
+
+
+def incomplete_file(path: Path, now: float | None = None) -> str | None:
+    """Why ``path`` looks like a file still being written or cut off (a copy that stopped), or None.
+
+    Workbooks (.xlsx/.xlsm) and Parquet files carry an end marker (a ZIP's end-of-central-directory record,
+    Parquet's ``PAR1``): a file without it is incomplete. A text table (CSV/TSV/TXT) whose last line has no line
+    break is cut off when that line holds an open quote or fewer fields than the header, or when it was modified in
+    the last :data:`RECENT_S` seconds (an export still being written); an old file that merely lacks the final line
+    break (a hand-saved file) is read as before. :func:`_pipeline` also refuses a file that changes while it is read.
+    """
+    import time as _time
+
+    try:
+        size = path.stat().st_size
+        mtime = path.stat().st_mtime
+        if size == 0:
+            return None  # the reader says "the file is empty"
+        with open(path, "rb") as f:
+            head = f.read(8)
+            f.seek(max(0, size - 65_558))
+            tail = f.read()
+    except OSError:
+        return None  # the reader reports what cannot be opened
+    suffix = path.suffix.lower()
+    age = (now if now is not None else _time.time()) - mtime
+    if suffix in (".xlsx", ".xlsm") and head.startswith(b"PK\x03\x04") and b"PK\x05\x06" not in tail:
+        return (f"the workbook is incomplete ({size:,} bytes, its end is missing: not a whole .xlsx) — still being "
+                f"written or copied (modified {_ago(age)}), or the copy stopped; the next run takes it once it is whole")
+    if suffix == ".parquet" and head.startswith(b"PAR1") and not tail.endswith(b"PAR1"):
+        return (f"the Parquet file is incomplete ({size:,} bytes, its end marker is missing) — still being written "
+                f"(modified {_ago(age)}), or the copy stopped")
+    if suffix not in (".csv", ".tsv", ".txt") or tail.endswith((b"\n", b"\r")):
+        return None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in tail[-200:]:
+        return None  # UTF-16: the reader's business
+    with open(path, "rb") as f:
+        first = f.readline()
+    sep = b"\t" if suffix == ".tsv" or first.count(b"\t") > first.count(b",") else b","
+    last = tail[tail.rfind(b"\n") + 1:]
+    with open(path, "rb") as f:
+        quotes = f.read().count(b'"')
+    why = None
+    if quotes % 2:
+        why = "its last line ends inside a quoted cell"
+    elif b'"' not in last and last.count(sep) < first.count(sep):
+        why = f"its last line has {last.count(sep) + 1} of the header's {first.count(sep) + 1} fields"
+    elif age < RECENT_S:
+        why = f"its last line has no line break and the file was modified {_ago(age)}"
+    if why is None:
+        return None
+    return (f"the file looks incomplete — {why}: still being written (modified {_ago(age)}), or the copy stopped; "
+            "the next run takes it once it is complete")
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
 
 
 def check_against_last(fp: Mapping[str, Any], last: Mapping[str, Any] | None, checks: DataChecks) -> list[str]:
@@ -555,6 +675,7 @@ def retrain(
     with one model is reported in its :class:`Outcome` instead.
     """
     cfg = config if isinstance(config, RetrainConfig) else load_config(config)
+    config_file = None if isinstance(config, RetrainConfig) else str(config)
     adapters = prepare(cfg, only)
     keys = list(adapters)
     if scheduled is None:
@@ -582,7 +703,7 @@ def retrain(
             for key in keys:
                 say(f"{key}: start")
                 outcomes.append(_retrain_one(key, cfg.models[key], dry_run, scheduled, base_dir, say,
-                                             adapter=adapters[key]))
+                                             adapter=adapters[key], config_file=config_file))
                 say(f"{key}: {outcomes[-1].decision} — {outcomes[-1].reason}")
             report = RetrainReport(outcomes, parent.info.run_id, dry_run=dry_run, scheduled=scheduled)
             tracking.log_dict(report.to_dict(), "summary.json")
@@ -596,7 +717,8 @@ def retrain(
 
 
 def _retrain_one(key: str, spec: ModelSpec, dry_run: bool, scheduled: bool, base_dir: Path | None,
-                 say: Callable[[str], None], adapter: TaskAdapter | None = None) -> Outcome:
+                 say: Callable[[str], None], adapter: TaskAdapter | None = None,
+                 config_file: str | None = None) -> Outcome:
     import mlflow
 
     t0 = time.perf_counter()
@@ -619,7 +741,7 @@ def _retrain_one(key: str, spec: ModelSpec, dry_run: bool, scheduled: bool, base
                               **{f"adapter.{k}": v for k, v in spec.params.items()}}) as child:
         out.run_id = child.info.run_id
         try:
-            _pipeline(key, spec, adapter, name, metric, gib, dry_run, base_dir, out, say)
+            _pipeline(key, spec, adapter, name, metric, gib, dry_run, base_dir, out, say, config_file)
         except _Stop as stop:
             out.decision, out.reason = stop.decision, stop.reason
         except GovmlError as exc:
@@ -664,7 +786,8 @@ def _masked(text: str) -> str:
 
 
 def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric: str, gib: bool,
-              dry_run: bool, base_dir: Path | None, out: Outcome, say: Callable[[str], None]) -> None:
+              dry_run: bool, base_dir: Path | None, out: Outcome, say: Callable[[str], None],
+              config_file: str | None = None) -> None:
     import mlflow
 
     # 1. newest data, loaded and validated
@@ -674,11 +797,23 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
         raise _Stop("refused", str(exc)) from exc
     out.data_file = str(path)
     mlflow.set_tag("govml.data_file", path.name)
+    from govml import io
+
+    before = _file_state(path)
+    cut = incomplete_file(path)
     try:
-        frame = adapter.load_data(path, spec.mapping, **_read_options(spec))
+        if cut is None:  # the reader's hints name retrain.yaml's keys (mapping:, sheet:, encoding:), not CLI options
+            with io.settings_from(config_file or "retrain.yaml", f"models.{key}"):
+                frame = adapter.load_data(path, spec.mapping, **_read_options(spec))
     except DataError as exc:
+        cut = incomplete_file(path) or (None if _file_state(path) == before else _CHANGED)
         mlflow.set_tag("govml.data_check", "failed")
-        raise _Stop("refused", f"{path.name}: data refused before training: {exc}") from exc
+        raise _Stop("refused", f"{path.name}: data refused before training: {cut or exc}") from exc
+    if cut is None and _file_state(path) != before:
+        cut = _CHANGED
+    if cut is not None:
+        mlflow.set_tag("govml.data_check", "failed")
+        raise _Stop("refused", f"{path.name}: data refused before training: {cut}")
     out.rows = len(frame)
 
     # 2. checks against the last accepted data
@@ -850,6 +985,40 @@ def next_fire_times(trigger: Any, n: int = 3, now: dt.datetime | None = None) ->
         out.append(nxt)
         prev, now = nxt, nxt + dt.timedelta(seconds=1)
     return out
+
+
+def cron_line(every: str, at: str = "03:00", day: str = "mon", config: str | Path = "configs/retrain.yaml",
+              models: list[str] | None = None, log_file: str | Path = "logs/retrain.log",
+              cwd: str | Path | None = None, executable: str | Path | None = None) -> str:
+    """A crontab line that runs ``govml retrain --scheduled`` on the schedule ``govml schedule`` would keep.
+
+    Written to work pasted as it is: cron starts jobs in ``HOME`` with ``PATH=/usr/bin:/bin`` and none of the
+    user's variables, through ``sh``, and reads ``%`` as a line break. So the line ``cd``s into ``cwd`` (default:
+    the current folder; relative data paths are read from there), calls this environment's ``govml`` by its
+    absolute path, gives the config and the log file as absolute paths, creates the log's folder, quotes every
+    path (spaces), escapes ``%``, and carries ``GOVML_HOME`` / ``MLFLOW_TRACKING_URI`` when they are set here (so
+    the runs go to the store this shell sees). :class:`ConfigError` for a schedule :func:`make_trigger` refuses.
+    """
+    import shlex
+    import sys
+
+    make_trigger(every, at, day)  # the same checks and messages
+    hh, mm = (int(x) for x in at.split(":"))
+    fields = {"hourly": f"{mm} * * * *", "daily": f"{mm} {hh} * * *",
+              "weekly": f"{mm} {hh} * * {(_DAYS.index(day.lower()[:3]) + 1) % 7}"}[every]
+    base = Path(cwd).resolve() if cwd is not None else Path.cwd()
+    if executable is None:
+        script = Path(sys.executable).parent / ("govml.exe" if os.name == "nt" else "govml")
+        executable = script if script.exists() else Path(sys.argv[0]).resolve()
+    config, log_file = (p if Path(p).is_absolute() else base / p for p in (config, log_file))
+    env = " ".join(f"{k}={shlex.quote(os.environ[k])}" for k in ("GOVML_HOME", "MLFLOW_TRACKING_URI")
+                   if os.environ.get(k))
+    cmd = [str(executable), "retrain", "--config", str(config), "--scheduled"]
+    for m in models or []:
+        cmd += ["--model", m]
+    line = (f"cd {shlex.quote(str(base))} && mkdir -p {shlex.quote(str(Path(log_file).parent))} && "
+            f"{env + ' ' if env else ''}{shlex.join(cmd)} >> {shlex.quote(str(log_file))} 2>&1")
+    return f"{fields}  {line.replace('%', chr(92) + '%')}"
 
 
 def retrain_command(config: str | Path, models: list[str] | None = None, dry_run: bool = False) -> list[str]:

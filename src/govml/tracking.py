@@ -41,13 +41,141 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or local_store()[0]
 
 
+#: MLFLOW_LOGGING_LEVEL as the user's environment had it when govml.tracking was imported (None: not set)
+_USER_MLFLOW_LEVEL = os.environ.get("MLFLOW_LOGGING_LEVEL")
+
+
+def _mlflow_chatter_wanted() -> bool:
+    """Whether MLflow's INFO lines and notices reach stderr: only with ``--debug`` / ``GOVML_DEBUG=1`` or when the
+    user set ``MLFLOW_LOGGING_LEVEL`` themselves."""
+    return bool(_USER_MLFLOW_LEVEL) or os.environ.get("GOVML_DEBUG", "") not in ("", "0")
+
+
+def _quiet_mlflow_logs() -> None:
+    """MLflow's own INFO lines ("Creating initial MLflow database tables…", "Updating database tables") off
+    stderr — a cron log holds govml's lines and the warnings (MLflow's included); see :func:`_mlflow_chatter_wanted`."""
+    if _mlflow_chatter_wanted():
+        return
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # read when mlflow is first imported
+    mlflow_log = logging.getLogger("mlflow")
+    if mlflow_log.getEffectiveLevel() < logging.WARNING:  # mlflow was imported before: set it here
+        mlflow_log.setLevel(logging.WARNING)
+
+
+#: what MLflow prints (not logs) on every registration, whatever its log level
+_REGISTRY_NOTICES = ("Successfully registered model '", "Created version '", "Registered model ")
+
+
+@contextlib.contextmanager
+def _without_registry_notices() -> Iterator[None]:
+    """Around a registry call: MLflow's printed notices ("Successfully registered model 'govml-…'.", "Registered
+    model '…' already exists. Creating a new version…", "Created version '4' of model …") are dropped; everything else written to stderr meanwhile (warnings) is passed on."""
+    import io
+    import sys
+
+    if _mlflow_chatter_wanted():
+        yield
+        return
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buffer):
+            yield
+    finally:
+        kept = [line for line in buffer.getvalue().splitlines(keepends=True)
+                if not line.startswith(_REGISTRY_NOTICES)]
+        if kept:
+            sys.stderr.write("".join(kept))
+
+
+_CHECKED_STORES: set[str] = set()
+
+# the columns of MLflow's SQL store that hold a path into the store's artifacts folder
+_PATH_COLUMNS = (("experiments", "experiment_id", "artifact_location"), ("runs", "run_uuid", "artifact_uri"),
+                 ("logged_models", "model_id", "artifact_location"), ("model_versions", "rowid", "storage_location"),
+                 ("model_versions", "rowid", "source"))
+
+
+def relocate_store(db: str | os.PathLike[str]) -> dict[str, int]:
+    """Point the paths a moved or copied store holds at its new folder; {table.column: rows changed}.
+
+    govml's SQLite store keeps its artifacts beside the database (``mlruns/mlflow.db``, ``mlruns/artifacts/``), and
+    MLflow writes absolute paths into the database (each experiment's artifact location, each run's, logged model's
+    and registered version's). A store moved to another folder (a new ``GOVML_HOME``, a disk change, a backup
+    restored elsewhere) would still point into the old folder: every model "(files deleted)", none loadable, and a
+    copy's new runs writing into the original. The old folder is read from govml's experiments (artifact location
+    ``<old>/artifacts``); paths under it are rewritten to this folder (``file://`` URIs and plain paths), other
+    paths left as they are. Nothing changes when the store has not moved."""
+    import sqlite3
+
+    db = Path(db).resolve()
+    new_root = db.parent
+    changed: dict[str, int] = {}
+    try:
+        con = sqlite3.connect(str(db), timeout=30)
+    except sqlite3.Error:
+        return changed
+    try:
+        try:
+            rows = con.execute("SELECT artifact_location FROM experiments WHERE name LIKE ?",
+                               (f"{EXPERIMENT_PREFIX}-%",)).fetchall()
+        except sqlite3.Error:  # not (yet) an MLflow database
+            return changed
+        from urllib.parse import unquote, urlparse
+
+        olds = set()
+        for (loc,) in rows:
+            if loc and loc.startswith("file://") and loc.rstrip("/").endswith("/artifacts"):
+                olds.add(Path(unquote(urlparse(loc).path)).parent)
+        olds.discard(new_root)
+        if not olds:
+            return changed
+        with con:
+            for old_root in sorted(olds):
+                prefixes = [(old_root.as_uri() + "/", new_root.as_uri() + "/"), (f"{old_root}/", f"{new_root}/")]
+                for table, key, column in _PATH_COLUMNS:
+                    try:
+                        found = con.execute(f"SELECT {key}, {column} FROM {table}").fetchall()  # noqa: S608
+                    except sqlite3.Error:  # an MLflow without this table or column
+                        continue
+                    for row_key, value in found:
+                        for old, new in prefixes:
+                            if isinstance(value, str) and value.startswith(old):
+                                con.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?",  # noqa: S608
+                                            (new + value[len(old):], row_key))
+                                changed[f"{table}.{column}"] = changed.get(f"{table}.{column}", 0) + 1
+                                break
+        if changed:
+            log.warning("the MLflow store %s was moved or copied from %s: its paths now point at this folder (%s)",
+                        new_root, ", ".join(map(str, sorted(olds))),
+                        ", ".join(f"{n} {k}" for k, n in sorted(changed.items())))
+    finally:
+        con.close()
+    return changed
+
+
+def _store_db(uri: str) -> Path | None:
+    """The SQLite file of a ``sqlite:///`` URI whose artifacts are kept beside it (the embedded layout), or None."""
+    if not uri.startswith("sqlite:///") or sqlite_artifacts(uri) is None:
+        return None
+    return Path(uri[len("sqlite:///"):].split("?", 1)[0]).expanduser()
+
+
 def configure() -> str:
-    """Point mlflow at govml's store; returns the tracking URI. Safe to call repeatedly."""
+    """Point mlflow at govml's store; returns the tracking URI. Safe to call repeatedly.
+
+    The first time in a process for a SQLite store: a store that was moved to another folder is pointed at its new
+    place (:func:`relocate_store`)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # no bars in CLI/cron output
+    _quiet_mlflow_logs()
     import mlflow
 
     uri = tracking_uri()
+    if uri not in _CHECKED_STORES:
+        _CHECKED_STORES.add(uri)
+        db = _store_db(uri)
+        if db is not None and db.is_file():
+            relocate_store(db)
     # mlflow.set_tracking_uri also writes MLFLOW_TRACKING_URI (and the registry one) into the
     # environment; put the user's environment back so "is a server configured?" stays answerable
     # and a later GOVML_HOME change in the same process is honoured.
@@ -454,7 +582,8 @@ def register(model_uri: str, name: str, tags: Mapping[str, Any] | None = None) -
 
     configure()
     try:
-        mv = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in (tags or {}).items()})
+        with _without_registry_notices():
+            mv = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in (tags or {}).items()})
     except Exception as exc:
         raise TrackingError(f"could not register {model_uri} as {name!r}: {exc}") from exc
     return str(mv.version)

@@ -17,8 +17,10 @@ def models_table(name: str | None = None, limit: int = 5) -> object:
 
     rows = models.list_models()
     if name:
-        full = tracking.REGISTERED_NAMES.get(name, name)
+        full = models._resolve(name)
         rows = [r for r in rows if r["name"] == full]
+        if not rows:  # was: an empty table saying "no registered model yet" in a store holding others
+            raise models._unknown_model(name)
     t = Table(title=f"registered models — {tracking.tracking_uri()}")
     for col in ("name", "version", "aliases", "metrics", "status", "run id", "created (UTC)"):
         t.add_column(col, overflow="fold")
@@ -29,7 +31,8 @@ def models_table(name: str | None = None, limit: int = 5) -> object:
             continue
         metrics = ", ".join(f"{'*' if k == r['metric'] else ''}{k} {v:.4g}" for k, v in sorted(r["metrics"].items()))
         aliases = ", ".join(f"[green]{a}[/]" if a == "champion" else a for a in r["aliases"])
-        status = (r["status"] or "-") + (" [red](files deleted)[/]" if r.get("files") is False else "")
+        status = ((r["status"] or "-") + (" [red](files deleted)[/]" if r.get("files") is False else "")
+                  + (f" [yellow]({r['stage'].lower()})[/]" if r.get("stage") else ""))
         t.add_row(r["name"], r["version"], aliases or "-", metrics or "-", status,
                   (r["run_id"] or "")[:12], r["created"].strftime("%Y-%m-%d %H:%M"))
     if not rows:
@@ -52,16 +55,20 @@ def list_cmd(
 
 @app.command("promote")
 def promote_cmd(
-    name: str = typer.Argument(..., help="Registry name or task name, e.g. govml-demand-classifier."),
+    name: str = typer.Argument(..., help="Registry name or task name, e.g. govml-demand-classifier (quote a name "
+                                         "with spaces)."),
     version: str = typer.Argument(..., help="The version to put in service (a validated one)."),
 ) -> None:
     """Put a validated version in service by hand (moves the champion alias) — e.g. after a retrain reported
     that the champion could not be loaded and left a validated challenger."""
     from rich.console import Console
 
-    from govml import models, tracking
+    from govml import models
 
+    full = models._resolve(name)
     old = models.promote(name, version)
-    full = tracking.REGISTERED_NAMES.get(name, name)
+    if old == str(version):
+        Console().print(f"{full}: version {version} is already the champion; nothing changed", highlight=False)
+        return
     Console().print(f"{full}: champion is now version {version}"
                     + (f" (was {old})" if old else " (there was none)"), highlight=False)

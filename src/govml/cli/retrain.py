@@ -117,8 +117,13 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(DEFAULT_CONFIG, "--config", "-c", help="Retrain YAML."),
         model: list[str] = typer.Option(None, "--model", "-m", help="Only this model key (repeatable)."),
         now: bool = typer.Option(False, "--now", help="Also run one retrain right away."),
+        cron: bool = typer.Option(False, "--cron", help="Print the crontab line for this schedule and exit "
+                                  "(absolute paths, quoted; add it with `crontab -e`)."),
+        log: Path = typer.Option(Path("logs/retrain.log"), "--log", help="With --cron: the log file the line "
+                                 "appends to (relative to the current folder)."),
     ) -> None:
-        """Run `govml retrain --scheduled` on a schedule, in the foreground, until Ctrl-C (for places without cron)."""
+        """Run `govml retrain --scheduled` on a schedule, in the foreground, until Ctrl-C (for places without cron);
+        `--cron` prints the crontab line instead."""
         from rich.console import Console
 
         from govml import retrain
@@ -129,10 +134,17 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"{config}: retrain config not found")
         retrain.prepare(retrain.load_config(config), model or None)  # fail now, not at every tick
         trigger = retrain.make_trigger(every, at, day)
+        line = retrain.cron_line(every, at, day, config, model, log)
+        if cron:  # the line alone on stdout: `(crontab -l; govml schedule --cron) | crontab -` works too
+            print(line)
+            return
         times = retrain.next_fire_times(trigger, 3)
         console.print(f"govml schedule: `govml retrain --config {config} --scheduled` {every}; next runs: "
                       + ", ".join(t.strftime("%Y-%m-%d %H:%M %Z") for t in times), highlight=False)
         console.print("Stop with Ctrl-C. Each run is a separate process; its runs are tagged govml.scheduled=true.")
+        console.print("With cron instead (`crontab -e`), this line (`govml schedule … --cron` prints it alone):",
+                      highlight=False)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
         def report_tick(rc: int) -> None:
             console.print(f"scheduled retrain finished: exit code {rc}; next: "
