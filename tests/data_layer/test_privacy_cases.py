@@ -20,8 +20,9 @@ FLOOR = 0.98
 # before a title only when it is no word (王建国 … 建国书记), a found two-character name again only
 # before a delimiter, a title or a word that follows names (何伟，何伟明确表示), and 学校校长金明，(a
 # boundary-tier surname, one given-name character, a delimiter) and 董事长许家明承诺 (家) stay missed:
-# 4 of 226 planted names (sessions 11-13), recall 0.982 (session 13: 10, 0.956).
-RECALL_FLOOR = {"NAME": 0.97}  # session 14: 0.982; 0.97 leaves room for two misses
+# 4 of 226 planted names (sessions 11-13), recall 0.982 (session 13: 10, 0.956). Session 15: 何伟明确表示
+# is found (a found name again before a dictionary word); 3 missed, recall 0.987.
+RECALL_FLOOR = {"NAME": 0.98}  # session 15: 0.987 (223/226); 0.98 leaves room for one miss
 ALL_POSITIVE = pc.POSITIVE_CASES + pc.HARD_POSITIVE_CASES
 ALL_NEGATIVE = pc.NEGATIVE_CASES + pc.HARD_NEGATIVE_CASES
 
@@ -79,3 +80,20 @@ def test_bad_check_digits_are_not_ids_or_cards() -> None:
     assert privacy.mask(f"卡号{card}") == "卡号<BANKCARD>"
     broken = card[:-1] + str((int(card[-1]) + 1) % 10)
     assert privacy.mask(f"卡号{broken}") == f"卡号{broken}"
+
+
+def test_round6_names() -> None:
+    """Session 15's planted round (privacy_cases.NAME_ROLE_CASES: roles, dictionary words as names, 于 after a
+    title), held out from tuning: first run 0.957 / 0.848; now 66 of 67 found are right (黄磊卖: a one-character
+    verb after the name, 店主黄磊卖过期食品) and 66 of 79 names are found. Missed: role names that are
+    dictionary words (老板李强, 快递员马超: refused after a role, as 业主许可, 保安陈述), 宋涛 (绕路), 于海 after a role,
+    程芳 (出纳 after 和), 朱红梅 (朱红), 严明, 万里, 方正, 江山, 文明 (words before one-character followers), 向阳
+    (not_names.txt)."""
+    tp, fp, fn, misses = score_cases(pc.NAME_ROLE_CASES + pc.NAME_ROLE_NEGATIVE_CASES)
+    detail = "\n".join(misses)
+    assert tp["NAME"] + fn["NAME"] == 79 and len(pc.NAME_ROLE_NEGATIVE_CASES) == 80
+    assert set(fp) <= {"NAME"} and set(fn) <= {"NAME"}, detail
+    assert tp["NAME"] / (tp["NAME"] + fp["NAME"]) >= 0.98, detail
+    assert tp["NAME"] / (tp["NAME"] + fn["NAME"]) >= 0.82, detail
+    for case in pc.NAME_ROLE_NEGATIVE_CASES:
+        assert privacy.mask(case) == case
