@@ -366,3 +366,19 @@ def test_one_supernode_serving_two_tasks_has_a_mapping_per_task(tmp_path, assess
         rep = _hello(node, cls_cfg)
     assert rep.content.config_records["hello"]["district"] == "留言"
     assert "the node config has no district=: this SuperNode answers as '留言'" in caplog.text
+
+
+def test_the_rows_a_district_sets_aside_are_said_once_at_hello(tmp_path, assessments, caplog):
+    """Every message starts a new ClientApp process that reads the table again: the account is said at hello,
+    not with every one of a forecaster's ~240 messages."""
+    data = tmp_path / "d.csv"
+    _district(assessments).assign(community=lambda d: d["community"].mask(d.index % 9 == 0)).to_csv(data, index=False)
+    with caplog.at_level(logging.INFO, logger="govml.federated"):
+        rep = _hello({"data-path": str(data), "district": "东城区"})
+    assert not rep.has_error()
+    said = [r.getMessage() for r in caplog.records if "row(s) left out" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{data}: 8 row(s) left out: community is empty")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="govml.federated"):
+        T.validate(T.read_district_table({"data-path": str(data)}, "benchmark", BENCH), "benchmark", BENCH, str(data))
+    assert not [r for r in caplog.records if "row(s) left out" in r.getMessage()]

@@ -177,6 +177,9 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         settings = _settings(context)
         df = _district_data(context, cfg)
         T.check_output_dir(settings, str(cfg.get("task")))
+        account = df.attrs.get("govml_exclusions")
+        for line in account.lines() if account is not None else []:  # this district's own rows, in its own log
+            log.info("%s: %s", settings["data-path"], line)
         if not str(context.node_config.get("district") or "").strip() and "partition-id" not in context.node_config:
             log.warning("the node config has no district=: this SuperNode answers as %r, its file's name (with "
                         "<task>-path another name per task); give it district=\"...\"", str(settings["district"]))
