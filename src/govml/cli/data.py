@@ -62,7 +62,10 @@ def render_report(report: Report, console) -> None:  # noqa: ANN001 (rich Consol
     from rich.table import Table
 
     console.print(f"[bold]{report.file}[/] as [bold]{report.kind}[/]: {_where(report)}", highlight=False)
-    console.print(f"  {report.n_rows if report.frame is not None else len(report.rows)} data rows, "
+    # The file's data rows: --drop-incomplete's drops are counted back (the last line says how many were dropped).
+    n_read = (report.n_rows + int(report.meta.get("dropped_rows") or 0) if report.frame is not None
+              else len(report.rows))
+    console.print(f"  {n_read} data rows, "
                   f"{len(report.columns_found)} columns: {', '.join(report.columns_found)}", highlight=False)
     if report.mapping:
         console.print("  column mapping: " + ", ".join(f"{k} ← {v}" for k, v in report.mapping.items()),
