@@ -7,11 +7,16 @@ A district's settings come from its Flower ``node_config`` (deployment: ``flower
 ``data-path``  its own table (CSV / Excel / Parquet / JSONL; read with :func:`govml.io.read_table`);
                ``<task>-path`` (e.g. ``benchmark-path``, ``demand-classifier-path``) overrides it
                for one task, so one SuperNode can serve every task
-``district``   its public name (the only text a district ever sends: in its hello reply)
-``mapping``    JSON ``{canonical column: the district's column}`` (optional)
+``district``   its public name (the only text a district ever sends: in its hello reply); without it the
+               file's name (said in the district's log); two SuperNodes with one name are both left out
+``mapping``    ``canonical=their column`` pairs, ``mapping="community=社区,text=留言详情"``, a ``[mapping]``
+               table in a node config ``.toml`` file, or a JSON object (optional; :func:`parse_mapping`)
 ``encoding``   the table's text encoding when detection is not wanted (optional, as ``--encoding``)
-``sheet``      an Excel sheet name or number, or ``all`` (one sheet per month read as one table; optional)
-``output-dir`` where the district writes what it learns (its communities' standings; optional)
+``sheet``      an Excel sheet name or number, or ``all`` (one sheet per month read as one table; optional;
+               without it the sheet naming the task's columns)
+``output-dir`` where the district writes what it learns (standings, forecasts; optional; checked at hello)
+
+``<task>-mapping``, ``<task>-sheet`` and ``<task>-encoding`` go with ``<task>-path``.
 
 Under Flower's own simulation engine the node config holds only ``partition-id``; the run config
 key ``sim-manifest`` then names a JSON list of node configs, one per partition.
@@ -46,8 +51,8 @@ COMPLAINT_RATE = "complaints_per_week"
 
 
 class _ToFlower(logging.Handler):
-    """Hands govml.federated's log records to Flower's logger ("flwr"), whose console handler is what a
-    SuperNode's console and `flwr run --stream` / `flwr log` show."""
+    """Hands govml's log records to Flower's logger ("flwr"), whose console handler is what a SuperNode's
+    console and `flwr run --stream` / `flwr log` show."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -57,15 +62,15 @@ class _ToFlower(logging.Handler):
 
 
 def route_logs_to_flower() -> None:
-    """In a deployment's app processes (``flwr-serverapp``, ``flwr-clientapp``) govml's log lines (the federated
-    wing's from INFO) —
-    why a district was left out, the rows it set aside, where the result went — reach the people who run
-    them: Flower configures only its own logger there, so they were dropped (info) or printed without a
-    prefix by Python's last resort. Simulations never call this (their callers set up logging); the records still propagate, so
-    Python's last-resort handler stays out. Idempotent."""
+    """In a deployment's app processes (``flwr-serverapp``, ``flwr-clientapp``) govml's log lines — why a
+    district was left out, the rows it set aside, which sheet was read, where the result went — reach the
+    people who run them. Flower configures only its own logger there: govml's info lines were dropped and its
+    warnings printed without a prefix by Python's last resort. The federated wing logs from INFO, the rest of
+    govml from WARNING. Simulations never call this (their callers set up logging); records still propagate.
+    Idempotent."""
     top, lg = logging.getLogger("govml"), logging.getLogger("govml.federated")
     if not any(isinstance(h, _ToFlower) for h in top.handlers):
-        top.addHandler(_ToFlower())  # the readers' warnings too (which sheet was read …)
+        top.addHandler(_ToFlower())
         if lg.getEffectiveLevel() > logging.INFO:
             lg.setLevel(logging.INFO)
 
@@ -127,7 +132,8 @@ MAPPING_EXAMPLE = """--node-config '... mapping="community=社区,text=留言详
 
 def parse_mapping(value: Any) -> dict[str, str]:
     """The node config's ``mapping`` {canonical column: the district's column}. On a SuperNode's command line
-    it is written as pairs, ``mapping="community=社区,text=留言详情"`` (Flower's ``--node-config`` parser cuts a
+    it is written as pairs, ``mapping="community=社区,text=留言详情"`` (a column whose name holds a comma goes in
+    a ``[mapping]`` table; Flower's ``--node-config`` parser cuts a
     double-quoted value at the first inner ``"``, so JSON with escaped quotes never arrives whole); a node
     config file (``--node-config node.toml``) may hold a ``[mapping]`` table (see :func:`node_settings`).
     A JSON object (``mapping='{"community": "社区"}'``) or a dict is read too; anything else is a
