@@ -14,6 +14,11 @@ Writes, under OUT_DIR:
   district names.
 
 Only ``cryptography`` is needed (it comes with Flower). Certificates are valid for ``--days`` (365).
+
+A folder that already holds a CA is not made again: ``--add`` writes key pairs for new districts only (numbered
+after the existing ones, ``index.json`` extended; the CA and the SuperLink's certificate stay, so nothing
+already deployed changes) — register the new public keys. ``--force`` starts over (a new CA: every SuperNode
+needs the new ``ca.crt``, every district a new key, every key registered again).
 """
 
 from __future__ import annotations
@@ -83,9 +88,12 @@ def make_server_cert(out: Path, ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certifi
     _write(out / "superlink.crt", cert.public_bytes(serialization.Encoding.PEM))
 
 
-def make_supernode_keys(out: Path, districts: list[str]) -> dict[str, str]:
-    index = {}
-    for i, district in enumerate(districts, start=1):
+def make_supernode_keys(out: Path, districts: list[str], index: dict[str, str] | None = None) -> dict[str, str]:
+    """One key pair per district, numbered after those already in ``index`` (``--add``)."""
+    index = dict(index or {})
+    first = 1 + max((int(k.removeprefix("district")) for k in index if k.removeprefix("district").isdigit()),
+                    default=0)
+    for i, district in enumerate(districts, start=first):
         stem = f"district{i}"
         key = ec.generate_private_key(ec.SECP384R1())
         _write(out / "supernodes" / stem, key.private_bytes(serialization.Encoding.PEM,
@@ -104,12 +112,43 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--district", action="append", default=[], help="District name (repeat; one key pair each).")
     ap.add_argument("--host", action="append", default=[], help="Extra DNS name or IP of the SuperLink.")
     ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--add", action="store_true",
+                    help="The folder holds a CA already: write key pairs for these new districts only.")
+    ap.add_argument("--force", action="store_true",
+                    help="Make a new CA in a folder that holds one (every district needs new keys and ca.crt).")
     args = ap.parse_args(argv)
     if not args.district:
         ap.error("give at least one --district")
+    names = [d.strip() for d in args.district]
+    twice = sorted({d for d in names if names.count(d) > 1})
+    if twice or not all(names):
+        ap.error(f"each district once, by a non-empty name (given twice: {', '.join(twice)})" if twice
+                 else "a --district name is empty")
+    index_file = args.out / "supernodes" / "index.json"
+    has_ca = (args.out / "ca.key").exists() or (args.out / "ca.crt").exists()
+    if args.add:
+        if not has_ca:
+            ap.error(f"--add: {args.out} holds no CA (ca.crt / ca.key); make one first without --add")
+        index = json.loads(index_file.read_text(encoding="utf-8")) if index_file.exists() else {}
+        known = sorted(set(names) & set(index.values()))
+        if known:
+            ap.error(f"--add: {', '.join(known)} already {'has' if len(known) == 1 else 'have'} a key pair in "
+                     f"{index_file} ({', '.join(k for k, v in index.items() if v in known)})")
+        new = make_supernode_keys(args.out, names, index)
+        added = [k for k in new if k not in index]
+        print(f"wrote {len(added)} SuperNode key pair(s) under {args.out / 'supernodes'} ({', '.join(added)}); the CA "
+              f"and the SuperLink certificate are unchanged — register the new .pub files with "
+              f"`flwr supernode register`")
+        return
+    if has_ca and not args.force:
+        ap.error(f"{args.out} already holds a CA: making it again would replace ca.crt (every SuperNode's), the "
+                 "SuperLink's certificate and every district's key. Use --add to add districts, --force to start over")
     ca_key, ca_cert = make_ca(args.out, args.days)
     make_server_cert(args.out, ca_key, ca_cert, args.host, args.days)
-    index = make_supernode_keys(args.out, args.district)
+    stale = sorted(index_file.parent.glob("district*")) if index_file.parent.is_dir() else []
+    for f in stale:  # --force: the old keys would be mistaken for the new ones
+        f.unlink()
+    index = make_supernode_keys(args.out, names)
     print(f"wrote CA, SuperLink certificate and {len(index)} SuperNode key pair(s) under {args.out}")
 
 

@@ -382,3 +382,32 @@ def test_the_rows_a_district_sets_aside_are_said_once_at_hello(tmp_path, assessm
     with caplog.at_level(logging.INFO, logger="govml.federated"):
         T.validate(T.read_district_table({"data-path": str(data)}, "benchmark", BENCH), "benchmark", BENCH, str(data))
     assert not [r for r in caplog.records if "row(s) left out" in r.getMessage()]
+
+
+def test_make_certs_does_not_replace_a_federations_ca_when_districts_are_added(tmp_path, capsys):
+    """Before: re-running make_certs.py to add a district replaced the CA, the SuperLink's certificate and
+    district1's key (now the new district's), left district2's stale key and dropped A and B from index.json."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "federated" / "make_certs.py"
+    spec = importlib.util.spec_from_file_location("make_certs_s15", path)
+    mc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mc)
+    out = tmp_path / "certs"
+    mc.main([str(out), "--district", "东城区", "--district", "西城区"])
+    ca, key1 = (out / "ca.crt").read_bytes(), (out / "supernodes" / "district1.pub").read_bytes()
+    with pytest.raises(SystemExit):
+        mc.main([str(out), "--district", "朝阳区"])
+    assert "already holds a CA" in capsys.readouterr().err
+    mc.main([str(out), "--district", "朝阳区", "--add"])
+    assert (out / "ca.crt").read_bytes() == ca and (out / "supernodes" / "district1.pub").read_bytes() == key1
+    index = json.loads((out / "supernodes" / "index.json").read_text(encoding="utf-8"))
+    assert index == {"district1": "东城区", "district2": "西城区", "district3": "朝阳区"}
+    assert (out / "supernodes" / "district3.pub").read_bytes().startswith(b"ecdsa-sha2-nistp384 ")
+    with pytest.raises(SystemExit):
+        mc.main([str(out), "--district", "东城区", "--add"])
+    assert "东城区 already has a key pair" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        mc.main([str(tmp_path / "other"), "--district", "东城区", "--district", "东城区"])
+    assert "given twice: 东城区" in capsys.readouterr().err
