@@ -130,8 +130,7 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
         e = np.zeros(0, np.int64)
         return e, e, [], np.zeros((0, 2), np.int64)
     flat = np.fromiter(chain.from_iterable(tokens), dtype=object, count=total)
-    # sorted: term codes (and so the term tie-break of the ranking) do not depend on the row order
-    codes, vocab = pd.factorize(flat, sort=True)
+    codes, vocab = pd.factorize(flat)  # in order of first use (rows in time order: the older term first on ties)
     del flat
     codes = codes.astype(np.int64)
     vocab_list: list[str] = list(vocab)
@@ -330,12 +329,13 @@ def top_demands(
     if not keep.all():
         log.warning("top_demands: %d of %d rows have no %s and are left out", int((~keep).sum()), n_all, time_col)
     idx = np.flatnonzero(keep)
-    tokens = [tokens[i] for i in idx] if len(idx) < n_all else list(tokens)
+    all_groups = label_text(df[by]).fillna("(空)").to_numpy(dtype=object) if by else None
+    idx = _canonical_rows(idx, when, df[text_col].to_numpy(dtype=object), all_groups)
+    tokens = [tokens[i] for i in idx] if len(idx) < n_all or bool((np.diff(idx) < 0).any()) else list(tokens)
     texts = df[text_col].to_numpy(dtype=object)[idx]
-    when = when.to_numpy()[idx].astype("datetime64[ns]").view(np.int64)  # the examples' tie-break: earliest first
     starts = starts.to_numpy()[idx]
     if by:
-        groups = label_text(df[by]).fillna("(空)").to_numpy(dtype=object)[idx]
+        groups = all_groups[idx]
     else:
         groups = np.full(len(idx), ALL_GROUP, dtype=object)
     out_cols = COLUMNS + (["prev_share", "trend"] if with_trend else [])
@@ -428,7 +428,7 @@ def top_demands(
     cg, ct, cy, z = c_g[sel], c_t[sel], c_y[sel], z[sel]
 
     clock("top selection")
-    examples = _examples(doc, term, gp_codes, texts, cg, ct, T, example_min_chars, example_chars, when)
+    examples = _examples(doc, term, gp_codes, texts, cg, ct, T, example_min_chars, example_chars)
     clock("examples")
     vocab_arr = np.asarray(vocab, dtype=object)
     out = pd.DataFrame({
@@ -446,6 +446,23 @@ def top_demands(
         out["trend"] = out["share"] - prev
     clock("output table")
     return out.reset_index(drop=True)
+
+
+def _canonical_rows(idx: np.ndarray, when: pd.Series, texts: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """``idx`` (row positions) in one order whatever the order of the input: by time, then text, then group — only
+    identical rows keep their order. Everything that breaks a tie by position (the terms' codes: the older term
+    first; the example: the earliest message) then gives the same answer for the same messages in another order;
+    rows already in time order (an export sorted by time) keep it."""
+    if len(idx) < 2:
+        return idx
+    t = when.to_numpy()[idx].astype("datetime64[ns]").view(np.int64)
+    if bool((np.diff(t) > 0).all()):  # strictly in time order: nothing to break
+        return idx
+    keys = [t, pd.factorize(np.asarray([x if isinstance(x, str) else "" for x in texts[idx]], dtype=object),
+                            sort=True)[0]]
+    if groups is not None:
+        keys.append(pd.factorize(groups[idx], sort=True)[0])
+    return idx[np.lexsort(keys[::-1])]
 
 
 def _check_min_count(min_count: Any) -> None:
@@ -545,11 +562,10 @@ class _Clock:
 
 
 def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np.ndarray,
-              cg: np.ndarray, ct: np.ndarray, T: int, min_chars: int, max_chars: int,
-              when: np.ndarray | None = None) -> list[str]:
+              cg: np.ndarray, ct: np.ndarray, T: int, min_chars: int, max_chars: int) -> list[str]:
     """The example of each cell: the shortest message with at least ``min_chars`` characters, else the longest;
-    among messages of that length the earliest (``when``: int64 times of the rows), then the first in text order —
-    never the first row, so that the same messages in another order give the same example."""
+    among messages of that length the first document (documents in :func:`_canonical_rows` order: the earliest,
+    then the first in text order)."""
     from govml.privacy import mask
 
     if len(cg) == 0:  # no group-period kept (each has fewer than min_messages messages, or no term passes)
@@ -564,13 +580,9 @@ def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np
     d, w = d[hit], w[hit]
     lengths = np.fromiter((len(t) if isinstance(t, str) else 0 for t in texts), dtype=np.int64, count=len(texts))
     L = lengths[d]
-    # shortest with >= min_chars, else longest: score ascending; ties: earliest, then text order
+    # shortest with >= min_chars, else longest: score ascending; ties: the first document (the earliest)
     score = np.where(L >= min_chars, L, 10**9 - L)
-    ud, d_pos = np.unique(d, return_inverse=True)
-    text_rank = pd.factorize(np.asarray([t if isinstance(t, str) else "" for t in texts[ud]], dtype=object),
-                             sort=True)[0][d_pos]
-    t_key = when[d] if when is not None else np.zeros(len(d), dtype=np.int64)
-    order = np.lexsort((d, text_rank, t_key, score, w))
+    order = np.lexsort((d, score, w))
     w_sorted = w[order]
     firsts = np.r_[0, np.flatnonzero(np.diff(w_sorted)) + 1]
     best = np.zeros(len(want), dtype=np.int64)

@@ -843,7 +843,8 @@ class HotIssueFinder(BaseEstimator):
         if keep.sum() < 100:
             return None
         s = (zt[a[keep]] * zt[b[keep]]).sum(axis=1)
-        return float(np.quantile(s, self.semantic_title_quantile))
+        # a cosine: at most 1 (float32 sums of unit vectors can come out at 1.0000002 for two identical titles)
+        return min(float(np.quantile(s, self.semantic_title_quantile)), 1.0)
 
     def _nearest_mean(self, x, by_root: np.ndarray, bounds: np.ndarray, a: int, b: int, size: np.ndarray) -> float:
         """Content similarity of two units of unequal size seen from the smaller one: the mean, over its
