@@ -495,6 +495,44 @@ def check_against_last(fp: Mapping[str, Any], last: Mapping[str, Any] | None, ch
     return problems
 
 
+def _other_config(key: str, name: str, config_file: str | None) -> str | None:
+    """Why model ``key`` of ``config_file`` must not run: another config file that still exists retrains the same
+    model in this store (the last accepted data of ``key`` or the champion of ``name`` came from it) — or None.
+
+    Two configs sharing one store with the same model key / registered name (two districts' copies of
+    retrain.yaml) would compare each other's data (a refusal naming categories that "vanished") and replace each
+    other's champion. A config that was renamed or moved (the other file no longer exists) is the same config: no
+    refusal. Runs and versions of govml before session 15 carry no ``govml.config`` and are not compared."""
+    import mlflow
+
+    if not config_file:
+        return None
+    mine = Path(config_file).resolve()
+    found: list[tuple[str, str]] = []
+    try:
+        exp_id = tracking.ensure_experiment(EXPERIMENT)
+        runs = mlflow.search_runs(
+            experiment_ids=[exp_id], output_format="list", max_results=1, order_by=["start_time DESC"],
+            filter_string=f"tags.`govml.model` = '{key}' AND tags.`govml.data_check` = 'passed' "
+                          "AND tags.`govml.dry_run` = 'false'")
+        if runs and runs[0].data.tags.get("govml.config"):
+            found.append((runs[0].data.tags["govml.config"], f"the last accepted data of model {key!r} "
+                                                             f"(run {runs[0].info.run_id[:12]})"))
+        champ = tracking.get_alias(name, tracking.CHAMPION)
+        if champ is not None and (champ.tags or {}).get("govml.config"):
+            found.append((champ.tags["govml.config"], f"the champion of {name} (v{champ.version})"))
+    except Exception as exc:  # the check must never block a retrain by itself
+        log.warning("could not check which config last retrained %s: %s", key, exc)
+        return None
+    for other, what in found:
+        if Path(other) != mine and Path(other).is_file():
+            return (f"{what} came from another config, {other}, which still exists; this is {mine}. Two configs "
+                    f"sharing one store must give their models different keys and registered_name (e.g. "
+                    f"`{key}-{mine.stem}:` with `registered_name: {name}-{mine.stem}`), or use separate stores "
+                    "(GOVML_HOME); if that file is an old copy of this one, delete it")
+    return None
+
+
 def last_fingerprint(model_key: str) -> dict[str, Any] | None:
     """The data fingerprint of the last retrain of ``model_key`` whose data passed the checks.
 
@@ -733,6 +771,8 @@ def _retrain_one(key: str, spec: ModelSpec, dry_run: bool, scheduled: bool, base
     out = Outcome(key, name, "failed", "", metric=metric, greater_is_better=gib)
     tags = {"govml.model": key, "govml.registered_name": name, "govml.dry_run": str(dry_run).lower(),
             "govml.host": socket.gethostname().replace("'", ""), "govml.pid": str(os.getpid())}
+    if config_file:
+        tags["govml.config"] = str(Path(config_file).resolve())
     if scheduled:
         tags["govml.scheduled"] = "true"
     with tracking.run(EXPERIMENT, run_name=key, tags=tags, nested=True,
@@ -789,6 +829,11 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
               dry_run: bool, base_dir: Path | None, out: Outcome, say: Callable[[str], None],
               config_file: str | None = None) -> None:
     import mlflow
+
+    # 0. one store, two configs with the same model: refused before their data and champions get mixed up
+    shared = _other_config(key, name, config_file)
+    if shared:
+        raise _Stop("refused", shared)
 
     # 1. newest data, loaded and validated
     try:
@@ -887,6 +932,7 @@ def _pipeline(key: str, spec: ModelSpec, adapter: TaskAdapter, name: str, metric
     # 5. log → register (no alias) → load back and validate → challenger alias
     model_uri = adapter.log_model(model, train)
     version = tracking.register(model_uri, name, tags={
+        **({"govml.config": str(Path(config_file).resolve())} if config_file else {}),
         "govml.status": "pending", "govml.run_id": out.run_id, "govml.metric": metric,
         "govml.data_max": fp.get("date_max", ""), "govml.data_rows": fp["rows"], "govml.data_file": path.name,
         **{f"govml.metric.{k}": f"{v:.6g}" for k, v in ch.items()}})

@@ -104,12 +104,15 @@ def relocate_store(db: str | os.PathLike[str]) -> dict[str, int]:
     restored elsewhere) would still point into the old folder: every model "(files deleted)", none loadable, and a
     copy's new runs writing into the original. The old folder is read from govml's experiments (artifact location
     ``<old>/artifacts``); paths under it are rewritten to this folder (``file://`` URIs and plain paths), other
-    paths left as they are. Nothing changes when the store has not moved."""
+    paths left as they are. Nothing changes when the store has not moved, or when the folder holds the database
+    without an ``artifacts`` folder beside it."""
     import sqlite3
 
     db = Path(db).resolve()
     new_root = db.parent
     changed: dict[str, int] = {}
+    if not (new_root / "artifacts").is_dir():  # the database alone (a copy to inspect): its paths are left alone
+        return changed
     try:
         con = sqlite3.connect(str(db), timeout=30)
     except sqlite3.Error:

@@ -286,3 +286,26 @@ def test_schedule_prints_a_crontab_line_that_works_pasted_as_it_is(tmp_path, mon
     log = (project / "logs" / "retrain.log").read_text(encoding="utf-8")
     assert rc == 2 and "no enabled model to retrain" in log  # govml ran, with this config, into this log
     assert shlex.quote(str(project / "store 50%")).replace("%", "\\%") in line  # the store this shell uses
+
+
+# ---- two configs, one store ------------------------------------------------------------------------------
+
+
+def test_two_configs_sharing_one_store_and_model_are_refused_saying_so(tmp_path):
+    key = f"toy-{uuid.uuid4().hex[:6]}"
+    files = {}
+    for district, groups in (("a", ("a", "b", "c")), ("b", ("x", "y", "z"))):
+        make_data(tmp_path / district / "d.csv", groups=groups)
+        files[district] = tmp_path / f"district-{district}.yaml"
+        files[district].write_text(yaml.safe_dump({"models": {key: {
+            "adapter": "toy_adapter:ToyAdapter", "registered_name": f"govml-{key}",
+            "data": [str(tmp_path / district / "*.csv")]}}}), encoding="utf-8")
+    assert retrain.retrain(files["a"]).outcomes[0].decision == "promoted"
+    (o,) = retrain.retrain(files["b"]).outcomes
+    # was: refused "group value(s) vanished: a, b, c" (district a's data) — or, same groups, a's champion replaced
+    assert o.decision == "refused" and f"came from another config, {files['a']}" in o.reason
+    assert "vanished" not in o.reason and f"registered_name: govml-{key}-district-b" in o.reason
+    assert o.champion_version == "1"
+    files["a"].rename(tmp_path / "old-name.yaml")  # a renamed config is the same config: no refusal for that
+    (o,) = retrain.retrain(tmp_path / "old-name.yaml").outcomes
+    assert "another config" not in o.reason
