@@ -187,8 +187,12 @@ class TaskAdapter(Protocol):
     time_col: str | None  # for the data fingerprint
     category_cols: tuple[str, ...]  # categories that must not vanish
 
-    def load_data(self, path: Path, mapping: Mapping[str, str]) -> Any:
-        """Read one data file into a frame; raise DataError on schema problems."""
+    def load_data(self, path: Path, mapping: Mapping[str, str], sheet: str | int | None = None,
+                  encoding: str | None = None) -> Any:
+        """Read one data file into a frame; raise DataError on schema problems.
+
+        ``sheet`` / ``encoding`` are passed only when the model's retrain.yaml entry sets them, so an adapter
+        whose files never need them may leave them out of its signature."""
 
     def check_data(self, frame: Any) -> list[str]:
         """Task-specific problems with the frame (e.g. too few labels); empty when fine."""

@@ -556,7 +556,7 @@ def simulate_cmd(
                                  help="Hotspot forecaster: auto (the level of a Chinese public-holiday week times a "
                                       "factor from the citywide weekly totals, as `govml hotspots --holidays auto`; "
                                       "applied to the central model too) | off."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
     out: Path = typer.Option(Path("federated_metrics.json"), "--out", help="Where to write metrics.json."),
     encoding: str = ENCODING,
     sheet: str = SHEET,
