@@ -1980,8 +1980,9 @@ def _write_xlsx(df: pd.DataFrame, path: Path, sheet_name: str = "Sheet1") -> Non
 # --------------------------------------------------------------------------------------------------
 # Where the reader's settings come from: the words of a hint
 
-#: (config file name, section) while the reader's settings come from a YAML file, not command-line options
-_SETTINGS_FROM: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+#: (config file name, section, style) while the reader's settings come from a file, not command-line options;
+#: style "yaml" (retrain.yaml: ``mapping: {a: b}``) or "node-config" (a Flower SuperNode: ``mapping="a=b"``)
+_SETTINGS_FROM: contextvars.ContextVar[tuple[str, str, str] | None] = contextvars.ContextVar(
     "govml_io_settings_from", default=None)
 
 # command-line option in a reader's message → the key a YAML file's section gives the same setting with
@@ -1994,33 +1995,47 @@ _OPTION_RE = re.compile(
     r"|(?P<timecol>pass that one with --time-col)")
 
 
-def _option_key(m: re.Match[str]) -> tuple[str, str]:
-    """(the key that replaces the option matched, words after it); ("", replacement) for a non-key change."""
+def _option_key(m: re.Match[str], style: str = "yaml") -> tuple[str, str]:
+    """(the key that replaces the option matched, words after it); ("", replacement) for a non-key change.
+
+    ``style`` "yaml" writes retrain.yaml's keys (``mapping: {a: b}``), "node-config" a SuperNode's
+    ``--node-config`` keys (``mapping="a=b"``, ``sheet="NAME"``)."""
+    node = style == "node-config"
+
+    def key(name: str, value: str | None = None) -> str:
+        if value is None:
+            return f"`{name}=`" if node else f"`{name}:`"
+        return f'`{name}="{value}"`' if node else f"`{name}: {value}`"
+
     if m["profile"]:
         return "", "use "
     if m["pass"]:
         return "", "set "
     if m["ours"]:
+        if node:
+            return key("mapping", f"{m['ours']}={m['theirs']}"), ""
         return f"`mapping: {{{m['ours']}: {m['theirs']}}}`", ""
     if m["map"]:
-        return "`mapping:`", ""
+        return key("mapping"), ""
     if m["sheet"]:
-        return f"`sheet: {m['sheet']}`", ""
+        return key("sheet", m["sheet"]), ""
     if m["anysheet"]:
-        return "`sheet:`", ""
+        return key("sheet"), ""
     if m["enc"]:
         try:
             codecs.lookup(m["enc"])
         except LookupError:  # "leave --encoding out …": the word after it is no encoding
-            return "`encoding:`", f" {m['enc']}"
-        return f"`encoding: {m['enc']}`", ""
+            return key("encoding"), f" {m['enc']}"
+        return key("encoding", m["enc"]), ""
     if m["anyenc"]:
-        return "`encoding:`", ""
-    return "`mapping: {created_at: THAT_COLUMN}`", ""  # timecol: "map that one with" it
+        return key("encoding"), ""
+    if node:  # timecol: "map that one with" it
+        return key("mapping", "created_at=THAT_COLUMN"), ""
+    return "`mapping: {created_at: THAT_COLUMN}`", ""
 
 
 @contextlib.contextmanager
-def settings_from(config: str | os.PathLike[str], section: str) -> Iterator[None]:
+def settings_from(config: str | os.PathLike[str], section: str, style: str = "yaml") -> Iterator[None]:
     """Within this block the readers' messages name the keys of ``config`` instead of command-line options.
 
     For a caller whose reader settings come from a YAML file — ``govml retrain``: retrain.yaml's per-model
@@ -2028,10 +2043,24 @@ def settings_from(config: str | os.PathLike[str], section: str) -> Iterator[None
     is written ``mapping: {district: 区县}`` (the first key of a message followed by ``under models.KEY in
     retrain.yaml``), ``--sheet NAME`` ``sheet: NAME``, ``--encoding big5`` ``encoding: big5``: an operator is not
     told to pass options the command does not have. It covers :func:`load`'s errors and warnings and what this
-    module logs; outside the block (every other reader) nothing changes. See :func:`option_hint`."""
-    token = _SETTINGS_FROM.set((Path(config).name, str(section)))
+    module logs; outside the block (every other reader) nothing changes. See :func:`option_hint`.
+
+    ``style="node-config"``: the settings are a Flower SuperNode's ``--node-config`` keys (``mapping="a=b"``,
+    ``sheet="NAME"``, ``encoding="X"``), ``config`` names where they are (e.g. "the SuperNode's node config") and
+    ``section`` is "" or the task whose ``<task>-path`` is read."""
+    if style not in ("yaml", "node-config"):
+        raise ValueError(f"style must be 'yaml' or 'node-config', not {style!r}")
+    from govml.errors import ConfigError
+
+    name = Path(config).name if style == "yaml" else str(config)
+    token = _SETTINGS_FROM.set((name, str(section), style))
     try:
         yield
+    except (DataError, ConfigError) as exc:  # any reader's error raised in the block (not only load's)
+        hinted = _hinted_error(exc)
+        if hinted is None:
+            raise
+        raise hinted from exc
     finally:
         _SETTINGS_FROM.reset(token)
 
@@ -2042,18 +2071,19 @@ def option_hint(text: str) -> str:
     where = _SETTINGS_FROM.get()
     if where is None or "--" not in text:
         return text
-    config, section = where
+    config, section, style = where
     said = [False]
+    place = f"under {section} in {config}" if section and style == "yaml" else f"in {config}"
 
     def sub(m: re.Match[str]) -> str:
-        key, after = _option_key(m)
+        key, after = _option_key(m, style)
         if not key:
             return after
         if m["timecol"]:
             key = f"map that one with {key}"
         if not said[0]:  # the first key of the message says where it goes
             said[0] = True
-            key += f" (under {section} in {config})" if after else f" under {section} in {config}"
+            key += f" ({place})" if after else f" {place}"
         return key + after
 
     return _OPTION_RE.sub(sub, text)

@@ -411,3 +411,34 @@ def test_make_certs_does_not_replace_a_federations_ca_when_districts_are_added(t
     with pytest.raises(SystemExit):
         mc.main([str(tmp_path / "other"), "--district", "东城区", "--district", "东城区"])
     assert "given twice: 东城区" in capsys.readouterr().err
+
+
+def test_reader_notes_name_the_node_config_keys(tmp_path, caplog):
+    """A district's log and errors name the node config's keys (sheet="NAME"), not the CLI's (--sheet NAME)."""
+    from pathlib import Path
+
+    from govml.errors import DataError
+    from govml.federated.task import read_district_table
+
+    book = tmp_path / "考核.xlsx"
+    with pd.ExcelWriter(book) as w:
+        pd.DataFrame({"说明": ["本表为考核数据"]}).to_excel(w, sheet_name="说明", index=False)
+        pd.read_csv(Path(__file__).resolve().parents[2] / "data_samples" / "assessments.csv").head(30).to_excel(w, sheet_name="考核", index=False)
+    with caplog.at_level(logging.INFO, logger="govml.io"):
+        df = read_district_table({"data-path": str(book), "district": "x"}, task="benchmark",
+                                 run_config={"indicators": "sanitation"})
+    assert len(df) == 30
+    notes = " ".join(r.getMessage() for r in caplog.records if "first sheet" in r.getMessage())
+    assert "`sheet=\"NAME\"` in the SuperNode's node config" in notes and "--sheet" not in notes
+    gbk = tmp_path / "考核.csv"
+    pd.read_csv(Path(__file__).resolve().parents[2] / "data_samples" / "assessments.csv").head(20).rename(
+        columns={"community": "社区"}).to_csv(gbk, index=False, encoding="gbk")
+    with pytest.raises(DataError) as err:  # a reader's error (not only load's) is rewritten too
+        read_district_table({"data-path": str(gbk), "district": "x", "encoding": "utf-8"}, task="benchmark",
+                            run_config={"indicators": "sanitation"})
+    assert "leave `encoding=` (in the SuperNode's node config) out" in str(err.value), str(err.value)
+    assert "--encoding" not in str(err.value)
+    # outside a district the readers' notes keep the command-line options
+    from govml import io
+
+    assert io.option_hint("a.xlsx: --sheet NAME reads another") == "a.xlsx: --sheet NAME reads another"

@@ -239,7 +239,7 @@ def read_district_table(settings: Mapping[str, Any], task: str | None = None,
     With ``task`` the sheet of a workbook (when the node config names none) and the header row are found by
     the columns the task needs (their mapped and usual names), as the CLI's readers find them."""
     from govml.errors import ConfigError
-    from govml.io import read_table
+    from govml.io import read_table, settings_from
 
     mapping = parse_mapping(settings.get("mapping"))
     known: list[str] = []
@@ -248,8 +248,10 @@ def read_district_table(settings: Mapping[str, Any], task: str | None = None,
         usual = usual_names(task, run_config or {})
         known = list(dict.fromkeys([*need, "id", "worker_id", *mapping.values(),
                                     *(n for c in need for n in usual.get(c, ()))]))
-    df = read_table(settings["data-path"], encoding=settings.get("encoding") or None,
-                    sheet=settings.get("sheet") or None, known_columns=known)
+    # the readers' notes name the node config's keys (sheet="NAME"), not the command line's (--sheet NAME)
+    with settings_from("the SuperNode's node config", task or "", style="node-config"):
+        df = read_table(settings["data-path"], encoding=settings.get("encoding") or None,
+                        sheet=settings.get("sheet") or None, known_columns=known)
     cols = {str(c) for c in df.columns}
     ours = _canonical_names(task, run_config or {})
     reversed_ = [(k, v) for k, v in mapping.items() if k in cols and v not in cols and v in ours and k not in ours]
