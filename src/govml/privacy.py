@@ -365,10 +365,20 @@ _PRE_TITLES = (
 # 附件3/附件4 (docs/benchmarks.md, session 15). 业主 not before 任 (物业主任), 会计 not before 师.
 _ROLES = (
     "业主", "老板", "老板娘", "会计", "出纳", "保安", "护士", "店主", "店长", "快递员", "司机", "教练", "队员",
-    "辅警", "协警", "租客", "房东", "施工员", "邻居", "员工", "管家", "社工", "市民", "来电人", "家长", "患者",
-    "工人", "保洁员", "包工头", "工作人员", "经办人", "承办人", "村民", "住户", "同事", "法人", "业务员",
-    "置业顾问", "门卫", "干部", "股东", "病人",
+    "辅警", "协警", "租客", "房东", "邻居", "员工", "市民", "家长", "患者", "保洁员", "施工员", "包工头", "工作人员",
+    "承办人", "村民", "住户", "法人", "业务员", "置业顾问", "门卫", "干部", "股东", "病人",
 )
+# The character each role word is found from by the gate: its least frequent one in the generated messages
+# and 附件3 (session 15 counts: 递 28, 练 30, 板 236 … 主 3699; 业 7787), or one the gate looks for anyway
+# (民 of 民警, 户 of 户主, 长, 法). Left out for what they cost the gate against the names they bring on
+# 附件3/附件4 (none or one): 管家, 社工, 同事, 工人, 来电人, 经办人 (管 家 工 来 电 办 事 are frequent).
+_ROLE_TRIGGER = {
+    "业主": "主", "老板": "板", "老板娘": "娘", "会计": "计", "出纳": "纳", "保安": "保", "护士": "士", "店主": "店",
+    "店长": "店", "快递员": "递", "司机": "机", "教练": "练", "队员": "队", "辅警": "辅", "协警": "协", "租客": "客",
+    "房东": "东", "邻居": "邻", "员工": "员", "市民": "民", "家长": "长", "患者": "者", "保洁员": "洁", "施工员": "员", "包工头": "包",
+    "工作人员": "员", "承办人": "承", "村民": "民", "住户": "户", "法人": "法", "业务员": "员", "置业顾问": "顾",
+    "门卫": "卫", "干部": "干", "股东": "股", "病人": "病", "医生": "医", "老师": "师", "律师": "律",
+}
 # Titles that are roles too (老师贺敏体罚学生, 主治医生陈明说, 律师钟华收了): a name after them as after a role.
 _ROLE_TITLES = ("医生", "老师", "律师")
 _ROLE_NOT_BEFORE = {"业主": "任", "会计": "师"}
@@ -491,7 +501,7 @@ def _name_gate_pattern() -> tuple[str, str]:
     # after a role: a common surname or a compound one (not 太 of 太史: 医生太少)
     role_sur = f"(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))})"
     for word, rest in [(w, after_sur) for w in _PRE_TITLES] + [(w, role_sur) for w in (*_ROLES, *_ROLE_TITLES)]:
-        k = _trigger(word)
+        k = word.index(_ROLE_TRIGGER[word]) if rest is role_sur else _trigger(word)
         c = word[k]
         behind = f"(?<={re.escape(word[:k + 1])})" if k else ""
         alts.setdefault(c, []).append((f"{behind}(?={re.escape(word[k + 1:])}{rest})",
