@@ -106,6 +106,11 @@ class _Designed(HotIssueFinder):
     """Meaning vectors given (``_design``, one row per message), not learnt: the join rule on designed
     similarities."""
 
+    def fit(self, df, y=None):  # noqa: ANN001, ANN201
+        # the designed vectors are per input row: read the rows as given (fit reads them in time order since
+        # session 15, so that another row order gives the same issues)
+        return self._fit(df)
+
     def _semantic_vectors(self, cols, places, rows, titles=False):  # noqa: ANN001, ANN202
         z = self._design[rows]
         if not titles:
