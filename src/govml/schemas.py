@@ -490,6 +490,9 @@ def _check_closed_after_created(df: pd.DataFrame, report: Report) -> None:
 def _check_personal_ids(df: pd.DataFrame, report: Report) -> None:
     for pos, col, why, shown in personal_data_cells(df, ASSESSMENT_ID_COLUMNS):
         report.error(col, f"{why} ({PERSONAL_ID_WHY})", shown, pos=pos)
+    # a person's name (张伟) among places written with their kind (…社区, …村): the skills commands skip the same rows
+    for pos, col in personal_name_cells(df, ("community", "district")):
+        report.error(col, f"a {col} name, not a person's name ({PERSONAL_ID_WHY})", "<NAME>", pos=pos)
 
 
 def _check_assessments(df: pd.DataFrame, report: Report) -> None:
@@ -582,6 +585,82 @@ def personal_data_cells(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[
         if refused:
             for pos in np.flatnonzero(text.isin(refused).fillna(False).to_numpy(dtype=bool)):
                 out.append((int(pos), col, *found[text.iat[pos]]))
+    return sorted(out, key=lambda t: (t[0], columns.index(t[1])))
+
+
+# --------------------------------------------------------------------------------------------------
+# personal names in place cells (session 15; was govml.skills.readings)
+
+#: endings of a place name (a community, village, street office, district…): a cell ending so is a place whatever
+#: it starts with (张家湾社区, 王家村, 李庄, 杨家山, 金桥, 岳北) — also the short names written without their kind
+_PLACE_ENDS = (
+    "社区", "小区", "居委会", "村委会", "居委", "村委", "委会", "办事处", "管委会", "街道", "新区", "片区", "园区",
+    "村", "镇", "乡", "街", "区", "县", "市", "州", "省", "旗", "盟", "里", "苑", "园", "城", "湾", "庄", "屯", "寨",
+    "坊", "营", "堡", "港", "桥", "路", "巷", "岭", "峰", "湖", "河", "江", "溪", "塘", "池", "坪", "坝", "沟", "洲",
+    "滩", "浦", "泾", "埠", "铺", "店", "集", "场", "厂", "站", "院", "府", "庭", "邸", "门", "口", "岗", "台", "坡",
+    "垸", "圩", "组", "队", "社", "片", "居", "家", "岛", "矿", "所", "局", "委", "山", "冲", "甸", "弄", "田", "庙",
+    "阁", "泉", "石", "岸", "渡", "坳", "坑", "垄", "垅", "东", "西", "南", "北", "新",
+)
+_HAN = re.compile(r"^[\u4e00-\u9fff]+$")
+#: a place column is read for personal names only when at least this share of its cells end as a place does (the
+#: file writes its places with their kind: 张伟 among …社区 / …村 stands out; in a file of bare names — 龙泉, 杨柳 —
+#: a name cannot be told from a place)
+PLACE_SHARE = 0.8
+
+
+def _surname_sets() -> tuple[frozenset[str], frozenset[str]]:
+    """The common single-character and the compound surnames of ``resources/privacy/surnames.txt`` (privacy's)."""
+    from govml import privacy
+
+    return privacy._SURNAMES_COMMON, privacy._SURNAMES_COMPOUND
+
+
+def _plain(value: object) -> str | None:
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else None
+
+
+def ends_as_place(value: object) -> bool:
+    """Whether a cell ends as a place name does (:data:`_PLACE_ENDS`)."""
+    v = _plain(value)
+    return bool(v) and v.endswith(_PLACE_ENDS)
+
+
+def looks_like_personal_name(value: object) -> bool:
+    """Whether a community or district cell could be a person's name rather than a place: two to four Chinese
+    characters — a frequent surname (``[common]`` or ``[compound]`` of ``resources/privacy/surnames.txt``) and one or
+    two more — that do not end as a place name does (:data:`_PLACE_ENDS`: 社区, 村, 街道, 区, 湾, 庄, 桥, 山 …).
+    ``张伟``, ``王秀英``, ``欧阳娜娜`` are names; ``张家湾社区``, ``王家村``, ``李庄``, ``高新区``, ``金桥`` are places.
+    Names that end as places do (``王山``, ``张东``) and rarer surnames are not told (see :func:`personal_name_cells`
+    for when a column is read at all)."""
+    v = _plain(value)
+    if v is None or not 2 <= len(v) <= 4 or not _HAN.match(v) or v.endswith(_PLACE_ENDS):
+        return False
+    common, compound = _surname_sets()
+    if v[:2] in compound:
+        return 3 <= len(v) <= 4
+    return v[0] in common and len(v) <= 3
+
+
+def personal_name_cells(df: pd.DataFrame, columns: tuple[str, ...] = ("community", "district"), *,
+                        place_share: float = PLACE_SHARE) -> list[tuple[int, str]]:
+    """``(position, column)`` of the place cells of ``df`` that hold a person's name, by position then column: cells
+    that :func:`looks_like_personal_name` in a column where at least ``place_share`` of the non-empty cells end as a
+    place does (a name stands out only among places written with their kind)."""
+    import numpy as np
+
+    out = []
+    for col in columns:
+        if col not in df.columns:
+            continue
+        text = df[col].astype("string")
+        counts = text[text.str.strip().fillna("") != ""].value_counts()
+        uniq = list(counts.index)
+        placed = sum(int(n) for v, n in counts.items() if ends_as_place(v))
+        if not uniq or placed < place_share * int(counts.sum()):
+            continue
+        names = [v for v in uniq if looks_like_personal_name(v)]
+        if names:
+            out += [(int(p), col) for p in np.flatnonzero(text.isin(names).fillna(False).to_numpy(dtype=bool))]
     return sorted(out, key=lambda t: (t[0], columns.index(t[1])))
 
 
