@@ -388,8 +388,10 @@ def top_demands(
     small = n_docs_gp < min_messages
     if small.any():
         ok &= ~small[cg]
-        log.warning("top_demands: %d group-period(s) with fewer than %d messages (%d messages) are left out",
-                    int(small.sum()), min_messages, int(n_docs_gp[small].sum()))
+        n_small, n_left = int(small.sum()), int(n_docs_gp[small].sum())
+        log.warning("top_demands: %d group-period%s with fewer than %d messages left out (%d message%s in all: "
+                    "too few to tell a frequent word)", n_small, "" if n_small == 1 else "s", min_messages, n_left,
+                    "" if n_left == 1 else "s")
     cg, ct, cy = cg[ok], ct[ok], cy[ok]
     clock("filter")
     # then, among the terms shown, a word or phrase is left out when a longer phrase also shown holds
