@@ -26,7 +26,8 @@ or chosen per horizon on the inner holdout), ``govml_perh`` (round 2 with a tree
 ``govml_all_trees`` (the default with all 200 trees), ``govml_v1`` (the first default: level = mean of
 the 4- and 13-week means, all trees), ``lgbm_plain`` (no offset),
 ``offset4`` / ``offset13`` (one window), ``govml_blend`` / ``offset4_blend`` (blend with a window mean
-chosen on the inner holdout), ``govml_tweedie``, ``govml_mean`` (the mean as the point: ``point="mean"``),
+chosen on the inner holdout), ``govml_tweedie`` (Tweedie objective, variance power 1.3; session 16: ``govml_tweedie11`` / ``govml_tweedie15``,
+power 1.1 / 1.5), ``govml_mean`` (the mean as the point: ``point="mean"``),
 ``govml_pt0`` (the point rule allowed no holdout RMSE loss), ``govml_noes`` (no early stopping of the
 calibration models); round 4 (docs/hotspots.md §7): ``govml_ewm`` / ``govml_tsb`` / ``govml_es`` (the
 default's level plus exponential-smoothing / TSB candidates), ``govml_tier2`` / ``govml_tier3`` (level
@@ -449,7 +450,10 @@ def main(argv: list[str] | None = None) -> int:
         "govml_share13": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("share_13",)),
         "govml_share": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("share_4", "share_13")),
         "lgbm_plain": HotspotForecaster(horizon=H, offset_window=None),
-        "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),
+        "govml_tweedie": HotspotForecaster(horizon=H, objective="tweedie"),  # variance power 1.3
+        # session 16 (issue 4): the Tweedie objective's variance power (1.3 above)
+        "govml_tweedie11": HotspotForecaster(horizon=H, objective="tweedie", tweedie_variance_power=1.1),
+        "govml_tweedie15": HotspotForecaster(horizon=H, objective="tweedie", tweedie_variance_power=1.5),
         "govml_mean": HotspotForecaster(horizon=H, point="mean"),
         "govml_pt0": HotspotForecaster(horizon=H, point_rmse_tolerance=0.0),
         "govml_shift": HotspotForecaster(horizon=H, point_rule="shift"),  # session 11: per-cell Lagrangian point

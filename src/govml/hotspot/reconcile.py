@@ -1,0 +1,119 @@
+"""Hierarchical (grouped) reconciliation of cell forecasts with forecasts of their sums (session 16, issue 4).
+
+A panel's cells are area × category; their sums — each area's total, each category's total, the grand total — form
+a grouped hierarchy. Forecasts made separately at every level are *incoherent* (the cells' forecasts do not add up
+to the totals' forecasts); reconciliation maps all of them to coherent cell forecasts (Hyndman et al. 2011;
+Wickramasuriya, Athanasopoulos & Hyndman 2019, "MinT"):
+
+    ỹ_b = ŷ_b − (W_ba − W_bb Cᵀ) (U ᵀW U)⁻¹ (ŷ_a − C ŷ_b),     U = [I; −Cᵀ],
+
+``C`` (aggregates × cells) the summing matrix below the aggregates, ``W`` the (nodes × nodes) covariance of the base
+forecasts' errors, nodes ordered aggregates first, then cells. ``W`` by method: ``"ols"`` the identity, ``"wls_struct"``
+the number of cells under each node (structural scaling), ``"wls_var"`` the base errors' variances (MinT with a
+diagonal covariance), ``"mint_shrink"`` their covariance shrunk toward its diagonal (Schäfer & Strimmer's λ).
+The variances come from errors made **before** the forecast origin (the forecaster's inner holdout): no leakage.
+Only the aggregates' gaps ``ŷ_a − C ŷ_b`` are inverted, so the cost is cubic in the number of aggregates (areas +
+categories + 1), not of cells. ``top_down`` is the cheap variant: each group's cells scaled to its total's forecast.
+
+Reconciled cell forecasts can be negative (a cell's share of a gap exceeds its forecast); :func:`clip_negative`
+sets them to 0 — the forecast is then a little above coherent (the clipped mass is reported).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from govml.errors import ModelError
+
+METHODS = ("ols", "wls_struct", "wls_var", "mint_shrink", "td_area", "td_category", "td_total")
+_VAR_FLOOR = 1e-6  # relative floor of an error variance (a cell that was always 0 and forecast 0 has none)
+
+
+def hierarchy(areas: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The summing matrix ``C`` (aggregates × cells) of the grouped hierarchy total / area / category above the
+    cells with codes ``areas`` and ``categories``, and each aggregate's label (``"total"``, ``"area:<code>"``,
+    ``"category:<code>"``). A level that repeats another is left out: areas when every area has one cell (they are
+    the cells), categories when there is one category (it is the total), and the same for areas."""
+    areas = np.asarray(areas, dtype=np.int64)
+    categories = np.asarray(categories, dtype=np.int64)
+    m = len(areas)
+    if len(categories) != m:
+        raise ModelError(f"hierarchy: {m} area codes but {len(categories)} category codes")
+    rows, labels = [np.ones(m)], ["total"]
+    for name, codes in (("area", areas), ("category", categories)):
+        groups = np.unique(codes)
+        if len(groups) <= 1 or len(groups) == m:  # one group = the total; one cell a group = the cells
+            continue
+        for g in groups:
+            rows.append((codes == g).astype(float))
+            labels.append(f"{name}:{g}")
+    return np.vstack(rows), labels
+
+
+def shrink_covariance(E: np.ndarray) -> tuple[np.ndarray, float]:
+    """Schäfer–Strimmer shrinkage of the (uncentred) covariance of the error rows ``E`` (n_obs × nodes) toward its
+    diagonal, as in MinT-shrink (R ``hts::shrink.estim``): ``λ·D + (1 − λ)·Σ̂``; returns the matrix and ``λ``."""
+    E = np.asarray(E, dtype=float)
+    n = E.shape[0]
+    cov = E.T @ E / n
+    d = np.diag(cov).copy()
+    floor = _VAR_FLOOR * max(float(d.mean()), 1e-12)
+    sd = np.sqrt(np.maximum(d, floor))
+    if n < 2:
+        return np.diag(np.maximum(d, floor)), 1.0
+    xs = E / sd
+    cor = cov / np.outer(sd, sd)
+    v = (xs.T**2 @ xs**2 - (xs.T @ xs) ** 2 / n) / (n * (n - 1))
+    np.fill_diagonal(v, 0.0)
+    off = cor**2
+    np.fill_diagonal(off, 0.0)
+    lam = float(min(1.0, max(0.0, v.sum() / off.sum()))) if off.sum() > 0 else 1.0
+    W = (1.0 - lam) * cov
+    W[np.diag_indices_from(W)] = np.maximum(d, floor)
+    return W, lam
+
+
+def error_covariance(method: str, C: np.ndarray, E: np.ndarray | None = None) -> np.ndarray:
+    """``W`` (nodes × nodes, aggregates first) for ``method``; ``E`` (n_obs × nodes): past base-forecast errors."""
+    na, m = C.shape
+    if method == "ols":
+        return np.eye(na + m)
+    if method == "wls_struct":
+        return np.diag(np.concatenate([C.sum(axis=1), np.ones(m)]))
+    if E is None or len(E) == 0:
+        raise ModelError(f"reconcile method {method!r} needs past forecast errors at every node")
+    if method == "wls_var":
+        d = np.mean(np.asarray(E, dtype=float) ** 2, axis=0)
+        return np.diag(np.maximum(d, _VAR_FLOOR * max(float(d.mean()), 1e-12)))
+    if method == "mint_shrink":
+        return shrink_covariance(E)[0]
+    raise ModelError(f"reconcile method must be one of {METHODS}, got {method!r}")
+
+
+def reconcile(yb: np.ndarray, ya: np.ndarray, C: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Reconciled cell forecasts (cells × H) from the cells' ``yb`` (cells × H) and the aggregates' ``ya``
+    (aggregates × H) base forecasts, ``W`` the nodes' error covariance (aggregates first). Not clipped."""
+    na = C.shape[0]
+    Waa, Wab, Wba, Wbb = W[:na, :na], W[:na, na:], W[na:, :na], W[na:, na:]
+    WbbCt = Wbb @ C.T
+    A = Waa - Wab @ C.T - C @ Wba + C @ WbbCt  # Uᵀ W U
+    gap = ya - C @ yb
+    return yb - (Wba - WbbCt) @ np.linalg.solve(A, gap)
+
+
+def top_down(yb: np.ndarray, ya: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Each aggregate's cells (rows of ``C``, which must not overlap) scaled so that they sum to its forecast;
+    cells in no aggregate, or in one whose cells are all forecast 0, keep their forecast."""
+    out = np.array(yb, dtype=float, copy=True)
+    for i in range(C.shape[0]):
+        sel = C[i] > 0
+        tot = yb[sel].sum(axis=0)
+        scale = np.where(tot > 0, ya[i] / np.where(tot > 0, tot, 1.0), 1.0)
+        out[sel] = yb[sel] * scale
+    return out
+
+
+def clip_negative(yb: np.ndarray) -> tuple[np.ndarray, float]:
+    """Negative reconciled forecasts set to 0, and the clipped mass as a share of the forecasts' total."""
+    neg = float(-np.minimum(yb, 0.0).sum())
+    return np.maximum(yb, 0.0), neg / max(float(np.abs(yb).sum()), 1e-12)
