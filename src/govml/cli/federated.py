@@ -617,6 +617,54 @@ def simulate_cmd(
     _print_summary(result, out)
 
 
+def check_result(path: Path, run_id: int | None = None) -> dict[str, Any]:
+    """A deployment's result file (``result-path``, written by the ServerApp on the SuperLink's machine) read
+    for a script: the payload when it is usable, else :class:`~govml.errors.GovmlError` (missing, not a result,
+    or another run's when ``run_id`` is given)."""
+    import json
+
+    from govml.errors import GovmlError
+
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GovmlError(f"{path}: no result file (the run did not start, its ServerApp stopped before writing "
+                         "it, or result-path names another file; `flwr ls --run-id N` says how the run ended)") from None
+    except (OSError, ValueError) as exc:
+        raise GovmlError(f"{path}: not a readable result file ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("status") not in ("completed", "failed"):
+        raise GovmlError(f"{path}: not a govml result file (no \"status\": \"completed\" or \"failed\")")
+    if run_id is not None:
+        got = payload.get("run_id")
+        if got is None or int(got) != int(run_id):
+            raise GovmlError(f"{path}: the result of run {got if got is not None else '(unknown: before session 16)'}"
+                             f", not of run {run_id}: run {run_id} wrote nothing there (stopped before its "
+                             "ServerApp wrote the file?); `flwr ls --run-id N` says how it ended")
+    return payload
+
+
+@app.command("result")
+def result_cmd(
+    path: Path = typer.Argument(..., metavar="RESULT", help="The run's result-path (on the SuperLink's machine)."),
+    run_id: int = typer.Option(None, "--run-id", help="The run id `flwr run` printed (\"Successfully started run "
+                                                     "N\"): a file another run wrote is refused."),
+) -> None:
+    """Check a deployment's result for a script: exit 0 when the run completed, 1 when it failed, 2 when the
+    file is missing, unreadable or another run's. `flwr run --stream` exits 0 either way (Flower 1.42)."""
+    from rich.console import Console
+
+    payload = check_result(path, run_id)
+    console = Console()
+    if payload["status"] == "failed":
+        console.print(f"[bold red]failed[/] run {payload.get('run_id', '?')} ({payload.get('task', '')}): "
+                      f"{payload.get('error', '')}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    left = payload.get("excluded") or {}
+    console.print(f"[green]completed[/] run {payload.get('run_id', '?')} ({payload.get('task', '')}): "
+                  f"{len(payload.get('districts') or [])} districts, left out: {len(left)}"
+                  + (f" ({', '.join(map(str, left))})" if left else ""), highlight=False, soft_wrap=True)
+
+
 def demo_step(ctx: Any) -> list[Path]:
     """3-district simulation on the sample data: the classifier on messages, benchmarking on assessments."""
     from govml.errors import GovmlError

@@ -24,6 +24,12 @@ Message types it answers (all replies are numbers, except the district's name in
                      origin (``origin-index`` set) the forecasts stay in the district for scoring
 ``query.score``      hotspot backtest on the district's own cells: per map (origin × horizon) point
                      sums, counts at or above the server's thresholds, top-k hits (masked when secure)
+``query.done``       the run ended (completed, failed, or this district left out): the coordinator's notice
+                     goes to the district's log and the run's cache folder is deleted; reply: ``{"done": 1}``
+
+In a deployment every message runs in a new ``flwr-clientapp`` process: :func:`run_cache_mod` (on the app a
+SuperNode loads) keeps the table read at hello and the run's state in the district's cache folder between
+messages (:mod:`govml.federated.node_cache`); simulations keep them in this module's memory.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +47,15 @@ from flwr.clientapp import ClientApp
 
 from govml.errors import DataError, GovmlError
 from govml.federated import task as T
+from govml.federated.node_cache import STALE_HOURS, RunStore
 from govml.federated.task import flag
 from govml.federated.wire import wire_guard_mod
 
 log = logging.getLogger(__name__)
 
-_CACHE: dict[tuple[int, int, str], Any] = {}
+_CACHE: dict[tuple, Any] = {}
+# the run's cache folder on this district's machine while run_cache_mod handles a message (None: memory only)
+_STORE: ContextVar[RunStore | None] = ContextVar("govml_run_store", default=None)
 # context.state record a drill mod writes (govml.federated.simulation.scaled_histogram_mod): the district
 # scales what it releases — its own state, which no message from the server can set
 DRILL_RECORD = "govml-drill"
@@ -63,14 +73,49 @@ def _run_config(msg: Message, context: Context) -> dict[str, Any]:
     return cfg
 
 
+def _cached(context: Context, key: tuple, build: Callable[[], Any]) -> Any:
+    """``key``'s value for this run: from memory, else from the run's cache folder, else built (and kept)."""
+    if key in _CACHE:
+        return _CACHE[key]
+    store = _STORE.get()
+    if store is not None:
+        found, value = store.get(key)
+        if found:
+            _CACHE[key] = value
+            return value
+    value = build()
+    _CACHE[key] = value
+    if store is not None:
+        store.put(key, value)
+    return value
+
+
 def _district_data(context: Context, cfg: dict[str, Any]):
-    """The district's validated table (cached for the run)."""
+    """The district's validated table, read once per run (at hello): every later message of the run uses that
+    copy, also when the file changes during the run (said once in the district's log)."""
+    from govml.federated.node_cache import file_fingerprint
+
     settings = _settings(context)
-    key = (context.run_id, context.node_id, str(cfg.get("task")))
-    if key not in _CACHE:
-        df = T.read_district_table(settings, str(cfg.get("task")), cfg)
-        _CACHE[key] = T.validate(df, str(cfg["task"]), cfg, file=str(settings["data-path"]))
-    return _CACHE[key]
+    task = str(cfg.get("task"))
+    # what the table read depends on: the task and its columns (indicators), the file and how it is read
+    how = tuple(str(settings.get(k) or "") for k in ("data-path", "sheet", "encoding"))
+    key = (context.run_id, context.node_id, task, tuple(T.needed_columns(task, cfg)), how,
+           repr(sorted(T.parse_mapping(settings.get("mapping")).items())))
+
+    def build() -> dict[str, Any]:
+        print_ = file_fingerprint(str(settings["data-path"]))
+        df = T.read_district_table(settings, task, cfg)
+        return {"df": T.validate(df, task, cfg, file=str(settings["data-path"])), "file": print_, "noted": False}
+
+    entry = _cached(context, key, build)
+    if not entry["noted"] and file_fingerprint(str(settings["data-path"])) != entry["file"]:
+        log.warning("%s changed after this run read it: the run goes on with the table as read at its start "
+                    "(%s rows used); the next run reads the new file", settings["data-path"], len(entry["df"]))
+        entry["noted"] = True
+        store = _STORE.get()
+        if store is not None:
+            store.put(key, entry)
+    return entry["df"]
 
 
 def _exclusion_counts(df: Any) -> dict[str, int]:
@@ -180,6 +225,12 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         account = df.attrs.get("govml_exclusions")
         for line in account.lines() if account is not None else []:  # this district's own rows, in its own log
             log.info("%s: %s", settings["data-path"], line)
+        store = _STORE.get()
+        if store is not None:
+            gone = store.sweep()
+            if gone:
+                log.info("deleted the cache folder(s) of %d earlier run(s) that never said they ended (untouched "
+                         "for %g h): %s", len(gone), STALE_HOURS, ", ".join(gone))
         if not str(context.node_config.get("district") or "").strip() and "partition-id" not in context.node_config:
             log.warning("the node config has no district=: this SuperNode answers as %r, its file's name (with "
                         "<task>-path another name per task); give it district=\"...\"", str(settings["district"]))
@@ -188,6 +239,23 @@ def make_client_app(mods: list | None = None) -> ClientApp:
             # counts only: the rows it set aside by reason (its own report keeps the examples)
             "size": MetricRecord({"rows": int(len(df)), **_exclusion_counts(df)}),
         }), reply_to=msg)
+
+    @app.query("done")
+    @_guard
+    def done(msg: Message, context: Context) -> Message:
+        """The run ended: the coordinator's notice (completed, failed, or why this district was left out) in
+        the district's own log, and the run's cache folder deleted."""
+        rec = msg.content.config_records.get("done")
+        status = str(rec.get("status", "")) if rec is not None else ""
+        note = str(rec.get("note", "")) if rec is not None else ""
+        log.log(logging.WARNING if status in ("failed", "left-out") else logging.INFO, "run %s %s: %s",
+                context.run_id, {"left-out": "goes on without this district", "failed": "stopped"}.get(status, "ended"),
+                note or status or "no notice")
+        store = _STORE.get()
+        if store is not None and store.remove():
+            log.info("run %s: its cache folder %s is deleted", context.run_id, store.folder)
+        _forget(context)
+        return Message(RecordDict({"done": MetricRecord({"done": 1})}), reply_to=msg)
 
     @app.query("keys")
     @_guard
@@ -516,8 +584,10 @@ def _classifier_rows(context: Context, cfg: dict[str, Any], rows: str):
     from govml.federated import classifier as C
 
     val_fraction = float(cfg.get("val-fraction", 0.0))
-    key = (context.run_id, context.node_id, f"X-{rows}-{val_fraction}")
-    if key not in _CACHE:
+    key = (context.run_id, context.node_id, f"X-{rows}-{val_fraction}", float(cfg.get("eval-fraction", 0.2)),
+           int(cfg.get("seed", 0)), int(cfg["n-features"]), str(cfg["labels"]))
+
+    def build():
         df = _district_data(context, cfg)
         labels = [s for s in str(cfg["labels"]).split("|") if s]
         test, val = T.validation_mask(df, float(cfg.get("eval-fraction", 0.2)), val_fraction, int(cfg.get("seed", 0)))
@@ -528,8 +598,9 @@ def _classifier_rows(context: Context, cfg: dict[str, Any], rows: str):
         if (~keep).any():
             log.info("%d rows have a category outside the agreed label set and are left out", int((~keep).sum()))
         texts = part["text"].to_numpy(dtype=object)[keep]
-        _CACHE[key] = (C.featurize(texts, int(cfg["n-features"])), y[keep])
-    return _CACHE[key]
+        return C.featurize(texts, int(cfg["n-features"])), y[keep]
+
+    return _cached(context, key, build)
 
 
 def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -541,11 +612,16 @@ def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
     from govml.hotspot.features import FeatureSpec
     from govml.hotspot.panel import build_panel, panel_matrix
 
-    # the agreed weeks are part of the key: the server may leave out leading weeks (data start) and ask again
-    key = (context.run_id, context.node_id, "forecast", str(cfg["periods"][0]), len(cfg["periods"]))
-    if key not in _CACHE:
-        for old in [k for k in _CACHE if k[:3] == key[:3]]:
-            del _CACHE[old]
+    # the agreed weeks are part of the state: the server may leave out leading weeks (data start) and ask again
+    key = (context.run_id, context.node_id, "forecast")
+    weeks = (str(cfg["periods"][0]), len(cfg["periods"]))
+    store = _STORE.get()
+    st = _CACHE.get(key)
+    if st is None and store is not None:
+        found, st = store.get(key)
+    if st is not None and st.get("weeks") != weeks:
+        st = None
+    if st is None:
         ev = _district_data(context, cfg)
         categories = [c for c in str(cfg["categories"]).split("|") if c]
         periods = pd.DatetimeIndex(pd.to_datetime([str(p) for p in cfg["periods"]]))
@@ -571,9 +647,12 @@ def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
         names_n = _n_features(periods, spec)
         edges = BinEdges.counts(names_n, max_value=float(cfg.get("max-value", 1000.0)),
                                 n_bins=int(cfg.get("n-bins", 32)))
-        _CACHE[key] = {"y": y, "keys": keys, "periods": periods, "categories": categories, "spec": spec,
-                       "edges": edges, "horizon": int(cfg.get("horizon", 4)), "fits": {}, "backtest": {}}
-    return _CACHE[key]
+        st = {"y": y, "keys": keys, "periods": periods, "categories": categories, "spec": spec, "weeks": weeks,
+              "edges": edges, "horizon": int(cfg.get("horizon", 4)), "fits": {}, "backtest": {}}
+    _CACHE[key] = st
+    if store is not None:  # changed in place by the message: written back to the run's folder at its end
+        store.touch(key, st)
+    return st
 
 
 def _n_features(periods, spec) -> int:
@@ -673,6 +752,32 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
+def _forget(context: Context) -> None:
+    for k in [k for k in _CACHE if k[:2] == (context.run_id, context.node_id)]:
+        del _CACHE[k]
+
+
+def run_cache_mod(msg: Message, context: Context, call_next: Callable[[Message, Context], Message]) -> Message:
+    """On a SuperNode: the table read at hello and the run's state (the forecaster's boosting state, the
+    classifier's hashed rows) kept in the run's folder of the district's cache (node config ``cache-dir``,
+    :mod:`govml.federated.node_cache`) between messages, which Flower runs in one new process each. The folder,
+    not this process's memory, is the run's state (a long-lived app process may have missed messages)."""
+    store = RunStore.for_context(context.node_config, context.run_id, context.node_id)
+    if store is not None:
+        _forget(context)
+    token = _STORE.set(store)
+    try:
+        return call_next(msg, context)
+    finally:
+        _STORE.reset(token)
+        if store is not None:
+            try:
+                store.flush()
+            except OSError as exc:  # the next message says what is missing; this one's reply still goes
+                log.warning("could not keep the run's state in %s: %s", store.folder, exc)
+            _forget(context)
+
+
 def deployment_log_mod(msg: Message, context: Context, call_next: Callable[[Message, Context], Message]) -> Message:
     """On a SuperNode: govml's log lines (why this district cannot take part, the rows it set aside) go to the
     SuperNode's console with Flower's (:func:`govml.federated.task.route_logs_to_flower`)."""
@@ -681,4 +786,4 @@ def deployment_log_mod(msg: Message, context: Context, call_next: Callable[[Mess
 
 
 #: the app a SuperNode runs (pyproject's clientapp); simulations build their own with make_client_app
-app = make_client_app(mods=[deployment_log_mod])
+app = make_client_app(mods=[deployment_log_mod, run_cache_mod])

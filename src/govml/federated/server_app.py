@@ -56,6 +56,40 @@ class Session:
     setup_ids: list[int] = field(default_factory=list)
     timeout: float | None = None
     round: int = 0
+    answered: list[int] = field(default_factory=list)  # nodes that answered hello (ready or not)
+    told: set[int] = field(default_factory=set)  # nodes sent query.done
+
+    def tell(self, notes: dict[int, tuple[str, str]]) -> None:
+        """``query.done`` to each node (status, note): the district logs the coordinator's notice about itself —
+        never another district's — and deletes its run's cache folder (govml.federated.node_cache). A short
+        wait (at most 60 s): a district that misses it keeps its folder until its next run's sweep."""
+        notes = {n: v for n, v in notes.items() if n not in self.told}
+        if not notes:
+            return
+        self.told.update(notes)
+        msgs = [Message(content=RecordDict({"done": ConfigRecord({"status": st, "note": note})}), dst_node_id=nid,
+                        message_type="query.done", group_id=str(self.round)) for nid, (st, note) in notes.items()]
+        try:
+            list(self.grid.send_and_receive(msgs, timeout=min(self.timeout or 60.0, 60.0)))
+        except Exception as exc:  # noqa: BLE001 - the run's result does not depend on it
+            log.warning("could not tell %d district(s) that the run ended: %s", len(msgs), exc)
+
+    def farewell(self, took_part: list[int], error: str | None = None) -> None:
+        """The run ended: tell every district that answered hello and did not stop answering how it ended
+        for it (the left-out ones were told at hello)."""
+        notes = {}
+        for nid in self.answered:
+            name = self.name(nid)
+            if name in self.missing:
+                continue
+            if error is not None:
+                notes[nid] = ("failed", "the coordinator's run stopped before the end (the coordinator's log says "
+                                        "why); nothing was computed for this district")
+            elif nid in took_part:
+                notes[nid] = ("completed", f"finished; this district took part ({len(took_part)} districts)")
+            else:
+                notes[nid] = ("left-out", f"finished without this district: {self.excluded.get(name, 'left out during the run')}")
+        self.tell(notes)
 
     def name(self, node_id: int) -> str:
         return self.names.get(node_id, f"node {node_id}")
@@ -77,6 +111,8 @@ class Session:
 
     def hello(self, node_ids: list[int]) -> list[int]:
         good, bad, silent = self.ask(node_ids, "query.hello", RecordDict({"config": ConfigRecord(_wire_cfg(self.cfg))}))
+        self.answered = sorted([*good, *bad])
+        left_out: dict[int, tuple[str, str]] = {}
         for nid, rep in good.items():
             self.names[nid] = str(rep.content.config_records["hello"]["district"])
             size = rep.content.metric_records.get("size")
@@ -104,15 +140,19 @@ class Session:
                     f"district {name}: {len(ids)} SuperNodes (nodes {nodes}) answered as district {name!r}; each "
                     "SuperNode needs its own district=\"...\" in its --node-config (one without it is named after "
                     "its data file) and a table must be served by one SuperNode only — none of them takes part")
+                # the districts themselves are told (before session 16 only the coordinator's log said it)
+                left_out[nid] = ("left-out", f"this SuperNode (node {nid}) is left out: " + self.excluded[self.names[nid]])
             self.note(f"excluded: {len(ids)} SuperNodes (nodes {nodes}) answered as district {name!r}; none of them "
                       "takes part (give each its own district= in its node config)")
         for nid, reason in bad.items():
             who = reason.split(":")[0]
             self.excluded[who.removeprefix("district ").strip() if who.startswith("district ") else f"node {nid}"] = reason
             self.note(f"excluded: {reason}")
+            left_out[nid] = ("left-out", f"left out at the start: {reason}")  # its own reply's reason
         for nid in silent:
             self.excluded[f"node {nid}"] = "no answer to hello"
             self.note(f"excluded: node {nid} did not answer")
+        self.tell(left_out)
         return sorted(good)
 
     def ask_each(self, contents: dict[int, RecordDict], mtype: str
@@ -1143,13 +1183,21 @@ def run_federation(grid: Grid, run_config: dict[str, Any], progress: Progress | 
         time.sleep(1.0)
     nodes = sorted(grid.get_node_ids())
     nodes = s.hello(nodes)
-    if len(nodes) < min_nodes:
-        raise FederatedError(f"only {len(nodes)} district(s) can take part; at least {min_nodes} are needed "
-                             + (f"(left out: {'; '.join(describe_left_out(s.excluded))})" if s.excluded else ""))
-    if flag(cfg, "secure", True):
-        nodes = s.exchange_keys(nodes)
-    out = (_benchmark(s, nodes) if task == "benchmark" else _forecaster(s, nodes) if task == "hotspot-forecaster"
-           else _classifier(s, nodes))
+    try:
+        if len(nodes) < min_nodes:
+            raise FederatedError(f"only {len(nodes)} district(s) can take part; at least {min_nodes} are needed "
+                                 + (f"(left out: {'; '.join(describe_left_out(s.excluded))})" if s.excluded else ""))
+        if flag(cfg, "secure", True):
+            nodes = s.exchange_keys(nodes)
+        out = (_benchmark(s, nodes) if task == "benchmark" else _forecaster(s, nodes)
+               if task == "hotspot-forecaster" else _classifier(s, nodes))
+    except BaseException as exc:
+        s.farewell([], error=str(exc))  # the districts delete what they kept for the run
+        raise
+    screened = {str(d.get("district")) for d in out.get("excluded_districts") or []}
+    took_part = [n for n in nodes if s.name(n) not in s.missing and s.name(n) not in s.excluded
+                 and s.name(n) not in screened]
+    s.farewell(took_part)
     out.update({"task": task, "districts": [s.name(n) for n in nodes], "excluded": s.excluded,
                 "district_rows": s.district_rows, "missing": s.missing, "events": s.events, "secure": flag(cfg, "secure", True),
                 "secure_threshold": s.threshold if flag(cfg, "secure", True) else None,
@@ -1207,7 +1255,9 @@ def main(grid: Grid, context: Context) -> None:
     """A deployment's run (`flwr run`): the run config checked, the federation run, the result written to
     ``result-path`` with ``"status": "completed"`` — or, when the run stops, ``{"status": "failed", "error": …}``
     there (a script reading the file never takes the previous run's result for this one's) and one clear line
-    in the log before Flower's report of the failed run."""
+    in the log before Flower's report of the failed run. Both carry ``"run_id"`` (the id `flwr run` prints):
+    `flwr run --stream` exits 0 whatever the run's end (Flower 1.42), so a coordinator's script checks the file
+    with ``govml federated result PATH --run-id N`` (exit 0 completed, 1 failed) or ``flwr ls --run-id N``."""
     T.route_logs_to_flower()
     cfg = dict(context.run_config)
     path = str(cfg.get("result-path") or "").strip()
@@ -1219,7 +1269,8 @@ def main(grid: Grid, context: Context) -> None:
         error = str(exc) if isinstance(exc, GovmlError) else f"{type(exc).__name__}: {exc}"
         if target is not None:
             try:
-                _write_result(target, {"status": "failed", "task": str(cfg.get("task", "")), "error": error})
+                _write_result(target, {"status": "failed", "run_id": int(context.run_id),
+                                       "task": str(cfg.get("task", "")), "error": error})
             except Exception as write_exc:  # noqa: BLE001 - the run's own error is what matters
                 log.warning("could not write the failed status to %s: %s", target, write_exc)
         if isinstance(exc, GovmlError):
@@ -1227,7 +1278,7 @@ def main(grid: Grid, context: Context) -> None:
             raise RunStopped(error) from None
         raise
     if target is not None:
-        _write_result(target, {"status": "completed", **to_jsonable(result)})
+        _write_result(target, {"status": "completed", "run_id": int(context.run_id), **to_jsonable(result)})
     gone = "; ".join(f"{d} (from round {min(r)})" for d, r in result["missing"].items() if r)
     log.info("federated %s finished: %d districts, left out: %s; stopped answering: %s%s", result["task"],
              len(result["districts"]), "; ".join(describe_left_out(result["excluded"])) or "none", gone or "none",
