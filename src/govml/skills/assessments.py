@@ -212,10 +212,8 @@ def prepare_assessments(df: pd.DataFrame, system: IndicatorSystem, *, file: str 
     if "source" in out.columns:
         out = _combine_sources(out, system, present, file, problems)
     else:
-        dup = out.duplicated(["worker_id", "period"], keep="first")
-        for r in out.loc[dup, "_row"]:
-            problems.append(Problem(file, int(r), "worker_id", "one row per worker and period (duplicate skipped)"))
-        out = out.loc[~dup]
+        values = present + [c for c in ("resident_rating",) if c in out.columns]
+        out = _merge_duplicates(out, ["worker_id", "period"], values, file, problems, "worker and period")
 
     all_missing = out[present].isna().all(axis=1)
     for r, w, p in zip(out.loc[all_missing, "_row"], out.loc[all_missing, "worker_id"],
@@ -302,16 +300,79 @@ def _long_to_wide(df: pd.DataFrame, system: IndicatorSystem, file: str, problems
                                 found=str(v)))
     df = df.loc[~unknown].assign(indicator=ind[~unknown])
     keys = ["worker_id", "period"] + (["source"] if "source" in df.columns else [])
-    dup = df.duplicated(keys + ["indicator"], keep="first")
-    for r in df.loc[dup, "_row"]:
-        problems.append(Problem(file, int(r), "indicator", "one score per worker, period and indicator "
-                                "(duplicate skipped)"))
-    df = df.loc[~dup]
+    df = _merge_duplicates(df, keys + ["indicator"], ["score"] + [c for c in ("resident_rating",) if c in df.columns],
+                           file, problems,
+                           "worker, period" + (", source" if "source" in keys else "") + " and indicator")
     extra = [c for c in ("community", "district", "area_type", "resident_rating") if c in df.columns]
     first = df.groupby(keys, sort=False, dropna=False).agg({**{c: "first" for c in extra}, "_row": "min"})
     wide = df.pivot_table(index=keys, columns="indicator", values="score", aggfunc="first", dropna=False)
     wide.columns = [str(c) for c in wide.columns]
     return first.join(wide, how="left").reset_index()
+
+
+def _distinct(s: pd.Series) -> list:
+    """The distinct values of ``s`` (missing and blank left out), in a fixed order (sorted by their text)."""
+    v = s.dropna()
+    if v.dtype == object or isinstance(v.dtype, pd.StringDtype):
+        v = v.astype("string").str.strip()
+        v = v[v != ""]
+    return sorted(pd.unique(v).tolist(), key=str)
+
+
+def _shown(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _merge_duplicates(df: pd.DataFrame, keys: list[str], values: list[str], file: str, problems: list[Problem],
+                      what: str) -> pd.DataFrame:
+    """One row per ``keys``, whatever the order of the file's rows (session 16).
+
+    Rows sharing the keys are read together: a value given by one row (or the same by several) is kept; values
+    that differ are left out (missing, never a guess) and reported with the rows that give them. Rows that
+    disagree on the community, district or area type cannot be read together: the key is skipped and said. Before,
+    the first row in file order was kept, so the same records in another order gave other scores."""
+    dupmask = df.duplicated(keys, keep=False)
+    if not dupmask.any():
+        return df
+    attrs = [c for c in ("community", "district", "area_type") if c in df.columns and c not in keys]
+    dup = df.loc[dupmask]
+    merged: list[dict] = []
+    for key, g in dup.groupby(keys, sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        g = g.sort_values("_row", kind="stable")
+        rows = list(g["_row"])  # as the file shows them (a workbook's rows keep their sheet)
+        first = rows[0]
+        listed = ", ".join(str(r) for r in rows[:-1]) + f" and {rows[-1]}"
+        rec = dict(zip(keys, key, strict=True))
+        rec["_row"] = first
+        clash = False
+        for c in attrs:
+            vals = _distinct(g[c])
+            if len(vals) > 1:
+                clash = True
+                problems.append(Problem(file, first, c, f"one {c} per {what}: rows {listed} give different "
+                                        f"ones ({what} skipped; keep one row)", found=" / ".join(map(str, vals))))
+            rec[c] = vals[0] if vals else g[c].iloc[0]
+        if clash:
+            continue
+        for c in values:
+            vals = _distinct(g[c])
+            if len(vals) > 1:
+                problems.append(Problem(file, first, c, f"one value per {what}: rows {listed} give different "
+                                        "ones (value left out; keep one row)",
+                                        found=" / ".join(_shown(v) for v in vals)))
+                rec[c] = np.nan if pd.api.types.is_float_dtype(g[c].dtype) else pd.NA
+            else:
+                rec[c] = vals[0] if vals else g[c].iloc[0]
+        for c in g.columns:
+            rec.setdefault(c, g[c].iloc[0])
+        for r in rows[1:]:
+            problems.append(Problem(file, r, keys[0], f"one row per {what} (the same {what} as row {rows[0]}: "
+                                    "read together with it)"))
+        merged.append(rec)
+    out = pd.concat([df.loc[~dupmask], pd.DataFrame(merged, columns=df.columns).astype(df.dtypes.to_dict())],
+                    ignore_index=False) if merged else df.loc[~dupmask]
+    return out.sort_values("_row", kind="stable")
 
 
 def _combine_sources(out: pd.DataFrame, system: IndicatorSystem, present: list[str], file: str,
@@ -322,10 +383,9 @@ def _combine_sources(out: pd.DataFrame, system: IndicatorSystem, present: list[s
     for r, v in zip(out.loc[bad, "_row"], src[bad], strict=True):
         problems.append(Problem(file, int(r), "source", f"one of {sorted(weights)} (row skipped)", found=str(v)))
     out = out.loc[~bad].assign(source=src[~bad])
-    dup = out.duplicated(["worker_id", "period", "source"], keep="first")
-    for r in out.loc[dup, "_row"]:
-        problems.append(Problem(file, int(r), "source", "one row per worker, period and source (duplicate skipped)"))
-    out = out.loc[~dup]
+    values = present + [c for c in ("resident_rating",) if c in out.columns]
+    out = _merge_duplicates(out, ["worker_id", "period", "source"], values, file, problems,
+                            "worker, period and source")
     w = out["source"].map(weights).astype(float)
     keys = ["worker_id", "period"]
     agg = out[keys].copy()
