@@ -5,6 +5,7 @@ top-down variant, the shrunk covariance and the clipping; small generated panels
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from govml.errors import ModelError
@@ -106,3 +107,90 @@ def test_top_down_and_clip() -> None:
     assert np.allclose(got[:4, 0] / got[:4, 0].sum(), yb[:4, 0] / yb[:4, 0].sum())  # shares kept
     clipped, share = clip_negative(np.array([[-1.0, 2.0], [3.0, -1.0]]))
     assert np.array_equal(clipped, [[0.0, 2.0], [3.0, 0.0]]) and share == pytest.approx(2 / 7)
+
+
+# -- the forecaster's option ------------------------------------------------------------------------------------
+SMALL = dict(horizon=3, n_estimators=20, learning_rate=0.1, num_leaves=7, min_child_samples=10, calibration_origins=3)
+
+
+@pytest.fixture(scope="module")
+def panel():  # noqa: ANN201
+    from govml.samples.complaints import synthetic_panel
+
+    return synthetic_panel(n_areas=4, n_categories=3, n_periods=50, seed=7)
+
+
+def _fit(panel, **kw):  # noqa: ANN001, ANN202
+    from govml.hotspot.forecast import HotspotForecaster
+
+    return HotspotForecaster(**SMALL, **kw).fit(panel)
+
+
+def test_option_off_is_the_default_and_adds_nothing(panel) -> None:  # noqa: ANN001
+    from govml.hotspot.forecast import HotspotForecaster
+
+    assert HotspotForecaster().get_params()["reconcile"] is None
+    a = _fit(panel)
+    b = _fit(panel, reconcile=None)
+    assert not hasattr(a, "reconcile_") and a.hotspot_holdout_ == {}
+    pd.testing.assert_frame_equal(a.predict(3), b.predict(3))
+
+
+@pytest.mark.parametrize("method", ["wls_struct", "mint_shrink", "td_area"])
+def test_reconciled_forecasts(panel, method: str) -> None:  # noqa: ANN001
+    from govml.hotspot.forecast import point_forecast
+
+    base = _fit(panel)
+    m = _fit(panel, reconcile=method)
+    fc, fb = m.predict(3), base.predict(3)
+    rec = m.reconcile_
+    assert m.hotspot_holdout_ == {}  # the holdout errors were used for W and dropped
+    assert [lab.split(":")[0] for lab in rec["labels"]].count("area") == 4
+    assert sorted(rec["models"]) == ["area", "category", "total"]
+    mu = fc["yhat_mean"].to_numpy().reshape(-1, 3)
+    mu0 = fb["yhat_mean"].to_numpy().reshape(-1, 3)
+    ya = np.vstack([rec["models"][lev].predict(3)["yhat_mean"].to_numpy().reshape(-1, 3)[i] for lev, i in rec["rows"]])
+    C = rec["C"]
+    if method == "td_area":
+        sel = [j for j, lab in enumerate(rec["labels"]) if lab.startswith("area:")]
+        assert np.allclose(C[sel] @ mu, ya[sel])  # each area's cells sum to its own forecast
+    else:
+        assert np.allclose(mu, np.maximum(reconcile(mu0, ya, C, rec["W"]), 0.0))
+        if method == "mint_shrink":  # W from the holdout errors: not the structural one
+            assert not np.allclose(rec["W"], error_covariance("wls_struct", C))
+    assert not np.allclose(mu, mu0) and (mu >= 0).all()
+    # intervals, the point and p_hotspot all follow the reconciled mean
+    for h in (1, 2, 3):
+        g = fc[fc["horizon"] == h]
+        m_h = g["yhat_mean"].to_numpy()
+        assert np.allclose(g["yhat"], point_forecast(m_h, m.dispersion_[h], m.point_weight_[h]))
+        assert np.allclose(g["p_hotspot"], m._p_hotspot(m_h, h))
+        assert (g["yhat_lo"] <= g["yhat"]).all() and (g["yhat"] <= g["yhat_hi"]).all()
+
+
+def test_reconciled_forecasts_ignore_everything_after_the_origin(panel) -> None:  # noqa: ANN001
+    from govml.hotspot.panel import truncate
+
+    periods = pd.DatetimeIndex(pd.unique(panel["period_start"]))
+    o = periods[40]
+    later = panel.copy()
+    sel = later["period_start"] > o
+    later.loc[sel, "y"] = np.random.default_rng(2).poisson(6.0, size=int(sel.sum())).astype(float)
+    a = _fit(truncate(panel, o), reconcile="mint_shrink").predict(3)
+    b = _fit(truncate(later, o), reconcile="mint_shrink").predict(3)
+    pd.testing.assert_frame_equal(a, b)
+    c = _fit(truncate(later, periods[44]), reconcile="mint_shrink").predict(3)  # a later cut sees the change
+    assert not np.allclose(c["yhat_mean"], a["yhat_mean"])
+
+
+def test_bad_method_and_one_category() -> None:
+    from govml.samples.complaints import synthetic_panel
+
+    with pytest.raises(ModelError, match="reconcile must be"):
+        _fit(synthetic_panel(n_areas=2, n_categories=2, n_periods=40, seed=1), reconcile="bottom_up")
+    one = synthetic_panel(n_areas=3, n_categories=1, n_periods=40, seed=1)
+    m = _fit(one, reconcile="ols")
+    assert m.reconcile_["labels"] == ["total"]  # the areas are the cells: only the total is left
+    td = _fit(one, reconcile="td_area")
+    assert td.reconcile_ is None  # nothing to scale to
+    pd.testing.assert_frame_equal(td.predict(3), _fit(one).predict(3))

@@ -1093,6 +1093,7 @@ class HotspotForecaster(BaseEstimator):
         holidays: str | None = "auto",
         n_jobs: int = 1,
         random_state: int = 0,
+        reconcile: str | None = None,
     ):
         self.horizon = horizon
         self.strategy = strategy
@@ -1137,6 +1138,7 @@ class HotspotForecaster(BaseEstimator):
         self.holidays = holidays
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.reconcile = reconcile
 
     # -- helpers -------------------------------------------------------------------------------
     def _spec(self) -> FeatureSpec:
@@ -1506,6 +1508,10 @@ class HotspotForecaster(BaseEstimator):
         self.y_, self.keys_, self.periods_ = y, keys, periods
         self.threshold_ = self._thresholds(y)
         self.hotspot_ref_ = exceedance_rate(y, self.threshold_)  # each cell's past exceedance rate
+        if self.reconcile is not None:  # session 16, an option: reconcile with the area / category / total forecasts
+            from govml.hotspot.reconcile import fit_reconciliation
+
+            fit_reconciliation(self, panel)
         return self
 
     def _calibrate(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
@@ -1594,7 +1600,8 @@ class HotspotForecaster(BaseEstimator):
             # each holdout row's cell: its past exceedance rate of the threshold at that row's origin
             ref_rows = np.concatenate([exceedance_rate(y[:, : first_holdout + i + 1], thr)
                                        for i in range(len(rec[h]))])
-            if self._keep_hotspot_holdout:  # benchmarks refit other maps on it; not kept in a saved model
+            if self._keep_hotspot_holdout or self.reconcile is not None:  # benchmarks refit other maps on it;
+                # reconcile: the errors for W (fit_reconciliation drops them after); not kept in a saved model
                 self.hotspot_holdout_[h] = (mu, obs, thr_rows, ref_rows)
             hm = HotspotMap(self.hotspot_calibration, self.hotspot_dispersion).fit(mu, obs, thr_rows,
                                                                                    self.dispersion_[h], ref_rows)
@@ -1718,6 +1725,10 @@ class HotspotForecaster(BaseEstimator):
         if H > self.horizon and self.strategy != "recursive":
             raise ModelError(f"this forecaster was fitted for horizons up to {self.horizon}, asked for {H}")
         mu = self._predict_matrix(self.y_, self.keys_, self.periods_, self.models_, H, weights=self.level_weights_)
+        if self.reconcile is not None:  # the reconciled mean; intervals, p_hotspot and the point follow from it
+            from govml.hotspot.reconcile import apply_reconciliation
+
+            mu = apply_reconciliation(self, mu)
         lo = np.zeros_like(mu)
         hi = np.zeros_like(mu)
         p = np.zeros_like(mu)

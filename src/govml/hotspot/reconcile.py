@@ -21,9 +21,15 @@ sets them to 0 — the forecast is then a little above coherent (the clipped mas
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import numpy as np
+import pandas as pd
 
 from govml.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 METHODS = ("ols", "wls_struct", "wls_var", "mint_shrink", "td_area", "td_category", "td_total")
 _VAR_FLOOR = 1e-6  # relative floor of an error variance (a cell that was always 0 and forecast 0 has none)
@@ -117,3 +123,97 @@ def clip_negative(yb: np.ndarray) -> tuple[np.ndarray, float]:
     """Negative reconciled forecasts set to 0, and the clipped mass as a share of the forecasts' total."""
     neg = float(-np.minimum(yb, 0.0).sum())
     return np.maximum(yb, 0.0), neg / max(float(np.abs(yb).sum()), 1e-12)
+
+
+# -- the forecaster's option (HotspotForecaster(reconcile=...)) ------------------------------------------------------
+NEEDS_ERRORS = ("wls_var", "mint_shrink")
+
+
+def aggregate_panel(panel: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """``panel`` summed to one series per ``by`` (``"area"``, ``"category"``) or to the grand total (``None``);
+    the other key is ``"all"`` (districts and exposure are not carried: the totals are not one district's)."""
+    keys = [by, "period_start"] if by else ["period_start"]
+    g = panel.groupby(keys, observed=True, sort=True)["y"].sum().reset_index()
+    for k in ("area", "category"):
+        if k != by:
+            g[k] = "all"
+    g[by or "area"] = g[by or "area"].astype(str)
+    return g[["area", "category", "period_start", "y"]]
+
+
+def _holdout_errors(model: Any) -> dict[int, np.ndarray]:
+    """The inner holdout's errors of a fitted forecaster, per horizon: (holdout origins × series), in origin order."""
+    S = len(model.keys_)
+    return {h: (v[1] - v[0]).reshape(-1, S) for h, v in sorted(model.hotspot_holdout_.items())}
+
+
+def fit_reconciliation(model: Any, panel: pd.DataFrame) -> None:
+    """Fit ``model``'s reconciliation (``model.reconcile``, one of :data:`METHODS`) after ``model`` itself was
+    fitted on ``panel``: the same forecaster (``reconcile=None``) on each aggregate level of the hierarchy, and ``W``
+    from the inner-holdout errors of all of them (origins before the panel's end only). Sets ``reconcile_``
+    (``None`` where there is nothing to reconcile: one cell) and leaves ``hotspot_holdout_`` as the model keeps it."""
+    from sklearn.base import clone
+
+    from govml.hotspot.panel import as_panel
+
+    method = model.reconcile
+    if method not in METHODS:
+        raise ModelError(f"reconcile must be None or one of {METHODS}, got {method!r}")
+    keys = model.keys_
+    errors = _holdout_errors(model) if method in NEEDS_ERRORS else {}
+    if not model._keep_hotspot_holdout:
+        model.hotspot_holdout_ = {}
+    model.reconcile_ = None
+    if len(keys) < 2:
+        return
+    C, labels = hierarchy(model.level_areas_, model.level_groups_)
+    if method.startswith("td_") and not any(lab.split(":")[0] == method[3:] for lab in labels):
+        return  # that level repeats another here (one category, or one cell an area): nothing to scale to
+    panel = as_panel(panel)
+    names = {"area": keys["area"].astype(str).to_numpy(), "category": keys["category"].astype(str).to_numpy()}
+    fits: dict[str, Any] = {}
+    rows: list[tuple[str, int]] = []
+    for lab in labels:
+        lev = lab.split(":")[0]
+        if lev not in fits:
+            sub = clone(model).set_params(reconcile=None)
+            sub._keep_hotspot_holdout = method in NEEDS_ERRORS
+            fits[lev] = sub.fit(aggregate_panel(panel, None if lev == "total" else lev))
+        if lev == "total":
+            rows.append((lev, 0))
+            continue
+        first = int(np.flatnonzero((model.level_areas_ if lev == "area" else model.level_groups_)
+                                   == int(lab.split(":")[1]))[0])
+        want = names[lev][first]
+        rows.append((lev, int(np.flatnonzero(fits[lev].keys_[lev].astype(str).to_numpy() == want)[0])))
+    W = None
+    if method in NEEDS_ERRORS:
+        agg_err = {lev: _holdout_errors(f) for lev, f in fits.items()}
+        hs = [h for h in errors if all(h in e for e in agg_err.values())]
+        if not hs:
+            log.warning("reconcile=%r: no inner holdout to estimate the error covariance on; structural "
+                        "weights (wls_struct) instead", method)
+        else:
+            E = np.vstack([np.column_stack([*(agg_err[lev][h][:, i] for lev, i in rows), errors[h]]) for h in hs])
+            W = error_covariance(method, C, E)
+    if W is None and not method.startswith("td_"):
+        W = error_covariance("wls_struct" if method in NEEDS_ERRORS else method, C)
+    for f in fits.values():  # the aggregate models keep no holdout
+        f.hotspot_holdout_ = {}
+    model.reconcile_ = {"C": C, "labels": labels, "rows": rows, "models": fits, "W": W, "method": method}
+
+
+def apply_reconciliation(model: Any, mu: np.ndarray) -> np.ndarray:
+    """``mu`` (cells × H, the model's mean forecasts) reconciled with its aggregate models' forecasts; negative
+    cells clipped to 0."""
+    rec = getattr(model, "reconcile_", None)
+    if rec is None:
+        return mu
+    H = mu.shape[1]
+    preds = {lev: f.predict(H)["yhat_mean"].to_numpy().reshape(-1, H) for lev, f in rec["models"].items()}
+    ya = np.vstack([preds[lev][i] for lev, i in rec["rows"]])
+    C = rec["C"]
+    if rec["method"].startswith("td_"):
+        sel = [j for j, lab in enumerate(rec["labels"]) if lab.split(":")[0] == rec["method"][3:]]
+        return top_down(mu, ya[sel], C[sel])
+    return clip_negative(reconcile(mu, ya, C, rec["W"]))[0]
