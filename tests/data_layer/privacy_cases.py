@@ -1246,6 +1246,9 @@ NAME_ROUND7_CASES: list[str] = [
     "局长[[NAME:江山]]在会上承诺要整改，[[NAME:江山]]后来再也不提了。",
     "村民[[NAME:于建华]]、[[NAME:于建国]]兄弟俩的宅基地被占。",
     "同事[[NAME:周杰]]和我一起去的劳动监察大队。",
+    # written as a look-alike at first; moved here after the first run: the surname before 师傅 is a name
+    # (round 6: 门卫[[NAME:彭]]师傅), and both the start code and the new rules find it
+    "司机[[NAME:王]]师傅很热情。",
 ]
 NAME_ROUND7_NEGATIVE_CASES: list[str] = [
     "工人阶级是国家的领导阶级。",
@@ -1302,7 +1305,6 @@ NAME_ROUND7_NEGATIVE_CASES: list[str] = [
     "员工张贴的通知被撕了。",
     "股东林立，公司管理混乱。",
     "村民林地被占用。",
-    "司机王师傅很热情。",
     "保安张口就骂人。",
     "村民陈述了当时的情况。",
     "业主王家坝小区的电梯坏了。",
