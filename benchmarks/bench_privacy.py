@@ -11,7 +11,7 @@
 3. Precision and recall per kind on the planted cases of tests/data_layer/privacy_cases.py (personal
    names: NAME_CASES, NAME_TITLE_CASES and NAME_VERB_CASES in the first round, NAME_HARD_CASES,
    NAME_TITLE_HARD_CASES and NAME_VERB_HARD_CASES in the second), and for names alone by the round
-   they were written in.
+   they were written in (also the held-out rounds 6 and 7: NAME_ROLE_CASES, NAME_ROUND7_CASES).
 4. Precision and recall on the personal data planted in the generated sample (scale 1; it plants no
    names, so a NAME found there would be a false positive and show as a row).
 
@@ -162,6 +162,10 @@ def main() -> None:
          getattr(pc, "NAME_VERB_CASES", []), getattr(pc, "NAME_VERB_NEGATIVE_CASES", [])),
         ("session 13, second (NAME_VERB_HARD_CASES)", getattr(pc, "NAME_VERB_HARD_CASES", []),
          getattr(pc, "NAME_VERB_HARD_NEGATIVE_CASES", [])),
+        ("session 15, round 6: role words, dictionary words as names, 于 (NAME_ROLE_CASES)",
+         getattr(pc, "NAME_ROLE_CASES", []), getattr(pc, "NAME_ROLE_NEGATIVE_CASES", [])),
+        ("session 16, round 7: more roles, case-text cues, given-name characters (NAME_ROUND7_CASES)",
+         getattr(pc, "NAME_ROUND7_CASES", []), getattr(pc, "NAME_ROUND7_NEGATIVE_CASES", [])),
     ):
         if not pos:
             continue

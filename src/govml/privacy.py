@@ -27,7 +27,7 @@ DOOR       ``<DOOR>``     the door part of an address: 3栋2单元501室, 12号�
                           5幢301室, 2单元501, 1102室 (the estate or road name is kept)
 NAME       ``<NAME>``     a personal name found from a context cue, never from a model:
                           a self-introduction (我叫X, 姓名：X, 联系人：X, 户主X, 名叫X,
-                          户名：X; 我是X, 本人X, 我母亲X only with a delimiter after the
+                          户名：X, 反映人/来电人/留言人/求助人/经办人X, 有个叫X的; 我是X, 本人X, 我母亲X only with a delimiter after the
                           name or a self-introduction word: 我是张伟家住…, 本人孙国庆要求…,
                           我是吴桂兰的儿子), a title after the name (X先生, X女士, X阿姨, X师傅, X老师,
                           X书记, X局长, X主任, X经理 …: only the name is masked, the title
@@ -40,7 +40,10 @@ NAME       ``<NAME>``     a personal name found from a context cue, never from a
                           after a name that is a word tagged as a person's name, a noun or
                           a place: 队长严冬一起, 村支书高山拒不), a role word that is no
                           title before the name (业主张伟多次, 老板李强拖欠, 村民罗乔云、:
-                          a common surname, no dictionary word), the names listed after a
+                          a common surname, no dictionary word; session 16: 管家, 社工, 工人,
+                          同事, 法官, 村文书, 楼长, 村医, 受害人 … too, 于 (业主于海家), and a
+                          word tagged as a person's name before a word that follows names:
+                          老板李强说), the names listed after a
                           found one (联系人：张强、李丽; 、和及与), a quoted user name in a
                           reply (“X”网友); then a found name again in the same text
                           (组长何伟明有事，何伟明到了后) and its given name right before a
