@@ -60,7 +60,10 @@ fall of level in the last 2–13 weeks, ``level_break="down"``, or at a fall or 
 session 9, so now the same as ``govml``; ``govml_untested_all`` is the default before; see
 bench_hotspot_short.py); session 11: ``govml_shift`` (``point_rule="shift"``: each cell's point minimises
 E|y - p| + (p - mean)² / (2s) under its negative binomial, ``s`` chosen on the inner holdout by the point rule's
-test, instead of the mix ``(1 - w) mean + w median``); and the baselines. ``--start D --consecutive`` takes
+test, instead of the mix ``(1 - w) mean + w median``); session 16: ``govml_rec_<method>`` (``reconcile=<method>``:
+the cells reconciled with the same forecaster on the area / category / total panels — ``ols``, ``wls_struct``,
+``wls_var``, ``mint_shrink``, ``td_area``, ``td_category``, ``td_total``; ``bench_hotspot_reconcile.py`` replays them
+from one set of fits); and the baselines. ``--start D --consecutive`` takes
 ``--origins`` consecutive weeks from ``D`` (around a holiday); ``--by-holiday`` splits the scores by
 target week: Spring Festival, other official holiday, the 4 weeks after one, and the rest. Skips cleanly (exit 0) when the
 development data are absent. Prints a Markdown table; ``--json-out`` writes every metric; ``--top-series N``
@@ -479,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
         "govml_break_both": HotspotForecaster(horizon=H, level_break="both"),
         "govml_untested0": HotspotForecaster(horizon=H, untested_trees="none"),  # = govml since session 9
         "govml_untested_all": HotspotForecaster(horizon=H, untested_trees="all"),  # the default before session 9
+        # session 16 (issue 4): cells reconciled with the same forecaster on the area / category / total panels
+        **{f"govml_rec_{m}": HotspotForecaster(horizon=H, reconcile=m)
+           for m in ("ols", "wls_struct", "wls_var", "mint_shrink", "td_area", "td_category", "td_total")},
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))
