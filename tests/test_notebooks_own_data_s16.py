@@ -134,3 +134,19 @@ def test_data_file_reads_the_environment_and_names_a_missing_file(tmp_path: Path
     assert data_file(str(f)) == f
     with pytest.raises(DataError, match="nope.xlsx: file not found .* set DATA"):
         data_file(str(tmp_path / "nope.xlsx"))
+
+
+def test_read_assessments_says_a_thin_period_that_would_become_the_latest(tmp_path: Path, capsys) -> None:
+    from govml.notebook import read_assessments
+    from govml.skills import load_indicator_system
+
+    system = load_indicator_system(ROOT / "configs" / "indicators.yaml")
+    a = pd.read_csv(SAMPLES / "assessments.csv", dtype=str)
+    a = a[a["worker_id"].isin(sorted(a["worker_id"].unique())[:12])].reset_index(drop=True)   # 48 rows
+    a["period"] = a["period"].str.replace("2024Q", "2024年第", regex=False) + "季度"
+    a.loc[6, "period"] = "2024年第五季度"   # a typing error: no quarter 5
+    a = a.rename(columns={"worker_id": "工号", "period": "考核周期"})
+    read_assessments(_gbk(tmp_path / "考核.csv", a), system)
+    said = capsys.readouterr().out
+    assert "period '2024年第五季度': 1 row(s) (row 8) against 12 in a typical period" in said
+    assert "It sorts last" in said

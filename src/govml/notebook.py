@@ -396,6 +396,7 @@ def read_assessments(path: str | os.PathLike[str], system: Any, *, sheet: str | 
     df, notes = alias_columns(raw, header_aliases("assessments"))
     prepared = prepare_assessments(df, system, file=path.name)
     prepared.notes[:0] = [n for n in notes if n not in prepared.notes]
+    prepared.notes += _thin_periods(prepared.data, df)
     if not quiet:
         print(f"Your data: {_where(meta, path.name)} — {len(raw):,} rows read.")
         for n in prepared.notes:
@@ -432,3 +433,25 @@ def read_courses(path: str | os.PathLike[str], system: Any, *, sheet: str | int 
             print(f"  {len(catalog.skipped)} problem(s) left out: " + "; ".join(map(str, catalog.skipped[:5]))
                   + (" …" if len(catalog.skipped) > 5 else ""))
     return catalog
+
+
+def _thin_periods(data: pd.DataFrame, df: pd.DataFrame) -> list[str]:
+    """A period with a handful of rows beside full ones is most often a typing error (2024年第五季度, 2025Q1 for
+    2024Q1); as the last label in sort order it would become the notebook's "latest period" for the whole team."""
+    from govml.io import source_rows
+    from govml.skills.readings import canonical_period
+
+    counts = data["period"].value_counts() if "period" in data and len(data) else pd.Series(dtype=int)
+    if len(counts) < 3 or "period" not in df:
+        return []
+    typical = float(counts.median())
+    latest = max(counts.index)
+    labels = [canonical_period(str(v))[0] if pd.notna(v) else None for v in df["period"]]
+    rows = source_rows(df)
+    out = []
+    for p, n in counts[counts < 0.1 * typical].items():
+        at = [r for r, lab in zip(rows, labels, strict=True) if lab == p]
+        out.append(f"period '{p}': {n} row(s) (row {_rows_text(at)}) against {typical:.0f} in a typical period — a "
+                   "typing error? " + ("It sorts last, so the sections below take it as the latest period: correct "
+                                       "it in the file." if p == latest else "Correct it in the file if so."))
+    return out
