@@ -8,7 +8,9 @@ in-process :class:`~govml.federated.grid.LocalGrid` — the same code, without R
 Every run starts with a *hello* round: each district loads and checks its own table and answers
 with its public name, or with an error reply naming itself and the problem. Districts that fail
 are left out (and listed in the result); the others go on. Districts that stop answering later are
-listed as missing for the round in which they went silent.
+listed as missing for the round in which they went silent. Every district that answered hello is sent
+``query.done`` when the run ends for it (left out at hello, completed, or failed): its own log says so and it
+deletes what it kept for the run (govml.federated.node_cache).
 """
 
 from __future__ import annotations
