@@ -389,7 +389,7 @@ def validate(df: pd.DataFrame, task: str, run_config: Mapping[str, Any], file: s
         raise DataError(problems=problems, message=f"{file}: {len(problems)} problem(s) for task {task}")
     result = pd.DataFrame(out).reset_index(drop=True)
     account.rows_in, account.rows_used = int(len(df)), int(len(result))
-    for line in account.lines():  # the ClientApp's hello says them once (every message re-reads the table)
+    for line in account.lines():  # the ClientApp's hello says them (at INFO), once per run
         log.debug("%s: %s", file, line)
     result.attrs["govml_exclusions"] = account
     return result
