@@ -229,12 +229,35 @@ def test_cli_run_on_a_small_district_folder_says_what_it_did(tmp_path: Path) -> 
     assert "Next: your own files" in out
     validation = (reports / "data" / "validation.md").read_text(encoding="utf-8")
     assert "not present in" in validation and "`courses.csv` as courses" in validation
-    # an old file in the folder (not the demo's): named as not written by this run
-    (reports / "hotspots").mkdir()
-    (reports / "hotspots" / "forecast.csv").write_text("old", encoding="utf-8")
-    os.utime(reports / "hotspots" / "forecast.csv", (1, 1))
-    r = _run(["demo", "--samples", str(d), "--reports", str(reports), "--only", "data"], cwd=tmp_path,
-             env={"GOVML_HOME": str(home)})
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert "1 file(s) under" in r.stdout and "hotspots/forecast.csv" in r.stdout
-    assert "removed 1 file(s) this step wrote in an earlier run" in r.stdout
+
+
+def test_cli_names_old_files_and_steps_left_from_an_earlier_run(
+        tmp_path: Path, fake_steps: types.SimpleNamespace) -> None:
+    """The command in process, on fake steps: after `--only one`, step two's outputs of the earlier full run are
+    named as left from that run, and a file the demo never wrote as not written by this run; a failed step makes
+    the exit non-zero after the summary."""
+    from typer.testing import CliRunner
+
+    from govml.cli import app
+
+    d = tmp_path / "district"
+    d.mkdir()
+    (d / "messages.csv").write_text("id\n", encoding="utf-8")
+    reports = tmp_path / "reports"
+    args = ["demo", "--samples", str(d), "--reports", str(reports)]
+    runner = CliRunner()
+    res = runner.invoke(app, args, env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    assert "This takes about" in res.output and "demo 3/3: three" in res.output
+    stray = reports / "hotspots" / "forecast.csv"
+    stray.parent.mkdir()
+    stray.write_text("old", encoding="utf-8")
+    os.utime(stray, (1, 1))
+    fake_steps.behaviour["one"] = "fail"
+    res = runner.invoke(app, [*args, "--only", "one"], env={"COLUMNS": "300"})
+    assert isinstance(res.exception, GovmlError), res.output
+    assert "demo finished with 1 failed step(s): one" in str(res.exception)
+    assert "Left from an earlier run (not run now): two (" in res.output and ", three (" in res.output, res.output
+    assert "1 file(s) under" in res.output and "hotspots/forecast.csv" in res.output
+    assert "two/out.csv" not in res.output.split("Left from")[1].split("All outputs")[0].split("were not written")[-1]
+    assert not (reports / "one" / "out.csv").exists()

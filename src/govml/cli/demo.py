@@ -490,9 +490,9 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[yellow]note:[/] {line}", highlight=False, soft_wrap=True)
             console.print(f"outputs: {reports.resolve()};  {_store_line()}", highlight=False, soft_wrap=True)
             if not only:
-                console.print("This takes " + ("about 5–10 minutes (--quick)" if quick else
-                              "about 10–20 minutes (--quick: 5–10)") + " on a 2-core machine; each step says "
-                              "when it is done.", highlight=False)
+                console.print("This takes about 4 minutes of CPU time — from about 5 minutes on a quiet machine to "
+                              "half an hour on a busy one (--quick does less); each step says when it is done.",
+                              highlight=False, soft_wrap=True)
             ctx = DemoContext(samples_dir=samples_dir, reports_dir=reports,
                               tracking_uri=os.environ.get("MLFLOW_TRACKING_URI"), seed=seed, quick=quick,
                               folder=folder)
@@ -515,10 +515,10 @@ def register(app: typer.Typer) -> None:
             files = "\n".join(_rel(p, reports) for p in paths) or "-"
             table.add_row(name, result, files, ABOUT.get(name, ("", ""))[1])
         console.print(table)
-        earlier = [n for n in not_run if folder.steps.get(n, {}).get("status") == "ok"]
+        earlier = [n for n, _ in STEPS if n in not_run and folder.steps.get(n, {}).get("status") == "ok"]
         if earlier:
             console.print("Left from an earlier run (not run now): " + ", ".join(
-                f"{n} ({folder.steps[n].get('finished', '?')})" for n in earlier), highlight=False)
+                f"{n} ({folder.steps[n].get('finished', '?')})" for n in earlier), highlight=False, soft_wrap=True)
         older = [f for f in older if f not in skip]
         if older:
             console.print(f"[yellow]{len(older)} file(s) under {reports} were not written by this run[/] "
@@ -528,12 +528,20 @@ def register(app: typer.Typer) -> None:
         console.print(f"All outputs are under [bold]{reports.resolve()}[/]")
         console.print("Next: your own files — `govml validate FILE --kind messages|events|assessments|courses` "
                       "(README, \"Data formats accepted\"), then `govml demo --samples YOUR_FOLDER` with them named "
-                      f"{', '.join(INPUT_FILES)}; the runs — `mlflow ui --backend-store-uri "
+                      f"{', '.join(INPUT_FILES)}; the runs — `{_mlflow_exe()} ui --backend-store-uri "
                       f"{_ui_uri()}`; every command — `govml --help`.", highlight=False, soft_wrap=True)
         failed = [n for n, s in ctx.status.items() if s.startswith("failed")]
         if failed:
             raise GovmlError(f"demo finished with {len(failed)} failed step(s): {', '.join(failed)} (see above); "
                              "the other steps' outputs are in place")
+
+
+def _mlflow_exe() -> str:
+    """``mlflow`` of the environment govml runs in (``.venv/bin/mlflow`` after ``make demo``), else plain ``mlflow``."""
+    import sys
+
+    exe = Path(sys.executable).parent / "mlflow"
+    return str(exe) if exe.is_file() else "mlflow"
 
 
 def _ui_uri() -> str:
