@@ -40,7 +40,7 @@ def fake_steps(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
             out = ctx.report_path(name, "out.csv")
             out.write_text("a,b\n1,2\n" if how != "empty" else "", encoding="utf-8")
             if how == "fail":
-                raise GovmlError(f"{name}: column 'text' missing")
+                raise GovmlError(f"{name}: column 'text' missing; map it with --map text=留言详情")
             if how == "bug":
                 raise KeyError("text")
             if how == "interrupt":
@@ -66,7 +66,8 @@ def test_a_failing_step_does_not_stop_the_others_and_leaves_nothing_half_written
     written = demo.run_demo(ctx)
     out = capsys.readouterr().out
     assert written == {"one": [], "two": [], "three": [ctx.reports_dir / "three" / "out.csv"]}
-    assert ctx.status["one"] == "failed: one: column 'text' missing"
+    assert ctx.status["one"] == "failed: one: column 'text' missing; map it with --map text=留言详情"
+    assert "`govml demo` takes no --map or --profile: rename the file's columns" in out
     assert ctx.status["two"].startswith("failed:") and ctx.status["three"] == "ok"
     assert "✗ one failed" in out and "column 'text' missing" in out
     assert "internal error: KeyError (a bug in govml" in out

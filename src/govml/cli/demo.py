@@ -340,12 +340,18 @@ def run_demo(ctx: DemoContext, only: list[str] | None = None) -> dict[str, list[
                     raise
                 kind = "error" if isinstance(exc, GovmlError) else \
                     f"internal error: {type(exc).__name__} (a bug in govml; rerun with --debug for the traceback)"
+                hint = ""
+                if "--map" in str(exc) or "--profile" in str(exc):
+                    hint = ("\n  `govml demo` takes no --map or --profile: rename the file's columns to govml's names "
+                             "(README, \"Data formats accepted\"), or run the capability's own command on it, which "
+                             "takes them (`govml --help`)")
                 ctx.status[name] = f"failed: {exc}"
                 written[name] = []
                 n = _remove_partial(ctx.handed_out, wall0)
                 folder.record(name, "failed", [])
                 console.print(f"[bold red]✗ {name} failed[/] ({_fmt_s(time.perf_counter() - t0)}) — "
-                              + escape(f"{kind}: {exc}" + (f" (its {n} partial output(s) removed)" if n else "")),
+                              + escape(f"{kind}: {exc}" + (f" (its {n} partial output(s) removed)" if n else "")
+                                       + hint),
                               highlight=False, soft_wrap=True)
                 continue
             written[name] = paths
