@@ -33,7 +33,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PANELS = {"boston": ("boston", None), "boston_may": ("boston", "2015-05-04"), "sample": ("sample", None),
-          "teddycup_cat": ("teddycup_cat", None), "teddycup_trim": ("teddycup_trim", None)}
+          "teddycup_cat": ("teddycup_cat", None), "teddycup_trim": ("teddycup_trim", None),
+          # checks at origins spread over the year (not the autumn ones) and on the sparser Boston panel
+          "sample_spread": ("sample", "2024-01-15"), "teddycup_cat_spread": ("teddycup_cat", "2019-03-04"),
+          "boston_type": ("boston_type", None)}
 H = 4
 
 
@@ -126,14 +129,14 @@ def aggregate_forecasts(rec: dict, labels: list[str], names: dict, key: str) -> 
     return np.vstack([rec[lev][key][i] for lev, i in (_row(rec, lab, names) for lab in labels)])
 
 
-def aggregate_errors(rec: dict, labels: list[str], names: dict) -> np.ndarray:
+def aggregate_errors(rec: dict, labels: list[str], names: dict) -> np.ndarray | None:
     """Inner-holdout errors (rows: holdout origin × horizon, pooled) at every node, aggregates first."""
     blocks = []
     where = [_row(rec, lab, names) for lab in labels]
     for h in sorted(rec["bottom"]["res"]):
         cols = [rec[lev]["res"][h][:, i] for lev, i in where]
         blocks.append(np.column_stack([*cols, rec["bottom"]["res"][h]]))
-    return np.vstack(blocks)
+    return np.vstack(blocks) if blocks else None  # None: a cut too short for the inner holdout
 
 
 def replay(data: dict, methods: list[str]) -> pd.DataFrame:
@@ -150,9 +153,14 @@ def replay(data: dict, methods: list[str]) -> pd.DataFrame:
     C, labels = data["C"], data["labels"]
     acc: dict[str, dict[str, list]] = {}
     lams: list[float] = []
+    gates: list[bool] = []
+    agg_err: dict[str, list] = {}  # per level: (the level's own forecast − actual, the cells' sum − actual)
     for rec in data["origins"]:
         b = rec["bottom"]
         ya = aggregate_forecasts(rec, labels, data["names"], "mean")
+        for i, lab in enumerate(labels):
+            ye = C[i] @ rec["y"]
+            agg_err.setdefault(lab.split(":")[0], []).append(np.stack([ya[i] - ye, C[i] @ b["mean"] - ye]))
         E = aggregate_errors(rec, labels, data["names"])
         Y = rec["y"]
         cand: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
@@ -160,12 +168,30 @@ def replay(data: dict, methods: list[str]) -> pd.DataFrame:
             if meth == "bu":
                 cand[meth] = (b["mean"], b["point"], 0.0)
                 continue
-            if meth.startswith("td_"):
+            if meth.endswith("_gate"):  # reconcile only where the total's own model beat the cells' sum on the holdout
+                tot = labels.index("total")
+                own = sum(float(np.sum(rec["total"]["res"][h][:, 0] ** 2)) for h in rec["bottom"]["res"])
+                summed = sum(float(np.sum(rec["bottom"]["res"][h].sum(axis=1) ** 2)) for h in rec["bottom"]["res"])
+                use = bool(rec["bottom"]["res"]) and own < summed
+                gates.append(use)
+                if not use:
+                    cand[meth] = (b["mean"], b["point"], 0.0)
+                    continue
+                inner = meth[: -len("_gate")]
+                if inner.startswith("td_"):
+                    rows = [i for i, lab in enumerate(labels) if lab.split(":")[0] == inner[3:]]
+                    mu, clip = top_down(b["mean"], ya[rows], C[rows]), 0.0
+                else:
+                    mu, clip = clip_negative(reconcile(b["mean"], ya, C, error_covariance(inner, C, E)))
+                del tot
+            elif meth.startswith("td_"):
                 lev = meth[3:]
                 rows = [i for i, lab in enumerate(labels) if lab.split(":")[0] == lev]
                 if not rows:
                     continue
                 mu, clip = top_down(b["mean"], ya[rows], C[rows]), 0.0
+            elif E is None and meth in ("wls_var", "mint_shrink", "mint_h1"):  # no holdout: as the option does
+                mu, clip = clip_negative(reconcile(b["mean"], ya, C, error_covariance("wls_struct", C)))
             elif meth == "mint_h1":  # MinT-shrink from the horizon-1 errors only (one row per holdout origin)
                 W = error_covariance("mint_shrink", C, E[: len(rec["bottom"]["res"][1])])
                 mu, clip = clip_negative(reconcile(b["mean"], ya, C, W))
@@ -199,6 +225,12 @@ def replay(data: dict, methods: list[str]) -> pd.DataFrame:
     df["d_rmse_base"] = 100 * (df["rmse"] / rb - 1)
     df["d_mae_base"] = 100 * (df["mae"] / ab - 1)
     df["top2_base"] = pb
+    print("aggregates' mean forecasts, RMSE of the level's own model / of the sum of the cells' (bottom-up): " + "; ".join(
+        f"{lev} {np.sqrt(np.mean(np.concatenate(v, axis=1)[0] ** 2)):.3f} / "
+        f"{np.sqrt(np.mean(np.concatenate(v, axis=1)[1] ** 2)):.3f}" for lev, v in agg_err.items()))
+    if gates:
+        print(f"gate (the total's own model beat the cells' sum on the inner holdout): {sum(gates)} of {len(gates)} "
+              "origin × method fits")
     if lams:
         print(f"mint_shrink: λ (shrinkage toward the diagonal) per origin {', '.join(f'{v:.2f}' for v in lams)}; "
               f"nodes {C.shape[0] + C.shape[1]} ({C.shape[0]} aggregates), error rows {len(E)}")
@@ -207,7 +239,8 @@ def replay(data: dict, methods: list[str]) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--panels", default=",".join(PANELS))
+    ap.add_argument("--panels", default="boston,boston_may,sample,teddycup_cat,teddycup_trim",
+                    help=f"comma-separated, of {', '.join(PANELS)}")
     ap.add_argument("--origins", type=int, default=8)
     ap.add_argument("--methods", default="bu,ols,wls_struct,wls_var,mint_shrink,td_area,td_category,td_total")
     ap.add_argument("--cache", type=Path, default=None, help="keep / reuse each panel's fits here")
