@@ -126,21 +126,25 @@ def _fit(panel, **kw):  # noqa: ANN001, ANN202
     return HotspotForecaster(**SMALL, **kw).fit(panel)
 
 
-def test_option_off_is_the_default_and_adds_nothing(panel) -> None:  # noqa: ANN001
+@pytest.fixture(scope="module")
+def base(panel):  # noqa: ANN001, ANN201
+    return _fit(panel)
+
+
+def test_option_off_is_the_default_and_adds_nothing(panel, base) -> None:  # noqa: ANN001
     from govml.hotspot.forecast import HotspotForecaster
 
     assert HotspotForecaster().get_params()["reconcile"] is None
-    a = _fit(panel)
+    a = base
     b = _fit(panel, reconcile=None)
     assert not hasattr(a, "reconcile_") and a.hotspot_holdout_ == {}
     pd.testing.assert_frame_equal(a.predict(3), b.predict(3))
 
 
 @pytest.mark.parametrize("method", ["wls_struct", "mint_shrink", "td_area"])
-def test_reconciled_forecasts(panel, method: str) -> None:  # noqa: ANN001
+def test_reconciled_forecasts(panel, base, method: str) -> None:  # noqa: ANN001
     from govml.hotspot.forecast import point_forecast
 
-    base = _fit(panel)
     m = _fit(panel, reconcile=method)
     fc, fb = m.predict(3), base.predict(3)
     rec = m.reconcile_
