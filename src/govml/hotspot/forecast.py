@@ -1725,7 +1725,8 @@ class HotspotForecaster(BaseEstimator):
         if H > self.horizon and self.strategy != "recursive":
             raise ModelError(f"this forecaster was fitted for horizons up to {self.horizon}, asked for {H}")
         mu = self._predict_matrix(self.y_, self.keys_, self.periods_, self.models_, H, weights=self.level_weights_)
-        if self.reconcile is not None:  # the reconciled mean; intervals, p_hotspot and the point follow from it
+        if getattr(self, "reconcile", None) is not None:  # the reconciled mean (a model saved before session 16 has no
+            # reconcile attribute); intervals, p_hotspot and the point follow from it
             from govml.hotspot.reconcile import apply_reconciliation
 
             mu = apply_reconciliation(self, mu)
