@@ -1445,6 +1445,11 @@ class HotspotForecaster(BaseEstimator):
         self.data_start_ = start
         if self.holidays not in ("auto", "fill", "divide", None, "off"):
             raise ModelError(f"holidays must be 'auto', 'fill', 'divide' or None ('off'), got {self.holidays!r}")
+        if self.reconcile is not None:  # said before the cell model is fitted (minutes on a large panel), not after
+            from govml.hotspot.reconcile import METHODS as _RECONCILE
+
+            if self.reconcile not in _RECONCILE:
+                raise ModelError(f"reconcile must be None or one of {', '.join(_RECONCILE)}, got {self.reconcile!r}")
         self._period0 = pd.Timestamp(periods[0]) if len(periods) else pd.Timestamp(0)
         self.level_groups_ = (keys["category"].cat.codes.to_numpy().astype(np.int64)
                               if "category" in keys and isinstance(keys["category"].dtype, pd.CategoricalDtype)
