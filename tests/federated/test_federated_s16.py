@@ -141,6 +141,29 @@ def test_forecaster_grows_the_same_model_with_a_process_per_message(tmp_path, ma
                            mods=[off, new_process, CA.run_cache_mod])
 
 
+def test_classifier_keeps_its_hashed_rows_between_processes(tmp_path, messages, reads):
+    """Train and evaluate messages featurised the district's texts again at every message before."""
+    cfg = {"task": "demand-classifier", "labels": "|".join(sorted(messages["category"].unique())),
+           "n-features": 512, "num-rounds": 2, "secure": False, "min-districts": 2, "wait-for-districts": 0,
+           "val-fraction": 0.2, "refit": False, "final-test-eval": True}
+    files = {}
+    for d, g in messages.groupby("district"):
+        files[d] = str(tmp_path / f"{d}.csv")
+        g.to_csv(files[d], index=False)
+    nodes = {i: {"data-path": files[d], "district": d} for i, d in enumerate(sorted(files), start=1)}
+    mem, _ = _run(nodes, cfg, None, run_id=60)
+    reads.clear()
+    cache = tmp_path / "cache"
+    dep, grid = _run({i: {**n, "cache-dir": str(cache)} for i, n in nodes.items()}, cfg,
+                     [new_process, CA.run_cache_mod], run_id=61)
+    assert len(reads) == 3 and min(n.delivered for n in grid._nodes.values()) >= 6
+    def rounds(res):
+        return [{k: v for k, v in h.items() if k != "seconds"} for h in res["history"]]
+
+    assert dep["test"] == mem["test"] and rounds(dep) == rounds(mem) and len(rounds(dep)) == 2
+    assert not any(cache.glob("run-*"))
+
+
 def test_a_file_changed_during_the_run_is_not_mixed_with_the_version_read_at_hello(tmp_path, assessments,
                                                                                    district_log):
     f = _files(tmp_path, assessments)
