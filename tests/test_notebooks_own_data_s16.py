@@ -118,9 +118,10 @@ def test_read_events_without_category_is_one_category(tmp_path: Path, capsys) ->
     df = pd.DataFrame({"受理时间": e["created_at"], "社区": e["community"], "办理状态": e["status"]})
     got = read_events(_gbk(tmp_path / "工单.csv", df))
     said = capsys.readouterr().out
-    assert {"created_at", "community", "category", "status"} <= set(got.frame.columns)
-    assert set(got.frame["category"]) == {"全部"} and got.label is None
-    assert "no category column" in said and "no closing-time column" in said
+    # the file's own names are kept (the panel's notes name them); the missing category is one, 全部
+    assert got.columns == {"created_at": "受理时间", "status": "办理状态", "community": "社区", "category": "category"}
+    assert set(got.frame["category"]) == {"全部"} and got.label is None and len(got.frame) == 50
+    assert "no category column" in said and "created_at ← 受理时间" in said
 
 
 def test_data_file_reads_the_environment_and_names_a_missing_file(tmp_path: Path,
@@ -150,3 +151,15 @@ def test_read_assessments_says_a_thin_period_that_would_become_the_latest(tmp_pa
     said = capsys.readouterr().out
     assert "period '2024年第五季度': 1 row(s) (row 8) against 12 in a typical period" in said
     assert "It sorts last" in said
+
+
+def test_read_messages_groups_by_a_street_column_or_the_one_named(tmp_path: Path) -> None:
+    m = pd.read_csv(SAMPLES / "messages.csv", dtype=str).head(30)
+    frame = pd.DataFrame({"时间": m["created_at"], "内容": m["text"], "街道": m["district"]})
+    got = read_messages(_gbk(tmp_path / "街道.csv", frame), quiet=True)
+    assert got.group == "region" and got.columns["region"] == "街道"
+    assert set(got.frame["region"]) == set(m["district"]) and got.frame["id"].iloc[0] == "row2"
+    both = _gbk(tmp_path / "网格.csv", frame.assign(网格=m["community"]))
+    assert read_messages(both, quiet=True).columns["region"] == "网格"   # the more local of the two
+    got = read_messages(both, quiet=True, columns={"region": "街道"})
+    assert got.columns["region"] == "街道" and set(got.frame["region"]) == set(m["district"])

@@ -178,8 +178,9 @@ def read_messages(path: str | os.PathLike[str], *, sheet: str | int | None = Non
 
     ``frame`` has ``id``, ``created_at`` (parsed), ``text`` (title and details joined by a newline when the file
     has both; ``title`` / ``detail`` kept), ``likes`` and ``user_id`` when present, ``category`` when present and
-    not empty, and the group column (``community``, else ``district``, else ``area`` parsed from 泰迪杯-style
-    titles such as ``A5区``, else one group ``全部``). ``columns`` ({canonical: the file's column}) names a
+    not empty, and the group column (``community``, else ``district``, else ``region`` — ``columns["region"]`` or
+    the first of :data:`GROUP_NAMES` present, e.g. 街道 —, else ``area`` parsed from 泰迪杯-style titles such as
+    ``A5区``, else one group ``全部``). ``columns`` ({canonical: the file's column}) names a
     column that is not recognised. Raises :class:`DataError` when there is no text or no time column."""
     from govml.config import COLUMN_ALIASES, guess_column
     from govml.io import label_text
@@ -208,11 +209,13 @@ def read_messages(path: str | os.PathLike[str], *, sheet: str | int | None = Non
         col = given.get(canon) or _find(raw, canon, COLUMN_ALIASES.get(canon, ()), {})
         if col and col not in found.values():
             found[canon] = col
-    group_col = given.get("group") or found.get("community") or found.get("district")
-    if group_col is None:
-        group_col = _find(raw, "group", GROUP_NAMES, {})
+    group_col = found.get("community") or found.get("district")
+    if "region" in given:  # any column to group by (网格, 片区 …), named by the analyst
+        group_col = found["region"] = given["region"]
+    elif group_col is None:  # 街道, 社区/街道, 村居 …: the first of the usual area names present
+        group_col = _find(raw, "region", GROUP_NAMES, {})
         if group_col is not None:
-            found["group"] = group_col
+            found["region"] = group_col
     notes: list[str] = []
     if "text" not in found and "title" not in found:
         raise DataError([Problem(file, None, "text", "a column with the message text (留言详情, 留言内容, 诉求内容, "
@@ -328,11 +331,11 @@ def _area_of(title: Any) -> str | None:
 
 def read_events(path: str | os.PathLike[str], *, sheet: str | int | None = None, encoding: str | None = None,
                 columns: Mapping[str, str] | None = None, quiet: bool = False) -> Loaded:
-    """An analyst's complaint export as the hotspots notebook uses it: the file's own rows, with the columns it
-    needs renamed to ``created_at``, ``community``, ``category`` (and ``closed_at``, ``status``, ``district``
-    when present), ready for :func:`govml.hotspot.clean_events` (which parses the times and sets bad rows aside,
-    naming them). A file without a category column gets one category, ``全部`` (said); without an area column,
-    one area, ``全部``."""
+    """An analyst's complaint export as the hotspots notebook uses it: the file's own rows and column names (so that
+    :func:`govml.hotspot.clean_events`, which parses the times and sets bad rows aside, names the file's columns),
+    and ``columns`` = {canonical: the file's column} for ``created_at``, ``community``, ``category`` and, when
+    present, ``closed_at``, ``status``, ``district``, ``id``. A file without a category column gets one,
+    ``category`` = ``全部`` (said); without an area column, ``community`` = ``全部``."""
     from govml.config import HEADER_ALIASES
 
     path = Path(path)
@@ -348,28 +351,46 @@ def read_events(path: str | os.PathLike[str], *, sheet: str | int | None = None,
     for canon in ("created_at", "category", "closed_at", "status", "district", "id", "community"):
         col = _find(raw, canon, names.get(canon, ()), given)
         if col is not None and col not in found.values():
-            found[canon] = col
+            found[canon] = str(col)
     if "created_at" not in found:
         raise DataError([Problem(file, None, "created_at", "a column with when each complaint was made (受理时间, "
                                  "投诉时间, 日期 …) — none recognised; name yours with COLUMNS = "
                                  "{'created_at': 'its name'}", found=", ".join(map(str, raw.columns)))])
-    # a column already named like one of ours but not the one read as it would be a second column of that name
-    clash = [k for k, v in found.items() if k != v and k in raw.columns]
-    df = raw.drop(columns=clash).rename(columns={v: k for k, v in found.items()})
+    df = raw.copy()
     df.attrs["govml"] = meta
     notes: list[str] = []
-    if "category" not in found:
-        df["category"] = "全部"
-        notes.append("no category column (问题类别, 诉求类别 …): one category, 全部 — the forecasts are per area")
-    if "community" not in found:
-        df["community"] = "全部"
-        notes.append("no area column (所属社区, 社区, 街道 …): one area, 全部 (name one with COLUMNS = "
-                     "{'community': 'its name'})")
-    if "closed_at" not in found:
-        notes.append("no closing-time column (办结时间): the handling-efficiency section is skipped")
-    loaded = Loaded(df, file, found, "community", "category" if "category" in found else None, (), notes)
-    _say(loaded, "complaints (before cleaning)", meta, len(raw), quiet)
+    shown = dict(found)
+    for canon, what in (("category", "no category column (问题类别, 诉求类别 …): one category, 全部 — the forecasts "
+                                     "are per area"),
+                        ("community", "no area column (所属社区, 社区, 街道 …): one area, 全部 (name one with COLUMNS = "
+                                      "{'community': 'its name'})")):
+        if canon not in found:
+            name = canon if canon not in df.columns else f"_{canon}"
+            df[name] = "全部"
+            found[canon] = name
+            notes.append(what)
+    if "closed_at" not in found and "status" not in found:
+        notes.append("no closing time or status column (办结时间, 办理状态): the handling-efficiency section is skipped")
+    loaded = Loaded(df, file, found, found["community"], found["category"] if "category" in shown else None, (),
+                    notes)
+    _say(Loaded(df, file, shown, notes=notes), "complaints (before cleaning)", meta, len(raw), quiet)
     return loaded
+
+
+def parsed_times(events: pd.DataFrame, columns: Sequence[str | None], within: pd.Series | None = None) -> pd.DataFrame:
+    """``events`` with ``columns`` read as times in any form the readers accept (empty or unreadable: NaT) and, with
+    ``within`` (the cleaned events' times), only the rows whose first column lies in its range — the rows the panel
+    counted, not the ones :func:`govml.hotspot.clean_events` set aside (a year typed 2031 …)."""
+    from govml.io import parse_datetime
+
+    out = events.copy()
+    for c in columns:
+        if c and c in out and not pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = pd.Series(parse_datetime(out[c].astype("string"), errors="coerce").to_numpy(), index=out.index)
+    first = next(c for c in columns if c)
+    if within is not None and len(within):
+        out = out[out[first].between(within.min(), within.max())]
+    return out
 
 
 def read_assessments(path: str | os.PathLike[str], system: Any, *, sheet: str | int | None = None,
