@@ -242,6 +242,9 @@ def test_a_cache_folder_that_is_a_link_is_refused_with_the_node_config_key(tmp_p
     assert rep.has_error() and rep.error.code == T.CONFIG_ERROR
     assert "cache-dir" in rep.error.reason and "district 区1" in rep.error.reason
     assert not any((tmp_path / "elsewhere").iterdir())
+    (tmp_path / "afile").write_text("x")
+    rep = _hello({"data-path": f["区1"], "district": "区1", "cache-dir": str(tmp_path / "afile" / "sub")})
+    assert rep.has_error() and rep.error.code == T.CONFIG_ERROR and "cannot be made (Not a directory)" in rep.error.reason
 
 
 @pytest.fixture()

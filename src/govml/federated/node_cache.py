@@ -62,8 +62,12 @@ def cache_root(node_config: Mapping[str, Any]) -> Path | None:
 
 def private_dir(path: Path) -> Path:
     """``path`` as a folder only this user can open (made 0700 if missing; tightened if it is ours)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    st = os.lstat(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = os.lstat(path)
+    except OSError as exc:
+        raise ConfigError(f"node config cache-dir: {str(path)!r} cannot be made ({exc.strerror or exc}); name a "
+                          "folder the SuperNode's user can write, or cache-dir=\"off\"") from None
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
         raise ConfigError(f"node config cache-dir: {str(path)!r} is not a folder (a link or a file); "
                           "name a folder of the SuperNode's user, or cache-dir=\"off\"")
