@@ -88,12 +88,14 @@ def test_round6_names() -> None:
     verb after the name, 店主黄磊卖过期食品) and 62 of 79 names are found. Missed: role names that are
     dictionary words (老板李强, 快递员马超: refused after a role, as 业主许可, 保安陈述), roles the gate leaves out
     for speed (物业管家, 社工, 工人, 来电人), 宋涛 (绕路), 于海 after a role, 程芳 (出纳 after 和), 朱红梅 (朱红),
-    严明, 万里, 方正, 江山, 文明 (words before one-character followers), 向阳 (not_names.txt)."""
+    严明, 万里, 方正, 江山, 文明 (words before one-character followers), 向阳 (not_names.txt). Session 16: 74 of 74
+    found are right and 74 of 79 names are found (0.937); still missed: 宋涛 (绕路), 程芳 (出纳 after 和), 朱红梅
+    (朱红), 所长严明当场 (an adjective before a two-character word), 向阳 (not_names.txt)."""
     tp, fp, fn, misses = score_cases(pc.NAME_ROLE_CASES + pc.NAME_ROLE_NEGATIVE_CASES)
     detail = "\n".join(misses)
     assert tp["NAME"] + fn["NAME"] == 79 and len(pc.NAME_ROLE_NEGATIVE_CASES) == 80
     assert set(fp) <= {"NAME"} and set(fn) <= {"NAME"}, detail
     assert tp["NAME"] / (tp["NAME"] + fp["NAME"]) >= 0.98, detail
-    assert tp["NAME"] / (tp["NAME"] + fn["NAME"]) >= 0.77, detail
+    assert tp["NAME"] / (tp["NAME"] + fn["NAME"]) >= 0.92, detail  # session 16: 0.937 (74/79)
     for case in pc.NAME_ROLE_NEGATIVE_CASES:
         assert privacy.mask(case) == case

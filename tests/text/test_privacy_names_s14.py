@@ -333,11 +333,12 @@ def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
 def test_planted_rounds_precision_and_recall() -> None:
     """Both rounds: 97 names. Session 14: 86 found, 85 right (the one wrong: 局长高姿态处理). Session 15 (role words,
     于 after a title, names again before a word): 92 found, all right; missed (5): 严明, 万里 (words before a
-    one-character follower), 蔡国栋 (栋), 老板史东 (史东 a word after a role), 保安洪亮 (a word)."""
+    one-character follower), 蔡国栋 (栋), 老板史东 (史东 a word after a role), 保安洪亮 (a word). Session 16 (a
+    person-tagged word after a role before a word that follows names): 93 found, all right; 保安洪亮 is found."""
     tp, fp, fn, detail = _score(ROUND1_POSITIVE + ROUND1_NEGATIVE + ROUND2_POSITIVE + ROUND2_NEGATIVE)
     assert tp + fn == 97
     assert fp == 0, "\n".join(detail)
-    assert tp / (tp + fn) >= 0.93, "\n".join(detail)
+    assert tp / (tp + fn) >= 0.95, "\n".join(detail)  # session 16: 0.959 (93/97)
 
 
 def test_planted_look_alikes_are_not_masked() -> None:
