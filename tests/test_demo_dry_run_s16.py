@@ -262,3 +262,30 @@ def test_cli_names_old_files_and_steps_left_from_an_earlier_run(
     assert "1 file(s) under" in res.output and "hotspots/forecast.csv" in res.output
     assert "two/out.csv" not in res.output.split("Left from")[1].split("All outputs")[0].split("were not written")[-1]
     assert not (reports / "one" / "out.csv").exists()
+
+
+def test_alerts_step_reads_an_export_as_the_demands_commands_do(tmp_path: Path) -> None:
+    """A district's messages.csv in GBK with its export's Chinese headers (留言编号, 留言时间, 留言详情, 社区, 一级分类 …)
+    and a row without a readable time: the demands step's commands read it (columns recognised, the row left out
+    with a warning); the alerts step refused the whole file (exit 2, `--map`/`--profile` suggested) — session 16."""
+    import pandas as pd
+
+    from govml.cli.demands import demo_step_alerts
+
+    df = pd.read_csv(ROOT / "data_samples" / "messages.csv", nrows=1500)
+    df = df.rename(columns={"id": "留言编号", "created_at": "留言时间", "text": "留言详情", "community": "社区",
+                            "category": "一级分类", "likes": "点赞数", "user_id": "留言用户"})
+    df.loc[7, "留言时间"] = "不详"
+    folder = tmp_path / "district"
+    folder.mkdir()
+    df.to_csv(folder / "messages.csv", index=False, encoding="gbk", errors="replace")
+    ctx = demo.DemoContext(samples_dir=folder, reports_dir=tmp_path / "reports", tracking_uri=None)
+    hot_path, alerts_path, fig_path = demo_step_alerts(ctx)
+    hot = pd.read_csv(hot_path)
+    ids = {i for cell in hot["message_ids"] for i in str(cell).split(";")}
+    assert len(hot) > 0 and ids <= set(df["留言编号"]) and df.loc[7, "留言编号"] not in ids
+    alerts = pd.read_csv(alerts_path)
+    assert list(alerts.columns) == ["group", "period_start", "kind", "key", "observed", "expected", "score",
+                                    "p_value", "level"]
+    assert set(alerts["group"]) <= set(df["社区"]) and "category" in set(alerts["kind"])
+    assert fig_path.stat().st_size > 0

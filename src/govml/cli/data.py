@@ -234,23 +234,28 @@ def demo_step(ctx) -> list[Path]:  # noqa: ANN001 (govml.cli.demo.DemoContext)
     """Demo step: validate each sample file present and write reports/data/validation.md."""
     import logging
 
+    from rich.console import Console
+
     from govml import tracking
     from govml.errors import DataError
     from govml.io import atomic_path
 
     log = logging.getLogger(__name__)
+    console = Console(soft_wrap=True)
     sections = []
     metrics: dict[str, float] = {}
     for name, kind in SAMPLE_FILES:
         path = Path(ctx.samples_dir) / name
         if not path.exists():
             sections.append(f"## `{name}` as {kind}\n\n- not present in {ctx.samples_dir}\n")
+            console.print(f"{name}: not in {ctx.samples_dir}", highlight=False)
             continue
         try:
             report = _check(path, kind)
         except DataError as exc:
             sections.append(f"## `{name}` as {kind}\n\n- unreadable: {exc}\n")
             metrics[f"{kind}_usable"] = 0.0
+            console.print(f"{name}: [bold red]unreadable[/] as {kind}", highlight=False)
             continue
         sections.append(report_markdown(report))
         metrics[f"{kind}_rows"] = float(report.n_rows)
@@ -258,10 +263,14 @@ def demo_step(ctx) -> list[Path]:  # noqa: ANN001 (govml.cli.demo.DemoContext)
         metrics[f"{kind}_warnings"] = float(len(report.warnings))
         metrics[f"{kind}_usable"] = float(report.ok)
         log.info("demo data: %s as %s: %s", name, kind, "usable" if report.ok else "NOT usable")
+        console.print(f"{name}: " + ("usable" if report.ok else "[bold red]NOT usable[/]") + f" as {kind} "
+                      f"({report.n_rows:,} row(s), {len(report.errors)} problem(s), {len(report.warnings)} warning(s))",
+                      highlight=False)
     out = ctx.report_path("data", "validation.md")
     text = "# Sample data validation\n\n" + "\n".join(sections)
     with atomic_path(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
+    console.print(f"details (how each file was read, every problem with its row and column): {out}", highlight=False)
     try:
         with tracking.run("data", run_name="demo-validate"):
             tracking.log_metrics(metrics)

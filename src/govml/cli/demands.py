@@ -977,8 +977,10 @@ def _alert_figure(det, df, hot, by: str):  # noqa: ANN001, ANN202
         g, key = strong.iloc[0]["group"], strong.iloc[0]["key"]
         sel = cells[(cells["group"] == g) & (cells["key"] == key)].sort_values("period_start")
         weeks = period_start(df[det.time_col], det.period)
-        obs = df[(df[by].astype(str) == str(g)) & (df[det.label_col].astype(str) == str(key))].groupby(
-            weeks).size().reindex(det.periods_, fill_value=0)
+        mask = df[by].astype(str) == str(g)
+        if det.label_col is not None and det.label_col in df.columns:  # without categories: the group's total
+            mask &= df[det.label_col].astype(str) == str(key)
+        obs = df[mask].groupby(weeks).size().reindex(det.periods_, fill_value=0)
         ax1.bar(obs.index, obs.to_numpy(), width=5 if det.period == "W" else 20, color="#9fb3c8", label="留言数")
         ax1.plot(sel["period_start"], sel["baseline"].astype(float), color="#2c3e50", label="预期（仅用历史）")
         for lvl, color in (("预警", "#e67e22"), ("告警", "#c0392b")):
@@ -1008,7 +1010,7 @@ def demo_step_alerts(ctx) -> list[Path]:  # noqa: ANN001 (govml.cli.demo.DemoCon
     from rich.console import Console
 
     from govml import tracking
-    from govml.io import load, write_table
+    from govml.io import write_table
     from govml.plots import save_figure
     from govml.text.alerts import OUTPUT_COLUMNS as ALERT_COLUMNS
     from govml.text.alerts import SurgeDetector, score_alerts
@@ -1022,10 +1024,20 @@ def demo_step_alerts(ctx) -> list[Path]:  # noqa: ANN001 (govml.cli.demo.DemoCon
     if not src.exists():
         console.print(f"[yellow]demands-alerts: {src} missing (run `govml samples --out {samples}`); step skipped[/]")
         return []
-    df = load(src, "messages")
+    # read as `govml demands hot-issues / alerts` read it (the demands step's commands do): an export's own column
+    # names (留言详情, 留言时间 …) recognised, rows without a readable time left out with a warning — not stricter
+    # than the step before it on the same file (session 16)
+    text_cols = ["text"]
+    df, _ = _read_for_text(src, text_cols=text_cols, required=[("--id-col", "id"), ("--time-col", "created_at")],
+                           optional=["likes", "user_id", "community", "category"])
+    if "community" not in df.columns:
+        df["community"] = "全部"
+        console.print(f"[yellow]No 'community' column in {src}: all messages are one group, '全部'.")
     tok = GovTokenizer()
-    hot = HotIssueFinder().fit(df)
-    det = SurgeDetector(by="community", period="W", tokenizer=tok).fit(df)
+    hot = HotIssueFinder(text_cols=tuple(text_cols), likes_col="likes" if "likes" in df.columns else None,
+                         user_col="user_id" if "user_id" in df.columns else None).fit(df)
+    det = SurgeDetector(by="community", period="W", tokenizer=tok, text_col="_text",
+                        label_col="category" if "category" in df.columns else None).fit(df)
     hot_path = ctx.report_path("demands", "hot_issues.csv")
     alerts_path = ctx.report_path("demands", "alerts.csv")
     fig_path = ctx.report_path("demands", "alerts.png")

@@ -170,6 +170,10 @@ def demo_step(ctx) -> list[Path]:
 
     console = Console()
     config = DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else Path(ctx.samples_dir).resolve().parent / DEFAULT_CONFIG
+    if not config.is_file():  # a district's own folder, run from elsewhere: the project's configs/retrain.yaml
+        from govml.config import config_path
+
+        config = config_path(DEFAULT_CONFIG.name)
     cfg = retrain.load_config(config)
     samples = Path(ctx.samples_dir).resolve()
     for key, spec in cfg.models.items():  # point every model at its file in the sample folder
