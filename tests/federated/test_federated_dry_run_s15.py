@@ -273,7 +273,7 @@ def test_main_writes_completed_or_failed_status_and_stops_on_one_clear_line(tmp_
         _main(_grid(tmp_path, assessments, nodes, bad), bad)
     assert err.value.__cause__ is None and err.value.__suppress_context__
     failed = json.loads(result.read_text(encoding="utf-8"))
-    assert failed == {"status": "failed", "task": "benchmrk", "error": str(err.value)}
+    assert failed == {"status": "failed", "run_id": 3, "task": "benchmrk", "error": str(err.value)}
 
 
 def test_an_unwritable_result_path_stops_the_run_before_any_district_is_asked(tmp_path, assessments, app_defaults,

@@ -91,3 +91,17 @@ def test_source_duplicates_read_together(tiny):
     assert row["a"] == pytest.approx((0.4 * 60 + 0.3 * 90) / 0.7)
     assert row["b"] == pytest.approx(20.0)  # the resident panel's b (10 vs 30) left out: the superior's alone
     assert any("worker, period and source" in str(p) and "'10 / 30'" in str(p) for p in a.skipped)
+
+
+def test_an_impossible_quarter_in_chinese_is_a_row_problem_not_the_latest_period(tiny):
+    """2024年第五季度 was kept as a label that sorts after 2024Q4 as text: it became the file's latest period (one
+    card, nothing flagged for anyone else). Found in the session-16 notebook dry run."""
+    from govml.skills.readings import canonical_period
+
+    assert canonical_period("2024年第五季度") == ("2024年第五季度", "quarter", False)
+    assert canonical_period("2024年第四季度") == ("2024Q4", "quarter", True)
+    df = _rows({"worker_id": "W1", "period": "2024年第四季度", "a": 90.0, "b": 10.0, "c": 70.0},
+               {"worker_id": "W2", "period": "2024年第五季度", "a": 80.0, "b": 20.0, "c": 60.0})
+    prep = prepare_assessments(df, tiny, file="a.csv")
+    assert prep.data["period"].tolist() == ["2024Q4"]
+    assert any("row 3, column 'period'" in str(p) and "五" in str(p) for p in prep.skipped)

@@ -76,15 +76,21 @@ def efficiency_tables(events: pd.DataFrame, *, time_col: str = "created_at", are
     """
     if time_col not in events or area_col not in events:
         raise DataError(message=f"efficiency tables need columns {time_col!r} and {area_col!r}")
-    from govml.io import beijing_clock
+    from govml.io import beijing_clock, parse_datetime
 
-    t = beijing_clock(pd.to_datetime(events[time_col], errors="coerce"))
+    def when(col: str) -> pd.Series:  # any form the readers accept (2024/7/1 9:05, 2024年7月1日 …), not pandas' guess
+        v = events[col]
+        if pd.api.types.is_datetime64_any_dtype(v):
+            return beijing_clock(v)
+        return pd.Series(parse_datetime(v.astype("string"), errors="coerce").to_numpy(), index=events.index)
+
+    t = when(time_col)
     q = t.dt.to_period(freq).astype(str)
     area = label_text(events[area_col])  # area codes read as numbers with blanks: 8.0 → 8, as the panel names them
     out: dict[str, pd.DataFrame] = {}
     closed = None
     if closed_col in events:
-        c = beijing_clock(pd.to_datetime(events[closed_col], errors="coerce"))  # one zoned, one naive: comparable
+        c = when(closed_col)  # one zoned, one naive: comparable
         days = (c - t).dt.total_seconds() / 86400.0
         ok = days.notna() & (days >= 0)
         d = pd.DataFrame({"area": area[ok], "quarter": q[ok], "days": days[ok]})

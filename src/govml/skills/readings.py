@@ -43,8 +43,10 @@ def alias_columns(df: pd.DataFrame, aliases: dict[str, tuple[str, ...]]) -> tupl
 # --------------------------------------------------------------------------------------------------
 # periods
 
-_CN_DIGIT = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_Q = re.compile(r"^(?P<y>\d{4})\s*(?:年\s*(?:第\s*)?(?P<cq>[一二三四1-4])\s*季度?|[-_/ ]?[Qq](?P<q>\d{1,2}))$")
+# a quarter written with any one digit (2024年第五季度 is an impossible quarter, a row problem — not a label that sorts
+# after 2024Q4 as text and becomes the "latest" period of the whole file)
+_CN_DIGIT = {**{c: k for k, c in enumerate("一二三四五六七八九", start=1)}, **{str(k): k for k in range(10)}}
+_Q = re.compile(r"^(?P<y>\d{4})\s*(?:年\s*(?:第\s*)?(?P<cq>[一二三四五六七八九0-9])\s*季度?|[-_/ ]?[Qq](?P<q>\d{1,2}))$")
 _Q_FIRST = re.compile(r"^[Qq](?P<q>\d{1,2})[\s\-_/]*(?P<y>\d{4})$")
 _M = re.compile(r"^(?P<y>\d{4})\s*(?:年\s*(?P<cm>\d{1,2})\s*月份?|[-/.](?P<m>\d{1,2})|[Mm](?P<mm>\d{1,2}))$")
 _H = re.compile(r"^(?P<y>\d{4})\s*(?:年\s*(?P<h>上|下)半年|[Hh](?P<hn>\d))$")
