@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from govml.hotspot.reconcile import aggregate_panel
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PANELS = {"boston": ("boston", None), "boston_may": ("boston", "2015-05-04"), "sample": ("sample", None),
@@ -38,18 +40,6 @@ PANELS = {"boston": ("boston", None), "boston_may": ("boston", "2015-05-04"), "s
           "sample_spread": ("sample", "2024-01-15"), "teddycup_cat_spread": ("teddycup_cat", "2019-03-04"),
           "boston_type": ("boston_type", None)}
 H = 4
-
-
-def aggregate_panel(cut: pd.DataFrame, by: str | None) -> pd.DataFrame:
-    """The cut panel summed to one series per ``by`` value (``"area"``, ``"category"``) or to the grand total
-    (``None``); the other key is ``"all"``."""
-    keys = [by, "period_start"] if by else ["period_start"]
-    g = cut.groupby(keys, observed=True, sort=True)["y"].sum().reset_index()
-    for k in ("area", "category"):
-        if k != by:
-            g[k] = "all"
-    g[by or "area"] = g[by or "area"].astype(str)
-    return g[["area", "category", "period_start", "y"]]
 
 
 def fit_one(panel: pd.DataFrame) -> dict:

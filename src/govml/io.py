@@ -1782,6 +1782,17 @@ def parse_datetime(
 # writing
 
 
+def probe_writable(folder: str | os.PathLike[str]) -> Path:
+    """Make ``folder`` (and its parents) when missing and check that a file can be created in it — so a command
+    refuses a folder it cannot write before its work, not after. Raises ``OSError`` (the caller names its option)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".govml-probe.", dir=folder)
+    os.close(fd)
+    os.unlink(probe)
+    return folder
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in ``path``'s folder; on success it is renamed onto ``path`` (atomic on

@@ -149,18 +149,14 @@ class ReportsFolder:
 
     # checks before any step runs ------------------------------------------------------------------
     def prepare(self) -> None:
-        import tempfile
-
         from govml.errors import GovmlError
+        from govml.io import probe_writable
 
         root = self.root
         if root.exists() and not root.is_dir():
             raise GovmlError(f"--reports {root}: this is a file, not a folder; pass a folder (it is made if missing)")
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            fd, probe = tempfile.mkstemp(prefix=".govml-demo-probe.", dir=root)
-            os.close(fd)
-            os.unlink(probe)
+            probe_writable(root)
         except OSError as exc:
             raise GovmlError(f"--reports {root}: cannot write there ({exc.strerror or type(exc).__name__}"
                              + (f": {exc.filename}" if exc.filename and str(exc.filename) != str(root) else "")
@@ -440,19 +436,15 @@ def _store_line() -> str:
 
 def _check_store() -> None:
     """The embedded MLflow store's folder can be written (else every step would fail on its run record)."""
-    import tempfile
-
     from govml import tracking
     from govml.errors import GovmlError
+    from govml.io import probe_writable
 
     if not tracking.is_embedded():
         return
     store = tracking.home() / "mlruns"
     try:
-        store.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".govml-demo-probe.", dir=store)
-        os.close(fd)
-        os.unlink(probe)
+        probe_writable(store)
     except OSError as exc:
         raise GovmlError(f"the MLflow store folder {store} cannot be written ({exc.strerror or type(exc).__name__}); "
                          "set GOVML_HOME to a folder you can write to (the store goes in its mlruns/)") from exc

@@ -201,10 +201,8 @@ def check_output_dir(settings: Mapping[str, Any], task: str) -> None:
     """The node config's ``output-dir`` can be written (made if missing) — checked when the district joins a
     run of a task that writes there, not at its end (a forecaster district would lose its forecasts after
     the whole run). A :class:`ConfigError` naming the folder and why."""
-    import os
-    import tempfile
-
     from govml.errors import ConfigError
+    from govml.io import probe_writable
 
     out = settings.get("output-dir")
     if not out or task not in WRITES_OUTPUT:
@@ -213,10 +211,7 @@ def check_output_dir(settings: Mapping[str, Any], task: str) -> None:
     try:
         if folder.exists() and not folder.is_dir():
             raise ConfigError(f"node config output-dir {str(out)!r} is a file, not a folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".govml-probe-", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
+        probe_writable(folder)
     except OSError as exc:
         raise ConfigError(f"node config output-dir {str(out)!r} cannot be written ({exc.strerror or exc}); "
                           f"this district would not get its {'standings.csv' if task == 'benchmark' else 'forecasts.csv'}"
