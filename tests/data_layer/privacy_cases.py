@@ -271,6 +271,23 @@ _DOOR_T = [
 ]
 
 
+def score_names(cases) -> tuple[int, int, int, list[str]]:  # noqa: ANN001
+    """True / false / missed NAME spans of ``privacy.find`` over ``(text, expected spans)`` pairs, and a line per
+    false or missed span (the planted-name tests' one scorer)."""
+    from govml import privacy
+
+    tp = fp = fn = 0
+    detail: list[str] = []
+    for text, want in cases:
+        got = {(m.start, m.end) for m in privacy.find(text, kinds=["NAME"])}
+        tp += len(got & want)
+        fp += len(got - want)
+        fn += len(want - got)
+        detail += [f"FP {text[a:b]!r} in {text!r}" for a, b in got - want]
+        detail += [f"FN {text[a:b]!r} in {text!r}" for a, b in want - got]
+    return tp, fp, fn, detail
+
+
 def _fill(values: list[str], kind: str, templates: list[str]) -> list[str]:
     return [templates[i % len(templates)].format(f"[[{kind}:{v}]]") for i, v in enumerate(values)]
 

@@ -16,10 +16,16 @@ round 2 after the rules, before running them): regression figures, not an estima
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
 from govml import privacy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data_layer"))
+
+import privacy_cases as pc  # noqa: E402
 
 _MARK = re.compile(r"\[\[NAME:(.+?)\]\]")
 
@@ -317,17 +323,7 @@ ROUND2_NEGATIVE = [
 
 
 def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
-    tp = fp = fn = 0
-    detail: list[str] = []
-    for case in cases:
-        text, want = parse(case)
-        got = {(m.start, m.end) for m in privacy.find(text, kinds=["NAME"])}
-        tp += len(got & want)
-        fp += len(got - want)
-        fn += len(want - got)
-        detail += [f"FP {text[a:b]!r} in {text!r}" for a, b in got - want]
-        detail += [f"FN {text[a:b]!r} in {text!r}" for a, b in want - got]
-    return tp, fp, fn, detail
+    return pc.score_names(map(parse, cases))
 
 
 def test_planted_rounds_precision_and_recall() -> None:

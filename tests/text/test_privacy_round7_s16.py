@@ -33,18 +33,8 @@ KNOWN_FALSE = ("管家高冷", "老板上官网查")
 
 
 def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
-    tp = fp = fn = 0
-    detail: list[str] = []
-    for case in cases:
-        text, expected = pc.parse(case)
-        want = {(s, e) for k, s, e in expected if k == "NAME"}
-        got = {(m.start, m.end) for m in privacy.find(text, kinds=["NAME"])}
-        tp += len(got & want)
-        fp += len(got - want)
-        fn += len(want - got)
-        detail += [f"FP {text[a:b]!r} in {text!r}" for a, b in got - want]
-        detail += [f"FN {text[a:b]!r} in {text!r}" for a, b in want - got]
-    return tp, fp, fn, detail
+    return pc.score_names((text, {(s, e) for k, s, e in expected if k == "NAME"})
+                          for text, expected in map(pc.parse, cases))
 
 
 def test_round7_precision_and_recall() -> None:
