@@ -145,12 +145,14 @@ def test_read_assessments_says_a_thin_period_that_would_become_the_latest(tmp_pa
     a = pd.read_csv(SAMPLES / "assessments.csv", dtype=str)
     a = a[a["worker_id"].isin(sorted(a["worker_id"].unique())[:12])].reset_index(drop=True)   # 48 rows
     a["period"] = a["period"].str.replace("2024Q", "2024年第", regex=False) + "季度"
-    a.loc[6, "period"] = "2024年第五季度"   # a typing error: no quarter 5
+    a.loc[6, "period"] = "2042年第一季度"   # a typing error (2024 → 2042): a possible quarter, the latest by far
+    a.loc[9, "period"] = "2024年第五季度"   # no quarter 5: a row problem since session 16 (it had sorted last too)
     a = a.rename(columns={"worker_id": "工号", "period": "考核周期"})
     read_assessments(_gbk(tmp_path / "考核.csv", a), system)
     said = capsys.readouterr().out
-    assert "period '2024年第五季度': 1 row(s) (row 8) against 12 in a typical period" in said
+    assert "period '2042Q1': 1 row(s) (row 8) against 11 in a typical period" in said, said
     assert "It sorts last" in said
+    assert "2024年第五季度" in said and "row 11" in said, said
 
 
 def test_read_messages_groups_by_a_street_column_or_the_one_named(tmp_path: Path) -> None:
