@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from govml.errors import DataError, Problem
@@ -126,26 +125,11 @@ def _check_given(df: pd.DataFrame, given: Mapping[str, str], file: str) -> None:
 def _times(df: pd.DataFrame, col: str, file: str, notes: list[str], shown: str | None = None,
            now: Any = None) -> pd.DataFrame:
     """Parse ``col`` (the file's ``shown``); rows with no time, an unreadable one or one in the future are left
-    out and named."""
-    from govml.io import blank_cells, parse_datetime, source_rows
+    out and named (as the commands leave them out: :func:`govml.io.bad_times`)."""
+    from govml.io import bad_times
 
-    raw = df[col]
-    rows = source_rows(df)
     shown = shown or col
-    parsed = parse_datetime(raw, file=file, column=shown, rows=rows, errors="coerce")
-    bad = parsed.isna().to_numpy()
-    if bad.all():  # the column is wrong, not a few rows: list what is in it
-        parse_datetime(raw, file=file, column=shown, rows=rows, max_problems=8)
-    ref = pd.Timestamp.now() if now is None else pd.Timestamp(now)
-    future = (parsed > ref + pd.Timedelta(days=1)).fillna(False).to_numpy(bool)
-    empty = blank_cells(raw)
-    parts = []
-    for what, mask in (("no time", bad & empty), ("a time that is not a date", bad & ~empty),
-                       ("a time in the future", future)):
-        if mask.any():
-            at = [rows[i] for i in np.flatnonzero(mask)]
-            eg = "" if what == "no time" else f", e.g. {str(raw[mask].iloc[0])!r}"
-            parts.append(f"{len(at)} with {what} (row {_rows_text(at)}{eg})")
+    parsed, bad, future, parts = bad_times(df, col, file=file, shown=shown, now=now, limit=8)
     out = df.copy()
     out[col] = parsed
     drop = bad | future

@@ -31,12 +31,11 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
     ``text_cols`` in place (title first), so ``govml demands hot-issues 附件3.xlsx --out hot.csv`` works on
     the export as released. Every such choice is printed; naming the column with its option overrides it.
     """
-    import numpy as np
     from rich.console import Console
 
     from govml.config import COLUMN_ALIASES, guess_column
     from govml.errors import DataError, Problem
-    from govml.io import blank_cells, parse_datetime, read_table, source_rows
+    from govml.io import bad_times, read_table
 
     name = str(path)
     wanted = [*text_cols, *(c for _, c in required), *optional]
@@ -81,31 +80,13 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
     time_col = dict(required).get("--time-col")
     if time_col:
         src = sources.get(time_col, time_col)
-        raw = df[time_col]
-        parsed = parse_datetime(raw, file=name, column=src, rows=source_rows(df), errors="coerce")
-        bad = parsed.isna().to_numpy()
-        if bad.all():  # nothing readable: the column is wrong, not a few rows — list what was found
-            parse_datetime(raw, file=name, column=src, rows=source_rows(df), max_problems=10)
+        parsed, bad, future, parts = bad_times(df, time_col, file=name, shown=src)
         from govml.io import date_notes
 
-        for note in date_notes(raw[~bad], src):  # Unix times and UTC offsets: converted to Beijing time, said
+        for note in date_notes(df[time_col][~bad], src):  # Unix times and UTC offsets: converted to Beijing time, said
             Console(stderr=True).print(f"[yellow]note:[/] {name}: {note}", highlight=False)
-        import pandas as pd
-
-        # a time after tomorrow is a typing error (2031 for 2021): it would open years of empty periods
-        future = (parsed > pd.Timestamp.now(tz=parsed.dt.tz) + pd.Timedelta(days=1)).fillna(False).to_numpy(bool)
-        if bad.any() or future.any():
-            rows = source_rows(df)
-            empty = blank_cells(raw)
-            parts = []
-            for what, mask in (("no time", bad & empty), ("an unreadable time", bad & ~empty),
-                               ("a time in the future", future)):
-                if mask.any():
-                    at = [rows[i] for i in np.flatnonzero(mask)]
-                    shown = ", ".join(map(str, at[:10])) + (" …" if len(at) > 10 else "")
-                    eg = "" if what == "no time" else f", e.g. {str(raw[mask].iloc[0])!r}"
-                    parts.append(f"{len(at)} with {what} (row {shown}{eg})")
-            bad = bad | future
+        bad = bad | future
+        if bad.any():
             Console(stderr=True).print(f"[yellow]warning:[/] {name}, column '{src}': {int(bad.sum())} of {len(df)} "
                                        "row(s) left out: " + "; ".join(parts), highlight=False)
             df = df.loc[~bad].copy()
