@@ -488,8 +488,8 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[yellow]note:[/] {line}", highlight=False, soft_wrap=True)
             console.print(f"outputs: {reports.resolve()};  {_store_line()}", highlight=False, soft_wrap=True)
             if not only:
-                console.print("This takes about 4 minutes of CPU time — from about 5 minutes on a quiet machine to "
-                              "half an hour on a busy one (--quick does less); each step says when it is done.",
+                console.print("This takes about 3–4 minutes of CPU time — about 3 minutes on a quiet 2-core machine, up "
+                              "to half an hour on a busy one (--quick does less); each step says when it is done.",
                               highlight=False, soft_wrap=True)
             ctx = DemoContext(samples_dir=samples_dir, reports_dir=reports,
                               tracking_uri=os.environ.get("MLFLOW_TRACKING_URI"), seed=seed, quick=quick,
