@@ -41,3 +41,12 @@ def run_forecaster_app(events: pd.DataFrame, tmp_path: Path, cfg: dict[str, Any]
 def read_forecasts(tmp_path: Path, out_prefix: str = "out", **read_kw: Any) -> pd.DataFrame:
     """The districts' forecasts.csv written by :func:`run_forecaster_app`, one frame."""
     return pd.concat([pd.read_csv(p, **read_kw) for p in sorted(tmp_path.glob(f"{out_prefix}*/forecasts.csv"))])
+
+
+def district_files(tmp_path: Path, table: pd.DataFrame, by: str = "district") -> dict[str, str]:
+    """One CSV per district (``by``) under ``tmp_path``: what each SuperNode's ``data-path`` names."""
+    out = {}
+    for d, g in table.groupby(by):
+        out[d] = str(tmp_path / f"{d}.csv")
+        g.to_csv(out[d], index=False)
+    return out

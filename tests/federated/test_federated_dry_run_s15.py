@@ -213,11 +213,9 @@ def _grid(tmp_path, assessments, nodes: dict[int, dict], run_config: dict):
 
 
 def _files(tmp_path, assessments) -> dict[str, str]:
-    out = {}
-    for d, g in assessments.groupby("district"):
-        out[d] = str(tmp_path / f"{d}.csv")
-        g.to_csv(out[d], index=False)
-    return out
+    from federated_apps import district_files
+
+    return district_files(tmp_path, assessments)
 
 
 def test_two_supernodes_answering_as_one_district_are_both_left_out(tmp_path, assessments):

@@ -52,11 +52,9 @@ def district_log(caplog):
 
 
 def _files(tmp_path, assessments) -> dict[str, str]:
-    out = {}
-    for d, g in assessments.groupby("district"):
-        out[d] = str(tmp_path / f"{d}.csv")
-        g.to_csv(out[d], index=False)
-    return out
+    from federated_apps import district_files
+
+    return district_files(tmp_path, assessments)
 
 
 def _run(nodes: dict[int, dict], cfg: dict, mods: list | None, run_id: int = 16):
