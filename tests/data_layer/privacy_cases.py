@@ -1352,3 +1352,114 @@ NAME_ROUND7_NEGATIVE_CASES: list[str] = [
     "社工部的人说不归他们管。",
     "管家说这事要问经理。",
 ]
+
+
+# Session 17, round 8: written from 03:37 UTC before any rule change and before any run (held out). Sentences written
+# like 12345 / message-board text. Covers session 16's open misses and look-alikes, with new words each time: a
+# place or noun after a role (村民高山, 门卫黄河, 保安长江), an adjective name before a two-character word (所长严明当场),
+# a given name that is a word (王建业, 李国庆, 张建设), a person-tagged word before a delimiter after a role (业主李强、,
+# 村民陈云，), a dictionary-word name named again later in the text, a strong cue running into a place (求助人刘金长龙
+# 街道 → 刘金), and kinds no rule was designed for: a name named again after its cue, kinship words before a name
+# (我儿子, 我爱人), a role with a space before the name, titles not listed (护士, 辅导员, 协警, 园长, 客服), a name
+# before 等人 / 等三人, a signature at the end, a quoted name after a role. Look-alikes: 管家高冷-like role + a
+# two-character adjective, a compound surname before a word (老板上官方, 业主东方花园), a place after a role
+# (村民高山上, 门卫黄河路), a cue before a place that starts with a surname (投诉人刘家坪社区), 严明纪律, 陈述, 李某.
+NAME_ROUND8_CASES: list[str] = [
+    # places or nouns as names after a role
+    "村民[[NAME:高山]]家的围墙被邻居推倒了，至今没人处理。",
+    "门卫[[NAME:黄河]]每天晚上十点就锁门，业主进不来。",
+    "保安[[NAME:长江]]对业主态度恶劣，多次出言不逊。",
+    "租户[[NAME:林森]]在楼道里堆放杂物，堵塞消防通道。",
+    "村民[[NAME:白云]]的承包地被村里收回后没有补偿。",
+    "司机[[NAME:金山]]把渣土车开进小区，压坏了路面。",
+    # an adjective or word name before a two-character word
+    "所长[[NAME:严明]]当场表示一周内解决，结果一个月了还没动静。",
+    "副局长[[NAME:万里]]迟迟不给答复。",
+    "科长[[NAME:高明]]亲自带队检查，却只是走个过场。",
+    "书记[[NAME:方正]]当即答应，后来又不认账。",
+    # a given name that is a word
+    "业主[[NAME:王建业]]私自拆除承重墙。",
+    "村民[[NAME:李国庆]]的危房改造补助被冒领。",
+    "包工头[[NAME:张建设]]拖欠农民工工资三万多元。",
+    "老板[[NAME:刘和平]]拒不支付加班费。",
+    "房东[[NAME:陈胜利]]不退押金还辱骂租客。",
+    # a person-tagged word before a delimiter after a role
+    "业主[[NAME:李强]]、[[NAME:王伟]]等人多次向物业反映无果。",
+    "村民[[NAME:陈云]]，今年七十岁，独居，希望能纳入低保。",
+    "保安[[NAME:张伟]]，工号023，上班时间玩手机。",
+    "房东[[NAME:王芳]]：押金一千元至今未退。",
+    "老板[[NAME:马超]]。这个人已经跑路了。",
+    # a dictionary-word name named again
+    "局长[[NAME:江山]]说会处理，可[[NAME:江山]]至今没有任何动作。",
+    "村民[[NAME:高山]]反映情况后，[[NAME:高山]]家的水就被停了。",
+    # a name named again after a strong cue
+    "投诉人[[NAME:李桂兰]]反映其房屋漏水，[[NAME:李桂兰]]多次找物业未果。",
+    "诉求人[[NAME:周建华]]称其车位被人长期占用，[[NAME:周建华]]多次找物业无果。",
+    # a strong cue running into a place
+    "求助人[[NAME:刘金]]长龙街道居民，家中老人无人照料。",
+    "投诉人[[NAME:王平]]岳麓区某小区业主，反映电梯故障。",
+    "来电人[[NAME:张丽]]雨花区居民，反映噪音扰民。",
+    # kinship words before a name
+    "我儿子[[NAME:王小明]]在该校读三年级，经常被同学欺负。",
+    "我爱人[[NAME:刘芳]]在医院住院期间被多收费用。",
+    "我父亲[[NAME:陈国华]]是退伍军人，至今没有享受优抚待遇。",
+    # a role with a space before the name, titles not listed
+    "业主 [[NAME:黄丽华]] 反映小区停车位被外来车辆占用。",
+    "护士[[NAME:李娜]]给我母亲打错了针。",
+    "辅导员[[NAME:王强]]要求学生必须购买指定教材。",
+    "协警[[NAME:陈刚]]在执勤时殴打路人。",
+    "园长[[NAME:赵敏]]私自提高伙食费。",
+    "客服[[NAME:周婷]]说退款要等十五个工作日。",
+    # 等人 after a name; a signature; a quoted name after a role
+    "物业经理[[NAME:孙涛]]等人强行撬开了我家的门锁。",
+    "以上情况属实，望领导重视。反映人：[[NAME:杨秀英]] 2019年5月12日",
+    "业主“[[NAME:张海燕]]”在业主群里发布不实消息。",
+    "施工方负责人[[NAME:李建军]]称工程已经验收。",
+    "村支书[[NAME:罗小平]]把低保名额给了自己亲戚。",
+    "我邻居[[NAME:吴春花]]家的狗咬伤了我的孩子。",
+]
+NAME_ROUND8_NEGATIVE_CASES: list[str] = [
+    # a role before a two-character adjective or word
+    "管家冷漠，从不回业主消息。",
+    "保安高大威猛，但从不巡逻。",
+    "门卫黄昏时分就不见人影。",
+    "村民高兴地说终于通水了。",
+    "保安高度紧张，不让任何人进出。",
+    "老板方便的话请回个电话。",
+    "管家周到的服务只在交房前。",
+    "房东金口玉言，说好的不算数。",
+    # a place or noun after a role
+    "村民高山上的果园被野猪糟蹋了。",
+    "门卫黄河路岗亭晚上没有人值守。",
+    "保安长期不在岗，小区频繁失窃。",
+    "村民白云山脚下的房子出现裂缝。",
+    "业主林森路小区的电梯又坏了。",
+    # a compound surname before a word
+    "老板上官方网站查询了这个证书，查不到。",
+    "业主东方花园小区的路灯坏了半年。",
+    "老板上官网发布了招聘信息，实际不招人。",
+    # a strong cue before a place that starts with a surname, or no name
+    "投诉人刘家坪社区居民，反映垃圾站臭味扰民。",
+    "求助人长龙街道居民，家中老人无人照料。",
+    "来电人雨花区居民，反映噪音扰民。",
+    "反映人王家湾村村民，要求修路。",
+    # 严明 / 万里 / 高明 as words
+    "所长严明纪律，要求所有人按时到岗。",
+    "局长万万没想到会出这种事。",
+    "这位科长高明得很，一推了之。",
+    "副局长万分重视此事。",
+    # words after a role that start with a surname
+    "村民陈述了当时的情况。",
+    "业主李某的车被划了。",
+    "业主王某某拒绝缴纳物业费。",
+    "村民张贴了告示，要求公开账目。",
+    "保安何时巡逻没有规定。",
+    "业主江边的房子被淹了。",
+    "老板娘周到地招呼客人。",
+    "房东黄昏时才来收房租。",
+    "护士长期加班没有加班费。",
+    "客服电话一直打不通。",
+    "辅导员高度负责，值得表扬。",
+    "园长期不在岗，幼儿园管理混乱。",
+    "协警万一出了事谁负责？",
+]
