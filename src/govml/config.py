@@ -211,16 +211,20 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "messages": {
         "text": ("留言详情", "留言内容", "诉求内容", "投诉内容", "反映内容", "来电内容", "问题描述", "内容", "详情",
                  "content", "description"),
-        "title": ("留言主题", "留言标题", "诉求标题", "诉求主题", "主题", "标题", "title", "subject"),
+        "title": ("留言主题", "留言标题", "诉求标题", "诉求主题", "工单标题", "主题", "标题", "title", "subject"),
         "id": ("留言编号", "工单编号", "工单号", "编号", "id", "case_id"),
-        "created_at": ("留言时间", "受理时间", "来电时间", "投诉时间", "创建时间", "登记时间", "日期", "时间",
-                       "created_at", "date", "time"),
+        "created_at": ("留言时间", "受理时间", "来电时间", "投诉时间", "反映时间", "创建时间", "登记时间", "提交时间", "日期",
+                       "时间", "created_at", "date", "time"),
         "likes": ("点赞数", "点赞", "likes"),
         "user_id": ("留言用户", "用户", "用户名", "user"),
         "category": ("一级标签", "一级分类", "诉求类别", "诉求类型", "诉求分类", "问题分类", "问题类别", "工单类别",
                      "类别", "分类", "category", "label"),
         "community": ("社区", "所属社区", "社区名称", "community"),
         "district": ("区县", "所属区县", "district"),
+        "channel": ("来源渠道", "受理渠道", "诉求渠道", "来电渠道", "工单来源", "渠道", "channel"),
+        # a 12345 export's handling columns (the hotspot efficiency tables' closed_at / status)
+        "closed_at": ("办结时间", "结案时间", "办结日期", "完成时间", "关闭时间", "答复时间", "closed_at"),
+        "status": ("办理状态", "处理状态", "工单状态", "办结状态", "状态", "status"),
     },
     "assessments": {
         "worker_id": ("工号", "人员编号", "职工编号", "员工编号", "社工编号", "编号"),
@@ -246,7 +250,7 @@ HEADER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 #: events are complaints or service requests: the message names of the columns they share
 HEADER_ALIASES["events"] = {c: HEADER_ALIASES["messages"][c]
-                            for c in ("created_at", "community", "category", "id", "district")}
+                            for c in ("created_at", "community", "category", "id", "district", "closed_at", "status")}
 #: the message table's names (the name the demands and federated commands import)
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = HEADER_ALIASES["messages"]
 

@@ -35,11 +35,6 @@ ENV_DATA, ENV_SHEET, ENV_ENCODING = "GOVML_DATA", "GOVML_SHEET", "GOVML_ENCODING
 GROUP_NAMES: tuple[str, ...] = ("社区", "所属社区", "社区名称", "社区/街道", "村（社区）", "村(社区)", "村/社区", "村居",
                                 "网格", "community", "街道", "所属街道", "街道（镇）", "街镇", "街道/社区", "区县", "所属区县",
                                 "区", "所属区", "district")
-#: complaint columns the shared header table has no names for (yet): closing time and status
-EXTRA_EVENT_NAMES: dict[str, tuple[str, ...]] = {
-    "closed_at": ("办结时间", "结案时间", "办结日期", "完成时间", "关闭时间", "答复时间", "closed_at"),
-    "status": ("办理状态", "处理状态", "工单状态", "办结状态", "状态", "status"),
-}
 _AREA_IN_TITLE = re.compile(r"[A-Z]\d{0,2}[区市县]")  # 泰迪杯 titles: A5区, A7县, A市
 
 
@@ -320,12 +315,12 @@ def read_events(path: str | os.PathLike[str], *, sheet: str | int | None = None,
     and ``columns`` = {canonical: the file's column} for ``created_at``, ``community``, ``category`` and, when
     present, ``closed_at``, ``status``, ``district``, ``id``. A file without a category column gets one,
     ``category`` = ``全部`` (said); without an area column, ``community`` = ``全部``."""
-    from govml.config import HEADER_ALIASES
+    from govml.config import header_aliases
 
     path = Path(path)
     file = path.name
     given = dict(columns or {})
-    names = {**{k: v for k, v in HEADER_ALIASES["events"].items()}, **EXTRA_EVENT_NAMES}
+    names = dict(header_aliases("events"))  # 受理时间, 所属社区, 问题类别, 办结时间, 办理状态 … (+ configs/columns.yaml)
     names["community"] = tuple(dict.fromkeys((*names.get("community", ()), *GROUP_NAMES)))
     known = [*given.values(), *(n for ns in names.values() for n in ns), "created_at", "community", "category"]
     raw = _read(path, known, sheet, encoding)

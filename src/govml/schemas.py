@@ -729,7 +729,8 @@ def _drop_incomplete(df: pd.DataFrame, spec: Kind, report: Report) -> pd.DataFra
 
 #: the kinds whose usual header names (govml.config.HEADER_ALIASES) :func:`validate` reads as ours, as the
 #: commands that read them (``govml skills …``) do; messages and events columns are guessed by the commands one by
-#: one (first name present wins), and validate names the likely column in its hint instead
+#: one (first name present wins), and validate names the likely column instead (a required one in its error, an
+#: optional one — 办结时间, 办理状态 — in a note)
 READ_BY_ALIAS = ("assessments", "courses")
 
 
@@ -748,9 +749,33 @@ def known_column_names(kind: str, mapping: Mapping[str, str] | None = None,
     names += list((mapping or {}).values())
     for cols in _profile_hints().values():
         names += list(cols.values())
-    if kind in READ_BY_ALIAS:
-        names += [n for ns in _aliases(kind, aliases).values() for n in ns if n not in names]
+    # every kind's usual names help to find the header row and the sheet (受理时间, 所属社区 … under a title row,
+    # a data sheet behind a 说明 sheet), also for the kinds whose columns validate only names in its hints
+    names += [n for ns in _aliases(kind, aliases).values() for n in ns if n not in names]
     return names
+
+
+def _optional_by_usual_name(df: pd.DataFrame, kind: str, aliases: Mapping[str, Sequence[str]] | None,
+                            report: Report) -> None:
+    """For the kinds validate does not read by their usual names (messages, events): an optional column of ours
+    that is absent while a usual name of it is in the file (办结时间 for closed_at, 办理状态 for status) is said in a
+    note with the ``--map`` that has it checked — without the note it would pass unchecked and unsaid."""
+    spec = KINDS[kind]
+    canonical = {c.name for c in spec.columns}
+    have = [str(c) for c in df.columns if str(c) not in canonical]
+    table = _aliases(kind, aliases)
+    hints = _profile_hints()
+    notes = []
+    for col in spec.columns:
+        if col.required or col.name in df.columns or col.name in report.mapping:
+            continue
+        usual = [n for n in table.get(col.name, ()) if n in have]
+        if usual:
+            profiles = sorted(name for name, cols in hints.items() if cols.get(col.name) == usual[0])
+            notes.append(f"{col.name} ({col.description}): '{usual[0]}' looks like it, not checked unless mapped: "
+                         f"--map {col.name}={usual[0]}" + (f" (or --profile {profiles[0]})" if profiles else ""))
+    if notes:
+        report.meta["notes"] = [*(report.meta.get("notes") or []), *notes]
 
 
 def _read_by_alias(df: pd.DataFrame, kind: str, aliases: Mapping[str, Sequence[str]] | None,
@@ -807,6 +832,8 @@ def validate(df: pd.DataFrame, kind: str, *, mapping: Mapping[str, str] | None =
         return report
     if kind in READ_BY_ALIAS:
         df = _read_by_alias(df, kind, aliases, report)
+    else:
+        _optional_by_usual_name(df, kind, aliases, report)
     if len(df) == 0:
         report.error(None, "at least one data row", "only a header" if len(df.columns) else "nothing")
         return report
