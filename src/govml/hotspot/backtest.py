@@ -339,7 +339,7 @@ def choose_origins(periods: pd.DatetimeIndex, horizon: int, n_origins: int = 8,
         s = int(periods.searchsorted(pd.Timestamp(start)))
         s = max(s, first_ok)
         if s > last:
-            raise DataError(message=f"--start {pd.Timestamp(start).date()} leaves no origin with {horizon} "
+            raise DataError(message=f"start={pd.Timestamp(start).date()} (--start) leaves no origin with {horizon} "
                             f"observed periods after it (last usable origin: {periods[last].date()})")
         idx = np.unique(np.linspace(s, last, num=min(n_origins, last - s + 1)).round().astype(int))
     else:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from govml._compat import FillsMissingParams
 from govml.errors import ModelError
 from govml.hotspot.calendar import FREQS
 from govml.hotspot.features import infer_freq
@@ -30,7 +31,7 @@ def forecast_frame(keys: pd.DataFrame, periods: pd.DatetimeIndex, yhat: np.ndarr
     return pd.DataFrame(out)
 
 
-class _Baseline(BaseEstimator):
+class _Baseline(FillsMissingParams, BaseEstimator):
     def fit(self, panel: pd.DataFrame) -> _Baseline:
         self.y_, self.keys_, self.periods_ = panel_matrix(panel)
         return self

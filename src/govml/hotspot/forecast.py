@@ -105,6 +105,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from govml._compat import FillsMissingParams
 from govml.coverage import thin_lead_in
 from govml.errors import ModelError
 from govml.hotspot.baselines import forecast_frame
@@ -1040,7 +1041,7 @@ def _ridge_logistic(x: np.ndarray, e: np.ndarray, ridge: float) -> tuple[float, 
     return tuple(float(b) for b in beta)
 
 
-class HotspotForecaster(BaseEstimator):
+class HotspotForecaster(FillsMissingParams, BaseEstimator):
     """Global LightGBM count forecaster for an area × category × period panel.
 
     Parameters are stored as given (scikit-learn contract); learned state ends in ``_``.
@@ -1311,7 +1312,8 @@ class HotspotForecaster(BaseEstimator):
             if hi < lo:
                 raise ModelError(f"too little history to train the horizon-{h} model: need at least "
                                  f"{first_origin + h + 1} periods, have {last_target + 1} (use a smaller "
-                                 "--horizon, --strategy recursive, or more history)")
+                                 f"horizon= (--horizon; now {self.horizon}), strategy='recursive' (--strategy "
+                                 "recursive), or more history)")
             origins = np.arange(lo, hi + 1)
             S = fb.y.shape[0]
             n_rows = S * len(origins)
@@ -1730,8 +1732,8 @@ class HotspotForecaster(BaseEstimator):
         if H > self.horizon and self.strategy != "recursive":
             raise ModelError(f"this forecaster was fitted for horizons up to {self.horizon}, asked for {H}")
         mu = self._predict_matrix(self.y_, self.keys_, self.periods_, self.models_, H, weights=self.level_weights_)
-        if getattr(self, "reconcile", None) is not None:  # the reconciled mean (a model saved before session 16 has no
-            # reconcile attribute); intervals, p_hotspot and the point follow from it
+        if self.reconcile is not None:  # the reconciled mean (a model saved before session 16 loads with
+            # reconcile=None: govml._compat); intervals, p_hotspot and the point follow from it
             from govml.hotspot.reconcile import apply_reconciliation
 
             mu = apply_reconciliation(self, mu)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from govml._compat import FillsMissingParams
 from govml.errors import ModelError
 from govml.skills.indicators import IndicatorSystem
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 CARD_NONE, CARD_YELLOW, CARD_RED = "none", "yellow", "red"
 
 
-class IndicatorNormaliser(TransformerMixin, BaseEstimator):
+class IndicatorNormaliser(FillsMissingParams, TransformerMixin, BaseEstimator):
     """Raw indicator values (wide table) → 0–100 scores, higher is better.
 
     Parameters
