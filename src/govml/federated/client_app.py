@@ -780,8 +780,13 @@ def run_cache_mod(msg: Message, context: Context, call_next: Callable[[Message, 
 
 def deployment_log_mod(msg: Message, context: Context, call_next: Callable[[Message, Context], Message]) -> Message:
     """On a SuperNode: govml's log lines (why this district cannot take part, the rows it set aside) go to the
-    SuperNode's console with Flower's (:func:`govml.federated.task.route_logs_to_flower`)."""
+    SuperNode's console with Flower's (:func:`govml.federated.task.route_logs_to_flower`); at hello, a line for
+    each relative path of the node config (:func:`govml.federated.task.relative_path_notes`: under ``--isolation
+    process`` it is read against flower-superexec's folder, not the SuperNode's)."""
     T.route_logs_to_flower()
+    if msg.metadata.message_type == "query.hello":  # before hello reads the table: a "file not found" may follow
+        for note in T.relative_path_notes(context.node_config):
+            log.warning("%s", note)
     return call_next(msg, context)
 
 

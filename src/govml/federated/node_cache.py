@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 STALE_HOURS = 24.0  # a run folder untouched this long belongs to a run that ended without query.done
 OFF = ("off", "none", "false", "no", "0")
+# whose folder the cache is: the ClientApp's process user (flower-superexec's under --isolation process)
+_WHO = "the user the ClientApp runs as (the SuperNode's; under --isolation process, flower-superexec's)"
 
 
 def cache_root(node_config: Mapping[str, Any]) -> Path | None:
@@ -67,13 +69,13 @@ def private_dir(path: Path) -> Path:
         st = os.lstat(path)
     except OSError as exc:
         raise ConfigError(f"node config cache-dir: {str(path)!r} cannot be made ({exc.strerror or exc}); name a "
-                          "folder the SuperNode's user can write, or cache-dir=\"off\"") from None
+                          f"folder {_WHO} can write, or cache-dir=\"off\"") from None
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
         raise ConfigError(f"node config cache-dir: {str(path)!r} is not a folder (a link or a file); "
-                          "name a folder of the SuperNode's user, or cache-dir=\"off\"")
+                          f"name a folder of {_WHO}, or cache-dir=\"off\"")
     if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        raise ConfigError(f"node config cache-dir: {str(path)!r} belongs to another user; name a folder of the "
-                          "SuperNode's user, or cache-dir=\"off\"")
+        raise ConfigError(f"node config cache-dir: {str(path)!r} belongs to another user; name a folder of "
+                          f"{_WHO}, or cache-dir=\"off\"")
     if st.st_mode & 0o077:
         os.chmod(path, 0o700)
     return path

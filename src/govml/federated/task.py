@@ -196,6 +196,34 @@ def usual_names(task: str, run_config: Mapping[str, Any]) -> dict[str, tuple[str
 #: tasks whose districts write what they learn to their ``output-dir``
 WRITES_OUTPUT = ("benchmark", "hotspot-forecaster")
 
+#: node config keys that name a file or folder on the district's machine (besides ``<task>-path``)
+PATH_KEYS = ("data-path", "output-dir", "cache-dir")
+
+
+def relative_path_notes(node_config: Mapping[str, Any], cwd: str | Path | None = None) -> list[str]:
+    """A line for each node config path that is relative, naming the folder it is read against.
+
+    The ClientApp resolves a relative path against the folder its ``flwr-clientapp`` process runs in: under
+    ``--isolation subprocess`` (Flower's default) the SuperNode's (the SuperExec it starts inherits it), under
+    ``--isolation process`` the folder ``flower-superexec`` was started in — a path that worked next to the
+    SuperNode is then "file not found", and a relative ``output-dir`` is made elsewhere without an error.
+    For the district's own log (the absolute folder is not sent)."""
+    from govml.federated.node_cache import OFF
+
+    base = Path(cwd) if cwd is not None else Path.cwd()
+    keys = [*PATH_KEYS, *sorted(k for k in node_config if str(k).endswith("-path") and k != "data-path")]
+    notes = []
+    for key in keys:
+        value = node_config.get(key)
+        if value is None or not str(value).strip() or (key == "cache-dir" and str(value).strip().lower() in OFF):
+            continue
+        path = Path(str(value).strip()).expanduser()
+        if not path.is_absolute():
+            notes.append(f"node config {key} {str(value)!r} is a relative path: this ClientApp uses {base / path} "
+                         f"(its working folder {base}: the SuperNode's under --isolation subprocess, the folder "
+                         "flower-superexec was started in under --isolation process); write an absolute path")
+    return notes
+
 
 def check_output_dir(settings: Mapping[str, Any], task: str) -> None:
     """The node config's ``output-dir`` can be written (made if missing) — checked when the district joins a
@@ -215,7 +243,7 @@ def check_output_dir(settings: Mapping[str, Any], task: str) -> None:
     except OSError as exc:
         raise ConfigError(f"node config output-dir {str(out)!r} cannot be written ({exc.strerror or exc}); "
                           f"this district would not get its {'standings.csv' if task == 'benchmark' else 'forecasts.csv'}"
-                          ": give a folder this SuperNode's user can write") from None
+                          ": give a folder the ClientApp's user can write (the SuperNode's; under --isolation process, flower-superexec's)") from None
 
 
 def _canonical_names(task: str | None, run_config: Mapping[str, Any]) -> set[str]:

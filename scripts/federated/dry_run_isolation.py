@@ -1,0 +1,286 @@
+"""Dry run of a govml federation on this machine (loopback), as district IT staff would start it.
+
+    python scripts/federated/dry_run_isolation.py WORK_DIR [--isolation process|subprocess] [--tls]
+        [--task benchmark] [--task hotspot-forecaster] [--districts 2] [--count-reads]
+
+Starts, each on a free port of 127.0.0.1 and each as its own process group (all stopped at the end):
+
+* ``flower-superlink --isolation ISOLATION`` (with ``--tls``: its certificate from ``make_certs.py`` and
+  ``--enable-supernode-auth``, the districts' keys registered with ``flwr supernode register``);
+* with ``--isolation process``: the SuperLink's own ``flower-superexec --runtime-api-address 127.0.0.1:PORT``
+  (it starts one ``flwr-serverapp`` per run), started from another folder;
+* one ``flower-supernode --isolation ISOLATION --port P`` per district (cwd ``WORK_DIR/districtN``, node config
+  from ``WORK_DIR/districtN/node.toml``: absolute ``data-path``, ``hotspot-forecaster-path``, ``output-dir`` and
+  ``cache-dir``);
+* with ``--isolation process``: each district's ``flower-superexec --runtime-api-address 127.0.0.1:P`` (it starts
+  one ``flwr-clientapp`` per message), from ``WORK_DIR/districtN/exec`` — another folder than the SuperNode's;
+
+then ``flwr run`` for each ``--task`` on small synthetic data (3 districts' sizes as tests/federated use: an
+assessment table of 12 communities × 6 workers per district; weekly events of 4 areas × 3 categories × 70 weeks),
+and writes ``WORK_DIR/summary.json``: each run's wall time, the CPU time of every process started (theirs and
+their children's, read from /proc before they are stopped), each district's table reads (``--count-reads``: an
+audit hook in the ClientApp processes logs every open of a district file), the result file and the forecasts.
+
+Flower 1.42 has no long-lived ``flwr-clientapp``: ``flwr-clientapp`` needs ``--token`` (one app run), and
+``flower-supernode --clientappio-api-address`` is refused ("no longer supported; use --host and --port"). In
+``process`` isolation the long-lived process a district starts next to its SuperNode is ``flower-superexec``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+# an audit hook put in every Python process the SuperExec starts (PYTHONPATH): each open of a file under
+# GOVML_DRY_RUN_DATA is appended (pid, path) to GOVML_DRY_RUN_READS
+SITECUSTOMIZE = '''
+import os, sys
+_data = os.environ.get("GOVML_DRY_RUN_DATA")
+_log = os.environ.get("GOVML_DRY_RUN_READS")
+if _data and _log:
+    def _hook(event, args):
+        if event == "open" and isinstance(args[0], str) and args[0].startswith(_data) and args[0].endswith(".csv"):
+            mode = args[1] if len(args) > 1 and isinstance(args[1], str) else "r"
+            if "r" in mode and "+" not in mode:
+                with open(_log, "a", encoding="utf-8") as fh:
+                    fh.write(f"{os.getpid()}\\t{args[0]}\\n")
+    sys.addaudithook(_hook)
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime + cutime + cstime of ``pid`` (its waited-for children included), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def assessments(districts: int, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(districts):
+        for c in range(12):
+            level = rng.normal(70 + 4 * d, 8)
+            for w in range(6):
+                rows.append({"worker_id": f"w{d}{c}{w}", "community": f"区{d + 1}社区{c}", "period": "2026Q1",
+                             "service": float(np.clip(level + rng.normal(0, 5), 0, 100)),
+                             "response": float(np.clip(level * 0.9 + rng.normal(0, 7), 0, 100)),
+                             "district": f"区{d + 1}"})
+    return pd.DataFrame(rows)
+
+
+def events(districts: int, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    weeks = pd.date_range("2024-01-01", periods=70, freq="W-MON")
+    rows = []
+    for d in range(districts):
+        for a in range(4):
+            for c, cat in enumerate(["噪音", "停车", "垃圾"]):
+                base = 1.0 + 0.8 * a + 1.2 * c + 0.5 * d
+                season = 1 + 0.4 * np.sin(np.arange(70) / 52 * 2 * np.pi + c)
+                trend = 1 + 0.01 * np.arange(70) * (c == 1)
+                for w, n in zip(weeks, rng.poisson(base * season * trend), strict=True):
+                    rows += [{"created_at": w + pd.Timedelta(hours=int(h)), "community": f"区{d + 1}社区{a}",
+                              "category": cat, "district": f"区{d + 1}"} for h in rng.integers(0, 160, n)]
+    return pd.DataFrame(rows)
+
+
+def run_configs(work: Path, ev: pd.DataFrame) -> dict[str, str]:
+    weeks = pd.date_range("2024-01-01", periods=70, freq="W-MON")
+    cats = "|".join(sorted(ev["category"].unique()))
+    return {
+        "benchmark": 'task="benchmark" indicators="service,response"',
+        "hotspot-forecaster": (f'task="hotspot-forecaster" num-rounds=2 horizon=4 categories="{cats}" '
+                               f'panel-start="{weeks[0].date()}" panel-end="{weeks[-1].date()}"'),
+    }
+
+
+class Federation:
+    def __init__(self, work: Path, isolation: str, tls: bool, count_reads: bool) -> None:
+        self.work, self.isolation, self.tls = work, isolation, tls
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.env = {**os.environ, "FLWR_HOME": str(work / "flwr"), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+        if count_reads:
+            hooks = work / "hooks"
+            hooks.mkdir(exist_ok=True)
+            (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+            self.exec_env = {**self.env, "PYTHONPATH": str(hooks), "GOVML_DRY_RUN_DATA": str(work / "data"),
+                             "GOVML_DRY_RUN_READS": str(work / "reads.tsv")}
+        else:
+            self.exec_env = self.env
+        # subprocess isolation: the SuperNode starts the SuperExec, which inherits the SuperNode's environment
+        self.node_env = self.env if isolation == "process" else self.exec_env
+
+    def start(self, name: str, args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
+        cwd.mkdir(parents=True, exist_ok=True)
+        fh = open(self.work / "logs" / f"{name}.log", "wb")  # noqa: SIM115 - kept open while the process runs
+        p = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, cwd=cwd, env=env or self.env,
+                             start_new_session=True)
+        self.procs.append((name, p))
+        return p
+
+    def cpu(self) -> dict[str, float]:
+        return {name: round(cpu_seconds(p.pid), 2) for name, p in self.procs if p.poll() is None}
+
+    def stop(self) -> None:
+        for _, p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for _, p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=5)
+
+
+def tls_args(certs: Path, tls: bool) -> list[str]:
+    return ["--root-certificates", str(certs / "ca.crt")] if tls else ["--insecure"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("work", type=Path)
+    ap.add_argument("--isolation", choices=["process", "subprocess"], default="process")
+    ap.add_argument("--tls", action="store_true")
+    ap.add_argument("--task", action="append", choices=["benchmark", "hotspot-forecaster"])
+    ap.add_argument("--districts", type=int, default=2)
+    ap.add_argument("--count-reads", action="store_true")
+    args = ap.parse_args(argv)
+    tasks = args.task or ["benchmark"]
+    work = args.work.absolute()
+    if work.exists():
+        shutil.rmtree(work)
+    for sub in ("logs", "flwr", "data"):
+        (work / sub).mkdir(parents=True)
+    n = args.districts
+    tab, ev = assessments(n), events(n)
+    for d in range(1, n + 1):
+        tab[tab["district"] == f"区{d}"].drop(columns="district").to_csv(work / "data" / f"区{d}.csv", index=False)
+        ev[ev["district"] == f"区{d}"].drop(columns="district").to_csv(work / "data" / f"区{d}_events.csv",
+                                                                       index=False)
+    certs = work / "certs"
+    if args.tls:
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "federated" / "make_certs.py"), str(certs),
+                        *[a for d in range(1, n + 1) for a in ("--district", f"区{d}")]], check=True,
+                       capture_output=True)
+    port = free_port()
+    profile = f'[superlink]\ndefault = "govml"\n\n[superlink.govml]\naddress = "127.0.0.1:{port}"\n'
+    profile += f'root-certificates = "{certs / "ca.crt"}"\n' if args.tls else "insecure = true\n"
+    (work / "flwr" / "config.toml").write_text(profile, encoding="utf-8")
+    fed = Federation(work, args.isolation, args.tls, args.count_reads)
+    summary: dict = {"isolation": args.isolation, "tls": args.tls, "districts": n, "runs": {}}
+    try:
+        link = ["--host", "127.0.0.1", "--port", str(port), "--isolation", args.isolation,
+                "--disable-runtime-dependency-installation"]
+        link += (["--ssl-ca-certfile", str(certs / "ca.crt"), "--ssl-certfile", str(certs / "superlink.crt"),
+                  "--ssl-keyfile", str(certs / "superlink.key"), "--enable-supernode-auth"]
+                 if args.tls else ["--insecure"])
+        fed.start("superlink", [str(BIN / "flower-superlink"), *link], work / "link")
+        wait_port(port, 60)
+        if args.isolation == "process":
+            fed.start("superlink-superexec", [str(BIN / "flower-superexec"), "--runtime-api-address",
+                                              f"127.0.0.1:{port}", *tls_args(certs, args.tls)], work / "link-exec")
+        if args.tls:
+            for d in range(1, n + 1):
+                res = subprocess.run([str(BIN / "flwr"), "supernode", "register",
+                                      str(certs / "supernodes" / f"district{d}.pub"), "govml", "--name", f"区{d}"],
+                                     env=fed.env, capture_output=True, text=True, timeout=60)
+                if res.returncode != 0:
+                    raise RuntimeError(f"flwr supernode register: {res.stdout}{res.stderr}")
+        for d in range(1, n + 1):
+            home = work / f"district{d}"
+            home.mkdir()
+            node = home / "node.toml"
+            node.write_text(f'data-path = "{work / "data" / f"区{d}.csv"}"\n'
+                            f'hotspot-forecaster-path = "{work / "data" / f"区{d}_events.csv"}"\n'
+                            f'district = "区{d}"\noutput-dir = "{home / "out"}"\ncache-dir = "{home / "cache"}"\n',
+                            encoding="utf-8")
+            rport = free_port()
+            auth = (["--auth-supernode-private-key", str(certs / "supernodes" / f"district{d}")] if args.tls else [])
+            fed.start(f"supernode{d}", [str(BIN / "flower-supernode"), "--superlink", f"127.0.0.1:{port}",
+                                        *tls_args(certs, args.tls), *auth, "--isolation", args.isolation,
+                                        "--host", "127.0.0.1", "--port", str(rport), "--node-config", str(node)],
+                      home, env=fed.node_env)
+            wait_port(rport, 60)
+            if args.isolation == "process":
+                fed.start(f"supernode{d}-superexec", [str(BIN / "flower-superexec"), "--runtime-api-address",
+                                                      f"127.0.0.1:{rport}", "--insecure"], home / "exec",
+                          env=fed.exec_env)
+        app = work / "app"  # the app is this project (pyproject.toml [tool.flwr.app]), copied
+        app.mkdir()
+        shutil.copy(ROOT / "pyproject.toml", app / "pyproject.toml")
+        shutil.copy(ROOT / "README.md", app / "README.md")
+        cfgs = run_configs(work, ev)
+        for task in tasks:
+            result = work / f"result-{task}.json"
+            reads0 = (work / "reads.tsv").read_text().count("\n") if (work / "reads.tsv").exists() else 0
+            cpu0 = fed.cpu()
+            t0 = time.monotonic()
+            res = subprocess.run([str(BIN / "flwr"), "run", str(app), "govml", "--run-config",
+                                  f'{cfgs[task]} result-path="{result}"', "--stream"], env=fed.env,
+                                 capture_output=True, text=True, timeout=900)
+            wall = time.monotonic() - t0
+            (work / "logs" / f"flwr-run-{task}.log").write_text(res.stdout + res.stderr, encoding="utf-8")
+            time.sleep(5)  # the run's app processes are reaped (their CPU counted in their SuperExec's)
+            cpu1 = fed.cpu()
+            lines = (work / "reads.tsv").read_text().splitlines()[reads0:] if (work / "reads.tsv").exists() else []
+            out = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
+            summary["runs"][task] = {
+                "wall_s": round(wall, 1), "flwr_run_rc": res.returncode,
+                "cpu_s": {k: round(cpu1[k] - cpu0.get(k, 0.0), 2) for k in cpu1},
+                "reads": ({Path(p).name: sum(1 for x in lines if x.split("\t")[1] == p)
+                           for p in sorted({x.split("\t")[1] for x in lines})} if args.count_reads else None),
+                "result": out,
+                "caches_left": sorted(str(p.relative_to(work)) for p in work.glob("district*/cache/run-*")),
+            }
+            if task == "hotspot-forecaster":
+                summary["runs"][task]["forecasts"] = {
+                    f"district{d}": pd.read_csv(work / f"district{d}" / "out" / "forecasts.csv").to_dict("list")
+                    for d in range(1, n + 1) if (work / f"district{d}" / "out" / "forecasts.csv").exists()}
+            print(f"{task}: rc {res.returncode}, {wall:.0f} s wall, status "
+                  f"{(out or {}).get('status')}", flush=True)
+    finally:
+        summary["cpu_total_s"] = fed.cpu()
+        fed.stop()
+        (work / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1, default=str),
+                                           encoding="utf-8")
+    ok = all(r["flwr_run_rc"] == 0 and (r["result"] or {}).get("status") == "completed"
+             for r in summary["runs"].values())
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
