@@ -7,7 +7,8 @@
   empty → missing; a cell of only a 'no value' placeholder — ``NULL``, ``nan``, ``—``, ``/`` … — is missing too,
   said per column; ``="000123"`` and ``'000123``, Excel's text guards a web system writes into a CSV around ids,
   numbers and times, are read as the text inside). Workbooks: the sheet is chosen by name or index (default:
-  the first naming the columns asked for, else the first — said when it is not the first, and when other
+  the first naming the columns asked for, else the first naming two usual header names — 受理时间, 所属社区 … —,
+  else the first that is a table and not a 说明 sheet of notes, else the first — said when it is not the first, and when other
   sheets have the same columns); ``sheet="all"`` reads every sheet with the header of that one as one table
   (an export of one sheet per month; row numbers stay each sheet's own and name it — ``1月!12`` in every message
   —, ``attrs["govml"]["sheet_rows"]`` says how many rows each sheet gave) and the header row is found automatically (title rows above it are skipped,
@@ -976,18 +977,65 @@ class _Workbook:
             self._wb.close()
 
 
+def _usual_header_names() -> set[str]:
+    """Every kind of table's canonical column names and usual header names (:data:`govml.config.HEADER_ALIASES`:
+    留言时间, 受理时间, 所属社区, 工号 …), cleaned as header cells are."""
+    from govml.config import HEADER_ALIASES
+
+    names = {n for table in HEADER_ALIASES.values() for canon, ns in table.items() for n in (canon, *ns)}
+    return {clean_text(n) for n in names}
+
+
+def _header_hits(rows: Sequence[Sequence[Any]], names: set[str]) -> int:
+    """The most cells of one row (of the top ``rows``) that are one of ``names``."""
+    return max((sum(1 for v in r if isinstance(v, str) and clean_text(v) in names) for r in rows), default=0)
+
+
+def _looks_like_table(rows: Sequence[Sequence[Any]]) -> bool:
+    """A row of two or more cells with another below it: a table (a 说明 / notes sheet is a column of sentences)."""
+    filled = [sum(not _is_blank(v) for v in r) for r in rows]
+    return any(a >= 2 and b >= 2 for a, b in zip(filled, filled[1:], strict=False))
+
+
 def _pick_sheet(wb: _Workbook, known: set[str]) -> str:
-    """The first sheet whose top rows name at least two known columns; else the first sheet."""
-    if len(wb.names) > 1 and known:
-        known_clean = {clean_text(k) for k in known if k}
-        for name in wb.names:
-            for row in wb.rows(name, nrows=_HEADER_SCAN_ROWS):
-                if sum(1 for v in row if isinstance(v, str) and clean_text(v) in known_clean) >= 2:
-                    if name != wb.names[0]:
-                        log.warning("%s: sheet %r read, not the first sheet %r: it names the columns asked for "
-                                    "(the first does not); --sheet NAME reads another", _name(wb.path), name, wb.names[0])
-                    return name
-    return wb.names[0]
+    """The sheet read when none is named: the first whose top rows name at least two of ``known`` (the columns
+    asked for); else the first naming two usual header names of any kind of table (:func:`_usual_header_names`:
+    受理时间, 所属社区 …); else the first that looks like a table (a header and a data row of two or more cells,
+    not a 说明 sheet of sentences); else the first sheet. A sheet other than the first is said (a warning)."""
+    names = list(wb.names)
+    if len(names) < 2:
+        return names[0]
+    tops: dict[str, list[tuple[Any, ...]]] = {}
+
+    def top(name: str) -> list[tuple[Any, ...]]:
+        if name not in tops:
+            tops[name] = wb.rows(name, nrows=_HEADER_SCAN_ROWS)
+        return tops[name]
+
+    file, first = _name(wb.path), names[0]
+    known_clean = {clean_text(k) for k in known if k}
+    if known_clean:
+        for name in names:
+            if _header_hits(top(name), known_clean) >= 2:
+                if name != first:
+                    log.warning("%s: sheet %r read, not the first sheet %r: it names the columns asked for "
+                                "(the first does not); --sheet NAME reads another", file, name, first)
+                return name
+    usual = _usual_header_names()
+    for name in names:
+        if _header_hits(top(name), usual) >= 2:
+            if name != first:
+                log.warning("%s: sheet %r read, not the first sheet %r: its header has the usual column names "
+                            "(留言时间, 受理时间, 社区 …), the first's has not; --sheet NAME reads another",
+                            file, name, first)
+            return name
+    for name in names:
+        if _looks_like_table(top(name)):
+            if name != first:
+                log.warning("%s: sheet %r read, not the first sheet %r, which is not a table (notes? one column "
+                            "of text); --sheet NAME reads another", file, name, first)
+            return name
+    return first
 
 
 def _same_header_sheets(wb: _Workbook, title: str, rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -1259,7 +1307,9 @@ def read_table(
     """Read a table with its own column names, text cleaned.
 
     ``encoding`` forces a text encoding (CSV/TSV/JSONL); ``sheet`` picks a workbook's sheet (name or
-    0-based index; default the first naming two of ``known_columns``, else the first); ``header_row`` (1-based, as in the spreadsheet) overrides
+    0-based index; default the first naming two of ``known_columns``, else the first naming two usual header names
+    — 受理时间, 所属社区 … —, else the first that is a table, not a 说明 sheet of notes: :func:`_pick_sheet`; a sheet
+    other than the first is said); ``header_row`` (1-based, as in the spreadsheet) overrides
     header detection; ``known_columns`` (column names expected in the file) helps find the header row.
     CSV/TSV cells are returned as strings (types are converted by :func:`load`); XLSX, Parquet and
     JSON keep their own types. Metadata (encoding, sheet, header row, row numbers) is in

@@ -1,6 +1,6 @@
 """Reading an analyst's own file in the notebooks (a face, like the command line: it prints what it read).
 
-The notebooks ``01_demands`` / ``02_hotspots`` / ``03_skills`` have one cell near the top::
+The notebooks ``01_demands`` / ``02_hotspots`` / ``03_skills`` / ``04_tracking`` have one cell near the top::
 
     DATA = None      # your file (.csv in UTF-8 or GBK, .xlsx/.xls, .parquet); None = the shipped data
     SHEET = None     # which sheet of a workbook (name or number from 0); None = the first with the columns
@@ -295,6 +295,39 @@ def read_messages(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     loaded.frame.attrs["govml"] = meta
     _say(loaded, "messages", meta, len(raw), quiet)
     return loaded
+
+
+def labelled_messages(loaded: Loaded, *, quiet: bool = False) -> pd.DataFrame:
+    """The messages of ``loaded`` (:func:`read_messages`) as the retrain's demand classifier reads them (the tracking
+    notebook writes them to a CSV its retrain configuration names): the canonical message table — ``id``,
+    ``created_at``, ``district``, ``community``, ``text``, ``category`` — of the messages with a category and some
+    text. ``community`` is the file's area column (社区, else 街道 …; ``全部`` when it has none), ``district`` its
+    district column or ``未注明``. A file without categories is a :class:`DataError` saying what to set: the
+    classifier learns from labelled messages."""
+    df = loaded.frame
+    if loaded.label is None or "category" not in df:
+        raise DataError([Problem(loaded.file, None, "category", "a category column (一级分类, 诉求类别, 问题分类 …) — "
+                                 "the demand classifier learns from labelled messages; none recognised (or every cell "
+                                 "empty): name yours with COLUMNS = {'category': 'its name'}",
+                                 found=", ".join(loaded.columns.values()))])
+    area = df["community"] if "community" in df else df[loaded.group] if loaded.group in df else "全部"
+    out = pd.DataFrame({"id": df["id"].astype("string"),
+                        "created_at": pd.to_datetime(df["created_at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
+                        "district": df["district"].astype("string").fillna("未注明") if "district" in df else "未注明",
+                        "community": area, "text": df["text"].astype("string").str.strip(),
+                        "category": df["category"].astype("string")})
+    no_label, no_text = out["category"].isna(), out["text"].fillna("").eq("")
+    keep = ~no_label & ~no_text
+    out = out.loc[keep].reset_index(drop=True)
+    if not quiet:
+        left = []
+        if no_label.any():
+            left.append(f"{int(no_label.sum())} without a category")
+        if (no_text & ~no_label).any():
+            left.append(f"{int((no_text & ~no_label).sum())} without text")
+        print(f"  {len(out):,} labelled messages of {len(df):,} for the classifier, {out['category'].nunique()} "
+              "categories" + (f" ({'; '.join(left)} left out)" if left else ""))
+    return out
 
 
 def _rows(df: pd.DataFrame) -> list[Any]:

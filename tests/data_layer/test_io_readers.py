@@ -157,8 +157,9 @@ def test_xlsx_header_detection_sheet_choice_and_types(tmp_path: Path) -> None:
     assert df["id"].tolist() == ["M001", 1002]  # xlsx keeps its own cell types; load() converts
     assert read_table(p, sheet=1).attrs["govml"]["sheet"] == "数据"
     assert read_table(p, sheet="1").attrs["govml"]["sheet"] == "数据"
-    first = read_table(p)
-    assert first.attrs["govml"]["sheet"] == "说明"
+    first = read_table(p)  # session 17: no sheet named, the data sheet behind a 说明 (notes) sheet is read
+    assert first.attrs["govml"]["sheet"] == "数据" and first.attrs["govml"]["sheets"] == ["说明", "数据"]
+    assert first["text"].tolist() == df["text"].tolist()
     with pytest.raises(DataError) as exc:
         read_table(p, sheet="Sheet1")
     assert "no sheet named 'Sheet1'; the sheets are '说明', '数据'" in str(exc.value)
@@ -330,3 +331,35 @@ def test_a_long_row_far_down_is_named(tmp_path: Path) -> None:
     with pytest.raises(DataError) as exc:
         read_table(p)
     assert str(exc.value) == f"{p}, row 37: expected at most 2 cells (the header has 2), found '3 cells'"
+
+
+def test_the_data_sheet_is_read_when_a_notes_sheet_comes_first(tmp_path: Path, caplog: pytest.LogCaptureFixture
+                                                                ) -> None:
+    """Session 17: with no sheet named and no column asked for, a 说明 sheet in front of the data was read as the
+    data (its one sentence became the header). The sheet with the usual header names is read, else the first that
+    is a table; which one is said; a workbook whose first sheet is the data reads it as before."""
+    import logging
+
+    notes = [["本表为12345热线工单导出，字段说明如下"], ["受理时间：市民来电的时间"], ["办结时间：工单办结的时间"]]
+    data = [["2024年1月工单"], ["工单编号", "受理时间", "所属社区", "诉求内容"],
+            ["GD1", "2024-01-02 09:00", "甲社区", "路灯坏了"], ["GD2", "2024-01-03 10:00", "乙社区", "噪音"]]
+    book = _xlsx(tmp_path / "hotline.xlsx", {"说明": notes, "工单": data, "汇总": [["社区", "件数"], ["甲社区", 1]]})
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        df = read_table(book)
+    assert df.attrs["govml"]["sheet"] == "工单" and df.attrs["govml"]["header_row"] == 2
+    assert df["工单编号"].tolist() == ["GD1", "GD2"]
+    assert any("sheet '工单' read, not the first sheet '说明': its header has the usual column names" in r.getMessage()
+               for r in caplog.records)
+    # headers no table knows: the first sheet that is a table, not the notes
+    odd = [["编码", "甲", "乙"], ["1", "x", "y"], ["2", "z", "w"]]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        df = read_table(_xlsx(tmp_path / "odd.xlsx", {"说明": notes, "表1": odd}))
+    assert df.attrs["govml"]["sheet"] == "表1" and list(df.columns) == ["编码", "甲", "乙"]
+    assert any("not the first sheet '说明', which is not a table" in r.getMessage() for r in caplog.records)
+    # the data first: read as before, nothing said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        df = read_table(_xlsx(tmp_path / "first.xlsx", {"工单": data, "说明": notes}))
+    assert df.attrs["govml"]["sheet"] == "工单" and not caplog.records
+    assert read_table(book, sheet="说明").attrs["govml"]["sheet"] == "说明"  # a sheet named is read
