@@ -61,6 +61,10 @@ ABOUT: dict[str, tuple[str, str]] = {
 #: the files of a samples folder the steps read (``govml samples --out DIR`` makes them all)
 INPUT_FILES: tuple[str, ...] = ("messages.csv", "complaints.csv", "assessments.csv", "courses.csv")
 
+#: steps that need at least one of these files in the samples folder: without any, the step is skipped without
+#: being started (the tracking step would otherwise write its config, skip both retrains and look done)
+STEP_INPUTS: dict[str, tuple[str, ...]] = {"tracking": ("messages.csv", "complaints.csv")}
+
 #: other shapes of an input file the steps do not read (they read the CSV above)
 _OTHER_SUFFIXES = (".xlsx", ".xls", ".tsv", ".txt", ".jsonl", ".parquet", ".csv.gz", ".tsv.gz")
 
@@ -82,6 +86,17 @@ class DemoContext:
     folder: ReportsFolder | None = None
     #: every path :meth:`report_path` handed out (what the steps write; cleared by :func:`run_demo` per step)
     handed_out: list[Path] = field(default_factory=list)
+    #: step -> why it did not do its work although it returned files (e.g. the tracking step wrote its config but
+    #: every model was disabled): set by the step (:meth:`skip`); such a step is reported skipped, not ticked
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: set by :func:`run_demo` on Ctrl-C: ``step`` (None: between steps), ``index``, ``of``, ``partial`` (its
+    #: partial outputs removed), ``earlier`` (files of its earlier run removed before it started), ``done``
+    #: (steps finished before it), ``not_run``
+    interrupted: dict[str, Any] | None = None
+
+    def skip(self, step: str, why: str) -> None:
+        """Say that ``step`` did not do its work (``why``) even though it returns the files it wrote."""
+        self.skipped[step] = why
 
     def report_path(self, *parts: str) -> Path:
         p = self.reports_dir.joinpath(*parts)
@@ -306,8 +321,23 @@ def run_demo(ctx: DemoContext, only: list[str] | None = None) -> dict[str, list[
     written: dict[str, list[Path]] = {}
     selected = [(n, t) for n, t in STEPS if not only or n in only]
     t_start = time.perf_counter()
+    current: tuple[int, str] | None = None  # the step running now (index, name)
+    removed: list[str] = []
     try:
         for i, (name, target) in enumerate(selected, 1):
+            current, removed = (i, name), []
+            needs = STEP_INPUTS.get(name)
+            if needs and not any((Path(ctx.samples_dir) / f).is_file() for f in needs):
+                console.rule(f"[bold]demo {i}/{len(selected)}: {name}")
+                removed = folder.clear_step(name)
+                ctx.status[name] = "skipped"
+                written[name] = []
+                folder.record(name, "skipped", [])
+                console.print(f"[yellow]– {name} skipped[/]: it needs {' or '.join(needs)}, not in {ctx.samples_dir}"
+                              + (f" (removed {len(removed)} file(s) it wrote in an earlier run)" if removed else ""),
+                              highlight=False)
+                current = None
+                continue
             module_name, func_name = target.split(":")
             func = getattr(importlib.import_module(module_name), func_name)
             what = ABOUT.get(name, ("", ""))[0]
@@ -326,6 +356,8 @@ def run_demo(ctx: DemoContext, only: list[str] | None = None) -> dict[str, list[
                 ctx.status[name] = "interrupted"
                 n = _remove_partial(ctx.handed_out, wall0)
                 folder.record(name, "interrupted", [])
+                ctx.interrupted = {"step": name, "index": i, "of": len(selected), "partial": n,
+                                   "earlier": len(removed)}
                 console.print(f"[bold red]✗ {name} interrupted[/] after {_fmt_s(time.perf_counter() - t0)}"
                               + (f"; its {n} partial output(s) removed" if n else "")
                               + "; steps finished before it keep their outputs; run the demo again to redo it",
@@ -352,11 +384,14 @@ def run_demo(ctx: DemoContext, only: list[str] | None = None) -> dict[str, list[
                 continue
             written[name] = paths
             took = _fmt_s(time.perf_counter() - t0)
-            if not paths:
+            current = None
+            if not paths or name in ctx.skipped:
                 ctx.status[name] = "skipped"
-                folder.record(name, "skipped", [])
-                console.print(f"[yellow]– {name} skipped[/] ({took}): its input is not in {ctx.samples_dir}",
-                              highlight=False)
+                folder.record(name, "skipped", paths + ctx.handed_out)  # what it wrote is removed on the next run
+                why = ctx.skipped.get(name) or f"its input is not in {ctx.samples_dir}"
+                console.print(f"[yellow]– {name} skipped[/] ({took}): {why}"
+                              + (f" (wrote {len(paths)} file(s): {', '.join(_rel(p, ctx.reports_dir) for p in paths)})"
+                                 if paths else ""), highlight=False)
                 continue
             bad = [p for p in paths if not _size_ok(p)]
             ctx.status[name] = "ok" if not bad else "failed: missing or empty: " + ", ".join(map(str, bad))
@@ -365,10 +400,44 @@ def run_demo(ctx: DemoContext, only: list[str] | None = None) -> dict[str, list[
                           f"{len(paths)} output(s) in {ctx.reports_dir}", highlight=False)
             for p in bad:
                 console.print(f"[bold red]  {p}: said written, but missing or empty[/]", highlight=False)
+    except KeyboardInterrupt:
+        if ctx.interrupted is None:  # between two steps, or while one was being set up
+            ctx.interrupted = {"step": current[1] if current else None, "index": current[0] if current else None,
+                               "of": len(selected), "partial": 0, "earlier": len(removed) if current else 0}
+        ctx.interrupted.update(done=[n for n, s in ctx.status.items() if s != "interrupted"],
+                               not_run=[n for n, _ in selected if n not in ctx.status and n != ctx.interrupted["step"]])
+        raise
     finally:
         if own_folder:
             folder.release()
     return written
+
+
+def interrupted_line(ctx: DemoContext | None, stage: str = "steps") -> str:
+    """The demo's last line after Ctrl-C: the step it stopped in, what was removed, what is left as it was.
+    ``stage``: ``"before"`` (no step had started), ``"steps"`` (:func:`run_demo` filled ``ctx.interrupted``) or
+    ``"after"`` (every step had finished; the summary was being printed)."""
+    if stage == "before" or ctx is None:
+        return "demo interrupted (Ctrl-C) before its first step: nothing was written or removed"
+    info = ctx.interrupted
+    if stage == "after" or not info:
+        return "demo interrupted (Ctrl-C) after its last step: every step's outputs are in place; the summary was not shown"
+    step = info.get("step")
+    if step:
+        removed = []
+        if info.get("partial"):
+            removed.append(f"its {info['partial']} partial output(s)")
+        if info.get("earlier"):
+            removed.append(f"the {info['earlier']} file(s) it wrote in an earlier run")
+        where = (f"in step {step} ({info['index']}/{info['of']}); removed: "
+                 + (" and ".join(removed) if removed else "nothing (it had written nothing yet)"))
+    else:
+        where = "between two steps; nothing removed"
+    done, not_run = info.get("done") or [], info.get("not_run") or []
+    return (f"demo interrupted (Ctrl-C) {where}; "
+            + (f"finished before it, outputs kept: {', '.join(done)}; " if done else "")
+            + (f"not run: {', '.join(not_run)}; " if not_run else "")
+            + (f"`govml demo --only {step}` redoes it" if step else "run `govml demo` again to finish"))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -464,74 +533,89 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run every capability end to end on the sample data; outputs go under reports/."""
         from rich.console import Console
-        from rich.table import Table
-
-        from govml.errors import GovmlError
 
         console = Console()
-        only = check_only(only)
-        samples_dir, note = _resolve_samples(samples)
-        present, notes = input_notes(samples_dir)
-        if not present:
-            raise GovmlError(f"--samples {samples_dir}: none of {', '.join(INPUT_FILES)} is in this folder"
-                             + ("; " + "; ".join(notes) if notes else "")
-                             + " (`govml samples --out DIR` makes a sample folder)")
-        _check_store()
-        folder = ReportsFolder(reports)
-        folder.prepare()
+        state: dict[str, Any] = {"ctx": None, "stage": "before"}
         try:
-            n_steps = len(only) if only else len(STEPS)
-            console.print(f"govml demo: {n_steps} step(s) on {samples_dir.resolve()}"
-                          + (f" (found: {', '.join(present)})" if len(present) < len(INPUT_FILES) else ""),
-                          highlight=False, soft_wrap=True)
-            for line in ([note] if note else []) + notes:
-                console.print(f"[yellow]note:[/] {line}", highlight=False, soft_wrap=True)
-            console.print(f"outputs: {reports.resolve()};  {_store_line()}", highlight=False, soft_wrap=True)
-            if not only:
-                console.print("This takes about 3–4 minutes of CPU time — about 3 minutes on a quiet 2-core machine, up "
-                              "to half an hour on a busy one (--quick does less); each step says when it is done.",
-                              highlight=False, soft_wrap=True)
-            ctx = DemoContext(samples_dir=samples_dir, reports_dir=reports,
-                              tracking_uri=os.environ.get("MLFLOW_TRACKING_URI"), seed=seed, quick=quick,
-                              folder=folder)
-            t0 = time.time()
-            written = run_demo(ctx, only=only)
-            not_run = {n for n, _ in STEPS if n not in written}
-            skip = {f for n in not_run for f in folder.steps.get(n, {}).get("files", [])}
-            older = folder.older_files(t0, skip)
-        finally:
-            folder.release()
+            _demo(console, state, samples, reports, only, quick, seed)
+        except KeyboardInterrupt:  # typer would exit 130 without a word: say where it stopped and what was removed
+            console.print(f"[bold red]{interrupted_line(state['ctx'], state['stage'])}[/]", highlight=False,
+                          soft_wrap=True)
+            raise typer.Exit(130) from None
 
-        table = Table(title="govml demo — outputs")
-        table.add_column("step")
-        table.add_column("result")
-        table.add_column("written (under " + str(reports) + ")")
-        table.add_column("what it is / read more")
-        for name, paths in written.items():
-            status = ctx.status.get(name, "ok")
-            result = "ok" if status == "ok" else status.split(":")[0]
-            files = "\n".join(_rel(p, reports) for p in paths) or "-"
-            table.add_row(name, result, files, ABOUT.get(name, ("", ""))[1])
-        console.print(table)
-        earlier = [n for n, _ in STEPS if n in not_run and folder.steps.get(n, {}).get("status") == "ok"]
-        if earlier:
-            console.print("Left from an earlier run (not run now): " + ", ".join(
-                f"{n} ({folder.steps[n].get('finished', '?')})" for n in earlier), highlight=False, soft_wrap=True)
-        older = [f for f in older if f not in skip]
-        if older:
-            console.print(f"[yellow]{len(older)} file(s) under {reports} were not written by this run[/] "
-                          f"(an older demo or another program): {', '.join(older[:5])}"
-                          + (" …" if len(older) > 5 else "") + f" — delete {reports} first for a clean folder",
+
+def _demo(console: Any, state: dict[str, Any], samples: Path | None, reports: Path, only: list[str] | None,
+          quick: bool, seed: int) -> None:
+    """The demo command's body; ``state`` says how far it got (``ctx``, ``stage``) for the Ctrl-C line."""
+    from rich.table import Table
+
+    from govml.errors import GovmlError
+
+    only = check_only(only)
+    samples_dir, note = _resolve_samples(samples)
+    present, notes = input_notes(samples_dir)
+    if not present:
+        raise GovmlError(f"--samples {samples_dir}: none of {', '.join(INPUT_FILES)} is in this folder"
+                         + ("; " + "; ".join(notes) if notes else "")
+                         + " (`govml samples --out DIR` makes a sample folder)")
+    _check_store()
+    folder = ReportsFolder(reports)
+    folder.prepare()
+    try:
+        n_steps = len(only) if only else len(STEPS)
+        console.print(f"govml demo: {n_steps} step(s) on {samples_dir.resolve()}"
+                      + (f" (found: {', '.join(present)})" if len(present) < len(INPUT_FILES) else ""),
+                      highlight=False, soft_wrap=True)
+        for line in ([note] if note else []) + notes:
+            console.print(f"[yellow]note:[/] {line}", highlight=False, soft_wrap=True)
+        console.print(f"outputs: {reports.resolve()};  {_store_line()}", highlight=False, soft_wrap=True)
+        if not only:
+            console.print("This takes about 3–4 minutes of CPU time — about 3 minutes on a quiet 2-core machine, up "
+                          "to half an hour on a busy one (--quick does less); each step says when it is done.",
                           highlight=False, soft_wrap=True)
-        console.print(f"All outputs are under [bold]{reports.resolve()}[/]")
-        console.print("Next: your own files — `govml validate FILE --kind messages|events|assessments|courses` "
-                      "(README, \"Data formats accepted\"), then `govml demo --samples YOUR_FOLDER` with them named "
-                      f"{', '.join(INPUT_FILES)}; the runs — `{_mlflow_exe()} ui --backend-store-uri "
-                      f"{_ui_uri()}`; every command — `govml --help`.", highlight=False, soft_wrap=True)
-        failed = [n for n, s in ctx.status.items() if s.startswith("failed")]
-        if failed:
-            raise GovmlError(f"demo finished with {len(failed)} failed step(s): {', '.join(failed)} (see above); "
-                             "the other steps' outputs are in place")
+        ctx = DemoContext(samples_dir=samples_dir, reports_dir=reports,
+                          tracking_uri=os.environ.get("MLFLOW_TRACKING_URI"), seed=seed, quick=quick,
+                          folder=folder)
+        t0 = time.time()
+        state.update(ctx=ctx, stage="steps")
+        written = run_demo(ctx, only=only)
+        state["stage"] = "after"
+        not_run = {n for n, _ in STEPS if n not in written}
+        skip = {f for n in not_run for f in folder.steps.get(n, {}).get("files", [])}
+        older = folder.older_files(t0, skip)
+    finally:
+        folder.release()
+
+    table = Table(title="govml demo — outputs")
+    table.add_column("step")
+    table.add_column("result")
+    table.add_column("written (under " + str(reports) + ")")
+    table.add_column("what it is / read more")
+    for name, paths in written.items():
+        status = ctx.status.get(name, "ok")
+        result = "ok" if status == "ok" else status.split(":")[0]
+        files = "\n".join(_rel(p, reports) for p in paths) or "-"
+        table.add_row(name, result, files, ABOUT.get(name, ("", ""))[1])
+    console.print(table)
+    earlier = [n for n, _ in STEPS if n in not_run and folder.steps.get(n, {}).get("status") == "ok"]
+    if earlier:
+        console.print("Left from an earlier run (not run now): " + ", ".join(
+            f"{n} ({folder.steps[n].get('finished', '?')})" for n in earlier), highlight=False, soft_wrap=True)
+    older = [f for f in older if f not in skip]
+    if older:
+        console.print(f"[yellow]{len(older)} file(s) under {reports} were not written by this run[/] "
+                      f"(an older demo or another program): {', '.join(older[:5])}"
+                      + (" …" if len(older) > 5 else "") + f" — delete {reports} first for a clean folder",
+                      highlight=False, soft_wrap=True)
+    console.print(f"All outputs are under [bold]{reports.resolve()}[/]")
+    console.print("Next: your own files — `govml validate FILE --kind messages|events|assessments|courses` "
+                  "(README, \"Data formats accepted\"), then `govml demo --samples YOUR_FOLDER` with them named "
+                  f"{', '.join(INPUT_FILES)}; the runs — `{_mlflow_exe()} ui --backend-store-uri "
+                  f"{_ui_uri()}`; every command — `govml --help`.", highlight=False, soft_wrap=True)
+    failed = [n for n, s in ctx.status.items() if s.startswith("failed")]
+    if failed:
+        raise GovmlError(f"demo finished with {len(failed)} failed step(s): {', '.join(failed)} (see above); "
+                         "the other steps' outputs are in place")
 
 
 def _mlflow_exe() -> str:
