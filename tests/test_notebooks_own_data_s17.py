@@ -137,8 +137,11 @@ def test_labelled_messages_are_the_table_the_retrain_reads(tmp_path: Path, capsy
     own = _gbk(df, tmp_path / "工单.csv")
     loaded = read_messages(own, quiet=True)
     table = labelled_messages(loaded)
-    assert "10 labelled messages of 12 for the classifier, 2 categories (1 without a category; 1 without text left " \
-           "out)" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "Your data: 工单.csv (encoding gbk; header on row 2" in said
+    assert "12 rows read, 10 labelled messages for the classifier (2 categories)" in said
+    assert "1 message(s) without a category: left out" in said and "1 message(s) with no text: left out" in said
+    assert "likes" not in said and "alerts" not in said  # the demands notebook's notes are not said here
     assert list(table.columns) == ["id", "created_at", "district", "community", "text", "category"]
     assert "GD0002" not in set(table["id"]) and "GD0004" not in set(table["id"])
     assert table["community"].tolist()[:2] == ["甲社区", "乙社区"] and set(table["district"]) == {"未注明"}

@@ -75,6 +75,7 @@ class Loaded:
     label: str | None = None  # the category column, None when the file has none
     text_cols: tuple[str, ...] = ("text",)
     notes: list[str] = field(default_factory=list)
+    n_read: int | None = None  # the rows read from the file (before rows were left out)
 
 
 def _where(meta: Mapping[str, Any], file: str) -> str:
@@ -291,19 +292,25 @@ def read_messages(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     if text_cols == ("title", "detail"):
         shown["text"] = f"{found['title']} + {found['text']}"
         shown.pop("title")
-    loaded = Loaded(df.reset_index(drop=True), file, shown, group, label, text_cols, notes)
+    loaded = Loaded(df.reset_index(drop=True), file, shown, group, label, text_cols, notes, len(raw))
     loaded.frame.attrs["govml"] = meta
     _say(loaded, "messages", meta, len(raw), quiet)
     return loaded
 
 
+#: notes of :func:`read_messages` that concern the demands notebook only (likes, users, areas, alerts)
+_DEMANDS_ONLY = ("no likes column", "no user column", "no category column", "no community / district column",
+                 "the messages span", "column '{category}': ")
+
+
 def labelled_messages(loaded: Loaded, *, quiet: bool = False) -> pd.DataFrame:
-    """The messages of ``loaded`` (:func:`read_messages`) as the retrain's demand classifier reads them (the tracking
-    notebook writes them to a CSV its retrain configuration names): the canonical message table — ``id``,
-    ``created_at``, ``district``, ``community``, ``text``, ``category`` — of the messages with a category and some
-    text. ``community`` is the file's area column (社区, else 街道 …; ``全部`` when it has none), ``district`` its
-    district column or ``未注明``. A file without categories is a :class:`DataError` saying what to set: the
-    classifier learns from labelled messages."""
+    """The messages of ``loaded`` (:func:`read_messages`, best read with ``quiet=True``) as the retrain's demand
+    classifier reads them (the tracking notebook writes them to a CSV its retrain configuration names): the
+    canonical message table — ``id``, ``created_at``, ``district``, ``community``, ``text``, ``category`` — of the
+    messages with a category and some text. ``community`` is the file's area column (社区, else 街道 …; ``全部`` when
+    it has none), ``district`` its district column or ``未注明``. Prints what was read, as the readers do, with the
+    notes that concern a classifier (rows left out and why). A file without categories is a :class:`DataError`
+    saying what to set: the classifier learns from labelled messages."""
     df = loaded.frame
     if loaded.label is None or "category" not in df:
         raise DataError([Problem(loaded.file, None, "category", "a category column (一级分类, 诉求类别, 问题分类 …) — "
@@ -317,16 +324,24 @@ def labelled_messages(loaded: Loaded, *, quiet: bool = False) -> pd.DataFrame:
                         "community": area, "text": df["text"].astype("string").str.strip(),
                         "category": df["category"].astype("string")})
     no_label, no_text = out["category"].isna(), out["text"].fillna("").eq("")
-    keep = ~no_label & ~no_text
-    out = out.loc[keep].reset_index(drop=True)
+    out = out.loc[~no_label & ~no_text].reset_index(drop=True)
     if not quiet:
-        left = []
+        meta = df.attrs.get("govml", {})
+        n_read = loaded.n_read if loaded.n_read is not None else len(df)
+        print(f"Your data: {_where(meta, loaded.file)} — {n_read:,} rows read, {len(out):,} labelled messages for "
+              f"the classifier ({out['category'].nunique()} categories).")
+        print("  columns: " + ", ".join(f"{k} ← {v}" for k, v in loaded.columns.items()
+                                        if k in ("id", "created_at", "text", "category", "community", "district",
+                                                 "region")))
+        skip = tuple(x.replace("{category}", loaded.columns.get("category", "")) for x in _DEMANDS_ONLY)
+        for n in loaded.notes:
+            if not n.startswith(skip) and "with no text (kept" not in n:
+                print("  • " + n)
         if no_label.any():
-            left.append(f"{int(no_label.sum())} without a category")
+            print(f"  • {int(no_label.sum())} message(s) without a category: left out (the classifier learns from "
+                  "labelled ones)")
         if (no_text & ~no_label).any():
-            left.append(f"{int((no_text & ~no_label).sum())} without text")
-        print(f"  {len(out):,} labelled messages of {len(df):,} for the classifier, {out['category'].nunique()} "
-              "categories" + (f" ({'; '.join(left)} left out)" if left else ""))
+            print(f"  • {int((no_text & ~no_label).sum())} message(s) with no text: left out")
     return out
 
 
