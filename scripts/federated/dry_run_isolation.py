@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--task", action="append", choices=["benchmark", "hotspot-forecaster"])
     ap.add_argument("--districts", type=int, default=2)
     ap.add_argument("--count-reads", action="store_true")
+    ap.add_argument("--no-superexec", type=int, action="append", default=[], metavar="N",
+                    help="process isolation: do not start district N's flower-superexec (what the run does then)")
+    ap.add_argument("--run-config", default="", help="extra run config for every run, e.g. 'round-timeout=60'")
     args = ap.parse_args(argv)
     tasks = args.task or ["benchmark"]
     work = args.work.absolute()
@@ -201,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     profile += f'root-certificates = "{certs / "ca.crt"}"\n' if args.tls else "insecure = true\n"
     (work / "flwr" / "config.toml").write_text(profile, encoding="utf-8")
     fed = Federation(work, args.isolation, args.tls, args.count_reads)
-    summary: dict = {"isolation": args.isolation, "tls": args.tls, "districts": n, "runs": {}}
+    summary: dict = {"isolation": args.isolation, "tls": args.tls, "districts": n, "no_superexec": args.no_superexec,
+                     "run_config": args.run_config, "runs": {}}
     try:
         link = ["--host", "127.0.0.1", "--port", str(port), "--isolation", args.isolation,
                 "--disable-runtime-dependency-installation"]
@@ -235,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "--host", "127.0.0.1", "--port", str(rport), "--node-config", str(node)],
                       home, env=fed.node_env)
             wait_port(rport, 60)
-            if args.isolation == "process":
+            if args.isolation == "process" and d not in args.no_superexec:
                 fed.start(f"supernode{d}-superexec", [str(BIN / "flower-superexec"), "--runtime-api-address",
                                                       f"127.0.0.1:{rport}", "--insecure"], home / "exec",
                           env=fed.exec_env)
@@ -250,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             cpu0 = fed.cpu()
             t0 = time.monotonic()
             res = subprocess.run([str(BIN / "flwr"), "run", str(app), "govml", "--run-config",
-                                  f'{cfgs[task]} result-path="{result}"', "--stream"], env=fed.env,
+                                  f'{cfgs[task]} {args.run_config} result-path="{result}"', "--stream"], env=fed.env,
                                  capture_output=True, text=True, timeout=900)
             wall = time.monotonic() - t0
             (work / "logs" / f"flwr-run-{task}.log").write_text(res.stdout + res.stderr, encoding="utf-8")

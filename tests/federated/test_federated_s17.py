@@ -182,3 +182,28 @@ def test_a_cache_dir_the_clientapp_user_cannot_make_says_whose_folder_it_must_be
     with pytest.raises(ConfigError, match=r"cache-dir: .* cannot be made \(Not a directory\); name a folder the user "
                        r"the ClientApp runs as \(the SuperNode's; under --isolation process, flower-superexec's\)"):
         RunStore(root, 1, 2).put(("k",), 1)
+
+
+def test_a_supernode_whose_clientapp_never_runs_is_named_with_the_hint_to_start_its_superexec(tmp_path, assessments,
+                                                                                            caplog):
+    """The dry run with one district's flower-superexec not started (--isolation process): its SuperNode takes
+    the hello and says nothing more; the coordinator's log now names where to look (before: only
+    ``excluded: node N did not answer``); the result keeps ``"node N": "no answer to hello"``."""
+    from govml.federated.grid import LocalGrid
+    from govml.federated.server_app import run_federation
+
+    f = _files(tmp_path, assessments)
+    grid = LocalGrid(run_id=71)
+    for nid, d in ((1, "区1"), (2, "区2"), (3, "区3")):
+        grid.add_node(nid, CA.make_client_app(), {"data-path": f[d], "district": d}, BENCH,
+                      drop_after=0 if nid == 3 else None)
+    caplog.set_level(logging.INFO, logger="govml.federated.server_app")
+    try:
+        res = run_federation(grid, BENCH)
+    finally:
+        CA.clear_cache()
+    assert sorted(res["districts"]) == ["区1", "区2"]
+    assert res["excluded"] == {"node 3": "no answer to hello"}
+    assert ("excluded: node 3 did not answer (the district whose SuperNode log says 'SuperNode ID: 3': no ClientApp "
+            "answered there within round-timeout; under --isolation process, is its flower-superexec running?)"
+            in [r.getMessage() for r in caplog.records])

@@ -153,7 +153,11 @@ class Session:
             left_out[nid] = ("left-out", f"left out at the start: {reason}")  # its own reply's reason
         for nid in silent:
             self.excluded[f"node {nid}"] = "no answer to hello"
-            self.note(f"excluded: node {nid} did not answer")
+            # no ClientApp ran for it (seen in the session-17 dry run: a district under --isolation process whose
+            # flower-superexec was not started — its SuperNode's log stops at "Receiving: query.hello")
+            self.note(f"excluded: node {nid} did not answer (the district whose SuperNode log says 'SuperNode ID: "
+                      f"{nid}': no ClientApp answered there within round-timeout; under --isolation process, is its "
+                      "flower-superexec running?)")
         self.tell(left_out)
         return sorted(good)
 
