@@ -303,8 +303,13 @@ def _long_to_wide(df: pd.DataFrame, system: IndicatorSystem, file: str, problems
     df = _merge_duplicates(df, keys + ["indicator"], ["score"] + [c for c in ("resident_rating",) if c in df.columns],
                            file, problems,
                            "worker, period" + (", source" if "source" in keys else "") + " and indicator")
-    extra = [c for c in ("community", "district", "area_type", "resident_rating") if c in df.columns]
-    first = df.groupby(keys, sort=False, dropna=False).agg({**{c: "first" for c in extra}, "_row": "min"})
+    # one community / district / area type per worker-period (and source) over its indicator rows, whatever their
+    # order (session 17; it was the first row's): the one most rows give, said when they differ
+    attrs = [c for c in ("community", "district", "area_type") if c in df.columns]
+    first = _one_per_key(df, keys, attrs, file, problems, by="rows")
+    if "resident_rating" in df.columns:  # written on every indicator row: one value, or left out when they differ
+        first = first.join(_one_value_per_key(df, keys, "resident_rating", file, problems,
+                                              "worker, period" + (", source" if "source" in keys else "")))
     wide = df.pivot_table(index=keys, columns="indicator", values="score", aggfunc="first", dropna=False)
     wide.columns = [str(c) for c in wide.columns]
     return first.join(wide, how="left").reset_index()
@@ -386,6 +391,9 @@ def _combine_sources(out: pd.DataFrame, system: IndicatorSystem, present: list[s
     values = present + [c for c in ("resident_rating",) if c in out.columns]
     out = _merge_duplicates(out, ["worker_id", "period", "source"], values, file, problems,
                             "worker, period and source")
+    # one row per worker, period and source now: in that order, the sums below add up in the same order whatever the
+    # order of the file's rows (the same scores to the last bit)
+    out = out.sort_values(["worker_id", "period", "source"], kind="stable")
     w = out["source"].map(weights).astype(float)
     keys = ["worker_id", "period"]
     agg = out[keys].copy()
@@ -397,9 +405,81 @@ def _combine_sources(out: pd.DataFrame, system: IndicatorSystem, present: list[s
     for c in present:
         den = sums[c + "__w"]
         res[c] = (sums[c + "__wx"] / den).where(den > 0)
-    firsts = {c: "first" for c in ("community", "district", "area_type") if c in out.columns}
-    firsts["_row"] = "min"
+    # one community / district / area type per worker-period over its sources, whatever the order of the rows
+    # (session 17; it was the first row's): the one most sources give, ties to the higher-weighted sources
+    attrs = [c for c in ("community", "district", "area_type") if c in out.columns]
+    meta = _one_per_key(out, keys, attrs, file, problems, by="sources", weights=weights)
     if "resident_rating" in out.columns:
-        firsts["resident_rating"] = "mean"
-    meta = out.groupby(keys, sort=False).agg(firsts)
+        meta["resident_rating"] = out.groupby(keys, sort=False)["resident_rating"].mean()
     return meta.join(res).reset_index()
+
+
+def _one_per_key(df: pd.DataFrame, keys: list[str], attrs: list[str], file: str, problems: list[Problem], *,
+                 by: str, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """One value of each of ``attrs`` (community, district, area type) per ``keys``, and the key's first file row
+    (``_row``), the same whatever the order of ``df``'s rows.
+
+    Where the rows of a key agree (the usual case) that value is kept. Where they differ, the value given by the most
+    rows (``by="rows"``: a long form's indicator rows) or sources (``by="sources"``: one row per source) is kept; a
+    tie goes to the value whose sources weigh more in the configuration (``weights``), then to the first in text
+    order. Each such choice is reported (a :class:`Problem` at the key's first row and a log warning) with the
+    worker, the period and every value with the rows or sources that give it."""
+    grouped = df.groupby(keys, sort=False, dropna=False)
+    res = grouped.agg({**{c: "first" for c in attrs}, "_row": "min"})
+    if not attrs:
+        return res
+    counts = grouped[attrs].nunique()
+    for c in attrs:
+        clashing = counts.index[counts[c] > 1]
+        if not len(clashing):
+            continue
+        sub = df.set_index(keys).loc[clashing]
+        for key, g in sub.groupby(level=list(range(len(keys))), sort=True):
+            key = key if isinstance(key, tuple) else (key,)
+            vals = g[c].astype("string").str.strip()
+            who = (g["source"].astype(str) if by == "sources" and "source" in g else g["_row"].astype(int))
+            rank = []
+            for v in sorted(set(vals.dropna()) - {""}):
+                mask = (vals == v).fillna(False).to_numpy()
+                givers = sorted(who[mask].tolist())
+                weight = sum(float((weights or {}).get(str(x), 0.0)) for x in givers) if by == "sources" else 0.0
+                rank.append((-len(givers), -weight, v, givers))
+            rank.sort(key=lambda t: (t[0], t[1], t[2]))
+            chosen = rank[0][2]
+            tie = len(rank) > 1 and rank[1][0] == rank[0][0]
+            why = ("the one most sources give" if by == "sources" else "the one most of its rows give")
+            if tie:
+                why = ("a tie: the one its higher-weighted sources give" if by == "sources" and rank[1][1] != rank[0][1]
+                       else "a tie: the first in text order")
+            keyd = dict(zip(keys, key, strict=True))
+            first_row = int(g["_row"].min())
+            unit = "source" if by == "sources" else "row"
+            shown = " / ".join(f"{v} ({unit}{'s' if len(gv) > 1 else ''} {', '.join(map(str, gv))})"
+                               for _, _, v, gv in rank)
+            p = Problem(file, first_row, c, f"one {c} for worker {keyd['worker_id']} in {keyd['period']}"
+                        + (f" (source {keyd['source']})" if "source" in keyd else "")
+                        + f": its {unit}s give different ones — {chosen} kept ({why}); correct the file",
+                        found=shown)
+            problems.append(p)
+            log.warning("%s", p)
+            res.loc[key if len(keys) > 1 else key[0], c] = chosen
+    return res
+
+
+def _one_value_per_key(df: pd.DataFrame, keys: list[str], c: str, file: str, problems: list[Problem],
+                       what: str) -> pd.Series:
+    """The value of ``c`` per ``keys`` when its rows agree, else missing (left out, never one of them) and said —
+    the rule of :func:`_merge_duplicates` for values, for a value written on every row of a key (a long form's
+    ``resident_rating``)."""
+    grouped = df.groupby(keys, sort=False, dropna=False)[c]
+    res = grouped.first()
+    n = grouped.nunique()
+    for key in n.index[n > 1]:
+        key_t = key if isinstance(key, tuple) else (key,)
+        g = df.loc[(df[keys] == pd.Series(dict(zip(keys, key_t, strict=True)))).all(axis=1)]
+        vals = _distinct(g[c])
+        rows = sorted(int(r) for r in g["_row"])
+        problems.append(Problem(file, rows[0], c, f"one value per {what}: its rows give different ones (value left "
+                                "out; write it the same on every row)", found=" / ".join(_shown(v) for v in vals)))
+        res.loc[key] = np.nan
+    return res
