@@ -358,6 +358,7 @@ _PRE_TITLES = (
     "主席", "处长", "院长", "校长", "厅长", "部长", "民警", "网格员", "支书", "负责人", "法人代表", "会长",
     "县长", "市长", "区长",  # not after a place code: A市长房…, A7县长龙街道, K2区长丰 (see _name_candidates)
     "大队长", "中队长", "支队长",
+    "园长",  # session 17: 园长赵敏私自
 )
 # Role words that are no title (session 15): a name may follow them (业主张伟, 老板李强, 会计王芳, 保安刘军,
 # 主治医生陈明, 村民罗乔云, 法人徐平), but an ordinary word follows them more often (业主大会, 业主陆续,
@@ -375,6 +376,8 @@ _ROLES = (
     # 网格长张丽, 楼长陈华, 村医刘明, 调解员李红, 受害人陈小红, 报案人赵磊, 我朋友陈强 (经办人: a strong cue)
     "管家", "社工", "工人", "同事", "同学", "朋友", "主管", "法官", "片警", "文书", "楼长", "网格长", "村医",
     "调解员", "指导员", "教导员", "受害人", "被害人", "报案人",
+    # session 17: 客服周婷说, 辅导员王强要求, 租户林森在
+    "客服", "辅导员", "租户",
 )
 # The character each role word is found from by the gate: its least frequent one in the generated messages
 # and 附件3 (session 15 counts: 递 28, 练 30, 板 236 … 主 3699; 业 7787), or one the gate looks for anyway
@@ -390,6 +393,7 @@ _ROLE_TRIGGER = {
     # (朋 片 文 害 案: 0-196 in the generated 20,000)
     "朋友": "朋", "主管": "主", "法官": "官", "片警": "片", "文书": "文", "楼长": "长", "网格长": "长",
     "村医": "医", "调解员": "员", "指导员": "员", "教导员": "员", "受害人": "害", "被害人": "害", "报案人": "案",
+    "客服": "客", "辅导员": "员", "租户": "户",
 }
 # Role words found with str.find instead (each character frequent: 管 家 社 工 同 事 学; _find_cue_hits): over
 # the joined texts of mask_joined that is one C-level scan a word.
@@ -462,8 +466,8 @@ _WEAK_REST = (f"(?:{_SP}[:：]{_SP}[{_SURNAME_CHARS}]|[{_SURNAME_CHARS}][{_HAN}]
 _FIND_CUES = ("我是", "本人")
 _FIND_REST = re.compile(_WEAK_REST)
 # after a role word: a common surname, a compound one, or 于 and a character (业主于海家: _name_after_yu)
-_ROLE_SUR = (f"(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))}"
-             f"|于[{_HAN}])")
+_ROLE_SUR = (f"[ \t\u3000{_QUOTES_OPEN}]?(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))}"
+             f"|于[{_HAN}])")  # session 17: a space or a quote mark before the name (业主 黄丽华 反映, 业主“张海燕”)
 _FIND_ROLE_REST = re.compile(_ROLE_SUR)
 # (cue, what must follow it or None): 我是/本人, the role words of _FIND_ROLES, the strong cues of _FIND_STRONG
 _FIND_ALL = (*((c, _FIND_REST.match) for c in _FIND_CUES), *((c, _FIND_ROLE_REST.match) for c in _FIND_ROLES),
@@ -636,6 +640,9 @@ _WORD_NAMES_ONE: frozenset[str] = frozenset()
 # 住户谢谢, 业主许可, 律师顾问). Read with _WORDS.
 _NAME_FINALS: frozenset[str] = frozenset()
 _KIN_FINALS = frozenset("子儿爷哥姐弟妹娘婆夫妻嫂叔伯公母父婶舅侄孙")
+# two-character words tagged as a place whose first character is a common surname (高山, 黄河, 江山; session 17): a
+# name after a role before a word that follows names (村民高山家, 门卫黄河每天), as a person-tagged word. Read with _WORDS.
+_PLACE_NAMES: frozenset[str] = frozenset()
 
 
 def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], frozenset[str]]:
@@ -670,6 +677,8 @@ def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], froze
             if len(w) <= 3 and tag.startswith("nr") and w[0] in _SURNAMES_COMMON:
                 finals[w[-1]] = finals.get(w[-1], 0) + 1
         _NAME_FINALS = frozenset(c for c, k in finals.items() if k >= 6) - _KIN_FINALS
+        global _PLACE_NAMES
+        _PLACE_NAMES = frozenset(w for w, f, tag in found if len(w) == 2 and tag == "ns" and w[0] in _SURNAMES_COMMON)
         _LOW_WORDS = frozenset(w for w, tag in _LOW_LINE.findall(text)
                                if w[0] in first and not tag.startswith(("nr", "ns", "nz")))
         _NOUNS = frozenset(w for w, _, tag in found if len(w) <= 3 and tag in ("n", "ns", "nz"))
@@ -747,11 +756,25 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
         if tier_ok and e <= len(norm) and _given_ok(norm[g0:e]) and _not_a_word(norm[s:e]):
             if norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1) and _given_ok(norm[g0], veto):
                 return s, g0 + 1  # 当事人韩梅拒绝调解: 韩梅
+            if _place_at(norm, g0 + 1) and _given_ok(norm[g0], veto):
+                return s, g0 + 1  # 求助人刘金长龙街道居民: 刘金 (session 17)
             return s, e
         if norm[g0 : g0 + 1] in _SURNAME_ONLY_END and (tier_ok or norm[max(0, s - 2) : s].rstrip(" \t")[-1:] in ":："):
             # 户主：符，: a surname alone (a boundary-tier one after a colon: not 拆迁户名单，, 姓名权、)
             return s, g0
     return None
+
+
+# What ends a place name after a name with no delimiter (求助人刘金长龙街道, 投诉人王平岳麓区, 来电人张丽雨花区;
+# session 17): two Chinese characters, then one of these (not 市民, 区域 …).
+_PLACE_SUFFIX = ("街道", "社区", "小区", "大道", "区", "镇", "乡", "县", "市", "路")
+_PLACE_SUFFIX_NOT = ("市民", "区域", "市场", "县城", "镇上", "路过", "路上", "路边", "区别", "乡下", "乡亲", "市里")
+
+
+def _place_at(norm: str, k: int) -> bool:
+    """Whether a place name of two Chinese characters and a suffix (长龙街道, 岳麓区) starts at ``k``."""
+    return (k + 3 <= len(norm) and _is_han(norm[k]) and _is_han(norm[k + 1])
+            and norm.startswith(_PLACE_SUFFIX, k + 2) and not norm.startswith(_PLACE_SUFFIX_NOT, k + 2))
 
 
 def _name_after_weak(norm: str, s: int, sl: int, g0: int, tier_ok: bool) -> tuple[int, int] | None:
@@ -863,6 +886,8 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
         g0 = e + sl
         if g0 >= n or _TITLE_AT.match(norm, g0):  # 局长王书记: the title rule finds 王
             continue
+        if role and sl == 2 and (norm[e + 1 : e + 3] in _dictionary()[0] or norm[e + 1 : e + 3] in _MODERN_WORDS):
+            continue  # 老板上官网查, 老板上官方网站 (session 17): 官网, 官方 are words; 老板上官云 is a name
         common = sl == 2 or norm[e] in _SURNAMES_COMMON
         if role and not common:
             continue
@@ -885,7 +910,7 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
                 continue
             if gl == 2 and sl == 1 and norm[e:end] in _dictionary()[3]:  # 业主何去何从
                 continue
-            if role and (_is_word(norm[e:end], sl) or norm[e:end] in _LOW_WORDS):
+            if role and (_is_word(norm[e:end], sl) or norm[e:end] in _LOW_WORDS or norm[e:end] in _MODERN_WORDS):
                 continue  # 业主张贴的告示, 保安陈述了, 未经业主许可擅自, 业主钱款被
             if role and norm[e] in _VERB_NOT_SURNAME and (gl == 1 or norm[g0:end] in _dictionary()[1]):
                 continue  # 业主曾向A7县…, 业主曾多次; 村民曾照雄 is a name
@@ -916,6 +941,9 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
 # name that is no word of jieba's dictionary (会计, 家长, 月底, 再说, 护士, 开会 are), 家 not before a character
 # that ends a place name (村民李家湾组, 王家坝).
 _GIVEN_RELAX = frozenset("业家月士会再栋")
+# Words that jieba's dictionary (from about 2012) lacks and that follow a role word or make up a compound
+# surname's second character and the next one (管家高冷，, 老板上官网查; session 17).
+_MODERN_WORDS = frozenset(("高冷", "官网", "官微", "高铁", "高配", "高薪"))
 _PLACE_END = frozenset("湾坝岭沟冲坪塘桥村庄寨屯河山口港店园湖洲堡台营圩垸铺场院界")
 # One-character verbs after a name (店主黄磊卖, 老板王涛打, 保安李军推, 房东张敏华扣): never the last given-name
 # character, and evidence of a name after a title or a role word. Session 16.
@@ -923,18 +951,30 @@ _VERB_ONE = frozenset("卖打推扣骂拿收抢砸踢撕偷骗欠拦抓砍逼")
 # One-character words after a dictionary word that is a name after a title (所长严明却, 副镇长万里说, 村主任方正把,
 # 书记江山让, 镇长文明又): see _word_name. Not 不 没 的 地 (副镇长万事不管, 所长严厉地说). Session 16.
 _FOLLOW_ONE_WORD_NAME = frozenset("说把却又也让就还都到在对给将被曾已仍便竟称讲")
+# Adverbs that an adjective does not come before: after one of them an adjective word of _WORD_NAMES_ONE is a name
+# (所长严明当场, 副局长万里迟迟; session 17; not 局长郑重承诺, 科长万般推脱: verbs).
+_FOLLOW_ADVERB_NAME = ("当场", "当即", "迟迟", "亲自", "始终", "至今", "从未", "从不", "一直", "一再", "多次", "屡次")
 
 
 def _given_ok_at(norm: str, g0: int, end: int, veto: frozenset[str]) -> bool:
-    """:func:`_given_ok` on ``norm[g0:end]``, or a two-character given name with a character of _GIVEN_RELAX."""
+    """:func:`_given_ok` on ``norm[g0:end]``, or a two-character given name with a character of _GIVEN_RELAX; that
+    given name may be a word (王建业) only before a word that follows names (业主王建业私自; session 17)."""
     given = norm[g0:end]
     if _given_ok(given, veto):
         return True
     if len(given) != 2 or not _given_ok(given, veto - _GIVEN_RELAX):
         return False
-    if given in _dictionary()[0] or given in _LOW_WORDS or (given[0] == "家" and given[1] in _PLACE_END):
+    if given in _LOW_WORDS or (given[0] == "家" and given[1] in _PLACE_END):
         return False
+    if given in _dictionary()[0]:
+        return (given[-1] in _GIVEN_RELAX and given not in _NOT_GIVEN and given not in _FOLLOW_WORDS
+                and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, end))
     return True
+
+
+# Delimiters after which a person-tagged word after a role is a name (session 17: 业主李强、王伟, 村民陈云，今年七十岁,
+# 老板马超。); session 15 had refused them (wrong 5 times of 6 on 附件3/4, before _NAME_FINALS).
+_ROLE_NAME_END = frozenset("，、。：:,；;")
 
 
 def _role_person(norm: str, e: int, end: int) -> bool:
@@ -944,10 +984,15 @@ def _role_person(norm: str, e: int, end: int) -> bool:
     role wrong five times on 附件3/4 in session 15), and it and the next character start no longer word."""
     words, starts, persons, idiom_starts = _dictionary()
     cand = norm[e:end]
-    if cand not in persons or cand[-1] not in _NAME_FINALS or end >= len(norm) or cand in _FOLLOW_WORDS:
+    place = cand in _PLACE_NAMES and cand not in persons
+    if (not place and (cand not in persons or cand[-1] not in _NAME_FINALS)) or cand in _FOLLOW_WORDS:
         return False
+    if end >= len(norm):
+        return not place
     if norm[e : end + 1] in idiom_starts or norm[e : end + 1] in words:
         return False
+    if norm[end] in _ROLE_NAME_END and not place:  # 业主李强、王伟, 村民陈云， (session 17)
+        return True
     return (norm.startswith(_FOLLOW_AFTER_TITLE, end) or norm[end] in _VERB_ONE or norm[end] in _FOLLOW_ONE)
 
 
@@ -966,7 +1011,7 @@ def _word_name(norm: str, e: int, end: int) -> bool:
             or cand in _FOLLOW_WORDS):  # 校长扬言说道: 扬言 (tagged as a name) follows names
         return False
     if cand in _WORD_NAMES_ONE:
-        return norm[end] in _FOLLOW_ONE_WORD_NAME
+        return norm[end] in _FOLLOW_ONE_WORD_NAME or norm.startswith(_FOLLOW_ADVERB_NAME, end)
     if cand not in _WORD_NAMES or (cand in persons and cand[-1] not in _NAME_FINALS):  # 院长张口就骂人
         return False
     return norm[end] in _FOLLOW_ONE_WORD_NAME or norm.startswith(_FOLLOW_AFTER_TITLE_LONG, end)
@@ -1089,6 +1134,31 @@ def _name_before_word(norm: str, e: int, sl: int, common: bool, role: bool = Fal
     return None
 
 
+# What may stand between a role word and a name set off from it (session 17): a space, an opening quote mark.
+_ROLE_NAME_OPEN = frozenset(" \t\u3000" + _QUOTES_OPEN)
+
+
+def _name_set_off(norm: str, e: int) -> tuple[int, int] | None:
+    """A name set off after a role word by a space or quote marks (业主 黄丽华 反映, 业主“张海燕”在): a common or
+    compound surname and one or two given-name characters, then the same space or the closing quote mark (or,
+    after a space, the end of the text or a delimiter), the name no word of jieba's dictionary. Session 17."""
+    opener = norm[e]
+    closers = _QUOTES_CLOSE if opener in _QUOTES_OPEN else " \t\u3000"
+    s = e + 1
+    for sl in _surname_len(norm, s):
+        if sl == 1 and norm[s] not in _SURNAMES_COMMON:
+            continue
+        for gl in (2, 1):
+            end = s + sl + gl
+            if end > len(norm) or not _given_ok(norm[s + sl : end]) or not _not_a_word(norm[s:end]):
+                continue
+            if _is_word(norm[s:end], sl, person_ok=True) or norm[s:end] in _LOW_WORDS:
+                continue
+            if (end < len(norm) and norm[end] in closers) or (opener not in _QUOTES_OPEN and _boundary_at(norm, end)):
+                return s, end
+    return None
+
+
 def _name_list(norm: str, e: int) -> list[tuple[str, int, int]]:
     """The names listed right after a name that ends at ``e``: 、X, 和X, 及X, 与X (沈国生、蒋斌)."""
     out: list[tuple[str, int, int]] = []
@@ -1140,6 +1210,8 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             span = _name_after_title(norm, m.end())
         elif kind == "role":  # 业主张伟, 老板李强 (session 15)
             span = _name_after_title(norm, m.end(), role=True)
+            if span is None and m.end() < len(norm) and norm[m.end()] in _ROLE_NAME_OPEN:
+                span = _name_set_off(norm, m.end())
         elif kind in ("quoted", "quoted2"):
             qs, qe = m.span(kind)
             span = None
@@ -1222,6 +1294,9 @@ def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[in
     for j, names in by_text.items():
         lo, hi = bounds(j)
         for name in names:
+            if name in words and name in _WORD_NAMES and len(name) == 2:
+                extra += _word_name_again(norm, name, lo, hi, res)
+                continue
             if len(name) < 2 or name in words or name in _LOW_WORDS:
                 continue
             k = norm.find(name, lo, hi)
@@ -1241,6 +1316,31 @@ def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[in
                         extra.append(("NAME", k, end))
                     k = norm.find(given, end, hi)
     return res + extra
+
+
+def _word_name_again(norm: str, name: str, lo: int, hi: int,
+                     found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """A found name that is a word of jieba's dictionary tagged as a person's name or a place (江山, 高山), named
+    again in the same text (session 17: 局长江山说会处理，可江山至今, 村民高山反映…，高山家的): only before a
+    one-character word of _FOLLOW_ONE_WORD_NAME, 家 or an adverb of _FOLLOW_ADVERB_NAME, after no Chinese
+    character or a one-character word (可, 但, 而 …), the word and the next character starting no word."""
+    words, starts, _, idiom_starts = _dictionary()
+    have = {(a, b) for _, a, b in found}
+    out = []
+    k = norm.find(name, lo, hi)
+    while k >= 0:
+        end = k + 2
+        if ((k, end) not in have and end < hi
+                and (norm[end] in _FOLLOW_ONE_WORD_NAME or norm[end] == "家" or norm.startswith(_FOLLOW_ADVERB_NAME, end))
+                and norm[k : end + 1] not in words and norm[k : end + 1] not in idiom_starts
+                and (k == lo or not _is_han(norm[k - 1]) or norm[k - 1] in _BEFORE_NAME_AGAIN)):
+            out.append(("NAME", k, end))
+        k = norm.find(name, end, hi)
+    return out
+
+
+# One-character words that may come right before a name named again (可江山至今): conjunctions and adverbs.
+_BEFORE_NAME_AGAIN = frozenset("可但而又且并就却让叫找给和与跟同被")
 
 
 def _word_after_name(norm: str, k: int, end: int, words: dict[str, int], starts: dict[str, int]) -> bool:
