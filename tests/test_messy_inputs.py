@@ -129,7 +129,7 @@ def test_horizon_longer_than_the_history_is_one_clear_error(tmp_path) -> None:
     code, text = _govml("hotspots", "forecast", f, "--time-col", "受理时间", "--area-col", "社区", "--category-col",
                         "类别", "--horizon", "13", "--out", out, "--no-track", "--now", "2025-01-01")
     assert code == 2, text
-    assert "too little history" in text and "smaller --horizon" in text
+    assert "too little history" in text and "smaller horizon= (--horizon; now 13)" in text
     assert not out.exists()
 
 
