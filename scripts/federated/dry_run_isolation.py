@@ -79,12 +79,15 @@ def wait_port(port: int, timeout: float) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime + cutime + cstime of ``pid`` (its waited-for children included), in seconds."""
+    """utime + stime + cutime + cstime of ``pid`` (its waited-for children included) and of its live descendants
+    (under subprocess isolation the SuperNode's SuperExec lives as long as the SuperNode), in seconds."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
-        return float("nan")
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        return 0.0
+    own = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(c)) for c in children)
 
 
 def assessments(districts: int, seed: int = 1) -> pd.DataFrame:
