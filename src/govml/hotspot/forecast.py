@@ -1786,6 +1786,9 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         text``; contributions are on the model's log scale (positive = pushes the forecast up).
         For the recursive strategy the one-step model's reasons are shown for every horizon; for the
         combined one, each horizon's direct model's (the recursive half reuses the one-step model).
+        With ``reconcile=`` these are the reasons of the cell model's forecast **before** reconciliation (the
+        reconciled mean also moves with the area / category / total forecasts): the frame then has a column
+        ``explains`` saying so.
         """
         self._check()
         H = horizon or self.horizon
@@ -1814,7 +1817,11 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                 "horizon": h, "rank": np.tile(np.arange(1, order.shape[1] + 1), len(X)),
                 "feature": fnames, "value": [_fmt(v) for v in vals], "contribution": c, "text": text,
             }))
-        return pd.concat(frames, ignore_index=True)
+        out = pd.concat(frames, ignore_index=True)
+        if self.reconcile is not None:  # not the forecast's reasons as a whole: said in the frame itself
+            out["explains"] = (f"the cell model before reconcile={self.reconcile!r}: the reconciled forecast also "
+                               "moves with the area / category / total forecasts")
+        return out
 
     def describe(self) -> dict[str, Any]:
         """Plain-data summary of the configuration and calibration (for logging)."""
@@ -1830,7 +1837,13 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             "holidays": None if self.holiday_factors_ is None else self.holiday_factors_.describe(),
             "point_weight": self.point_weight_, "point_shift": getattr(self, "point_shift_", {}), "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "conformal_bins": getattr(self, "conformal_bins_", {}), "dispersion": self.dispersion_,
             "hotspot_map": {h: m.describe() for h, m in getattr(self, "hotspot_map_", {}).items()},
+            **({} if self.reconcile is None else {"reconcile": self._describe_reconcile()}),
         }
+
+    def _describe_reconcile(self) -> dict[str, Any] | None:
+        from govml.hotspot.reconcile import describe_reconciliation
+
+        return describe_reconciliation(self)
 
 
 def _conformal_bins(r: np.ndarray, mu: np.ndarray, alpha: float) -> list[tuple[float, float]]:

@@ -160,6 +160,7 @@ def fit_reconciliation(model: Any, panel: pd.DataFrame) -> None:
     if method not in METHODS:
         raise ModelError(f"reconcile must be None or one of {METHODS}, got {method!r}")
     keys = model.keys_
+    holdout = dict(model.hotspot_holdout_)  # the inner holdout's means: p_hotspot's map is refitted on them reconciled
     errors = _holdout_errors(model) if method in NEEDS_ERRORS else {}
     if not model._keep_hotspot_holdout:
         model.hotspot_holdout_ = {}
@@ -177,7 +178,7 @@ def fit_reconciliation(model: Any, panel: pd.DataFrame) -> None:
         lev = lab.split(":")[0]
         if lev not in fits:
             sub = clone(model).set_params(reconcile=None)
-            sub._keep_hotspot_holdout = method in NEEDS_ERRORS
+            sub._keep_hotspot_holdout = True  # its holdout means: W (NEEDS_ERRORS) and the reconciled holdout
             fits[lev] = sub.fit(aggregate_panel(panel, None if lev == "total" else lev))
         if lev == "total":
             rows.append((lev, 0))
@@ -198,9 +199,64 @@ def fit_reconciliation(model: Any, panel: pd.DataFrame) -> None:
             W = error_covariance(method, C, E)
     if W is None and not method.startswith("td_"):
         W = error_covariance("wls_struct" if method in NEEDS_ERRORS else method, C)
+    model.reconcile_ = {"C": C, "labels": labels, "rows": rows, "models": fits, "W": W, "method": method}
+    model.reconcile_["hotspot_map"] = _refit_hotspot_maps(model, holdout)
     for f in fits.values():  # the aggregate models keep no holdout
         f.hotspot_holdout_ = {}
-    model.reconcile_ = {"C": C, "labels": labels, "rows": rows, "models": fits, "W": W, "method": method}
+
+
+def _reconciled(rec: dict[str, Any], mu: np.ndarray, ya: np.ndarray) -> np.ndarray:
+    """The cells' means ``mu`` (cells × columns) reconciled with the aggregates' ``ya`` (aggregates × columns, in
+    ``rec["rows"]`` order) as ``rec`` says; negative cells clipped to 0."""
+    C = rec["C"]
+    if rec["method"].startswith("td_"):
+        sel = [j for j, lab in enumerate(rec["labels"]) if lab.split(":")[0] == rec["method"][3:]]
+        return top_down(mu, ya[sel], C[sel])
+    return clip_negative(reconcile(mu, ya, C, rec["W"]))[0]
+
+
+def _refit_hotspot_maps(model: Any, holdout: dict[int, tuple]) -> str:
+    """Refit ``model``'s p_hotspot maps on its inner holdout's means **reconciled** with the aggregate models'
+    holdout means at the same origins (the ones ``predict`` applies the maps to are reconciled). Returns what the maps
+    were fitted on, for :meth:`describe`. ``W`` is the one fitted (for ``wls_var``/``mint_shrink`` from these same
+    holdout errors: in-sample for the map's fit, never after the origin). Where a horizon's holdout cannot be
+    reconciled the same way (no map, an aggregate model without the same origins), its map stays the one fitted on
+    the unreconciled means, and that is said."""
+    from govml.hotspot.forecast import HotspotMap
+
+    rec = model.reconcile_
+    maps = getattr(model, "hotspot_map_", {}) or {}
+    if not maps or not holdout:
+        return "no map (no inner holdout: uncalibrated p_hotspot from the reconciled mean)"
+    S = len(model.keys_)
+    done, kept = [], []
+    for h in sorted(maps):
+        if h not in holdout:
+            kept.append(h)
+            continue
+        mu, obs, thr_rows, ref_rows = holdout[h]
+        n_o = len(mu) // S
+        agg: dict[str, np.ndarray] = {}
+        for lev, f in rec["models"].items():
+            hold = getattr(f, "hotspot_holdout_", {}).get(h)
+            if hold is None or len(hold[0]) != n_o * len(f.keys_):
+                break
+            agg[lev] = hold[0].reshape(n_o, len(f.keys_))
+        if len(agg) != len(rec["models"]):
+            kept.append(h)
+            continue
+        ya = np.vstack([agg[lev][:, i] for lev, i in rec["rows"]])  # aggregates × origins
+        mu_rec = _reconciled(rec, mu.reshape(n_o, S).T, ya).T.reshape(-1)
+        model.hotspot_map_[h] = HotspotMap(model.hotspot_calibration, model.hotspot_dispersion).fit(
+            mu_rec, obs, thr_rows, model.dispersion_[h], ref_rows)
+        done.append(h)
+    if kept:
+        log.warning("reconcile=%r: p_hotspot's map at horizon(s) %s stays fitted on the unreconciled holdout means "
+                    "(an aggregate model has no holdout at the same origins)", model.reconcile, kept)
+    if not done:
+        return "the unreconciled holdout means (the holdout could not be reconciled)"
+    return ("the reconciled holdout means" if not kept else
+            f"the reconciled holdout means (horizons {done}; unreconciled at {kept})")
 
 
 def apply_reconciliation(model: Any, mu: np.ndarray) -> np.ndarray:
@@ -212,8 +268,20 @@ def apply_reconciliation(model: Any, mu: np.ndarray) -> np.ndarray:
     H = mu.shape[1]
     preds = {lev: f.predict(H)["yhat_mean"].to_numpy().reshape(-1, H) for lev, f in rec["models"].items()}
     ya = np.vstack([preds[lev][i] for lev, i in rec["rows"]])
-    C = rec["C"]
-    if rec["method"].startswith("td_"):
-        sel = [j for j, lab in enumerate(rec["labels"]) if lab.split(":")[0] == rec["method"][3:]]
-        return top_down(mu, ya[sel], C[sel])
-    return clip_negative(reconcile(mu, ya, C, rec["W"]))[0]
+    return _reconciled(rec, mu, ya)
+
+
+def describe_reconciliation(model: Any) -> dict[str, Any] | None:
+    """What :meth:`HotspotForecaster.describe` says of the option: None when it is off."""
+    method = getattr(model, "reconcile", None)
+    if method is None:
+        return None
+    rec = getattr(model, "reconcile_", None)
+    if rec is None:
+        return {"method": method, "applied": False, "why": "nothing to reconcile (one cell, or the level to scale to "
+                                                                  "repeats another)"}
+    return {"method": method, "applied": True, "aggregates": len(rec["labels"]),
+            "levels": sorted(rec["models"]),
+            "hotspot_map_fitted_on": rec.get("hotspot_map", "the unreconciled holdout means (a model saved before "
+                                                            "session 17)"),
+            "explain": "explain() explains the cell model before reconciliation"}
