@@ -11,7 +11,8 @@
 3. Precision and recall per kind on the planted cases of tests/data_layer/privacy_cases.py (personal
    names: NAME_CASES, NAME_TITLE_CASES and NAME_VERB_CASES in the first round, NAME_HARD_CASES,
    NAME_TITLE_HARD_CASES and NAME_VERB_HARD_CASES in the second), and for names alone by the round
-   they were written in (also the held-out rounds 6 and 7: NAME_ROLE_CASES, NAME_ROUND7_CASES).
+   they were written in (also the held-out rounds 6, 7 and 8: NAME_ROLE_CASES, NAME_ROUND7_CASES,
+   NAME_ROUND8_CASES).
 4. Precision and recall on the personal data planted in the generated sample (scale 1; it plants no
    names, so a NAME found there would be a false positive and show as a row).
 
@@ -166,6 +167,8 @@ def main() -> None:
          getattr(pc, "NAME_ROLE_CASES", []), getattr(pc, "NAME_ROLE_NEGATIVE_CASES", [])),
         ("session 16, round 7: more roles, case-text cues, given-name characters (NAME_ROUND7_CASES)",
          getattr(pc, "NAME_ROUND7_CASES", []), getattr(pc, "NAME_ROUND7_NEGATIVE_CASES", [])),
+        ("session 17, round 8: places and words as names after a role, cue into a place, names again (NAME_ROUND8_CASES)",
+         getattr(pc, "NAME_ROUND8_CASES", []), getattr(pc, "NAME_ROUND8_NEGATIVE_CASES", [])),
     ):
         if not pos:
             continue
