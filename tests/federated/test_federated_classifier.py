@@ -132,8 +132,10 @@ def test_fedadam_learns_from_fifty_small_districts_where_fedavg_does_not(fifty_s
     the default server Adam step reaches the centralized model."""
     df = fifty_small_districts
     kw = {"rounds": 5, "n_features": 2**14, "seed": 0}
-    adam = simulate(df, "demand-classifier", "district", **kw)
-    avg = simulate(df, "demand-classifier", "district", strategy="fedavg", **kw)
+    adam = simulate(df, "demand-classifier", "district", **kw)  # as deployed: secure sums over a ring of 12
+    # the FedAvg baseline without the masks: the same model (masked sums equal plain ones, see
+    # test_secure_aggregation_gives_the_plain_fedavg_model) at 8 s instead of 39 s CPU for 50 districts
+    avg = simulate(df, "demand-classifier", "district", strategy="fedavg", secure=False, **kw)
     assert adam["strategy"] == "fedadam" and adam["clients"] == 50 and not adam["excluded"]
     assert adam["federated"]["macro_f1"] >= 0.98 * adam["centralized"]["macro_f1"]
     assert adam["federated"]["macro_f1"] > 0.7
