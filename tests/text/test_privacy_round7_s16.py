@@ -40,11 +40,12 @@ def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
 def test_round7_precision_and_recall() -> None:
     """81 names in 75 sentences, 81 look-alikes. The session-15 code (da872c3): precision 0.889 (16/18), recall
     0.198 (16/81). Session 16's first run: 0.957 / 0.825 (66/80, 司机王师傅 then a look-alike); final 0.971 (68/70)
-    / 0.840 (68/81). Floors: one more false name or one more miss still passes."""
+    / 0.840 (68/81). Session 17 (round-8 rules): 1.000 (74/74) / 0.914 (74/81). Floors: one more false name or
+    one more miss than session 17's still passes."""
     tp, fp, fn, detail = _score(ROUND7)
     assert tp + fn == 81
-    assert tp / (tp + fp) >= 0.95, "\n".join(detail)
-    assert tp / (tp + fn) >= 0.82, "\n".join(detail)
+    assert tp / (tp + fp) >= 0.98, "\n".join(detail)
+    assert tp / (tp + fn) >= 0.90, "\n".join(detail)
 
 
 def test_round7_look_alikes_are_left() -> None:
@@ -141,7 +142,7 @@ def test_session16_rules_find_names(text: str, expected: str) -> None:
         "业主孙子、孙女都住这里。",
         "住户谢谢大家。",
         "业主许可擅自改建。",
-        "村民陈云，2017年入户。",
+        # 村民陈云，2017年入户。: a name since session 17 (tests/data_layer/privacy_round8_s17_test.py)
         # words after a title
         "局长方才说过会处理。",
         "副镇长万事不管。",
