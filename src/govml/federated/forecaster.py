@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from govml._compat import FillsMissingParams
 from govml.errors import ModelError
 from govml.federated.gbdt import BinEdges, Booster, GBDTParams, Tree, base_sums, fit, local_histograms
 
@@ -479,7 +480,7 @@ class _Secure:
         return dequantize(unmask_sum(masked), scale).reshape(vectors[0].shape)
 
 
-class FederatedHotspotForecaster(BaseEstimator):
+class FederatedHotspotForecaster(FillsMissingParams, BaseEstimator):
     """Direct multi-horizon count forecaster trained across districts (see module docstring).
 
     One booster for all horizons (``horizon`` is a feature). Parameters are stored as given.

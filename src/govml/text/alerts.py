@@ -308,6 +308,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from govml._compat import FillsMissingParams
 from govml.coverage import thin_lead_in
 from govml.errors import ConfigError, DataError, Problem, cell_text
 from govml.io import label_text
@@ -545,7 +546,7 @@ def bh_qvalues(p: np.ndarray) -> np.ndarray:
     return out
 
 
-class SurgeDetector(BaseEstimator):
+class SurgeDetector(FillsMissingParams, BaseEstimator):
     """Category surges and emerging terms per group and period (see the module docstring).
 
     ``fit(df)`` takes a message table with ``time_col``, ``by`` (the group) and, when present,

@@ -87,6 +87,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 
+from govml._compat import FillsMissingParams
 from govml.errors import ModelError
 from govml.text.tokenize import GovTokenizer
 
@@ -193,7 +194,7 @@ def parse_topic_lexicon(text: str, source: str = "lexicon") -> dict[str, list[st
     return lexicon
 
 
-class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
+class TopicLexiconFeatures(FillsMissingParams, TransformerMixin, BaseEstimator):
     """One feature per topic of a lexicon: how often the topic's terms occur in the text.
 
     Each term is counted wherever it occurs as a substring of the prepared text (lower-cased, personal
@@ -207,6 +208,8 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
     :class:`GovTokenizer` whose ``prepare`` normalises the text (default ``GovTokenizer()``).
     ``title_only`` — count only in the first line of a multi-line text (the title; :class:`_TitleText`).
     """
+
+    _old_param_values = {"title_only": False}  # a model saved before the parameter existed
 
     def __init__(self, lexicon: dict[str, Sequence[str]] | None = None, tokenizer: GovTokenizer | None = None,
                  title_only: bool = False) -> None:
@@ -278,7 +281,6 @@ class TopicLexiconFeatures(TransformerMixin, BaseEstimator):
             state["counter_"].vocabulary = list(state["counter_"].vocabulary_)  # terms in index order
         if "term_topic_" in state:
             state["term_topic_"] = _unzip_array(state["term_topic_"])
-        state.setdefault("title_only", False)  # saved before the parameter existed
         super().__setstate__(state)
 
 
@@ -778,7 +780,7 @@ def _proba(model: Any, F: Any) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-class SemiSupervisedNB(ClassifierMixin, BaseEstimator):
+class SemiSupervisedNB(FillsMissingParams, ClassifierMixin, BaseEstimator):
     """Multinomial naive Bayes fitted by EM on labelled and unlabelled rows (Nigam, McCallum, Thrun & Mitchell
     2000, "Text classification from labeled and unlabeled documents using EM").
 
@@ -1049,7 +1051,7 @@ _OLD_DEFAULTS = {"calibration_ensemble": True, "weights_dtype": "float64", "char
                  "em_nb_prior": True, "em_nb_balance": False, "n_jobs": None, "column_order": None}
 
 
-class DemandClassifier(ClassifierMixin, BaseEstimator):
+class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
     """Category of a resident message, with calibrated confidence.
 
     Default (issue 3): word 1–2-grams + character 1–4-grams + the topic-lexicon block (weight 1) + for titled
@@ -1216,6 +1218,8 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
         (the gain is within the load noise at a few hundred labels; CPU measured for "svm" only; issue 3, session
         14; docs/benchmarks.md).
     """
+
+    _old_param_values = _OLD_DEFAULTS  # models saved before these parameters existed behave as they were trained
 
     def __init__(
         self,
@@ -1725,10 +1729,7 @@ class DemandClassifier(ClassifierMixin, BaseEstimator):
             for m, w in zip(_linear_models(state["classifier_"]), weights, strict=True):
                 if w is not None:
                     m.coef_ = _unpack_weights(w)
-        # models saved before these parameters existed behave as they were trained
-        for name, value in _OLD_DEFAULTS.items():
-            state.setdefault(name, value)
-        super().__setstate__(state)
+        super().__setstate__(state)  # FillsMissingParams: parameters added since the model was saved (_OLD_DEFAULTS)
 
     # -- predicting --------------------------------------------------------------------------------
     def _check(self) -> None:

@@ -121,6 +121,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from govml._compat import FillsMissingParams
 from govml.errors import DataError, Problem, cell_text
 
 log = logging.getLogger(__name__)
@@ -379,7 +380,7 @@ def _split_large(graph, idx: np.ndarray, limit: int, thr: float | None = None,
     return out
 
 
-class HotIssueFinder(BaseEstimator):
+class HotIssueFinder(FillsMissingParams, BaseEstimator):
     """Group messages about the same problem at the same place and rank the groups by heat.
 
     Parameters are described in the module docstring. ``fit(df)`` expects the columns named by

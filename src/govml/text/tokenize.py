@@ -63,6 +63,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from govml._compat import fill_missing_params
 from govml.privacy import PLACEHOLDERS as PRIVACY_PLACEHOLDERS
 
 log = logging.getLogger(__name__)
@@ -519,7 +520,7 @@ class GovTokenizer:
         return {k: getattr(self, k) for k in self._PARAMS}  # plain parameters only
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for k, v in state.items():
+        for k, v in fill_missing_params(type(self), state).items():  # parameters added since it was saved
             object.__setattr__(self, k, v)
 
     def _engine(self) -> _Engine:
