@@ -73,6 +73,20 @@ _register()
 _USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 
 
+def _ended_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` (the SystemExit click raises) comes from a KeyboardInterrupt that nothing has reported:
+    typer answers Ctrl-C with ``Exit(130) from KeyboardInterrupt``; a command that says where it stopped itself
+    (``govml demo``) raises ``Exit(130) from None``, which hides the interrupt and is not said twice."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ if e.__cause__ is not None else (None if e.__suppress_context__ else e.__context__)
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``govml`` script."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or os.environ.get(
@@ -80,7 +94,10 @@ def main(argv: list[str] | None = None) -> None:
     ) not in ("", "0")
     try:
         app(args=argv, standalone_mode=True)
-    except SystemExit:
+    except SystemExit as exc:
+        if _ended_by_ctrl_c(exc):  # typer turns Ctrl-C into a silent exit 130: say it
+            err_console.print("[bold red]interrupted[/] (Ctrl-C): the command stopped before it finished; "
+                              "run it again for its outputs", highlight=False, soft_wrap=True)
         raise
     except GovmlError as exc:
         if debug:
