@@ -133,10 +133,7 @@ def test_holiday_factors_use_nothing_after_the_origin() -> None:
     origin = periods[pd.DatetimeIndex(periods).searchsorted(pd.Timestamp("2024-01-29"))]
     models = {"govml": HotspotForecaster(horizon=3, **SMALL),
               "fill": HotspotForecaster(horizon=3, holidays="fill", **SMALL),
-              # 10 trees: the recursive tree selection tries every count (21 with 40 trees: 9 s CPU a fit, 5.5 s
-              # with 10); it keeps 4 trees at this origin either way (n_trees_, session 17), so trees are in play
-              "divide": HotspotForecaster(horizon=3, holidays="divide", strategy="recursive",
-                                          **{**SMALL, "n_estimators": 10})}
+              "divide": HotspotForecaster(horizon=3, holidays="divide", strategy="recursive", **SMALL)}
     a = run_backtest(panel, models, origins=[origin], horizon=3).predictions
     b = run_backtest(_perturb_after(panel, origin), models, origins=[origin], horizon=3).predictions
     cols = ["model", "area", "category", "period_start", "horizon", "yhat", "yhat_mean", "yhat_lo", "yhat_hi",
