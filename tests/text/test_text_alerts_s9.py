@@ -14,13 +14,14 @@ START = pd.Timestamp("2023-01-02")
 def _panel(groups: int = 20, weeks: int = 40, seed: int = 7) -> pd.DataFrame:
     """Poisson messages per group × category × week, three categories at constant rates 1, 2 and 3."""
     rng = np.random.default_rng(seed)
-    g, c, t = [], [], []
+    g, c, days = [], [], []
     for gi in range(groups):
         for ci, lam in enumerate((1.0, 2.0, 3.0)):
-            for w, k in enumerate(rng.poisson(lam, size=weeks)):
-                g += [f"社区{gi:02d}"] * int(k)
-                c += [f"类别{ci}"] * int(k)
-                t += list(START + pd.to_timedelta(7 * w + rng.uniform(0, 7, size=int(k)), unit="D"))
+            n = rng.poisson(lam, size=weeks)
+            g += [f"社区{gi:02d}"] * int(n.sum())
+            c += [f"类别{ci}"] * int(n.sum())
+            days += [7 * w + rng.uniform(0, 7, size=int(k)) for w, k in enumerate(n)]
+    t = START + pd.to_timedelta(np.concatenate(days), unit="D")  # the same times, converted once
     return pd.DataFrame({"community": g, "category": c, "created_at": t})
 
 
