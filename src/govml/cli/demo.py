@@ -104,6 +104,20 @@ class DemoContext:
         self.handed_out.append(p)
         return p
 
+    def last_weeks(self, messages: Path, step: str, weeks: int = 26) -> Path:
+        """``--quick``'s smaller message table: the rows of ``messages`` (a sample CSV with ``created_at``) from
+        its last ``weeks`` weeks, written to ``reports/<step>/messages_last<weeks>w.csv``."""
+        import pandas as pd
+
+        from govml.io import atomic_path
+
+        msgs = pd.read_csv(messages, dtype=str)
+        when = pd.to_datetime(msgs["created_at"], errors="coerce")
+        out = self.report_path(step, f"messages_last{weeks}w.csv")
+        with atomic_path(out) as tmp:
+            msgs[when > when.max() - pd.Timedelta(weeks=weeks)].to_csv(tmp, index=False)
+        return out
+
 
 def step_names() -> list[str]:
     return [name for name, _ in STEPS]

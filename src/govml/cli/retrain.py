@@ -185,13 +185,7 @@ def demo_step(ctx) -> list[Path]:
         if ctx.quick and key == "hotspot-forecaster":
             spec.params.update(n_origins=2, n_estimators=60)
         if ctx.quick and key == "demand-classifier" and spec.data:  # the last 26 weeks only
-            import pandas as pd
-
-            msgs = pd.read_csv(spec.data[0], dtype=str)
-            when = pd.to_datetime(msgs["created_at"], errors="coerce")
-            recent = ctx.report_path("tracking", "messages_last26w.csv")
-            msgs[when > when.max() - pd.Timedelta(weeks=26)].to_csv(recent, index=False)
-            spec.data = [str(recent)]
+            spec.data = [str(ctx.last_weeks(Path(spec.data[0]), "tracking"))]
     config_path = ctx.report_path("tracking", "retrain.demo.yaml")
     dumped = cfg.model_dump()
     for spec in dumped["models"].values():  # optional keys left out when unset (the file reads as before)
