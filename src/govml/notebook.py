@@ -76,6 +76,9 @@ class Loaded:
     text_cols: tuple[str, ...] = ("text",)
     notes: list[str] = field(default_factory=list)
     n_read: int | None = None  # the rows read from the file (before rows were left out)
+    #: the notes that concern the demands notebook only (likes, users, alerts, areas, the span): not a
+    #: classifier's business (:func:`labelled_messages` leaves them out)
+    demands_only: frozenset[str] = frozenset()
 
 
 def _where(meta: Mapping[str, Any], file: str) -> str:
@@ -225,6 +228,12 @@ def read_messages(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     if empty.all():
         raise DataError([Problem(file, None, found.get("text", found.get("title")), "some message text",
                                  "(every cell empty)")])
+    demands_only: list[str] = []
+
+    def demands_note(text: str) -> None:  # a note for the demands notebook, not for a classifier
+        notes.append(text)
+        demands_only.append(text)
+
     if "id" in found:
         ids = df["id"].astype("string").str.strip()
         dup = ids.isna() | ids.eq("") | ids.duplicated(keep=False)
@@ -239,14 +248,14 @@ def read_messages(path: str | os.PathLike[str], *, sheet: str | int | None = Non
     if "likes" in found:
         likes, bad = to_number(df["likes"])
         if bad.any():
-            notes.append(f"column '{found['likes']}': {int(bad.sum())} value(s) are not numbers (counted as 0)")
+            demands_note(f"column '{found['likes']}': {int(bad.sum())} value(s) are not numbers (counted as 0)")
         df["likes"] = likes.fillna(0).clip(lower=0).astype(int)
     else:
-        notes.append("no likes column (点赞数): likes count as 0 in the heat of hot issues")
+        demands_note("no likes column (点赞数): likes count as 0 in the heat of hot issues")
     if "user_id" in found:
         df["user_id"] = df["user_id"].astype("string")
     else:
-        notes.append("no user column (留言用户): each message counts as a different user")
+        demands_note("no user column (留言用户): each message counts as a different user")
     label = None
     if "category" in found:
         cat = label_text(df["category"])
@@ -254,13 +263,13 @@ def read_messages(path: str | os.PathLike[str], *, sheet: str | int | None = Non
             df["category"] = cat
             label = "category"
             if cat.isna().any():
-                notes.append(f"column '{found['category']}': {int(cat.isna().sum())} message(s) without a category "
+                demands_note(f"column '{found['category']}': {int(cat.isna().sum())} message(s) without a category "
                              "(left out of the category alerts)")
         else:
             df = df.drop(columns="category")
             notes.append(f"column '{found['category']}' is empty in every row: treated as no category")
     if label is None:
-        notes.append("no category column (一级分类, 诉求类别 …): alerts are on each area's total (category 全部), "
+        demands_note("no category column (一级分类, 诉求类别 …): alerts are on each area's total (category 全部), "
                      "backed by emerging terms")
     if group_col is not None:
         key = next(k for k, v in found.items() if v == group_col)
@@ -275,32 +284,28 @@ def read_messages(path: str | os.PathLike[str], *, sheet: str | int | None = Non
         if area.notna().mean() >= 0.5:
             df["area"] = area.fillna("未注明")
             group = "area"
-            notes.append("no community / district column: the area is the district code in the title (A5区 …)")
+            demands_note("no community / district column: the area is the district code in the title (A5区 …)")
         else:
             df["area"] = "全部"
             group = "area"
-            notes.append("no community / district column (社区, 街道, 区县 …): all messages are one area, 全部 "
+            demands_note("no community / district column (社区, 街道, 区县 …): all messages are one area, 全部 "
                          "(name one with COLUMNS = {'community': 'its name'})")
     if empty.any():
-        notes.append(f"{int(empty.sum())} message(s) with no text (kept; they add no words)")
+        demands_note(f"{int(empty.sum())} message(s) with no text (kept; they add no words)")
     days = df["created_at"].max() - df["created_at"].min()
     if days < pd.Timedelta(days=56):
-        notes.append(f"the messages span {days.days + 1} day(s): the alerts test only weeks with 4 weeks of history "
+        demands_note(f"the messages span {days.days + 1} day(s): the alerts test only weeks with 4 weeks of history "
                      "before them (emerging terms 12), so they say little here; the demand tables and hot issues "
                      "are unaffected")
     shown = {k: v for k, v in found.items() if k not in ("channel",)}
     if text_cols == ("title", "detail"):
         shown["text"] = f"{found['title']} + {found['text']}"
         shown.pop("title")
-    loaded = Loaded(df.reset_index(drop=True), file, shown, group, label, text_cols, notes, len(raw))
+    loaded = Loaded(df.reset_index(drop=True), file, shown, group, label, text_cols, notes, len(raw),
+                    frozenset(demands_only))
     loaded.frame.attrs["govml"] = meta
     _say(loaded, "messages", meta, len(raw), quiet)
     return loaded
-
-
-#: notes of :func:`read_messages` that concern the demands notebook only (likes, users, areas, alerts)
-_DEMANDS_ONLY = ("no likes column", "no user column", "no category column", "no community / district column",
-                 "the messages span", "column '{category}': ")
 
 
 def labelled_messages(loaded: Loaded, *, quiet: bool = False) -> pd.DataFrame:
@@ -333,9 +338,8 @@ def labelled_messages(loaded: Loaded, *, quiet: bool = False) -> pd.DataFrame:
         print("  columns: " + ", ".join(f"{k} ← {v}" for k, v in loaded.columns.items()
                                         if k in ("id", "created_at", "text", "category", "community", "district",
                                                  "region")))
-        skip = tuple(x.replace("{category}", loaded.columns.get("category", "")) for x in _DEMANDS_ONLY)
         for n in loaded.notes:
-            if not n.startswith(skip) and "with no text (kept" not in n:
+            if n not in loaded.demands_only:
                 print("  • " + n)
         if no_label.any():
             print(f"  • {int(no_label.sum())} message(s) without a category: left out (the classifier learns from "
