@@ -1463,3 +1463,103 @@ NAME_ROUND8_NEGATIVE_CASES: list[str] = [
     "园长期不在岗，幼儿园管理混乱。",
     "协警万一出了事谁负责？",
 ]
+
+# --- planted round 9 (session 18), written before any rule change or run of the session ------------------------
+# Held out: session 17 left 司机金山 / 保安长江 (a boundary-tier surname or no surname before a place word), a kinship
+# cue before 是, 和 in a given name, a list with no cue (本组肖和均，肖利红，… on 附件4) and a word name named again
+# before a two-character word; round 7 left 上官云, 于建国, 刘明 (村医刘明无证), 周家豪, 宋涛, 林海. Round 9 writes
+# those forms with new words and adds: lists after a cue or 本组, kinship + 是, given names with function characters
+# (和 为 自 以 之 其), compound surnames, a surname alone before a title (王主任, 李师傅: the surname is masked, as
+# 门卫[[NAME:彭]]师傅 in round 6 and 司机王师傅 in round 7), reported speech, and 联系人 / 经办人 / 网格员.
+NAME_ROUND9_CASES: list[str] = [
+    # lists after a cue or 本组 / 该组
+    "本组[[NAME:肖和均]]、[[NAME:肖利红]]、[[NAME:肖运财]]三户的征地补偿款至今没有发放。",
+    "该组村民[[NAME:陈和平]]、[[NAME:陈和顺]]两户至今未通自来水。",
+    "联系人：[[NAME:周丽萍]]、[[NAME:谭志勇]]，请相关部门尽快回复。",
+    "网格员[[NAME:赵丽]]和[[NAME:孙敏]]上门登记时态度很差。",
+    # kinship cue + 是
+    "我父亲[[NAME:吴建国]]是八十年代的民办教师，至今没有落实待遇。",
+    "我母亲[[NAME:黄桂英]]是低保户，今年突然被取消了低保。",
+    "我爱人[[NAME:张自力]]是环卫工人，工资被拖欠了半年。",
+    "我丈夫[[NAME:刘和平]]在工地上摔伤，老板一分钱不赔。",
+    # given names with function characters
+    "经办人[[NAME:王以成]]说材料不全，让我下周再来。",
+    "网格员[[NAME:李为民]]多次上门做工作，问题还是没解决。",
+    "反映人[[NAME:何为民]]，男，六十八岁，独居。",
+    "我女儿[[NAME:陈之恒]]今年六岁，因为户口问题上不了学。",
+    "村民[[NAME:罗其昌]]的房屋在暴雨中倒塌，申请危房补助。",
+    # compound surnames
+    "老板[[NAME:欧阳娜娜]]拖欠员工三个月工资。",
+    "物业经理[[NAME:上官云]]拒不接听业主电话。",
+    "村民[[NAME:司马青]]家的宅基地被邻居侵占。",
+    "我叫[[NAME:上官燕]]，是阳光小区的业主。",
+    "联系人：[[NAME:欧阳明]]，请与其联系核实。",
+    "村会计[[NAME:皇甫强]]从不公开账目。",
+    # a surname alone before a title
+    "[[NAME:王]]主任说这个问题要等上级批复。",
+    "小区门口修车的[[NAME:李]]师傅被城管赶走了。",
+    "社区[[NAME:周]]书记答应月底前给答复，到现在也没消息。",
+    "他们说是[[NAME:黄]]经理让这么干的。",
+    "[[NAME:张]]师傅装的热水器第二天就漏水了。",
+    # reported speech
+    "接待我的人说：“你去找[[NAME:马建国]]，他是管这个的。”",
+    "他当着大家的面说“我就是[[NAME:郑大勇]]，你们去告吧”。",
+    "[[NAME:刘]]所长当时说“三天内解决”，到现在也没人来。",
+    # 联系人 / 经办人 / 网格员
+    "经办人：[[NAME:李自强]]，受理时间为工作日。",
+    "社区网格员[[NAME:方自立]]说这事不归他管。",
+    "联系人[[NAME:杨其林]]一直不接电话。",
+    # session 17's misses with new words
+    "货车司机[[NAME:金山]]每天凌晨在小区里按喇叭。",
+    "门卫[[NAME:长江]]不让外卖员进小区。",
+    "局长[[NAME:江山]]说马上处理，[[NAME:江山]]后来再也没露面。",
+    # round 7's misses with new words
+    "组长[[NAME:于建国]]私自把集体土地租给外人。",
+    "村医[[NAME:张亮]]无证给孩子打针，孩子高烧不退。",
+    "辅导班老板[[NAME:周家豪]]收了钱就跑了。",
+    "出租车司机[[NAME:宋涛]]拒载还骂人。",
+    "公司法人[[NAME:林海]]卷款跑路，工人工资没着落。",
+    "村民[[NAME:于红梅]]、[[NAME:于建国]]夫妇的房子被强拆。",
+    "举报人[[NAME:黎明]]反映该厂夜间偷排废水。",
+]
+NAME_ROUND9_NEGATIVE_CASES: list[str] = [
+    # places and roads that start with a surname character
+    "金山区的垃圾站臭气熏天，希望尽快搬走。",
+    "长江路与黄河路交叉口的红绿灯坏了一个星期。",
+    "和平路口占道经营十分严重。",
+    "上次在王府井买的东西质量有问题。",
+    "从张家界回来后才发现被多收了费用。",
+    "向阳小区的下水道堵了半个月。",
+    "高山流水小区门口的路灯不亮。",
+    "村里开了一家诸葛烤鱼，油烟扰民。",
+    "东方红小学门口早晚堵车。",
+    # common words that start with a surname character
+    "领导高度重视，但问题一直没解决。",
+    "周末小区广场舞噪音很大。",
+    "明天上午要停水，请提前通知。",
+    "江山如画，可惜这条河被污染了。",
+    "于是我又打了一次电话，还是没人接。",
+    "林业局对乱砍滥伐不管不问。",
+    "黎明时分工地就开始施工。",
+    "该房屋建于建国初期，属于危房。",
+    "社区为民服务中心办事效率太低。",
+    "长沙和平物业管理有限公司不履行合同。",
+    "马路上到处是垃圾。",
+    # kinship words before a word that starts with a surname character
+    "我母亲常年卧病在床，申请护理补贴。",
+    "我父亲白天上班，晚上还要照顾奶奶。",
+    "我儿子高考那几天工地还在施工。",
+    "我父亲钱都交了，手续还是办不下来。",
+    "我父亲是退伍军人，享受不到优抚待遇。",
+    # cues and roles with no name after them
+    "本组村民反映道路破损严重。",
+    "联系人电话一直打不通。",
+    "经办人不在，窗口没人办理。",
+    "网格员上门登记了三次。",
+    "主任说下周再来。",
+    "师傅说这个配件要等半个月。",
+    "保安长时间不在岗。",
+    "货车司机长期在此乱停乱放。",
+    "一家叫“高山流水”的茶楼噪音扰民。",
+    "他说“我是业主，凭什么不让进”。",
+]
