@@ -39,6 +39,8 @@ class IndicatorNormaliser(FillsMissingParams, TransformerMixin, BaseEstimator):
         Mean and standard deviation of each z-score indicator in the data seen by ``fit``.
     """
 
+    _required_learned = ("std_",)  # learned attributes (govml._compat); mean_ marks it fitted
+
     def __init__(self, system: IndicatorSystem):
         self.system = system
 

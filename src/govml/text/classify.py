@@ -210,6 +210,8 @@ class TopicLexiconFeatures(FillsMissingParams, TransformerMixin, BaseEstimator):
     """
 
     _old_param_values = {"title_only": False}  # a model saved before the parameter existed
+    # learned attributes (govml._compat): all three since the class existed; a file without one cannot transform
+    _required_learned = ("topics_", "term_topic_", "counter_")
 
     def __init__(self, lexicon: dict[str, Sequence[str]] | None = None, tokenizer: GovTokenizer | None = None,
                  title_only: bool = False) -> None:
@@ -797,6 +799,9 @@ class SemiSupervisedNB(FillsMissingParams, ClassifierMixin, BaseEstimator):
     losslessly, deflated); no unlabelled row is stored. ``n_iter_``: EM iterations run.
     """
 
+    # learned attributes (govml._compat): all since the class existed; a file without one cannot predict
+    _required_learned = ("classes_", "class_log_prior_", "feature_log_prob_")
+
     def __init__(self, alpha: float = 0.1, unlabeled_weight: float = 0.1, n_iter: int = 5, fit_prior: bool = True,
                  tol: float = 1e-3, min_posterior: float = 1e-3, weights_dtype: str = "float32",
                  balance_unlabeled: bool = False) -> None:
@@ -1220,6 +1225,10 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
     """
 
     _old_param_values = _OLD_DEFAULTS  # models saved before these parameters existed behave as they were trained
+    # learned attributes (govml._compat): a model saved before the optional LSA block / the self-training lexicon
+    # matrix / the stored block spans had none (None: not used; the spans are then worked out as they were)
+    _old_learned_values = {"lsa_": None, "lexicon_x_": None, "blocks_": None}
+    _required_learned = ("features_", "classes_")  # since the first DemandClassifier; classifier_ marks it fitted
 
     def __init__(
         self,
