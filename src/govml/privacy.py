@@ -418,6 +418,12 @@ _WEAK_CUES = (
                                                         "妻子", "爱人", "哥哥", "姐姐", "弟弟", "妹妹")),
 )
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+# Session 18: a list of names right after 本组/该组/同组/本村/该村 (本组肖和均，肖利红，肖运鸿，陈松长四家人; 附件4):
+# two or more names, each a common or compound surname and one or two characters, separated by ，、, (_list_after_cue).
+_LIST_CUES = ("本组", "该组", "同组", "本村", "该村")
+_LIST_ITEM = ("(?:[" + "".join(sorted(_SURNAME_WORDS["common"])) + "]|" + "|".join(sorted(_SURNAME_WORDS["compound"]))
+              + ")")
+_LIST_CUE_REST = f"{_LIST_ITEM}[{_HAN}]{{1,2}}[，、,][ \t]?{_LIST_ITEM}"
 _QUOTES_OPEN, _QUOTES_CLOSE = "“\"「『", "”\"」』"
 _NAME_CUE = re.compile(
     "(?P<strong>" + "|".join(sorted(_STRONG_CUES, key=len, reverse=True)) + ")"
@@ -427,6 +433,7 @@ _NAME_CUE = re.compile(
     + "|(?P<pretitle>" + "|".join(sorted(set(_PRE_TITLES) - set(_TITLES), key=len, reverse=True)) + ")"
     + "|(?P<role>" + "|".join(w + (f"(?!{_ROLE_NOT_BEFORE[w]})" if w in _ROLE_NOT_BEFORE else "")
                               for w in sorted(_ROLES, key=len, reverse=True)) + ")"
+    + "|(?P<listcue>" + "|".join(_LIST_CUES) + ")(?=" + _LIST_CUE_REST + ")"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
     + rf"|网友[ \t]?[{_QUOTES_OPEN}](?P<quoted2>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
 )
@@ -464,9 +471,14 @@ _WEAK_REST = (f"(?:{_SP}[:：]{_SP}[{_SURNAME_CHARS}]|[{_SURNAME_CHARS}][{_HAN}]
               f"|[{_SURNAME_CHARS}][{_HAN}]{{1,2}}(?:{'|'.join(sorted(_SELF_FOLLOW, key=len, reverse=True))}))")
 # 我 and 本 are too frequent to be the gate's triggers: these two cues are found with str.find.
 _FIND_CUES = ("我是", "本人")
+# After a kinship cue (我父亲, 我爱人 …) a name before 是 too (session 18: 我父亲陈国华是退伍军人; 我是X是 is none).
+_WEAK_REST_KIN = f"(?:{_WEAK_REST}|[{_SURNAME_CHARS}][{_HAN}]{{1,2}}是)"
 _FIND_REST = re.compile(_WEAK_REST)
 # after a role word: a common surname, a compound one, or 于 and a character (业主于海家: _name_after_yu)
+# session 18: a boundary-tier surname too (货车司机金山每天: _role_person), not a function word (村民和, 业主对)
+_ROLE_SUR_BOUNDARY = "".join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))
 _ROLE_SUR = (f"[ \t\u3000{_QUOTES_OPEN}]?(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))}"
+             f"|[{_ROLE_SUR_BOUNDARY}][{_HAN}]"
              f"|于[{_HAN}])")  # session 17: a space or a quote mark before the name (业主 黄丽华 反映, 业主“张海燕”)
 _FIND_ROLE_REST = re.compile(_ROLE_SUR)
 # (cue, what must follow it or None): 我是/本人, the role words of _FIND_ROLES, the strong cues of _FIND_STRONG
@@ -509,7 +521,7 @@ def _name_gate_pattern() -> tuple[str, str]:
     # None for any, the character right before it or None)]
     alts: dict[str, list[tuple[str, str | None, str | None]]] = {}
     han, sur = f"[{_HAN}]", f"[{_SURNAME_ANY}]"
-    weak_rest = _WEAK_REST
+    weak_rest = _WEAK_REST_KIN  # the weak cues of the gate are the kinship cues (我是/本人: _FIND_CUES)
     words = ([(c, "") for c in _STRONG_CUES if c not in _FIND_STRONG]
              + [(c, weak_rest) for c in _WEAK_CUES if c not in _FIND_CUES])
     for word, rest in words:
@@ -547,6 +559,8 @@ def _name_gate_pattern() -> tuple[str, str]:
         behind = f"(?<={re.escape(word[:k + 1])})" if k else ""
         alts.setdefault(c, []).append((f"{behind}(?={re.escape(word[k + 1:])}{rest})",
                                        word[k + 1] if k + 1 < len(word) else None, word[k - 1] if k else None))
+    for cue in _LIST_CUES:  # 本组肖和均，肖利红 (session 18): found from 组 or 村 (triggers of 组长, 村民)
+        alts.setdefault(cue[1], []).append((f"(?<={cue})(?={_LIST_CUE_REST})", None, None))
     for q in _G_OPEN:
         alts.setdefault(q, []).append((f"(?={han}{{2,4}}[{_G_CLOSE}]{_SP}网友)", None, None))
     alts.setdefault("网", []).append((f"(?=友{_SP}[{_G_OPEN}]{han}{{2,4}}[{_G_CLOSE}])", "友", None))
@@ -643,6 +657,15 @@ _KIN_FINALS = frozenset("子儿爷哥姐弟妹娘婆夫妻嫂叔伯公母父婶�
 # two-character words tagged as a place whose first character is a common surname (高山, 黄河, 江山; session 17): a
 # name after a role before a word that follows names (村民高山家, 门卫黄河每天), as a person-tagged word. Read with _WORDS.
 _PLACE_NAMES: frozenset[str] = frozenset()
+# two-character verbs (at least 20 frequent) that end with a common surname (照顾, 感谢, 兼顾; session 18): a lone
+# surname before a title is none right after its verb's first character (照顾奶奶: no 顾奶奶). Read with _WORDS.
+_VERB_SUR: frozenset[str] = frozenset()
+
+
+def _verb_sur() -> frozenset[str]:
+    """:data:`_VERB_SUR`, the dictionary read first."""
+    _dictionary()
+    return _VERB_SUR
 
 
 def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], frozenset[str]]:
@@ -677,7 +700,8 @@ def _dictionary() -> tuple[dict[str, int], dict[str, int], frozenset[str], froze
             if len(w) <= 3 and tag.startswith("nr") and w[0] in _SURNAMES_COMMON:
                 finals[w[-1]] = finals.get(w[-1], 0) + 1
         _NAME_FINALS = frozenset(c for c, k in finals.items() if k >= 6) - _KIN_FINALS
-        global _PLACE_NAMES
+        global _PLACE_NAMES, _VERB_SUR
+        _VERB_SUR = frozenset(w for w, f, tag in found if len(w) == 2 and tag == "v" and w[1] in _SURNAMES_COMMON)
         _PLACE_NAMES = frozenset(w for w, f, tag in found if len(w) == 2 and tag == "ns" and w[0] in _SURNAMES_COMMON)
         _LOW_WORDS = frozenset(w for w, tag in _LOW_LINE.findall(text)
                                if w[0] in first and not tag.startswith(("nr", "ns", "nz")))
@@ -725,8 +749,9 @@ _FOLLOW = tuple(
 )
 
 
-def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
-    """The name that starts at ``s`` after a self-introduction cue, or None."""
+def _name_after(norm: str, s: int, strong: bool, kin: bool = False) -> tuple[int, int] | None:
+    """The name that starts at ``s`` after a self-introduction cue, or None (``kin``: after a kinship cue, 我父亲 …,
+    a name before 是 too)."""
     for sl in _surname_len(norm, s):
         g0 = s + sl
         if _TITLE_AT.match(norm, g0):  # 我是王书记：the title rule finds the surname
@@ -744,7 +769,7 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
                     and (strong or e == len(norm) or not norm[e].isalnum()) and _not_a_word(norm[s:e])):
                 return s, e
         if not strong:
-            span = _name_after_weak(norm, s, sl, g0, tier_ok)
+            span = _name_after_weak(norm, s, sl, g0, tier_ok, kin)
             if span is not None:
                 return span
             continue
@@ -753,6 +778,8 @@ def _name_after(norm: str, s: int, strong: bool) -> tuple[int, int] | None:
             if e <= len(norm) and _given_ok(norm[g0:e]) and norm.startswith(_FOLLOW, e) and _not_a_word(norm[s:e]):
                 return s, e
         e = g0 + 2
+        if tier_ok and e < len(norm) and _mid_given(norm, g0, e) and _mid_end_ok(norm, e):
+            return s, e  # 联系人杨其林一直 (session 18)
         if tier_ok and e <= len(norm) and _given_ok(norm[g0:e]) and _not_a_word(norm[s:e]):
             if norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1) and _given_ok(norm[g0], veto):
                 return s, g0 + 1  # 当事人韩梅拒绝调解: 韩梅
@@ -777,23 +804,27 @@ def _place_at(norm: str, k: int) -> bool:
             and norm.startswith(_PLACE_SUFFIX, k + 2) and not norm.startswith(_PLACE_SUFFIX_NOT, k + 2))
 
 
-def _name_after_weak(norm: str, s: int, sl: int, g0: int, tier_ok: bool) -> tuple[int, int] | None:
+def _name_after_weak(norm: str, s: int, sl: int, g0: int, tier_ok: bool, kin: bool = False) -> tuple[int, int] | None:
     """The name at ``s`` after 我是/本人 (no colon) followed by a word of :data:`_SELF_FOLLOW`: a common or
     compound surname and one or two given-name characters that are no word of jieba's dictionary
     (我是周边居民, 我是白领 …) and do not start one of four or more characters. Two given-name characters
-    unless the second one starts such a word itself (我是张伟要求 → 张伟)."""
+    unless the second one starts such a word itself (我是张伟要求 → 张伟). After a kinship cue (``kin``) 是 follows
+    a name too, and a given name may start with a function character (session 18: 我父亲陈国华是, 我丈夫刘和平在)."""
     if not tier_ok:
         return None
     idiom_starts = _dictionary()[3]
     for gl in (2, 1):
         e = g0 + gl
-        if e >= len(norm) or not _given_ok(norm[g0:e]) or not _not_a_word(norm[s:e]):
+        if e >= len(norm) or not _not_a_word(norm[s:e]):
             continue
-        if gl == 2 and norm.startswith(_SELF_FOLLOW, g0 + 1):
+        if not _given_ok(norm[g0:e]) and not (kin and gl == 2 and _mid_given(norm, g0, e)):
+            continue
+        if gl == 2 and (norm.startswith(_SELF_FOLLOW, g0 + 1) or (kin and norm[g0 + 1] == "是")):
             continue
         cand = norm[s:e]
         # 3 characters: the first two may be a word tagged as a person's name (本人龙飞利家住)
-        if _is_word(cand, sl, person_ok=gl == 2) or cand in idiom_starts or not norm.startswith(_SELF_FOLLOW, e):
+        if (_is_word(cand, sl, person_ok=gl == 2) or cand in idiom_starts
+                or not (norm.startswith(_SELF_FOLLOW, e) or (kin and norm[e] == "是"))):
             continue
         return s, e
     return None
@@ -821,6 +852,8 @@ def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] 
                 if prev and not _boundary_at(norm, s - 1) and (prev not in _NAME_PREV_OK or prev + sur in _NOT_NAMES):
                     continue
             elif s > lo and norm[s - 1] + sur in _NOT_NAMES:  # 提高医生
+                continue
+            elif k == 1 and s > lo and norm[s - 1 : s + 1] in _verb_sur():  # 照顾奶奶, 感谢书记 (session 18)
                 continue
             if sl == 1 and k >= 2 and cand[-1] in _SURNAMES_COMMON and (k == 2 or sur not in _SURNAMES_COMMON):
                 continue  # 感谢杨书记, 和肖警官, 纪检周书记: the surname is the one right before the title
@@ -854,6 +887,10 @@ _FOLLOW_AFTER_TITLE_LONG += tuple(
     w for w in dict.fromkeys(_FOLLOW_WORDS_FILE.get("missing", []) + _FOLLOW_WORDS_FILE.get("known", []))
     if w not in _FOLLOW_AFTER_TITLE_LONG
 )
+# Session 18: words of a household or a count (于建国夫妇, 于建国兄弟俩, 陈和顺两户, 肖运财三户) and verbs of complaints
+# jieba's dictionary lacks (出租车司机宋涛拒载, 网约车司机宋涛绕路, 村医刘明无证).
+_FOLLOW_AFTER_TITLE_LONG += ("夫妇", "夫妻", "兄弟", "姐妹", "父子", "母子", "母女", "父女", "两户", "三户", "四户", "两家",
+                             "拒载", "绕路", "绕道", "无证", "无照", "抽逃")
 # the words of two or more characters that follow names, as a set (session 16: no name is one of them)
 _FOLLOW_WORDS = frozenset(_FOLLOW_AFTER_TITLE_LONG)
 _FOLLOW_AFTER_TITLE = (*_FOLLOW, *_FOLLOW_AFTER_TITLE_LONG, "也", "已",
@@ -890,12 +927,18 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
             continue  # 老板上官网查, 老板上官方网站 (session 17): 官网, 官方 are words; 老板上官云 is a name
         common = sl == 2 or norm[e] in _SURNAMES_COMMON
         if role and not common:
+            if sl == 1 and g0 + 1 < n and _role_person(norm, e, g0 + 1, boundary=True):
+                return e, g0 + 1  # 货车司机金山每天 (session 18)
             continue
         if common and norm[g0] == "总" and (_boundary_at(norm, g0 + 1)
                                             or norm.startswith(_FOLLOW_AFTER_TITLE, g0 + 1)):
             return e, g0  # 负责人肖总，, 负责人彭总答复: the surname
         for gl in (2, 1) if common else (2,):
             end = g0 + gl
+            if ((common or (not role and norm[e : e + 2] not in _dictionary()[1])) and gl == 2 and end < n
+                    and _mid_given(norm, g0, end) and _mid_end_ok(norm, end)
+                    and not _is_word(norm[e:end], sl, person_ok=True) and _not_a_word(norm[e:end])):
+                return e, end  # 老板刘和平拒不, 网格员李为民多次, 村民陈和平、陈和顺 (session 18)
             if end > n or not _given_ok_at(norm, g0, end, _GIVEN_NO_AFTER) or not _not_a_word(norm[e:end]):
                 continue
             if gl == 2 and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1):  # 科长杨博认为
@@ -910,7 +953,8 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
                 continue
             if gl == 2 and sl == 1 and norm[e:end] in _dictionary()[3]:  # 业主何去何从
                 continue
-            if role and (_is_word(norm[e:end], sl) or norm[e:end] in _LOW_WORDS or norm[e:end] in _MODERN_WORDS):
+            if role and (_is_word(norm[e:end], sl, person_ok=sl == 2) or norm[e:end] in _LOW_WORDS
+                         or norm[e:end] in _MODERN_WORDS):  # 老板上官云一直: a person-tagged word (session 18)
                 continue  # 业主张贴的告示, 保安陈述了, 未经业主许可擅自, 业主钱款被
             if role and norm[e] in _VERB_NOT_SURNAME and (gl == 1 or norm[g0:end] in _dictionary()[1]):
                 continue  # 业主曾向A7县…, 业主曾多次; 村民曾照雄 is a name
@@ -966,10 +1010,42 @@ def _given_ok_at(norm: str, g0: int, end: int, veto: frozenset[str]) -> bool:
         return False
     if given in _LOW_WORDS or (given[0] == "家" and given[1] in _PLACE_END):
         return False
+    if given[1] == "家" and norm[end : end + 1] in ("的", "里", "门"):  # 村民司马青家的: 司马青 (session 18)
+        return False
     if given in _dictionary()[0]:
         return (given[-1] in _GIVEN_RELAX and given not in _NOT_GIVEN and given not in _FOLLOW_WORDS
                 and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, end))
     return True
+
+
+# Session 18. Function characters that start two-character given names (刘和平, 李为民, 张自力, 陈之恒, 王以成,
+# 杨其林): _GIVEN_NO refuses them (局长王和大家, 经理张为难我们, 主任李自己), so they are taken only as the first of two
+# given-name characters that are no function word (以前, 之后, 其实, 为了, 自己: _NOT_GIVEN), the second no vetoed
+# character nor, after 和, a surname (业主王和李), and only before a delimiter, a title, a word that follows names or
+# a one-character verb or adverb, the last given-name character and the next one starting no word (王和大家).
+_GIVEN_MID = frozenset("和为自以之其")
+
+
+def _mid_given(norm: str, g0: int, end: int) -> bool:
+    """Whether ``norm[g0:end]`` is a two-character given name that starts with a character of _GIVEN_MID."""
+    given = norm[g0:end]
+    if len(given) != 2 or given[0] not in _GIVEN_MID or not _given_ok(given[1], _GIVEN_NO_AFTER):
+        return False
+    if given[0] == "和" and (given[1] in _SURNAMES_COMMON or given[1] in _SURNAMES_BOUNDARY):
+        return False
+    _dictionary()
+    return given not in _NOT_GIVEN and given not in _FOLLOW_WORDS and given not in _NOT_NAMES
+
+
+def _mid_end_ok(norm: str, end: int) -> bool:
+    """The evidence after a name with a given name of :func:`_mid_given` that ends at ``end``."""
+    if _boundary_at(norm, end) or _TITLE_AT.match(norm, end):
+        return True
+    words, starts, _, _ = _dictionary()
+    if norm[end - 1 : end + 1] in starts or norm[end] == "家":
+        return False
+    return (norm.startswith(_FOLLOW_AFTER_TITLE, end) or norm[end] in _VERB_ONE or norm[end] in _FOLLOW_ONE_WORD_NAME
+            or norm[end] in _FOLLOW_ONE)
 
 
 # Delimiters after which a person-tagged word after a role is a name (session 17: 业主李强、王伟, 村民陈云，今年七十岁,
@@ -977,13 +1053,18 @@ def _given_ok_at(norm: str, g0: int, end: int, veto: frozenset[str]) -> bool:
 _ROLE_NAME_END = frozenset("，、。：:,；;")
 
 
-def _role_person(norm: str, e: int, end: int) -> bool:
+def _role_person(norm: str, e: int, end: int, boundary: bool = False) -> bool:
     """A word tagged as a person's name after a role word (老板李强说, 村民陈云家, 司机马超把; session 16): its last
     character ends many names (_NAME_FINALS), and a word that follows names, a one-character adverb or verb
     comes next (not a delimiter: 村民陈云，was right once, a person-tagged word before a delimiter after a
-    role wrong five times on 附件3/4 in session 15), and it and the next character start no longer word."""
+    role wrong five times on 附件3/4 in session 15), and it and the next character start no longer word. With
+    ``boundary`` (a boundary-tier surname: 司机金山把, session 18) only a person-tagged word and a word that follows
+    names, a one-character verb or adverb after it, not a delimiter."""
     words, starts, persons, idiom_starts = _dictionary()
     cand = norm[e:end]
+    if boundary and (cand not in persons or cand[-1] not in _NAME_FINALS or end >= len(norm)
+                     or norm[end] in _ROLE_NAME_END):
+        return False
     place = cand in _PLACE_NAMES and cand not in persons
     if (not place and (cand not in persons or cand[-1] not in _NAME_FINALS)) or cand in _FOLLOW_WORDS:
         return False
@@ -1096,7 +1177,13 @@ def _is_word(cand: str, sl: int, person_ok: bool = False) -> bool:
     words, _, person, _ = _dictionary()
     if cand in words:
         return not (person_ok and cand in person)
+    if sl == 1 and len(cand) == 3 and cand[1] == "家" and cand[2] not in _PLACE_END_FAMILY and cand[1:] not in words:
+        return False  # 周家豪 (周家 is a word: the Zhou family), not 周家湾, 王家屋场, 李家里 (session 18)
     return sl == 1 and len(cand) == 3 and cand[:2] in words and not (person_ok and cand[:2] in person)
+
+
+# What ends a place or a household after a surname and 家 (周家湾, 王家屋场, 李家门口): not a given name there.
+_PLACE_END_FAMILY = _PLACE_END | frozenset("屋巷街组门里中人户族")
 
 
 def _name_before_word(norm: str, e: int, sl: int, common: bool, role: bool = False) -> tuple[int, int] | None:
@@ -1159,6 +1246,57 @@ def _name_set_off(norm: str, e: int) -> tuple[int, int] | None:
     return None
 
 
+# What ends a list of names after 本组 … (陈松长四家人, 肖运财三户, 王五等): a count of households or people, 等.
+_LIST_CUE_END = re.compile("[两二三四五六七八九十几]+(?:家|户|位|个|人)|等|共")
+
+
+def _list_after_cue(norm: str, e: int) -> list[tuple[int, int]]:
+    """The names listed right after 本组/该组/本村 … at ``e`` (session 18): two or more, separated by ，、, each a
+    common or compound surname and one or two given-name characters (a function character first only as
+    :func:`_mid_given` says), no word of jieba's dictionary, the last one before a delimiter, a word that follows
+    names or a count (四家人, 三户, 等). All or none."""
+    n = len(norm)
+    items: list[tuple[int, int]] = []
+    pos = e
+    while pos < n:
+        found = None
+        for sl in _surname_len(norm, pos):
+            if sl == 1 and norm[pos] not in _SURNAMES_COMMON:
+                continue
+            g0 = pos + sl
+            for gl in (2, 1):
+                end = g0 + gl
+                if end > n or not (_given_ok(norm[g0:end]) or (gl == 2 and _mid_given(norm, g0, end))):
+                    continue
+                cand = norm[pos:end]
+                if not _not_a_word(cand) or _is_word(cand, sl, person_ok=True) or cand in _LOW_WORDS:
+                    continue
+                sep = end < n and norm[end] in "，、," and end + 1 < n
+                last = (_boundary_at(norm, end) or norm.startswith(_FOLLOW_AFTER_TITLE_LONG, end)
+                        or _LIST_CUE_END.match(norm, end) is not None)
+                if sep or last:
+                    found = (pos, end, sep)
+                    break
+            if found:
+                break
+        if found is None:
+            break
+        items.append(found[:2])
+        if not found[2]:
+            break
+        pos = found[1] + 1
+        if norm[pos] in " \t":
+            pos += 1
+    if len(items) < 2:
+        return []
+    a, b = items[-1]
+    if not (_boundary_at(norm, b) or norm.startswith(_FOLLOW_AFTER_TITLE_LONG, b) or _LIST_CUE_END.match(norm, b)):
+        items.pop()  # the last one before a separator but what follows it is no name
+        if len(items) < 2:
+            return []
+    return items
+
+
 def _name_list(norm: str, e: int) -> list[tuple[str, int, int]]:
     """The names listed right after a name that ends at ``e``: 、X, 和X, 及X, 与X (沈国生、蒋斌)."""
     out: list[tuple[str, int, int]] = []
@@ -1206,6 +1344,10 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
                 after = _name_after_title(norm, m.end())
             elif m.group(kind) in _ROLE_TITLES:  # 主治医生陈明说, 老师贺敏体罚学生 (as after a role)
                 after = _name_after_title(norm, m.end(), role=True)
+        elif kind == "listcue":  # 本组肖和均，肖利红，… (session 18)
+            for sp in _list_after_cue(norm, m.end()):
+                out.append(("NAME", *sp))
+            continue
         elif kind == "pretitle":  # 民警张晖, 负责人王强
             span = _name_after_title(norm, m.end())
         elif kind == "role":  # 业主张伟, 老板李强 (session 15)
@@ -1220,7 +1362,8 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
                     span = (qs, qe)
                     break
         else:  # a self-introduction; 本人：X is as strong as 姓名：X
-            span = _name_after(norm, m.end(), kind == "strong" or m.group("colon") is not None)
+            span = _name_after(norm, m.end(), kind == "strong" or m.group("colon") is not None,
+                               kin=kind == "weak" and m.group("weak") not in _FIND_CUES)
             if span is not None and kind == "weak" and m.group("colon") is None:
                 weak.add(span[0])  # 本人华悦城（: named again, a wrong one would be wrong again
         for sp in (span, after):
@@ -1331,7 +1474,8 @@ def _word_name_again(norm: str, name: str, lo: int, hi: int,
     while k >= 0:
         end = k + 2
         if ((k, end) not in have and end < hi
-                and (norm[end] in _FOLLOW_ONE_WORD_NAME or norm[end] == "家" or norm.startswith(_FOLLOW_ADVERB_NAME, end))
+                and (norm[end] in _FOLLOW_ONE_WORD_NAME or norm[end] == "家" or norm.startswith(_FOLLOW_ADVERB_NAME, end)
+                     or norm.startswith(_FOLLOW_AGAIN, end))
                 and norm[k : end + 1] not in words and norm[k : end + 1] not in idiom_starts
                 and (k == lo or not _is_han(norm[k - 1]) or norm[k - 1] in _BEFORE_NAME_AGAIN)):
             out.append(("NAME", k, end))
@@ -1339,6 +1483,8 @@ def _word_name_again(norm: str, name: str, lo: int, hi: int,
     return out
 
 
+# Two-character words after a word name named again (session 18: …，江山后来再也没露面): adverbs of time and degree.
+_FOLLOW_AGAIN = ("后来", "再也", "根本", "仍然", "依然", "已经", "竟然", "居然", "马上", "随后", "从此")
 # One-character words that may come right before a name named again (可江山至今): conjunctions and adverbs.
 _BEFORE_NAME_AGAIN = frozenset("可但而又且并就却让叫找给和与跟同被")
 
