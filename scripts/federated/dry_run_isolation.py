@@ -1,7 +1,7 @@
 """Dry run of a govml federation on this machine (loopback), as district IT staff would start it.
 
     python scripts/federated/dry_run_isolation.py WORK_DIR [--isolation process|subprocess] [--tls]
-        [--task benchmark] [--task hotspot-forecaster] [--districts 2] [--count-reads]
+        [--task benchmark] [--task hotspot-forecaster] [--task demand-classifier] [--districts 2] [--count-reads]
 
 Starts, each on a free port of 127.0.0.1 and each as its own process group (all stopped at the end):
 
@@ -10,16 +10,20 @@ Starts, each on a free port of 127.0.0.1 and each as its own process group (all 
 * with ``--isolation process``: the SuperLink's own ``flower-superexec --runtime-api-address 127.0.0.1:PORT``
   (it starts one ``flwr-serverapp`` per run), started from another folder;
 * one ``flower-supernode --isolation ISOLATION --port P`` per district (cwd ``WORK_DIR/districtN``, node config
-  from ``WORK_DIR/districtN/node.toml``: absolute ``data-path``, ``hotspot-forecaster-path``, ``output-dir`` and
-  ``cache-dir``);
+  from ``WORK_DIR/districtN/node.toml``: absolute ``data-path``, ``hotspot-forecaster-path``,
+  ``demand-classifier-path``, ``output-dir`` and ``cache-dir``);
 * with ``--isolation process``: each district's ``flower-superexec --runtime-api-address 127.0.0.1:P`` (it starts
   one ``flwr-clientapp`` per message), from ``WORK_DIR/districtN/exec`` — another folder than the SuperNode's;
 
 then ``flwr run`` for each ``--task`` on small synthetic data (3 districts' sizes as tests/federated use: an
-assessment table of 12 communities × 6 workers per district; weekly events of 4 areas × 3 categories × 70 weeks),
-and writes ``WORK_DIR/summary.json``: each run's wall time, the CPU time of every process started (theirs and
-their children's, read from /proc before they are stopped), each district's table reads (``--count-reads``: an
-audit hook in the ClientApp processes logs every open of a district file), the result file and the forecasts.
+assessment table of 12 communities × 6 workers per district; weekly events of 4 areas × 3 categories × 70 weeks;
+300 labelled messages per district, tests/federated's ``make_messages``), and writes ``WORK_DIR/summary.json``: each
+run's wall time, the CPU time of every process started (theirs and their children's, read from /proc before they
+are stopped), each district's table reads (``--count-reads``: an audit hook in the ClientApp processes logs every
+open of a district file), the result file and the forecasts, each district's SuperNode id (to replay the run on
+the in-process grid: the classifier's local shuffles are seeded with it), and what the districts' cache folders
+held while the run went on (polled every ~0.5 s: each file's name and size, and whether it holds the text of any of
+the district's messages).
 
 Flower 1.42 has no long-lived ``flwr-clientapp``: ``flwr-clientapp`` needs ``--token`` (one app run), and
 ``flower-supernode --clientappio-api-address`` is refused ("no longer supported; use --host and --port"). In
@@ -120,13 +124,67 @@ def events(districts: int, seed: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_configs(work: Path, ev: pd.DataFrame) -> dict[str, str]:
+TOPICS = {
+    "城乡建设": ["小区", "物业", "电梯", "违建", "楼道", "加装", "维修", "房屋"],
+    "环境保护": ["噪音", "油烟", "垃圾", "污水", "异味", "排放", "工地", "扬尘"],
+    "交通运输": ["公交", "停车", "道路", "拥堵", "红绿灯", "站台", "占道", "车辆"],
+    "教育文体": ["学校", "学位", "幼儿园", "学生", "教师", "图书馆", "体育", "招生"],
+    "卫生计生": ["医院", "医保", "疫苗", "诊所", "挂号", "药店", "卫生", "防疫"],
+}
+COMMON = ["反映", "希望", "尽快", "处理", "问题", "居民", "社区", "解决", "情况", "最近", "附近", "严重"]
+
+
+def messages(districts: int, seed: int = 0, label_noise: float = 0.1) -> pd.DataFrame:
+    """tests/federated/conftest.py's ``make_messages(300 * districts, districts)``: each district's own category mix."""
+    rng = np.random.default_rng(seed)
+    cats = list(TOPICS)
+    rows = []
+    for i in range(300 * districts):
+        d = i % districts
+        mix = np.roll(np.array([0.4, 0.25, 0.15, 0.12, 0.08]), d)
+        cat = cats[rng.choice(len(cats), p=mix)]
+        words = list(rng.choice(TOPICS[cat], size=3)) + list(rng.choice(COMMON, size=4))
+        if rng.random() < 0.3:
+            other = cats[rng.integers(len(cats))]
+            words.append(rng.choice(TOPICS[other]))
+        rng.shuffle(words)
+        label = cats[rng.integers(len(cats))] if rng.random() < label_noise else cat
+        rows.append({"id": f"m{i:05d}", "district": f"区{d + 1}", "community": f"区{d + 1}社区{rng.integers(8)}",
+                     "text": "".join(words), "category": label})
+    return pd.DataFrame(rows)
+
+
+class CacheWatch:
+    """Polls the districts' cache folders while a run goes on: every file seen (name, largest size) and whether
+    it held the text of one of that district's messages (the UTF-8 bytes of any message's text in the file)."""
+
+    def __init__(self, work: Path, texts: dict[int, list[bytes]]) -> None:
+        self.work, self.texts = work, texts
+        self.seen: dict[str, dict] = {}
+
+    def poll(self) -> None:
+        for d, texts in self.texts.items():
+            for f in (self.work / f"district{d}" / "cache").glob("run-*/*"):
+                try:
+                    data = f.read_bytes()
+                except OSError:  # replaced or deleted while read
+                    continue
+                rel = str(f.relative_to(self.work))
+                entry = self.seen.setdefault(rel, {"bytes": 0, "messages_text_found": 0})
+                entry["bytes"] = max(entry["bytes"], len(data))
+                entry["messages_text_found"] = max(entry["messages_text_found"], sum(t in data for t in texts))
+
+
+def run_configs(work: Path, ev: pd.DataFrame, msgs: pd.DataFrame) -> dict[str, str]:
     weeks = pd.date_range("2024-01-01", periods=70, freq="W-MON")
     cats = "|".join(sorted(ev["category"].unique()))
     return {
         "benchmark": 'task="benchmark" indicators="service,response"',
         "hotspot-forecaster": (f'task="hotspot-forecaster" num-rounds=2 horizon=4 categories="{cats}" '
                                f'panel-start="{weeks[0].date()}" panel-end="{weeks[-1].date()}"'),
+        # 3 rounds chosen on the validation rows, refit, the held-out score (pyproject's defaults but the size)
+        "demand-classifier": (f'task="demand-classifier" labels="{"|".join(sorted(msgs["category"].unique()))}" '
+                              'n-features=4096 num-rounds=3'),
     }
 
 
@@ -139,7 +197,8 @@ class Federation:
             hooks = work / "hooks"
             hooks.mkdir(exist_ok=True)
             (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
-            self.exec_env = {**self.env, "PYTHONPATH": str(hooks), "GOVML_DRY_RUN_DATA": str(work / "data"),
+            path = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH", "")) if p)
+            self.exec_env = {**self.env, "PYTHONPATH": path, "GOVML_DRY_RUN_DATA": str(work / "data"),
                              "GOVML_DRY_RUN_READS": str(work / "reads.tsv")}
         else:
             self.exec_env = self.env
@@ -169,6 +228,23 @@ class Federation:
                 p.wait(timeout=5)
 
 
+def node_ids(work: Path, n: int) -> dict[str, int | None]:
+    """Each district's SuperNode id, from its log's ``SuperNode ID: N`` line (None when not found)."""
+    import re
+
+    out: dict[str, int | None] = {}
+    for d in range(1, n + 1):
+        log = work / "logs" / f"supernode{d}.log"
+        t0 = time.monotonic()
+        found = None
+        while found is None and time.monotonic() - t0 < 60:
+            found = re.search(r"SuperNode ID: (\d+)", log.read_text(errors="replace")) if log.exists() else None
+            if found is None:
+                time.sleep(0.5)
+        out[f"区{d}"] = int(found.group(1)) if found else None
+    return out
+
+
 def tls_args(certs: Path, tls: bool) -> list[str]:
     return ["--root-certificates", str(certs / "ca.crt")] if tls else ["--insecure"]
 
@@ -178,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("work", type=Path)
     ap.add_argument("--isolation", choices=["process", "subprocess"], default="process")
     ap.add_argument("--tls", action="store_true")
-    ap.add_argument("--task", action="append", choices=["benchmark", "hotspot-forecaster"])
+    ap.add_argument("--task", action="append", choices=["benchmark", "hotspot-forecaster", "demand-classifier"])
     ap.add_argument("--districts", type=int, default=2)
     ap.add_argument("--count-reads", action="store_true")
     ap.add_argument("--no-superexec", type=int, action="append", default=[], metavar="N",
@@ -192,8 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     for sub in ("logs", "flwr", "data"):
         (work / sub).mkdir(parents=True)
     n = args.districts
-    tab, ev = assessments(n), events(n)
+    tab, ev, msgs = assessments(n), events(n), messages(n)
     for d in range(1, n + 1):
+        msgs[msgs["district"] == f"区{d}"].drop(columns="district").to_csv(work / "data" / f"区{d}_messages.csv",
+                                                                         index=False)
         tab[tab["district"] == f"区{d}"].drop(columns="district").to_csv(work / "data" / f"区{d}.csv", index=False)
         ev[ev["district"] == f"区{d}"].drop(columns="district").to_csv(work / "data" / f"区{d}_events.csv",
                                                                        index=False)
@@ -233,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             node = home / "node.toml"
             node.write_text(f'data-path = "{work / "data" / f"区{d}.csv"}"\n'
                             f'hotspot-forecaster-path = "{work / "data" / f"区{d}_events.csv"}"\n'
+                            f'demand-classifier-path = "{work / "data" / f"区{d}_messages.csv"}"\n'
                             f'district = "区{d}"\noutput-dir = "{home / "out"}"\ncache-dir = "{home / "cache"}"\n',
                             encoding="utf-8")
             rport = free_port()
@@ -250,34 +329,44 @@ def main(argv: list[str] | None = None) -> int:
         app.mkdir()
         shutil.copy(ROOT / "pyproject.toml", app / "pyproject.toml")
         shutil.copy(ROOT / "README.md", app / "README.md")
-        cfgs = run_configs(work, ev)
+        cfgs = run_configs(work, ev, msgs)
+        summary["node_ids"] = node_ids(work, n)
+        texts = {d: [t.encode() for t in msgs.loc[msgs["district"] == f"区{d}", "text"]] for d in range(1, n + 1)}
         for task in tasks:
+            watch = CacheWatch(work, texts)
             result = work / f"result-{task}.json"
             reads0 = (work / "reads.tsv").read_text().count("\n") if (work / "reads.tsv").exists() else 0
             cpu0 = fed.cpu()
             t0 = time.monotonic()
-            res = subprocess.run([str(BIN / "flwr"), "run", str(app), "govml", "--run-config",
-                                  f'{cfgs[task]} {args.run_config} result-path="{result}"', "--stream"], env=fed.env,
-                                 capture_output=True, text=True, timeout=900)
+            with open(work / "logs" / f"flwr-run-{task}.log", "wb") as fh:
+                run = subprocess.Popen([str(BIN / "flwr"), "run", str(app), "govml", "--run-config",
+                                        f'{cfgs[task]} {args.run_config} result-path="{result}"', "--stream"],
+                                       env=fed.env, stdout=fh, stderr=subprocess.STDOUT)
+                while run.poll() is None and time.monotonic() - t0 < 1800:
+                    watch.poll()
+                    time.sleep(0.5)
+                if run.poll() is None:
+                    run.kill()
+                rc = run.wait()
             wall = time.monotonic() - t0
-            (work / "logs" / f"flwr-run-{task}.log").write_text(res.stdout + res.stderr, encoding="utf-8")
             time.sleep(5)  # the run's app processes are reaped (their CPU counted in their SuperExec's)
             cpu1 = fed.cpu()
             lines = (work / "reads.tsv").read_text().splitlines()[reads0:] if (work / "reads.tsv").exists() else []
             out = json.loads(result.read_text(encoding="utf-8")) if result.exists() else None
             summary["runs"][task] = {
-                "wall_s": round(wall, 1), "flwr_run_rc": res.returncode,
+                "wall_s": round(wall, 1), "flwr_run_rc": rc,
                 "cpu_s": {k: round(cpu1[k] - cpu0.get(k, 0.0), 2) for k in cpu1},
                 "reads": ({Path(p).name: sum(1 for x in lines if x.split("\t")[1] == p)
                            for p in sorted({x.split("\t")[1] for x in lines})} if args.count_reads else None),
                 "result": out,
                 "caches_left": sorted(str(p.relative_to(work)) for p in work.glob("district*/cache/run-*")),
+                "cache_files_seen": watch.seen,
             }
             if task == "hotspot-forecaster":
                 summary["runs"][task]["forecasts"] = {
                     f"district{d}": pd.read_csv(work / f"district{d}" / "out" / "forecasts.csv").to_dict("list")
                     for d in range(1, n + 1) if (work / f"district{d}" / "out" / "forecasts.csv").exists()}
-            print(f"{task}: rc {res.returncode}, {wall:.0f} s wall, status "
+            print(f"{task}: rc {rc}, {wall:.0f} s wall, status "
                   f"{(out or {}).get('status')}", flush=True)
     finally:
         summary["cpu_total_s"] = fed.cpu()

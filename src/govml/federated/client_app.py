@@ -29,7 +29,8 @@ Message types it answers (all replies are numbers, except the district's name in
 
 In a deployment every message runs in a new ``flwr-clientapp`` process: :func:`run_cache_mod` (on the app a
 SuperNode loads) keeps the table read at hello and the run's state in the district's cache folder between
-messages (:mod:`govml.federated.node_cache`); simulations keep them in this module's memory.
+messages (:mod:`govml.federated.node_cache`; the classifier's rows without their text); simulations keep them in
+this module's memory.
 """
 
 from __future__ import annotations
@@ -97,10 +98,7 @@ def _district_data(context: Context, cfg: dict[str, Any]):
 
     settings = _settings(context)
     task = str(cfg.get("task"))
-    # what the table read depends on: the task and its columns (indicators), the file and how it is read
-    how = tuple(str(settings.get(k) or "") for k in ("data-path", "sheet", "encoding"))
-    key = (context.run_id, context.node_id, task, tuple(T.needed_columns(task, cfg)), how,
-           repr(sorted(T.parse_mapping(settings.get("mapping")).items())))
+    key = (context.run_id, context.node_id, *_table_key(cfg, settings))
 
     def build() -> dict[str, Any]:
         print_ = file_fingerprint(str(settings["data-path"]))
@@ -108,18 +106,32 @@ def _district_data(context: Context, cfg: dict[str, Any]):
         return {"df": T.validate(df, task, cfg, file=str(settings["data-path"])), "file": print_, "noted": False}
 
     entry = _cached(context, key, build)
-    if not entry["noted"] and file_fingerprint(str(settings["data-path"])) != entry["file"]:
+    _note_changed(entry, key, str(settings["data-path"]), len(entry["df"]))
+    return entry["df"]
+
+
+def _table_key(cfg: dict[str, Any], settings: dict[str, Any]) -> tuple:
+    """What a district's table read depends on: the task and its columns (indicators), the file and how it is
+    read (path, sheet, encoding, mapping)."""
+    task = str(cfg.get("task"))
+    how = tuple(str(settings.get(k) or "") for k in ("data-path", "sheet", "encoding"))
+    return (task, tuple(T.needed_columns(task, cfg)), how, repr(sorted(T.parse_mapping(settings.get("mapping")).items())))
+
+
+def _note_changed(entry: dict[str, Any], key: tuple, path: str, rows: int) -> None:
+    """Once per run, in the district's log: its file changed after the run read it (the run keeps that copy)."""
+    from govml.federated.node_cache import file_fingerprint
+
+    if not entry["noted"] and file_fingerprint(path) != entry["file"]:
         log.warning("%s changed after this run read it: the run goes on with the table as read at its start "
-                    "(%s rows used); the next run reads the new file", settings["data-path"], len(entry["df"]))
+                    "(%s rows used); the next run reads the new file", path, rows)
         entry["noted"] = True
         store = _STORE.get()
         if store is not None:
             store.put(key, entry)
-    return entry["df"]
 
 
-def _exclusion_counts(df: Any) -> dict[str, int]:
-    account = df.attrs.get("govml_exclusions")
+def _exclusion_counts(account: Any) -> dict[str, int]:
     return account.wire_counts() if account is not None else {}
 
 
@@ -220,9 +232,16 @@ def make_client_app(mods: list | None = None) -> ClientApp:
     def hello(msg: Message, context: Context) -> Message:
         cfg = _run_config(msg, context)
         settings = _settings(context)
-        df = _district_data(context, cfg)
+        if str(cfg.get("task")) == "demand-classifier":  # its run folder keeps the hashed rows, not the text
+            st = _classifier_state(context, cfg)
+            n_rows, account = int(st["rows"]), st["exclusions"]
+            outside = int((_label_of_rows(st, cfg) < 0).sum()) if str(cfg.get("labels") or "") else 0
+            if outside:
+                log.info("%d rows have a category outside the agreed label set and are left out", outside)
+        else:
+            df = _district_data(context, cfg)
+            n_rows, account = len(df), df.attrs.get("govml_exclusions")
         T.check_output_dir(settings, str(cfg.get("task")))
-        account = df.attrs.get("govml_exclusions")
         for line in account.lines() if account is not None else []:  # this district's own rows, in its own log
             log.info("%s: %s", settings["data-path"], line)
         store = _STORE.get()
@@ -237,7 +256,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         return Message(RecordDict({
             "hello": ConfigRecord({"district": str(settings["district"]), "status": "ok"}),
             # counts only: the rows it set aside by reason (its own report keeps the examples)
-            "size": MetricRecord({"rows": int(len(df)), **_exclusion_counts(df)}),
+            "size": MetricRecord({"rows": n_rows, **_exclusion_counts(account)}),
         }), reply_to=msg)
 
     @app.query("done")
@@ -577,30 +596,85 @@ def make_client_app(mods: list | None = None) -> ClientApp:
     return app
 
 
+#: the layout of the demand classifier's run entry (session 18: hashed rows, categories, split hashes — no text);
+#: an entry of another layout under its key (or the session-16 table of texts under the table's key) is never read
+CLASSIFIER_LAYOUT = "govml-classifier-rows/2"
+N_FEATURES = 2**16  # the server's default n-features (server_app._classifier) when the run config has none
+
+
+def _classifier_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
+    """The district's rows as the classifier's run needs them, built once per run (at hello) and kept in the run's
+    folder without the messages' text: the hashed feature rows of every validated row (sparse, the run's
+    ``n-features``; hashing is row by row, so the rows of any split are these rows sliced), each row's category
+    (codes into the district's categories), its two split hashes (:func:`govml.federated.task.row_hashes`, test and
+    validation purposes, the run's seed: any fraction the server sends later gives the rows it gave before), the
+    row count and the rows set aside (counts, columns, file row numbers), and the file's fingerprint."""
+    import pandas as pd
+
+    from govml.federated import classifier as C
+    from govml.federated.node_cache import file_fingerprint
+
+    settings = _settings(context)
+    seed, n_features = int(cfg.get("seed", 0)), int(cfg.get("n-features", N_FEATURES))
+    key = (context.run_id, context.node_id, "classifier-rows", CLASSIFIER_LAYOUT, *_table_key(cfg, settings),
+           seed, n_features)
+
+    def usable(value: Any) -> bool:
+        if not isinstance(value, dict) or value.get("layout") != CLASSIFIER_LAYOUT:
+            return False
+        n = value.get("rows")
+        return all(getattr(value.get(k), "shape", (None,))[0] == n for k in ("X", "codes", "u_test", "u_val"))
+
+    st = _CACHE.get(key)
+    store = _STORE.get()
+    if st is None and store is not None:
+        found, value = store.get(key)
+        if found and usable(value):
+            st = value
+        elif found:
+            log.info("the run folder's classifier entry has another layout: built again from the table")
+    if st is None:
+        path = str(settings["data-path"])
+        print_ = file_fingerprint(path)
+        df = T.validate(T.read_district_table(settings, "demand-classifier", cfg), "demand-classifier", cfg, file=path)
+        cats = pd.Categorical(df["category"].to_numpy(dtype=object))
+        st = {"layout": CLASSIFIER_LAYOUT, "rows": int(len(df)),
+              "X": C.featurize(df["text"].to_numpy(dtype=object), n_features),
+              "codes": np.asarray(cats.codes, dtype=np.int64), "categories": [str(c) for c in cats.categories],
+              "u_test": T.row_hashes(df, seed), "u_val": T.row_hashes(df, seed, purpose="validation"),
+              "exclusions": df.attrs.get("govml_exclusions"), "file": print_, "noted": False}
+        del df
+        if store is not None:
+            store.put(key, st)
+    _CACHE[key] = st
+    _note_changed(st, key, str(settings["data-path"]), int(st["rows"]))
+    return st
+
+
+def _label_of_rows(st: dict[str, Any], cfg: dict[str, Any]) -> np.ndarray:
+    """Each row's index in the run's label set (-1: a category outside it)."""
+    from govml.federated import classifier as C
+
+    labels = [s for s in str(cfg["labels"]).split("|") if s]
+    return C.label_index(labels, st["categories"])[st["codes"]] if st["categories"] else np.zeros(0, np.int64)
+
+
 def _classifier_rows(context: Context, cfg: dict[str, Any], rows: str):
     """The district's hashed features and label indices of ``rows``: ``"test"`` (held out, scored only),
     ``"validation"`` (the round is chosen on them), ``"fit"`` (the training rows without the validation
-    rows: what local training sees) or ``"train"`` (fit + validation)."""
-    from govml.federated import classifier as C
-
+    rows: what local training sees) or ``"train"`` (fit + validation) — sliced from the run's kept rows
+    (:func:`_classifier_state`); rows whose category is outside the run's labels are left out."""
     val_fraction = float(cfg.get("val-fraction", 0.0))
     key = (context.run_id, context.node_id, f"X-{rows}-{val_fraction}", float(cfg.get("eval-fraction", 0.2)),
-           int(cfg.get("seed", 0)), int(cfg["n-features"]), str(cfg["labels"]))
-
-    def build():
-        df = _district_data(context, cfg)
-        labels = [s for s in str(cfg["labels"]).split("|") if s]
-        test, val = T.validation_mask(df, float(cfg.get("eval-fraction", 0.2)), val_fraction, int(cfg.get("seed", 0)))
+           int(cfg.get("seed", 0)), int(cfg.get("n-features", N_FEATURES)), str(cfg["labels"]))
+    if key not in _CACHE:  # this process's memory only: the run folder keeps the rows once, not each slice
+        st = _classifier_state(context, cfg)
+        test, val = T.split_from_hashes(st["u_test"], st["u_val"], float(cfg.get("eval-fraction", 0.2)), val_fraction)
         mask = {"test": test, "validation": val, "fit": ~test & ~val, "train": ~test}[rows]
-        part = df[mask]
-        y = C.label_index(labels, part["category"].to_numpy(dtype=object))
-        keep = y >= 0
-        if (~keep).any():
-            log.info("%d rows have a category outside the agreed label set and are left out", int((~keep).sum()))
-        texts = part["text"].to_numpy(dtype=object)[keep]
-        return C.featurize(texts, int(cfg["n-features"])), y[keep]
-
-    return _cached(context, key, build)
+        y = _label_of_rows(st, cfg)
+        idx = np.flatnonzero(mask & (y >= 0))
+        _CACHE[key] = (st["X"][idx], y[idx])
+    return _CACHE[key]
 
 
 def _forecast_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -758,8 +832,8 @@ def _forget(context: Context) -> None:
 
 
 def run_cache_mod(msg: Message, context: Context, call_next: Callable[[Message, Context], Message]) -> Message:
-    """On a SuperNode: the table read at hello and the run's state (the forecaster's boosting state, the
-    classifier's hashed rows) kept in the run's folder of the district's cache (node config ``cache-dir``,
+    """On a SuperNode: the table read at hello and the run's state (the forecaster's boosting state; for the
+    classifier its hashed rows, categories and split hashes instead of the table) kept in the run's folder of the district's cache (node config ``cache-dir``,
     :mod:`govml.federated.node_cache`) between messages, which Flower runs in one new process each. The folder,
     not this process's memory, is the run's state (a long-lived app process may have missed messages)."""
     store = RunStore.for_context(context.node_config, context.run_id, context.node_id)

@@ -18,7 +18,11 @@ travels to every app process and stays in the SuperNode's memory after the run).
   of another user, or a symbolic link, is refused: its pickles would run that user's code);
 - **keyed by** the run and node ids and, per entry, the task, the columns the task reads (its indicators),
   the table's settings (path, sheet, encoding, mapping) and what the entry is (the table, the classifier's
-  hashed rows, the forecaster's state); the table's file is fingerprinted (absolute path, size, mtime);
+  rows, the forecaster's state); the table's file is fingerprinted (absolute path, size, mtime);
+- **what**: the benchmark's and the forecaster's validated table (only the columns the task uses), the
+  forecaster's boosting state; for the demand classifier **no message text** (since session 18): per row its
+  hashed features (the run's ``n-features``), its category and its two split hashes, and the rows set aside
+  (counts, columns, file row numbers) — :func:`govml.federated.client_app._classifier_state`;
 - **one version per run**: the table is read once, at the run's first message that needs it (hello), and every
   later message of the run uses that copy; a file changed during the run is not read again — the district's
   log says so once, and the next run reads the new file;

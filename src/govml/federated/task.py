@@ -583,14 +583,10 @@ def row_span(rows: list[int], runs_shown: int = 6) -> str:
     return f"{word} " + ", ".join(shown) + (" …" if len(runs) > runs_shown else "")
 
 
-def eval_mask(df: pd.DataFrame, fraction: float, seed: int, purpose: str = "") -> Any:
-    """Deterministic held-out rows: a hash of the row's ``id`` (or its text and position) with ``seed``.
-
-    The simulator's centralized baseline uses the same function, so federated and centralized models
-    are scored on exactly the same rows. ``purpose`` salts the hash for a second, independent split:
-    ``"validation"`` picks the demand classifier's validation rows among a district's training rows
-    (:func:`validation_mask`); the default ``""`` gives the held-out test rows as before.
-    """
+def row_hashes(df: pd.DataFrame, seed: int, purpose: str = "") -> Any:
+    """Each row's uniform 64-bit hash (``uint64``) behind :func:`eval_mask`: blake2b of the row's ``id`` (or its
+    text, else its index) salted with ``purpose`` and ``seed``. Kept per row, they give the split for any
+    fraction (:func:`hash_mask`) without the ids or texts they came from (the demand classifier's run folder)."""
     import numpy as np
 
     if "id" in df.columns:
@@ -599,16 +595,42 @@ def eval_mask(df: pd.DataFrame, fraction: float, seed: int, purpose: str = "") -
         keys = (df["text"].astype("string").fillna("") if "text" in df.columns
                 else df.index.astype("string")).to_numpy(dtype=object)
     salt = (f"{purpose}|" if purpose else "").encode() + str(seed).encode()
-    u = np.array([int.from_bytes(hashlib.blake2b(salt + str(k).encode(), digest_size=8).digest(), "little")
-                  for k in keys], dtype=np.uint64)
-    return (u % np.uint64(10_000)).astype(np.int64) < int(round(fraction * 10_000))
+    return np.array([int.from_bytes(hashlib.blake2b(salt + str(k).encode(), digest_size=8).digest(), "little")
+                     for k in keys], dtype=np.uint64)
+
+
+def hash_mask(u: Any, fraction: float) -> Any:
+    """The rows whose hash (:func:`row_hashes`) falls in the first ``fraction`` of its range (in 1/10,000ths)."""
+    import numpy as np
+
+    return (np.asarray(u, dtype=np.uint64) % np.uint64(10_000)).astype(np.int64) < int(round(fraction * 10_000))
+
+
+def eval_mask(df: pd.DataFrame, fraction: float, seed: int, purpose: str = "") -> Any:
+    """Deterministic held-out rows: a hash of the row's ``id`` (or its text and position) with ``seed``.
+
+    The simulator's centralized baseline uses the same function, so federated and centralized models
+    are scored on exactly the same rows. ``purpose`` salts the hash for a second, independent split:
+    ``"validation"`` picks the demand classifier's validation rows among a district's training rows
+    (:func:`validation_mask`); the default ``""`` gives the held-out test rows as before.
+    """
+    return hash_mask(row_hashes(df, seed, purpose), fraction)
+
+
+def split_from_hashes(u_test: Any, u_val: Any, eval_fraction: float, val_fraction: float) -> tuple[Any, Any]:
+    """:func:`validation_mask` from the rows' kept hashes (:func:`row_hashes` with purposes ``""`` and
+    ``"validation"``): the same rows for any fractions, the table no longer needed."""
+    import numpy as np
+
+    test = hash_mask(u_test, eval_fraction)
+    if val_fraction <= 0:
+        return test, np.zeros_like(test)
+    return test, hash_mask(u_val, val_fraction) & ~test
 
 
 def validation_mask(df: pd.DataFrame, eval_fraction: float, val_fraction: float, seed: int) -> tuple[Any, Any]:
     """(test rows, validation rows) of a district's table: the held-out test rows of :func:`eval_mask`,
     and, among the other rows, about ``val_fraction`` of them by an independent hash (salted
     ``"validation|"``) — the rows on which the demand classifier's round is chosen. The rest train."""
-    test = eval_mask(df, eval_fraction, seed)
-    if val_fraction <= 0:
-        return test, test & False
-    return test, eval_mask(df, val_fraction, seed, purpose="validation") & ~test
+    u_val = row_hashes(df, seed, purpose="validation") if val_fraction > 0 else None
+    return split_from_hashes(row_hashes(df, seed), u_val, eval_fraction, val_fraction)
