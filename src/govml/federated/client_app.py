@@ -833,9 +833,10 @@ def _forget(context: Context) -> None:
 
 def run_cache_mod(msg: Message, context: Context, call_next: Callable[[Message, Context], Message]) -> Message:
     """On a SuperNode: the table read at hello and the run's state (the forecaster's boosting state; for the
-    classifier its hashed rows, categories and split hashes instead of the table) kept in the run's folder of the district's cache (node config ``cache-dir``,
-    :mod:`govml.federated.node_cache`) between messages, which Flower runs in one new process each. The folder,
-    not this process's memory, is the run's state (a long-lived app process may have missed messages)."""
+    classifier its hashed rows, categories and split hashes instead of the table) kept in the run's folder of
+    the district's cache (node config ``cache-dir``, :mod:`govml.federated.node_cache`) between messages, which
+    Flower runs in one new process each. The folder, not this process's memory, is the run's state (a
+    long-lived app process may have missed messages)."""
     store = RunStore.for_context(context.node_config, context.run_id, context.node_id)
     if store is not None:
         _forget(context)
