@@ -89,7 +89,26 @@ MIN_AREA_MESSAGES = 40  # teddycup_cat: an area needs >= 40 messages (10 of 37 a
 TEDDYCUP_END = "2020-01-05 23:59:59"  # teddycup_cat: the export's last full week is 2019-12-30
 
 
-def load_panel(dataset: str) -> tuple[pd.DataFrame, dict] | None:
+def load_panel(dataset: str, intra: bool = False) -> tuple[pd.DataFrame, dict] | None:
+    """The dataset's panel and its exclusions; ``intra`` (session 18): with the columns from inside the weeks
+    (:func:`govml.hotspot.panel.add_intra_period`: ``tail_1`` … ``tail_7`` and, where the data has close times —
+    Boston's ``CLOSED_DT``, the sample's ``closed_at`` — ``open_end``)."""
+    loaded = _load_panel(dataset, intra)
+    if loaded is None or not intra:
+        return None if loaded is None else loaded[:2]
+    from govml.hotspot.panel import add_intra_period
+
+    panel, ex, clean, close = loaded
+    return add_intra_period(panel, clean, close=close), ex
+
+
+def _close_times(raw: pd.DataFrame, clean: pd.DataFrame, col: str) -> pd.Series:
+    """``raw[col]`` for each clean event (clean_events keeps the file rows it used: header = row 1)."""
+    rows = np.asarray(clean.attrs["source_rows"], dtype=np.int64) - 2
+    return raw[col].iloc[rows].reset_index(drop=True)
+
+
+def _load_panel(dataset: str, intra: bool = False) -> tuple | None:
     from govml.hotspot.panel import build_panel, clean_events
 
     if dataset in ("boston", "boston_type"):
@@ -97,13 +116,14 @@ def load_panel(dataset: str) -> tuple[pd.DataFrame, dict] | None:
         if not f.exists():
             return None
         cat = "REASON" if dataset == "boston" else "TYPE"
-        ev = pd.read_csv(f, usecols=["OPEN_DT", "neighborhood", cat])
+        ev = pd.read_csv(f, usecols=["OPEN_DT", "neighborhood", cat, *(["CLOSED_DT"] if intra else [])])
         # boston_type: the finer case type (158 in the year); types with fewer than MIN_TYPE_EVENTS requests
         # in the year are set aside by clean_events (counted, with example rows) as too rare to forecast
         clean, ex = clean_events(ev, time_col="OPEN_DT", area_col="neighborhood", category_col=cat,
                                  now="2016-01-01", file=f.name,
                                  **({} if dataset == "boston" else {"min_category_events": MIN_TYPE_EVENTS}))
-        return build_panel(clean, freq="W", exclusions=ex), ex.to_dict()
+        return (build_panel(clean, freq="W", exclusions=ex), ex.to_dict(), clean,
+                _close_times(ev, clean, "CLOSED_DT") if intra else None)
     if dataset == "teddycup_cat":
         f = DATA / "teddycup2020c" / "hotspot_messages_full_附件3.csv"
         if not f.exists():
@@ -118,13 +138,15 @@ def load_panel(dataset: str) -> tuple[pd.DataFrame, dict] | None:
         # messages from then on are set aside as after `now`, so the last week is 2019-12-30
         clean, ex = clean_events(ev, time_col="created_at", area_col="area", category_col="category",
                                  now=TEDDYCUP_END, file=f.name)
-        return build_panel(clean, freq="W", exclusions=ex), ex.to_dict()
+        return build_panel(clean, freq="W", exclusions=ex), ex.to_dict(), clean, None
     if dataset == "sample":
         from govml.io import read_table
 
         f = ROOT / "data_samples" / "complaints.csv"
-        clean, ex = clean_events(read_table(f), now="2025-01-01", file=f.name)
-        return build_panel(clean, freq="W", exclusions=ex), ex.to_dict()
+        raw = read_table(f)
+        clean, ex = clean_events(raw, now="2025-01-01", file=f.name)
+        return (build_panel(clean, freq="W", exclusions=ex), ex.to_dict(), clean,
+                _close_times(raw, clean, "closed_at") if intra else None)
     if dataset in ("teddycup", "teddycup_trim"):
         f = DATA / "teddycup2020c" / "derived_weekly_counts_附件3_area_from_title.csv"
         if not f.exists():
@@ -135,9 +157,10 @@ def load_panel(dataset: str) -> tuple[pd.DataFrame, dict] | None:
         # one row per message: repeat each (area, week) by its count; weeks there start on Sunday
         ev = c.loc[c.index.repeat(c["count"])]
         ev = ev.assign(created_at=pd.to_datetime(ev["week_start"]) + pd.Timedelta(days=1), category="留言")
+        # (every message of a week is dated its Monday here: nothing inside the weeks is known, tail_k = 0 for k < 7)
         clean, ex = clean_events(ev, time_col="created_at", area_col="area", category_col="category",
                                  now="2021-01-01", file=f.name)
-        return build_panel(clean, freq="W", exclusions=ex), ex.to_dict()
+        return build_panel(clean, freq="W", exclusions=ex), ex.to_dict(), clean, None
     raise SystemExit(f"unknown dataset {dataset!r}")
 
 
@@ -309,6 +332,33 @@ def session8_variants(H: int) -> dict:
     return {"govml_jsshrink": SteinLevel(horizon=H), "govml_shrink025": Kappa025(horizon=H)}
 
 
+INTRA_VARIANTS = ("govml_tail24", "govml_tail1234", "govml_intra", "govml_intra_open", "govml_intra_all",
+                  "govml_tail24_intra")
+
+
+def session18_variants(H: int) -> dict:
+    """Session 18 (issue 4): what happened inside the origin's week — the last days' events
+    (:func:`govml.hotspot.panel.add_intra_period`) as level candidates (``tail_k``: the last k days' rate × 7) or as
+    tree features (``intra_features``): ``govml_tail24`` (+ ``tail_2``, ``tail_4``), ``govml_tail1234`` (+ ``tail_1`` …
+    ``tail_4``), ``govml_intra`` (trees: ``ratio_2``, ``ratio_4``, ``slope``), ``govml_intra_open`` (those and the
+    open-case backlog ``open``), ``govml_intra_all`` (``rate_1`` … ``rate_4``, ``ratio_1`` … ``ratio_4``, ``slope``,
+    ``open``), ``govml_tail24_intra`` (``govml_tail24`` and ``govml_intra`` together)."""
+    from govml.hotspot.forecast import LEVEL_WINDOWS, HotspotForecaster
+
+    tree = ("ratio_2", "ratio_4", "slope")
+    return {
+        "govml_tail24": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("tail_2", "tail_4")),
+        "govml_tail1234": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("tail_1", "tail_2", "tail_3",
+                                                                                      "tail_4")),
+        "govml_intra": HotspotForecaster(horizon=H, intra_features=tree),
+        "govml_intra_open": HotspotForecaster(horizon=H, intra_features=(*tree, "open")),
+        "govml_intra_all": HotspotForecaster(horizon=H, intra_features=(
+            "rate_1", "rate_2", "rate_3", "rate_4", "ratio_1", "ratio_2", "ratio_3", "ratio_4", "slope", "open")),
+        "govml_tail24_intra": HotspotForecaster(horizon=H, level_windows=LEVEL_WINDOWS + ("tail_2", "tail_4"),
+                                                intra_features=tree),
+    }
+
+
 def print_top_series(preds: pd.DataFrame, model: str, n: int) -> None:
     """Which series carry the squared error: the n series with the largest summed squared error of the
     best baseline by RMSE, with every model's sum there, and the share of the total they carry."""
@@ -394,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         level_shrink_share,
     )
 
-    loaded = load_panel(args.dataset)
+    loaded = load_panel(args.dataset, intra=any(v in INTRA_VARIANTS for v in args.variants.split(",")))
     if loaded is None:
         print(f"{args.dataset}: development data not found under {DATA}; skipped")
         return 0
@@ -485,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         # session 16 (issue 4): cells reconciled with the same forecaster on the area / category / total panels
         **{f"govml_rec_{m}": HotspotForecaster(horizon=H, reconcile=m)
            for m in ("ols", "wls_struct", "wls_var", "mint_shrink", "td_area", "td_category", "td_total")},
+        # session 18 (issue 4): information inside the last week (the panel gets add_intra_period's columns)
+        **session18_variants(H),
     }
     models = {k: variants[k] for k in args.variants.split(",") if k}
     models.update(default_baselines(52 if T >= 52 + H + 8 else None))

@@ -17,7 +17,9 @@ equal weights); session 8 (the weight choice under regime drift):
 (``level_shrink="auto"``: Stock & Watson's share of equal weights, κ = 0.5), ``swK`` (the same with κ = K),
 ``hlN_auto`` / ``hlN_swK`` (both; the share then from the effective number of origins), and ``…_recent`` (e.g.
 ``sw0.5_recent``: shrunk toward equal weights on the candidates with windows of at most 13 periods). Sets: ``default`` (``LEVEL_WINDOWS``), the named ones below, or ``+c1+c2…``: the
-default plus the candidates ``c1``, ``c2``, … (any ``level_windows`` name, e.g. ``+area_4+eb_13``).
+default plus the candidates ``c1``, ``c2``, … (any ``level_windows`` name, e.g. ``+area_4+eb_13``; session 18:
+``+tail_2+tail_4`` — the last days' rate of the origin's week, the panels then built with
+``add_intra_period``; rule ``pooled`` only).
 Prints RMSE, MAE and top-2% precision, the
 RMSE of the busier and quieter half and the MAE of the quieter half. Data as in ``bench_hotspot_boston.py`` (panels it cannot find are
 skipped).
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         choose_level_weights_tiered,
         data_start,
         effective_origins,
+        intra_matrices,
         level_at_end,
         level_candidates,
         level_shrink_share,
@@ -102,7 +105,13 @@ def main(argv: list[str] | None = None) -> int:
                 return None
         return kw
 
-    def weights(y: np.ndarray, W: tuple, g: np.ndarray, rule: str, n_o: int, h: int) -> np.ndarray:
+    def weights(y: np.ndarray, W: tuple, g: np.ndarray, rule: str, n_o: int, h: int,
+                intra: dict | None = None) -> np.ndarray:
+        if intra is not None:  # session 18: candidates from inside the periods (the pooled rule)
+            if rule != "pooled":
+                raise SystemExit("sets with tail_k candidates take --rules pooled only")
+            return choose_level_weights(y, H, n_origins=n_o, windows=W, groups=g, areas=a,
+                                        candidates=level_candidates(y, W, g, a, intra))
         if (kw := drift_rule(rule)) is not None:
             hl = kw.get("halflife")
             share = (level_shrink_share(len(W), effective_origins(y.shape[1], n_o, hl), kw["kappa"])
@@ -125,14 +134,18 @@ def main(argv: list[str] | None = None) -> int:
         return _simplex_qp(A.T @ A, A.T @ t) if rule == "per_horizon" else nnls(A, t)[0]
 
     rows = []
+    need_intra = any("tail_" in str(c) for name in args.sets.split(",") for c in sets[name])
     panels = {"standard": PANELS, "sparse": SPARSE, "all": PANELS + SPARSE}[args.panels]
     for ds, start in panels:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            loaded = load_panel(ds)
+            loaded = load_panel(ds, intra=need_intra)
         if loaded is None:
             print(f"{ds}: data not found; skipped")
             continue
         y0, keys, periods = panel_matrix(loaded[0])
+        src0 = ({c: loaded[0][c].to_numpy(dtype=np.float64).reshape(y0.shape) for c in loaded[0].columns
+                 if c.startswith("tail_")} if need_intra else {})
+        days0 = np.full(len(periods), 7.0)
         g = keys["category"].cat.codes.to_numpy().astype(np.int64)
         a = keys["area"].cat.codes.to_numpy().astype(np.int64)
         idx = [periods.get_loc(o) for o in choose_origins(periods, H, 8, start=start)]
@@ -144,10 +157,13 @@ def main(argv: list[str] | None = None) -> int:
                     P, Y, tiers_all, tops = [], [], [], []
                     for o in idx:
                         y = y0[:, : o + 1]
-                        y = y[:, data_start(y):]
+                        s0 = data_start(y)
+                        y = y[:, s0:]
+                        intra = (intra_matrices({c: v[:, s0: o + 1] for c, v in src0.items()}, y, y.shape[1],
+                                                days0[s0: o + 1]) if any("tail_" in str(c) for c in W) else None)
                         tiers = volume_tiers(y, 2)
-                        L = level_at_end(y, W, g, a)
-                        w1 = None if rule == "per_horizon" else weights(y, W, g, rule, n_o, 1)  # same for every h
+                        L = level_at_end(y, W, g, a, intra)
+                        w1 = None if rule == "per_horizon" else weights(y, W, g, rule, n_o, 1, intra)  # same for every h
                         for h in range(1, H + 1):
                             w = w1 if w1 is not None else weights(y, W, g, rule, n_o, h)
                             lev = L @ w if w.ndim == 1 else np.sum(L * w, axis=1)

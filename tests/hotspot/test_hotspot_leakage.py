@@ -60,3 +60,39 @@ def test_features_at_an_origin_use_only_periods_up_to_it() -> None:
         pd.testing.assert_frame_equal(a, b)
     # the target itself does change, so the comparison above is not vacuous
     assert not np.allclose(f1.frame(1, [o])["y"], f2.frame(1, [o])["y"])
+
+
+def test_information_inside_the_periods_after_an_origin_does_not_reach_it() -> None:
+    """Session 18: the panel's columns from inside the periods (add_intra_period: the last days' events, the open-case
+    backlog) read as tree features and level candidates — events after the origin's period end, and close times
+    after it moved elsewhere after it, change nothing forecast at the origin."""
+    from govml.hotspot.forecast import LEVEL_WINDOWS
+    from govml.hotspot.panel import add_intra_period, build_panel
+
+    rng = np.random.default_rng(11)
+    start = pd.Timestamp("2023-01-02")
+    n = rng.poisson(1.2, size=(8, 7 * 50))  # 4 areas × 2 categories, 50 weeks of days
+    rows = [(start + pd.Timedelta(days=d, seconds=int(rng.integers(86400))), f"A{s // 2}", f"C{s % 2}")
+            for s in range(8) for d in range(n.shape[1]) for _ in range(n[s, d])]
+    ev = pd.DataFrame(rows, columns=["created_at", "area", "category"])
+    close = ev["created_at"] + pd.to_timedelta(rng.exponential(6.0, len(ev)), unit="D")
+    origin = start + pd.Timedelta(weeks=40)
+    end = origin + pd.Timedelta(weeks=1)
+    # the perturbed history: extra events after the origin's week, and close times after its end moved (still after)
+    extra = ev[ev["created_at"] >= end].sample(frac=0.5, random_state=1).assign(
+        created_at=lambda d: d["created_at"] + pd.Timedelta(hours=30))
+    ev2 = pd.concat([ev, extra], ignore_index=True)
+    close2 = pd.concat([close.where(close < end, close + pd.Timedelta(days=9)), extra["created_at"]], ignore_index=True)
+    p1 = add_intra_period(build_panel(ev, freq="W", calendar=False), ev, close=close)
+    p2 = add_intra_period(build_panel(ev2, freq="W", calendar=False), ev2, close=close2)
+    kw = dict(level_windows=LEVEL_WINDOWS + ("tail_2", "tail_4"), intra_features=("ratio_2", "slope", "open"))
+    models = {"intra": HotspotForecaster(horizon=3, **SMALL, **kw),
+              "intra_direct": HotspotForecaster(horizon=3, strategy="direct", **SMALL, **kw)}
+    a = run_backtest(p1, models, origins=[origin], horizon=3).predictions
+    b = run_backtest(p2, models, origins=[origin], horizon=3).predictions
+    cols = ["model", "area", "category", "period_start", "horizon", "yhat", "yhat_lo", "yhat_hi", "p_hotspot"]
+    pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True))
+    # the perturbation did change the columns after the origin (so the test could fail)
+    later1, later2 = p1[p1["period_start"] > origin], p2[p2["period_start"] > origin]
+    for c in ("tail_2", "open_end", "y"):
+        assert not np.array_equal(later1[c].to_numpy(), later2[c].to_numpy())

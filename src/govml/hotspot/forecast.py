@@ -322,8 +322,87 @@ def _pooled_candidate(w: str, cs: np.ndarray, hi: np.ndarray, cats: np.ndarray, 
     return a * x / n + (1.0 - a) * mu
 
 
+INTRA_FEATURES = ("rate_1", "rate_2", "rate_3", "rate_4", "ratio_1", "ratio_2", "ratio_3", "ratio_4", "slope",
+                  "open")
+"""``intra_features`` names (session 18): ``rate_k`` — the last ``k`` days' events × days / k; ``ratio_k`` — that
+rate + 0.5 over the period's count + 0.5 (rising inside the period: > 1); ``slope`` — the least-squares slope of the
+last 7 days' daily counts (events a day, per day); ``open`` — the open-case backlog at the period's end."""
+
+
+def _is_tail(w: int | str) -> bool:
+    return isinstance(w, str) and w.startswith("tail_") and w[5:].isdigit() and int(w[5:]) >= 1
+
+
+def _intra_matrix(intra: dict[str, np.ndarray] | None, name: str) -> np.ndarray:
+    if intra is None or name not in intra:
+        raise ModelError(f"the level candidate or feature {name!r} needs information inside the periods: build the "
+                         "panel with govml.hotspot.panel.add_intra_period(panel, events) (its tail_k / open_end "
+                         "columns)")
+    return intra[name]
+
+
+def intra_columns(windows: tuple[int | str, ...], features: tuple[str, ...]) -> list[str]:
+    """The panel columns (:func:`~govml.hotspot.panel.add_intra_period`) that these level candidates and
+    ``intra_features`` read."""
+    cols: set[str] = set()
+    for w in windows:
+        if _is_tail(w):
+            cols.add(str(w))
+    for f in features:
+        if f not in INTRA_FEATURES and not (f.startswith(("rate_", "ratio_")) and f.split("_")[1].isdigit()):
+            raise ModelError(f"intra_features: unknown feature {f!r}; known: {', '.join(INTRA_FEATURES)}")
+        if f == "open":
+            cols.add("open_end")
+        elif f == "slope":
+            cols.update(f"tail_{k}" for k in range(1, 8))
+        else:
+            cols.add(f"tail_{f.split('_')[1]}")
+    return sorted(cols)
+
+
+def intra_matrices(src: dict[str, np.ndarray], y: np.ndarray, n_obs: int, days: np.ndarray,
+                   features: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """S × ``y.shape[1]`` matrices of the information inside the periods, for the level candidates (``tail_k``:
+    the last k days' rate scaled to the period) and the ``intra_features`` (``f_<name>``). ``src``: the panel's
+    ``tail_k`` / ``open_end`` columns as S × T matrices; ``n_obs``: how many leading columns of ``y`` are
+    observed periods (those read ``src``); the later ones are a recursion's forecasts, for which nothing inside the
+    period is known: the rate is the forecast itself (events spread evenly over the period), the ratio 1, the slope
+    0 and the backlog the last observed one. ``days``: each observed period's length in days."""
+    S, T = y.shape
+    n = min(n_obs, T)
+    out: dict[str, np.ndarray] = {}
+
+    def tail_rate(k: int) -> np.ndarray:
+        m = np.array(y, dtype=np.float64, copy=True)
+        m[:, :n] = src[f"tail_{k}"][:, :n] * (days[:n] / k)[None, :]
+        return m
+
+    for name in src:
+        if name.startswith("tail_"):
+            out[name] = tail_rate(int(name[5:]))
+    for f in features:
+        if f.startswith("rate_"):
+            out[f"f_{f}"] = out[f"tail_{f[5:]}"]
+        elif f.startswith("ratio_"):
+            out[f"f_{f}"] = (out[f"tail_{f[6:]}"] + 0.5) / (y + 0.5)
+        elif f == "slope":
+            d = np.diff(np.stack([np.zeros((S, n))] + [src[f"tail_{k}"][:, :n] for k in range(1, 8)]), axis=0)
+            x = np.arange(7, dtype=np.float64)[::-1]  # d[0] is the last day: the newest gets the largest x
+            x = (x - x.mean()) / np.sum((x - x.mean()) ** 2)
+            sl = np.zeros((S, T))
+            sl[:, :n] = np.tensordot(x, d, axes=(0, 0))
+            out["f_slope"] = sl
+        elif f == "open":
+            op = np.empty((S, T))
+            op[:, :n] = src["open_end"][:, :n]
+            op[:, n:] = op[:, n - 1: n] if n > 0 else 0.0
+            out["f_open"] = op
+    return out
+
+
 def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
-                     groups: np.ndarray | None = None, areas: np.ndarray | None = None) -> np.ndarray:
+                     groups: np.ndarray | None = None, areas: np.ndarray | None = None,
+                     intra: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """(S × T × k) candidate levels at every origin column.
 
     ``w`` (int): the mean of the last ``w`` periods up to and including the column (fewer at the
@@ -352,6 +431,10 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
     at that column (:func:`_inv_dispersion`). ``"ebi_w"`` (``"ebi_w_L"``): the same shrinkage, toward
     the independence model of every period so far (of the last ``L`` periods) instead of the series'
     own long rate — a busy cell keeps its window mean, a sparse one borrows from its row and column.
+
+    ``"tail_k"`` (session 18, an option): the rate of the period's **last ``k`` days** scaled to a whole period
+    (``tail_k × days / k``), from ``intra`` (:func:`intra_matrices`: S × T matrices aligned with ``y``, built from the
+    panel's ``tail_k`` columns, :func:`~govml.hotspot.panel.add_intra_period`).
     """
     S, T = y.shape
     cs = np.concatenate([np.zeros((S, 1)), np.cumsum(y, axis=1)], axis=1)
@@ -365,6 +448,8 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
         sk = _smooth_kind(w)
         if _pooled_kind(w) is not None:
             out.append(_pooled_candidate(str(w), cs, hi, g, ar))
+        elif _is_tail(w):
+            out.append(_intra_matrix(intra, str(w)))
         elif rk is not None:
             out.append(_robust_window(y, *rk))
         elif sk is not None:
@@ -391,8 +476,10 @@ def level_candidates(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDO
 
 
 def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
-                 groups: np.ndarray | None = None, areas: np.ndarray | None = None) -> np.ndarray:
-    """(S × k) candidate levels at the last column only (what :func:`level_candidates` gives there)."""
+                 groups: np.ndarray | None = None, areas: np.ndarray | None = None,
+                 intra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """(S × k) candidate levels at the last column only (what :func:`level_candidates` gives there; ``intra``:
+    its matrices at that column, S × 1 or aligned with ``y``)."""
     S, T = y.shape
     g = np.zeros(S, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
     ar = np.zeros(S, dtype=np.int64) if areas is None else np.asarray(areas, dtype=np.int64)
@@ -410,6 +497,8 @@ def level_at_end(y: np.ndarray, windows: tuple[int | str, ...] = LEVEL_WINDOWS,
                 if isinstance(j, int) and T - j > 0:
                     cs[:, T - j] = y[:, : T - j].sum(axis=1)
             out.append(_pooled_candidate(str(w), cs, np.array([T]), g, ar)[:, 0])
+        elif _is_tail(w):
+            out.append(_intra_matrix(intra, str(w))[:, -1])
         elif rk is not None:
             out.append(_robust_last(y, *rk))
         elif sk is not None:
@@ -1095,6 +1184,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         n_jobs: int = 1,
         random_state: int = 0,
         reconcile: str | None = None,
+        intra_features: tuple[str, ...] | None = None,
     ):
         self.horizon = horizon
         self.strategy = strategy
@@ -1140,6 +1230,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.reconcile = reconcile
+        self.intra_features = intra_features
 
     # -- helpers -------------------------------------------------------------------------------
     def _spec(self) -> FeatureSpec:
@@ -1160,15 +1251,60 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         return lgb.LGBMRegressor(**params)
 
     def _builder(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
-                 spec: FeatureSpec | None = None, last_only: bool = False) -> FeatureBuilder:
-        """The feature builder, plus the ``level_features`` candidates (``lvl_<name>``) when asked.
-        ``last_only``: the features at the last column only (a recursive step; same values)."""
+                 spec: FeatureSpec | None = None, last_only: bool = False, n_obs: int | None = None) -> FeatureBuilder:
+        """The feature builder, plus the ``level_features`` candidates (``lvl_<name>``) and the ``intra_features``
+        (``intra_<name>``) when asked. ``last_only``: the features at the last column only (a recursive step; same
+        values); ``n_obs``: how many leading columns of ``y`` are observed (the rest: a recursion's forecasts)."""
         fb = FeatureBuilder(y, keys, periods, spec or self._spec(), last_only=last_only)
         if self.level_features:
-            M = level_candidates(y, tuple(self.level_features), self.level_groups_, self.level_areas_)
+            M = level_candidates(y, tuple(self.level_features), self.level_groups_, self.level_areas_,
+                                 self._intra(y, n_obs))
             for j, w in enumerate(self.level_features):
                 fb.mats[f"lvl_{w}"] = M[:, -1:, j].astype(np.float32) if last_only else M[:, :, j].astype(np.float32)
+        if self.intra_features:
+            intra = self._intra(y, n_obs)
+            for f in self.intra_features:
+                m = intra[f"f_{f}"]
+                fb.mats[f"intra_{f}"] = (m[:, -1:] if last_only else m).astype(np.float32)
         return fb
+
+    def _intra(self, y: np.ndarray, n_obs: int | None = None) -> dict[str, np.ndarray] | None:
+        """:func:`intra_matrices` for ``y`` (its first ``n_obs`` columns observed: all by default), or None when
+        neither a ``tail_k`` candidate nor ``intra_features`` is asked for."""
+        src = getattr(self, "_intra_src", None)
+        if not src:
+            return None
+        n = y.shape[1] if n_obs is None else int(n_obs)
+        return intra_matrices(src, y, n, self._intra_days, tuple(self.intra_features or ()))
+
+    def _read_intra(self, panel: pd.DataFrame, start: int, periods: pd.DatetimeIndex) -> None:
+        """The panel's columns from inside its periods that the options read (S × T from ``start``), or none."""
+        self._intra_src = None
+        cols = intra_columns(self._level_windows() or (), tuple(self.intra_features or ()))
+        if not cols:
+            return
+        from govml.hotspot.calendar import period_offset
+        from govml.hotspot.features import infer_freq
+        from govml.hotspot.panel import as_panel
+
+        p = as_panel(panel)
+        missing = [c for c in cols if c not in p.columns]
+        if missing:
+            raise ModelError(f"intra_features / level_windows need the panel column(s) {', '.join(missing)} — "
+                             "information inside the periods: build the panel with "
+                             "govml.hotspot.panel.add_intra_period(panel, events[, close=...])")
+        T = p["period_start"].nunique()
+        self._intra_src = {c: p[c].to_numpy(dtype=np.float64).reshape(-1, T)[:, start:] for c in cols}
+        off = period_offset(infer_freq(periods))
+        self._intra_days = np.array([((q + off) - q).days for q in periods], dtype=np.float64)
+        short = [c for c in cols if c.startswith("tail_") and int(c[5:]) < self._intra_days.min()]
+        n_events = float(p["y"].sum())
+        if short and n_events >= 20 and all(self._intra_src[c].sum() == 0 for c in short):
+            # every event dated at its period's first day (a weekly export): the last days' rate would be 0, a
+            # candidate that only scales the level down (teddycup_trim, session 18)
+            raise ModelError(f"the panel's events carry no time inside the periods: {', '.join(short)} hold no event "
+                             f"of {n_events:.0f} (every event dated at its period's start?); the tail_k candidates "
+                             "and intra_features need the events' own times")
 
     def _model_horizons(self) -> list[int]:
         if self.strategy == "direct":
@@ -1198,7 +1334,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         cache = getattr(self, "_cand_cache", None)
         if cache is not None and cache[0] is y and cache[1] == windows:
             return cache[2]
-        M = level_candidates(y, windows, self.level_groups_, self.level_areas_)
+        M = level_candidates(y, windows, self.level_groups_, self.level_areas_, self._intra(y))
         self._cand_cache = (y, windows, M)
         return M
 
@@ -1403,23 +1539,28 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         from govml.hotspot.calendar import FREQS
 
         y_ext, per = y_hist, periods
+        n_obs = y_hist.shape[1]  # the columns after it are the recursion's forecasts
         for h in range(1, horizon + 1):
             if h > 1:
-                fb = self._builder(y_ext, keys, per, spec, last_only=True)  # only the last column is read
+                fb = self._builder(y_ext, keys, per, spec, last_only=True, n_obs=n_obs)  # only the last column is read
             X = fb.frame(1, [y_ext.shape[1] - 1])
-            out[:, h - 1] = np.clip(self._predict_rows(models[1], X, self._level_at(y_ext, weights)), 0.0, cap)
+            out[:, h - 1] = np.clip(self._predict_rows(models[1], X, self._level_at(y_ext, weights, n_obs=n_obs)),
+                                    0.0, cap)
             y_ext = np.concatenate([y_ext, out[:, h - 1:h]], axis=1)
             per = pd.date_range(per[0], periods=len(per) + 1, freq=FREQS[fb.freq])
         return out
 
-    def _level_at(self, y_hist: np.ndarray, weights: np.ndarray | None, h: int = 1) -> np.ndarray | None:
+    def _level_at(self, y_hist: np.ndarray, weights: np.ndarray | None, h: int = 1,
+                  n_obs: int | None = None) -> np.ndarray | None:
         """The level at the last column ``o`` of ``y_hist`` (one value per series) as the forecast of
         column ``o + h``: the weighted candidates of the holiday-adjusted counts times the holiday
-        factor of column ``o + h`` (``h = 0``: without a target factor)."""
+        factor of column ``o + h`` (``h = 0``: without a target factor). ``n_obs``: the observed columns of
+        ``y_hist`` (default all; the rest are a recursion's forecasts)."""
         if weights is None:
             return None
         y_lv = self._deholiday(y_hist)
-        L = level_at_end(y_lv, self._level_windows(), self.level_groups_, self.level_areas_)
+        L = level_at_end(y_lv, self._level_windows(), self.level_groups_, self.level_areas_,
+                         self._intra(y_lv, n_obs))
         lev = self._after_break(y_lv, L @ weights if weights.ndim == 1 else np.sum(L * weights, axis=1))
         return lev * self._fac(y_hist.shape[1] + h)[-1] if h > 0 else lev
 
@@ -1445,6 +1586,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                      pd.Timestamp(periods[start]).date(), int(y[:, :start].sum()))
             y, periods = y[:, start:], periods[start:]
         self.data_start_ = start
+        self._read_intra(panel, start, periods)
         if self.holidays not in ("auto", "fill", "divide", None, "off"):
             raise ModelError(f"holidays must be 'auto', 'fill', 'divide' or None ('off'), got {self.holidays!r}")
         if self.reconcile is not None:  # said before the cell model is fitted (minutes on a large panel), not after
@@ -1838,6 +1980,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             "point_weight": self.point_weight_, "point_shift": getattr(self, "point_shift_", {}), "combine_weight": self.combine_weight_, "blend_weight": self.blend_weight_, "blend_window": self.blend_window_, "conformal": self.conformal_, "conformal_bins": getattr(self, "conformal_bins_", {}), "dispersion": self.dispersion_,
             "hotspot_map": {h: m.describe() for h, m in getattr(self, "hotspot_map_", {}).items()},
             **({} if self.reconcile is None else {"reconcile": self._describe_reconcile()}),
+            **({} if not self.intra_features else {"intra_features": list(self.intra_features)}),
         }
 
     def _describe_reconcile(self) -> dict[str, Any] | None:

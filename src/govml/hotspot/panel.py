@@ -576,3 +576,82 @@ def thin_tail(totals: np.ndarray, *, ratio: float = 0.2, max_periods: int = 4, w
     if k == 0 or k == max_periods and tot[T - 1 - k] < ratio * typical:
         return None  # nothing thin, or a long quiet stretch: a real change, not a cut
     return k, int(tot[T - k:].sum()), round(typical, 1)
+
+
+INTRA_TAIL_DAYS = (1, 2, 3, 4, 5, 6, 7)
+""":func:`add_intra_period`: the ``tail_k`` columns it adds (events in the last ``k`` days of each period)."""
+
+
+def add_intra_period(panel: pd.DataFrame, events: pd.DataFrame, *, time_col: str = "created_at",
+                     area_col: str = "area", category_col: str = "category", close: pd.Series | str | None = None,
+                     tail_days: tuple[int, ...] = INTRA_TAIL_DAYS, freq: str | None = None) -> pd.DataFrame:
+    """``panel`` with information from *inside* its periods (session 18, issue 4; read by
+    ``HotspotForecaster(intra_features=...)`` and the ``"tail_k"`` level candidates):
+
+    * ``tail_k`` (``k`` in ``tail_days``): the events of each cell in the **last ``k`` days** of the period
+      (``tail_7`` of a week is its count; together the columns give the period's last days one by one);
+    * ``open_end`` (when ``close`` is given: the close times, a column of ``events`` or a Series aligned with its
+      rows; empty = not closed): the cell's events opened before the period's end and not closed by then — the
+      open-case backlog at the period's end.
+
+    Each value at a period uses only events with times before that period's end (a close time at or after the
+    end counts the case as open), so a feature read at an origin sees nothing later. ``events`` are the clean
+    events the panel was built from (:func:`clean_events`); an event outside the panel's periods or cells adds
+    nothing (an event opened before the first period still counts in the backlog while it is open).
+    """
+    panel = as_panel(panel)
+    for c in (time_col, area_col, category_col):
+        if c not in events.columns:
+            raise DataError([Problem("events", None, c, "a column with this name",
+                                     f"columns {', '.join(map(str, events.columns))}")])
+    bad = [k for k in tail_days if int(k) < 1]
+    if bad:
+        raise DataError(message=f"add_intra_period: tail_days must be whole days >= 1, got {bad}")
+    from govml.hotspot.features import infer_freq
+    from govml.io import beijing_clock
+
+    periods = pd.DatetimeIndex(pd.unique(panel["period_start"])).sort_values()
+    freq = freq or panel.attrs.get("freq") or infer_freq(periods)
+    T = len(periods)
+    S = len(panel) // T
+    t = events[time_col]
+    if not pd.api.types.is_datetime64_any_dtype(t):
+        raise DataError([Problem("events", None, time_col, "parsed date-times (run clean_events first)", str(t.dtype))])
+    t = beijing_clock(t).reset_index(drop=True)
+    keys = panel[["area", "category"]].iloc[::T].reset_index(drop=True)
+    sid = pd.MultiIndex.from_frame(keys.astype(str)).get_indexer(
+        pd.MultiIndex.from_arrays([label_text(events[area_col]).astype(str).to_numpy(),
+                                   label_text(events[category_col]).astype(str).to_numpy()]))
+    off = period_offset(freq)
+    # nanoseconds throughout (times with sub-microsecond parts against period ends of another unit)
+    ends = np.array([(p + off).to_datetime64() for p in periods], dtype="datetime64[ns]")
+    ps = pd.DatetimeIndex(period_start(t, freq))
+    col = periods.get_indexer(ps)
+    ok = (sid >= 0) & (col >= 0) & t.notna().to_numpy()
+    out = panel.copy()
+    tn = t.to_numpy().astype("datetime64[ns]")
+    for k in tail_days:
+        k = int(k)
+        inside = ok.copy()
+        inside[ok] = tn[ok] >= ends[col[ok]] - np.timedelta64(k, "D")
+        m = np.bincount(sid[inside] * T + col[inside], minlength=S * T).astype(np.float64)
+        out[f"tail_{k}"] = m
+    if close is not None:
+        c = events[close] if isinstance(close, str) else pd.Series(close)
+        if len(c) != len(events):
+            raise DataError(message=f"add_intra_period: {len(c)} close times for {len(events)} events")
+        ct = c if pd.api.types.is_datetime64_any_dtype(c) else pd.to_datetime(c, errors="coerce", format="mixed")
+        ct = beijing_clock(ct).reset_index(drop=True)
+        known = (sid >= 0) & t.notna().to_numpy() & (tn < ends[-1])
+        # the column from which each event is open (its period; the first when opened before) and from which it is
+        # closed (the first period whose end is after the close time; T: still open at the panel's end)
+        opened = np.clip(np.searchsorted(ends, tn[known], side="right"), 0, T)
+        cv = ct.to_numpy().astype("datetime64[ns]")[known]
+        shut = np.where(np.isnat(cv), T, np.searchsorted(ends, np.where(np.isnat(cv), tn[known], cv), side="right"))
+        shut = np.maximum(shut, opened)
+        delta = np.zeros((S, T + 1))
+        np.add.at(delta, (sid[known], opened), 1.0)
+        np.add.at(delta, (sid[known], shut), -1.0)
+        out["open_end"] = np.cumsum(delta, axis=1)[:, :T].reshape(-1)
+    out.attrs.update(panel.attrs)
+    return out
