@@ -52,6 +52,9 @@ NAME       ``<NAME>``     a personal name found from a context cue, never from a
                           most two given-name characters. Already anonymised names (王某)
                           are left, and so is a "name" its text also writes before an
                           organisation word (温斯顿老师 … 温斯顿英语, 金太阳幼儿园).
+                          Session 18: a list of names after 本组/该组/本村 (本组肖和均，
+                          肖利红，…), a name before 是 after a kinship cue (我父亲陈国华是),
+                          given names that start with 和 为 自 以 之 其 (刘和平, 李为民).
 ========== ============== ==============================================================
 
 Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3,500.00), order and
@@ -475,10 +478,7 @@ _FIND_CUES = ("我是", "本人")
 _WEAK_REST_KIN = f"(?:{_WEAK_REST}|[{_SURNAME_CHARS}][{_HAN}]{{1,2}}是)"
 _FIND_REST = re.compile(_WEAK_REST)
 # after a role word: a common surname, a compound one, or 于 and a character (业主于海家: _name_after_yu)
-# session 18: a boundary-tier surname too (货车司机金山每天: _role_person), not a function word (村民和, 业主对)
-_ROLE_SUR_BOUNDARY = "".join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))
 _ROLE_SUR = (f"[ \t\u3000{_QUOTES_OPEN}]?(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))}"
-             f"|[{_ROLE_SUR_BOUNDARY}][{_HAN}]"
              f"|于[{_HAN}])")  # session 17: a space or a quote mark before the name (业主 黄丽华 反映, 业主“张海燕”)
 _FIND_ROLE_REST = re.compile(_ROLE_SUR)
 # (cue, what must follow it or None): 我是/本人, the role words of _FIND_ROLES, the strong cues of _FIND_STRONG
@@ -927,8 +927,6 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
             continue  # 老板上官网查, 老板上官方网站 (session 17): 官网, 官方 are words; 老板上官云 is a name
         common = sl == 2 or norm[e] in _SURNAMES_COMMON
         if role and not common:
-            if sl == 1 and g0 + 1 < n and _role_person(norm, e, g0 + 1, boundary=True):
-                return e, g0 + 1  # 货车司机金山每天 (session 18)
             continue
         if common and norm[g0] == "总" and (_boundary_at(norm, g0 + 1)
                                             or norm.startswith(_FOLLOW_AFTER_TITLE, g0 + 1)):
@@ -1053,18 +1051,13 @@ def _mid_end_ok(norm: str, end: int) -> bool:
 _ROLE_NAME_END = frozenset("，、。：:,；;")
 
 
-def _role_person(norm: str, e: int, end: int, boundary: bool = False) -> bool:
+def _role_person(norm: str, e: int, end: int) -> bool:
     """A word tagged as a person's name after a role word (老板李强说, 村民陈云家, 司机马超把; session 16): its last
     character ends many names (_NAME_FINALS), and a word that follows names, a one-character adverb or verb
     comes next (not a delimiter: 村民陈云，was right once, a person-tagged word before a delimiter after a
-    role wrong five times on 附件3/4 in session 15), and it and the next character start no longer word. With
-    ``boundary`` (a boundary-tier surname: 司机金山把, session 18) only a person-tagged word and a word that follows
-    names, a one-character verb or adverb after it, not a delimiter."""
+    role wrong five times on 附件3/4 in session 15), and it and the next character start no longer word."""
     words, starts, persons, idiom_starts = _dictionary()
     cand = norm[e:end]
-    if boundary and (cand not in persons or cand[-1] not in _NAME_FINALS or end >= len(norm)
-                     or norm[end] in _ROLE_NAME_END):
-        return False
     place = cand in _PLACE_NAMES and cand not in persons
     if (not place and (cand not in persons or cand[-1] not in _NAME_FINALS)) or cand in _FOLLOW_WORDS:
         return False

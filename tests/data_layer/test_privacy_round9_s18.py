@@ -6,7 +6,6 @@ added this session, each with names it finds and look-alikes it leaves (none of 
 - a function character first in a two-character given name (刘和平, 李为民, 张自力, 陈之恒, 杨其林), before a
   delimiter, a title, a word that follows names or a one-character verb (not 经理张为难我们, 局长王和大家);
 - a list of names after 本组/该组/同组/本村/该村 (本组肖和均，肖利红，肖运鸿，陈松长四家人);
-- a person-tagged word with a boundary-tier surname after a role (保安金山说);
 - a surname + 家 + a character that ends no place as a name after a role (老板吴家俊让; not 村民周家湾组);
 - 村民司马林家的: the name without 家; a person-tagged name with a compound surname after a role (老板司马光一直);
 - household and count words, complaint verbs after a name (夫妇, 兄弟, 两户, 拒载, 绕路, 无证, 抽逃);
@@ -37,7 +36,7 @@ def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
 
 def test_round9_precision_and_recall() -> None:
     """47 names in 40 sentences, 35 look-alikes. Session-17 code (a09dc78): precision 0.923 (24/26), recall 0.511
-    (24/47); session 18's rules: 1.000 (44/44) / 0.936 (44/47). Floors: one more false name or two more misses pass."""
+    (24/47); session 18's rules: 1.000 (43/43) / 0.915 (43/47). Floors: one more false name or one more miss pass."""
     tp, fp, fn, detail = _score(ROUND9)
     assert tp + fn == 47
     assert tp / (tp + fp) >= 0.97, "\n".join(detail)
@@ -45,7 +44,7 @@ def test_round9_precision_and_recall() -> None:
 
 
 def test_rounds_7_and_8_gains_of_session18() -> None:
-    """Round 7: 74/81 → 81/81; round 8: 43/47 → 46/47; no false name in either."""
+    """Round 7: 74/81 → 81/81; round 8: 43/47 → 45/47; no false name in either."""
     tp, fp, fn, detail = _score(pc.NAME_ROUND7_CASES + pc.NAME_ROUND7_NEGATIVE_CASES)
     assert fp == 0, "\n".join(detail)
     assert tp >= 80, "\n".join(detail)
@@ -75,7 +74,6 @@ def test_round9_batch_equals_one_by_one_and_is_idempotent() -> None:
         ("联系人黄其昌一直没回电话。", "联系人<NAME>一直没回电话。"),
         ("本村李明、王刚等人来闹事。", "本村<NAME>、<NAME>等人来闹事。"),
         ("同组黄国平、谢冬梅两户没有分到钱。", "同组<NAME>、<NAME>两户没有分到钱。"),
-        ("保安金山说不归他管。", "保安<NAME>说不归他管。"),
         ("老板吴家俊让我们加班。", "老板<NAME>让我们加班。"),
         ("村民司马林家的房子漏水。", "村民<NAME>家的房子漏水。"),
         ("老板司马光一直躲着。", "老板<NAME>一直躲着。"),
