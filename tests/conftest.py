@@ -16,6 +16,20 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def _runs_long(item: pytest.Item) -> bool:
+    return item.get_closest_marker("slow") is not None or item.path.suffix == ".ipynb"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long tests (marked ``slow``, and the notebooks) first, each file's order kept otherwise.
+
+    ``make test`` runs ``-n 2 --dist loadgroup``: xdist hands out the ``xdist_group``s with the most tests
+    first, then the single tests in this order. Collected last, the notebooks (up to a minute each) made the
+    suite's tail: one worker still running one while the other had nothing left. Started first, they overlap
+    the ``flower`` group on the other worker and the short tests fill in at the end."""
+    items.sort(key=lambda item: not _runs_long(item))  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def govml_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A per-worker GOVML_HOME (holds the embedded MLflow store) shared by the tests of a session."""

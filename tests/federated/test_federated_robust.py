@@ -42,15 +42,29 @@ def without(events):
     return _sim(events[events["district"] != "区1"])
 
 
+@pytest.fixture(scope="module")
+def poisoned_run(events):
+    """The plain run with each fault, run once per module (``poisoned_run(fault)``): the divide-back test
+    and the secure one use the same ``poison:-1`` run."""
+    runs: dict[str, dict] = {}
+
+    def run(fault: str) -> dict:
+        if fault not in runs:
+            runs[fault] = _sim(events, faults={"区1": fault})
+        return runs[fault]
+
+    return run
+
+
 FACTORS = {"poison:20": (20.0, 20.0), "poison-gh:20": (1.0, 20.0), "poison:-1": (-1.0, -1.0),
            "poison:0.05": (0.05, 0.05)}
 
 
 @pytest.mark.parametrize("fault", list(FACTORS))
-def test_robust_run_divides_back_a_district_sending_scaled_histograms(events, clean, fault, caplog):
+def test_robust_run_divides_back_a_district_sending_scaled_histograms(events, clean, poisoned_run, fault, caplog):
     with caplog.at_level(logging.WARNING, logger="govml.federated.server_app"):
         robust = _sim(events, faults={"区1": fault}, robust=True)
-    poisoned = _sim(events, faults={"区1": fault})
+    poisoned = poisoned_run(fault)
     # named in the result (round, factors) and in the log; kept, its replies divided back
     fix = robust["rescaled_districts"]
     assert [d["district"] for d in fix] == ["区1"] and fix[0]["round"] >= 1 and "tree 1" in fix[0]["during"]
@@ -90,8 +104,9 @@ def test_exclude_policy_leaves_the_district_out(events, clean, without, fault, c
 
 
 def test_robust_option_on_a_clean_run_changes_nothing(events):
-    """No false alarm through every node of every tree of both backtest models (depth 4, all cells)."""
-    kw = {"score_districts": None, "n_trees": 12}
+    """No false alarm through every node of every tree of a 12-tree backtest model (depth 4, all cells). (The
+    second origin's model: the divide-back runs above pass the honest districts through both, no alarm.)"""
+    kw = {"score_districts": None, "n_trees": 12, "origins": 1}
     plain = _sim(events, **kw)
     robust = _sim(events, robust=True, **kw)
     assert robust["excluded_districts"] == [] and robust["robust"] is True
@@ -116,9 +131,9 @@ def test_broken_dropout_and_poisoned_districts_in_one_run(make_events, caplog):
     assert abs(_metrics(r)["rmse"] / _metrics(clean)["rmse"] - 1) <= 0.02
 
 
-def test_poison_works_under_secure_aggregation_too(events, clean):
+def test_poison_works_under_secure_aggregation_too(events, clean, poisoned_run):
     """The drill scales the vector before it is masked: a secure poisoned run = the plain one."""
-    plain = _sim(events, faults={"区1": "poison:-1"})
+    plain = poisoned_run("poison:-1")
     secure = _sim(events, faults={"区1": "poison:-1"}, secure=True)
     assert _metrics(secure)["rmse"] == pytest.approx(_metrics(plain)["rmse"], rel=1e-3)
     assert _metrics(secure)["rmse"] >= 1.2 * _metrics(clean)["rmse"]
@@ -329,7 +344,7 @@ def test_an_honest_district_with_even_city_counts_is_left_as_it_is(events, caplo
                 rows += [{"created_at": w + pd.Timedelta(hours=int(h)), "community": f"区9社区{area}",
                           "category": cat, "district": "区9"} for h in rng.integers(24, 120, n)]
     ev = pd.concat([events, pd.DataFrame(rows)], ignore_index=True)
-    kw = {"score_districts": None}
+    kw = {"score_districts": None, "n_trees": 2, "origins": 1}  # refuted by its first histograms (tree 1)
     with caplog.at_level(logging.WARNING, logger="govml.federated.server_app"):
         r = _sim(ev, robust=True, **kw)
     assert r["excluded_districts"] == [] and r["rescaled_districts"] == []
