@@ -104,8 +104,8 @@ def test_exclude_policy_leaves_the_district_out(events, clean, without, fault, c
 
 
 def test_robust_option_on_a_clean_run_changes_nothing(events):
-    """No false alarm through every node of every tree of a 12-tree backtest model (depth 4, all cells). (The
-    second origin's model: the divide-back runs above pass the honest districts through both, no alarm.)"""
+    """No false alarm through every node of every tree of both models (depth 4, all cells): one origin trains
+    the calibration model and one backtest model, 12 trees each."""
     kw = {"score_districts": None, "n_trees": 12, "origins": 1}
     plain = _sim(events, **kw)
     robust = _sim(events, robust=True, **kw)
@@ -118,7 +118,7 @@ def test_broken_dropout_and_poisoned_districts_in_one_run(make_events, caplog):
     the run finishes, every one is named, and the model equals (here) the run of the districts that
     finished, within 2% of the clean run on the same cells."""
     ev = make_events(5, seed=11).rename(columns={"area": "community"})
-    kw = {"score_districts": None}
+    kw = {"score_districts": None, "origins": 1}  # still two models: the calibration one and one backtest
     with caplog.at_level(logging.WARNING, logger="govml.federated.server_app"):
         r = _sim(ev, faults={"区0": "broken", "区2": "fail:20", "区3": "poison:20"}, robust=True, **kw)
     assert list(r["excluded"]) == ["区0"]
@@ -127,7 +127,7 @@ def test_broken_dropout_and_poisoned_districts_in_one_run(make_events, caplog):
     assert sorted(r["backtest"]["districts_scored"]) == ["区1", "区3", "区4"]
     text = " ".join(rec.getMessage() for rec in caplog.records)
     assert "区0" in text and "区2" in text and "区3" in text
-    clean = _sim(ev[ev["district"] != "区0"], score_districts=["区1", "区3", "区4"])
+    clean = _sim(ev[ev["district"] != "区0"], score_districts=["区1", "区3", "区4"], origins=1)
     assert abs(_metrics(r)["rmse"] / _metrics(clean)["rmse"] - 1) <= 0.02
 
 
