@@ -2,6 +2,7 @@
 
     python scripts/federated/dry_run_isolation.py WORK_DIR [--isolation process|subprocess] [--tls]
         [--task benchmark] [--task hotspot-forecaster] [--task demand-classifier] [--districts 2] [--count-reads]
+        [--superexec-user nobody --superexec-python /usr/bin/python3]
 
 Starts, each on a free port of 127.0.0.1 and each as its own process group (all stopped at the end):
 
@@ -24,6 +25,14 @@ open of a district file), the result file and the forecasts, each district's Sup
 the in-process grid: the classifier's local shuffles are seeded with it), and what the districts' cache folders
 held while the run went on (polled every ~0.5 s: each file's name and size, and whether it holds the text of any of
 the district's messages).
+
+``--superexec-user USER`` (``--isolation process``, run as root): each district's ``flower-superexec`` and so its
+``flwr-clientapp`` processes run as USER (``setpriv --reuid/--regid --clear-groups``, a clean environment: no HOME,
+``FLWR_HOME`` in its own folder), the SuperNode as the caller. USER cannot run this venv's Python when it lives in a
+folder only root may open (here /root, 0700): ``--superexec-python`` names an interpreter USER can run, of the same
+minor version, which imports this venv's packages and govml through ``PYTHONPATH`` (``flower-superexec`` and
+``flwr-clientapp`` are small wrappers in ``WORK_DIR/userbin``). The district's ``exec`` folder, ``cache-dir`` and
+``output-dir`` are made and given to USER (nothing outside WORK_DIR changes).
 
 Flower 1.42 has no long-lived ``flwr-clientapp``: ``flwr-clientapp`` needs ``--token`` (one app run), and
 ``flower-supernode --clientappio-api-address`` is refused ("no longer supported; use --host and --port"). In
@@ -245,6 +254,40 @@ def node_ids(work: Path, n: int) -> dict[str, int | None]:
     return out
 
 
+def user_exec(work: Path, user: str, python: str, env: dict) -> tuple[list[str], dict, tuple[int, int]]:
+    """How to start a district's SuperExec as ``user``: the setpriv prefix, its environment, its uid/gid. Its
+    ``flower-superexec`` / ``flwr-clientapp`` are wrappers running ``python`` on this venv's packages and govml."""
+    import pwd
+    import sysconfig
+
+    pw = pwd.getpwnam(user)
+    ver = subprocess.run([python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    if ver != str(tuple(sys.version_info[:2])):
+        raise SystemExit(f"--superexec-python {python} is Python {ver}, this venv's is {tuple(sys.version_info[:2])}")
+    bindir = work / "userbin"
+    bindir.mkdir(exist_ok=True)
+    for name, mod, fn in (("flower-superexec", "flwr.supercore.cli", "flower_superexec"),
+                          ("flwr-clientapp", "flwr.supernode.cli", "flwr_clientapp")):
+        w = bindir / name
+        w.write_text(f'#!/bin/sh\nexec {python} -c "import sys; from {mod} import {fn}; sys.argv[0] = \'{name}\'; '
+                     f'sys.exit({fn}())" "$@"\n', encoding="utf-8")
+        w.chmod(0o755)
+    src = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p] + [str(ROOT / "src"),
+                                                                           sysconfig.get_paths()["purelib"]]
+    uenv = {"PATH": f"{bindir}{os.pathsep}/usr/bin{os.pathsep}/bin", "PYTHONPATH": os.pathsep.join(src),
+            "HOME": "/nonexistent", "LANG": env.get("LANG", "C.UTF-8")}
+    uenv.update({k: v for k, v in env.items() if k.startswith("GOVML_DRY_RUN_")})
+    prefix = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
+    return prefix, uenv, (pw.pw_uid, pw.pw_gid)
+
+
+def give(path: Path, ids: tuple[int, int], mode: int = 0o700) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chown(path, *ids)
+    path.chmod(mode)
+
+
 def tls_args(certs: Path, tls: bool) -> list[str]:
     return ["--root-certificates", str(certs / "ca.crt")] if tls else ["--insecure"]
 
@@ -259,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count-reads", action="store_true")
     ap.add_argument("--no-superexec", type=int, action="append", default=[], metavar="N",
                     help="process isolation: do not start district N's flower-superexec (what the run does then)")
+    ap.add_argument("--superexec-user", default=None, metavar="USER",
+                    help="process isolation, as root: run each district's flower-superexec as USER")
+    ap.add_argument("--superexec-python", default=sys.executable, metavar="PYTHON",
+                    help="with --superexec-user: an interpreter USER can run (same minor version as this one)")
     ap.add_argument("--run-config", default="", help="extra run config for every run, e.g. 'round-timeout=60'")
     args = ap.parse_args(argv)
     tasks = args.task or ["benchmark"]
@@ -285,8 +332,14 @@ def main(argv: list[str] | None = None) -> int:
     profile += f'root-certificates = "{certs / "ca.crt"}"\n' if args.tls else "insecure = true\n"
     (work / "flwr" / "config.toml").write_text(profile, encoding="utf-8")
     fed = Federation(work, args.isolation, args.tls, args.count_reads)
+    if args.superexec_user and args.isolation != "process":
+        raise SystemExit("--superexec-user needs --isolation process")
+    as_user = user_exec(work, args.superexec_user, args.superexec_python, fed.exec_env) if args.superexec_user else None
+    if as_user is not None and args.count_reads:  # the user's processes append to the reads log
+        (work / "reads.tsv").touch()
+        os.chown(work / "reads.tsv", *as_user[2])
     summary: dict = {"isolation": args.isolation, "tls": args.tls, "districts": n, "no_superexec": args.no_superexec,
-                     "run_config": args.run_config, "runs": {}}
+                     "run_config": args.run_config, "superexec_user": args.superexec_user, "runs": {}}
     try:
         link = ["--host", "127.0.0.1", "--port", str(port), "--isolation", args.isolation,
                 "--disable-runtime-dependency-installation"]
@@ -321,7 +374,15 @@ def main(argv: list[str] | None = None) -> int:
                                         "--host", "127.0.0.1", "--port", str(rport), "--node-config", str(node)],
                       home, env=fed.node_env)
             wait_port(rport, 60)
-            if args.isolation == "process" and d not in args.no_superexec:
+            if args.isolation == "process" and d not in args.no_superexec and as_user is not None:
+                prefix, uenv, ids = as_user
+                for sub in ("exec", "cache", "out"):  # the user's own folders (cache-dir is checked to be its own)
+                    give(home / sub, ids)
+                give(home / "exec" / "flwr", ids)
+                fed.start(f"supernode{d}-superexec", [*prefix, str(work / "userbin" / "flower-superexec"),
+                                                      "--runtime-api-address", f"127.0.0.1:{rport}", "--insecure"],
+                          home / "exec", env={**uenv, "FLWR_HOME": str(home / "exec" / "flwr")})
+            elif args.isolation == "process" and d not in args.no_superexec:
                 fed.start(f"supernode{d}-superexec", [str(BIN / "flower-superexec"), "--runtime-api-address",
                                                       f"127.0.0.1:{rport}", "--insecure"], home / "exec",
                           env=fed.exec_env)
