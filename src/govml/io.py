@@ -1001,7 +1001,9 @@ def _pick_sheet(wb: _Workbook, known: set[str]) -> str:
     """The sheet read when none is named: the first whose top rows name at least two of ``known`` (the columns
     asked for); else the first naming two usual header names of any kind of table (:func:`_usual_header_names`:
     受理时间, 所属社区 …); else the first that looks like a table (a header and a data row of two or more cells,
-    not a 说明 sheet of sentences); else the first sheet. A sheet other than the first is said (a warning)."""
+    not a 说明 sheet of sentences); else, when the first sheet's top rows name none of those columns, the first
+    whose top rows name one (a one-column data sheet: only 留言详情, or only the column asked for); else the first
+    sheet. A sheet other than the first is said (a warning)."""
     names = list(wb.names)
     if len(names) < 2:
         return names[0]
@@ -1035,7 +1037,26 @@ def _pick_sheet(wb: _Workbook, known: set[str]) -> str:
                 log.warning("%s: sheet %r read, not the first sheet %r, which is not a table (notes? one column "
                             "of text); --sheet NAME reads another", file, name, first)
             return name
+    # no sheet is a table of two columns or more: a one-column data sheet (only 留言详情) behind a 说明 sheet
+    names_one = known_clean | usual
+    if not _header_hits(top(first), names_one):
+        for name in names[1:]:
+            column = _header_name(top(name), names_one)
+            if column is not None:
+                log.warning("%s: sheet %r read, not the first sheet %r: its header names the column %r, the "
+                            "first's names none of the columns read (notes?); --sheet NAME reads another",
+                            file, name, first, column)
+                return name
     return first
+
+
+def _header_name(rows: Sequence[Sequence[Any]], names: set[str]) -> str | None:
+    """The first cell of the top ``rows`` that is one of ``names`` (cleaned as header cells are), as written."""
+    for r in rows:
+        for v in r:
+            if isinstance(v, str) and clean_text(v) in names:
+                return v
+    return None
 
 
 def _same_header_sheets(wb: _Workbook, title: str, rows: Sequence[Sequence[Any]]) -> list[str]:
