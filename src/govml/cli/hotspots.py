@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,32 @@ def _holidays_option(value: str) -> str | None:
     return None if v == "off" else v
 
 
+def _check_outputs(out: Path, *, table: bool = True, tables: Sequence[Path | None] = (),
+                   figures: Sequence[Path | None] = ()) -> None:
+    """Refuse bad output paths before any work: ``out`` (a table, or with ``table=False`` a JSON file), the other
+    tables and the figures asked for (``None``: not asked for)."""
+    from govml.io import check_output_path
+
+    check_output_path(out, table=table)
+    for path in tables:
+        if path is not None:
+            check_output_path(path)
+    if any(path is not None for path in figures):
+        from govml.plots import check_figure_path
+
+        for path in figures:
+            if path is not None:
+                check_figure_path(path)
+
+
+def _keys_as_text(frame: Any) -> Any:
+    """A copy of a forecast frame with its ``area`` and ``category`` (categoricals) as plain text, as written."""
+    out = frame.copy()
+    out["area"] = out["area"].astype(str)
+    out["category"] = out["category"].astype(str)
+    return out
+
+
 def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_col: str = "community",
                  category_col: str = "category", district_col: str | None = None, freq: str = "W",
                  horizon: int = 4, explain_out: Path | None = None, heatmap_out: Path | None = None,
@@ -111,7 +138,7 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
 
     from govml import tracking
     from govml.errors import ConfigError
-    from govml.io import check_output_path, json_rows, write_table
+    from govml.io import json_rows, write_table
 
     console = console or _console()
     freq = str(freq).upper()  # --freq w is --freq W
@@ -122,13 +149,7 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
     if hotspot_window is not None and hotspot_window < 1:
         raise ConfigError(f"--hotspot-window must be 1 or more periods, got {hotspot_window}")
     hol = _holidays_option(holidays)
-    check_output_path(out)  # a bad --out is refused now, not after the fit
-    if explain_out is not None:
-        check_output_path(explain_out)
-    if heatmap_out is not None:
-        from govml.plots import check_figure_path
-
-        check_figure_path(heatmap_out)
+    _check_outputs(out, tables=[explain_out], figures=[heatmap_out])  # refused now, not after the fit
     raw, panel, ex = prepare(events, time_col=time_col, area_col=area_col, category_col=category_col,
                              district_col=district_col, freq=freq, now=now, min_category_events=min_category_events,
                              category_level=category_level, encoding=encoding, sheet=sheet)
@@ -143,9 +164,7 @@ def run_forecast(events: Path, out: Path, *, time_col: str = "created_at", area_
         model.fit(panel)
         fc = model.predict(horizon)
     seconds = time.perf_counter() - t0
-    fc_out = fc[FORECAST_COLUMNS].copy()
-    fc_out["area"] = fc_out["area"].astype(str)
-    fc_out["category"] = fc_out["category"].astype(str)
+    fc_out = _keys_as_text(fc[FORECAST_COLUMNS])
     written = [write_table(fc_out, out)]
     if explain_out is not None:
         written.append(write_table(model.explain(horizon), explain_out))
@@ -190,20 +209,14 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
 
     from govml import tracking
     from govml.errors import ConfigError
-    from govml.io import check_output_path, json_rows, write_json, write_table
+    from govml.io import json_rows, write_json, write_table
 
     console = console or _console()
     freq = str(freq).upper()
     if horizon < 1 or origins < 1:
         raise ConfigError("--horizon and --origins must be 1 or more")
     hol = _holidays_option(holidays)
-    check_output_path(out, table=False)  # bad output paths are refused now, not after the backtest
-    if predictions_out is not None:
-        check_output_path(predictions_out)
-    if plot_out is not None:
-        from govml.plots import check_figure_path
-
-        check_figure_path(plot_out)
+    _check_outputs(out, table=False, tables=[predictions_out], figures=[plot_out])  # now, not after the backtest
     if start is not None:  # any date form the readers accept (2024-06-03, 2024/6/3, 2024年6月3日 ...)
         import pandas as pd
 
@@ -268,10 +281,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
     write_json(report, out)
     written = [out]
     if predictions_out is not None:
-        p = res.predictions[PREDICTION_COLUMNS].copy()
-        p["area"] = p["area"].astype(str)
-        p["category"] = p["category"].astype(str)
-        written.append(write_table(p, predictions_out))
+        written.append(write_table(_keys_as_text(res.predictions[PREDICTION_COLUMNS]), predictions_out))
     fig = backtest_figure(res.metrics)
     if plot_out is not None:
         from govml.plots import save_figure

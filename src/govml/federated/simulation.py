@@ -35,6 +35,8 @@ from govml.io import blank_cells
 if TYPE_CHECKING:
     import pandas as pd
 
+    from govml.federated.grid import LocalGrid
+
 log = logging.getLogger(__name__)
 
 CANONICAL = {"demand-classifier": ("text", "category", "id"), "benchmark": ("community", "created_at")}
@@ -139,6 +141,21 @@ def _partitions(df: pd.DataFrame, col: str, min_rows: int
                         f"{min_rows} rows; a federation needs at least 2"
                         + (f" ({'; '.join(account.lines())})" if account.counts else ""))
     return parts, account, why
+
+
+def _local_run(seed: int, n_nodes: int, workdir: str | Path | None
+               ) -> tuple[list[int], tempfile.TemporaryDirectory | None, Path, LocalGrid]:
+    """What a simulated run starts from: the districts' node ids and the run id (drawn from ``seed``, in that
+    order), the folder of the district files (``workdir``, else a temporary one: the caller cleans it up) and the
+    grid the nodes join."""
+    from govml.federated.grid import LocalGrid
+
+    rng = np.random.default_rng(seed)
+    node_ids = [int(x) for x in rng.integers(1, 2**62, size=n_nodes)]
+    tmp = tempfile.TemporaryDirectory(prefix="govml-fed-") if workdir is None else None
+    root = Path(workdir or tmp.name)  # type: ignore[union-attr]
+    root.mkdir(parents=True, exist_ok=True)
+    return node_ids, tmp, root, LocalGrid(run_id=int(rng.integers(1, 2**31)))
 
 
 def district_file(root: Path, index: int, name: str) -> Path:
@@ -246,7 +263,6 @@ def simulate(
     ``base_run_config``: run-config values under the ones set here — e.g. the `[tool.flwr.app.config]`
     defaults that `flwr run` merges into a deployment's run config (a test runs with them)."""
     from govml.federated import client_app as CA
-    from govml.federated.grid import LocalGrid
     from govml.federated.server_app import run_federation, to_jsonable
 
     if task not in T.TASKS:
@@ -289,14 +305,9 @@ def simulate(
         # districts' summed test counts: test_federated_classifier_rounds.py); a deployment sums them
         run_cfg.setdefault("final-test-eval", False)
 
-    rng = np.random.default_rng(seed)
-    node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
-    tmp = tempfile.TemporaryDirectory(prefix="govml-fed-") if workdir is None else None
-    root = Path(workdir or tmp.name)  # type: ignore[union-attr]
-    root.mkdir(parents=True, exist_ok=True)
+    node_ids, tmp, root, grid = _local_run(seed, len(parts), workdir)
     from govml.federated.client_app import make_client_app
 
-    grid = LocalGrid(run_id=int(rng.integers(1, 2**31)))
     try:
         for nid, (name, part) in zip(node_ids, parts.items(), strict=True):
             fault = faults.get(name, "")
@@ -637,7 +648,6 @@ def simulate_forecaster(
     import pandas as pd
 
     from govml.federated import client_app as CA
-    from govml.federated.grid import LocalGrid
     from govml.federated.server_app import run_federation, to_jsonable
 
     if robust and secure:
@@ -664,12 +674,7 @@ def simulate_forecaster(
                                "forecaster-holidays": "off" if holidays in (None, "off") else str(holidays),
                                "forecaster-untested-trees": str(untested_trees),
                                "score-districts": "|".join(score_districts or [])}
-    rng = np.random.default_rng(seed)
-    node_ids = [int(x) for x in rng.integers(1, 2**62, size=len(parts))]
-    tmp = tempfile.TemporaryDirectory(prefix="govml-fed-") if workdir is None else None
-    root = Path(workdir or tmp.name)  # type: ignore[union-attr]
-    root.mkdir(parents=True, exist_ok=True)
-    grid = LocalGrid(run_id=int(rng.integers(1, 2**31)))
+    node_ids, tmp, root, grid = _local_run(seed, len(parts), workdir)
     community = mapping.get("community", "community")
     try:
         for nid, (name, part) in zip(node_ids, parts.items(), strict=True):

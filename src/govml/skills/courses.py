@@ -510,18 +510,13 @@ def _milp(cand: np.ndarray, A: np.ndarray, g: np.ndarray, v: np.ndarray, cat: Ca
     vals += [1.0] * m
     ub += [0.0] * m
     r = m
-    if math.isfinite(H):
-        rows += [r] * n
-        cols += list(range(n))
-        vals += hours.tolist()
-        ub.append(H)
-        r += 1
-    if math.isfinite(C):
-        rows += [r] * n
-        cols += list(range(n))
-        vals += cost.tolist()
-        ub.append(C)
-        r += 1
+    for per_course, budget in ((hours, H), (cost, C)):  # the hours budget, then the cost budget (when set)
+        if math.isfinite(budget):
+            rows += [r] * n
+            cols += list(range(n))
+            vals += per_course.tolist()
+            ub.append(budget)
+            r += 1
     local = {int(cc): k for k, cc in enumerate(cand)}
     for k, cc in enumerate(cand):
         for q in cat.prerequisites[cc]:
