@@ -275,7 +275,6 @@ def test_baselines(panel) -> None:  # noqa: ANN001
             pickle.loads(_old_file(base, name)).predict(3)
 
 
-@needs_federated_patch
 def test_federated_forecaster(panel) -> None:  # noqa: ANN001
     Fed = _federated()
     model = Fed(n_trees=6, level=False, holidays=None).fit(panel)  # what a model from before the level had

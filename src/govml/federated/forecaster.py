@@ -510,6 +510,14 @@ class FederatedHotspotForecaster(FillsMissingParams, BaseEstimator):
     chose (docs/hotspots.md §7, session 9). No histogram is asked for then (no boosting round).
     """
 
+    # a model saved before the level (6928ba1) / the holiday factor (9a322b1) existed had neither (govml._compat):
+    # the parameters that say so, and the learned state predict reads then (None: forecast without a level / factor)
+    _old_param_values = {"level": False, "holidays": None}
+    _old_learned_values = {"_levels": None, "_fac": None, "level_weights_": None, "holiday_factors_": None}
+    # read by predict and learned from the data: a file without one is retrained (booster_ marks the model fitted)
+    _required_learned = ("y_", "keys_", "periods_", "categories_", "feature_names_", "_parts", "dispersion_",
+                         "point_weight_")
+
     def __init__(self, horizon: int = 4, n_trees: int = 10, max_depth: int = 4, learning_rate: float = 0.1,
                  n_bins: int = 32, max_value: float = 1000.0, min_child_count: int = 50, reg_lambda: float = 1.0,
                  train_window: int | None = None, secure: bool = True, spec: Any = None,
