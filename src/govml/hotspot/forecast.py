@@ -1540,9 +1540,10 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
 
         y_ext, per = y_hist, periods
         n_obs = y_hist.shape[1]  # the columns after it are the recursion's forecasts
+        obs_kw = {"n_obs": n_obs} if getattr(self, "_intra_src", None) else {}  # (the builder's signature otherwise)
         for h in range(1, horizon + 1):
             if h > 1:
-                fb = self._builder(y_ext, keys, per, spec, last_only=True, n_obs=n_obs)  # only the last column is read
+                fb = self._builder(y_ext, keys, per, spec, last_only=True, **obs_kw)  # only the last column is read
             X = fb.frame(1, [y_ext.shape[1] - 1])
             out[:, h - 1] = np.clip(self._predict_rows(models[1], X, self._level_at(y_ext, weights, n_obs=n_obs)),
                                     0.0, cap)
