@@ -238,7 +238,6 @@ needs_federated_patch = pytest.mark.skipif(not _declared(_federated()),
                                            reason="needs /tmp/s18/hE/federated.patch (session 18: the lead applies it)")
 
 
-@needs_hotspot_patch
 def test_hotspot_forecaster(panel) -> None:  # noqa: ANN001
     HotspotForecaster = _hotspot_forecaster()
     model = HotspotForecaster(**SMALL).fit(panel)
@@ -265,7 +264,6 @@ def test_hotspot_forecaster(panel) -> None:  # noqa: ANN001
         assert failed or name == "data_start_", name  # read by at least one (data_start_: by fit only)
 
 
-@needs_hotspot_patch
 def test_baselines(panel) -> None:  # noqa: ANN001
     from govml.hotspot.baselines import MeanLast
 

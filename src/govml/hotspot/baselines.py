@@ -32,6 +32,8 @@ def forecast_frame(keys: pd.DataFrame, periods: pd.DatetimeIndex, yhat: np.ndarr
 
 
 class _Baseline(FillsMissingParams, BaseEstimator):
+    _required_learned = ("keys_", "periods_")  # learned attributes (govml._compat); y_ marks the model fitted
+
     def fit(self, panel: pd.DataFrame) -> _Baseline:
         self.y_, self.keys_, self.periods_ = panel_matrix(panel)
         return self

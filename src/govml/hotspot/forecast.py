@@ -1137,6 +1137,18 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
     """
 
     _keep_hotspot_holdout = False  # True: hotspot_holdout_ keeps the inner holdout (benchmarks/bench_hotspot_phot.py)
+    # learned attributes of a model saved by an older govml (govml._compat, session 18). Added since, with the value
+    # a model saved before them had in effect (the path predict/describe then took): no point shift (point_rule
+    # "mix"), no fitted p_hotspot map (the pooled negative binomial), no past exceedance rates, no size-band
+    # conformal quantiles (the pooled ones), no holiday factors, no kept inner holdout:
+    _old_learned_values = {"point_shift_": {}, "hotspot_map_": {}, "hotspot_ref_": None, "conformal_bins_": {},
+                           "holiday_factors_": None, "hotspot_holdout_": {}}
+    # read by predict/explain/describe and learned from the data (no value reproduces them): a file without one
+    # is retrained — ModelError where it is read. models_ marks the model fitted (its "not fitted" error stands).
+    _required_learned = ("y_", "keys_", "periods_", "feature_names_", "threshold_", "calibrated_", "conformal_",
+                         "dispersion_", "blend_weight_", "blend_window_", "point_weight_", "combine_weight_",
+                         "n_trees_", "n_trees_by_horizon_", "level_weights_", "level_groups_", "level_areas_",
+                         "data_start_")
 
     def __init__(
         self,
