@@ -121,3 +121,20 @@ def test_a_recursion_never_reads_inside_the_periods_it_forecasts() -> None:
     assert (a["f_slope"][:, n:] == 0).all() and (a["f_open"][:, n:] == src["open_end"][:, n - 1:n]).all()
     # inside: the last 2 days' rate scaled to the week
     np.testing.assert_allclose(a["tail_2"][:, :n], src["tail_2"][:, :n] * 3.5)
+
+
+def test_reconciliation_sums_the_inside_counts_for_its_aggregate_models() -> None:
+    """``reconcile=`` fits the same forecaster on area / category / total panels: their ``tail_k`` and ``open_end``
+    are the sums of the cells' (counts of the same events), so the options work with it (it raised before)."""
+    from govml.hotspot.reconcile import aggregate_panel
+
+    ev, close = _weekly_events(n_periods=30)
+    p = _panel(ev, close)
+    tot = aggregate_panel(p, None)
+    by_period = p.groupby("period_start")[["y", "tail_2", "open_end"]].sum()
+    np.testing.assert_array_equal(tot.set_index("period_start")[["y", "tail_2", "open_end"]].to_numpy(),
+                                  by_period.to_numpy())
+    assert "tail_2" not in aggregate_panel(build_panel(ev, freq="W", calendar=False), "area").columns
+    m = HotspotForecaster(horizon=2, **SMALL, reconcile="ols", level_windows=LEVEL_WINDOWS + ("tail_2",)).fit(p)
+    f = m.predict()
+    assert np.isfinite(f["yhat_mean"]).all() and m.describe()["reconcile"]

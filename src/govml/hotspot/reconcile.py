@@ -131,14 +131,17 @@ NEEDS_ERRORS = ("wls_var", "mint_shrink")
 
 def aggregate_panel(panel: pd.DataFrame, by: str | None) -> pd.DataFrame:
     """``panel`` summed to one series per ``by`` (``"area"``, ``"category"``) or to the grand total (``None``);
-    the other key is ``"all"`` (districts and exposure are not carried: the totals are not one district's)."""
+    the other key is ``"all"`` (districts and exposure are not carried: the totals are not one district's). The
+    counts from inside the periods (``tail_k``, ``open_end``: :func:`govml.hotspot.panel.add_intra_period`) are
+    counts of the same events and are summed with ``y``, so the aggregate models can use the same options."""
     keys = [by, "period_start"] if by else ["period_start"]
-    g = panel.groupby(keys, observed=True, sort=True)["y"].sum().reset_index()
+    counts = ["y"] + [c for c in panel.columns if c == "open_end" or (c.startswith("tail_") and c[5:].isdigit())]
+    g = panel.groupby(keys, observed=True, sort=True)[counts].sum().reset_index()
     for k in ("area", "category"):
         if k != by:
             g[k] = "all"
     g[by or "area"] = g[by or "area"].astype(str)
-    return g[["area", "category", "period_start", "y"]]
+    return g[["area", "category", "period_start", *counts]]
 
 
 def _holdout_errors(model: Any) -> dict[int, np.ndarray]:
