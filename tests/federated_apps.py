@@ -50,3 +50,12 @@ def district_files(tmp_path: Path, table: pd.DataFrame, by: str = "district") ->
         out[d] = str(tmp_path / f"{d}.csv")
         g.to_csv(out[d], index=False)
     return out
+
+
+def new_process(msg, context, call_next):
+    """A ClientApp mod: what a SuperNode does at every message — a new flwr-clientapp process, so nothing in
+    module memory (the run folder is all that lives to the next message)."""
+    from govml.federated import client_app as CA
+
+    CA._CACHE.clear()
+    return call_next(msg, context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -117,3 +119,31 @@ def _make_events(districts: int = 3, seed: int = 4) -> pd.DataFrame:
 def make_events():
     """The hotspot forecaster tests' event generator (``make_events(districts, seed)``)."""
     return _make_events
+
+
+@pytest.fixture()
+def reads(monkeypatch):
+    """Every read of a district's table, by file."""
+    from govml.federated import task as T
+
+    seen: list[str] = []
+    real = T.read_district_table
+
+    def counted(settings, *a, **kw):
+        seen.append(str(settings["data-path"]))
+        return real(settings, *a, **kw)
+
+    monkeypatch.setattr(T, "read_district_table", counted)
+    return seen
+
+
+@pytest.fixture()
+def restore_logging():
+    """The deployed app (and the CLI's main()) route govml's log to Flower's logger: undo it after the test."""
+    saved = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers),
+                    logging.getLogger(name).propagate) for name in ("govml", "govml.federated")}
+    yield
+    for name, (level, handlers, propagate) in saved.items():
+        logging.getLogger(name).handlers[:] = handlers
+        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).propagate = propagate

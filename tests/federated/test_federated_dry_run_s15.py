@@ -20,17 +20,6 @@ BENCH = {"task": "benchmark", "indicators": "service,response", "secure": False}
 
 
 @pytest.fixture()
-def restore_logging():
-    """main() and the deployed ClientApp route govml.federated's log to Flower's: undo it after the test."""
-    saved = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers))
-             for name in ("govml", "govml.federated")}
-    yield
-    for name, (level, handlers) in saved.items():
-        logging.getLogger(name).handlers[:] = handlers
-        logging.getLogger(name).setLevel(level)
-
-
-@pytest.fixture()
 def flower_lines(restore_logging):
     """What Flower's logger receives: a SuperNode's console, `flwr run --stream` / `flwr log`."""
     seen: list[str] = []

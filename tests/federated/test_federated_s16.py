@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 
+from federated_apps import new_process
 from govml.federated import client_app as CA
 from govml.federated import task as T
 
@@ -23,26 +24,6 @@ pytestmark = pytest.mark.xdist_group("flower")
 
 BENCH = {"task": "benchmark", "indicators": "service,response", "secure": False, "min-districts": 2,
          "wait-for-districts": 0}
-
-
-def new_process(msg, context, call_next):
-    """What a SuperNode does at every message: a new flwr-clientapp process, so nothing in module memory."""
-    CA._CACHE.clear()
-    return call_next(msg, context)
-
-
-@pytest.fixture()
-def reads(monkeypatch):
-    """Every read of a district's table, by file."""
-    seen: list[str] = []
-    real = T.read_district_table
-
-    def counted(settings, *a, **kw):
-        seen.append(str(settings["data-path"]))
-        return real(settings, *a, **kw)
-
-    monkeypatch.setattr(T, "read_district_table", counted)
-    return seen
 
 
 @pytest.fixture()

@@ -23,18 +23,6 @@ BENCH = {"task": "benchmark", "indicators": "service,response", "secure": False,
          "wait-for-districts": 0}
 
 
-@pytest.fixture()
-def restore_logging():
-    """The deployed app routes govml's log to Flower's logger: undo it after the test."""
-    saved = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers),
-                    logging.getLogger(name).propagate) for name in ("govml", "govml.federated")}
-    yield
-    for name, (level, handlers, propagate) in saved.items():
-        logging.getLogger(name).handlers[:] = handlers
-        logging.getLogger(name).setLevel(level)
-        logging.getLogger(name).propagate = propagate
-
-
 def _files(tmp_path, assessments) -> dict[str, str]:
     out = {}
     for d, g in assessments.groupby("district"):

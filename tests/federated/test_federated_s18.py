@@ -13,39 +13,11 @@ import pandas as pd
 import pytest
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 
+from federated_apps import new_process
 from govml.federated import client_app as CA
 from govml.federated import task as T
 
 pytestmark = pytest.mark.xdist_group("flower")
-
-
-def new_process(msg, context, call_next):
-    CA._CACHE.clear()
-    return call_next(msg, context)
-
-
-@pytest.fixture()
-def reads(monkeypatch):
-    seen: list[str] = []
-    real = T.read_district_table
-
-    def counted(settings, *a, **kw):
-        seen.append(str(settings["data-path"]))
-        return real(settings, *a, **kw)
-
-    monkeypatch.setattr(T, "read_district_table", counted)
-    return seen
-
-
-@pytest.fixture()
-def restore_logging():
-    """The deployed app routes govml's log to Flower's logger: undo it after the test."""
-    saved = {name: (logging.getLogger(name).level, list(logging.getLogger(name).handlers))
-             for name in ("govml", "govml.federated")}
-    yield
-    for name, (level, handlers) in saved.items():
-        logging.getLogger(name).handlers[:] = handlers
-        logging.getLogger(name).setLevel(level)
 
 
 def _cfg(messages, **extra) -> dict:
