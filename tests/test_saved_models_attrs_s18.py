@@ -7,7 +7,6 @@ The old file is simulated as in the session 17 tests: the attribute is left out 
 from __future__ import annotations
 
 import copy
-import io
 import logging
 import pickle
 
@@ -19,27 +18,7 @@ from sklearn.base import BaseEstimator
 from govml import __version__
 from govml._compat import MISSING_KEY, VERSION_KEY, FillsMissingParams
 from govml.errors import ModelError
-
-
-def _old_file(model: object, *drop: str, version: str | None = None, packed: tuple[str, ...] = ()) -> bytes:
-    """``model`` pickled with the attributes ``drop`` left out of its state, as a govml that wrote ``version``
-    (``None``: one from before the version was recorded) saved it; ``packed``: keys of the state that hold a
-    dropped attribute's parts (left out where present)."""
-    buf = io.BytesIO()
-
-    class OldPickler(pickle.Pickler):
-        def reducer_override(self, obj):  # noqa: ANN001, ANN202
-            if obj is not model:
-                return NotImplemented
-            func, args, state, *rest = obj.__reduce_ex__(pickle.DEFAULT_PROTOCOL)
-            assert set(drop) <= set(state), set(drop) - set(state)
-            state = {k: v for k, v in state.items() if k not in (*drop, *packed, VERSION_KEY)}
-            if version is not None:
-                state[VERSION_KEY] = version
-            return (func, args, state, *rest)
-
-    OldPickler(buf, protocol=pickle.DEFAULT_PROTOCOL).dump(model)
-    return buf.getvalue()
+from old_models import old_file
 
 
 class Shifted(FillsMissingParams, BaseEstimator):
@@ -73,11 +52,11 @@ X = np.arange(12.0).reshape(4, 3)
 def test_a_value_that_reproduces_is_filled_and_said(caplog) -> None:  # noqa: ANN001
     unshifted = Shifted(shift=False).fit(X)  # what a model from before shift_ existed did: no shift
     with caplog.at_level(logging.INFO, logger="govml._compat"):
-        old = pickle.loads(_old_file(Shifted(shift=False).fit(X), "shift_", "seen_"))
+        old = pickle.loads(old_file(Shifted(shift=False).fit(X), "shift_", "seen_"))
     assert "learned attribute(s) added since set to the value such a model had: shift_=0.0, seen_={}" in caplog.text
     assert "an older govml (the file records no govml version" in caplog.text
     np.testing.assert_array_equal(old.predict(X), unshifted.predict(X))
-    a, b = (pickle.loads(_old_file(Shifted().fit(X), "seen_")) for _ in range(2))
+    a, b = (pickle.loads(old_file(Shifted().fit(X), "seen_")) for _ in range(2))
     a.seen_["x"] = 1
     assert b.seen_ == {} and Shifted._old_learned_values["seen_"] == {}  # each model its own copy of the value
     # a model saved now: nothing filled, nothing said, the govml that wrote it is in the file and not kept on load
@@ -92,7 +71,7 @@ def test_a_value_that_reproduces_is_filled_and_said(caplog) -> None:  # noqa: AN
 
 def test_an_attribute_nothing_reproduces_is_a_clear_error_where_it_is_read(caplog) -> None:  # noqa: ANN001
     with caplog.at_level(logging.WARNING, logger="govml._compat"):
-        old = pickle.loads(_old_file(Shifted().fit(X), "scale_", version="0.0.9"))  # it loads
+        old = pickle.loads(old_file(Shifted().fit(X), "scale_", version="0.0.9"))  # it loads
     assert "Shifted saved by govml 0.0.9 has no scale_" in caplog.text and "retrain" in caplog.text
     with pytest.raises(ModelError) as exc:
         old.predict(X)
@@ -100,7 +79,7 @@ def test_an_attribute_nothing_reproduces_is_a_clear_error_where_it_is_read(caplo
     assert "Shifted" in msg and "saved by govml 0.0.9" in msg and "'scale_'" in msg
     assert f"retrain the model with this govml ({__version__})" in msg
     with pytest.raises(ModelError, match="saved by an older govml"):
-        _ = pickle.loads(_old_file(Shifted().fit(X), "scale_")).scale_
+        _ = pickle.loads(old_file(Shifted().fit(X), "scale_")).scale_
     # getattr with a default and hasattr of anything else: as ever
     assert getattr(old, "optional_", None) is None and not hasattr(old, "other_")
     with pytest.raises(AttributeError, match="'Shifted' object has no attribute 'other_'"):
@@ -120,7 +99,7 @@ def test_an_unfitted_model_gets_no_learned_attribute() -> None:
     with pytest.raises(ModelError, match="not fitted"):
         unfitted.predict(X)
     # the attribute that marks a model fitted is not declared: its own error stands
-    no_mean = pickle.loads(_old_file(Shifted().fit(X), "mean_"))
+    no_mean = pickle.loads(old_file(Shifted().fit(X), "mean_"))
     with pytest.raises(ModelError, match="Shifted is not fitted"):
         no_mean.predict(X)
 
@@ -160,12 +139,12 @@ def test_demand_classifier(demands) -> None:  # noqa: ANN001
     want = model.predict_frame(texts, known_words=True)
     assert model.lsa_ is None and model.lexicon_x_ is None  # the default model: the values an old model had
     for name in DemandClassifier._old_learned_values:
-        old = pickle.loads(_old_file(model, name))
+        old = pickle.loads(old_file(model, name))
         assert getattr(old, name) is None, name
         pd.testing.assert_frame_equal(old.predict_frame(texts, known_words=True), want)
     parts = {"features_": ("_packed_vocabularies_", "_packed_idf_")}  # the vocabularies are saved packed apart
     for name in DemandClassifier._required_learned:
-        old = pickle.loads(_old_file(model, name, packed=parts.get(name, ())))
+        old = pickle.loads(old_file(model, name, packed=parts.get(name, ())))
         with pytest.raises(ModelError, match=f"DemandClassifier: the model saved by .*'{name}'.*retrain"):
             old.predict_frame(texts, known_words=True)
     # the topic-lexicon block inside it, the same way
@@ -175,7 +154,7 @@ def test_demand_classifier(demands) -> None:  # noqa: ANN001
     assert _learned(block) == set(TopicLexiconFeatures._required_learned)
     for name in TopicLexiconFeatures._required_learned:
         packed = ("_packed_vocabulary_", "_vocabulary_param_packed_") if name == "counter_" else ()
-        old = pickle.loads(_old_file(block, name, packed=packed))
+        old = pickle.loads(old_file(block, name, packed=packed))
         with pytest.raises(ModelError, match=f"TopicLexiconFeatures: .*'{name}'"):
             old.transform(texts[:3]) if name != "topics_" else old.get_feature_names_out()
 
@@ -189,7 +168,7 @@ def test_semi_supervised_nb() -> None:
     assert _learned(nb) - {"n_features_in_", "n_iter_"} == set(SemiSupervisedNB._required_learned)
     for name in SemiSupervisedNB._required_learned:
         with pytest.raises(ModelError, match=f"SemiSupervisedNB: .*'{name}'"):
-            pickle.loads(_old_file(nb, name)).predict(F)
+            pickle.loads(old_file(nb, name)).predict(F)
 
 
 def test_indicator_normaliser(samples_dir) -> None:  # noqa: ANN001
@@ -199,7 +178,7 @@ def test_indicator_normaliser(samples_dir) -> None:  # noqa: ANN001
     data = prepare_assessments(pd.read_csv(samples_dir / "assessments.csv"), system).data
     norm = IndicatorNormaliser(system).fit(data)
     with pytest.raises(ModelError, match="IndicatorNormaliser: .*'std_'.*retrain"):
-        pickle.loads(_old_file(norm, "std_")).transform(data)
+        pickle.loads(old_file(norm, "std_")).transform(data)
     pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(norm)).transform(data), norm.transform(data))
 
 
@@ -245,15 +224,15 @@ def test_hotspot_forecaster(panel) -> None:  # noqa: ANN001
     assert _learned(model) == {"models_", *fills, *required}  # every learned attribute is declared
     calls = {"predict": lambda m: m.predict(2), "explain": lambda m: m.explain(2), "describe": lambda m: m.describe()}
     for name, value in fills.items():
-        old = pickle.loads(_old_file(model, name))
+        old = pickle.loads(old_file(model, name))
         then = copy.deepcopy(model)
         setattr(then, name, copy.deepcopy(value))  # the model as one from before the attribute existed was
         pd.testing.assert_frame_equal(old.predict(2), then.predict(2))
         assert old.describe() == then.describe(), name
     # point_rule="mix" learns no shift: the same as a model from before point_shift_ existed, to the bit
-    pd.testing.assert_frame_equal(pickle.loads(_old_file(model, "point_shift_")).predict(2), model.predict(2))
+    pd.testing.assert_frame_equal(pickle.loads(old_file(model, "point_shift_")).predict(2), model.predict(2))
     for name in required:
-        old = pickle.loads(_old_file(model, name))
+        old = pickle.loads(old_file(model, name))
         failed = []
         for call, f in calls.items():
             try:
@@ -270,7 +249,7 @@ def test_baselines(panel) -> None:  # noqa: ANN001
     base = MeanLast(window=4).fit(panel)
     for name in ("keys_", "periods_"):
         with pytest.raises(ModelError, match=f"MeanLast: .*'{name}'.*retrain"):
-            pickle.loads(_old_file(base, name)).predict(3)
+            pickle.loads(old_file(base, name)).predict(3)
 
 
 def test_federated_forecaster(panel) -> None:  # noqa: ANN001
@@ -278,14 +257,14 @@ def test_federated_forecaster(panel) -> None:  # noqa: ANN001
     model = Fed(n_trees=6, level=False, holidays=None).fit(panel)  # what a model from before the level had
     assert model._levels is None and model._fac is None
     want = model.predict()
-    old = pickle.loads(_old_file(model, "_levels", "_fac", "level_weights_", "holiday_factors_", "level", "holidays"))
+    old = pickle.loads(old_file(model, "_levels", "_fac", "level_weights_", "holiday_factors_", "level", "holidays"))
     assert old.get_params()["level"] is False and old.get_params()["holidays"] is None
     pd.testing.assert_frame_equal(old.predict(), want)
     for name in Fed._required_learned:
         if name in ("dispersion_", "point_weight_"):
             continue  # read with point="auto" only
         with pytest.raises(ModelError, match=f"FederatedHotspotForecaster: .*'{name}'.*retrain"):
-            pickle.loads(_old_file(model, name)).predict()
+            pickle.loads(old_file(model, name)).predict()
     auto = Fed(n_trees=6, point="auto", select_trees=True).fit(panel)
     with pytest.raises(ModelError, match="'point_weight_'"):
-        pickle.loads(_old_file(auto, "point_weight_")).predict()
+        pickle.loads(old_file(auto, "point_weight_")).predict()

@@ -4,7 +4,6 @@ work on it. The old file is simulated by deleting the parameter from the model's
 
 from __future__ import annotations
 
-import io
 import logging
 import pickle
 
@@ -14,25 +13,10 @@ import pytest
 from sklearn.base import BaseEstimator, clone
 
 from govml._compat import FillsMissingParams, fill_missing_params, init_defaults
+from old_models import old_file
 
 SMALL = dict(horizon=2, n_estimators=15, learning_rate=0.1, num_leaves=7, min_child_samples=10,
              calibration_origins=2)
-
-
-def _old_file(model: object, *drop: str) -> bytes:
-    """``model`` pickled with the attributes ``drop`` left out of its state: the file an older govml wrote."""
-    buf = io.BytesIO()
-
-    class OldPickler(pickle.Pickler):
-        def reducer_override(self, obj):  # noqa: ANN001, ANN202
-            if obj is not model:
-                return NotImplemented
-            func, args, state, *rest = obj.__reduce_ex__(pickle.DEFAULT_PROTOCOL)
-            assert set(drop) <= set(state)
-            return (func, args, {k: v for k, v in state.items() if k not in drop}, *rest)
-
-    OldPickler(buf, protocol=pickle.DEFAULT_PROTOCOL).dump(model)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +41,7 @@ def test_old_hotspot_forecaster_loads_predicts_and_clones(forecaster, caplog) ->
         bare.__dict__.update({k: v for k, v in forecaster.__dict__.items() if k != "reconcile"})
         bare.get_params()
     with caplog.at_level(logging.INFO, logger="govml._compat"):
-        old = pickle.loads(_old_file(forecaster, "reconcile", "hotspot_window"))
+        old = pickle.loads(old_file(forecaster, "reconcile", "hotspot_window"))
     assert "reconcile=None" in caplog.text and "hotspot_window=None" in caplog.text
     assert old.reconcile is None and old.hotspot_window is None
     pd.testing.assert_frame_equal(old.predict(2), forecaster.predict(2))
@@ -118,7 +102,7 @@ def test_old_model_through_skops(panel, tmp_path) -> None:  # noqa: ANN001
     assert clone(loaded).get_params() == {"scale": 2.0, "shift": 0.0}
     # a fitted baseline (pandas state: saved with pickle/cloudpickle) from before its parameter existed
     base = MeanLast(window=4).fit(panel)
-    old = pickle.loads(_old_file(base, "window"))
+    old = pickle.loads(old_file(base, "window"))
     assert old.get_params() == {"window": 4}
     pd.testing.assert_frame_equal(old.predict(3), base.predict(3))
 
@@ -134,7 +118,7 @@ def test_old_values_override_the_default() -> None:
     """A parameter whose current default would change what an old model did is filled with the value that
     reproduces it (``_old_param_values``), not with the default."""
 
-    m = pickle.loads(_old_file(Smoothed(alpha=2.0), "smooth", "extra"))
+    m = pickle.loads(old_file(Smoothed(alpha=2.0), "smooth", "extra"))
     assert m.get_params() == {"alpha": 2.0, "smooth": False, "extra": (1, 2)}
     state = {"alpha": 3.0, "smooth": True, "extra": ()}
     assert fill_missing_params(Smoothed, state) is state  # nothing missing: the same dict, untouched

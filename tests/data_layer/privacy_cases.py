@@ -1563,3 +1563,8 @@ NAME_ROUND9_NEGATIVE_CASES: list[str] = [
     "一家叫“高山流水”的茶楼噪音扰民。",
     "他说“我是业主，凭什么不让进”。",
 ]
+
+
+def score_name_cases(cases: list[str]) -> tuple[int, int, int, list[str]]:
+    """:func:`score_names` over planted cases written with ``[[KIND:…]]`` marks (:func:`parse`), NAME spans only."""
+    return score_names((text, {(s, e) for k, s, e in expected if k == "NAME"}) for text, expected in map(parse, cases))

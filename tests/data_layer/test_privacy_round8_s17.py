@@ -29,15 +29,10 @@ import privacy_cases as pc  # noqa: E402
 ROUND8 = pc.NAME_ROUND8_CASES + pc.NAME_ROUND8_NEGATIVE_CASES
 
 
-def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
-    return pc.score_names((text, {(s, e) for k, s, e in expected if k == "NAME"})
-                          for text, expected in map(pc.parse, cases))
-
-
 def test_round8_precision_and_recall() -> None:
     """47 names in 42 sentences, 37 look-alikes. Session-16 code (fc9ed15): precision 0.815 (22/27), recall 0.468
     (22/47); session 17's rules: 1.000 (43/43) / 0.915 (43/47). Floors: one more false name or one more miss passes."""
-    tp, fp, fn, detail = _score(ROUND8)
+    tp, fp, fn, detail = pc.score_name_cases(ROUND8)
     assert tp + fn == 47
     assert tp / (tp + fp) >= 0.97, "\n".join(detail)
     assert tp / (tp + fn) >= 0.89, "\n".join(detail)
@@ -45,7 +40,7 @@ def test_round8_precision_and_recall() -> None:
 
 def test_round7_gains_of_session17() -> None:
     """Round 7 (session 16): 0.971 (68/70) / 0.840 (68/81) before, 1.000 (74/74) / 0.914 (74/81) after."""
-    tp, fp, fn, detail = _score(pc.NAME_ROUND7_CASES + pc.NAME_ROUND7_NEGATIVE_CASES)
+    tp, fp, fn, detail = pc.score_name_cases(pc.NAME_ROUND7_CASES + pc.NAME_ROUND7_NEGATIVE_CASES)
     assert fp == 0, "\n".join(detail)
     assert tp >= 73, "\n".join(detail)
 

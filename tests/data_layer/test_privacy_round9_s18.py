@@ -29,15 +29,10 @@ import privacy_cases as pc  # noqa: E402
 ROUND9 = pc.NAME_ROUND9_CASES + pc.NAME_ROUND9_NEGATIVE_CASES
 
 
-def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
-    return pc.score_names((text, {(s, e) for k, s, e in expected if k == "NAME"})
-                          for text, expected in map(pc.parse, cases))
-
-
 def test_round9_precision_and_recall() -> None:
     """47 names in 40 sentences, 35 look-alikes. Session-17 code (a09dc78): precision 0.923 (24/26), recall 0.511
     (24/47); session 18's rules: 1.000 (43/43) / 0.915 (43/47). Floors: one more false name or one more miss pass."""
-    tp, fp, fn, detail = _score(ROUND9)
+    tp, fp, fn, detail = pc.score_name_cases(ROUND9)
     assert tp + fn == 47
     assert tp / (tp + fp) >= 0.97, "\n".join(detail)
     assert tp / (tp + fn) >= 0.89, "\n".join(detail)
@@ -45,10 +40,10 @@ def test_round9_precision_and_recall() -> None:
 
 def test_rounds_7_and_8_gains_of_session18() -> None:
     """Round 7: 74/81 → 81/81; round 8: 43/47 → 45/47; no false name in either."""
-    tp, fp, fn, detail = _score(pc.NAME_ROUND7_CASES + pc.NAME_ROUND7_NEGATIVE_CASES)
+    tp, fp, fn, detail = pc.score_name_cases(pc.NAME_ROUND7_CASES + pc.NAME_ROUND7_NEGATIVE_CASES)
     assert fp == 0, "\n".join(detail)
     assert tp >= 80, "\n".join(detail)
-    tp, fp, fn, detail = _score(pc.NAME_ROUND8_CASES + pc.NAME_ROUND8_NEGATIVE_CASES)
+    tp, fp, fn, detail = pc.score_name_cases(pc.NAME_ROUND8_CASES + pc.NAME_ROUND8_NEGATIVE_CASES)
     assert fp == 0, "\n".join(detail)
     assert tp >= 45, "\n".join(detail)
 

@@ -32,17 +32,12 @@ ROUND7 = pc.NAME_ROUND7_CASES + pc.NAME_ROUND7_NEGATIVE_CASES
 KNOWN_FALSE = ("管家高冷", "老板上官网查")
 
 
-def _score(cases: list[str]) -> tuple[int, int, int, list[str]]:
-    return pc.score_names((text, {(s, e) for k, s, e in expected if k == "NAME"})
-                          for text, expected in map(pc.parse, cases))
-
-
 def test_round7_precision_and_recall() -> None:
     """81 names in 75 sentences, 81 look-alikes. The session-15 code (da872c3): precision 0.889 (16/18), recall
     0.198 (16/81). Session 16's first run: 0.957 / 0.825 (66/80, 司机王师傅 then a look-alike); final 0.971 (68/70)
     / 0.840 (68/81). Session 17 (round-8 rules): 1.000 (74/74) / 0.914 (74/81). Floors: one more false name or
     one more miss than session 17's still passes."""
-    tp, fp, fn, detail = _score(ROUND7)
+    tp, fp, fn, detail = pc.score_name_cases(ROUND7)
     assert tp + fn == 81
     assert tp / (tp + fp) >= 0.98, "\n".join(detail)
     assert tp / (tp + fn) >= 0.90, "\n".join(detail)
