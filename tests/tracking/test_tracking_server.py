@@ -41,7 +41,9 @@ def mlflow_server(tmp_path):
         env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        # A server that dies ends the wait at once (proc.poll()); a healthy one answers in ~21 s on a quiet
+        # machine, several times that when the machine is loaded, so the wait only bounds a hung start.
+        deadline = time.monotonic() + 300
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
