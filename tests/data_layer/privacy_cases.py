@@ -1568,3 +1568,108 @@ NAME_ROUND9_NEGATIVE_CASES: list[str] = [
 def score_name_cases(cases: list[str]) -> tuple[int, int, int, list[str]]:
     """:func:`score_names` over planted cases written with ``[[KIND:…]]`` marks (:func:`parse`), NAME spans only."""
     return score_names((text, {(s, e) for k, s, e in expected if k == "NAME"}) for text, expected in map(parse, cases))
+
+# --- planted round 10 (session 19), written before any rule change or run of the session -------------------------
+# Held out. Session 18 left these forms missed: a boundary-tier surname or a non-surname after a role (司机金山,
+# 保安长江), reported speech with no cue (我就是郑大勇, 你去找马建国), 出纳程芳 after 和, 医生朱红梅开, 村支书向阳; round 10
+# writes them in new sentences and adds forms the earlier rounds had few of: a name after 联系人：/经办人：/负责人：
+# (followed by a phone number), a name or a lone surname with 同志/师傅/阿姨/大爷, a name in quotes, a surname after
+# 小/老 (小周, 老李: the surname is masked, as 王主任 → [[NAME:王]]主任 in round 9), a name split by a space in a form
+# (张 伟), ethnic-minority and four-character names (阿依古丽, 扎西顿珠, 买买提·艾力, 司徒美玲, 端木红), a name at the
+# very start or the very end of the text, 其妻 / 老伴 / 叫 before a name, and a list with 兄弟俩.
+NAME_ROUND10_CASES: list[str] = [
+    # session 18's misses, new sentences
+    "物流公司的司机[[NAME:金山]]把快递扔在单元门口就走了。",
+    "小区保安[[NAME:长江]]对来访的老人大呼小叫。",
+    "那个包工头拍着桌子说我就是[[NAME:郑大勇]]，工钱一分不给。",
+    "街道办的人说你去找[[NAME:马建国]]，他是分管领导。",
+    "村会计和出纳[[NAME:程芳]]一起做假账，请纪委调查。",
+    "镇卫生院医生[[NAME:朱红梅]]开了一大堆没用的检查。",
+    "村支书[[NAME:向阳]]把低保名额都给了自己的亲戚。",
+    # 联系人：/经办人：/负责人： and a phone number after the name
+    "联系人：[[NAME:刘桂香]]，电话[[PHONE:13907318826]]，请回电。",
+    "经办人：[[NAME:唐志华]]，办理时限五个工作日。",
+    "负责人：[[NAME:龚晓燕]]  联系电话：[[PHONE:18673125590]]",
+    # 同志 / 师傅 / 阿姨 / 大爷
+    "感谢社区的[[NAME:李]]阿姨，每周都来看望我家老人。",
+    "[[NAME:张秀英]]阿姨一个人住，家里停电三天了没人管。",
+    "维修工[[NAME:陈]]师傅手艺好、收费合理，特此表扬。",
+    "[[NAME:赵德胜]]同志在防汛期间连续值班半个月，建议给予表彰。",
+    "隔壁单元的[[NAME:王]]大爷天天在楼道里堆废品，劝了也不听。",
+    # quotes, 小/老, a space inside the name
+    "物业那位自称“[[NAME:黄建军]]”的经理收了钱就不见人了。",
+    "网格员小[[NAME:周]]每次上门都很耐心，给她点赞。",
+    "老[[NAME:李]]家的狗天天半夜叫，整栋楼都睡不好。",
+    "姓名：[[NAME:李 娜]]  性别：女  反映内容：小区停车位被占用。",
+    "反映人：[[NAME:刘 洋]]，住址：岳麓区某小区，问题：楼上漏水。",
+    # ethnic-minority and four-character names
+    "我们村的[[NAME:阿依古丽]]大姐家里困难，申请的低保一直没批下来。",
+    "社区干部[[NAME:扎西顿珠]]多次上门帮我们解决困难，十分感谢。",
+    "租户[[NAME:买买提·艾力]]反映房东不退押金。",
+    "业主[[NAME:司徒美玲]]家装修把承重墙拆了。",
+    "本人[[NAME:端木红]]，退休职工，养老金被少发了两个月。",
+    # at the very start or the very end of the text
+    "[[NAME:廖建军]]，男，六十二岁，反映其承包地被村里收回。",
+    "希望领导重视，尽快解决。反映人：[[NAME:覃美玲]]",
+    "这件事麻烦你们尽快处理，谢谢！业主[[NAME:彭丽娟]]",
+    # a village cadre, a property company, a school, a hospital, the police, thanks
+    "举报村主任[[NAME:谭国富]]侵占集体土地，其妻[[NAME:李翠兰]]冒领低保。",
+    "和顺物业项目经理[[NAME:许文斌]]多次承诺修电梯都没兑现。",
+    "实验小学班主任[[NAME:罗丹]]强制学生参加收费补课。",
+    "市三医院护士[[NAME:邹静]]态度特别好，特此感谢。",
+    "感谢派出所民警[[NAME:汤海波]]帮我找回了走失的孩子。",
+    "学校食堂承包人[[NAME:龙飞]]用过期食材给学生做饭。",
+    "城管队员[[NAME:覃海]]当街推搡摆摊的老人。",
+    "经手人[[NAME:戴军]]签了字，但钱一直没退。",
+    "施工队的[[NAME:杨]]老板说要等甲方付款才发工资。",
+    "项目负责人[[NAME:苏志明]]、安全员[[NAME:韦东]]都不在施工现场。",
+    # 我是 / 老伴 / 叫 / 兄弟俩 / a word as a name
+    "我是[[NAME:黎秀梅]]，在开发区一家工厂上班，被拖欠工资四个月。",
+    "我和老伴[[NAME:孔凡英]]都七十多岁了，住的房子漏雨。",
+    "业主群里有个叫[[NAME:钟小燕]]的人一直在造谣。",
+    "12345接线员[[NAME:夏雨]]态度很好，问题也转办了。",
+    "附近居民[[NAME:莫小军]]、[[NAME:莫小兵]]兄弟俩天天在河边电鱼。",
+]
+NAME_ROUND10_NEGATIVE_CASES: list[str] = [
+    # 金山 长江 向阳 高明 白云 文明 和平 as places and words
+    "金山银山不如绿水青山，这个化工厂必须关停。",
+    "长江大桥下面有人非法采砂。",
+    "向阳花园小区的电梯又坏了。",
+    "这种推诿的做法并不高明。",
+    "白云路的下水道井盖丢了，很危险。",
+    "创建文明城市不能只做表面文章。",
+    "和平社区的路灯晚上不亮。",
+    "向阳村的土地流转费三年没发了。",
+    "和平年代也不能忽视消防安全。",
+    "学校门口的文明劝导员形同虚设。",
+    "感谢和平派出所的民警。",
+    "“和平”牌电动车质量有问题，售后不管。",
+    # a role before a word that starts with a surname character
+    "小区保安白天不在岗，晚上才来。",
+    "这个司机高明得很，专门绕远路。",
+    "村支书向上级反映了好几次也没用。",
+    "出纳和会计都是村支书的亲戚。",
+    "出纳程序不规范，村民意见很大。",
+    "护士长江西口音很重，但很耐心。",
+    "医生高度负责，值得表扬。",
+    # 我就是 / 你去找 with no name
+    "我就是想问问这个政策什么时候落实。",
+    "我就是本小区的业主，凭什么不让我进。",
+    "你去找社区也没用，他们只会推。",
+    "你去找找看，说不定在物业那里。",
+    # cues with no name
+    "联系人：本人，电话同上。",
+    "负责人：物业公司项目部",
+    "经办人：社区服务中心窗口",
+    # 小 / 老 / 同志 / 师傅 / 阿姨 / 大爷 with no name
+    "小区的小广场被占了。",
+    "老旧小区改造什么时候开始？",
+    "老年人办卡太麻烦了。",
+    "同志们辛苦了，但问题还是没解决。",
+    "师傅们干活很认真。",
+    "保洁阿姨每天打扫很辛苦。",
+    "大爷大妈们在广场跳舞声音太大。",
+    # a form with spaces
+    "诉求：希望 文明 施工，不要夜间作业。",
+    "明天白天停电，请居民提前做好准备。",
+]
