@@ -79,14 +79,12 @@ def _holiday_factor(days: pd.DatetimeIndex) -> np.ndarray:
     return f
 
 
-def complaint_events(scale: int = 1, seed: int = 0, start: str = "2023-01-02", weeks: int = 104) -> pd.DataFrame:
-    """The sample complaint events as a DataFrame (see the module docstring)."""
-    rng = np.random.default_rng(seed)
-    days = pd.date_range(start, periods=weeks * 7, freq="D")
+def _cell_rates(rng: np.random.Generator, days: pd.DatetimeIndex, scale: int = 1):  # noqa: ANN202 (a generator)
+    """Each cell's daily Poisson mean, in the generator's draw order: yields ``(district, community, category,
+    kind, lam_t)``. The caller must draw ``rng.poisson(lam_t)`` after each one (the draws interleave)."""
     hol = _holiday_factor(days)
     woy = days.isocalendar().week.to_numpy().astype(float)
     t_idx = np.arange(len(days))
-    rows = []
     comm_list = [(d, c, kind) for d, (kind, cs) in DISTRICTS.items() for c in cs]
     if scale > 1:
         comm_list = [(d, f"{c}{k}" if k else c, kind) for k in range(scale) for d, c, kind in comm_list]
@@ -103,10 +101,34 @@ def complaint_events(scale: int = 1, seed: int = 0, start: str = "2023-01-02", w
             if (district, community, cat) in RISING:
                 ramp = np.where(last_26, (t_idx - t_idx[last_26][0]) / last_26.sum(), 0.0)
                 lam_t = lam_t * (1.0 + 3.0 * ramp)
-            n = rng.poisson(lam_t)
-            for di in np.flatnonzero(n):
-                for _ in range(n[di]):
-                    rows.append((di, district, community, cat, kind))
+            yield district, community, cat, kind, lam_t
+
+
+def complaint_rates(scale: int = 1, seed: int = 0, start: str = "2023-01-02", weeks: int = 104) -> pd.DataFrame:
+    """The expected complaints per community × category × week that :func:`complaint_events` draws from
+    (the same arguments): ``district, community, category, period_start, rate`` — the truth a forecast of
+    the sample can be scored against (``benchmarks/bench_hotspot_ramp.py``)."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(start, periods=weeks * 7, freq="D")
+    periods = days[::7]
+    out = []
+    for district, community, cat, _kind, lam_t in _cell_rates(rng, days, scale):
+        rng.poisson(lam_t)  # the events' draw, discarded: keeps the next cell's rates those of the events
+        out.append(pd.DataFrame({"district": district, "community": community, "category": cat,
+                                 "period_start": periods, "rate": lam_t.reshape(weeks, 7).sum(axis=1)}))
+    return pd.concat(out, ignore_index=True)
+
+
+def complaint_events(scale: int = 1, seed: int = 0, start: str = "2023-01-02", weeks: int = 104) -> pd.DataFrame:
+    """The sample complaint events as a DataFrame (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(start, periods=weeks * 7, freq="D")
+    rows = []
+    for district, community, cat, kind, lam_t in _cell_rates(rng, days, scale):
+        n = rng.poisson(lam_t)
+        for di in np.flatnonzero(n):
+            for _ in range(n[di]):
+                rows.append((di, district, community, cat, kind))
     di = np.array([r[0] for r in rows])
     secs = rng.integers(7 * 3600, 21 * 3600, size=len(rows))
     created = days[di] + pd.to_timedelta(secs, unit="s")
