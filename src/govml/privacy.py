@@ -362,7 +362,12 @@ _PRE_TITLES = (
     "县长", "市长", "区长",  # not after a place code: A市长房…, A7县长龙街道, K2区长丰 (see _name_candidates)
     "大队长", "中队长", "支队长",
     "园长",  # session 17: 园长赵敏私自
+    # session 19: 经手人戴军签了字 (found from 手: _CUE_TRIGGER); from 附件3/附件4: 控告人潘平安, 信访人黄尊富，
+    "经手人", "控告人", "信访人",
 )
+# Session 19: titles before a name that a form writes with a colon (负责人：龚晓燕, 经手人：戴军, 控告人:潘平安,
+# 被控告人:彭凌，): the name is read as right after the title (_name_after_title; 被控告人:西地省A市 is none).
+_COLON_TITLES = ("负责人", "经手人", "控告人", "信访人")
 # Role words that are no title (session 15): a name may follow them (业主张伟, 老板李强, 会计王芳, 保安刘军,
 # 主治医生陈明, 村民罗乔云, 法人徐平), but an ordinary word follows them more often (业主大会, 业主陆续,
 # 保安公司, 村民代表). After one of them a name is taken only with a common or compound surname and
@@ -381,6 +386,9 @@ _ROLES = (
     "调解员", "指导员", "教导员", "受害人", "被害人", "报案人",
     # session 17: 客服周婷说, 辅导员王强要求, 租户林森在
     "客服", "辅导员", "租户",
+    # session 19: 居民侯艳林 (附件3), 接线员夏雨态度, 安全员韦东都, 承包人龙飞用; a spouse named after 其 or 老伴
+    # (其妻李翠兰冒领, 我和老伴孔凡英都)
+    "居民", "接线员", "安全员", "承包人", "老伴", "其妻", "其妻子", "其夫", "其丈夫",
 )
 # The character each role word is found from by the gate: its least frequent one in the generated messages
 # and 附件3 (session 15 counts: 递 28, 练 30, 板 236 … 主 3699; 业 7787), or one the gate looks for anyway
@@ -397,6 +405,8 @@ _ROLE_TRIGGER = {
     "朋友": "朋", "主管": "主", "法官": "官", "片警": "片", "文书": "文", "楼长": "长", "网格长": "长",
     "村医": "医", "调解员": "员", "指导员": "员", "教导员": "员", "受害人": "害", "被害人": "害", "报案人": "案",
     "客服": "客", "辅导员": "员", "租户": "户",
+    "居民": "民", "接线员": "员", "安全员": "员", "承包人": "承", "老伴": "伴", "其妻": "妻", "其妻子": "妻",
+    "其夫": "夫", "其丈夫": "夫",
 }
 # Role words found with str.find instead (each character frequent: 管 家 社 工 同 事 学; _find_cue_hits): over
 # the joined texts of mask_joined that is one C-level scan a word.
@@ -414,7 +424,8 @@ _STRONG_CUES = (
 # Strong cues found with str.find (反 映 来 电 人 frequent) and the character each other new one is found
 # from (_trigger would take a frequent one: 来 of 来信人, 求 of 诉求人, 个 of 个叫).
 _FIND_STRONG = ("反映人", "来电人")
-_CUE_TRIGGER = {"来信人": "信", "诉求人": "诉", "求助人": "助", "个叫": "叫", "留言人": "留", "经办人": "经"}
+_CUE_TRIGGER = {"来信人": "信", "诉求人": "诉", "求助人": "助", "个叫": "叫", "留言人": "留", "经办人": "经",
+                "经手人": "手", "控告人": "控", "信访人": "访"}
 _WEAK_CUES = (
     "我是", "本人",
     *(f"{who}{kin}" for who in ("我", "我的") for kin in ("母亲", "父亲", "妈妈", "爸爸", "儿子", "女儿", "丈夫",
@@ -428,15 +439,25 @@ _LIST_ITEM = ("(?:[" + "".join(sorted(_SURNAME_WORDS["common"])) + "]|" + "|".jo
               + ")")
 _LIST_CUE_REST = f"{_LIST_ITEM}[{_HAN}]{{1,2}}[，、,][ \t]?{_LIST_ITEM}"
 _QUOTES_OPEN, _QUOTES_CLOSE = "“\"「『", "”\"」』"
+# Session 19: reported speech (…说我就是郑大勇，…; 你去找马建国，他是…): a common or compound surname and one or two
+# given-name characters right before a delimiter, no word of jieba's dictionary (_name_after_speech). Found with
+# str.find (找 是 就 are frequent characters).
+_SPEECH_CUES = ("我就是", "去找")
+_SPEECH_REST = re.compile(f"(?:[{''.join(sorted(_SURNAME_WORDS['common']))}]|{'|'.join(sorted(_SURNAME_WORDS['compound']))})"
+                          f"[{_HAN}]{{1,3}}(?![{_HAN}])")
 _NAME_CUE = re.compile(
     "(?P<strong>" + "|".join(sorted(_STRONG_CUES, key=len, reverse=True)) + ")"
     + rf"[ \t]?(?:是|为|系)?[ \t]?[:：，,]?[ \t]?[{_QUOTES_OPEN}]?"
     + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + r")(?P<colon>[ \t]?[:：][ \t]?)?"
     + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
-    + "|(?P<pretitle>" + "|".join(sorted(set(_PRE_TITLES) - set(_TITLES), key=len, reverse=True)) + ")"
+    + "|(?P<pretitle>" + "|".join(w + (rf"(?:[ \t]?[:：][ \t]?)?" if w in _COLON_TITLES else "")
+                                  for w in sorted(set(_PRE_TITLES) - set(_TITLES), key=len, reverse=True)) + ")"
     + "|(?P<role>" + "|".join(w + (f"(?!{_ROLE_NOT_BEFORE[w]})" if w in _ROLE_NOT_BEFORE else "")
                               for w in sorted(_ROLES, key=len, reverse=True)) + ")"
     + "|(?P<listcue>" + "|".join(_LIST_CUES) + ")(?=" + _LIST_CUE_REST + ")"
+    + "|(?P<speech>" + "|".join(_SPEECH_CUES) + ")"
+    + r"|(?P<sexmark>[,，](?:男|女)[,，、])"
+    + rf"|自称[ \t]?[{_QUOTES_OPEN}](?P<quoted3>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
     + rf"|网友[ \t]?[{_QUOTES_OPEN}](?P<quoted2>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
 )
@@ -483,7 +504,7 @@ _ROLE_SUR = (f"[ \t\u3000{_QUOTES_OPEN}]?(?:[{''.join(sorted(_SURNAMES_COMMON))}
 _FIND_ROLE_REST = re.compile(_ROLE_SUR)
 # (cue, what must follow it or None): 我是/本人, the role words of _FIND_ROLES, the strong cues of _FIND_STRONG
 _FIND_ALL = (*((c, _FIND_REST.match) for c in _FIND_CUES), *((c, _FIND_ROLE_REST.match) for c in _FIND_ROLES),
-             *((c, None) for c in _FIND_STRONG))
+             *((c, None) for c in _FIND_STRONG), *((c, _SPEECH_REST.match) for c in _SPEECH_CUES))
 
 
 def _find_cue_hits(text: str) -> list[int]:
@@ -552,7 +573,8 @@ def _name_gate_pattern() -> tuple[str, str]:
     after_sur = f"(?:{after_sur}|于{han})"  # 局长于洋表示 (_name_after_yu)
     # after a role: a common surname or a compound one (not 太 of 太史: 医生太少), or 于 (session 16)
     role_sur = _ROLE_SUR
-    for word, rest in [(w, after_sur) for w in _PRE_TITLES] + [(w, role_sur) for w in (*_ROLES, *_ROLE_TITLES)
+    colon_sur = f"(?:{after_sur}|{_SP}[:：]{_SP}[{_SURNAME_CHARS}])"  # 负责人：向冬云 (session 19)
+    for word, rest in [(w, colon_sur if w in _COLON_TITLES else after_sur) for w in _PRE_TITLES] + [(w, role_sur) for w in (*_ROLES, *_ROLE_TITLES)
                                                               if w not in _FIND_ROLES]:
         k = word.index(_ROLE_TRIGGER[word]) if rest is role_sur else _trigger(word)
         c = word[k]
@@ -561,6 +583,9 @@ def _name_gate_pattern() -> tuple[str, str]:
                                        word[k + 1] if k + 1 < len(word) else None, word[k - 1] if k else None))
     for cue in _LIST_CUES:  # 本组肖和均，肖利红 (session 18): found from 组 or 村 (triggers of 组长, 村民)
         alts.setdefault(cue[1], []).append((f"(?<={cue})(?={_LIST_CUE_REST})", None, None))
+    for c in "男女":  # 廖建军，男，六十二岁 (session 19: _name_before_sex)
+        alts.setdefault(c, []).append((f"(?<=[，,]{c})(?=[，,、])", None, None))
+    alts.setdefault("称", []).append((f"(?<=自称)(?={_SP}[{_G_OPEN}]{han}{{2,4}}[{_G_CLOSE}])", None, "自"))
     for q in _G_OPEN:
         alts.setdefault(q, []).append((f"(?={han}{{2,4}}[{_G_CLOSE}]{_SP}网友)", None, None))
     alts.setdefault("网", []).append((f"(?=友{_SP}[{_G_OPEN}]{han}{{2,4}}[{_G_CLOSE}])", "友", None))
@@ -763,6 +788,10 @@ def _name_after(norm: str, s: int, strong: bool, kin: bool = False) -> tuple[int
             continue
         tier_ok = sl == 2 or norm[s] in _SURNAMES_COMMON
         veto = _GIVEN_NEVER if strong else _GIVEN_NO
+        if strong and g0 < len(norm) and norm[g0] in " \t\u3000":  # 姓名：李 娜, 反映人：刘 洋， (session 19)
+            span = _name_split(norm, s, g0)
+            if span is not None:
+                return span
         for gl in (2, 1):  # a delimiter right after the name (after 我是/本人 not a letter or digit: 我是余易贷P2P)
             e = g0 + gl
             if (e <= len(norm) and _given_ok(norm[g0:e], veto) and _boundary_at(norm, e)
@@ -789,6 +818,53 @@ def _name_after(norm: str, s: int, strong: bool, kin: bool = False) -> tuple[int
         if norm[g0 : g0 + 1] in _SURNAME_ONLY_END and (tier_ok or norm[max(0, s - 2) : s].rstrip(" \t")[-1:] in ":："):
             # 户主：符，: a surname alone (a boundary-tier one after a colon: not 拆迁户名单，, 姓名权、)
             return s, g0
+    return None
+
+
+def _name_split(norm: str, s: int, g0: int) -> tuple[int, int] | None:
+    """A name written with one space between the surname at ``s`` and the given name (a form: 姓名：李 娜  性别：女,
+    反映人：刘 洋，住址): one or two given-name characters, then a space, a delimiter or the end; the name without
+    the space no word of jieba's dictionary (session 19)."""
+    for gl in (2, 1):
+        e = g0 + 1 + gl
+        cand = norm[s:g0] + norm[g0 + 1 : e]
+        if (e <= len(norm) and _given_ok(norm[g0 + 1 : e]) and _boundary_at(norm, e) and _not_a_word(cand)
+                and (cand not in _dictionary()[0] or cand in _dictionary()[2])):
+            return s, e
+    return None
+
+
+def _name_after_speech(norm: str, s: int) -> tuple[int, int] | None:
+    """The name right after 我就是 / 去找 (session 19: 他说我就是郑大勇，…; 你去找马建国，他是…): a common or compound
+    surname and one or two given-name characters, then a delimiter; the name no word of jieba's dictionary (我就是
+    本小区的业主, 你去找社区, 去找房东，) unless one tagged as a person's name."""
+    words, _, persons, _ = _dictionary()
+    for sl in _surname_len(norm, s):
+        if sl == 1 and norm[s] not in _SURNAMES_COMMON:
+            continue
+        for gl in (2, 1):
+            e = s + sl + gl
+            cand = norm[s:e]
+            if (e <= len(norm) and _given_ok(norm[s + sl : e]) and _boundary_at(norm, e) and not norm[e : e + 1].isalnum()
+                    and _not_a_word(cand) and (cand not in words or cand in persons) and cand not in _LOW_WORDS):
+                return s, e
+    return None
+
+
+def _name_before_sex(norm: str, e: int, lo: int) -> tuple[int, int] | None:
+    """The name right before ，男， / ，女， (a case record: 廖建军，男，六十二岁; session 19) that starts the text or
+    follows a character that is not Chinese: a surname and one or two given-name characters, no word of jieba's
+    dictionary unless one tagged as a person's name."""
+    words, _, persons, _ = _dictionary()
+    for k in (3, 2, 4):
+        s = e - k
+        if s < lo or (s > lo and (_is_han(norm[s - 1]) or norm[s - 1] in "<>")):
+            continue
+        for sl in _surname_len(norm, s):
+            cand = norm[s:e]
+            if (1 <= k - sl <= 2 and _given_ok(cand[sl:]) and _not_a_word(cand)
+                    and (cand not in words or cand in persons) and cand not in _LOW_WORDS):
+                return s, e
     return None
 
 
@@ -989,7 +1065,7 @@ _MODERN_WORDS = frozenset(("高冷", "官网", "官微", "高铁", "高配", "�
 _PLACE_END = frozenset("湾坝岭沟冲坪塘桥村庄寨屯河山口港店园湖洲堡台营圩垸铺场院界")
 # One-character verbs after a name (店主黄磊卖, 老板王涛打, 保安李军推, 房东张敏华扣): never the last given-name
 # character, and evidence of a name after a title or a role word. Session 16.
-_VERB_ONE = frozenset("卖打推扣骂拿收抢砸踢撕偷骗欠拦抓砍逼")
+_VERB_ONE = frozenset("卖打推扣骂拿收抢砸踢撕偷骗欠拦抓砍逼签帮")
 # One-character words after a dictionary word that is a name after a title (所长严明却, 副镇长万里说, 村主任方正把,
 # 书记江山让, 镇长文明又): see _word_name. Not 不 没 的 地 (副镇长万事不管, 所长严厉地说). Session 16.
 _FOLLOW_ONE_WORD_NAME = frozenset("说把却又也让就还都到在对给将被曾已仍便竟称讲")
@@ -1343,11 +1419,21 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             continue
         elif kind == "pretitle":  # 民警张晖, 负责人王强
             span = _name_after_title(norm, m.end())
+            if span is None and m.group(kind)[-1:] in ":：" or m.group(kind).rstrip(" \t")[-1:] in ":：":
+                # 负责人：向冬云 (session 19): after a colon as after 姓名：, no character of _GIVEN_NO in the given name
+                strong = _name_after(norm, m.end(), True)
+                if span is None and strong is not None and _given_ok(norm[strong[0] + 1 : strong[1]]):
+                    span = strong
         elif kind == "role":  # 业主张伟, 老板李强 (session 15)
             span = _name_after_title(norm, m.end(), role=True)
             if span is None and m.end() < len(norm) and norm[m.end()] in _ROLE_NAME_OPEN:
                 span = _name_set_off(norm, m.end())
-        elif kind in ("quoted", "quoted2"):
+        elif kind == "speech":  # 我就是郑大勇，, 你去找马建国， (session 19)
+            span = _name_after_speech(norm, m.end())
+        elif kind == "sexmark":  # 廖建军，男， (session 19)
+            lo = 0 if starts is None else starts[bisect_right(starts, m.start()) - 1]
+            span = _name_before_sex(norm, m.start(), max(lo, out[-1][2]) if out else lo)
+        elif kind in ("quoted", "quoted2", "quoted3"):
             qs, qe = m.span(kind)
             span = None
             for sl in _surname_len(norm, qs):
