@@ -360,6 +360,73 @@ def intra_columns(windows: tuple[int | str, ...], features: tuple[str, ...]) -> 
     return sorted(cols)
 
 
+INTRA_LEVEL_TAILS: dict[str, tuple[int, ...]] = {"W": (2, 4), "M": (7, 14)}
+"""Session 19: the ``tail_k`` level candidates of ``govml hotspots forecast|backtest --intra-period``
+(:func:`intra_level_windows`), per period: weeks the last 2 and 4 days (session 18's ``govml_tail24``), months the
+last 7 and 14 days — whole weeks, so every month's tail holds each weekday once or twice (the last 2 days of a month
+are any two weekdays: a weekend-light series' tail rate would swing with the calendar). Days: none (a day has no
+inside)."""
+
+
+def intra_level_windows(freq: str) -> tuple[int | str, ...]:
+    """:data:`LEVEL_WINDOWS` and the ``tail_k`` candidates of :data:`INTRA_LEVEL_TAILS` for ``freq`` (``W``, ``M``);
+    a ``ModelError`` for daily periods, which have nothing inside them."""
+    tails = INTRA_LEVEL_TAILS.get(str(freq).upper())
+    if tails is None:
+        raise ModelError(f"a {'day' if str(freq).upper() == 'D' else repr(freq)} period has no days inside it to read "
+                         "the last days' rate from: tail_k level candidates need weekly (W) or monthly (M) periods")
+    return LEVEL_WINDOWS + tuple(f"tail_{k}" for k in tails)
+
+
+def intra_period_problem(panel: pd.DataFrame, windows: tuple[int | str, ...] | None = None,
+                         features: tuple[str, ...] = ()) -> str | None:
+    """Why ``panel`` cannot feed these ``tail_k`` level candidates and ``intra_features`` (None when it can): the
+    reason :meth:`HotspotForecaster.fit` would raise as a ``ModelError`` — the columns from inside the periods are
+    missing (the panel is not from :func:`~govml.hotspot.panel.add_intra_period`), or the events carry no time
+    inside the periods (every event dated at its period's first day: a weekly export dated Monday, or dates at
+    midnight of the period start). ``windows``: by default the ones of ``--intra-period`` for the panel's frequency.
+    The command line asks this first and falls back to the default candidates, saying why (session 19)."""
+    from govml.hotspot.features import infer_freq
+    from govml.hotspot.panel import as_panel
+
+    p = as_panel(panel)
+    y, _, periods = panel_matrix(p)
+    if windows is None:
+        windows = intra_level_windows(p.attrs.get("freq") or infer_freq(periods))
+    cols = intra_columns(tuple(windows), tuple(features))
+    if not cols:
+        return None
+    start = data_start(y)
+    return _intra_problem(p, cols, start, periods[start:])[1]
+
+
+def _intra_problem(p: pd.DataFrame, cols: list[str], start: int,
+                   periods: pd.DatetimeIndex) -> tuple[dict[str, np.ndarray] | None, str | None, np.ndarray | None]:
+    """``_intra_src`` (the columns as S × T matrices from ``start``), the reason they cannot be used (or None) and
+    each period's length in days — for :meth:`HotspotForecaster.fit` and :func:`intra_period_problem` alike."""
+    from govml.hotspot.calendar import period_offset
+    from govml.hotspot.features import infer_freq
+
+    missing = [c for c in cols if c not in p.columns]
+    if missing:
+        return None, (f"intra_features / level_windows need the panel column(s) {', '.join(missing)} — information "
+                      "inside the periods: build the panel with govml.hotspot.panel.add_intra_period(panel, "
+                      "events[, close=...])"), None
+    T = p["period_start"].nunique()
+    src = {c: p[c].to_numpy(dtype=np.float64).reshape(-1, T)[:, start:] for c in cols}
+    off = period_offset(infer_freq(periods))
+    days = np.array([((q + off) - q).days for q in periods], dtype=np.float64)
+    short = [c for c in cols if c.startswith("tail_") and int(c[5:]) < days.min()]
+    n_events = float(p["y"].sum())
+    if short and n_events >= 20 and all(src[c].sum() == 0 for c in short):
+        # every event dated at its period's first day (a weekly export): the last days' rate would be 0, a
+        # candidate that only scales the level down (teddycup_trim, session 18)
+        return src, (f"the panel's events carry no time inside the periods: {', '.join(short)} hold no event of "
+                     f"{n_events:.0f} (every event dated at its period's start?); the tail_k candidates and "
+                     "intra_features need the events' own times"), days
+    return src, None, days
+
+
 def intra_matrices(src: dict[str, np.ndarray], y: np.ndarray, n_obs: int, days: np.ndarray,
                    features: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """S × ``y.shape[1]`` matrices of the information inside the periods, for the level candidates (``tail_k``:
@@ -1280,14 +1347,31 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                 fb.mats[f"intra_{f}"] = (m[:, -1:] if last_only else m).astype(np.float32)
         return fb
 
-    def _intra(self, y: np.ndarray, n_obs: int | None = None) -> dict[str, np.ndarray] | None:
+    def _intra(self, y: np.ndarray, n_obs: int | None = None, level: bool = False) -> dict[str, np.ndarray] | None:
         """:func:`intra_matrices` for ``y`` (its first ``n_obs`` columns observed: all by default), or None when
-        neither a ``tail_k`` candidate nor ``intra_features`` is asked for."""
+        neither a ``tail_k`` candidate nor ``intra_features`` is asked for. ``level``: for the level's candidates,
+        whose ``y`` is :meth:`_deholiday`'s — the ``tail_k`` counts adjusted for holidays the same way (session 19,
+        :func:`~govml.hotspot.holidays.adjust_tail_counts`; ``holidays="fill"`` / ``"divide"`` only)."""
         src = getattr(self, "_intra_src", None)
         if not src:
             return None
         n = y.shape[1] if n_obs is None else int(n_obs)
+        if level:
+            src = self._deholiday_tails(src, min(n, y.shape[1]))
         return intra_matrices(src, y, n, self._intra_days, tuple(self.intra_features or ()))
+
+    def _deholiday_tails(self, src: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+        """``src`` with its ``tail_k`` counts of the first ``n`` columns (those :meth:`_deholiday` adjusted in ``y``:
+        a fill reads only the columns it is given) adjusted for holidays as the counts are."""
+        hf = getattr(self, "holiday_factors_", None)
+        if hf is None or not hf.active or self.holidays not in ("fill", "divide"):
+            return src
+        from govml.hotspot.calendar import period_range
+        from govml.hotspot.holidays import adjust_tail_counts
+
+        periods = period_range(self._period0, n, hf.freq)
+        return {c: adjust_tail_counts(m[:, :n], int(c[5:]), periods, hf, self.holidays) if c.startswith("tail_")
+                else m for c, m in src.items()}
 
     def _read_intra(self, panel: pd.DataFrame, start: int, periods: pd.DatetimeIndex) -> None:
         """The panel's columns from inside its periods that the options read (S × T from ``start``), or none."""
@@ -1295,28 +1379,12 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         cols = intra_columns(self._level_windows() or (), tuple(self.intra_features or ()))
         if not cols:
             return
-        from govml.hotspot.calendar import period_offset
-        from govml.hotspot.features import infer_freq
         from govml.hotspot.panel import as_panel
 
-        p = as_panel(panel)
-        missing = [c for c in cols if c not in p.columns]
-        if missing:
-            raise ModelError(f"intra_features / level_windows need the panel column(s) {', '.join(missing)} — "
-                             "information inside the periods: build the panel with "
-                             "govml.hotspot.panel.add_intra_period(panel, events[, close=...])")
-        T = p["period_start"].nunique()
-        self._intra_src = {c: p[c].to_numpy(dtype=np.float64).reshape(-1, T)[:, start:] for c in cols}
-        off = period_offset(infer_freq(periods))
-        self._intra_days = np.array([((q + off) - q).days for q in periods], dtype=np.float64)
-        short = [c for c in cols if c.startswith("tail_") and int(c[5:]) < self._intra_days.min()]
-        n_events = float(p["y"].sum())
-        if short and n_events >= 20 and all(self._intra_src[c].sum() == 0 for c in short):
-            # every event dated at its period's first day (a weekly export): the last days' rate would be 0, a
-            # candidate that only scales the level down (teddycup_trim, session 18)
-            raise ModelError(f"the panel's events carry no time inside the periods: {', '.join(short)} hold no event "
-                             f"of {n_events:.0f} (every event dated at its period's start?); the tail_k candidates "
-                             "and intra_features need the events' own times")
+        src, problem, days = _intra_problem(as_panel(panel), cols, start, periods)
+        if problem is not None:
+            raise ModelError(problem)
+        self._intra_src, self._intra_days = src, days
 
     def _model_horizons(self) -> list[int]:
         if self.strategy == "direct":
@@ -1346,7 +1414,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         cache = getattr(self, "_cand_cache", None)
         if cache is not None and cache[0] is y and cache[1] == windows:
             return cache[2]
-        M = level_candidates(y, windows, self.level_groups_, self.level_areas_, self._intra(y))
+        M = level_candidates(y, windows, self.level_groups_, self.level_areas_, self._intra(y, level=True))
         self._cand_cache = (y, windows, M)
         return M
 
@@ -1573,7 +1641,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             return None
         y_lv = self._deholiday(y_hist)
         L = level_at_end(y_lv, self._level_windows(), self.level_groups_, self.level_areas_,
-                         self._intra(y_lv, n_obs))
+                         self._intra(y_lv, n_obs, level=True))
         lev = self._after_break(y_lv, L @ weights if weights.ndim == 1 else np.sum(L * weights, axis=1))
         return lev * self._fac(y_hist.shape[1] + h)[-1] if h > 0 else lev
 

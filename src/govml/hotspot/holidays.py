@@ -215,3 +215,43 @@ def factors_for_columns(hf: HolidayFactors | None, start: pd.Timestamp, n: int) 
     if hf is None or not hf.active:
         return np.ones(n)
     return hf.factors(period_range(pd.Timestamp(start), n, hf.freq))
+
+
+def tail_factor_shares(starts: pd.DatetimeIndex, freq: str, k: int, min_days: int | None = None) -> np.ndarray:
+    """(len(starts) × 2) the Spring Festival and other holiday day shares of each period's **last ``k`` days**, as
+    :func:`factor_shares` counts them for the whole period: 0 in a period whose holiday days are too few to count
+    (the lone-day rule), and the period's own shares when ``k`` covers it. What the holiday factor of a ``tail_k``
+    count (``--intra-period``, session 19) is made of: ``1 + shares @ coef``, the per-day effect the factor assumes
+    (a holiday day at ``1 + b`` of an ordinary day) averaged over the tail's days."""
+    starts = pd.DatetimeIndex(starts)
+    X = factor_shares(starts, freq, min_days)
+    if len(starts) == 0:
+        return X
+    ends = starts + period_offset(freq)
+    days = np.asarray((ends - starts).days, dtype=int)
+    out = X.copy()
+    part = np.flatnonzero((days > k) & X.any(axis=1))  # holiday periods whose tail is a part of them
+    if len(part):
+        tail_days = pd.DatetimeIndex(np.concatenate([
+            pd.date_range(ends[i] - pd.Timedelta(days=k), periods=k, freq="D").to_numpy() for i in part]))
+        out[part] = holiday_day_shares(tail_days, "D")[:, :2].reshape(len(part), k, 2).mean(axis=1)
+    return out
+
+
+def adjust_tail_counts(tail: np.ndarray, k: int, periods: pd.DatetimeIndex, hf: HolidayFactors,
+                       mode: str) -> np.ndarray:
+    """The counts of the periods' last ``k`` days (S × T, :func:`govml.hotspot.panel.add_intra_period`'s
+    ``tail_k``) adjusted for holidays the way ``mode`` adjusts the whole periods' counts before the level's windows
+    (``HotspotForecaster(holidays=...)``), so that the ``tail_k`` level candidates and the window means read the same
+    kind of counts: ``"divide"`` — divided by the factor of the tail's own days (:func:`tail_factor_shares`: a tail
+    that covers the period is divided by the period's factor, exactly as its count is); ``"fill"`` — the tail's own
+    dip filled in (:func:`fill_holiday_dips` on the tail counts: each holiday period's tail total against the tails
+    of its ordinary neighbours). ``"auto"`` adjusts no past count, neither does it adjust the tails: ``tail`` as it is.
+    """
+    if mode not in ("fill", "divide") or not hf.active or tail.shape[1] == 0:
+        return tail
+    P = pd.DatetimeIndex(periods[: tail.shape[1]])
+    if mode == "fill":
+        return fill_holiday_dips(tail, P, hf.freq)  # as HotspotForecaster._deholiday fills the counts
+    f = np.clip(1.0 + tail_factor_shares(P, hf.freq, int(k), hf.min_days) @ hf.coef, *FACTOR_RANGE)
+    return tail / f[None, :]
