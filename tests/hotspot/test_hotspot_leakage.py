@@ -96,3 +96,40 @@ def test_information_inside_the_periods_after_an_origin_does_not_reach_it() -> N
     later1, later2 = p1[p1["period_start"] > origin], p2[p2["period_start"] > origin]
     for c in ("tail_2", "open_end", "y"):
         assert not np.array_equal(later1[c].to_numpy(), later2[c].to_numpy())
+
+
+def test_the_backtest_commands_intra_period_option_sees_nothing_after_an_origin(tmp_path) -> None:
+    """Session 19: ``govml hotspots backtest --intra-period`` builds the panel with the last days' counts from the
+    events and fits ``govml_intra`` beside ``govml``: events added after the origin's week (some inside the last
+    days of later weeks) and later events moved change no forecast made at the origin."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from govml.cli import app
+    from hotspot_panels import intra_events
+
+    ev = intra_events(n_weeks=36, seed=2)
+    origin = pd.Timestamp("2023-01-02") + pd.Timedelta(weeks=28)
+    end = origin + pd.Timedelta(weeks=1)
+    later = ev["created_at"] >= end
+    extra = ev[later].sample(frac=0.6, random_state=3).assign(created_at=lambda d: d["created_at"] + pd.Timedelta(days=2))
+    ev2 = pd.concat([ev.assign(created_at=ev["created_at"].where(~later, ev["created_at"] + pd.Timedelta(hours=20))),
+                     extra[extra["created_at"] < ev["created_at"].max()]], ignore_index=True)
+    out = {}
+    for name, frame in (("a", ev), ("b", ev2)):
+        f = tmp_path / f"{name}.csv"
+        frame.to_csv(f, index=False)
+        r = CliRunner().invoke(app, ["hotspots", "backtest", str(f), "--time-col", "created_at", "--area-col",
+                                     "community", "--category-col", "category", "--horizon", "2", "--origins", "1",
+                                     "--start", str(origin.date()), "--intra-period", "--no-track", "--now",
+                                     "2025-01-01", "--out", str(tmp_path / f"{name}.json"),
+                                     "--predictions-out", str(tmp_path / f"{name}_p.csv")])
+        assert r.exit_code == 0, r.output
+        assert json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))["intra_period"]["used"] is True
+        out[name] = pd.read_csv(tmp_path / f"{name}_p.csv")
+    a, b = out["a"], out["b"]
+    assert set(a["model"]) >= {"govml", "govml_intra"} and (a["origin"] == str(origin.date())).all()
+    keys = ["model", "origin", "area", "category", "period_start", "horizon", "yhat"]
+    pd.testing.assert_frame_equal(a[keys], b[keys])
+    assert not np.array_equal(a["y"].to_numpy(), b["y"].to_numpy())  # the later weeks did change
