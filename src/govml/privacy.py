@@ -351,6 +351,7 @@ _TITLES = (
     "婆婆", "师傅", "老师", "同志", "医生", "律师", "警官", "书记", "局长", "主任", "经理", "董事长", "科长", "处长",
     "所长", "院长", "校长", "村长", "镇长", "区长", "市长", "县长", "厅长", "部长", "组长", "队长", "站长", "乡长",
     "社长", "会长", "主席", "总监", "秘书长", "大队长", "中队长", "支队长",
+    "老板", "老板娘",  # session 19: 施工队的杨老板说 (a role before a name too: _ROLE_TITLES)
 )
 # Titles that may stand right BEFORE a name (局长卢鸣鸿, 社区书记王五, 民警张晖): each checked on the real
 # message board (附件3/附件4), where a title is followed by a name far more often than by a word that
@@ -412,7 +413,7 @@ _ROLE_TRIGGER = {
 # the joined texts of mask_joined that is one C-level scan a word.
 _FIND_ROLES = ("管家", "社工", "工人", "同事", "同学")
 # Titles that are roles too (老师贺敏体罚学生, 主治医生陈明说, 律师钟华收了): a name after them as after a role.
-_ROLE_TITLES = ("医生", "老师", "律师")
+_ROLE_TITLES = ("医生", "老师", "律师", "老板", "老板娘")
 _ROLE_NOT_BEFORE = {"业主": "任", "会计": "师", "村医": "生"}
 _STRONG_CUES = (
     "我叫", "我名叫", "名叫", "我的名字叫", "我的名字是", "本人叫", "本人姓名", "姓名", "联系人", "户主", "申请人",
@@ -502,6 +503,16 @@ _FIND_REST = re.compile(_WEAK_REST)
 _ROLE_SUR = (f"[ \t\u3000{_QUOTES_OPEN}]?(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))}"
              f"|于[{_HAN}])")  # session 17: a space or a quote mark before the name (业主 黄丽华 反映, 业主“张海燕”)
 _FIND_ROLE_REST = re.compile(_ROLE_SUR)
+# Session 19. Second characters of a two-character word that is a name after a role with no common surname first
+# (司机金山把, 保安长江对): rivers, mountains, seas, peaks, woods (as given names are); and what must come next.
+_NATURE_FINALS = "江河山海峰林川湖"
+_ROLE_WORD_FOLLOW = "说把却又也让就还都对将被曾已仍便竟称讲"
+# Boundary-tier surnames a name after a role may start with (出纳程芳一起): not the function words, and the words
+# that must follow the name (not a delimiter: 司机方来，来则… on 附件4).
+_ROLE_BOUNDARY_SUR = "".join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))
+_ROLE_BOUNDARY_FOLLOW = ("一起", "都", "说", "也")
+# One-character words after a dictionary word that is a name after a title (_FOLLOW_ONE_WORD_NAME, below)
+_ONE_WORD_FOLLOW = "说把却又也让就还都到在对给将被曾已仍便竟称讲"
 # (cue, what must follow it or None): 我是/本人, the role words of _FIND_ROLES, the strong cues of _FIND_STRONG
 _FIND_ALL = (*((c, _FIND_REST.match) for c in _FIND_CUES), *((c, _FIND_ROLE_REST.match) for c in _FIND_ROLES),
              *((c, None) for c in _FIND_STRONG), *((c, _SPEECH_REST.match) for c in _SPEECH_CUES))
@@ -572,7 +583,11 @@ def _name_gate_pattern() -> tuple[str, str]:
                  f"|[{''.join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))}]{han}{{2}})")
     after_sur = f"(?:{after_sur}|于{han})"  # 局长于洋表示 (_name_after_yu)
     # after a role: a common surname or a compound one (not 太 of 太史: 医生太少), or 于 (session 16)
-    role_sur = _ROLE_SUR
+    # session 19: a boundary-tier surname and a character before 一起/都/说/也 (出纳程芳一起: _role_boundary_name), a
+    # word name ending in a nature character before a one-character word (司机金山把: _role_word_name)
+    role_sur = (f"(?:{_ROLE_SUR}|[{_ROLE_BOUNDARY_SUR}]{han}(?:" + "|".join(_ROLE_BOUNDARY_FOLLOW) + ")"
+                + f"|[{''.join(sorted(set(_SURNAME_CHARS) - _SURNAMES_COMMON))}][{_NATURE_FINALS}][{_ROLE_WORD_FOLLOW}])")
+    after_sur = f"(?:{after_sur}|向{han}(?:[{_ONE_WORD_FOLLOW}]|带人))"  # 村支书向阳把 (session 19)
     colon_sur = f"(?:{after_sur}|{_SP}[:：]{_SP}[{_SURNAME_CHARS}])"  # 负责人：向冬云 (session 19)
     for word, rest in [(w, colon_sur if w in _COLON_TITLES else after_sur) for w in _PRE_TITLES] + [(w, role_sur) for w in (*_ROLES, *_ROLE_TITLES)
                                                               if w not in _FIND_ROLES]:
@@ -906,16 +921,17 @@ def _name_after_weak(norm: str, s: int, sl: int, g0: int, tier_ok: bool, kin: bo
     return None
 
 
-def _name_before(norm: str, e: int, lo: int, min_start: int) -> tuple[int, int] | None:
+def _name_before(norm: str, e: int, lo: int, min_start: int, surname_only: bool = False) -> tuple[int, int] | None:
     """The name (or surname) that ends at ``e``, right before a title, or None; ``lo`` is where
-    the text starts, the name starts at ``min_start`` or later."""
+    the text starts, the name starts at ``min_start`` or later. ``surname_only``: a lone surname only (before
+    老板: 包工头杨老板; not 中石化老板, 石矿老板, 58车贷老板 — a business before 老板; session 19)."""
     for k in (4, 3, 2, 1):
         s = e - k
         if s < min_start:
             continue
         cand = norm[s:e]
         for sl in (2, 1):
-            if sl > k or k - sl > 2:
+            if sl > k or k - sl > 2 or (surname_only and k != sl):
                 continue
             sur = cand[:sl]
             if sl == 2:
@@ -969,7 +985,10 @@ _FOLLOW_AFTER_TITLE_LONG += ("夫妇", "夫妻", "兄弟", "姐妹", "父子", "
                              "拒载", "绕路", "绕道", "无证", "无照", "抽逃")
 # the words of two or more characters that follow names, as a set (session 16: no name is one of them)
 _FOLLOW_WORDS = frozenset(_FOLLOW_AFTER_TITLE_LONG)
-_FOLLOW_AFTER_TITLE = (*_FOLLOW, *_FOLLOW_AFTER_TITLE_LONG, "也", "已",
+# Session 19: 班主任罗丹强制学生, 村支书向阳带人强拆 (round 6).
+_FOLLOW_AFTER_TITLE_LONG += ("强制", "带人")
+_FOLLOW_WORDS = frozenset(_FOLLOW_AFTER_TITLE_LONG)
+_FOLLOW_AFTER_TITLE = (*_FOLLOW, *_FOLLOW_AFTER_TITLE_LONG, "也", "已", "用", "开",
                        "曾", "对", "为", "任", "不", "没", "还", "就", "都", "将", "把", "被", "让", "给", "当",
                        "从", "到", "来", "去", "外", "家", "未", "每", "又", "（", "(")
 _LIST_SEPS = frozenset("、和及与")
@@ -991,9 +1010,15 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
     n = len(norm)
     if e >= n:
         return None
+    if role and norm[e] not in _SURNAMES_COMMON:
+        span = _role_word_name(norm, e)  # 司机金山把, 保安长江对 (session 19)
+        if span is not None:
+            return span
     if norm[e] in _NOT_SURNAME_AFTER:
         if norm[e] == "于":  # after a role too (session 16: 业主于海家, 村民于红的; not 业主于今年, 村民于是)
             return _name_after_yu(norm, e)
+        if norm[e] == "向" and not role:
+            return _xiang_word_name(norm, e)  # 村支书向阳把 (session 19)
         return None
     for sl in _surname_len(norm, e):
         g0 = e + sl
@@ -1003,6 +1028,9 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
             continue  # 老板上官网查, 老板上官方网站 (session 17): 官网, 官方 are words; 老板上官云 is a name
         common = sl == 2 or norm[e] in _SURNAMES_COMMON
         if role and not common:
+            span = _role_boundary_name(norm, e) if sl == 1 else None
+            if span is not None:
+                return span  # 出纳程芳一起, 出纳程芳都 (session 19)
             continue
         if common and norm[g0] == "总" and (_boundary_at(norm, g0 + 1)
                                             or norm.startswith(_FOLLOW_AFTER_TITLE, g0 + 1)):
@@ -1013,7 +1041,12 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
                     and _mid_given(norm, g0, end) and _mid_end_ok(norm, end)
                     and not _is_word(norm[e:end], sl, person_ok=True) and _not_a_word(norm[e:end])):
                 return e, end  # 老板刘和平拒不, 网格员李为民多次, 村民陈和平、陈和顺 (session 18)
-            if end > n or not _given_ok_at(norm, g0, end, _GIVEN_NO_AFTER) or not _not_a_word(norm[e:end]):
+            # a given name that is a word tagged as a person's name (医生朱红梅开: 朱红 is a word; session 19)
+            person_given = (sl == 1 and gl == 2 and common and end <= n and norm[g0:end] in _dictionary()[2]
+                            and norm[g0:end] not in _NOT_NAMES and norm[e:end] not in _NOT_NAMES
+                            and norm[e:end] not in _dictionary()[0])
+            if end > n or not _given_ok_at(norm, g0, end, _GIVEN_NO_AFTER) or not (
+                    _not_a_word(norm[e:end]) or person_given):
                 continue
             if gl == 2 and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, g0 + 1):  # 科长杨博认为
                 continue
@@ -1027,8 +1060,8 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
                 continue
             if gl == 2 and sl == 1 and norm[e:end] in _dictionary()[3]:  # 业主何去何从
                 continue
-            if role and (_is_word(norm[e:end], sl, person_ok=sl == 2) or norm[e:end] in _LOW_WORDS
-                         or norm[e:end] in _MODERN_WORDS):  # 老板上官云一直: a person-tagged word (session 18)
+            if role and not person_given and (_is_word(norm[e:end], sl, person_ok=sl == 2) or norm[e:end] in _LOW_WORDS
+                                              or norm[e:end] in _MODERN_WORDS):  # 老板上官云一直: a person-tagged word (session 18)
                 continue  # 业主张贴的告示, 保安陈述了, 未经业主许可擅自, 业主钱款被
             if role and norm[e] in _VERB_NOT_SURNAME and (gl == 1 or norm[g0:end] in _dictionary()[1]):
                 continue  # 业主曾向A7县…, 业主曾多次; 村民曾照雄 is a name
@@ -1068,7 +1101,7 @@ _PLACE_END = frozenset("湾坝岭沟冲坪塘桥村庄寨屯河山口港店园�
 _VERB_ONE = frozenset("卖打推扣骂拿收抢砸踢撕偷骗欠拦抓砍逼签帮")
 # One-character words after a dictionary word that is a name after a title (所长严明却, 副镇长万里说, 村主任方正把,
 # 书记江山让, 镇长文明又): see _word_name. Not 不 没 的 地 (副镇长万事不管, 所长严厉地说). Session 16.
-_FOLLOW_ONE_WORD_NAME = frozenset("说把却又也让就还都到在对给将被曾已仍便竟称讲")
+_FOLLOW_ONE_WORD_NAME = frozenset(_ONE_WORD_FOLLOW)
 # Adverbs that an adjective does not come before: after one of them an adjective word of _WORD_NAMES_ONE is a name
 # (所长严明当场, 副局长万里迟迟; session 17; not 局长郑重承诺, 科长万般推脱: verbs).
 _FOLLOW_ADVERB_NAME = ("当场", "当即", "迟迟", "亲自", "始终", "至今", "从未", "从不", "一直", "一再", "多次", "屡次")
@@ -1196,6 +1229,62 @@ def _follows_boundary_one(norm: str, e: int, g0: int, person: bool = False) -> b
     if person:
         return cand in persons and norm[e : g0 + 2] not in idiom_starts
     return cand not in starts
+
+
+
+
+def _role_word_name(norm: str, e: int) -> tuple[int, int] | None:
+    """A two-character word of jieba's dictionary tagged as a person's name or a place that starts with a
+    boundary-tier surname or the first character of a compound one and ends with a character of _NATURE_FINALS, as a
+    name right after a role word (session 19: 司机金山把快递扔, 保安长江对老人; 金 is a boundary-tier surname, 长 only
+    starts 长孙): then a one-character word of _ROLE_WORD_FOLLOW, the word and that character starting no word (not
+    村民金山区, 门卫长江路, 保安长江大桥)."""
+    end = e + 2
+    if end >= len(norm) or norm[e + 1] not in _NATURE_FINALS or norm[end] not in _ROLE_WORD_FOLLOW:
+        return None
+    words, _, _, idiom_starts = _dictionary()
+    cand = norm[e:end]
+    if (cand not in _WORD_NAMES or cand in _NOT_NAMES or cand in _FOLLOW_WORDS or norm[e : end + 1] in words
+            or norm[e : end + 1] in idiom_starts):
+        return None
+    return e, end
+
+
+def _xiang_word_name(norm: str, e: int) -> tuple[int, int] | None:
+    """向 + one character as a name right after a title (session 19: 村支书向阳把低保名额…, 村支书向阳带人强拆): 向 is a
+    preposition there far more often (书记向群众道歉, 书记向阳光小区的业主道歉), so only a two-character word tagged
+    as a person's name (向阳; not_names.txt lists it for 向阳小区), then a one-character word of _FOLLOW_ONE_WORD_NAME
+    or a word that follows names, the word and the next character starting no word."""
+    end = e + 2
+    if end >= len(norm):
+        return None
+    words, _, persons, idiom_starts = _dictionary()
+    cand = norm[e:end]
+    if cand not in persons or norm[e : end + 1] in words or norm[e : end + 1] in idiom_starts:
+        return None
+    if norm[end] in _FOLLOW_ONE_WORD_NAME or norm.startswith(_FOLLOW_AFTER_TITLE_LONG, end):
+        return e, end
+    return None
+
+
+def _role_boundary_name(norm: str, e: int) -> tuple[int, int] | None:
+    """A boundary-tier surname (程, 金, 方 …; not 和 向 于 …) and one given-name character right after a role word
+    (session 19: 村会计和出纳程芳一起做假账, round 6's 出纳程芳都不在). The role gate takes common surnames only (业主代表,
+    村民安全 …), so: the two characters start no word, nor do the role's last character and the surname (确保安全:
+    保安 inside 确保), the given-name character ends many names (_NAME_FINALS), and a word of _ROLE_BOUNDARY_FOLLOW
+    comes next. Tried first with two given-name characters or a delimiter next: 13 false spans on 附件3/附件4 (确保安全生产,
+    居民车拥量也, 司机方来，, 物业主管申报 …) against 3 names (法人易兴祖，, 业主符金屏，)."""
+    words, starts, _, _ = _dictionary()
+    end = e + 2
+    if (end >= len(norm) or norm[e] not in _ROLE_BOUNDARY_SUR or norm[e : end] in starts
+            or (e > 0 and norm[e - 1 : e + 1] in starts) or norm[e + 1] not in _NAME_FINALS):
+        return None
+    cand = norm[e:end]
+    if cand in _LOW_WORDS or not _not_a_word(cand) or not _given_ok(norm[e + 1], _GIVEN_NO_AFTER):
+        return None
+    if norm.startswith(_ROLE_BOUNDARY_FOLLOW, end):
+        return e, end
+    return None
 
 
 def _name_after_yu(norm: str, e: int) -> tuple[int, int] | None:
@@ -1404,7 +1493,8 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             ts = m.start()
             lo = 0 if starts is None else starts[bisect_right(starts, ts) - 1]
             # not into the name found before it
-            span = _name_before(norm, ts, lo, max(lo, out[-1][2]) if out else lo)
+            span = _name_before(norm, ts, lo, max(lo, out[-1][2]) if out else lo,
+                                surname_only=m.group(kind).startswith("老板"))
             if (m.group(kind).lstrip("副总老") in _PRE_TITLES
                     and not (m.group(kind) == "主任" and ts > lo and norm[ts - 1] == "业"  # 业主任何, 业主任意
                              and norm[ts + 1 : ts + 3] in _dictionary()[1])  # not 物业主任王强
@@ -1537,6 +1627,9 @@ def _name_references(norm: str, out: list[tuple[str, int, int]], starts: list[in
                     if _TITLE_AT.match(norm, end) and (k == lo or norm[k - 1] != name[0]):
                         extra.append(("NAME", k, end))
                     k = norm.find(given, end, hi)
+    if extra:  # a lone surname found inside a found name named again (广东周南武老板: 周南武, not 武; session 19)
+        longer = [(a, b) for _, a, b in extra]
+        res = [x for x in res if not any(a <= x[1] and x[2] <= b and b - a > x[2] - x[1] for a, b in longer)]
     return res + extra
 
 
