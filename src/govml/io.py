@@ -100,6 +100,12 @@ _HEADER_SCAN_ROWS = 30
 #: data such a row is a footer row; in a worker-id column (govml.skills) the row is no worker.
 TOTAL_ROW_WORDS = r"合\s*计|总\s*计|小\s*计|总平均|平\s*均|均\s*值|汇\s*总"
 _FOOTER = re.compile(rf"^({TOTAL_ROW_WORDS}|制表|填表|填报|审核|负责人|联系人|备注|说明|注\s*[:：]|数据来源)")
+#: footer rows told by their words alone, in a table of any width (one of 1–3 columns too, where a row of one or two
+#: cells is an ordinary row): a total row (合计, 总计：15,393, 合计 700条) whose other cells are counts, and a note of
+#: one cell that names what it is before a colon (注：…, 制表人：…, 数据来源：…)
+_TOTAL_ROW = re.compile(rf"^(?:{TOTAL_ROW_WORDS})\s*(?:[:：]\s*)?(?:[\d,，.]+\s*[条件个次项人户]?)?$")
+_COUNT_CELL = re.compile(r"^[\d,，.]+\s*[条件个次项人户%]?$")
+_NOTE_ROW = re.compile(r"^(?:制表|填表|填报|审核|负责人|联系人|备注|说明|注|数据来源)[^:：]{0,4}[:：]")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -138,10 +144,22 @@ PLACEHOLDERS = frozenset({"NULL", "null", "Null", "NaN", "nan", "NAN", "None", "
 def _clean_frame(df: pd.DataFrame, file: str = "<data>", meta: dict | None = None) -> pd.DataFrame:
     """Clean the column names and every text cell; columns of only strings become ``str`` dtype. A cell
     holding only a placeholder of :data:`PLACEHOLDERS` (``NULL``, ``nan``, ``—``, ``/``…) becomes missing,
-    said once per file with the count per column (and kept in ``meta["placeholder_cells"]``)."""
+    said once per file with the count per column (and kept in ``meta["placeholder_cells"]``). A header cell with a
+    line break or space between two Chinese characters (``留言\n时间``: a header wrapped in its cell, ``区　县``
+    spaced to line up) is read without it (``留言时间``, ``区县``: the names commands look for), said."""
     import pandas as pd
 
-    df.columns = [_clean_header(c, i) for i, c in enumerate(df.columns)]
+    names, tightened = [], []
+    for i, c in enumerate(df.columns):
+        name = _clean_header(c, i)
+        tight = _CJK_GAP.sub("", name)
+        if tight != name:
+            tightened.append(f"{name!r} → {tight!r}")
+        names.append(tight)
+    df.columns = names
+    if tightened:
+        log.warning("%s: header cell(s) with a line break or space between Chinese characters read without it: %s",
+                    file, ", ".join(tightened))
     _dedupe_columns(df)
     counts: dict[str, int] = {}
     for col in df.columns:
@@ -209,6 +227,13 @@ def _clean_header(c: Any, i: int) -> str:
         c = int(c)
     text = clean_text(str(c))
     return text if text else f"column_{i + 1}"
+
+
+def _header_key(value: Any) -> Any:
+    """A header cell (or a column name looked for) as header cells are compared: :func:`clean_text`, and no space
+    between two Chinese characters (``留言\n时间`` names 留言时间, as :func:`_clean_frame` reads it)."""
+    text = clean_text(value)
+    return _CJK_GAP.sub("", text) if isinstance(text, str) else text
 
 
 def _dedupe_columns(df: pd.DataFrame) -> None:
@@ -611,22 +636,29 @@ def _is_blank(v: Any) -> bool:
 
 def _find_header(rows: Sequence[Sequence[Any]], known: set[str]) -> int:
     """Index (0-based, into ``rows``) of the header row among the first rows: the row naming the most
-    known column names; else the first row whose cells are mostly non-empty strings (title rows
-    above it — one long cell, or a couple of notes — are skipped)."""
+    known column names (two or more); in a one-column table, the first row naming a known column or a usual
+    header name (:func:`_usual_header_names`: a title row above ``留言详情`` is one cell too); else the first row
+    whose cells are mostly non-empty strings (title rows above it — one long cell, or a couple of notes — are
+    skipped)."""
     scan = rows[:_HEADER_SCAN_ROWS]
     if not scan:
         return 0
     width = max((sum(not _is_blank(v) for v in r) for r in scan), default=0)
     if width == 0:
         return 0
-    known_clean = {clean_text(k) for k in known if k}
+    known_clean = {_header_key(k) for k in known if k}
     best, best_hits = None, 0
     for i, r in enumerate(scan):
-        hits = sum(1 for v in r if isinstance(v, str) and clean_text(v) in known_clean)
+        hits = sum(1 for v in r if isinstance(v, str) and _header_key(v) in known_clean)
         if hits > best_hits:
             best, best_hits = i, hits
     if best is not None and best_hits >= 2:
         return best
+    if width == 1:  # one column (only 留言详情): a title row above it is one cell too — the header is the cell
+        names = known_clean | _usual_header_names()  # naming a column read or a usual header name
+        for i, r in enumerate(scan):
+            if any(isinstance(v, str) and _header_key(v) in names for v in r):
+                return i
     for i, r in enumerate(scan):
         cells = [v for v in r if not _is_blank(v)]
         if not cells:
@@ -661,12 +693,17 @@ def _two_level_header(rows: Sequence[Sequence[Any]], h: int) -> tuple[list[Any],
 
     gaps = [j for j in range(width) if _is_blank(cells[j]) and has_data(j, h + 1)]
     if not gaps:
+        if h > 0:  # a row of group names above a full header (留言 over 编号 … 时间, 答复 over 意见 | 时间)
+            grouped = _group_names(rows[h - 1], cells)
+            if grouped is not None:
+                return grouped, h, h - 1
         return header, h, None
     if h > 0:
         up = list(rows[h - 1]) + [None] * max(0, width - len(rows[h - 1]))
         named = [v for v in up if not _is_blank(v)]
         if len(named) >= 2 and all(isinstance(up[j], str) and not _is_blank(up[j]) for j in gaps):
-            return [up[j] if j in gaps else cells[j] for j in range(width)], h, h - 1
+            names = [up[j] if j in gaps else cells[j] for j in range(width)]
+            return _group_names(up, names) or names, h, h - 1
     if h + 1 < len(rows):
         low = list(rows[h + 1]) + [None] * max(0, width - len(rows[h + 1]))
         filled = [j for j in range(width) if not _is_blank(low[j])]
@@ -677,8 +714,36 @@ def _two_level_header(rows: Sequence[Sequence[Any]], h: int) -> tuple[list[Any],
                 and all(not _is_blank(low[j]) for j in gaps)
                 and all(_is_blank(low[j]) for j in single)
                 and all(has_data(j, h + 2) for j in filled)):
-            return [cells[j] if _is_blank(low[j]) else low[j] for j in range(width)], h + 1, h
+            names = [cells[j] if _is_blank(low[j]) else low[j] for j in range(width)]
+            return _group_names(cells, names) or names, h + 1, h
     return header, h, None
+
+
+def _group_names(upper: Sequence[Any], names: Sequence[Any]) -> list[Any] | None:
+    """A header's names with the group names of the row above joined to them where that is what tells columns
+    apart: ``留言`` over ``编号 | 时间 | 详情`` and ``答复`` over ``意见 | 时间`` (merged across their columns) name
+    ``答复时间`` apart from ``留言时间`` — a name that repeats under two groups, or one that joined is a usual header
+    name (:func:`_usual_header_names`: 留言时间, 答复时间) —; other names are kept. ``None`` when nothing is joined.
+    A group is a short name (no colon: not a note) followed by blank cells (its merged span) in ``upper``."""
+    width = len(names)
+    up = list(upper)[:width] + [None] * max(0, width - len(upper))
+    if sum(not _is_blank(v) for v in up) < 2:
+        return None  # a title row of one cell, no groups
+    keys = [_header_key(n) if isinstance(n, str) else None for n in names]
+    repeated = {k for k in keys if k is not None and keys.count(k) > 1}
+    usual = _usual_header_names()
+    out, group = list(names), None
+    for j in range(width):
+        if not _is_blank(up[j]):
+            g = up[j]
+            group = (g if isinstance(g, str) and len(g.strip()) <= 12 and not re.search("[:：]", g)
+                     and j + 1 < width and _is_blank(up[j + 1]) else None)
+        if group is None or keys[j] is None or keys[j] == _header_key(group):
+            continue
+        joined = _header_key(group) + keys[j]
+        if keys[j] in repeated or joined in usual:
+            out[j] = joined
+    return out if out != list(names) else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -737,8 +802,13 @@ def _finish_frame(
     for i in range(len(df) - 1, -1, -1):
         if not keep[i]:
             continue
-        first = next((v for v in df.iloc[i] if not _is_blank(v)), None)
-        if len(cols) >= 4 and filled[i] <= 2 and isinstance(first, str) and _FOOTER.match(first.strip()):
+        cells = [v for v in df.iloc[i] if not _is_blank(v)]
+        first = cells[0] if cells else None
+        if isinstance(first, str) and (
+                (len(cols) >= 4 and filled[i] <= 2 and _FOOTER.match(first.strip()))
+                or (_TOTAL_ROW.match(first.strip())
+                    and all(isinstance(v, (int, float)) or _COUNT_CELL.match(str(v).strip()) for v in cells[1:]))
+                or (filled[i] == 1 and _NOTE_ROW.match(first.strip()))):
             keep[i] = False
             footer.append(rows[i])
         else:
@@ -918,7 +988,7 @@ class _Workbook:
                 self._cal = python_calamine.CalamineWorkbook.from_path(str(path))
             except Exception as exc:  # CalamineError, broken OLE2 container
                 raise DataError(message=bad.format(f"{exc.__class__.__name__}: {exc}")) from None
-            self.names = list(self._cal.sheet_names)
+            self._calamine_sheets()
             return
         bad = (f"{file}: not a readable .xlsx workbook ({{}}); if it is an old .xls or a CSV renamed, "
                "save it as .xlsx or .csv")
@@ -938,7 +1008,7 @@ class _Workbook:
                             self._cal = python_calamine.CalamineWorkbook.from_filelike(fh)
                 except Exception as exc:  # CalamineError and zip errors: the file is not a workbook
                     raise DataError(message=bad.format(f"{exc.__class__.__name__}: {exc}")) from None
-                self.names = list(self._cal.sheet_names)
+                self._calamine_sheets()
                 return
         import openpyxl
 
@@ -949,6 +1019,22 @@ class _Workbook:
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise DataError(message=bad.format(f"{exc.__class__.__name__}: {exc}")) from None
         self.names = list(self._wb.sheetnames)
+        self.hidden = {n for n in self.names if getattr(self._wb[n], "sheet_state", "visible") != "visible"}
+
+    def _calamine_sheets(self) -> None:
+        self.names = list(self._cal.sheet_names)
+        #: sheets hidden in Excel (templates, lookup lists for data validation): not read unless named
+        self.hidden = {m.name for m in self._cal.sheets_metadata if str(m.visible).rsplit(".", 1)[-1] != "Visible"}
+
+    def merged(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """The sheet's merged cell ranges, ``((first row, first column), (last row, last column))`` 0-based and
+        inclusive, as :meth:`rows` counts them (python-calamine; openpyxl's read-only mode does not tell them: [])."""
+        if self._cal is None:
+            return []
+        try:
+            return list(self._cal.get_sheet_by_name(name).merged_cell_ranges or [])
+        except Exception:  # noqa: BLE001 — a workbook calamine cannot tell them for: read as before
+            return []
 
     def rows(self, name: str, nrows: int | None = None) -> list[tuple[Any, ...]]:
         """The sheet's rows from row 1 (empty cells None; date-only cells as midnight datetimes)."""
@@ -983,12 +1069,12 @@ def _usual_header_names() -> set[str]:
     from govml.config import HEADER_ALIASES
 
     names = {n for table in HEADER_ALIASES.values() for canon, ns in table.items() for n in (canon, *ns)}
-    return {clean_text(n) for n in names}
+    return {_header_key(n) for n in names}
 
 
 def _header_hits(rows: Sequence[Sequence[Any]], names: set[str]) -> int:
     """The most cells of one row (of the top ``rows``) that are one of ``names``."""
-    return max((sum(1 for v in r if isinstance(v, str) and clean_text(v) in names) for r in rows), default=0)
+    return max((sum(1 for v in r if isinstance(v, str) and _header_key(v) in names) for r in rows), default=0)
 
 
 def _looks_like_table(rows: Sequence[Sequence[Any]]) -> bool:
@@ -1003,8 +1089,12 @@ def _pick_sheet(wb: _Workbook, known: set[str]) -> str:
     受理时间, 所属社区 …); else the first that looks like a table (a header and a data row of two or more cells,
     not a 说明 sheet of sentences); else, when the first sheet's top rows name none of those columns, the first
     whose top rows name one (a one-column data sheet: only 留言详情, or only the column asked for); else the first
-    sheet. A sheet other than the first is said (a warning)."""
-    names = list(wb.names)
+    sheet. A sheet other than the first is said (a warning). Sheets hidden in Excel (a template with example rows, the
+    lookup lists of a data-validation drop-down) are not candidates — said, as they are what the analyst does not see."""
+    names = [n for n in wb.names if n not in wb.hidden] or list(wb.names)
+    if len(names) < len(wb.names):
+        log.warning("%s: sheet(s) %s hidden in the workbook (a template or lookup list?): not read; --sheet NAME reads "
+                    "one", _name(wb.path), ", ".join(repr(n) for n in wb.names if n not in names))
     if len(names) < 2:
         return names[0]
     tops: dict[str, list[tuple[Any, ...]]] = {}
@@ -1015,7 +1105,7 @@ def _pick_sheet(wb: _Workbook, known: set[str]) -> str:
         return tops[name]
 
     file, first = _name(wb.path), names[0]
-    known_clean = {clean_text(k) for k in known if k}
+    known_clean = {_header_key(k) for k in known if k}
     if known_clean:
         for name in names:
             if _header_hits(top(name), known_clean) >= 2:
@@ -1054,7 +1144,7 @@ def _header_name(rows: Sequence[Sequence[Any]], names: set[str]) -> str | None:
     """The first cell of the top ``rows`` that is one of ``names`` (cleaned as header cells are), as written."""
     for r in rows:
         for v in r:
-            if isinstance(v, str) and clean_text(v) in names:
+            if isinstance(v, str) and _header_key(v) in names:
                 return v
     return None
 
@@ -1072,7 +1162,7 @@ def _same_header_sheets(wb: _Workbook, title: str, rows: Sequence[Sequence[Any]]
         return []
     out = []
     for name in wb.names:
-        if name == title:
+        if name == title or name in wb.hidden:
             continue
         top = wb.rows(name, nrows=_HEADER_SCAN_ROWS + 1)
         if header(top[:_HEADER_SCAN_ROWS]) == mine and len(top) > 1:
@@ -1136,6 +1226,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
             raise DataError(message=f"{file}: no sheet named {sheet!r}; the sheets are "
                             + ", ".join(repr(n) for n in names))
         all_rows = wb.rows(title)
+        merged = wb.merged(title)
         others = _same_header_sheets(wb, title, all_rows) if sheet is None and len(names) > 1 else []
     finally:
         wb.close()
@@ -1150,13 +1241,14 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
                             "sheets": names}
     if others:
         meta["same_header_sheets"] = others
-    return _one_sheet(all_rows, title, header_row, known, file, meta)
+    return _one_sheet(all_rows, title, header_row, known, file, meta, merged)
 
 
 def _one_sheet(all_rows: list[tuple[Any, ...]], title: str, header_row: int | None, known: set[str], file: str,
-               meta: dict) -> pd.DataFrame:
+               meta: dict, merged: Sequence[tuple[tuple[int, int], tuple[int, int]]] = ()) -> pd.DataFrame:
     """One sheet's rows → its frame (header found, or ``header_row``; title rows above and footer rows below
-    skipped; the sheet's own row numbers in ``meta``)."""
+    skipped; the sheet's own row numbers in ``meta``; cells of a block merged down a column below the header
+    read with the block's value: :func:`_fill_merged`)."""
     if not any(any(not _is_blank(v) for v in r) for r in all_rows):
         raise DataError(message=f"{file}: sheet {title!r} is empty; expected a header row and data")
     if header_row is not None:
@@ -1167,13 +1259,47 @@ def _one_sheet(all_rows: list[tuple[Any, ...]], title: str, header_row: int | No
         header, two = list(all_rows[h]), None
     else:
         header, h, two = _two_level_header(all_rows, _find_header(all_rows, known))
-    data = all_rows[h + 1 :]
+    data = _fill_merged(all_rows, h, merged, file, title, header, meta)
     rows = list(range(h + 2, h + 2 + len(data)))
     meta["header_row"] = h + 1
     if two is not None:
         meta["header_rows"] = [two + 1, h + 1]
         log.info("%s: header of two rows (%d and %d): merged header cells read as one name each", file, two + 1, h + 1)
     return _frame_from_rows(header, data, rows, file, meta)
+
+
+def _fill_merged(all_rows: list[tuple[Any, ...]], h: int, merged: Sequence[tuple[tuple[int, int], tuple[int, int]]],
+                 file: str, title: str, header: Sequence[Any], meta: dict) -> list[tuple[Any, ...]]:
+    """The data rows (below the header row ``h``), each cell of a block merged down one column (a report grouped by
+    街道 or 类别, the street written once over its rows) holding the block's value, as the sheet shows it — the
+    file keeps the value in the block's first cell only, so its other rows read empty. Said (a warning), with the
+    columns; blocks across several columns (a merged note) or reaching into the header are left as they are."""
+    data = all_rows[h + 1 :]
+    fill = [((r0, c0), r1) for (r0, c0), (r1, c1) in merged if c0 == c1 and h < r0 < r1 and r0 < len(all_rows)]
+    if not fill:
+        return data
+    data = list(data)
+    filled: dict[int, int] = {}
+    for (r0, c), r1 in fill:
+        value = all_rows[r0][c] if c < len(all_rows[r0]) else None
+        if _is_blank(value):
+            continue
+        for r in range(r0 + 1, min(r1, len(all_rows) - 1) + 1):
+            row = data[r - h - 1]
+            if c < len(row) and not _is_blank(row[c]):
+                continue
+            row = list(row) + [None] * max(0, c + 1 - len(row))
+            row[c] = value
+            data[r - h - 1] = tuple(row)
+            filled[c] = filled.get(c, 0) + 1
+    if filled:
+        filled = dict(sorted(filled.items()))
+        names = [str(header[c]) if c < len(header) and not _is_blank(header[c]) else f"column_{c + 1}" for c in filled]
+        meta["merged_cells_filled"] = dict(zip(names, filled.values(), strict=True))
+        log.warning("%s: sheet %r: cells merged down a column (%s) read with the merged block's value in each of its "
+                    "rows, as the sheet shows them: %s", file, title, ", ".join(names),
+                    ", ".join(f"'{n}' {k:,} cell(s)" for n, k in zip(names, filled.values(), strict=True)))
+    return data
 
 
 def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: set[str], xls: bool) -> pd.DataFrame:
@@ -1191,6 +1317,7 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
         together = {first, *_same_header_sheets(wb, first, first_rows)}
         order = [n for n in wb.names if n in together]
         sheets = {n: (first_rows if n == first else wb.rows(n)) for n in order}
+        merges = {n: wb.merged(n) for n in order}
     finally:
         wb.close()
     frames, rows, footer, parts = [], [], [], []
@@ -1200,7 +1327,7 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
     for name, all_rows in sheets.items():
         m: dict[str, Any] = {}
         with _quiet_footer():
-            df = _one_sheet(all_rows, name, header_row, known, file, m)
+            df = _one_sheet(all_rows, name, header_row, known, file, m, merges[name])
         if columns is None:
             columns, meta = list(df.columns), m
         elif list(df.columns) != columns:  # a header that differs in order: line the columns up by name
@@ -1240,7 +1367,7 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
                     ", ".join(repr(n) for n in order), " + ".join(f"{n:,}" for _, n in parts))
     else:
         log.warning("%s: --sheet all: no other sheet has the columns of sheet %r; only it was read", file, order[0])
-    left = [n for n in wb.names if n not in together]
+    left = [n for n in wb.names if n not in together and n not in wb.hidden]
     if left:  # a month whose export gained or lost a column is not dropped unsaid
         meta["sheets_not_read"] = left
         log.warning("%s: --sheet all: sheet(s) %s not read: their header names other columns than sheet %r", file,

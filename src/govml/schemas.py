@@ -359,11 +359,28 @@ _SCALED_NUMBER = r"^(?P<n>\d+(?:\.\d+)?)(?P<u>万|千|亿|[kKwW])$"
 _NUMBER_UNITS = {"万": 1e4, "千": 1e3, "亿": 1e8, "k": 1e3, "w": 1e4}
 
 
-def to_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def to_number(s: pd.Series, column: str | None = None) -> tuple[pd.Series, pd.Series]:
     """Counts and amounts as exports write them — ``1,234``, ``1.2万``, ``3k``, ``85%``, full-width digits; ``-``,
     ``无``, ``N/A`` and empty cells are missing — as ``(float series, mask of non-empty values that are not
-    numbers)``: what :func:`validate` reads a number column with, for callers that read one themselves."""
-    return _to_number(_blank_placeholders(s))
+    numbers)``: what :func:`validate` reads a number column with, for callers that read one themselves (like
+    counts). A count a message board shows capped, ``999+`` / ``10万+`` (at least that many), is read as the number
+    it names — the least it can be, not 0 — and said (``column`` names it)."""
+    import pandas as pd
+
+    s = _blank_placeholders(s)
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        txt = s.astype("string")
+        capped = txt.str.fullmatch(_AT_LEAST).fillna(False).to_numpy(dtype=bool)
+        if capped.any():
+            s = s.mask(capped, txt.str.replace(r"\s*(?:\+|＋|以上)$", "", regex=True))
+            log.warning("%d count(s)%s written as at least that many (e.g. %r: a board's capped display) read as the "
+                        "number written", int(capped.sum()), f" in column '{column}'" if column else "",
+                        str(txt[capped].iloc[0]))
+    return _to_number(s)
+
+
+#: ``999+``, ``10万+``, ``1.2w+``, ``100以上``: a capped count
+_AT_LEAST = r"\s*[\d,，]+(?:\.\d+)?\s*(?:万|千|亿|[kKwW])?\s*(?:\+|＋|以上)\s*"
 
 
 #: What spreadsheets write for "no value" in a number or date column: read as missing, not as an error.
