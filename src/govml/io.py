@@ -1032,16 +1032,22 @@ class _Workbook:
         if self._cal is None:
             return []
         try:
-            return list(self._cal.get_sheet_by_name(name).merged_cell_ranges or [])
+            return list(self._sheet(name).merged_cell_ranges or [])
         except Exception:  # noqa: BLE001 — a workbook calamine cannot tell them for: read as before
             return []
+
+    def _sheet(self, name: str) -> Any:
+        """python-calamine's sheet (parsed once: :meth:`rows` and :meth:`merged` of one sheet share it)."""
+        if getattr(self, "_last", (None, None))[0] != name:
+            self._last = (name, self._cal.get_sheet_by_name(name))
+        return self._last[1]
 
     def rows(self, name: str, nrows: int | None = None) -> list[tuple[Any, ...]]:
         """The sheet's rows from row 1 (empty cells None; date-only cells as midnight datetimes)."""
         import datetime as _dt
 
         if self._cal is not None:
-            raw = self._cal.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+            raw = self._sheet(name).to_python(skip_empty_area=False, nrows=nrows)
 
             def fix(v: Any) -> Any:
                 if v == "":
