@@ -47,7 +47,8 @@ class Column:
     """One canonical column. ``type``: string (ids, names), text (free text, cleaned, length-checked),
     datetime, number (float), int (whole number), category (a short label). ``min``/``max`` bound
     numbers (``gt`` makes ``min`` exclusive); ``choices`` restricts categories (after ``aliases``
-    maps the user's words to ours); ``unique`` forbids repeated values."""
+    maps the user's words to ours); ``unique`` forbids repeated values; ``capped`` reads a count a message board
+    shows capped (``999+``, ``10万+``) as the number written (:func:`to_number`)."""
 
     name: str
     type: str
@@ -59,6 +60,7 @@ class Column:
     unique: bool = False
     choices: tuple[str, ...] | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
+    capped: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in TYPES:
@@ -93,7 +95,7 @@ KINDS: dict[str, Kind] = {
         Column("title", "text", description="the message's subject line"),
         Column("category", "category", description="its demand category"),
         Column("channel", "category", description="how it arrived (hotline, web, app…)"),
-        Column("likes", "int", description="number of likes (≥ 0)", min=0),
+        Column("likes", "int", description="number of likes (≥ 0)", min=0, capped=True),
         Column("status", "category", description="handling status"),
         Column("closed_at", "datetime", description="when it was closed"),
         Column("user_id", "string", description="who left it (pseudonymous id)"),
@@ -367,16 +369,27 @@ def to_number(s: pd.Series, column: str | None = None) -> tuple[pd.Series, pd.Se
     it names — the least it can be, not 0 — and said (``column`` names it)."""
     import pandas as pd
 
-    s = _blank_placeholders(s)
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        txt = s.astype("string")
-        capped = txt.str.fullmatch(_AT_LEAST).fillna(False).to_numpy(dtype=bool)
-        if capped.any():
-            s = s.mask(capped, txt.str.replace(r"\s*(?:\+|＋|以上)$", "", regex=True))
-            log.warning("%d count(s)%s written as at least that many (e.g. %r: a board's capped display) read as the "
-                        "number written", int(capped.sum()), f" in column '{column}'" if column else "",
-                        str(txt[capped].iloc[0]))
+    s, note = _capped_counts(_blank_placeholders(s), column)
+    if note:
+        log.warning("%s", note)
     return _to_number(s)
+
+
+def _capped_counts(s: pd.Series, column: str | None) -> tuple[pd.Series, str | None]:
+    """``999+`` / ``10万+`` / ``100以上`` → ``999`` / ``10万`` / ``100`` (then read by :func:`_to_number`), and the note
+    that says so (``None`` when there is none)."""
+    import pandas as pd
+
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+        return s, None
+    txt = s.astype("string")
+    capped = txt.str.fullmatch(_AT_LEAST).fillna(False).to_numpy(dtype=bool)
+    if not capped.any():
+        return s, None
+    note = (f"{int(capped.sum())} count(s)" + (f" in column '{column}'" if column else "")
+            + f" written as at least that many (e.g. {str(txt[capped].iloc[0])!r}: a board's capped display) read as "
+            "the number written")
+    return s.mask(capped, txt.str.replace(r"\s*(?:\+|＋|以上)$", "", regex=True)), note
 
 
 #: ``999+``, ``10万+``, ``1.2w+``, ``100以上``: a capped count
@@ -438,6 +451,10 @@ def _convert(df: pd.DataFrame, col: Column, report: Report) -> None:
             report.warn(name, "a date that is not in the future", s.iat[pos], pos=pos)
         df[name] = out
     else:  # number / int
+        if col.capped:
+            s, note = _capped_counts(s, report.mapping.get(name, name))
+            if note:  # said by `govml validate`, as the date notes are
+                report.meta.setdefault("notes", []).append(note)
         num, bad = _to_number(s)
         for pos in np.flatnonzero(bad.to_numpy()):
             report.error(name, "a whole number" if col.type == "int" else "a number", s.iat[pos], pos=pos)

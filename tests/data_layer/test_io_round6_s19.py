@@ -224,3 +224,12 @@ def test_capped_counts_read_as_the_number_written(caplog: pytest.LogCaptureFixtu
     assert bad.tolist() == [False] * 8 + [True]
     assert _said(caplog, "at least") == ["4 count(s) in column '点赞数' written as at least that many (e.g. '999+': "
                                          "a board's capped display) read as the number written"]
+    # govml validate reads them alike, with a note (was: "a whole number" errors, the file refused)
+    from govml.schemas import validate
+
+    msgs = pd.DataFrame({"id": ["1", "2", "3"], "created_at": ["2023-01-01"] * 3, "text": TEXTS,
+                         "district": ["甲区"] * 3, "community": ["乙社区"] * 3, "点赞数": ["999+", "10万+", "3"]})
+    report = validate(msgs, "messages", mapping={"likes": "点赞数"})
+    assert report.ok and report.frame["likes"].tolist() == [999, 100000, 3]
+    assert report.meta["notes"] == ["2 count(s) in column '点赞数' written as at least that many (e.g. '999+': a "
+                                    "board's capped display) read as the number written"]
