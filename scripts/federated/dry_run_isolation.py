@@ -21,10 +21,10 @@ assessment table of 12 communities × 6 workers per district; weekly events of 4
 300 labelled messages per district, tests/federated's ``make_messages``), and writes ``WORK_DIR/summary.json``: each
 run's wall time, the CPU time of every process started (theirs and their children's, read from /proc before they
 are stopped), each district's table reads (``--count-reads``: an audit hook in the ClientApp processes logs every
-open of a district file), the result file and the forecasts, each district's SuperNode id (to replay the run on
-the in-process grid: the classifier's local shuffles are seeded with it), and what the districts' cache folders
-held while the run went on (polled every ~0.5 s: each file's name and size, and whether it holds the text of any of
-the district's messages).
+open of a district file), the result file and the forecasts, each district's SuperNode id (new at every start: the
+logs name a district by it; the outcome does not depend on it since session 19), and what the districts' cache
+folders held while the run went on (polled every ~0.5 s: each file's name and size, and whether it holds the text of
+any of the district's messages).
 
 ``--superexec-user USER`` (``--isolation process``, run as root): each district's ``flower-superexec`` and so its
 ``flwr-clientapp`` processes run as USER (``setpriv --reuid/--regid --clear-groups``, a clean environment: no HOME,

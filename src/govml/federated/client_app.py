@@ -207,6 +207,10 @@ def _release(vec: np.ndarray, msg: Message, context: Context, cfg: dict[str, Any
             noisy = int(cfg.get("dp-noisy-length", vec.size))
             scales = np.where(np.arange(vec.size) < noisy, scales[0], 0.0)
         n_shares = int(cfg.get("dp-shares", 1))
+        # fresh from the OS on purpose, never from the run config's seed: the server sends that seed (and every
+        # district reads it), so it could draw this share again and subtract it; and a seed kept between runs
+        # would add the same noise to a retrain on changed data, where the difference of two releases shows the
+        # change without noise (docs/federated.md, "Reproducing a run")
         rng = np.random.default_rng()
         vec = vec + noise_share(str(cfg.get("dp-mechanism", "laplace")), 1.0, n_shares, vec.size, rng) * scales
     if flag(cfg, "secure", False):
@@ -555,7 +559,10 @@ def make_client_app(mods: list | None = None) -> ClientApp:
         settings = C.TrainSettings(epochs=int(cfg.get("local-epochs", 2)), lr=float(cfg.get("lr", 2.0)),
                                    l2=float(cfg.get("l2", 1e-5)), batch_size=int(cfg.get("batch-size", 32)),
                                    proximal_mu=float(cfg.get("proximal-mu", 0.0)))
-        seed = int(cfg.get("seed", 0)) * 1_000_003 + int(cfg.get("server-round", 0)) * 7919 + context.node_id % 65521
+        # the district's name, not its node id (new at every SuperNode start): the same data and run config give
+        # the same local model in every deployment (docs/federated.md, "Reproducing a run")
+        seed = T.district_seed(int(cfg.get("seed", 0)), str(_settings(context)["district"]),
+                               int(cfg.get("server-round", 0)))
         W, b, loss = C.local_train(X, y, coef, intercept, settings, seed)
         n = int(y.size)
         # DP-FedAvg only when the server asks for it (it sends the noise scale): the run config always

@@ -96,6 +96,13 @@ class Session:
     def name(self, node_id: int) -> str:
         return self.names.get(node_id, f"node {node_id}")
 
+    def ordered(self, node_ids: Iterable[int]) -> list[int]:
+        """``node_ids`` in the run's fixed order: by district name (what a district keeps from run to run), the
+        node id only between nodes without a name. Never by node id alone, nor by arrival: node ids are drawn
+        anew at every SuperNode start and replies arrive in any order, and a float sum or average taken in
+        another order differs in its last bits (docs/federated.md, "Reproducing a run")."""
+        return sorted({int(n) for n in node_ids}, key=lambda n: (n not in self.names, self.names.get(n, ""), n))
+
     def note(self, text: str) -> None:
         log.warning("%s", text)
         self.events.append(text)
@@ -107,7 +114,7 @@ class Session:
         return self.ask_each({nid: content for nid in node_ids}, mtype)
 
     def _lost(self, nodes: list[int], why: str) -> None:
-        for n in nodes:
+        for n in self.ordered(nodes):
             self.missing.setdefault(self.name(n), []).append(self.round)
             self.note(f"round {self.round}: district {self.name(n)} {why}")
 
@@ -117,6 +124,9 @@ class Session:
         left_out: dict[int, tuple[str, str]] = {}
         for nid, rep in good.items():
             self.names[nid] = str(rep.content.config_records["hello"]["district"])
+        good = {nid: good[nid] for nid in self.ordered(good)}  # by name, not in the order the replies came
+        bad = dict(sorted(bad.items(), key=lambda kv: (kv[1], kv[0])))
+        for nid, rep in good.items():
             size = rep.content.metric_records.get("size")
             if size is not None:  # the rows the district set aside while validating its table: counts only
                 counts = {k.removeprefix("excluded."): int(v) for k, v in size.items() if k.startswith("excluded.")}
@@ -159,7 +169,7 @@ class Session:
                       f"{nid}': no ClientApp answered there within round-timeout; under --isolation process, is its "
                       "flower-superexec running?)")
         self.tell(left_out)
-        return sorted(good)
+        return self.ordered(good)
 
     def ask_each(self, contents: dict[int, RecordDict], mtype: str
                  ) -> tuple[dict[int, Message], dict[int, str], list[int]]:
@@ -208,7 +218,7 @@ class Session:
         good, bad, silent = self.ask(nodes, "query.keys", content)
         self._lost(list(bad) + silent, "did not finish the key exchange and is left out of secure aggregation")
         self.bundles = {nid: _bundle_from(rep.content.array_records["next"]) for nid, rep in good.items()}
-        nodes = sorted(good)
+        nodes = self.ordered(good)
         if len(nodes) < t:
             raise FederatedError(f"only {len(nodes)} district(s) finished the key exchange; the threshold is {t}"
                                  + _missing_text(self, [n for n in self.pubkeys if n not in good]))
@@ -251,17 +261,18 @@ class Session:
             content["dp"] = ArrayRecord({"scale": Array(np.asarray(dp_scale, dtype=np.float64))})
         good, bad, silent = self.ask(node_ids, mtype, RecordDict(content))
         kind = "masked" if secure else "plain"
-        for n in list(good):  # a reply of the wrong layout would be summed into garbage: refuse it
+        for n in self.ordered(good):  # a reply of the wrong layout would be summed into garbage: refuse it
             vec_rec = good[n].content.array_records.get("vec")
             size = vec_rec[kind].numpy().size if vec_rec is not None and kind in vec_rec else None
             if size != length:
                 bad[n] = (f"district {self.name(n)}: its {mtype} reply holds {size} values, expected {length} "
                           "(a different govml version or settings?)")
                 del good[n]
-        for n, why in bad.items():
-            self._lost([n], f"failed: {why}")
+        for n in self.ordered(bad):
+            self._lost([n], f"failed: {bad[n]}")
         self._lost(silent, "did not answer (dropped out)")
-        survivors = sorted(good)
+        survivors = self.ordered(good)  # a plain float sum in the run's order, not the node ids'
+
         if not survivors:
             raise FederatedError(f"round {self.round}: no district answered {mtype}")
         if not secure:
@@ -294,15 +305,15 @@ class Session:
                 raise FederatedError(f"round {self.round}: {len(hoods[n] & set(survivors))} district(s) of "
                                      f"{self.name(n)}'s neighbourhood answered {mtype}; removing its masks needs "
                                      f"{t} (threshold t={t})"
-                                     + _missing_text(self, sorted(hoods[n] & set(dropped))))
+                                     + _missing_text(self, self.ordered(hoods[n] & set(dropped))))
         if not connected(survivors, self.setup_ids, self.neighbours):
             raise FederatedError(f"round {self.round}: the districts that answered {mtype} fall apart into groups "
                                  "of the mask graph whose own sums would show; nothing is unmasked"
                                  + _missing_text(self, dropped))
         good, bad, silent = self.ask_each(unmask_requests(used, survivors, dropped, context), "query.unmask")
-        for n, why in bad.items():
-            self.note(f"round {self.round}: district {self.name(n)} did not help remove the masks: {why}")
-        for n in silent:
+        for n in self.ordered(bad):
+            self.note(f"round {self.round}: district {self.name(n)} did not help remove the masks: {bad[n]}")
+        for n in self.ordered(silent):
             self.note(f"round {self.round}: district {self.name(n)} did not answer the unmask request")
         b_sh: dict[int, list[bytes]] = {n: [] for n in survivors}
         k_sh: dict[int, list[bytes]] = {n: [] for n in dropped}
@@ -314,7 +325,7 @@ class Session:
                         dest[int(key)].append(arr.numpy().astype(np.uint8).tobytes())
         short = [n for n, v in {**b_sh, **k_sh}.items() if len(v) < t]
         if short:
-            helpers = ", ".join(self.name(n) for n in sorted(good)) or "none"
+            helpers = ", ".join(self.name(n) for n in self.ordered(good)) or "none"
             raise FederatedError(f"round {self.round}: only {len(good)} district(s) helped remove the masks "
                                  f"({helpers}); the masks of {', '.join(self.name(n) for n in short)} need "
                                  f"{t} shares each" + _missing_text(self, [n for n in survivors if n not in good]
@@ -524,9 +535,9 @@ def _classifier(s: Session, nodes: list[int]) -> dict[str, Any]:
             cfg.update(train_cfg)
             cfg["secure"] = False
             good, bad, silent = s.ask(active, "train", RecordDict({**records, "config": ConfigRecord(cfg)}))
-            s._lost(list(bad), "failed to train: " + "; ".join(bad.values()) if bad else "failed")
+            s._lost(list(bad), "failed to train: " + "; ".join(bad[n] for n in s.ordered(bad)) if bad else "failed")
             s._lost(silent, "did not answer (dropped out)")
-            got = sorted(good)
+            got = s.ordered(good)  # Flower's FedAvg and the float64 average sum in this order
             if not got:
                 raise FederatedError(f"round {step}: no district returned an update")
             arrays, metrics = strategy.aggregate_train(step, [good[n] for n in got])
@@ -648,7 +659,7 @@ def _classifier_eval(s: Session, active: list[int], W: np.ndarray, b: np.ndarray
         cfg.update({"secure": False, "eval-rows": rows})
         good, bad, silent = s.ask(active, "evaluate", RecordDict({**ev_records, "config": ConfigRecord(cfg)}))
         s._lost(list(bad) + silent, "did not evaluate")
-        ev = np.sum([good[n].content.array_records["vec"]["plain"].numpy() for n in sorted(good)], axis=0)
+        ev = np.sum([good[n].content.array_records["vec"]["plain"].numpy() for n in s.ordered(good)], axis=0)
     ev = np.rint(ev).astype(np.int64)
     return (C.scores_from_counts(ev[:K], ev[K:2 * K], ev[2 * K:3 * K], int(ev[3 * K]), int(ev[3 * K + 1])),
             int(ev[3 * K]))
@@ -780,7 +791,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
             left.append({"district": s.name(n), "round": s.round, "during": where})
             s.note(f"round {s.round}: district {s.name(n)} left the run during {where}; "
                    f"{len(got)} district(s) go on")
-        state["active"] = sorted(got)
+        state["active"] = s.ordered(got)
         if len(got) < min_nodes:
             raise FederatedError(f"round {s.round}: only {len(got)} district(s) remain; at least {min_nodes} "
                                  f"are needed (left: {', '.join(d['district'] for d in left)})")
@@ -788,7 +799,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
 
     def screen_out(bad: dict[int, str], where: str) -> None:
         """Robust option: leave out the districts whose replies cannot be honest, for the rest of the run."""
-        for n, why in sorted(bad.items()):
+        for n, why in ((n, bad[n]) for n in s.ordered(bad)):
             screened.append({"district": s.name(n), "round": s.round, "during": where, "reason": why})
             s.note(f"round {s.round}: district {s.name(n)} failed the robust check during {where} ({why}); "
                    "it is left out for the rest of the run")
@@ -809,7 +820,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
         rescaled[name]["replies"] += 1
 
     def plain_sum(vecs: dict[int, np.ndarray]) -> np.ndarray:
-        return np.sum([vecs[n] for n in sorted(vecs)], axis=0)
+        return np.sum([vecs[n] for n in s.ordered(vecs)], axis=0)  # the run's order, not the node ids'
 
     def train(cuts: list[int], labels: list[str]) -> list[tuple[float, Any, Any, Any]]:
         """One model per cut: ``(base, booster, level weights, point rule)``; with the inner holdout
@@ -901,8 +912,8 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
         own_city: dict[int, list[np.ndarray]] = {}
         if robust:
             vecs = s.gather(state["active"], "query.city", {"config": ConfigRecord({"cuts": cuts})}, city_len, "city")
-            shrink(sorted(vecs), f"{what}: citywide sums")
-            for n in sorted(vecs):  # every count a multiple of g: g copies of each series? (confirmed below)
+            shrink(s.ordered(vecs), f"{what}: citywide sums")
+            for n in s.ordered(vecs):  # every count a multiple of g: g copies of each series? (confirmed below)
                 if copies.city(n, [vecs[n]]) > 1:
                     vecs[n] = copies.divide(n, vecs[n])
             own_city = {n: [v.reshape(n_cat, c + 1) for c, v in zip(cuts, np.split(vec, ends), strict=True)]
@@ -933,7 +944,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
         screen = SC.HistogramScreen(rescale=policy == "rescale")
         if robust:
             vecs = s.gather(state["active"], "query.gbdt", base_rec, 2 * len(cuts), "base")
-            shrink(sorted(vecs), f"{what}: base scores")
+            shrink(s.ordered(vecs), f"{what}: base scores")
             vecs = {n: copies.divide(n, v) for n, v in vecs.items()}
             bad = {}
             for n, vec in vecs.items():
@@ -978,7 +989,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
             if robust:
                 vecs = s.gather(state["active"], "query.gbdt", rec, sum(sizes) * F * B * 3, "hist")
                 bad = {}
-                for n in sorted(vecs):
+                for n in s.ordered(vecs):
                     before = copies.factor(n)
                     vecs[n], seen = copies.hist(n, vecs[n])
                     g = copies.confirmed.get(n, 0)
@@ -1014,7 +1025,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
                 if bad:  # everything it sent so far is suspect: train again without it
                     screen_out(bad, where)
                     raise _Rescreen
-                vec, got = plain_sum(vecs), sorted(vecs)
+                vec, got = plain_sum(vecs), s.ordered(vecs)
             else:
                 vec, got = s.aggregate(state["active"], "query.gbdt", rec, sum(sizes) * F * B * 3, scale, "hist")
             if shrink(got, where):
@@ -1057,7 +1068,7 @@ def _forecaster_run(s: Session, nodes: list[int]) -> dict[str, Any]:
             "trees": ArrayRecord({str(c): Array(pack_trees(m[1].trees)) for c, m in zip(cuts, models, strict=True)})}))
         s._lost(list(bad) + silent, "did not forecast")
         if backtest:
-            shrink(sorted(good), f"{what}: forecasts")
+            shrink(s.ordered(good), f"{what}: forecasts")
         return len(good)
 
     out: dict[str, Any] = {"rounds": params.n_trees}

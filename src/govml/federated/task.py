@@ -599,6 +599,17 @@ def row_hashes(df: pd.DataFrame, seed: int, purpose: str = "") -> Any:
                      for k in keys], dtype=np.uint64)
 
 
+def district_seed(seed: int, district: str, *counters: int) -> int:
+    """A district's seed for one draw of a run (the classifier's local SGD shuffle of round ``counters``): a
+    64-bit blake2b of the run config's ``seed``, the ``counters`` and the district's name — the name it answers
+    hello with (node config ``district``, else its data file's name, :func:`node_settings`), which it keeps
+    from run to run. Never the SuperNode's node id: a deployment draws node ids anew at every SuperNode start,
+    so a seed built from one gives another model on the same data and config (docs/federated.md, "Reproducing
+    a run"). Not Python's ``hash()``, which differs from process to process."""
+    text = "|".join(["govml-district-seed", str(int(seed)), *(str(int(c)) for c in counters), str(district)])
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
 def hash_mask(u: Any, fraction: float) -> Any:
     """The rows whose hash (:func:`row_hashes`) falls in the first ``fraction`` of its range (in 1/10,000ths)."""
     import numpy as np
