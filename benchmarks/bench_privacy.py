@@ -11,8 +11,8 @@
 3. Precision and recall per kind on the planted cases of tests/data_layer/privacy_cases.py (personal
    names: NAME_CASES, NAME_TITLE_CASES and NAME_VERB_CASES in the first round, NAME_HARD_CASES,
    NAME_TITLE_HARD_CASES and NAME_VERB_HARD_CASES in the second), and for names alone by the round
-   they were written in (also the held-out rounds 6, 7, 8 and 9: NAME_ROLE_CASES, NAME_ROUND7_CASES,
-   NAME_ROUND8_CASES, NAME_ROUND9_CASES).
+   they were written in (also the held-out rounds 6, 7, 8, 9 and 10: NAME_ROLE_CASES, NAME_ROUND7_CASES,
+   NAME_ROUND8_CASES, NAME_ROUND9_CASES, NAME_ROUND10_CASES).
 4. Precision and recall on the personal data planted in the generated sample (scale 1; it plants no
    names, so a NAME found there would be a false positive and show as a row).
 
@@ -171,6 +171,8 @@ def main() -> None:
          getattr(pc, "NAME_ROUND8_CASES", []), getattr(pc, "NAME_ROUND8_NEGATIVE_CASES", [])),
         ("session 18, round 9: kinship + 是, function characters in given names, lists after 本组 (NAME_ROUND9_CASES)",
          getattr(pc, "NAME_ROUND9_CASES", []), getattr(pc, "NAME_ROUND9_NEGATIVE_CASES", [])),
+        ("session 19, round 10: 联系人/负责人：, 同志/师傅/小周/老李, 张 三, X，男，, 我就是/去找, minority names (NAME_ROUND10_CASES)",
+         getattr(pc, "NAME_ROUND10_CASES", []), getattr(pc, "NAME_ROUND10_NEGATIVE_CASES", [])),
     ):
         if not pos:
             continue

@@ -55,6 +55,10 @@ NAME       ``<NAME>``     a personal name found from a context cue, never from a
                           Session 18: a list of names after 本组/该组/本村 (本组肖和均，
                           肖利红，…), a name before 是 after a kinship cue (我父亲陈国华是),
                           given names that start with 和 为 自 以 之 其 (刘和平, 李为民).
+                          Session 19: 负责人：/经手人/控告人/信访人 X, 居民/接线员/老伴/其妻 X,
+                          姓名：李 娜, X，男，…, 我就是X，, 去找X，, 自称“X”, 老张说, 小周每次,
+                          杨老板, 司机金山把, 村支书向阳把, 出纳程芳一起, 医生朱红梅开, and
+                          Tibetan and Uyghur names (扎西顿珠, 阿依古丽, 买买提·艾力).
 ========== ============== ==============================================================
 
 Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3,500.00), order and
@@ -439,6 +443,30 @@ _LIST_CUES = ("本组", "该组", "同组", "本村", "该村")
 _LIST_ITEM = ("(?:[" + "".join(sorted(_SURNAME_WORDS["common"])) + "]|" + "|".join(sorted(_SURNAME_WORDS["compound"]))
               + ")")
 _LIST_CUE_REST = f"{_LIST_ITEM}[{_HAN}]{{1,2}}[，、,][ \t]?{_LIST_ITEM}"
+# Session 19: a common surname after 小/老 as a name (网格员小周每次, 老李家的狗, 隔壁的老王说; the surname is masked):
+# before a delimiter, 家, 每次 or a one-character word of _XIAO_FOLLOW, after no Chinese character or one of _XIAO_PREV
+# (not 奔小康，, 一点小钱都不给: _name_xiao).
+_XIAO_FOLLOW = "说把却又也让就还都对将被曾已仍便竟称讲家"
+_XIAO_PREV = frozenset("的员是找叫和跟给让被与同对问请个位户长主民工机卫板医师客")
+# The words of jieba's dictionary (at least 20 frequent) of 小/老 and a common surname that are no way of calling a
+# person (小麦 wheat, 小康 well-off, 老赖 defaulter …; read from the dictionary in session 19: 小张, 老李, 老马, 老高 are
+# kept).
+_XIAO_NOT = frozenset(("小孔", "小康", "小牛", "小钱", "小麦", "小龙", "小叶", "小童", "小许", "老牛", "老赖", "老庄",
+                       "老童", "老尚"))
+_XIAO_AT = (f"[小老][{''.join(sorted(_SURNAMES_COMMON))}](?=[{_XIAO_FOLLOW}，。、；,;!！?？]|每次)")
+# Session 19: parts of Tibetan and Uyghur names as written in Chinese (扎西顿珠, 次仁卓玛, 阿依古丽, 买买提·艾力): two
+# or more of them in a row (a middle dot between two allowed) are a name wherever they stand (_ETHNIC). Each part is
+# rare outside names, and two in a row rarer still (和平措施, 中央金库 hold one).
+_ETHNIC_PARTS = (
+    "扎西", "顿珠", "次仁", "卓玛", "格桑", "达瓦", "多吉", "旺堆", "平措", "央金", "拉姆", "德吉", "曲珍", "益西", "仁增",
+    "洛桑", "丹增", "索朗", "白玛", "强巴", "边巴", "普布", "米玛", "巴桑", "次旦", "旦增", "才让", "桑吉", "卓嘎", "央宗",
+    "措姆", "旺姆", "德庆", "琼达", "拉巴", "尼玛", "罗布", "嘉措", "加措", "群培", "泽仁", "仁青", "贡嘎", "扎巴",
+    "阿依", "古丽", "买买提", "艾力", "阿不都", "阿布都", "阿卜杜", "吐尔逊", "艾买提", "帕提", "迪丽", "热娜", "努尔",
+    "依明", "热依", "阿迪力", "艾尔肯", "麦麦提", "库尔班", "玉苏甫", "热合曼", "吾斯曼", "米娜", "热巴", "阿力木",
+    "依力", "艾则孜", "木拉提", "卡德尔", "祖丽", "娜扎", "阿迪拉", "艾克拜尔", "沙吾提", "吐逊", "伊力", "哈力克",
+)
+_ETHNIC_ALT = "|".join(sorted(_ETHNIC_PARTS, key=len, reverse=True))
+_ETHNIC_DOTS = "·•・‧"
 _QUOTES_OPEN, _QUOTES_CLOSE = "“\"「『", "”\"」』"
 # Session 19: reported speech (…说我就是郑大勇，…; 你去找马建国，他是…): a common or compound surname and one or two
 # given-name characters right before a delimiter, no word of jieba's dictionary (_name_after_speech). Found with
@@ -457,6 +485,8 @@ _NAME_CUE = re.compile(
                               for w in sorted(_ROLES, key=len, reverse=True)) + ")"
     + "|(?P<listcue>" + "|".join(_LIST_CUES) + ")(?=" + _LIST_CUE_REST + ")"
     + "|(?P<speech>" + "|".join(_SPEECH_CUES) + ")"
+    + f"|(?P<ethnic>(?:{_ETHNIC_ALT})(?:[{_ETHNIC_DOTS}]?(?:{_ETHNIC_ALT}))+)"
+    + f"|(?P<xiao>{_XIAO_AT})"
     + r"|(?P<sexmark>[,，](?:男|女)[,，、])"
     + rf"|自称[ \t]?[{_QUOTES_OPEN}](?P<quoted3>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}]"
     + rf"|[{_QUOTES_OPEN}](?P<quoted>[{_HAN}]{{2,4}})[{_QUOTES_CLOSE}][ \t]?网友"
@@ -598,6 +628,11 @@ def _name_gate_pattern() -> tuple[str, str]:
                                        word[k + 1] if k + 1 < len(word) else None, word[k - 1] if k else None))
     for cue in _LIST_CUES:  # 本组肖和均，肖利红 (session 18): found from 组 or 村 (triggers of 组长, 村民)
         alts.setdefault(cue[1], []).append((f"(?<={cue})(?={_LIST_CUE_REST})", None, None))
+    ethnic_first = "".join(sorted({p[0] for p in _ETHNIC_PARTS}))
+    for p in _ETHNIC_PARTS:  # 扎西顿珠, 阿依古丽 (session 19): a part, then a middle dot or another part's first character
+        alts.setdefault(p[0], []).append((f"(?={re.escape(p[1:])}[{_ETHNIC_DOTS}{ethnic_first}])", p[1], None))
+    for c in "小老":  # 小周每次, 老李家 (session 19: _name_xiao)
+        alts.setdefault(c, []).append((f"(?<={c})(?={_XIAO_AT[4:]})", None, None))
     for c in "男女":  # 廖建军，男，六十二岁 (session 19: _name_before_sex)
         alts.setdefault(c, []).append((f"(?<=[，,]{c})(?=[，,、])", None, None))
     alts.setdefault("称", []).append((f"(?<=自称)(?={_SP}[{_G_OPEN}]{han}{{2,4}}[{_G_CLOSE}])", None, "自"))
@@ -866,6 +901,19 @@ def _name_after_speech(norm: str, s: int) -> tuple[int, int] | None:
     return None
 
 
+def _name_xiao(norm: str, s: int, lo: int) -> tuple[int, int] | None:
+    """The common surname after 小/老 at ``s`` (小周, 老李; the cue pattern has checked what follows): 小/老 stands at
+    the text's start, after a character that is not Chinese or after one of _XIAO_PREV (网格员小周, 隔壁的老王; not
+    奔小康), 小X/老X is none of _XIAO_NOT (小钱, 小康: 全民小康，on 附件4), and no place follows (老毛家桥市场 on
+    附件3). Session 19."""
+    if s > lo and _is_han(norm[s - 1]) and norm[s - 1] not in _XIAO_PREV:
+        return None
+    pair = norm[s : s + 2]
+    if (pair in _XIAO_NOT or pair in _NOT_NAMES or (norm[s + 2 : s + 3] == "家" and norm[s + 3 : s + 4] in _PLACE_END)):
+        return None
+    return s + 1, s + 2
+
+
 def _name_before_sex(norm: str, e: int, lo: int) -> tuple[int, int] | None:
     """The name right before ，男， / ，女， (a case record: 廖建军，男，六十二岁; session 19) that starts the text or
     follows a character that is not Chinese: a surname and one or two given-name characters, no word of jieba's
@@ -1067,12 +1115,14 @@ def _name_after_title(norm: str, e: int, role: bool = False) -> tuple[int, int] 
                 continue  # 业主曾向A7县…, 业主曾多次; 村民曾照雄 is a name
             if _boundary_at(norm, end) or (common and _TITLE_AT.match(norm, end)):
                 return e, end
-            if (common and norm.startswith(_FOLLOW_AFTER_TITLE, end) and not _is_word(norm[e:end], sl, person_ok=True)
+            if (common and norm.startswith(_FOLLOW_AFTER_TITLE, end)
+                    and (person_given or not _is_word(norm[e:end], sl, person_ok=True))
                     and not (norm[e] in _VERB_NOT_SURNAME and norm[g0 : g0 + 2] in _dictionary()[0])):
                 return e, end  # not 局长郑重承诺 (a word), 局长曾多次承诺 (曾 + a word); 书记曾国宪等
             if common and norm.startswith(_FOLLOW_AFTER_TITLE_LONG, end) and _noun_name(norm, e, end, sl):
                 return e, end  # 村支书高山拒不, 组长陆海涛私分: a noun as a name, before a listed word
-            if (common and end < n and norm[end] in _VERB_ONE and not _is_word(norm[e:end], sl, person_ok=True)
+            if (common and end < n and norm[end] in _VERB_ONE
+                    and (person_given or not _is_word(norm[e:end], sl, person_ok=True))
                     and norm[end - 1 : end + 1] not in _dictionary()[1]):
                 return e, end  # 保安李军推了, 房东张敏华扣了 (session 16); not 业主肖钢诈骗 (诈骗)
         if not role and sl == 1 and g0 + 1 < n and _word_name(norm, e, g0 + 1):
@@ -1270,14 +1320,13 @@ def _xiang_word_name(norm: str, e: int) -> tuple[int, int] | None:
 def _role_boundary_name(norm: str, e: int) -> tuple[int, int] | None:
     """A boundary-tier surname (程, 金, 方 …; not 和 向 于 …) and one given-name character right after a role word
     (session 19: 村会计和出纳程芳一起做假账, round 6's 出纳程芳都不在). The role gate takes common surnames only (业主代表,
-    村民安全 …), so: the two characters start no word, nor do the role's last character and the surname (确保安全:
-    保安 inside 确保), the given-name character ends many names (_NAME_FINALS), and a word of _ROLE_BOUNDARY_FOLLOW
-    comes next. Tried first with two given-name characters or a delimiter next: 13 false spans on 附件3/附件4 (确保安全生产,
+    村民安全 …), so: the two characters start no word, the given-name character ends many names (_NAME_FINALS), and
+    a word of _ROLE_BOUNDARY_FOLLOW comes next (会计程亮说: 计程 of 计程车 does not matter). Tried first with two given-name characters or a delimiter next: 13 false spans on 附件3/附件4 (确保安全生产,
     居民车拥量也, 司机方来，, 物业主管申报 …) against 3 names (法人易兴祖，, 业主符金屏，)."""
     words, starts, _, _ = _dictionary()
     end = e + 2
     if (end >= len(norm) or norm[e] not in _ROLE_BOUNDARY_SUR or norm[e : end] in starts
-            or (e > 0 and norm[e - 1 : e + 1] in starts) or norm[e + 1] not in _NAME_FINALS):
+            or norm[e + 1] not in _NAME_FINALS):
         return None
     cand = norm[e:end]
     if cand in _LOW_WORDS or not _not_a_word(cand) or not _given_ok(norm[e + 1], _GIVEN_NO_AFTER):
@@ -1520,6 +1569,11 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
                 span = _name_set_off(norm, m.end())
         elif kind == "speech":  # 我就是郑大勇，, 你去找马建国， (session 19)
             span = _name_after_speech(norm, m.end())
+        elif kind == "ethnic":  # 扎西顿珠, 阿依古丽, 买买提·艾力 (session 19)
+            span = m.span(kind)
+        elif kind == "xiao":  # 小周每次, 老李家 (session 19)
+            lo = 0 if starts is None else starts[bisect_right(starts, m.start()) - 1]
+            span = _name_xiao(norm, m.start(), lo)
         elif kind == "sexmark":  # 廖建军，男， (session 19)
             lo = 0 if starts is None else starts[bisect_right(starts, m.start()) - 1]
             span = _name_before_sex(norm, m.start(), max(lo, out[-1][2]) if out else lo)
