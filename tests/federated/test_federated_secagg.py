@@ -410,7 +410,8 @@ def test_auto_neighbours_at_30_districts_sums_stay_exact_with_drop_outs():
     assert (s.neighbours, s.threshold) == (10, 6)  # a ring of 10 neighbours, majority of 11
     assert all(len(b[2]) == 11 for b in s.bundles.values())  # shares dealt within the neighbourhood only
     total, got = s.aggregate(nodes, "query.vector", {}, DIM, SCALE, "v")
-    assert got == [i for i in ids if i not in dropped]
+    assert sorted(got) == [i for i in ids if i not in dropped]
+    assert got == s.ordered(got)  # listed in the run's order: by name (区1, 区10, …), not by node id
     assert np.array_equal(quantize(total, SCALE), unmask_sum([quantize(xs[i], SCALE) for i in got]))
     assert len(s.missing) == 7
     # six neighbours in a row: the middle one's neighbourhood keeps 5 < t = 6 survivors → a clear stop
