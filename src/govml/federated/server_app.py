@@ -272,7 +272,6 @@ class Session:
             self._lost([n], f"failed: {bad[n]}")
         self._lost(silent, "did not answer (dropped out)")
         survivors = self.ordered(good)  # a plain float sum in the run's order, not the node ids'
-
         if not survivors:
             raise FederatedError(f"round {self.round}: no district answered {mtype}")
         if not secure:
