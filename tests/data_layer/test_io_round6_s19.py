@@ -183,6 +183,12 @@ def test_total_and_note_rows_below_a_narrow_table(tmp_path: Path, events: pd.Dat
     two.write_text("留言时间,留言详情\n" + "".join(f"2023-01-0{i + 1},{t}\n" for i, t in enumerate(TEXTS))
                    + "总计：3条,\n", encoding="utf-8")
     assert read_table(two)["留言详情"].tolist() == TEXTS
+    # a total row carrying sums in a wide table (three cells: 合计, 反对数, 点赞数) is one too (was: a message row)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("留言编号,留言时间,留言主题,留言详情,反对数,点赞数\n" + "".join(
+        f"{i},2023-01-0{i + 1},主题{i},{t},0,{i}\n" for i, t in enumerate(TEXTS)) + "合计,,,,0,3\n", encoding="utf-8")
+    df = read_table(wide)
+    assert len(df) == 3 and df.attrs["govml"]["footer_rows"] == [5]
     # an ordinary last row that merely starts with such a word is data: a message, a total row with a name in it
     kept = tmp_path / "kept.csv"
     kept.write_text("留言详情\n" + "\n".join(TEXTS) + "\n说明一下情况，路灯还是没修\n", encoding="utf-8")
