@@ -367,8 +367,6 @@ def to_number(s: pd.Series, column: str | None = None) -> tuple[pd.Series, pd.Se
     numbers)``: what :func:`validate` reads a number column with, for callers that read one themselves (like
     counts). A count a message board shows capped, ``999+`` / ``10万+`` (at least that many), is read as the number
     it names — the least it can be, not 0 — and said (``column`` names it)."""
-    import pandas as pd
-
     s, note = _capped_counts(_blank_placeholders(s), column)
     if note:
         log.warning("%s", note)
