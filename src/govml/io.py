@@ -428,6 +428,18 @@ def category_level_columns(columns: Sequence[Any], column: str) -> list[str]:
     return []
 
 
+_PERIOD_HEADER = re.compile(r"^(?:(?:19|20)\d{2}\s*(?:年|[-/.])\s*)?(?:\d{1,2}\s*月(?:份)?|(?:19|20)\d{2}\s*[-/.]\s*\d{1,2}|"
+                            r"第?\s*[一二三四1-4]\s*季度|Q[1-4]|第\s*\d{1,2}\s*周|(?:19|20)\d{2}\s*年?)$", re.IGNORECASE)
+
+
+def period_columns(columns: Sequence[Any]) -> list[str]:
+    """The columns named as periods (``1月`` … ``12月``, ``2019-01``, ``2019年3月``, ``一季度``, ``Q1``, ``第5周``, ``2019年``)
+    when there are at least three of them: a statistics sheet of counts per period, one column each (wide), not a
+    table of one row per event or message — what a command that needs a time column can say about it."""
+    found = [str(c) for c in columns if isinstance(c, str) and _PERIOD_HEADER.match(_header_key(c) or "")]
+    return found if len(found) >= 3 else []
+
+
 def category_from_levels(df: pd.DataFrame, column: str) -> tuple[pd.Series, str | None]:
     """A category column that is one level of a tree kept in several columns (a 12345 export's 一级分类 /
     二级分类 / 三级分类): when some of its names occur under more than one parent (``其他`` under 城乡建设 and

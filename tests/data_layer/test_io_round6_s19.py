@@ -239,3 +239,16 @@ def test_capped_counts_read_as_the_number_written(caplog: pytest.LogCaptureFixtu
     assert report.ok and report.frame["likes"].tolist() == [999, 100000, 3]
     assert report.meta["notes"] == ["2 count(s) in column '点赞数' written as at least that many (e.g. '999+': a "
                                     "board's capped display) read as the number written"]
+
+
+# -- 8. a wide statistics sheet: counts per period, one column each -------------------------------------------------
+
+def test_period_columns_tell_a_wide_table_of_counts() -> None:
+    from govml.io import period_columns
+
+    assert period_columns(["街道", *(f"{m}月" for m in range(1, 13))]) == [f"{m}月" for m in range(1, 13)]
+    assert period_columns(["社区", "2019-01", "2019年2月", "2019/03", "合计"]) == ["2019-01", "2019年2月", "2019/03"]
+    assert period_columns(["社区", "一季度", "二季度", "三季度"]) == ["一季度", "二季度", "三季度"]
+    # events and messages: no period columns (one 2019年 column is no wide table)
+    assert period_columns(["编号", "受理时间", "街道", "类别"]) == []
+    assert period_columns(["留言编号", "留言时间", "留言详情", "2019年", "1月"]) == []
