@@ -252,3 +252,19 @@ def test_period_columns_tell_a_wide_table_of_counts() -> None:
     # events and messages: no period columns (one 2019年 column is no wide table)
     assert period_columns(["编号", "受理时间", "街道", "类别"]) == []
     assert period_columns(["留言编号", "留言时间", "留言详情", "2019年", "1月"]) == []
+
+
+def test_hotspots_on_a_wide_table_of_counts_say_what_it_is() -> None:
+    from govml.errors import DataError
+    from govml.hotspot.panel import clean_events
+
+    wide = pd.DataFrame({"街道": ["甲街道", "乙街道"], **{f"{m}月": [m, 2 * m] for m in range(1, 13)}})
+    with pytest.raises(DataError) as exc:
+        clean_events(wide, time_col="created_at", area_col="街道", category_col="category", file="月报.xlsx")
+    text = str(exc.value)
+    assert "1月 … 12月 are periods: a table of counts per period" in text and "created_at" in text
+    # an events file missing a column gets no such hint
+    with pytest.raises(DataError) as exc:
+        clean_events(pd.DataFrame({"受理时间": ["2024-01-02"], "街道": ["甲"]}), time_col="受理时间", area_col="街道",
+                     category_col="category", file="e.csv")
+    assert "are periods" not in str(exc.value)

@@ -31,12 +31,12 @@ def test_one_column_data_sheet_behind_notes(tmp_path: Path, caplog: pytest.LogCa
     assert df["留言详情"].tolist() == TEXTS
     assert said == [f"{book}: sheet '留言' read, not the first sheet '说明': its header names the column '留言详情', "
                     "the first's names none of the columns read (notes?); --sheet NAME reads another"]
-    # behind two sheets of notes, under a title row: the sheet is found (which row of one column is the header is
-    # not this change's: the title row is taken for it, as in a one-sheet workbook)
+    # behind two sheets of notes, under a title row: the sheet is found, and its header under the title (session 19)
     titled = write_workbook(tmp_path / "t.xlsx", {"说明": NOTES, "填写须知": [["请勿修改表头"]],
                                                   "2月": [["2024年2月网上留言"], ["留言详情"], *([t] for t in TEXTS)]})
     df, said = _read(titled, caplog)
     assert df.attrs["govml"]["sheet"] == "2月" and len(said) == 1 and "'2月' read" in said[0]
+    assert df.attrs["govml"]["header_row"] == 2 and df["留言详情"].tolist() == TEXTS
     # a sheet named is read as named
     assert read_table(book, sheet="说明").attrs["govml"]["sheet"] == "说明"
 

@@ -178,9 +178,15 @@ def clean_events(
     """
     missing = [c for c in (time_col, area_col, category_col, district_col) if c and c not in events.columns]
     if missing:
+        from govml.io import period_columns
+
         have = ", ".join(map(str, events.columns))
+        periods = period_columns(events.columns)
+        wide = (f" — {periods[0]} … {periods[-1]} are periods: a table of counts per period, one column each, is not "
+                "events; forecasting reads one row per event (its time, area and category), as a 12345 system exports "
+                "its work orders") if periods else ""
         raise DataError([Problem(file, None, c, f"a column with this name — none in the file, whose columns are: "
-                                 f"{have}") for c in missing])
+                                 f"{have}{wide}") for c in missing])
     if len(events) == 0:
         raise DataError(message=f"{file}: no data rows below the header (columns "
                         f"{', '.join(map(str, events.columns))}); expected one row per event")

@@ -1085,7 +1085,7 @@ class HotIssueFinder(FillsMissingParams, BaseEstimator):
             # 1,234 / 1.2万 / - read as an export writes them (pd.to_numeric made them 0 without a word)
             from govml.schemas import to_number
 
-            num, bad = to_number(df[self.likes_col])
+            num, bad = to_number(df[self.likes_col], self.likes_col)
             if bad.any():
                 log.warning("%d like count(s) in column '%s' are not numbers (e.g. %r): counted as 0", int(bad.sum()),
                             self.likes_col, str(df[self.likes_col][bad.to_numpy()].iloc[0]))
