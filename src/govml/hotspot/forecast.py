@@ -1598,22 +1598,29 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         ``"combined"`` is ``combine_weight_[h] * direct + (1 - combine_weight_[h]) * recursive``.
         """
         strategy = strategy or self.strategy
+        spec = self._spec()
         if strategy == "combined":
+            if fb is None and any(models.get(h) is not None for h in range(1, min(horizon, self.horizon) + 1)):
+                fb = self._builder(y_hist, keys, periods, spec, last_only=True)  # one for both halves
             d = self._predict_matrix(y_hist, keys, periods, models, horizon, fb, weights, "direct")
             r = self._predict_matrix(y_hist, keys, periods, models, horizon, fb, weights, "recursive")
             cw = np.array([self.combine_weight_.get(min(h, self.horizon), 0.5) for h in range(1, horizon + 1)])
             return cw * d + (1.0 - cw) * r
-        spec = self._spec()
-        if fb is None:  # only the last origin is read
-            fb = self._builder(y_hist, keys, periods, spec, last_only=True)
         o = y_hist.shape[1] - 1
         out = np.zeros((y_hist.shape[0], horizon))
         cap = _CAP_FACTOR * y_hist.max(axis=1) + 1.0  # guard against a runaway multiplicative correction
+        # a horizon whose model is None is the level alone: no feature is read, so none is built (session 19:
+        # on Boston no tree is kept and the frames were built for nothing — the same forecasts)
         if strategy == "direct":
             lev = self._level_at(y_hist, weights, 0)
             fac = self._fac(o + 1 + horizon)
             for h in range(1, horizon + 1):
-                X = fb.frame(h, [o])
+                if models[h] is None:
+                    X = None
+                else:
+                    if fb is None:  # only the last origin is read
+                        fb = self._builder(y_hist, keys, periods, spec, last_only=True)
+                    X = fb.frame(h, [o])
                 out[:, h - 1] = self._predict_rows(models[h], X, None if lev is None else lev * fac[o + h])
             return np.clip(out, 0.0, cap[:, None])
         from govml.hotspot.calendar import FREQS
@@ -1621,14 +1628,18 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         y_ext, per = y_hist, periods
         n_obs = y_hist.shape[1]  # the columns after it are the recursion's forecasts
         obs_kw = {"n_obs": n_obs} if getattr(self, "_intra_src", None) else {}  # (the builder's signature otherwise)
+        trees = models[1] is not None  # else the level alone: each step only extends y (the level reads nothing else)
         for h in range(1, horizon + 1):
-            if h > 1:
-                fb = self._builder(y_ext, keys, per, spec, last_only=True, **obs_kw)  # only the last column is read
-            X = fb.frame(1, [y_ext.shape[1] - 1])
+            X = None
+            if trees:
+                if h > 1 or fb is None:  # only the last column is read
+                    fb = self._builder(y_ext, keys, per, spec, last_only=True, **obs_kw)
+                X = fb.frame(1, [y_ext.shape[1] - 1])
             out[:, h - 1] = np.clip(self._predict_rows(models[1], X, self._level_at(y_ext, weights, n_obs=n_obs)),
                                     0.0, cap)
             y_ext = np.concatenate([y_ext, out[:, h - 1:h]], axis=1)
-            per = pd.date_range(per[0], periods=len(per) + 1, freq=FREQS[fb.freq])
+            if trees:
+                per = pd.date_range(per[0], periods=len(per) + 1, freq=FREQS[fb.freq])
         return out
 
     def _level_at(self, y_hist: np.ndarray, weights: np.ndarray | None, h: int = 1,
