@@ -101,3 +101,35 @@ def test_no_tree_kept_builds_no_features_and_forecasts_as_the_full_path(fitted, 
     monkeypatch.setattr(HotspotForecaster, "_predict_matrix", full_path)
     pd.testing.assert_frame_equal(lone.predict(3), fc, check_exact=True)
     assert len(built) >= 2  # the full path built them
+
+
+def test_tree_choice_reads_early_stoppings_holdout_frames(monkeypatch) -> None:
+    """The tree choice scores the rows early stopping watched: it reuses their frames (built once per horizon),
+    and the fit is the one that builds them again."""
+    from govml.hotspot.features import FeatureBuilder
+    from govml.samples.complaints import synthetic_panel
+
+    class Rebuild(HotspotForecaster):
+        def _select_trees(self, *a, **k):
+            self._hold_X = None
+            return super()._select_trees(*a, **k)
+
+    panel = synthetic_panel(n_areas=8, n_categories=3, n_periods=60, seed=9, n_districts=2)
+    calls: list[tuple[int, tuple[int, ...]]] = []
+    real = FeatureBuilder.frame
+
+    def frame(self, horizon, origins, series=None):
+        calls.append((horizon, tuple(np.asarray(origins).tolist())))
+        return real(self, horizon, origins, series)
+
+    monkeypatch.setattr(FeatureBuilder, "frame", frame)
+    reuse = HotspotForecaster(horizon=3, **SMALL).fit(panel)
+    T = reuse.y_.shape[1]
+    holdouts = [(h, tuple(range(T - 3 - 4, T - h))) for h in (1, 2, 3)]
+    assert [calls.count(k) for k in holdouts] == [1, 1, 1]
+    assert reuse._hold_X is None  # not kept in the fitted model
+    calls.clear()
+    again = Rebuild(horizon=3, **SMALL).fit(panel)
+    assert [calls.count(k) for k in holdouts] == [2, 2, 2]
+    assert again.n_trees_by_horizon_ == reuse.n_trees_by_horizon_
+    pd.testing.assert_frame_equal(again.predict(3), reuse.predict(3), check_exact=True)

@@ -1513,6 +1513,8 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         rng = np.random.default_rng(self.random_state)
         models = {}
         names = fb.feature_names()
+        if early_stop:  # each horizon's holdout rows, which the tree choice reads again (_select_trees)
+            self._hold_X: dict[int, tuple[np.ndarray, pd.DataFrame]] | None = {}
         first_origin = 1
         self._fit_holidays(fb.y[:, : last_target + 1], fb.periods, fb.freq)
         y_lv = self._deholiday(fb.y)  # the level averages holiday-adjusted counts ...
@@ -1559,7 +1561,8 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             hold = np.arange(last_target, fb.y.shape[1] - h)
             if early_stop and level is not None and len(hold):
                 Xv = fb.frame(h, hold)
-                fit_kw = dict(eval_X=(Xv[names],), eval_y=(Xv["y"].to_numpy(),),
+                self._hold_X[h] = (hold, Xv[names])
+                fit_kw = dict(eval_X=(self._hold_X[h][1],), eval_y=(Xv["y"].to_numpy(),),
                               eval_init_score=[np.log((level[:, hold] * fac[hold + h]).reshape(-1) + _OFFSET_EPS)],
                               eval_metric=["l2", "l1"],
                               callbacks=[_StopWhenStalled(int(self.early_stop))])
@@ -1773,6 +1776,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                 self.n_trees_by_horizon_, staged = self._select_trees(y, fb, models, weights, first_holdout)
                 self.n_trees_ = max(self.n_trees_by_horizon_.values())
             models = self._truncate_models(models, self.n_trees_by_horizon_)
+        self._hold_X = None  # not kept in the fitted model
         direct_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
         rec_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
         for o in range(first_holdout, T - 1):
@@ -1874,7 +1878,10 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             if n_o == 0:
                 continue
             origins = holdout[:n_o]
-            raw = _staged_raw(models[h], fb.frame(h, origins)[self.feature_names_], grid)  # series-major rows
+            kept = self._hold_X.get(h) if getattr(self, "_hold_X", None) else None  # early stopping's frame
+            X = kept[1] if kept is not None and np.array_equal(kept[0], origins) else \
+                fb.frame(h, origins)[self.feature_names_]
+            raw = _staged_raw(models[h], X, grid)  # series-major rows
             base = np.log(lev[:, :n_o] * fac[origins + h] + _OFFSET_EPS).reshape(-1)
             preds.append(np.clip(np.exp(raw + base[:, None]), 0.0, cap[:, :n_o].reshape(-1)[:, None]))
             obs.append(y[:, origins + h].reshape(-1))
