@@ -103,6 +103,18 @@ def test_no_tree_kept_builds_no_features_and_forecasts_as_the_full_path(fitted, 
     assert len(built) >= 2  # the full path built them
 
 
+def test_iso_week_is_pandas_isocalendar() -> None:
+    """The target period's week of year (``tgt_period_of_year``) in integer arithmetic: every day of 1900–2100
+    (53-week years, weeks across the new year) and zoned dates read on their own clock."""
+    from govml.hotspot.features import iso_week
+
+    days = pd.date_range("1900-01-01", "2100-12-31", freq="D")
+    np.testing.assert_array_equal(iso_week(days), days.isocalendar().week.to_numpy().astype(np.int64))
+    zoned = pd.date_range("2020-12-25", periods=20, freq="D", tz="Asia/Shanghai")
+    np.testing.assert_array_equal(iso_week(zoned), zoned.isocalendar().week.to_numpy().astype(np.int64))
+    assert iso_week(pd.DatetimeIndex(["2020-12-31", "2021-01-03", "2021-01-04"])).tolist() == [53, 53, 1]
+
+
 def test_tree_choice_reads_early_stoppings_holdout_frames(monkeypatch) -> None:
     """The tree choice scores the rows early stopping watched: it reuses their frames (built once per horizon),
     and the fit is the one that builds them again."""
