@@ -493,7 +493,7 @@ _NAME_CUE = re.compile(
     + rf"[ \t]?(?:是|为|系)?[ \t]?[:：，,]?[ \t]?[{_QUOTES_OPEN}]?"
     + "|(?P<weak>" + "|".join(sorted(_WEAK_CUES, key=len, reverse=True)) + r")(?P<colon>[ \t]?[:：][ \t]?)?"
     + "|(?P<title>(?:副|总|老)?(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + "))(?!们)"
-    + "|(?P<pretitle>" + "|".join(w + (rf"(?:[ \t]?[:：][ \t]?)?" if w in _COLON_TITLES else "")
+    + "|(?P<pretitle>" + "|".join(w + (r"(?:[ \t]?[:：][ \t]?)?" if w in _COLON_TITLES else "")
                                   for w in sorted(set(_PRE_TITLES) - set(_TITLES), key=len, reverse=True)) + ")"
     + "|(?P<role>" + "|".join(w + (f"(?!{_ROLE_NOT_BEFORE[w]})" if w in _ROLE_NOT_BEFORE else "")
                               for w in sorted(_ROLES, key=len, reverse=True)) + ")"
@@ -1576,10 +1576,10 @@ def _name_candidates(norm: str, starts: list[int] | None = None) -> list[tuple[s
             continue
         elif kind == "pretitle":  # 民警张晖, 负责人王强
             span = _name_after_title(norm, m.end())
-            if span is None and m.group(kind)[-1:] in ":：" or m.group(kind).rstrip(" \t")[-1:] in ":：":
+            if span is None and m.group(kind).rstrip(" \t")[-1:] in ":：":
                 # 负责人：向冬云 (session 19): after a colon as after 姓名：, no character of _GIVEN_NO in the given name
                 strong = _name_after(norm, m.end(), True)
-                if span is None and strong is not None and _given_ok(norm[strong[0] + 1 : strong[1]]):
+                if strong is not None and _given_ok(norm[strong[0] + 1 : strong[1]]):
                     span = strong
         elif kind == "role":  # 业主张伟, 老板李强 (session 15)
             span = _name_after_title(norm, m.end(), role=True)
