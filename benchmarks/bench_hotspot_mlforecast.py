@@ -13,8 +13,10 @@ feature building, the level's weights, the inner calibration fit (one LightGBM p
 ending 8 weeks earlier, stopped early on the inner holdout), choosing the number of trees, the
 intervals, p_hotspot and the point rule, then the final fit with the chosen trees and the forecasts.
 ``govml_point`` — the point model only: no inner calibration, so no intervals, no tree choice (all
-200 trees) and the mean as the point. ``govml_noes`` — the default without early stopping of the
-inner calibration models (round-1 behaviour for the trees). Skips cleanly when the development data are absent.
+200 trees, ``untested_trees="all"``: since session 9 the default keeps no tree without a holdout, and this
+row read the level alone until session 19) and the mean as the point. ``govml_noes`` — the default
+without early stopping of the inner calibration models (round-1 behaviour for the trees). Skips cleanly
+when the development data are absent.
 """
 
 from __future__ import annotations
@@ -78,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     mlf = mlf.assign(area=parts[0], category=parts[1], period_start=pd.to_datetime(mlf["ds"]),
                      origin=pd.to_datetime(mlf["origin"]))
     models = {"govml": HotspotForecaster(horizon=H),
-              "govml_point": HotspotForecaster(horizon=H, calibration_origins=0),
+              # untested_trees="all": without a holdout the default (since session 9) keeps no tree — the level
+              # alone; this row is the 200-tree point model the comparison is about
+              "govml_point": HotspotForecaster(horizon=H, calibration_origins=0, untested_trees="all"),
               "govml_noes": HotspotForecaster(horizon=H, early_stop=None),
               "mean_4": MeanLast(4)}
     res = run_backtest(panel, models, origins=origins, horizon=H,
