@@ -160,7 +160,7 @@ def _clean_frame(df: pd.DataFrame, file: str = "<data>", meta: dict | None = Non
     if tightened:
         log.warning("%s: header cell(s) with a line break or space between Chinese characters read without it: %s",
                     file, ", ".join(tightened))
-    _dedupe_columns(df)
+    _dedupe_columns(df, file)
     counts: dict[str, int] = {}
     for col in df.columns:
         s = df[col]
@@ -236,17 +236,54 @@ def _header_key(value: Any) -> Any:
     return _CJK_GAP.sub("", text) if isinstance(text, str) else text
 
 
-def _dedupe_columns(df: pd.DataFrame) -> None:
-    seen: dict[str, int] = {}
-    names = []
+def _typed_key(value: Any) -> Any:
+    """A column name as typed in an option, compared as the header was read: :func:`_header_key` after Unicode
+    NFKC (full-width letters and digits typed with a Chinese input method, ``ＩＤ`` → ``ID``)."""
+    return _header_key(unicodedata.normalize("NFKC", value)) if isinstance(value, str) else value
+
+
+def columns_as_typed(df: pd.DataFrame, typed: Sequence[str | None], file: str = "<data>") -> dict[str, str]:
+    """Match column options typed as the user sees the header to the columns as read, renaming them in ``df``.
+
+    The reader takes the space out of a header cell between two Chinese characters (``留言 时间`` or a header
+    wrapped in its cell, ``留言⏎时间``, reads ``留言时间``); an analyst who copies the name from Excel types
+    ``--time-col "留言 时间"`` (or with a space around it, or full-width letters). A name not among the columns
+    whose key (spaces collapsed and stripped, none between Chinese characters, NFKC) is the key of exactly one
+    column names that column: the column is renamed to the name typed, so the command's own checks and messages
+    go on with the user's name; said once. Names matching no column, or several, are left alone (the command's
+    "expected a column" error lists the columns). Returns {column as read: name typed}."""
+    keys: dict[Any, list[str]] = {}
     for c in df.columns:
+        keys.setdefault(_typed_key(str(c)), []).append(c)
+    renames: dict[str, str] = {}
+    for t in dict.fromkeys(x for x in typed if x):
+        if t in df.columns or not isinstance(t, str):
+            continue
+        hits = keys.get(_typed_key(t), [])
+        if len(hits) == 1 and hits[0] not in renames and hits[0] not in typed:
+            renames[hits[0]] = t
+    if renames:
+        df.columns = [renames.get(c, c) for c in df.columns]
+        log.warning("%s: column name(s) typed as the header shows them matched to the column as read: %s",
+                    file, ", ".join(f"{t!r} is {c!r}" for c, t in renames.items()))
+    return renames
+
+
+def _dedupe_columns(df: pd.DataFrame, file: str = "<data>") -> None:
+    seen: dict[str, int] = {}
+    first: dict[str, int] = {}
+    names = []
+    for j, c in enumerate(df.columns):
         if c in seen:
             seen[c] += 1
             new = f"{c}.{seen[c]}"
-            log.warning("duplicate column name %r: the copy is named %r", c, new)
+            log.warning("%s: duplicate column name %r (columns %d and %d of the table): the copy is named %r — an "
+                        "option naming %r reads the first; name %r to read the copy", file, c, first[c] + 1, j + 1,
+                        new, c, new)
             names.append(new)
         else:
             seen[c] = 0
+            first[c] = j
             names.append(c)
     df.columns = names
 
@@ -599,10 +636,45 @@ def detect_encoding(raw: bytes, file: str = "<data>") -> str:
     )
 
 
+#: at most this many invalid byte sequences in an otherwise UTF-8 Chinese file are read as U+FFFD (said), not refused
+UTF8_BAD_BYTES_READ = 20
+
+
+def _utf8_but_a_few_bytes(raw: bytes, file: str) -> str | None:
+    """The text of a file that is UTF-8 Chinese but for a few invalid byte sequences (a character cut in two by the
+    exporting system, a stray byte of another encoding), each read as U+FFFD and said with its line; ``None`` when
+    there are more than :data:`UTF8_BAD_BYTES_READ` or the rest is not Chinese text (then the encoding is another)."""
+    bad: list[int] = []
+    pos = 0
+    while len(bad) <= UTF8_BAD_BYTES_READ:
+        try:
+            raw[pos:].decode("utf-8")
+            break
+        except UnicodeDecodeError as exc:
+            bad.append(pos + exc.start)
+            pos += exc.end
+    if not bad or len(bad) > UTF8_BAD_BYTES_READ:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    if sum(1 for c in text if ord(c) > 127 and c != "\ufffd") < 100 or not _looks_chinese(text):
+        return None
+    lines = [raw[:b].count(b"\n") + 1 for b in bad]
+    log.warning("%s: UTF-8 but for %d invalid byte sequence(s) (line %s: a character cut by the exporting system?), "
+                "each read as '\ufffd'; the rest of the file is read. If the file is in another encoding, pass "
+                "--encoding", file, len(bad), ", ".join(map(str, dict.fromkeys(lines))))
+    return text
+
+
 def _decode(raw: bytes, file: str, encoding: str | None) -> tuple[str, str]:
     """(text, encoding used)."""
     if encoding is None:
-        enc = detect_encoding(raw, file)
+        try:
+            enc = detect_encoding(raw, file)
+        except DataError:
+            text = _utf8_but_a_few_bytes(raw, file)
+            if text is None:
+                raise
+            return text, "utf-8"
         return raw.decode(enc), enc
     try:
         codecs.lookup(encoding)
@@ -808,6 +880,13 @@ def _finish_frame(
     df.columns = [header[j] for j in cols]
     # wholly blank records (blank lines / empty sheet rows) are dropped, keeping row numbers right
     keep = ~blank.iloc[:, cols].all(axis=1).to_numpy() if cols else np.zeros(len(df), dtype=bool)
+    repeats = _header_repeats(df, [header[j] for j in cols], keep)
+    if repeats.any():  # exports joined one after another (copy /b a.csv+b.csv, a sheet pasted below another)
+        shown = [rows[i] for i in np.flatnonzero(repeats)]
+        meta["header_repeats"] = shown
+        log.warning("%s: row(s) %s repeat the header (files or sheets joined one after another?): not read as data",
+                    file, ", ".join(map(str, shown[:20])) + (f" … ({len(shown)} in all)" if len(shown) > 20 else ""))
+        keep &= ~repeats
     # footer rows of official spreadsheets (合计…, 制表人：…, 注：…) below the data are dropped too
     filled = (~blank.iloc[:, cols]).sum(axis=1).to_numpy() if cols else np.zeros(len(df), dtype=int)
     footer: list[int] = []
@@ -844,6 +923,30 @@ def _finish_frame(
     meta["rows"] = _compact_rows(rows)
     df.attrs["govml"] = meta
     return df
+
+
+def _header_repeats(df: pd.DataFrame, names: Sequence[Any], keep: np.ndarray) -> np.ndarray:
+    """Which rows repeat the header: every named column's cell is its header name (as header cells are compared:
+    :func:`_header_key`, so a byte-order mark or spaces in front of the repeated row do not hide it), at least two
+    named columns, no other cell filled. Such a row is never data: two exports joined one after another."""
+    import numpy as np
+
+    out = np.zeros(len(df), dtype=bool)
+    named = [(j, _header_key(n)) for j, n in enumerate(names) if isinstance(n, str) and _header_key(n)]
+    if len(named) < 2 or not len(df):
+        return out
+    j0, key0 = named[0]
+    first = df.iloc[:, j0].to_numpy(dtype=object)
+    longest = 4 * len(key0) + 8
+    cand = [i for i, v in enumerate(first) if keep[i] and isinstance(v, str) and len(v) <= longest
+            and _header_key(v) == key0]
+    for i in cand:
+        cells = df.iloc[i]
+        if all(_header_key(cells.iloc[j]) == k for j, k in named[1:]) and all(
+                _is_blank(cells.iloc[j]) for j in range(len(names)) if not (isinstance(names[j], str)
+                                                                           and _header_key(names[j]))):
+            out[i] = True
+    return out
 
 
 def _compact_rows(rows: Sequence[int]) -> list[list[Any]]:
@@ -1745,7 +1848,50 @@ def _shift_to_beijing(wall: pd.Series, z: pd.Series) -> pd.Series:
     return out
 
 
+#: what systems write for "no time" (a date field never set): Unix time 0 as UTC or on Beijing's clock, Excel's day 0
+#: and day 1, 1900-01-01, SQL Server's smallest datetime — at exactly these times, never an event's; and MySQL's zero
+#: date 0000-00-00 (text)
+PLACEHOLDER_TIMES = ("1970-01-01 00:00:00", "1970-01-01 08:00:00", "1899-12-30 00:00:00", "1899-12-31 00:00:00",
+                     "1900-01-01 00:00:00", "1753-01-01 00:00:00")
+_ZERO_DATE = r"0{4}[-/.]0{1,2}[-/.]0{1,2}(?:[ T]0{1,2}:0{2}(?::0{2}(?:\.0+)?)?)?"
+PLACEHOLDER_TIME_HINT = "a placeholder time that systems write for 'no time' (1970-01-01 08:00, 1900-01-01, 0000-00-00 …)"
+
+
 def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(parsed datetime64[ns] series, mask of non-missing values that could not be parsed). A placeholder for "no
+    time" (:data:`PLACEHOLDER_TIMES`) is NaT and in the mask: :func:`_parse_times` tells them apart."""
+    out, bad, placeholder = _parse_times(series)
+    return out, bad | placeholder
+
+
+def _parse_times(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(parsed datetime64[ns] series, mask of values that could not be parsed, mask of placeholders for "no time"
+    — :data:`PLACEHOLDER_TIMES`, NaT in the parsed series, not in the first mask)."""
+    import numpy as np
+    import pandas as pd
+
+    out, bad = _parse_datetime_values(series)
+    ph = out.isin(pd.to_datetime(list(PLACEHOLDER_TIMES))).to_numpy(dtype=bool, copy=True)
+    badv = bad.to_numpy(dtype=bool)
+    if badv.any():
+        zero = series[badv].astype("str").str.strip().str.fullmatch(_ZERO_DATE).fillna(False).to_numpy(dtype=bool)
+        if zero.any():
+            at = np.flatnonzero(badv)[zero]
+            ph[at] = True
+            badv = badv.copy()
+            badv[at] = False
+    if ph.any():
+        out = out.mask(ph)
+    return out, pd.Series(badv, index=series.index), pd.Series(ph, index=series.index)
+
+
+def placeholder_times(series: pd.Series) -> np.ndarray:
+    """Boolean array: which values are a placeholder for "no time" (:data:`PLACEHOLDER_TIMES`, 0000-00-00) — the
+    values :func:`parse_datetime` reads as NaT although they are dates, for a caller that says why rows are left out."""
+    return _parse_times(series)[2].to_numpy(dtype=bool)
+
+
+def _parse_datetime_values(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(parsed datetime64[ns] series, mask of non-missing values that could not be parsed)."""
     import datetime as _dt
 
@@ -1801,7 +1947,7 @@ def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
                                                                          dtype=object), errors="coerce",
                                                                utc=True).dt.tz_convert(BEIJING))
         if is_num.any():
-            sub, _ = _parse_datetime_mask(pd.Series(vals[is_num], index=index[is_num]).astype("float64"))
+            sub, _ = _parse_datetime_values(pd.Series(vals[is_num], index=index[is_num]).astype("float64"))
             out.loc[is_num] = sub
         text_mask = text_mask & ~pd.Series(is_dt | is_num, index=index)
     if text_mask.any():
@@ -1905,15 +2051,18 @@ def bad_times(df: pd.DataFrame, col: str, *, file: str = "<data>", shown: str | 
     raw = df[col]
     shown = shown or col
     rows = source_rows(df)
-    parsed = parse_datetime(raw, file=file, column=shown, rows=rows, errors="coerce")
+    parsed, _, placeholder = _parse_times(raw)
     bad = parsed.isna().to_numpy()
     if len(bad) and bad.all():
         parse_datetime(raw, file=file, column=shown, rows=rows, max_problems=10)
     ref = pd.Timestamp.now(tz=parsed.dt.tz) if now is None else pd.Timestamp(now)
     future = (parsed > ref + pd.Timedelta(days=1)).fillna(False).to_numpy(bool)
     empty = blank_cells(raw)
+    ph = placeholder.to_numpy(dtype=bool)
     parts = []
-    for what, mask in (("no time", bad & empty), ("an unreadable time", bad & ~empty), ("a time in the future", future)):
+    for what, mask in (("no time", bad & empty),
+                       (PLACEHOLDER_TIME_HINT, ph),
+                       ("an unreadable time", bad & ~empty & ~ph), ("a time in the future", future)):
         if mask.any():
             at = [rows[i] for i in np.flatnonzero(mask)]
             shown_rows = ", ".join(map(str, at[:limit])) + (" …" if len(at) > limit else "")
@@ -2011,13 +2160,15 @@ def parse_datetime(
     """
     if errors not in ("raise", "coerce"):
         raise ValueError("errors must be 'raise' or 'coerce'")
-    out, bad = _parse_datetime_mask(series)
+    out, unreadable, placeholder = _parse_times(series)
+    bad = unreadable | placeholder
     if errors == "raise" and bad.any():
         rownums = list(rows) if rows is not None else [i + 2 for i in range(len(series))]
         positions = [i for i, b in enumerate(bad.to_numpy()) if b]
+        ph = placeholder.to_numpy()
         problems = [
-            Problem(file, rownums[i], column, "a date/time such as 2019-02-28 or 2019/2/28 11:25:05",
-                    str(series.iloc[i]))
+            Problem(file, rownums[i], column, "a date/time such as 2019-02-28 or 2019/2/28 11:25:05"
+                    + (" (this is what systems write for 'no time')" if ph[i] else ""), str(series.iloc[i]))
             for i in positions[:max_problems]
         ]
         hint = f"; {CLOCK_ONLY_HINT}" if _clock_only(series) else ""

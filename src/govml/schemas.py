@@ -413,7 +413,7 @@ def _convert(df: pd.DataFrame, col: Column, report: Report) -> None:
     import numpy as np
     import pandas as pd
 
-    from govml.io import _parse_datetime_mask
+    from govml.io import _parse_times
 
     name = col.name
     s = df[name]
@@ -438,8 +438,16 @@ def _convert(df: pd.DataFrame, col: Column, report: Report) -> None:
     elif col.type == "datetime":
         from govml.io import date_notes
 
-        out, bad = _parse_datetime_mask(s)
+        out, bad, placeholder = _parse_times(s)
+        if placeholder.any():  # 1970-01-01 08:00, 1900-01-01, 0000-00-00: a system's "no time" — empty, said
+            shown = s[placeholder.to_numpy()].astype("str").value_counts()
+            report.meta.setdefault("notes", []).append(
+                f"{int(placeholder.sum()):,} cell(s) of '{report.mapping.get(name, name)}' hold a placeholder time that "
+                "systems write for 'no time' (" + ", ".join(f"'{v}' {n:,}" for v, n in shown.head(3).items())
+                + "): read as empty")
+            bad = bad | placeholder
         notes = date_notes(s[~bad.to_numpy()], report.mapping.get(name, name))
+        bad = bad & ~placeholder
         if notes:  # how the times were read (Unix times and offsets converted to Beijing time): said by `govml validate`
             report.meta.setdefault("notes", []).extend(notes)
         for pos in np.flatnonzero(bad.to_numpy()):

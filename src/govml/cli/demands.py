@@ -35,7 +35,7 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
 
     from govml.config import COLUMN_ALIASES, guess_column
     from govml.errors import DataError, Problem
-    from govml.io import bad_times, read_table
+    from govml.io import bad_times, columns_as_typed, read_table
 
     name = str(path)
     wanted = [*text_cols, *(c for _, c in required), *optional]
@@ -43,6 +43,7 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
     if text_cols == ["text"]:
         hints += list(COLUMN_ALIASES["title"])
     df = read_table(path, encoding=encoding, sheet=sheet, known_columns=[c for c in wanted if c] + hints)
+    columns_as_typed(df, wanted, name)  # --time-col "留言 时间" as the header shows it: the column read as 留言时间
     have = list(map(str, df.columns))
     meta = df.attrs.get("govml", {})
     if meta.get("header_rows"):

@@ -57,13 +57,14 @@ def _read_input(input_path: Path, task: str, partition_col: str, columns: dict[s
     (noted in the data account)."""
     from govml.config import COLUMN_ALIASES, guess_column
     from govml.errors import DataError
-    from govml.io import read_table
+    from govml.io import columns_as_typed, read_table
 
     hints = [partition_col, *columns.values()] + [a for c in columns for a in COLUMN_ALIASES.get(c, ())]
     if "text" in columns:
         hints += list(COLUMN_ALIASES["title"])
     df = read_table(input_path, encoding=encoding, sheet=sheet, known_columns=list(dict.fromkeys(hints)))
     file = input_path.name
+    columns_as_typed(df, [partition_col, *(c for v in columns.values() for c in str(v).split(" + "))], file)
     have = [str(c) for c in df.columns]
     if partition_col not in df.columns:
         g = guess_column("district", have)

@@ -35,12 +35,13 @@ def prepare(events_path: Path, *, time_col: str, area_col: str, category_col: st
 
     from govml.errors import ConfigError, DataError
     from govml.hotspot.panel import build_panel, clean_events, panel_notes
-    from govml.io import read_table
+    from govml.io import columns_as_typed, read_table
 
     freq = freq.upper()
     if freq not in ("D", "W", "M"):
         raise ConfigError(f"--freq must be D, W or M, got {freq!r}")
     raw = read_table(events_path, known_columns=[time_col, area_col, category_col], encoding=encoding, sheet=sheet)
+    columns_as_typed(raw, [time_col, area_col, category_col, district_col], str(events_path))
     if district_col is None and "district" in raw.columns:
         district_col = "district"
     ref = None
