@@ -197,3 +197,19 @@ def test_duplicate_column_names_say_the_file_and_how_to_name_the_copy(tmp_path: 
     assert _said(caplog, "duplicate column") == [
         f"{path}: duplicate column name '时间' (columns 2 and 4 of the table): the copy is named '时间.1' — an option "
         "naming '时间' reads the first; name '时间.1' to read the copy"]
+
+
+# -- 6. every row left out -----------------------------------------------------------------------------------------
+
+def test_every_row_left_out_is_an_error_that_says_why(tmp_path: Path, msgs: pd.DataFrame) -> None:
+    m = msgs.copy()
+    m["留言时间"] = (pd.to_datetime(m["留言时间"]) + pd.DateOffset(years=20)).dt.strftime("%Y/%m/%d %H:%M:%S")
+    path = tmp_path / "future.csv"
+    m.to_csv(path, index=False)
+    common = ["--text-col", "留言详情", "--time-col", "留言时间"]
+    # was: top exit 0 with "Wrote 0 rows"; alerts exit 2 "the table has no rows (columns …)" of a 60-row file
+    for cmd in (["top", "--period", "M"], ["alerts", "--by", "区县", "--no-terms"]):
+        rc, text = govml("demands", cmd[0], path, *cmd[1:], *common, "--out", tmp_path / f"{cmd[0]}.csv")
+        flat = " ".join(text.split())
+        assert rc == 2 and "column '留言时间': every row left out, nothing to read: 60 with a time in the future" in flat
+        assert "is the exporting system's clock or year wrong?" in flat and not (tmp_path / f"{cmd[0]}.csv").exists()

@@ -87,6 +87,10 @@ def _read_for_text(path, *, text_cols, required, optional=(), encoding=None, she
         for note in date_notes(df[time_col][~bad], src):  # Unix times and UTC offsets: converted to Beijing time, said
             Console(stderr=True).print(f"[yellow]note:[/] {name}: {note}", highlight=False)
         bad = bad | future
+        if bad.all():  # an empty output with exit 0 (top) or "the table has no rows" (alerts) said nothing of why
+            raise DataError(message=f"{name}, column '{src}': every row left out, nothing to read: " + "; ".join(parts)
+                            + (" — times after tomorrow are taken as typing errors: is the exporting system's clock "
+                               "or year wrong?" if future.all() else ""))
         if bad.any():
             Console(stderr=True).print(f"[yellow]warning:[/] {name}, column '{src}': {int(bad.sum())} of {len(df)} "
                                        "row(s) left out: " + "; ".join(parts), highlight=False)
