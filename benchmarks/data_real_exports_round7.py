@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/data_real_exports_round7.py run OUT [--only NAME,…]  # every checked command on them
     .venv/bin/python benchmarks/data_real_exports_round7.py devcheck FILE.pkl       # frames of the 21 dev/sample files
     .venv/bin/python benchmarks/data_real_exports_round7.py devcmp OLD.pkl NEW.pkl  # same frames and attrs?
+    .venv/bin/python benchmarks/data_real_exports_round7.py readcost                # CPU of reading and parsing times
 
 The inputs come from ../shared/data (teddycup2020c 附件3, boston311_2015) and data_samples/messages.csv; they are
 written under OUT (never into the repository). ``run`` calls ``.venv/bin/govml`` (or ``$GOVML``) with a fresh
@@ -270,6 +271,24 @@ def build(out: Path) -> dict[str, list[list[str]]]:
     m18["留言时间"] = (t10 + pd.DateOffset(years=8)).dt.strftime("%Y/%m/%d %H:%M:%S")
     _csv(m18, out / "r18m_future.csv")
     cmds["r18m_future.csv"] = msg_cmds("r18m_future.csv", M_OPTS)[:1] + msg_cmds("r18m_future.csv", M_OPTS)[2:3]
+    # r19 skills: two quarterly exports of assessments joined one after another (the header again in the middle)
+    asm = pd.read_csv(SAMPLES / "assessments.csv", dtype=str)
+    asm = asm[asm["worker_id"].isin(asm["worker_id"].unique()[:12])]
+    first, second = asm[asm["period"].isin(["2024Q1", "2024Q2"])], asm[~asm["period"].isin(["2024Q1", "2024Q2"])]
+    (out / "r19s_assess_joined.csv").write_text("\ufeff" + first.to_csv(index=False) + "\ufeff"
+                                                + second.to_csv(index=False), encoding="utf-8")
+    skills = [["skills", "score", "r19s_assess_joined.csv", "--no-track", "--out", "scores.csv"],
+              ["skills", "diagnose", "r19s_assess_joined.csv", "--courses", str(SAMPLES / "courses.csv"),
+               "--no-track", "--out", "plan.csv"]]
+    cmds["r19s_assess_joined.csv"] = skills
+    _csv(asm, out / "r19s_assess_plain.csv")
+    cmds["r19s_assess_plain.csv"] = [[a.replace("r19s_assess_joined", "r19s_assess_plain") for a in c] for c in skills]
+    # r20 skills: headers of the office's own system spaced to line up (人员　代码, 所在 网格); --map typed as shown
+    sp = asm.rename(columns={"worker_id": "人员　代码", "community": "所在 网格", "district": "所属 街道"})
+    _csv(sp, out / "r20s_assess_spaced.csv", encoding="gbk")
+    maps = ["--map", "worker_id=人员　代码", "--map", "community=所在 网格", "--map", "district=所属 街道"]
+    cmds["r20s_assess_spaced.csv"] = [["skills", "score", "r20s_assess_spaced.csv", *maps, "--no-track",
+                                       "--out", "scores.csv"]]
     # the model every classify runs with (trained on the plain sample)
     _csv(tr, out / "train_plain.csv")
     return cmds
@@ -326,12 +345,14 @@ def dev_files() -> list[Path]:
 
 
 def devcheck(dest: Path) -> None:
-    from govml.io import read_table
+    from govml.io import parse_datetime, read_table
 
     frames = {}
     for f in dev_files():
         df = read_table(f)
-        frames[str(f)] = (df, dict(df.attrs.get("govml", {})))
+        times = pd.DataFrame({c: parse_datetime(df[c], errors="coerce") for c in df.columns
+                              if re.search(r"时间|_DT$|_at$|week_start|period_start", str(c))})
+        frames[str(f)] = (df, dict(df.attrs.get("govml", {})), times)
     with open(dest, "wb") as fh:
         pickle.dump(frames, fh)
     print(f"{len(frames)} files → {dest}")
@@ -348,15 +369,37 @@ def devcmp(old: Path, new: Path) -> int:
             continue
         try:
             pd.testing.assert_frame_equal(a[f][0], b[f][0], check_exact=True)
+            pd.testing.assert_frame_equal(a[f][2], b[f][2], check_exact=True)  # the time columns, parsed
             same_attrs = repr(a[f][1]) == repr(b[f][1])
         except AssertionError as exc:
             print(f"DIFFERENT frame: {f}: {str(exc)[:300]}")
             bad += 1
             continue
-        print(f"{'same' if same_attrs else 'ATTRS DIFFER'}: {Path(f).name} {a[f][0].shape}")
+        print(f"{'same' if same_attrs else 'ATTRS DIFFER'}: {Path(f).name} {a[f][0].shape}, times parsed: "
+              f"{', '.join(f'{c} {int(n)}' for c, n in a[f][2].notna().sum().items()) or '–'}")
         bad += not same_attrs
     print(f"{len(a)} files, {bad} different")
     return 1 if bad else 0
+
+
+def readcost(repeat: int = 5) -> None:
+    """CPU seconds (best of ``repeat``) of read_table and of parse_datetime on the biggest development files."""
+    import time
+
+    from govml.io import parse_datetime, read_table
+
+    for f, col in ((BOSTON, "OPEN_DT"), (TED / "original" / "rollbear_full_附件3.xlsx", "留言时间"),
+                   (TED / "hotspot_messages_full_附件3.csv", "留言时间")):
+        best_read = best_parse = float("inf")
+        for _ in range(repeat):
+            t0 = time.process_time()
+            df = read_table(f)
+            t1 = time.process_time()
+            parse_datetime(df[col], errors="coerce")
+            t2 = time.process_time()
+            best_read, best_parse = min(best_read, t1 - t0), min(best_parse, t2 - t1)
+        print(f"{f.name}: read_table {best_read:.3f} s CPU, parse_datetime({col}) {best_parse:.3f} s CPU "
+              f"(best of {repeat}, {len(df):,} rows)")
 
 
 def main(argv: list[str]) -> int:
@@ -377,6 +420,8 @@ def main(argv: list[str]) -> int:
         devcheck(Path(rest[0]))
     elif cmd == "devcmp":
         return devcmp(Path(rest[0]), Path(rest[1]))
+    elif cmd == "readcost":
+        readcost()
     else:
         print(__doc__)
         return 2

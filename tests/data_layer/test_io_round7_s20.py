@@ -213,3 +213,18 @@ def test_every_row_left_out_is_an_error_that_says_why(tmp_path: Path, msgs: pd.D
         flat = " ".join(text.split())
         assert rc == 2 and "column '留言时间': every row left out, nothing to read: 60 with a time in the future" in flat
         assert "is the exporting system's clock or year wrong?" in flat and not (tmp_path / f"{cmd[0]}.csv").exists()
+
+
+def test_skills_map_typed_as_the_header_shows(tmp_path: Path) -> None:
+    asm = pd.read_csv(SAMPLES / "assessments.csv", dtype=str, nrows=16)
+    plain = tmp_path / "plain.csv"
+    asm.to_csv(plain, index=False)
+    spaced = tmp_path / "spaced.csv"  # an office system's own names, spaced to line up
+    asm.rename(columns={"worker_id": "人员　代码", "community": "所在 网格"}).to_csv(spaced, index=False, encoding="gbk")
+    rc, text = govml("skills", "score", plain, "--no-track", "--out", tmp_path / "a.csv")
+    assert rc == 0, text
+    # was: exit 2 "required column(s) missing: worker_id, community (found: 人员代码, 所在网格, …)"
+    rc, text = govml("skills", "score", spaced, "--map", "worker_id=人员　代码", "--map", "community=所在 网格",
+                     "--no-track", "--out", tmp_path / "b.csv")
+    assert rc == 0, text
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

@@ -37,11 +37,12 @@ def _read(path: Path, known: list[str], mapping: list[str] | None = None, encodi
     bad row does not stop the file (``govml validate`` checks a file on its own).
     """
     from govml.config import parse_map_pairs
-    from govml.io import read_table
+    from govml.io import columns_as_typed, read_table
 
     pairs = parse_map_pairs(mapping) if mapping else {}
     df = read_table(path, encoding=encoding, sheet=sheet, known_columns=known + list(pairs.values()))
     if pairs:
+        columns_as_typed(df, list(pairs.values()), str(path))  # --map worker_id="工 号" as the header shows it
         attrs = dict(df.attrs)
         df = df.rename(columns={theirs: ours for ours, theirs in pairs.items()})
         df.attrs.update(attrs)
