@@ -29,7 +29,8 @@ the 4- and 13-week means, all trees), ``lgbm_plain`` (no offset),
 chosen on the inner holdout), ``govml_tweedie`` (Tweedie objective, variance power 1.3; session 16: ``govml_tweedie11`` / ``govml_tweedie15``,
 power 1.1 / 1.5), ``govml_mean`` (the mean as the point: ``point="mean"``),
 ``govml_pt0`` (the point rule allowed no holdout RMSE loss), ``govml_noes`` (no early stopping of the
-calibration models); round 4 (docs/hotspots.md §7): ``govml_ewm`` / ``govml_tsb`` / ``govml_es`` (the
+calibration models), ``govml_nogate`` (session 20: ``tree_gate=None``, every horizon's calibration model trained
+— the default before the horizon-1 gate); round 4 (docs/hotspots.md §7): ``govml_ewm`` / ``govml_tsb`` / ``govml_es`` (the
 default's level plus exponential-smoothing / TSB candidates), ``govml_tier2`` / ``govml_tier3`` (level
 weights per volume tier), ``govml_tsb_tier2``, ``govml_lvlfeat`` (level candidates as tree features),
 ``govml_rec26`` / ``govml_rec52`` (recency-weighted rows, half-life in periods), ``govml_bag3`` (3 seeds
@@ -511,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
         "govml_pt0": HotspotForecaster(horizon=H, point_rmse_tolerance=0.0),
         "govml_shift": HotspotForecaster(horizon=H, point_rule="shift"),  # session 11: per-cell Lagrangian point
         "govml_noes": HotspotForecaster(horizon=H, early_stop=None),
+        # session 20: the default before the horizon-1 tree gate (every horizon's calibration model trained)
+        "govml_nogate": HotspotForecaster(horizon=H, tree_gate=None),
         "offset4": HotspotForecaster(horizon=H, offset_window=4, blend=None),
         "offset4_blend": HotspotForecaster(horizon=H, offset_window=4, blend="auto"),
         "offset13": HotspotForecaster(horizon=H, offset_window=13, blend=None),

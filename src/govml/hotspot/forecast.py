@@ -48,6 +48,11 @@ periods after the panel's last period.
   ``n_trees_by_horizon_``). The recursive strategy scores its one-step model's fed-back forecasts
   at every tree count the same way. The calibration models watch L2 and L1 on that holdout while they are trained
   and stop once either has not improved for ``early_stop`` (50) trees (``None``: all trees).
+  ``tree_gate="horizon1"`` (default since session 20; ``None``: off) trains the horizon-1 calibration model first and
+  scores its tree counts on its own holdout rows by the same rule; when that keeps no tree, the other horizons'
+  calibration models are not trained and no tree is kept (``tree_gate_fired_``). Where the gate does not fire the
+  forecasts are those of the full run, bit for bit; where it fires they differ only if the full run's pooled choice
+  would have kept trees that horizon 1 alone does not want (1 of 64 benchmark origins, docs/hotspots.md §7).
 * **Holidays** (``holidays="auto"``, default). The level's forecast of a period is multiplied by
   that period's holiday factor, ``1 + b_sf · (Spring Festival days) + b_hol · (other official
   holiday days)`` as shares of the period's days (from ``chinesecalendar``), the ``b`` estimated
@@ -1207,9 +1212,10 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
     # learned attributes of a model saved by an older govml (govml._compat, session 18). Added since, with the value
     # a model saved before them had in effect (the path predict/describe then took): no point shift (point_rule
     # "mix"), no fitted p_hotspot map (the pooled negative binomial), no past exceedance rates, no size-band
-    # conformal quantiles (the pooled ones), no holiday factors, no kept inner holdout:
+    # conformal quantiles (the pooled ones), no holiday factors, no kept inner holdout, no horizon-1 tree gate (session
+    # 20; whether it fired is for reading only):
     _old_learned_values = {"point_shift_": {}, "hotspot_map_": {}, "hotspot_ref_": None, "conformal_bins_": {},
-                           "holiday_factors_": None, "hotspot_holdout_": {}}
+                           "holiday_factors_": None, "hotspot_holdout_": {}, "tree_gate_fired_": False}
     # read by predict/explain/describe and learned from the data (no value reproduces them): a file without one
     # is retrained — ModelError where it is read. models_ marks the model fitted (its "not fitted" error stands).
     _required_learned = ("y_", "keys_", "periods_", "feature_names_", "threshold_", "calibrated_", "conformal_",
@@ -1244,6 +1250,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         select_trees: bool = True,
         tree_choice: str = "pooled",
         early_stop: int | None = _EARLY_STOP_ROUNDS,
+        tree_gate: str | None = "horizon1",
         interval: float = 0.9,
         hotspot_quantile: float = 0.9,
         min_hotspot_count: float = 1.0,
@@ -1290,6 +1297,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         self.select_trees = select_trees
         self.tree_choice = tree_choice
         self.early_stop = early_stop
+        self.tree_gate = tree_gate
         self.interval = interval
         self.hotspot_quantile = hotspot_quantile
         self.min_hotspot_count = min_hotspot_count
@@ -1501,7 +1509,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         return fill_holiday_dips(y, period_range(self._period0, y.shape[1], hf.freq), hf.freq)
 
     def _fit_models(self, fb: FeatureBuilder, last_target: int, n_trees: int | dict[int, int] | None = None,
-                    early_stop: bool = False) -> tuple[dict[int, Any], np.ndarray | None]:
+                    early_stop: bool = False, gate: bool = False) -> tuple[dict[int, Any], np.ndarray | None]:
         """One model per needed horizon, trained on targets at column indices <= ``last_target``,
         and the level weights chosen on the same data.
 
@@ -1509,12 +1517,18 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         watches L2 and L1 on the holdout origins after ``last_target`` (columns ``last_target ..
         T - 1 - h``, targets observed) and stops once either has not improved for
         ``_EARLY_STOP_ROUNDS`` trees; the number of trees is then chosen on the same holdout.
+
+        ``gate`` (``tree_gate="horizon1"``, with ``early_stop``): the horizon-1 model is trained first and its own
+        holdout rows choose a tree count (the pooled rule on them alone); when that is 0 the other horizons' models
+        are not trained (None: the level alone) and ``_select_trees`` keeps no tree (``_gate_fired``).
         """
         rng = np.random.default_rng(self.random_state)
         models = {}
         names = fb.feature_names()
         if early_stop:  # each horizon's holdout rows, which the tree choice reads again (_select_trees)
             self._hold_X: dict[int, tuple[np.ndarray, pd.DataFrame]] | None = {}
+            self._gate_fired = False
+        gated = False
         first_origin = 1
         self._fit_holidays(fb.y[:, : last_target + 1], fb.periods, fb.freq)
         y_lv = self._deholiday(fb.y)  # the level averages holiday-adjusted counts ...
@@ -1539,7 +1553,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             if self.max_train_rows and n_rows > self.max_train_rows:
                 keep_s = max(1, self.max_train_rows // len(origins))
                 series = np.sort(rng.choice(S, size=min(S, keep_s), replace=False))
-            if k_h == 0 and level is not None:  # the level alone: no correction to learn
+            if (k_h == 0 or gated) and level is not None:  # the level alone: no correction to learn
                 models[h] = None
                 continue
             X = fb.frame(h, origins, series)
@@ -1581,6 +1595,14 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                     bag.append(mb)
                 model = _BaggedModel(bag)
             models[h] = model
+            if gate and early_stop and h == 1 and level is not None and fit_kw.get("eval_X") is not None:
+                # tree_gate="horizon1": the horizon-1 model judged on its own holdout rows first; no tree kept
+                # there, none is tried for the other horizons (their models are not trained)
+                self._h1_staged = (model, self._staged_holdout(fb.y, fb, model, weights, last_target, 1))
+                gated = self._gate_fired = self._choose_trees(*self._h1_staged[1][:2], self._tree_grid(), quiet=True) == 0
+                if gated:
+                    log.info("tree gate: the horizon-1 calibration model keeps no tree on its holdout rows; the "
+                             "other horizons' calibration models are not trained (the level alone)")
         return models, weights
 
     def _predict_rows(self, model: Any, X: pd.DataFrame, level: np.ndarray | None) -> np.ndarray:
@@ -1728,8 +1750,11 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             raise ModelError(f"point must be 'auto' or 'mean', got {self.point!r}")
         if self.tree_choice not in ("pooled", "per_horizon"):
             raise ModelError(f"tree_choice must be 'pooled' or 'per_horizon', got {self.tree_choice!r}")
+        if self.tree_gate not in (None, "horizon1"):
+            raise ModelError(f"tree_gate must be None or 'horizon1', got {self.tree_gate!r}")
         self.n_trees_ = self.n_estimators
         self.n_trees_by_horizon_ = {h: self.n_estimators for h in self._model_horizons()}
+        self.tree_gate_fired_ = False  # set by the calibration (tree_gate)
         C = self.calibration_origins
         first_holdout = T - H - C  # first holdout origin column
         if self.untested_trees not in ("all", "none"):
@@ -1763,7 +1788,9 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         H = self.horizon
         T = y.shape[1]
         early = bool(self.select_trees and self.early_stop)
-        models, weights = self._fit_models(fb, first_holdout, early_stop=early)
+        gate = bool(early and self.tree_gate == "horizon1" and self.tree_choice == "pooled"
+                    and self.strategy != "recursive")
+        models, weights = self._fit_models(fb, first_holdout, early_stop=early, gate=gate)
         thr = self._thresholds(y[:, : first_holdout + 1])
         rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {h: [] for h in range(1, H + 1)}
         staged: dict[tuple[int, int], np.ndarray] = {}
@@ -1776,7 +1803,9 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                 self.n_trees_by_horizon_, staged = self._select_trees(y, fb, models, weights, first_holdout)
                 self.n_trees_ = max(self.n_trees_by_horizon_.values())
             models = self._truncate_models(models, self.n_trees_by_horizon_)
-        self._hold_X = None  # not kept in the fitted model
+        self.tree_gate_fired_ = bool(getattr(self, "_gate_fired", False))
+        self._hold_X = self._hold_lev = self._h1_staged = None  # not kept in the fitted model
+        self._gate_fired = False
         direct_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
         rec_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
         for o in range(first_holdout, T - 1):
@@ -1865,28 +1894,22 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         holdout rows. Returns the numbers and the holdout forecasts with them, per (origin column,
         horizon), which the calibration reuses.
         """
-        T = y.shape[1]
-        grid = self._tree_grid()
         S = y.shape[0]
-        holdout = np.arange(first_holdout, T - 1)
-        lev = np.column_stack([self._level_at(y[:, : o + 1], weights, 0) for o in holdout])  # S × origins
-        fac = self._fac(T + self.horizon)
-        cap = np.column_stack([_CAP_FACTOR * y[:, : o + 1].max(axis=1) + 1.0 for o in holdout])
+        grid = self._tree_grid()
         preds, obs, where = [], [], []
+        h1 = getattr(self, "_h1_staged", None)  # the gate's horizon-1 forecasts, when it judged this model
         for h in range(1, self.horizon + 1):
-            n_o = int(np.sum(holdout + h <= T - 1))
-            if n_o == 0:
+            got = (h1[1] if h == 1 and h1 is not None and h1[0] is models[1] else
+                   self._staged_holdout(y, fb, models[h], weights, first_holdout, h,
+                                        level_only=getattr(self, "_gate_fired", False)))
+            if got is None:
                 continue
-            origins = holdout[:n_o]
-            kept = self._hold_X.get(h) if getattr(self, "_hold_X", None) else None  # early stopping's frame
-            X = kept[1] if kept is not None and np.array_equal(kept[0], origins) else \
-                fb.frame(h, origins)[self.feature_names_]
-            raw = _staged_raw(models[h], X, grid)  # series-major rows
-            base = np.log(lev[:, :n_o] * fac[origins + h] + _OFFSET_EPS).reshape(-1)
-            preds.append(np.clip(np.exp(raw + base[:, None]), 0.0, cap[:, :n_o].reshape(-1)[:, None]))
-            obs.append(y[:, origins + h].reshape(-1))
-            where.append((h, origins))
-        if self.tree_choice == "per_horizon":
+            preds.append(got[0])
+            obs.append(got[1])
+            where.append((h, got[2]))
+        if getattr(self, "_gate_fired", False):  # tree_gate: horizon 1 kept no tree, the others were not trained
+            js = {h: 0 for h, _ in where}
+        elif self.tree_choice == "per_horizon":
             js = {h: self._choose_trees(pr, ob, grid) for (h, _), pr, ob in zip(where, preds, obs, strict=True)}
         else:
             j = self._choose_trees(np.concatenate(preds), np.concatenate(obs), grid)
@@ -1899,10 +1922,40 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                 chosen[(int(o), h)] = m[:, i]
         return ks, chosen
 
+    def _staged_holdout(self, y: np.ndarray, fb: FeatureBuilder, model: Any, weights: np.ndarray, first_holdout: int,
+                        h: int, level_only: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Horizon ``h``'s inner-holdout forecasts (series-major rows × the tree grid; capped as in ``predict``), the
+        observed counts and the holdout origins (None when no origin has its target observed). ``level_only``: the
+        grid's first column (0 trees, the level alone) only, without the model."""
+        T = y.shape[1]
+        holdout = np.arange(first_holdout, T - 1)
+        n_o = int(np.sum(holdout + h <= T - 1))
+        if n_o == 0:
+            return None
+        origins = holdout[:n_o]
+        cache = getattr(self, "_hold_lev", None)
+        if cache is None or cache[0] != first_holdout or cache[1] is not weights:
+            lev = np.column_stack([self._level_at(y[:, : o + 1], weights, 0) for o in holdout])  # S × origins
+            cap = np.column_stack([_CAP_FACTOR * y[:, : o + 1].max(axis=1) + 1.0 for o in holdout])
+            self._hold_lev = cache = (first_holdout, weights, lev, cap)
+        lev, cap = cache[2], cache[3]
+        fac = self._fac(T + self.horizon)
+        base = np.log(lev[:, :n_o] * fac[origins + h] + _OFFSET_EPS).reshape(-1)
+        if level_only:
+            raw = np.zeros((len(base), 1))
+        else:
+            kept = self._hold_X.get(h) if getattr(self, "_hold_X", None) else None  # early stopping's frame
+            X = kept[1] if kept is not None and np.array_equal(kept[0], origins) else \
+                fb.frame(h, origins)[self.feature_names_]
+            raw = _staged_raw(model, X, self._tree_grid())  # series-major rows
+        pred = np.clip(np.exp(raw + base[:, None]), 0.0, cap[:, :n_o].reshape(-1)[:, None])
+        return pred, y[:, origins + h].reshape(-1), origins
+
     def _tree_grid(self) -> np.ndarray:
         return np.arange(0, self.n_estimators + 1, max(1, self.n_estimators // 20))
 
-    def _choose_trees(self, P: np.ndarray, t: np.ndarray, grid: np.ndarray) -> int:
+    def _choose_trees(self, P: np.ndarray, t: np.ndarray, grid: np.ndarray, quiet: bool = False) -> int:
         """Index into ``grid`` of the tree count whose holdout forecasts (columns of ``P``) score best.
 
         Score RMSE/RMSE_level + MAE/MAE_level (column 0 is the level alone); the fewest trees within
@@ -1914,8 +1967,9 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
         mae = np.mean(np.abs(P - t), axis=0)
         score = rmse / max(rmse[0], 1e-12) + mae / max(mae[0], 1e-12)
         j = int(np.flatnonzero(score <= score.min() + _TREE_TOLERANCE)[0])
-        log.info("trees chosen on the inner holdout: %d of %d (score %.4f; level alone 2.0000)", int(grid[j]),
-                 self.n_estimators, float(score.min()))
+        if not quiet:
+            log.info("trees chosen on the inner holdout: %d of %d (score %.4f; level alone 2.0000)", int(grid[j]),
+                     self.n_estimators, float(score.min()))
         return j
 
     def _select_trees_recursive(self, y: np.ndarray, keys: pd.DataFrame, periods: pd.DatetimeIndex,
