@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/data_real_exports_round7.py devcheck FILE.pkl       # frames of the 21 dev/sample files
     .venv/bin/python benchmarks/data_real_exports_round7.py devcmp OLD.pkl NEW.pkl  # same frames and attrs?
     .venv/bin/python benchmarks/data_real_exports_round7.py readcost                # CPU of reading and parsing times
+    .venv/bin/python benchmarks/data_real_exports_round7.py compare OUT_BEFORE OUT_AFTER  # exit codes, same outputs
 
 The inputs come from ../shared/data (teddycup2020c 附件3, boston311_2015) and data_samples/messages.csv; they are
 written under OUT (never into the repository). ``run`` calls ``.venv/bin/govml`` (or ``$GOVML``) with a fresh
@@ -402,6 +403,35 @@ def readcost(repeat: int = 5) -> None:
               f"(best of {repeat}, {len(df):,} rows)")
 
 
+def compare(before: Path, after: Path) -> None:
+    """Exit codes of two ``run`` folders side by side (runs.tsv), and which outputs are byte-identical."""
+    import hashlib
+
+    def codes(folder: Path) -> dict[tuple[str, str], str]:
+        out = {}
+        for line in (folder / "runs.tsv").read_text(encoding="utf-8").splitlines():
+            shape, cmd, rc, *_ = line.split("\t")
+            out[(shape, cmd)] = rc
+        return out
+
+    a, b = codes(before), codes(after)
+    moved: dict[str, int] = {}
+    for key in sorted(set(a) | set(b)):
+        change = f"{a.get(key, '-')} → {b.get(key, '-')}"
+        moved[change] = moved.get(change, 0) + 1
+        print(f"{key[0]:28s} {key[1]:20s} {change}")
+    print("exit codes before → after: " + ", ".join(f"{k}: {v}" for k, v in sorted(moved.items())))
+    for folder in (before, after):
+        sums: dict[str, list[str]] = {}
+        for f in sorted((folder / "work").glob("*/*.*")):
+            if f.suffix in (".csv", ".json") and f.name != "bt.json":
+                sums.setdefault(f"{f.name} {hashlib.sha256(f.read_bytes()).hexdigest()[:12]}", []).append(f.parent.name)
+        print(f"{folder}: byte-identical outputs")
+        for k, shapes in sums.items():
+            if len(shapes) > 1:
+                print(f"    {k}: {', '.join(shapes)}")
+
+
 def main(argv: list[str]) -> int:
     if not TED.is_dir() or not BOSTON.exists():
         print(f"skipped: {DATA} not found")
@@ -422,6 +452,8 @@ def main(argv: list[str]) -> int:
         return devcmp(Path(rest[0]), Path(rest[1]))
     elif cmd == "readcost":
         readcost()
+    elif cmd == "compare":
+        compare(Path(rest[0]), Path(rest[1]))
     else:
         print(__doc__)
         return 2

@@ -243,9 +243,17 @@ def _profile_hints() -> dict[str, dict[str, str]]:
 def apply_mapping(df: pd.DataFrame, kind: Kind, mapping: Mapping[str, str], report: Report) -> pd.DataFrame:
     """Rename the user's columns to canonical names ({canonical: theirs}); unknown target names are
     allowed (they rename extra columns, e.g. indicators)."""
+    from_profile = getattr(mapping, "from_profile", set())
+    typed = [t for c, t in mapping.items() if c not in from_profile and t not in df.columns]
+    if typed:  # --map created_at="留言 时间" as the header shows it: the column read as 留言时间 (said)
+        from govml.io import columns_as_typed
+
+        attrs = df.attrs
+        df = df.copy(deep=False)
+        df.attrs = attrs
+        columns_as_typed(df, typed, report.file)
     cols = list(df.columns)
     new: dict[str, Any] = {}
-    from_profile = getattr(mapping, "from_profile", set())
     for canon, theirs in mapping.items():
         if theirs not in df.columns and canon in from_profile:
             report.meta.setdefault("profile_unused", []).append(f"{canon}={theirs}")

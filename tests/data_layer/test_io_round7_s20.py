@@ -228,3 +228,14 @@ def test_skills_map_typed_as_the_header_shows(tmp_path: Path) -> None:
                      "--no-track", "--out", tmp_path / "b.csv")
     assert rc == 0, text
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_validate_map_typed_as_the_header_shows(tmp_path: Path, msgs: pd.DataFrame) -> None:
+    path = tmp_path / "spaced.csv"
+    m = msgs.assign(社区="金桥社区").rename(columns={"留言时间": "留言 时间", "留言详情": "留言 详情", "区县": "区 县"})
+    m.to_csv(path, index=False, encoding="gbk")
+    mapping = {"id": "留言编号", "created_at": "留言 时间", "text": "留言 详情", "district": "区 县", "community": "社区"}
+    report = check_file(path, "messages", mapping=mapping)
+    # was: warnings "a column '留言 时间' for the mapping created_at=留言 时间: no such column", then created_at missing
+    assert not report.errors and not report.warnings, (report.errors, report.warnings)
+    assert report.mapping["created_at"] == "留言 时间" and len(report.rows) == 60
