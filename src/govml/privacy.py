@@ -59,6 +59,9 @@ NAME       ``<NAME>``     a personal name found from a context cue, never from a
                           姓名：李 娜, X，男，…, 我就是X，, 去找X，, 自称“X”, 老张说, 小周每次,
                           杨老板, 司机金山把, 村支书向阳把, 出纳程芳一起, 医生朱红梅开, and
                           Tibetan and Uyghur names (扎西顿珠, 阿依古丽, 买买提·艾力).
+                          Session 20: 司机金山每天, 门卫长江不让 (每天 每次 不让 不准 不许 不给 after such a word
+                          name), 法人易兴祖， / 业主符金屏， (a boundary-tier surname and two characters before
+                          、。，；).
 ========== ============== ==============================================================
 
 Look-alikes are left alone: dates (20190228, 2019-02-28), amounts (12000元, ¥3,500.00), order and
@@ -608,10 +611,14 @@ _ROLE_SUR = (f"[ \t\u3000{_QUOTES_OPEN}]?(?:[{''.join(sorted(_SURNAMES_COMMON))}
 # (司机金山把, 保安长江对): rivers, mountains, seas, peaks, woods (as given names are); and what must come next.
 _NATURE_FINALS = "江河山海峰林川湖"
 _ROLE_WORD_FOLLOW = "说把却又也让就还都对将被曾已仍便竟称讲"
+# Session 20: two-character words after such a name (round 9: 货车司机金山每天凌晨…, 门卫长江不让外卖员进).
+_ROLE_WORD_FOLLOW_TWO = ("每天", "每次", "不让", "不准", "不许", "不给")
 # Boundary-tier surnames a name after a role may start with (出纳程芳一起): not the function words, and the words
 # that must follow the name (not a delimiter: 司机方来，来则… on 附件4).
 _ROLE_BOUNDARY_SUR = "".join(sorted(_SURNAMES_BOUNDARY - _NOT_SURNAME_AFTER))
 _ROLE_BOUNDARY_FOLLOW = ("一起", "都", "说", "也")
+# Session 20: the delimiters after a three-character name with a boundary-tier surname after a role (法人易兴祖，).
+_ROLE_BOUNDARY_END = "、。,;"
 # One-character words after a dictionary word that is a name after a title (_FOLLOW_ONE_WORD_NAME, below)
 _ONE_WORD_FOLLOW = "说把却又也让就还都到在对给将被曾已仍便竟称讲"
 # (cue, what must follow it or None): 我是/本人, the role words of _FIND_ROLES, the strong cues of _FIND_STRONG
@@ -690,7 +697,8 @@ def _name_gate_alts() -> dict[str, list[tuple[str, str | None, str | None]]]:
     # session 19: a boundary-tier surname and a character before 一起/都/说/也 (出纳程芳一起: _role_boundary_name), a
     # word name ending in a nature character before a one-character word (司机金山把: _role_word_name)
     role_sur = (f"(?:{_ROLE_SUR}|[{_ROLE_BOUNDARY_SUR}]{han}(?:" + "|".join(_ROLE_BOUNDARY_FOLLOW) + ")"
-                + f"|[{''.join(sorted(set(_SURNAME_CHARS) - _SURNAMES_COMMON))}][{_NATURE_FINALS}][{_ROLE_WORD_FOLLOW}])")
+                + f"|[{_ROLE_BOUNDARY_SUR}]{han}{{2}}[{_ROLE_BOUNDARY_END}，；]"
+                + f"|[{''.join(sorted(set(_SURNAME_CHARS) - _SURNAMES_COMMON))}][{_NATURE_FINALS}](?:[{_ROLE_WORD_FOLLOW}]|{'|'.join(_ROLE_WORD_FOLLOW_TWO)}))")
     after_sur = f"(?:{after_sur}|向{han}(?:[{_ONE_WORD_FOLLOW}]|带人))"  # 村支书向阳把 (session 19)
     colon_sur = f"(?:{after_sur}|{_SP}[:：]{_SP}[{_SURNAME_CHARS}])"  # 负责人：向冬云 (session 19)
     for word, rest in [(w, colon_sur if w in _COLON_TITLES else after_sur) for w in _PRE_TITLES] + [(w, role_sur) for w in (*_ROLES, *_ROLE_TITLES)
@@ -1384,10 +1392,12 @@ def _role_word_name(norm: str, e: int) -> tuple[int, int] | None:
     """A two-character word of jieba's dictionary tagged as a person's name or a place that starts with a
     boundary-tier surname or the first character of a compound one and ends with a character of _NATURE_FINALS, as a
     name right after a role word (session 19: 司机金山把快递扔, 保安长江对老人; 金 is a boundary-tier surname, 长 only
-    starts 长孙): then a one-character word of _ROLE_WORD_FOLLOW, the word and that character starting no word (not
-    村民金山区, 门卫长江路, 保安长江大桥)."""
+    starts 长孙): then a one-character word of _ROLE_WORD_FOLLOW or (session 20) a word of _ROLE_WORD_FOLLOW_TWO
+    (货车司机金山每天, 门卫长江不让), the word and the next character starting no word (not 村民金山区, 门卫长江路,
+    保安长江大桥)."""
     end = e + 2
-    if end >= len(norm) or norm[e + 1] not in _NATURE_FINALS or norm[end] not in _ROLE_WORD_FOLLOW:
+    if end >= len(norm) or norm[e + 1] not in _NATURE_FINALS or not (
+            norm[end] in _ROLE_WORD_FOLLOW or norm.startswith(_ROLE_WORD_FOLLOW_TWO, end)):
         return None
     words, _, _, idiom_starts = _dictionary()
     cand = norm[e:end]
@@ -1419,8 +1429,19 @@ def _role_boundary_name(norm: str, e: int) -> tuple[int, int] | None:
     (session 19: 村会计和出纳程芳一起做假账, round 6's 出纳程芳都不在). The role gate takes common surnames only (业主代表,
     村民安全 …), so: the two characters start no word, the given-name character ends many names (_NAME_FINALS), and
     a word of _ROLE_BOUNDARY_FOLLOW comes next (会计程亮说: 计程 of 计程车 does not matter). Tried first with two given-name characters or a delimiter next: 13 false spans on 附件3/附件4 (确保安全生产,
-    居民车拥量也, 司机方来，, 物业主管申报 …) against 3 names (法人易兴祖，, 业主符金屏，)."""
+    居民车拥量也, 司机方来，, 物业主管申报 …) against 3 names (法人易兴祖，, 业主符金屏，). Session 20: those three, as a
+    boundary-tier surname and two given-name characters before 、。，；, none of the two-character pieces (surname and
+    first given-name character, the given name, the role's last character and the surname) starting a word, the
+    name no word: on 附件3/附件4 法人易兴祖，and 业主符金屏，(twice) and nothing else (确保安全度汛。 before the last
+    condition)."""
     words, starts, _, _ = _dictionary()
+    end3 = e + 3
+    if (end3 < len(norm) and norm[end3] in _ROLE_BOUNDARY_END and norm[e] in _ROLE_BOUNDARY_SUR
+            and _given_ok(norm[e + 1 : end3], _GIVEN_NO_AFTER) and norm[e : e + 2] not in starts
+            and norm[e - 1 : e + 1] not in starts  # 确保安全度汛。: 安全 (保安 is no role there)
+            and norm[e + 1 : end3] not in starts and norm[e:end3] not in words and norm[e : e + 2] not in _LOW_WORDS
+            and norm[e + 1 : end3] not in _LOW_WORDS and _not_a_word(norm[e:end3])):
+        return e, end3  # 法人易兴祖，, 业主符金屏， (session 20)
     end = e + 2
     if (end >= len(norm) or norm[e] not in _ROLE_BOUNDARY_SUR or norm[e : end] in starts
             or norm[e + 1] not in _NAME_FINALS):
