@@ -265,7 +265,7 @@ def columns_as_typed(df: pd.DataFrame, typed: Sequence[str | None], file: str = 
     if renames:
         df.columns = [renames.get(c, c) for c in df.columns]
         log.warning("%s: column name(s) typed as the header shows them matched to the column as read: %s",
-                    file, ", ".join(f"{t!r} is {c!r}" for c, t in renames.items()))
+                    file, ", ".join(f"'{t}' is '{c}'" for c, t in renames.items()))  # '区　县' as typed, not escaped
     return renames
 
 

@@ -239,3 +239,13 @@ def test_validate_map_typed_as_the_header_shows(tmp_path: Path, msgs: pd.DataFra
     # was: warnings "a column '留言 时间' for the mapping created_at=留言 时间: no such column", then created_at missing
     assert not report.errors and not report.warnings, (report.errors, report.warnings)
     assert report.mapping["created_at"] == "留言 时间" and len(report.rows) == 60
+
+
+def test_a_full_width_space_typed_is_said_as_typed(caplog: pytest.LogCaptureFixture) -> None:
+    from govml.io import columns_as_typed
+
+    df = pd.DataFrame({"区县": [1]})
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        columns_as_typed(df, ["区　县"], "f.csv")
+    assert _said(caplog, "typed as") == ["f.csv: column name(s) typed as the header shows them matched to the column as "
+                                         "read: '区　县' is '区县'"]  # not '区\\u3000县'
