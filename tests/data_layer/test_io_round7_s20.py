@@ -249,3 +249,16 @@ def test_a_full_width_space_typed_is_said_as_typed(caplog: pytest.LogCaptureFixt
         columns_as_typed(df, ["区　县"], "f.csv")
     assert _said(caplog, "typed as") == ["f.csv: column name(s) typed as the header shows them matched to the column as "
                                          "read: '区　县' is '区县'"]  # not '区\\u3000县'
+
+
+def test_federated_options_typed_as_the_header_shows(tmp_path: Path, msgs: pd.DataFrame) -> None:
+    from rich.console import Console
+
+    from govml.cli.federated import _read_input
+
+    path = tmp_path / "spaced.csv"
+    msgs.rename(columns={"留言详情": "留言 详情", "区县": "区　县"}).to_csv(path, index=False)
+    # was: DataError "no partition column '区 县' (columns: 留言编号, 留言时间, 留言详情, 区县)"
+    df, mapping, _ = _read_input(path, "classifier", "区 县", {"text": "留言 详情"}, Console(file=None, quiet=True))
+    assert df["区 县"].tolist() == msgs["区县"].tolist() and df["留言 详情"].tolist() == msgs["留言详情"].tolist()
+    assert mapping == {"text": "留言 详情"}
