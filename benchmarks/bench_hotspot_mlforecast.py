@@ -10,12 +10,15 @@ time (the fairer figure on a shared machine). What each side's time includes: ml
 feature building (lags, rolling/expanding means, week of year), one LightGBM of 200 trees per
 horizon (direct) or one model fed back (recursive), and the forecasts. ``govml`` (the default) —
 feature building, the level's weights, the inner calibration fit (one LightGBM per horizon on data
-ending 8 weeks earlier, stopped early on the inner holdout), choosing the number of trees, the
+ending 8 weeks earlier, stopped early on the inner holdout; since session 20 horizon 1's first, and the others
+only when horizon 1's own holdout rows keep a tree), choosing the number of trees, the
 intervals, p_hotspot and the point rule, then the final fit with the chosen trees and the forecasts.
 ``govml_point`` — the point model only: no inner calibration, so no intervals, no tree choice (all
 200 trees, ``untested_trees="all"``: since session 9 the default keeps no tree without a holdout, and this
 row read the level alone until session 19) and the mean as the point. ``govml_noes`` — the default
-without early stopping of the inner calibration models (round-1 behaviour for the trees). Skips cleanly
+without early stopping of the inner calibration models (round-1 behaviour for the trees). ``govml_nogate`` — the
+default without the horizon-1 tree gate (session 20: ``tree_gate=None``, every horizon's calibration model trained;
+the default before; the same forecasts on Boston). Skips cleanly
 when the development data are absent.
 """
 
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
               # alone; this row is the 200-tree point model the comparison is about
               "govml_point": HotspotForecaster(horizon=H, calibration_origins=0, untested_trees="all"),
               "govml_noes": HotspotForecaster(horizon=H, early_stop=None),
+              # session 20: the default before the horizon-1 tree gate (all four calibration models trained)
+              "govml_nogate": HotspotForecaster(horizon=H, tree_gate=None),
               "mean_4": MeanLast(4)}
     res = run_backtest(panel, models, origins=origins, horizon=H,
                        progress=lambda i, n, o: print(f"  govml origin {i}/{n} {o.date()}", flush=True))

@@ -106,3 +106,44 @@ def test_gate_applies_to_the_pooled_direct_choice_only() -> None:
         assert not est.tree_gate_fired_ and est.n_trees_ == 0, params
     with pytest.raises(ModelError, match="tree_gate must be None or 'horizon1'"):
         HotspotForecaster(horizon=3, tree_gate="h1", **SMALL).fit(panel)
+
+
+JUDGED = {**SMALL, "n_estimators": 100, "early_stop": 50}  # the judge (after 20 stalled trees) runs before the stop
+
+
+@pytest.mark.parametrize(("kind", "seed", "fires"), [("drift", 0, True), ("drift", 1, True), ("rhythm", 4, False)])
+def test_judge_after_20_stalled_trees(monkeypatch: pytest.MonkeyPatch, kind: str, seed: int, fires: bool) -> None:
+    """The gate judges the horizon-1 model the first time its holdout loss has stalled for ``_GATE_ROUNDS`` trees:
+    where no tree is kept then, its training stops there (21 rounds, not 51); otherwise it trains on to the
+    ``early_stop`` rule exactly as without the judge (the same rounds for every model, the same forecasts)."""
+    import govml.hotspot.forecast as F
+
+    if kind == "drift":  # no tree helps horizon 1
+        panel = drift_or_rhythm(kind, seed)
+    else:  # a strong rhythm: trees help every horizon from the first ones
+        rng = np.random.default_rng(seed)
+        panel = toy_panel(rng.poisson(np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0))
+                          .astype(float))
+    gate_rounds = F._GATE_ROUNDS
+    rounds: list[int] = []
+    real = lgb.LGBMRegressor.fit
+
+    def counting(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        rounds.append(self.booster_.current_iteration())
+        return out
+
+    monkeypatch.setattr(lgb.LGBMRegressor, "fit", counting)
+    judged = HotspotForecaster(horizon=3, **JUDGED).fit(panel)
+    r_judged, rounds[:] = list(rounds), []
+    monkeypatch.setattr(F, "_GATE_ROUNDS", 10**6)  # no judge: the gate reads the model at its early stop
+    unjudged = HotspotForecaster(horizon=3, **JUDGED).fit(panel)
+    r_unjudged = list(rounds)
+    assert judged.tree_gate_fired_ == unjudged.tree_gate_fired_ == fires
+    if fires:
+        # one model each (the gate fired), stopped gate_rounds after its best tree by the judge instead of 50 after
+        assert len(r_judged) == len(r_unjudged) == 1 and r_unjudged[0] - r_judged[0] == 50 - gate_rounds
+        assert judged.n_trees_ == 0
+    else:
+        assert r_judged == r_unjudged and len(r_judged) == 6 and judged.n_trees_ >= 15
+    same_forecasts(judged, unjudged)

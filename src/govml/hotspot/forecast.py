@@ -49,9 +49,10 @@ periods after the panel's last period.
   at every tree count the same way. The calibration models watch L2 and L1 on that holdout while they are trained
   and stop once either has not improved for ``early_stop`` (50) trees (``None``: all trees).
   ``tree_gate="horizon1"`` (default since session 20; ``None``: off) trains the horizon-1 calibration model first and
-  scores its tree counts on its own holdout rows by the same rule; when that keeps no tree, the other horizons'
-  calibration models are not trained and no tree is kept (``tree_gate_fired_``). Where the gate does not fire the
-  forecasts are those of the full run, bit for bit; where it fires they differ only if the full run's pooled choice
+  scores its tree counts on its own holdout rows by the same rule — once when its holdout L2 or L1 has first stalled
+  for 20 trees (stopping its training there when no tree is kept), and again at its ``early_stop``; when that keeps no
+  tree, the other horizons' calibration models are not trained and no tree is kept (``tree_gate_fired_``). Where the
+  gate does not fire the  forecasts are those of the full run, bit for bit; where it fires they differ only if the full run's pooled choice
   would have kept trees that horizon 1 alone does not want (1 of 64 benchmark origins, docs/hotspots.md §7).
 * **Holidays** (``holidays="auto"``, default). The level's forecast of a period is multiplied by
   that period's holiday factor, ``1 + b_sf · (Spring Festival days) + b_hol · (other official
@@ -132,6 +133,7 @@ _CAP_FACTOR = 2.0
 _DATA_START_FRAC = 0.1
 _TREE_TOLERANCE = 0.01
 _EARLY_STOP_ROUNDS = 50  # calibration models stop once holdout L2 or L1 has not improved for this many trees
+_GATE_ROUNDS = 20  # tree_gate: horizon 1's model is judged first when its holdout L2 or L1 has stalled this long
 POINT_WEIGHTS = tuple(np.round(np.linspace(0.0, 0.9, 10), 2))  # w < 1 keeps yhat strictly increasing in the mean
 _POINT_RMSE_TOL = 0.005  # the point rule may cost at most 0.5% of the holdout RMSE
 _POINT_MIN_GAIN = 0.002  # ... and must lower the holdout MAE by at least 0.2%
@@ -1579,7 +1581,9 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                 fit_kw = dict(eval_X=(self._hold_X[h][1],), eval_y=(Xv["y"].to_numpy(),),
                               eval_init_score=[np.log((level[:, hold] * fac[hold + h]).reshape(-1) + _OFFSET_EPS)],
                               eval_metric=["l2", "l1"],
-                              callbacks=[_StopWhenStalled(int(self.early_stop))])
+                              callbacks=[_StopWhenStalled(int(self.early_stop), *(
+                                  (_GATE_ROUNDS, self._gate_judge(fb, weights, last_target))
+                                  if gate and h == 1 and _GATE_ROUNDS < int(self.early_stop) else ()))])
                 model.set_params(metric="None")
             if self.recency_halflife:  # recent origins count more (a level that shifts)
                 age = hi - np.tile(origins, S if series is None else len(series))  # rows series-major
@@ -1598,12 +1602,25 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             if gate and early_stop and h == 1 and level is not None and fit_kw.get("eval_X") is not None:
                 # tree_gate="horizon1": the horizon-1 model judged on its own holdout rows first; no tree kept
                 # there, none is tried for the other horizons (their models are not trained)
-                self._h1_staged = (model, self._staged_holdout(fb.y, fb, model, weights, last_target, 1))
-                gated = self._gate_fired = self._choose_trees(*self._h1_staged[1][:2], self._tree_grid(), quiet=True) == 0
+                judged = getattr(self, "_h1_judged", None)  # the judge's forecasts, when training stopped there
+                staged = (judged[1] if judged is not None and judged[0] == model.booster_.current_iteration() else
+                          self._staged_holdout(fb.y, fb, model, weights, last_target, 1))
+                self._h1_staged, self._h1_judged = (model, staged), None
+                gated = self._gate_fired = self._choose_trees(*staged[:2], self._tree_grid(), quiet=True) == 0
                 if gated:
                     log.info("tree gate: the horizon-1 calibration model keeps no tree on its holdout rows; the "
                              "other horizons' calibration models are not trained (the level alone)")
         return models, weights
+
+    def _gate_judge(self, fb: FeatureBuilder, weights: np.ndarray, last_target: int) -> Any:
+        """tree_gate: the test the horizon-1 calibration model meets while it is trained, the first time its holdout
+        L2 or L1 has stalled for ``_GATE_ROUNDS`` trees: True (stop there) when its trees so far, scored on its own
+        holdout rows by the tree-count rule, keep none; otherwise it trains on to the ``early_stop`` rule."""
+        def judge(booster: Any) -> bool:
+            staged = self._staged_holdout(fb.y, fb, _BoosterModel(booster), weights, last_target, 1)
+            self._h1_judged = (booster.current_iteration(), staged)
+            return self._choose_trees(*staged[:2], self._tree_grid(), quiet=True) == 0
+        return judge
 
     def _predict_rows(self, model: Any, X: pd.DataFrame, level: np.ndarray | None) -> np.ndarray:
         if model is None:
@@ -1804,7 +1821,7 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
                 self.n_trees_ = max(self.n_trees_by_horizon_.values())
             models = self._truncate_models(models, self.n_trees_by_horizon_)
         self.tree_gate_fired_ = bool(getattr(self, "_gate_fired", False))
-        self._hold_X = self._hold_lev = self._h1_staged = None  # not kept in the fitted model
+        self._hold_X = self._hold_lev = self._h1_staged = self._h1_judged = None  # not kept in the fitted model
         self._gate_fired = False
         direct_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
         rec_hold: dict[int, list[np.ndarray]] = {h: [] for h in range(1, H + 1)}
@@ -1948,7 +1965,9 @@ class HotspotForecaster(FillsMissingParams, BaseEstimator):
             kept = self._hold_X.get(h) if getattr(self, "_hold_X", None) else None  # early stopping's frame
             X = kept[1] if kept is not None and np.array_equal(kept[0], origins) else \
                 fb.frame(h, origins)[self.feature_names_]
-            raw = _staged_raw(model, X, self._tree_grid())  # series-major rows
+            # on n_jobs threads: a prediction sets LightGBM's (process-wide) OpenMP thread count, and a judge's
+            # prediction with the default (all cores) made the rest of that model's training ~2x the CPU (measured)
+            raw = _staged_raw(model, X, self._tree_grid(), num_threads=self.n_jobs)  # series-major rows
         pred = np.clip(np.exp(raw + base[:, None]), 0.0, cap[:, :n_o].reshape(-1)[:, None])
         return pred, y[:, origins + h].reshape(-1), origins
 
@@ -2180,14 +2199,16 @@ class _StopWhenStalled:
 
     order = 30
 
-    def __init__(self, rounds: int):
+    def __init__(self, rounds: int, judge_rounds: int | None = None, judge: Any = None):
         self.rounds = rounds
         self.best: dict[str, tuple[float, int]] = {}
+        # tree_gate: the first time a metric has stalled for judge_rounds, judge(booster) may stop training there
+        self.judge_rounds, self.judge = judge_rounds, judge
 
     def __call__(self, env: Any) -> None:
         import lightgbm as lgb
 
-        stalled = False
+        stalled = judge = False
         for _, name, value, higher_better in env.evaluation_result_list or []:
             v = -value if higher_better else value
             b = self.best.get(name)
@@ -2195,6 +2216,11 @@ class _StopWhenStalled:
                 self.best[name] = (v, env.iteration)
             elif env.iteration - b[1] >= self.rounds:
                 stalled = True
+            elif self.judge is not None and env.iteration - b[1] >= self.judge_rounds:
+                judge = True
+        if judge and not stalled:
+            judge_now, self.judge = self.judge, None  # once
+            stalled = bool(judge_now(env.model))
         if stalled:
             raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
 
@@ -2262,7 +2288,7 @@ def _leaf_table(booster: Any, leaves: np.ndarray | None = None) -> np.ndarray:
     return table
 
 
-def _staged_raw(model: Any, X: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+def _staged_raw(model: Any, X: pd.DataFrame, grid: np.ndarray, num_threads: int | None = None) -> np.ndarray:
     """(rows × len(grid)) raw scores of ``model`` using its first ``k`` trees for each k in ``grid``.
 
     Every tree of the booster is used (not a ``best_iteration``): one ``pred_leaf`` call, the leaf
@@ -2270,7 +2296,8 @@ def _staged_raw(model: Any, X: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
     """
     b = model.booster_
     # num_iteration explicit: a booster trained with early stopping would otherwise stop at its best_iteration
-    leaves = np.asarray(b.predict(X, pred_leaf=True, num_iteration=b.current_iteration()),
+    kw = {} if num_threads is None else {"num_threads": int(num_threads)}
+    leaves = np.asarray(b.predict(X, pred_leaf=True, num_iteration=b.current_iteration(), **kw),
                         dtype=np.int64).reshape(len(X), -1)
     n_trees = leaves.shape[1]
     vals = _leaf_table(b, leaves)[np.arange(n_trees)[None, :], leaves]
