@@ -1848,12 +1848,13 @@ def _shift_to_beijing(wall: pd.Series, z: pd.Series) -> pd.Series:
     return out
 
 
-#: what systems write for "no time" (a date field never set): Unix time 0 as UTC or on Beijing's clock, Excel's day 0
-#: and day 1, 1900-01-01, SQL Server's smallest datetime — at exactly these times, never an event's; and MySQL's zero
-#: date 0000-00-00 (text)
-PLACEHOLDER_TIMES = ("1970-01-01 00:00:00", "1970-01-01 08:00:00", "1899-12-30 00:00:00", "1899-12-31 00:00:00",
-                     "1900-01-01 00:00:00", "1753-01-01 00:00:00")
-_ZERO_DATE = r"0{4}[-/.]0{1,2}[-/.]0{1,2}(?:[ T]0{1,2}:0{2}(?::0{2}(?:\.0+)?)?)?"
+#: what systems write for "no time" (a date field never set): Unix time 0 as UTC or on Beijing's clock, 1900-01-01 —
+#: at exactly these times, never an event's (and, below, the ones before 1900)
+PLACEHOLDER_TIMES = ("1970-01-01 00:00:00", "1970-01-01 08:00:00", "1900-01-01 00:00:00")
+#: the same before 1900 (outside the dates read, so told by their text): Excel's day 0 and 1 (1899-12-30/31), SQL
+#: Server's smallest datetime (1753-01-01), MySQL's zero date — at midnight
+_ZERO_DATE = (r"(?:0{4}[-/.]0{1,2}[-/.]0{1,2}|1899[-/.]12[-/.]3[01]|1753[-/.]0?1[-/.]0?1)"
+              r"(?:[ T]0{1,2}:0{2}(?::0{2}(?:\.0+)?)?)?")
 PLACEHOLDER_TIME_HINT = "a placeholder time that systems write for 'no time' (1970-01-01 08:00, 1900-01-01, 0000-00-00 …)"
 
 

@@ -113,11 +113,15 @@ def test_a_repeated_header_is_not_data(tmp_path: Path, msgs: pd.DataFrame, caplo
 
 def test_placeholder_times_are_no_time(tmp_path: Path, msgs: pd.DataFrame) -> None:
     values = pd.Series(["1970-01-01 08:00:00", "1970/1/1 0:00", "1900-01-01 00:00:00", "0000-00-00 00:00:00",
-                        "0000-00-00", "2019-11-01 08:00:00", "1970-01-01 09:15:00", "1900-01-01 08:00:00", None])
+                        "0000-00-00", "2019-11-01 08:00:00", "1970-01-01 09:15:00", "1900-01-01 08:00:00", None,
+                        "1899-12-30 00:00:00", "1753-01-01"])
     got = parse_datetime(values, errors="coerce")
     # was: 1970-01-01 08:00 and 1900-01-01 read as times (demands top wrote periods 1900-01 and 1970-01; the hotspot
     # panel ran from 1900: 6,052 weeks, every forecast hot)
-    assert got.isna().tolist() == [True, True, True, True, True, False, False, False, True]
+    assert got.isna().tolist() == [True, True, True, True, True, False, False, False, True, True, True]
+    from govml.io import placeholder_times
+
+    assert placeholder_times(values).tolist() == [True] * 5 + [False] * 4 + [True, True]
     m = msgs.copy()
     m.loc[[3, 9], "留言时间"] = "1970-01-01 08:00:00"
     m.loc[14, "留言时间"] = "0000-00-00 00:00:00"
