@@ -446,7 +446,9 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _LIST_CUES = ("本组", "该组", "同组", "本村", "该村")
 _LIST_ITEM = ("(?:[" + "".join(sorted(_SURNAME_WORDS["common"])) + "]|" + "|".join(sorted(_SURNAME_WORDS["compound"]))
               + ")")
-_LIST_CUE_REST = f"{_LIST_ITEM}[{_HAN}]{{1,2}}[，、,][ \t]?{_LIST_ITEM}"
+# (\u3000 here and ＂ in _ROLE_SUR: the gate reads the raw text, where a space or quote mark may still be full-width;
+# session 20)
+_LIST_CUE_REST = f"{_LIST_ITEM}[{_HAN}]{{1,2}}[，、,][ \t\u3000]?{_LIST_ITEM}"
 # Session 19: a common surname after 小/老 as a name (网格员小周每次, 老李家的狗, 隔壁的老王说; the surname is masked):
 # before a delimiter, 家, 每次 or a one-character word of _XIAO_FOLLOW, after no Chinese character or one of _XIAO_PREV
 # (not 奔小康，, 一点小钱都不给: _name_xiao).
@@ -605,7 +607,7 @@ _FIND_CUES = ("我是", "本人")
 # After a kinship cue (我父亲, 我爱人 …) a name before 是 too (session 18: 我父亲陈国华是退伍军人; 我是X是 is none).
 _WEAK_REST_KIN = f"(?:{_WEAK_REST}|[{_SURNAME_CHARS}][{_HAN}]{{1,2}}是)"
 # after a role word: a common surname, a compound one, or 于 and a character (业主于海家: _name_after_yu)
-_ROLE_SUR = (f"[ \t\u3000{_QUOTES_OPEN}]?(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))}"
+_ROLE_SUR = (f"[ \t\u3000{_QUOTES_OPEN}＂]?(?:[{''.join(sorted(_SURNAMES_COMMON))}]|{'|'.join(sorted(_SURNAMES_COMPOUND))}"
              f"|于[{_HAN}])")  # session 17: a space or a quote mark before the name (业主 黄丽华 反映, 业主“张海燕”)
 # Session 19. Second characters of a two-character word that is a name after a role with no common surname first
 # (司机金山把, 保安长江对): rivers, mountains, seas, peaks, woods (as given names are); and what must come next.
