@@ -133,7 +133,10 @@ def main() -> None:
             print(f"{name:10s} {fn:22s} strings {len(outs):6d}  differ {diff}" + (f"  (masked: {changed})" if changed != "" else ""))
             if diff:
                 for a, b in [(a, b) for a, b in zip(outs, other, strict=True) if a != b][:3]:
-                    print("   before:", str(a)[:200], "\n   after: ", str(b)[:200])
+                    a, b = str(a), str(b)
+                    k = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+                    k = max(0, k - 40)  # from a little before the first difference
+                    print("   before:", repr(a[k : k + 120]), "\n   after: ", repr(b[k : k + 120]))
     print("IDENTICAL" if not bad else f"DIFFERENT: {bad}")
     sys.exit(1 if bad else 0)
 
