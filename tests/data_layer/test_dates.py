@@ -39,8 +39,10 @@ def _truncate(d: dt.datetime, keep: str) -> dt.datetime:
     return d
 
 
+#: exactly 1970-01-01 00:00 / 08:00 are what systems write for "no time" and read as no time (io.PLACEHOLDER_TIMES,
+#: session 20): not drawn
 datetimes = st.datetimes(min_value=dt.datetime(1960, 1, 1), max_value=dt.datetime(2099, 12, 31)).map(
-    lambda d: d.replace(microsecond=0))
+    lambda d: d.replace(microsecond=0)).filter(lambda d: d.replace(hour=0, minute=0, second=0) != dt.datetime(1970, 1, 1))
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))

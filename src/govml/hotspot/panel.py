@@ -48,6 +48,8 @@ class Exclusions:
     REASONS = {
         "missing_time": "time is empty",
         "unparseable_time": "time could not be parsed",
+        "placeholder_time": "time is a placeholder that systems write for 'no time' (1970-01-01 08:00, 1900-01-01, "
+                            "0000-00-00 …)",
         "future_time": "time lies after the reference time (in the future)",
         "missing_area": "area is empty",
         "unknown_area": "area is not in the areas table",
@@ -203,12 +205,18 @@ def clean_events(
     raw_t = events[time_col].reset_index(drop=True)
     empty_t = blank_cells(raw_t)
     bad = t.isna().to_numpy()
+    ph = np.zeros(len(bad), dtype=bool)
+    if (bad & ~empty_t).any():  # 1970-01-01 08:00, 1900-01-01, 0000-00-00: a system's "no time", not an unreadable one
+        from govml.io import placeholder_times
+
+        ph[np.flatnonzero(bad & ~empty_t)] = placeholder_times(raw_t[bad & ~empty_t])
     ex.add("missing_time", file_rows[bad & empty_t & keep], file_row_offset=0)
-    ex.add("unparseable_time", file_rows[bad & ~empty_t & keep], file_row_offset=0)
-    if (bad & ~empty_t).any():
+    ex.add("placeholder_time", file_rows[ph & keep], file_row_offset=0)
+    ex.add("unparseable_time", file_rows[bad & ~empty_t & ~ph & keep], file_row_offset=0)
+    if (bad & ~empty_t & ~ph).any():
         from govml.io import CLOCK_ONLY_HINT, _clock_only
 
-        seen = pd.unique(raw_t[bad & ~empty_t].astype("string"))
+        seen = pd.unique(raw_t[bad & ~empty_t & ~ph].astype("string"))
         hint = f"; {CLOCK_ONLY_HINT}" if _clock_only(raw_t) else ""
         ex.notes.append(f"{len(seen)} distinct time value(s) in column '{time_col}' could not be read as dates, "
                         f"e.g. {', '.join(repr(str(v)) for v in seen[:5])} (expected e.g. 2019-02-28, "
@@ -264,7 +272,10 @@ def clean_events(
     out.attrs["source_rows"] = file_rows[keep]
     ex.rows_used = int(keep.sum())
     if ex.rows_used == 0:
-        raise DataError(message=f"{file}: no usable events left ({'; '.join(ex.lines())})")
+        which = "--now" if now is not None else "today; --now DATE sets another"
+        late = (f" — every time is after the reference time {ref:%Y-%m-%d %H:%M} ({which}): is the exporting system's "
+                "clock or year wrong?" if ex.counts.get("future_time") == ex.rows_in else "")
+        raise DataError(message=f"{file}: no usable events left ({'; '.join(ex.lines())}){late}")
     for line in ex.lines():
         log.info("%s", line)
     return out, ex
