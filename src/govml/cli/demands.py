@@ -571,13 +571,21 @@ def _print_label_issues(console, issues, rows, name: str, label_col: str) -> Non
                       f"{len(issue.positions)} row(s) excluded from training", highlight=False)
 
 
+def _label_order(label: str) -> tuple:
+    """Sort key: runs of digits compare as numbers (类别2 before 类别10), the rest as text."""
+    import re
+
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", str(label)) if p)
+
+
 def _metrics_table(report: dict, title: str):
     from rich.table import Table
 
     table = Table(title=title)
     for c in ("category", "precision", "recall", "F1", "support"):
         table.add_column(c, justify="right" if c != "category" else "left")
-    for lab, m in report["per_class"].items():
+    # numbered labels (1, 2, … 10) in their numbers' order, not as text sorts them (1, 10, 11, 2 …)
+    for lab, m in sorted(report["per_class"].items(), key=lambda kv: _label_order(kv[0])):
         table.add_row(lab, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
     table.add_section()
     table.add_row("macro-F1 (mean ± sd over folds)", "", "",
