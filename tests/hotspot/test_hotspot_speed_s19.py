@@ -117,7 +117,8 @@ def test_iso_week_is_pandas_isocalendar() -> None:
 
 def test_tree_choice_reads_early_stoppings_holdout_frames(monkeypatch) -> None:
     """The tree choice scores the rows early stopping watched: it reuses their frames (built once per horizon),
-    and the fit is the one that builds them again."""
+    and the fit is the one that builds them again. ``tree_gate=None``: every horizon's calibration model is trained
+    (session 20's default gate trains only the horizon-1 one where that keeps no tree, and builds no other frame)."""
     from govml.hotspot.features import FeatureBuilder
     from govml.samples.complaints import synthetic_panel
 
@@ -135,13 +136,13 @@ def test_tree_choice_reads_early_stoppings_holdout_frames(monkeypatch) -> None:
         return real(self, horizon, origins, series)
 
     monkeypatch.setattr(FeatureBuilder, "frame", frame)
-    reuse = HotspotForecaster(horizon=3, **SMALL).fit(panel)
+    reuse = HotspotForecaster(horizon=3, tree_gate=None, **SMALL).fit(panel)
     T = reuse.y_.shape[1]
     holdouts = [(h, tuple(range(T - 3 - 4, T - h))) for h in (1, 2, 3)]
     assert [calls.count(k) for k in holdouts] == [1, 1, 1]
     assert reuse._hold_X is None  # not kept in the fitted model
     calls.clear()
-    again = Rebuild(horizon=3, **SMALL).fit(panel)
+    again = Rebuild(horizon=3, tree_gate=None, **SMALL).fit(panel)
     assert [calls.count(k) for k in holdouts] == [2, 2, 2]
     assert again.n_trees_by_horizon_ == reuse.n_trees_by_horizon_
     pd.testing.assert_frame_equal(again.predict(3), reuse.predict(3), check_exact=True)
