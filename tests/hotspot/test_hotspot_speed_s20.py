@@ -24,7 +24,8 @@ SMALL = dict(n_estimators=60, learning_rate=0.1, num_leaves=7, min_child_samples
 COLS = ["yhat", "yhat_mean", "yhat_lo", "yhat_hi", "p_hotspot"]
 
 
-def fit_counting(monkeypatch: pytest.MonkeyPatch, panel: pd.DataFrame, **params) -> tuple[HotspotForecaster, list[int]]:
+def fit_counting(monkeypatch: pytest.MonkeyPatch, panel: pd.DataFrame, base: dict | None = None,
+                 **params) -> tuple[HotspotForecaster, list[int]]:
     """The fitted forecaster and the number of boosting rounds of every LightGBM model it trained."""
     rounds: list[int] = []
     real = lgb.LGBMRegressor.fit
@@ -35,7 +36,7 @@ def fit_counting(monkeypatch: pytest.MonkeyPatch, panel: pd.DataFrame, **params)
         return out
 
     monkeypatch.setattr(lgb.LGBMRegressor, "fit", counting)
-    est = HotspotForecaster(horizon=3, **SMALL, **params).fit(panel)
+    est = HotspotForecaster(horizon=3, **{**(SMALL if base is None else base), **params}).fit(panel)
     monkeypatch.setattr(lgb.LGBMRegressor, "fit", real)
     return est, rounds
 
@@ -125,20 +126,9 @@ def test_judge_after_20_stalled_trees(monkeypatch: pytest.MonkeyPatch, kind: str
         panel = toy_panel(rng.poisson(np.where(np.arange(50) % 2 == 0, 8.0, 2.0)[None, :].repeat(60, axis=0))
                           .astype(float))
     gate_rounds = F._GATE_ROUNDS
-    rounds: list[int] = []
-    real = lgb.LGBMRegressor.fit
-
-    def counting(self, *args, **kwargs):
-        out = real(self, *args, **kwargs)
-        rounds.append(self.booster_.current_iteration())
-        return out
-
-    monkeypatch.setattr(lgb.LGBMRegressor, "fit", counting)
-    judged = HotspotForecaster(horizon=3, **JUDGED).fit(panel)
-    r_judged, rounds[:] = list(rounds), []
+    judged, r_judged = fit_counting(monkeypatch, panel, base=JUDGED)
     monkeypatch.setattr(F, "_GATE_ROUNDS", 10**6)  # no judge: the gate reads the model at its early stop
-    unjudged = HotspotForecaster(horizon=3, **JUDGED).fit(panel)
-    r_unjudged = list(rounds)
+    unjudged, r_unjudged = fit_counting(monkeypatch, panel, base=JUDGED)
     assert judged.tree_gate_fired_ == unjudged.tree_gate_fired_ == fires
     if fires:
         # one model each (the gate fired), stopped gate_rounds after its best tree by the judge instead of 50 after
