@@ -45,9 +45,10 @@ ABOUT: dict[str, tuple[str, str]] = {
     "data": ("checks each input file as `govml validate` does: how it was read, every problem with its row and column",
              "README, \"Data formats accepted\""),
     "demands": ("top demands per community and month; trains the demand-category classifier (3-fold cross-validation) "
-                "and classifies the messages", "docs/demands.md"),
+                "and classifies the messages", "README, \"Top demands and the category classifier\""),
     "demands-alerts": ("hot issues (messages about one thing, grouped) and early-warning alerts per community and week "
-                       "(告警 alarm > 预警 warning > 关注 watch)", "docs/alerts.md"),
+                       "(告警 alarm > 预警 warning > 关注 watch)",
+                       "README, \"Hot issues (热点问题) and early warning (民情预警)\""),
     "hotspots": ("complaint hotspots: backtest of the forecaster against simple baselines (lower mae/rmse is better), "
                  "a forecast of the next weeks and heatmaps", "docs/hotspots.md"),
     "federated": ("three districts train the classifier and compare indicators together (an in-process simulation; "
