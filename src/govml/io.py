@@ -675,15 +675,27 @@ def _decode(raw: bytes, file: str, encoding: str | None) -> tuple[str, str]:
             if text is None:
                 raise
             return text, "utf-8"
-        return raw.decode(enc), enc
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError as exc:  # a byte-order mark said UTF-8 (or UTF-16), and the bytes after it are not
+            if enc == "utf-8-sig" and (text := _utf8_but_a_few_bytes(raw, file)) is not None:
+                return text.removeprefix("\ufeff"), enc  # but for a few characters cut by the exporting system
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DataError(message=f"{file}: starts with a byte-order mark for {enc}, but invalid bytes "
+                            f"{raw[exc.start : exc.start + 4]!r} at byte {exc.start} (line {line}) follow; pass "
+                            "--encoding E if it is in another encoding") from None
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise DataError(message=f"{file}: unknown encoding {encoding!r} "
                         "(try utf-8, utf-8-sig, gbk or gb18030, or leave --encoding out to detect it)") from None
+    utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
+        # UTF-8 asked for, and it is, but for a few characters cut by the exporting system: read as without --encoding
+        if utf8 and (text := _utf8_but_a_few_bytes(raw, file)) is not None:
+            return text.removeprefix("\ufeff"), "utf-8"
         line = raw[: exc.start].count(b"\n") + 1
         bad = raw[exc.start : exc.start + 4]
         hint = ""

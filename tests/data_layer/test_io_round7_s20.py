@@ -266,3 +266,29 @@ def test_federated_options_typed_as_the_header_shows(tmp_path: Path, msgs: pd.Da
     df, mapping, _ = _read_input(path, "classifier", "区 县", {"text": "留言 详情"}, Console(file=None, quiet=True))
     assert df["区 县"].tolist() == msgs["区县"].tolist() and df["留言 详情"].tolist() == msgs["留言详情"].tolist()
     assert mapping == {"text": "留言 详情"}
+
+
+def test_utf8_asked_for_with_a_few_bad_bytes_is_read_as_without_encoding(tmp_path: Path, msgs: pd.DataFrame,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """`--encoding utf-8` on such a file (lead, session 20; was: 'cannot be decoded as utf-8 …, leave --encoding
+    out'): the same frame and the same warning as without it; a file in another encoding is still refused."""
+    raw = bytearray(msgs.to_csv(index=False).encode("utf-8"))
+    del raw[raw.find(msgs.loc[30, "留言详情"].encode("utf-8")) + 1]
+    path = tmp_path / "cut.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + bytes(raw))  # with a byte-order mark, as Excel writes UTF-8
+    auto = read_table(path)
+    for enc in ("utf-8", "UTF8", "utf-8-sig"):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="govml.io"):
+            got = read_table(path, encoding=enc)
+        pd.testing.assert_frame_equal(got, auto)
+        assert list(got.columns) == list(msgs.columns)  # no byte-order mark left in the first name
+        assert len(_said(caplog, "invalid byte")) == 1
+    for k in range(2, 27):  # 25 more messages cut: not "a few"; a clear error, not a bare UnicodeDecodeError
+        del raw[raw.find(msgs.loc[k, "留言详情"].encode("utf-8")) + 1]
+    path.write_bytes(b"\xef\xbb\xbf" + bytes(raw))
+    with pytest.raises(DataError, match=r"cut\.csv: starts with a byte-order mark for utf-8-sig, but invalid bytes"):
+        read_table(path)
+    path.write_bytes(msgs.to_csv(index=False).encode("gbk"))
+    with pytest.raises(DataError, match="cannot be decoded as utf-8"):
+        read_table(path, encoding="utf-8")
