@@ -979,10 +979,21 @@ def _compact_rows(rows: Sequence[int]) -> list[list[Any]]:
 
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
+    """The delimiter, from the first non-blank record. A record whose quoted cell holds a line break (a header
+    cell wrapped with Alt+Enter, saved by Excel as "Unicode text") runs on over the next lines: its first line
+    alone would hold no delimiter and a tab-separated file would be read as one column."""
     first = ""
-    for line in text[:65536].splitlines():
+    lines = iter(text[:65536].splitlines())
+    for line in lines:
         if line.strip():
             first = line
+            for _ in range(50):  # inside a quoted cell: the record goes on (a stray quote: 50 lines at most)
+                if not first.count('"') % 2:
+                    break
+                more = next(lines, None)
+                if more is None:
+                    break
+                first += "\n" + more
             break
     if suffix == ".tsv":
         return "\t"
