@@ -1,6 +1,6 @@
 """Reading round 7b (session 20): every round-7 shape in every common file form.
 
-    .venv/bin/python benchmarks/data_forms_cross.py run OUT [--only SHAPE,…] [--forms FORM,…]
+    .venv/bin/python benchmarks/data_forms_cross.py run OUT [--only SHAPE,…] [--forms FORM,…] [--commands C,…]
 
 Round 7 (benchmarks/data_real_exports_round7.py) tried each export shape in one file form. Here each message and
 event shape (and data_samples/messages.csv, data_samples/complaints.csv) is written again as the forms a user's file
@@ -15,12 +15,15 @@ comes in:
     crlf    the shape's bytes with CRLF line ends
 
 A form that cannot represent the shape is skipped and said (e.g. GBK cannot hold the cut bytes of r06; the xlsx
-form of an xlsx shape is the shape itself). On every file: ``govml validate FILE --kind messages|events`` and the
-shape's first round-7 command (``demands top`` with the shape's options; ``hotspots forecast`` with its ``--now``).
-Every run is a forked child of one process that imported govml once (the same ``govml.cli.main`` the script
+form of an xlsx shape is the shape itself). On every file: ``govml validate FILE --kind messages|events`` (as
+given, then ``validate --map`` with the shape's column options as --map canonical=column) and the shape's first
+round-7 command (``demands top`` with the shape's options; ``hotspots forecast`` with its ``--now``).
+Every run is a forked child of one process that imported govml once (``govml.cli.main``, which the ``govml`` script
 calls, fresh GOVML_HOME and working folder per run), so the whole grid costs minutes, not an interpreter start per
-run. Writes OUT/runs.tsv (shape, form, command, exit code, flag, the last lines shown) and OUT/logs/…; a run whose
-output holds ``internal error`` or ``Traceback`` is flagged BUG. Needs ../shared/data (skips cleanly without).
+run. Writes OUT/runs.tsv (shape, form, command, exit code, flag, the last lines shown), OUT/skipped.tsv and each
+run's whole output in OUT/work/SHAPE.FORM/COMMAND/run.log; a run whose output holds ``internal error`` or
+``Traceback`` is flagged BUG, and a shape whose forms give different outputs (top.csv / fc.csv) FORMS DIFFER. Exit 1
+when either happens. Needs ../shared/data (skips cleanly without).
 """
 
 from __future__ import annotations
@@ -179,7 +182,24 @@ def _fork_run(argv: list[str], cwd: Path, log: Path) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-def run(out: Path, only: set[str] | None, forms: list[str]) -> int:
+def _maps(cmd: list[str], kind: str) -> list[str]:
+    """--map options for validate from the shape's own column options (the last --text-col is the text)."""
+    opts: dict[str, str] = {}
+    for flag, val in zip(cmd, cmd[1:], strict=False):
+        opts[flag] = val
+    want = ({"--time-col": "created_at", "--text-col": "text", "--id-col": "id", "--by": "district"}
+            if kind == "messages" else {"--time-col": "created_at", "--area-col": "community",
+                                        "--category-col": "category"})
+    out: list[str] = []
+    for flag, canon in want.items():
+        if flag in opts and opts[flag] != canon:
+            out += ["--map", f"{canon}={opts[flag]}"]
+    if kind == "messages" and opts.get("--by", "district") != "district":  # 附件3 has no community: the 区县
+        out += ["--map", f"community={opts['--by']}"]
+    return out
+
+
+def run(out: Path, only: set[str] | None, forms: list[str], commands: set[str] | None = None) -> int:
     import shutil
 
     os.environ.update(COLUMNS="200", NO_COLOR="1", MLFLOW_DISABLE_TELEMETRY="true")
@@ -214,8 +234,12 @@ def run(out: Path, only: set[str] | None, forms: list[str]) -> int:
                 if form not in made:
                     continue
                 f = made[form]
-                for label, args in (("validate", ["validate", str(f), "--kind", kind]),
-                                    (" ".join(cmd[:2]), [cmd[0], cmd[1], str(f), *cmd[3:]])):
+                plan = [("validate", ["validate", str(f), "--kind", kind]),
+                        ("validate --map", ["validate", str(f), "--kind", kind, *_maps(cmd, kind)]),
+                        (" ".join(cmd[:2]), [cmd[0], cmd[1], str(f), *cmd[3:]])]
+                for label, args in plan:
+                    if commands and label not in commands:
+                        continue
                     work = out / "work" / f"{path.name.split('.')[0]}.{form}" / label.replace(" ", "_")
                     shutil.rmtree(work, ignore_errors=True)
                     work.mkdir(parents=True)
@@ -231,7 +255,21 @@ def run(out: Path, only: set[str] | None, forms: list[str]) -> int:
                     fh.flush()
                     print(f"{shape:28s} {form:6s} {label:18s} rc={rc:<3d} {flag:3s} {seen[:220]}", flush=True)
     print(f"{total} runs, {bugs} flagged (internal error / Traceback)")
-    return 1 if bugs else 0
+    # the forms of one shape should give the same output: a form read differently shows up here
+    import hashlib
+
+    differ = 0
+    for path in (s[1] for s in shapes):
+        stem = path.name.split(".")[0]
+        sums = {d.name.removeprefix(stem + "."): hashlib.sha256(f.read_bytes()).hexdigest()[:8]
+                for d in sorted((out / "work").glob(stem + ".*"))
+                for f in (d / "demands_top" / "top.csv", d / "hotspots_forecast" / "fc.csv") if f.exists()}
+        if len(set(sums.values())) > 1:
+            differ += 1
+        print(f"{stem}: {' '.join(f'{k}={v}' for k, v in sums.items()) or 'no output'}"
+              f"{'  FORMS DIFFER' if len(set(sums.values())) > 1 else ''}")
+    print(f"{differ} shape(s) whose forms gave different outputs")
+    return 1 if bugs or differ else 0
 
 
 def main(argv: list[str]) -> int:
@@ -242,7 +280,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     out = Path(argv[1])
-    only = forms = None
+    only = forms = commands = None
     rest = argv[2:]
     while rest:
         opt, val, *rest = rest
@@ -250,11 +288,13 @@ def main(argv: list[str]) -> int:
             only = set(val.split(","))
         elif opt == "--forms":
             forms = val.split(",")
+        elif opt == "--commands":
+            commands = set(val.split(","))
         else:
             print(__doc__)
             return 2
     out.mkdir(parents=True, exist_ok=True)
-    return run(out, only, forms or FORMS)
+    return run(out, only, forms or FORMS, commands)
 
 
 if __name__ == "__main__":
