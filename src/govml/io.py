@@ -1881,13 +1881,6 @@ _ZERO_DATE = (r"(?:0{4}[-/.]0{1,2}[-/.]0{1,2}|1899[-/.]12[-/.]3[01]|1753[-/.]0?1
 PLACEHOLDER_TIME_HINT = "a placeholder time that systems write for 'no time' (1970-01-01 08:00, 1900-01-01, 0000-00-00 …)"
 
 
-def _parse_datetime_mask(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(parsed datetime64[ns] series, mask of non-missing values that could not be parsed). A placeholder for "no
-    time" (:data:`PLACEHOLDER_TIMES`) is NaT and in the mask: :func:`_parse_times` tells them apart."""
-    out, bad, placeholder = _parse_times(series)
-    return out, bad | placeholder
-
-
 def _parse_times(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(parsed datetime64[ns] series, mask of values that could not be parsed, mask of placeholders for "no time"
     — :data:`PLACEHOLDER_TIMES`, NaT in the parsed series, not in the first mask)."""

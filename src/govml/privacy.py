@@ -519,8 +519,11 @@ def _first_chars(pattern: str) -> frozenset[str] | None:
     """Every character a match of ``pattern`` can start with (a superset: look-arounds are not followed), read from
     the parsed pattern; None when that is not known (a match may be empty, start with any character, a negated or
     large class …)."""
-    from re import _constants as sre_c
-    from re import _parser as sre_parse
+    try:  # CPython's own regex parser (re._parser since 3.11): private, so a Python without it gets None (no skip)
+        from re import _constants as sre_c
+        from re import _parser as sre_parse
+    except ImportError:
+        return None
 
     def seq(items: object) -> tuple[set[str] | None, bool]:  # (first characters, may match empty)
         first: set[str] = set()

@@ -453,9 +453,7 @@ def _convert(df: pd.DataFrame, col: Column, report: Report) -> None:
                 f"{int(placeholder.sum()):,} cell(s) of '{report.mapping.get(name, name)}' hold a placeholder time that "
                 "systems write for 'no time' (" + ", ".join(f"'{v}' {n:,}" for v, n in shown.head(3).items())
                 + "): read as empty")
-            bad = bad | placeholder
-        notes = date_notes(s[~bad.to_numpy()], report.mapping.get(name, name))
-        bad = bad & ~placeholder
+        notes = date_notes(s[~(bad | placeholder).to_numpy()], report.mapping.get(name, name))
         if notes:  # how the times were read (Unix times and offsets converted to Beijing time): said by `govml validate`
             report.meta.setdefault("notes", []).extend(notes)
         for pos in np.flatnonzero(bad.to_numpy()):
