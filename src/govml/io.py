@@ -13,7 +13,11 @@
   (an export of one sheet per month; row numbers stay each sheet's own and name it — ``1月!12`` in every message
   —, ``attrs["govml"]["sheet_rows"]`` says how many rows each sheet gave) and the header row is found automatically (title rows above it are skipped,
   footer rows such as 合计/注/制表人 below the data too). A ``.xls`` that is
-  really an .xlsx or a text table is read as what it is (said); an HTML page under that name is refused.
+  really an .xlsx or a text table is read as what it is (said). What web systems save as "Excel" is read too: an HTML
+  table (``.xls``, ``.html``, ``.htm``; the charset its ``<meta>`` declares, else detected; ``rowspan``/``colspan`` as
+  merged cells; every ``<table>`` a sheet, ``table1`` … or its ``<caption>``) and an Excel 2003 XML workbook
+  (SpreadsheetML, ``.xls`` or ``.xml``; ``ss:Index`` gaps, ``ss:MergeAcross``/``MergeDown``), with every cell as text
+  as in a CSV file (``ss:Type="Number"`` whole numbers without ``.0``) and sheets chosen as a workbook's.
 * :func:`load` reads, maps the user's column names to the canonical ones, converts types, validates
   (see :mod:`govml.schemas`) and raises :class:`~govml.errors.DataError` listing every problem with
   its file, row and column.
@@ -89,7 +93,8 @@ __all__ = [
 ]
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson")
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".jsonl", ".ndjson")
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq", ".jsonl", ".ndjson",
+                      ".html", ".htm", ".xml")
 
 # every character Python's \s matches, plus zero-width space and BOM, spelled out so that pandas can
 # hand the pattern to Arrow's RE2 (2-3x faster than the Python fallback \s forces)
@@ -1317,10 +1322,32 @@ def _same_header_sheets(wb: _Workbook, title: str, rows: Sequence[Sequence[Any]]
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+def _utf16_without_bom(head: bytes) -> bool:
+    """Whether the first bytes of a file are UTF-16 text without a byte-order mark (Excel's "Unicode text" as some
+    systems write it, saved as .xls), told as :func:`detect_encoding` tells it."""
+    try:
+        with _quiet_log():
+            return detect_encoding(head[:4096] if len(head) > 4096 else head) in ("utf-16-le", "utf-16-be")
+    except DataError:
+        return False
+
+
+@contextlib.contextmanager
+def _quiet_log() -> Iterator[None]:
+    """Hold back this module's INFO lines (a sniff of the first bytes says nothing the whole read does not)."""
+    level = log.level
+    log.setLevel(max(logging.WARNING, log.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def _read_xls(path: Path, sheet: str | int | None, header_row: int | None, known: set[str],
               encoding: str | None) -> pd.DataFrame:
     """A file named .xls: an Excel 97-2003 workbook (read with python-calamine), or — as web systems export
-    "Excel" — an .xlsx, a tab- or comma-separated text or an HTML table under that name (each said)."""
+    "Excel" — an .xlsx, an HTML table, an Excel 2003 XML workbook or a tab- or comma-separated text under that name
+    (each read as what it is, said)."""
     file = _name(path)
     with open(path, "rb") as fh:
         head = fh.read(4096)
@@ -1331,11 +1358,14 @@ def _read_xls(path: Path, sheet: str | int | None, header_row: int | None, known
     if head.startswith(b"PK\x03\x04"):
         log.warning("%s: an .xlsx workbook named .xls: read as .xlsx", file)
         return _read_xlsx(path, sheet, header_row, known)
-    sniff = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
-    if sniff.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")) or b"<table" in sniff:
-        raise DataError(message=f"{file}: this .xls is a web page (an HTML table a web system saved under an Excel "
-                        "name), not a workbook; open it in Excel/WPS and save it as .xlsx or .csv")
-    if _looks_binary(head) and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    kind = _web_kind(head)
+    if kind is not None:
+        log.warning("%s: %s named .xls (not an Excel 97-2003 workbook): read as %s", file,
+                    *(("an Excel 2003 XML workbook (SpreadsheetML)", "such") if kind == "spreadsheetml" else
+                      ("a web page (an HTML table, as web systems export 'Excel')", "its table(s)")))
+        return _read_web(path, kind, sheet, header_row, known, encoding)
+    if _looks_binary(head) and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            and not _utf16_without_bom(head):
         raise DataError(message=f"{file}: not a readable Excel workbook: neither Excel 97-2003 (.xls) nor .xlsx "
                         "content; open it in Excel/WPS and save it as .xlsx or .csv")
     log.warning("%s: a text table named .xls (not a workbook): read as delimited text", file)
@@ -1347,11 +1377,13 @@ ALL_SHEETS = ("all", "*")
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, known: set[str],
-               xls: bool = False) -> pd.DataFrame:
+               xls: bool = False, wb: Any = None) -> pd.DataFrame:
+    """A workbook's sheet (``wb``: the tables of a web page or XML workbook, :class:`_WebTables`, read alike)."""
     file = _name(path)
-    if path.stat().st_size == 0:
-        raise DataError(message=f"{file}: the file is empty (0 bytes); expected an Excel workbook")
-    wb = _Workbook(path, xls=xls)
+    if wb is None:
+        if path.stat().st_size == 0:
+            raise DataError(message=f"{file}: the file is empty (0 bytes); expected an Excel workbook")
+        wb = _Workbook(path, xls=xls)
     try:
         names = wb.names
         if isinstance(sheet, str) and sheet.strip().lower() in ALL_SHEETS and sheet not in names:
@@ -1381,15 +1413,16 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
     elif sheet is None and len(names) > 1:
         log.info("%s: sheet %r read (the workbook's other sheets: %s)", file, title,
                  ", ".join(repr(n) for n in names if n != title))
-    meta: dict[str, Any] = {"file": file, "format": "xls" if xls else "xlsx", "encoding": None, "sheet": title,
-                            "sheets": names}
+    meta: dict[str, Any] = {"file": file, "format": getattr(wb, "format", "xls" if xls else "xlsx"),
+                            "encoding": getattr(wb, "encoding", None), "sheet": title, "sheets": names}
     if others:
         meta["same_header_sheets"] = others
-    return _one_sheet(all_rows, title, header_row, known, file, meta, merged)
+    return _one_sheet(all_rows, title, header_row, known, file, meta, merged, all_text=getattr(wb, "all_text", False))
 
 
 def _one_sheet(all_rows: list[tuple[Any, ...]], title: str, header_row: int | None, known: set[str], file: str,
-               meta: dict, merged: Sequence[tuple[tuple[int, int], tuple[int, int]]] = ()) -> pd.DataFrame:
+               meta: dict, merged: Sequence[tuple[tuple[int, int], tuple[int, int]]] = (),
+               all_text: bool = False) -> pd.DataFrame:
     """One sheet's rows → its frame (header found, or ``header_row``; title rows above and footer rows below
     skipped; the sheet's own row numbers in ``meta``; cells of a block merged down a column below the header
     read with the block's value: :func:`_fill_merged`)."""
@@ -1409,7 +1442,7 @@ def _one_sheet(all_rows: list[tuple[Any, ...]], title: str, header_row: int | No
     if two is not None:
         meta["header_rows"] = [two + 1, h + 1]
         log.info("%s: header of two rows (%d and %d): merged header cells read as one name each", file, two + 1, h + 1)
-    return _frame_from_rows(header, data, rows, file, meta)
+    return _frame_from_rows(header, data, rows, file, meta, all_text=all_text)
 
 
 def _fill_merged(all_rows: list[tuple[Any, ...]], h: int, merged: Sequence[tuple[tuple[int, int], tuple[int, int]]],
@@ -1471,7 +1504,8 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
     for name, all_rows in sheets.items():
         m: dict[str, Any] = {}
         with _quiet_footer():
-            df = _one_sheet(all_rows, name, header_row, known, file, m, merges[name])
+            df = _one_sheet(all_rows, name, header_row, known, file, m, merges[name],
+                            all_text=getattr(wb, "all_text", False))
         if columns is None:
             columns, meta = list(df.columns), m
         elif list(df.columns) != columns:  # a header that differs in order: line the columns up by name
@@ -1500,7 +1534,8 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
     if placeholders:
         meta["placeholder_cells"] = placeholders
         log.warning("%s: %s", file, placeholder_note(placeholders))
-    meta.update({"file": file, "format": "xls" if xls else "xlsx", "encoding": None, "sheet": order[0],
+    meta.update({"file": file, "format": getattr(wb, "format", "xls" if xls else "xlsx"),
+                 "encoding": getattr(wb, "encoding", None), "sheet": order[0],
                  "sheets": list(wb.names), "sheets_read": order, "sheet_rows": parts, "rows": _compact_rows(rows)})
     if footer:
         meta["footer_rows"] = footer
@@ -1534,6 +1569,314 @@ def _quiet_footer() -> Iterator[None]:
         yield
     finally:
         log.removeFilter(f)
+
+
+# --------------------------------------------------------------------------------------------------
+# what web systems save as "Excel": an HTML table, or an Excel 2003 XML workbook (SpreadsheetML)
+
+WEB_SUFFIXES = (".html", ".htm", ".xml")
+_SSML = "urn:schemas-microsoft-com:office:spreadsheet"
+_SSML_EXCEL = "urn:schemas-microsoft-com:office:excel"
+_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml\b[^>]*\?>", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml\b[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""", re.I)
+#: the labels web pages give Chinese text: GB2312 and GBK pages are GBK (WHATWG reads both so), GB18030 its superset
+_GB_LABELS = {"gb2312": "gbk", "gb_2312": "gbk", "gb_2312-80": "gbk", "x-gbk": "gbk", "gbk": "gbk", "cp936": "gbk",
+              "euc-cn": "gbk", "csgb2312": "gbk", "gb18030": "gb18030"}
+
+
+def _web_kind(head: bytes) -> str | None:
+    """``"spreadsheetml"`` (an Excel 2003 XML workbook), ``"html"`` (a web page or a bare ``<table>``) or ``None``,
+    told by the first bytes (in UTF-8, GBK … or UTF-16)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", errors="ignore")
+    elif head[1:200:2].count(0) > 50:
+        text = head.decode("utf-16-le", errors="ignore")
+    elif head[0:200:2].count(0) > 50:
+        text = head.decode("utf-16-be", errors="ignore")
+    else:
+        text = head.decode("latin-1")
+    s = text.lstrip("\ufeff\xef\xbb\xbf").lstrip().lower()
+    book = re.search(r"<(?:ss:)?workbook\b", s)
+    page = re.search(r"<(?:html|body|table|meta|!doctype\s+html)\b", s)
+    if book and _SSML in s and (page is None or book.start() < page.start()):
+        return "spreadsheetml"
+    if page is not None and (s.startswith("<") or page.start() < 1024):
+        return "html"
+    return None
+
+
+def _web_decode(raw: bytes, file: str, encoding: str | None, kind: str) -> tuple[str, str]:
+    """(text, encoding used) of a web page or XML workbook: ``encoding`` (``--encoding``) wins; then a byte-order
+    mark; then the charset the file declares (``<meta charset>``, ``<meta http-equiv … charset=…>``, ``<?xml …
+    encoding=…?>``; GB2312 read as GBK, as browsers do); else (none, unknown, or the bytes are not in it: said) the
+    encoding is detected as for a CSV file."""
+    if encoding is not None or raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode(raw, file, encoding)
+    head = raw[:8192]
+    m = (_XML_ENCODING.match(head) if kind == "spreadsheetml" else None) or _CHARSET.search(head)
+    if m is not None:
+        label = m.group(1).decode("ascii", "replace").lower()
+        enc = _GB_LABELS.get(label, label)
+        try:
+            codecs.lookup(enc)
+        except LookupError:
+            log.warning("%s: declares the charset %r, which Python does not know: the encoding is detected", file,
+                        label)
+            return _decode(raw, file, None)
+        if enc in ("gbk", "gb18030"):
+            try:  # a page labelled GB2312 but saved as UTF-8 (its label copied from an old template)
+                text = raw.decode("utf-8")
+                if _NON_ASCII.search(text):
+                    log.warning("%s: declares the charset %r but is UTF-8 text: read as UTF-8", file, label)
+                    return text, "utf-8"
+            except UnicodeDecodeError:
+                pass
+        for e in (enc, "gb18030") if enc == "gbk" else (enc,):
+            try:
+                return raw.decode(e), e
+            except UnicodeDecodeError:
+                continue
+        text, used = _decode(raw, file, None)
+        log.warning("%s: declares the charset %r but its bytes are not in it: read as %s (detected); --encoding E "
+                    "reads it in another", file, label, used)
+        return text, used
+    return _decode(raw, file, None)
+
+
+def _cell_text(el: Any) -> str | None:
+    """A ``<td>``'s text as the browser shows it: ``<br>`` and block elements (``<p>``, ``<div>``, ``<li>``) as line
+    breaks (later one space, as any cell's line breaks), ``&nbsp;`` as a space; ``None`` when blank."""
+    for br in el.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for block in el.iter("p", "div", "li", "tr"):
+        if block is not el:
+            block.tail = "\n" + (block.tail or "")
+    text = "".join(el.itertext())
+    return text if text.strip() else None
+
+
+def _span(el: Any, attr: str) -> int:
+    """A ``rowspan``/``colspan`` as browsers take it: a whole number ≥ 1 (anything else: 1), at most 1000."""
+    v = el.get(attr)
+    try:
+        n = int(str(v).strip().rstrip(";"))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(n, 1), 1000)
+
+
+class _WebTables:
+    """The tables of a web page, or the worksheets of an Excel 2003 XML workbook, read as the sheets of a workbook
+    (the interface of :class:`_Workbook`): cells as text, merged cells (``rowspan``/``colspan``,
+    ``ss:MergeAcross``/``ss:MergeDown``) with their value in the first cell and the ranges told by :meth:`merged`,
+    as Excel opens the file."""
+
+    all_text = True
+
+    def __init__(self, path: Path, kind: str, encoding: str | None) -> None:
+        self.path = path
+        self.format = kind
+        file = _name(path)
+        raw = path.read_bytes()
+        if not raw.strip():
+            raise DataError(message=f"{file}: the file is empty ({len(raw)} bytes); expected "
+                            + ("an Excel 2003 XML workbook" if kind == "spreadsheetml" else "a web page with a table"))
+        text, self.encoding = _web_decode(raw, file, encoding, kind)
+        text = _XML_DECL.sub("", text.lstrip("\ufeff"), count=1)
+        self._rows: dict[str, list[tuple[Any, ...]]] = {}
+        self._merged: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+        self.hidden: set[str] = set()
+        if kind == "spreadsheetml":
+            self._spreadsheetml(text, file)
+        else:
+            self._html(text, file)
+        self.names = list(self._rows)
+
+    def _add(self, name: str, cells: dict[tuple[int, int], Any], merged: list) -> None:
+        height = max((r for r, _ in cells), default=-1) + 1
+        width = max((c for _, c in cells), default=-1) + 1
+        grid = [[None] * width for _ in range(height)]
+        for (r, c), v in cells.items():
+            grid[r][c] = v
+        base, k = name, 2
+        while name in self._rows:
+            name, k = f"{base} ({k})", k + 1
+        self._rows[name] = [tuple(r) for r in grid]
+        self._merged[name] = [((r0, c0), (min(r1, height - 1), c1)) for (r0, c0), (r1, c1) in merged]
+
+    def _html(self, text: str, file: str) -> None:
+        try:
+            import lxml.html
+        except ImportError:
+            raise DataError(message=f"{file}: reading a web page saved as Excel needs lxml (pip install lxml); or "
+                            "open it in Excel/WPS and save it as .xlsx or .csv") from None
+        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+        try:
+            doc = lxml.html.document_fromstring(text, parser=parser)
+        except Exception as exc:  # noqa: BLE001 — lxml's ParserError, an empty document
+            raise DataError(message=f"{file}: not a readable web page ({exc.__class__.__name__}: {exc})") from None
+        for el in doc.xpath("//script | //style"):
+            el.drop_tree()
+        tables = doc.xpath("//table")
+        n = 0
+        for table in tables:
+            cells: dict[tuple[int, int], Any] = {}
+            taken: set[tuple[int, int]] = set()
+            merged = []
+            trs = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+            for r, tr in enumerate(trs):
+                c = 0
+                for td in tr.xpath("./td | ./th"):
+                    while (r, c) in taken:
+                        c += 1
+                    rs, cs = _span(td, "rowspan"), _span(td, "colspan")
+                    if rs > 1:
+                        rs = min(rs, len(trs) - r)
+                    v = _cell_text(td)
+                    if v is not None:
+                        cells[(r, c)] = v
+                    taken.update((r + i, c + j) for i in range(rs) for j in range(cs))
+                    if rs > 1 or cs > 1:
+                        merged.append(((r, c), (r + rs - 1, c + cs - 1)))
+                    c += cs
+            if not cells:
+                continue
+            n += 1
+            caption = table.find("caption")
+            name = clean_text(_cell_text(caption)) if caption is not None else None
+            self._add(name or f"table{n}", cells, merged)
+        if not self._rows:
+            raise DataError(message=f"{file}: a web page with no table in it ("
+                            + ("its <table> elements are empty" if tables else "no <table> element")
+                            + "); expected a table of data, as a web system's 'export to Excel' saves")
+
+    def _spreadsheetml(self, text: str, file: str) -> None:
+        from lxml import etree
+
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
+        try:
+            root = etree.fromstring(text.encode("utf-8"), parser=parser)
+        except etree.XMLSyntaxError as exc:
+            raise DataError(message=f"{file}: not a readable Excel 2003 XML workbook: broken XML near line "
+                            f"{exc.lineno} ({exc.msg}); open it in Excel/WPS and save it as .xlsx") from None
+        ss = f"{{{_SSML}}}"
+
+        def attr(el: Any, name: str) -> str | None:
+            v = el.get(ss + name)
+            return v if v is not None else el.get(name)
+
+        def number(el: Any, name: str, default: int) -> int:
+            v = attr(el, name)
+            try:
+                return int(v) if v is not None else default
+            except ValueError:
+                raise DataError(message=f"{file}: line {el.sourceline}: ss:{name}={v!r} is not a whole "
+                                "number") from None
+
+        sheets = root.findall(ss + "Worksheet")
+        if not sheets:
+            raise DataError(message=f"{file}: an Excel 2003 XML workbook with no worksheet (no <Worksheet> element)")
+        for i, ws in enumerate(sheets):
+            name = attr(ws, "Name") or f"Sheet{i + 1}"
+            cells: dict[tuple[int, int], Any] = {}
+            merged = []
+            table = ws.find(ss + "Table")
+            r = -1
+            for row in table.iterfind(ss + "Row") if table is not None else ():
+                r = number(row, "Index", r + 2) - 1
+                c = -1
+                for cell in row.iterfind(ss + "Cell"):
+                    c = number(cell, "Index", c + 2) - 1
+                    across, down = number(cell, "MergeAcross", 0), number(cell, "MergeDown", 0)
+                    v = _ssml_value(cell.find(ss + "Data"), ss)
+                    if v is not None:
+                        cells[(r, c)] = v
+                    if across > 0 or down > 0:
+                        merged.append(((r, c), (r + max(down, 0), c + max(across, 0))))
+                    c += max(across, 0)
+                r += max(number(row, "Span", 0), 0)
+            visible = ws.find(f"{{{_SSML_EXCEL}}}WorksheetOptions/{{{_SSML_EXCEL}}}Visible")
+            before = len(self._rows)
+            self._add(name, cells, merged)
+            if visible is not None and (visible.text or "").strip() in ("SheetHidden", "SheetVeryHidden"):
+                self.hidden.add(list(self._rows)[before])
+
+    def merged(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        return self._merged[name]
+
+    def rows(self, name: str, nrows: int | None = None) -> list[tuple[Any, ...]]:
+        return self._rows[name][:nrows] if nrows is not None else self._rows[name]
+
+    def close(self) -> None:
+        pass
+
+
+def _ssml_value(data: Any, ss: str) -> str | None:
+    """A SpreadsheetML ``<Data>`` as the text a CSV export of the sheet would hold: a number as written, but a whole
+    number without ``.0`` or an exponent (ids: ``1.2345678E+7`` → ``12345678``); a ``DateTime`` as
+    ``2023-12-01 08:30:00`` (a date only at midnight, a clock only on Excel's day 0); ``Boolean`` as TRUE/FALSE;
+    strings (rich text too) as written."""
+    if data is None:
+        return None
+    kind = (data.get(ss + "Type") or data.get("Type") or "String").strip()
+    text = "".join(data.itertext())
+    if not text.strip():
+        return None
+    t = text.strip()
+    if kind == "Number":
+        if re.fullmatch(r"[+-]?\d+", t):
+            return t
+        try:
+            f = float(t)
+        except ValueError:
+            return t
+        if f.is_integer() and abs(f) < 2**53:
+            return str(int(f))
+        short = repr(f)
+        return short if "e" not in short and "n" not in short else t
+    if kind == "DateTime":
+        m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?", t)
+        if m is None:
+            return t
+        day, clock, frac = m.group(1), m.group(2), (m.group(3) or "").rstrip("0").rstrip(".")
+        if day in ("1899-12-31", "1899-12-30", "1900-01-00"):
+            return clock + frac
+        return day if clock == "00:00:00" and not frac else f"{day} {clock}{frac}"
+    if kind == "Boolean":
+        return {"1": "TRUE", "0": "FALSE"}.get(t, t)
+    return text
+
+
+def _read_web(path: Path, kind: str, sheet: str | int | None, header_row: int | None, known: set[str],
+              encoding: str | None) -> pd.DataFrame:
+    """A web page's tables or an Excel 2003 XML workbook's worksheets, read as a workbook's sheets (the table or
+    worksheet chosen as sheets are: ``sheet`` by name or number from 0, else :func:`_pick_sheet`)."""
+    wb = _WebTables(path, kind, encoding)
+    return _read_xlsx(path, sheet, header_row, known, wb=wb)
+
+
+def _read_web_file(path: Path, suffix: str, sheet: str | int | None, header_row: int | None, known: set[str],
+                   encoding: str | None) -> pd.DataFrame:
+    """A file named .html/.htm (a web page: its tables) or .xml (an Excel 2003 XML workbook), told by its content:
+    a workbook under such a name is read as one (said)."""
+    file = _name(path)
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith((_OLE2[:4], b"PK\x03\x04")):
+        log.warning("%s: an Excel workbook named %s: read as a workbook", file, suffix)
+        return _read_xls(path, sheet, header_row, known, encoding)
+    kind = _web_kind(head)
+    if kind is None and suffix != ".xml":
+        kind = "html"  # no <html>/<table> in its first bytes: told below whether a table follows
+    if kind is None:
+        if not head.strip():
+            raise DataError(message=f"{file}: the file is empty ({path.stat().st_size} bytes); expected an Excel "
+                            "2003 XML workbook")
+        raise DataError(message=f"{file}: an XML file that is not an Excel 2003 XML workbook (SpreadsheetML: "
+                        "<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\">); expected a table: "
+                        "open it in Excel/WPS and save it as .xlsx or .csv")
+    return _read_web(path, kind, sheet, header_row, known, encoding)
 
 
 def _read_jsonl(path: Path, gz: bool, encoding: str | None) -> pd.DataFrame:
@@ -1627,14 +1970,16 @@ def read_table(
         df = _read_parquet(p)
     elif suffix == ".xls" and not gz:
         df = _read_xls(p, sheet, header_row, known, encoding)
+    elif suffix in WEB_SUFFIXES and not gz:
+        df = _read_web_file(p, suffix, sheet, header_row, known, encoding)
     elif suffix == ".json":
         raise DataError(message=f"{file}: plain .json is not supported; expected JSON Lines "
                         "(.jsonl: one object per line)")
     else:
         raise DataError(message=f"{file}: unsupported file type {suffix!r}; expected one of "
                         + ", ".join(SUPPORTED_SUFFIXES) + " (CSV/TSV/JSONL may be .gz)")
-    if sheet is not None and df.attrs["govml"].get("format") not in ("xlsx", "xls"):
-        log.warning("%s: --sheet is only used for Excel files; ignored", file)
+    if sheet is not None and df.attrs["govml"].get("format") not in ("xlsx", "xls", "html", "spreadsheetml"):
+        log.warning("%s: --sheet is only used for Excel files and web pages; ignored", file)
     log.info("%s: read %d rows × %d columns (%s)", file, len(df), df.shape[1],
              ", ".join(f"{k}={v}" for k, v in df.attrs["govml"].items() if k in ("encoding", "sheet", "header_row")))
     return df

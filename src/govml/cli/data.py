@@ -35,7 +35,8 @@ def _check(file: Path, kind: str, *, encoding: str | None = None, sheet: str | N
 
 def _where(report: Report) -> str:
     meta = report.meta
-    bits = [str(meta.get("format", "?")).upper()]
+    fmt = meta.get("format", "?")
+    bits = [{"html": "HTML (a web page)", "spreadsheetml": "Excel 2003 XML"}.get(fmt, str(fmt).upper())]
     if meta.get("encoding"):
         bits.append(f"encoding {meta['encoding']}")
     if meta.get("delimiter") and meta.get("delimiter") not in (",", "\t"):
@@ -48,7 +49,8 @@ def _where(report: Report) -> str:
         bits.append(f"header on row {meta['header_row']}")
     sheets = meta.get("sheets") or []
     if len(sheets) > 1:  # which sheet of how many was read is always said
-        bits.append(f"the workbook's sheets: {', '.join(map(repr, sheets))}")
+        bits.append(f"the {'page' if fmt == 'html' else 'workbook'}'s {'tables' if fmt == 'html' else 'sheets'}: "
+                    f"{', '.join(map(repr, sheets))}")
     return ", ".join(bits)
 
 
