@@ -1719,8 +1719,7 @@ class _WebTables:
         for el in doc.xpath("//script | //style"):
             el.drop_tree()
         tables = doc.xpath("//table")
-        n = 0
-        for table in tables:
+        for n, table in enumerate(tables, start=1):  # table3: the third <table> of the page
             cells: dict[tuple[int, int], Any] = {}
             taken: set[tuple[int, int]] = set()
             merged = []
@@ -1742,7 +1741,6 @@ class _WebTables:
                     c += cs
             if not cells:
                 continue
-            n += 1
             caption = table.find("caption")
             name = clean_text(_cell_text(caption)) if caption is not None else None
             self._add(name or f"table{n}", cells, merged)
