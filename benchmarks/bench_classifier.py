@@ -262,6 +262,10 @@ def variants() -> dict[str, tuple[object, bool]]:
         "em_nb+unlabeled": (DemandClassifier(em_nb=0.3), True),
         # issue 3, session 14: the SVM fits read the columns by document frequency (less CPU; round-off apart)
         "column_order_df": (DemandClassifier(column_order="df"), False),
+        # issue 3, session 21: the decision rule (the argmax of the calibrated probabilities is "proba", the default)
+        **{f"rule_prior_{g}": (DemandClassifier(decision_rule="prior", prior_power=g), False) for g in (0.25, 0.5, 1.0)},
+        "rule_decision": (DemandClassifier(decision_rule="decision"), False),
+        "rule_offsets": (DemandClassifier(decision_rule="offsets"), False),
     }
 
 
@@ -307,6 +311,134 @@ def complement_nb() -> None:
 
     SemiSupervisedNB._nb = lambda self: ComplementNB(alpha=float(self.alpha))
     SemiSupervisedNB.predict_log_proba = predict_log_proba
+
+
+def _rule_screen_settings():
+    """``--rule-screen``'s decision rules (issue 3, session 21): ``name -> f(ctx) -> class indices of the test fold``.
+    ``ctx``: the fold model's test probabilities ``p`` and decision values ``d``, the calibration's out-of-fold
+    log-probabilities ``oof_logp`` and decision values ``oof_d`` of the training part, its labels ``yi`` (indices)
+    and the log class shares ``log_prior``."""
+    from sklearn.linear_model import LogisticRegression
+
+    from govml.text import classify as C
+
+    def offsets_p(grid, sweeps=2, shrink=1.0):
+        return lambda c: (C._log_proba(c["p"]) + C._tune_offsets(c["oof_logp"], c["yi"], grid, sweeps, shrink)).argmax(1)
+
+    def offsets_d(grid, sweeps=2, shrink=1.0):
+        return lambda c: (c["d"] + C._tune_offsets(c["oof_d"], c["yi"], grid, sweeps, shrink)).argmax(1)
+
+    def prior(g):
+        return lambda c: (C._log_proba(c["p"]) - g * c["log_prior"]).argmax(1)
+
+    def prior_tuned(c, grid=tuple(np.round(np.arange(0.0, 2.01, 0.25), 2))):
+        k = c["p"].shape[1]
+        best, best_g = -1.0, 0.0
+        for g in sorted(grid, key=lambda g: (abs(g), g)):
+            f = C._macro_f1_idx(c["yi"], (c["oof_logp"] - g * c["log_prior"]).argmax(1), k)
+            if f > best + 1e-12:
+                best, best_g = f, g
+        return prior(best_g)(c)
+
+    def lr_stack(c):  # a balanced multinomial logistic regression on the out-of-fold decision values
+        m = LogisticRegression(class_weight="balanced", C=1.0, max_iter=1000).fit(c["oof_d"], c["yi"])
+        return m.predict(c["d"])
+
+    fine = tuple(np.round(np.arange(-1.0, 1.01, 0.1), 2))
+    dgrid = fine  # decision-value offsets
+    return {
+        "proba": lambda c: c["p"].argmax(1),
+        "decision": lambda c: c["d"].argmax(1),
+        "prior_1": prior(1.0),
+        "prior_0.5": prior(0.5),
+        "prior_0.25": prior(0.25),
+        "prior_0.75": prior(0.75),
+        "prior_tuned": prior_tuned,
+        "prior_tuned_0_1": lambda c: prior_tuned(c, tuple(np.round(np.arange(0.0, 1.01, 0.1), 2))),
+        "offsets_p": offsets_p(C._RULE_OFFSET_GRID),
+        "offsets_p_shrink0.5": offsets_p(C._RULE_OFFSET_GRID, shrink=0.5),  # decision_rule="offsets"
+        "offsets_p_1sweep": offsets_p(C._RULE_OFFSET_GRID, sweeps=1),
+        "offsets_p_fine": offsets_p(fine),
+        "offsets_d": offsets_d(dgrid),
+        "offsets_d_shrink0.5": offsets_d(dgrid, shrink=0.5),
+        "lr_stack_balanced": lr_stack,
+    }
+
+
+def rule_screen_cv(texts, labels, seed: int) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray]:
+    """``--rule-screen``: the 5-fold CV of ``cross_validate_classifier`` (same order, same folds, same fold models as
+    ``default``) with one fit per fold, every rule of :func:`_rule_screen_settings` applied to that fold model;
+    returns ``{rule: mean fold macro-F1}``, ``{rule: pooled predictions}`` and the labels (CV order)."""
+    from sklearn.base import clone
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from govml.text import classify as C
+
+    X = C.as_texts(texts)
+    y = np.array([str(v).strip() for v in labels], dtype=object)
+    order = C._canonical_order(X, y)
+    Xk, yk = np.array(X, dtype=object)[order], y[order]
+    rules = _rule_screen_settings()
+    f1s = {n: [] for n in rules}
+    pooled = {n: np.empty(len(yk), dtype=object) for n in rules}
+    grabbed: dict = {}
+    orig = C.DemandClassifier._fit_rule
+
+    def grab(self, clf, oof, yy, counts):
+        grabbed.update(clf=clf, oof=oof, y=yy, counts=counts)
+        return orig(self, clf, oof, yy, counts)
+
+    C.DemandClassifier._fit_rule = grab
+    try:
+        with C.shared_analysis() as shared:
+            est = C.DemandClassifier(decision_rule="offsets")
+            shared.expect(est._texts(Xk.tolist()))
+            for tr, te in StratifiedKFold(n_splits=5, shuffle=True, random_state=seed).split(Xk, yk):
+                model = clone(est)
+                model._cv_fold_fit = True
+                model.fit(list(Xk[tr]), yk[tr])
+                clf = grabbed["clf"]
+                F = model._transform(list(Xk[te]))
+                cc = clf.calibrated_classifiers_[0]
+                counts = grabbed["counts"]
+                ctx = {"p": C._proba(clf, F), "d": model._decision_values(F), "oof_d": C._two_columns(grabbed["oof"]),
+                       "oof_logp": C._log_proba(C._calibrated_from_scores(cc, grabbed["oof"])),
+                       "yi": np.searchsorted(clf.classes_, grabbed["y"]), "log_prior": np.log(counts / counts.sum())}
+                for n, rule in rules.items():
+                    p = clf.classes_[rule(ctx)]
+                    pooled[n][te] = p
+                    f1s[n].append(float(f1_score(yk[te], p, average="macro")))
+    finally:
+        C.DemandClassifier._fit_rule = orig
+    return {n: float(np.mean(v)) for n, v in f1s.items()}, pooled, yk
+
+
+def rule_screen(x: pd.DataFrame, args) -> None:
+    """``--rule-screen``: every rule of :func:`_rule_screen_settings` on draws ``--first-draw`` … of ``--size``;
+    prints each rule's macro-F1 per draw and its paired difference to ``proba`` (the default rule)."""
+    res: dict[str, list[float]] = {}
+    differ: dict[str, list[int]] = {}
+    for d in range(args.first_draw, args.first_draw + args.draws):
+        t0 = time.perf_counter()
+        sub = x.iloc[stratified_draw(x["label"], args.size, seed=d)]
+        f1, pooled, _ = rule_screen_cv(sub["text"], sub["label"], seed=d)
+        for n, v in f1.items():
+            res.setdefault(n, []).append(v)
+            differ.setdefault(n, []).append(int((pooled[n] != pooled["proba"]).sum()))
+        print(f"draw {d} ({time.perf_counter() - t0:.0f} s): " + ", ".join(
+            f"{n} {v:.3f}" for n, v in f1.items()), file=sys.stderr, flush=True)
+    base = np.array(res["proba"])
+    out = {}
+    for n, v in res.items():
+        diff = np.array(v) - base
+        sd = float(diff.std(ddof=1)) if len(v) > 1 else 0.0
+        print(f"{n:24s} {np.mean(v):.3f}   vs proba: {diff.mean():+.3f} ± {sd:.3f} (won {int((diff > 0).sum())}/"
+              f"{len(v)}, lost {int((diff < 0).sum())}) predictions differ {differ[n]}", file=sys.stderr)
+        out[n] = {"macro_f1": [round(a, 4) for a in v], "diff_mean": round(float(diff.mean()), 4),
+                  "diff_sd": round(sd, 4), "predictions_differ": differ[n]}
+    print(json.dumps({"labels": args.labels, "size": args.size, "draws": args.draws, "first_draw": args.first_draw,
+                      "rule_screen": out}, ensure_ascii=False, indent=2))
 
 
 def cache_features() -> None:
@@ -393,6 +525,8 @@ def main() -> None:
                     help="write 附件3 + 附件4 with a keyword-rule label (一级分类) to this CSV and stop")
     ap.add_argument("--keyword-classes", type=int, choices=[7, 15], default=7,
                     help="with --write-keyword-set: 7 first-level labels, or 15 (the taxonomy's 15, RULES_15 first)")
+    ap.add_argument("--rule-screen", action="store_true",
+                    help="decision rules (issue 3, session 21): one fit per fold, every rule applied; no --variants")
     ap.add_argument("--write-draw", type=Path, default=None,
                     help="write the labelled messages of draw --first-draw (size --size) to this CSV and stop")
     args = ap.parse_args()
@@ -417,6 +551,9 @@ def main() -> None:
         sub[["留言编号", "留言主题", "留言详情", "label"]].to_csv(args.write_draw, index=False)
         print(f"wrote {len(sub)} labelled messages ({sub['label'].nunique()} labels) to {args.write_draw}",
               file=sys.stderr)
+        return
+    if args.rule_screen:
+        rule_screen(x, args)
         return
     from govml.text import classify
     from govml.text.classify import cross_validate_classifier

@@ -782,6 +782,82 @@ def _proba(model: Any, F: Any) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+_DECISION_RULES = ("proba", "prior", "decision", "offsets")  # DemandClassifier(decision_rule=...)
+_TUNED_RULES = ("offsets",)  # tuned on the calibration's out-of-fold scores
+_DECISION_SPACE = ("decision",)  # rules that read the linear model's decision values
+_RULE_OFFSET_GRID = tuple(np.round(np.arange(-2.0, 2.01, 0.25), 2))  # log-probability offsets of "offsets"
+_RULE_SWEEPS = 2  # coordinate-ascent passes of the offsets
+_RULE_SHRINK = 0.5  # the tuned offsets times this (session 21's screen: 0.5 lost less than 1 on hand labels)
+
+
+def _macro_f1_idx(y: np.ndarray, pred: np.ndarray, k: int) -> float:
+    """Macro-F1 over the ``k`` classes (0..k-1) present in ``y`` or ``pred``, as scikit-learn's ``f1_score(average=
+    "macro")`` (a class absent from both is left out; 0 when it has no true positive)."""
+    tp = np.bincount(y[pred == y], minlength=k).astype(float)
+    n_true = np.bincount(y, minlength=k)
+    n_pred = np.bincount(pred, minlength=k)
+    seen = (n_true + n_pred) > 0
+    f1 = np.divide(2 * tp, n_true + n_pred, out=np.zeros(k), where=seen)
+    return float(f1[seen].mean())
+
+
+def _tune_offsets(scores: np.ndarray, y: np.ndarray, grid: Sequence[float], sweeps: int = 2,
+                  shrink: float = 1.0) -> np.ndarray:
+    """Per-class additive offsets ``o`` that maximise the macro-F1 of ``argmax(scores + o)`` against ``y`` (class
+    indices) by coordinate ascent: each class's offset in turn set to the best value of ``grid`` (ties: the one
+    nearest 0), ``sweeps`` passes; an offset changes only when the macro-F1 rises. Then multiplied by ``shrink``."""
+    k = scores.shape[1]
+    o = np.zeros(k)
+    best = _macro_f1_idx(y, scores.argmax(axis=1), k)
+    by_size = sorted(grid, key=lambda g: (abs(g), g))  # ties go to the offset nearest 0
+    for _ in range(int(sweeps)):
+        moved = False
+        for c in range(k):
+            cand = o.copy()
+            top, top_g = best, o[c]
+            for g in by_size:
+                cand[c] = g
+                f = _macro_f1_idx(y, (scores + cand).argmax(axis=1), k)
+                if f > top + 1e-12:
+                    top, top_g = f, g
+            if top_g != o[c]:
+                o[c], best, moved = top_g, top, True
+        if not moved:
+            break
+    return o * float(shrink)
+
+
+def _calibrated_from_scores(cc: Any, scores: np.ndarray) -> np.ndarray:
+    """The probabilities a fitted scikit-learn ``_CalibratedClassifier`` (one of ``calibrated_classifiers_``) gives
+    for the decision values ``scores`` of its estimator (n × k, or n × 1 / n for two classes): its
+    ``predict_proba`` without computing the scores again (so out-of-fold scores can be calibrated as it would)."""
+    from sklearn.preprocessing import LabelEncoder
+
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim == 1:
+        scores = scores.reshape(-1, 1)
+    n_classes = len(cc.classes)
+    proba = np.zeros((scores.shape[0], n_classes))
+    pos = LabelEncoder().fit(cc.classes).transform(cc.estimator.classes_)
+    for idx, s, calibrator in zip(pos, scores.T, cc.calibrators, strict=False):
+        proba[:, idx + 1 if n_classes == 2 else idx] = calibrator.predict(s)
+    if n_classes == 2:
+        proba[:, 0] = 1.0 - proba[:, 1]
+        return proba
+    den = proba.sum(axis=1, keepdims=True)
+    return np.divide(proba, den, out=np.full_like(proba, 1 / n_classes), where=den != 0)
+
+
+def _two_columns(d: np.ndarray) -> np.ndarray:
+    """Decision values as one column per class (a binary model's single column ``d`` becomes ``[-d, d]``)."""
+    d = np.asarray(d, dtype=float)
+    return np.column_stack([-d.ravel(), d.ravel()]) if d.ndim == 1 or d.shape[1] == 1 else d
+
+
+def _log_proba(p: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(p, 1e-12, None))
+
+
 class SemiSupervisedNB(FillsMissingParams, ClassifierMixin, BaseEstimator):
     """Multinomial naive Bayes fitted by EM on labelled and unlabelled rows (Nigam, McCallum, Thrun & Mitchell
     2000, "Text classification from labeled and unlabeled documents using EM").
@@ -1227,7 +1303,7 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
     _old_param_values = _OLD_DEFAULTS  # models saved before these parameters existed behave as they were trained
     # learned attributes (govml._compat): a model saved before the optional LSA block / the self-training lexicon
     # matrix / the stored block spans had none (None: not used; the spans are then worked out as they were)
-    _old_learned_values = {"lsa_": None, "lexicon_x_": None, "blocks_": None}
+    _old_learned_values = {"lsa_": None, "lexicon_x_": None, "blocks_": None, "class_offsets_": None}
     _required_learned = ("features_", "classes_")  # since the first DemandClassifier; classifier_ marks it fitted
 
     def __init__(
@@ -1274,6 +1350,8 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
         em_nb_balance: bool = False,
         n_jobs: int | None = None,
         column_order: str | None = None,
+        decision_rule: str = "proba",
+        prior_power: float = 0.25,
     ) -> None:
         self.model = model
         self.C = C
@@ -1317,6 +1395,8 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
         self.em_nb_balance = em_nb_balance
         self.n_jobs = n_jobs
         self.column_order = column_order
+        self.decision_rule = decision_rule
+        self.prior_power = prior_power
 
     # -- building blocks ---------------------------------------------------------------------------
     def _tok(self) -> GovTokenizer:
@@ -1424,11 +1504,20 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
             from govml.text.tokenize import _n_jobs
 
             jobs = _n_jobs(self.n_jobs)
-            if jobs > 1:
-                fitted = _fit_calibrated_forked(cal, F, y, jobs)
+            # a tuned decision rule reads the calibration's out-of-fold decision values (no extra fit)
+            oof: list[np.ndarray] | None = [] if self.decision_rule in _TUNED_RULES else None
+            if jobs > 1 or oof is not None:
+                fitted = _fit_calibrated_forked(cal, F, y, jobs, oof)
                 if fitted is not None:
+                    if oof:
+                        self._oof_scores = oof[0]
                     return fitted
-            return cal.fit(F, y)
+            fitted = cal.fit(F, y)
+            if oof is not None and hasattr(fitted, "calibrated_classifiers_"):  # (no fork here: fitted again)
+                from sklearn.model_selection import cross_val_predict
+
+                self._oof_scores = cross_val_predict(clone(cal.estimator), F, y, cv=cal.cv, method="decision_function")
+            return fitted
         if sample_weight is not None:
             raise ModelError(f"DemandClassifier: weighted pseudo-labels need model 'svm' or 'lr', not {self.model!r}")
         self._linear(C)  # validates the model name
@@ -1538,6 +1627,7 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
                                    * self.lexicon_x_.transform(all_texts)]).tocsr()
         F = F_all if F_all.shape[0] == n_lab else F_all[:n_lab]  # (a slice would copy it: memory)
         nb_only = self.em_nb is not None and float(self.em_nb) >= 1.0 and self.self_training is None
+        self._check_rule()
         clf = None if nb_only else self._fit_classifier(F, y_train, int(counts.min()))
         self.n_pseudo_ = 0
         if self.self_training is not None and extra:
@@ -1548,8 +1638,76 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
         self.classifier_ = clf
         self.classes_ = clf.classes_
         self.class_counts_ = dict(zip(classes.tolist(), counts.tolist(), strict=True))
+        self.class_offsets_ = self._fit_rule(clf, self.__dict__.pop("_oof_scores", None), y_train, counts)
         self.n_unlabeled_ = len(extra)
         return self
+
+    # -- the decision rule -------------------------------------------------------------------------
+    def _check_rule(self) -> None:
+        """The ``decision_rule`` is known, and the model has what it reads (before anything is fitted)."""
+        rule = self.decision_rule
+        if rule not in _DECISION_RULES:
+            raise ModelError(f"DemandClassifier decision_rule: expected one of {list(_DECISION_RULES)}, found {rule!r}")
+        if rule in ("proba", "prior"):
+            return
+        why = []
+        if self.model not in ("svm", "lr"):
+            why.append(f"model {self.model!r}")
+        if rule in _TUNED_RULES and not self.calibration:
+            why.append("calibration None")
+        if rule in _TUNED_RULES and self.calibration_ensemble:
+            why.append("calibration_ensemble=True")
+        if self.em_nb is not None and float(self.em_nb) > 0:
+            why.append("em_nb")
+        if self.self_training is not None:
+            why.append("self_training")
+        if why:
+            raise ModelError(f"DemandClassifier decision_rule={rule!r} reads one linear model's "
+                             + ("out-of-fold calibration scores" if rule in _TUNED_RULES else "decision values")
+                             + f": not available with {', '.join(why)} (use 'proba' or 'prior')")
+
+    def _fit_rule(self, clf: Any, oof: np.ndarray | None, y: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
+        """``class_offsets_``: what the rule adds to the log-probabilities (decision values for the decision-space
+        rules) before the argmax; None for ``"proba"`` (the plain argmax). ``oof``: the out-of-fold decision values
+        of the calibration (rows in ``y``'s order), for the tuned rules."""
+        rule = self.decision_rule
+        k = len(clf.classes_)
+        if rule == "proba":
+            return None
+        if rule == "decision":
+            return np.zeros(k)
+        if rule == "prior":  # (counts: np.unique's order, the classes' order)
+            return -float(self.prior_power) * np.log(counts / counts.sum())
+        if oof is None:
+            log.warning("DemandClassifier decision_rule=%r: no out-of-fold scores (a class with fewer than 2 "
+                        "messages: no calibration); predicting the argmax of %s", rule,
+                        "the decision values" if rule in _DECISION_SPACE else "the probabilities")
+            return np.zeros(k)
+        logp = _log_proba(_calibrated_from_scores(clf.calibrated_classifiers_[0], oof))
+        return _tune_offsets(logp, np.searchsorted(clf.classes_, y), _RULE_OFFSET_GRID, sweeps=_RULE_SWEEPS,
+                             shrink=_RULE_SHRINK)
+
+    def _decision_values(self, F: Any) -> np.ndarray:
+        """The linear model's decision values (one column per class) for the decision-space rules."""
+        clf = self.classifier_
+        if hasattr(clf, "calibrated_classifiers_"):
+            if len(clf.calibrated_classifiers_) != 1:
+                raise ModelError("DemandClassifier: the decision rule needs calibration_ensemble=False")
+            clf = clf.calibrated_classifiers_[0].estimator
+        if not hasattr(clf, "decision_function"):
+            raise ModelError(f"DemandClassifier decision_rule={self.decision_rule!r}: the fitted classifier "
+                             f"({type(clf).__name__}) has no decision values")
+        return _two_columns(clf.decision_function(F))
+
+    def _decide(self, F: Any, proba: np.ndarray) -> np.ndarray:
+        """Index of the predicted class per row: the argmax of the probabilities (``decision_rule="proba"``, and a
+        model saved before the rule existed), else of the rule's scores plus ``class_offsets_``."""
+        off = getattr(self, "class_offsets_", None)
+        if off is None:
+            return proba.argmax(axis=1)
+        if self.decision_rule in _DECISION_SPACE:
+            return (self._decision_values(F) + off).argmax(axis=1)
+        return (_log_proba(proba) + off).argmax(axis=1)
 
     # -- unlabelled messages -----------------------------------------------------------------------
     def _self_train(self, clf: Any, F: Any, y: np.ndarray, Fu: Any, classes: np.ndarray, counts: np.ndarray) -> Any:
@@ -1750,8 +1908,9 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
         return _proba(self.classifier_, self._transform(as_texts(X)))
 
     def predict(self, X: Any) -> np.ndarray:
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
+        self._check()
+        F = self._transform(as_texts(X))
+        return self.classes_[self._decide(F, _proba(self.classifier_, F))]
 
     def predict_frame(self, X: Any, ids: Sequence[Any] | None = None, known_words: bool = False) -> pd.DataFrame:
         """``id, category_pred, confidence``; empty texts get no category and confidence 0.
@@ -1765,8 +1924,9 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
         texts = as_texts(X)
         F = self._transform(texts)
         proba = _proba(self.classifier_, F)
-        pred = self.classes_[proba.argmax(axis=1)].astype(object)
-        conf = proba.max(axis=1)
+        idx = self._decide(F, proba)
+        pred = self.classes_[idx].astype(object)
+        conf = proba[np.arange(len(idx)), idx]  # the predicted category's probability (the max under "proba")
         empty = np.array([not t.strip() for t in texts], dtype=bool)
         if empty.any():
             log.warning("%d message(s) have empty text: no category predicted (confidence 0)", int(empty.sum()))
@@ -1877,7 +2037,7 @@ def _cv_fold(est: Any, Xk: np.ndarray, yk: np.ndarray, tr: np.ndarray, te: np.nd
     fold_acc.append(float(accuracy_score(yk[te], p)))
 
 
-def _fit_calibrated_forked(cal: Any, F: Any, y: np.ndarray, jobs: int) -> Any:
+def _fit_calibrated_forked(cal: Any, F: Any, y: np.ndarray, jobs: int, scores: list[Any] | None = None) -> Any:
     """``cal.fit(F, y)`` of a ``CalibratedClassifierCV(ensemble=False)`` with its linear-model fits side by side:
     this process fits the model on all messages, then takes the internal CV's folds that ``jobs - 1`` forked
     children have not taken (each child: one fold's model at a time, its decision values on the fold's held-out
@@ -1890,7 +2050,10 @@ def _fit_calibrated_forked(cal: Any, F: Any, y: np.ndarray, jobs: int) -> Any:
     Why not scikit-learn's own ``CalibratedClassifierCV(n_jobs=...)`` (tried in session 13): it runs the folds
     in joblib's loky workers, which cap BLAS threads — the ``lr`` model's sigmoid calibrators then differ in the
     last bits from the serial fit —, drop the workers' ConvergenceWarnings (1 of 4 reached the caller), copy the
-    feature matrix to each worker, and fit the model on all messages after the folds, not beside them."""
+    feature matrix to each worker, and fit the model on all messages after the folds, not beside them.
+
+    ``scores`` (a list): the out-of-fold decision values the calibrators were fitted on are appended to it (n × k;
+    n × 1 for two classes) — what ``DemandClassifier``'s tuned ``decision_rule`` reads; ``jobs`` 1 fits in turn."""
     import inspect
     import multiprocessing as mp
     import threading
@@ -1975,6 +2138,8 @@ def _fit_calibrated_forked(cal: Any, F: Any, y: np.ndarray, jobs: int) -> Any:
     predictions = np.concatenate([p for p, _ in results])[inv]
     if len(classes) == 2:
         predictions = predictions.reshape(-1, 1)
+    if scores is not None:
+        scores.append(predictions)
     cal.classes_ = classes
     cal.calibrated_classifiers_ = [_fit_calibrator(full, predictions, y, classes, cal.method, xp=np)]
     if hasattr(full, "n_features_in_"):
