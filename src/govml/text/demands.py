@@ -65,6 +65,7 @@ ALL_GROUP = "全部"
 COLUMNS = ["group", "period_start", "term", "count", "share", "distinctiveness", "example"]
 AUTO_MIN_COUNT_FROM = 10  # min_count="auto": count >= 2 in group-periods of at least this many messages
 PERIODS = {"W": "W", "M": "M", "Q": "Q", "D": "D", "Y": "Y"}
+EXAMPLE_MASK_BATCH = 20_000  # examples masked together (mask_many joins them into one string: bounded memory)
 
 
 def period_starts(times: pd.Series, period: str = "M") -> pd.Series:
@@ -330,7 +331,7 @@ def top_demands(
         log.warning("top_demands: %d of %d rows have no %s and are left out", int((~keep).sum()), n_all, time_col)
     idx = np.flatnonzero(keep)
     all_groups = label_text(df[by]).fillna("(空)").to_numpy(dtype=object) if by else None
-    idx = _canonical_rows(idx, when, df[text_col].to_numpy(dtype=object), all_groups)
+    idx = _canonical_rows(idx, when, df[text_col], all_groups)
     tokens = [tokens[i] for i in idx] if len(idx) < n_all or bool((np.diff(idx) < 0).any()) else list(tokens)
     texts = df[text_col].to_numpy(dtype=object)[idx]
     starts = starts.to_numpy()[idx]
@@ -450,7 +451,7 @@ def top_demands(
     return out.reset_index(drop=True)
 
 
-def _canonical_rows(idx: np.ndarray, when: pd.Series, texts: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+def _canonical_rows(idx: np.ndarray, when: pd.Series, texts: pd.Series, groups: np.ndarray | None) -> np.ndarray:
     """``idx`` (row positions) in one order whatever the order of the input: by time, then text, then group — only
     identical rows keep their order. Everything that breaks a tie by position (the terms' codes: the older term
     first; the example: the earliest message) then gives the same answer for the same messages in another order;
@@ -460,11 +461,30 @@ def _canonical_rows(idx: np.ndarray, when: pd.Series, texts: np.ndarray, groups:
     t = when.to_numpy()[idx].astype("datetime64[ns]").view(np.int64)
     if bool((np.diff(t) > 0).all()):  # strictly in time order: nothing to break
         return idx
-    keys = [t, pd.factorize(np.asarray([x if isinstance(x, str) else "" for x in texts[idx]], dtype=object),
-                            sort=True)[0]]
+    keys = [t, _text_ranks(texts, idx)]
     if groups is not None:
         keys.append(pd.factorize(groups[idx], sort=True)[0])
     return idx[np.lexsort(keys[::-1])]
+
+
+def _text_ranks(texts: pd.Series, idx: np.ndarray) -> np.ndarray:
+    """Dense ranks of ``texts[idx]`` in code-point order (what is not a string ranks as ``""``): equal texts, equal
+    ranks. An Arrow-backed column is ranked by Arrow (UTF-8 byte order is code-point order); otherwise the distinct
+    texts are sorted in Python — both much faster than ``pd.factorize(sort=True)`` on a million texts (3.2 s →
+    0.8 / 1.7 s)."""
+    arr = texts.array
+    if isinstance(arr, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        a = pa.array(arr).take(pa.array(idx)).fill_null("")
+        return np.asarray(pc.rank(a, sort_keys="ascending", tiebreaker="dense"), dtype=np.int64)
+    vals = texts.to_numpy(dtype=object)[idx]
+    codes, uniq = pd.factorize(np.asarray([x if isinstance(x, str) else "" for x in vals], dtype=object))
+    order = sorted(range(len(uniq)), key=list(uniq).__getitem__)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(uniq), dtype=np.int64)
+    return rank[codes]
 
 
 def _check_min_count(min_count: Any) -> None:
@@ -568,7 +588,7 @@ def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np
     """The example of each cell: the shortest message with at least ``min_chars`` characters, else the longest;
     among messages of that length the first document (documents in :func:`_canonical_rows` order: the earliest,
     then the first in text order)."""
-    from govml.privacy import mask
+    from govml.privacy import mask_many
 
     if len(cg) == 0:  # no group-period kept (each has fewer than min_messages messages, or no term passes)
         return []
@@ -590,18 +610,19 @@ def _examples(doc: np.ndarray, term: np.ndarray, gp_codes: np.ndarray, texts: np
     best = np.zeros(len(want), dtype=np.int64)
     best[w_sorted[firsts]] = d[order][firsts]
     rows = best[_lookup(want, cg.astype(np.int64) * T + ct)]
-    cache: dict[int, str] = {}
-    out = []
-    for di in rows.tolist():
-        s = cache.get(di)
-        if s is None:
-            raw = texts[di] if isinstance(texts[di], str) else ""
-            s = " ".join(mask(raw[: max_chars + 200]).split())
-            if len(s) > max_chars or len(raw) > max_chars + 200:
-                s = s[: max_chars - 1] + "…"
-            cache[di] = s
-        out.append(s)
-    return out
+    shown, at = np.unique(rows, return_inverse=True)  # a message is the example of several cells: masked once
+    raws = [texts[di] if isinstance(texts[di], str) else "" for di in shown.tolist()]
+    cut = [r[: max_chars + 200] for r in raws]
+    masked: list[str] = []
+    for start in range(0, len(cut), EXAMPLE_MASK_BATCH):  # mask_many: the same as mask per text, ~5× faster
+        masked.extend(mask_many(cut[start:start + EXAMPLE_MASK_BATCH]))
+    examples = []
+    for raw, m in zip(raws, masked, strict=True):
+        s = " ".join(m.split())
+        if len(s) > max_chars or len(raw) > max_chars + 200:
+            s = s[: max_chars - 1] + "…"
+        examples.append(s)
+    return [examples[i] for i in at.tolist()]
 
 
 def _prev_share(C: sp.csr_matrix, n_docs_gp: np.ndarray, gp_group: np.ndarray, gp_period: np.ndarray,
