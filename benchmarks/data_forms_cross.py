@@ -13,17 +13,23 @@ comes in:
     xlsx    written with openpyxl (every cell a string, as read)
     tsv     UTF-8, tab-separated, .tsv
     crlf    the shape's bytes with CRLF line ends
+    u16le   UTF-16 LE without a byte-order mark, tab-separated, .txt (round 8, session 21)
+    u16be   UTF-16 BE without a byte-order mark, tab-separated, .txt (round 8)
+    semi    UTF-8, semicolon-separated, .csv (a European-locale "CSV"; round 8)
 
 A form that cannot represent the shape is skipped and said (e.g. GBK cannot hold the cut bytes of r06; the xlsx
 form of an xlsx shape is the shape itself). On every file: ``govml validate FILE --kind messages|events`` (as
 given, then ``validate --map`` with the shape's column options as --map canonical=column) and the shape's first
-round-7 command (``demands top`` with the shape's options; ``hotspots forecast`` with its ``--now``).
+round-7 command (``demands top`` with the shape's options; ``hotspots forecast`` with its ``--now``; since round 8
+also the train shapes r14t/r16 — ``validate --kind messages`` and ``demands train`` — and the skills shapes
+r19s/r20s and data_samples/assessments.csv — ``validate --kind assessments``, ``skills score`` / ``skills diagnose``).
 Every run is a forked child of one process that imported govml once (``govml.cli.main``, which the ``govml`` script
 calls, fresh GOVML_HOME and working folder per run), so the whole grid costs minutes, not an interpreter start per
 run. Writes OUT/runs.tsv (shape, form, command, exit code, flag, the last lines shown), OUT/skipped.tsv and each
 run's whole output in OUT/work/SHAPE.FORM/COMMAND/run.log; a run whose output holds ``internal error`` or
-``Traceback`` is flagged BUG, and a shape whose forms give different outputs (top.csv / fc.csv) FORMS DIFFER. Exit 1
-when either happens. Needs ../shared/data (skips cleanly without).
+``Traceback`` is flagged BUG, and a shape whose forms give different outputs (top.csv / fc.csv / scores.csv /
+plan.csv / the trained model's metrics) FORMS DIFFER. Exit 1 when either happens. For "before" figures run it with
+``PYTHONPATH=<git archive of the old tree>/src``. Needs ../shared/data (skips cleanly without).
 """
 
 from __future__ import annotations
@@ -41,7 +47,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import data_real_exports_round7 as r7  # noqa: E402
 
-FORMS = ["bom", "gbk", "utf16", "gz", "xlsx", "tsv", "crlf"]
+FORMS = ["bom", "gbk", "utf16", "gz", "xlsx", "tsv", "crlf", "u16le", "u16be", "semi"]
+TRAIN_SHAPES = {"r14t", "r16"}
+SKILL_SHAPES = {"r19s", "r20s"}
 MSG_SHAPES = {"r01", "r02", "r04", "r05", "r06", "r07", "r08", "r09", "r10", "r11", "r12", "r13", "r14", "r15",
               "r18m"}
 EV_SHAPES = {"r03", "r04e", "r07e", "r14e", "r17", "r18"}
@@ -49,7 +57,8 @@ EV_SHAPES = {"r03", "r04e", "r07e", "r14e", "r17", "r18"}
 
 def _kind(shape: str) -> str | None:
     stem = shape.split("_")[0]
-    return "messages" if stem in MSG_SHAPES else "events" if stem in EV_SHAPES else None
+    return ("messages" if stem in MSG_SHAPES else "events" if stem in EV_SHAPES else "train" if stem in TRAIN_SHAPES
+            else "skills" if stem in SKILL_SHAPES else None)
 
 
 def _source(path: Path) -> tuple[bytes, str | None, list[list[str]] | None, str]:
@@ -112,16 +121,21 @@ def make_forms(path: Path, dest: Path) -> tuple[dict[str, Path], dict[str, str]]
             put("gbk", f"{stem}.gb18030.csv", t.encode("gb18030"))
     # tab-separated forms and xlsx need the rows
     if rows is None:
-        for f in ("utf16", "tsv", "xlsx"):
+        for f in ("utf16", "tsv", "xlsx", "u16le", "u16be", "semi"):
             skipped[f] = "the text does not decode/parse as CSV" if text is None else "rows do not parse"
     else:
         rows = [[c.replace("\ufeff", "") if i == 0 else c for i, c in enumerate(r)] for r in rows]
         buf = io.StringIO()
         csv.writer(buf, delimiter="\t", lineterminator="\r\n").writerows(rows)
         put("utf16", f"{stem}.utf16.txt", b"\xff\xfe" + buf.getvalue().encode("utf-16-le"))
+        put("u16le", f"{stem}.utf16le.txt", buf.getvalue().encode("utf-16-le"))  # the same without a BOM
+        put("u16be", f"{stem}.utf16be.txt", buf.getvalue().encode("utf-16-be"))
         buf = io.StringIO()
         csv.writer(buf, delimiter="\t", lineterminator="\n").writerows(rows)
         put("tsv", f"{stem}.tsv", buf.getvalue().encode("utf-8"))
+        buf = io.StringIO()
+        csv.writer(buf, delimiter=";", lineterminator="\n").writerows(rows)
+        put("semi", f"{stem}.semicolon.csv", buf.getvalue().encode("utf-8"))
         if path.suffix == ".xlsx":
             skipped["xlsx"] = "the shape is an xlsx file itself"
         else:
@@ -196,7 +210,41 @@ def _maps(cmd: list[str], kind: str) -> list[str]:
             out += ["--map", f"{canon}={opts[flag]}"]
     if kind == "messages" and opts.get("--by", "district") != "district":  # 附件3 has no community: the 区县
         out += ["--map", f"community={opts['--by']}"]
+    if kind == "train":
+        out = [m for flag, canon in (("--time-col", "created_at"), ("--text-col", "text"), ("--id-col", "id"),
+                                     ("--label-col", "category")) if flag in opts for m in ("--map", f"{canon}={opts[flag]}")]
+    if kind == "skills":
+        out = [m for flag, val in zip(cmd, cmd[1:], strict=False) if flag == "--map" for m in (flag, val)]
     return out
+
+
+#: the output files compared between the forms of one shape (a model folder: its metrics, without timings)
+OUTPUTS = ("demands_top/top.csv", "hotspots_forecast/fc.csv", "skills_score/scores.csv", "skills_diagnose/plan.csv")
+_VOLATILE = re.compile(r"second|time|_at$|date|path|file|^input$|version|host|elapsed|created|trained", re.I)
+
+
+def _untimed(data: object) -> object:
+    """A JSON value without what differs between runs of the same data: timings, dates, paths, file names."""
+    if isinstance(data, dict):
+        return {k: _untimed(v) for k, v in data.items() if not _VOLATILE.search(str(k))}
+    if isinstance(data, list):
+        return [_untimed(v) for v in data]
+    return data
+
+
+def output_digest(work: Path) -> str | None:
+    """sha256 (8 hex) of what a run wrote in ``work``: a CSV output, else a trained model folder's JSON files without
+    timings and paths; None when it wrote neither."""
+    import hashlib
+    import json
+
+    for f in sorted(work.glob("*.csv")):
+        return hashlib.sha256(f.read_bytes()).hexdigest()[:8]
+    metrics = sorted(work.glob("m_*/*.json")) + sorted(work.glob("model/*.json"))
+    if metrics:
+        data = {m.name: _untimed(json.loads(m.read_text(encoding="utf-8"))) for m in metrics}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return None
 
 
 def run(out: Path, only: set[str] | None, forms: list[str], commands: set[str] | None = None) -> int:
@@ -217,6 +265,9 @@ def run(out: Path, only: set[str] | None, forms: list[str], commands: set[str] |
             continue
         shapes.append((shape, inp / shape, kind, runs[0]))
     samples = r7.SAMPLES
+    shapes.append(("assessments.csv", samples / "assessments.csv", "skills",
+                   ["skills", "diagnose", "assessments.csv", "--courses", str(samples / "courses.csv"), "--no-track",
+                    "--out", "plan.csv"]))
     shapes.append(("messages.csv", samples / "messages.csv", "messages",
                    ["demands", "top", "messages.csv", "--by", "district", "--period", "M", "--out", "top.csv"]))
     shapes.append(("complaints.csv", samples / "complaints.csv", "events",
@@ -234,8 +285,9 @@ def run(out: Path, only: set[str] | None, forms: list[str], commands: set[str] |
                 if form not in made:
                     continue
                 f = made[form]
-                plan = [("validate", ["validate", str(f), "--kind", kind]),
-                        ("validate --map", ["validate", str(f), "--kind", kind, *_maps(cmd, kind)]),
+                vkind = {"train": "messages", "skills": "assessments"}.get(kind, kind)
+                plan = [("validate", ["validate", str(f), "--kind", vkind]),
+                        ("validate --map", ["validate", str(f), "--kind", vkind, *_maps(cmd, kind)]),
                         (" ".join(cmd[:2]), [cmd[0], cmd[1], str(f), *cmd[3:]])]
                 for label, args in plan:
                     if commands and label not in commands:
@@ -256,14 +308,12 @@ def run(out: Path, only: set[str] | None, forms: list[str], commands: set[str] |
                     print(f"{shape:28s} {form:6s} {label:18s} rc={rc:<3d} {flag:3s} {seen[:220]}", flush=True)
     print(f"{total} runs, {bugs} flagged (internal error / Traceback)")
     # the forms of one shape should give the same output: a form read differently shows up here
-    import hashlib
-
     differ = 0
     for path in (s[1] for s in shapes):
         stem = path.name.split(".")[0]
-        sums = {d.name.removeprefix(stem + "."): hashlib.sha256(f.read_bytes()).hexdigest()[:8]
-                for d in sorted((out / "work").glob(stem + ".*"))
-                for f in (d / "demands_top" / "top.csv", d / "hotspots_forecast" / "fc.csv") if f.exists()}
+        sums = {d.name.removeprefix(stem + "."): digest for d in sorted((out / "work").glob(stem + ".*"))
+                for w in [*(d / o.split("/")[0] for o in OUTPUTS), d / "demands_train"]
+                if w.is_dir() and (digest := output_digest(w)) is not None}
         if len(set(sums.values())) > 1:
             differ += 1
         print(f"{stem}: {' '.join(f'{k}={v}' for k, v in sums.items()) or 'no output'}"

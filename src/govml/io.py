@@ -1579,6 +1579,7 @@ _SSML = "urn:schemas-microsoft-com:office:spreadsheet"
 _SSML_EXCEL = "urn:schemas-microsoft-com:office:excel"
 _CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml\b[^>]*\?>", re.I)
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml\b[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""", re.I)
 #: the labels web pages give Chinese text: GB2312 and GBK pages are GBK (WHATWG reads both so), GB18030 its superset
 _GB_LABELS = {"gb2312": "gbk", "gb_2312": "gbk", "gb_2312-80": "gbk", "x-gbk": "gbk", "gbk": "gbk", "cp936": "gbk",
@@ -1645,13 +1646,8 @@ def _web_decode(raw: bytes, file: str, encoding: str | None, kind: str) -> tuple
 
 
 def _cell_text(el: Any) -> str | None:
-    """A ``<td>``'s text as the browser shows it: ``<br>`` and block elements (``<p>``, ``<div>``, ``<li>``) as line
-    breaks (later one space, as any cell's line breaks), ``&nbsp;`` as a space; ``None`` when blank."""
-    for br in el.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    for block in el.iter("p", "div", "li", "tr"):
-        if block is not el:
-            block.tail = "\n" + (block.tail or "")
+    """A ``<td>``'s text as the browser shows it (``&nbsp;`` a space; ``<br>`` and block elements line breaks, which
+    :meth:`_WebTables._html` put in once for the page); ``None`` when blank."""
     text = "".join(el.itertext())
     return text if text.strip() else None
 
@@ -1659,11 +1655,10 @@ def _cell_text(el: Any) -> str | None:
 def _span(el: Any, attr: str) -> int:
     """A ``rowspan``/``colspan`` as browsers take it: a whole number ≥ 1 (anything else: 1), at most 1000."""
     v = el.get(attr)
-    try:
-        n = int(str(v).strip().rstrip(";"))
-    except (TypeError, ValueError):
+    if v is None:
         return 1
-    return min(max(n, 1), 1000)
+    v = v.strip().rstrip(";")
+    return min(max(int(v), 1), 1000) if v.isdigit() else 1
 
 
 class _WebTables:
@@ -1684,6 +1679,8 @@ class _WebTables:
                             + ("an Excel 2003 XML workbook" if kind == "spreadsheetml" else "a web page with a table"))
         text, self.encoding = _web_decode(raw, file, encoding, kind)
         text = _XML_DECL.sub("", text.lstrip("\ufeff"), count=1)
+        if kind == "spreadsheetml":  # a database's stray control character (\x01, \x0b …) is no XML: lxml refuses
+            text = _CONTROL_CHARS.sub(" ", text)  # the file; read as a space (a CSV reads \x0b, \x1c–\x1f so too)
         self._rows: dict[str, list[tuple[Any, ...]]] = {}
         self._merged: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
         self.hidden: set[str] = set()
@@ -1707,36 +1704,43 @@ class _WebTables:
 
     def _html(self, text: str, file: str) -> None:
         try:
-            import lxml.html
+            from lxml import etree
         except ImportError:
             raise DataError(message=f"{file}: reading a web page saved as Excel needs lxml (pip install lxml); or "
                             "open it in Excel/WPS and save it as .xlsx or .csv") from None
-        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+        parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
         try:
-            doc = lxml.html.document_fromstring(text, parser=parser)
-        except Exception as exc:  # noqa: BLE001 — lxml's ParserError, an empty document
+            doc = etree.fromstring(text, parser=parser)
+        except Exception as exc:  # noqa: BLE001 — lxml's errors on a document it cannot parse
             raise DataError(message=f"{file}: not a readable web page ({exc.__class__.__name__}: {exc})") from None
-        for el in doc.xpath("//script | //style"):
-            el.drop_tree()
-        tables = doc.xpath("//table")
+        if doc is None:
+            raise DataError(message=f"{file}: a web page with no table in it (no <table> element); expected a table "
+                            "of data, as a web system's 'export to Excel' saves")
+        for el in doc.iter("script", "style"):  # no text of a cell
+            el.text = None
+            del el[:]
+        for el in doc.iter("br", "p", "div", "li", "tr"):  # a line break in a cell (later one space, as any cell's)
+            el.tail = "\n" + (el.tail or "")
+        tables = list(doc.iter("table"))
         for n, table in enumerate(tables, start=1):  # table3: the third <table> of the page
             cells: dict[tuple[int, int], Any] = {}
-            taken: set[tuple[int, int]] = set()
+            taken: set[tuple[int, int]] = set()  # the cells below a rowspan's first row
             merged = []
             trs = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
             for r, tr in enumerate(trs):
                 c = 0
-                for td in tr.xpath("./td | ./th"):
+                for td in tr:
+                    if td.tag not in ("td", "th"):
+                        continue
                     while (r, c) in taken:
                         c += 1
                     rs, cs = _span(td, "rowspan"), _span(td, "colspan")
-                    if rs > 1:
-                        rs = min(rs, len(trs) - r)
                     v = _cell_text(td)
                     if v is not None:
                         cells[(r, c)] = v
-                    taken.update((r + i, c + j) for i in range(rs) for j in range(cs))
                     if rs > 1 or cs > 1:
+                        rs = min(rs, len(trs) - r)
+                        taken.update((r + i, c + j) for i in range(1, rs) for j in range(cs))
                         merged.append(((r, c), (r + rs - 1, c + cs - 1)))
                     c += cs
             if not cells:
@@ -1782,18 +1786,24 @@ class _WebTables:
             table = ws.find(ss + "Table")
             r = -1
             for row in table.iterfind(ss + "Row") if table is not None else ():
-                r = number(row, "Index", r + 2) - 1
+                fancy = bool(row.keys())  # most rows and cells have no attribute: read fast
+                r = number(row, "Index", r + 2) - 1 if fancy else r + 1
                 c = -1
                 for cell in row.iterfind(ss + "Cell"):
-                    c = number(cell, "Index", c + 2) - 1
-                    across, down = number(cell, "MergeAcross", 0), number(cell, "MergeDown", 0)
+                    across = down = 0
+                    if cell.keys():
+                        c = number(cell, "Index", c + 2) - 1
+                        across, down = number(cell, "MergeAcross", 0), number(cell, "MergeDown", 0)
+                    else:
+                        c += 1
                     v = _ssml_value(cell.find(ss + "Data"), ss)
                     if v is not None:
                         cells[(r, c)] = v
                     if across > 0 or down > 0:
                         merged.append(((r, c), (r + max(down, 0), c + max(across, 0))))
                     c += max(across, 0)
-                r += max(number(row, "Span", 0), 0)
+                if fancy:
+                    r += max(number(row, "Span", 0), 0)
             visible = ws.find(f"{{{_SSML_EXCEL}}}WorksheetOptions/{{{_SSML_EXCEL}}}Visible")
             before = len(self._rows)
             self._add(name, cells, merged)
@@ -1818,7 +1828,7 @@ def _ssml_value(data: Any, ss: str) -> str | None:
     if data is None:
         return None
     kind = (data.get(ss + "Type") or data.get("Type") or "String").strip()
-    text = "".join(data.itertext())
+    text = "".join(data.itertext()) if len(data) else (data.text or "")  # rich text: <B>, <Font> … inside
     if not text.strip():
         return None
     t = text.strip()
