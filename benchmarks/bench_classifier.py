@@ -48,6 +48,10 @@ Every variant's pooled cross-validated predictions are compared with ``default``
 differ is printed per draw and in the summary (``predictions_differ``; issue 3, session 14: ``column_order_df``,
 the same model up to float64 round-off).
 
+``--rule-screen`` (issue 3, session 21): the decision rules of :func:`_rule_screen_settings` on the draws, each applied to
+the same fold models (one fit per fold: exactly the ``default`` variant's models; ``rule_*`` variants give the same
+figures with a fit each), paired difference to ``proba`` (the default rule) and the predictions that differ.
+
 ``--keyword-classes 15`` labels with the contest's 15 first-level categories instead (:data:`RULES_15` first, then
 ``bench_alerts.RULES``: 5,361 labelled); ``benchmarks/bench_train_time.py`` times ``demands train`` on both.
 """

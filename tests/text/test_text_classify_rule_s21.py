@@ -173,6 +173,12 @@ def test_clone_pickle_and_a_model_saved_before_the_rule(rare):
     back = pickle.loads(pickle.dumps(m))
     assert np.array_equal(back.class_offsets_, m.class_offsets_)
     assert np.array_equal(back.predict(Xt), m.predict(Xt))
+    import skops.io as sio  # what govml demands train saves
+
+    blob = sio.dumps(m)
+    sk = sio.loads(blob, trusted=sio.get_untrusted_types(data=blob))
+    assert sk.decision_rule == "offsets" and np.array_equal(sk.class_offsets_, m.class_offsets_)
+    assert np.array_equal(sk.predict(Xt), m.predict(Xt))
     # a model saved before session 21: no decision_rule / prior_power parameter, no class_offsets_
     old = pickle.loads(old_file(DemandClassifier().fit(X, y), "class_offsets_", "decision_rule", "prior_power",
                                 version="0.1.0"))

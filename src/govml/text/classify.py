@@ -24,6 +24,13 @@ Model (defaults chosen on hand-labelled real message-board data; see docs/benchm
   fitted on the decision values of an internal stratified CV with up to 3 folds); its weights are
   rounded to float32 values at fit time, so they are saved as float32 losslessly. ``model="lr"`` uses
   a balanced multinomial logistic regression instead (already probabilistic, calibrated the same way).
+* decision rule — the predicted category is the argmax of those probabilities (``decision_rule="proba"``).
+  Session 21 screened rules meant for macro-F1 (the calibrated argmax under-predicts the rarest categories:
+  商贸旅游 5 predicted for 21 true at 200 reply labels): the argmax of the SVM scores, the probabilities divided by
+  the class shares to a power, per-class log-probability offsets tuned for macro-F1 on the calibration's
+  out-of-fold scores (no extra fit), a balanced logistic regression on those scores; none gained +0.010 on three
+  of the four benchmark cells (:class:`DemandClassifier`, docs/benchmarks.md). ``"prior"``, ``"offsets"`` and
+  ``"decision"`` are options; the probabilities, and so the confidence, are the same under every rule.
 * unlabelled messages (``fit(X, y, unlabeled=...)``) — the TF-IDF vocabulary and IDF weights are learned on
   labelled + unlabelled text; with ``em_nb=w`` (what ``govml demands train --unlabeled`` uses, w = 0.3) the
   calibrated SVM's probabilities are mixed with weight w with those of a multinomial naive Bayes fitted by EM on
@@ -1175,6 +1182,23 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
     (1 of 5) at 200 labelled messages, −0.000 ± 0.010 / +0.001 ± 0.007 at 400 — no gain. With the unlabelled
     messages (the sixth study's setting, draws 5–9, 200): +0.008 ± 0.013 / +0.032 ± 0.044, below ``em_nb=0.3``'s
     +0.023 ± 0.015 / +0.038 ± 0.043 on the same draws.
+    Decision rule (issue 3, session 21; ``decision_rule``; same benchmark, paired difference to the default rule —
+    the argmax of the calibrated probabilities — on the same fold models, hand / reply labels): screened on draws
+    0–2 at 200 and 400 labels (``bench_classifier.py --rule-screen``: one fit per fold, every rule applied), the
+    probabilities divided by the training class shares to the power 0.25 (``"prior"``) was the only rule ahead in all
+    four cells (+0.008 / +0.022 at 200, +0.007 / +0.022 at 400); power 0.5 +0.025 / +0.025 and −0.007 / +0.019,
+    power 1 (the balanced posterior) −0.001 / −0.010 and −0.026 / −0.029; offsets on the log-probabilities tuned for
+    macro-F1 on the out-of-fold scores (coordinate ascent, grid ±2 by 0.25, shrunk by half: ``"offsets"``) +0.007 /
+    +0.013, +0.002 / +0.017 (unshrunk +0.000 / +0.011, −0.003 / +0.018); the SVM scores' argmax (``"decision"``)
+    +0.002 / −0.026, +0.006 / −0.006; offsets on the SVM scores (−0.003 at hand 400), the power tuned on the
+    out-of-fold scores (+0.001 / +0.006 at 400) and a balanced logistic regression on them (stacking; −0.014 /
+    −0.010 at 400) each weaker in some cell. Confirmed on draws 5–9 (mean ± sd, draws won):
+    ``"prior"`` (0.25) +0.003 ± 0.018 (3 of 5) / +0.010 ± 0.030 (3) at 200, +0.002 ± 0.007 (3) / +0.005 ± 0.012 (4)
+    at 400; ``"offsets"`` +0.003 ± 0.036 (2) / +0.022 ± 0.028 (4), −0.007 ± 0.010 (1) / +0.002 ± 0.008 (3);
+    ``"decision"`` −0.014 / −0.023, −0.002 / −0.009; the generated sample messages (11 categories, draws 0–2):
+    −0.001 / −0.002 (prior), −0.001 / −0.005 (offsets). Below the adoption bar (+0.010 in three of the four
+    cells): options, off. The ``"decision"`` rule changes 1–3.5 % of the predictions; the calibrated argmax and the
+    SVM scores' argmax both under-predict the rarest categories, so the shortfall is the SVM's, not the calibration's.
     Saved-model size (issue 3, third study; same benchmark, 5 draws, paired difference to the model with three
     calibration-fold SVMs): ``calibration_ensemble=False`` (one SVM on all messages, calibration from
     cross-validated scores) +0.025 ± 0.022 / +0.010 ± 0.008 (hand, 200 / 400), +0.035 ± 0.023 / +0.017 ± 0.024
@@ -1289,6 +1313,19 @@ class DemandClassifier(FillsMissingParams, ClassifierMixin, BaseEstimator):
         same bit for bit (each fit is the one made in turn; tests compare). Faster in wall time on free cores,
         not in CPU time; each child holds one fold's model (about classes × features × 16 bytes: 15 categories ×
         2.7 million features ≈ 0.65 GB) beside this process's (issue 3, session 13; docs/benchmarks.md).
+    decision_rule : "proba" | "prior" | "decision" | "offsets" — how the category is chosen (the probabilities, and
+        the confidence ``predict_frame`` reports — the chosen category's probability —, are the same under every
+        rule): "proba" (default) the argmax of the calibrated probabilities; "prior" the argmax of the probabilities
+        divided by the training class shares to the power ``prior_power`` (favours rare categories; any model);
+        "decision" the argmax of the linear SVM's (or logistic regression's) decision values; "offsets" the argmax of
+        the log-probabilities plus per-class offsets tuned in ``fit`` for macro-F1 on the out-of-fold decision values
+        the calibration is fitted on (no extra fit; coordinate ascent over −2…2 by 0.25, halved). "decision" and
+        "offsets" need ``model`` "svm" or "lr", no ``em_nb`` and no ``self_training`` ("offsets" also calibration with
+        ``calibration_ensemble=False``); what the rule learned is ``class_offsets_`` (None under "proba"). A model
+        saved before this parameter predicts as it did (the argmax). No rule gained enough on real messages to be the
+        default (issue 3, session 21, above).
+    prior_power : float — the exponent of the class shares under ``decision_rule="prior"`` (0: the argmax; 1: the
+        balanced posterior, too far on real messages).
     column_order : "df" | None — ``"df"``: the linear-model fits (``model`` "svm" or "lr") read the feature columns
         ordered by document frequency in the training messages, most frequent first (each row's entries sorted),
         and the weights are put back in the features' order afterwards (:func:`_columns_by_frequency`); the
