@@ -277,8 +277,11 @@ def _digest(work: Path) -> str:
     for name in ("top.csv", "hot.csv", "alerts.csv", "pred.csv", "fc.csv", "plan.csv"):
         if (work / name).exists():
             return hashlib.sha256((work / name).read_bytes()).hexdigest()[:12]
-    if (work / "bt.json").exists():  # without the seconds it took
-        data = json.loads((work / "bt.json").read_text(encoding="utf-8"))
+    if (work / "bt.json").exists():  # without the seconds it took, the file's name, its own row numbers and the notes
+        data = json.loads((work / "bt.json").read_text(encoding="utf-8"))  # on its title/footer rows
+        data.pop("events", None)
+        for k in ("excluded", "notes"):
+            data.get("data", {}).pop(k, None)
         return hashlib.sha256(json.dumps(_untimed(data), sort_keys=True).encode()).hexdigest()[:12]
     if (work / "model").is_dir():
         metrics = sorted((work / "model").glob("*.json"))

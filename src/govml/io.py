@@ -1358,6 +1358,9 @@ def _read_xls(path: Path, sheet: str | int | None, header_row: int | None, known
     if head.startswith(b"PK\x03\x04"):
         log.warning("%s: an .xlsx workbook named .xls: read as .xlsx", file)
         return _read_xlsx(path, sheet, header_row, known)
+    if re.match(rb"(?i)\s*mime-version\s*:", head) or b"multipart/related" in head[:2048].lower():
+        raise DataError(message=f"{file}: a single-file web page (MHTML, Excel's 'Web archive') named .xls, not a table "
+                        "govml reads; open it in Excel/WPS and save it as .xlsx or .csv")
     kind = _web_kind(head)
     if kind is not None:
         log.warning("%s: %s named .xls (not an Excel 97-2003 workbook): read as %s", file,

@@ -239,6 +239,12 @@ def test_a_page_with_no_table_is_one_clear_error(tmp_path: Path) -> None:
     broken.write_text(_ssml({"S": "<Row><Cell><Data>1</Data></Cell>"}), encoding="utf-8")
     with pytest.raises(DataError, match=r"broken.xml: not a readable Excel 2003 XML workbook: broken XML near line"):
         read_table(broken)
+    mhtml = tmp_path / "archive.xls"  # Excel's "single file web page": MIME parts, no table to read as text
+    mhtml.write_text('MIME-Version: 1.0\nContent-Type: multipart/related; boundary="----=_NextPart"\n\n'
+                     "------=_NextPart\nContent-Type: text/html\n\n<html><table><tr><td>a</td></tr></table></html>",
+                     encoding="utf-8")
+    with pytest.raises(DataError, match=r"archive.xls: a single-file web page \(MHTML"):
+        read_table(mhtml)
     rc, text = govml("validate", login, "--kind", "messages")
     assert rc == 2 and "a web page with no table in it" in text and "Traceback" not in text, text
 
