@@ -1729,7 +1729,8 @@ class _WebTables:
             cells: dict[tuple[int, int], Any] = {}
             taken: set[tuple[int, int]] = set()  # the cells below a rowspan's first row
             merged = []
-            trs = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+            # as a browser lays them out: <thead> rows first, <tfoot> rows (a 合计 row) last wherever they are written
+            trs = [*table.xpath("./thead/tr"), *table.xpath("./tr | ./tbody/tr"), *table.xpath("./tfoot/tr")]
             for r, tr in enumerate(trs):
                 c = 0
                 for td in tr:

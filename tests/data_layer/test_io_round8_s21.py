@@ -268,6 +268,16 @@ def test_ids_kept_as_text(tmp_path: Path) -> None:
     assert got.iloc[0].tolist() == ["0012", "12", "12345678901234", "202312010000123456", "3.5000000000000004"]
 
 
+def test_tfoot_total_row_is_a_footer_row_wherever_written(tmp_path: Path) -> None:
+    page = tmp_path / "t.htm"  # HTML 4 lets <tfoot> come before <tbody>; a browser shows it last
+    page.write_text("<table><thead><tr><th>所属社区</th><th>问题分类</th><th>件数</th><th>受理时间</th></tr></thead>"
+                    "<tfoot><tr><td>合计</td><td></td><td>5</td><td></td></tr></tfoot><tbody>"
+                    "<tr><td>甲社区</td><td>物业</td><td>2</td><td>2024-01-01</td></tr>"
+                    "<tr><td>乙社区</td><td>噪音</td><td>3</td><td>2024-01-02</td></tr></tbody></table>", encoding="utf-8")
+    df = read_table(page)
+    assert df["所属社区"].tolist() == ["甲社区", "乙社区"] and df.attrs["govml"]["footer_rows"] == [4]
+
+
 # -- 6. UTF-16 text without a byte-order mark saved as .xls -----------------------------------------------------------
 
 @pytest.mark.parametrize("enc", ["utf-16-le", "utf-16-be"])
