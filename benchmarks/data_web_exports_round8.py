@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/data_web_exports_round8.py build OUT                 # the shapes into OUT/in
     .venv/bin/python benchmarks/data_web_exports_round8.py run OUT [--only NAME,…]   # every checked command on each
     .venv/bin/python benchmarks/data_web_exports_round8.py compare OUT_BEFORE OUT_AFTER  # exit codes side by side
+    .venv/bin/python benchmarks/data_web_exports_round8.py table OUT_BEFORE OUT_AFTER    # the Markdown table
+    .venv/bin/python benchmarks/data_web_exports_round8.py readcost OUT/in               # CPU of read_table per form
 
 12345-hotline platforms, 网格化 systems and other government web systems export "Excel" that is no workbook: an HTML
 table saved under .xls (GBK/GB2312 with a <meta charset>, or UTF-8; &nbsp; and <br> in cells; rowspan/colspan; a
@@ -394,6 +396,24 @@ def table(before: Path, after: Path) -> None:
         print(f"| {shape} | " + " | ".join(" ".join(cells.get((shape, bb), ["–"])) for bb in bases_) + " |")
 
 
+def readcost(folder: Path, repeat: int = 3) -> None:
+    """CPU seconds (best of ``repeat``) of read_table on each built file of msg and ev (OUT/in of ``run``/``build``)."""
+    import logging
+    import time
+
+    from govml.io import read_table
+
+    logging.disable(logging.WARNING)
+    for base in ("ev", "msg"):
+        for f in [folder / f"{base}.csv", *sorted(folder.glob(f"{base}_w*"))]:
+            best = float("inf")
+            for _ in range(repeat):
+                t0 = time.process_time()
+                df = read_table(f)
+                best = min(best, time.process_time() - t0)
+            print(f"{f.name:34s} {best:.3f} s CPU  ({len(df):,} rows × {df.shape[1]} columns)")
+
+
 def main(argv: list[str]) -> int:
     if not r7.TED.is_dir() or not r7.BOSTON.exists():
         print(f"skipped: {r7.DATA} not found")
@@ -414,6 +434,8 @@ def main(argv: list[str]) -> int:
         compare(Path(rest[0]), Path(rest[1]))
     elif cmd == "table":
         table(Path(rest[0]), Path(rest[1]))
+    elif cmd == "readcost":
+        readcost(Path(rest[0]))
     else:
         print(__doc__)
         return 2
