@@ -1628,6 +1628,18 @@ def _web_decode(raw: bytes, file: str, encoding: str | None, kind: str) -> tuple
             log.warning("%s: declares the charset %r, which Python does not know: the encoding is detected", file,
                         label)
             return _decode(raw, file, None)
+        if codecs.lookup(enc).name in ("iso8859-1", "cp1252", "latin-1") and _NON_ASCII.search(
+                raw[:65536].decode("latin-1")):  # a Java server's default label over Chinese bytes: every byte is
+            try:  # "in" Latin-1, so the label cannot be checked by decoding
+                with _quiet_log():
+                    text, used = _decode(raw, file, None)
+            except DataError:  # Latin-1 text indeed (Café)
+                text, used = "", enc
+            if used in ("utf-8", "gbk", "gb18030") and _looks_chinese(text) and _CJK_CHAR.search(text):
+                log.warning("%s: declares the charset %r but holds Chinese text in %s: read as %s", file, label, used,
+                            used)
+                return text, used
+            return raw.decode(enc), enc
         if enc in ("gbk", "gb18030"):
             try:  # a page labelled GB2312 but saved as UTF-8 (its label copied from an old template)
                 text = raw.decode("utf-8")
@@ -1661,7 +1673,7 @@ def _span(el: Any, attr: str) -> int:
     if v is None:
         return 1
     v = v.strip().rstrip(";")
-    return min(max(int(v), 1), 1000) if v.isdigit() else 1
+    return min(max(int(v), 1), 1000) if v.isascii() and v.isdigit() else 1
 
 
 class _WebTables:

@@ -118,6 +118,10 @@ def test_html_encoding_declared_detected_and_forced(tmp_path: Path, msgs: pd.Dat
     assert forced.attrs["govml"]["encoding"] == "gbk" and "declares" not in caplog.text
     with pytest.raises(DataError, match=r"wrong.xls: cannot be decoded as utf-8"):
         read_table(wrong, encoding="utf-8")
+    java = tmp_path / "java.xls"  # a Java server's default label over GBK bytes: every byte is "in" Latin-1
+    java.write_bytes(_page(small, charset="ISO-8859-1").encode("gbk"))
+    assert read_table(java).attrs["govml"]["encoding"] == "gbk"
+    pd.testing.assert_frame_equal(read_table(java), frames[0], check_exact=True)
 
 
 # -- 2. an Excel 2003 XML workbook (SpreadsheetML) ------------------------------------------------------------------
