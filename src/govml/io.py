@@ -1628,8 +1628,8 @@ def _web_decode(raw: bytes, file: str, encoding: str | None, kind: str) -> tuple
             log.warning("%s: declares the charset %r, which Python does not know: the encoding is detected", file,
                         label)
             return _decode(raw, file, None)
-        if codecs.lookup(enc).name in ("iso8859-1", "cp1252", "latin-1") and _NON_ASCII.search(
-                raw[:65536].decode("latin-1")):  # a Java server's default label over Chinese bytes: every byte is
+        if codecs.lookup(enc).name in ("iso8859-1", "cp1252", "latin-1") and re.search(
+                rb"[\x80-\xff]", raw):  # a Java server's default label over Chinese bytes: every byte is
             try:  # "in" Latin-1, so the label cannot be checked by decoding
                 with _quiet_log():
                     text, used = _decode(raw, file, None)
