@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_privacy_ab.py --before /tmp/before/src [--n 200000] [--rounds 7] [--sets generated,real]
     .venv/bin/python benchmarks/bench_privacy_ab.py --parts [--n 200000]
+    .venv/bin/python benchmarks/bench_privacy_ab.py --first-use [--before /tmp/before/src] [--runs 5]
 
 ``--before``: the ``src`` folder of another copy (``git archive <commit> src | tar -x -C /tmp/before``). Its
 ``govml/privacy.py`` is loaded as a second module beside the one this interpreter imports, and both run
@@ -14,6 +15,11 @@ two separate benchmark runs (session 20: load 2–5, repeat runs within ±2 %).
 ``--parts``: the CPU seconds of each step of ``mask_joined`` for the code imported (mean of 3 passes): the gate
 scan, the cue scans, the sub-texts and normalisation, the number / name candidates, choosing and replacing.
 
+``--first-use``: what a fresh process pays before its first masked text (session 21), each copy in ``--runs``
+fresh processes (alternated; medians): the CPU seconds of ``import govml.privacy``, of compiling the two name-gate
+patterns (``_NAME_GATE``, ``_GATE_ALL``) and of the first ``mask()`` of a message with a name (after the compiles:
+jieba's word list is read there).
+
 Text sets (benchmarks/check_privacy_identity.py): ``generated`` (``--n`` messages of bench_tokenizer's generator,
 seed 0) and ``real`` (the 17,100 text cells of ../shared/data/teddycup2020c 附件3/附件4, when present).
 """
@@ -22,6 +28,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -99,6 +108,37 @@ def parts(texts: list[str], passes: int = 3) -> dict[str, float]:
     return {k: v / passes for k, v in spent.items()}
 
 
+_FIRST_USE = """
+import time
+c = time.process_time()
+import govml.privacy as p
+a = time.process_time()
+p._NAME_GATE.compiled()
+b = time.process_time()
+p._GATE_ALL.compiled()
+g = time.process_time()
+p.mask("业主张伟反映：楼下噪音扰民，电话13812345678。")
+print(a - c, b - a, g - b, time.process_time() - g)
+"""
+
+
+def first_use(before: str | None, runs: int) -> None:
+    """Fresh processes, alternated: import, the two gate compiles, the first mask, for this copy and ``before``."""
+    copies = {"after": str(Path(after.__file__).resolve().parents[1])}
+    if before:
+        copies = {"before": before, **copies}
+    got: dict[str, list[list[float]]] = {k: [] for k in copies}
+    for _ in range(runs):
+        for label, src in copies.items():
+            env = {**os.environ, "PYTHONPATH": src}
+            out = subprocess.run([sys.executable, "-c", _FIRST_USE], env=env, capture_output=True, text=True, check=True)
+            got[label].append([float(v) for v in out.stdout.split()])
+    for label, rows in got.items():
+        med = [statistics.median(col) for col in zip(*rows, strict=True)]
+        print(f"{label:6s} ({copies[label]}): CPU s, median of {runs} fresh processes: import {med[0]:.3f}, "
+              f"_NAME_GATE {med[1]:.3f}, _GATE_ALL {med[2]:.3f} (both {med[1] + med[2]:.3f}), first mask {med[3]:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before", help="src folder of the other copy")
@@ -106,7 +146,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--sets", default="generated,real")
+    ap.add_argument("--first-use", action="store_true", help="fresh-process cost before the first masked text")
+    ap.add_argument("--runs", type=int, default=5, help="fresh processes per copy for --first-use")
     args = ap.parse_args()
+    if args.first_use:
+        first_use(args.before, args.runs)
+        return
     if not args.before and not args.parts:
         ap.error("give --before SRC and/or --parts")
     sets = text_sets(args.n)

@@ -767,22 +767,26 @@ _TRIGGERS_BY_FREQUENCY = ("主民经法村户记长医东保机申儿员手联�
 _GATE_GROUP_SIZES = (3, 5, 8, 12, 16, 20, 24, 28, 32)
 
 
-def _name_gate_pattern() -> tuple[str, str]:
-    """The name gate's trigger characters (escaped for a character class) and the regex that follows one."""
+def _name_gate_pattern(by_frequency: str | None = None, group_sizes: tuple[int, ...] | None = None) -> tuple[str, str]:
+    """The name gate's trigger characters (escaped for a character class) and the regex that follows one
+    (``by_frequency``, ``group_sizes``: _TRIGGERS_BY_FREQUENCY and _GATE_GROUP_SIZES when None)."""
+    by_frequency = _TRIGGERS_BY_FREQUENCY if by_frequency is None else by_frequency
+    group_sizes = _GATE_GROUP_SIZES if group_sizes is None else group_sizes
     alts, rests = _name_gate_alts()
     # Filters the cue words' check adds (session 21; each lets through every place where the full check holds):
     # the first character of a rest read after the word, for the words found from the most frequent triggers
     # (业主的, 居民， and 书记您 are most of the places a cue word is found and its rest fails); a word character
     # right before a title (the first of the one to three characters a surname ends, always a Han character).
     first = {key: _first_chars(pattern) for key, (pattern, after_word) in rests.items() if after_word}
-    often = frozenset(_TRIGGERS_BY_FREQUENCY[:_GATE_FILTERED])
+    often = frozenset(by_frequency[:_GATE_FILTERED])
+    han_is_word = _han_is_word()
 
     def literal(c: str, a: _Alt) -> str:
         if a.pure or not a.rest:
             return a.literal()
         if not rests[a.rest][1]:
             k = int(a.rest[len("title"):])
-            return a.literal() + (f"(?<=\\w{'.' * (k + 1)})" if _HAN_IS_WORD else "")
+            return a.literal() + (f"(?<=\\w{'.' * (k + 1)})" if han_is_word else "")
         chars = first[a.rest]
         if a.check:
             return a.behind + f"(?={a.check})"
@@ -806,13 +810,13 @@ def _name_gate_pattern() -> tuple[str, str]:
     # engine tries alternatives one after the other, so they are dispatched in groups (a one-character
     # look-behind each), the most frequent trigger characters first (_TRIGGERS_BY_FREQUENCY), the first
     # groups small. (The order changes no match: every alternative is a look-around after the trigger.)
-    rank = {c: i for i, c in enumerate(_TRIGGERS_BY_FREQUENCY)}
+    rank = {c: i for i, c in enumerate(by_frequency)}
     order = sorted(alts, key=lambda c: (rank.get(c, len(rank)), _FREQUENT.find(c) if c in _FREQUENT else 99))
     groups, i = [], 0
-    for size in _GATE_GROUP_SIZES:
+    for size in group_sizes:
         groups.append(order[i : i + size])
         i += size
-    groups += [order[i : i + _GATE_GROUP_SIZES[-1]] for i in range(i, len(order), _GATE_GROUP_SIZES[-1])]
+    groups += [order[i : i + group_sizes[-1]] for i in range(i, len(order), group_sizes[-1])]
     groups = [g for g in groups if g]
     words = "|".join(f"(?<=[{re.escape(''.join(g))}])(?:" + "|".join(branch(c, (literal(c, a) for a in alts[c])) for c in g)
                      + ")" for g in groups)
@@ -843,18 +847,29 @@ def _name_gate_pattern() -> tuple[str, str]:
 
 # How many of the most frequent triggers get the first-character filter (_name_gate_pattern).
 _GATE_FILTERED = 8
-# Every Han character and surname is a word character (\w: alphanumeric) for this Python's Unicode data (the filter
-# before a title).
-_HAN_IS_WORD = ("".join(map(chr, (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000)))) + _SURNAME_ANY).isalnum()
+
+
+def _han_is_word() -> bool:
+    """Whether every Han character and surname is a word character (\\w: alphanumeric) for this Python's Unicode
+    data (the filter before a title)."""
+    return ("".join(map(chr, (*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000)))) + _SURNAME_ANY).isalnum()
 
 
 class _LazyRegex:
-    """A pattern compiled on first use: the two name-gate patterns took ~1 s each to compile (~0.08 s since
-    session 21), which every ``import govml.privacy`` (the tokenizer, the CLI) paid before any text was masked."""
+    """A pattern built and compiled on first use: the two name-gate patterns took ~1 s each to compile (~0.08 s
+    since session 21), which every ``import govml.privacy`` (the tokenizer, the CLI) paid before any text was
+    masked; building their text takes ~10 ms more (session 21: at first use too)."""
 
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
+    def __init__(self, build: Callable[[], str]) -> None:
+        self._build = build
+        self._pattern: str | None = None
         self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> str:
+        if self._pattern is None:
+            self._pattern = self._build()
+        return self._pattern
 
     def compiled(self) -> re.Pattern[str]:
         if self._compiled is None:
@@ -865,12 +880,32 @@ class _LazyRegex:
         return getattr(self.compiled(), name)
 
 
-_NAME_GATE_FIRST, _NAME_GATE_BODY = _name_gate_pattern()
-_NAME_GATE = _LazyRegex(f"[{_NAME_GATE_FIRST}](?:{_NAME_GATE_BODY})")
+_GATE_PARTS: tuple[str, str] | None = None
+_GATE_ORDER = (_TRIGGERS_BY_FREQUENCY, _GATE_GROUP_SIZES)  # (as at import)
+
+
+def _gate_parts() -> tuple[str, str]:
+    """_name_gate_pattern(), built once."""
+    global _GATE_PARTS
+    if _GATE_PARTS is None:
+        _GATE_PARTS = _name_gate_pattern(*_GATE_ORDER)
+    return _GATE_PARTS
+
+
+def _name_gate() -> str:
+    first, body = _gate_parts()
+    return f"[{first}](?:{body})"
+
+
+def _gate_all() -> str:
+    first, body = _gate_parts()
+    return f"[{_GATE_SCAN_FIRST}{first}](?:(?<=[{_GATE_SCAN_FIRST}])(?:{_GATE_SCAN_BODY})|(?<=[{first}])(?:{body}))"
+
+
+_NAME_GATE = _LazyRegex(_name_gate)
 # Both gates as one scan (what mask_joined runs, and mask first): a text has a match exactly when
 # it has one of _GATE_SCAN or of _NAME_GATE (_find_cue_hits is the rest of the name gate).
-_GATE_ALL = _LazyRegex(f"[{_GATE_SCAN_FIRST}{_NAME_GATE_FIRST}]"
-                       f"(?:(?<=[{_GATE_SCAN_FIRST}])(?:{_GATE_SCAN_BODY})|(?<=[{_NAME_GATE_FIRST}])(?:{_NAME_GATE_BODY}))")
+_GATE_ALL = _LazyRegex(_gate_all)
 
 
 def _compile_gates() -> None:

@@ -255,5 +255,5 @@ def test_filters_hold_on_this_python():
     _, rests = privacy._name_gate_alts()
     for key in ("role", "pretitle", "colon", "kin"):
         assert privacy._first_chars(rests[key][0]) is not None, key
-    assert privacy._HAN_IS_WORD
+    assert privacy._han_is_word()
     assert re.fullmatch(r"\w+", privacy._SURNAME_ANY)
