@@ -34,7 +34,8 @@ data_forms_cross.py: fresh GOVML_HOME and working folder) and writes OUT/runs.ts
 output digest, the last lines shown) and each run's output in OUT/work/SHAPE/COMMAND/run.log; a run whose output
 holds ``internal error`` or ``Traceback`` is flagged BUG, and a shape whose output differs from its CSV's DIFFERS
 (checked for every output file: top.csv, hot.csv, alerts.csv, pred.csv, fc.csv, bt.json, plan.csv, the model
-folder's metrics). For "before" figures run it with ``PYTHONPATH=<git archive of the old tree>/src``. Needs
+folder's metrics). For "before" figures run it with ``PYTHONPATH=<git archive of the old tree>/src`` (the
+whole tree: govml reads configs/ beside src/, and a src-only archive runs with default settings). Needs
 ../shared/data (skips cleanly without).
 """
 
