@@ -29,7 +29,8 @@ run. Writes OUT/runs.tsv (shape, form, command, exit code, flag, the last lines 
 run's whole output in OUT/work/SHAPE.FORM/COMMAND/run.log; a run whose output holds ``internal error`` or
 ``Traceback`` is flagged BUG, and a shape whose forms give different outputs (top.csv / fc.csv / scores.csv /
 plan.csv / the trained model's metrics) FORMS DIFFER. Exit 1 when either happens. For "before" figures run it with
-``PYTHONPATH=<git archive of the old tree>/src``. Needs ../shared/data (skips cleanly without).
+``PYTHONPATH=<git archive of the old tree>/src`` (the whole tree: govml reads configs/ beside src/). Needs
+../shared/data (skips cleanly without).
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ reference) and every command is run on both:
     w06  SpreadsheetML .xml: a 说明 worksheet first, the data second, a hidden 字典 worksheet; every cell a String
     w07  UTF-16 LE text without a byte-order mark, tab-separated, named .xls
 
-``run`` calls ``.venv/bin/govml`` (or ``$GOVML``) in a forked child of one process per run (benchmarks/
-data_forms_cross.py: fresh GOVML_HOME and working folder) and writes OUT/runs.tsv (shape, command, exit code, flag,
+``run`` calls ``govml.cli.main`` (what the ``govml`` script calls) in a forked child of one process per run
+(benchmarks/data_forms_cross.py: fresh GOVML_HOME and working folder) and writes OUT/runs.tsv (shape, command, exit code, flag,
 output digest, the last lines shown) and each run's output in OUT/work/SHAPE/COMMAND/run.log; a run whose output
 holds ``internal error`` or ``Traceback`` is flagged BUG, and a shape whose output differs from its CSV's DIFFERS
 (checked for every output file: top.csv, hot.csv, alerts.csv, pred.csv, fc.csv, bt.json, plan.csv, the model
