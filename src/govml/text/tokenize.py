@@ -654,7 +654,7 @@ class GovTokenizer:
         if self.mask_pii:
             from govml.privacy import _compile_gates
 
-            _compile_gates()  # the masking patterns too (compiled on first use: ~1 s each process otherwise)
+            _compile_gates()  # the masking patterns too (compiled on first use: ~0.17 s each process otherwise)
         size = _auto_chunk_size(texts) if chunk_size is None else max(1, int(chunk_size))
         # the result is hundreds of thousands of small lists (no cycles): without this the cyclic
         # garbage collector rescans the growing heap again and again (~20 % of the time)
