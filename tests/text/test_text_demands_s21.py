@@ -66,3 +66,11 @@ def test_examples_are_masked_like_mask_and_shared_messages_masked_once(monkeypat
     by_masked = {" ".join(mask(t).split()): t for t in texts}
     assert set(out["example"]) <= set(by_masked)  # every example is one message, masked as mask() masks it
     assert out["example"].str.contains("<PHONE>", regex=False).any()
+
+
+def test_text_ranks_on_a_chunked_arrow_column():
+    # a column joined from two files (pd.concat) is one Arrow array in two chunks
+    s = pd.concat([pd.Series(["乙", "甲", None], dtype="str"), pd.Series(["丙", "甲"], dtype="str")], ignore_index=True)
+    got = _text_ranks(s, np.arange(5))
+    # code-point order: "" (None) < 丙 (U+4E19) < 乙 (U+4E59) < 甲 (U+7532); equal texts, equal ranks
+    assert got.tolist() == [3, 4, 1, 2, 4]
