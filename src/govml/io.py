@@ -1117,6 +1117,7 @@ class _Workbook:
         import zipfile
 
         self.path = path
+        self._xls = xls
         self._cal = None
         self._wb = None
         file = _name(path)
@@ -1207,9 +1208,74 @@ class _Workbook:
             ws.reset_dimensions()
         return [tuple(r) for r in ws.iter_rows(max_row=nrows, values_only=True)]
 
+    def unsaved_formulas(self, name: str) -> list[str]:
+        """Cells of an .xlsx sheet (``B2`` …, in file order) that hold a formula but no saved result: a program
+        (Apache POI, openpyxl …) wrote the formula and no spreadsheet ever calculated it, so every reader sees the
+        cell empty. [] for other workbooks, or when the sheet cannot be found in the archive."""
+        if self._xls:  # an Excel 97-2003 file is no ZIP archive of XML
+            return []
+        try:
+            xml = _sheet_xml(self.path, name)
+        except Exception:  # noqa: BLE001 — an archive laid out unusually: nothing to say rather than a failed read
+            return []
+        if xml is None or b"<f" not in xml and b":f" not in xml:
+            return []
+        return [m.group(1).decode("ascii") for m in _UNSAVED_FORMULA.finditer(xml)]
+
     def close(self) -> None:
         if self._wb is not None:
             self._wb.close()
+
+
+#: a cell whose content is a formula and no result (no ``<v>``, or an empty one as openpyxl writes):
+#: ``<c r="B2"><f>TEXT(E2,"…")</f><v></v></c>``; also a shared formula's ``<f t="shared" si="0"/>`` and a namespace
+#: prefix (``<x:c>``) as some programs write
+_UNSAVED_FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]*>\s*'
+                              rb'(?:<(?:\w+:)?f\b[^>]*/>|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>)\s*'
+                              rb'(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
+
+
+def _sheet_xml(path: Path, name: str) -> bytes | None:
+    """The worksheet XML of the sheet ``name`` of an .xlsx archive (its path from workbook.xml and its relations)."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    with zipfile.ZipFile(path) as z:
+        book = ET.fromstring(z.read("xl/workbook.xml"))
+        rid = next((el.get(rel_ns) for el in book.iter() if el.tag.rsplit("}", 1)[-1] == "sheet"
+                    and el.get("name") == name), None)
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        target = next((el.get("Target") for el in rels if el.get("Id") == rid), None)
+        if rid is None or target is None:
+            return None
+        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        return z.read(member)
+
+
+def _emptyish_column(rows: Sequence[Sequence[Any]], sample: int = 200) -> bool:
+    """Whether a column is empty in at least half of the first and last ``sample`` rows below the first row — where
+    a column of formulas without results would show (the check that costs nothing, before reading the XML)."""
+    body = rows[1:]
+    if len(body) > 2 * sample:
+        body = [*body[:sample], *body[-sample:]]
+    width = max((len(r) for r in body), default=0)
+    return any(2 * sum(1 for r in body if j >= len(r) or r[j] is None) >= len(body) for j in range(width))
+
+
+def _warn_unsaved_formulas(wb: Any, file: str, sheets: dict[str, Sequence[Sequence[Any]]]) -> None:
+    """Say which cells of the sheets read (name → rows) hold a formula whose result was never saved (read as
+    empty). The sheet's XML is read again only when a column is mostly empty (:func:`_emptyish_column`)."""
+    for name, rows in sheets.items():
+        if not hasattr(wb, "unsaved_formulas") or not _emptyish_column(rows):
+            continue
+        cells = wb.unsaved_formulas(name)
+        if cells:
+            log.warning("%s, sheet %r: %d cell(s) hold a formula whose result was never saved in the file (%s%s) — a "
+                        "program wrote the formulas and no spreadsheet calculated them, so they are read as empty; "
+                        "open the file in Excel or WPS and save it (the results are then stored), or export the "
+                        "values", file, name, len(cells), ", ".join(cells[:6]), " …" if len(cells) > 6 else "")
 
 
 def _usual_header_names() -> set[str]:
@@ -1407,6 +1473,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
         all_rows = wb.rows(title)
         merged = wb.merged(title)
         others = _same_header_sheets(wb, title, all_rows) if sheet is None and len(names) > 1 else []
+        _warn_unsaved_formulas(wb, file, {title: all_rows})
     finally:
         wb.close()
     if others:
@@ -1498,6 +1565,7 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
         order = [n for n in wb.names if n in together]
         sheets = {n: (first_rows if n == first else wb.rows(n)) for n in order}
         merges = {n: wb.merged(n) for n in order}
+        _warn_unsaved_formulas(wb, file, sheets)
     finally:
         wb.close()
     frames, rows, footer, parts = [], [], [], []
