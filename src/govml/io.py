@@ -1222,9 +1222,30 @@ class _Workbook:
             return []
         return [m.group(1).decode("ascii") for m in _UNSAVED_FORMULA.finditer(xml)]
 
+    def hidden_columns(self, name: str) -> list[int]:
+        """0-based numbers of the columns an .xlsx sheet hides (``<col … hidden="1">``, read from the top of the
+        sheet's XML: the column widths come before the data). [] for other workbooks."""
+        if self._xls:
+            return []
+        try:
+            head = _sheet_xml(self.path, name, until=b"<sheetData")
+        except Exception:  # noqa: BLE001 — an archive laid out unusually: nothing to say rather than a failed read
+            return []
+        out: list[int] = []
+        for m in _COL_TAG.finditer(head or b""):
+            a = dict(_XML_ATTR.findall(m.group(1)))
+            if a.get(b"hidden") in (b"1", b"true") and a.get(b"min", b"").isdigit() and a.get(b"max", b"").isdigit():
+                lo, hi = int(a[b"min"]), int(a[b"max"])
+                out.extend(range(lo - 1, min(hi, lo + 200)))  # a hidden run to the sheet's last column (max=16384)
+        return sorted(set(out))
+
     def close(self) -> None:
         if self._wb is not None:
             self._wb.close()
+
+
+_COL_TAG = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
+_XML_ATTR = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
 
 
 #: a cell whose content is a formula and no result (no ``<v>``, or an empty one as openpyxl writes):
@@ -1235,8 +1256,9 @@ _UNSAVED_FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]
                               rb'(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
 
 
-def _sheet_xml(path: Path, name: str) -> bytes | None:
-    """The worksheet XML of the sheet ``name`` of an .xlsx archive (its path from workbook.xml and its relations)."""
+def _sheet_xml(path: Path, name: str, until: bytes | None = None) -> bytes | None:
+    """The worksheet XML of the sheet ``name`` of an .xlsx archive (its path from workbook.xml and its relations);
+    with ``until``, only its start, up to the first ``until`` (read in chunks: the data need not be inflated)."""
     import posixpath
     import xml.etree.ElementTree as ET
     import zipfile
@@ -1251,7 +1273,16 @@ def _sheet_xml(path: Path, name: str) -> bytes | None:
         if rid is None or target is None:
             return None
         member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        return z.read(member)
+        if until is None:
+            return z.read(member)
+        head = b""
+        with z.open(member) as fh:
+            while until not in head and len(head) < 1 << 24:
+                chunk = fh.read(1 << 16)
+                if not chunk:
+                    break
+                head += chunk
+        return head
 
 
 def _emptyish_column(rows: Sequence[Sequence[Any]], sample: int = 200) -> bool:
@@ -1276,6 +1307,34 @@ def _warn_unsaved_formulas(wb: Any, file: str, sheets: dict[str, Sequence[Sequen
                         "program wrote the formulas and no spreadsheet calculated them, so they are read as empty; "
                         "open the file in Excel or WPS and save it (the results are then stored), or export the "
                         "values", file, name, len(cells), ", ".join(cells[:6]), " …" if len(cells) > 6 else "")
+
+
+def _say_hidden_columns(wb: Any, file: str, sheets: dict[str, Sequence[Sequence[Any]]]) -> None:
+    """Say which columns with data the sheets read (name → rows) hide in Excel: they are read like the others (a
+    table has no notion of a hidden column; what a command uses is chosen by name), so a column the analyst hid
+    (an internal id, a helper formula) is not silently part of the table."""
+    for name, rows in sheets.items():
+        cols = wb.hidden_columns(name) if hasattr(wb, "hidden_columns") else []
+        shown = []
+        for j in cols:
+            if not any(j < len(r) and not _is_blank(r[j]) for r in rows):
+                continue  # a hidden empty column: nothing read
+            head = next((str(r[j]).strip() for r in rows[:_HEADER_SCAN_ROWS] if j < len(r) and isinstance(r[j], str)
+                         and r[j].strip()), None)
+            shown.append(_column_letter(j) + (f" ({head!r})" if head else ""))
+        if shown:
+            log.warning("%s, sheet %r: column(s) hidden in Excel are read as data like the others: %s", file, name,
+                        ", ".join(shown))
+
+
+def _column_letter(j: int) -> str:
+    """Excel's letter of the 0-based column ``j`` (0 → A, 26 → AA)."""
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
 
 def _usual_header_names() -> set[str]:
@@ -1474,6 +1533,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
         merged = wb.merged(title)
         others = _same_header_sheets(wb, title, all_rows) if sheet is None and len(names) > 1 else []
         _warn_unsaved_formulas(wb, file, {title: all_rows})
+        _say_hidden_columns(wb, file, {title: all_rows})
     finally:
         wb.close()
     if others:
@@ -1566,6 +1626,7 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
         sheets = {n: (first_rows if n == first else wb.rows(n)) for n in order}
         merges = {n: wb.merged(n) for n in order}
         _warn_unsaved_formulas(wb, file, sheets)
+        _say_hidden_columns(wb, file, sheets)
     finally:
         wb.close()
     frames, rows, footer, parts = [], [], [], []

@@ -1,5 +1,6 @@
 """Session 21: formulas a program wrote into an .xlsx and no spreadsheet ever calculated (read as empty) are said,
-naming the cells — before, a time column of such formulas only gave 'time is empty'."""
+naming the cells — before, a time column of such formulas only gave 'time is empty'; columns hidden in Excel are
+said too (read as data, as before)."""
 from __future__ import annotations
 
 import logging
@@ -83,3 +84,48 @@ def test_the_command_says_why_the_times_are_empty(tmp_path):
     assert res.returncode != 0  # no usable events: every time is a formula without a result
     assert "30 cell(s) hold a formula whose result was never saved" in " ".join(out.split()), out
     assert "time is empty" in out
+
+
+def _hidden_book(path: Path, hide: tuple[str, ...]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "工单"
+    ws.append(["序号", "id", "created_at", "community", "category", "内部时间", "备用"])
+    for i in range(1, 21):
+        ws.append([i, f"GD{i:03d}", f"2024-01-{i:02d} 08:00", "东园社区", "噪声", 1704067200 + i, None])
+    for col in hide:
+        ws.column_dimensions[col].hidden = True
+    wb.save(path)
+    return path
+
+
+def test_columns_hidden_in_excel_are_said_and_read(tmp_path, caplog):
+    path = _hidden_book(tmp_path / "hidden.xlsx", ("A", "F"))
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        df = read_table(path)
+    assert df["序号"].tolist()[:3] == [1, 2, 3] and "内部时间" in df.columns  # read as data, as before
+    said = [r.getMessage() for r in caplog.records if "hidden in Excel" in r.getMessage()]
+    assert len(said) == 1, caplog.text
+    assert said[0].endswith("sheet '工单': column(s) hidden in Excel are read as data like the others: "
+                            "A ('序号'), F ('内部时间')"), said
+
+
+def test_no_hidden_column_no_word_and_a_run_to_the_last_column(tmp_path, caplog):
+    plain = _hidden_book(tmp_path / "plain.xlsx", ())
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        read_table(plain)
+    assert "hidden in Excel" not in caplog.text
+    # a run hidden to Excel's last column (<col min="7" max="16384" hidden="1"/>): only the columns with data named
+    src = _hidden_book(tmp_path / "run.xlsx", ())
+    dst = tmp_path / "run2.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<sheetData>", b'<cols><col min="6" max="16384" hidden="1"/></cols><sheetData>', 1)
+            zout.writestr(item, data)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="govml.io"):
+        read_table(dst)
+    said = [r.getMessage() for r in caplog.records if "hidden in Excel" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith("F ('内部时间'), G ('备用')"), said
