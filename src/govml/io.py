@@ -1208,16 +1208,40 @@ class _Workbook:
             ws.reset_dimensions()
         return [tuple(r) for r in ws.iter_rows(max_row=nrows, values_only=True)]
 
+    def _sheet_xml(self, name: str, until: bytes | None = None) -> bytes | None:
+        """The worksheet XML of the sheet ``name`` of an .xlsx archive (its member found once from workbook.xml and
+        its relations); with ``until``, only its start, up to the first ``until`` (read in chunks: the data need not
+        be inflated). None for an Excel 97-2003 file, or when the sheet cannot be found in the archive."""
+        import zipfile
+
+        if self._xls:  # an Excel 97-2003 file is no ZIP archive of XML
+            return None
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                members = getattr(self, "_members", None)
+                if members is None:
+                    members = self._members = _sheet_members(z)
+                member = members.get(name)
+                if member is None:
+                    return None
+                if until is None:
+                    return z.read(member)
+                head = b""
+                with z.open(member) as fh:
+                    while until not in head and len(head) < 1 << 24:
+                        chunk = fh.read(1 << 16)
+                        if not chunk:
+                            break
+                        head += chunk
+                return head
+        except Exception:  # noqa: BLE001 — an archive laid out unusually: nothing to say rather than a failed read
+            return None
+
     def unsaved_formulas(self, name: str) -> list[str]:
         """Cells of an .xlsx sheet (``B2`` …, in file order) that hold a formula but no saved result: a program
         (Apache POI, openpyxl …) wrote the formula and no spreadsheet ever calculated it, so every reader sees the
-        cell empty. [] for other workbooks, or when the sheet cannot be found in the archive."""
-        if self._xls:  # an Excel 97-2003 file is no ZIP archive of XML
-            return []
-        try:
-            xml = _sheet_xml(self.path, name)
-        except Exception:  # noqa: BLE001 — an archive laid out unusually: nothing to say rather than a failed read
-            return []
+        cell empty. [] for other workbooks."""
+        xml = self._sheet_xml(name)
         if xml is None or b"<f" not in xml and b":f" not in xml:
             return []
         return [m.group(1).decode("ascii") for m in _UNSAVED_FORMULA.finditer(xml)]
@@ -1225,14 +1249,8 @@ class _Workbook:
     def hidden_columns(self, name: str) -> list[int]:
         """0-based numbers of the columns an .xlsx sheet hides (``<col … hidden="1">``, read from the top of the
         sheet's XML: the column widths come before the data). [] for other workbooks."""
-        if self._xls:
-            return []
-        try:
-            head = _sheet_xml(self.path, name, until=b"<sheetData")
-        except Exception:  # noqa: BLE001 — an archive laid out unusually: nothing to say rather than a failed read
-            return []
         out: list[int] = []
-        for m in _COL_TAG.finditer(head or b""):
+        for m in _COL_TAG.finditer(self._sheet_xml(name, until=b"<sheetData") or b""):
             a = dict(_XML_ATTR.findall(m.group(1)))
             if a.get(b"hidden") in (b"1", b"true") and a.get(b"min", b"").isdigit() and a.get(b"max", b"").isdigit():
                 lo, hi = int(a[b"min"]), int(a[b"max"])
@@ -1256,33 +1274,22 @@ _UNSAVED_FORMULA = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]
                               rb'(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
 
 
-def _sheet_xml(path: Path, name: str, until: bytes | None = None) -> bytes | None:
-    """The worksheet XML of the sheet ``name`` of an .xlsx archive (its path from workbook.xml and its relations);
-    with ``until``, only its start, up to the first ``until`` (read in chunks: the data need not be inflated)."""
+def _sheet_members(z: Any) -> dict[str, str]:
+    """Sheet name → its worksheet XML's member in the .xlsx archive ``z`` (from workbook.xml and its relations)."""
     import posixpath
     import xml.etree.ElementTree as ET
-    import zipfile
 
     rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    with zipfile.ZipFile(path) as z:
-        book = ET.fromstring(z.read("xl/workbook.xml"))
-        rid = next((el.get(rel_ns) for el in book.iter() if el.tag.rsplit("}", 1)[-1] == "sheet"
-                    and el.get("name") == name), None)
-        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        target = next((el.get("Target") for el in rels if el.get("Id") == rid), None)
-        if rid is None or target is None:
-            return None
-        member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        if until is None:
-            return z.read(member)
-        head = b""
-        with z.open(member) as fh:
-            while until not in head and len(head) < 1 << 24:
-                chunk = fh.read(1 << 16)
-                if not chunk:
-                    break
-                head += chunk
-        return head
+    book = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {el.get("Id"): el.get("Target") for el in rels}
+    out = {}
+    for el in book.iter():
+        target = targets.get(el.get(rel_ns)) if el.tag.rsplit("}", 1)[-1] == "sheet" else None
+        if target:
+            out[el.get("name")] = (target.lstrip("/") if target.startswith("/")
+                                   else posixpath.normpath(posixpath.join("xl", target)))
+    return out
 
 
 def _emptyish_column(rows: Sequence[Sequence[Any]], sample: int = 200) -> bool:
@@ -1295,46 +1302,32 @@ def _emptyish_column(rows: Sequence[Sequence[Any]], sample: int = 200) -> bool:
     return any(2 * sum(1 for r in body if j >= len(r) or r[j] is None) >= len(body) for j in range(width))
 
 
-def _warn_unsaved_formulas(wb: Any, file: str, sheets: dict[str, Sequence[Sequence[Any]]]) -> None:
-    """Say which cells of the sheets read (name → rows) hold a formula whose result was never saved (read as
-    empty). The sheet's XML is read again only when a column is mostly empty (:func:`_emptyish_column`)."""
+def _say_sheet_notes(wb: Any, file: str, sheets: dict[str, Sequence[Sequence[Any]]]) -> None:
+    """What the cells of the sheets read (name → rows) do not show: formulas whose result was never saved (read as
+    empty; the sheet's XML is read again only when a column is mostly empty, :func:`_emptyish_column`), and columns
+    with data hidden in Excel — read like the others (a table has no notion of a hidden column; what a command uses is
+    chosen by name), said so that a column the analyst hid (an internal id, a helper formula) is not silently read."""
+    from openpyxl.utils import get_column_letter
+
+    if not hasattr(wb, "unsaved_formulas"):  # the tables of a web page or XML workbook
+        return
     for name, rows in sheets.items():
-        if not hasattr(wb, "unsaved_formulas") or not _emptyish_column(rows):
-            continue
-        cells = wb.unsaved_formulas(name)
+        cells = wb.unsaved_formulas(name) if _emptyish_column(rows) else []
         if cells:
             log.warning("%s, sheet %r: %d cell(s) hold a formula whose result was never saved in the file (%s%s) — a "
                         "program wrote the formulas and no spreadsheet calculated them, so they are read as empty; "
                         "open the file in Excel or WPS and save it (the results are then stored), or export the "
                         "values", file, name, len(cells), ", ".join(cells[:6]), " …" if len(cells) > 6 else "")
-
-
-def _say_hidden_columns(wb: Any, file: str, sheets: dict[str, Sequence[Sequence[Any]]]) -> None:
-    """Say which columns with data the sheets read (name → rows) hide in Excel: they are read like the others (a
-    table has no notion of a hidden column; what a command uses is chosen by name), so a column the analyst hid
-    (an internal id, a helper formula) is not silently part of the table."""
-    for name, rows in sheets.items():
-        cols = wb.hidden_columns(name) if hasattr(wb, "hidden_columns") else []
         shown = []
-        for j in cols:
+        for j in wb.hidden_columns(name):
             if not any(j < len(r) and not _is_blank(r[j]) for r in rows):
                 continue  # a hidden empty column: nothing read
             head = next((str(r[j]).strip() for r in rows[:_HEADER_SCAN_ROWS] if j < len(r) and isinstance(r[j], str)
                          and r[j].strip()), None)
-            shown.append(_column_letter(j) + (f" ({head!r})" if head else ""))
+            shown.append(get_column_letter(j + 1) + (f" ({head!r})" if head else ""))
         if shown:
             log.warning("%s, sheet %r: column(s) hidden in Excel are read as data like the others: %s", file, name,
                         ", ".join(shown))
-
-
-def _column_letter(j: int) -> str:
-    """Excel's letter of the 0-based column ``j`` (0 → A, 26 → AA)."""
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def _usual_header_names() -> set[str]:
@@ -1532,8 +1525,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, header_row: int | None, know
         all_rows = wb.rows(title)
         merged = wb.merged(title)
         others = _same_header_sheets(wb, title, all_rows) if sheet is None and len(names) > 1 else []
-        _warn_unsaved_formulas(wb, file, {title: all_rows})
-        _say_hidden_columns(wb, file, {title: all_rows})
+        _say_sheet_notes(wb, file, {title: all_rows})
     finally:
         wb.close()
     if others:
@@ -1625,8 +1617,7 @@ def _read_all_sheets(wb: _Workbook, file: str, header_row: int | None, known: se
         order = [n for n in wb.names if n in together]
         sheets = {n: (first_rows if n == first else wb.rows(n)) for n in order}
         merges = {n: wb.merged(n) for n in order}
-        _warn_unsaved_formulas(wb, file, sheets)
-        _say_hidden_columns(wb, file, sheets)
+        _say_sheet_notes(wb, file, sheets)
     finally:
         wb.close()
     frames, rows, footer, parts = [], [], [], []
