@@ -6,7 +6,9 @@ distinctiveness, example``:
 * **term** — a token of :class:`~govml.text.tokenize.GovTokenizer` (stop words, numbers, places and
   personal data already gone) or, with ``phrases=True``, a multi-word phrase: 2 or 3 tokens adjacent
   in the token stream, joined **without a separator** (``加装电梯`` + ``补贴`` → ``加装电梯补贴``), kept
-  when at least ``min_phrase_count`` messages of the whole input contain it. A word or phrase is
+  when at least ``min_phrase_count`` messages of the whole input contain it. A phrase that spells a
+  word (小区 + 业主 = 小区业主, cut as one word in other messages) or another phrase (A + BC = AB + C) is
+  the same term: one row, each message counted once. A word or phrase is
   left out of a group-period's list when it only occurs inside a longer phrase of the cell (same
   count), or when a longer phrase shown in the same list holds at least ``subsume_share`` (0.8) of
   its messages (``景园`` 47 and ``滨河`` 46 beside ``景园滨河`` 43 are one demand): the next terms
@@ -182,8 +184,33 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
             pos_bc = np.searchsorted(freq2, bc)
             second = np.where(_member(freq2, bc, pos_bc), base + pos_bc, -1)
             parts.append(np.stack([base + first2, second], axis=1))
-    return (np.concatenate(docs, dtype=dt), np.concatenate(terms, dtype=dt), vocab_list,
-            np.concatenate(parts))
+    return _one_term_per_string(np.concatenate(docs, dtype=dt), np.concatenate(terms, dtype=dt), vocab_list,
+                                np.concatenate(parts), n_docs)
+
+
+def _one_term_per_string(doc: np.ndarray, term: np.ndarray, vocab: list[str], parts: np.ndarray, n_docs: int,
+                         ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """One term per string: a phrase joined without a separator can spell a word of the dictionary
+    (小区 + 业主 = 小区业主, which jieba also cuts as one word elsewhere) or another phrase (A + BC = AB + C).
+    Such terms are merged into the first of them (the word, else the first phrase), keeping its parts, and each
+    message counts once for the merged term — before, the output could list 小区业主 twice in one group-period,
+    each row counting only the messages of one segmentation (附件3: 79 strings)."""
+    ids, uniq = pd.factorize(np.asarray(vocab, dtype=object))
+    if len(uniq) == len(vocab):
+        return doc, term, vocab, parts
+    ids = ids.astype(np.int64)
+    merged = np.bincount(ids, minlength=len(uniq)) > 1  # strings of two or more terms
+    term = ids[term].astype(term.dtype)
+    hit = merged[term]
+    if hit.any():  # a message holding two spellings of one string: its (doc, term) pair once
+        key = _unique_int(term[hit].astype(np.int64) * n_docs + doc[hit])
+        doc = np.concatenate([doc[~hit], (key % n_docs).astype(doc.dtype)])
+        term = np.concatenate([term[~hit], (key // n_docs).astype(term.dtype)])
+    first = np.r_[True, np.zeros(len(vocab) - 1, dtype=bool)]
+    first[np.unique(ids, return_index=True)[1]] = True  # each string's first term keeps its parts
+    kept = parts[first]
+    kept = np.where(kept >= 0, ids[np.maximum(kept, 0)], -1)  # a 3-gram's 2-gram parts: their merged ids
+    return doc, term, list(uniq), kept
 
 
 def _member(sorted_keys: np.ndarray, x: np.ndarray, pos: np.ndarray | None = None) -> np.ndarray:
