@@ -328,7 +328,7 @@ def run_backtest_cmd(events: Path, out: Path, *, time_col: str = "created_at", a
             res = run_backtest(panel, models, origins, horizon, start=start, progress=advance)
     finally:
         said.removeFilter(collect)
-    notes = _origin_notes(res.origins, origins, start, horizon, freq)
+    notes = _origin_notes(res.origins, origins, start, horizon, freq) + list(res.notes)
     if uncalibrated:
         lo, hi = min(uncalibrated.values()), max(uncalibrated.values())
         notes.append(f"at {len(uncalibrated)} origin(s) the history ({lo}{f'–{hi}' if hi != lo else ''} periods) was "

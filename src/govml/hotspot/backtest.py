@@ -4,7 +4,8 @@ At every origin the panel is **cut** at the origin (periods after it are removed
 sees it), each model is fitted on the cut panel and forecasts ``1..horizon`` periods ahead, and the
 forecasts are compared with what happened. Nothing after an origin can reach a forecast made at
 it: the models never receive it (tests/hotspot/test_hotspot_leakage.py perturbs every later count
-and checks the forecasts are identical).
+and checks the forecasts are identical), nor the series of areas and categories whose first event comes after
+it (:func:`known_at`; the forecasts at an origin are those of ``hotspots forecast`` on the events up to it).
 
 Metrics per model, per horizon and overall (``horizon = "all"``):
 ``mae``, ``rmse``, ``wape`` (sum |error| / sum actual), ``poisson_deviance`` (mean; forecasts
@@ -281,6 +282,8 @@ class BacktestResult:
     excluded_models: dict[str, str] = field(default_factory=dict)
     fit_seconds: dict[str, float] = field(default_factory=dict)
     fit_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    #: what the backtest says about its origins (series not yet known at an origin, :func:`known_at`)
+    notes: list[str] = field(default_factory=list)
 
     def overall(self) -> pd.DataFrame:
         """One row per model: the overall metrics."""
@@ -348,6 +351,39 @@ def choose_origins(periods: pd.DatetimeIndex, horizon: int, n_origins: int = 8,
     return [periods[i] for i in idx]
 
 
+def known_at(cut: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The panel cut at an origin (:func:`truncate`) as the events up to that origin make it: without the areas and
+    the categories that have no event yet, and their series.
+
+    A dense panel crosses every area with every category of the **whole** data, so its cut still holds the series of
+    an area or a category that first appears after the origin (zeros up to it). Those series are information from
+    after the origin: a forecaster that pools over series (means per series, the level weights, the calibration)
+    reads them, so adding a new category's events a week after an origin changed the forecasts made at it for every
+    other series — and a forecast made on that date could not have known of them. Without them the cut is the panel
+    :func:`govml.hotspot.panel.build_panel` makes from the events up to the origin (``hotspots forecast`` on the data
+    up to the origin gives the backtest's forecasts there, bit for bit). Returns the cut (the same object when every
+    area and category has an event up to it), and the names of the areas and categories left out."""
+    gone: dict[str, list[str]] = {"area": [], "category": []}
+    keep = np.ones(len(cut), dtype=bool)
+    y = cut["y"].to_numpy(dtype=float)
+    for col in ("area", "category"):
+        codes = cut[col].cat.codes.to_numpy()
+        n_names = len(cut[col].cat.categories)
+        seen = np.bincount(codes, weights=y, minlength=n_names) > 0
+        present = np.bincount(codes, minlength=n_names) > 0
+        unseen = present & ~seen
+        if unseen.any():
+            gone[col] = [str(cut[col].cat.categories[i]) for i in np.flatnonzero(unseen)]
+            keep &= seen[codes]
+    if keep.all():
+        return cut, [], []
+    out = cut.loc[keep].reset_index(drop=True)
+    for col in ("area", "category", "district"):
+        if col in out.columns and isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].cat.remove_unused_categories()
+    return out, gone["area"], gone["category"]
+
+
 def run_backtest(
     panel: pd.DataFrame,
     models: Mapping[str, Any],
@@ -384,8 +420,14 @@ def run_backtest(
     unfitted: dict[str, int] = {}  # origins each model could not be fitted at
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}  # process CPU time: a fairer comparison than wall time on a busy machine
+    notes: list[str] = []
     for i, origin in enumerate(origins):
-        cut = truncate(panel, origin)
+        cut, new_areas, new_cats = known_at(truncate(panel, origin))  # nothing the origin could not know
+        if new_areas or new_cats:
+            said = "; ".join(f"{w} {', '.join(map(repr, v[:3]))}{f' and {len(v) - 3} more' if len(v) > 3 else ''}"
+                             for w, v in (("area(s)", new_areas), ("category(ies)", new_cats)) if v)
+            notes.append(f"origin {origin.date()}: {said} have no event up to it and are not forecast there "
+                         "(their first events come later: a forecast made then could not know them)")
         at_origin = []
         for name, proto in models.items():
             est = clone(proto)
@@ -426,7 +468,7 @@ def run_backtest(
     metrics = evaluate(preds, pcts)
     return BacktestResult(metrics=metrics, per_origin=pd.DataFrame(per_origin), predictions=preds,
                           origins=origins, horizon=horizon, excluded_models=excluded, fit_seconds=seconds,
-                          fit_cpu_seconds=cpu)
+                          fit_cpu_seconds=cpu, notes=notes)
 
 
 def default_models(horizon: int = 4, season: int | None = 52, **forecaster_params: Any) -> dict[str, Any]:
