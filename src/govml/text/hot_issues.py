@@ -17,6 +17,10 @@ How messages are grouped
    ``group_col`` value (``community`` by default, when the column exists), and their places are
    compatible (some pair of names shares at least ``place_overlap`` of the shorter name's character
    bigrams). When either message names no place the bar is ``min_similarity_no_place`` instead.
+   A kind of facility written with what is done to it (建变电站, 110KV高压变电站, 旁违规建垃圾站: see
+   :func:`proper_place`) is no evidence on its own: when both messages also name proper places (汇一城,
+   杨美公园) that are not compatible and share no character bigram without their kind, they are not
+   linked — two estates each getting a substation are two problems; 丽发小区 and 丽发新城 share 丽发.
 4. **Clusters.** Connected components of that graph, each split by average-linkage agglomerative
    clustering cut at ``1 - min_average_similarity`` so that one chain of pairwise links cannot
    glue unrelated problems together. The distance is ``1 - similarity`` over every pair of the
@@ -104,7 +108,8 @@ summers neither lower its heat (span) nor do the earlier summers add to it. ``n_
 ``issues_`` says how many bursts an issue has; ``span_days``, ``first_seen`` and ``last_seen``
 cover the whole issue. An issue of one burst keeps the formula above unchanged.
 
-Summary: the place followed by the first clause of the issue's most central message (the member
+Place: the issue's most frequent place name, after the district written with it in the titles
+(``A1区汇一城``; else the district its titles name most often). Summary: the place followed by the first clause of the issue's most central message (the member
 with the highest mean similarity to the others), taken from the first text column, masked with
 :func:`govml.privacy.mask`.
 """
@@ -202,7 +207,9 @@ def extract_places(text: str) -> list[str]:
     """Place names in ``text`` (estates, roads, sites, schools...), administrative codes stripped.
 
     >>> extract_places("投诉A2区丽发新城附近建搅拌站噪音扰民")
-    ['丽发新城']
+    ['丽发新城', '建搅拌站']
+    >>> [proper_place(p) for p in _]
+    [True, False]
     >>> extract_places("坚决反对伊景园滨河苑强制捆绑销售车位")
     ['伊景园滨河苑']
     """
@@ -239,6 +246,34 @@ def admin_codes(text: str) -> list[str]:
         if code not in seen:
             seen.append(code)
     return seen
+
+
+# Kinds of facility a message names when it says what is built, not where: 建变电站, 旁违规建垃圾站,
+# 110KV高压变电站. Such a name is no evidence that two messages are about one place.
+_FACILITY_KIND = re.compile(r"(?:变电站|变电所|电站|搅拌站|搅拌厂|垃圾站|垃圾中转站|中转站|加油站|焚烧厂|基站|"
+                            r"充电站|水泥厂|化工厂|工厂|地铁站|公交站|车站|站|厂)$")
+_FACILITY_DEBRIS = re.compile(r"[建修拆设装迁改扩旁边遭撤让个座0-9A-Za-z]|附近|中间|侧面|对面|违规|非法|大型|小型|"
+                              r"混凝土|混泥土|水泥|高压|居民区|居住区|居然|现有|开发商")
+
+
+def proper_place(name: str) -> bool:
+    """Whether a specific place name names one place (汇一城, 杨美公园, 荣立工贸化工厂) rather than a kind
+    of facility with words around it (建变电站, 居民区附近搅拌站, 110KV高压变电站)."""
+    m = _FACILITY_KIND.search(name)
+    if m is None:
+        return True
+    prefix = name[: m.start()]
+    return len(prefix) >= 2 and _FACILITY_DEBRIS.search(prefix) is None
+
+
+def _places_conflict(full_a: Sequence[frozenset[str]], full_b: Sequence[frozenset[str]],
+                     core_a: Sequence[frozenset[str]], core_b: Sequence[frozenset[str]], overlap: float) -> bool:
+    """Whether two messages whose places look compatible only through a kind of facility (both say 建变电站)
+    name different places by their proper names: both name one (``full_*``: character bigrams of the proper
+    names), no pair of them is compatible, and no two of their names without their kind (``core_*``) share a
+    bigram — 汇一城 and 杨美公园 conflict; 丽发小区 and 丽发新城 do not."""
+    return (bool(full_a) and bool(full_b) and not _places_compatible(full_a, full_b, overlap)
+            and not any(x & y for x in core_a for y in core_b))
 
 
 def _bigrams(s: str) -> frozenset[str]:
@@ -970,6 +1005,12 @@ class HotIssueFinder(FillsMissingParams, BaseEstimator):
         # site, school...) must share it; otherwise roads and villages count too. Broad areas (街道,
         # 镇, 社区) alone never make a link.
         spec_grams = [[_bigrams(p) for p in ps if place_level(p) == 2] for ps in places]
+        proper = [[p for p in ps if place_level(p) == 2 and proper_place(p)] for ps in places]
+        proper_grams = [[_bigrams(p) for p in ps] for ps in proper]
+        core_grams = [[_bigrams(_core(p)) for p in ps] for ps in proper]
+
+        def conflict(a: int, b: int) -> bool:
+            return _places_conflict(proper_grams[a], proper_grams[b], core_grams[a], core_grams[b], self.place_overlap)
         place_grams = [[_bigrams(p) for p in ps if place_level(p) >= 1] for ps in places]
         self.places_ = places
 
@@ -999,7 +1040,8 @@ class HotIssueFinder(FillsMissingParams, BaseEstimator):
             if place_grams[a] and place_grams[b]:
                 pa, pb = (spec_grams[a], spec_grams[b]) if spec_grams[a] and spec_grams[b] else (
                     place_grams[a], place_grams[b])
-                ok[k] = v >= self.min_similarity and _places_compatible(pa, pb, self.place_overlap)
+                ok[k] = (v >= self.min_similarity and _places_compatible(pa, pb, self.place_overlap)
+                         and not conflict(a, b))
             else:
                 ok[k] = v >= self.min_similarity_no_place
         rows, cols_, vals = rows[ok], cols_[ok], vals[ok]
@@ -1040,7 +1082,7 @@ class HotIssueFinder(FillsMissingParams, BaseEstimator):
                             sa, sb = spec_grams[idx[a]], spec_grams[idx[b]]
                             if sa and sb:
                                 pa, pb = sa, sb
-                            if not _places_compatible(pa, pb, self.place_overlap):
+                            if not _places_compatible(pa, pb, self.place_overlap) or conflict(idx[a], idx[b]):
                                 far[a, b] = far[b, a] = True
                 sub[far] = 0.0
             else:
@@ -1156,7 +1198,13 @@ class HotIssueFinder(FillsMissingParams, BaseEstimator):
         cands = [p for p, c in names.items() if c >= max(1, 0.6 * top_count)]
         contained = [p for p in cands if sum(p in q for q in cands) >= 2]
         best = max(contained or cands, key=lambda p: (names[p], -len(p)))
-        district = [c for c, _ in codes.most_common() if c.endswith(("区", "县"))]
+        # the district written with the name itself ("A1区汇一城"), else the one its titles name most often:
+        # an issue's other messages may name another district (a neighbour's, a wrong one)
+        near: Counter[str] = Counter()
+        written = re.compile(r"([A-Z]\d{0,2}[区县])[\u4e00-\u9fa5]{0,8}?" + re.escape(best))
+        for i in idx:
+            near.update(m.group(1) for m in written.finditer(titles[i]))
+        district = [c for c, _ in (near or codes).most_common() if c.endswith(("区", "县"))]
         return f"{district[0]}{best}" if district else best
 
     def fit_predict(self, df: pd.DataFrame, y: object = None) -> np.ndarray:
