@@ -120,8 +120,9 @@ def _check_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
 
 
 def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_count: int,
-                    ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
-    """Unique (doc, term) pairs, the term strings and each term's two parts (-1 for single words):
+                    ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """Unique (doc, term) pairs, the term strings, each term's two parts (-1 for single words) and whether it is
+    a word (:func:`_one_term_per_string`):
     single words, plus adjacent 2- and 3-grams (never across :data:`~govml.text.tokenize.BREAK`) that
     at least ``min_phrase_count`` documents contain (sort-based counting; a 3-gram is only
     considered where both of its 2-grams are frequent). Parts: a 2-gram's two words, a 3-gram's two
@@ -131,7 +132,7 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
     total = int(lengths.sum())
     if total == 0:
         e = np.zeros(0, np.int64)
-        return e, e, [], np.zeros((0, 2), np.int64)
+        return e, e, [], np.zeros((0, 2), np.int64), np.zeros(0, dtype=bool)
     flat = np.fromiter(chain.from_iterable(tokens), dtype=object, count=total)
     codes, vocab = pd.factorize(flat)  # in order of first use (rows in time order: the older term first on ties)
     del flat
@@ -189,28 +190,33 @@ def _doc_term_pairs(tokens: Sequence[Sequence[str]], phrases: bool, min_phrase_c
 
 
 def _one_term_per_string(doc: np.ndarray, term: np.ndarray, vocab: list[str], parts: np.ndarray, n_docs: int,
-                         ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+                         ) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray]:
     """One term per string: a phrase joined without a separator can spell a word of the dictionary
     (小区 + 业主 = 小区业主, which jieba also cuts as one word elsewhere) or another phrase (A + BC = AB + C).
-    Such terms are merged into the first of them (the word, else the first phrase), keeping its parts, and each
-    message counts once for the merged term — before, the output could list 小区业主 twice in one group-period,
-    each row counting only the messages of one segmentation (附件3: 79 strings)."""
+    Such terms are merged into one, and each message counts once for it — before, the output could list 小区业主
+    twice in one group-period, each row counting only the messages of one segmentation (附件3: 79 strings).
+    The merged term is a word when one of its spellings is (``is_word``: kept at one message in a small
+    group-period, as words are) and keeps the parts of its first phrase spelling (so 电梯 and 停运 that only
+    occur inside 电梯停运 are still folded into it). Returns (doc, term, vocab, parts, is_word)."""
+    is_word = parts[:, 0] < 0
     ids, uniq = pd.factorize(np.asarray(vocab, dtype=object))
     if len(uniq) == len(vocab):
-        return doc, term, vocab, parts
+        return doc, term, vocab, parts, is_word
     ids = ids.astype(np.int64)
-    merged = np.bincount(ids, minlength=len(uniq)) > 1  # strings of two or more terms
+    T = len(uniq)
+    merged = np.bincount(ids, minlength=T) > 1  # strings of two or more terms
     term = ids[term].astype(term.dtype)
     hit = merged[term]
     if hit.any():  # a message holding two spellings of one string: its (doc, term) pair once
         key = _unique_int(term[hit].astype(np.int64) * n_docs + doc[hit])
         doc = np.concatenate([doc[~hit], (key % n_docs).astype(doc.dtype)])
         term = np.concatenate([term[~hit], (key // n_docs).astype(term.dtype)])
-    first = np.r_[True, np.zeros(len(vocab) - 1, dtype=bool)]
-    first[np.unique(ids, return_index=True)[1]] = True  # each string's first term keeps its parts
-    kept = parts[first]
-    kept = np.where(kept >= 0, ids[np.maximum(kept, 0)], -1)  # a 3-gram's 2-gram parts: their merged ids
-    return doc, term, list(uniq), kept
+    word = np.zeros(T, dtype=bool)
+    word[ids[is_word]] = True
+    new_parts = np.full((T, 2), -1, dtype=np.int64)
+    phrase = np.flatnonzero(~is_word)[::-1]  # the first phrase spelling of each string wins: written last
+    new_parts[ids[phrase]] = np.where(parts[phrase] >= 0, ids[np.maximum(parts[phrase], 0)], -1)
+    return doc, term, list(uniq), new_parts, word
 
 
 def _member(sorted_keys: np.ndarray, x: np.ndarray, pos: np.ndarray | None = None) -> np.ndarray:
@@ -385,7 +391,7 @@ def top_demands(
 
     clock("group-period codes")
     # binary document-term matrix → counts per group-period
-    doc, term, vocab, parts = _doc_term_pairs(tokens, phrases, min_phrase_count)
+    doc, term, vocab, parts, is_word = _doc_term_pairs(tokens, phrases, min_phrase_count)
     T = len(vocab)
     if T == 0:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in out_cols})
@@ -413,7 +419,7 @@ def top_demands(
     # fewer than min_messages messages say nothing about frequency (one message: every word has share 1)
     need = _min_counts(min_count, n_docs_gp)
     shown = cy >= need[cg]
-    ok = shown & ((np.ascontiguousarray(parts[:, 0])[ct] < 0) | (cy >= 2))
+    ok = shown & (is_word[ct] | (cy >= 2))
     ok &= ~_subsumed(cg, ct, cy, parts, T, eligible=shown)
     small = n_docs_gp < min_messages
     if small.any():
