@@ -204,6 +204,19 @@ def _canonical_period(period: str | None) -> str | None:
     return None if period is None else canonical_period(period)[0]
 
 
+def _say_resubmissions(log_path: Path, payloads: list[dict], repeats: list[tuple[int, int, bool]]) -> None:
+    """Say which worker-periods the log already holds (appended all the same: the log keeps every submission)."""
+    if not repeats:
+        return
+    same = sum(1 for *_, ident in repeats if ident)
+    k, seq, _ = repeats[0]
+    ex = f"{payloads[k].get('worker_id')} {payloads[k].get('period')} (seq {seq})"
+    _console().print(
+        f"[yellow]{len(repeats)} of {len(payloads)} worker-periods are already in {log_path.name}, e.g. {ex}; "
+        f"{same} with the same scores: appended as new submissions (the log keeps every "
+        "submission)[/]", highlight=False)
+
+
 def _append_log(log_path: Path, data: Any, indicators: list[str], source: str) -> tuple[int, dict]:
     """Append one entry per worker-period to the JSON Lines log; refuse to append to a broken log."""
     import json
@@ -212,7 +225,10 @@ def _append_log(log_path: Path, data: Any, indicators: list[str], source: str) -
 
     verdict = _intact_log(log_path)
     head_path = log_path.with_name(log_path.name + ".head")
-    entries = ledger.build_entries(ledger.assessment_payloads(data, indicators, source=source), last=verdict.last)
+    payloads = ledger.assessment_payloads(data, indicators, source=source)
+    if verdict.n_entries:
+        _say_resubmissions(log_path, payloads, ledger.resubmissions(_log_text(log_path).splitlines(), payloads))
+    entries = ledger.build_entries(payloads, last=verdict.last)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "a", encoding="utf-8") as fh:
         for e in entries:
@@ -539,7 +555,7 @@ def verify_log_cmd(
     verdict = ledger.verify(_log_text(log_file).splitlines(), head=head_data)
     if verdict.intact:
         console.print(f"[green]{log_file}: {verdict.summary()}[/]"
-                      + ("" if head_data else " (no head file: truncation at the end cannot be seen)"))
+                      + ("" if head_data else " (no head file: entries cut from or added at the end cannot be seen)"))
         raise typer.Exit(0)
     console.print(f"[bold red]{log_file}: {verdict.summary()}[/]", highlight=False, soft_wrap=True)
     raise typer.Exit(1)

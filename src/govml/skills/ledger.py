@@ -95,9 +95,29 @@ def assessment_payloads(data: Any, indicators: list[str], *, source: str | None 
     return out
 
 
+def resubmissions(lines: Iterable[str], payloads: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, bool]]:
+    """Payloads whose worker and period the log already holds: ``(payload position, seq of the latest
+    earlier entry for that worker and period, identical scores)``.
+
+    The log keeps every submission (a correction is a new entry); this says which ones repeat one.
+    """
+    latest: dict[tuple[str, str], tuple[int, Any]] = {}
+    for _, e in parse_lines(lines)[0]:
+        p = e.get("payload")
+        if isinstance(p, Mapping) and p.get("worker_id") is not None and p.get("period") is not None:
+            latest[(str(p["worker_id"]), str(p["period"]))] = (int(e["seq"]), p.get("scores"))
+    out = []
+    for k, p in enumerate(payloads):
+        key = (str(p.get("worker_id")), str(p.get("period")))
+        if key in latest:
+            seq, scores = latest[key]
+            out.append((k, seq, canonical_json(_clean(p.get("scores"))) == canonical_json(scores)))
+    return out
+
+
 @dataclass
 class Finding:
-    kind: str  # edited | removed | reordered | inserted | truncated | corrupted | broken
+    kind: str  # edited | removed | reordered | inserted | appended | truncated | corrupted | broken
     seqs: list[int]
     detail: str
 
@@ -227,6 +247,14 @@ def verify(lines: Iterable[str], head: Mapping[str, Any] | None = None) -> Verdi
         elif hs in by_seq and all(hashes[i] != hh for i in by_seq[hs]):
             findings.append(Finding("edited", [hs], "the entry at the recorded head has a different hash"))
             note(f"seq {hs}: hash differs from the recorded head")
+        if hs < top:
+            # Anyone can extend a hash chain: entries past the head were not written by
+            # `govml skills log-append` (it moves the head), or the head file is older than the log.
+            after = [i for i in kept if seqs[i] > hs]
+            findings.append(Finding("appended", [seqs[i] for i in after],
+                                    f"line {entries[after[0]][0]}: entries after the recorded head (seq {hs}) — "
+                                    "appended without moving the head, or the head file is older than the log"))
+            note(f"line {entries[after[0]][0]} (seq {seqs[after[0]]}): after the recorded head (seq {hs})")
     intact = not findings
     return Verdict(intact=intact, n_entries=n, first_broken=None if intact else (first or str(findings[0])),
                    findings=_dedupe(findings), last=last)
