@@ -36,5 +36,5 @@ def test_top_words_inside_a_merged_phrase_are_still_folded_into_it():
     # 电梯 and 停运 only occur inside 电梯停运 (cut as two words or as one): they are not listed beside it
     tokens = [["电梯", "停运", "投诉"]] * 3 + [["电梯停运", "投诉"]] * 2
     res = top_demands(_frame(len(tokens)), tokens=tokens, top=20, min_count=1)
-    assert set(res["term"]) == {"电梯停运", "投诉"}
-    assert res.set_index("term")["count"].to_dict() == {"电梯停运": 5, "投诉": 5}
+    assert not {"电梯", "停运"} & set(res["term"])
+    assert res.set_index("term")["count"]["电梯停运"] == 5
