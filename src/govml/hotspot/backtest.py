@@ -57,28 +57,49 @@ def poisson_deviance(y: np.ndarray, yhat: np.ndarray, eps: float = 1e-3) -> floa
 def top_k_metrics(y: np.ndarray, yhat: np.ndarray, pct: float) -> dict[str, float]:
     """Precision, hit rate and PAI of the predicted top ``pct``% cells of one map.
 
-    ``k = ceil(pct/100 × cells)``. The actual top-k set is the k cells with the most events
-    (ties broken by cell order, as for the predictions: a stable sort). Precision = overlap / k;
-    hit rate = events in the predicted top-k / all events; PAI = hit rate / (k / cells).
+    ``k = ceil(pct/100 × cells)``. A cell is in the actual top k when its count is above the k-th largest count,
+    or equal to it and > 0 (cells tied with the k-th are equally "top": which of them a sort puts first is
+    arbitrary). The flagged cells are the k with the largest forecasts; where forecasts tie at the k-th largest
+    (a baseline's whole counts and equal means do, often), the slots left are shared equally among the tied cells
+    (:func:`flag_weights`): each metric is its **expected value over a random order of the ties**, so it does not
+    depend on the order of the cells (on how areas and categories are spelled: a stable sort in cell order moved
+    the Boston baselines' top-2 % precision by up to 0.011 under a renaming, the sample's seasonal naive by 0.06).
+    Precision = flagged cells in the actual top k / k; hit rate = events in the flagged cells / all events;
+    PAI = hit rate / (k / cells).
     """
     y = np.asarray(y, dtype=float)
     yhat = np.asarray(yhat, dtype=float)
     n = len(y)
     k = max(1, math.ceil(pct / 100.0 * n))
-    pred_top = np.argsort(-yhat, kind="stable")[:k]
-    act_top = np.argsort(-y, kind="stable")[:k]
-    # an actual top-k cell must have at least one event; ties at the k-th value count as hits
-    kth = y[act_top[-1]]
-    hits_in_pred = y[pred_top]
-    overlap = int(np.sum((hits_in_pred > kth) | ((hits_in_pred == kth) & (kth > 0))))
-    overlap = min(overlap, k)
+    w = flag_weights(yhat, k)
+    kth = np.partition(y, n - k)[n - k]  # the k-th largest count
+    top = (y > kth) | ((y == kth) & (kth > 0))
     total = y.sum()
-    hit_rate = float(hits_in_pred.sum() / total) if total > 0 else float("nan")
+    hit_rate = float(np.dot(w, y) / total) if total > 0 else float("nan")
     return {
-        f"precision_top{pct:g}pct": overlap / k,
+        f"precision_top{pct:g}pct": min(float(np.dot(w, top)), float(k)) / k,
         f"hitrate_top{pct:g}pct": hit_rate,
         f"pai_top{pct:g}pct": hit_rate / (k / n) if total > 0 else float("nan"),
     }
+
+
+def flag_weights(score: np.ndarray, k: int) -> np.ndarray:
+    """How much of a flag each cell gets when the ``k`` cells with the largest ``score`` are flagged: 1 above the
+    k-th largest score, 0 below it, and for the cells tied at it an equal share of the slots left (the chance a
+    random order of the ties flags each). Sums to ``k``; independent of the order of the cells. NaN scores count
+    as the lowest."""
+    s = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf)
+    n = len(s)
+    k = min(max(int(k), 0), n)
+    w = np.zeros(n)
+    if k == 0:
+        return w
+    kth = np.partition(s, n - k)[n - k]
+    above = s > kth
+    tied = s == kth
+    w[above] = 1.0
+    w[tied] = (k - int(above.sum())) / int(tied.sum())
+    return w
 
 
 def point_metrics(y: np.ndarray, yhat: np.ndarray) -> dict[str, float]:
