@@ -39,7 +39,10 @@ def community_values(df: pd.DataFrame, indicators: Sequence[str]) -> pd.DataFram
         weeks = max(1.0, (t.max() - t.min()).total_seconds() / (7 * 86400)) if t.notna().any() else 1.0
         counts = df.groupby("community", observed=True).size().astype("float64")
         return pd.DataFrame({COMPLAINT_RATE: counts / weeks})
-    return df.groupby("community", observed=True)[list(indicators)].mean()
+    # rows in a canonical order first: a group's mean adds its values in row order, so the same rows in
+    # another file order gave other last bits (and, without secure aggregation, another release)
+    rows = df[["community", *indicators]].sort_values(["community", *indicators], kind="stable")
+    return rows.groupby("community", observed=True)[list(indicators)].mean()
 
 
 def moments_vector(values: pd.DataFrame, indicators: Sequence[str]) -> np.ndarray:

@@ -605,7 +605,7 @@ def make_client_app(mods: list | None = None) -> ClientApp:
 
 #: the layout of the demand classifier's run entry (session 18: hashed rows, categories, split hashes — no text);
 #: an entry of another layout under its key (or the session-16 table of texts under the table's key) is never read
-CLASSIFIER_LAYOUT = "govml-classifier-rows/2"
+CLASSIFIER_LAYOUT = "govml-classifier-rows/3"  # /3: rows in canonical order (session 22)
 N_FEATURES = 2**16  # the server's default n-features (server_app._classifier) when the run config has none
 
 
@@ -644,12 +644,16 @@ def _classifier_state(context: Context, cfg: dict[str, Any]) -> dict[str, Any]:
         path = str(settings["data-path"])
         print_ = file_fingerprint(path)
         df = T.validate(T.read_district_table(settings, "demand-classifier", cfg), "demand-classifier", cfg, file=path)
+        exclusions = df.attrs.get("govml_exclusions")
+        u_test = T.row_hashes(df, seed)
+        order = T.canonical_order(df, seed, u_test)  # the file's row order moves nothing (local SGD shuffles these)
+        df, u_test = df.iloc[order], u_test[order]
         cats = pd.Categorical(df["category"].to_numpy(dtype=object))
         st = {"layout": CLASSIFIER_LAYOUT, "rows": int(len(df)),
               "X": C.featurize(df["text"].to_numpy(dtype=object), n_features),
               "codes": np.asarray(cats.codes, dtype=np.int64), "categories": [str(c) for c in cats.categories],
-              "u_test": T.row_hashes(df, seed), "u_val": T.row_hashes(df, seed, purpose="validation"),
-              "exclusions": df.attrs.get("govml_exclusions"), "file": print_, "noted": False}
+              "u_test": u_test, "u_val": T.row_hashes(df, seed, purpose="validation"),
+              "exclusions": exclusions, "file": print_, "noted": False}
         del df
         if store is not None:
             store.put(key, st)

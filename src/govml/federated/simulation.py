@@ -390,7 +390,8 @@ def _score_classifier(result: dict[str, Any], valid: dict[str, pd.DataFrame], cf
     sel = result.get("round_selection") or {}
     val_fraction = float(sel.get("val_fraction", 0.0)) if sel.get("eval_rows") == "validation" else 0.0
     fits, vals, tests = [], [], []
-    for frame in valid.values():  # the districts' own splits (same function, same seed)
+    for frame in valid.values():  # the districts' own splits (same function, same seed), in their row order
+        frame = frame.iloc[T.canonical_order(frame, int(cfg["seed"]))]
         te, va = T.validation_mask(frame, float(cfg["eval-fraction"]), val_fraction, int(cfg["seed"]))
         fits.append(frame[~te & ~va])
         vals.append(frame[va])

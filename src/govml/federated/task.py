@@ -599,6 +599,22 @@ def row_hashes(df: pd.DataFrame, seed: int, purpose: str = "") -> Any:
                      for k in keys], dtype=np.uint64)
 
 
+def canonical_order(df: pd.DataFrame, seed: int, hashes: Any = None) -> Any:
+    """Positions of ``df``'s rows in an order that does not depend on the file's: by :func:`row_hashes`
+    (a pseudo-random order keyed by each row's id), ties by id, text and category. The demand classifier's
+    local SGD shuffles these positions, so the same rows in another file order (an export sorted another
+    way) train the same model; before session 22 the shuffle permuted the file's order. ``hashes``: the rows'
+    :func:`row_hashes` with ``seed`` when already computed."""
+    import numpy as np
+    import pandas as pd
+
+    keys = pd.DataFrame({"u": row_hashes(df, seed) if hashes is None else np.asarray(hashes)})
+    for c in ("id", "text", "category"):
+        if c in df.columns:
+            keys[c] = df[c].astype("string").fillna("").to_numpy(dtype=object)
+    return np.asarray(keys.sort_values(list(keys.columns), kind="stable").index, dtype=np.int64)
+
+
 def district_seed(seed: int, district: str, *counters: int) -> int:
     """A district's seed for one draw of a run (the classifier's local SGD shuffle of round ``counters``): a
     64-bit blake2b of the run config's ``seed``, the ``counters`` and the district's name — the name it answers
