@@ -378,3 +378,30 @@ def test_a_second_submission_of_a_worker_period_is_said_and_kept(runner, log, tm
     r = runner.invoke(app, ["skills", "log-append", str(path), str(changed), "--config", str(CONFIG)])
     assert r.exit_code == 0 and "5 with the same scores" in " ".join(r.output.split())
     assert _verify(runner, path)[0] == 0 and len(path.read_text(encoding="utf-8").splitlines()) == 18
+
+
+def test_a_larger_budget_never_plans_less_and_greedy_never_beats_the_optimum(samples_dir):
+    from govml.skills import (
+        diagnose_gaps,
+        load_indicator_system,
+        parse_courses,
+        plan_courses,
+        prepare_assessments,
+    )
+
+    system = load_indicator_system(CONFIG)
+    prep = prepare_assessments(pd.read_csv(samples_dir / "assessments.csv"), system)
+    gaps = diagnose_gaps(prep.data, system)
+    gaps = gaps[gaps["period"] == gaps["period"].max()]
+    cat = parse_courses(pd.read_csv(samples_dir / "courses.csv", dtype=str, keep_default_na=False), system)
+    prev = None
+    for H in (6, 12, 24, None):  # each budget's plans are feasible under the next one
+        _, s = plan_courses(gaps, cat, system, budget_hours=H)
+        obj = s.set_index("worker_id")["objective"]
+        if prev is not None:
+            assert (obj >= prev - 1e-9).all() and obj.sum() > prev.sum()
+        prev = obj
+        if H == 12:
+            _, greedy = plan_courses(gaps, cat, system, budget_hours=H, method="greedy")
+            g = greedy.set_index("worker_id")["objective"]
+            assert (g <= obj + 1e-9).all() and g.sum() < obj.sum()
