@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from tests.cli_runner import govml
 
 from govml.text.demands import top_demands
@@ -87,3 +88,122 @@ def test_alerts_emerging_terms_use_the_text_config_as_top_does(tmp_path):
     assert code == 0, out
     alerts = pd.read_csv(tmp_path / "a.csv")
     assert list(alerts.loc[alerts["kind"] == "term", "key"]) == ["私拉电线"]
+
+
+# ---- the outputs recomputed from the raw messages (data_samples) ---------------------------------------------
+
+def _samples(samples_dir) -> pd.DataFrame:  # noqa: ANN001
+    return pd.read_csv(samples_dir / "messages.csv", parse_dates=["created_at"])
+
+
+def _grams(tokens: list[str]) -> set[str]:
+    """Every term a message holds: its words and its 2-3-word phrases within a clause, joined."""
+    from govml.text.tokenize import BREAK
+
+    return {"".join(tokens[i:i + n]) for n in (1, 2, 3) for i in range(len(tokens) - n + 1)
+            if BREAK not in tokens[i:i + n]}
+
+
+def test_top_recounted_from_the_messages(samples_dir):
+    # count = messages of the group-week holding the term, share = count / messages of the group-week, weeks from
+    # Monday, example = the shortest message (>= 15 characters) of the group-week holding it, masked
+    from govml.privacy import mask
+    from govml.text.tokenize import GovTokenizer
+
+    df = _samples(samples_dir)
+    tokens = GovTokenizer(mark_breaks=True).tokenize_many(df["text"])
+    res = top_demands(df, by="community", period="W", tokens=tokens)
+    assert len(res) > 1000 and not res.duplicated(["group", "period_start", "term"]).any()
+    assert (res["period_start"].dt.day_of_week == 0).all() and (res["period_start"] == res["period_start"].dt.normalize()).all()
+    grams = [_grams(t) for t in tokens]
+    week = df["created_at"].dt.to_period("W").dt.start_time
+    cells = df.groupby([df["community"], week]).indices
+    for r in res.itertuples():
+        rows = cells[(r.group, r.period_start)]
+        holding = [i for i in rows if r.term in grams[i]]
+        assert r.count == len(holding), r
+        assert r.share == pytest.approx(len(holding) / len(rows))
+        lengths = {i: len(df["text"].iloc[i]) for i in holding}
+        long = [n for n in lengths.values() if n >= 15]
+        best = [i for i, n in lengths.items() if n == (min(long) if long else max(lengths.values()))]
+        assert r.example in {" ".join(mask(df["text"].iloc[i]).split()) for i in best}, r
+
+
+def test_hot_issues_recounted_from_the_messages(samples_dir):
+    # ids of different issues disjoint and all in the input; n_messages = ids; first/last_seen = the ids' times;
+    # hottest first; the summary is a clause of one of its messages (after 'place：'); the place is written in them
+    import re
+
+    from govml.privacy import mask
+    from govml.text.hot_issues import OUTPUT_COLUMNS, HotIssueFinder
+
+    df = _samples(samples_dir)
+    df = df[df["created_at"] < "2023-07-01"]
+    hot = HotIssueFinder(text_cols=("text",), likes_col="likes", user_col="user_id").fit(df).issues_[OUTPUT_COLUMNS]
+    assert len(hot) > 50
+    by_id = df.set_index("id")
+    ids = [s.split(";") for s in hot["message_ids"]]
+    flat = [i for x in ids for i in x]
+    assert len(flat) == len(set(flat)) and set(flat) <= set(df["id"])
+    assert list(hot["n_messages"]) == [len(x) for x in ids]
+    assert list(hot["rank"]) == list(range(1, len(hot) + 1)) and hot["heat"].is_monotonic_decreasing
+    for r, x in zip(hot.itertuples(), ids, strict=True):
+        sub = by_id.loc[x]
+        assert (pd.Timestamp(r.first_seen), pd.Timestamp(r.last_seen)) == (sub["created_at"].min(), sub["created_at"].max())
+        assert sub["created_at"].is_monotonic_increasing
+        clause = r.summary.removeprefix(f"{r.place}：")
+        assert any(clause in " ".join(mask(t).split()) for t in sub["text"]), r
+        place = re.sub(r"^[A-Z]\d{0,2}[区县]", "", r.place)
+        assert any(place in t for t in sub["text"]), r
+
+
+def test_alerts_observed_recounted_and_levels_as_documented(samples_dir):
+    # every tested cell's observed = messages of the group × category (× term) in its window of 1, 2 or 4 weeks
+    # ending at period_start; p in [0, 1], expected >= 0, no period after the data's last; each alert meets the
+    # README's rule for its level
+    from govml.text.alerts import SurgeDetector
+    from govml.text.tokenize import GovTokenizer
+
+    df = _samples(samples_dir)
+    det = SurgeDetector(by="community", period="W", label_col="category", text_col="text").fit(df)
+    cells, alerts = det.cells_, det.alerts_
+    week = df["created_at"].dt.to_period("W").dt.start_time
+    assert cells["p_value"].between(0, 1).all() and (cells["expected"] >= 0).all()
+    assert (cells["period_start"] <= week.max()).all() and (cells["period_start"].dt.day_of_week == 0).all()
+    weeks = pd.DatetimeIndex(sorted(week.unique()))
+    pos = pd.Series(np.arange(len(weeks)), index=weeks)
+    wk = pos[week].to_numpy()
+    cat = cells[cells["kind"] == "category"]
+    tested = pd.MultiIndex.from_arrays([cat["group"], cat["key"]])
+    counts = pd.crosstab([df["community"], df["category"]], wk)  # rows (group, category) × week positions
+    counts = counts.reindex(counts.index.union(tested.unique()), fill_value=0)  # categories a group never had
+    cum = np.concatenate([np.zeros((len(counts), 1), int), counts.to_numpy().cumsum(axis=1)], axis=1)
+    row = pd.Series(np.arange(len(counts)), index=counts.index)
+    r = row[tested].to_numpy()
+    t = pos[cat["period_start"]].to_numpy()
+    w = cat["window"].to_numpy().astype(int)
+    assert (cum[r, t + 1] - cum[r, np.maximum(t + 1 - w, 0)] == cat["observed"].to_numpy()).all()
+    term = cells[cells["kind"] == "term"]
+    assert len(term) > 10
+    toks = [set(x) for x in GovTokenizer().tokenize_many(df["text"])]
+    rows_of = df.groupby("community").indices
+    picked = pd.concat([term[term["level"].notna()], term.sample(min(len(term), 300), random_state=0)])
+    assert picked["level"].notna().sum() > 10  # every term alert, and a sample of the other term cells
+    for c in picked.itertuples():
+        rows = rows_of[c.group]
+        t = pos[c.period_start]
+        rows = rows[(wk[rows] <= t) & (wk[rows] > t - c.window)]
+        assert sum(c.key in toks[i] for i in rows) == c.observed, c
+    a = alerts.merge(cells[["group", "period_start", "kind", "key", "q_value"]], on=["group", "period_start", "kind", "key"])
+    assert len(a) == len(alerts) > 20
+    ratio = a["observed"] / a["expected"]
+    q, p, o = a["q_value"], a["p_value"], a["observed"]
+    cat_rules = {"告警": (q <= 0.01) & (ratio >= 3) & (o >= 6),
+                 "预警": ((q <= 0.125) & (ratio >= 2) & (o >= 4)) | ((p <= 0.05) & (ratio >= 1.5) & (o >= 4)),
+                 "关注": (p <= 0.01) & (ratio >= 1.5) & (o >= 3)}
+    term_rules = {"告警": (q <= 0.001) & (ratio >= 5) & (o >= 6), "预警": (q <= 0.01) & (ratio >= 3) & (o >= 4),
+                  "关注": (p <= 0.001) & (ratio >= 3) & (o >= 4)}
+    for level in ("告警", "预警", "关注"):
+        at = a["level"] == level
+        assert (cat_rules[level] | (a["kind"] != "category"))[at].all(), level
+        assert (term_rules[level] | (a["kind"] != "term"))[at].all(), level
