@@ -153,6 +153,7 @@ def test_hot_issues_recounted_from_the_messages(samples_dir):
         assert sub["created_at"].is_monotonic_increasing
         clause = r.summary.removeprefix(f"{r.place}：")
         assert any(clause in " ".join(mask(t).split()) for t in sub["text"]), r
+        assert len(re.sub(r"<[A-Z]+>|手机|电话|身份证号", "", clause)) >= 2, r  # was 车站巷：手机<PHONE>
         place = re.sub(r"^[A-Z]\d{0,2}[区县]", "", r.place)
         assert any(place in t for t in sub["text"]), r
 
@@ -207,3 +208,12 @@ def test_alerts_observed_recounted_and_levels_as_documented(samples_dir):
         at = a["level"] == level
         assert (cat_rules[level] | (a["kind"] != "category"))[at].all(), level
         assert (term_rules[level] | (a["kind"] != "term"))[at].all(), level
+
+
+def test_hot_issue_summary_skips_contact_details():
+    from govml.text.hot_issues import _first_clause
+
+    assert _first_clause("尊敬的领导：手机<PHONE>,车站巷两边长期乱停车,早晚高峰堵得走不动") == "车站巷两边长期乱停车"
+    assert _first_clause("身份证号<IDCARD>，小区门口垃圾没人清") == "小区门口垃圾没人清"
+    assert _first_clause("<NAME>家门口垃圾堆放很久") == "<NAME>家门口垃圾堆放很久"
+    assert _first_clause("电话多次打不通，没人管") == "电话多次打不通"

@@ -310,12 +310,17 @@ _GREETING_RE = re.compile(r"您好|你好|领导|书记|主任|尊敬|本人|我
                           r"我想反映|反映一下|请问|^关于")
 
 
+# a clause that only gives contact details (手机<PHONE>, 身份证号<IDCARD>, 联系电话：<PHONE>): nothing of the problem
+_CONTACT_RE = re.compile(r"<[A-Z_]+>|联系电话|联系方式|电话|手机号?码?|座机|身份证号?码?|邮箱|微信号?|号码|[qQ]{2}|[:：\s]")
+
+
 def _first_clause(text: str, max_len: int = 40) -> str:
-    """The first clause of ``text`` that says something (greetings and self-introductions skipped)."""
+    """The first clause of ``text`` that says something (greetings, self-introductions and contact details
+    skipped: data_samples' summaries read 嘉禾花园：手机<PHONE>)."""
     text = (text or "").strip()
     parts = [p.strip() for p in _CLAUSE_RE.split(text) if len(p.strip()) >= 4]
     for part in parts:
-        if not _GREETING_RE.search(part):
+        if not _GREETING_RE.search(part) and len(_CONTACT_RE.sub("", part)) >= 2:
             return part[:max_len]
     return (parts[0] if parts else text)[:max_len]
 
