@@ -15,8 +15,9 @@ is recomputed here independently:
 * hot: message ids disjoint across issues and all in the input, n_messages = ids, first/last_seen = their
   times, ids in time order, ranks 1… by heat descending, the summary a clause of one of its (masked) messages
   (after ``place：``), the place (district code aside) written in one of them.
-* alerts: observed = the messages of the group × category (× term, GovTokenizer words) in a window of 1, 2
-  or 4 periods ending at period_start; p_value in [0, 1]; expected ≥ 0; no period after the data's last;
+* alerts: observed = the messages of the group × category (× term: the command's words, configs/text.yaml)
+  in a window of 1, 2 or 4 periods ending at period_start; p_value in [0, 1]; expected ≥ 0; no period after
+  the data's last;
   each row meets the README's rule for its level.
 
 Prints one line per check with the number of failures (0 = holds) and a few examples.
@@ -132,7 +133,7 @@ def check_hot(args) -> None:  # noqa: ANN001
 
 
 def check_alerts(args) -> None:  # noqa: ANN001
-    from govml.text.tokenize import GovTokenizer
+    from govml.cli.demands import _text_tokenizer
 
     label = args.label_col
     df = _read(args, [label, args.by])
@@ -148,7 +149,7 @@ def check_alerts(args) -> None:  # noqa: ANN001
     _say("p_value outside [0, 1]", out.loc[~out["p_value"].between(0, 1), "p_value"].tolist())
     _say("expected < 0", out.loc[out["expected"] < 0, "expected"].tolist())
     _say("period after the data's last", out.loc[starts > start.max(), "period_start"].tolist())
-    toks = ([set(x) for x in GovTokenizer().tokenize_many(df["_text"].fillna("").tolist())]
+    toks = ([set(x) for x in _text_tokenizer(None)[0].tokenize_many(df["_text"].fillna("").tolist())]
             if (out["kind"] == "term").any() else None)
     group = df[args.by].astype("string").fillna("(空)").to_numpy(dtype=object)
     no_category = label not in df.columns
