@@ -245,6 +245,20 @@ def test_plans_are_optimal_within_budget_and_gaps_are_target_minus_score(runner,
     np.testing.assert_allclose(gaps["target"], t)
     np.testing.assert_allclose(gaps["score"], gaps["x"])
     np.testing.assert_allclose(gaps["gap"], np.where(higher, t - gaps["x"], gaps["x"] - t), atol=1e-9)
+    # peer_percentile: average-rank percentile of the 0–100 score among the same area type and period (0.1 in
+    # the file); periods_below: consecutive periods below target up to this one
+    gaps["s"] = [_score(ind[i], x, a, zs) for i, x, a in zip(gaps["indicator"], gaps["x"], gaps["area_type"],
+                                                             strict=True)]
+    pct = gaps.groupby(["period", "area_type", "indicator"])["s"].rank(method="average", pct=True) * 100
+    assert (pct - gaps["peer_percentile"]).abs().max() <= 0.05 + 1e-9
+    gaps = gaps.sort_values(["worker_id", "indicator", "period"])
+    k = {p: n for n, p in enumerate(sorted(gaps["period"].unique()))}
+    run, runs, prev = 0, [], None
+    for w, i, p, gap in zip(gaps["worker_id"], gaps["indicator"], gaps["period"], gaps["gap"], strict=True):
+        run = (run if prev == (w, i, k[p] - 1) else 0) + 1 if gap > 0 else 0  # a period without a value breaks it
+        runs.append(run)
+        prev = (w, i, k[p])
+    assert runs == gaps["periods_below"].tolist()
 
 
 def test_a_course_already_taken_is_not_planned_again_and_counts_as_prerequisite(tiny):
